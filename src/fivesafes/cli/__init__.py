@@ -1,0 +1,1 @@
+"""Command-line edge: parse, call a service or the sdc library, render. No logic."""

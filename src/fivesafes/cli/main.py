@@ -1,0 +1,58 @@
+"""The ``fivesafes`` command: a thin click group; each area of work adds its own group."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from fivesafes import __version__
+from fivesafes.errors import FivesafesError
+
+
+class FivesafesGroup(click.Group):
+    """Turn fivesafes errors into a one-line message and a stable exit status."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except FivesafesError as exc:
+            click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+            reasons = getattr(exc, "reasons", ())
+            for reason in reasons:
+                click.echo(f"  - {reason}", err=True)
+            if exc.hint:
+                click.echo(f"what to do: {exc.hint}", err=True)
+            ctx.exit(exc.exit_status)
+
+
+@click.group(cls=FivesafesGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fivesafes")
+def cli() -> None:
+    """fivesafes: use confidential data for statistics without leaking it.
+
+    \b
+    Start with:
+      fivesafes demo                 run the whole job on synthetic data
+      fivesafes table protect --help protect a table declared in a TOML spec
+    """
+
+
+def _register() -> None:
+    # Each area of work lives in its own module and adds one command or group here.
+    from fivesafes.cli import demo, table
+
+    cli.add_command(table.table)
+    cli.add_command(demo.demo)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="fivesafes")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The one error hierarchy of fivesafes.
+
+Every error has a stable ``code`` (for scripts and the CLI exit status) and a
+message that says what went wrong and what to do about it. This module imports
+nothing from the rest of the package, so every layer (``sdc`` included) may use it.
+"""
+
+from __future__ import annotations
+
+
+class FivesafesError(Exception):
+    """Root of every error fivesafes raises on purpose."""
+
+    code: str = "error"
+    exit_status: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class SpecError(FivesafesError):
+    """A table specification or setting is malformed or inconsistent."""
+
+    code = "spec"
+    exit_status = 2
+
+
+class HierarchyError(SpecError):
+    """A hierarchy file is malformed (cycle, missing parent, duplicate code, ...)."""
+
+    code = "hierarchy"
+
+
+class DataError(FivesafesError):
+    """Input data do not fit the specification (unknown codes, missing values, ...)."""
+
+    code = "data"
+    exit_status = 2
+
+
+class InfeasibleProtectionError(FivesafesError):
+    """The required protection cannot be achieved (e.g. bounds too tight)."""
+
+    code = "infeasible"
+    exit_status = 3
+
+
+class UnsafeTableError(FivesafesError):
+    """A suppression pattern failed its audit and must not be released."""
+
+    code = "unsafe"
+    exit_status = 3
+
+
+class NotFoundError(FivesafesError):
+    """A named thing (person, course, area, dataset, ...) is not registered."""
+
+    code = "not_found"
+    exit_status = 4
+
+
+class ValidationError(FivesafesError):
+    """A request breaks a rule (dates in the wrong order, self-approval, ...)."""
+
+    code = "invalid"
+    exit_status = 2
+
+
+class ConflictError(FivesafesError):
+    """The request clashes with existing state (duplicate name, stale version, ...)."""
+
+    code = "conflict"
+    exit_status = 5
+
+
+class AccessDenied(FivesafesError):
+    """The actor may not do this; the message lists every reason."""
+
+    code = "denied"
+    exit_status = 6
+
+    def __init__(self, message: str, *, reasons: tuple[str, ...] = (), hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.reasons = reasons
+
+
+class IdentityError(FivesafesError):
+    """The acting person cannot be established."""
+
+    code = "identity"
+    exit_status = 6
+
+
+class IntegrityError(FivesafesError):
+    """Stored data were tampered with or corrupted (audit chain, ciphertext, manifest)."""
+
+    code = "integrity"
+    exit_status = 7
+
+
+class KeyProviderError(FivesafesError):
+    """A key is missing, wrong or unreadable."""
+
+    code = "key"
+    exit_status = 7
+
+
+class WorkspaceError(FivesafesError):
+    """The workspace is missing, uninitialised or unusable."""
+
+    code = "workspace"
+    exit_status = 2

@@ -1,0 +1,1 @@
+"""governance layer (see ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""release layer (see ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""requests layer (see ../shared/DESIGN.md)."""

@@ -1,0 +1,176 @@
+"""Hierarchies of codes: a tree per dimension, from a ``code,parent`` CSV or a flat list.
+
+Codes are strings everywhere: ``01`` and ``1`` are different codes and nothing is
+ever parsed as a number.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fivesafes.errors import HierarchyError
+
+DEFAULT_TOTAL_CODE = "Total"
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """A rooted tree of string codes; the root is the dimension's grand total."""
+
+    name: str
+    root: str
+    parent: dict[str, str | None] = field(repr=False)
+    children: dict[str, tuple[str, ...]] = field(repr=False)
+    order: tuple[str, ...] = field(repr=False)  # depth-first, parents before children
+    depth: dict[str, int] = field(repr=False)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every code, root first, in display order."""
+        return self.order
+
+    @property
+    def leaves(self) -> tuple[str, ...]:
+        """Codes without children, in display order."""
+        return tuple(c for c in self.order if not self.children[c])
+
+    @property
+    def max_depth(self) -> int:
+        """Depth of the deepest code (the root has depth 0)."""
+        return max(self.depth.values())
+
+    def is_leaf(self, code: str) -> bool:
+        """True when ``code`` has no children."""
+        return not self.children[code]
+
+    def ancestors(self, code: str) -> tuple[str, ...]:
+        """``code`` and every code above it, up to the root."""
+        out = [code]
+        parent = self.parent[code]
+        while parent is not None:
+            out.append(parent)
+            parent = self.parent[parent]
+        return tuple(out)
+
+    def ancestor_at(self, code: str, level: int) -> str:
+        """The ancestor of ``code`` at depth ``level`` (``code`` itself if it is shallower)."""
+        chain = self.ancestors(code)[::-1]  # root first
+        return chain[min(level, len(chain) - 1)]
+
+    def leaves_under(self, code: str) -> tuple[str, ...]:
+        """The leaves that make up ``code``."""
+        out: list[str] = []
+        stack = [code]
+        while stack:
+            c = stack.pop()
+            kids = self.children[c]
+            if kids:
+                stack.extend(reversed(kids))
+            else:
+                out.append(c)
+        return tuple(out)
+
+    def relations(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Every (parent, children) pair: the parent equals the sum of its children."""
+        return tuple((c, self.children[c]) for c in self.order if self.children[c])
+
+    @classmethod
+    def from_pairs(cls, name: str, pairs: Iterable[tuple[str, str | None]]) -> Hierarchy:
+        """Build and validate a hierarchy from (code, parent) pairs; parent None for the root."""
+        parent: dict[str, str | None] = {}
+        for lineno, (raw_code, raw_parent) in enumerate(pairs, start=2):
+            code = (raw_code or "").strip()
+            par = (raw_parent or "").strip() or None
+            if not code:
+                raise HierarchyError(
+                    f"hierarchy '{name}': empty code on line {lineno}",
+                    hint="every row needs a code; leave only the parent empty for the root",
+                )
+            if code in parent:
+                raise HierarchyError(
+                    f"hierarchy '{name}': code '{code}' appears twice (line {lineno})",
+                    hint="each code must have exactly one parent; remove the duplicate row",
+                )
+            parent[code] = par
+        return cls._build(name, parent)
+
+    @classmethod
+    def from_csv(cls, name: str, path: str | Path) -> Hierarchy:
+        """Read a ``code,parent`` CSV (parent empty for the root); codes stay strings."""
+        path = Path(path)
+        if not path.is_file():
+            raise HierarchyError(
+                f"hierarchy file for '{name}' not found: {path}",
+                hint="give a CSV with columns code,parent (paths are relative to the spec file)",
+            )
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            if "code" not in header or "parent" not in header:
+                raise HierarchyError(
+                    f"hierarchy file {path} must have columns 'code' and 'parent', found {header}",
+                    hint="the first line should read: code,parent",
+                )
+            reader.fieldnames = header
+            rows = [(r["code"], r["parent"]) for r in reader]
+        return cls.from_pairs(name, rows)
+
+    @classmethod
+    def flat(cls, name: str, codes: Sequence[str], total: str = DEFAULT_TOTAL_CODE) -> Hierarchy:
+        """A one-level hierarchy: a grand total over the given codes (kept in sorted order)."""
+        unique = sorted(set(codes))
+        if total in unique:
+            raise HierarchyError(
+                f"dimension '{name}': the data contain the code '{total}', "
+                "which is also the grand total's code",
+                hint="set total_code in the dimension's spec to a code the data do not use",
+            )
+        parent: dict[str, str | None] = {total: None}
+        parent.update({c: total for c in unique})
+        return cls._build(name, parent)
+
+    @classmethod
+    def _build(cls, name: str, parent: dict[str, str | None]) -> Hierarchy:
+        roots = [c for c, p in parent.items() if p is None]
+        if len(roots) != 1:
+            raise HierarchyError(
+                f"hierarchy '{name}' must have exactly one root (a code with an empty parent); "
+                f"found {len(roots)}: {roots[:10]}",
+                hint="add a single total code with an empty parent and hang the top codes under it",
+            )
+        missing = sorted({p for p in parent.values() if p is not None and p not in parent})
+        if missing:
+            raise HierarchyError(
+                f"hierarchy '{name}': parent code(s) {missing[:10]} are not defined as codes",
+                hint="add a row for each parent code, or correct the parent column",
+            )
+        children: dict[str, list[str]] = {c: [] for c in parent}
+        for c, p in parent.items():
+            if p is not None:
+                children[p].append(c)
+        root = roots[0]
+        order: list[str] = []
+        depth: dict[str, int] = {}
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            code, d = stack.pop()
+            order.append(code)
+            depth[code] = d
+            stack.extend((k, d + 1) for k in reversed(children[code]))
+        if len(order) != len(parent):
+            unreachable = sorted(set(parent) - set(order))
+            raise HierarchyError(
+                f"hierarchy '{name}' has a cycle: code(s) {unreachable[:10]} never reach the root",
+                hint="each code's chain of parents must end at the root",
+            )
+        return cls(
+            name=name,
+            root=root,
+            parent=dict(parent),
+            children={c: tuple(k) for c, k in children.items()},
+            order=tuple(order),
+            depth=depth,
+        )

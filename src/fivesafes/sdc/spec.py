@@ -1,0 +1,351 @@
+"""Table specifications: frozen, validated dataclasses, loaded from TOML.
+
+A spec says what to tabulate (response, contributor, weight, dimensions and their
+hierarchies), which primary rules decide sensitivity, and how secondary
+suppression is done. Relative paths resolve from the spec file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from fivesafes.errors import SpecError
+from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE
+
+SecondaryMethod = Literal["auto", "optimal", "modular", "fast", "none"]
+CostFunction = Literal["value", "unit", "contributors", "log"]
+ZeroPolicy = Literal["safe", "sensitive"]
+NegativePolicy = Literal["error", "absolute"]
+SECONDARY_METHODS: tuple[str, ...] = ("auto", "optimal", "modular", "fast", "none")
+COST_FUNCTIONS: tuple[str, ...] = ("value", "unit", "contributors", "log")
+
+
+@dataclass(frozen=True)
+class DimensionSpec:
+    """One spanning variable: a data column and its hierarchy (or a flat list with a total)."""
+
+    name: str
+    hierarchy: Path | None = None
+    total_code: str = DEFAULT_TOTAL_CODE
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Primary-sensitivity rules and the protection each one requires."""
+
+    threshold: int | None = 3
+    threshold_protection_percent: float = 10.0
+    dominance: tuple[tuple[int, float], ...] = ()
+    p_percent: float | None = None
+    pq: tuple[float, float] | None = None
+    frequency_threshold: int | None = None
+    zeros: ZeroPolicy = "safe"
+    negatives: NegativePolicy = "error"
+    apply_weights: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every parameter in force, defaults included (for report.json)."""
+        return {
+            "threshold": self.threshold,
+            "threshold_protection_percent": self.threshold_protection_percent,
+            "dominance": [list(r) for r in self.dominance],
+            "p_percent": self.p_percent,
+            "pq": list(self.pq) if self.pq else None,
+            "frequency_threshold": self.frequency_threshold,
+            "zeros": self.zeros,
+            "negatives": self.negatives,
+            "apply_weights": self.apply_weights,
+        }
+
+
+@dataclass(frozen=True)
+class SuppressionSpec:
+    """How secondary (complementary) suppression is chosen and what the attacker knows."""
+
+    method: SecondaryMethod = "auto"
+    cost: CostFunction = "value"
+    total_cost_factor: float = 1.0
+    time_limit: float = 60.0
+    gap: float = 0.0
+    singleton: bool = True
+    a_priori_percent: float | None = None  # attacker's bounds: value +/- this %, else [0, inf)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every parameter in force, defaults included (for report.json)."""
+        return {
+            "method": self.method,
+            "cost": self.cost,
+            "total_cost_factor": self.total_cost_factor,
+            "time_limit": self.time_limit,
+            "gap": self.gap,
+            "singleton": self.singleton,
+            "a_priori_percent": self.a_priori_percent,
+        }
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table to protect: what is counted or summed, over which dimensions, under which rules."""
+
+    name: str
+    dimensions: tuple[DimensionSpec, ...]
+    response: str | None = None
+    contributor: str | None = None
+    holding: str | None = None
+    weight: str | None = None
+    rules: RuleSet = field(default_factory=RuleSet)
+    suppression: SuppressionSpec = field(default_factory=SuppressionSpec)
+    source_text: str = ""
+    source_path: Path | None = None
+
+    @property
+    def is_frequency(self) -> bool:
+        """True for a count table (no response variable)."""
+        return self.response is None
+
+    @property
+    def dimension_names(self) -> tuple[str, ...]:
+        """The dimension columns, in spec order."""
+        return tuple(d.name for d in self.dimensions)
+
+    @property
+    def spec_hash(self) -> str:
+        """SHA-256 of the spec's source text (or of its canonical form when built in code)."""
+        text = self.source_text or repr(self)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_spec(path: str | Path) -> TableSpec:
+    """Read and validate a TOML table spec; relative paths resolve from its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"spec file not found: {path}", hint="give the path of a .toml table spec")
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path} is not valid TOML: {exc}") from exc
+    return parse_spec(raw, base_dir=path.parent, source_text=text, source_path=path)
+
+
+def parse_spec(
+    raw: dict[str, Any],
+    *,
+    base_dir: Path | None = None,
+    source_text: str = "",
+    source_path: Path | None = None,
+) -> TableSpec:
+    """Validate a spec given as a dict (the TOML's structure)."""
+    base = base_dir or Path.cwd()
+    _only_keys(raw, {"table", "dimension", "rules", "suppression"}, "the spec")
+    table = raw.get("table")
+    if not isinstance(table, dict):
+        raise SpecError("the spec needs a [table] section", hint='add [table] with name = "..."')
+    _only_keys(table, {"name", "response", "contributor", "holding", "weight"}, "[table]")
+    name = _str(table, "name", "[table]", required=True)
+    assert name is not None
+    dims_raw = raw.get("dimension")
+    if not isinstance(dims_raw, list) or not dims_raw:
+        raise SpecError(
+            "the spec needs at least one [[dimension]]",
+            hint='add [[dimension]] with name = "<column>" (and hierarchy = "<file>.csv")',
+        )
+    dims: list[DimensionSpec] = []
+    for i, d in enumerate(dims_raw, start=1):
+        where = f"[[dimension]] #{i}"
+        if not isinstance(d, dict):
+            raise SpecError(f"{where} must be a table")
+        _only_keys(d, {"name", "hierarchy", "total_code"}, where)
+        dname = _str(d, "name", where, required=True)
+        assert dname is not None
+        h = _str(d, "hierarchy", where)
+        total = _str(d, "total_code", where) or DEFAULT_TOTAL_CODE
+        dims.append(
+            DimensionSpec(name=dname, hierarchy=(base / h) if h else None, total_code=total)
+        )
+    names = [d.name for d in dims]
+    if len(set(names)) != len(names):
+        raise SpecError(f"dimension names repeat: {names}", hint="each dimension once")
+    response = _str(table, "response", "[table]")
+    contributor = _str(table, "contributor", "[table]")
+    holding = _str(table, "holding", "[table]")
+    weight = _str(table, "weight", "[table]")
+    used = [c for c in (response, contributor, holding, weight) if c]
+    clash = sorted(set(used) & set(names))
+    if clash:
+        raise SpecError(f"column(s) {clash} are both a dimension and a table variable")
+    if holding and not contributor:
+        raise SpecError(
+            "[table] holding needs a contributor column",
+            hint="holdings group contributors; name the contributor column too",
+        )
+    rules = _parse_rules(raw.get("rules", {}), frequency=response is None)
+    suppression = _parse_suppression(raw.get("suppression", {}))
+    return TableSpec(
+        name=name,
+        dimensions=tuple(dims),
+        response=response,
+        contributor=contributor,
+        holding=holding,
+        weight=weight,
+        rules=rules,
+        suppression=suppression,
+        source_text=source_text,
+        source_path=source_path,
+    )
+
+
+def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
+    if not isinstance(raw, dict):
+        raise SpecError("[rules] must be a table")
+    allowed = {
+        "threshold",
+        "threshold_protection_percent",
+        "dominance",
+        "p_percent",
+        "pq",
+        "frequency_threshold",
+        "zeros",
+        "negatives",
+        "apply_weights",
+    }
+    _only_keys(raw, allowed, "[rules]")
+    defaults = RuleSet()
+    threshold = raw.get("threshold", defaults.threshold)
+    if threshold is not None and (not isinstance(threshold, int) or threshold < 1):
+        raise SpecError(f"[rules] threshold must be a whole number >= 1, got {threshold!r}")
+    tpp = _number(raw, "threshold_protection_percent", defaults.threshold_protection_percent)
+    if tpp < 0:
+        raise SpecError("[rules] threshold_protection_percent must be >= 0")
+    dominance: list[tuple[int, float]] = []
+    for item in raw.get("dominance", []):
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or not isinstance(item[0], int)
+            or not isinstance(item[1], int | float)
+        ):
+            raise SpecError(
+                f"[rules] dominance entries are [n, k] pairs, got {item!r}",
+                hint="e.g. dominance = [[1, 50], [2, 85]]",
+            )
+        n, k = int(item[0]), float(item[1])
+        if n < 1 or not 0 < k <= 100:
+            raise SpecError(f"[rules] dominance ({n}, {k}): need n >= 1 and 0 < k <= 100")
+        dominance.append((n, k))
+    p = raw.get("p_percent")
+    if p is not None and (not isinstance(p, int | float) or not 0 < p <= 100):
+        raise SpecError(f"[rules] p_percent must be in (0, 100], got {p!r}")
+    pq_raw = raw.get("pq")
+    pq: tuple[float, float] | None = None
+    if pq_raw is not None:
+        if (
+            not isinstance(pq_raw, list)
+            or len(pq_raw) != 2
+            or not all(isinstance(x, int | float) for x in pq_raw)
+            or not 0 < pq_raw[0] < pq_raw[1] <= 100
+        ):
+            raise SpecError(
+                f"[rules] pq must be [p, q] with 0 < p < q <= 100, got {pq_raw!r}",
+                hint="e.g. pq = [10, 50]: the attacker knows values to within q%, "
+                "and must not estimate a contributor to within p%",
+            )
+        pq = (float(pq_raw[0]), float(pq_raw[1]))
+    ft = raw.get("frequency_threshold")
+    if ft is not None and (not isinstance(ft, int) or ft < 1):
+        raise SpecError(f"[rules] frequency_threshold must be a whole number >= 1, got {ft!r}")
+    zeros = raw.get("zeros", defaults.zeros)
+    if zeros not in ("safe", "sensitive"):
+        raise SpecError(f"[rules] zeros must be 'safe' or 'sensitive', got {zeros!r}")
+    negatives = raw.get("negatives", defaults.negatives)
+    if negatives not in ("error", "absolute"):
+        raise SpecError(f"[rules] negatives must be 'error' or 'absolute', got {negatives!r}")
+    apply_weights = raw.get("apply_weights", defaults.apply_weights)
+    if not isinstance(apply_weights, bool):
+        raise SpecError("[rules] apply_weights must be true or false")
+    if frequency and (dominance or p is not None or pq is not None):
+        raise SpecError(
+            "dominance, p% and pq rules need a response (magnitude) variable",
+            hint="set [table] response, or use threshold / frequency_threshold for counts",
+        )
+    return RuleSet(
+        threshold=threshold,
+        threshold_protection_percent=tpp,
+        dominance=tuple(dominance),
+        p_percent=float(p) if p is not None else None,
+        pq=pq,
+        frequency_threshold=ft,
+        zeros=zeros,
+        negatives=negatives,
+        apply_weights=apply_weights,
+    )
+
+
+def _parse_suppression(raw: Any) -> SuppressionSpec:
+    if not isinstance(raw, dict):
+        raise SpecError("[suppression] must be a table")
+    _only_keys(
+        raw,
+        {"method", "cost", "total_cost_factor", "time_limit", "gap", "singleton", "a_priori_percent"},
+        "[suppression]",
+    )
+    d = SuppressionSpec()
+    method = raw.get("method", d.method)
+    if method not in SECONDARY_METHODS:
+        raise SpecError(
+            f"[suppression] method must be one of {SECONDARY_METHODS}, got {method!r}"
+        )
+    cost = raw.get("cost", d.cost)
+    if cost not in COST_FUNCTIONS:
+        raise SpecError(f"[suppression] cost must be one of {COST_FUNCTIONS}, got {cost!r}")
+    factor = _number(raw, "total_cost_factor", d.total_cost_factor)
+    time_limit = _number(raw, "time_limit", d.time_limit)
+    gap = _number(raw, "gap", d.gap)
+    if factor <= 0 or time_limit <= 0 or gap < 0:
+        raise SpecError("[suppression] total_cost_factor and time_limit must be > 0, gap >= 0")
+    singleton = raw.get("singleton", d.singleton)
+    if not isinstance(singleton, bool):
+        raise SpecError("[suppression] singleton must be true or false")
+    apr = raw.get("a_priori_percent")
+    if apr is not None and (not isinstance(apr, int | float) or apr <= 0):
+        raise SpecError("[suppression] a_priori_percent must be a number > 0")
+    return SuppressionSpec(
+        method=method,
+        cost=cost,
+        total_cost_factor=factor,
+        time_limit=time_limit,
+        gap=gap,
+        singleton=singleton,
+        a_priori_percent=float(apr) if apr is not None else None,
+    )
+
+
+def _only_keys(d: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(d) - allowed)
+    if unknown:
+        raise SpecError(
+            f"unknown key(s) {unknown} in {where}",
+            hint=f"allowed: {sorted(allowed)}",
+        )
+
+
+def _str(d: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
+    value = d.get(key)
+    if value is None:
+        if required:
+            raise SpecError(f"{where} needs '{key}'")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError(f"{where} '{key}' must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _number(d: dict[str, Any], key: str, default: float) -> float:
+    value = d.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SpecError(f"'{key}' must be a number, got {value!r}")
+    return float(value)
