@@ -42,7 +42,8 @@ bench-quick: $(STAMP)  ## the benchmarks at small sizes, a smoke run
 lock:  ## regenerate requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
 	.lockvenv/bin/pip install --quiet -e '.[dev]'
-	.lockvenv/bin/pip freeze --exclude-editable > requirements.lock
+	.lockvenv/bin/pip install --quiet setuptools wheel
+	.lockvenv/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock
 	rm -rf .lockvenv
 
 clean:  ## remove the virtualenv and generated output
