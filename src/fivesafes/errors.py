@@ -115,3 +115,10 @@ class WorkspaceError(FivesafesError):
 
     code = "workspace"
     exit_status = 2
+
+
+class OutputError(FivesafesError):
+    """An output folder or file cannot be written."""
+
+    code = "output"
+    exit_status = 2

@@ -44,6 +44,15 @@ def _register() -> None:
 
     cli.add_command(table.table)
     cli.add_command(demo.demo)
+    from fivesafes.cli import access, area, dataset, declaration, grant, init, people, training
+
+    for gov in (init.init, people.people, training.training, declaration.declaration):
+        cli.add_command(gov)
+    for gov in (area.area, dataset.dataset, grant.grant, access.access):
+        cli.add_command(gov)
+    from fivesafes.cli import audit
+
+    cli.add_command(audit.audit)
 
 
 _register()

@@ -25,6 +25,16 @@ STATUS = "status"
 RULE = "rule"
 LOWER = "lower_protection"
 UPPER = "upper_protection"
+RULE_TOTAL = "rule_total"  # the total the dominance / p% / pq rules are evaluated on
+NEGATIVES = "negatives"  # rows with a negative response in the cell
+TOP_PREFIX = "top"
+
+
+def top_column(i: int) -> str:
+    """The column of the i-th largest contributor total (1-based): ``top1``, ``top2``, ..."""
+    if i < 1:
+        raise ValueError(f"top columns start at 1, got {i}")
+    return f"{TOP_PREFIX}{i}"
 
 
 class Status(StrEnum):

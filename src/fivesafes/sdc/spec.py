@@ -290,15 +290,21 @@ def _parse_suppression(raw: Any) -> SuppressionSpec:
         raise SpecError("[suppression] must be a table")
     _only_keys(
         raw,
-        {"method", "cost", "total_cost_factor", "time_limit", "gap", "singleton", "a_priori_percent"},
+        {
+            "method",
+            "cost",
+            "total_cost_factor",
+            "time_limit",
+            "gap",
+            "singleton",
+            "a_priori_percent",
+        },
         "[suppression]",
     )
     d = SuppressionSpec()
     method = raw.get("method", d.method)
     if method not in SECONDARY_METHODS:
-        raise SpecError(
-            f"[suppression] method must be one of {SECONDARY_METHODS}, got {method!r}"
-        )
+        raise SpecError(f"[suppression] method must be one of {SECONDARY_METHODS}, got {method!r}")
     cost = raw.get("cost", d.cost)
     if cost not in COST_FUNCTIONS:
         raise SpecError(f"[suppression] cost must be one of {COST_FUNCTIONS}, got {cost!r}")

@@ -1,0 +1,152 @@
+"""``fivesafes grant``: need-to-know grants to restricted areas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from fivesafes.cli.acting import DATE, acting, as_date, emit, grant_policy, json_option
+from fivesafes.services import grants as svc
+from fivesafes.services.grants import Grant
+
+
+def _line(g: Grant) -> str:
+    return (
+        f"#{g.id:<5} {g.person:<16} {g.area:<16} {g.state.value:<9} "
+        f"{g.start_on.isoformat()}..{g.end_on.isoformat()} approver {g.approver or '-'}"
+    )
+
+
+@click.group()
+def grant() -> None:
+    """Need-to-know grants: a person's time-limited access to one restricted area.
+
+    \b
+    States: requested -> approved | rejected; approved -> revoked;
+    requested/approved -> expired after the end date (automatically).
+    Only the area's information asset owner approves, never for themselves.
+
+    \b
+    Examples:
+      fivesafes grant request ada earnings --justification "Annual earnings bulletin"
+      fivesafes grant approve 1 --note "needed for ASHE tables"
+      fivesafes grant revoke 1 --reason "project finished"
+      fivesafes grant list --person ada
+    """
+
+
+@grant.command("request")
+@click.argument("login")
+@click.argument("area_name", metavar="AREA")
+@click.option("--justification", required=True, help="Why LOGIN needs the data.")
+@click.option("--purpose", default="statistical", show_default=True, help="Only statistical.")
+@click.option("--start", type=DATE, help="First day (default today).")
+@click.option("--end", type=DATE, help="Last day (default: grant_default_months from start).")
+@json_option
+def request(
+    login: str,
+    area_name: str,
+    justification: str,
+    purpose: str,
+    start: datetime | None,
+    end: datetime | None,
+    as_json: bool,
+) -> None:
+    """Request access to AREA for LOGIN (yourself; administrators and IAOs for others).
+
+    \b
+    Example:
+      fivesafes grant request ada earnings --justification "ASHE tables" --end 2026-12-31
+    """
+    with acting() as (workspace, session, actor):
+        made = svc.request_grant(
+            session,
+            actor,
+            login,
+            area_name,
+            justification,
+            purpose=purpose,
+            start_on=as_date(start),
+            end_on=as_date(end),
+            policy=grant_policy(workspace),
+        )
+    emit(made, as_json, lambda: f"requested {_line(made)}")
+
+
+@grant.command("approve")
+@click.argument("grant_id", type=int)
+@click.option("--note", help="Note kept with the decision.")
+@json_option
+def approve(grant_id: int, note: str | None, as_json: bool) -> None:
+    """Approve grant GRANT_ID (the area's information asset owner only).
+
+    \b
+    Example:
+      fivesafes grant approve 3 --note "confirmed with team lead"
+    """
+    with acting() as (_, session, actor):
+        done = svc.approve_grant(session, actor, grant_id, note)
+    emit(done, as_json, lambda: f"approved {_line(done)}")
+
+
+@grant.command("reject")
+@click.argument("grant_id", type=int)
+@click.option("--reason", required=True, help="Why.")
+@json_option
+def reject(grant_id: int, reason: str, as_json: bool) -> None:
+    """Reject requested grant GRANT_ID (the area's information asset owner only).
+
+    \b
+    Example:
+      fivesafes grant reject 3 --reason "aggregates are enough"
+    """
+    with acting() as (_, session, actor):
+        done = svc.reject_grant(session, actor, grant_id, reason)
+    emit(done, as_json, lambda: f"rejected {_line(done)}")
+
+
+@grant.command("revoke")
+@click.argument("grant_id", type=int)
+@click.option("--reason", required=True, help="Why.")
+@json_option
+def revoke(grant_id: int, reason: str, as_json: bool) -> None:
+    """Revoke approved grant GRANT_ID (the area's owner or an administrator).
+
+    \b
+    Example:
+      fivesafes grant revoke 3 --reason "moved team"
+    """
+    with acting() as (_, session, actor):
+        done = svc.revoke_grant(session, actor, grant_id, reason)
+    emit(done, as_json, lambda: f"revoked {_line(done)}")
+
+
+@grant.command("expire")
+@json_option
+def expire(as_json: bool) -> None:
+    """Record every grant past its end date as expired (access already stopped).
+
+    \b
+    Example:
+      fivesafes grant expire
+    """
+    with acting() as (_, session, _actor):
+        ids = svc.expire_grants(session)
+    emit({"expired": ids}, as_json, lambda: f"expired {len(ids)} grant(s)")
+
+
+@grant.command("list")
+@click.option("--person", help="Only this person's grants.")
+@click.option("--area", "area_name", help="Only this area's grants.")
+@json_option
+def list_(person: str | None, area_name: str | None, as_json: bool) -> None:
+    """List grants with their state today.
+
+    \b
+    Example:
+      fivesafes grant list --area earnings --json
+    """
+    with acting() as (_, session, _actor):
+        found = svc.list_grants(session, person, area_name)
+    emit(found, as_json, lambda: "\n".join(_line(g) for g in found) or "no grants")

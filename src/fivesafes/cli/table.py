@@ -1,0 +1,124 @@
+"""``fivesafes table``: protect statistical tables declared in TOML specs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fivesafes.errors import SpecError
+from fivesafes.sdc.protect import TableResult, tables
+from fivesafes.sdc.spec import SECONDARY_METHODS, load_spec
+
+
+@click.group()
+def table() -> None:
+    """Protect statistical tables (disclosure control of cells and subtotals)."""
+
+
+@table.command("protect")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The microdata: a .csv or .parquet file with the spec's columns.",
+)
+@click.option(
+    "--out",
+    default=Path("out"),
+    show_default=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the outputs (created if needed).",
+)
+@click.option(
+    "--secondary",
+    type=click.Choice(SECONDARY_METHODS),
+    default=None,
+    help="Secondary suppression method, overriding the spec's [suppression] method.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def protect(
+    specs: tuple[Path, ...], data: Path, out: Path, secondary: str | None, as_json: bool
+) -> None:
+    """Tabulate DATA for each SPEC, find the disclosive cells and write the outputs.
+
+    Every cell, subtotal and total is checked against the primary rules of the
+    spec ([rules]: threshold, dominance, p%, pq, frequency threshold, zeros);
+    a sensitive cell is marked primary, with the rules that flagged it and the
+    protection it needs. Then secondary suppression (when available) hides
+    enough other cells that the primary ones cannot be worked out from totals.
+
+    \b
+    Example:
+      fivesafes table protect examples/turnover.toml \\
+          --data examples/survey.csv --out out --secondary none
+
+    \b
+    Outputs, in OUT (or OUT/<table name>/ when several specs are given):
+      cells.csv    one row per cell, subtotals included: codes, records,
+                   contributors, value, status (safe|primary|secondary),
+                   rule, lower_protection, upper_protection
+      report.json  the spec and its SHA-256, the data file and its SHA-256,
+                   every rule parameter in force, counts per status and
+                   rule, timings, notes
+      table.csv    the table as people read it: hierarchy indented, hidden
+                   cells shown as [c], notes in a '#' header
+      table.xlsx   the same as a spreadsheet, with a Notes sheet
+
+    cells.csv and report.json describe confidential values: keep them inside
+    the restricted area. Only table.csv/table.xlsx are meant for release, and
+    only after secondary suppression and output checking.
+    """
+    loaded = [load_spec(s) for s in specs]  # every spec valid before any work starts
+    names = [s.name for s in loaded]
+    if len(loaded) > 1 and len(set(names)) != len(names):
+        raise SpecError(
+            f"two specs share a table name: {names}",
+            hint="give each [table] a distinct name; outputs go to OUT/<table name>/",
+        )
+    summaries = []
+    for spec in loaded:
+        result = tables(spec, data, secondary=secondary)
+        folder = out / spec.name if len(loaded) > 1 else out
+        files = result.write(folder)
+        summaries.append(summary(result, files))
+    if as_json:
+        click.echo(json.dumps({"tables": summaries}, indent=2))
+        return
+    for s in summaries:
+        click.echo(render(s))
+
+
+def summary(result: TableResult, files: dict[str, Path]) -> dict[str, Any]:
+    """The run's summary as plain data (what ``--json`` prints)."""
+    report = result.report
+    return {
+        "table": result.name,
+        "cells": report["cells"]["total"],
+        "by_status": report["cells"]["by_status"],
+        "by_rule": report["cells"]["by_rule"],
+        "secondary": report["suppression"]["method"],
+        "seconds": report["timings"]["total"],
+        "rows": report["source"].get("rows"),
+        "files": {name: str(path) for name, path in files.items()},
+        "notes": report["notes"],
+    }
+
+
+def render(s: dict[str, Any]) -> str:
+    """The summary as a few lines of text."""
+    by_rule = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items()) or "no rules"
+    status = s["by_status"]
+    folder = Path(next(iter(s["files"].values()))).parent
+    rows = f"{s['rows']:,}" if s["rows"] is not None else "?"
+    lines = [
+        f"{s['table']}: {s['cells']:,} cells from {rows} rows in {s['seconds']:.2f} s",
+        f"  primary: {status.get('primary', 0):,} ({by_rule})",
+        f"  secondary: {status.get('secondary', 0):,} (method: {s['secondary']})",
+        f"  outputs in {folder}: {', '.join(s['files'])}",
+    ]
+    lines += [f"  note: {n}" for n in s["notes"]]
+    return "\n".join(lines)

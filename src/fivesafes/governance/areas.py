@@ -1,0 +1,69 @@
+"""Restricted areas and the datasets registered in them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from fivesafes.errors import ValidationError
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+def validate_name(kind: str, name: str) -> str:
+    """Return ``name`` if it is a valid area or dataset name, else raise ValidationError."""
+    if not _NAME.match(name):
+        raise ValidationError(
+            f"invalid {kind} name {name!r}",
+            hint="use lower-case letters, digits, '_', '.' or '-' (at most 64), "
+            "starting with a letter or digit",
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Area:
+    """A restricted area: its owner approves grants; its courses are required to enter."""
+
+    name: str
+    owner: str  # login of the information asset owner
+    required_courses: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A registered dataset and the facts that make it confidential."""
+
+    name: str
+    area: str
+    identifiable: bool
+    not_public: bool
+    harmful: bool
+    source: str
+    lawful_basis: str
+    retention_until: date | None = None
+    privacy_notice: str | None = None
+
+    @property
+    def confidential(self) -> bool:
+        """True when all three parts of the definition of confidential hold."""
+        return self.identifiable and self.not_public and self.harmful
+
+
+def validate_dataset(dataset: Dataset, today: date) -> Dataset:
+    """Return ``dataset`` if its register entry is complete, else raise ValidationError."""
+    validate_name("dataset", dataset.name)
+    if not dataset.source.strip():
+        raise ValidationError("a dataset needs a source", hint="say where the data come from")
+    if not dataset.lawful_basis.strip():
+        raise ValidationError(
+            "a dataset needs a lawful basis",
+            hint="name the statutory basis, e.g. 'SRSA 2007 s.45' or 'UK GDPR Art 6(1)(e)'",
+        )
+    if dataset.retention_until is not None and dataset.retention_until < today:
+        raise ValidationError(
+            f"retention date {dataset.retention_until.isoformat()} is already past",
+            hint="give a retention date in the future, or delete the data instead",
+        )
+    return dataset

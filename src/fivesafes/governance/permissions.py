@@ -1,0 +1,142 @@
+"""Who may do what, in pairs: ``check_x`` raises AccessDenied with a readable reason,
+``can_x`` returns a bool (for a UI that disables a button and says why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fivesafes.errors import AccessDenied
+from fivesafes.governance.areas import Area
+from fivesafes.governance.people import Person
+from fivesafes.governance.roles import Role
+
+
+def _deny(actor: Person, what: str, hint: str) -> AccessDenied:
+    return AccessDenied(f"{actor.login} may not {what}", reasons=(hint,), hint=hint)
+
+
+def check_active(actor: Person) -> None:
+    """Raise unless the actor is an active person (leavers can do nothing)."""
+    if not actor.active:
+        raise _deny(actor, "act", "leavers cannot act; ask an administrator")
+
+
+def _check_role(actor: Person, role: Role, what: str) -> None:
+    check_active(actor)
+    if not actor.has(role):
+        raise _deny(actor, what, f"only a person with the {role.value} role may {what}")
+
+
+def check_administer(actor: Person) -> None:
+    """Raise unless the actor may register people, courses, areas and declarations."""
+    _check_role(actor, Role.ADMINISTRATOR, "administer the register")
+
+
+def check_record_training(actor: Person, subject: str) -> None:
+    """Raise unless the actor may record a training completion for ``subject``."""
+    check_active(actor)
+    if actor.login != subject and not actor.has(Role.ADMINISTRATOR):
+        raise _deny(
+            actor,
+            f"record training for {subject}",
+            "record your own training, or ask an administrator to record it",
+        )
+
+
+def check_register_dataset(actor: Person, area: Area) -> None:
+    """Raise unless the actor may register a dataset in ``area`` (its owner or an admin)."""
+    check_active(actor)
+    if actor.login != area.owner and not actor.has(Role.ADMINISTRATOR):
+        raise _deny(
+            actor,
+            f"register datasets in area {area.name}",
+            f"ask the area's information asset owner ({area.owner}) or an administrator",
+        )
+
+
+def check_request_grant(actor: Person, grantee: str) -> None:
+    """Raise unless the actor may request a grant for ``grantee`` (self, an IAO or an admin)."""
+    check_active(actor)
+    if actor.login != grantee and not (
+        actor.has(Role.ADMINISTRATOR) or actor.has(Role.INFORMATION_ASSET_OWNER)
+    ):
+        raise _deny(
+            actor,
+            f"request access for {grantee}",
+            "request access for yourself; an administrator may request it for others",
+        )
+
+
+def check_decide_grant(actor: Person, area: Area, grantee: str) -> None:
+    """Raise unless the actor may approve or reject a grant on ``area`` for ``grantee``."""
+    check_active(actor)
+    if actor.login == grantee:
+        hint = "nobody approves their own access, administrators included"
+        raise _deny(actor, "approve their own access", hint)
+    if actor.login != area.owner or not actor.has(Role.INFORMATION_ASSET_OWNER):
+        raise _deny(
+            actor,
+            f"decide grants on area {area.name}",
+            f"only the area's information asset owner ({area.owner}) decides its grants",
+        )
+
+
+def check_revoke_grant(actor: Person, area: Area) -> None:
+    """Raise unless the actor may revoke a grant on ``area`` (its owner or an admin)."""
+    check_active(actor)
+    if actor.login != area.owner and not actor.has(Role.ADMINISTRATOR):
+        raise _deny(
+            actor,
+            f"revoke grants on area {area.name}",
+            f"ask the area's information asset owner ({area.owner}) or an administrator",
+        )
+
+
+def check_own_area(candidate: Person) -> None:
+    """Raise unless ``candidate`` can be an area's information asset owner."""
+    if not candidate.active or not candidate.has(Role.INFORMATION_ASSET_OWNER):
+        raise AccessDenied(
+            f"{candidate.login} cannot own an area",
+            reasons=("an area's owner must be an active information asset owner",),
+            hint=f"give {candidate.login} the information_asset_owner role first",
+        )
+
+
+def can(check: Callable[..., None], *args: object) -> bool:
+    """Return True when ``check(*args)`` does not deny (the bool half of every pair)."""
+    try:
+        check(*args)
+    except AccessDenied:
+        return False
+    return True
+
+
+def can_administer(actor: Person) -> bool:
+    """True when the actor may administer the register."""
+    return can(check_administer, actor)
+
+
+def can_decide_grant(actor: Person, area: Area, grantee: str) -> bool:
+    """True when the actor may approve or reject a grant on ``area`` for ``grantee``."""
+    return can(check_decide_grant, actor, area, grantee)
+
+
+def can_revoke_grant(actor: Person, area: Area) -> bool:
+    """True when the actor may revoke a grant on ``area``."""
+    return can(check_revoke_grant, actor, area)
+
+
+def can_record_training(actor: Person, subject: str) -> bool:
+    """True when the actor may record training for ``subject``."""
+    return can(check_record_training, actor, subject)
+
+
+def can_register_dataset(actor: Person, area: Area) -> bool:
+    """True when the actor may register a dataset in ``area``."""
+    return can(check_register_dataset, actor, area)
+
+
+def can_request_grant(actor: Person, grantee: str) -> bool:
+    """True when the actor may request a grant for ``grantee``."""
+    return can(check_request_grant, actor, grantee)

@@ -1,0 +1,388 @@
+"""Disclosure by differencing: does a new output, with everything published before, undo protection?
+
+Every cell of a source (a dataset's population and measure) is a sum of *atoms*:
+the finest pieces that any of the involved hierarchies can tell apart. Per
+dimension, leaves that belong to exactly the same published groupings form one
+class (partition refinement); an atom is one class per dimension. A published
+cell fixes the sum of its atoms. The attacker's interval for a hidden cell is the
+min and max of the sum of its atoms over all non-negative atom values that agree
+with everything published (HiGHS, one model, only the objective changes).
+
+This works across releases and across different groupings of the same codes
+(a region grouping that differs from a published one by one area, a figure in an
+answer to a request): the hierarchies say which leaves make each cell.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from fivesafes.errors import DataError, SpecError
+from fivesafes.sdc.cells import LOWER, STATUS, UPPER, VALUE, Status
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.linear_attack import LinearAttack
+
+MAX_ATOMS = 2_000_000
+_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class OutputTable:
+    """One output of a source: its cells (codes, value, status, protection) and hierarchies.
+
+    Safe cells are (or will be) public; hidden cells carry their true value and the
+    protection they need. A dimension the table does not have is taken at its total.
+    """
+
+    label: str
+    hierarchies: tuple[Hierarchy, ...]
+    cells: pd.DataFrame
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The table's dimension names."""
+        return tuple(h.name for h in self.hierarchies)
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """A hidden cell that the outputs together determine too narrowly."""
+
+    table: str
+    codes: dict[str, str]
+    value: float
+    attacker_min: float
+    attacker_max: float
+    required_lower: float
+    required_upper: float
+    exact: bool
+    revealed_by: tuple[tuple[str, dict[str, str], float], ...]  # (table, codes, coefficient)
+
+    def explain(self) -> str:
+        """One readable sentence: which cell, how narrowly, from which published cells."""
+        where = ", ".join(f"{k}={v}" for k, v in self.codes.items())
+        how = "exactly" if self.exact else f"to [{self.attacker_min:g}, {self.attacker_max:g}]"
+        combo = " ".join(
+            f"{'+' if c > 0 else '-'} {abs(c):g}*{t}({_fmt(cs)})"
+            for t, cs, c in self.revealed_by[:8]
+        )
+        more = " ..." if len(self.revealed_by) > 8 else ""
+        return (
+            f"{self.table} cell ({where}) is determined {how}; it needed "
+            f"[{self.required_lower:g}, {self.required_upper:g}] or wider; "
+            f"combination: {combo.lstrip('+ ')}{more}"
+        )
+
+
+def _fmt(codes: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in codes.items())
+
+
+@dataclass(frozen=True)
+class DifferencingResult:
+    """The outcome of a differencing check."""
+
+    safe: bool
+    disclosures: tuple[Disclosure, ...]
+    checked_cells: int
+    published_cells: int
+    hidden_cells: int
+    atoms: int
+    lp_count: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary for reports."""
+        return {
+            "safe": self.safe,
+            "checked_cells": self.checked_cells,
+            "hidden_cells": self.hidden_cells,
+            "published_cells": self.published_cells,
+            "atoms": self.atoms,
+            "lp_count": self.lp_count,
+            "timings": self.timings,
+            "disclosures": [
+                {
+                    "table": d.table,
+                    "codes": d.codes,
+                    "attacker_min": d.attacker_min,
+                    "attacker_max": d.attacker_max,
+                    "required_lower": d.required_lower,
+                    "required_upper": d.required_upper,
+                    "exact": d.exact,
+                    "explanation": d.explain(),
+                }
+                for d in self.disclosures
+            ],
+        }
+
+
+def check_differencing(
+    new: OutputTable,
+    earlier: Sequence[OutputTable] = (),
+    *,
+    nonnegative: bool = True,
+) -> DifferencingResult:
+    """Audit every primary cell of ``new`` and ``earlier`` against all their safe cells at once."""
+    started = time.perf_counter()
+    tables = [*earlier, new]
+    for t in tables:
+        _check_columns(t)
+    dims = _union_dimensions(tables)
+    classes = _leaf_classes(dims, tables)
+    n_atoms = math.prod(len(set(c.values())) for c in classes.values())
+    if n_atoms > MAX_ATOMS:
+        raise SpecError(
+            f"the outputs split the source into {n_atoms:,} atoms, more than {MAX_ATOMS:,}",
+            hint="check fewer dimensions at once, or coarser groupings",
+        )
+    shape = tuple(len(set(classes[d].values())) for d in dims)
+    t0 = time.perf_counter()
+    subsets: dict[str, dict[tuple[int, ...], int]] = {d: {} for d in dims}
+    frames = [_subset_frame(ti, t, dims, classes, subsets) for ti, t in enumerate(tables)]
+    allcells = pd.concat(frames, ignore_index=True)
+    keys = [f"_s_{d}" for d in dims]
+    published = allcells[allcells["_status"] == Status.SAFE.value]
+    grouped = published.groupby(keys, sort=False)
+    spread = grouped["_value"].max() - grouped["_value"].min()
+    scale = np.maximum(1.0, grouped["_value"].max().abs())
+    clash = spread[spread > _TOL * scale]
+    if len(clash):
+        bad = published.set_index(keys).loc[clash.index[0]]
+        raise DataError(
+            "the same cell was published with different values: "
+            + ", ".join(
+                f"{lbl}: {v:g}" for lbl, v in zip(bad["_label"], bad["_value"], strict=True)
+            ),
+            hint="outputs of one source must come from the same data; check the source",
+        )
+    first = grouped.head(1)
+    inverse = {d: {i: sub for sub, i in m.items()} for d, m in subsets.items()}
+    a_pub = _atom_matrix(first[keys].to_numpy(dtype=np.int64), dims, inverse, shape)
+    b_pub = first["_value"].to_numpy(dtype=float)
+    owners = [(int(t), int(r)) for t, r in first[["_table", "_row"]].to_numpy()]
+    build_time = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    # A cell hidden in several outputs is checked once, against its largest requirement.
+    hidden = allcells[allcells["_status"] == Status.PRIMARY.value]
+    targets = hidden.groupby(keys, sort=False).agg(
+        _value=("_value", "first"),
+        _lower=("_lower", "max"),
+        _upper=("_upper", "max"),
+        _table=("_table", "last"),
+        _row=("_row", "last"),
+    )
+    targets = targets.reset_index()
+    lower = np.zeros(n_atoms) if nonnegative else np.full(n_atoms, -np.inf)
+    solver = LinearAttack(a_pub, b_pub, lower, np.full(n_atoms, np.inf))
+    disclosures: list[Disclosure] = []
+    codes_of = _Codes(tables)
+    target_keys = targets[keys].to_numpy(dtype=np.int64)
+    target_vals = targets["_value"].to_numpy(dtype=float)
+    target_lower = targets["_lower"].to_numpy(dtype=float)
+    target_upper = targets["_upper"].to_numpy(dtype=float)
+    target_where = targets[["_table", "_row"]].to_numpy(dtype=np.int64)
+    target_atoms = _atom_matrix(target_keys, dims, inverse, shape)
+    for i in range(len(targets)):
+        atoms = target_atoms.indices[target_atoms.indptr[i] : target_atoms.indptr[i + 1]]
+        value = float(target_vals[i])
+        need_lo, need_hi = value - float(target_lower[i]), value + float(target_upper[i])
+        target = dict.fromkeys(atoms.tolist(), 1.0)
+        low, high = solver.interval(target)
+        lo, hi = low.value, high.value
+        tol = _TOL * max(1.0, abs(value))
+        exact = hi - lo <= tol
+        low_bad = lo > need_lo + tol
+        if low_bad or hi < need_hi - tol or exact:
+            t = tables[int(target_where[i, 0])]
+            disclosures.append(
+                Disclosure(
+                    table=t.label,
+                    codes=codes_of(int(target_where[i, 0]), int(target_where[i, 1])),
+                    value=value,
+                    attacker_min=lo,
+                    attacker_max=hi,
+                    required_lower=need_lo,
+                    required_upper=need_hi,
+                    exact=exact,
+                    revealed_by=_combination(
+                        {**solver.combination(target), **(low if low_bad else high).duals},
+                        owners,
+                        tables,
+                        codes_of,
+                    ),
+                )
+            )
+    return DifferencingResult(
+        safe=not disclosures,
+        disclosures=tuple(disclosures),
+        checked_cells=len(targets),
+        hidden_cells=len(hidden),
+        published_cells=len(published),
+        atoms=n_atoms,
+        lp_count=solver.lp_count,
+        timings={
+            "build": build_time,
+            "solve": time.perf_counter() - t1,
+            "total": time.perf_counter() - started,
+        },
+    )
+
+
+def _check_columns(t: OutputTable) -> None:
+    missing = [c for c in (*t.dimensions, VALUE, STATUS) if c not in t.cells.columns]
+    if missing:
+        raise DataError(f"{t.label}: cells lack column(s) {missing}")
+    bad = sorted(set(t.cells[STATUS].astype(str).unique()) - {s.value for s in Status})
+    if bad:
+        raise DataError(f"{t.label}: unknown status value(s) {bad}", hint="safe|primary|secondary")
+
+
+class _Codes:
+    """Codes of output cells, read once per table (reading one from Arrow costs a millisecond)."""
+
+    def __init__(self, tables: Sequence[OutputTable]):
+        self.tables = tables
+        self.arrays: dict[int, dict[str, np.ndarray]] = {}
+
+    def __call__(self, ti: int, row: int) -> dict[str, str]:
+        arrays = self.arrays.get(ti)
+        if arrays is None:
+            t = self.tables[ti]
+            arrays = {d: t.cells[d].astype(str).to_numpy(dtype=object) for d in t.dimensions}
+            self.arrays[ti] = arrays
+        return {d: str(col[row]) for d, col in arrays.items()}
+
+
+def _union_dimensions(tables: Sequence[OutputTable]) -> tuple[str, ...]:
+    dims: list[str] = []
+    for t in tables:
+        dims.extend(d for d in t.dimensions if d not in dims)
+    return tuple(dims)
+
+
+def _leaf_classes(dims: Sequence[str], tables: Sequence[OutputTable]) -> dict[str, dict[str, int]]:
+    """Per dimension: leaf code -> class id, leaves in a class being in exactly the same cells."""
+    out: dict[str, dict[str, int]] = {}
+    for d in dims:
+        hs = [h for t in tables for h in t.hierarchies if h.name == d]
+        leaves = sorted({leaf for h in hs for leaf in h.leaves})
+        signature: dict[str, list[int]] = {leaf: [] for leaf in leaves}
+        group = 0
+        for h in hs:
+            for code in h.order:
+                for leaf in h.leaves_under(code):
+                    signature[leaf].append(group)
+                group += 1
+        by_sig: dict[tuple[int, ...], int] = {}
+        out[d] = {leaf: by_sig.setdefault(tuple(signature[leaf]), len(by_sig)) for leaf in leaves}
+    return out
+
+
+def _subset_frame(
+    ti: int,
+    t: OutputTable,
+    dims: Sequence[str],
+    classes: Mapping[str, Mapping[str, int]],
+    subsets: dict[str, dict[tuple[int, ...], int]],
+) -> pd.DataFrame:
+    """The table's cells as subset ids per dimension (a subset = the classes a code covers)."""
+    cells = t.cells
+    out = pd.DataFrame(index=range(len(cells)))
+    hierarchy = {h.name: h for h in t.hierarchies}
+    for d in dims:
+        ids = subsets[d]
+        if d not in hierarchy:
+            every = tuple(sorted(set(classes[d].values())))
+            out[f"_s_{d}"] = ids.setdefault(every, len(ids))
+            continue
+        h = hierarchy[d]
+        code_to_id = {
+            code: ids.setdefault(
+                tuple(sorted({classes[d][leaf] for leaf in h.leaves_under(code)})), len(ids)
+            )
+            for code in h.order
+        }
+        positions, uniques = pd.factorize(cells[d].astype(str))
+        unknown = sorted(str(u) for u in uniques if str(u) not in code_to_id)
+        if unknown:
+            raise DataError(
+                f"{t.label}: code(s) {unknown[:10]} of dimension '{d}' are not in its hierarchy",
+                hint="cells must use the codes of the hierarchy they were tabulated with",
+            )
+        lookup = np.array([code_to_id[str(u)] for u in uniques], dtype=np.int64)
+        out[f"_s_{d}"] = lookup[positions]
+    out["_value"] = cells[VALUE].to_numpy(dtype=float)
+    out["_status"] = cells[STATUS].astype(str).to_numpy()
+    out["_lower"] = cells[LOWER].to_numpy(dtype=float) if LOWER in cells else 0.0
+    out["_upper"] = cells[UPPER].to_numpy(dtype=float) if UPPER in cells else 0.0
+    out["_table"] = ti
+    out["_row"] = np.arange(len(cells))
+    out["_label"] = t.label
+    return out
+
+
+def _atom_matrix(
+    subset_ids: np.ndarray,
+    dims: Sequence[str],
+    inverse: Mapping[str, Mapping[int, tuple[int, ...]]],
+    shape: tuple[int, ...],
+) -> sp.csr_matrix:
+    """Rows = cells, columns = atoms: the row-wise Kronecker product of per-dimension sets."""
+    result: sp.csr_matrix | None = None
+    for k, d in enumerate(dims):
+        sets = inverse[d]
+        n_sub = max(sets) + 1
+        indicator = sp.lil_matrix((n_sub, shape[k]))
+        for sid, classes in sets.items():
+            indicator[sid, list(classes)] = 1.0
+        rows = indicator.tocsr()[subset_ids[:, k]]
+        result = rows if result is None else _rowwise_kron(result, rows)
+    assert result is not None
+    return result
+
+
+def _rowwise_kron(left: sp.csr_matrix, right: sp.csr_matrix) -> sp.csr_matrix:
+    """Row r of the result is kron(left[r], right[r]) (the face-splitting product)."""
+    left, right = left.tocsr(), right.tocsr()
+    a = np.diff(left.indptr)
+    b = np.diff(right.indptr)
+    per_row = a * b
+    indptr = np.zeros(len(per_row) + 1, dtype=np.int64)
+    np.cumsum(per_row, out=indptr[1:])
+    total = int(indptr[-1])
+    row_of = np.repeat(np.arange(len(per_row)), per_row)
+    local = np.arange(total) - indptr[row_of]
+    b_of = b[row_of]
+    i = local // b_of
+    j = local % b_of
+    li = left.indices[left.indptr[row_of] + i]
+    ri = right.indices[right.indptr[row_of] + j]
+    indices = li * right.shape[1] + ri
+    return sp.csr_matrix(
+        (np.ones(total), indices, indptr), shape=(left.shape[0], left.shape[1] * right.shape[1])
+    )
+
+
+def _combination(
+    rows: Mapping[int, float],
+    owners: Sequence[tuple[int, int]],
+    tables: Sequence[OutputTable],
+    codes_of: _Codes,
+) -> tuple[tuple[str, dict[str, str], float], ...]:
+    """The published cells whose weighted sum pins (or bounds) the hidden one."""
+    out: list[tuple[str, dict[str, str], float]] = []
+    for k, coef in sorted(rows.items(), key=lambda kv: -abs(kv[1])):
+        ti, ri = owners[k]
+        t = tables[ti]
+        out.append((t.label, codes_of(ti, ri), round(coef, 6)))
+    return tuple(out)

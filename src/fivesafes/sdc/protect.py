@@ -1,0 +1,212 @@
+"""``fivesafes.sdc.tables``: microdata and a spec in, a protected table and its report out.
+
+The pipeline is tabulate -> primary rules -> secondary suppression (when asked
+for) -> report. Nothing is written here; :meth:`TableResult.write` does the I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fivesafes.errors import DataError, SpecError
+from fivesafes.sdc.cells import STATUS, Status
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.report import build_report
+from fivesafes.sdc.rules import apply_primary_rules, required_top_k
+from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
+
+SECONDARY_MODULE = "fivesafes.sdc.secondary"
+DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """A protected table: the cells with their status, the hierarchies and the report."""
+
+    spec: TableSpec
+    cells: pd.DataFrame  # the cells.csv columns plus the rules' internal statistics
+    hierarchies: tuple[Hierarchy, ...]
+    report: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The table's name from its spec."""
+        return self.spec.name
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        """Cells per status (every status listed, zeros included)."""
+        counts: dict[str, int] = self.report["cells"]["by_status"]
+        return dict(counts)
+
+    @property
+    def rule_counts(self) -> dict[str, int]:
+        """Cells flagged per primary rule (a cell flagged by two rules counts under both)."""
+        counts: dict[str, int] = self.report["cells"]["by_rule"]
+        return dict(counts)
+
+    @property
+    def hidden(self) -> pd.Series:
+        """Boolean Series: True for every cell that must not be published."""
+        return self.cells[STATUS] != Status.SAFE.value
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write cells.csv, report.json, table.csv and table.xlsx into ``out_dir``."""
+        from fivesafes.sdc.writers import write_outputs
+
+        return write_outputs(self, Path(out_dir))
+
+
+def tables(
+    spec: TableSpec | str | Path,
+    data: Any,
+    *,
+    secondary: str | None = None,
+    hierarchies: Sequence[Hierarchy] | None = None,
+    connection: Any = None,
+) -> TableResult:
+    """Tabulate ``data`` under ``spec``, flag primary cells, and return the result with its report.
+
+    ``data`` is a CSV/Parquet path, a pandas DataFrame, an Arrow table or a DuckDB
+    relation. ``secondary`` overrides the spec's suppression method
+    (``auto|optimal|modular|fast|none``).
+    """
+    from fivesafes.sdc.tabulate import tabulate
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    spec = spec if isinstance(spec, TableSpec) else load_spec(spec)
+    spec = _with_method(spec, secondary)
+    if spec.suppression.method != "none":
+        _require_secondary()
+    source = describe_source(data)
+    timings["source"] = time.perf_counter() - start
+
+    t = time.perf_counter()
+    top_k = required_top_k(spec.rules)
+    tab = tabulate(spec, data, hierarchies, connection=connection, top_k=top_k or None)
+    timings["tabulate"] = time.perf_counter() - t
+    for stage, seconds in dict(getattr(tab, "timings", {}) or {}).items():
+        timings[f"tabulate.{stage}"] = float(seconds)
+    hier = tuple(tab.hierarchies)
+
+    t = time.perf_counter()
+    cells = apply_primary_rules(
+        tab.cells, spec.rules, frequency=spec.is_frequency, weighted=spec.weight is not None
+    )
+    timings["primary_rules"] = time.perf_counter() - t
+
+    secondary_summary: dict[str, Any] = {}
+    if spec.suppression.method != "none":
+        t = time.perf_counter()
+        cells, secondary_summary = protect_secondary(
+            cells,
+            hier,
+            spec.suppression,
+            frequency=spec.is_frequency,
+            dimensions=spec.dimension_names,
+        )
+        timings["secondary"] = time.perf_counter() - t
+
+    timings["total"] = time.perf_counter() - start
+    report = build_report(
+        spec,
+        cells,
+        hier,
+        source=source,
+        timings=timings,
+        notes=tuple(str(n) for n in getattr(tab, "notes", ())),
+        secondary=secondary_summary,
+    )
+    return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
+
+
+def secondary_available() -> bool:
+    """True once the secondary-suppression module provides ``protect_secondary``."""
+    if importlib.util.find_spec(SECONDARY_MODULE) is None:
+        return False
+    try:
+        module = importlib.import_module(SECONDARY_MODULE)
+    except ImportError:
+        return False
+    return callable(getattr(module, "protect_secondary", None))
+
+
+def protect_secondary(
+    cells: pd.DataFrame,
+    hierarchies: tuple[Hierarchy, ...],
+    suppression: SuppressionSpec,
+    *,
+    frequency: bool,
+    dimensions: Sequence[str],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Choose secondary (complementary) suppressions with ``sdc.secondary``: (cells, summary)."""
+    _require_secondary()
+    module = importlib.import_module(SECONDARY_MODULE)
+    result = module.protect_secondary(
+        cells, hierarchies, suppression, frequency=frequency, dimensions=dimensions
+    )
+    if isinstance(result, pd.DataFrame):
+        return result, {}
+    summary: dict[str, Any] = result.to_dict() if hasattr(result, "to_dict") else {}
+    out: pd.DataFrame = result.cells
+    return out, summary
+
+
+def describe_source(data: Any) -> dict[str, Any]:
+    """What the data were: a file's path, format, size and SHA-256, or an object's type."""
+    if isinstance(data, str | Path):
+        path = Path(data)
+        if not path.is_file():
+            raise DataError(
+                f"data file not found: {path}",
+                hint="give the path of a CSV or Parquet file with the spec's columns",
+            )
+        fmt = DATA_SUFFIXES.get(path.suffix.lower())
+        if fmt is None:
+            raise DataError(
+                f"cannot tell the format of {path} from its suffix",
+                hint=f"use one of {sorted(DATA_SUFFIXES)}",
+            )
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        return {
+            "kind": "file",
+            "path": str(path.resolve()),
+            "format": fmt,
+            "bytes": path.stat().st_size,
+            "sha256": digest,
+        }
+    if isinstance(data, pd.DataFrame):
+        return {"kind": "pandas.DataFrame", "columns": [str(c) for c in data.columns]}
+    kind = f"{type(data).__module__}.{type(data).__qualname__}"
+    return {"kind": kind}
+
+
+def _with_method(spec: TableSpec, secondary: str | None) -> TableSpec:
+    if secondary is None:
+        return spec
+    if secondary not in SECONDARY_METHODS:
+        raise SpecError(
+            f"unknown secondary suppression method {secondary!r}",
+            hint=f"use one of {', '.join(SECONDARY_METHODS)}",
+        )
+    return replace(spec, suppression=replace(spec.suppression, method=secondary))  # type: ignore[arg-type]
+
+
+def _require_secondary() -> None:
+    if not secondary_available():
+        raise SpecError(
+            "secondary suppression is not available yet in this version of fivesafes",
+            hint='pass --secondary none (Python: secondary="none") or set '
+            '[suppression] method = "none" in the spec to publish with primary suppression only',
+        )

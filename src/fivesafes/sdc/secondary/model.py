@@ -1,0 +1,547 @@
+"""The suppression problem and the attacker's side of it: bounds, cuts, separation, repair.
+
+Notation (Fischetti & Salazar-González 1999/2001). A table has cells ``i`` with
+published values ``a_i`` and relations ``A x = 0``. The attacker moves a hidden cell
+within ``[a_i - down_i, a_i + up_i]`` (``down``/``up``: the room his a-priori bounds
+leave, e.g. ``down_i = a_i`` for non-negative data, ``up_i = inf``); a published cell
+cannot move. With ``y_i = 1`` for a hidden cell and ``z = x - a``, the largest upward
+move of a primary ``p`` is the LP
+
+    max z_p  s.t.  A z = 0,  -down_i y_i <= z_i <= up_i y_i.
+
+For any row multipliers ``pi`` put ``d = e_p - A^T pi``, ``alpha = max(d, 0)``,
+``beta = max(-d, 0)``; LP duality gives ``max z_p <= sum_i (alpha_i up_i + beta_i down_i)
+y_i`` for every pattern ``y``. So protection needs the *capacity cut*
+
+    sum_i (alpha_i up_i + beta_i down_i) y_i >= upper_protection_p,
+
+valid for every pattern whatever ``pi`` is, and violated by the current pattern when
+``pi`` is the LP's optimal dual and the LP says the protection is missing. The lower
+direction is the same with ``-e_p``. Every method here only hides cells to satisfy
+such cuts and checks the result with the LPs, so a pattern it returns is safe.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from fivesafes.errors import InfeasibleProtectionError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# A protection requirement counts as met when the attacker's reach is within this
+# relative tolerance of it (LP solutions carry rounding error of about 1e-9).
+REL_TOL = 1e-7
+ABS_TOL = 1e-7
+# Components of hidden cells larger than this are checked on a neighbourhood of the
+# primary first (fixing the cells outside it makes the attacker stronger, so a pass
+# there is a pass for the whole table); the neighbourhood grows until it decides.
+LOCAL_LIMIT = 400
+UP, DOWN = 1, -1
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """One suppression problem: relations, attacker rooms, costs and requirements per cell."""
+
+    relations: sp.csr_matrix  # m x n, +1 total, -1 children
+    value: FloatArray
+    down: FloatArray  # how far the attacker may move a hidden cell down (may be inf)
+    up: FloatArray  # ... and up
+    pinned: BoolArray  # single-contributor cells: their contributor knows them exactly
+    cost: FloatArray
+    primary: BoolArray
+    lower_req: FloatArray
+    upper_req: FloatArray
+    fixed: BoolArray  # never hidden (structural zeros)
+    forced: BoolArray  # always hidden (primaries, and earlier suppressions in a sub-table)
+    describe: Callable[[int], str] = field(default=lambda i: f"cell {i}")
+
+    @property
+    def n(self) -> int:
+        """Number of cells."""
+        return int(self.value.size)
+
+    @cached_property
+    def csc(self) -> sp.csc_matrix:
+        """Relations by column."""
+        return sp.csc_matrix(self.relations)
+
+    def targets(self) -> list[tuple[int, int, float]]:
+        """(cell, direction, requirement) for every protection demand, largest first."""
+        out: list[tuple[int, int, float]] = []
+        for p in np.flatnonzero(self.primary):
+            if self.upper_req[p] > 0:
+                out.append((int(p), UP, float(self.upper_req[p])))
+            if self.lower_req[p] > 0:
+                out.append((int(p), DOWN, float(self.lower_req[p])))
+        out.sort(key=lambda t: -t[2])
+        return out
+
+    def pattern_cost(self, hidden: BoolArray) -> float:
+        """Cost of the non-primary hidden cells (what secondary suppression loses)."""
+        return float(self.cost[hidden & ~self.primary].sum())
+
+    def restrict(
+        self,
+        cells: IntArray,
+        forced: BoolArray,
+        primary: BoolArray,
+        lower_req: FloatArray,
+        upper_req: FloatArray,
+    ) -> Problem:
+        """The sub-problem on ``cells`` with only the relations lying wholly inside them."""
+        mask = np.zeros(self.n, dtype=bool)
+        mask[cells] = True
+        touching = np.unique(self.csc[:, cells].indices)
+        a = self.relations[touching]
+        inside = (
+            np.add.reduceat(mask[a.indices].astype(np.int64), a.indptr[:-1])
+            if a.nnz
+            else (np.zeros(touching.size, dtype=np.int64))
+        )
+        whole = inside == np.diff(a.indptr)
+        sub = sp.csr_matrix(a[whole][:, cells])
+        keep = np.diff(sub.indptr) > 0
+        describe = self.describe
+        return Problem(
+            relations=sp.csr_matrix(sub[keep]),
+            value=self.value[cells],
+            down=self.down[cells],
+            up=self.up[cells],
+            pinned=self.pinned[cells],
+            cost=self.cost[cells],
+            primary=primary,
+            lower_req=lower_req,
+            upper_req=upper_req,
+            fixed=self.fixed[cells],
+            forced=forced,
+            describe=lambda i: describe(int(cells[i])),
+        )
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A capacity cut ``sum coef_i y_i >= rhs`` over ``cells`` for one (primary, direction)."""
+
+    cells: IntArray
+    coef: FloatArray
+    rhs: float
+    primary: int
+    direction: int
+    pin: int = -1  # the cell the attacker knows exactly (-1: an outside attacker)
+
+    def lhs(self, hidden: BoolArray | FloatArray) -> float:
+        """The cut's left-hand side for a pattern (or a fractional one)."""
+        return float(self.coef @ hidden[self.cells].astype(np.float64))
+
+
+def met(reach: float, req: float) -> bool:
+    """True when an attacker's reach covers a requirement, up to LP tolerance."""
+    return reach >= req - (REL_TOL * abs(req) + ABS_TOL)
+
+
+def make_cut(
+    problem: Problem,
+    p: int,
+    direction: int,
+    rows: IntArray,
+    pi: FloatArray,
+    req: float,
+    pin: int = -1,
+) -> Cut:
+    """The capacity cut of (p, direction) from row multipliers ``pi`` on ``rows``.
+
+    With ``pin`` >= 0 the cut is for the attacker who also knows cell ``pin`` exactly
+    (its single contributor): that cell gives no room whatever its status.
+    """
+    a = problem.relations
+    starts, ends = a.indptr[rows], a.indptr[np.asarray(rows) + 1]
+    lens = ends - starts
+    # positions of every nonzero of the chosen rows, without building a sliced matrix
+    pos = np.repeat(starts - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(lens.sum())
+    d_full = np.zeros(problem.n)
+    np.add.at(d_full, a.indices[pos], -a.data[pos] * np.repeat(pi, lens))
+    d_full[p] += direction
+    if pin >= 0:
+        d_full[pin] = 0.0
+    cells = np.flatnonzero(np.abs(d_full) > 1e-9)
+    dv = d_full[cells]
+    with np.errstate(invalid="ignore"):
+        coef = np.where(dv > 0, dv * problem.up[cells], -dv * problem.down[cells])
+    coef = np.nan_to_num(coef, nan=0.0, posinf=math.inf)
+    coef = np.minimum(coef, req)  # a binary y: a coefficient above the rhs acts as the rhs
+    keep = coef > 1e-12 * max(req, 1.0)
+    return Cut(cells[keep], coef[keep], req, p, direction, pin)
+
+
+def relation_cuts(problem: Problem) -> list[Cut]:
+    """The simplest cuts: along each relation of a primary, something else must move."""
+    cuts: list[Cut] = []
+    csc = problem.csc
+    for p, direction, req in problem.targets():
+        for r in csc.indices[csc.indptr[p] : csc.indptr[p + 1]]:
+            coef_p = problem.relations[r, p]
+            # choose pi on row r so that d_p = 0: the primary must be balanced inside row r
+            pi = np.array([direction / coef_p])
+            cut = make_cut(problem, p, direction, np.array([r]), pi, req)
+            cuts.append(cut)
+    return cuts
+
+
+@dataclass
+class _Component:
+    cells: IntArray  # hidden cells (global ids)
+    rows: IntArray  # relations touching them
+    highs: highspy.Highs
+    position: dict[int, int]
+
+
+def _hidden_components(problem: Problem, hidden: BoolArray) -> tuple[IntArray, IntArray]:
+    """Label of each hidden cell's connected component (through shared relations)."""
+    idx = np.flatnonzero(hidden)
+    h = problem.csc[:, idx]
+    m = problem.relations.shape[0]
+    graph = sp.bmat([[None, h], [h.T, None]], format="csr")
+    _, labels = connected_components(graph, directed=False)
+    return idx, labels[m:]
+
+
+def _lp(problem: Problem, cells: IntArray, y: FloatArray) -> tuple[highspy.Highs, IntArray]:
+    sub = problem.csc[:, cells]
+    rows = np.flatnonzero(np.diff(sp.csr_matrix(sub).indptr) > 0)
+    a = sp.csc_matrix(sub[rows])
+    lp = highspy.HighsLp()
+    lp.num_col_ = int(cells.size)
+    lp.num_row_ = int(rows.size)
+    lp.col_cost_ = np.zeros(cells.size)
+    inf = highspy.kHighsInf
+    lo = -problem.down[cells] * y[cells]
+    hi = problem.up[cells] * y[cells]
+    lp.col_lower_ = np.where(np.isinf(lo), -inf, lo)
+    lp.col_upper_ = np.where(np.isinf(hi), inf, hi)
+    lp.row_lower_ = np.zeros(rows.size)
+    lp.row_upper_ = np.zeros(rows.size)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("presolve", "off")  # warm-started re-solves are faster without it
+    h.passModel(lp)
+    return h, rows
+
+
+_DECIDED = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kUnbounded,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,  # z = 0 is feasible: unbounded
+)
+
+
+class Attacker:
+    """Solves the attacker's LPs on one pattern, component by component, with warm starts."""
+
+    def __init__(self, problem: Problem, pattern: BoolArray | FloatArray) -> None:
+        self.problem = problem
+        # a fractional pattern scales each cell's room (the LP relaxation of the MIP)
+        self.y = np.clip(np.asarray(pattern, dtype=np.float64), 0.0, 1.0)
+        self.hidden = self.y > 1e-9
+        idx, labels = _hidden_components(problem, self.hidden)
+        order = np.argsort(labels, kind="stable")
+        self._label = dict(zip(idx.tolist(), labels.tolist(), strict=True))
+        groups = np.split(idx[order], np.flatnonzero(np.diff(labels[order])) + 1)
+        self._groups = (
+            {
+                int(labels[order][g0]): g
+                for g0, g in zip(
+                    np.r_[0, np.flatnonzero(np.diff(labels[order])) + 1], groups, strict=True
+                )
+            }
+            if idx.size
+            else {}
+        )
+        self._cache: dict[bytes, tuple[highspy.Highs, IntArray, dict[int, int]]] = {}
+        self.lp_count = 0
+
+    def _neighbourhood(self, p: int, radius: int) -> IntArray:
+        comp = self._groups[self._label[p]]
+        if comp.size <= LOCAL_LIMIT or radius <= 0:
+            return comp
+        a, csc = self.problem.relations, self.problem.csc
+        seen = {p}
+        frontier = [p]
+        for _ in range(radius):
+            nxt: list[int] = []
+            for c in frontier:
+                for r in csc.indices[csc.indptr[c] : csc.indptr[c + 1]]:
+                    for q in a.indices[a.indptr[r] : a.indptr[r + 1]]:
+                        q = int(q)
+                        if self.hidden[q] and q not in seen:
+                            seen.add(q)
+                            nxt.append(q)
+            frontier = nxt
+            if not frontier:
+                break
+        return np.array(sorted(seen), dtype=np.int64)
+
+    def reach(
+        self, p: int, direction: int, radius: int = 0, pin: int = -1
+    ) -> tuple[float, FloatArray | None, IntArray, FloatArray]:
+        """The attacker's largest move of ``p`` in ``direction``, with the dual and the LP solution.
+
+        ``pin``: a cell the attacker knows exactly (-1: none). Returns (reach, pi on rows or
+        None when unbounded, rows, primal z on the LP's cells).
+        """
+        cells = self._neighbourhood(p, radius)
+        key = cells.tobytes()
+        if key not in self._cache:
+            h, rows = _lp(self.problem, cells, self.y)
+            self._cache[key] = (h, rows, {int(c): i for i, c in enumerate(cells)})
+            if len(self._cache) > 64:
+                self._cache.pop(next(iter(self._cache)))
+        h, rows, pos = self._cache[key]
+        j = pos[p]
+        k = pos.get(pin, -1) if pin >= 0 else -1
+        if k >= 0:
+            h.changeColBounds(k, 0.0, 0.0)
+        h.changeColCost(j, -float(direction))
+        try:
+            h.run()
+            self.lp_count += 1
+            status = h.getModelStatus()
+            if status not in _DECIDED:
+                # a warm start that went astray: solve again from scratch, then with presolve
+                h.clearSolver()
+                h.run()
+                status = h.getModelStatus()
+                if status not in _DECIDED:
+                    h.setOptionValue("presolve", "on")
+                    h.clearSolver()
+                    h.run()
+                    status = h.getModelStatus()
+                    h.setOptionValue("presolve", "off")
+            if status != highspy.HighsModelStatus.kOptimal:
+                if status in _DECIDED:  # unbounded: the attacker learns nothing on this side
+                    h.clearSolver()
+                    return math.inf, None, rows, np.zeros(0)
+                raise InfeasibleProtectionError(
+                    f"the attacker's LP for {self.problem.describe(p)} ended with status "
+                    f"{h.modelStatusToString(status)}",
+                    hint="check the table's values and protection levels are finite and additive",
+                )
+            sol = h.getSolution()
+            value = -float(h.getInfo().objective_function_value)
+            pi = np.asarray(sol.row_dual, dtype=np.float64)
+            z = np.asarray(sol.col_value, dtype=np.float64)
+            return value, pi, rows, z
+        finally:
+            h.changeColCost(j, 0.0)
+            if k >= 0:
+                yk = float(self.y[pin])
+                lo, hi = -self.problem.down[pin] * yk, self.problem.up[pin] * yk
+                h.changeColBounds(
+                    k,
+                    -highspy.kHighsInf if math.isinf(lo) else lo,
+                    highspy.kHighsInf if math.isinf(hi) else hi,
+                )
+
+    def cells_of(self, p: int, radius: int = 0) -> IntArray:
+        """The cells of the LP used for ``p`` (for reading the primal solution)."""
+        return self._neighbourhood(p, radius)
+
+
+def _best_cut(
+    problem: Problem,
+    p: int,
+    direction: int,
+    rows: IntArray,
+    pi: FloatArray,
+    req: float,
+    hidden: BoolArray | FloatArray,
+    pin: int,
+) -> Cut:
+    # HiGHS's sign convention for row duals is that of a minimisation; the cut is valid for
+    # either sign, so take the one that is tight at the current pattern.
+    a = make_cut(problem, p, direction, rows, pi, req, pin)
+    b = make_cut(problem, p, direction, rows, -pi, req, pin)
+    return a if a.lhs(hidden) <= b.lhs(hidden) else b
+
+
+def _check(
+    att: Attacker,
+    p: int,
+    direction: int,
+    req: float,
+    hidden: BoolArray | FloatArray,
+    pin: int,
+) -> tuple[Cut | None, IntArray, FloatArray]:
+    """A violated cut for one demand (None when met) and the LP's move (cells, z)."""
+    problem = att.problem
+    radius = 2
+    while True:
+        reach, pi, rows, z = att.reach(p, direction, radius, pin)
+        local = att.cells_of(p, radius)
+        if pi is None or met(reach, req):
+            return None, local, z
+        cut = _best_cut(problem, p, direction, rows, pi, req, hidden, pin)
+        if not met(cut.lhs(hidden), req):
+            return cut, local, z
+        if local.size == att.cells_of(p, 0).size:
+            # the LP and its dual disagree beyond tolerance: keep the cut, cover will act
+            return cut, local, z
+        radius *= 2  # cells fixed outside the neighbourhood matter: look wider
+
+
+def _pins(problem: Problem, hidden: BoolArray, p: int) -> list[int]:
+    """Hidden single-contributor cells sharing a relation with ``p`` (other than ``p``)."""
+    if not problem.pinned.any():
+        return []
+    a, csc = problem.relations, problem.csc
+    out: set[int] = set()
+    for r in csc.indices[csc.indptr[p] : csc.indptr[p + 1]]:
+        for q in a.indices[a.indptr[r] : a.indptr[r + 1]]:
+            if q != p and hidden[q] and problem.pinned[q]:
+                out.add(int(q))
+    return sorted(out)
+
+
+def separate(
+    problem: Problem,
+    hidden: BoolArray | FloatArray,
+    targets: Iterable[tuple[int, int, float]] | None = None,
+    *,
+    attacker: Attacker | None = None,
+) -> tuple[list[Cut], int]:
+    """Cuts violated by ``hidden`` (one per unprotected demand and attacker) and LPs solved.
+
+    Attackers: an outsider, and (``problem.pinned``) the single contributor of each hidden
+    single-contributor cell in a relation of the primary, who knows that cell exactly.
+    """
+    att = attacker or Attacker(problem, hidden)
+    is_hidden = att.hidden
+    cuts: list[Cut] = []
+    certified: set[tuple[int, int]] = set()
+    todo = list(targets) if targets is not None else problem.targets()
+    req_of = {(p, dr): rq for p, dr, rq in todo}
+    for p, direction, req in todo:
+        if (p, direction) not in certified:
+            cut, cells, z = _check(att, p, direction, req, hidden, -1)
+            if cut is not None:
+                cuts.append(cut)
+                continue
+            # the LP's move is feasible for everybody's LP: it certifies other demands too
+            for c, zc in zip(cells.tolist(), z.tolist(), strict=False):
+                for dr in (UP, DOWN):
+                    rq = req_of.get((c, dr))
+                    if rq is not None and met(zc * dr, rq):
+                        certified.add((c, dr))
+        for pin in _pins(problem, is_hidden, p):
+            cut, _, _ = _check(att, p, direction, req, hidden, pin)
+            if cut is not None:
+                cuts.append(cut)
+                break
+    return cuts, att.lp_count
+
+
+def check_feasible_alone(problem: Problem) -> None:
+    """Raise when a primary's own a-priori room is smaller than its requirement."""
+    for p, direction, req in problem.targets():
+        room = problem.up[p] if direction == UP else problem.down[p]
+        if not met(room, req):
+            word = "upper" if direction == UP else "lower"
+            raise InfeasibleProtectionError(
+                f"{problem.describe(p)} cannot be protected: it needs {word} protection "
+                f"{req:.6g} but the attacker's bounds already confine it to within "
+                f"{room:.6g} {'above' if direction == UP else 'below'} its value "
+                f"{problem.value[p]:.6g}",
+                hint="lower the required protection (rules), widen the a-priori bounds "
+                "([suppression] a_priori_percent), or publish a coarser table",
+            )
+
+
+def cover(problem: Problem, cut: Cut, hidden: BoolArray) -> list[int]:
+    """Hide the cheapest cells that satisfy ``cut`` (greedy by cost per unit of capacity)."""
+    deficit = cut.rhs - cut.lhs(hidden)
+    if met(-deficit, 0.0) and deficit <= 0:
+        return []
+    free = ~hidden[cut.cells] & ~problem.fixed[cut.cells]
+    cand = cut.cells[free]
+    coef = cut.coef[free]
+    if coef.sum() < deficit and not met(float(coef.sum()), deficit):
+        p = cut.primary
+        word = "upper" if cut.direction == UP else "lower"
+        raise InfeasibleProtectionError(
+            f"{problem.describe(p)} cannot be protected: even hiding every cell that could "
+            f"help, the attacker still pins its {word} side to within "
+            f"{float(coef.sum() + cut.lhs(hidden)):.6g} of its value {problem.value[p]:.6g}, "
+            f"less than the required {cut.rhs:.6g}",
+            hint="the a-priori bounds, structural zeros or singleton/insider knowledge leave "
+            "too little room; lower the protection, widen a_priori_percent, set "
+            "singleton = false, or publish a coarser table",
+        )
+    chosen: list[int] = []
+    remaining = list(range(cand.size))
+    while deficit > 0 and not met(-deficit, 0.0) and remaining:
+        best = min(remaining, key=lambda k: problem.cost[cand[k]] / min(coef[k], deficit))
+        remaining.remove(best)
+        chosen.append(int(cand[best]))
+        deficit -= coef[best]
+    for c in chosen:
+        hidden[c] = True
+    return chosen
+
+
+def repair(
+    problem: Problem,
+    hidden: BoolArray,
+    *,
+    max_rounds: int = 10_000,
+    seen: list[Cut] | None = None,
+) -> tuple[BoolArray, int, int]:
+    """Hide more cells until every demand is met (checked by LP); returns (pattern, rounds, LPs)."""
+    hidden = hidden | problem.forced
+    lps = 0
+    pending: list[tuple[int, int, float]] | None = None
+    for rounds in range(1, max_rounds + 1):
+        cuts, n_lp = separate(problem, hidden, pending)
+        lps += n_lp
+        if not cuts:
+            if pending is None:
+                return hidden, rounds, lps
+            pending = None  # re-check everything once the local fixes are done
+            continue
+        if seen is not None:
+            seen.extend(cuts)
+        changed: set[int] = set()
+        for cut in cuts:
+            changed.update(cover(problem, cut, hidden))
+        # re-check only demands near the cells that changed; the full check closes the loop
+        pending = _near(problem, hidden, changed, cuts)
+    raise InfeasibleProtectionError(
+        "secondary suppression did not converge",
+        hint="report this table to the developers; use method = 'optimal' meanwhile",
+    )
+
+
+def _near(
+    problem: Problem, hidden: BoolArray, changed: set[int], cuts: Sequence[Cut]
+) -> list[tuple[int, int, float]]:
+    """Demands of the primaries whose hidden component now includes a changed cell."""
+    idx, labels = _hidden_components(problem, hidden)
+    label = dict(zip(idx.tolist(), labels.tolist(), strict=True))
+    touched = {label[c] for c in changed} | {label[c.primary] for c in cuts}
+    return [t for t in problem.targets() if label[t[0]] in touched]

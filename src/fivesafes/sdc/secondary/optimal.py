@@ -1,0 +1,228 @@
+"""`optimal`: the Fischetti & Salazar-González model solved by constraint generation with HiGHS.
+
+Minimise the cost of the hidden cells over binary ``y`` subject to capacity cuts
+(see :mod:`model`). Start with the relation cuts of every primary; solve the MIP;
+solve the attacker LPs on its pattern; add a cut for every unmet demand; repeat.
+When the LPs find nothing the MIP's pattern is safe, and its MIP bound (a bound over
+a relaxation: only some of the valid cuts) proves how far from optimal it can be.
+A safe starting pattern (the `fast` one) is always at hand, so a time limit returns
+the best safe pattern seen and the proven gap, never an unsafe one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from fivesafes.sdc.secondary.model import (
+    BoolArray,
+    Cut,
+    FloatArray,
+    IntArray,
+    Problem,
+    check_feasible_alone,
+    met,
+    relation_cuts,
+    repair,
+    separate,
+)
+
+
+@dataclass(frozen=True)
+class OptimalOutcome:
+    """What the cut loop found: the pattern and how good it is proven to be."""
+
+    hidden: BoolArray
+    cost: float
+    bound: float
+    gap: float
+    status: str  # "optimal" | "time_limit"
+    rounds: int
+    cuts: int
+    lps: int
+
+
+def _reduced(problem: Problem, cut: Cut) -> tuple[IntArray, FloatArray, float] | None:
+    """The cut over the free cells only (forced cells to the right-hand side), strengthened."""
+    cells, coef = cut.cells, cut.coef
+    forced = problem.forced[cells]
+    rhs = cut.rhs - float(coef[forced].sum())
+    if met(-rhs, 0.0) or rhs <= 0:
+        return None
+    free = ~forced & ~problem.fixed[cells]
+    c = np.minimum(coef[free], rhs)
+    return cells[free], c / rhs, 1.0  # scaled: every row reads sum w_i y_i >= 1
+
+
+class _Mip:
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        n = problem.n
+        lp = highspy.HighsLp()
+        lp.num_col_ = n
+        lp.num_row_ = 0
+        free = ~problem.forced & ~problem.fixed
+        lp.col_cost_ = np.where(free, problem.cost, 0.0)
+        lp.col_lower_ = np.where(problem.forced, 1.0, 0.0)
+        lp.col_upper_ = np.where(problem.fixed & ~problem.forced, 0.0, 1.0)
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.zeros(n + 1, dtype=np.int32)
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("threads", 1)  # many tiny MIPs: thread start-up costs more
+        # our incumbent is always a good safe pattern: HiGHS's own heuristics and restarts
+        # cost more than they find on these small covering models
+        self.h.setOptionValue("mip_heuristic_effort", 0.0)
+        self.h.setOptionValue("mip_allow_restart", False)
+        self.h.setOptionValue("mip_pscost_minreliable", 0)
+        self.h.passModel(lp)
+        self.seen: set[bytes] = set()
+        self.n_cuts = 0
+
+    def add(self, cuts: list[Cut]) -> int:
+        lower: list[float] = []
+        starts: list[int] = []
+        index: list[IntArray] = []
+        values: list[FloatArray] = []
+        nnz = 0
+        for cut in cuts:
+            red = _reduced(self.problem, cut)
+            if red is None:
+                continue
+            cells, coef, rhs = red
+            key = cells.tobytes() + np.round(coef, 9).tobytes()
+            if key in self.seen or cells.size == 0:
+                continue
+            self.seen.add(key)
+            starts.append(nnz)
+            index.append(cells.astype(np.int32))
+            values.append(coef.astype(np.float64))
+            lower.append(rhs)
+            nnz += cells.size
+        if not lower:
+            return 0
+        k = len(lower)
+        self.h.addRows(
+            k,
+            np.array(lower),
+            np.full(k, highspy.kHighsInf),
+            nnz,
+            np.array(starts, dtype=np.int32),
+            np.concatenate(index),
+            np.concatenate(values),
+        )
+        self.n_cuts += k
+        return k
+
+    def solve(
+        self, start: BoolArray, seconds: float, gap: float
+    ) -> tuple[BoolArray | None, float, bool]:
+        h = self.h
+        h.setOptionValue("time_limit", max(seconds, 0.01))
+        h.setOptionValue("mip_rel_gap", max(gap, 1e-6))
+        sol = highspy.HighsSolution()
+        sol.col_value = start.astype(np.float64)
+        sol.value_valid = True
+        h.setSolution(sol)
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        bound = float(info.mip_dual_bound)
+        if not math.isfinite(bound):
+            bound = 0.0
+        values = np.asarray(h.getSolution().col_value)
+        hidden = values > 0.5 if values.size == self.problem.n else None
+        finished = status == highspy.HighsModelStatus.kOptimal
+        return hidden, bound, finished
+
+    def relaxation(self, seconds: float) -> tuple[FloatArray | None, float]:
+        """The LP relaxation's solution with the current cuts (None if it did not finish)."""
+        h = self.h
+        h.setOptionValue("time_limit", max(seconds, 0.01))
+        h.setOptionValue("solve_relaxation", True)
+        h.run()
+        h.setOptionValue("solve_relaxation", False)
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, 0.0
+        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        return values, float(h.getInfo().objective_function_value)
+
+
+def _root(problem: Problem, mip: _Mip, deadline: float, max_rounds: int = 40) -> tuple[float, int]:
+    """Cutting planes on the LP relaxation: cheap cuts that make the MIP's first pattern good."""
+    bound, lps, last = 0.0, 0, -1.0
+    for _ in range(max_rounds):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        y, obj = mip.relaxation(remaining)
+        if y is None:
+            break
+        bound = max(bound, obj)
+        cuts, n_lp = separate(problem, y)
+        lps += n_lp
+        if not cuts or mip.add(cuts) == 0:
+            break
+        if last > 0 and obj - last <= 1e-4 * abs(obj):
+            break  # tailing off: leave the rest to the MIP
+        last = obj
+    return bound, lps
+
+
+def _free_cost(problem: Problem, hidden: BoolArray) -> float:
+    return float(problem.cost[hidden & ~problem.forced].sum())
+
+
+def protect_optimal(
+    problem: Problem, start: BoolArray, *, time_limit: float, gap: float = 0.0
+) -> OptimalOutcome:
+    """Minimum-cost safe pattern (or the best safe one found and its proven gap)."""
+    t0 = time.monotonic()
+    check_feasible_alone(problem)
+    best = start | problem.forced
+    best_cost = _free_cost(problem, best)
+    bound = 0.0
+    mip = _Mip(problem)
+    mip.add(relation_cuts(problem))
+    bound, lps = _root(problem, mip, t0 + 0.5 * time_limit)
+    bound = min(bound, best_cost)
+    rounds = 0
+    status = "time_limit"
+    while True:
+        rounds += 1
+        remaining = time_limit - (time.monotonic() - t0)
+        if remaining <= 0:
+            break
+        pattern, mip_bound, finished = mip.solve(best, remaining, gap)
+        bound = max(bound, min(mip_bound, best_cost))
+        if pattern is None:
+            break
+        pattern |= problem.forced
+        cuts, n_lp = separate(problem, pattern)
+        lps += n_lp
+        if not cuts:
+            cost = _free_cost(problem, pattern)
+            if cost < best_cost:
+                best, best_cost = pattern, cost
+            if finished:
+                bound = max(bound, min(mip_bound, best_cost))
+                status = "optimal"
+                break
+            continue
+        # make the MIP's pattern safe: the cuts met on the way tell the MIP what it missed,
+        # and the repaired pattern may beat the incumbent
+        seen: list[Cut] = list(cuts)
+        fixed, _, n_lp = repair(problem, pattern, seen=seen)
+        lps += n_lp
+        mip.add(seen)
+        if _free_cost(problem, fixed) < best_cost:
+            best, best_cost = fixed, _free_cost(problem, fixed)
+    proven = 0.0 if best_cost <= 0 else max(0.0, (best_cost - bound) / best_cost)
+    if status == "optimal" and proven > max(gap, 1e-6) + 1e-9:
+        status = "time_limit"
+    return OptimalOutcome(best, best_cost, bound, proven, status, rounds, mip.n_cuts, lps)

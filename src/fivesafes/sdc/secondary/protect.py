@@ -1,0 +1,164 @@
+"""Dispatch: pick a method, run it on a problem, write the statuses back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from fivesafes.errors import SpecError
+from fivesafes.sdc.cells import STATUS, Status
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.secondary.fast import protect_fast
+from fivesafes.sdc.secondary.model import BoolArray, Problem
+from fivesafes.sdc.secondary.modular import protect_modular
+from fivesafes.sdc.secondary.optimal import protect_optimal
+from fivesafes.sdc.secondary.problem import build_problem
+from fivesafes.sdc.secondary.result import SecondaryResult, information_loss
+from fivesafes.sdc.spec import SuppressionSpec
+from fivesafes.sdc.structure import TableStructure, build_structure
+
+# `auto` thresholds, from bench/bench_secondary.py on this machine (see docs/secondary.md)
+OPTIMAL_MAX_CELLS = 3_000
+MODULAR_MAX_CELLS = 40_000
+
+
+def choose_method(
+    n_cells: int, n_primary: int, structure: TableStructure | None = None
+) -> tuple[str, str]:
+    """The method `auto` uses for a table of this size, and why."""
+    if n_primary == 0:
+        return "none", "no primary cells: nothing to protect"
+    if n_cells <= OPTIMAL_MAX_CELLS:
+        return "optimal", (
+            f"{n_cells} cells <= {OPTIMAL_MAX_CELLS}: one exact model solves quickly"
+        )
+    hierarchical = structure is not None and any(h.max_depth > 1 for h in structure.hierarchies)
+    if n_cells <= MODULAR_MAX_CELLS and hierarchical:
+        return "modular", (
+            f"{n_cells} cells > {OPTIMAL_MAX_CELLS} with hierarchies: sub-tables solved exactly"
+        )
+    return "fast", (
+        f"{n_cells} cells{' > ' + str(MODULAR_MAX_CELLS) if hierarchical else ''}: greedy "
+        "covering with LP repair scales to very large tables"
+    )
+
+
+def run_method(
+    problem: Problem,
+    structure: TableStructure,
+    spec: SuppressionSpec,
+    method: str,
+    why: str,
+) -> tuple[BoolArray, dict[str, object]]:
+    """Run one method on a problem; returns the pattern and what to report about it."""
+    timings: dict[str, float] = {}
+    notes: list[str] = [why] if why else []
+    t = time.monotonic()
+    fast_hidden, fast_stats = protect_fast(problem)
+    timings["fast"] = time.monotonic() - t
+    out: dict[str, object] = {"stats": dict(fast_stats), "timings": timings, "notes": notes}
+    if method == "fast":
+        out.update(
+            status="heuristic", objective=problem.pattern_cost(fast_hidden), bound=None, gap=None
+        )
+        return fast_hidden, out
+    if method == "optimal":
+        t = time.monotonic()
+        res = protect_optimal(problem, fast_hidden, time_limit=spec.time_limit, gap=spec.gap)
+        timings["optimal"] = time.monotonic() - t
+        out["stats"] = {
+            **fast_stats,
+            "rounds": float(res.rounds),
+            "cuts": float(res.cuts),
+            "attacker_lps": float(res.lps + fast_stats["attacker_lps"]),
+        }
+        if res.status != "optimal":
+            notes.append(
+                f"time limit {spec.time_limit:g}s reached: best safe pattern found, "
+                f"proven gap {res.gap:.2%}"
+            )
+        out.update(status=res.status, objective=res.cost, bound=res.bound, gap=res.gap)
+        return res.hidden, out
+    if method == "modular":
+        t = time.monotonic()
+        hidden, mstats = protect_modular(problem, structure, spec)
+        timings["modular"] = time.monotonic() - t
+        cost = problem.pattern_cost(hidden)
+        if problem.pattern_cost(fast_hidden) < cost:
+            notes.append("the fast pattern was cheaper than the modular one and is used")
+            hidden, cost = fast_hidden, problem.pattern_cost(fast_hidden)
+        out["stats"] = {**fast_stats, **mstats}
+        out.update(status="heuristic", objective=cost, bound=None, gap=None)
+        return hidden, out
+    raise SpecError(
+        f"unknown secondary method {method!r}", hint="use auto, optimal, modular, fast or none"
+    )
+
+
+def protect_secondary(
+    cells: pd.DataFrame,
+    hierarchies: Sequence[Hierarchy],
+    spec: SuppressionSpec,
+    *,
+    frequency: bool = False,
+    dimensions: Sequence[str] | None = None,
+) -> SecondaryResult:
+    """Choose complementary suppressions so that every primary cell keeps its protection."""
+    t0 = time.monotonic()
+    structure = build_structure(cells, hierarchies, dimensions=dimensions)
+    problem = build_problem(cells, structure, spec, frequency=frequency)
+    t_build = time.monotonic() - t0
+    method, why = spec.method, ""
+    if method == "auto":
+        method, why = choose_method(problem.n, int(problem.primary.sum()), structure)
+        why = f"auto chose {method}: {why}"
+    if method == "none" or not problem.primary.any():
+        hidden = problem.forced.copy()
+        info: dict[str, object] = {
+            "status": "nothing_to_protect" if not problem.primary.any() else "not_run",
+            "objective": 0.0,
+            "bound": None,
+            "gap": None,
+            "stats": {},
+            "timings": {},
+            "notes": [why] if why else [],
+        }
+        if method != "none":
+            method = "none"
+    else:
+        hidden, info = run_method(problem, structure, spec, method, why)
+    out = _with_status(cells, problem, hidden)
+    timings = {"build": t_build, **info["timings"]}  # type: ignore[dict-item]
+    timings["total"] = time.monotonic() - t0
+    objective = float(info["objective"])  # type: ignore[arg-type]
+    return SecondaryResult(
+        cells=out,
+        method=method,
+        solver_status=str(info["status"]),
+        objective=objective,
+        bound=info["bound"],  # type: ignore[arg-type]
+        gap=info["gap"],  # type: ignore[arg-type]
+        information_loss=information_loss(out, objective),
+        timings=timings,
+        notes=tuple(info["notes"]),  # type: ignore[arg-type]
+        stats=dict(info["stats"]),  # type: ignore[call-overload]
+    )
+
+
+def _with_status(cells: pd.DataFrame, problem: Problem, hidden: BoolArray) -> pd.DataFrame:
+    out = cells.copy()
+    status = out[STATUS].astype(str).to_numpy(dtype=object)
+    status[hidden & ~problem.primary] = Status.SECONDARY.value
+    status[problem.primary] = Status.PRIMARY.value
+    out[STATUS] = pd.array(
+        status, dtype=cells[STATUS].dtype if cells[STATUS].dtype != object else object
+    )
+    return out
+
+
+def apply_pattern(cells: pd.DataFrame, problem: Problem, hidden: BoolArray) -> pd.DataFrame:
+    """Cells with status set from a pattern (primaries stay primary)."""
+    return _with_status(cells, problem, np.asarray(hidden, dtype=bool))

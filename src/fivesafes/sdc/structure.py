@@ -1,0 +1,457 @@
+"""The linear structure of a table: every subtotal equals the sum of its children.
+
+A table with dimensions d_1..d_D, each with a hierarchy, has one cell for every
+combination of codes (totals and subtotals included). For each dimension d, each
+(parent, children) pair of d's hierarchy and each combination of codes of the
+other dimensions, the table satisfies one relation
+
+    x[parent] - sum(x[children]) = 0
+
+which is one row of a sparse matrix (+1 for the total, -1 for each child).
+Secondary suppression and the audit both work on this matrix.
+
+Cells are addressed by integer code ids (the position of a code in its
+hierarchy's display order) combined into one mixed-radix integer key, so that
+building is a few vectorised numpy operations, not a loop over cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+from fivesafes.errors import DataError
+from fivesafes.sdc.cells import VALUE
+from fivesafes.sdc.hierarchy import Hierarchy
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+# Additivity is checked to this relative tolerance (of the sum of the absolute values
+# in the relation) plus the same absolute tolerance: cells.csv round-trips floats and
+# sums of many weighted values carry rounding error; anything larger is a real break.
+ADDITIVITY_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class TableStructure:
+    """The cells of a table (by their codes) and its additive relations as a sparse matrix."""
+
+    dimensions: tuple[str, ...]
+    hierarchies: tuple[Hierarchy, ...]
+    keys: pd.DataFrame  # the dimension columns; row i is cell i
+    relations: sp.csr_matrix  # m x n, +1 for the total, -1 for each child
+    relation_dimension: IntArray  # which dimension (index into dimensions) each relation runs along
+    relation_total: IntArray  # the cell that is the total of each relation
+    code_ids: npt.NDArray[np.int32]  # n x D: position of each cell's code in hierarchy.order
+    flat_keys: IntArray  # mixed-radix key of each cell over code_ids
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells (columns of the relation matrix)."""
+        return int(self.keys.shape[0])
+
+    @property
+    def n_relations(self) -> int:
+        """Number of relations (rows of the relation matrix)."""
+        return int(self.relations.shape[0])
+
+    @cached_property
+    def relations_csc(self) -> sp.csc_matrix:
+        """The relation matrix in column-major form, for slicing by cell."""
+        return sp.csc_matrix(self.relations)
+
+    @cached_property
+    def _sorted_keys(self) -> tuple[IntArray, IntArray]:
+        order = np.argsort(self.flat_keys, kind="stable").astype(np.int64)
+        return self.flat_keys[order], order
+
+    @cached_property
+    def _code_position(self) -> tuple[dict[str, int], ...]:
+        return tuple({c: i for i, c in enumerate(h.order)} for h in self.hierarchies)
+
+    def relations_of(self, cell: int) -> IntArray:
+        """Indices of the relations that cell ``cell`` appears in (as total or as child)."""
+        csc = self.relations_csc
+        return np.asarray(csc.indices[csc.indptr[cell] : csc.indptr[cell + 1]], dtype=np.int64)
+
+    def cell_index(self, codes: Mapping[str, str]) -> int:
+        """The row of the cell with these codes; a dimension not named is taken at its total."""
+        unknown = sorted(set(codes) - set(self.dimensions))
+        if unknown:
+            raise DataError(
+                f"unknown dimension(s) {unknown}", hint=f"the dimensions are {self.dimensions}"
+            )
+        key = 0
+        for d, h in enumerate(self.hierarchies):
+            code = str(codes.get(self.dimensions[d], h.root))
+            pos = self._code_position[d].get(code)
+            if pos is None:
+                raise DataError(
+                    f"code '{code}' is not in the hierarchy of dimension '{self.dimensions[d]}'",
+                    hint="use a code of the dimension's hierarchy (codes are strings)",
+                )
+            key = key * len(h.order) + pos
+        sorted_keys, order = self._sorted_keys
+        i = int(np.searchsorted(sorted_keys, key))
+        if i >= sorted_keys.size or sorted_keys[i] != key:
+            raise DataError(f"no cell {dict(codes)} in this table")
+        return int(order[i])
+
+    def describe_cell(self, cell: int) -> str:
+        """A readable name of a cell, e.g. ``region=N1, industry=Total``."""
+        row = self.keys.iloc[cell]
+        return ", ".join(f"{d}={row[d]}" for d in self.dimensions)
+
+    def check_additive(
+        self, values: FloatArray, *, tolerance: float = ADDITIVITY_TOLERANCE
+    ) -> None:
+        """Raise DataError naming the first total that differs from the sum of its children."""
+        values = np.asarray(values, dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            bad = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise DataError(
+                f"cell {self.describe_cell(bad)} has no finite value ({values[bad]})",
+                hint="every cell of an audited table needs a numeric value",
+            )
+        if self.n_relations == 0:
+            return
+        residual = self.relations @ values
+        scale = abs(self.relations) @ np.abs(values)
+        bad_rows = np.flatnonzero(np.abs(residual) > tolerance * (scale + 1.0))
+        if bad_rows.size:
+            r = int(bad_rows[0])
+            total = int(self.relation_total[r])
+            dim = self.dimensions[int(self.relation_dimension[r])]
+            parts = values[total] - residual[r]
+            raise DataError(
+                f"the table is not additive: cell {self.describe_cell(total)} has value "
+                f"{values[total]:.10g} but its children along '{dim}' sum to {parts:.10g} "
+                f"({bad_rows.size} relation(s) broken in all)",
+                hint="audit the table exactly as published: every subtotal must equal the sum "
+                "of its children (check rounding, and that the hierarchy files match the table)",
+            )
+
+
+@dataclass(frozen=True, eq=False)
+class LinkedStructure(TableStructure):
+    """Several tables from the same data as one system; a cell shared by tables is one variable.
+
+    Dimensions are the union over the tables; a dimension absent from a table is taken
+    at its root. ``members[t][i]`` is the variable of row ``i`` of table ``t``.
+    """
+
+    members: tuple[IntArray, ...]
+
+
+def _code_ids(cells: pd.DataFrame, dim: str, h: Hierarchy) -> npt.NDArray[np.int32]:
+    if dim not in cells.columns:
+        raise DataError(
+            f"the cells table has no column for dimension '{dim}'",
+            hint=f"columns found: {list(cells.columns)[:20]}",
+        )
+    col = cells[dim]
+    if col.isna().any():
+        row = int(np.flatnonzero(col.isna().to_numpy())[0])
+        raise DataError(
+            f"dimension '{dim}' has an empty code in row {row + 1} of the cells table",
+            hint=f"totals carry the root code '{h.root}', never an empty value",
+        )
+    strings = col.astype(str)
+    ids = pd.Index(list(h.order)).get_indexer(pd.Index(strings)).astype(np.int32)
+    if (ids < 0).any():
+        row = int(np.flatnonzero(ids < 0)[0])
+        bad = sorted(set(strings[ids < 0]))
+        raise DataError(
+            f"code(s) {bad[:10]} of dimension '{dim}' (first in row {row + 1}) are not in its "
+            f"hierarchy '{h.name}'",
+            hint="read codes as strings (leading zeros matter) and use the hierarchy the "
+            "table was made with",
+        )
+    return ids
+
+
+def _radix(hierarchies: Sequence[Hierarchy]) -> IntArray:
+    sizes = np.array([len(h.order) for h in hierarchies], dtype=np.int64)
+    # stride[d] = product of sizes of the dimensions after d (the last dimension varies fastest)
+    stride = np.ones(len(sizes), dtype=np.int64)
+    for d in range(len(sizes) - 2, -1, -1):
+        stride[d] = stride[d + 1] * sizes[d + 1]
+    total = 1
+    for s in sizes:
+        total *= int(s)
+        if total > 2**62:
+            raise DataError(
+                "the table's grid of codes is too large to address",
+                hint="split the table into smaller tables",
+            )
+    return stride
+
+
+def build_structure(
+    cells: pd.DataFrame,
+    hierarchies: Sequence[Hierarchy],
+    *,
+    dimensions: Sequence[str] | None = None,
+    check_values: bool = True,
+    tolerance: float = ADDITIVITY_TOLERANCE,
+) -> TableStructure:
+    """Build and validate the additive relations of a full-grid cells table.
+
+    Dimension columns are named by ``dimensions`` (default: each hierarchy's name).
+    Raises DataError when a code is unknown, a cell is repeated or missing, or (with
+    ``check_values`` and a ``value`` column) a subtotal is not the sum of its children.
+    """
+    hs = tuple(hierarchies)
+    dims = tuple(dimensions) if dimensions is not None else tuple(h.name for h in hs)
+    if len(dims) != len(hs) or not dims:
+        raise DataError(
+            f"{len(dims)} dimension name(s) for {len(hs)} hierarchy(ies)",
+            hint="give one hierarchy per dimension",
+        )
+    if len(set(dims)) != len(dims):
+        raise DataError(f"dimension names repeat: {dims}", hint="each dimension once")
+    n = int(cells.shape[0])
+    code_ids = np.empty((n, len(dims)), dtype=np.int32)
+    for d, (dim, h) in enumerate(zip(dims, hs, strict=True)):
+        code_ids[:, d] = _code_ids(cells, dim, h)
+    stride = _radix(hs)
+    sizes = np.array([len(h.order) for h in hs], dtype=np.int64)
+    grid = int(np.prod(sizes))
+    flat = code_ids.astype(np.int64) @ stride if n else np.zeros(0, dtype=np.int64)
+    keys = pd.DataFrame(
+        {
+            dim: np.asarray(h.order, dtype=object)[code_ids[:, d]]
+            for d, (dim, h) in enumerate(zip(dims, hs, strict=True))
+        }
+    )
+
+    position = np.full(grid, -1, dtype=np.int64)
+    position[flat] = np.arange(n, dtype=np.int64)
+    if n > grid or np.count_nonzero(position >= 0) != n:
+        seen = np.zeros(grid, dtype=np.int64)
+        np.add.at(seen, flat, 1)
+        dup = int(np.flatnonzero(seen[flat] > 1)[0])
+        raise DataError(
+            f"cell {_describe(keys, dims, dup)} appears more than once in the cells table",
+            hint="each combination of codes must be one row",
+        )
+    if n < grid:
+        missing = int(np.flatnonzero(position < 0)[0])
+        codes = [hs[d].order[(missing // int(stride[d])) % int(sizes[d])] for d in range(len(dims))]
+        name = ", ".join(f"{d}={c}" for d, c in zip(dims, codes, strict=True))
+        raise DataError(
+            f"the cells table is incomplete: cell {name} is missing ({grid - n} of {grid} "
+            "cells missing)",
+            hint="give every combination of codes, totals and subtotals included (an empty "
+            "cell is a row with value 0)",
+        )
+
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    vals: list[FloatArray] = []
+    rel_dim: list[IntArray] = []
+    rel_total: list[IntArray] = []
+    offset = 0
+    all_flat = np.arange(grid, dtype=np.int64)
+    for d, h in enumerate(hs):
+        pairs = h.relations()
+        if not pairs:
+            continue
+        pos = {c: i for i, c in enumerate(h.order)}
+        parent_ids = np.array([pos[p] for p, _ in pairs], dtype=np.int64)
+        kids_per_pair = np.array([len(k) for _, k in pairs], dtype=np.int64)
+        child_ids = np.array([pos[c] for _, k in pairs for c in k], dtype=np.int64)
+        child_pair = np.repeat(np.arange(len(pairs), dtype=np.int64), kids_per_pair)
+        # every combination of the other dimensions' codes: the keys whose digit d is 0
+        base = all_flat[(all_flat // stride[d]) % sizes[d] == 0]
+        n_pairs = len(pairs)
+        n_rel = base.size * n_pairs
+        rel_of_base = offset + np.arange(base.size, dtype=np.int64)[:, None] * n_pairs
+        # the total of each relation
+        total_rel = (rel_of_base + np.arange(n_pairs, dtype=np.int64)[None, :]).ravel()
+        total_cell = position[(base[:, None] + parent_ids[None, :] * stride[d]).ravel()]
+        # the children
+        child_rel = (rel_of_base + child_pair[None, :]).ravel()
+        child_cell = position[(base[:, None] + child_ids[None, :] * stride[d]).ravel()]
+        rows += [total_rel, child_rel]
+        cols += [total_cell, child_cell]
+        vals += [np.ones(total_rel.size), -np.ones(child_rel.size)]
+        rel_dim.append(np.full(n_rel, d, dtype=np.int64))
+        rel_total.append(total_cell)
+        offset += n_rel
+
+    if rows:
+        matrix = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(offset, n),
+        )
+        relation_dimension = np.concatenate(rel_dim)
+        relation_total = np.concatenate(rel_total)
+    else:
+        matrix = sp.csr_matrix((0, n))
+        relation_dimension = np.zeros(0, dtype=np.int64)
+        relation_total = np.zeros(0, dtype=np.int64)
+    structure = TableStructure(
+        dimensions=dims,
+        hierarchies=hs,
+        keys=keys,
+        relations=matrix,
+        relation_dimension=relation_dimension,
+        relation_total=relation_total,
+        code_ids=code_ids,
+        flat_keys=flat,
+    )
+    if check_values and VALUE in cells.columns:
+        raw = cells[VALUE]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(np.isnan(values))
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(
+                f"cell {structure.describe_cell(i)} has a missing or not numeric value "
+                f"({raw.iloc[i]!r})",
+                hint="every cell needs a number, hidden cells included (write no symbols)",
+            )
+        structure.check_additive(values, tolerance=tolerance)
+    return structure
+
+
+def _describe(keys: pd.DataFrame, dims: Sequence[str], row: int) -> str:
+    r = keys.iloc[row]
+    return ", ".join(f"{d}={r[d]}" for d in dims)
+
+
+def _same_hierarchy(a: Hierarchy, b: Hierarchy) -> bool:
+    return a.root == b.root and a.parent == b.parent and a.order == b.order
+
+
+def build_linked_structure(
+    tables: Sequence[tuple[pd.DataFrame, Sequence[Hierarchy]]],
+    *,
+    check_values: bool = True,
+    tolerance: float = ADDITIVITY_TOLERANCE,
+) -> LinkedStructure:
+    """Join tables made from the same data into one system of relations over shared cells.
+
+    A cell is identified by its codes over the union of dimensions (absent ones at the
+    root); a cell present in two tables is one variable and must have the same value.
+    Hierarchies of a shared dimension must be identical.
+    """
+    if not tables:
+        raise DataError("no tables to link", hint="give at least one (cells, hierarchies) pair")
+    parts = [
+        build_structure(c, hs, check_values=check_values, tolerance=tolerance) for c, hs in tables
+    ]
+    dims: list[str] = []
+    hier: list[Hierarchy] = []
+    for t, s in enumerate(parts):
+        for dim, h in zip(s.dimensions, s.hierarchies, strict=True):
+            if dim in dims:
+                other = hier[dims.index(dim)]
+                if not _same_hierarchy(other, h):
+                    raise DataError(
+                        f"dimension '{dim}' has different hierarchies in the linked tables "
+                        f"(table {t + 1} differs from an earlier one)",
+                        hint="linked tables must use the same hierarchy file for a shared "
+                        "dimension",
+                    )
+            else:
+                dims.append(dim)
+                hier.append(h)
+    stride = _radix(hier)
+    n_dims = len(dims)
+    # global key of each table's cells: absent dimensions at their root's id
+    root_ids = np.array([h.order.index(h.root) for h in hier], dtype=np.int32)
+    table_codes: list[npt.NDArray[np.int32]] = []
+    for s in parts:
+        full = np.tile(root_ids, (s.n_cells, 1))
+        for d_local, dim in enumerate(s.dimensions):
+            full[:, dims.index(dim)] = s.code_ids[:, d_local]
+        table_codes.append(full)
+    all_codes = np.concatenate(table_codes)
+    all_flat = all_codes.astype(np.int64) @ stride
+    uniq, first, inverse = np.unique(all_flat, return_index=True, return_inverse=True)
+    n = int(uniq.size)
+    code_ids = all_codes[first]
+    members: list[IntArray] = []
+    start = 0
+    for s in parts:
+        members.append(inverse[start : start + s.n_cells].astype(np.int64))
+        start += s.n_cells
+
+    if check_values:
+        _check_shared_values(tables, members, n, code_ids, dims, hier)
+
+    # stack every table's relations over global variables; a relation is identified by its
+    # total cell and its (global) dimension, so shared relations are kept once
+    mats: list[sp.coo_matrix] = []
+    rdim: list[IntArray] = []
+    rtot: list[IntArray] = []
+    for s, m in zip(parts, members, strict=True):
+        coo = s.relations.tocoo()
+        mats.append(sp.coo_matrix((coo.data, (coo.row, m[coo.col])), shape=(s.n_relations, n)))
+        gdim = np.array([dims.index(x) for x in s.dimensions], dtype=np.int64)
+        rdim.append(gdim[s.relation_dimension] if s.n_relations else np.zeros(0, np.int64))
+        rtot.append(m[s.relation_total])
+    stacked = sp.vstack(mats).tocsr() if mats else sp.csr_matrix((0, n))
+    relation_dimension = np.concatenate(rdim)
+    relation_total = np.concatenate(rtot)
+    rel_key = relation_total * n_dims + relation_dimension
+    _, keep = np.unique(rel_key, return_index=True)
+    keep.sort()
+    keys = pd.DataFrame(
+        {
+            dim: np.asarray(h.order, dtype=object)[code_ids[:, d]]
+            for d, (dim, h) in enumerate(zip(dims, hier, strict=True))
+        }
+    )
+    return LinkedStructure(
+        dimensions=tuple(dims),
+        hierarchies=tuple(hier),
+        keys=keys,
+        relations=sp.csr_matrix(stacked[keep]),
+        relation_dimension=relation_dimension[keep],
+        relation_total=relation_total[keep],
+        code_ids=code_ids.astype(np.int32),
+        flat_keys=uniq.astype(np.int64),
+        members=tuple(members),
+    )
+
+
+def _check_shared_values(
+    tables: Sequence[tuple[pd.DataFrame, Sequence[Hierarchy]]],
+    members: Sequence[IntArray],
+    n: int,
+    code_ids: npt.NDArray[np.int32],
+    dims: Sequence[str],
+    hier: Sequence[Hierarchy],
+) -> None:
+    first_value = np.full(n, np.nan)
+    for t, ((cells, _), m) in enumerate(zip(tables, members, strict=True)):
+        if VALUE not in cells.columns:
+            continue
+        v = pd.to_numeric(cells[VALUE], errors="coerce").to_numpy(dtype=np.float64)
+        known = ~np.isnan(first_value[m])
+        diff = known & ~np.isclose(first_value[m], v, rtol=ADDITIVITY_TOLERANCE, atol=1e-9)
+        if diff.any():
+            i = int(np.flatnonzero(diff)[0])
+            g = int(m[i])
+            name = ", ".join(
+                f"{d}={h.order[code_ids[g, k]]}"
+                for k, (d, h) in enumerate(zip(dims, hier, strict=True))
+            )
+            raise DataError(
+                f"linked tables disagree on shared cell {name}: {first_value[g]:.10g} in an "
+                f"earlier table, {v[i]:.10g} in table {t + 1}",
+                hint="linked tables must come from the same data with the same response and "
+                "weights",
+            )
+        fill = np.isnan(first_value[m])
+        first_value[m[fill]] = v[fill]

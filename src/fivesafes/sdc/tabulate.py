@@ -1,0 +1,437 @@
+"""Tabulation: microdata -> every cell of a hierarchical table, with the contributor statistics.
+
+One call computes, for every combination of codes of every dimension (all
+subtotals and totals, zero cells included): the rows, the distinct contributors,
+the weighted total, the total the rules are evaluated on, the K largest
+contributor totals and the rows with a negative response.
+
+The plan (DuckDB, codes mapped to small integers first, mapped back at the end):
+
+1. stage 1: rows -> (leaf cell, unit) sums, one pass over the microdata;
+2. units that sit in a single leaf cell ("simple", most businesses) are rolled up
+   per leaf cell at once: their counts add up and the top-K of a parent is the
+   top-K of its children's top-K lists (exact: each such unit is in one child);
+3. units spread over several leaf cells ("spread") keep their (cell, unit) sums
+   through the hierarchical GROUPING SETS, so a unit's rows in several children add
+   up to one contributor total in the parent, before the top-K is taken;
+4. both parts meet on the full grid of cells, in hierarchy display order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from fivesafes.errors import DataError, SpecError
+from fivesafes.sdc import cells as C
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.sources import (
+    MicrodataLike,
+    Source,
+    check_values,
+    drop,
+    new_prefix,
+    quote,
+    register,
+)
+from fivesafes.sdc.spec import TableSpec
+
+__all__ = ["MicrodataLike", "Tabulation", "default_top_k", "load_hierarchies", "tabulate"]
+
+_SHOW = 10
+
+
+@dataclass(frozen=True)
+class Tabulation:
+    """Every cell of a table with the statistics the primary rules need."""
+
+    cells: pd.DataFrame
+    hierarchies: tuple[Hierarchy, ...]
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def default_top_k(spec: TableSpec) -> int:
+    """The number of largest contributors the rules of ``spec`` need (at least 2)."""
+    return max([2, *(n for n, _ in spec.rules.dominance)])
+
+
+def load_hierarchies(spec: TableSpec, data: MicrodataLike) -> tuple[Hierarchy, ...]:
+    """The hierarchy of each dimension, in spec order; flat ones from the data's codes."""
+    con = duckdb.connect()
+    prefix = new_prefix()
+    try:
+        source = register(con, spec, data, prefix, own_connection=True)
+        try:
+            return _hierarchies(con, spec, source)
+        finally:
+            drop(con, source.temp_objects)
+    finally:
+        con.close()
+
+
+def tabulate(
+    spec: TableSpec,
+    data: MicrodataLike,
+    hierarchies: Sequence[Hierarchy] | None = None,
+    *,
+    connection: duckdb.DuckDBPyConnection | None = None,
+    top_k: int | None = None,
+) -> Tabulation:
+    """Tabulate ``data`` under ``spec``: every cell, every subtotal, contributor statistics."""
+    k = default_top_k(spec) if top_k is None else top_k
+    if k < 1:
+        raise SpecError(f"top_k must be >= 1, got {k}")
+    con = connection if connection is not None else duckdb.connect()
+    prefix = new_prefix()
+    timings: dict[str, float] = {}
+    start = clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
+    temp: list[tuple[str, str]] = []
+    try:
+        source = register(con, spec, data, prefix, own_connection=connection is None)
+        temp.extend(source.temp_objects)
+        hiers = _hierarchies(con, spec, source) if hierarchies is None else tuple(hierarchies)
+        if len(hiers) != len(spec.dimensions):
+            raise SpecError(
+                f"{len(hiers)} hierarchies given for {len(spec.dimensions)} dimensions",
+                hint="give one hierarchy per dimension, in spec order (or None to load them)",
+            )
+        lap("load")
+        check_values(con, spec, source)
+        lap("validate")
+        plan = _Plan(con, spec, source, hiers, k, prefix, temp)
+        plan.create_maps()
+        plan.stage1()
+        lap("stage1")
+        plan.split_units()
+        lap("stage2")
+        plan.rollup()
+        lap("rollup")
+        cells = plan.assemble()
+        lap("assemble")
+    finally:
+        drop(con, tuple(temp))
+        if connection is None:
+            con.close()
+    timings["total"] = time.perf_counter() - start
+    return Tabulation(cells=cells, hierarchies=hiers, timings=timings, notes=source.notes)
+
+
+def _hierarchies(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
+) -> tuple[Hierarchy, ...]:
+    flat = [i for i, d in enumerate(spec.dimensions) if d.hierarchy is None]
+    distinct: dict[int, list[str]] = {}
+    if flat:
+        # One pass for every flat dimension: the distinct codes of each.
+        sql = ", ".join(f"list(DISTINCT d{i}) FILTER (WHERE d{i} IS NOT NULL)" for i in flat)
+        row = con.execute(f"SELECT {sql} FROM {source.view}").fetchone()
+        assert row is not None
+        distinct = {i: [str(c) for c in (v or [])] for i, v in zip(flat, row, strict=True)}
+    out: list[Hierarchy] = []
+    for i, dim in enumerate(spec.dimensions):
+        if dim.hierarchy is None:
+            out.append(Hierarchy.flat(dim.name, distinct[i], total=dim.total_code))
+        else:
+            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
+    return tuple(out)
+
+
+class _Plan:
+    """The SQL of one tabulation; every table it creates is temporary and listed in ``temp``."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        spec: TableSpec,
+        source: Source,
+        hiers: tuple[Hierarchy, ...],
+        k: int,
+        prefix: str,
+        temp: list[tuple[str, str]],
+    ) -> None:
+        self.con, self.spec, self.source, self.hiers = con, spec, source, hiers
+        self.k, self.p, self.temp = k, prefix, temp
+        self.n = len(hiers)
+        self.index = [{c: j for j, c in enumerate(h.order)} for h in hiers]
+        # Level columns per dimension: a1..aD (a0 is the root: "not grouped").
+        self.levels = [
+            [f"a{i}_{lv}" for lv in range(1, h.max_depth + 1)] for i, h in enumerate(hiers)
+        ]
+
+    def t(self, name: str) -> str:
+        return f"{self.p}{name}"
+
+    def run(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def table(self, name: str, sql: str) -> None:
+        self.temp.append(("TABLE", self.t(name)))
+        self.run(f"CREATE TEMP TABLE {self.t(name)} AS {sql}")
+
+    def values_table(self, name: str, columns: str, rows: list[tuple[object, ...]]) -> None:
+        self.temp.append(("TABLE", self.t(name)))
+        self.run(f"CREATE TEMP TABLE {self.t(name)} ({columns})")
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            self.con.executemany(f"INSERT INTO {self.t(name)} VALUES ({marks})", rows)
+
+    def create_maps(self) -> None:
+        """Per dimension: leaf code -> id, leaf id -> ancestor id per level, id -> code."""
+        for i, h in enumerate(self.hiers):
+            idx = self.index[i]
+            self.values_table(
+                f"map{i}",
+                "code VARCHAR, leaf INTEGER",
+                [(c, idx[c]) for c in h.leaves],
+            )
+            anc_cols = ", ".join(["leaf INTEGER", *(f"{c} INTEGER" for c in self.levels[i])])
+            rows: list[tuple[object, ...]] = []
+            for leaf in h.leaves:
+                # -1 marks "this leaf is shallower than the level": its cell is the leaf
+                # itself, produced at its own depth; dropping it here avoids duplicates.
+                lv = [
+                    idx[h.ancestor_at(leaf, d)] if h.depth[leaf] >= d else -1
+                    for d in range(1, h.max_depth + 1)
+                ]
+                rows.append((idx[leaf], *lv))
+            self.values_table(f"anc{i}", anc_cols, rows)
+            self.values_table(
+                f"codes{i}", "id INTEGER, code VARCHAR", [(j, c) for j, c in enumerate(h.order)]
+            )
+
+    def _row_exprs(self) -> tuple[str, str]:
+        spec, rules = self.spec, self.spec.rules
+        w = "w" if spec.weight is not None else None
+        if spec.response is None:
+            value = "w" if w else "1.0"
+            basis = "w" if (w and rules.apply_weights) else "1.0"
+        else:
+            value = f"x * {w}" if w else "x"
+            basis = "abs(x)" if rules.negatives == "absolute" else "x"
+            if w and rules.apply_weights:
+                basis = f"{basis} * {w}"
+        return value, basis
+
+    def stage1(self) -> None:
+        """Rows -> (leaf cell, unit) sums; unknown codes surface as NULL leaves."""
+        value, basis = self._row_exprs()
+        leaves = ", ".join(f"m{i}.leaf AS l{i}" for i in range(self.n))
+        joins = " ".join(
+            f"LEFT JOIN {self.t(f'map{i}')} m{i} ON s.d{i} = m{i}.code" for i in range(self.n)
+        )
+        neg = "count_if(x < 0)" if self.spec.response is not None else "0"
+        if self.source.has_unit:
+            self.table(
+                "s1",
+                f"SELECT {leaves}, u, count(*) AS rec, sum({value}) AS val, "
+                f"sum({basis}) AS rt, {neg} AS neg FROM {self.source.view} s {joins} GROUP BY ALL",
+            )
+        else:
+            # Each row is its own contributor: every unit is simple, roll rows up directly.
+            self.table(
+                "leaf",
+                f"SELECT {leaves}, count(*) AS rec, sum({value}) AS val, sum({basis}) AS rt, "
+                f"{neg} AS neg, count(*) AS n_simple, max({basis}, {self.k}) AS top_simple "
+                f"FROM {self.source.view} s {joins} GROUP BY ALL",
+            )
+        self._check_codes("s1" if self.source.has_unit else "leaf")
+
+    def _check_codes(self, table: str) -> None:
+        nulls = " OR ".join(f"l{i} IS NULL" for i in range(self.n))
+        row = self.con.execute(f"SELECT count(*) FROM {self.t(table)} WHERE {nulls}").fetchone()
+        if not row or not row[0]:
+            return
+        for i, h in enumerate(self.hiers):
+            found = self.con.execute(
+                f"SELECT s.d{i} AS code, count(*) AS n FROM {self.source.view} s "
+                f"LEFT JOIN {self.t(f'map{i}')} m ON s.d{i} = m.code WHERE m.leaf IS NULL "
+                "GROUP BY ALL ORDER BY n DESC, code"
+            ).fetchall()
+            if not found:
+                continue
+            dim = self.spec.dimension_names[i]
+            internal = [(c, n) for c, n in found if c in self.index[i]]
+            unknown = [(c, n) for c, n in found if c not in self.index[i]]
+            if unknown:
+                rows = sum(n for _, n in unknown)
+                raise DataError(
+                    f"dimension '{dim}': {len(unknown)} code(s) in {rows} row(s) are not in "
+                    f"hierarchy '{h.name}': {[c for c, _ in unknown[:_SHOW]]}",
+                    hint="add the codes to the hierarchy file, or correct the data "
+                    "(codes are text: '01' and '1' differ)",
+                )
+            rows = sum(n for _, n in internal)
+            raise DataError(
+                f"dimension '{dim}': {len(internal)} code(s) in {rows} row(s) are subtotals "
+                f"(internal codes) of hierarchy '{h.name}', not leaves: "
+                f"{[c for c, _ in internal[:_SHOW]]}",
+                hint="microdata rows must carry leaf codes; add a leaf under each such code "
+                "(e.g. '<code>_other') and recode the rows to it",
+            )
+        raise AssertionError("a stage-1 cell had no leaf, yet every code maps")  # pragma: no cover
+
+    def split_units(self) -> None:
+        """Mark each unit with the dimensions it varies in; units in one leaf cell are simple."""
+        if not self.source.has_unit:
+            return
+        leaves = ", ".join(f"l{i}" for i in range(self.n))
+        sig = " + ".join(f"(min(l{i}) <> max(l{i}))::INTEGER * {1 << i}" for i in range(self.n))
+        self.table(
+            "units",
+            f"SELECT u, {sig} AS sig, (row_number() OVER ())::BIGINT AS uid "
+            f"FROM {self.t('s1')} GROUP BY u",
+        )
+        self.table(
+            "s1f",
+            f"SELECT s.*, sig, uid FROM {self.t('s1')} s JOIN {self.t('units')} USING (u)",
+        )
+        self.table(
+            "leaf",
+            f"SELECT {leaves}, sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, sum(neg) AS neg, "
+            f"count(*) FILTER (WHERE sig = 0) AS n_simple, "
+            f"max(rt, {self.k}) FILTER (WHERE sig = 0) AS top_simple "
+            f"FROM {self.t('s1f')} GROUP BY ALL",
+        )
+        self.table("pairs", f"SELECT {leaves}, uid, sig, rt FROM {self.t('s1f')} WHERE sig <> 0")
+        for i, h in enumerate(self.hiers):
+            # Every (leaf, cell containing it) pair of the dimension: the leaf and its ancestors.
+            idx = self.index[i]
+            self.values_table(
+                f"bridge{i}",
+                "leaf INTEGER, cell INTEGER",
+                [(idx[leaf], idx[a]) for leaf in h.leaves for a in h.ancestors(leaf)],
+            )
+
+    def _grouping(self, table: str, fixed: frozenset[int] = frozenset()) -> tuple[str, ...]:
+        """FROM with ancestor joins, the GROUPING SETS, cell-id expressions, the marker filter.
+
+        Dimensions in ``fixed`` already hold cell ids (column ``l{i}``) and are kept as
+        they are; the others are leaf ids rolled up through every level of the hierarchy.
+        """
+        rolled = [i for i in range(self.n) if i not in fixed]
+        joins = " ".join(f"JOIN {self.t(f'anc{i}')} a{i} ON t.l{i} = a{i}.leaf" for i in rolled)
+        options = [[None, *self.levels[i]] for i in rolled]
+        keep_cols = [f"t.l{i}" for i in sorted(fixed)]
+        sets = []
+        for combo in itertools.product(*options):
+            cols = [c for c in combo if c is not None] + keep_cols
+            sets.append("(" + ", ".join(cols) + ")")
+        cell = ", ".join(
+            f"t.l{i} AS c{i}"
+            if i in fixed
+            else f"coalesce({', '.join([*self.levels[i], str(self.index[i][h.root])])}) AS c{i}"
+            for i, h in enumerate(self.hiers)
+        )
+        keep = " AND ".join(["TRUE", *(f"c{i} <> -1" for i in rolled)])
+        return f"{self.t(table)} t {joins}", ", ".join(sets), cell, keep
+
+    def rollup(self) -> None:
+        """Every cell: additive sums and simple units' top-K; spread units per signature."""
+        k = self.k
+        merge = (
+            "list_slice(list_reverse_sort(flatten(list({0}) FILTER (WHERE {0} IS NOT NULL))), "
+            f"1, {k})"
+        )
+        src, sets, cell, keep = self._grouping("leaf")
+        self.table(
+            "agg",
+            f"SELECT * FROM (SELECT {cell}, sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, "
+            f"sum(neg) AS neg, sum(n_simple) AS n_simple, "
+            f"{merge.format('top_simple')} AS top_simple "
+            f"FROM {src} GROUP BY GROUPING SETS ({sets})) WHERE {keep}",
+        )
+        if not self.source.has_unit:
+            return
+        cells = ", ".join(f"c{i}" for i in range(self.n))
+        sigs = [
+            int(r[0])
+            for r in self.con.execute(
+                f"SELECT DISTINCT sig FROM {self.t('units')} WHERE sig <> 0 ORDER BY sig"
+            ).fetchall()
+        ]
+        parts: list[str] = []
+        for sig in sigs:
+            spread = frozenset(i for i in range(self.n) if sig >> i & 1)
+            # A unit varying only in the dimensions of ``sig`` is expanded to its cells in
+            # those dimensions alone, summing its rows per cell; in every other dimension it
+            # has one leaf, so from there on it rolls up like a simple unit (exactly).
+            xs = ", ".join(
+                f"b{i}.cell AS l{i}" if i in spread else f"p.l{i}" for i in range(self.n)
+            )
+            bj = " ".join(
+                f"JOIN {self.t(f'bridge{i}')} b{i} ON p.l{i} = b{i}.leaf" for i in sorted(spread)
+            )
+            ls = ", ".join(f"l{i}" for i in range(self.n))
+            self.table(
+                f"sig{sig}",
+                f"SELECT {ls}, count(*) AS n, max(s, {k}) AS top FROM ("
+                f"SELECT {xs}, p.uid, sum(p.rt) AS s FROM {self.t('pairs')} p {bj} "
+                f"WHERE p.sig = {sig} GROUP BY ALL) GROUP BY ALL",
+            )
+            src, sets, cell, keep = self._grouping(f"sig{sig}", spread)
+            parts.append(
+                f"SELECT * FROM (SELECT {cell}, sum(n) AS n, {merge.format('top')} AS top "
+                f"FROM {src} GROUP BY GROUPING SETS ({sets})) WHERE {keep}"
+            )
+        if not parts:
+            parts.append(
+                f"SELECT {', '.join(f'NULL::INTEGER AS c{i}' for i in range(self.n))}, "
+                "0::HUGEINT AS n, []::DOUBLE[] AS top WHERE FALSE"
+            )
+        self.table(
+            "spread",
+            f"SELECT {cells}, sum(n) AS n_spread, {merge.format('top')} AS top_spread "
+            f"FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL",
+        )
+
+    def assemble(self) -> pd.DataFrame:
+        """The full grid in display order, zero cells included, codes mapped back."""
+        k, n = self.k, self.n
+        names = self.spec.dimension_names
+        grid = ", ".join(f"{self.t(f'codes{i}')} g{i}" for i in range(n))
+        on_agg = " AND ".join(f"a.c{i} = g{i}.id" for i in range(n))
+        if self.source.has_unit:
+            on_sp = " AND ".join(f"b.c{i} = g{i}.id" for i in range(n))
+            spread_join = f"LEFT JOIN {self.t('spread')} b ON {on_sp}"
+            n_expr = "coalesce(a.n_simple, 0) + coalesce(b.n_spread, 0)"
+            top = (
+                "list_reverse_sort(list_concat(coalesce(a.top_simple, []), "
+                "coalesce(b.top_spread, [])))"
+            )
+        else:
+            spread_join = ""
+            n_expr = "coalesce(a.n_simple, 0)"
+            top = "coalesce(a.top_simple, [])"
+        dims = ", ".join(f"g{i}.code AS {quote(names[i])}" for i in range(n))
+        tops = ", ".join(
+            f"coalesce(top[{j}], 0.0)::DOUBLE AS {quote(C.top_column(j))}" for j in range(1, k + 1)
+        )
+        order = ", ".join(f"g{i}.id AS o{i}" for i in range(n))
+        sql = (
+            f"SELECT {', '.join(quote(x) for x in names)}, {C.RECORDS}, {C.CONTRIBUTORS}, "
+            f"{C.VALUE}, {C.RULE_TOTAL}, {tops}, {C.NEGATIVES} FROM ("
+            f"SELECT {dims}, coalesce(a.rec, 0)::BIGINT AS {C.RECORDS}, "
+            f"({n_expr})::BIGINT AS {C.CONTRIBUTORS}, "
+            f"coalesce(a.val, 0.0)::DOUBLE AS {C.VALUE}, "
+            f"coalesce(a.rt, 0.0)::DOUBLE AS {C.RULE_TOTAL}, {top} AS top, "
+            f"coalesce(a.neg, 0)::BIGINT AS {C.NEGATIVES}, {order} "
+            f"FROM {grid} LEFT JOIN {self.t('agg')} a ON {on_agg} {spread_join}) "
+            f"ORDER BY {', '.join(f'o{i}' for i in range(n))}"
+        )
+        frame = self.con.execute(sql).df()
+        for name in names:
+            frame[name] = frame[name].astype(str)
+        return frame

@@ -1,0 +1,168 @@
+"""Settings declared once: name, default, help, where it may come from.
+
+The CLI help, docs/workspace.md and a test that every setting is documented all
+read :data:`SETTINGS`. Only ``home`` and ``database_url`` may come from the
+environment: governance limits (grant lengths, training validity) live in the
+workspace's config.toml so that a user cannot loosen them for one command by
+setting a variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fivesafes.errors import WorkspaceError
+
+DEFAULT_HOME = Path("fivesafes-workspace")
+HOME_ENV = "FIVESAFES_HOME"
+DATABASE_URL_ENV = "FIVESAFES_DATABASE_URL"
+USER_ENV = "FIVESAFES_USER"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name in config.toml, default, help, optional variable and type."""
+
+    name: str
+    default: Any
+    help: str
+    env: str | None = None
+    kind: type = str
+    in_config: bool = True  # False: never read from config.toml (e.g. ``home`` locates it)
+    cli_only: bool = False  # True: only `fivesafes init` sets it, never the environment
+
+    def parse(self, raw: object, *, source: str) -> Any:
+        """Convert a raw value (config or environment) to this setting's type."""
+        if self.kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.strip().lower() in {"1", "true", "yes", "on"}:
+                return True
+            if isinstance(raw, str) and raw.strip().lower() in {"0", "false", "no", "off"}:
+                return False
+        elif self.kind is int:
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                value = raw
+            elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+                value = int(raw.strip())
+            else:
+                value = None
+            if value is not None:
+                if value < 1:
+                    raise WorkspaceError(
+                        f"setting {self.name} from {source} must be at least 1, got {value}",
+                        hint=f"set {self.name} to a positive whole number",
+                    )
+                return value
+        elif self.kind is Path:
+            if isinstance(raw, str | Path) and str(raw).strip():
+                return Path(str(raw)).expanduser()
+        elif isinstance(raw, str) and raw.strip():
+            return raw.strip()
+        raise WorkspaceError(
+            f"setting {self.name} from {source} is not a valid {self.kind.__name__}: {raw!r}",
+            hint=f"fix {self.name} in {source}; `fivesafes --help` and docs/workspace.md list "
+            "every setting with its type",
+        )
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "home",
+        DEFAULT_HOME,
+        "The workspace directory (config, database, keys, areas, releases).",
+        env=HOME_ENV,
+        kind=Path,
+        in_config=False,
+    ),
+    Setting(
+        "database_url",
+        None,
+        "SQLAlchemy URL of the database; default: SQLite file fivesafes.db in the workspace. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/dbname.",
+        env=DATABASE_URL_ENV,
+        kind=str,
+    ),
+    Setting(
+        "demo_identity",
+        False,
+        "Accept FIVESAFES_USER as the acting person (demos and tests only). Set only by "
+        "`fivesafes init --demo-identity`; every command then prints a notice.",
+        kind=bool,
+        cli_only=True,
+    ),
+    Setting(
+        "grant_default_months",
+        12,
+        "Length of a need-to-know grant when the request gives no end date.",
+        kind=int,
+    ),
+    Setting(
+        "grant_max_months",
+        12,
+        "Longest need-to-know grant that may be approved.",
+        kind=int,
+    ),
+    Setting(
+        "training_validity_months",
+        12,
+        "Default validity of a training completion (a course may set its own).",
+        kind=int,
+    ),
+    Setting(
+        "checkpoint_every",
+        1000,
+        "Audit events between automatic signed checkpoints of the audit chain.",
+        kind=int,
+    ),
+    Setting(
+        "review_due_days",
+        30,
+        "Days ahead that `fivesafes review access` looks for grants and training to renew.",
+        kind=int,
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get_setting(name: str) -> Setting:
+    """The declared setting called ``name``; a WorkspaceError names the known ones."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise WorkspaceError(
+            f"unknown setting {name!r}",
+            hint="known settings: " + ", ".join(_BY_NAME),
+        ) from None
+
+
+def resolve(name: str, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Any:
+    """The value of a setting: its environment variable, else config.toml, else the default."""
+    setting = get_setting(name)
+    env = os.environ if environ is None else environ
+    if setting.env and not setting.cli_only and env.get(setting.env, "").strip():
+        return setting.parse(env[setting.env], source=f"environment variable {setting.env}")
+    if setting.in_config and config.get(name) is not None:
+        return setting.parse(config[name], source="config.toml")
+    return setting.default
+
+
+def validate_config(config: Mapping[str, Any]) -> None:
+    """Check every known key of a config mapping parses; unknown keys are an error too."""
+    reserved = {"workspace_id", "created_at", "format"}
+    for key, value in config.items():
+        if key in reserved:
+            continue
+        setting = _BY_NAME.get(key)
+        if setting is None or not setting.in_config:
+            raise WorkspaceError(
+                f"config.toml has an unknown setting {key!r}",
+                hint="remove it or fix its spelling; known settings: "
+                + ", ".join(s.name for s in SETTINGS if s.in_config),
+            )
+        setting.parse(value, source="config.toml")

@@ -1,0 +1,170 @@
+"""Ingest a CSV or Parquet file into an area: streamed in batches, encrypted as it goes.
+
+The file is read in blocks by pyarrow (never whole), each block is encrypted in memory
+and appended to a staging file that holds only ciphertext; the dataset appears under
+its name in one rename once complete. Provenance records the file name, its SHA-256,
+size, who ingested it, when, and the format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from fivesafes.errors import ConflictError, DataError, NotFoundError, ValidationError
+from fivesafes.vault.keys import KeyProvider
+from fivesafes.vault.manifest import Manifest, Provenance
+from fivesafes.vault.names import check_name
+from fivesafes.vault.pseudonymise import (
+    area_pseudonym_key,
+    pseudonymise_batch,
+    pseudonymised_schema,
+)
+from fivesafes.vault.store import AreaStore
+from fivesafes.vault.writer import write_object
+
+CSV_BLOCK_BYTES = 8 << 20
+PARQUET_BATCH_ROWS = 256 * 1024
+FORMATS = ("csv", "parquet")
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    """``csv`` or ``parquet``, from ``fmt`` or the file suffix."""
+    chosen = (fmt or path.suffix.lstrip(".")).lower()
+    if chosen in ("pq", "parq"):
+        chosen = "parquet"
+    if chosen not in FORMATS:
+        raise ValidationError(
+            f"cannot tell the format of {path.name}",
+            hint="pass --format csv or --format parquet",
+        )
+    return chosen
+
+
+def _arrow_error(path: Path, exc: Exception) -> DataError:
+    return DataError(
+        f"cannot read {path.name}: {exc}",
+        hint="check the file; for CSV give explicit column types if a column changes type",
+    )
+
+
+def open_source(
+    path: Path,
+    fmt: str,
+    column_types: Mapping[str, str] | None = None,
+    *,
+    block_bytes: int = CSV_BLOCK_BYTES,
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """Schema and a batch iterator over a CSV or Parquet file (streaming)."""
+    try:
+        if fmt == "csv":
+            types = {k: pa.type_for_alias(v) for k, v in (column_types or {}).items()}
+            reader = pacsv.open_csv(
+                path,
+                read_options=pacsv.ReadOptions(block_size=block_bytes),
+                convert_options=pacsv.ConvertOptions(column_types=types),
+            )
+            return reader.schema, _guard(path, iter(reader))
+        pf = pq.ParquetFile(path)
+        return pf.schema_arrow, _guard(path, pf.iter_batches(batch_size=PARQUET_BATCH_ROWS))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError) as exc:
+        raise _arrow_error(path, exc) from None
+
+
+def _guard(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from batches
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+        raise _arrow_error(path, exc) from None
+
+
+def ingest_file(
+    store: AreaStore,
+    provider: KeyProvider,
+    path: Path | str,
+    *,
+    name: str,
+    ingested_by: str,
+    fmt: str | None = None,
+    column_types: Mapping[str, str] | None = None,
+    pseudonymise: Sequence[str] = (),
+    compression: str | None = None,
+    extra: dict[str, Any] | None = None,
+    block_bytes: int = CSV_BLOCK_BYTES,
+) -> Manifest:
+    """Encrypt a CSV/Parquet file into the area as dataset ``name``; return its manifest."""
+    path = Path(path)
+    check_name("dataset", name)
+    if store.object_dir(name).exists():
+        raise ConflictError(
+            f"area {store.area!r} already holds a dataset named {name!r}",
+            hint="choose another --name, or destroy the existing one first",
+        )
+    if not path.is_file():
+        raise NotFoundError(f"no file {path}", hint="check the path")
+    fmt = detect_format(path, fmt)
+    before = os.stat(path)
+    digest, size = file_sha256(path)
+    schema, batches = open_source(path, fmt, column_types, block_bytes=block_bytes)
+    if pseudonymise:
+        key = area_pseudonym_key(store, provider)
+        cols = list(pseudonymise)
+        missing = [c for c in cols if c not in schema.names]
+        if missing:
+            raise DataError(
+                f"cannot pseudonymise missing column(s): {', '.join(missing)}",
+                hint=f"the file has columns {', '.join(schema.names)}",
+            )
+        schema = pseudonymised_schema(schema, cols)
+        batches = (pseudonymise_batch(b, cols, key) for b in batches)
+    provenance = Provenance(
+        source=path.name,
+        sha256=digest,
+        size_bytes=size,
+        ingested_by=ingested_by,
+        ingested_at=datetime.now(UTC).isoformat(),
+        source_format=fmt,
+    )
+    extra = dict(extra or {})
+    if pseudonymise:
+        extra["pseudonymised"] = list(pseudonymise)
+
+    def checked() -> Iterator[pa.RecordBatch]:
+        yield from batches
+        after = os.stat(path)
+        # The hash must describe what was ingested: refuse a file that changed meanwhile.
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            raise DataError(
+                f"{path.name} changed while it was being ingested",
+                hint="ingest a file that is not being written to",
+            )
+
+    return write_object(
+        store,
+        provider,
+        name=name,
+        schema=schema,
+        batches=checked(),
+        provenance=provenance,
+        compression=compression,
+        extra=extra,
+    )

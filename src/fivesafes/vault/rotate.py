@@ -1,0 +1,50 @@
+"""Area-key rotation: re-wrap every data key of an area, then destroy the old area keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fivesafes.vault.envelope import open_data_key, rewrap
+from fivesafes.vault.keys import KeyProvider
+from fivesafes.vault.manifest import KINDS
+from fivesafes.vault.pseudonymise import rewrap_pseudonym_key
+from fivesafes.vault.store import AreaStore
+from fivesafes.vault.writer import area_lock
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What a rotation did."""
+
+    area: str
+    new_key_id: str
+    destroyed_key_ids: tuple[str, ...]
+    rewrapped: int
+
+
+def rotate_area_key(store: AreaStore, provider: KeyProvider) -> Rotation:
+    """Re-wrap all data keys of the area under a new area key; the old keys are destroyed.
+
+    Safe to re-run after a crash: each manifest is replaced atomically, and old keys are
+    destroyed only after every data key opens under the new one.
+    """
+    with area_lock(store, exclusive=True):
+        old_ids = provider.key_ids(store.area)
+        # Every data key must open before anything changes: a missing or wrong old key
+        # stops the rotation here, with no new key made and nothing re-wrapped.
+        for kind in KINDS:
+            for manifest in store.manifests(kind):
+                open_data_key(provider, store.area, manifest.object_id, manifest.wrapped_key)
+        new_id = provider.create_key(store.area)
+        count = 0
+        for kind in KINDS:
+            for manifest in store.manifests(kind):
+                if manifest.wrapped_key.key_id == new_id:
+                    continue
+                wrapped = rewrap(provider, store.area, manifest.object_id, manifest.wrapped_key)
+                store.save_manifest(manifest.with_key(wrapped))
+                count += 1
+        rewrap_pseudonym_key(store, provider)
+        for key_id in old_ids:
+            provider.destroy_key(store.area, key_id)
+    return Rotation(store.area, new_id, tuple(old_ids), count)

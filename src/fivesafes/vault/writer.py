@@ -1,0 +1,162 @@
+"""Write a stream of Arrow record batches as one encrypted object of an area."""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from fivesafes.errors import ConflictError, DataError
+from fivesafes.vault.atomic import atomic_write_bytes
+from fivesafes.vault.envelope import new_data_key, seal_data_key
+from fivesafes.vault.format import ChunkWriter, Header
+from fivesafes.vault.keys import KeyProvider
+from fivesafes.vault.manifest import Column, Manifest, Provenance
+from fivesafes.vault.names import check_name
+from fivesafes.vault.store import DATA_FILE, MANIFEST_FILE, AreaStore
+
+# A frame is sealed once this many bytes of Arrow data are pending: large enough that
+# per-frame costs vanish, small enough to decrypt frames in parallel and keep memory flat.
+FRAME_BYTES = 8 << 20
+
+
+@contextmanager
+def area_lock(store: AreaStore, *, exclusive: bool) -> Iterator[None]:
+    """Writers share the area lock; key rotation takes it alone (no write under a dying key)."""
+    store.create()
+    path = store.dir / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def schema_b64(schema: pa.Schema) -> str:
+    """Arrow IPC schema, base64."""
+    return base64.b64encode(schema.serialize().to_pybytes()).decode()
+
+
+def schema_from_b64(text: str) -> pa.Schema:
+    """Inverse of :func:`schema_b64`."""
+    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
+
+
+def _payload(batches: list[pa.RecordBatch], schema: pa.Schema, compression: str | None) -> bytes:
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression=compression)
+    with pa.ipc.new_stream(sink, schema, options=options) as w:
+        for b in batches:
+            w.write_batch(b)
+    payload: bytes = sink.getvalue().to_pybytes()
+    return payload
+
+
+def write_object(
+    store: AreaStore,
+    provider: KeyProvider,
+    *,
+    name: str,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    provenance: Provenance,
+    kind: str = "datasets",
+    compression: str | None = None,
+    frame_bytes: int = FRAME_BYTES,
+    extra: dict[str, Any] | None = None,
+    on_frame: Any = None,
+) -> Manifest:
+    """Encrypt ``batches`` under a new data key and register them in the area as ``name``."""
+    check_name("dataset", name)
+    if store.object_dir(name, kind).exists():
+        raise ConflictError(
+            f"area {store.area!r} already holds a {kind[:-1]} named {name!r}",
+            hint="choose another --name, or destroy the existing one first",
+        )
+    object_id = uuid.uuid4().hex
+    data_key = new_data_key()
+    with area_lock(store, exclusive=False):
+        # Wrap first: a missing or wrong area key fails before any work is done.
+        wrapped = seal_data_key(provider, store.area, object_id, data_key)
+        with store.staging() as staged:
+            rows, frames, size = _write_frames(
+                staged / DATA_FILE,
+                data_key,
+                Header(object_id=object_id, kind=kind),
+                schema,
+                batches,
+                compression,
+                frame_bytes,
+                on_frame,
+            )
+            manifest = Manifest(
+                area=store.area,
+                kind=kind,
+                name=name,
+                object_id=object_id,
+                wrapped_key=wrapped,
+                rows=rows,
+                columns=tuple(Column(f.name, str(f.type)) for f in schema),
+                schema_ipc=schema_b64(schema),
+                provenance=provenance,
+                ciphertext_bytes=size,
+                frames=frames,
+                extra=dict(extra or {}),
+            )
+            atomic_write_bytes(staged / MANIFEST_FILE, manifest.to_bytes(), mode=0o600)
+            store.commit(staged, name, kind)
+    return manifest
+
+
+def _write_frames(
+    path: Path,
+    data_key: bytes,
+    header: Header,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    compression: str | None,
+    frame_bytes: int,
+    on_frame: Any,
+) -> tuple[int, int, int]:
+    rows = 0
+    frames = 0
+    pending: list[pa.RecordBatch] = []
+    pending_bytes = 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        writer = ChunkWriter(f, data_key, header)
+        for batch in batches:
+            if batch.schema != schema:
+                try:
+                    batch = batch.cast(schema)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                    raise DataError(
+                        f"a batch does not fit the dataset's schema: {exc}",
+                        hint="give explicit column types, or fix the offending rows",
+                    ) from None
+            pending.append(batch)
+            pending_bytes += batch.nbytes
+            rows += batch.num_rows
+            if pending_bytes >= frame_bytes:
+                writer.write_chunk(_payload(pending, schema, compression))
+                frames += 1
+                pending, pending_bytes = [], 0
+                if on_frame is not None:
+                    on_frame(frames, rows)
+        if pending or frames == 0:
+            writer.write_chunk(_payload(pending, schema, compression))
+            frames += 1
+        writer.finish({"rows": rows})
+        f.flush()
+        os.fsync(f.fileno())
+        size = writer.bytes_written
+    return rows, frames, size

@@ -1,0 +1,45 @@
+"""``fivesafes demo`` end to end in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from fivesafes.cli.main import cli
+from fivesafes.demo.run import TABLE_NAME
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "demo-output"
+    res = CliRunner().invoke(cli, ["demo", "--out", str(out), "--rows", "1500"])
+    assert res.exit_code == 0, res.output
+    assert "1,500 rows" in res.output and "primary cells:" in res.output
+    folder = out / "tables" / TABLE_NAME
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "cells.csv",
+        "report.json",
+        "table.csv",
+        "table.xlsx",
+    ]
+    report = json.loads((folder / "report.json").read_text())
+    assert report["source"]["rows"] == 1500
+    cells = pd.read_csv(folder / "cells.csv", dtype=str, keep_default_na=False)
+    assert report["cells"]["total"] == len(cells)
+    # the industry codes keep their leading zeros
+    assert "01" in set(cells["industry"])
+    # every cell the summary counts as primary is primary in cells.csv
+    assert report["cells"]["by_status"]["primary"] == int((cells["status"] == "primary").sum())
+    assert (out / "input" / f"{TABLE_NAME}.toml").is_file()
+
+
+def test_demo_is_reproducible(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for name in ("a", "b"):
+        res = runner.invoke(cli, ["demo", "--out", str(tmp_path / name), "--rows", "800"])
+        assert res.exit_code == 0, res.output
+    a = (tmp_path / "a" / "tables" / TABLE_NAME / "cells.csv").read_text()
+    b = (tmp_path / "b" / "tables" / TABLE_NAME / "cells.csv").read_text()
+    assert a == b

@@ -1,0 +1,195 @@
+"""``fivesafes table protect`` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from fivesafes.cli.main import cli
+
+SPEC = """\
+[table]
+name = "{name}"
+{response}
+contributor = "ent"
+
+[[dimension]]
+name = "region"
+[[dimension]]
+name = "industry"
+
+[rules]
+threshold = 3
+{magnitude_rules}
+"""
+
+
+def case(tmp_path: Path, name: str = "sales", *, frequency: bool = False) -> Path:
+    spec = tmp_path / f"{name}.toml"
+    spec.write_text(
+        SPEC.format(
+            name=name,
+            response="" if frequency else 'response = "turnover"',
+            magnitude_rules="" if frequency else "p_percent = 10",
+        )
+    )
+    return spec
+
+
+def data(tmp_path: Path) -> Path:
+    rows = [(f"e{i}", "N" if i < 5 else "S", "01" if i % 2 else "1", 10.0 + i) for i in range(9)]
+    path = tmp_path / "data.csv"
+    pd.DataFrame(rows, columns=["ent", "region", "industry", "turnover"]).to_csv(path, index=False)
+    return path
+
+
+def test_protect_writes_outputs_and_prints_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "table",
+            "protect",
+            str(case(tmp_path)),
+            "--data",
+            str(data(tmp_path)),
+            "--out",
+            str(out),
+            "--secondary",
+            "none",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "sales: 9 cells from 9 rows" in res.output
+    assert "primary:" in res.output and str(out) in res.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cells.csv",
+        "report.json",
+        "table.csv",
+        "table.xlsx",
+    ]
+
+
+def test_json_summary_matches_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "table",
+            "protect",
+            str(case(tmp_path)),
+            "--data",
+            str(data(tmp_path)),
+            "--out",
+            str(out),
+            "--secondary",
+            "none",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    (summary,) = json.loads(res.output)["tables"]
+    report = json.loads((out / "report.json").read_text())
+    assert summary["by_status"] == report["cells"]["by_status"]
+    assert summary["by_rule"] == report["cells"]["by_rule"]
+    assert summary["rows"] == 9
+
+
+def test_several_specs_go_to_one_folder_each(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    specs = [str(case(tmp_path, "sales")), str(case(tmp_path, "counts", frequency=True))]
+    res = CliRunner().invoke(
+        cli,
+        [
+            "table",
+            "protect",
+            *specs,
+            "--data",
+            str(data(tmp_path)),
+            "--out",
+            str(out),
+            "--secondary",
+            "none",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["counts", "sales"]
+    assert (out / "counts" / "cells.csv").is_file()
+
+
+def test_bad_input_gives_message_hint_and_exit_status(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "table",
+            "protect",
+            str(case(tmp_path)),
+            "--data",
+            str(tmp_path / "missing.csv"),
+            "--out",
+            str(out),
+            "--secondary",
+            "none",
+        ],
+    )
+    assert res.exit_code == 2
+    assert "error [data]: data file not found" in res.output
+    assert "what to do:" in res.output
+    assert not out.exists()  # bad input changes nothing
+
+
+def test_bad_spec_is_reported_before_any_work(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[table]\nname = 'x'\n")
+    res = CliRunner().invoke(
+        cli,
+        [
+            "table",
+            "protect",
+            str(case(tmp_path)),
+            str(bad),
+            "--data",
+            str(data(tmp_path)),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert res.exit_code == 2
+    assert "error [spec]" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_help_teaches_with_an_example() -> None:
+    res = CliRunner().invoke(cli, ["table", "protect", "--help"])
+    assert res.exit_code == 0
+    for word in ("Example:", "cells.csv", "report.json", "table.xlsx", "[c]", "--secondary"):
+        assert word in res.output
+
+
+def test_the_examples_run(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2] / "examples"
+    specs = [str(root / "turnover.toml"), str(root / "enterprises.toml")]
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "table",
+            "protect",
+            *specs,
+            "--data",
+            str(root / "survey.csv"),
+            "--out",
+            str(out),
+            "--secondary",
+            "none",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    summaries = json.loads(res.output)["tables"]
+    assert [s["table"] for s in summaries] == ["turnover_by_region_industry", "rows_by_region_size"]
+    assert all(s["by_status"]["primary"] > 0 for s in summaries)

@@ -1,0 +1,60 @@
+"""check_x / can_x pairs: administrators, area owners, self-approval."""
+
+from __future__ import annotations
+
+import pytest
+
+from fivesafes.errors import AccessDenied
+from fivesafes.governance import permissions as perm
+from fivesafes.governance.areas import Area
+from fivesafes.governance.people import Person, PersonStatus
+from fivesafes.governance.roles import Role
+
+ADMIN = Person("root", "Admin", frozenset({Role.ADMINISTRATOR}))
+OWNER = Person("iao", "Owner", frozenset({Role.INFORMATION_ASSET_OWNER}))
+ADMIN_OWNER = Person("boss", "Boss", frozenset({Role.ADMINISTRATOR, Role.INFORMATION_ASSET_OWNER}))
+ANALYST = Person("ada", "Ada", frozenset({Role.STATISTICIAN}))
+LEFT = Person("gone", "Gone", frozenset({Role.ADMINISTRATOR}), PersonStatus.LEAVER)
+AREA = Area("earnings", "iao")
+BOSS_AREA = Area("pay", "boss")
+
+
+def test_only_active_administrators_administer() -> None:
+    assert perm.can_administer(ADMIN)
+    for p in (OWNER, ANALYST, LEFT):
+        assert not perm.can_administer(p)
+    with pytest.raises(AccessDenied) as err:
+        perm.check_administer(ANALYST)
+    assert "administrator" in err.value.reasons[0]
+
+
+def test_only_the_area_owner_decides_its_grants() -> None:
+    assert perm.can_decide_grant(OWNER, AREA, "ada")
+    assert not perm.can_decide_grant(ADMIN, AREA, "ada")
+    assert not perm.can_decide_grant(ANALYST, AREA, "ada")
+    other_owner = Person("iao2", "Other", frozenset({Role.INFORMATION_ASSET_OWNER}))
+    assert not perm.can_decide_grant(other_owner, AREA, "ada")
+
+
+def test_nobody_approves_their_own_access_not_even_an_administrator_owner() -> None:
+    assert perm.can_decide_grant(ADMIN_OWNER, BOSS_AREA, "ada")
+    with pytest.raises(AccessDenied, match="own access"):
+        perm.check_decide_grant(ADMIN_OWNER, BOSS_AREA, "boss")
+    assert not perm.can_decide_grant(OWNER, AREA, "iao")
+
+
+def test_revoke_record_training_register_dataset_request_grant() -> None:
+    assert perm.can_revoke_grant(OWNER, AREA) and perm.can_revoke_grant(ADMIN, AREA)
+    assert not perm.can_revoke_grant(ANALYST, AREA)
+    assert perm.can_record_training(ANALYST, "ada") and perm.can_record_training(ADMIN, "ada")
+    assert not perm.can_record_training(ANALYST, "bob")
+    assert perm.can_register_dataset(OWNER, AREA) and not perm.can_register_dataset(ANALYST, AREA)
+    assert perm.can_request_grant(ANALYST, "ada") and not perm.can_request_grant(ANALYST, "bob")
+    assert not perm.can_request_grant(LEFT, "gone")
+
+
+def test_area_owner_must_be_an_active_asset_owner() -> None:
+    perm.check_own_area(OWNER)
+    for p in (ADMIN, ANALYST):
+        with pytest.raises(AccessDenied):
+            perm.check_own_area(p)

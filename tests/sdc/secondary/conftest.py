@@ -1,0 +1,156 @@
+"""Shared helpers: random additive tables and a from-scratch audit (scipy linprog).
+
+The audit here is deliberately written without anything from fivesafes.sdc.secondary:
+it rebuilds the relations from the hierarchies with plain Python loops and solves
+min/max x_p for every primary with scipy's linprog, as a second opinion next to
+fivesafes.sdc.audit.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linprog
+
+from fivesafes.sdc.hierarchy import Hierarchy
+
+
+def tree(name: str, fans: Sequence[int]) -> Hierarchy:
+    """A hierarchy whose level k has fans[k] children under each code of the level above."""
+    pairs: list[tuple[str, str | None]] = [("T", None)]
+    level = ["T"]
+    for fan in fans:
+        nxt = []
+        for p in level:
+            for i in range(fan):
+                c = f"{name}{i}" if p == "T" else f"{p}.{i}"
+                pairs.append((c, p))
+                nxt.append(c)
+        level = nxt
+    return Hierarchy.from_pairs(name, pairs)
+
+
+def make_table(
+    hierarchies: Sequence[Hierarchy],
+    leaf_values: dict[tuple[str, ...], float],
+    *,
+    leaf_contributors: dict[tuple[str, ...], int] | None = None,
+) -> pd.DataFrame:
+    """The full cells table (every subtotal) from leaf values, by brute-force summation."""
+    names = [h.name for h in hierarchies]
+    rows = []
+    for combo in itertools.product(*(h.order for h in hierarchies)):
+        leaves = itertools.product(*(h.leaves_under(c) for h, c in zip(hierarchies, combo)))
+        v, k = 0.0, 0
+        for leaf in leaves:
+            v += leaf_values.get(leaf, 0.0)
+            k += (leaf_contributors or {}).get(leaf, 1 if leaf_values.get(leaf, 0) else 0)
+        rows.append({**dict(zip(names, combo)), "records": k, "contributors": k, "value": v})
+    df = pd.DataFrame(rows)
+    df["status"] = "safe"
+    df["rule"] = ""
+    df["lower_protection"] = 0.0
+    df["upper_protection"] = 0.0
+    return df
+
+
+def random_table(
+    rng: np.random.Generator,
+    fans: Sequence[Sequence[int]],
+    *,
+    n_primary: int,
+    share: float = 0.2,
+    zero_share: float = 0.0,
+) -> tuple[pd.DataFrame, list[Hierarchy]]:
+    """A random non-negative table with primaries protected at ``share`` of their value."""
+    hs = [tree(chr(ord("a") + d), f) for d, f in enumerate(fans)]
+    values = {}
+    for leaf in itertools.product(*(h.leaves for h in hs)):
+        if rng.random() < zero_share:
+            continue
+        values[leaf] = float(np.round(rng.lognormal(3, 1.2)) + 1)
+    contributors = {leaf: int(rng.integers(1, 6)) for leaf in values}
+    df = make_table(hs, values, leaf_contributors=contributors)
+    cand = np.flatnonzero(df["value"].to_numpy() > 0)
+    pick = rng.choice(cand, size=min(n_primary, cand.size), replace=False)
+    df.loc[pick, "status"] = "primary"
+    df.loc[pick, "rule"] = "test"
+    df.loc[pick, "lower_protection"] = share * df.loc[pick, "value"]
+    df.loc[pick, "upper_protection"] = share * df.loc[pick, "value"]
+    return df, hs
+
+
+def relations(df: pd.DataFrame, hierarchies: Sequence[Hierarchy]) -> np.ndarray:
+    """Dense relation matrix, rebuilt with loops: parent - sum(children) = 0."""
+    names = [h.name for h in hierarchies]
+    index = {tuple(r): i for i, r in enumerate(df[names].astype(str).itertuples(index=False))}
+    rows = []
+    for d, h in enumerate(hierarchies):
+        others = [hh.order for j, hh in enumerate(hierarchies) if j != d]
+        for parent, kids in h.relations():
+            for rest in itertools.product(*others):
+
+                def key(code: str, rest: tuple[str, ...] = rest, d: int = d) -> tuple[str, ...]:
+                    r = list(rest)
+                    r.insert(d, code)
+                    return tuple(r)
+
+                row = np.zeros(len(df))
+                row[index[key(parent)]] = 1
+                for k in kids:
+                    row[index[key(k)]] -= 1
+                rows.append(row)
+    return np.array(rows)
+
+
+def independent_audit(
+    df: pd.DataFrame,
+    hierarchies: Sequence[Hierarchy],
+    *,
+    a_priori_percent: float | None = None,
+    pinned: Sequence[int] = (),
+) -> list[str]:
+    """Every primary whose attacker interval misses its protection (empty list: safe)."""
+    a = relations(df, hierarchies)
+    v = df["value"].to_numpy(float)
+    hidden = df["status"].isin(["primary", "secondary"]).to_numpy()
+    nonneg = (v >= 0).all()
+    bounds = []
+    for i in range(len(df)):
+        if not hidden[i] or i in pinned:
+            bounds.append((v[i], v[i]))
+            continue
+        lo, hi = (0.0 if nonneg else None), None
+        if a_priori_percent is not None:
+            r = a_priori_percent / 100 * abs(v[i])
+            lo = max(lo or -np.inf, v[i] - r)
+            hi = v[i] + r
+        bounds.append((lo, hi))
+    bad = []
+    for p in np.flatnonzero(df["status"].to_numpy() == "primary"):
+        if p in pinned:
+            continue
+        for sign, col in ((1, "upper_protection"), (-1, "lower_protection")):
+            req = float(df[col].iloc[p])
+            if req <= 0:
+                continue
+            c = np.zeros(len(df))
+            c[p] = -sign
+            res = linprog(c, A_eq=a, b_eq=np.zeros(len(a)), bounds=bounds, method="highs")
+            if res.status == 3:
+                continue  # unbounded: protected
+            assert res.status == 0, res.message
+            reach = sign * res.x[p] - sign * v[p]
+            if reach < req - 1e-6 * max(1.0, req):
+                bad.append(f"row {p} {'up' if sign > 0 else 'down'}: reach {reach} < {req}")
+    return bad
+
+
+@pytest.fixture
+def audit():  # type: ignore[no-untyped-def]
+    """The independent audit as a fixture."""
+    return independent_audit

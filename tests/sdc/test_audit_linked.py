@@ -1,0 +1,75 @@
+"""Linked tables: what one table hides, another must not reveal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from audit_helpers import flat, make_cells
+
+from fivesafes.sdc.audit import audit_linked, audit_table
+from fivesafes.sdc.hierarchy import Hierarchy
+
+REGION, INDUSTRY, SIZE = flat("reg", 2), flat("ind", 2), flat("size", 2)
+# joint microdata totals: region x industry x size band
+JOINT = np.array([[[4.0, 6.0], [9.0, 3.0]], [[7.0, 5.0], [2.0, 8.0]]])
+
+
+def _tables(
+    ri_primary: dict[tuple[str, ...], tuple[float, float]],
+    ri_secondary: list[tuple[str, ...]],
+    rs_secondary: list[tuple[str, ...]] | None = None,
+) -> list[tuple[pd.DataFrame, list[Hierarchy]]]:
+    ri = make_cells(
+        [REGION, INDUSTRY], JOINT.sum(axis=2), primary=ri_primary, secondary=ri_secondary
+    )
+    rs = make_cells([REGION, SIZE], JOINT.sum(axis=1), secondary=rs_secondary or [])
+    return [(ri, [REGION, INDUSTRY]), (rs, [REGION, SIZE])]
+
+
+def _row(intervals: pd.DataFrame, **codes: str) -> pd.Series:
+    mask = np.ones(len(intervals), dtype=bool)
+    for dim, code in codes.items():
+        mask &= (intervals[dim] == code).to_numpy()
+    assert mask.sum() == 1
+    return intervals[mask].iloc[0]
+
+
+def test_cell_recoverable_only_through_the_second_table() -> None:
+    # region x industry hides reg1 x ind1, reg2 x ind1 and both region totals: alone, the
+    # primary reg1 x ind1 moves with one degree of freedom. The region x size table
+    # publishes the region totals (reg1 x size=T is the same cell), which pins it.
+    tables = _tables(
+        {("reg1", "ind1"): (1.0, 1.0)},
+        [("reg2", "ind1"), ("reg1", "T"), ("reg2", "T")],
+    )
+    alone = audit_table(*tables[0])
+    assert alone.safe
+    linked = audit_linked(tables)
+    assert not linked.safe
+    row = _row(linked.failures, reg="reg1", ind="ind1", size="T")
+    assert row["failure"] == "exact"
+    assert row["attacker_min"] == pytest.approx(JOINT[0, 0].sum())
+    # the region totals are published by the second table, so they are not hidden cells
+    assert len(linked.intervals) == 2
+    assert set(linked.intervals["tables"]) == {"1"}
+
+
+def test_linked_pattern_that_hides_the_shared_cells_everywhere_is_safe() -> None:
+    hide_ri = [("reg2", "ind1"), ("reg1", "T"), ("reg2", "T")]
+    hide_rs = [("reg1", "T"), ("reg2", "T"), ("reg1", "size1"), ("reg2", "size1")]
+    tables = _tables({("reg1", "ind1"): (1.0, 1.0)}, hide_ri, hide_rs)
+    result = audit_linked(tables)
+    assert result.safe
+    shared = _row(result.intervals, reg="reg1", ind="T", size="T")
+    assert shared["tables"] == "1;2"
+
+
+def test_primary_cell_published_by_the_other_table_fails() -> None:
+    tables = _tables(
+        {("reg1", "T"): (1.0, 1.0)}, [("reg1", "ind1"), ("reg2", "ind1"), ("reg2", "T")]
+    )
+    result = audit_linked(tables)
+    row = _row(result.failures, reg="reg1", ind="T", size="T")
+    assert row["failure"] == "published"
+    assert row["attacker_min"] == row["attacker_max"] == row["value"]

@@ -1,0 +1,128 @@
+"""Properties of the audit on random hierarchical tables, and a brute-force cross-check.
+
+The brute force solves every min/max LP on the whole unreduced system with
+scipy.optimize.linprog (published cells fixed through their bounds): no propagation,
+no components, no warm start, no skipped LPs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from audit_helpers import make_cells, tree
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from fivesafes.sdc.audit import audit_table
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.structure import build_structure
+
+
+@st.composite
+def _table(draw: st.DrawFn) -> tuple[list[Hierarchy], pd.DataFrame, np.random.Generator]:
+    n_dims = draw(st.integers(2, 4))
+    hs = []
+    for d in range(n_dims):
+        depth = draw(st.integers(1, 2 if n_dims <= 3 else 1))
+        fans = draw(st.lists(st.integers(2, 3), min_size=depth, max_size=depth))
+        hs.append(tree(f"d{d}", fans))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    leaf = rng.integers(0, 30, size=[len(h.leaves) for h in hs]).astype(float)
+    leaf[rng.random(leaf.shape) < 0.15] = 0.0
+    cells = make_cells(hs, leaf)
+    if len(cells) > 150:  # keep the brute force quick
+        hs = hs[:2]
+        cells = make_cells(hs, leaf.sum(axis=tuple(range(2, leaf.ndim))))
+    return hs, cells, rng
+
+
+def _hide(cells: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    out = cells.copy()
+    out["status"] = np.where(mask, "secondary", "safe")
+    return out
+
+
+def _brute_force(
+    cells: pd.DataFrame, hs: list[Hierarchy], lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    s = build_structure(cells, hs)
+    v = cells["value"].to_numpy(dtype=float)
+    hidden = (cells["status"] != "safe").to_numpy()
+    lb = np.where(hidden, lower, v)
+    ub = np.where(hidden, upper, v)
+    bounds = list(
+        zip(np.where(np.isfinite(lb), lb, None), np.where(np.isfinite(ub), ub, None), strict=True)
+    )
+    a = s.relations.toarray()
+    lo = np.full(v.size, np.nan)
+    hi = np.full(v.size, np.nan)
+    for j in np.flatnonzero(hidden)[:40]:  # a sample is enough for a cross-check
+        c = np.zeros(v.size)
+        c[j] = 1.0
+        for sign, out in ((1.0, lo), (-1.0, hi)):
+            res = linprog(
+                sign * c, A_eq=a, b_eq=np.zeros(a.shape[0]), bounds=bounds, method="highs"
+            )
+            if res.status == 3:
+                out[j] = -sign * np.inf
+            else:
+                assert res.status == 0, res.message
+                out[j] = sign * res.fun
+    return lo, hi
+
+
+def _audit_arrays(
+    result_intervals: pd.DataFrame, cells: pd.DataFrame, dims: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    merged = cells[dims].merge(result_intervals, on=dims, how="left")
+    return merged["attacker_min"].to_numpy(dtype=float), merged["attacker_max"].to_numpy(
+        dtype=float
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_table(), st.floats(0.1, 0.6), st.sampled_from(["default", "apriori", "free"]))
+def test_audit_matches_brute_force_and_contains_the_true_value(table, share, mode) -> None:
+    hs, cells, rng = table
+    hidden = rng.random(len(cells)) < share
+    cells = _hide(cells, hidden)
+    v = cells["value"].to_numpy(dtype=float)
+    if mode == "apriori":
+        lower, upper = v * 0.8, v * 1.2
+        result = audit_table(cells, hs, a_priori_percent=20.0)
+    elif mode == "free":
+        lower, upper = np.full(v.size, -np.inf), np.full(v.size, np.inf)
+        result = audit_table(cells, hs, bounds=(lower, upper))
+    else:
+        lower, upper = np.zeros(v.size), np.full(v.size, np.inf)
+        result = audit_table(cells, hs)
+    dims = [h.name for h in hs]
+    lo, hi = _audit_arrays(result.intervals, cells, dims)
+    tol = 1e-6 * max(1.0, float(np.abs(v).max()))
+    assert np.all(lo[hidden] <= v[hidden] + tol)
+    assert np.all(hi[hidden] >= v[hidden] - tol)
+    assert np.all(np.isnan(lo[~hidden]))
+    blo, bhi = _brute_force(cells, hs, lower, upper)
+    checked = ~np.isnan(blo)
+    for ours, theirs in ((lo[checked], blo[checked]), (hi[checked], bhi[checked])):
+        assert np.array_equal(np.isinf(ours), np.isinf(theirs))
+        finite = ~np.isinf(ours)
+        assert np.allclose(ours[finite], theirs[finite], atol=tol, rtol=1e-7)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_table(), st.floats(0.05, 0.4), st.floats(0.05, 0.4), st.booleans())
+def test_hiding_more_cells_never_shrinks_an_interval(table, share, extra, apriori) -> None:
+    hs, cells, rng = table
+    hidden = rng.random(len(cells)) < share
+    more = hidden | (rng.random(len(cells)) < extra)
+    pct = 15.0 if apriori else None
+    dims = [h.name for h in hs]
+    first = audit_table(_hide(cells, hidden), hs, a_priori_percent=pct)
+    second = audit_table(_hide(cells, more), hs, a_priori_percent=pct)
+    lo1, hi1 = _audit_arrays(first.intervals, cells, dims)
+    lo2, hi2 = _audit_arrays(second.intervals, cells, dims)
+    tol = 1e-6 * max(1.0, float(cells["value"].abs().max()))
+    assert np.all(lo2[hidden] <= lo1[hidden] + tol)
+    assert np.all(hi2[hidden] >= hi1[hidden] - tol)

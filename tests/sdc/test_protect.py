@@ -1,0 +1,166 @@
+"""``fivesafes.sdc.tables``: the whole pipeline on small hand-made data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import fivesafes.sdc.protect as protect_module
+from fivesafes.errors import DataError, SpecError
+from fivesafes.sdc import TableResult, load_spec, tables
+from fivesafes.sdc.protect import secondary_available
+
+SPEC = """\
+[table]
+name = "sales"
+response = "turnover"
+contributor = "ent"
+{weight}
+
+[[dimension]]
+name = "region"
+hierarchy = "region.csv"
+[[dimension]]
+name = "industry"
+
+[rules]
+threshold = 3
+dominance = [[1, 50]]
+p_percent = 10
+
+[suppression]
+method = "{method}"
+"""
+
+# Region N: enterprises a (50 + 40 = 90 over two rows, one contributor) and b (10):
+#   2 contributors -> threshold; x1 = 90 > 50% of 100 -> dominance(1,50) with
+#   protection 2*90 - 100 = 80; p%: 0.1*90 - (100 - 90 - 10) = 9 -> p%(10).
+# Region S: c, d, e with 30 each in industry "01": safe (3 contributors, 30/90 < 50%,
+#   remainder 30 >= 0.1*30).
+ROWS = [
+    ("a", "N", "01", 50.0, 2.0),
+    ("a", "N", "01", 40.0, 2.0),
+    ("b", "N", "01", 10.0, 2.0),
+    ("c", "S", "01", 30.0, 1.0),
+    ("d", "S", "01", 30.0, 1.0),
+    ("e", "S", "01", 30.0, 1.0),
+    ("c", "S", "1", 5.0, 1.0),
+]
+REGION_CSV = "code,parent\nUK,\nN,UK\nS,UK\n"
+
+
+def write_case(tmp_path: Path, *, weight: bool = False, method: str = "none") -> tuple[Path, Path]:
+    spec = tmp_path / "sales.toml"
+    spec.write_text(SPEC.format(weight='weight = "w"' if weight else "", method=method))
+    (tmp_path / "region.csv").write_text(REGION_CSV)
+    data = tmp_path / "data.csv"
+    frame = pd.DataFrame(ROWS, columns=["ent", "region", "industry", "turnover", "w"])
+    frame.to_csv(data, index=False)
+    return spec, data
+
+
+def cell(result: TableResult, region: str, industry: str) -> pd.Series:
+    c = result.cells
+    hits = c[(c["region"] == region) & (c["industry"] == industry)]
+    assert len(hits) == 1
+    return hits.iloc[0]
+
+
+def test_tables_flags_the_hand_checked_cells(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path)
+    result = tables(spec, data)
+    north = cell(result, "N", "01")
+    assert north["contributors"] == 2 and north["records"] == 3
+    assert north["rule"] == "threshold;dominance(1,50);p%(10)"
+    assert north["upper_protection"] == pytest.approx(80.0)
+    south = cell(result, "S", "01")
+    assert south["status"] == "safe" and south["value"] == pytest.approx(90.0)
+    # "01" and "1" are different codes, and both survive as strings
+    assert {"01", "1", "Total"} <= set(result.cells["industry"])
+    assert cell(result, "S", "1")["rule"] == "threshold;dominance(1,50);p%(10)"
+
+
+def test_report_describes_spec_source_rules_and_counts(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path)
+    result = tables(spec, data)
+    report = json.loads(json.dumps(result.report))  # plain JSON all the way down
+    assert report["spec"]["sha256"] == hashlib.sha256(spec.read_bytes()).hexdigest()
+    assert report["source"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert report["source"]["rows"] == len(ROWS)
+    assert report["rules"]["in_force"] == ["threshold", "dominance(1,50)", "p%(10)"]
+    assert report["rules"]["threshold_protection_percent"] == 10.0  # a default, recorded
+    primary = int((result.cells["status"] == "primary").sum())
+    assert report["cells"]["by_status"]["primary"] == primary
+    assert report["cells"]["total"] == len(result.cells) == 3 * 3
+    assert report["cells"]["by_rule"]["dominance(1,50)"] == int(
+        result.cells["rule"].str.contains("dominance", regex=False).sum()
+    )
+    assert {"tabulate", "primary_rules", "total"} <= set(report["timings"])
+    assert any("secondary" in n for n in report["notes"])
+
+
+def test_weighted_values_scale_the_protection(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path, weight=True)
+    north = cell(tables(spec, data), "N", "01")
+    # published value = 2 * 100 = 200; dominance need 80 on the unweighted basis -> 160
+    assert north["value"] == pytest.approx(200.0)
+    assert north["upper_protection"] == pytest.approx(160.0)
+
+
+def test_tables_takes_a_spec_object_and_a_dataframe(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path)
+    frame = pd.read_csv(data, dtype={"industry": str})
+    result = tables(load_spec(spec), frame)
+    assert result.report["source"]["kind"] == "pandas.DataFrame"
+    assert cell(result, "N", "01")["status"] == "primary"
+
+
+def test_secondary_override_is_recorded(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path, method="optimal")
+    result = tables(spec, data, secondary="none")
+    assert result.spec.suppression.method == "none"
+    assert result.report["suppression"]["method"] == "none"
+    with pytest.raises(SpecError, match="unknown secondary"):
+        tables(spec, data, secondary="magic")
+
+
+def test_missing_secondary_module_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec, data = write_case(tmp_path, method="auto")
+    monkeypatch.setattr(protect_module, "secondary_available", lambda: False)
+    with pytest.raises(SpecError, match="not available") as info:
+        tables(spec, data)
+    assert "--secondary none" in (info.value.hint or "")
+
+
+@pytest.mark.skipif(not secondary_available(), reason="secondary suppression not installed")
+def test_secondary_suppression_is_called(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path, method="fast")
+    spec.write_text(spec.read_text() + "singleton = false\n")
+    result = tables(spec, data)
+    assert set(result.cells["status"]) <= {"safe", "primary", "secondary"}
+    assert result.report["secondary"]["method"] == "fast"
+    assert "secondary" in result.report["timings"]
+
+
+def test_bad_data_paths_are_clear_errors(tmp_path: Path) -> None:
+    spec, _ = write_case(tmp_path)
+    with pytest.raises(DataError, match="not found"):
+        tables(spec, tmp_path / "nope.csv")
+    odd = tmp_path / "data.txt"
+    odd.write_text("x")
+    with pytest.raises(DataError, match="format"):
+        tables(spec, odd)
+
+
+def test_write_puts_every_output_in_the_folder(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path)
+    files = tables(spec, data).write(tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(files)
+    text = (tmp_path / "out" / "cells.csv").read_text()
+    assert ",01," in text  # the code written exactly

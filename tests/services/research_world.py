@@ -1,0 +1,175 @@
+"""A small register for the research and review tests, built directly from rows.
+
+Rows, not GOVERNANCE's services, so that these tests set any state they need
+(a leaver who still holds a grant, a grant that ended long ago, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.governance.research import SAFE_RESEARCHER_COURSE
+from fivesafes.governance.training import MANDATORY_COURSE
+from fivesafes.services.context import Actor, resolve_actor
+from fivesafes.store.models.governance import (
+    AreaRow,
+    CompletionRow,
+    CourseRow,
+    DatasetRow,
+    DeclarationVersionRow,
+    GrantRow,
+    PersonRoleRow,
+    PersonRow,
+    SignatureRow,
+)
+
+TODAY = date(2026, 6, 15)
+AT = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+
+def person(session: Session, login: str, *roles: str, status: str = "active") -> PersonRow:
+    """Register ``login`` with ``roles``."""
+    row = PersonRow(login=login, name=login.title(), status=status, registered_at=AT)
+    row.roles = [PersonRoleRow(role=r) for r in roles]
+    session.add(row)
+    session.flush()
+    return row
+
+
+def area(session: Session, name: str, owner: PersonRow) -> AreaRow:
+    """Create restricted area ``name`` owned by ``owner``."""
+    row = AreaRow(name=name, owner_id=owner.id, description="", created_at=AT)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def dataset(session: Session, name: str, in_area: AreaRow) -> DatasetRow:
+    """Register confidential dataset ``name`` in ``in_area``."""
+    row = DatasetRow(
+        name=name,
+        area_id=in_area.id,
+        identifiable=True,
+        not_public=True,
+        harmful=True,
+        source="survey",
+        lawful_basis="SRSA 2007",
+        registered_at=AT,
+        registered_by="admin",
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def course(session: Session, name: str) -> CourseRow:
+    """The course called ``name`` (seeded by the migrations)."""
+    return session.scalars(select(CourseRow).where(CourseRow.name == name)).one()
+
+
+def complete(session: Session, who: PersonRow, course_name: str, expires: date) -> None:
+    """Record that ``who`` completed ``course_name``, valid until ``expires`` (exclusive)."""
+    session.add(
+        CompletionRow(
+            person_id=who.id,
+            course_id=course(session, course_name).id,
+            completed_on=min(expires, TODAY) - timedelta(days=400),
+            expires_on=expires,
+            recorded_at=AT,
+            recorded_by="admin",
+        )
+    )
+    session.flush()
+
+
+def grant(
+    session: Session, who: PersonRow, to: AreaRow, start: date, end: date, state: str = "approved"
+) -> GrantRow:
+    """A grant of ``who`` to ``to`` from ``start`` to ``end`` (inclusive)."""
+    row = GrantRow(
+        person_id=who.id,
+        area_id=to.id,
+        purpose="statistical",
+        justification="need to know",
+        requester_id=who.id,
+        approver_id=to.owner_id,
+        state=state,
+        start_on=start,
+        end_on=end,
+        requested_at=AT,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def publish(session: Session, version: int) -> None:
+    """Publish declaration ``version``."""
+    session.add(
+        DeclarationVersionRow(
+            version=version,
+            text=f"declaration v{version}",
+            text_hash="0" * 64,
+            published_at=AT,
+            published_by="admin",
+        )
+    )
+    session.flush()
+
+
+def sign(session: Session, who: PersonRow, version: int) -> None:
+    """``who`` signs declaration ``version``."""
+    session.add(SignatureRow(person_id=who.id, version=version, text_hash="0" * 64, signed_at=AT))
+    session.flush()
+
+
+def actor(session: Session, login: str) -> Actor:
+    """The acting person ``login``."""
+    return resolve_actor(session, login)
+
+
+@dataclass
+class World:
+    """Who and what the research tests use."""
+
+    admin: PersonRow
+    hop: PersonRow  # head of profession
+    iao: PersonRow  # owns area "earnings"
+    iao2: PersonRow  # owns area "business"
+    sam: PersonRow  # statistician (staff)
+    rita: PersonRow  # approved researcher, to be accredited by the tests
+    earnings: AreaRow
+    business: AreaRow
+    ashe: DatasetRow  # in earnings
+    idbr: DatasetRow  # in business
+
+
+def build(session: Session) -> World:
+    """People, two areas with one dataset each; rita has valid safe-researcher training."""
+    admin = person(session, "admin", "administrator")
+    hop = person(session, "hana", "head_of_profession")
+    iao = person(session, "iona", "information_asset_owner")
+    iao2 = person(session, "ivan", "information_asset_owner")
+    sam = person(session, "sam", "statistician")
+    rita = person(session, "rita", "approved_researcher")
+    earnings = area(session, "earnings", iao)
+    business = area(session, "business", iao2)
+    world = World(
+        admin,
+        hop,
+        iao,
+        iao2,
+        sam,
+        rita,
+        earnings,
+        business,
+        dataset(session, "ashe", earnings),
+        dataset(session, "idbr", business),
+    )
+    complete(session, rita, SAFE_RESEARCHER_COURSE, TODAY + timedelta(days=400))
+    complete(session, rita, MANDATORY_COURSE, TODAY + timedelta(days=300))
+    return world

@@ -1,0 +1,224 @@
+"""Walk every public function of the governance services: none may write without auditing.
+
+Each function runs in its own transaction with a spy on ``append_event`` and a
+listener that sees every row the session flushes. A function that flushes a
+register row must have appended an audit event in the same transaction; a
+function listed as a writer must actually write (so the walk cannot pass by
+calling nothing); and every public function must be listed here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import timedelta
+from types import ModuleType
+from typing import Any
+
+import pytest
+from governance_register import EXTRA_COURSE, MANDATORY, TODAY, Register
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from fivesafes.governance.areas import Dataset
+from fivesafes.governance.roles import Role
+from fivesafes.services import (
+    access,
+    areas,
+    context,
+    datasets,
+    declarations,
+    grants,
+    lookup,
+    people,
+    setup,
+    training,
+)
+from fivesafes.services.context import resolve_actor
+from fivesafes.store import audit_log
+from fivesafes.store.db import session_factory
+from fivesafes.store.models.audit import AuditRecord
+
+MODULES: tuple[ModuleType, ...] = (
+    access,
+    areas,
+    context,
+    datasets,
+    declarations,
+    grants,
+    lookup,
+    people,
+    setup,
+    training,
+)
+
+Call = Callable[[Session, Register], Any]
+
+
+def _as(login: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> Call:
+    return lambda s, r: fn(s, resolve_actor(s, login), *args, **kw)
+
+
+def _plain(fn: Callable[..., Any], *args: Any, **kw: Any) -> Call:
+    return lambda s, r: fn(s, *args, **kw)
+
+
+def _requested_grant(s: Session, r: Register) -> int:
+    return r.act("ada", grants.request_grant, "ada", "earnings", "why", today=TODAY).id
+
+
+# name -> (is a writer, how to call it). Writers must write and audit; readers must not write.
+WRITERS: dict[str, Call] = {
+    "people.register_person": _as("root", people.register_person, "zed", "Zed", [Role.FOI_OFFICER]),
+    "people.change_roles": _as("root", people.change_roles, "ada", [Role.OUTPUT_CHECKER]),
+    "people.mark_leaver": _as("root", people.mark_leaver, "bob", "left"),
+    "training.add_course": _as("root", training.add_course, "New course"),
+    "training.record_completion": _as(
+        "root", training.record_completion, "ada", MANDATORY, TODAY, None, TODAY
+    ),
+    "declarations.publish_declaration": _as("root", declarations.publish_declaration, "v2"),
+    # zed and version 2 come from the entries above.
+    "declarations.sign_declaration": _as("zed", declarations.sign_declaration, 2),
+    "areas.create_area": _as("root", areas.create_area, "pay", "iris", [EXTRA_COURSE]),
+    "areas.require_course": _as("root", areas.require_course, "earnings", MANDATORY),
+    "datasets.register_dataset": _as(
+        "iris",
+        datasets.register_dataset,
+        Dataset("ons", "earnings", True, True, True, "s", "b"),
+        TODAY,
+    ),
+    "grants.request_grant": _as("ada", grants.request_grant, "ada", "earnings", "why", today=TODAY),
+    "grants.approve_grant": lambda s, r: grants.approve_grant(
+        s, resolve_actor(s, "iris"), _requested_grant(s, r), None, TODAY
+    ),
+    "grants.reject_grant": lambda s, r: grants.reject_grant(
+        s, resolve_actor(s, "iris"), _requested_grant(s, r), "no", TODAY
+    ),
+    "grants.revoke_grant": lambda s, r: grants.revoke_grant(
+        s,
+        resolve_actor(s, "root"),
+        r.act("iris", grants.approve_grant, _requested_grant(s, r), None, TODAY).id,
+        "done",
+        TODAY,
+    ),
+    "grants.expire_grants": lambda s, r: (
+        _requested_grant(s, r),
+        grants.expire_grants(s, TODAY + timedelta(days=400)),
+    ),
+    "access.check_access": _as("root", access.check_access, "ada", "ashe", "statistical"),
+    "context.record": _plain(context.record, "root", "test.event"),
+}
+
+READERS: dict[str, Call] = {
+    "people.list_people": _plain(people.list_people),
+    "people.get_person": _plain(people.get_person, "ada"),
+    "training.list_courses": _plain(training.list_courses),
+    "training.training_of": _plain(training.training_of, "ada", TODAY),
+    "declarations.current_declaration": _plain(declarations.current_declaration),
+    "declarations.current_version_number": _plain(declarations.current_version_number),
+    "declarations.signed_versions": lambda s, r: declarations.signed_versions(
+        s, resolve_actor(s, "ada").id
+    ),
+    "areas.list_areas": _plain(areas.list_areas),
+    "datasets.list_datasets": _plain(datasets.list_datasets),
+    "datasets.get_dataset": _plain(datasets.get_dataset, "ashe"),
+    "grants.list_grants": _plain(grants.list_grants),
+    "grants.get_grant": lambda s, r: grants.get_grant(s, _requested_grant(s, r), TODAY),
+    "access.gather_facts": _plain(access.gather_facts, "ada", "ashe", "statistical", TODAY),
+    "context.resolve_actor": _plain(context.resolve_actor, "ada"),
+    "lookup.person_row": _plain(lookup.person_row, "ada"),
+    "lookup.course_row": _plain(lookup.course_row, MANDATORY),
+    "lookup.area_row": _plain(lookup.area_row, "earnings"),
+    "lookup.dataset_row": _plain(lookup.dataset_row, "ashe"),
+    "lookup.grant_row": lambda s, r: lookup.grant_row(s, _requested_grant(s, r)),
+}
+
+# Pure helpers: they take no session, so they cannot write.
+PURE = {
+    "context.person_of",
+    "context.now",
+    "context.today_or",
+    "training.course_of",
+    "areas.area_of",
+    "datasets.dataset_of",
+    "grants.grant_of",
+    "access.decision_details",
+}
+
+# Exercised end to end elsewhere (it creates a whole workspace): tests/cli/test_governance_cli.py.
+ELSEWHERE = {"setup.init_workspace"}
+
+# Only on an empty register: test_bootstrap_writes_and_audits_on_an_empty_register.
+EMPTY_REGISTER = {"people.bootstrap_administrator"}
+
+
+def _public_functions() -> set[str]:
+    names = set()
+    for module in MODULES:
+        short = module.__name__.rsplit(".", 1)[1]
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                names.add(f"{short}.{name}")
+    return names
+
+
+def test_every_public_service_function_is_walked() -> None:
+    listed = set(WRITERS) | set(READERS) | PURE | ELSEWHERE | EMPTY_REGISTER
+    assert _public_functions() == listed
+
+
+class _Spy:
+    def __init__(self) -> None:
+        self.appends = 0
+        self.written: set[str] = set()
+
+    def flush(self, session: Session, _ctx: Any, _instances: Any) -> None:
+        for obj in [*session.new, *session.dirty, *session.deleted]:
+            if isinstance(obj, AuditRecord):
+                continue
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            self.written.add(type(obj).__tablename__)
+
+
+def _run(reg: Register, call: Call, monkeypatch: pytest.MonkeyPatch) -> _Spy:
+    spy = _Spy()
+    real = audit_log.append_event
+
+    def counting(session: Session, ev: Any) -> Any:
+        spy.appends += 1
+        return real(session, ev)
+
+    # Preparation inside a call (e.g. requesting a grant to approve) runs in its own
+    # transaction through reg.act, which this spy and listener do not see.
+    with session_factory(reg.engine).begin() as session:
+        monkeypatch.setattr(audit_log, "append_event", counting)
+        event.listen(session, "before_flush", spy.flush)
+        try:
+            call(session, reg)
+            session.flush()
+        finally:
+            event.remove(session, "before_flush", spy.flush)
+            monkeypatch.setattr(audit_log, "append_event", real)
+    return spy
+
+
+def test_writers_write_and_audit_readers_do_not_write(
+    reg: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg.make_ready("ada")
+    for name, call in WRITERS.items():
+        spy = _run(reg, call, monkeypatch)
+        assert spy.appends >= 1, f"{name} did not audit"
+        if name not in {"access.check_access", "context.record"}:
+            assert spy.written, f"{name} is listed as a writer but wrote nothing"
+    for name, call in READERS.items():
+        spy = _run(reg, call, monkeypatch)
+        assert not spy.written and spy.appends == 0, f"{name} wrote {spy.written}"
+
+
+def test_bootstrap_writes_and_audits_on_an_empty_register(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = _run(Register(engine), _plain(people.bootstrap_administrator, "x", "X"), monkeypatch)
+    assert spy.written == {"people", "person_roles"} and spy.appends == 1

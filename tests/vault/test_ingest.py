@@ -1,0 +1,168 @@
+"""Ingest: streamed, encrypted, provenance recorded; bad input changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from fivesafes.errors import ConflictError, DataError, KeyProviderError, NotFoundError
+from fivesafes.errors import ValidationError as FsValidationError
+from fivesafes.vault import AreaStore, FileKeyProvider, ingest_file, open_table, pseudonym
+from fivesafes.vault.manifest import Provenance
+from fivesafes.vault.pseudonymise import area_pseudonym_key
+from fivesafes.vault.store import STAGING
+from fivesafes.vault.writer import write_object
+
+
+def _staging_empty(store: AreaStore) -> bool:
+    d = store.dir / STAGING
+    return not d.exists() or not any(d.iterdir())
+
+
+def test_csv_round_trip_with_provenance(
+    store: AreaStore, provider: FileKeyProvider, survey_csv: Path
+) -> None:
+    m = ingest_file(store, provider, survey_csv, name="lfs", ingested_by="alice")
+    expected = pacsv.read_csv(survey_csv)
+    got = open_table(store, provider, "lfs")
+    assert got.equals(expected)
+    assert m.rows == expected.num_rows == 500
+    assert [c.name for c in m.columns] == expected.schema.names
+    assert m.provenance.sha256 == hashlib.sha256(survey_csv.read_bytes()).hexdigest()
+    assert m.provenance.size_bytes == survey_csv.stat().st_size
+    assert m.provenance.ingested_by == "alice" and m.provenance.source == "survey.csv"
+    assert m.provenance.source_format == "csv"
+    assert store.names() == ["lfs"] and _staging_empty(store)
+    assert store.manifest("lfs") == m
+
+
+def test_parquet_round_trip_many_frames(
+    store: AreaStore, provider: FileKeyProvider, tmp_path: Path
+) -> None:
+    n = 20_000
+    table = pa.table({"id": pa.array(range(n)), "v": pa.array([i * 0.5 for i in range(n)])})
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src, row_group_size=3000)
+    m = write_object(
+        store,
+        provider,
+        name="many",
+        schema=table.schema,
+        batches=table.to_batches(max_chunksize=1000),
+        provenance=Provenance("x", "0", 0, "t", "2026-01-01", "parquet"),
+        frame_bytes=4096,
+    )
+    assert m.frames > 10
+    assert open_table(store, provider, "many").equals(table)
+    ingest_file(store, provider, src, name="pq", ingested_by="bob")
+    assert open_table(store, provider, "pq").equals(table)
+
+
+def test_empty_csv_keeps_its_schema(
+    store: AreaStore, provider: FileKeyProvider, tmp_path: Path
+) -> None:
+    src = tmp_path / "e.csv"
+    src.write_text("a,b\n")
+    m = ingest_file(
+        store, provider, src, name="empty", ingested_by="a", column_types={"a": "int64"}
+    )
+    t = open_table(store, provider, "empty")
+    assert m.rows == 0 and t.num_rows == 0 and t.schema.names == ["a", "b"]
+
+
+def test_name_clash_changes_nothing(
+    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, tmp_path: Path, make_csv
+) -> None:
+    ingest_file(store, provider, survey_csv, name="lfs", ingested_by="a")
+    before = (store.data_path("lfs").read_bytes(), store.manifest("lfs"))
+    other = make_csv(tmp_path / "other.csv", 10)
+    with pytest.raises(ConflictError, match="already holds"):
+        ingest_file(store, provider, other, name="lfs", ingested_by="b")
+    assert (store.data_path("lfs").read_bytes(), store.manifest("lfs")) == before
+    assert open_table(store, provider, "lfs").num_rows == 500 and _staging_empty(store)
+
+
+def test_commit_refuses_a_name_taken_meanwhile(
+    store: AreaStore, provider: FileKeyProvider, survey_csv: Path
+) -> None:
+    ingest_file(store, provider, survey_csv, name="lfs", ingested_by="a")
+    with store.staging() as staged:
+        (staged / "f").write_bytes(b"x")
+        with pytest.raises(ConflictError):
+            store.commit(staged, "lfs")
+    assert open_table(store, provider, "lfs").num_rows == 500
+
+
+def test_bad_csv_registers_nothing(
+    store: AreaStore, provider: FileKeyProvider, tmp_path: Path
+) -> None:
+    src = tmp_path / "bad.csv"
+    # Type inference sees integers in the first block; a later block has text.
+    lines = ["a,b"] + [f"{i},{i}" for i in range(3000)] + ["oops,1"]
+    src.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"bad\.csv"):
+        ingest_file(store, provider, src, name="bad", ingested_by="a", block_bytes=4096)
+    assert store.names() == [] and _staging_empty(store)
+    src2 = tmp_path / "ragged.csv"
+    src2.write_text("a,b\n1,2\n3\n")
+    with pytest.raises(DataError):
+        ingest_file(store, provider, src2, name="ragged", ingested_by="a")
+    assert store.names() == [] and _staging_empty(store)
+
+
+def test_missing_file_and_unknown_format(
+    store: AreaStore, provider: FileKeyProvider, tmp_path: Path
+) -> None:
+    with pytest.raises(NotFoundError):
+        ingest_file(store, provider, tmp_path / "nope.csv", name="x", ingested_by="a")
+    odd = tmp_path / "x.xlsx"
+    odd.write_bytes(b"PK")
+    with pytest.raises(FsValidationError, match="--format"):
+        ingest_file(store, provider, odd, name="x", ingested_by="a")
+    with pytest.raises(FsValidationError):
+        ingest_file(store, provider, odd, name="../x", ingested_by="a", fmt="csv")
+    assert store.names() == []
+
+
+def test_missing_area_key_registers_nothing(workspace: Path, survey_csv: Path) -> None:
+    p = FileKeyProvider(workspace / "keys")
+    s = AreaStore(workspace / "areas", "nokey")
+    s.create()
+    with pytest.raises(KeyProviderError):
+        ingest_file(s, p, survey_csv, name="lfs", ingested_by="a")
+    assert s.names() == [] and _staging_empty(s)
+
+
+def test_pseudonymised_columns(
+    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, workspace: Path
+) -> None:
+    m = ingest_file(
+        store, provider, survey_csv, name="lfs", ingested_by="a", pseudonymise=["person_id"]
+    )
+    t = open_table(store, provider, "lfs")
+    key = area_pseudonym_key(store, provider)
+    ids = t.column("person_id").to_pylist()
+    assert ids[0] == pseudonym(key, "P0000000") and not any(i.startswith("P0") for i in ids)
+    assert len(set(ids)) == 500
+    assert m.extra["pseudonymised"] == ["person_id"]
+    # Same identifier, same pseudonym within the area; another area gets other pseudonyms.
+    ingest_file(
+        store, provider, survey_csv, name="lfs2", ingested_by="a", pseudonymise=["person_id"]
+    )
+    assert open_table(store, provider, "lfs2").column("person_id").to_pylist() == ids
+    provider.create_key("other")
+    other = AreaStore(workspace / "areas", "other")
+    other.create()
+    ingest_file(
+        other, provider, survey_csv, name="lfs", ingested_by="a", pseudonymise=["person_id"]
+    )
+    assert set(open_table(other, provider, "lfs").column("person_id").to_pylist()).isdisjoint(ids)
+    with pytest.raises(DataError, match="nhs_number"):
+        ingest_file(
+            store, provider, survey_csv, name="lfs3", ingested_by="a", pseudonymise=["nhs_number"]
+        )

@@ -1,0 +1,134 @@
+"""Area key providers: file keys (0600) and passphrase-derived keys."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from fivesafes.errors import KeyProviderError
+from fivesafes.vault import FileKeyProvider, KeyProvider, PassphraseKeyProvider, WrappedKey
+from fivesafes.vault.envelope import new_data_key
+
+FAST = {"n": 2**10, "r": 8, "p": 1}  # scrypt cost for tests only
+
+
+def test_file_keys_are_private_and_round_trip(tmp_path: Path) -> None:
+    p = FileKeyProvider(tmp_path / "keys")
+    key_id = p.create_key("a1")
+    assert key_id == "a1/v1" and p.current_key_id("a1") == key_id
+    key_file = tmp_path / "keys" / "a1" / "v1.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    dk = new_data_key()
+    wrapped = p.wrap("a1", dk, b"ctx")
+    assert wrapped.key_id == key_id and dk not in wrapped.ciphertext
+    assert p.unwrap("a1", wrapped, b"ctx") == dk
+    assert WrappedKey.from_json(wrapped.to_json()) == wrapped
+    assert isinstance(p, KeyProvider)
+
+
+def test_wrapped_key_is_bound_to_its_context(tmp_path: Path) -> None:
+    p = FileKeyProvider(tmp_path / "keys")
+    p.create_key("a1")
+    wrapped = p.wrap("a1", new_data_key(), b"dataset-1")
+    with pytest.raises(KeyProviderError, match="does not open"):
+        p.unwrap("a1", wrapped, b"dataset-2")
+
+
+def test_missing_area_key_is_a_clear_error(tmp_path: Path) -> None:
+    p = FileKeyProvider(tmp_path / "keys")
+    with pytest.raises(KeyProviderError, match="no key for area") as info:
+        p.wrap("nokey", new_data_key(), b"")
+    assert info.value.hint
+    p.create_key("a1")
+    wrapped = p.wrap("a1", new_data_key(), b"")
+    (tmp_path / "keys" / "a1" / "v1.key").unlink()
+    with pytest.raises(KeyProviderError, match="missing"):
+        p.unwrap("a1", wrapped, b"")
+
+
+def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    p = FileKeyProvider(tmp_path / "keys")
+    p.create_key("a1")
+    wrapped = p.wrap("a1", new_data_key(), b"")
+    os.chmod(tmp_path / "keys" / "a1" / "v1.key", 0o644)
+    with pytest.raises(KeyProviderError, match="chmod 600"):
+        p.unwrap("a1", wrapped, b"")
+
+
+def test_wrong_key_file_does_not_open(tmp_path: Path) -> None:
+    p = FileKeyProvider(tmp_path / "keys")
+    p.create_key("a1")
+    wrapped = p.wrap("a1", new_data_key(), b"")
+    key_file = tmp_path / "keys" / "a1" / "v1.key"
+    key_file.write_bytes(os.urandom(32))
+    with pytest.raises(KeyProviderError, match="does not open"):
+        p.unwrap("a1", wrapped, b"")
+
+
+def test_key_of_another_area_is_refused(tmp_path: Path) -> None:
+    p = FileKeyProvider(tmp_path / "keys")
+    p.create_key("a1")
+    p.create_key("a2")
+    wrapped = p.wrap("a1", new_data_key(), b"")
+    with pytest.raises(KeyProviderError, match="does not belong"):
+        p.unwrap("a2", wrapped, b"")
+
+
+def test_destroyed_key_opens_nothing(tmp_path: Path) -> None:
+    p = FileKeyProvider(tmp_path / "keys")
+    p.create_key("a1")
+    wrapped = p.wrap("a1", new_data_key(), b"")
+    p.destroy_key("a1", "a1/v1")
+    assert p.key_ids("a1") == []
+    with pytest.raises(KeyProviderError):
+        p.unwrap("a1", wrapped, b"")
+
+
+def test_bad_area_name_is_refused(tmp_path: Path) -> None:
+    from fivesafes.errors import ValidationError
+
+    p = FileKeyProvider(tmp_path / "keys")
+    for bad in ("../etc", "a/b", ".hidden", ""):
+        with pytest.raises(ValidationError):
+            p.create_key(bad)
+
+
+def test_passphrase_provider_round_trips_across_instances(tmp_path: Path) -> None:
+    p1 = PassphraseKeyProvider(tmp_path / "keys", "correct horse", **FAST)
+    p1.create_key("a1")
+    dk = new_data_key()
+    wrapped = p1.wrap("a1", dk, b"ctx")
+    p2 = PassphraseKeyProvider(tmp_path / "keys", lambda area: "correct horse", **FAST)
+    assert p2.unwrap("a1", wrapped, b"ctx") == dk
+    salt_file = tmp_path / "keys" / "a1" / "v1.salt"
+    assert stat.S_IMODE(salt_file.stat().st_mode) == 0o600
+    assert b"correct horse" not in salt_file.read_bytes()
+
+
+def test_passphrase_provider_wrong_passphrase(tmp_path: Path) -> None:
+    p1 = PassphraseKeyProvider(tmp_path / "keys", "correct horse", **FAST)
+    p1.create_key("a1")
+    wrapped = p1.wrap("a1", new_data_key(), b"")
+    p2 = PassphraseKeyProvider(tmp_path / "keys", "battery staple", **FAST)
+    with pytest.raises(KeyProviderError, match="wrong passphrase"):
+        p2.unwrap("a1", wrapped, b"")
+    p3 = PassphraseKeyProvider(tmp_path / "keys", "", **FAST)
+    with pytest.raises(KeyProviderError, match="no passphrase"):
+        p3.unwrap("a1", wrapped, b"")
+
+
+def test_passphrase_keys_differ_per_version(tmp_path: Path) -> None:
+    p = PassphraseKeyProvider(tmp_path / "keys", "pw", **FAST)
+    p.create_key("a1")
+    w1 = p.wrap("a1", b"k" * 32, b"")
+    p.create_key("a1")
+    p.destroy_key("a1", "a1/v1")
+    # Same passphrase, but the salt of v1 is gone: the old wrapped key no longer opens.
+    forged = WrappedKey("a1/v2", w1.nonce, w1.ciphertext)
+    with pytest.raises(KeyProviderError):
+        p.unwrap("a1", forged, b"")
+    with pytest.raises(KeyProviderError):
+        p.unwrap("a1", w1, b"")
