@@ -26,7 +26,8 @@ from fivesafes.audit.chain import (
 from fivesafes.audit.events import AuditEvent, Outcome
 from fivesafes.errors import ValidationError
 
-text = st.text(min_size=1, max_size=12)  # any unicode, quotes and control characters included
+# any unicode, quotes and control characters included; but not blank (refused, tested below)
+text = st.text(min_size=1, max_size=12).filter(lambda s: s.strip() != "")
 json_leaf = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 json_value = st.recursive(
     json_leaf,

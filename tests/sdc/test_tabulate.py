@@ -21,7 +21,7 @@ from fivesafes.sdc.tabulate import default_top_k, tabulate
 TRICKY = ["01", "1", "001", "010", "10", "2", "02", "1.0", "A", "a", " 3", "3"]
 POOL = TRICKY + [f"c{i}" for i in range(40)]
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -120,14 +120,14 @@ def test_every_subtotal_is_the_sum_of_its_children(case: Any) -> None:
     for i, h in enumerate(hiers):
         others = [d for d in dims if d != dims[i]]
         for parent, children in h.relations():
-            at_parent = cells[cells[dims[i]] == parent].set_index(others)
             kids = cells[cells[dims[i]].isin(children)]
-            summed = kids.groupby(others, sort=False)[[C.RECORDS, C.VALUE, C.RULE_TOTAL]].sum()
             if not others:
                 row = indexed.loc[parent]
                 assert row[C.RECORDS] == kids[C.RECORDS].sum()
                 assert row[C.VALUE] == pytest.approx(kids[C.VALUE].sum(), rel=1e-9, abs=1e-6)
                 continue
+            at_parent = cells[cells[dims[i]] == parent].set_index(others)
+            summed = kids.groupby(others, sort=False)[[C.RECORDS, C.VALUE, C.RULE_TOTAL]].sum()
             summed = summed.reindex(at_parent.index)
             assert (at_parent[C.RECORDS] == summed[C.RECORDS]).all()
             np.testing.assert_allclose(at_parent[C.VALUE], summed[C.VALUE], rtol=1e-9, atol=1e-6)

@@ -77,7 +77,7 @@ def complete(session: Session, who: PersonRow, course_name: str, expires: date) 
         CompletionRow(
             person_id=who.id,
             course_id=course(session, course_name).id,
-            completed_on=min(expires, TODAY) - timedelta(days=400),
+            completed_on=min(expires, TODAY) - timedelta(days=400),  # in the past for any today
             expires_on=expires,
             recorded_at=AT,
             recorded_by="admin",
@@ -148,7 +148,7 @@ class World:
     idbr: DatasetRow  # in business
 
 
-def build(session: Session) -> World:
+def build(session: Session, today: date = TODAY) -> World:
     """People, two areas with one dataset each; rita has valid safe-researcher training."""
     admin = person(session, "admin", "administrator")
     hop = person(session, "hana", "head_of_profession")
@@ -170,6 +170,6 @@ def build(session: Session) -> World:
         dataset(session, "ashe", earnings),
         dataset(session, "idbr", business),
     )
-    complete(session, rita, SAFE_RESEARCHER_COURSE, TODAY + timedelta(days=400))
-    complete(session, rita, MANDATORY_COURSE, TODAY + timedelta(days=300))
+    complete(session, rita, SAFE_RESEARCHER_COURSE, today + timedelta(days=400))
+    complete(session, rita, MANDATORY_COURSE, today + timedelta(days=300))
     return world

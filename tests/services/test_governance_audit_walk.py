@@ -63,11 +63,31 @@ def _plain(fn: Callable[..., Any], *args: Any, **kw: Any) -> Call:
     return lambda s, r: fn(s, *args, **kw)
 
 
-def _requested_grant(s: Session, r: Register) -> int:
+def _requested_grant(r: Register) -> int:
     return r.act("ada", grants.request_grant, "ada", "earnings", "why", today=TODAY).id
 
 
-# name -> (is a writer, how to call it). Writers must write and audit; readers must not write.
+def _approved_grant(r: Register) -> int:
+    return r.act("iris", grants.approve_grant, _requested_grant(r), None, TODAY).id
+
+
+def _on_grant(
+    prepare: Callable[[Register], int], login: str, fn: Callable[..., Any], *a: Any
+) -> Call:
+    """A call on a grant made beforehand, in its own committed transaction."""
+
+    def call(s: Session, gid: int) -> Any:
+        return fn(s, resolve_actor(s, login), gid, *a)
+
+    return _Prepared(prepare, call)  # type: ignore[return-value]
+
+
+class _Prepared:
+    def __init__(self, prepare: Callable[[Register], Any], call: Callable[[Session, Any], Any]):
+        self.prepare, self.call = prepare, call
+
+
+# name -> how to call it. Writers must write and audit; readers must not write.
 WRITERS: dict[str, Call] = {
     "people.register_person": _as("root", people.register_person, "zed", "Zed", [Role.FOI_OFFICER]),
     "people.change_roles": _as("root", people.change_roles, "ada", [Role.OUTPUT_CHECKER]),
@@ -88,22 +108,11 @@ WRITERS: dict[str, Call] = {
         TODAY,
     ),
     "grants.request_grant": _as("ada", grants.request_grant, "ada", "earnings", "why", today=TODAY),
-    "grants.approve_grant": lambda s, r: grants.approve_grant(
-        s, resolve_actor(s, "iris"), _requested_grant(s, r), None, TODAY
-    ),
-    "grants.reject_grant": lambda s, r: grants.reject_grant(
-        s, resolve_actor(s, "iris"), _requested_grant(s, r), "no", TODAY
-    ),
-    "grants.revoke_grant": lambda s, r: grants.revoke_grant(
-        s,
-        resolve_actor(s, "root"),
-        r.act("iris", grants.approve_grant, _requested_grant(s, r), None, TODAY).id,
-        "done",
-        TODAY,
-    ),
-    "grants.expire_grants": lambda s, r: (
-        _requested_grant(s, r),
-        grants.expire_grants(s, TODAY + timedelta(days=400)),
+    "grants.approve_grant": _on_grant(_requested_grant, "iris", grants.approve_grant, None, TODAY),
+    "grants.reject_grant": _on_grant(_requested_grant, "iris", grants.reject_grant, "no", TODAY),
+    "grants.revoke_grant": _on_grant(_approved_grant, "root", grants.revoke_grant, "done", TODAY),
+    "grants.expire_grants": _Prepared(  # type: ignore[dict-item]
+        _requested_grant, lambda s, _gid: grants.expire_grants(s, TODAY + timedelta(days=400))
     ),
     "access.check_access": _as("root", access.check_access, "ada", "ashe", "statistical"),
     "context.record": _plain(context.record, "root", "test.event"),
@@ -123,14 +132,16 @@ READERS: dict[str, Call] = {
     "datasets.list_datasets": _plain(datasets.list_datasets),
     "datasets.get_dataset": _plain(datasets.get_dataset, "ashe"),
     "grants.list_grants": _plain(grants.list_grants),
-    "grants.get_grant": lambda s, r: grants.get_grant(s, _requested_grant(s, r), TODAY),
+    "grants.get_grant": _Prepared(  # type: ignore[dict-item]
+        _requested_grant, lambda s, gid: grants.get_grant(s, gid, TODAY)
+    ),
     "access.gather_facts": _plain(access.gather_facts, "ada", "ashe", "statistical", TODAY),
     "context.resolve_actor": _plain(context.resolve_actor, "ada"),
     "lookup.person_row": _plain(lookup.person_row, "ada"),
     "lookup.course_row": _plain(lookup.course_row, MANDATORY),
     "lookup.area_row": _plain(lookup.area_row, "earnings"),
     "lookup.dataset_row": _plain(lookup.dataset_row, "ashe"),
-    "lookup.grant_row": lambda s, r: lookup.grant_row(s, _requested_grant(s, r)),
+    "lookup.grant_row": _Prepared(_requested_grant, lookup.grant_row),  # type: ignore[dict-item]
 }
 
 # Pure helpers: they take no session, so they cannot write.
@@ -181,21 +192,24 @@ class _Spy:
             self.written.add(type(obj).__tablename__)
 
 
-def _run(reg: Register, call: Call, monkeypatch: pytest.MonkeyPatch) -> _Spy:
+def _run(reg: Register, call: Call | _Prepared, monkeypatch: pytest.MonkeyPatch) -> _Spy:
     spy = _Spy()
+    # Preparation (e.g. requesting the grant to approve) commits first, unobserved.
+    prepared = call.prepare(reg) if isinstance(call, _Prepared) else None
     real = audit_log.append_event
 
     def counting(session: Session, ev: Any) -> Any:
         spy.appends += 1
         return real(session, ev)
 
-    # Preparation inside a call (e.g. requesting a grant to approve) runs in its own
-    # transaction through reg.act, which this spy and listener do not see.
     with session_factory(reg.engine).begin() as session:
         monkeypatch.setattr(audit_log, "append_event", counting)
         event.listen(session, "before_flush", spy.flush)
         try:
-            call(session, reg)
+            if isinstance(call, _Prepared):
+                call.call(session, prepared)
+            else:
+                call(session, reg)
             session.flush()
         finally:
             event.remove(session, "before_flush", spy.flush)

@@ -53,6 +53,10 @@ def _register() -> None:
     from fivesafes.cli import audit
 
     cli.add_command(audit.audit)
+    from fivesafes.cli import project, researcher, review
+
+    for research in (researcher.researcher, project.project, review.review):
+        cli.add_command(research)
 
 
 _register()

@@ -19,7 +19,7 @@ from fivesafes.sdc.spec import TableSpec, load_spec
 
 
 def read_cells_csv(path: Path, dimensions: tuple[str, ...]) -> pd.DataFrame:
-    """Read a cells.csv keeping codes as strings (``01`` stays ``01``); only empty fields are missing."""
+    """Read a cells.csv with codes as strings (``01`` stays ``01``); empty fields are missing."""
     if not path.is_file():
         raise DataError(f"cells file not found: {path}", hint="give the cells.csv to audit")
     try:
@@ -149,7 +149,9 @@ def audit_command(
         singleton = loaded.suppression.singleton and CONTRIBUTORS in cells.columns
         if loaded.suppression.singleton and CONTRIBUTORS not in cells.columns:
             notes.append("singleton check skipped: cells.csv has no contributors column")
-    apriori = a_priori_percent if a_priori_percent is not None else loaded.suppression.a_priori_percent
+    apriori = (
+        a_priori_percent if a_priori_percent is not None else loaded.suppression.a_priori_percent
+    )
     result = audit_table(
         cells,
         hierarchies,

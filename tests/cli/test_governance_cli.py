@@ -1,0 +1,145 @@
+"""The governance commands end to end with click's CliRunner on a demo-identity workspace."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from fivesafes.cli.main import cli
+from fivesafes.identity import os_login
+
+GROUPS = ["people", "training", "declaration", "area", "dataset", "grant", "access"]
+
+
+class Shell:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.runner = CliRunner()
+
+    def run(self, user: str | None, *args: str) -> Result:
+        env = {"FIVESAFES_HOME": str(self.home)}
+        if user:
+            env["FIVESAFES_USER"] = user
+        return self.runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    def ok(self, user: str | None, *args: str) -> Result:
+        result = self.run(user, *args)
+        assert result.exit_code == 0, (args, result.output, result.stderr)
+        return result
+
+
+@pytest.fixture
+def shell(tmp_path: Path) -> Shell:
+    sh = Shell(tmp_path / "ws")
+    out = sh.ok(
+        None,
+        "init",
+        "--demo-identity",
+        "--admin-login",
+        "root",
+        "--admin-name",
+        "Root Admin",
+        "--json",
+    )
+    assert json.loads(out.stdout)["administrator"] == "root"
+    return sh
+
+
+def test_whole_flow_allowed_then_denied_with_reasons(shell: Shell, tmp_path: Path) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    shell.ok("root", "people", "add", "iris", "--name", "Iris", "--role", "iao")
+    shell.ok("root", "people", "add", "ada", "--name", "Ada", "--role", "analyst")
+    shell.ok("root", "training", "add-course", "Earnings data", "--validity-months", "24")
+    shell.ok("root", "area", "create", "earnings", "--owner", "iris", "--course", "Earnings data")
+    shell.ok(
+        "iris", "dataset", "add", "ashe", "--area", "earnings", "--source", "ASHE",
+        "--lawful-basis", "SRSA 2007", "--privacy-notice", "PN-1",
+    )  # fmt: skip
+    text = tmp_path / "declaration.txt"
+    text.write_text("I will keep confidential data confidential.\n", encoding="utf-8")
+    shell.ok("root", "declaration", "publish", str(text))
+    signed = shell.ok("ada", "declaration", "sign", "--version", "1", "--json")
+    assert len(json.loads(signed.stdout)["text_hash"]) == 64
+    for course in ("Responsible for information", "Earnings data"):
+        shell.ok("root", "training", "record", "ada", course, "--date", today, "--evidence", "c1")
+    made = json.loads(
+        shell.ok(
+            "ada", "grant", "request", "ada", "earnings", "--justification", "tables", "--json"
+        ).stdout
+    )
+    assert made["state"] == "requested"
+    approved = shell.ok("iris", "grant", "approve", str(made["id"]), "--json")
+    assert json.loads(approved.stdout)["state"] == "approved"
+
+    allowed = shell.run("ada", "access", "check", "ada", "ashe", "--purpose", "statistical")
+    assert allowed.exit_code == 0 and allowed.stdout.startswith("ALLOWED")
+    assert "FIVESAFES_USER" in allowed.stderr  # the demo-identity notice, on every command
+
+    denied = shell.run("ada", "access", "check", "ada", "ashe", "--purpose", "marketing", "--json")
+    assert denied.exit_code == 6
+    payload = json.loads(denied.stdout)
+    assert payload["allowed"] is False
+    assert [r["code"] for r in payload["reasons"]] == ["purpose_not_statistical"]
+
+    shell.ok("root", "people", "leave", "ada", "--reason", "left")
+    gone = shell.run("root", "access", "check", "ada", "ashe", "--purpose", "statistical")
+    assert gone.exit_code == 6 and "leaver" in gone.stdout
+    grants = json.loads(shell.ok("root", "grant", "list", "--json").stdout)
+    assert grants[0]["state"] == "revoked"
+
+
+def test_unknown_login_is_told_to_ask_an_administrator(shell: Shell) -> None:
+    result = shell.run("mallory", "people", "list")
+    assert result.exit_code == 6
+    assert "not a registered person" in result.stderr
+    assert "ask an administrator" in result.stderr
+
+
+def test_bad_input_prints_error_and_hint_and_changes_nothing(shell: Shell) -> None:
+    before = shell.ok("root", "people", "list", "--json").stdout
+    result = shell.run("root", "people", "add", "x", "--name", "X", "--role", "king")
+    assert result.exit_code == 2 and "unknown role" in result.stderr
+    assert "what to do" in result.stderr
+    result = shell.run("root", "grant", "request", "root", "nowhere", "--justification", "j")
+    assert result.exit_code == 4 and "nowhere" in result.stderr
+    assert shell.ok("root", "people", "list", "--json").stdout == before
+
+
+def test_unknown_dataset_access_is_an_audited_denial(shell: Shell) -> None:
+    result = shell.run("root", "access", "check", "nobody", "nothing", "--purpose", "statistical")
+    assert result.exit_code == 6
+    assert "nobody is not a registered person" in result.stdout
+    assert "dataset nothing is not registered" in result.stdout
+
+
+def test_init_without_demo_identity_is_only_for_the_os_login(tmp_path: Path) -> None:
+    sh = Shell(tmp_path / "real")
+    me = os_login()
+    refused = sh.run(None, "init", "--admin-login", me + "x", "--admin-name", "Someone")
+    assert refused.exit_code == 6 and not (tmp_path / "real").exists()
+    sh.ok(None, "init", "--admin-name", "Me")
+    assert me in sh.ok(None, "people", "list").stdout
+    # FIVESAFES_USER is refused on a workspace without demo identity.
+    assert sh.run("root", "people", "list").exit_code == 6
+
+
+def _commands() -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = [("init",)]
+    for name in GROUPS:
+        group = cli.commands[name]
+        assert isinstance(group, click.Group)
+        out.append((name,))
+        out.extend((name, sub) for sub in group.commands)
+    return out
+
+
+@pytest.mark.parametrize("path", _commands(), ids=" ".join)
+def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
