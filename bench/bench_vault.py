@@ -23,7 +23,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from fivesafes.vault import AreaStore, FileKeyProvider, area_connection, ingest_file, open_table
+from fivesafes.vault import (
+    AreaSession,
+    AreaStore,
+    FileKeyProvider,
+    decrypt,
+    ingest_file,
+    open_table,
+)
 
 QUERY = (
     "SELECT region, sex, count(*) AS n, sum(income) AS income, avg(age) AS age "
@@ -96,21 +103,19 @@ def main() -> None:
         expected = plain.sql(q_plain).fetchall()
 
         def encrypted() -> list[tuple[object, ...]]:
-            t = open_table(store, provider, "survey")
-            con = area_connection({"survey": t})
-            try:
-                return con.sql(QUERY.format(t="survey")).fetchall()
-            finally:
-                con.close()
+            with AreaSession(store, provider, ["survey"]) as session:
+                return session.con.sql(QUERY.format(t="survey")).fetchall()
 
         got = encrypted()
         assert [r[:3] for r in got] == [r[:3] for r in expected], "results differ"
         t_plain = best(lambda: plain.sql(q_plain).fetchall(), args.repeats)
         t_enc = best(encrypted, args.repeats)
-        t_open = best(lambda: open_table(store, provider, "survey"), args.repeats)
-        resident = open_table(store, provider, "survey")
-        con = area_connection({"survey": resident})
-        t_warm = best(lambda: con.sql(QUERY.format(t="survey")).fetchall(), args.repeats)
+        t_open = best(lambda: decrypt(store, provider, "survey").close(), args.repeats)
+        with AreaSession(store, provider, ["survey"]) as session:
+            t_warm = best(
+                lambda: session.con.sql(QUERY.format(t="survey")).fetchall(), args.repeats
+            )
+        t_arrow = best(lambda: open_table(store, provider, "survey"), args.repeats)
 
     print(f"vault benchmark: {rows:,} rows, {os.cpu_count()} cores")
     print(f"  source sizes: CSV {csv_mb:.0f} MB, Parquet {pq_mb:.0f} MB; encrypted {enc_mb:.0f} MB")
@@ -119,17 +124,18 @@ def main() -> None:
         f"{csv_mb / t_csv:7.1f} MB/s  ({m.frames} frames)"
     )
     print(
-        f"  ingest from Parquet: {t_pq:6.2f} s  {rows / t_pq:12,.0f} rows/s  {pq_mb / t_pq:7.1f} MB/s"
+        f"  ingest from Parquet: {t_pq:6.2f} s  {rows / t_pq:12,.0f} rows/s  "
+        f"{pq_mb / t_pq:7.1f} MB/s"
     )
     print(f"  aggregate query, plain Parquet file (DuckDB):          {t_plain * 1000:8.1f} ms")
     print(f"  aggregate query, encrypted dataset (decrypt + query):  {t_enc * 1000:8.1f} ms")
-    print(f"    of which decrypt into Arrow:                         {t_open * 1000:8.1f} ms")
-    print(f"  aggregate query, dataset already opened in memory:     {t_warm * 1000:8.1f} ms")
+    print(f"    of which decrypting into memory (memfd):             {t_open * 1000:8.1f} ms")
+    print(f"  aggregate query, dataset already decrypted in memory:  {t_warm * 1000:8.1f} ms")
+    print(f"  open as an Arrow table (decrypt + decode, all columns): {t_arrow * 1000:7.1f} ms")
     ratio = t_enc / t_plain
-    print(
-        f"  ratio encrypted / plain:        {ratio:5.2f}x  (target <= 2x: {'met' if ratio <= 2 else 'NOT met'})"
-    )
-    print(f"  ratio opened-in-memory / plain: {t_warm / t_plain:5.2f}x")
+    verdict = "met" if ratio <= 2 else "NOT met"
+    print(f"  ratio encrypted / plain:          {ratio:5.2f}x  (target <= 2x: {verdict})")
+    print(f"  ratio already-decrypted / plain:  {t_warm / t_plain:5.2f}x")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,13 @@ from fivesafes.errors import ValidationError
 
 # any unicode, quotes and control characters included; but not blank (refused, tested below)
 text = st.text(min_size=1, max_size=12).filter(lambda s: s.strip() != "")
-json_leaf = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+json_leaf = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
 json_value = st.recursive(
     json_leaf,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
@@ -44,6 +50,16 @@ events = st.builds(
     subject=st.none() | text,
     details=st.dictionaries(st.text(max_size=5), json_value, max_size=4),
     at=st.datetimes(timezones=st.just(UTC)),
+)
+
+# Lighter events for the tampering properties: the chain logic, not the JSON, is under test.
+small = st.text(alphabet='ab"\\é\n', min_size=1, max_size=4).filter(lambda s: s.strip() != "")
+light_events = st.builds(
+    AuditEvent,
+    action=small,
+    actor=small,
+    area=st.none() | small,
+    details=st.dictionaries(st.sampled_from("abc"), st.integers(), max_size=2),
 )
 
 
@@ -66,12 +82,23 @@ def rows_of(chain: list[tuple[ChainEntry, str]]) -> list[StoredRow]:
     ]
 
 
-@given(st.builds(ChainEntry, st.integers(1, 10**12), text, text, text, text,
-                 st.none() | text, st.none() | text, st.none() | text,
-                 st.dictionaries(st.text(max_size=5), json_value, max_size=4).map(
-                     lambda d: json.dumps(d, sort_keys=True, separators=(",", ":"),
-                                          ensure_ascii=False)),
-                 st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)))
+@given(
+    st.builds(
+        ChainEntry,
+        st.integers(1, 10**12),
+        text,
+        text,
+        text,
+        text,
+        st.none() | text,
+        st.none() | text,
+        st.none() | text,
+        st.dictionaries(st.text(max_size=5), json_value, max_size=4).map(
+            lambda d: json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        ),
+        st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+    )
+)
 def test_fast_serialisation_equals_the_reference(entry: ChainEntry) -> None:
     fast = fast_canonical_text(
         entry.seq, entry.at, entry.action, entry.actor, entry.outcome, entry.area,
@@ -113,7 +140,7 @@ def test_event_time_is_normalised_to_utc_with_microseconds() -> None:
         "2026-05-01T10:00:00.000000+00:00"
     )
     with pytest.raises(ValidationError, match="time zone"):
-        canonical_at(datetime(2026, 5, 1, 12, 0))  # noqa: DTZ001
+        canonical_at(datetime(2026, 5, 1, 12, 0))
 
 
 @pytest.mark.parametrize(
@@ -132,8 +159,8 @@ def test_bad_events_are_refused(event: AuditEvent) -> None:
     assert info.value.hint
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(events, min_size=1, max_size=8))
+@settings(max_examples=30, deadline=None)
+@given(st.lists(events, min_size=1, max_size=5))
 def test_an_untouched_chain_verifies(evs: list[AuditEvent]) -> None:
     chain = build_chain(evs)
     result = verify_rows(rows_of(chain), sizes={len(evs)})
@@ -146,9 +173,9 @@ def test_an_untouched_chain_verifies(evs: list[AuditEvent]) -> None:
 TAMPER_FIELDS = {"action": 2, "actor": 3, "area": 5, "details": 8, "at": 1}
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
-    st.lists(events, min_size=2, max_size=8),
+    st.lists(light_events, min_size=2, max_size=8),
     st.data(),
     st.sampled_from(sorted(TAMPER_FIELDS)),
 )
@@ -166,8 +193,8 @@ def test_any_modified_event_is_named(evs: list[AuditEvent], data: st.DataObject,
     assert result.problem_count == 1  # named once, not at every later event
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(events, min_size=3, max_size=8), st.data())
+@settings(max_examples=40, deadline=None)
+@given(st.lists(light_events, min_size=3, max_size=8), st.data())
 def test_a_modified_event_with_a_recomputed_hash_breaks_the_next_link(
     evs: list[AuditEvent], data: st.DataObject
 ) -> None:
@@ -183,8 +210,8 @@ def test_a_modified_event_with_a_recomputed_hash_breaks_the_next_link(
     assert result.recomputed_at[len(chain)] != chain[-1][1]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(events, min_size=2, max_size=8), st.data())
+@settings(max_examples=40, deadline=None)
+@given(st.lists(light_events, min_size=2, max_size=8), st.data())
 def test_a_deleted_event_is_named(evs: list[AuditEvent], data: st.DataObject) -> None:
     rows = rows_of(build_chain(evs))
     i = data.draw(st.integers(0, len(rows) - 2))  # the last one needs a checkpoint
@@ -194,8 +221,8 @@ def test_a_deleted_event_is_named(evs: list[AuditEvent], data: st.DataObject) ->
     assert result.problems[0].kind == "missing"
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(events, min_size=2, max_size=8), st.data())
+@settings(max_examples=40, deadline=None)
+@given(st.lists(light_events, min_size=2, max_size=8), st.data())
 def test_deleted_and_renumbered_events_are_detected(
     evs: list[AuditEvent], data: st.DataObject
 ) -> None:
@@ -208,8 +235,8 @@ def test_deleted_and_renumbered_events_are_detected(
     assert result.problems[0].seq == i + 1
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(events, min_size=1, max_size=8), events, st.data())
+@settings(max_examples=40, deadline=None)
+@given(st.lists(light_events, min_size=1, max_size=8), light_events, st.data())
 def test_an_inserted_event_is_detected(
     evs: list[AuditEvent], extra: AuditEvent, data: st.DataObject
 ) -> None:
@@ -226,8 +253,8 @@ def test_an_inserted_event_is_detected(
     assert result.problems[0].seq == i + 2  # the first original event that no longer fits
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(events, min_size=2, max_size=8), st.data())
+@settings(max_examples=40, deadline=None)
+@given(st.lists(light_events, min_size=2, max_size=8), st.data())
 def test_reordered_events_are_detected(evs: list[AuditEvent], data: st.DataObject) -> None:
     rows = rows_of(build_chain(evs))
     i = data.draw(st.integers(0, len(rows) - 2))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
+from fivesafes.cli.table import native_stdout_to_stderr
 
 SPEC = """\
 [table]
@@ -193,3 +196,42 @@ def test_the_examples_run(tmp_path: Path) -> None:
     summaries = json.loads(res.output)["tables"]
     assert [s["table"] for s in summaries] == ["turnover_by_region_industry", "rows_by_region_size"]
     assert all(s["by_status"]["primary"] > 0 for s in summaries)
+
+
+def test_native_stdout_goes_to_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    # solver libraries print banners from C; they must not corrupt --json on stdout
+    libc = ctypes.CDLL(None)
+    with native_stdout_to_stderr():
+        libc.printf(b"native banner\n")
+    libc.fflush(None)
+    print("ours")
+    out, err = capfd.readouterr()
+    assert "native banner" in err and "native banner" not in out
+    assert "ours" in out
+
+
+def test_a_failing_second_table_writes_nothing_at_all(tmp_path: Path) -> None:
+    good = case(tmp_path, "sales")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        case(tmp_path, "other").read_text().replace('name = "industry"', 'name = "nope"')
+    )
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "table",
+            "protect",
+            str(good),
+            str(bad),
+            "--data",
+            str(data(tmp_path)),
+            "--out",
+            str(out),
+            "--secondary",
+            "none",
+        ],
+    )
+    assert res.exit_code != 0
+    assert "error [" in res.output and "nope" in res.output
+    assert not out.exists()

@@ -103,3 +103,12 @@ def test_only_statistical_purpose() -> None:
     for bad in ("marketing", "", "STATISTICAL"):
         with pytest.raises(ValidationError):
             check_purpose(bad)
+
+
+def test_docs_embed_the_generated_state_diagram() -> None:
+    from pathlib import Path
+
+    from fivesafes.governance.grants import transitions_diagram
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "governance.md"
+    assert transitions_diagram() in docs.read_text(encoding="utf-8")

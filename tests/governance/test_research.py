@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -14,6 +15,7 @@ from fivesafes.governance.research import (
     ACCREDITATION_YEARS,
     CHANGE_RULES,
     CHANGE_TRANSITIONS,
+    DERIVED_STATES,
     FINAL_STATES,
     PROJECT_TRANSITIONS,
     Accreditation,
@@ -45,6 +47,7 @@ from fivesafes.governance.research import (
     next_status,
     parse_decision,
     parse_level,
+    state_diagram,
     supervisor_ok,
     validate_accreditation,
     validate_proposal,
@@ -178,6 +181,18 @@ def test_supervisor_missing_or_no_accreditation_fails_closed() -> None:
 # --- project state machine -------------------------------------------------------
 
 
+def test_state_diagram_shows_every_transition() -> None:
+    diagram = state_diagram()
+    for action, transition in PROJECT_TRANSITIONS.items():
+        for source in transition.source:
+            assert f"{source.value} --> {transition.target.value}: {action.value}" in diagram
+
+
+def test_derived_states_are_never_targets_of_stored_transitions() -> None:
+    for transition in PROJECT_TRANSITIONS.values():
+        assert transition.target not in DERIVED_STATES
+
+
 def test_state_machine_is_complete() -> None:
     # Every action has a transition, every final state has no way out,
     # and every non-final stored state can be left.
@@ -215,6 +230,14 @@ def test_active_only_between_start_and_end_when_approved(
     today = start + timedelta(days=offset)
     inside = start <= today <= end
     assert is_active(ProjectStatus.APPROVED, start, end, today) is inside
+    expected = (
+        ProjectStatus.APPROVED
+        if today < start
+        else ProjectStatus.ACTIVE
+        if inside
+        else ProjectStatus.ENDED
+    )
+    assert effective_status(ProjectStatus.APPROVED, start, end, today) is expected
     for status in (ProjectStatus.PROPOSED, ProjectStatus.CLOSED, ProjectStatus.REJECTED):
         assert not is_active(status, start, end, today)
         assert effective_status(status, start, end, today) is status
@@ -466,3 +489,8 @@ def test_parse_decision() -> None:
     assert parse_decision("rejected") is ChangeStatus.REJECTED
     with pytest.raises(ValidationError, match="unknown decision"):
         parse_decision("maybe")
+
+
+def test_docs_show_the_generated_state_diagram() -> None:
+    docs = Path(__file__).parents[2] / "docs" / "researchers-and-reviews.md"
+    assert state_diagram() in docs.read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -187,3 +188,10 @@ def test_days_are_negative_when_overdue() -> None:
     overdue = result.by_category(Category.GRANT_OVERDUE)[0]
     assert overdue.days == -2 and overdue.due == _day(-2)
     assert overdue.remedy == CATEGORIES[Category.GRANT_OVERDUE].remedy
+
+
+def test_docs_describe_every_category_with_its_remedy() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "researchers-and-reviews.md").read_text("utf-8")
+    for category, info in CATEGORIES.items():
+        row = next(line for line in docs.splitlines() if line.startswith(f"| `{category.value}` |"))
+        assert info.title in row and info.remedy in row and info.severity.name.lower() in row

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pandas as pd
 
 from fivesafes.sdc import cells as C
@@ -33,20 +34,30 @@ def reference_cells(
             basis = basis * weight
     unit_col = spec.holding or spec.contributor
     unit = df[unit_col] if unit_col else pd.Series(df.index, index=df.index)
+    unit_ids, _ = pd.factorize(unit)
+    # Rows under each code of each dimension (the code's leaves).
+    under = [
+        {code: df[dim].isin(set(h.leaves_under(code))).to_numpy() for code in h.order}
+        for dim, h in zip(spec.dimension_names, hierarchies, strict=True)
+    ]
+    x_arr, value_arr, basis_arr = x.to_numpy(), value.to_numpy(), basis.to_numpy()
     rows = []
     for combo in itertools.product(*(h.order for h in hierarchies)):
-        mask = pd.Series(True, index=df.index)
-        for dim, h, code in zip(spec.dimension_names, hierarchies, combo, strict=True):
-            mask &= df[dim].isin(set(h.leaves_under(code)))
-        per_unit = basis[mask].groupby(unit[mask]).sum().sort_values(ascending=False)
-        top = list(per_unit.iloc[:k]) + [0.0] * max(0, k - len(per_unit))
-        row = dict(zip(spec.dimension_names, combo, strict=True))
+        mask = np.ones(len(df), dtype=bool)
+        for masks, code in zip(under, combo, strict=True):
+            mask &= masks[code]
+        # Each contributor's total in the cell, then the largest first.
+        per_unit = np.bincount(unit_ids[mask], weights=basis_arr[mask], minlength=1)
+        present = np.bincount(unit_ids[mask], minlength=1) > 0
+        totals = sorted(per_unit[present], reverse=True)
+        top = totals[:k] + [0.0] * max(0, k - len(totals))
+        row: dict[str, object] = dict(zip(spec.dimension_names, combo, strict=True))
         row[C.RECORDS] = int(mask.sum())
-        row[C.CONTRIBUTORS] = int(unit[mask].nunique())
-        row[C.VALUE] = float(value[mask].sum())
-        row[C.RULE_TOTAL] = float(basis[mask].sum())
+        row[C.CONTRIBUTORS] = int(present.sum())
+        row[C.VALUE] = float(value_arr[mask].sum())
+        row[C.RULE_TOTAL] = float(basis_arr[mask].sum())
         for i in range(k):
             row[C.top_column(i + 1)] = float(top[i])
-        row[C.NEGATIVES] = int((x[mask] < 0).sum())
+        row[C.NEGATIVES] = int((x_arr[mask] < 0).sum())
         rows.append(row)
     return pd.DataFrame(rows)

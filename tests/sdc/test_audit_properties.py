@@ -81,7 +81,7 @@ def _audit_arrays(
     )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_table(), st.floats(0.1, 0.6), st.sampled_from(["default", "apriori", "free"]))
 def test_audit_matches_brute_force_and_contains_the_true_value(table, share, mode) -> None:
     hs, cells, rng = table
@@ -111,7 +111,7 @@ def test_audit_matches_brute_force_and_contains_the_true_value(table, share, mod
         assert np.allclose(ours[finite], theirs[finite], atol=tol, rtol=1e-7)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_table(), st.floats(0.05, 0.4), st.floats(0.05, 0.4), st.booleans())
 def test_hiding_more_cells_never_shrinks_an_interval(table, share, extra, apriori) -> None:
     hs, cells, rng = table
@@ -126,3 +126,21 @@ def test_hiding_more_cells_never_shrinks_an_interval(table, share, extra, aprior
     tol = 1e-6 * max(1.0, float(cells["value"].abs().max()))
     assert np.all(lo2[hidden] <= lo1[hidden] + tol)
     assert np.all(hi2[hidden] >= hi1[hidden] - tol)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_table(), st.floats(0.1, 0.5), st.floats(0.0, 0.6), st.booleans())
+def test_the_quick_check_gives_the_exact_audits_verdict(table, share, protection, freq) -> None:
+    hs, cells, rng = table
+    hidden = rng.random(len(cells)) < share
+    cells = _hide(cells, hidden)
+    primary = hidden & (rng.random(len(cells)) < 0.5)
+    cells.loc[primary, "status"] = "primary"
+    prot = cells["value"] * protection * rng.random(len(cells))
+    cells["lower_protection"] = np.where(primary, prot, 0.0)
+    cells["upper_protection"] = np.where(primary, prot[::-1], 0.0)
+    exact = audit_table(cells, hs, frequency=freq)
+    quick = audit_table(cells, hs, frequency=freq, exact_intervals=False)
+    dims = [h.name for h in hs]
+    key = [*dims, "failure"]
+    assert exact.failures[key].equals(quick.failures[key])

@@ -164,3 +164,52 @@ def test_write_puts_every_output_in_the_folder(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(files)
     text = (tmp_path / "out" / "cells.csv").read_text()
     assert ",01," in text  # the code written exactly
+
+
+def test_a_holding_counts_as_one_contributor(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path)
+    spec.write_text(
+        spec.read_text().replace('contributor = "ent"', 'contributor = "ent"\nholding = "grp"')
+    )
+    frame = pd.read_csv(data, dtype=str)
+    # c and d belong to one group: region S, industry 01 now has 2 contributors, not 3
+    frame["grp"] = frame["ent"].replace({"d": "c"})
+    frame.to_csv(data, index=False)
+    south = cell(tables(spec, data), "S", "01")
+    assert south["contributors"] == 2
+    assert "threshold" in south["rule"].split(";")
+
+
+def test_negative_contributions_error_or_use_absolute_values(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path)
+    frame = pd.read_csv(data, dtype=str)
+    frame.loc[3, "turnover"] = "-30"
+    frame.to_csv(data, index=False)
+    with pytest.raises(DataError, match="negative"):
+        tables(spec, data)
+    spec.write_text(
+        spec.read_text().replace("p_percent = 10", 'p_percent = 10\nnegatives = "absolute"')
+    )
+    result = tables(spec, data)
+    south = cell(result, "S", "01")
+    assert south["value"] == pytest.approx(30.0)  # the published value keeps its sign
+    assert "absolute" in result.report["rules"]["basis"]
+
+
+def test_three_dimensions_and_a_frequency_table(tmp_path: Path) -> None:
+    spec, data = write_case(tmp_path)
+    text = spec.read_text()
+    text = text.replace('response = "turnover"\n', "")
+    text = text.replace("dominance = [[1, 50]]\np_percent = 10\n", "frequency_threshold = 2\n")
+    text = text.replace('name = "industry"', 'name = "industry"\n[[dimension]]\nname = "size"')
+    spec.write_text(text)
+    frame = pd.read_csv(data, dtype=str)
+    frame["size"] = ["s", "l", "s", "l", "s", "l", "s"]
+    frame.to_csv(data, index=False)
+    result = tables(spec, data)
+    assert len(result.cells) == 3 * 3 * 3
+    files = result.write(tmp_path / "out")
+    body = files["table.csv"].read_text()
+    assert "size = Total" in body and "size = s" in body and "size = l" in body
+    header = files["cells.csv"].read_text().splitlines()[0]
+    assert header.startswith("region,industry,size,records,contributors,status")

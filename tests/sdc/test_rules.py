@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 
 from fivesafes.errors import DataError
 from fivesafes.sdc import apply_primary_rules
-from fivesafes.sdc.rules import dominance, p_percent, pq_rule, required_top_k, rule_names
+from fivesafes.sdc.rules import (
+    dominance,
+    p_percent,
+    pq_rule,
+    required_top_k,
+    rule_explanations,
+    rule_labels,
+    rule_names,
+)
 from fivesafes.sdc.spec import RuleSet
 
 TOP_K = 4
@@ -298,3 +306,27 @@ def test_status_rule_and_protection_agree(
         # a single contributor with a positive value is always disclosive
         if row["contributors"] == 1 and row["value"] > 1e-6:
             assert "p%" in row["rule"] and "dominance(1,50)" in row["rule"]
+
+
+def test_every_rule_in_force_is_explained_for_readers() -> None:
+    rules = RuleSet(
+        threshold=3, dominance=((1, 50), (2, 85)), p_percent=10, pq=(5, 40), zeros="sensitive"
+    )
+    names = rule_names(rules, frequency=False)
+    lines = rule_explanations(rules, frequency=False)
+    assert [line.split(":")[0] for line in lines] == list(names)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 2**5 - 1), max_size=30))
+def test_rule_labels_match_a_naive_join(masks: list[int]) -> None:
+    names = ("threshold", "dominance(1,50)", "p%(10)", "pq(1,2)", "zero")
+    got = list(rule_labels(np.asarray(masks, dtype=np.int64), names))
+    want = [";".join(n for i, n in enumerate(names) if m >> i & 1) for m in masks]
+    assert got == want
+
+
+def test_an_empty_cells_table_gives_an_empty_result() -> None:
+    out = apply_primary_rules(cells_from([[1.0]]).iloc[:0], RuleSet(p_percent=10), frequency=False)
+    assert len(out) == 0
+    assert {"status", "rule", "lower_protection", "upper_protection"} <= set(out.columns)

@@ -55,7 +55,7 @@ def _tables(draw: st.DrawFn) -> tuple[list[Hierarchy], pd.DataFrame]:
     return hs, cells.iloc[list(perm)].reset_index(drop=True)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(_tables())
 def test_relations_hold_for_additive_tables_in_any_row_order(
     table: tuple[list[Hierarchy], pd.DataFrame],

@@ -6,15 +6,22 @@ Rows, not GOVERNANCE's services, so that these tests set any state they need
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+import psycopg
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from fivesafes.governance.research import SAFE_RESEARCHER_COURSE
 from fivesafes.governance.training import MANDATORY_COURSE
 from fivesafes.services.context import Actor, resolve_actor
+from fivesafes.store.db import make_engine, migrate, session_factory
 from fivesafes.store.models.governance import (
     AreaRow,
     CompletionRow,
@@ -29,6 +36,71 @@ from fivesafes.store.models.governance import (
 
 TODAY = date(2026, 6, 15)
 AT = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+PG_CANDIDATES = (
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "postgresql+psycopg://root@127.0.0.1:5432/test",
+)
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _pg_server() -> str:
+    override = os.environ.get("FIVESAFES_TEST_PG_URL", "").strip()
+    for url in (override,) if override else PG_CANDIDATES:
+        try:
+            with psycopg.connect(_libpq(url), connect_timeout=3):
+                return url
+        except psycopg.Error:
+            continue
+    pytest.skip("no PostgreSQL server answered (set FIVESAFES_TEST_PG_URL)")
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    name="research_engine",
+)
+def research_engine_fixture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """One migrated database per test module and backend (migrating per test is slow)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('research') / 'test.db'}")
+        migrate(engine)
+        yield engine
+        engine.dispose()
+        return
+    server = _pg_server()
+    schema = f"fs_research_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq(server), autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    url = make_url(server).update_query_dict(
+        {"options": f"-csearch_path={schema}", "application_name": schema}
+    )
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with psycopg.connect(_libpq(server), autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (schema,),
+            )
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def rolled_back_session(engine: Engine) -> Iterator[Session]:
+    """A session whose whole test runs in one transaction that is rolled back at the end."""
+    with session_factory(engine)() as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def person(session: Session, login: str, *roles: str, status: str = "active") -> PersonRow:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from research_world import TODAY, World, actor, build, person
-from sqlalchemy import func, select
+from research_world import (  # noqa: F401
+    TODAY,
+    World,
+    actor,
+    build,
+    person,
+    research_engine_fixture,
+    rolled_back_session,
+)
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
@@ -39,6 +48,12 @@ PROPOSAL = ProjectProposal(
     members=("sam",),
 )
 REF = PROPOSAL.reference
+
+
+@pytest.fixture
+def session(research_engine: Engine) -> Iterator[Session]:
+    # One migrated database per module; each test's writes are rolled back.
+    yield from rolled_back_session(research_engine)
 
 
 @pytest.fixture
@@ -79,9 +94,10 @@ def test_propose_then_approve_makes_the_project_active(session: Session, world: 
         session, actor(session, "hana"), REF, ProjectAction.APPROVE, "fine", today=TODAY
     )
     assert approved.status == "active" and approved.decided_by == "hana"
-    assert (
-        svc.show_project(session, REF, today=PROPOSAL.end + timedelta(days=1)).status == "approved"
-    )
+    after = svc.show_project(session, REF, today=PROPOSAL.end + timedelta(days=1))
+    assert after.status == "ended" and after.stored_status == "approved"
+    before = svc.show_project(session, REF, today=PROPOSAL.start - timedelta(days=1))
+    assert before.status == "approved"
     actions = [e.action for e in query_events(session, subject=REF)]
     assert actions == ["project.propose", "project.approve"]
     assert [v.reference for v in svc.list_projects(session, today=TODAY, status="active")] == [REF]
@@ -121,6 +137,7 @@ def test_reject_is_final(session: Session, world: World) -> None:
     hana = actor(session, "hana")
     view = svc.decide_project(session, hana, REF, ProjectAction.REJECT, "no benefit", today=TODAY)
     assert view.status == "rejected"
+    assert [e.action for e in query_events(session, subject=REF)][-1] == "project.reject"
     with pytest.raises(ValidationError, match="cannot approve"):
         svc.decide_project(session, hana, REF, ProjectAction.APPROVE, today=TODAY)
 
@@ -204,6 +221,7 @@ def test_rejected_change_changes_nothing(session: Session, world: World) -> None
     )
     svc.decide_change(session, actor(session, "hana"), change.id, ChangeStatus.REJECTED)
     assert svc.show_project(session, REF, today=TODAY).datasets == ("ashe",)
+    assert [e.action for e in query_events(session, subject=REF)][-1] == "project.change.reject"
 
 
 def test_scope_and_team_changes_keep_former_entries(session: Session, world: World) -> None:

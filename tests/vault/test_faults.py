@@ -39,7 +39,8 @@ KILL_SCRIPT = textwrap.dedent(
                 time.sleep(120)  # killed here, half-way
 
     write_object(store, provider, name="big", schema=schema, batches=batches(),
-                 provenance=Provenance("x", "0", 0, "t", "2026", "csv"), frame_bytes=4096)
+                 provenance=Provenance("x", "0", 0, "t", "2026", "csv"),
+                 frame_bytes=4096, row_group_rows=1000)
     """
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 from pathlib import Path
 
@@ -11,21 +12,33 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fivesafes.errors import IntegrityError
-from fivesafes.vault.format import ChunkWriter, Header, iter_chunks, read_all_chunks
+from fivesafes.vault.format import ChunkWriter, EncryptingSink, Header, decrypt_to_fd
 
 KEY = bytes(range(32))
 OID = "obj1"
+FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
-chunk_lists = st.lists(st.binary(min_size=0, max_size=200), min_size=0, max_size=6)
+writes = st.lists(st.binary(min_size=0, max_size=300), min_size=0, max_size=8)
 
 
-def _encode(chunks: list[bytes], key: bytes = KEY, oid: str = OID) -> bytes:
+def _encode(parts: list[bytes], key: bytes = KEY, oid: str = OID, frame: int = 64) -> bytes:
     buf = io.BytesIO()
-    w = ChunkWriter(buf, key, Header(object_id=oid))
-    for c in chunks:
-        w.write_chunk(c)
-    w.finish({"rows": len(chunks)})
+    sink = EncryptingSink(ChunkWriter(buf, key, Header(object_id=oid)), frame)
+    for p in parts:
+        sink.write(p)
+    sink.close()
+    sink.finish({"rows": len(parts)})
     return buf.getvalue()
+
+
+def _decrypt(path: Path, key: bytes = KEY, oid: str = OID, threads: int = 2) -> tuple[bytes, dict]:
+    fd = os.memfd_create("t", os.MFD_CLOEXEC)
+    try:
+        trailer = decrypt_to_fd(path, key, oid, fd, threads=threads)
+        size = os.fstat(fd).st_size
+        return os.pread(fd, size, 0), trailer
+    finally:
+        os.close(fd)
 
 
 def _frames(blob: bytes) -> tuple[bytes, list[bytes]]:
@@ -46,81 +59,77 @@ def _write(tmp_path: Path, blob: bytes) -> Path:
     return path
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(chunks=chunk_lists)
-def test_round_trip(tmp_path: Path, chunks: list[bytes]) -> None:
-    path = _write(tmp_path, _encode(chunks))
-    got, trailer = read_all_chunks(path, KEY, OID, threads=2)
-    assert got == chunks and trailer["rows"] == len(chunks)
-    assert list(iter_chunks(path, KEY, OID)) == chunks
+@settings(max_examples=40, suppress_health_check=FIXTURE_OK)
+@given(parts=writes, threads=st.sampled_from([1, 2]))
+def test_round_trip(tmp_path: Path, parts: list[bytes], threads: int) -> None:
+    path = _write(tmp_path, _encode(parts))
+    plain, trailer = _decrypt(path, threads=threads)
+    assert plain == b"".join(parts)
+    assert trailer["rows"] == len(parts) and trailer["plaintext_bytes"] == len(plain)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(chunks=chunk_lists, data=st.data())
+@settings(max_examples=60, suppress_health_check=FIXTURE_OK)
+@given(parts=writes, data=st.data())
 def test_any_flipped_byte_is_detected(
-    tmp_path: Path, chunks: list[bytes], data: st.DataObject
+    tmp_path: Path, parts: list[bytes], data: st.DataObject
 ) -> None:
-    blob = bytearray(_encode(chunks))
+    blob = bytearray(_encode(parts))
     pos = data.draw(st.integers(0, len(blob) - 1))
     blob[pos] ^= data.draw(st.integers(1, 255))
-    path = _write(tmp_path, bytes(blob))
     with pytest.raises(IntegrityError):
-        read_all_chunks(path, KEY, OID)
-    with pytest.raises(IntegrityError):
-        list(iter_chunks(path, KEY, OID))
+        _decrypt(_write(tmp_path, bytes(blob)))
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(chunks=chunk_lists, data=st.data())
+@settings(max_examples=60, suppress_health_check=FIXTURE_OK)
+@given(parts=writes, data=st.data())
 def test_any_truncation_is_detected(
-    tmp_path: Path, chunks: list[bytes], data: st.DataObject
+    tmp_path: Path, parts: list[bytes], data: st.DataObject
 ) -> None:
-    blob = _encode(chunks)
+    blob = _encode(parts)
     cut = data.draw(st.integers(0, len(blob) - 1))
-    path = _write(tmp_path, blob[:cut])
     with pytest.raises(IntegrityError):
-        read_all_chunks(path, KEY, OID)
-    with pytest.raises(IntegrityError):
-        list(iter_chunks(path, KEY, OID))
+        _decrypt(_write(tmp_path, blob[:cut]))
 
 
 def test_reordered_dropped_and_appended_frames_are_detected(tmp_path: Path) -> None:
-    chunks = [b"alpha", b"beta", b"gamma"]
-    prefix, frames = _frames(_encode(chunks))
-    variants = {
-        "swap": [frames[1], frames[0], *frames[2:]],
-        "drop middle": [frames[0], *frames[2:]],
-        "drop final": frames[:-1],
-        "duplicate": [frames[0], *frames],
-        "append": [*frames, frames[0]],
-    }
-    for label, fs in variants.items():
-        path = _write(tmp_path, prefix + b"".join(fs))
+    prefix, frames = _frames(_encode([b"a" * 64, b"b" * 64, b"c" * 64]))
+    assert len(frames) == 4  # three data frames and the final one
+    variants = [
+        [frames[1], frames[0], *frames[2:]],  # swapped
+        [frames[0], *frames[2:]],  # middle dropped
+        frames[:-1],  # final dropped: truncation at a frame boundary
+        [frames[0], *frames],  # duplicated
+        [*frames, frames[0]],  # appended after the final frame
+    ]
+    for fs in variants:
         with pytest.raises(IntegrityError):
-            read_all_chunks(path, KEY, OID)
-        with pytest.raises(IntegrityError):
-            list(iter_chunks(path, KEY, OID))
-        assert label
+            _decrypt(_write(tmp_path, prefix + b"".join(fs)))
 
 
 def test_frames_of_another_file_do_not_fit(tmp_path: Path) -> None:
     prefix_a, frames_a = _frames(_encode([b"one"], oid="A"))
     _, frames_b = _frames(_encode([b"two"], oid="B"))
-    path = _write(tmp_path, prefix_a + frames_b[0] + frames_a[1])
     with pytest.raises(IntegrityError):
-        read_all_chunks(path, KEY, "A")
+        _decrypt(_write(tmp_path, prefix_a + frames_b[0] + frames_a[1]), oid="A")
     # The whole file of object B presented as object A is refused by its header.
-    path = _write(tmp_path, _encode([b"two"], oid="B"))
     with pytest.raises(IntegrityError, match="expected 'A'"):
-        read_all_chunks(path, KEY, "A")
+        _decrypt(_write(tmp_path, _encode([b"two"], oid="B")), oid="A")
 
 
 def test_wrong_data_key_is_detected(tmp_path: Path) -> None:
-    path = _write(tmp_path, _encode([b"x"]))
     with pytest.raises(IntegrityError):
-        read_all_chunks(path, bytes(32), OID)
+        _decrypt(_write(tmp_path, _encode([b"x"])), key=bytes(32))
 
 
 def test_plaintext_is_not_in_the_file() -> None:
     blob = _encode([b"SECRET-PAYLOAD" * 10])
     assert b"SECRET-PAYLOAD" not in blob
+
+
+def test_sink_seals_full_frames_as_it_goes() -> None:
+    buf = io.BytesIO()
+    sink = EncryptingSink(ChunkWriter(buf, KEY, Header(object_id=OID)), 100)
+    sink.write(b"x" * 250)
+    assert sink.frames == 2 and sink.tell() == 250
+    sink.finish({})
+    assert sink.frames == 3

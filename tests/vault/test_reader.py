@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
 from fivesafes.errors import DataError, IntegrityError, KeyProviderError, NotFoundError
+from fivesafes.errors import ValidationError as FsValidationError
 from fivesafes.vault import (
     AreaStore,
     FileKeyProvider,
@@ -92,9 +94,16 @@ def test_sql_cannot_reach_files_or_settings(tmp_path: Path) -> None:
         f"ATTACH '{tmp_path / 'x.db'}'",
         "SET temp_directory = '/tmp'",
         "SET enable_external_access = true",
+        "SELECT 1; SELECT 2",
+        "CREATE TABLE u AS SELECT 1",
+        "INSTALL httpfs",
     ):
-        with pytest.raises(DataError):
+        with pytest.raises((DataError, FsValidationError)):
             run_sql(con, sql)
+        # The same statements, sent past run_sql, are still refused by the engine.
+        if not sql.startswith(("SELECT 1;", "CREATE")):
+            with pytest.raises(duckdb.Error):
+                con.execute(sql)
     assert not target.exists() and not (tmp_path / "x.db").exists()
     secret = pa.table({"b": [1]})  # a Python variable is not reachable by name
     assert secret.num_rows == 1

@@ -32,7 +32,9 @@ def demo(out: Path, rows: int, seed: int) -> None:
       fivesafes table protect demo-output/input/turnover_by_region_industry.toml \\
           --data demo-output/input/survey.csv --out my-run --secondary none
     """
+    from fivesafes.cli.table import native_stdout_to_stderr
     from fivesafes.demo.run import run_demo
 
-    result = run_demo(out, rows=rows, seed=seed)
+    with native_stdout_to_stderr():
+        result = run_demo(out, rows=rows, seed=seed)
     click.echo(result.summary())

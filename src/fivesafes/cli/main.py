@@ -57,6 +57,9 @@ def _register() -> None:
 
     for research in (researcher.researcher, project.project, review.review):
         cli.add_command(research)
+    from fivesafes.cli import vault  # after dataset and area: it adds commands to them
+
+    vault.register(cli)
 
 
 _register()

@@ -60,6 +60,7 @@ def researcher() -> None:
           --reference DEA-2026-0042 --level full --granted 2026-01-10
       fivesafes researcher accredit rob --body UKSA --reference DEA-2026-0077 \\
           --level provisional --supervisor rita
+      fivesafes researcher supervisor rob --supervisor sam
       fivesafes researcher list
       fivesafes researcher show rita --json
     """
@@ -104,6 +105,22 @@ def accredit(
             supervisor=supervisor,
         )
     emit(view, as_json, lambda: f"accredited {login}: {_acc_line(view)}")
+
+
+@researcher.command("supervisor")
+@click.argument("login")
+@click.option("--supervisor", required=True, help="LOGIN of the new supervisor.")
+@json_option
+def supervisor(login: str, supervisor: str, as_json: bool) -> None:
+    """Name a new supervisor for LOGIN's provisional accreditation (e.g. the old one left).
+
+    \b
+    Example:
+      fivesafes researcher supervisor rob --supervisor rita
+    """
+    with acting() as (_, session, actor):
+        view = svc.change_supervisor(session, actor, login, supervisor)
+    emit(view, as_json, lambda: f"supervisor of {login}: {_acc_line(view)}")
 
 
 @researcher.command("list")

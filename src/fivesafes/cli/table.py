@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +20,16 @@ from fivesafes.sdc.spec import SECONDARY_METHODS, load_spec
 
 @click.group()
 def table() -> None:
-    """Protect statistical tables (disclosure control of cells and subtotals)."""
+    """Protect statistical tables (disclosure control of cells and subtotals).
+
+    \b
+    Start with:
+      fivesafes table protect --help
+      fivesafes table protect examples/turnover.toml --data examples/survey.csv
+    """
 
 
-@table.command("protect")
+@table.command("protect", short_help="Protect tables: flag disclosive cells, write the outputs.")
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--data",
@@ -37,7 +48,9 @@ def table() -> None:
     "--secondary",
     type=click.Choice(SECONDARY_METHODS),
     default=None,
-    help="Secondary suppression method, overriding the spec's [suppression] method.",
+    help="Secondary suppression, overriding the spec's [suppression] method: optimal "
+    "(fewest hidden value, slowest), modular (per sub-table), fast (greedy), auto "
+    "(chooses by size), none (primary suppression only: not safe to release).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def protect(
@@ -79,17 +92,41 @@ def protect(
             f"two specs share a table name: {names}",
             hint="give each [table] a distinct name; outputs go to OUT/<table name>/",
         )
+    with native_stdout_to_stderr():
+        # every table is protected before anything is written: bad data changes nothing
+        results = [tables(spec, data, secondary=secondary) for spec in loaded]
     summaries = []
-    for spec in loaded:
-        result = tables(spec, data, secondary=secondary)
-        folder = out / spec.name if len(loaded) > 1 else out
-        files = result.write(folder)
-        summaries.append(summary(result, files))
+    for result in results:
+        folder = out / result.name if len(results) > 1 else out
+        summaries.append(summary(result, result.write(folder)))
     if as_json:
         click.echo(json.dumps({"tables": summaries}, indent=2))
         return
     for s in summaries:
         click.echo(render(s))
+
+
+@contextmanager
+def native_stdout_to_stderr() -> Iterator[None]:
+    """Route C-level writes to stdout (solver banners) to stderr, so stdout stays ours."""
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ else -1
+        err = sys.__stderr__.fileno() if sys.__stderr__ else -1
+    except (OSError, ValueError):
+        fd = err = -1
+    if fd < 0 or err < 0:
+        yield
+        return
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    os.dup2(err, fd)
+    try:
+        yield
+    finally:
+        libc.fflush(None)  # C stdio buffers must drain before stdout is restored
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def summary(result: TableResult, files: dict[str, Path]) -> dict[str, Any]:
@@ -100,7 +137,7 @@ def summary(result: TableResult, files: dict[str, Path]) -> dict[str, Any]:
         "cells": report["cells"]["total"],
         "by_status": report["cells"]["by_status"],
         "by_rule": report["cells"]["by_rule"],
-        "secondary": report["suppression"]["method"],
+        "secondary": report["secondary"].get("method") or report["suppression"]["method"],
         "seconds": report["timings"]["total"],
         "rows": report["source"].get("rows"),
         "files": {name: str(path) for name, path in files.items()},

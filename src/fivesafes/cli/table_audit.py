@@ -108,6 +108,12 @@ def write_audit(result: AuditResult, out: Path, extra: dict[str, Any]) -> tuple[
     help="Also check what one single contributor learns about another "
     "[default: the spec's [suppression] singleton, when cells.csv has contributors].",
 )
+@click.option(
+    "--check-only",
+    is_flag=True,
+    help="Faster: the same verdict, but LPs stop once a cell's requirement is shown to be "
+    "reachable, so intervals are inner ranges and secondary cells are not solved.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def audit_command(
     spec: Path,
@@ -116,6 +122,7 @@ def audit_command(
     protection_percent: float | None,
     a_priori_percent: float | None,
     singleton: bool | None,
+    check_only: bool,
     as_json: bool,
 ) -> None:
     """Audit a protected table: what can an attacker work out about each hidden cell?
@@ -159,6 +166,7 @@ def audit_command(
         frequency=loaded.is_frequency,
         singleton=singleton,
         protection_percent=protection_percent,
+        exact_intervals=not check_only,
     )
     target = out if out is not None else cells_path.parent
     csv_path, json_path = write_audit(

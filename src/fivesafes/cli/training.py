@@ -27,18 +27,23 @@ def training() -> None:
 
 @training.command("add-course")
 @click.argument("name")
-@click.option("--validity-months", default=12, show_default=True, help="How long a pass lasts.")
+@click.option(
+    "--validity-months",
+    type=int,
+    help="How long a pass lasts (default: the workspace's training_validity_months, 12).",
+)
 @click.option("--mandatory", is_flag=True, help="Required for every access, in every area.")
 @json_option
-def add_course(name: str, validity_months: int, mandatory: bool, as_json: bool) -> None:
+def add_course(name: str, validity_months: int | None, mandatory: bool, as_json: bool) -> None:
     """Register a course (administrators only).
 
     \b
     Example:
       fivesafes training add-course "Earnings data" --validity-months 24
     """
-    with acting() as (_, session, actor):
-        course = svc.add_course(session, actor, name, validity_months, mandatory)
+    with acting() as (workspace, session, actor):
+        months = validity_months or int(workspace.setting("training_validity_months"))
+        course = svc.add_course(session, actor, name, months, mandatory)
     emit(course, as_json, lambda: f"course {course.name!r}: valid {course.validity_months} months")
 
 

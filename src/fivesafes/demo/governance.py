@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from fivesafes.governance.access import Decision
 from fivesafes.governance.areas import Dataset
+from fivesafes.governance.grants import GrantPolicy
 from fivesafes.governance.roles import Role
 from fivesafes.governance.training import MANDATORY_COURSE
 from fivesafes.services import access, areas, datasets, declarations, grants, people, training
@@ -105,7 +106,13 @@ def run_governance_demo(home: Path) -> list[str]:
         act(admin, training.record_completion, NEWCOMER, MANDATORY_COURSE, today, None, today)
         lines.append(f"training: {ANALYST} both courses; {NEWCOMER} only {MANDATORY_COURSE!r}")
 
-        asked = act(ANALYST, grants.request_grant, ANALYST, AREA, "Monthly turnover tables")
+        policy = GrantPolicy(
+            int(workspace.setting("grant_default_months")),
+            int(workspace.setting("grant_max_months")),
+        )
+        asked = act(
+            ANALYST, grants.request_grant, ANALYST, AREA, "Monthly turnover tables", policy=policy
+        )
         approved = act(OWNER, grants.approve_grant, asked.id, "needed for the bulletin")
         lines.append(
             f"grant #{approved.id}: {ANALYST} -> {AREA} approved by {approved.approver} "

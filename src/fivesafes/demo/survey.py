@@ -115,12 +115,14 @@ def generate_survey(
     dims: Sequence[str] = DEFAULT_DIMS,
     *,
     negative_share: float = 0.0,
+    first_enterprise: int = 0,
 ) -> pa.Table:
     """A deterministic synthetic survey: one row per (enterprise, local unit / period).
 
     Columns: ``enterprise_id`` and ``group_id`` (strings), one string column per
     dimension in ``dims``, ``turnover`` (float, heavy-tailed) and the survey weight ``w``.
     ``negative_share`` of the rows get a negative turnover (adjustments), 0 by default.
+    ``first_enterprise`` offsets the ids, so that chunks generated apart do not collide.
     """
     for dim in dims:
         _pairs(dim)  # validates the name
@@ -144,12 +146,12 @@ def generate_survey(
     row_ent = np.repeat(ent, counts)
 
     columns: dict[str, pa.Array] = {}
-    ids = np.char.add("E", np.char.zfill(ent.astype(str), 7))
+    ids = np.char.add("E", np.char.zfill((ent + first_enterprise).astype(str), 8))
     columns["enterprise_id"] = _codes(row_ent, ids)
     group_of = ent.copy()
     in_group = rng.random(n_enterprises) < 0.05  # 5% join a group led by a random enterprise
     group_of[in_group] = rng.integers(0, n_enterprises, size=int(in_group.sum()))
-    gids = np.char.add("G", np.char.zfill(group_of.astype(str), 7))
+    gids = np.char.add("G", np.char.zfill((group_of + first_enterprise).astype(str), 8))
     columns["group_id"] = _codes(row_ent, gids)
 
     for dim in dims:

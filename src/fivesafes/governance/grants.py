@@ -152,3 +152,14 @@ def check_text(what: str, text: str) -> str:
     if not text.strip():
         raise ValidationError(f"a {what} is required", hint=f"say in a sentence the {what}")
     return text.strip()
+
+
+def transitions_diagram() -> str:
+    """The grant state machine as a Mermaid diagram (docs/governance.md embeds it)."""
+    lines = ["stateDiagram-v2", f"    [*] --> {GrantState.REQUESTED.value}: grant.request"]
+    for (source, step), move in TRANSITIONS.items():
+        lines.append(
+            f"    {source.value} --> {move.target.value}: {step.value} ({move.owner.value})"
+        )
+    lines.extend(f"    {state.value} --> [*]" for state in sorted(FINAL_STATES))
+    return "\n".join(lines)

@@ -163,13 +163,18 @@ def check_supervisor(supervisor: SupervisorFacts) -> None:
 
 
 class ProjectStatus(StrEnum):
-    """Stored life-cycle state of a project (ACTIVE is derived from the dates)."""
+    """Life-cycle state of a project (ACTIVE and ENDED are derived from the dates)."""
 
     PROPOSED = "proposed"
-    APPROVED = "approved"
-    ACTIVE = "active"
+    APPROVED = "approved"  # approved, start date not reached yet
+    ACTIVE = "active"  # approved and today lies between start and end (inclusive)
+    ENDED = "ended"  # approved but past its end date: close it or extend it
     REJECTED = "rejected"
     CLOSED = "closed"
+
+
+# Never stored: computed by ``effective_status`` from an APPROVED project's dates.
+DERIVED_STATES = frozenset({ProjectStatus.ACTIVE, ProjectStatus.ENDED})
 
 
 class ProjectAction(StrEnum):
@@ -212,7 +217,7 @@ PROJECT_TRANSITIONS: dict[ProjectAction, Transition] = {
         "project.reject",
     ),
     ProjectAction.CLOSE: Transition(
-        frozenset({ProjectStatus.APPROVED, ProjectStatus.ACTIVE}),
+        frozenset({ProjectStatus.APPROVED, ProjectStatus.ACTIVE, ProjectStatus.ENDED}),
         ProjectStatus.CLOSED,
         frozenset({ApproverKind.PROJECT_APPROVER}),
         "project.close",
@@ -248,7 +253,7 @@ class ChangeRule:
     open_states: frozenset[ProjectStatus]
 
 
-_LIVE = frozenset({ProjectStatus.APPROVED, ProjectStatus.ACTIVE})
+_LIVE = frozenset({ProjectStatus.APPROVED, ProjectStatus.ACTIVE, ProjectStatus.ENDED})
 _LEAD_OR_APPROVER = frozenset({ApproverKind.LEAD, ApproverKind.PROJECT_APPROVER})
 _APPROVER = frozenset({ApproverKind.PROJECT_APPROVER})
 
@@ -268,15 +273,33 @@ CHANGE_TRANSITIONS: dict[ChangeStatus, frozenset[ChangeStatus]] = {
 
 
 def effective_status(stored: ProjectStatus, start: date, end: date, today: date) -> ProjectStatus:
-    """The status as of ``today``: an approved project is ACTIVE from its start to its end."""
-    if stored is ProjectStatus.APPROVED and start <= today <= end:
-        return ProjectStatus.ACTIVE
+    """The status as of ``today``: an approved project is ACTIVE from start to end, then ENDED."""
+    if stored is ProjectStatus.APPROVED and start <= today:
+        return ProjectStatus.ACTIVE if today <= end else ProjectStatus.ENDED
     return stored
 
 
 def is_active(stored: ProjectStatus, start: date, end: date, today: date) -> bool:
     """True when researchers may use the project's data on ``today``."""
     return effective_status(stored, start, end, today) is ProjectStatus.ACTIVE
+
+
+def state_diagram() -> str:
+    """The project state machine as a mermaid diagram (docs/researchers-and-reviews.md)."""
+    who = {ApproverKind.PROJECT_APPROVER: "approver", ApproverKind.LEAD: "lead"}
+    lines = ["stateDiagram-v2", "    [*] --> proposed: propose (lead)"]
+    for action, transition in PROJECT_TRANSITIONS.items():
+        by = "/".join(sorted(who[w] for w in transition.who))
+        for source in sorted(transition.source):
+            lines.append(f"    {source.value} --> {transition.target.value}: {action.value} ({by})")
+    lines += [
+        "    approved --> active: start date reached",
+        "    active --> ended: end date passed",
+        "    ended --> active: extension approved",
+        "    closed --> [*]",
+        "    rejected --> [*]",
+    ]
+    return "\n".join(lines)
 
 
 def next_status(current: ProjectStatus, action: ProjectAction) -> ProjectStatus:

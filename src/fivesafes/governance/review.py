@@ -63,7 +63,7 @@ CATEGORIES: dict[Category, CategoryInfo] = {
     Category.GRANT_OVERDUE: CategoryInfo(
         "Grants past their end date (no longer work)",
         Severity.ACTION,
-        "renew the grant if still needed, otherwise record its end",
+        "renew the grant if still needed; `fivesafes grant expire` records the end",
     ),
     Category.GRANT_DUE: CategoryInfo(
         "Grants to recertify",
@@ -103,7 +103,7 @@ CATEGORIES: dict[Category, CategoryInfo] = {
     Category.SUPERVISOR_MISSING: CategoryInfo(
         "Provisional researchers without a valid supervisor",
         Severity.ACTION,
-        "record a new supervisor: fivesafes researcher accredit ... --supervisor LOGIN",
+        "name a new supervisor: fivesafes researcher supervisor LOGIN --supervisor OTHER",
     ),
     Category.PROJECT_PAST_END: CategoryInfo(
         "Projects past their end date",

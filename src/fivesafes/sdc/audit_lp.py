@@ -13,7 +13,9 @@ cell at once:
 4. per component, build one HiGHS model and change only the objective between solves,
    so each solve starts from the previous optimal basis (warm start);
 5. skip an LP when an earlier solution already puts the cell at its own bound (then
-   that bound is the optimum, exactly): with non-negative bounds many minima are 0.
+   that bound is the optimum, exactly): with non-negative bounds many minima are 0;
+6. optionally (a "check", not exact intervals), skip an LP when an earlier solution
+   already shows the cell can reach its required protection.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class SolveStats:
 
     lps: int = 0
     skipped_at_bound: int = 0
+    skipped_at_target: int = 0
     determined_without_lp: int = 0
     components: int = 0
     largest_component: int = 0
@@ -53,6 +56,11 @@ class SolveStats:
 def _highs() -> highspy.Highs:
     h = new_highs()
     h.setOptionValue("threads", 1)
+    # Between solves only the objective changes, so the last optimal basis stays primal
+    # feasible: primal simplex continues from it in a few iterations, where dual simplex
+    # (the default) and presolve would start over. Measured: ~8x fewer iterations.
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("simplex_strategy", 4)
     return h
 
 
@@ -215,9 +223,13 @@ def solve_intervals(
     stats: SolveStats,
     *,
     tolerance: float,
+    targets: tuple[FloatArray, FloatArray] | None = None,
 ) -> tuple[FloatArray, FloatArray, dict[int, tuple[ComponentModel, IntArray]]]:
     """The attacker's [min, max] of every hidden cell (NaN for published ones).
 
+    With ``targets`` (lower, upper per cell), a min (max) LP is skipped as soon as some
+    feasible point already reaches the lower (upper) target, and a cell whose targets
+    are NaN is not solved at all: the interval then only proves the targets are reached.
     Also returns, per component id, its model and cells, for follow-up solves.
     """
     t0 = time.perf_counter()
@@ -238,7 +250,10 @@ def solve_intervals(
     for c, (cells, sub, rhs) in enumerate(parts):
         stats.largest_component = max(stats.largest_component, int(cells.size))
         model = ComponentModel(sub, rhs, lower[cells], upper[cells])
-        lo, hi = _component_intervals(model, values[cells], stats, tolerance=tolerance)
+        local_targets = (targets[0][cells], targets[1][cells]) if targets is not None else None
+        lo, hi = _component_intervals(
+            model, values[cells], stats, tolerance=tolerance, targets=local_targets
+        )
         lo_out[cells] = lo
         hi_out[cells] = hi
         stats.simplex_iterations += model.iterations
@@ -248,21 +263,28 @@ def solve_intervals(
 
 
 def _component_intervals(
-    model: ComponentModel, values: FloatArray, stats: SolveStats, *, tolerance: float
+    model: ComponentModel,
+    values: FloatArray,
+    stats: SolveStats,
+    *,
+    tolerance: float,
+    targets: tuple[FloatArray, FloatArray] | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """Exact min and max of every cell of one component."""
+    """Min and max of every cell of one component (exact unless ``targets`` allow a shortcut)."""
     k = model.n
     # the smallest / largest value each cell has taken in any feasible point seen so far
     # (the published table's true values are one such point)
     seen_lo = values.astype(np.float64).copy()
     seen_hi = values.astype(np.float64).copy()
-    lo = np.empty(k)
-    hi = np.empty(k)
-    for maximize, out, seen, bound in (
-        (False, lo, seen_lo, model.lower),
-        (True, hi, seen_hi, model.upper),
-    ):
-        for j in range(k):
+    lo = np.full(k, np.nan)
+    hi = np.full(k, np.nan)
+    for j in range(k):
+        if targets is not None and np.isnan(targets[0][j]):
+            continue
+        for maximize, out, seen, bound in (
+            (False, lo, seen_lo, model.lower),
+            (True, hi, seen_hi, model.upper),
+        ):
             at_bound = (
                 seen[j] >= bound[j] - tolerance if maximize else seen[j] <= bound[j] + tolerance
             )
@@ -270,6 +292,12 @@ def _component_intervals(
                 out[j] = bound[j]
                 stats.skipped_at_bound += 1
                 continue
+            if targets is not None:
+                target = targets[1][j] if maximize else targets[0][j]
+                if (seen[j] >= target) if maximize else (seen[j] <= target):
+                    out[j] = seen[j]
+                    stats.skipped_at_target += 1
+                    continue
             best, x = model.extreme(j, maximize=maximize)
             stats.lps += 1
             out[j] = best

@@ -10,10 +10,11 @@ import hashlib
 import importlib
 import importlib.util
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -23,8 +24,10 @@ from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.report import build_report
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
 from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
+from fivesafes.sdc.tabulate import tabulate
 
 SECONDARY_MODULE = "fivesafes.sdc.secondary"
+T = TypeVar("T")
 DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -80,22 +83,24 @@ def tables(
     relation. ``secondary`` overrides the spec's suppression method
     (``auto|optimal|modular|fast|none``).
     """
-    from fivesafes.sdc.tabulate import tabulate
-
     timings: dict[str, float] = {}
     start = time.perf_counter()
     spec = spec if isinstance(spec, TableSpec) else load_spec(spec)
     spec = _with_method(spec, secondary)
     if spec.suppression.method != "none":
         _require_secondary()
-    source = describe_source(data)
-    timings["source"] = time.perf_counter() - start
+    check_source(data)
 
     t = time.perf_counter()
     top_k = required_top_k(spec.rules)
-    tab = tabulate(spec, data, hierarchies, connection=connection, top_k=top_k or None)
-    timings["tabulate"] = time.perf_counter() - t
-    for stage, seconds in dict(getattr(tab, "timings", {}) or {}).items():
+    # the file's hash (for the report) is computed while DuckDB reads the same file:
+    # hashlib releases the GIL, so a large file costs little extra wall time
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(_timed, describe_source, data)
+        tab = tabulate(spec, data, hierarchies, connection=connection, top_k=top_k or None)
+        timings["tabulate"] = time.perf_counter() - t
+        source, timings["source"] = hashing.result()
+    for stage, seconds in tab.timings.items():
         timings[f"tabulate.{stage}"] = float(seconds)
     hier = tuple(tab.hierarchies)
 
@@ -124,7 +129,7 @@ def tables(
         hier,
         source=source,
         timings=timings,
-        notes=tuple(str(n) for n in getattr(tab, "notes", ())),
+        notes=tab.notes,
         secondary=secondary_summary,
     )
     return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
@@ -162,21 +167,29 @@ def protect_secondary(
     return out, summary
 
 
+def check_source(data: Any) -> None:
+    """Raise a clear DataError when ``data`` is a path that is missing or of an unknown format."""
+    if not isinstance(data, str | Path):
+        return
+    path = Path(data)
+    if not path.is_file():
+        raise DataError(
+            f"data file not found: {path}",
+            hint="give the path of a CSV or Parquet file with the spec's columns",
+        )
+    if path.suffix.lower() not in DATA_SUFFIXES:
+        raise DataError(
+            f"cannot tell the format of {path} from its suffix",
+            hint=f"use one of {sorted(DATA_SUFFIXES)}",
+        )
+
+
 def describe_source(data: Any) -> dict[str, Any]:
     """What the data were: a file's path, format, size and SHA-256, or an object's type."""
     if isinstance(data, str | Path):
+        check_source(data)
         path = Path(data)
-        if not path.is_file():
-            raise DataError(
-                f"data file not found: {path}",
-                hint="give the path of a CSV or Parquet file with the spec's columns",
-            )
-        fmt = DATA_SUFFIXES.get(path.suffix.lower())
-        if fmt is None:
-            raise DataError(
-                f"cannot tell the format of {path} from its suffix",
-                hint=f"use one of {sorted(DATA_SUFFIXES)}",
-            )
+        fmt = DATA_SUFFIXES[path.suffix.lower()]
         with path.open("rb") as fh:
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
         return {
@@ -190,6 +203,11 @@ def describe_source(data: Any) -> dict[str, Any]:
         return {"kind": "pandas.DataFrame", "columns": [str(c) for c in data.columns]}
     kind = f"{type(data).__module__}.{type(data).__qualname__}"
     return {"kind": kind}
+
+
+def _timed(fn: Callable[[Any], T], arg: Any) -> tuple[T, float]:
+    start = time.perf_counter()
+    return fn(arg), time.perf_counter() - start
 
 
 def _with_method(spec: TableSpec, secondary: str | None) -> TableSpec:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from fivesafes.errors import DataError
 from fivesafes.sdc.cells import CONTRIBUTORS, LOWER, RECORDS, RULE, STATUS, UPPER, VALUE, Status
@@ -85,6 +86,40 @@ def rule_names(rules: RuleSet, *, frequency: bool) -> tuple[str, ...]:
     return tuple(names)
 
 
+def rule_explanations(rules: RuleSet, *, frequency: bool) -> tuple[str, ...]:
+    """One plain-English sentence per rule in force (for the notes of a published table)."""
+    out: list[str] = []
+    if rules.threshold is not None:
+        out.append(
+            f"threshold: a cell with fewer than {rules.threshold} contributors is confidential."
+        )
+    if rules.frequency_threshold is not None:
+        out.append(
+            f"frequency({rules.frequency_threshold}): a cell with fewer than "
+            f"{rules.frequency_threshold} records is confidential."
+        )
+    if not frequency:
+        for n, k in rules.dominance:
+            out.append(
+                f"{dominance_name(n, k)}: a cell is confidential when its {n} largest "
+                f"contributor(s) hold more than {_num(k)}% of its total."
+            )
+        if rules.p_percent is not None:
+            out.append(
+                f"p%({_num(rules.p_percent)}): a cell is confidential when the second largest "
+                f"contributor could estimate the largest to within {_num(rules.p_percent)}%."
+            )
+        if rules.pq is not None:
+            p, q = rules.pq
+            out.append(
+                f"pq({_num(p)},{_num(q)}): as the p% rule with p = {_num(p)}, for respondents who "
+                f"already know each other's values to within {_num(q)}%."
+            )
+    if rules.zeros == "sensitive":
+        out.append("zero: a cell without contributors is confidential.")
+    return tuple(out)
+
+
 def dominance_name(n: int, k: float) -> str:
     """The rule column's name for an (n, k)-dominance rule, e.g. ``dominance(1,50)``."""
     return f"dominance({n},{_num(k)})"
@@ -124,24 +159,43 @@ def apply_primary_rules(
     flagged = np.zeros(n, dtype=bool)
     upper = np.zeros(n, dtype=np.float64)
     lower = np.zeros(n, dtype=np.float64)
-    labels = pd.Series([""] * n, index=cells.index, dtype=object)
-    for o in outcomes:
+    bits = np.zeros(n, dtype=np.int64)  # bit i set: outcome i flagged the cell
+    for i, o in enumerate(outcomes):
+        bits |= o.flagged.astype(np.int64) << i
         flagged |= o.flagged
         upper = np.maximum(upper, np.where(o.flagged, o.protection, 0.0))
         low = o.protection if o.lower_protection is None else o.lower_protection
         lower = np.maximum(lower, np.where(o.flagged, low, 0.0))
-        mask = pd.Series(o.flagged, index=cells.index)
-        joined = labels.where(labels == "", labels + ";") + o.name
-        labels = labels.where(~mask, joined)
     if rules.negatives == "error" and n:
         # with non-negative contributions an attacker knows the cell is >= 0 anyway,
         # so a lower requirement beyond the value itself could never be met
         lower = np.minimum(lower, np.abs(_floats(cells, VALUE)))
-    out[STATUS] = np.where(flagged, Status.PRIMARY.value, Status.SAFE.value)
-    out[RULE] = labels.astype(str)
+    status = _decode(flagged.astype(np.int64), [Status.SAFE.value, Status.PRIMARY.value])
+    out[STATUS] = status.array
+    out[RULE] = rule_labels(bits, tuple(o.name for o in outcomes)).array
     out[LOWER] = lower
     out[UPPER] = upper
     return out
+
+
+def rule_labels(bits: npt.NDArray[np.int64], names: tuple[str, ...]) -> pd.Series:
+    """The ``rule`` column from per-cell bit masks: the names of the set bits, ``;``-joined."""
+    # only a handful of distinct combinations occur, so each label is built once and
+    # the column is decoded from a dictionary in Arrow (no Python string per cell)
+    unique = np.flatnonzero(np.bincount(bits, minlength=1))
+    position = np.zeros(int(unique[-1]) + 1 if len(unique) else 1, dtype=np.int64)
+    position[unique] = np.arange(len(unique))
+    texts = [";".join(name for i, name in enumerate(names) if (int(u) >> i) & 1) for u in unique]
+    return _decode(position[bits], texts)
+
+
+def _decode(indices: npt.NDArray[np.int64], texts: list[str]) -> pd.Series:
+    codes = pa.array(indices.astype(np.int32), type=pa.int32())
+    dictionary = pa.array(texts or [""], type=pa.string())
+    series: pd.Series = (
+        pa.DictionaryArray.from_arrays(codes, dictionary).cast(pa.string()).to_pandas()
+    )
+    return series
 
 
 def evaluate_rules(

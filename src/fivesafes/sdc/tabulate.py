@@ -23,6 +23,7 @@ import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import duckdb
 import pandas as pd
@@ -44,6 +45,7 @@ from fivesafes.sdc.spec import TableSpec
 __all__ = ["MicrodataLike", "Tabulation", "default_top_k", "load_hierarchies", "tabulate"]
 
 _SHOW = 10
+RollupPlan = Literal["bridge", "grouping_sets"]
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,19 @@ def tabulate(
     *,
     connection: duckdb.DuckDBPyConnection | None = None,
     top_k: int | None = None,
+    rollup: RollupPlan = "bridge",
 ) -> Tabulation:
-    """Tabulate ``data`` under ``spec``: every cell, every subtotal, contributor statistics."""
+    """Tabulate ``data`` under ``spec``: every cell, every subtotal, contributor statistics.
+
+    ``rollup`` chooses how leaf cells reach their subtotals: ``"bridge"`` (join each leaf
+    to its ancestors, the faster) or ``"grouping_sets"`` (hierarchical GROUPING SETS);
+    both give the same cells.
+    """
     k = default_top_k(spec) if top_k is None else top_k
     if k < 1:
         raise SpecError(f"top_k must be >= 1, got {k}")
+    if rollup not in ("bridge", "grouping_sets"):
+        raise SpecError(f"rollup must be 'bridge' or 'grouping_sets', got {rollup!r}")
     con = connection if connection is not None else duckdb.connect()
     prefix = new_prefix()
     timings: dict[str, float] = {}
@@ -111,7 +121,7 @@ def tabulate(
         lap("load")
         check_values(con, spec, source)
         lap("validate")
-        plan = _Plan(con, spec, source, hiers, k, prefix, temp)
+        plan = _Plan(con, spec, source, hiers, k, prefix, temp, rollup)
         plan.create_maps()
         plan.stage1()
         lap("stage1")
@@ -161,8 +171,10 @@ class _Plan:
         k: int,
         prefix: str,
         temp: list[tuple[str, str]],
+        rollup_plan: RollupPlan = "bridge",
     ) -> None:
         self.con, self.spec, self.source, self.hiers = con, spec, source, hiers
+        self.rollup_plan = rollup_plan
         self.k, self.p, self.temp = k, prefix, temp
         self.n = len(hiers)
         self.index = [{c: j for j, c in enumerate(h.order)} for h in hiers]
@@ -244,7 +256,7 @@ class _Plan:
             self.table(
                 "leaf",
                 f"SELECT {leaves}, count(*) AS rec, sum({value}) AS val, sum({basis}) AS rt, "
-                f"{neg} AS neg, count(*) AS n_simple, max({basis}, {self.k}) AS top_simple "
+                f"{neg} AS neg, count(*) AS n, max({basis}, {self.k}) AS top "
                 f"FROM {self.source.view} s {joins} GROUP BY ALL",
             )
         self._check_codes("s1" if self.source.has_unit else "leaf")
@@ -285,27 +297,8 @@ class _Plan:
 
     def split_units(self) -> None:
         """Mark each unit with the dimensions it varies in; units in one leaf cell are simple."""
-        if not self.source.has_unit:
-            return
-        leaves = ", ".join(f"l{i}" for i in range(self.n))
-        sig = " + ".join(f"(min(l{i}) <> max(l{i}))::INTEGER * {1 << i}" for i in range(self.n))
-        self.table(
-            "units",
-            f"SELECT u, {sig} AS sig, (row_number() OVER ())::BIGINT AS uid "
-            f"FROM {self.t('s1')} GROUP BY u",
-        )
-        self.table(
-            "s1f",
-            f"SELECT s.*, sig, uid FROM {self.t('s1')} s JOIN {self.t('units')} USING (u)",
-        )
-        self.table(
-            "leaf",
-            f"SELECT {leaves}, sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, sum(neg) AS neg, "
-            f"count(*) FILTER (WHERE sig = 0) AS n_simple, "
-            f"max(rt, {self.k}) FILTER (WHERE sig = 0) AS top_simple "
-            f"FROM {self.t('s1f')} GROUP BY ALL",
-        )
-        self.table("pairs", f"SELECT {leaves}, uid, sig, rt FROM {self.t('s1f')} WHERE sig <> 0")
+        k, n = self.k, self.n
+        leaves = ", ".join(f"l{i}" for i in range(n))
         for i, h in enumerate(self.hiers):
             # Every (leaf, cell containing it) pair of the dimension: the leaf and its ancestors.
             idx = self.index[i]
@@ -314,19 +307,52 @@ class _Plan:
                 "leaf INTEGER, cell INTEGER",
                 [(idx[leaf], idx[a]) for leaf in h.leaves for a in h.ancestors(leaf)],
             )
+        if not self.source.has_unit:
+            return
+        sig = " + ".join(f"(min(l{i}) <> max(l{i}))::INTEGER * {1 << i}" for i in range(n))
+        first = ", ".join(f"min(l{i}) AS l{i}" for i in range(n))
+        self.table(
+            "units",
+            f"SELECT u, {sig} AS sig, {first}, sum(rt) AS rt, "
+            f"(row_number() OVER ())::BIGINT AS uid FROM {self.t('s1')} GROUP BY u",
+        )
+        self.table(
+            "leaf",
+            f"SELECT {leaves}, sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, sum(neg) AS neg "
+            f"FROM {self.t('s1')} GROUP BY ALL",
+        )
+        self.table(
+            "simple",
+            f"SELECT {leaves}, count(*) AS n, max(rt, {k}) AS top "
+            f"FROM {self.t('units')} WHERE sig = 0 GROUP BY ALL",
+        )
+        self.table(
+            "pairs",
+            f"SELECT {', '.join(f's.l{i}' for i in range(n))}, g.uid, g.sig, s.rt "
+            f"FROM {self.t('s1')} s JOIN (SELECT u, uid, sig FROM {self.t('units')} "
+            "WHERE sig <> 0) g USING (u)",
+        )
 
-    def _grouping(self, table: str, fixed: frozenset[int] = frozenset()) -> tuple[str, ...]:
-        """FROM with ancestor joins, the GROUPING SETS, cell-id expressions, the marker filter.
+    def _cells(self, table: str, fixed: frozenset[int], aggregates: str) -> str:
+        """SQL rolling ``table`` (leaf ids ``l{i}``) up to every cell ``c{i}`` it belongs to.
 
-        Dimensions in ``fixed`` already hold cell ids (column ``l{i}``) and are kept as
-        they are; the others are leaf ids rolled up through every level of the hierarchy.
+        Dimensions in ``fixed`` already hold cell ids and are kept as they are; the others
+        are leaf ids, rolled up through every level of their hierarchy.
         """
         rolled = [i for i in range(self.n) if i not in fixed]
+        if self.rollup_plan == "bridge":
+            # Join each leaf to itself and its ancestors: one row per (cell, input row).
+            joins = " ".join(
+                f"JOIN {self.t(f'bridge{i}')} b{i} ON t.l{i} = b{i}.leaf" for i in rolled
+            )
+            cell = ", ".join(
+                f"t.l{i} AS c{i}" if i in fixed else f"b{i}.cell AS c{i}" for i in range(self.n)
+            )
+            return f"SELECT {cell}, {aggregates} FROM {self.t(table)} t {joins} GROUP BY ALL"
         joins = " ".join(f"JOIN {self.t(f'anc{i}')} a{i} ON t.l{i} = a{i}.leaf" for i in rolled)
-        options = [[None, *self.levels[i]] for i in rolled]
         keep_cols = [f"t.l{i}" for i in sorted(fixed)]
         sets = []
-        for combo in itertools.product(*options):
+        for combo in itertools.product(*([None, *self.levels[i]] for i in rolled)):
             cols = [c for c in combo if c is not None] + keep_cols
             sets.append("(" + ", ".join(cols) + ")")
         cell = ", ".join(
@@ -336,64 +362,58 @@ class _Plan:
             for i, h in enumerate(self.hiers)
         )
         keep = " AND ".join(["TRUE", *(f"c{i} <> -1" for i in rolled)])
-        return f"{self.t(table)} t {joins}", ", ".join(sets), cell, keep
+        return (
+            f"SELECT * FROM (SELECT {cell}, {aggregates} FROM {self.t(table)} t {joins} "
+            f"GROUP BY GROUPING SETS ({', '.join(sets)})) WHERE {keep}"
+        )
 
     def rollup(self) -> None:
-        """Every cell: additive sums and simple units' top-K; spread units per signature."""
-        k = self.k
+        """Every cell: additive sums; unit counts and top-K per signature, merged per cell."""
+        k, n = self.k, self.n
         merge = (
             "list_slice(list_reverse_sort(flatten(list({0}) FILTER (WHERE {0} IS NOT NULL))), "
             f"1, {k})"
         )
-        src, sets, cell, keep = self._grouping("leaf")
+        top = merge.format("top")
         self.table(
             "agg",
-            f"SELECT * FROM (SELECT {cell}, sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, "
-            f"sum(neg) AS neg, sum(n_simple) AS n_simple, "
-            f"{merge.format('top_simple')} AS top_simple "
-            f"FROM {src} GROUP BY GROUPING SETS ({sets})) WHERE {keep}",
+            self._cells(
+                "leaf",
+                frozenset(),
+                "sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, sum(neg) AS neg",
+            ),
         )
-        if not self.source.has_unit:
-            return
-        cells = ", ".join(f"c{i}" for i in range(self.n))
-        sigs = [
-            int(r[0])
-            for r in self.con.execute(
-                f"SELECT DISTINCT sig FROM {self.t('units')} WHERE sig <> 0 ORDER BY sig"
-            ).fetchall()
-        ]
-        parts: list[str] = []
+        # Units in a single leaf cell (every row, when rows are the units) add up exactly.
+        simple = "simple" if self.source.has_unit else "leaf"
+        parts = [self._cells(simple, frozenset(), f"sum(n) AS n, {top} AS top")]
+        sigs = []
+        if self.source.has_unit:
+            sigs = [
+                int(r[0])
+                for r in self.con.execute(
+                    f"SELECT DISTINCT sig FROM {self.t('units')} WHERE sig <> 0 ORDER BY sig"
+                ).fetchall()
+            ]
         for sig in sigs:
-            spread = frozenset(i for i in range(self.n) if sig >> i & 1)
+            spread = frozenset(i for i in range(n) if sig >> i & 1)
             # A unit varying only in the dimensions of ``sig`` is expanded to its cells in
             # those dimensions alone, summing its rows per cell; in every other dimension it
             # has one leaf, so from there on it rolls up like a simple unit (exactly).
-            xs = ", ".join(
-                f"b{i}.cell AS l{i}" if i in spread else f"p.l{i}" for i in range(self.n)
-            )
+            xs = ", ".join(f"b{i}.cell AS l{i}" if i in spread else f"p.l{i}" for i in range(n))
             bj = " ".join(
                 f"JOIN {self.t(f'bridge{i}')} b{i} ON p.l{i} = b{i}.leaf" for i in sorted(spread)
             )
-            ls = ", ".join(f"l{i}" for i in range(self.n))
             self.table(
                 f"sig{sig}",
-                f"SELECT {ls}, count(*) AS n, max(s, {k}) AS top FROM ("
-                f"SELECT {xs}, p.uid, sum(p.rt) AS s FROM {self.t('pairs')} p {bj} "
-                f"WHERE p.sig = {sig} GROUP BY ALL) GROUP BY ALL",
+                f"SELECT {', '.join(f'l{i}' for i in range(n))}, count(*) AS n, "
+                f"max(s, {k}) AS top FROM (SELECT {xs}, p.uid, sum(p.rt) AS s "
+                f"FROM {self.t('pairs')} p {bj} WHERE p.sig = {sig} GROUP BY ALL) GROUP BY ALL",
             )
-            src, sets, cell, keep = self._grouping(f"sig{sig}", spread)
-            parts.append(
-                f"SELECT * FROM (SELECT {cell}, sum(n) AS n, {merge.format('top')} AS top "
-                f"FROM {src} GROUP BY GROUPING SETS ({sets})) WHERE {keep}"
-            )
-        if not parts:
-            parts.append(
-                f"SELECT {', '.join(f'NULL::INTEGER AS c{i}' for i in range(self.n))}, "
-                "0::HUGEINT AS n, []::DOUBLE[] AS top WHERE FALSE"
-            )
+            parts.append(self._cells(f"sig{sig}", spread, f"sum(n) AS n, {top} AS top"))
+        cells = ", ".join(f"c{i}" for i in range(n))
         self.table(
-            "spread",
-            f"SELECT {cells}, sum(n) AS n_spread, {merge.format('top')} AS top_spread "
+            "units_all",
+            f"SELECT {cells}, sum(n) AS n, {top} AS top "
             f"FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL",
         )
 
@@ -403,18 +423,9 @@ class _Plan:
         names = self.spec.dimension_names
         grid = ", ".join(f"{self.t(f'codes{i}')} g{i}" for i in range(n))
         on_agg = " AND ".join(f"a.c{i} = g{i}.id" for i in range(n))
-        if self.source.has_unit:
-            on_sp = " AND ".join(f"b.c{i} = g{i}.id" for i in range(n))
-            spread_join = f"LEFT JOIN {self.t('spread')} b ON {on_sp}"
-            n_expr = "coalesce(a.n_simple, 0) + coalesce(b.n_spread, 0)"
-            top = (
-                "list_reverse_sort(list_concat(coalesce(a.top_simple, []), "
-                "coalesce(b.top_spread, [])))"
-            )
-        else:
-            spread_join = ""
-            n_expr = "coalesce(a.n_simple, 0)"
-            top = "coalesce(a.top_simple, [])"
+        on_units = " AND ".join(f"b.c{i} = g{i}.id" for i in range(n))
+        n_expr = "coalesce(b.n, 0)"
+        top = "coalesce(b.top, [])"
         dims = ", ".join(f"g{i}.code AS {quote(names[i])}" for i in range(n))
         tops = ", ".join(
             f"coalesce(top[{j}], 0.0)::DOUBLE AS {quote(C.top_column(j))}" for j in range(1, k + 1)
@@ -428,7 +439,8 @@ class _Plan:
             f"coalesce(a.val, 0.0)::DOUBLE AS {C.VALUE}, "
             f"coalesce(a.rt, 0.0)::DOUBLE AS {C.RULE_TOTAL}, {top} AS top, "
             f"coalesce(a.neg, 0)::BIGINT AS {C.NEGATIVES}, {order} "
-            f"FROM {grid} LEFT JOIN {self.t('agg')} a ON {on_agg} {spread_join}) "
+            f"FROM {grid} LEFT JOIN {self.t('agg')} a ON {on_agg} "
+            f"LEFT JOIN {self.t('units_all')} b ON {on_units}) "
             f"ORDER BY {', '.join(f'o{i}' for i in range(n))}"
         )
         frame = self.con.execute(sql).df()

@@ -31,6 +31,7 @@ from fivesafes.sdc.cells import (
     VALUE,
 )
 from fivesafes.sdc.presentation import Presentation, present
+from fivesafes.sdc.rules import rule_explanations
 
 if TYPE_CHECKING:
     from fivesafes.sdc.protect import TableResult
@@ -74,8 +75,18 @@ def notes_lines(result: TableResult) -> list[str]:
         "confidentiality of a contributor (primary or secondary suppression).",
         "[x] = not available.",
         "Totals include the hidden cells.",
-        f"Primary rules in force: {', '.join(rules['in_force']) or 'none'}.",
-        f"Rule parameters: {json.dumps({k: v for k, v in rules.items() if k != 'in_force'})}",
+        "Rules (a cell is hidden when any of them applies):",
+        *(
+            f"  {line}"
+            for line in rule_explanations(result.spec.rules, frequency=result.spec.is_frequency)
+        ),
+        "Rule parameters: "
+        + "; ".join(
+            f"{k} = {_param(v)}"
+            for k, v in rules.items()
+            if k not in ("in_force", "basis") and v is not None
+        ),
+        f"The rules were evaluated on {rules['basis']}.",
         f"Secondary suppression: {r['suppression']['method']}.",
         f"Source: {src.get('path') or src.get('kind')}"
         + (f" (sha256 {src['sha256']})" if src.get("sha256") else "")
@@ -85,6 +96,18 @@ def notes_lines(result: TableResult) -> list[str]:
     ]
     lines.extend(f"Note: {n}" for n in r["notes"])
     return lines
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, list):
+        if value and all(isinstance(v, list) for v in value):
+            return ", ".join(f"({_param(v)})" for v in value)
+        return ", ".join(_param(v) for v in value) if value else "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def write_outputs(result: TableResult, out_dir: Path) -> dict[str, Path]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
@@ -30,13 +30,13 @@ from fivesafes.governance.grants import GrantState
 from fivesafes.governance.people import PersonStatus
 from fivesafes.governance.roles import Role
 from fivesafes.services.context import Actor, record, today_or
-from fivesafes.services.declarations import current_version_number
 from fivesafes.store.models.governance import (
     AreaCourseRow,
     AreaRow,
     CompletionRow,
     CourseRow,
     DatasetRow,
+    DeclarationVersionRow,
     GrantRow,
     PersonRoleRow,
     PersonRow,
@@ -55,6 +55,52 @@ def _researcher_facts_function() -> Callable[..., ResearcherFacts | None] | None
     return found
 
 
+# Built once: constructing SQLAlchemy statements costs more than running them on SQLite,
+# and an access check runs these five on every attempted access.
+_DATASET = (
+    select(DatasetRow.area_id, AreaRow.name)
+    .join(AreaRow, DatasetRow.area_id == AreaRow.id)
+    .where(DatasetRow.name == bindparam("dataset"))
+)
+_PERSON = (
+    select(PersonRow.id, PersonRow.status, PersonRoleRow.role)
+    .outerjoin(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
+    .where(PersonRow.login == bindparam("login"))
+)
+# Every required course (the mandatory ones and the area's extra ones) with the
+# latest expiry among the person's completions up to today (NULL: never done).
+_TRAINING = (
+    select(CourseRow.name, func.max(CompletionRow.expires_on))
+    .outerjoin(
+        CompletionRow,
+        (CompletionRow.course_id == CourseRow.id)
+        & (CompletionRow.person_id == bindparam("person_id"))
+        & (CompletionRow.completed_on <= bindparam("day")),
+    )
+    .where(
+        CourseRow.mandatory.is_(True)
+        | CourseRow.id.in_(
+            select(AreaCourseRow.course_id).where(AreaCourseRow.area_id == bindparam("area_id"))
+        )
+    )
+    .group_by(CourseRow.id, CourseRow.name)
+    .order_by(CourseRow.name)
+)
+_CURRENT_VERSION = select(func.max(DeclarationVersionRow.version)).scalar_subquery()
+_DECLARATION = select(
+    _CURRENT_VERSION,
+    select(func.count())
+    .where(
+        SignatureRow.person_id == bindparam("person_id"),
+        SignatureRow.version == _CURRENT_VERSION,
+    )
+    .scalar_subquery(),
+)
+_GRANTS = select(GrantRow.state, GrantRow.start_on, GrantRow.end_on).where(
+    GrantRow.person_id == bindparam("person_id"), GrantRow.area_id == bindparam("area_id")
+)
+
+
 def gather_facts(
     session: Session,
     login: str,
@@ -65,75 +111,44 @@ def gather_facts(
 ) -> AccessFacts:
     """Collect from the register every fact the access decision needs."""
     day = today_or(today)
-    facts = AccessFacts(person=login, dataset=dataset, purpose=purpose)
-    person = session.scalars(select(PersonRow).where(PersonRow.login == login)).one_or_none()
-    drow = session.execute(
-        select(DatasetRow.id, DatasetRow.area_id, AreaRow.name)
-        .join(AreaRow, DatasetRow.area_id == AreaRow.id)
-        .where(DatasetRow.name == dataset)
-    ).one_or_none()
-    area_id = drow.area_id if drow is not None else None
-    area_name = drow.name if drow is not None else None
-    if person is None:
+    db = session.connection()  # Core queries: the ORM adds nothing to reading facts
+    found = db.execute(_DATASET, {"dataset": dataset}).one_or_none()
+    area_id, area_name = (found.area_id, found.name) if found is not None else (None, None)
+    person_rows = db.execute(_PERSON, {"login": login}).all()
+    if not person_rows:
         return AccessFacts(person=login, dataset=dataset, purpose=purpose, dataset_area=area_name)
-
-    roles = set(
-        session.scalars(select(PersonRoleRow.role).where(PersonRoleRow.person_id == person.id))
-    )
-    # Required courses: every mandatory course, plus the area's extra ones.
-    course_filter: ColumnElement[bool] = CourseRow.mandatory.is_(True)
-    if area_id is not None:
-        extra = select(AreaCourseRow.course_id).where(AreaCourseRow.area_id == area_id)
-        course_filter = course_filter | CourseRow.id.in_(extra)
-    required = session.execute(
-        select(CourseRow.id, CourseRow.name).where(course_filter).order_by(CourseRow.name)
-    ).all()
-    latest: dict[int, tuple[date, date]] = {}
-    for course_id, completed_on, expires_on in session.execute(
-        select(CompletionRow.course_id, CompletionRow.completed_on, CompletionRow.expires_on).where(
-            CompletionRow.person_id == person.id, CompletionRow.completed_on <= day
-        )
-    ):
-        if course_id not in latest or expires_on > latest[course_id][1]:
-            latest[course_id] = (completed_on, expires_on)
+    person = person_rows[0]
+    roles = {r.role for r in person_rows if r.role is not None}
+    # No area: only the mandatory courses (area id -1 matches nothing).
+    params = {"person_id": person.id, "area_id": -1 if area_id is None else area_id, "day": day}
     training = tuple(
-        TrainingFact(
-            name,
-            latest[cid][1] if cid in latest else None,
-            latest[cid][0] if cid in latest else None,
-        )
-        for cid, name in required
+        TrainingFact(name, expires_on, None) for name, expires_on in db.execute(_TRAINING, params)
     )
-    signed = frozenset(
-        session.scalars(select(SignatureRow.version).where(SignatureRow.person_id == person.id))
-    )
+    current, signed_current = db.execute(_DECLARATION, params).one()
     grants: tuple[GrantFact, ...] = ()
-    if area_id is not None:
+    if area_name is not None:
         grants = tuple(
-            GrantFact(area_name or "", GrantState(state), start_on, end_on)
-            for state, start_on, end_on in session.execute(
-                select(GrantRow.state, GrantRow.start_on, GrantRow.end_on).where(
-                    GrantRow.person_id == person.id, GrantRow.area_id == area_id
-                )
-            )
+            GrantFact(area_name, GrantState(state), start_on, end_on)
+            for state, start_on, end_on in db.execute(_GRANTS, params)
         )
     researcher = Role.APPROVED_RESEARCHER.value in roles
     rfacts = None
-    if researcher and drow is not None:
+    if researcher and found is not None:
         gather = _researcher_facts_function()
         if gather is not None:
             rfacts = gather(session, login, dataset, project_ref, day)
     return AccessFacts(
-        person=facts.person,
-        dataset=facts.dataset,
-        purpose=facts.purpose,
+        person=login,
+        dataset=dataset,
+        purpose=purpose,
         person_known=True,
         person_active=person.status == PersonStatus.ACTIVE.value,
         approved_researcher=researcher,
         dataset_area=area_name,
         training=training,
-        current_declaration=current_version_number(session),
-        signed_declarations=signed,
+        current_declaration=current,
+        # Only whether the current version is signed matters to the decision.
+        signed_declarations=frozenset({current}) if signed_current else frozenset(),
         grants=grants,
         researcher=rfacts,
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import AuditEvent, Outcome
@@ -19,7 +19,7 @@ from fivesafes.errors import IdentityError
 from fivesafes.governance.people import Person, PersonStatus
 from fivesafes.governance.roles import Role
 from fivesafes.store import audit_log
-from fivesafes.store.models.governance import PersonRow
+from fivesafes.store.models.governance import PersonRoleRow, PersonRow
 
 SYSTEM = "system"  # the actor of steps fivesafes takes by itself (e.g. lapsing grants)
 
@@ -47,20 +47,30 @@ def person_of(row: PersonRow) -> Person:
     )
 
 
+_ACTOR = (
+    select(PersonRow.id, PersonRow.name, PersonRow.status, PersonRoleRow.role)
+    .outerjoin(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
+    .where(PersonRow.login == bindparam("login"))
+)
+
+
 def resolve_actor(session: Session, login: str) -> Actor:
     """Return the active registered person with ``login``, or raise IdentityError."""
-    row = session.scalars(select(PersonRow).where(PersonRow.login == login)).one_or_none()
-    if row is None:
+    # One Core query, built once: every command and every access check starts here.
+    rows = session.connection().execute(_ACTOR, {"login": login}).all()
+    if not rows:
         raise IdentityError(
             f"login {login!r} is not a registered person",
             hint="ask an administrator to register you: fivesafes people add LOGIN --name NAME",
         )
+    row = rows[0]
     if row.status != PersonStatus.ACTIVE:
         raise IdentityError(
             f"{login} is registered as a leaver and can no longer act",
             hint="ask an administrator if this is a mistake",
         )
-    return Actor(row.id, person_of(row))
+    roles = frozenset(Role(r.role) for r in rows if r.role is not None)
+    return Actor(row.id, Person(login, row.name, roles, PersonStatus(row.status)))
 
 
 def now() -> datetime:

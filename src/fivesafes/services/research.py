@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import AccessDenied, ConflictError, ValidationError
@@ -36,7 +36,12 @@ from fivesafes.store.models.governance import (
     PersonRoleRow,
     PersonRow,
 )
-from fivesafes.store.models.research import AccreditationRow, ProjectMemberRow, ProjectRow
+from fivesafes.store.models.research import (
+    AccreditationRow,
+    ProjectDatasetRow,
+    ProjectMemberRow,
+    ProjectRow,
+)
 
 # Who may record an accreditation received from an accrediting body.
 ACCREDITING_ROLES = frozenset({Role.ADMINISTRATOR, Role.HEAD_OF_PROFESSION})
@@ -284,6 +289,45 @@ def accredit(
     return view_of(row, day)
 
 
+def change_supervisor(
+    session: Session,
+    actor: Actor,
+    researcher: str,
+    supervisor: str,
+    today: date | None = None,
+) -> AccreditationView:
+    """Name a new supervisor on a researcher's current provisional accreditation."""
+    day = today_or(today)
+    check_record_accreditation(actor, researcher)
+    person = person_row(session, researcher)
+    acc = current_accreditation(session, person.id, day)
+    if acc is None or acc.level != AccreditationLevel.PROVISIONAL.value:
+        raise ValidationError(
+            f"{researcher} holds no provisional accreditation",
+            hint="only a provisional accreditation has a supervisor",
+        )
+    if supervisor == researcher:
+        raise ValidationError(
+            "a researcher cannot supervise themselves", hint="name another person"
+        )
+    new = person_row(session, supervisor)
+    check_supervisor(supervisor_facts(session, new, day))
+    old = acc.supervisor.login if acc.supervisor else None
+    if old == supervisor:
+        raise ConflictError(f"{supervisor} already supervises {researcher}", hint="nothing to do")
+    acc.supervisor_id = new.id
+    session.flush()
+    session.refresh(acc)
+    record(
+        session,
+        actor.login,
+        "researcher.supervisor",
+        subject=researcher,
+        details={"reference": acc.reference, "from": old, "to": supervisor},
+    )
+    return view_of(acc, day)
+
+
 def _researcher_view(session: Session, row: PersonRow, day: date) -> ResearcherView:
     rows = session.scalars(
         select(AccreditationRow)
@@ -335,6 +379,52 @@ def show_researcher(session: Session, login: str, today: date | None = None) -> 
     return _researcher_view(session, person_row(session, login), today_or(today))
 
 
+# Core statements built once: researcher_facts runs on every access check of a researcher.
+_PERSON_ID = select(PersonRow.id).where(PersonRow.login == bindparam("login"))
+_ACCREDITATION = (
+    select(AccreditationRow.level, AccreditationRow.expires_on, AccreditationRow.supervisor_id)
+    .where(
+        AccreditationRow.person_id == bindparam("person_id"),
+        AccreditationRow.granted_on <= bindparam("day"),
+    )
+    .order_by(AccreditationRow.granted_on.desc(), AccreditationRow.id.desc())
+    .limit(1)
+)
+_TRAINED = (
+    select(CompletionRow.id)
+    .join(CourseRow, CourseRow.id == CompletionRow.course_id)
+    .where(
+        CompletionRow.person_id == bindparam("person_id"),
+        CourseRow.name == SAFE_RESEARCHER_COURSE,
+        CompletionRow.completed_on <= bindparam("day"),
+        CompletionRow.expires_on > bindparam("day"),
+    )
+    .limit(1)
+)
+_PROJECT = select(ProjectRow.id, ProjectRow.status, ProjectRow.start_on, ProjectRow.end_on).where(
+    ProjectRow.reference == bindparam("ref")
+)
+_MEMBER = (
+    select(ProjectMemberRow.id)
+    .where(
+        ProjectMemberRow.project_id == bindparam("project_id"),
+        ProjectMemberRow.person_id == bindparam("person_id"),
+        ProjectMemberRow.removed_at.is_(None),
+    )
+    .limit(1)
+)
+_IN_SCOPE = (
+    select(ProjectDatasetRow.id)
+    .join(DatasetRow, DatasetRow.id == ProjectDatasetRow.dataset_id)
+    .where(
+        ProjectDatasetRow.project_id == bindparam("project_id"),
+        DatasetRow.name == bindparam("dataset"),
+        ProjectDatasetRow.removed_at.is_(None),
+    )
+    .limit(1)
+)
+
+
 def researcher_facts(
     session: Session,
     person: str | PersonRow,
@@ -343,36 +433,38 @@ def researcher_facts(
     today: date,
 ) -> ResearcherFacts:
     """Gather what the access decision needs about a researcher; anything unknown denies."""
-    row = (
-        session.scalars(select(PersonRow).where(PersonRow.login == person)).one_or_none()
-        if isinstance(person, str)
-        else person
+    db = session.connection()
+    person_id = (
+        db.execute(_PERSON_ID, {"login": person}).scalar() if isinstance(person, str) else person.id
     )
     dataset_name = dataset.name if isinstance(dataset, DatasetRow) else dataset
     level: str | None = None
     expires: date | None = None
-    sup_ok = False
-    training_ok = False
-    if row is not None:
-        acc = current_accreditation(session, row.id, today)
+    sup_ok = training_ok = False
+    if person_id is not None:
+        params = {"person_id": person_id, "day": today}
+        acc = db.execute(_ACCREDITATION, params).one_or_none()
         if acc is not None:
             level, expires = acc.level, acc.expires_on
-            sup = supervisor_facts(session, acc.supervisor, today) if acc.supervisor else None
-            sup_ok = supervisor_ok(AccreditationLevel(acc.level), sup)
-        training_ok = training_valid(session, row.id, SAFE_RESEARCHER_COURSE, today)
-    project = (
-        session.scalars(select(ProjectRow).where(ProjectRow.reference == project_ref)).one_or_none()
-        if project_ref
-        else None
-    )
+            supervisor = session.get(PersonRow, acc.supervisor_id) if acc.supervisor_id else None
+            sup = supervisor_facts(session, supervisor, today) if supervisor else None
+            sup_ok = level in set(AccreditationLevel) and supervisor_ok(
+                AccreditationLevel(level), sup
+            )
+        training_ok = db.execute(_TRAINED, params).first() is not None
+    project = db.execute(_PROJECT, {"ref": project_ref}).one_or_none() if project_ref else None
     active = includes_person = includes_dataset = False
     if project is not None:
         active = is_active(ProjectStatus(project.status), project.start_on, project.end_on, today)
-        includes_person = row is not None and any(
-            m.person_id == row.id and m.removed_at is None for m in project.members
+        includes_person = (
+            person_id is not None
+            and db.execute(_MEMBER, {"project_id": project.id, "person_id": person_id}).first()
+            is not None
         )
-        includes_dataset = dataset_name is not None and any(
-            d.dataset.name == dataset_name and d.removed_at is None for d in project.datasets
+        includes_dataset = (
+            dataset_name is not None
+            and db.execute(_IN_SCOPE, {"project_id": project.id, "dataset": dataset_name}).first()
+            is not None
         )
     return ResearcherFacts(
         accreditation_level=level,

@@ -15,25 +15,38 @@ from fivesafes.vault.ingest import file_sha256, ingest_file
 from fivesafes.vault.keys import FileKeyProvider, KeyProvider, PassphraseKeyProvider, WrappedKey
 from fivesafes.vault.manifest import Column, Manifest, Provenance
 from fivesafes.vault.pseudonymise import area_pseudonym_key, pseudonym, pseudonymise_batch
-from fivesafes.vault.reader import area_connection, open_batches, open_table, run_sql
+from fivesafes.vault.query import QueryResult, query_area
+from fivesafes.vault.reader import (
+    AreaSession,
+    Decrypted,
+    area_connection,
+    decrypt,
+    open_batches,
+    open_table,
+    run_sql,
+)
 from fivesafes.vault.rotate import Rotation, rotate_area_key
 from fivesafes.vault.shred import Shredded, shred
 from fivesafes.vault.store import AreaStore
 from fivesafes.vault.writer import write_object
 
 __all__ = [
+    "AreaSession",
     "AreaStore",
     "Column",
+    "Decrypted",
     "FileKeyProvider",
     "KeyProvider",
     "Manifest",
     "PassphraseKeyProvider",
     "Provenance",
+    "QueryResult",
     "Rotation",
     "Shredded",
     "WrappedKey",
     "area_connection",
     "area_pseudonym_key",
+    "decrypt",
     "file_sha256",
     "ingest_file",
     "new_data_key",
@@ -42,6 +55,7 @@ __all__ = [
     "open_table",
     "pseudonym",
     "pseudonymise_batch",
+    "query_area",
     "rewrap",
     "rotate_area_key",
     "run_sql",

@@ -9,14 +9,17 @@ Every frame is sealed with the object's data key and associated data
 ``SHA-256(MAGIC|header) | frame index (u64 BE) | final flag (1 byte)``, so a changed
 header, a changed, swapped, reordered, dropped or appended frame all fail to open.
 The last frame carries ``final=1`` and a JSON trailer (frame count, rows); a file that
-ends without it was truncated. Frame payloads are Arrow IPC streams (one record batch
-each), so opening decrypts straight into Arrow memory with no copy and no parsing.
+ends without it was truncated. The frames' plaintexts, concatenated, are one Parquet
+file (written by :class:`EncryptingSink`); :func:`decrypt_to_fd` rebuilds it in an
+anonymous in-memory file (``memfd``) that DuckDB and pyarrow read natively.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import mmap
 import os
 import secrets
 import struct
@@ -47,7 +50,7 @@ class Header:
     kind: str = "dataset"
     format: int = 1
     cipher: str = "AES-256-GCM"
-    payload: str = "arrow-ipc-stream"
+    payload: str = "parquet"
 
     def encode(self) -> bytes:
         """Canonical bytes of the header."""
@@ -121,6 +124,7 @@ def read_header(f: IO[bytes], path: Path) -> tuple[Header, bytes]:
 
 
 def _read_frames(f: IO[bytes], path: Path) -> Iterator[tuple[bytes, bytes]]:
+    """Yield (nonce, ciphertext) of each frame, checking lengths."""
     while True:
         raw_len = f.read(4)
         if not raw_len:
@@ -136,43 +140,13 @@ def _read_frames(f: IO[bytes], path: Path) -> Iterator[tuple[bytes, bytes]]:
         yield body[:NONCE_BYTES], body[NONCE_BYTES:]
 
 
-def _open_frame(
-    aead: AESGCM, digest: bytes, index: int, final: bool, nonce: bytes, ct: bytes, path: Path
-) -> bytes:
-    try:
-        return aead.decrypt(nonce, ct, _aad(digest, index, final))
-    except InvalidTag:
-        raise _tampered(path, f"frame {index} does not authenticate") from None
-
-
 def _check_header(header: Header, expected_id: str, path: Path) -> None:
     if header.object_id != expected_id:
         raise _tampered(path, f"it holds object {header.object_id!r}, expected {expected_id!r}")
 
 
-def iter_chunks(path: Path, key: bytes, expected_id: str) -> Iterator[bytes]:
-    """Decrypt data frames one by one (constant memory); the end is checked last."""
-    aead = AESGCM(key)
-    with open(path, "rb") as f:
-        header, digest = read_header(f, path)
-        _check_header(header, expected_id, path)
-        pending: tuple[bytes, bytes] | None = None
-        index = 0
-        for frame in _read_frames(f, path):
-            if pending is not None:
-                yield _open_frame(aead, digest, index, False, pending[0], pending[1], path)
-                index += 1
-            pending = frame
-        if pending is None:
-            raise _tampered(path, "no frames (truncated file)")
-        # The last frame must be the sealed final frame: anything else is a truncation.
-        trailer = _open_frame_final(aead, digest, index, pending, path)
-        if trailer.get("frames") != index:
-            raise _tampered(path, "frame count does not match the trailer")
-
-
 def _open_frame_final(
-    aead: AESGCM, digest: bytes, index: int, frame: tuple[bytes, bytes], path: Path
+    aead: AESGCM, digest: bytes, index: int, frame: tuple[bytes, bytes | memoryview], path: Path
 ) -> dict[str, Any]:
     try:
         body = aead.decrypt(frame[0], frame[1], _aad(digest, index, True))
@@ -182,31 +156,136 @@ def _open_frame_final(
     return trailer
 
 
-def read_all_chunks(
-    path: Path, key: bytes, expected_id: str, *, threads: int | None = None
-) -> tuple[list[bytes], dict[str, Any]]:
-    """Decrypt every frame (in parallel: AES-GCM releases the GIL); return chunks and trailer."""
+# Plaintext bytes per frame written by EncryptingSink: big enough that the per-frame
+# cost vanishes, small enough to decrypt frames in parallel with flat memory.
+SINK_FRAME_BYTES = 4 << 20
+
+
+class EncryptingSink(io.RawIOBase):
+    """A write-only file object that seals what is written into frames (for pyarrow)."""
+
+    def __init__(self, writer: ChunkWriter, frame_bytes: int = SINK_FRAME_BYTES) -> None:
+        super().__init__()
+        self._writer = writer
+        self._frame_bytes = frame_bytes
+        self._buf = bytearray()
+        self._pos = 0
+        self.frames = 0
+
+    def writable(self) -> bool:
+        """Always: this is a sink."""
+        return True
+
+    def write(self, data: Any) -> int:
+        """Buffer ``data``; seal every full frame."""
+        view = memoryview(data).cast("B")
+        self._buf += view
+        self._pos += len(view)
+        while len(self._buf) >= self._frame_bytes:
+            self._writer.write_chunk(bytes(self._buf[: self._frame_bytes]))
+            del self._buf[: self._frame_bytes]
+            self.frames += 1
+        return len(view)
+
+    def tell(self) -> int:
+        """Plaintext bytes written so far."""
+        return self._pos
+
+    def seekable(self) -> bool:
+        """No: frames are sealed in order."""
+        return False
+
+    def close(self) -> None:
+        """Closing is a no-op for pyarrow; :meth:`finish` seals the object."""
+        # pyarrow closes its sink when the Parquet writer closes; the final frame must
+        # still be written after that, so only mark the stream closed here.
+        super().close()
+
+    def finish(self, trailer: dict[str, Any]) -> None:
+        """Seal the remaining bytes and the final frame (with the plaintext length)."""
+        if self._buf:
+            self._writer.write_chunk(bytes(self._buf))
+            self._buf.clear()
+            self.frames += 1
+        self._writer.finish({**trailer, "plaintext_bytes": self._pos})
+
+
+def decrypt_to_fd(
+    path: Path, key: bytes, expected_id: str, fd: int, *, threads: int | None = None
+) -> dict[str, Any]:
+    """Decrypt an object's frames into ``fd`` (a memfd) at their offsets; return the trailer.
+
+    The final frame is checked first, so a truncated file is refused before any work;
+    frames are read with pread and decrypted in parallel (AES-GCM releases the GIL), so
+    memory holds one frame per worker besides the plaintext itself.
+    """
     aead = AESGCM(key)
     with open(path, "rb") as f:
         header, digest = read_header(f, path)
         _check_header(header, expected_id, path)
-        frames = list(_read_frames(f, path))
-    if not frames:
+        spans = _frame_spans(f, path)
+        src = f.fileno()
+
+        def frame(i: int) -> tuple[bytes, memoryview]:
+            a, b = spans[i]
+            body = os.pread(src, b - a, a)
+            if len(body) != b - a:
+                raise _tampered(path, "frame cut short (file changed while reading)")
+            view = memoryview(body)
+            return bytes(view[:NONCE_BYTES]), view[NONCE_BYTES:]
+
+        nonce, body = frame(len(spans) - 1)
+        trailer = _open_frame_final(aead, digest, len(spans) - 1, (nonce, body), path)
+        data = spans[:-1]
+        if trailer.get("frames") != len(data):
+            raise _tampered(path, "frame count does not match the trailer")
+        offsets = [0]
+        for a, b in data:
+            offsets.append(offsets[-1] + (b - a) - NONCE_BYTES - TAG_BYTES)
+        if trailer.get("plaintext_bytes", offsets[-1]) != offsets[-1]:
+            raise _tampered(path, "plaintext length does not match the trailer")
+        os.ftruncate(fd, offsets[-1])
+        if offsets[-1] == 0:
+            return trailer
+        # Decrypt straight into the memfd's pages: no intermediate plaintext copy.
+        with mmap.mmap(fd, offsets[-1]) as out:
+
+            def one(i: int) -> None:
+                nonce, body = frame(i)
+                aad = _aad(digest, i, False)
+                with memoryview(out) as whole, whole[offsets[i] : offsets[i + 1]] as target:
+                    try:
+                        aead.decrypt_into(nonce, body, aad, target)
+                    except InvalidTag:
+                        raise _tampered(path, f"frame {i} does not authenticate") from None
+
+            workers = threads or min(8, os.cpu_count() or 1)
+            if workers <= 1 or len(data) <= 1:
+                for i in range(len(data)):
+                    one(i)
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    list(pool.map(one, range(len(data))))
+    return trailer
+
+
+def _frame_spans(f: IO[bytes], path: Path) -> list[tuple[int, int]]:
+    """(start, end) file offsets of each frame body (nonce + ciphertext), lengths checked."""
+    size = os.fstat(f.fileno()).st_size
+    pos = f.tell()
+    spans = []
+    while pos < size:
+        f.seek(pos)
+        raw = f.read(4)
+        if len(raw) != 4:
+            raise _tampered(path, "frame length cut short")
+        (n,) = _U32.unpack(raw)
+        if n < NONCE_BYTES + TAG_BYTES or n > MAX_FRAME:
+            raise _tampered(path, "impossible frame length")
+        if pos + 4 + n > size:
+            raise _tampered(path, "frame cut short (truncated file)")
+        spans.append((pos + 4, pos + 4 + n))
+        pos += 4 + n
+    if not spans:
         raise _tampered(path, "no frames (truncated file)")
-    # Check the end first: a truncated file is refused before any work is done.
-    trailer = _open_frame_final(aead, digest, len(frames) - 1, frames[-1], path)
-    if trailer.get("frames") != len(frames) - 1:
-        raise _tampered(path, "frame count does not match the trailer")
-    data = frames[:-1]
-    workers = threads or min(8, os.cpu_count() or 1)
-    if workers <= 1 or len(data) <= 1:
-        chunks = [_open_frame(aead, digest, i, False, n, c, path) for i, (n, c) in enumerate(data)]
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            chunks = list(
-                pool.map(
-                    lambda ic: _open_frame(aead, digest, ic[0], False, ic[1][0], ic[1][1], path),
-                    enumerate(data),
-                )
-            )
-    return chunks, trailer
+    return spans

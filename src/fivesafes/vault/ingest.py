@@ -107,7 +107,7 @@ def ingest_file(
     fmt: str | None = None,
     column_types: Mapping[str, str] | None = None,
     pseudonymise: Sequence[str] = (),
-    compression: str | None = None,
+    compression: str | None = "snappy",
     extra: dict[str, Any] | None = None,
     block_bytes: int = CSV_BLOCK_BYTES,
 ) -> Manifest:

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import Manifest, Provenance
-from fivesafes.vault.reader import area_connection, open_table, run_sql
+from fivesafes.vault.reader import AreaSession
 from fivesafes.vault.store import AreaStore
 from fivesafes.vault.writer import write_object
 
@@ -58,12 +58,10 @@ def query_area(
 ) -> QueryResult:
     """Run ``sql`` over the area's datasets (each a table named by :func:`sql_name`)."""
     names = list(datasets) if datasets is not None else store.names("datasets")
-    tables = {sql_name(n): open_table(store, provider, n) for n in names}
-    con = area_connection(tables, memory_limit=memory_limit)
-    try:
-        result = run_sql(con, sql)
-    finally:
-        con.close()
+    with AreaSession(
+        store, provider, names, sql_names={n: sql_name(n) for n in names}, memory_limit=memory_limit
+    ) as session:
+        result = session.sql(sql)
     provenance = Provenance(
         source=sql,
         sha256=_result_digest(result),

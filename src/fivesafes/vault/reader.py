@@ -1,41 +1,94 @@
-"""Open encrypted objects into memory (Arrow) and query them with an in-memory DuckDB.
+"""Open encrypted objects in memory and query them with an in-memory DuckDB.
 
-Nothing is decrypted to disk: frames are decrypted into Arrow buffers, and the DuckDB
-connection is in-memory with spilling switched off (``temp_directory = ''``), so a query
-that outgrows memory fails instead of writing plaintext temporary files. DuckDB's own
-``temp_file_encryption`` only applies when an encrypted database file is attached, and
-writing encrypted DuckDB files needs the httpfs extension (a download), so we do not use
-it. External access is off, so SQL cannot read or write files (``COPY ... TO``).
+Nothing is decrypted to disk. An object's frames are decrypted into an anonymous
+in-memory file (``memfd_create``: RAM only, no name in any filesystem, gone when closed)
+holding the Parquet file; pyarrow and DuckDB read it natively through
+``/proc/self/fd/N``, so a query runs at the speed of a plain Parquet file. The DuckDB
+connection is in-memory with spilling off (``temp_directory = ''``): a query that
+outgrows memory fails instead of writing plaintext temporary files (DuckDB's
+``temp_file_encryption`` only covers encrypted database files, whose writing needs the
+httpfs extension, a download). File access is off except reading the memfds, the
+configuration is locked, and only SELECT statements run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from fivesafes.errors import DataError, IntegrityError, ValidationError
 from fivesafes.vault.envelope import open_data_key
-from fivesafes.vault.format import iter_chunks, read_all_chunks
+from fivesafes.vault.format import decrypt_to_fd
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import Manifest
 from fivesafes.vault.store import AreaStore
-from fivesafes.vault.writer import schema_from_b64
 
 
-def _batches(chunk: bytes) -> list[pa.RecordBatch]:
-    return list(pa.ipc.open_stream(pa.py_buffer(chunk)))
+@dataclass
+class Decrypted:
+    """One object's plaintext Parquet in a memfd; close it as soon as it is not needed."""
+
+    manifest: Manifest
+    fd: int
+    closed: bool = field(default=False)
+
+    @property
+    def path(self) -> str:
+        """A path pyarrow and DuckDB can open (this process only)."""
+        return f"/proc/self/fd/{self.fd}"
+
+    def close(self) -> None:
+        """Release the memory holding the plaintext."""
+        if not self.closed:
+            os.close(self.fd)
+            self.closed = True
+
+    def __enter__(self) -> Decrypted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def _check_rows(manifest: Manifest, rows: int, sealed: Any) -> None:
-    if sealed != manifest.rows or rows != manifest.rows:
+def _check_rows(manifest: Manifest, sealed: Any, actual: int) -> None:
+    if sealed != manifest.rows or actual != manifest.rows:
         raise IntegrityError(
             f"{manifest.kind[:-1]} {manifest.area}/{manifest.name}: manifest says "
-            f"{manifest.rows} rows, the sealed data hold {rows}",
+            f"{manifest.rows} rows, the sealed data hold {sealed}",
             hint="the manifest was altered; restore it from backup",
         )
+
+
+def decrypt(
+    store: AreaStore,
+    provider: KeyProvider,
+    name: str,
+    *,
+    kind: str = "datasets",
+    threads: int | None = None,
+) -> Decrypted:
+    """Decrypt one object into a memfd (authenticated; row count checked)."""
+    manifest = store.manifest(name, kind)
+    key = open_data_key(provider, store.area, manifest.object_id, manifest.wrapped_key)
+    fd = os.memfd_create(f"fivesafes-{manifest.object_id}", os.MFD_CLOEXEC)
+    try:
+        trailer = decrypt_to_fd(
+            store.data_path(name, kind), key, manifest.object_id, fd, threads=threads
+        )
+        opened = Decrypted(manifest, fd)
+        rows = pq.ParquetFile(opened.path).metadata.num_rows
+        _check_rows(manifest, trailer.get("rows"), rows)
+    except BaseException:
+        os.close(fd)
+        raise
+    return opened
 
 
 def open_table(
@@ -44,42 +97,33 @@ def open_table(
     name: str,
     *,
     kind: str = "datasets",
+    columns: Sequence[str] | None = None,
     threads: int | None = None,
 ) -> pa.Table:
-    """Decrypt one object into an in-memory Arrow table (authenticated, rows checked)."""
-    manifest = store.manifest(name, kind)
-    key = open_data_key(provider, store.area, manifest.object_id, manifest.wrapped_key)
-    chunks, trailer = read_all_chunks(
-        store.data_path(name, kind), key, manifest.object_id, threads=threads
-    )
-    schema = schema_from_b64(manifest.schema_ipc)
-    batches = [b for c in chunks for b in _batches(c)]
-    table = pa.Table.from_batches(batches, schema=schema)
-    _check_rows(manifest, table.num_rows, trailer.get("rows"))
-    return table
+    """Decrypt one object into an in-memory Arrow table."""
+    with decrypt(store, provider, name, kind=kind, threads=threads) as d:
+        return pq.read_table(d.path, columns=list(columns) if columns else None)
 
 
 def open_batches(
     store: AreaStore, provider: KeyProvider, name: str, *, kind: str = "datasets"
 ) -> pa.RecordBatchReader:
-    """Stream one object frame by frame (flat memory); the end's integrity is checked last."""
-    manifest = store.manifest(name, kind)
-    key = open_data_key(provider, store.area, manifest.object_id, manifest.wrapped_key)
-    schema = schema_from_b64(manifest.schema_ipc)
+    """Stream one object row group by row group (the memfd holds the compressed file)."""
+    opened = decrypt(store, provider, name, kind=kind)
+    pf = pq.ParquetFile(opened.path)
 
     def gen() -> Iterator[pa.RecordBatch]:
-        rows = 0
-        for chunk in iter_chunks(store.data_path(name, kind), key, manifest.object_id):
-            for b in _batches(chunk):
-                rows += b.num_rows
-                yield b
-        _check_rows(manifest, rows, rows)
+        try:
+            yield from pf.iter_batches()
+        finally:
+            pf.close()
+            opened.close()
 
-    return pa.RecordBatchReader.from_batches(schema, gen())
+    return pa.RecordBatchReader.from_batches(pf.schema_arrow, gen())
 
 
 def area_connection(
-    tables: Mapping[str, pa.Table | pa.RecordBatchReader],
+    tables: Mapping[str, pa.Table | Decrypted],
     *,
     memory_limit: str | None = None,
     threads: int | None = None,
@@ -98,29 +142,37 @@ def area_connection(
     if threads:
         config["threads"] = threads
     con = duckdb.connect(":memory:", config=config)
+    paths = []
     for name, table in tables.items():
-        con.register(name, table)
-    # After the settings above (it forbids changing temp_directory): no COPY TO, no
-    # read_csv of other files, no ATTACH; then freeze the configuration against SQL.
+        if isinstance(table, Decrypted):
+            paths.append(table.path)
+            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{table.path}')")
+        else:
+            con.register(name, table)
+    # Order matters: external access off forbids later changes to temp_directory.
+    # Reading the memfds stays allowed; writing anywhere, ATTACH and COPY are refused.
+    if paths:
+        con.execute("SET allowed_paths = [" + ", ".join(f"'{p}'" for p in paths) + "]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    """Run one SQL statement on an area connection and return the result as Arrow."""
+    """Run one SELECT statement on an area connection and return the result as Arrow."""
     if not sql.strip():
         raise ValidationError("empty SQL", hint='pass a query, e.g. "SELECT count(*) FROM survey"')
     try:
-        result = con.sql(sql)
+        statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
         raise _query_error(exc) from None
-    if result is None:
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise ValidationError(
-            "the statement returned no result", hint="only SELECT-like queries are supported"
+            "only one SELECT statement may run over an area's data",
+            hint="write a single SELECT (WITH ... SELECT is fine); nothing else is allowed",
         )
     try:
-        return result.to_arrow_table()
+        return con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
         raise _query_error(exc) from None
 
@@ -137,3 +189,40 @@ def _query_error(exc: Exception) -> DataError:
         f"the query failed: {first}",
         hint="check table and column names; files and settings are not reachable from here",
     )
+
+
+class AreaSession(contextlib.AbstractContextManager["AreaSession"]):
+    """Decrypted datasets of one area behind a locked DuckDB connection; closes both."""
+
+    def __init__(
+        self,
+        store: AreaStore,
+        provider: KeyProvider,
+        names: Sequence[str],
+        *,
+        sql_names: Mapping[str, str] | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
+        self.opened: dict[str, Decrypted] = {}
+        try:
+            for n in names:
+                self.opened[(sql_names or {}).get(n, n)] = decrypt(store, provider, n)
+            self.con = area_connection(self.opened, memory_limit=memory_limit)
+        except BaseException:
+            self.close()
+            raise
+
+    def sql(self, sql: str) -> pa.Table:
+        """Run one SELECT over the area's datasets."""
+        return run_sql(self.con, sql)
+
+    def close(self) -> None:
+        """Close the connection and free the plaintext."""
+        con = getattr(self, "con", None)
+        if con is not None:
+            con.close()
+        for d in self.opened.values():
+            d.close()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

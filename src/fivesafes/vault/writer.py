@@ -1,4 +1,8 @@
-"""Write a stream of Arrow record batches as one encrypted object of an area."""
+"""Write a stream of Arrow record batches as one encrypted object of an area.
+
+The batches become one Parquet file whose bytes go straight into an
+:class:`~fivesafes.vault.format.EncryptingSink`: only sealed frames reach the disk.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,26 @@ import base64
 import fcntl
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from fivesafes.errors import ConflictError, DataError
 from fivesafes.vault.atomic import atomic_write_bytes
 from fivesafes.vault.envelope import new_data_key, seal_data_key
-from fivesafes.vault.format import ChunkWriter, Header
+from fivesafes.vault.format import SINK_FRAME_BYTES, ChunkWriter, EncryptingSink, Header
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import Column, Manifest, Provenance
 from fivesafes.vault.names import check_name
 from fivesafes.vault.store import DATA_FILE, MANIFEST_FILE, AreaStore
 
-# A frame is sealed once this many bytes of Arrow data are pending: large enough that
-# per-frame costs vanish, small enough to decrypt frames in parallel and keep memory flat.
-FRAME_BYTES = 8 << 20
+# Rows per Parquet row group: DuckDB scans row groups in parallel, and a writer holds one
+# row group in memory at a time (~50 MB for a survey-like table), so memory stays flat.
+ROW_GROUP_ROWS = 512 * 1024
 
 
 @contextmanager
@@ -51,16 +56,6 @@ def schema_from_b64(text: str) -> pa.Schema:
     return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
 
 
-def _payload(batches: list[pa.RecordBatch], schema: pa.Schema, compression: str | None) -> bytes:
-    sink = pa.BufferOutputStream()
-    options = pa.ipc.IpcWriteOptions(compression=compression)
-    with pa.ipc.new_stream(sink, schema, options=options) as w:
-        for b in batches:
-            w.write_batch(b)
-    payload: bytes = sink.getvalue().to_pybytes()
-    return payload
-
-
 def write_object(
     store: AreaStore,
     provider: KeyProvider,
@@ -70,10 +65,11 @@ def write_object(
     batches: Iterable[pa.RecordBatch],
     provenance: Provenance,
     kind: str = "datasets",
-    compression: str | None = None,
-    frame_bytes: int = FRAME_BYTES,
+    compression: str | None = "snappy",
+    frame_bytes: int = SINK_FRAME_BYTES,
+    row_group_rows: int = ROW_GROUP_ROWS,
     extra: dict[str, Any] | None = None,
-    on_frame: Any = None,
+    on_frame: Callable[[int, int], None] | None = None,
 ) -> Manifest:
     """Encrypt ``batches`` under a new data key and register them in the area as ``name``."""
     check_name("dataset", name)
@@ -96,6 +92,7 @@ def write_object(
                 batches,
                 compression,
                 frame_bytes,
+                row_group_rows,
                 on_frame,
             )
             manifest = Manifest(
@@ -125,15 +122,26 @@ def _write_frames(
     batches: Iterable[pa.RecordBatch],
     compression: str | None,
     frame_bytes: int,
-    on_frame: Any,
+    row_group_rows: int,
+    on_frame: Callable[[int, int], None] | None,
 ) -> tuple[int, int, int]:
     rows = 0
-    frames = 0
     pending: list[pa.RecordBatch] = []
-    pending_bytes = 0
+    pending_rows = 0
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         writer = ChunkWriter(f, data_key, header)
+        sink = EncryptingSink(writer, frame_bytes)
+        parquet = pq.ParquetWriter(sink, schema, compression=compression or "none")
+
+        def flush() -> None:
+            nonlocal pending, pending_rows
+            table = pa.Table.from_batches(pending, schema=schema)
+            parquet.write_table(table, row_group_size=max(1, table.num_rows))
+            pending, pending_rows = [], 0
+            if on_frame is not None:
+                on_frame(sink.frames, rows)
+
         for batch in batches:
             if batch.schema != schema:
                 try:
@@ -144,19 +152,15 @@ def _write_frames(
                         hint="give explicit column types, or fix the offending rows",
                     ) from None
             pending.append(batch)
-            pending_bytes += batch.nbytes
+            pending_rows += batch.num_rows
             rows += batch.num_rows
-            if pending_bytes >= frame_bytes:
-                writer.write_chunk(_payload(pending, schema, compression))
-                frames += 1
-                pending, pending_bytes = [], 0
-                if on_frame is not None:
-                    on_frame(frames, rows)
-        if pending or frames == 0:
-            writer.write_chunk(_payload(pending, schema, compression))
-            frames += 1
-        writer.finish({"rows": rows})
+            if pending_rows >= row_group_rows:
+                flush()
+        if pending:
+            flush()
+        parquet.close()
+        sink.finish({"rows": rows})
         f.flush()
         os.fsync(f.fileno())
         size = writer.bytes_written
-    return rows, frames, size
+    return rows, sink.frames, size

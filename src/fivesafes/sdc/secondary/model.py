@@ -47,7 +47,7 @@ ABS_TOL = 1e-7
 # Components of hidden cells larger than this are checked on a neighbourhood of the
 # primary first (fixing the cells outside it makes the attacker stronger, so a pass
 # there is a pass for the whole table); the neighbourhood grows until it decides.
-LOCAL_LIMIT = 400
+LOCAL_LIMIT = 30
 UP, DOWN = 1, -1
 
 
@@ -77,6 +77,15 @@ class Problem:
     def csc(self) -> sp.csc_matrix:
         """Relations by column."""
         return sp.csc_matrix(self.relations)
+
+    @cached_property
+    def adjacency(self) -> sp.csr_matrix:
+        """Cells sharing a relation (cell x cell pattern)."""
+        pattern = sp.csr_matrix(
+            (np.ones(self.relations.nnz), self.relations.indices, self.relations.indptr),
+            shape=self.relations.shape,
+        )
+        return sp.csr_matrix(pattern.T @ pattern)
 
     def targets(self) -> list[tuple[int, int, float]]:
         """(cell, direction, requirement) for every protection demand, largest first."""
@@ -170,7 +179,8 @@ def make_cut(
     starts, ends = a.indptr[rows], a.indptr[np.asarray(rows) + 1]
     lens = ends - starts
     # positions of every nonzero of the chosen rows, without building a sliced matrix
-    pos = np.repeat(starts - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(lens.sum())
+    offsets = np.cumsum(lens) - lens
+    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
     d_full = np.zeros(problem.n)
     np.add.at(d_full, a.indices[pos], -a.data[pos] * np.repeat(pi, lens))
     d_full[p] += direction
@@ -200,22 +210,15 @@ def relation_cuts(problem: Problem) -> list[Cut]:
     return cuts
 
 
-@dataclass
-class _Component:
-    cells: IntArray  # hidden cells (global ids)
-    rows: IntArray  # relations touching them
-    highs: highspy.Highs
-    position: dict[int, int]
-
-
-def _hidden_components(problem: Problem, hidden: BoolArray) -> tuple[IntArray, IntArray]:
-    """Label of each hidden cell's connected component (through shared relations)."""
-    idx = np.flatnonzero(hidden)
-    h = problem.csc[:, idx]
-    m = problem.relations.shape[0]
-    graph = sp.bmat([[None, h], [h.T, None]], format="csr")
-    _, labels = connected_components(graph, directed=False)
-    return idx, labels[m:]
+def _gather(indptr: IntArray, indices: IntArray, items: IntArray) -> IntArray:
+    """The concatenated index lists of ``items`` in a compressed sparse structure."""
+    starts, ends = indptr[items], indptr[items + 1]
+    lens = ends - starts
+    if lens.sum() == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(lens) - lens
+    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+    return np.asarray(indices[pos], dtype=np.int64)
 
 
 def _lp(problem: Problem, cells: IntArray, y: FloatArray) -> tuple[highspy.Highs, IntArray]:
@@ -253,60 +256,65 @@ _DECIDED = (
 
 
 class Attacker:
-    """Solves the attacker's LPs on one pattern, component by component, with warm starts."""
+    """Solves the attacker's LPs on a pattern, on neighbourhoods of hidden cells, warm-started.
+
+    The LP for a primary uses the hidden cells connected to it through relations, up to
+    ``limit`` of them (a breadth-first neighbourhood); hidden cells beyond are treated as
+    published, which makes the attacker stronger, so a demand met there is met. LPs
+    are cached by their cell set, so a boolean pattern may grow (:meth:`hide`) between
+    calls without invalidating them.
+    """
 
     def __init__(self, problem: Problem, pattern: BoolArray | FloatArray) -> None:
         self.problem = problem
         # a fractional pattern scales each cell's room (the LP relaxation of the MIP)
         self.y = np.clip(np.asarray(pattern, dtype=np.float64), 0.0, 1.0)
         self.hidden = self.y > 1e-9
-        idx, labels = _hidden_components(problem, self.hidden)
-        order = np.argsort(labels, kind="stable")
-        self._label = dict(zip(idx.tolist(), labels.tolist(), strict=True))
-        groups = np.split(idx[order], np.flatnonzero(np.diff(labels[order])) + 1)
-        self._groups = (
-            {
-                int(labels[order][g0]): g
-                for g0, g in zip(
-                    np.r_[0, np.flatnonzero(np.diff(labels[order])) + 1], groups, strict=True
-                )
-            }
-            if idx.size
-            else {}
-        )
         self._cache: dict[bytes, tuple[highspy.Highs, IntArray, dict[int, int]]] = {}
+        self._visited: BoolArray | None = None
         self.lp_count = 0
 
-    def _neighbourhood(self, p: int, radius: int) -> IntArray:
-        comp = self._groups[self._label[p]]
-        if comp.size <= LOCAL_LIMIT or radius <= 0:
-            return comp
-        a, csc = self.problem.relations, self.problem.csc
-        seen = {p}
-        frontier = [p]
-        for _ in range(radius):
-            nxt: list[int] = []
-            for c in frontier:
-                for r in csc.indices[csc.indptr[c] : csc.indptr[c + 1]]:
-                    for q in a.indices[a.indptr[r] : a.indptr[r + 1]]:
-                        q = int(q)
-                        if self.hidden[q] and q not in seen:
-                            seen.add(q)
-                            nxt.append(q)
-            frontier = nxt
-            if not frontier:
+    def hide(self, cells: Iterable[int]) -> None:
+        """Add cells to a boolean pattern."""
+        for c in cells:
+            self.y[c] = 1.0
+            self.hidden[c] = True
+
+    def neighbourhood(self, p: int, limit: int) -> tuple[IntArray, bool]:
+        """Hidden cells linked to ``p``, layer by layer up to about ``limit``; and if complete."""
+        adj = self.problem.adjacency
+        if self._visited is None:
+            self._visited = np.zeros(self.problem.n, dtype=bool)
+        visited = self._visited
+        frontier = np.array([p], dtype=np.int64)
+        members = [frontier]
+        visited[p] = True
+        count = 1
+        complete = True
+        while frontier.size:
+            cand = np.unique(_gather(adj.indptr, adj.indices, frontier))
+            new = cand[self.hidden[cand] & ~visited[cand]]
+            if new.size == 0:
                 break
-        return np.array(sorted(seen), dtype=np.int64)
+            if count + new.size > limit and count > 1:
+                complete = False
+                break
+            visited[new] = True
+            members.append(new)
+            count += new.size
+            frontier = new
+        cells = np.sort(np.concatenate(members))
+        visited[cells] = False
+        return cells, complete
 
     def reach(
-        self, p: int, direction: int, radius: int = 0, pin: int = -1
+        self, p: int, direction: int, cells: IntArray, pin: int = -1
     ) -> tuple[float, FloatArray | None, IntArray, FloatArray]:
         """The attacker's largest move of ``p`` in ``direction``, with the dual and the LP solution.
 
         ``pin``: a cell the attacker knows exactly (-1: none). Returns (reach, pi on rows or
         None when unbounded, rows, primal z on the LP's cells).
         """
-        cells = self._neighbourhood(p, radius)
         key = cells.tobytes()
         if key not in self._cache:
             h, rows = _lp(self.problem, cells, self.y)
@@ -359,10 +367,6 @@ class Attacker:
                     highspy.kHighsInf if math.isinf(hi) else hi,
                 )
 
-    def cells_of(self, p: int, radius: int = 0) -> IntArray:
-        """The cells of the LP used for ``p`` (for reading the primal solution)."""
-        return self._neighbourhood(p, radius)
-
 
 def _best_cut(
     problem: Problem,
@@ -386,24 +390,22 @@ def _check(
     p: int,
     direction: int,
     req: float,
-    hidden: BoolArray | FloatArray,
     pin: int,
 ) -> tuple[Cut | None, IntArray, FloatArray]:
     """A violated cut for one demand (None when met) and the LP's move (cells, z)."""
     problem = att.problem
-    radius = 2
+    limit = LOCAL_LIMIT
     while True:
-        reach, pi, rows, z = att.reach(p, direction, radius, pin)
-        local = att.cells_of(p, radius)
+        cells, complete = att.neighbourhood(p, limit)
+        reach, pi, rows, z = att.reach(p, direction, cells, pin)
         if pi is None or met(reach, req):
-            return None, local, z
-        cut = _best_cut(problem, p, direction, rows, pi, req, hidden, pin)
-        if not met(cut.lhs(hidden), req):
-            return cut, local, z
-        if local.size == att.cells_of(p, 0).size:
-            # the LP and its dual disagree beyond tolerance: keep the cut, cover will act
-            return cut, local, z
-        radius *= 2  # cells fixed outside the neighbourhood matter: look wider
+            return None, cells, z
+        cut = _best_cut(problem, p, direction, rows, pi, req, att.y, pin)
+        if not met(cut.lhs(att.y), req) or complete:
+            # (complete and not violated: the LP and its dual disagree beyond tolerance;
+            # the cut is still valid and cover() acts on it)
+            return cut, cells, z
+        limit *= 4  # hidden cells outside the neighbourhood matter: look wider
 
 
 def _pins(problem: Problem, hidden: BoolArray, p: int) -> list[int]:
@@ -419,6 +421,20 @@ def _pins(problem: Problem, hidden: BoolArray, p: int) -> list[int]:
     return sorted(out)
 
 
+def _certify(
+    cells: IntArray,
+    z: FloatArray,
+    req_of: dict[tuple[int, int], float],
+    certified: set[tuple[int, int]],
+) -> None:
+    """An LP's optimal move is feasible for every other cell's LP: it meets their demands too."""
+    for c, zc in zip(cells.tolist(), z.tolist(), strict=False):
+        for dr in (UP, DOWN):
+            rq = req_of.get((c, dr))
+            if rq is not None and met(zc * dr, rq):
+                certified.add((c, dr))
+
+
 def separate(
     problem: Problem,
     hidden: BoolArray | FloatArray,
@@ -432,25 +448,19 @@ def separate(
     single-contributor cell in a relation of the primary, who knows that cell exactly.
     """
     att = attacker or Attacker(problem, hidden)
-    is_hidden = att.hidden
     cuts: list[Cut] = []
     certified: set[tuple[int, int]] = set()
     todo = list(targets) if targets is not None else problem.targets()
     req_of = {(p, dr): rq for p, dr, rq in todo}
     for p, direction, req in todo:
         if (p, direction) not in certified:
-            cut, cells, z = _check(att, p, direction, req, hidden, -1)
+            cut, cells, z = _check(att, p, direction, req, -1)
             if cut is not None:
                 cuts.append(cut)
                 continue
-            # the LP's move is feasible for everybody's LP: it certifies other demands too
-            for c, zc in zip(cells.tolist(), z.tolist(), strict=False):
-                for dr in (UP, DOWN):
-                    rq = req_of.get((c, dr))
-                    if rq is not None and met(zc * dr, rq):
-                        certified.add((c, dr))
-        for pin in _pins(problem, is_hidden, p):
-            cut, _, _ = _check(att, p, direction, req, hidden, pin)
+            _certify(cells, z, req_of, certified)
+        for pin in _pins(problem, att.hidden, p):
+            cut, _, _ = _check(att, p, direction, req, pin)
             if cut is not None:
                 cuts.append(cut)
                 break
@@ -509,39 +519,53 @@ def repair(
     problem: Problem,
     hidden: BoolArray,
     *,
-    max_rounds: int = 10_000,
     seen: list[Cut] | None = None,
 ) -> tuple[BoolArray, int, int]:
-    """Hide more cells until every demand is met (checked by LP); returns (pattern, rounds, LPs)."""
-    hidden = hidden | problem.forced
-    lps = 0
-    pending: list[tuple[int, int, float]] | None = None
-    for rounds in range(1, max_rounds + 1):
-        cuts, n_lp = separate(problem, hidden, pending)
-        lps += n_lp
-        if not cuts:
-            if pending is None:
-                return hidden, rounds, lps
-            pending = None  # re-check everything once the local fixes are done
-            continue
-        if seen is not None:
-            seen.extend(cuts)
-        changed: set[int] = set()
-        for cut in cuts:
-            changed.update(cover(problem, cut, hidden))
-        # re-check only demands near the cells that changed; the full check closes the loop
-        pending = _near(problem, hidden, changed, cuts)
+    """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
+
+    Demands are fixed one at a time on the current pattern. Hiding more cells only
+    widens the outside attacker's intervals, so a demand once met stays met; the
+    single-contributor attackers depend on which cells are hidden, so sweeps repeat
+    until one changes nothing.
+    """
+    att = Attacker(problem, hidden | problem.forced)
+    targets = problem.targets()
+    req_of = {(p, dr): rq for p, dr, rq in targets}
+    certified: set[tuple[int, int]] = set()
+    for sweep in range(1, 1000):
+        changed = False
+        for p, direction, req in targets:
+            if (p, direction) not in certified:
+                while True:
+                    cut, cells, z = _check(att, p, direction, req, -1)
+                    if cut is None:
+                        _certify(cells, z, req_of, certified)
+                        certified.add((p, direction))
+                        break
+                    changed |= _fix(problem, att, cut, seen)
+            for pin in _pins(problem, att.hidden, p):
+                while True:
+                    cut, _, _ = _check(att, p, direction, req, pin)
+                    if cut is None:
+                        break
+                    changed |= _fix(problem, att, cut, seen)
+        if not changed:
+            return att.hidden.copy(), sweep, att.lp_count
     raise InfeasibleProtectionError(
         "secondary suppression did not converge",
         hint="report this table to the developers; use method = 'optimal' meanwhile",
     )
 
 
-def _near(
-    problem: Problem, hidden: BoolArray, changed: set[int], cuts: Sequence[Cut]
-) -> list[tuple[int, int, float]]:
-    """Demands of the primaries whose hidden component now includes a changed cell."""
-    idx, labels = _hidden_components(problem, hidden)
-    label = dict(zip(idx.tolist(), labels.tolist(), strict=True))
-    touched = {label[c] for c in changed} | {label[c.primary] for c in cuts}
-    return [t for t in problem.targets() if label[t[0]] in touched]
+def _fix(problem: Problem, att: Attacker, cut: Cut, seen: list[Cut] | None) -> bool:
+    if seen is not None:
+        seen.append(cut)
+    new = cover(problem, cut, att.hidden)
+    if not new:
+        raise InfeasibleProtectionError(
+            f"{problem.describe(cut.primary)}: the attacker's LP and its dual disagree and no "
+            "cell can be added",
+            hint="check that the table is additive and its values are not extreme",
+        )
+    att.hide(new)
+    return True

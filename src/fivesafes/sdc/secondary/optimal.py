@@ -125,10 +125,9 @@ class _Mip:
         h = self.h
         h.setOptionValue("time_limit", max(seconds, 0.01))
         h.setOptionValue("mip_rel_gap", max(gap, 1e-6))
-        sol = highspy.HighsSolution()
-        sol.col_value = start.astype(np.float64)
-        sol.value_valid = True
-        h.setSolution(sol)
+        # no setSolution(start): with a start HiGHS 1.16 reported an objective it did not
+        # return (seen on a 36-cell table); every pattern is checked by LP anyway
+        del start
         h.run()
         status = h.getModelStatus()
         info = h.getInfo()

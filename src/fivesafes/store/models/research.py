@@ -68,7 +68,7 @@ class ProjectRow(Base):
         back_populates="project", lazy="selectin", order_by="ProjectDatasetRow.id"
     )
     changes: Mapped[list[ProjectChangeRow]] = relationship(
-        back_populates="project", lazy="selectin", order_by="ProjectChangeRow.id"
+        back_populates="project", order_by="ProjectChangeRow.id"
     )
 
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from research_world import TODAY, World, actor, build, complete, person
-from sqlalchemy import func, select
+from research_world import (  # noqa: F401
+    TODAY,
+    World,
+    actor,
+    build,
+    complete,
+    person,
+    research_engine_fixture,
+    rolled_back_session,
+)
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
@@ -25,6 +35,12 @@ from fivesafes.services import research as svc
 from fivesafes.services import research_projects as projects
 from fivesafes.store.audit_log import query_events
 from fivesafes.store.models.research import AccreditationRow
+
+
+@pytest.fixture
+def session(research_engine: Engine) -> Iterator[Session]:
+    # One migrated database per module; each test's writes are rolled back.
+    yield from rolled_back_session(research_engine)
 
 
 @pytest.fixture
@@ -277,3 +293,58 @@ def test_facts_without_safe_researcher_training_deny(session: Session, world: Wo
     assert svc.researcher_facts(session, "rita", "ashe", None, TODAY).safe_researcher_training_valid
     lapsed = svc.researcher_facts(session, "rita", "ashe", None, TODAY + timedelta(days=400))
     assert not lapsed.safe_researcher_training_valid
+
+
+def test_new_supervisor_restores_a_provisional_researcher(session: Session, world: World) -> None:
+    _accredit(session, level=AccreditationLevel.PROVISIONAL, supervisor="sam")
+    world.sam.status = "leaver"
+    session.flush()
+    assert not svc.researcher_facts(session, "rita", "ashe", None, TODAY).supervisor_ok
+    admin = actor(session, "admin")
+    with pytest.raises(ValidationError, match="neither staff"):
+        person(session, "rob", "approved_researcher")
+        svc.change_supervisor(session, admin, "rita", "rob", today=TODAY)
+    view = svc.change_supervisor(session, admin, "rita", "hana", today=TODAY)
+    assert view.supervisor == "hana"
+    assert svc.researcher_facts(session, "rita", "ashe", None, TODAY).supervisor_ok
+    events = query_events(session, action="researcher.supervisor")
+    assert len(events) == 1 and '"from":"sam"' in events[0].details_text.replace(" ", "")
+    with pytest.raises(ConflictError):
+        svc.change_supervisor(session, admin, "rita", "hana", today=TODAY)
+
+
+def test_full_accreditation_has_no_supervisor_to_change(session: Session, world: World) -> None:
+    _accredit(session)
+    with pytest.raises(ValidationError, match="no provisional"):
+        svc.change_supervisor(session, actor(session, "admin"), "rita", "sam", today=TODAY)
+
+
+def test_access_check_end_to_end_uses_researcher_facts(session: Session, world: World) -> None:
+    from research_world import grant, publish, sign
+
+    from fivesafes.services.access import check_access
+
+    publish(session, 1)
+    sign(session, world.rita, 1)
+    grant(
+        session, world.rita, world.earnings, TODAY - timedelta(days=1), TODAY + timedelta(days=30)
+    )
+    _accredit(session)
+    _project(session)
+    admin = actor(session, "admin")
+    allowed = check_access(session, admin, "rita", "ashe", "statistical", TODAY, "PRJ-1")
+    assert allowed.allowed, allowed.reasons
+    denied = check_access(session, admin, "rita", "ashe", "statistical", TODAY, None)
+    assert {r.code.value for r in denied.reasons} == {
+        "no_active_project",
+        "project_excludes_person",
+        "project_excludes_dataset",
+    }
+    later = TODAY + timedelta(days=101)  # the project has ended; the grant too
+    codes = {
+        r.code.value
+        for r in check_access(session, admin, "rita", "ashe", "statistical", later, "PRJ-1").reasons
+    }
+    assert {"no_active_project", "no_active_grant"} <= codes
+    events = query_events(session, action="access.decide")
+    assert [e.outcome for e in events] == ["allowed", "denied", "denied"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from research_world import (
+from research_world import (  # noqa: F401
     TODAY,
     World,
     actor,
@@ -16,9 +17,11 @@ from research_world import (
     grant,
     person,
     publish,
+    research_engine_fixture,
+    rolled_back_session,
     sign,
 )
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import AccessDenied
@@ -34,6 +37,12 @@ from fivesafes.store.models.research import ReviewRow
 
 def _day(offset: int) -> date:
     return TODAY + timedelta(days=offset)
+
+
+@pytest.fixture
+def session(research_engine: Engine) -> Iterator[Session]:
+    # One migrated database per module; each test's writes are rolled back.
+    yield from rolled_back_session(research_engine)
 
 
 @pytest.fixture

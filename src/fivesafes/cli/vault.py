@@ -1,0 +1,265 @@
+"""Vault commands: ``dataset ingest|destroy|stored``, ``area rotate-key``, ``retention run``,
+``query``. Thin: open the workspace, say who is acting, call ``services.vault``, render.
+
+:func:`register` attaches them to the ``dataset`` and ``area`` groups and adds the
+``retention`` group and the ``query`` command to the top-level group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import click
+import pyarrow as pa
+
+from fivesafes.cli.acting import DATE, as_date, emit, json_option
+from fivesafes.errors import ValidationError
+from fivesafes.governance.grants import STATISTICAL
+from fivesafes.identity import current_identity
+from fivesafes.services import vault as svc
+from fivesafes.workspace import open_workspace
+
+
+@contextmanager
+def _vault() -> Iterator[tuple[svc.Transact, svc.Vault, str]]:
+    """The workspace's transaction opener, its vault and the acting login."""
+    workspace = open_workspace()
+    try:
+        identity = current_identity(workspace)
+        if identity.notice:
+            click.echo(identity.notice, err=True)
+        yield workspace.transaction, svc.Vault.of(workspace), identity.login
+    finally:
+        workspace.close()
+
+
+def _line(o: svc.StoredObject) -> str:
+    state = (
+        ""
+        if o.state == svc.STORED
+        else f"  DESTROYED {o.destroyed_at:%Y-%m-%d} ({o.destroy_reason})"
+    )
+    return (
+        f"{o.area}/{o.name:<24} {o.kind:<7} {o.rows:>12,} rows  {len(o.columns)} columns  "
+        f"key {o.key_id}  from {o.source[:40]!r} by {o.ingested_by}{state}"
+    )
+
+
+def _types(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        col, sep, typ = v.partition("=")
+        if not sep or not col or not typ:
+            raise ValidationError(f"--type {v!r} is not COLUMN=TYPE", hint="e.g. --type age=int32")
+        out[col] = typ
+    return out
+
+
+@click.command("ingest")
+@click.argument("area")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The registered dataset the file holds.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), help="Default: from the suffix."
+)
+@click.option(
+    "--pseudonymise",
+    multiple=True,
+    metavar="COLUMN",
+    help="Replace this identifier column by keyed pseudonyms (repeatable).",
+)
+@click.option("--type", "types", multiple=True, metavar="COL=TYPE", help="CSV column type.")
+@json_option
+def ingest(
+    area: str,
+    file: Path,
+    name: str,
+    fmt: str | None,
+    pseudonymise: tuple[str, ...],
+    types: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Encrypt FILE (CSV or Parquet) into restricted AREA as dataset --name.
+
+    The dataset must be registered first (`fivesafes dataset add`). The file is
+    streamed in batches and encrypted as it is read; provenance (file name, SHA-256,
+    rows, schema, who) is recorded and audited. The source file is left as it is:
+    remove it yourself once the ingest is confirmed.
+
+    \b
+    Examples:
+      fivesafes dataset ingest earnings ashe-2026.csv --name ashe
+      fivesafes dataset ingest earnings lfs.parquet --name lfs --pseudonymise nino
+    """
+    with _vault() as (tx, vault, login):
+        stored = svc.ingest_dataset(
+            tx,
+            vault,
+            login,
+            area,
+            file,
+            name=name,
+            fmt=fmt,
+            column_types=_types(types) or None,
+            pseudonymise=pseudonymise,
+        )
+    emit(stored, as_json, lambda: f"stored {_line(stored)}\nsha256 {stored.source_sha256}")
+
+
+@click.command("destroy")
+@click.argument("area")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why the data are destroyed (audited).")
+@click.option("--output", "is_output", is_flag=True, help="NAME is an analysis output.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+def destroy(area: str, name: str, reason: str, is_output: bool, yes: bool, as_json: bool) -> None:
+    """Crypto-shred the stored data of AREA/NAME (its asset owner or an administrator).
+
+    The data key is destroyed and the ciphertext removed; the area key is then
+    rotated so that no backup of the key opens anything. The register and the
+    audit log keep the facts (rows, hash, who, when, why), not the data.
+
+    \b
+    Example:
+      fivesafes dataset destroy earnings ashe --reason "survey withdrawn" --yes
+    """
+    if not yes:
+        click.confirm(f"destroy the stored data of {area}/{name} for good?", abort=True)
+    kind = svc.OUTPUT if is_output else svc.DATASET
+    with _vault() as (tx, vault, login):
+        gone = svc.destroy_dataset(tx, vault, login, area, name, reason, kind=kind)
+    emit(gone, as_json, lambda: f"destroyed {_line(gone)}")
+
+
+@click.command("stored")
+@click.argument("area", required=False)
+@click.option("--all", "include_destroyed", is_flag=True, help="Include destroyed objects.")
+@json_option
+def stored(area: str | None, include_destroyed: bool, as_json: bool) -> None:
+    """List the encrypted datasets and analysis outputs (of AREA, or all).
+
+    \b
+    Example:
+      fivesafes dataset stored earnings --all
+    """
+    with _vault() as (tx, _, _login):
+        found = svc.list_stored(tx, area, include_destroyed=include_destroyed)
+    emit(found, as_json, lambda: "\n".join(_line(o) for o in found) or "nothing stored")
+
+
+@click.command("rotate-key")
+@click.argument("area")
+@json_option
+def rotate_key(area: str, as_json: bool) -> None:
+    """Re-wrap every data key of AREA under a new area key; the old key is destroyed.
+
+    The data are not re-encrypted, so this is quick whatever their size.
+
+    \b
+    Example:
+      fivesafes area rotate-key earnings
+    """
+    with _vault() as (tx, vault, login):
+        r = svc.rotate_area_key_for(tx, vault, login, area)
+    emit(
+        r,
+        as_json,
+        lambda: (
+            f"area {area}: {r.rewrapped} data keys re-wrapped under {r.new_key_id}; "
+            f"destroyed {', '.join(r.destroyed_key_ids) or 'no old key'}"
+        ),
+    )
+
+
+@click.group("retention")
+def retention() -> None:
+    """Destroy data past their retention date (see `fivesafes dataset add --retention`).
+
+    \b
+    Example:
+      fivesafes retention run
+    """
+
+
+@retention.command("run")
+@click.option("--date", "on", type=DATE, help="Act as if today were this date (YYYY-MM-DD).")
+@json_option
+def retention_run(on: datetime | None, as_json: bool) -> None:
+    """Crypto-shred every stored dataset whose retention date has passed (administrators).
+
+    \b
+    Example:
+      fivesafes retention run
+    """
+    with _vault() as (tx, vault, login):
+        done = svc.run_retention(tx, vault, login, as_date(on))
+    emit(done, as_json, lambda: "\n".join(f"destroyed {_line(o)}" for o in done) or "nothing due")
+
+
+def _preview(table: pa.Table, limit: int) -> str:
+    names = table.column_names
+    rows = table.slice(0, limit).to_pylist()
+    cells = [[str(r[n]) for n in names] for r in rows]
+    widths = [max([len(n)] + [len(c[i]) for c in cells]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    if table.num_rows > limit:
+        lines.append(f"... {table.num_rows - limit} more rows in the stored output")
+    return "\n".join(lines)
+
+
+@click.command("query")
+@click.argument("area")
+@click.argument("sql")
+@click.option("--purpose", default=STATISTICAL, show_default=True, help="Purpose of the use.")
+@click.option("--project", "project_ref", help="Approved project (researchers).")
+@click.option("--show", default=20, show_default=True, help="Rows to show on screen (0: none).")
+@click.option("--memory-limit", help="DuckDB memory limit, e.g. 4GB (data never spill to disk).")
+@json_option
+def query(
+    area: str,
+    sql: str,
+    purpose: str,
+    project_ref: str | None,
+    show: int,
+    memory_limit: str | None,
+    as_json: bool,
+) -> None:
+    """Run one SELECT over the datasets of restricted AREA (authorised analysts only).
+
+    Each dataset the query reads goes through the access decision (audited). The
+    result stays in the area, encrypted, as an analysis output; only its first
+    --show rows are printed here. Nothing leaves the area except through a release.
+
+    \b
+    Examples:
+      fivesafes query earnings "SELECT region, count(*) FROM ashe GROUP BY region"
+      fivesafes query earnings "SELECT avg(pay) FROM ashe" --show 0 --json
+    """
+    with _vault() as (tx, vault, login):
+        out = svc.query_area_for(
+            tx, vault, login, area, sql, purpose, project_ref=project_ref, memory_limit=memory_limit
+        )
+    summary = f"stored as output {out.output.area}/{out.output.name} ({out.output.rows} rows)"
+    emit(
+        out.output,
+        as_json,
+        lambda: (_preview(out.table, show) + "\n" if show > 0 else "") + summary,
+    )
+
+
+def register(cli: click.Group) -> None:
+    """Attach the vault commands to ``cli`` (after the dataset and area groups)."""
+    dataset_group = cli.commands.get("dataset")
+    area_group = cli.commands.get("area")
+    if isinstance(dataset_group, click.Group):
+        for cmd in (ingest, destroy, stored):
+            dataset_group.add_command(cmd)
+    if isinstance(area_group, click.Group):
+        area_group.add_command(rotate_key)
+    cli.add_command(retention)
+    cli.add_command(query)

@@ -1,0 +1,212 @@
+"""The vault services: ingest, the audited read path, query, destroy, rotate, retention."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import date
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pytest
+from governance_register import TODAY, Register
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
+from fivesafes.governance.areas import Dataset
+from fivesafes.services import datasets, grants
+from fivesafes.services import vault as svc
+from fivesafes.store.db import transaction
+from fivesafes.store.models.audit import AuditRecord
+from fivesafes.vault import FileKeyProvider
+
+Tx = Callable[[], AbstractContextManager[Session]]
+
+
+@pytest.fixture
+def tx(reg: Register) -> Tx:
+    return lambda: transaction(reg.engine)
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> svc.Vault:
+    return svc.Vault(tmp_path / "areas", FileKeyProvider(tmp_path / "keys"))
+
+
+@pytest.fixture
+def ashe_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "src" / "ashe.csv"
+    path.parent.mkdir()
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["person_id", "region", "pay"])
+        for i in range(200):
+            w.writerow([f"ID{i:05d}", "NS"[i % 2], 100 + i])
+    return path
+
+
+def _granted(reg: Register, login: str = "ada") -> None:
+    reg.make_ready(login)
+    gid = reg.act(login, grants.request_grant, login, "earnings", "LFS tables", today=TODAY).id
+    reg.act("iris", grants.approve_grant, gid, None, TODAY)
+
+
+def _actions(reg: Register, since: int) -> list[tuple[str, str]]:
+    with transaction(reg.engine) as s:
+        rows = s.scalars(
+            select(AuditRecord).where(AuditRecord.seq > since).order_by(AuditRecord.seq)
+        )
+        return [(r.action, r.outcome) for r in rows]
+
+
+def test_ingest_registers_provenance_and_audits(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
+) -> None:
+    before = reg.audit_count()
+    stored = svc.ingest_dataset(
+        tx, vault, "iris", "earnings", ashe_csv, name="ashe", pseudonymise=["person_id"]
+    )
+    assert stored.rows == 200 and stored.state == svc.STORED and stored.ingested_by == "iris"
+    assert stored.columns == (("person_id", "string"), ("region", "string"), ("pay", "int64"))
+    assert stored.source == "ashe.csv" and len(stored.source_sha256) == 64
+    assert _actions(reg, before) == [("area.key_create", "done"), ("dataset.ingest", "done")]
+    assert reg.last_event().details["sha256"] == stored.source_sha256
+    assert svc.list_stored(tx, "earnings") == [stored]
+    assert vault.store("earnings").names() == ["ashe"]
+
+
+def test_bad_ingests_change_nothing(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
+) -> None:
+    snapshot = reg.snapshot()
+    with pytest.raises(AccessDenied):
+        svc.ingest_dataset(tx, vault, "ada", "earnings", ashe_csv, name="ashe")
+    with pytest.raises(NotFoundError):
+        svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="unregistered")
+    assert reg.snapshot() == snapshot and not vault.store("earnings").names()
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    snapshot = reg.snapshot()
+    with pytest.raises(ConflictError):
+        svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    assert reg.snapshot() == snapshot
+
+
+def test_failed_registration_shreds_the_new_object(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = svc.record
+
+    def failing(session: Session, actor: str, action: str, **kw: object) -> None:
+        if action == "dataset.ingest":
+            raise RuntimeError("database went away")
+        real(session, actor, action, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(svc, "record", failing)
+    with pytest.raises(RuntimeError):
+        svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    assert vault.store("earnings").names() == [] and svc.list_stored(tx) == []
+
+
+def test_read_path_denies_with_reasons_and_audits(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
+) -> None:
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    before = reg.audit_count()
+    with pytest.raises(AccessDenied) as info:
+        svc.open_dataset_for(tx, vault, "ada", "earnings", "ashe", today=TODAY)
+    assert len(info.value.reasons) >= 2  # training, declaration, grant...
+    assert any("grant" in r for r in info.value.reasons)
+    # The denial was committed to the audit log even though the call raised.
+    assert _actions(reg, before) == [("access.decide", "denied")]
+    _granted(reg)
+    before = reg.audit_count()
+    table = svc.open_dataset_for(tx, vault, "ada", "earnings", "ashe", today=TODAY)
+    assert table.equals(pacsv.read_csv(ashe_csv))
+    assert _actions(reg, before) == [("access.decide", "allowed")]
+    with pytest.raises(AccessDenied):
+        svc.open_dataset_for(tx, vault, "ada", "earnings", "ashe", "commercial", today=TODAY)
+    cols = svc.open_dataset_for(tx, vault, "ada", "earnings", "ashe", today=TODAY, columns=["pay"])
+    assert cols.column_names == ["pay"]
+
+
+def test_query_is_decided_audited_and_stored_encrypted(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
+) -> None:
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    sql = "SELECT region, count(*) AS n, sum(pay) AS pay FROM ashe GROUP BY region ORDER BY region"
+    with pytest.raises(AccessDenied):
+        svc.query_area_for(tx, vault, "bob", "earnings", sql, today=TODAY)
+    assert vault.store("earnings").names("outputs") == []
+    _granted(reg)
+    before = reg.audit_count()
+    out = svc.query_area_for(tx, vault, "ada", "earnings", sql, today=TODAY)
+    assert out.table.column("n").to_pylist() == [100, 100]
+    assert out.output.kind == svc.OUTPUT and out.output.rows == 2 and out.output.source == sql
+    assert _actions(reg, before) == [("access.decide", "allowed"), ("area.query", "done")]
+    assert vault.store("earnings").names("outputs") == [out.output.name]
+    with pytest.raises(NotFoundError, match="nope"):
+        svc.query_area_for(tx, vault, "ada", "earnings", "SELECT * FROM nope", today=TODAY)
+    with pytest.raises(ValidationError):
+        svc.query_area_for(tx, vault, "ada", "earnings", "SELECT 1", today=TODAY)
+
+
+def test_destroy_crypto_shreds_and_keeps_the_facts(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
+) -> None:
+    stored = svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    with pytest.raises(AccessDenied):
+        svc.destroy_dataset(tx, vault, "ada", "earnings", "ashe", "not mine")
+    with pytest.raises(ValidationError):
+        svc.destroy_dataset(tx, vault, "iris", "earnings", "ashe", " ")
+    before = reg.audit_count()
+    gone = svc.destroy_dataset(tx, vault, "iris", "earnings", "ashe", "survey withdrawn")
+    assert gone.state == svc.DESTROYED and gone.destroyed_by == "iris"
+    assert gone.rows == stored.rows and gone.source_sha256 == stored.source_sha256
+    assert _actions(reg, before) == [("dataset.destroy", "done"), ("area.rotate_key", "done")]
+    assert vault.store("earnings").names() == []
+    assert vault.provider.key_ids("earnings") == ["earnings/v2"]
+    assert svc.list_stored(tx, "earnings") == []
+    assert [o.state for o in svc.list_stored(tx, "earnings", include_destroyed=True)] == [
+        "destroyed"
+    ]
+    _granted(reg)
+    with pytest.raises(NotFoundError, match="holds no data"):
+        svc.open_dataset_for(tx, vault, "ada", "earnings", "ashe", today=TODAY)
+    # The register entry stays; the data can be ingested again.
+    again = svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    assert again.object_id != stored.object_id
+
+
+def test_rotate_key(reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path) -> None:
+    with pytest.raises(NotFoundError):
+        svc.rotate_area_key_for(tx, vault, "iris", "earnings")
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    with pytest.raises(AccessDenied):
+        svc.rotate_area_key_for(tx, vault, "ada", "earnings")
+    r = svc.rotate_area_key_for(tx, vault, "root", "earnings")
+    assert r.new_key_id == "earnings/v2" and r.rewrapped == 1
+    assert [o.key_id for o in svc.list_stored(tx)] == ["earnings/v2"]
+    assert reg.last_event().action == "area.rotate_key"
+    _granted(reg)
+    assert svc.open_dataset_for(tx, vault, "ada", "earnings", "ashe", today=TODAY).num_rows == 200
+
+
+def test_retention_run(reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path) -> None:
+    reg.act(
+        "iris",
+        datasets.register_dataset,
+        Dataset("lfs", "earnings", True, True, True, "LFS", "SRSA 2007", date(2026, 7, 1)),
+        TODAY,
+    )
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="lfs")
+    with pytest.raises(AccessDenied):
+        svc.run_retention(tx, vault, "iris", date(2026, 8, 1))
+    assert svc.run_retention(tx, vault, "root", date(2026, 7, 1)) == []
+    done = svc.run_retention(tx, vault, "root", date(2026, 7, 2))
+    assert [(d.name, d.state) for d in done] == [("lfs", "destroyed")]
+    assert "retention" in (done[0].destroy_reason or "")
+    assert vault.store("earnings").names() == ["ashe"]
+    assert [o.name for o in svc.list_stored(tx)] == ["ashe"]

@@ -1,0 +1,62 @@
+"""Settings declared once: parsed, validated, and each documented in docs/workspace.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fivesafes.errors import WorkspaceError
+from fivesafes.settings import SETTINGS, Setting, get_setting, resolve
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "workspace.md"
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_is_documented(setting: Setting) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    assert f"`{setting.name}`" in text, f"docs/workspace.md does not document {setting.name}"
+    if setting.env:
+        assert setting.env in text
+
+
+def test_environment_beats_config_beats_default() -> None:
+    assert resolve("database_url", {}, environ={}) is None
+    assert resolve("database_url", {"database_url": "sqlite:///a"}, environ={}) == "sqlite:///a"
+    env = {"FIVESAFES_DATABASE_URL": "sqlite:///b"}
+    assert resolve("database_url", {"database_url": "sqlite:///a"}, environ=env) == "sqlite:///b"
+
+
+def test_policy_settings_do_not_come_from_the_environment() -> None:
+    # A user must not loosen governance limits for one command with a variable.
+    for setting in SETTINGS:
+        if setting.name not in ("home", "database_url"):
+            assert setting.env is None, setting.name
+    assert resolve("demo_identity", {}, environ={"FIVESAFES_DEMO_IDENTITY": "1"}) is False
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        ("checkpoint_every", "50", 50),
+        ("demo_identity", "yes", True),
+        ("demo_identity", False, False),
+    ],
+)
+def test_values_are_parsed(name: str, raw: object, expected: object) -> None:
+    assert get_setting(name).parse(raw, source="test") == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [("checkpoint_every", "many"), ("checkpoint_every", -3), ("demo_identity", "perhaps")],
+)
+def test_bad_values_are_refused_with_a_hint(name: str, raw: object) -> None:
+    with pytest.raises(WorkspaceError) as info:
+        get_setting(name).parse(raw, source="config.toml")
+    assert info.value.hint
+
+
+def test_unknown_setting() -> None:
+    with pytest.raises(WorkspaceError, match="unknown setting"):
+        get_setting("colour")
