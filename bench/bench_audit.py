@@ -209,7 +209,7 @@ def run(
         i = index[tuple(r)]
         lo[i], hi[i] = a_min, a_max
     t1 = time.perf_counter()
-    check = audit_table(cells, hs, exact_intervals=False)
+    check = audit_table(cells, hs, intervals="check")
     check_s = time.perf_counter() - t1
     assert len(check.failures) == len(result.failures)  # same verdict, by construction
     hidden = int((cells["status"] != "safe").sum())

@@ -56,8 +56,9 @@ def tree(name: str, fans: Sequence[int]) -> Hierarchy:
     return Hierarchy.from_pairs(name, pairs)
 
 
-def synthetic_cells(fans: Sequence[Sequence[int]], seed: int) -> tuple[pd.DataFrame,
-                                                                        list[Hierarchy]]:
+def synthetic_cells(
+    fans: Sequence[Sequence[int]], seed: int
+) -> tuple[pd.DataFrame, list[Hierarchy]]:
     """A full cells table with primaries from the threshold and p% rules."""
     rng = np.random.default_rng(seed)
     hs = [tree(chr(ord("r") + d), f) for d, f in enumerate(fans)]
@@ -83,8 +84,12 @@ def synthetic_cells(fans: Sequence[Sequence[int]], seed: int) -> tuple[pd.DataFr
         # top2 of a total: second largest among its parts' top1 and top2
     names = [h.name for h in hs]
     grids = np.meshgrid(*[np.arange(len(h.order)) for h in hs], indexing="ij")
-    df = pd.DataFrame({h.name: np.asarray(h.order, dtype=object)[g.ravel()]
-                       for h, g in zip(hs, grids, strict=True)})
+    df = pd.DataFrame(
+        {
+            h.name: np.asarray(h.order, dtype=object)[g.ravel()]
+            for h, g in zip(hs, grids, strict=True)
+        }
+    )
     for name in ("value", "contributors", "top1", "top2"):
         df[name] = full[name].ravel()
     df["records"] = df["contributors"].astype(int)
@@ -92,15 +97,28 @@ def synthetic_cells(fans: Sequence[Sequence[int]], seed: int) -> tuple[pd.DataFr
     t, x1, x2 = df["value"], df["top1"], df["top2"]
     threshold = (df["contributors"] > 0) & (df["contributors"] < 3)
     ppct = (t > 0) & (t - x1 - x2 < 0.10 * x1)
-    req = np.maximum(np.where(ppct, 0.10 * x1 - (t - x1 - x2), 0.0),
-                     np.where(threshold, 0.10 * t, 0.0))
+    req = np.maximum(
+        np.where(ppct, 0.10 * x1 - (t - x1 - x2), 0.0), np.where(threshold, 0.10 * t, 0.0)
+    )
     primary = threshold | ppct
     df["status"] = np.where(primary, "primary", "safe")
     df["rule"] = np.where(primary, "p%/threshold", "")
     df["lower_protection"] = np.where(primary, np.minimum(req, t), 0.0)
     df["upper_protection"] = np.where(primary, req, 0.0)
-    return df[[*names, "records", "contributors", "value", "status", "rule",
-               "lower_protection", "upper_protection", "top1", "top2"]], hs
+    return df[
+        [
+            *names,
+            "records",
+            "contributors",
+            "value",
+            "status",
+            "rule",
+            "lower_protection",
+            "upper_protection",
+            "top1",
+            "top2",
+        ]
+    ], hs
 
 
 def _expand(a: np.ndarray, h: Hierarchy, axis: int, name: str) -> np.ndarray:
@@ -123,13 +141,20 @@ def _expand(a: np.ndarray, h: Hierarchy, axis: int, name: str) -> np.ndarray:
     return np.stack([out[c] for c in h.order], axis=axis)
 
 
-def run(name: str, fans: Sequence[Sequence[int]], methods: Sequence[str], time_limit: float,
-        seed: int = 7) -> list[dict[str, object]]:
+def run(
+    name: str,
+    fans: Sequence[Sequence[int]],
+    methods: Sequence[str],
+    time_limit: float,
+    seed: int = 7,
+) -> list[dict[str, object]]:
     """Protect one synthetic table with each method; audit each result."""
     df, hs = synthetic_cells(fans, seed)
     n_primary = int((df["status"] == "primary").sum())
-    print(f"\n== {name}: {len(df):,} cells, {n_primary:,} primary "
-          f"({n_primary / len(df):.1%}), dims {[len(h.order) for h in hs]}")
+    print(
+        f"\n== {name}: {len(df):,} cells, {n_primary:,} primary "
+        f"({n_primary / len(df):.1%}), dims {[len(h.order) for h in hs]}"
+    )
     rows = []
     for method in methods:
         spec = SuppressionSpec(method=method, time_limit=time_limit)  # type: ignore[arg-type]
@@ -141,17 +166,26 @@ def run(name: str, fans: Sequence[Sequence[int]], methods: Sequence[str], time_l
         audit_seconds = time.perf_counter() - t1
         loss = res.information_loss
         row = {
-            "table": name, "cells": len(df), "primary": n_primary, "method": res.method,
-            "status": res.solver_status, "seconds": round(seconds, 2),
+            "table": name,
+            "cells": len(df),
+            "primary": n_primary,
+            "method": res.method,
+            "status": res.solver_status,
+            "seconds": round(seconds, 2),
             "secondary_cells": loss["secondary"]["cells"],
             "secondary_value": round(loss["secondary"]["value"]),
             "gap": None if res.gap is None else round(res.gap, 4),
-            "audit_safe": audit.safe, "audit_seconds": round(audit_seconds, 2),
+            "audit_safe": audit.safe,
+            "audit_seconds": round(audit_seconds, 2),
             "x_audit": round(seconds / max(audit_seconds, 1e-9), 1),
         }
         rows.append(row)
-        print("  " + "  ".join(f"{k}={v}" for k, v in row.items() if k not in ("table", "cells",
-                                                                                "primary")))
+        print(
+            "  "
+            + "  ".join(
+                f"{k}={v}" for k, v in row.items() if k not in ("table", "cells", "primary")
+            )
+        )
     return rows
 
 

@@ -10,11 +10,14 @@ from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
 from fivesafes.demo.run import TABLE_NAME, write_inputs
+from fivesafes.sdc.protect import secondary_available
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "demo-output"
-    res = CliRunner().invoke(cli, ["demo", "--out", str(out), "--rows", "1000"])
+    res = CliRunner().invoke(
+        cli, ["demo", "--out", str(out), "--rows", "1000", "--secondary", "fast"]
+    )
     assert res.exit_code == 0, res.output
     assert "1,000 rows" in res.output and "primary cells:" in res.output
     folder = out / "tables" / TABLE_NAME
@@ -33,6 +36,9 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     # every cell the summary counts as primary is primary in cells.csv
     assert report["cells"]["by_status"]["primary"] == int((cells["status"] == "primary").sum())
     assert (out / "input" / f"{TABLE_NAME}.toml").is_file()
+    if secondary_available():
+        assert report["secondary"]["method"] == "fast"
+        assert report["cells"]["by_status"]["secondary"] > 0
 
 
 def test_demo_inputs_are_reproducible(tmp_path: Path) -> None:

@@ -76,6 +76,10 @@ def test_whole_flow_allowed_then_denied_with_reasons(shell: Shell, tmp_path: Pat
     approved = shell.ok("iris", "grant", "approve", str(made["id"]), "--json")
     assert json.loads(approved.stdout)["state"] == "approved"
 
+    summary = json.loads(shell.ok("ada", "people", "show", "ada", "--json").stdout)
+    assert summary["signed_declarations"] == [1] and summary["grants"][0]["state"] == "approved"
+    assert "v1 signed" in shell.ok("ada", "people", "show", "ada").stdout
+
     allowed = shell.run("ada", "access", "check", "ada", "ashe", "--purpose", "statistical")
     assert allowed.exit_code == 0 and allowed.stdout.startswith("ALLOWED")
     assert "FIVESAFES_USER" in allowed.stderr  # the demo-identity notice, on every command

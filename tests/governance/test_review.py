@@ -149,6 +149,7 @@ def _everything() -> ReviewFacts:
             TrainingFact("cat", "Responsible for information", _day(5)),
         ),
         declarations=(DeclarationFact("bob", 1, 2),),
+        declaration_published=False,  # contradicts bob's fact, but shows both categories
         accreditations=(
             AccreditationFact("rita", "full", _day(-3), True, "A1"),
             AccreditationFact("rob", "provisional", _day(20), False, "A2"),

@@ -140,7 +140,7 @@ def test_the_quick_check_gives_the_exact_audits_verdict(table, share, protection
     cells["lower_protection"] = np.where(primary, prot, 0.0)
     cells["upper_protection"] = np.where(primary, prot[::-1], 0.0)
     exact = audit_table(cells, hs, frequency=freq)
-    quick = audit_table(cells, hs, frequency=freq, exact_intervals=False)
+    quick = audit_table(cells, hs, frequency=freq, intervals="check")
     dims = [h.name for h in hs]
     key = [*dims, "failure"]
     assert exact.failures[key].equals(quick.failures[key])

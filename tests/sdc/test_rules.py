@@ -229,7 +229,7 @@ def _arrays(lists: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
     return c["rule_total"].to_numpy(), c[[f"top{i}" for i in range(1, TOP_K + 1)]].to_numpy()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(cell_lists, st.floats(1, 100), st.floats(1, 100))
 def test_raising_p_never_unflags_a_cell(lists: list[list[float]], a: float, b: float) -> None:
     lo, hi = sorted((a, b))
@@ -239,7 +239,7 @@ def test_raising_p_never_unflags_a_cell(lists: list[list[float]], a: float, b: f
     assert not np.any(flagged_lo & ~flagged_hi)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(cell_lists, st.floats(1, 100), st.integers(1, TOP_K))
 def test_p_percent_and_dominance_match_a_brute_force_reference(
     lists: list[list[float]], p: float, n: int
@@ -259,7 +259,7 @@ def test_p_percent_and_dominance_match_a_brute_force_reference(
             assert need_d[i] > 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(cell_lists, st.floats(1, 99), st.floats(1, 99))
 def test_lowering_k_never_unflags_a_dominance_cell(
     lists: list[list[float]], a: float, b: float
@@ -271,7 +271,7 @@ def test_lowering_k_never_unflags_a_dominance_cell(
     assert not np.any(strict & ~loose)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(cell_lists, st.floats(1, 50), st.floats(51, 100))
 def test_the_required_protection_is_exactly_what_makes_the_cell_safe(
     lists: list[list[float]], p: float, q: float
@@ -288,7 +288,7 @@ def test_the_required_protection_is_exactly_what_makes_the_cell_safe(
         assert np.all(np.isclose(gap[flagged], 0.0, atol=1e-6 * (1 + padded[flagged])))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(cell_lists, st.integers(1, 6), st.floats(1, 100))
 def test_status_rule_and_protection_agree(
     lists: list[list[float]], threshold: int, p: float

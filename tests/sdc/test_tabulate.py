@@ -18,7 +18,7 @@ from fivesafes.sdc.spec import DimensionSpec, RuleSet, TableSpec
 from fivesafes.sdc.tabulate import default_top_k, tabulate
 
 # Codes that a number parser would confuse: they must all stay distinct.
-TRICKY = ["01", "1", "001", "010", "10", "2", "02", "1.0", "A", "a", " 3", "3"]
+TRICKY = ["01", "1", "001", "010", "10", "2", "02", "1.0", "A", "a", "3"]
 POOL = TRICKY + [f"c{i}" for i in range(40)]
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

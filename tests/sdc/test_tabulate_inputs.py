@@ -215,8 +215,11 @@ def test_bad_input_leaves_no_temporary_objects_in_the_callers_connection() -> No
     con = duckdb.connect()
     df = frame()
     df.loc[0, "region"] = "nowhere"
+    hiers = [REGION, Hierarchy.flat("sic", ["01", "1", "001"])]
     with pytest.raises(DataError):
-        tabulate(SPEC, df, [REGION, Hierarchy.flat("sic", ["01", "1", "001"])], connection=con)
+        tabulate(SPEC, df, hiers, connection=con)
+    with pytest.raises(DataError):
+        tabulate(SPEC, frame().drop(columns=["ent"]), hiers, connection=con)
     left = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'fs_tab_%'"
     ).fetchone()

@@ -121,6 +121,7 @@ WRITERS: dict[str, Call] = {
 READERS: dict[str, Call] = {
     "people.list_people": _plain(people.list_people),
     "people.get_person": _plain(people.get_person, "ada"),
+    "people.summarise_person": _plain(people.summarise_person, "ada", TODAY),
     "training.list_courses": _plain(training.list_courses),
     "training.training_of": _plain(training.training_of, "ada", TODAY),
     "declarations.current_declaration": _plain(declarations.current_declaration),

@@ -200,3 +200,15 @@ def test_approved_researcher_without_accreditation_or_project_is_denied(reg: Reg
 def test_training_recorded_by_self(reg: Register) -> None:
     done = reg.act("bob", training.record_completion, "bob", "Earnings data", TODAY, None, TODAY)
     assert done.expires_on == date(2028, 6, 1)
+
+
+def test_person_summary_shows_training_signatures_and_grants(reg: Register) -> None:
+    reg.make_ready("ada")
+    gid = _grant(reg)
+    summary = reg.read(people.summarise_person, "ada", TODAY)
+    assert summary.current_declaration == 1 and summary.signed_declarations == [1]
+    assert all(t.valid for t in summary.training if t.course != "Safe researcher training")
+    assert [g.id for g in summary.grants] == [gid]
+    bob = reg.read(people.summarise_person, "bob", TODAY)
+    assert bob.signed_declarations == [] and bob.grants == []
+    assert not any(t.valid for t in bob.training)

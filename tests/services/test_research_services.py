@@ -34,6 +34,7 @@ from fivesafes.governance.research import (
 from fivesafes.services import research as svc
 from fivesafes.services import research_projects as projects
 from fivesafes.store.audit_log import query_events
+from fivesafes.store.models.governance import CourseRow
 from fivesafes.store.models.research import AccreditationRow
 
 
@@ -348,3 +349,36 @@ def test_access_check_end_to_end_uses_researcher_facts(session: Session, world: 
     assert {"no_active_project", "no_active_grant"} <= codes
     events = query_events(session, action="access.decide")
     assert [e.outcome for e in events] == ["allowed", "denied", "denied"]
+
+
+def test_migration_0003_seeds_the_course_once_and_downgrades(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from fivesafes.store.db import MIGRATIONS_DIR, make_engine, migrate, table_names
+
+    engine = make_engine(db_url)
+    try:
+        migrate(engine)
+        assert {"accreditations", "projects", "project_changes", "reviews"} <= table_names(engine)
+
+        def courses() -> list[tuple[str, int, bool]]:
+            with engine.connect() as conn:
+                return [
+                    (r.name, r.validity_months, bool(r.mandatory))
+                    for r in conn.execute(
+                        select(CourseRow).where(CourseRow.name == SAFE_RESEARCHER_COURSE)
+                    )
+                ]
+
+        assert courses() == [(SAFE_RESEARCHER_COURSE, 60, False)]
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0002")
+        assert not {"accreditations", "projects", "reviews"} & table_names(engine)
+        migrate(engine)  # up again: the course is still there and not seeded twice
+        assert courses() == [(SAFE_RESEARCHER_COURSE, 60, False)]
+    finally:
+        engine.dispose()

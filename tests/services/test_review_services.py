@@ -123,6 +123,13 @@ def test_training_expiring_and_safe_researcher_for_researchers(
     assert ("accreditation_lapsed", "rob", "none") in found
 
 
+def test_no_declaration_published_is_one_finding(session: Session) -> None:
+    build(session)
+    found = _found(session)
+    assert ("no_declaration", "everyone", "none") in found
+    assert not any(c == "declaration_unsigned" for c, _, _ in found)
+
+
 def test_unsigned_current_declaration(session: Session, world: World) -> None:
     publish(session, 2)
     sign(session, world.sam, 2)

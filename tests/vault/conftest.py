@@ -12,22 +12,22 @@ from fivesafes.vault import AreaStore, FileKeyProvider
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def home(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     ws.mkdir()
     return ws
 
 
 @pytest.fixture
-def provider(workspace: Path) -> FileKeyProvider:
-    p = FileKeyProvider(workspace / "keys")
+def provider(home: Path) -> FileKeyProvider:
+    p = FileKeyProvider(home / "keys")
     p.create_key("survey")
     return p
 
 
 @pytest.fixture
-def store(workspace: Path, provider: FileKeyProvider) -> AreaStore:
-    s = AreaStore(workspace / "areas", "survey")
+def store(home: Path, provider: FileKeyProvider) -> AreaStore:
+    s = AreaStore(home / "areas", "survey")
     s.create()
     return s
 

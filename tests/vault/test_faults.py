@@ -68,7 +68,7 @@ def test_killed_ingest_leaves_nothing_registered_and_loses_nothing(
     store: AreaStore,
     provider: FileKeyProvider,
     survey_csv: Path,
-    workspace: Path,
+    home: Path,
     marker: str,
     tmp_path: Path,
 ) -> None:
@@ -76,7 +76,7 @@ def test_killed_ingest_leaves_nothing_registered_and_loses_nothing(
     before = open_table(store, provider, "existing")
     signal_file = tmp_path / "signal"
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILL_SCRIPT, str(workspace), marker, str(signal_file)],
+        [sys.executable, "-c", KILL_SCRIPT, str(home), marker, str(signal_file)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -97,7 +97,7 @@ def test_killed_ingest_leaves_nothing_registered_and_loses_nothing(
     partial = list((store.dir / STAGING).iterdir())
     assert len(partial) == 1 and (partial[0] / "data.fsv").stat().st_size > 4096
     assert store.names() == ["existing"]
-    assert _files_containing([workspace], marker.encode(), 0, skip=tmp_path / "source") == []
+    assert _files_containing([home], marker.encode(), 0, skip=tmp_path / "source") == []
     # What was stored before is intact; the partial is swept on the next open.
     assert open_table(store, provider, "existing").equals(before)
     assert store.sweep_staging() == [partial[0].name]
@@ -105,7 +105,7 @@ def test_killed_ingest_leaves_nothing_registered_and_loses_nothing(
 
 
 def test_no_plaintext_on_disk_after_ingest_and_query(
-    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, workspace: Path, marker: str
+    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, home: Path, marker: str
 ) -> None:
     since = time.time() - 1
     ingest_file(
@@ -121,7 +121,7 @@ def test_no_plaintext_on_disk_after_ingest_and_query(
     q2 = query_area(store, provider, "SELECT * FROM lfs_z", run_by="b")
     assert q2.table.num_rows == 500
     shred(store, "lfs_z")
-    roots = [workspace, Path(tempfile.gettempdir()), Path.cwd()]
+    roots = [home, Path(tempfile.gettempdir()), Path.cwd()]
     leaks = _files_containing(roots, marker.encode(), since, skip=survey_csv.parent)
     assert leaks == []
     # The identifiers were pseudonymised before encryption, too.

@@ -129,9 +129,9 @@ def test_missing_file_and_unknown_format(
     assert store.names() == []
 
 
-def test_missing_area_key_registers_nothing(workspace: Path, survey_csv: Path) -> None:
-    p = FileKeyProvider(workspace / "keys")
-    s = AreaStore(workspace / "areas", "nokey")
+def test_missing_area_key_registers_nothing(home: Path, survey_csv: Path) -> None:
+    p = FileKeyProvider(home / "keys")
+    s = AreaStore(home / "areas", "nokey")
     s.create()
     with pytest.raises(KeyProviderError):
         ingest_file(s, p, survey_csv, name="lfs", ingested_by="a")
@@ -139,7 +139,7 @@ def test_missing_area_key_registers_nothing(workspace: Path, survey_csv: Path) -
 
 
 def test_pseudonymised_columns(
-    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, workspace: Path
+    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, home: Path
 ) -> None:
     m = ingest_file(
         store, provider, survey_csv, name="lfs", ingested_by="a", pseudonymise=["person_id"]
@@ -156,7 +156,7 @@ def test_pseudonymised_columns(
     )
     assert open_table(store, provider, "lfs2").column("person_id").to_pylist() == ids
     provider.create_key("other")
-    other = AreaStore(workspace / "areas", "other")
+    other = AreaStore(home / "areas", "other")
     other.create()
     ingest_file(
         other, provider, survey_csv, name="lfs", ingested_by="a", pseudonymise=["person_id"]
@@ -166,3 +166,51 @@ def test_pseudonymised_columns(
         ingest_file(
             store, provider, survey_csv, name="lfs3", ingested_by="a", pseudonymise=["nhs_number"]
         )
+
+
+MEMORY_SCRIPT = """
+import sys
+from pathlib import Path
+import pyarrow as pa
+from fivesafes.vault import AreaStore, FileKeyProvider
+from fivesafes.vault.ingest import ingest_file
+
+home, src = Path(sys.argv[1]), Path(sys.argv[2])
+provider = FileKeyProvider(home / "keys")
+provider.create_key("mem")
+store = AreaStore(home / "areas", "mem")
+store.create()
+m = ingest_file(store, provider, src, name="big", ingested_by="t", block_bytes=1 << 20,
+                row_group_rows=20_000)
+print(m.rows, pa.default_memory_pool().max_memory())
+"""
+
+
+def _peak_arrow_memory(tmp_path: Path, rows: int) -> tuple[int, int]:
+    """Ingest a CSV of ``rows`` rows in a fresh process: (Arrow's peak allocation, file size)."""
+    import subprocess
+    import sys
+
+    src = tmp_path / f"big{rows}.csv"
+    text = pa.array([f"row {i} of the survey" for i in range(rows)])
+    pacsv.write_csv(pa.table({"id": pa.array(range(rows)), "text": text}), src)
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, str(tmp_path / f"home{rows}"), str(src)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    got_rows, peak = map(int, out.stdout.split())
+    assert got_rows == rows
+    return peak, src.stat().st_size
+
+
+@pytest.mark.slow
+def test_ingest_streams_instead_of_loading_the_file(tmp_path: Path) -> None:
+    small_peak, small_size = _peak_arrow_memory(tmp_path, 60_000)
+    big_peak, big_size = _peak_arrow_memory(tmp_path, 720_000)
+    assert big_size > 10 * small_size
+    # Twelve times the rows, about the same peak: the file is read in blocks, not whole
+    # (before the fix, reading through pyarrow's native file, the peak grew with the file).
+    assert big_peak < 1.5 * small_peak + (2 << 20), (small_peak, big_peak, big_size)

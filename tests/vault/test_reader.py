@@ -76,10 +76,8 @@ def test_dataset_swapped_for_another_is_refused(
         open_table(store, provider, lfs)
 
 
-def test_wrong_area_key(
-    store: AreaStore, provider: FileKeyProvider, workspace: Path, lfs: str
-) -> None:
-    (workspace / "keys" / "survey" / "v1.key").write_bytes(b"\1" * 32)
+def test_wrong_area_key(store: AreaStore, provider: FileKeyProvider, home: Path, lfs: str) -> None:
+    (home / "keys" / "survey" / "v1.key").write_bytes(b"\1" * 32)
     with pytest.raises(KeyProviderError, match="does not open"):
         open_table(store, provider, lfs)
 

@@ -16,7 +16,7 @@ from fivesafes.vault.query import query_area
 
 
 def test_rotation(
-    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, workspace: Path
+    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, home: Path
 ) -> None:
     ingest_file(store, provider, survey_csv, name="a", ingested_by="x", pseudonymise=["person_id"])
     ingest_file(store, provider, survey_csv, name="b", ingested_by="x")
@@ -26,7 +26,7 @@ def test_rotation(
         n: hashlib.sha256(store.data_path(n).read_bytes()).hexdigest() for n in ("a", "b")
     }
     pkey = area_pseudonym_key(store, provider)
-    old_key = (workspace / "keys" / "survey" / "v1.key").read_bytes()
+    old_key = (home / "keys" / "survey" / "v1.key").read_bytes()
     old_wrapped = {n: store.manifest(n).wrapped_key for n in ("a", "b")}
 
     r = rotate_area_key(store, provider)
@@ -35,7 +35,7 @@ def test_rotation(
         r.new_key_id == "survey/v2" and r.destroyed_key_ids == ("survey/v1",) and r.rewrapped == 3
     )
     assert provider.key_ids("survey") == ["survey/v2"]
-    assert not (workspace / "keys" / "survey" / "v1.key").exists()
+    assert not (home / "keys" / "survey" / "v1.key").exists()
     for n in ("a", "b"):
         assert store.manifest(n).wrapped_key.key_id == "survey/v2"
         # Data not re-encrypted: same ciphertext, still opens to the same table.
@@ -45,15 +45,15 @@ def test_rotation(
     assert area_pseudonym_key(store, provider) == pkey  # pseudonyms stay stable
 
     # The old key, restored from a backup, opens nothing that is stored now...
-    (workspace / "keys" / "survey" / "v1.key").write_bytes(old_key)
-    (workspace / "keys" / "survey" / "v1.key").chmod(0o600)
+    (home / "keys" / "survey" / "v1.key").write_bytes(old_key)
+    (home / "keys" / "survey" / "v1.key").chmod(0o600)
     for n in ("a", "b"):
         m = store.manifest(n)
         as_v1 = WrappedKey("survey/v1", m.wrapped_key.nonce, m.wrapped_key.ciphertext)
         with pytest.raises(KeyProviderError):
             open_data_key(provider, "survey", m.object_id, as_v1)
     # ...and the new key does not open old wrapped keys either (a stale manifest backup).
-    (workspace / "keys" / "survey" / "v1.key").unlink()
+    (home / "keys" / "survey" / "v1.key").unlink()
     for n in ("a", "b"):
         with pytest.raises(KeyProviderError):
             open_data_key(provider, "survey", store.manifest(n).object_id, old_wrapped[n])
@@ -80,10 +80,10 @@ def test_rotation_resumes_after_a_crash(
 
 
 def test_rotation_with_missing_old_key_destroys_nothing(
-    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, workspace: Path
+    store: AreaStore, provider: FileKeyProvider, survey_csv: Path, home: Path
 ) -> None:
     ingest_file(store, provider, survey_csv, name="a", ingested_by="x")
-    key_file = workspace / "keys" / "survey" / "v1.key"
+    key_file = home / "keys" / "survey" / "v1.key"
     saved = key_file.read_bytes()
     key_file.unlink()
     with pytest.raises(KeyProviderError):

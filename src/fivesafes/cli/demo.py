@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from fivesafes.sdc.spec import SECONDARY_METHODS
+
 
 @click.command()
 @click.option(
@@ -17,7 +19,13 @@ import click
 )
 @click.option("--rows", default=5_000, show_default=True, help="Rows of synthetic survey data.")
 @click.option("--seed", default=20261126, show_default=True, help="Seed of the synthetic data.")
-def demo(out: Path, rows: int, seed: int) -> None:
+@click.option(
+    "--secondary",
+    type=click.Choice(SECONDARY_METHODS),
+    default=None,
+    help="Override the demo spec's secondary suppression method (modular).",
+)
+def demo(out: Path, rows: int, seed: int, secondary: str | None) -> None:
     """Run fivesafes end to end on a synthetic business survey (no real data).
 
     Generates a seeded survey of enterprises (turnover by region and industry,
@@ -36,5 +44,5 @@ def demo(out: Path, rows: int, seed: int) -> None:
     from fivesafes.demo.run import run_demo
 
     with native_stdout_to_stderr():
-        result = run_demo(out, rows=rows, seed=seed)
+        result = run_demo(out, rows=rows, seed=seed, secondary=secondary)
     click.echo(result.summary())

@@ -98,12 +98,36 @@ def list_(as_json: bool) -> None:
 @click.argument("login")
 @json_option
 def show(login: str, as_json: bool) -> None:
-    """Show one person.
+    """Show one person: roles, training, declaration signatures and grants.
 
     \b
     Example:
-      fivesafes people show ada
+      fivesafes people show ada --json
     """
     with acting() as (_, session, _actor):
-        person = svc.get_person(session, login)
-    emit(person, as_json, lambda: _line(person))
+        summary = svc.summarise_person(session, login)
+
+    def text() -> str:
+        current = summary.current_declaration
+        signed = (
+            "none published"
+            if current is None
+            else (
+                f"v{current} signed"
+                if current in summary.signed_declarations
+                else f"v{current} NOT signed"
+            )
+        )
+        lines = [_line(summary.person), f"  declaration: {signed}"]
+        lines += [
+            f"  training: {t.course}: {'valid' if t.valid else 'NOT VALID'}"
+            + (f" until {t.expires_on.isoformat()}" if t.expires_on else "")
+            for t in summary.training
+        ]
+        lines += [
+            f"  grant #{g.id}: {g.area} {g.state.value} until {g.end_on.isoformat()}"
+            for g in summary.grants
+        ]
+        return "\n".join(lines)
+
+    emit(summary, as_json, text)

@@ -114,10 +114,13 @@ def native_stdout_to_stderr() -> Iterator[None]:
         err = sys.__stderr__.fileno() if sys.__stderr__ else -1
     except (OSError, ValueError):
         fd = err = -1
+    try:
+        libc = ctypes.CDLL(None)  # the C library already loaded (POSIX)
+    except (OSError, TypeError):
+        fd = -1
     if fd < 0 or err < 0:
         yield
         return
-    libc = ctypes.CDLL(None)
     sys.stdout.flush()
     saved = os.dup(fd)
     os.dup2(err, fd)

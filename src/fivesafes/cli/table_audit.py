@@ -166,7 +166,7 @@ def audit_command(
         frequency=loaded.is_frequency,
         singleton=singleton,
         protection_percent=protection_percent,
-        exact_intervals=not check_only,
+        intervals=intervals,
     )
     target = out if out is not None else cells_path.parent
     csv_path, json_path = write_audit(

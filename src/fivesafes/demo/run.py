@@ -93,12 +93,18 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def run_demo(out_dir: str | Path, *, rows: int = DEMO_ROWS, seed: int = DEMO_SEED) -> DemoResult:
+def run_demo(
+    out_dir: str | Path,
+    *,
+    rows: int = DEMO_ROWS,
+    seed: int = DEMO_SEED,
+    secondary: str | None = None,
+) -> DemoResult:
     """Run the whole demo into ``out_dir`` and return what it produced."""
     start = time.perf_counter()
     out = Path(out_dir)
     inputs = write_inputs(out / "input", rows=rows, seed=seed)
-    method, note = choose_secondary()
+    method, note = choose_secondary(secondary)
     result = tables(inputs.spec, inputs.data, secondary=method)
     outputs = result.write(out / "tables" / result.name)
     return DemoResult(
@@ -127,10 +133,12 @@ def write_inputs(folder: Path, *, rows: int, seed: int) -> DemoInputs:
     )
 
 
-def choose_secondary() -> tuple[str | None, str]:
-    """The spec's secondary method when available, else primary suppression only (with a note)."""
+def choose_secondary(requested: str | None = None) -> tuple[str | None, str]:
+    """The requested (else the spec's) secondary method when available, else none, with a note."""
+    if requested == "none":
+        return "none", "secondary suppression was turned off: the table is not safe to publish"
     if secondary_available():
-        return None, ""
+        return requested, ""
     return "none", (
         "secondary suppression is not available in this build: primary suppression only; "
         "the table is not yet safe to publish"

@@ -82,10 +82,14 @@ def transition(state: GrantState, step: GrantStep) -> Transition:
     """Return the transition for ``step`` from ``state``, or raise ConflictError."""
     found = TRANSITIONS.get((state, step))
     if found is None:
-        allowed = sorted(s.value for (src, s) in TRANSITIONS if src is state)
+        allowed = sorted(
+            s.value
+            for (src, s), t in TRANSITIONS.items()
+            if src is state and t.owner is not StepOwner.SYSTEM
+        )
         raise ConflictError(
             f"a grant that is {state.value} cannot be {step.value}d",
-            hint=f"allowed now: {', '.join(allowed)}" if allowed else "this grant is final",
+            hint=f"allowed now: {', '.join(allowed)}" if allowed else "nothing more can be done",
         )
     return found
 

@@ -35,6 +35,7 @@ class Category(StrEnum):
     TRAINING_MISSING = "training_missing"
     TRAINING_EXPIRED = "training_expired"
     TRAINING_EXPIRING = "training_expiring"
+    NO_DECLARATION = "no_declaration"
     DECLARATION_UNSIGNED = "declaration_unsigned"
     ACCREDITATION_LAPSED = "accreditation_lapsed"
     ACCREDITATION_EXPIRING = "accreditation_expiring"
@@ -84,6 +85,11 @@ CATEGORIES: dict[Category, CategoryInfo] = {
         "Training expiring soon",
         Severity.NOTICE,
         "book a refresher before the expiry date",
+    ),
+    Category.NO_DECLARATION: CategoryInfo(
+        "No confidentiality declaration published",
+        Severity.ACTION,
+        "publish the declaration: fivesafes declaration publish FILE",
     ),
     Category.DECLARATION_UNSIGNED: CategoryInfo(
         "Current declaration not signed",
@@ -177,6 +183,7 @@ class ReviewFacts:
     declarations: tuple[DeclarationFact, ...] = ()
     accreditations: tuple[AccreditationFact, ...] = ()
     projects: tuple[ProjectFact, ...] = ()
+    declaration_published: bool = True  # False: nobody can sign, so every access is refused
 
 
 @dataclass(frozen=True)
@@ -317,8 +324,19 @@ def _training(facts: tuple[TrainingFact, ...], today: date, horizon: date) -> li
     return out
 
 
-def _declarations(facts: tuple[DeclarationFact, ...]) -> list[Finding]:
+def _declarations(facts: tuple[DeclarationFact, ...], published: bool) -> list[Finding]:
     out: list[Finding] = []
+    if not published:
+        out.append(
+            Finding(
+                Category.NO_DECLARATION,
+                "everyone",
+                "none",
+                None,
+                None,
+                "no confidentiality declaration has been published, so every access is refused",
+            )
+        )
     for d in facts:
         if d.signed_version != d.current_version:
             last = f"last signed version {d.signed_version}" if d.signed_version else "never signed"
@@ -430,7 +448,7 @@ def review(facts: ReviewFacts, today: date, within_days: int = DEFAULT_WINDOW_DA
     findings = [
         *_grants(facts.grants, today, horizon),
         *_training(facts.training, today, horizon),
-        *_declarations(facts.declarations),
+        *_declarations(facts.declarations, facts.declaration_published),
         *_accreditations(facts.accreditations, today, horizon),
         *_projects(facts.projects, today, horizon),
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +19,7 @@ import pandas as pd
 
 from fivesafes.errors import DataError, UnsafeTableError
 from fivesafes.sdc.audit_input import AuditCells, attacker_bounds, read_audit_cells
-from fivesafes.sdc.audit_lp import ComponentModel, SolveStats, solve_intervals
+from fivesafes.sdc.audit_lp import ComponentModel, SolvePlan, SolveStats, solve_intervals
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.structure import (
     LinkedStructure,
@@ -41,6 +41,9 @@ FAIL_EXACT = "exact"  # the attacker recovers the primary cell exactly
 FAIL_PUBLISHED = "published"  # a primary cell is published (by another linked table)
 FAIL_SINGLETON = "singleton"  # another single contributor narrows the interval too much
 
+IntervalMode = Literal["exact", "primary", "check"]
+INTERVAL_MODES: tuple[str, ...] = ("exact", "primary", "check")
+
 INTERVAL_COLUMNS = (
     "value",
     "status",
@@ -51,6 +54,7 @@ INTERVAL_COLUMNS = (
     "protected",
     "exact",
     "failure",
+    "interval",
 )
 
 
@@ -140,7 +144,7 @@ def audit_table(
     protection_percent: float | None = None,
     dimensions: Sequence[str] | None = None,
     rtol: float = DEFAULT_RTOL,
-    exact_intervals: bool = True,
+    intervals: IntervalMode = "exact",
 ) -> AuditResult:
     """Audit one table: build its relations, then solve the attacker's LPs for every hidden cell.
 
@@ -159,7 +163,7 @@ def audit_table(
         singleton=singleton,
         protection_percent=protection_percent,
         rtol=rtol,
-        exact_intervals=exact_intervals,
+        intervals=intervals,
         _structure_seconds=built,
     )
 
@@ -174,14 +178,17 @@ def audit_cells(
     singleton: bool = False,
     protection_percent: float | None = None,
     rtol: float = DEFAULT_RTOL,
-    exact_intervals: bool = True,
+    intervals: IntervalMode = "exact",
     _structure_seconds: float = 0.0,
 ) -> AuditResult:
     """Audit a cells table against a structure already built from it (same row order).
 
-    With ``exact_intervals=False`` the verdict is the same but faster: only primary cells
-    are solved, and an LP is skipped once a feasible point reaches the requirement (the
-    reported interval is then an inner range; secondary cells get NaN).
+    ``intervals`` chooses the work, never the verdict: ``"exact"`` solves every hidden
+    cell's interval; ``"primary"`` solves primary cells exactly and gives secondary cells
+    an inner range (exact only when they are exactly determined, which is always
+    detected); ``"check"`` stops each primary cell's LPs once a feasible point reaches its
+    requirement and leaves secondary cells unsolved (NaN). Column ``interval`` says
+    which rows are exact.
     """
     data = read_audit_cells(cells, protection_percent=protection_percent)
     return _audit(
@@ -192,7 +199,7 @@ def audit_cells(
         bounds=bounds,
         singleton=singleton,
         rtol=rtol,
-        exact_intervals=exact_intervals,
+        intervals=intervals,
         timings={"structure": _structure_seconds},
     )
 
@@ -206,7 +213,7 @@ def audit_linked(
     singleton: bool = False,
     protection_percent: float | None = None,
     rtol: float = DEFAULT_RTOL,
-    exact_intervals: bool = True,
+    intervals: IntervalMode = "exact",
 ) -> AuditResult:
     """Audit several tables from the same data as one system (shared cells are one variable).
 
@@ -235,7 +242,7 @@ def audit_linked(
         bounds=bounds,
         singleton=singleton,
         rtol=rtol,
-        exact_intervals=exact_intervals,
+        intervals=intervals,
         timings={"structure": built},
         extra={"tables": np.array([";".join(a) for a in appears], dtype=object)},
     )
@@ -279,7 +286,7 @@ def _audit(
     bounds: tuple[FloatArray, FloatArray] | None,
     singleton: bool,
     rtol: float,
-    exact_intervals: bool,
+    intervals: IntervalMode,
     timings: dict[str, float],
     extra: Mapping[str, npt.NDArray[Any]] | None = None,
 ) -> AuditResult:
@@ -302,15 +309,8 @@ def _audit(
     stats = SolveStats()
     req_lo = values - data.lower_protection
     req_hi = values + data.upper_protection
-    targets = None
-    if not exact_intervals:
-        # reaching 2 tol beyond the value also proves the cell is not pinned
-        need = data.primary & data.hidden
-        targets = (
-            np.where(need, np.minimum(req_lo, values - 2 * tol), np.nan),
-            np.where(need, np.maximum(req_hi, values + 2 * tol), np.nan),
-        )
-    lo, hi, models = solve_intervals(
+    plan = _plan(intervals, data, values, req_lo, req_hi, tol, frequency)
+    lo, hi, solved_exactly, models = solve_intervals(
         structure.relations,
         values,
         data.hidden,
@@ -318,7 +318,7 @@ def _audit(
         upper_b,
         stats,
         tolerance=tol,
-        targets=targets,
+        plan=plan,
     )
     # a primary cell published (linked tables) is known exactly
     shown = data.primary & ~data.hidden
@@ -359,6 +359,9 @@ def _audit(
         "protected": ~failed,
         "exact": exact,
         "failure": failure,
+        "interval": np.where(
+            shown | solved_exactly, "exact", np.where(np.isnan(lo), "unsolved", "inner")
+        ).astype(object),
         **singleton_cols,
         **(extra or {}),
     }
@@ -374,9 +377,11 @@ def _audit(
         "primary_cells": int(np.count_nonzero(data.primary)),
         "secondary_cells": int(np.count_nonzero(data.hidden & ~data.primary)),
         "exact_secondary": (
-            int(np.count_nonzero(data.hidden & ~data.primary & exact)) if exact_intervals else None
+            int(np.count_nonzero(data.hidden & ~data.primary & exact))
+            if intervals != "check"
+            else None
         ),
-        "intervals": "exact" if exact_intervals else "check (inner ranges, primary cells only)",
+        "intervals": intervals,
         "bounds": mode,
         "a_priori_percent": a_priori_percent,
         "frequency": frequency,
@@ -397,6 +402,38 @@ def _audit(
         timings=timings,
         details=details,
     )
+
+
+def _plan(
+    intervals: IntervalMode,
+    data: AuditCells,
+    values: FloatArray,
+    req_lo: FloatArray,
+    req_hi: FloatArray,
+    tol: float,
+    frequency: bool,
+) -> SolvePlan:
+    """Which LPs the interval mode needs (see ``audit_cells``)."""
+    n = values.size
+    if intervals not in INTERVAL_MODES:
+        raise DataError(f"intervals must be one of {INTERVAL_MODES}, got {intervals!r}")
+    lo_t, hi_t = np.full(n, -np.inf), np.full(n, np.inf)
+    deferred = np.zeros(n, dtype=bool)
+    secondary = data.hidden & ~data.primary
+    if intervals == "primary":
+        deferred = secondary
+    elif intervals == "check":
+        # reaching beyond the value also proves the cell is not pinned: by 2 tol, or for
+        # counts (rounded inwards to whole numbers) by a whole unit
+        if frequency:
+            lo_need = np.minimum(np.floor(req_lo + tol), values - 1)
+            hi_need = np.maximum(np.ceil(req_hi - tol), values + 1)
+        else:
+            lo_need = np.minimum(req_lo, values - 2 * tol)
+            hi_need = np.maximum(req_hi, values + 2 * tol)
+        lo_t = np.where(data.primary, lo_need, np.nan)
+        hi_t = np.where(data.primary, hi_need, np.nan)
+    return SolvePlan(lo_t, hi_t, deferred)
 
 
 def _integer_interval(lo: FloatArray, hi: FloatArray, tol: float) -> tuple[FloatArray, FloatArray]:

@@ -14,8 +14,9 @@ cell at once:
    so each solve starts from the previous optimal basis (warm start);
 5. skip an LP when an earlier solution already puts the cell at its own bound (then
    that bound is the optimum, exactly): with non-negative bounds many minima are 0;
-6. optionally (a "check", not exact intervals), skip an LP when an earlier solution
-   already shows the cell can reach its required protection.
+6. optionally (see SolvePlan), skip an LP when an earlier solution already shows the
+   cell reaches its required protection, or (for cells without a requirement) that it
+   is not exactly determined.
 """
 
 from __future__ import annotations
@@ -214,6 +215,21 @@ def components(
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class SolvePlan:
+    """What to compute per cell (global arrays); the default is the exact interval of all.
+
+    A min (max) LP is skipped once some feasible point reaches ``target_lo`` (``target_hi``):
+    -inf/+inf never skip, NaN means the cell is not solved at all. A ``deferred`` cell is
+    solved last and only when no feasible point seen so far tells it apart from its value
+    (its interval is then exact; otherwise an inner range that proves it is not exact).
+    """
+
+    target_lo: FloatArray
+    target_hi: FloatArray
+    deferred: BoolArray
+
+
 def solve_intervals(
     relations: sp.csr_matrix,
     values: FloatArray,
@@ -223,21 +239,23 @@ def solve_intervals(
     stats: SolveStats,
     *,
     tolerance: float,
-    targets: tuple[FloatArray, FloatArray] | None = None,
-) -> tuple[FloatArray, FloatArray, dict[int, tuple[ComponentModel, IntArray]]]:
+    plan: SolvePlan | None = None,
+) -> tuple[FloatArray, FloatArray, BoolArray, dict[int, tuple[ComponentModel, IntArray]]]:
     """The attacker's [min, max] of every hidden cell (NaN for published ones).
 
-    With ``targets`` (lower, upper per cell), a min (max) LP is skipped as soon as some
-    feasible point already reaches the lower (upper) target, and a cell whose targets
-    are NaN is not solved at all: the interval then only proves the targets are reached.
-    Also returns, per component id, its model and cells, for follow-up solves.
+    Returns the lower and upper ends, whether each interval is exact (False: an inner
+    range, see SolvePlan) and, per component id, its model and cells for follow-up solves.
     """
     t0 = time.perf_counter()
     n = values.size
+    if plan is None:
+        plan = SolvePlan(np.full(n, -INF), np.full(n, INF), np.zeros(n, dtype=bool))
     lo_out = np.full(n, np.nan)
     hi_out = np.full(n, np.nan)
+    exact_out = np.zeros(n, dtype=bool)
     lo_out[hidden] = lower[hidden]
     hi_out[hidden] = upper[hidden]
+    exact_out[hidden] = True
     system = reduce_system(relations, values, hidden, stats)
     lo_out[system.determined] = values[system.determined]
     hi_out[system.determined] = values[system.determined]
@@ -250,16 +268,17 @@ def solve_intervals(
     for c, (cells, sub, rhs) in enumerate(parts):
         stats.largest_component = max(stats.largest_component, int(cells.size))
         model = ComponentModel(sub, rhs, lower[cells], upper[cells])
-        local_targets = (targets[0][cells], targets[1][cells]) if targets is not None else None
-        lo, hi = _component_intervals(
-            model, values[cells], stats, tolerance=tolerance, targets=local_targets
+        local = SolvePlan(plan.target_lo[cells], plan.target_hi[cells], plan.deferred[cells])
+        lo, hi, exact = _component_intervals(
+            model, values[cells], stats, tolerance=tolerance, plan=local
         )
         lo_out[cells] = lo
         hi_out[cells] = hi
+        exact_out[cells] = exact
         stats.simplex_iterations += model.iterations
         models[c] = (model, cells)
     stats.seconds["solve"] = time.perf_counter() - t1
-    return lo_out, hi_out, models
+    return lo_out, hi_out, exact_out, models
 
 
 def _component_intervals(
@@ -268,9 +287,9 @@ def _component_intervals(
     stats: SolveStats,
     *,
     tolerance: float,
-    targets: tuple[FloatArray, FloatArray] | None = None,
-) -> tuple[FloatArray, FloatArray]:
-    """Min and max of every cell of one component (exact unless ``targets`` allow a shortcut)."""
+    plan: SolvePlan,
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Min and max of the cells of one component, as the plan asks."""
     k = model.n
     # the smallest / largest value each cell has taken in any feasible point seen so far
     # (the published table's true values are one such point)
@@ -278,30 +297,41 @@ def _component_intervals(
     seen_hi = values.astype(np.float64).copy()
     lo = np.full(k, np.nan)
     hi = np.full(k, np.nan)
-    for j in range(k):
-        if targets is not None and np.isnan(targets[0][j]):
-            continue
-        for maximize, out, seen, bound in (
-            (False, lo, seen_lo, model.lower),
-            (True, hi, seen_hi, model.upper),
+    exact = np.zeros(k, dtype=bool)
+
+    def solve(j: int, targets: tuple[float, float]) -> None:
+        exact[j] = True
+        for maximize, out, seen, bound, target in (
+            (False, lo, seen_lo, model.lower, targets[0]),
+            (True, hi, seen_hi, model.upper, targets[1]),
         ):
-            at_bound = (
-                seen[j] >= bound[j] - tolerance if maximize else seen[j] <= bound[j] + tolerance
-            )
+            if maximize:
+                at_bound, at_target = seen[j] >= bound[j] - tolerance, seen[j] >= target
+            else:
+                at_bound, at_target = seen[j] <= bound[j] + tolerance, seen[j] <= target
             if np.isfinite(bound[j]) and at_bound:
                 out[j] = bound[j]
                 stats.skipped_at_bound += 1
                 continue
-            if targets is not None:
-                target = targets[1][j] if maximize else targets[0][j]
-                if (seen[j] >= target) if maximize else (seen[j] <= target):
-                    out[j] = seen[j]
-                    stats.skipped_at_target += 1
-                    continue
+            if at_target:
+                out[j] = seen[j]
+                exact[j] = False
+                stats.skipped_at_target += 1
+                continue
             best, x = model.extreme(j, maximize=maximize)
             stats.lps += 1
             out[j] = best
             if x is not None:
                 np.minimum(seen_lo, x, out=seen_lo)
                 np.maximum(seen_hi, x, out=seen_hi)
-    return lo, hi
+
+    for j in range(k):
+        if not plan.deferred[j] and not np.isnan(plan.target_lo[j]):
+            solve(j, (float(plan.target_lo[j]), float(plan.target_hi[j])))
+    for j in np.flatnonzero(plan.deferred):
+        if seen_hi[j] - seen_lo[j] > tolerance:
+            lo[j], hi[j] = seen_lo[j], seen_hi[j]  # already shown not to be exact
+            stats.skipped_at_target += 2
+        else:
+            solve(int(j), (-INF, INF))
+    return lo, hi, exact

@@ -73,9 +73,24 @@ def register(
     own_connection: bool,
 ) -> Source:
     """Register ``data`` in ``con`` and build the normalised view for ``spec``."""
+    temp: list[tuple[str, str]] = []
+    try:
+        return _register(con, spec, data, prefix, own_connection, temp)
+    except BaseException:
+        drop(con, tuple(temp))  # bad input leaves nothing behind in the caller's connection
+        raise
+
+
+def _register(
+    con: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    data: Any,
+    prefix: str,
+    own_connection: bool,
+    temp: list[tuple[str, str]],
+) -> Source:
     raw = f"{prefix}raw"
     notes: list[str] = []
-    temp: list[tuple[str, str]] = []
     if isinstance(data, str | Path):
         path = Path(data)
         if not path.is_file():

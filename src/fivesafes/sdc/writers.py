@@ -41,6 +41,7 @@ REPORT_JSON = "report.json"
 TABLE_CSV = "table.csv"
 TABLE_XLSX = "table.xlsx"
 
+XLSX_FORMATTED_ENTRIES = 20_000  # above this, numbers are written without a number format
 Writer = Callable[[Path], object]
 
 
@@ -184,50 +185,61 @@ def write_table_csv(view: Presentation, notes: Sequence[str], path: Path) -> Non
 def write_table_xlsx(view: Presentation, notes: Sequence[str], path: Path) -> None:
     """table.xlsx: a Notes sheet first (GSS cover/notes), then the Table sheet."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
 
-    wb = Workbook()
-    ws_notes = wb.active
-    assert ws_notes is not None
-    ws_notes.title = "Notes"
-    ws_notes.append([view.name])
-    ws_notes["A1"].font = Font(bold=True, size=14)
-    for line in notes:
-        ws_notes.append([line])
+    # write-only mode streams rows: the time grows with the cells, not their square
+    wb = Workbook(write_only=True)
+    title_font, bold = Font(bold=True, size=14), Font(bold=True)
+    right = Alignment(horizontal="right")
+    indents = {d: Alignment(indent=d) for b in view.blocks for d in set(b.row_depths)}
+    entries_in_table = sum(len(b.rows) * len(b.column_codes) for b in view.blocks)
+    # a styled cell costs openpyxl about 3x a plain one: big tables get plain numbers
+    format_numbers = entries_in_table <= XLSX_FORMATTED_ENTRIES
+
+    def styled(ws: Any, value: Any, *, font: Font | None = None, **style: Any) -> Any:
+        cell = WriteOnlyCell(ws, value=value)
+        if font is not None:
+            cell.font = font
+        for key, v in style.items():
+            setattr(cell, key, v)
+        return cell
+
+    ws_notes = wb.create_sheet("Notes")
     ws_notes.column_dimensions["A"].width = 120
+    ws_notes.append([styled(ws_notes, view.name, font=title_font)])
+    for note in notes:
+        ws_notes.append([note])
 
     ws = wb.create_sheet("Table")
-    ws.append([view.name])
-    ws["A1"].font = Font(bold=True, size=14)
+    ws.column_dimensions["A"].width = 28
+    ws.append([styled(ws, view.name, font=title_font)])
     ws.append([f"{CONFIDENTIAL_SYMBOL} = confidential; see the Notes sheet"])
-    bold = Font(bold=True)
     for block in view.blocks:
         ws.append([])
         if block.title:
-            ws.append([block.title])
-            ws.cell(ws.max_row, 1).font = bold
+            ws.append([styled(ws, block.title, font=bold)])
         corner = block.row_dimension
         if block.column_dimension:
             corner = f"{block.row_dimension} \\ {block.column_dimension}"
-        ws.append([corner, *block.column_codes])
-        for col in range(1, len(block.column_codes) + 2):
-            ws.cell(ws.max_row, col).font = bold
+        ws.append([styled(ws, h, font=bold) for h in (corner, *block.column_codes)])
         for i, row in enumerate(block.rows):
-            ws.append([block.row_codes[i], *(_xlsx_value(c.value, c.symbol) for c in row)])
-            r = ws.max_row
+            depth = block.row_depths[i]
             # real indentation (not leading spaces), as GSS accessibility guidance asks
-            ws.cell(r, 1).alignment = Alignment(indent=block.row_depths[i])
-            if block.row_depths[i] == 0:
-                ws.cell(r, 1).font = bold
-            for col in range(2, len(row) + 2):
-                cell = ws.cell(r, col)
-                if isinstance(cell.value, int):
-                    cell.number_format = "#,##0"
-                elif isinstance(cell.value, float):
-                    cell.number_format = "#,##0.00"
+            label = styled(
+                ws, block.row_codes[i], font=bold if depth == 0 else None, alignment=indents[depth]
+            )
+            entries = [label]
+            for c in row:
+                value = _xlsx_value(c.value, c.symbol)
+                if isinstance(value, str):
+                    entries.append(styled(ws, value, alignment=right))
+                elif not format_numbers:
+                    entries.append(value)
                 else:
-                    cell.alignment = Alignment(horizontal="right")
-    ws.column_dimensions["A"].width = 28
+                    fmt = "#,##0" if isinstance(value, int) else "#,##0.00"
+                    entries.append(styled(ws, value, number_format=fmt))
+            ws.append(entries)
     wb.save(path)
 
 

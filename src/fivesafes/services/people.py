@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,7 +15,10 @@ from fivesafes.governance.grants import GrantState, GrantStep, transition
 from fivesafes.governance.people import Person, PersonStatus, validate_login, validate_name
 from fivesafes.governance.roles import Role
 from fivesafes.services.context import SYSTEM, Actor, now, person_of, record
+from fivesafes.services.declarations import current_version_number, signed_versions
+from fivesafes.services.grants import Grant, list_grants
 from fivesafes.services.lookup import person_row
+from fivesafes.services.training import TrainingStatus, training_of
 from fivesafes.store.models.governance import GrantRow, PersonRoleRow, PersonRow
 
 
@@ -158,3 +163,26 @@ def list_people(session: Session) -> list[Person]:
 def get_person(session: Session, login: str) -> Person:
     """The registered person with ``login`` (NotFoundError otherwise)."""
     return person_of(person_row(session, login))
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """A person with their training, declaration signatures and grants."""
+
+    person: Person
+    training: list[TrainingStatus]
+    current_declaration: int | None
+    signed_declarations: list[int]
+    grants: list[Grant]
+
+
+def summarise_person(session: Session, login: str, today: date | None = None) -> PersonSummary:
+    """Everything the register holds about ``login``, with states as of today."""
+    row = person_row(session, login)
+    return PersonSummary(
+        person=person_of(row),
+        training=training_of(session, login, today),
+        current_declaration=current_version_number(session),
+        signed_declarations=sorted(signed_versions(session, row.id)),
+        grants=list_grants(session, person=login, today=today),
+    )

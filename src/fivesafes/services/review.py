@@ -163,6 +163,7 @@ def gather_facts(session: Session, today: date) -> ReviewFacts:
         declarations=tuple(declarations),
         accreditations=tuple(accreditations),
         projects=projects,
+        declaration_published=current is not None,
     )
 
 

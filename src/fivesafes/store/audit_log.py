@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, Engine, event, func, insert, or_, select, text
+from sqlalchemy import Connection, Engine, Table, event, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.chain import (
@@ -70,7 +70,7 @@ def lock_chain(session: Session) -> None:
 
 
 _HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
-_INSERT = insert(AuditRecord.__table__)
+_INSERT = insert(cast(Table, AuditRecord.__table__))
 
 
 def chain_head(session: Session) -> tuple[int, str]:
@@ -464,13 +464,15 @@ def _verify(
             )
             count += 1
         elif result.recomputed_at.get(checkpoint.size) != checkpoint.head_hash:
+            # The earlier checkpoints still match, so the change lies after the last of them.
+            start = max((v for v in verified if v < checkpoint.size), default=0) + 1
             problems.append(
                 ChainProblem(
-                    checkpoint.size,
+                    start,
                     "checkpoint",
-                    f"events 1..{checkpoint.size} no longer hash to the checkpoint signed at "
-                    f"size {checkpoint.size} ({source.origin_label}): the chain up to event "
-                    f"{checkpoint.size} was rewritten",
+                    f"the chain no longer hashes to the checkpoint signed at size "
+                    f"{checkpoint.size} ({source.origin_label}): one of events "
+                    f"{start}..{checkpoint.size} was changed and the chain rehashed after it",
                 )
             )
             count += 1

@@ -29,7 +29,7 @@ from fivesafes.vault.pseudonymise import (
     pseudonymised_schema,
 )
 from fivesafes.vault.store import AreaStore
-from fivesafes.vault.writer import write_object
+from fivesafes.vault.writer import ROW_GROUP_ROWS, write_object
 
 CSV_BLOCK_BYTES = 8 << 20
 PARQUET_BATCH_ROWS = 256 * 1024
@@ -73,19 +73,27 @@ def open_source(
     column_types: Mapping[str, str] | None = None,
     *,
     block_bytes: int = CSV_BLOCK_BYTES,
-) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    """Schema and a batch iterator over a CSV or Parquet file (streaming)."""
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch], Any]:
+    """Schema, a batch iterator (streaming) and the open handle to close at the end."""
     try:
         if fmt == "csv":
             types = {k: pa.type_for_alias(v) for k, v in (column_types or {}).items()}
-            reader = pacsv.open_csv(
-                path,
-                read_options=pacsv.ReadOptions(block_size=block_bytes),
-                convert_options=pacsv.ConvertOptions(column_types=types),
-            )
-            return reader.schema, _guard(path, iter(reader))
+            # A Python file object, not the path: pyarrow's native file reader reads ahead
+            # of the parser without bound (memory grew with the file in our measurements);
+            # through Python it reads block by block.
+            handle = open(path, "rb")  # noqa: SIM115 (the caller closes it)
+            try:
+                reader = pacsv.open_csv(
+                    handle,
+                    read_options=pacsv.ReadOptions(block_size=block_bytes),
+                    convert_options=pacsv.ConvertOptions(column_types=types),
+                )
+            except BaseException:
+                handle.close()
+                raise
+            return reader.schema, _guard(path, iter(reader)), handle
         pf = pq.ParquetFile(path)
-        return pf.schema_arrow, _guard(path, pf.iter_batches(batch_size=PARQUET_BATCH_ROWS))
+        return pf.schema_arrow, _guard(path, pf.iter_batches(batch_size=PARQUET_BATCH_ROWS)), pf
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError) as exc:
         raise _arrow_error(path, exc) from None
 
@@ -110,6 +118,7 @@ def ingest_file(
     compression: str | None = "snappy",
     extra: dict[str, Any] | None = None,
     block_bytes: int = CSV_BLOCK_BYTES,
+    row_group_rows: int = ROW_GROUP_ROWS,
 ) -> Manifest:
     """Encrypt a CSV/Parquet file into the area as dataset ``name``; return its manifest."""
     path = Path(path)
@@ -124,7 +133,47 @@ def ingest_file(
     fmt = detect_format(path, fmt)
     before = os.stat(path)
     digest, size = file_sha256(path)
-    schema, batches = open_source(path, fmt, column_types, block_bytes=block_bytes)
+    schema, batches, handle = open_source(path, fmt, column_types, block_bytes=block_bytes)
+    try:
+        return _ingest_open(
+            store,
+            provider,
+            path,
+            before,
+            schema,
+            batches,
+            name=name,
+            fmt=fmt,
+            digest=digest,
+            size=size,
+            ingested_by=ingested_by,
+            pseudonymise=pseudonymise,
+            compression=compression,
+            extra=extra,
+            row_group_rows=row_group_rows,
+        )
+    finally:
+        handle.close()
+
+
+def _ingest_open(
+    store: AreaStore,
+    provider: KeyProvider,
+    path: Path,
+    before: os.stat_result,
+    schema: pa.Schema,
+    batches: Iterator[pa.RecordBatch],
+    *,
+    name: str,
+    fmt: str,
+    digest: str,
+    size: int,
+    ingested_by: str,
+    pseudonymise: Sequence[str],
+    compression: str | None,
+    extra: dict[str, Any] | None,
+    row_group_rows: int,
+) -> Manifest:
     if pseudonymise:
         key = area_pseudonym_key(store, provider)
         cols = list(pseudonymise)
@@ -167,4 +216,5 @@ def ingest_file(
         provenance=provenance,
         compression=compression,
         extra=extra,
+        row_group_rows=row_group_rows,
     )

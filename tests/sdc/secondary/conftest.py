@@ -44,12 +44,16 @@ def make_table(
     names = [h.name for h in hierarchies]
     rows = []
     for combo in itertools.product(*(h.order for h in hierarchies)):
-        leaves = itertools.product(*(h.leaves_under(c) for h, c in zip(hierarchies, combo)))
+        leaves = itertools.product(
+            *(h.leaves_under(c) for h, c in zip(hierarchies, combo, strict=True))
+        )
         v, k = 0.0, 0
         for leaf in leaves:
             v += leaf_values.get(leaf, 0.0)
             k += (leaf_contributors or {}).get(leaf, 1 if leaf_values.get(leaf, 0) else 0)
-        rows.append({**dict(zip(names, combo)), "records": k, "contributors": k, "value": v})
+        rows.append(
+            {**dict(zip(names, combo, strict=True)), "records": k, "contributors": k, "value": v}
+        )
     df = pd.DataFrame(rows)
     df["status"] = "safe"
     df["rule"] = ""

@@ -39,7 +39,7 @@ def _joint_cells(
     """One row per linked variable: the first table's figures, the strictest status."""
     frames = []
     for (cells, _), m in zip(tables, members, strict=True):
-        f = cells.drop(columns=[c for c in cells.columns if c in ()]).copy()
+        f = cells.copy()
         f["_var"] = m
         frames.append(f)
     allc = pd.concat(frames, ignore_index=True, sort=False)
@@ -68,7 +68,8 @@ def protect_linked(
     structure = build_linked_structure(tables)
     joint = _joint_cells(tables, structure.members, structure.n_cells)
     problem = build_problem(joint, structure, spec, frequency=frequency)
-    method, why = spec.method, ""
+    method: str = spec.method
+    why = ""
     if method == "auto":
         method, why = choose_method(problem.n, int(problem.primary.sum()), structure)
         why = f"auto chose {method} for the {len(tables)} linked tables: {why}"
@@ -95,9 +96,7 @@ def protect_linked(
                 cells=out,
                 method=method,
                 solver_status=str(info["status"]),
-                objective=float(problem.pattern_cost(hidden[m] & ~problem.primary[m]))
-                if False
-                else float(problem.cost[m][(hidden & ~problem.primary)[m]].sum()),
+                objective=float(problem.cost[m][(hidden & ~problem.primary)[m]].sum()),
                 bound=None,
                 gap=None,
                 information_loss=information_loss(out),

@@ -24,7 +24,7 @@ such cuts and checks the result with the LPs, so a pattern it returns is safe.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -32,7 +32,6 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from fivesafes.errors import InfeasibleProtectionError
 
@@ -240,7 +239,7 @@ def _lp(problem: Problem, cells: IntArray, y: FloatArray) -> tuple[highspy.Highs
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data.astype(np.float64)
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("presolve", "off")  # warm-started re-solves are faster without it
@@ -506,7 +505,8 @@ def cover(problem: Problem, cut: Cut, hidden: BoolArray) -> list[int]:
     chosen: list[int] = []
     remaining = list(range(cand.size))
     while deficit > 0 and not met(-deficit, 0.0) and remaining:
-        best = min(remaining, key=lambda k: problem.cost[cand[k]] / min(coef[k], deficit))
+        gain = np.minimum(coef[remaining], deficit)
+        best = remaining[int(np.argmin(problem.cost[cand[remaining]] / gain))]
         remaining.remove(best)
         chosen.append(int(cand[best]))
         deficit -= coef[best]

@@ -48,7 +48,10 @@ def subtables(structure: TableStructure) -> list[tuple[tuple[int, ...], IntArray
         pos = {c: i for i, c in enumerate(h.order)}
         parent_id.append(
             np.array(
-                [pos[h.parent[c]] if h.parent[c] is not None else -1 for c in h.order],
+                [
+                    pos.get(h.parent[c] or "", -1) if h.parent[c] is not None else -1
+                    for c in h.order
+                ],
                 dtype=np.int64,
             )
         )

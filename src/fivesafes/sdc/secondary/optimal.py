@@ -72,7 +72,7 @@ class _Mip:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = np.zeros(n + 1, dtype=np.int32)
-        self.h = highspy.Highs()
+        self.h = highspy.Highs()  # type: ignore[no-untyped-call]
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", 1)  # many tiny MIPs: thread start-up costs more
         # our incumbent is always a good safe pattern: HiGHS's own heuristics and restarts

@@ -111,7 +111,8 @@ def protect_secondary(
     structure = build_structure(cells, hierarchies, dimensions=dimensions)
     problem = build_problem(cells, structure, spec, frequency=frequency)
     t_build = time.monotonic() - t0
-    method, why = spec.method, ""
+    method: str = spec.method
+    why = ""
     if method == "auto":
         method, why = choose_method(problem.n, int(problem.primary.sum()), structure)
         why = f"auto chose {method}: {why}"
@@ -153,9 +154,10 @@ def _with_status(cells: pd.DataFrame, problem: Problem, hidden: BoolArray) -> pd
     status = out[STATUS].astype(str).to_numpy(dtype=object)
     status[hidden & ~problem.primary] = Status.SECONDARY.value
     status[problem.primary] = Status.PRIMARY.value
-    out[STATUS] = pd.array(
-        status, dtype=cells[STATUS].dtype if cells[STATUS].dtype != object else object
-    )
+    column = pd.Series(status, index=out.index, dtype=object)
+    if isinstance(cells[STATUS].dtype, pd.StringDtype):  # keep a string column a string column
+        column = column.astype(cells[STATUS].dtype)
+    out[STATUS] = column
     return out
 
 

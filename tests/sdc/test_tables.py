@@ -1,4 +1,4 @@
-"""``fivesafes.sdc.tables``: the whole pipeline on small hand-made data."""
+"""``fivesafes.sdc.tables`` (sdc/protect.py): the whole pipeline on small hand-made data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fivesafes.sdc.protect as protect_module
 from fivesafes.errors import DataError, SpecError
@@ -213,3 +215,49 @@ def test_three_dimensions_and_a_frequency_table(tmp_path: Path) -> None:
     assert "size = Total" in body and "size = s" in body and "size = l" in body
     header = files["cells.csv"].read_text().splitlines()[0]
     assert header.startswith("region,industry,size,records,contributors,status")
+
+
+row_strategy = st.tuples(
+    st.sampled_from(["a", "b", "c", "d", "e"]),
+    st.sampled_from(["N", "S"]),
+    st.sampled_from(["01", "1"]),
+    st.integers(0, 1000).map(float),
+)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(row_strategy, min_size=1, max_size=25))
+def test_pipeline_flags_match_a_brute_force_reference(
+    tmp_path: Path, rows: list[tuple[str, str, str, float]]
+) -> None:
+    # the rules see contributor totals within each cell, margins included
+    spec, _ = write_case(tmp_path)
+    frame = pd.DataFrame(rows, columns=["ent", "region", "industry", "turnover"])
+    result = tables(spec, frame)
+    for _, got in result.cells.iterrows():
+        inside = frame[
+            frame["region"].isin(["N", "S"] if got["region"] == "UK" else [got["region"]])
+            & frame["industry"].isin(
+                ["01", "1"] if got["industry"] == "Total" else [got["industry"]]
+            )
+        ]
+        xs = [*sorted(inside.groupby("ent")["turnover"].sum(), reverse=True), 0.0, 0.0]
+        total, c = sum(xs), len(inside["ent"].unique())
+        want = []
+        if 1 <= c < 3:
+            want.append("threshold")
+        if xs[0] > 0.5 * total:
+            want.append("dominance(1,50)")
+        if total - xs[0] - xs[1] < 0.1 * xs[0]:
+            want.append("p%(10)")
+        assert got["rule"] == ";".join(want), (got.to_dict(), xs)
+        needs = [0.0]
+        if "threshold" in want:
+            needs.append(0.1 * total)
+        if "dominance(1,50)" in want:
+            needs.append(2 * xs[0] - total)
+        if "p%(10)" in want:
+            needs.append(0.1 * xs[0] - (total - xs[0] - xs[1]))
+        assert got["upper_protection"] == pytest.approx(max(needs))
