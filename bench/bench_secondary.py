@@ -64,7 +64,7 @@ def synthetic_cells(
     hs = [tree(chr(ord("r") + d), f) for d, f in enumerate(fans)]
     leaf_shape = tuple(len(h.leaves) for h in hs)
     n_leaf = int(np.prod(leaf_shape))
-    k = rng.poisson(4.0, size=n_leaf) * (rng.random(n_leaf) > 0.05)
+    k = rng.poisson(6.0, size=n_leaf) * (rng.random(n_leaf) > 0.05)
     total = np.zeros(n_leaf)
     top1 = np.zeros(n_leaf)
     top2 = np.zeros(n_leaf)

@@ -100,7 +100,9 @@ def prepare(rows: int) -> tuple[Path, Path]:
     return data, spec
 
 
-def child_baseline(data: Path, spec_path: Path, leaf_first: bool) -> dict[str, object]:
+def child_baseline(
+    data: Path, spec_path: Path, leaf_first: bool, out: Path | None = None
+) -> dict[str, object]:
     """The bare DuckDB count/sum over the same grouping sets (no contributor statistics)."""
     import duckdb
 
@@ -141,6 +143,13 @@ def child_baseline(data: Path, spec_path: Path, leaf_first: bool) -> dict[str, o
         f"SELECT {allcols}, {measures} FROM {src} r {joins} GROUP BY GROUPING SETS ({sets})"
     ).df()
     seconds = time.perf_counter() - t
+    if out is not None:  # the cells, for the cross-check (outside the timing)
+        codes = {
+            d: frame[cols[::-1]].bfill(axis=1).iloc[:, 0].fillna(h.root) if cols else h.root
+            for d, cols, h in zip(names, levels, hiers, strict=True)
+        }
+        cells = frame.assign(**codes)[[*names, "n", "v"]].drop_duplicates(subset=list(names))
+        cells.to_csv(out / "baseline_cells.csv", index=False)
     return {"seconds": seconds, "cells": len(frame)}
 
 
@@ -161,7 +170,7 @@ def child_pipeline(data: Path, spec_path: Path, out: Path) -> dict[str, object]:
     os.close(fd)
     write_cells_csv(published_cells(result), Path(tmp))
     os.replace(tmp, out / "cells.csv")
-    seconds = time.perf_counter() - t
+    seconds = time.perf_counter() - t  # cells.csv stays in ``out`` for the cross-check
     stages = {
         k.removeprefix("tabulate."): round(float(v), 3)
         for k, v in result.report.get("timings", {}).items()
@@ -176,24 +185,52 @@ def child_pipeline(data: Path, spec_path: Path, out: Path) -> dict[str, object]:
     }
 
 
-def run_child(kind: str, data: Path, spec: Path) -> dict[str, object]:
+def run_child(kind: str, data: Path, spec: Path, out: Path) -> dict[str, object]:
     """One measurement in a fresh process; returns its timing and peak RSS."""
     cmd = [sys.executable, __file__, "--child", kind, "--data", str(data), "--spec", str(spec)]
+    cmd += ["--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{proc.stderr}")
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+def cross_check(out: Path, spec_path: Path) -> None:
+    """The pipeline's records and values equal the bare query's, cell by cell."""
+    import numpy as np
+    import pandas as pd
+
+    from fivesafes.sdc.spec import load_spec
+
+    names = list(load_spec(spec_path).dimension_names)
+    dtypes = dict.fromkeys(names, str)
+    base = pd.read_csv(out / "baseline_cells.csv", dtype=dtypes, keep_default_na=False)
+    cells = pd.read_csv(out / "cells.csv", dtype=dtypes, keep_default_na=False)
+    both = cells.merge(base, on=names, how="left", validate="one_to_one")
+    present = both["n"].notna()
+    assert (both.loc[~present, "records"] == 0).all(), (
+        "a cell with rows is missing from the baseline"
+    )
+    assert len(base) == int(present.sum()), "the baseline has cells the pipeline lacks"
+    assert (both.loc[present, "records"] == both.loc[present, "n"]).all(), "records differ"
+    assert np.allclose(both.loc[present, "value"], both.loc[present, "v"], rtol=1e-9), (
+        "values differ"
+    )
+    print(f"cross-check: {len(cells):,} cells, records and values equal the baseline's")
+
+
 def measure(rows: int, repeat: int) -> dict[str, object]:
     """Baselines and pipeline at one size (best of ``repeat``), printed and returned."""
     data, spec = prepare(rows)
     best: dict[str, dict[str, object]] = {}
-    for _ in range(repeat):
-        for kind in ("baseline", "baseline_leaf", "pipeline"):
-            r = run_child(kind, data, spec)
-            if kind not in best or float(r["seconds"]) < float(best[kind]["seconds"]):  # type: ignore[arg-type]
-                best[kind] = r
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        for _ in range(repeat):
+            for kind in ("baseline", "baseline_leaf", "pipeline"):
+                r = run_child(kind, data, spec, out)
+                if kind not in best or float(r["seconds"]) < float(best[kind]["seconds"]):  # type: ignore[arg-type]
+                    best[kind] = r
+        cross_check(out, spec)
     base = float(best["baseline"]["seconds"])  # type: ignore[arg-type]
     pipe = float(best["pipeline"]["seconds"])  # type: ignore[arg-type]
     leaf = float(best["baseline_leaf"]["seconds"])  # type: ignore[arg-type]
@@ -233,13 +270,14 @@ def main() -> None:
     parser.add_argument("--child", choices=["baseline", "baseline_leaf", "pipeline"])
     parser.add_argument("--data", type=Path)
     parser.add_argument("--spec", type=Path)
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.child:
         if args.child == "pipeline":
-            with tempfile.TemporaryDirectory() as out:
-                result = child_pipeline(args.data, args.spec, Path(out))
+            result = child_pipeline(args.data, args.spec, args.out)
         else:
-            result = child_baseline(args.data, args.spec, args.child == "baseline_leaf")
+            leaf = args.child == "baseline_leaf"
+            result = child_baseline(args.data, args.spec, leaf, None if leaf else args.out)
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         print(json.dumps(result))
         return

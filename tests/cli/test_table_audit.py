@@ -99,7 +99,7 @@ def test_under_protected_table_exits_with_the_unsafe_status(tmp_path: Path) -> N
     assert "error [unsafe]" in err and "region=01, size=s" in err
     report = json.loads((tmp_path / "a" / "audit.json").read_text())
     assert report["audit"]["failures_by_kind"] == {"exact": 1}
-    code, _, err = _run(str(spec), "--cells", str(cells), "--check-only")
+    code, _, err = _run(str(spec), "--cells", str(cells), "--intervals", "check")
     assert code == 3 and "region=01, size=s" in err
 
 

@@ -192,6 +192,28 @@ def test_frequency_counts_are_rounded_inwards_to_whole_numbers() -> None:
     row = _row(counts.intervals, r="r1", c="c1")
     assert row["attacker_min"] == row["attacker_max"] == 3.0
     assert not counts.safe
+    for mode in ("primary", "check"):
+        quicker = audit_table(cells, hs, bounds=bounds, frequency=True, intervals=mode)
+        assert list(quicker.failures["failure"]) == ["exact"]
+
+
+def test_interval_modes_say_which_intervals_are_exact() -> None:
+    hs = [flat("r", 2), flat("c", 2)]
+    cells = make_cells(hs, LEAF, primary={("r1", "c1"): (2.0, 2.0)}, secondary=RECT[1:])
+    exact = audit_table(cells, hs)
+    assert set(exact.intervals["interval"]) == {"exact"}
+    check = audit_table(cells, hs, intervals="check")
+    assert check.safe
+    secondary = check.intervals[check.intervals["status"] == "secondary"]
+    assert set(secondary["interval"]) == {"unsolved"}
+    assert secondary["attacker_min"].isna().all()
+    primary = _row(check.intervals, r="r1", c="c1")
+    assert primary["attacker_min"] <= primary["required_lower"]
+    assert primary["attacker_max"] >= primary["required_upper"]
+    assert check.details["exact_secondary"] is None
+    assert "not computed" in check.summary()
+    with pytest.raises(DataError, match="intervals must be one of"):
+        audit_table(cells, hs, intervals="fast")  # type: ignore[arg-type]
 
 
 def test_secondary_cells_exactly_determined_are_flagged_not_failed() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from audit_helpers import flat, make_cells
+from audit_helpers import flat, make_cells, tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fivesafes.sdc.audit import audit_linked, audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
@@ -73,3 +75,26 @@ def test_primary_cell_published_by_the_other_table_fails() -> None:
     row = _row(result.failures, reg="reg1", ind="T", size="T")
     assert row["failure"] == "published"
     assert row["attacker_min"] == row["attacker_max"] == row["value"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0.1, 0.6), st.floats(0.1, 0.6))
+def test_linking_only_narrows_what_each_table_hides(
+    seed: int, share1: float, share2: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    region, industry, size = tree("reg", [2, 2]), flat("ind", 3), flat("size", 2)
+    joint = rng.integers(0, 20, size=(4, 3, 2)).astype(float)
+    ri = make_cells([region, industry], joint.sum(axis=2))
+    rs = make_cells([region, size], joint.sum(axis=1))
+    ri["status"] = np.where(rng.random(len(ri)) < share1, "secondary", "safe")
+    rs["status"] = np.where(rng.random(len(rs)) < share2, "secondary", "safe")
+    alone = audit_table(ri, [region, industry]).intervals
+    linked = audit_linked([(ri, [region, industry]), (rs, [region, size])]).intervals
+    merged = alone.merge(linked[linked["size"] == "T"], on=["reg", "ind"], suffixes=("", "_linked"))
+    tol = 1e-7
+    # a cell hidden in both is one variable: the second table can only add information
+    assert (merged["attacker_min_linked"] >= merged["attacker_min"] - tol).all()
+    assert (merged["attacker_max_linked"] <= merged["attacker_max"] + tol).all()
+    for _, row in linked.iterrows():
+        assert row["attacker_min"] - tol <= row["value"] <= row["attacker_max"] + tol

@@ -18,7 +18,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from fivesafes.governance.research import SAFE_RESEARCHER_COURSE
+from fivesafes.governance.research import (
+    SAFE_RESEARCHER_COURSE,
+)
 from fivesafes.governance.training import MANDATORY_COURSE
 from fivesafes.services.context import Actor, resolve_actor
 from fivesafes.store.db import make_engine, migrate, session_factory

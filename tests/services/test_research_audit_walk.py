@@ -29,22 +29,38 @@ from sqlalchemy.orm import Session
 
 from fivesafes.governance.research import (
     AccreditationLevel,
+)
+from fivesafes.governance.research_changes import (
     ChangeKind,
     ChangeRequest,
     ChangeStatus,
+)
+from fivesafes.governance.research_projects import (
     ProjectAction,
     ProjectProposal,
 )
-from fivesafes.services import research, research_projects, review
+from fivesafes.services import (
+    research,
+    research_project_views,
+    research_projects,
+    researchers,
+    review,
+)
 from fivesafes.store import audit_log
 from fivesafes.store.models.audit import AuditRecord
 
-MODULES: tuple[ModuleType, ...] = (research, research_projects, review)
+MODULES: tuple[ModuleType, ...] = (
+    research,
+    researchers,
+    research_project_views,
+    research_projects,
+    review,
+)
 Prepare = Callable[[Session, World, Path], Callable[[], Any]]
 
 
 def _accredited(s: Session) -> None:
-    research.accredit(
+    researchers.accredit(
         s,
         actor(s, "admin"),
         "rita",
@@ -83,7 +99,7 @@ WRITERS: dict[str, Prepare] = {
     "accredit": lambda s, w, p: lambda: _accredited(s),
     "change_supervisor": lambda s, w, p: (
         _accredited(s),
-        lambda: research.change_supervisor(s, actor(s, "admin"), "rita", "hana", today=TODAY),
+        lambda: researchers.change_supervisor(s, actor(s, "admin"), "rita", "hana", today=TODAY),
     )[1],
     "propose_project": lambda s, w, p: (_accredited(s), lambda: _proposed_only(s))[1],
     "decide_project": lambda s, w, p: (
@@ -126,6 +142,10 @@ def _proposed_only(s: Session) -> None:
     )
 
 
+def _p1(s: Session) -> Any:
+    return research_project_views.project_row(s, "P-1")
+
+
 def _with_project(call: Callable[[Session], Any]) -> Prepare:
     return lambda s, w, p: (_approved(s), lambda: call(s))[1]
 
@@ -142,28 +162,37 @@ READERS: dict[str, Prepare] = {
     "supervisor_facts": lambda s, w, p: lambda: research.supervisor_facts(s, w.sam, TODAY),
     "accreditation_valid": lambda s, w, p: lambda: research.accreditation_valid(s, w.rita, TODAY),
     "training_valid": lambda s, w, p: lambda: research.training_valid(s, w.rita.id, "x", TODAY),
-    "as_json": lambda s, w, p: lambda: research.as_json(research.show_researcher(s, "rita")),
+    "as_json": lambda s, w, p: lambda: research.as_json(researchers.show_researcher(s, "rita")),
     "view_of": lambda s, w, p: (
         _accredited(s),
-        lambda: research.view_of(research.current_accreditation(s, w.rita.id, TODAY), TODAY),
+        lambda: researchers.view_of(research.current_accreditation(s, w.rita.id, TODAY), TODAY),
     )[1],
     "check_record_accreditation": lambda s, w, p: (
-        lambda: research.check_record_accreditation(actor(s, "admin"), "rita")
+        lambda: researchers.check_record_accreditation(actor(s, "admin"), "rita")
     ),
-    "list_researchers": lambda s, w, p: lambda: research.list_researchers(s, TODAY),
-    "show_researcher": lambda s, w, p: lambda: research.show_researcher(s, "rita", TODAY),
+    "list_researchers": lambda s, w, p: lambda: researchers.list_researchers(s, TODAY),
+    "show_researcher": lambda s, w, p: lambda: researchers.show_researcher(s, "rita", TODAY),
     "researcher_facts": _with_project(
         lambda s: research.researcher_facts(s, "rita", "ashe", "P-1", TODAY)
     ),
-    "project_row": _with_project(lambda s: research_projects.project_row(s, "P-1")),
-    "change_row": lambda s, w, p: (lambda cid: lambda: research_projects.change_row(s, cid))(
+    "project_row": _with_project(_p1),
+    "change_row": lambda s, w, p: (lambda cid: lambda: research_project_views.change_row(s, cid))(
         _requested(s)
     ),
-    "project_view": _with_project(
-        lambda s: research_projects.project_view(research_projects.project_row(s, "P-1"), TODAY)
-    ),
-    "member_facts": lambda s, w, p: lambda: research_projects.member_facts(s, w.sam, TODAY),
-    "actor_facts": lambda s, w, p: lambda: research_projects.actor_facts(s, actor(s, "iona")),
+    "project_view": _with_project(lambda s: research_project_views.project_view(_p1(s), TODAY)),
+    "member_facts": lambda s, w, p: lambda: research_project_views.member_facts(s, w.sam, TODAY),
+    "actor_facts": lambda s, w, p: lambda: research_project_views.actor_facts(s, actor(s, "iona")),
+    "current_members": _with_project(lambda s: research_project_views.current_members(_p1(s))),
+    "current_datasets": _with_project(lambda s: research_project_views.current_datasets(_p1(s))),
+    "change_view": lambda s, w, p: (
+        lambda cid: (
+            lambda: research_project_views.change_view(
+                research_project_views.change_row(s, cid), "P-1"
+            )
+        )
+    )(_requested(s)),
+    "project_facts": _with_project(lambda s: research_project_views.project_facts(_p1(s))),
+    "project_state": _with_project(lambda s: research_project_views.project_state(_p1(s))),
     "list_projects": _with_project(lambda s: research_projects.list_projects(s, TODAY)),
     "show_project": _with_project(lambda s: research_projects.show_project(s, "P-1", TODAY)),
     "gather_facts": lambda s, w, p: lambda: review.gather_facts(s, TODAY),
@@ -173,6 +202,7 @@ READERS: dict[str, Prepare] = {
         lambda: review.check_carry_out_review(actor(s, "admin"))
     ),
     "write_atomic": lambda s, w, p: lambda: review.write_atomic(p / "f.txt", "x"),
+    "report_paths": lambda s, w, p: lambda: review.report_paths(p, TODAY),
     "list_reviews": lambda s, w, p: lambda: review.list_reviews(s),
 }
 

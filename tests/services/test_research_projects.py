@@ -22,14 +22,18 @@ from sqlalchemy.orm import Session
 from fivesafes.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
 from fivesafes.governance.research import (
     AccreditationLevel,
+)
+from fivesafes.governance.research_changes import (
     ChangeKind,
     ChangeRequest,
     ChangeStatus,
+)
+from fivesafes.governance.research_projects import (
     ProjectAction,
     ProjectProposal,
 )
-from fivesafes.services import research
 from fivesafes.services import research_projects as svc
+from fivesafes.services import researchers
 from fivesafes.store.audit_log import query_events
 from fivesafes.store.models.audit import AuditRecord
 from fivesafes.store.models.governance import PersonRoleRow
@@ -59,7 +63,7 @@ def session(research_engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def world(session: Session) -> World:
     w = build(session)
-    research.accredit(
+    researchers.accredit(
         session,
         actor(session, "admin"),
         "rita",

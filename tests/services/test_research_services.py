@@ -25,14 +25,19 @@ from fivesafes.governance.grants import GrantState
 from fivesafes.governance.research import (
     SAFE_RESEARCHER_COURSE,
     AccreditationLevel,
+)
+from fivesafes.governance.research_changes import (
     ChangeKind,
     ChangeRequest,
     ChangeStatus,
+)
+from fivesafes.governance.research_projects import (
     ProjectAction,
     ProjectProposal,
 )
 from fivesafes.services import research as svc
 from fivesafes.services import research_projects as projects
+from fivesafes.services import researchers
 from fivesafes.store.audit_log import query_events
 from fivesafes.store.models.governance import CourseRow
 from fivesafes.store.models.research import AccreditationRow
@@ -49,7 +54,7 @@ def world(session: Session) -> World:
     return build(session)
 
 
-def _accredit(session: Session, login: str = "rita", **kw: object) -> svc.AccreditationView:
+def _accredit(session: Session, login: str = "rita", **kw: object) -> researchers.AccreditationView:
     args: dict[str, object] = {
         "body": "UK Statistics Authority",
         "reference": f"ACC-{login}",
@@ -57,7 +62,7 @@ def _accredit(session: Session, login: str = "rita", **kw: object) -> svc.Accred
         "today": TODAY,
     }
     args.update(kw)
-    return svc.accredit(session, actor(session, "admin"), login, **args)  # type: ignore[arg-type]
+    return researchers.accredit(session, actor(session, "admin"), login, **args)  # type: ignore[arg-type]
 
 
 def _count(session: Session) -> int:
@@ -73,10 +78,10 @@ def test_accredit_full_defaults_to_five_years_and_is_audited(
     assert view.valid_today and view.level == "full"
     events = query_events(session, action="researcher.accredit")
     assert [(e.actor, e.subject) for e in events] == [("admin", "rita")]
-    shown = svc.show_researcher(session, "rita", today=TODAY)
+    shown = researchers.show_researcher(session, "rita", today=TODAY)
     assert shown.accredited and len(shown.history) == 1
     assert shown.current is not None and shown.current.reference == view.reference
-    assert [r.login for r in svc.list_researchers(session, today=TODAY)] == ["rita"]
+    assert [r.login for r in researchers.list_researchers(session, today=TODAY)] == ["rita"]
     assert shown.to_dict()["current"]["expires"] == "2031-06-14"
 
 
@@ -93,7 +98,7 @@ def test_provisional_with_staff_supervisor(session: Session, world: World) -> No
     view = _accredit(session, level=AccreditationLevel.PROVISIONAL, supervisor="sam")
     assert view.supervisor == "sam"
     assert view.expires == date(2029, 6, 14)
-    assert svc.show_researcher(session, "rita", today=TODAY).supervisor_ok
+    assert researchers.show_researcher(session, "rita", today=TODAY).supervisor_ok
 
 
 def test_supervisor_must_be_staff_or_fully_accredited(session: Session, world: World) -> None:
@@ -110,7 +115,7 @@ def test_only_admin_or_head_of_profession_records_and_never_their_own(
 ) -> None:
     # rita would be recording her own; sam is a statistician
     with pytest.raises(AccessDenied):
-        svc.accredit(
+        researchers.accredit(
             session,
             actor(session, login),
             "rita",
@@ -304,20 +309,20 @@ def test_new_supervisor_restores_a_provisional_researcher(session: Session, worl
     admin = actor(session, "admin")
     with pytest.raises(ValidationError, match="neither staff"):
         person(session, "rob", "approved_researcher")
-        svc.change_supervisor(session, admin, "rita", "rob", today=TODAY)
-    view = svc.change_supervisor(session, admin, "rita", "hana", today=TODAY)
+        researchers.change_supervisor(session, admin, "rita", "rob", today=TODAY)
+    view = researchers.change_supervisor(session, admin, "rita", "hana", today=TODAY)
     assert view.supervisor == "hana"
     assert svc.researcher_facts(session, "rita", "ashe", None, TODAY).supervisor_ok
     events = query_events(session, action="researcher.supervisor")
     assert len(events) == 1 and '"from":"sam"' in events[0].details_text.replace(" ", "")
     with pytest.raises(ConflictError):
-        svc.change_supervisor(session, admin, "rita", "hana", today=TODAY)
+        researchers.change_supervisor(session, admin, "rita", "hana", today=TODAY)
 
 
 def test_full_accreditation_has_no_supervisor_to_change(session: Session, world: World) -> None:
     _accredit(session)
     with pytest.raises(ValidationError, match="no provisional"):
-        svc.change_supervisor(session, actor(session, "admin"), "rita", "sam", today=TODAY)
+        researchers.change_supervisor(session, actor(session, "admin"), "rita", "sam", today=TODAY)
 
 
 def test_access_check_end_to_end_uses_researcher_facts(session: Session, world: World) -> None:

@@ -25,10 +25,16 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import AccessDenied
-from fivesafes.governance.research import AccreditationLevel, ProjectAction, ProjectProposal
+from fivesafes.governance.research import (
+    AccreditationLevel,
+)
+from fivesafes.governance.research_projects import (
+    ProjectAction,
+    ProjectProposal,
+)
 from fivesafes.governance.review import Category
 from fivesafes.governance.training import MANDATORY_COURSE
-from fivesafes.services import research, research_projects
+from fivesafes.services import research_projects, researchers
 from fivesafes.services import review as svc
 from fivesafes.store.audit_log import query_events
 from fivesafes.store.models.governance import AreaCourseRow, CourseRow
@@ -53,7 +59,7 @@ def world(session: Session) -> World:
         sign(session, p, 1)
         if p is not w.rita:
             complete(session, p, MANDATORY_COURSE, _day(300))
-    research.accredit(
+    researchers.accredit(
         session,
         actor(session, "admin"),
         "rita",
@@ -143,7 +149,7 @@ def test_accreditation_and_project_findings(session: Session, world: World) -> N
     complete(session, rob, "Safe researcher training", _day(300))
     sign(session, rob, 1)
     admin = actor(session, "admin")
-    research.accredit(
+    researchers.accredit(
         session,
         admin,
         "rob",
@@ -202,3 +208,16 @@ def test_review_needs_a_reviewer_role(session: Session, world: World, tmp_path: 
         svc.carry_out_review(session, actor(session, "rita"), tmp_path / "r", today=TODAY)
     assert not (tmp_path / "r").exists()
     assert session.scalar(select(func.count(ReviewRow.id))) == 0
+
+
+def test_a_second_review_the_same_day_keeps_the_first_report(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    admin = actor(session, "admin")
+    first = svc.carry_out_review(session, admin, tmp_path, today=TODAY)
+    before = Path(first.markdown_path).read_bytes()
+    grant(session, world.hop, world.earnings, _day(-300), _day(-3))
+    second = svc.carry_out_review(session, admin, tmp_path, today=TODAY)
+    assert Path(second.markdown_path).name == "review-2026-06-15-2.md"
+    assert Path(first.markdown_path).read_bytes() == before
+    assert second.markdown_sha256 != first.markdown_sha256

@@ -109,6 +109,26 @@ def test_failed_registration_shreds_the_new_object(
     assert vault.store("earnings").names() == [] and svc.list_stored(tx) == []
 
 
+def test_orphan_of_a_killed_ingest_is_shredded_on_the_next(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
+) -> None:
+    from fivesafes.vault import ingest_file
+
+    # Files complete, registration never committed (the process died in between).
+    vault.provider.create_key("earnings")
+    store = vault.store("earnings")
+    store.create()
+    ingest_file(store, vault.provider, ashe_csv, name="ashe", ingested_by="iris")
+    before = reg.audit_count()
+    stored = svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    assert _actions(reg, before) == [("vault.orphan_shred", "done"), ("dataset.ingest", "done")]
+    assert store.manifest("ashe").object_id == stored.object_id
+    # retention run reconciles too, and leaves registered objects alone
+    ingest_file(store, vault.provider, ashe_csv, name="stray", ingested_by="iris")
+    svc.run_retention(tx, vault, "root", TODAY)
+    assert store.names() == ["ashe"]
+
+
 def test_read_path_denies_with_reasons_and_audits(
     reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
 ) -> None:
@@ -210,3 +230,32 @@ def test_retention_run(reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path) 
     assert "retention" in (done[0].destroy_reason or "")
     assert vault.store("earnings").names() == ["ashe"]
     assert [o.name for o in svc.list_stored(tx)] == ["ashe"]
+
+
+def test_open_dataset_ref_in_a_workspace(workspace: object, tmp_path: Path) -> None:
+    from fivesafes.services import people
+    from fivesafes.services.context import resolve_actor
+
+    ws = workspace
+    with ws.transaction() as s:  # type: ignore[attr-defined]
+        people.bootstrap_administrator(s, "root", "Root")
+    with ws.transaction() as s:  # type: ignore[attr-defined]
+        from fivesafes.governance.roles import Role
+        from fivesafes.services import areas
+
+        root = resolve_actor(s, "root")
+        people.register_person(s, root, "iris", "Iris", [Role.INFORMATION_ASSET_OWNER])
+        areas.create_area(s, root, "survey", "iris")
+    with ws.transaction() as s:  # type: ignore[attr-defined]
+        datasets.register_dataset(
+            s, resolve_actor(s, "root"), Dataset("lfs", "survey", True, True, True, "LFS", "SRSA")
+        )
+    src = tmp_path / "lfs.csv"
+    src.write_text("a,b\n1,2\n3,4\n")
+    svc.ingest_dataset(ws.transaction, svc.Vault.of(ws), "root", "survey", src, name="lfs")  # type: ignore[attr-defined]
+    with pytest.raises(ValidationError, match="AREA/NAME"):
+        svc.open_dataset_ref(ws, "lfs", login="root")
+    # root is an administrator but holds no grant, training or declaration: denied.
+    with pytest.raises(AccessDenied) as info:
+        svc.open_dataset_ref(ws, "survey/lfs", login="root")
+    assert info.value.reasons

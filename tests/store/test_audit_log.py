@@ -308,3 +308,23 @@ def test_postgres_triggers_refuse_changes(
         assert verify(engine).ok and verify(engine).events == 3
     finally:
         engine.dispose()
+
+
+def test_parallel_verification_agrees_with_one_pass(
+    engine: Engine,
+    checkpointer: Checkpointer,
+    key: Ed25519PrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fivesafes.store import audit_log
+
+    append_many(engine, 12, checkpointer)
+    one_pass = verify(engine, key, checkpointer.log_path)
+    monkeypatch.setattr(audit_log, "PARALLEL_FROM", 5)
+    monkeypatch.setattr(audit_log.os, "cpu_count", lambda: 2)
+    parallel = verify(engine, key, checkpointer.log_path)
+    assert parallel == one_pass and parallel.ok and parallel.checkpoints_verified == 4
+    # a problem in any range falls back to one pass, for an exact report
+    tamper(engine, "DELETE FROM audit_log WHERE seq = 9")
+    report = verify(engine, key, checkpointer.log_path)
+    assert report.first_bad is not None and report.first_bad.seq == 9

@@ -103,3 +103,13 @@ def test_unreachable_database_is_a_workspace_error() -> None:
             ensure_schema(engine)
     finally:
         engine.dispose()
+
+
+def test_a_database_from_a_newer_fivesafes_is_refused(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO alembic_version (version_num) VALUES ('from_the_future')"
+        )
+    with pytest.raises(WorkspaceError, match="from_the_future") as info:
+        ensure_schema(engine)
+    assert "upgrade fivesafes" in str(info.value.hint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -132,3 +133,64 @@ def test_passphrase_keys_differ_per_version(tmp_path: Path) -> None:
         p.unwrap("a1", forged, b"")
     with pytest.raises(KeyProviderError):
         p.unwrap("a1", w1, b"")
+
+
+class MemoryKms:
+    """A stand-in for an organisation's KMS: keys never leave it, AES key wrap (RFC 3394)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, bytes] = {}
+        self.versions: dict[str, int] = {}
+
+    def current_key_id(self, area: str) -> str:
+        if area not in self.versions:
+            raise KeyProviderError(f"no key for {area}")
+        return f"{area}/v{self.versions[area]}"
+
+    def create_key(self, area: str) -> str:
+        self.versions[area] = self.versions.get(area, 0) + 1
+        key_id = self.current_key_id(area)
+        self.keys[key_id] = os.urandom(32)
+        return key_id
+
+    def wrap(self, area: str, data_key: bytes, context: bytes) -> WrappedKey:
+        from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+
+        key_id = self.current_key_id(area)
+        # Key wrap has no associated data: bind the context by wrapping under a derived key.
+        kek = hashlib.sha256(self.keys[key_id] + context).digest()
+        return WrappedKey(key_id, b"", aes_key_wrap(kek, data_key))
+
+    def unwrap(self, area: str, wrapped: WrappedKey, context: bytes) -> bytes:
+        from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+
+        if wrapped.key_id not in self.keys:
+            raise KeyProviderError(f"{wrapped.key_id} destroyed")
+        kek = hashlib.sha256(self.keys[wrapped.key_id] + context).digest()
+        try:
+            return aes_key_unwrap(kek, wrapped.ciphertext)
+        except InvalidUnwrap:
+            raise KeyProviderError("does not open") from None
+
+    def destroy_key(self, area: str, key_id: str) -> None:
+        self.keys.pop(key_id, None)
+
+    def key_ids(self, area: str) -> list[str]:
+        return sorted(k for k in self.keys if k.startswith(f"{area}/"))
+
+
+def test_a_kms_plugs_in_through_the_protocol(tmp_path: Path) -> None:
+    from fivesafes.vault import AreaStore, ingest_file, open_table, rotate_area_key
+
+    kms = MemoryKms()
+    assert isinstance(kms, KeyProvider)
+    kms.create_key("a1")
+    store = AreaStore(tmp_path / "areas", "a1")
+    store.create()
+    src = tmp_path / "x.csv"
+    src.write_text("id,v\n1,2\n3,4\n")
+    ingest_file(store, kms, src, name="x", ingested_by="t")
+    before = open_table(store, kms, "x")
+    r = rotate_area_key(store, kms)
+    assert r.destroyed_key_ids == ("a1/v1",) and kms.key_ids("a1") == ["a1/v2"]
+    assert open_table(store, kms, "x").equals(before)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from fivesafes.identity import current_identity
 from fivesafes.services.context import resolve_actor
@@ -163,7 +164,10 @@ def log(
       fivesafes audit log --area census --action 'access.*' --since 2026-01-01
       fivesafes audit log --actor bob --until 2026-02-01T12:00 --json
     """
-    with _as_registered_person() as (workspace, _login), workspace.sessions()() as session:
+    with (
+        _as_registered_person() as (workspace, _login),
+        Session(read_only(workspace.engine())) as session,  # readers need no write lock
+    ):
         rows = query_events(
             session,
             person=person,

@@ -10,15 +10,19 @@ from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
 from fivesafes.errors import ValidationError
 from fivesafes.governance.research import (
     STATISTICAL_PURPOSE,
+)
+from fivesafes.governance.research_changes import (
     ChangeKind,
     ChangeRequest,
+    parse_decision,
+)
+from fivesafes.governance.research_projects import (
     ProjectAction,
     ProjectProposal,
     ProjectStatus,
-    parse_decision,
 )
 from fivesafes.services import research_projects as svc
-from fivesafes.services.research_projects import ChangeView, ProjectView
+from fivesafes.services.research_project_views import ChangeView, ProjectView
 
 
 def _line(p: ProjectView) -> str:
@@ -66,7 +70,8 @@ def project() -> None:
 
     \b
     States: proposed -> approved | rejected; approved -> closed. An approved
-    project is "active" from its start to its end date (inclusive); researchers
+    project is "active" from its start to its end date (inclusive), "ended" after
+    it until closed or extended; researchers
     reach data only through an active project that includes them and the dataset.
     The head of profession, or the information asset owner of every area in
     scope, approves - never the lead or a member. Changes (extend, change-scope,

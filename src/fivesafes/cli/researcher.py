@@ -7,9 +7,13 @@ from datetime import datetime
 import click
 
 from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
-from fivesafes.governance.research import ACCREDITATION_YEARS, AccreditationLevel, parse_level
-from fivesafes.services import research as svc
-from fivesafes.services.research import AccreditationView, ResearcherView
+from fivesafes.governance.research import (
+    ACCREDITATION_YEARS,
+    AccreditationLevel,
+    parse_level,
+)
+from fivesafes.services import researchers as svc
+from fivesafes.services.researchers import AccreditationView, ResearcherView
 
 LEVELS = ", ".join(f"{lvl.value} ({ACCREDITATION_YEARS[lvl]} years)" for lvl in AccreditationLevel)
 

@@ -6,13 +6,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import pandas as pd
 
 from fivesafes.errors import DataError
-from fivesafes.sdc.audit import AuditResult, audit_table
+from fivesafes.sdc.audit import INTERVAL_MODES, AuditResult, IntervalMode, audit_table
 from fivesafes.sdc.cells import CONTRIBUTORS
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import TableSpec, load_spec
@@ -109,10 +109,13 @@ def write_audit(result: AuditResult, out: Path, extra: dict[str, Any]) -> tuple[
     "[default: the spec's [suppression] singleton, when cells.csv has contributors].",
 )
 @click.option(
-    "--check-only",
-    is_flag=True,
-    help="Faster: the same verdict, but LPs stop once a cell's requirement is shown to be "
-    "reachable, so intervals are inner ranges and secondary cells are not solved.",
+    "--intervals",
+    type=click.Choice(INTERVAL_MODES),
+    default="exact",
+    show_default=True,
+    help="How much to solve (the verdict is the same): exact = every hidden cell's exact "
+    "interval; primary = exact for primary cells, inner ranges for secondary ones; "
+    "check = stop once each requirement is shown to be met (fastest).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def audit_command(
@@ -122,7 +125,7 @@ def audit_command(
     protection_percent: float | None,
     a_priori_percent: float | None,
     singleton: bool | None,
-    check_only: bool,
+    intervals: str,
     as_json: bool,
 ) -> None:
     """Audit a protected table: what can an attacker work out about each hidden cell?
@@ -138,12 +141,14 @@ def audit_command(
       fivesafes table audit examples/turnover.toml --cells out/cells.csv
       fivesafes table audit spec.toml --cells other/cells.csv \\
           --protection-percent 15 --out audit-out
+      fivesafes table audit big.toml --cells out/cells.csv --intervals check
 
     \b
     Writes, in OUT:
       audit.csv    one row per hidden cell: codes, value, status, attacker_min,
                    attacker_max, required_lower, required_upper, protected,
-                   exact, failure (interval|exact|published|singleton)
+                   exact, failure (interval|exact|published|singleton),
+                   interval (exact|inner|unsolved)
       audit.json   the verdict, the failed cells, the attacker's bounds, LPs
                    solved and timings
     Exit status 0 when every primary cell is protected, 3 when any is not.
@@ -166,7 +171,7 @@ def audit_command(
         frequency=loaded.is_frequency,
         singleton=singleton,
         protection_percent=protection_percent,
-        intervals=intervals,
+        intervals=cast(IntervalMode, intervals),
     )
     target = out if out is not None else cells_path.parent
     csv_path, json_path = write_audit(

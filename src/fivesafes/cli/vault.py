@@ -42,8 +42,9 @@ def _line(o: svc.StoredObject) -> str:
         if o.state == svc.STORED
         else f"  DESTROYED {o.destroyed_at:%Y-%m-%d} ({o.destroy_reason})"
     )
+    where = f"{o.area}/{o.name}"
     return (
-        f"{o.area}/{o.name:<24} {o.kind:<7} {o.rows:>12,} rows  {len(o.columns)} columns  "
+        f"{where:<28} {o.kind:<7} {o.rows:>12,} rows  {len(o.columns)} columns  "
         f"key {o.key_id}  from {o.source[:40]!r} by {o.ingested_by}{state}"
     )
 

@@ -6,7 +6,7 @@ in ``templates/``; charts are drawn by :mod:`fivesafes.review_report.chart`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -68,6 +68,26 @@ def _bars(result: ReviewResult) -> list[Bar]:
     ]
 
 
+MAX_PERIODS = 13  # weeks up to a quarter; beyond that, 30-day periods
+
+
+def due_periods(result: ReviewResult) -> list[Bar]:
+    """Findings falling due in the window, counted per 7-day (or 30-day) period from as_of."""
+    step = 7 if result.within_days <= 7 * MAX_PERIODS else 30
+    horizon = result.as_of + timedelta(days=result.within_days)
+    starts: list[date] = []
+    start = result.as_of
+    while start <= horizon:
+        starts.append(start)
+        start += timedelta(days=step)
+    bars = []
+    for first in starts:
+        last = min(first + timedelta(days=step - 1), horizon)
+        n = sum(1 for f in result.findings if f.due is not None and first <= f.due <= last)
+        bars.append(Bar(f"{first.isoformat()} to {last.isoformat()}", n))
+    return bars
+
+
 def _md_cell(text: object) -> str:
     # A pipe or newline would break the table; raw HTML would be passed through by renderers.
     value = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -111,6 +131,7 @@ def report_context(
     ]
     worst = result.worst()
     bars = _bars(result)
+    due = due_periods(result)
     return {
         "as_of": result.as_of.isoformat(),
         "within_days": result.within_days,
@@ -125,6 +146,9 @@ def report_context(
         "audit_head": totals.audit_head,
         "svg_chart": svg_bar_chart(bars, "Findings by category"),
         "text_chart": text_bar_chart(bars),
+        "due_total": sum(b.value for b in due),
+        "svg_due_chart": svg_bar_chart(due, "Findings falling due, by period") if due else "",
+        "text_due_chart": text_bar_chart(due),
     }
 
 
@@ -147,4 +171,5 @@ def render_html(
     context = report_context(result, totals, reviewer=reviewer, generated_at=generated_at)
     # The SVG is built from html.escape()d parts in chart.py, so it is safe markup.
     context["svg_chart"] = Markup(context["svg_chart"])  # noqa: S704
+    context["svg_due_chart"] = Markup(context["svg_due_chart"])  # noqa: S704
     return _environment(autoescape=True).get_template("review.html.j2").render(**context)

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from fivesafes.errors import DataError, UnsafeTableError
+from fivesafes.errors import DataError
 from fivesafes.sdc.audit_input import AuditCells, attacker_bounds, read_audit_cells
-from fivesafes.sdc.audit_lp import ComponentModel, SolvePlan, SolveStats, solve_intervals
+from fivesafes.sdc.audit_lp import SolvePlan, SolveStats, solve_intervals
+from fivesafes.sdc.audit_result import (
+    FAIL_EXACT,
+    FAIL_INTERVAL,
+    FAIL_PUBLISHED,
+    FAIL_SINGLETON,
+    INTERVAL_COLUMNS,
+    INTERVAL_MODES,
+    AuditResult,
+    IntervalMode,
+)
+from fivesafes.sdc.audit_singleton import integer_interval, singleton_check
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.structure import (
     LinkedStructure,
@@ -35,102 +45,6 @@ BoolArray = npt.NDArray[np.bool_]
 # never closer than ABS_TOL: HiGHS's own primal feasibility tolerance is 1e-7.
 DEFAULT_RTOL = 1e-9
 ABS_TOL = 1e-7
-
-FAIL_INTERVAL = "interval"  # the attacker's interval does not reach the required protection
-FAIL_EXACT = "exact"  # the attacker recovers the primary cell exactly
-FAIL_PUBLISHED = "published"  # a primary cell is published (by another linked table)
-FAIL_SINGLETON = "singleton"  # another single contributor narrows the interval too much
-
-IntervalMode = Literal["exact", "primary", "check"]
-INTERVAL_MODES: tuple[str, ...] = ("exact", "primary", "check")
-
-INTERVAL_COLUMNS = (
-    "value",
-    "status",
-    "attacker_min",
-    "attacker_max",
-    "required_lower",
-    "required_upper",
-    "protected",
-    "exact",
-    "failure",
-    "interval",
-)
-
-
-@dataclass(frozen=True, eq=False)
-class AuditResult:
-    """Intervals of every hidden cell, the under-protected ones, and the work it took."""
-
-    intervals: pd.DataFrame
-    failures: pd.DataFrame
-    safe: bool
-    lp_count: int
-    timings: Mapping[str, float]
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_dict(self, *, max_failures: int = 100) -> dict[str, Any]:
-        """A JSON-ready summary for report.json (infinite bounds become null)."""
-        kinds: dict[str, int] = {}
-        for text in self.failures["failure"]:
-            for kind in str(text).split(";"):
-                kinds[kind] = kinds.get(kind, 0) + 1
-        listed = self.failures.head(max_failures).astype(object)
-        listed = listed.where(pd.notna(listed), None)
-        records = [{k: _json_value(v) for k, v in row.items()} for row in listed.to_dict("records")]
-        return {
-            "safe": self.safe,
-            "hidden_cells": len(self.intervals),
-            "failures": len(self.failures),
-            "failures_by_kind": kinds,
-            "failed_cells": records,
-            "failed_cells_listed": len(records),
-            "lp_count": self.lp_count,
-            "timings": {k: round(v, 6) for k, v in self.timings.items()},
-            **{k: _json_value(v) for k, v in self.details.items()},
-        }
-
-    def summary(self) -> str:
-        """A few human-readable lines: verdict, counts, work done."""
-        d = self.details
-        verdict = "SAFE" if self.safe else f"UNSAFE: {len(self.failures)} under-protected cell(s)"
-        return (
-            f"audit: {verdict}\n"
-            f"  hidden cells: {len(self.intervals)} ({d.get('primary_cells', 0)} primary, "
-            f"{d.get('secondary_cells', 0)} secondary; {d.get('exact_secondary', 0)} secondary "
-            "exactly determined)\n"
-            f"  attacker bounds: {d.get('bounds')}\n"
-            f"  LPs solved: {self.lp_count} in {d.get('components', 0)} component(s); "
-            f"{d.get('determined_without_lp', 0)} cell(s) determined without an LP; "
-            f"{d.get('skipped_at_bound', 0)} LP(s) skipped at a bound; "
-            f"{self.timings.get('total', 0.0):.3f}s"
-        )
-
-    def raise_if_unsafe(self) -> None:
-        """Raise UnsafeTableError naming the first under-protected cells."""
-        if self.safe:
-            return
-        dims = [c for c in self.failures.columns if c not in INTERVAL_COLUMNS]
-        names = []
-        for _, row in self.failures.head(5).iterrows():
-            codes = ", ".join(f"{d}={row[d]}" for d in dims if d in row and _is_code(row[d]))
-            names.append(f"{codes} ({row['failure']})")
-        raise UnsafeTableError(
-            f"{len(self.failures)} hidden cell(s) are under-protected: " + "; ".join(names),
-            hint="hide more cells (secondary suppression) and audit again; see audit.csv",
-        )
-
-
-def _is_code(v: object) -> bool:
-    return isinstance(v, str)
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    return v
 
 
 def audit_table(
@@ -325,7 +239,7 @@ def _audit(
     lo[shown] = values[shown]
     hi[shown] = values[shown]
     if frequency:
-        lo, hi = _integer_interval(lo, hi, tol)
+        lo, hi = integer_interval(lo, hi, tol)
     exact = (hi - lo) <= tol
     short = (lo > req_lo + tol) | (hi < req_hi - tol)
     fail_kinds: list[tuple[str, BoolArray]] = [
@@ -336,7 +250,7 @@ def _audit(
     singleton_cols: dict[str, npt.NDArray[Any]] = {}
     if singleton:
         t_s = time.perf_counter()
-        s_fail, singleton_cols = _singleton_check(
+        s_fail, singleton_cols = singleton_check(
             structure, data, models, req_lo, req_hi, lower_b, upper_b, stats, tol, frequency
         )
         fail_kinds.append((FAIL_SINGLETON, s_fail))
@@ -348,7 +262,7 @@ def _audit(
     for kind, mask in fail_kinds:
         failure = np.where(mask, np.where(failure == "", kind, failure + ";" + kind), failure)
     failed = failure != ""
-    intervals = structure.keys.iloc[idx].reset_index(drop=True)
+    table = structure.keys.iloc[idx].astype(str).reset_index(drop=True)
     columns: dict[str, npt.NDArray[Any]] = {
         "value": values,
         "status": data.status,
@@ -366,10 +280,11 @@ def _audit(
         **(extra or {}),
     }
     for name, col in columns.items():
-        intervals[name] = col[idx]
-    intervals["status"] = intervals["status"].astype(str)
-    intervals["failure"] = intervals["failure"].astype(str)
-    failures = intervals[~intervals["protected"]].reset_index(drop=True)
+        table[name] = col[idx]
+    table["status"] = table["status"].astype(str)
+    table["failure"] = table["failure"].astype(str)
+    table["interval"] = table["interval"].astype(str)
+    failures = table[~table["protected"]].reset_index(drop=True)
     timings = {**timings, **stats.seconds}
     timings["audit"] = time.perf_counter() - t0
     timings["total"] = timings["audit"] + timings.get("structure", 0.0)
@@ -395,7 +310,7 @@ def _audit(
         "simplex_iterations": stats.simplex_iterations,
     }
     return AuditResult(
-        intervals=intervals,
+        intervals=table,
         failures=failures,
         safe=bool(len(failures) == 0),
         lp_count=stats.lps,
@@ -433,66 +348,16 @@ def _plan(
             hi_need = np.maximum(req_hi, values + 2 * tol)
         lo_t = np.where(data.primary, lo_need, np.nan)
         hi_t = np.where(data.primary, hi_need, np.nan)
-    return SolvePlan(lo_t, hi_t, deferred)
+    return SolvePlan(lo_t, hi_t, deferred, integer=frequency)
 
 
-def _integer_interval(lo: FloatArray, hi: FloatArray, tol: float) -> tuple[FloatArray, FloatArray]:
-    """Counts are whole numbers: the attacker rounds the LP interval inwards."""
-    with np.errstate(invalid="ignore"):
-        lo_i = np.where(np.isfinite(lo), np.ceil(lo - tol), lo)
-        hi_i = np.where(np.isfinite(hi), np.floor(hi + tol), hi)
-    return lo_i, hi_i
-
-
-def _singleton_check(
-    structure: TableStructure,
-    data: AuditCells,
-    models: Mapping[int, tuple[ComponentModel, npt.NDArray[np.int64]]],
-    req_lo: FloatArray,
-    req_hi: FloatArray,
-    lower_b: FloatArray,
-    upper_b: FloatArray,
-    stats: SolveStats,
-    tol: float,
-    frequency: bool,
-) -> tuple[BoolArray, dict[str, npt.NDArray[Any]]]:
-    """Re-solve each one-contributor primary cell with another singleton of its component known."""
-    n = data.values.size
-    comp = np.full(n, -1, dtype=np.int64)
-    local = np.full(n, -1, dtype=np.int64)
-    for c, (_, cells) in models.items():
-        comp[cells] = c
-        local[cells] = np.arange(cells.size)
-    single = data.hidden & (data.contributors == 1)
-    fail = np.zeros(n, dtype=bool)
-    s_min = np.full(n, np.nan)
-    s_max = np.full(n, np.nan)
-    known_by = np.full(n, "", dtype=object)
-    csr = structure.relations
-    for p in np.flatnonzero(single & data.primary & (comp >= 0)):
-        model, cells = models[int(comp[p])]
-        rows = structure.relations_of(int(p))
-        near = np.unique(
-            np.concatenate([csr.indices[csr.indptr[r] : csr.indptr[r + 1]] for r in rows])
-        )
-        # every other singleton of the component, those sharing a relation with p first
-        others = cells[single[cells] & (cells != p)]
-        partners = np.concatenate([others[np.isin(others, near)], others[~np.isin(others, near)]])
-        for q in partners:
-            lq = int(local[q])
-            model.set_bounds(lq, float(data.values[q]), float(data.values[q]))
-            lo, _ = model.extreme(int(local[p]), maximize=False)
-            hi, _ = model.extreme(int(local[p]), maximize=True)
-            stats.lps += 2
-            model.set_bounds(lq, float(lower_b[q]), float(upper_b[q]))
-            if frequency:
-                lo_a, hi_a = _integer_interval(np.array([lo]), np.array([hi]), tol)
-                lo, hi = float(lo_a[0]), float(hi_a[0])
-            bad = lo > req_lo[p] + tol or hi < req_hi[p] - tol or hi - lo <= tol
-            if bad or np.isnan(s_min[p]):
-                s_min[p], s_max[p] = lo, hi
-                known_by[p] = structure.describe_cell(int(q))
-            if bad:
-                fail[p] = True
-                break
-    return fail, {"singleton_min": s_min, "singleton_max": s_max, "singleton_known": known_by}
+__all__ = [
+    "INTERVAL_COLUMNS",
+    "INTERVAL_MODES",
+    "AuditResult",
+    "IntervalMode",
+    "audit_cells",
+    "audit_linked",
+    "audit_table",
+    "combine_linked",
+]

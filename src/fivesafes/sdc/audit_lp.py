@@ -228,6 +228,7 @@ class SolvePlan:
     target_lo: FloatArray
     target_hi: FloatArray
     deferred: BoolArray
+    integer: bool = False  # counts: a range shows a cell is not exact only across integers
 
 
 def solve_intervals(
@@ -268,7 +269,9 @@ def solve_intervals(
     for c, (cells, sub, rhs) in enumerate(parts):
         stats.largest_component = max(stats.largest_component, int(cells.size))
         model = ComponentModel(sub, rhs, lower[cells], upper[cells])
-        local = SolvePlan(plan.target_lo[cells], plan.target_hi[cells], plan.deferred[cells])
+        local = SolvePlan(
+            plan.target_lo[cells], plan.target_hi[cells], plan.deferred[cells], plan.integer
+        )
         lo, hi, exact = _component_intervals(
             model, values[cells], stats, tolerance=tolerance, plan=local
         )
@@ -328,10 +331,14 @@ def _component_intervals(
     for j in range(k):
         if not plan.deferred[j] and not np.isnan(plan.target_lo[j]):
             solve(j, (float(plan.target_lo[j]), float(plan.target_hi[j])))
-    for j in np.flatnonzero(plan.deferred):
-        if seen_hi[j] - seen_lo[j] > tolerance:
-            lo[j], hi[j] = seen_lo[j], seen_hi[j]  # already shown not to be exact
+    for d in np.flatnonzero(plan.deferred):
+        if plan.integer:
+            apart = np.ceil(seen_lo[d] - tolerance) < np.floor(seen_hi[d] + tolerance)
+        else:
+            apart = seen_hi[d] - seen_lo[d] > tolerance
+        if apart:
+            lo[d], hi[d] = seen_lo[d], seen_hi[d]  # already shown not to be exact
             stats.skipped_at_target += 2
         else:
-            solve(int(j), (-INF, INF))
+            solve(int(d), (-INF, INF))
     return lo, hi, exact

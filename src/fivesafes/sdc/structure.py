@@ -45,7 +45,7 @@ class TableStructure:
 
     dimensions: tuple[str, ...]
     hierarchies: tuple[Hierarchy, ...]
-    keys: pd.DataFrame  # the dimension columns; row i is cell i
+    keys: pd.DataFrame  # the dimension columns (categorical codes); row i is cell i
     relations: sp.csr_matrix  # m x n, +1 for the total, -1 for each child
     relation_dimension: IntArray  # which dimension (index into dimensions) each relation runs along
     relation_total: IntArray  # the cell that is the total of each relation
@@ -163,11 +163,15 @@ def _code_ids(cells: pd.DataFrame, dim: str, h: Hierarchy) -> npt.NDArray[np.int
             f"dimension '{dim}' has an empty code in row {row + 1} of the cells table",
             hint=f"totals carry the root code '{h.root}', never an empty value",
         )
-    strings = col.astype(str)
-    ids = pd.Index(list(h.order)).get_indexer(pd.Index(strings)).astype(np.int32)
+    # factorize first: a column has few distinct codes, so only those are compared as strings
+    codes, uniques = pd.factorize(col)
+    position = {c: i for i, c in enumerate(h.order)}
+    unique_strings = [str(u) for u in uniques]
+    lookup = np.array([position.get(u, -1) for u in unique_strings], dtype=np.int32)
+    ids = lookup[codes]
     if (ids < 0).any():
         row = int(np.flatnonzero(ids < 0)[0])
-        bad = sorted(set(strings[ids < 0]))
+        bad = sorted(u for u, i in zip(unique_strings, lookup, strict=True) if i < 0)
         raise DataError(
             f"code(s) {bad[:10]} of dimension '{dim}' (first in row {row + 1}) are not in its "
             f"hierarchy '{h.name}'",
@@ -177,7 +181,20 @@ def _code_ids(cells: pd.DataFrame, dim: str, h: Hierarchy) -> npt.NDArray[np.int
     return ids
 
 
-def _radix(hierarchies: Sequence[Hierarchy]) -> IntArray:
+def keys_frame(
+    dims: Sequence[str], hierarchies: Sequence[Hierarchy], code_ids: npt.NDArray[np.int32]
+) -> pd.DataFrame:
+    """The dimension columns of the cells, as categoricals over each hierarchy's codes."""
+    return pd.DataFrame(
+        {
+            dim: pd.Categorical.from_codes(code_ids[:, d], categories=pd.Index(list(h.order)))
+            for d, (dim, h) in enumerate(zip(dims, hierarchies, strict=True))
+        }
+    )
+
+
+def radix_strides(hierarchies: Sequence[Hierarchy]) -> IntArray:
+    """Per dimension, the multiplier of its code id in a cell's mixed-radix key."""
     sizes = np.array([len(h.order) for h in hierarchies], dtype=np.int64)
     # stride[d] = product of sizes of the dimensions after d (the last dimension varies fastest)
     stride = np.ones(len(sizes), dtype=np.int64)
@@ -221,16 +238,11 @@ def build_structure(
     code_ids = np.empty((n, len(dims)), dtype=np.int32)
     for d, (dim, h) in enumerate(zip(dims, hs, strict=True)):
         code_ids[:, d] = _code_ids(cells, dim, h)
-    stride = _radix(hs)
+    stride = radix_strides(hs)
     sizes = np.array([len(h.order) for h in hs], dtype=np.int64)
     grid = int(np.prod(sizes))
     flat = code_ids.astype(np.int64) @ stride if n else np.zeros(0, dtype=np.int64)
-    keys = pd.DataFrame(
-        {
-            dim: np.asarray(h.order, dtype=object)[code_ids[:, d]]
-            for d, (dim, h) in enumerate(zip(dims, hs, strict=True))
-        }
-    )
+    keys = keys_frame(dims, hs, code_ids)
 
     position = np.full(grid, -1, dtype=np.int64)
     position[flat] = np.arange(n, dtype=np.int64)
@@ -328,10 +340,6 @@ def _describe(keys: pd.DataFrame, dims: Sequence[str], row: int) -> str:
     return ", ".join(f"{d}={r[d]}" for d in dims)
 
 
-def _same_hierarchy(a: Hierarchy, b: Hierarchy) -> bool:
-    return a.root == b.root and a.parent == b.parent and a.order == b.order
-
-
 def build_linked_structure(
     tables: Sequence[tuple[pd.DataFrame, Sequence[Hierarchy]]],
     *,
@@ -344,114 +352,6 @@ def build_linked_structure(
     root); a cell present in two tables is one variable and must have the same value.
     Hierarchies of a shared dimension must be identical.
     """
-    if not tables:
-        raise DataError("no tables to link", hint="give at least one (cells, hierarchies) pair")
-    parts = [
-        build_structure(c, hs, check_values=check_values, tolerance=tolerance) for c, hs in tables
-    ]
-    dims: list[str] = []
-    hier: list[Hierarchy] = []
-    for t, s in enumerate(parts):
-        for dim, h in zip(s.dimensions, s.hierarchies, strict=True):
-            if dim in dims:
-                other = hier[dims.index(dim)]
-                if not _same_hierarchy(other, h):
-                    raise DataError(
-                        f"dimension '{dim}' has different hierarchies in the linked tables "
-                        f"(table {t + 1} differs from an earlier one)",
-                        hint="linked tables must use the same hierarchy file for a shared "
-                        "dimension",
-                    )
-            else:
-                dims.append(dim)
-                hier.append(h)
-    stride = _radix(hier)
-    n_dims = len(dims)
-    # global key of each table's cells: absent dimensions at their root's id
-    root_ids = np.array([h.order.index(h.root) for h in hier], dtype=np.int32)
-    table_codes: list[npt.NDArray[np.int32]] = []
-    for s in parts:
-        full = np.tile(root_ids, (s.n_cells, 1))
-        for d_local, dim in enumerate(s.dimensions):
-            full[:, dims.index(dim)] = s.code_ids[:, d_local]
-        table_codes.append(full)
-    all_codes = np.concatenate(table_codes)
-    all_flat = all_codes.astype(np.int64) @ stride
-    uniq, first, inverse = np.unique(all_flat, return_index=True, return_inverse=True)
-    n = int(uniq.size)
-    code_ids = all_codes[first]
-    members: list[IntArray] = []
-    start = 0
-    for s in parts:
-        members.append(inverse[start : start + s.n_cells].astype(np.int64))
-        start += s.n_cells
+    from fivesafes.sdc.structure_linked import link_tables  # it builds on this module
 
-    if check_values:
-        _check_shared_values(tables, members, n, code_ids, dims, hier)
-
-    # stack every table's relations over global variables; a relation is identified by its
-    # total cell and its (global) dimension, so shared relations are kept once
-    mats: list[sp.coo_matrix] = []
-    rdim: list[IntArray] = []
-    rtot: list[IntArray] = []
-    for s, m in zip(parts, members, strict=True):
-        coo = s.relations.tocoo()
-        mats.append(sp.coo_matrix((coo.data, (coo.row, m[coo.col])), shape=(s.n_relations, n)))
-        gdim = np.array([dims.index(x) for x in s.dimensions], dtype=np.int64)
-        rdim.append(gdim[s.relation_dimension] if s.n_relations else np.zeros(0, np.int64))
-        rtot.append(m[s.relation_total])
-    stacked = sp.vstack(mats).tocsr() if mats else sp.csr_matrix((0, n))
-    relation_dimension = np.concatenate(rdim)
-    relation_total = np.concatenate(rtot)
-    rel_key = relation_total * n_dims + relation_dimension
-    _, keep = np.unique(rel_key, return_index=True)
-    keep.sort()
-    keys = pd.DataFrame(
-        {
-            dim: np.asarray(h.order, dtype=object)[code_ids[:, d]]
-            for d, (dim, h) in enumerate(zip(dims, hier, strict=True))
-        }
-    )
-    return LinkedStructure(
-        dimensions=tuple(dims),
-        hierarchies=tuple(hier),
-        keys=keys,
-        relations=sp.csr_matrix(stacked[keep]),
-        relation_dimension=relation_dimension[keep],
-        relation_total=relation_total[keep],
-        code_ids=code_ids.astype(np.int32),
-        flat_keys=uniq.astype(np.int64),
-        members=tuple(members),
-    )
-
-
-def _check_shared_values(
-    tables: Sequence[tuple[pd.DataFrame, Sequence[Hierarchy]]],
-    members: Sequence[IntArray],
-    n: int,
-    code_ids: npt.NDArray[np.int32],
-    dims: Sequence[str],
-    hier: Sequence[Hierarchy],
-) -> None:
-    first_value = np.full(n, np.nan)
-    for t, ((cells, _), m) in enumerate(zip(tables, members, strict=True)):
-        if VALUE not in cells.columns:
-            continue
-        v = pd.to_numeric(cells[VALUE], errors="coerce").to_numpy(dtype=np.float64)
-        known = ~np.isnan(first_value[m])
-        diff = known & ~np.isclose(first_value[m], v, rtol=ADDITIVITY_TOLERANCE, atol=1e-9)
-        if diff.any():
-            i = int(np.flatnonzero(diff)[0])
-            g = int(m[i])
-            name = ", ".join(
-                f"{d}={h.order[code_ids[g, k]]}"
-                for k, (d, h) in enumerate(zip(dims, hier, strict=True))
-            )
-            raise DataError(
-                f"linked tables disagree on shared cell {name}: {first_value[g]:.10g} in an "
-                f"earlier table, {v[i]:.10g} in table {t + 1}",
-                hint="linked tables must come from the same data with the same response and "
-                "weights",
-            )
-        fill = np.isnan(first_value[m])
-        first_value[m[fill]] = v[fill]
+    return link_tables(tables, check_values=check_values, tolerance=tolerance)

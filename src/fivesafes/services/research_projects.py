@@ -8,43 +8,51 @@ each change request keeps its decision.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fivesafes.errors import AccessDenied, ConflictError, NotFoundError
+from fivesafes.errors import AccessDenied, ConflictError
 from fivesafes.governance import permissions
-from fivesafes.governance.research import (
-    PROJECT_TRANSITIONS,
-    ActorFacts,
+from fivesafes.governance.research_changes import (
     ChangeKind,
     ChangeRequest,
     ChangeStatus,
-    MemberFacts,
-    ProjectAction,
-    ProjectFacts,
-    ProjectProposal,
-    ProjectState,
-    ProjectStatus,
     apply_change,
-    check_can_approve,
     check_can_decide_change,
     check_can_request_change,
-    check_team_member,
-    effective_status,
-    is_staff,
     next_change_status,
+)
+from fivesafes.governance.research_projects import (
+    PROJECT_TRANSITIONS,
+    ProjectAction,
+    ProjectProposal,
+    ProjectStatus,
+    check_can_approve,
+    check_team_member,
     next_status,
     validate_proposal,
 )
 from fivesafes.governance.roles import Role
 from fivesafes.services.context import Actor, now, record, today_or
 from fivesafes.services.lookup import dataset_row, person_row
-from fivesafes.services.research import accreditation_valid, as_json, roles_of
-from fivesafes.store.models.governance import AreaRow, PersonRow
+from fivesafes.services.research_project_views import (
+    ChangeView,
+    ProjectView,
+    actor_facts,
+    change_row,
+    change_view,
+    current_datasets,
+    current_members,
+    member_facts,
+    project_facts,
+    project_row,
+    project_state,
+    project_view,
+)
 from fivesafes.store.models.research import (
     ProjectChangeRow,
     ProjectDatasetRow,
@@ -55,183 +63,6 @@ from fivesafes.store.models.research import (
 LEAD, MEMBER = "lead", "member"
 # Besides the lead, these may enter a proposal on someone else's behalf.
 PROPOSING_ROLES = frozenset({Role.ADMINISTRATOR, Role.HEAD_OF_PROFESSION})
-
-
-@dataclass(frozen=True)
-class ChangeView:
-    """A change request and its decision."""
-
-    id: int
-    project: str
-    kind: str
-    status: str
-    reason: str
-    payload: dict[str, Any]
-    requested_by: str
-    requested_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_note: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return as_json(self)
-
-
-@dataclass(frozen=True)
-class ProjectView:
-    """A project as the CLI shows it, with its status as of a day."""
-
-    reference: str
-    title: str
-    purpose: str
-    purpose_category: str
-    public_benefit: str
-    start: date
-    end: date
-    stored_status: str
-    status: str  # as of the day asked about: approved projects are active between the dates
-    lead: str
-    members: tuple[str, ...]
-    datasets: tuple[str, ...]
-    proposed_by: str
-    proposed_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_note: str | None
-    closed_at: datetime | None
-    former_members: tuple[str, ...]
-    former_datasets: tuple[str, ...]
-    changes: tuple[ChangeView, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return as_json(self)
-
-
-def project_row(session: Session, reference: str) -> ProjectRow:
-    """The project with ``reference`` or NotFoundError."""
-    row = session.scalars(select(ProjectRow).where(ProjectRow.reference == reference)).one_or_none()
-    if row is None:
-        raise NotFoundError(
-            f"no project with reference {reference!r}",
-            hint="see `fivesafes project list`, or propose it: fivesafes project propose ...",
-        )
-    return row
-
-
-def change_row(session: Session, change_id: int) -> ProjectChangeRow:
-    """Change request number ``change_id`` or NotFoundError."""
-    row = session.get(ProjectChangeRow, change_id)
-    if row is None:
-        raise NotFoundError(
-            f"no change request number {change_id}",
-            hint="see the numbers in `fivesafes project show REF`",
-        )
-    return row
-
-
-def _current_members(row: ProjectRow) -> list[ProjectMemberRow]:
-    return [m for m in row.members if m.removed_at is None]
-
-
-def _current_datasets(row: ProjectRow) -> list[ProjectDatasetRow]:
-    return [d for d in row.datasets if d.removed_at is None]
-
-
-def _change_view(row: ProjectChangeRow, reference: str) -> ChangeView:
-    return ChangeView(
-        id=row.id,
-        project=reference,
-        kind=row.kind,
-        status=row.status,
-        reason=row.reason,
-        payload=dict(row.payload),
-        requested_by=row.requested_by,
-        requested_at=row.requested_at,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        decision_note=row.decision_note,
-    )
-
-
-def project_view(row: ProjectRow, today: date) -> ProjectView:
-    """The display view of a project row as of ``today``."""
-    current_people = {m.person.login for m in _current_members(row)}
-    current_sets = {d.dataset.name for d in _current_datasets(row)}
-    status = effective_status(ProjectStatus(row.status), row.start_on, row.end_on, today)
-    return ProjectView(
-        reference=row.reference,
-        title=row.title,
-        purpose=row.purpose,
-        purpose_category=row.purpose_category,
-        public_benefit=row.public_benefit,
-        start=row.start_on,
-        end=row.end_on,
-        stored_status=row.status,
-        status=status.value,
-        lead=row.lead.login,
-        members=tuple(sorted(current_people - {row.lead.login})),
-        datasets=tuple(sorted(current_sets)),
-        proposed_by=row.proposed_by,
-        proposed_at=row.proposed_at,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        decision_note=row.decision_note,
-        closed_at=row.closed_at,
-        former_members=tuple(
-            sorted({m.person.login for m in row.members if m.removed_at} - current_people)
-        ),
-        former_datasets=tuple(
-            sorted({d.dataset.name for d in row.datasets if d.removed_at} - current_sets)
-        ),
-        changes=tuple(_change_view(c, row.reference) for c in row.changes),
-    )
-
-
-def member_facts(session: Session, row: PersonRow, today: date) -> MemberFacts:
-    """What decides whether ``row`` may be on a project team today."""
-    return MemberFacts(
-        login=row.login,
-        active=row.status == "active",
-        is_staff=is_staff(roles_of(row)),
-        accreditation_valid=accreditation_valid(session, row, today),
-    )
-
-
-def actor_facts(session: Session, actor: Actor) -> ActorFacts:
-    """The actor's roles and the restricted areas they own."""
-    owned = session.scalars(select(AreaRow.name).where(AreaRow.owner_id == actor.id)).all()
-    return ActorFacts(
-        login=actor.login,
-        roles=frozenset(r.value for r in actor.person.roles),
-        owned_areas=frozenset(owned),
-        active=actor.person.active,
-    )
-
-
-def _facts(row: ProjectRow) -> ProjectFacts:
-    return ProjectFacts(
-        reference=row.reference,
-        status=ProjectStatus(row.status),
-        lead=row.lead.login,
-        members=frozenset(m.person.login for m in _current_members(row)) - {row.lead.login},
-        dataset_areas=frozenset(d.dataset.area.name for d in _current_datasets(row)),
-        start=row.start_on,
-        end=row.end_on,
-    )
-
-
-def _state(row: ProjectRow) -> ProjectState:
-    return ProjectState(
-        reference=row.reference,
-        status=ProjectStatus(row.status),
-        lead=row.lead.login,
-        members=frozenset(m.person.login for m in _current_members(row)) - {row.lead.login},
-        datasets=frozenset(d.dataset.name for d in _current_datasets(row)),
-        start=row.start_on,
-        end=row.end_on,
-    )
 
 
 def propose_project(
@@ -319,11 +150,11 @@ def decide_project(
     if action is ProjectAction.CLOSE:
         raise ValueError("use close_project to close a project")
     row = project_row(session, reference)
-    check_can_approve(actor_facts(session, actor), _facts(row))
+    check_can_approve(actor_facts(session, actor), project_facts(row))
     target = next_status(ProjectStatus(row.status), action)
     if action is ProjectAction.APPROVE:
         # The team is checked again: an accreditation may have lapsed since the proposal.
-        for m in _current_members(row):
+        for m in current_members(row):
             check_team_member(member_facts(session, m.person, day))
     row.status = target.value
     row.decided_by = actor.login
@@ -382,8 +213,8 @@ def request_change(
     day = today_or(today)
     permissions.check_active(actor.person)
     row = project_row(session, reference)
-    check_can_request_change(actor_facts(session, actor), _facts(row), change.kind)
-    apply_change(_state(row), change)
+    check_can_request_change(actor_facts(session, actor), project_facts(row), change.kind)
+    apply_change(project_state(row), change)
     _check_additions(session, change, day)
     crow = ProjectChangeRow(
         project_id=row.id,
@@ -408,16 +239,16 @@ def request_change(
             **crow.payload,
         },
     )
-    return _change_view(crow, reference)
+    return change_view(crow, reference)
 
 
 def _apply(session: Session, row: ProjectRow, change: ChangeRequest, day: date) -> None:
     """Write an approved change onto the project rows (history kept)."""
-    outcome = apply_change(_state(row), change)
+    outcome = apply_change(project_state(row), change)
     _check_additions(session, change, day)
     at = now()
     row.end_on = outcome.end
-    for d in _current_datasets(row):
+    for d in current_datasets(row):
         if d.dataset.name in outcome.removed_datasets:
             d.removed_at = at
     for name in sorted(outcome.added_datasets):
@@ -426,7 +257,7 @@ def _apply(session: Session, row: ProjectRow, change: ChangeRequest, day: date) 
                 project_id=row.id, dataset_id=dataset_row(session, name).id, added_at=at
             )
         )
-    for m in _current_members(row):
+    for m in current_members(row):
         if m.person.login in outcome.removed_members:
             m.removed_at = at
     for login in sorted(outcome.added_members):
@@ -454,7 +285,7 @@ def decide_change(
     day = today_or(today)
     crow = change_row(session, change_id)
     row = crow.project
-    check_can_decide_change(actor_facts(session, actor), _facts(row), ChangeKind(crow.kind))
+    check_can_decide_change(actor_facts(session, actor), project_facts(row), ChangeKind(crow.kind))
     next_change_status(ChangeStatus(crow.status), decision)
     if decision is ChangeStatus.APPROVED:
         _apply(session, row, _change_of(crow), day)
@@ -479,7 +310,7 @@ def decide_change(
             subject=row.reference,
             details={"change": crow.id},
         )
-    return _change_view(crow, row.reference)
+    return change_view(crow, row.reference)
 
 
 def close_project(
@@ -492,7 +323,7 @@ def close_project(
     """Close an approved project at once (an approver); recorded as an approved close request."""
     day = today_or(today)
     row = project_row(session, reference)
-    check_can_approve(actor_facts(session, actor), _facts(row))
+    check_can_approve(actor_facts(session, actor), project_facts(row))
     next_status(ProjectStatus(row.status), ProjectAction.CLOSE)
     change = ChangeRequest(ChangeKind.CLOSE, reason)
     _apply(session, row, change, day)

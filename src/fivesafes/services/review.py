@@ -20,8 +20,10 @@ from fivesafes.governance.grants import GrantState
 from fivesafes.governance.research import (
     SAFE_RESEARCHER_COURSE,
     AccreditationLevel,
-    ProjectStatus,
     supervisor_ok,
+)
+from fivesafes.governance.research_projects import (
+    ProjectStatus,
 )
 from fivesafes.governance.review import (
     DEFAULT_WINDOW_DAYS,
@@ -35,8 +37,14 @@ from fivesafes.governance.review import (
     review,
 )
 from fivesafes.governance.roles import Role
+from fivesafes.review_report import render_html, render_markdown
 from fivesafes.services.context import Actor, now, record, today_or
-from fivesafes.services.research import current_accreditation, roles_of, supervisor_facts
+from fivesafes.services.research import (
+    as_json,
+    current_accreditation,
+    roles_of,
+    supervisor_facts,
+)
 from fivesafes.store.audit_log import chain_head
 from fivesafes.store.models.governance import (
     AreaRow,
@@ -253,8 +261,6 @@ class ReviewRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        from fivesafes.services.research import as_json
-
         return as_json(self)
 
 
@@ -274,6 +280,17 @@ def write_atomic(path: Path, text: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def report_paths(out_dir: Path, day: date) -> tuple[Path, Path]:
+    """Free names for a review's markdown and HTML: an earlier report is never overwritten."""
+    number = 1
+    while True:
+        stem = f"review-{day.isoformat()}" + (f"-{number}" if number > 1 else "")
+        md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+        if not (md_path.exists() or html_path.exists()):
+            return md_path, html_path
+        number += 1
+
+
 def carry_out_review(
     session: Session,
     actor: Actor,
@@ -282,8 +299,6 @@ def carry_out_review(
     within_days: int = DEFAULT_WINDOW_DAYS,
 ) -> ReviewRecord:
     """Produce the periodic review report (markdown and HTML) in ``out_dir`` and record it."""
-    from fivesafes.review_report import render_html, render_markdown
-
     check_carry_out_review(actor)
     day = today_or(today)
     result = review_access(session, day, within_days)
@@ -298,8 +313,7 @@ def carry_out_review(
             f"cannot create the report directory {out_dir}: {exc.strerror}",
             hint="give --out a directory you can write to",
         ) from None
-    stem = f"review-{day.isoformat()}"
-    md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+    md_path, html_path = report_paths(out_dir, day)
     md_hash = write_atomic(md_path, markdown)
     html_hash = write_atomic(html_path, html)
     counts = {c.value: n for c, n in result.counts().items()}

@@ -34,7 +34,7 @@ from fivesafes.services.access import check_access
 from fivesafes.services.areas import area_of
 from fivesafes.services.context import Actor, now, record, resolve_actor, today_or
 from fivesafes.services.lookup import area_row, dataset_row
-from fivesafes.store.models.governance import DatasetRow
+from fivesafes.store.models.governance import AreaRow, DatasetRow
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault import (
     AreaStore,
@@ -48,6 +48,7 @@ from fivesafes.vault import (
 )
 from fivesafes.vault.query import query_area, sql_name
 from fivesafes.vault.rotate import Rotation
+from fivesafes.vault.writer import area_lock
 
 Transact = Callable[[], AbstractContextManager[Session]]
 
@@ -149,10 +150,52 @@ def _check_manage(session: Session, actor: Actor, area: str) -> int:
     return row.id
 
 
+def _reconcile(
+    session: Session, login: str, store: AreaStore, area_id: int, *, locked: bool = False
+) -> list[str]:
+    """Shred objects on disk that the register does not know (an ingest killed after its
+    files were complete but before its registration committed); audited."""
+    if locked:
+        return _reconcile_alone(session, login, store, area_id)
+    with area_lock(store, exclusive=True, wait=False) as alone:
+        # Another process writing here may hold a complete object whose registration is
+        # about to commit: reconcile only when nobody else holds the area lock.
+        return _reconcile_alone(session, login, store, area_id) if alone else []
+
+
+def _reconcile_alone(session: Session, login: str, store: AreaStore, area_id: int) -> list[str]:
+    store.sweep_staging()
+    shredded = []
+    for kind, store_kind in _STORE_KIND.items():
+        known = set(
+            session.scalars(
+                select(VaultObjectRow.name).where(
+                    VaultObjectRow.area_id == area_id,
+                    VaultObjectRow.kind == kind,
+                    VaultObjectRow.state == STORED,
+                )
+            )
+        )
+        for name in store.names(store_kind):
+            if name in known:
+                continue
+            gone = shred(store, name, kind=store_kind)
+            record(
+                session,
+                login,
+                "vault.orphan_shred",
+                area=store.area,
+                subject=gone.facts.get("object_id"),
+                details={"kind": kind, "name": name, "rows": gone.facts.get("rows")},
+            )
+            shredded.append(f"{kind}:{name}")
+    return shredded
+
+
 def _ensure_area_key(session: Session, actor: Actor, vault: Vault, area: str) -> AreaStore:
     store = vault.store(area)
     store.create()
-    store.sweep_staging()
+    _reconcile(session, actor.login, store, area_row(session, area).id)
     if not vault.provider.key_ids(area):
         key_id = vault.provider.create_key(area)
         record(session, actor.login, "area.key_create", area=area, details={"key_id": key_id})
@@ -234,6 +277,37 @@ def ingest_dataset(
             )
         dataset_id = ds.id
         store = _ensure_area_key(session, actor, vault, area)
+    with area_lock(store, exclusive=False):
+        return _ingest_locked(
+            tx,
+            vault,
+            login,
+            store,
+            area_id,
+            dataset_id,
+            path,
+            name,
+            fmt,
+            column_types,
+            pseudonymise,
+        )
+
+
+def _ingest_locked(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    store: AreaStore,
+    area_id: int,
+    dataset_id: int,
+    path: Path | str,
+    name: str,
+    fmt: str | None,
+    column_types: dict[str, str] | None,
+    pseudonymise: Sequence[str],
+) -> StoredObject:
+    # The shared area lock is held until the registration commits (see _reconcile).
+    area = store.area
     manifest = ingest_file(
         store,
         vault.provider,
@@ -386,6 +460,22 @@ def query_area_for(
     if not all(d.allowed for d in decisions.values()):
         raise _denied(f"area {area} ({', '.join(names)})", decisions)
     store = vault.store(area)
+    with area_lock(store, exclusive=False):
+        return _query_locked(tx, vault, login, store, area_id, sql, purpose, names, memory_limit)
+
+
+def _query_locked(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    store: AreaStore,
+    area_id: int,
+    sql: str,
+    purpose: str,
+    names: list[str],
+    memory_limit: str | None,
+) -> QueryOutcome:
+    area = store.area
     result = query_area(
         store, vault.provider, sql, run_by=login, datasets=names, memory_limit=memory_limit
     )
@@ -454,7 +544,10 @@ def _destroy_row(
 
 
 def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int) -> Rotation:
-    rotation = rotate_area_key(vault.store(area), vault.provider)
+    # The caller holds the area lock exclusively, taken before its transaction: the lock
+    # order is always area lock, then database (an ingest holds its shared area lock
+    # while it registers), so the two can never wait for each other.
+    rotation = rotate_area_key(vault.store(area), vault.provider, locked=True)
     for row in session.scalars(
         select(VaultObjectRow).where(
             VaultObjectRow.area_id == area_id, VaultObjectRow.state == STORED
@@ -494,7 +587,9 @@ def destroy_dataset(
     """
     if not reason.strip():
         raise ValidationError("a reason is required", hint='e.g. --reason "retention ended"')
-    with tx() as session:
+    with tx() as session:  # check first: the area lock below creates the store
+        _check_manage(session, resolve_actor(session, login), area)
+    with area_lock(vault.store(area), exclusive=True), tx() as session:
         actor = resolve_actor(session, login)
         area_id = _check_manage(session, actor, area)
         row = _stored_row(session, area_id, kind, name)
@@ -512,13 +607,29 @@ def destroy_dataset(
 def rotate_area_key_for(tx: Transact, vault: Vault, login: str, area: str) -> Rotation:
     """Re-wrap every data key of ``area`` under a new area key; destroy the old keys."""
     with tx() as session:
+        _check_manage(session, resolve_actor(session, login), area)
+    if not vault.provider.key_ids(area):
+        raise NotFoundError(
+            f"area {area!r} has no key yet", hint="it gets one with its first ingest"
+        )
+    with area_lock(vault.store(area), exclusive=True), tx() as session:
         actor = resolve_actor(session, login)
         area_id = _check_manage(session, actor, area)
-        if not vault.provider.key_ids(area):
-            raise NotFoundError(
-                f"area {area!r} has no key yet", hint="it gets one with its first ingest"
-            )
         return _rotate(session, vault, login, area, area_id)
+
+
+def _due(day: date) -> Any:
+    return (
+        select(VaultObjectRow)
+        .join(DatasetRow, VaultObjectRow.dataset_id == DatasetRow.id)
+        .where(
+            VaultObjectRow.state == STORED,
+            VaultObjectRow.kind == DATASET,
+            DatasetRow.retention_until.is_not(None),
+            DatasetRow.retention_until < day,
+        )
+        .order_by(VaultObjectRow.id)
+    )
 
 
 def run_retention(
@@ -527,32 +638,27 @@ def run_retention(
     """Destroy every stored dataset past its retention date (administrators)."""
     day = today_or(today)
     with tx() as session:
-        actor = resolve_actor(session, login)
-        permissions.check_administer(actor.person)
-        rows = session.scalars(
-            select(VaultObjectRow)
-            .join(DatasetRow, VaultObjectRow.dataset_id == DatasetRow.id)
-            .where(
-                VaultObjectRow.state == STORED,
-                VaultObjectRow.kind == DATASET,
-                DatasetRow.retention_until.is_not(None),
-                DatasetRow.retention_until < day,
-            )
-            .order_by(VaultObjectRow.id)
-        ).all()
-        done = []
-        areas: dict[str, int] = {}
-        for row in rows:
-            until = row.dataset.retention_until if row.dataset else None
-            reason = f"retention period ended ({until})"
-            done.append(
-                _destroy_row(session, vault, login, row, reason, "dataset.retention_destroy")
-            )
-            areas[row.area.name] = row.area_id
-        for area, area_id in sorted(areas.items()):
+        permissions.check_administer(resolve_actor(session, login).person)
+        due_areas = sorted({r.area.name for r in session.scalars(_due(day))})
+        all_areas = session.execute(select(AreaRow.name, AreaRow.id)).all()
+    done: list[StoredObject] = []
+    for area in due_areas:
+        with area_lock(vault.store(area), exclusive=True), tx() as session:
+            area_id = area_row(session, area).id
+            for row in session.scalars(_due(day).where(VaultObjectRow.area_id == area_id)):
+                until = row.dataset.retention_until if row.dataset else None
+                reason = f"retention period ended ({until})"
+                done.append(
+                    _destroy_row(session, vault, login, row, reason, "dataset.retention_destroy")
+                )
             if vault.provider.key_ids(area):
                 _rotate(session, vault, login, area, area_id)
-        return done
+            _reconcile(session, login, vault.store(area), area_id, locked=True)
+    for area, area_id in all_areas:
+        if area not in due_areas and vault.store(area).exists():
+            with tx() as session:
+                _reconcile(session, login, vault.store(area), area_id)
+    return done
 
 
 def list_stored(
@@ -566,3 +672,34 @@ def list_stored(
         if not include_destroyed:
             query = query.where(VaultObjectRow.state == STORED)
         return [object_of(r) for r in session.scalars(query)]
+
+
+def open_dataset_ref(
+    workspace: Any,
+    ref: str,
+    purpose: str = STATISTICAL,
+    *,
+    login: str | None = None,
+    project_ref: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> pa.Table:
+    """Open ``AREA/NAME`` in ``workspace`` for the acting login (``table protect --dataset``)."""
+    area, sep, name = ref.partition("/")
+    if not sep or not area or not name or "/" in name:
+        raise ValidationError(
+            f"--dataset {ref!r} is not AREA/NAME", hint="e.g. --dataset earnings/ashe"
+        )
+    if login is None:
+        from fivesafes.identity import current_login
+
+        login = current_login(workspace)
+    return open_dataset_for(
+        workspace.transaction,
+        Vault.of(workspace),
+        login,
+        area,
+        name,
+        purpose,
+        project_ref=project_ref,
+        columns=columns,
+    )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from fivesafes.audit.chain import (
     GENESIS_HASH,
     ChainProblem,
+    ChainResult,
     StoredRow,
     canonical_at,
     entry_for,
@@ -56,17 +57,19 @@ class Checkpointer:
     log_path: Path | None = None
 
 
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :lock))")
+
+
 def lock_chain(session: Session) -> None:
     """Serialise appends: hold the chain's lock until this transaction ends."""
     bind = session.connection()
     if bind.dialect.name == "postgresql":
         # Per schema, so isolated test schemas in one database do not wait on each other.
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :lock))"),
-            {"lock": "/fivesafes-audit"},
-        )
+        bind.execute(_PG_LOCK, {"lock": "/fivesafes-audit"})
     # SQLite: the session's transaction began with BEGIN IMMEDIATE (store/db.py), so it
     # already holds the database's write lock and no other writer can move the head.
+    # (On an engine without that, a racing writer gets "database is locked", never a
+    # fork: seq is the primary key.)
 
 
 _HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
@@ -329,22 +332,101 @@ class _CheckpointSource:
     origin_label: str  # "database" or the file name
 
 
-def _driver_rows(connection: Connection) -> Iterator[StoredRow]:
+def _driver_rows(
+    connection: Connection, lo: int | None = None, hi: int | None = None
+) -> Iterator[StoredRow]:
     # Straight from the driver: 1 million rows through the ORM would take minutes.
     raw = connection.connection.driver_connection
     assert raw is not None
-    if connection.dialect.name == "postgresql":
+    pg = connection.dialect.name == "postgresql"
+    sql, params = _SELECT_ROWS, ()
+    if lo is not None and hi is not None:
+        mark = "%s" if pg else "?"
+        sql = _SELECT_ROWS.replace("ORDER BY", f"WHERE seq >= {mark} AND seq < {mark} ORDER BY")
+        params = (lo, hi)  # type: ignore[assignment]
+    if pg:
         with raw.cursor(name="fivesafes_audit_verify") as cursor:
             cursor.itersize = 20_000
-            cursor.execute(_SELECT_ROWS)
+            cursor.execute(sql, params)
             yield from cursor
     else:
         cursor = raw.cursor()
         try:
-            cursor.execute(_SELECT_ROWS)
+            cursor.execute(sql, params)
             yield from cursor
         finally:
             cursor.close()
+
+
+PARALLEL_FROM = 200_000  # events; below this, starting worker processes costs more
+
+
+def _verify_range(url: str, lo: int, hi: int, sizes: frozenset[int]) -> ChainResult:
+    """Verify the events with lo <= seq < hi (run in a worker process)."""
+    from fivesafes.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.execution_options(sqlite_begin="DEFERRED").connect() as connection:
+            before = connection.execute(
+                select(AuditRecord.seq, AuditRecord.hash)
+                .where(AuditRecord.seq < lo)
+                .order_by(AuditRecord.seq.desc())
+                .limit(1)
+            ).first()
+            after_seq, after_hash = (0, GENESIS_HASH) if before is None else before
+            return verify_rows(
+                _driver_rows(connection, lo, hi),
+                sizes=sizes,
+                after_seq=int(after_seq),
+                after_hash=str(after_hash),
+            )
+    finally:
+        engine.dispose()
+
+
+def _verify_parallel(connection: Connection, sizes: frozenset[int]) -> ChainResult | None:
+    """The chain verified by seq ranges in worker processes, when it is large and intact.
+
+    Each event's checks need only its own row and the stored hash before it, so
+    ranges are independent. If any range finds a problem, None: the caller
+    walks the whole chain in one pass for an exact, ordered report.
+    """
+    workers = min(os.cpu_count() or 1, 4)
+    url = connection.engine.url
+    if workers < 2 or url.database in (None, "", ":memory:"):
+        return None
+    low, high, count = connection.execute(
+        select(func.min(AuditRecord.seq), func.max(AuditRecord.seq), func.count())
+    ).one()
+    if count is None or count < PARALLEL_FROM:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    step = (high - low) // workers + 1
+    bounds = [(low + k * step, min(low + (k + 1) * step, high + 1)) for k in range(workers)]
+    # spawn, not fork: a forked child would share the parent's open database connection.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        target = url.render_as_string(hide_password=False)
+        n = len(bounds)
+        los, his = [a for a, _ in bounds], [b for _, b in bounds]
+        parts = list(pool.map(_verify_range, [target] * n, los, his, [sizes] * n))
+    if any(not part.ok for part in parts):
+        return None
+    recomputed: dict[int, str] = {}
+    for part in parts:
+        recomputed.update(part.recomputed_at)
+    last = parts[-1]
+    return ChainResult(
+        events=sum(p.events for p in parts),
+        head_seq=last.head_seq,
+        head_hash=last.head_hash,
+        problems=(),
+        problem_count=0,
+        recomputed_at=recomputed,
+    )
 
 
 def verify_chain(
@@ -353,18 +435,22 @@ def verify_chain(
     public_key: Ed25519PublicKey | None = None,
     key_name: str | None = None,
     checkpoint_file: Path | None = None,
+    parallel: bool = True,
 ) -> VerifyReport:
     """Check every event's hash and link and every checkpoint (table and file).
 
     ``public_key`` and ``key_name`` (the workspace origin) let signatures be
     checked; without them the checkpoints are still compared with the chain.
+    Large chains are verified in several processes (``parallel=False`` to not).
     """
     if isinstance(session_or_engine, Engine):
         with session_or_engine.execution_options(sqlite_begin="DEFERRED").connect() as conn:
-            return _verify(conn, public_key, key_name, checkpoint_file)
+            return _verify(conn, public_key, key_name, checkpoint_file, parallel)
     if isinstance(session_or_engine, Session):
-        return _verify(session_or_engine.connection(), public_key, key_name, checkpoint_file)
-    return _verify(session_or_engine, public_key, key_name, checkpoint_file)
+        return _verify(
+            session_or_engine.connection(), public_key, key_name, checkpoint_file, parallel
+        )
+    return _verify(session_or_engine, public_key, key_name, checkpoint_file, parallel)
 
 
 def _verify(
@@ -372,6 +458,7 @@ def _verify(
     public_key: Ed25519PublicKey | None,
     key_name: str | None,
     checkpoint_file: Path | None,
+    parallel: bool,
 ) -> VerifyReport:
     # Order matters under concurrent appends: file, then table, then chain, so
     # every checkpoint read is of a chain prefix the chain read will include.
@@ -447,7 +534,10 @@ def _verify(
                 "after a crash right after a commit"
             )
 
-    result = verify_rows(_driver_rows(connection), sizes={cp.size for cp, _ in parsed})
+    sizes = frozenset(cp.size for cp, _ in parsed)
+    result = (parallel and _verify_parallel(connection, sizes)) or verify_rows(
+        _driver_rows(connection), sizes=sizes
+    )
     problems.extend(result.problems)
     count = result.problem_count + len(problems) - len(result.problems)
     verified: set[int] = set()
@@ -463,7 +553,13 @@ def _verify(
                 )
             )
             count += 1
-        elif result.recomputed_at.get(checkpoint.size) != checkpoint.head_hash:
+        elif checkpoint.size not in result.recomputed_at or (
+            result.problems and result.problems[0].seq <= checkpoint.size
+        ):
+            # The event it signed is gone, or an earlier break of the chain (already
+            # reported where it happened) explains why the hashes no longer agree.
+            continue
+        elif result.recomputed_at[checkpoint.size] != checkpoint.head_hash:
             # The earlier checkpoints still match, so the change lies after the last of them.
             start = max((v for v in verified if v < checkpoint.size), default=0) + 1
             problems.append(

@@ -169,8 +169,23 @@ def ensure_schema(engine: Engine) -> None:
             hint="check FIVESAFES_DATABASE_URL / database_url in config.toml and that the "
             "server is running",
         ) from None
-    if current != script_heads():
-        migrate(engine)
+    heads = script_heads()
+    if current == heads:
+        return
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    scripts = ScriptDirectory.from_config(config)
+    unknown = sorted(r for r in current if r not in {s.revision for s in scripts.walk_revisions()})
+    if unknown:
+        raise WorkspaceError(
+            f"the database is at schema revision(s) {', '.join(unknown)}, which this version "
+            "of fivesafes does not know",
+            hint="upgrade fivesafes to the version that last wrote this database",
+        )
+    migrate(engine)
 
 
 def table_names(engine: Engine) -> set[str]:

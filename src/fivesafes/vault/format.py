@@ -19,10 +19,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import mmap
 import os
 import secrets
 import struct
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -247,25 +247,38 @@ def decrypt_to_fd(
         os.ftruncate(fd, offsets[-1])
         if offsets[-1] == 0:
             return trailer
-        # Decrypt straight into the memfd's pages: no intermediate plaintext copy.
-        with mmap.mmap(fd, offsets[-1]) as out:
+        # Allocating the memfd's pages in one call is several times faster than taking
+        # a page fault per 4 KiB; each worker then reuses one ciphertext and one
+        # plaintext buffer (fresh 4 MiB buffers cost page faults too) and pwrites.
+        os.posix_fallocate(fd, 0, offsets[-1])
+        local = threading.local()
 
-            def one(i: int) -> None:
-                nonce, body = frame(i)
-                aad = _aad(digest, i, False)
-                with memoryview(out) as whole, whole[offsets[i] : offsets[i + 1]] as target:
-                    try:
-                        aead.decrypt_into(nonce, body, aad, target)
-                    except InvalidTag:
-                        raise _tampered(path, f"frame {i} does not authenticate") from None
+        def one(i: int) -> None:
+            a, b = data[i]
+            n = b - a
+            if getattr(local, "size", 0) < n:
+                local.ct = bytearray(n)
+                local.pt = bytearray(n)
+                local.size = n
+            ct = memoryview(local.ct)[:n]
+            if os.preadv(src, [ct], a) != n:
+                raise _tampered(path, "frame cut short (file changed while reading)")
+            out = memoryview(local.pt)[: n - NONCE_BYTES - TAG_BYTES]
+            try:
+                aead.decrypt_into(
+                    bytes(ct[:NONCE_BYTES]), ct[NONCE_BYTES:], _aad(digest, i, False), out
+                )
+            except InvalidTag:
+                raise _tampered(path, f"frame {i} does not authenticate") from None
+            os.pwrite(fd, out, offsets[i])
 
-            workers = threads or min(8, os.cpu_count() or 1)
-            if workers <= 1 or len(data) <= 1:
-                for i in range(len(data)):
-                    one(i)
-            else:
-                with ThreadPoolExecutor(workers) as pool:
-                    list(pool.map(one, range(len(data))))
+        workers = threads or min(8, os.cpu_count() or 1)
+        if workers <= 1 or len(data) <= 1:
+            for i in range(len(data)):
+                one(i)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(one, range(len(data))))
     return trailer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from fivesafes.vault.envelope import open_data_key, rewrap
@@ -22,13 +23,15 @@ class Rotation:
     rewrapped: int
 
 
-def rotate_area_key(store: AreaStore, provider: KeyProvider) -> Rotation:
+def rotate_area_key(store: AreaStore, provider: KeyProvider, *, locked: bool = False) -> Rotation:
     """Re-wrap all data keys of the area under a new area key; the old keys are destroyed.
 
     Safe to re-run after a crash: each manifest is replaced atomically, and old keys are
-    destroyed only after every data key opens under the new one.
+    destroyed only after every data key opens under the new one. ``locked``: the caller
+    already holds the area lock exclusively (a second flock in one process would wait
+    for itself).
     """
-    with area_lock(store, exclusive=True):
+    with contextlib.nullcontext() if locked else area_lock(store, exclusive=True):
         old_ids = provider.key_ids(store.area)
         # Every data key must open before anything changes: a missing or wrong old key
         # stops the rotation here, with no new key made and nothing re-wrapped.

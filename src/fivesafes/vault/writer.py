@@ -33,16 +33,28 @@ ROW_GROUP_ROWS = 512 * 1024
 
 
 @contextmanager
-def area_lock(store: AreaStore, *, exclusive: bool) -> Iterator[None]:
-    """Writers share the area lock; key rotation takes it alone (no write under a dying key)."""
+def area_lock(store: AreaStore, *, exclusive: bool, wait: bool = True) -> Iterator[bool]:
+    """Writers share the area lock; key rotation takes it alone (no write under a dying key).
+
+    With ``wait=False`` the block runs at once and is told (True/False) whether it got
+    the lock, for work that may simply be skipped while others write.
+    """
     store.create()
     path = store.dir / ".lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        yield
+        flags = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        try:
+            fcntl.flock(fd, flags if wait else flags | fcntl.LOCK_NB)
+            held = True
+        except BlockingIOError:
+            held = False
+        try:
+            yield held
+        finally:
+            if held:
+                fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 

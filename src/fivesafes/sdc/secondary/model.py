@@ -46,7 +46,7 @@ ABS_TOL = 1e-7
 # Components of hidden cells larger than this are checked on a neighbourhood of the
 # primary first (fixing the cells outside it makes the attacker stronger, so a pass
 # there is a pass for the whole table); the neighbourhood grows until it decides.
-LOCAL_LIMIT = 30
+LOCAL_LIMIT = 60
 UP, DOWN = 1, -1
 
 
@@ -221,9 +221,13 @@ def _gather(indptr: IntArray, indices: IntArray, items: IntArray) -> IntArray:
 
 
 def _lp(problem: Problem, cells: IntArray, y: FloatArray) -> tuple[highspy.Highs, IntArray]:
-    sub = problem.csc[:, cells]
-    rows = np.flatnonzero(np.diff(sp.csr_matrix(sub).indptr) > 0)
-    a = sp.csc_matrix(sub[rows])
+    csc = problem.csc
+    starts = csc.indptr[cells]
+    lens = csc.indptr[cells + 1] - starts
+    offsets = np.cumsum(lens) - lens
+    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+    rows, local = np.unique(csc.indices[pos], return_inverse=True)
+    col_start = np.concatenate(([0], np.cumsum(lens))).astype(np.int32)
     lp = highspy.HighsLp()
     lp.num_col_ = int(cells.size)
     lp.num_row_ = int(rows.size)
@@ -236,9 +240,9 @@ def _lp(problem: Problem, cells: IntArray, y: FloatArray) -> tuple[highspy.Highs
     lp.row_lower_ = np.zeros(rows.size)
     lp.row_upper_ = np.zeros(rows.size)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    lp.a_matrix_.start_ = col_start
+    lp.a_matrix_.index_ = local.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data[pos].astype(np.float64)
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
@@ -271,6 +275,9 @@ class Attacker:
         self.hidden = self.y > 1e-9
         self._cache: dict[bytes, tuple[highspy.Highs, IntArray, dict[int, int]]] = {}
         self._visited: BoolArray | None = None
+        # cell -> the cached LP (cell set) it was first checked in: its neighbours' checks
+        # reuse that LP with another objective (a warm-started re-solve, no rebuild)
+        self._cluster: dict[int, IntArray] = {}
         self.lp_count = 0
 
     def hide(self, cells: Iterable[int]) -> None:
@@ -278,6 +285,13 @@ class Attacker:
         for c in cells:
             self.y[c] = 1.0
             self.hidden[c] = True
+
+    def cluster(self, p: int) -> IntArray | None:
+        """A cached LP's cell set containing ``p`` (a valid, conservative check), if any."""
+        cells = self._cluster.get(p)
+        if cells is None or cells.tobytes() not in self._cache:
+            return None
+        return cells
 
     def neighbourhood(self, p: int, limit: int) -> tuple[IntArray, bool]:
         """Hidden cells linked to ``p``, layer by layer up to about ``limit``; and if complete."""
@@ -318,8 +332,10 @@ class Attacker:
         if key not in self._cache:
             h, rows = _lp(self.problem, cells, self.y)
             self._cache[key] = (h, rows, {int(c): i for i, c in enumerate(cells)})
-            if len(self._cache) > 64:
+            if len(self._cache) > 256:
                 self._cache.pop(next(iter(self._cache)))
+            for c in cells.tolist():
+                self._cluster.setdefault(c, cells)
         h, rows, pos = self._cache[key]
         j = pos[p]
         k = pos.get(pin, -1) if pin >= 0 else -1
@@ -393,6 +409,11 @@ def _check(
 ) -> tuple[Cut | None, IntArray, FloatArray]:
     """A violated cut for one demand (None when met) and the LP's move (cells, z)."""
     problem = att.problem
+    near = att.cluster(p)
+    if near is not None and near.size > 1:
+        reach, pi, _, z = att.reach(p, direction, near, pin)
+        if pi is None or met(reach, req):
+            return None, near, z
     limit = LOCAL_LIMIT
     while True:
         cells, complete = att.neighbourhood(p, limit)

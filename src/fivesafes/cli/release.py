@@ -1,0 +1,383 @@
+"""``fivesafes release`` (output checking and publication) and ``fivesafes rules`` (rule sets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fivesafes.cli.acting import acting, emit, json_option
+from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
+from fivesafes.release.submission import Submission, read_file, read_table_dir
+from fivesafes.release.votes import Vote
+from fivesafes.release.workflow import RequestState
+from fivesafes.services import (
+    published_register,
+    release_publish,
+    release_requests,
+    release_reviews,
+    rule_sets,
+)
+from fivesafes.services.release_requests import RequestView, SubmissionContext
+from fivesafes.services.vault import Vault
+from fivesafes.workspace import Workspace
+
+VOTES = click.Choice([v.value for v in Vote])
+
+
+def _provider(workspace: Workspace) -> Any:
+    return Vault.of(workspace).provider
+
+
+def _line(v: RequestView) -> str:
+    return (
+        f"#{v.id:<4} {v.state.value:<18} v{v.version} {v.kind:<5} {v.author:<10} "
+        f"{v.source:<20} {v.title}"
+    )
+
+
+def _detail(v: RequestView) -> str:
+    lines = [
+        _line(v),
+        f"  area {v.area}; owner now: {v.owner}; rule set {v.rule_set or '-'}",
+        f"  reviews in: {v.reviews_in}/2; verdict: {v.verdict}"
+        + ("; CONFLICT: an output checker must resolve it" if v.conflict else ""),
+    ]
+    lines += [f"  review by {r.reviewer}: {r.vote.value} {r.comment}".rstrip() for r in v.reviews]
+    current = v.versions[-1]
+    lines += [f"  check {c.name}: {c.verdict.upper()} - {c.summary}" for c in current.checks]
+    if v.blocked_by:
+        lines.append("  BLOCKED: approval is refused until the output changes")
+    lines += [
+        f"  version {h.version} by {h.submitted_by} at {h.submitted_at:%Y-%m-%d %H:%M}: "
+        + ", ".join(f"{n} {d[:12]}" for n, d in h.files.items())
+        for h in v.versions
+    ]
+    return "\n".join(lines)
+
+
+@click.group()
+def release() -> None:
+    """Output checking by two independent reviewers, and publication.
+
+    \b
+    States: submitted -> partially_reviewed -> reviewed -> approved -> released;
+    reviewed -> returned (changes requested) -> submitted (new version) | rejected;
+    the author may withdraw any time before release. Two output checkers (never
+    the author) vote without seeing each other's vote until both are in.
+    Approval and publication are refused while an automated check fails: the
+    table audit, the rule set in force, or disclosure by differencing against
+    every cell already published from the same source.
+
+    \b
+    Examples:
+      fivesafes release submit out/ --area earnings --purpose "Annual bulletin"
+      fivesafes release show 1
+      fivesafes release approve 1 --comment "checked totals"
+      fivesafes release review 1 --vote request_changes --comment "hide a4"
+      fivesafes release publish 1
+    """
+
+
+@release.command("submit")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--area", required=True, help="The restricted area the output comes from.")
+@click.option("--purpose", required=True, help="What the output is for.")
+@click.option("--title", default="", help="Title (default: the table's name).")
+@click.option("--dataset", "datasets", multiple=True, help="A dataset used (repeatable).")
+@click.option("--method-notes", default="", help="How the output was made.")
+@click.option("--for", "for_release", default="", help="Which release or request it is for.")
+@click.option("--source", help="DATASET:MEASURE [default: from the table's report.json].")
+@click.option("--spec", type=click.Path(exists=True, path_type=Path), help="The table's spec.")
+@click.option("--rule-set", default=DEFAULT_RULE_SET, show_default=True)
+@click.option("--request", "request_id", type=int, help="Resubmit a returned request.")
+@json_option
+def submit(
+    path: Path,
+    area: str,
+    purpose: str,
+    title: str,
+    datasets: tuple[str, ...],
+    method_notes: str,
+    for_release: str,
+    source: str | None,
+    spec: Path | None,
+    rule_set: str,
+    request_id: int | None,
+    as_json: bool,
+) -> None:
+    """Submit PATH for output checking: a protected table's folder or another file.
+
+    \b
+    A folder must hold cells.csv and report.json from `fivesafes table protect`
+    and its spec (or give --spec). The audit, rule-set and differencing checks
+    run now and their results are attached; a file gets a type/size check and
+    always needs a human check.
+
+    \b
+    Examples:
+      fivesafes release submit out/ --area earnings --purpose "Bulletin" --dataset ashe
+      fivesafes release submit chart.png --area earnings --purpose "Blog" --source ashe:pay
+      fivesafes release submit out/ --area earnings --purpose "Bulletin" --request 3
+    """
+    item: Submission = read_table_dir(path, spec) if path.is_dir() else read_file(path)
+    context = SubmissionContext(purpose, datasets, method_notes, for_release)
+    with acting() as (workspace, session, actor):
+        view = release_requests.submit_output(
+            session,
+            actor,
+            _provider(workspace),
+            area,
+            item,
+            context,
+            title=title,
+            source=source,
+            rule_set=rule_set,
+            request_id=request_id,
+        )
+    emit(view, as_json, lambda: "submitted " + _detail(view))
+
+
+@release.command("list")
+@click.option("--state", type=click.Choice([s.value for s in RequestState]))
+@json_option
+def list_(state: str | None, as_json: bool) -> None:
+    """List release requests, newest first.
+
+    \b
+    Example:
+      fivesafes release list --state submitted
+    """
+    with acting() as (_ws, session, actor):
+        views = release_requests.list_requests(
+            session, actor.login, RequestState(state) if state else None
+        )
+    emit(views, as_json, lambda: "\n".join(_line(v) for v in views) or "no requests")
+
+
+@release.command("show")
+@click.argument("request_id", type=int)
+@json_option
+def show(request_id: int, as_json: bool) -> None:
+    """Show a request: state, checks, versions and the reviews you may see (blinded).
+
+    \b
+    Example:
+      fivesafes release show 1 --json
+    """
+    with acting() as (_ws, session, actor):
+        view = release_requests.get_request(session, request_id, actor.login)
+    emit(view, as_json, lambda: _detail(view))
+
+
+def _vote(request_id: int, vote: Vote, comment: str, as_json: bool) -> None:
+    with acting() as (workspace, session, actor):
+        view = release_reviews.review_request(
+            session, actor, _provider(workspace), request_id, vote, comment
+        )
+    emit(view, as_json, lambda: f"{vote.value}: " + _detail(view))
+
+
+@release.command("review")
+@click.argument("request_id", type=int)
+@click.option("--vote", required=True, type=VOTES)
+@click.option("--comment", default="", help="Your reasons (shown to all once both are in).")
+@json_option
+def review(request_id: int, vote: str, comment: str, as_json: bool) -> None:
+    """Record your vote as an output checker.
+
+    \b
+    Example:
+      fivesafes release review 1 --vote request_changes --comment "hide area a4 too"
+    """
+    _vote(request_id, Vote(vote), comment, as_json)
+
+
+@release.command("approve")
+@click.argument("request_id", type=int)
+@click.option("--comment", default="")
+@json_option
+def approve(request_id: int, comment: str, as_json: bool) -> None:
+    """Vote to approve (refused while a check blocks it).
+
+    \b
+    Example:
+      fivesafes release approve 1 --comment "totals checked"
+    """
+    _vote(request_id, Vote.APPROVE, comment, as_json)
+
+
+@release.command("reject")
+@click.argument("request_id", type=int)
+@click.option("--comment", default="")
+@json_option
+def reject(request_id: int, comment: str, as_json: bool) -> None:
+    """Vote to reject.
+
+    \b
+    Example:
+      fivesafes release reject 1 --comment "identifies a business"
+    """
+    _vote(request_id, Vote.REJECT, comment, as_json)
+
+
+@release.command("resolve")
+@click.argument("request_id", type=int)
+@click.option("--outcome", required=True, type=click.Choice(["request_changes", "reject"]))
+@click.option("--comment", required=True)
+@json_option
+def resolve(request_id: int, outcome: str, comment: str, as_json: bool) -> None:
+    """Resolve conflicting reviews: return the request to its author, or reject it.
+
+    \b
+    Example:
+      fivesafes release resolve 1 --outcome request_changes --comment "hide a4"
+    """
+    with acting() as (_ws, session, actor):
+        view = release_reviews.resolve_conflict(session, actor, request_id, Vote(outcome), comment)
+    emit(view, as_json, lambda: _detail(view))
+
+
+@release.command("withdraw")
+@click.argument("request_id", type=int)
+@click.option("--reason", default="")
+@json_option
+def withdraw(request_id: int, reason: str, as_json: bool) -> None:
+    """Withdraw your request (any time before release).
+
+    \b
+    Example:
+      fivesafes release withdraw 1 --reason "superseded"
+    """
+    with acting() as (_ws, session, actor):
+        view = release_requests.withdraw_request(session, actor, request_id, reason)
+    emit(view, as_json, lambda: "withdrawn " + _line(view))
+
+
+@release.command("publish")
+@click.argument("request_id", type=int)
+@click.option("--organisation", default="the statistics producer", show_default=True)
+@json_option
+def publish(request_id: int, organisation: str, as_json: bool) -> None:
+    """Publish an approved request: bundle in the releases folder, cells in the register.
+
+    \b
+    Example:
+      fivesafes release publish 1 --organisation "Office for Statistics"
+    """
+    with acting() as (workspace, session, actor):
+        done = release_publish.publish_request(
+            session,
+            actor,
+            _provider(workspace),
+            workspace.releases_dir,
+            request_id,
+            organisation=organisation,
+        )
+    emit(
+        done,
+        as_json,
+        lambda: (
+            f"published {done.release_id}: {done.cells} cells in the register; "
+            f"bundle {done.bundle_path}"
+        ),
+    )
+
+
+@release.command("published")
+@click.option("--source", help="Only releases of this source.")
+@json_option
+def published(source: str | None, as_json: bool) -> None:
+    """List published releases (the register).
+
+    \b
+    Example:
+      fivesafes release published --source ashe:pay
+    """
+    with acting() as (_ws, session, _actor):
+        rows = published_register.list_published(session, source)
+    emit(
+        rows,
+        as_json,
+        lambda: (
+            "\n".join(
+                f"{r.release_id} {r.published_on} {r.source} {r.cells} cells {r.bundle_path}"
+                for r in rows
+            )
+            or "nothing published"
+        ),
+    )
+
+
+def _rule_line(r: RuleSetting) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in sorted(r.parameters.items()) if v not in (None, []))
+    return f"{r.label:<16} by {r.created_by} {r.created_at:%Y-%m-%d}: {params}"
+
+
+@click.group()
+def rules() -> None:
+    """The organisation's disclosure rules: versioned rule sets.
+
+    \b
+    Every release records the version it was checked against; a table whose
+    rules are weaker than the version in force is refused.
+
+    \b
+    Examples:
+      fivesafes rules set standard --threshold 7 --dominance 1,50 --note "policy 2026"
+      fivesafes rules list
+    """
+
+
+@rules.command("set")
+@click.argument("name")
+@click.option("--threshold", type=int, help="Minimum contributors per cell.")
+@click.option("--p-percent", type=float)
+@click.option("--dominance", "dominance", multiple=True, help="N,K (repeatable).")
+@click.option("--frequency-threshold", type=int)
+@click.option("--zeros", type=click.Choice(["safe", "sensitive"]))
+@click.option("--note", default="")
+@json_option
+def set_(
+    name: str,
+    threshold: int | None,
+    p_percent: float | None,
+    dominance: tuple[str, ...],
+    frequency_threshold: int | None,
+    zeros: str | None,
+    note: str,
+    as_json: bool,
+) -> None:
+    """Put a new version of rule set NAME in force.
+
+    \b
+    Example:
+      fivesafes rules set standard --threshold 10 --p-percent 15
+    """
+    params: dict[str, Any] = {"threshold": threshold}
+    if p_percent is not None:
+        params["p_percent"] = p_percent
+    if dominance:
+        params["dominance"] = [[float(x) for x in d.split(",")] for d in dominance]
+    if frequency_threshold is not None:
+        params["frequency_threshold"] = frequency_threshold
+    if zeros:
+        params["zeros"] = zeros
+    with acting() as (_ws, session, actor):
+        made = rule_sets.define_rule_set(session, actor, name, params, note)
+    emit(made, as_json, lambda: "in force: " + _rule_line(made))
+
+
+@rules.command("list")
+@json_option
+def list_rules(as_json: bool) -> None:
+    """List every version of every rule set.
+
+    \b
+    Example:
+      fivesafes rules list --json
+    """
+    with acting() as (_ws, session, _actor):
+        found = rule_sets.list_rule_sets(session)
+    emit(found, as_json, lambda: "\n".join(_rule_line(r) for r in found) or "no rule sets")

@@ -1,0 +1,220 @@
+"""What an author submits: a protected table (cells.csv, report.json, the spec) or another file.
+
+Read once at submission, hashed, and kept as one payload (sealed by the service), so
+that what the reviewers checked is exactly what is published, whatever happens to
+the folder afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fivesafes.errors import DataError, SpecError
+from fivesafes.sdc.cells import LOWER, RECORDS, STATUS, UPPER, VALUE
+from fivesafes.sdc.differencing import OutputTable
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.spec import TableSpec, load_spec
+
+CELLS = "cells.csv"
+REPORT = "report.json"
+MAX_FILE_BYTES = 20 * 1024 * 1024
+FILE_TYPES = frozenset({".csv", ".txt", ".md", ".pdf", ".xlsx", ".ods", ".png", ".svg", ".html"})
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def hierarchy_pairs(h: Hierarchy) -> list[list[str | None]]:
+    """A hierarchy as [code, parent] pairs, root first (how the register stores it)."""
+    return [[code, h.parent[code]] for code in h.order]
+
+
+def hierarchy_from_pairs(name: str, pairs: list[list[str | None]]) -> Hierarchy:
+    """Inverse of :func:`hierarchy_pairs`."""
+    return Hierarchy.from_pairs(name, [(str(c), p) for c, p in pairs])
+
+
+@dataclass(frozen=True)
+class TableSubmission:
+    """A protected table as submitted: its cells, report, spec and hierarchies."""
+
+    name: str
+    cells_csv: str
+    report: Mapping[str, Any]
+    spec_text: str
+    spec_hash: str
+    frequency: bool
+    a_priori_percent: float | None
+    hierarchies: tuple[Hierarchy, ...]
+    files: Mapping[str, str]
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The table's dimension names."""
+        return tuple(h.name for h in self.hierarchies)
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        """cells.csv with codes as strings and a value column (a count table's is its count)."""
+        cells = pd.read_csv(
+            io.StringIO(self.cells_csv),
+            dtype={d: str for d in self.dimensions},
+            keep_default_na=False,
+            na_values=[""],
+        )
+        if VALUE not in cells.columns:
+            cells[VALUE] = cells[RECORDS].astype(float)
+        for col in (LOWER, UPPER):
+            if col in cells.columns:
+                cells[col] = cells[col].fillna(0.0).astype(float)
+        return cells
+
+    def default_source(self) -> str:
+        """The source from the report: the data it was tabulated from and the measure."""
+        src = self.report.get("source", {})
+        data = src.get("dataset") or (Path(src["path"]).stem if src.get("path") else None)
+        measure = self.report.get("spec", {}).get("parsed", {}).get("response") or "count"
+        return f"{data or src.get('kind') or self.name}:{measure}"
+
+    def output_table(self, label: str) -> OutputTable:
+        """The table for the differencing check: safe cells published, hidden ones protected."""
+        cells = self.cells
+        cols = [*self.dimensions, VALUE, STATUS, *(c for c in (LOWER, UPPER) if c in cells)]
+        return OutputTable(label, self.hierarchies, cells[cols])
+
+    def to_payload(self) -> bytes:
+        """Everything as one JSON document (sealed by the service)."""
+        return json.dumps(
+            {
+                "kind": "table",
+                "name": self.name,
+                "cells_csv": self.cells_csv,
+                "report": self.report,
+                "spec_text": self.spec_text,
+                "spec_hash": self.spec_hash,
+                "frequency": self.frequency,
+                "a_priori_percent": self.a_priori_percent,
+                "hierarchies": {h.name: hierarchy_pairs(h) for h in self.hierarchies},
+                "files": dict(self.files),
+            }
+        ).encode()
+
+
+@dataclass(frozen=True)
+class FileSubmission:
+    """Any other output (a chart, a note): a human must check it."""
+
+    name: str
+    content: bytes
+
+    @property
+    def files(self) -> dict[str, str]:
+        """The file's name and hash."""
+        return {self.name: sha256(self.content)}
+
+    def to_payload(self) -> bytes:
+        """The file as one JSON document (sealed by the service)."""
+        return json.dumps(
+            {"kind": "file", "name": self.name, "content": self.content.hex()}
+        ).encode()
+
+
+Submission = TableSubmission | FileSubmission
+
+
+def from_payload(data: bytes) -> Submission:
+    """Inverse of ``to_payload``."""
+    raw = json.loads(data)
+    if raw["kind"] == "file":
+        return FileSubmission(raw["name"], bytes.fromhex(raw["content"]))
+    return TableSubmission(
+        name=raw["name"],
+        cells_csv=raw["cells_csv"],
+        report=raw["report"],
+        spec_text=raw["spec_text"],
+        spec_hash=raw["spec_hash"],
+        frequency=raw["frequency"],
+        a_priori_percent=raw["a_priori_percent"],
+        hierarchies=tuple(hierarchy_from_pairs(n, p) for n, p in raw["hierarchies"].items()),
+        files=raw["files"],
+    )
+
+
+def _spec_path(folder: Path, report: Mapping[str, Any], spec: Path | None) -> Path:
+    if spec is not None:
+        return spec
+    tomls = sorted(folder.glob("*.toml"))
+    if len(tomls) == 1:
+        return tomls[0]
+    recorded = report.get("spec", {}).get("path")
+    if recorded:
+        return Path(recorded)
+    raise SpecError(f"{folder} has no spec", hint="put the .toml spec in the folder or pass --spec")
+
+
+def _hierarchies(spec: TableSpec, cells: pd.DataFrame) -> tuple[Hierarchy, ...]:
+    out = []
+    for dim in spec.dimensions:
+        if dim.hierarchy is not None:
+            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
+        else:
+            codes = [c for c in cells[dim.name].dropna().unique() if c != dim.total_code]
+            out.append(Hierarchy.flat(dim.name, codes, total=dim.total_code))
+    return tuple(out)
+
+
+def read_table_dir(folder: Path, spec: Path | None = None) -> TableSubmission:
+    """Read a protected table's folder; DataError/SpecError say what is missing or inconsistent."""
+    for name in (CELLS, REPORT):
+        if not (folder / name).is_file():
+            raise DataError(
+                f"{folder} has no {name}",
+                hint="submit the folder written by: fivesafes table protect SPEC --out DIR",
+            )
+    cells_bytes = (folder / CELLS).read_bytes()
+    report_bytes = (folder / REPORT).read_bytes()
+    report = json.loads(report_bytes)
+    spec_path = _spec_path(folder, report, spec)
+    loaded = load_spec(spec_path)
+    recorded = report.get("spec", {}).get("sha256")
+    if recorded and recorded != loaded.spec_hash:
+        raise SpecError(
+            f"{spec_path} has changed since the table was protected (report.json has another hash)",
+            hint="protect the table again with the current spec, or pass the spec it was made with",
+        )
+    cells_text = cells_bytes.decode("utf-8")
+    cells = pd.read_csv(io.StringIO(cells_text), dtype=dict.fromkeys(loaded.dimension_names, str))
+    hierarchies = _hierarchies(loaded, cells)
+    files = {CELLS: sha256(cells_bytes), REPORT: sha256(report_bytes)}
+    files[spec_path.name] = sha256(spec_path.read_bytes())
+    for dim in loaded.dimensions:
+        if dim.hierarchy is not None:
+            files[Path(dim.hierarchy).name] = sha256(Path(dim.hierarchy).read_bytes())
+    return TableSubmission(
+        name=loaded.name,
+        cells_csv=cells_text,
+        report=report,
+        spec_text=loaded.source_text,
+        spec_hash=loaded.spec_hash,
+        frequency=loaded.is_frequency,
+        a_priori_percent=loaded.suppression.a_priori_percent,
+        hierarchies=hierarchies,
+        files=files,
+    )
+
+
+def read_file(path: Path) -> FileSubmission:
+    """Read any other output file."""
+    if not path.is_file():
+        raise DataError(f"file not found: {path}", hint="give the path of the output to release")
+    return FileSubmission(path.name, path.read_bytes())

@@ -1,0 +1,191 @@
+"""Publish an approved request: the bundle, the register of its cells, the state change, the audit.
+
+The blocking checks run once more (the register may have grown since approval).
+The bundle is written first (all files or none); if anything after that fails, it
+is removed again, and the database work is one transaction with its audit event.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from fivesafes.errors import AccessDenied, ConflictError
+from fivesafes.release.bundle import BundleInfo, BundleTable, write_bundle
+from fivesafes.release.submission import FileSubmission, TableSubmission, hierarchy_pairs, sha256
+from fivesafes.release.workflow import Actor as Mover
+from fivesafes.release.workflow import RequestState, transition
+from fivesafes.sdc.writers import write_all
+from fivesafes.services.context import Actor, now, record, today_or
+from fivesafes.services.published_register import (
+    PublishedRelease,
+    published_of,
+    record_cells,
+    seal_hidden,
+)
+from fivesafes.services.release_checks import (
+    check_not_blocked,
+    stored_checks,
+    submission_of,
+    version_row,
+)
+from fivesafes.services.release_requests import request_row
+from fivesafes.store.models.release import PublishedReleaseRow, ReleaseRequestRow
+from fivesafes.vault.keys import KeyProvider
+
+
+def release_id_of(request_id: int) -> str:
+    """The release id of a request's publication."""
+    return f"REL-{request_id:04d}"
+
+
+def _write_table_bundle(
+    out: Path, info: BundleInfo, table: TableSubmission, audit_safe: bool
+) -> dict[str, str]:
+    report = table.report
+    suppression = report.get("suppression", {})
+    bundle_table = BundleTable(
+        name=table.name,
+        title=info.title,
+        cells=table.cells,
+        hierarchies=table.hierarchies,
+        rules=dict(report.get("rules", {})),
+        method=str(suppression.get("method", "unknown")),
+        audit_safe=audit_safe,
+        gap=(report.get("secondary") or {}).get("gap"),
+    )
+    return write_bundle(out, info, [bundle_table])
+
+
+def _write_file_bundle(out: Path, info: BundleInfo, f: FileSubmission) -> dict[str, str]:
+    manifest = {f.name: sha256(f.content)}
+    doc = json.dumps({"release": info.release_id, "files": manifest}, indent=2) + "\n"
+    write_all(
+        out,
+        {
+            f.name: lambda p: Path(p).write_bytes(f.content),
+            "manifest.json": lambda p: Path(p).write_text(doc, encoding="utf-8"),
+        },
+    )
+    return manifest
+
+
+def publish_request(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    releases_dir: Path,
+    request_id: int,
+    *,
+    organisation: str = "the statistics producer",
+    withhold_thresholds: bool = False,
+    today: date | None = None,
+) -> PublishedRelease:
+    """The author publishes an approved request: bundle, register, state and audit together."""
+    row = request_row(session, request_id)
+    if row.author.login != actor.login:
+        raise AccessDenied(
+            f"{actor.login} may not publish request #{row.id}: only its author may",
+            reasons=("not the author",),
+        )
+    move = transition(RequestState(row.state), RequestState.RELEASED, Mover.AUTHOR)
+    in_force = check_not_blocked(session, provider, row, "published")
+    version = version_row(session, row)
+    submission = submission_of(provider, row, version)
+    release_id = release_id_of(row.id)
+    out = releases_dir / release_id
+    if out.exists():
+        raise ConflictError(
+            f"{out} already exists", hint="move the old folder away; a release is never overwritten"
+        )
+    day = today_or(today)
+    checks = {c.name: c for c in stored_checks(session, version.id)}
+    info = BundleInfo(
+        release_id=release_id,
+        title=row.title,
+        organisation=organisation,
+        source=row.source,
+        published_on=day,
+        withhold_thresholds=withhold_thresholds,
+        rule_set=in_force.label if in_force else "",
+        differencing=json.loads(checks["differencing"].details_json)
+        if "differencing" in checks
+        else None,
+    )
+    if isinstance(submission, TableSubmission):
+        audit_safe = "audit" in checks and checks["audit"].verdict == "pass"
+        manifest = _write_table_bundle(out, info, submission, audit_safe)
+    else:
+        manifest = _write_file_bundle(out, info, submission)
+    try:
+        published = _register(
+            session, actor, provider, row, submission, release_id, out, manifest, day
+        )
+        published_row, cells = published
+        row.state = move.target.value
+        row.updated_at = now()
+        session.flush()
+        record(
+            session,
+            actor.login,
+            move.event,
+            area=row.area.name,
+            subject=str(row.id),
+            details={
+                "release": release_id,
+                "version": row.current_version,
+                "rule_set": in_force.label if in_force else None,
+                "cells": cells,
+                "bundle": str(out),
+                "manifest": manifest,
+            },
+        )
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return published_of(published_row, cells)
+
+
+def _register(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    row: ReleaseRequestRow,
+    submission: TableSubmission | FileSubmission,
+    release_id: str,
+    out: Path,
+    manifest: dict[str, str],
+    day: date,
+) -> tuple[PublishedReleaseRow, int]:
+    table = submission if isinstance(submission, TableSubmission) else None
+    published = PublishedReleaseRow(
+        release_id=release_id,
+        request_id=row.id,
+        area_id=row.area_id,
+        source=row.source,
+        spec_hash=table.spec_hash if table else "",
+        spec_json=json.dumps({"text": table.spec_text} if table else {}),
+        hierarchies_json=json.dumps(
+            {h.name: hierarchy_pairs(h) for h in table.hierarchies} if table else {}
+        ),
+        rule_set_id=row.rule_set_id,
+        rule_parameters_json=json.dumps(dict(table.report.get("rules", {})) if table else {}),
+        bundle_path=str(out),
+        manifest_json=json.dumps(manifest, sort_keys=True),
+        published_on=day,
+        published_by=actor.login,
+        published_at=now(),
+    )
+    if table is not None:
+        published.sealed_hidden, published.wrapped_key_json = seal_hidden(
+            provider, row.area.name, release_id, table
+        )
+    session.add(published)
+    session.flush()
+    if table is None:
+        return published, 0
+    return published, record_cells(session, published, table)

@@ -1,0 +1,331 @@
+"""Release requests: submit an output (new or changed version), withdraw it, show it, list them.
+
+Authorise -> act -> audit in one transaction. The submitted content is sealed under
+the area key; the automated checks run at submission and their results are attached.
+Showing a request respects blinded review: a viewer sees only their own vote until
+both are in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.errors import AccessDenied, NotFoundError, ValidationError
+from fivesafes.release.checks import CheckVerdict
+from fivesafes.release.permissions import check_submit
+from fivesafes.release.rulesets import DEFAULT_RULE_SET
+from fivesafes.release.sealing import seal
+from fivesafes.release.submission import FileSubmission, Submission, TableSubmission
+from fivesafes.release.votes import Review, Verdict, Vote, verdict, visible_reviews
+from fivesafes.release.workflow import STATE_OWNER, RequestState, transition
+from fivesafes.release.workflow import Actor as Mover
+from fivesafes.services.context import Actor, now, record
+from fivesafes.services.lookup import area_row
+from fivesafes.services.release_checks import (
+    run_checks,
+    store_checks,
+    stored_checks,
+    version_object_id,
+)
+from fivesafes.services.rule_sets import rule_set_in_force
+from fivesafes.store.models.governance import PersonRow
+from fivesafes.store.models.release import (
+    ReleaseRequestRow,
+    RequestVersionRow,
+    ReviewRow,
+    RuleSetRow,
+)
+from fivesafes.vault.keys import KeyProvider
+
+
+@dataclass(frozen=True)
+class SubmissionContext:
+    """Why the output exists: purpose, datasets used, method notes, which release or request."""
+
+    purpose: str
+    datasets: tuple[str, ...] = ()
+    method_notes: str = ""
+    for_release: str = ""
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """One automated check result as attached to a version."""
+
+    name: str
+    verdict: str
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One submitted version (history is kept)."""
+
+    version: int
+    files: dict[str, str]
+    context: dict[str, Any]
+    submitted_by: str
+    submitted_at: datetime
+    checks: tuple[CheckView, ...]
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A request as ``viewer`` may see it (blinded reviews)."""
+
+    id: int
+    title: str
+    kind: str
+    area: str
+    author: str
+    source: str
+    state: RequestState
+    owner: str
+    version: int
+    rule_set: str | None
+    reviews_in: int
+    reviews: tuple[Review, ...]
+    verdict: str
+    conflict: bool
+    blocked_by: tuple[str, ...]
+    versions: tuple[VersionView, ...]
+
+
+def request_row(session: Session, request_id: int) -> ReleaseRequestRow:
+    """The request, or NotFoundError."""
+    row = session.get(ReleaseRequestRow, request_id)
+    if row is None:
+        raise NotFoundError(f"no release request #{request_id}", hint="see: fivesafes release list")
+    return row
+
+
+def reviews_of(session: Session, request: ReleaseRequestRow) -> list[Review]:
+    """Every review of every version of the request."""
+    rows = session.execute(
+        select(ReviewRow, RequestVersionRow.version)
+        .join(RequestVersionRow, RequestVersionRow.id == ReviewRow.version_id)
+        .where(RequestVersionRow.request_id == request.id)
+        .order_by(ReviewRow.id)
+    ).all()
+    return [Review(r.reviewer.login, Vote(r.vote), r.comment, v) for r, v in rows]
+
+
+def view_of(session: Session, request: ReleaseRequestRow, viewer: str) -> RequestView:
+    """The request as ``viewer`` may see it."""
+    versions = session.scalars(
+        select(RequestVersionRow)
+        .where(RequestVersionRow.request_id == request.id)
+        .order_by(RequestVersionRow.version)
+    ).all()
+    history = tuple(
+        VersionView(
+            version=v.version,
+            files=json.loads(v.files_json),
+            context=json.loads(v.context_json),
+            submitted_by=v.submitted_by,
+            submitted_at=v.submitted_at,
+            checks=tuple(
+                CheckView(c.name, c.verdict, c.summary, json.loads(c.details_json))
+                for c in stored_checks(session, v.id)
+            ),
+        )
+        for v in versions
+    )
+    reviews = reviews_of(session, request)
+    current = request.current_version
+    agg = verdict(reviews, current)
+    state = RequestState(request.state)
+    return RequestView(
+        id=request.id,
+        title=request.title,
+        kind=request.kind,
+        area=request.area.name,
+        author=request.author.login,
+        source=request.source,
+        state=state,
+        owner=STATE_OWNER[state].value,
+        version=current,
+        rule_set=f"{request.rule_set.name} v{request.rule_set.version}"
+        if request.rule_set
+        else None,
+        reviews_in=sum(1 for r in reviews if r.version == current),
+        reviews=visible_reviews(reviews, viewer, current),
+        verdict=agg.name.lower() if agg is not Verdict.PENDING or not reviews else "pending",
+        conflict=agg is Verdict.CONFLICTED,
+        blocked_by=tuple(
+            f"{c.name}: {c.summary}" for c in history[-1].checks if c.verdict == "fail"
+        ),
+        versions=history,
+    )
+
+
+def _new_request(
+    session: Session,
+    actor: Actor,
+    area: str,
+    title: str,
+    kind: str,
+    source: str,
+    rule_set: str,
+) -> ReleaseRequestRow:
+    in_force = rule_set_in_force(session, rule_set)
+    at = now()
+    row = ReleaseRequestRow(
+        title=title,
+        kind=kind,
+        area=area_row(session, area),
+        author=session.get(PersonRow, actor.id),
+        source=source,
+        state=RequestState.DRAFT.value,
+        current_version=0,
+        rule_set=session.get(RuleSetRow, in_force.id) if in_force and in_force.id else None,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def submit_output(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    area: str,
+    submission: Submission,
+    context: SubmissionContext,
+    *,
+    title: str = "",
+    source: str | None = None,
+    rule_set: str = DEFAULT_RULE_SET,
+    request_id: int | None = None,
+) -> RequestView:
+    """Submit an output from ``area``; with ``request_id``, a new version of a returned one."""
+    check_submit(actor.person)
+    if not context.purpose.strip():
+        raise ValidationError("say what the output is for", hint="give --purpose")
+    kind = "table" if isinstance(submission, TableSubmission) else "file"
+    if request_id is None:
+        if source is None:
+            if isinstance(submission, FileSubmission):
+                raise ValidationError(
+                    "a file needs its source", hint="give --source DATASET:MEASURE"
+                )
+            source = submission.default_source()
+        name = title or submission.name
+        row = _new_request(session, actor, area, name, kind, source, rule_set)
+        move = transition(RequestState.DRAFT, RequestState.SUBMITTED, Mover.AUTHOR)
+    else:
+        row = request_row(session, request_id)
+        if row.author.login != actor.login:
+            raise AccessDenied(
+                f"{actor.login} may not change request #{row.id}: only its author may",
+                reasons=("not the author",),
+            )
+        if row.area.name != area or row.kind != kind:
+            raise ValidationError(
+                f"a new version of #{row.id} must be a {row.kind} from area {row.area.name}",
+                hint="submit a new request instead",
+            )
+        move = transition(RequestState(row.state), RequestState.SUBMITTED, Mover.AUTHOR)
+    if not provider.key_ids(row.area.name):
+        key_id = provider.create_key(row.area.name)
+        record(
+            session, actor.login, "area.key_create", area=row.area.name, details={"key_id": key_id}
+        )
+    row.current_version += 1
+    row.state = move.target.value
+    row.updated_at = now()
+    sealed, wrapped = seal(
+        provider,
+        row.area.name,
+        version_object_id(row.id, row.current_version),
+        submission.to_payload(),
+    )
+    version = RequestVersionRow(
+        request_id=row.id,
+        version=row.current_version,
+        files_json=json.dumps(dict(submission.files), sort_keys=True),
+        context_json=json.dumps(
+            {
+                "purpose": context.purpose,
+                "datasets": list(context.datasets),
+                "method_notes": context.method_notes,
+                "for_release": context.for_release,
+            }
+        ),
+        sealed=sealed,
+        wrapped_key_json=wrapped,
+        submitted_by=actor.login,
+        submitted_at=now(),
+    )
+    session.add(version)
+    session.flush()
+    in_force = rule_set_in_force(session, row.rule_set.name if row.rule_set else rule_set)
+    results = run_checks(session, provider, row, submission, in_force)
+    store_checks(session, version, results)
+    worst = max((r.verdict for r in results), default=CheckVerdict.REVIEW)
+    record(
+        session,
+        actor.login,
+        move.event,
+        area=row.area.name,
+        subject=str(row.id),
+        details={
+            "version": row.current_version,
+            "kind": kind,
+            "source": row.source,
+            "files": dict(submission.files),
+            "rule_set": in_force.label if in_force else None,
+            "checks": {r.name: r.verdict.name.lower() for r in results},
+            "worst_check": worst.name.lower(),
+        },
+    )
+    return view_of(session, row, actor.login)
+
+
+def withdraw_request(
+    session: Session, actor: Actor, request_id: int, reason: str = ""
+) -> RequestView:
+    """The author withdraws the request (any time before release)."""
+    row = request_row(session, request_id)
+    if row.author.login != actor.login:
+        raise AccessDenied(
+            f"{actor.login} may not withdraw request #{row.id}: only its author may",
+            reasons=("not the author",),
+        )
+    move = transition(RequestState(row.state), RequestState.WITHDRAWN, Mover.AUTHOR)
+    row.state = move.target.value
+    row.updated_at = now()
+    session.flush()
+    record(
+        session,
+        actor.login,
+        move.event,
+        area=row.area.name,
+        subject=str(row.id),
+        details={"reason": reason, "version": row.current_version},
+    )
+    return view_of(session, row, actor.login)
+
+
+def get_request(session: Session, request_id: int, viewer: str) -> RequestView:
+    """The request as ``viewer`` may see it (their own vote only, until both are in)."""
+    return view_of(session, request_row(session, request_id), viewer)
+
+
+def list_requests(
+    session: Session, viewer: str, state: RequestState | None = None
+) -> list[RequestView]:
+    """Every request (optionally in one state), newest first, as ``viewer`` may see them."""
+    query = select(ReleaseRequestRow).order_by(ReleaseRequestRow.id.desc())
+    if state is not None:
+        query = query.where(ReleaseRequestRow.state == state.value)
+    return [view_of(session, r, viewer) for r in session.scalars(query).all()]

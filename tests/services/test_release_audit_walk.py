@@ -1,0 +1,201 @@
+"""Walk every public function of the release services: none may write without auditing.
+
+As tests/services/test_governance_audit_walk.py: each call runs in its own
+transaction with a spy on ``append_event`` and a listener on flushed rows.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from release_world import AREA, CONTEXT, SOURCE, World, build_world, first_release
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from fivesafes.release.votes import Vote
+from fivesafes.services import (
+    published_register,
+    release_checks,
+    release_publish,
+    release_requests,
+    release_reviews,
+    rule_sets,
+)
+from fivesafes.services.context import resolve_actor
+from fivesafes.store import audit_log
+from fivesafes.store.db import session_factory
+from fivesafes.store.models.audit import AuditRecord
+from fivesafes.store.models.release import ReleaseRequestRow
+
+MODULES: tuple[ModuleType, ...] = (
+    published_register,
+    release_checks,
+    release_publish,
+    release_requests,
+    release_reviews,
+    rule_sets,
+)
+
+Call = Callable[[Session, World, dict[str, int]], Any]
+
+
+def _as(login: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> Call:
+    def call(s: Session, w: World, ids: dict[str, int]) -> Any:
+        real = [ids[a[1:]] if isinstance(a, str) and a.startswith("@") else a for a in args]
+        return fn(s, resolve_actor(s, login), *real, **kw)
+
+    return call
+
+
+def _with_provider(login: str, fn: Callable[..., Any], *args: Any) -> Call:
+    def call(s: Session, w: World, ids: dict[str, int]) -> Any:
+        real = [ids[a[1:]] if isinstance(a, str) and a.startswith("@") else a for a in args]
+        return fn(s, resolve_actor(s, login), w.provider, *real)
+
+    return call
+
+
+def _request(s: Session, ids: dict[str, int], key: str) -> ReleaseRequestRow:
+    return release_requests.request_row(s, ids[key])
+
+
+WRITERS: dict[str, Call] = {
+    "rule_sets.define_rule_set": _as(
+        "root", rule_sets.define_rule_set, "strict", {"threshold": 10}
+    ),
+    "release_requests.submit_output": _with_provider(
+        "ada", release_requests.submit_output, AREA, first_release(), CONTEXT
+    ),
+    "release_requests.withdraw_request": _as("ada", release_requests.withdraw_request, "@a", "x"),
+    "release_reviews.review_request": _with_provider(
+        "olga", release_reviews.review_request, "@b", Vote.APPROVE
+    ),
+    "release_reviews.resolve_conflict": _as(
+        "olga", release_reviews.resolve_conflict, "@c", Vote.REJECT, "no"
+    ),
+    "release_publish.publish_request": lambda s, w, ids: release_publish.publish_request(
+        s, resolve_actor(s, "ada"), w.provider, w.releases, ids["d"]
+    ),
+}
+
+READERS: dict[str, Call] = {
+    "rule_sets.rule_set_in_force": lambda s, w, i: rule_sets.rule_set_in_force(s, "standard"),
+    "rule_sets.list_rule_sets": lambda s, w, i: rule_sets.list_rule_sets(s),
+    "release_requests.get_request": lambda s, w, i: release_requests.get_request(s, i["a"], "ada"),
+    "release_requests.list_requests": lambda s, w, i: release_requests.list_requests(s, "ada"),
+    "release_requests.request_row": lambda s, w, i: release_requests.request_row(s, i["a"]),
+    "release_requests.reviews_of": lambda s, w, i: release_requests.reviews_of(
+        s, _request(s, i, "c")
+    ),
+    "release_requests.view_of": lambda s, w, i: release_requests.view_of(
+        s, _request(s, i, "c"), "olga"
+    ),
+    "release_checks.version_row": lambda s, w, i: release_checks.version_row(
+        s, _request(s, i, "a")
+    ),
+    "release_checks.stored_checks": lambda s, w, i: release_checks.stored_checks(s, 1),
+    "release_checks.rule_setting": lambda s, w, i: release_checks.rule_setting(
+        s, _request(s, i, "a")
+    ),
+    "release_checks.run_checks": lambda s, w, i: release_checks.run_checks(
+        s, w.provider, _request(s, i, "a"), first_release(), None
+    ),
+    "published_register.list_published": lambda s, w, i: published_register.list_published(s),
+    "published_register.published_cells": lambda s, w, i: published_register.published_cells(
+        s, SOURCE
+    ),
+    "published_register.earlier_outputs": lambda s, w, i: published_register.earlier_outputs(
+        s, w.provider, SOURCE
+    ),
+}
+
+# Parts of an audited write: they add rows only inside the writers above, whose audit
+# event covers them (store_checks in submit_output, record_cells in publish_request,
+# check_not_blocked refreshing the rule set in review_request and publish_request).
+PARTS = {
+    "release_checks.store_checks",
+    "release_checks.check_not_blocked",
+    "published_register.record_cells",
+}
+
+# No session: they cannot write.
+PURE = {
+    "release_checks.version_object_id",
+    "release_checks.submission_of",
+    "published_register.published_of",
+    "published_register.hidden_object_id",
+    "published_register.seal_hidden",
+    "release_publish.release_id_of",
+    "rule_sets.rule_setting_of",
+}
+
+
+def _public_functions() -> set[str]:
+    names = set()
+    for module in MODULES:
+        short = module.__name__.rsplit(".", 1)[1]
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                names.add(f"{short}.{name}")
+    return names
+
+
+def test_every_public_release_service_function_is_walked() -> None:
+    assert _public_functions() == set(WRITERS) | set(READERS) | PARTS | PURE
+
+
+class _Spy:
+    def __init__(self) -> None:
+        self.appends = 0
+        self.written: set[str] = set()
+
+    def flush(self, session: Session, _ctx: Any, _instances: Any) -> None:
+        for obj in [*session.new, *session.dirty, *session.deleted]:
+            if isinstance(obj, AuditRecord):
+                continue
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            self.written.add(type(obj).__tablename__)
+
+
+def _run(w: World, call: Call, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> _Spy:
+    spy = _Spy()
+    real = audit_log.append_event
+
+    def counting(session: Session, ev: Any) -> Any:
+        spy.appends += 1
+        return real(session, ev)
+
+    with session_factory(w.engine).begin() as session:
+        monkeypatch.setattr(audit_log, "append_event", counting)
+        event.listen(session, "before_flush", spy.flush)
+        try:
+            call(session, w, ids)
+            session.flush()
+        finally:
+            event.remove(session, "before_flush", spy.flush)
+            monkeypatch.setattr(audit_log, "append_event", real)
+    return spy
+
+
+def test_release_writers_write_and_audit_readers_do_not_write(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = build_world(engine, tmp_path)
+    ids = {k: w.submit(first_release()) for k in "abcd"}
+    w.vote("olga", ids["c"], Vote.APPROVE)
+    w.vote("oscar", ids["c"], Vote.REJECT)
+    w.vote("olga", ids["d"], Vote.APPROVE)
+    w.vote("oscar", ids["d"], Vote.APPROVE)
+    for name, call in WRITERS.items():
+        spy = _run(w, call, ids, monkeypatch)
+        assert spy.appends >= 1, f"{name} did not audit"
+        assert spy.written, f"{name} is listed as a writer but wrote nothing"
+    for name, call in READERS.items():
+        spy = _run(w, call, ids, monkeypatch)
+        assert not spy.written and spy.appends == 0, f"{name} wrote {spy.written}"
