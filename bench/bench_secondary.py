@@ -162,7 +162,10 @@ def run(
         res = protect_secondary(df, hs, spec)
         seconds = time.perf_counter() - t0
         t1 = time.perf_counter()
-        audit = audit_table(res.cells, hs, singleton=False)
+        try:
+            audit_safe: object = audit_table(res.cells, hs, singleton=False).safe
+        except Exception as exc:  # the audit is another module: report, do not lose the run
+            audit_safe = f"audit error: {type(exc).__name__}"
         audit_seconds = time.perf_counter() - t1
         loss = res.information_loss
         row = {
@@ -175,7 +178,7 @@ def run(
             "secondary_cells": loss["secondary"]["cells"],
             "secondary_value": round(loss["secondary"]["value"]),
             "gap": None if res.gap is None else round(res.gap, 4),
-            "audit_safe": audit.safe,
+            "audit_safe": audit_safe,
             "audit_seconds": round(audit_seconds, 2),
             "x_audit": round(seconds / max(audit_seconds, 1e-9), 1),
         }

@@ -29,14 +29,18 @@ CONTEXT = SubmissionContext("annual bulletin", ("ashe",), "threshold rule", "bul
 VALUES = {"a1": 20.0, "a2": 15.0, "a3": 2.0, "a4": 30.0, "a5": 25.0}
 BY_REGION = Hierarchy.from_pairs(
     "area",
-    [("Total", None), ("N", "Total"), ("S", "Total")]
-    + [("a1", "N"), ("a2", "N"), ("a3", "N"), ("a4", "S"), ("a5", "S")],
+    [
+        *[("Total", None), ("N", "Total"), ("S", "Total")],
+        *[("a1", "N"), ("a2", "N"), ("a3", "N"), ("a4", "S"), ("a5", "S")],
+    ],
 )
 # The same areas grouped differently: N2 differs from N by one area (a3).
 SHIFTED = Hierarchy.from_pairs(
     "area",
-    [("Total", None), ("N2", "Total"), ("R", "Total")]
-    + [("a1", "N2"), ("a2", "N2"), ("a3", "R"), ("a4", "R"), ("a5", "R")],
+    [
+        *[("Total", None), ("N2", "Total"), ("R", "Total")],
+        *[("a1", "N2"), ("a2", "N2"), ("a3", "R"), ("a4", "R"), ("a5", "R")],
+    ],
 )
 
 

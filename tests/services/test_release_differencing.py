@@ -1,4 +1,4 @@
-"""Known attacks by differencing, blocked against the register of published cells (both databases)."""
+"""Known attacks by differencing, blocked against the register (on both databases)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_a_region_grouping_that_differs_by_one_area_is_blocked(world: World) -> 
     # Safe alone (a3 + a4 = R - a5), but N (published) - N2 (new) = a3.
     shifted = table("pay by new region", SHIFTED, {"a3": "primary", "a4": "secondary"})
     rid = world.submit(shifted)
-    audit = [c for c in world.show(rid).versions[0].checks if c.name == "audit"][0]
+    audit = next(c for c in world.show(rid).versions[0].checks if c.name == "audit")
     assert audit.verdict == "pass"
     message = _blocked(world, rid)
     assert "area=a3" in message and "exactly" in message

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from release_world import AREA, SOURCE, World, build_world, first_release, table, BY_REGION
+from release_world import AREA, BY_REGION, SOURCE, World, build_world, first_release, table
 from sqlalchemy import Engine, select
 
 from fivesafes.errors import AccessDenied, UnsafeTableError, ValidationError

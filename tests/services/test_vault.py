@@ -259,3 +259,55 @@ def test_open_dataset_ref_in_a_workspace(workspace: object, tmp_path: Path) -> N
     with pytest.raises(AccessDenied) as info:
         svc.open_dataset_ref(ws, "survey/lfs", login="root")
     assert info.value.reasons
+
+
+def test_ingest_and_rotation_at_once_neither_waits_for_ever(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
+) -> None:
+    import threading
+
+    reg.act(
+        "iris",
+        datasets.register_dataset,
+        Dataset("lfs", "earnings", True, True, True, "LFS", "SRSA 2007"),
+        TODAY,
+    )
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], object]) -> threading.Thread:
+        def body() -> None:
+            try:
+                fn()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        t = threading.Thread(target=body)
+        t.start()
+        return t
+
+    threads = [
+        run(lambda: svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="lfs")),
+        run(lambda: svc.rotate_area_key_for(tx, vault, "iris", "earnings")),
+        run(lambda: svc.rotate_area_key_for(tx, vault, "root", "earnings")),
+    ]
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a lock waited for ever"
+    assert errors == []
+    _granted(reg)
+    for name in ("ashe", "lfs"):
+        assert svc.open_dataset_for(tx, vault, "ada", "earnings", name, today=TODAY).num_rows == 200
+    assert [o.key_id for o in svc.list_stored(tx)] == ["earnings/v3", "earnings/v3"]
+
+
+def test_referenced_datasets() -> None:
+    names = ["lfs-2024", "ashe", "aps"]
+    sql = "WITH x AS (SELECT * FROM ashe) SELECT * FROM x, lfs_2024"
+    assert svc.referenced_datasets(sql, names) == ["ashe", "lfs-2024"]
+    # Queries DuckDB can only list after binding count as reading every dataset (stricter).
+    assert svc.referenced_datasets("SELECT * FROM ashe JOIN aps USING (id)", names) == sorted(names)
+    with pytest.raises(ValidationError, match="parse"):
+        svc.referenced_datasets("SELEC nonsense", names)
+    with pytest.raises(NotFoundError, match="secret"):
+        svc.referenced_datasets("SELECT * FROM secret", names)

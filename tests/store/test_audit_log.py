@@ -55,12 +55,18 @@ def append_many(engine: Engine, n: int, checkpointer: Checkpointer | None = None
             append_event(session, event(i))
 
 
-def verify(engine: Engine, key: Ed25519PrivateKey | None = None, file: Path | None = None):  # type: ignore[no-untyped-def]
+def verify(  # type: ignore[no-untyped-def]
+    engine: Engine,
+    key: Ed25519PrivateKey | None = None,
+    file: Path | None = None,
+    parallel: bool = False,
+):
     return verify_chain(
         engine,
         public_key=key.public_key() if key else None,
         key_name=ORIGIN if key else None,
         checkpoint_file=file,
+        parallel=parallel,
     )
 
 
@@ -322,9 +328,9 @@ def test_parallel_verification_agrees_with_one_pass(
     one_pass = verify(engine, key, checkpointer.log_path)
     monkeypatch.setattr(audit_log, "PARALLEL_FROM", 5)
     monkeypatch.setattr(audit_log.os, "cpu_count", lambda: 2)
-    parallel = verify(engine, key, checkpointer.log_path)
+    parallel = verify(engine, key, checkpointer.log_path, parallel=True)
     assert parallel == one_pass and parallel.ok and parallel.checkpoints_verified == 4
     # a problem in any range falls back to one pass, for an exact report
     tamper(engine, "DELETE FROM audit_log WHERE seq = 9")
-    report = verify(engine, key, checkpointer.log_path)
+    report = verify(engine, key, checkpointer.log_path, parallel=True)
     assert report.first_bad is not None and report.first_bad.seq == 9

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from fivesafes import __version__
@@ -40,8 +38,9 @@ def cli() -> None:
 
 def _register() -> None:
     # Each area of work lives in its own module and adds one command or group here.
-    from fivesafes.cli import demo, table
+    from fivesafes.cli import demo, table, table_audit
 
+    table.table.add_command(table_audit.audit_command, name="audit")
     cli.add_command(table.table)
     cli.add_command(demo.demo)
     from fivesafes.cli import access, area, dataset, declaration, grant, init, people, training
@@ -75,4 +74,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

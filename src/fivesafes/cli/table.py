@@ -33,9 +33,24 @@ def table() -> None:
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--data",
-    required=True,
     type=click.Path(path_type=Path),
     help="The microdata: a .csv or .parquet file with the spec's columns.",
+)
+@click.option(
+    "--dataset",
+    "dataset_ref",
+    metavar="AREA/NAME",
+    help="Instead of --data: a dataset stored encrypted in a restricted area of the "
+    "workspace (FIVESAFES_HOME), opened through the access decision (audited).",
+)
+@click.option(
+    "--purpose",
+    default="statistical",
+    show_default=True,
+    help="With --dataset: the purpose of this use (only statistical purposes are allowed).",
+)
+@click.option(
+    "--project", "project_ref", help="With --dataset: the approved project, for researchers."
 )
 @click.option(
     "--out",
@@ -54,7 +69,14 @@ def table() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def protect(
-    specs: tuple[Path, ...], data: Path, out: Path, secondary: str | None, as_json: bool
+    specs: tuple[Path, ...],
+    data: Path | None,
+    dataset_ref: str | None,
+    purpose: str,
+    project_ref: str | None,
+    out: Path,
+    secondary: str | None,
+    as_json: bool,
 ) -> None:
     """Tabulate DATA for each SPEC, find the disclosive cells and write the outputs.
 
@@ -65,9 +87,10 @@ def protect(
     enough other cells that the primary ones cannot be worked out from totals.
 
     \b
-    Example:
+    Examples:
       fivesafes table protect examples/turnover.toml \\
           --data examples/survey.csv --out out --secondary none
+      fivesafes table protect examples/turnover.toml --dataset business/survey
 
     \b
     Outputs, in OUT (or OUT/<table name>/ when several specs are given):
@@ -85,6 +108,11 @@ def protect(
     the restricted area. Only table.csv/table.xlsx are meant for release, and
     only after secondary suppression and output checking.
     """
+    if (data is None) == (dataset_ref is None):
+        raise SpecError(
+            "give the microdata with exactly one of --data FILE or --dataset AREA/NAME",
+            hint="--data reads a file you hold; --dataset opens an encrypted dataset of an area",
+        )
     loaded = [load_spec(s) for s in specs]  # every spec valid before any work starts
     names = [s.name for s in loaded]
     if len(loaded) > 1 and len(set(names)) != len(names):
@@ -92,9 +120,12 @@ def protect(
             f"two specs share a table name: {names}",
             hint="give each [table] a distinct name; outputs go to OUT/<table name>/",
         )
+    source: Any = (
+        data if data is not None else _open_dataset(dataset_ref or "", purpose, project_ref)
+    )
     with native_stdout_to_stderr():
         # every table is protected before anything is written: bad data changes nothing
-        results = [tables(spec, data, secondary=secondary) for spec in loaded]
+        results = [tables(spec, source, secondary=secondary) for spec in loaded]
     summaries = []
     for result in results:
         folder = out / result.name if len(results) > 1 else out
@@ -104,6 +135,24 @@ def protect(
         return
     for s in summaries:
         click.echo(render(s))
+
+
+def _open_dataset(ref: str, purpose: str, project_ref: str | None) -> Any:
+    """The dataset as an Arrow table, read through the audited access decision."""
+    from fivesafes.identity import current_identity
+    from fivesafes.services.vault_read import open_dataset_ref
+    from fivesafes.workspace import open_workspace
+
+    workspace = open_workspace()
+    try:
+        identity = current_identity(workspace)
+        if identity.notice:
+            click.echo(identity.notice, err=True)
+        return open_dataset_ref(
+            workspace, ref, purpose, login=identity.login, project_ref=project_ref
+        )
+    finally:
+        workspace.close()
 
 
 @contextmanager

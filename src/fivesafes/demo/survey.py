@@ -103,6 +103,7 @@ def write_hierarchies(directory: str | Path, dims: Sequence[str] = DIMENSIONS) -
             writer.writerow(["code", "parent"])
             for code, parent in _pairs(dim):
                 writer.writerow([code, parent or ""])
+        os.chmod(tmp, 0o644)  # code lists are public; mkstemp's 0600 would surprise users
         os.replace(tmp, path)
         paths[dim] = path
     return paths

@@ -435,13 +435,14 @@ def verify_chain(
     public_key: Ed25519PublicKey | None = None,
     key_name: str | None = None,
     checkpoint_file: Path | None = None,
-    parallel: bool = True,
+    parallel: bool = False,
 ) -> VerifyReport:
     """Check every event's hash and link and every checkpoint (table and file).
 
     ``public_key`` and ``key_name`` (the workspace origin) let signatures be
     checked; without them the checkpoints are still compared with the chain.
-    Large chains are verified in several processes (``parallel=False`` to not).
+    ``parallel=True`` verifies large chains in several processes (worth it only
+    on an otherwise idle multi-core machine: see bench/RESULTS.md).
     """
     if isinstance(session_or_engine, Engine):
         with session_or_engine.execution_options(sqlite_begin="DEFERRED").connect() as conn:

@@ -23,7 +23,6 @@ import os
 import secrets
 import struct
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,31 +112,16 @@ def read_header(f: IO[bytes], path: Path) -> tuple[Header, bytes]:
     if len(raw_len) != 4:
         raise _tampered(path, "header cut short")
     (n,) = _U32.unpack(raw_len)
+    if n > 65536:  # check before reading: a corrupted length must not allocate gigabytes
+        raise _tampered(path, "impossible header length")
     raw = f.read(n)
-    if len(raw) != n or n > 65536:
+    if len(raw) != n:
         raise _tampered(path, "header cut short")
     try:
         header = Header(**json.loads(raw))
     except (ValueError, TypeError):
         raise _tampered(path, "header unreadable") from None
     return header, hashlib.sha256(MAGIC + raw).digest()
-
-
-def _read_frames(f: IO[bytes], path: Path) -> Iterator[tuple[bytes, bytes]]:
-    """Yield (nonce, ciphertext) of each frame, checking lengths."""
-    while True:
-        raw_len = f.read(4)
-        if not raw_len:
-            return
-        if len(raw_len) != 4:
-            raise _tampered(path, "frame length cut short")
-        (n,) = _U32.unpack(raw_len)
-        if n < NONCE_BYTES + TAG_BYTES or n > MAX_FRAME:
-            raise _tampered(path, "impossible frame length")
-        body = f.read(n)
-        if len(body) != n:
-            raise _tampered(path, "frame cut short (truncated file)")
-        yield body[:NONCE_BYTES], body[NONCE_BYTES:]
 
 
 def _check_header(header: Header, expected_id: str, path: Path) -> None:

@@ -1,0 +1,211 @@
+"""The release demo: ingest, protect, submit, two reviews, publish, then a blocked answer.
+
+The second output is an answer to a request: one figure, region R without industry
+I. On its own it hides nothing; with the published total of region R it gives the
+suppressed cell (R, I) by subtraction, so the differencing check blocks its approval
+and says which published cells reveal it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from fivesafes.demo.run import choose_secondary, write_inputs
+from fivesafes.errors import ConflictError, FivesafesError, UnsafeTableError
+from fivesafes.governance.areas import Dataset
+from fivesafes.governance.roles import Role
+from fivesafes.release.submission import TableSubmission, read_table_dir
+from fivesafes.release.votes import Vote
+from fivesafes.sdc.cells import STATUS, VALUE, Status
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.protect import tables
+from fivesafes.services import (
+    areas,
+    datasets,
+    people,
+    release_publish,
+    release_requests,
+    release_reviews,
+    rule_sets,
+)
+from fivesafes.services.context import resolve_actor
+from fivesafes.services.release_requests import SubmissionContext
+from fivesafes.services.setup import init_workspace
+from fivesafes.services.vault import Vault, ingest_dataset
+from fivesafes.workspace import CONFIG_FILE, Workspace, open_workspace
+
+T = TypeVar("T")
+
+ADMIN = "demo-admin"
+OWNER = "rita.owner"
+AUTHOR = "alan.author"
+CHECKERS = ("olga.checker", "oscar.checker")
+AREA = "release-demo"
+DATASET = "release-demo-survey"
+SOURCE = "business-survey:turnover"
+ROWS = 2_000
+
+
+def _admin(workspace: Workspace) -> str:
+    from fivesafes.demo.governance import _admin_login
+
+    return _admin_login(workspace)
+
+
+def _answer(table: TableSubmission) -> tuple[TableSubmission, str]:
+    """One figure that, subtracted from a published total, reveals a primary cell."""
+    cells = table.cells
+    region_h, industry_h = table.hierarchies
+    totals = cells[cells["industry"] == industry_h.root].set_index("region")
+    for _, cell in cells[cells[STATUS] == Status.PRIMARY.value].iterrows():
+        region, industry = str(cell["region"]), str(cell["industry"])
+        if industry == industry_h.root or totals.loc[region, STATUS] != Status.SAFE.value:
+            continue
+        inside = set(industry_h.leaves_under(industry))
+        pairs: list[tuple[str, str | None]] = [("all", None), ("rest", "all"), ("asked", "all")]
+        pairs += [(leaf, "asked" if leaf in inside else "rest") for leaf in industry_h.leaves]
+        grouping = Hierarchy.from_pairs("industry", pairs)
+        value = float(str(totals.loc[region, VALUE])) - float(cell[VALUE])
+        frame = pd.DataFrame(
+            [{"region": region, "industry": "rest", "records": 0, VALUE: value, STATUS: "safe"}]
+        )
+        text = frame.to_csv(index=False)
+        spec = f"answer: region {region} without industry {industry}"
+        answer = TableSubmission(
+            name="answer to request 42",
+            cells_csv=text,
+            report={"rules": dict(table.report.get("rules", {}))},
+            spec_text=spec,
+            spec_hash=hashlib.sha256(spec.encode()).hexdigest(),
+            frequency=False,
+            a_priori_percent=None,
+            hierarchies=(region_h, grouping),
+            files={"answer.csv": hashlib.sha256(text.encode()).hexdigest()},
+        )
+        return answer, f"region {region} without industry {industry}"
+    raise FivesafesError("the demo table has no primary cell under a published region total")
+
+
+def run_release_demo(home: Path) -> list[str]:
+    """Run the release demo in the workspace at ``home`` (created if absent); return its log."""
+    if (home / CONFIG_FILE).exists():
+        workspace = open_workspace(home)
+        admin = _admin(workspace)
+    else:
+        workspace, person = init_workspace(home, ADMIN, "Demo Administrator", demo_identity=True)
+        admin = person.login
+    vault = Vault.of(workspace)
+    today = datetime.now(UTC).date()
+
+    def act(login: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with workspace.transaction() as session:
+            return fn(session, resolve_actor(session, login), *args, **kwargs)
+
+    lines = [f"release demo in {workspace.home}"]
+    try:
+        staff = [
+            (OWNER, Role.INFORMATION_ASSET_OWNER),
+            (AUTHOR, Role.STATISTICIAN),
+            *((c, Role.OUTPUT_CHECKER) for c in CHECKERS),
+        ]
+        for login, role in staff:
+            with suppress(ConflictError):  # already there from an earlier run
+                act(admin, people.register_person, login, login.title(), [role])
+        try:
+            act(admin, areas.create_area, AREA, OWNER, [], "Survey returns for the release demo")
+            entry = Dataset(
+                DATASET, AREA, True, True, True, "synthetic survey", "demo", privacy_notice="PN-1"
+            )
+            act(OWNER, datasets.register_dataset, entry, today)
+        except ConflictError:
+            pass
+        inputs = write_inputs(workspace.home / "release-demo" / "input", rows=ROWS, seed=7)
+        try:
+            stored = ingest_dataset(
+                workspace.transaction, vault, OWNER, AREA, inputs.data, name=DATASET
+            )
+            lines.append(f"ingested {stored.rows:,} rows into {AREA} (encrypted at rest)")
+        except FivesafesError as exc:
+            lines.append(f"ingest skipped: {exc}")
+        method, _note = choose_secondary(None)
+        result = tables(inputs.spec, inputs.data, secondary=method)
+        out = workspace.home / "release-demo" / "tables" / result.name
+        result.write(out)
+        lines.append(
+            f"protected {result.name}: {len(result.cells):,} cells, "
+            f"{result.status_counts.get('primary', 0)} primary, "
+            f"{result.status_counts.get('secondary', 0)} secondary"
+        )
+        rules = {"threshold": 3, "dominance": [[1, 50], [2, 85]], "p_percent": 10}
+        in_force = act(admin, rule_sets.define_rule_set, "standard", rules, "demo policy")
+        lines.append(f"rule set in force: {in_force.label} ({rules})")
+
+        table = read_table_dir(out, inputs.spec)
+        context = SubmissionContext("Monthly turnover bulletin", (DATASET,), "modular", "MBS-1")
+        view = act(
+            AUTHOR,
+            release_requests.submit_output,
+            vault.provider,
+            AREA,
+            table,
+            context,
+            source=SOURCE,
+        )
+        lines.append(f"submitted request #{view.id} by {AUTHOR}:")
+        lines += [f"  check {c.name}: {c.verdict} - {c.summary}" for c in view.versions[0].checks]
+        for checker in CHECKERS:
+            view = act(
+                checker,
+                release_reviews.review_request,
+                vault.provider,
+                view.id,
+                Vote.APPROVE,
+                "checked",
+            )
+            lines.append(f"  {checker} approved -> {view.state.value}")
+        done = act(
+            AUTHOR,
+            release_publish.publish_request,
+            vault.provider,
+            workspace.releases_dir,
+            view.id,
+            organisation="Demo Statistics Office",
+        )
+        lines.append(
+            f"published {done.release_id}: {done.cells} cells in the register; "
+            f"bundle {done.bundle_path}"
+        )
+
+        answer, what = _answer(table)
+        second = act(
+            AUTHOR,
+            release_requests.submit_output,
+            vault.provider,
+            AREA,
+            answer,
+            SubmissionContext("FOI request 42", (DATASET,), "one figure", "FOI-42"),
+            source=SOURCE,
+        )
+        lines.append(f"submitted request #{second.id}: an answer giving {what}")
+        try:
+            act(
+                CHECKERS[0],
+                release_reviews.review_request,
+                vault.provider,
+                second.id,
+                Vote.APPROVE,
+            )
+            lines.append("  (unexpected) the answer was approved")
+        except UnsafeTableError as exc:
+            lines.append("  approval BLOCKED by the differencing check:")
+            lines.append(f"    {exc.message}")
+    finally:
+        workspace.close()
+    return lines

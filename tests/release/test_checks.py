@@ -1,0 +1,41 @@
+"""Automated checks fail closed; file outputs always need a human."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from fivesafes.release.checks import (
+    CheckVerdict,
+    blocking,
+    differencing_check,
+    file_check,
+    rules_check,
+)
+from fivesafes.release.submission import MAX_FILE_BYTES, FileSubmission, from_payload
+from fivesafes.sdc.differencing import OutputTable
+from fivesafes.sdc.hierarchy import Hierarchy
+
+
+def test_file_check_needs_a_human_and_refuses_unknown_types_and_big_files() -> None:
+    assert file_check("chart.png", 100).verdict is CheckVerdict.REVIEW
+    assert file_check("dump.sqlite", 100).verdict is CheckVerdict.FAIL
+    assert file_check("a.csv", MAX_FILE_BYTES + 1).verdict is CheckVerdict.FAIL
+    assert file_check("chart.png", 1).details["human_check_required"] is True
+
+
+def test_no_rule_set_in_force_fails() -> None:
+    result = rules_check({"threshold": 10}, None)
+    assert result.verdict is CheckVerdict.FAIL and blocking([result]) == [result]
+
+
+def test_a_check_that_cannot_run_fails() -> None:
+    h = Hierarchy.flat("area", ["a", "b"])
+    broken = OutputTable("t", (h,), pd.DataFrame({"area": ["a"], "value": [1.0]}))
+    result = differencing_check(broken, [])
+    assert result.verdict is CheckVerdict.FAIL and "could not run" in result.summary
+
+
+def test_file_payload_round_trip() -> None:
+    f = FileSubmission("note.md", b"# hello\x00\xff")
+    back = from_payload(f.to_payload())
+    assert back == f and f.files["note.md"] == back.files["note.md"]
