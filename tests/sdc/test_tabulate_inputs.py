@@ -211,6 +211,24 @@ def test_unsupported_inputs_and_missing_files(tmp_path: Path) -> None:
         tabulate(SPEC, odd)
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("data.parquet", b"this is not a parquet file\n"),
+        ("data.csv", bytes(range(256)) * 8),
+    ],
+)
+def test_an_unreadable_file_is_a_data_error_naming_it(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    # regression: DuckDB's own exception escaped as a traceback
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=f"cannot read .*{name}") as caught:
+        tabulate(SPEC, path)
+    assert caught.value.hint
+
+
 def test_bad_input_leaves_no_temporary_objects_in_the_callers_connection() -> None:
     con = duckdb.connect()
     df = frame()

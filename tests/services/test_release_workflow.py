@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from release_world import AREA, BY_REGION, SOURCE, World, build_world, first_release, table
+from release_world import AREA, BY_REGION, CONTEXT, SOURCE, World, build_world, first_release, table
 from sqlalchemy import Engine, select
 
 from fivesafes.errors import AccessDenied, UnsafeTableError, ValidationError
 from fivesafes.release.bundle import verify_bundle
+from fivesafes.release.submission import FileSubmission
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
 from fivesafes.services import published_register, release_requests, release_reviews
@@ -183,3 +184,30 @@ def test_the_area_must_exist_and_bad_input_changes_nothing(world: World) -> None
         )
     assert world.reg.snapshot() == before
     assert AREA == "earnings"
+
+
+def test_a_file_needs_a_human_and_publishes_with_a_manifest(world: World) -> None:
+    chart = FileSubmission("chart.png", b"\x89PNG fake chart")
+    with pytest.raises(ValidationError, match="source"):
+        world.reg.act("ada", release_requests.submit_output, world.provider, AREA, chart, CONTEXT)
+    rid = world.submit(chart, source="ashe:chart")
+    view = world.show(rid)
+    assert view.kind == "file" and view.blocked_by == ()
+    check = view.versions[0].checks[0]
+    assert check.verdict == "review" and check.details["human_check_required"] is True
+    world.vote("olga", rid, Vote.APPROVE)
+    world.vote("oscar", rid, Vote.APPROVE)
+    done = world.publish(rid)
+    folder = Path(done.bundle_path)
+    assert (folder / "chart.png").read_bytes() == chart.content
+    verify_bundle(folder)
+    assert done.cells == 0
+
+
+def test_a_vote_on_an_approved_request_is_refused(world: World) -> None:
+    rid = world.submit(first_release())
+    world.vote("olga", rid, Vote.APPROVE)
+    world.vote("oscar", rid, Vote.APPROVE)
+    world.reg.act("root", _grant_role, "bob")
+    with pytest.raises(ValidationError, match="not awaiting review"):
+        world.vote("bob", rid, Vote.REJECT)

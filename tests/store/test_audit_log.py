@@ -322,15 +322,39 @@ def test_parallel_verification_agrees_with_one_pass(
     key: Ed25519PrivateKey,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     from fivesafes.store import audit_log
 
     append_many(engine, 12, checkpointer)
     one_pass = verify(engine, key, checkpointer.log_path)
     monkeypatch.setattr(audit_log, "PARALLEL_FROM", 5)
-    monkeypatch.setattr(audit_log.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(audit_log.os, "cpu_count", lambda: 3)
+    # threads stand in for the worker processes (the same function runs in each)
+    monkeypatch.setattr(audit_log, "_executor", lambda n: ThreadPoolExecutor(n))
     parallel = verify(engine, key, checkpointer.log_path, parallel=True)
     assert parallel == one_pass and parallel.ok and parallel.checkpoints_verified == 4
     # a problem in any range falls back to one pass, for an exact report
     tamper(engine, "DELETE FROM audit_log WHERE seq = 9")
     report = verify(engine, key, checkpointer.log_path, parallel=True)
     assert report.first_bad is not None and report.first_bad.seq == 9
+
+
+def test_parallel_verification_in_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fivesafes.store import audit_log
+    from fivesafes.store.db import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        migrate(engine)
+        append_many(engine, 8)
+        monkeypatch.setattr(audit_log, "PARALLEL_FROM", 5)
+        monkeypatch.setattr(audit_log.os, "cpu_count", lambda: 2)
+        with engine.connect() as connection:
+            result = audit_log._verify_parallel(connection, frozenset({8}))
+        assert result is not None and result.ok and result.events == 8
+        assert result.recomputed_at[8] == verify(engine).head_hash
+    finally:
+        engine.dispose()

@@ -258,8 +258,11 @@ def withdraw(request_id: int, reason: str, as_json: bool) -> None:
 @release.command("publish")
 @click.argument("request_id", type=int)
 @click.option("--organisation", default="the statistics producer", show_default=True)
+@click.option(
+    "--withhold-thresholds", is_flag=True, help="Do not state exact rule thresholds in the note."
+)
 @json_option
-def publish(request_id: int, organisation: str, as_json: bool) -> None:
+def publish(request_id: int, organisation: str, withhold_thresholds: bool, as_json: bool) -> None:
     """Publish an approved request: bundle in the releases folder, cells in the register.
 
     \b
@@ -274,6 +277,7 @@ def publish(request_id: int, organisation: str, as_json: bool) -> None:
             workspace.releases_dir,
             request_id,
             organisation=organisation,
+            withhold_thresholds=withhold_thresholds,
         )
     emit(
         done,

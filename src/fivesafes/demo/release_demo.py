@@ -93,7 +93,7 @@ def _answer(table: TableSubmission) -> tuple[TableSubmission, str]:
     raise FivesafesError("the demo table has no primary cell under a published region total")
 
 
-def run_release_demo(home: Path) -> list[str]:
+def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
     """Run the release demo in the workspace at ``home`` (created if absent); return its log."""
     if (home / CONFIG_FILE).exists():
         workspace = open_workspace(home)
@@ -126,7 +126,7 @@ def run_release_demo(home: Path) -> list[str]:
             act(OWNER, datasets.register_dataset, entry, today)
         except ConflictError:
             pass
-        inputs = write_inputs(workspace.home / "release-demo" / "input", rows=ROWS, seed=7)
+        inputs = write_inputs(workspace.home / "release-demo" / "input", rows=rows, seed=7)
         try:
             stored = ingest_dataset(
                 workspace.transaction, vault, OWNER, AREA, inputs.data, name=DATASET

@@ -122,6 +122,13 @@ def tables(
         )
         timings["secondary"] = time.perf_counter() - t
 
+    t = time.perf_counter()
+    audit = audit_result(cells, hier, spec)
+    timings["audit"] = time.perf_counter() - t
+    if spec.suppression.method != "none":
+        # A pattern that fails the audit is never returned (nor written) as safe.
+        audit.raise_if_unsafe()
+
     timings["total"] = time.perf_counter() - start
     report = build_report(
         spec,
@@ -132,7 +139,31 @@ def tables(
         notes=tab.notes,
         secondary=secondary_summary,
     )
+    report["audit"] = {
+        **audit.to_dict(),
+        "safe_to_release": audit.safe and spec.suppression.method != "none",
+    }
     return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
+
+
+# Beyond this many cells the audit proves each requirement without computing every
+# hidden cell's exact interval (the verdict is the same; see docs/audit.md).
+EXACT_AUDIT_MAX_CELLS = 20_000
+
+
+def audit_result(cells: pd.DataFrame, hierarchies: tuple[Hierarchy, ...], spec: TableSpec) -> Any:
+    """The independent audit of the pattern: the attacker's LPs for every hidden cell."""
+    from fivesafes.sdc.audit import audit_table
+
+    return audit_table(
+        cells,
+        hierarchies,
+        a_priori_percent=spec.suppression.a_priori_percent,
+        frequency=spec.is_frequency,
+        singleton=spec.suppression.singleton,
+        dimensions=spec.dimension_names,
+        intervals="exact" if len(cells) <= EXACT_AUDIT_MAX_CELLS else "check",
+    )
 
 
 def secondary_available() -> bool:

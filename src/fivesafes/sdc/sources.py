@@ -99,15 +99,19 @@ def _register(
             )
         suffixes = "".join(path.suffixes).lower()
         if ".parquet" in suffixes or suffixes.endswith(".pq"):
-            con.execute(
-                f"CREATE TEMP VIEW {raw} AS SELECT * FROM read_parquet({literal(str(path))})"
+            _read_file(
+                con,
+                path,
+                f"CREATE TEMP VIEW {raw} AS SELECT * FROM read_parquet({literal(str(path))})",
             )
             temp.append(("VIEW", raw))
         elif ".csv" in suffixes or ".txt" in suffixes or ".tsv" in suffixes:
             # Every column as text, read once into a temp table (CSV parsing is the slow part).
-            con.execute(
+            _read_file(
+                con,
+                path,
                 f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv({literal(str(path))}, "
-                "all_varchar = true, header = true)"
+                "all_varchar = true, header = true)",
             )
             temp.append(("TABLE", raw))
         else:
@@ -169,6 +173,19 @@ def _register(
         notes=tuple(notes),
         temp_objects=tuple(temp),
     )
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path, sql: str) -> None:
+    # a damaged or mislabelled file is bad input, not a crash: say which file and why
+    try:
+        con.execute(sql)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"cannot read {path}: {first}",
+            hint="check that the file is a complete CSV (with a header line) or Parquet "
+            "file, and that its name ends in the right suffix",
+        ) from exc
 
 
 def new_prefix() -> str:

@@ -157,7 +157,7 @@ def view_of(session: Session, request: ReleaseRequestRow, viewer: str) -> Reques
         else None,
         reviews_in=sum(1 for r in reviews if r.version == current),
         reviews=visible_reviews(reviews, viewer, current),
-        verdict=agg.name.lower() if agg is not Verdict.PENDING or not reviews else "pending",
+        verdict=agg.name.lower(),
         conflict=agg is Verdict.CONFLICTED,
         blocked_by=tuple(
             f"{c.name}: {c.summary}" for c in history[-1].checks if c.verdict == "fail"

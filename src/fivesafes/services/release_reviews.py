@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from fivesafes.errors import ValidationError
 from fivesafes.release.permissions import check_review
 from fivesafes.release.votes import Verdict, Vote, check_can_review, verdict
+from fivesafes.release.workflow import FINAL_STATES, RequestState, transition
 from fivesafes.release.workflow import Actor as Mover
-from fivesafes.release.workflow import RequestState, transition
 from fivesafes.services.context import Actor, now, record
 from fivesafes.services.release_checks import check_not_blocked
 from fivesafes.services.release_requests import RequestView, request_row, reviews_of, view_of
@@ -54,7 +54,8 @@ def review_request(
     row = request_row(session, request_id)
     state = RequestState(row.state)
     if state not in _AWAITING:
-        transition(state, RequestState.REVIEWED, Mover.SYSTEM)  # raises the final-state reason
+        if state in FINAL_STATES:
+            transition(state, RequestState.REVIEWED, Mover.SYSTEM)  # raises the final-state reason
         raise ValidationError(
             f"request #{row.id} is {state.value}, not awaiting review",
             hint="reviews are taken while a request is submitted or partially reviewed",

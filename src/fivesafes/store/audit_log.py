@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -385,6 +386,13 @@ def _verify_range(url: str, lo: int, hi: int, sizes: frozenset[int]) -> ChainRes
         engine.dispose()
 
 
+def _executor(workers: int) -> Executor:
+    import multiprocessing
+
+    # spawn, not fork: a forked child would share the parent's open database connection.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def _verify_parallel(connection: Connection, sizes: frozenset[int]) -> ChainResult | None:
     """The chain verified by seq ranges in worker processes, when it is large and intact.
 
@@ -401,14 +409,9 @@ def _verify_parallel(connection: Connection, sizes: frozenset[int]) -> ChainResu
     ).one()
     if count is None or count < PARALLEL_FROM:
         return None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     step = (high - low) // workers + 1
     bounds = [(low + k * step, min(low + (k + 1) * step, high + 1)) for k in range(workers)]
-    # spawn, not fork: a forked child would share the parent's open database connection.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with _executor(workers) as pool:
         target = url.render_as_string(hide_password=False)
         n = len(bounds)
         los, his = [a for a, _ in bounds], [b for _, b in bounds]

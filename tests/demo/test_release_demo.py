@@ -1,0 +1,20 @@
+"""The release demo runs the whole path and ends with an answer blocked by differencing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fivesafes.demo.release_demo import run_release_demo
+from fivesafes.release.bundle import verify_bundle
+
+
+def test_release_demo_publishes_then_blocks_the_differencing_answer(tmp_path: Path) -> None:
+    lines = run_release_demo(tmp_path / "ws", rows=800)
+    text = "\n".join(lines)
+    assert "check audit: pass" in text and "check differencing: pass" in text
+    assert "oscar.checker approved -> approved" in text
+    assert "published REL-0001" in text
+    verify_bundle(tmp_path / "ws" / "releases" / "REL-0001")
+    blocked = lines.index("  approval BLOCKED by the differencing check:")
+    assert "is determined exactly" in lines[blocked + 1]
+    assert "combination: " in lines[blocked + 1]
