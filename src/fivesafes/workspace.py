@@ -57,7 +57,7 @@ class Workspace:
 
     home: Path
     config: Mapping[str, Any]
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     # --- places --------------------------------------------------------------
     @property

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fivesafes.audit.chain import (
@@ -52,6 +52,9 @@ events = st.builds(
     at=st.datetimes(timezones=st.just(UTC)),
 )
 
+# The machine is shared: a slow example is load, not a bug (no timing assertions).
+SLOW_OK = [HealthCheck.too_slow]
+
 # Lighter events for the tampering properties: the chain logic, not the JSON, is under test.
 small = st.text(alphabet='ab"\\é\n', min_size=1, max_size=4).filter(lambda s: s.strip() != "")
 light_events = st.builds(
@@ -82,6 +85,7 @@ def rows_of(chain: list[tuple[ChainEntry, str]]) -> list[StoredRow]:
     ]
 
 
+@settings(deadline=None, suppress_health_check=SLOW_OK)
 @given(
     st.builds(
         ChainEntry,
@@ -159,7 +163,7 @@ def test_bad_events_are_refused(event: AuditEvent) -> None:
     assert info.value.hint
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, suppress_health_check=SLOW_OK)
 @given(st.lists(events, min_size=1, max_size=5))
 def test_an_untouched_chain_verifies(evs: list[AuditEvent]) -> None:
     chain = build_chain(evs)
@@ -176,7 +180,7 @@ def test_an_untouched_chain_verifies(evs: list[AuditEvent]) -> None:
 TAMPER_FIELDS = {"action": 2, "actor": 3, "area": 5, "details": 8, "at": 1}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OK)
 @given(
     st.lists(light_events, min_size=2, max_size=8),
     st.data(),
@@ -196,7 +200,7 @@ def test_any_modified_event_is_named(evs: list[AuditEvent], data: st.DataObject,
     assert result.problem_count == 1  # named once, not at every later event
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OK)
 @given(st.lists(light_events, min_size=3, max_size=8), st.data())
 def test_a_modified_event_with_a_recomputed_hash_breaks_the_next_link(
     evs: list[AuditEvent], data: st.DataObject
@@ -213,7 +217,7 @@ def test_a_modified_event_with_a_recomputed_hash_breaks_the_next_link(
     assert result.recomputed_at[len(chain)] != chain[-1][1]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OK)
 @given(st.lists(light_events, min_size=2, max_size=8), st.data())
 def test_a_deleted_event_is_named(evs: list[AuditEvent], data: st.DataObject) -> None:
     rows = rows_of(build_chain(evs))
@@ -224,7 +228,7 @@ def test_a_deleted_event_is_named(evs: list[AuditEvent], data: st.DataObject) ->
     assert result.problems[0].kind == "missing"
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OK)
 @given(st.lists(light_events, min_size=2, max_size=8), st.data())
 def test_deleted_and_renumbered_events_are_detected(
     evs: list[AuditEvent], data: st.DataObject
@@ -238,7 +242,7 @@ def test_deleted_and_renumbered_events_are_detected(
     assert result.problems[0].seq == i + 1
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OK)
 @given(st.lists(light_events, min_size=1, max_size=8), light_events, st.data())
 def test_an_inserted_event_is_detected(
     evs: list[AuditEvent], extra: AuditEvent, data: st.DataObject
@@ -256,7 +260,7 @@ def test_an_inserted_event_is_detected(
     assert result.problems[0].seq == i + 2  # the first original event that no longer fits
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OK)
 @given(st.lists(light_events, min_size=2, max_size=8), st.data())
 def test_reordered_events_are_detected(evs: list[AuditEvent], data: st.DataObject) -> None:
     rows = rows_of(build_chain(evs))

@@ -40,6 +40,8 @@ def shell(tmp_path: Path) -> Shell:
     for login in ("olga", "oscar"):
         sh.ok("root", "people", "add", login, "--name", login, "--role", "output_checker")
     sh.ok("root", "area", "create", "earnings", "--owner", "iris")
+    sh.ok("ada", "grant", "request", "ada", "earnings", "--justification", "bulletin")
+    sh.ok("iris", "grant", "approve", "1")
     return sh
 
 

@@ -16,5 +16,5 @@ def test_release_demo_publishes_then_blocks_the_differencing_answer(tmp_path: Pa
     assert "published REL-0001" in text
     verify_bundle(tmp_path / "ws" / "releases" / "REL-0001")
     blocked = lines.index("  approval BLOCKED by the differencing check:")
-    assert "is determined exactly" in lines[blocked + 1]
+    assert "is determined" in lines[blocked + 1] and "request 2 v1(" in lines[blocked + 1]
     assert "combination: " in lines[blocked + 1]

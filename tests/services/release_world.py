@@ -17,7 +17,14 @@ from fivesafes.governance.roles import Role
 from fivesafes.release.submission import TableSubmission
 from fivesafes.release.votes import Vote
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.services import people, release_publish, release_requests, release_reviews, rule_sets
+from fivesafes.services import (
+    grants,
+    people,
+    release_publish,
+    release_requests,
+    release_reviews,
+    rule_sets,
+)
 from fivesafes.services.release_requests import SubmissionContext
 from fivesafes.vault.keys import FileKeyProvider
 
@@ -148,6 +155,8 @@ def build_world(engine: Engine, tmp_path: Path) -> World:
     reg.act("root", people.register_person, "olga", "Olga Checker", [Role.OUTPUT_CHECKER])
     reg.act("root", people.register_person, "oscar", "Oscar Checker", [Role.OUTPUT_CHECKER])
     reg.act("root", rule_sets.define_rule_set, "standard", {"threshold": 7})
+    asked = reg.act("ada", grants.request_grant, "ada", AREA, "bulletin tables")
+    reg.act("iris", grants.approve_grant, asked.id, "ok")
     return World(reg, FileKeyProvider(tmp_path / "keys"), tmp_path / "releases")
 
 

@@ -38,6 +38,7 @@ from fivesafes.services.context import resolve_actor
 from fivesafes.store import audit_log
 from fivesafes.store.db import session_factory
 from fivesafes.store.models.audit import AuditRecord
+from fivesafes.store.models.governance import PersonRow
 
 MODULES: tuple[ModuleType, ...] = (
     access,
@@ -143,6 +144,14 @@ READERS: dict[str, Call] = {
     "lookup.area_row": _plain(lookup.area_row, "earnings"),
     "lookup.dataset_row": _plain(lookup.dataset_row, "ashe"),
     "lookup.grant_row": _Prepared(_requested_grant, lookup.grant_row),  # type: ignore[dict-item]
+    "lookup.one_by": _plain(
+        lookup.one_by,
+        PersonRow,
+        PersonRow.login,
+        "ada",
+        missing="no such person",
+        hint="register them",
+    ),
 }
 
 # Pure helpers: they take no session, so they cannot write.

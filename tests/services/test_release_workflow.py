@@ -171,6 +171,13 @@ def test_an_unsafe_table_fails_its_audit_and_cannot_be_approved(world: World) ->
         world.vote("olga", rid, Vote.APPROVE)
 
 
+def test_an_author_without_a_grant_to_the_area_cannot_submit(world: World) -> None:
+    before = world.reg.snapshot()
+    with pytest.raises(AccessDenied, match="no current grant"):
+        world.submit(first_release(), login="bob")
+    assert world.reg.snapshot() == before
+
+
 def test_the_area_must_exist_and_bad_input_changes_nothing(world: World) -> None:
     before = world.reg.snapshot()
     with pytest.raises(Exception, match="area"):
@@ -211,3 +218,22 @@ def test_a_vote_on_an_approved_request_is_refused(world: World) -> None:
     world.reg.act("root", _grant_role, "bob")
     with pytest.raises(ValidationError, match="not awaiting review"):
         world.vote("bob", rid, Vote.REJECT)
+
+
+def test_the_release_records_its_rule_set_version_and_a_stricter_one_blocks(
+    world: World,
+) -> None:
+    from fivesafes.services import rule_sets
+
+    world.release(first_release())
+    with transaction(world.engine) as s:
+        row = s.scalars(select(PublishedReleaseRow)).one()
+        assert row.rule_set_id is not None
+        assert json.loads(row.rule_parameters_json)["threshold"] == 7
+    assert world.reg.last_event().details["rule_set"] == "standard v1"
+    rid = world.submit(first_release())
+    world.vote("olga", rid, Vote.APPROVE)
+    world.vote("oscar", rid, Vote.APPROVE)
+    world.reg.act("root", rule_sets.define_rule_set, "standard", {"threshold": 10})
+    with pytest.raises(UnsafeTableError, match=r"threshold 7 is weaker than 10 .* standard v2"):
+        world.publish(rid)

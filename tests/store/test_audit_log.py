@@ -324,14 +324,14 @@ def test_parallel_verification_agrees_with_one_pass(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from fivesafes.store import audit_log
+    from fivesafes.store import audit_verify
 
     append_many(engine, 12, checkpointer)
     one_pass = verify(engine, key, checkpointer.log_path)
-    monkeypatch.setattr(audit_log, "PARALLEL_FROM", 5)
-    monkeypatch.setattr(audit_log.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(audit_verify, "PARALLEL_FROM", 5)
+    monkeypatch.setattr(audit_verify.os, "cpu_count", lambda: 3)
     # threads stand in for the worker processes (the same function runs in each)
-    monkeypatch.setattr(audit_log, "_executor", lambda n: ThreadPoolExecutor(n))
+    monkeypatch.setattr(audit_verify, "_executor", lambda n: ThreadPoolExecutor(n))
     parallel = verify(engine, key, checkpointer.log_path, parallel=True)
     assert parallel == one_pass and parallel.ok and parallel.checkpoints_verified == 4
     # a problem in any range falls back to one pass, for an exact report
@@ -343,17 +343,17 @@ def test_parallel_verification_agrees_with_one_pass(
 def test_parallel_verification_in_worker_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fivesafes.store import audit_log
+    from fivesafes.store import audit_verify
     from fivesafes.store.db import make_engine, migrate
 
     engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
     try:
         migrate(engine)
         append_many(engine, 8)
-        monkeypatch.setattr(audit_log, "PARALLEL_FROM", 5)
-        monkeypatch.setattr(audit_log.os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(audit_verify, "PARALLEL_FROM", 5)
+        monkeypatch.setattr(audit_verify.os, "cpu_count", lambda: 2)
         with engine.connect() as connection:
-            result = audit_log._verify_parallel(connection, frozenset({8}))
+            result = audit_verify._verify_parallel(connection, frozenset({8}))
         assert result is not None and result.ok and result.events == 8
         assert result.recomputed_at[8] == verify(engine).head_hash
     finally:

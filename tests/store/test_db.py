@@ -113,3 +113,24 @@ def test_a_database_from_a_newer_fivesafes_is_refused(engine: Engine) -> None:
     with pytest.raises(WorkspaceError, match="from_the_future") as info:
         ensure_schema(engine)
     assert "upgrade fivesafes" in str(info.value.hint)
+
+
+def test_read_only_transactions_do_not_take_the_write_lock(tmp_path: Path) -> None:
+    from fivesafes.store.db import read_only
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with engine.begin() as c:
+            c.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        with read_only(engine).begin() as reader:
+            reader.exec_driver_sql("SELECT count(*) FROM t").scalar()
+            raw = engine.raw_connection()  # a writer is not blocked by the reader (WAL)
+            try:
+                raw.driver_connection.execute("PRAGMA busy_timeout = 0")
+                raw.driver_connection.execute("BEGIN IMMEDIATE")
+                raw.driver_connection.execute("INSERT INTO t VALUES (1)")
+                raw.driver_connection.execute("COMMIT")
+            finally:
+                raw.close()
+    finally:
+        engine.dispose()

@@ -29,6 +29,7 @@ from fivesafes.sdc.protect import tables
 from fivesafes.services import (
     areas,
     datasets,
+    grants,
     people,
     release_publish,
     release_requests,
@@ -126,6 +127,8 @@ def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
             act(OWNER, datasets.register_dataset, entry, today)
         except ConflictError:
             pass
+        asked = act(AUTHOR, grants.request_grant, AUTHOR, AREA, "Monthly turnover bulletin")
+        act(OWNER, grants.approve_grant, asked.id, "needed for the bulletin")
         inputs = write_inputs(workspace.home / "release-demo" / "input", rows=rows, seed=7)
         try:
             stored = ingest_dataset(

@@ -44,15 +44,19 @@ def check_record_training(actor: Person, subject: str) -> None:
         )
 
 
-def check_register_dataset(actor: Person, area: Area) -> None:
-    """Raise unless the actor may register a dataset in ``area`` (its owner or an admin)."""
+def _check_owner_or_administrator(actor: Person, area: Area, what: str) -> None:
     check_active(actor)
     if actor.login != area.owner and not actor.has(Role.ADMINISTRATOR):
         raise _deny(
             actor,
-            f"register datasets in area {area.name}",
+            what,
             f"ask the area's information asset owner ({area.owner}) or an administrator",
         )
+
+
+def check_register_dataset(actor: Person, area: Area) -> None:
+    """Raise unless the actor may register a dataset in ``area`` (its owner or an admin)."""
+    _check_owner_or_administrator(actor, area, f"register datasets in area {area.name}")
 
 
 def check_request_grant(actor: Person, grantee: str) -> None:
@@ -64,7 +68,8 @@ def check_request_grant(actor: Person, grantee: str) -> None:
         raise _deny(
             actor,
             f"request access for {grantee}",
-            "request access for yourself; an administrator may request it for others",
+            "request access for yourself; an administrator or an information asset owner "
+            "may request it for others",
         )
 
 
@@ -84,13 +89,7 @@ def check_decide_grant(actor: Person, area: Area, grantee: str) -> None:
 
 def check_revoke_grant(actor: Person, area: Area) -> None:
     """Raise unless the actor may revoke a grant on ``area`` (its owner or an admin)."""
-    check_active(actor)
-    if actor.login != area.owner and not actor.has(Role.ADMINISTRATOR):
-        raise _deny(
-            actor,
-            f"revoke grants on area {area.name}",
-            f"ask the area's information asset owner ({area.owner}) or an administrator",
-        )
+    _check_owner_or_administrator(actor, area, f"revoke grants on area {area.name}")
 
 
 def check_own_area(candidate: Person) -> None:

@@ -106,16 +106,23 @@ class Hierarchy:
                 f"hierarchy file for '{name}' not found: {path}",
                 hint="give a CSV with columns code,parent (paths are relative to the spec file)",
             )
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            if "code" not in header or "parent" not in header:
-                raise HierarchyError(
-                    f"hierarchy file {path} must have columns 'code' and 'parent', found {header}",
-                    hint="the first line should read: code,parent",
-                )
-            reader.fieldnames = header
-            rows = [(r["code"], r["parent"]) for r in reader]
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                reader = csv.DictReader(fh)
+                header = [h.strip() for h in (reader.fieldnames or [])]
+                if "code" not in header or "parent" not in header:
+                    raise HierarchyError(
+                        f"hierarchy file {path} must have columns 'code' and 'parent', "
+                        f"found {header}",
+                        hint="the first line should read: code,parent",
+                    )
+                reader.fieldnames = header
+                rows = [(r["code"], r["parent"]) for r in reader]
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise HierarchyError(
+                f"hierarchy file {path} cannot be read as a UTF-8 CSV: {exc}",
+                hint="save it as UTF-8 CSV with the columns code,parent",
+            ) from exc
         return cls.from_pairs(name, rows)
 
     @classmethod

@@ -124,7 +124,13 @@ def load_spec(path: str | Path) -> TableSpec:
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"spec file not found: {path}", hint="give the path of a .toml table spec")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}",
+            hint="save the spec as UTF-8 (TOML files are UTF-8)",
+        ) from exc
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -148,6 +154,7 @@ def parse_spec(
     _only_keys(table, {"name", "response", "contributor", "holding", "weight"}, "[table]")
     name = _str(table, "name", "[table]", required=True)
     assert name is not None
+    _check_table_name(name)
     dims_raw = raw.get("dimension")
     if not isinstance(dims_raw, list) or not dims_raw:
         raise SpecError(
@@ -216,18 +223,24 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
     _only_keys(raw, allowed, "[rules]")
     defaults = RuleSet()
     threshold = raw.get("threshold", defaults.threshold)
-    if threshold is not None and (not isinstance(threshold, int) or threshold < 1):
+    if threshold is not None and (not _is_int(threshold) or threshold < 1):
         raise SpecError(f"[rules] threshold must be a whole number >= 1, got {threshold!r}")
     tpp = _number(raw, "threshold_protection_percent", defaults.threshold_protection_percent)
     if tpp < 0:
         raise SpecError("[rules] threshold_protection_percent must be >= 0")
     dominance: list[tuple[int, float]] = []
-    for item in raw.get("dominance", []):
+    dominance_raw = raw.get("dominance", [])
+    if not isinstance(dominance_raw, list):
+        raise SpecError(
+            f"[rules] dominance must be a list of [n, k] pairs, got {dominance_raw!r}",
+            hint="e.g. dominance = [[1, 50], [2, 85]]",
+        )
+    for item in dominance_raw:
         if (
             not isinstance(item, list)
             or len(item) != 2
-            or not isinstance(item[0], int)
-            or not isinstance(item[1], int | float)
+            or not _is_int(item[0])
+            or not _is_number(item[1])
         ):
             raise SpecError(
                 f"[rules] dominance entries are [n, k] pairs, got {item!r}",
@@ -238,7 +251,7 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
             raise SpecError(f"[rules] dominance ({n}, {k}): need n >= 1 and 0 < k <= 100")
         dominance.append((n, k))
     p = raw.get("p_percent")
-    if p is not None and (not isinstance(p, int | float) or not 0 < p <= 100):
+    if p is not None and (not _is_number(p) or not 0 < p <= 100):
         raise SpecError(f"[rules] p_percent must be in (0, 100], got {p!r}")
     pq_raw = raw.get("pq")
     pq: tuple[float, float] | None = None
@@ -246,7 +259,7 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
         if (
             not isinstance(pq_raw, list)
             or len(pq_raw) != 2
-            or not all(isinstance(x, int | float) for x in pq_raw)
+            or not all(_is_number(x) for x in pq_raw)
             or not 0 < pq_raw[0] < pq_raw[1] <= 100
         ):
             raise SpecError(
@@ -256,7 +269,7 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
             )
         pq = (float(pq_raw[0]), float(pq_raw[1]))
     ft = raw.get("frequency_threshold")
-    if ft is not None and (not isinstance(ft, int) or ft < 1):
+    if ft is not None and (not _is_int(ft) or ft < 1):
         raise SpecError(f"[rules] frequency_threshold must be a whole number >= 1, got {ft!r}")
     zeros = raw.get("zeros", defaults.zeros)
     if zeros not in ("safe", "sensitive"):
@@ -317,7 +330,7 @@ def _parse_suppression(raw: Any) -> SuppressionSpec:
     if not isinstance(singleton, bool):
         raise SpecError("[suppression] singleton must be true or false")
     apr = raw.get("a_priori_percent")
-    if apr is not None and (not isinstance(apr, int | float) or apr <= 0):
+    if apr is not None and (not _is_number(apr) or apr <= 0):
         raise SpecError("[suppression] a_priori_percent must be a number > 0")
     return SuppressionSpec(
         method=method,
@@ -328,6 +341,22 @@ def _parse_suppression(raw: Any) -> SuppressionSpec:
         singleton=singleton,
         a_priori_percent=float(apr) if apr is not None else None,
     )
+
+
+def _check_table_name(name: str) -> None:
+    # the name becomes a folder (OUT/<name>/ when several specs run together): a path
+    # in it would write confidential cells outside the output folder
+    if (
+        name in (".", "..")
+        or name.startswith(".")
+        or any(c in name for c in "/\\:")
+        or not name.isprintable()
+    ):
+        raise SpecError(
+            f"[table] name {name!r} cannot be used as a folder name",
+            hint="use letters, digits, '_', '-' and '.' (not first), "
+            'e.g. name = "turnover_by_region"',
+        )
 
 
 def _only_keys(d: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -350,8 +379,17 @@ def _str(d: dict[str, Any], key: str, where: str, *, required: bool = False) -> 
     return value.strip()
 
 
+def _is_int(value: Any) -> bool:
+    # TOML's true/false are Python bools, and bool is a subclass of int
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _number(d: dict[str, Any], key: str, default: float) -> float:
     value = d.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not _is_number(value):
         raise SpecError(f"'{key}' must be a number, got {value!r}")
     return float(value)

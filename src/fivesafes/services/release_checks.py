@@ -24,7 +24,7 @@ from fivesafes.release.checks import (
     file_check,
     rules_check,
 )
-from fivesafes.release.rulesets import RuleSetting
+from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.sealing import unseal
 from fivesafes.release.submission import FileSubmission, Submission, TableSubmission, from_payload
 from fivesafes.services.context import now
@@ -71,9 +71,8 @@ def submission_of(
 
 def rule_setting(session: Session, request: ReleaseRequestRow) -> RuleSetting | None:
     """The rule set in force for the request (latest version of the name it was submitted under)."""
-    if request.rule_set is None:
-        return None
-    return rule_set_in_force(session, request.rule_set.name)
+    name = request.rule_set.name if request.rule_set is not None else DEFAULT_RULE_SET
+    return rule_set_in_force(session, name)
 
 
 def run_checks(

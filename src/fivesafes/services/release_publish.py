@@ -12,6 +12,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import AccessDenied, ConflictError
@@ -36,6 +37,14 @@ from fivesafes.services.release_checks import (
 from fivesafes.services.release_requests import request_row
 from fivesafes.store.models.release import PublishedReleaseRow, ReleaseRequestRow
 from fivesafes.vault.keys import KeyProvider
+
+
+def _lock_source(session: Session, source: str) -> None:
+    """Serialise publications of one source, so two cannot both pass the check and disclose."""
+    # SQLite already serialises writers; PostgreSQL needs a lock held to the commit.
+    if session.get_bind().dialect.name == "postgresql":
+        key = int(sha256(source.encode())[:15], 16)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def release_id_of(request_id: int) -> str:
@@ -93,6 +102,7 @@ def publish_request(
             reasons=("not the author",),
         )
     move = transition(RequestState(row.state), RequestState.RELEASED, Mover.AUTHOR)
+    _lock_source(session, row.source)
     in_force = check_not_blocked(session, provider, row, "published")
     version = version_row(session, row)
     submission = submission_of(provider, row, version)

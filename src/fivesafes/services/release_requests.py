@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import AccessDenied, NotFoundError, ValidationError
+from fivesafes.governance.grants import GrantState, is_active
 from fivesafes.release.checks import CheckVerdict
 from fivesafes.release.permissions import check_submit
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
@@ -25,7 +26,7 @@ from fivesafes.release.submission import FileSubmission, Submission, TableSubmis
 from fivesafes.release.votes import Review, Verdict, Vote, verdict, visible_reviews
 from fivesafes.release.workflow import STATE_OWNER, RequestState, transition
 from fivesafes.release.workflow import Actor as Mover
-from fivesafes.services.context import Actor, now, record
+from fivesafes.services.context import Actor, now, record, today_or
 from fivesafes.services.lookup import area_row
 from fivesafes.services.release_checks import (
     run_checks,
@@ -34,7 +35,7 @@ from fivesafes.services.release_checks import (
     version_object_id,
 )
 from fivesafes.services.rule_sets import rule_set_in_force
-from fivesafes.store.models.governance import PersonRow
+from fivesafes.store.models.governance import GrantRow, PersonRow
 from fivesafes.store.models.release import (
     ReleaseRequestRow,
     RequestVersionRow,
@@ -194,6 +195,20 @@ def _new_request(
     return row
 
 
+def _check_grant(session: Session, actor: Actor, area: str, day: date) -> None:
+    """Outputs leave an area only through someone with a need-to-know grant to it today."""
+    arow = area_row(session, area)
+    grants = session.scalars(
+        select(GrantRow).where(GrantRow.person_id == actor.id, GrantRow.area_id == arow.id)
+    ).all()
+    if not any(is_active(GrantState(g.state), g.start_on, g.end_on, day) for g in grants):
+        raise AccessDenied(
+            f"{actor.login} may not submit an output from {area}: no current grant to the area",
+            reasons=("no current grant",),
+            hint=f"request one: fivesafes grant request {actor.login} {area} --justification ...",
+        )
+
+
 def submit_output(
     session: Session,
     actor: Actor,
@@ -206,9 +221,11 @@ def submit_output(
     source: str | None = None,
     rule_set: str = DEFAULT_RULE_SET,
     request_id: int | None = None,
+    today: date | None = None,
 ) -> RequestView:
     """Submit an output from ``area``; with ``request_id``, a new version of a returned one."""
     check_submit(actor.person)
+    _check_grant(session, actor, area, today_or(today))
     if not context.purpose.strip():
         raise ValidationError("say what the output is for", hint="give --purpose")
     kind = "table" if isinstance(submission, TableSubmission) else "file"
@@ -269,6 +286,8 @@ def submit_output(
     session.add(version)
     session.flush()
     in_force = rule_set_in_force(session, row.rule_set.name if row.rule_set else rule_set)
+    if in_force is not None and in_force.id is not None:
+        row.rule_set = session.get(RuleSetRow, in_force.id)
     results = run_checks(session, provider, row, submission, in_force)
     store_checks(session, version, results)
     worst = max((r.verdict for r in results), default=CheckVerdict.REVIEW)

@@ -24,6 +24,7 @@ from fivesafes.governance.research_projects import (
     effective_status,
 )
 from fivesafes.services.context import Actor
+from fivesafes.services.lookup import one_by
 from fivesafes.services.research import accreditation_valid, as_json, roles_of
 from fivesafes.store.models.governance import AreaRow, PersonRow
 from fivesafes.store.models.research import (
@@ -88,13 +89,14 @@ class ProjectView:
 
 def project_row(session: Session, reference: str) -> ProjectRow:
     """The project with ``reference`` or NotFoundError."""
-    row = session.scalars(select(ProjectRow).where(ProjectRow.reference == reference)).one_or_none()
-    if row is None:
-        raise NotFoundError(
-            f"no project with reference {reference!r}",
-            hint="see `fivesafes project list`, or propose it: fivesafes project propose ...",
-        )
-    return row
+    return one_by(
+        session,
+        ProjectRow,
+        ProjectRow.reference,
+        reference,
+        missing=f"no project with reference {reference!r}",
+        hint="see `fivesafes project list`, or propose it: fivesafes project propose ...",
+    )
 
 
 def change_row(session: Session, change_id: int) -> ProjectChangeRow:

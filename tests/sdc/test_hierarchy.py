@@ -1,0 +1,26 @@
+"""Hierarchy files: unreadable ones are a clear HierarchyError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fivesafes.errors import HierarchyError
+from fivesafes.sdc.hierarchy import Hierarchy
+
+
+def test_a_hierarchy_file_that_is_not_utf8_is_a_hierarchy_error(tmp_path: Path) -> None:
+    # regression: a Latin-1 file escaped as UnicodeDecodeError
+    path = tmp_path / "region.csv"
+    path.write_bytes(b"code,parent\nTotal,\n\xe9A,Total\n")
+    with pytest.raises(HierarchyError, match="UTF-8") as caught:
+        Hierarchy.from_csv("region", path)
+    assert caught.value.hint
+
+
+def test_a_utf8_hierarchy_with_a_bom_keeps_its_codes(tmp_path: Path) -> None:
+    path = tmp_path / "region.csv"
+    path.write_text("\ufeffcode,parent\nTotal,\n01,Total\n1,Total\n", encoding="utf-8")
+    h = Hierarchy.from_csv("region", path)
+    assert h.root == "Total" and h.leaves == ("01", "1")
