@@ -114,6 +114,14 @@ def test_bad_input_prints_error_and_hint_and_changes_nothing(shell: Shell) -> No
     assert shell.ok("root", "people", "list", "--json").stdout == before
 
 
+def test_a_zero_course_validity_is_refused_not_replaced_by_the_default(shell: Shell) -> None:
+    # regression: `--validity-months 0` registered the course with the 12-month default
+    result = shell.run("root", "training", "add-course", "Zero", "--validity-months", "0")
+    assert result.exit_code == 2 and "out of range" in result.stderr
+    courses = json.loads(shell.ok("root", "training", "courses", "--json").stdout)
+    assert "Zero" not in {c["name"] for c in courses}
+
+
 def test_unknown_dataset_access_is_an_audited_denial(shell: Shell) -> None:
     result = shell.run("root", "access", "check", "nobody", "nothing", "--purpose", "statistical")
     assert result.exit_code == 6

@@ -214,3 +214,16 @@ def test_ingest_streams_instead_of_loading_the_file(tmp_path: Path) -> None:
     # Twelve times the rows, about the same peak: the file is read in blocks, not whole
     # (before the fix, reading through pyarrow's native file, the peak grew with the file).
     assert big_peak < 1.5 * small_peak + (2 << 20), (small_peak, big_peak, big_size)
+
+
+def test_codes_with_leading_zeros_stay_text(
+    store: AreaStore, provider: FileKeyProvider, tmp_path: Path
+) -> None:
+    src = tmp_path / "codes.csv"
+    src.write_text("industry,region,turnover\n01,1,10.5\n02,2,3\n10,3,4\n", encoding="utf-8")
+    ingest_file(store, provider, src, name="codes", ingested_by="alice")
+    got = open_table(store, provider, "codes")
+    assert got.column("industry").to_pylist() == ["01", "02", "10"]
+    # a column without leading zeros is inferred as usual
+    assert got.column("region").to_pylist() == [1, 2, 3]
+    assert pa.types.is_floating(got.schema.field("turnover").type)

@@ -25,14 +25,28 @@ from fivesafes.sdc.spec import SECONDARY_METHODS
     default=None,
     help="Override the demo spec's secondary suppression method (modular).",
 )
-def demo(out: Path, rows: int, seed: int, secondary: str | None) -> None:
+@click.option(
+    "--tables-only",
+    is_flag=True,
+    help="Only the table protection part (no workspace, people, vault or release).",
+)
+def demo(out: Path, rows: int, seed: int, secondary: str | None, tables_only: bool) -> None:
     """Run fivesafes end to end on a synthetic business survey (no real data).
 
-    Generates a seeded survey of enterprises (turnover by region and industry,
-    with hierarchies, weights and enterprise ids), writes it with its
-    hierarchy CSVs and a table spec into OUT/input/, protects the table and
-    writes cells.csv, report.json, table.csv and table.xlsx into
-    OUT/tables/<table name>/.
+    \b
+    1. Generates a seeded survey of enterprises (turnover by region and
+       industry, with hierarchies, weights and enterprise ids) into OUT/input/,
+       protects the table (primary rules, secondary suppression, audit) and
+       writes cells.csv, report.json, table.csv and table.xlsx into
+       OUT/tables/<table name>/.
+    2. Creates a demo workspace in OUT/workspace: staff, training, a
+       declaration, a restricted area, a grant; one allowed and one denied
+       access, with every reason.
+    3. Ingests a survey into the area (encrypted), tabulates it through the
+       audited read path, submits it for output checking, two checkers
+       approve, publishes it (OUT/workspace/releases/), then shows a second
+       output blocked by the differencing check.
+    4. Verifies the audit log.
 
     \b
     Example:
@@ -41,8 +55,10 @@ def demo(out: Path, rows: int, seed: int, secondary: str | None) -> None:
           --data demo-output/input/survey.csv --out my-run --secondary none
     """
     from fivesafes.cli.table import native_stdout_to_stderr
-    from fivesafes.demo.run import run_demo
+    from fivesafes.demo.full import run_full_demo
 
     with native_stdout_to_stderr():
-        result = run_demo(out, rows=rows, seed=seed, secondary=secondary)
-    click.echo(result.summary())
+        lines = run_full_demo(
+            out, rows=rows, seed=seed, secondary=secondary, tables_only=tables_only
+        )
+    click.echo("\n".join(lines))

@@ -42,7 +42,9 @@ def add_course(name: str, validity_months: int | None, mandatory: bool, as_json:
       fivesafes training add-course "Earnings data" --validity-months 24
     """
     with acting() as (workspace, session, actor):
-        months = validity_months or int(workspace.setting("training_validity_months"))
+        default = int(workspace.setting("training_validity_months"))
+        # 0 is a bad value to refuse, not "unset": only an absent option takes the default
+        months = default if validity_months is None else validity_months
         course = svc.add_course(session, actor, name, months, mandatory)
     emit(course, as_json, lambda: f"course {course.name!r}: valid {course.validity_months} months")
 

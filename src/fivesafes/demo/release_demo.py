@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from fivesafes.demo.run import choose_secondary, write_inputs
 from fivesafes.errors import ConflictError, FivesafesError, UnsafeTableError
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
+from fivesafes.governance.training import MANDATORY_COURSE
 from fivesafes.release.submission import TableSubmission, read_table_dir
 from fivesafes.release.votes import Vote
 from fivesafes.sdc.cells import STATUS, VALUE, Status
@@ -29,17 +30,20 @@ from fivesafes.sdc.protect import tables
 from fivesafes.services import (
     areas,
     datasets,
+    declarations,
     grants,
     people,
     release_publish,
     release_requests,
     release_reviews,
     rule_sets,
+    training,
 )
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.release_requests import SubmissionContext
 from fivesafes.services.setup import init_workspace
 from fivesafes.services.vault import Vault, ingest_dataset
+from fivesafes.services.vault_read import open_dataset_for
 from fivesafes.workspace import CONFIG_FILE, Workspace, open_workspace
 
 T = TypeVar("T")
@@ -52,6 +56,10 @@ AREA = "release-demo"
 DATASET = "release-demo-survey"
 SOURCE = "business-survey:turnover"
 ROWS = 2_000
+DECLARATION_TEXT = (
+    "I will use confidential data only for statistical purposes and never disclose "
+    "information that identifies a person or a business."
+)
 
 
 def _admin(workspace: Workspace) -> str:
@@ -94,6 +102,19 @@ def _answer(table: TableSubmission) -> tuple[TableSubmission, str]:
     raise FivesafesError("the demo table has no primary cell under a published region total")
 
 
+def _qualify(
+    workspace: Workspace, act: Callable[..., Any], admin: str, login: str, today: date
+) -> None:
+    """Give ``login`` what access needs besides a grant: training and the signed declaration."""
+    act(admin, training.record_completion, login, MANDATORY_COURSE, today, "LMS-DEMO", today)
+    with workspace.transaction() as session:
+        current = declarations.current_declaration(session)
+    if current is None:
+        current = act(admin, declarations.publish_declaration, DECLARATION_TEXT)
+    with suppress(ConflictError):  # already signed in an earlier run
+        act(login, declarations.sign_declaration, current.version)
+
+
 def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
     """Run the release demo in the workspace at ``home`` (created if absent); return its log."""
     if (home / CONFIG_FILE).exists():
@@ -129,16 +150,21 @@ def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
             pass
         asked = act(AUTHOR, grants.request_grant, AUTHOR, AREA, "Monthly turnover bulletin")
         act(OWNER, grants.approve_grant, asked.id, "needed for the bulletin")
+        _qualify(workspace, act, admin, AUTHOR, today)
         inputs = write_inputs(workspace.home / "release-demo" / "input", rows=rows, seed=7)
         try:
             stored = ingest_dataset(
                 workspace.transaction, vault, OWNER, AREA, inputs.data, name=DATASET
             )
             lines.append(f"ingested {stored.rows:,} rows into {AREA} (encrypted at rest)")
+            inputs.data.unlink()  # from here on the survey exists only encrypted, in the area
         except FivesafesError as exc:
             lines.append(f"ingest skipped: {exc}")
         method, _note = choose_secondary(None)
-        result = tables(inputs.spec, inputs.data, secondary=method)
+        # The author reads the dataset only through the audited access decision.
+        survey = open_dataset_for(workspace.transaction, vault, AUTHOR, AREA, DATASET)
+        lines.append(f"{AUTHOR} opened {AREA}/{DATASET} through the access decision (audited)")
+        result = tables(inputs.spec, survey, secondary=method)
         out = workspace.home / "release-demo" / "tables" / result.name
         result.write(out)
         lines.append(

@@ -9,6 +9,7 @@ size, who ingested it, when, and the format.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -78,6 +79,8 @@ def open_source(
     try:
         if fmt == "csv":
             types = {k: pa.type_for_alias(v) for k, v in (column_types or {}).items()}
+            for name in _coded_columns(path, block_bytes):
+                types.setdefault(name, pa.string())
             # A Python file object, not the path: pyarrow's native file reader reads ahead
             # of the parser without bound (memory grew with the file in our measurements);
             # through Python it reads block by block.
@@ -96,6 +99,32 @@ def open_source(
         return pf.schema_arrow, _guard(path, pf.iter_batches(batch_size=PARQUET_BATCH_ROWS)), pf
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError) as exc:
         raise _arrow_error(path, exc) from None
+
+
+def _coded_columns(path: Path, block_bytes: int) -> list[str]:
+    """Columns whose text has leading zeros ("01"): codes, which must stay text.
+
+    Type inference would read "01" as the number 1, and "01" and "1" are different
+    codes. Like the inference itself, this looks at the first block of the file.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(block_bytes)
+    if b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]
+    names = pacsv.read_csv(
+        io.BytesIO(head.split(b"\n", 1)[0] + b"\n"),
+        read_options=pacsv.ReadOptions(autogenerate_column_names=False),
+    ).column_names
+    sample = pacsv.read_csv(
+        io.BytesIO(head),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+    )
+    coded = []
+    for name in sample.column_names:
+        values = [v for v in sample.column(name).to_pylist() if v]
+        if any(len(v) > 1 and v[0] == "0" and v[1].isdigit() for v in values):
+            coded.append(name)
+    return coded
 
 
 def _guard(path: Path, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
