@@ -197,8 +197,10 @@ def test_approved_researcher_without_accreditation_or_project_is_denied(reg: Reg
     assert {ReasonCode.ACCREDITATION_NOT_VALID, ReasonCode.NO_ACTIVE_PROJECT} <= decision.codes
 
 
-def test_training_recorded_by_self(reg: Register) -> None:
-    done = reg.act("bob", training.record_completion, "bob", "Earnings data", TODAY, None, TODAY)
+def test_training_is_recorded_by_an_administrator_never_by_oneself(reg: Register) -> None:
+    with pytest.raises(AccessDenied, match="administrator"):
+        reg.act("bob", training.record_completion, "bob", "Earnings data", TODAY, None, TODAY)
+    done = reg.act("root", training.record_completion, "bob", "Earnings data", TODAY, None, TODAY)
     assert done.expires_on == date(2028, 6, 1)
 
 

@@ -113,7 +113,7 @@ def test_training_status_uses_the_latest_completion(reg: Register) -> None:
     status = {s.course: s for s in reg.read(training.training_of, "ada", TODAY)}
     assert not status[EXTRA_COURSE].valid and status[EXTRA_COURSE].expires_on == date(2025, 1, 1)
     assert status[MANDATORY].completed_on is None
-    reg.act("ada", training.record_completion, "ada", EXTRA_COURSE, TODAY, "LMS-1", TODAY)
+    reg.act("root", training.record_completion, "ada", EXTRA_COURSE, TODAY, "LMS-1", TODAY)
     status = {s.course: s for s in reg.read(training.training_of, "ada", TODAY)}
     assert status[EXTRA_COURSE].valid and status[EXTRA_COURSE].expires_on == date(2028, 6, 1)
 

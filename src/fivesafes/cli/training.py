@@ -79,7 +79,7 @@ def courses(as_json: bool) -> None:
 def record(
     login: str, course: str, completed: datetime, evidence: str | None, as_json: bool
 ) -> None:
-    """Record that LOGIN completed COURSE (yourself, or anyone if administrator).
+    """Record that LOGIN completed COURSE (administrators only, with the evidence).
 
     \b
     Example:
