@@ -6,8 +6,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from fivesafes.errors import WorkspaceError
+from fivesafes.errors import KeyProviderError, WorkspaceError
 from fivesafes.store.audit_log import query_events, verify_chain
 from fivesafes.store.db import current_revisions, script_heads
 from fivesafes.workspace import Workspace, create_workspace, open_workspace
@@ -116,3 +117,13 @@ def test_a_database_with_another_workspaces_log_is_refused(db_url: str, tmp_path
     with pytest.raises(WorkspaceError, match="already holds"):
         create_workspace(tmp_path / "two", database_url=db_url)
     assert not (tmp_path / "two").exists()
+
+
+def test_a_signing_key_readable_by_others_is_refused(workspace: Workspace) -> None:
+    workspace.signing_key_path.chmod(0o644)
+    fresh = open_workspace(workspace.home, migrate=False)
+    with pytest.raises(KeyProviderError, match="readable by others") as info:
+        fresh.signing_key()
+    assert "chmod 600" in str(info.value.hint)
+    workspace.signing_key_path.chmod(0o600)
+    assert isinstance(fresh.signing_key(), Ed25519PrivateKey)

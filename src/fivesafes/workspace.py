@@ -365,6 +365,13 @@ def _write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
 
 
 def _load_private_key(path: Path) -> Ed25519PrivateKey:
+    # As with area keys: a signing key others can read lets them forge checkpoints.
+    with suppress(FileNotFoundError):
+        if path.stat().st_mode & 0o077:
+            raise KeyProviderError(
+                f"the workspace signing key {path} is readable by others",
+                hint=f"run: chmod 600 {path}",
+            )
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:

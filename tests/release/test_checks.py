@@ -6,12 +6,18 @@ import pandas as pd
 
 from fivesafes.release.checks import (
     CheckVerdict,
+    audit_check,
     blocking,
     differencing_check,
     file_check,
     rules_check,
 )
-from fivesafes.release.submission import MAX_FILE_BYTES, FileSubmission, from_payload
+from fivesafes.release.submission import (
+    MAX_FILE_BYTES,
+    FileSubmission,
+    TableSubmission,
+    from_payload,
+)
 from fivesafes.sdc.differencing import OutputTable
 from fivesafes.sdc.hierarchy import Hierarchy
 
@@ -39,3 +45,25 @@ def test_file_payload_round_trip() -> None:
     f = FileSubmission("note.md", b"# hello\x00\xff")
     back = from_payload(f.to_payload())
     assert back == f and f.files["note.md"] == back.files["note.md"]
+
+
+def test_a_failed_audit_does_not_quote_a_cell_value() -> None:
+    h = Hierarchy.flat("area", ["a", "b"])
+    cells = (
+        "area,value,status,lower_protection,upper_protection\n"
+        "a,98765x,primary,1,1\nb,5,secondary,0,0\nTotal,98770,safe,0,0\n"
+    )
+    table = TableSubmission(
+        name="t",
+        cells_csv=cells,
+        report={},
+        spec_text="",
+        spec_hash="",
+        frequency=False,
+        a_priori_percent=None,
+        hierarchies=(h,),
+        files={},
+    )
+    result = audit_check(table)
+    assert result.verdict is CheckVerdict.FAIL and "could not run (DataError)" in result.summary
+    assert "98765" not in result.summary + repr(result.details)

@@ -131,6 +131,7 @@ PURE = {
     "published_register.hidden_object_id",
     "published_register.seal_hidden",
     "release_publish.release_id_of",
+    "release_requests.check_author",
     "rule_sets.rule_setting_of",
 }
 

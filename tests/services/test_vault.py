@@ -14,9 +14,15 @@ from governance_register import TODAY, Register
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fivesafes.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
+from fivesafes.errors import (
+    AccessDenied,
+    ConflictError,
+    IdentityError,
+    NotFoundError,
+    ValidationError,
+)
 from fivesafes.governance.areas import Dataset
-from fivesafes.services import datasets, grants
+from fivesafes.services import datasets, grants, people
 from fivesafes.services import vault as svc
 from fivesafes.store.db import transaction
 from fivesafes.store.models.audit import AuditRecord
@@ -149,6 +155,26 @@ def test_read_path_denies_with_reasons_and_audits(
         svc.open_dataset_for(tx, vault, "ada", "earnings", "ashe", "commercial", today=TODAY)
     cols = svc.open_dataset_for(tx, vault, "ada", "earnings", "ashe", today=TODAY, columns=["pay"])
     assert cols.column_names == ["pay"]
+
+
+def test_unregistered_or_leaver_attempt_is_an_audited_denial(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
+) -> None:
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    _granted(reg, "bob")
+    reg.act("root", people.mark_leaver, "bob")
+    sql = "SELECT count(*) FROM ashe"
+    for login in ("mallory", "bob"):
+        before = reg.audit_count()
+        with pytest.raises(IdentityError):
+            svc.open_dataset_for(tx, vault, login, "earnings", "ashe", today=TODAY)
+        with pytest.raises(IdentityError):
+            svc.query_area_for(tx, vault, login, "earnings", sql, today=TODAY)
+        assert _actions(reg, before) == [("access.decide", "denied")] * 2
+        event = reg.last_event()
+        assert (event.actor, event.subject, event.dataset) == (login, login, "ashe")
+        assert event.details["allowed"] is False and event.details["reasons"]
+    assert vault.store("earnings").names("outputs") == []
 
 
 def test_query_is_decided_audited_and_stored_encrypted(

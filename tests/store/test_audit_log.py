@@ -358,3 +358,13 @@ def test_parallel_verification_in_worker_processes(
         assert result.recomputed_at[8] == verify(engine).head_hash
     finally:
         engine.dispose()
+
+
+def test_a_malformed_checkpoint_row_is_reported_not_raised(
+    engine: Engine, checkpointer: Checkpointer, key: Ed25519PrivateKey
+) -> None:
+    append_many(engine, 6, checkpointer)
+    tamper(engine, "UPDATE audit_checkpoint SET note = 'garbage' WHERE size = 3")
+    report = verify(engine, key, checkpointer.log_path)
+    assert not report.ok and report.first_bad is not None
+    assert report.first_bad.kind == "checkpoint" and "malformed" in report.first_bad.message

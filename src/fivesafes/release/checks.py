@@ -18,9 +18,41 @@ from fivesafes.release.rulesets import RuleSetting, weaknesses
 from fivesafes.release.submission import FILE_TYPES, MAX_FILE_BYTES, TableSubmission
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.cells import STATUS, Status
-from fivesafes.sdc.differencing import OutputTable, check_differencing
+from fivesafes.sdc.differencing import Disclosure, OutputTable, check_differencing
 
 RULES, AUDIT, DIFFERENCING, FILE = "rules", "audit", "differencing", "file"
+
+# Check results are stored in plain text in the register database and shown in errors:
+# they name cells, never a hidden cell's value or the bounds that pin it down (the
+# submission itself is stored sealed).
+CONFIDENTIAL_FIELDS = frozenset(
+    {"value", "attacker_min", "attacker_max", "required_lower", "required_upper", "interval"}
+)
+
+
+def _without_values(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in CONFIDENTIAL_FIELDS}
+
+
+def _could_not_run(what: str, exc: Exception) -> str:
+    # Only the kind of error: its text may quote a cell's value (e.g. "does not contain
+    # its value ..."), and this summary is stored in plain text and shown in errors.
+    return (
+        f"the {what} could not run ({type(exc).__name__}); run `fivesafes table audit` "
+        "on the table inside the area to see why"
+    )
+
+
+def _explain(d: Disclosure) -> str:
+    """Which cell is disclosed and by which published cells, without its value or bounds."""
+    where = ", ".join(f"{k}={v}" for k, v in d.codes.items())
+    how = "exactly" if d.exact else "too narrowly"
+    combo = " ".join(
+        f"{'+' if c > 0 else '-'} {abs(c):g}*{t}({', '.join(f'{k}={v}' for k, v in cs.items())})"
+        for t, cs, c in d.revealed_by[:8]
+    )
+    more = " ..." if len(d.revealed_by) > 8 else ""
+    return f"{d.table} cell ({where}) is determined {how}; combination: {combo.lstrip('+ ')}{more}"
 
 
 class CheckVerdict(IntEnum):
@@ -69,8 +101,9 @@ def audit_check(table: TableSubmission) -> CheckResult:
             a_priori_percent=table.a_priori_percent,
         )
     except Exception as exc:  # a table the audit cannot read cannot pass
-        return CheckResult(AUDIT, CheckVerdict.FAIL, f"the audit could not run: {exc}")
+        return CheckResult(AUDIT, CheckVerdict.FAIL, _could_not_run("audit", exc))
     details = result.to_dict(max_failures=20)
+    details["failed_cells"] = [_without_values(r) for r in details.get("failed_cells", [])]
     verdict = CheckVerdict.PASS if result.safe else CheckVerdict.FAIL
     return CheckResult(AUDIT, verdict, result.summary().splitlines()[0], details)
 
@@ -80,15 +113,19 @@ def differencing_check(new: OutputTable, earlier: Sequence[OutputTable]) -> Chec
     try:
         result = check_differencing(new, earlier)
     except Exception as exc:
-        return CheckResult(DIFFERENCING, CheckVerdict.FAIL, f"the check could not run: {exc}")
+        return CheckResult(DIFFERENCING, CheckVerdict.FAIL, _could_not_run("check", exc))
     details = {**result.to_dict(), "earlier_releases": [t.label for t in earlier]}
+    details["disclosures"] = [
+        _without_values(d) | {"explanation": _explain(found)}
+        for d, found in zip(details["disclosures"], result.disclosures, strict=True)
+    ]
     if result.safe:
         summary = (
             f"no disclosure by differencing against {len(earlier)} earlier release(s) "
             f"({result.published_cells} published cells, {result.checked_cells} hidden checked)"
         )
         return CheckResult(DIFFERENCING, CheckVerdict.PASS, summary, details)
-    lines = [d.explain() for d in result.disclosures]
+    lines = [_explain(d) for d in result.disclosures]
     summary = f"{len(lines)} cell(s) would be disclosed by differencing: " + " | ".join(lines[:3])
     return CheckResult(DIFFERENCING, CheckVerdict.FAIL, summary, details)
 

@@ -173,6 +173,14 @@ def _hierarchies(spec: TableSpec, cells: pd.DataFrame) -> tuple[Hierarchy, ...]:
     return tuple(out)
 
 
+def _unreadable(folder: Path, name: str, why: str) -> DataError:
+    return DataError(
+        f"{folder / name} {why}",
+        hint="submit the folder written by `fivesafes table protect SPEC --out DIR`, unchanged "
+        "(protect the table again if it was edited)",
+    )
+
+
 def read_table_dir(folder: Path, spec: Path | None = None) -> TableSubmission:
     """Read a protected table's folder; DataError/SpecError say what is missing or inconsistent."""
     for name in (CELLS, REPORT):
@@ -183,7 +191,12 @@ def read_table_dir(folder: Path, spec: Path | None = None) -> TableSubmission:
             )
     cells_bytes = (folder / CELLS).read_bytes()
     report_bytes = (folder / REPORT).read_bytes()
-    report = json.loads(report_bytes)
+    try:
+        report = json.loads(report_bytes)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
+        raise _unreadable(folder, REPORT, f"is not valid JSON ({exc})") from None
+    if not isinstance(report, dict):
+        raise _unreadable(folder, REPORT, "is not a JSON object")
     spec_path = _spec_path(folder, report, spec)
     loaded = load_spec(spec_path)
     recorded = report.get("spec", {}).get("sha256")
@@ -192,8 +205,21 @@ def read_table_dir(folder: Path, spec: Path | None = None) -> TableSubmission:
             f"{spec_path} has changed since the table was protected (report.json has another hash)",
             hint="protect the table again with the current spec, or pass the spec it was made with",
         )
-    cells_text = cells_bytes.decode("utf-8")
-    cells = pd.read_csv(io.StringIO(cells_text), dtype=dict.fromkeys(loaded.dimension_names, str))
+    try:
+        cells_text = cells_bytes.decode("utf-8")
+        cells = pd.read_csv(
+            io.StringIO(cells_text), dtype=dict.fromkeys(loaded.dimension_names, str)
+        )
+    except (ValueError, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
+        # The message of a parser error names a line, never a cell's value.
+        raise _unreadable(
+            folder, CELLS, f"is not a UTF-8 CSV table ({type(exc).__name__})"
+        ) from None
+    missing = [c for c in (*loaded.dimension_names, STATUS) if c not in cells.columns]
+    if VALUE not in cells.columns and RECORDS not in cells.columns:
+        missing.append(VALUE)
+    if missing:
+        raise _unreadable(folder, CELLS, "lacks the column(s) " + ", ".join(missing))
     hierarchies = _hierarchies(loaded, cells)
     files = {CELLS: sha256(cells_bytes), REPORT: sha256(report_bytes)}
     files[spec_path.name] = sha256(spec_path.read_bytes())

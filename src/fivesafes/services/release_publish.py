@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from fivesafes.errors import AccessDenied, ConflictError
+from fivesafes.errors import ConflictError
 from fivesafes.release.bundle import BundleInfo, BundleTable, write_bundle
 from fivesafes.release.submission import FileSubmission, TableSubmission, hierarchy_pairs, sha256
 from fivesafes.release.workflow import Actor as Mover
@@ -34,7 +34,7 @@ from fivesafes.services.release_checks import (
     submission_of,
     version_row,
 )
-from fivesafes.services.release_requests import request_row
+from fivesafes.services.release_requests import check_author, request_row
 from fivesafes.store.models.release import PublishedReleaseRow, ReleaseRequestRow
 from fivesafes.vault.keys import KeyProvider
 
@@ -96,11 +96,7 @@ def publish_request(
 ) -> PublishedRelease:
     """The author publishes an approved request: bundle, register, state and audit together."""
     row = request_row(session, request_id)
-    if row.author.login != actor.login:
-        raise AccessDenied(
-            f"{actor.login} may not publish request #{row.id}: only its author may",
-            reasons=("not the author",),
-        )
+    check_author(row, actor, "publish")
     move = transition(RequestState(row.state), RequestState.RELEASED, Mover.AUTHOR)
     _lock_source(session, row.source)
     in_force = check_not_blocked(session, provider, row, "published")

@@ -107,6 +107,16 @@ def request_row(session: Session, request_id: int) -> ReleaseRequestRow:
     return row
 
 
+def check_author(row: ReleaseRequestRow, actor: Actor, what: str) -> None:
+    """Raise AccessDenied unless ``actor`` wrote the request (only its author may ``what`` it)."""
+    if row.author.login != actor.login:
+        raise AccessDenied(
+            f"{actor.login} may not {what} request #{row.id}: only its author may",
+            reasons=("not the author",),
+            hint=f"ask its author, {row.author.login}",
+        )
+
+
 def reviews_of(session: Session, request: ReleaseRequestRow) -> list[Review]:
     """Every review of every version of the request."""
     rows = session.execute(
@@ -241,11 +251,7 @@ def submit_output(
         move = transition(RequestState.DRAFT, RequestState.SUBMITTED, Mover.AUTHOR)
     else:
         row = request_row(session, request_id)
-        if row.author.login != actor.login:
-            raise AccessDenied(
-                f"{actor.login} may not change request #{row.id}: only its author may",
-                reasons=("not the author",),
-            )
+        check_author(row, actor, "change")
         if row.area.name != area or row.kind != kind:
             raise ValidationError(
                 f"a new version of #{row.id} must be a {row.kind} from area {row.area.name}",
@@ -315,11 +321,7 @@ def withdraw_request(
 ) -> RequestView:
     """The author withdraws the request (any time before release)."""
     row = request_row(session, request_id)
-    if row.author.login != actor.login:
-        raise AccessDenied(
-            f"{actor.login} may not withdraw request #{row.id}: only its author may",
-            reasons=("not the author",),
-        )
+    check_author(row, actor, "withdraw")
     move = transition(RequestState(row.state), RequestState.WITHDRAWN, Mover.AUTHOR)
     row.state = move.target.value
     row.updated_at = now()

@@ -13,6 +13,7 @@ committed to the audit log *before* a denial is raised. The pattern is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,8 @@ from fivesafes.errors import ConflictError, NotFoundError, ValidationError
 from fivesafes.governance import permissions
 from fivesafes.services.context import now, record, resolve_actor, today_or
 from fivesafes.services.lookup import area_row, dataset_row
+from fivesafes.services.published_register import hidden_object_id
+from fivesafes.services.release_checks import version_object_id
 from fivesafes.services.vault_read import (
     open_dataset_for,
     open_dataset_ref,
@@ -50,6 +53,11 @@ from fivesafes.services.vault_register import (
     object_of,
 )
 from fivesafes.store.models.governance import AreaRow, DatasetRow
+from fivesafes.store.models.release import (
+    PublishedReleaseRow,
+    ReleaseRequestRow,
+    RequestVersionRow,
+)
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault import (
     AreaStore,
@@ -57,6 +65,8 @@ from fivesafes.vault import (
     rotate_area_key,
     shred,
 )
+from fivesafes.vault.envelope import rewrap
+from fivesafes.vault.keys import WrappedKey
 from fivesafes.vault.rotate import Rotation
 from fivesafes.vault.writer import area_lock
 
@@ -217,7 +227,12 @@ def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int)
     # The caller holds the area lock exclusively, taken before its transaction: the lock
     # order is always area lock, then database (an ingest holds its shared area lock
     # while it registers), so the two can never wait for each other.
-    rotation = rotate_area_key(vault.store(area), vault.provider, locked=True)
+    rotation = rotate_area_key(
+        vault.store(area),
+        vault.provider,
+        locked=True,
+        rewrap_others=lambda: _rewrap_sealed_rows(session, vault, area, area_id),
+    )
     for row in session.scalars(
         select(VaultObjectRow).where(
             VaultObjectRow.area_id == area_id, VaultObjectRow.state == STORED
@@ -237,6 +252,35 @@ def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int)
         },
     )
     return rotation
+
+
+def _rewrap_sealed_rows(session: Session, vault: Vault, area: str, area_id: int) -> int:
+    """Re-wrap the area's data keys held in the database: submitted versions, hidden cells."""
+    # Without this the old area key's destruction would make every pending request and
+    # every published release's hidden cells unreadable (and the differencing check with it).
+    sealed: list[tuple[Any, str]] = [
+        (v, version_object_id(v.request_id, v.version))
+        for v in session.scalars(
+            select(RequestVersionRow)
+            .join(ReleaseRequestRow, RequestVersionRow.request_id == ReleaseRequestRow.id)
+            .where(ReleaseRequestRow.area_id == area_id)
+        )
+    ]
+    sealed += [
+        (r, hidden_object_id(r.release_id))
+        for r in session.scalars(
+            select(PublishedReleaseRow).where(
+                PublishedReleaseRow.area_id == area_id,
+                PublishedReleaseRow.wrapped_key_json.is_not(None),
+            )
+        )
+    ]
+    for row, object_id in sealed:
+        old = WrappedKey.from_json(json.loads(row.wrapped_key_json))
+        new = rewrap(vault.provider, area, object_id, old)
+        row.wrapped_key_json = json.dumps(new.to_json())
+    session.flush()
+    return len(sealed)
 
 
 def destroy_dataset(

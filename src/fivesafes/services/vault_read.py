@@ -10,12 +10,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from fivesafes.errors import AccessDenied, NotFoundError, ValidationError
-from fivesafes.governance.access import Decision
+from fivesafes.audit.events import Outcome
+from fivesafes.errors import AccessDenied, IdentityError, NotFoundError, ValidationError
+from fivesafes.governance.access import Decision, decide_access
 from fivesafes.governance.grants import STATISTICAL
-from fivesafes.services.access import check_access
-from fivesafes.services.context import record, resolve_actor
+from fivesafes.services.access import check_access, decision_details, gather_facts
+from fivesafes.services.context import record, resolve_actor, today_or
 from fivesafes.services.lookup import area_row, dataset_row
 from fivesafes.services.vault_register import (
     DATASET,
@@ -64,10 +66,47 @@ def _decide(
 ) -> dict[str, Decision]:
     """Decide and audit access to each dataset, committed before anyone acts on it."""
     with tx() as session:
-        actor = resolve_actor(session, login)
-        return {
-            n: check_access(session, actor, login, n, purpose, today, project_ref) for n in names
-        }
+        try:
+            actor = resolve_actor(session, login)
+        except IdentityError as exc:
+            refused = exc
+        else:
+            return {
+                n: check_access(session, actor, login, n, purpose, today, project_ref)
+                for n in names
+            }
+    # An unregistered login or a leaver still attempted an access: that attempt is
+    # audited as a denial (the login as actor, committed on its own) before refusing.
+    with tx() as session:
+        for n in names:
+            _audit_refused(session, login, n, purpose, today, project_ref)
+    raise refused
+
+
+def _audit_refused(
+    session: Session,
+    login: str,
+    name: str,
+    purpose: str,
+    today: date | None,
+    project_ref: str | None,
+) -> None:
+    day = today_or(today)
+    facts = gather_facts(session, login, name, purpose, day, project_ref)
+    decision = decide_access(facts, day)
+    details = decision_details(facts, decision) | {"project": project_ref}
+    # Fail closed: whatever the register says, a login that cannot act is denied.
+    details["allowed"] = False
+    record(
+        session,
+        login,
+        "access.decide",
+        outcome=Outcome.DENIED,
+        area=facts.dataset_area,
+        dataset=name,
+        subject=login,
+        details=details,
+    )
 
 
 def _stored_dataset(tx: Transact, area: str, name: str) -> None:

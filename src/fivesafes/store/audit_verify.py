@@ -267,7 +267,7 @@ def _verify(
             continue
         parsed.append((checkpoint, source))
     for row in db_rows:
-        note_cp = parse_checkpoint(str(row.note))[0] if row.note else None
+        note_cp = _parsed_or_none(str(row.note)) if row.note else None
         if note_cp is not None and (note_cp.size, note_cp.head_hash) != (
             int(row.size),
             str(row.head_hash),
@@ -351,6 +351,14 @@ def _verify(
         signatures_checked=signatures_checked,
         warnings=tuple(warnings),
     )
+
+
+def _parsed_or_none(note: str) -> Checkpoint | None:
+    # A malformed note was already reported above; verify goes on to name it, not abort.
+    try:
+        return parse_checkpoint(note)[0]
+    except IntegrityError:
+        return None
 
 
 def _size_hint(note: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fivesafes.vault.envelope import open_data_key, rewrap
@@ -23,13 +24,20 @@ class Rotation:
     rewrapped: int
 
 
-def rotate_area_key(store: AreaStore, provider: KeyProvider, *, locked: bool = False) -> Rotation:
+def rotate_area_key(
+    store: AreaStore,
+    provider: KeyProvider,
+    *,
+    locked: bool = False,
+    rewrap_others: Callable[[], int] | None = None,
+) -> Rotation:
     """Re-wrap all data keys of the area under a new area key; the old keys are destroyed.
 
     Safe to re-run after a crash: each manifest is replaced atomically, and old keys are
     destroyed only after every data key opens under the new one. ``locked``: the caller
     already holds the area lock exclusively (a second flock in one process would wait
-    for itself).
+    for itself). ``rewrap_others`` re-wraps data keys kept elsewhere (e.g. sealed release
+    content in the database) and returns how many; it runs before the old keys go.
     """
     with contextlib.nullcontext() if locked else area_lock(store, exclusive=True):
         old_ids = provider.key_ids(store.area)
@@ -48,6 +56,8 @@ def rotate_area_key(store: AreaStore, provider: KeyProvider, *, locked: bool = F
                 store.save_manifest(manifest.with_key(wrapped))
                 count += 1
         rewrap_pseudonym_key(store, provider)
+        if rewrap_others is not None:
+            count += rewrap_others()
         for key_id in old_ids:
             provider.destroy_key(store.area, key_id)
     return Rotation(store.area, new_id, tuple(old_ids), count)

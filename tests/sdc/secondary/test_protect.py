@@ -89,3 +89,13 @@ def test_no_primary_means_nothing_hidden() -> None:
     res = protect_secondary(df, hs, SuppressionSpec())
     assert (res.cells["status"] == "safe").all()
     assert res.solver_status == "nothing_to_protect"
+
+
+@pytest.mark.parametrize("method", ["fast", "optimal"])
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(2, 5))
+def test_singleton_patterns_pass_the_singleton_audit(method: str, seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, [[2, 2], [3]], n_primary=k)  # 1-5 contributors per leaf
+    res = protect_secondary(df, hs, SuppressionSpec(method=method, singleton=True))
+    _check(df, hs, res, singleton=True)

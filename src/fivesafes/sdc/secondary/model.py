@@ -66,6 +66,9 @@ class Problem:
     fixed: BoolArray  # never hidden (structural zeros)
     forced: BoolArray  # always hidden (primaries, and earlier suppressions in a sub-table)
     describe: Callable[[int], str] = field(default=lambda i: f"cell {i}")
+    # inside(q, p): every unit of cell q is also in cell p (q is p or below it in every
+    # dimension); p's own protection level already allows for its contributors' knowledge
+    inside: Callable[[int, int], bool] = field(default=lambda q, p: q == p)
 
     @property
     def n(self) -> int:
@@ -123,6 +126,7 @@ class Problem:
         sub = sp.csr_matrix(a[whole][:, cells])
         keep = np.diff(sub.indptr) > 0
         describe = self.describe
+        contained = self.inside
         return Problem(
             relations=sp.csr_matrix(sub[keep]),
             value=self.value[cells],
@@ -136,6 +140,7 @@ class Problem:
             fixed=self.fixed[cells],
             forced=forced,
             describe=lambda i: describe(int(cells[i])),
+            inside=lambda q, p: contained(int(cells[q]), int(cells[p])),
         )
 
 
@@ -428,17 +433,24 @@ def _check(
         limit *= 4  # hidden cells outside the neighbourhood matter: look wider
 
 
-def _pins(problem: Problem, hidden: BoolArray, p: int) -> list[int]:
-    """Hidden single-contributor cells sharing a relation with ``p`` (other than ``p``)."""
+def _pins(att: Attacker, p: int) -> list[int]:
+    """Hidden single-contributor cells that could matter to ``p`` (other than ``p``).
+
+    Those in ``p``'s attacker neighbourhood (its whole connected set of hidden cells when
+    that is small) and those sharing a relation with it. A cell outside the neighbourhood
+    is already treated as known by the neighbourhood LPs.
+    """
+    problem = att.problem
     if not problem.pinned.any():
         return []
+    cells, _ = att.neighbourhood(p, LOCAL_LIMIT)
+    out = {int(c) for c in cells[problem.pinned[cells]].tolist()}
     a, csc = problem.relations, problem.csc
-    out: set[int] = set()
     for r in csc.indices[csc.indptr[p] : csc.indptr[p + 1]]:
         for q in a.indices[a.indptr[r] : a.indptr[r + 1]]:
-            if q != p and hidden[q] and problem.pinned[q]:
+            if att.hidden[q] and problem.pinned[q]:
                 out.add(int(q))
-    return sorted(out)
+    return sorted(q for q in out if not problem.inside(q, p))
 
 
 def _certify(
@@ -479,7 +491,7 @@ def separate(
                 cuts.append(cut)
                 continue
             _certify(cells, z, req_of, certified)
-        for pin in _pins(problem, att.hidden, p):
+        for pin in _pins(att, p):
             cut, _, _ = _check(att, p, direction, req, pin)
             if cut is not None:
                 cuts.append(cut)
@@ -564,7 +576,7 @@ def repair(
                         certified.add((p, direction))
                         break
                     changed |= _fix(problem, att, cut, seen)
-            for pin in _pins(problem, att.hidden, p):
+            for pin in _pins(att, p):
                 while True:
                     cut, _, _ = _check(att, p, direction, req, pin)
                     if cut is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -88,4 +89,23 @@ def build_problem(
         fixed=fixed,
         forced=primary | earlier,
         describe=lambda i: "cell " + structure.describe_cell(i),
+        inside=_inside(structure),
     )
+
+
+def _inside(structure: TableStructure) -> Callable[[int, int], bool]:
+    """inside(q, p): q's code is p's code or a descendant of it in every dimension."""
+    below = []
+    for h in structure.hierarchies:
+        pos = {c: i for i, c in enumerate(h.order)}
+        m = np.zeros((len(h.order), len(h.order)), dtype=bool)
+        for c in h.order:
+            for anc in h.ancestors(c):
+                m[pos[c], pos[anc]] = True
+        below.append(m)
+    ids = structure.code_ids
+
+    def inside(q: int, p: int) -> bool:
+        return all(bool(m[ids[q, d], ids[p, d]]) for d, m in enumerate(below))
+
+    return inside

@@ -20,9 +20,10 @@ from fivesafes.sdc.secondary.result import SecondaryResult, information_loss
 from fivesafes.sdc.spec import SuppressionSpec
 from fivesafes.sdc.structure import TableStructure, build_structure
 
-# `auto` thresholds, from bench/bench_secondary.py on this machine (see docs/secondary.md)
+# `auto` threshold, from bench/bench_secondary.py on this machine (bench/RESULTS.md):
+# up to here one exact model is proven optimal in seconds; above it `fast` gave the same
+# loss as `modular` (3-D, 16k cells) in a small fraction of the time.
 OPTIMAL_MAX_CELLS = 3_000
-MODULAR_MAX_CELLS = 40_000
 
 
 def choose_method(
@@ -32,17 +33,10 @@ def choose_method(
     if n_primary == 0:
         return "none", "no primary cells: nothing to protect"
     if n_cells <= OPTIMAL_MAX_CELLS:
-        return "optimal", (
-            f"{n_cells} cells <= {OPTIMAL_MAX_CELLS}: one exact model solves quickly"
-        )
-    hierarchical = structure is not None and any(h.max_depth > 1 for h in structure.hierarchies)
-    if n_cells <= MODULAR_MAX_CELLS and hierarchical:
-        return "modular", (
-            f"{n_cells} cells > {OPTIMAL_MAX_CELLS} with hierarchies: sub-tables solved exactly"
-        )
+        return "optimal", f"{n_cells} cells <= {OPTIMAL_MAX_CELLS}: one exact model solves quickly"
     return "fast", (
-        f"{n_cells} cells{' > ' + str(MODULAR_MAX_CELLS) if hierarchical else ''}: greedy "
-        "covering with LP repair scales to very large tables"
+        f"{n_cells} cells > {OPTIMAL_MAX_CELLS}: greedy covering with LP repair scales to very "
+        "large tables (modular was no cheaper and much slower in the benchmark)"
     )
 
 

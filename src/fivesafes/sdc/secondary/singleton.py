@@ -6,9 +6,11 @@ hidden cells of a relation reveal each other to their contributors.
 
 What is guaranteed when ``singleton = true``: every primary cell ``p`` keeps its
 required protection against an outside attacker (published cells, relations,
-a-priori bounds) AND against each insider ``s``: the single contributor of any hidden
-single-contributor cell that shares a relation with ``p``, who knows that cell's value
-exactly. Coalitions of several contributors are not modelled (as in tau-Argus's
+a-priori bounds) AND against each insider ``s``: the single contributor of a hidden
+single-contributor cell, who knows that cell's value exactly, for every such cell that
+shares a relation with ``p`` or lies in ``p``'s attacker neighbourhood (the hidden
+cells linked to ``p``, at least 60 of them: the whole linked set when it is smaller).
+Coalitions of several contributors are not modelled (as in tau-Argus's
 singleton option); a contributor who dominates several cells is covered by the
 primary rules on holdings (one contributor per enterprise group) and by the
 protection levels, see docs/secondary.md.
