@@ -10,7 +10,7 @@ import pytest
 
 from fivesafes.errors import IdentityError
 from fivesafes.identity import current_identity, current_login, os_login
-from fivesafes.workspace import Workspace, create_workspace
+from fivesafes.workspace import Workspace, create_workspace, open_workspace
 
 
 @pytest.fixture
@@ -54,3 +54,22 @@ def test_demo_workspace_without_the_variable_still_notices(workspace: Workspace)
 def test_odd_demo_logins_are_refused(workspace: Workspace, login: str) -> None:
     with pytest.raises(IdentityError, match="not a valid login"):
         current_identity(workspace, environ={"FIVESAFES_USER": login})
+
+
+def test_turning_demo_identity_on_in_config_does_not_let_anyone_act_as_another(
+    real_workspace: Workspace,
+) -> None:
+    config = real_workspace.config_path
+    text = config.read_text()
+    config.write_text(
+        text + "\ndemo_identity = true\n"
+        if "demo_identity" not in text
+        else text.replace("demo_identity = false", "demo_identity = true")
+    )
+    edited = open_workspace(real_workspace.home, migrate=False)
+    assert edited.config["demo_identity"] is True
+    try:
+        with pytest.raises(IdentityError, match="not created with --demo-identity"):
+            current_identity(edited, environ={"FIVESAFES_USER": "alice"})
+    finally:
+        edited.close()

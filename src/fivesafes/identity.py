@@ -10,6 +10,7 @@ person is the governance layer's job.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -60,6 +61,13 @@ def current_identity(workspace: Workspace, environ: Mapping[str, str] | None = N
             "`fivesafes init --demo-identity` (demos and tests) accepts it",
         )
     if requested:
+        if not _created_for_demos(workspace):
+            raise IdentityError(
+                "config.toml says demo_identity = true, but this workspace was not created "
+                "with --demo-identity (its audit log says so)",
+                hint=f"set demo_identity = false in config.toml and unset {USER_ENV}; "
+                "a real workspace acts only as the operating-system login",
+            )
         if not _LOGIN.match(requested):
             raise IdentityError(
                 f"{USER_ENV}={requested!r} is not a valid login",
@@ -79,6 +87,26 @@ def current_identity(workspace: Workspace, environ: Mapping[str, str] | None = N
             f"operating-system login {login!r}; {USER_ENV} would be accepted"
         )
     return Identity(login=login, demo=False, notice=notice)
+
+
+def _created_for_demos(workspace: Workspace) -> bool:
+    """Whether the workspace's creation event (the first in its audit chain) was a demo's."""
+    # config.toml alone is an editable file: flipping demo_identity there must not let
+    # anyone act as someone else. The creation event is chained and signed.
+    from sqlalchemy import select
+
+    from fivesafes.store.db import read_only
+    from fivesafes.store.models.audit import AuditRecord
+
+    query = select(AuditRecord.details_text).where(
+        AuditRecord.seq == 1, AuditRecord.action == "workspace.create"
+    )
+    with read_only(workspace.engine()).connect() as connection:
+        details = connection.execute(query).scalar()
+    try:
+        return details is not None and json.loads(details).get("demo_identity") is True
+    except (ValueError, AttributeError):
+        return False
 
 
 def current_login(workspace: Workspace) -> str:

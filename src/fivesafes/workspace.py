@@ -7,7 +7,6 @@ the database; ``open_workspace`` finds it (FIVESAFES_HOME, else
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tomllib
@@ -23,16 +22,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
-    NoEncryption,
-    PrivateFormat,
     PublicFormat,
-    load_pem_private_key,
-    load_pem_public_key,
 )
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fivesafes.errors import KeyProviderError, WorkspaceError
+from fivesafes.errors import WorkspaceError
 from fivesafes.settings import (
     DATABASE_URL_ENV,
     DEFAULT_HOME,
@@ -41,6 +36,13 @@ from fivesafes.settings import (
     get_setting,
     resolve,
     validate_config,
+)
+from fivesafes.workspace_keys import (
+    atomic_write,
+    load_private_key,
+    load_public_key,
+    public_key_fingerprint,
+    write_private_key,
 )
 
 CONFIG_FILE = "config.toml"
@@ -126,7 +128,7 @@ class Workspace:
         """The workspace's Ed25519 signing key."""
         key = self._cache.get("signing_key")
         if key is None:
-            key = _load_private_key(self.signing_key_path)
+            key = load_private_key(self.signing_key_path)
             self._cache["signing_key"] = key
         assert isinstance(key, Ed25519PrivateKey)
         return key
@@ -251,9 +253,9 @@ def create_workspace(
         config = _new_config(demo_identity=demo_identity, database_url=database_url)
         workspace = Workspace(home=home, config=config)
         key = Ed25519PrivateKey.generate()
-        _write_private_key(workspace.signing_key_path, key)
+        write_private_key(workspace.signing_key_path, key)
         made.append(workspace.signing_key_path)
-        _atomic_write(
+        atomic_write(
             workspace.public_key_path,
             key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo),
             mode=0o644,
@@ -267,7 +269,7 @@ def create_workspace(
             if (home / name).exists():
                 (home / name).chmod(0o600)  # SQLite creates it with the umask's mode
         # Last: the config file's presence is what marks the workspace as initialised.
-        _atomic_write(workspace.config_path, render_config(config).encode("utf-8"), mode=0o600)
+        atomic_write(workspace.config_path, render_config(config).encode("utf-8"), mode=0o600)
     except BaseException:
         if workspace is not None:
             workspace.close()
@@ -348,73 +350,6 @@ def render_config(config: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _atomic_write(path: Path, data: bytes, *, mode: int) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
-def _write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
-    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    _atomic_write(path, pem, mode=0o600)
-
-
-def _load_private_key(path: Path) -> Ed25519PrivateKey:
-    # As with area keys: a signing key others can read lets them forge checkpoints.
-    with suppress(FileNotFoundError):
-        if path.stat().st_mode & 0o077:
-            raise KeyProviderError(
-                f"the workspace signing key {path} is readable by others",
-                hint=f"run: chmod 600 {path}",
-            )
-    try:
-        key = load_pem_private_key(path.read_bytes(), password=None)
-    except FileNotFoundError:
-        raise KeyProviderError(
-            f"the workspace signing key {path} is missing",
-            hint="restore keys/ from your backup; without it no new checkpoint can be signed",
-        ) from None
-    except ValueError as exc:
-        raise KeyProviderError(
-            f"the workspace signing key {path} is unreadable: {exc}",
-            hint="restore keys/ from your backup",
-        ) from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise KeyProviderError(
-            f"{path} is not an Ed25519 key", hint="restore keys/ from your backup"
-        )
-    return key
-
-
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    """An Ed25519 public key from a PEM file (e.g. an offline copy of the workspace's)."""
-    try:
-        key = load_pem_public_key(path.read_bytes())
-    except FileNotFoundError:
-        raise KeyProviderError(
-            f"public key file {path} is missing",
-            hint="give the path of a copy of keys/workspace-signing.pub",
-        ) from None
-    except ValueError as exc:
-        raise KeyProviderError(
-            f"public key file {path} is unreadable: {exc}",
-            hint="give a PEM file as written to keys/workspace-signing.pub",
-        ) from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise KeyProviderError(f"{path} is not an Ed25519 public key", hint="check the file")
-    return key
-
-
-def public_key_fingerprint(key: Ed25519PublicKey) -> str:
-    """SHA-256 (hex) of the raw public key: compare it with your offline copy."""
-    return hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
-
-
 def setting_help() -> str:
     """Every setting with its default, for --help texts."""
     lines = []
@@ -431,4 +366,5 @@ __all__ = [
     "get_setting",
     "load_public_key",
     "open_workspace",
+    "public_key_fingerprint",
 ]

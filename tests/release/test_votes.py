@@ -54,3 +54,9 @@ def test_reviews_are_blinded_until_both_are_in():
     assert visible_reviews(one, "bob", 1) == tuple(one)
     two = [*one, Review("cat", Vote.APPROVE)]
     assert len(visible_reviews(two, "cat", 1)) == 2
+
+
+def test_two_approvals_by_one_reviewer_are_not_two_independent_approvals():
+    reviews = [Review("bob", Vote.APPROVE), Review("bob", Vote.APPROVE)]
+    assert verdict(reviews, 1) is Verdict.PENDING
+    assert verdict([*reviews, Review("cat", Vote.APPROVE)], 1) is Verdict.APPROVED

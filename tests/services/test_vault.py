@@ -192,8 +192,12 @@ def test_query_is_decided_audited_and_stored_encrypted(
     assert out.output.kind == svc.OUTPUT and out.output.rows == 2 and out.output.source == sql
     assert _actions(reg, before) == [("access.decide", "allowed"), ("area.query", "done")]
     assert vault.store("earnings").names("outputs") == [out.output.name]
+    before = reg.audit_count()
     with pytest.raises(NotFoundError, match="nope"):
         svc.query_area_for(tx, vault, "ada", "earnings", "SELECT * FROM nope", today=TODAY)
+    # Naming a table the area does not store is an attempted access: an audited denial.
+    assert _actions(reg, before) == [("access.decide", "denied")]
+    assert (reg.last_event().dataset, reg.last_event().actor) == ("nope", "ada")
     with pytest.raises(ValidationError):
         svc.query_area_for(tx, vault, "ada", "earnings", "SELECT 1", today=TODAY)
 

@@ -194,3 +194,14 @@ def test_a_kms_plugs_in_through_the_protocol(tmp_path: Path) -> None:
     r = rotate_area_key(store, kms)
     assert r.destroyed_key_ids == ("a1/v1",) and kms.key_ids("a1") == ["a1/v2"]
     assert open_table(store, kms, "x").equals(before)
+
+
+def test_a_damaged_version_counter_is_a_clear_error(tmp_path: Path) -> None:
+    p = FileKeyProvider(tmp_path / "keys")
+    p.create_key("survey")
+    counters = list((tmp_path / "keys").rglob("last-version"))
+    assert len(counters) == 1
+    counters[0].write_text("garbage")
+    with pytest.raises(KeyProviderError, match="key version number"):
+        p.create_key("survey")
+    assert p.key_ids("survey") == ["survey/v1"]  # nothing new was made

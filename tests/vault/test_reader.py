@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -47,6 +48,23 @@ def test_altered_row_count_in_manifest(
     data["rows"] = 499
     path.write_text(json.dumps(data))
     with pytest.raises(IntegrityError, match="499"):
+        open_table(store, provider, lfs)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw[: len(raw) // 2],
+        lambda raw: b"[]",
+        lambda raw: raw.replace(b'"wrapped_key"', b'"wrapped"'),
+    ],
+)
+def test_truncated_or_altered_manifest_is_a_clear_error(
+    store: AreaStore, provider: FileKeyProvider, lfs: str, damage: Callable[[bytes], bytes]
+) -> None:
+    path = store.object_dir(lfs) / "manifest.json"
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(IntegrityError, match=r"manifest of dataset .*lfs.* is unreadable"):
         open_table(store, provider, lfs)
 
 

@@ -58,7 +58,8 @@ def check_can_review(reviewer: str, author: str, reviews: Sequence[Review], vers
 
 def verdict(reviews: Sequence[Review], version: int) -> Verdict:
     """What the reviews of ``version`` add up to; short of two approvals is not approval."""
-    votes = [r.vote for r in reviews if r.version == version]
+    # One vote per reviewer (the latest): two votes of one person are not two approvals.
+    votes = list({r.reviewer: r.vote for r in reviews if r.version == version}.values())
     if len(votes) < REVIEWS_REQUIRED:
         return Verdict.PENDING
     kinds = set(votes)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
@@ -69,6 +70,13 @@ def _finite(x: float) -> float:
     return x if np.isfinite(x) else (highspy.kHighsInf if x > 0 else -highspy.kHighsInf)
 
 
+_SETTLED = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kUnbounded,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,
+)
+
+
 class ComponentModel:
     """One HiGHS model of ``a x = rhs, lower <= x <= upper``, re-solved for each objective."""
 
@@ -110,6 +118,8 @@ class ComponentModel:
         h.run()
         self.iterations += int(h.getInfo().simplex_iteration_count)
         status = h.getModelStatus()
+        if status not in _SETTLED:
+            status = self._retry()
         if status == highspy.HighsModelStatus.kOptimal:
             x = np.asarray(h.getSolution().col_value, dtype=np.float64)
             return float(x[j]), x
@@ -124,6 +134,27 @@ class ComponentModel:
             f"the attacker's linear program could not be solved ({h.modelStatusToString(status)})",
             hint="check that the bounds contain every hidden cell's value",
         )
+
+    def _retry(self) -> Any:
+        """Solve again from scratch, then with presolve, when a warm start misreports.
+
+        HiGHS 1.16 occasionally ends a warm-started primal simplex with a wrong
+        "infeasible" status after bounds change; the published table is always a
+        feasible point, so that status is re-checked before it is believed.
+        """
+        h = self.highs
+        for presolve in ("off", "on"):
+            h.clearSolver()
+            h.setOptionValue("presolve", presolve)
+            h.setOptionValue("simplex_strategy", 1)  # dual simplex, the robust default
+            h.run()
+            self.iterations += int(h.getInfo().simplex_iteration_count)
+            status = h.getModelStatus()
+            if status in _SETTLED:
+                break
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("simplex_strategy", 4)
+        return status
 
     def set_bounds(self, j: int, lower: float, upper: float) -> None:
         """Change one cell's bounds (e.g. fix a cell its contributor knows)."""

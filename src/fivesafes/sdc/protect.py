@@ -122,12 +122,20 @@ def tables(
         )
         timings["secondary"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    audit = audit_result(cells, hier, spec)
-    timings["audit"] = time.perf_counter() - t
+    audit_summary: dict[str, Any] = {
+        "run": False,
+        "safe": False,
+        "safe_to_release": False,
+        "reason": "primary suppression only (--secondary none): primary cells can be "
+        "recovered from the totals; protect with a secondary method before release",
+    }
     if spec.suppression.method != "none":
+        t = time.perf_counter()
+        audit = audit_result(cells, hier, spec)
+        timings["audit"] = time.perf_counter() - t
         # A pattern that fails the audit is never returned (nor written) as safe.
         audit.raise_if_unsafe()
+        audit_summary = {"run": True, **audit.to_dict(), "safe_to_release": audit.safe}
 
     timings["total"] = time.perf_counter() - start
     report = build_report(
@@ -139,10 +147,7 @@ def tables(
         notes=tab.notes,
         secondary=secondary_summary,
     )
-    report["audit"] = {
-        **audit.to_dict(),
-        "safe_to_release": audit.safe and spec.suppression.method != "none",
-    }
+    report["audit"] = audit_summary
     return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
 
 

@@ -145,8 +145,8 @@ def open_dataset_for(
     return open_table(vault.store(area), vault.provider, name, columns=columns)
 
 
-def referenced_datasets(sql: str, available: Sequence[str]) -> list[str]:
-    """The datasets (of ``available``) a query reads, from DuckDB's own parser."""
+def _tables_read(sql: str, available: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(datasets of ``available`` the query reads, other table names it reads)."""
     by_sql = {sql_name(n): n for n in available}
     try:
         tables = duckdb.get_table_names(sql, qualified=False)
@@ -157,17 +157,51 @@ def referenced_datasets(sql: str, available: Sequence[str]) -> list[str]:
         # every dataset of the area counts as read (stricter, never looser).
         tables = set(by_sql)
     unknown = sorted(t for t in tables if t not in by_sql)
+    return sorted(by_sql[t] for t in tables if t in by_sql), unknown
+
+
+def _not_stored(unknown: Sequence[str], available: Sequence[str]) -> NotFoundError:
+    return NotFoundError(
+        f"the query reads {', '.join(unknown)}, which the area does not store",
+        hint="the area's datasets are: " + (", ".join(sorted(available)) or "none"),
+    )
+
+
+def referenced_datasets(sql: str, available: Sequence[str]) -> list[str]:
+    """The datasets (of ``available``) a query reads, from DuckDB's own parser."""
+    names, unknown = _tables_read(sql, available)
     if unknown:
-        raise NotFoundError(
-            f"the query reads {', '.join(unknown)}, which the area does not store",
-            hint="the area's datasets are: " + (", ".join(sorted(by_sql)) or "none"),
-        )
-    if not tables:
+        raise _not_stored(unknown, available)
+    if not names:
         raise ValidationError(
             "the query reads no dataset of the area",
             hint='name a dataset in FROM, e.g. "SELECT count(*) FROM survey"',
         )
-    return sorted(by_sql[t] for t in tables)
+    return names
+
+
+def _audit_not_stored(
+    tx: Transact, login: str, area: str, unknown: Sequence[str], purpose: str
+) -> None:
+    """A query naming tables the area does not store is an attempted access: deny, audit."""
+    with tx() as session:
+        for name in unknown:
+            reason = {"code": "not_stored", "message": f"area {area} stores no dataset {name}"}
+            record(
+                session,
+                login,
+                "access.decide",
+                outcome=Outcome.DENIED,
+                area=area,
+                dataset=name,
+                subject=login,
+                details={
+                    "person": login,
+                    "purpose": purpose,
+                    "allowed": False,
+                    "reasons": [reason],
+                },
+            )
 
 
 def query_area_for(
@@ -192,7 +226,11 @@ def query_area_for(
                 VaultObjectRow.state == STORED,
             )
         ).all()
-    names = referenced_datasets(sql, list(stored))
+    names, unknown = _tables_read(sql, list(stored))
+    if unknown:
+        _audit_not_stored(tx, login, area, unknown, purpose)
+        raise _not_stored(unknown, list(stored))
+    names = referenced_datasets(sql, list(stored))  # refuses a query that reads nothing
     decisions = _decide(tx, login, area, names, purpose, today, project_ref)
     if not all(d.allowed for d in decisions.values()):
         raise _denied(f"area {area} ({', '.join(names)})", decisions)

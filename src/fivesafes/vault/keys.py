@@ -157,7 +157,14 @@ class _LocalKeyProvider:
         # Versions are never reused, even after the newest key was destroyed or lost:
         # a reused id would make old wrapped keys look current.
         counter = d / "last-version"
-        last = int(counter.read_text()) if counter.is_file() else 0
+        try:
+            last = int(counter.read_text()) if counter.is_file() else 0
+        except ValueError:
+            raise KeyProviderError(
+                f"{counter} does not hold a key version number",
+                hint="restore it from the key backup (it must be at least the highest "
+                "version ever made, so that no key id is reused)",
+            ) from None
         versions = self._versions(area)
         version = max([last, *versions]) + 1
         atomic_write_bytes(counter, str(version).encode(), mode=0o600)

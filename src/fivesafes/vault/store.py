@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from fivesafes.errors import ConflictError, NotFoundError, ValidationError
+from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from fivesafes.vault.atomic import atomic_write_bytes
 from fivesafes.vault.manifest import KINDS, Manifest
 from fivesafes.vault.names import check_name
@@ -92,7 +92,14 @@ class AreaStore:
                 f"no {kind[:-1]} {name!r} in area {self.area!r}",
                 hint=f"list the area's {kind} to see what it holds",
             )
-        return Manifest.from_bytes(path.read_bytes())
+        try:
+            return Manifest.from_bytes(path.read_bytes())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            # Truncated or edited by hand: a clear error, not a traceback.
+            raise IntegrityError(
+                f"the manifest of {kind[:-1]} {self.area}/{name} ({path}) is unreadable",
+                hint="it was truncated or altered; restore it from the area store's backup",
+            ) from None
 
     def manifests(self, kind: str = "datasets") -> list[Manifest]:
         """Manifests of every complete object of one kind."""

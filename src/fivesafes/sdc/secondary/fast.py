@@ -2,7 +2,8 @@
 
 Two phases. (1) No LPs: for every primary (largest requirement first) and every
 relation it lies in, the relation's capacity cut is covered with the cheapest cells
-(a primary alone in a relation is always exposed; this fixes most of them at once).
+(a primary alone in a relation is always exposed; this fixes most of them at once),
+and so are the other relations of the complements it brings in.
 (2) Repair: the attacker LPs (per connected component of hidden cells, warm-started)
 find every demand still unmet; each gives a capacity cut, covered greedily, until
 the LPs find nothing. Phase 2 is what makes the result safe; phase 1 only saves LPs.
@@ -10,30 +11,43 @@ the LPs find nothing. Phase 2 is what makes the result safe; phase 1 only saves 
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
-from fivesafes.sdc.secondary.model import BoolArray, Problem, check_feasible_alone, met, repair
+from fivesafes.sdc.secondary.model import BoolArray, Problem, check_feasible_alone, met
+from fivesafes.sdc.secondary.repair import repair
 
 
 def relation_phase(problem: Problem, hidden: BoolArray) -> BoolArray:
-    """Cover every relation cut of every primary (no LP); returns the grown pattern."""
+    """Cover relation cuts of every primary and of the complements they bring (no LP).
+
+    A complement hidden so that ``p`` can move must itself move, so its other relations
+    need room too: those derived demands are queued (up to a few per primary), which
+    tends to close rectangles / hypercubes and lets most LP checks pass first time.
+    """
     hidden = hidden | problem.forced
     a = problem.relations
     indptr, indices, data = a.indptr, a.indices, a.data
     csc = problem.csc
     cost, fixed = problem.cost, problem.fixed
     up, down, pinned = problem.up, problem.down, problem.pinned
-    for p, direction, req in problem.targets():
-        for r in csc.indices[csc.indptr[p] : csc.indptr[p + 1]]:
+    targets = problem.targets()
+    queue = deque((p, direction, req, -1) for p, direction, req in targets)
+    budget = 4 * len(targets)
+    while queue:
+        c, direction, req, via = queue.popleft()
+        for r in csc.indices[csc.indptr[c] : csc.indptr[c + 1]]:
+            if r == via:
+                continue
             lo, hi = indptr[r], indptr[r + 1]
             cells = indices[lo:hi]
             coefs = data[lo:hi]
-            s_p = coefs[cells == p][0]
-            # moving p by `direction` forces same-signed cells of the row the other way
-            same = np.sign(coefs) == np.sign(s_p * direction)
-            cap = np.where(same, down[cells], up[cells])
-            cap = np.minimum(cap, req)
-            others = cells != p
+            s_c = coefs[cells == c][0]
+            # moving c by `direction` forces same-signed cells of the row the other way
+            same = np.sign(coefs) == np.sign(s_c)
+            cap = np.minimum(np.where(same == (direction > 0), down[cells], up[cells]), req)
+            others = cells != c
             helping = others & hidden[cells]
             have = float(cap[helping].sum())
             known = helping & pinned[cells]
@@ -46,12 +60,17 @@ def relation_phase(problem: Problem, hidden: BoolArray) -> BoolArray:
             while deficit > 0 and not met(-deficit, 0.0) and cand.size:
                 ratios = cost[cells[cand]] / np.minimum(cap[cand], deficit)
                 k = int(np.argmin(ratios))
-                c = int(cells[cand[k]])
-                hidden[c] = True
+                q = int(cells[cand[k]])
+                hidden[q] = True
+                moved = float(min(cap[cand[k]], deficit))
                 deficit -= float(cap[cand[k]])
+                if budget > 0:
+                    budget -= 1
+                    dir_q = -direction if np.sign(coefs[cand[k]]) == np.sign(s_c) else direction
+                    queue.append((q, dir_q, moved, int(r)))
                 cand = np.delete(cand, k)
             # a relation that cannot cover it alone may still be covered through others:
-            # phase 2 decides (and raises when nothing can)
+            # the LP repair decides (and raises when nothing can)
     return hidden
 
 

@@ -24,9 +24,11 @@ from collections import deque
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
+from fivesafes.sdc.secondary.attacker import separate
 from fivesafes.sdc.secondary.fast import protect_fast
-from fivesafes.sdc.secondary.model import BoolArray, FloatArray, IntArray, Problem, repair, separate
+from fivesafes.sdc.secondary.model import BoolArray, FloatArray, IntArray, Problem
 from fivesafes.sdc.secondary.optimal import protect_optimal
+from fivesafes.sdc.secondary.repair import repair
 from fivesafes.sdc.spec import SuppressionSpec
 from fivesafes.sdc.structure import TableStructure
 

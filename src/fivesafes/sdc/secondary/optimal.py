@@ -19,6 +19,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from fivesafes.sdc.highs import new_highs
+from fivesafes.sdc.secondary.attacker import separate
 from fivesafes.sdc.secondary.model import (
     BoolArray,
     Cut,
@@ -28,9 +30,8 @@ from fivesafes.sdc.secondary.model import (
     check_feasible_alone,
     met,
     relation_cuts,
-    repair,
-    separate,
 )
+from fivesafes.sdc.secondary.repair import repair
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class _Mip:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = np.zeros(n + 1, dtype=np.int32)
-        self.h = highspy.Highs()  # type: ignore[no-untyped-call]
+        self.h = new_highs()
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("threads", 1)  # many tiny MIPs: thread start-up costs more
         # our incumbent is always a good safe pattern: HiGHS's own heuristics and restarts
@@ -81,6 +82,9 @@ class _Mip:
         self.h.setOptionValue("mip_heuristic_effort", 0.0)
         self.h.setOptionValue("mip_allow_restart", False)
         self.h.setOptionValue("mip_pscost_minreliable", 0)
+        # with MIP presolve on, HiGHS 1.16 returned solutions dearer than the objective it
+        # reported (postsolve), which hid the optimum behind a false gap on small tables
+        self.h.setOptionValue("presolve", "off")
         self.h.passModel(lp)
         self.seen: set[bytes] = set()
         self.n_cuts = 0

@@ -1,0 +1,312 @@
+"""The attacker's linear programs on a pattern: neighbourhoods, warm starts, separation.
+
+See :mod:`model` for the capacity cuts these LPs produce.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import highspy
+import numpy as np
+
+from fivesafes.errors import InfeasibleProtectionError
+from fivesafes.sdc.highs import new_highs
+from fivesafes.sdc.secondary.model import (
+    DOWN,
+    LOCAL_LIMIT,
+    UP,
+    BoolArray,
+    Cut,
+    FloatArray,
+    IntArray,
+    Problem,
+    make_cut,
+    met,
+)
+
+
+def _gather(indptr: IntArray, indices: IntArray, items: IntArray) -> IntArray:
+    """The concatenated index lists of ``items`` in a compressed sparse structure."""
+    starts, ends = indptr[items], indptr[items + 1]
+    lens = ends - starts
+    if lens.sum() == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(lens) - lens
+    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+    return np.asarray(indices[pos], dtype=np.int64)
+
+
+def _lp(problem: Problem, cells: IntArray, y: FloatArray) -> tuple[highspy.Highs, IntArray]:
+    csc = problem.csc
+    starts = csc.indptr[cells]
+    lens = csc.indptr[cells + 1] - starts
+    offsets = np.cumsum(lens) - lens
+    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+    rows, local = np.unique(csc.indices[pos], return_inverse=True)
+    col_start = np.concatenate(([0], np.cumsum(lens))).astype(np.int32)
+    lp = highspy.HighsLp()
+    lp.num_col_ = int(cells.size)
+    lp.num_row_ = int(rows.size)
+    lp.col_cost_ = np.zeros(cells.size)
+    inf = highspy.kHighsInf
+    lo = -problem.down[cells] * y[cells]
+    hi = problem.up[cells] * y[cells]
+    lp.col_lower_ = np.where(np.isinf(lo), -inf, lo)
+    lp.col_upper_ = np.where(np.isinf(hi), inf, hi)
+    lp.row_lower_ = np.zeros(rows.size)
+    lp.row_upper_ = np.zeros(rows.size)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = col_start
+    lp.a_matrix_.index_ = local.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data[pos].astype(np.float64)
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("presolve", "off")  # warm-started re-solves are faster without it
+    h.passModel(lp)
+    return h, rows
+
+
+_DECIDED = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kUnbounded,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,  # z = 0 is feasible: unbounded
+)
+
+
+class Attacker:
+    """Solves the attacker's LPs on a pattern, on neighbourhoods of hidden cells, warm-started.
+
+    The LP for a primary uses the hidden cells connected to it through relations, up to
+    ``limit`` of them (a breadth-first neighbourhood); hidden cells beyond are treated as
+    published, which makes the attacker stronger, so a demand met there is met. LPs
+    are cached by their cell set, so a boolean pattern may grow (:meth:`hide`) between
+    calls without invalidating them.
+    """
+
+    def __init__(self, problem: Problem, pattern: BoolArray | FloatArray) -> None:
+        self.problem = problem
+        # a fractional pattern scales each cell's room (the LP relaxation of the MIP)
+        self.y = np.clip(np.asarray(pattern, dtype=np.float64), 0.0, 1.0)
+        self.hidden = self.y > 1e-9
+        self._cache: dict[bytes, tuple[highspy.Highs, IntArray, dict[int, int]]] = {}
+        self._visited: BoolArray | None = None
+        # cell -> the cached LP (cell set) it was first checked in: its neighbours' checks
+        # reuse that LP with another objective (a warm-started re-solve, no rebuild)
+        self._cluster: dict[int, IntArray] = {}
+        self.lp_count = 0
+
+    def hide(self, cells: Iterable[int]) -> None:
+        """Add cells to a boolean pattern."""
+        for c in cells:
+            self.y[c] = 1.0
+            self.hidden[c] = True
+
+    def cluster(self, p: int) -> IntArray | None:
+        """A cached LP's cell set containing ``p`` (a valid, conservative check), if any."""
+        cells = self._cluster.get(p)
+        if cells is None or cells.tobytes() not in self._cache:
+            return None
+        return cells
+
+    def neighbourhood(self, p: int, limit: int) -> tuple[IntArray, bool]:
+        """Hidden cells linked to ``p``, layer by layer up to about ``limit``; and if complete."""
+        adj = self.problem.adjacency
+        if self._visited is None:
+            self._visited = np.zeros(self.problem.n, dtype=bool)
+        visited = self._visited
+        frontier = np.array([p], dtype=np.int64)
+        members = [frontier]
+        visited[p] = True
+        count = 1
+        complete = True
+        while frontier.size:
+            cand = np.unique(_gather(adj.indptr, adj.indices, frontier))
+            new = cand[self.hidden[cand] & ~visited[cand]]
+            if new.size == 0:
+                break
+            if count + new.size > limit and count > 1:
+                complete = False
+                break
+            visited[new] = True
+            members.append(new)
+            count += new.size
+            frontier = new
+        cells = np.sort(np.concatenate(members))
+        visited[cells] = False
+        return cells, complete
+
+    def reach(
+        self, p: int, direction: int, cells: IntArray, pin: int = -1
+    ) -> tuple[float, FloatArray | None, IntArray, FloatArray]:
+        """The attacker's largest move of ``p`` in ``direction``, with the dual and the LP solution.
+
+        ``pin``: a cell the attacker knows exactly (-1: none). Returns (reach, pi on rows or
+        None when unbounded, rows, primal z on the LP's cells).
+        """
+        key = cells.tobytes()
+        if key not in self._cache:
+            h, rows = _lp(self.problem, cells, self.y)
+            self._cache[key] = (h, rows, {int(c): i for i, c in enumerate(cells)})
+            if len(self._cache) > 256:
+                self._cache.pop(next(iter(self._cache)))
+            for c in cells.tolist():
+                self._cluster.setdefault(c, cells)
+        h, rows, pos = self._cache[key]
+        j = pos[p]
+        k = pos.get(pin, -1) if pin >= 0 else -1
+        if k >= 0:
+            h.changeColBounds(k, 0.0, 0.0)
+        h.changeColCost(j, -float(direction))
+        try:
+            h.run()
+            self.lp_count += 1
+            status = h.getModelStatus()
+            if status not in _DECIDED:
+                # a warm start that went astray: solve again from scratch, then with presolve
+                h.clearSolver()
+                h.run()
+                status = h.getModelStatus()
+                if status not in _DECIDED:
+                    h.setOptionValue("presolve", "on")
+                    h.clearSolver()
+                    h.run()
+                    status = h.getModelStatus()
+                    h.setOptionValue("presolve", "off")
+            if status != highspy.HighsModelStatus.kOptimal:
+                if status in _DECIDED:  # unbounded: the attacker learns nothing on this side
+                    h.clearSolver()
+                    return math.inf, None, rows, np.zeros(0)
+                raise InfeasibleProtectionError(
+                    f"the attacker's LP for {self.problem.describe(p)} ended with status "
+                    f"{h.modelStatusToString(status)}",
+                    hint="check the table's values and protection levels are finite and additive",
+                )
+            sol = h.getSolution()
+            value = -float(h.getInfo().objective_function_value)
+            pi = np.asarray(sol.row_dual, dtype=np.float64)
+            z = np.asarray(sol.col_value, dtype=np.float64)
+            return value, pi, rows, z
+        finally:
+            h.changeColCost(j, 0.0)
+            if k >= 0:
+                yk = float(self.y[pin])
+                lo, hi = -self.problem.down[pin] * yk, self.problem.up[pin] * yk
+                h.changeColBounds(
+                    k,
+                    -highspy.kHighsInf if math.isinf(lo) else lo,
+                    highspy.kHighsInf if math.isinf(hi) else hi,
+                )
+
+
+def _best_cut(
+    problem: Problem,
+    p: int,
+    direction: int,
+    rows: IntArray,
+    pi: FloatArray,
+    req: float,
+    hidden: BoolArray | FloatArray,
+    pin: int,
+) -> Cut:
+    # HiGHS's sign convention for row duals is that of a minimisation; the cut is valid for
+    # either sign, so take the one that is tight at the current pattern.
+    a = make_cut(problem, p, direction, rows, pi, req, pin)
+    b = make_cut(problem, p, direction, rows, -pi, req, pin)
+    return a if a.lhs(hidden) <= b.lhs(hidden) else b
+
+
+def _check(
+    att: Attacker,
+    p: int,
+    direction: int,
+    req: float,
+    pin: int,
+) -> tuple[Cut | None, IntArray, FloatArray]:
+    """A violated cut for one demand (None when met) and the LP's move (cells, z)."""
+    problem = att.problem
+    near = att.cluster(p)
+    if near is not None and near.size > 1:
+        reach, pi, _, z = att.reach(p, direction, near, pin)
+        if pi is None or met(reach, req):
+            return None, near, z
+    limit = LOCAL_LIMIT
+    while True:
+        cells, complete = att.neighbourhood(p, limit)
+        reach, pi, rows, z = att.reach(p, direction, cells, pin)
+        if pi is None or met(reach, req):
+            return None, cells, z
+        cut = _best_cut(problem, p, direction, rows, pi, req, att.y, pin)
+        if not met(cut.lhs(att.y), req) or complete:
+            # (complete and not violated: the LP and its dual disagree beyond tolerance;
+            # the cut is still valid and cover() acts on it)
+            return cut, cells, z
+        limit *= 4  # hidden cells outside the neighbourhood matter: look wider
+
+
+def _pins(att: Attacker, p: int) -> list[int]:
+    """Hidden single-contributor cells that could matter to ``p`` (other than ``p``).
+
+    Those in ``p``'s attacker neighbourhood (its whole connected set of hidden cells when
+    that is small) and those sharing a relation with it. A cell outside the neighbourhood
+    is already treated as known by the neighbourhood LPs.
+    """
+    problem = att.problem
+    if not problem.pinned.any():
+        return []
+    cells, _ = att.neighbourhood(p, LOCAL_LIMIT)
+    out = {int(c) for c in cells[problem.pinned[cells]].tolist()}
+    a, csc = problem.relations, problem.csc
+    for r in csc.indices[csc.indptr[p] : csc.indptr[p + 1]]:
+        for q in a.indices[a.indptr[r] : a.indptr[r + 1]]:
+            if att.hidden[q] and problem.pinned[q]:
+                out.add(int(q))
+    return sorted(q for q in out if not problem.inside(q, p))
+
+
+def _certify(
+    cells: IntArray,
+    z: FloatArray,
+    req_of: dict[tuple[int, int], float],
+    certified: set[tuple[int, int]],
+) -> None:
+    """An LP's optimal move is feasible for every other cell's LP: it meets their demands too."""
+    for c, zc in zip(cells.tolist(), z.tolist(), strict=False):
+        for dr in (UP, DOWN):
+            rq = req_of.get((c, dr))
+            if rq is not None and met(zc * dr, rq):
+                certified.add((c, dr))
+
+
+def separate(
+    problem: Problem,
+    hidden: BoolArray | FloatArray,
+    targets: Iterable[tuple[int, int, float]] | None = None,
+    *,
+    attacker: Attacker | None = None,
+) -> tuple[list[Cut], int]:
+    """Cuts violated by ``hidden`` (one per unprotected demand and attacker) and LPs solved.
+
+    Attackers: an outsider, and (``problem.pinned``) the single contributor of each hidden
+    single-contributor cell in a relation of the primary, who knows that cell exactly.
+    """
+    att = attacker or Attacker(problem, hidden)
+    cuts: list[Cut] = []
+    certified: set[tuple[int, int]] = set()
+    todo = list(targets) if targets is not None else problem.targets()
+    req_of = {(p, dr): rq for p, dr, rq in todo}
+    for p, direction, req in todo:
+        if (p, direction) not in certified:
+            cut, cells, z = _check(att, p, direction, req, -1)
+            if cut is not None:
+                cuts.append(cut)
+                continue
+            _certify(cells, z, req_of, certified)
+        for pin in _pins(att, p):
+            cut, _, _ = _check(att, p, direction, req, pin)
+            if cut is not None:
+                cuts.append(cut)
+                break
+    return cuts, att.lp_count

@@ -1,0 +1,98 @@
+"""Greedy covering of violated cuts and the repair loop that makes any pattern safe."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fivesafes.errors import InfeasibleProtectionError
+from fivesafes.sdc.secondary.attacker import Attacker, _certify, _check, _pins
+from fivesafes.sdc.secondary.model import UP, BoolArray, Cut, Problem, met
+
+
+def cover(problem: Problem, cut: Cut, hidden: BoolArray) -> list[int]:
+    """Hide the cheapest cells that satisfy ``cut`` (greedy by cost per unit of capacity)."""
+    deficit = cut.rhs - cut.lhs(hidden)
+    if met(-deficit, 0.0) and deficit <= 0:
+        return []
+    free = ~hidden[cut.cells] & ~problem.fixed[cut.cells]
+    cand = cut.cells[free]
+    coef = cut.coef[free]
+    if coef.sum() < deficit and not met(float(coef.sum()), deficit):
+        p = cut.primary
+        word = "upper" if cut.direction == UP else "lower"
+        raise InfeasibleProtectionError(
+            f"{problem.describe(p)} cannot be protected: even hiding every cell that could "
+            f"help, the attacker still pins its {word} side to within "
+            f"{float(coef.sum() + cut.lhs(hidden)):.6g} of its value {problem.value[p]:.6g}, "
+            f"less than the required {cut.rhs:.6g}",
+            hint="the a-priori bounds, structural zeros or singleton/insider knowledge leave "
+            "too little room; lower the protection, widen a_priori_percent, set "
+            "singleton = false, or publish a coarser table",
+        )
+    chosen: list[int] = []
+    remaining = list(range(cand.size))
+    while deficit > 0 and not met(-deficit, 0.0) and remaining:
+        gain = np.minimum(coef[remaining], deficit)
+        best = remaining[int(np.argmin(problem.cost[cand[remaining]] / gain))]
+        remaining.remove(best)
+        chosen.append(int(cand[best]))
+        deficit -= coef[best]
+    for c in chosen:
+        hidden[c] = True
+    return chosen
+
+
+def repair(
+    problem: Problem,
+    hidden: BoolArray,
+    *,
+    seen: list[Cut] | None = None,
+) -> tuple[BoolArray, int, int]:
+    """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
+
+    Demands are fixed one at a time on the current pattern. Hiding more cells only
+    widens the outside attacker's intervals, so a demand once met stays met; the
+    single-contributor attackers depend on which cells are hidden, so sweeps repeat
+    until one changes nothing.
+    """
+    att = Attacker(problem, hidden | problem.forced)
+    targets = problem.targets()
+    req_of = {(p, dr): rq for p, dr, rq in targets}
+    certified: set[tuple[int, int]] = set()
+    for sweep in range(1, 1000):
+        changed = False
+        for p, direction, req in targets:
+            if (p, direction) not in certified:
+                while True:
+                    cut, cells, z = _check(att, p, direction, req, -1)
+                    if cut is None:
+                        _certify(cells, z, req_of, certified)
+                        certified.add((p, direction))
+                        break
+                    changed |= _fix(problem, att, cut, seen)
+            for pin in _pins(att, p):
+                while True:
+                    cut, _, _ = _check(att, p, direction, req, pin)
+                    if cut is None:
+                        break
+                    changed |= _fix(problem, att, cut, seen)
+        if not changed:
+            return att.hidden.copy(), sweep, att.lp_count
+    raise InfeasibleProtectionError(
+        "secondary suppression did not converge",
+        hint="report this table to the developers; use method = 'optimal' meanwhile",
+    )
+
+
+def _fix(problem: Problem, att: Attacker, cut: Cut, seen: list[Cut] | None) -> bool:
+    if seen is not None:
+        seen.append(cut)
+    new = cover(problem, cut, att.hidden)
+    if not new:
+        raise InfeasibleProtectionError(
+            f"{problem.describe(cut.primary)}: the attacker's LP and its dual disagree and no "
+            "cell can be added",
+            hint="check that the table is additive and its values are not extreme",
+        )
+    att.hide(new)
+    return True
