@@ -169,7 +169,15 @@ def test_bad_spec_is_reported_before_any_work(tmp_path: Path) -> None:
 def test_help_teaches_with_an_example() -> None:
     res = CliRunner().invoke(cli, ["table", "protect", "--help"])
     assert res.exit_code == 0
-    for word in ("Examples:", "--dataset", "cells.csv", "report.json", "table.xlsx", "[c]", "--secondary"):
+    for word in (
+        "Examples:",
+        "--dataset",
+        "cells.csv",
+        "report.json",
+        "table.xlsx",
+        "[c]",
+        "--secondary",
+    ):
         assert word in res.output
 
 

@@ -91,14 +91,30 @@ def test_a_later_output_publishing_a_complement_reveals_the_cell():
 
 REGION_A = Hierarchy.from_pairs(
     "region",
-    [("UK", None), ("N", "UK"), ("S", "UK"), ("a", "N"), ("b", "N"), ("c", "N")]
-    + [("d", "S"), ("e", "S")],
+    [
+        ("UK", None),
+        ("N", "UK"),
+        ("S", "UK"),
+        ("a", "N"),
+        ("b", "N"),
+        ("c", "N"),
+        ("d", "S"),
+        ("e", "S"),
+    ],
 )
 # A different grouping of the same codes: "N2" differs from "N" by one area (c).
 REGION_B = Hierarchy.from_pairs(
     "region",
-    [("UK", None), ("N2", "UK"), ("S2", "UK"), ("a", "N2"), ("b", "N2")]
-    + [("c", "S2"), ("d", "S2"), ("e", "S2")],
+    [
+        ("UK", None),
+        ("N2", "UK"),
+        ("S2", "UK"),
+        ("a", "N2"),
+        ("b", "N2"),
+        ("c", "S2"),
+        ("d", "S2"),
+        ("e", "S2"),
+    ],
 )
 REGION_VALUES = {("a",): 50, ("b",): 70, ("c",): 5, ("d",): 40, ("e",): 35}
 

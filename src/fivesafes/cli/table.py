@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from fivesafes.errors import SpecError
-from fivesafes.sdc.linked_tables import linked_tables
-from fivesafes.sdc.protect import TableResult, tables
+from fivesafes.sdc.linked_tables import protect_all
+from fivesafes.sdc.protect import TableResult
 from fivesafes.sdc.spec import SECONDARY_METHODS, load_spec
 
 
@@ -94,9 +94,11 @@ def protect(
       fivesafes table protect examples/turnover.toml --dataset business/survey
 
     \b
-    Several SPECs over the same data are linked tables: they share cells (e.g.
-    region x industry and region x size band share the region totals), so they
-    are protected together, one status per shared cell, and audited together.
+    Several SPECs of the same measure (response, contributor, weight) over the
+    same data are linked tables: they share cells (e.g. region x industry and
+    region x size band share the region totals), so they are protected
+    together, one status per shared cell, and audited together. Specs of other
+    measures share no cells and are protected one at a time.
 
     Outputs, in OUT (or OUT/<table name>/ when several specs are given):
       cells.csv    one row per cell, subtotals included: codes, records,
@@ -130,11 +132,8 @@ def protect(
     )
     with native_stdout_to_stderr():
         # every table is protected before anything is written: bad data changes nothing
-        if len(loaded) > 1:
-            # tables from the same data share cells: protect them together
-            results = linked_tables(loaded, source, secondary=secondary)
-        else:
-            results = [tables(loaded[0], source, secondary=secondary)]
+        # tables of the same measure from the same data share cells: protected together
+        results = protect_all(loaded, source, secondary=secondary)
     summaries = []
     for result in results:
         folder = out / result.name if len(results) > 1 else out

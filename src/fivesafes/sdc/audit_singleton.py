@@ -66,9 +66,7 @@ def singleton_check(
         partners = np.concatenate([others[np.isin(others, near)], others[~np.isin(others, near)]])
         for q in partners:
             lq = int(local[q])
-            # Known to its contributor, up to the audit's tolerance: fixing it exactly
-            # makes rounded published sums look infeasible by a few ulps.
-            model.set_bounds(lq, float(data.values[q]) - tol, float(data.values[q]) + tol)
+            model.set_bounds(lq, float(data.values[q]), float(data.values[q]))
             lo, _ = model.extreme(int(local[p]), maximize=False)
             hi, _ = model.extreme(int(local[p]), maximize=True)
             stats.lps += 2

@@ -71,16 +71,33 @@ def linked_tables(
     return out
 
 
+def measure_key(spec: TableSpec) -> tuple[str | None, ...]:
+    """What a table measures; only tables with the same key share cells."""
+    return (spec.response, spec.contributor, spec.holding, spec.weight)
+
+
+def protect_all(
+    specs: Sequence[TableSpec], data: Any, *, secondary: str | None = None
+) -> list[TableResult]:
+    """Protect several tables of ``data``: those of the same measure together (linked)."""
+    groups: dict[tuple[str | None, ...], list[int]] = {}
+    for i, s in enumerate(specs):
+        groups.setdefault(measure_key(s), []).append(i)
+    results: dict[int, TableResult] = {}
+    for members in groups.values():
+        chosen = [specs[i] for i in members]
+        if len(chosen) == 1:
+            done = [tables(chosen[0], data, secondary=secondary)]
+        else:
+            done = linked_tables(chosen, data, secondary=secondary)
+        results.update(zip(members, done, strict=True))
+    return [results[i] for i in range(len(specs))]
+
+
 def _check_compatible(specs: Sequence[TableSpec]) -> None:
     first = specs[0]
     for s in specs[1:]:
-        same = (s.response, s.contributor, s.holding, s.weight) == (
-            first.response,
-            first.contributor,
-            first.holding,
-            first.weight,
-        )
-        if not same:
+        if measure_key(s) != measure_key(first):
             raise SpecError(
                 f"tables {first.name!r} and {s.name!r} measure different things "
                 "(response, contributor, holding or weight differ), so they share no cells",
