@@ -10,6 +10,7 @@ PostgreSQL: psycopg 3 (``postgresql+psycopg://``).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,14 +100,22 @@ def session_factory(engine: Engine, **info: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info))
 
 
+_FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def transaction(engine_or_factory: Engine | sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit when the block ends, roll back if it raises."""
-    factory = (
-        engine_or_factory
-        if isinstance(engine_or_factory, sessionmaker)
-        else session_factory(engine_or_factory)
-    )
+    if isinstance(engine_or_factory, sessionmaker):
+        factory = engine_or_factory
+    else:
+        # A sessionmaker is costly to build (SQLAlchemy sets up its event classes):
+        # one per engine, reused by every transaction on it.
+        cached = _FACTORIES.get(engine_or_factory)
+        if cached is None:
+            cached = session_factory(engine_or_factory)
+            _FACTORIES[engine_or_factory] = cached
+        factory = cached
     with factory.begin() as session:
         yield session
 
