@@ -32,39 +32,7 @@ from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.highs import new_highs
 from fivesafes.sdc.structure import build_structure
-
-
-def random_tree(name: str, fans: list[int], rng: np.random.Generator) -> Hierarchy:
-    """A hierarchy whose level k gives each code fans[k] children."""
-    del rng  # sizes are fixed so that tables hit their target size
-    pairs: list[tuple[str, str | None]] = [("T", None)]
-    level = ["T"]
-    for fan in fans:
-        nxt = []
-        for p in level:
-            for i in range(fan):
-                c = f"{name}{i:02d}" if p == "T" else f"{p}.{i}"
-                pairs.append((c, p))
-                nxt.append(c)
-        level = nxt
-    return Hierarchy.from_pairs(name, pairs)
-
-
-def aggregate(leaf: np.ndarray, hs: list[Hierarchy]) -> np.ndarray:
-    """Every cell's value (axes in display order) from leaf values: one sparse product per axis."""
-    out = leaf
-    for d, h in enumerate(hs):
-        pos = {c: i for i, c in enumerate(h.leaves)}
-        rows, cols = [], []
-        for i, c in enumerate(h.order):
-            for leaf_code in h.leaves_under(c):
-                rows.append(i)
-                cols.append(pos[leaf_code])
-        m = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(h.order), len(h.leaves)))
-        moved = np.moveaxis(out, d, 0)
-        flat = m @ moved.reshape(moved.shape[0], -1)
-        out = np.moveaxis(flat.reshape((len(h.order), *moved.shape[1:])), 0, d)
-    return out
+from fivesafes.sdc.synthetic import aggregate, balanced_tree
 
 
 def synthetic_table(
@@ -72,7 +40,7 @@ def synthetic_table(
 ) -> tuple[list[Hierarchy], pd.DataFrame]:
     """A full cells table with a random, non-trivial hidden pattern."""
     rng = np.random.default_rng(seed)
-    hs = [random_tree(f"d{d}", f, rng) for d, f in enumerate(fans)]
+    hs = [balanced_tree(f"d{d}", f, width=2) for d, f in enumerate(fans)]
     shape = [len(h.leaves) for h in hs]
     leaf = np.round(rng.lognormal(6.0, 1.5, size=shape), 1)
     leaf[rng.random(shape) < 0.1] = 0.0  # empty cells

@@ -29,6 +29,7 @@ from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import SuppressionSpec
+from fivesafes.sdc.synthetic import balanced_tree as tree
 
 SIZES: dict[str, list[list[int]]] = {
     "2d-450": [[3, 4], [4, 6]],  # 16 x 29 = 464 cells
@@ -39,21 +40,6 @@ QUICK: dict[str, list[list[int]]] = {
     "2d-450": SIZES["2d-450"],
     "3d-2k": [[3, 3], [2, 3], [2, 3]],  # 13 x 9 x 9 = 1,053 cells
 }
-
-
-def tree(name: str, fans: Sequence[int]) -> Hierarchy:
-    """A hierarchy with fans[k] children under each code of level k."""
-    pairs: list[tuple[str, str | None]] = [("T", None)]
-    level = ["T"]
-    for fan in fans:
-        nxt = []
-        for p in level:
-            for i in range(fan):
-                c = f"{name}{i}" if p == "T" else f"{p}.{i}"
-                pairs.append((c, p))
-                nxt.append(c)
-        level = nxt
-    return Hierarchy.from_pairs(name, pairs)
 
 
 def synthetic_cells(

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.synthetic import aggregate
+from fivesafes.sdc.synthetic import balanced_tree as tree  # noqa: F401 (used by the tests)
 
 
 def flat(name: str, n: int, total: str = "T") -> Hierarchy:
@@ -20,34 +22,6 @@ def flat(name: str, n: int, total: str = "T") -> Hierarchy:
     return Hierarchy.from_pairs(
         name, [(total, None)] + [(f"{name}{i}", total) for i in range(1, n + 1)]
     )
-
-
-def tree(name: str, fans: Sequence[int]) -> Hierarchy:
-    """A hierarchy whose level k has fans[k] children under each code of the level above."""
-    pairs: list[tuple[str, str | None]] = [("T", None)]
-    level = ["T"]
-    for fan in fans:
-        nxt = []
-        for p in level:
-            for i in range(fan):
-                c = f"{name}{i}" if p == "T" else f"{p}.{i}"
-                pairs.append((c, p))
-                nxt.append(c)
-        level = nxt
-    return Hierarchy.from_pairs(name, pairs)
-
-
-def aggregate(leaf_values: np.ndarray, hierarchies: Sequence[Hierarchy]) -> np.ndarray:
-    """Every cell's value (axes in hierarchy display order) from the leaf-level values."""
-    out = np.asarray(leaf_values, dtype=float)
-    for d, h in enumerate(hierarchies):
-        leaf_pos = {c: i for i, c in enumerate(h.leaves)}
-        m = np.zeros((len(h.order), len(h.leaves)))
-        for i, c in enumerate(h.order):
-            for leaf in h.leaves_under(c):
-                m[i, leaf_pos[leaf]] = 1.0
-        out = np.moveaxis(np.tensordot(m, out, axes=([1], [d])), 0, d)
-    return out
 
 
 def make_cells(

@@ -192,6 +192,7 @@ def check_differencing(
     target_upper = targets["_upper"].to_numpy(dtype=float)
     target_where = targets[["_table", "_row"]].to_numpy(dtype=np.int64)
     target_atoms = _atom_matrix(target_keys, dims, inverse, shape)
+    table_scale = max(1.0, float(np.abs(b_pub).max())) if len(b_pub) else 1.0
     for i in range(len(targets)):
         atoms = target_atoms.indices[target_atoms.indptr[i] : target_atoms.indptr[i + 1]]
         value = float(target_vals[i])
@@ -199,7 +200,8 @@ def check_differencing(
         target = dict.fromkeys(atoms.tolist(), 1.0)
         low, high = solver.interval(target)
         lo, hi = low.value, high.value
-        tol = _TOL * max(1.0, abs(value))
+        # exact means: pinned to within rounding of the figures it is computed from
+        tol = max(_TOL * max(1.0, abs(value)), 1e-8 * table_scale)
         exact = hi - lo <= tol
         low_bad = lo > need_lo + tol
         if low_bad or hi < need_hi - tol or exact:

@@ -187,8 +187,9 @@ class _ComponentLP:
         lp.col_upper_ = _finite(attack.upper[self.cols])
         # Published figures are rounded sums; redundant rows then disagree in the last
         # digits, which an exact equality would call infeasible. A relative slack of
-        # 1e-9 is far below any protection level.
-        slack = 1e-9 * np.maximum(1.0, np.abs(attack.b[self.rows]))
+        # 1e-11 is far below any protection level (and below the check's exactness
+        # tolerance of 1e-8 of the largest published figure).
+        slack = 1e-11 * np.maximum(1.0, np.abs(attack.b[self.rows]))
         lp.row_lower_ = rhs - slack
         lp.row_upper_ = rhs + slack
         csc = sub.tocsc()

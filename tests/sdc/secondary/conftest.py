@@ -17,21 +17,7 @@ import pytest
 from scipy.optimize import linprog
 
 from fivesafes.sdc.hierarchy import Hierarchy
-
-
-def tree(name: str, fans: Sequence[int]) -> Hierarchy:
-    """A hierarchy whose level k has fans[k] children under each code of the level above."""
-    pairs: list[tuple[str, str | None]] = [("T", None)]
-    level = ["T"]
-    for fan in fans:
-        nxt = []
-        for p in level:
-            for i in range(fan):
-                c = f"{name}{i}" if p == "T" else f"{p}.{i}"
-                pairs.append((c, p))
-                nxt.append(c)
-        level = nxt
-    return Hierarchy.from_pairs(name, pairs)
+from fivesafes.sdc.synthetic import balanced_tree as tree
 
 
 def make_table(
