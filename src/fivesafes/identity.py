@@ -109,6 +109,11 @@ def _created_for_demos(workspace: Workspace) -> bool:
         return False
 
 
+def is_demo_workspace(workspace: Workspace) -> bool:
+    """True only when the config says so and the signed creation event agrees."""
+    return bool(workspace.config.get("demo_identity", False)) and _created_for_demos(workspace)
+
+
 def current_login(workspace: Workspace) -> str:
     """The acting login (see :func:`current_identity` for the demo notice)."""
     return current_identity(workspace).login

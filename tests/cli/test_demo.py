@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
@@ -49,3 +50,21 @@ def test_demo_inputs_are_reproducible(tmp_path: Path) -> None:
     assert a.spec.read_text() == b.spec.read_text()
     c = write_inputs(tmp_path / "c", rows=600, seed=6)
     assert c.data.read_bytes() != a.data.read_bytes()
+
+
+def test_the_demo_runs_again_in_the_same_folder_but_never_touches_a_real_workspace(
+    tmp_path: Path,
+) -> None:
+    from fivesafes.demo.full import _fresh_demo_workspace
+    from fivesafes.errors import WorkspaceError
+    from fivesafes.workspace import create_workspace
+
+    demo_home = tmp_path / "demo" / "workspace"
+    create_workspace(demo_home, demo_identity=True)
+    _fresh_demo_workspace(demo_home)  # a demo's own workspace is replaced
+    assert not demo_home.exists()
+    real_home = tmp_path / "real" / "workspace"
+    create_workspace(real_home)
+    with pytest.raises(WorkspaceError, match="not a demo workspace"):
+        _fresh_demo_workspace(real_home)
+    assert (real_home / "config.toml").exists()

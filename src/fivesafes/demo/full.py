@@ -6,15 +6,18 @@ order in one workspace (``OUT/workspace``, a demo-identity workspace on SQLite).
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
 from fivesafes.demo.governance import run_governance_demo
 from fivesafes.demo.release_demo import run_release_demo
 from fivesafes.demo.run import run_demo
+from fivesafes.errors import WorkspaceError
+from fivesafes.identity import is_demo_workspace
 from fivesafes.store.audit_log import verify_chain
 from fivesafes.store.db import read_only
-from fivesafes.workspace import open_workspace
+from fivesafes.workspace import CONFIG_FILE, open_workspace
 
 
 def run_full_demo(
@@ -22,12 +25,14 @@ def run_full_demo(
 ) -> list[str]:
     """Run every part of the demo into ``out``; return what to print."""
     start = time.perf_counter()
+    home = out / "workspace"
+    if not tables_only:
+        _fresh_demo_workspace(home)  # before any work: refuse early, change nothing
     table = run_demo(out, rows=rows, seed=seed, secondary=secondary)
     lines = ["== 1. Protect a table (issue: tabulation, primary and secondary suppression, audit)"]
     lines += table.summary().splitlines()
     if tables_only:
         return lines
-    home = out / "workspace"
     lines += ["", "== 2. Safe people and settings: register, training, declaration, grant, access"]
     lines += run_governance_demo(home)
     lines += ["", "== 3. Safe data and outputs: encrypted area, output checking, release, register"]
@@ -36,6 +41,25 @@ def run_full_demo(
     lines.append(_verify(home))
     lines += ["", f"demo finished in {time.perf_counter() - start:.1f} s; outputs in {out}"]
     return lines
+
+
+def _fresh_demo_workspace(home: Path) -> None:
+    """Start each demo from an empty workspace; only ever delete a demo's own workspace."""
+    if not home.exists():
+        return
+    if (home / CONFIG_FILE).is_file():
+        workspace = open_workspace(home, migrate=False)
+        try:
+            demo = is_demo_workspace(workspace)
+        finally:
+            workspace.close()
+        if demo:
+            shutil.rmtree(home)
+            return
+    raise WorkspaceError(
+        f"{home} exists and is not a demo workspace; the demo will not touch it",
+        hint="give the demo another --out folder",
+    )
 
 
 def _verify(home: Path) -> str:
