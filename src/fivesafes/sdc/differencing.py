@@ -217,7 +217,7 @@ def check_differencing(
                     required_upper=need_hi,
                     exact=exact,
                     revealed_by=_combination(
-                        {**solver.combination(target), **(low if low_bad else high).duals},
+                        _add(solver.combination(target), (low if low_bad else high).duals),
                         owners,
                         tables,
                         codes_of,
@@ -238,6 +238,14 @@ def check_differencing(
             "total": time.perf_counter() - started,
         },
     )
+
+
+def _add(a: Mapping[int, float], b: Mapping[int, float]) -> dict[int, float]:
+    """Two combinations of published rows added together (the pinned part and the LP part)."""
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0.0) + v
+    return {k: v for k, v in out.items() if abs(v) > 1e-12}
 
 
 def _check_columns(t: OutputTable) -> None:
