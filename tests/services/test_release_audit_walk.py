@@ -116,11 +116,13 @@ READERS: dict[str, Call] = {
 
 # Parts of an audited write: they add rows only inside the writers above, whose audit
 # event covers them (store_checks in submit_output, record_cells in publish_request,
-# check_not_blocked refreshing the rule set in review_request and publish_request).
+# check_not_blocked refreshing the rule set in review_request and publish_request;
+# move_request, which records its own move event, in withdraw, review and publish).
 PARTS = {
     "release_checks.store_checks",
     "release_checks.check_not_blocked",
     "published_register.record_cells",
+    "release_requests.move_request",
 }
 
 # No session: they cannot write.

@@ -21,7 +21,7 @@ from fivesafes.release.submission import FileSubmission, TableSubmission, hierar
 from fivesafes.release.workflow import Actor as Mover
 from fivesafes.release.workflow import RequestState, transition
 from fivesafes.sdc.writers import write_all
-from fivesafes.services.context import Actor, now, record, today_or
+from fivesafes.services.context import Actor, now, today_or
 from fivesafes.services.published_register import (
     PublishedRelease,
     published_of,
@@ -34,7 +34,7 @@ from fivesafes.services.release_checks import (
     submission_of,
     version_row,
 )
-from fivesafes.services.release_requests import check_author, request_row
+from fivesafes.services.release_requests import check_author, move_request, request_row
 from fivesafes.store.models.release import PublishedReleaseRow, ReleaseRequestRow
 from fivesafes.vault.keys import KeyProvider
 
@@ -97,7 +97,8 @@ def publish_request(
     """The author publishes an approved request: bundle, register, state and audit together."""
     row = request_row(session, request_id)
     check_author(row, actor, "publish")
-    move = transition(RequestState(row.state), RequestState.RELEASED, Mover.AUTHOR)
+    # refuse early, before any bundle is written; the move itself comes last
+    transition(RequestState(row.state), RequestState.RELEASED, Mover.AUTHOR)
     _lock_source(session, row.source)
     in_force = check_not_blocked(session, provider, row, "published")
     version = version_row(session, row)
@@ -132,16 +133,13 @@ def publish_request(
             session, actor, provider, row, submission, release_id, out, manifest, day
         )
         published_row, cells = published
-        row.state = move.target.value
-        row.updated_at = now()
-        session.flush()
-        record(
+        move_request(
             session,
             actor.login,
-            move.event,
-            area=row.area.name,
-            subject=str(row.id),
-            details={
+            row,
+            RequestState.RELEASED,
+            Mover.AUTHOR,
+            {
                 "release": release_id,
                 "version": row.current_version,
                 "rule_set": in_force.label if in_force else None,

@@ -117,6 +117,22 @@ def check_author(row: ReleaseRequestRow, actor: Actor, what: str) -> None:
         )
 
 
+def move_request(
+    session: Session,
+    actor: str,
+    row: ReleaseRequestRow,
+    target: RequestState,
+    mover: Mover,
+    details: dict[str, object],
+) -> None:
+    """Move the request to ``target`` (if the workflow allows it) and audit the move."""
+    move = transition(RequestState(row.state), target, mover)
+    row.state = move.target.value
+    row.updated_at = now()
+    session.flush()
+    record(session, actor, move.event, area=row.area.name, subject=str(row.id), details=details)
+
+
 def reviews_of(session: Session, request: ReleaseRequestRow) -> list[Review]:
     """Every review of every version of the request."""
     rows = session.execute(
@@ -322,18 +338,8 @@ def withdraw_request(
     """The author withdraws the request (any time before release)."""
     row = request_row(session, request_id)
     check_author(row, actor, "withdraw")
-    move = transition(RequestState(row.state), RequestState.WITHDRAWN, Mover.AUTHOR)
-    row.state = move.target.value
-    row.updated_at = now()
-    session.flush()
-    record(
-        session,
-        actor.login,
-        move.event,
-        area=row.area.name,
-        subject=str(row.id),
-        details={"reason": reason, "version": row.current_version},
-    )
+    details: dict[str, object] = {"reason": reason, "version": row.current_version}
+    move_request(session, actor.login, row, RequestState.WITHDRAWN, Mover.AUTHOR, details)
     return view_of(session, row, actor.login)
 
 

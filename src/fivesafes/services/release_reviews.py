@@ -19,27 +19,18 @@ from fivesafes.release.workflow import FINAL_STATES, RequestState, transition
 from fivesafes.release.workflow import Actor as Mover
 from fivesafes.services.context import Actor, now, record
 from fivesafes.services.release_checks import check_not_blocked
-from fivesafes.services.release_requests import RequestView, request_row, reviews_of, view_of
+from fivesafes.services.release_requests import (
+    RequestView,
+    move_request,
+    request_row,
+    reviews_of,
+    view_of,
+)
 from fivesafes.store.models.governance import PersonRow
 from fivesafes.store.models.release import ReleaseRequestRow, RequestVersionRow, ReviewRow
 from fivesafes.vault.keys import KeyProvider
 
 _AWAITING = (RequestState.SUBMITTED, RequestState.PARTIALLY_REVIEWED)
-
-
-def _move(
-    session: Session,
-    actor: str,
-    row: ReleaseRequestRow,
-    target: RequestState,
-    mover: Mover,
-    details: dict[str, object],
-) -> None:
-    move = transition(RequestState(row.state), target, mover)
-    row.state = move.target.value
-    row.updated_at = now()
-    session.flush()
-    record(session, actor, move.event, area=row.area.name, subject=str(row.id), details=details)
 
 
 def review_request(
@@ -85,7 +76,7 @@ def review_request(
     first = state is RequestState.SUBMITTED
     target = RequestState.PARTIALLY_REVIEWED if first else RequestState.REVIEWED
     # The vote itself stays out of the log until both are in (blinded review).
-    _move(session, actor.login, row, target, Mover.SYSTEM, {"version": row.current_version})
+    move_request(session, actor.login, row, target, Mover.SYSTEM, {"version": row.current_version})
     if not first:
         _decide(session, actor, provider, row)
     return view_of(session, row, actor.login)
@@ -99,11 +90,11 @@ def _decide(session: Session, actor: Actor, provider: KeyProvider, row: ReleaseR
     if agg is Verdict.APPROVED:
         in_force = check_not_blocked(session, provider, row, "approved")
         details["rule_set"] = in_force.label if in_force else None
-        _move(session, actor.login, row, RequestState.APPROVED, Mover.SYSTEM, details)
+        move_request(session, actor.login, row, RequestState.APPROVED, Mover.SYSTEM, details)
     elif agg is Verdict.CHANGES_REQUESTED:
-        _move(session, actor.login, row, RequestState.RETURNED, Mover.REVIEWER, details)
+        move_request(session, actor.login, row, RequestState.RETURNED, Mover.REVIEWER, details)
     elif agg is Verdict.REJECTED:
-        _move(session, actor.login, row, RequestState.REJECTED, Mover.REVIEWER, details)
+        move_request(session, actor.login, row, RequestState.REJECTED, Mover.REVIEWER, details)
     else:
         record(
             session,
@@ -135,5 +126,5 @@ def resolve_conflict(
         raise ValidationError("say why", hint="give --comment")
     target = RequestState.RETURNED if outcome is Vote.REQUEST_CHANGES else RequestState.REJECTED
     details: dict[str, object] = {"resolution": outcome.value, "comment": comment}
-    _move(session, actor.login, row, target, Mover.REVIEWER, details)
+    move_request(session, actor.login, row, target, Mover.REVIEWER, details)
     return view_of(session, row, actor.login)
