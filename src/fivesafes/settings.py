@@ -21,6 +21,10 @@ DEFAULT_HOME = Path("fivesafes-workspace")
 HOME_ENV = "FIVESAFES_HOME"
 DATABASE_URL_ENV = "FIVESAFES_DATABASE_URL"
 USER_ENV = "FIVESAFES_USER"
+# The passphrase of a workspace whose area keys are passphrase-derived. A secret, not a
+# setting: read from the environment (or asked for) when a key is needed, never stored.
+KEY_PASSPHRASE_ENV = "FIVESAFES_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+KEY_PROVIDERS = ("file", "passphrase")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Setting:
     kind: type = str
     in_config: bool = True  # False: never read from config.toml (e.g. ``home`` locates it)
     cli_only: bool = False  # True: only `fivesafes init` sets it, never the environment
+    choices: tuple[str, ...] = ()  # the only values allowed, when not empty
 
     def parse(self, raw: object, *, source: str) -> Any:
         """Convert a raw value (config or environment) to this setting's type."""
@@ -62,6 +67,12 @@ class Setting:
             if isinstance(raw, str | Path) and str(raw).strip():
                 return Path(str(raw)).expanduser()
         elif isinstance(raw, str) and raw.strip():
+            if self.choices and raw.strip() not in self.choices:
+                raise WorkspaceError(
+                    f"setting {self.name} from {source} must be one of "
+                    f"{', '.join(self.choices)}, got {raw.strip()!r}",
+                    hint=f"set {self.name} to one of: {', '.join(self.choices)}",
+                )
             return raw.strip()
         raise WorkspaceError(
             f"setting {self.name} from {source} is not a valid {self.kind.__name__}: {raw!r}",
@@ -94,6 +105,16 @@ SETTINGS: tuple[Setting, ...] = (
         "`fivesafes init --demo-identity`; every command then prints a notice.",
         kind=bool,
         cli_only=True,
+    ),
+    Setting(
+        "key_provider",
+        "file",
+        "Who holds the restricted areas' keys: 'file' (a random key per area in keys/, mode "
+        "0600) or 'passphrase' (derived with scrypt from a passphrase given in "
+        f"{KEY_PASSPHRASE_ENV} or asked for; never stored). Set only by "
+        "`fivesafes init --key-provider`: changing it later would orphan the existing keys.",
+        cli_only=True,
+        choices=KEY_PROVIDERS,
     ),
     Setting(
         "grant_default_months",

@@ -222,7 +222,11 @@ def open_workspace(home: Path | None = None, *, migrate: bool = True) -> Workspa
 
 
 def create_workspace(
-    home: Path, *, demo_identity: bool = False, database_url: str | None = None
+    home: Path,
+    *,
+    demo_identity: bool = False,
+    database_url: str | None = None,
+    key_provider: str = "file",
 ) -> Workspace:
     """Create a workspace: directories, config.toml, signing key, migrated database."""
     home = home.expanduser().resolve()
@@ -250,7 +254,9 @@ def create_workspace(
                 made.append(home / name)
         if not (home / CHECKPOINT_LOG_FILE).exists():
             made.append(home / CHECKPOINT_LOG_FILE)
-        config = _new_config(demo_identity=demo_identity, database_url=database_url)
+        config = _new_config(
+            demo_identity=demo_identity, database_url=database_url, key_provider=key_provider
+        )
         workspace = Workspace(home=home, config=config)
         key = Ed25519PrivateKey.generate()
         write_private_key(workspace.signing_key_path, key)
@@ -309,12 +315,15 @@ def _record_creation(workspace: Workspace) -> None:
         create_checkpoint(session, session.info[CHECKPOINTER])
 
 
-def _new_config(*, demo_identity: bool, database_url: str | None) -> dict[str, Any]:
+def _new_config(
+    *, demo_identity: bool, database_url: str | None, key_provider: str = "file"
+) -> dict[str, Any]:
     config: dict[str, Any] = {
         "format": CONFIG_FORMAT,
         "workspace_id": str(uuid.uuid4()),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "demo_identity": bool(demo_identity),
+        "key_provider": key_provider,
     }
     url = database_url or os.environ.get(DATABASE_URL_ENV, "").strip() or None
     if url:

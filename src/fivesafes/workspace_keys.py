@@ -1,4 +1,5 @@
-"""The workspace's key files: the Ed25519 key that signs audit checkpoints, its public half.
+"""The workspace's keys: the Ed25519 key that signs audit checkpoints, its public half,
+and the provider of the restricted areas' keys chosen at ``fivesafes init``.
 
 Written atomically with their mode set at creation; a private key readable by group
 or others is refused, as area keys are (``fivesafes.vault.keys``).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
 
@@ -23,6 +25,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from fivesafes.errors import KeyProviderError
+from fivesafes.settings import KEY_PASSPHRASE_ENV
+from fivesafes.vault.keys import FileKeyProvider, KeyProvider, PassphraseKeyProvider
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int) -> None:
@@ -93,3 +97,42 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 def public_key_fingerprint(key: Ed25519PublicKey) -> str:
     """SHA-256 (hex) of the raw public key: compare it with your offline copy."""
     return hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
+
+
+def area_key_provider(
+    keys_dir: Path,
+    kind: str,
+    *,
+    ask: Callable[[], str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> KeyProvider:
+    """The area-key provider a workspace was created with (setting ``key_provider``).
+
+    ``passphrase``: one passphrase for all the workspace's areas, taken from
+    FIVESAFES_KEY_PASSPHRASE, else from ``ask`` (a terminal prompt), only when a key is
+    first needed, and kept in this process's memory only.
+    """
+    if kind == "file":
+        return FileKeyProvider(keys_dir)
+    if kind != "passphrase":
+        raise KeyProviderError(
+            f"unknown area key provider {kind!r}",
+            hint="key_provider in config.toml must be 'file' or 'passphrase'",
+        )
+    env = os.environ if environ is None else environ
+    given: list[str] = []
+
+    def passphrase(area: str) -> str:
+        if not given:
+            phrase = env.get(KEY_PASSPHRASE_ENV, "") or (ask() if ask is not None else "")
+            if not phrase:
+                raise KeyProviderError(
+                    f"the area keys of this workspace come from a passphrase, and none was "
+                    f"given (needed for area {area!r})",
+                    hint=f"set {KEY_PASSPHRASE_ENV}, or run the command in a terminal to be "
+                    "asked for it",
+                )
+            given.append(phrase)
+        return given[0]
+
+    return PassphraseKeyProvider(keys_dir, passphrase, shared=True)

@@ -97,6 +97,28 @@ def test_an_unregistered_login_may_not_read_the_log(
     assert result.exit_code != 0 and "not a registered person" in result.stderr
 
 
+def test_only_auditors_and_administrators_read_events_and_refusals_are_logged(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("people", "add", "ada", "--name", "Ada", "--role", "analyst").exit_code == 0
+    assert run("people", "add", "aud", "--name", "Aud", "--role", "auditor").exit_code == 0
+    monkeypatch.setenv("FIVESAFES_USER", "ada")
+    refused = run("audit", "log", "--person", "admin")
+    assert refused.exit_code == 6 and refused.stdout == ""
+    assert "ada may not read the audit log" in refused.stderr and "auditor" in refused.stderr
+    # the integrity check shows no event contents: open to every registered person
+    assert run("audit", "verify").exit_code == 0
+    monkeypatch.setenv("FIVESAFES_USER", "aud")
+    reads = run("audit", "log", "--action", "audit.read", "--json")
+    assert reads.exit_code == 0, reads.output
+    (denied, allowed) = [json.loads(line) for line in reads.stdout.splitlines()]
+    assert (denied["actor"], denied["outcome"], denied["subject"]) == ("ada", "denied", "admin")
+    assert "auditor" in denied["details"]["reasons"][0]
+    # the auditor's own read is recorded before it runs, so it sees itself
+    assert (allowed["actor"], allowed["outcome"]) == ("aud", "allowed")
+    assert allowed["details"]["filters"] == {"action": "audit.read", "limit": 100}
+
+
 def test_help_texts_have_examples() -> None:
     for command in ("verify", "log", "checkpoint"):
         result = run("audit", command, "--help")

@@ -8,29 +8,13 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from cli_helpers import Shell
+from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
 from fivesafes.identity import os_login
 
 GROUPS = ["people", "training", "declaration", "area", "dataset", "grant", "access"]
-
-
-class Shell:
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.runner = CliRunner()
-
-    def run(self, user: str | None, *args: str) -> Result:
-        env = {"FIVESAFES_HOME": str(self.home)}
-        if user:
-            env["FIVESAFES_USER"] = user
-        return self.runner.invoke(cli, list(args), env=env, catch_exceptions=False)
-
-    def ok(self, user: str | None, *args: str) -> Result:
-        result = self.run(user, *args)
-        assert result.exit_code == 0, (args, result.output, result.stderr)
-        return result
 
 
 @pytest.fixture

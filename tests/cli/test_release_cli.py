@@ -6,29 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_helpers import Shell
+from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
 from fivesafes.release.bundle import verify_bundle
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-class Shell:
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.runner = CliRunner()
-
-    def run(self, user: str | None, *args: str) -> Result:
-        env = {"FIVESAFES_HOME": str(self.home)}
-        if user:
-            env["FIVESAFES_USER"] = user
-        return self.runner.invoke(cli, list(args), env=env, catch_exceptions=False)
-
-    def ok(self, user: str | None, *args: str) -> Result:
-        result = self.run(user, *args)
-        assert result.exit_code == 0, (args, result.output)
-        return result
 
 
 @pytest.fixture
@@ -40,6 +24,8 @@ def shell(tmp_path: Path) -> Shell:
     for login in ("olga", "oscar"):
         sh.ok("root", "people", "add", login, "--name", login, "--role", "output_checker")
     sh.ok("root", "area", "create", "earnings", "--owner", "iris")
+    sh.ok("iris", "dataset", "add", "survey", "--area", "earnings", "--source", "survey",
+          "--lawful-basis", "SRSA 2007")  # fmt: skip
     sh.ok("ada", "grant", "request", "ada", "earnings", "--justification", "bulletin")
     sh.ok("iris", "grant", "approve", "1")
     return sh
@@ -80,12 +66,16 @@ def test_submit_review_publish_with_json(shell: Shell, protected: Path) -> None:
         "Annual bulletin",
         "--dataset",
         "survey",
+        "--source",
+        "survey:turnover",
         "--json",
     )
     view = json.loads(sub.stdout)
     rid = str(view["id"])
     checks = {c["name"]: c["verdict"] for c in view["versions"][0]["checks"]}
-    assert checks == {"rules": "pass", "audit": "pass", "differencing": "pass"}
+    # a folder's source is declared by the author: the reviewers are told so
+    assert checks == {"source": "review", "rules": "pass", "audit": "pass", "differencing": "pass"}
+    assert view["source_verified"] is False
     denied = shell.run("ada", "release", "approve", rid)
     assert denied.exit_code != 0 and "own request" in denied.output
     shell.ok("olga", "release", "review", rid, "--vote", "approve", "--comment", "ok")
@@ -103,12 +93,27 @@ def test_submit_review_publish_with_json(shell: Shell, protected: Path) -> None:
 
 def test_weaker_rules_are_refused_with_a_reason(shell: Shell, protected: Path) -> None:
     shell.ok("root", "rules", "set", "standard", "--threshold", "7")
-    sub = shell.ok(
-        "ada", "release", "submit", str(protected), "--area", "earnings", "--purpose", "x"
-    )
+    sub = shell.ok("ada", "release", "submit", str(protected), "--area", "earnings",
+                   "--purpose", "x", "--source", "survey:turnover")  # fmt: skip
     assert "threshold 3 is weaker than 7" in sub.stdout
+    assert "source survey:turnover: source declared by the author, not verified" in sub.stdout
     refused = shell.run("olga", "release", "approve", "1")
     assert refused.exit_code != 0 and "threshold 3 is weaker than 7" in refused.output
+
+
+def test_a_folder_needs_a_registered_source_of_its_own_measure(
+    shell: Shell, protected: Path
+) -> None:
+    base = ("release", "submit", str(protected), "--area", "earnings", "--purpose", "x")
+    none = shell.run("ada", *base)
+    assert none.exit_code == 2 and "--source DATASET:MEASURE" in none.stderr
+    unknown = shell.run("ada", *base, "--source", "elsewhere:turnover")
+    assert unknown.exit_code == 4 and "no registered dataset 'elsewhere'" in unknown.stderr
+    measure = shell.run("ada", *base, "--source", "survey:count")
+    assert measure.exit_code == 2 and "use --source survey:turnover" in measure.stderr
+    both = shell.run("ada", *base, "--output", "earnings/x")
+    assert both.exit_code == 2 and "exactly one of PATH or --output" in both.stderr
+    assert json.loads(shell.ok("root", "release", "list", "--json").stdout) == []
 
 
 def test_every_command_has_help_with_an_example() -> None:

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import date, timedelta
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+from cli_helpers import research_world
 from click.testing import CliRunner, Result
 
 from fivesafes.cli.main import cli
 from fivesafes.workspace import Workspace
-
-
-def _world_module() -> ModuleType:
-    # The register builder is shared with tests/services (no packages in tests/).
-    if "research_world" in sys.modules:
-        return sys.modules["research_world"]
-    path = Path(__file__).parents[1] / "services" / "research_world.py"
-    spec = importlib.util.spec_from_file_location("research_world", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["research_world"] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 TODAY = date.today()
 
@@ -35,7 +18,7 @@ TODAY = date.today()
 @pytest.fixture
 def ws(workspace: Workspace) -> Workspace:
     with workspace.transaction() as session:
-        _world_module().build(session, today=TODAY)
+        research_world().build(session, today=TODAY)
     return workspace
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from datetime import date, timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from cli_helpers import research_world
 from click.testing import CliRunner, Result
 
 from fivesafes.cli.main import cli
@@ -19,22 +17,9 @@ from fivesafes.workspace import Workspace
 TODAY = date.today()
 
 
-def _world_module() -> ModuleType:
-    # The register builder is shared with tests/services (no packages in tests/).
-    if "research_world" in sys.modules:
-        return sys.modules["research_world"]
-    path = Path(__file__).parents[1] / "services" / "research_world.py"
-    spec = importlib.util.spec_from_file_location("research_world", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["research_world"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def ws(workspace: Workspace) -> Workspace:
-    world = _world_module()
+    world = research_world()
     with workspace.transaction() as session:
         w = world.build(session, today=TODAY)
         # sam's grant ends in 10 days; hana's ended 3 days ago; lee left but holds one

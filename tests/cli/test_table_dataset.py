@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,28 +73,95 @@ def workspace(tmp_path: Path) -> Path:
     return home
 
 
-def test_an_authorised_analyst_tabulates_the_encrypted_dataset(workspace: Path) -> None:
+def test_an_authorised_analyst_protects_the_dataset_and_it_stays_in_the_area(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # anything written "here" would be found below
+    spec = workspace.parent / "pay.toml"
+    made = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay",
+               "--name", "pay-2026", "--json")  # fmt: skip
+    (summary,) = json.loads(made.stdout)["tables"]
+    assert summary["output"] == "earnings/pay-2026" and summary["source"] == "pay:pay"
+    assert summary["by_status"]["primary"] == 1 and summary["cells"] == 3
+    # Counts only: neither S's value (999, primary) nor the total (1614) is printed.
+    shown = {k: v for k, v in summary.items() if k not in ("object_id", "spec_sha256")}
+    assert "999" not in json.dumps(shown) and "1614" not in json.dumps(shown)
+    assert not list(tmp_path.rglob("cells.csv")) and not list(tmp_path.rglob("report.json"))
+    text = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay")
+    assert "stored encrypted as output earnings/t-" in text.stdout
+    assert "fivesafes release submit --output earnings/t-" in text.stdout
+    counts = [line for line in text.stdout.splitlines() if "earnings/t-" not in line]
+    assert counts and not any("999" in line or "1614" in line for line in counts)
+    stored = _ok(workspace, "iris", "dataset", "stored", "earnings", "--json")
+    outputs = [o for o in json.loads(stored.stdout) if o["kind"] == "output"]
+    assert {o["source"] for o in outputs} == {"pay:pay"} and len(outputs) == 2
+    log = _ok(workspace, "root", "audit", "log", "--action", "table.protect", "--json")
+    assert '"ada"' in log.stdout and '"spec_sha256"' in log.stdout
+
+
+def test_out_is_refused_with_dataset_and_changes_nothing(workspace: Path) -> None:
     spec = workspace.parent / "pay.toml"
     out = workspace.parent / "out"
-    _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay",
-        "--out", str(out))  # fmt: skip
-    with (out / "cells.csv").open() as fh:
-        cells = {r["region"]: r for r in csv.DictReader(fh)}
-    assert cells["S"]["status"] == "primary" and cells["N"]["status"] == "safe"
-    assert float(cells["Total"]["value"]) == sum(100 + i for i in range(6)) + 999
+    refused = _run(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay",
+                   "--out", str(out))  # fmt: skip
+    assert refused.exit_code == 2 and "--out is refused with --dataset" in refused.stderr
+    assert "release submit --output" in refused.stderr and not out.exists()
     log = _ok(workspace, "root", "audit", "log", "--action", "access.decide", "--json")
-    assert '"ada"' in log.stdout and "allowed" in log.stdout
+    assert '"ada"' not in log.stdout  # refused before the dataset was opened
+
+
+def _scan(root: Path, needle: bytes) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def test_no_plaintext_marker_on_disk_after_protecting_a_dataset(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    marker = f"MARKER{secrets.token_hex(6)}"
+    _ok(workspace, "iris", "dataset", "add", "marked", "--area", "earnings", "--source", "s",
+        "--lawful-basis", "SRSA 2007")  # fmt: skip
+    data = tmp_path / "marked.csv"
+    rows = [(f"{marker}{i % 3}", f"p{i}", 100 + i) for i in range(10)]
+    with data.open("w", newline="") as fh:
+        csv.writer(fh).writerows([("region", "person", "pay"), *rows])
+    _ok(workspace, "iris", "dataset", "ingest", "earnings", str(data), "--name", "marked")
+    data.unlink()
+    spec = workspace.parent / "pay.toml"
+    made = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/marked")
+    assert "stored encrypted as output" in made.stdout and marker not in made.stdout
+    assert _scan(tmp_path, marker.encode()) == []
+
+
+def test_the_stored_table_is_submitted_with_its_verified_source(workspace: Path) -> None:
+    spec = workspace.parent / "pay.toml"
+    _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay",
+        "--name", "pay-2026")  # fmt: skip
+    other = _run(workspace, "ada", "release", "submit", "--output", "earnings/pay-2026",
+                 "--purpose", "bulletin", "--source", "other:pay")  # fmt: skip
+    assert other.exit_code == 2 and "contradicts the provenance" in other.stderr
+    sub = _ok(workspace, "ada", "release", "submit", "--output", "earnings/pay-2026",
+              "--purpose", "bulletin", "--json")  # fmt: skip
+    view = json.loads(sub.stdout)
+    assert view["source"] == "pay:pay" and view["source_verified"] is True
+    checks = {c["name"]: c["verdict"] for c in view["versions"][0]["checks"]}
+    assert checks["source"] == "pass"
+    shown = _ok(workspace, "ada", "release", "show", str(view["id"]))
+    assert "source pay:pay: verified" in shown.stdout
+    missing = _run(workspace, "ada", "release", "submit", "--output", "earnings/nothing",
+                   "--purpose", "bulletin")  # fmt: skip
+    assert missing.exit_code == 4 and "no stored output" in missing.stderr
 
 
 def test_a_person_without_a_grant_is_refused_with_reasons_and_it_is_audited(
     workspace: Path,
 ) -> None:
     spec = workspace.parent / "pay.toml"
-    refused = _run(workspace, "bob", "table", "protect", str(spec), "--dataset", "earnings/pay",
-                   "--out", str(workspace.parent / "out-bob"))  # fmt: skip
+    refused = _run(workspace, "bob", "table", "protect", str(spec), "--dataset", "earnings/pay")
     assert refused.exit_code != 0
     assert "grant" in refused.stderr and "declaration" in refused.stderr
-    assert not (workspace.parent / "out-bob").exists()
+    stored = _ok(workspace, "iris", "dataset", "stored", "earnings", "--json")
+    assert [o["kind"] for o in json.loads(stored.stdout)] == ["dataset"]
     log = _ok(workspace, "root", "audit", "log", "--action", "access.decide", "--json")
     assert '"bob"' in log.stdout and "denied" in log.stdout
 
@@ -103,3 +171,6 @@ def test_data_and_dataset_are_exclusive(workspace: Path) -> None:
     both = _run(workspace, "ada", "table", "protect", str(spec), "--data", "x.csv",
                 "--dataset", "earnings/pay")  # fmt: skip
     assert both.exit_code == 2 and "exactly one of --data" in both.stderr
+    named = _run(workspace, "ada", "table", "protect", str(spec), "--data", "x.csv",
+                 "--name", "t1")  # fmt: skip
+    assert named.exit_code == 2 and "--name names a stored output" in named.stderr

@@ -9,26 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from fivesafes.cli.main import cli
-
-
-class Shell:
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.runner = CliRunner()
-
-    def run(self, user: str | None, *args: str) -> Result:
-        env = {"FIVESAFES_HOME": str(self.home)}
-        if user:
-            env["FIVESAFES_USER"] = user
-        return self.runner.invoke(cli, list(args), env=env, catch_exceptions=False)
-
-    def ok(self, user: str | None, *args: str) -> Result:
-        result = self.run(user, *args)
-        assert result.exit_code == 0, (args, result.output, result.stderr)
-        return result
+from cli_helpers import Shell
 
 
 @pytest.fixture

@@ -60,3 +60,15 @@ def test_area_owner_must_be_an_active_asset_owner() -> None:
     for p in (ADMIN, ANALYST):
         with pytest.raises(AccessDenied):
             perm.check_own_area(p)
+
+
+def test_only_active_auditors_and_administrators_read_the_audit_log() -> None:
+    auditor = Person("aud", "Auditor", frozenset({Role.AUDITOR}))
+    assert perm.can_read_audit_log(auditor) and perm.can_read_audit_log(ADMIN)
+    # deny by default: every other role, and a leaver whatever their roles
+    others = [Person(r.value, r.value, frozenset({r})) for r in Role if r not in perm.LOG_READERS]
+    for p in [*others, LEFT, Person("none", "No roles", frozenset())]:
+        assert not perm.can_read_audit_log(p), p
+    with pytest.raises(AccessDenied) as err:
+        perm.check_read_audit_log(OWNER)
+    assert "auditor" in err.value.reasons[0]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from fivesafes.errors import DataError
-from fivesafes.release.submission import read_table_dir
+from fivesafes.release.submission import read_table_dir, sha256, table_of_files, table_of_result
+from fivesafes.sdc.protect import tables
 
 SPEC = Path(__file__).resolve().parents[2] / "examples" / "turnover.toml"
 GOOD_CELLS = "region,industry,value,status\nN,01,10.5,safe\nS,01,2.0,primary\n"
@@ -46,3 +48,27 @@ def test_bad_files_are_a_clear_error(
 def test_a_good_folder_reads(tmp_path: Path) -> None:
     table = read_table_dir(_folder(tmp_path, b"{}", GOOD_CELLS.encode()), SPEC)
     assert table.dimensions == ("region", "industry") and len(table.cells) == 2
+
+
+def test_a_protected_table_round_trips_through_the_files_of_a_stored_output() -> None:
+    data = pd.DataFrame(
+        {
+            "region": ["E12000001", "E12000002", "E12000002", "E12000001"],
+            "industry": ["01", "01", "02", "02"],
+            "enterprise_id": ["e1", "e2", "e3", "e4"],
+            "group_id": ["g1", "g2", "g3", "g4"],
+            "size_band": ["0-49"] * 4,
+            "turnover": [10.0, 20.0, 30.0, 40.0],
+            "w": [1.0] * 4,
+        }
+    )
+    result = tables(SPEC, data, secondary="none")
+    made = table_of_result(result, source={"kind": "dataset", "dataset": "survey"})
+    assert made.report["source"]["dataset"] == "survey" and made.measure == "turnover"
+    assert made.files == {n: sha256(b) for n, b in made.to_files().items()}
+    back = table_of_files(made.to_files())
+    assert back == made
+    assert back.hierarchies == tuple(result.hierarchies)
+    assert back.cells.equals(made.cells) and (back.cells["status"] == "primary").any()
+    with pytest.raises(DataError, match="not a protected table"):
+        table_of_files({"cells.csv": b""})

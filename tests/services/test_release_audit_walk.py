@@ -6,16 +6,17 @@ transaction with a spy on ``append_event`` and a listener on flushed rows.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from release_world import AREA, CONTEXT, SOURCE, World, build_world, first_release
-from sqlalchemy import Engine, event
+from audit_walk import WriteSpy, public_functions, run_spied
+from release_world import AREA, CONTEXT, SOURCE, World, first_release
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from stored_world import build_stored, spec_text
 
 from fivesafes.release.votes import Vote
 from fivesafes.services import (
@@ -27,9 +28,6 @@ from fivesafes.services import (
     rule_sets,
 )
 from fivesafes.services.context import resolve_actor
-from fivesafes.store import audit_log
-from fivesafes.store.db import session_factory
-from fivesafes.store.models.audit import AuditRecord
 from fivesafes.store.models.release import ReleaseRequestRow
 
 MODULES: tuple[ModuleType, ...] = (
@@ -42,6 +40,7 @@ MODULES: tuple[ModuleType, ...] = (
 )
 
 Call = Callable[[Session, World, dict[str, int]], Any]
+_STORED: dict[str, Any] = {}  # a stored protected table (vault, AREA/NAME), made per test
 
 
 def _as(login: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> Call:
@@ -68,8 +67,13 @@ WRITERS: dict[str, Call] = {
     "rule_sets.define_rule_set": _as(
         "root", rule_sets.define_rule_set, "strict", {"threshold": 10}
     ),
-    "release_requests.submit_output": _with_provider(
-        "ada", release_requests.submit_output, AREA, first_release(), CONTEXT
+    "release_requests.submit_output": lambda s, w, ids: release_requests.submit_output(
+        s, resolve_actor(s, "ada"), w.provider, AREA, first_release(), CONTEXT, source=SOURCE
+    ),
+    "release_requests.submit_stored_output": lambda s, w, ids: (
+        release_requests.submit_stored_output(
+            s, resolve_actor(s, "ada"), _STORED["vault"], _STORED["output"], CONTEXT
+        )
     ),
     "release_requests.withdraw_request": _as("ada", release_requests.withdraw_request, "@a", "x"),
     "release_reviews.review_request": _with_provider(
@@ -115,13 +119,14 @@ READERS: dict[str, Call] = {
 }
 
 # Parts of an audited write: they add rows only inside the writers above, whose audit
-# event covers them (store_checks in submit_output, record_cells in publish_request,
-# check_not_blocked refreshing the rule set in review_request and publish_request;
+# event covers them (store_checks in submit_output, register_release and record_cells in
+# publish_request, check_not_blocked refreshing the rule set in review_request and publish_request;
 # move_request, which records its own move event, in withdraw, review and publish).
 PARTS = {
     "release_checks.store_checks",
     "release_checks.check_not_blocked",
     "published_register.record_cells",
+    "published_register.register_release",
     "release_requests.move_request",
 }
 
@@ -138,58 +143,21 @@ PURE = {
 }
 
 
-def _public_functions() -> set[str]:
-    names = set()
-    for module in MODULES:
-        short = module.__name__.rsplit(".", 1)[1]
-        for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if fn.__module__ == module.__name__ and not name.startswith("_"):
-                names.add(f"{short}.{name}")
-    return names
-
-
 def test_every_public_release_service_function_is_walked() -> None:
-    assert _public_functions() == set(WRITERS) | set(READERS) | PARTS | PURE
+    assert public_functions(MODULES) == set(WRITERS) | set(READERS) | PARTS | PURE
 
 
-class _Spy:
-    def __init__(self) -> None:
-        self.appends = 0
-        self.written: set[str] = set()
-
-    def flush(self, session: Session, _ctx: Any, _instances: Any) -> None:
-        for obj in [*session.new, *session.dirty, *session.deleted]:
-            if isinstance(obj, AuditRecord):
-                continue
-            if obj in session.dirty and not session.is_modified(obj):
-                continue
-            self.written.add(type(obj).__tablename__)
-
-
-def _run(w: World, call: Call, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> _Spy:
-    spy = _Spy()
-    real = audit_log.append_event
-
-    def counting(session: Session, ev: Any) -> Any:
-        spy.appends += 1
-        return real(session, ev)
-
-    with session_factory(w.engine).begin() as session:
-        monkeypatch.setattr(audit_log, "append_event", counting)
-        event.listen(session, "before_flush", spy.flush)
-        try:
-            call(session, w, ids)
-            session.flush()
-        finally:
-            event.remove(session, "before_flush", spy.flush)
-            monkeypatch.setattr(audit_log, "append_event", real)
-    return spy
+def _run(w: World, call: Call, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> WriteSpy:
+    return run_spied(w.engine, lambda s: call(s, w, ids), monkeypatch)
 
 
 def test_release_writers_write_and_audit_readers_do_not_write(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    w = build_world(engine, tmp_path)
+    stored = build_stored(engine, tmp_path)
+    w = stored.world
+    (made,) = stored.protect(stored.spec("pay", spec_text("pay", None, method="none")))
+    _STORED.update(vault=stored.vault, output=f"{AREA}/{made.output.name}")
     ids = {k: w.submit(first_release()) for k in "abcd"}
     w.vote("olga", ids["c"], Vote.APPROVE)
     w.vote("oscar", ids["c"], Vote.REJECT)

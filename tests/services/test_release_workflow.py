@@ -29,10 +29,12 @@ def test_happy_path_publishes_a_bundle_and_registers_every_safe_cell(world: Worl
     view = world.show(rid)
     assert view.state is RequestState.SUBMITTED and view.rule_set == "standard v1"
     assert {c.name: c.verdict for c in view.versions[0].checks} == {
+        "source": "review",  # declared by the author (a folder), not proven: reviewers see so
         "rules": "pass",
         "audit": "pass",
         "differencing": "pass",
     }
+    assert view.source_verified is False
     world.vote("olga", rid, Vote.APPROVE, "fine")
     assert world.show(rid).state is RequestState.PARTIALLY_REVIEWED
     world.vote("oscar", rid, Vote.APPROVE)

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from audit_walk import spying
 from research_world import (  # noqa: F401
     TODAY,
     World,
@@ -24,7 +25,7 @@ from research_world import (  # noqa: F401
     research_engine_fixture,
     rolled_back_session,
 )
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from fivesafes.governance.research import (
@@ -46,8 +47,6 @@ from fivesafes.services import (
     researchers,
     review,
 )
-from fivesafes.store import audit_log
-from fivesafes.store.models.audit import AuditRecord
 
 MODULES: tuple[ModuleType, ...] = (
     research,
@@ -244,29 +243,10 @@ def test_writes_are_audited_and_reads_write_nothing(
     world = build(session)
     call = (WRITERS if writes else READERS)[name](session, world, tmp_path)
     session.flush()
-    flushed: list[object] = []
-    appended: list[object] = []
-
-    @event.listens_for(session, "before_flush")
-    def _seen(sess: Session, *_: Any) -> None:
-        flushed.extend(
-            obj
-            for obj in [*sess.new, *sess.deleted, *(o for o in sess.dirty if sess.is_modified(o))]
-            if not isinstance(obj, AuditRecord)
-        )
-
-    real = audit_log.append_event
-
-    def spy(sess: Session, audit_event: Any) -> Any:
-        appended.append(audit_event)
-        return real(sess, audit_event)
-
-    monkeypatch.setattr(audit_log, "append_event", spy)
-    call()
-    session.flush()
-    event.remove(session, "before_flush", _seen)
+    with spying(session, monkeypatch) as spy:
+        call()
     if writes:
-        assert flushed, f"{name} is listed as a writer but wrote nothing"
-        assert appended, f"{name} wrote {flushed} without an audit event"
+        assert spy.written, f"{name} is listed as a writer but wrote nothing"
+        assert spy.appends, f"{name} wrote {spy.written} without an audit event"
     else:
-        assert not flushed and not appended, f"{name} is a reader but wrote {flushed}"
+        assert not spy.written and not spy.appends, f"{name} is a reader but wrote {spy.written}"

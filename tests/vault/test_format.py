@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fivesafes.errors import IntegrityError
-from fivesafes.vault.format import ChunkWriter, EncryptingSink, Header, decrypt_to_fd
+from fivesafes.vault.format import ChunkWriter, EncryptingSink, Header
+from fivesafes.vault.frames import decrypt_to_fd
 
 KEY = bytes(range(32))
 OID = "obj1"

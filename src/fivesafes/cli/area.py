@@ -1,4 +1,4 @@
-"""``fivesafes area``: restricted areas, their owners and required training."""
+"""``fivesafes area``: restricted areas, their owners, required training and note policy."""
 
 from __future__ import annotations
 
@@ -9,9 +9,33 @@ from fivesafes.governance.areas import Area
 from fivesafes.services import areas as svc
 
 
+def _thresholds(a: Area) -> str:
+    return "withheld" if a.withhold_thresholds else "stated"
+
+
 def _line(a: Area) -> str:
     courses = "; ".join(sorted(a.required_courses)) or "-"
-    return f"{a.name:<20} owner {a.owner:<16} extra training: {courses}"
+    return (
+        f"{a.name:<20} owner {a.owner:<16} thresholds in notes: {_thresholds(a):<8} "
+        f"extra training: {courses}"
+    )
+
+
+def _detail(a: Area) -> str:
+    courses = "; ".join(sorted(a.required_courses)) or "-"
+    policy = (
+        "withheld (area policy: methods notes do not state exact rule thresholds)"
+        if a.withhold_thresholds
+        else "stated (a publisher may still withhold them for one release)"
+    )
+    return "\n".join(
+        [
+            f"area {a.name}",
+            f"  owner: {a.owner}",
+            f"  extra training: {courses}",
+            f"  thresholds in methods notes: {policy}",
+        ]
+    )
 
 
 @click.group()
@@ -22,6 +46,8 @@ def area() -> None:
     Examples:
       fivesafes area create earnings --owner iris --course "Earnings data"
       fivesafes area require-course earnings "Handling business data"
+      fivesafes area set earnings --withhold-thresholds
+      fivesafes area show earnings
       fivesafes area list
     """
 
@@ -31,18 +57,37 @@ def area() -> None:
 @click.option("--owner", required=True, help="Login of the information asset owner.")
 @click.option("--course", "courses", multiple=True, help="Extra course required (repeatable).")
 @click.option("--description", default="", help="What the area holds.")
+@click.option(
+    "--withhold-thresholds",
+    is_flag=True,
+    help="Methods notes of this area's releases do not state exact rule thresholds.",
+)
 @json_option
 def create(
-    name: str, owner: str, courses: tuple[str, ...], description: str, as_json: bool
+    name: str,
+    owner: str,
+    courses: tuple[str, ...],
+    description: str,
+    withhold_thresholds: bool,
+    as_json: bool,
 ) -> None:
     """Create area NAME owned by an information asset owner (administrators only).
 
     \b
     Example:
       fivesafes area create earnings --owner iris --course "Earnings data"
+      fivesafes area create business --owner iris --withhold-thresholds
     """
     with acting() as (_, session, actor):
-        made = svc.create_area(session, actor, name, owner, courses, description)
+        made = svc.create_area(
+            session,
+            actor,
+            name,
+            owner,
+            courses,
+            description,
+            withhold_thresholds=withhold_thresholds,
+        )
     emit(made, as_json, lambda: f"created {_line(made)}")
 
 
@@ -60,6 +105,49 @@ def require_course(name: str, course: str, as_json: bool) -> None:
     with acting() as (_, session, actor):
         changed = svc.require_course(session, actor, name, course)
     emit(changed, as_json, lambda: _line(changed))
+
+
+@area.command("set")
+@click.argument("name")
+@click.option(
+    "--withhold-thresholds/--state-thresholds",
+    "withhold",
+    default=None,
+    help="Whether methods notes of this area's releases state exact rule thresholds.",
+)
+@json_option
+def set_(name: str, withhold: bool | None, as_json: bool) -> None:
+    """Change a setting of area NAME (administrators only; audited).
+
+    \b
+    With --withhold-thresholds, every release published from the area leaves exact
+    thresholds out of its methods note (a publisher cannot state them); with
+    --state-thresholds, notes state them unless the publisher withholds them.
+
+    \b
+    Example:
+      fivesafes area set earnings --withhold-thresholds
+    """
+    if withhold is None:
+        raise click.UsageError("say what to set: --withhold-thresholds or --state-thresholds")
+    with acting() as (_, session, actor):
+        changed = svc.set_threshold_policy(session, actor, name, withhold)
+    emit(changed, as_json, lambda: _detail(changed))
+
+
+@area.command("show")
+@click.argument("name")
+@json_option
+def show(name: str, as_json: bool) -> None:
+    """Show area NAME: owner, required training, methods-note policy.
+
+    \b
+    Example:
+      fivesafes area show earnings --json
+    """
+    with acting() as (_, session, _actor):
+        found = svc.get_area(session, name)
+    emit(found, as_json, lambda: _detail(found))
 
 
 @area.command("list")

@@ -13,12 +13,12 @@ import click
 from sqlalchemy.orm import Session
 
 from fivesafes.identity import current_identity
-from fivesafes.services.context import resolve_actor
+from fivesafes.services.audit_reading import LogQuery, read_log
+from fivesafes.services.context import Actor, resolve_actor
 from fivesafes.store.audit_log import (
     CHECKPOINTER,
     VerifyReport,
     create_checkpoint,
-    query_events,
     verify_chain,
 )
 from fivesafes.store.db import read_only
@@ -28,16 +28,17 @@ WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"
 
 
 @contextmanager
-def _as_registered_person() -> Iterator[tuple[Workspace, str]]:
-    # Reading the log shows who opened what: only registered, active people may.
+def _as_registered_person() -> Iterator[tuple[Workspace, Actor]]:
+    # Every audit command needs a registered, active person; reading events needs more
+    # (services/audit_reading.py).
     workspace = open_workspace()
     try:
         identity = current_identity(workspace)
         if identity.notice:
             click.echo(identity.notice, err=True)
         with workspace.transaction() as session:
-            login = resolve_actor(session, identity.login).login
-        yield workspace, login
+            actor = resolve_actor(session, identity.login)
+        yield workspace, actor
     finally:
         workspace.close()
 
@@ -104,7 +105,7 @@ def verify(public_key_path: Path | None, parallel: bool, as_json: bool) -> None:
       fivesafes audit verify
       fivesafes audit verify --public-key /secure/copy/workspace-signing.pub --json
     """
-    with _as_registered_person() as (workspace, _login):
+    with _as_registered_person() as (workspace, _actor):
         public_key = load_public_key(public_key_path) if public_key_path else workspace.public_key()
         report = verify_chain(
             read_only(workspace.engine()),
@@ -165,31 +166,34 @@ def log(
 ) -> None:
     """Show audit events, oldest first, filtered by person, area, action and time.
 
+    Only an auditor or an administrator may read events; every read, allowed or
+    refused, is itself recorded in the log (action audit.read).
+
     \b
     Examples:
       fivesafes audit log --person alice
       fivesafes audit log --area census --action 'access.*' --since 2026-01-01
       fivesafes audit log --actor bob --until 2026-02-01T12:00 --json
     """
-    with (
-        _as_registered_person() as (workspace, _login),
-        Session(read_only(workspace.engine())) as session,  # readers need no write lock
-    ):
-        rows = query_events(
-            session,
-            person=person,
-            actor=actor,
-            subject=subject,
-            area=area,
-            dataset=dataset,
-            action=action,
-            since=since,
-            until=until,
-            limit=limit,
-            newest_first=True,
+    query = LogQuery(
+        person=person,
+        actor=actor,
+        subject=subject,
+        area=area,
+        dataset=dataset,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+    with _as_registered_person() as (workspace, reader):
+        # an auditor or an administrator only; the decision is audited either way
+        records = read_log(
+            workspace.transaction,
+            lambda: Session(read_only(workspace.engine())),  # readers need no write lock
+            reader,
+            query,
         )
-        records = [r.to_dict() for r in reversed(rows)]
-        session.rollback()
     for record in records:
         click.echo(json.dumps(record, ensure_ascii=False) if as_json else _render_event(record))
     if not records and not as_json:
@@ -210,7 +214,7 @@ def checkpoint(as_json: bool) -> None:
       fivesafes audit checkpoint
       fivesafes audit checkpoint --json
     """
-    with _as_registered_person() as (workspace, _login), workspace.transaction() as session:
+    with _as_registered_person() as (workspace, _actor), workspace.transaction() as session:
         row = create_checkpoint(session, session.info[CHECKPOINTER])
         result = None if row is None else {"size": row.size, "head_hash": row.head_hash}
         note = None if row is None else row.note

@@ -10,7 +10,7 @@ from fivesafes.cli.acting import emit, json_option
 from fivesafes.errors import IdentityError
 from fivesafes.identity import os_login
 from fivesafes.services.setup import init_workspace
-from fivesafes.settings import USER_ENV
+from fivesafes.settings import KEY_PASSPHRASE_ENV, KEY_PROVIDERS, USER_ENV
 from fivesafes.workspace import default_home
 
 
@@ -32,6 +32,15 @@ from fivesafes.workspace import default_home
     help=f"Demos and tests only: accept {USER_ENV} as the acting person (every command says so).",
 )
 @click.option("--database-url", help="PostgreSQL URL instead of the SQLite file in the workspace.")
+@click.option(
+    "--key-provider",
+    type=click.Choice(KEY_PROVIDERS),
+    default="file",
+    show_default=True,
+    help="Who holds the restricted areas' keys: key files (mode 0600) in the workspace, or "
+    f"keys derived from a passphrase (from {KEY_PASSPHRASE_ENV}, else asked for; never "
+    "stored). Fixed for the life of the workspace.",
+)
 @json_option
 def init(
     home: Path | None,
@@ -39,6 +48,7 @@ def init(
     admin_login: str | None,
     demo_identity: bool,
     database_url: str | None,
+    key_provider: str,
     as_json: bool,
 ) -> None:
     """Create a workspace and register its first administrator.
@@ -48,6 +58,7 @@ def init(
       fivesafes init --admin-name "Grace Hopper"
       FIVESAFES_HOME=/tmp/demo fivesafes init --demo-identity --admin-login admin \\
           --admin-name "Demo Admin"
+      fivesafes init --admin-name "Grace Hopper" --key-provider passphrase
     """
     login = os_login()
     if admin_login is not None and admin_login != login and not demo_identity:
@@ -62,6 +73,7 @@ def init(
         admin_name,
         demo_identity=demo_identity,
         database_url=database_url,
+        key_provider=key_provider,
     )
     if demo_identity:
         click.echo(
@@ -69,7 +81,15 @@ def init(
             err=True,
         )
     emit(
-        {"home": str(workspace.home), "administrator": admin.login, "demo_identity": demo_identity},
+        {
+            "home": str(workspace.home),
+            "administrator": admin.login,
+            "demo_identity": demo_identity,
+            "key_provider": key_provider,
+        },
         as_json,
-        lambda: f"created workspace {workspace.home}; administrator: {admin.login}",
+        lambda: (
+            f"created workspace {workspace.home}; administrator: {admin.login}"
+            + ("; area keys from a passphrase" if key_provider == "passphrase" else "")
+        ),
     )

@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from fivesafes.cli.acting import acting, emit, json_option
+from fivesafes.errors import ValidationError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
+from fivesafes.release.source import UNVERIFIED
 from fivesafes.release.submission import Submission, read_file, read_table_dir
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
@@ -41,6 +43,8 @@ def _detail(v: RequestView) -> str:
     lines = [
         _line(v),
         f"  area {v.area}; owner now: {v.owner}; rule set {v.rule_set or '-'}",
+        f"  source {v.source}: "
+        + ("verified (a stored table's provenance)" if v.source_verified else UNVERIFIED),
         f"  reviews in: {v.reviews_in}/2; verdict: {v.verdict}"
         + ("; CONFLICT: an output checker must resolve it" if v.conflict else ""),
     ]
@@ -72,7 +76,7 @@ def release() -> None:
 
     \b
     Examples:
-      fivesafes release submit out/ --area earnings --purpose "Annual bulletin"
+      fivesafes release submit --output earnings/pay-2026 --purpose "Annual bulletin"
       fivesafes release show 1
       fivesafes release approve 1 --comment "checked totals"
       fivesafes release review 1 --vote request_changes --comment "hide a4"
@@ -81,21 +85,34 @@ def release() -> None:
 
 
 @release.command("submit")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--area", required=True, help="The restricted area the output comes from.")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--output",
+    metavar="AREA/NAME",
+    help="Instead of PATH: a table stored in its area by `table protect --dataset`; its "
+    "source is taken from the stored provenance (verified).",
+)
+@click.option("--area", help="With PATH: the restricted area the output comes from.")
 @click.option("--purpose", required=True, help="What the output is for.")
 @click.option("--title", default="", help="Title (default: the table's name).")
 @click.option("--dataset", "datasets", multiple=True, help="A dataset used (repeatable).")
 @click.option("--method-notes", default="", help="How the output was made.")
 @click.option("--for", "for_release", default="", help="Which release or request it is for.")
-@click.option("--source", help="DATASET:MEASURE [default: from the table's report.json].")
+@click.option(
+    "--source",
+    metavar="DATASET:MEASURE",
+    help="With PATH (required): a dataset registered in the area and the table's measure; "
+    "declared by you, shown to the reviewers as not verified. With --output: refused "
+    "unless it is the stored provenance's.",
+)
 @click.option("--spec", type=click.Path(exists=True, path_type=Path), help="The table's spec.")
 @click.option("--rule-set", default=DEFAULT_RULE_SET, show_default=True)
 @click.option("--request", "request_id", type=int, help="Resubmit a returned request.")
 @json_option
 def submit(
-    path: Path,
-    area: str,
+    path: Path | None,
+    output: str | None,
+    area: str | None,
     purpose: str,
     title: str,
     datasets: tuple[str, ...],
@@ -107,22 +124,56 @@ def submit(
     request_id: int | None,
     as_json: bool,
 ) -> None:
-    """Submit PATH for output checking: a protected table's folder or another file.
+    """Submit an output for output checking: a stored table, a table's folder, or a file.
 
     \b
-    A folder must hold cells.csv and report.json from `fivesafes table protect`
-    and its spec (or give --spec). The audit, rule-set and differencing checks
-    run now and their results are attached; a file gets a type/size check and
-    always needs a human check.
+    --output AREA/NAME submits a table that `table protect --dataset` stored
+    in the area: what is checked is what the system computed, and the source
+    (DATASET:MEASURE) that the differencing check compares it with comes from
+    its provenance. PATH (a folder with cells.csv, report.json and the spec,
+    or another file) needs --area and --source naming a dataset registered in
+    the area; that source is declared, not verified, and the reviewers see so.
+    The audit, rule-set, source and differencing checks run now and their
+    results are attached; a file gets a type/size check and a human check.
 
     \b
     Examples:
-      fivesafes release submit out/ --area earnings --purpose "Bulletin" --dataset ashe
+      fivesafes release submit --output earnings/turnover-2026 --purpose "Bulletin"
+      fivesafes release submit out/ --area earnings --source ashe:pay --purpose "Bulletin"
       fivesafes release submit chart.png --area earnings --purpose "Blog" --source ashe:pay
-      fivesafes release submit out/ --area earnings --purpose "Bulletin" --request 3
+      fivesafes release submit --output earnings/t-2 --purpose "Bulletin" --request 3
     """
-    item: Submission = read_table_dir(path, spec) if path.is_dir() else read_file(path)
+    if (path is None) == (output is None):
+        raise ValidationError(
+            "give exactly one of PATH or --output AREA/NAME",
+            hint="--output submits a table stored by `table protect --dataset`; PATH a folder "
+            "or file you hold",
+        )
     context = SubmissionContext(purpose, datasets, method_notes, for_release)
+    if output is not None:
+        if spec is not None or (area is not None and not output.startswith(f"{area}/")):
+            raise ValidationError(
+                "--spec and another --area do not go with --output",
+                hint="a stored output keeps its spec and names its area: AREA/NAME",
+            )
+        with acting() as (workspace, session, actor):
+            view = release_requests.submit_stored_output(
+                session,
+                actor,
+                Vault.of(workspace),
+                output,
+                context,
+                title=title,
+                source=source,
+                rule_set=rule_set,
+                request_id=request_id,
+            )
+        emit(view, as_json, lambda: "submitted " + _detail(view))
+        return
+    assert path is not None
+    if area is None:
+        raise ValidationError("--area is required with PATH", hint="give --area AREA")
+    item: Submission = read_table_dir(path, spec) if path.is_dir() else read_file(path)
     with acting() as (workspace, session, actor):
         view = release_requests.submit_output(
             session,
@@ -259,7 +310,10 @@ def withdraw(request_id: int, reason: str, as_json: bool) -> None:
 @click.argument("request_id", type=int)
 @click.option("--organisation", default="the statistics producer", show_default=True)
 @click.option(
-    "--withhold-thresholds", is_flag=True, help="Do not state exact rule thresholds in the note."
+    "--withhold-thresholds",
+    is_flag=True,
+    help="Do not state exact rule thresholds in the methods note. An area set to withhold "
+    "them (`area set AREA --withhold-thresholds`) always does, with or without this flag.",
 )
 @json_option
 def publish(request_id: int, organisation: str, withhold_thresholds: bool, as_json: bool) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from fivesafes.errors import SpecError
+from fivesafes.errors import SpecError, ValidationError
 from fivesafes.sdc.linked_tables import protect_all
 from fivesafes.sdc.protect import TableResult
-from fivesafes.sdc.spec import SECONDARY_METHODS, load_spec
+from fivesafes.sdc.spec import SECONDARY_METHODS, TableSpec, load_spec
 
 
 @click.group()
@@ -55,10 +55,16 @@ def table() -> None:
 )
 @click.option(
     "--out",
-    default=Path("out"),
-    show_default=True,
+    default=None,
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the outputs (created if needed).",
+    help="With --data: folder for the outputs (created if needed) [default: out]. "
+    "Refused with --dataset: those outputs stay encrypted in the area.",
+)
+@click.option(
+    "--name",
+    "output_name",
+    help="With --dataset: the stored output's name [default: t-<UTC time>; with several "
+    "specs, NAME-<table name>].",
 )
 @click.option(
     "--secondary",
@@ -75,7 +81,8 @@ def protect(
     dataset_ref: str | None,
     purpose: str,
     project_ref: str | None,
-    out: Path,
+    out: Path | None,
+    output_name: str | None,
     secondary: str | None,
     as_json: bool,
 ) -> None:
@@ -91,7 +98,8 @@ def protect(
     Examples:
       fivesafes table protect examples/turnover.toml \\
           --data examples/survey.csv --out out --secondary none
-      fivesafes table protect examples/turnover.toml --dataset business/survey
+      fivesafes table protect examples/turnover.toml --dataset business/survey \\
+          --name turnover-2026
 
     \b
     Several SPECs of the same measure (response, contributor, weight) over the
@@ -114,12 +122,29 @@ def protect(
     cells.csv and report.json describe confidential values: keep them inside
     the restricted area. Only table.csv/table.xlsx are meant for release, and
     only after secondary suppression and output checking.
+
+    \b
+    With --dataset nothing is written in plain text: each protected table
+    (cells, report, spec, hierarchies) is stored encrypted as an analysis
+    output of the area, with its provenance (dataset, measure, spec hash, who)
+    registered and audited. The command prints the output's name and counts,
+    never a cell's value; submit it with
+      fivesafes release submit --output AREA/NAME --purpose ...
     """
     if (data is None) == (dataset_ref is None):
         raise SpecError(
             "give the microdata with exactly one of --data FILE or --dataset AREA/NAME",
             hint="--data reads a file you hold; --dataset opens an encrypted dataset of an area",
         )
+    if dataset_ref is not None and out is not None:
+        raise ValidationError(
+            "--out is refused with --dataset: a protected table of an area's dataset holds "
+            "every cell's true value and stays in the area, encrypted",
+            hint="leave out --out; the table is stored as an output of the area (name it with "
+            "--name) and leaves only through: fivesafes release submit --output AREA/NAME",
+        )
+    if data is not None and output_name is not None:
+        raise ValidationError("--name names a stored output: it needs --dataset", hint="use --out")
     loaded = [load_spec(s) for s in specs]  # every spec valid before any work starts
     names = [s.name for s in loaded]
     if len(loaded) > 1 and len(set(names)) != len(names):
@@ -127,9 +152,15 @@ def protect(
             f"two specs share a table name: {names}",
             hint="give each [table] a distinct name; outputs go to OUT/<table name>/",
         )
-    source: Any = (
-        data if data is not None else _open_dataset(dataset_ref or "", purpose, project_ref)
-    )
+    if dataset_ref is not None:
+        stored = _protect_dataset(dataset_ref, loaded, purpose, project_ref, secondary, output_name)
+        if as_json:
+            click.echo(json.dumps({"tables": stored}, indent=2))
+        else:
+            click.echo("\n".join(render_stored(s) for s in stored))
+        return
+    out = out or Path("out")
+    source: Any = data
     with native_stdout_to_stderr():
         # every table is protected before anything is written: bad data changes nothing
         # tables of the same measure from the same data share cells: protected together
@@ -145,22 +176,76 @@ def protect(
         click.echo(render(s))
 
 
-def _open_dataset(ref: str, purpose: str, project_ref: str | None) -> Any:
-    """The dataset as an Arrow table, read through the audited access decision."""
+def _protect_dataset(
+    ref: str,
+    specs: list[TableSpec],
+    purpose: str,
+    project_ref: str | None,
+    secondary: str | None,
+    name: str | None,
+) -> list[dict[str, Any]]:
+    """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
     from fivesafes.identity import current_identity
-    from fivesafes.services.vault_read import open_dataset_ref
+    from fivesafes.services.table_outputs import protect_dataset_for
+    from fivesafes.services.vault_read import split_dataset_ref
+    from fivesafes.services.vault_register import Vault
     from fivesafes.workspace import open_workspace
 
+    area, dataset = split_dataset_ref(ref)
     workspace = open_workspace()
     try:
         identity = current_identity(workspace)
         if identity.notice:
             click.echo(identity.notice, err=True)
-        return open_dataset_ref(
-            workspace, ref, purpose, login=identity.login, project_ref=project_ref
-        )
+        with native_stdout_to_stderr():
+            done = protect_dataset_for(
+                workspace.transaction,
+                Vault.of(workspace),
+                identity.login,
+                area,
+                dataset,
+                specs,
+                purpose,
+                secondary=secondary,
+                project_ref=project_ref,
+                name=name,
+            )
     finally:
         workspace.close()
+    return [
+        {
+            "table": p.table,
+            "output": f"{p.output.area}/{p.output.name}",
+            "object_id": p.output.object_id,
+            "source": p.source,
+            "spec_sha256": p.spec_sha256,
+            "cells": p.cells,
+            "by_status": p.by_status,
+            "by_rule": p.by_rule,
+            "secondary": p.method,
+            "audit": p.audit,
+            "rows": p.rows,
+            "notes": list(p.notes),
+        }
+        for p in done
+    ]
+
+
+def render_stored(s: dict[str, Any]) -> str:
+    """A stored table's summary: counts, method, audit and where it is; never a value."""
+    status = s["by_status"]
+    by_rule = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items()) or "no rules"
+    rows = f"{s['rows']:,}" if s["rows"] is not None else "?"
+    lines = [
+        f"{s['table']}: {s['cells']:,} cells from {rows} rows of {s['source']}",
+        f"  primary: {status.get('primary', 0):,} ({by_rule})",
+        f"  secondary: {status.get('secondary', 0):,} (method: {s['secondary']})",
+        f"  safe: {status.get('safe', 0):,}; audit: {s['audit']}",
+        f"  stored encrypted as output {s['output']} (id {s['object_id']})",
+        f"  submit it: fivesafes release submit --output {s['output']} --purpose ...",
+    ]
+    lines += [f"  note: {n}" for n in s["notes"]]
+    return "\n".join(lines)
 
 
 @contextmanager

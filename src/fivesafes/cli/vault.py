@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,6 +24,17 @@ from fivesafes.services import vault as svc
 from fivesafes.workspace import open_workspace
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def ask_passphrase() -> str:
+    """Ask for the area-key passphrase on a terminal; nothing when not interactive."""
+    if not _interactive():
+        return ""
+    return str(click.prompt("passphrase for the area keys", hide_input=True, err=True))
+
+
 @contextmanager
 def _vault() -> Iterator[tuple[svc.Transact, svc.Vault, str]]:
     """The workspace's transaction opener, its vault and the acting login."""
@@ -31,7 +43,8 @@ def _vault() -> Iterator[tuple[svc.Transact, svc.Vault, str]]:
         identity = current_identity(workspace)
         if identity.notice:
             click.echo(identity.notice, err=True)
-        yield workspace.transaction, svc.Vault.of(workspace), identity.login
+        vault = svc.Vault.of(workspace, ask_passphrase=ask_passphrase)
+        yield workspace.transaction, vault, identity.login
     finally:
         workspace.close()
 

@@ -35,7 +35,11 @@ def run_full_demo(
         return lines
     lines += ["", "== 2. Safe people and settings: register, training, declaration, grant, access"]
     lines += run_governance_demo(home)
-    lines += ["", "== 3. Safe data and outputs: encrypted area, output checking, release, register"]
+    lines += [
+        "",
+        "== 3. Safe data and outputs: encrypted area, a protected table kept in the area, "
+        "output checking, release, register",
+    ]
     lines += run_release_demo(home)
     lines += ["", "== 4. Evidence: the audit log"]
     lines.append(_verify(home))

@@ -126,5 +126,8 @@ def run_governance_demo(home: Path) -> list[str]:
             lines.extend(_reasons(decision))
     finally:
         workspace.close()
-    lines.append("every step above is in the audit log: fivesafes audit log / audit verify")
+    lines.append(
+        "every step above is in the audit log: fivesafes audit verify (anyone registered); "
+        "fivesafes audit log (auditors and administrators)"
+    )
     return lines

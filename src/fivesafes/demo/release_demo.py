@@ -1,5 +1,8 @@
 """The release demo: ingest, protect, submit, two reviews, publish, then a blocked answer.
 
+The table is protected through the audited read path and stays in the area, encrypted
+(``table protect --dataset``); it is submitted as that stored output, so its source
+(dataset and measure) is the one the system recorded, not one the author typed.
 The second output is an answer to a request: one figure, region R without industry
 I. On its own it hides nothing; with the published total of region R it gives the
 suppressed cell (R, I) by subtraction, so the differencing check blocks its approval
@@ -22,11 +25,11 @@ from fivesafes.errors import ConflictError, FivesafesError, UnsafeTableError
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
 from fivesafes.governance.training import MANDATORY_COURSE
-from fivesafes.release.submission import TableSubmission, read_table_dir
+from fivesafes.release.submission import TableSubmission
 from fivesafes.release.votes import Vote
 from fivesafes.sdc.cells import STATUS, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.protect import tables
+from fivesafes.sdc.spec import load_spec
 from fivesafes.services import (
     areas,
     datasets,
@@ -42,8 +45,8 @@ from fivesafes.services import (
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.release_requests import SubmissionContext
 from fivesafes.services.setup import init_workspace
+from fivesafes.services.table_outputs import protect_dataset_for, stored_table
 from fivesafes.services.vault import Vault, ingest_dataset
-from fivesafes.services.vault_read import open_dataset_for
 from fivesafes.workspace import CONFIG_FILE, Workspace, open_workspace
 
 T = TypeVar("T")
@@ -54,7 +57,7 @@ AUTHOR = "alan.author"
 CHECKERS = ("olga.checker", "oscar.checker")
 AREA = "release-demo"
 DATASET = "release-demo-survey"
-SOURCE = "business-survey:turnover"
+SOURCE = f"{DATASET}:turnover"  # what `table protect` records: the dataset read, the measure
 ROWS = 2_000
 DECLARATION_TEXT = (
     "I will use confidential data only for statistical purposes and never disclose "
@@ -161,32 +164,31 @@ def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
         except FivesafesError as exc:
             lines.append(f"ingest skipped: {exc}")
         method, _note = choose_secondary(None)
-        # The author reads the dataset only through the audited access decision.
-        survey = open_dataset_for(workspace.transaction, vault, AUTHOR, AREA, DATASET)
-        lines.append(f"{AUTHOR} opened {AREA}/{DATASET} through the access decision (audited)")
-        result = tables(inputs.spec, survey, secondary=method)
-        out = workspace.home / "release-demo" / "tables" / result.name
-        result.write(out)
-        lines.append(
-            f"protected {result.name}: {len(result.cells):,} cells, "
-            f"{result.status_counts.get('primary', 0)} primary, "
-            f"{result.status_counts.get('secondary', 0)} secondary"
+        # The author reads the dataset only through the audited access decision; the
+        # protected table (true values of every cell) stays in the area, encrypted.
+        (made,) = protect_dataset_for(
+            workspace.transaction,
+            vault,
+            AUTHOR,
+            AREA,
+            DATASET,
+            [load_spec(inputs.spec)],
+            secondary=method,
         )
+        output = f"{AREA}/{made.output.name}"
+        lines.append(f"{AUTHOR} opened {AREA}/{DATASET} through the access decision (audited)")
+        lines.append(
+            f"protected {made.table}: {made.cells:,} cells, "
+            f"{made.by_status.get('primary', 0)} primary, "
+            f"{made.by_status.get('secondary', 0)} secondary; audit: {made.audit}"
+        )
+        lines.append(f"stored encrypted as output {output} (provenance: {made.source})")
         rules = {"threshold": 3, "dominance": [[1, 50], [2, 85]], "p_percent": 10}
         in_force = act(admin, rule_sets.define_rule_set, "standard", rules, "demo policy")
         lines.append(f"rule set in force: {in_force.label} ({rules})")
 
-        table = read_table_dir(out, inputs.spec)
         context = SubmissionContext("Monthly turnover bulletin", (DATASET,), "modular", "MBS-1")
-        view = act(
-            AUTHOR,
-            release_requests.submit_output,
-            vault.provider,
-            AREA,
-            table,
-            context,
-            source=SOURCE,
-        )
+        view = act(AUTHOR, release_requests.submit_stored_output, vault, output, context)
         lines.append(f"submitted request #{view.id} by {AUTHOR}:")
         lines += [f"  check {c.name}: {c.verdict} - {c.summary}" for c in view.versions[0].checks]
         for checker in CHECKERS:
@@ -212,6 +214,10 @@ def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
             f"bundle {done.bundle_path}"
         )
 
+        # An answer to a request, worked out inside the area from the stored table; its
+        # source is declared (it was not made by `table protect`), so it is flagged.
+        with workspace.transaction() as session:
+            table, _origin = stored_table(session, vault, AREA, made.output.name)
         answer, what = _answer(table)
         second = act(
             AUTHOR,
@@ -223,6 +229,11 @@ def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
             source=SOURCE,
         )
         lines.append(f"submitted request #{second.id}: an answer giving {what}")
+        lines += [
+            f"  check {c.name}: {c.verdict} - {c.summary}"
+            for c in second.versions[0].checks
+            if c.name == "source"
+        ]
         try:
             act(
                 CHECKERS[0],

@@ -24,11 +24,37 @@ def validate_name(kind: str, name: str) -> str:
 
 @dataclass(frozen=True)
 class Area:
-    """A restricted area: its owner approves grants; its courses are required to enter."""
+    """A restricted area: its owner approves grants; its courses are required to enter.
+
+    ``withhold_thresholds``: the methods notes of its releases leave out exact rule
+    thresholds (some organisations prefer not to help narrow down a hidden value).
+    """
 
     name: str
     owner: str  # login of the information asset owner
     required_courses: frozenset[str] = frozenset()
+    withhold_thresholds: bool = False
+
+
+AREA_POLICY = "area policy"
+PUBLISHER = "publisher"
+
+
+@dataclass(frozen=True)
+class ThresholdNote:
+    """Whether a methods note states exact thresholds, and who decided to withhold them."""
+
+    withhold: bool
+    withheld_by: str = ""  # AREA_POLICY, PUBLISHER, or "" when stated
+
+
+def threshold_note(area: Area, publisher_withholds: bool) -> ThresholdNote:
+    """The note's threshold policy: the publisher may withhold more than the area, never less."""
+    if area.withhold_thresholds:
+        return ThresholdNote(True, AREA_POLICY)
+    if publisher_withholds:
+        return ThresholdNote(True, PUBLISHER)
+    return ThresholdNote(False)
 
 
 @dataclass(frozen=True)

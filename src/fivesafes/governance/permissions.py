@@ -96,6 +96,23 @@ def check_revoke_grant(actor: Person, area: Area) -> None:
     _check_owner_or_administrator(actor, area, f"revoke grants on area {area.name}")
 
 
+# Who may read the audit log's events. Deny by default: the log says who opened which
+# dataset, who was refused and why, so reading it is itself a disclosure about people.
+LOG_READERS = (Role.AUDITOR, Role.ADMINISTRATOR)
+
+
+def check_read_audit_log(actor: Person) -> None:
+    """Raise unless the actor may read audit events (an auditor or an administrator)."""
+    check_active(actor)
+    if not any(actor.has(role) for role in LOG_READERS):
+        raise _deny(
+            actor,
+            "read the audit log",
+            "only an auditor or an administrator may read the audit log; "
+            "ask an administrator for the auditor role (audit verify is open to everyone)",
+        )
+
+
 def check_own_area(candidate: Person) -> None:
     """Raise unless ``candidate`` can be an area's information asset owner."""
     if not candidate.active or not candidate.has(Role.INFORMATION_ASSET_OWNER):
@@ -118,6 +135,11 @@ def can(check: Callable[..., None], *args: object) -> bool:
 def can_administer(actor: Person) -> bool:
     """True when the actor may administer the register."""
     return can(check_administer, actor)
+
+
+def can_read_audit_log(actor: Person) -> bool:
+    """True when the actor may read audit events."""
+    return can(check_read_audit_log, actor)
 
 
 def can_decide_grant(actor: Person, area: Area, grantee: str) -> bool:

@@ -19,6 +19,7 @@ class Role(StrEnum):
     FOI_OFFICER = "foi_officer"
     ADMINISTRATOR = "administrator"
     APPROVED_RESEARCHER = "approved_researcher"
+    AUDITOR = "auditor"  # reads the audit log (internal audit, security, compliance)
 
 
 # Short forms people type on the command line.

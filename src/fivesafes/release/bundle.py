@@ -81,6 +81,7 @@ class BundleInfo:
     published_on: date
     contact: str = "the statistics team"
     withhold_thresholds: bool = False
+    withheld_by: str = ""  # who withheld the thresholds: "area policy" or "publisher"
     rule_set: str = ""
     differencing: dict[str, Any] | None = None
     choices: tuple[str, ...] = field(default_factory=tuple)
@@ -126,11 +127,17 @@ def write_bundle(out_dir: Path, info: BundleInfo, tables: Sequence[BundleTable])
     for t, header, rows in laid_out:
         files[f"{t.sheet}.csv"] = _csv(header, rows)
     manifest = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
-    files[MANIFEST] = (
-        json.dumps({"release": info.release_id, "files": manifest}, indent=2) + "\n"
-    ).encode()
+    doc = {"release": info.release_id, "files": manifest, "thresholds": thresholds_record(info)}
+    files[MANIFEST] = (json.dumps(doc, indent=2) + "\n").encode()
     write_all(out_dir, {name: _writer(content) for name, content in files.items()})
     return manifest
+
+
+def thresholds_record(info: BundleInfo) -> str:
+    """What the manifest records about thresholds in the methods note."""
+    if not info.withhold_thresholds:
+        return "stated"
+    return f"withheld by {info.withheld_by or 'policy'}"
 
 
 def verify_bundle(bundle_dir: Path) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,10 +22,15 @@ from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.cells import LOWER, RECORDS, STATUS, UPPER, VALUE
 from fivesafes.sdc.differencing import OutputTable
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.spec import TableSpec, load_spec
+from fivesafes.sdc.spec import TableSpec, load_spec, parse_spec
+
+if TYPE_CHECKING:
+    from fivesafes.sdc.protect import TableResult
 
 CELLS = "cells.csv"
 REPORT = "report.json"
+SPEC = "spec.toml"
+HIERARCHIES = "hierarchies.json"
 MAX_FILE_BYTES = 20 * 1024 * 1024
 FILE_TYPES = frozenset({".csv", ".txt", ".md", ".pdf", ".xlsx", ".ods", ".png", ".svg", ".html"})
 
@@ -79,12 +85,24 @@ class TableSubmission:
                 cells[col] = cells[col].fillna(0.0).astype(float)
         return cells
 
-    def default_source(self) -> str:
-        """The source from the report: the data it was tabulated from and the measure."""
-        src = self.report.get("source", {})
-        data = src.get("dataset") or (Path(src["path"]).stem if src.get("path") else None)
-        measure = self.report.get("spec", {}).get("parsed", {}).get("response") or "count"
-        return f"{data or src.get('kind') or self.name}:{measure}"
+    @property
+    def measure(self) -> str | None:
+        """What the table sums (its spec's response, or "count"); None if the spec is not TOML."""
+        try:
+            spec = parse_spec(tomllib.loads(self.spec_text), source_text=self.spec_text)
+        except (tomllib.TOMLDecodeError, SpecError):
+            return None
+        return spec.response or "count"
+
+    def to_files(self) -> dict[str, bytes]:
+        """The table as the files of a stored output: cells, report, spec and hierarchies."""
+        pairs = {h.name: hierarchy_pairs(h) for h in self.hierarchies}
+        return {
+            CELLS: self.cells_csv.encode(),
+            REPORT: (json.dumps(self.report, indent=2, ensure_ascii=False) + "\n").encode(),
+            SPEC: self.spec_text.encode(),
+            HIERARCHIES: json.dumps(pairs, indent=1).encode(),
+        }
 
     def output_table(self, label: str) -> OutputTable:
         """The table for the differencing check: safe cells published, hidden ones protected."""
@@ -147,6 +165,63 @@ def from_payload(data: bytes) -> Submission:
         a_priori_percent=raw["a_priori_percent"],
         hierarchies=tuple(hierarchy_from_pairs(n, p) for n, p in raw["hierarchies"].items()),
         files=raw["files"],
+    )
+
+
+def table_of_result(
+    result: TableResult, source: Mapping[str, Any] | None = None
+) -> TableSubmission:
+    """A protected table as a submission, built in memory (nothing is written anywhere).
+
+    ``source`` replaces the report's description of the data (e.g. the area's dataset)."""
+    from fivesafes.sdc.writers import published_cells
+
+    report = dict(result.report)
+    if source is not None:
+        report["source"] = {**dict(source), "rows": report.get("source", {}).get("rows")}
+    cells = published_cells(result).to_csv(index=False, lineterminator="\n")
+    spec = result.spec
+    return _with_hashes(
+        TableSubmission(
+            name=result.name,
+            cells_csv=cells,
+            report=report,
+            spec_text=spec.source_text,
+            spec_hash=spec.spec_hash,
+            frequency=spec.is_frequency,
+            a_priori_percent=spec.suppression.a_priori_percent,
+            hierarchies=tuple(result.hierarchies),
+            files={},
+        )
+    )
+
+
+def _with_hashes(table: TableSubmission) -> TableSubmission:
+    files = {name: sha256(data) for name, data in table.to_files().items()}
+    return replace(table, files=files)
+
+
+def table_of_files(files: Mapping[str, bytes]) -> TableSubmission:
+    """Inverse of :meth:`TableSubmission.to_files` (a stored output read back)."""
+    missing = sorted({CELLS, REPORT, SPEC, HIERARCHIES} - set(files))
+    if missing:
+        raise DataError(
+            "the stored output is not a protected table (no " + ", ".join(missing) + ")",
+            hint="submit an output written by `fivesafes table protect SPEC --dataset AREA/NAME`",
+        )
+    spec_text = files[SPEC].decode()
+    spec = parse_spec(tomllib.loads(spec_text), source_text=spec_text)
+    pairs = json.loads(files[HIERARCHIES])
+    return TableSubmission(
+        name=spec.name,
+        cells_csv=files[CELLS].decode(),
+        report=json.loads(files[REPORT]),
+        spec_text=spec_text,
+        spec_hash=spec.spec_hash,
+        frequency=spec.is_frequency,
+        a_priori_percent=spec.suppression.a_priori_percent,
+        hierarchies=tuple(hierarchy_from_pairs(n, p) for n, p in pairs.items()),
+        files={name: sha256(data) for name, data in files.items()},
     )
 
 

@@ -1,20 +1,15 @@
-"""The attacker's linear programs: reduce, split into components, warm-started HiGHS solves.
+"""The audit's use of the attacker's LPs: which cells to solve, and which LPs to skip.
 
 The attacker knows the published cells, the relations ``A x = 0`` and bounds
 ``lower <= x <= upper`` on the hidden cells. For a hidden cell j the attainable range
 is [min x_j, max x_j] over that polytope. This module computes it for every hidden
-cell at once:
+cell at once on the shared engine (sdc/linear_attack.py: propagation of exactly
+determined cells, components, warm-started HiGHS models), and adds the audit's plan:
 
 1. fix the published cells and move them to the right-hand side;
-2. propagate: a relation with a single unknown cell determines it exactly (no LP);
-   repeat until no relation has exactly one unknown;
-3. split the unknown cells into connected components (two cells are linked when they
-   share a relation) and solve each component on its own;
-4. per component, build one HiGHS model and change only the objective between solves,
-   so each solve starts from the previous optimal basis (warm start);
-5. skip an LP when an earlier solution already puts the cell at its own bound (then
+2. skip an LP when an earlier solution already puts the cell at its own bound (then
    that bound is the optimum, exactly): with non-negative bounds many minima are 0;
-6. optionally (see SolvePlan), skip an LP when an earlier solution already shows the
+3. optionally (see SolvePlan), skip an LP when an earlier solution already shows the
    cell reaches its required protection, or (for cells without a requirement) that it
    is not exactly determined.
 """
@@ -23,16 +18,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
-import highspy
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
-from fivesafes.errors import DataError
-from fivesafes.sdc.highs import new_highs
+from fivesafes.sdc.linear_attack import ComponentModel, LinearAttack
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -53,197 +44,6 @@ class SolveStats:
     largest_component: int = 0
     simplex_iterations: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def _highs() -> highspy.Highs:
-    h = new_highs()
-    h.setOptionValue("threads", 1)
-    # Between solves only the objective changes, so the last optimal basis stays primal
-    # feasible: primal simplex continues from it in a few iterations, where dual simplex
-    # (the default) and presolve would start over. Measured: ~8x fewer iterations.
-    h.setOptionValue("presolve", "off")
-    h.setOptionValue("simplex_strategy", 4)
-    return h
-
-
-def _finite(x: float) -> float:
-    return x if np.isfinite(x) else (highspy.kHighsInf if x > 0 else -highspy.kHighsInf)
-
-
-_SETTLED = (
-    highspy.HighsModelStatus.kOptimal,
-    highspy.HighsModelStatus.kUnbounded,
-    highspy.HighsModelStatus.kUnboundedOrInfeasible,
-)
-
-
-class ComponentModel:
-    """One HiGHS model of ``a x = rhs, lower <= x <= upper``, re-solved for each objective."""
-
-    def __init__(
-        self, a: sp.csc_matrix, rhs: FloatArray, lower: FloatArray, upper: FloatArray
-    ) -> None:
-        self.n = int(a.shape[1])
-        self.lower = lower.astype(np.float64).copy()
-        self.upper = upper.astype(np.float64).copy()
-        lp = highspy.HighsLp()
-        lp.num_col_ = self.n
-        lp.num_row_ = int(a.shape[0])
-        lp.col_cost_ = np.zeros(self.n)
-        inf = highspy.kHighsInf
-        lp.col_lower_ = np.where(np.isfinite(self.lower), self.lower, -inf)
-        lp.col_upper_ = np.where(np.isfinite(self.upper), self.upper, inf)
-        lp.row_lower_ = rhs.astype(np.float64)
-        lp.row_upper_ = rhs.astype(np.float64)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data.astype(np.float64)
-        self.highs = _highs()
-        self.highs.passModel(lp)
-        self._costed: int | None = None
-        self.iterations = 0
-
-    def extreme(self, j: int, *, maximize: bool) -> tuple[float, FloatArray | None]:
-        """min or max of x_j and the optimal point (None when unbounded)."""
-        h = self.highs
-        if self._costed != j:
-            if self._costed is not None:
-                h.changeColCost(self._costed, 0.0)
-            h.changeColCost(j, 1.0)
-            self._costed = j
-        h.changeObjectiveSense(
-            highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-        )
-        h.run()
-        self.iterations += int(h.getInfo().simplex_iteration_count)
-        status = h.getModelStatus()
-        if status not in _SETTLED:
-            status = self._retry()
-        if status == highspy.HighsModelStatus.kOptimal:
-            x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-            return float(x[j]), x
-        if status in (
-            highspy.HighsModelStatus.kUnbounded,
-            highspy.HighsModelStatus.kUnboundedOrInfeasible,
-        ):
-            # the published table itself is a feasible point, so "unbounded or
-            # infeasible" can only mean unbounded
-            return (INF if maximize else -INF), None
-        raise DataError(
-            f"the attacker's linear program could not be solved ({h.modelStatusToString(status)})",
-            hint="check that the bounds contain every hidden cell's value",
-        )
-
-    def _retry(self) -> Any:
-        """Solve again from scratch, then with presolve, when a warm start misreports.
-
-        HiGHS 1.16 occasionally ends a warm-started primal simplex with a wrong
-        "infeasible" status after bounds change; the published table is always a
-        feasible point, so that status is re-checked before it is believed.
-        """
-        h = self.highs
-        for presolve in ("off", "on"):
-            h.clearSolver()
-            h.setOptionValue("presolve", presolve)
-            h.setOptionValue("simplex_strategy", 1)  # dual simplex, the robust default
-            h.run()
-            self.iterations += int(h.getInfo().simplex_iteration_count)
-            status = h.getModelStatus()
-            if status in _SETTLED:
-                break
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("simplex_strategy", 4)
-        return status
-
-    def set_bounds(self, j: int, lower: float, upper: float) -> None:
-        """Change one cell's bounds (e.g. fix a cell its contributor knows)."""
-        self.highs.changeColBounds(j, _finite(lower), _finite(upper))
-
-
-@dataclass(frozen=True)
-class ReducedSystem:
-    """The hidden cells left after fixing the published ones and propagating exact cells."""
-
-    unknown: IntArray  # cells (global index) still unknown
-    matrix: sp.csr_matrix  # rows with >= 2 unknown cells, columns = ``unknown``
-    rhs: FloatArray
-    determined: IntArray  # hidden cells determined exactly by propagation
-    labels: IntArray  # component of each unknown cell
-    n_components: int
-
-
-def reduce_system(
-    relations: sp.csr_matrix, values: FloatArray, hidden: BoolArray, stats: SolveStats
-) -> ReducedSystem:
-    """Fix published cells, propagate exactly determined cells, split into components."""
-    pattern = relations.copy()
-    pattern.data = np.ones_like(pattern.data)
-    unknown = hidden.copy()
-    determined: list[IntArray] = []
-    while True:
-        count = pattern @ unknown.astype(np.float64)
-        single = np.flatnonzero(count == 1)
-        if single.size == 0:
-            break
-        sub = relations[single].tocoo()
-        pick = unknown[sub.col]
-        cells = np.unique(sub.col[pick])
-        determined.append(cells.astype(np.int64))
-        unknown[cells] = False
-    stats.determined_without_lp = int(sum(d.size for d in determined))
-
-    cols = np.flatnonzero(unknown).astype(np.int64)
-    count = pattern @ unknown.astype(np.float64)
-    rows = np.flatnonzero(count >= 2)
-    known_values = np.where(unknown, 0.0, values)
-    rhs = -(relations[rows] @ known_values)
-    matrix = sp.csr_matrix(relations[rows][:, cols])
-    k, m = cols.size, rows.size
-    if k:
-        if m:
-            incidence = sp.bmat([[None, matrix.T], [matrix, None]], format="csr")
-            _, labels = connected_components(incidence, directed=False)
-            cell_labels = labels[:k]
-        else:  # no relation links two unknown cells: each is its own component
-            cell_labels = np.arange(k)
-        # renumber so components are 0..c-1 over cells only
-        uniq, cell_labels = np.unique(cell_labels, return_inverse=True)
-        n_components = int(uniq.size)
-    else:
-        cell_labels = np.zeros(0, dtype=np.int64)
-        n_components = 0
-    return ReducedSystem(
-        unknown=cols,
-        matrix=matrix,
-        rhs=np.asarray(rhs, dtype=np.float64),
-        determined=np.concatenate(determined) if determined else np.zeros(0, np.int64),
-        labels=np.asarray(cell_labels, dtype=np.int64),
-        n_components=n_components,
-    )
-
-
-def components(
-    system: ReducedSystem,
-) -> list[tuple[IntArray, sp.csc_matrix, FloatArray]]:
-    """Per component: its cells (global), its matrix (rows x cells) and right-hand side."""
-    out: list[tuple[IntArray, sp.csc_matrix, FloatArray]] = []
-    if system.n_components == 0:
-        return out
-    matrix = system.matrix
-    # every row's cells are in one component: label a row by its first unknown cell
-    row_label = system.labels[matrix.indices[matrix.indptr[:-1]]] if matrix.shape[0] else []
-    row_label = np.asarray(row_label, dtype=np.int64)
-    cell_order = np.argsort(system.labels, kind="stable")
-    row_order = np.argsort(row_label, kind="stable")
-    cell_bounds = np.searchsorted(system.labels[cell_order], np.arange(system.n_components + 1))
-    row_bounds = np.searchsorted(row_label[row_order], np.arange(system.n_components + 1))
-    for c in range(system.n_components):
-        local = cell_order[cell_bounds[c] : cell_bounds[c + 1]]
-        rows = row_order[row_bounds[c] : row_bounds[c + 1]]
-        sub = sp.csc_matrix(matrix[rows][:, local])
-        out.append((system.unknown[local], sub, system.rhs[rows]))
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,21 +85,32 @@ def solve_intervals(
     lo_out = np.full(n, np.nan)
     hi_out = np.full(n, np.nan)
     exact_out = np.zeros(n, dtype=bool)
-    lo_out[hidden] = lower[hidden]
-    hi_out[hidden] = upper[hidden]
-    exact_out[hidden] = True
-    system = reduce_system(relations, values, hidden, stats)
-    lo_out[system.determined] = values[system.determined]
-    hi_out[system.determined] = values[system.determined]
+    unknown = np.flatnonzero(hidden)
+    shown = np.flatnonzero(~hidden)
+    # the unknowns are the hidden cells; published cells move to the right-hand side
+    a = sp.csr_matrix(relations[:, unknown])
+    rhs = -(relations[:, shown] @ values[shown])
+    # a sum is contradicted only beyond the additivity tolerance the table was checked with
+    give = 1e-6 * (abs(relations) @ np.abs(values) + 1.0)
+    attack = LinearAttack(
+        a, rhs, lower[unknown], upper[unknown], tolerance=give, truth=values[unknown]
+    )
+    determined = unknown[~attack.free]
+    stats.determined_without_lp = int(determined.size)
+    # exactly determined cells are reported at their true value (the attacker's equals it
+    # to rounding), and substituted at it, so the true table fits every LP exactly
+    lo_out[determined] = values[determined]
+    hi_out[determined] = values[determined]
+    exact_out[determined] = True
     stats.seconds["reduce"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
     models: dict[int, tuple[ComponentModel, IntArray]] = {}
-    parts = components(system)
-    stats.components = len(parts)
-    for c, (cells, sub, rhs) in enumerate(parts):
+    stats.components = attack.n_components
+    for c in range(attack.n_components):
+        cells = unknown[attack.cells(c)]
         stats.largest_component = max(stats.largest_component, int(cells.size))
-        model = ComponentModel(sub, rhs, lower[cells], upper[cells])
+        model = attack.model(c)
         local = SolvePlan(
             plan.target_lo[cells], plan.target_hi[cells], plan.deferred[cells], plan.integer
         )

@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from fivesafes.sdc.audit_input import AuditCells
-from fivesafes.sdc.audit_lp import ComponentModel, SolveStats
+from fivesafes.sdc.audit_lp import SolveStats
+from fivesafes.sdc.linear_attack import ComponentModel
 from fivesafes.sdc.structure import TableStructure
 
 FloatArray = npt.NDArray[np.float64]

@@ -26,6 +26,7 @@ from fivesafes.release.checks import (
 )
 from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.sealing import unseal
+from fivesafes.release.source import SourceOrigin, source_check
 from fivesafes.release.submission import FileSubmission, Submission, TableSubmission, from_payload
 from fivesafes.services.context import now
 from fivesafes.services.published_register import earlier_outputs
@@ -36,6 +37,7 @@ from fivesafes.store.models.release import (
     RequestVersionRow,
     RuleSetRow,
 )
+from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault.keys import KeyProvider
 
 
@@ -88,13 +90,32 @@ def run_checks(
     if isinstance(submission, FileSubmission):
         return [file_check(submission.name, len(submission.content))]
     assert isinstance(submission, TableSubmission)
-    results = [rules_check(dict(submission.report.get("rules", {})), in_force)]
+    # The differencing check sees only releases of request.source: say how it is known.
+    results = [source_check(_origin(session, request))]
+    results.append(rules_check(dict(submission.report.get("rules", {})), in_force))
     if with_audit:
         results.append(audit_check(submission))
     earlier = earlier_outputs(session, provider, request.source)
     label = f"request {request.id} v{request.current_version}"
     results.append(differencing_check(submission.output_table(label), earlier))
     return results
+
+
+def _origin(session: Session, request: ReleaseRequestRow) -> SourceOrigin:
+    """The current version's source: verified from a stored output, or declared."""
+    version = session.scalars(
+        select(RequestVersionRow).where(
+            RequestVersionRow.request_id == request.id,
+            RequestVersionRow.version == request.current_version,
+        )
+    ).one_or_none()
+    if version is None or not version.source_verified:
+        return SourceOrigin(request.source, verified=False)
+    obj = session.scalars(
+        select(VaultObjectRow).where(VaultObjectRow.object_id == version.output_object_id)
+    ).one_or_none()
+    output = f"{obj.area.name}/{obj.name}" if obj is not None else version.output_object_id
+    return SourceOrigin(request.source, True, output, version.output_object_id)
 
 
 def store_checks(

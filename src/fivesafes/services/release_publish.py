@@ -16,17 +16,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import ConflictError
-from fivesafes.release.bundle import BundleInfo, BundleTable, write_bundle
-from fivesafes.release.submission import FileSubmission, TableSubmission, hierarchy_pairs, sha256
+from fivesafes.governance.areas import threshold_note
+from fivesafes.release.bundle import BundleInfo, BundleTable, thresholds_record, write_bundle
+from fivesafes.release.submission import FileSubmission, TableSubmission, sha256
 from fivesafes.release.workflow import Actor as Mover
 from fivesafes.release.workflow import RequestState, transition
 from fivesafes.sdc.writers import write_all
-from fivesafes.services.context import Actor, now, today_or
+from fivesafes.services.areas import area_of
+from fivesafes.services.context import Actor, today_or
 from fivesafes.services.published_register import (
     PublishedRelease,
     published_of,
-    record_cells,
-    seal_hidden,
+    register_release,
 )
 from fivesafes.services.release_checks import (
     check_not_blocked,
@@ -35,7 +36,6 @@ from fivesafes.services.release_checks import (
     version_row,
 )
 from fivesafes.services.release_requests import check_author, move_request, request_row
-from fivesafes.store.models.release import PublishedReleaseRow, ReleaseRequestRow
 from fivesafes.vault.keys import KeyProvider
 
 
@@ -110,6 +110,8 @@ def publish_request(
             f"{out} already exists", hint="move the old folder away; a release is never overwritten"
         )
     day = today_or(today)
+    # The publisher may withhold more than the area's policy, never less.
+    note = threshold_note(area_of(row.area), withhold_thresholds)
     checks = {c.name: c for c in stored_checks(session, version.id)}
     info = BundleInfo(
         release_id=release_id,
@@ -117,7 +119,8 @@ def publish_request(
         organisation=organisation,
         source=row.source,
         published_on=day,
-        withhold_thresholds=withhold_thresholds,
+        withhold_thresholds=note.withhold,
+        withheld_by=note.withheld_by,
         rule_set=in_force.label if in_force else "",
         differencing=json.loads(checks["differencing"].details_json)
         if "differencing" in checks
@@ -129,10 +132,17 @@ def publish_request(
     else:
         manifest = _write_file_bundle(out, info, submission)
     try:
-        published = _register(
-            session, actor, provider, row, submission, release_id, out, manifest, day
+        published_row, cells = register_release(
+            session,
+            provider,
+            row,
+            submission,
+            release_id=release_id,
+            bundle_path=out,
+            manifest=manifest,
+            published_on=day,
+            published_by=actor.login,
         )
-        published_row, cells = published
         move_request(
             session,
             actor.login,
@@ -146,50 +156,10 @@ def publish_request(
                 "cells": cells,
                 "bundle": str(out),
                 "manifest": manifest,
+                "thresholds": thresholds_record(info),
             },
         )
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
     return published_of(published_row, cells)
-
-
-def _register(
-    session: Session,
-    actor: Actor,
-    provider: KeyProvider,
-    row: ReleaseRequestRow,
-    submission: TableSubmission | FileSubmission,
-    release_id: str,
-    out: Path,
-    manifest: dict[str, str],
-    day: date,
-) -> tuple[PublishedReleaseRow, int]:
-    table = submission if isinstance(submission, TableSubmission) else None
-    published = PublishedReleaseRow(
-        release_id=release_id,
-        request_id=row.id,
-        area_id=row.area_id,
-        source=row.source,
-        spec_hash=table.spec_hash if table else "",
-        spec_json=json.dumps({"text": table.spec_text} if table else {}),
-        hierarchies_json=json.dumps(
-            {h.name: hierarchy_pairs(h) for h in table.hierarchies} if table else {}
-        ),
-        rule_set_id=row.rule_set_id,
-        rule_parameters_json=json.dumps(dict(table.report.get("rules", {})) if table else {}),
-        bundle_path=str(out),
-        manifest_json=json.dumps(manifest, sort_keys=True),
-        published_on=day,
-        published_by=actor.login,
-        published_at=now(),
-    )
-    if table is not None:
-        published.sealed_hidden, published.wrapped_key_json = seal_hidden(
-            provider, row.area.name, release_id, table
-        )
-    session.add(published)
-    session.flush()
-    if table is None:
-        return published, 0
-    return published, record_cells(session, published, table)

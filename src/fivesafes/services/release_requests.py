@@ -22,7 +22,13 @@ from fivesafes.release.checks import CheckVerdict
 from fivesafes.release.permissions import check_submit
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.sealing import seal
-from fivesafes.release.submission import FileSubmission, Submission, TableSubmission
+from fivesafes.release.source import (
+    SourceOrigin,
+    declared_source,
+    proven_source,
+    same_request_source,
+)
+from fivesafes.release.submission import Submission, TableSubmission
 from fivesafes.release.votes import Review, Verdict, Vote, verdict, visible_reviews
 from fivesafes.release.workflow import STATE_OWNER, RequestState, transition
 from fivesafes.release.workflow import Actor as Mover
@@ -35,7 +41,9 @@ from fivesafes.services.release_checks import (
     version_object_id,
 )
 from fivesafes.services.rule_sets import rule_set_in_force
-from fivesafes.store.models.governance import GrantRow, PersonRow
+from fivesafes.services.table_outputs import stored_table
+from fivesafes.services.vault_register import Vault
+from fivesafes.store.models.governance import DatasetRow, GrantRow, PersonRow
 from fivesafes.store.models.release import (
     ReleaseRequestRow,
     RequestVersionRow,
@@ -75,6 +83,7 @@ class VersionView:
     submitted_by: str
     submitted_at: datetime
     checks: tuple[CheckView, ...]
+    source_verified: bool = False  # True only when read from a stored table's provenance
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ class RequestView:
     conflict: bool
     blocked_by: tuple[str, ...]
     versions: tuple[VersionView, ...]
+    source_verified: bool = False  # of the current version
 
 
 def request_row(session: Session, request_id: int) -> ReleaseRequestRow:
@@ -162,6 +172,7 @@ def view_of(session: Session, request: ReleaseRequestRow, viewer: str) -> Reques
                 CheckView(c.name, c.verdict, c.summary, json.loads(c.details_json))
                 for c in stored_checks(session, v.id)
             ),
+            source_verified=bool(v.source_verified),
         )
         for v in versions
     )
@@ -190,6 +201,7 @@ def view_of(session: Session, request: ReleaseRequestRow, viewer: str) -> Reques
             f"{c.name}: {c.summary}" for c in history[-1].checks if c.verdict == "fail"
         ),
         versions=history,
+        source_verified=history[-1].source_verified if history else False,
     )
 
 
@@ -235,6 +247,21 @@ def _check_grant(session: Session, actor: Actor, area: str, day: date) -> None:
         )
 
 
+def _check_may_submit(
+    session: Session, actor: Actor, area: str, context: SubmissionContext, today: date | None
+) -> None:
+    check_submit(actor.person)
+    _check_grant(session, actor, area, today_or(today))
+    if not context.purpose.strip():
+        raise ValidationError("say what the output is for", hint="give --purpose")
+
+
+def _registered(session: Session, area: str) -> list[str]:
+    """The datasets registered in ``area`` (a declared source must name one)."""
+    area_id = area_row(session, area).id
+    return list(session.scalars(select(DatasetRow.name).where(DatasetRow.area_id == area_id)))
+
+
 def submit_output(
     session: Session,
     actor: Actor,
@@ -249,21 +276,66 @@ def submit_output(
     request_id: int | None = None,
     today: date | None = None,
 ) -> RequestView:
-    """Submit an output from ``area``; with ``request_id``, a new version of a returned one."""
-    check_submit(actor.person)
-    _check_grant(session, actor, area, today_or(today))
-    if not context.purpose.strip():
-        raise ValidationError("say what the output is for", hint="give --purpose")
+    """Submit a folder's table or a file from ``area``; its source is declared, not verified.
+
+    ``source`` (DATASET:MEASURE) must name a dataset registered in ``area`` (and a table's
+    own measure); with ``request_id``, a new version of a returned request, whose source
+    it keeps. The version is recorded, checked and shown as ``source_verified = false``.
+    """
+    _check_may_submit(session, actor, area, context, today)
+    if request_id is not None and source is None:
+        origin = SourceOrigin(request_row(session, request_id).source, verified=False)
+    else:
+        origin = declared_source(source, submission, _registered(session, area), area)
+    return _submit(
+        session, actor, provider, area, submission, context, origin, title, rule_set, request_id
+    )
+
+
+def submit_stored_output(
+    session: Session,
+    actor: Actor,
+    vault: Vault,
+    output: str,
+    context: SubmissionContext,
+    *,
+    title: str = "",
+    source: str | None = None,
+    rule_set: str = DEFAULT_RULE_SET,
+    request_id: int | None = None,
+    today: date | None = None,
+) -> RequestView:
+    """Submit the protected table stored as ``output`` (AREA/NAME) by ``table protect
+    --dataset``; its source is taken from the stored provenance and verified."""
+    area, sep, name = output.partition("/")
+    if not sep or not area or not name or "/" in name:
+        raise ValidationError(
+            f"--output {output!r} is not AREA/NAME", hint="e.g. --output earnings/t-2026..."
+        )
+    _check_may_submit(session, actor, area, context, today)  # before anything is decrypted
+    table, proven = stored_table(session, vault, area, name)
+    origin = proven_source(proven, source)
+    return _submit(
+        session, actor, vault.provider, area, table, context, origin, title, rule_set, request_id
+    )
+
+
+def _submit(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    area: str,
+    submission: Submission,
+    context: SubmissionContext,
+    origin: SourceOrigin,
+    title: str,
+    rule_set: str,
+    request_id: int | None,
+) -> RequestView:
     kind = "table" if isinstance(submission, TableSubmission) else "file"
     if request_id is None:
-        if source is None:
-            if isinstance(submission, FileSubmission):
-                raise ValidationError(
-                    "a file needs its source", hint="give --source DATASET:MEASURE"
-                )
-            source = submission.default_source()
         name = title or submission.name
-        row = _new_request(session, actor, area, name, kind, source, rule_set)
+        row = _new_request(session, actor, area, name, kind, origin.source, rule_set)
         move = transition(RequestState.DRAFT, RequestState.SUBMITTED, Mover.AUTHOR)
     else:
         row = request_row(session, request_id)
@@ -273,6 +345,7 @@ def submit_output(
                 f"a new version of #{row.id} must be a {row.kind} from area {row.area.name}",
                 hint="submit a new request instead",
             )
+        same_request_source(origin, row.source, row.id)
         move = transition(RequestState(row.state), RequestState.SUBMITTED, Mover.AUTHOR)
     if not provider.key_ids(row.area.name):
         key_id = provider.create_key(row.area.name)
@@ -304,6 +377,8 @@ def submit_output(
         wrapped_key_json=wrapped,
         submitted_by=actor.login,
         submitted_at=now(),
+        source_verified=origin.verified,
+        output_object_id=origin.object_id,
     )
     session.add(version)
     session.flush()
@@ -323,6 +398,9 @@ def submit_output(
             "version": row.current_version,
             "kind": kind,
             "source": row.source,
+            "source_verified": origin.verified,
+            "output": origin.output,
+            "output_object_id": origin.object_id,
             "files": dict(submission.files),
             "rule_set": in_force.label if in_force else None,
             "checks": {r.name: r.verdict.name.lower() for r in results},

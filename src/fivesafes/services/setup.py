@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fivesafes.governance.people import Person, validate_login, validate_name
 from fivesafes.services.people import bootstrap_administrator
+from fivesafes.settings import get_setting
 from fivesafes.workspace import Workspace, create_workspace
 
 
@@ -16,12 +17,16 @@ def init_workspace(
     *,
     demo_identity: bool = False,
     database_url: str | None = None,
+    key_provider: str = "file",
 ) -> tuple[Workspace, Person]:
     """Create the workspace at ``home`` and register ``admin_login`` as its administrator."""
     # Check what we can before creating anything, so bad input leaves no workspace behind.
     validate_login(admin_login)
     validate_name(admin_name)
-    workspace = create_workspace(home, demo_identity=demo_identity, database_url=database_url)
+    get_setting("key_provider").parse(key_provider, source="--key-provider")
+    workspace = create_workspace(
+        home, demo_identity=demo_identity, database_url=database_url, key_provider=key_provider
+    )
     try:
         with workspace.transaction() as session:
             admin = bootstrap_administrator(session, admin_login, admin_name)

@@ -281,6 +281,16 @@ def _query_locked(
         raise
 
 
+def split_dataset_ref(ref: str) -> tuple[str, str]:
+    """(area, name) of ``AREA/NAME``; ValidationError otherwise."""
+    area, sep, name = ref.partition("/")
+    if not sep or not area or not name or "/" in name:
+        raise ValidationError(
+            f"--dataset {ref!r} is not AREA/NAME", hint="e.g. --dataset earnings/ashe"
+        )
+    return area, name
+
+
 def open_dataset_ref(
     workspace: Any,
     ref: str,
@@ -290,12 +300,8 @@ def open_dataset_ref(
     project_ref: str | None = None,
     columns: Sequence[str] | None = None,
 ) -> pa.Table:
-    """Open ``AREA/NAME`` in ``workspace`` for the acting login (``table protect --dataset``)."""
-    area, sep, name = ref.partition("/")
-    if not sep or not area or not name or "/" in name:
-        raise ValidationError(
-            f"--dataset {ref!r} is not AREA/NAME", hint="e.g. --dataset earnings/ashe"
-        )
+    """Open ``AREA/NAME`` in ``workspace`` for the acting login, in memory only."""
+    area, name = split_dataset_ref(ref)
     if login is None:
         from fivesafes.identity import current_login
 

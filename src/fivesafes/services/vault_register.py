@@ -22,12 +22,12 @@ from fivesafes.services.lookup import area_row
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault import (
     AreaStore,
-    FileKeyProvider,
     KeyProvider,
     Manifest,
     shred,
 )
 from fivesafes.vault.writer import area_lock
+from fivesafes.workspace_keys import area_key_provider
 
 Transact = Callable[[], AbstractContextManager[Session]]
 
@@ -46,9 +46,26 @@ class Vault:
     provider: KeyProvider
 
     @classmethod
-    def of(cls, workspace: Any, provider: KeyProvider | None = None) -> Vault:
-        """The workspace's vault: stores in ``areas/``, area key files in ``keys/areas/``."""
-        return cls(workspace.areas_dir, provider or FileKeyProvider(workspace.keys_dir / "areas"))
+    def of(
+        cls,
+        workspace: Any,
+        provider: KeyProvider | None = None,
+        *,
+        ask_passphrase: Callable[[], str] | None = None,
+    ) -> Vault:
+        """The workspace's vault: stores in ``areas/``, area keys (or salts) in ``keys/areas/``.
+
+        The provider is the workspace's ``key_provider`` setting; ``ask_passphrase``
+        (a prompt, for commands run in a terminal) is used when the passphrase is not in
+        FIVESAFES_KEY_PASSPHRASE.
+        """
+        if provider is None:
+            provider = area_key_provider(
+                workspace.keys_dir / "areas",
+                str(workspace.setting("key_provider")),
+                ask=ask_passphrase,
+            )
+        return cls(workspace.areas_dir, provider)
 
     def store(self, area: str) -> AreaStore:
         """The area store of ``area``."""

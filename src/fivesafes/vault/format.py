@@ -10,8 +10,9 @@ Every frame is sealed with the object's data key and associated data
 header, a changed, swapped, reordered, dropped or appended frame all fail to open.
 The last frame carries ``final=1`` and a JSON trailer (frame count, rows); a file that
 ends without it was truncated. The frames' plaintexts, concatenated, are one Parquet
-file (written by :class:`EncryptingSink`); :func:`decrypt_to_fd` rebuilds it in an
-anonymous in-memory file (``memfd``) that DuckDB and pyarrow read natively.
+file (written by :class:`EncryptingSink`); :mod:`fivesafes.vault.frames` rebuilds all of
+it, or only the frames a query needs, in an anonymous in-memory file (``memfd``) that
+DuckDB and pyarrow read natively.
 """
 
 from __future__ import annotations
@@ -19,11 +20,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import secrets
 import struct
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -140,9 +138,13 @@ def _open_frame_final(
     return trailer
 
 
-# Plaintext bytes per frame written by EncryptingSink: big enough that the per-frame
-# cost vanishes, small enough to decrypt frames in parallel with flat memory.
-SINK_FRAME_BYTES = 4 << 20
+# Plaintext bytes per frame written by EncryptingSink. Small, so that a query decrypts
+# little beyond the column chunks it reads (a frame straddling a chunk boundary is
+# decrypted whole; 4 MiB frames held a piece of every column, so a query decrypted all
+# of them); big enough that the 32 bytes and the AES call per frame vanish. Readers take
+# any frame size (each frame carries its length): datasets sealed with the earlier
+# 4 MiB frames still open, they only decrypt more per query.
+SINK_FRAME_BYTES = 256 << 10
 
 
 class EncryptingSink(io.RawIOBase):
@@ -192,97 +194,3 @@ class EncryptingSink(io.RawIOBase):
             self._buf.clear()
             self.frames += 1
         self._writer.finish({**trailer, "plaintext_bytes": self._pos})
-
-
-def decrypt_to_fd(
-    path: Path, key: bytes, expected_id: str, fd: int, *, threads: int | None = None
-) -> dict[str, Any]:
-    """Decrypt an object's frames into ``fd`` (a memfd) at their offsets; return the trailer.
-
-    The final frame is checked first, so a truncated file is refused before any work;
-    frames are read with pread and decrypted in parallel (AES-GCM releases the GIL), so
-    memory holds one frame per worker besides the plaintext itself.
-    """
-    aead = AESGCM(key)
-    with open(path, "rb") as f:
-        header, digest = read_header(f, path)
-        _check_header(header, expected_id, path)
-        spans = _frame_spans(f, path)
-        src = f.fileno()
-
-        def frame(i: int) -> tuple[bytes, memoryview]:
-            a, b = spans[i]
-            body = os.pread(src, b - a, a)
-            if len(body) != b - a:
-                raise _tampered(path, "frame cut short (file changed while reading)")
-            view = memoryview(body)
-            return bytes(view[:NONCE_BYTES]), view[NONCE_BYTES:]
-
-        nonce, body = frame(len(spans) - 1)
-        trailer = _open_frame_final(aead, digest, len(spans) - 1, (nonce, body), path)
-        data = spans[:-1]
-        if trailer.get("frames") != len(data):
-            raise _tampered(path, "frame count does not match the trailer")
-        offsets = [0]
-        for a, b in data:
-            offsets.append(offsets[-1] + (b - a) - NONCE_BYTES - TAG_BYTES)
-        if trailer.get("plaintext_bytes", offsets[-1]) != offsets[-1]:
-            raise _tampered(path, "plaintext length does not match the trailer")
-        os.ftruncate(fd, offsets[-1])
-        if offsets[-1] == 0:
-            return trailer
-        # Allocating the memfd's pages in one call is several times faster than taking
-        # a page fault per 4 KiB; each worker then reuses one ciphertext and one
-        # plaintext buffer (fresh 4 MiB buffers cost page faults too) and pwrites.
-        os.posix_fallocate(fd, 0, offsets[-1])
-        local = threading.local()
-
-        def one(i: int) -> None:
-            a, b = data[i]
-            n = b - a
-            if getattr(local, "size", 0) < n:
-                local.ct = bytearray(n)
-                local.pt = bytearray(n)
-                local.size = n
-            ct = memoryview(local.ct)[:n]
-            if os.preadv(src, [ct], a) != n:
-                raise _tampered(path, "frame cut short (file changed while reading)")
-            out = memoryview(local.pt)[: n - NONCE_BYTES - TAG_BYTES]
-            try:
-                aead.decrypt_into(
-                    bytes(ct[:NONCE_BYTES]), ct[NONCE_BYTES:], _aad(digest, i, False), out
-                )
-            except InvalidTag:
-                raise _tampered(path, f"frame {i} does not authenticate") from None
-            os.pwrite(fd, out, offsets[i])
-
-        workers = threads or min(8, os.cpu_count() or 1)
-        if workers <= 1 or len(data) <= 1:
-            for i in range(len(data)):
-                one(i)
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(one, range(len(data))))
-    return trailer
-
-
-def _frame_spans(f: IO[bytes], path: Path) -> list[tuple[int, int]]:
-    """(start, end) file offsets of each frame body (nonce + ciphertext), lengths checked."""
-    size = os.fstat(f.fileno()).st_size
-    pos = f.tell()
-    spans = []
-    while pos < size:
-        f.seek(pos)
-        raw = f.read(4)
-        if len(raw) != 4:
-            raise _tampered(path, "frame length cut short")
-        (n,) = _U32.unpack(raw)
-        if n < NONCE_BYTES + TAG_BYTES or n > MAX_FRAME:
-            raise _tampered(path, "impossible frame length")
-        if pos + 4 + n > size:
-            raise _tampered(path, "frame cut short (truncated file)")
-        spans.append((pos + 4, pos + 4 + n))
-        pos += 4 + n
-    if not spans:
-        raise _tampered(path, "no frames (truncated file)")
-    return spans

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from fivesafes.errors import KeyProviderError
 from fivesafes.vault.atomic import atomic_write_bytes
-from fivesafes.vault.names import check_name
+from fivesafes.vault.names import _NAME, check_name
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -263,9 +263,11 @@ class PassphraseKeyProvider(_LocalKeyProvider):
         n: int = SCRYPT_N,
         r: int = SCRYPT_R,
         p: int = SCRYPT_P,
+        shared: bool = False,
     ) -> None:
         super().__init__(keys_dir)
         self._passphrase = passphrase
+        self._shared = shared  # one passphrase for every area (a workspace's provider)
         self._params = {"n": n, "r": r, "p": p}
         self._cache: dict[tuple[str, int], bytes] = {}
 
@@ -283,6 +285,26 @@ class PassphraseKeyProvider(_LocalKeyProvider):
     @staticmethod
     def _derive(phrase: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
         return Scrypt(salt=salt, length=KEY_BYTES, n=n, r=r, p=p).derive(phrase)
+
+    def create_key(self, area: str) -> str:
+        """Create the next key version, after checking the passphrase opens the current one.
+
+        A mistyped passphrase must not become a new key version (a rotation would then
+        hand the area to a passphrase nobody knows); with ``shared``, a new area's first
+        key is checked against another area's key the same way.
+        """
+        self._phrase(area)  # no passphrase: refuse before a version number is taken
+        versions = self._versions(area)
+        if versions:
+            self._load(area, versions[-1])
+        elif self._shared and self.keys_dir.is_dir():
+            areas = (d.name for d in self.keys_dir.iterdir() if d.is_dir())
+            for other in sorted(a for a in areas if _NAME.match(a)):
+                held = self._versions(other)
+                if held:
+                    self._load(other, held[-1])
+                    break
+        return super().create_key(area)
 
     def _new(self, area: str, version: int) -> None:
         salt = secrets.token_bytes(16)

@@ -33,10 +33,10 @@ def sql_name(dataset: str) -> str:
     return name if _IDENT.fullmatch(name) else f"_{name}"
 
 
-def output_name(now: datetime | None = None) -> str:
-    """A unique, sortable name for an analysis output."""
+def output_name(now: datetime | None = None, prefix: str = "q") -> str:
+    """A unique, sortable name for an analysis output ("q-..." a query, "t-..." a table)."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"q-{stamp}"
+    return f"{prefix}-{stamp}"
 
 
 def _result_digest(table: pa.Table) -> str:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+import struct
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +25,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fivesafes.errors import DataError, IntegrityError, ValidationError
+from fivesafes.vault.columns import column_ranges, scanned_columns
 from fivesafes.vault.envelope import open_data_key
-from fivesafes.vault.format import decrypt_to_fd
+from fivesafes.vault.frames import SealedObject
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import Manifest
 from fivesafes.vault.store import AreaStore
@@ -33,10 +35,16 @@ from fivesafes.vault.store import AreaStore
 
 @dataclass
 class Decrypted:
-    """One object's plaintext Parquet in a memfd; close it as soon as it is not needed."""
+    """One object's plaintext Parquet in a memfd; close it as soon as it is not needed.
+
+    With ``sealed`` set, only some frames are decrypted yet (the footer and the column
+    chunks asked for); :meth:`need` decrypts more. Without it, the whole file is there.
+    """
 
     manifest: Manifest
     fd: int
+    sealed: SealedObject | None = None
+    metadata: pq.FileMetaData | None = None
     closed: bool = field(default=False)
 
     @property
@@ -44,10 +52,25 @@ class Decrypted:
         """A path pyarrow and DuckDB can open (this process only)."""
         return f"/proc/self/fd/{self.fd}"
 
+    def need(self, columns: Collection[str] | None, *, threads: int | None = None) -> None:
+        """Make sure ``columns`` (None: every column) are decrypted, authenticated."""
+        if self.sealed is None or self.metadata is None:
+            return
+        ranges = column_ranges(self.metadata, columns, self.sealed.size)
+        self.sealed.decrypt_into(self.fd, self.sealed.frames_for(ranges), threads=threads)
+
+    def column_names(self) -> list[str]:
+        """Top-level column names, from the Parquet footer."""
+        if self.metadata is None:
+            return []
+        return list(self.metadata.schema.to_arrow_schema().names)
+
     def close(self) -> None:
         """Release the memory holding the plaintext."""
         if not self.closed:
             os.close(self.fd)
+            if self.sealed is not None:
+                self.sealed.close()
             self.closed = True
 
     def __enter__(self) -> Decrypted:
@@ -66,6 +89,29 @@ def _check_rows(manifest: Manifest, sealed: Any, actual: int) -> None:
         )
 
 
+_TAIL = 8  # footer length (u32 LE) and "PAR1"
+
+
+def _open_footer(opened: Decrypted, sealed: SealedObject, threads: int | None) -> None:
+    """Decrypt the Parquet file's tail, then its footer, and read the footer."""
+    size = sealed.size
+    if size < 2 * _TAIL:
+        sealed.decrypt_into(opened.fd, range(sealed.frame_count), threads=threads)
+    else:
+        sealed.decrypt_into(opened.fd, sealed.frames_for([(size - _TAIL, size)]))
+        (footer,) = struct.unpack("<I", os.pread(opened.fd, 4, size - _TAIL))
+        start = max(0, size - _TAIL - footer)
+        sealed.decrypt_into(opened.fd, sealed.frames_for([(start, size)]), threads=threads)
+    try:
+        opened.metadata = pq.read_metadata(opened.path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise IntegrityError(
+            f"{opened.manifest.kind[:-1]} {opened.manifest.area}/{opened.manifest.name}: "
+            f"the decrypted data are not a Parquet file ({exc})",
+            hint="restore the dataset from backup",
+        ) from None
+
+
 def decrypt(
     store: AreaStore,
     provider: KeyProvider,
@@ -73,20 +119,33 @@ def decrypt(
     *,
     kind: str = "datasets",
     threads: int | None = None,
+    columns: Collection[str] | None = None,
 ) -> Decrypted:
-    """Decrypt one object into a memfd (authenticated; row count checked)."""
+    """Decrypt one object into a memfd (authenticated; row count checked).
+
+    ``columns=None`` decrypts the whole file. Otherwise only the footer and the chunks
+    of ``columns`` are decrypted (none: the footer alone); :meth:`Decrypted.need` adds
+    more later. The rest of the memfd is a hole: zeros that take no memory.
+    """
     manifest = store.manifest(name, kind)
     key = open_data_key(provider, store.area, manifest.object_id, manifest.wrapped_key)
     fd = os.memfd_create(f"fivesafes-{manifest.object_id}", os.MFD_CLOEXEC)
+    sealed: SealedObject | None = None
     try:
-        trailer = decrypt_to_fd(
-            store.data_path(name, kind), key, manifest.object_id, fd, threads=threads
-        )
-        opened = Decrypted(manifest, fd)
-        rows = pq.ParquetFile(opened.path).metadata.num_rows
-        _check_rows(manifest, trailer.get("rows"), rows)
+        sealed = SealedObject(store.data_path(name, kind), key, manifest.object_id)
+        sealed.allocate(fd)
+        opened = Decrypted(manifest, fd, sealed)
+        _open_footer(opened, sealed, threads)
+        assert opened.metadata is not None
+        _check_rows(manifest, sealed.trailer.get("rows"), opened.metadata.num_rows)
+        opened.need(columns, threads=threads)
+        if columns is None:
+            sealed.close()  # everything is decrypted: the ciphertext is not needed again
+            opened.sealed = None
     except BaseException:
         os.close(fd)
+        if sealed is not None:
+            sealed.close()
         raise
     return opened
 
@@ -100,9 +159,10 @@ def open_table(
     columns: Sequence[str] | None = None,
     threads: int | None = None,
 ) -> pa.Table:
-    """Decrypt one object into an in-memory Arrow table."""
-    with decrypt(store, provider, name, kind=kind, threads=threads) as d:
-        return pq.read_table(d.path, columns=list(columns) if columns else None)
+    """Decrypt one object (only ``columns``, if given) into an in-memory Arrow table."""
+    wanted = list(columns) if columns else None
+    with decrypt(store, provider, name, kind=kind, threads=threads, columns=wanted) as d:
+        return pq.read_table(d.path, columns=wanted)
 
 
 def open_batches(
@@ -136,6 +196,9 @@ def area_connection(
         "allow_community_extensions": False,
         # SQL must not reach Python objects by name (other datasets in this process).
         "python_enable_replacements": False,
+        # Frames are decrypted as queries need them: a cached read of a region decrypted
+        # later must never be served, so DuckDB caches no file bytes.
+        "enable_external_file_cache": False,
     }
     if memory_limit:
         config["memory_limit"] = memory_limit
@@ -158,8 +221,8 @@ def area_connection(
     return con
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    """Run one SELECT statement on an area connection and return the result as Arrow."""
+def check_select(sql: str) -> None:
+    """Refuse anything but one SELECT statement (ValidationError, DataError if unparsable)."""
     if not sql.strip():
         raise ValidationError("empty SQL", hint='pass a query, e.g. "SELECT count(*) FROM survey"')
     try:
@@ -171,6 +234,11 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
             "only one SELECT statement may run over an area's data",
             hint="write a single SELECT (WITH ... SELECT is fine); nothing else is allowed",
         )
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """Run one SELECT statement on an area connection and return the result as Arrow."""
+    check_select(sql)
     try:
         return con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
@@ -192,7 +260,11 @@ def _query_error(exc: Exception) -> DataError:
 
 
 class AreaSession(contextlib.AbstractContextManager["AreaSession"]):
-    """Decrypted datasets of one area behind a locked DuckDB connection; closes both."""
+    """Datasets of one area behind a locked DuckDB connection; closes both.
+
+    Each dataset starts as its Parquet footer alone; before a query runs, the columns
+    its plan scans are decrypted (:func:`~fivesafes.vault.columns.scanned_columns`).
+    """
 
     def __init__(
         self,
@@ -206,14 +278,25 @@ class AreaSession(contextlib.AbstractContextManager["AreaSession"]):
         self.opened: dict[str, Decrypted] = {}
         try:
             for n in names:
-                self.opened[(sql_names or {}).get(n, n)] = decrypt(store, provider, n)
+                self.opened[(sql_names or {}).get(n, n)] = decrypt(store, provider, n, columns=())
             self.con = area_connection(self.opened, memory_limit=memory_limit)
         except BaseException:
             self.close()
             raise
 
+    def prepare(self, sql: str) -> None:
+        """Decrypt what ``sql`` reads (every column when its plan is not clear)."""
+        check_select(sql)
+        # Column names from the authenticated footers, not from the manifests (which
+        # are not sealed): a name left out would leave its column undecrypted.
+        names = {c for d in self.opened.values() for c in d.column_names()}
+        needed = scanned_columns(self.con, sql, names)
+        for d in self.opened.values():
+            d.need(needed)
+
     def sql(self, sql: str) -> pa.Table:
         """Run one SELECT over the area's datasets."""
+        self.prepare(sql)
         return run_sql(self.con, sql)
 
     def close(self) -> None:

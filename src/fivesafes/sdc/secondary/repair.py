@@ -6,6 +6,7 @@ import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
 from fivesafes.sdc.secondary.attacker import Attacker, _certify, _check, _pins
+from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.model import UP, BoolArray, Cut, Problem, met
 
 
@@ -59,8 +60,12 @@ def repair(
     targets = problem.targets()
     req_of = {(p, dr): rq for p, dr, rq in targets}
     certified: set[tuple[int, int]] = set()
+    pair_ok: set[tuple[int, int, int]] = set()
+    batch_lps = 0
     for sweep in range(1, 1000):
         changed = False
+        pins_of = {p: _pins(att, p) for p in {t[0] for t in targets}}
+        batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
         for p, direction, req in targets:
             if (p, direction) not in certified:
                 while True:
@@ -70,14 +75,17 @@ def repair(
                         certified.add((p, direction))
                         break
                     changed |= _fix(problem, att, cut, seen)
-            for pin in _pins(att, p):
+            for pin in pins_of[p]:
+                if (p, direction, pin) in pair_ok:
+                    continue
                 while True:
                     cut, _, _ = _check(att, p, direction, req, pin)
                     if cut is None:
+                        pair_ok.add((p, direction, pin))
                         break
                     changed |= _fix(problem, att, cut, seen)
         if not changed:
-            return att.hidden.copy(), sweep, att.lp_count
+            return att.hidden.copy(), sweep, att.lp_count + batch_lps
     raise InfeasibleProtectionError(
         "secondary suppression did not converge",
         hint="report this table to the developers; use method = 'optimal' meanwhile",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -109,6 +110,10 @@ class AreaRow(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Methods notes of this area's releases leave out exact thresholds (migration 0007).
+    withhold_thresholds: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     owner: Mapped[PersonRow] = relationship(lazy="joined")
     courses: Mapped[list[AreaCourseRow]] = relationship(

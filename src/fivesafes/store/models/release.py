@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,6 +80,10 @@ class RequestVersionRow(Base):
     wrapped_key_json: Mapped[str] = mapped_column(Text)
     submitted_by: Mapped[str] = mapped_column(String(64))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # True only when the content was read from a stored `table protect --dataset` output
+    # whose provenance gave the source (migration 0006); else the author declared it.
+    source_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    output_object_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ReviewRow(Base):
