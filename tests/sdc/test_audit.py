@@ -257,6 +257,27 @@ def test_singleton_partner_elsewhere_in_the_component_is_checked_too() -> None:
     assert list(result.failures["failure"]) == ["singleton"]
 
 
+def test_singleton_total_above_the_primary_is_its_own_contributor_not_an_attacker() -> None:
+    # r1's only contributor is in (r1, c1); the row total (r1, T) therefore has the same
+    # single contributor, who learns nothing new about his own cell from it
+    hs = [flat("r", 2), flat("c", 2)]
+    leaf = np.array([[10.0, 0.0], [30.0, 40.0]])
+    hidden = [("r1", "T"), ("r2", "c1"), ("r2", "T")]
+    cells = make_cells(
+        hs,
+        leaf,
+        primary={("r1", "c1"): (2.0, 2.0)},
+        secondary=hidden,
+        contributors={("r1", "c1"): 1, ("r1", "T"): 1},
+    )
+    cells.loc[(cells["r"] == "r1") & (cells["c"] == "c2"), ["records", "contributors"]] = [0, 0]
+    result = audit_table(cells, hs, singleton=True)
+    assert result.safe
+    # (r2, c1) is another enterprise: knowing it pins (r1, c1) through the c1 column
+    cells.loc[(cells["r"] == "r2") & (cells["c"] == "c1"), ["records", "contributors"]] = [1, 1]
+    assert not audit_table(cells, hs, singleton=True).safe
+
+
 def test_singleton_check_passes_when_the_partner_has_several_contributors() -> None:
     hs = [flat("r", 2), flat("c", 3)]
     leaf = np.array([[10.0, 20.0, 30.0], [30.0, 40.0, 50.0]])

@@ -66,6 +66,8 @@ def singleton_check(
         others = cells[single[cells] & (cells != p)]
         partners = np.concatenate([others[np.isin(others, near)], others[~np.isin(others, near)]])
         for q in partners:
+            if _nested(structure, int(p), int(q)):
+                continue  # a one-contributor cell above or below p has p's own contributor
             lq = int(local[q])
             model.set_bounds(lq, float(data.values[q]), float(data.values[q]))
             lo, _ = model.extreme(int(local[p]), maximize=False)
@@ -83,3 +85,15 @@ def singleton_check(
                 fail[p] = True
                 break
     return fail, {"singleton_min": s_min, "singleton_max": s_max, "singleton_known": known_by}
+
+
+def _nested(structure: TableStructure, p: int, q: int) -> bool:
+    """True when q's codes are p's or ancestors of them in every dimension, or the reverse."""
+    ids = structure.code_ids
+    above = below = True
+    for d, h in enumerate(structure.hierarchies):
+        cp, cq = h.order[ids[p, d]], h.order[ids[q, d]]
+        if cp != cq:
+            above &= cq in h.ancestors(cp)
+            below &= cp in h.ancestors(cq)
+    return above or below

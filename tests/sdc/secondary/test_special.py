@@ -145,3 +145,19 @@ def test_total_cost_factor_steers_away_from_totals() -> None:
     assert plain.gap is not None and heavy.gap is not None
     assert v_heavy <= v_plain * (1 + 1e-6) + 1e-6
     assert independent_audit(heavy.cells, hs) == []
+
+
+@pytest.mark.parametrize("method", ["optimal", "modular", "fast"])
+def test_a_single_contributor_total_over_the_primary_is_not_an_insider(method: str) -> None:
+    # row r1 has one enterprise, in (r1, c1): the row total (r1, T) has the same single
+    # contributor, who already knows his own cell; it must not count as an attacker
+    r, c = _flat("r", 2), _flat("c", 3)
+    values = {("r1", "c1"): 10.0, ("r2", "c1"): 30.0, ("r2", "c2"): 40.0, ("r2", "c3"): 20.0}
+    contributors = {k: 4 for k in values}
+    contributors[("r1", "c1")] = 1
+    df = make_table([r, c], values, leaf_contributors=contributors)
+    p = df.index[(df["r"] == "r1") & (df["c"] == "c1")][0]
+    df.loc[p, ["status", "lower_protection", "upper_protection"]] = ["primary", 1.0, 1.0]
+    res = protect_secondary(df, [r, c], SuppressionSpec(method=method, singleton=True))
+    assert independent_audit(res.cells, [r, c]) == []
+    assert audit_table(res.cells, [r, c], singleton=True).safe

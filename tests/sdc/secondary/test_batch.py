@@ -1,0 +1,59 @@
+"""Batch certification proves only demands the exact attacker LP also finds met."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import random_table
+from fivesafes.sdc.secondary.attacker import Attacker, _pins
+from fivesafes.sdc.secondary.batch import certify
+from fivesafes.sdc.secondary.fast import relation_phase
+from fivesafes.sdc.secondary.model import met
+from fivesafes.sdc.secondary.problem import build_problem
+from fivesafes.sdc.spec import SuppressionSpec
+from fivesafes.sdc.structure import build_structure
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), fans=st.sampled_from([[[2, 2], [3]], [[3], [2], [2]]]))
+def test_every_certified_demand_and_insider_pair_is_met_by_the_exact_lp(
+    seed: int, fans: list[list[int]]
+) -> None:
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, fans, n_primary=4)
+    singles = rng.random(len(df)) < 0.3
+    df.loc[singles & (df["contributors"] > 0), "contributors"] = 1
+    problem = build_problem(
+        df, build_structure(df, hs), SuppressionSpec(singleton=True), frequency=False
+    )
+    hidden = relation_phase(problem, problem.forced.copy())
+    att = Attacker(problem, hidden)
+    targets = problem.targets()
+    pins_of = {p: _pins(att, p) for p, _, _ in targets}
+    outsider: set[tuple[int, int]] = set()
+    pairs: set[tuple[int, int, int]] = set()
+    certify(problem, hidden, targets, pins_of, outsider, pairs)
+    everything = np.flatnonzero(hidden).astype(np.int64)
+    req = {(p, d): r for p, d, r in targets}
+    for p, d in outsider:
+        reach, _, _, _ = att.reach(p, d, everything)
+        assert met(reach, req[(p, d)])
+    for p, d, q in pairs:
+        reach, _, _, _ = att.reach(p, d, everything, q)
+        assert met(reach, req[(p, d)])
+
+
+def test_a_sensible_pattern_is_mostly_certified_in_a_few_lps() -> None:
+    rng = np.random.default_rng(3)
+    df, hs = random_table(rng, [[3, 3], [3, 2]], n_primary=12)
+    problem = build_problem(
+        df, build_structure(df, hs), SuppressionSpec(singleton=False), frequency=False
+    )
+    hidden = relation_phase(problem, problem.forced.copy())
+    targets = problem.targets()
+    outsider: set[tuple[int, int]] = set()
+    lps = certify(problem, hidden, targets, {}, outsider, set())
+    assert lps <= 2 * 8
+    assert len(outsider) >= len(targets) // 2
