@@ -239,9 +239,9 @@ def _check(
     The LP starts on a neighbourhood of ``p``; hidden cells outside it are held at their
     published value, which only helps the attacker. When it fails, its dual prices the
     cells outside: if the capacity cut is still violated with every hidden cell counted,
-    the demand is unmet in the whole table; otherwise the hidden cells the cut counts
-    are brought in (column generation) and the LP solved again, so it grows only by the
-    cells that can matter instead of by whole layers of a large component.
+    the demand is unmet in the whole table; otherwise the neighbourhood grows fourfold.
+    (Growing by only the cells the cut counts, column generation, was tried: it needed
+    many more, equally cold, LPs on the benchmark tables.)
     """
     problem = att.problem
     near = att.cluster(p)

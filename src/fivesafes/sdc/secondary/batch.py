@@ -19,7 +19,7 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
-from fivesafes.sdc.highs import new_highs
+from fivesafes.sdc.secondary.attacker import _lp
 from fivesafes.sdc.secondary.model import UP, BoolArray, FloatArray, IntArray, Problem, met
 
 Demand = tuple[int, int]  # (primary cell, direction)
@@ -48,32 +48,14 @@ class BatchCertifier:
         self.h = self._build()
 
     def _build(self) -> highspy.Highs:
-        csc = self.problem.csc
-        cells = self.cells
-        starts = csc.indptr[cells]
-        lens = csc.indptr[cells + 1] - starts
-        offsets = np.cumsum(lens) - lens
-        pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
-        rows, local = np.unique(csc.indices[pos], return_inverse=True)
-        lp = highspy.HighsLp()
-        lp.num_col_ = int(cells.size)
-        lp.num_row_ = int(rows.size)
-        lp.col_cost_ = np.zeros(cells.size)
-        lp.col_lower_ = self.lower
-        lp.col_upper_ = self.upper
-        lp.row_lower_ = np.zeros(rows.size)
-        lp.row_upper_ = np.zeros(rows.size)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(lens))).astype(np.int32)
-        lp.a_matrix_.index_ = local.astype(np.int32)
-        lp.a_matrix_.value_ = csc.data[pos].astype(np.float64)
-        h = new_highs()
-        if cells.size > IPM_ABOVE:
+        h, _ = _lp(self.problem, self.cells, np.ones(self.problem.n))
+        h.setOptionValue("presolve", "choose")  # every round is a fresh solve, in effect
+        h.setOptionValue("simplex_strategy", 1)
+        if self.cells.size > IPM_ABOVE:
             # each round changes many costs and bounds at once, so a warm simplex start
             # buys little; on 58,000 hidden cells one round took 10-160 s by dual simplex
             # and 4.6 s by interior point (with crossover, so the move is a vertex)
             h.setOptionValue("solver", "ipm")
-        h.passModel(lp)
         return h
 
     def solve(
@@ -152,7 +134,7 @@ def certify(
             seed += 1
             if z is None:
                 break
-            gained = _record(batch, z, todo, pins_of, outsider_ok, pair_ok)
+            gained = _record(batch, z, todo, pins_of, outsider_ok, pair_ok, insiders=insiders)
             stalls = stalls + 1 if gained < MIN_PROGRESS * len(todo) else 0
             if stalls == 2:  # both directions had their turn
                 break
@@ -178,15 +160,23 @@ def _record(
     pins_of: dict[int, list[int]],
     outsider_ok: set[Demand],
     pair_ok: set[Pair],
+    *,
+    insiders: bool,
 ) -> int:
-    """Mark what the move ``z`` proves; returns how many demands became fully proved."""
+    """Mark what the move ``z`` proves; returns how many of ``todo`` it proved.
+
+    With ``insiders``, a demand counts only when proved against every insider too.
+    """
     gained = 0
     moved = np.abs(z) > 1e-9
     pos = batch.pos
     for p, d, req in todo:
         if not met(d * float(z[pos[p]]), req):
             continue
+        new = (p, d) not in outsider_ok
         outsider_ok.add((p, d))
+        if not insiders:
+            gained += new
         still = False
         for q in pins_of.get(p, []):
             if (p, d, q) in pair_ok:
@@ -195,5 +185,6 @@ def _record(
                 pair_ok.add((p, d, q))
             else:
                 still = True
-        gained += not still
+        if insiders:
+            gained += not still
     return gained

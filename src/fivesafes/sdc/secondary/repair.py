@@ -51,10 +51,11 @@ def repair(
 ) -> tuple[BoolArray, int, int]:
     """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
 
-    Demands are fixed one at a time on the current pattern. Hiding more cells only
-    widens the outside attacker's intervals, so a demand once met stays met; the
-    single-contributor attackers depend on which cells are hidden, so sweeps repeat
-    until one changes nothing.
+    Each sweep first proves what it can in batch LPs (:mod:`batch`), then checks the
+    rest one demand at a time, fixing each failure with a cut. Hiding more cells only
+    widens an attacker's intervals, so a demand (or an insider pair) once proved stays
+    proved; which insiders matter depends on the pattern, so sweeps repeat until one
+    changes nothing, and the last one checks them on the final pattern.
     """
     att = Attacker(problem, hidden | problem.forced)
     targets = problem.targets()
