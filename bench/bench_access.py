@@ -17,19 +17,13 @@ no storage). The ratio says what gathering facts and deciding add to the write.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
-import psycopg
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
+from bench_databases import database
 from fivesafes.audit.events import AuditEvent, Outcome
 from fivesafes.governance.access import decide_access
 from fivesafes.governance.areas import Dataset
@@ -40,7 +34,6 @@ from fivesafes.services.context import resolve_actor
 from fivesafes.store.audit_log import append_event
 from fivesafes.store.db import make_engine, migrate, transaction
 
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PEOPLE = 20
 
 
@@ -117,40 +110,9 @@ def time_pure(engine: Engine, logins: list[str], n: int) -> float:
     return time.perf_counter() - start
 
 
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str | None]:
-    """A URL of an empty database of ``kind`` (None when PostgreSQL is unreachable)."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    server = os.environ.get("FIVESAFES_BENCH_PG_URL", PG_DEFAULT)
-    schema = f"bench_access_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(_libpq(server), autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.Error as exc:
-        print(f"postgresql: skipped ({str(exc).strip().splitlines()[0]})")
-        yield None
-        return
-    try:
-        yield (
-            make_url(server)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with psycopg.connect(_libpq(server), autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 def run(kind: str, n: int) -> None:
     """Benchmark one backend and print its line."""
-    with database(kind) as url:
+    with database(kind, "bench_access") as url:
         if url is None:
             return
         engine = make_engine(url)

@@ -23,22 +23,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-import os
 import resource
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psycopg
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
+from bench_databases import database
 from fivesafes.governance.roles import Role
 from fivesafes.release.submission import TableSubmission
 from fivesafes.release.workflow import RequestState
@@ -51,7 +46,6 @@ from fivesafes.store.db import make_engine, migrate, transaction
 from fivesafes.store.models.release import ReleaseRequestRow
 from fivesafes.vault.keys import FileKeyProvider
 
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 AREA = "business"
 SOURCE = "business-survey:turnover"
 
@@ -212,37 +206,6 @@ def build_register(engine: Engine, provider: FileKeyProvider, tables: list[Outpu
     return recorded
 
 
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str | None]:
-    """A URL of an empty database of ``kind`` (None when PostgreSQL is unreachable)."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    server = os.environ.get("FIVESAFES_BENCH_PG_URL", PG_DEFAULT)
-    schema = f"bench_diff_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(_libpq(server), autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.Error as exc:
-        print(f"postgresql: skipped ({str(exc).strip().splitlines()[0]})")
-        yield None
-        return
-    try:
-        yield (
-            make_url(server)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with psycopg.connect(_libpq(server), autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 def release_check(engine: Engine, provider: FileKeyProvider, new: OutputTable) -> tuple:
     """What the release check runs: earlier outputs from the register, then the check."""
     t0 = time.perf_counter()
@@ -264,7 +227,7 @@ def run(
 ) -> None:
     """Record the register on ``kind``, then time the release check against it."""
     earlier, new = tables[:-1], tables[-1]
-    with database(kind) as url, tempfile.TemporaryDirectory() as keys:
+    with database(kind, "bench_diff") as url, tempfile.TemporaryDirectory() as keys:
         if url is None:
             return
         engine = make_engine(url)
