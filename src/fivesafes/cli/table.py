@@ -231,16 +231,23 @@ def _protect_dataset(
     ]
 
 
-def render_stored(s: dict[str, Any]) -> str:
-    """A stored table's summary: counts, method, audit and where it is; never a value."""
+def _status_lines(s: dict[str, Any]) -> list[str]:
+    """The primary and secondary counts of a summary (shared by both renderings)."""
     status = s["by_status"]
     by_rule = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items()) or "no rules"
+    return [
+        f"  primary: {status.get('primary', 0):,} ({by_rule})",
+        f"  secondary: {status.get('secondary', 0):,} (method: {s['secondary']})",
+    ]
+
+
+def render_stored(s: dict[str, Any]) -> str:
+    """A stored table's summary: counts, method, audit and where it is; never a value."""
     rows = f"{s['rows']:,}" if s["rows"] is not None else "?"
     lines = [
         f"{s['table']}: {s['cells']:,} cells from {rows} rows of {s['source']}",
-        f"  primary: {status.get('primary', 0):,} ({by_rule})",
-        f"  secondary: {status.get('secondary', 0):,} (method: {s['secondary']})",
-        f"  safe: {status.get('safe', 0):,}; audit: {s['audit']}",
+        *_status_lines(s),
+        f"  safe: {s['by_status'].get('safe', 0):,}; audit: {s['audit']}",
         f"  stored encrypted as output {s['output']} (id {s['object_id']})",
         f"  submit it: fivesafes release submit --output {s['output']} --purpose ...",
     ]
@@ -292,14 +299,11 @@ def summary(result: TableResult, files: dict[str, Path]) -> dict[str, Any]:
 
 def render(s: dict[str, Any]) -> str:
     """The summary as a few lines of text."""
-    by_rule = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items()) or "no rules"
-    status = s["by_status"]
     folder = Path(next(iter(s["files"].values()))).parent
     rows = f"{s['rows']:,}" if s["rows"] is not None else "?"
     lines = [
         f"{s['table']}: {s['cells']:,} cells from {rows} rows in {s['seconds']:.2f} s",
-        f"  primary: {status.get('primary', 0):,} ({by_rule})",
-        f"  secondary: {status.get('secondary', 0):,} (method: {s['secondary']})",
+        *_status_lines(s),
         f"  outputs in {folder}: {', '.join(s['files'])}",
     ]
     lines += [f"  note: {n}" for n in s["notes"]]
