@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -16,22 +17,36 @@ from fivesafes.cli.main import cli
 
 
 class Shell:
-    """``fivesafes`` on one workspace, as whichever user a call names."""
+    """``fivesafes`` on one workspace, as whichever user a call names.
 
-    def __init__(self, home: Path) -> None:
+    ``env`` is added to the environment of every call (e.g. a key passphrase).
+    """
+
+    def __init__(self, home: Path, env: Mapping[str, str] | None = None) -> None:
         self.home = home
+        self.env = dict(env or {})
         self.runner = CliRunner()
 
-    def run(self, user: str | None, *args: str) -> Result:
-        """Run a command as ``user`` (None: no FIVESAFES_USER, e.g. for ``init``)."""
-        env = {"FIVESAFES_HOME": str(self.home)}
-        if user:
-            env["FIVESAFES_USER"] = user
-        return self.runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+    def run(
+        self,
+        user: str | None,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        stdin: str | None = None,
+    ) -> Result:
+        """Run a command as ``user`` (None: no FIVESAFES_USER, e.g. for ``init``).
 
-    def ok(self, user: str | None, *args: str) -> Result:
+        ``env`` adds to (or overrides) the shell's environment for this call only;
+        ``stdin`` is what the command reads from its standard input.
+        """
+        full = {"FIVESAFES_HOME": str(self.home), **self.env, **(env or {})}
+        if user:
+            full["FIVESAFES_USER"] = user
+        return self.runner.invoke(cli, list(args), input=stdin, env=full, catch_exceptions=False)
+
+    def ok(self, user: str | None, *args: str, env: Mapping[str, str] | None = None) -> Result:
         """Run a command that must succeed."""
-        result = self.run(user, *args)
+        result = self.run(user, *args, env=env)
         assert result.exit_code == 0, (args, result.output, result.stderr)
         return result
 

@@ -8,34 +8,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_helpers import Shell
 
 from fivesafes.cli import vault as vault_cli
-from fivesafes.cli.main import cli
 
 PHRASE = "a long passphrase nobody guesses"
 
 
-class Shell:
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.runner = CliRunner()
-
-    def run(self, user: str | None, *args: str, phrase: str | None = PHRASE, **kw: str) -> Result:
-        env = {"FIVESAFES_HOME": str(self.home), "FIVESAFES_KEY_PASSPHRASE": phrase or ""}
-        if user:
-            env["FIVESAFES_USER"] = user
-        return self.runner.invoke(cli, list(args), env=env, catch_exceptions=False, **kw)  # type: ignore[arg-type]
-
-    def ok(self, user: str | None, *args: str, phrase: str | None = PHRASE) -> Result:
-        result = self.run(user, *args, phrase=phrase)
-        assert result.exit_code == 0, (args, result.output, result.stderr)
-        return result
+def _phrase(phrase: str) -> dict[str, str]:
+    """The environment that gives ``phrase`` (empty: none) for the area keys."""
+    return {"FIVESAFES_KEY_PASSPHRASE": phrase}
 
 
 @pytest.fixture
 def shell(tmp_path: Path) -> Shell:
-    sh = Shell(tmp_path / "ws")
+    sh = Shell(tmp_path / "ws", env=_phrase(PHRASE))
     made = sh.ok(
         None, "init", "--demo-identity", "--admin-login", "root", "--admin-name", "Root",
         "--key-provider", "passphrase", "--json",
@@ -73,7 +60,7 @@ def test_passphrase_workspace_flow(shell: Shell, tmp_path: Path) -> None:
     src = tmp_path / "ashe.csv"
     src.write_text("nino,region,pay\n" + "".join(f"N{i},{'NS'[i % 2]},{i}\n" for i in range(40)))
     ingest = ("dataset", "ingest", "earnings", str(src), "--name", "ashe")
-    missing = shell.run("iris", *ingest, phrase=None)
+    missing = shell.run("iris", *ingest, env=_phrase(""))
     assert missing.exit_code == 7 and "none was given" in missing.stderr
     assert "FIVESAFES_KEY_PASSPHRASE" in missing.stderr
     assert json.loads(shell.ok("iris", "dataset", "stored", "--json").stdout) == []
@@ -82,17 +69,17 @@ def test_passphrase_workspace_flow(shell: Shell, tmp_path: Path) -> None:
     assert _files_with(shell.home, PHRASE.encode()) == []
 
     sql = "SELECT sum(pay) AS s FROM ashe"
-    wrong = shell.run("ada", "query", "earnings", sql, phrase="not it")
+    wrong = shell.run("ada", "query", "earnings", sql, env=_phrase("not it"))
     assert wrong.exit_code == 7 and "wrong passphrase" in wrong.stderr
     assert str(sum(range(40))) in shell.ok("ada", "query", "earnings", sql).stdout
 
-    bad_rotate = shell.run("iris", "area", "rotate-key", "earnings", phrase="not it")
+    bad_rotate = shell.run("iris", "area", "rotate-key", "earnings", env=_phrase("not it"))
     assert bad_rotate.exit_code == 7 and "wrong passphrase" in bad_rotate.stderr
     assert "earnings/v2" in shell.ok("iris", "area", "rotate-key", "earnings").stdout
     assert str(sum(range(40))) in shell.ok("ada", "query", "earnings", sql).stdout
 
     refused = shell.run(
-        "iris", "dataset", "destroy", "earnings", "ashe", "--reason", "t", "--yes", phrase="x"
+        "iris", "dataset", "destroy", "earnings", "ashe", "--reason", "t", "--yes", env=_phrase("x")
     )
     assert refused.exit_code == 7
     shell.ok("iris", "dataset", "destroy", "earnings", "ashe", "--reason", "t", "--yes")
@@ -106,7 +93,7 @@ def test_the_passphrase_is_asked_for_on_a_terminal(
     monkeypatch.setattr(vault_cli, "_interactive", lambda: True)
     result = shell.run(
         "iris", "dataset", "ingest", "earnings", str(src), "--name", "ashe",
-        phrase=None, input=PHRASE + "\n",
+        env=_phrase(""), stdin=PHRASE + "\n",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "passphrase for the area keys" in result.stderr
@@ -116,7 +103,7 @@ def test_the_passphrase_is_asked_for_on_a_terminal(
 
 
 def test_unknown_key_provider_is_refused(tmp_path: Path) -> None:
-    sh = Shell(tmp_path / "ws2")
+    sh = Shell(tmp_path / "ws2", env=_phrase(PHRASE))
     bad = sh.run(
         None, "init", "--demo-identity", "--admin-login", "root", "--admin-name", "Root",
         "--key-provider", "hsm",

@@ -129,6 +129,10 @@ def test_linked_intervals_match_brute_force_and_only_narrow(
         c[j] = 1.0
         lo = linprog(c, A_eq=a, b_eq=np.zeros(len(a)), bounds=bounds, method="highs")
         hi = linprog(-c, A_eq=a, b_eq=np.zeros(len(a)), bounds=bounds, method="highs")
-        assert lo.status == 0 and hi.status == 0
+        assert lo.status == 0  # bounded below by non-negativity
         assert row["attacker_min"] == pytest.approx(lo.fun, abs=1e-6)
-        assert row["attacker_max"] == pytest.approx(-hi.fun, abs=1e-6)
+        if hi.status == 3:  # unbounded: e.g. a hidden total and a hidden child together
+            assert row["attacker_max"] == np.inf
+        else:
+            assert hi.status == 0
+            assert row["attacker_max"] == pytest.approx(-hi.fun, abs=1e-6)

@@ -7,6 +7,8 @@ no components, no warm start, no skipped LPs.
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pandas as pd
 from audit_helpers import make_cells, tree
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from fivesafes.sdc import audit_batch, audit_local, audit_lp
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.structure import build_structure
@@ -156,3 +159,92 @@ def test_quicker_interval_modes_give_the_exact_audits_verdict(
         assert np.allclose(
             exact.intervals[col][is_primary], primary_mode.intervals[col][is_primary]
         )
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_table(), st.floats(0.1, 0.5), st.floats(0.0, 0.6), st.booleans())
+def test_batch_points_and_local_proofs_keep_the_check_modes_verdict(
+    table, share, protection, freq
+) -> None:
+    hs, cells, rng = table
+    hidden = rng.random(len(cells)) < share
+    cells = _hide(cells, hidden)
+    primary = hidden & (rng.random(len(cells)) < 0.5)
+    cells.loc[primary, "status"] = "primary"
+    prot = cells["value"] * protection * rng.random(len(cells))
+    cells["lower_protection"] = np.where(primary, prot, 0.0)
+    cells["upper_protection"] = np.where(primary, prot[::-1], 0.0)
+    exact = audit_table(cells, hs, frequency=freq)
+    key = [*[h.name for h in hs], "failure"]
+    with patch.object(audit_batch, "MIN_CELLS", 0), patch.object(audit_batch, "IPM_ABOVE", 10):
+        batched = audit_table(cells, hs, frequency=freq, intervals="check")
+    assert exact.failures[key].equals(batched.failures[key])
+    with patch.object(audit_lp, "LOCAL_ABOVE", 0), patch.object(audit_local, "NEIGHBOURHOOD", 3):
+        local = audit_table(cells, hs, frequency=freq, intervals="check")
+    assert exact.failures[key].equals(local.failures[key])
+
+
+def _singleton_brute_force(cells: pd.DataFrame, hs: list[Hierarchy]) -> set[int]:
+    """Primary rows that some single other one-contributor hidden cell, known, unprotects."""
+    s = build_structure(cells, hs)
+    v = cells["value"].to_numpy(dtype=float)
+    hidden = (cells["status"] != "safe").to_numpy()
+    single = hidden & (cells["contributors"].to_numpy() == 1)
+    a = s.relations.toarray()
+    ids = s.code_ids
+
+    def nested(p: int, q: int) -> bool:
+        up = all(h.order[ids[q, d]] in h.ancestors(h.order[ids[p, d]]) for d, h in enumerate(hs))
+        down = all(h.order[ids[p, d]] in h.ancestors(h.order[ids[q, d]]) for d, h in enumerate(hs))
+        return up or down
+
+    bad = set()
+    for p in np.flatnonzero(single & (cells["status"] == "primary").to_numpy()):
+        for q in np.flatnonzero(single):
+            if q == p or nested(int(p), int(q)):
+                continue
+            bounds = [
+                (v[i], v[i]) if (not hidden[i] or i == q) else (0.0, None) for i in range(v.size)
+            ]
+            c = np.zeros(v.size)
+            c[p] = 1.0
+            ends = []
+            for sign in (1.0, -1.0):
+                res = linprog(
+                    sign * c, A_eq=a, b_eq=np.zeros(len(a)), bounds=bounds, method="highs"
+                )
+                ends.append(np.inf * -sign if res.status == 3 else sign * res.fun)
+            lo, hi = ends
+            tol = 1e-6 * max(1.0, float(np.abs(v).max()))
+            if (
+                hi - lo <= tol  # a hidden primary must never be exactly determined
+                or lo > v[p] - cells["lower_protection"].iloc[p] + tol
+                or hi < v[p] + cells["upper_protection"].iloc[p] - tol
+            ):
+                bad.add(int(p))
+                break
+    return bad
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_table(), st.floats(0.2, 0.6), st.sampled_from([2, 4, 1_500]))
+def test_singleton_check_matches_brute_force_at_any_neighbourhood(table, share, reach) -> None:
+    hs, cells, rng = table
+    hidden = rng.random(len(cells)) < share
+    cells = _hide(cells, hidden)
+    primary = hidden & (rng.random(len(cells)) < 0.5)
+    cells.loc[primary, "status"] = "primary"
+    prot = 0.2 * cells["value"]
+    cells["lower_protection"] = np.where(primary, prot, 0.0)
+    cells["upper_protection"] = np.where(primary, prot, 0.0)
+    ones = hidden & (rng.random(len(cells)) < 0.4)
+    cells.loc[ones, ["contributors", "records"]] = 1
+    plain = audit_table(cells, hs)
+    with patch.object(audit_local, "NEIGHBOURHOOD", reach):
+        result = audit_table(cells, hs, singleton=True)
+    dims = [h.name for h in hs]
+    fails = result.failures[result.failures["failure"].str.contains("singleton")]
+    ours = set(cells.reset_index().merge(fails[dims], on=dims)["index"].tolist())
+    plain_bad = set(cells.reset_index().merge(plain.failures[dims], on=dims)["index"].tolist())
+    expected = _singleton_brute_force(cells, hs) - plain_bad
+    assert ours - plain_bad == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from fivesafes.errors import DataError
+from fivesafes.sdc import linear_attack
 from fivesafes.sdc.linear_attack import LinearAttack
 
 INF = np.inf
@@ -59,8 +62,17 @@ def test_known_true_values_are_substituted_as_given() -> None:
     n=st.integers(3, 9),
     m=st.integers(1, 6),
 )
-def test_warm_started_models_agree_with_solving_each_lp_alone(seed: int, n: int, m: int) -> None:
-    """Every solve of one warm-started model, also after bounds change, as from scratch."""
+@pytest.mark.parametrize("cold_ipm_above", [linear_attack.COLD_IPM_ABOVE, 0])
+def test_warm_started_models_agree_with_solving_each_lp_alone(
+    seed: int, n: int, m: int, cold_ipm_above: int
+) -> None:
+    """Every solve of one warm-started model, also after bounds change, as from scratch
+    (also when the first solve is by interior point, as on large components)."""
+    with patch.object(linear_attack, "COLD_IPM_ABOVE", cold_ipm_above):
+        _compare_with_linprog(seed, n, m)
+
+
+def _compare_with_linprog(seed: int, n: int, m: int) -> None:
     rng = np.random.default_rng(seed)
     dense = (rng.random((m, n)) < 0.5).astype(float)
     x_true = rng.integers(0, 20, size=n).astype(float)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_tables import write_case
 
@@ -26,7 +27,12 @@ def test_a_secondary_method_that_leaves_a_cell_exposed_is_refused(
     spec, data = write_case(tmp_path, method="fast")
 
     def lazy_secondary(cells, hierarchies, suppression, **kwargs):  # type: ignore[no-untyped-def]
-        return cells, {"method": "lazy"}  # hides nothing more than the primaries
+        # hides nothing more than the primaries, and offers forged proofs for them
+        primary = np.flatnonzero((cells["status"] == "primary").to_numpy())
+        forged = {
+            (int(p), d): (np.array([p]), np.array([d * 1e6])) for p in primary for d in (1, -1)
+        }
+        return cells, {"method": "lazy"}, forged
 
     monkeypatch.setattr(protect_module, "protect_secondary", lazy_secondary)
     with pytest.raises(UnsafeTableError, match="under-protected"):

@@ -22,9 +22,12 @@ from fivesafes.release.votes import Vote
 from fivesafes.services import (
     published_register,
     release_checks,
+    release_moves,
     release_publish,
     release_requests,
     release_reviews,
+    release_submission,
+    release_views,
     rule_sets,
 )
 from fivesafes.services.context import resolve_actor
@@ -33,9 +36,12 @@ from fivesafes.store.models.release import ReleaseRequestRow
 MODULES: tuple[ModuleType, ...] = (
     published_register,
     release_checks,
+    release_moves,
     release_publish,
     release_requests,
     release_reviews,
+    release_submission,
+    release_views,
     rule_sets,
 )
 
@@ -60,18 +66,18 @@ def _with_provider(login: str, fn: Callable[..., Any], *args: Any) -> Call:
 
 
 def _request(s: Session, ids: dict[str, int], key: str) -> ReleaseRequestRow:
-    return release_requests.request_row(s, ids[key])
+    return release_moves.request_row(s, ids[key])
 
 
 WRITERS: dict[str, Call] = {
     "rule_sets.define_rule_set": _as(
         "root", rule_sets.define_rule_set, "strict", {"threshold": 10}
     ),
-    "release_requests.submit_output": lambda s, w, ids: release_requests.submit_output(
+    "release_submission.submit_output": lambda s, w, ids: release_submission.submit_output(
         s, resolve_actor(s, "ada"), w.provider, AREA, first_release(), CONTEXT, source=SOURCE
     ),
-    "release_requests.submit_stored_output": lambda s, w, ids: (
-        release_requests.submit_stored_output(
+    "release_submission.submit_stored_output": lambda s, w, ids: (
+        release_submission.submit_stored_output(
             s, resolve_actor(s, "ada"), _STORED["vault"], _STORED["output"], CONTEXT
         )
     ),
@@ -90,15 +96,11 @@ WRITERS: dict[str, Call] = {
 READERS: dict[str, Call] = {
     "rule_sets.rule_set_in_force": lambda s, w, i: rule_sets.rule_set_in_force(s, "standard"),
     "rule_sets.list_rule_sets": lambda s, w, i: rule_sets.list_rule_sets(s),
-    "release_requests.get_request": lambda s, w, i: release_requests.get_request(s, i["a"], "ada"),
-    "release_requests.list_requests": lambda s, w, i: release_requests.list_requests(s, "ada"),
-    "release_requests.request_row": lambda s, w, i: release_requests.request_row(s, i["a"]),
-    "release_requests.reviews_of": lambda s, w, i: release_requests.reviews_of(
-        s, _request(s, i, "c")
-    ),
-    "release_requests.view_of": lambda s, w, i: release_requests.view_of(
-        s, _request(s, i, "c"), "olga"
-    ),
+    "release_views.get_request": lambda s, w, i: release_views.get_request(s, i["a"], "ada"),
+    "release_views.list_requests": lambda s, w, i: release_views.list_requests(s, "ada"),
+    "release_moves.request_row": lambda s, w, i: release_moves.request_row(s, i["a"]),
+    "release_views.reviews_of": lambda s, w, i: release_views.reviews_of(s, _request(s, i, "c")),
+    "release_views.view_of": lambda s, w, i: release_views.view_of(s, _request(s, i, "c"), "olga"),
     "release_checks.version_row": lambda s, w, i: release_checks.version_row(
         s, _request(s, i, "a")
     ),
@@ -127,7 +129,7 @@ PARTS = {
     "release_checks.check_not_blocked",
     "published_register.record_cells",
     "published_register.register_release",
-    "release_requests.move_request",
+    "release_moves.move_request",
 }
 
 # No session: they cannot write.
@@ -138,7 +140,7 @@ PURE = {
     "published_register.hidden_object_id",
     "published_register.seal_hidden",
     "release_publish.release_id_of",
-    "release_requests.check_author",
+    "release_moves.check_author",
     "rule_sets.rule_setting_of",
 }
 

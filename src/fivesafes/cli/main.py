@@ -59,10 +59,10 @@ def _register() -> None:
     from fivesafes.cli import vault  # after dataset and area: it adds commands to them
 
     vault.register(cli)
-    from fivesafes.cli import release
+    from fivesafes.cli import release, rules
 
     cli.add_command(release.release)
-    cli.add_command(release.rules)
+    cli.add_command(rules.rules)
 
 
 _register()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from fivesafes.sdc.audit_result import (
     IntervalMode,
 )
 from fivesafes.sdc.audit_singleton import integer_interval, singleton_check
+from fivesafes.sdc.audit_witness import Witnesses, verify_witnesses
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.structure import (
     LinkedStructure,
@@ -59,11 +61,14 @@ def audit_table(
     dimensions: Sequence[str] | None = None,
     rtol: float = DEFAULT_RTOL,
     intervals: IntervalMode = "exact",
+    witnesses: Witnesses | None = None,
 ) -> AuditResult:
     """Audit one table: build its relations, then solve the attacker's LPs for every hidden cell.
 
     ``bounds`` (one lower and one upper array aligned with the rows of ``cells``) override
     ``a_priori_percent``, which overrides the default (non-negative when no value is negative).
+    ``witnesses``: attacker moves offered by the method that chose the pattern, keyed by
+    (row, +1 upper / -1 lower); each is verified, never trusted (sdc/audit_witness.py).
     """
     t0 = time.perf_counter()
     structure = build_structure(cells, hierarchies, dimensions=dimensions)
@@ -78,6 +83,7 @@ def audit_table(
         protection_percent=protection_percent,
         rtol=rtol,
         intervals=intervals,
+        witnesses=witnesses,
         _structure_seconds=built,
     )
 
@@ -93,6 +99,7 @@ def audit_cells(
     protection_percent: float | None = None,
     rtol: float = DEFAULT_RTOL,
     intervals: IntervalMode = "exact",
+    witnesses: Witnesses | None = None,
     _structure_seconds: float = 0.0,
 ) -> AuditResult:
     """Audit a cells table against a structure already built from it (same row order).
@@ -115,6 +122,7 @@ def audit_cells(
         rtol=rtol,
         intervals=intervals,
         timings={"structure": _structure_seconds},
+        witnesses=witnesses,
     )
 
 
@@ -203,6 +211,7 @@ def _audit(
     intervals: IntervalMode,
     timings: dict[str, float],
     extra: Mapping[str, npt.NDArray[Any]] | None = None,
+    witnesses: Witnesses | None = None,
 ) -> AuditResult:
     t0 = time.perf_counter()
     values = data.values
@@ -224,6 +233,11 @@ def _audit(
     req_lo = values - data.lower_protection
     req_hi = values + data.upper_protection
     plan = _plan(intervals, data, values, req_lo, req_hi, tol, frequency)
+    verified = verify_witnesses(
+        witnesses, structure.relations, values, data.hidden, lower_b, upper_b, tol
+    )
+    if witnesses:
+        plan = replace(plan, seen_lo=verified.seen_lo, seen_hi=verified.seen_hi)
     lo, hi, solved_exactly, models = solve_intervals(
         structure.relations,
         values,
@@ -251,7 +265,17 @@ def _audit(
     if singleton:
         t_s = time.perf_counter()
         s_fail, singleton_cols = singleton_check(
-            structure, data, models, req_lo, req_hi, lower_b, upper_b, stats, tol, frequency
+            structure,
+            data,
+            models,
+            req_lo,
+            req_hi,
+            lower_b,
+            upper_b,
+            stats,
+            tol,
+            frequency,
+            witnessed=verified,
         )
         fail_kinds.append((FAIL_SINGLETON, s_fail))
         stats.seconds["singleton"] = time.perf_counter() - t_s
@@ -308,6 +332,12 @@ def _audit(
         "skipped_at_bound": stats.skipped_at_bound,
         "skipped_at_target": stats.skipped_at_target,
         "simplex_iterations": stats.simplex_iterations,
+        "batch_lps": stats.batch_lps,
+        "open_after_batch": stats.after_batch,
+        "local_lps": stats.local_lps,
+        "open_after_local": stats.after_local,
+        "witnesses_verified": len(verified.moves),
+        "witnesses_rejected": verified.rejected,
     }
     return AuditResult(
         intervals=table,

@@ -23,6 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from fivesafes.sdc import audit_local
+from fivesafes.sdc.audit_batch import batch_points
+from fivesafes.sdc.audit_local import LocalAttack
 from fivesafes.sdc.linear_attack import ComponentModel, LinearAttack
 
 FloatArray = npt.NDArray[np.float64]
@@ -30,6 +33,7 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 INF = float("inf")
+LOCAL_ABOVE = 3_000  # unknowns in a component above which "check" tries neighbourhoods first
 
 
 @dataclass
@@ -43,6 +47,10 @@ class SolveStats:
     components: int = 0
     largest_component: int = 0
     simplex_iterations: int = 0
+    batch_lps: int = 0  # "check" mode on large components (see _seed_points)
+    after_batch: int = 0  # primary cells the first batch rounds left open
+    local_lps: int = 0
+    after_local: int = 0  # ... and the neighbourhood LPs after them
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -60,6 +68,9 @@ class SolvePlan:
     target_hi: FloatArray
     deferred: BoolArray
     integer: bool = False  # counts: a range shows a cell is not exact only across integers
+    # values each cell already takes in known feasible points (verified witnesses)
+    seen_lo: FloatArray | None = None
+    seen_hi: FloatArray | None = None
 
 
 def solve_intervals(
@@ -112,7 +123,12 @@ def solve_intervals(
         stats.largest_component = max(stats.largest_component, int(cells.size))
         model = attack.model(c)
         local = SolvePlan(
-            plan.target_lo[cells], plan.target_hi[cells], plan.deferred[cells], plan.integer
+            plan.target_lo[cells],
+            plan.target_hi[cells],
+            plan.deferred[cells],
+            plan.integer,
+            None if plan.seen_lo is None else plan.seen_lo[cells],
+            None if plan.seen_hi is None else plan.seen_hi[cells],
         )
         lo, hi, exact = _component_intervals(
             model, values[cells], stats, tolerance=tolerance, plan=local
@@ -140,6 +156,9 @@ def _component_intervals(
     # (the published table's true values are one such point)
     seen_lo = values.astype(np.float64).copy()
     seen_hi = values.astype(np.float64).copy()
+    if plan.seen_lo is not None and plan.seen_hi is not None:
+        np.minimum(seen_lo, plan.seen_lo, out=seen_lo)
+        np.maximum(seen_hi, plan.seen_hi, out=seen_hi)
     lo = np.full(k, np.nan)
     hi = np.full(k, np.nan)
     exact = np.zeros(k, dtype=bool)
@@ -170,6 +189,7 @@ def _component_intervals(
                 np.minimum(seen_lo, x, out=seen_lo)
                 np.maximum(seen_hi, x, out=seen_hi)
 
+    _seed_points(model, values, plan, seen_lo, seen_hi, stats)
     for j in range(k):
         if not plan.deferred[j] and not np.isnan(plan.target_lo[j]):
             solve(j, (float(plan.target_lo[j]), float(plan.target_hi[j])))
@@ -184,3 +204,48 @@ def _component_intervals(
         else:
             solve(int(d), (-INF, INF))
     return lo, hi, exact
+
+
+def _seed_points(
+    model: ComponentModel,
+    values: FloatArray,
+    plan: SolvePlan,
+    seen_lo: FloatArray,
+    seen_hi: FloatArray,
+    stats: SolveStats,
+) -> None:
+    """ "check" mode on a large component: feasible points that reach most targets cheaply.
+
+    First batch LPs pushing every primary at once (sdc/audit_batch.py); then, for each
+    target still unreached, the LP of its neighbourhood with everything beyond known
+    (sdc/audit_local.py); then batch LPs again for what is left, together. Only what
+    none of them reaches is solved on the whole component.
+    """
+    k = model.n
+    targeted = ~plan.deferred & np.isfinite(plan.target_lo) & np.isfinite(plan.target_hi)
+
+    def still_open() -> npt.NDArray[np.bool_]:
+        return targeted & ((seen_lo > plan.target_lo) | (seen_hi < plan.target_hi))
+
+    t = time.perf_counter()
+    lps = batch_points(model, values, plan.target_lo, plan.target_hi, seen_lo, seen_hi)
+    stats.batch_lps += lps
+    stats.lps += lps
+    if k < LOCAL_ABOVE:
+        return
+    open_ = still_open()
+    stats.after_batch += int(open_.sum())
+    if not open_.any():
+        return
+    nearby = LocalAttack(model.a, model.rhs, values, model.lower, model.upper)
+    for j in np.flatnonzero(open_).tolist():
+        near_lo, near_hi = nearby.interval(j, limit=audit_local.NEIGHBOURHOOD)
+        stats.local_lps += 2
+        stats.lps += 2
+        seen_lo[j] = min(seen_lo[j], near_lo)
+        seen_hi[j] = max(seen_hi[j], near_hi)
+    stats.after_local += int(still_open().sum())
+    lps = batch_points(model, values, plan.target_lo, plan.target_hi, seen_lo, seen_hi)
+    stats.batch_lps += lps
+    stats.lps += lps
+    stats.seconds["seed_points"] = stats.seconds.get("seed_points", 0.0) + time.perf_counter() - t

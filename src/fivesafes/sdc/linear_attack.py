@@ -36,6 +36,12 @@ BoolArray = npt.NDArray[np.bool_]
 
 INF = float("inf")
 _DUAL_TOL = 1e-9
+COLD_IPM_ABOVE = 5_000  # unknowns above which a model's first solve is by interior point
+_DECIDED = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kUnbounded,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,
+)
 _CONTRADICTION = "the published figures contradict each other"
 _SAME_DATA = "check that every output comes from the same data"
 
@@ -62,6 +68,8 @@ class ComponentModel:
         slack: FloatArray | None = None,
     ) -> None:
         self.n = int(a.shape[1])
+        self.a = a  # kept for local proofs (sdc/audit_local.py)
+        self.rhs = rhs
         self.rows = rows  # the system's row of each model row (for duals)
         self.lower = lower.astype(np.float64).copy()
         self.upper = upper.astype(np.float64).copy()
@@ -88,6 +96,7 @@ class ComponentModel:
         self.highs = h
         self._cost: dict[int, float] = {}
         self._maximize = False
+        self._solved = False
         self.iterations = 0
 
     def extreme(self, j: int, *, maximize: bool) -> tuple[float, FloatArray | None]:
@@ -131,12 +140,33 @@ class ComponentModel:
     def _run(self) -> bool:
         """Solve; True when optimal, False when unbounded, DataError otherwise."""
         h = self.highs
+        cold = not self._solved and self.n > COLD_IPM_ABOVE
+        if cold:
+            # a first solve starts from nothing: on 59,000 unknowns the primal simplex
+            # without presolve took minutes, interior point with crossover seconds; the
+            # crossover's basis then warm-starts the primal simplex for every later solve
+            h.setOptionValue("solver", "ipm")
+            h.setOptionValue("presolve", "on")
         h.run()
+        if cold:
+            h.setOptionValue("solver", "simplex")
+            h.setOptionValue("presolve", "off")
+        self._solved = True
         self.iterations += int(h.getInfo().simplex_iteration_count)
-        # A status is believed as it is. The audit once re-solved from scratch when a
-        # warm start ended "infeasible"; since every instance is single-threaded
-        # (sdc/highs.py) no test, benchmark or randomised singleton run needs that.
         status = h.getModelStatus()
+        if status not in _DECIDED:
+            # The true figures are a feasible point, so "infeasible" after a warm start
+            # (seen after fixing a singleton's bounds on 4-D tables with values of 1e7)
+            # is the basis's numerics: believe it only from a cold start, then presolved.
+            for presolve in ("off", "on"):
+                h.setOptionValue("presolve", presolve)
+                h.clearSolver()
+                h.run()
+                self.iterations += int(h.getInfo().simplex_iteration_count)
+                status = h.getModelStatus()
+                if status in _DECIDED:
+                    break
+            h.setOptionValue("presolve", "off")
         if status == highspy.HighsModelStatus.kOptimal:
             return True
         if status in (

@@ -111,9 +111,10 @@ def tables(
     timings["primary_rules"] = time.perf_counter() - t
 
     secondary_summary: dict[str, Any] = {}
+    witnesses: dict[tuple[int, int], Any] = {}
     if spec.suppression.method != "none":
         t = time.perf_counter()
-        cells, secondary_summary = protect_secondary(
+        cells, secondary_summary, witnesses = protect_secondary(
             cells,
             hier,
             spec.suppression,
@@ -131,7 +132,7 @@ def tables(
     }
     if spec.suppression.method != "none":
         t = time.perf_counter()
-        audit = audit_result(cells, hier, spec)
+        audit = audit_result(cells, hier, spec, witnesses=witnesses)
         timings["audit"] = time.perf_counter() - t
         # A pattern that fails the audit is never returned (nor written) as safe.
         audit.raise_if_unsafe()
@@ -156,8 +157,18 @@ def tables(
 EXACT_AUDIT_MAX_CELLS = 20_000
 
 
-def audit_result(cells: pd.DataFrame, hierarchies: tuple[Hierarchy, ...], spec: TableSpec) -> Any:
-    """The independent audit of the pattern: the attacker's LPs for every hidden cell."""
+def audit_result(
+    cells: pd.DataFrame,
+    hierarchies: tuple[Hierarchy, ...],
+    spec: TableSpec,
+    *,
+    witnesses: dict[tuple[int, int], Any] | None = None,
+) -> Any:
+    """The independent audit of the pattern: the attacker's LPs for every hidden cell.
+
+    ``witnesses``: the method's attacker moves, which the audit verifies and uses as
+    feasible points (a wrong one only costs LPs; see sdc/audit_witness.py).
+    """
     from fivesafes.sdc.audit import audit_table
 
     return audit_table(
@@ -168,6 +179,7 @@ def audit_result(cells: pd.DataFrame, hierarchies: tuple[Hierarchy, ...], spec: 
         singleton=spec.suppression.singleton,
         dimensions=spec.dimension_names,
         intervals="exact" if len(cells) <= EXACT_AUDIT_MAX_CELLS else "check",
+        witnesses=witnesses,
     )
 
 
@@ -189,18 +201,22 @@ def protect_secondary(
     *,
     frequency: bool,
     dimensions: Sequence[str],
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Choose secondary (complementary) suppressions with ``sdc.secondary``: (cells, summary)."""
+) -> tuple[pd.DataFrame, dict[str, Any], dict[tuple[int, int], Any]]:
+    """Choose secondary (complementary) suppressions with ``sdc.secondary``.
+
+    Returns (cells, summary, witnesses): the witnesses are the method's proofs, for the
+    audit to verify.
+    """
     _require_secondary()
     module = importlib.import_module(SECONDARY_MODULE)
     result = module.protect_secondary(
         cells, hierarchies, suppression, frequency=frequency, dimensions=dimensions
     )
     if isinstance(result, pd.DataFrame):
-        return result, {}
+        return result, {}, {}
     summary: dict[str, Any] = result.to_dict() if hasattr(result, "to_dict") else {}
     out: pd.DataFrame = result.cells
-    return out, summary
+    return out, summary, dict(getattr(result, "witnesses", {}) or {})
 
 
 def check_source(data: Any) -> None:

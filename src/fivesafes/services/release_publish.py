@@ -35,7 +35,7 @@ from fivesafes.services.release_checks import (
     submission_of,
     version_row,
 )
-from fivesafes.services.release_requests import check_author, move_request, request_row
+from fivesafes.services.release_moves import check_author, move_request, request_row
 from fivesafes.vault.keys import KeyProvider
 
 

@@ -19,13 +19,8 @@ from fivesafes.release.workflow import FINAL_STATES, RequestState, transition
 from fivesafes.release.workflow import Actor as Mover
 from fivesafes.services.context import Actor, now, record
 from fivesafes.services.release_checks import check_not_blocked
-from fivesafes.services.release_requests import (
-    RequestView,
-    move_request,
-    request_row,
-    reviews_of,
-    view_of,
-)
+from fivesafes.services.release_moves import move_request, request_row
+from fivesafes.services.release_views import RequestView, reviews_of, view_of
 from fivesafes.store.models.governance import PersonRow
 from fivesafes.store.models.release import ReleaseRequestRow, RequestVersionRow, ReviewRow
 from fivesafes.vault.keys import KeyProvider

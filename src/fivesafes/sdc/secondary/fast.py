@@ -1,12 +1,20 @@
 """`fast`: a greedy heuristic for very large tables, made safe by LP repair.
 
-Two phases. (1) No LPs: for every primary (largest requirement first) and every
-relation it lies in, the relation's capacity cut is covered with the cheapest cells
-(a primary alone in a relation is always exposed; this fixes most of them at once),
-and so are the other relations of the complements it brings in.
-(2) Repair: the attacker LPs (per connected component of hidden cells, warm-started)
-find every demand still unmet; each gives a capacity cut, covered greedily, until
-the LPs find nothing. Phase 2 is what makes the result safe; phase 1 only saves LPs.
+Two phases. (1) No LPs, one of two starts:
+
+* relation covering (tables below HYPERCUBE_MIN_CELLS): for every primary (largest
+  requirement first) and every relation it lies in, the relation's capacity cut is
+  covered with the cheapest cells (a primary alone in a relation is always exposed;
+  this fixes most of them at once), and so are the other relations of the complements
+  it brings in;
+* hypercube moves (:mod:`hypercube_phase`, larger tables): for every primary, the
+  corners of attacker moves built from the hierarchies are hidden; each move is
+  itself a proof that the demand is met, so those demands need no LP at all.
+
+(2) Repair: the attacker LPs (batch rounds over all hidden cells, then per demand on
+neighbourhoods, warm-started) find every demand still unmet (or not yet proved); each
+gives a capacity cut, covered greedily, until the LPs find nothing. Phase 2 is what
+makes the result safe; phase 1 only saves LPs.
 """
 
 from __future__ import annotations
@@ -15,8 +23,14 @@ from collections import deque
 
 import numpy as np
 
+from fivesafes.sdc.secondary.hypercube_phase import Demand, Witness, hypercube_phase
 from fivesafes.sdc.secondary.model import BoolArray, Problem, check_feasible_alone, met
 from fivesafes.sdc.secondary.repair import repair
+from fivesafes.sdc.structure import TableStructure
+
+# Tables at least this large start from hypercube moves (see protect_fast); smaller ones
+# from relation covering, which lost less on the benchmark tables (bench/RESULTS.md).
+HYPERCUBE_MIN_CELLS = 50_000
 
 
 def relation_phase(problem: Problem, hidden: BoolArray) -> BoolArray:
@@ -74,9 +88,40 @@ def relation_phase(problem: Problem, hidden: BoolArray) -> BoolArray:
     return hidden
 
 
-def protect_fast(problem: Problem) -> tuple[BoolArray, dict[str, float]]:
-    """A safe pattern by greedy covering and LP repair; returns (hidden, statistics)."""
+def protect_fast(
+    problem: Problem, structure: TableStructure | None = None, *, hypercube: bool | None = None
+) -> tuple[BoolArray, dict[str, float], dict[Demand, Witness]]:
+    """A safe pattern by greedy covering and LP repair: (hidden, statistics, witnesses).
+
+    ``witnesses``: for each demand the hypercube phase proved, the attacker move that
+    proves it (still valid on the final pattern, which only hides more), for the audit
+    to verify instead of solving that demand's LPs.
+
+    With the table's ``structure`` and ``hypercube`` (by default: from
+    :data:`HYPERCUBE_MIN_CELLS` cells), the greedy phase builds proving moves per
+    primary (:mod:`hypercube`) instead of covering relation cuts, so that the LPs only
+    see what the moves could not prove.
+    """
     check_feasible_alone(problem)
-    hidden = relation_phase(problem, problem.forced.copy())
-    hidden, rounds, lps = repair(problem, hidden)
-    return hidden, {"repair_rounds": float(rounds), "attacker_lps": float(lps)}
+    stats: dict[str, float] = {}
+    witnesses: dict[Demand, Witness] = {}
+    if hypercube is None:
+        hypercube = problem.n >= HYPERCUBE_MIN_CELLS
+    if structure is not None and hypercube:
+        hidden, proofs = hypercube_phase(problem, structure, problem.forced.copy())
+        stats.update(
+            hypercube_moves=float(proofs.moves),
+            hypercube_proved=float(len(proofs.proved)),
+            hypercube_rejected=float(proofs.rejected),
+            hypercube_pruned=float(proofs.pruned),
+            hypercube_seconds=sum(proofs.seconds.values()),
+        )
+        hidden, rounds, lps = repair(
+            problem, hidden, proved=proofs.proved, insider_proof=proofs.insider_proof
+        )
+        witnesses = proofs.witnesses
+    else:
+        hidden = relation_phase(problem, problem.forced.copy())
+        hidden, rounds, lps = repair(problem, hidden)
+    stats.update(repair_rounds=float(rounds), attacker_lps=float(lps))
+    return hidden, stats, witnesses

@@ -158,7 +158,7 @@ def protect_modular(
                 skipped += 1
                 break
             try:
-                start, _ = protect_fast(sub)
+                start, _, _ = protect_fast(sub)
                 seconds = min(SUBTABLE_SECONDS, max(0.05, deadline - time.monotonic()))
                 res = protect_optimal(sub, start, time_limit=seconds, gap=spec.gap)
             except InfeasibleProtectionError:

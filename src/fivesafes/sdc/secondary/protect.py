@@ -11,6 +11,7 @@ import pandas as pd
 from fivesafes.errors import SpecError
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.secondary import fast as fast_module
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.model import BoolArray, Problem
 from fivesafes.sdc.secondary.modular import protect_modular
@@ -34,8 +35,13 @@ def choose_method(
         return "none", "no primary cells: nothing to protect"
     if n_cells <= OPTIMAL_MAX_CELLS:
         return "optimal", f"{n_cells} cells <= {OPTIMAL_MAX_CELLS}: one exact model solves quickly"
+    start = (
+        "hypercube moves"
+        if n_cells >= fast_module.HYPERCUBE_MIN_CELLS
+        else "greedy covering of relations"
+    )
     return "fast", (
-        f"{n_cells} cells > {OPTIMAL_MAX_CELLS}: greedy covering with LP repair scales to very "
+        f"{n_cells} cells > {OPTIMAL_MAX_CELLS}: {start} with LP repair scales to very "
         "large tables (modular was no cheaper and much slower in the benchmark)"
     )
 
@@ -51,12 +57,16 @@ def run_method(
     timings: dict[str, float] = {}
     notes: list[str] = [why] if why else []
     t = time.monotonic()
-    fast_hidden, fast_stats = protect_fast(problem)
+    fast_hidden, fast_stats, witnesses = protect_fast(problem, structure)
     timings["fast"] = time.monotonic() - t
     out: dict[str, object] = {"stats": dict(fast_stats), "timings": timings, "notes": notes}
     if method == "fast":
         out.update(
-            status="heuristic", objective=problem.pattern_cost(fast_hidden), bound=None, gap=None
+            status="heuristic",
+            objective=problem.pattern_cost(fast_hidden),
+            bound=None,
+            gap=None,
+            witnesses=witnesses,  # proofs on this very pattern (other methods change it)
         )
         return fast_hidden, out
     if method == "optimal":
@@ -140,6 +150,7 @@ def protect_secondary(
         timings=timings,
         notes=tuple(info["notes"]),  # type: ignore[arg-type]
         stats=dict(info["stats"]),  # type: ignore[call-overload]
+        witnesses=info.get("witnesses") or {},  # type: ignore[arg-type]
     )
 
 

@@ -48,6 +48,8 @@ def repair(
     hidden: BoolArray,
     *,
     seen: list[Cut] | None = None,
+    proved: set[tuple[int, int]] | None = None,
+    insider_proof: set[tuple[int, int]] | None = None,
 ) -> tuple[BoolArray, int, int]:
     """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
 
@@ -56,11 +58,15 @@ def repair(
     widens an attacker's intervals, so a demand (or an insider pair) once proved stays
     proved; which insiders matter depends on the pattern, so sweeps repeat until one
     changes nothing, and the last one checks them on the final pattern.
+
+    ``proved`` demands are already proved on ``hidden`` (by a move, see :mod:`hypercube`),
+    those in ``insider_proof`` against every insider too: they need no LP here.
     """
     att = Attacker(problem, hidden | problem.forced)
-    targets = problem.targets()
+    done = insider_proof or set()
+    targets = [t for t in problem.targets() if (t[0], t[1]) not in done]
     req_of = {(p, dr): rq for p, dr, rq in targets}
-    certified: set[tuple[int, int]] = set()
+    certified: set[tuple[int, int]] = set(proved or ())
     pair_ok: set[tuple[int, int, int]] = set()
     batch_lps = 0
     for sweep in range(1, 1000):

@@ -49,6 +49,9 @@ class SecondaryResult:
     timings: dict[str, float]
     notes: tuple[str, ...] = ()
     stats: dict[str, float] = field(default_factory=dict)
+    # (cell row, direction) -> (cells, the attacker's move of each): a move proving that
+    # demand on this pattern, which the audit may verify instead of solving its LPs
+    witnesses: dict[tuple[int, int], tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (everything but the cells) for report.json."""

@@ -1,0 +1,119 @@
+"""Witnesses offered to the audit are verified, never trusted."""
+
+from __future__ import annotations
+
+import numpy as np
+from audit_helpers import flat, make_cells
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fivesafes.sdc.audit import audit_table
+from fivesafes.sdc.secondary import fast as fast_module
+from fivesafes.sdc.secondary import protect_secondary
+from fivesafes.sdc.spec import SuppressionSpec
+from fivesafes.sdc.synthetic import balanced_tree as tree
+
+LEAF = np.array([[10.0, 20.0, 5.0], [30.0, 40.0, 8.0]])
+HS = [flat("r", 2), flat("c", 3)]
+
+
+def _cells(secondary: list[tuple[str, str]], contributors: dict | None = None):  # type: ignore[no-untyped-def]
+    return make_cells(
+        HS,
+        LEAF,
+        primary={("r1", "c1"): (2.0, 2.0)},
+        secondary=secondary,
+        contributors=contributors,
+    )
+
+
+def _row(cells, r: str, c: str) -> int:  # type: ignore[no-untyped-def]
+    return int(np.flatnonzero((cells["r"] == r).to_numpy() & (cells["c"] == c).to_numpy())[0])
+
+
+def test_a_forged_witness_cannot_make_an_unsafe_table_safe() -> None:
+    cells = _cells([])  # the primary alone in its row and column: recovered from totals
+    p = _row(cells, "r1", "c1")
+    q = _row(cells, "r1", "c2")  # published
+    t = _row(cells, "r1", "T")  # published
+    forged = {
+        (p, 1): (np.array([p]), np.array([2.0])),  # breaks the row and column sums
+        (p, -1): (np.array([p, q, t]), np.array([-2.0, 2.0, 0.0])),  # moves a published cell
+    }
+    plain = audit_table(cells, HS)
+    offered = audit_table(cells, HS, witnesses=forged)
+    assert not plain.safe and not offered.safe
+    assert offered.failures.equals(plain.failures)
+    assert offered.details["witnesses_rejected"] == 2
+    assert offered.details["witnesses_verified"] == 0
+
+
+def test_a_witness_outside_the_bounds_or_malformed_is_rejected() -> None:
+    rect = [("r1", "c2"), ("r2", "c1"), ("r2", "c2")]
+    cells = _cells(rect)
+    p, b, c, d = (_row(cells, *k) for k in [("r1", "c1"), *rect])
+    # a genuine move of the rectangle, but 50 units: (r2, c1) = 30 would go below zero
+    too_far = (np.array([p, b, c, d]), np.array([50.0, -50.0, -50.0, 50.0]))
+    malformed = (np.array([p, p]), np.array([1.0, 1.0]))
+    result = audit_table(cells, HS, witnesses={(p, 1): too_far, (p, -1): malformed})
+    assert result.details["witnesses_rejected"] == 2
+    assert result.safe == audit_table(cells, HS).safe
+
+
+def test_a_genuine_witness_is_used_and_changes_nothing_but_the_work() -> None:
+    rect = [("r1", "c2"), ("r2", "c1"), ("r2", "c2")]
+    cells = _cells(rect)
+    p, b, c, d = (_row(cells, *k) for k in [("r1", "c1"), *rect])
+    up = (np.array([p, b, c, d]), np.array([2.0, -2.0, -2.0, 2.0]))
+    down = (np.array([p, b, c, d]), np.array([-2.0, 2.0, 2.0, -2.0]))
+    plain = audit_table(cells, HS, intervals="check")
+    offered = audit_table(cells, HS, intervals="check", witnesses={(p, 1): up, (p, -1): down})
+    assert offered.safe and plain.safe
+    assert offered.details["witnesses_verified"] == 2
+    assert offered.lp_count < plain.lp_count
+
+
+def test_a_witness_that_moves_another_singleton_does_not_prove_the_singleton_check() -> None:
+    rect = [("r1", "c2"), ("r2", "c1"), ("r2", "c2")]
+    contributors = {("r1", "c1"): 1, ("r1", "c2"): 1}  # the same row: each recovers the other
+    cells = _cells(rect, contributors)
+    p, b, c, d = (_row(cells, *k) for k in [("r1", "c1"), *rect])
+    up = (np.array([p, b, c, d]), np.array([2.0, -2.0, -2.0, 2.0]))
+    down = (np.array([p, b, c, d]), np.array([-2.0, 2.0, 2.0, -2.0]))
+    result = audit_table(cells, HS, singleton=True, witnesses={(p, 1): up, (p, -1): down})
+    assert result.details["witnesses_verified"] == 2
+    assert not result.safe
+    assert list(result.failures["failure"]) == ["singleton"]
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), singleton=st.booleans())
+def test_the_fast_methods_witnesses_all_verify_and_keep_the_verdict(
+    seed: int, singleton: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    hs = [tree("a", [2, 2]), tree("b", [3]), tree("c", [2])]
+    leaf = np.round(rng.lognormal(3, 1, size=[len(h.leaves) for h in hs])) + 1
+    cells = make_cells(hs, leaf)
+    primary = rng.choice(np.flatnonzero(cells["value"].to_numpy() > 0), 3, replace=False)
+    cells.loc[primary, "status"] = "primary"
+    for col in ("lower_protection", "upper_protection"):
+        cells.loc[primary, col] = 0.2 * cells.loc[primary, "value"]
+    if singleton:
+        ones = rng.random(len(cells)) < 0.2
+        cells.loc[ones, ["contributors", "records"]] = 1
+    old = fast_module.HYPERCUBE_MIN_CELLS
+    fast_module.HYPERCUBE_MIN_CELLS = 0
+    try:
+        res = protect_secondary(cells, hs, SuppressionSpec(method="fast", singleton=singleton))
+    finally:
+        fast_module.HYPERCUBE_MIN_CELLS = old
+    assert res.witnesses
+    plain = audit_table(res.cells, hs, singleton=singleton, intervals="check")
+    offered = audit_table(
+        res.cells, hs, singleton=singleton, intervals="check", witnesses=res.witnesses
+    )
+    assert offered.details["witnesses_rejected"] == 0
+    assert offered.details["witnesses_verified"] == len(res.witnesses)
+    assert plain.safe and offered.safe
+    assert offered.lp_count <= plain.lp_count
