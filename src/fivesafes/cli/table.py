@@ -71,8 +71,9 @@ def table() -> None:
     type=click.Choice(SECONDARY_METHODS),
     default=None,
     help="Secondary suppression, overriding the spec's [suppression] method: optimal "
-    "(fewest hidden value, slowest), modular (per sub-table), fast (greedy), auto "
-    "(chooses by size), none (primary suppression only: not safe to release).",
+    "(fewest hidden value, slowest), modular (per sub-table), fast (greedy with LP "
+    "repair; hypercube moves from 50,000 cells), auto (chooses by size), none (primary "
+    "suppression only: not safe to release).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def protect(

@@ -10,7 +10,6 @@ PostgreSQL: psycopg 3 (``postgresql+psycopg://``).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,23 +99,20 @@ def session_factory(engine: Engine, **info: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info))
 
 
-_FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+# A sessionmaker is costly to build (SQLAlchemy sets up its event classes): one, unbound,
+# serves every transaction on a bare engine. (A cache of one bound factory per engine
+# kept every engine alive: the factory refers to its own key.)
+_UNBOUND: sessionmaker[Session] = sessionmaker(expire_on_commit=False)
 
 
 @contextmanager
 def transaction(engine_or_factory: Engine | sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit when the block ends, roll back if it raises."""
     if isinstance(engine_or_factory, sessionmaker):
-        factory = engine_or_factory
-    else:
-        # A sessionmaker is costly to build (SQLAlchemy sets up its event classes):
-        # one per engine, reused by every transaction on it.
-        cached = _FACTORIES.get(engine_or_factory)
-        if cached is None:
-            cached = session_factory(engine_or_factory)
-            _FACTORIES[engine_or_factory] = cached
-        factory = cached
-    with factory.begin() as session:
+        with engine_or_factory.begin() as session:
+            yield session
+        return
+    with _UNBOUND(bind=engine_or_factory) as session, session.begin():
         yield session
 
 

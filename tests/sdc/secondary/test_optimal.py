@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import independent_audit, make_table, random_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.secondary import protect_secondary
+from fivesafes.sdc.secondary.problem import build_problem
+from fivesafes.sdc.secondary.repair import OutOfTime, repair
 from fivesafes.sdc.spec import SuppressionSpec
+from fivesafes.sdc.structure import build_structure
 
 
 def _flat(name: str, n: int) -> Hierarchy:
@@ -66,3 +71,15 @@ def test_optimal_matches_brute_force(seed: int, k: int) -> None:
     res = protect_secondary(df, hs, SuppressionSpec(method="optimal", singleton=False))
     got = float(res.cells.loc[res.cells["status"] == "secondary", "value"].sum())
     assert abs(got - _brute_force(df, hs)) <= 1e-6 * max(1.0, got)
+
+
+def test_a_repair_past_its_deadline_stops_and_says_so() -> None:
+    rng = np.random.default_rng(5)
+    df, hs = random_table(rng, [[2, 2], [3]], n_primary=4)
+    problem = build_problem(
+        df, build_structure(df, hs), SuppressionSpec(singleton=False), frequency=False
+    )
+    with pytest.raises(OutOfTime):
+        repair(problem, problem.forced.copy(), deadline=time.monotonic() - 1.0)
+    safe, _, _ = repair(problem, problem.forced.copy(), deadline=time.monotonic() + 600.0)
+    assert safe.sum() > problem.forced.sum()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
 from fivesafes.sdc.secondary.attacker import Attacker, _certify, _check, _pins
 from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.model import UP, BoolArray, Cut, Problem, met
+
+
+class OutOfTime(Exception):
+    """A repair with a deadline did not finish in time (its pattern is not safe yet)."""
 
 
 def cover(problem: Problem, cut: Cut, hidden: BoolArray) -> list[int]:
@@ -50,6 +56,7 @@ def repair(
     seen: list[Cut] | None = None,
     proved: set[tuple[int, int]] | None = None,
     insider_proof: set[tuple[int, int]] | None = None,
+    deadline: float | None = None,
 ) -> tuple[BoolArray, int, int]:
     """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
 
@@ -61,6 +68,8 @@ def repair(
 
     ``proved`` demands are already proved on ``hidden`` (by a move, see :mod:`hypercube`),
     those in ``insider_proof`` against every insider too: they need no LP here.
+    ``deadline`` (a ``time.monotonic()`` value): raise :class:`OutOfTime` once it has
+    passed (between two checks), for a caller that can do without this pattern.
     """
     att = Attacker(problem, hidden | problem.forced)
     done = insider_proof or set()
@@ -74,6 +83,8 @@ def repair(
         pins_of = {p: _pins(att, p) for p in {t[0] for t in targets}}
         batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
         for p, direction, req in targets:
+            if deadline is not None and time.monotonic() > deadline:
+                raise OutOfTime
             if (p, direction) not in certified:
                 while True:
                     cut, cells, z = _check(att, p, direction, req, -1)
