@@ -75,6 +75,20 @@ def _brute_force(
     return lo, hi
 
 
+def _with_primaries(
+    cells: pd.DataFrame, rng: np.random.Generator, share: float, protection: float
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Hide a random share of cells; about half of them primary, with random protection."""
+    hidden = rng.random(len(cells)) < share
+    cells = _hide(cells, hidden)
+    primary = hidden & (rng.random(len(cells)) < 0.5)
+    cells.loc[primary, "status"] = "primary"
+    prot = cells["value"] * protection * rng.random(len(cells))
+    cells["lower_protection"] = np.where(primary, prot, 0.0)
+    cells["upper_protection"] = np.where(primary, prot[::-1], 0.0)
+    return cells, primary
+
+
 def _audit_arrays(
     result_intervals: pd.DataFrame, cells: pd.DataFrame, dims: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -137,13 +151,7 @@ def test_quicker_interval_modes_give_the_exact_audits_verdict(
     table, share, protection, freq
 ) -> None:
     hs, cells, rng = table
-    hidden = rng.random(len(cells)) < share
-    cells = _hide(cells, hidden)
-    primary = hidden & (rng.random(len(cells)) < 0.5)
-    cells.loc[primary, "status"] = "primary"
-    prot = cells["value"] * protection * rng.random(len(cells))
-    cells["lower_protection"] = np.where(primary, prot, 0.0)
-    cells["upper_protection"] = np.where(primary, prot[::-1], 0.0)
+    cells, primary = _with_primaries(cells, rng, share, protection)
     exact = audit_table(cells, hs, frequency=freq)
     dims = [h.name for h in hs]
     key = [*dims, "failure"]
@@ -167,13 +175,7 @@ def test_batch_points_and_local_proofs_keep_the_check_modes_verdict(
     table, share, protection, freq
 ) -> None:
     hs, cells, rng = table
-    hidden = rng.random(len(cells)) < share
-    cells = _hide(cells, hidden)
-    primary = hidden & (rng.random(len(cells)) < 0.5)
-    cells.loc[primary, "status"] = "primary"
-    prot = cells["value"] * protection * rng.random(len(cells))
-    cells["lower_protection"] = np.where(primary, prot, 0.0)
-    cells["upper_protection"] = np.where(primary, prot[::-1], 0.0)
+    cells, _ = _with_primaries(cells, rng, share, protection)
     exact = audit_table(cells, hs, frequency=freq)
     key = [*[h.name for h in hs], "failure"]
     with patch.object(audit_batch, "MIN_CELLS", 0), patch.object(audit_batch, "IPM_ABOVE", 10):

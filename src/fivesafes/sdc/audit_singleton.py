@@ -164,14 +164,8 @@ class _Nesting:
 
     def __init__(self, structure: TableStructure) -> None:
         self.ids = structure.code_ids.astype(np.int64)
-        self.above: list[BoolArray] = []  # above[d][a, b]: code a is b or an ancestor of b
-        for h in structure.hierarchies:
-            pos = {c: i for i, c in enumerate(h.order)}
-            m = np.zeros((len(h.order), len(h.order)), dtype=bool)
-            for code in h.order:
-                for anc in h.ancestors(code):
-                    m[pos[anc], pos[code]] = True
-            self.above.append(m)
+        # above[d][a, b]: code a is b or an ancestor of b
+        self.above = [h.ancestor_matrix() for h in structure.hierarchies]
 
     def mask(self, p: int, cells: npt.NDArray[np.int64]) -> BoolArray:
         """For each of ``cells``: nested with ``p`` (``p`` itself included)."""

@@ -11,6 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from fivesafes.errors import HierarchyError
 
 DEFAULT_TOTAL_CODE = "Total"
@@ -72,6 +75,15 @@ class Hierarchy:
             else:
                 out.append(c)
         return tuple(out)
+
+    def ancestor_matrix(self) -> npt.NDArray[np.bool_]:
+        """``m[i, j]``: code ``order[i]`` is ``order[j]`` or one of its ancestors."""
+        pos = {c: i for i, c in enumerate(self.order)}
+        m = np.zeros((len(self.order), len(self.order)), dtype=bool)
+        for code in self.order:
+            for anc in self.ancestors(code):
+                m[pos[anc], pos[code]] = True
+        return m
 
     def relations(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """Every (parent, children) pair: the parent equals the sum of its children."""

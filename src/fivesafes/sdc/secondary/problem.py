@@ -95,14 +95,7 @@ def build_problem(
 
 def _inside(structure: TableStructure) -> Callable[[int, int], bool]:
     """inside(q, p): q's code is p's code or a descendant of it in every dimension."""
-    below = []
-    for h in structure.hierarchies:
-        pos = {c: i for i, c in enumerate(h.order)}
-        m = np.zeros((len(h.order), len(h.order)), dtype=bool)
-        for c in h.order:
-            for anc in h.ancestors(c):
-                m[pos[c], pos[anc]] = True
-        below.append(m)
+    below = [h.ancestor_matrix().T for h in structure.hierarchies]  # [q, p]: q under p
     ids = structure.code_ids
 
     def inside(q: int, p: int) -> bool:
