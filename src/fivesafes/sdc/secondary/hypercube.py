@@ -28,7 +28,6 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.secondary.model import UP, BoolArray, FloatArray, IntArray, Problem
@@ -225,16 +224,19 @@ class Search:
         """The corners (cells, signs) of the best move found, or None."""
         starts = [[0] * len(self.flat)]
         starts += [[int(rng.integers(len(f))) for f in self.flat] for _ in range(RESTARTS)]
+        dims = len(self.flat)
         for choice in starts:
             score = np.inf
-            for _ in range(PASSES):
-                improved = False
-                for d in range(len(choice)):
-                    best, k = self._best_in(d, choice)
-                    if best < score:
-                        score, choice[d], improved = best, k, True
-                if not improved:
-                    break
+            unchanged = 0  # dimensions tried in a row without a better product
+            for step in range(PASSES * dims):
+                d = step % dims
+                best, k = self._best_in(d, choice)
+                if best < score:
+                    score, choice[d], unchanged = best, k, 0
+                else:
+                    unchanged += 1
+                if unchanged >= dims - 1 and step >= dims - 1:
+                    break  # every other dimension tried since the last change: a local optimum
             if np.isfinite(score):
                 keys, signs = self._others(choice, -1)
                 return self.grid.cell(keys), signs
@@ -243,9 +245,15 @@ class Search:
 
 def verified(problem: Problem, cells: IntArray, signs: IntArray) -> bool:
     """True when the move keeps every relation of the table (``A z = 0``)."""
-    z = sp.csc_matrix(
-        (signs.astype(np.float64), (cells, np.zeros(cells.size, dtype=np.int64))),
-        shape=(problem.n, 1),
+    if cells.min(initial=0) < 0:
+        return False
+    csc = problem.csc
+    starts = csc.indptr[cells]
+    lens = csc.indptr[cells + 1] - starts
+    offsets = np.cumsum(lens) - lens
+    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+    rows, inverse = np.unique(csc.indices[pos], return_inverse=True)
+    residual = np.bincount(
+        inverse, weights=csc.data[pos] * np.repeat(signs, lens), minlength=rows.size
     )
-    residual = problem.relations @ z
-    return bool(np.all(np.abs(residual.toarray()) < 1e-9))
+    return bool(np.all(np.abs(residual) < 1e-9))
