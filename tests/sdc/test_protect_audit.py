@@ -47,3 +47,17 @@ def test_a_real_method_passes_its_audit_and_says_so(tmp_path: Path) -> None:
     assert result.report["audit"]["safe"] is True
     assert result.report["audit"]["safe_to_release"] is True
     assert "audit" in result.report["timings"]
+
+
+def test_the_fast_methods_proofs_reach_the_audit_and_are_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fivesafes.sdc.secondary import fast
+
+    monkeypatch.setattr(fast, "HYPERCUBE_MIN_CELLS", 0)  # the move search on a small table
+    spec, data = write_case(tmp_path, method="fast")
+    spec.write_text(spec.read_text() + "singleton = false\n")
+    audit = tables(spec, data).report["audit"]
+    assert audit["safe_to_release"] is True
+    assert audit["witnesses_verified"] > 0
+    assert audit["witnesses_rejected"] == 0
