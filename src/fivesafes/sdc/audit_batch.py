@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fivesafes.sdc.highs import new_highs
-from fivesafes.sdc.linear_attack import ComponentModel
+from fivesafes.sdc.linear_attack import ComponentModel, highs_bounds
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -76,7 +76,7 @@ def batch_points(
             cost[up] = -weight[up] / (target_hi[up] - values[up])
             cost[down] = weight[down] / (values[down] - target_lo[down])
         h.changeColsCost(k, idx, cost)
-        h.changeColsBounds(k, idx, _finite(lower), _finite(upper))
+        h.changeColsBounds(k, idx, highs_bounds(lower), highs_bounds(upper))
         h.run()
         lps += 1
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -90,7 +90,3 @@ def batch_points(
         if stalls == 2:
             break
     return lps
-
-
-def _finite(a: FloatArray) -> FloatArray:
-    return np.clip(a, -highspy.kHighsInf, highspy.kHighsInf)

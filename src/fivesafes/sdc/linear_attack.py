@@ -77,8 +77,8 @@ class ComponentModel:
         lp.num_col_ = self.n
         lp.num_row_ = int(a.shape[0])
         lp.col_cost_ = np.zeros(self.n)
-        lp.col_lower_ = _finite(self.lower)
-        lp.col_upper_ = _finite(self.upper)
+        lp.col_lower_ = highs_bounds(self.lower)
+        lp.col_upper_ = highs_bounds(self.upper)
         gap = np.zeros(rhs.size) if slack is None else slack
         lp.row_lower_ = rhs.astype(np.float64) - gap
         lp.row_upper_ = rhs.astype(np.float64) + gap
@@ -201,7 +201,7 @@ class ComponentModel:
 
     def set_bounds(self, j: int, lower: float, upper: float) -> None:
         """Change one unknown's bounds (e.g. fix a cell its contributor knows)."""
-        lo, hi = _finite(np.array([lower, upper]))
+        lo, hi = highs_bounds(np.array([lower, upper]))
         self.highs.changeColBounds(j, float(lo), float(hi))
 
 
@@ -402,7 +402,7 @@ class LinearAttack:
         return Bound(lo, lo_duals), Bound(hi, hi_duals)
 
 
-def _finite(x: FloatArray) -> FloatArray:
+def highs_bounds(x: FloatArray) -> FloatArray:
     """HiGHS's own infinity for infinite bounds."""
     out = np.asarray(x, dtype=np.float64).copy()
     out[np.isposinf(out)] = highspy.kHighsInf

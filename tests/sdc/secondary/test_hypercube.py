@@ -34,7 +34,7 @@ def test_every_line_move_keeps_every_subtotal_the_sum_of_its_children(h: Hierarc
     pos = {c: i for i, c in enumerate(h.order)}
     for code in h.order:
         moves = line_moves(h, code)
-        flat = moves.flat()
+        flat = moves.flat
         assert flat, f"no line move through {code}"
         lengths = [c.size for c, _ in flat]
         assert lengths == sorted(lengths)

@@ -22,6 +22,7 @@ from fivesafes.sdc.secondary.model import (
     FloatArray,
     IntArray,
     Problem,
+    entries,
     make_cut,
     met,
 )
@@ -33,21 +34,13 @@ CLUSTER_REUSE_LIMIT = 250
 
 def _gather(indptr: IntArray, indices: IntArray, items: IntArray) -> IntArray:
     """The concatenated index lists of ``items`` in a compressed sparse structure."""
-    starts, ends = indptr[items], indptr[items + 1]
-    lens = ends - starts
-    if lens.sum() == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.cumsum(lens) - lens
-    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+    pos, _ = entries(indptr, items)
     return np.asarray(indices[pos], dtype=np.int64)
 
 
 def _lp(problem: Problem, cells: IntArray, y: FloatArray) -> tuple[highspy.Highs, IntArray]:
     csc = problem.csc
-    starts = csc.indptr[cells]
-    lens = csc.indptr[cells + 1] - starts
-    offsets = np.cumsum(lens) - lens
-    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+    pos, lens = entries(csc.indptr, cells)
     rows, local = np.unique(csc.indices[pos], return_inverse=True)
     col_start = np.concatenate(([0], np.cumsum(lens))).astype(np.int32)
     lp = highspy.HighsLp()

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.secondary.model import UP, BoolArray, FloatArray, IntArray, Problem
+from fivesafes.sdc.secondary.model import UP, BoolArray, FloatArray, IntArray, Problem, entries
 from fivesafes.sdc.structure import TableStructure, radix_strides
 
 MAX_LINE_MOVES = 128  # line moves considered per code (shortest first)
@@ -46,8 +47,9 @@ class LineMoves:
 
     groups: tuple[tuple[IntArray, IntArray], ...]  # (codes K x L, signs K x L) per length L
 
+    @cached_property
     def flat(self) -> list[tuple[IntArray, IntArray]]:
-        """Every line move as (codes, signs), in group order."""
+        """Every line move as (codes, signs), in group order (built once per code)."""
         return [(c[k], s[k]) for c, s in self.groups for k in range(c.shape[0])]
 
 
@@ -161,7 +163,7 @@ class Search:
         self.free_only = free_only
         self.full, self.partial, self.used = full, partial, used
         self.options = [grid.moves(d, int(c)) for d, c in enumerate(grid.code_ids[p])]
-        self.flat = [o.flat() for o in self.options]
+        self.flat = [o.flat for o in self.options]
 
     def _others(self, choice: list[int], skip: int) -> tuple[IntArray, IntArray]:
         """Keys and signs of the product of the chosen line moves of every dimension but one."""
@@ -248,10 +250,7 @@ def verified(problem: Problem, cells: IntArray, signs: IntArray) -> bool:
     if cells.min(initial=0) < 0:
         return False
     csc = problem.csc
-    starts = csc.indptr[cells]
-    lens = csc.indptr[cells + 1] - starts
-    offsets = np.cumsum(lens) - lens
-    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+    pos, lens = entries(csc.indptr, cells)
     rows, inverse = np.unique(csc.indices[pos], return_inverse=True)
     residual = np.bincount(
         inverse, weights=csc.data[pos] * np.repeat(signs, lens), minlength=rows.size

@@ -65,6 +65,7 @@ class Builder:
         self.req: dict[Demand, float] = {}
         self.proofs: dict[Demand, list[Part]] = {}
         self.users: dict[int, set[Demand]] = {}  # cell -> demands whose proof uses it
+        self.newly: list[IntArray] = []  # cells the parts of the current primary hid
 
     def _search(self, p: int, avoid: tuple[bool, ...], **kw: object) -> Move | None:
         for avoid_pinned in avoid:
@@ -124,6 +125,7 @@ class Builder:
                 down_used[cells[~moving_up]] += gain
                 remaining -= gain
                 moves.append((cells, signs, gain))
+                self.newly.append(cells[~self.hidden[cells]])
                 self.hidden[cells] = True  # later parts reuse these corners for free
             return moves if remaining <= req * SLACK else None
         finally:
@@ -143,12 +145,12 @@ class Builder:
         if full is not None and self._cost([full]) == 0.0:
             self._keep(p, {UP: [(*full, r_up)], DOWN: [(*full, r_down)]})
             return
-        before = self.hidden.copy() if full is not None else None
+        self.newly = []
         parts = {
             d: self._parts(p, d, r, avoid) if r > 0 else [] for d, r in ((UP, r_up), (DOWN, r_down))
         }
-        if before is not None and full is not None:
-            added = self.hidden & ~before
+        if full is not None:
+            added = np.concatenate([np.zeros(0, dtype=np.int64), *self.newly])
             split_cost = float(self.problem.cost[added].sum())
             if any(v is None for v in parts.values()) or self._cost([full]) <= split_cost:
                 self.hidden[added] = False

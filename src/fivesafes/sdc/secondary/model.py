@@ -159,6 +159,15 @@ class Cut:
         return float(self.coef @ hidden[self.cells].astype(np.float64))
 
 
+def entries(indptr: IntArray, items: IntArray) -> tuple[IntArray, IntArray]:
+    """Where the entries of ``items`` sit in a compressed sparse structure (CSR rows or CSC
+    columns): their positions, item after item, and how many each item has."""
+    starts = indptr[items]
+    lens = indptr[items + 1] - starts
+    offsets = np.cumsum(lens) - lens
+    return np.repeat(starts - offsets, lens) + np.arange(int(lens.sum())), lens
+
+
 def met(reach: float, req: float) -> bool:
     """True when an attacker's reach covers a requirement, up to LP tolerance."""
     return reach >= req - (REL_TOL * abs(req) + ABS_TOL)
