@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from fivesafes.audit.log import query_events, verify_chain
 from fivesafes.errors import KeyProviderError, WorkspaceError
-from fivesafes.store.audit_log import query_events, verify_chain
 from fivesafes.store.db import current_revisions, script_heads
 from fivesafes.workspace import Workspace, create_workspace, open_workspace
 

@@ -156,7 +156,7 @@ class Workspace:
         """A session factory whose sessions sign automatic audit checkpoints."""
         factory = self._cache.get("sessions")
         if factory is None:
-            from fivesafes.store.audit_log import CHECKPOINTER, Checkpointer
+            from fivesafes.audit.log import CHECKPOINTER, Checkpointer
             from fivesafes.store.db import session_factory
 
             checkpointer = Checkpointer(
@@ -292,7 +292,7 @@ def create_workspace(
 
 def _record_creation(workspace: Workspace) -> None:
     from fivesafes.audit.events import AuditEvent
-    from fivesafes.store.audit_log import CHECKPOINTER, append_event, chain_head, create_checkpoint
+    from fivesafes.audit.log import CHECKPOINTER, append_event, chain_head, create_checkpoint
 
     with workspace.transaction() as session:
         if chain_head(session)[0] != 0:

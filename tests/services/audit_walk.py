@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from fivesafes.store import audit_log
+from fivesafes.audit import log as audit_log
 from fivesafes.store.db import session_factory
 from fivesafes.store.models.audit import AuditRecord
 

@@ -19,6 +19,7 @@ from research_world import (  # noqa: F401
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from fivesafes.audit.log import query_events
 from fivesafes.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
 from fivesafes.governance.research import (
     AccreditationLevel,
@@ -34,7 +35,6 @@ from fivesafes.governance.research_projects import (
 )
 from fivesafes.services import research_projects as svc
 from fivesafes.services import researchers
-from fivesafes.store.audit_log import query_events
 from fivesafes.store.models.audit import AuditRecord
 from fivesafes.store.models.governance import PersonRoleRow
 from fivesafes.store.models.research import ProjectChangeRow, ProjectRow

@@ -19,6 +19,7 @@ from research_world import (  # noqa: F401
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from fivesafes.audit.log import query_events
 from fivesafes.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
 from fivesafes.governance.access import AccessFacts, GrantFact, ReasonCode, decide_access
 from fivesafes.governance.grants import GrantState
@@ -38,7 +39,6 @@ from fivesafes.governance.research_projects import (
 from fivesafes.services import research as svc
 from fivesafes.services import research_projects as projects
 from fivesafes.services import researchers
-from fivesafes.store.audit_log import query_events
 from fivesafes.store.models.governance import CourseRow
 from fivesafes.store.models.research import AccreditationRow
 

@@ -24,6 +24,7 @@ from research_world import (  # noqa: F401
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from fivesafes.audit.log import query_events
 from fivesafes.errors import AccessDenied
 from fivesafes.governance.research import (
     AccreditationLevel,
@@ -36,7 +37,6 @@ from fivesafes.governance.review import Category
 from fivesafes.governance.training import MANDATORY_COURSE
 from fivesafes.services import research_projects, researchers
 from fivesafes.services import review as svc
-from fivesafes.store.audit_log import query_events
 from fivesafes.store.models.governance import AreaCourseRow, CourseRow
 from fivesafes.store.models.research import ReviewRow
 

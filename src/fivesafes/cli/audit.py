@@ -12,15 +12,15 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from fivesafes.identity import current_identity
-from fivesafes.services.audit_reading import LogQuery, read_log
-from fivesafes.services.context import Actor, resolve_actor
-from fivesafes.store.audit_log import (
+from fivesafes.audit.log import (
     CHECKPOINTER,
     VerifyReport,
     create_checkpoint,
     verify_chain,
 )
+from fivesafes.identity import current_identity
+from fivesafes.services.audit_reading import LogQuery, read_log
+from fivesafes.services.context import Actor, resolve_actor
 from fivesafes.store.db import read_only
 from fivesafes.workspace import Workspace, load_public_key, open_workspace
 

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
+from fivesafes.audit.log import query_events
 from fivesafes.errors import AccessDenied
 from fivesafes.governance import permissions
 from fivesafes.services.context import Actor, record
-from fivesafes.store.audit_log import query_events
 
 Transact = Callable[[], AbstractContextManager[Session]]
 

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from fivesafes.audit import log as audit_log
 from fivesafes.audit.events import AuditEvent, Outcome
 from fivesafes.errors import IdentityError
 from fivesafes.governance.people import Person, PersonStatus
 from fivesafes.governance.roles import Role
-from fivesafes.store import audit_log
 from fivesafes.store.models.governance import PersonRoleRow, PersonRow
 
 SYSTEM = "system"  # the actor of steps fivesafes takes by itself (e.g. lapsing grants)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fivesafes.audit.log import chain_head
 from fivesafes.errors import AccessDenied, WorkspaceError
 from fivesafes.governance import permissions
 from fivesafes.governance.grants import GrantState
@@ -45,7 +46,6 @@ from fivesafes.services.research import (
     roles_of,
     supervisor_facts,
 )
-from fivesafes.store.audit_log import chain_head
 from fivesafes.store.models.governance import (
     AreaRow,
     CompletionRow,

@@ -19,7 +19,7 @@ WORKER = """
 import sys, time
 from pathlib import Path
 from fivesafes.audit.events import AuditEvent
-from fivesafes.store.audit_log import append_event
+from fivesafes.audit.log import append_event
 from fivesafes.store.db import make_engine, session_factory, transaction
 
 url, name, count, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
@@ -66,7 +66,7 @@ def test_concurrent_writers_build_one_chain(db_url: str, tmp_path: Path) -> None
             _, err = worker.communicate(timeout=600)
             assert worker.returncode == 0, err
 
-        from fivesafes.store.audit_log import verify_chain
+        from fivesafes.audit.log import verify_chain
 
         report = verify_chain(engine)
         assert report.ok, report.problems

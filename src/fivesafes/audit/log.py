@@ -25,10 +25,10 @@ from fivesafes.audit.chain import (
     entry_hash,
 )
 from fivesafes.audit.checkpoint import Checkpoint, sign_checkpoint
+from fivesafes.audit.checkpoint_file import append_checkpoint_line, read_checkpoint_file
 from fivesafes.audit.events import AuditEvent
+from fivesafes.audit.verify import VerifyReport, verify_chain
 from fivesafes.errors import ValidationError
-from fivesafes.store.audit_verify import VerifyReport, verify_chain
-from fivesafes.store.checkpoint_file import append_checkpoint_line, read_checkpoint_file
 from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 
 # Keys in Session.info (set by Workspace.sessions()).

@@ -11,8 +11,7 @@ from sqlalchemy import Engine, text
 
 from fivesafes.audit.chain import GENESIS_HASH, build_chain
 from fivesafes.audit.events import AuditEvent, Outcome
-from fivesafes.errors import IntegrityError, ValidationError
-from fivesafes.store.audit_log import (
+from fivesafes.audit.log import (
     CHECKPOINTER,
     Checkpointer,
     append_event,
@@ -21,6 +20,7 @@ from fivesafes.store.audit_log import (
     read_checkpoint_file,
     verify_chain,
 )
+from fivesafes.errors import IntegrityError, ValidationError
 from fivesafes.store.db import session_factory, transaction
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -324,7 +324,7 @@ def test_parallel_verification_agrees_with_one_pass(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from fivesafes.store import audit_verify
+    from fivesafes.audit import verify as audit_verify
 
     append_many(engine, 12, checkpointer)
     one_pass = verify(engine, key, checkpointer.log_path)
@@ -343,7 +343,7 @@ def test_parallel_verification_agrees_with_one_pass(
 def test_parallel_verification_in_worker_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fivesafes.store import audit_verify
+    from fivesafes.audit import verify as audit_verify
     from fivesafes.store.db import make_engine, migrate
 
     engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")

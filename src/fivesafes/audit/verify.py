@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from fivesafes.audit.chain import GENESIS_HASH, ChainProblem, ChainResult, StoredRow, verify_rows
 from fivesafes.audit.checkpoint import Checkpoint, parse_checkpoint
 from fivesafes.audit.checkpoint import verify_checkpoint as verify_note
+from fivesafes.audit.checkpoint_file import read_checkpoint_file
 from fivesafes.errors import IntegrityError
-from fivesafes.store.checkpoint_file import read_checkpoint_file
 from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 
 _SELECT_ROWS = (
