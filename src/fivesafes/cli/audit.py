@@ -19,7 +19,7 @@ from fivesafes.audit.log import (
     verify_chain,
 )
 from fivesafes.identity import current_identity
-from fivesafes.services.audit_reading import LogQuery, read_log
+from fivesafes.services.audit_log import LogQuery, read_log
 from fivesafes.services.context import Actor, resolve_actor
 from fivesafes.store.db import read_only
 from fivesafes.workspace import Workspace, load_public_key, open_workspace
@@ -30,7 +30,7 @@ WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"
 @contextmanager
 def _as_registered_person() -> Iterator[tuple[Workspace, Actor]]:
     # Every audit command needs a registered, active person; reading events needs more
-    # (services/audit_reading.py).
+    # (services/audit_log.py).
     workspace = open_workspace()
     try:
         identity = current_identity(workspace)

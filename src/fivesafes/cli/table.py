@@ -187,9 +187,9 @@ def _protect_dataset(
 ) -> list[dict[str, Any]]:
     """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
     from fivesafes.identity import current_identity
-    from fivesafes.services.table_outputs import protect_dataset_for
-    from fivesafes.services.vault_read import split_dataset_ref
-    from fivesafes.services.vault_register import Vault
+    from fivesafes.services.vault.read import split_dataset_ref
+    from fivesafes.services.vault.register import Vault
+    from fivesafes.services.vault.tables import protect_dataset_for
     from fivesafes.workspace import open_workspace
 
     area, dataset = split_dataset_ref(ref)

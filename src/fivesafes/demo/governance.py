@@ -19,8 +19,16 @@ from fivesafes.governance.areas import Dataset
 from fivesafes.governance.grants import GrantPolicy
 from fivesafes.governance.roles import Role
 from fivesafes.governance.training import MANDATORY_COURSE
-from fivesafes.services import access, areas, datasets, declarations, grants, people, training
 from fivesafes.services.context import resolve_actor
+from fivesafes.services.governance import (
+    access,
+    areas,
+    datasets,
+    declarations,
+    grants,
+    people,
+    training,
+)
 from fivesafes.services.setup import init_workspace
 from fivesafes.store.models.governance import PersonRoleRow, PersonRow
 from fivesafes.workspace import CONFIG_FILE, Workspace, open_workspace

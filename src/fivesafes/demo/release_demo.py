@@ -30,23 +30,16 @@ from fivesafes.release.votes import Vote
 from fivesafes.sdc.cells import STATUS, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import load_spec
-from fivesafes.services import (
-    areas,
-    datasets,
-    declarations,
-    grants,
-    people,
-    release_publish,
-    release_requests,
-    release_reviews,
-    rule_sets,
-    training,
-)
 from fivesafes.services.context import resolve_actor
-from fivesafes.services.release_requests import SubmissionContext
+from fivesafes.services.governance import areas, datasets, declarations, grants, people, training
+from fivesafes.services.release import publish as release_publish
+from fivesafes.services.release import requests as release_requests
+from fivesafes.services.release import reviews as release_reviews
+from fivesafes.services.release import rule_sets
+from fivesafes.services.release.requests import SubmissionContext
 from fivesafes.services.setup import init_workspace
-from fivesafes.services.table_outputs import protect_dataset_for, stored_table
-from fivesafes.services.vault import Vault, ingest_dataset
+from fivesafes.services.vault.lifecycle import Vault, ingest_dataset
+from fivesafes.services.vault.tables import protect_dataset_for, stored_table
 from fivesafes.workspace import CONFIG_FILE, Workspace, open_workspace
 
 T = TypeVar("T")

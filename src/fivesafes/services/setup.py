@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fivesafes.governance.people import Person, validate_login, validate_name
-from fivesafes.services.people import bootstrap_administrator
+from fivesafes.services.governance.people import bootstrap_administrator
 from fivesafes.settings import get_setting
 from fivesafes.workspace import Workspace, create_workspace
 
