@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
 from fivesafes.demo.run import TABLE_NAME, write_inputs
-from fivesafes.sdc.protect import secondary_available
+from fivesafes.sdc.pipeline import secondary_available
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""``fivesafes.sdc.tables`` (sdc/protect.py): the whole pipeline on small hand-made data."""
+"""``fivesafes.sdc.tables`` (sdc/pipeline.py): the whole pipeline on small hand-made data."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fivesafes.sdc.protect as protect_module
+import fivesafes.sdc.pipeline as protect_module
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc import TableResult, load_spec, tables
-from fivesafes.sdc.protect import secondary_available
+from fivesafes.sdc.pipeline import secondary_available
 
 SPEC = """\
 [table]

@@ -15,7 +15,7 @@ import click
 
 from fivesafes.errors import SpecError, ValidationError
 from fivesafes.sdc.linked_tables import protect_all
-from fivesafes.sdc.protect import TableResult
+from fivesafes.sdc.pipeline import TableResult
 from fivesafes.sdc.spec import SECONDARY_METHODS, TableSpec, load_spec
 
 

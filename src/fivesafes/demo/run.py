@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow.csv as pa_csv
 
 from fivesafes.demo.survey import generate_survey, write_hierarchies
-from fivesafes.sdc.protect import TableResult, secondary_available, tables
-from fivesafes.sdc.writers import write_all
+from fivesafes.sdc.outputs.writers import write_all
+from fivesafes.sdc.pipeline import TableResult, secondary_available, tables
 
 DEMO_SEED = 20261126
 DEMO_ROWS = 5_000

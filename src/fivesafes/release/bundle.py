@@ -27,8 +27,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from fivesafes.errors import IntegrityError
 from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL, STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.presentation import present
-from fivesafes.sdc.writers import write_all
+from fivesafes.sdc.outputs.presentation import present
+from fivesafes.sdc.outputs.writers import write_all
 
 MANIFEST = "manifest.json"
 

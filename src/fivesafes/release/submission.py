@@ -25,7 +25,7 @@ from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import TableSpec, load_spec, parse_spec
 
 if TYPE_CHECKING:
-    from fivesafes.sdc.protect import TableResult
+    from fivesafes.sdc.pipeline import TableResult
 
 CELLS = "cells.csv"
 REPORT = "report.json"
@@ -174,7 +174,7 @@ def table_of_result(
     """A protected table as a submission, built in memory (nothing is written anywhere).
 
     ``source`` replaces the report's description of the data (e.g. the area's dataset)."""
-    from fivesafes.sdc.writers import published_cells
+    from fivesafes.sdc.outputs.writers import published_cells
 
     report = dict(result.report)
     if source is not None:

@@ -9,7 +9,7 @@ and a report out.
     result.write("out")     # cells.csv, report.json, table.csv, table.xlsx
 """
 
-from fivesafes.sdc.protect import TableResult, tables
+from fivesafes.sdc.pipeline import TableResult, tables
 from fivesafes.sdc.rules import apply_primary_rules
 from fivesafes.sdc.spec import load_spec
 

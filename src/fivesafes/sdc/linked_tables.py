@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fivesafes.errors import SpecError
-from fivesafes.sdc.protect import EXACT_AUDIT_MAX_CELLS, TableResult, tables
+from fivesafes.sdc.pipeline import EXACT_AUDIT_MAX_CELLS, TableResult, tables
 from fivesafes.sdc.spec import TableSpec, load_spec
 
 

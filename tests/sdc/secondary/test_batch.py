@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import random_table
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import batch
 from fivesafes.sdc.secondary.attacker import Attacker, _pins
 from fivesafes.sdc.secondary.batch import certify
@@ -16,7 +17,6 @@ from fivesafes.sdc.secondary.fast import relation_phase
 from fivesafes.sdc.secondary.model import met
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import build_structure
 
 
 @settings(max_examples=25, deadline=None)

@@ -21,7 +21,7 @@ from fivesafes.errors import (
     NotFoundError,
     ValidationError,
 )
-from fivesafes.sdc.protect import secondary_available
+from fivesafes.sdc.pipeline import secondary_available
 from fivesafes.sdc.spec import load_spec
 from fivesafes.services.vault.read import query_area_for
 from fivesafes.services.vault.tables import TABLE_FORMAT, output_names, stored_table

@@ -12,7 +12,7 @@ import highspy
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
-from fivesafes.sdc.highs import new_highs
+from fivesafes.sdc.lp.highs import new_highs
 from fivesafes.sdc.secondary.model import (
     DOWN,
     LOCAL_LIMIT,

@@ -24,7 +24,7 @@ from fivesafes.governance.grants import STATISTICAL
 from fivesafes.release.source import SourceOrigin, split_source
 from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
 from fivesafes.sdc.linked_tables import protect_all
-from fivesafes.sdc.protect import TableResult
+from fivesafes.sdc.pipeline import TableResult
 from fivesafes.sdc.spec import TableSpec
 from fivesafes.services.context import record
 from fivesafes.services.governance.lookup import area_row, dataset_row

@@ -5,8 +5,8 @@ import scipy.sparse as sp
 from audit_helpers import aggregate, make_cells, tree  # noqa: F401
 
 from fivesafes.sdc.audit import audit_table
-from fivesafes.sdc.highs import new_highs
-from fivesafes.sdc.linear_attack import LinearAttack
+from fivesafes.sdc.lp.attack import LinearAttack
+from fivesafes.sdc.lp.highs import new_highs
 
 
 def test_an_audit_after_another_solve_still_runs():

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fivesafes.sdc.audit_input import AuditCells
-from fivesafes.sdc.audit_local import LocalAttack
-from fivesafes.sdc.audit_lp import SolveStats
-from fivesafes.sdc.audit_witness import VerifiedWitnesses, proves_against_insiders
-from fivesafes.sdc.linear_attack import ComponentModel
-from fivesafes.sdc.structure import TableStructure
+from fivesafes.sdc.audit.inputs import AuditCells
+from fivesafes.sdc.audit.intervals import SolveStats
+from fivesafes.sdc.audit.local import LocalAttack
+from fivesafes.sdc.audit.witness import VerifiedWitnesses, proves_against_insiders
+from fivesafes.sdc.lp.attack import ComponentModel
+from fivesafes.sdc.lp.structure import TableStructure
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -28,7 +28,9 @@ import pandas as pd
 
 from fivesafes.errors import SpecError
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.sources import (
+from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.tabulate.plan import RollupPlan, TabulationPlan
+from fivesafes.sdc.tabulate.sources import (
     MicrodataLike,
     Source,
     check_values,
@@ -36,8 +38,6 @@ from fivesafes.sdc.sources import (
     new_prefix,
     register,
 )
-from fivesafes.sdc.spec import TableSpec
-from fivesafes.sdc.tabulate_plan import RollupPlan, TabulationPlan
 
 __all__ = ["MicrodataLike", "Tabulation", "default_top_k", "load_hierarchies", "tabulate"]
 

@@ -15,9 +15,9 @@ from fivesafes.errors import OutputError
 from fivesafes.sdc import TableResult, apply_primary_rules
 from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.report import build_report
+from fivesafes.sdc.outputs.report import build_report
+from fivesafes.sdc.outputs.writers import cells_columns, write_all
 from fivesafes.sdc.spec import DimensionSpec, RuleSet, TableSpec
-from fivesafes.sdc.writers import cells_columns, write_all
 
 REGION = Hierarchy.from_pairs("region", [("UK", None), ("E", "UK"), ("W", "UK")])
 INDUSTRY = Hierarchy.flat("industry", ["1", "01", "001"])

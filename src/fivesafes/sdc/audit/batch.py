@@ -20,8 +20,8 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from fivesafes.sdc.highs import new_highs
-from fivesafes.sdc.linear_attack import ComponentModel, highs_bounds
+from fivesafes.sdc.lp.attack import ComponentModel, highs_bounds
+from fivesafes.sdc.lp.highs import new_highs
 
 FloatArray = npt.NDArray[np.float64]
 

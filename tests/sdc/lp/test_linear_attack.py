@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from fivesafes.errors import DataError
-from fivesafes.sdc import linear_attack
-from fivesafes.sdc.linear_attack import LinearAttack
+from fivesafes.sdc.lp import attack as linear_attack
+from fivesafes.sdc.lp.attack import LinearAttack
 
 INF = np.inf
 

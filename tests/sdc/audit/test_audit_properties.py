@@ -16,10 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from fivesafes.sdc import audit_batch, audit_local, audit_lp
 from fivesafes.sdc.audit import audit_table
+from fivesafes.sdc.audit import batch as audit_batch
+from fivesafes.sdc.audit import intervals as audit_lp
+from fivesafes.sdc.audit import local as audit_local
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.structure import build_structure
+from fivesafes.sdc.lp.structure import build_structure
 
 
 @st.composite

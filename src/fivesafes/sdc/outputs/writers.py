@@ -30,11 +30,11 @@ from fivesafes.sdc.cells import (
     UPPER,
     VALUE,
 )
-from fivesafes.sdc.presentation import Presentation, present
+from fivesafes.sdc.outputs.presentation import Presentation, present
 from fivesafes.sdc.rules import rule_explanations
 
 if TYPE_CHECKING:
-    from fivesafes.sdc.protect import TableResult
+    from fivesafes.sdc.pipeline import TableResult
 
 CELLS_CSV = "cells.csv"
 REPORT_JSON = "report.json"

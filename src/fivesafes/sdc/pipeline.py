@@ -21,7 +21,7 @@ import pandas as pd
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.report import build_report
+from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
 from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
 from fivesafes.sdc.tabulate import tabulate
@@ -64,7 +64,7 @@ class TableResult:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write cells.csv, report.json, table.csv and table.xlsx into ``out_dir``."""
-        from fivesafes.sdc.writers import write_outputs
+        from fivesafes.sdc.outputs.writers import write_outputs
 
         return write_outputs(self, Path(out_dir))
 
@@ -167,7 +167,7 @@ def audit_result(
     """The independent audit of the pattern: the attacker's LPs for every hidden cell.
 
     ``witnesses``: the method's attacker moves, which the audit verifies and uses as
-    feasible points (a wrong one only costs LPs; see sdc/audit_witness.py).
+    feasible points (a wrong one only costs LPs; see sdc/audit/witness.py).
     """
     from fivesafes.sdc.audit import audit_table
 

@@ -18,9 +18,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from fivesafes.errors import DataError
-from fivesafes.sdc.audit_input import AuditCells, attacker_bounds, read_audit_cells
-from fivesafes.sdc.audit_lp import SolvePlan, SolveStats, solve_intervals
-from fivesafes.sdc.audit_result import (
+from fivesafes.sdc.audit.inputs import AuditCells, attacker_bounds, read_audit_cells
+from fivesafes.sdc.audit.intervals import SolvePlan, SolveStats, solve_intervals
+from fivesafes.sdc.audit.result import (
     FAIL_EXACT,
     FAIL_INTERVAL,
     FAIL_PUBLISHED,
@@ -30,10 +30,10 @@ from fivesafes.sdc.audit_result import (
     AuditResult,
     IntervalMode,
 )
-from fivesafes.sdc.audit_singleton import integer_interval, singleton_check
-from fivesafes.sdc.audit_witness import Witnesses, verify_witnesses
+from fivesafes.sdc.audit.singleton import integer_interval, singleton_check
+from fivesafes.sdc.audit.witness import Witnesses, verify_witnesses
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.structure import (
+from fivesafes.sdc.lp.structure import (
     LinkedStructure,
     TableStructure,
     build_linked_structure,
@@ -68,7 +68,7 @@ def audit_table(
     ``bounds`` (one lower and one upper array aligned with the rows of ``cells``) override
     ``a_priori_percent``, which overrides the default (non-negative when no value is negative).
     ``witnesses``: attacker moves offered by the method that chose the pattern, keyed by
-    (row, +1 upper / -1 lower); each is verified, never trusted (sdc/audit_witness.py).
+    (row, +1 upper / -1 lower); each is verified, never trusted (sdc/audit/witness.py).
     """
     t0 = time.perf_counter()
     structure = build_structure(cells, hierarchies, dimensions=dimensions)

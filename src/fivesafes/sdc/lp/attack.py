@@ -2,7 +2,7 @@
 
 Given ``A x = b`` (each row a published sum over unknowns ``x``) and bounds
 ``lower <= x <= upper``, find the min and max of ``c . x`` for target vectors ``c``.
-The table audit (sdc/audit_lp.py) and the differencing check (sdc/differencing.py)
+The table audit (sdc/audit/intervals.py) and the differencing check (sdc/differencing.py)
 both use it. Before any LP:
 
 1. propagate: an unknown whose bounds coincide, or that is the only unknown of a
@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from fivesafes.errors import DataError
-from fivesafes.sdc.highs import new_highs
+from fivesafes.sdc.lp.highs import new_highs
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -68,7 +68,7 @@ class ComponentModel:
         slack: FloatArray | None = None,
     ) -> None:
         self.n = int(a.shape[1])
-        self.a = a  # kept for local proofs (sdc/audit_local.py)
+        self.a = a  # kept for local proofs (sdc/audit/local.py)
         self.rhs = rhs
         self.rows = rows  # the system's row of each model row (for duals)
         self.lower = lower.astype(np.float64).copy()

@@ -15,8 +15,8 @@ import pandas as pd
 from fivesafes.errors import DataError
 from fivesafes.sdc import cells as C
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.sources import Source, quote
 from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.tabulate.sources import Source, quote
 
 _SHOW = 10  # offending codes named in an error
 RollupPlan = Literal["bridge", "grouping_sets"]

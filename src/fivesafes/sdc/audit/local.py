@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from fivesafes.sdc.linear_attack import LinearAttack
+from fivesafes.sdc.lp.attack import LinearAttack
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

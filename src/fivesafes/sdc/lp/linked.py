@@ -1,6 +1,6 @@
 """Linked tables: several tables from the same data as one system of relations.
 
-Use :func:`fivesafes.sdc.structure.build_linked_structure`; this module holds its work.
+Use :func:`fivesafes.sdc.lp.structure.build_linked_structure`; this module holds its work.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from fivesafes.errors import DataError
 from fivesafes.sdc.cells import VALUE
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.structure import (
+from fivesafes.sdc.lp.structure import (
     ADDITIVITY_TOLERANCE,
     IntArray,
     LinkedStructure,

@@ -3,7 +3,7 @@
 The attacker knows the published cells, the relations ``A x = 0`` and bounds
 ``lower <= x <= upper`` on the hidden cells. For a hidden cell j the attainable range
 is [min x_j, max x_j] over that polytope. This module computes it for every hidden
-cell at once on the shared engine (sdc/linear_attack.py: propagation of exactly
+cell at once on the shared engine (sdc/lp/attack.py: propagation of exactly
 determined cells, components, warm-started HiGHS models), and adds the audit's plan:
 
 1. fix the published cells and move them to the right-hand side;
@@ -23,10 +23,10 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from fivesafes.sdc import audit_local
-from fivesafes.sdc.audit_batch import batch_points
-from fivesafes.sdc.audit_local import LocalAttack
-from fivesafes.sdc.linear_attack import ComponentModel, LinearAttack
+from fivesafes.sdc.audit import local as audit_local
+from fivesafes.sdc.audit.batch import batch_points
+from fivesafes.sdc.audit.local import LocalAttack
+from fivesafes.sdc.lp.attack import ComponentModel, LinearAttack
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -216,9 +216,9 @@ def _seed_points(
 ) -> None:
     """ "check" mode on a large component: feasible points that reach most targets cheaply.
 
-    First batch LPs pushing every primary at once (sdc/audit_batch.py); then, for each
+    First batch LPs pushing every primary at once (sdc/audit/batch.py); then, for each
     target still unreached, the LP of its neighbourhood with everything beyond known
-    (sdc/audit_local.py); then batch LPs again for what is left, together. Only what
+    (sdc/audit/local.py); then batch LPs again for what is left, together. Only what
     none of them reaches is solved on the whole component.
     """
     k = model.n

@@ -352,6 +352,6 @@ def build_linked_structure(
     root); a cell present in two tables is one variable and must have the same value.
     Hierarchies of a shared dimension must be identical.
     """
-    from fivesafes.sdc.structure_linked import link_tables  # it builds on this module
+    from fivesafes.sdc.lp.linked import link_tables  # it builds on this module
 
     return link_tables(tables, check_values=check_values, tolerance=tolerance)

@@ -12,7 +12,7 @@ from scipy.optimize import linprog
 
 from fivesafes.sdc.audit import audit_linked, audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.structure import build_structure
+from fivesafes.sdc.lp.structure import build_structure
 
 REGION, INDUSTRY, SIZE = flat("reg", 2), flat("ind", 2), flat("size", 2)
 # joint microdata totals: region x industry x size band

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.presentation import NOT_AVAILABLE_SYMBOL, format_number, present
+from fivesafes.sdc.outputs.presentation import NOT_AVAILABLE_SYMBOL, format_number, present
 
 REGION = Hierarchy.from_pairs(
     "region", [("UK", None), ("E", "UK"), ("E1", "E"), ("E2", "E"), ("W", "UK")]
