@@ -18,9 +18,9 @@ import click
 from sqlalchemy.orm import Session
 
 from fivesafes.governance.grants import GrantPolicy
-from fivesafes.identity import current_identity
 from fivesafes.services.context import Actor, resolve_actor
 from fivesafes.workspace import Workspace, open_workspace
+from fivesafes.workspace.identity import current_identity
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -18,11 +18,11 @@ from fivesafes.audit.log import (
     create_checkpoint,
     verify_chain,
 )
-from fivesafes.identity import current_identity
 from fivesafes.services.audit_log import LogQuery, read_log
 from fivesafes.services.context import Actor, resolve_actor
 from fivesafes.store.db import read_only
 from fivesafes.workspace import Workspace, load_public_key, open_workspace
+from fivesafes.workspace.identity import current_identity
 
 WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 

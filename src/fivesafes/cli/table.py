@@ -186,11 +186,11 @@ def _protect_dataset(
     name: str | None,
 ) -> list[dict[str, Any]]:
     """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
-    from fivesafes.identity import current_identity
     from fivesafes.services.vault.read import split_dataset_ref
     from fivesafes.services.vault.register import Vault
     from fivesafes.services.vault.tables import protect_dataset_for
     from fivesafes.workspace import open_workspace
+    from fivesafes.workspace.identity import current_identity
 
     area, dataset = split_dataset_ref(ref)
     workspace = open_workspace()

@@ -19,9 +19,9 @@ import pyarrow as pa
 from fivesafes.cli.acting import DATE, as_date, emit, json_option
 from fivesafes.errors import ValidationError
 from fivesafes.governance.grants import STATISTICAL
-from fivesafes.identity import current_identity
 from fivesafes.services.vault import lifecycle as svc
 from fivesafes.workspace import open_workspace
+from fivesafes.workspace.identity import current_identity
 
 
 def _interactive() -> bool:

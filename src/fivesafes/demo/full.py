@@ -15,9 +15,9 @@ from fivesafes.demo.governance import run_governance_demo
 from fivesafes.demo.release_demo import run_release_demo
 from fivesafes.demo.run import run_demo
 from fivesafes.errors import WorkspaceError
-from fivesafes.identity import is_demo_workspace
 from fivesafes.store.db import read_only
 from fivesafes.workspace import CONFIG_FILE, open_workspace
+from fivesafes.workspace.identity import is_demo_workspace
 
 
 def run_full_demo(

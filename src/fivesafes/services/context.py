@@ -1,6 +1,6 @@
 """Who is acting, and the one way services write to the audit log.
 
-The acting person is the login (``fivesafes.identity.current_login``) mapped to a
+The acting person is the login (``fivesafes.workspace.identity.current_login``) mapped to a
 registered, active person. Every service that changes anything calls
 :func:`record` inside the same transaction as the change.
 """

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fivesafes.governance.people import Person, validate_login, validate_name
 from fivesafes.services.governance.people import bootstrap_administrator
-from fivesafes.settings import get_setting
 from fivesafes.workspace import Workspace, create_workspace
+from fivesafes.workspace.settings import get_setting
 
 
 def init_workspace(

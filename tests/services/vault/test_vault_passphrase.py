@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from fivesafes.errors import KeyProviderError
 from fivesafes.services.governance import grants
 from fivesafes.services.vault import lifecycle as svc
-from fivesafes.settings import KEY_PASSPHRASE_ENV
 from fivesafes.store.db import transaction
 from fivesafes.vault import FileKeyProvider, PassphraseKeyProvider
-from fivesafes.workspace_keys import area_key_provider
+from fivesafes.workspace.keys import area_key_provider
+from fivesafes.workspace.settings import KEY_PASSPHRASE_ENV
 
 Tx = Callable[[], AbstractContextManager[Session]]
 PHRASE = "correct horse battery staple"

@@ -304,7 +304,7 @@ def open_dataset_ref(
     """Open ``AREA/NAME`` in ``workspace`` for the acting login, in memory only."""
     area, name = split_dataset_ref(ref)
     if login is None:
-        from fivesafes.identity import current_login
+        from fivesafes.workspace.identity import current_login
 
         login = current_login(workspace)
     return open_dataset_for(

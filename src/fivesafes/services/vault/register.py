@@ -27,7 +27,7 @@ from fivesafes.vault import (
     shred,
 )
 from fivesafes.vault.writer import area_lock
-from fivesafes.workspace_keys import area_key_provider
+from fivesafes.workspace.keys import area_key_provider
 
 Transact = Callable[[], AbstractContextManager[Session]]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from fivesafes.errors import WorkspaceError
-from fivesafes.settings import SETTINGS, Setting, get_setting, resolve
+from fivesafes.workspace.settings import SETTINGS, Setting, get_setting, resolve
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "workspace.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "workspace.md"
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)

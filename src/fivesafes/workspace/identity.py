@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fivesafes.errors import IdentityError
-from fivesafes.settings import USER_ENV
 from fivesafes.workspace import Workspace
+from fivesafes.workspace.settings import USER_ENV
 
 _LOGIN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 

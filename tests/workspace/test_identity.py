@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from fivesafes.errors import IdentityError
-from fivesafes.identity import current_identity, current_login, os_login
 from fivesafes.workspace import Workspace, create_workspace, open_workspace
+from fivesafes.workspace.identity import current_identity, current_login, os_login
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from fivesafes.errors import KeyProviderError
-from fivesafes.settings import KEY_PASSPHRASE_ENV
 from fivesafes.vault.keys import FileKeyProvider, KeyProvider, PassphraseKeyProvider
+from fivesafes.workspace.settings import KEY_PASSPHRASE_ENV
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int) -> None:

@@ -28,7 +28,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fivesafes.errors import WorkspaceError
-from fivesafes.settings import (
+from fivesafes.workspace.keys import (
+    atomic_write,
+    load_private_key,
+    load_public_key,
+    public_key_fingerprint,
+    write_private_key,
+)
+from fivesafes.workspace.settings import (
     DATABASE_URL_ENV,
     DEFAULT_HOME,
     HOME_ENV,
@@ -36,13 +43,6 @@ from fivesafes.settings import (
     get_setting,
     resolve,
     validate_config,
-)
-from fivesafes.workspace_keys import (
-    atomic_write,
-    load_private_key,
-    load_public_key,
-    public_key_fingerprint,
-    write_private_key,
 )
 
 CONFIG_FILE = "config.toml"
