@@ -16,6 +16,7 @@ from fivesafes.audit.log import (
     Checkpointer,
     append_event,
     create_checkpoint,
+    event_of,
     query_events,
     read_checkpoint_file,
     verify_chain,
@@ -96,7 +97,7 @@ def test_appends_build_a_linked_chain(engine: Engine) -> None:
     assert [first.hash, second.hash] == expected
     with session_factory(engine)() as session:
         stored = query_events(session)
-        assert [r.to_event() for r in stored] == [
+        assert [event_of(r) for r in stored] == [
             event(0),
             event(1, outcome=Outcome.DENIED, area="census"),
         ]

@@ -26,7 +26,7 @@ from fivesafes.audit.chain import (
 )
 from fivesafes.audit.checkpoint import Checkpoint, sign_checkpoint
 from fivesafes.audit.checkpoint_file import append_checkpoint_line, read_checkpoint_file
-from fivesafes.audit.events import AuditEvent
+from fivesafes.audit.events import AuditEvent, Outcome
 from fivesafes.audit.verify import VerifyReport, verify_chain
 from fivesafes.errors import ValidationError
 from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
@@ -166,6 +166,20 @@ def _drop_pending(session: Session) -> None:
         pending.clear()
 
 
+def event_of(record: AuditRecord) -> AuditEvent:
+    """A stored event as an :class:`AuditEvent`."""
+    return AuditEvent(
+        action=record.action,
+        actor=record.actor,
+        outcome=Outcome(record.outcome),
+        area=record.area,
+        dataset=record.dataset,
+        subject=record.subject,
+        details=record.details,
+        at=record.at,
+    )
+
+
 def _utc_text(value: datetime | str, name: str) -> str:
     if isinstance(value, str):
         try:
@@ -236,6 +250,7 @@ __all__ = [
     "append_event",
     "chain_head",
     "create_checkpoint",
+    "event_of",
     "lock_chain",
     "query_events",
     "read_checkpoint_file",

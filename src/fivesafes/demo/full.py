@@ -10,12 +10,11 @@ import shutil
 import time
 from pathlib import Path
 
-from fivesafes.audit.log import verify_chain
 from fivesafes.demo.governance import run_governance_demo
 from fivesafes.demo.release_demo import run_release_demo
 from fivesafes.demo.run import run_demo
 from fivesafes.errors import WorkspaceError
-from fivesafes.store.db import read_only
+from fivesafes.services.audit_log import verify_log
 from fivesafes.workspace import CONFIG_FILE, open_workspace
 from fivesafes.workspace.identity import is_demo_workspace
 
@@ -69,12 +68,7 @@ def _fresh_demo_workspace(home: Path) -> None:
 def _verify(home: Path) -> str:
     workspace = open_workspace(home)
     try:
-        report = verify_chain(
-            read_only(workspace.engine()),
-            public_key=workspace.public_key(),
-            key_name=workspace.origin,
-            checkpoint_file=workspace.checkpoint_log_path,
-        )
+        report = verify_log(workspace)
     finally:
         workspace.close()
     verdict = "intact" if report.ok else f"BROKEN at {report.first_bad}"

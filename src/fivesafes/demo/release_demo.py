@@ -59,9 +59,9 @@ DECLARATION_TEXT = (
 
 
 def _admin(workspace: Workspace) -> str:
-    from fivesafes.demo.governance import _admin_login
+    from fivesafes.demo.governance import admin_login
 
-    return _admin_login(workspace)
+    return admin_login(workspace)
 
 
 def _answer(table: TableSubmission) -> tuple[TableSubmission, str]:

@@ -5,7 +5,8 @@ disclosure about people, so only an auditor or an administrator may
 (``permissions.check_read_audit_log``). The decision, allowed or denied, is
 committed to the log *before* a denial is raised or any event is read, with the
 filters asked for and, when denied, the reason. Verifying the chain
-(``audit verify``) shows no event contents and stays open to every registered person.
+(``audit verify``, :func:`verify_log`) shows no event contents and stays open to every
+registered person, as does signing the head now (``audit checkpoint``, :func:`checkpoint`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
-from fivesafes.audit.log import query_events
+from fivesafes.audit.log import CHECKPOINTER, VerifyReport, create_checkpoint, query_events
+from fivesafes.audit.verify import verify_chain
 from fivesafes.errors import AccessDenied
 from fivesafes.governance import permissions
 from fivesafes.services.context import Actor, record
+from fivesafes.store.db import read_only
+from fivesafes.workspace import Workspace
 
 Transact = Callable[[], AbstractContextManager[Session]]
 
@@ -104,3 +109,39 @@ def read_log(tx: Transact, reader: Transact, actor: Actor, query: LogQuery) -> l
             newest_first=True,
         )
         return [r.to_dict() for r in reversed(rows)]
+
+
+def verify_log(
+    workspace: Workspace, *, public_key: Ed25519PublicKey | None = None, parallel: bool = False
+) -> VerifyReport:
+    """Check every event's hash and link and every signed checkpoint (table and file).
+
+    ``public_key`` defaults to the workspace's own .pub file; a copy kept outside the
+    workspace proves more. Reads only, with no write lock.
+    """
+    return verify_chain(
+        read_only(workspace.engine()),
+        public_key=public_key if public_key is not None else workspace.public_key(),
+        key_name=workspace.origin,
+        checkpoint_file=workspace.checkpoint_log_path,
+        parallel=parallel,
+    )
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A signed checkpoint: the chain had ``size`` events ending in ``head_hash``."""
+
+    size: int
+    head_hash: str
+    note: str
+
+
+def checkpoint(session: Session) -> SignedCheckpoint | None:
+    """Sign the chain's current head in ``session``'s transaction; None when the log is empty.
+
+    The signed note goes to the audit_checkpoint table and, after the commit, to the
+    workspace's checkpoint file (the session must come from ``Workspace.sessions()``).
+    """
+    row = create_checkpoint(session, session.info[CHECKPOINTER])
+    return None if row is None else SignedCheckpoint(row.size, row.head_hash, row.note)

@@ -170,6 +170,12 @@ class Workspace:
         assert isinstance(factory, sessionmaker)
         return factory
 
+    def reader(self) -> Session:
+        """A session for reading only (on SQLite its transactions take no write lock)."""
+        from fivesafes.store.db import read_only
+
+        return Session(read_only(self.engine()))
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One transaction on the workspace database: commit on success, roll back on error."""

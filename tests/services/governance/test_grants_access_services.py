@@ -13,7 +13,6 @@ from fivesafes.governance.access import ReasonCode
 from fivesafes.governance.grants import GrantPolicy, GrantState
 from fivesafes.governance.roles import Role
 from fivesafes.services.governance import access, declarations, grants, people, training
-from fivesafes.services.governance import access as access_service
 
 
 def _grant(reg: Register, login: str = "ada", approve: bool = True, **kw: object) -> int:
@@ -178,14 +177,11 @@ def test_default_grant_length_and_listing(reg: Register) -> None:
     assert [g.id for g in reg.read(grants.list_grants, None, "earnings", TODAY)] == [gid]
 
 
-def test_approved_researcher_without_research_module_is_denied(
-    reg: Register, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_approved_researcher_without_researcher_facts_is_denied(reg: Register) -> None:
     reg.act("root", people.change_roles, "ada", [Role.APPROVED_RESEARCHER], [Role.STATISTICIAN])
     reg.make_ready("ada")
     _grant(reg)
-    monkeypatch.setattr(access_service, "_researcher_facts_function", lambda: None)
-    assert _check(reg).codes == {ReasonCode.RESEARCHER_FACTS_UNAVAILABLE}
+    assert _check(reg, research=None).codes == {ReasonCode.RESEARCHER_FACTS_UNAVAILABLE}
 
 
 def test_approved_researcher_without_accreditation_or_project_is_denied(reg: Register) -> None:

@@ -1,15 +1,14 @@
 """Decide an attempted access to a dataset, and audit the decision whatever it is.
 
-Facts come from the register; approved researchers' facts come from RESEARCH's
-``fivesafes.services.research.facts.researcher_facts`` when that module is installed.
+Facts come from the register; approved researchers' facts come from
+``fivesafes.services.research.facts.researcher_facts`` (a caller may pass another source,
+or None: then an approved researcher is denied, their facts unavailable).
 Bad input (unknown person or dataset, odd purpose) is not an error here: it is a
 denial with its reasons, and it is audited like any other decision.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -30,6 +29,7 @@ from fivesafes.governance.grants import GrantState
 from fivesafes.governance.people import PersonStatus
 from fivesafes.governance.roles import Role
 from fivesafes.services.context import Actor, record, today_or
+from fivesafes.services.research.facts import researcher_facts
 from fivesafes.store.models.governance import (
     AreaCourseRow,
     AreaRow,
@@ -43,16 +43,8 @@ from fivesafes.store.models.governance import (
     SignatureRow,
 )
 
-RESEARCH_MODULE = "fivesafes.services.research.facts"
-
-
-def _researcher_facts_function() -> Callable[..., ResearcherFacts | None] | None:
-    # Only a missing module means "unavailable"; an import error inside it is a bug to surface.
-    if importlib.util.find_spec(RESEARCH_MODULE) is None:
-        return None
-    module = importlib.import_module(RESEARCH_MODULE)
-    found: Callable[..., ResearcherFacts | None] | None = getattr(module, "researcher_facts", None)
-    return found
+# (session, login, dataset, project reference, day) -> an approved researcher's facts
+ResearcherFactsSource = Callable[[Session, str, str, str | None, date], ResearcherFacts | None]
 
 
 # Built once: constructing SQLAlchemy statements costs more than running them on SQLite,
@@ -108,6 +100,8 @@ def gather_facts(
     purpose: str,
     today: date | None = None,
     project_ref: str | None = None,
+    *,
+    research: ResearcherFactsSource | None = researcher_facts,
 ) -> AccessFacts:
     """Collect from the register every fact the access decision needs."""
     day = today_or(today)
@@ -133,10 +127,8 @@ def gather_facts(
         )
     researcher = Role.APPROVED_RESEARCHER.value in roles
     rfacts = None
-    if researcher and found is not None:
-        gather = _researcher_facts_function()
-        if gather is not None:
-            rfacts = gather(session, login, dataset, project_ref, day)
+    if researcher and found is not None and research is not None:
+        rfacts = research(session, login, dataset, project_ref, day)
     return AccessFacts(
         person=login,
         dataset=dataset,
@@ -172,10 +164,12 @@ def check_access(
     purpose: str,
     today: date | None = None,
     project_ref: str | None = None,
+    *,
+    research: ResearcherFactsSource | None = researcher_facts,
 ) -> Decision:
     """Decide whether ``login`` may use ``dataset`` for ``purpose`` today; always audited."""
     day = today_or(today)
-    facts = gather_facts(session, login, dataset, purpose, day, project_ref)
+    facts = gather_facts(session, login, dataset, purpose, day, project_ref, research=research)
     decision = decide_access(facts, day)
     record(
         session,

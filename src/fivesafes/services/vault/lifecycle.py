@@ -35,22 +35,22 @@ from fivesafes.services.vault.read import (
     referenced_datasets,
 )
 from fivesafes.services.vault.register import (
-    _STORE_KIND,
     DATASET,
     DESTROYED,
     OUTPUT,
+    STORE_KIND,
     STORED,
     QueryOutcome,
     StoredObject,
     Transact,
     Vault,
-    _check_manage,
-    _ensure_area_key,
-    _provenance_details,
-    _reconcile,
-    _row_from_manifest,
-    _stored_row,
+    check_manage,
+    ensure_area_key,
     object_of,
+    provenance_details,
+    reconcile,
+    row_from_manifest,
+    stored_row,
 )
 from fivesafes.store.models.governance import AreaRow, DatasetRow
 from fivesafes.store.models.release import (
@@ -110,20 +110,20 @@ def ingest_dataset(
     """Encrypt a CSV/Parquet file into ``area`` as the registered dataset ``name``."""
     with tx() as session:
         actor = resolve_actor(session, login)
-        area_id = _check_manage(session, actor, area)
+        area_id = check_manage(session, actor, area)
         ds = dataset_row(session, name)
         if ds.area_id != area_id:
             raise ValidationError(
                 f"dataset {name!r} is registered in area {ds.area.name!r}, not {area!r}",
                 hint=f"ingest it into its own area: fivesafes dataset ingest {ds.area.name} ...",
             )
-        if _stored_row(session, area_id, DATASET, name) is not None:
+        if stored_row(session, area_id, DATASET, name) is not None:
             raise ConflictError(
                 f"area {area!r} already stores data for dataset {name!r}",
                 hint="destroy the stored data first (fivesafes dataset destroy), then ingest",
             )
         dataset_id = ds.id
-        store = _ensure_area_key(session, actor, vault, area)
+        store = ensure_area_key(session, actor, vault, area)
     with area_lock(store, exclusive=False):
         return _ingest_locked(
             tx,
@@ -153,7 +153,7 @@ def _ingest_locked(
     column_types: dict[str, str] | None,
     pseudonymise: Sequence[str],
 ) -> StoredObject:
-    # The shared area lock is held until the registration commits (see _reconcile).
+    # The shared area lock is held until the registration commits (see reconcile).
     area = store.area
     manifest = ingest_file(
         store,
@@ -167,7 +167,7 @@ def _ingest_locked(
     )
     try:
         with tx() as session:
-            session.add(_row_from_manifest(area_id, DATASET, manifest, dataset_id))
+            session.add(row_from_manifest(area_id, DATASET, manifest, dataset_id))
             session.flush()
             record(
                 session,
@@ -175,9 +175,9 @@ def _ingest_locked(
                 "dataset.ingest",
                 area=area,
                 dataset=name,
-                details=_provenance_details(manifest),
+                details=provenance_details(manifest),
             )
-            row = _stored_row(session, area_id, DATASET, name)
+            row = stored_row(session, area_id, DATASET, name)
             assert row is not None
             return object_of(row)
     except BaseException:
@@ -195,7 +195,7 @@ def _destroy_row(
     area = row.area.name
     store = vault.store(area)
     try:
-        shredded = shred(store, row.name, kind=_STORE_KIND[row.kind])
+        shredded = shred(store, row.name, kind=STORE_KIND[row.kind])
         facts: dict[str, Any] = shredded.facts
     except NotFoundError:
         facts = {"note": "no ciphertext was found in the area store"}
@@ -302,11 +302,11 @@ def destroy_dataset(
     if not reason.strip():
         raise ValidationError("a reason is required", hint='e.g. --reason "retention ended"')
     with tx() as session:  # check first: the area lock below creates the store
-        _check_manage(session, resolve_actor(session, login), area)
+        check_manage(session, resolve_actor(session, login), area)
     with area_lock(vault.store(area), exclusive=True), tx() as session:
         actor = resolve_actor(session, login)
-        area_id = _check_manage(session, actor, area)
-        row = _stored_row(session, area_id, kind, name)
+        area_id = check_manage(session, actor, area)
+        row = stored_row(session, area_id, kind, name)
         if row is None:
             raise NotFoundError(
                 f"area {area!r} stores no {kind} named {name!r}",
@@ -321,14 +321,14 @@ def destroy_dataset(
 def rotate_area_key_for(tx: Transact, vault: Vault, login: str, area: str) -> Rotation:
     """Re-wrap every data key of ``area`` under a new area key; destroy the old keys."""
     with tx() as session:
-        _check_manage(session, resolve_actor(session, login), area)
+        check_manage(session, resolve_actor(session, login), area)
     if not vault.provider.key_ids(area):
         raise NotFoundError(
             f"area {area!r} has no key yet", hint="it gets one with its first ingest"
         )
     with area_lock(vault.store(area), exclusive=True), tx() as session:
         actor = resolve_actor(session, login)
-        area_id = _check_manage(session, actor, area)
+        area_id = check_manage(session, actor, area)
         return _rotate(session, vault, login, area, area_id)
 
 
@@ -367,11 +367,11 @@ def run_retention(
                 )
             if vault.provider.key_ids(area):
                 _rotate(session, vault, login, area, area_id)
-            _reconcile(session, login, vault.store(area), area_id, locked=True)
+            reconcile(session, login, vault.store(area), area_id, locked=True)
     for area, area_id in all_areas:
         if area not in due_areas and vault.store(area).exists():
             with tx() as session:
-                _reconcile(session, login, vault.store(area), area_id)
+                reconcile(session, login, vault.store(area), area_id)
     return done
 
 

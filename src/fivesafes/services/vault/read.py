@@ -27,9 +27,9 @@ from fivesafes.services.vault.register import (
     QueryOutcome,
     Transact,
     Vault,
-    _row_from_manifest,
-    _stored_row,
     object_of,
+    row_from_manifest,
+    stored_row,
 )
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault import (
@@ -119,7 +119,7 @@ def _stored_dataset(tx: Transact, area: str, name: str) -> None:
                 f"dataset {name!r} is not in area {area!r} (it is in {ds.area.name!r})",
                 hint=f"use {ds.area.name}/{name}",
             )
-        if _stored_row(session, area_id, DATASET, name) is None:
+        if stored_row(session, area_id, DATASET, name) is None:
             raise NotFoundError(
                 f"dataset {area}/{name} is registered but holds no data",
                 hint=f"ingest it: fivesafes dataset ingest {area} FILE --name {name}",
@@ -257,7 +257,7 @@ def _query_locked(
     )
     try:
         with tx() as session:
-            session.add(_row_from_manifest(area_id, OUTPUT, result.output, None))
+            session.add(row_from_manifest(area_id, OUTPUT, result.output, None))
             session.flush()
             record(
                 session,
@@ -274,7 +274,7 @@ def _query_locked(
                     "sha256": result.output.provenance.sha256,
                 },
             )
-            row = _stored_row(session, area_id, OUTPUT, result.output.name)
+            row = stored_row(session, area_id, OUTPUT, result.output.name)
             assert row is not None
             return QueryOutcome(object_of(row), result.table)
     except BaseException:

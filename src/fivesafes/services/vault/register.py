@@ -35,7 +35,7 @@ STORED = "stored"
 DESTROYED = "destroyed"
 DATASET = "dataset"
 OUTPUT = "output"
-_STORE_KIND = {DATASET: "datasets", OUTPUT: "outputs"}
+STORE_KIND = {DATASET: "datasets", OUTPUT: "outputs"}
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,8 @@ def object_of(row: VaultObjectRow) -> StoredObject:
     )
 
 
-def _stored_row(session: Session, area_id: int, kind: str, name: str) -> VaultObjectRow | None:
+def stored_row(session: Session, area_id: int, kind: str, name: str) -> VaultObjectRow | None:
+    """The register row of a stored (not destroyed) object, or None."""
     return session.scalars(
         select(VaultObjectRow).where(
             VaultObjectRow.area_id == area_id,
@@ -139,14 +140,14 @@ def _stored_row(session: Session, area_id: int, kind: str, name: str) -> VaultOb
     ).one_or_none()
 
 
-def _check_manage(session: Session, actor: Actor, area: str) -> int:
+def check_manage(session: Session, actor: Actor, area: str) -> int:
     """The area's id, if the actor may manage its data (its asset owner or an admin)."""
     row = area_row(session, area)
     permissions.check_register_dataset(actor.person, area_of(row))
     return row.id
 
 
-def _reconcile(
+def reconcile(
     session: Session, login: str, store: AreaStore, area_id: int, *, locked: bool = False
 ) -> list[str]:
     """Shred objects on disk that the register does not know (an ingest killed after its
@@ -162,7 +163,7 @@ def _reconcile(
 def _reconcile_alone(session: Session, login: str, store: AreaStore, area_id: int) -> list[str]:
     store.sweep_staging()
     shredded = []
-    for kind, store_kind in _STORE_KIND.items():
+    for kind, store_kind in STORE_KIND.items():
         known = set(
             session.scalars(
                 select(VaultObjectRow.name).where(
@@ -188,19 +189,21 @@ def _reconcile_alone(session: Session, login: str, store: AreaStore, area_id: in
     return shredded
 
 
-def _ensure_area_key(session: Session, actor: Actor, vault: Vault, area: str) -> AreaStore:
+def ensure_area_key(session: Session, actor: Actor, vault: Vault, area: str) -> AreaStore:
+    """The area's store, created and reconciled, with a key made if it has none (audited)."""
     store = vault.store(area)
     store.create()
-    _reconcile(session, actor.login, store, area_row(session, area).id)
+    reconcile(session, actor.login, store, area_row(session, area).id)
     if not vault.provider.key_ids(area):
         key_id = vault.provider.create_key(area)
         record(session, actor.login, "area.key_create", area=area, details={"key_id": key_id})
     return store
 
 
-def _row_from_manifest(
+def row_from_manifest(
     area_id: int, kind: str, manifest: Manifest, dataset_id: int | None
 ) -> VaultObjectRow:
+    """A new register row for an object written with ``manifest``."""
     p = manifest.provenance
     return VaultObjectRow(
         area_id=area_id,
@@ -222,7 +225,8 @@ def _row_from_manifest(
     )
 
 
-def _provenance_details(manifest: Manifest) -> dict[str, Any]:
+def provenance_details(manifest: Manifest) -> dict[str, Any]:
+    """The audit details that describe an object's provenance."""
     p = manifest.provenance
     return {
         "source": p.source,

@@ -35,9 +35,9 @@ from fivesafes.services.vault.register import (
     StoredObject,
     Transact,
     Vault,
-    _row_from_manifest,
-    _stored_row,
     object_of,
+    row_from_manifest,
+    stored_row,
 )
 from fivesafes.vault import AreaStore, Manifest, shred
 from fivesafes.vault.files import files_digest, read_files, write_files
@@ -115,7 +115,7 @@ def protect_dataset_for(
     names = output_names(specs, name)
     with tx() as session:
         area_id = area_row(session, area).id
-        taken = [n for n in names if _stored_row(session, area_id, OUTPUT, n) is not None]
+        taken = [n for n in names if stored_row(session, area_id, OUTPUT, n) is not None]
     if taken:
         raise ConflictError(
             f"area {area} already holds output(s) named {', '.join(taken)}",
@@ -127,7 +127,7 @@ def protect_dataset_for(
     results = protect_all(specs, data, secondary=secondary)
     del data  # the plaintext rows are not needed any more
     with tx() as session:
-        ds = _stored_row(session, area_id, DATASET, dataset)
+        ds = stored_row(session, area_id, DATASET, dataset)
         if ds is None:  # destroyed while the tables were protected
             raise NotFoundError(f"dataset {area}/{dataset} is no longer stored")
         read = {"kind": "dataset", "area": area, "dataset": dataset, "object_id": ds.object_id}
@@ -186,7 +186,7 @@ def _register(
     done = []
     with tx() as session:
         for result, manifest in zip(results, written, strict=True):
-            row = _row_from_manifest(area_id, OUTPUT, manifest, dataset_id)
+            row = row_from_manifest(area_id, OUTPUT, manifest, dataset_id)
             session.add(row)
             session.flush()
             report = result.report
@@ -245,7 +245,7 @@ def stored_table(
     """A stored protected table and its source, proven from the register and the content."""
     ref = f"{area}/{name}"
     area_id = area_row(session, area).id
-    row = _stored_row(session, area_id, OUTPUT, name)
+    row = stored_row(session, area_id, OUTPUT, name)
     if row is None:
         raise NotFoundError(
             f"area {area} holds no stored output {name!r}",
