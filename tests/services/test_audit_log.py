@@ -7,15 +7,18 @@ from contextlib import contextmanager
 
 import pytest
 from governance_register import Register
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
+from fivesafes.audit.log import chain_head
 from fivesafes.errors import AccessDenied
 from fivesafes.governance.roles import Role
-from fivesafes.services.audit_log import READ_ACTION, LogQuery, read_log
+from fivesafes.services.audit_log import READ_ACTION, LogQuery, checkpoint, read_log, verify_log
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance import people
 from fivesafes.store.db import session_factory
+from fivesafes.workspace import Workspace
 
 
 def _read(reg: Register, login: str, query: LogQuery) -> list[dict[str, object]]:
@@ -68,3 +71,27 @@ def test_losing_the_auditor_role_ends_reading(reg: Register) -> None:
     reg.act("root", people.change_roles, "bob", remove=[Role.AUDITOR])
     with pytest.raises(AccessDenied):
         _read(reg, "bob", LogQuery(limit=1))
+
+
+def test_verify_log_reports_an_intact_chain_and_names_the_first_bad_event(
+    workspace: Workspace,
+) -> None:
+    report = verify_log(workspace)
+    assert report.ok and report.events >= 1 and report.signatures_checked
+    with workspace.transaction() as session:  # SQLite: no append-only trigger to stop this
+        session.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1"))
+    broken = verify_log(workspace)
+    assert not broken.ok and broken.first_bad is not None and broken.first_bad.seq == 1
+
+
+def test_checkpoint_signs_the_head_once_and_writes_no_event(workspace: Workspace) -> None:
+    with workspace.transaction() as session:
+        size = chain_head(session)[0]
+        first = checkpoint(session)
+        again = checkpoint(session)
+    assert first is not None and first.size == size and again == first
+    assert first.head_hash in first.note
+    with workspace.transaction() as session:
+        assert chain_head(session)[0] == size  # signing is not itself an event
+    assert first.note in workspace.checkpoint_log_path.read_text()  # and the file has it
+    assert verify_log(workspace).checkpoints_verified >= 1

@@ -14,9 +14,7 @@ from typing import Any
 import click
 
 from fivesafes.errors import SpecError, ValidationError
-from fivesafes.sdc.linked_tables import protect_all
-from fivesafes.sdc.pipeline import TableResult
-from fivesafes.sdc.spec import SECONDARY_METHODS, TableSpec, load_spec
+from fivesafes.sdc import SECONDARY_METHODS, TableResult, TableSpec, load_spec, protect_all
 
 
 @click.group()

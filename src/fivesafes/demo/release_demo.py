@@ -27,9 +27,7 @@ from fivesafes.governance.roles import Role
 from fivesafes.governance.training import MANDATORY_COURSE
 from fivesafes.release.submission import TableSubmission
 from fivesafes.release.votes import Vote
-from fivesafes.sdc.cells import STATUS, VALUE, Status
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.spec import load_spec
+from fivesafes.sdc import STATUS, VALUE, Hierarchy, Status, load_spec
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance import areas, datasets, declarations, grants, people, training
 from fivesafes.services.release import publish as release_publish

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from fivesafes.errors import ValidationError
-from fivesafes.sdc.spec import RuleSet
+from fivesafes.sdc import RuleSet
 
 DEFAULT_RULE_SET = "standard"
 _KNOWN = frozenset(RuleSet().as_dict())

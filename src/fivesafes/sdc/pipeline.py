@@ -1,14 +1,15 @@
-"""``fivesafes.sdc.tables``: microdata and a spec in, a protected table and its report out.
+"""The protection pipeline: microdata and specs in, protected tables and their reports out.
 
-The pipeline is tabulate -> primary rules -> secondary suppression (when asked
-for) -> report. Nothing is written here; :meth:`TableResult.write` does the I/O.
+:func:`tables` protects one table: tabulate -> primary rules -> secondary suppression
+(when asked for) -> the independent audit -> report. :func:`linked_tables` protects
+several tables of the same data together, and :func:`protect_all` groups specs so that
+tables sharing cells are linked. Nothing is written here; :meth:`TableResult.write`
+does the I/O.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,14 +20,16 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from fivesafes.errors import DataError, SpecError
+from fivesafes.sdc import secondary
+from fivesafes.sdc.audit import AuditResult, audit_linked, audit_table
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.outputs.report import build_report
+from fivesafes.sdc.outputs.writers import write_outputs
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
 from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
 from fivesafes.sdc.tabulate import tabulate
 
-SECONDARY_MODULE = "fivesafes.sdc.secondary"
 T = TypeVar("T")
 DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -64,8 +67,6 @@ class TableResult:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write cells.csv, report.json, table.csv and table.xlsx into ``out_dir``."""
-        from fivesafes.sdc.outputs.writers import write_outputs
-
         return write_outputs(self, Path(out_dir))
 
 
@@ -87,8 +88,6 @@ def tables(
     start = time.perf_counter()
     spec = spec if isinstance(spec, TableSpec) else load_spec(spec)
     spec = _with_method(spec, secondary)
-    if spec.suppression.method != "none":
-        _require_secondary()
     check_source(data)
 
     t = time.perf_counter()
@@ -163,14 +162,12 @@ def audit_result(
     spec: TableSpec,
     *,
     witnesses: dict[tuple[int, int], Any] | None = None,
-) -> Any:
+) -> AuditResult:
     """The independent audit of the pattern: the attacker's LPs for every hidden cell.
 
     ``witnesses``: the method's attacker moves, which the audit verifies and uses as
     feasible points (a wrong one only costs LPs; see sdc/audit/witness.py).
     """
-    from fivesafes.sdc.audit import audit_table
-
     return audit_table(
         cells,
         hierarchies,
@@ -181,17 +178,6 @@ def audit_result(
         intervals="exact" if len(cells) <= EXACT_AUDIT_MAX_CELLS else "check",
         witnesses=witnesses,
     )
-
-
-def secondary_available() -> bool:
-    """True once the secondary-suppression module provides ``protect_secondary``."""
-    if importlib.util.find_spec(SECONDARY_MODULE) is None:
-        return False
-    try:
-        module = importlib.import_module(SECONDARY_MODULE)
-    except ImportError:
-        return False
-    return callable(getattr(module, "protect_secondary", None))
 
 
 def protect_secondary(
@@ -207,16 +193,102 @@ def protect_secondary(
     Returns (cells, summary, witnesses): the witnesses are the method's proofs, for the
     audit to verify.
     """
-    _require_secondary()
-    module = importlib.import_module(SECONDARY_MODULE)
-    result = module.protect_secondary(
+    result = secondary.protect_secondary(
         cells, hierarchies, suppression, frequency=frequency, dimensions=dimensions
     )
-    if isinstance(result, pd.DataFrame):
-        return result, {}, {}
-    summary: dict[str, Any] = result.to_dict() if hasattr(result, "to_dict") else {}
-    out: pd.DataFrame = result.cells
-    return out, summary, dict(getattr(result, "witnesses", {}) or {})
+    return result.cells, result.to_dict(), dict(result.witnesses)
+
+
+# --- linked tables: several tables from the same data, protected together -----------
+#
+# Tables that share cells (region x industry and region x size band share the region
+# totals) must be protected as one system, or one table publishes what another hides.
+# Each table is tabulated and its primary cells found on its own; then one
+# secondary-suppression problem covers them all (a shared cell has one status
+# everywhere), and one audit proves the joint pattern.
+
+
+def linked_tables(
+    specs: Sequence[TableSpec | str | Path], data: Any, *, secondary: str | None = None
+) -> list[TableResult]:
+    """Protect every spec's table over ``data`` together; each result carries the joint audit."""
+    loaded = [s if isinstance(s, TableSpec) else load_spec(s) for s in specs]
+    if len(loaded) < 2:
+        raise SpecError("linked protection needs at least two specs")
+    _check_compatible(loaded)
+    method = secondary or loaded[0].suppression.method
+    suppression = replace(loaded[0].suppression, method=method)  # type: ignore[arg-type]
+    primaries = [tables(s, data, secondary="none") for s in loaded]
+    if method == "none":
+        return primaries
+    frequency = loaded[0].is_frequency
+    t = time.perf_counter()
+    joint = secondary.protect_linked(
+        [(r.cells, r.hierarchies) for r in primaries], suppression, frequency=frequency
+    )
+    seconds = time.perf_counter() - t
+    protected = [(p.cells, r.hierarchies) for p, r in zip(joint.tables, primaries, strict=True)]
+    t = time.perf_counter()
+    n_cells = sum(len(c) for c, _ in protected)
+    audit = audit_linked(
+        protected,
+        a_priori_percent=suppression.a_priori_percent,
+        frequency=frequency,
+        singleton=suppression.singleton,
+        intervals="exact" if n_cells <= EXACT_AUDIT_MAX_CELLS else "check",
+    )
+    audit_seconds = time.perf_counter() - t
+    audit.raise_if_unsafe()  # an unsafe joint pattern is never returned
+    names = [s.name for s in loaded]
+    out = []
+    for result, part in zip(primaries, joint.tables, strict=True):
+        report = dict(result.report)
+        report["suppression"] = {**report["suppression"], "method": method, "linked_with": names}
+        report["secondary"] = {**part.to_dict(), "linked": joint.to_dict()}
+        report["audit"] = {"run": True, "linked": True, **audit.to_dict(), "safe_to_release": True}
+        report["timings"] = {
+            **report["timings"],
+            "secondary_linked": seconds,
+            "audit_linked": audit_seconds,
+        }
+        spec = replace(result.spec, suppression=suppression)
+        out.append(replace(result, spec=spec, cells=part.cells, report=report))
+    return out
+
+
+def measure_key(spec: TableSpec) -> tuple[str | None, ...]:
+    """What a table measures; only tables with the same key share cells."""
+    return (spec.response, spec.contributor, spec.holding, spec.weight)
+
+
+def protect_all(
+    specs: Sequence[TableSpec], data: Any, *, secondary: str | None = None
+) -> list[TableResult]:
+    """Protect several tables of ``data``: those of the same measure together (linked)."""
+    groups: dict[tuple[str | None, ...], list[int]] = {}
+    for i, s in enumerate(specs):
+        groups.setdefault(measure_key(s), []).append(i)
+    results: dict[int, TableResult] = {}
+    for members in groups.values():
+        chosen = [specs[i] for i in members]
+        if len(chosen) == 1:
+            done = [tables(chosen[0], data, secondary=secondary)]
+        else:
+            done = linked_tables(chosen, data, secondary=secondary)
+        results.update(zip(members, done, strict=True))
+    return [results[i] for i in range(len(specs))]
+
+
+def _check_compatible(specs: Sequence[TableSpec]) -> None:
+    first = specs[0]
+    for s in specs[1:]:
+        if measure_key(s) != measure_key(first):
+            raise SpecError(
+                f"tables {first.name!r} and {s.name!r} measure different things "
+                "(response, contributor, holding or weight differ), so they share no cells",
+                hint="link only tables of the same measure from the same data; "
+                "protect the others one at a time",
+            )
 
 
 def check_source(data: Any) -> None:
@@ -271,12 +343,3 @@ def _with_method(spec: TableSpec, secondary: str | None) -> TableSpec:
             hint=f"use one of {', '.join(SECONDARY_METHODS)}",
         )
     return replace(spec, suppression=replace(spec.suppression, method=secondary))  # type: ignore[arg-type]
-
-
-def _require_secondary() -> None:
-    if not secondary_available():
-        raise SpecError(
-            "secondary suppression is not available yet in this version of fivesafes",
-            hint='pass --secondary none (Python: secondary="none") or set '
-            '[suppression] method = "none" in the spec to publish with primary suppression only',
-        )

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from fivesafes.errors import DataError
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.lp.structure import build_linked_structure, build_structure
+from fivesafes.sdc.lp.linked import build_linked_structure
+from fivesafes.sdc.lp.structure import build_structure
 
 
 def _expected_relations(hs: list[Hierarchy]) -> int:

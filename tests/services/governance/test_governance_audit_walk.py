@@ -118,8 +118,8 @@ WRITERS: dict[str, Call] = {
     "access.check_access": _as("root", access.check_access, "ada", "ashe", "statistical"),
     "context.record": _plain(context.record, "root", "test.event"),
     # A read of the log records its decision (and writes nothing else).
-    "audit_reading.decide_log_read": _as("ada", audit_reading.decide_log_read, LogQuery()),
-    "audit_reading.read_log": lambda s, r: audit_reading.read_log(
+    "audit_log.decide_log_read": _as("ada", audit_reading.decide_log_read, LogQuery()),
+    "audit_log.read_log": lambda s, r: audit_reading.read_log(
         lambda: nullcontext(s), lambda: nullcontext(s), resolve_actor(s, "root"), LogQuery()
     ),
 }
@@ -172,8 +172,10 @@ PURE = {
     "access.decision_details",
 }
 
-# Exercised end to end elsewhere (it creates a whole workspace): tests/cli/test_governance_cli.py.
-ELSEWHERE = {"setup.init_workspace"}
+# Exercised end to end elsewhere (they need a whole workspace): init_workspace in
+# tests/cli/test_governance_cli.py; verify_log (reads only) and checkpoint (signs the head,
+# a row of the log itself) in tests/services/test_audit_log.py.
+ELSEWHERE = {"setup.init_workspace", "audit_log.verify_log", "audit_log.checkpoint"}
 
 # Only on an empty register: test_bootstrap_writes_and_audits_on_an_empty_register.
 EMPTY_REGISTER = {"people.bootstrap_administrator"}
@@ -200,7 +202,7 @@ def test_writers_write_and_audit_readers_do_not_write(
         spy = _run(reg, call, monkeypatch)
         assert spy.appends >= 1, f"{name} did not audit"
         if name not in {"access.check_access", "context.record"} and not name.startswith(
-            "audit_reading."
+            "audit_log."
         ):
             assert spy.written, f"{name} is listed as a writer but wrote nothing"
     for name, call in READERS.items():

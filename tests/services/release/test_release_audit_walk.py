@@ -71,22 +71,20 @@ WRITERS: dict[str, Call] = {
     "rule_sets.define_rule_set": _as(
         "root", rule_sets.define_rule_set, "strict", {"threshold": 10}
     ),
-    "release_submission.submit_output": lambda s, w, ids: release_submission.submit_output(
+    "submission.submit_output": lambda s, w, ids: release_submission.submit_output(
         s, resolve_actor(s, "ada"), w.provider, AREA, first_release(), CONTEXT, source=SOURCE
     ),
-    "release_submission.submit_stored_output": lambda s, w, ids: (
-        release_submission.submit_stored_output(
-            s, resolve_actor(s, "ada"), _STORED["vault"], _STORED["output"], CONTEXT
-        )
+    "submission.submit_stored_output": lambda s, w, ids: release_submission.submit_stored_output(
+        s, resolve_actor(s, "ada"), _STORED["vault"], _STORED["output"], CONTEXT
     ),
-    "release_requests.withdraw_request": _as("ada", release_requests.withdraw_request, "@a", "x"),
-    "release_reviews.review_request": _with_provider(
+    "requests.withdraw_request": _as("ada", release_requests.withdraw_request, "@a", "x"),
+    "reviews.review_request": _with_provider(
         "olga", release_reviews.review_request, "@b", Vote.APPROVE
     ),
-    "release_reviews.resolve_conflict": _as(
+    "reviews.resolve_conflict": _as(
         "olga", release_reviews.resolve_conflict, "@c", Vote.REJECT, "no"
     ),
-    "release_publish.publish_request": lambda s, w, ids: release_publish.publish_request(
+    "publish.publish_request": lambda s, w, ids: release_publish.publish_request(
         s, resolve_actor(s, "ada"), w.provider, w.releases, ids["d"]
     ),
 }
@@ -94,26 +92,20 @@ WRITERS: dict[str, Call] = {
 READERS: dict[str, Call] = {
     "rule_sets.rule_set_in_force": lambda s, w, i: rule_sets.rule_set_in_force(s, "standard"),
     "rule_sets.list_rule_sets": lambda s, w, i: rule_sets.list_rule_sets(s),
-    "release_views.get_request": lambda s, w, i: release_views.get_request(s, i["a"], "ada"),
-    "release_views.list_requests": lambda s, w, i: release_views.list_requests(s, "ada"),
-    "release_moves.request_row": lambda s, w, i: release_moves.request_row(s, i["a"]),
-    "release_views.reviews_of": lambda s, w, i: release_views.reviews_of(s, _request(s, i, "c")),
-    "release_views.view_of": lambda s, w, i: release_views.view_of(s, _request(s, i, "c"), "olga"),
-    "release_checks.version_row": lambda s, w, i: release_checks.version_row(
-        s, _request(s, i, "a")
-    ),
-    "release_checks.stored_checks": lambda s, w, i: release_checks.stored_checks(s, 1),
-    "release_checks.rule_setting": lambda s, w, i: release_checks.rule_setting(
-        s, _request(s, i, "a")
-    ),
-    "release_checks.run_checks": lambda s, w, i: release_checks.run_checks(
+    "views.get_request": lambda s, w, i: release_views.get_request(s, i["a"], "ada"),
+    "views.list_requests": lambda s, w, i: release_views.list_requests(s, "ada"),
+    "moves.request_row": lambda s, w, i: release_moves.request_row(s, i["a"]),
+    "views.reviews_of": lambda s, w, i: release_views.reviews_of(s, _request(s, i, "c")),
+    "views.view_of": lambda s, w, i: release_views.view_of(s, _request(s, i, "c"), "olga"),
+    "checks.version_row": lambda s, w, i: release_checks.version_row(s, _request(s, i, "a")),
+    "checks.stored_checks": lambda s, w, i: release_checks.stored_checks(s, 1),
+    "checks.rule_setting": lambda s, w, i: release_checks.rule_setting(s, _request(s, i, "a")),
+    "checks.run_checks": lambda s, w, i: release_checks.run_checks(
         s, w.provider, _request(s, i, "a"), first_release(), None
     ),
-    "published_register.list_published": lambda s, w, i: published_register.list_published(s),
-    "published_register.published_cells": lambda s, w, i: published_register.published_cells(
-        s, SOURCE
-    ),
-    "published_register.earlier_outputs": lambda s, w, i: published_register.earlier_outputs(
+    "register.list_published": lambda s, w, i: published_register.list_published(s),
+    "register.published_cells": lambda s, w, i: published_register.published_cells(s, SOURCE),
+    "register.earlier_outputs": lambda s, w, i: published_register.earlier_outputs(
         s, w.provider, SOURCE
     ),
 }
@@ -123,22 +115,22 @@ READERS: dict[str, Call] = {
 # publish_request, check_not_blocked refreshing the rule set in review_request and publish_request;
 # move_request, which records its own move event, in withdraw, review and publish).
 PARTS = {
-    "release_checks.store_checks",
-    "release_checks.check_not_blocked",
-    "published_register.record_cells",
-    "published_register.register_release",
-    "release_moves.move_request",
+    "checks.store_checks",
+    "checks.check_not_blocked",
+    "register.record_cells",
+    "register.register_release",
+    "moves.move_request",
 }
 
 # No session: they cannot write.
 PURE = {
-    "release_checks.version_object_id",
-    "release_checks.submission_of",
-    "published_register.published_of",
-    "published_register.hidden_object_id",
-    "published_register.seal_hidden",
-    "release_publish.release_id_of",
-    "release_moves.check_author",
+    "checks.version_object_id",
+    "checks.submission_of",
+    "register.published_of",
+    "register.hidden_object_id",
+    "register.seal_hidden",
+    "publish.release_id_of",
+    "moves.check_author",
     "rule_sets.rule_setting_of",
 }
 

@@ -18,14 +18,9 @@ from stored_world import PAY, Stored, build_stored
 from fivesafes.errors import NotFoundError, UnsafeTableError, ValidationError
 from fivesafes.release.source import UNVERIFIED
 from fivesafes.release.votes import Vote
-from fivesafes.sdc.pipeline import secondary_available
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.vault.tables import stored_table
 from fivesafes.store.models.release import RequestVersionRow
-
-pytestmark = pytest.mark.skipif(
-    not secondary_available(), reason="secondary suppression needs HiGHS"
-)
 
 
 @pytest.fixture

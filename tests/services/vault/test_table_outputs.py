@@ -21,17 +21,12 @@ from fivesafes.errors import (
     NotFoundError,
     ValidationError,
 )
-from fivesafes.sdc.pipeline import secondary_available
 from fivesafes.sdc.spec import load_spec
 from fivesafes.services.vault.read import query_area_for
 from fivesafes.services.vault.tables import TABLE_FORMAT, output_names, stored_table
 from fivesafes.store.models.audit import AuditRecord
 from fivesafes.store.models.governance import DatasetRow
 from fivesafes.store.models.vault import VaultObjectRow
-
-needs_secondary = pytest.mark.skipif(
-    not secondary_available(), reason="secondary suppression needs HiGHS"
-)
 
 
 @pytest.fixture
@@ -49,7 +44,6 @@ def _last_seq(stored: Stored) -> int:
         return max(s.scalars(select(AuditRecord.seq)), default=0)
 
 
-@needs_secondary
 def test_a_protected_table_is_stored_encrypted_with_its_provenance(stored: Stored) -> None:
     since = _last_seq(stored)
     made = stored.shifted()

@@ -33,12 +33,8 @@ from fivesafes.sdc.audit.result import (
 from fivesafes.sdc.audit.singleton import integer_interval, singleton_check
 from fivesafes.sdc.audit.witness import Witnesses, verify_witnesses
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.lp.structure import (
-    LinkedStructure,
-    TableStructure,
-    build_linked_structure,
-    build_structure,
-)
+from fivesafes.sdc.lp.linked import LinkedStructure, build_linked_structure
+from fivesafes.sdc.lp.structure import TableStructure, build_structure
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

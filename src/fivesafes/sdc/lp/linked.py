@@ -1,11 +1,13 @@
 """Linked tables: several tables from the same data as one system of relations.
 
-Use :func:`fivesafes.sdc.lp.structure.build_linked_structure`; this module holds its work.
+:func:`build_linked_structure` builds on :mod:`fivesafes.sdc.lp.structure` (one table's
+relations): a cell shared by tables is one variable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -18,18 +20,29 @@ from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import (
     ADDITIVITY_TOLERANCE,
     IntArray,
-    LinkedStructure,
+    TableStructure,
     build_structure,
     keys_frame,
     radix_strides,
 )
 
 
+@dataclass(frozen=True, eq=False)
+class LinkedStructure(TableStructure):
+    """Several tables from the same data as one system; a cell shared by tables is one variable.
+
+    Dimensions are the union over the tables; a dimension absent from a table is taken
+    at its root. ``members[t][i]`` is the variable of row ``i`` of table ``t``.
+    """
+
+    members: tuple[IntArray, ...]
+
+
 def _same_hierarchy(a: Hierarchy, b: Hierarchy) -> bool:
     return a.root == b.root and a.parent == b.parent and a.order == b.order
 
 
-def link_tables(
+def build_linked_structure(
     tables: Sequence[tuple[pd.DataFrame, Sequence[Hierarchy]]],
     *,
     check_values: bool = True,

@@ -139,17 +139,6 @@ class TableStructure:
             )
 
 
-@dataclass(frozen=True, eq=False)
-class LinkedStructure(TableStructure):
-    """Several tables from the same data as one system; a cell shared by tables is one variable.
-
-    Dimensions are the union over the tables; a dimension absent from a table is taken
-    at its root. ``members[t][i]`` is the variable of row ``i`` of table ``t``.
-    """
-
-    members: tuple[IntArray, ...]
-
-
 def _code_ids(cells: pd.DataFrame, dim: str, h: Hierarchy) -> npt.NDArray[np.int32]:
     if dim not in cells.columns:
         raise DataError(
@@ -338,20 +327,3 @@ def build_structure(
 def _describe(keys: pd.DataFrame, dims: Sequence[str], row: int) -> str:
     r = keys.iloc[row]
     return ", ".join(f"{d}={r[d]}" for d in dims)
-
-
-def build_linked_structure(
-    tables: Sequence[tuple[pd.DataFrame, Sequence[Hierarchy]]],
-    *,
-    check_values: bool = True,
-    tolerance: float = ADDITIVITY_TOLERANCE,
-) -> LinkedStructure:
-    """Join tables made from the same data into one system of relations over shared cells.
-
-    A cell is identified by its codes over the union of dimensions (absent ones at the
-    root); a cell present in two tables is one variable and must have the same value.
-    Hierarchies of a shared dimension must be identical.
-    """
-    from fivesafes.sdc.lp.linked import link_tables  # it builds on this module
-
-    return link_tables(tables, check_values=check_values, tolerance=tolerance)

@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -30,11 +30,10 @@ from fivesafes.sdc.cells import (
     UPPER,
     VALUE,
 )
+from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.outputs.presentation import Presentation, present
 from fivesafes.sdc.rules import rule_explanations
-
-if TYPE_CHECKING:
-    from fivesafes.sdc.pipeline import TableResult
+from fivesafes.sdc.spec import TableSpec
 
 CELLS_CSV = "cells.csv"
 REPORT_JSON = "report.json"
@@ -45,6 +44,23 @@ XLSX_FORMATTED_ENTRIES = 20_000  # above this, numbers are written without a num
 Writer = Callable[[Path], object]
 
 
+class ProtectedTable(Protocol):
+    """What the writers read from a protected table (``fivesafes.sdc.TableResult`` has it)."""
+
+    # Read-only members: the pipeline's frozen TableResult is one, without an import
+    # from here to the pipeline (which writes through this module).
+    @property
+    def name(self) -> str: ...
+    @property
+    def spec(self) -> TableSpec: ...
+    @property
+    def cells(self) -> pd.DataFrame: ...
+    @property
+    def hierarchies(self) -> tuple[Hierarchy, ...]: ...
+    @property
+    def report(self) -> dict[str, Any]: ...
+
+
 def cells_columns(dimensions: Sequence[str], *, with_value: bool) -> list[str]:
     """The columns of cells.csv, in order."""
     cols = [*dimensions, RECORDS, CONTRIBUTORS]
@@ -53,7 +69,7 @@ def cells_columns(dimensions: Sequence[str], *, with_value: bool) -> list[str]:
     return [*cols, STATUS, RULE, LOWER, UPPER]
 
 
-def published_cells(result: TableResult) -> pd.DataFrame:
+def published_cells(result: ProtectedTable) -> pd.DataFrame:
     """The cells.csv frame: codes, counts, value, status, rule and protection (no internals)."""
     spec = result.spec
     # a frequency table's value is the count itself unless it is weighted
@@ -65,7 +81,7 @@ def published_cells(result: TableResult) -> pd.DataFrame:
     return out
 
 
-def notes_lines(result: TableResult) -> list[str]:
+def notes_lines(result: ProtectedTable) -> list[str]:
     """The notes that travel with the human-readable table (notes sheet / CSV header)."""
     r = result.report
     rules = r["rules"]
@@ -111,7 +127,7 @@ def _param(value: Any) -> str:
     return str(value)
 
 
-def write_outputs(result: TableResult, out_dir: Path) -> dict[str, Path]:
+def write_outputs(result: ProtectedTable, out_dir: Path) -> dict[str, Path]:
     """Write all four outputs into ``out_dir`` (created if needed), all or nothing."""
     view = present(result.name, result.cells, result.spec.dimension_names, result.hierarchies)
     notes = notes_lines(result)

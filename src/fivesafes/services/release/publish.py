@@ -21,7 +21,7 @@ from fivesafes.release.bundle import BundleInfo, BundleTable, thresholds_record,
 from fivesafes.release.submission import FileSubmission, TableSubmission, sha256
 from fivesafes.release.workflow import Actor as Mover
 from fivesafes.release.workflow import RequestState, transition
-from fivesafes.sdc.outputs.writers import write_all
+from fivesafes.sdc import write_all
 from fivesafes.services.context import Actor, today_or
 from fivesafes.services.governance.areas import area_of
 from fivesafes.services.release.checks import (

@@ -31,8 +31,7 @@ from fivesafes.release.submission import (
     hierarchy_from_pairs,
     hierarchy_pairs,
 )
-from fivesafes.sdc.cells import LOWER, STATUS, UPPER, VALUE, Status
-from fivesafes.sdc.differencing import OutputTable
+from fivesafes.sdc import LOWER, STATUS, UPPER, VALUE, OutputTable, Status
 from fivesafes.services.context import now
 from fivesafes.store.models.release import (
     PublishedCellRow,

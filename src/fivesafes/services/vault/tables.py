@@ -23,9 +23,7 @@ from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, SpecE
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.release.source import SourceOrigin, split_source
 from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
-from fivesafes.sdc.linked_tables import protect_all
-from fivesafes.sdc.pipeline import TableResult
-from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc import TableResult, TableSpec, protect_all
 from fivesafes.services.context import record
 from fivesafes.services.governance.lookup import area_row, dataset_row
 from fivesafes.services.vault.read import open_dataset_for
