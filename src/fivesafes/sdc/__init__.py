@@ -61,6 +61,7 @@ from fivesafes.sdc.spec import (
     SuppressionSpec,
     TableSpec,
     load_spec,
+    parse_rules,
     parse_spec,
 )
 from fivesafes.sdc.tabulate import MicrodataLike, Tabulation, tabulate
@@ -100,6 +101,7 @@ __all__ = [
     "linked_tables",
     "load_spec",
     "measure_key",
+    "parse_rules",
     "parse_spec",
     "present",
     "protect_all",
