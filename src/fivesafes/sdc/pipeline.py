@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from fivesafes.errors import DataError, SpecError
-from fivesafes.sdc import secondary
+from fivesafes.sdc import secondary as suppression_methods
 from fivesafes.sdc.audit import AuditResult, audit_linked, audit_table
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
@@ -193,7 +193,7 @@ def protect_secondary(
     Returns (cells, summary, witnesses): the witnesses are the method's proofs, for the
     audit to verify.
     """
-    result = secondary.protect_secondary(
+    result = suppression_methods.protect_secondary(
         cells, hierarchies, suppression, frequency=frequency, dimensions=dimensions
     )
     return result.cells, result.to_dict(), dict(result.witnesses)
@@ -223,7 +223,7 @@ def linked_tables(
         return primaries
     frequency = loaded[0].is_frequency
     t = time.perf_counter()
-    joint = secondary.protect_linked(
+    joint = suppression_methods.protect_linked(
         [(r.cells, r.hierarchies) for r in primaries], suppression, frequency=frequency
     )
     seconds = time.perf_counter() - t
