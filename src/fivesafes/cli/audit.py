@@ -11,11 +11,11 @@ from typing import Any
 
 import click
 
+from fivesafes.cli.acting import opened
 from fivesafes.services import audit_log
 from fivesafes.services.audit_log import LogQuery, VerifyReport, read_log, verify_log
-from fivesafes.services.context import Actor, resolve_actor
-from fivesafes.workspace import Workspace, load_public_key, open_workspace
-from fivesafes.workspace.identity import current_identity
+from fivesafes.services.context import Actor
+from fivesafes.workspace import Workspace, load_public_key
 
 WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
@@ -24,16 +24,8 @@ WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"
 def _as_registered_person() -> Iterator[tuple[Workspace, Actor]]:
     # Every audit command needs a registered, active person; reading events needs more
     # (services/audit_log.py).
-    workspace = open_workspace()
-    try:
-        identity = current_identity(workspace)
-        if identity.notice:
-            click.echo(identity.notice, err=True)
-        with workspace.transaction() as session:
-            actor = resolve_actor(session, identity.login)
-        yield workspace, actor
-    finally:
-        workspace.close()
+    with opened() as (app, login):
+        yield app.workspace, app.actor(login)
 
 
 @click.group("audit")

@@ -184,33 +184,24 @@ def _protect_dataset(
     name: str | None,
 ) -> list[dict[str, Any]]:
     """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
+    from fivesafes.cli.acting import opened
     from fivesafes.services.vault.read import split_dataset_ref
-    from fivesafes.services.vault.register import Vault
     from fivesafes.services.vault.tables import protect_dataset_for
-    from fivesafes.workspace import open_workspace
-    from fivesafes.workspace.identity import current_identity
 
     area, dataset = split_dataset_ref(ref)
-    workspace = open_workspace()
-    try:
-        identity = current_identity(workspace)
-        if identity.notice:
-            click.echo(identity.notice, err=True)
-        with native_stdout_to_stderr():
-            done = protect_dataset_for(
-                workspace.transaction,
-                Vault.of(workspace),
-                identity.login,
-                area,
-                dataset,
-                specs,
-                purpose,
-                secondary=secondary,
-                project_ref=project_ref,
-                name=name,
-            )
-    finally:
-        workspace.close()
+    with opened() as (app, login), native_stdout_to_stderr():
+        done = protect_dataset_for(
+            app.transaction,
+            app.vault(),
+            login,
+            area,
+            dataset,
+            specs,
+            purpose,
+            secondary=secondary,
+            project_ref=project_ref,
+            name=name,
+        )
     return [
         {
             "table": p.table,

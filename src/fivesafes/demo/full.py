@@ -10,6 +10,7 @@ import shutil
 import time
 from pathlib import Path
 
+from fivesafes.app import App
 from fivesafes.demo.governance import run_governance_demo
 from fivesafes.demo.release_demo import run_release_demo
 from fivesafes.demo.run import run_demo
@@ -66,11 +67,8 @@ def _fresh_demo_workspace(home: Path) -> None:
 
 
 def _verify(home: Path) -> str:
-    workspace = open_workspace(home)
-    try:
-        report = verify_log(workspace)
-    finally:
-        workspace.close()
+    with App.open(home) as app:
+        report = verify_log(app.workspace)
     verdict = "intact" if report.ok else f"BROKEN at {report.first_bad}"
     return (
         f"audit log: {report.events} events, {report.checkpoints_verified} signed checkpoints; "

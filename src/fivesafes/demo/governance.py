@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fivesafes.app import App
 from fivesafes.governance.access import Decision
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.grants import GrantPolicy
 from fivesafes.governance.people import PersonStatus
 from fivesafes.governance.roles import Role
 from fivesafes.governance.training import MANDATORY_COURSE
-from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance import (
     access,
     areas,
@@ -73,10 +73,11 @@ def run_governance_demo(home: Path) -> list[str]:
         workspace, person = init_workspace(home, ADMIN, "Demo Administrator", demo_identity=True)
         admin = person.login
     today = datetime.now(UTC).date()
+    app = App(workspace)
 
     def act(login: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with workspace.transaction() as session:
-            return fn(session, resolve_actor(session, login), *args, **kwargs)
+        with app.acting_as(login) as now:
+            return fn(now.session, now.actor, *args, **kwargs)
 
     lines = [f"governance demo in {workspace.home} (administrator: {admin})"]
     try:
