@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from fivesafes.errors import WorkspaceError
-from fivesafes.workspace.settings import SETTINGS, Setting, get_setting, resolve
+from fivesafes.workspace.home import render_config
+from fivesafes.workspace.settings import (
+    SETTINGS,
+    Setting,
+    get_setting,
+    resolve,
+    validate_config,
+)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "workspace.md"
 
@@ -60,3 +68,35 @@ def test_bad_values_are_refused_with_a_hint(name: str, raw: object) -> None:
 def test_unknown_setting() -> None:
     with pytest.raises(WorkspaceError, match="unknown setting"):
         get_setting("colour")
+
+
+def test_a_sectioned_setting_lives_in_its_table_of_config_toml() -> None:
+    config = {"engine": {"name": "spark", "master": "spark://head:7077"}}
+    assert resolve("engine_name", config, environ={}) == "spark"
+    assert resolve("engine_master", config, environ={}) == "spark://head:7077"
+    assert resolve("engine_name", {}, environ={}) == "duckdb"
+    assert resolve("engine_master", {}, environ={}) == "local[*]"
+    assert get_setting("engine_name").where == "[engine] name"
+
+
+@pytest.mark.parametrize(
+    ("config", "match"),
+    [
+        ({"engine": {"name": "flink"}}, "must be one of duckdb, spark"),
+        ({"engine": {"colour": "red"}}, "unknown setting 'colour' in \\[engine\\]"),
+        ({"engine_name": "spark"}, "at the top level"),
+        ({"engine": "spark"}, "must be a table"),
+    ],
+)
+def test_a_bad_engine_section_is_refused(config: dict[str, object], match: str) -> None:
+    with pytest.raises(WorkspaceError, match=match):
+        validate_config(config)
+
+
+def test_the_generated_config_round_trips_with_its_sections() -> None:
+    config = {"format": 1, "workspace_id": "x", "engine": {"name": "spark"}}
+    text = render_config(config)
+    parsed = tomllib.loads(text)
+    validate_config(parsed)
+    assert parsed["engine"] == {"name": "spark"}
+    assert text.index("[engine]") > text.index("review_due_days")  # top-level keys first

@@ -64,7 +64,14 @@ from fivesafes.sdc.spec import (
     parse_rules,
     parse_spec,
 )
-from fivesafes.sdc.tabulate import MicrodataLike, Tabulation, tabulate
+from fivesafes.sdc.tabulate import (
+    DuckDBTabulator,
+    HierarchyLoader,
+    MicrodataLike,
+    Tabulation,
+    Tabulator,
+    tabulate,
+)
 
 __all__ = [
     "CONFIDENTIAL_SYMBOL",
@@ -82,7 +89,9 @@ __all__ = [
     "DifferencingResult",
     "DimensionSpec",
     "Disclosure",
+    "DuckDBTabulator",
     "Hierarchy",
+    "HierarchyLoader",
     "IntervalMode",
     "MicrodataLike",
     "OutputTable",
@@ -94,6 +103,7 @@ __all__ = [
     "TableResult",
     "TableSpec",
     "Tabulation",
+    "Tabulator",
     "apply_primary_rules",
     "audit_linked",
     "audit_table",

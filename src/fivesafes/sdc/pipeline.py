@@ -28,7 +28,14 @@ from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import write_outputs
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
 from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
-from fivesafes.sdc.tabulate import tabulate
+from fivesafes.sdc.tabulate import (
+    DuckDBTabulator,
+    HierarchyLoader,
+    Tabulation,
+    Tabulator,
+    default_top_k,
+    load_hierarchies,
+)
 
 T = TypeVar("T")
 DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -77,12 +84,14 @@ def tables(
     secondary: str | None = None,
     hierarchies: Sequence[Hierarchy] | None = None,
     connection: Any = None,
+    tabulator: Tabulator | None = None,
 ) -> TableResult:
     """Tabulate ``data`` under ``spec``, flag primary cells, and return the result with its report.
 
     ``data`` is a CSV/Parquet path, a pandas DataFrame, an Arrow table or a DuckDB
     relation. ``secondary`` overrides the spec's suppression method
-    (``auto|optimal|modular|fast|none``).
+    (``auto|optimal|modular|fast|none``). ``tabulator`` is the engine that makes the
+    cells (default: DuckDB in this process, on ``connection`` if given).
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -96,7 +105,8 @@ def tables(
     # hashlib releases the GIL, so a large file costs little extra wall time
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashing = pool.submit(_timed, describe_source, data)
-        tab = tabulate(spec, data, hierarchies, connection=connection, top_k=top_k or None)
+        engine = tabulator if tabulator is not None else DuckDBTabulator(connection)
+        tab = run_tabulator(engine, spec, data, hierarchies, top_k=top_k or default_top_k(spec))
         timings["tabulate"] = time.perf_counter() - t
         source, timings["source"] = hashing.result()
     for stage, seconds in tab.timings.items():
@@ -148,7 +158,31 @@ def tables(
         secondary=secondary_summary,
     )
     report["audit"] = audit_summary
+    report["engine"] = engine.name
     return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
+
+
+def run_tabulator(
+    engine: Tabulator,
+    spec: TableSpec,
+    data: Any,
+    hierarchies: Sequence[Hierarchy] | None,
+    *,
+    top_k: int,
+) -> Tabulation:
+    """Tabulate with ``engine``; hierarchies not given come from files, else from the data."""
+    if isinstance(engine, DuckDBTabulator):
+        # DuckDB finds flat dimensions' codes while it reads the data for the cells: one read.
+        return engine.tabulate(spec, data, hierarchies, top_k=top_k)
+    if hierarchies is None:
+        files = [(d.name, d.hierarchy) for d in spec.dimensions if d.hierarchy is not None]
+        if len(files) == len(spec.dimensions):
+            hierarchies = tuple(Hierarchy.from_csv(name, path) for name, path in files)
+        elif isinstance(engine, HierarchyLoader):
+            hierarchies = engine.hierarchies(spec, data)
+        else:
+            hierarchies = load_hierarchies(spec, data)
+    return engine.tabulate(spec, data, hierarchies, top_k=top_k)
 
 
 # Beyond this many cells the audit proves each requirement without computing every
@@ -209,7 +243,11 @@ def protect_secondary(
 
 
 def linked_tables(
-    specs: Sequence[TableSpec | str | Path], data: Any, *, secondary: str | None = None
+    specs: Sequence[TableSpec | str | Path],
+    data: Any,
+    *,
+    secondary: str | None = None,
+    tabulator: Tabulator | None = None,
 ) -> list[TableResult]:
     """Protect every spec's table over ``data`` together; each result carries the joint audit."""
     loaded = [s if isinstance(s, TableSpec) else load_spec(s) for s in specs]
@@ -218,7 +256,7 @@ def linked_tables(
     _check_compatible(loaded)
     method = secondary or loaded[0].suppression.method
     suppression = replace(loaded[0].suppression, method=method)  # type: ignore[arg-type]
-    primaries = [tables(s, data, secondary="none") for s in loaded]
+    primaries = [tables(s, data, secondary="none", tabulator=tabulator) for s in loaded]
     if method == "none":
         return primaries
     frequency = loaded[0].is_frequency
@@ -262,7 +300,11 @@ def measure_key(spec: TableSpec) -> tuple[str | None, ...]:
 
 
 def protect_all(
-    specs: Sequence[TableSpec], data: Any, *, secondary: str | None = None
+    specs: Sequence[TableSpec],
+    data: Any,
+    *,
+    secondary: str | None = None,
+    tabulator: Tabulator | None = None,
 ) -> list[TableResult]:
     """Protect several tables of ``data``: those of the same measure together (linked)."""
     groups: dict[tuple[str | None, ...], list[int]] = {}
@@ -272,9 +314,9 @@ def protect_all(
     for members in groups.values():
         chosen = [specs[i] for i in members]
         if len(chosen) == 1:
-            done = [tables(chosen[0], data, secondary=secondary)]
+            done = [tables(chosen[0], data, secondary=secondary, tabulator=tabulator)]
         else:
-            done = linked_tables(chosen, data, secondary=secondary)
+            done = linked_tables(chosen, data, secondary=secondary, tabulator=tabulator)
         results.update(zip(members, done, strict=True))
     return [results[i] for i in range(len(specs))]
 

@@ -145,3 +145,15 @@ def checkpoint(session: Session) -> SignedCheckpoint | None:
     """
     row = create_checkpoint(session, session.info[CHECKPOINTER])
     return None if row is None else SignedCheckpoint(row.size, row.head_hash, row.note)
+
+
+__all__ = [
+    "READ_ACTION",
+    "LogQuery",
+    "SignedCheckpoint",
+    "VerifyReport",
+    "checkpoint",
+    "decide_log_read",
+    "read_log",
+    "verify_log",
+]

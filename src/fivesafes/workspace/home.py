@@ -39,7 +39,9 @@ from fivesafes.workspace.settings import (
     DATABASE_URL_ENV,
     DEFAULT_HOME,
     HOME_ENV,
+    SECTIONS,
     SETTINGS,
+    config_value,
     get_setting,
     resolve,
     validate_config,
@@ -353,15 +355,20 @@ def render_config(config: Mapping[str, Any]) -> str:
     for key in ("format", "workspace_id", "created_at"):
         if key in config:
             lines.append(f"{key} = {_toml_value(config[key])}")
-    for setting in SETTINGS:
-        if not setting.in_config:
-            continue
-        lines.append("")
-        lines.append(f"# {setting.help}")
-        if setting.name in config:
-            lines.append(f"{setting.name} = {_toml_value(config[setting.name])}")
-        elif setting.default is not None:
-            lines.append(f"# {setting.name} = {_toml_value(setting.default)}")
+    # Top-level keys first: in TOML, every key after a [section] header belongs to it.
+    for section in (None, *SECTIONS):
+        if section is not None:
+            lines += ["", f"[{section}]"]
+        for setting in SETTINGS:
+            if not setting.in_config or setting.section != section:
+                continue
+            lines.append("")
+            lines.append(f"# {setting.help}")
+            value = config_value(setting, config)
+            if value is not None:
+                lines.append(f"{setting.key} = {_toml_value(value)}")
+            elif setting.default is not None:
+                lines.append(f"# {setting.key} = {_toml_value(setting.default)}")
     return "\n".join(lines) + "\n"
 
 

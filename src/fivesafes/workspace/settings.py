@@ -4,7 +4,8 @@ The CLI help, docs/workspace.md and a test that every setting is documented all
 read :data:`SETTINGS`. Only ``home`` and ``database_url`` may come from the
 environment: governance limits (grant lengths, training validity) live in the
 workspace's config.toml so that a user cannot loosen them for one command by
-setting a variable.
+setting a variable. A setting with a ``section`` lives in that table of config.toml:
+``engine_name`` is ``name`` under ``[engine]``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ USER_ENV = "FIVESAFES_USER"
 # setting: read from the environment (or asked for) when a key is needed, never stored.
 KEY_PASSPHRASE_ENV = "FIVESAFES_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
 KEY_PROVIDERS = ("file", "passphrase")
+ENGINE_NAMES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,17 @@ class Setting:
     in_config: bool = True  # False: never read from config.toml (e.g. ``home`` locates it)
     cli_only: bool = False  # True: only `fivesafes init` sets it, never the environment
     choices: tuple[str, ...] = ()  # the only values allowed, when not empty
+    section: str | None = None  # the [section] of config.toml it lives in; None: top level
+
+    @property
+    def key(self) -> str:
+        """Its key in config.toml (inside its section, without the section's prefix)."""
+        return self.name.removeprefix(f"{self.section}_") if self.section else self.name
+
+    @property
+    def where(self) -> str:
+        """How config.toml names it: ``grant_max_months``, ``[engine] name``."""
+        return f"[{self.section}] {self.key}" if self.section else self.name
 
     def parse(self, raw: object, *, source: str) -> Any:
         """Convert a raw value (config or environment) to this setting's type."""
@@ -146,9 +159,34 @@ SETTINGS: tuple[Setting, ...] = (
         "Days ahead that `fivesafes review access` looks for grants and training to renew.",
         kind=int,
     ),
+    Setting(
+        "engine_name",
+        "duckdb",
+        "The tabulation engine of `table protect`: 'duckdb' (embedded, this process) or "
+        "'spark' (needs `pip install fivesafes[spark]`); --engine overrides it.",
+        choices=ENGINE_NAMES,
+        section="engine",
+    ),
+    Setting(
+        "engine_master",
+        "local[*]",
+        "Spark's master URL when the engine is spark (local[*]: every core of this machine); "
+        "--engine-master overrides it.",
+        section="engine",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+_BY_SECTION_KEY = {(s.section, s.key): s for s in SETTINGS if s.section}
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.section for s in SETTINGS if s.section))
+
+
+def config_value(setting: Setting, config: Mapping[str, Any]) -> Any:
+    """The raw value of ``setting`` in a config mapping (None when absent)."""
+    if setting.section is None:
+        return config.get(setting.name)
+    table = config.get(setting.section)
+    return table.get(setting.key) if isinstance(table, Mapping) else None
 
 
 def get_setting(name: str) -> Setting:
@@ -168,8 +206,9 @@ def resolve(name: str, config: Mapping[str, Any], environ: Mapping[str, str] | N
     env = os.environ if environ is None else environ
     if setting.env and not setting.cli_only and env.get(setting.env, "").strip():
         return setting.parse(env[setting.env], source=f"environment variable {setting.env}")
-    if setting.in_config and config.get(name) is not None:
-        return setting.parse(config[name], source="config.toml")
+    raw = config_value(setting, config) if setting.in_config else None
+    if raw is not None:
+        return setting.parse(raw, source="config.toml")
     return setting.default
 
 
@@ -179,7 +218,15 @@ def validate_config(config: Mapping[str, Any]) -> None:
     for key, value in config.items():
         if key in reserved:
             continue
+        if key in SECTIONS:
+            _validate_section(key, value)
+            continue
         setting = _BY_NAME.get(key)
+        if setting is not None and setting.section is not None:
+            raise WorkspaceError(
+                f"config.toml sets {key!r} at the top level",
+                hint=f"write it as {setting.key} = ... under [{setting.section}]",
+            )
         if setting is None or not setting.in_config:
             raise WorkspaceError(
                 f"config.toml has an unknown setting {key!r}",
@@ -187,3 +234,20 @@ def validate_config(config: Mapping[str, Any]) -> None:
                 + ", ".join(s.name for s in SETTINGS if s.in_config),
             )
         setting.parse(value, source="config.toml")
+
+
+def _validate_section(section: str, table: Any) -> None:
+    if not isinstance(table, Mapping):
+        raise WorkspaceError(
+            f"config.toml's {section!r} must be a table: [{section}]",
+            hint=f"write [{section}] on a line of its own, then its settings",
+        )
+    for key, value in table.items():
+        setting = _BY_SECTION_KEY.get((section, key))
+        if setting is None:
+            raise WorkspaceError(
+                f"config.toml has an unknown setting {key!r} in [{section}]",
+                hint=f"known in [{section}]: "
+                + ", ".join(s.key for s in SETTINGS if s.section == section),
+            )
+        setting.parse(value, source=f"config.toml [{section}]")

@@ -1,14 +1,27 @@
 """Tabulation: microdata -> every cell of a hierarchical table, with contributor statistics.
 
-``tabulate`` runs the embedded DuckDB plan (``duckdb_tabulator``, ``plan``, ``sources``).
+The engine seam (``engine``): a :class:`Tabulator` turns microdata into a
+:class:`Tabulation`. :class:`DuckDBTabulator` (``duckdb_tabulator``, ``plan``,
+``sources``) is the embedded default; other engines (Spark) live outside ``sdc``, in
+``fivesafes.engine``, and are handed to ``fivesafes.sdc.tables(..., tabulator=...)``.
 """
 
 from fivesafes.sdc.tabulate.duckdb_tabulator import (
-    MicrodataLike,
-    Tabulation,
+    DuckDBTabulator,
     default_top_k,
     load_hierarchies,
     tabulate,
 )
+from fivesafes.sdc.tabulate.engine import HierarchyLoader, Tabulation, Tabulator
+from fivesafes.sdc.tabulate.sources import MicrodataLike
 
-__all__ = ["MicrodataLike", "Tabulation", "default_top_k", "load_hierarchies", "tabulate"]
+__all__ = [
+    "DuckDBTabulator",
+    "HierarchyLoader",
+    "MicrodataLike",
+    "Tabulation",
+    "Tabulator",
+    "default_top_k",
+    "load_hierarchies",
+    "tabulate",
+]

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import duckdb
-import pandas as pd
 
 from fivesafes.errors import SpecError
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.tabulate.engine import Tabulation
 from fivesafes.sdc.tabulate.plan import RollupPlan, TabulationPlan
 from fivesafes.sdc.tabulate.sources import (
     MicrodataLike,
@@ -39,17 +38,51 @@ from fivesafes.sdc.tabulate.sources import (
     register,
 )
 
-__all__ = ["MicrodataLike", "Tabulation", "default_top_k", "load_hierarchies", "tabulate"]
+__all__ = [
+    "DuckDBTabulator",
+    "MicrodataLike",
+    "Tabulation",
+    "default_top_k",
+    "load_hierarchies",
+    "tabulate",
+]
 
 
-@dataclass(frozen=True)
-class Tabulation:
-    """Every cell of a table with the statistics the primary rules need."""
+class DuckDBTabulator:
+    """The embedded default engine: DuckDB in this process (the plan above).
 
-    cells: pd.DataFrame
-    hierarchies: tuple[Hierarchy, ...]
-    timings: dict[str, float] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
+    ``connection``: run on this DuckDB connection (default: a new one per call);
+    ``rollup``: how leaf cells reach their subtotals (see :func:`tabulate`).
+    """
+
+    name: str = "duckdb"
+
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        *,
+        rollup: RollupPlan = "bridge",
+    ) -> None:
+        self.connection = connection
+        self.rollup: RollupPlan = rollup
+
+    def tabulate(
+        self,
+        spec: TableSpec,
+        data: MicrodataLike,
+        hierarchies: Sequence[Hierarchy] | None,
+        *,
+        top_k: int,
+    ) -> Tabulation:
+        """Every cell with its statistics; ``hierarchies`` None: flat ones from the data's
+        codes, found while the data are read once for the tabulation."""
+        return tabulate(
+            spec, data, hierarchies, connection=self.connection, top_k=top_k, rollup=self.rollup
+        )
+
+    def hierarchies(self, spec: TableSpec, data: MicrodataLike) -> tuple[Hierarchy, ...]:
+        """The hierarchy of each dimension, in spec order; flat ones from the data's codes."""
+        return load_hierarchies(spec, data)
 
 
 def default_top_k(spec: TableSpec) -> int:

@@ -23,7 +23,7 @@ from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, SpecE
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.release.source import SourceOrigin, split_source
 from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
-from fivesafes.sdc import TableResult, TableSpec, protect_all
+from fivesafes.sdc import TableResult, TableSpec, Tabulator, protect_all
 from fivesafes.services.context import record
 from fivesafes.services.governance.lookup import area_row, dataset_row
 from fivesafes.services.vault.read import open_dataset_for
@@ -102,8 +102,11 @@ def protect_dataset_for(
     project_ref: str | None = None,
     name: str | None = None,
     today: date | None = None,
+    tabulator: Tabulator | None = None,
 ) -> list[ProtectedOutput]:
-    """Protect each spec's table of AREA/DATASET for ``login``; store each in the area."""
+    """Protect each spec's table of AREA/DATASET for ``login``; store each in the area.
+
+    ``tabulator``: the engine that makes the cells (default: DuckDB in this process)."""
     for spec in specs:
         if not spec.source_text:
             raise SpecError(
@@ -122,7 +125,7 @@ def protect_dataset_for(
     data = open_dataset_for(
         tx, vault, login, area, dataset, purpose, today=today, project_ref=project_ref
     )
-    results = protect_all(specs, data, secondary=secondary)
+    results = protect_all(specs, data, secondary=secondary, tabulator=tabulator)
     del data  # the plaintext rows are not needed any more
     with tx() as session:
         ds = stored_row(session, area_id, DATASET, dataset)
