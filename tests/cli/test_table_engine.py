@@ -61,9 +61,8 @@ def test_with_a_dataset_the_workspace_settings_choose_the_engine(
     fake = types.ModuleType(SPARK_MODULE)
     fake.SparkTabulator = SparkTabulator  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, SPARK_MODULE, fake)
-    # the generated config.toml ends with its [engine] table
     with workspace.config_path.open("a") as fh:
-        fh.write('name = "spark"\nmaster = "spark://from-config:7077"\n')
+        fh.write('\n[engine]\nname = "spark"\nmaster = "spark://from-config:7077"\n')
     args = ["table", "protect", str(case(tmp_path)), "--dataset", "area/ds"]
     res = CliRunner().invoke(cli, args, env={"FIVESAFES_USER": "root"})
     assert res.exit_code == EngineError.exit_status and "stop here" in res.output

@@ -100,3 +100,17 @@ def test_the_generated_config_round_trips_with_its_sections() -> None:
     validate_config(parsed)
     assert parsed["engine"] == {"name": "spark"}
     assert text.index("[engine]") > text.index("review_due_days")  # top-level keys first
+
+
+def test_an_unused_section_stays_commented_so_appended_settings_stay_top_level() -> None:
+    text = render_config({"format": 1, "workspace_id": "x"})
+    assert "\n# [engine]\n" in text and "\n[engine]" not in text
+    parsed = tomllib.loads(text + "grant_max_months = 6\n")
+    validate_config(parsed)
+    assert resolve("grant_max_months", parsed, environ={}) == 6
+
+
+def test_a_top_level_setting_inside_a_section_says_where_it_belongs() -> None:
+    with pytest.raises(WorkspaceError, match="unknown setting") as info:
+        validate_config({"engine": {"grant_max_months": 6}})
+    assert "move it above the [engine] line" in (info.value.hint or "")

@@ -355,10 +355,15 @@ def render_config(config: Mapping[str, Any]) -> str:
     for key in ("format", "workspace_id", "created_at"):
         if key in config:
             lines.append(f"{key} = {_toml_value(config[key])}")
-    # Top-level keys first: in TOML, every key after a [section] header belongs to it.
+    # Top-level keys first: in TOML, every key after a [section] header belongs to it. A
+    # section with nothing set stays commented out, header included, so that a setting
+    # appended at the end of the file is still a top-level one.
     for section in (None, *SECTIONS):
         if section is not None:
-            lines += ["", f"[{section}]"]
+            used = any(
+                config_value(s, config) is not None for s in SETTINGS if s.section == section
+            )
+            lines += ["", f"[{section}]" if used else f"# [{section}]"]
         for setting in SETTINGS:
             if not setting.in_config or setting.section != section:
                 continue

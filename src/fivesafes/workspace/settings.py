@@ -245,9 +245,12 @@ def _validate_section(section: str, table: Any) -> None:
     for key, value in table.items():
         setting = _BY_SECTION_KEY.get((section, key))
         if setting is None:
+            top = _BY_NAME.get(key)
             raise WorkspaceError(
                 f"config.toml has an unknown setting {key!r} in [{section}]",
-                hint=f"known in [{section}]: "
+                hint=f"{key} is a top-level setting: move it above the [{section}] line"
+                if top is not None and top.section is None
+                else f"known in [{section}]: "
                 + ", ".join(s.key for s in SETTINGS if s.section == section),
             )
         setting.parse(value, source=f"config.toml [{section}]")
