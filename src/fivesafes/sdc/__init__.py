@@ -9,7 +9,8 @@ and a report out.
     result.write("out")     # cells.csv, report.json, table.csv, table.xlsx
 
 This module is the library's public face: code outside ``sdc`` imports from here
-(engines may also import ``fivesafes.sdc.tabulate``, the tabulation seam). The
+(engines may also import ``fivesafes.sdc.tabulate``, the tabulation seam; the cells'
+columns an engine must produce, ``top_column(i)`` included, are exported here). The
 wings: ``tabulate/`` (microdata -> cells), ``rules`` (primary suppression),
 ``secondary/`` (complementary suppression), ``audit/`` (the attacker's LPs),
 ``lp/`` (relations and LPs they share), ``outputs/`` (files written and read back),
@@ -28,12 +29,15 @@ from fivesafes.sdc.cells import (
     CONFIDENTIAL_SYMBOL,
     CONTRIBUTORS,
     LOWER,
+    NEGATIVES,
     RECORDS,
     RULE,
+    RULE_TOTAL,
     STATUS,
     UPPER,
     VALUE,
     Status,
+    top_column,
 )
 from fivesafes.sdc.differencing import (
     DifferencingResult,
@@ -79,8 +83,10 @@ __all__ = [
     "EXACT_AUDIT_MAX_CELLS",
     "INTERVAL_MODES",
     "LOWER",
+    "NEGATIVES",
     "RECORDS",
     "RULE",
+    "RULE_TOTAL",
     "SECONDARY_METHODS",
     "STATUS",
     "UPPER",
@@ -120,5 +126,6 @@ __all__ = [
     "spec_hierarchies",
     "tables",
     "tabulate",
+    "top_column",
     "write_all",
 ]
