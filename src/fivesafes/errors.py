@@ -122,3 +122,10 @@ class OutputError(FivesafesError):
 
     code = "output"
     exit_status = 2
+
+
+class EngineError(FivesafesError):
+    """A tabulation engine is unknown or cannot start (library or Java runtime missing)."""
+
+    code = "engine"
+    exit_status = 2
