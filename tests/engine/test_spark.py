@@ -24,6 +24,9 @@ from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import DimensionSpec, RuleSet, TableSpec, load_spec
 from fivesafes.sdc.tabulate import default_top_k, tabulate
 
+# each tabulation is a few Spark jobs in one shared local session: seconds, not milliseconds
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 REGION = Hierarchy.from_pairs(
     "region", [("UK", None), ("ENG", "UK"), ("E1", "ENG"), ("E2", "ENG"), ("W", "UK")]

@@ -200,6 +200,8 @@ class SparkTabulator:
                     hint="see the Spark driver and executor logs (memory per executor, "
                     "lost executors); docs/engines.md lists the usual causes",
                 ) from exc
+            finally:
+                plan.release()
             lap("cells")
             ids = [table.column(key).to_numpy().astype(np.int64) for key in plan.keys]
             # the grand total (every root, id 0) holds every row whose codes are all leaves

@@ -10,10 +10,16 @@ the hierarchy tables, the row expressions and the errors taken from the same cod
 3. units are summed per cell in the dimensions they spread over (through the bridge
    tables of (leaf, cell containing it) pairs), before any top-K; a unit in a single
    leaf cell needs no such step;
-4. per (spread, cell) the units are counted and their K largest totals kept, then
+4. per part (spread, cells of the spread dimensions, leaves of the others) the units
+   are counted, their additive statistics summed and their K largest totals kept, then
    rolled up through the bridges of the other dimensions, where each unit has one
-   leaf: counts add up, and a cell's top K is the top K of its parts' top-K lists;
-5. the additive statistics roll up from the leaf cells through every bridge.
+   leaf: counts and sums add up, and a cell's top K is the top K of its parts' top-K
+   lists;
+5. one aggregation per cell gathers the sums and the ranked totals.
+
+Seven shuffles in all, each after a map-side reduction (partial aggregation, or the
+window group limit of the top-K steps); the unit totals are kept (memory, else disk,
+encrypted) for the two steps that read them, so the data are read once.
 
 Only the non-empty cells leave Spark; :func:`fivesafes.engine.grid.full_grid` adds the
 zero cells in display order on the driver.
@@ -26,6 +32,7 @@ import operator
 from collections.abc import Sequence
 
 import pyarrow as pa
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
@@ -33,6 +40,11 @@ from fivesafes.engine.spark_source import quiet_pyspark
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import TableSpec
 from fivesafes.sdc.tabulate_plan import bridge_pairs, leaf_codes, row_expressions
+
+
+def _sums() -> list[Column]:
+    # the additive statistics, summed (a function: a column needs the running session)
+    return [F.sum(c).alias(c) for c in ("rec", "val", "rt", "neg")]
 
 
 def leaf_table(spark: SparkSession, h: Hierarchy, i: int) -> DataFrame:
@@ -90,9 +102,10 @@ class SparkPlan:
         self.keys = [f"k{i}" for i in range(self.n)]  # leaf id, or cell id once rolled up
         self.spread = [f"v{i}" for i in range(self.n)]  # the unit's rows span leaves of i
         self.bridges = [bridge_table(spark, h, i) for i, h in enumerate(self.hiers)]
+        self.cached: list[DataFrame] = []  # persisted by cells(), for release()
 
     def rows(self) -> DataFrame:
-        """Stage 0: each row with its leaf ids, value, rule basis and negative flag.
+        """Stage 0: each row with its leaf ids, a record, its value, rule basis and negative flag.
 
         Codes that are not leaves find no id and drop out here; the caller compares the
         rows in the grand total with the rows read and names the codes (an error).
@@ -106,6 +119,7 @@ class SparkPlan:
         return rows.select(
             *self.keys,
             *unit,
+            F.lit(1).cast("long").alias("rec"),
             F.expr(value).alias("val"),
             F.expr(basis).alias("rt"),
             negative.cast("long").alias("neg"),
@@ -115,81 +129,78 @@ class SparkPlan:
         """The non-empty cells: ids k0.., records, contributors, value, rule total, t1..tK,
         negatives (t_j NULL where the cell has fewer than j contributors)."""
         rows = self.rows()
-        additive = (F.sum("rec"), F.sum("val"), F.sum("rt"), F.sum("neg"))
         if self.has_unit:
-            s1 = rows.groupBy(*self.keys, "u").agg(
-                F.count(F.lit(1)).alias("rec"),
-                F.sum("val").alias("val"),
-                F.sum("rt").alias("rt"),
-                F.sum("neg").alias("neg"),
-            )
-            leaf = s1.groupBy(*self.keys).agg(
-                *(a.alias(c) for a, c in zip(additive, ("rec", "val", "rt", "neg"), strict=True))
-            )
-            units = self._unit_totals(s1)
+            units = self._unit_totals(rows.groupBy(*self.keys, "u").agg(*_sums()))
         else:
-            leaf = rows.groupBy(*self.keys).agg(
-                F.count(F.lit(1)).alias("rec"),
-                F.sum("val").alias("val"),
-                F.sum("rt").alias("rt"),
-                F.sum("neg").alias("neg"),
-            )
             # every row is its own contributor, in one leaf cell
-            units = rows.select(*(F.lit(False).alias(v) for v in self.spread), *self.keys, "rt")
-        totals = (
-            self._through(leaf, [None] * self.n)
-            .groupBy(*self.keys)
-            .agg(*(a.alias(c) for a, c in zip(additive, ("rec", "val", "rt", "neg"), strict=True)))
-        )
-        counts, tops = self._contributors(units)
-        return (
-            totals.join(counts, on=self.keys, how="left")
-            .join(tops, on=self.keys, how="left")
-            .select(
-                *self.keys,
-                "rec",
-                F.coalesce(F.col("n"), F.lit(0)).cast("long").alias("n"),
-                "val",
-                "rt",
-                *(f"t{j}" for j in range(1, self.k + 1)),
-                F.col("neg").cast("long").alias("neg"),
+            units = rows.select(
+                *(F.lit(False).alias(v) for v in self.spread), *self.keys, "rec", "val", "rt", "neg"
             )
+        # read twice below (counted, ranked): kept once, instead of two scans of the data
+        units = units.persist(StorageLevel.MEMORY_AND_DISK)
+        self.cached.append(units)
+        parts = [*self.spread, *self.keys]
+        # per part (the cells of the dimensions its units spread over, leaves elsewhere):
+        # the units counted with the additive statistics, and the K largest unit totals
+        counted = units.groupBy(*parts).agg(F.count(F.lit(1)).alias("n"), *_sums())
+        largest = self._top(units, parts).select(*parts, "rt")
+        # ... rolled up through the dimensions where the parts still hold leaves
+        rest = [~F.col(v) for v in self.spread]
+        ranked = self._top(self._through(largest, rest), self.keys)
+        # one aggregation per cell over both: sums from the counted parts (rank NULL),
+        # the j-th largest from the ranked unit totals (the rest NULL)
+        nothing = F.lit(None)
+        both = (
+            self._through(counted, rest)
+            .select(*self.keys, "n", "rec", "val", "rt", "neg", nothing.cast("int").alias("rank"))
+            .unionByName(
+                ranked.select(
+                    *self.keys,
+                    *(nothing.cast("long").alias(c) for c in ("n", "rec")),
+                    nothing.cast("double").alias("val"),
+                    "rt",
+                    nothing.cast("long").alias("neg"),
+                    "rank",
+                )
+            )
+        )
+        is_sum = F.col("rank").isNull()
+        return both.groupBy(*self.keys).agg(
+            F.sum("rec").alias("rec"),
+            F.sum("n").alias("n"),
+            F.sum("val").alias("val"),
+            F.sum(F.when(is_sum, F.col("rt"))).alias("rt"),
+            *(
+                F.max(F.when(F.col("rank") == j, F.col("rt"))).alias(f"t{j}")
+                for j in range(1, self.k + 1)
+            ),
+            F.sum("neg").alias("neg"),
         )
 
+    def release(self) -> None:
+        """Drop what ``cells()`` kept in the executors' memory (and disk)."""
+        for frame in self.cached:
+            frame.unpersist()
+        self.cached.clear()
+
     def _unit_totals(self, s1: DataFrame) -> DataFrame:
-        """Each unit's total per cell of the dimensions it spreads over (leaf elsewhere)."""
+        """Each unit's sums per cell of the dimensions it spreads over (leaf elsewhere)."""
         unit = Window.partitionBy("u")
         flags = [
             (F.min(key).over(unit) != F.max(key).over(unit)).alias(v)
             for key, v in zip(self.keys, self.spread, strict=True)
         ]
-        marked = s1.select(*self.keys, "u", "rt", *flags)
+        marked = s1.select(*self.keys, "u", "rec", "val", "rt", "neg", *flags)
         spreads = functools.reduce(operator.or_, (F.col(v) for v in self.spread))
-        single = marked.filter(~spreads).select(*self.spread, *self.keys, "rt")
+        stats = ("rec", "val", "rt", "neg")
+        single = marked.filter(~spreads).select(*self.spread, *self.keys, *stats)
         several = (
             self._through(marked.filter(spreads), [F.col(v) for v in self.spread])
             .groupBy(*self.spread, *self.keys, "u")
-            .agg(F.sum("rt").alias("rt"))
-            .select(*self.spread, *self.keys, "rt")
+            .agg(*_sums())
+            .select(*self.spread, *self.keys, *stats)
         )
         return single.unionByName(several)
-
-    def _contributors(self, units: DataFrame) -> tuple[DataFrame, DataFrame]:
-        """Per cell: the units counted, and their K largest totals as columns t1..tK."""
-        parts = [*self.spread, *self.keys]
-        counted = units.groupBy(*parts).agg(F.count(F.lit(1)).alias("n"))
-        largest = self._top(units, parts).select(*parts, "rt")
-        # in the dimensions a unit spreads over its cells are formed: roll up the others
-        rest = [~F.col(v) for v in self.spread]
-        counts = self._through(counted, rest).groupBy(*self.keys).agg(F.sum("n").alias("n"))
-        ranked = self._top(self._through(largest, rest), self.keys)
-        tops = ranked.groupBy(*self.keys).agg(
-            *(
-                F.max(F.when(F.col("rank") == j, F.col("rt"))).alias(f"t{j}")
-                for j in range(1, self.k + 1)
-            )
-        )
-        return counts, tops
 
     def _top(self, frame: DataFrame, keys: Sequence[str]) -> DataFrame:
         """The K largest ``rt`` per group of ``keys``, ranked 1..K in column ``rank``.
