@@ -176,17 +176,18 @@ class SparkTabulator:
             timings[stage] = now - clock
             clock = now
 
+        if hierarchies is not None and len(hierarchies) != len(spec.dimensions):
+            raise SpecError(
+                f"{len(hierarchies)} hierarchies given for {len(spec.dimensions)} dimensions",
+                hint="give one hierarchy per dimension, in spec order (or None to load them)",
+            )
         with quiet_pyspark():
             spark = self.session
             source = read(spark, spec, data)
+            lap("load")
+            # one pass: the rows, the checks' counts and the flat dimensions' codes
             rows, counts = scan(source, spec, _flat(spec) if hierarchies is None else [])
             hiers = _hierarchies(spec, counts) if hierarchies is None else tuple(hierarchies)
-            if len(hiers) != len(spec.dimensions):
-                raise SpecError(
-                    f"{len(hiers)} hierarchies given for {len(spec.dimensions)} dimensions",
-                    hint="give one hierarchy per dimension, in spec order (or None to load them)",
-                )
-            lap("load")
             check(source, spec, counts)
             lap("validate")
             plan = SparkPlan(spark, spec, source.frame, hiers, k, has_unit=source.has_unit)

@@ -31,7 +31,12 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from fivesafes.errors import DataError
-from fivesafes.sdc.sources import bad_numbers_error, holding_error, raise_value_errors
+from fivesafes.sdc.sources import (
+    bad_numbers_error,
+    check_columns,
+    holding_error,
+    raise_value_errors,
+)
 from fivesafes.sdc.spec import TableSpec
 
 _SHOW = 10  # offending values named in an error
@@ -83,13 +88,13 @@ def read(spark: SparkSession, spec: TableSpec, data: Any) -> SparkSource:
     columns: dict[str, tuple[str, T.DataType]] = {}
     for j, name in enumerate(names):
         columns.setdefault(name.lstrip("\ufeff") if j == 0 else name, (f"r{j}", types[f"r{j}"]))
-    _check_columns(spec, columns)
+    check_columns(spec, {name: type_name(kind) for name, (_, kind) in columns.items()})
     select: list[Column] = []
     for i, dim in enumerate(spec.dimension_names):
         col, kind = columns[dim]
-        if not isinstance(kind, T.StringType):
+        if type_name(kind) != "VARCHAR":
             notes.append(
-                f"dimension '{dim}' is stored as {kind.simpleString().upper()}; its codes are the "
+                f"dimension '{dim}' is stored as {type_name(kind)}; its codes are the "
                 "values' text (leading zeros cannot be recovered: store codes as text)"
             )
         select.append(F.col(col).cast("string").alias(f"d{i}"))
@@ -114,7 +119,7 @@ def read(spark: SparkSession, spec: TableSpec, data: Any) -> SparkSource:
 
 def numeric(column: str, kind: T.DataType) -> Column:
     """A column as a double; text is read as DuckDB reads it, anything else becomes NULL."""
-    if isinstance(kind, T.StringType):
+    if type_name(kind) == "VARCHAR":
         text = F.regexp_replace(F.col(column), _SPACE, "")
         return F.when(
             text.rlike(NUMBER_PATTERN), F.regexp_replace(text, "_", "").try_cast("double")
@@ -237,32 +242,13 @@ def _sniff_delimiter(path: Path, default: str) -> str:
     return best if counts[best] else default
 
 
-def _check_columns(spec: TableSpec, columns: dict[str, tuple[str, T.DataType]]) -> None:
-    roles = [(d, "dimension") for d in spec.dimension_names]
-    roles += [
-        (c, role)
-        for c, role in (
-            (spec.response, "response"),
-            (spec.contributor, "contributor"),
-            (spec.holding, "holding"),
-            (spec.weight, "weight"),
-        )
-        if c is not None
-    ]
-    missing = [(c, role) for c, role in roles if c not in columns]
-    if missing:
-        named = ", ".join(f"{role} '{c}'" for c, role in missing)
-        raise DataError(
-            f"the data have no column for {named}",
-            hint=f"the data's columns are {sorted(columns)[:30]}; fix the spec or the data",
-        )
-    for c, role in roles:
-        kind = columns[c][1]
-        if role in ("response", "weight") and not isinstance(kind, T.NumericType | T.StringType):
-            raise DataError(
-                f"{role} column '{c}' has type {kind.simpleString().upper()}, not a number",
-                hint=f"give '{c}' as numbers",
-            )
+def type_name(kind: T.DataType) -> str:
+    """A Spark type as DuckDB names it (``VARCHAR``, ``INTEGER``, ``BIGINT``, ...)."""
+    if isinstance(kind, T.StringType | T.VarcharType | T.CharType):
+        return "VARCHAR"
+    if isinstance(kind, T.IntegerType):
+        return "INTEGER"
+    return kind.simpleString().upper()
 
 
 def _not_finite(x: Column) -> Column:

@@ -144,7 +144,7 @@ def _register(
     columns = {
         str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()
     }
-    _check_columns(spec, columns)
+    check_columns(spec, columns)
     view = f"{prefix}src"
     select: list[str] = []
     for i, dim in enumerate(spec.dimension_names):
@@ -203,7 +203,11 @@ def drop(con: duckdb.DuckDBPyConnection, objects: tuple[tuple[str, str], ...]) -
             con.execute(f"DROP {kind} IF EXISTS {name}")
 
 
-def _check_columns(spec: TableSpec, columns: dict[str, str]) -> None:
+def check_columns(spec: TableSpec, columns: Mapping[str, str]) -> None:
+    """Raise a DataError for a column the spec names that the data lack, or of a wrong type.
+
+    ``columns`` maps each data column to its type, as DuckDB names types.
+    """
     roles = [(d, "dimension") for d in spec.dimension_names]
     roles += [
         (c, role)
