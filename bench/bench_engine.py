@@ -14,6 +14,7 @@ on one machine.
     .venv/bin/python bench/bench_engine.py                  # 10 million rows
     .venv/bin/python bench/bench_engine.py --quick          # 200,000 rows, a smoke run
     .venv/bin/python bench/bench_engine.py --rows 1000000 --master 'local[2]'
+    .venv/bin/python bench/bench_engine.py --conf spark.io.encryption.enabled=false
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SPARK_DRIVER_MEMORY = "4g"  # local mode: the driver JVM is the executor too
 
 
 def child(
-    engine: str, data: Path, spec_path: Path, out: Path, master: str, runs: int
+    engine: str, data: Path, spec_path: Path, out: Path, master: str, runs: int, conf: list[str]
 ) -> dict[str, object]:
     """One engine's tabulations of ``data`` (``runs`` in one process), timed; the cells
     written to ``out`` afterwards."""
@@ -45,7 +46,8 @@ def child(
     started = 0.0
     options: dict[str, object] = {}
     if engine == "spark":
-        options = {"master": master, "config": {"spark.driver.memory": SPARK_DRIVER_MEMORY}}
+        config = {"spark.driver.memory": SPARK_DRIVER_MEMORY, **dict(c.split("=", 1) for c in conf)}
+        options = {"master": master, "config": config}
     tabulator = get_tabulator(engine, **options)
     if engine == "spark":
         t = time.perf_counter()
@@ -80,11 +82,12 @@ def _peak_mb(pid: int) -> int:
 
 
 def run_child(
-    engine: str, data: Path, spec: Path, out: Path, master: str, runs: int
+    engine: str, data: Path, spec: Path, out: Path, master: str, runs: int, conf: list[str]
 ) -> dict[str, object]:
     """One engine's measurements in a fresh process."""
     cmd = [sys.executable, __file__, "--child", engine, "--data", str(data), "--spec", str(spec)]
     cmd += ["--out", str(out), "--master", master, "--runs", str(runs)]
+    cmd += [f"--conf={c}" for c in conf]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{engine} failed:\n{proc.stderr[-4000:]}")
@@ -108,19 +111,20 @@ def cross_check(out: Path) -> None:
     print(f"cross-check: {len(duck):,} cells equal (counts exact, sums to 1e-9)")
 
 
-def measure(rows: int, master: str, runs: int) -> dict[str, object]:
+def measure(rows: int, master: str, runs: int, conf: list[str]) -> dict[str, object]:
     """Both engines at one size, printed and returned."""
     data, spec = prepare(rows)
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        duck = run_child("duckdb", data, spec, out, master, runs)
-        spark = run_child("spark", data, spec, out, master, runs)
+        duck = run_child("duckdb", data, spec, out, master, runs, conf)
+        spark = run_child("spark", data, spec, out, master, runs, conf)
         cross_check(out)
     d, s = float(duck["seconds"]), float(spark["seconds"])  # type: ignore[arg-type]
     summary = {
         "rows": rows,
         "master": master,
+        "spark_conf": conf,
         "duckdb_s": round(d, 2),
         "spark_s": round(s, 2),
         "runs": runs,
@@ -155,13 +159,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200,000 rows, a smoke run")
     parser.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
     parser.add_argument("--runs", type=int, default=2, help="best of N in one process")
+    parser.add_argument(
+        "--conf", action="append", default=[], help="a Spark setting key=value (repeatable)"
+    )
     parser.add_argument("--child", choices=["duckdb", "spark"])
     parser.add_argument("--data", type=Path)
     parser.add_argument("--spec", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.child:
-        result = child(args.child, args.data, args.spec, args.out, args.master, args.runs)
+        result = child(
+            args.child, args.data, args.spec, args.out, args.master, args.runs, args.conf
+        )
         print(json.dumps(result))
         return
     try:
@@ -170,7 +179,7 @@ def main() -> None:
         raise SystemExit("PySpark is not installed: pip install 'fivesafes[spark]'") from None
     rows = 200_000 if args.quick else args.rows
     print(f"engine benchmark: {os.cpu_count()} cores, python {sys.version.split()[0]}")
-    measure(rows, args.master, args.runs)
+    measure(rows, args.master, args.runs, args.conf)
 
 
 if __name__ == "__main__":
