@@ -18,8 +18,10 @@ the hierarchy tables, the row expressions and the errors taken from the same cod
 5. one aggregation per cell gathers the sums and the ranked totals.
 
 Seven shuffles in all, each after a map-side reduction (partial aggregation, or the
-window group limit of the top-K steps); the unit totals are kept (memory, else disk,
-encrypted) for the two steps that read them, so the data are read once.
+window group limit of the top-K steps). Two intermediate results are kept (memory,
+else encrypted disk) because two steps read each: the (leaf cell, unit) sums with
+their spread flags, and the unit totals; so the data are read once and each unit's
+window and expansion run once.
 
 Only the non-empty cells leave Spark; :func:`fivesafes.engine.grid.full_grid` adds the
 zero cells in display order on the driver.
@@ -136,9 +138,8 @@ class SparkPlan:
             units = rows.select(
                 *(F.lit(False).alias(v) for v in self.spread), *self.keys, "rec", "val", "rt", "neg"
             )
-        # read twice below (counted, ranked): kept once, instead of two scans of the data
-        units = units.persist(StorageLevel.MEMORY_AND_DISK)
-        self.cached.append(units)
+        # read twice below (counted, ranked): the spread units are expanded once
+        units = self._keep(units)
         parts = [*self.spread, *self.keys]
         # per part (the cells of the dimensions its units spread over, leaves elsewhere):
         # the units counted with the additive statistics, and the K largest unit totals
@@ -177,6 +178,12 @@ class SparkPlan:
             F.sum("neg").alias("neg"),
         )
 
+    def _keep(self, frame: DataFrame) -> DataFrame:
+        """``frame`` computed once for its several readers (memory, else encrypted disk)."""
+        kept = frame.persist(StorageLevel.MEMORY_AND_DISK)
+        self.cached.append(kept)
+        return kept
+
     def release(self) -> None:
         """Drop what ``cells()`` kept in the executors' memory (and disk)."""
         for frame in self.cached:
@@ -191,6 +198,8 @@ class SparkPlan:
             for key, v in zip(self.keys, self.spread, strict=True)
         ]
         marked = s1.select(*self.keys, "u", "rec", "val", "rt", "neg", *flags)
+        # read by both branches below: the window over each unit runs once
+        marked = self._keep(marked)
         spreads = functools.reduce(operator.or_, (F.col(v) for v in self.spread))
         stats = ("rec", "val", "rt", "neg")
         single = marked.filter(~spreads).select(*self.spread, *self.keys, *stats)
