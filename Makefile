@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format typecheck bench bench-quick lock clean help
+.PHONY: demo test java lint format typecheck bench bench-quick lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -21,8 +21,20 @@ venv: $(STAMP)  ## create the virtualenv from the lockfile
 demo: $(STAMP)  ## run the main job end to end on the embedded default
 	$(VENV)/bin/fivesafes demo --out demo-output
 
-test: $(STAMP)  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
+test: $(STAMP) java  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
 	$(PY) -m pytest -n 2 -q
+
+# The Spark engine's tests run Spark in local mode, which needs Java 17+. Where java is
+# absent and we are root (CI), Debian's default runtime is installed; elsewhere the Spark
+# tests skip and say why.
+java:  ## a Java runtime for the Spark tests (apt-get, only where java is absent)
+	@if command -v java >/dev/null 2>&1 || [ -x "$${JAVA_HOME:-/nonexistent}/bin/java" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing a Java runtime for the Spark tests (apt-get install default-jre-headless)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends default-jre-headless; } >/dev/null 2>&1 \
+		|| echo "no Java runtime could be installed: the Spark tests will skip"; \
+	else echo "no java, and not root to install one: the Spark tests will skip"; fi
 
 lint: $(STAMP)  ## ruff and mypy
 	$(VENV)/bin/ruff check src tests bench
@@ -41,7 +53,7 @@ bench-quick: $(STAMP)  ## the benchmarks at small sizes, a smoke run
 
 lock:  ## regenerate requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/pip install --quiet -e '.[dev]'
+	.lockvenv/bin/pip install --quiet -e '.[dev,spark]'
 	.lockvenv/bin/pip install --quiet setuptools wheel
 	.lockvenv/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock
 	rm -rf .lockvenv
