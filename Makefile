@@ -4,8 +4,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# acro (ACRO's pandas<=2.3.3 cannot live beside ours): its own venv, for the parity tests only
+ACRO_VENV  := .venv-acro
+ACRO_STAMP := $(ACRO_VENV)/.installed-stamp
 
-.PHONY: demo test lint format typecheck bench bench-quick lock clean help
+.PHONY: demo test venv-acro lint format typecheck bench bench-quick lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -18,11 +21,18 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)  ## create the virtualenv from the lockfile
 
+$(ACRO_STAMP): requirements-acro.lock
+	$(PYTHON) -m venv $(ACRO_VENV)
+	$(ACRO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-acro.lock
+	@touch $(ACRO_STAMP)
+
+venv-acro: $(ACRO_STAMP)  ## create the acro virtualenv (parity tests and the ACRO benchmark)
+
 demo: $(STAMP)  ## run the main job end to end on the embedded default
 	$(VENV)/bin/fivesafes demo --out demo-output
 
-test: $(STAMP)  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
-	$(PY) -m pytest -n 2 -q
+test: $(STAMP) $(ACRO_STAMP)  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
+	FIVESAFES_ACRO_PYTHON=$(CURDIR)/$(ACRO_VENV)/bin/python $(PY) -m pytest -n 2 -q
 
 lint: $(STAMP)  ## ruff and mypy
 	$(VENV)/bin/ruff check src tests bench
@@ -47,4 +57,4 @@ lock:  ## regenerate requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lockvenv
 
 clean:  ## remove the virtualenv and generated output
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ACRO_VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
