@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from parity_data import make_data  # noqa: E402
+from parity_data import make_data
 
 
 def label(x: Any) -> str:
@@ -66,8 +66,12 @@ def run(acro: Any, df: Any, job: dict[str, Any], workdir: Path) -> dict[str, Any
     elif call == "surv_func":
         a.surv_func(df[args["time"]], df[args["status"]], output="table")
     elif call in ("hist", "pie"):
-        getattr(a, call)(df.copy(), args["column"], filename=f"{job['id']}.png",
-                         **({"bins": args["bins"]} if "bins" in args else {}))
+        getattr(a, call)(
+            df.copy(),
+            args["column"],
+            filename=f"{job['id']}.png",
+            **({"bins": args["bins"]} if "bins" in args else {}),
+        )
     else:
         raise ValueError(call)
     seconds = time.perf_counter() - start

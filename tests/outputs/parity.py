@@ -22,7 +22,6 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from parity_data import make_data  # noqa: E402
 
 REPO = HERE.parents[1]
 
@@ -126,7 +125,9 @@ def checks_of(text: str) -> frozenset[str]:
     return frozenset(p.strip() for p in text.split(";") if p.strip() and p.strip() != "ok")
 
 
-def cell_sets(outcome: dict[str, Any], *, stat_level: bool) -> dict[tuple[str, str], frozenset[str]]:
+def cell_sets(
+    outcome: dict[str, Any], *, stat_level: bool
+) -> dict[tuple[str, str], frozenset[str]]:
     """Per (row, column) the checks flagging it; with statistics on top of the columns, the
     union over the statistics (ACRO applies every statistic's checks to every column)."""
     out: dict[tuple[str, str], frozenset[str]] = {}

@@ -71,7 +71,7 @@ def _write(session: Session, work: Path) -> None:
 
 
 def _checks(session: Session, output: Output, work: Path, files: list[str]) -> dict[str, Any]:
-    submissions = []
+    submissions: list[dict[str, Any]] = []
     for evidence in output.tables:
         sub = Path(TABLES) / (
             output.uid if len(output.tables) == 1 else f"{output.uid}-{evidence.measure}"

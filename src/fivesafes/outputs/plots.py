@@ -54,17 +54,18 @@ def histogram(
     if column not in data.columns:
         raise DataError(f"column {column!r} is not in the data")
     values = data[column].dropna()
-    base = {"output_type": "histogram", "properties": {"method": "histogram"}, "command": command}
     if values.empty:
         return Output(
             uid=uid,
             status=Verdict.FAIL,
+            output_type="histogram",
+            properties={"method": "histogram"},
             sdc={},
+            command=command,
             summary="fail; empty column after dropping missing values",
             outcome=pd.DataFrame(),
             output=(),
-            **base,
-        )  # type: ignore[arg-type]
+        )
     counts, edges = bin_counts(values, bins)
     low = flagged_counts(counts, rules)
     status = Verdict.FAIL if low.any() else Verdict.PASS
@@ -78,7 +79,10 @@ def histogram(
     return Output(
         uid=uid,
         status=status,
+        output_type="histogram",
+        properties={"method": "histogram"},
         sdc=_sdc(low),
+        command=command,
         summary=summary,
         outcome=pd.DataFrame(),
         output=(path,) if drawn else (),
@@ -87,7 +91,6 @@ def histogram(
             "bins": len(counts),
             "flagged_bins": [int(i) for i in np.flatnonzero(low)],
         },
-        **base,  # type: ignore[arg-type]
     )
 
 

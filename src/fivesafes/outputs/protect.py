@@ -82,8 +82,13 @@ def cells_frame(
     hier: Sequence[Hierarchy],
     measure: Measure,
     primary: BoolArray,
+    unknown: BoolArray | None = None,
 ) -> pd.DataFrame:
-    """The cube as an ``sdc`` cells table: codes, counts, value, status and protection."""
+    """The cube as an ``sdc`` cells table: codes, counts, value, status and protection.
+
+    ``unknown`` cells (not shown, and failing the rules themselves, so no safe output
+    publishes them) are hidden from the attacker without needing protection.
+    """
     grids = np.meshgrid(*(np.arange(a.size + 1) for a in cube.axes), indexing="ij")
     out: dict[str, Any] = {}
     for axis, h, grid in zip(cube.axes, hier, grids, strict=True):
@@ -96,7 +101,10 @@ def cells_frame(
     out[RECORDS] = records.astype(np.int64)
     out[CONTRIBUTORS] = records.astype(np.int64)
     out[VALUE] = value
-    out[STATUS] = np.where(prim, Status.PRIMARY.value, Status.SAFE.value)
+    hid = np.zeros_like(prim) if unknown is None else unknown.ravel() & ~prim
+    out[STATUS] = np.where(
+        prim, Status.PRIMARY.value, np.where(hid, Status.SECONDARY.value, Status.SAFE.value)
+    )
     # an attacker knows a count or a sum of non-negative values is >= 0, so a cell
     # cannot be protected below zero: the lower requirement stops at the value
     out[LOWER] = np.minimum(need, np.abs(value)) if measure.frequency else need
@@ -109,8 +117,13 @@ def protect(
     measures: Sequence[Measure],
     primary: BoolArray,
     spec: SuppressionSpec = DEFAULT_SUPPRESSION,
+    unknown: BoolArray | None = None,
 ) -> Protection:
-    """Hide ``primary`` cells and enough others that the audit proves every primary protected."""
+    """Hide ``primary`` cells and enough others that the audit proves every primary protected.
+
+    Cells not shown are taken as known to the attacker (another output may show them),
+    except ``unknown`` ones: those fail the rules themselves, so no safe output shows them.
+    """
     start = time.perf_counter()
     hidden = primary.copy()
     if not primary.any() or not measures:
@@ -124,7 +137,7 @@ def protect(
     for m in measures:
         # a magnitude cell without values has nothing to protect (its mean is empty anyway)
         prim = primary if m.frequency else primary & (m.records > 0)
-        cells = scaled(cells_frame(cube, hier, m, prim), m.frequency)
+        cells = scaled(cells_frame(cube, hier, m, prim, unknown), m.frequency)
         try:
             result = _secondary(cells, hier, spec, m.frequency, dims)
             audit = audit_table(

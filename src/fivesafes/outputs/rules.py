@@ -69,7 +69,6 @@ class OutputRules:
         )
 
 
-
 def from_ruleset(rules: RuleSet, *, name: str = "organisation") -> OutputRules:
     """An organisation's ``sdc`` rule set as output rules (never weaker than it says).
 

@@ -137,7 +137,7 @@ class Session:
         if missing:
             raise DataError(f"column(s) {missing} are not in the data")
         stats, level = statistics_of(aggfunc, True)
-        frame = inputs.table_frame([data[c] for c in [*idx, *cols]], data[name])
+        frame = inputs.table_frame([data[c] for c in [*idx, *cols]], _column(data, name))
         call = TableCall(
             method="pivot_table",
             frame=frame,
@@ -320,7 +320,7 @@ class Session:
             **kwargs,
         )
         self._add(made)
-        return str(made.output[0]) if made.output else None
+        return str(made.output[0]) if made.output else None if made.output else None
 
     def pie(
         self, data: pd.DataFrame, column: str, filename: str = "pie.png", **kwargs: Any
@@ -341,7 +341,7 @@ class Session:
             **kwargs,
         )
         self._add(made)
-        return str(made.output[0])
+        return str(made.output[0]) if made.output else None
 
     def custom_output(self, filename: str, comment: str = "") -> bool:
         """Add another file (a chart, a note) for a human to check; False if its type is blocked."""
@@ -464,6 +464,13 @@ def _verdict_review() -> Any:
     from fivesafes.outputs.verdict import Verdict
 
     return Verdict.REVIEW
+
+
+def _column(data: pd.DataFrame, name: Any) -> pd.Series:
+    column = data[name]
+    if not isinstance(column, pd.Series):
+        raise DataError(f"column {name!r} is not one column of the data (repeated name?)")
+    return column
 
 
 def _rename(series: list[pd.Series], names: Any) -> None:

@@ -132,23 +132,23 @@ def make_table(call: TableCall, ctx: SessionContext, uid: str, command: str) -> 
     )
     shown = layout.shown
     checks = [run_checks(cube, s, ctx.rules) for s in stats]
-    primary = np.zeros(cube.shape, dtype=bool)
+    flagged = np.zeros(cube.shape, dtype=bool)
     for c in checks:
-        primary |= c.flagged()
-    primary &= shown
+        flagged |= c.flagged()
+    primary = flagged & shown
     review = any(c.flagged(frozenset({V.MISSING, V.NEGATIVE}))[shown].any() for c in checks)
     measures = _measures(cube, call, ctx.rules, checks)
     protection: Protection | None = None
     hidden = np.zeros(cube.shape, dtype=bool)
     if ctx.suppress:
-        protection = protect(cube, measures, primary, ctx.suppression)
+        protection = protect(cube, measures, primary, ctx.suppression, flagged & ~shown)
         hidden = protection.hidden & shown
     secondary = hidden & ~primary
     rule_text = _rule_text(checks, cube.shape)
     evidence = _evidence(cube, measures, primary, hidden if ctx.suppress else primary, rule_text)
     # an unprotected output with disclosive cells fails anyway and is not releasable as it
     # is: neither checked for differencing (its own cells would be "revealed") nor kept
-    releasable = (protection.ok if protection is not None else not primary.any())
+    releasable = protection.ok if protection is not None else not primary.any()
     kept, diff = _differencing(evidence, ctx, uid, shown) if releasable else ((), None)
     status, summary = _status(ctx, checks, shown, primary, secondary, review, protection, diff)
     table = table_frame(layout, _grids(cube, layout, hidden, call.values_name is not None))
@@ -187,7 +187,7 @@ def _submittable(
 def _shown_subsets(n_dims: int, n_index: int, margins: bool) -> tuple[tuple[int, ...], ...]:
     index_axes = tuple(range(n_index))
     column_axes = tuple(range(n_index, n_dims))
-    out = [()]
+    out: list[tuple[int, ...]] = [()]
     if margins:
         if column_axes:
             out.append(column_axes)
@@ -248,7 +248,7 @@ def _evidence(
         )
         cells[STATUS] = status.ravel()
         rules = np.where(primary, rule_text, "").ravel()
-        cells.insert(int(cells.columns.get_loc(STATUS)) + 1, RULE, rules)
+        cells.insert(list(cells.columns).index(STATUS) + 1, RULE, rules)
         totals = tuple((h.name, h.root) for h in hier)
         out.append(TableEvidence(m.name, m.frequency, cells, totals))
     return out
@@ -326,11 +326,15 @@ def _explained(diff: DifferencingResult) -> list[str]:
         where = ", ".join(f"{k}={v}" for k, v in d.codes.items())
         how = "exactly" if d.exact else "too narrowly"
         combo = " ".join(
-            f"{'+' if c > 0 else '-'} {abs(c):g}*{t}({', '.join(f'{k}={v}' for k, v in cs.items())})"
+            f"{'+' if c > 0 else '-'} {abs(c):g}*{t}({_codes(cs)})"
             for t, cs, c in d.revealed_by[:8]
         )
         out.append(f"{d.table} cell ({where}) is determined {how} by {combo.lstrip('+ ')}")
     return out
+
+
+def _codes(codes: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in codes.items())
 
 
 def _grids(

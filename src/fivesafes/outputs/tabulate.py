@@ -301,8 +301,7 @@ def _roll_up(axes: tuple[Axis, ...], a: dict[str, FloatArray], request: Request)
     count = cube_of(a["n"], _sum)
     if not request.has_values:
         zeros = np.zeros_like(count)
-        stats = {"count": count}
-        return Cube(axes, count, count, zeros, zeros, zeros, zeros[..., None], stats)
+        return Cube(axes, count, count, zeros, zeros, zeros, zeros[..., None], {"count": count})
     values = cube_of(a["nv"], _sum)
     total = cube_of(a["s"], _sum)
     abs_total = cube_of(a["sa"], _sum)
