@@ -64,6 +64,13 @@ def values_series(values: Any) -> pd.Series | None:
 def table_frame(dims: list[pd.Series], values: pd.Series | None) -> pd.DataFrame:
     """The columns ``k0``.. and ``v`` of one table, aligned on their index."""
     columns: dict[str, pd.Series] = {f"k{i}": s for i, s in enumerate(dims)}
+    for s in dims:
+        # DuckDB reads a mixed object column as text: 1 and "1" would become one code
+        if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True).startswith("mixed"):
+            raise DataError(
+                f"dimension {s.name!r} mixes types (e.g. 1 and '1')",
+                hint="give the dimension one type (e.g. .astype(str))",
+            )
     if values is not None:
         if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
             values.dtype
