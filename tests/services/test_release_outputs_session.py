@@ -1,4 +1,4 @@
-"""A researcher's session (fivesafes.outputs) goes through output checking as a folder submission."""
+"""A researcher's session (fivesafes.outputs) goes through output checking as a folder."""
 
 from __future__ import annotations
 

@@ -320,7 +320,7 @@ class Session:
             **kwargs,
         )
         self._add(made)
-        return str(made.output[0]) if made.output else None if made.output else None
+        return str(made.output[0]) if made.output else None
 
     def pie(
         self, data: pd.DataFrame, column: str, filename: str = "pie.png", **kwargs: Any
