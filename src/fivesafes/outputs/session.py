@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from fivesafes.errors import DataError, NotFoundError, ValidationError
@@ -62,6 +63,8 @@ class Session:
         self.outputs: dict[str, Output] = {}
         self._next = 0
         self._artifacts: Path | None = None
+        # one DuckDB connection per session: opening one costs more than tabulating a table
+        self._connection = duckdb.connect()
 
     # -- tables -------------------------------------------------------------------------
 
@@ -158,6 +161,7 @@ class Session:
             suppression=self.suppression,
             providers=self.providers,
             population=population_key(call.frame.index, self.dataset),
+            connection=self._connection,
         )
         uid = self._uid()
         made = make_table(call, ctx, uid, command)

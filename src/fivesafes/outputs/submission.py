@@ -55,7 +55,7 @@ def spec_text(
         "",
         "[suppression]",
         f"method = {json.dumps(suppression.method)}",
-        f"singleton = {'true' if suppression.singleton else 'false'}",
+        f"singleton = {'true' if suppression.singleton and not evidence.frequency else 'false'}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -65,6 +66,7 @@ class SessionContext:
     suppression: SuppressionSpec
     providers: Sequence[EarlierOutputs]
     population: str
+    connection: duckdb.DuckDBPyConnection | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def make_table(call: TableCall, ctx: SessionContext, uid: str, command: str) -> 
         top_n=ctx.rules.top_n,
         shown=_shown_subsets(len(call.names), call.n_index, call.margins),
     )
-    cube = tabulate(request)
+    cube = tabulate(request, ctx.connection)
     layout = Layout(
         axes=cube.axes,
         n_index=call.n_index,
@@ -412,7 +414,12 @@ def _details(
         "hidden": hidden_list if ctx.suppress else [],
         "protection": None
         if protection is None
-        else {"ok": protection.ok, "reason": protection.reason, **protection.reports},
+        else {
+            "ok": protection.ok,
+            "reason": protection.reason,
+            "seconds": round(protection.seconds, 4),
+            **protection.reports,
+        },
         "differencing": None if diff is None else _diff_summary(diff),
     }
 

@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from fivesafes.errors import DataError
 
@@ -121,21 +122,23 @@ def _tabulate(con: duckdb.DuckDBPyConnection, request: Request) -> Cube:
 
 def _prepare_keys(
     frame: pd.DataFrame, dims: Sequence[str]
-) -> tuple[pd.DataFrame, dict[str, tuple[Any, ...] | None]]:
-    """Categorical dimensions go to DuckDB as their integer codes (all categories shown)."""
-    out: dict[str, Any] = {}
+) -> tuple[pa.Table, dict[str, tuple[Any, ...] | None]]:
+    """The columns as an Arrow table (DuckDB scans it without a copy); categorical
+    dimensions as their integer codes (all categories shown, -1 for missing)."""
+    out: dict[str, pa.Array] = {}
     key_of: dict[str, tuple[Any, ...] | None] = {}
     for d in dims:
         col = frame[d]
         if isinstance(col.dtype, pd.CategoricalDtype):
-            out[d] = pd.Series(col.cat.codes.to_numpy(), index=frame.index, copy=False)
+            out[d] = pa.array(col.cat.codes.to_numpy())
             key_of[d] = tuple(col.cat.categories)
         else:
-            out[d] = col
+            out[d] = pa.Array.from_pandas(col)
             key_of[d] = None
     if "v" in frame.columns:
-        out["v"] = frame["v"]
-    return pd.DataFrame(out, copy=False), key_of
+        # from_pandas: NaN is missing (null), as pandas counts it
+        out["v"] = pa.Array.from_pandas(frame["v"])
+    return pa.table(out), key_of
 
 
 def _not_missing(d: str, categorical: bool) -> str:
