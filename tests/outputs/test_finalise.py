@@ -133,3 +133,17 @@ def test_reads_an_acro_results_file_and_rejects_paths_out_of_it(tmp_path: Path) 
 
     with pytest.raises(DataError, match="not in"):
         read_results(folder)
+
+
+def test_codes_that_look_like_formulas_are_written_as_text(tmp_path: Path) -> None:
+    """An output checker opens the CSVs in a spreadsheet: a code must not run as a formula."""
+    df = pd.DataFrame(
+        {"a": ['=HYPERLINK("http://x")'] * 20 + ["@SUM(A1)"] * 20, "b": ["+1", "-2"] * 20}
+    )
+    s = Session()
+    s.crosstab(df.a, df.b)
+    out = s.finalise(str(tmp_path / "out"))
+    text = (out / "output_0_0.csv").read_text()
+    assert "'=HYPERLINK" in text and "'@SUM" in text and "'+1" in text and "'-2" in text
+    for line in text.splitlines():
+        assert not line.startswith(("=", "@", "+", "-"))

@@ -33,7 +33,7 @@ def output_files(output: Output, folder: Path) -> list[str]:
     frames = [o for o in output.output if isinstance(o, pd.DataFrame)]
     for i, frame in enumerate(frames):
         name = f"{output.uid}_{i}.csv"
-        (folder / name).write_text(frame.to_csv(), encoding="utf-8")
+        (folder / name).write_text(inert(frame).to_csv(), encoding="utf-8")
         names.append(name)
     for item in output.output:
         if isinstance(item, str | Path):
@@ -46,6 +46,38 @@ def output_files(output: Output, folder: Path) -> list[str]:
             shutil.copyfile(src, folder / name)
             names.append(name)
     return names
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_text(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, made plain text (a leading quote)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def inert(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text label and cell safe to open in a spreadsheet (the output
+    checkers open these CSVs; a code such as ``=HYPERLINK(...)`` must stay a code)."""
+    out = frame.copy()
+    out.index = _inert_index(out.index)
+    out.columns = _inert_index(out.columns)
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(inert_text)
+    return out
+
+
+def _inert_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        multi: pd.Index = pd.MultiIndex.from_tuples(
+            [tuple(inert_text(v) for v in t) for t in index], names=index.names
+        )
+        return multi
+    flat: pd.Index = pd.Index([inert_text(v) for v in index], name=inert_text(index.name))
+    return flat
 
 
 def results_document(outputs: Sequence[Output], files: dict[str, list[str]]) -> dict[str, Any]:
