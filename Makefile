@@ -43,10 +43,10 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-bench: $(STAMP)  ## the benchmarks (prints ratios against baselines measured in the same run)
+bench: $(STAMP) $(ACRO_STAMP)  ## the benchmarks (prints ratios against baselines measured in the same run)
 	$(PY) bench/run_all.py
 
-bench-quick: $(STAMP)  ## the benchmarks at small sizes, a smoke run
+bench-quick: $(STAMP) $(ACRO_STAMP)  ## the benchmarks at small sizes, a smoke run
 	$(PY) bench/run_all.py --quick
 
 lock:  ## regenerate requirements.lock from pyproject.toml in a scratch venv

@@ -15,8 +15,8 @@ from typing import Any
 
 from fivesafes.outputs.record import TableEvidence
 from fivesafes.outputs.rules import OutputRules
+from fivesafes.sdc import TableResult
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.protect import TableResult
 from fivesafes.sdc.report import build_report
 from fivesafes.sdc.spec import SuppressionSpec, TableSpec, parse_spec
 
