@@ -220,3 +220,41 @@ def test_acro_reads_our_results_json(tmp_path: Path, frame: pd.DataFrame) -> Non
     )
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert loaded == {"output_0": ["review", "table", 1], "output_1": ["pass", "regression", 3]}
+
+
+def test_outputs_made_with_acro_are_imported_and_finalised(tmp_path: Path) -> None:
+    """An ACRO session's results folder is read into a fivesafes session, kept with ACRO's
+    statuses, and finalised with the session's own outputs."""
+    import json
+    import subprocess
+
+    from parity import acro_python
+
+    from fivesafes.outputs import Session, Verdict
+
+    script = (
+        "import logging, sys, numpy as np, pandas as pd; logging.disable(50)\n"
+        "from acro import ACRO\n"
+        "rng = np.random.default_rng(1)\n"
+        "df = pd.DataFrame({'a': rng.choice(['x', 'y'], 200), 'b': rng.choice(['p', 'q'], 200)})\n"
+        "s = ACRO(suppress=False)\n"
+        "s.crosstab(df.a, df.b)\n"
+        "s.add_exception('output_0', 'needed')\n"
+        "s.finalise(sys.argv[1], 'json')\n"
+    )
+    subprocess.run(
+        [acro_python(), "-c", script, str(tmp_path / "acro")],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    s = Session()
+    s.crosstab(pd.Series(["x", "y"] * 20, name="a"), pd.Series(["p"] * 40, name="b"))
+    names = s.import_results(tmp_path / "acro")
+    assert names == ["output_1"]  # renamed: output_0 is the session's own
+    imported = s.outputs["output_1"]
+    assert imported.status is Verdict.PASS and imported.exception == "needed"
+    assert isinstance(imported.output[0], pd.DataFrame)
+    out = s.finalise(str(tmp_path / "out"))
+    checks = json.loads((out / "checks.json").read_text())
+    assert "not re-checked" in checks["outputs"]["output_1"]["checks"]["imported"]

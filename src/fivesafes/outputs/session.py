@@ -370,6 +370,20 @@ class Session:
         self._add(out)
         return True
 
+    def import_results(self, folder: str | Path) -> list[str]:
+        """Add the outputs of an ACRO results folder (``results.json``): checked by ACRO, kept
+        with their status, and finalised with the session's own; returns their names here."""
+        from fivesafes.outputs.acro_json import read_results
+
+        names = []
+        for output in read_results(folder):
+            if output.uid.endswith("DONT_RELEASE"):
+                continue  # ACRO's session summary for its checkers, never an output
+            uid = output.uid if output.uid not in self.outputs else self._uid()
+            self._add(replace(output, uid=uid))
+            names.append(uid)
+        return names
+
     # -- the session's outputs --------------------------------------------------------------
 
     def print_outputs(self) -> str:
