@@ -48,6 +48,7 @@ from fivesafes.sdc.differencing import (
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.outputs.presentation import Presentation, present
 from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
+from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import ProtectedTable, published_cells, write_all
 from fivesafes.sdc.pipeline import (
     EXACT_AUDIT_MAX_CELLS,
@@ -58,6 +59,7 @@ from fivesafes.sdc.pipeline import (
     tables,
 )
 from fivesafes.sdc.rules import apply_primary_rules
+from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import (
     SECONDARY_METHODS,
     DimensionSpec,
@@ -113,6 +115,7 @@ __all__ = [
     "apply_primary_rules",
     "audit_linked",
     "audit_table",
+    "build_report",
     "check_differencing",
     "linked_tables",
     "load_spec",
@@ -121,6 +124,7 @@ __all__ = [
     "parse_spec",
     "present",
     "protect_all",
+    "protect_secondary",
     "published_cells",
     "read_cells",
     "spec_hierarchies",
