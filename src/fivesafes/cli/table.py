@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from fivesafes.cli.progress import progress_on_stderr
 from fivesafes.errors import SpecError, ValidationError
 from fivesafes.sdc.linked_tables import protect_all
 from fivesafes.sdc.protect import TableResult
@@ -76,6 +77,12 @@ def table() -> None:
     "suppression only: not safe to release).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="No progress on stderr (by default every step that takes a second or more shows a "
+    "bar while it runs and a line when it ends).",
+)
 def protect(
     specs: tuple[Path, ...],
     data: Path | None,
@@ -86,6 +93,7 @@ def protect(
     output_name: str | None,
     secondary: str | None,
     as_json: bool,
+    quiet: bool,
 ) -> None:
     """Tabulate DATA for each SPEC, find the disclosive cells and write the outputs.
 
@@ -162,10 +170,10 @@ def protect(
         return
     out = out or Path("out")
     source: Any = data
-    with native_stdout_to_stderr():
+    with native_stdout_to_stderr(), progress_on_stderr(quiet) as progress:
         # every table is protected before anything is written: bad data changes nothing
         # tables of the same measure from the same data share cells: protected together
-        results = protect_all(loaded, source, secondary=secondary)
+        results = protect_all(loaded, source, secondary=secondary, progress=progress)
     summaries = []
     for result in results:
         folder = out / result.name if len(results) > 1 else out
@@ -292,10 +300,35 @@ def summary(result: TableResult, files: dict[str, Path]) -> dict[str, Any]:
         "by_rule": report["cells"]["by_rule"],
         "secondary": report["secondary"].get("method") or report["suppression"]["method"],
         "seconds": report["timings"]["total"],
+        "audit": audit_verdict(report.get("audit", {})),
         "rows": report["source"].get("rows"),
         "files": {name: str(path) for name, path in files.items()},
         "notes": report["notes"],
     }
+
+
+def audit_verdict(audit: dict[str, Any]) -> dict[str, Any]:
+    """The audit's verdict for the summary: whether it ran, safe or not, and the work."""
+    if not audit.get("run"):
+        return {"run": False, "safe": False, "reason": audit.get("reason", "not run")}
+    return {
+        "run": True,
+        "safe": bool(audit.get("safe")),
+        "failures": int(audit.get("failures", 0)),
+        "lp_count": int(audit.get("lp_count", 0)),
+        "seconds": float(audit.get("timings", {}).get("total", 0.0)),
+        "intervals": audit.get("intervals"),
+        "singleton": audit.get("singleton"),
+    }
+
+
+def render_verdict(v: dict[str, Any]) -> str:
+    """The audit's verdict in a few words."""
+    if not v.get("run"):
+        return f"not run ({v.get('reason', '')})"
+    word = "safe" if v["safe"] else f"UNSAFE ({v['failures']} cells under-protected)"
+    single = ", singleton check" if v.get("singleton") else ""
+    return f"{word}: {v['lp_count']:,} attacker LPs in {v['seconds']:.2f} s{single}"
 
 
 def render(s: dict[str, Any]) -> str:
@@ -305,6 +338,7 @@ def render(s: dict[str, Any]) -> str:
     lines = [
         f"{s['table']}: {s['cells']:,} cells from {rows} rows in {s['seconds']:.2f} s",
         *_status_lines(s),
+        f"  audit: {render_verdict(s['audit'])}",
         f"  outputs in {folder}: {', '.join(s['files'])}",
     ]
     lines += [f"  note: {n}" for n in s["notes"]]

@@ -33,6 +33,8 @@ from fivesafes.sdc.audit_result import (
 from fivesafes.sdc.audit_singleton import integer_interval, singleton_check
 from fivesafes.sdc.audit_witness import Witnesses, verify_witnesses
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.progress import Progress
+from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.structure import (
     LinkedStructure,
     TableStructure,
@@ -62,6 +64,7 @@ def audit_table(
     rtol: float = DEFAULT_RTOL,
     intervals: IntervalMode = "exact",
     witnesses: Witnesses | None = None,
+    progress: Progress | None = None,
 ) -> AuditResult:
     """Audit one table: build its relations, then solve the attacker's LPs for every hidden cell.
 
@@ -69,6 +72,7 @@ def audit_table(
     ``a_priori_percent``, which overrides the default (non-negative when no value is negative).
     ``witnesses``: attacker moves offered by the method that chose the pattern, keyed by
     (row, +1 upper / -1 lower); each is verified, never trusted (sdc/audit_witness.py).
+    ``progress`` hears of the LPs as they are solved.
     """
     t0 = time.perf_counter()
     structure = build_structure(cells, hierarchies, dimensions=dimensions)
@@ -84,6 +88,7 @@ def audit_table(
         rtol=rtol,
         intervals=intervals,
         witnesses=witnesses,
+        progress=progress,
         _structure_seconds=built,
     )
 
@@ -100,6 +105,7 @@ def audit_cells(
     rtol: float = DEFAULT_RTOL,
     intervals: IntervalMode = "exact",
     witnesses: Witnesses | None = None,
+    progress: Progress | None = None,
     _structure_seconds: float = 0.0,
 ) -> AuditResult:
     """Audit a cells table against a structure already built from it (same row order).
@@ -123,6 +129,7 @@ def audit_cells(
         intervals=intervals,
         timings={"structure": _structure_seconds},
         witnesses=witnesses,
+        progress=progress,
     )
 
 
@@ -212,6 +219,7 @@ def _audit(
     timings: dict[str, float],
     extra: Mapping[str, npt.NDArray[Any]] | None = None,
     witnesses: Witnesses | None = None,
+    progress: Progress | None = None,
 ) -> AuditResult:
     t0 = time.perf_counter()
     values = data.values
@@ -238,16 +246,19 @@ def _audit(
     )
     if witnesses:
         plan = replace(plan, seen_lo=verified.seen_lo, seen_hi=verified.seen_hi)
-    lo, hi, solved_exactly, models = solve_intervals(
-        structure.relations,
-        values,
-        data.hidden,
-        lower_b,
-        upper_b,
-        stats,
-        tolerance=tol,
-        plan=plan,
-    )
+    with progress_stage(progress, "audit: attacker LPs", total=2 * int(data.hidden.sum())) as lps:
+        lo, hi, solved_exactly, models = solve_intervals(
+            structure.relations,
+            values,
+            data.hidden,
+            lower_b,
+            upper_b,
+            stats,
+            tolerance=tol,
+            plan=plan,
+            progress=lps,
+        )
+        lps.outcome = f"{stats.lps:,} LPs"
     # a primary cell published (linked tables) is known exactly
     shown = data.primary & ~data.hidden
     lo[shown] = values[shown]
@@ -264,19 +275,20 @@ def _audit(
     singleton_cols: dict[str, npt.NDArray[Any]] = {}
     if singleton:
         t_s = time.perf_counter()
-        s_fail, singleton_cols = singleton_check(
-            structure,
-            data,
-            models,
-            req_lo,
-            req_hi,
-            lower_b,
-            upper_b,
-            stats,
-            tol,
-            frequency,
-            witnessed=verified,
-        )
+        with progress_stage(progress, "audit: singleton check"):
+            s_fail, singleton_cols = singleton_check(
+                structure,
+                data,
+                models,
+                req_lo,
+                req_hi,
+                lower_b,
+                upper_b,
+                stats,
+                tol,
+                frequency,
+                witnessed=verified,
+            )
         fail_kinds.append((FAIL_SINGLETON, s_fail))
         stats.seconds["singleton"] = time.perf_counter() - t_s
 

@@ -16,12 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from fivesafes.errors import SpecError
+from fivesafes.sdc.progress import Progress, stage
 from fivesafes.sdc.protect import EXACT_AUDIT_MAX_CELLS, TableResult, tables
 from fivesafes.sdc.spec import TableSpec, load_spec
 
 
 def linked_tables(
-    specs: Sequence[TableSpec | str | Path], data: Any, *, secondary: str | None = None
+    specs: Sequence[TableSpec | str | Path],
+    data: Any,
+    *,
+    secondary: str | None = None,
+    progress: Progress | None = None,
 ) -> list[TableResult]:
     """Protect every spec's table over ``data`` together; each result carries the joint audit."""
     loaded = [s if isinstance(s, TableSpec) else load_spec(s) for s in specs]
@@ -30,7 +35,7 @@ def linked_tables(
     _check_compatible(loaded)
     method = secondary or loaded[0].suppression.method
     suppression = replace(loaded[0].suppression, method=method)  # type: ignore[arg-type]
-    primaries = [tables(s, data, secondary="none") for s in loaded]
+    primaries = [tables(s, data, secondary="none", progress=progress) for s in loaded]
     if method == "none":
         return primaries
     from fivesafes.sdc.audit import audit_linked
@@ -38,20 +43,23 @@ def linked_tables(
 
     frequency = loaded[0].is_frequency
     t = time.perf_counter()
-    joint = protect_linked(
-        [(r.cells, r.hierarchies) for r in primaries], suppression, frequency=frequency
-    )
+    with stage(progress, "secondary suppression (linked tables)"):
+        joint = protect_linked(
+            [(r.cells, r.hierarchies) for r in primaries], suppression, frequency=frequency
+        )
     seconds = time.perf_counter() - t
     protected = [(p.cells, r.hierarchies) for p, r in zip(joint.tables, primaries, strict=True)]
     t = time.perf_counter()
     n_cells = sum(len(c) for c, _ in protected)
-    audit = audit_linked(
-        protected,
-        a_priori_percent=suppression.a_priori_percent,
-        frequency=frequency,
-        singleton=suppression.singleton,
-        intervals="exact" if n_cells <= EXACT_AUDIT_MAX_CELLS else "check",
-    )
+    with stage(progress, "audit (linked tables)") as audit_stage:
+        audit = audit_linked(
+            protected,
+            a_priori_percent=suppression.a_priori_percent,
+            frequency=frequency,
+            singleton=suppression.singleton,
+            intervals="exact" if n_cells <= EXACT_AUDIT_MAX_CELLS else "check",
+        )
+        audit_stage.outcome = "safe" if audit.safe else "UNSAFE"
     audit_seconds = time.perf_counter() - t
     audit.raise_if_unsafe()  # an unsafe joint pattern is never returned
     names = [s.name for s in loaded]
@@ -77,7 +85,11 @@ def measure_key(spec: TableSpec) -> tuple[str | None, ...]:
 
 
 def protect_all(
-    specs: Sequence[TableSpec], data: Any, *, secondary: str | None = None
+    specs: Sequence[TableSpec],
+    data: Any,
+    *,
+    secondary: str | None = None,
+    progress: Progress | None = None,
 ) -> list[TableResult]:
     """Protect several tables of ``data``: those of the same measure together (linked)."""
     groups: dict[tuple[str | None, ...], list[int]] = {}
@@ -87,9 +99,9 @@ def protect_all(
     for members in groups.values():
         chosen = [specs[i] for i in members]
         if len(chosen) == 1:
-            done = [tables(chosen[0], data, secondary=secondary)]
+            done = [tables(chosen[0], data, secondary=secondary, progress=progress)]
         else:
-            done = linked_tables(chosen, data, secondary=secondary)
+            done = linked_tables(chosen, data, secondary=secondary, progress=progress)
         results.update(zip(members, done, strict=True))
     return [results[i] for i in range(len(specs))]
 

@@ -21,6 +21,8 @@ import pandas as pd
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.progress import Progress
+from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.report import build_report
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
 from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
@@ -76,12 +78,14 @@ def tables(
     secondary: str | None = None,
     hierarchies: Sequence[Hierarchy] | None = None,
     connection: Any = None,
+    progress: Progress | None = None,
 ) -> TableResult:
     """Tabulate ``data`` under ``spec``, flag primary cells, and return the result with its report.
 
     ``data`` is a CSV/Parquet path, a pandas DataFrame, an Arrow table or a DuckDB
     relation. ``secondary`` overrides the spec's suppression method
-    (``auto|optimal|modular|fast|none``).
+    (``auto|optimal|modular|fast|none``). ``progress`` hears of each stage (tabulation,
+    rules, secondary suppression, audit) as it runs.
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -95,9 +99,10 @@ def tables(
     top_k = required_top_k(spec.rules)
     # the file's hash (for the report) is computed while DuckDB reads the same file:
     # hashlib releases the GIL, so a large file costs little extra wall time
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool, progress_stage(progress, "tabulate") as tell:
         hashing = pool.submit(_timed, describe_source, data)
         tab = tabulate(spec, data, hierarchies, connection=connection, top_k=top_k or None)
+        tell.outcome = f"{len(tab.cells):,} cells"
         timings["tabulate"] = time.perf_counter() - t
         source, timings["source"] = hashing.result()
     for stage, seconds in tab.timings.items():
@@ -105,22 +110,27 @@ def tables(
     hier = tuple(tab.hierarchies)
 
     t = time.perf_counter()
-    cells = apply_primary_rules(
-        tab.cells, spec.rules, frequency=spec.is_frequency, weighted=spec.weight is not None
-    )
+    with progress_stage(progress, "primary rules") as rules_stage:
+        cells = apply_primary_rules(
+            tab.cells, spec.rules, frequency=spec.is_frequency, weighted=spec.weight is not None
+        )
+        rules_stage.outcome = f"{int((cells[STATUS] == Status.PRIMARY.value).sum()):,} primary"
     timings["primary_rules"] = time.perf_counter() - t
 
     secondary_summary: dict[str, Any] = {}
     witnesses: dict[tuple[int, int], Any] = {}
     if spec.suppression.method != "none":
         t = time.perf_counter()
-        cells, secondary_summary, witnesses = protect_secondary(
-            cells,
-            hier,
-            spec.suppression,
-            frequency=spec.is_frequency,
-            dimensions=spec.dimension_names,
-        )
+        with progress_stage(progress, "secondary suppression") as secondary_stage:
+            cells, secondary_summary, witnesses = protect_secondary(
+                cells,
+                hier,
+                spec.suppression,
+                frequency=spec.is_frequency,
+                dimensions=spec.dimension_names,
+                progress=progress,
+            )
+            secondary_stage.outcome = _secondary_outcome(secondary_summary)
         timings["secondary"] = time.perf_counter() - t
 
     audit_summary: dict[str, Any] = {
@@ -132,7 +142,11 @@ def tables(
     }
     if spec.suppression.method != "none":
         t = time.perf_counter()
-        audit = audit_result(cells, hier, spec, witnesses=witnesses)
+        with progress_stage(progress, "audit") as audit_stage:
+            audit = audit_result(cells, hier, spec, witnesses=witnesses, progress=progress)
+            audit_stage.outcome = (
+                f"{'safe' if audit.safe else 'UNSAFE'}, {audit.lp_count:,} attacker LPs"
+            )
         timings["audit"] = time.perf_counter() - t
         # A pattern that fails the audit is never returned (nor written) as safe.
         audit.raise_if_unsafe()
@@ -163,6 +177,7 @@ def audit_result(
     spec: TableSpec,
     *,
     witnesses: dict[tuple[int, int], Any] | None = None,
+    progress: Progress | None = None,
 ) -> Any:
     """The independent audit of the pattern: the attacker's LPs for every hidden cell.
 
@@ -180,7 +195,17 @@ def audit_result(
         dimensions=spec.dimension_names,
         intervals="exact" if len(cells) <= EXACT_AUDIT_MAX_CELLS else "check",
         witnesses=witnesses,
+        progress=progress,
     )
+
+
+def _secondary_outcome(summary: dict[str, Any]) -> str:
+    """A few words on what secondary suppression did (the stage line)."""
+    loss = summary.get("information_loss", {}).get("secondary", {})
+    text = f"{summary.get('method', '?')}, {int(loss.get('cells', 0)):,} cells hidden"
+    if summary.get("gap") is not None:
+        text += f", proven gap {float(summary['gap']):.1%}"
+    return text
 
 
 def secondary_available() -> bool:
@@ -201,6 +226,7 @@ def protect_secondary(
     *,
     frequency: bool,
     dimensions: Sequence[str],
+    progress: Progress | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], dict[tuple[int, int], Any]]:
     """Choose secondary (complementary) suppressions with ``sdc.secondary``.
 
@@ -210,7 +236,12 @@ def protect_secondary(
     _require_secondary()
     module = importlib.import_module(SECONDARY_MODULE)
     result = module.protect_secondary(
-        cells, hierarchies, suppression, frequency=frequency, dimensions=dimensions
+        cells,
+        hierarchies,
+        suppression,
+        frequency=frequency,
+        dimensions=dimensions,
+        progress=progress,
     )
     if isinstance(result, pd.DataFrame):
         return result, {}, {}

@@ -23,6 +23,7 @@ from collections import deque
 
 import numpy as np
 
+from fivesafes.sdc.progress import Progress, stage
 from fivesafes.sdc.secondary.hypercube_phase import Demand, Witness, hypercube_phase
 from fivesafes.sdc.secondary.model import BoolArray, Problem, check_feasible_alone, met
 from fivesafes.sdc.secondary.repair import repair
@@ -89,7 +90,11 @@ def relation_phase(problem: Problem, hidden: BoolArray) -> BoolArray:
 
 
 def protect_fast(
-    problem: Problem, structure: TableStructure | None = None, *, hypercube: bool | None = None
+    problem: Problem,
+    structure: TableStructure | None = None,
+    *,
+    hypercube: bool | None = None,
+    progress: Progress | None = None,
 ) -> tuple[BoolArray, dict[str, float], dict[Demand, Witness]]:
     """A safe pattern by greedy covering and LP repair: (hidden, statistics, witnesses).
 
@@ -108,7 +113,9 @@ def protect_fast(
     if hypercube is None:
         hypercube = problem.n >= HYPERCUBE_MIN_CELLS
     if structure is not None and hypercube:
-        hidden, proofs = hypercube_phase(problem, structure, problem.forced.copy())
+        with stage(progress, "secondary: hypercube moves") as moves:
+            hidden, proofs = hypercube_phase(problem, structure, problem.forced.copy())
+            moves.outcome = f"{len(proofs.proved):,} demands proved by moves"
         stats.update(
             hypercube_moves=float(proofs.moves),
             hypercube_proved=float(len(proofs.proved)),
@@ -117,11 +124,16 @@ def protect_fast(
             hypercube_seconds=sum(proofs.seconds.values()),
         )
         hidden, rounds, lps = repair(
-            problem, hidden, proved=proofs.proved, insider_proof=proofs.insider_proof
+            problem,
+            hidden,
+            proved=proofs.proved,
+            insider_proof=proofs.insider_proof,
+            progress=progress,
         )
         witnesses = proofs.witnesses
     else:
-        hidden = relation_phase(problem, problem.forced.copy())
-        hidden, rounds, lps = repair(problem, hidden)
+        with stage(progress, "secondary: covering relations"):
+            hidden = relation_phase(problem, problem.forced.copy())
+        hidden, rounds, lps = repair(problem, hidden, progress=progress)
     stats.update(repair_rounds=float(rounds), attacker_lps=float(lps))
     return hidden, stats, witnesses

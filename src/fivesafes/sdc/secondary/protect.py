@@ -11,6 +11,7 @@ import pandas as pd
 from fivesafes.errors import SpecError
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.secondary import fast as fast_module
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.model import BoolArray, Problem
@@ -54,12 +55,13 @@ def run_method(
     spec: SuppressionSpec,
     method: str,
     why: str,
+    progress: Progress | None = None,
 ) -> tuple[BoolArray, dict[str, object]]:
     """Run one method on a problem; returns the pattern and what to report about it."""
     timings: dict[str, float] = {}
     notes: list[str] = [why] if why else []
     t = time.monotonic()
-    fast_hidden, fast_stats, witnesses = protect_fast(problem, structure)
+    fast_hidden, fast_stats, witnesses = protect_fast(problem, structure, progress=progress)
     timings["fast"] = time.monotonic() - t
     out: dict[str, object] = {"stats": dict(fast_stats), "timings": timings, "notes": notes}
     if method == "fast":
@@ -113,8 +115,12 @@ def protect_secondary(
     *,
     frequency: bool = False,
     dimensions: Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> SecondaryResult:
-    """Choose complementary suppressions so that every primary cell keeps its protection."""
+    """Choose complementary suppressions so that every primary cell keeps its protection.
+
+    ``progress`` hears of the method's rounds (see :mod:`fivesafes.sdc.progress`).
+    """
     t0 = time.monotonic()
     structure = build_structure(cells, hierarchies, dimensions=dimensions)
     problem = build_problem(cells, structure, spec, frequency=frequency)
@@ -138,7 +144,7 @@ def protect_secondary(
         if method != "none":
             method = "none"
     else:
-        hidden, info = run_method(problem, structure, spec, method, why)
+        hidden, info = run_method(problem, structure, spec, method, why, progress)
     out = _with_status(cells, problem, hidden)
     timings = {"build": t_build, **info["timings"]}  # type: ignore[dict-item]
     timings["total"] = time.monotonic() - t0

@@ -7,9 +7,19 @@ import time
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
+from fivesafes.sdc.progress import Progress, Stage, stage
 from fivesafes.sdc.secondary.attacker import Attacker, _certify, _check, _pins
 from fivesafes.sdc.secondary.batch import certify
-from fivesafes.sdc.secondary.model import UP, BoolArray, Cut, Problem, met
+from fivesafes.sdc.secondary.model import (
+    LOCAL_LIMIT,
+    UP,
+    BoolArray,
+    Cut,
+    FloatArray,
+    IntArray,
+    Problem,
+    met,
+)
 
 
 class OutOfTime(Exception):
@@ -57,6 +67,7 @@ def repair(
     proved: set[tuple[int, int]] | None = None,
     insider_proof: set[tuple[int, int]] | None = None,
     deadline: float | None = None,
+    progress: Progress | None = None,
 ) -> tuple[BoolArray, int, int]:
     """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
 
@@ -77,37 +88,103 @@ def repair(
     req_of = {(p, dr): rq for p, dr, rq in targets}
     certified: set[tuple[int, int]] = set(proved or ())
     pair_ok: set[tuple[int, int, int]] = set()
-    batch_lps = 0
     for sweep in range(1, 1000):
-        changed = False
-        pins_of = {p: _pins(att, p) for p in {t[0] for t in targets}}
-        batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
-        for p, direction, req in targets:
-            if deadline is not None and time.monotonic() > deadline:
-                raise OutOfTime
-            if (p, direction) not in certified:
-                while True:
-                    cut, cells, z = _check(att, p, direction, req, -1)
-                    if cut is None:
-                        _certify(cells, z, req_of, certified)
-                        certified.add((p, direction))
-                        break
-                    changed |= _fix(problem, att, cut, seen)
-            for pin in pins_of[p]:
-                if (p, direction, pin) in pair_ok:
-                    continue
-                while True:
-                    cut, _, _ = _check(att, p, direction, req, pin)
-                    if cut is None:
-                        pair_ok.add((p, direction, pin))
-                        break
-                    changed |= _fix(problem, att, cut, seen)
+        name = f"secondary: checking demands (sweep {sweep})"
+        with stage(progress, name, total=len(targets)) as tell:
+            changed = _sweep(
+                problem, att, targets, req_of, certified, pair_ok, seen, deadline, tell
+            )
+            tell.outcome = f"{att.lp_count:,} attacker LPs so far"
         if not changed:
-            return att.hidden.copy(), sweep, att.lp_count + batch_lps
+            return att.hidden.copy(), sweep, att.lp_count + att.batch_lps
     raise InfeasibleProtectionError(
         "secondary suppression did not converge",
         hint="report this table to the developers; use method = 'optimal' meanwhile",
     )
+
+
+def _sweep(
+    problem: Problem,
+    att: Attacker,
+    targets: list[tuple[int, int, float]],
+    req_of: dict[tuple[int, int], float],
+    certified: set[tuple[int, int]],
+    pair_ok: set[tuple[int, int, int]],
+    seen: list[Cut] | None,
+    deadline: float | None,
+    tell: Stage,
+) -> bool:
+    """One pass over every demand; True when it hid a cell."""
+    changed = False
+    pins_of = {p: _pins(att, p) for p in {t[0] for t in targets}}
+    att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
+    for p, direction, req in targets:
+        tell.advance()
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime
+        if (p, direction) not in certified:
+            while True:
+                cut, cells, z = _check(att, p, direction, req, -1)
+                if cut is None:
+                    _certify(cells, z, req_of, certified)
+                    certified.add((p, direction))
+                    # the move leaves every insider's cell it does not touch where it is:
+                    # it proves the demand against those insiders too
+                    _still(p, direction, pins_of[p], cells, z, pair_ok)
+                    break
+                changed |= _fix(problem, att, cut, seen)
+        _coalition(att, p, direction, req, pins_of[p], pair_ok)
+        for pin in pins_of[p]:
+            if (p, direction, pin) in pair_ok:
+                continue
+            while True:
+                cut, _, _ = _check(att, p, direction, req, pin)
+                if cut is None:
+                    pair_ok.add((p, direction, pin))
+                    break
+                changed |= _fix(problem, att, cut, seen)
+    return changed
+
+
+def _still(
+    p: int,
+    direction: int,
+    pins: list[int],
+    cells: IntArray,
+    z: FloatArray,
+    pair_ok: set[tuple[int, int, int]],
+) -> None:
+    """Insider pairs proved by an outsider's move that leaves their cells unmoved."""
+    if not pins or z.size != cells.size:
+        return
+    moved = set(cells[np.abs(z) > 1e-9].tolist())
+    for q in pins:
+        if q not in moved:
+            pair_ok.add((p, direction, q))
+
+
+def _coalition(
+    att: Attacker,
+    p: int,
+    direction: int,
+    req: float,
+    pins: list[int],
+    pair_ok: set[tuple[int, int, int]],
+) -> None:
+    """Prove a demand against several insiders with one LP: all of them known at once.
+
+    An attacker who knows every one of those cells is stronger than each insider alone,
+    so a demand it cannot break holds against each (one LP instead of one per insider).
+    When the coalition does break it, nothing is concluded: each insider is checked on
+    its own (a coalition's cut would ask more than the guarantee, see :mod:`singleton`).
+    """
+    open_ = [q for q in pins if (p, direction, q) not in pair_ok]
+    if len(open_) < 2:
+        return
+    cells, _ = att.neighbourhood(p, LOCAL_LIMIT)
+    reach, pi, _, _ = att.reach(p, direction, cells, known=np.array(open_, dtype=np.int64))
+    if pi is None or met(reach, req):
+        pair_ok.update((p, direction, q) for q in open_)
 
 
 def _fix(problem: Problem, att: Attacker, cut: Cut, seen: list[Cut] | None) -> bool:
