@@ -13,6 +13,7 @@ from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.secondary import fast as fast_module
+from fivesafes.sdc.secondary.bridgeless import drop_bridges
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.model import BoolArray, Problem
 from fivesafes.sdc.secondary.modular import protect_modular
@@ -22,10 +23,14 @@ from fivesafes.sdc.secondary.result import SecondaryResult, information_loss
 from fivesafes.sdc.spec import SuppressionSpec
 from fivesafes.sdc.structure import TableStructure, build_structure
 
-# `auto` threshold, from bench/bench_secondary.py on this machine (bench/RESULTS.md):
-# up to here one exact model is proven optimal in seconds; above it `fast` gave the same
-# loss as `modular` (3-D, 16k cells) in a small fraction of the time.
+# `auto` thresholds, from bench/bench_secondary.py and bench/bench_gap.py (bench/RESULTS.md):
+# up to OPTIMAL_MAX_CELLS one exact model is proven optimal in seconds; 2-D and 3-D
+# tables up to BOUNDED_MAX_CELLS get `optimal` too, within the spec's time limit, so that
+# the pattern comes with a proven lower bound (it starts from `fast` and keeps the best
+# safe pattern, so it never returns worse than `fast`).
 OPTIMAL_MAX_CELLS = 3_000
+BOUNDED_MAX_CELLS = 20_000
+BOUNDED_MAX_DIMENSIONS = 3
 # `optimal` gets at least this long after its fast start, whatever the time limit
 MIN_MIP_SECONDS = 1.0
 
@@ -38,6 +43,12 @@ def choose_method(
         return "none", "no primary cells: nothing to protect"
     if n_cells <= OPTIMAL_MAX_CELLS:
         return "optimal", f"{n_cells} cells <= {OPTIMAL_MAX_CELLS}: one exact model solves quickly"
+    n_dims = len(structure.dimensions) if structure is not None else 0
+    if n_cells <= BOUNDED_MAX_CELLS and 0 < n_dims <= BOUNDED_MAX_DIMENSIONS:
+        return "optimal", (
+            f"{n_dims}-D table of {n_cells} cells <= {BOUNDED_MAX_CELLS}: the exact model "
+            "improves on the fast pattern and proves a lower bound within the time limit"
+        )
     start = (
         "hypercube moves"
         if n_cells >= fast_module.HYPERCUBE_MIN_CELLS
@@ -62,6 +73,8 @@ def run_method(
     notes: list[str] = [why] if why else []
     t = time.monotonic()
     fast_hidden, fast_stats, witnesses = protect_fast(problem, structure, progress=progress)
+    # a complement alone in a relation is read off it: publishing it loses no protection
+    fast_hidden = drop_bridges(problem, fast_hidden)
     timings["fast"] = time.monotonic() - t
     out: dict[str, object] = {"stats": dict(fast_stats), "timings": timings, "notes": notes}
     if method == "fast":

@@ -21,6 +21,9 @@ from fivesafes.sdc.secondary.model import (
     met,
 )
 
+# Hidden cells around a primary in a group-of-insiders LP (see _coalition).
+COALITION_LIMIT = 4 * LOCAL_LIMIT
+
 
 class OutOfTime(Exception):
     """A repair with a deadline did not finish in time (its pattern is not safe yet)."""
@@ -138,9 +141,10 @@ def _sweep(
             if (p, direction, pin) in pair_ok:
                 continue
             while True:
-                cut, _, _ = _check(att, p, direction, req, pin)
+                cut, cells, z = _check(att, p, direction, req, pin)
                 if cut is None:
                     pair_ok.add((p, direction, pin))
+                    _still(p, direction, pins_of[p], cells, z, pair_ok)
                     break
                 changed |= _fix(problem, att, cut, seen)
     return changed
@@ -171,20 +175,32 @@ def _coalition(
     pins: list[int],
     pair_ok: set[tuple[int, int, int]],
 ) -> None:
-    """Prove a demand against several insiders with one LP: all of them known at once.
+    """Prove a demand against groups of insiders, one LP per group: the group known at once.
 
-    An attacker who knows every one of those cells is stronger than each insider alone,
-    so a demand it cannot break holds against each (one LP instead of one per insider).
-    When the coalition does break it, nothing is concluded: each insider is checked on
-    its own (a coalition's cut would ask more than the guarantee, see :mod:`singleton`).
+    An attacker who knows every cell of a group is stronger than each of its insiders
+    alone, so a demand the group cannot break holds against each member. A group that
+    does break it is halved and each half tried (group testing): a few insiders whose
+    cells the primary's protection runs through are left, in few LPs, for the checks
+    one insider at a time, which find their cuts. Cells the group's move leaves where
+    they are are proved too. Nothing is concluded from a failing group (a group's cut
+    would ask more than the guarantee, see :mod:`singleton`).
     """
     open_ = [q for q in pins if (p, direction, q) not in pair_ok]
     if len(open_) < 2:
         return
-    cells, _ = att.neighbourhood(p, LOCAL_LIMIT)
-    reach, pi, _, _ = att.reach(p, direction, cells, known=np.array(open_, dtype=np.int64))
-    if pi is None or met(reach, req):
-        pair_ok.update((p, direction, q) for q in open_)
+    cells, _ = att.neighbourhood(p, COALITION_LIMIT)
+    groups = [open_]
+    while groups:
+        group = [q for q in groups.pop() if (p, direction, q) not in pair_ok]
+        if len(group) < 2:
+            continue
+        reach, pi, _, z = att.reach(p, direction, cells, known=np.array(group, dtype=np.int64))
+        if pi is None or met(reach, req):
+            pair_ok.update((p, direction, q) for q in group)
+            _still(p, direction, open_, cells, z, pair_ok)
+            continue
+        half = len(group) // 2
+        groups += [group[:half], group[half:]]
 
 
 def _fix(problem: Problem, att: Attacker, cut: Cut, seen: list[Cut] | None) -> bool:
