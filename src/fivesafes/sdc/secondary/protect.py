@@ -51,7 +51,7 @@ def choose_method(
         )
     start = (
         "hypercube moves"
-        if n_cells >= fast_module.HYPERCUBE_MIN_CELLS
+        if fast_module.uses_hypercube(n_cells, structure)
         else "greedy covering of relations"
     )
     return "fast", (

@@ -71,6 +71,7 @@ def repair(
     insider_proof: set[tuple[int, int]] | None = None,
     deadline: float | None = None,
     progress: Progress | None = None,
+    moves: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
 ) -> tuple[BoolArray, int, int]:
     """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
 
@@ -82,6 +83,8 @@ def repair(
 
     ``proved`` demands are already proved on ``hidden`` (by a move, see :mod:`hypercube`),
     those in ``insider_proof`` against every insider too: they need no LP here.
+    ``moves``: the attacker move proving each of those (cells, move); it proves the
+    demand against every insider whose cell it leaves unmoved too.
     ``deadline`` (a ``time.monotonic()`` value): raise :class:`OutOfTime` once it has
     passed (between two checks), for a caller that can do without this pattern.
     """
@@ -91,6 +94,11 @@ def repair(
     req_of = {(p, dr): rq for p, dr, rq in targets}
     certified: set[tuple[int, int]] = set(proved or ())
     pair_ok: set[tuple[int, int, int]] = set()
+    if moves:
+        pins_now = {p: _pins(att, p) for p in {t[0] for t in targets}}
+        for (p, direction), (cells, z) in moves.items():
+            if (p, direction) in req_of:
+                _still(p, direction, pins_now.get(p, []), cells, z, pair_ok)
     for sweep in range(1, 1000):
         name = f"secondary: checking demands (sweep {sweep})"
         with stage(progress, name, total=len(targets)) as tell:
