@@ -78,8 +78,9 @@ def export_instance(cells: pd.DataFrame, hierarchies: Sequence[Hierarchy], folde
         'prim <- read.csv("primaries.csv", colClasses = "character")\n'
         'prob <- change_cellstatus(prob, specs = prim, rule = "u")\n'
         'res <- protectTable(prob, method = "OPT")   # or "HITAS", "HYPERCUBE", "SIMPLEHEURISTIC"\n'
-        "\ncells.csv has every cell with the statuses and protection levels of fivesafes's\n"
-        "run (s publishable, u primary, x secondary, z structural zero); the .hrc files are\n"
-        "tau-Argus hierarchies (the total left out).\n"
+        "\ncells.csv has every cell (subtotals included) with its status (s publishable,\n"
+        "u primary, x secondary when a protected pattern was written, z structural zero)\n"
+        "and the protection each primary needs; the .hrc files are tau-Argus hierarchies\n"
+        "(the total left out).\n"
     )
     return folder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import pandas as pd
 from fivesafes.errors import SpecError
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.progress import Progress
+from fivesafes.sdc.progress import Progress, stage
 from fivesafes.sdc.secondary import fast as fast_module
 from fivesafes.sdc.secondary.bridgeless import drop_bridges
 from fivesafes.sdc.secondary.fast import protect_fast
@@ -31,6 +32,10 @@ from fivesafes.sdc.structure import TableStructure, build_structure
 OPTIMAL_MAX_CELLS = 3_000
 BOUNDED_MAX_CELLS = 20_000
 BOUNDED_MAX_DIMENSIONS = 3
+# On tables of at most this many dimensions beyond OPTIMAL_MAX_CELLS, `optimal` also
+# starts from a `modular` pattern, given this share of the time limit for its sub-tables
+MODULAR_START_DIMENSIONS = 2
+MODULAR_START_SHARE = 0.3
 # `optimal` gets at least this long after its fast start, whatever the time limit
 MIN_MIP_SECONDS = 1.0
 
@@ -88,9 +93,22 @@ def run_method(
         return fast_hidden, out
     if method == "optimal":
         t = time.monotonic()
+        start = fast_hidden
+        if problem.n > OPTIMAL_MAX_CELLS and len(structure.dimensions) <= MODULAR_START_DIMENSIONS:
+            # a second start: sub-table optimisation loses far less than `fast` on 2-D
+            # tables (4,489 cells: 156,000 against 187,000, the bound being 152,000)
+            with stage(progress, "secondary: modular start") as modular_stage:
+                share = replace(spec, time_limit=MODULAR_START_SHARE * spec.time_limit)
+                modular_hidden, _ = protect_modular(problem, structure, share)
+                modular_hidden = drop_bridges(problem, modular_hidden)
+                modular_stage.outcome = f"cost {problem.pattern_cost(modular_hidden):,.0f}"
+            timings["modular_start"] = time.monotonic() - t
+            if problem.pattern_cost(modular_hidden) < problem.pattern_cost(start):
+                start = modular_hidden
+                notes.append("optimal started from the modular pattern (cheaper than fast)")
         # the time limit covers the whole method, the fast start included
-        left = max(spec.time_limit - timings["fast"], MIN_MIP_SECONDS)
-        res = protect_optimal(problem, fast_hidden, time_limit=left, gap=spec.gap)
+        left = max(spec.time_limit - (time.monotonic() - t) - timings["fast"], MIN_MIP_SECONDS)
+        res = protect_optimal(problem, start, time_limit=left, gap=spec.gap)
         timings["optimal"] = time.monotonic() - t
         out["stats"] = {
             **fast_stats,
