@@ -85,9 +85,9 @@ def main() -> None:
         load = os.getloadavg()
         t0 = time.perf_counter()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        command = [str(exe), "table", "protect", str(spec), "--data", str(folder / "data.csv")]
         done = subprocess.run(
-            [str(exe), "table", "protect", str(spec), "--data", str(folder / "data.csv")]
-            + ["--out", str(folder / "out"), "--json", "--quiet"],
+            [*command, "--out", str(folder / "out"), "--json", "--quiet"],
             capture_output=True,
             text=True,
             check=False,
