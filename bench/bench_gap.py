@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench_secondary import synthetic_cells
 from fivesafes.sdc.audit import audit_table
-from fivesafes.sdc.protect import EXACT_AUDIT_MAX_CELLS
+from fivesafes.sdc.pipeline import EXACT_AUDIT_MAX_CELLS
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import SuppressionSpec
 from sdctable_export import export_instance

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fivesafes.sdc.pipeline import tables
 from fivesafes.sdc.progress import Recorder, stage
-from fivesafes.sdc.protect import tables
 from fivesafes.sdc.synthetic import balanced_tree
 
 

@@ -1,6 +1,6 @@
 """Progress on stderr for long commands: a rich bar per running stage, a line per finished one.
 
-The library reports through :class:`fivesafes.sdc.progress.Progress`; this is the
+The library reports through :class:`fivesafes.sdc.Progress`; this is the
 CLI's implementation. A stage shows a bar (or a spinner when its size is unknown)
 only once it has run for a second, and when it ends after a second or more one line
 stays: ``audit: safe, 3,754 LPs (12.3 s)``. Quick stages leave nothing behind.
@@ -26,8 +26,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from fivesafes.sdc.progress import SILENT
-from fivesafes.sdc.progress import Progress as ProgressProtocol
+from fivesafes.sdc import SILENT
+from fivesafes.sdc import Progress as ProgressProtocol
 
 SHOW_AFTER = 1.0  # seconds before a stage's bar appears, and the least worth a line
 

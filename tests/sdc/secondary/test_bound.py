@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from conftest import independent_audit, random_table
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.secondary.bridgeless import bridgeless_rows, drop_bridges
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.protect import apply_pattern
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import build_structure
 
 
 def _optimum(df: pd.DataFrame, hs: list[Hierarchy], cost: np.ndarray) -> float:

@@ -12,6 +12,7 @@ import pandas as pd
 from fivesafes.errors import SpecError
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import TableStructure, build_structure
 from fivesafes.sdc.progress import Progress, stage
 from fivesafes.sdc.secondary import fast as fast_module
 from fivesafes.sdc.secondary.bridgeless import drop_bridges
@@ -22,7 +23,6 @@ from fivesafes.sdc.secondary.optimal import protect_optimal
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.result import SecondaryResult, information_loss
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import TableStructure, build_structure
 
 # `auto` thresholds, from bench/bench_secondary.py and bench/bench_gap.py (bench/RESULTS.md):
 # up to OPTIMAL_MAX_CELLS one exact model is proven optimal in seconds; 2-D and 3-D

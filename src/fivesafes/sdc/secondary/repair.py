@@ -8,7 +8,7 @@ import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
 from fivesafes.sdc.progress import Progress, Stage, stage
-from fivesafes.sdc.secondary.attacker import Attacker, _certify, _check, _pins
+from fivesafes.sdc.secondary.attacker import Attacker, certify_move, check_demand, singleton_pins
 from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.model import (
     LOCAL_LIMIT,
@@ -95,7 +95,7 @@ def repair(
     certified: set[tuple[int, int]] = set(proved or ())
     pair_ok: set[tuple[int, int, int]] = set()
     if moves:
-        pins_now = {p: _pins(att, p) for p in {t[0] for t in targets}}
+        pins_now = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
         for (p, direction), (cells, z) in moves.items():
             if (p, direction) in req_of:
                 _still(p, direction, pins_now.get(p, []), cells, z, pair_ok)
@@ -127,7 +127,7 @@ def _sweep(
 ) -> bool:
     """One pass over every demand; True when it hid a cell."""
     changed = False
-    pins_of = {p: _pins(att, p) for p in {t[0] for t in targets}}
+    pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
     att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
     for p, direction, req in targets:
         tell.advance()
@@ -135,9 +135,9 @@ def _sweep(
             raise OutOfTime
         if (p, direction) not in certified:
             while True:
-                cut, cells, z = _check(att, p, direction, req, -1)
+                cut, cells, z = check_demand(att, p, direction, req, -1)
                 if cut is None:
-                    _certify(cells, z, req_of, certified)
+                    certify_move(cells, z, req_of, certified)
                     certified.add((p, direction))
                     # the move leaves every insider's cell it does not touch where it is:
                     # it proves the demand against those insiders too
@@ -149,7 +149,7 @@ def _sweep(
             if (p, direction, pin) in pair_ok:
                 continue
             while True:
-                cut, cells, z = _check(att, p, direction, req, pin)
+                cut, cells, z = check_demand(att, p, direction, req, pin)
                 if cut is None:
                     pair_ok.add((p, direction, pin))
                     _still(p, direction, pins_of[p], cells, z, pair_ok)
