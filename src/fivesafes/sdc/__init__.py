@@ -14,7 +14,8 @@ columns an engine must produce, ``top_column(i)`` included, are exported here). 
 wings: ``tabulate/`` (microdata -> cells), ``rules`` (primary suppression),
 ``secondary/`` (complementary suppression), ``audit/`` (the attacker's LPs),
 ``lp/`` (relations and LPs they share), ``outputs/`` (files written and read back),
-``differencing`` (disclosure across outputs), ``pipeline`` (all of it in order).
+``differencing`` (disclosure across outputs), ``pipeline`` (all of it in order),
+``progress`` (the reporter a caller passes in to hear of long work: ``Progress``).
 See docs/architecture.md.
 """
 
@@ -58,6 +59,8 @@ from fivesafes.sdc.pipeline import (
     protect_all,
     tables,
 )
+from fivesafes.sdc.progress import SILENT, Progress, Recorder
+from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.rules import apply_primary_rules
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import (
@@ -90,6 +93,7 @@ __all__ = [
     "RULE",
     "RULE_TOTAL",
     "SECONDARY_METHODS",
+    "SILENT",
     "STATUS",
     "UPPER",
     "VALUE",
@@ -104,7 +108,9 @@ __all__ = [
     "MicrodataLike",
     "OutputTable",
     "Presentation",
+    "Progress",
     "ProtectedTable",
+    "Recorder",
     "RuleSet",
     "Status",
     "SuppressionSpec",
@@ -123,6 +129,7 @@ __all__ = [
     "parse_rules",
     "parse_spec",
     "present",
+    "progress_stage",
     "protect_all",
     "protect_secondary",
     "published_cells",
