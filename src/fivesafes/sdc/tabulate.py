@@ -79,12 +79,14 @@ def tabulate(
     connection: duckdb.DuckDBPyConnection | None = None,
     top_k: int | None = None,
     rollup: RollupPlan = "bridge",
+    record_key: str | None = None,
 ) -> Tabulation:
     """Tabulate ``data`` under ``spec``: every cell, every subtotal, contributor statistics.
 
     ``rollup`` chooses how leaf cells reach their subtotals: ``"bridge"`` (join each leaf
     to its ancestors, the faster) or ``"grouping_sets"`` (hierarchical GROUPING SETS);
-    both give the same cells.
+    both give the same cells. ``record_key`` names a column of record keys: each cell
+    then gets ``cell_key``, the sum of its records' keys times 2**53, mod 2**53.
     """
     k = default_top_k(spec) if top_k is None else top_k
     if k < 1:
@@ -104,7 +106,9 @@ def tabulate(
 
     temp: list[tuple[str, str]] = []
     try:
-        source = register(con, spec, data, prefix, own_connection=connection is None)
+        source = register(
+            con, spec, data, prefix, own_connection=connection is None, record_key=record_key
+        )
         temp.extend(source.temp_objects)
         hiers = _hierarchies(con, spec, source) if hierarchies is None else tuple(hierarchies)
         if len(hiers) != len(spec.dimensions):
