@@ -21,6 +21,7 @@ import pandas as pd
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.loss import loss_measures
 from fivesafes.sdc.report import build_report
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
 from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
@@ -76,16 +77,29 @@ def tables(
     secondary: str | None = None,
     hierarchies: Sequence[Hierarchy] | None = None,
     connection: Any = None,
+    method: str | None = None,
+    keys: Any = None,
 ) -> TableResult:
     """Tabulate ``data`` under ``spec``, flag primary cells, and return the result with its report.
 
     ``data`` is a CSV/Parquet path, a pandas DataFrame, an Arrow table or a DuckDB
     relation. ``secondary`` overrides the spec's suppression method
-    (``auto|optimal|modular|fast|none``).
+    (``auto|optimal|modular|fast|none``). ``method`` overrides the spec's protection
+    (``suppression|cellkey|random-rounding|controlled-rounding``); the keyed ones take
+    ``keys`` (KeyMaterial or StoredKeys, see sdc/protect_methods.py).
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
     spec = spec if isinstance(spec, TableSpec) else load_spec(spec)
+    chosen = spec.protection if method is None else method
+    if chosen != "suppression":
+        from fivesafes.sdc.protect_methods import check_method, protect_by_method
+
+        spec = replace(spec, protection=check_method(chosen))  # type: ignore[arg-type]
+        return protect_by_method(
+            spec, data, chosen, keys=keys, hierarchies=hierarchies, connection=connection
+        )
+    spec = replace(spec, protection="suppression")
     spec = _with_method(spec, secondary)
     if spec.suppression.method != "none":
         _require_secondary()
@@ -149,6 +163,7 @@ def tables(
         secondary=secondary_summary,
     )
     report["audit"] = audit_summary
+    report["loss"] = loss_measures(cells, hier, spec.dimension_names, frequency=spec.is_frequency)
     return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
 
 

@@ -69,7 +69,7 @@ class RoundingSpec:
 
     base: float = 5.0
     time_limit: float = 60.0
-    gap: float = 0.01  # relative MIP gap at which controlled rounding stops optimising
+    gap: float = 0.05  # relative gap (deviation vs bound) at which controlled rounding stops
 
     def as_dict(self) -> dict[str, Any]:
         """Every parameter in force, defaults included (for report.json)."""

@@ -94,7 +94,8 @@ def key_integers(keys: FloatArray) -> IntArray:
 def cell_keys(integer_sums: npt.ArrayLike) -> FloatArray:
     """Cell keys in [0, 1) from the tabulation's integer key sums (already mod 2**53)."""
     ints = np.asarray(integer_sums, dtype=np.int64) % KEY_SCALE
-    return ints.astype(np.float64) / float(KEY_SCALE)
+    out: FloatArray = ints.astype(np.float64) / float(KEY_SCALE)
+    return out
 
 
 def load_key_material(
@@ -147,3 +148,13 @@ def _from_file(path: Path) -> KeyMaterial:
     if text and len(text) % 2 == 0 and all(c in b"0123456789abcdefABCDEF" for c in text):
         data = bytes.fromhex(text.decode("ascii"))
     return KeyMaterial(data, f"key file {path}")
+
+
+@dataclass(frozen=True)
+class StoredKeys:
+    """Record keys already in the data (drawn at ingest): the column that holds them."""
+
+    column: str
+
+
+RecordKeySource = KeyMaterial | StoredKeys

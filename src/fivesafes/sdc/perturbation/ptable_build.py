@@ -38,7 +38,8 @@ def row_outcomes(i: int, max_deviation: int, js: int) -> IntArray:
     if i == 0:
         return np.zeros(1, dtype=np.int64)  # an empty cell stays empty
     j = np.arange(max(0, i - max_deviation), i + max_deviation + 1, dtype=np.int64)
-    return j[(j == 0) | (j >= max(js, 1))]
+    out: IntArray = j[(j == 0) | (j >= max(js, 1))]
+    return out
 
 
 def reachable_variance(deviations: IntArray) -> tuple[float, float]:
@@ -98,7 +99,7 @@ def _dual_solution(d: FloatArray, variance: float) -> FloatArray:
             break
         theta = theta - np.linalg.solve(hessian(theta), gradient)
     z = features @ theta
-    p = np.exp(z - logsumexp(z))
+    p: FloatArray = np.exp(z - logsumexp(z))
     p /= p.sum()
     mean, var = float(p @ d), float(p @ (d * d))
     if abs(mean) > MOMENT_TOLERANCE or abs(var - variance) > MOMENT_TOLERANCE * max(1.0, variance):
