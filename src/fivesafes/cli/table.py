@@ -14,9 +14,11 @@ from typing import Any
 import click
 
 from fivesafes.errors import SpecError, ValidationError
+from fivesafes.sdc.compare import compare_methods, write_comparison
 from fivesafes.sdc.linked_tables import protect_all
 from fivesafes.sdc.protect import TableResult
 from fivesafes.sdc.spec import SECONDARY_METHODS, TableSpec, load_spec
+from fivesafes.sdc.spec_methods import PROTECTION_METHODS
 
 
 @click.group()
@@ -75,6 +77,28 @@ def table() -> None:
     "repair; hypercube moves from 50,000 cells), auto (chooses by size), none (primary "
     "suppression only: not safe to release).",
 )
+@click.option(
+    "--method",
+    type=click.Choice(PROTECTION_METHODS),
+    default=None,
+    help="Protection method, overriding the spec's [table] protection: suppression (hide "
+    "cells), cellkey (perturb every cell from a ptable, [perturbation]), random-rounding or "
+    "controlled-rounding (to a multiple of [rounding] base). See docs/perturbation.md.",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="With --data: the secret (mode 0600, at least 16 bytes) the record keys of "
+    "cellkey and random-rounding come from; else $FIVESAFES_CELLKEY_SECRET (hex). Without "
+    "one, nothing is perturbed or published.",
+)
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="With --data: also protect the table by every method and write the same loss "
+    "measures side by side (comparison.json/.csv) with a plot by cell size (.svg/.png).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def protect(
     specs: tuple[Path, ...],
@@ -85,6 +109,9 @@ def protect(
     out: Path | None,
     output_name: str | None,
     secondary: str | None,
+    method: str | None,
+    key_file: Path | None,
+    compare: bool,
     as_json: bool,
 ) -> None:
     """Tabulate DATA for each SPEC, find the disclosive cells and write the outputs.
@@ -153,6 +180,13 @@ def protect(
             f"two specs share a table name: {names}",
             hint="give each [table] a distinct name; outputs go to OUT/<table name>/",
         )
+    methods = [method or s.protection for s in loaded]
+    if dataset_ref is not None and (compare or any(m != "suppression" for m in methods)):
+        raise ValidationError(
+            "--method other than suppression, and --compare, are not available with "
+            "--dataset yet: the record keys of a stored dataset are drawn at ingest",
+            hint="protect a file you hold with --data (and --key-file), or use suppression",
+        )
     if dataset_ref is not None:
         stored = _protect_dataset(dataset_ref, loaded, purpose, project_ref, secondary, output_name)
         if as_json:
@@ -162,19 +196,37 @@ def protect(
         return
     out = out or Path("out")
     source: Any = data
+    keys = _key_material(key_file, methods, compare)
     with native_stdout_to_stderr():
         # every table is protected before anything is written: bad data changes nothing
         # tables of the same measure from the same data share cells: protected together
-        results = protect_all(loaded, source, secondary=secondary)
+        results = protect_all(loaded, source, secondary=secondary, method=method, keys=keys)
+        comparisons = [
+            compare_methods(spec, source, keys=keys, secondary=secondary)[0] if compare else None
+            for spec in loaded
+        ]
     summaries = []
-    for result in results:
+    for result, comparison in zip(results, comparisons, strict=True):
         folder = out / result.name if len(results) > 1 else out
-        summaries.append(summary(result, result.write(folder)))
+        files = result.write(folder)
+        if comparison is not None:
+            files.update(write_comparison(comparison, folder))
+        summaries.append(summary(result, files, comparison))
     if as_json:
         click.echo(json.dumps({"tables": summaries}, indent=2))
         return
     for s in summaries:
         click.echo(render(s))
+
+
+def _key_material(key_file: Path | None, methods: list[str], compare: bool) -> Any:
+    """The record keys' secret when a method needs it (KeyProviderError when missing)."""
+    from fivesafes.sdc.perturbation.keys import load_key_material
+    from fivesafes.sdc.protect_methods import KEYED_METHODS
+
+    if key_file is None and not compare and not any(m in KEYED_METHODS for m in methods):
+        return None
+    return load_key_material(key_file)
 
 
 def _protect_dataset(
@@ -282,10 +334,16 @@ def native_stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def summary(result: TableResult, files: dict[str, Path]) -> dict[str, Any]:
+def summary(result: TableResult, files: dict[str, Path], comparison: Any = None) -> dict[str, Any]:
     """The run's summary as plain data (what ``--json`` prints)."""
     report = result.report
+    extra: dict[str, Any] = {}
+    if "protection" in report:
+        extra["method"] = report["protection"]["method"]
+    if comparison is not None:
+        extra["comparison"] = list(comparison.rows)
     return {
+        **extra,
         "table": result.name,
         "cells": report["cells"]["total"],
         "by_status": report["cells"]["by_status"],
@@ -302,10 +360,34 @@ def render(s: dict[str, Any]) -> str:
     """The summary as a few lines of text."""
     folder = Path(next(iter(s["files"].values()))).parent
     rows = f"{s['rows']:,}" if s["rows"] is not None else "?"
-    lines = [
-        f"{s['table']}: {s['cells']:,} cells from {rows} rows in {s['seconds']:.2f} s",
-        *_status_lines(s),
-        f"  outputs in {folder}: {', '.join(s['files'])}",
-    ]
+    lines = [f"{s['table']}: {s['cells']:,} cells from {rows} rows in {s['seconds']:.2f} s"]
+    if s.get("method"):
+        status = s["by_status"]
+        hidden = status.get("primary", 0) + status.get("secondary", 0)
+        lines.append(
+            f"  method: {s['method']}; published: {status.get('safe', 0):,}; suppressed: {hidden:,}"
+        )
+    else:
+        lines.extend(_status_lines(s))
+    lines.append(f"  outputs in {folder}: {', '.join(s['files'])}")
+    for row in s.get("comparison", []):
+        lines.append("  " + _comparison_line(row))
     lines += [f"  note: {n}" for n in s["notes"]]
     return "\n".join(lines)
+
+
+def _comparison_line(row: dict[str, Any]) -> str:
+    """One method's loss measures on one line."""
+    if not row["ran"]:
+        return f"compare {row['method']}: not run: {row['reason']}"
+
+    def pct(key: str) -> str:
+        v = row.get(key)
+        return "n/a" if v is None else f"{100 * v:.1f}%"
+
+    hell = row.get("hellinger")
+    return (
+        f"compare {row['method']}: changed or hidden {pct('changed_or_hidden')}, "
+        f"hidden {pct('hidden')}, mean relative deviation {pct('mean_relative_deviation')}"
+        + ("" if hell is None else f", Hellinger {hell:.4f}")
+    )

@@ -77,16 +77,37 @@ def measure_key(spec: TableSpec) -> tuple[str | None, ...]:
 
 
 def protect_all(
-    specs: Sequence[TableSpec], data: Any, *, secondary: str | None = None
+    specs: Sequence[TableSpec],
+    data: Any,
+    *,
+    secondary: str | None = None,
+    method: str | None = None,
+    keys: Any = None,
 ) -> list[TableResult]:
-    """Protect several tables of ``data``: those of the same measure together (linked)."""
+    """Protect several tables of ``data``: those of the same measure together (linked).
+
+    Methods that change values protect each table on its own: the cell key method and
+    random rounding are key-consistent (a shared cell gets the same value in every
+    table); controlled rounding is not, so linked tables are refused with it.
+    """
     groups: dict[tuple[str | None, ...], list[int]] = {}
     for i, s in enumerate(specs):
         groups.setdefault(measure_key(s), []).append(i)
     results: dict[int, TableResult] = {}
     for members in groups.values():
         chosen = [specs[i] for i in members]
-        if len(chosen) == 1:
+        chosen_methods = {method or s.protection for s in chosen}
+        if chosen_methods != {"suppression"}:
+            if len(chosen) > 1 and "controlled-rounding" in chosen_methods:
+                raise SpecError(
+                    f"tables {[s.name for s in chosen]} share cells, and controlled rounding "
+                    "rounds each table on its own: a shared cell could be published twice, "
+                    "differently",
+                    hint="protect linked tables by suppression, cellkey or random-rounding, "
+                    "or give them one at a time",
+                )
+            done = [tables(s, data, secondary=secondary, method=method, keys=keys) for s in chosen]
+        elif len(chosen) == 1:
             done = [tables(chosen[0], data, secondary=secondary)]
         else:
             done = linked_tables(chosen, data, secondary=secondary)

@@ -100,28 +100,36 @@ def hellinger(true: npt.ArrayLike, published: npt.ArrayLike) -> float:
     return float(np.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2)))
 
 
-def deviation_by_size(cells: pd.DataFrame) -> pd.DataFrame:
-    """Per class of true cell size: cells, share hidden, mean absolute and relative deviation."""
+def size_edges(values: npt.ArrayLike, *, frequency: bool) -> tuple[float, ...]:
+    """Cell size classes: fixed count classes, or decades for magnitudes."""
+    if frequency:
+        return tuple(float(e) for e in SIZE_EDGES)
+    top = float(np.max(np.abs(np.asarray(values, dtype=np.float64)), initial=1.0))
+    decades = int(np.ceil(np.log10(max(top, 10.0))))
+    return (0.0, *(float(10**k) for k in range(decades + 1)))
+
+
+def deviation_by_size(
+    cells: pd.DataFrame, edges: Sequence[float], *, whole: bool = True
+) -> pd.DataFrame:
+    """Per class of true cell size: cells, share hidden, mean absolute and relative deviation.
+
+    ``whole``: sizes are counts, and a class [a, b) is labelled a-(b-1)."""
     value = np.abs(cells[VALUE].to_numpy(dtype=np.float64))
     published = published_values(cells)
-    edges = np.array([*SIZE_EDGES, np.inf])
-    cls = np.searchsorted(edges, value, side="right") - 1
+    bounds = np.array([*edges, np.inf])
+    cls = np.searchsorted(bounds, value, side="right") - 1
     rows = []
-    for k in range(len(edges) - 1):
+    for k in range(len(bounds) - 1):
         take = cls == k
         if not take.any():
             continue
         shown = take & ~np.isnan(published)
         dev = np.abs(published[shown] - value[shown])
         nonzero = value[shown] > 0
-        hi = edges[k + 1]
         rows.append(
             {
-                "size": f"{edges[k]:g}"
-                if hi == edges[k] + 1
-                else f"{edges[k]:g}-{hi - 1:g}"
-                if np.isfinite(hi)
-                else f"{edges[k]:g}+",
+                "size": _size_label(float(bounds[k]), float(bounds[k + 1]), whole=whole),
                 "cells": int(take.sum()),
                 "hidden": float((take & np.isnan(published)).sum() / take.sum()),
                 "mean_absolute_deviation": float(dev.mean()) if dev.size else np.nan,
@@ -133,3 +141,11 @@ def deviation_by_size(cells: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _size_label(low: float, high: float, *, whole: bool) -> str:
+    if not np.isfinite(high):
+        return f"{low:g}+"
+    if whole:
+        return f"{low:g}" if high == low + 1 else f"{low:g}-{high - 1:g}"
+    return f"{low:g}-{high:g}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -237,6 +238,17 @@ def _rounding(
             last.append(done)
             return done.rounded
 
+    def complement(frame: pd.DataFrame) -> Any:
+        from fivesafes.sdc.protect import protect_secondary
+
+        how = spec.suppression
+        if how.method == "none":
+            how = replace(how, method="auto")
+        done, _, _ = protect_secondary(
+            frame, hier, how, frequency=spec.is_frequency, dimensions=spec.dimension_names
+        )
+        return done[STATUS].astype(str).to_numpy() != Status.SAFE.value
+
     protection = protect_rounded(
         structure,
         cells,
@@ -244,6 +256,7 @@ def _rounding(
         rounder,
         frequency=spec.is_frequency,
         steer=method == "controlled-rounding",
+        complement=complement,
     )
     if method == "random-rounding":
         notes = [

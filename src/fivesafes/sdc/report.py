@@ -44,6 +44,9 @@ def spec_as_dict(spec: TableSpec) -> dict[str, Any]:
         ],
         "rules": spec.rules.as_dict(),
         "suppression": spec.suppression.as_dict(),
+        "protection": spec.protection,
+        "perturbation": spec.perturbation.as_dict(),
+        "rounding": spec.rounding.as_dict(),
     }
 
 

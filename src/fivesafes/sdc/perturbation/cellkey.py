@@ -88,7 +88,8 @@ def contribution_keys(key_sums: npt.ArrayLike, k: int) -> FloatArray:
     out = np.empty((base.size, k), dtype=np.float64)
     out[:, 0] = base.astype(np.float64) / float(KEY_SCALE)
     for m in range(1, k):
-        mixed = _splitmix64(base + np.uint64(m) * np.uint64(0x9E3779B97F4A7C15))
+        step = np.uint64((m * 0x9E3779B97F4A7C15) % 2**64)  # the golden-ratio increment
+        mixed = _splitmix64(base + step)
         out[:, m] = (mixed >> np.uint64(64 - KEY_BITS)).astype(np.float64) / float(KEY_SCALE)
     return out
 

@@ -186,6 +186,10 @@ def _solve(
     empty = np.setdiff1d(np.arange(sub.shape[0]), rows)
     if np.any(np.abs(rhs[empty]) > 0.5):
         return None, 0.0, False, highspy.HighsModelStatus.kInfeasible  # multiples not additive
+    if rows.size == 0:  # no relation ties the choices: each cell to its nearest multiple
+        y = np.clip((cost < 0).astype(np.float64), np.nan_to_num(box[0], neginf=0.0), box[1])
+        y[~np.isfinite(box[0])] = 0.0  # a hidden cell in no relation: left where it is
+        return y, float(cost @ y), True, highspy.HighsModelStatus.kOptimal
     h = _model(
         sp.csc_matrix(sp.csr_matrix(sub)[rows]), rhs[rows], cost, box, deadline, gap, absolute_gap
     )

@@ -40,6 +40,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 Rounder = Callable[[BoolArray, IntArray], FloatArray]  # (suppressed, direction) -> rounded
+# cells with statuses (primary: suppressed primaries to protect; secondary: already
+# suppressed; safe: published) -> every cell to suppress (secondary suppression)
+Complementer = Callable[[pd.DataFrame], BoolArray]
 
 MAX_ROUNDS = 20  # rounds of suppression before giving up
 EXACT_MAX_CELLS = 20_000  # above: the audit proves each requirement without exact intervals
@@ -170,11 +173,16 @@ def protect_rounded(
     *,
     frequency: bool,
     steer: bool,
+    complement: Complementer | None = None,
 ) -> RoundedProtection:
     """Round (with ``rounder``), audit, and suppress what rounding leaves short.
 
     ``steer``: the rounder honours directions (controlled rounding), so primaries are
-    rounded the way that protects them where one exists.
+    rounded the way that protects them where one exists. ``complement``: secondary
+    suppression for suppressed primaries that are still short; a pattern it proves
+    safe with the other cells published exactly is safe with them rounded (the
+    attacker knows less), and the audit checks it again. Without it, or when its
+    pattern still falls short, one complementary cell per short primary is added.
     """
     primary = _primary(cells)
     values = cells[VALUE].to_numpy(dtype=np.float64)
@@ -184,6 +192,7 @@ def protect_rounded(
         direction, hopeless = protecting_directions(cells, base, frequency=frequency)
         hidden |= hopeless
     csc, csr = structure.relations_csc, sp.csr_matrix(structure.relations)
+    used_secondary = False
     for rounds in range(1, MAX_ROUNDS + 1):
         rounded = rounder(hidden, direction)
         audit = audit_rounded(structure, cells, rounded, base, hidden, frequency=frequency)
@@ -194,6 +203,16 @@ def protect_rounded(
         fresh = short & ~hidden
         if fresh.any():
             hidden |= fresh  # first: stop publishing the primaries rounding leaves short
+            continue
+        if complement is not None and not used_secondary:
+            used_secondary = True
+            frame = cells.copy()
+            frame[STATUS] = np.where(
+                hidden & primary,
+                Status.PRIMARY.value,
+                np.where(hidden, Status.SECONDARY.value, Status.SAFE.value),
+            )
+            hidden |= complement(frame)
             continue
         added = False
         for cell in np.flatnonzero(short):
