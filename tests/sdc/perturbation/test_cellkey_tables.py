@@ -1,4 +1,4 @@
-"""The cell key method through ``tables``: consistent across tables, repeatable, keyed or refused."""
+"""The cell key method through ``tables``: consistent, repeatable, keyed or refused."""
 
 from __future__ import annotations
 

@@ -214,12 +214,13 @@ def protect_rounded(
             )
             hidden |= complement(frame)
             continue
-        added = False
-        for cell in np.flatnonzero(short):
-            pick = _complement(int(cell), csc, csr, hidden, values)
-            if pick is not None:
-                hidden[pick] = True
-                added = True
+        added = _close_relations(csr, hidden, values)
+        if not added:
+            for cell in np.flatnonzero(short):
+                pick = _complement(int(cell), csc, csr, hidden, values)
+                if pick is not None:
+                    hidden[pick] = True
+                    added = True
         if not added:
             break
     raise UnsafeTableError(
@@ -237,6 +238,27 @@ def _primary(cells: pd.DataFrame) -> BoolArray:
 def _whole(values: FloatArray, frequency: bool) -> bool:
     # whole counts (unweighted) are known to within b - 1; anything else within b
     return frequency and bool(np.all(values == np.round(values)))
+
+
+def _close_relations(csr: Any, hidden: BoolArray, values: FloatArray) -> bool:
+    """Hide cells until no relation has exactly one hidden cell (which it would pin down):
+    in each such relation, the published cell of smallest value. True if any was added."""
+    pattern = csr.copy()
+    pattern.data = np.ones_like(pattern.data)
+    added = False
+    while True:
+        count = pattern @ hidden.astype(np.float64)
+        singles = np.flatnonzero(count == 1)
+        if not singles.size:
+            return added
+        for r in singles:
+            members = csr.indices[csr.indptr[r] : csr.indptr[r + 1]]
+            if np.count_nonzero(hidden[members]) != 1:
+                continue  # an earlier pick in this pass already closed it
+            shown = members[~hidden[members]]
+            if shown.size:
+                hidden[int(shown[np.argmin(np.abs(values[shown]))])] = True
+                added = True
 
 
 def _complement(cell: int, csc: Any, csr: Any, hidden: BoolArray, values: FloatArray) -> int | None:
