@@ -138,3 +138,19 @@ def test_methods_are_refused_with_a_dataset_for_now(case: tuple[Path, Path, Path
     res = run(str(spec), "--dataset", "a/b", "--method", "cellkey")
     assert res.exit_code != 0
     assert "not available with --dataset" in res.output
+
+
+def test_linked_tables_with_controlled_rounding_or_mixed_methods_are_refused(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    spec, data, key = case
+    other = tmp_path / "other.toml"
+    other.write_text(
+        SPEC.replace('name = "people"', 'name = "people2"').replace('"age"', '"region2"')
+    )
+    res = run(str(spec), str(other), "--data", str(data), "--method", "controlled-rounding")
+    assert res.exit_code != 0 and "controlled rounding" in res.output
+    mixed = tmp_path / "mixed.toml"
+    mixed.write_text(SPEC.replace('name = "people"', 'name = "p3"\nprotection = "cellkey"'))
+    res = run(str(spec), str(mixed), "--data", str(data), "--key-file", str(key))
+    assert res.exit_code != 0 and "different methods" in res.output

@@ -98,6 +98,13 @@ def protect_all(
         chosen = [specs[i] for i in members]
         chosen_methods = {method or s.protection for s in chosen}
         if chosen_methods != {"suppression"}:
+            if len(chosen) > 1 and len(chosen_methods) > 1:
+                raise SpecError(
+                    f"tables {[s.name for s in chosen]} share cells but are protected by "
+                    f"different methods ({', '.join(sorted(chosen_methods))}): a cell one "
+                    "hides or perturbs, another could publish otherwise",
+                    hint="give linked tables the same [table] protection (or use --method)",
+                )
             if len(chosen) > 1 and "controlled-rounding" in chosen_methods:
                 raise SpecError(
                     f"tables {[s.name for s in chosen]} share cells, and controlled rounding "

@@ -84,7 +84,7 @@ def build_report(
     names = rule_names(spec.rules, frequency=spec.is_frequency)
     all_notes = list(notes)
     all_notes.extend(str(n) for n in (secondary or {}).get("notes", ()))
-    if spec.suppression.method == "none":
+    if spec.suppression.method == "none" and spec.protection == "suppression":
         all_notes.append(NO_SECONDARY_WARNING)
     rows = _grand_total_records(cells, spec, hierarchies)
     return {

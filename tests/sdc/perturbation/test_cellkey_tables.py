@@ -160,3 +160,15 @@ def test_magnitude_cells_move_with_their_largest_contributions(tmp_path: Path) -
     again = tables(s, data, method="cellkey", keys=KEY).cells
     assert again["published"].equals(cells["published"])
     assert result.report["protection"]["ptable"]["check"]["passed"]
+
+
+def test_a_perturbed_table_carries_no_suppression_warning(tmp_path: Path) -> None:
+    raw = {
+        "table": {"name": "t", "protection": "cellkey"},
+        "dimension": [{"name": "region"}],
+        "suppression": {"method": "none"},
+        "perturbation": {"record_id": "pid"},
+    }
+    result = tables(parse_spec(raw, base_dir=tmp_path), people(), keys=KEY)
+    notes = " ".join(result.report["notes"])
+    assert "no secondary suppression" not in notes and "cell key method" in notes

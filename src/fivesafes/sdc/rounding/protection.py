@@ -45,7 +45,10 @@ Rounder = Callable[[BoolArray, IntArray], FloatArray]  # (suppressed, direction)
 Complementer = Callable[[pd.DataFrame], BoolArray]
 
 MAX_ROUNDS = 20  # rounds of suppression before giving up
-EXACT_MAX_CELLS = 20_000  # above: the audit proves each requirement without exact intervals
+# Up to this many cells the audit computes each primary's exact interval; above, it
+# proves each requirement and stops (same verdict; measured on a 4,895-cell 2-D table
+# with 1,013 primaries: 44 s exact, 1 s proving)
+EXACT_MAX_CELLS = 2_000
 
 
 @dataclass(frozen=True, eq=False)
