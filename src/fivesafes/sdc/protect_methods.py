@@ -47,6 +47,7 @@ from fivesafes.sdc.structure import build_structure
 from fivesafes.sdc.tabulate import tabulate
 
 KEYED_METHODS = ("cellkey", "random-rounding")
+PUBLISHED_DECIMALS = 2  # perturbed magnitudes are published to this many decimal places
 ATTACKER_COLUMNS = ("attacker_min", "attacker_max")
 
 
@@ -181,7 +182,10 @@ def _cellkey(
             percent=p.magnitude_percent,
             scale=scale,
         )
-        out[PUBLISHED] = out[VALUE].to_numpy(dtype=np.float64) + noise
+        # a value summed by DuckDB in parallel may differ in its last bits from one run
+        # (or one table) to the next; to the published precision it does not
+        perturbed = out[VALUE].to_numpy(dtype=np.float64) + noise
+        out[PUBLISHED] = np.round(perturbed, PUBLISHED_DECIMALS)
         ptable_info = {"source": tables.noise_source, "check": tables.noise_check.to_dict()}
         notes = [
             f"Values are perturbed by the cell key method: each moves by at most "
