@@ -145,7 +145,15 @@ def deviation_by_size(
 
 def _size_label(low: float, high: float, *, whole: bool) -> str:
     if not np.isfinite(high):
-        return f"{low:g}+"
+        return f"{low:g}+" if whole else f"{_compact(low)}+"
     if whole:
         return f"{low:g}" if high == low + 1 else f"{low:g}-{high - 1:g}"
-    return f"{low:g}-{high:g}"
+    return f"{_compact(low)}-{_compact(high)}"
+
+
+def _compact(x: float) -> str:
+    """1000 -> 1k, 2500000 -> 2.5M: short labels for decades of magnitudes."""
+    for size, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            return f"{x / size:g}{suffix}"
+    return f"{x:g}"
