@@ -29,13 +29,13 @@ import pandas as pd
 import pyarrow as pa
 
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.perturbation.cellkey import perturb_counts
 from fivesafes.sdc.perturbation.keys import record_keys
 from fivesafes.sdc.perturbation.ptable_build import generate_ptable
 from fivesafes.sdc.rounding.controlled import controlled_round
 from fivesafes.sdc.rounding.protection import protect_rounded
 from fivesafes.sdc.spec import parse_spec
-from fivesafes.sdc.structure import build_structure
 from fivesafes.sdc.synthetic import aggregate, balanced_tree
 from fivesafes.sdc.tabulate import tabulate
 

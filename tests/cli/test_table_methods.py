@@ -154,3 +154,35 @@ def test_linked_tables_with_controlled_rounding_or_mixed_methods_are_refused(
     mixed.write_text(SPEC.replace('name = "people"', 'name = "p3"\nprotection = "cellkey"'))
     res = run(str(spec), str(mixed), "--data", str(data), "--key-file", str(key))
     assert res.exit_code != 0 and "different methods" in res.output
+
+
+def test_a_key_file_is_refused_with_a_dataset(case: tuple[Path, Path, Path]) -> None:
+    spec, _, key = case
+    res = run(str(spec), "--dataset", "a/b", "--key-file", str(key))
+    assert res.exit_code != 0
+    assert "--key-file" in res.output and "not available with --dataset" in res.output
+
+
+def test_method_suppression_overrides_linked_specs_that_ask_for_cellkey(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, data, _ = case
+    one = tmp_path / "one.toml"
+    one.write_text(SPEC.replace('name = "people"', 'name = "one"\nprotection = "cellkey"'))
+    two = tmp_path / "two.toml"
+    two.write_text(
+        SPEC.replace('name = "people"', 'name = "two"\nprotection = "cellkey"').replace(
+            'name = "age"', 'name = "sex"'
+        )
+    )
+    frame = pd.read_csv(data).assign(sex=lambda d: np.where(d.index % 2, "f", "m"))
+    frame.to_csv(data, index=False)
+    out = tmp_path / "out"
+    # no key material anywhere: suppression must not need (nor use) any
+    res = run(str(one), str(two), "--data", str(data), "--out", str(out), "--method", "suppression")
+    assert res.exit_code == 0, res.output
+    for name in ("one", "two"):
+        report = json.loads((out / name / "report.json").read_text())
+        assert "protection" not in report  # suppressed, not perturbed
+        assert report["suppression"]["linked_with"] == ["one", "two"]
+        assert "published" not in pd.read_csv(out / name / "cells.csv").columns

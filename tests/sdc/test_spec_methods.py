@@ -49,6 +49,7 @@ def test_defaults_and_a_full_section_parse(tmp_path: Path) -> None:
         ({"table": {"protection": "blur"}}, "protection must be one of"),
         ({"perturbation": {"D": 0}}, "D must be"),
         ({"perturbation": {"D": True}}, "D must be"),
+        ({"perturbation": {"D": 2.5}}, "D must be"),
         ({"perturbation": {"V": -1}}, "V"),
         ({"perturbation": {"D": 1, "js": 5}}, "too small for js"),
         ({"perturbation": {"top_k": 2, "epsilon": [1]}}, "epsilon"),
@@ -71,3 +72,10 @@ def test_bad_sections_are_spec_errors(sections: dict[str, Any], match: str) -> N
 def test_a_magnitude_table_may_round_to_any_positive_base() -> None:
     spec = parse_spec(raw(table={"response": "x"}, rounding={"base": 2.5}))
     assert spec.rounding.base == 2.5
+
+
+def test_whole_numbers_given_as_floats_count_as_in_rules() -> None:
+    # the one rule validator (parse_rules) takes 7.0 for 7; the methods' sections agree
+    spec = parse_spec(raw(rules={"threshold": 3.0}, perturbation={"D": 3.0, "js": 2.0}))
+    assert spec.rules.threshold == 3
+    assert spec.perturbation.max_deviation == 3 and isinstance(spec.perturbation.js, int)

@@ -13,12 +13,20 @@ from typing import Any
 
 import click
 
+from fivesafes.engine import ENGINES, get_tabulator
 from fivesafes.errors import SpecError, ValidationError
-from fivesafes.sdc.compare import compare_methods, write_comparison
-from fivesafes.sdc.linked_tables import protect_all
-from fivesafes.sdc.protect import TableResult
-from fivesafes.sdc.spec import SECONDARY_METHODS, TableSpec, load_spec
-from fivesafes.sdc.spec_methods import PROTECTION_METHODS
+from fivesafes.sdc import (
+    KEYED_METHODS,
+    PROTECTION_METHODS,
+    SECONDARY_METHODS,
+    TableResult,
+    TableSpec,
+    compare_methods,
+    load_key_material,
+    load_spec,
+    protect_all,
+    write_comparison,
+)
 
 
 @click.group()
@@ -99,6 +107,21 @@ def table() -> None:
     help="With --data: also protect the table by every method and write the same loss "
     "measures side by side (comparison.json/.csv) with a plot by cell size (.svg/.png).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="The tabulation engine: duckdb (embedded, this process) or spark (needs "
+    "`pip install fivesafes[spark]`) [default: with --dataset, the workspace's "
+    "[engine] name; with --data, duckdb].",
+)
+@click.option(
+    "--engine-master",
+    metavar="URL",
+    default=None,
+    help="With --engine spark: Spark's master URL [default: the workspace's [engine] master "
+    "with --dataset, else local[*]].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def protect(
     specs: tuple[Path, ...],
@@ -112,6 +135,8 @@ def protect(
     method: str | None,
     key_file: Path | None,
     compare: bool,
+    engine: str | None,
+    engine_master: str | None,
     as_json: bool,
 ) -> None:
     """Tabulate DATA for each SPEC, find the disclosive cells and write the outputs.
@@ -181,14 +206,28 @@ def protect(
             hint="give each [table] a distinct name; outputs go to OUT/<table name>/",
         )
     methods = [method or s.protection for s in loaded]
-    if dataset_ref is not None and (compare or any(m != "suppression" for m in methods)):
+    keyed = compare or key_file is not None or any(m != "suppression" for m in methods)
+    if dataset_ref is not None and keyed:
         raise ValidationError(
-            "--method other than suppression, and --compare, are not available with "
-            "--dataset yet: the record keys of a stored dataset are drawn at ingest",
+            "--method other than suppression, --key-file and --compare are not available "
+            "with --dataset yet: the record keys of a stored dataset are drawn at ingest",
             hint="protect a file you hold with --data (and --key-file), or use suppression",
         )
+    if engine_master is not None and engine not in (None, "spark"):
+        raise ValidationError(
+            "--engine-master is Spark's master URL: it needs --engine spark",
+            hint="drop --engine-master, or add --engine spark",
+        )
     if dataset_ref is not None:
-        stored = _protect_dataset(dataset_ref, loaded, purpose, project_ref, secondary, output_name)
+        stored = _protect_dataset(
+            dataset_ref,
+            loaded,
+            purpose,
+            project_ref,
+            secondary,
+            output_name,
+            (engine, engine_master),
+        )
         if as_json:
             click.echo(json.dumps({"tables": stored}, indent=2))
         else:
@@ -198,11 +237,16 @@ def protect(
     source: Any = data
     keys = _key_material(key_file, methods, compare)
     with native_stdout_to_stderr():
+        tabulator = get_tabulator(engine or "duckdb", master=engine_master)
         # every table is protected before anything is written: bad data changes nothing
         # tables of the same measure from the same data share cells: protected together
-        results = protect_all(loaded, source, secondary=secondary, method=method, keys=keys)
+        results = protect_all(
+            loaded, source, secondary=secondary, tabulator=tabulator, method=method, keys=keys
+        )
         comparisons = [
-            compare_methods(spec, source, keys=keys, secondary=secondary)[0] if compare else None
+            compare_methods(spec, source, keys=keys, secondary=secondary, tabulator=tabulator)[0]
+            if compare
+            else None
             for spec in loaded
         ]
     summaries = []
@@ -221,9 +265,6 @@ def protect(
 
 def _key_material(key_file: Path | None, methods: list[str], compare: bool) -> Any:
     """The record keys' secret when a method needs it (KeyProviderError when missing)."""
-    from fivesafes.sdc.perturbation.keys import load_key_material
-    from fivesafes.sdc.protect_methods import KEYED_METHODS
-
     if key_file is None and not compare and not any(m in KEYED_METHODS for m in methods):
         return None
     return load_key_material(key_file)
@@ -236,35 +277,33 @@ def _protect_dataset(
     project_ref: str | None,
     secondary: str | None,
     name: str | None,
+    engine: tuple[str | None, str | None],
 ) -> list[dict[str, Any]]:
     """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
-    from fivesafes.identity import current_identity
-    from fivesafes.services.table_outputs import protect_dataset_for
-    from fivesafes.services.vault_read import split_dataset_ref
-    from fivesafes.services.vault_register import Vault
-    from fivesafes.workspace import open_workspace
+    from fivesafes.cli.acting import opened
+    from fivesafes.services.vault.read import split_dataset_ref
+    from fivesafes.services.vault.tables import protect_dataset_for
 
     area, dataset = split_dataset_ref(ref)
-    workspace = open_workspace()
-    try:
-        identity = current_identity(workspace)
-        if identity.notice:
-            click.echo(identity.notice, err=True)
-        with native_stdout_to_stderr():
-            done = protect_dataset_for(
-                workspace.transaction,
-                Vault.of(workspace),
-                identity.login,
-                area,
-                dataset,
-                specs,
-                purpose,
-                secondary=secondary,
-                project_ref=project_ref,
-                name=name,
-            )
-    finally:
-        workspace.close()
+    with opened() as (app, login), native_stdout_to_stderr():
+        name_, master = engine
+        settings = app.workspace.setting
+        tabulator = get_tabulator(
+            name_ or settings("engine_name"), master=master or settings("engine_master")
+        )
+        done = protect_dataset_for(
+            app.transaction,
+            app.vault(),
+            login,
+            area,
+            dataset,
+            specs,
+            purpose,
+            secondary=secondary,
+            project_ref=project_ref,
+            name=name,
+            tabulator=tabulator,
+        )
     return [
         {
             "table": p.table,

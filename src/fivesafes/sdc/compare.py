@@ -19,9 +19,10 @@ import pandas as pd
 from fivesafes.errors import FivesafesError
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.loss import deviation_by_size, size_edges
-from fivesafes.sdc.protect import TableResult, tables
+from fivesafes.sdc.pipeline import TableResult, tables
 from fivesafes.sdc.spec import TableSpec
 from fivesafes.sdc.spec_methods import PROTECTION_METHODS
+from fivesafes.sdc.tabulate import Tabulator
 
 LOSS_COLUMNS = (
     "changed_or_hidden",
@@ -67,8 +68,12 @@ def compare_methods(
     methods: Sequence[str] = PROTECTION_METHODS,
     secondary: str | None = None,
     hierarchies: Sequence[Hierarchy] | None = None,
+    tabulator: Tabulator | None = None,
 ) -> tuple[Comparison, dict[str, TableResult]]:
-    """Protect ``data`` by each method and measure the loss of each, side by side."""
+    """Protect ``data`` by each method and measure the loss of each, side by side.
+
+    ``tabulator``: the engine that makes the cells (default: DuckDB in this process).
+    """
     rows: list[dict[str, Any]] = []
     results: dict[str, TableResult] = {}
     parts: list[pd.DataFrame] = []
@@ -83,6 +88,7 @@ def compare_methods(
                 keys=keys,
                 secondary=secondary if method == "suppression" else None,
                 hierarchies=hierarchies,
+                tabulator=tabulator,
             )
         except FivesafesError as exc:
             rows.append({"method": method, "ran": False, "reason": str(exc)})
@@ -110,7 +116,7 @@ def compare_methods(
 def write_comparison(comparison: Comparison, out_dir: Path) -> dict[str, Path]:
     """comparison.json, comparison.csv and the plot (SVG and PNG), all or nothing."""
     from fivesafes.sdc.loss_plot import plot_comparison
-    from fivesafes.sdc.writers import write_all, write_json
+    from fivesafes.sdc.outputs.writers import write_all, write_json
 
     return write_all(
         out_dir,

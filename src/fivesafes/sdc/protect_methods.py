@@ -1,33 +1,36 @@
 """Protection by changing values instead of hiding them: cell key, random and controlled rounding.
 
-The same pipeline as suppression (tabulate -> primary rules -> protect -> report),
-with a different middle step; the result is a :class:`TableResult` whose cells carry
-``published`` (the value as published) next to the true ``value``. Every cell is
-published (status ``safe``) except the few a rounded table must still suppress.
+The same pipeline as suppression (``sdc/pipeline.py``: tabulate -> primary rules ->
+protect -> report), with a different middle step, :func:`protect_by_method`; the cells
+then carry ``published`` (the value as published) next to the true ``value``. Every cell
+is published (status ``safe``) except the few a rounded table must still suppress.
 
 Record keys: the cell key method and random rounding need them. ``keys`` is either
 :class:`KeyMaterial` (the ``--data`` path: keys drawn here from ``[perturbation]
 record_id``) or :class:`StoredKeys` (a dataset whose keys were drawn at ingest).
-Without either, nothing is published (KeyProviderError).
+Without either, nothing is published (KeyProviderError). The engine must sum them per
+cell (:class:`~fivesafes.sdc.tabulate.RecordKeyTabulator`); one that cannot is refused
+(EngineError), never run without cell keys.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fivesafes.errors import KeyProviderError, SpecError
+from fivesafes.errors import EngineError, KeyProviderError, SpecError
+from fivesafes.sdc import secondary as suppression_methods
 from fivesafes.sdc.cells import CELL_KEY, PUBLISHED, RECORDS, STATUS, VALUE, Status, top_column
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.loss import loss_measures
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.perturbation.attach import attach_record_keys
 from fivesafes.sdc.perturbation.cellkey import magnitude_noise, perturb_counts, ptables_for
 from fivesafes.sdc.perturbation.keys import (
+    KEY_SCALE,
     RECORD_KEY_COLUMN,
     KeyMaterial,
     RecordKeySource,
@@ -35,16 +38,13 @@ from fivesafes.sdc.perturbation.keys import (
     cell_keys,
     load_key_material,
 )
-from fivesafes.sdc.protect import TableResult, check_source, describe_source
-from fivesafes.sdc.report import build_report
 from fivesafes.sdc.rounding.controlled import ControlledRounding, controlled_round
 from fivesafes.sdc.rounding.protection import protect_rounded
 from fivesafes.sdc.rounding.unbiased import random_round
-from fivesafes.sdc.rules import apply_primary_rules, protection_scale, required_top_k
+from fivesafes.sdc.rules import protection_scale
 from fivesafes.sdc.spec import TableSpec
 from fivesafes.sdc.spec_methods import PROTECTION_METHODS
-from fivesafes.sdc.structure import build_structure
-from fivesafes.sdc.tabulate import tabulate
+from fivesafes.sdc.tabulate import RecordKeyTabulator, Tabulator
 
 KEYED_METHODS = ("cellkey", "random-rounding")
 PUBLISHED_DECIMALS = 2  # perturbed magnitudes are published to this many decimal places
@@ -61,82 +61,50 @@ def check_method(method: str) -> str:
     return method
 
 
-def protect_by_method(
-    spec: TableSpec,
-    data: Any,
-    method: str,
-    *,
-    keys: RecordKeySource | None = None,
-    hierarchies: Sequence[Hierarchy] | None = None,
-    connection: Any = None,
-) -> TableResult:
-    """Tabulate ``data``, flag primaries, and protect by ``method`` (not suppression)."""
-    check_method(method)
-    if method == "suppression":
-        raise SpecError("suppression runs through fivesafes.sdc.tables")
-    if method == "cellkey" and spec.is_frequency and spec.weight is not None:
+def with_protection(spec: TableSpec, method: str | None) -> TableSpec:
+    """``spec`` protected by ``method`` (None: its own ``[table] protection``), checked."""
+    chosen = check_method(spec.protection if method is None else method)
+    if chosen == "cellkey" and spec.is_frequency and spec.weight is not None:
         raise SpecError(
             "the cell key method perturbs unweighted counts; this count table is weighted",
             hint="drop [table] weight, or protect the weighted table by rounding or suppression",
         )
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    check_source(data)
-    source = describe_source(data)
-    timings["source"] = time.perf_counter() - start
-    key_column, tab_data, key_info = _keyed_data(spec, data, method, keys, timings)
-    top_k = required_top_k(spec.rules)
-    if method == "cellkey" and not spec.is_frequency:
-        top_k = max(top_k, spec.perturbation.top_k)
-    t = time.perf_counter()
-    tab = tabulate(
-        spec,
-        tab_data,
-        hierarchies,
-        connection=connection,
-        top_k=top_k or None,
-        record_key=key_column,
-    )
-    timings["tabulate"] = time.perf_counter() - t
-    for stage, seconds in tab.timings.items():
-        timings[f"tabulate.{stage}"] = float(seconds)
-    hier = tuple(tab.hierarchies)
-    t = time.perf_counter()
-    cells = apply_primary_rules(
-        tab.cells, spec.rules, frequency=spec.is_frequency, weighted=spec.weight is not None
-    )
-    timings["primary_rules"] = time.perf_counter() - t
-    t = time.perf_counter()
-    if method == "cellkey":
-        cells, section, audit = _cellkey(spec, cells)
-    else:
-        cells, section, audit = _rounding(spec, cells, hier, method)
-    timings["protect"] = time.perf_counter() - t
-    section["keys"] = key_info
-    timings["total"] = time.perf_counter() - start
-    report = build_report(
-        spec, cells, hier, source=source, timings=timings, notes=(*tab.notes, *section["notes"])
-    )
-    report["protection"] = section
-    report["audit"] = audit
-    report["loss"] = loss_measures(cells, hier, spec.dimension_names, frequency=spec.is_frequency)
-    return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
+    return replace(spec, protection=chosen)  # type: ignore[arg-type]
 
 
-def _keyed_data(
+def method_top_k(spec: TableSpec) -> int:
+    """The largest contributions the method itself needs per cell (0: none)."""
+    if spec.protection == "cellkey" and not spec.is_frequency:
+        return spec.perturbation.top_k
+    return 0
+
+
+def keyed_source(
     spec: TableSpec,
     data: Any,
-    method: str,
+    engine: Tabulator,
     keys: RecordKeySource | None,
     timings: dict[str, float],
-) -> tuple[str | None, Any, dict[str, Any]]:
-    """(record-key column, data to tabulate, what the report says of the keys)."""
-    if method not in KEYED_METHODS:
-        return None, data, {"used": False}
+) -> tuple[Tabulator, Any, dict[str, Any]]:
+    """(engine, data to tabulate, what the report says of the keys) for ``spec``'s method.
+
+    A keyed method gets the engine that sums the record keys into cell keys, and the
+    data with a key per record (drawn here from key material, or stored with the data).
+    """
+    if spec.protection not in KEYED_METHODS:
+        return engine, data, {"used": False}
+    if not isinstance(engine, RecordKeyTabulator):
+        raise EngineError(
+            f"the {engine.name} engine cannot sum record keys into cell keys, which "
+            f"{spec.protection} needs",
+            hint="protect this table with the duckdb engine (--engine duckdb), or by "
+            "suppression or controlled-rounding",
+        )
     if keys is None:
         keys = load_key_material()  # the environment's, else KeyProviderError
     if isinstance(keys, StoredKeys):
-        return keys.column, data, {"used": True, "origin": f"stored column {keys.column}"}
+        info = {"used": True, "origin": f"stored column {keys.column}"}
+        return engine.with_record_key(keys.column), data, info
     if not isinstance(keys, KeyMaterial):
         raise KeyProviderError("record keys need key material or a stored key column")
     t = time.perf_counter()
@@ -148,7 +116,41 @@ def _keyed_data(
         "fingerprint": keys.fingerprint,
         "record_id": spec.perturbation.record_id,
     }
-    return RECORD_KEY_COLUMN, table, info
+    return engine.with_record_key(RECORD_KEY_COLUMN), table, info
+
+
+def protect_by_method(
+    spec: TableSpec, cells: pd.DataFrame, hier: tuple[Hierarchy, ...], *, engine: str
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """Protect the primary-flagged ``cells`` by ``spec.protection`` (not suppression).
+
+    Returns (cells with ``published``, the report's ``protection`` section, its ``audit``).
+    """
+    method = check_method(spec.protection)
+    if method == "suppression":
+        raise SpecError("suppression runs through fivesafes.sdc.tables")
+    if method in KEYED_METHODS:
+        _check_cell_keys(cells, method, engine)
+    if method == "cellkey":
+        return _cellkey(spec, cells)
+    return _rounding(spec, cells, hier, method)
+
+
+def _check_cell_keys(cells: pd.DataFrame, method: str, engine: str) -> None:
+    # an engine that says it sums record keys but gives no (or broken) cell keys would
+    # make every cell's noise the same: refuse rather than publish
+    if CELL_KEY not in cells.columns:
+        raise EngineError(
+            f"the {engine} engine gave cells without a '{CELL_KEY}' column, which {method} needs",
+            hint="use an engine that sums record keys (the duckdb engine does)",
+        )
+    keys = cells[CELL_KEY]
+    whole = not keys.isna().any() and pd.api.types.is_integer_dtype(keys)
+    if not whole or not keys.between(0, KEY_SCALE - 1).all():
+        raise EngineError(
+            f"the {engine} engine gave cell keys that are not whole numbers in [0, 2**53)",
+            hint=f"'{CELL_KEY}' must be the records' keys times 2**53 summed mod 2**53",
+        )
 
 
 def _cellkey(
@@ -243,15 +245,13 @@ def _rounding(
             return done.rounded
 
     def complement(frame: pd.DataFrame) -> Any:
-        from fivesafes.sdc.protect import protect_secondary
-
         how = spec.suppression
         if how.method == "none":
             how = replace(how, method="auto")
-        done, _, _ = protect_secondary(
+        done = suppression_methods.protect_secondary(
             frame, hier, how, frequency=spec.is_frequency, dimensions=spec.dimension_names
         )
-        return done[STATUS].astype(str).to_numpy() != Status.SAFE.value
+        return done.cells[STATUS].astype(str).to_numpy() != Status.SAFE.value
 
     protection = protect_rounded(
         structure,

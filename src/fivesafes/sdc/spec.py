@@ -23,8 +23,8 @@ from fivesafes.sdc.spec_methods import (
     parse_protection,
     parse_rounding,
 )
-from fivesafes.sdc.spec_values import is_int as _is_int
 from fivesafes.sdc.spec_values import is_number as _is_number
+from fivesafes.sdc.spec_values import is_whole as _is_whole
 from fivesafes.sdc.spec_values import number as _number
 from fivesafes.sdc.spec_values import only_keys as _only_keys
 from fivesafes.sdc.spec_values import string_value as _str
@@ -210,7 +210,7 @@ def parse_spec(
             "[table] holding needs a contributor column",
             hint="holdings group contributors; name the contributor column too",
         )
-    rules = _parse_rules(raw.get("rules", {}), frequency=response is None)
+    rules = parse_rules(raw.get("rules", {}), frequency=response is None)
     suppression = _parse_suppression(raw.get("suppression", {}))
     protection = parse_protection(table.get("protection", "suppression"))
     perturbation = parse_perturbation(raw.get("perturbation", {}), base=base)
@@ -232,7 +232,13 @@ def parse_spec(
     )
 
 
-def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
+def parse_rules(raw: Any, *, frequency: bool = False) -> RuleSet:
+    """Validate primary-rule parameters: a spec's [rules] table or an organisation's rule set.
+
+    The one validator of rule parameters (``release.rulesets`` uses it too), so a rule
+    set cannot hold a value a spec would refuse. ``frequency``: the table counts (no
+    response), so dominance, p% and pq cannot apply. Raises SpecError.
+    """
     if not isinstance(raw, dict):
         raise SpecError("[rules] must be a table")
     allowed = {
@@ -249,8 +255,9 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
     _only_keys(raw, allowed, "[rules]")
     defaults = RuleSet()
     threshold = raw.get("threshold", defaults.threshold)
-    if threshold is not None and (not _is_int(threshold) or threshold < 1):
+    if threshold is not None and (not _is_whole(threshold) or threshold < 1):
         raise SpecError(f"[rules] threshold must be a whole number >= 1, got {threshold!r}")
+    threshold = None if threshold is None else int(threshold)
     tpp = _number(raw, "threshold_protection_percent", defaults.threshold_protection_percent)
     if tpp < 0:
         raise SpecError("[rules] threshold_protection_percent must be >= 0")
@@ -263,9 +270,9 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
         )
     for item in dominance_raw:
         if (
-            not isinstance(item, list)
+            not isinstance(item, list | tuple)
             or len(item) != 2
-            or not _is_int(item[0])
+            or not _is_whole(item[0])
             or not _is_number(item[1])
         ):
             raise SpecError(
@@ -283,7 +290,7 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
     pq: tuple[float, float] | None = None
     if pq_raw is not None:
         if (
-            not isinstance(pq_raw, list)
+            not isinstance(pq_raw, list | tuple)
             or len(pq_raw) != 2
             or not all(_is_number(x) for x in pq_raw)
             or not 0 < pq_raw[0] < pq_raw[1] <= 100
@@ -295,8 +302,9 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
             )
         pq = (float(pq_raw[0]), float(pq_raw[1]))
     ft = raw.get("frequency_threshold")
-    if ft is not None and (not _is_int(ft) or ft < 1):
+    if ft is not None and (not _is_whole(ft) or ft < 1):
         raise SpecError(f"[rules] frequency_threshold must be a whole number >= 1, got {ft!r}")
+    ft = None if ft is None else int(ft)
     zeros = raw.get("zeros", defaults.zeros)
     if zeros not in ("safe", "sensitive"):
         raise SpecError(f"[rules] zeros must be 'safe' or 'sensitive', got {zeros!r}")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fivesafes.errors import SpecError
-from fivesafes.sdc.spec_values import is_int, is_number, number, only_keys, string_value
+from fivesafes.sdc.spec_values import is_number, is_whole, number, only_keys, string_value
 
 ProtectionMethod = Literal["suppression", "cellkey", "random-rounding", "controlled-rounding"]
 PROTECTION_METHODS: tuple[str, ...] = (
@@ -172,14 +172,14 @@ def parse_rounding(raw: Any, *, frequency: bool) -> RoundingSpec:
 
 def _whole(raw: dict[str, Any], key: str, default: int, where: str, *, least: int) -> int:
     value = raw.get(key, default)
-    if not is_int(value) or value < least:
+    if not is_whole(value) or value < least:
         raise SpecError(f"{where} {key} must be a whole number >= {least}, got {value!r}")
     return int(value)
 
 
 def _epsilon(raw: Any, top_k: int, where: str) -> tuple[float, ...]:
     if (
-        not isinstance(raw, list)
+        not isinstance(raw, list | tuple)
         or len(raw) != top_k
         or not all(is_number(e) and 0 <= e <= 1 for e in raw)
         or raw[0] != 1

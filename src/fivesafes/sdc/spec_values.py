@@ -38,6 +38,11 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def is_whole(value: Any) -> bool:
+    """True for a whole number that is not a bool; 7.0 counts (a CLI option or JSON gives one)."""
+    return is_int(value) or (isinstance(value, float) and value.is_integer())
+
+
 def is_number(value: Any) -> bool:
     """True for an int or float that is not a bool."""
     return isinstance(value, int | float) and not isinstance(value, bool)

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.rounding.controlled import controlled_round
-from fivesafes.sdc.structure import build_structure
 from fivesafes.sdc.synthetic import aggregate
 
 

@@ -14,6 +14,7 @@ from fivesafes.errors import UnsafeTableError
 from fivesafes.sdc import tables
 from fivesafes.sdc.cells import LOWER, STATUS, UPPER, VALUE
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.rounding.protection import (
     audit_rounded,
     protect_rounded,
@@ -21,7 +22,6 @@ from fivesafes.sdc.rounding.protection import (
 )
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import SuppressionSpec, parse_spec
-from fivesafes.sdc.structure import build_structure
 from fivesafes.sdc.synthetic import aggregate
 
 

@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.perturbation.keys import RECORD_KEY_COLUMN, KeyMaterial, record_keys
-from fivesafes.sdc.sources import drop, new_prefix, quote, register
 from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.tabulate.sources import drop, new_prefix, quote, register
 
 _ID = "_fivesafes_record_id"
 

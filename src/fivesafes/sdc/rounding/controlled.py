@@ -28,10 +28,10 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from fivesafes.sdc.highs import new_highs
-from fivesafes.sdc.linear_attack import highs_bounds
+from fivesafes.sdc.lp.attack import highs_bounds
+from fivesafes.sdc.lp.highs import new_highs
+from fivesafes.sdc.lp.structure import TableStructure
 from fivesafes.sdc.rounding.unbiased import SNAP, floor_multiples
-from fivesafes.sdc.structure import TableStructure
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

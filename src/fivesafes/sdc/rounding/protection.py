@@ -3,7 +3,7 @@
 A cell published as ``r`` (rounded to an adjacent multiple of the base ``b``) has
 its true value in ``(r - b, r + b)``; for whole counts in ``[r - b + 1, r + b - 1]``;
 never below zero when no value is negative. The attacker also knows that the true
-table is additive. The independent audit (sdc/audit.py, the attacker's linear
+table is additive. The independent audit (sdc/audit/, the attacker's linear
 programs) runs on exactly that knowledge: every published cell is an unknown
 within those bounds, a suppressed cell an unknown >= 0, and each primary cell's
 interval must cover its required protection.
@@ -30,11 +30,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from fivesafes.errors import UnsafeTableError
-from fivesafes.sdc.audit import audit_cells
-from fivesafes.sdc.audit_result import AuditResult, IntervalMode
+from fivesafes.sdc.audit import AuditResult, IntervalMode, audit_cells
 from fivesafes.sdc.cells import LOWER, STATUS, UPPER, VALUE, Status
+from fivesafes.sdc.lp.structure import TableStructure
 from fivesafes.sdc.rounding.unbiased import floor_multiples
-from fivesafes.sdc.structure import TableStructure
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
