@@ -16,7 +16,18 @@ import click
 from fivesafes.cli.progress import progress_on_stderr
 from fivesafes.engine import ENGINES, get_tabulator
 from fivesafes.errors import SpecError, ValidationError
-from fivesafes.sdc import SECONDARY_METHODS, TableResult, TableSpec, load_spec, protect_all
+from fivesafes.sdc import (
+    KEYED_METHODS,
+    PROTECTION_METHODS,
+    SECONDARY_METHODS,
+    TableResult,
+    TableSpec,
+    compare_methods,
+    load_key_material,
+    load_spec,
+    protect_all,
+    write_comparison,
+)
 
 
 @click.group()
@@ -76,6 +87,28 @@ def table() -> None:
     "suppression only: not safe to release).",
 )
 @click.option(
+    "--method",
+    type=click.Choice(PROTECTION_METHODS),
+    default=None,
+    help="Protection method, overriding the spec's [table] protection: suppression (hide "
+    "cells), cellkey (perturb every cell from a ptable, [perturbation]), random-rounding or "
+    "controlled-rounding (to a multiple of [rounding] base). See docs/perturbation.md.",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="With --data: the secret (mode 0600, at least 16 bytes) the record keys of "
+    "cellkey and random-rounding come from; else $FIVESAFES_CELLKEY_SECRET (hex). Without "
+    "one, nothing is perturbed or published.",
+)
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="With --data: also protect the table by every method and write the same loss "
+    "measures side by side (comparison.json/.csv) with a plot by cell size (.svg/.png).",
+)
+@click.option(
     "--engine",
     type=click.Choice(ENGINES),
     default=None,
@@ -106,6 +139,9 @@ def protect(
     out: Path | None,
     output_name: str | None,
     secondary: str | None,
+    method: str | None,
+    key_file: Path | None,
+    compare: bool,
     engine: str | None,
     engine_master: str | None,
     as_json: bool,
@@ -177,6 +213,14 @@ def protect(
             f"two specs share a table name: {names}",
             hint="give each [table] a distinct name; outputs go to OUT/<table name>/",
         )
+    methods = [method or s.protection for s in loaded]
+    keyed = compare or key_file is not None or any(m != "suppression" for m in methods)
+    if dataset_ref is not None and keyed:
+        raise ValidationError(
+            "--method other than suppression, --key-file and --compare are not available "
+            "with --dataset yet: the record keys of a stored dataset are drawn at ingest",
+            hint="protect a file you hold with --data (and --key-file), or use suppression",
+        )
     if engine_master is not None and engine not in (None, "spark"):
         raise ValidationError(
             "--engine-master is Spark's master URL: it needs --engine spark",
@@ -200,22 +244,45 @@ def protect(
         return
     out = out or Path("out")
     source: Any = data
+    keys = _key_material(key_file, methods, compare)
     with native_stdout_to_stderr(), progress_on_stderr(quiet) as progress:
         tabulator = get_tabulator(engine or "duckdb", master=engine_master)
         # every table is protected before anything is written: bad data changes nothing
         # tables of the same measure from the same data share cells: protected together
         results = protect_all(
-            loaded, source, secondary=secondary, tabulator=tabulator, progress=progress
+            loaded,
+            source,
+            secondary=secondary,
+            tabulator=tabulator,
+            method=method,
+            keys=keys,
+            progress=progress,
         )
+        comparisons = [
+            compare_methods(spec, source, keys=keys, secondary=secondary, tabulator=tabulator)[0]
+            if compare
+            else None
+            for spec in loaded
+        ]
     summaries = []
-    for result in results:
+    for result, comparison in zip(results, comparisons, strict=True):
         folder = out / result.name if len(results) > 1 else out
-        summaries.append(summary(result, result.write(folder)))
+        files = result.write(folder)
+        if comparison is not None:
+            files.update(write_comparison(comparison, folder))
+        summaries.append(summary(result, files, comparison))
     if as_json:
         click.echo(json.dumps({"tables": summaries}, indent=2))
         return
     for s in summaries:
         click.echo(render(s))
+
+
+def _key_material(key_file: Path | None, methods: list[str], compare: bool) -> Any:
+    """The record keys' secret when a method needs it (KeyProviderError when missing)."""
+    if key_file is None and not compare and not any(m in KEYED_METHODS for m in methods):
+        return None
+    return load_key_material(key_file)
 
 
 def _protect_dataset(
@@ -327,10 +394,16 @@ def native_stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def summary(result: TableResult, files: dict[str, Path]) -> dict[str, Any]:
+def summary(result: TableResult, files: dict[str, Path], comparison: Any = None) -> dict[str, Any]:
     """The run's summary as plain data (what ``--json`` prints)."""
     report = result.report
+    extra: dict[str, Any] = {}
+    if "protection" in report:
+        extra["method"] = report["protection"]["method"]
+    if comparison is not None:
+        extra["comparison"] = list(comparison.rows)
     return {
+        **extra,
         "table": result.name,
         "cells": report["cells"]["total"],
         "by_status": report["cells"]["by_status"],
@@ -372,11 +445,35 @@ def render(s: dict[str, Any]) -> str:
     """The summary as a few lines of text."""
     folder = Path(next(iter(s["files"].values()))).parent
     rows = f"{s['rows']:,}" if s["rows"] is not None else "?"
-    lines = [
-        f"{s['table']}: {s['cells']:,} cells from {rows} rows in {s['seconds']:.2f} s",
-        *_status_lines(s),
-        f"  audit: {render_verdict(s['audit'])}",
-        f"  outputs in {folder}: {', '.join(s['files'])}",
-    ]
+    lines = [f"{s['table']}: {s['cells']:,} cells from {rows} rows in {s['seconds']:.2f} s"]
+    if s.get("method"):
+        status = s["by_status"]
+        hidden = status.get("primary", 0) + status.get("secondary", 0)
+        lines.append(
+            f"  method: {s['method']}; published: {status.get('safe', 0):,}; suppressed: {hidden:,}"
+        )
+    else:
+        lines.extend(_status_lines(s))
+    lines.append(f"  audit: {render_verdict(s['audit'])}")
+    lines.append(f"  outputs in {folder}: {', '.join(s['files'])}")
+    for row in s.get("comparison", []):
+        lines.append("  " + _comparison_line(row))
     lines += [f"  note: {n}" for n in s["notes"]]
     return "\n".join(lines)
+
+
+def _comparison_line(row: dict[str, Any]) -> str:
+    """One method's loss measures on one line."""
+    if not row["ran"]:
+        return f"compare {row['method']}: not run: {row['reason']}"
+
+    def pct(key: str) -> str:
+        v = row.get(key)
+        return "n/a" if v is None else f"{100 * v:.1f}%"
+
+    hell = row.get("hellinger")
+    return (
+        f"compare {row['method']}: changed or hidden {pct('changed_or_hidden')}, "
+        f"hidden {pct('hidden')}, mean relative deviation {pct('mean_relative_deviation')}"
+        + ("" if hell is None else f", Hellinger {hell:.4f}")
+    )

@@ -15,7 +15,11 @@ wings: ``tabulate/`` (microdata -> cells), ``rules`` (primary suppression),
 ``secondary/`` (complementary suppression), ``audit/`` (the attacker's LPs),
 ``lp/`` (relations and LPs they share), ``outputs/`` (files written and read back),
 ``differencing`` (disclosure across outputs), ``pipeline`` (all of it in order),
-``progress`` (the reporter a caller passes in to hear of long work: ``Progress``).
+``progress`` (the reporter a caller passes in to hear of long work: ``Progress``);
+the methods that change values instead of hiding them: ``perturbation/`` (record
+keys, ptables, the cell key method), ``rounding/`` (random, controlled, the
+protection check), ``protect_methods`` (their pipeline step), ``loss`` and
+``compare`` (information loss, every method side by side).
 See docs/architecture.md.
 """
 
@@ -27,10 +31,12 @@ from fivesafes.sdc.audit import (
     audit_table,
 )
 from fivesafes.sdc.cells import (
+    CELL_KEY,
     CONFIDENTIAL_SYMBOL,
     CONTRIBUTORS,
     LOWER,
     NEGATIVES,
+    PUBLISHED,
     RECORDS,
     RULE,
     RULE_TOTAL,
@@ -40,6 +46,7 @@ from fivesafes.sdc.cells import (
     Status,
     top_column,
 )
+from fivesafes.sdc.compare import Comparison, compare_methods, write_comparison
 from fivesafes.sdc.differencing import (
     DifferencingResult,
     Disclosure,
@@ -47,10 +54,18 @@ from fivesafes.sdc.differencing import (
     check_differencing,
 )
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.loss import loss_measures
 from fivesafes.sdc.outputs.presentation import Presentation, present
 from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import ProtectedTable, published_cells, write_all
+from fivesafes.sdc.perturbation import (
+    KeyMaterial,
+    StoredKeys,
+    generate_ptable,
+    load_key_material,
+    record_keys,
+)
 from fivesafes.sdc.pipeline import (
     EXACT_AUDIT_MAX_CELLS,
     TableResult,
@@ -61,6 +76,7 @@ from fivesafes.sdc.pipeline import (
 )
 from fivesafes.sdc.progress import SILENT, Progress, Recorder
 from fivesafes.sdc.progress import stage as progress_stage
+from fivesafes.sdc.protect_methods import KEYED_METHODS
 from fivesafes.sdc.rules import apply_primary_rules
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import (
@@ -73,22 +89,28 @@ from fivesafes.sdc.spec import (
     parse_rules,
     parse_spec,
 )
+from fivesafes.sdc.spec_methods import PROTECTION_METHODS, PerturbationSpec, RoundingSpec
 from fivesafes.sdc.tabulate import (
     DuckDBTabulator,
     HierarchyLoader,
     MicrodataLike,
+    RecordKeyTabulator,
     Tabulation,
     Tabulator,
     tabulate,
 )
 
 __all__ = [
+    "CELL_KEY",
     "CONFIDENTIAL_SYMBOL",
     "CONTRIBUTORS",
     "EXACT_AUDIT_MAX_CELLS",
     "INTERVAL_MODES",
+    "KEYED_METHODS",
     "LOWER",
     "NEGATIVES",
+    "PROTECTION_METHODS",
+    "PUBLISHED",
     "RECORDS",
     "RULE",
     "RULE_TOTAL",
@@ -98,6 +120,7 @@ __all__ = [
     "UPPER",
     "VALUE",
     "AuditResult",
+    "Comparison",
     "DifferencingResult",
     "DimensionSpec",
     "Disclosure",
@@ -105,14 +128,19 @@ __all__ = [
     "Hierarchy",
     "HierarchyLoader",
     "IntervalMode",
+    "KeyMaterial",
     "MicrodataLike",
     "OutputTable",
+    "PerturbationSpec",
     "Presentation",
     "Progress",
     "ProtectedTable",
+    "RecordKeyTabulator",
     "Recorder",
+    "RoundingSpec",
     "RuleSet",
     "Status",
+    "StoredKeys",
     "SuppressionSpec",
     "TableResult",
     "TableSpec",
@@ -123,8 +151,12 @@ __all__ = [
     "audit_table",
     "build_report",
     "check_differencing",
+    "compare_methods",
+    "generate_ptable",
     "linked_tables",
+    "load_key_material",
     "load_spec",
+    "loss_measures",
     "measure_key",
     "parse_rules",
     "parse_spec",
@@ -134,9 +166,11 @@ __all__ = [
     "protect_secondary",
     "published_cells",
     "read_cells",
+    "record_keys",
     "spec_hierarchies",
     "tables",
     "tabulate",
     "top_column",
     "write_all",
+    "write_comparison",
 ]

@@ -28,6 +28,8 @@ UPPER = "upper_protection"
 RULE_TOTAL = "rule_total"  # the total the dominance / p% / pq rules are evaluated on
 NEGATIVES = "negatives"  # rows with a negative response in the cell
 TOP_PREFIX = "top"
+CELL_KEY = "cell_key"  # cell key method: sum of the records' keys * 2**53, mod 2**53
+PUBLISHED = "published"  # perturbed or rounded methods: the value as published
 
 
 def top_column(i: int) -> str:

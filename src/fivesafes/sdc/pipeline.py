@@ -1,7 +1,9 @@
 """The protection pipeline: microdata and specs in, protected tables and their reports out.
 
 :func:`tables` protects one table: tabulate -> primary rules -> secondary suppression
-(when asked for) -> the independent audit -> report. :func:`linked_tables` protects
+(when asked for) -> the independent audit -> report; or, for the methods that change
+values (cell key, rounding; ``sdc/protect_methods.py``), tabulate -> primary rules ->
+perturb or round -> report. :func:`linked_tables` protects
 several tables of the same data together, and :func:`protect_all` groups specs so that
 tables sharing cells are linked. Nothing is written here; :meth:`TableResult.write`
 does the I/O.
@@ -24,10 +26,19 @@ from fivesafes.sdc import secondary as suppression_methods
 from fivesafes.sdc.audit import AuditResult, audit_linked, audit_table
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.loss import loss_measures
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import write_outputs
+from fivesafes.sdc.perturbation.keys import RecordKeySource
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
+from fivesafes.sdc.protect_methods import (
+    check_method,
+    keyed_source,
+    method_top_k,
+    protect_by_method,
+    with_protection,
+)
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
 from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
 from fivesafes.sdc.tabulate import (
@@ -88,6 +99,8 @@ def tables(
     connection: Any = None,
     tabulator: Tabulator | None = None,
     progress: Progress | None = None,
+    method: str | None = None,
+    keys: RecordKeySource | None = None,
 ) -> TableResult:
     """Tabulate ``data`` under ``spec``, flag primary cells, and return the result with its report.
 
@@ -96,21 +109,31 @@ def tables(
     (``auto|optimal|modular|fast|none``). ``tabulator`` is the engine that makes the
     cells (default: DuckDB in this process, on ``connection`` if given). ``progress``
     hears of each stage (tabulation, rules, secondary suppression, audit) as it runs.
+    ``method`` overrides the spec's protection (``suppression|cellkey|random-rounding|
+    controlled-rounding``); the keyed ones take ``keys`` (KeyMaterial or StoredKeys, see
+    sdc/protect_methods.py).
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
     spec = spec if isinstance(spec, TableSpec) else load_spec(spec)
-    spec = _with_method(spec, secondary)
+    spec = with_protection(spec, method)
+    changes_values = spec.protection != "suppression"
+    if not changes_values:
+        spec = _with_method(spec, secondary)
     check_source(data)
+    engine = tabulator if tabulator is not None else DuckDBTabulator(connection)
+    key_info: dict[str, Any] = {}
+    tab_data = data
+    if changes_values:
+        engine, tab_data, key_info = keyed_source(spec, data, engine, keys, timings)
 
     t = time.perf_counter()
-    top_k = required_top_k(spec.rules)
+    top_k = max(required_top_k(spec.rules) or default_top_k(spec), method_top_k(spec))
     # the file's hash (for the report) is computed while DuckDB reads the same file:
     # hashlib releases the GIL, so a large file costs little extra wall time
     with ThreadPoolExecutor(max_workers=1) as pool, progress_stage(progress, "tabulate") as tell:
         hashing = pool.submit(_timed, describe_source, data)
-        engine = tabulator if tabulator is not None else DuckDBTabulator(connection)
-        tab = run_tabulator(engine, spec, data, hierarchies, top_k=top_k or default_top_k(spec))
+        tab = run_tabulator(engine, spec, tab_data, hierarchies, top_k=top_k)
         tell.outcome = f"{len(tab.cells):,} cells"
         timings["tabulate"] = time.perf_counter() - t
         source, timings["source"] = hashing.result()
@@ -126,6 +149,43 @@ def tables(
         rules_stage.outcome = f"{int((cells[STATUS] == Status.PRIMARY.value).sum()):,} primary"
     timings["primary_rules"] = time.perf_counter() - t
 
+    if changes_values:
+        t = time.perf_counter()
+        with progress_stage(progress, f"protect ({spec.protection})") as method_stage:
+            cells, section, audit_summary = protect_by_method(spec, cells, hier, engine=engine.name)
+            method_stage.outcome = "safe" if audit_summary.get("safe") else "see the report"
+        timings["protect"] = time.perf_counter() - t
+        section["keys"] = key_info
+        timings["total"] = time.perf_counter() - start
+        notes = (*tab.notes, *section["notes"])
+        report = build_report(spec, cells, hier, source=source, timings=timings, notes=notes)
+        report["protection"] = section
+    else:
+        cells, secondary_summary, audit_summary = _suppress(cells, hier, spec, timings, progress)
+        timings["total"] = time.perf_counter() - start
+        report = build_report(
+            spec,
+            cells,
+            hier,
+            source=source,
+            timings=timings,
+            notes=tab.notes,
+            secondary=secondary_summary,
+        )
+    report["audit"] = audit_summary
+    report["loss"] = loss_measures(cells, hier, spec.dimension_names, frequency=spec.is_frequency)
+    report["engine"] = engine.name
+    return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
+
+
+def _suppress(
+    cells: pd.DataFrame,
+    hier: tuple[Hierarchy, ...],
+    spec: TableSpec,
+    timings: dict[str, float],
+    progress: Progress | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """Secondary suppression (unless ``none``) and the audit: (cells, secondary, audit)."""
     secondary_summary: dict[str, Any] = {}
     witnesses: dict[tuple[int, int], Any] = {}
     if spec.suppression.method != "none":
@@ -160,20 +220,7 @@ def tables(
         # A pattern that fails the audit is never returned (nor written) as safe.
         audit.raise_if_unsafe()
         audit_summary = {"run": True, **audit.to_dict(), "safe_to_release": audit.safe}
-
-    timings["total"] = time.perf_counter() - start
-    report = build_report(
-        spec,
-        cells,
-        hier,
-        source=source,
-        timings=timings,
-        notes=tab.notes,
-        secondary=secondary_summary,
-    )
-    report["audit"] = audit_summary
-    report["engine"] = engine.name
-    return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
+    return cells, secondary_summary, audit_summary
 
 
 def run_tabulator(
@@ -287,6 +334,12 @@ def linked_tables(
     if len(loaded) < 2:
         raise SpecError("linked protection needs at least two specs")
     _check_compatible(loaded)
+    changing = sorted({s.protection for s in loaded} - {"suppression"})
+    if changing:
+        raise SpecError(
+            f"linked_tables protects by suppression; these tables ask for {', '.join(changing)}",
+            hint="use protect_all, which protects tables by the other methods one at a time",
+        )
     method = secondary or loaded[0].suppression.method
     suppression = replace(loaded[0].suppression, method=method)  # type: ignore[arg-type]
     primaries = [
@@ -344,15 +397,34 @@ def protect_all(
     secondary: str | None = None,
     tabulator: Tabulator | None = None,
     progress: Progress | None = None,
+    method: str | None = None,
+    keys: RecordKeySource | None = None,
 ) -> list[TableResult]:
-    """Protect several tables of ``data``: those of the same measure together (linked)."""
+    """Protect several tables of ``data``: those of the same measure together (linked).
+
+    Methods that change values protect each table on its own: the cell key method and
+    random rounding are key-consistent (a shared cell gets the same value in every
+    table); controlled rounding is not, so linked tables are refused with it.
+    """
+    if method is not None:
+        check_method(method)
+        specs = [replace(s, protection=method) for s in specs]  # type: ignore[arg-type]
     groups: dict[tuple[str | None, ...], list[int]] = {}
     for i, s in enumerate(specs):
         groups.setdefault(measure_key(s), []).append(i)
     results: dict[int, TableResult] = {}
     for members in groups.values():
         chosen = [specs[i] for i in members]
-        if len(chosen) == 1:
+        chosen_methods: set[str] = {s.protection for s in chosen}
+        if chosen_methods != {"suppression"}:
+            _check_linked_methods(chosen, chosen_methods)
+            done = [
+                tables(
+                    s, data, secondary=secondary, tabulator=tabulator, keys=keys, progress=progress
+                )
+                for s in chosen
+            ]
+        elif len(chosen) == 1:
             done = [
                 tables(chosen[0], data, secondary=secondary, tabulator=tabulator, progress=progress)
             ]
@@ -362,6 +434,24 @@ def protect_all(
             )
         results.update(zip(members, done, strict=True))
     return [results[i] for i in range(len(specs))]
+
+
+def _check_linked_methods(chosen: Sequence[TableSpec], methods: set[str]) -> None:
+    if len(chosen) > 1 and len(methods) > 1:
+        raise SpecError(
+            f"tables {[s.name for s in chosen]} share cells but are protected by "
+            f"different methods ({', '.join(sorted(methods))}): a cell one "
+            "hides or perturbs, another could publish otherwise",
+            hint="give linked tables the same [table] protection (or use --method)",
+        )
+    if len(chosen) > 1 and "controlled-rounding" in methods:
+        raise SpecError(
+            f"tables {[s.name for s in chosen]} share cells, and controlled rounding "
+            "rounds each table on its own: a shared cell could be published twice, "
+            "differently",
+            hint="protect linked tables by suppression, cellkey or random-rounding, "
+            "or give them one at a time",
+        )
 
 
 def _check_compatible(specs: Sequence[TableSpec]) -> None:

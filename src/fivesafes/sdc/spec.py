@@ -15,6 +15,19 @@ from typing import Any, Literal
 
 from fivesafes.errors import SpecError
 from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE
+from fivesafes.sdc.spec_methods import (
+    PerturbationSpec,
+    ProtectionMethod,
+    RoundingSpec,
+    parse_perturbation,
+    parse_protection,
+    parse_rounding,
+)
+from fivesafes.sdc.spec_values import is_number as _is_number
+from fivesafes.sdc.spec_values import is_whole as _is_whole
+from fivesafes.sdc.spec_values import number as _number
+from fivesafes.sdc.spec_values import only_keys as _only_keys
+from fivesafes.sdc.spec_values import string_value as _str
 
 SecondaryMethod = Literal["auto", "optimal", "modular", "fast", "none"]
 CostFunction = Literal["value", "unit", "contributors", "log"]
@@ -99,6 +112,9 @@ class TableSpec:
     weight: str | None = None
     rules: RuleSet = field(default_factory=RuleSet)
     suppression: SuppressionSpec = field(default_factory=SuppressionSpec)
+    protection: ProtectionMethod = "suppression"
+    perturbation: PerturbationSpec = field(default_factory=PerturbationSpec)
+    rounding: RoundingSpec = field(default_factory=RoundingSpec)
     source_text: str = ""
     source_path: Path | None = None
 
@@ -147,11 +163,15 @@ def parse_spec(
 ) -> TableSpec:
     """Validate a spec given as a dict (the TOML's structure)."""
     base = base_dir or Path.cwd()
-    _only_keys(raw, {"table", "dimension", "rules", "suppression"}, "the spec")
+    _only_keys(
+        raw, {"table", "dimension", "rules", "suppression", "perturbation", "rounding"}, "the spec"
+    )
     table = raw.get("table")
     if not isinstance(table, dict):
         raise SpecError("the spec needs a [table] section", hint='add [table] with name = "..."')
-    _only_keys(table, {"name", "response", "contributor", "holding", "weight"}, "[table]")
+    _only_keys(
+        table, {"name", "response", "contributor", "holding", "weight", "protection"}, "[table]"
+    )
     name = _str(table, "name", "[table]", required=True)
     assert name is not None
     _check_table_name(name)
@@ -192,6 +212,9 @@ def parse_spec(
         )
     rules = parse_rules(raw.get("rules", {}), frequency=response is None)
     suppression = _parse_suppression(raw.get("suppression", {}))
+    protection = parse_protection(table.get("protection", "suppression"))
+    perturbation = parse_perturbation(raw.get("perturbation", {}), base=base)
+    rounding = parse_rounding(raw.get("rounding", {}), frequency=response is None)
     return TableSpec(
         name=name,
         dimensions=tuple(dims),
@@ -201,6 +224,9 @@ def parse_spec(
         weight=weight,
         rules=rules,
         suppression=suppression,
+        protection=protection,
+        perturbation=perturbation,
+        rounding=rounding,
         source_text=source_text,
         source_path=source_path,
     )
@@ -365,44 +391,3 @@ def _check_table_name(name: str) -> None:
             hint="use letters, digits, '_', '-' and '.' (not first), "
             'e.g. name = "turnover_by_region"',
         )
-
-
-def _only_keys(d: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(d) - allowed)
-    if unknown:
-        raise SpecError(
-            f"unknown key(s) {unknown} in {where}",
-            hint=f"allowed: {sorted(allowed)}",
-        )
-
-
-def _str(d: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
-    value = d.get(key)
-    if value is None:
-        if required:
-            raise SpecError(f"{where} needs '{key}'")
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise SpecError(f"{where} '{key}' must be a non-empty string, got {value!r}")
-    return value.strip()
-
-
-def _is_int(value: Any) -> bool:
-    # TOML's true/false are Python bools, and bool is a subclass of int
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_whole(value: Any) -> bool:
-    # 7.0 is a whole number too (a CLI option or JSON may give one), 7.5 is not
-    return _is_int(value) or (isinstance(value, float) and value.is_integer())
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _number(d: dict[str, Any], key: str, default: float) -> float:
-    value = d.get(key, default)
-    if not _is_number(value):
-        raise SpecError(f"'{key}' must be a number, got {value!r}")
-    return float(value)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL, STATUS, VALUE, Status
+from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL, PUBLISHED, STATUS, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
 
 NOT_AVAILABLE_SYMBOL = "[x]"  # GSS: not available (a cell missing from the cells table)
@@ -68,12 +68,16 @@ def present(
     dimensions: Sequence[str],
     hierarchies: Sequence[Hierarchy],
 ) -> Presentation:
-    """Lay the cells out for people: hierarchy order, indentation, hidden cells as ``[c]``."""
+    """Lay the cells out for people: hierarchy order, indentation, hidden cells as ``[c]``.
+
+    The number shown is ``published`` when the cells have it (cell key, rounding), else
+    ``value``."""
     if len(dimensions) != len(hierarchies) or not dimensions:
         raise ValueError("need one hierarchy per dimension and at least one dimension")
     dims = list(dimensions)
     keyed = cells.assign(**{d: cells[d].astype(str) for d in dims}).set_index(dims)
-    values = keyed[VALUE].astype("float64")
+    # a perturbed or rounded table shows the value as published, never the true one
+    values = keyed[PUBLISHED if PUBLISHED in keyed.columns else VALUE].astype("float64")
     # fail closed: any status other than "safe" (unknown ones included) is hidden
     hidden = keyed[STATUS].astype(str) != Status.SAFE.value
     lookup: dict[tuple[str, ...], Cell] = {}

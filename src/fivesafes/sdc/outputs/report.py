@@ -44,6 +44,9 @@ def spec_as_dict(spec: TableSpec) -> dict[str, Any]:
         ],
         "rules": spec.rules.as_dict(),
         "suppression": spec.suppression.as_dict(),
+        "protection": spec.protection,
+        "perturbation": spec.perturbation.as_dict(),
+        "rounding": spec.rounding.as_dict(),
     }
 
 
@@ -81,7 +84,7 @@ def build_report(
     names = rule_names(spec.rules, frequency=spec.is_frequency)
     all_notes = list(notes)
     all_notes.extend(str(n) for n in (secondary or {}).get("notes", ()))
-    if spec.suppression.method == "none":
+    if spec.suppression.method == "none" and spec.protection == "suppression":
         all_notes.append(NO_SECONDARY_WARNING)
     rows = _grand_total_records(cells, spec, hierarchies)
     return {

@@ -24,6 +24,7 @@ from fivesafes.sdc.cells import (
     CONFIDENTIAL_SYMBOL,
     CONTRIBUTORS,
     LOWER,
+    PUBLISHED,
     RECORDS,
     RULE,
     STATUS,
@@ -75,6 +76,11 @@ def published_cells(result: ProtectedTable) -> pd.DataFrame:
     # a frequency table's value is the count itself unless it is weighted
     with_value = not spec.is_frequency or spec.weight is not None
     cols = cells_columns(spec.dimension_names, with_value=with_value)
+    if PUBLISHED in result.cells.columns:
+        # changed values: the published one next to the true one, and for rounded tables
+        # each primary's attacker interval (the evidence of its protection)
+        extra = [PUBLISHED, "attacker_min", "attacker_max"]
+        cols += [c for c in extra if c in result.cells.columns]
     out = result.cells[cols].copy()
     for d in spec.dimension_names:
         out[d] = out[d].astype(str)
@@ -86,13 +92,30 @@ def notes_lines(result: ProtectedTable) -> list[str]:
     r = result.report
     rules = r["rules"]
     src = r["source"]
+    method = r.get("protection", {}).get("method", "suppression")
+    if method == "suppression":
+        how = [
+            f"{CONFIDENTIAL_SYMBOL} = confidential: the value is withheld to protect the "
+            "confidentiality of a contributor (primary or secondary suppression).",
+            "[x] = not available.",
+            "Totals include the hidden cells.",
+            "Rules (a cell is hidden when any of them applies):",
+        ]
+    else:
+        hidden = bool((result.cells["status"] != "safe").any())
+        how = [
+            f"Protection: {method} (the notes below say what it means for the figures).",
+            *(
+                [f"{CONFIDENTIAL_SYMBOL} = confidential: withheld as well, see below."]
+                if hidden
+                else []
+            ),
+            "[x] = not available.",
+            "Rules (the cells they flag are protected by the method):",
+        ]
     lines = [
         f"Table: {result.name}",
-        f"{CONFIDENTIAL_SYMBOL} = confidential: the value is withheld to protect the "
-        "confidentiality of a contributor (primary or secondary suppression).",
-        "[x] = not available.",
-        "Totals include the hidden cells.",
-        "Rules (a cell is hidden when any of them applies):",
+        *how,
         *(
             f"  {line}"
             for line in rule_explanations(result.spec.rules, frequency=result.spec.is_frequency)
@@ -104,7 +127,11 @@ def notes_lines(result: ProtectedTable) -> list[str]:
             if k not in ("in_force", "basis") and v is not None
         ),
         f"The rules were evaluated on {rules['basis']}.",
-        f"Secondary suppression: {r['suppression']['method']}.",
+        *(
+            [f"Secondary suppression: {r['suppression']['method']}."]
+            if method == "suppression"
+            else []
+        ),
         f"Source: {src.get('path') or src.get('kind')}"
         + (f" (sha256 {src['sha256']})" if src.get("sha256") else "")
         + (f", {src['rows']} rows" if src.get("rows") is not None else ""),
@@ -230,7 +257,10 @@ def write_table_xlsx(view: Presentation, notes: Sequence[str], path: Path) -> No
     ws = wb.create_sheet("Table")
     ws.column_dimensions["A"].width = 28
     ws.append([styled(ws, view.name, font=title_font)])
-    ws.append([f"{CONFIDENTIAL_SYMBOL} = confidential; see the Notes sheet"])
+    if any(c.symbol == CONFIDENTIAL_SYMBOL for b in view.blocks for row in b.rows for c in row):
+        ws.append([f"{CONFIDENTIAL_SYMBOL} = confidential; see the Notes sheet"])
+    else:
+        ws.append(["see the Notes sheet"])
     for block in view.blocks:
         ws.append([])
         if block.title:

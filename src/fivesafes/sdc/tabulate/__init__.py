@@ -12,7 +12,12 @@ from fivesafes.sdc.tabulate.duckdb_tabulator import (
     load_hierarchies,
     tabulate,
 )
-from fivesafes.sdc.tabulate.engine import HierarchyLoader, Tabulation, Tabulator
+from fivesafes.sdc.tabulate.engine import (
+    HierarchyLoader,
+    RecordKeyTabulator,
+    Tabulation,
+    Tabulator,
+)
 from fivesafes.sdc.tabulate.plan import bridge_pairs, code_error, leaf_codes, row_expressions
 from fivesafes.sdc.tabulate.sources import (
     MicrodataLike,
@@ -29,6 +34,7 @@ __all__ = [
     "DuckDBTabulator",
     "HierarchyLoader",
     "MicrodataLike",
+    "RecordKeyTabulator",
     "Tabulation",
     "Tabulator",
     "bad_numbers_error",

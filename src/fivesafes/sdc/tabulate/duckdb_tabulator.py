@@ -52,7 +52,8 @@ class DuckDBTabulator:
     """The embedded default engine: DuckDB in this process (the plan above).
 
     ``connection``: run on this DuckDB connection (default: a new one per call);
-    ``rollup``: how leaf cells reach their subtotals (see :func:`tabulate`).
+    ``rollup``: how leaf cells reach their subtotals (see :func:`tabulate`);
+    ``record_key``: a column of record keys summed into each cell's ``cell_key``.
     """
 
     name: str = "duckdb"
@@ -62,9 +63,15 @@ class DuckDBTabulator:
         connection: duckdb.DuckDBPyConnection | None = None,
         *,
         rollup: RollupPlan = "bridge",
+        record_key: str | None = None,
     ) -> None:
         self.connection = connection
         self.rollup: RollupPlan = rollup
+        self.record_key = record_key
+
+    def with_record_key(self, column: str) -> DuckDBTabulator:
+        """This engine (same connection and plan), also summing ``column`` into cell keys."""
+        return DuckDBTabulator(self.connection, rollup=self.rollup, record_key=column)
 
     def tabulate(
         self,
@@ -77,7 +84,13 @@ class DuckDBTabulator:
         """Every cell with its statistics; ``hierarchies`` None: flat ones from the data's
         codes, found while the data are read once for the tabulation."""
         return tabulate(
-            spec, data, hierarchies, connection=self.connection, top_k=top_k, rollup=self.rollup
+            spec,
+            data,
+            hierarchies,
+            connection=self.connection,
+            top_k=top_k,
+            rollup=self.rollup,
+            record_key=self.record_key,
         )
 
     def hierarchies(self, spec: TableSpec, data: MicrodataLike) -> tuple[Hierarchy, ...]:
@@ -112,12 +125,14 @@ def tabulate(
     connection: duckdb.DuckDBPyConnection | None = None,
     top_k: int | None = None,
     rollup: RollupPlan = "bridge",
+    record_key: str | None = None,
 ) -> Tabulation:
     """Tabulate ``data`` under ``spec``: every cell, every subtotal, contributor statistics.
 
     ``rollup`` chooses how leaf cells reach their subtotals: ``"bridge"`` (join each leaf
     to its ancestors, the faster) or ``"grouping_sets"`` (hierarchical GROUPING SETS);
-    both give the same cells.
+    both give the same cells. ``record_key`` names a column of record keys: each cell
+    then gets ``cell_key``, the sum of its records' keys times 2**53, mod 2**53.
     """
     k = default_top_k(spec) if top_k is None else top_k
     if k < 1:
@@ -137,7 +152,9 @@ def tabulate(
 
     temp: list[tuple[str, str]] = []
     try:
-        source = register(con, spec, data, prefix, own_connection=connection is None)
+        source = register(
+            con, spec, data, prefix, own_connection=connection is None, record_key=record_key
+        )
         temp.extend(source.temp_objects)
         hiers = _hierarchies(con, spec, source) if hierarchies is None else tuple(hierarchies)
         if len(hiers) != len(spec.dimensions):

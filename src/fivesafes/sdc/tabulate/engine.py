@@ -7,7 +7,10 @@ signature returning a :class:`Tabulation` whose cells frame follows ``sdc/cells.
 (one row per cell in hierarchy display order: the dimension codes, ``records``,
 ``contributors``, ``value``, ``rule_total``, ``negatives`` and ``top1..topK``). An
 engine that can also list the codes of a dimension without a hierarchy file may offer
-:class:`HierarchyLoader`'s ``hierarchies`` method; otherwise DuckDB finds them.
+:class:`HierarchyLoader`'s ``hierarchies`` method; otherwise DuckDB finds them. An
+engine that can sum a column of record keys per cell (the cell key method and random
+rounding need it) offers :class:`RecordKeyTabulator`'s ``with_record_key``; without it
+those methods refuse the engine rather than publish values from missing keys.
 """
 
 from __future__ import annotations
@@ -57,4 +60,18 @@ class HierarchyLoader(Protocol):
 
     def hierarchies(self, spec: TableSpec, data: MicrodataLike) -> tuple[Hierarchy, ...]:
         """The hierarchy of each dimension, in spec order; flat ones from the data's codes."""
+        ...
+
+
+@runtime_checkable
+class RecordKeyTabulator(Protocol):
+    """Optional: an engine that also gives each cell its cell key (``sdc/cells.py`` CELL_KEY).
+
+    ``with_record_key(column)`` is the same engine summing ``column`` (record keys in
+    [0, 1), multiples of 2**-53; sdc/perturbation/keys.py) per cell: the cells frame then
+    carries ``cell_key``, the sum of its records' keys times 2**53, mod 2**53, exactly.
+    """
+
+    def with_record_key(self, column: str) -> Tabulator:
+        """This engine, tabulating ``column``'s record keys into each cell's cell key."""
         ...

@@ -20,6 +20,7 @@ from fivesafes.sdc.spec import TableSpec
 from fivesafes.sdc.tabulate.sources import Source, quote
 
 _SHOW = 10  # offending codes named in an error
+_KEY_RING = 2**53  # cell keys: record keys (times 2**53) summed mod 2**53, exact
 RollupPlan = Literal["bridge", "grouping_sets"]
 
 
@@ -145,6 +146,12 @@ class TabulationPlan:
                 f"codes{i}", "id INTEGER, code VARCHAR", [(j, c) for j, c in enumerate(h.order)]
             )
 
+    def _key_sum(self, column: str) -> str:
+        """The cell-key aggregate (``, ... AS ck``) when the source has record keys, else ''."""
+        if not self.source.has_key:
+            return ""
+        return f", (sum({column}) % {_KEY_RING})::BIGINT AS ck"
+
     def stage1(self) -> None:
         """Rows -> (leaf cell, unit) sums; unknown codes surface as NULL leaves."""
         value, basis = row_expressions(self.spec)
@@ -157,15 +164,16 @@ class TabulationPlan:
             self.table(
                 "s1",
                 f"SELECT {leaves}, u, count(*) AS rec, sum({value}) AS val, "
-                f"sum({basis}) AS rt, {neg} AS neg FROM {self.source.view} s {joins} GROUP BY ALL",
+                f"sum({basis}) AS rt, {neg} AS neg{self._key_sum('rk::BIGINT')} "
+                f"FROM {self.source.view} s {joins} GROUP BY ALL",
             )
         else:
             # Each row is its own contributor: every unit is simple, roll rows up directly.
             self.table(
                 "leaf",
                 f"SELECT {leaves}, count(*) AS rec, sum({value}) AS val, sum({basis}) AS rt, "
-                f"{neg} AS neg, count(*) AS n, max({basis}, {self.k}) AS top "
-                f"FROM {self.source.view} s {joins} GROUP BY ALL",
+                f"{neg} AS neg, count(*) AS n, max({basis}, {self.k}) AS top"
+                f"{self._key_sum('rk::BIGINT')} FROM {self.source.view} s {joins} GROUP BY ALL",
             )
         self._check_codes("s1" if self.source.has_unit else "leaf")
 
@@ -202,8 +210,8 @@ class TabulationPlan:
         )
         self.table(
             "leaf",
-            f"SELECT {leaves}, sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, sum(neg) AS neg "
-            f"FROM {self.t('s1')} GROUP BY ALL",
+            f"SELECT {leaves}, sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, sum(neg) AS neg"
+            f"{self._key_sum('ck')} FROM {self.t('s1')} GROUP BY ALL",
         )
         self.table(
             "simple",
@@ -264,7 +272,8 @@ class TabulationPlan:
             self._cells(
                 "leaf",
                 frozenset(),
-                "sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, sum(neg) AS neg",
+                "sum(rec) AS rec, sum(val) AS val, sum(rt) AS rt, sum(neg) AS neg"
+                + self._key_sum("ck"),
             ),
         )
         # Units in a single leaf cell (every row, when rows are the units) add up exactly.
@@ -315,14 +324,16 @@ class TabulationPlan:
             f"coalesce(top[{j}], 0.0)::DOUBLE AS {quote(C.top_column(j))}" for j in range(1, k + 1)
         )
         order = ", ".join(f"g{i}.id AS o{i}" for i in range(n))
+        key_out = f", {C.CELL_KEY}" if self.source.has_key else ""
+        key_in = f"coalesce(a.ck, 0)::BIGINT AS {C.CELL_KEY}, " if self.source.has_key else ""
         sql = (
             f"SELECT {', '.join(quote(x) for x in names)}, {C.RECORDS}, {C.CONTRIBUTORS}, "
-            f"{C.VALUE}, {C.RULE_TOTAL}, {tops}, {C.NEGATIVES} FROM ("
+            f"{C.VALUE}, {C.RULE_TOTAL}, {tops}, {C.NEGATIVES}{key_out} FROM ("
             f"SELECT {dims}, coalesce(a.rec, 0)::BIGINT AS {C.RECORDS}, "
             f"({n_expr})::BIGINT AS {C.CONTRIBUTORS}, "
             f"coalesce(a.val, 0.0)::DOUBLE AS {C.VALUE}, "
             f"coalesce(a.rt, 0.0)::DOUBLE AS {C.RULE_TOTAL}, {top} AS top, "
-            f"coalesce(a.neg, 0)::BIGINT AS {C.NEGATIVES}, {order} "
+            f"coalesce(a.neg, 0)::BIGINT AS {C.NEGATIVES}, {key_in}{order} "
             f"FROM {grid} LEFT JOIN {self.t('agg')} a ON {on_agg} "
             f"LEFT JOIN {self.t('units_all')} b ON {on_units}) "
             f"ORDER BY {', '.join(f'o{i}' for i in range(n))}"

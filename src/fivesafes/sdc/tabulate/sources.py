@@ -63,6 +63,7 @@ class Source:
     has_unit: bool
     notes: tuple[str, ...]
     temp_objects: tuple[tuple[str, str], ...]  # (kind, name) to drop afterwards
+    has_key: bool = False  # a record-key column ``rk`` (key * 2**53) for the cell key method
 
 
 def register(
@@ -72,11 +73,16 @@ def register(
     prefix: str,
     *,
     own_connection: bool,
+    record_key: str | None = None,
 ) -> Source:
-    """Register ``data`` in ``con`` and build the normalised view for ``spec``."""
+    """Register ``data`` in ``con`` and build the normalised view for ``spec``.
+
+    ``record_key`` names a column of record keys in [0, 1) (sdc/perturbation/keys.py);
+    the view then carries ``rk``, the key times 2**53, which the cell key sums.
+    """
     temp: list[tuple[str, str]] = []
     try:
-        return _register(con, spec, data, prefix, own_connection, temp)
+        return _register(con, spec, data, prefix, own_connection, temp, record_key)
     except BaseException:
         drop(con, tuple(temp))  # bad input leaves nothing behind in the caller's connection
         raise
@@ -89,6 +95,7 @@ def _register(
     prefix: str,
     own_connection: bool,
     temp: list[tuple[str, str]],
+    record_key: str | None = None,
 ) -> Source:
     raw = f"{prefix}raw"
     notes: list[str] = []
@@ -145,6 +152,11 @@ def _register(
         str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()
     }
     check_columns(spec, columns)
+    if record_key is not None and record_key not in columns:
+        raise DataError(
+            f"the data have no record-key column '{record_key}'",
+            hint="attach record keys first (sdc.perturbation.attach_record_keys)",
+        )
     view = f"{prefix}src"
     select: list[str] = []
     for i, dim in enumerate(spec.dimension_names):
@@ -164,6 +176,8 @@ def _register(
         select.append(f"{_numeric(spec.response, columns[spec.response])} AS x")
     if spec.weight is not None:
         select.append(f"{_numeric(spec.weight, columns[spec.weight])} AS w")
+    if record_key is not None:
+        select.append(f"{_numeric(record_key, columns[record_key])} * {2**53}.0 AS rk")
     con.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {raw}")
     temp.append(("VIEW", view))
     return Source(
@@ -173,6 +187,7 @@ def _register(
         has_unit=unit is not None,
         notes=tuple(notes),
         temp_objects=tuple(temp),
+        has_key=record_key is not None,
     )
 
 
@@ -259,6 +274,11 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
     if spec.weight is not None:
         checks.append(("w_bad", "count_if(w IS NULL OR NOT isfinite(w))"))
         checks.append(("w_neg", "count_if(w < 0)"))
+    if source.has_key:
+        # a key is k / 2**53 with 0 <= k < 2**53: anything else was not drawn by record_keys
+        checks.append(
+            ("rk_bad", f"count_if(rk IS NULL OR rk < 0 OR rk >= {2**53}.0 OR rk <> floor(rk))")
+        )
     sql = ", ".join(f"{expr} AS {name}" for name, expr in checks)
     row = con.execute(f"SELECT {sql} FROM {source.view}").fetchone()
     assert row is not None
@@ -306,6 +326,12 @@ def raise_value_errors(
         raise DataError(
             f"contributor column '{spec.contributor}' is missing in {counts['contrib']} row(s)",
             hint="every row must name its contributor; fill the column in",
+        )
+    if counts.get("rk_bad"):
+        raise DataError(
+            f"{counts['rk_bad']} row(s) have no valid record key (in [0, 1), a multiple of 2**-53)",
+            hint="record keys are drawn by fivesafes.sdc.perturbation.record_keys; "
+            "never edit or impute them",
         )
     for role, column, key in (("response", spec.response, "x"), ("weight", spec.weight, "w")):
         if column is None:

@@ -116,6 +116,14 @@ def protect_dataset_for(
                 f"spec {spec.name!r} has no TOML text to keep with the table",
                 hint="load the spec from its .toml file (fivesafes table protect SPEC ...)",
             )
+        if spec.protection != "suppression":
+            # a stored dataset's record keys come from its ingest; until they are stored,
+            # never perturb it with key material from anywhere else (fail closed)
+            raise SpecError(
+                f"spec {spec.name!r} asks for {spec.protection}, which is not available for "
+                "stored datasets yet",
+                hint="protect it by suppression, or a file you hold with --data --key-file",
+            )
     names = output_names(specs, name)
     with tx() as session:
         area_id = area_row(session, area).id

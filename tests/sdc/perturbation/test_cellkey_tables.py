@@ -1,0 +1,195 @@
+"""The cell key method through ``tables``: consistent, repeatable, keyed or refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fivesafes.errors import DataError, KeyProviderError, SpecError
+from fivesafes.sdc import tables
+from fivesafes.sdc.perturbation.keys import SECRET_ENV, KeyMaterial
+from fivesafes.sdc.spec import parse_spec
+
+KEY = KeyMaterial(b"0123456789abcdef0123456789abcdef", "test")
+REGIONS = [f"R{i}" for i in range(6)]
+
+
+def people(n: int = 3000, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "pid": [f"p{i}" for i in range(n)],
+            "region": rng.choice(REGIONS, n, p=[0.3, 0.25, 0.2, 0.15, 0.07, 0.03]),
+            "age": rng.choice(["0-15", "16-64", "65+"], n),
+            "tenure": rng.choice(["own", "rent", "other"], n, p=[0.6, 0.38, 0.02]),
+            "w": rng.uniform(1, 3, n).round(2).astype(str),
+        }
+    )
+
+
+def spec(tmp_path: Path, name: str, dims: list[dict[str, Any]], **table: Any) -> Any:
+    raw = {
+        "table": {"name": name, **table},
+        "dimension": dims,
+        "rules": {"threshold": 3},
+        "perturbation": {"record_id": "pid", "D": 3, "V": 1.5, "js": 3},
+    }
+    return parse_spec(raw, base_dir=tmp_path)
+
+
+def grouped(tmp_path: Path) -> Path:
+    path = tmp_path / "regions.csv"
+    rows = ["code,parent", "All,", "North,All", "South,All"]
+    rows += [f"{r},{'North' if i < 3 else 'South'}" for i, r in enumerate(REGIONS)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_the_same_cell_in_tables_with_other_hierarchies_gets_the_same_value(
+    tmp_path: Path,
+) -> None:
+    data = people()
+    by_age = spec(
+        tmp_path, "a", [{"name": "region", "hierarchy": str(grouped(tmp_path))}, {"name": "age"}]
+    )
+    by_tenure = spec(tmp_path, "b", [{"name": "tenure"}, {"name": "region"}])
+    one = tables(by_age, data, method="cellkey", keys=KEY).cells
+    two = tables(by_tenure, data, method="cellkey", keys=KEY).cells
+    left = one[one["age"] == "Total"].set_index("region")
+    right = two[two["tenure"] == "Total"].set_index("region")
+    for region in REGIONS:
+        assert left.loc[region, "records"] == right.loc[region, "records"]
+        assert left.loc[region, "published"] == right.loc[region, "published"]
+        assert left.loc[region, "cell_key"] == right.loc[region, "cell_key"]
+    # the grand total too, though one table reaches it through North/South
+    assert left.loc["All", "published"] == right.loc["Total", "published"]
+    changed = (one["published"] != one["value"]).sum()
+    assert changed > len(one) / 3  # the values really were perturbed
+
+
+def test_rerunning_gives_identical_output_and_another_key_other_values(tmp_path: Path) -> None:
+    data = people()
+    s = spec(tmp_path, "t", [{"name": "region"}, {"name": "tenure"}])
+    first = tables(s, data, method="cellkey", keys=KEY)
+    second = tables(s, data, method="cellkey", keys=KEY)
+    assert first.cells["published"].equals(second.cells["published"])
+    a, b = tmp_path / "a", tmp_path / "b"
+    first.write(a)
+    second.write(b)
+    assert (a / "cells.csv").read_bytes() == (b / "cells.csv").read_bytes()
+
+    def body(p: Path) -> list[str]:
+        return [line for line in p.read_text().splitlines() if "Produced by" not in line]
+
+    assert body(a / "table.csv") == body(b / "table.csv")
+    assert "[c]" not in (a / "table.csv").read_text().split("\n", 12)[-1]
+    other = KeyMaterial(b"another secret of enough bytes!!", "other")
+    third = tables(s, data, method="cellkey", keys=other)
+    assert not third.cells["published"].equals(first.cells["published"])
+
+
+def test_small_counts_are_never_published_between_zero_and_js(tmp_path: Path) -> None:
+    data = people(400)
+    s = spec(tmp_path, "t", [{"name": "region"}, {"name": "tenure"}, {"name": "age"}])
+    cells = tables(s, data, method="cellkey", keys=KEY).cells
+    assert (cells["records"].between(1, 2)).any()  # there were small counts to protect
+    published = cells["published"]
+    assert not ((published > 0) & (published < 3)).any()
+    assert (cells["status"] == "safe").all()  # nothing hidden: every cell published
+
+
+def test_perturbation_is_refused_without_key_material(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    s = spec(tmp_path, "t", [{"name": "region"}])
+    with pytest.raises(KeyProviderError, match="never published when the key material"):
+        tables(s, people(), method="cellkey")
+    with pytest.raises(KeyProviderError):
+        tables(s, people(), method="random-rounding")
+    monkeypatch.setenv(SECRET_ENV, "ab" * 16)
+    assert len(tables(s, people(), method="cellkey").cells) == 7
+
+
+def test_record_identifiers_must_exist_and_be_unique(tmp_path: Path) -> None:
+    s = spec(tmp_path, "t", [{"name": "region"}])
+    data = people()
+    data.loc[5, "pid"] = data.loc[4, "pid"]
+    with pytest.raises(DataError, match="repeats"):
+        tables(s, data, method="cellkey", keys=KEY)
+    with pytest.raises(DataError, match="no record identifier"):
+        tables(s, people().drop(columns=["pid"]), method="cellkey", keys=KEY)
+    raw = spec(tmp_path, "t", [{"name": "region"}])
+    from dataclasses import replace
+
+    no_id = replace(raw, perturbation=replace(raw.perturbation, record_id=None))
+    with pytest.raises(SpecError, match="record_id"):
+        tables(no_id, people(), method="cellkey", keys=KEY)
+
+
+def test_a_weighted_count_table_is_not_perturbed(tmp_path: Path) -> None:
+    s = spec(tmp_path, "t", [{"name": "region"}], weight="w")
+    with pytest.raises(SpecError, match="unweighted"):
+        tables(s, people(), method="cellkey", keys=KEY)
+
+
+def test_magnitude_cells_move_with_their_largest_contributions(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    n = 2000
+    data = people(n).assign(
+        income=(rng.lognormal(8, 1.5, n)).round(2), firm=[f"f{i % 500}" for i in range(n)]
+    )
+    raw = {
+        "table": {"name": "inc", "response": "income", "contributor": "firm"},
+        "dimension": [{"name": "region"}, {"name": "age"}],
+        "rules": {"threshold": 3, "dominance": [[1, 60]]},
+        "perturbation": {"record_id": "pid", "magnitude_percent": 20.0, "top_k": 2},
+    }
+    s = parse_spec(raw, base_dir=tmp_path)
+    result = tables(s, data, method="cellkey", keys=KEY)
+    cells = result.cells
+    moved = (cells["published"] - cells["value"]).abs()
+    limit = 0.2 * (cells["top1"] + 0.5 * cells["top2"])
+    assert (moved <= limit + 0.005).all()  # published to 2 decimals
+    assert (moved > 0).mean() > 0.9
+    assert (cells["published"][cells["value"] > 0] > 0).all()  # never turned negative
+    again = tables(s, data, method="cellkey", keys=KEY).cells
+    assert again["published"].equals(cells["published"])
+    assert result.report["protection"]["ptable"]["check"]["passed"]
+
+
+def test_a_perturbed_table_carries_no_suppression_warning(tmp_path: Path) -> None:
+    raw = {
+        "table": {"name": "t", "protection": "cellkey"},
+        "dimension": [{"name": "region"}],
+        "suppression": {"method": "none"},
+        "perturbation": {"record_id": "pid"},
+    }
+    result = tables(parse_spec(raw, base_dir=tmp_path), people(), keys=KEY)
+    notes = " ".join(result.report["notes"])
+    assert "no secondary suppression" not in notes and "cell key method" in notes
+
+
+def test_a_magnitude_cell_in_two_tables_gets_the_same_value(tmp_path: Path) -> None:
+    rng = np.random.default_rng(12)
+    n = 3000
+    data = people(n).assign(income=(rng.lognormal(8, 1.5, n)).round(2))
+
+    def run(dims: list[dict[str, Any]]) -> pd.DataFrame:
+        raw = {
+            "table": {"name": "inc", "response": "income"},
+            "dimension": dims,
+            "perturbation": {"record_id": "pid"},
+        }
+        return tables(parse_spec(raw, base_dir=tmp_path), data, method="cellkey", keys=KEY).cells
+
+    one = run([{"name": "region", "hierarchy": str(grouped(tmp_path))}, {"name": "age"}])
+    two = run([{"name": "tenure"}, {"name": "region"}])
+    left = one[one["age"] == "Total"].set_index("region")["published"]
+    right = two[two["tenure"] == "Total"].set_index("region")["published"]
+    for region in REGIONS:
+        assert left[region] == right[region]
