@@ -14,6 +14,7 @@ import pandas as pd
 from fivesafes.errors import DataError
 from fivesafes.sdc.audit import INTERVAL_MODES, AuditResult, IntervalMode, audit_table
 from fivesafes.sdc.cells import CONTRIBUTORS
+from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import TableSpec, load_spec
 
@@ -45,7 +46,7 @@ def spec_hierarchies(spec: TableSpec, cells: pd.DataFrame) -> tuple[Hierarchy, .
     out = []
     for dim in spec.dimensions:
         if dim.hierarchy is not None:
-            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
+            out.append(load_hierarchy(dim.name, dim.hierarchy, total_code=dim.total_code))
         else:
             codes = [c for c in cells[dim.name].dropna().unique() if c != dim.total_code]
             out.append(Hierarchy.flat(dim.name, codes, total=dim.total_code))

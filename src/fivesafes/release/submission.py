@@ -21,6 +21,7 @@ import pandas as pd
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.cells import LOWER, RECORDS, STATUS, UPPER, VALUE
 from fivesafes.sdc.differencing import OutputTable
+from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import TableSpec, load_spec, parse_spec
 
@@ -41,13 +42,19 @@ def sha256(data: bytes) -> str:
 
 
 def hierarchy_pairs(h: Hierarchy) -> list[list[str | None]]:
-    """A hierarchy as [code, parent] pairs, root first (how the register stores it)."""
-    return [[code, h.parent[code]] for code in h.order]
+    """A hierarchy as [code, parent] pairs, root first (how the register stores it).
+
+    A code with a label has it as a third element: [code, parent, label]."""
+    return [
+        [code, h.parent[code], h.labels[code]] if code in h.labels else [code, h.parent[code]]
+        for code in h.order
+    ]
 
 
 def hierarchy_from_pairs(name: str, pairs: list[list[str | None]]) -> Hierarchy:
     """Inverse of :func:`hierarchy_pairs`."""
-    return Hierarchy.from_pairs(name, [(str(c), p) for c, p in pairs])
+    labels = {str(p[0]): str(p[2]) for p in pairs if len(p) > 2 and p[2]}
+    return Hierarchy.from_pairs(name, [(str(p[0]), p[1]) for p in pairs], labels)
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,15 @@ class TableSubmission:
         except (tomllib.TOMLDecodeError, SpecError):
             return None
         return spec.response or "count"
+
+    @property
+    def unit(self) -> str | None:
+        """What the values are measured in (the spec's [table] unit), if it says."""
+        try:
+            spec = parse_spec(tomllib.loads(self.spec_text), source_text=self.spec_text)
+        except (tomllib.TOMLDecodeError, SpecError):
+            return None
+        return spec.unit
 
     def to_files(self) -> dict[str, bytes]:
         """The table as the files of a stored output: cells, report, spec and hierarchies."""
@@ -241,7 +257,7 @@ def _hierarchies(spec: TableSpec, cells: pd.DataFrame) -> tuple[Hierarchy, ...]:
     out = []
     for dim in spec.dimensions:
         if dim.hierarchy is not None:
-            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
+            out.append(load_hierarchy(dim.name, dim.hierarchy, total_code=dim.total_code))
         else:
             codes = [c for c in cells[dim.name].dropna().unique() if c != dim.total_code]
             out.append(Hierarchy.flat(dim.name, codes, total=dim.total_code))

@@ -101,6 +101,7 @@ class TableSpec:
     suppression: SuppressionSpec = field(default_factory=SuppressionSpec)
     source_text: str = ""
     source_path: Path | None = None
+    unit: str | None = None  # what the values are measured in, e.g. "GBP thousand"
 
     @property
     def is_frequency(self) -> bool:
@@ -151,7 +152,7 @@ def parse_spec(
     table = raw.get("table")
     if not isinstance(table, dict):
         raise SpecError("the spec needs a [table] section", hint='add [table] with name = "..."')
-    _only_keys(table, {"name", "response", "contributor", "holding", "weight"}, "[table]")
+    _only_keys(table, {"name", "response", "contributor", "holding", "weight", "unit"}, "[table]")
     name = _str(table, "name", "[table]", required=True)
     assert name is not None
     _check_table_name(name)
@@ -181,6 +182,7 @@ def parse_spec(
     contributor = _str(table, "contributor", "[table]")
     holding = _str(table, "holding", "[table]")
     weight = _str(table, "weight", "[table]")
+    unit = _str(table, "unit", "[table]")
     used = [c for c in (response, contributor, holding, weight) if c]
     clash = sorted(set(used) & set(names))
     if clash:
@@ -203,6 +205,7 @@ def parse_spec(
         suppression=suppression,
         source_text=source_text,
         source_path=source_path,
+        unit=unit,
     )
 
 

@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from fivesafes.errors import SpecError
+from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.sources import (
     MicrodataLike,
@@ -149,5 +150,5 @@ def _hierarchies(
         if dim.hierarchy is None:
             out.append(Hierarchy.flat(dim.name, distinct[i], total=dim.total_code))
         else:
-            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
+            out.append(load_hierarchy(dim.name, dim.hierarchy, total_code=dim.total_code))
     return tuple(out)

@@ -1,0 +1,10 @@
+"""Formats in and out of the tools statisticians use, and text that is safe in spreadsheets.
+
+- :mod:`~fivesafes.sdc.formats.injection`: CSV fields and spreadsheet cells that are
+  never read as a formula;
+- :mod:`~fivesafes.sdc.formats.hrc`: tau-Argus hierarchy files (``.hrc``);
+- :mod:`~fivesafes.sdc.formats.sdchier`: sdcTable / sdcHierarchies hierarchy data frames;
+- :mod:`~fivesafes.sdc.formats.statuses`: cell statuses written by other tools;
+- :mod:`~fivesafes.sdc.formats.argus` and :mod:`~fivesafes.sdc.formats.sdctable`: a
+  protected table exported as the other tools' table input.
+"""
