@@ -70,9 +70,7 @@ def read_xlsx(path: Path) -> Book:
 
 
 def _text(node) -> str:
-    return "".join(
-        (n.data if n.nodeType == n.TEXT_NODE else _text(n)) for n in node.childNodes
-    )
+    return "".join((n.data if n.nodeType == n.TEXT_NODE else _text(n)) for n in node.childNodes)
 
 
 def _ods_cell(cell, styles: dict[str, str]) -> Cell:
