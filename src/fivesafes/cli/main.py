@@ -38,9 +38,11 @@ def cli() -> None:
 
 def _register() -> None:
     # Each area of work lives in its own module and adds one command or group here.
-    from fivesafes.cli import demo, table, table_audit
+    from fivesafes.cli import demo, table, table_audit, table_formats
 
     table.table.add_command(table_audit.audit_command, name="audit")
+    table.table.add_command(table_formats.export_command, name="export")
+    table.table.add_command(table_formats.hierarchy_command, name="hierarchy")
     cli.add_command(table.table)
     cli.add_command(demo.demo)
     from fivesafes.cli import access, area, dataset, declaration, grant, init, people, training

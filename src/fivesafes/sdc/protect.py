@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from fivesafes.errors import DataError, SpecError
-from fivesafes.sdc.cells import STATUS, Status
+from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL, STATUS, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.report import build_report
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
@@ -33,10 +33,20 @@ DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 @dataclass(frozen=True)
 class TableResult:
-    """A protected table: the cells with their status, the hierarchies and the report."""
+    """A protected table: the cells with their status, the hierarchies and the report.
+
+    For the table as the public would see it, use :meth:`published`.
+    """
 
     spec: TableSpec
-    cells: pd.DataFrame  # the cells.csv columns plus the rules' internal statistics
+    cells: pd.DataFrame
+    """Every cell with its true value and status, plus the rules' internal statistics.
+
+    CONFIDENTIAL: besides the true value of every hidden cell, this holds each
+    cell's largest contributions (``top1``, ``top2``, ...): the very values the rules
+    protect. Keep it inside the restricted area; never publish or share it. What may
+    be published is :meth:`published`.
+    """
     hierarchies: tuple[Hierarchy, ...]
     report: dict[str, Any]
 
@@ -62,11 +72,30 @@ class TableResult:
         """Boolean Series: True for every cell that must not be published."""
         return self.cells[STATUS] != Status.SAFE.value
 
+    def published(self, *, symbols: bool = False) -> pd.DataFrame:
+        """The table as it would be published: one row per cell in hierarchy order.
+
+        Columns: the dimensions' codes, ``value`` (NA where the cell is hidden, or the
+        text ``[c]`` with ``symbols=True``) and ``status`` (``published`` or
+        ``confidential``: primary and secondary cells look the same). No internal
+        statistic and no hidden value is in it.
+        """
+        return published_view(self.cells, self.hierarchies, symbols=symbols)
+
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write cells.csv, report.json, table.csv and table.xlsx into ``out_dir``."""
         from fivesafes.sdc.writers import write_outputs
 
         return write_outputs(self, Path(out_dir))
+
+    def export(self, tool: str, out_dir: str | Path) -> dict[str, Path]:
+        """Write the protected table as input for another tool (``argus`` or ``sdctable``).
+
+        The files hold every cell's true value: they are as confidential as cells.csv.
+        """
+        from fivesafes.sdc.formats.export import export_table
+
+        return export_table(tool, self.name, self.cells, self.hierarchies, out_dir)
 
 
 def tables(
@@ -150,6 +179,25 @@ def tables(
     )
     report["audit"] = audit_summary
     return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
+
+
+def published_view(
+    cells: pd.DataFrame, hierarchies: Sequence[Hierarchy], *, symbols: bool = False
+) -> pd.DataFrame:
+    """Cells in hierarchy order; hidden values NA (or ``[c]``); status published/confidential."""
+    dims = [h.name for h in hierarchies]
+    order = pd.MultiIndex.from_product([list(h.codes) for h in hierarchies], names=dims)
+    keyed = cells.assign(**{d: cells[d].astype(str) for d in dims}).set_index(dims)
+    keyed = keyed.reindex(order)
+    hidden = keyed[STATUS].astype(str) != Status.SAFE.value  # a missing cell is hidden too
+    values = keyed[VALUE].astype("Float64").mask(hidden.to_numpy())
+    out = pd.DataFrame(index=order).reset_index()
+    if symbols:
+        out[VALUE] = [CONFIDENTIAL_SYMBOL if h else v for v, h in zip(values, hidden, strict=True)]
+    else:
+        out[VALUE] = values.to_numpy()
+    out[STATUS] = ["confidential" if h else "published" for h in hidden]
+    return out
 
 
 # Beyond this many cells the audit proves each requirement without computing every

@@ -10,6 +10,7 @@ column as text, and numeric columns are converted explicitly and checked.
 from __future__ import annotations
 
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -19,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from fivesafes.errors import DataError
+from fivesafes.sdc.source_rows import first_rows, rows_text
 from fivesafes.sdc.spec import TableSpec
 
 MicrodataLike: TypeAlias = "str | Path | pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation"
@@ -42,6 +44,10 @@ _TEXT_TYPES = ("VARCHAR",)
 _SHOW = 10  # offending values named in an error
 
 
+class NumericCodesWarning(UserWarning):
+    """A dimension column of a DataFrame holds numbers: codes like "01" may have become 1."""
+
+
 def quote(name: str) -> str:
     """A SQL identifier, double-quoted (column names come from the user's data)."""
     return '"' + name.replace('"', '""') + '"'
@@ -62,6 +68,7 @@ class Source:
     has_unit: bool
     notes: tuple[str, ...]
     temp_objects: tuple[tuple[str, str], ...]  # (kind, name) to drop afterwards
+    select: str = ""  # the view's select list over ``raw`` (to number rows for errors)
 
 
 def register(
@@ -96,6 +103,12 @@ def _register(
         if not path.is_file():
             raise DataError(
                 f"data file not found: {path}", hint="give a .csv or .parquet file that exists"
+            )
+        if path.stat().st_size == 0:
+            raise DataError(
+                f"data file {path} is empty (0 bytes)",
+                hint="give the microdata: a header line with the column names, then one "
+                "line per record",
             )
         suffixes = "".join(path.suffixes).lower()
         if ".parquet" in suffixes or suffixes.endswith(".pq"):
@@ -144,15 +157,33 @@ def _register(
         str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()
     }
     _check_columns(spec, columns)
+    if isinstance(data, str | Path):
+        counted = con.execute(f"SELECT count(*) FROM {raw}").fetchone()
+        if counted is not None and counted[0] == 0:
+            # a table of zeros from no data would look like a real, safe table
+            raise DataError(
+                f"data file {data} has no data rows (only a header)",
+                hint="give the file with its records; an empty table is never published",
+            )
     view = f"{prefix}src"
     select: list[str] = []
     for i, dim in enumerate(spec.dimension_names):
         kind = columns[dim]
         if not kind.startswith(_TEXT_TYPES):
-            notes.append(
+            note = (
                 f"dimension '{dim}' is stored as {kind}; its codes are the values' text "
                 "(leading zeros cannot be recovered: store codes as text)"
             )
+            notes.append(note)
+            if isinstance(data, pd.DataFrame) and pd.api.types.is_numeric_dtype(data[dim]):
+                # pandas reads "01" as 1 unless told otherwise: say so where it happened
+                warnings.warn(
+                    NumericCodesWarning(
+                        f"{note}; read the data with pd.read_csv(..., dtype={{{dim!r}: str}}) "
+                        "so that codes such as '01' keep their leading zeros"
+                    ),
+                    stacklevel=2,
+                )
         select.append(f"CAST({quote(dim)} AS VARCHAR) AS d{i}")
     unit = spec.holding or spec.contributor
     if unit is not None:
@@ -172,6 +203,7 @@ def _register(
         has_unit=unit is not None,
         notes=tuple(notes),
         temp_objects=tuple(temp),
+        select=", ".join(select),
     )
 
 
@@ -181,6 +213,14 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, sql: str) -> None:
         con.execute(sql)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "not utf-8" in str(exc).lower() or "invalid unicode" in str(exc).lower():
+            # the error's other lines quote the data: only its line number is repeated
+            raise DataError(
+                f"{path} is not UTF-8 text ({first.removeprefix('Invalid Input Error: ')}); "
+                "a file saved as Latin-1 or Windows-1252 looks like this",
+                hint="save the file as UTF-8 (in Excel: CSV UTF-8; or convert it with "
+                "iconv -f latin1 -t utf-8)",
+            ) from exc
         raise DataError(
             f"cannot read {path}: {first}",
             hint="check that the file is a complete CSV (with a header line) or Parquet "
@@ -258,11 +298,15 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
     row = con.execute(f"SELECT {sql} FROM {source.view}").fetchone()
     assert row is not None
     counts = dict(zip([name for name, _ in checks], row, strict=True))
+
+    def where(condition: str, n: int) -> str:
+        return rows_text(first_rows(con, source, condition), n)
+
     for i, dim in enumerate(spec.dimension_names):
         n = counts[f"dim{i}"]
         if n:
             raise DataError(
-                f"dimension '{dim}' is missing (empty) in {n} row(s)",
+                f"dimension '{dim}' is missing (empty) in {n} row(s): {where(f'd{i} IS NULL', n)}",
                 hint=f"give every row a code for '{dim}'; an unknown code is a code too "
                 "(add it to the hierarchy, e.g. 'unknown')",
             )
@@ -270,19 +314,21 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
         col = spec.holding or spec.contributor
         raise DataError(
             f"column '{col}' (the {'holding' if spec.holding else 'contributor'}) "
-            f"is missing in {counts['unit']} row(s)",
+            f"is missing in {counts['unit']} row(s): {where('u IS NULL', counts['unit'])}",
             hint="every row must name the unit it belongs to; fill the column in",
         )
     if counts.get("contrib"):
         raise DataError(
-            f"contributor column '{spec.contributor}' is missing in {counts['contrib']} row(s)",
+            f"contributor column '{spec.contributor}' is missing in {counts['contrib']} "
+            f"row(s): {where('c IS NULL', counts['contrib'])}",
             hint="every row must name its contributor; fill the column in",
         )
     for role, column, key in (("response", spec.response, "x"), ("weight", spec.weight, "w")):
         if column is None:
             continue
         if counts[f"{key}_bad"]:
-            _bad_numbers(con, source, role, column, counts[f"{key}_bad"])
+            bad_rows = where(f"{key} IS NULL OR NOT isfinite({key})", counts[f"{key}_bad"])
+            _bad_numbers(con, source, role, column, counts[f"{key}_bad"], bad_rows)
         if counts[f"{key}_neg"] and (role == "weight" or spec.rules.negatives == "error"):
             n = counts[f"{key}_neg"]
             hint = (
@@ -291,7 +337,10 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
                 else 'set negatives = "absolute" under [rules] to evaluate the rules '
                 "on absolute values, or correct the data"
             )
-            raise DataError(f"{role} column '{column}' is negative in {n} row(s)", hint=hint)
+            raise DataError(
+                f"{role} column '{column}' is negative in {n} row(s): {where(f'{key} < 0', n)}",
+                hint=hint,
+            )
     if spec.holding is not None:
         row = con.execute(
             f"SELECT count(*), list(c ORDER BY c)[1:{_SHOW}] FROM (SELECT c FROM {source.view} "
@@ -299,15 +348,18 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
         ).fetchone()
         assert row is not None
         if row[0]:
+            first = literal(str(row[1][0]))
+            at = where(f"CAST(c AS VARCHAR) = {first}", 0)
             raise DataError(
                 f"{row[0]} contributor(s) in '{spec.contributor}' belong to more than one "
-                f"holding in '{spec.holding}', e.g. {[str(v) for v in row[1]]}",
+                f"holding in '{spec.holding}', e.g. {[str(v) for v in row[1]]} "
+                f"(the first on {at})",
                 hint="a contributor belongs to exactly one holding; correct the holding column",
             )
 
 
 def _bad_numbers(
-    con: duckdb.DuckDBPyConnection, source: Source, role: str, column: str, n: int
+    con: duckdb.DuckDBPyConnection, source: Source, role: str, column: str, n: int, rows: str
 ) -> None:
     num = _numeric("r", source.columns[column])
     # Rows whose raw value is absent are "missing"; the others did not convert.
@@ -321,11 +373,12 @@ def _bad_numbers(
     if bad:
         raise DataError(
             f"{role} column '{column}' is not a number in {n - missing} row(s): "
-            f"{bad[:_SHOW]}{' ...' if len(bad) > _SHOW else ''}",
+            f"{bad[:_SHOW]}{' ...' if len(bad) > _SHOW else ''} (missing or not a number: "
+            f"{rows})",
             hint=f"'{column}' must hold numbers (a dot for decimals, no thousands separators)",
         )
     raise DataError(
-        f"{role} column '{column}' is missing in {missing} row(s)",
+        f"{role} column '{column}' is missing in {missing} row(s): {rows}",
         hint=f"fill '{column}' in (write 0 where the true value is zero); "
         "rows are never dropped silently",
     )

@@ -15,6 +15,7 @@ import pandas as pd
 from fivesafes.errors import DataError
 from fivesafes.sdc import cells as C
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.source_rows import first_rows, rows_text
 from fivesafes.sdc.sources import Source, quote
 from fivesafes.sdc.spec import TableSpec
 
@@ -144,11 +145,19 @@ class TabulationPlan:
             dim = self.spec.dimension_names[i]
             internal = [(c, n) for c, n in found if c in self.index[i]]
             unknown = [(c, n) for c, n in found if c not in self.index[i]]
+            at = rows_text(
+                first_rows(
+                    self.con,
+                    self.source,
+                    f"d{i} NOT IN (SELECT code FROM {self.t(f'map{i}')} WHERE leaf IS NOT NULL)",
+                ),
+                sum(n for _, n in found),
+            )
             if unknown:
                 rows = sum(n for _, n in unknown)
                 raise DataError(
                     f"dimension '{dim}': {len(unknown)} code(s) in {rows} row(s) are not in "
-                    f"hierarchy '{h.name}': {[c for c, _ in unknown[:_SHOW]]}",
+                    f"hierarchy '{h.name}': {[c for c, _ in unknown[:_SHOW]]} (on {at})",
                     hint="add the codes to the hierarchy file, or correct the data "
                     "(codes are text: '01' and '1' differ)",
                 )
@@ -156,7 +165,7 @@ class TabulationPlan:
             raise DataError(
                 f"dimension '{dim}': {len(internal)} code(s) in {rows} row(s) are subtotals "
                 f"(internal codes) of hierarchy '{h.name}', not leaves: "
-                f"{[c for c, _ in internal[:_SHOW]]}",
+                f"{[c for c, _ in internal[:_SHOW]]} (on {at})",
                 hint="microdata rows must carry leaf codes; add a leaf under each such code "
                 "(e.g. '<code>_other') and recode the rows to it",
             )
