@@ -13,8 +13,8 @@ import pytest
 from fivesafes.errors import DataError, FivesafesError, HierarchyError
 from fivesafes.sdc import cells as C
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.spec import DimensionSpec, RuleSet, TableSpec
 from fivesafes.sdc.sources import NumericCodesWarning
+from fivesafes.sdc.spec import DimensionSpec, RuleSet, TableSpec
 from fivesafes.sdc.tabulate import load_hierarchies, tabulate
 
 REGION = Hierarchy.from_pairs(

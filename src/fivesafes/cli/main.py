@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from fivesafes import __version__
@@ -9,19 +11,51 @@ from fivesafes.errors import FivesafesError
 
 
 class FivesafesGroup(click.Group):
-    """Turn fivesafes errors into a one-line message and a stable exit status."""
+    """Turn fivesafes errors into a one-line message and a stable exit status.
+
+    With ``--json`` anywhere in the command, the error is also printed as JSON on
+    stdout (``{"error": {"code", "message", "hint", "reasons", "exit_status"}}``), so
+    that a script reading stdout always gets JSON, whether the command worked or not.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Note whether the command line asks for JSON, before the subcommand takes it."""
+        options = args[: args.index("--")] if "--" in args else args
+        ctx.meta.setdefault(JSON_FLAG, "--json" in options)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except FivesafesError as exc:
+            reasons = list(getattr(exc, "reasons", ()))
+            if ctx.meta.get(JSON_FLAG):
+                click.echo(json.dumps({"error": error_dict(exc)}, indent=2))
             click.echo(f"error [{exc.code}]: {exc.message}", err=True)
-            reasons = getattr(exc, "reasons", ())
             for reason in reasons:
                 click.echo(f"  - {reason}", err=True)
             if exc.hint:
                 click.echo(f"what to do: {exc.hint}", err=True)
             ctx.exit(exc.exit_status)
+        except click.UsageError as exc:
+            if ctx.meta.get(JSON_FLAG):
+                usage = {"code": "usage", "message": exc.format_message(), "hint": None}
+                click.echo(json.dumps({"error": {**usage, "reasons": [], "exit_status": 2}}))
+            raise
+
+
+JSON_FLAG = "fivesafes.json"
+
+
+def error_dict(exc: FivesafesError) -> dict[str, object]:
+    """An error as JSON-ready data: its stable code, message, hint, reasons and exit status."""
+    return {
+        "code": exc.code,
+        "message": exc.message,
+        "hint": exc.hint,
+        "reasons": list(getattr(exc, "reasons", ())),
+        "exit_status": exc.exit_status,
+    }
 
 
 @click.group(cls=FivesafesGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from fivesafes.cli.acting import acting, emit, json_option
+from fivesafes.cli.colour import paint
 from fivesafes.errors import ValidationError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.source import UNVERIFIED
@@ -52,9 +53,9 @@ def _detail(v: RequestView) -> str:
     ]
     lines += [f"  review by {r.reviewer}: {r.vote.value} {r.comment}".rstrip() for r in v.reviews]
     current = v.versions[-1]
-    lines += [f"  check {c.name}: {c.verdict.upper()} - {c.summary}" for c in current.checks]
+    lines += [f"  check {c.name}: {paint(c.verdict.upper())} - {c.summary}" for c in current.checks]
     if v.blocked_by:
-        lines.append("  BLOCKED: approval is refused until the output changes")
+        lines.append(f"  {paint('BLOCKED')}: approval is refused until the output changes")
     lines += [
         f"  version {h.version} by {h.submitted_by} at {h.submitted_at:%Y-%m-%d %H:%M}: "
         + ", ".join(f"{n} {d[:12]}" for n, d in h.files.items())

@@ -188,7 +188,8 @@ def published_view(
     dims = [h.name for h in hierarchies]
     order = pd.MultiIndex.from_product([list(h.codes) for h in hierarchies], names=dims)
     keyed = cells.assign(**{d: cells[d].astype(str) for d in dims}).set_index(dims)
-    keyed = keyed.reindex(order)
+    # one dimension gives a flat index: match it with a flat one
+    keyed = keyed.reindex(order if len(dims) > 1 else order.get_level_values(0))
     hidden = keyed[STATUS].astype(str) != Status.SAFE.value  # a missing cell is hidden too
     values = keyed[VALUE].astype("Float64").mask(hidden.to_numpy())
     out = pd.DataFrame(index=order).reset_index()

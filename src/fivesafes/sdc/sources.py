@@ -22,6 +22,7 @@ import pyarrow as pa
 from fivesafes.errors import DataError
 from fivesafes.sdc.source_rows import first_rows, rows_text
 from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.suggest import did_you_mean
 
 MicrodataLike: TypeAlias = "str | Path | pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation"
 
@@ -256,7 +257,7 @@ def _check_columns(spec: TableSpec, columns: dict[str, str]) -> None:
     ]
     missing = [(c, role) for c, role in roles if c not in columns]
     if missing:
-        named = ", ".join(f"{role} '{c}'" for c, role in missing)
+        named = ", ".join(f"{role} '{c}'{did_you_mean(c, columns)}" for c, role in missing)
         raise DataError(
             f"the data have no column for {named}",
             hint=f"the data's columns are {sorted(columns)[:30]}; fix the spec or the data",

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from fivesafes.errors import SpecError
 from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE
+from fivesafes.sdc.suggest import did_you_mean
 
 SecondaryMethod = Literal["auto", "optimal", "modular", "fast", "none"]
 CostFunction = Literal["value", "unit", "contributors", "log"]
@@ -125,11 +126,18 @@ def load_spec(path: str | Path) -> TableSpec:
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"spec file not found: {path}", hint="give the path of a .toml table spec")
+    if path.stat().st_size == 0:
+        raise SpecError(
+            f"spec file {path} is empty (0 bytes)",
+            hint="a spec needs at least [table] with a name and one [[dimension]] "
+            "(see examples/turnover.toml)",
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(
-            f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}",
+            f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start} (a file saved as "
+            "Latin-1 or Windows-1252 looks like this)",
             hint="save the spec as UTF-8 (TOML files are UTF-8)",
         ) from exc
     try:
@@ -276,10 +284,16 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
         raise SpecError(f"[rules] frequency_threshold must be a whole number >= 1, got {ft!r}")
     zeros = raw.get("zeros", defaults.zeros)
     if zeros not in ("safe", "sensitive"):
-        raise SpecError(f"[rules] zeros must be 'safe' or 'sensitive', got {zeros!r}")
+        raise SpecError(
+            f"[rules] zeros must be 'safe' or 'sensitive', got {zeros!r}"
+            f"{did_you_mean(str(zeros), ('safe', 'sensitive'))}"
+        )
     negatives = raw.get("negatives", defaults.negatives)
     if negatives not in ("error", "absolute"):
-        raise SpecError(f"[rules] negatives must be 'error' or 'absolute', got {negatives!r}")
+        raise SpecError(
+            f"[rules] negatives must be 'error' or 'absolute', got {negatives!r}"
+            f"{did_you_mean(str(negatives), ('error', 'absolute'))}"
+        )
     apply_weights = raw.get("apply_weights", defaults.apply_weights)
     if not isinstance(apply_weights, bool):
         raise SpecError("[rules] apply_weights must be true or false")
@@ -320,10 +334,16 @@ def _parse_suppression(raw: Any) -> SuppressionSpec:
     d = SuppressionSpec()
     method = raw.get("method", d.method)
     if method not in SECONDARY_METHODS:
-        raise SpecError(f"[suppression] method must be one of {SECONDARY_METHODS}, got {method!r}")
+        raise SpecError(
+            f"[suppression] method must be one of {SECONDARY_METHODS}, got {method!r}"
+            f"{did_you_mean(str(method), SECONDARY_METHODS)}"
+        )
     cost = raw.get("cost", d.cost)
     if cost not in COST_FUNCTIONS:
-        raise SpecError(f"[suppression] cost must be one of {COST_FUNCTIONS}, got {cost!r}")
+        raise SpecError(
+            f"[suppression] cost must be one of {COST_FUNCTIONS}, got {cost!r}"
+            f"{did_you_mean(str(cost), COST_FUNCTIONS)}"
+        )
     factor = _number(raw, "total_cost_factor", d.total_cost_factor)
     time_limit = _number(raw, "time_limit", d.time_limit)
     gap = _number(raw, "gap", d.gap)
@@ -365,8 +385,9 @@ def _check_table_name(name: str) -> None:
 def _only_keys(d: dict[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(d) - allowed)
     if unknown:
+        guesses = "".join(did_you_mean(k, sorted(allowed)) for k in unknown)
         raise SpecError(
-            f"unknown key(s) {unknown} in {where}",
+            f"unknown key(s) {unknown} in {where}{guesses}",
             hint=f"allowed: {sorted(allowed)}",
         )
 

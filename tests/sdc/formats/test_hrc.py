@@ -77,7 +77,9 @@ CODE = st.text(
 
 @st.composite
 def hierarchies(draw):
-    codes = draw(st.lists(CODE, min_size=1, max_size=25, unique=True).filter(lambda c: "T" not in c))
+    codes = draw(
+        st.lists(CODE, min_size=1, max_size=25, unique=True).filter(lambda c: "T" not in c)
+    )
     pairs: list[tuple[str, str | None]] = [("T", None)]
     placed = ["T"]
     for code in codes:

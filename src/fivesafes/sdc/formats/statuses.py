@@ -19,13 +19,11 @@ guessed: a cell read as safe by mistake would be audited as published.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Mapping
-
 import pandas as pd
 
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.cells import STATUS, VALUE, Status
+from fivesafes.sdc.suggest import did_you_mean
 
 PRESETS: dict[str, dict[str, str]] = {
     "fivesafes": {s.value: s.value for s in Status},
@@ -81,12 +79,6 @@ def parse_status_map(text: str) -> dict[str, str]:
     if not out:
         raise SpecError("the status map is empty", hint="e.g. --status-map argus")
     return out
-
-
-def did_you_mean(word: str, choices: Mapping[str, object] | tuple[str, ...] | list[str]) -> str:
-    """`` (did you mean 'x'?)`` when a choice is close to ``word``, else empty."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def normalise_cells(
