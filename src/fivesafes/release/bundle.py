@@ -43,7 +43,7 @@ from fivesafes.release.xlsx import write_xlsx
 from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL, STATUS, Status
 from fivesafes.sdc.formats.injection import csv_row
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.presentation import NOT_AVAILABLE_SYMBOL
+from fivesafes.sdc.presentation import NOT_AVAILABLE_SYMBOL, present
 from fivesafes.sdc.writers import write_all
 
 MANIFEST = "manifest.json"
@@ -129,8 +129,10 @@ def lay_out(tables: Sequence[BundleTable]) -> list[LaidOut]:
     stems = file_stems([t.name for t in tables], taken=[Path(f).stem for f in FIXED_FILES])
     out = []
     for t, sheet, stem in zip(tables, sheets, stems, strict=True):
-        wide = wide_layout(t.cells, t.hierarchies, measure=t.measure, unit=t.unit)
-        tidy = tidy_layout(t.cells, t.hierarchies, measure=t.measure, unit=t.unit)
+        # one presentation (the slow part) serves both layouts
+        view = present(t.measure, t.cells, [h.name for h in t.hierarchies], t.hierarchies)
+        wide = wide_layout(t.cells, t.hierarchies, measure=t.measure, unit=t.unit, view=view)
+        tidy = tidy_layout(t.cells, t.hierarchies, measure=t.measure, unit=t.unit, view=view)
         out.append(LaidOut(t, sheet, stem, wide, tidy))
     return out
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.presentation import NOT_AVAILABLE_SYMBOL, Cell, present
+from fivesafes.sdc.presentation import NOT_AVAILABLE_SYMBOL, Cell, Presentation, present
 
 Kind = Literal["text", "level", "value", "status"]
 PUBLISHED = "published"
@@ -88,10 +88,11 @@ def wide_layout(
     *,
     measure: str = "value",
     unit: str | None = None,
+    view: Presentation | None = None,
 ) -> Layout:
     """Rows by the first dimension, columns by the second, further dimensions as row keys."""
-    dims = [h.name for h in hierarchies]
-    view = present(measure, cells, dims, hierarchies)
+    if view is None:
+        view = present(measure, cells, [h.name for h in hierarchies], hierarchies)
     every = [c for b in view.blocks for row in b.rows for c in row]
     decimals = _decimals(every)
     row_h = hierarchies[0]
@@ -138,10 +139,11 @@ def tidy_layout(
     *,
     measure: str = "value",
     unit: str | None = None,
+    view: Presentation | None = None,
 ) -> Layout:
     """One row per cell: each dimension's code, label and level, the value, and its status."""
-    dims = [h.name for h in hierarchies]
-    view = present(measure, cells, dims, hierarchies)
+    if view is None:
+        view = present(measure, cells, [h.name for h in hierarchies], hierarchies)
     every = [c for b in view.blocks for row in b.rows for c in row]
     decimals = _decimals(every)
     header: list[str] = []
