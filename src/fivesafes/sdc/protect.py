@@ -35,7 +35,8 @@ DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 class TableResult:
     """A protected table: the cells with their status, the hierarchies and the report.
 
-    For the table as the public would see it, use :meth:`published`.
+    ``cells`` is CONFIDENTIAL (true values of hidden cells and each cell's largest
+    contributions); for the table as the public would see it, use :meth:`published`.
     """
 
     spec: TableSpec
