@@ -165,3 +165,11 @@ def test_export_json_lists_the_files(tmp_path: Path) -> None:
         "--json",
     )
     assert code == 0 and len(json.loads(out)["files"]) == 2
+
+
+def test_json_stdout_stays_one_document_when_a_result_precedes_the_error(tmp_path: Path) -> None:
+    # an unsafe audit prints its findings as JSON, then exits 3: no second JSON document
+    spec, path = _setup(tmp_path, _cells(5.0, set()))
+    code, out, err = run("table", "audit", str(spec), "--cells", str(path), "--json")
+    assert code == 3 and "error [unsafe]" in err
+    assert json.loads(out)["safe"] is False

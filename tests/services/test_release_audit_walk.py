@@ -118,6 +118,9 @@ READERS: dict[str, Call] = {
     "published_register.earlier_outputs": lambda s, w, i: published_register.earlier_outputs(
         s, w.provider, SOURCE
     ),
+    "published_register.earlier_table_releases": (
+        lambda s, w, i: published_register.earlier_table_releases(s, SOURCE)
+    ),
 }
 
 # Parts of an audited write: they add rows only inside the writers above, whose audit

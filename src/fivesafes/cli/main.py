@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 import click
 
@@ -15,7 +17,9 @@ class FivesafesGroup(click.Group):
 
     With ``--json`` anywhere in the command, the error is also printed as JSON on
     stdout (``{"error": {"code", "message", "hint", "reasons", "exit_status"}}``), so
-    that a script reading stdout always gets JSON, whether the command worked or not.
+    that a script reading stdout always gets JSON, whether the command worked or not;
+    unless the command already printed its JSON result (e.g. an audit's findings
+    before its failing exit status): stdout then stays one JSON document.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -25,11 +29,12 @@ class FivesafesGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> object:
+        tracked = _StdoutTracker.install() if ctx.meta.get(JSON_FLAG) else None
         try:
             return super().invoke(ctx)
         except FivesafesError as exc:
             reasons = list(getattr(exc, "reasons", ()))
-            if ctx.meta.get(JSON_FLAG):
+            if tracked is not None and not tracked.written:
                 click.echo(json.dumps({"error": error_dict(exc)}, indent=2))
             click.echo(f"error [{exc.code}]: {exc.message}", err=True)
             for reason in reasons:
@@ -38,13 +43,42 @@ class FivesafesGroup(click.Group):
                 click.echo(f"what to do: {exc.hint}", err=True)
             ctx.exit(exc.exit_status)
         except click.UsageError as exc:
-            if ctx.meta.get(JSON_FLAG):
+            if tracked is not None and not tracked.written:
                 usage = {"code": "usage", "message": exc.format_message(), "hint": None}
                 click.echo(json.dumps({"error": {**usage, "reasons": [], "exit_status": 2}}))
             raise
+        finally:
+            if tracked is not None:
+                tracked.uninstall()
 
 
 JSON_FLAG = "fivesafes.json"
+
+
+class _StdoutTracker:
+    """sys.stdout, noting whether anything was written to it (everything else passes through)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.written = False
+
+    @classmethod
+    def install(cls) -> _StdoutTracker:
+        tracker = cls(sys.stdout)
+        sys.stdout = tracker
+        return tracker
+
+    def uninstall(self) -> None:
+        if sys.stdout is self:
+            sys.stdout = self._stream
+
+    def write(self, text: Any) -> Any:
+        if text:
+            self.written = True
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def error_dict(exc: FivesafesError) -> dict[str, object]:

@@ -176,7 +176,9 @@ def _register(
                 "(leading zeros cannot be recovered: store codes as text)"
             )
             notes.append(note)
-            if isinstance(data, pd.DataFrame) and pd.api.types.is_numeric_dtype(data[dim]):
+            # (an empty frame's columns have a type but no code to lose)
+            numeric = isinstance(data, pd.DataFrame) and len(data) > 0
+            if numeric and pd.api.types.is_numeric_dtype(data[dim]):
                 # pandas reads "01" as 1 unless told otherwise: say so where it happened
                 warnings.warn(
                     NumericCodesWarning(
