@@ -82,6 +82,27 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
+def _view_and_decimals(
+    cells: pd.DataFrame,
+    hierarchies: Sequence[Hierarchy],
+    measure: str,
+    view: Presentation | None,
+) -> tuple[Presentation, int]:
+    if view is None:
+        view = present(measure, cells, [h.name for h in hierarchies], hierarchies)
+    return view, _decimals([c for b in view.blocks for row in b.rows for c in row])
+
+
+def _key_columns(hierarchies: Sequence[Hierarchy]) -> tuple[list[str], list[Kind]]:
+    header: list[str] = []
+    kinds: list[Kind] = []
+    for h in hierarchies:
+        for name, kind in _dimension_columns(h):
+            header.append(name)
+            kinds.append(kind)
+    return header, kinds
+
+
 def wide_layout(
     cells: pd.DataFrame,
     hierarchies: Sequence[Hierarchy],
@@ -91,19 +112,11 @@ def wide_layout(
     view: Presentation | None = None,
 ) -> Layout:
     """Rows by the first dimension, columns by the second, further dimensions as row keys."""
-    if view is None:
-        view = present(measure, cells, [h.name for h in hierarchies], hierarchies)
-    every = [c for b in view.blocks for row in b.rows for c in row]
-    decimals = _decimals(every)
+    view, decimals = _view_and_decimals(cells, hierarchies, measure, view)
     row_h = hierarchies[0]
     col_h = hierarchies[1] if len(hierarchies) > 1 else None
     rest = list(hierarchies[2:])
-    header: list[str] = []
-    kinds: list[Kind] = []
-    for h in (*rest, row_h):
-        for name, kind in _dimension_columns(h):
-            header.append(name)
-            kinds.append(kind)
+    header, kinds = _key_columns([*rest, row_h])
     if col_h is None:
         value_headers = [measure_header(measure, unit)]
     else:
@@ -142,16 +155,8 @@ def tidy_layout(
     view: Presentation | None = None,
 ) -> Layout:
     """One row per cell: each dimension's code, label and level, the value, and its status."""
-    if view is None:
-        view = present(measure, cells, [h.name for h in hierarchies], hierarchies)
-    every = [c for b in view.blocks for row in b.rows for c in row]
-    decimals = _decimals(every)
-    header: list[str] = []
-    kinds: list[Kind] = []
-    for h in hierarchies:
-        for name, kind in _dimension_columns(h):
-            header.append(name)
-            kinds.append(kind)
+    view, decimals = _view_and_decimals(cells, hierarchies, measure, view)
+    header, kinds = _key_columns(hierarchies)
     header += [measure_header(measure, unit), STATUS_COLUMN]
     kinds += ["value", "status"]
     row_h = hierarchies[0]

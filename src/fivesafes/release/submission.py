@@ -92,23 +92,23 @@ class TableSubmission:
                 cells[col] = cells[col].fillna(0.0).astype(float)
         return cells
 
+    def _spec(self) -> TableSpec | None:
+        try:
+            return parse_spec(tomllib.loads(self.spec_text), source_text=self.spec_text)
+        except (tomllib.TOMLDecodeError, SpecError):
+            return None
+
     @property
     def measure(self) -> str | None:
         """What the table sums (its spec's response, or "count"); None if the spec is not TOML."""
-        try:
-            spec = parse_spec(tomllib.loads(self.spec_text), source_text=self.spec_text)
-        except (tomllib.TOMLDecodeError, SpecError):
-            return None
-        return spec.response or "count"
+        spec = self._spec()
+        return (spec.response or "count") if spec is not None else None
 
     @property
     def unit(self) -> str | None:
         """What the values are measured in (the spec's [table] unit), if it says."""
-        try:
-            spec = parse_spec(tomllib.loads(self.spec_text), source_text=self.spec_text)
-        except (tomllib.TOMLDecodeError, SpecError):
-            return None
-        return spec.unit
+        spec = self._spec()
+        return spec.unit if spec is not None else None
 
     def to_files(self) -> dict[str, bytes]:
         """The table as the files of a stored output: cells, report, spec and hierarchies."""
