@@ -82,7 +82,7 @@ def test_export_writes_the_other_tools_files(tmp_path: Path):
 
 
 def test_published_view_of_a_two_way_table_marks_missing_cells_confidential():
-    from fivesafes.sdc.protect import published_view
+    from fivesafes.sdc.pipeline import published_view
 
     a = Hierarchy.from_pairs("a", [("T", None), ("x", "T"), ("y", "T")])
     b = Hierarchy.flat("b", ["01", "1"])

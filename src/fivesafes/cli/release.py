@@ -18,14 +18,12 @@ from fivesafes.release.source import UNVERIFIED
 from fivesafes.release.submission import Submission, read_file, read_table_dir
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
-from fivesafes.services import (
-    published_register,
-    release_publish,
-    release_requests,
-    release_reviews,
-)
-from fivesafes.services.release_requests import RequestView, SubmissionContext
-from fivesafes.services.vault import Vault
+from fivesafes.services.release import publish as release_publish
+from fivesafes.services.release import register as published_register
+from fivesafes.services.release import requests as release_requests
+from fivesafes.services.release import reviews as release_reviews
+from fivesafes.services.release.requests import RequestView, SubmissionContext
+from fivesafes.services.vault.lifecycle import Vault
 from fivesafes.workspace import Workspace
 
 VOTES = click.Choice([v.value for v in Vote])

@@ -12,39 +12,30 @@ import click
 import pandas as pd
 
 from fivesafes.errors import DataError
-from fivesafes.sdc.audit import INTERVAL_MODES, AuditResult, IntervalMode, audit_table
-from fivesafes.sdc.cells import CONTRIBUTORS
-from fivesafes.sdc.formats.hierarchies import load_hierarchy
-from fivesafes.sdc.formats.statuses import normalise_cells
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.spec import TableSpec, load_spec
+from fivesafes.sdc import (
+    CONTRIBUTORS,
+    INTERVAL_MODES,
+    AuditResult,
+    IntervalMode,
+    audit_table,
+    load_spec,
+    normalise_cells,
+    read_cells,
+    spec_hierarchies,
+)
 
 
 def read_cells_csv(path: Path, dimensions: tuple[str, ...]) -> pd.DataFrame:
-    """Read a cells.csv with codes as strings (``01`` stays ``01``); empty fields are missing."""
-    if not path.is_file():
-        raise DataError(f"cells file not found: {path}", hint="give the cells.csv to audit")
-    if path.stat().st_size == 0:
+    """Read a cells.csv with codes as strings; DataError names a missing dimension column.
+
+    An empty file and a header without cells are refused: there is no table to audit.
+    """
+    if path.is_file() and path.stat().st_size == 0:
         raise DataError(
             f"cells file {path} is empty (0 bytes)",
             hint="give the cells.csv written by table protect (or another tool's table)",
         )
-    try:
-        cells = pd.read_csv(
-            path,
-            dtype={d: str for d in dimensions},
-            keep_default_na=False,
-            na_values=[""],
-            encoding="utf-8",
-        )
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path} is not UTF-8 text (byte {exc.start} cannot be read; a file saved as "
-            "Latin-1 or Windows-1252 looks like this)",
-            hint="save it as UTF-8 (in Excel: CSV UTF-8)",
-        ) from exc
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path} is not a readable CSV: {exc}") from exc
+    cells = read_cells(path, dimensions)
     if cells.empty:
         raise DataError(
             f"{path} has no cells (only a header)", hint="give the table's cells, one per row"
@@ -56,18 +47,6 @@ def read_cells_csv(path: Path, dimensions: tuple[str, ...]) -> pd.DataFrame:
             hint=f"columns found: {list(cells.columns)[:20]}",
         )
     return cells
-
-
-def spec_hierarchies(spec: TableSpec, cells: pd.DataFrame) -> tuple[Hierarchy, ...]:
-    """Each dimension's hierarchy: its file, or a flat list of the codes in the cells."""
-    out = []
-    for dim in spec.dimensions:
-        if dim.hierarchy is not None:
-            out.append(load_hierarchy(dim.name, dim.hierarchy, total_code=dim.total_code))
-        else:
-            codes = [c for c in cells[dim.name].dropna().unique() if c != dim.total_code]
-            out.append(Hierarchy.flat(dim.name, codes, total=dim.total_code))
-    return tuple(out)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -248,4 +227,4 @@ def audit_command(
     result.raise_if_unsafe()
 
 
-__all__ = ["audit_command", "read_cells_csv", "spec_hierarchies", "write_audit"]
+__all__ = ["audit_command", "read_cells_csv", "write_audit"]

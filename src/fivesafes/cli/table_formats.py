@@ -7,13 +7,19 @@ from pathlib import Path
 
 import click
 
-from fivesafes.cli.table_audit import read_cells_csv, spec_hierarchies
-from fivesafes.sdc.formats.export import TOOLS, export_table
-from fivesafes.sdc.formats.hierarchies import FORMATS, hierarchy_text, load_hierarchy
-from fivesafes.sdc.formats.statuses import normalise_cells
-from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE
-from fivesafes.sdc.spec import load_spec
-from fivesafes.sdc.writers import write_all
+from fivesafes.cli.table_audit import read_cells_csv
+from fivesafes.sdc import (
+    DEFAULT_TOTAL_CODE,
+    EXPORT_TOOLS,
+    HIERARCHY_FORMATS,
+    export_table,
+    hierarchy_text,
+    load_hierarchy,
+    load_spec,
+    normalise_cells,
+    spec_hierarchies,
+    write_all,
+)
 
 
 @click.command("export")
@@ -26,7 +32,11 @@ from fivesafes.sdc.writers import write_all
     help="The protected table's cells.csv (from table protect).",
 )
 @click.option(
-    "--to", "tool", required=True, type=click.Choice(TOOLS), help="The tool to write input for."
+    "--to",
+    "tool",
+    required=True,
+    type=click.Choice(EXPORT_TOOLS),
+    help="The tool to write input for.",
 )
 @click.option(
     "--out",
@@ -71,7 +81,9 @@ def export_command(spec: Path, cells_path: Path, tool: str, out: Path, as_json: 
 
 @click.command("hierarchy")
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option("--to", "fmt", required=True, type=click.Choice(FORMATS), help="The format to write.")
+@click.option(
+    "--to", "fmt", required=True, type=click.Choice(HIERARCHY_FORMATS), help="The format to write."
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--total-code",

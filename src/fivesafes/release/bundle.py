@@ -40,11 +40,16 @@ from fivesafes.release.spreadsheet import (
     sheet_names,
 )
 from fivesafes.release.xlsx import write_xlsx
-from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL, STATUS, Status
-from fivesafes.sdc.formats.injection import csv_row
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.presentation import NOT_AVAILABLE_SYMBOL, present
-from fivesafes.sdc.writers import write_all
+from fivesafes.sdc import (
+    CONFIDENTIAL_SYMBOL,
+    NOT_AVAILABLE_SYMBOL,
+    STATUS,
+    Hierarchy,
+    Status,
+    csv_row,
+    present,
+    write_all,
+)
 
 MANIFEST = "manifest.json"
 FIXED_FILES = ("methods.md", "methods.html", "tables.xlsx", "tables.ods", MANIFEST)

@@ -16,9 +16,7 @@ from typing import Any
 
 from fivesafes.release.rulesets import RuleSetting, weaknesses
 from fivesafes.release.submission import FILE_TYPES, MAX_FILE_BYTES, TableSubmission
-from fivesafes.sdc.audit import audit_table
-from fivesafes.sdc.cells import STATUS, Status
-from fivesafes.sdc.differencing import Disclosure, OutputTable, check_differencing
+from fivesafes.sdc import STATUS, Disclosure, OutputTable, Status, audit_table, check_differencing
 
 RULES, AUDIT, DIFFERENCING, FILE = "rules", "audit", "differencing", "file"
 

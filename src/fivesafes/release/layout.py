@@ -17,9 +17,14 @@ from typing import Literal
 
 import pandas as pd
 
-from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.presentation import NOT_AVAILABLE_SYMBOL, Cell, Presentation, present
+from fivesafes.sdc import (
+    CONFIDENTIAL_SYMBOL,
+    NOT_AVAILABLE_SYMBOL,
+    Cell,
+    Hierarchy,
+    Presentation,
+    present,
+)
 
 Kind = Literal["text", "level", "value", "status"]
 PUBLISHED = "published"

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from fivesafes.release.layout import Layout
-from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL
-from fivesafes.sdc.presentation import NOT_AVAILABLE_SYMBOL
+from fivesafes.sdc import CONFIDENTIAL_SYMBOL, NOT_AVAILABLE_SYMBOL
 
 SHEET_NAME_MAX = 31  # Excel's limit
 FILE_STEM_MAX = 100

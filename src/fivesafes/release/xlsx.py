@@ -24,7 +24,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from fivesafes.release.layout import Layout
 from fivesafes.release.spreadsheet import Line, Link, Sheet, Workbook
-from fivesafes.sdc.formats.injection import xlsx_text
+from fivesafes.sdc import xlsx_text
 
 TITLE_STYLE = "Headline 1"  # Excel's built-in "Heading 1"
 MAX_WIDTH = 60

@@ -15,33 +15,150 @@ Specs can be built in code too::
     from fivesafes.sdc import DimensionSpec, Hierarchy, RuleSet, TableSpec, tables
     spec = TableSpec("t", (DimensionSpec("region"),), response="turnover",
                      rules=RuleSet(threshold=3, p_percent=10))
+
+This module is the library's public face: code outside ``sdc`` imports from here
+(engines may also import ``fivesafes.sdc.tabulate``, the tabulation seam; the cells'
+columns an engine must produce, ``top_column(i)`` included, are exported here). The
+wings: ``tabulate/`` (microdata -> cells), ``rules`` (primary suppression),
+``secondary/`` (complementary suppression), ``audit/`` (the attacker's LPs),
+``lp/`` (relations and LPs they share), ``outputs/`` (files written and read back),
+``formats/`` (other tools' hierarchies, statuses and table input; text that is safe
+in a spreadsheet), ``differencing`` (disclosure across outputs), ``pipeline`` (all
+of it in order). See docs/architecture.md.
 """
 
-from fivesafes.sdc.formats.hierarchies import load_hierarchy
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.protect import TableResult, tables
+from fivesafes.sdc.audit import (
+    INTERVAL_MODES,
+    AuditResult,
+    IntervalMode,
+    audit_linked,
+    audit_table,
+)
+from fivesafes.sdc.cells import (
+    CONFIDENTIAL_SYMBOL,
+    CONTRIBUTORS,
+    LOWER,
+    NEGATIVES,
+    RECORDS,
+    RULE,
+    RULE_TOTAL,
+    STATUS,
+    UPPER,
+    VALUE,
+    Status,
+    top_column,
+)
+from fivesafes.sdc.differencing import (
+    DifferencingResult,
+    Disclosure,
+    OutputTable,
+    check_differencing,
+)
+from fivesafes.sdc.formats.export import EXPORT_TOOLS, export_table
+from fivesafes.sdc.formats.hierarchies import HIERARCHY_FORMATS, hierarchy_text, load_hierarchy
+from fivesafes.sdc.formats.injection import csv_field, csv_row, csv_unescape, xlsx_text
+from fivesafes.sdc.formats.statuses import normalise_cells
+from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE, Hierarchy
+from fivesafes.sdc.outputs.presentation import (
+    NOT_AVAILABLE_SYMBOL,
+    Cell,
+    Presentation,
+    present,
+)
+from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
+from fivesafes.sdc.outputs.writers import ProtectedTable, published_cells, write_all
+from fivesafes.sdc.pipeline import (
+    EXACT_AUDIT_MAX_CELLS,
+    TableResult,
+    linked_tables,
+    measure_key,
+    protect_all,
+    tables,
+)
 from fivesafes.sdc.rules import apply_primary_rules
-from fivesafes.sdc.sources import NumericCodesWarning
 from fivesafes.sdc.spec import (
+    SECONDARY_METHODS,
     DimensionSpec,
     RuleSet,
     SuppressionSpec,
     TableSpec,
     load_spec,
+    parse_rules,
     parse_spec,
 )
+from fivesafes.sdc.tabulate import (
+    DuckDBTabulator,
+    HierarchyLoader,
+    MicrodataLike,
+    Tabulation,
+    Tabulator,
+    tabulate,
+)
+from fivesafes.sdc.tabulate.sources import NumericCodesWarning
 
 __all__ = [
+    "CONFIDENTIAL_SYMBOL",
+    "CONTRIBUTORS",
+    "DEFAULT_TOTAL_CODE",
+    "EXACT_AUDIT_MAX_CELLS",
+    "EXPORT_TOOLS",
+    "HIERARCHY_FORMATS",
+    "INTERVAL_MODES",
+    "LOWER",
+    "NEGATIVES",
+    "NOT_AVAILABLE_SYMBOL",
+    "RECORDS",
+    "RULE",
+    "RULE_TOTAL",
+    "SECONDARY_METHODS",
+    "STATUS",
+    "UPPER",
+    "VALUE",
+    "AuditResult",
+    "Cell",
+    "DifferencingResult",
     "DimensionSpec",
+    "Disclosure",
+    "DuckDBTabulator",
     "Hierarchy",
+    "HierarchyLoader",
+    "IntervalMode",
+    "MicrodataLike",
     "NumericCodesWarning",
+    "OutputTable",
+    "Presentation",
+    "ProtectedTable",
     "RuleSet",
+    "Status",
     "SuppressionSpec",
     "TableResult",
     "TableSpec",
+    "Tabulation",
+    "Tabulator",
     "apply_primary_rules",
+    "audit_linked",
+    "audit_table",
+    "check_differencing",
+    "csv_field",
+    "csv_row",
+    "csv_unescape",
+    "export_table",
+    "hierarchy_text",
+    "linked_tables",
     "load_hierarchy",
     "load_spec",
+    "measure_key",
+    "normalise_cells",
+    "parse_rules",
     "parse_spec",
+    "present",
+    "protect_all",
+    "published_cells",
+    "read_cells",
+    "spec_hierarchies",
     "tables",
+    "tabulate",
+    "top_column",
+    "write_all",
+    "xlsx_text",
 ]

@@ -4,7 +4,11 @@
   never read as a formula;
 - :mod:`~fivesafes.sdc.formats.hrc`: tau-Argus hierarchy files (``.hrc``);
 - :mod:`~fivesafes.sdc.formats.sdchier`: sdcTable / sdcHierarchies hierarchy data frames;
+- :mod:`~fivesafes.sdc.formats.hierarchies`: a hierarchy file in any of these formats
+  (``load_hierarchy``), or a hierarchy as one (``hierarchy_text``);
 - :mod:`~fivesafes.sdc.formats.statuses`: cell statuses written by other tools;
-- :mod:`~fivesafes.sdc.formats.argus` and :mod:`~fivesafes.sdc.formats.sdctable`: a
-  protected table exported as the other tools' table input.
+- :mod:`~fivesafes.sdc.formats.export`: a protected table exported as tau-Argus or
+  sdcTable table input.
+
+Code outside ``sdc`` uses what it needs through ``fivesafes.sdc``.
 """

@@ -31,8 +31,9 @@ from fivesafes.sdc.cells import CONTRIBUTORS, LOWER, RECORDS, STATUS, UPPER, VAL
 from fivesafes.sdc.formats.hrc import LEAD, hrc_text
 from fivesafes.sdc.formats.sdchier import sdc_text
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.outputs.writers import write_all
 
-TOOLS = ("argus", "sdctable")
+EXPORT_TOOLS = ("argus", "sdctable")
 ARGUS_SAFE, ARGUS_UNSAFE, ARGUS_PROTECT = "S", "U", "P"
 SDC_STATUS = {Status.SAFE.value: "s", Status.PRIMARY.value: "u", Status.SECONDARY.value: "x"}
 
@@ -126,14 +127,12 @@ def export_table(
     out_dir: str | Path,
 ) -> dict[str, Path]:
     """Write the table's files for ``tool`` (argus or sdctable) into ``out_dir``, all or none."""
-    from fivesafes.sdc.writers import write_all
-
     if tool == "argus":
         files = argus_files(name, cells, hierarchies)
     elif tool == "sdctable":
         files = sdctable_files(name, cells, hierarchies)
     else:
-        raise SpecError(f"unknown tool {tool!r}", hint=f"use one of {', '.join(TOOLS)}")
+        raise SpecError(f"unknown tool {tool!r}", hint=f"use one of {', '.join(EXPORT_TOOLS)}")
     return write_all(Path(out_dir), {n: _bytes_writer(data) for n, data in files.items()})
 
 

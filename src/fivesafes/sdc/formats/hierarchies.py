@@ -24,7 +24,7 @@ from fivesafes.sdc.formats.sdchier import looks_like_sdc, read_sdc, sdc_text
 from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE, Hierarchy
 
 HierarchyFormat = Literal["csv", "hrc", "sdc"]
-FORMATS: tuple[str, ...] = ("csv", "hrc", "sdc")
+HIERARCHY_FORMATS: tuple[str, ...] = ("csv", "hrc", "sdc")
 
 
 def detect_format(path: Path) -> HierarchyFormat:
@@ -65,7 +65,9 @@ def hierarchy_text(h: Hierarchy, fmt: str) -> str:
     if fmt == "sdc":
         return sdc_text(h)
     if fmt != "csv":
-        raise HierarchyError(f"unknown hierarchy format {fmt!r}", hint=f"use one of {FORMATS}")
+        raise HierarchyError(
+            f"unknown hierarchy format {fmt!r}", hint=f"use one of {HIERARCHY_FORMATS}"
+        )
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     labelled = bool(h.labels)

@@ -1,0 +1,180 @@
+"""Publish an approved request: the bundle, the register of its cells, the state change, the audit.
+
+The blocking checks run once more (the register may have grown since approval).
+The bundle is written first (all files or none); if anything after that fails, it
+is removed again, and the database work is one transaction with its audit event.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from fivesafes.errors import ConflictError
+from fivesafes.governance.areas import threshold_note
+from fivesafes.release.bundle import BundleInfo, BundleTable, thresholds_record, write_bundle
+from fivesafes.release.submission import FileSubmission, TableSubmission, sha256
+from fivesafes.release.workflow import Actor as Mover
+from fivesafes.release.workflow import RequestState, transition
+from fivesafes.sdc import write_all
+from fivesafes.services.context import Actor, today_or
+from fivesafes.services.governance.areas import area_of
+from fivesafes.services.release.checks import (
+    check_not_blocked,
+    stored_checks,
+    submission_of,
+    version_row,
+)
+from fivesafes.services.release.moves import check_author, move_request, request_row
+from fivesafes.services.release.register import (
+    PublishedRelease,
+    earlier_table_releases,
+    published_of,
+    register_release,
+)
+from fivesafes.vault.keys import KeyProvider
+
+
+def _lock_source(session: Session, source: str) -> None:
+    """Serialise publications of one source, so two cannot both pass the check and disclose."""
+    # SQLite already serialises writers; PostgreSQL needs a lock held to the commit.
+    if session.get_bind().dialect.name == "postgresql":
+        key = int(sha256(source.encode())[:15], 16)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def release_id_of(request_id: int) -> str:
+    """The release id of a request's publication."""
+    return f"REL-{request_id:04d}"
+
+
+def _write_table_bundle(
+    out: Path, info: BundleInfo, table: TableSubmission, audit_safe: bool, wide_csv: bool
+) -> dict[str, str]:
+    report = table.report
+    suppression = dict(report.get("suppression", {}))
+    secondary = report.get("secondary") or {}
+    bundle_table = BundleTable(
+        name=table.name,
+        title=info.title,
+        cells=table.cells,
+        hierarchies=table.hierarchies,
+        rules=dict(report.get("rules", {})),
+        # the method actually used ("auto" chooses one by size)
+        method=str(secondary.get("method") or suppression.get("method", "unknown")),
+        audit_safe=audit_safe,
+        gap=secondary.get("gap"),
+        measure=table.measure or "value",
+        unit=table.unit,
+        suppression=suppression,
+    )
+    return write_bundle(out, info, [bundle_table], wide_csv=wide_csv)
+
+
+def _write_file_bundle(out: Path, info: BundleInfo, f: FileSubmission) -> dict[str, str]:
+    manifest = {f.name: sha256(f.content)}
+    doc = json.dumps({"release": info.release_id, "files": manifest}, indent=2) + "\n"
+    write_all(
+        out,
+        {
+            f.name: lambda p: Path(p).write_bytes(f.content),
+            "manifest.json": lambda p: Path(p).write_text(doc, encoding="utf-8"),
+        },
+    )
+    return manifest
+
+
+def publish_request(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    releases_dir: Path,
+    request_id: int,
+    *,
+    organisation: str = "the statistics producer",
+    withhold_thresholds: bool = False,
+    today: date | None = None,
+    contact: str | None = None,
+    wide_csv: bool = False,
+) -> PublishedRelease:
+    """The author publishes an approved request: bundle, register, state and audit together.
+
+    ``contact`` is the methods note's and cover sheet's contact (the publication_contact
+    setting); ``wide_csv`` adds each table's wide layout as a second CSV.
+    """
+    row = request_row(session, request_id)
+    check_author(row, actor, "publish")
+    # refuse early, before any bundle is written; the move itself comes last
+    transition(RequestState(row.state), RequestState.RELEASED, Mover.AUTHOR)
+    _lock_source(session, row.source)
+    in_force = check_not_blocked(session, provider, row, "published")
+    version = version_row(session, row)
+    submission = submission_of(provider, row, version)
+    release_id = release_id_of(row.id)
+    out = releases_dir / release_id
+    if out.exists():
+        raise ConflictError(
+            f"{out} already exists", hint="move the old folder away; a release is never overwritten"
+        )
+    day = today_or(today)
+    # The publisher may withhold more than the area's policy, never less.
+    note = threshold_note(area_of(row.area), withhold_thresholds)
+    checks = {c.name: c for c in stored_checks(session, version.id)}
+    info = BundleInfo(
+        release_id=release_id,
+        title=row.title,
+        organisation=organisation,
+        source=row.source,
+        published_on=day,
+        withhold_thresholds=note.withhold,
+        withheld_by=note.withheld_by,
+        rule_set=in_force.label if in_force else "",
+        # check_not_blocked just re-ran the differencing check against every earlier
+        # release of the source, and publication goes on only when it passed
+        differencing={"safe": True} if "differencing" in checks else None,
+        contact=contact,
+        # the releases the check just re-run combined with this one (none: a first release)
+        earlier_releases=tuple(earlier_table_releases(session, row.source)),
+    )
+    if isinstance(submission, TableSubmission):
+        audit_safe = "audit" in checks and checks["audit"].verdict == "pass"
+        manifest = _write_table_bundle(out, info, submission, audit_safe, wide_csv)
+    else:
+        manifest = _write_file_bundle(out, info, submission)
+    try:
+        published_row, cells = register_release(
+            session,
+            provider,
+            row,
+            submission,
+            release_id=release_id,
+            bundle_path=out,
+            manifest=manifest,
+            published_on=day,
+            published_by=actor.login,
+        )
+        move_request(
+            session,
+            actor.login,
+            row,
+            RequestState.RELEASED,
+            Mover.AUTHOR,
+            {
+                "release": release_id,
+                "version": row.current_version,
+                "rule_set": in_force.label if in_force else None,
+                "cells": cells,
+                "bundle": str(out),
+                "manifest": manifest,
+                "thresholds": thresholds_record(info),
+            },
+        )
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return published_of(published_row, cells)
