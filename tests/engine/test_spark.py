@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -263,9 +264,14 @@ def _both_raise(spark: Any, spec: TableSpec, data: Any, hiers: Any = None) -> st
     with pytest.raises(FivesafesError) as sparks:
         spark.tabulate(spec, data, hiers)
     assert type(sparks.value) is type(duck.value)
-    assert str(sparks.value) == str(duck.value)
+    # DuckDB also names the first failing rows; Spark cannot number a file's rows
+    assert str(sparks.value) == _without_rows(str(duck.value))
     assert sparks.value.hint
     return str(sparks.value)
+
+
+def _without_rows(message: str) -> str:
+    return re.sub(r" \((the first )?at rows? [^)]*\)", "", message)
 
 
 def _bad(change: str) -> tuple[TableSpec, pd.DataFrame, list[Hierarchy] | None]:

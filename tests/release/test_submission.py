@@ -72,3 +72,25 @@ def test_a_protected_table_round_trips_through_the_files_of_a_stored_output() ->
     assert back.cells.equals(made.cells) and (back.cells["status"] == "primary").any()
     with pytest.raises(DataError, match="not a protected table"):
         table_of_files({"cells.csv": b""})
+
+
+def test_labels_and_unit_travel_with_the_submission() -> None:
+    # the bundle shows labels and the unit: they must survive sealing and the register
+    from fivesafes.release.submission import from_payload
+
+    data = pd.DataFrame(
+        {
+            "region": ["E12000001", "E12000002"],
+            "industry": ["01", "02"],
+            "enterprise_id": ["e1", "e2"],
+            "group_id": ["g1", "g2"],
+            "size_band": ["0-49"] * 2,
+            "turnover": [10.0, 20.0],
+            "w": [1.0] * 2,
+        }
+    )
+    made = table_of_result(tables(SPEC, data, secondary="none"))
+    for back in (table_of_files(made.to_files()), from_payload(made.to_payload())):
+        assert back.hierarchies[0].label("E12000001") == "North East"
+        assert back.hierarchies[1].label("C") == "Manufacturing"
+        assert back.unit == "GBP thousand"

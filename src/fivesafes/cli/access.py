@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from fivesafes.cli.acting import acting, emit, json_option
+from fivesafes.cli.colour import paint
 from fivesafes.errors import AccessDenied
 from fivesafes.services.governance import access as svc
 
@@ -46,7 +47,8 @@ def check(person: str, dataset: str, purpose: str, project_ref: str | None, as_j
     }
 
     def text() -> str:
-        head = f"{'ALLOWED' if decision.allowed else 'DENIED'}: {person} -> {dataset} ({purpose})"
+        verdict = paint("ALLOWED" if decision.allowed else "DENIED")
+        head = f"{verdict}: {person} -> {dataset} ({purpose})"
         return "\n".join([head, *(f"  - {r.message}" for r in decision.reasons)])
 
     emit(payload, as_json, text)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import Any
+
 import click
 
 from fivesafes import __version__
@@ -9,19 +13,83 @@ from fivesafes.errors import FivesafesError
 
 
 class FivesafesGroup(click.Group):
-    """Turn fivesafes errors into a one-line message and a stable exit status."""
+    """Turn fivesafes errors into a one-line message and a stable exit status.
+
+    With ``--json`` anywhere in the command, the error is also printed as JSON on
+    stdout (``{"error": {"code", "message", "hint", "reasons", "exit_status"}}``), so
+    that a script reading stdout always gets JSON, whether the command worked or not;
+    unless the command already printed its JSON result (e.g. an audit's findings
+    before its failing exit status): stdout then stays one JSON document.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Note whether the command line asks for JSON, before the subcommand takes it."""
+        options = args[: args.index("--")] if "--" in args else args
+        ctx.meta.setdefault(JSON_FLAG, "--json" in options)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> object:
+        tracked = _StdoutTracker.install() if ctx.meta.get(JSON_FLAG) else None
         try:
             return super().invoke(ctx)
         except FivesafesError as exc:
+            reasons = list(getattr(exc, "reasons", ()))
+            if tracked is not None and not tracked.written:
+                click.echo(json.dumps({"error": error_dict(exc)}, indent=2))
             click.echo(f"error [{exc.code}]: {exc.message}", err=True)
-            reasons = getattr(exc, "reasons", ())
             for reason in reasons:
                 click.echo(f"  - {reason}", err=True)
             if exc.hint:
                 click.echo(f"what to do: {exc.hint}", err=True)
             ctx.exit(exc.exit_status)
+        except click.UsageError as exc:
+            if tracked is not None and not tracked.written:
+                usage = {"code": "usage", "message": exc.format_message(), "hint": None}
+                click.echo(json.dumps({"error": {**usage, "reasons": [], "exit_status": 2}}))
+            raise
+        finally:
+            if tracked is not None:
+                tracked.uninstall()
+
+
+JSON_FLAG = "fivesafes.json"
+
+
+class _StdoutTracker:
+    """sys.stdout, noting whether anything was written to it (everything else passes through)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.written = False
+
+    @classmethod
+    def install(cls) -> _StdoutTracker:
+        tracker = cls(sys.stdout)
+        sys.stdout = tracker
+        return tracker
+
+    def uninstall(self) -> None:
+        if sys.stdout is self:
+            sys.stdout = self._stream
+
+    def write(self, text: Any) -> Any:
+        if text:
+            self.written = True
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def error_dict(exc: FivesafesError) -> dict[str, object]:
+    """An error as JSON-ready data: its stable code, message, hint, reasons and exit status."""
+    return {
+        "code": exc.code,
+        "message": exc.message,
+        "hint": exc.hint,
+        "reasons": list(getattr(exc, "reasons", ())),
+        "exit_status": exc.exit_status,
+    }
 
 
 @click.group(cls=FivesafesGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,9 +106,11 @@ def cli() -> None:
 
 def _register() -> None:
     # Each area of work lives in its own module and adds one command or group here.
-    from fivesafes.cli import demo, table, table_audit
+    from fivesafes.cli import demo, table, table_audit, table_formats
 
     table.table.add_command(table_audit.audit_command, name="audit")
+    table.table.add_command(table_formats.export_command, name="export")
+    table.table.add_command(table_formats.hierarchy_command, name="hierarchy")
     cli.add_command(table.table)
     cli.add_command(demo.demo)
     from fivesafes.cli import access, area, dataset, declaration, grant, init, people, training

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from fivesafes.cli.acting import acting, emit, json_option
+from fivesafes.cli.colour import paint
 from fivesafes.errors import ValidationError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.source import UNVERIFIED
@@ -50,9 +51,9 @@ def _detail(v: RequestView) -> str:
     ]
     lines += [f"  review by {r.reviewer}: {r.vote.value} {r.comment}".rstrip() for r in v.reviews]
     current = v.versions[-1]
-    lines += [f"  check {c.name}: {c.verdict.upper()} - {c.summary}" for c in current.checks]
+    lines += [f"  check {c.name}: {paint(c.verdict.upper())} - {c.summary}" for c in current.checks]
     if v.blocked_by:
-        lines.append("  BLOCKED: approval is refused until the output changes")
+        lines.append(f"  {paint('BLOCKED')}: approval is refused until the output changes")
     lines += [
         f"  version {h.version} by {h.submitted_by} at {h.submitted_at:%Y-%m-%d %H:%M}: "
         + ", ".join(f"{n} {d[:12]}" for n, d in h.files.items())
@@ -308,16 +309,34 @@ def withdraw(request_id: int, reason: str, as_json: bool) -> None:
 
 @release.command("publish")
 @click.argument("request_id", type=int)
-@click.option("--organisation", default="the statistics producer", show_default=True)
+@click.option(
+    "--organisation",
+    default=None,
+    help="The organisation named in the bundle [default: the publication_organisation setting].",
+)
 @click.option(
     "--withhold-thresholds",
     is_flag=True,
     help="Do not state exact rule thresholds in the methods note. An area set to withhold "
     "them (`area set AREA --withhold-thresholds`) always does, with or without this flag.",
 )
+@click.option(
+    "--wide-csv",
+    is_flag=True,
+    help="Also write each table's wide layout (as in the spreadsheets) as NAME_wide.csv, "
+    "besides the tidy CSV (one row per cell, with a status column).",
+)
 @json_option
-def publish(request_id: int, organisation: str, withhold_thresholds: bool, as_json: bool) -> None:
+def publish(
+    request_id: int,
+    organisation: str | None,
+    withhold_thresholds: bool,
+    wide_csv: bool,
+    as_json: bool,
+) -> None:
     """Publish an approved request: bundle in the releases folder, cells in the register.
+
+    The bundle's contact comes from the publication_contact setting (config.toml).
 
     \b
     Example:
@@ -330,8 +349,10 @@ def publish(request_id: int, organisation: str, withhold_thresholds: bool, as_js
             _provider(workspace),
             workspace.releases_dir,
             request_id,
-            organisation=organisation,
+            organisation=organisation or workspace.setting("publication_organisation"),
             withhold_thresholds=withhold_thresholds,
+            contact=workspace.setting("publication_contact"),
+            wide_csv=wide_csv,
         )
     emit(
         done,

@@ -19,14 +19,27 @@ from fivesafes.sdc import (
     IntervalMode,
     audit_table,
     load_spec,
+    normalise_cells,
     read_cells,
     spec_hierarchies,
 )
 
 
 def read_cells_csv(path: Path, dimensions: tuple[str, ...]) -> pd.DataFrame:
-    """Read a cells.csv with codes as strings; DataError names a missing dimension column."""
+    """Read a cells.csv with codes as strings; DataError names a missing dimension column.
+
+    An empty file and a header without cells are refused: there is no table to audit.
+    """
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError(
+            f"cells file {path} is empty (0 bytes)",
+            hint="give the cells.csv written by table protect (or another tool's table)",
+        )
     cells = read_cells(path, dimensions)
+    if cells.empty:
+        raise DataError(
+            f"{path} has no cells (only a header)", hint="give the table's cells, one per row"
+        )
     missing = [d for d in dimensions if d not in cells.columns]
     if missing:
         raise DataError(
@@ -101,6 +114,27 @@ def write_audit(result: AuditResult, out: Path, extra: dict[str, Any]) -> tuple[
     "interval; primary = exact for primary cells, inner ranges for secondary ones; "
     "check = stop once each requirement is shown to be met (fastest).",
 )
+@click.option(
+    "--status-map",
+    default=None,
+    metavar="MAP",
+    help="What the status codes mean, for tables from other tools: a preset (argus: "
+    "V=safe, A/B/C=primary, D=secondary, S/U/P; sdctable: s/z=safe, u=primary, "
+    "x=secondary), CODE=STATUS pairs (B=primary,D=secondary,V=safe), or both "
+    "(argus,M=secondary) [default: by the status column: status = fivesafes, "
+    "sdcStatus = sdctable, Status = argus].",
+)
+@click.option(
+    "--status-column",
+    default=None,
+    help="The column holding the statuses [default: status, else sdcStatus, else Status].",
+)
+@click.option(
+    "--value-column",
+    default=None,
+    help="The column holding the cell values [default: value] (sdcTable and tau-Argus "
+    "name it after the response).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def audit_command(
     spec: Path,
@@ -110,6 +144,9 @@ def audit_command(
     a_priori_percent: float | None,
     singleton: bool | None,
     intervals: str,
+    status_map: str | None,
+    status_column: str | None,
+    value_column: str | None,
     as_json: bool,
 ) -> None:
     """Audit a protected table: what can an attacker work out about each hidden cell?
@@ -126,6 +163,9 @@ def audit_command(
       fivesafes table audit spec.toml --cells other/cells.csv \\
           --protection-percent 15 --out audit-out
       fivesafes table audit big.toml --cells out/cells.csv --intervals check
+      fivesafes table audit spec.toml --cells argus_out.csv --status-map argus \\
+          --value-column turnover --protection-percent 10
+      fivesafes table audit spec.toml --cells sdctable_final.csv --value-column value
 
     \b
     Writes, in OUT:
@@ -139,8 +179,14 @@ def audit_command(
     """
     loaded = load_spec(spec)
     cells = read_cells_csv(cells_path, loaded.dimension_names)
+    cells, notes = normalise_cells(
+        cells,
+        status_map=status_map,
+        status_column=status_column,
+        value_column=value_column,
+        where=str(cells_path),
+    )
     hierarchies = spec_hierarchies(loaded, cells)
-    notes: list[str] = []
     if singleton is None:
         singleton = loaded.suppression.singleton and CONTRIBUTORS in cells.columns
         if loaded.suppression.singleton and CONTRIBUTORS not in cells.columns:

@@ -285,7 +285,7 @@ def check(source: SparkSource, spec: TableSpec, counts: dict[str, Any]) -> None:
     raise_value_errors(
         spec,
         {k: int(v) for k, v in counts.items() if not k.startswith("codes")},
-        lambda role, column, n: _bad_numbers(source, role, column, n),
+        lambda role, column, n, _rows: _bad_numbers(source, role, column, n),
     )
     if spec.holding is None:
         return

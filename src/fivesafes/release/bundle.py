@@ -1,11 +1,14 @@
 """A release bundle: the tables laid out for people, a methods note, and a manifest.
 
-Layout follows the GSS guidance on releasing statistics in spreadsheets: a cover
-sheet, a contents sheet, a notes sheet, then one table per sheet starting in A1,
-one header row, no blank rows inside a table, hidden cells as ``[c]``. The same
-tables go to CSV (one file per table), XLSX and ODS. The methods note says how
-the statistics were protected and the choices made (T6.4). The manifest holds
-every file's SHA-256 so that a published bundle can be verified later.
+The spreadsheets follow the Analysis Function guidance *Releasing statistics in
+spreadsheets* (see :mod:`~fivesafes.release.spreadsheet`): a cover sheet, a contents
+sheet with links, a numbered notes sheet, then one table per sheet as a real table
+(title in A1, one header row, labels and a level column from the hierarchy, units
+in the headers, number formats, ``[c]`` for a confidential cell), with document
+properties, in XLSX and ODS. Each table is also a tidy CSV (one row per cell, a
+status column; the wide layout on request). The methods note says how the
+statistics were protected and the choices made (T6.4), in sentences. The manifest
+holds every file's SHA-256 so that a published bundle can be verified later.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import csv
 import hashlib
 import io
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,9 +27,32 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from fivesafes.errors import IntegrityError
-from fivesafes.sdc import CONFIDENTIAL_SYMBOL, STATUS, Hierarchy, Status, present, write_all
+from fivesafes.release import methods
+from fivesafes.release.layout import Layout, has_missing, tidy_layout, wide_layout
+from fivesafes.release.ods import write_ods
+from fivesafes.release.spreadsheet import (
+    Line,
+    Properties,
+    TableSheet,
+    Workbook,
+    build_workbook,
+    file_stems,
+    sheet_names,
+)
+from fivesafes.release.xlsx import write_xlsx
+from fivesafes.sdc import (
+    CONFIDENTIAL_SYMBOL,
+    NOT_AVAILABLE_SYMBOL,
+    STATUS,
+    Hierarchy,
+    Status,
+    csv_row,
+    present,
+    write_all,
+)
 
 MANIFEST = "manifest.json"
+FIXED_FILES = ("methods.md", "methods.html", "tables.xlsx", "tables.ods", MANIFEST)
 
 
 @dataclass(frozen=True)
@@ -42,25 +67,25 @@ class BundleTable:
     method: str
     audit_safe: bool
     gap: float | None = None
+    measure: str = "value"  # what the values are (the spec's response, or "count")
+    unit: str | None = None  # the spec's unit, shown in the value headers
+    suppression: dict[str, Any] = field(default_factory=dict)  # the spec's [suppression]
 
-    @property
-    def sheet(self) -> str:
-        """A sheet name that spreadsheet programs accept (31 characters, no []:*?/\\)."""
-        return re.sub(r"[\[\]:*?/\\]", "_", self.name)[:31]
-
-    def summary(self) -> dict[str, Any]:
-        """Counts and rule text for the methods note."""
+    def summary(self, info: BundleInfo) -> dict[str, Any]:
+        """Counts and sentences for the methods note."""
         status = self.cells[STATUS].astype(str)
-        in_force = [str(r) for r in self.rules.get("in_force", [])]
-        params = {k: v for k, v in self.rules.items() if k != "in_force" and v not in (None, [])}
         return {
             "title": self.title,
             "total_cells": len(self.cells),
             "hidden_cells": int((status != Status.SAFE.value).sum()),
             "primary": int((status == Status.PRIMARY.value).sum()),
             "secondary": int((status == Status.SECONDARY.value).sum()),
-            "rule_names": in_force,
-            "rule_text": ", ".join(f"{k} = {v}" for k, v in params.items()) or "none",
+            "rules": methods.rules_text(
+                self.rules, withhold=info.withhold_thresholds, withheld_by=info.withheld_by
+            ),
+            "choices": methods.choices(
+                self.rules, self.suppression, self.method, withhold=info.withhold_thresholds
+            ),
             "method": self.method,
             "gap": self.gap,
             "audit_safe": self.audit_safe,
@@ -76,55 +101,81 @@ class BundleInfo:
     organisation: str
     source: str
     published_on: date
-    contact: str = "the statistics team"
+    contact: str | None = None  # from the settings (publication_contact)
     withhold_thresholds: bool = False
     withheld_by: str = ""  # who withheld the thresholds: "area policy" or "publisher"
     rule_set: str = ""
     differencing: dict[str, Any] | None = None
     choices: tuple[str, ...] = field(default_factory=tuple)
+    earlier_releases: tuple[str, ...] = ()  # releases of the source published before this one
+
+    @property
+    def contact_text(self) -> str:
+        """Who to contact, as a sentence."""
+        if self.contact:
+            return f"Contact: {self.contact}."
+        return f"For questions about these statistics, contact {self.organisation}."
 
 
-def table_rows(table: BundleTable) -> tuple[list[str], list[list[object]]]:
-    """The table as one contiguous block: header row, then one row per line (no blank rows)."""
-    dims = [h.name for h in table.hierarchies]
-    view = present(table.title, table.cells, dims, table.hierarchies)
-    extra = [h.name for h in table.hierarchies[2:]]
-    header: list[str] = []
-    rows: list[list[object]] = []
-    for block in view.blocks:
-        fixed = [part.split(" = ", 1)[1] for part in block.title.split("; ")] if extra else []
-        if not header:
-            corner = block.row_dimension
-            header = [
-                *extra,
-                corner,
-                *(block.column_codes if block.column_dimension else ["value"]),
-            ]
-        for i, line in enumerate(block.rows):
-            label = "  " * block.row_depths[i] + block.row_codes[i]
-            values: list[object] = [
-                c.symbol if c.symbol or c.value is None else _number(c.value) for c in line
-            ]
-            rows.append([*fixed, label, *values])
-    return header, rows
+@dataclass(frozen=True)
+class LaidOut:
+    """A table with its sheet and file names and both layouts."""
+
+    table: BundleTable
+    sheet: str
+    stem: str
+    wide: Layout
+    tidy: Layout
 
 
-def write_bundle(out_dir: Path, info: BundleInfo, tables: Sequence[BundleTable]) -> dict[str, str]:
-    """Write every file of the bundle and its manifest, all or nothing; returns the manifest."""
+def lay_out(tables: Sequence[BundleTable]) -> list[LaidOut]:
+    """Sheet and file names that never collide, and each table's wide and tidy layout."""
+    sheets = sheet_names([t.name for t in tables])
+    stems = file_stems([t.name for t in tables], taken=[Path(f).stem for f in FIXED_FILES])
+    out = []
+    for t, sheet, stem in zip(tables, sheets, stems, strict=True):
+        # one presentation (the slow part) serves both layouts
+        view = present(t.measure, t.cells, [h.name for h in t.hierarchies], t.hierarchies)
+        wide = wide_layout(t.cells, t.hierarchies, measure=t.measure, unit=t.unit, view=view)
+        tidy = tidy_layout(t.cells, t.hierarchies, measure=t.measure, unit=t.unit, view=view)
+        out.append(LaidOut(t, sheet, stem, wide, tidy))
+    return out
+
+
+def write_bundle(
+    out_dir: Path,
+    info: BundleInfo,
+    tables: Sequence[BundleTable],
+    *,
+    wide_csv: bool = False,
+) -> dict[str, str]:
+    """Write every file of the bundle and its manifest, all or nothing; returns the manifest.
+
+    ``wide_csv``: also write each table in its wide layout (``NAME_wide.csv``).
+    """
     if not tables:
         raise ValueError("a release bundle needs at least one table")
-    laid_out = [(t, *table_rows(t)) for t in tables]
-    notes = _notes(info, tables)
+    laid = lay_out(tables)
+    book = workbook(info, laid)
     files: dict[str, bytes] = {
         "methods.md": _render("methods.md.j2", info, tables).encode("utf-8"),
         "methods.html": _render("methods.html.j2", info, tables).encode("utf-8"),
-        "tables.xlsx": _xlsx(info, notes, laid_out),
-        "tables.ods": _ods(info, notes, laid_out),
+        "tables.xlsx": write_xlsx(book),
+        "tables.ods": write_ods(book),
     }
-    for t, header, rows in laid_out:
-        files[f"{t.sheet}.csv"] = _csv(header, rows)
+    taken = [Path(f).stem for f in FIXED_FILES] + [t.stem for t in laid]
+    wide_stems = file_stems([f"{t.stem}_wide" for t in laid], taken=taken) if wide_csv else []
+    for i, t in enumerate(laid):
+        files[f"{t.stem}.csv"] = layout_csv(t.tidy)
+        if wide_csv:
+            files[f"{wide_stems[i]}.csv"] = layout_csv(t.wide)
     manifest = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
-    doc = {"release": info.release_id, "files": manifest, "thresholds": thresholds_record(info)}
+    doc = {
+        "release": info.release_id,
+        "files": manifest,
+        "thresholds": thresholds_record(info),
+        "tables": [{"name": t.table.name, "sheet": t.sheet, "csv": f"{t.stem}.csv"} for t in laid],
+    }
     files[MANIFEST] = (json.dumps(doc, indent=2) + "\n").encode()
     write_all(out_dir, {name: _writer(content) for name, content in files.items()})
     return manifest
@@ -161,22 +212,97 @@ def verify_bundle(bundle_dir: Path) -> None:
         )
 
 
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else round(value, 2)
-
-
 def _writer(content: bytes):  # type: ignore[no-untyped-def]
     return lambda p: Path(p).write_bytes(content)
 
 
-def _notes(info: BundleInfo, tables: Sequence[BundleTable]) -> list[tuple[str, str]]:
-    return [
-        ("[c]", f"{CONFIDENTIAL_SYMBOL}: confidential, withheld to protect a contributor"),
-        ("Totals", "Totals include the hidden cells; they are the true totals."),
-        ("Source", info.source),
-        ("Methods", "See methods.html in this release for how the tables were protected."),
-        *((t.sheet, t.title) for t in tables),
+def layout_csv(layout: Layout) -> bytes:
+    """A layout as CSV: one header row, then the rows; text that could start a formula escaped."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(csv_row(list(layout.header)))
+    for row in layout.rows:
+        w.writerow(csv_row(["" if v is None else v for v in row]))
+    return buf.getvalue().encode("utf-8")
+
+
+def notes(info: BundleInfo, laid: Sequence[LaidOut]) -> list[str]:
+    """The notes of the workbook, in the order they are numbered."""
+    out = [
+        f"{CONFIDENTIAL_SYMBOL} means confidential: the value is withheld so that no "
+        "contributor's information can be recovered (primary and secondary suppression look "
+        "the same). In the CSV files such a cell has an empty value and the status "
+        "'confidential'.",
+        "The level column gives each code's place in its hierarchy: 0 is the total, 1 a code "
+        "directly under the total, 2 a code under a level 1 code, and so on. A code adds up "
+        "to the nearest code above it with a lower level.",
+        "Totals and subtotals include the hidden cells: they are the true totals.",
+        "How these statistics were protected, and the choices made, are in methods.html "
+        "(and methods.md) in this release.",
     ]
+    if any(has_missing(t.wide) for t in laid):
+        out.append(
+            f"{NOT_AVAILABLE_SYMBOL} means not available: the table has no cell for that "
+            "combination of codes."
+        )
+    return out
+
+
+def workbook(info: BundleInfo, laid: Sequence[LaidOut]) -> Workbook:
+    """The release as a workbook: cover, contents, notes and one sheet per table."""
+    published = f"{info.published_on.day} {info.published_on:%B %Y}"
+    cover = [
+        Line(f"Release {info.release_id}, published by {info.organisation}."),
+        Line("Publication date", heading=True),
+        Line(published),
+        Line("Source", heading=True),
+        Line(info.source),
+        Line("About these tables", heading=True),
+        Line(
+            "The tables were protected so that no contributor's information can be recovered. "
+            f"A confidential value is shown as {CONFIDENTIAL_SYMBOL} (see note 1)."
+        ),
+        Line("Contents", heading=True),
+        Line("The contents worksheet lists every table, with links.", "Contents"),
+        Line("Notes", heading=True),
+        Line("The notes worksheet explains the symbols and columns used.", "Notes"),
+        Line("Methods", heading=True),
+        Line("How the statistics were protected: methods.html in this release."),
+        Line("Contact", heading=True),
+        Line(info.contact_text),
+    ]
+    sheets = [
+        TableSheet(
+            sheet=t.sheet,
+            title=t.table.title,
+            layout=t.wide,
+            lines=(
+                f"Source: {info.source}.",
+                f"Confidential values are shown as {CONFIDENTIAL_SYMBOL} [note 1].",
+                "The level columns give each code's place in its hierarchy [note 2].",
+                "Totals include the hidden cells [note 3].",
+            ),
+        )
+        for t in laid
+    ]
+    props = Properties(
+        title=info.title,
+        subject=f"Release {info.release_id}: {info.source}",
+        creator=info.organisation,
+        description=(
+            f"Statistics from {info.source}, protected against disclosure; "
+            f"{len(laid)} table(s), {CONFIDENTIAL_SYMBOL} = confidential."
+        ),
+        keywords=("official statistics", info.release_id, *(t.table.name for t in laid)),
+        created=info.published_on,
+    )
+    return build_workbook(
+        title=info.title,
+        cover=cover,
+        notes=notes(info, laid),
+        tables=sheets,
+        properties=props,
+    )
 
 
 def _render(template: str, info: BundleInfo, tables: Sequence[BundleTable]) -> str:
@@ -187,95 +313,8 @@ def _render(template: str, info: BundleInfo, tables: Sequence[BundleTable]) -> s
         lstrip_blocks=True,
         autoescape=template.endswith(".html.j2"),
     )
-    return env.get_template(template).render(info=info, tables=[t.summary() for t in tables])
-
-
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue().encode("utf-8")
-
-
-def _sheets(
-    info: BundleInfo,
-    notes: list[tuple[str, str]],
-    laid_out: Sequence[tuple[BundleTable, list[str], list[list[object]]]],
-) -> list[tuple[str, list[list[object]]]]:
-    """Every sheet as rows: cover, contents, notes, then the tables (GSS layout)."""
-    published = info.published_on.isoformat()
-    cover: list[list[object]] = [
-        [info.title],
-        [f"Release {info.release_id}, published {published} by {info.organisation}."],
-        [f"Source: {info.source}"],
-        ["This workbook has a contents sheet, a notes sheet and one table per sheet."],
-        [f"Hidden cells are shown as {CONFIDENTIAL_SYMBOL} (confidential)."],
-        [f"Contact: {info.contact}"],
-    ]
-    contents: list[list[object]] = [["Contents"], ["Sheet", "Table"]]
-    contents += [[t.sheet, t.title] for t, _, _ in laid_out]
-    notes_rows: list[list[object]] = [["Notes"], ["Note", "Text"]]
-    notes_rows += [[a, b] for a, b in notes]
-    sheets: list[tuple[str, list[list[object]]]] = [
-        ("Cover", cover),
-        ("Contents", contents),
-        ("Notes", notes_rows),
-    ]
-    for t, header, rows in laid_out:
-        sheets.append(
-            (
-                t.sheet,
-                [
-                    [t.title],
-                    ["This worksheet contains one table. [c] = confidential (see Notes)."],
-                    list(header),
-                    *rows,
-                ],
-            )
-        )
-    return sheets
-
-
-def _xlsx(info: BundleInfo, notes: list[tuple[str, str]], laid_out) -> bytes:  # type: ignore[no-untyped-def]
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    first = True
-    for name, rows in _sheets(info, notes, laid_out):
-        ws = wb.active if first else wb.create_sheet()
-        assert ws is not None
-        first = False
-        ws.title = name
-        for row in rows:
-            ws.append(row)
-        ws["A1"].font = Font(bold=True, size=14)
-        ws.column_dimensions["A"].width = 40
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _ods(info: BundleInfo, notes: list[tuple[str, str]], laid_out) -> bytes:  # type: ignore[no-untyped-def]
-    from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import Table, TableCell, TableRow
-    from odf.text import P
-
-    doc = OpenDocumentSpreadsheet()
-    for name, rows in _sheets(info, notes, laid_out):
-        sheet = Table(name=name)
-        for row in rows:
-            tr = TableRow()
-            for value in row:
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    cell = TableCell(valuetype="float", value=value)
-                else:
-                    cell = TableCell(valuetype="string")
-                cell.addElement(P(text=str(value)))
-                tr.addElement(cell)
-            sheet.addElement(tr)
-        doc.spreadsheet.addElement(sheet)
-    buf = io.BytesIO()
-    doc.write(buf)
-    return buf.getvalue()
+    return env.get_template(template).render(
+        info=info,
+        tables=[t.summary(info) for t in tables],
+        earlier=methods.earlier_text(info.differencing, info.earlier_releases),
+    )

@@ -27,6 +27,7 @@ from fivesafes.sdc import (
     Hierarchy,
     OutputTable,
     TableResult,
+    TableSpec,
     load_spec,
     parse_spec,
     published_cells,
@@ -48,13 +49,19 @@ def sha256(data: bytes) -> str:
 
 
 def hierarchy_pairs(h: Hierarchy) -> list[list[str | None]]:
-    """A hierarchy as [code, parent] pairs, root first (how the register stores it)."""
-    return [[code, h.parent[code]] for code in h.order]
+    """A hierarchy as [code, parent] pairs, root first (how the register stores it).
+
+    A code with a label has it as a third element: [code, parent, label]."""
+    return [
+        [code, h.parent[code], h.labels[code]] if code in h.labels else [code, h.parent[code]]
+        for code in h.order
+    ]
 
 
 def hierarchy_from_pairs(name: str, pairs: list[list[str | None]]) -> Hierarchy:
     """Inverse of :func:`hierarchy_pairs`."""
-    return Hierarchy.from_pairs(name, [(str(c), p) for c, p in pairs])
+    labels = {str(p[0]): str(p[2]) for p in pairs if len(p) > 2 and p[2]}
+    return Hierarchy.from_pairs(name, [(str(p[0]), p[1]) for p in pairs], labels)
 
 
 @dataclass(frozen=True)
@@ -87,14 +94,23 @@ class TableSubmission:
                 cells[col] = cells[col].fillna(0.0).astype(float)
         return cells
 
+    def _spec(self) -> TableSpec | None:
+        try:
+            return parse_spec(tomllib.loads(self.spec_text), source_text=self.spec_text)
+        except (tomllib.TOMLDecodeError, SpecError):
+            return None
+
     @property
     def measure(self) -> str | None:
         """What the table sums (its spec's response, or "count"); None if the spec is not TOML."""
-        try:
-            spec = parse_spec(tomllib.loads(self.spec_text), source_text=self.spec_text)
-        except (tomllib.TOMLDecodeError, SpecError):
-            return None
-        return spec.response or "count"
+        spec = self._spec()
+        return (spec.response or "count") if spec is not None else None
+
+    @property
+    def unit(self) -> str | None:
+        """What the values are measured in (the spec's [table] unit), if it says."""
+        spec = self._spec()
+        return spec.unit if spec is not None else None
 
     def to_files(self) -> dict[str, bytes]:
         """The table as the files of a stored output: cells, report, spec and hierarchies."""

@@ -5,8 +5,16 @@ and a report out.
 
     from fivesafes.sdc import tables
     result = tables("examples/turnover.toml", "examples/survey.csv", secondary="none")
-    result.cells            # one row per cell: codes, counts, value, status, rule, protection
+    result.published()      # the table as the public sees it: hidden cells NA, hierarchy order
+    result.cells            # CONFIDENTIAL: every true value and the top contributions
     result.write("out")     # cells.csv, report.json, table.csv, table.xlsx
+    result.export("argus", "out/argus")   # the same table as tau-Argus / sdcTable input
+
+Specs can be built in code too::
+
+    from fivesafes.sdc import DimensionSpec, Hierarchy, RuleSet, TableSpec, tables
+    spec = TableSpec("t", (DimensionSpec("region"),), response="turnover",
+                     rules=RuleSet(threshold=3, p_percent=10))
 
 This module is the library's public face: code outside ``sdc`` imports from here
 (engines may also import ``fivesafes.sdc.tabulate``, the tabulation seam; the cells'
@@ -14,13 +22,14 @@ columns an engine must produce, ``top_column(i)`` included, are exported here). 
 wings: ``tabulate/`` (microdata -> cells), ``rules`` (primary suppression),
 ``secondary/`` (complementary suppression), ``audit/`` (the attacker's LPs),
 ``lp/`` (relations and LPs they share), ``outputs/`` (files written and read back),
-``differencing`` (disclosure across outputs), ``pipeline`` (all of it in order),
-``progress`` (the reporter a caller passes in to hear of long work: ``Progress``);
-the methods that change values instead of hiding them: ``perturbation/`` (record
-keys, ptables, the cell key method), ``rounding/`` (random, controlled, the
-protection check), ``protect_methods`` (their pipeline step), ``loss`` and
-``compare`` (information loss, every method side by side).
-See docs/architecture.md.
+``formats/`` (other tools' hierarchies, statuses and table input; text that is safe
+in a spreadsheet), ``differencing`` (disclosure across outputs), ``pipeline`` (all of
+it in order), ``progress`` (the reporter a caller passes in to hear of long work:
+``Progress``); the methods that change values instead of hiding them:
+``perturbation/`` (record keys, ptables, the cell key method), ``rounding/`` (random,
+controlled, the protection check), ``protect_methods`` (their pipeline step), ``loss``
+and ``compare`` (information loss, every method side by side). See
+docs/architecture.md.
 """
 
 from fivesafes.sdc.audit import (
@@ -53,9 +62,18 @@ from fivesafes.sdc.differencing import (
     OutputTable,
     check_differencing,
 )
-from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.formats.export import EXPORT_TOOLS, export_table
+from fivesafes.sdc.formats.hierarchies import HIERARCHY_FORMATS, hierarchy_text, load_hierarchy
+from fivesafes.sdc.formats.injection import csv_field, csv_row, csv_unescape, xlsx_text
+from fivesafes.sdc.formats.statuses import normalise_cells
+from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE, Hierarchy
 from fivesafes.sdc.loss import loss_measures
-from fivesafes.sdc.outputs.presentation import Presentation, present
+from fivesafes.sdc.outputs.presentation import (
+    NOT_AVAILABLE_SYMBOL,
+    Cell,
+    Presentation,
+    present,
+)
 from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import ProtectedTable, published_cells, write_all
@@ -99,16 +117,21 @@ from fivesafes.sdc.tabulate import (
     Tabulator,
     tabulate,
 )
+from fivesafes.sdc.tabulate.sources import NumericCodesWarning
 
 __all__ = [
     "CELL_KEY",
     "CONFIDENTIAL_SYMBOL",
     "CONTRIBUTORS",
+    "DEFAULT_TOTAL_CODE",
     "EXACT_AUDIT_MAX_CELLS",
+    "EXPORT_TOOLS",
+    "HIERARCHY_FORMATS",
     "INTERVAL_MODES",
     "KEYED_METHODS",
     "LOWER",
     "NEGATIVES",
+    "NOT_AVAILABLE_SYMBOL",
     "PROTECTION_METHODS",
     "PUBLISHED",
     "RECORDS",
@@ -120,6 +143,7 @@ __all__ = [
     "UPPER",
     "VALUE",
     "AuditResult",
+    "Cell",
     "Comparison",
     "DifferencingResult",
     "DimensionSpec",
@@ -130,6 +154,7 @@ __all__ = [
     "IntervalMode",
     "KeyMaterial",
     "MicrodataLike",
+    "NumericCodesWarning",
     "OutputTable",
     "PerturbationSpec",
     "Presentation",
@@ -152,12 +177,19 @@ __all__ = [
     "build_report",
     "check_differencing",
     "compare_methods",
+    "csv_field",
+    "csv_row",
+    "csv_unescape",
+    "export_table",
     "generate_ptable",
+    "hierarchy_text",
     "linked_tables",
+    "load_hierarchy",
     "load_key_material",
     "load_spec",
     "loss_measures",
     "measure_key",
+    "normalise_cells",
     "parse_rules",
     "parse_spec",
     "present",
@@ -173,4 +205,5 @@ __all__ = [
     "top_column",
     "write_all",
     "write_comparison",
+    "xlsx_text",
 ]

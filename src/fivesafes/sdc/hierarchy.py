@@ -1,13 +1,16 @@
 """Hierarchies of codes: a tree per dimension, from a ``code,parent`` CSV or a flat list.
 
 Codes are strings everywhere: ``01`` and ``1`` are different codes and nothing is
-ever parsed as a number.
+ever parsed as a number. A hierarchy CSV may have a ``label`` column: the words
+people read in a published table (``Manufacturing`` for ``C``); codes stay the key.
+tau-Argus ``.hrc`` files and sdcTable/sdcHierarchies data frames are read too
+(:func:`load_hierarchy`, :mod:`fivesafes.sdc.formats`).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +32,12 @@ class Hierarchy:
     children: dict[str, tuple[str, ...]] = field(repr=False)
     order: tuple[str, ...] = field(repr=False)  # depth-first, parents before children
     depth: dict[str, int] = field(repr=False)
+    # what people read for each code (from the hierarchy file's label column); optional
+    labels: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def label(self, code: str) -> str:
+        """The code's label, or the code itself when it has none."""
+        return self.labels.get(code) or code
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -90,7 +99,12 @@ class Hierarchy:
         return tuple((c, self.children[c]) for c in self.order if self.children[c])
 
     @classmethod
-    def from_pairs(cls, name: str, pairs: Iterable[tuple[str, str | None]]) -> Hierarchy:
+    def from_pairs(
+        cls,
+        name: str,
+        pairs: Iterable[tuple[str, str | None]],
+        labels: Mapping[str, str] | None = None,
+    ) -> Hierarchy:
         """Build and validate a hierarchy from (code, parent) pairs; parent None for the root."""
         parent: dict[str, str | None] = {}
         for lineno, (raw_code, raw_parent) in enumerate(pairs, start=2):
@@ -107,17 +121,23 @@ class Hierarchy:
                     hint="each code must have exactly one parent; remove the duplicate row",
                 )
             parent[code] = par
-        return cls._build(name, parent)
+        return cls._build(name, parent, labels)
 
     @classmethod
     def from_csv(cls, name: str, path: str | Path) -> Hierarchy:
-        """Read a ``code,parent`` CSV (parent empty for the root); codes stay strings."""
+        """Read a ``code,parent[,label]`` CSV (parent empty for the root); codes stay strings."""
         path = Path(path)
         if not path.is_file():
             raise HierarchyError(
                 f"hierarchy file for '{name}' not found: {path}",
                 hint="give a CSV with columns code,parent (paths are relative to the spec file)",
             )
+        if path.stat().st_size == 0:
+            raise HierarchyError(
+                f"hierarchy file {path} is empty (0 bytes)",
+                hint="the first line should read: code,parent (then one line per code)",
+            )
+        labels: dict[str, str] = {}
         try:
             with path.open(newline="", encoding="utf-8-sig") as fh:
                 reader = csv.DictReader(fh)
@@ -129,13 +149,24 @@ class Hierarchy:
                         hint="the first line should read: code,parent",
                     )
                 reader.fieldnames = header
-                rows = [(r["code"], r["parent"]) for r in reader]
-        except (UnicodeDecodeError, csv.Error) as exc:
+                rows = []
+                for r in reader:
+                    rows.append((r["code"], r["parent"]))
+                    label = (r.get("label") or "").strip()
+                    if label:
+                        labels[(r["code"] or "").strip()] = label
+        except UnicodeDecodeError as exc:
+            raise HierarchyError(
+                f"hierarchy file {path} is not UTF-8 text (byte {exc.start} cannot be read; "
+                "a file saved as Latin-1 or Windows-1252 looks like this)",
+                hint="save it as UTF-8 CSV (in Excel: CSV UTF-8) with the columns code,parent",
+            ) from exc
+        except csv.Error as exc:
             raise HierarchyError(
                 f"hierarchy file {path} cannot be read as a UTF-8 CSV: {exc}",
                 hint="save it as UTF-8 CSV with the columns code,parent",
             ) from exc
-        return cls.from_pairs(name, rows)
+        return cls.from_pairs(name, rows, labels)
 
     @classmethod
     def flat(cls, name: str, codes: Sequence[str], total: str = DEFAULT_TOTAL_CODE) -> Hierarchy:
@@ -152,7 +183,9 @@ class Hierarchy:
         return cls._build(name, parent)
 
     @classmethod
-    def _build(cls, name: str, parent: dict[str, str | None]) -> Hierarchy:
+    def _build(
+        cls, name: str, parent: dict[str, str | None], labels: Mapping[str, str] | None = None
+    ) -> Hierarchy:
         roots = [c for c, p in parent.items() if p is None]
         if len(roots) != 1:
             raise HierarchyError(
@@ -192,4 +225,5 @@ class Hierarchy:
             children={c: tuple(k) for c, k in children.items()},
             order=tuple(order),
             depth=depth,
+            labels={c: v for c, v in (labels or {}).items() if c in parent and v},
         )

@@ -24,7 +24,9 @@ import pandas as pd
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc import secondary as suppression_methods
 from fivesafes.sdc.audit import AuditResult, audit_linked, audit_table
-from fivesafes.sdc.cells import STATUS, Status
+from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL, STATUS, VALUE, Status
+from fivesafes.sdc.formats.export import export_table
+from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.loss import loss_measures
 from fivesafes.sdc.outputs.report import build_report
@@ -56,10 +58,21 @@ DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 @dataclass(frozen=True)
 class TableResult:
-    """A protected table: the cells with their status, the hierarchies and the report."""
+    """A protected table: the cells with their status, the hierarchies and the report.
+
+    ``cells`` is CONFIDENTIAL (true values of hidden cells and each cell's largest
+    contributions); for the table as the public would see it, use :meth:`published`.
+    """
 
     spec: TableSpec
-    cells: pd.DataFrame  # the cells.csv columns plus the rules' internal statistics
+    cells: pd.DataFrame
+    """Every cell with its true value and status, plus the rules' internal statistics.
+
+    CONFIDENTIAL: besides the true value of every hidden cell, this holds each
+    cell's largest contributions (``top1``, ``top2``, ...): the very values the rules
+    protect. Keep it inside the restricted area; never publish or share it. What may
+    be published is :meth:`published`.
+    """
     hierarchies: tuple[Hierarchy, ...]
     report: dict[str, Any]
 
@@ -85,9 +98,26 @@ class TableResult:
         """Boolean Series: True for every cell that must not be published."""
         return self.cells[STATUS] != Status.SAFE.value
 
+    def published(self, *, symbols: bool = False) -> pd.DataFrame:
+        """The table as it would be published: one row per cell in hierarchy order.
+
+        Columns: the dimensions' codes, ``value`` (NA where the cell is hidden, or the
+        text ``[c]`` with ``symbols=True``) and ``status`` (``published`` or
+        ``confidential``: primary and secondary cells look the same). No internal
+        statistic and no hidden value is in it.
+        """
+        return published_view(self.cells, self.hierarchies, symbols=symbols)
+
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write cells.csv, report.json, table.csv and table.xlsx into ``out_dir``."""
         return write_outputs(self, Path(out_dir))
+
+    def export(self, tool: str, out_dir: str | Path) -> dict[str, Path]:
+        """Write the protected table as input for another tool (``argus`` or ``sdctable``).
+
+        The files hold every cell's true value: they are as confidential as cells.csv.
+        """
+        return export_table(tool, self.name, self.cells, self.hierarchies, out_dir)
 
 
 def tables(
@@ -223,6 +253,26 @@ def _suppress(
     return cells, secondary_summary, audit_summary
 
 
+def published_view(
+    cells: pd.DataFrame, hierarchies: Sequence[Hierarchy], *, symbols: bool = False
+) -> pd.DataFrame:
+    """Cells in hierarchy order; hidden values NA (or ``[c]``); status published/confidential."""
+    dims = [h.name for h in hierarchies]
+    order = pd.MultiIndex.from_product([list(h.codes) for h in hierarchies], names=dims)
+    keyed = cells.assign(**{d: cells[d].astype(str) for d in dims}).set_index(dims)
+    # one dimension gives a flat index: match it with a flat one
+    keyed = keyed.reindex(order if len(dims) > 1 else order.get_level_values(0))
+    hidden = keyed[STATUS].astype(str) != Status.SAFE.value  # a missing cell is hidden too
+    values = keyed[VALUE].astype("Float64").mask(hidden.to_numpy())
+    out = pd.DataFrame(index=order).reset_index()
+    if symbols:
+        out[VALUE] = [CONFIDENTIAL_SYMBOL if h else v for v, h in zip(values, hidden, strict=True)]
+    else:
+        out[VALUE] = values.to_numpy()
+    out[STATUS] = ["confidential" if h else "published" for h in hidden]
+    return out
+
+
 def run_tabulator(
     engine: Tabulator,
     spec: TableSpec,
@@ -236,9 +286,12 @@ def run_tabulator(
         # DuckDB finds flat dimensions' codes while it reads the data for the cells: one read.
         return engine.tabulate(spec, data, hierarchies, top_k=top_k)
     if hierarchies is None:
-        files = [(d.name, d.hierarchy) for d in spec.dimensions if d.hierarchy is not None]
+        files = [(d, d.hierarchy) for d in spec.dimensions if d.hierarchy is not None]
         if len(files) == len(spec.dimensions):
-            hierarchies = tuple(Hierarchy.from_csv(name, path) for name, path in files)
+            # any format a spec may name: csv, tau-Argus .hrc, sdcHierarchies level,name
+            hierarchies = tuple(
+                load_hierarchy(d.name, path, total_code=d.total_code) for d, path in files
+            )
         elif isinstance(engine, HierarchyLoader):
             hierarchies = engine.hierarchies(spec, data)
         else:

@@ -28,6 +28,7 @@ from fivesafes.sdc.spec_values import is_whole as _is_whole
 from fivesafes.sdc.spec_values import number as _number
 from fivesafes.sdc.spec_values import only_keys as _only_keys
 from fivesafes.sdc.spec_values import string_value as _str
+from fivesafes.sdc.suggest import did_you_mean
 
 SecondaryMethod = Literal["auto", "optimal", "modular", "fast", "none"]
 CostFunction = Literal["value", "unit", "contributors", "log"]
@@ -117,6 +118,7 @@ class TableSpec:
     rounding: RoundingSpec = field(default_factory=RoundingSpec)
     source_text: str = ""
     source_path: Path | None = None
+    unit: str | None = None  # what the values are measured in, e.g. "GBP thousand"
 
     @property
     def is_frequency(self) -> bool:
@@ -140,11 +142,18 @@ def load_spec(path: str | Path) -> TableSpec:
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"spec file not found: {path}", hint="give the path of a .toml table spec")
+    if path.stat().st_size == 0:
+        raise SpecError(
+            f"spec file {path} is empty (0 bytes)",
+            hint="a spec needs at least [table] with a name and one [[dimension]] "
+            "(see examples/turnover.toml)",
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(
-            f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}",
+            f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start} (a file saved as "
+            "Latin-1 or Windows-1252 looks like this)",
             hint="save the spec as UTF-8 (TOML files are UTF-8)",
         ) from exc
     try:
@@ -170,7 +179,9 @@ def parse_spec(
     if not isinstance(table, dict):
         raise SpecError("the spec needs a [table] section", hint='add [table] with name = "..."')
     _only_keys(
-        table, {"name", "response", "contributor", "holding", "weight", "protection"}, "[table]"
+        table,
+        {"name", "response", "contributor", "holding", "weight", "protection", "unit"},
+        "[table]",
     )
     name = _str(table, "name", "[table]", required=True)
     assert name is not None
@@ -201,6 +212,7 @@ def parse_spec(
     contributor = _str(table, "contributor", "[table]")
     holding = _str(table, "holding", "[table]")
     weight = _str(table, "weight", "[table]")
+    unit = _str(table, "unit", "[table]")
     used = [c for c in (response, contributor, holding, weight) if c]
     clash = sorted(set(used) & set(names))
     if clash:
@@ -229,6 +241,7 @@ def parse_spec(
         rounding=rounding,
         source_text=source_text,
         source_path=source_path,
+        unit=unit,
     )
 
 
@@ -307,10 +320,16 @@ def parse_rules(raw: Any, *, frequency: bool = False) -> RuleSet:
     ft = None if ft is None else int(ft)
     zeros = raw.get("zeros", defaults.zeros)
     if zeros not in ("safe", "sensitive"):
-        raise SpecError(f"[rules] zeros must be 'safe' or 'sensitive', got {zeros!r}")
+        raise SpecError(
+            f"[rules] zeros must be 'safe' or 'sensitive', got {zeros!r}"
+            f"{did_you_mean(str(zeros), ('safe', 'sensitive'))}"
+        )
     negatives = raw.get("negatives", defaults.negatives)
     if negatives not in ("error", "absolute"):
-        raise SpecError(f"[rules] negatives must be 'error' or 'absolute', got {negatives!r}")
+        raise SpecError(
+            f"[rules] negatives must be 'error' or 'absolute', got {negatives!r}"
+            f"{did_you_mean(str(negatives), ('error', 'absolute'))}"
+        )
     apply_weights = raw.get("apply_weights", defaults.apply_weights)
     if not isinstance(apply_weights, bool):
         raise SpecError("[rules] apply_weights must be true or false")
@@ -351,10 +370,16 @@ def _parse_suppression(raw: Any) -> SuppressionSpec:
     d = SuppressionSpec()
     method = raw.get("method", d.method)
     if method not in SECONDARY_METHODS:
-        raise SpecError(f"[suppression] method must be one of {SECONDARY_METHODS}, got {method!r}")
+        raise SpecError(
+            f"[suppression] method must be one of {SECONDARY_METHODS}, got {method!r}"
+            f"{did_you_mean(str(method), SECONDARY_METHODS)}"
+        )
     cost = raw.get("cost", d.cost)
     if cost not in COST_FUNCTIONS:
-        raise SpecError(f"[suppression] cost must be one of {COST_FUNCTIONS}, got {cost!r}")
+        raise SpecError(
+            f"[suppression] cost must be one of {COST_FUNCTIONS}, got {cost!r}"
+            f"{did_you_mean(str(cost), COST_FUNCTIONS)}"
+        )
     factor = _number(raw, "total_cost_factor", d.total_cost_factor)
     time_limit = _number(raw, "time_limit", d.time_limit)
     gap = _number(raw, "gap", d.gap)

@@ -9,14 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from fivesafes.errors import SpecError
+from fivesafes.sdc.suggest import did_you_mean
 
 
 def only_keys(d: dict[str, Any], allowed: set[str], where: str) -> None:
     """Raise SpecError naming any key of ``d`` outside ``allowed``."""
     unknown = sorted(set(d) - allowed)
     if unknown:
+        guesses = "".join(did_you_mean(k, sorted(allowed)) for k in unknown)
         raise SpecError(
-            f"unknown key(s) {unknown} in {where}",
+            f"unknown key(s) {unknown} in {where}{guesses}",
             hint=f"allowed: {sorted(allowed)}",
         )
 

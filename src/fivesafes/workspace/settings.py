@@ -154,6 +154,20 @@ SETTINGS: tuple[Setting, ...] = (
         kind=int,
     ),
     Setting(
+        "publication_organisation",
+        "the statistics producer",
+        "The organisation named on the cover sheet, in the document properties and in the "
+        "methods note of every published release (`release publish --organisation` overrides "
+        "it for one release).",
+    ),
+    Setting(
+        "publication_contact",
+        None,
+        "Who the public contacts about a published release (e.g. an email address or a team "
+        "and its address), printed on the cover sheet and in the methods note. Unset: the "
+        "note names the organisation.",
+    ),
+    Setting(
         "review_due_days",
         30,
         "Days ahead that `fivesafes review access` looks for grants and training to renew.",

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from fivesafes.errors import DataError, FivesafesError, HierarchyError
+from fivesafes.sdc import NumericCodesWarning
 from fivesafes.sdc import cells as C
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import DimensionSpec, RuleSet, TableSpec
@@ -91,9 +92,10 @@ def test_numeric_contributor_ids_are_text(tmp_path: Path) -> None:
     assert total[C.CONTRIBUTORS] == 4  # 007, 7, x, y
 
 
-def test_a_numeric_dimension_column_is_read_as_text_with_a_note() -> None:
+def test_a_numeric_dimension_column_is_read_as_text_with_a_note_and_a_warning() -> None:
     df = pd.DataFrame({"year": [2020, 2021, 2021], "y": [1.0, 2.0, 3.0]})
-    tab = tabulate(TableSpec("t", (DimensionSpec("year"),), response="y"), df)
+    with pytest.warns(NumericCodesWarning, match=r"dtype=\{'year': str\}"):
+        tab = tabulate(TableSpec("t", (DimensionSpec("year"),), response="y"), df)
     assert list(tab.cells["year"]) == ["Total", "2020", "2021"]
     assert any("year" in n and "text" in n for n in tab.notes)
 

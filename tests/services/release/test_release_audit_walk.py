@@ -108,6 +108,9 @@ READERS: dict[str, Call] = {
     "register.earlier_outputs": lambda s, w, i: published_register.earlier_outputs(
         s, w.provider, SOURCE
     ),
+    "register.earlier_table_releases": (
+        lambda s, w, i: published_register.earlier_table_releases(s, SOURCE)
+    ),
 }
 
 # Parts of an audited write: they add rows only inside the writers above, whose audit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import Engine, select
 
 from fivesafes.errors import AccessDenied, UnsafeTableError, ValidationError
 from fivesafes.release.bundle import verify_bundle
+from fivesafes.release.sealing import unseal
 from fivesafes.release.submission import FileSubmission
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
@@ -56,7 +58,18 @@ def test_hidden_values_are_sealed_not_stored_in_plain_text(world: World) -> None
     with transaction(world.engine) as s:
         row = s.scalars(select(PublishedReleaseRow)).one()
         versions = s.scalars(select(RequestVersionRow)).all()
-        assert row.sealed_hidden is not None and b"a3" not in row.sealed_hidden
+        assert row.sealed_hidden is not None and row.wrapped_key_json is not None
+        plain = unseal(
+            world.provider,
+            AREA,
+            published_register.hidden_object_id(row.release_id),
+            row.sealed_hidden,
+            row.wrapped_key_json,
+        )
+        assert b'"a3"' in plain  # the hidden cells are what was sealed
+        # Neither their text nor its zlib stream is stored: only ciphertext. (Not `b"a3" not
+        # in sealed`: two given bytes turn up in random ciphertext about once in 200 runs.)
+        assert plain not in row.sealed_hidden and zlib.compress(plain) not in row.sealed_hidden
         assert all(b"primary" not in v.sealed for v in versions)
         earlier = published_register.earlier_outputs(s, world.provider, SOURCE)
     hidden = earlier[0].cells.query("status != 'safe'")

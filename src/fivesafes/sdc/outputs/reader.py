@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from fivesafes.errors import DataError
+from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import TableSpec
 
@@ -43,19 +44,25 @@ def read_cells(
         )
     except (ValueError, pd.errors.ParserError) as exc:  # EmptyDataError, UnicodeDecodeError too
         # The message of a parser error may quote a line: name only its kind.
+        latin = (
+            " (a file saved as Latin-1 or Windows-1252 looks like this: save it as UTF-8, "
+            "in Excel as CSV UTF-8)"
+            if isinstance(exc, UnicodeDecodeError)
+            else ""
+        )
         raise DataError(
             f"{where} is not a UTF-8 CSV table ({type(exc).__name__})",
             hint="give the cells.csv written by `fivesafes table protect`, or a CSV with one "
-            "column per dimension",
+            "column per dimension" + latin,
         ) from None
 
 
 def spec_hierarchies(spec: TableSpec, cells: pd.DataFrame) -> tuple[Hierarchy, ...]:
-    """Each dimension's hierarchy: its file, or a flat list of the codes in the cells."""
+    """Each dimension's hierarchy: its file (csv, .hrc or sdc), else the cells' codes, flat."""
     out = []
     for dim in spec.dimensions:
         if dim.hierarchy is not None:
-            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
+            out.append(load_hierarchy(dim.name, dim.hierarchy, total_code=dim.total_code))
         else:
             codes = [c for c in cells[dim.name].dropna().unique() if c != dim.total_code]
             out.append(Hierarchy.flat(dim.name, codes, total=dim.total_code))

@@ -34,6 +34,7 @@ def spec_as_dict(spec: TableSpec) -> dict[str, Any]:
         "contributor": spec.contributor,
         "holding": spec.holding,
         "weight": spec.weight,
+        "unit": spec.unit,
         "dimensions": [
             {
                 "name": d.name,

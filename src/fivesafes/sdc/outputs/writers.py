@@ -31,6 +31,7 @@ from fivesafes.sdc.cells import (
     UPPER,
     VALUE,
 )
+from fivesafes.sdc.formats.injection import csv_field, csv_row, xlsx_text
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.outputs.presentation import Presentation, present
 from fivesafes.sdc.rules import rule_explanations
@@ -208,20 +209,21 @@ def write_table_csv(view: Presentation, notes: Sequence[str], path: Path) -> Non
     buf = io.StringIO()
     for line in notes:
         buf.write(f"# {line}\n")
+    # every text field through csv_field: a code "=..." must not run as a formula
     w = csv.writer(buf, lineterminator="\n")
     for b, block in enumerate(view.blocks):
         if b:
             w.writerow([])
         if block.title:
-            w.writerow([block.title])
+            w.writerow([csv_field(block.title)])
         corner = (
             f"{block.row_dimension} \\ {block.column_dimension}"
             if block.column_dimension
             else block.row_dimension
         )
-        w.writerow([corner, *block.column_codes])
+        w.writerow(csv_row([corner, *block.column_codes]))
         for i, row in enumerate(block.rows):
-            w.writerow([block.row_label(i), *(c.text() for c in row)])
+            w.writerow(csv_row([block.row_label(i), *(c.text() for c in row)]))
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
@@ -241,7 +243,11 @@ def write_table_xlsx(view: Presentation, notes: Sequence[str], path: Path) -> No
     format_numbers = entries_in_table <= XLSX_FORMATTED_ENTRIES
 
     def styled(ws: Any, value: Any, *, font: Font | None = None, **style: Any) -> Any:
-        cell = WriteOnlyCell(ws, value=value)
+        # text is stored as a string, never a formula (a code may start with "=")
+        if isinstance(value, str):
+            cell = xlsx_text(WriteOnlyCell(ws), value)
+        else:
+            cell = WriteOnlyCell(ws, value=value)
         if font is not None:
             cell.font = font
         for key, v in style.items():
@@ -252,15 +258,15 @@ def write_table_xlsx(view: Presentation, notes: Sequence[str], path: Path) -> No
     ws_notes.column_dimensions["A"].width = 120
     ws_notes.append([styled(ws_notes, view.name, font=title_font)])
     for note in notes:
-        ws_notes.append([note])
+        ws_notes.append([styled(ws_notes, note)])
 
     ws = wb.create_sheet("Table")
     ws.column_dimensions["A"].width = 28
     ws.append([styled(ws, view.name, font=title_font)])
     if any(c.symbol == CONFIDENTIAL_SYMBOL for b in view.blocks for row in b.rows for c in row):
-        ws.append([f"{CONFIDENTIAL_SYMBOL} = confidential; see the Notes sheet"])
+        ws.append([styled(ws, f"{CONFIDENTIAL_SYMBOL} = confidential; see the Notes sheet")])
     else:
-        ws.append(["see the Notes sheet"])
+        ws.append([styled(ws, "see the Notes sheet")])
     for block in view.blocks:
         ws.append([])
         if block.title:

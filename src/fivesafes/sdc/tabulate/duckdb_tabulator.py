@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import duckdb
 
 from fivesafes.errors import SpecError
+from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import TableSpec
 from fivesafes.sdc.tabulate.engine import Tabulation
@@ -199,5 +200,5 @@ def _hierarchies(
         if dim.hierarchy is None:
             out.append(Hierarchy.flat(dim.name, distinct[i], total=dim.total_code))
         else:
-            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
+            out.append(load_hierarchy(dim.name, dim.hierarchy, total_code=dim.total_code))
     return tuple(out)

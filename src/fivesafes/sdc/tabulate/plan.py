@@ -17,6 +17,7 @@ from fivesafes.errors import DataError
 from fivesafes.sdc import cells as C
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.tabulate.source_rows import first_rows, rows_text
 from fivesafes.sdc.tabulate.sources import Source, quote
 
 _SHOW = 10  # offending codes named in an error
@@ -54,11 +55,15 @@ def row_expressions(spec: TableSpec) -> tuple[str, str]:
     return value, basis
 
 
-def code_error(dimension: str, h: Hierarchy, found: Sequence[tuple[str, int]]) -> DataError | None:
+def code_error(
+    dimension: str, h: Hierarchy, found: Sequence[tuple[str, int]], *, at: str = ""
+) -> DataError | None:
     """The error for the codes of one dimension that map to no leaf, with their row counts.
 
     ``found`` lists (code, rows) pairs, most frequent first; None when it is empty.
+    ``at`` names the first rows, where the engine knows row numbers.
     """
+    where = f" (at {at})" if at else ""
     if not found:
         return None
     internal = [(c, n) for c, n in found if c in h.parent]
@@ -67,7 +72,7 @@ def code_error(dimension: str, h: Hierarchy, found: Sequence[tuple[str, int]]) -
         rows = sum(n for _, n in unknown)
         return DataError(
             f"dimension '{dimension}': {len(unknown)} code(s) in {rows} row(s) are not in "
-            f"hierarchy '{h.name}': {[c for c, _ in unknown[:_SHOW]]}",
+            f"hierarchy '{h.name}': {[c for c, _ in unknown[:_SHOW]]}{where}",
             hint="add the codes to the hierarchy file, or correct the data "
             "(codes are text: '01' and '1' differ)",
         )
@@ -75,7 +80,7 @@ def code_error(dimension: str, h: Hierarchy, found: Sequence[tuple[str, int]]) -
     return DataError(
         f"dimension '{dimension}': {len(internal)} code(s) in {rows} row(s) are subtotals "
         f"(internal codes) of hierarchy '{h.name}', not leaves: "
-        f"{[c for c, _ in internal[:_SHOW]]}",
+        f"{[c for c, _ in internal[:_SHOW]]}{where}",
         hint="microdata rows must carry leaf codes; add a leaf under each such code "
         "(e.g. '<code>_other') and recode the rows to it",
     )
@@ -188,7 +193,17 @@ class TabulationPlan:
                 f"LEFT JOIN {self.t(f'map{i}')} m ON s.d{i} = m.code WHERE m.leaf IS NULL "
                 "GROUP BY ALL ORDER BY n DESC, code"
             ).fetchall()
-            error = code_error(self.spec.dimension_names[i], h, found)
+            if not found:
+                continue
+            at = rows_text(
+                first_rows(
+                    self.con,
+                    self.source,
+                    f"d{i} NOT IN (SELECT code FROM {self.t(f'map{i}')} WHERE leaf IS NOT NULL)",
+                ),
+                sum(int(n) for _, n in found),
+            )
+            error = code_error(self.spec.dimension_names[i], h, found, at=at)
             if error is not None:
                 raise error
         raise AssertionError("a stage-1 cell had no leaf, yet every code maps")  # pragma: no cover

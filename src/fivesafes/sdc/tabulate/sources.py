@@ -10,6 +10,7 @@ column as text, and numeric columns are converted explicitly and checked.
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ import pyarrow as pa
 
 from fivesafes.errors import DataError
 from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.suggest import did_you_mean
+from fivesafes.sdc.tabulate.source_rows import first_rows, rows_text
 
 MicrodataLike: TypeAlias = "str | Path | pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation"
 
@@ -41,6 +44,10 @@ _NUMERIC_PREFIXES = (
 )
 _TEXT_TYPES = ("VARCHAR",)
 _SHOW = 10  # offending values named in an error
+
+
+class NumericCodesWarning(UserWarning):
+    """A dimension column of a DataFrame holds numbers: codes like "01" may have become 1."""
 
 
 def quote(name: str) -> str:
@@ -64,6 +71,7 @@ class Source:
     notes: tuple[str, ...]
     temp_objects: tuple[tuple[str, str], ...]  # (kind, name) to drop afterwards
     has_key: bool = False  # a record-key column ``rk`` (key * 2**53) for the cell key method
+    select: str = ""  # the view's select list over ``raw`` (to number rows for errors)
 
 
 def register(
@@ -104,6 +112,12 @@ def _register(
         if not path.is_file():
             raise DataError(
                 f"data file not found: {path}", hint="give a .csv or .parquet file that exists"
+            )
+        if path.stat().st_size == 0:
+            raise DataError(
+                f"data file {path} is empty (0 bytes)",
+                hint="give the microdata: a header line with the column names, then one "
+                "line per record",
             )
         suffixes = "".join(path.suffixes).lower()
         if ".parquet" in suffixes or suffixes.endswith(".pq"):
@@ -157,15 +171,35 @@ def _register(
             f"the data have no record-key column '{record_key}'",
             hint="attach record keys first (sdc.perturbation.attach_record_keys)",
         )
+    if isinstance(data, str | Path):
+        counted = con.execute(f"SELECT count(*) FROM {raw}").fetchone()
+        if counted is not None and counted[0] == 0:
+            # a table of zeros from no data would look like a real, safe table
+            raise DataError(
+                f"data file {data} has no data rows (only a header)",
+                hint="give the file with its records; an empty table is never published",
+            )
     view = f"{prefix}src"
     select: list[str] = []
     for i, dim in enumerate(spec.dimension_names):
         kind = columns[dim]
         if not kind.startswith(_TEXT_TYPES):
-            notes.append(
+            note = (
                 f"dimension '{dim}' is stored as {kind}; its codes are the values' text "
                 "(leading zeros cannot be recovered: store codes as text)"
             )
+            notes.append(note)
+            # (an empty frame's columns have a type but no code to lose)
+            numeric = isinstance(data, pd.DataFrame) and len(data) > 0
+            if numeric and pd.api.types.is_numeric_dtype(data[dim]):
+                # pandas reads "01" as 1 unless told otherwise: say so where it happened
+                warnings.warn(
+                    NumericCodesWarning(
+                        f"{note}; read the data with pd.read_csv(..., dtype={{{dim!r}: str}}) "
+                        "so that codes such as '01' keep their leading zeros"
+                    ),
+                    stacklevel=2,
+                )
         select.append(f"CAST({quote(dim)} AS VARCHAR) AS d{i}")
     unit = spec.holding or spec.contributor
     if unit is not None:
@@ -188,6 +222,7 @@ def _register(
         notes=tuple(notes),
         temp_objects=tuple(temp),
         has_key=record_key is not None,
+        select=", ".join(select),
     )
 
 
@@ -197,6 +232,14 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, sql: str) -> None:
         con.execute(sql)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "not utf-8" in str(exc).lower() or "invalid unicode" in str(exc).lower():
+            # the error's other lines quote the data: only its line number is repeated
+            raise DataError(
+                f"{path} is not UTF-8 text ({first.removeprefix('Invalid Input Error: ')}); "
+                "a file saved as Latin-1 or Windows-1252 looks like this",
+                hint="save the file as UTF-8 (in Excel: CSV UTF-8; or convert it with "
+                "iconv -f latin1 -t utf-8)",
+            ) from exc
         raise DataError(
             f"cannot read {path}: {first}",
             hint="check that the file is a complete CSV (with a header line) or Parquet "
@@ -236,7 +279,7 @@ def check_columns(spec: TableSpec, columns: Mapping[str, str]) -> None:
     ]
     missing = [(c, role) for c, role in roles if c not in columns]
     if missing:
-        named = ", ".join(f"{role} '{c}'" for c, role in missing)
+        named = ", ".join(f"{role} '{c}'{did_you_mean(c, columns)}" for c, role in missing)
         raise DataError(
             f"the data have no column for {named}",
             hint=f"the data's columns are {sorted(columns)[:30]}; fix the spec or the data",
@@ -283,8 +326,15 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
     row = con.execute(f"SELECT {sql} FROM {source.view}").fetchone()
     assert row is not None
     counts = dict(zip([name for name, _ in checks], row, strict=True))
+
+    def where(check: str, n: int) -> str:
+        return rows_text(first_rows(con, source, _condition(check)), n)
+
     raise_value_errors(
-        spec, counts, lambda role, column, n: _bad_numbers(con, source, role, column, n)
+        spec,
+        counts,
+        lambda role, column, n, rows: _bad_numbers(con, source, role, column, n, rows),
+        rows_of=where,
     )
     if spec.holding is not None:
         row = con.execute(
@@ -293,25 +343,56 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
         ).fetchone()
         assert row is not None
         if row[0]:
-            raise holding_error(spec, int(row[0]), [str(v) for v in row[1]])
+            first = literal(str(row[1][0]))
+            at = rows_text(first_rows(con, source, f"CAST(c AS VARCHAR) = {first}"))
+            raise holding_error(spec, int(row[0]), [str(v) for v in row[1]], at=at)
+
+
+def _condition(check: str) -> str:
+    """The rows failing a check of ``check_values``, as a condition on the source's view."""
+    if check.startswith("dim"):
+        return f"d{int(check[3:])} IS NULL"
+    return {
+        "unit": "u IS NULL",
+        "contrib": "c IS NULL",
+        "rk_bad": f"rk IS NULL OR rk < 0 OR rk >= {2**53}.0 OR rk <> floor(rk)",
+        "x_bad": "x IS NULL OR NOT isfinite(x)",
+        "x_neg": "x < 0",
+        "w_bad": "w IS NULL OR NOT isfinite(w)",
+        "w_neg": "w < 0",
+    }[check]
+
+
+def at_rows(rows: str) -> str:
+    """`` (at rows 2 and 4)`` when the engine can name the rows, else ''."""
+    return f" (at {rows})" if rows else ""
 
 
 def raise_value_errors(
-    spec: TableSpec, counts: Mapping[str, int], bad_numbers: Callable[[str, str, int], None]
+    spec: TableSpec,
+    counts: Mapping[str, int],
+    bad_numbers: Callable[[str, str, int, str], None],
+    *,
+    rows_of: Callable[[str, int], str] | None = None,
 ) -> None:
     """Raise the DataError for the first problem in ``counts`` (rows per check), if any.
 
     ``counts`` holds, per check, the rows that fail it: ``dim{i}`` (missing code of
-    dimension i), ``unit``, ``contrib`` (missing unit / contributor), ``x_bad``, ``x_neg``,
-    ``w_bad``, ``w_neg`` (response / weight not a finite number, negative). Each engine
-    counts them its own way; ``bad_numbers(role, column, n)`` raises the error naming the
-    values that are not numbers.
+    dimension i), ``unit``, ``contrib`` (missing unit / contributor), ``rk_bad`` (record
+    key), ``x_bad``, ``x_neg``, ``w_bad``, ``w_neg`` (response / weight not a finite
+    number, negative). Each engine counts them its own way; ``bad_numbers(role, column,
+    n, rows)`` raises the error naming the values that are not numbers; ``rows_of(check,
+    n)``, where the engine knows row numbers, names the first failing rows.
     """
+
+    def where(check: str, n: int) -> str:
+        return at_rows(rows_of(check, n)) if rows_of is not None else ""
+
     for i, dim in enumerate(spec.dimension_names):
         n = counts[f"dim{i}"]
         if n:
             raise DataError(
-                f"dimension '{dim}' is missing (empty) in {n} row(s)",
+                f"dimension '{dim}' is missing (empty) in {n} row(s){where(f'dim{i}', n)}",
                 hint=f"give every row a code for '{dim}'; an unknown code is a code too "
                 "(add it to the hierarchy, e.g. 'unknown')",
             )
@@ -319,12 +400,13 @@ def raise_value_errors(
         col = spec.holding or spec.contributor
         raise DataError(
             f"column '{col}' (the {'holding' if spec.holding else 'contributor'}) "
-            f"is missing in {counts['unit']} row(s)",
+            f"is missing in {counts['unit']} row(s){where('unit', counts['unit'])}",
             hint="every row must name the unit it belongs to; fill the column in",
         )
     if counts.get("contrib"):
         raise DataError(
-            f"contributor column '{spec.contributor}' is missing in {counts['contrib']} row(s)",
+            f"contributor column '{spec.contributor}' is missing in {counts['contrib']} "
+            f"row(s){where('contrib', counts['contrib'])}",
             hint="every row must name its contributor; fill the column in",
         )
     if counts.get("rk_bad"):
@@ -337,7 +419,9 @@ def raise_value_errors(
         if column is None:
             continue
         if counts[f"{key}_bad"]:
-            bad_numbers(role, column, counts[f"{key}_bad"])
+            bad_numbers(
+                role, column, counts[f"{key}_bad"], where(f"{key}_bad", counts[f"{key}_bad"])
+            )
         if counts[f"{key}_neg"] and (role == "weight" or spec.rules.negatives == "error"):
             n = counts[f"{key}_neg"]
             hint = (
@@ -346,40 +430,47 @@ def raise_value_errors(
                 else 'set negatives = "absolute" under [rules] to evaluate the rules '
                 "on absolute values, or correct the data"
             )
-            raise DataError(f"{role} column '{column}' is negative in {n} row(s)", hint=hint)
+            raise DataError(
+                f"{role} column '{column}' is negative in {n} row(s){where(f'{key}_neg', n)}",
+                hint=hint,
+            )
 
 
-def holding_error(spec: TableSpec, count: int, examples: Sequence[str]) -> DataError:
-    """The error for ``count`` contributors that belong to several holdings."""
+def holding_error(
+    spec: TableSpec, count: int, examples: Sequence[str], *, at: str = ""
+) -> DataError:
+    """The error for ``count`` contributors that belong to several holdings (``at``: rows)."""
     return DataError(
         f"{count} contributor(s) in '{spec.contributor}' belong to more than one "
-        f"holding in '{spec.holding}', e.g. {list(examples)}",
+        f"holding in '{spec.holding}', e.g. {list(examples)}"
+        + (f" (the first at {at})" if at else ""),
         hint="a contributor belongs to exactly one holding; correct the holding column",
     )
 
 
 def bad_numbers_error(
-    role: str, column: str, n: int, missing: int, bad: Sequence[str]
+    role: str, column: str, n: int, missing: int, bad: Sequence[str], rows: str = ""
 ) -> DataError:
     """The error for ``n`` rows of ``column`` that are not finite numbers.
 
-    ``missing`` of them are absent; ``bad`` lists the other values, sorted.
+    ``missing`` of them are absent; ``bad`` lists the other values, sorted; ``rows`` is
+    the ``at_rows`` suffix naming the first failing rows, where known.
     """
     if bad:
         return DataError(
             f"{role} column '{column}' is not a number in {n - missing} row(s): "
-            f"{list(bad[:_SHOW])}{' ...' if len(bad) > _SHOW else ''}",
+            f"{list(bad[:_SHOW])}{' ...' if len(bad) > _SHOW else ''}{rows}",
             hint=f"'{column}' must hold numbers (a dot for decimals, no thousands separators)",
         )
     return DataError(
-        f"{role} column '{column}' is missing in {missing} row(s)",
+        f"{role} column '{column}' is missing in {missing} row(s){rows}",
         hint=f"fill '{column}' in (write 0 where the true value is zero); "
         "rows are never dropped silently",
     )
 
 
 def _bad_numbers(
-    con: duckdb.DuckDBPyConnection, source: Source, role: str, column: str, n: int
+    con: duckdb.DuckDBPyConnection, source: Source, role: str, column: str, n: int, rows: str
 ) -> None:
     num = _numeric("r", source.columns[column])
     # Rows whose raw value is absent are "missing"; the others did not convert.
@@ -390,4 +481,4 @@ def _bad_numbers(
     ).fetchone()
     assert row is not None
     missing, bad = int(row[0]), sorted(str(v) for v in (row[1] or []))
-    raise bad_numbers_error(role, column, n, missing, bad)
+    raise bad_numbers_error(role, column, n, missing, bad, rows)

@@ -33,6 +33,7 @@ from fivesafes.services.release.checks import (
 from fivesafes.services.release.moves import check_author, move_request, request_row
 from fivesafes.services.release.register import (
     PublishedRelease,
+    earlier_table_releases,
     published_of,
     register_release,
 )
@@ -53,21 +54,26 @@ def release_id_of(request_id: int) -> str:
 
 
 def _write_table_bundle(
-    out: Path, info: BundleInfo, table: TableSubmission, audit_safe: bool
+    out: Path, info: BundleInfo, table: TableSubmission, audit_safe: bool, wide_csv: bool
 ) -> dict[str, str]:
     report = table.report
-    suppression = report.get("suppression", {})
+    suppression = dict(report.get("suppression", {}))
+    secondary = report.get("secondary") or {}
     bundle_table = BundleTable(
         name=table.name,
         title=info.title,
         cells=table.cells,
         hierarchies=table.hierarchies,
         rules=dict(report.get("rules", {})),
-        method=str(suppression.get("method", "unknown")),
+        # the method actually used ("auto" chooses one by size)
+        method=str(secondary.get("method") or suppression.get("method", "unknown")),
         audit_safe=audit_safe,
-        gap=(report.get("secondary") or {}).get("gap"),
+        gap=secondary.get("gap"),
+        measure=table.measure or "value",
+        unit=table.unit,
+        suppression=suppression,
     )
-    return write_bundle(out, info, [bundle_table])
+    return write_bundle(out, info, [bundle_table], wide_csv=wide_csv)
 
 
 def _write_file_bundle(out: Path, info: BundleInfo, f: FileSubmission) -> dict[str, str]:
@@ -93,8 +99,14 @@ def publish_request(
     organisation: str = "the statistics producer",
     withhold_thresholds: bool = False,
     today: date | None = None,
+    contact: str | None = None,
+    wide_csv: bool = False,
 ) -> PublishedRelease:
-    """The author publishes an approved request: bundle, register, state and audit together."""
+    """The author publishes an approved request: bundle, register, state and audit together.
+
+    ``contact`` is the methods note's and cover sheet's contact (the publication_contact
+    setting); ``wide_csv`` adds each table's wide layout as a second CSV.
+    """
     row = request_row(session, request_id)
     check_author(row, actor, "publish")
     # refuse early, before any bundle is written; the move itself comes last
@@ -122,13 +134,16 @@ def publish_request(
         withhold_thresholds=note.withhold,
         withheld_by=note.withheld_by,
         rule_set=in_force.label if in_force else "",
-        differencing=json.loads(checks["differencing"].details_json)
-        if "differencing" in checks
-        else None,
+        # check_not_blocked just re-ran the differencing check against every earlier
+        # release of the source, and publication goes on only when it passed
+        differencing={"safe": True} if "differencing" in checks else None,
+        contact=contact,
+        # the releases the check just re-run combined with this one (none: a first release)
+        earlier_releases=tuple(earlier_table_releases(session, row.source)),
     )
     if isinstance(submission, TableSubmission):
         audit_safe = "audit" in checks and checks["audit"].verdict == "pass"
-        manifest = _write_table_bundle(out, info, submission, audit_safe)
+        manifest = _write_table_bundle(out, info, submission, audit_safe, wide_csv)
     else:
         manifest = _write_file_bundle(out, info, submission)
     try:

@@ -157,6 +157,16 @@ def register_release(
     return published, record_cells(session, published, table)
 
 
+def earlier_table_releases(session: Session, source: str) -> list[str]:
+    """The ids of the table releases of ``source`` the differencing check combines, oldest first."""
+    rows = session.scalars(
+        select(PublishedReleaseRow)
+        .where(PublishedReleaseRow.source == source)
+        .order_by(PublishedReleaseRow.id)
+    ).all()
+    return [rel.release_id for rel in rows if json.loads(rel.hierarchies_json)]
+
+
 def earlier_outputs(session: Session, provider: KeyProvider, source: str) -> list[OutputTable]:
     """Every release published from ``source``: its public cells and its unsealed hidden cells."""
     releases = [

@@ -128,7 +128,7 @@ class PublishedReleaseRow(Base):
     source: Mapped[str] = mapped_column(String(200), index=True)
     spec_hash: Mapped[str] = mapped_column(String(64))
     spec_json: Mapped[str] = mapped_column(Text)
-    hierarchies_json: Mapped[str] = mapped_column(Text)  # {dimension: [[code, parent], ...]}
+    hierarchies_json: Mapped[str] = mapped_column(Text)  # {dimension: [[code, parent(, label)]]}
     rule_set_id: Mapped[int | None] = mapped_column(ForeignKey("rule_sets.id"), nullable=True)
     rule_parameters_json: Mapped[str] = mapped_column(Text)
     bundle_path: Mapped[str] = mapped_column(Text)
