@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from fivesafes.demo.run import DEMO_ENTERPRISES, DEMO_ROWS, DEMO_SEED, SPEC_TEMPLATE
 from fivesafes.demo.survey import generate_survey, write_hierarchies
 from fivesafes.errors import DataError, FivesafesError, HierarchyError
+from fivesafes.sdc import NumericCodesWarning
 from fivesafes.sdc import cells as C
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import DimensionSpec, RuleSet, TableSpec, load_spec
@@ -235,7 +236,8 @@ def test_csv_codes_stay_text_and_the_delimiter_is_found(
 def test_a_numeric_dimension_is_read_as_text_with_a_note(spark_tabulator: Any) -> None:
     df = pd.DataFrame({"year": [2020, 2021, 2021], "y": [1.0, 2.0, 3.0]})
     spec = TableSpec("t", (DimensionSpec("year"),), response="y")
-    same(spark_tabulator, spec, df)
+    with pytest.warns(NumericCodesWarning):  # DuckDB's path warns of numeric codes in pandas
+        same(spark_tabulator, spec, df)
     notes = spark_tabulator.tabulate(spec, df).notes
     assert any("year" in n and "text" in n for n in notes)
 
@@ -271,7 +273,7 @@ def _both_raise(spark: Any, spec: TableSpec, data: Any, hiers: Any = None) -> st
 
 
 def _without_rows(message: str) -> str:
-    return re.sub(r" \((the first )?at rows? [^)]*\)", "", message)
+    return re.sub(r" \((the first )?at rows? [^()]*(\([^)]*\))?\)", "", message)
 
 
 def _bad(change: str) -> tuple[TableSpec, pd.DataFrame, list[Hierarchy] | None]:
