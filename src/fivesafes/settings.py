@@ -141,6 +141,12 @@ SETTINGS: tuple[Setting, ...] = (
         kind=int,
     ),
     Setting(
+        "engine_memory_limit",
+        "50%",
+        "Memory a query or tabulation over an area's data may use (DuckDB syntax: 4GB, 50%). "
+        "Confidential data never spill to disk: past this limit the work fails with an error.",
+    ),
+    Setting(
         "review_due_days",
         30,
         "Days ahead that `fivesafes review access` looks for grants and training to renew.",

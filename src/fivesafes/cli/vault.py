@@ -232,7 +232,11 @@ def _preview(table: pa.Table, limit: int) -> str:
 @click.option("--purpose", default=STATISTICAL, show_default=True, help="Purpose of the use.")
 @click.option("--project", "project_ref", help="Approved project (researchers).")
 @click.option("--show", default=20, show_default=True, help="Rows to show on screen (0: none).")
-@click.option("--memory-limit", help="DuckDB memory limit, e.g. 4GB (data never spill to disk).")
+@click.option(
+    "--memory-limit",
+    help="DuckDB memory limit, e.g. 4GB (data never spill to disk) [default: the "
+    "workspace's engine_memory_limit].",
+)
 @json_option
 def query(
     area: str,

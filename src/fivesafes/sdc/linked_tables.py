@@ -21,16 +21,22 @@ from fivesafes.sdc.spec import TableSpec, load_spec
 
 
 def linked_tables(
-    specs: Sequence[TableSpec | str | Path], data: Any, *, secondary: str | None = None
+    specs: Sequence[TableSpec | str | Path],
+    data: Any,
+    *,
+    secondary: str | None = None,
+    connection: Any = None,
 ) -> list[TableResult]:
-    """Protect every spec's table over ``data`` together; each result carries the joint audit."""
+    """Protect every spec's table over ``data`` together; each result carries the joint audit.
+
+    ``connection``: the DuckDB connection to tabulate in (default: a new one per table)."""
     loaded = [s if isinstance(s, TableSpec) else load_spec(s) for s in specs]
     if len(loaded) < 2:
         raise SpecError("linked protection needs at least two specs")
     _check_compatible(loaded)
     method = secondary or loaded[0].suppression.method
     suppression = replace(loaded[0].suppression, method=method)  # type: ignore[arg-type]
-    primaries = [tables(s, data, secondary="none") for s in loaded]
+    primaries = [tables(s, data, secondary="none", connection=connection) for s in loaded]
     if method == "none":
         return primaries
     from fivesafes.sdc.audit import audit_linked
@@ -77,9 +83,15 @@ def measure_key(spec: TableSpec) -> tuple[str | None, ...]:
 
 
 def protect_all(
-    specs: Sequence[TableSpec], data: Any, *, secondary: str | None = None
+    specs: Sequence[TableSpec],
+    data: Any,
+    *,
+    secondary: str | None = None,
+    connection: Any = None,
 ) -> list[TableResult]:
-    """Protect several tables of ``data``: those of the same measure together (linked)."""
+    """Protect several tables of ``data``: those of the same measure together (linked).
+
+    ``connection``: the DuckDB connection to tabulate in (e.g. a memory-only one)."""
     groups: dict[tuple[str | None, ...], list[int]] = {}
     for i, s in enumerate(specs):
         groups.setdefault(measure_key(s), []).append(i)
@@ -87,9 +99,9 @@ def protect_all(
     for members in groups.values():
         chosen = [specs[i] for i in members]
         if len(chosen) == 1:
-            done = [tables(chosen[0], data, secondary=secondary)]
+            done = [tables(chosen[0], data, secondary=secondary, connection=connection)]
         else:
-            done = linked_tables(chosen, data, secondary=secondary)
+            done = linked_tables(chosen, data, secondary=secondary, connection=connection)
         results.update(zip(members, done, strict=True))
     return [results[i] for i in range(len(specs))]
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fivesafes.engine.memory import memory_bounded, memory_only_connection
 from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, SpecError
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.release.source import SourceOrigin, split_source
@@ -104,8 +105,12 @@ def protect_dataset_for(
     project_ref: str | None = None,
     name: str | None = None,
     today: date | None = None,
+    memory_limit: str | None = None,
 ) -> list[ProtectedOutput]:
-    """Protect each spec's table of AREA/DATASET for ``login``; store each in the area."""
+    """Protect each spec's table of AREA/DATASET for ``login``; store each in the area.
+
+    The tables are made in a memory-only DuckDB (``memory_limit``, else the vault's): one that
+    outgrows it fails with a DataError instead of spilling plaintext to disk."""
     for spec in specs:
         if not spec.source_text:
             raise SpecError(
@@ -124,7 +129,12 @@ def protect_dataset_for(
     data = open_dataset_for(
         tx, vault, login, area, dataset, purpose, today=today, project_ref=project_ref
     )
-    results = protect_all(specs, data, secondary=secondary)
+    engine = memory_only_connection(memory_limit or vault.memory_limit)
+    try:
+        with memory_bounded(f"tabulating {area}/{dataset}"):
+            results = protect_all(specs, data, secondary=secondary, connection=engine)
+    finally:
+        engine.close()
     del data  # the plaintext rows are not needed any more
     with tx() as session:
         ds = _stored_row(session, area_id, DATASET, dataset)

@@ -291,7 +291,12 @@ def _query_locked(
 ) -> QueryOutcome:
     area = store.area
     result = query_area(
-        store, vault.provider, sql, run_by=login, datasets=names, memory_limit=memory_limit
+        store,
+        vault.provider,
+        sql,
+        run_by=login,
+        datasets=names,
+        memory_limit=memory_limit or vault.memory_limit,
     )
     try:
         with tx() as session:

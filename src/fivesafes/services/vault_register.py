@@ -44,6 +44,8 @@ class Vault:
 
     areas_dir: Path
     provider: KeyProvider
+    # What one query or tabulation over an area's data may use (nothing spills to disk).
+    memory_limit: str | None = None
 
     @classmethod
     def of(
@@ -65,7 +67,9 @@ class Vault:
                 str(workspace.setting("key_provider")),
                 ask=ask_passphrase,
             )
-        return cls(workspace.areas_dir, provider)
+        return cls(
+            workspace.areas_dir, provider, str(workspace.setting("engine_memory_limit"))
+        )
 
     def store(self, area: str) -> AreaStore:
         """The area store of ``area``."""

@@ -18,21 +18,11 @@ from typing import Any
 
 import duckdb
 
+from fivesafes.engine.memory import LOCKED_CONFIG
 from fivesafes.errors import ValidationError
 
 # The only table functions an area query may call: they make rows, they read nothing.
 ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
-
-# Every DuckDB engine that sees untrusted SQL or confidential rows starts from these.
-LOCKED_CONFIG: dict[str, Any] = {
-    "enable_external_access": False,
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-    "temp_directory": "",
-    "lock_configuration": True,
-}
-
 
 @dataclass(frozen=True)
 class ParsedQuery:
