@@ -21,6 +21,7 @@ from stored_world import Stored, build_stored, spec_text
 from fivesafes.errors import DataError
 from fivesafes.sdc import tabulate as tabulate_module
 
+
 @pytest.fixture(params=["sqlite"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'db.sqlite'}"

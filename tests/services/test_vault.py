@@ -346,7 +346,7 @@ def test_referenced_datasets() -> None:
         "ashe",
     ]
     for outside in ("read_csv('/etc/passwd')", "'x.csv'", "other.main.t", "duckdb_settings()"):
-        with pytest.raises((ValidationError, NotFoundError), match="outside|names|store"):
+        with pytest.raises((ValidationError, NotFoundError), match=r"outside|names|store"):
             svc.referenced_datasets(f"SELECT * FROM ashe, {outside}", names)
     with pytest.raises(ValidationError, match="parse"):
         svc.referenced_datasets("SELEC nonsense", names)

@@ -103,6 +103,11 @@ def ingest(
     rows, schema, who) is recorded and audited. The source file is left as it is:
     remove it yourself once the ingest is confirmed.
 
+    Refused: a file with no data rows, and numbers that are not finite (NaN,
+    infinity, or a value too large for a 64-bit float such as 1e309), each
+    counted per column. Missing values (empty, NA, NULL) are kept as missing and
+    counted per column in a warning.
+
     \b
     Examples:
       fivesafes dataset ingest earnings ashe-2026.csv --name ashe
@@ -120,6 +125,8 @@ def ingest(
             column_types=_types(types) or None,
             pseudonymise=pseudonymise,
         )
+    for warning in stored.warnings:
+        click.echo(f"warning: {warning}", err=True)
     emit(stored, as_json, lambda: f"stored {_line(stored)}\nsha256 {stored.source_sha256}")
 
 

@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fivesafes.errors import ConflictError, DataError, NotFoundError, ValidationError
+from fivesafes.vault.ingest_checks import CSV_NULL_VALUES, ColumnTally, tallied
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import Manifest, Provenance
 from fivesafes.vault.names import check_name
@@ -62,6 +63,11 @@ def detect_format(path: Path, fmt: str | None) -> str:
 
 
 def _arrow_error(path: Path, exc: Exception) -> DataError:
+    if "Empty CSV file" in str(exc):
+        return DataError(
+            f"{path.name} has no data rows (it is empty or holds a header alone)",
+            hint="ingest a file that holds the data; an empty dataset is never stored",
+        )
     return DataError(
         f"cannot read {path.name}: {exc}",
         hint="check the file; for CSV give explicit column types if a column changes type",
@@ -89,7 +95,9 @@ def open_source(
                 reader = pacsv.open_csv(
                     handle,
                     read_options=pacsv.ReadOptions(block_size=block_bytes),
-                    convert_options=pacsv.ConvertOptions(column_types=types),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=types, null_values=list(CSV_NULL_VALUES)
+                    ),
                 )
             except BaseException:
                 handle.close()
@@ -203,6 +211,10 @@ def _ingest_open(
     extra: dict[str, Any] | None,
     row_group_rows: int,
 ) -> Manifest:
+    # Counted as read (before pseudonymising); NaN, infinity or no rows refuse the file
+    # after the last batch, before the dataset is committed.
+    tally = ColumnTally()
+    batches = tallied(batches, tally, path)
     if pseudonymise:
         key = area_pseudonym_key(store, provider)
         cols = list(pseudonymise)
@@ -228,6 +240,8 @@ def _ingest_open(
 
     def checked() -> Iterator[pa.RecordBatch]:
         yield from batches
+        # write_object builds the manifest (and its ``extra``) after the last batch.
+        extra["missing_values"] = tally.missing_report()
         after = os.stat(path)
         # The hash must describe what was ingested: refuse a file that changed meanwhile.
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):

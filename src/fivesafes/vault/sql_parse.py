@@ -24,6 +24,7 @@ from fivesafes.errors import ValidationError
 # The only table functions an area query may call: they make rows, they read nothing.
 ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 
+
 @dataclass(frozen=True)
 class ParsedQuery:
     """What one SELECT names: plain table names, its CTE names, and what it may not touch."""
@@ -104,8 +105,9 @@ def parse_select(sql: str) -> ParsedQuery:
         row = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchone()
     finally:
         con.close()
-    tree = json.loads(row[0]) if row else {"error": True}
-    if tree.get("error") or len(tree.get("statements", [])) != 1:
+    tree: dict[str, Any] = json.loads(row[0]) if row else {"error": True}
+    statements_json = tree.get("statements")
+    if tree.get("error") or not isinstance(statements_json, list) or len(statements_json) != 1:
         # A SELECT the serialiser does not know (e.g. PIVOT as a statement): fail closed.
         raise _refuse_statement()
-    return _classify(tree["statements"][0])
+    return _classify(statements_json[0])
