@@ -45,14 +45,18 @@ def _detail(v: RequestView) -> str:
     lines = [
         _line(v),
         f"  area {v.area}; owner now: {v.owner}; rule set {v.rule_set or '-'}",
-        f"  source {v.source}: "
-        + ("verified (a stored table's provenance)" if v.source_verified else UNVERIFIED),
+        f"  source {v.source}: " + _source_line(v),
         f"  reviews in: {v.reviews_in}/2; verdict: {v.verdict}"
         + ("; CONFLICT: an output checker must resolve it" if v.conflict else ""),
     ]
     lines += [f"  review by {r.reviewer}: {r.vote.value} {r.comment}".rstrip() for r in v.reviews]
     current = v.versions[-1]
-    lines += [f"  check {c.name}: {c.verdict.upper()} - {c.summary}" for c in current.checks]
+    lines += [
+        f"  check {c.name}: {c.verdict.upper()} ({_when(c)}) - {c.summary}" for c in current.checks
+    ]
+    earlier = len(current.check_history) - len(current.checks)
+    if earlier > 0:
+        lines.append(f"  ({earlier} earlier check result(s) kept: --json shows check_history)")
     if v.blocked_by:
         lines.append("  BLOCKED: approval is refused until the output changes")
     lines += [
@@ -61,6 +65,26 @@ def _detail(v: RequestView) -> str:
         for h in v.versions
     ]
     return "\n".join(lines)
+
+
+def _source_line(v: RequestView) -> str:
+    if v.source_verified:
+        return "verified (a stored table's provenance)"
+    if v.source_confirmed_by:
+        return f"{UNVERIFIED}; confirmed by the asset owner {v.source_confirmed_by}"
+    return f"{UNVERIFIED}; NOT yet confirmed by the area's asset owner (approval waits for it)"
+
+
+def _when(c: Any) -> str:
+    """When a check result was obtained: its stage, who ran it, the rule set in force."""
+    parts = [c.stage]
+    if c.run_by:
+        parts.append(f"for {c.run_by}")
+    if c.checked_at is not None:
+        parts.append(f"{c.checked_at:%Y-%m-%d %H:%M}")
+    if c.rule_set:
+        parts.append(f"rule set {c.rule_set}")
+    return ", ".join(parts)
 
 
 @click.group()
@@ -290,6 +314,29 @@ def resolve(request_id: int, outcome: str, comment: str, as_json: bool) -> None:
     with acting() as (_ws, session, actor):
         view = release_reviews.resolve_conflict(session, actor, request_id, Vote(outcome), comment)
     emit(view, as_json, lambda: _detail(view))
+
+
+@release.command("confirm-source")
+@click.argument("request_id", type=int)
+@click.option("--note", required=True, help="How you know the output comes from its source.")
+@json_option
+def confirm_source(request_id: int, note: str, as_json: bool) -> None:
+    """Confirm, as the area's asset owner, the source an author declared for a folder or file.
+
+    A declared source is not proven: approval of the request cannot complete until
+    the area's information asset owner confirms it (audited). A new version needs a
+    new confirmation. A table made by `table protect --dataset` (submitted with
+    --output) has a verified source and needs none.
+
+    \b
+    Example:
+      fivesafes release confirm-source 4 --note "made from the 2026 survey extract"
+    """
+    from fivesafes.services.release_sources import confirm_source as confirm
+
+    with acting() as (_ws, session, actor):
+        view = confirm(session, actor, request_id, note)
+    emit(view, as_json, lambda: "source confirmed: " + _detail(view))
 
 
 @release.command("withdraw")

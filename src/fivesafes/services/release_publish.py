@@ -36,6 +36,7 @@ from fivesafes.services.release_checks import (
     version_row,
 )
 from fivesafes.services.release_moves import check_author, move_request, request_row
+from fivesafes.services.release_sources import check_source_settled
 from fivesafes.vault.keys import KeyProvider
 
 
@@ -100,8 +101,11 @@ def publish_request(
     # refuse early, before any bundle is written; the move itself comes last
     transition(RequestState(row.state), RequestState.RELEASED, Mover.AUTHOR)
     _lock_source(session, row.source)
-    in_force = check_not_blocked(session, provider, row, "published")
     version = version_row(session, row)
+    check_source_settled(row, version, "published")
+    in_force = check_not_blocked(
+        session, provider, row, "published", stage="publication", run_by=actor.login
+    )
     submission = submission_of(provider, row, version)
     release_id = release_id_of(row.id)
     out = releases_dir / release_id
@@ -142,6 +146,7 @@ def publish_request(
             manifest=manifest,
             published_on=day,
             published_by=actor.login,
+            source_verified=bool(version.source_verified),
         )
         move_request(
             session,
