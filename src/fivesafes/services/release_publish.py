@@ -1,21 +1,27 @@
 """Publish an approved request: the bundle, the register of its cells, the state change, the audit.
 
-The blocking checks run once more (the register may have grown since approval).
-The bundle is written first (all files or none); if anything after that fails, it
-is removed again, and the database work is one transaction with its audit event.
+The blocking checks run once more (the register may have grown since approval). The
+bundle is staged, the database work is one transaction with its audit event, and the
+staged bundle is renamed into place after that transaction commits; a crash at any
+step is settled by :mod:`~fivesafes.services.release_reconcile`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from fivesafes.errors import ConflictError
+from fivesafes.audit.events import AuditEvent
+from fivesafes.errors import ConflictError, FivesafesError
+from fivesafes.faults import crash_point
 from fivesafes.governance.areas import threshold_note
 from fivesafes.release.bundle import BundleInfo, BundleTable, thresholds_record, write_bundle
 from fivesafes.release.submission import FileSubmission, TableSubmission, sha256
@@ -36,7 +42,9 @@ from fivesafes.services.release_checks import (
     version_row,
 )
 from fivesafes.services.release_moves import check_author, move_request, request_row
+from fivesafes.services.release_reconcile import fsync_dir, reconcile_releases, staging_dir
 from fivesafes.services.release_sources import check_source_settled
+from fivesafes.store import audit_log
 from fivesafes.vault.keys import KeyProvider
 
 
@@ -95,7 +103,42 @@ def publish_request(
     withhold_thresholds: bool = False,
     today: date | None = None,
 ) -> PublishedRelease:
-    """The author publishes an approved request: bundle, register, state and audit together."""
+    """The author publishes an approved request: bundle, register, state and audit together.
+
+    Atomic (see :mod:`~fivesafes.services.release_reconcile`): the bundle is staged, the
+    register and the move commit with the caller's transaction, and only after that
+    commit is the staged bundle renamed into ``releases_dir``. What an earlier crash
+    left behind is settled first.
+    """
+    settled = reconcile_releases(session, releases_dir)
+    try:
+        return _publish(
+            session,
+            actor,
+            provider,
+            releases_dir,
+            request_id,
+            organisation=organisation,
+            withhold_thresholds=withhold_thresholds,
+            today=today,
+        )
+    except FivesafesError as exc:
+        # The reconciliation happened on disk: its record outlives the refused publication.
+        exc.after_rollback.extend(_rerecord(e) for e in settled)
+        raise
+
+
+def _publish(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    releases_dir: Path,
+    request_id: int,
+    *,
+    organisation: str,
+    withhold_thresholds: bool,
+    today: date | None,
+) -> PublishedRelease:
     row = request_row(session, request_id)
     check_author(row, actor, "publish")
     # refuse early, before any bundle is written; the move itself comes last
@@ -130,12 +173,19 @@ def publish_request(
         if "differencing" in checks
         else None,
     )
-    if isinstance(submission, TableSubmission):
-        audit_safe = "audit" in checks and checks["audit"].verdict == "pass"
-        manifest = _write_table_bundle(out, info, submission, audit_safe)
-    else:
-        manifest = _write_file_bundle(out, info, submission)
+    # The source lock (or SQLite's write lock) is held: a staged folder of this release
+    # can only be what a crash before its commit left (reconciled above).
+    staged = staging_dir(releases_dir, release_id)
+    staged.mkdir(parents=True)
+    crash_point("publish.staging")  # a folder begun, not complete
     try:
+        if isinstance(submission, TableSubmission):
+            audit_safe = "audit" in checks and checks["audit"].verdict == "pass"
+            manifest = _write_table_bundle(staged, info, submission, audit_safe)
+        else:
+            manifest = _write_file_bundle(staged, info, submission)
+        fsync_dir(staged)
+        crash_point("publish.staged")
         published_row, cells = register_release(
             session,
             provider,
@@ -164,7 +214,40 @@ def publish_request(
                 "thresholds": thresholds_record(info),
             },
         )
+        crash_point("publish.registered")
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(staged, ignore_errors=True)
         raise
+    _rename_after_commit(session, staged, out)
     return published_of(published_row, cells)
+
+
+def _rerecord(event: AuditEvent) -> Callable[[Session], object]:
+    return lambda s: audit_log.append_event(s, event)
+
+
+def _rename_after_commit(session: Session, staged: Path, out: Path) -> None:
+    """Put the staged bundle in place once the register commits; drop it if it rolls back."""
+    settled = False
+
+    def committed(_session: Session) -> None:
+        nonlocal settled
+        if settled:
+            return
+        settled = True
+        crash_point("publish.committed")
+        # The register says it is published: a rename that fails here is completed by
+        # reconcile_releases (release reconcile, or the next publication).
+        with contextlib.suppress(OSError):
+            os.rename(staged, out)
+            fsync_dir(out.parent)
+        crash_point("publish.renamed")
+
+    def rolled_back(_session: Session) -> None:
+        nonlocal settled
+        if not settled:
+            settled = True
+            shutil.rmtree(staged, ignore_errors=True)
+
+    event.listen(session, "after_commit", committed)
+    event.listen(session, "after_rollback", rolled_back)
