@@ -93,6 +93,9 @@ def test_submit_review_publish_with_json(shell: Shell, protected: Path) -> None:
     done = json.loads(shell.ok("ada", "release", "publish", rid, "--json").stdout)
     verify_bundle(Path(done["bundle_path"]))
     assert Path(done["bundle_path"]).parent == shell.home / "releases"
+    # Nothing half-done: the staged bundle was renamed into place after the commit.
+    assert json.loads(shell.ok("root", "release", "reconcile", "--json").stdout) == []
+    assert list((shell.home / "releases" / ".staging").iterdir()) == []
     listed = json.loads(shell.ok("root", "release", "list", "--json").stdout)
     assert listed[0]["state"] == "released"
     register = json.loads(shell.ok("root", "release", "published", "--json").stdout)
@@ -172,6 +175,7 @@ def test_every_command_has_help_with_an_example() -> None:
                 "approve",
                 "reject",
                 "confirm-source",
+                "reconcile",
                 "resolve",
                 "withdraw",
                 "publish",

@@ -415,3 +415,32 @@ def published(source: str | None, as_json: bool) -> None:
             or "nothing published"
         ),
     )
+
+
+@release.command("reconcile")
+@json_option
+def reconcile(as_json: bool) -> None:
+    """Settle what a crashed publication left in the releases folder (audited).
+
+    A staged bundle never committed to the register is removed; one whose
+    publication committed is checked against the register's manifest and put in
+    place; a folder the register does not know is moved to releases/.orphaned/.
+    Every publication does this first.
+
+    \b
+    Example:
+      fivesafes release reconcile
+    """
+    from fivesafes.services.release_reconcile import reconcile_releases
+
+    with acting() as (workspace, session, _actor):
+        events = reconcile_releases(session, workspace.releases_dir)
+    done = [{"release": e.subject, **e.details, "outcome": e.outcome.value} for e in events]
+    emit(
+        done,
+        as_json,
+        lambda: (
+            "\n".join(f"{d['release']}: {d['action']} ({d['outcome']})" for d in done)
+            or "nothing to reconcile"
+        ),
+    )
