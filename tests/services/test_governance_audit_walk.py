@@ -10,7 +10,7 @@ calling nothing); and every public function must be listed here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
@@ -20,6 +20,7 @@ from audit_walk import WriteSpy, public_functions, run_spied
 from governance_register import EXTRA_COURSE, MANDATORY, TODAY, Register
 from sqlalchemy.orm import Session
 
+from fivesafes.errors import ConflictError
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
 from fivesafes.services import (
@@ -68,8 +69,20 @@ def _requested_grant(r: Register) -> int:
     return r.act("ada", grants.request_grant, "ada", "earnings", "why", today=TODAY).id
 
 
+def _owner_signed(r: Register) -> None:
+    """iris decides grants: she signs the declaration in force (the walk publishes a v2)."""
+    version = r.read(declarations.current_version_number)
+    with suppress(ConflictError):
+        r.act("iris", declarations.sign_declaration, version)
+
+
+def _grant_to_approve(r: Register) -> int:
+    _owner_signed(r)
+    return _requested_grant(r)
+
+
 def _approved_grant(r: Register) -> int:
-    return r.act("iris", grants.approve_grant, _requested_grant(r), None, TODAY).id
+    return r.act("iris", grants.approve_grant, _grant_to_approve(r), None, TODAY).id
 
 
 def _on_grant(
@@ -110,7 +123,7 @@ WRITERS: dict[str, Call] = {
         TODAY,
     ),
     "grants.request_grant": _as("ada", grants.request_grant, "ada", "earnings", "why", today=TODAY),
-    "grants.approve_grant": _on_grant(_requested_grant, "iris", grants.approve_grant, None, TODAY),
+    "grants.approve_grant": _on_grant(_grant_to_approve, "iris", grants.approve_grant, None, TODAY),
     "grants.reject_grant": _on_grant(_requested_grant, "iris", grants.reject_grant, "no", TODAY),
     "grants.revoke_grant": _on_grant(_approved_grant, "root", grants.revoke_grant, "done", TODAY),
     "grants.expire_grants": _Prepared(  # type: ignore[dict-item]
@@ -145,6 +158,7 @@ READERS: dict[str, Call] = {
         _requested_grant, lambda s, gid: grants.get_grant(s, gid, TODAY)
     ),
     "access.gather_facts": _plain(access.gather_facts, "ada", "ashe", "statistical", TODAY),
+    "access.gather_people_facts": _plain(access.gather_people_facts, "ada", "earnings", TODAY),
     "context.resolve_actor": _plain(context.resolve_actor, "ada"),
     "lookup.person_row": _plain(lookup.person_row, "ada"),
     "lookup.course_row": _plain(lookup.course_row, MANDATORY),

@@ -24,8 +24,11 @@ from fivesafes.services import (
     release_checks,
     release_moves,
     release_publish,
+    release_reconcile,
     release_requests,
     release_reviews,
+    release_scope,
+    release_sources,
     release_submission,
     release_views,
     rule_sets,
@@ -38,8 +41,11 @@ MODULES: tuple[ModuleType, ...] = (
     release_checks,
     release_moves,
     release_publish,
+    release_reconcile,
     release_requests,
     release_reviews,
+    release_scope,
+    release_sources,
     release_submission,
     release_views,
     rule_sets,
@@ -91,6 +97,7 @@ WRITERS: dict[str, Call] = {
     "release_publish.publish_request": lambda s, w, ids: release_publish.publish_request(
         s, resolve_actor(s, "ada"), w.provider, w.releases, ids["d"]
     ),
+    "release_sources.confirm_source": _as("iris", release_sources.confirm_source, "@e", "ok"),
 }
 
 READERS: dict[str, Call] = {
@@ -118,6 +125,9 @@ READERS: dict[str, Call] = {
     "published_register.earlier_outputs": lambda s, w, i: published_register.earlier_outputs(
         s, w.provider, SOURCE
     ),
+    "release_scope.area_releases": lambda s, w, i: release_scope.area_releases(
+        s, w.provider, _request(s, i, "a").area_id
+    ),
 }
 
 # Parts of an audited write: they add rows only inside the writers above, whose audit
@@ -125,6 +135,9 @@ READERS: dict[str, Call] = {
 # publish_request, check_not_blocked refreshing the rule set in review_request and publish_request;
 # move_request, which records its own move event, in withdraw, review and publish).
 PARTS = {
+    # reconcile audits each step it takes itself (release.reconcile), and writes nothing
+    # when nothing was left behind; publish_request runs it first.
+    "release_reconcile.reconcile_releases",
     "release_checks.store_checks",
     "release_checks.check_not_blocked",
     "published_register.record_cells",
@@ -134,6 +147,11 @@ PARTS = {
 
 # No session: they cannot write.
 PURE = {
+    "release_checks.checks_in_force",
+    "release_reconcile.staging_dir",
+    "release_reconcile.fsync_dir",
+    "release_sources.source_settled",
+    "release_sources.check_source_settled",
     "release_checks.version_object_id",
     "release_checks.submission_of",
     "published_register.published_of",
@@ -161,6 +179,7 @@ def test_release_writers_write_and_audit_readers_do_not_write(
     (made,) = stored.protect(stored.spec("pay", spec_text("pay", None, method="none")))
     _STORED.update(vault=stored.vault, output=f"{AREA}/{made.output.name}")
     ids = {k: w.submit(first_release()) for k in "abcd"}
+    ids["e"] = w.submit(first_release(), confirm=False)
     w.vote("olga", ids["c"], Vote.APPROVE)
     w.vote("oscar", ids["c"], Vote.REJECT)
     w.vote("olga", ids["d"], Vote.APPROVE)

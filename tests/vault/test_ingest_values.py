@@ -79,3 +79,20 @@ def test_missing_values_are_kept_missing_and_counted_per_column(
     assert got.column("pay").to_pylist() == [None, None, None, 5]
     # Text columns keep what was written: "NA" may be a code (Namibia), "" stays "".
     assert got.column("region").to_pylist() == ["N", "S", "NA", ""]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (",\n1,2\n", "without a name"),
+        ("a,a\n1,2\n", "more than once: a"),
+        ("a, \n1,2\n", "without"),
+    ],
+)
+def test_columns_must_have_distinct_names(
+    store: AreaStore, provider: FileKeyProvider, tmp_path: Path, text: str, match: str
+) -> None:
+    # Found by the fuzzer: ",\n" crashed with pyarrow's KeyError (a traceback).
+    with pytest.raises(DataError, match=match):
+        ingest_file(store, provider, _csv(tmp_path, text), name="d", ingested_by="t")
+    assert _nothing_stored(store)

@@ -39,7 +39,6 @@ from fivesafes.governance.research_projects import (
 from fivesafes.governance.roles import Role
 from fivesafes.services.context import Actor, now, record, today_or
 from fivesafes.services.lookup import dataset_row, person_row
-from fivesafes.services.qualification import require_qualified
 from fivesafes.services.research_project_views import (
     ChangeView,
     ProjectView,
@@ -151,13 +150,9 @@ def decide_project(
     if action is ProjectAction.CLOSE:
         raise ValueError("use close_project to close a project")
     row = project_row(session, reference)
-    facts = project_facts(row)
-    check_can_approve(actor_facts(session, actor), facts)
+    check_can_approve(actor_facts(session, actor), project_facts(row))
     target = next_status(ProjectStatus(row.status), action)
     if action is ProjectAction.APPROVE:
-        # Approving opens the areas to the team: the approver passes the people checks.
-        for area in sorted(facts.dataset_areas):
-            require_qualified(session, actor, area, f"approve project {reference}", day)
         # The team is checked again: an accreditation may have lapsed since the proposal.
         for m in current_members(row):
             check_team_member(member_facts(session, m.person, day))

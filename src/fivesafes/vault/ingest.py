@@ -21,7 +21,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fivesafes.errors import ConflictError, DataError, NotFoundError, ValidationError
-from fivesafes.vault.ingest_checks import CSV_NULL_VALUES, ColumnTally, tallied
+from fivesafes.vault.ingest_checks import (
+    CSV_NULL_VALUES,
+    ColumnTally,
+    check_column_names,
+    tallied,
+)
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import Manifest, Provenance
 from fivesafes.vault.names import check_name
@@ -104,6 +109,7 @@ def open_source(
                 raise
             return reader.schema, _guard(path, iter(reader)), handle
         pf = pq.ParquetFile(path)
+        check_column_names(path, list(pf.schema_arrow.names))
         return pf.schema_arrow, _guard(path, pf.iter_batches(batch_size=PARQUET_BATCH_ROWS)), pf
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError) as exc:
         raise _arrow_error(path, exc) from None
@@ -123,6 +129,7 @@ def _coded_columns(path: Path, block_bytes: int) -> list[str]:
         io.BytesIO(head.split(b"\n", 1)[0] + b"\n"),
         read_options=pacsv.ReadOptions(autogenerate_column_names=False),
     ).column_names
+    check_column_names(path, list(names))
     sample = pacsv.read_csv(
         io.BytesIO(head),
         convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
@@ -172,6 +179,7 @@ def ingest_file(
     digest, size = file_sha256(path)
     schema, batches, handle = open_source(path, fmt, column_types, block_bytes=block_bytes)
     try:
+        check_column_names(path, list(schema.names))
         return _ingest_open(
             store,
             provider,

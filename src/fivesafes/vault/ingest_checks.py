@@ -23,6 +23,22 @@ from fivesafes.errors import DataError
 CSV_NULL_VALUES = ("", "NA", "N/A", "n/a", "NULL", "null", "#N/A", "#N/A N/A", "#NA")
 
 
+def check_column_names(path: Path, names: list[str]) -> None:
+    """Refuse a file whose columns are not named, or named twice (a dataset needs both)."""
+    seen: Counter[str] = Counter(names)
+    repeated = sorted(n for n, k in seen.items() if k > 1)
+    if "" in seen or any(not n.strip() for n in seen):
+        raise DataError(
+            f"{path.name} has a column without a name",
+            hint="give every column a name in the header line",
+        )
+    if repeated:
+        raise DataError(
+            f"{path.name} names column(s) more than once: " + ", ".join(repeated[:10]),
+            hint="give every column its own name in the header line",
+        )
+
+
 @dataclass
 class ColumnTally:
     """Per column: missing values, NaN and infinite values seen so far; and the rows."""
