@@ -95,7 +95,7 @@ def test_submit_review_publish_with_json(shell: Shell, protected: Path) -> None:
     assert Path(done["bundle_path"]).parent == shell.home / "releases"
     # Nothing half-done: the staged bundle was renamed into place after the commit.
     assert json.loads(shell.ok("root", "release", "reconcile", "--json").stdout) == []
-    assert list((shell.home / "releases" / ".staging").iterdir()) == []
+    assert [p for p in (shell.home / "releases" / ".staging").iterdir() if p.is_dir()] == []
     listed = json.loads(shell.ok("root", "release", "list", "--json").stdout)
     assert listed[0]["state"] == "released"
     register = json.loads(shell.ok("root", "release", "published", "--json").stdout)

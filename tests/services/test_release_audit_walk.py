@@ -149,6 +149,7 @@ PARTS = {
 PURE = {
     "release_checks.checks_in_force",
     "release_reconcile.staging_dir",
+    "release_reconcile.hold_publication",
     "release_reconcile.fsync_dir",
     "release_sources.source_settled",
     "release_sources.check_source_settled",

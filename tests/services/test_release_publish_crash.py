@@ -25,7 +25,12 @@ from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
 from fivesafes.sdc.protect import secondary_available
 from fivesafes.services.published_register import earlier_outputs, list_published
-from fivesafes.services.release_reconcile import ORPHANED, STAGING, reconcile_releases
+from fivesafes.services.release_reconcile import (
+    ORPHANED,
+    STAGING,
+    hold_publication,
+    reconcile_releases,
+)
 from fivesafes.store.db import transaction
 from fivesafes.store.models.audit import AuditRecord
 
@@ -131,7 +136,7 @@ def test_a_kill_before_the_commit_leaves_nothing_published(world: World, fault: 
     assert not (world.releases / "REL-0001").exists()
     assert (world.releases / STAGING / "REL-0001").exists()  # what the crash left
     assert _reconcile(world) == [("removed", "done")]
-    assert list((world.releases / STAGING).iterdir()) == []
+    assert [p for p in (world.releases / STAGING).iterdir() if p.is_dir()] == []
     assert world.reg.last_event().action == "release.reconcile"
     # The same request publishes as if nothing had happened.
     world.publish(rid)
@@ -196,3 +201,18 @@ def test_a_tampered_staged_bundle_is_not_put_in_place(world: World) -> None:
     assert _reconcile(world) == [("kept", "failed")]
     assert not (world.releases / "REL-0001").exists()
     assert "does not verify" in world.reg.last_event().details["problem"]
+
+
+def test_a_publication_still_running_is_left_alone(world: World) -> None:
+    # Another process is between staging and its commit (it holds the release's lock):
+    # its staged bundle is not a crash's leftover and must not be removed under it.
+    staged = world.releases / STAGING / "REL-0009"
+    held = hold_publication(world.releases, "REL-0009")
+    try:
+        staged.mkdir(parents=True)
+        (staged / "tables.csv").write_text("being written\n")
+        assert _reconcile(world) == []
+        assert staged.exists()
+    finally:
+        os.close(held)
+    assert _reconcile(world) == [("removed", "done")]  # once its process is gone

@@ -42,7 +42,12 @@ from fivesafes.services.release_checks import (
     version_row,
 )
 from fivesafes.services.release_moves import check_author, move_request, request_row
-from fivesafes.services.release_reconcile import fsync_dir, reconcile_releases, staging_dir
+from fivesafes.services.release_reconcile import (
+    fsync_dir,
+    hold_publication,
+    reconcile_releases,
+    staging_dir,
+)
 from fivesafes.services.release_sources import check_source_settled
 from fivesafes.store import audit_log
 from fivesafes.vault.keys import KeyProvider
@@ -176,6 +181,7 @@ def _publish(
     # The source lock (or SQLite's write lock) is held: a staged folder of this release
     # can only be what a crash before its commit left (reconciled above).
     staged = staging_dir(releases_dir, release_id)
+    held = hold_publication(releases_dir, release_id)  # reconcile leaves it alone
     staged.mkdir(parents=True)
     crash_point("publish.staging")  # a folder begun, not complete
     try:
@@ -217,8 +223,9 @@ def _publish(
         crash_point("publish.registered")
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
+        os.close(held)
         raise
-    _rename_after_commit(session, staged, out)
+    _rename_after_commit(session, staged, out, held)
     return published_of(published_row, cells)
 
 
@@ -226,8 +233,10 @@ def _rerecord(event: AuditEvent) -> Callable[[Session], object]:
     return lambda s: audit_log.append_event(s, event)
 
 
-def _rename_after_commit(session: Session, staged: Path, out: Path) -> None:
-    """Put the staged bundle in place once the register commits; drop it if it rolls back."""
+def _rename_after_commit(session: Session, staged: Path, out: Path, held: int) -> None:
+    """Put the staged bundle in place once the register commits; drop it if it rolls back.
+
+    ``held`` (the publication's lock) is released after either."""
     settled = False
 
     def committed(_session: Session) -> None:
@@ -235,19 +244,23 @@ def _rename_after_commit(session: Session, staged: Path, out: Path) -> None:
         if settled:
             return
         settled = True
-        crash_point("publish.committed")
-        # The register says it is published: a rename that fails here is completed by
-        # reconcile_releases (release reconcile, or the next publication).
-        with contextlib.suppress(OSError):
-            os.rename(staged, out)
-            fsync_dir(out.parent)
-        crash_point("publish.renamed")
+        try:
+            crash_point("publish.committed")
+            # The register says it is published: a rename that fails here is completed
+            # by reconcile_releases (release reconcile, or the next publication).
+            with contextlib.suppress(OSError):
+                os.rename(staged, out)
+                fsync_dir(out.parent)
+            crash_point("publish.renamed")
+        finally:
+            os.close(held)
 
     def rolled_back(_session: Session) -> None:
         nonlocal settled
         if not settled:
             settled = True
             shutil.rmtree(staged, ignore_errors=True)
+            os.close(held)
 
     event.listen(session, "after_commit", committed)
     event.listen(session, "after_rollback", rolled_back)

@@ -18,6 +18,7 @@ of these, which :func:`reconcile_releases` settles (each step audited as
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -43,6 +44,41 @@ RECONCILE = "release.reconcile"
 def staging_dir(releases_dir: Path, release_id: str) -> Path:
     """Where ``release_id``'s bundle is written before its publication commits."""
     return releases_dir / STAGING / release_id
+
+
+def hold_publication(releases_dir: Path, release_id: str) -> int:
+    """Lock ``release_id`` as being published (an fd to close when done; a crash frees it).
+
+    Reconciliation leaves a release alone while this lock is held: a staged bundle whose
+    publication is still running is not a crash's leftover.
+    """
+    lock = releases_dir / STAGING / f"{release_id}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _in_flight(releases_dir: Path, release_id: str) -> bool:
+    lock = releases_dir / STAGING / f"{release_id}.lock"
+    if not lock.exists():
+        return False
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _registered(session: Session, release_id: str) -> bool:
+    """Asked afresh: a publication that committed a moment ago counts."""
+    found = session.scalar(
+        select(PublishedReleaseRow.id).where(PublishedReleaseRow.release_id == release_id)
+    )
+    return found is not None
 
 
 def fsync_dir(path: Path) -> None:
@@ -89,8 +125,10 @@ def reconcile_releases(session: Session, releases_dir: Path) -> list[AuditEvent]
     staging = releases_dir / STAGING
     for staged in sorted(staging.iterdir()) if staging.is_dir() else []:
         release_id = staged.name
+        if not staged.is_dir() or _in_flight(releases_dir, release_id):
+            continue  # a lock file, or a publication still running
         final = releases_dir / release_id
-        if release_id not in known:
+        if release_id not in known and not _registered(session, release_id):
             shutil.rmtree(staged)
             fsync_dir(staging)
             details: dict[str, Any] = {
@@ -114,6 +152,8 @@ def reconcile_releases(session: Session, releases_dir: Path) -> list[AuditEvent]
     for found in sorted(releases_dir.iterdir()):
         if found.name.startswith(".") or not found.is_dir() or found.name in known:
             continue
+        if _in_flight(releases_dir, found.name) or _registered(session, found.name):
+            continue  # renamed into place by a publication that committed meanwhile
         aside = releases_dir / ORPHANED / f"{found.name}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
         aside.parent.mkdir(exist_ok=True)
         os.rename(found, aside)
