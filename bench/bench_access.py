@@ -25,13 +25,21 @@ from sqlalchemy import Engine
 
 from bench_databases import database
 from fivesafes.audit.events import AuditEvent, Outcome
+from fivesafes.audit.log import append_event
 from fivesafes.governance.access import decide_access
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
 from fivesafes.governance.training import MANDATORY_COURSE
-from fivesafes.services import access, areas, datasets, declarations, grants, people, training
 from fivesafes.services.context import resolve_actor
-from fivesafes.store.audit_log import append_event
+from fivesafes.services.governance import (
+    access,
+    areas,
+    datasets,
+    declarations,
+    grants,
+    people,
+    training,
+)
 from fivesafes.store.db import make_engine, migrate, transaction
 
 PEOPLE = 20

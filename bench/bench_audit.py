@@ -30,8 +30,8 @@ import scipy.sparse as sp
 
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.highs import new_highs
-from fivesafes.sdc.structure import build_structure
+from fivesafes.sdc.lp.highs import new_highs
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.synthetic import aggregate, balanced_tree
 
 

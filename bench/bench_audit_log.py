@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 from fivesafes.audit.chain import GENESIS_HASH, StoredRow, canonical_at, fast_canonical_text
 from fivesafes.audit.events import AuditEvent, Outcome
-from fivesafes.store.audit_log import CHECKPOINTER, Checkpointer, append_event, verify_chain
+from fivesafes.audit.log import CHECKPOINTER, Checkpointer, append_event, verify_chain
 from fivesafes.store.db import make_engine, migrate, session_factory, transaction
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -39,9 +39,10 @@ from fivesafes.release.submission import TableSubmission
 from fivesafes.release.workflow import RequestState
 from fivesafes.sdc.differencing import DifferencingResult, OutputTable, check_differencing
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.services import areas, people, published_register
 from fivesafes.services.context import now, resolve_actor
-from fivesafes.services.lookup import area_row
+from fivesafes.services.governance import areas, people
+from fivesafes.services.governance.lookup import area_row
+from fivesafes.services.release import register as published_register
 from fivesafes.store.db import make_engine, migrate, transaction
 from fivesafes.store.models.release import ReleaseRequestRow
 from fivesafes.vault.keys import FileKeyProvider

@@ -27,7 +27,7 @@ import pandas as pd
 
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.protect import EXACT_AUDIT_MAX_CELLS
+from fivesafes.sdc.pipeline import EXACT_AUDIT_MAX_CELLS
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import SuppressionSpec
 from fivesafes.sdc.synthetic import balanced_tree as tree

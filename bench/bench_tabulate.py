@@ -160,7 +160,7 @@ def quote(name: str) -> str:
 def child_pipeline(data: Path, spec_path: Path, out: Path) -> dict[str, object]:
     """tables() with secondary="none", then cells.csv written atomically."""
     from fivesafes.sdc import tables
-    from fivesafes.sdc.writers import published_cells, write_cells_csv
+    from fivesafes.sdc.outputs.writers import published_cells, write_cells_csv
 
     t = time.perf_counter()
     result = tables(spec_path, data, secondary="none")

@@ -129,3 +129,10 @@ class OutputError(FivesafesError):
 
     code = "output"
     exit_status = 2
+
+
+class EngineError(FivesafesError):
+    """A tabulation engine is unknown, not installed, or failed to start."""
+
+    code = "engine"
+    exit_status = 2

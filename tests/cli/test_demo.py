@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
 from fivesafes.demo.run import TABLE_NAME, write_inputs
-from fivesafes.sdc.protect import secondary_available
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
@@ -37,9 +36,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     # every cell the summary counts as primary is primary in cells.csv
     assert report["cells"]["by_status"]["primary"] == int((cells["status"] == "primary").sum())
     assert (out / "input" / f"{TABLE_NAME}.toml").is_file()
-    if secondary_available():
-        assert report["secondary"]["method"] == "fast"
-        assert report["cells"]["by_status"]["secondary"] > 0
+    assert report["secondary"]["method"] == "fast"
+    assert report["cells"]["by_status"]["secondary"] > 0
 
 
 def test_demo_inputs_are_reproducible(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from cli_helpers import Shell, qualify
 from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
-from fivesafes.identity import os_login
+from fivesafes.workspace.identity import os_login
 
 GROUPS = ["people", "training", "declaration", "area", "dataset", "grant", "access"]
 

@@ -23,13 +23,11 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fivesafes.cli.table_audit import read_cells_csv, spec_hierarchies
+from fivesafes.cli.table_audit import read_cells_csv
 from fivesafes.errors import FivesafesError
 from fivesafes.release.submission import read_table_dir
-from fivesafes.sdc.audit import audit_table
-from fivesafes.sdc.audit_input import read_audit_cells
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.spec import load_spec, parse_spec
+from fivesafes.sdc import Hierarchy, audit_table, load_spec, parse_spec, spec_hierarchies
+from fivesafes.sdc.audit.inputs import read_audit_cells
 from fivesafes.vault import AreaStore, FileKeyProvider, ingest_file
 from fivesafes.vault.store import STAGING
 

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fivesafes.errors import ValidationError
+from fivesafes.errors import SpecError, ValidationError
 from fivesafes.release.rulesets import RuleSetting, parse_parameters, weaknesses
+from fivesafes.sdc import parse_spec
 
 
 def _org(**params: object) -> RuleSetting:
@@ -59,3 +60,41 @@ def test_missing_rules_and_zero_policy_are_weaknesses() -> None:
 def test_bad_parameters_are_refused(params: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         parse_parameters(params)
+
+
+# Each was accepted by the rule set's own validator before there was one validator.
+OUT_OF_BOUNDS = [
+    {"p_percent": 150},
+    {"p_percent": 0},
+    {"pq": [60, 10]},
+    {"pq": [10, 150]},
+    {"dominance": [[1, 0]]},
+    {"dominance": [[1, 50, 3]]},
+    {"threshold_protection_percent": -1},
+]
+
+
+@pytest.mark.parametrize("params", OUT_OF_BOUNDS)
+def test_a_rule_set_refuses_what_a_spec_refuses(params: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        parse_parameters(params)
+    with pytest.raises(SpecError, match=r"\[rules\]"):
+        parse_spec(
+            {"table": {"name": "t", "response": "x"}, "dimension": [{"name": "d"}], "rules": params}
+        )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"threshold": 7, "p_percent": 10},
+        {"dominance": [[1, 50], [2, 85.5]], "pq": [10, 50]},
+        {"threshold": 7.0, "frequency_threshold": 5, "zeros": "sensitive"},
+        {"threshold": None, "p_percent": 100},
+    ],
+)
+def test_a_rule_set_and_a_spec_read_the_same_parameters_alike(params: dict[str, object]) -> None:
+    spec = parse_spec(
+        {"table": {"name": "t", "response": "x"}, "dimension": [{"name": "d"}], "rules": params}
+    )
+    assert parse_parameters(params) == spec.rules.as_dict()

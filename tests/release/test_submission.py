@@ -10,7 +10,7 @@ import pytest
 
 from fivesafes.errors import DataError
 from fivesafes.release.submission import read_table_dir, sha256, table_of_files, table_of_result
-from fivesafes.sdc.protect import tables
+from fivesafes.sdc.pipeline import tables
 
 SPEC = Path(__file__).resolve().parents[2] / "examples" / "turnover.toml"
 GOOD_CELLS = "region,industry,value,status\nN,01,10.5,safe\nS,01,2.0,primary\n"

@@ -10,7 +10,7 @@ import pytest
 
 from fivesafes.errors import SpecError
 from fivesafes.sdc.audit import audit_linked
-from fivesafes.sdc.linked_tables import linked_tables
+from fivesafes.sdc.pipeline import linked_tables
 
 REGION_CSV = "code,parent\nUK,\nN,UK\nS,UK\nW,UK\n"
 SPEC = """

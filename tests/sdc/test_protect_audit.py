@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_tables import write_case
 
-import fivesafes.sdc.protect as protect_module
+import fivesafes.sdc.pipeline as protect_module
 from fivesafes.errors import UnsafeTableError
 from fivesafes.sdc import tables
 

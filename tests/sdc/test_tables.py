@@ -1,4 +1,4 @@
-"""``fivesafes.sdc.tables`` (sdc/protect.py): the whole pipeline on small hand-made data."""
+"""``fivesafes.sdc.tables`` (sdc/pipeline.py): the whole pipeline on small hand-made data."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fivesafes.sdc.protect as protect_module
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc import TableResult, load_spec, tables
-from fivesafes.sdc.protect import secondary_available
 
 SPEC = """\
 [table]
@@ -130,17 +128,6 @@ def test_secondary_override_is_recorded(tmp_path: Path) -> None:
         tables(spec, data, secondary="magic")
 
 
-def test_missing_secondary_module_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    spec, data = write_case(tmp_path, method="auto")
-    monkeypatch.setattr(protect_module, "secondary_available", lambda: False)
-    with pytest.raises(SpecError, match="not available") as info:
-        tables(spec, data)
-    assert "--secondary none" in (info.value.hint or "")
-
-
-@pytest.mark.skipif(not secondary_available(), reason="secondary suppression not installed")
 def test_secondary_suppression_is_called(tmp_path: Path) -> None:
     spec, data = write_case(tmp_path, method="fast")
     spec.write_text(spec.read_text() + "singleton = false\n")

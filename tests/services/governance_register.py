@@ -11,8 +11,8 @@ from sqlalchemy import Engine, func, select, text
 
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
-from fivesafes.services import areas, datasets, declarations, people, training
 from fivesafes.services.context import resolve_actor
+from fivesafes.services.governance import areas, datasets, declarations, people, training
 from fivesafes.store.base import Base
 from fivesafes.store.db import transaction
 from fivesafes.store.models.audit import AuditRecord

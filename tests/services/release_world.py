@@ -17,16 +17,13 @@ from fivesafes.governance.roles import Role
 from fivesafes.release.submission import TableSubmission
 from fivesafes.release.votes import Vote
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.services import (
-    grants,
-    people,
-    release_publish,
-    release_requests,
-    release_reviews,
-    release_sources,
-    rule_sets,
-)
-from fivesafes.services.release_requests import SubmissionContext
+from fivesafes.services.governance import grants, people
+from fivesafes.services.release import publish as release_publish
+from fivesafes.services.release import requests as release_requests
+from fivesafes.services.release import reviews as release_reviews
+from fivesafes.services.release import rule_sets
+from fivesafes.services.release import sources as release_sources
+from fivesafes.services.release.requests import SubmissionContext
 from fivesafes.vault.keys import FileKeyProvider
 
 AREA = "earnings"

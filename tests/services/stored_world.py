@@ -20,10 +20,11 @@ from sqlalchemy import Engine
 
 from fivesafes.governance.areas import Dataset
 from fivesafes.sdc.spec import load_spec
-from fivesafes.services import datasets, release_requests
-from fivesafes.services.release_requests import RequestView
-from fivesafes.services.table_outputs import ProtectedOutput, protect_dataset_for
-from fivesafes.services.vault import Vault, ingest_dataset
+from fivesafes.services.governance import datasets
+from fivesafes.services.release import requests as release_requests
+from fivesafes.services.release.requests import RequestView
+from fivesafes.services.vault.lifecycle import Vault, ingest_dataset
+from fivesafes.services.vault.tables import ProtectedOutput, protect_dataset_for
 from fivesafes.store.db import transaction
 
 # Every area's contributions: they add up to release_world.VALUES; a3 has one contributor.

@@ -6,7 +6,7 @@ import click
 
 from fivesafes.cli.acting import acting, emit, json_option
 from fivesafes.errors import AccessDenied
-from fivesafes.services import access as svc
+from fivesafes.services.governance import access as svc
 
 
 @click.group()

@@ -1,7 +1,8 @@
-"""What the governance commands share: open the workspace, say who is acting, print.
+"""What the commands share: act through the composition root (``fivesafes.app``), print.
 
 Kept thin on purpose: the commands parse, call a service inside one transaction
-and render; every rule lives in ``governance/`` and ``services/``.
+and render; every rule lives in ``governance/`` and ``services/``, and opening the
+workspace, resolving who acts and holding the transaction live in ``fivesafes.app``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.orm import Session
 
+from fivesafes.app import App, open_app
 from fivesafes.governance.grants import GrantPolicy
-from fivesafes.identity import current_identity
-from fivesafes.services.context import Actor, resolve_actor
-from fivesafes.workspace import Workspace, open_workspace
+from fivesafes.services.context import Actor
+from fivesafes.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,26 +33,31 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
 
 
+def notice(text: str) -> None:
+    """Print a notice (e.g. the demo identity's) on stderr, away from --json output."""
+    click.echo(text, err=True)
+
+
 @contextmanager
 def acting() -> Iterator[tuple[Workspace, Session, Actor]]:
     """Open the workspace, resolve the acting person and hold one transaction."""
-    workspace = open_workspace()
-    try:
-        identity = current_identity(workspace)
+    with open_app(notice=notice) as now:
+        yield now.workspace, now.session, now.actor
+
+
+@contextmanager
+def opened() -> Iterator[tuple[App, str]]:
+    """The opened app and the acting login, for commands that run several transactions."""
+    with App.open() as app:
+        identity = app.identity()
         if identity.notice:
-            click.echo(identity.notice, err=True)
-        with workspace.transaction() as session:
-            yield workspace, session, resolve_actor(session, identity.login)
-    finally:
-        workspace.close()
+            notice(identity.notice)
+        yield app, identity.login
 
 
 def grant_policy(workspace: Workspace) -> GrantPolicy:
     """The grant lengths set in the workspace's config."""
-    return GrantPolicy(
-        default_months=int(workspace.setting("grant_default_months")),
-        max_months=int(workspace.setting("grant_max_months")),
-    )
+    return App(workspace).grant_policy()
 
 
 def plain(value: Any) -> Any:

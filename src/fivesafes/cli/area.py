@@ -6,7 +6,7 @@ import click
 
 from fivesafes.cli.acting import acting, emit, json_option
 from fivesafes.governance.areas import Area
-from fivesafes.services import areas as svc
+from fivesafes.services.governance import areas as svc
 
 
 def _thresholds(a: Area) -> str:

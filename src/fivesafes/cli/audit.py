@@ -10,19 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.orm import Session
 
-from fivesafes.identity import current_identity
-from fivesafes.services.audit_reading import LogQuery, read_log
-from fivesafes.services.context import Actor, resolve_actor
-from fivesafes.store.audit_log import (
-    CHECKPOINTER,
-    VerifyReport,
-    create_checkpoint,
-    verify_chain,
-)
-from fivesafes.store.db import read_only
-from fivesafes.workspace import Workspace, load_public_key, open_workspace
+from fivesafes.cli.acting import opened
+from fivesafes.services import audit_log
+from fivesafes.services.audit_log import LogQuery, VerifyReport, read_log, verify_log
+from fivesafes.services.context import Actor
+from fivesafes.workspace import Workspace, load_public_key
 
 WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
@@ -30,17 +23,9 @@ WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"
 @contextmanager
 def _as_registered_person() -> Iterator[tuple[Workspace, Actor]]:
     # Every audit command needs a registered, active person; reading events needs more
-    # (services/audit_reading.py).
-    workspace = open_workspace()
-    try:
-        identity = current_identity(workspace)
-        if identity.notice:
-            click.echo(identity.notice, err=True)
-        with workspace.transaction() as session:
-            actor = resolve_actor(session, identity.login)
-        yield workspace, actor
-    finally:
-        workspace.close()
+    # (services/audit_log.py).
+    with opened() as (app, login):
+        yield app.workspace, app.actor(login)
 
 
 @click.group("audit")
@@ -106,14 +91,8 @@ def verify(public_key_path: Path | None, parallel: bool, as_json: bool) -> None:
       fivesafes audit verify --public-key /secure/copy/workspace-signing.pub --json
     """
     with _as_registered_person() as (workspace, _actor):
-        public_key = load_public_key(public_key_path) if public_key_path else workspace.public_key()
-        report = verify_chain(
-            read_only(workspace.engine()),
-            public_key=public_key,
-            key_name=workspace.origin,
-            checkpoint_file=workspace.checkpoint_log_path,
-            parallel=parallel,
-        )
+        public_key = load_public_key(public_key_path) if public_key_path else None
+        report = verify_log(workspace, public_key=public_key, parallel=parallel)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -190,7 +169,7 @@ def log(
         # an auditor or an administrator only; the decision is audited either way
         records = read_log(
             workspace.transaction,
-            lambda: Session(read_only(workspace.engine())),  # readers need no write lock
+            workspace.reader,  # readers need no write lock
             reader,
             query,
         )
@@ -215,13 +194,15 @@ def checkpoint(as_json: bool) -> None:
       fivesafes audit checkpoint --json
     """
     with _as_registered_person() as (workspace, _actor), workspace.transaction() as session:
-        row = create_checkpoint(session, session.info[CHECKPOINTER])
-        result = None if row is None else {"size": row.size, "head_hash": row.head_hash}
-        note = None if row is None else row.note
-    if result is None:
+        signed = audit_log.checkpoint(session)
+    if signed is None:
         click.echo("the audit log is empty: nothing to sign", err=True)
         return
     if as_json:
-        click.echo(json.dumps({**result, "note": note}, indent=2))
+        click.echo(
+            json.dumps(
+                {"size": signed.size, "head_hash": signed.head_hash, "note": signed.note}, indent=2
+            )
+        )
     else:
-        click.echo(f"checkpoint at event {result['size']}:\n{note}", nl=False)
+        click.echo(f"checkpoint at event {signed.size}:\n{signed.note}", nl=False)

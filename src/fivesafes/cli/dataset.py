@@ -8,7 +8,7 @@ import click
 
 from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
 from fivesafes.governance.areas import Dataset
-from fivesafes.services import datasets as svc
+from fivesafes.services.governance import datasets as svc
 
 
 def _line(d: Dataset) -> str:

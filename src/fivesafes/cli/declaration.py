@@ -8,7 +8,7 @@ import click
 
 from fivesafes.cli.acting import acting, emit, json_option
 from fivesafes.errors import NotFoundError, ValidationError
-from fivesafes.services import declarations as svc
+from fivesafes.services.governance import declarations as svc
 
 
 @click.group()

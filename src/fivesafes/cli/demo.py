@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fivesafes.sdc.spec import SECONDARY_METHODS
+from fivesafes.sdc import SECONDARY_METHODS
 
 
 @click.command()

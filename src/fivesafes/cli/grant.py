@@ -7,8 +7,8 @@ from datetime import datetime
 import click
 
 from fivesafes.cli.acting import DATE, acting, as_date, emit, grant_policy, json_option
-from fivesafes.services import grants as svc
-from fivesafes.services.grants import Grant
+from fivesafes.services.governance import grants as svc
+from fivesafes.services.governance.grants import Grant
 
 
 def _line(g: Grant) -> str:

@@ -8,10 +8,10 @@ import click
 
 from fivesafes.cli.acting import emit, json_option
 from fivesafes.errors import IdentityError
-from fivesafes.identity import os_login
 from fivesafes.services.setup import init_workspace
-from fivesafes.settings import KEY_PASSPHRASE_ENV, KEY_PROVIDERS, USER_ENV
 from fivesafes.workspace import default_home
+from fivesafes.workspace.identity import os_login
+from fivesafes.workspace.settings import KEY_PASSPHRASE_ENV, KEY_PROVIDERS, USER_ENV
 
 
 @click.command("init")

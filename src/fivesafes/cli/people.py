@@ -7,7 +7,7 @@ import click
 from fivesafes.cli.acting import acting, emit, json_option
 from fivesafes.governance.people import Person
 from fivesafes.governance.roles import Role, parse_roles
-from fivesafes.services import people as svc
+from fivesafes.services.governance import people as svc
 
 ROLE_HELP = "Role (repeat or comma-separate): " + ", ".join(r.value for r in Role)
 

@@ -21,8 +21,8 @@ from fivesafes.governance.research_projects import (
     ProjectProposal,
     ProjectStatus,
 )
-from fivesafes.services import research_projects as svc
-from fivesafes.services.research_project_views import ChangeView, ProjectView
+from fivesafes.services.research import projects as svc
+from fivesafes.services.research.project_views import ChangeView, ProjectView
 
 
 def _line(p: ProjectView) -> str:

@@ -17,14 +17,12 @@ from fivesafes.release.source import UNVERIFIED
 from fivesafes.release.submission import Submission, read_file, read_table_dir
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
-from fivesafes.services import (
-    published_register,
-    release_publish,
-    release_requests,
-    release_reviews,
-)
-from fivesafes.services.release_requests import RequestView, SubmissionContext
-from fivesafes.services.vault import Vault
+from fivesafes.services.release import publish as release_publish
+from fivesafes.services.release import register as published_register
+from fivesafes.services.release import requests as release_requests
+from fivesafes.services.release import reviews as release_reviews
+from fivesafes.services.release.requests import RequestView, SubmissionContext
+from fivesafes.services.vault.lifecycle import Vault
 from fivesafes.workspace import Workspace
 
 VOTES = click.Choice([v.value for v in Vote])
@@ -332,7 +330,7 @@ def confirm_source(request_id: int, note: str, as_json: bool) -> None:
     Example:
       fivesafes release confirm-source 4 --note "made from the 2026 survey extract"
     """
-    from fivesafes.services.release_sources import confirm_source as confirm
+    from fivesafes.services.release.sources import confirm_source as confirm
 
     with acting() as (_ws, session, actor):
         view = confirm(session, actor, request_id, note)
@@ -431,7 +429,7 @@ def reconcile(as_json: bool) -> None:
     Example:
       fivesafes release reconcile
     """
-    from fivesafes.services.release_reconcile import reconcile_releases
+    from fivesafes.services.release.reconcile import reconcile_releases
 
     with acting() as (workspace, session, _actor):
         events = reconcile_releases(session, workspace.releases_dir)

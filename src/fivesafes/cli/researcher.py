@@ -12,8 +12,8 @@ from fivesafes.governance.research import (
     AccreditationLevel,
     parse_level,
 )
-from fivesafes.services import researchers as svc
-from fivesafes.services.researchers import AccreditationView, ResearcherView
+from fivesafes.services.research import researchers as svc
+from fivesafes.services.research.researchers import AccreditationView, ResearcherView
 
 LEVELS = ", ".join(f"{lvl.value} ({ACCREDITATION_YEARS[lvl]} years)" for lvl in AccreditationLevel)
 

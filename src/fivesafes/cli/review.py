@@ -10,8 +10,8 @@ import click
 
 from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
 from fivesafes.governance.review import CATEGORIES, DEFAULT_WINDOW_DAYS, ReviewResult, check_window
-from fivesafes.services import review as svc
-from fivesafes.services.review import ReviewRecord
+from fivesafes.services.governance import review as svc
+from fivesafes.services.governance.review import ReviewRecord
 
 WITHIN_HELP = "Also list what falls due within this many days."
 

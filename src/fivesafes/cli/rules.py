@@ -8,7 +8,7 @@ import click
 
 from fivesafes.cli.acting import acting, emit, json_option
 from fivesafes.release.rulesets import RuleSetting
-from fivesafes.services import rule_sets
+from fivesafes.services.release import rule_sets
 
 
 def _rule_line(r: RuleSetting) -> str:

@@ -13,10 +13,9 @@ from typing import Any
 
 import click
 
+from fivesafes.engine import ENGINES, get_tabulator
 from fivesafes.errors import SpecError, ValidationError
-from fivesafes.sdc.linked_tables import protect_all
-from fivesafes.sdc.protect import TableResult
-from fivesafes.sdc.spec import SECONDARY_METHODS, TableSpec, load_spec
+from fivesafes.sdc import SECONDARY_METHODS, TableResult, TableSpec, load_spec, protect_all
 
 
 @click.group()
@@ -75,6 +74,21 @@ def table() -> None:
     "repair; hypercube moves from 50,000 cells), auto (chooses by size), none (primary "
     "suppression only: not safe to release).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="The tabulation engine: duckdb (embedded, this process) or spark (needs "
+    "`pip install fivesafes[spark]`) [default: with --dataset, the workspace's "
+    "[engine] name; with --data, duckdb].",
+)
+@click.option(
+    "--engine-master",
+    metavar="URL",
+    default=None,
+    help="With --engine spark: Spark's master URL [default: the workspace's [engine] master "
+    "with --dataset, else local[*]].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def protect(
     specs: tuple[Path, ...],
@@ -85,6 +99,8 @@ def protect(
     out: Path | None,
     output_name: str | None,
     secondary: str | None,
+    engine: str | None,
+    engine_master: str | None,
     as_json: bool,
 ) -> None:
     """Tabulate DATA for each SPEC, find the disclosive cells and write the outputs.
@@ -153,8 +169,21 @@ def protect(
             f"two specs share a table name: {names}",
             hint="give each [table] a distinct name; outputs go to OUT/<table name>/",
         )
+    if engine_master is not None and engine not in (None, "spark"):
+        raise ValidationError(
+            "--engine-master is Spark's master URL: it needs --engine spark",
+            hint="drop --engine-master, or add --engine spark",
+        )
     if dataset_ref is not None:
-        stored = _protect_dataset(dataset_ref, loaded, purpose, project_ref, secondary, output_name)
+        stored = _protect_dataset(
+            dataset_ref,
+            loaded,
+            purpose,
+            project_ref,
+            secondary,
+            output_name,
+            (engine, engine_master),
+        )
         if as_json:
             click.echo(json.dumps({"tables": stored}, indent=2))
         else:
@@ -163,9 +192,10 @@ def protect(
     out = out or Path("out")
     source: Any = data
     with native_stdout_to_stderr():
+        tabulator = get_tabulator(engine or "duckdb", master=engine_master)
         # every table is protected before anything is written: bad data changes nothing
         # tables of the same measure from the same data share cells: protected together
-        results = protect_all(loaded, source, secondary=secondary)
+        results = protect_all(loaded, source, secondary=secondary, tabulator=tabulator)
     summaries = []
     for result in results:
         folder = out / result.name if len(results) > 1 else out
@@ -184,35 +214,33 @@ def _protect_dataset(
     project_ref: str | None,
     secondary: str | None,
     name: str | None,
+    engine: tuple[str | None, str | None],
 ) -> list[dict[str, Any]]:
     """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
-    from fivesafes.identity import current_identity
-    from fivesafes.services.table_outputs import protect_dataset_for
-    from fivesafes.services.vault_read import split_dataset_ref
-    from fivesafes.services.vault_register import Vault
-    from fivesafes.workspace import open_workspace
+    from fivesafes.cli.acting import opened
+    from fivesafes.services.vault.read import split_dataset_ref
+    from fivesafes.services.vault.tables import protect_dataset_for
 
     area, dataset = split_dataset_ref(ref)
-    workspace = open_workspace()
-    try:
-        identity = current_identity(workspace)
-        if identity.notice:
-            click.echo(identity.notice, err=True)
-        with native_stdout_to_stderr():
-            done = protect_dataset_for(
-                workspace.transaction,
-                Vault.of(workspace),
-                identity.login,
-                area,
-                dataset,
-                specs,
-                purpose,
-                secondary=secondary,
-                project_ref=project_ref,
-                name=name,
-            )
-    finally:
-        workspace.close()
+    with opened() as (app, login), native_stdout_to_stderr():
+        name_, master = engine
+        settings = app.workspace.setting
+        tabulator = get_tabulator(
+            name_ or settings("engine_name"), master=master or settings("engine_master")
+        )
+        done = protect_dataset_for(
+            app.transaction,
+            app.vault(),
+            login,
+            area,
+            dataset,
+            specs,
+            purpose,
+            secondary=secondary,
+            project_ref=project_ref,
+            name=name,
+            tabulator=tabulator,
+        )
     return [
         {
             "table": p.table,

@@ -12,25 +12,21 @@ import click
 import pandas as pd
 
 from fivesafes.errors import DataError
-from fivesafes.sdc.audit import INTERVAL_MODES, AuditResult, IntervalMode, audit_table
-from fivesafes.sdc.cells import CONTRIBUTORS
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.spec import TableSpec, load_spec
+from fivesafes.sdc import (
+    CONTRIBUTORS,
+    INTERVAL_MODES,
+    AuditResult,
+    IntervalMode,
+    audit_table,
+    load_spec,
+    read_cells,
+    spec_hierarchies,
+)
 
 
 def read_cells_csv(path: Path, dimensions: tuple[str, ...]) -> pd.DataFrame:
-    """Read a cells.csv with codes as strings (``01`` stays ``01``); empty fields are missing."""
-    if not path.is_file():
-        raise DataError(f"cells file not found: {path}", hint="give the cells.csv to audit")
-    try:
-        cells = pd.read_csv(
-            path,
-            dtype={d: str for d in dimensions},
-            keep_default_na=False,
-            na_values=[""],
-        )
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path} is not a readable CSV: {exc}") from exc
+    """Read a cells.csv with codes as strings; DataError names a missing dimension column."""
+    cells = read_cells(path, dimensions)
     missing = [d for d in dimensions if d not in cells.columns]
     if missing:
         raise DataError(
@@ -38,18 +34,6 @@ def read_cells_csv(path: Path, dimensions: tuple[str, ...]) -> pd.DataFrame:
             hint=f"columns found: {list(cells.columns)[:20]}",
         )
     return cells
-
-
-def spec_hierarchies(spec: TableSpec, cells: pd.DataFrame) -> tuple[Hierarchy, ...]:
-    """Each dimension's hierarchy: its file, or a flat list of the codes in the cells."""
-    out = []
-    for dim in spec.dimensions:
-        if dim.hierarchy is not None:
-            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
-        else:
-            codes = [c for c in cells[dim.name].dropna().unique() if c != dim.total_code]
-            out.append(Hierarchy.flat(dim.name, codes, total=dim.total_code))
-    return tuple(out)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -197,4 +181,4 @@ def audit_command(
     result.raise_if_unsafe()
 
 
-__all__ = ["audit_command", "read_cells_csv", "spec_hierarchies", "write_audit"]
+__all__ = ["audit_command", "read_cells_csv", "write_audit"]

@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
-from fivesafes.services import training as svc
+from fivesafes.services.governance import training as svc
 
 
 @click.group()

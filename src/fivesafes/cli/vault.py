@@ -16,12 +16,10 @@ from pathlib import Path
 import click
 import pyarrow as pa
 
-from fivesafes.cli.acting import DATE, as_date, emit, json_option
+from fivesafes.cli.acting import DATE, as_date, emit, json_option, opened
 from fivesafes.errors import ValidationError
 from fivesafes.governance.grants import STATISTICAL
-from fivesafes.identity import current_identity
-from fivesafes.services import vault as svc
-from fivesafes.workspace import open_workspace
+from fivesafes.services.vault import lifecycle as svc
 
 
 def _interactive() -> bool:
@@ -38,15 +36,8 @@ def ask_passphrase() -> str:
 @contextmanager
 def _vault() -> Iterator[tuple[svc.Transact, svc.Vault, str]]:
     """The workspace's transaction opener, its vault and the acting login."""
-    workspace = open_workspace()
-    try:
-        identity = current_identity(workspace)
-        if identity.notice:
-            click.echo(identity.notice, err=True)
-        vault = svc.Vault.of(workspace, ask_passphrase=ask_passphrase)
-        yield workspace.transaction, vault, identity.login
-    finally:
-        workspace.close()
+    with opened() as (app, login):
+        yield app.transaction, app.vault(ask_passphrase=ask_passphrase), login
 
 
 def _line(o: svc.StoredObject) -> str:
@@ -242,7 +233,7 @@ def _preview(table: pa.Table, limit: int) -> str:
 @click.option(
     "--memory-limit",
     help="DuckDB memory limit, e.g. 4GB (data never spill to disk) [default: the "
-    "workspace's engine_memory_limit].",
+    "workspace's [engine] memory_limit].",
 )
 @json_option
 def query(

@@ -10,14 +10,14 @@ import shutil
 import time
 from pathlib import Path
 
+from fivesafes.app import App
 from fivesafes.demo.governance import run_governance_demo
 from fivesafes.demo.release_demo import run_release_demo
 from fivesafes.demo.run import run_demo
 from fivesafes.errors import WorkspaceError
-from fivesafes.identity import is_demo_workspace
-from fivesafes.store.audit_log import verify_chain
-from fivesafes.store.db import read_only
+from fivesafes.services.audit_log import verify_log
 from fivesafes.workspace import CONFIG_FILE, open_workspace
+from fivesafes.workspace.identity import is_demo_workspace
 
 
 def run_full_demo(
@@ -67,16 +67,8 @@ def _fresh_demo_workspace(home: Path) -> None:
 
 
 def _verify(home: Path) -> str:
-    workspace = open_workspace(home)
-    try:
-        report = verify_chain(
-            read_only(workspace.engine()),
-            public_key=workspace.public_key(),
-            key_name=workspace.origin,
-            checkpoint_file=workspace.checkpoint_log_path,
-        )
-    finally:
-        workspace.close()
+    with App.open(home) as app:
+        report = verify_log(app.workspace)
     verdict = "intact" if report.ok else f"BROKEN at {report.first_bad}"
     return (
         f"audit log: {report.events} events, {report.checkpoints_verified} signed checkpoints; "

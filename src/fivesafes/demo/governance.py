@@ -12,17 +12,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-
+from fivesafes.app import App
 from fivesafes.governance.access import Decision
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.grants import GrantPolicy
+from fivesafes.governance.people import PersonStatus
 from fivesafes.governance.roles import Role
 from fivesafes.governance.training import MANDATORY_COURSE
-from fivesafes.services import access, areas, datasets, declarations, grants, people, training
-from fivesafes.services.context import resolve_actor
+from fivesafes.services.governance import (
+    access,
+    areas,
+    datasets,
+    declarations,
+    grants,
+    people,
+    training,
+)
 from fivesafes.services.setup import init_workspace
-from fivesafes.store.models.governance import PersonRoleRow, PersonRow
 from fivesafes.workspace import CONFIG_FILE, Workspace, open_workspace
 
 T = TypeVar("T")
@@ -40,18 +46,18 @@ DECLARATION = (
 )
 
 
-def _admin_login(workspace: Workspace) -> str:
+def admin_login(workspace: Workspace) -> str:
+    """The login of the demo workspace's administrator."""
     with workspace.transaction() as session:
-        found = session.scalars(
-            select(PersonRow.login)
-            .join(PersonRoleRow)
-            .where(PersonRoleRow.role == Role.ADMINISTRATOR.value, PersonRow.status == "active")
-            .order_by(PersonRow.id)
-        ).first()
-        if found is None:
+        admins = [
+            p.login
+            for p in people.list_people(session)
+            if Role.ADMINISTRATOR in p.roles and p.status is PersonStatus.ACTIVE
+        ]
+        if not admins:
             people.bootstrap_administrator(session, ADMIN, "Demo Administrator")
             return ADMIN
-        return found
+        return ADMIN if ADMIN in admins else admins[0]
 
 
 def _reasons(decision: Decision) -> list[str]:
@@ -62,15 +68,16 @@ def run_governance_demo(home: Path) -> list[str]:
     """Run the governance demo in the workspace at ``home`` (created if absent); return its log."""
     if (home / CONFIG_FILE).exists():
         workspace = open_workspace(home)
-        admin = _admin_login(workspace)
+        admin = admin_login(workspace)
     else:
         workspace, person = init_workspace(home, ADMIN, "Demo Administrator", demo_identity=True)
         admin = person.login
     today = datetime.now(UTC).date()
+    app = App(workspace)
 
     def act(login: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with workspace.transaction() as session:
-            return fn(session, resolve_actor(session, login), *args, **kwargs)
+        with app.acting_as(login) as now:
+            return fn(now.session, now.actor, *args, **kwargs)
 
     lines = [f"governance demo in {workspace.home} (administrator: {admin})"]
     try:

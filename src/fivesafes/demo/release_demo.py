@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from fivesafes.app import App
 from fivesafes.demo.run import choose_secondary, write_inputs
 from fivesafes.errors import ConflictError, FivesafesError, UnsafeTableError
 from fivesafes.governance.areas import Dataset
@@ -27,26 +28,16 @@ from fivesafes.governance.roles import Role
 from fivesafes.governance.training import MANDATORY_COURSE
 from fivesafes.release.submission import TableSubmission
 from fivesafes.release.votes import Vote
-from fivesafes.sdc.cells import STATUS, VALUE, Status
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.spec import load_spec
-from fivesafes.services import (
-    areas,
-    datasets,
-    declarations,
-    grants,
-    people,
-    release_publish,
-    release_requests,
-    release_reviews,
-    rule_sets,
-    training,
-)
-from fivesafes.services.context import resolve_actor
-from fivesafes.services.release_requests import SubmissionContext
+from fivesafes.sdc import STATUS, VALUE, Hierarchy, Status, load_spec
+from fivesafes.services.governance import areas, datasets, declarations, grants, people, training
+from fivesafes.services.release import publish as release_publish
+from fivesafes.services.release import requests as release_requests
+from fivesafes.services.release import reviews as release_reviews
+from fivesafes.services.release import rule_sets
+from fivesafes.services.release.requests import SubmissionContext
 from fivesafes.services.setup import init_workspace
-from fivesafes.services.table_outputs import protect_dataset_for, stored_table
-from fivesafes.services.vault import Vault, ingest_dataset
+from fivesafes.services.vault.lifecycle import ingest_dataset
+from fivesafes.services.vault.tables import protect_dataset_for, stored_table
 from fivesafes.workspace import CONFIG_FILE, Workspace, open_workspace
 
 T = TypeVar("T")
@@ -66,9 +57,9 @@ DECLARATION_TEXT = (
 
 
 def _admin(workspace: Workspace) -> str:
-    from fivesafes.demo.governance import _admin_login
+    from fivesafes.demo.governance import admin_login
 
-    return _admin_login(workspace)
+    return admin_login(workspace)
 
 
 def _answer(table: TableSubmission) -> tuple[TableSubmission, str]:
@@ -126,12 +117,13 @@ def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
     else:
         workspace, person = init_workspace(home, ADMIN, "Demo Administrator", demo_identity=True)
         admin = person.login
-    vault = Vault.of(workspace)
+    app = App(workspace)
+    vault = app.vault()
     today = datetime.now(UTC).date()
 
     def act(login: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with workspace.transaction() as session:
-            return fn(session, resolve_actor(session, login), *args, **kwargs)
+        with app.acting_as(login) as now:
+            return fn(now.session, now.actor, *args, **kwargs)
 
     lines = [f"release demo in {workspace.home}"]
     try:

@@ -14,8 +14,7 @@ from pathlib import Path
 import pyarrow.csv as pa_csv
 
 from fivesafes.demo.survey import generate_survey, write_hierarchies
-from fivesafes.sdc.protect import TableResult, secondary_available, tables
-from fivesafes.sdc.writers import write_all
+from fivesafes.sdc import TableResult, tables, write_all
 
 DEMO_SEED = 20261126
 DEMO_ROWS = 5_000
@@ -134,12 +133,7 @@ def write_inputs(folder: Path, *, rows: int, seed: int) -> DemoInputs:
 
 
 def choose_secondary(requested: str | None = None) -> tuple[str | None, str]:
-    """The requested (else the spec's) secondary method when available, else none, with a note."""
+    """The requested (else the spec's) secondary method, with a note when it is none."""
     if requested == "none":
         return "none", "secondary suppression was turned off: the table is not safe to publish"
-    if secondary_available():
-        return requested, ""
-    return "none", (
-        "secondary suppression is not available in this build: primary suppression only; "
-        "the table is not yet safe to publish"
-    )
+    return requested, ""

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc import Hierarchy
 
 # (code, parent) pairs, parents before children, the root's parent is None.
 # Regions: UK > countries (England split into its 9 regions); a ragged tree:

@@ -49,7 +49,7 @@ def memory_only_connection(
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValidationError(
             f"cannot start the query engine: {first}",
-            hint="check engine_memory_limit (e.g. 4GB or 50%)",
+            hint="check memory_limit under [engine] in config.toml (e.g. 4GB or 50%)",
         ) from None
 
 
@@ -69,6 +69,6 @@ def memory_bounded(what: str) -> Iterator[None]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(
             f"{what} needs more memory than the engine may use: {first}",
-            hint="confidential data are never spilled to disk: raise engine_memory_limit in "
-            "the workspace's config.toml, or tabulate fewer or coarser dimensions",
+            hint="confidential data are never spilled to disk: raise memory_limit under [engine] "
+            "in the workspace's config.toml, or tabulate fewer or coarser dimensions",
         ) from None

@@ -25,10 +25,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from fivesafes.errors import IntegrityError
-from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL, STATUS, Status
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.presentation import present
-from fivesafes.sdc.writers import write_all
+from fivesafes.sdc import CONFIDENTIAL_SYMBOL, STATUS, Hierarchy, Status, present, write_all
 
 MANIFEST = "manifest.json"
 

@@ -25,11 +25,11 @@ from fivesafes.release.checks import (
     DIFFERENCING,
     CheckResult,
     CheckVerdict,
-    _could_not_run,
-    _explain,
-    _without_values,
+    could_not_run,
+    explain_disclosure,
+    without_values,
 )
-from fivesafes.sdc.differencing import (
+from fivesafes.sdc import (
     DifferencingResult,
     Disclosure,
     InconsistentOutputs,
@@ -107,7 +107,7 @@ def scoped_differencing_check(
             for run in _runs_for(new, candidate, candidate == source, earlier)
         ]
     except Exception as exc:  # a check that cannot run fails
-        return CheckResult(DIFFERENCING, CheckVerdict.FAIL, _could_not_run("check", exc))
+        return CheckResult(DIFFERENCING, CheckVerdict.FAIL, could_not_run("check", exc))
     found: dict[tuple[str, tuple[tuple[str, str], ...]], Disclosure] = {}
     for run in runs:
         for d in run.result.disclosures if run.result else ():
@@ -126,7 +126,8 @@ def scoped_differencing_check(
         "published_cells": max((r.result.published_cells for r in runs if r.result), default=0),
         "checked_cells": max((r.result.checked_cells for r in runs if r.result), default=0),
         "disclosures": [
-            _without_values(_disclosure_dict(d)) | {"explanation": _explain(d)} for d in disclosures
+            without_values(_disclosure_dict(d)) | {"explanation": explain_disclosure(d)}
+            for d in disclosures
         ],
     }
     scope = "" if verified else f", as any of the area's sources ({len(runs)} check(s))"
@@ -137,7 +138,7 @@ def scoped_differencing_check(
             f"{details['checked_cells']} hidden checked)"
         )
         return CheckResult(DIFFERENCING, CheckVerdict.PASS, summary, details)
-    lines = [_explain(d) for d in disclosures]
+    lines = [explain_disclosure(d) for d in disclosures]
     summary = f"{len(lines)} cell(s) would be disclosed by differencing{scope}: " + " | ".join(
         lines[:3]
     )

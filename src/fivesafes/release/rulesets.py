@@ -1,9 +1,9 @@
 """Disclosure rules as versioned settings of the organisation; does a table meet them?
 
-A rule set is a name, a version and the parameters of ``sdc.spec.RuleSet`` (threshold,
-dominance, p%, ...). Organisations differ (thresholds of 3, 7 and 10 are all common),
-so the rules are data, never module globals; every release records the version it
-was checked against.
+A rule set is a name, a version and the parameters of ``fivesafes.sdc.RuleSet``
+(threshold, dominance, p%, ...), validated by the same function as a spec's [rules]
+table. Organisations differ (thresholds of 3, 7 and 10 are all common), so the rules
+are data, never module globals; every release records the version it was checked against.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fivesafes.errors import ValidationError
-from fivesafes.sdc.spec import RuleSet
+from fivesafes.errors import SpecError, ValidationError
+from fivesafes.sdc import parse_rules
 
 DEFAULT_RULE_SET = "standard"
-_KNOWN = frozenset(RuleSet().as_dict())
 
 
 @dataclass(frozen=True)
@@ -38,56 +37,19 @@ class RuleSetting:
         return f"{self.name} v{self.version}"
 
 
-def _number(name: str, value: Any, *, minimum: float, integer: bool = False) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"rule parameter {name} must be a number, not {value!r}")
-    if integer and not float(value).is_integer():
-        raise ValidationError(f"rule parameter {name} must be a whole number, not {value!r}")
-    if value < minimum:
-        raise ValidationError(f"rule parameter {name} must be at least {minimum:g}, not {value!r}")
-    return int(value) if integer else float(value)
-
-
 def parse_parameters(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate rule parameters; unknown names and out-of-range values raise ValidationError."""
-    unknown = sorted(set(raw) - _KNOWN)
-    if unknown:
+    """Validate rule parameters with the spec's own validator; ValidationError says what is wrong.
+
+    Returns every parameter in force, defaults included (``RuleSet.as_dict``).
+    """
+    try:
+        rules = parse_rules(dict(raw))
+    except SpecError as exc:
         raise ValidationError(
-            f"unknown rule parameter(s) {unknown}", hint=f"known: {', '.join(sorted(_KNOWN))}"
-        )
-    out = RuleSet().as_dict()
-    out.update(raw)
-    out["threshold"] = _number("threshold", out["threshold"], minimum=1, integer=True)
-    out["threshold_protection_percent"] = _number(
-        "threshold_protection_percent", out["threshold_protection_percent"], minimum=0
-    )
-    out["p_percent"] = _number("p_percent", out["p_percent"], minimum=0)
-    out["frequency_threshold"] = _number(
-        "frequency_threshold", out["frequency_threshold"], minimum=1, integer=True
-    )
-    dominance = []
-    for pair in out["dominance"] or []:
-        if len(pair) != 2:
-            raise ValidationError(f"dominance rule {pair!r} must be [n, k]", hint="e.g. [[1, 50]]")
-        n = _number("dominance n", pair[0], minimum=1, integer=True)
-        k = _number("dominance k", pair[1], minimum=0)
-        if k > 100:
-            raise ValidationError(f"dominance k must be a percentage (0-100), not {k:g}")
-        dominance.append([n, k])
-    out["dominance"] = dominance
-    if out["pq"] is not None:
-        pq = list(out["pq"])
-        if len(pq) != 2:
-            raise ValidationError(f"pq must be [p, q], not {pq!r}")
-        out["pq"] = [_number("p", pq[0], minimum=0), _number("q", pq[1], minimum=0)]
-    if out["zeros"] not in ("safe", "sensitive"):
-        raise ValidationError(f"zeros must be safe or sensitive, not {out['zeros']!r}")
-    if out["negatives"] not in ("error", "absolute"):
-        raise ValidationError(f"negatives must be error or absolute, not {out['negatives']!r}")
-    out["apply_weights"] = bool(out["apply_weights"])
-    return out
+            exc.message.removeprefix("[rules] "),
+            hint=exc.hint or "docs/tables.md ([rules]) gives each parameter's range",
+        ) from None
+    return rules.as_dict()
 
 
 def _below(name: str, table: Any, org: Any, label: str) -> list[str]:

@@ -8,24 +8,31 @@ the folder afterwards.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from fivesafes.errors import DataError, SpecError
-from fivesafes.sdc.cells import LOWER, RECORDS, STATUS, UPPER, VALUE
-from fivesafes.sdc.differencing import OutputTable
-from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.spec import TableSpec, load_spec, parse_spec
-
-if TYPE_CHECKING:
-    from fivesafes.sdc.protect import TableResult
+from fivesafes.sdc import (
+    LOWER,
+    RECORDS,
+    STATUS,
+    UPPER,
+    VALUE,
+    Hierarchy,
+    OutputTable,
+    TableResult,
+    load_spec,
+    parse_spec,
+    published_cells,
+    read_cells,
+    spec_hierarchies,
+)
 
 CELLS = "cells.csv"
 REPORT = "report.json"
@@ -72,12 +79,7 @@ class TableSubmission:
     @property
     def cells(self) -> pd.DataFrame:
         """cells.csv with codes as strings and a value column (a count table's is its count)."""
-        cells = pd.read_csv(
-            io.StringIO(self.cells_csv),
-            dtype={d: str for d in self.dimensions},
-            keep_default_na=False,
-            na_values=[""],
-        )
+        cells = read_cells(self.cells_csv, self.dimensions, name=CELLS)
         if VALUE not in cells.columns:
             cells[VALUE] = cells[RECORDS].astype(float)
         for col in (LOWER, UPPER):
@@ -174,8 +176,6 @@ def table_of_result(
     """A protected table as a submission, built in memory (nothing is written anywhere).
 
     ``source`` replaces the report's description of the data (e.g. the area's dataset)."""
-    from fivesafes.sdc.writers import published_cells
-
     report = dict(result.report)
     if source is not None:
         report["source"] = {**dict(source), "rows": report.get("source", {}).get("rows")}
@@ -237,17 +237,6 @@ def _spec_path(folder: Path, report: Mapping[str, Any], spec: Path | None) -> Pa
     raise SpecError(f"{folder} has no spec", hint="put the .toml spec in the folder or pass --spec")
 
 
-def _hierarchies(spec: TableSpec, cells: pd.DataFrame) -> tuple[Hierarchy, ...]:
-    out = []
-    for dim in spec.dimensions:
-        if dim.hierarchy is not None:
-            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
-        else:
-            codes = [c for c in cells[dim.name].dropna().unique() if c != dim.total_code]
-            out.append(Hierarchy.flat(dim.name, codes, total=dim.total_code))
-    return tuple(out)
-
-
 def _unreadable(folder: Path, name: str, why: str) -> DataError:
     return DataError(
         f"{folder / name} {why}",
@@ -282,20 +271,17 @@ def read_table_dir(folder: Path, spec: Path | None = None) -> TableSubmission:
         )
     try:
         cells_text = cells_bytes.decode("utf-8")
-        cells = pd.read_csv(
-            io.StringIO(cells_text), dtype=dict.fromkeys(loaded.dimension_names, str)
-        )
-    except (ValueError, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
-        # The message of a parser error names a line, never a cell's value.
+    except UnicodeDecodeError as exc:
         raise _unreadable(
             folder, CELLS, f"is not a UTF-8 CSV table ({type(exc).__name__})"
         ) from None
+    cells = read_cells(cells_text, loaded.dimension_names, name=str(folder / CELLS))
     missing = [c for c in (*loaded.dimension_names, STATUS) if c not in cells.columns]
     if VALUE not in cells.columns and RECORDS not in cells.columns:
         missing.append(VALUE)
     if missing:
         raise _unreadable(folder, CELLS, "lacks the column(s) " + ", ".join(missing))
-    hierarchies = _hierarchies(loaded, cells)
+    hierarchies = spec_hierarchies(loaded, cells)
     files = {CELLS: sha256(cells_bytes), REPORT: sha256(report_bytes)}
     files[spec_path.name] = sha256(spec_path.read_bytes())
     for dim in loaded.dimensions:

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.cells import LOWER, STATUS, UPPER, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.linear_attack import LinearAttack
+from fivesafes.sdc.lp.attack import LinearAttack
 
 MAX_ATOMS = 2_000_000
 _TOL = 1e-7

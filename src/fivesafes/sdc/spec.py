@@ -190,7 +190,7 @@ def parse_spec(
             "[table] holding needs a contributor column",
             hint="holdings group contributors; name the contributor column too",
         )
-    rules = _parse_rules(raw.get("rules", {}), frequency=response is None)
+    rules = parse_rules(raw.get("rules", {}), frequency=response is None)
     suppression = _parse_suppression(raw.get("suppression", {}))
     return TableSpec(
         name=name,
@@ -206,7 +206,13 @@ def parse_spec(
     )
 
 
-def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
+def parse_rules(raw: Any, *, frequency: bool = False) -> RuleSet:
+    """Validate primary-rule parameters: a spec's [rules] table or an organisation's rule set.
+
+    The one validator of rule parameters (``release.rulesets`` uses it too), so a rule
+    set cannot hold a value a spec would refuse. ``frequency``: the table counts (no
+    response), so dominance, p% and pq cannot apply. Raises SpecError.
+    """
     if not isinstance(raw, dict):
         raise SpecError("[rules] must be a table")
     allowed = {
@@ -223,8 +229,9 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
     _only_keys(raw, allowed, "[rules]")
     defaults = RuleSet()
     threshold = raw.get("threshold", defaults.threshold)
-    if threshold is not None and (not _is_int(threshold) or threshold < 1):
+    if threshold is not None and (not _is_whole(threshold) or threshold < 1):
         raise SpecError(f"[rules] threshold must be a whole number >= 1, got {threshold!r}")
+    threshold = None if threshold is None else int(threshold)
     tpp = _number(raw, "threshold_protection_percent", defaults.threshold_protection_percent)
     if tpp < 0:
         raise SpecError("[rules] threshold_protection_percent must be >= 0")
@@ -237,9 +244,9 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
         )
     for item in dominance_raw:
         if (
-            not isinstance(item, list)
+            not isinstance(item, list | tuple)
             or len(item) != 2
-            or not _is_int(item[0])
+            or not _is_whole(item[0])
             or not _is_number(item[1])
         ):
             raise SpecError(
@@ -257,7 +264,7 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
     pq: tuple[float, float] | None = None
     if pq_raw is not None:
         if (
-            not isinstance(pq_raw, list)
+            not isinstance(pq_raw, list | tuple)
             or len(pq_raw) != 2
             or not all(_is_number(x) for x in pq_raw)
             or not 0 < pq_raw[0] < pq_raw[1] <= 100
@@ -269,8 +276,9 @@ def _parse_rules(raw: Any, *, frequency: bool) -> RuleSet:
             )
         pq = (float(pq_raw[0]), float(pq_raw[1]))
     ft = raw.get("frequency_threshold")
-    if ft is not None and (not _is_int(ft) or ft < 1):
+    if ft is not None and (not _is_whole(ft) or ft < 1):
         raise SpecError(f"[rules] frequency_threshold must be a whole number >= 1, got {ft!r}")
+    ft = None if ft is None else int(ft)
     zeros = raw.get("zeros", defaults.zeros)
     if zeros not in ("safe", "sensitive"):
         raise SpecError(f"[rules] zeros must be 'safe' or 'sensitive', got {zeros!r}")
@@ -382,6 +390,11 @@ def _str(d: dict[str, Any], key: str, where: str, *, required: bool = False) -> 
 def _is_int(value: Any) -> bool:
     # TOML's true/false are Python bools, and bool is a subclass of int
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_whole(value: Any) -> bool:
+    # 7.0 is a whole number too (a CLI option or JSON may give one), 7.5 is not
+    return _is_int(value) or (isinstance(value, float) and value.is_integer())
 
 
 def _is_number(value: Any) -> bool:

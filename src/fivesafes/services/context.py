@@ -1,6 +1,6 @@
 """Who is acting, and the one way services write to the audit log.
 
-The acting person is the login (``fivesafes.identity.current_login``) mapped to a
+The acting person is the login (``fivesafes.workspace.identity.current_login``) mapped to a
 registered, active person. Every service that changes anything calls
 :func:`record` inside the same transaction as the change.
 """
@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from fivesafes.audit import log as audit_log
 from fivesafes.audit.events import AuditEvent, Outcome
 from fivesafes.errors import IdentityError
 from fivesafes.governance.people import Person, PersonStatus
 from fivesafes.governance.roles import Role
-from fivesafes.store import audit_log
 from fivesafes.store.models.governance import PersonRoleRow, PersonRow
 
 SYSTEM = "system"  # the actor of steps fivesafes takes by itself (e.g. lapsing grants)
@@ -93,8 +93,8 @@ def record(
     dataset: str | None = None,
     subject: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Append one audit event to the log in the caller's transaction."""
+) -> AuditEvent:
+    """Append one audit event to the log in the caller's transaction; the event appended."""
     event = AuditEvent(
         action=action,
         actor=actor,
@@ -106,3 +106,4 @@ def record(
     )
     # Through the module, so that a test can spy on every write to the log.
     audit_log.append_event(session, event)
+    return event

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fivesafes.governance.people import Person, validate_login, validate_name
-from fivesafes.services.people import bootstrap_administrator
-from fivesafes.settings import get_setting
+from fivesafes.services.governance.people import bootstrap_administrator
 from fivesafes.workspace import Workspace, create_workspace
+from fivesafes.workspace.settings import get_setting
 
 
 def init_workspace(

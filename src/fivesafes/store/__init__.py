@@ -1,1 +1,4 @@
-"""store layer (see ../shared/DESIGN.md)."""
+"""Storage: SQLAlchemy 2 tables (``models``), engines and sessions (``db``), and the
+Alembic migrations. The lowest layer: it imports nothing of fivesafes but ``errors``.
+See docs/architecture.md.
+"""

@@ -54,7 +54,8 @@ class Header:
         return json.dumps(self.__dict__, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _aad(header_digest: bytes, index: int, final: bool) -> bytes:
+def frame_aad(header_digest: bytes, index: int, final: bool) -> bytes:
+    """The associated data that binds a frame to its object, position and finality."""
     return header_digest + _AAD_TAIL.pack(index, 1 if final else 0)
 
 
@@ -74,7 +75,7 @@ class ChunkWriter:
 
     def _frame(self, payload: bytes, final: bool) -> None:
         nonce = secrets.token_bytes(NONCE_BYTES)
-        ct = self._aead.encrypt(nonce, payload, _aad(self._digest, self._index, final))
+        ct = self._aead.encrypt(nonce, payload, frame_aad(self._digest, self._index, final))
         self._f.write(_U32.pack(len(nonce) + len(ct)))
         self._f.write(nonce)
         self._f.write(ct)
@@ -94,7 +95,8 @@ class ChunkWriter:
         self._closed = True
 
 
-def _tampered(path: Path, why: str) -> IntegrityError:
+def tampered(path: Path, why: str) -> IntegrityError:
+    """The IntegrityError for an object file that fails authentication."""
     return IntegrityError(
         f"encrypted file {path} failed its integrity check: {why}",
         hint="the file was altered, truncated or swapped; restore it from backup",
@@ -105,35 +107,37 @@ def read_header(f: IO[bytes], path: Path) -> tuple[Header, bytes]:
     """Read and parse the header; return it with the digest frames are bound to."""
     magic = f.read(len(MAGIC))
     if magic != MAGIC:
-        raise _tampered(path, "not a fivesafes encrypted file (bad magic)")
+        raise tampered(path, "not a fivesafes encrypted file (bad magic)")
     raw_len = f.read(4)
     if len(raw_len) != 4:
-        raise _tampered(path, "header cut short")
+        raise tampered(path, "header cut short")
     (n,) = _U32.unpack(raw_len)
     if n > 65536:  # check before reading: a corrupted length must not allocate gigabytes
-        raise _tampered(path, "impossible header length")
+        raise tampered(path, "impossible header length")
     raw = f.read(n)
     if len(raw) != n:
-        raise _tampered(path, "header cut short")
+        raise tampered(path, "header cut short")
     try:
         header = Header(**json.loads(raw))
     except (ValueError, TypeError):
-        raise _tampered(path, "header unreadable") from None
+        raise tampered(path, "header unreadable") from None
     return header, hashlib.sha256(MAGIC + raw).digest()
 
 
-def _check_header(header: Header, expected_id: str, path: Path) -> None:
+def check_header(header: Header, expected_id: str, path: Path) -> None:
+    """Raise IntegrityError unless the header names the expected object."""
     if header.object_id != expected_id:
-        raise _tampered(path, f"it holds object {header.object_id!r}, expected {expected_id!r}")
+        raise tampered(path, f"it holds object {header.object_id!r}, expected {expected_id!r}")
 
 
-def _open_frame_final(
+def open_frame_final(
     aead: AESGCM, digest: bytes, index: int, frame: tuple[bytes, bytes | memoryview], path: Path
 ) -> dict[str, Any]:
+    """Decrypt the final (manifest) frame and return its JSON content."""
     try:
-        body = aead.decrypt(frame[0], frame[1], _aad(digest, index, True))
+        body = aead.decrypt(frame[0], frame[1], frame_aad(digest, index, True))
     except InvalidTag:
-        raise _tampered(path, "the final frame is missing or altered (truncated file?)") from None
+        raise tampered(path, "the final frame is missing or altered (truncated file?)") from None
     trailer: dict[str, Any] = json.loads(body)
     return trailer
 

@@ -28,11 +28,11 @@ from fivesafes.vault.format import (
     MAX_FRAME,
     NONCE_BYTES,
     TAG_BYTES,
-    _aad,
-    _check_header,
-    _open_frame_final,
-    _tampered,
+    check_header,
+    frame_aad,
+    open_frame_final,
     read_header,
+    tampered,
 )
 
 _U32 = struct.Struct(">I")
@@ -46,17 +46,17 @@ def _frame_spans(f: Any, path: Path) -> list[tuple[int, int]]:
     size = os.fstat(f.fileno()).st_size
     pos = f.tell()
     if pos >= size:
-        raise _tampered(path, "no frames (truncated file)")
+        raise tampered(path, "no frames (truncated file)")
     spans: list[tuple[int, int]] = []
     with mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ) as m:
         while pos < size:
             if pos + 4 > size:
-                raise _tampered(path, "frame length cut short")
+                raise tampered(path, "frame length cut short")
             (n,) = _U32.unpack_from(m, pos)
             if n < NONCE_BYTES + TAG_BYTES or n > MAX_FRAME:
-                raise _tampered(path, "impossible frame length")
+                raise tampered(path, "impossible frame length")
             if pos + 4 + n > size:
-                raise _tampered(path, "frame cut short (truncated file)")
+                raise tampered(path, "frame cut short (truncated file)")
             # Writers seal equal frames: where the next lengths sit at the same stride,
             # numpy reads them all at once (thousands of frames in well under 1 ms).
             same = _same_stride(m, pos, n, size)
@@ -86,22 +86,22 @@ class SealedObject:
         self._f = open(path, "rb")  # noqa: SIM115 - held open: later frames come from this inode
         try:
             header, self._digest = read_header(self._f, path)
-            _check_header(header, expected_id, path)
+            check_header(header, expected_id, path)
             spans = _frame_spans(self._f, path)
             last = len(spans) - 1
             a, b = spans[last]
             body = os.pread(self._f.fileno(), b - a, a)
-            self.trailer = _open_frame_final(
+            self.trailer = open_frame_final(
                 self._aead, self._digest, last, (body[:NONCE_BYTES], body[NONCE_BYTES:]), path
             )
             self._spans = spans[:-1]
             if self.trailer.get("frames") != len(self._spans):
-                raise _tampered(path, "frame count does not match the trailer")
+                raise tampered(path, "frame count does not match the trailer")
             offsets = [0]
             for a, b in self._spans:
                 offsets.append(offsets[-1] + (b - a) - NONCE_BYTES - TAG_BYTES)
             if self.trailer.get("plaintext_bytes", offsets[-1]) != offsets[-1]:
-                raise _tampered(path, "plaintext length does not match the trailer")
+                raise tampered(path, "plaintext length does not match the trailer")
         except BaseException:
             self._f.close()
             raise
@@ -178,7 +178,7 @@ class SealedObject:
                 local.size = n
             ct, pt = memoryview(local.ct), memoryview(local.pt)
             if os.preadv(src, [ct[:n]], base) != n:
-                raise _tampered(path, "frame cut short (file changed while reading)")
+                raise tampered(path, "frame cut short (file changed while reading)")
             for i in range(first, last + 1):
                 a, b = spans[i][0] - base, spans[i][1] - base
                 out = pt[offsets[i] - offsets[first] : offsets[i + 1] - offsets[first]]
@@ -186,11 +186,11 @@ class SealedObject:
                     aead.decrypt_into(
                         bytes(ct[a : a + NONCE_BYTES]),
                         ct[a + NONCE_BYTES : b],
-                        _aad(digest, i, False),
+                        frame_aad(digest, i, False),
                         out,
                     )
                 except InvalidTag:
-                    raise _tampered(path, f"frame {i} does not authenticate") from None
+                    raise tampered(path, f"frame {i} does not authenticate") from None
             os.pwrite(fd, pt[: offsets[last + 1] - offsets[first]], offsets[first])
 
         units = [u for run in _runs(todo) for u in self._split(run)]

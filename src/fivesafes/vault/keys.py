@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from fivesafes.errors import KeyProviderError
 from fivesafes.vault.atomic import atomic_write_bytes
-from fivesafes.vault.names import _NAME, check_name
+from fivesafes.vault.names import NAME_PATTERN, check_name
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -299,7 +299,7 @@ class PassphraseKeyProvider(_LocalKeyProvider):
             self._load(area, versions[-1])
         elif self._shared and self.keys_dir.is_dir():
             areas = (d.name for d in self.keys_dir.iterdir() if d.is_dir())
-            for other in sorted(a for a in areas if _NAME.match(a)):
+            for other in sorted(a for a in areas if NAME_PATTERN.match(a)):
                 held = self._versions(other)
                 if held:
                     self._load(other, held[-1])

@@ -6,13 +6,13 @@ import re
 
 from fivesafes.errors import ValidationError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def check_name(kind: str, name: str) -> str:
     """Return ``name`` if it is a valid area/dataset name, else raise ValidationError."""
     # Names become directory names: refuse separators, '..', hidden files and odd characters.
-    if not _NAME.match(name) or ".." in name:
+    if not NAME_PATTERN.match(name) or ".." in name:
         raise ValidationError(
             f"{kind} name {name!r} is not allowed",
             hint="use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit",

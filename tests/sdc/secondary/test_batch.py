@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import random_table
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import batch
-from fivesafes.sdc.secondary.attacker import Attacker, _pins
+from fivesafes.sdc.secondary.attacker import Attacker, singleton_pins
 from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.fast import relation_phase
 from fivesafes.sdc.secondary.model import met
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import build_structure
 
 
 @settings(max_examples=25, deadline=None)
@@ -34,7 +34,7 @@ def test_every_certified_demand_and_insider_pair_is_met_by_the_exact_lp(
     hidden = relation_phase(problem, problem.forced.copy())
     att = Attacker(problem, hidden)
     targets = problem.targets()
-    pins_of = {p: _pins(att, p) for p, _, _ in targets}
+    pins_of = {p: singleton_pins(att, p) for p, _, _ in targets}
     outsider: set[tuple[int, int]] = set()
     pairs: set[tuple[int, int, int]] = set()
     with patch.object(batch, "MIN_DEMANDS", 0):  # these tables have only a few

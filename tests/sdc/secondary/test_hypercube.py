@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 from conftest import independent_audit, random_table
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.hypercube import line_moves, verified
 from fivesafes.sdc.secondary.hypercube_phase import hypercube_phase
 from fivesafes.sdc.secondary.model import UP, Problem
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import build_structure
 
 
 @st.composite

@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from conftest import random_table
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary.model import UP, make_cut
 from fivesafes.sdc.secondary.modular import subtables
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import build_structure
 
 
 def _reach(

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from conftest import independent_audit, make_table, random_table
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.repair import OutOfTime, repair
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import build_structure
 
 
 def _flat(name: str, n: int) -> Hierarchy:

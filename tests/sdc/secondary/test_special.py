@@ -9,10 +9,10 @@ from conftest import independent_audit, make_table, random_table, relations
 from fivesafes.errors import InfeasibleProtectionError
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.secondary.costs import is_total
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import build_structure
 
 
 def _flat(name: str, n: int) -> Hierarchy:

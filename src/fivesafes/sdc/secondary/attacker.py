@@ -12,7 +12,7 @@ import highspy
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
-from fivesafes.sdc.highs import new_highs
+from fivesafes.sdc.lp.highs import new_highs
 from fivesafes.sdc.secondary.model import (
     DOWN,
     LOCAL_LIMIT,
@@ -38,7 +38,10 @@ def _gather(indptr: IntArray, indices: IntArray, items: IntArray) -> IntArray:
     return np.asarray(indices[pos], dtype=np.int64)
 
 
-def _lp(problem: Problem, cells: IntArray, y: FloatArray) -> tuple[highspy.Highs, IntArray]:
+def neighbourhood_lp(
+    problem: Problem, cells: IntArray, y: FloatArray
+) -> tuple[highspy.Highs, IntArray]:
+    """The attacker's LP on the hidden ``cells`` (others held at ``y``) and its row ids."""
     csc = problem.csc
     pos, lens = entries(csc.indptr, cells)
     rows, local = np.unique(csc.indices[pos], return_inverse=True)
@@ -145,7 +148,7 @@ class Attacker:
         """
         key = cells.tobytes()
         if key not in self._cache:
-            h, rows = _lp(self.problem, cells, self.y)
+            h, rows = neighbourhood_lp(self.problem, cells, self.y)
             self._cache[key] = (h, rows, {int(c): i for i, c in enumerate(cells)})
             if len(self._cache) > 256:
                 self._cache.pop(next(iter(self._cache)))
@@ -220,7 +223,7 @@ def _best_cut(
     return a if a.lhs(hidden) <= b.lhs(hidden) else b
 
 
-def _check(
+def check_demand(
     att: Attacker,
     p: int,
     direction: int,
@@ -257,7 +260,7 @@ def _check(
         cells, complete = att.neighbourhood(p, limit)
 
 
-def _pins(att: Attacker, p: int) -> list[int]:
+def singleton_pins(att: Attacker, p: int) -> list[int]:
     """Hidden single-contributor cells that could matter to ``p`` (other than ``p``).
 
     Those in ``p``'s attacker neighbourhood (its whole connected set of hidden cells when
@@ -278,7 +281,7 @@ def _pins(att: Attacker, p: int) -> list[int]:
     return sorted(q for q in out if not problem.inside(q, p) and not problem.inside(p, q))
 
 
-def _certify(
+def certify_move(
     cells: IntArray,
     z: FloatArray,
     req_of: dict[tuple[int, int], float],
@@ -311,13 +314,13 @@ def separate(
     req_of = {(p, dr): rq for p, dr, rq in todo}
     for p, direction, req in todo:
         if (p, direction) not in certified:
-            cut, cells, z = _check(att, p, direction, req, -1)
+            cut, cells, z = check_demand(att, p, direction, req, -1)
             if cut is not None:
                 cuts.append(cut)
                 continue
-            _certify(cells, z, req_of, certified)
-        for pin in _pins(att, p):
-            cut, _, _ = _check(att, p, direction, req, pin)
+            certify_move(cells, z, req_of, certified)
+        for pin in singleton_pins(att, p):
+            cut, _, _ = check_demand(att, p, direction, req, pin)
             if cut is not None:
                 cuts.append(cut)
                 break

@@ -19,7 +19,7 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
-from fivesafes.sdc.secondary.attacker import _lp
+from fivesafes.sdc.secondary.attacker import neighbourhood_lp
 from fivesafes.sdc.secondary.model import UP, BoolArray, FloatArray, IntArray, Problem, met
 
 Demand = tuple[int, int]  # (primary cell, direction)
@@ -49,7 +49,7 @@ class BatchCertifier:
         self.h = self._build()
 
     def _build(self) -> highspy.Highs:
-        h, _ = _lp(self.problem, self.cells, np.ones(self.problem.n))
+        h, _ = neighbourhood_lp(self.problem, self.cells, np.ones(self.problem.n))
         h.setOptionValue("presolve", "choose")  # every round is a fresh solve, in effect
         h.setOptionValue("simplex_strategy", 1)
         if self.cells.size > IPM_ABOVE:

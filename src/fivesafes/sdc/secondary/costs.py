@@ -16,8 +16,8 @@ import pandas as pd
 
 from fivesafes.errors import SpecError
 from fivesafes.sdc.cells import CONTRIBUTORS, VALUE
+from fivesafes.sdc.lp.structure import TableStructure
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import TableStructure
 
 FloatArray = npt.NDArray[np.float64]
 

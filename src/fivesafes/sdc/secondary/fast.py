@@ -23,10 +23,10 @@ from collections import deque
 
 import numpy as np
 
+from fivesafes.sdc.lp.structure import TableStructure
 from fivesafes.sdc.secondary.hypercube_phase import Demand, Witness, hypercube_phase
 from fivesafes.sdc.secondary.model import BoolArray, Problem, check_feasible_alone, met
 from fivesafes.sdc.secondary.repair import repair
-from fivesafes.sdc.structure import TableStructure
 
 # Tables at least this large start from hypercube moves (see protect_fast); smaller ones
 # from relation covering, which lost less on the benchmark tables (bench/RESULTS.md).

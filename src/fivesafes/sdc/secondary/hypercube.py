@@ -31,8 +31,8 @@ from functools import cached_property
 import numpy as np
 
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import TableStructure, radix_strides
 from fivesafes.sdc.secondary.model import UP, BoolArray, FloatArray, IntArray, Problem, entries
-from fivesafes.sdc.structure import TableStructure, radix_strides
 
 MAX_LINE_MOVES = 128  # line moves considered per code (shortest first)
 PASSES = 3  # coordinate-descent sweeps over the dimensions

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fivesafes.sdc.lp.structure import TableStructure
 from fivesafes.sdc.secondary.hypercube import SLACK, Grid, Search, verified
 from fivesafes.sdc.secondary.model import DOWN, UP, BoolArray, FloatArray, IntArray, Problem
-from fivesafes.sdc.structure import TableStructure
 
 MAX_PARTS = 64  # moves added up for one demand when no single move has room enough
 MIN_PART_SHARE = 0.005  # ... each giving at least this share of the requirement

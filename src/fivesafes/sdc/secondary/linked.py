@@ -2,7 +2,7 @@
 
 Each table's relations are stacked over the union of their cells (a cell shared by
 two tables, e.g. region x Total in region x industry and in region x size band, is
-one variable, see :func:`fivesafes.sdc.structure.build_linked_structure`). A cell
+one variable, see :func:`fivesafes.sdc.lp.linked.build_linked_structure`). A cell
 primary in one table is primary everywhere, with the largest requirement any table
 gives it; the attacker sees every table at once, so nothing one table hides can be
 recovered from another, and a shared cell gets one status in all tables.
@@ -18,6 +18,7 @@ import pandas as pd
 
 from fivesafes.sdc.cells import LOWER, STATUS, UPPER, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.linked import build_linked_structure
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.protect import apply_pattern, choose_method, run_method
 from fivesafes.sdc.secondary.result import (
@@ -26,7 +27,6 @@ from fivesafes.sdc.secondary.result import (
     information_loss,
 )
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import build_linked_structure
 
 _HIDDEN_RANK = {Status.SAFE.value: 0, Status.SECONDARY.value: 1, Status.PRIMARY.value: 2}
 

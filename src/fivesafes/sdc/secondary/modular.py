@@ -24,13 +24,13 @@ from collections import deque
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
+from fivesafes.sdc.lp.structure import TableStructure
 from fivesafes.sdc.secondary.attacker import separate
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.model import BoolArray, FloatArray, IntArray, Problem
 from fivesafes.sdc.secondary.optimal import protect_optimal
 from fivesafes.sdc.secondary.repair import repair
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import TableStructure
 
 # Share of its own room a cell hidden in an earlier sub-table must keep in later ones.
 INHERITED_SHARE = 0.5

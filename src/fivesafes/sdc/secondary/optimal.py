@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from fivesafes.sdc.highs import new_highs
+from fivesafes.sdc.lp.highs import new_highs
 from fivesafes.sdc.secondary.attacker import separate
 from fivesafes.sdc.secondary.model import (
     BoolArray,

@@ -10,11 +10,11 @@ import pandas as pd
 
 from fivesafes.errors import DataError
 from fivesafes.sdc.cells import LOWER, RECORDS, STATUS, UPPER, VALUE, Status
+from fivesafes.sdc.lp.structure import TableStructure
 from fivesafes.sdc.secondary.costs import cell_costs
 from fivesafes.sdc.secondary.model import FloatArray, Problem
 from fivesafes.sdc.secondary.singleton import single_contributor
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import TableStructure
 
 # A primary cell whose rule asked for no protection still must not be pinned: counts
 # get one unit, magnitudes this share of their value (documented in docs/secondary.md).

@@ -11,6 +11,7 @@ import pandas as pd
 from fivesafes.errors import SpecError
 from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import TableStructure, build_structure
 from fivesafes.sdc.secondary import fast as fast_module
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.model import BoolArray, Problem
@@ -19,7 +20,6 @@ from fivesafes.sdc.secondary.optimal import protect_optimal
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.result import SecondaryResult, information_loss
 from fivesafes.sdc.spec import SuppressionSpec
-from fivesafes.sdc.structure import TableStructure, build_structure
 
 # `auto` threshold, from bench/bench_secondary.py on this machine (bench/RESULTS.md):
 # up to here one exact model is proven optimal in seconds; above it `fast` gave the same

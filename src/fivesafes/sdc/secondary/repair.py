@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
-from fivesafes.sdc.secondary.attacker import Attacker, _certify, _check, _pins
+from fivesafes.sdc.secondary.attacker import Attacker, certify_move, check_demand, singleton_pins
 from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.model import UP, BoolArray, Cut, Problem, met
 
@@ -80,16 +80,16 @@ def repair(
     batch_lps = 0
     for sweep in range(1, 1000):
         changed = False
-        pins_of = {p: _pins(att, p) for p in {t[0] for t in targets}}
+        pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
         batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
         for p, direction, req in targets:
             if deadline is not None and time.monotonic() > deadline:
                 raise OutOfTime
             if (p, direction) not in certified:
                 while True:
-                    cut, cells, z = _check(att, p, direction, req, -1)
+                    cut, cells, z = check_demand(att, p, direction, req, -1)
                     if cut is None:
-                        _certify(cells, z, req_of, certified)
+                        certify_move(cells, z, req_of, certified)
                         certified.add((p, direction))
                         break
                     changed |= _fix(problem, att, cut, seen)
@@ -97,7 +97,7 @@ def repair(
                 if (p, direction, pin) in pair_ok:
                     continue
                 while True:
-                    cut, _, _ = _check(att, p, direction, req, pin)
+                    cut, _, _ = check_demand(att, p, direction, req, pin)
                     if cut is None:
                         pair_ok.add((p, direction, pin))
                         break

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fivesafes.audit.events import AuditEvent, Outcome
 from fivesafes.store.base import Base
 
 # INTEGER PRIMARY KEY is SQLite's rowid (fast); PostgreSQL gets a 64-bit column.
@@ -54,19 +53,6 @@ class AuditRecord(Base):
         """The event's details as a dict."""
         value: dict[str, Any] = json.loads(self.details_text)
         return value
-
-    def to_event(self) -> AuditEvent:
-        """The stored event as an :class:`AuditEvent`."""
-        return AuditEvent(
-            action=self.action,
-            actor=self.actor,
-            outcome=Outcome(self.outcome),
-            area=self.area,
-            dataset=self.dataset,
-            subject=self.subject,
-            details=self.details,
-            at=self.at,
-        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every stored column."""

@@ -1,0 +1,258 @@
+"""Append to, query and verify the audit log in the database.
+
+:func:`append_event` runs in the caller's transaction and never commits: the
+event is stored if and only if the change it records is. Appends are serialised
+per database (SQLite: the transaction already holds the write lock, see
+``store/db.py``; PostgreSQL: a transaction-scoped advisory lock), so concurrent
+writers from many processes still build one chain without gaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Table, event, func, insert, or_, select, text
+from sqlalchemy.orm import Session
+
+from fivesafes.audit.chain import (
+    GENESIS_HASH,
+    canonical_at,
+    entry_for,
+    entry_hash,
+)
+from fivesafes.audit.checkpoint import Checkpoint, sign_checkpoint
+from fivesafes.audit.checkpoint_file import append_checkpoint_line, read_checkpoint_file
+from fivesafes.audit.events import AuditEvent, Outcome
+from fivesafes.audit.verify import VerifyReport, verify_chain
+from fivesafes.errors import ValidationError
+from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
+
+# Keys in Session.info (set by Workspace.sessions()).
+CHECKPOINTER = "fivesafes.audit.checkpointer"
+_PENDING_NOTES = "fivesafes.audit.pending_notes"
+
+
+@dataclass(frozen=True)
+class Checkpointer:
+    """How to sign checkpoints: the key, its name (the origin), how often, and the file."""
+
+    private_key: Ed25519PrivateKey = field(repr=False)
+    origin: str
+    every: int
+    log_path: Path | None = None
+
+
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :lock))")
+
+
+def lock_chain(session: Session) -> None:
+    """Serialise appends: hold the chain's lock until this transaction ends."""
+    bind = session.connection()
+    if bind.dialect.name == "postgresql":
+        # Per schema, so isolated test schemas in one database do not wait on each other.
+        bind.execute(_PG_LOCK, {"lock": "/fivesafes-audit"})
+    # SQLite: the session's transaction began with BEGIN IMMEDIATE (store/db.py), so it
+    # already holds the database's write lock and no other writer can move the head.
+    # (On an engine without that, a racing writer gets "database is locked", never a
+    # fork: seq is the primary key.)
+
+
+_HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+_INSERT = insert(cast(Table, AuditRecord.__table__))
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    """The (seq, hash) of the last event, or (0, GENESIS_HASH) for an empty log."""
+    # Core on the session's connection: same transaction, without the ORM's overhead.
+    row = session.connection().execute(_HEAD).first()
+    return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+
+def append_event(session: Session, event: AuditEvent) -> AuditRecord:
+    """Append ``event`` to the chain in the caller's transaction (never commits).
+
+    Returns the stored record (a detached copy: the row is written with a Core
+    INSERT, which is several times cheaper than the ORM unit of work).
+    """
+    lock_chain(session)
+    seq, prev_hash = chain_head(session)
+    entry = entry_for(event, seq=seq + 1, prev_hash=prev_hash)
+    record = AuditRecord(
+        seq=entry.seq,
+        at_text=entry.at,
+        action=entry.action,
+        actor=entry.actor,
+        outcome=entry.outcome,
+        area=entry.area,
+        dataset=entry.dataset,
+        subject=entry.subject,
+        details_text=entry.details,
+        prev_hash=entry.prev_hash,
+        hash=entry_hash(entry),
+    )
+    session.connection().execute(
+        _INSERT,
+        {
+            "seq": record.seq,
+            "at": record.at_text,
+            "action": record.action,
+            "actor": record.actor,
+            "outcome": record.outcome,
+            "area": record.area,
+            "dataset": record.dataset,
+            "subject": record.subject,
+            "details": record.details_text,
+            "prev_hash": record.prev_hash,
+            "hash": record.hash,
+        },
+    )
+    checkpointer = session.info.get(CHECKPOINTER)
+    if isinstance(checkpointer, Checkpointer) and record.seq % checkpointer.every == 0:
+        create_checkpoint(session, checkpointer)
+    return record
+
+
+def create_checkpoint(session: Session, checkpointer: Checkpointer) -> AuditCheckpoint | None:
+    """Sign the current head in the caller's transaction; the file line follows the commit.
+
+    Returns the checkpoint (an existing one if the head is already signed), or
+    None when the log is empty.
+    """
+    lock_chain(session)
+    size, head = chain_head(session)
+    if size == 0:
+        return None
+    existing = session.get(AuditCheckpoint, size)
+    if existing is not None:
+        return existing
+    note = sign_checkpoint(
+        Checkpoint(checkpointer.origin, size, head), checkpointer.private_key, checkpointer.origin
+    )
+    at = canonical_at(datetime.now(UTC))
+    row = AuditCheckpoint(size=size, head_hash=head, at_text=at, note=note)
+    session.add(row)
+    session.flush()
+    if checkpointer.log_path is not None:
+        _after_commit_append(session, checkpointer.log_path, {"at": at, "note": note})
+    return row
+
+
+def _after_commit_append(session: Session, path: Path, line: dict[str, Any]) -> None:
+    # The file must only ever hold checkpoints that were committed: a rolled-back
+    # checkpoint in the file would later look like a rewritten chain.
+    pending: list[tuple[Path, dict[str, Any]]] | None = session.info.get(_PENDING_NOTES)
+    if pending is None:
+        pending = []
+        session.info[_PENDING_NOTES] = pending
+        event.listen(session, "after_commit", _write_pending)
+        event.listen(session, "after_rollback", _drop_pending)
+    pending.append((path, line))
+
+
+def _write_pending(session: Session) -> None:
+    pending = session.info.get(_PENDING_NOTES) or []
+    for path, line in pending:
+        append_checkpoint_line(path, line)
+    pending.clear()
+
+
+def _drop_pending(session: Session) -> None:
+    pending = session.info.get(_PENDING_NOTES)
+    if pending:
+        pending.clear()
+
+
+def event_of(record: AuditRecord) -> AuditEvent:
+    """A stored event as an :class:`AuditEvent`."""
+    return AuditEvent(
+        action=record.action,
+        actor=record.actor,
+        outcome=Outcome(record.outcome),
+        area=record.area,
+        dataset=record.dataset,
+        subject=record.subject,
+        details=record.details,
+        at=record.at,
+    )
+
+
+def _utc_text(value: datetime | str, name: str) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(
+                f"{name} {value!r} is not a date or time",
+                hint="use ISO format, e.g. 2026-01-31 or 2026-01-31T09:00",
+            ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # naive times on the command line mean UTC
+    return canonical_at(value)
+
+
+def query_events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    area: str | None = None,
+    action: str | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    limit: int | None = None,
+    person: str | None = None,
+    subject: str | None = None,
+    dataset: str | None = None,
+    newest_first: bool = False,
+) -> list[AuditRecord]:
+    """Stored events matching every given filter, in chain order (or newest first).
+
+    ``person`` matches the actor or the subject; ``action`` ending in ``*``
+    matches a prefix (``grant.*``); ``since`` is inclusive, ``until`` exclusive.
+    """
+    query = select(AuditRecord)
+    if actor is not None:
+        query = query.where(AuditRecord.actor == actor)
+    if subject is not None:
+        query = query.where(AuditRecord.subject == subject)
+    if person is not None:
+        query = query.where(or_(AuditRecord.actor == person, AuditRecord.subject == person))
+    if area is not None:
+        query = query.where(AuditRecord.area == area)
+    if dataset is not None:
+        query = query.where(AuditRecord.dataset == dataset)
+    if action is not None:
+        if action.endswith("*"):
+            prefix = action[:-1]
+            query = query.where(func.substr(AuditRecord.action, 1, len(prefix)) == prefix)
+        else:
+            query = query.where(AuditRecord.action == action)
+    if since is not None:
+        query = query.where(AuditRecord.at_text >= _utc_text(since, "since"))
+    if until is not None:
+        query = query.where(AuditRecord.at_text < _utc_text(until, "until"))
+    query = query.order_by(AuditRecord.seq.desc() if newest_first else AuditRecord.seq)
+    if limit is not None:
+        if limit < 1:
+            raise ValidationError(f"limit must be at least 1, got {limit}", hint="give --limit N")
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+__all__ = [
+    "CHECKPOINTER",
+    "Checkpointer",
+    "VerifyReport",
+    "append_checkpoint_line",
+    "append_event",
+    "chain_head",
+    "create_checkpoint",
+    "event_of",
+    "lock_chain",
+    "query_events",
+    "read_checkpoint_file",
+    "verify_chain",
+]

@@ -1,0 +1,368 @@
+"""Verify the stored audit chain and its signed checkpoints (table and file).
+
+The chain logic is pure (``fivesafes.audit.chain.verify_rows``); this module
+reads the rows straight from the driver, in one pass or, for large chains and
+on request, by seq ranges in worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.orm import Session
+
+from fivesafes.audit.chain import GENESIS_HASH, ChainProblem, ChainResult, StoredRow, verify_rows
+from fivesafes.audit.checkpoint import Checkpoint, parse_checkpoint
+from fivesafes.audit.checkpoint import verify_checkpoint as verify_note
+from fivesafes.audit.checkpoint_file import read_checkpoint_file
+from fivesafes.errors import IntegrityError
+from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
+
+_SELECT_ROWS = (
+    "SELECT seq, at, action, actor, outcome, area, dataset, subject, details, prev_hash, hash "
+    "FROM audit_log ORDER BY seq"
+)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of verifying the chain and its checkpoints."""
+
+    events: int
+    head_seq: int
+    head_hash: str
+    problems: tuple[ChainProblem, ...]
+    problem_count: int
+    checkpoints_verified: int
+    signatures_checked: bool
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when the chain and every checkpoint are intact."""
+        return self.problem_count == 0
+
+    @property
+    def first_bad(self) -> ChainProblem | None:
+        """The earliest problem in the chain, if any."""
+        return min(self.problems, key=lambda p: p.seq) if self.problems else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        first = self.first_bad
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "checkpoints_verified": self.checkpoints_verified,
+            "signatures_checked": self.signatures_checked,
+            "problem_count": self.problem_count,
+            "first_bad": None
+            if first is None
+            else {"seq": first.seq, "kind": first.kind, "message": first.message},
+            "problems": [
+                {"seq": p.seq, "kind": p.kind, "message": p.message}
+                for p in sorted(self.problems, key=lambda p: p.seq)
+            ],
+            "warnings": list(self.warnings),
+        }
+
+    def raise_if_bad(self) -> None:
+        """Raise IntegrityError naming the first bad event when anything is wrong."""
+        first = self.first_bad
+        if first is None:
+            return
+        raise IntegrityError(
+            f"the audit log has been tampered with or corrupted: {first.message} "
+            f"({self.problem_count} problem(s) in all)",
+            hint="do not append further; restore the database from a backup taken before "
+            f"event {first.seq} and compare, and report it to the information asset owner",
+        )
+
+
+@dataclass(frozen=True)
+class _CheckpointSource:
+    note: str
+    origin_label: str  # "database" or the file name
+
+
+def _driver_rows(
+    connection: Connection, lo: int | None = None, hi: int | None = None
+) -> Iterator[StoredRow]:
+    # Straight from the driver: 1 million rows through the ORM would take minutes.
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    pg = connection.dialect.name == "postgresql"
+    sql, params = _SELECT_ROWS, ()
+    if lo is not None and hi is not None:
+        mark = "%s" if pg else "?"
+        sql = _SELECT_ROWS.replace("ORDER BY", f"WHERE seq >= {mark} AND seq < {mark} ORDER BY")
+        params = (lo, hi)  # type: ignore[assignment]
+    if pg:
+        with raw.cursor(name="fivesafes_audit_verify") as cursor:
+            cursor.itersize = 20_000
+            cursor.execute(sql, params)
+            yield from cursor
+    else:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, params)
+            yield from cursor
+        finally:
+            cursor.close()
+
+
+PARALLEL_FROM = 200_000  # events; below this, starting worker processes costs more
+
+
+def _verify_range(url: str, lo: int, hi: int, sizes: frozenset[int]) -> ChainResult:
+    """Verify the events with lo <= seq < hi (run in a worker process)."""
+    from fivesafes.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.execution_options(sqlite_begin="DEFERRED").connect() as connection:
+            before = connection.execute(
+                select(AuditRecord.seq, AuditRecord.hash)
+                .where(AuditRecord.seq < lo)
+                .order_by(AuditRecord.seq.desc())
+                .limit(1)
+            ).first()
+            after_seq, after_hash = (0, GENESIS_HASH) if before is None else before
+            return verify_rows(
+                _driver_rows(connection, lo, hi),
+                sizes=sizes,
+                after_seq=int(after_seq),
+                after_hash=str(after_hash),
+            )
+    finally:
+        engine.dispose()
+
+
+def _executor(workers: int) -> Executor:
+    import multiprocessing
+
+    # spawn, not fork: a forked child would share the parent's open database connection.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _verify_parallel(connection: Connection, sizes: frozenset[int]) -> ChainResult | None:
+    """The chain verified by seq ranges in worker processes, when it is large and intact.
+
+    Each event's checks need only its own row and the stored hash before it, so
+    ranges are independent. If any range finds a problem, None: the caller
+    walks the whole chain in one pass for an exact, ordered report.
+    """
+    workers = min(os.cpu_count() or 1, 4)
+    url = connection.engine.url
+    if workers < 2 or url.database in (None, "", ":memory:"):
+        return None
+    low, high, count = connection.execute(
+        select(func.min(AuditRecord.seq), func.max(AuditRecord.seq), func.count())
+    ).one()
+    if count is None or count < PARALLEL_FROM:
+        return None
+    step = (high - low) // workers + 1
+    bounds = [(low + k * step, min(low + (k + 1) * step, high + 1)) for k in range(workers)]
+    with _executor(workers) as pool:
+        target = url.render_as_string(hide_password=False)
+        n = len(bounds)
+        los, his = [a for a, _ in bounds], [b for _, b in bounds]
+        parts = list(pool.map(_verify_range, [target] * n, los, his, [sizes] * n))
+    if any(not part.ok for part in parts):
+        return None
+    recomputed: dict[int, str] = {}
+    for part in parts:
+        recomputed.update(part.recomputed_at)
+    last = parts[-1]
+    return ChainResult(
+        events=sum(p.events for p in parts),
+        head_seq=last.head_seq,
+        head_hash=last.head_hash,
+        problems=(),
+        problem_count=0,
+        recomputed_at=recomputed,
+    )
+
+
+def verify_chain(
+    session_or_engine: Session | Engine | Connection,
+    *,
+    public_key: Ed25519PublicKey | None = None,
+    key_name: str | None = None,
+    checkpoint_file: Path | None = None,
+    parallel: bool = False,
+) -> VerifyReport:
+    """Check every event's hash and link and every checkpoint (table and file).
+
+    ``public_key`` and ``key_name`` (the workspace origin) let signatures be
+    checked; without them the checkpoints are still compared with the chain.
+    ``parallel=True`` verifies large chains in several processes (worth it only
+    on an otherwise idle multi-core machine: see bench/RESULTS.md).
+    """
+    if isinstance(session_or_engine, Engine):
+        with session_or_engine.execution_options(sqlite_begin="DEFERRED").connect() as conn:
+            return _verify(conn, public_key, key_name, checkpoint_file, parallel)
+    if isinstance(session_or_engine, Session):
+        return _verify(
+            session_or_engine.connection(), public_key, key_name, checkpoint_file, parallel
+        )
+    return _verify(session_or_engine, public_key, key_name, checkpoint_file, parallel)
+
+
+def _verify(
+    connection: Connection,
+    public_key: Ed25519PublicKey | None,
+    key_name: str | None,
+    checkpoint_file: Path | None,
+    parallel: bool,
+) -> VerifyReport:
+    # Order matters under concurrent appends: file, then table, then chain, so
+    # every checkpoint read is of a chain prefix the chain read will include.
+    warnings: list[str] = []
+    sources: list[_CheckpointSource] = []
+    file_notes: list[str] = []
+    if checkpoint_file is not None:
+        file_notes, file_warnings = read_checkpoint_file(checkpoint_file)
+        warnings.extend(file_warnings)
+        sources.extend(_CheckpointSource(n, checkpoint_file.name) for n in file_notes)
+    db_rows = connection.execute(
+        select(AuditCheckpoint.size, AuditCheckpoint.head_hash, AuditCheckpoint.note)
+    ).all()
+    sources.extend(_CheckpointSource(str(r.note), "database") for r in db_rows)
+
+    problems: list[ChainProblem] = []
+    signatures_checked = public_key is not None and key_name is not None
+    parsed: list[tuple[Checkpoint, _CheckpointSource]] = []
+    for source in sources:
+        try:
+            if signatures_checked:
+                assert public_key is not None and key_name is not None
+                checkpoint = verify_note(source.note, public_key, key_name)
+            else:
+                checkpoint = parse_checkpoint(source.note)[0]
+        except IntegrityError as exc:
+            size = _size_hint(source.note)
+            problems.append(
+                ChainProblem(size, "checkpoint", f"{source.origin_label}: {exc.message}")
+            )
+            continue
+        if key_name is not None and checkpoint.origin != key_name:
+            problems.append(
+                ChainProblem(
+                    checkpoint.size,
+                    "checkpoint",
+                    f"{source.origin_label}: checkpoint at size {checkpoint.size} is for "
+                    f"another log ({checkpoint.origin})",
+                )
+            )
+            continue
+        parsed.append((checkpoint, source))
+    for row in db_rows:
+        note_cp = _parsed_or_none(str(row.note)) if row.note else None
+        if note_cp is not None and (note_cp.size, note_cp.head_hash) != (
+            int(row.size),
+            str(row.head_hash),
+        ):
+            problems.append(
+                ChainProblem(
+                    int(row.size),
+                    "checkpoint",
+                    f"database: checkpoint row {row.size} does not match its signed note",
+                )
+            )
+    if checkpoint_file is not None:
+        in_db = {int(r.size) for r in db_rows}
+        in_file = {cp.size for cp, src in parsed if src.origin_label != "database"}
+        for size in sorted(in_file - in_db):
+            problems.append(
+                ChainProblem(
+                    size,
+                    "checkpoint",
+                    f"checkpoint at size {size} is in {checkpoint_file.name} but missing from "
+                    "the database (the checkpoint table was altered)",
+                )
+            )
+        missing_in_file = sorted(in_db - in_file)
+        if missing_in_file:
+            warnings.append(
+                f"{len(missing_in_file)} checkpoint(s) in the database are not in "
+                f"{checkpoint_file.name} (first: size {missing_in_file[0]}); expected only "
+                "after a crash right after a commit"
+            )
+
+    sizes = frozenset(cp.size for cp, _ in parsed)
+    result = (parallel and _verify_parallel(connection, sizes)) or verify_rows(
+        _driver_rows(connection), sizes=sizes
+    )
+    problems.extend(result.problems)
+    count = result.problem_count + len(problems) - len(result.problems)
+    verified: set[int] = set()
+    for checkpoint, source in sorted(parsed, key=lambda item: item[0].size):
+        if checkpoint.size > result.head_seq:
+            problems.append(
+                ChainProblem(
+                    result.head_seq + 1,
+                    "missing",
+                    f"events {result.head_seq + 1}..{checkpoint.size} missing: the chain ends "
+                    f"at {result.head_seq} but a checkpoint ({source.origin_label}) signed "
+                    f"{checkpoint.size} events",
+                )
+            )
+            count += 1
+        elif checkpoint.size not in result.recomputed_at or (
+            result.problems and result.problems[0].seq <= checkpoint.size
+        ):
+            # The event it signed is gone, or an earlier break of the chain (already
+            # reported where it happened) explains why the hashes no longer agree.
+            continue
+        elif result.recomputed_at[checkpoint.size] != checkpoint.head_hash:
+            # The earlier checkpoints still match, so the change lies after the last of them.
+            start = max((v for v in verified if v < checkpoint.size), default=0) + 1
+            problems.append(
+                ChainProblem(
+                    start,
+                    "checkpoint",
+                    f"the chain no longer hashes to the checkpoint signed at size "
+                    f"{checkpoint.size} ({source.origin_label}): one of events "
+                    f"{start}..{checkpoint.size} was changed and the chain rehashed after it",
+                )
+            )
+            count += 1
+        else:
+            verified.add(checkpoint.size)
+    if not signatures_checked and sources:
+        warnings.append("checkpoint signatures not checked (no public key given)")
+    return VerifyReport(
+        events=result.events,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash,
+        problems=tuple(problems),
+        problem_count=count,
+        checkpoints_verified=len(verified),
+        signatures_checked=signatures_checked,
+        warnings=tuple(warnings),
+    )
+
+
+def _parsed_or_none(note: str) -> Checkpoint | None:
+    # A malformed note was already reported above; verify goes on to name it, not abort.
+    try:
+        return parse_checkpoint(note)[0]
+    except IntegrityError:
+        return None
+
+
+def _size_hint(note: str) -> int:
+    try:
+        return parse_checkpoint(note)[0].size
+    except IntegrityError:
+        return 0

@@ -1,0 +1,177 @@
+"""The singleton check: what the single contributor of one hidden cell learns about another.
+
+A cell with one contributor is known exactly to that contributor. For each primary cell P
+with one contributor, every other hidden single-contributor cell Q of P's component is
+fixed at its value in turn (those sharing a relation with P first), and P's interval is
+solved again; P fails when that interval no longer meets its requirement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from fivesafes.sdc.audit.inputs import AuditCells
+from fivesafes.sdc.audit.intervals import SolveStats
+from fivesafes.sdc.audit.local import LocalAttack
+from fivesafes.sdc.audit.witness import VerifiedWitnesses, proves_against_insiders
+from fivesafes.sdc.lp.attack import ComponentModel
+from fivesafes.sdc.lp.structure import TableStructure
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def integer_interval(lo: FloatArray, hi: FloatArray, tol: float) -> tuple[FloatArray, FloatArray]:
+    """Counts are whole numbers: the attacker rounds the LP interval inwards."""
+    with np.errstate(invalid="ignore"):
+        lo_i = np.where(np.isfinite(lo), np.ceil(lo - tol), lo)
+        hi_i = np.where(np.isfinite(hi), np.floor(hi + tol), hi)
+    return lo_i, hi_i
+
+
+def singleton_check(
+    structure: TableStructure,
+    data: AuditCells,
+    models: Mapping[int, tuple[ComponentModel, npt.NDArray[np.int64]]],
+    req_lo: FloatArray,
+    req_hi: FloatArray,
+    lower_b: FloatArray,
+    upper_b: FloatArray,
+    stats: SolveStats,
+    tol: float,
+    frequency: bool,
+    *,
+    witnessed: VerifiedWitnesses | None = None,
+) -> tuple[BoolArray, dict[str, npt.NDArray[Any]]]:
+    """Re-solve each one-contributor primary cell with another singleton of its component known.
+
+    A cell whose verified witnesses reach both its ends without moving any other
+    (non-nested) singleton passes at once. Then on a neighbourhood of the cell, with
+    every hidden cell outside it and every other (non-nested) singleton inside it
+    known: that attacker knows more than any one insider, so a cell that keeps its
+    protection there keeps it against each. Then, for the cells that do not, the same
+    coalition on the whole component (which differs from one cell to the next in a few
+    bounds, so each solve starts warm). Only the cells that fail both are re-solved one
+    insider at a time.
+    """
+    n = data.values.size
+    comp = np.full(n, -1, dtype=np.int64)
+    local = np.full(n, -1, dtype=np.int64)
+    for c, (_, cells) in models.items():
+        comp[cells] = c
+        local[cells] = np.arange(cells.size)
+    single = data.hidden & (data.contributors == 1)
+    fail = np.zeros(n, dtype=bool)
+    s_min = np.full(n, np.nan)
+    s_max = np.full(n, np.nan)
+    known_by = np.full(n, "", dtype=object)
+    nested = _Nesting(structure)
+    values = data.values
+
+    def solve(model: ComponentModel, p: int) -> tuple[float, float, bool]:
+        lo, _ = model.extreme(int(local[p]), maximize=False)
+        hi, _ = model.extreme(int(local[p]), maximize=True)
+        stats.lps += 2
+        if frequency:
+            lo_a, hi_a = integer_interval(np.array([lo]), np.array([hi]), tol)
+            lo, hi = float(lo_a[0]), float(hi_a[0])
+        return lo, hi, bool(lo > req_lo[p] + tol or hi < req_hi[p] - tol or hi - lo <= tol)
+
+    def known(model: ComponentModel, cells: npt.NDArray[np.int64], yes: bool) -> None:
+        for q in cells.tolist():
+            if yes:
+                model.set_bounds(int(local[q]), float(values[q]), float(values[q]))
+            else:
+                model.set_bounds(int(local[q]), float(lower_b[q]), float(upper_b[q]))
+
+    todo = np.flatnonzero(single & data.primary & (comp >= 0))
+    hidden = data.hidden
+    nearby = LocalAttack(
+        structure.relations,
+        np.zeros(structure.relations.shape[0]),
+        values,
+        np.where(hidden, lower_b, values),
+        np.where(hidden, upper_b, values),
+        movable=hidden,
+    )
+    passed = np.zeros(todo.size, dtype=bool)
+    for i, p in enumerate(todo.tolist()):
+        insiders = single & ~nested.mask(p, np.arange(n))
+        if witnessed is not None and proves_against_insiders(
+            witnessed, p, insiders, values, req_lo, req_hi, tol
+        ):
+            passed[i] = True
+            known_by[p] = "every other single-contributor cell (a verified move leaves them all)"
+            continue
+        lo, hi = nearby.interval(p, known=insiders)
+        stats.lps += 2
+        if frequency:
+            lo_a, hi_a = integer_interval(np.array([lo]), np.array([hi]), tol)
+            lo, hi = float(lo_a[0]), float(hi_a[0])
+        if lo <= req_lo[p] + tol and hi >= req_hi[p] - tol and hi - lo > tol:
+            passed[i] = True
+            s_min[p], s_max[p] = lo, hi
+            known_by[p] = "every other single-contributor cell, and the cells beyond"
+    todo = todo[~passed]
+    one_by_one: list[int] = []
+    for c in np.unique(comp[todo]).tolist():
+        model, cells = models[int(c)]
+        insiders = cells[single[cells]]
+        known(model, insiders, True)
+        for p in todo[comp[todo] == c].tolist():
+            free = insiders[nested.mask(p, insiders)]  # p itself, and cells nested with it
+            known(model, free, False)
+            lo, hi, bad = solve(model, p)
+            known(model, free, True)
+            if bad:
+                one_by_one.append(p)
+            elif free.size < insiders.size:
+                s_min[p], s_max[p] = lo, hi
+                known_by[p] = "every other single-contributor cell"
+        known(model, insiders, False)
+
+    csr = structure.relations
+    for p in one_by_one:
+        model, cells = models[int(comp[p])]
+        rows = structure.relations_of(int(p))
+        near = np.unique(
+            np.concatenate([csr.indices[csr.indptr[r] : csr.indptr[r + 1]] for r in rows])
+        )
+        # every other singleton of the component, those sharing a relation with p first
+        others = cells[single[cells] & (cells != p)]
+        others = others[~nested.mask(p, others)]
+        partners = np.concatenate([others[np.isin(others, near)], others[~np.isin(others, near)]])
+        for q in partners:
+            known(model, np.array([q]), True)
+            lo, hi, bad = solve(model, p)
+            known(model, np.array([q]), False)
+            if bad or np.isnan(s_min[p]):
+                s_min[p], s_max[p] = lo, hi
+                known_by[p] = structure.describe_cell(int(q))
+            if bad:
+                fail[p] = True
+                break
+    return fail, {"singleton_min": s_min, "singleton_max": s_max, "singleton_known": known_by}
+
+
+class _Nesting:
+    """Which cells are nested with a cell: its codes or their ancestors in every dimension,
+    or the reverse (a one-contributor cell nested with P has P's own contributor)."""
+
+    def __init__(self, structure: TableStructure) -> None:
+        self.ids = structure.code_ids.astype(np.int64)
+        # above[d][a, b]: code a is b or an ancestor of b
+        self.above = [h.ancestor_matrix() for h in structure.hierarchies]
+
+    def mask(self, p: int, cells: npt.NDArray[np.int64]) -> BoolArray:
+        """For each of ``cells``: nested with ``p`` (``p`` itself included)."""
+        up = np.ones(cells.size, dtype=bool)
+        down = np.ones(cells.size, dtype=bool)
+        for d, m in enumerate(self.above):
+            up &= m[self.ids[cells, d], self.ids[p, d]]
+            down &= m[self.ids[p, d], self.ids[cells, d]]
+        return up | down

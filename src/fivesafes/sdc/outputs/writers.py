@@ -1,0 +1,265 @@
+"""Write a protected table's outputs: cells.csv, report.json, table.csv and table.xlsx.
+
+Every file is first written to a temporary file in the output folder; only when
+all of them are complete are they moved into place with ``os.replace``, so a
+failure never leaves a half-written output (nor a mix of old and new files that
+the failure would have replaced).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from fivesafes.errors import OutputError
+from fivesafes.sdc.cells import (
+    CONFIDENTIAL_SYMBOL,
+    CONTRIBUTORS,
+    LOWER,
+    RECORDS,
+    RULE,
+    STATUS,
+    UPPER,
+    VALUE,
+)
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.outputs.presentation import Presentation, present
+from fivesafes.sdc.rules import rule_explanations
+from fivesafes.sdc.spec import TableSpec
+
+CELLS_CSV = "cells.csv"
+REPORT_JSON = "report.json"
+TABLE_CSV = "table.csv"
+TABLE_XLSX = "table.xlsx"
+
+XLSX_FORMATTED_ENTRIES = 20_000  # above this, numbers are written without a number format
+Writer = Callable[[Path], object]
+
+
+class ProtectedTable(Protocol):
+    """What the writers read from a protected table (``fivesafes.sdc.TableResult`` has it)."""
+
+    # Read-only members: the pipeline's frozen TableResult is one, without an import
+    # from here to the pipeline (which writes through this module).
+    @property
+    def name(self) -> str: ...
+    @property
+    def spec(self) -> TableSpec: ...
+    @property
+    def cells(self) -> pd.DataFrame: ...
+    @property
+    def hierarchies(self) -> tuple[Hierarchy, ...]: ...
+    @property
+    def report(self) -> dict[str, Any]: ...
+
+
+def cells_columns(dimensions: Sequence[str], *, with_value: bool) -> list[str]:
+    """The columns of cells.csv, in order."""
+    cols = [*dimensions, RECORDS, CONTRIBUTORS]
+    if with_value:
+        cols.append(VALUE)
+    return [*cols, STATUS, RULE, LOWER, UPPER]
+
+
+def published_cells(result: ProtectedTable) -> pd.DataFrame:
+    """The cells.csv frame: codes, counts, value, status, rule and protection (no internals)."""
+    spec = result.spec
+    # a frequency table's value is the count itself unless it is weighted
+    with_value = not spec.is_frequency or spec.weight is not None
+    cols = cells_columns(spec.dimension_names, with_value=with_value)
+    out = result.cells[cols].copy()
+    for d in spec.dimension_names:
+        out[d] = out[d].astype(str)
+    return out
+
+
+def notes_lines(result: ProtectedTable) -> list[str]:
+    """The notes that travel with the human-readable table (notes sheet / CSV header)."""
+    r = result.report
+    rules = r["rules"]
+    src = r["source"]
+    lines = [
+        f"Table: {result.name}",
+        f"{CONFIDENTIAL_SYMBOL} = confidential: the value is withheld to protect the "
+        "confidentiality of a contributor (primary or secondary suppression).",
+        "[x] = not available.",
+        "Totals include the hidden cells.",
+        "Rules (a cell is hidden when any of them applies):",
+        *(
+            f"  {line}"
+            for line in rule_explanations(result.spec.rules, frequency=result.spec.is_frequency)
+        ),
+        "Rule parameters: "
+        + "; ".join(
+            f"{k} = {_param(v)}"
+            for k, v in rules.items()
+            if k not in ("in_force", "basis") and v is not None
+        ),
+        f"The rules were evaluated on {rules['basis']}.",
+        f"Secondary suppression: {r['suppression']['method']}.",
+        f"Source: {src.get('path') or src.get('kind')}"
+        + (f" (sha256 {src['sha256']})" if src.get("sha256") else "")
+        + (f", {src['rows']} rows" if src.get("rows") is not None else ""),
+        f"Spec sha256: {r['spec']['sha256']}",
+        f"Produced by fivesafes {r['fivesafes_version']} at {r['created_at']}.",
+    ]
+    lines.extend(f"Note: {n}" for n in r["notes"])
+    return lines
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, list):
+        if value and all(isinstance(v, list) for v in value):
+            return ", ".join(f"({_param(v)})" for v in value)
+        return ", ".join(_param(v) for v in value) if value else "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def write_outputs(result: ProtectedTable, out_dir: Path) -> dict[str, Path]:
+    """Write all four outputs into ``out_dir`` (created if needed), all or nothing."""
+    view = present(result.name, result.cells, result.spec.dimension_names, result.hierarchies)
+    notes = notes_lines(result)
+    writers: dict[str, Writer] = {
+        CELLS_CSV: lambda p: write_cells_csv(published_cells(result), p),
+        REPORT_JSON: lambda p: write_json(result.report, p),
+        TABLE_CSV: lambda p: write_table_csv(view, notes, p),
+        TABLE_XLSX: lambda p: write_table_xlsx(view, notes, p),
+    }
+    return write_all(out_dir, writers)
+
+
+def write_all(out_dir: Path, writers: dict[str, Writer]) -> dict[str, Path]:
+    """Run each writer on a temp file in ``out_dir``, then move them all into place."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the output folder {out_dir}: {exc.strerror}",
+            hint="choose a folder you can write to with --out",
+        ) from exc
+    temps: dict[str, Path] = {}
+    try:
+        for name, writer in writers.items():
+            fd, tmp_name = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
+            os.close(fd)
+            temps[name] = Path(tmp_name)
+            writer(temps[name])
+        final = {}
+        for name, tmp in temps.items():
+            final[name] = out_dir / name
+            os.replace(tmp, final[name])
+        return final
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+
+
+def write_cells_csv(cells: pd.DataFrame, path: Path) -> None:
+    """cells.csv: codes written exactly as the strings they are."""
+    cells.to_csv(path, index=False, lineterminator="\n")
+
+
+def write_json(content: dict[str, Any], path: Path) -> None:
+    """A JSON file, indented, keys in the order given."""
+    path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_table_csv(view: Presentation, notes: Sequence[str], path: Path) -> None:
+    """table.csv: a ``#`` comment block of notes, then each block of the table."""
+    buf = io.StringIO()
+    for line in notes:
+        buf.write(f"# {line}\n")
+    w = csv.writer(buf, lineterminator="\n")
+    for b, block in enumerate(view.blocks):
+        if b:
+            w.writerow([])
+        if block.title:
+            w.writerow([block.title])
+        corner = (
+            f"{block.row_dimension} \\ {block.column_dimension}"
+            if block.column_dimension
+            else block.row_dimension
+        )
+        w.writerow([corner, *block.column_codes])
+        for i, row in enumerate(block.rows):
+            w.writerow([block.row_label(i), *(c.text() for c in row)])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def write_table_xlsx(view: Presentation, notes: Sequence[str], path: Path) -> None:
+    """table.xlsx: a Notes sheet first (GSS cover/notes), then the Table sheet."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    # write-only mode streams rows: the time grows with the cells, not their square
+    wb = Workbook(write_only=True)
+    title_font, bold = Font(bold=True, size=14), Font(bold=True)
+    right = Alignment(horizontal="right")
+    indents = {d: Alignment(indent=d) for b in view.blocks for d in set(b.row_depths)}
+    entries_in_table = sum(len(b.rows) * len(b.column_codes) for b in view.blocks)
+    # a styled cell costs openpyxl about 3x a plain one: big tables get plain numbers
+    format_numbers = entries_in_table <= XLSX_FORMATTED_ENTRIES
+
+    def styled(ws: Any, value: Any, *, font: Font | None = None, **style: Any) -> Any:
+        cell = WriteOnlyCell(ws, value=value)
+        if font is not None:
+            cell.font = font
+        for key, v in style.items():
+            setattr(cell, key, v)
+        return cell
+
+    ws_notes = wb.create_sheet("Notes")
+    ws_notes.column_dimensions["A"].width = 120
+    ws_notes.append([styled(ws_notes, view.name, font=title_font)])
+    for note in notes:
+        ws_notes.append([note])
+
+    ws = wb.create_sheet("Table")
+    ws.column_dimensions["A"].width = 28
+    ws.append([styled(ws, view.name, font=title_font)])
+    ws.append([f"{CONFIDENTIAL_SYMBOL} = confidential; see the Notes sheet"])
+    for block in view.blocks:
+        ws.append([])
+        if block.title:
+            ws.append([styled(ws, block.title, font=bold)])
+        corner = block.row_dimension
+        if block.column_dimension:
+            corner = f"{block.row_dimension} \\ {block.column_dimension}"
+        ws.append([styled(ws, h, font=bold) for h in (corner, *block.column_codes)])
+        for i, row in enumerate(block.rows):
+            depth = block.row_depths[i]
+            # real indentation (not leading spaces), as GSS accessibility guidance asks
+            label = styled(
+                ws, block.row_codes[i], font=bold if depth == 0 else None, alignment=indents[depth]
+            )
+            entries = [label]
+            for c in row:
+                value = _xlsx_value(c.value, c.symbol)
+                if isinstance(value, str):
+                    entries.append(styled(ws, value, alignment=right))
+                elif not format_numbers:
+                    entries.append(value)
+                else:
+                    fmt = "#,##0" if isinstance(value, int) else "#,##0.00"
+                    entries.append(styled(ws, value, number_format=fmt))
+            ws.append(entries)
+    wb.save(path)
+
+
+def _xlsx_value(value: float | None, symbol: str) -> float | int | str:
+    if symbol or value is None:
+        return symbol or "[x]"
+    return int(value) if float(value).is_integer() else value

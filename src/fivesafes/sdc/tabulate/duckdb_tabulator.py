@@ -1,0 +1,186 @@
+"""Tabulation: microdata -> every cell of a hierarchical table, with the contributor statistics.
+
+One call computes, for every combination of codes of every dimension (all
+subtotals and totals, zero cells included): the rows, the distinct contributors,
+the weighted total, the total the rules are evaluated on, the K largest
+contributor totals and the rows with a negative response.
+
+The plan (DuckDB, codes mapped to small integers first, mapped back at the end):
+
+1. stage 1: rows -> (leaf cell, unit) sums, one pass over the microdata;
+2. units that sit in a single leaf cell ("simple", most businesses) are rolled up
+   per leaf cell at once: their counts add up and the top-K of a parent is the
+   top-K of its children's top-K lists (exact: each such unit is in one child);
+3. units spread over several leaf cells ("spread") keep their (cell, unit) sums
+   through the hierarchical GROUPING SETS, so a unit's rows in several children add
+   up to one contributor total in the parent, before the top-K is taken;
+4. both parts meet on the full grid of cells, in hierarchy display order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import duckdb
+
+from fivesafes.errors import SpecError
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.tabulate.engine import Tabulation
+from fivesafes.sdc.tabulate.plan import RollupPlan, TabulationPlan
+from fivesafes.sdc.tabulate.sources import (
+    MicrodataLike,
+    Source,
+    check_values,
+    drop,
+    new_prefix,
+    register,
+)
+
+__all__ = [
+    "DuckDBTabulator",
+    "MicrodataLike",
+    "Tabulation",
+    "default_top_k",
+    "load_hierarchies",
+    "tabulate",
+]
+
+
+class DuckDBTabulator:
+    """The embedded default engine: DuckDB in this process (the plan above).
+
+    ``connection``: run on this DuckDB connection (default: a new one per call);
+    ``rollup``: how leaf cells reach their subtotals (see :func:`tabulate`).
+    """
+
+    name: str = "duckdb"
+
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        *,
+        rollup: RollupPlan = "bridge",
+    ) -> None:
+        self.connection = connection
+        self.rollup: RollupPlan = rollup
+
+    def tabulate(
+        self,
+        spec: TableSpec,
+        data: MicrodataLike,
+        hierarchies: Sequence[Hierarchy] | None,
+        *,
+        top_k: int,
+    ) -> Tabulation:
+        """Every cell with its statistics; ``hierarchies`` None: flat ones from the data's
+        codes, found while the data are read once for the tabulation."""
+        return tabulate(
+            spec, data, hierarchies, connection=self.connection, top_k=top_k, rollup=self.rollup
+        )
+
+    def hierarchies(self, spec: TableSpec, data: MicrodataLike) -> tuple[Hierarchy, ...]:
+        """The hierarchy of each dimension, in spec order; flat ones from the data's codes."""
+        return load_hierarchies(spec, data)
+
+
+def default_top_k(spec: TableSpec) -> int:
+    """The number of largest contributors the rules of ``spec`` need (at least 2)."""
+    return max([2, *(n for n, _ in spec.rules.dominance)])
+
+
+def load_hierarchies(spec: TableSpec, data: MicrodataLike) -> tuple[Hierarchy, ...]:
+    """The hierarchy of each dimension, in spec order; flat ones from the data's codes."""
+    con = duckdb.connect()
+    prefix = new_prefix()
+    try:
+        source = register(con, spec, data, prefix, own_connection=True)
+        try:
+            return _hierarchies(con, spec, source)
+        finally:
+            drop(con, source.temp_objects)
+    finally:
+        con.close()
+
+
+def tabulate(
+    spec: TableSpec,
+    data: MicrodataLike,
+    hierarchies: Sequence[Hierarchy] | None = None,
+    *,
+    connection: duckdb.DuckDBPyConnection | None = None,
+    top_k: int | None = None,
+    rollup: RollupPlan = "bridge",
+) -> Tabulation:
+    """Tabulate ``data`` under ``spec``: every cell, every subtotal, contributor statistics.
+
+    ``rollup`` chooses how leaf cells reach their subtotals: ``"bridge"`` (join each leaf
+    to its ancestors, the faster) or ``"grouping_sets"`` (hierarchical GROUPING SETS);
+    both give the same cells.
+    """
+    k = default_top_k(spec) if top_k is None else top_k
+    if k < 1:
+        raise SpecError(f"top_k must be >= 1, got {k}")
+    if rollup not in ("bridge", "grouping_sets"):
+        raise SpecError(f"rollup must be 'bridge' or 'grouping_sets', got {rollup!r}")
+    con = connection if connection is not None else duckdb.connect()
+    prefix = new_prefix()
+    timings: dict[str, float] = {}
+    start = clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
+    temp: list[tuple[str, str]] = []
+    try:
+        source = register(con, spec, data, prefix, own_connection=connection is None)
+        temp.extend(source.temp_objects)
+        hiers = _hierarchies(con, spec, source) if hierarchies is None else tuple(hierarchies)
+        if len(hiers) != len(spec.dimensions):
+            raise SpecError(
+                f"{len(hiers)} hierarchies given for {len(spec.dimensions)} dimensions",
+                hint="give one hierarchy per dimension, in spec order (or None to load them)",
+            )
+        lap("load")
+        check_values(con, spec, source)
+        lap("validate")
+        plan = TabulationPlan(con, spec, source, hiers, k, prefix, temp, rollup)
+        plan.create_maps()
+        plan.stage1()
+        lap("stage1")
+        plan.split_units()
+        lap("stage2")
+        plan.rollup()
+        lap("rollup")
+        cells = plan.assemble()
+        lap("assemble")
+    finally:
+        drop(con, tuple(temp))
+        if connection is None:
+            con.close()
+    timings["total"] = time.perf_counter() - start
+    return Tabulation(cells=cells, hierarchies=hiers, timings=timings, notes=source.notes)
+
+
+def _hierarchies(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
+) -> tuple[Hierarchy, ...]:
+    flat = [i for i, d in enumerate(spec.dimensions) if d.hierarchy is None]
+    distinct: dict[int, list[str]] = {}
+    if flat:
+        # One pass for every flat dimension: the distinct codes of each.
+        sql = ", ".join(f"list(DISTINCT d{i}) FILTER (WHERE d{i} IS NOT NULL)" for i in flat)
+        row = con.execute(f"SELECT {sql} FROM {source.view}").fetchone()
+        assert row is not None
+        distinct = {i: [str(c) for c in (v or [])] for i, v in zip(flat, row, strict=True)}
+    out: list[Hierarchy] = []
+    for i, dim in enumerate(spec.dimensions):
+        if dim.hierarchy is None:
+            out.append(Hierarchy.flat(dim.name, distinct[i], total=dim.total_code))
+        else:
+            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
+    return tuple(out)

@@ -1,0 +1,247 @@
+"""Run a version's automated checks, store their results, and say what blocks approval now.
+
+Checks run at submission (results attached to the version) and the blocking ones
+(rule set in force, differencing against the register) run again before an approving
+vote and at publication: the rules or the register may have changed since.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.audit.events import Outcome
+from fivesafes.errors import UnsafeTableError
+from fivesafes.release.checks import (
+    AUDIT,
+    CheckResult,
+    CheckVerdict,
+    audit_check,
+    blocking,
+    file_check,
+    rules_check,
+)
+from fivesafes.release.differencing_scope import scoped_differencing_check
+from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
+from fivesafes.release.sealing import unseal
+from fivesafes.release.source import SourceOrigin, source_check
+from fivesafes.release.submission import FileSubmission, Submission, TableSubmission, from_payload
+from fivesafes.services.context import now, record
+from fivesafes.services.release.rule_sets import rule_set_in_force
+from fivesafes.services.release.scope import area_releases
+from fivesafes.store.models.release import (
+    CheckResultRow,
+    ReleaseRequestRow,
+    RequestVersionRow,
+    RuleSetRow,
+)
+from fivesafes.store.models.vault import VaultObjectRow
+from fivesafes.vault.keys import KeyProvider
+
+
+def version_object_id(request_id: int, version: int) -> str:
+    """The id that binds a version's sealed content to it."""
+    return f"release-request/{request_id}/v{version}"
+
+
+def version_row(session: Session, request: ReleaseRequestRow) -> RequestVersionRow:
+    """The request's current version."""
+    row = session.scalars(
+        select(RequestVersionRow).where(
+            RequestVersionRow.request_id == request.id,
+            RequestVersionRow.version == request.current_version,
+        )
+    ).one()
+    return row
+
+
+def submission_of(
+    provider: KeyProvider, request: ReleaseRequestRow, version: RequestVersionRow
+) -> Submission:
+    """Unseal what was submitted in ``version``."""
+    plain = unseal(
+        provider,
+        request.area.name,
+        version_object_id(request.id, version.version),
+        version.sealed,
+        version.wrapped_key_json,
+    )
+    return from_payload(plain)
+
+
+def rule_setting(session: Session, request: ReleaseRequestRow) -> RuleSetting | None:
+    """The rule set in force for the request (latest version of the name it was submitted under)."""
+    name = request.rule_set.name if request.rule_set is not None else DEFAULT_RULE_SET
+    return rule_set_in_force(session, name)
+
+
+def run_checks(
+    session: Session,
+    provider: KeyProvider,
+    request: ReleaseRequestRow,
+    submission: Submission,
+    in_force: RuleSetting | None,
+    *,
+    with_audit: bool = True,
+) -> list[CheckResult]:
+    """Every automated check of ``submission`` (the table audit only when ``with_audit``)."""
+    if isinstance(submission, FileSubmission):
+        return [file_check(submission.name, len(submission.content))]
+    assert isinstance(submission, TableSubmission)
+    # How the source is known decides which releases the differencing check sees.
+    origin = _origin(session, request)
+    results = [source_check(origin)]
+    results.append(rules_check(dict(submission.report.get("rules", {})), in_force))
+    if with_audit:
+        results.append(audit_check(submission))
+    earlier = area_releases(session, provider, request.area_id)
+    label = f"request {request.id} v{request.current_version}"
+    new = submission.output_table(label)
+    results.append(scoped_differencing_check(new, request.source, origin.verified, earlier))
+    return results
+
+
+def _origin(session: Session, request: ReleaseRequestRow) -> SourceOrigin:
+    """The current version's source: verified from a stored output, or declared."""
+    version = session.scalars(
+        select(RequestVersionRow).where(
+            RequestVersionRow.request_id == request.id,
+            RequestVersionRow.version == request.current_version,
+        )
+    ).one_or_none()
+    if version is None or not version.source_verified:
+        return SourceOrigin(request.source, verified=False)
+    obj = session.scalars(
+        select(VaultObjectRow).where(VaultObjectRow.object_id == version.output_object_id)
+    ).one_or_none()
+    output = f"{obj.area.name}/{obj.name}" if obj is not None else version.output_object_id
+    return SourceOrigin(request.source, True, output, version.output_object_id)
+
+
+def store_checks(
+    session: Session,
+    version: RequestVersionRow,
+    results: Sequence[CheckResult],
+    *,
+    stage: str = "submission",
+    rule_set: str | None = None,
+    run_by: str | None = None,
+) -> None:
+    """Attach one run of checks to a version (part of the caller's audited write).
+
+    Every run is kept: at submission, at each approving vote, at publication; the
+    latest result of each check is the one in force.
+    """
+    _add_checks(session, version.id, results, stage, rule_set, run_by)
+
+
+def _add_checks(
+    session: Session,
+    version_id: int,
+    results: Sequence[CheckResult],
+    stage: str,
+    rule_set: str | None,
+    run_by: str | None,
+) -> None:
+    at = now()
+    for r in results:
+        session.add(
+            CheckResultRow(
+                version_id=version_id,
+                name=r.name,
+                verdict=r.verdict.name.lower(),
+                summary=r.summary,
+                details_json=json.dumps(r.details, default=str),
+                checked_at=at,
+                stage=stage,
+                rule_set=rule_set,
+                run_by=run_by,
+            )
+        )
+    session.flush()
+
+
+def stored_checks(session: Session, version_id: int) -> list[CheckResultRow]:
+    """Every check result attached to a version, every run, oldest first."""
+    return list(
+        session.scalars(
+            select(CheckResultRow)
+            .where(CheckResultRow.version_id == version_id)
+            .order_by(CheckResultRow.id)
+        )
+    )
+
+
+def checks_in_force(rows: Sequence[CheckResultRow]) -> list[CheckResultRow]:
+    """The latest result of each check (rows oldest first), in the order checks first ran."""
+    latest: dict[str, CheckResultRow] = {}
+    for row in rows:
+        latest.pop(row.name, None)  # re-inserted: the order is that of the latest run
+        latest[row.name] = row
+    first_seen = list(dict.fromkeys(r.name for r in rows))
+    return [latest[name] for name in first_seen]
+
+
+def check_not_blocked(
+    session: Session,
+    provider: KeyProvider,
+    request: ReleaseRequestRow,
+    what: str,
+    *,
+    stage: str,
+    run_by: str,
+) -> RuleSetting | None:
+    """Re-run the blocking checks now and keep the run; raise UnsafeTableError with every
+    reason if any fails (the failing run is kept too, and audited, after the rollback)."""
+    version = version_row(session, request)
+    submission = submission_of(provider, request, version)
+    in_force = rule_setting(session, request)
+    fresh = run_checks(session, provider, request, submission, in_force, with_audit=False)
+    stored_audit = [
+        r
+        for r in checks_in_force(stored_checks(session, version.id))
+        if r.name == AUDIT and r.verdict == "fail"
+    ]
+    failed = [f"{r.name}: {r.summary}" for r in blocking(fresh)]
+    failed += [f"{r.name}: {r.summary}" for r in stored_audit]
+    label = in_force.label if in_force else None
+    if failed:
+        refused = UnsafeTableError(
+            f"request {request.id} cannot be {what}: " + " || ".join(failed),
+            hint="the author must change the output (e.g. hide more cells) and resubmit",
+        )
+        # The record must say what blocked it: the run and its audit event outlive the
+        # rollback of the refused vote or publication.
+        version_id, area, rid = version.id, request.area.name, request.id
+        details = {
+            "version": version.version,
+            "stage": stage,
+            "refused": what,
+            "rule_set": label,
+            "failed": [r.name for r in blocking(fresh)] + [r.name for r in stored_audit],
+        }
+
+        def keep(s: Session) -> None:
+            _add_checks(s, version_id, fresh, stage, label, run_by)
+            record(
+                s,
+                run_by,
+                "release.blocked",
+                outcome=Outcome.DENIED,
+                area=area,
+                subject=str(rid),
+                details=details,
+            )
+
+        refused.after_rollback.append(keep)
+        raise refused
+    store_checks(session, version, fresh, stage=stage, rule_set=label, run_by=run_by)
+    if in_force is not None and in_force.id is not None:
+        request.rule_set = session.get(RuleSetRow, in_force.id)
+    return in_force
+
+
+__all__ = ["CheckVerdict", "check_not_blocked", "run_checks", "store_checks", "submission_of"]

@@ -1,0 +1,302 @@
+"""The register of everything published: releases, their cells, and what re-auditing them needs.
+
+Published (safe) cells are public and stored in plain text, one row per cell. The
+hidden cells of a release (true value, status, required protection) are what the
+differencing check must re-audit later; they are confidential, so they are sealed
+under the area's key (``release.sealing``), never stored in plain text.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pa_json
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from fivesafes.release.sealing import seal, unseal
+from fivesafes.release.submission import (
+    FileSubmission,
+    TableSubmission,
+    hierarchy_from_pairs,
+    hierarchy_pairs,
+)
+from fivesafes.sdc import LOWER, STATUS, UPPER, VALUE, OutputTable, Status
+from fivesafes.services.context import now
+from fivesafes.store.models.release import (
+    PublishedCellRow,
+    PublishedReleaseRow,
+    ReleaseRequestRow,
+)
+from fivesafes.vault.keys import KeyProvider
+
+
+@dataclass(frozen=True)
+class PublishedRelease:
+    """A published release as the register shows it."""
+
+    release_id: str
+    request_id: int
+    area: str
+    source: str
+    spec_hash: str
+    rule_parameters: dict[str, Any]
+    bundle_path: str
+    manifest: dict[str, str]
+    published_on: date
+    published_by: str
+    cells: int
+
+
+def published_of(row: PublishedReleaseRow, cells: int) -> PublishedRelease:
+    """The register's view of a published release row."""
+    return PublishedRelease(
+        release_id=row.release_id,
+        request_id=row.request_id,
+        area=row.area.name,
+        source=row.source,
+        spec_hash=row.spec_hash,
+        rule_parameters=json.loads(row.rule_parameters_json),
+        bundle_path=row.bundle_path,
+        manifest=json.loads(row.manifest_json),
+        published_on=row.published_on,
+        published_by=row.published_by,
+        cells=cells,
+    )
+
+
+def hidden_object_id(release_id: str) -> str:
+    """The id that binds a release's sealed hidden cells to it."""
+    return f"published/{release_id}/hidden"
+
+
+def seal_hidden(
+    provider: KeyProvider, area: str, release_id: str, table: TableSubmission
+) -> tuple[bytes, str]:
+    """Seal the release's hidden cells (codes, value, status, protection) under the area key."""
+    cells = table.cells
+    hidden = cells[cells[STATUS].astype(str) != Status.SAFE.value]
+    cols = [*table.dimensions, VALUE, STATUS, *(c for c in (LOWER, UPPER) if c in cells)]
+    payload = hidden[cols].to_json(orient="records").encode()
+    return seal(provider, area, hidden_object_id(release_id), payload)
+
+
+def record_cells(session: Session, release: PublishedReleaseRow, table: TableSubmission) -> int:
+    """Add every published (safe) cell of ``table`` to the register; returns how many."""
+    cells = table.cells
+    safe = cells[cells[STATUS].astype(str) == Status.SAFE.value]
+    dims = list(table.dimensions)
+    codes = safe[dims].astype(str).to_dict("records")
+    rows = [
+        {
+            "release_pk": release.id,
+            "source": release.source,
+            "spec_hash": release.spec_hash,
+            "published_on": release.published_on,
+            "codes_json": json.dumps(c, sort_keys=True),
+            "value": float(v),
+        }
+        for c, v in zip(codes, safe[VALUE].to_numpy(dtype=float), strict=True)
+    ]
+    if rows:
+        session.execute(insert(PublishedCellRow), rows)
+    return len(rows)
+
+
+def register_release(
+    session: Session,
+    provider: KeyProvider,
+    request: ReleaseRequestRow,
+    submission: TableSubmission | FileSubmission,
+    *,
+    release_id: str,
+    bundle_path: Path,
+    manifest: dict[str, str],
+    published_on: date,
+    published_by: str,
+    source_verified: bool = False,
+) -> tuple[PublishedReleaseRow, int]:
+    """Add a release and its published cells to the register (part of the publisher's audited
+    write); returns the row and how many cells were recorded.
+
+    ``source_verified``: the source was proven (else later checks of every source of the
+    area include this release)."""
+    table = submission if isinstance(submission, TableSubmission) else None
+    published = PublishedReleaseRow(
+        source_verified=source_verified,
+        release_id=release_id,
+        request_id=request.id,
+        area_id=request.area_id,
+        source=request.source,
+        spec_hash=table.spec_hash if table else "",
+        spec_json=json.dumps({"text": table.spec_text} if table else {}),
+        hierarchies_json=json.dumps(
+            {h.name: hierarchy_pairs(h) for h in table.hierarchies} if table else {}
+        ),
+        rule_set_id=request.rule_set_id,
+        rule_parameters_json=json.dumps(dict(table.report.get("rules", {})) if table else {}),
+        bundle_path=str(bundle_path),
+        manifest_json=json.dumps(manifest, sort_keys=True),
+        published_on=published_on,
+        published_by=published_by,
+        published_at=now(),
+    )
+    if table is not None:
+        published.sealed_hidden, published.wrapped_key_json = seal_hidden(
+            provider, request.area.name, release_id, table
+        )
+    session.add(published)
+    session.flush()
+    if table is None:
+        return published, 0
+    return published, record_cells(session, published, table)
+
+
+def earlier_outputs(session: Session, provider: KeyProvider, source: str) -> list[OutputTable]:
+    """Every release published from ``source``: its public cells and its unsealed hidden cells."""
+    releases = [
+        (rel, json.loads(rel.hierarchies_json))
+        for rel in session.scalars(
+            select(PublishedReleaseRow)
+            .where(PublishedReleaseRow.source == source)
+            .order_by(PublishedReleaseRow.id)
+        ).all()
+    ]
+    releases = [(rel, pairs) for rel, pairs in releases if pairs]  # a file has no cells
+    if not releases:
+        return []
+    dims = sorted({d for _, pairs in releases for d in pairs})
+    pks, values, codes = _public_cells(session, source, dims)
+    out = []
+    for rel, pairs in releases:
+        hierarchies = tuple(hierarchy_from_pairs(name, p) for name, p in pairs.items())
+        names = [h.name for h in hierarchies]
+        start, stop = np.searchsorted(pks, [rel.id, rel.id + 1])
+        public = codes.slice(start, stop - start).select(names).to_pandas()
+        public[VALUE] = values[start:stop]
+        public[STATUS] = Status.SAFE.value
+        frames = [public]
+        if rel.sealed_hidden is not None and rel.wrapped_key_json is not None:
+            plain = unseal(
+                provider,
+                rel.area.name,
+                hidden_object_id(rel.release_id),
+                rel.sealed_hidden,
+                rel.wrapped_key_json,
+            )
+            hidden = pd.DataFrame(json.loads(plain))
+            if len(hidden):
+                for d in names:
+                    hidden[d] = hidden[d].astype(str)
+                frames.append(hidden)
+        cells = pd.concat(frames, ignore_index=True)
+        for col in (LOWER, UPPER):
+            cells[col] = cells[col].fillna(0.0).astype(float) if col in cells else 0.0
+        out.append(OutputTable(rel.release_id, hierarchies, cells))
+    return out
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a million row tuples are made and dropped.
+
+    Rows of ints, strings and floats cannot form cycles, but every 700 new tuples start a
+    collection, and the full ones walk the whole heap: seconds per million rows.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+# Rows fetched at a time: a bounded number of row tuples alive at once (not a million),
+# many enough that the per-batch overhead does not show.
+_BATCH = 50_000
+
+
+def _public_cells(
+    session: Session, source: str, dims: list[str]
+) -> tuple[np.ndarray, np.ndarray, pa.Table]:
+    """Every public cell of ``source`` in one query, grouped by release: release keys, values,
+    and the codes as an Arrow table (one string column per dimension, null where absent)."""
+    query = (
+        select(PublishedCellRow.release_pk, PublishedCellRow.codes_json, PublishedCellRow.value)
+        .where(PublishedCellRow.source == source)
+        .order_by(PublishedCellRow.id)  # the source index's own order: no sort in the database
+    )
+    # A million cells: SQLAlchemy's Row objects would cost more than all the rest, so the
+    # driver's plain tuples are read in batches, and the JSON codes are parsed in one go
+    # by Arrow's (C++) reader rather than a million json.loads.
+    pks: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    lines: list[str] = []
+    with _collector_paused():
+        result = session.connection().execute(query)
+        try:
+            cursor = result.cursor
+            while batch := cursor.fetchmany(_BATCH):
+                pk, code, value = zip(*batch, strict=True)
+                pks.append(np.array(pk, dtype=np.int64))
+                values.append(np.array(value, dtype=float))
+                lines.append("\n".join(code))
+        finally:
+            result.close()
+    schema = pa.schema([(d, pa.string()) for d in dims])
+    if not lines:
+        return np.zeros(0, np.int64), np.zeros(0), schema.empty_table()
+    codes = pa_json.read_json(
+        pa.py_buffer("\n".join(lines).encode()),
+        parse_options=pa_json.ParseOptions(explicit_schema=schema),
+    )
+    # Grouped by release (stable: each release's cells keep their order).
+    order = np.argsort(np.concatenate(pks), kind="stable")
+    return (
+        np.concatenate(pks)[order],
+        np.concatenate(values)[order],
+        codes.select(dims).take(pa.array(order)),
+    )
+
+
+def list_published(session: Session, source: str | None = None) -> list[PublishedRelease]:
+    """Published releases, oldest first, optionally of one source."""
+    query = select(PublishedReleaseRow).order_by(PublishedReleaseRow.id)
+    if source is not None:
+        query = query.where(PublishedReleaseRow.source == source)
+    out = []
+    for row in session.scalars(query).all():
+        count = session.scalar(
+            select(func.count())
+            .select_from(PublishedCellRow)
+            .where(PublishedCellRow.release_pk == row.id)
+        )
+        out.append(published_of(row, int(count or 0)))
+    return out
+
+
+def published_cells(session: Session, source: str) -> pd.DataFrame:
+    """Every published cell of ``source``: release, date, codes (JSON), value."""
+    rows = session.execute(
+        select(
+            PublishedReleaseRow.release_id,
+            PublishedCellRow.published_on,
+            PublishedCellRow.codes_json,
+            PublishedCellRow.value,
+        )
+        .join(PublishedReleaseRow, PublishedReleaseRow.id == PublishedCellRow.release_pk)
+        .where(PublishedCellRow.source == source)
+        .order_by(PublishedCellRow.id)
+    ).all()
+    return pd.DataFrame(rows, columns=["release", "published_on", "codes", "value"])

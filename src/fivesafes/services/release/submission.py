@@ -1,0 +1,261 @@
+"""Submitting an output for output checking: a new request, or a new version of a returned one.
+
+Authorise -> act -> audit in one transaction. The submitted content is sealed under
+the area key; the automated checks run at submission and their results are attached.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.errors import AccessDenied, ValidationError
+from fivesafes.governance.grants import GrantState, is_active
+from fivesafes.release.checks import CheckVerdict
+from fivesafes.release.permissions import check_submit
+from fivesafes.release.rulesets import DEFAULT_RULE_SET
+from fivesafes.release.sealing import seal
+from fivesafes.release.source import (
+    SourceOrigin,
+    declared_source,
+    proven_source,
+    same_request_source,
+)
+from fivesafes.release.submission import Submission, TableSubmission
+from fivesafes.release.workflow import Actor as Mover
+from fivesafes.release.workflow import RequestState, transition
+from fivesafes.services.context import Actor, now, record, today_or
+from fivesafes.services.governance.lookup import area_row
+from fivesafes.services.release.checks import run_checks, store_checks, version_object_id
+from fivesafes.services.release.moves import check_author, request_row
+from fivesafes.services.release.rule_sets import rule_set_in_force
+from fivesafes.services.release.views import RequestView, view_of
+from fivesafes.services.vault.register import Vault
+from fivesafes.services.vault.tables import stored_table
+from fivesafes.store.models.governance import DatasetRow, GrantRow, PersonRow
+from fivesafes.store.models.release import ReleaseRequestRow, RequestVersionRow, RuleSetRow
+from fivesafes.vault.keys import KeyProvider
+
+
+@dataclass(frozen=True)
+class SubmissionContext:
+    """Why the output exists: purpose, datasets used, method notes, which release or request."""
+
+    purpose: str
+    datasets: tuple[str, ...] = ()
+    method_notes: str = ""
+    for_release: str = ""
+
+
+@dataclass(frozen=True)
+class _Version:
+    """One version to record: the output, why it exists, where it comes from, and for which
+    request (``request_id`` None: a new one, titled ``title`` or after the output)."""
+
+    area: str
+    submission: Submission
+    context: SubmissionContext
+    origin: SourceOrigin
+    title: str
+    rule_set: str
+    request_id: int | None
+
+    @property
+    def kind(self) -> str:
+        return "table" if isinstance(self.submission, TableSubmission) else "file"
+
+
+def submit_output(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    area: str,
+    submission: Submission,
+    context: SubmissionContext,
+    *,
+    title: str = "",
+    source: str | None = None,
+    rule_set: str = DEFAULT_RULE_SET,
+    request_id: int | None = None,
+    today: date | None = None,
+) -> RequestView:
+    """Submit a folder's table or a file from ``area``; its source is declared, not verified.
+
+    ``source`` (DATASET:MEASURE) must name a dataset registered in ``area`` (and a table's
+    own measure); with ``request_id``, a new version of a returned request, whose source
+    it keeps. The version is recorded, checked and shown as ``source_verified = false``.
+    """
+    _check_may_submit(session, actor, area, context, today)
+    if request_id is not None and source is None:
+        origin = SourceOrigin(request_row(session, request_id).source, verified=False)
+    else:
+        origin = declared_source(source, submission, _registered(session, area), area)
+    new = _Version(area, submission, context, origin, title, rule_set, request_id)
+    return _submit(session, actor, provider, new)
+
+
+def submit_stored_output(
+    session: Session,
+    actor: Actor,
+    vault: Vault,
+    output: str,
+    context: SubmissionContext,
+    *,
+    title: str = "",
+    source: str | None = None,
+    rule_set: str = DEFAULT_RULE_SET,
+    request_id: int | None = None,
+    today: date | None = None,
+) -> RequestView:
+    """Submit the protected table stored as ``output`` (AREA/NAME) by ``table protect
+    --dataset``; its source is taken from the stored provenance and verified."""
+    area, sep, name = output.partition("/")
+    if not sep or not area or not name or "/" in name:
+        raise ValidationError(
+            f"--output {output!r} is not AREA/NAME", hint="e.g. --output earnings/t-2026..."
+        )
+    _check_may_submit(session, actor, area, context, today)  # before anything is decrypted
+    table, proven = stored_table(session, vault, area, name)
+    origin = proven_source(proven, source)
+    new = _Version(area, table, context, origin, title, rule_set, request_id)
+    return _submit(session, actor, vault.provider, new)
+
+
+def _check_grant(session: Session, actor: Actor, area: str, day: date) -> None:
+    """Outputs leave an area only through someone with a need-to-know grant to it today."""
+    arow = area_row(session, area)
+    grants = session.scalars(
+        select(GrantRow).where(GrantRow.person_id == actor.id, GrantRow.area_id == arow.id)
+    ).all()
+    if not any(is_active(GrantState(g.state), g.start_on, g.end_on, day) for g in grants):
+        raise AccessDenied(
+            f"{actor.login} may not submit an output from {area}: no current grant to the area",
+            reasons=("no current grant",),
+            hint=f"request one: fivesafes grant request {actor.login} {area} --justification ...",
+        )
+
+
+def _check_may_submit(
+    session: Session, actor: Actor, area: str, context: SubmissionContext, today: date | None
+) -> None:
+    check_submit(actor.person)
+    _check_grant(session, actor, area, today_or(today))
+    if not context.purpose.strip():
+        raise ValidationError("say what the output is for", hint="give --purpose")
+
+
+def _registered(session: Session, area: str) -> list[str]:
+    """The datasets registered in ``area`` (a declared source must name one)."""
+    area_id = area_row(session, area).id
+    return list(session.scalars(select(DatasetRow.name).where(DatasetRow.area_id == area_id)))
+
+
+def _new_request(session: Session, actor: Actor, new: _Version) -> ReleaseRequestRow:
+    in_force = rule_set_in_force(session, new.rule_set)
+    at = now()
+    row = ReleaseRequestRow(
+        title=new.title or new.submission.name,
+        kind=new.kind,
+        area=area_row(session, new.area),
+        author=session.get(PersonRow, actor.id),
+        source=new.origin.source,
+        state=RequestState.DRAFT.value,
+        current_version=0,
+        rule_set=session.get(RuleSetRow, in_force.id) if in_force and in_force.id else None,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _submit(session: Session, actor: Actor, provider: KeyProvider, new: _Version) -> RequestView:
+    if new.request_id is None:
+        row = _new_request(session, actor, new)
+        move = transition(RequestState.DRAFT, RequestState.SUBMITTED, Mover.AUTHOR)
+    else:
+        row = request_row(session, new.request_id)
+        check_author(row, actor, "change")
+        if row.area.name != new.area or row.kind != new.kind:
+            raise ValidationError(
+                f"a new version of #{row.id} must be a {row.kind} from area {row.area.name}",
+                hint="submit a new request instead",
+            )
+        same_request_source(new.origin, row.source, row.id)
+        move = transition(RequestState(row.state), RequestState.SUBMITTED, Mover.AUTHOR)
+    if not provider.key_ids(row.area.name):
+        key_id = provider.create_key(row.area.name)
+        record(
+            session, actor.login, "area.key_create", area=row.area.name, details={"key_id": key_id}
+        )
+    row.current_version += 1
+    row.state = move.target.value
+    row.updated_at = now()
+    version = _sealed_version(session, actor, provider, row, new)
+    in_force = rule_set_in_force(session, row.rule_set.name if row.rule_set else new.rule_set)
+    if in_force is not None and in_force.id is not None:
+        row.rule_set = session.get(RuleSetRow, in_force.id)
+    results = run_checks(session, provider, row, new.submission, in_force)
+    label = in_force.label if in_force else None
+    store_checks(session, version, results, stage="submission", rule_set=label, run_by=actor.login)
+    worst = max((r.verdict for r in results), default=CheckVerdict.REVIEW)
+    record(
+        session,
+        actor.login,
+        move.event,
+        area=row.area.name,
+        subject=str(row.id),
+        details={
+            "version": row.current_version,
+            "kind": new.kind,
+            "source": row.source,
+            "source_verified": new.origin.verified,
+            "output": new.origin.output,
+            "output_object_id": new.origin.object_id,
+            "files": dict(new.submission.files),
+            "rule_set": in_force.label if in_force else None,
+            "checks": {r.name: r.verdict.name.lower() for r in results},
+            "worst_check": worst.name.lower(),
+        },
+    )
+    return view_of(session, row, actor.login)
+
+
+def _sealed_version(
+    session: Session, actor: Actor, provider: KeyProvider, row: ReleaseRequestRow, new: _Version
+) -> RequestVersionRow:
+    """Seal the output under the area key and store it as the request's current version."""
+    sealed, wrapped = seal(
+        provider,
+        row.area.name,
+        version_object_id(row.id, row.current_version),
+        new.submission.to_payload(),
+    )
+    context = new.context
+    version = RequestVersionRow(
+        request_id=row.id,
+        version=row.current_version,
+        files_json=json.dumps(dict(new.submission.files), sort_keys=True),
+        context_json=json.dumps(
+            {
+                "purpose": context.purpose,
+                "datasets": list(context.datasets),
+                "method_notes": context.method_notes,
+                "for_release": context.for_release,
+            }
+        ),
+        sealed=sealed,
+        wrapped_key_json=wrapped,
+        submitted_by=actor.login,
+        submitted_at=now(),
+        source_verified=new.origin.verified,
+        output_object_id=new.origin.object_id,
+    )
+    session.add(version)
+    session.flush()
+    return version

@@ -1,0 +1,4 @@
+"""Research use cases: approved researchers, their accreditation, and approved projects.
+
+See docs/architecture.md.
+"""

@@ -1,0 +1,391 @@
+"""Restricted areas for real: ingest, the only read path, query, destroy, rotate, retention.
+
+Every function takes ``tx`` (a callable opening one transaction, e.g.
+``workspace.transaction``) rather than a session: encrypting or decrypting a large
+dataset must not hold the database's write lock, and an access decision must be
+committed to the audit log *before* a denial is raised. The pattern is
+
+1. a transaction that checks (and, for reads, decides and audits access);
+2. the file work in the area store, outside any transaction;
+3. a transaction that registers the outcome and audits it; if that fails, the
+   file work is undone (the new object is shredded).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.errors import ConflictError, NotFoundError, ValidationError
+from fivesafes.governance import permissions
+from fivesafes.services.context import now, record, resolve_actor, today_or
+from fivesafes.services.governance.lookup import area_row, dataset_row
+from fivesafes.services.release.checks import version_object_id
+from fivesafes.services.release.register import hidden_object_id
+from fivesafes.services.vault.read import (
+    open_dataset_for,
+    open_dataset_ref,
+    query_area_for,
+    referenced_datasets,
+)
+from fivesafes.services.vault.register import (
+    DATASET,
+    DESTROYED,
+    OUTPUT,
+    STORE_KIND,
+    STORED,
+    QueryOutcome,
+    StoredObject,
+    Transact,
+    Vault,
+    check_manage,
+    ensure_area_key,
+    object_of,
+    provenance_details,
+    reconcile,
+    row_from_manifest,
+    stored_row,
+)
+from fivesafes.store.models.governance import AreaRow, DatasetRow
+from fivesafes.store.models.release import (
+    PublishedReleaseRow,
+    ReleaseRequestRow,
+    RequestVersionRow,
+)
+from fivesafes.store.models.vault import VaultObjectRow
+from fivesafes.vault import (
+    AreaStore,
+    ingest_file,
+    rotate_area_key,
+    shred,
+)
+from fivesafes.vault.envelope import rewrap
+from fivesafes.vault.ingest_checks import missing_warnings
+from fivesafes.vault.keys import WrappedKey
+from fivesafes.vault.rotate import Rotation
+from fivesafes.vault.writer import area_lock
+
+# One import for commands and the lead's wiring: the read path lives in vault_read,
+# the shared register parts in vault_register.
+__all__ = [
+    "DATASET",
+    "DESTROYED",
+    "OUTPUT",
+    "STORED",
+    "QueryOutcome",
+    "StoredObject",
+    "Transact",
+    "Vault",
+    "destroy_dataset",
+    "ingest_dataset",
+    "list_stored",
+    "open_dataset_for",
+    "open_dataset_ref",
+    "query_area_for",
+    "referenced_datasets",
+    "rotate_area_key_for",
+    "run_retention",
+]
+
+# --- ingest -----------------------------------------------------------------------------
+
+
+def ingest_dataset(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    area: str,
+    path: Path | str,
+    *,
+    name: str,
+    fmt: str | None = None,
+    column_types: dict[str, str] | None = None,
+    pseudonymise: Sequence[str] = (),
+) -> StoredObject:
+    """Encrypt a CSV/Parquet file into ``area`` as the registered dataset ``name``."""
+    with tx() as session:
+        actor = resolve_actor(session, login)
+        area_id = check_manage(session, actor, area)
+        ds = dataset_row(session, name)
+        if ds.area_id != area_id:
+            raise ValidationError(
+                f"dataset {name!r} is registered in area {ds.area.name!r}, not {area!r}",
+                hint=f"ingest it into its own area: fivesafes dataset ingest {ds.area.name} ...",
+            )
+        if stored_row(session, area_id, DATASET, name) is not None:
+            raise ConflictError(
+                f"area {area!r} already stores data for dataset {name!r}",
+                hint="destroy the stored data first (fivesafes dataset destroy), then ingest",
+            )
+        dataset_id = ds.id
+        store = ensure_area_key(session, actor, vault, area)
+    with area_lock(store, exclusive=False):
+        return _ingest_locked(
+            tx,
+            vault,
+            login,
+            store,
+            area_id,
+            dataset_id,
+            path,
+            name,
+            fmt,
+            column_types,
+            pseudonymise,
+        )
+
+
+def _ingest_locked(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    store: AreaStore,
+    area_id: int,
+    dataset_id: int,
+    path: Path | str,
+    name: str,
+    fmt: str | None,
+    column_types: dict[str, str] | None,
+    pseudonymise: Sequence[str],
+) -> StoredObject:
+    # The shared area lock is held until the registration commits (see reconcile).
+    area = store.area
+    manifest = ingest_file(
+        store,
+        vault.provider,
+        path,
+        name=name,
+        ingested_by=login,
+        fmt=fmt,
+        column_types=column_types,
+        pseudonymise=pseudonymise,
+    )
+    try:
+        with tx() as session:
+            session.add(row_from_manifest(area_id, DATASET, manifest, dataset_id))
+            session.flush()
+            record(
+                session,
+                login,
+                "dataset.ingest",
+                area=area,
+                dataset=name,
+                details=provenance_details(manifest),
+            )
+            row = stored_row(session, area_id, DATASET, name)
+            assert row is not None
+            missing = dict(manifest.extra.get("missing_values", {}))
+            return replace(object_of(row), warnings=tuple(missing_warnings(missing, manifest.rows)))
+    except BaseException:
+        # Not registered, so not stored: nothing half-done stays behind.
+        shred(store, name)
+        raise
+
+
+# --- destroy, rotate, retention ---------------------------------------------------------
+
+
+def _destroy_row(
+    session: Session, vault: Vault, login: str, row: VaultObjectRow, reason: str, action: str
+) -> StoredObject:
+    area = row.area.name
+    store = vault.store(area)
+    try:
+        shredded = shred(store, row.name, kind=STORE_KIND[row.kind])
+        facts: dict[str, Any] = shredded.facts
+    except NotFoundError:
+        facts = {"note": "no ciphertext was found in the area store"}
+    row.state = DESTROYED
+    row.destroyed_at = now()
+    row.destroyed_by = login
+    row.destroy_reason = reason
+    session.flush()
+    record(
+        session,
+        login,
+        action,
+        area=area,
+        dataset=row.name if row.kind == DATASET else None,
+        subject=row.object_id,
+        details={
+            "kind": row.kind,
+            "reason": reason,
+            "rows": row.rows,
+            "source_sha256": row.source_sha256,
+            "object_id": row.object_id,
+            "ciphertext_bytes": facts.get("ciphertext_bytes"),
+        },
+    )
+    return object_of(row)
+
+
+def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int) -> Rotation:
+    # The caller holds the area lock exclusively, taken before its transaction: the lock
+    # order is always area lock, then database (an ingest holds its shared area lock
+    # while it registers), so the two can never wait for each other.
+    rotation = rotate_area_key(
+        vault.store(area),
+        vault.provider,
+        locked=True,
+        rewrap_others=lambda: _rewrap_sealed_rows(session, vault, area, area_id),
+    )
+    for row in session.scalars(
+        select(VaultObjectRow).where(
+            VaultObjectRow.area_id == area_id, VaultObjectRow.state == STORED
+        )
+    ):
+        row.key_id = rotation.new_key_id
+    session.flush()
+    record(
+        session,
+        login,
+        "area.rotate_key",
+        area=area,
+        details={
+            "new_key_id": rotation.new_key_id,
+            "destroyed_key_ids": list(rotation.destroyed_key_ids),
+            "rewrapped": rotation.rewrapped,
+        },
+    )
+    return rotation
+
+
+def _rewrap_sealed_rows(session: Session, vault: Vault, area: str, area_id: int) -> int:
+    """Re-wrap the area's data keys held in the database: submitted versions, hidden cells."""
+    # Without this the old area key's destruction would make every pending request and
+    # every published release's hidden cells unreadable (and the differencing check with it).
+    sealed: list[tuple[Any, str]] = [
+        (v, version_object_id(v.request_id, v.version))
+        for v in session.scalars(
+            select(RequestVersionRow)
+            .join(ReleaseRequestRow, RequestVersionRow.request_id == ReleaseRequestRow.id)
+            .where(ReleaseRequestRow.area_id == area_id)
+        )
+    ]
+    sealed += [
+        (r, hidden_object_id(r.release_id))
+        for r in session.scalars(
+            select(PublishedReleaseRow).where(
+                PublishedReleaseRow.area_id == area_id,
+                PublishedReleaseRow.wrapped_key_json.is_not(None),
+            )
+        )
+    ]
+    for row, object_id in sealed:
+        old = WrappedKey.from_json(json.loads(row.wrapped_key_json))
+        new = rewrap(vault.provider, area, object_id, old)
+        row.wrapped_key_json = json.dumps(new.to_json())
+    session.flush()
+    return len(sealed)
+
+
+def destroy_dataset(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    area: str,
+    name: str,
+    reason: str,
+    *,
+    kind: str = DATASET,
+    rotate: bool = True,
+) -> StoredObject:
+    """Crypto-shred a stored dataset (or output); the register and audit keep the facts.
+
+    With ``rotate`` (the default) the area key is rotated afterwards, so that no copy of
+    the destroyed data key (in a backup of the area store) opens under any living key.
+    """
+    if not reason.strip():
+        raise ValidationError("a reason is required", hint='e.g. --reason "retention ended"')
+    with tx() as session:  # check first: the area lock below creates the store
+        check_manage(session, resolve_actor(session, login), area)
+    with area_lock(vault.store(area), exclusive=True), tx() as session:
+        actor = resolve_actor(session, login)
+        area_id = check_manage(session, actor, area)
+        row = stored_row(session, area_id, kind, name)
+        if row is None:
+            raise NotFoundError(
+                f"area {area!r} stores no {kind} named {name!r}",
+                hint="see `fivesafes dataset stored AREA`",
+            )
+        done = _destroy_row(session, vault, login, row, reason.strip(), f"{kind}.destroy")
+        if rotate and vault.provider.key_ids(area):
+            _rotate(session, vault, login, area, area_id)
+        return done
+
+
+def rotate_area_key_for(tx: Transact, vault: Vault, login: str, area: str) -> Rotation:
+    """Re-wrap every data key of ``area`` under a new area key; destroy the old keys."""
+    with tx() as session:
+        check_manage(session, resolve_actor(session, login), area)
+    if not vault.provider.key_ids(area):
+        raise NotFoundError(
+            f"area {area!r} has no key yet", hint="it gets one with its first ingest"
+        )
+    with area_lock(vault.store(area), exclusive=True), tx() as session:
+        actor = resolve_actor(session, login)
+        area_id = check_manage(session, actor, area)
+        return _rotate(session, vault, login, area, area_id)
+
+
+def _due(day: date) -> Any:
+    return (
+        select(VaultObjectRow)
+        .join(DatasetRow, VaultObjectRow.dataset_id == DatasetRow.id)
+        .where(
+            VaultObjectRow.state == STORED,
+            VaultObjectRow.kind == DATASET,
+            DatasetRow.retention_until.is_not(None),
+            DatasetRow.retention_until < day,
+        )
+        .order_by(VaultObjectRow.id)
+    )
+
+
+def run_retention(
+    tx: Transact, vault: Vault, login: str, today: date | None = None
+) -> list[StoredObject]:
+    """Destroy every stored dataset past its retention date (administrators)."""
+    day = today_or(today)
+    with tx() as session:
+        permissions.check_administer(resolve_actor(session, login).person)
+        due_areas = sorted({r.area.name for r in session.scalars(_due(day))})
+        all_areas = session.execute(select(AreaRow.name, AreaRow.id)).all()
+    done: list[StoredObject] = []
+    for area in due_areas:
+        with area_lock(vault.store(area), exclusive=True), tx() as session:
+            area_id = area_row(session, area).id
+            for row in session.scalars(_due(day).where(VaultObjectRow.area_id == area_id)):
+                until = row.dataset.retention_until if row.dataset else None
+                reason = f"retention period ended ({until})"
+                done.append(
+                    _destroy_row(session, vault, login, row, reason, "dataset.retention_destroy")
+                )
+            if vault.provider.key_ids(area):
+                _rotate(session, vault, login, area, area_id)
+            reconcile(session, login, vault.store(area), area_id, locked=True)
+    for area, area_id in all_areas:
+        if area not in due_areas and vault.store(area).exists():
+            with tx() as session:
+                reconcile(session, login, vault.store(area), area_id)
+    return done
+
+
+def list_stored(
+    tx: Transact, area: str | None = None, *, include_destroyed: bool = False
+) -> list[StoredObject]:
+    """The vault register (optionally of one area), stored objects first."""
+    with tx() as session:
+        query = select(VaultObjectRow).order_by(VaultObjectRow.kind, VaultObjectRow.name)
+        if area is not None:
+            query = query.where(VaultObjectRow.area_id == area_row(session, area).id)
+        if not include_destroyed:
+            query = query.where(VaultObjectRow.state == STORED)
+        return [object_of(r) for r in session.scalars(query)]

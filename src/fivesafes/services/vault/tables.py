@@ -1,0 +1,303 @@
+"""Protected tables of an area's dataset stay in the area, encrypted, with their provenance.
+
+``table protect SPEC --dataset AREA/NAME`` reads the dataset through the audited access
+decision; each protected table (every cell's true value, the report, the spec and the
+hierarchies) is then stored as an encrypted analysis output of the area, never written
+in plain text. Its register row and the ``table.protect`` audit event, in one
+transaction, record the provenance: the dataset read, the measure, the spec's hash and
+who made it. ``release submit --output AREA/NAME`` reads it back through
+:func:`stored_table`, which proves the source (DATASET:MEASURE) from that provenance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fivesafes.engine.memory import memory_bounded, memory_only_connection
+from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, SpecError
+from fivesafes.governance.grants import STATISTICAL
+from fivesafes.release.source import SourceOrigin, split_source
+from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
+from fivesafes.sdc import DuckDBTabulator, TableResult, TableSpec, Tabulator, protect_all
+from fivesafes.services.context import record
+from fivesafes.services.governance.lookup import area_row, dataset_row
+from fivesafes.services.vault.read import open_dataset_for
+from fivesafes.services.vault.register import (
+    DATASET,
+    OUTPUT,
+    StoredObject,
+    Transact,
+    Vault,
+    object_of,
+    row_from_manifest,
+    stored_row,
+)
+from fivesafes.vault import AreaStore, Manifest, shred
+from fivesafes.vault.files import files_digest, read_files, write_files
+from fivesafes.vault.names import check_name
+from fivesafes.vault.query import output_name
+from fivesafes.vault.writer import area_lock
+
+TABLE_FORMAT = "table"  # source_format of a protected table output in the vault register
+
+
+@dataclass(frozen=True)
+class ProtectedOutput:
+    """A protected table stored in its area, and what may be shown of it: counts, no values."""
+
+    output: StoredObject
+    table: str
+    source: str  # DATASET:MEASURE, from the dataset read and the spec
+    spec_sha256: str
+    cells: int
+    by_status: dict[str, int]
+    by_rule: dict[str, int]
+    method: str
+    audit: str
+    rows: int | None
+    notes: tuple[str, ...]
+
+
+def measure_of(spec: TableSpec) -> str:
+    """What a table sums: its response variable, or "count" for a count table."""
+    return spec.response or "count"
+
+
+def output_names(specs: Sequence[TableSpec], name: str | None = None) -> list[str]:
+    """One valid, distinct output name per spec (NAME, or NAME-<table> when several)."""
+    base = name or output_name(prefix="t")
+    if len(specs) == 1:
+        names = [base]
+    else:
+        names = [f"{base}-{re.sub(r'[^A-Za-z0-9_.-]', '_', s.name)}"[:64] for s in specs]
+    if len(set(names)) != len(names):
+        raise SpecError(
+            f"the tables' output names repeat: {names}", hint="give each [table] a distinct name"
+        )
+    return [check_name("output", n) for n in names]
+
+
+def _audit_line(report: dict[str, Any]) -> str:
+    audit = report.get("audit", {})
+    if not audit.get("run"):
+        return "not run (primary suppression only: not safe to release)"
+    return "every primary cell protected" if audit.get("safe") else "UNSAFE"
+
+
+@contextmanager
+def _confined(tabulator: Tabulator | None, memory_limit: str | None) -> Iterator[Tabulator]:
+    """The engine for an area's rows: DuckDB only on a memory-only, locked connection.
+
+    Asked for DuckDB (the default, or a DuckDBTabulator with no connection of its own),
+    it gets one with no temporary directory and no file access, closed after; any other
+    engine (a caller's own connection, Spark) is used as given.
+    """
+    if tabulator is not None and not (
+        isinstance(tabulator, DuckDBTabulator) and tabulator.connection is None
+    ):
+        yield tabulator
+        return
+    connection = memory_only_connection(memory_limit)
+    try:
+        if tabulator is None:
+            yield DuckDBTabulator(connection)
+        else:
+            yield DuckDBTabulator(connection, rollup=tabulator.rollup)
+    finally:
+        connection.close()
+
+
+def protect_dataset_for(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    area: str,
+    dataset: str,
+    specs: Sequence[TableSpec],
+    purpose: str = STATISTICAL,
+    *,
+    secondary: str | None = None,
+    project_ref: str | None = None,
+    name: str | None = None,
+    today: date | None = None,
+    tabulator: Tabulator | None = None,
+    memory_limit: str | None = None,
+) -> list[ProtectedOutput]:
+    """Protect each spec's table of AREA/DATASET for ``login``; store each in the area.
+
+    ``tabulator``: the engine that makes the cells (default: DuckDB in this process). DuckDB
+    runs on a memory-only, locked connection (``memory_limit``, else the vault's): a table
+    that outgrows it fails with a DataError instead of spilling plaintext to disk."""
+    for spec in specs:
+        if not spec.source_text:
+            raise SpecError(
+                f"spec {spec.name!r} has no TOML text to keep with the table",
+                hint="load the spec from its .toml file (fivesafes table protect SPEC ...)",
+            )
+    names = output_names(specs, name)
+    with tx() as session:
+        area_id = area_row(session, area).id
+        taken = [n for n in names if stored_row(session, area_id, OUTPUT, n) is not None]
+    if taken:
+        raise ConflictError(
+            f"area {area} already holds output(s) named {', '.join(taken)}",
+            hint="choose another --name",
+        )
+    data = open_dataset_for(
+        tx, vault, login, area, dataset, purpose, today=today, project_ref=project_ref
+    )
+    limit = memory_limit or vault.memory_limit
+    with _confined(tabulator, limit) as engine, memory_bounded(f"tabulating {area}/{dataset}"):
+        results = protect_all(specs, data, secondary=secondary, tabulator=engine)
+    del data  # the plaintext rows are not needed any more
+    with tx() as session:
+        ds = stored_row(session, area_id, DATASET, dataset)
+        if ds is None:  # destroyed while the tables were protected
+            raise NotFoundError(f"dataset {area}/{dataset} is no longer stored")
+        read = {"kind": "dataset", "area": area, "dataset": dataset, "object_id": ds.object_id}
+        dataset_id = ds.dataset_id
+    store = vault.store(area)
+    written: list[Manifest] = []
+    with area_lock(store, exclusive=False):
+        try:
+            for result, out_name in zip(results, names, strict=True):
+                written.append(_store_one(store, vault, login, result, out_name, read))
+            return _register(tx, login, area_id, dataset_id, purpose, project_ref, results, written)
+        except BaseException:
+            for manifest in written:  # nothing stays in the area that the register lacks
+                shred(store, manifest.name, kind="outputs")
+            raise
+
+
+def _store_one(
+    store: AreaStore,
+    vault: Vault,
+    login: str,
+    result: TableResult,
+    name: str,
+    read: dict[str, Any],
+) -> Manifest:
+    table = table_of_result(result, source=read)
+    measure = measure_of(result.spec)
+    return write_files(
+        store,
+        vault.provider,
+        table.to_files(),
+        name=name,
+        source=f"{read['dataset']}:{measure}",
+        made_by=login,
+        source_format=TABLE_FORMAT,
+        # The manifest is plain text next to the ciphertext: facts only, no cell.
+        extra={
+            "table": result.name,
+            "datasets": [read["dataset"]],
+            "measure": measure,
+            "spec_sha256": table.spec_hash,
+        },
+    )
+
+
+def _register(
+    tx: Transact,
+    login: str,
+    area_id: int,
+    dataset_id: int | None,
+    purpose: str,
+    project_ref: str | None,
+    results: Sequence[TableResult],
+    written: Sequence[Manifest],
+) -> list[ProtectedOutput]:
+    done = []
+    with tx() as session:
+        for result, manifest in zip(results, written, strict=True):
+            row = row_from_manifest(area_id, OUTPUT, manifest, dataset_id)
+            session.add(row)
+            session.flush()
+            report = result.report
+            out = ProtectedOutput(
+                output=object_of(row),
+                table=result.name,
+                source=manifest.provenance.source,
+                spec_sha256=manifest.extra["spec_sha256"],
+                cells=int(report["cells"]["total"]),
+                by_status=dict(report["cells"]["by_status"]),
+                by_rule=dict(report["cells"]["by_rule"]),
+                method=str(report["secondary"].get("method") or report["suppression"]["method"]),
+                audit=_audit_line(report),
+                rows=report["source"].get("rows"),
+                notes=tuple(str(n) for n in report.get("notes", ())),
+            )
+            record(
+                session,
+                login,
+                "table.protect",
+                area=manifest.area,
+                dataset=manifest.extra["datasets"][0],
+                subject=manifest.name,
+                details={
+                    "output": manifest.name,
+                    "object_id": manifest.object_id,
+                    "table": out.table,
+                    "datasets": manifest.extra["datasets"],
+                    "measure": manifest.extra["measure"],
+                    "source": out.source,
+                    "spec_sha256": out.spec_sha256,
+                    "sha256": manifest.provenance.sha256,
+                    "purpose": purpose,
+                    "project": project_ref,
+                    "cells": out.cells,
+                    "by_status": out.by_status,
+                    "method": out.method,
+                    "audit": out.audit,
+                },
+            )
+            done.append(out)
+    return done
+
+
+def _broken(ref: str, why: str) -> IntegrityError:
+    return IntegrityError(
+        f"stored output {ref} {why}",
+        hint="its provenance cannot be proven: protect the table again with "
+        "`fivesafes table protect SPEC --dataset AREA/NAME` and submit the new output",
+    )
+
+
+def stored_table(
+    session: Session, vault: Vault, area: str, name: str
+) -> tuple[TableSubmission, SourceOrigin]:
+    """A stored protected table and its source, proven from the register and the content."""
+    ref = f"{area}/{name}"
+    area_id = area_row(session, area).id
+    row = stored_row(session, area_id, OUTPUT, name)
+    if row is None:
+        raise NotFoundError(
+            f"area {area} holds no stored output {name!r}",
+            hint=f"see its outputs: fivesafes dataset stored {area}",
+        )
+    if row.source_format != TABLE_FORMAT:
+        raise NotFoundError(
+            f"output {ref} is not a protected table (it is a {row.source_format} result)",
+            hint="make one with: fivesafes table protect SPEC --dataset AREA/NAME",
+        )
+    store = vault.store(area)
+    if store.manifest(name, "outputs").object_id != row.object_id:
+        raise _broken(ref, "on disk is not the object the register holds")
+    files = read_files(store, vault.provider, name)  # authenticated decryption
+    if files_digest(files) != row.source_sha256:
+        raise _broken(ref, "does not hold the content the register recorded")
+    table = table_of_files(files)
+    dataset, measure = split_source(row.source)
+    registered = dataset_row(session, dataset)
+    if registered.area_id != area_id or registered.id != row.dataset_id:
+        raise _broken(ref, f"names dataset {dataset!r}, which is not the dataset it was made from")
+    if table.measure != measure:
+        raise _broken(ref, f"tabulates {table.measure!r}, its provenance says {measure!r}")
+    return table, SourceOrigin(row.source, verified=True, output=ref, object_id=row.object_id)

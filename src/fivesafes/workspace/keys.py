@@ -1,0 +1,138 @@
+"""The workspace's keys: the Ed25519 key that signs audit checkpoints, its public half,
+and the provider of the restricted areas' keys chosen at ``fivesafes init``.
+
+Written atomically with their mode set at creation; a private key readable by group
+or others is refused, as area keys are (``fivesafes.vault.keys``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+
+from fivesafes.errors import KeyProviderError
+from fivesafes.vault.keys import FileKeyProvider, KeyProvider, PassphraseKeyProvider
+from fivesafes.workspace.settings import KEY_PASSPHRASE_ENV
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int) -> None:
+    """Write ``data`` to ``path`` all or nothing, the file created with ``mode``."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
+    """Write the signing key as PKCS#8 PEM, mode 0600."""
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    atomic_write(path, pem, mode=0o600)
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    """The signing key; KeyProviderError if missing, unreadable, or readable by others."""
+    # As with area keys: a signing key others can read lets them forge checkpoints.
+    with suppress(FileNotFoundError):
+        if path.stat().st_mode & 0o077:
+            raise KeyProviderError(
+                f"the workspace signing key {path} is readable by others",
+                hint=f"run: chmod 600 {path}",
+            )
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise KeyProviderError(
+            f"the workspace signing key {path} is missing",
+            hint="restore keys/ from your backup; without it no new checkpoint can be signed",
+        ) from None
+    except ValueError as exc:
+        raise KeyProviderError(
+            f"the workspace signing key {path} is unreadable: {exc}",
+            hint="restore keys/ from your backup",
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyProviderError(
+            f"{path} is not an Ed25519 key", hint="restore keys/ from your backup"
+        )
+    return key
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    """An Ed25519 public key from a PEM file (e.g. an offline copy of the workspace's)."""
+    try:
+        key = load_pem_public_key(path.read_bytes())
+    except FileNotFoundError:
+        raise KeyProviderError(
+            f"public key file {path} is missing",
+            hint="give the path of a copy of keys/workspace-signing.pub",
+        ) from None
+    except ValueError as exc:
+        raise KeyProviderError(
+            f"public key file {path} is unreadable: {exc}",
+            hint="give a PEM file as written to keys/workspace-signing.pub",
+        ) from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyProviderError(f"{path} is not an Ed25519 public key", hint="check the file")
+    return key
+
+
+def public_key_fingerprint(key: Ed25519PublicKey) -> str:
+    """SHA-256 (hex) of the raw public key: compare it with your offline copy."""
+    return hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
+
+
+def area_key_provider(
+    keys_dir: Path,
+    kind: str,
+    *,
+    ask: Callable[[], str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> KeyProvider:
+    """The area-key provider a workspace was created with (setting ``key_provider``).
+
+    ``passphrase``: one passphrase for all the workspace's areas, taken from
+    FIVESAFES_KEY_PASSPHRASE, else from ``ask`` (a terminal prompt), only when a key is
+    first needed, and kept in this process's memory only.
+    """
+    if kind == "file":
+        return FileKeyProvider(keys_dir)
+    if kind != "passphrase":
+        raise KeyProviderError(
+            f"unknown area key provider {kind!r}",
+            hint="key_provider in config.toml must be 'file' or 'passphrase'",
+        )
+    env = os.environ if environ is None else environ
+    given: list[str] = []
+
+    def passphrase(area: str) -> str:
+        if not given:
+            phrase = env.get(KEY_PASSPHRASE_ENV, "") or (ask() if ask is not None else "")
+            if not phrase:
+                raise KeyProviderError(
+                    f"the area keys of this workspace come from a passphrase, and none was "
+                    f"given (needed for area {area!r})",
+                    hint=f"set {KEY_PASSPHRASE_ENV}, or run the command in a terminal to be "
+                    "asked for it",
+                )
+            given.append(phrase)
+        return given[0]
+
+    return PassphraseKeyProvider(keys_dir, passphrase, shared=True)

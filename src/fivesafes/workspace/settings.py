@@ -1,0 +1,264 @@
+"""Settings declared once: name, default, help, where it may come from.
+
+The CLI help, docs/workspace.md and a test that every setting is documented all
+read :data:`SETTINGS`. Only ``home`` and ``database_url`` may come from the
+environment: governance limits (grant lengths, training validity) live in the
+workspace's config.toml so that a user cannot loosen them for one command by
+setting a variable. A setting with a ``section`` lives in that table of config.toml:
+``engine_name`` is ``name`` under ``[engine]``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fivesafes.errors import WorkspaceError
+
+DEFAULT_HOME = Path("fivesafes-workspace")
+HOME_ENV = "FIVESAFES_HOME"
+DATABASE_URL_ENV = "FIVESAFES_DATABASE_URL"
+USER_ENV = "FIVESAFES_USER"
+# The passphrase of a workspace whose area keys are passphrase-derived. A secret, not a
+# setting: read from the environment (or asked for) when a key is needed, never stored.
+KEY_PASSPHRASE_ENV = "FIVESAFES_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+KEY_PROVIDERS = ("file", "passphrase")
+ENGINE_NAMES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name in config.toml, default, help, optional variable and type."""
+
+    name: str
+    default: Any
+    help: str
+    env: str | None = None
+    kind: type = str
+    in_config: bool = True  # False: never read from config.toml (e.g. ``home`` locates it)
+    cli_only: bool = False  # True: only `fivesafes init` sets it, never the environment
+    choices: tuple[str, ...] = ()  # the only values allowed, when not empty
+    section: str | None = None  # the [section] of config.toml it lives in; None: top level
+
+    @property
+    def key(self) -> str:
+        """Its key in config.toml (inside its section, without the section's prefix)."""
+        return self.name.removeprefix(f"{self.section}_") if self.section else self.name
+
+    @property
+    def where(self) -> str:
+        """How config.toml names it: ``grant_max_months``, ``[engine] name``."""
+        return f"[{self.section}] {self.key}" if self.section else self.name
+
+    def parse(self, raw: object, *, source: str) -> Any:
+        """Convert a raw value (config or environment) to this setting's type."""
+        if self.kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.strip().lower() in {"1", "true", "yes", "on"}:
+                return True
+            if isinstance(raw, str) and raw.strip().lower() in {"0", "false", "no", "off"}:
+                return False
+        elif self.kind is int:
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                value = raw
+            elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+                value = int(raw.strip())
+            else:
+                value = None
+            if value is not None:
+                if value < 1:
+                    raise WorkspaceError(
+                        f"setting {self.name} from {source} must be at least 1, got {value}",
+                        hint=f"set {self.name} to a positive whole number",
+                    )
+                return value
+        elif self.kind is Path:
+            if isinstance(raw, str | Path) and str(raw).strip():
+                return Path(str(raw)).expanduser()
+        elif isinstance(raw, str) and raw.strip():
+            if self.choices and raw.strip() not in self.choices:
+                raise WorkspaceError(
+                    f"setting {self.name} from {source} must be one of "
+                    f"{', '.join(self.choices)}, got {raw.strip()!r}",
+                    hint=f"set {self.name} to one of: {', '.join(self.choices)}",
+                )
+            return raw.strip()
+        raise WorkspaceError(
+            f"setting {self.name} from {source} is not a valid {self.kind.__name__}: {raw!r}",
+            hint=f"fix {self.name} in {source}; `fivesafes --help` and docs/workspace.md list "
+            "every setting with its type",
+        )
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "home",
+        DEFAULT_HOME,
+        "The workspace directory (config, database, keys, areas, releases).",
+        env=HOME_ENV,
+        kind=Path,
+        in_config=False,
+    ),
+    Setting(
+        "database_url",
+        None,
+        "SQLAlchemy URL of the database; default: SQLite file fivesafes.db in the workspace. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/dbname.",
+        env=DATABASE_URL_ENV,
+        kind=str,
+    ),
+    Setting(
+        "demo_identity",
+        False,
+        "Accept FIVESAFES_USER as the acting person (demos and tests only). Set only by "
+        "`fivesafes init --demo-identity`; every command then prints a notice.",
+        kind=bool,
+        cli_only=True,
+    ),
+    Setting(
+        "key_provider",
+        "file",
+        "Who holds the restricted areas' keys: 'file' (a random key per area in keys/, mode "
+        "0600) or 'passphrase' (derived with scrypt from a passphrase given in "
+        f"{KEY_PASSPHRASE_ENV} or asked for; never stored). Set only by "
+        "`fivesafes init --key-provider`: changing it later would orphan the existing keys.",
+        cli_only=True,
+        choices=KEY_PROVIDERS,
+    ),
+    Setting(
+        "grant_default_months",
+        12,
+        "Length of a need-to-know grant when the request gives no end date.",
+        kind=int,
+    ),
+    Setting(
+        "grant_max_months",
+        12,
+        "Longest need-to-know grant that may be approved.",
+        kind=int,
+    ),
+    Setting(
+        "training_validity_months",
+        12,
+        "Default validity of a training completion (a course may set its own).",
+        kind=int,
+    ),
+    Setting(
+        "checkpoint_every",
+        1000,
+        "Audit events between automatic signed checkpoints of the audit chain.",
+        kind=int,
+    ),
+    Setting(
+        "review_due_days",
+        30,
+        "Days ahead that `fivesafes review access` looks for grants and training to renew.",
+        kind=int,
+    ),
+    Setting(
+        "engine_name",
+        "duckdb",
+        "The tabulation engine of `table protect`: 'duckdb' (embedded, this process) or "
+        "'spark' (needs `pip install fivesafes[spark]`); --engine overrides it.",
+        choices=ENGINE_NAMES,
+        section="engine",
+    ),
+    Setting(
+        "engine_master",
+        "local[*]",
+        "Spark's master URL when the engine is spark (local[*]: every core of this machine); "
+        "--engine-master overrides it.",
+        section="engine",
+    ),
+    Setting(
+        "engine_memory_limit",
+        "50%",
+        "Memory DuckDB may use for a query or tabulation over an area's data (DuckDB syntax: "
+        "4GB, 50%). Confidential data never spill to disk: past this limit the work fails "
+        "with an error. Spark's memory is Spark's own configuration.",
+        section="engine",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+_BY_SECTION_KEY = {(s.section, s.key): s for s in SETTINGS if s.section}
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.section for s in SETTINGS if s.section))
+
+
+def config_value(setting: Setting, config: Mapping[str, Any]) -> Any:
+    """The raw value of ``setting`` in a config mapping (None when absent)."""
+    if setting.section is None:
+        return config.get(setting.name)
+    table = config.get(setting.section)
+    return table.get(setting.key) if isinstance(table, Mapping) else None
+
+
+def get_setting(name: str) -> Setting:
+    """The declared setting called ``name``; a WorkspaceError names the known ones."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise WorkspaceError(
+            f"unknown setting {name!r}",
+            hint="known settings: " + ", ".join(_BY_NAME),
+        ) from None
+
+
+def resolve(name: str, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Any:
+    """The value of a setting: its environment variable, else config.toml, else the default."""
+    setting = get_setting(name)
+    env = os.environ if environ is None else environ
+    if setting.env and not setting.cli_only and env.get(setting.env, "").strip():
+        return setting.parse(env[setting.env], source=f"environment variable {setting.env}")
+    raw = config_value(setting, config) if setting.in_config else None
+    if raw is not None:
+        return setting.parse(raw, source="config.toml")
+    return setting.default
+
+
+def validate_config(config: Mapping[str, Any]) -> None:
+    """Check every known key of a config mapping parses; unknown keys are an error too."""
+    reserved = {"workspace_id", "created_at", "format"}
+    for key, value in config.items():
+        if key in reserved:
+            continue
+        if key in SECTIONS:
+            _validate_section(key, value)
+            continue
+        setting = _BY_NAME.get(key)
+        if setting is not None and setting.section is not None:
+            raise WorkspaceError(
+                f"config.toml sets {key!r} at the top level",
+                hint=f"write it as {setting.key} = ... under [{setting.section}]",
+            )
+        if setting is None or not setting.in_config:
+            raise WorkspaceError(
+                f"config.toml has an unknown setting {key!r}",
+                hint="remove it or fix its spelling; known settings: "
+                + ", ".join(s.name for s in SETTINGS if s.in_config),
+            )
+        setting.parse(value, source="config.toml")
+
+
+def _validate_section(section: str, table: Any) -> None:
+    if not isinstance(table, Mapping):
+        raise WorkspaceError(
+            f"config.toml's {section!r} must be a table: [{section}]",
+            hint=f"write [{section}] on a line of its own, then its settings",
+        )
+    for key, value in table.items():
+        setting = _BY_SECTION_KEY.get((section, key))
+        if setting is None:
+            top = _BY_NAME.get(key)
+            raise WorkspaceError(
+                f"config.toml has an unknown setting {key!r} in [{section}]",
+                hint=f"{key} is a top-level setting: move it above the [{section}] line"
+                if top is not None and top.section is None
+                else f"known in [{section}]: "
+                + ", ".join(s.key for s in SETTINGS if s.section == section),
+            )
+        setting.parse(value, source=f"config.toml [{section}]")
