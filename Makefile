@@ -4,8 +4,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# acro (ACRO's pandas<=2.3.3 cannot live beside ours): its own venv, for the parity tests only
+ACRO_VENV  := .venv-acro
+ACRO_STAMP := $(ACRO_VENV)/.installed-stamp
 
-.PHONY: demo test fuzz lint format typecheck bench bench-quick lock clean help
+.PHONY: demo test fuzz java venv-acro lint format typecheck bench bench-quick lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -18,11 +21,30 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)  ## create the virtualenv from the lockfile
 
+$(ACRO_STAMP): requirements-acro.lock
+	$(PYTHON) -m venv $(ACRO_VENV)
+	$(ACRO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-acro.lock
+	@touch $(ACRO_STAMP)
+
+venv-acro: $(ACRO_STAMP)  ## create the acro virtualenv (parity tests and the ACRO benchmark)
+
 demo: $(STAMP)  ## run the main job end to end on the embedded default
 	$(VENV)/bin/fivesafes demo --out demo-output
 
-test: $(STAMP)  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
-	$(PY) -m pytest -n 2 -q
+test: $(STAMP) $(ACRO_STAMP) java  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
+	FIVESAFES_ACRO_PYTHON=$(CURDIR)/$(ACRO_VENV)/bin/python $(PY) -m pytest -n 2 -q
+
+# The Spark engine's tests run Spark in local mode, which needs Java 17+. Where java is
+# absent and we are root (CI), Debian's default runtime is installed; elsewhere the Spark
+# tests skip and say why.
+java:  ## a Java runtime for the Spark tests (apt-get, only where java is absent)
+	@if command -v java >/dev/null 2>&1 || [ -x "$${JAVA_HOME:-/nonexistent}/bin/java" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing a Java runtime for the Spark tests (apt-get install default-jre-headless)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends default-jre-headless; } >/dev/null 2>&1 \
+		|| echo "no Java runtime could be installed: the Spark tests will skip"; \
+	else echo "no java, and not root to install one: the Spark tests will skip"; fi
 
 fuzz: $(STAMP)  ## the parser fuzzers, long run (FUZZ_EXAMPLES per parser; make test runs 40)
 	FIVESAFES_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q -p no:randomly tests/fuzz
@@ -36,18 +58,18 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-bench: $(STAMP)  ## the benchmarks (prints ratios against baselines measured in the same run)
+bench: $(STAMP) $(ACRO_STAMP)  ## the benchmarks (prints ratios against baselines measured in the same run)
 	$(PY) bench/run_all.py
 
-bench-quick: $(STAMP)  ## the benchmarks at small sizes, a smoke run
+bench-quick: $(STAMP) $(ACRO_STAMP)  ## the benchmarks at small sizes, a smoke run
 	$(PY) bench/run_all.py --quick
 
 lock:  ## regenerate requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/pip install --quiet -e '.[dev]'
+	.lockvenv/bin/pip install --quiet -e '.[dev,spark]'
 	.lockvenv/bin/pip install --quiet setuptools wheel
 	.lockvenv/bin/pip freeze --all --exclude-editable | grep -v "^pip==" > requirements.lock
 	rm -rf .lockvenv
 
 clean:  ## remove the virtualenv and generated output
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ACRO_VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -44,14 +44,17 @@ QUICK: dict[str, list[list[int]]] = {
 
 
 def synthetic_cells(
-    fans: Sequence[Sequence[int]], seed: int
+    fans: Sequence[Sequence[int]], seed: int, *, mean: float = 6.0
 ) -> tuple[pd.DataFrame, list[Hierarchy]]:
-    """A full cells table with primaries from the threshold and p% rules."""
+    """A full cells table with primaries from the threshold and p% rules.
+
+    ``mean``: enterprises per leaf cell on average (Poisson); fewer gives more primaries.
+    """
     rng = np.random.default_rng(seed)
     hs = [tree(chr(ord("r") + d), f) for d, f in enumerate(fans)]
     leaf_shape = tuple(len(h.leaves) for h in hs)
     n_leaf = int(np.prod(leaf_shape))
-    k = rng.poisson(6.0, size=n_leaf) * (rng.random(n_leaf) > 0.05)
+    k = rng.poisson(mean, size=n_leaf) * (rng.random(n_leaf) > 0.05)
     total = np.zeros(n_leaf)
     top1 = np.zeros(n_leaf)
     top2 = np.zeros(n_leaf)

@@ -132,7 +132,7 @@ class OutputError(FivesafesError):
 
 
 class EngineError(FivesafesError):
-    """A tabulation engine is unknown, not installed, or failed to start."""
+    """A tabulation engine is unknown, not installed, or cannot start (e.g. no Java)."""
 
     code = "engine"
     exit_status = 2

@@ -94,7 +94,7 @@ def test_json_summary_matches_the_report(tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 0, res.output
-    (summary,) = json.loads(res.output)["tables"]
+    (summary,) = json.loads(res.stdout)["tables"]
     report = json.loads((out / "report.json").read_text())
     assert summary["by_status"] == report["cells"]["by_status"]
     assert summary["by_rule"] == report["cells"]["by_rule"]
@@ -201,7 +201,7 @@ def test_the_examples_run(tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 0, res.output
-    summaries = json.loads(res.output)["tables"]
+    summaries = json.loads(res.stdout)["tables"]
     assert [s["table"] for s in summaries] == ["turnover_by_region_industry", "rows_by_region_size"]
     assert all(s["by_status"]["primary"] > 0 for s in summaries)
 

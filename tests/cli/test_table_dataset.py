@@ -113,6 +113,25 @@ def test_an_authorised_analyst_protects_the_dataset_and_it_stays_in_the_area(
     assert '"ada"' in log.stdout and '"spec_sha256"' in log.stdout
 
 
+def test_progress_of_a_stored_table_goes_to_stderr_unless_quiet(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("fivesafes.cli.progress.SHOW_AFTER", 0.0)  # every stage leaves a line
+    spec = workspace.parent / "pay.toml"
+    made = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay",
+               "--json")  # fmt: skip
+    lines = made.stderr.splitlines()
+    assert any(line.startswith("read dataset earnings/pay") for line in lines)
+    assert any(line.startswith("tabulate: 3 cells") for line in lines)
+    assert any(line.startswith("store outputs (encrypted): 1 output(s)") for line in lines)
+    assert not any("999" in line or "1614" in line for line in lines)  # no value on stderr
+    assert json.loads(made.stdout)["tables"]  # stdout stays JSON
+    quiet = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay",
+                "--quiet")  # fmt: skip
+    # only the demo identity's notice is left
+    assert [line for line in quiet.stderr.splitlines() if not line.startswith("notice:")] == []
+
+
 def test_out_is_refused_with_dataset_and_changes_nothing(workspace: Path) -> None:
     spec = workspace.parent / "pay.toml"
     out = workspace.parent / "out"

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from fivesafes.cli.progress import progress_on_stderr
 from fivesafes.engine import ENGINES, get_tabulator
 from fivesafes.errors import SpecError, ValidationError
 from fivesafes.sdc import SECONDARY_METHODS, TableResult, TableSpec, load_spec, protect_all
@@ -90,6 +91,12 @@ def table() -> None:
     "with --dataset, else local[*]].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="No progress on stderr (by default every step that takes a second or more shows a "
+    "bar while it runs and a line when it ends).",
+)
 def protect(
     specs: tuple[Path, ...],
     data: Path | None,
@@ -102,6 +109,7 @@ def protect(
     engine: str | None,
     engine_master: str | None,
     as_json: bool,
+    quiet: bool,
 ) -> None:
     """Tabulate DATA for each SPEC, find the disclosive cells and write the outputs.
 
@@ -183,6 +191,7 @@ def protect(
             secondary,
             output_name,
             (engine, engine_master),
+            quiet,
         )
         if as_json:
             click.echo(json.dumps({"tables": stored}, indent=2))
@@ -191,11 +200,13 @@ def protect(
         return
     out = out or Path("out")
     source: Any = data
-    with native_stdout_to_stderr():
+    with native_stdout_to_stderr(), progress_on_stderr(quiet) as progress:
         tabulator = get_tabulator(engine or "duckdb", master=engine_master)
         # every table is protected before anything is written: bad data changes nothing
         # tables of the same measure from the same data share cells: protected together
-        results = protect_all(loaded, source, secondary=secondary, tabulator=tabulator)
+        results = protect_all(
+            loaded, source, secondary=secondary, tabulator=tabulator, progress=progress
+        )
     summaries = []
     for result in results:
         folder = out / result.name if len(results) > 1 else out
@@ -215,6 +226,7 @@ def _protect_dataset(
     secondary: str | None,
     name: str | None,
     engine: tuple[str | None, str | None],
+    quiet: bool,
 ) -> list[dict[str, Any]]:
     """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
     from fivesafes.cli.acting import opened
@@ -222,7 +234,11 @@ def _protect_dataset(
     from fivesafes.services.vault.tables import protect_dataset_for
 
     area, dataset = split_dataset_ref(ref)
-    with opened() as (app, login), native_stdout_to_stderr():
+    with (
+        opened() as (app, login),
+        native_stdout_to_stderr(),
+        progress_on_stderr(quiet) as progress,
+    ):
         name_, master = engine
         settings = app.workspace.setting
         tabulator = get_tabulator(
@@ -240,6 +256,7 @@ def _protect_dataset(
             project_ref=project_ref,
             name=name,
             tabulator=tabulator,
+            progress=progress,
         )
     return [
         {
@@ -320,10 +337,35 @@ def summary(result: TableResult, files: dict[str, Path]) -> dict[str, Any]:
         "by_rule": report["cells"]["by_rule"],
         "secondary": report["secondary"].get("method") or report["suppression"]["method"],
         "seconds": report["timings"]["total"],
+        "audit": audit_verdict(report.get("audit", {})),
         "rows": report["source"].get("rows"),
         "files": {name: str(path) for name, path in files.items()},
         "notes": report["notes"],
     }
+
+
+def audit_verdict(audit: dict[str, Any]) -> dict[str, Any]:
+    """The audit's verdict for the summary: whether it ran, safe or not, and the work."""
+    if not audit.get("run"):
+        return {"run": False, "safe": False, "reason": audit.get("reason", "not run")}
+    return {
+        "run": True,
+        "safe": bool(audit.get("safe")),
+        "failures": int(audit.get("failures", 0)),
+        "lp_count": int(audit.get("lp_count", 0)),
+        "seconds": float(audit.get("timings", {}).get("total", 0.0)),
+        "intervals": audit.get("intervals"),
+        "singleton": audit.get("singleton"),
+    }
+
+
+def render_verdict(v: dict[str, Any]) -> str:
+    """The audit's verdict in a few words."""
+    if not v.get("run"):
+        return f"not run ({v.get('reason', '')})"
+    word = "safe" if v["safe"] else f"UNSAFE ({v['failures']} cells under-protected)"
+    single = ", singleton check" if v.get("singleton") else ""
+    return f"{word}: {v['lp_count']:,} attacker LPs in {v['seconds']:.2f} s{single}"
 
 
 def render(s: dict[str, Any]) -> str:
@@ -333,6 +375,7 @@ def render(s: dict[str, Any]) -> str:
     lines = [
         f"{s['table']}: {s['cells']:,} cells from {rows} rows in {s['seconds']:.2f} s",
         *_status_lines(s),
+        f"  audit: {render_verdict(s['audit'])}",
         f"  outputs in {folder}: {', '.join(s['files'])}",
     ]
     lines += [f"  note: {n}" for n in s["notes"]]

@@ -4,7 +4,8 @@
 DuckDB in this process; engines for data that outgrow one machine live here, outside
 ``sdc``, so that the library stays usable alone. ``get_tabulator("duckdb")`` or
 ``get_tabulator("spark", master="spark://host:7077")``; the CLI's ``--engine`` and the
-workspace settings ``[engine] name`` / ``master`` choose one. See docs/architecture.md.
+workspace settings ``[engine] name`` / ``master`` choose one. See docs/architecture.md
+and docs/engines.md (what each engine needs, and a plan for a cluster).
 """
 
 from __future__ import annotations

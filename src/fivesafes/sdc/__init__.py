@@ -14,7 +14,8 @@ columns an engine must produce, ``top_column(i)`` included, are exported here). 
 wings: ``tabulate/`` (microdata -> cells), ``rules`` (primary suppression),
 ``secondary/`` (complementary suppression), ``audit/`` (the attacker's LPs),
 ``lp/`` (relations and LPs they share), ``outputs/`` (files written and read back),
-``differencing`` (disclosure across outputs), ``pipeline`` (all of it in order).
+``differencing`` (disclosure across outputs), ``pipeline`` (all of it in order),
+``progress`` (the reporter a caller passes in to hear of long work: ``Progress``).
 See docs/architecture.md.
 """
 
@@ -49,6 +50,7 @@ from fivesafes.sdc.differencing import (
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.outputs.presentation import Presentation, present
 from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
+from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import ProtectedTable, published_cells, write_all
 from fivesafes.sdc.pipeline import (
     EXACT_AUDIT_MAX_CELLS,
@@ -58,7 +60,10 @@ from fivesafes.sdc.pipeline import (
     protect_all,
     tables,
 )
+from fivesafes.sdc.progress import SILENT, Progress, Recorder
+from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.rules import apply_primary_rules
+from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import (
     SECONDARY_METHODS,
     DimensionSpec,
@@ -89,6 +94,7 @@ __all__ = [
     "RULE",
     "RULE_TOTAL",
     "SECONDARY_METHODS",
+    "SILENT",
     "STATUS",
     "UPPER",
     "VALUE",
@@ -104,7 +110,9 @@ __all__ = [
     "MicrodataLike",
     "OutputTable",
     "Presentation",
+    "Progress",
     "ProtectedTable",
+    "Recorder",
     "RuleSet",
     "Status",
     "SuppressionSpec",
@@ -115,6 +123,7 @@ __all__ = [
     "apply_primary_rules",
     "audit_linked",
     "audit_table",
+    "build_report",
     "check_differencing",
     "linked_tables",
     "load_spec",
@@ -122,7 +131,9 @@ __all__ = [
     "parse_rules",
     "parse_spec",
     "present",
+    "progress_stage",
     "protect_all",
+    "protect_secondary",
     "published_cells",
     "read_cells",
     "spec_hierarchies",

@@ -26,6 +26,8 @@ from fivesafes.sdc.cells import STATUS, Status
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import write_outputs
+from fivesafes.sdc.progress import Progress
+from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
 from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
 from fivesafes.sdc.tabulate import (
@@ -85,13 +87,15 @@ def tables(
     hierarchies: Sequence[Hierarchy] | None = None,
     connection: Any = None,
     tabulator: Tabulator | None = None,
+    progress: Progress | None = None,
 ) -> TableResult:
     """Tabulate ``data`` under ``spec``, flag primary cells, and return the result with its report.
 
     ``data`` is a CSV/Parquet path, a pandas DataFrame, an Arrow table or a DuckDB
     relation. ``secondary`` overrides the spec's suppression method
     (``auto|optimal|modular|fast|none``). ``tabulator`` is the engine that makes the
-    cells (default: DuckDB in this process, on ``connection`` if given).
+    cells (default: DuckDB in this process, on ``connection`` if given). ``progress``
+    hears of each stage (tabulation, rules, secondary suppression, audit) as it runs.
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -103,10 +107,11 @@ def tables(
     top_k = required_top_k(spec.rules)
     # the file's hash (for the report) is computed while DuckDB reads the same file:
     # hashlib releases the GIL, so a large file costs little extra wall time
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool, progress_stage(progress, "tabulate") as tell:
         hashing = pool.submit(_timed, describe_source, data)
         engine = tabulator if tabulator is not None else DuckDBTabulator(connection)
         tab = run_tabulator(engine, spec, data, hierarchies, top_k=top_k or default_top_k(spec))
+        tell.outcome = f"{len(tab.cells):,} cells"
         timings["tabulate"] = time.perf_counter() - t
         source, timings["source"] = hashing.result()
     for stage, seconds in tab.timings.items():
@@ -114,22 +119,27 @@ def tables(
     hier = tuple(tab.hierarchies)
 
     t = time.perf_counter()
-    cells = apply_primary_rules(
-        tab.cells, spec.rules, frequency=spec.is_frequency, weighted=spec.weight is not None
-    )
+    with progress_stage(progress, "primary rules") as rules_stage:
+        cells = apply_primary_rules(
+            tab.cells, spec.rules, frequency=spec.is_frequency, weighted=spec.weight is not None
+        )
+        rules_stage.outcome = f"{int((cells[STATUS] == Status.PRIMARY.value).sum()):,} primary"
     timings["primary_rules"] = time.perf_counter() - t
 
     secondary_summary: dict[str, Any] = {}
     witnesses: dict[tuple[int, int], Any] = {}
     if spec.suppression.method != "none":
         t = time.perf_counter()
-        cells, secondary_summary, witnesses = protect_secondary(
-            cells,
-            hier,
-            spec.suppression,
-            frequency=spec.is_frequency,
-            dimensions=spec.dimension_names,
-        )
+        with progress_stage(progress, "secondary suppression") as secondary_stage:
+            cells, secondary_summary, witnesses = protect_secondary(
+                cells,
+                hier,
+                spec.suppression,
+                frequency=spec.is_frequency,
+                dimensions=spec.dimension_names,
+                progress=progress,
+            )
+            secondary_stage.outcome = _secondary_outcome(secondary_summary)
         timings["secondary"] = time.perf_counter() - t
 
     audit_summary: dict[str, Any] = {
@@ -141,7 +151,11 @@ def tables(
     }
     if spec.suppression.method != "none":
         t = time.perf_counter()
-        audit = audit_result(cells, hier, spec, witnesses=witnesses)
+        with progress_stage(progress, "audit") as audit_stage:
+            audit = audit_result(cells, hier, spec, witnesses=witnesses, progress=progress)
+            audit_stage.outcome = (
+                f"{'safe' if audit.safe else 'UNSAFE'}, {audit.lp_count:,} attacker LPs"
+            )
         timings["audit"] = time.perf_counter() - t
         # A pattern that fails the audit is never returned (nor written) as safe.
         audit.raise_if_unsafe()
@@ -186,8 +200,9 @@ def run_tabulator(
 
 
 # Beyond this many cells the audit proves each requirement without computing every
-# hidden cell's exact interval (the verdict is the same; see docs/audit.md).
-EXACT_AUDIT_MAX_CELLS = 20_000
+# hidden cell's exact interval (the verdict is the same; see docs/audit.md). At 20,000
+# a 9,800-cell 4-D table spent 284 s of its 307 s in 3,754 exact-interval LPs.
+EXACT_AUDIT_MAX_CELLS = 5_000
 
 
 def audit_result(
@@ -196,6 +211,7 @@ def audit_result(
     spec: TableSpec,
     *,
     witnesses: dict[tuple[int, int], Any] | None = None,
+    progress: Progress | None = None,
 ) -> AuditResult:
     """The independent audit of the pattern: the attacker's LPs for every hidden cell.
 
@@ -211,7 +227,17 @@ def audit_result(
         dimensions=spec.dimension_names,
         intervals="exact" if len(cells) <= EXACT_AUDIT_MAX_CELLS else "check",
         witnesses=witnesses,
+        progress=progress,
     )
+
+
+def _secondary_outcome(summary: dict[str, Any]) -> str:
+    """A few words on what secondary suppression did (the stage line)."""
+    loss = summary.get("information_loss", {}).get("secondary", {})
+    text = f"{summary.get('method', '?')}, {int(loss.get('cells', 0)):,} cells hidden"
+    if summary.get("gap") is not None:
+        text += f", proven gap {float(summary['gap']):.1%}"
+    return text
 
 
 def protect_secondary(
@@ -221,6 +247,7 @@ def protect_secondary(
     *,
     frequency: bool,
     dimensions: Sequence[str],
+    progress: Progress | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], dict[tuple[int, int], Any]]:
     """Choose secondary (complementary) suppressions with ``sdc.secondary``.
 
@@ -228,7 +255,12 @@ def protect_secondary(
     audit to verify.
     """
     result = suppression_methods.protect_secondary(
-        cells, hierarchies, suppression, frequency=frequency, dimensions=dimensions
+        cells,
+        hierarchies,
+        suppression,
+        frequency=frequency,
+        dimensions=dimensions,
+        progress=progress,
     )
     return result.cells, result.to_dict(), dict(result.witnesses)
 
@@ -248,6 +280,7 @@ def linked_tables(
     *,
     secondary: str | None = None,
     tabulator: Tabulator | None = None,
+    progress: Progress | None = None,
 ) -> list[TableResult]:
     """Protect every spec's table over ``data`` together; each result carries the joint audit."""
     loaded = [s if isinstance(s, TableSpec) else load_spec(s) for s in specs]
@@ -256,25 +289,30 @@ def linked_tables(
     _check_compatible(loaded)
     method = secondary or loaded[0].suppression.method
     suppression = replace(loaded[0].suppression, method=method)  # type: ignore[arg-type]
-    primaries = [tables(s, data, secondary="none", tabulator=tabulator) for s in loaded]
+    primaries = [
+        tables(s, data, secondary="none", tabulator=tabulator, progress=progress) for s in loaded
+    ]
     if method == "none":
         return primaries
     frequency = loaded[0].is_frequency
     t = time.perf_counter()
-    joint = suppression_methods.protect_linked(
-        [(r.cells, r.hierarchies) for r in primaries], suppression, frequency=frequency
-    )
+    with progress_stage(progress, "secondary suppression (linked tables)"):
+        joint = suppression_methods.protect_linked(
+            [(r.cells, r.hierarchies) for r in primaries], suppression, frequency=frequency
+        )
     seconds = time.perf_counter() - t
     protected = [(p.cells, r.hierarchies) for p, r in zip(joint.tables, primaries, strict=True)]
     t = time.perf_counter()
     n_cells = sum(len(c) for c, _ in protected)
-    audit = audit_linked(
-        protected,
-        a_priori_percent=suppression.a_priori_percent,
-        frequency=frequency,
-        singleton=suppression.singleton,
-        intervals="exact" if n_cells <= EXACT_AUDIT_MAX_CELLS else "check",
-    )
+    with progress_stage(progress, "audit (linked tables)") as audit_stage:
+        audit = audit_linked(
+            protected,
+            a_priori_percent=suppression.a_priori_percent,
+            frequency=frequency,
+            singleton=suppression.singleton,
+            intervals="exact" if n_cells <= EXACT_AUDIT_MAX_CELLS else "check",
+        )
+        audit_stage.outcome = "safe" if audit.safe else "UNSAFE"
     audit_seconds = time.perf_counter() - t
     audit.raise_if_unsafe()  # an unsafe joint pattern is never returned
     names = [s.name for s in loaded]
@@ -305,6 +343,7 @@ def protect_all(
     *,
     secondary: str | None = None,
     tabulator: Tabulator | None = None,
+    progress: Progress | None = None,
 ) -> list[TableResult]:
     """Protect several tables of ``data``: those of the same measure together (linked)."""
     groups: dict[tuple[str | None, ...], list[int]] = {}
@@ -314,9 +353,13 @@ def protect_all(
     for members in groups.values():
         chosen = [specs[i] for i in members]
         if len(chosen) == 1:
-            done = [tables(chosen[0], data, secondary=secondary, tabulator=tabulator)]
+            done = [
+                tables(chosen[0], data, secondary=secondary, tabulator=tabulator, progress=progress)
+            ]
         else:
-            done = linked_tables(chosen, data, secondary=secondary, tabulator=tabulator)
+            done = linked_tables(
+                chosen, data, secondary=secondary, tabulator=tabulator, progress=progress
+            )
         results.update(zip(members, done, strict=True))
     return [results[i] for i in range(len(specs))]
 

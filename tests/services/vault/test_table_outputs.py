@@ -21,6 +21,7 @@ from fivesafes.errors import (
     NotFoundError,
     ValidationError,
 )
+from fivesafes.sdc import Recorder
 from fivesafes.sdc.spec import load_spec
 from fivesafes.services.vault.read import query_area_for
 from fivesafes.services.vault.tables import TABLE_FORMAT, output_names, stored_table
@@ -96,6 +97,37 @@ def test_no_cell_code_or_value_is_written_in_plain_text(stored: Stored, tmp_path
         table, _ = stored_table(s, stored.vault, AREA, made.output.name)
     assert marker in table.cells_csv  # the codes are in the table...
     assert _scan(tmp_path, marker.encode()) == []  # ...and nowhere on disk in plain text
+
+
+def test_progress_hears_every_stage_and_never_a_code(stored: Stored) -> None:
+    marker = f"MARKER{secrets.token_hex(6)}"
+    stored.add_dataset(
+        "marked", {f"{marker}{i}": [100 + i] * (1 if i == 0 else 8) for i in range(4)}
+    )
+    recorder = Recorder()
+    text = spec_text("pay by marked area", None, method="fast")
+    (made,) = stored.protect(stored.spec("marked", text), dataset="marked", progress=recorder)
+    assert made.by_status["secondary"] >= 1
+    started = recorder.stages()
+    assert started[0] == f"read dataset {AREA}/marked"
+    assert started[-1] == "store outputs (encrypted)"
+    for name in ("tabulate", "primary rules", "secondary suppression", "audit"):
+        assert name in started
+    finished = {s: outcome for kind, s, _, outcome in recorder.events if kind == "finish"}
+    assert set(finished) == set(started)  # every stage closed
+    assert finished["audit"].startswith("safe")
+    assert finished["store outputs (encrypted)"] == f"1 output(s) in {AREA}"
+    assert marker not in repr(recorder.events)  # a reporter may print: codes never reach it
+
+
+def test_a_refused_read_closes_its_stage_and_starts_no_other(stored: Stored) -> None:
+    recorder = Recorder()
+    with pytest.raises(AccessDenied):
+        stored.protect(stored.spec("pay", spec_text("pay", None)), login="bob", progress=recorder)
+    assert recorder.events == [
+        ("start", f"read dataset {AREA}/ashe", None, ""),
+        ("finish", f"read dataset {AREA}/ashe", None, "stopped"),
+    ]
 
 
 def test_a_person_refused_access_stores_nothing(stored: Stored) -> None:

@@ -27,6 +27,7 @@ from fivesafes.sdc.audit import local as audit_local
 from fivesafes.sdc.audit.batch import batch_points
 from fivesafes.sdc.audit.local import LocalAttack
 from fivesafes.sdc.lp.attack import ComponentModel, LinearAttack
+from fivesafes.sdc.progress import Stage
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -83,11 +84,13 @@ def solve_intervals(
     *,
     tolerance: float,
     plan: SolvePlan | None = None,
+    progress: Stage | None = None,
 ) -> tuple[FloatArray, FloatArray, BoolArray, dict[int, tuple[ComponentModel, IntArray]]]:
     """The attacker's [min, max] of every hidden cell (NaN for published ones).
 
     Returns the lower and upper ends, whether each interval is exact (False: an inner
     range, see SolvePlan) and, per component id, its model and cells for follow-up solves.
+    ``progress`` advances by two steps (a min and a max) per hidden cell done.
     """
     t0 = time.perf_counter()
     n = values.size
@@ -113,6 +116,8 @@ def solve_intervals(
     lo_out[determined] = values[determined]
     hi_out[determined] = values[determined]
     exact_out[determined] = True
+    if progress is not None:
+        progress.advance(2.0 * determined.size)
     stats.seconds["reduce"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -131,7 +136,7 @@ def solve_intervals(
             None if plan.seen_hi is None else plan.seen_hi[cells],
         )
         lo, hi, exact = _component_intervals(
-            model, values[cells], stats, tolerance=tolerance, plan=local
+            model, values[cells], stats, tolerance=tolerance, plan=local, progress=progress
         )
         lo_out[cells] = lo
         hi_out[cells] = hi
@@ -149,6 +154,7 @@ def _component_intervals(
     *,
     tolerance: float,
     plan: SolvePlan,
+    progress: Stage | None = None,
 ) -> tuple[FloatArray, FloatArray, BoolArray]:
     """Min and max of the cells of one component, as the plan asks."""
     k = model.n
@@ -193,6 +199,8 @@ def _component_intervals(
     for j in range(k):
         if not plan.deferred[j] and not np.isnan(plan.target_lo[j]):
             solve(j, (float(plan.target_lo[j]), float(plan.target_hi[j])))
+        if progress is not None and not plan.deferred[j]:
+            progress.advance(2.0, detail=f"{stats.lps:,} LPs")
     for d in np.flatnonzero(plan.deferred):
         if plan.integer:
             apart = np.ceil(seen_lo[d] - tolerance) < np.floor(seen_hi[d] + tolerance)
@@ -203,6 +211,8 @@ def _component_intervals(
             stats.skipped_at_target += 2
         else:
             solve(int(d), (-INF, INF))
+        if progress is not None:
+            progress.advance(2.0, detail=f"{stats.lps:,} LPs")
     return lo, hi, exact
 
 

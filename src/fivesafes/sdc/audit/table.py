@@ -35,6 +35,8 @@ from fivesafes.sdc.audit.witness import Witnesses, verify_witnesses
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.linked import LinkedStructure, build_linked_structure
 from fivesafes.sdc.lp.structure import TableStructure, build_structure
+from fivesafes.sdc.progress import Progress
+from fivesafes.sdc.progress import stage as progress_stage
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -58,6 +60,7 @@ def audit_table(
     rtol: float = DEFAULT_RTOL,
     intervals: IntervalMode = "exact",
     witnesses: Witnesses | None = None,
+    progress: Progress | None = None,
 ) -> AuditResult:
     """Audit one table: build its relations, then solve the attacker's LPs for every hidden cell.
 
@@ -65,6 +68,7 @@ def audit_table(
     ``a_priori_percent``, which overrides the default (non-negative when no value is negative).
     ``witnesses``: attacker moves offered by the method that chose the pattern, keyed by
     (row, +1 upper / -1 lower); each is verified, never trusted (sdc/audit/witness.py).
+    ``progress`` hears of the LPs as they are solved.
     """
     t0 = time.perf_counter()
     structure = build_structure(cells, hierarchies, dimensions=dimensions)
@@ -80,6 +84,7 @@ def audit_table(
         rtol=rtol,
         intervals=intervals,
         witnesses=witnesses,
+        progress=progress,
         _structure_seconds=built,
     )
 
@@ -96,6 +101,7 @@ def audit_cells(
     rtol: float = DEFAULT_RTOL,
     intervals: IntervalMode = "exact",
     witnesses: Witnesses | None = None,
+    progress: Progress | None = None,
     _structure_seconds: float = 0.0,
 ) -> AuditResult:
     """Audit a cells table against a structure already built from it (same row order).
@@ -119,6 +125,7 @@ def audit_cells(
         intervals=intervals,
         timings={"structure": _structure_seconds},
         witnesses=witnesses,
+        progress=progress,
     )
 
 
@@ -208,6 +215,7 @@ def _audit(
     timings: dict[str, float],
     extra: Mapping[str, npt.NDArray[Any]] | None = None,
     witnesses: Witnesses | None = None,
+    progress: Progress | None = None,
 ) -> AuditResult:
     t0 = time.perf_counter()
     values = data.values
@@ -234,16 +242,19 @@ def _audit(
     )
     if witnesses:
         plan = replace(plan, seen_lo=verified.seen_lo, seen_hi=verified.seen_hi)
-    lo, hi, solved_exactly, models = solve_intervals(
-        structure.relations,
-        values,
-        data.hidden,
-        lower_b,
-        upper_b,
-        stats,
-        tolerance=tol,
-        plan=plan,
-    )
+    with progress_stage(progress, "audit: attacker LPs", total=2 * int(data.hidden.sum())) as lps:
+        lo, hi, solved_exactly, models = solve_intervals(
+            structure.relations,
+            values,
+            data.hidden,
+            lower_b,
+            upper_b,
+            stats,
+            tolerance=tol,
+            plan=plan,
+            progress=lps,
+        )
+        lps.outcome = f"{stats.lps:,} LPs"
     # a primary cell published (linked tables) is known exactly
     shown = data.primary & ~data.hidden
     lo[shown] = values[shown]
@@ -260,19 +271,20 @@ def _audit(
     singleton_cols: dict[str, npt.NDArray[Any]] = {}
     if singleton:
         t_s = time.perf_counter()
-        s_fail, singleton_cols = singleton_check(
-            structure,
-            data,
-            models,
-            req_lo,
-            req_hi,
-            lower_b,
-            upper_b,
-            stats,
-            tol,
-            frequency,
-            witnessed=verified,
-        )
+        with progress_stage(progress, "audit: singleton check"):
+            s_fail, singleton_cols = singleton_check(
+                structure,
+                data,
+                models,
+                req_lo,
+                req_hi,
+                lower_b,
+                upper_b,
+                stats,
+                tol,
+                frequency,
+                witnessed=verified,
+            )
         fail_kinds.append((FAIL_SINGLETON, s_fail))
         stats.seconds["singleton"] = time.perf_counter() - t_s
 

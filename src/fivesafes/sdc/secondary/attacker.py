@@ -97,6 +97,7 @@ class Attacker:
         # reuse that LP with another objective (a warm-started re-solve, no rebuild)
         self._cluster: dict[int, IntArray] = {}
         self.lp_count = 0
+        self.batch_lps = 0  # batch rounds (:mod:`batch`) run on this pattern by a caller
 
     def hide(self, cells: Iterable[int]) -> None:
         """Add cells to a boolean pattern."""
@@ -139,12 +140,19 @@ class Attacker:
         return cells, complete
 
     def reach(
-        self, p: int, direction: int, cells: IntArray, pin: int = -1
+        self,
+        p: int,
+        direction: int,
+        cells: IntArray,
+        pin: int = -1,
+        *,
+        known: IntArray | None = None,
     ) -> tuple[float, FloatArray | None, IntArray, FloatArray]:
         """The attacker's largest move of ``p`` in ``direction``, with the dual and the LP solution.
 
-        ``pin``: a cell the attacker knows exactly (-1: none). Returns (reach, pi on rows or
-        None when unbounded, rows, primal z on the LP's cells).
+        ``pin``: a cell the attacker knows exactly (-1: none); ``known``: more such cells
+        (a coalition of insiders, for a check that proves every one of them at once).
+        Returns (reach, pi on rows or None when unbounded, rows, primal z on the LP's cells).
         """
         key = cells.tobytes()
         if key not in self._cache:
@@ -157,8 +165,11 @@ class Attacker:
                     self._cluster.setdefault(c, cells)
         h, rows, pos = self._cache[key]
         j = pos[p]
-        k = pos.get(pin, -1) if pin >= 0 else -1
-        if k >= 0:
+        pins = [pin] if pin >= 0 else []
+        if known is not None:
+            pins += [int(q) for q in known.tolist() if q != p]
+        held = [(pos[q], q) for q in pins if q in pos]
+        for k, _ in held:
             h.changeColBounds(k, 0.0, 0.0)
         h.changeColCost(j, -float(direction))
         try:
@@ -196,9 +207,9 @@ class Attacker:
             return value, pi, rows, z
         finally:
             h.changeColCost(j, 0.0)
-            if k >= 0:
-                yk = float(self.y[pin])
-                lo, hi = -self.problem.down[pin] * yk, self.problem.up[pin] * yk
+            for k, q in held:
+                yk = float(self.y[q])
+                lo, hi = -self.problem.down[q] * yk, self.problem.up[q] * yk
                 h.changeColBounds(
                     k,
                     -highspy.kHighsInf if math.isinf(lo) else lo,

@@ -24,6 +24,7 @@ from collections import deque
 import numpy as np
 
 from fivesafes.sdc.lp.structure import TableStructure
+from fivesafes.sdc.progress import Progress, stage
 from fivesafes.sdc.secondary.hypercube_phase import Demand, Witness, hypercube_phase
 from fivesafes.sdc.secondary.model import BoolArray, Problem, check_feasible_alone, met
 from fivesafes.sdc.secondary.repair import repair
@@ -31,6 +32,11 @@ from fivesafes.sdc.secondary.repair import repair
 # Tables at least this large start from hypercube moves (see protect_fast); smaller ones
 # from relation covering, which lost less on the benchmark tables (bench/RESULTS.md).
 HYPERCUBE_MIN_CELLS = 50_000
+# ... and so do tables of 4 or more dimensions from this size: on a 9,900-cell 4-D table
+# with 19% primary cells relation covering left thousands of demands to LPs on
+# neighbourhoods of thousands of cells (not done after 15 minutes); the moves took 12 s
+# (bench/bench_midsize.py, bench/RESULTS.md)
+HYPERCUBE_MIN_CELLS_4D = 5_000
 
 
 def relation_phase(problem: Problem, hidden: BoolArray) -> BoolArray:
@@ -88,8 +94,21 @@ def relation_phase(problem: Problem, hidden: BoolArray) -> BoolArray:
     return hidden
 
 
+def uses_hypercube(n_cells: int, structure: TableStructure | None) -> bool:
+    """Whether `fast` starts from hypercube moves on a table of this size and shape."""
+    if structure is None:
+        return False
+    if n_cells >= HYPERCUBE_MIN_CELLS:
+        return True
+    return len(structure.dimensions) >= 4 and n_cells >= HYPERCUBE_MIN_CELLS_4D
+
+
 def protect_fast(
-    problem: Problem, structure: TableStructure | None = None, *, hypercube: bool | None = None
+    problem: Problem,
+    structure: TableStructure | None = None,
+    *,
+    hypercube: bool | None = None,
+    progress: Progress | None = None,
 ) -> tuple[BoolArray, dict[str, float], dict[Demand, Witness]]:
     """A safe pattern by greedy covering and LP repair: (hidden, statistics, witnesses).
 
@@ -98,7 +117,8 @@ def protect_fast(
     to verify instead of solving that demand's LPs.
 
     With the table's ``structure`` and ``hypercube`` (by default: from
-    :data:`HYPERCUBE_MIN_CELLS` cells), the greedy phase builds proving moves per
+    :data:`HYPERCUBE_MIN_CELLS` cells, or :data:`HYPERCUBE_MIN_CELLS_4D` with 4 or more
+    dimensions), the greedy phase builds proving moves per
     primary (:mod:`hypercube`) instead of covering relation cuts, so that the LPs only
     see what the moves could not prove.
     """
@@ -106,9 +126,11 @@ def protect_fast(
     stats: dict[str, float] = {}
     witnesses: dict[Demand, Witness] = {}
     if hypercube is None:
-        hypercube = problem.n >= HYPERCUBE_MIN_CELLS
+        hypercube = uses_hypercube(problem.n, structure)
     if structure is not None and hypercube:
-        hidden, proofs = hypercube_phase(problem, structure, problem.forced.copy())
+        with stage(progress, "secondary: hypercube moves") as moves:
+            hidden, proofs = hypercube_phase(problem, structure, problem.forced.copy())
+            moves.outcome = f"{len(proofs.proved):,} demands proved by moves"
         stats.update(
             hypercube_moves=float(proofs.moves),
             hypercube_proved=float(len(proofs.proved)),
@@ -117,11 +139,17 @@ def protect_fast(
             hypercube_seconds=sum(proofs.seconds.values()),
         )
         hidden, rounds, lps = repair(
-            problem, hidden, proved=proofs.proved, insider_proof=proofs.insider_proof
+            problem,
+            hidden,
+            proved=proofs.proved,
+            insider_proof=proofs.insider_proof,
+            progress=progress,
+            moves=proofs.witnesses,
         )
         witnesses = proofs.witnesses
     else:
-        hidden = relation_phase(problem, problem.forced.copy())
-        hidden, rounds, lps = repair(problem, hidden)
+        with stage(progress, "secondary: covering relations"):
+            hidden = relation_phase(problem, problem.forced.copy())
+        hidden, rounds, lps = repair(problem, hidden, progress=progress)
     stats.update(repair_rounds=float(rounds), attacker_lps=float(lps))
     return hidden, stats, witnesses

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from fivesafes.sdc.lp.highs import new_highs
 from fivesafes.sdc.secondary.attacker import separate
+from fivesafes.sdc.secondary.bridgeless import bridgeless_rows, drop_bridges
 from fivesafes.sdc.secondary.model import (
     BoolArray,
     Cut,
@@ -92,6 +93,7 @@ class _Mip:
         self.h.passModel(lp)
         self.seen: set[bytes] = set()
         self.n_cuts = 0
+        self.n_rows_extra = 0
 
     def add(self, cuts: list[Cut]) -> int:
         lower: list[float] = []
@@ -126,6 +128,24 @@ class _Mip:
             np.concatenate(values),
         )
         self.n_cuts += k
+        return k
+
+    def add_rows(self, rows: list[tuple[IntArray, FloatArray]]) -> int:
+        """Add rows ``coef . y >= 0`` (bridgeless inequalities); returns how many."""
+        if not rows:
+            return 0
+        k = len(rows)
+        starts = np.cumsum([0] + [c.size for c, _ in rows[:-1]]).astype(np.int32)
+        self.h.addRows(
+            k,
+            np.zeros(k),
+            np.full(k, highspy.kHighsInf),
+            int(sum(c.size for c, _ in rows)),
+            starts,
+            np.concatenate([c for c, _ in rows]).astype(np.int32),
+            np.concatenate([v for _, v in rows]).astype(np.float64),
+        )
+        self.n_rows_extra += k
         return k
 
     def solve(
@@ -187,9 +207,15 @@ class _Mip:
         return values, float(h.getInfo().objective_function_value)
 
 
-def _root(problem: Problem, mip: _Mip, deadline: float, max_rounds: int = 40) -> tuple[float, int]:
-    """Cutting planes on the LP relaxation: cheap cuts that make the MIP's first pattern good."""
+def _root(
+    problem: Problem, mip: _Mip, deadline: float, max_rounds: int = 40
+) -> tuple[float, int, FloatArray | None]:
+    """Cutting planes on the LP relaxation: cheap cuts that make the MIP's first pattern good.
+
+    Returns the LP bound, the attacker LPs solved and the last fractional pattern.
+    """
     bound, lps, last = 0.0, 0, -1.0
+    last_y: FloatArray | None = None
     for _ in range(max_rounds):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -197,15 +223,29 @@ def _root(problem: Problem, mip: _Mip, deadline: float, max_rounds: int = 40) ->
         y, obj = mip.relaxation(remaining)
         if y is None:
             break
+        last_y = y
         bound = max(bound, obj)
+        bridges = mip.add_rows(bridgeless_rows(problem, y))
         cuts, n_lp = separate(problem, y)
         lps += n_lp
-        if not cuts or mip.add(cuts) == 0:
+        if (not cuts or mip.add(cuts) == 0) and not bridges:
             break
         if last > 0 and obj - last <= 1e-4 * abs(obj):
             break  # tailing off: leave the rest to the MIP
         last = obj
-    return bound, lps
+    return bound, lps, last_y
+
+
+def _rounded(
+    problem: Problem, y: FloatArray, deadline: float, seen: list[Cut]
+) -> tuple[BoolArray | None, int]:
+    """A safe pattern from the LP relaxation: its half-hidden cells, repaired and cleaned."""
+    guess = (y >= 0.5) | problem.forced
+    try:
+        fixed, _, n_lp = repair(problem, guess, seen=seen, deadline=deadline)
+    except OutOfTime:
+        return None, 0
+    return drop_bridges(problem, fixed), n_lp
 
 
 def _free_cost(problem: Problem, hidden: BoolArray) -> float:
@@ -223,8 +263,17 @@ def protect_optimal(
     bound = 0.0
     mip = _Mip(problem)
     mip.add(relation_cuts(problem))
-    bound, lps = _root(problem, mip, t0 + 0.5 * time_limit)
+    bound, lps, y_root = _root(problem, mip, t0 + 0.5 * time_limit)
     bound = min(bound, best_cost)
+    if y_root is not None:
+        # the LP's half-hidden cells are often close to a cheap pattern: repair and keep it
+        # if it beats the start (its cuts teach the MIP too)
+        seen_root: list[Cut] = []
+        rounded, n_lp = _rounded(problem, y_root, t0 + 0.75 * time_limit, seen_root)
+        lps += n_lp
+        mip.add(seen_root)
+        if rounded is not None and _free_cost(problem, rounded) < best_cost:
+            best, best_cost = rounded, _free_cost(problem, rounded)
     rounds = 0
     status = "time_limit"
     while True:
@@ -264,6 +313,8 @@ def protect_optimal(
         mip.add(seen)
         if _free_cost(problem, fixed) < best_cost:
             best, best_cost = fixed, _free_cost(problem, fixed)
+    best = drop_bridges(problem, best)
+    best_cost = _free_cost(problem, best)
     proven = 0.0 if best_cost <= 0 else max(0.0, (best_cost - bound) / best_cost)
     if status == "optimal" and proven > max(gap, 1e-6) + 1e-9:
         status = "time_limit"

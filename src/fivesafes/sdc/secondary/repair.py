@@ -7,9 +7,22 @@ import time
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
+from fivesafes.sdc.progress import Progress, Stage, stage
 from fivesafes.sdc.secondary.attacker import Attacker, certify_move, check_demand, singleton_pins
 from fivesafes.sdc.secondary.batch import certify
-from fivesafes.sdc.secondary.model import UP, BoolArray, Cut, Problem, met
+from fivesafes.sdc.secondary.model import (
+    LOCAL_LIMIT,
+    UP,
+    BoolArray,
+    Cut,
+    FloatArray,
+    IntArray,
+    Problem,
+    met,
+)
+
+# Hidden cells around a primary in a group-of-insiders LP (see _coalition).
+COALITION_LIMIT = 4 * LOCAL_LIMIT
 
 
 class OutOfTime(Exception):
@@ -57,6 +70,8 @@ def repair(
     proved: set[tuple[int, int]] | None = None,
     insider_proof: set[tuple[int, int]] | None = None,
     deadline: float | None = None,
+    progress: Progress | None = None,
+    moves: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
 ) -> tuple[BoolArray, int, int]:
     """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
 
@@ -68,6 +83,8 @@ def repair(
 
     ``proved`` demands are already proved on ``hidden`` (by a move, see :mod:`hypercube`),
     those in ``insider_proof`` against every insider too: they need no LP here.
+    ``moves``: the attacker move proving each of those (cells, move); it proves the
+    demand against every insider whose cell it leaves unmoved too.
     ``deadline`` (a ``time.monotonic()`` value): raise :class:`OutOfTime` once it has
     passed (between two checks), for a caller that can do without this pattern.
     """
@@ -77,37 +94,121 @@ def repair(
     req_of = {(p, dr): rq for p, dr, rq in targets}
     certified: set[tuple[int, int]] = set(proved or ())
     pair_ok: set[tuple[int, int, int]] = set()
-    batch_lps = 0
+    if moves:
+        pins_now = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
+        for (p, direction), (cells, z) in moves.items():
+            if (p, direction) in req_of:
+                _still(p, direction, pins_now.get(p, []), cells, z, pair_ok)
     for sweep in range(1, 1000):
-        changed = False
-        pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
-        batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
-        for p, direction, req in targets:
-            if deadline is not None and time.monotonic() > deadline:
-                raise OutOfTime
-            if (p, direction) not in certified:
-                while True:
-                    cut, cells, z = check_demand(att, p, direction, req, -1)
-                    if cut is None:
-                        certify_move(cells, z, req_of, certified)
-                        certified.add((p, direction))
-                        break
-                    changed |= _fix(problem, att, cut, seen)
-            for pin in pins_of[p]:
-                if (p, direction, pin) in pair_ok:
-                    continue
-                while True:
-                    cut, _, _ = check_demand(att, p, direction, req, pin)
-                    if cut is None:
-                        pair_ok.add((p, direction, pin))
-                        break
-                    changed |= _fix(problem, att, cut, seen)
+        name = f"secondary: checking demands (sweep {sweep})"
+        with stage(progress, name, total=len(targets)) as tell:
+            changed = _sweep(
+                problem, att, targets, req_of, certified, pair_ok, seen, deadline, tell
+            )
+            tell.outcome = f"{att.lp_count:,} attacker LPs so far"
         if not changed:
-            return att.hidden.copy(), sweep, att.lp_count + batch_lps
+            return att.hidden.copy(), sweep, att.lp_count + att.batch_lps
     raise InfeasibleProtectionError(
         "secondary suppression did not converge",
         hint="report this table to the developers; use method = 'optimal' meanwhile",
     )
+
+
+def _sweep(
+    problem: Problem,
+    att: Attacker,
+    targets: list[tuple[int, int, float]],
+    req_of: dict[tuple[int, int], float],
+    certified: set[tuple[int, int]],
+    pair_ok: set[tuple[int, int, int]],
+    seen: list[Cut] | None,
+    deadline: float | None,
+    tell: Stage,
+) -> bool:
+    """One pass over every demand; True when it hid a cell."""
+    changed = False
+    pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
+    att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
+    for p, direction, req in targets:
+        tell.advance()
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime
+        if (p, direction) not in certified:
+            while True:
+                cut, cells, z = check_demand(att, p, direction, req, -1)
+                if cut is None:
+                    certify_move(cells, z, req_of, certified)
+                    certified.add((p, direction))
+                    # the move leaves every insider's cell it does not touch where it is:
+                    # it proves the demand against those insiders too
+                    _still(p, direction, pins_of[p], cells, z, pair_ok)
+                    break
+                changed |= _fix(problem, att, cut, seen)
+        _coalition(att, p, direction, req, pins_of[p], pair_ok)
+        for pin in pins_of[p]:
+            if (p, direction, pin) in pair_ok:
+                continue
+            while True:
+                cut, cells, z = check_demand(att, p, direction, req, pin)
+                if cut is None:
+                    pair_ok.add((p, direction, pin))
+                    _still(p, direction, pins_of[p], cells, z, pair_ok)
+                    break
+                changed |= _fix(problem, att, cut, seen)
+    return changed
+
+
+def _still(
+    p: int,
+    direction: int,
+    pins: list[int],
+    cells: IntArray,
+    z: FloatArray,
+    pair_ok: set[tuple[int, int, int]],
+) -> None:
+    """Insider pairs proved by an outsider's move that leaves their cells unmoved."""
+    if not pins or z.size != cells.size:
+        return
+    moved = set(cells[np.abs(z) > 1e-9].tolist())
+    for q in pins:
+        if q not in moved:
+            pair_ok.add((p, direction, q))
+
+
+def _coalition(
+    att: Attacker,
+    p: int,
+    direction: int,
+    req: float,
+    pins: list[int],
+    pair_ok: set[tuple[int, int, int]],
+) -> None:
+    """Prove a demand against groups of insiders, one LP per group: the group known at once.
+
+    An attacker who knows every cell of a group is stronger than each of its insiders
+    alone, so a demand the group cannot break holds against each member. A group that
+    does break it is halved and each half tried (group testing): a few insiders whose
+    cells the primary's protection runs through are left, in few LPs, for the checks
+    one insider at a time, which find their cuts. Cells the group's move leaves where
+    they are are proved too. Nothing is concluded from a failing group (a group's cut
+    would ask more than the guarantee, see :mod:`singleton`).
+    """
+    open_ = [q for q in pins if (p, direction, q) not in pair_ok]
+    if len(open_) < 2:
+        return
+    cells, _ = att.neighbourhood(p, COALITION_LIMIT)
+    groups = [open_]
+    while groups:
+        group = [q for q in groups.pop() if (p, direction, q) not in pair_ok]
+        if len(group) < 2:
+            continue
+        reach, pi, _, z = att.reach(p, direction, cells, known=np.array(group, dtype=np.int64))
+        if pi is None or met(reach, req):
+            pair_ok.update((p, direction, q) for q in group)
+            _still(p, direction, open_, cells, z, pair_ok)
+            continue
+        half = len(group) // 2
+        groups += [group[:half], group[half:]]
 
 
 def _fix(problem: Problem, att: Attacker, cut: Cut, seen: list[Cut] | None) -> bool:

@@ -13,15 +13,33 @@ from fivesafes.sdc.tabulate.duckdb_tabulator import (
     tabulate,
 )
 from fivesafes.sdc.tabulate.engine import HierarchyLoader, Tabulation, Tabulator
-from fivesafes.sdc.tabulate.sources import MicrodataLike
+from fivesafes.sdc.tabulate.plan import bridge_pairs, code_error, leaf_codes, row_expressions
+from fivesafes.sdc.tabulate.sources import (
+    MicrodataLike,
+    bad_numbers_error,
+    check_columns,
+    holding_error,
+    raise_value_errors,
+)
 
+# Besides the seam, the pieces another engine reuses so that it plans, checks and words
+# its errors exactly as DuckDB does (engine/spark*.py): the code mapping and bridges of a
+# hierarchy, the row expressions of a spec, and the data errors.
 __all__ = [
     "DuckDBTabulator",
     "HierarchyLoader",
     "MicrodataLike",
     "Tabulation",
     "Tabulator",
+    "bad_numbers_error",
+    "bridge_pairs",
+    "check_columns",
+    "code_error",
     "default_top_k",
+    "holding_error",
+    "leaf_codes",
     "load_hierarchies",
+    "raise_value_errors",
+    "row_expressions",
     "tabulate",
 ]

@@ -7,6 +7,7 @@ listed so that the caller drops it afterwards, whatever happens.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Literal
 
 import duckdb
@@ -20,6 +21,63 @@ from fivesafes.sdc.tabulate.sources import Source, quote
 
 _SHOW = 10  # offending codes named in an error
 RollupPlan = Literal["bridge", "grouping_sets"]
+
+
+def leaf_codes(h: Hierarchy) -> list[tuple[str, int]]:
+    """Each leaf code of ``h`` with its id (its display position)."""
+    idx = {c: j for j, c in enumerate(h.order)}
+    return [(c, idx[c]) for c in h.leaves]
+
+
+def bridge_pairs(h: Hierarchy) -> list[tuple[int, int]]:
+    """Every (leaf id, id of a cell containing it) pair: the leaf itself and its ancestors."""
+    idx = {c: j for j, c in enumerate(h.order)}
+    return [(idx[leaf], idx[a]) for leaf in h.leaves for a in h.ancestors(leaf)]
+
+
+def row_expressions(spec: TableSpec) -> tuple[str, str]:
+    """SQL for a row's value and rule basis over the columns ``x`` and ``w``.
+
+    The expressions are plain SQL that DuckDB and Spark read alike.
+    """
+    rules = spec.rules
+    w = "w" if spec.weight is not None else None
+    if spec.response is None:
+        value = "w" if w else "1.0"
+        basis = "w" if (w and rules.apply_weights) else "1.0"
+    else:
+        value = f"x * {w}" if w else "x"
+        basis = "abs(x)" if rules.negatives == "absolute" else "x"
+        if w and rules.apply_weights:
+            basis = f"{basis} * {w}"
+    return value, basis
+
+
+def code_error(dimension: str, h: Hierarchy, found: Sequence[tuple[str, int]]) -> DataError | None:
+    """The error for the codes of one dimension that map to no leaf, with their row counts.
+
+    ``found`` lists (code, rows) pairs, most frequent first; None when it is empty.
+    """
+    if not found:
+        return None
+    internal = [(c, n) for c, n in found if c in h.parent]
+    unknown = [(c, n) for c, n in found if c not in h.parent]
+    if unknown:
+        rows = sum(n for _, n in unknown)
+        return DataError(
+            f"dimension '{dimension}': {len(unknown)} code(s) in {rows} row(s) are not in "
+            f"hierarchy '{h.name}': {[c for c, _ in unknown[:_SHOW]]}",
+            hint="add the codes to the hierarchy file, or correct the data "
+            "(codes are text: '01' and '1' differ)",
+        )
+    rows = sum(n for _, n in internal)
+    return DataError(
+        f"dimension '{dimension}': {len(internal)} code(s) in {rows} row(s) are subtotals "
+        f"(internal codes) of hierarchy '{h.name}', not leaves: "
+        f"{[c for c, _ in internal[:_SHOW]]}",
+        hint="microdata rows must carry leaf codes; add a leaf under each such code "
+        "(e.g. '<code>_other') and recode the rows to it",
+    )
 
 
 class TabulationPlan:
@@ -59,7 +117,7 @@ class TabulationPlan:
         self.temp.append(("TABLE", self.t(name)))
         self.run(f"CREATE TEMP TABLE {self.t(name)} AS {sql}")
 
-    def values_table(self, name: str, columns: str, rows: list[tuple[object, ...]]) -> None:
+    def values_table(self, name: str, columns: str, rows: Sequence[tuple[object, ...]]) -> None:
         """Create temporary table ``name`` and fill it with ``rows``."""
         self.temp.append(("TABLE", self.t(name)))
         self.run(f"CREATE TEMP TABLE {self.t(name)} ({columns})")
@@ -71,11 +129,7 @@ class TabulationPlan:
         """Per dimension: leaf code -> id, leaf id -> ancestor id per level, id -> code."""
         for i, h in enumerate(self.hiers):
             idx = self.index[i]
-            self.values_table(
-                f"map{i}",
-                "code VARCHAR, leaf INTEGER",
-                [(c, idx[c]) for c in h.leaves],
-            )
+            self.values_table(f"map{i}", "code VARCHAR, leaf INTEGER", leaf_codes(h))
             anc_cols = ", ".join(["leaf INTEGER", *(f"{c} INTEGER" for c in self.levels[i])])
             rows: list[tuple[object, ...]] = []
             for leaf in h.leaves:
@@ -91,22 +145,9 @@ class TabulationPlan:
                 f"codes{i}", "id INTEGER, code VARCHAR", [(j, c) for j, c in enumerate(h.order)]
             )
 
-    def _row_exprs(self) -> tuple[str, str]:
-        spec, rules = self.spec, self.spec.rules
-        w = "w" if spec.weight is not None else None
-        if spec.response is None:
-            value = "w" if w else "1.0"
-            basis = "w" if (w and rules.apply_weights) else "1.0"
-        else:
-            value = f"x * {w}" if w else "x"
-            basis = "abs(x)" if rules.negatives == "absolute" else "x"
-            if w and rules.apply_weights:
-                basis = f"{basis} * {w}"
-        return value, basis
-
     def stage1(self) -> None:
         """Rows -> (leaf cell, unit) sums; unknown codes surface as NULL leaves."""
-        value, basis = self._row_exprs()
+        value, basis = row_expressions(self.spec)
         leaves = ", ".join(f"m{i}.leaf AS l{i}" for i in range(self.n))
         joins = " ".join(
             f"LEFT JOIN {self.t(f'map{i}')} m{i} ON s.d{i} = m{i}.code" for i in range(self.n)
@@ -139,27 +180,9 @@ class TabulationPlan:
                 f"LEFT JOIN {self.t(f'map{i}')} m ON s.d{i} = m.code WHERE m.leaf IS NULL "
                 "GROUP BY ALL ORDER BY n DESC, code"
             ).fetchall()
-            if not found:
-                continue
-            dim = self.spec.dimension_names[i]
-            internal = [(c, n) for c, n in found if c in self.index[i]]
-            unknown = [(c, n) for c, n in found if c not in self.index[i]]
-            if unknown:
-                rows = sum(n for _, n in unknown)
-                raise DataError(
-                    f"dimension '{dim}': {len(unknown)} code(s) in {rows} row(s) are not in "
-                    f"hierarchy '{h.name}': {[c for c, _ in unknown[:_SHOW]]}",
-                    hint="add the codes to the hierarchy file, or correct the data "
-                    "(codes are text: '01' and '1' differ)",
-                )
-            rows = sum(n for _, n in internal)
-            raise DataError(
-                f"dimension '{dim}': {len(internal)} code(s) in {rows} row(s) are subtotals "
-                f"(internal codes) of hierarchy '{h.name}', not leaves: "
-                f"{[c for c, _ in internal[:_SHOW]]}",
-                hint="microdata rows must carry leaf codes; add a leaf under each such code "
-                "(e.g. '<code>_other') and recode the rows to it",
-            )
+            error = code_error(self.spec.dimension_names[i], h, found)
+            if error is not None:
+                raise error
         raise AssertionError("a stage-1 cell had no leaf, yet every code maps")  # pragma: no cover
 
     def split_units(self) -> None:
@@ -167,13 +190,7 @@ class TabulationPlan:
         k, n = self.k, self.n
         leaves = ", ".join(f"l{i}" for i in range(n))
         for i, h in enumerate(self.hiers):
-            # Every (leaf, cell containing it) pair of the dimension: the leaf and its ancestors.
-            idx = self.index[i]
-            self.values_table(
-                f"bridge{i}",
-                "leaf INTEGER, cell INTEGER",
-                [(idx[leaf], idx[a]) for leaf in h.leaves for a in h.ancestors(leaf)],
-            )
+            self.values_table(f"bridge{i}", "leaf INTEGER, cell INTEGER", bridge_pairs(h))
         if not self.source.has_unit:
             return
         sig = " + ".join(f"(min(l{i}) <> max(l{i}))::INTEGER * {1 << i}" for i in range(n))

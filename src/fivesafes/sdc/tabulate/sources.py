@@ -10,6 +10,7 @@ column as text, and numeric columns are converted explicitly and checked.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -143,7 +144,7 @@ def _register(
     columns = {
         str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()
     }
-    _check_columns(spec, columns)
+    check_columns(spec, columns)
     view = f"{prefix}src"
     select: list[str] = []
     for i, dim in enumerate(spec.dimension_names):
@@ -202,7 +203,11 @@ def drop(con: duckdb.DuckDBPyConnection, objects: tuple[tuple[str, str], ...]) -
             con.execute(f"DROP {kind} IF EXISTS {name}")
 
 
-def _check_columns(spec: TableSpec, columns: dict[str, str]) -> None:
+def check_columns(spec: TableSpec, columns: Mapping[str, str]) -> None:
+    """Raise a DataError for a column the spec names that the data lack, or of a wrong type.
+
+    ``columns`` maps each data column to its type, as DuckDB names types.
+    """
     roles = [(d, "dimension") for d in spec.dimension_names]
     roles += [
         (c, role)
@@ -258,6 +263,30 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
     row = con.execute(f"SELECT {sql} FROM {source.view}").fetchone()
     assert row is not None
     counts = dict(zip([name for name, _ in checks], row, strict=True))
+    raise_value_errors(
+        spec, counts, lambda role, column, n: _bad_numbers(con, source, role, column, n)
+    )
+    if spec.holding is not None:
+        row = con.execute(
+            f"SELECT count(*), list(c ORDER BY c)[1:{_SHOW}] FROM (SELECT c FROM {source.view} "
+            "GROUP BY c HAVING count(DISTINCT u) > 1)"
+        ).fetchone()
+        assert row is not None
+        if row[0]:
+            raise holding_error(spec, int(row[0]), [str(v) for v in row[1]])
+
+
+def raise_value_errors(
+    spec: TableSpec, counts: Mapping[str, int], bad_numbers: Callable[[str, str, int], None]
+) -> None:
+    """Raise the DataError for the first problem in ``counts`` (rows per check), if any.
+
+    ``counts`` holds, per check, the rows that fail it: ``dim{i}`` (missing code of
+    dimension i), ``unit``, ``contrib`` (missing unit / contributor), ``x_bad``, ``x_neg``,
+    ``w_bad``, ``w_neg`` (response / weight not a finite number, negative). Each engine
+    counts them its own way; ``bad_numbers(role, column, n)`` raises the error naming the
+    values that are not numbers.
+    """
     for i, dim in enumerate(spec.dimension_names):
         n = counts[f"dim{i}"]
         if n:
@@ -282,7 +311,7 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
         if column is None:
             continue
         if counts[f"{key}_bad"]:
-            _bad_numbers(con, source, role, column, counts[f"{key}_bad"])
+            bad_numbers(role, column, counts[f"{key}_bad"])
         if counts[f"{key}_neg"] and (role == "weight" or spec.rules.negatives == "error"):
             n = counts[f"{key}_neg"]
             hint = (
@@ -292,18 +321,35 @@ def check_values(con: duckdb.DuckDBPyConnection, spec: TableSpec, source: Source
                 "on absolute values, or correct the data"
             )
             raise DataError(f"{role} column '{column}' is negative in {n} row(s)", hint=hint)
-    if spec.holding is not None:
-        row = con.execute(
-            f"SELECT count(*), list(c ORDER BY c)[1:{_SHOW}] FROM (SELECT c FROM {source.view} "
-            "GROUP BY c HAVING count(DISTINCT u) > 1)"
-        ).fetchone()
-        assert row is not None
-        if row[0]:
-            raise DataError(
-                f"{row[0]} contributor(s) in '{spec.contributor}' belong to more than one "
-                f"holding in '{spec.holding}', e.g. {[str(v) for v in row[1]]}",
-                hint="a contributor belongs to exactly one holding; correct the holding column",
-            )
+
+
+def holding_error(spec: TableSpec, count: int, examples: Sequence[str]) -> DataError:
+    """The error for ``count`` contributors that belong to several holdings."""
+    return DataError(
+        f"{count} contributor(s) in '{spec.contributor}' belong to more than one "
+        f"holding in '{spec.holding}', e.g. {list(examples)}",
+        hint="a contributor belongs to exactly one holding; correct the holding column",
+    )
+
+
+def bad_numbers_error(
+    role: str, column: str, n: int, missing: int, bad: Sequence[str]
+) -> DataError:
+    """The error for ``n`` rows of ``column`` that are not finite numbers.
+
+    ``missing`` of them are absent; ``bad`` lists the other values, sorted.
+    """
+    if bad:
+        return DataError(
+            f"{role} column '{column}' is not a number in {n - missing} row(s): "
+            f"{list(bad[:_SHOW])}{' ...' if len(bad) > _SHOW else ''}",
+            hint=f"'{column}' must hold numbers (a dot for decimals, no thousands separators)",
+        )
+    return DataError(
+        f"{role} column '{column}' is missing in {missing} row(s)",
+        hint=f"fill '{column}' in (write 0 where the true value is zero); "
+        "rows are never dropped silently",
+    )
 
 
 def _bad_numbers(
@@ -318,14 +364,4 @@ def _bad_numbers(
     ).fetchone()
     assert row is not None
     missing, bad = int(row[0]), sorted(str(v) for v in (row[1] or []))
-    if bad:
-        raise DataError(
-            f"{role} column '{column}' is not a number in {n - missing} row(s): "
-            f"{bad[:_SHOW]}{' ...' if len(bad) > _SHOW else ''}",
-            hint=f"'{column}' must hold numbers (a dot for decimals, no thousands separators)",
-        )
-    raise DataError(
-        f"{role} column '{column}' is missing in {missing} row(s)",
-        hint=f"fill '{column}' in (write 0 where the true value is zero); "
-        "rows are never dropped silently",
-    )
+    raise bad_numbers_error(role, column, n, missing, bad)

@@ -25,7 +25,15 @@ from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, SpecE
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.release.source import SourceOrigin, split_source
 from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
-from fivesafes.sdc import DuckDBTabulator, TableResult, TableSpec, Tabulator, protect_all
+from fivesafes.sdc import (
+    DuckDBTabulator,
+    Progress,
+    TableResult,
+    TableSpec,
+    Tabulator,
+    progress_stage,
+    protect_all,
+)
 from fivesafes.services.context import record
 from fivesafes.services.governance.lookup import area_row, dataset_row
 from fivesafes.services.vault.read import open_dataset_for
@@ -129,12 +137,15 @@ def protect_dataset_for(
     today: date | None = None,
     tabulator: Tabulator | None = None,
     memory_limit: str | None = None,
+    progress: Progress | None = None,
 ) -> list[ProtectedOutput]:
     """Protect each spec's table of AREA/DATASET for ``login``; store each in the area.
 
     ``tabulator``: the engine that makes the cells (default: DuckDB in this process). DuckDB
     runs on a memory-only, locked connection (``memory_limit``, else the vault's): a table
-    that outgrows it fails with a DataError instead of spilling plaintext to disk."""
+    that outgrows it fails with a DataError instead of spilling plaintext to disk.
+    ``progress`` hears of each stage (reading the dataset, the library's stages, storing
+    the outputs): stage names and counts only, never a code or a value."""
     for spec in specs:
         if not spec.source_text:
             raise SpecError(
@@ -150,12 +161,13 @@ def protect_dataset_for(
             f"area {area} already holds output(s) named {', '.join(taken)}",
             hint="choose another --name",
         )
-    data = open_dataset_for(
-        tx, vault, login, area, dataset, purpose, today=today, project_ref=project_ref
-    )
+    with progress_stage(progress, f"read dataset {area}/{dataset}"):
+        data = open_dataset_for(
+            tx, vault, login, area, dataset, purpose, today=today, project_ref=project_ref
+        )
     limit = memory_limit or vault.memory_limit
     with _confined(tabulator, limit) as engine, memory_bounded(f"tabulating {area}/{dataset}"):
-        results = protect_all(specs, data, secondary=secondary, tabulator=engine)
+        results = protect_all(specs, data, secondary=secondary, tabulator=engine, progress=progress)
     del data  # the plaintext rows are not needed any more
     with tx() as session:
         ds = stored_row(session, area_id, DATASET, dataset)
@@ -165,10 +177,15 @@ def protect_dataset_for(
         dataset_id = ds.dataset_id
     store = vault.store(area)
     written: list[Manifest] = []
-    with area_lock(store, exclusive=False):
+    with (
+        area_lock(store, exclusive=False),
+        progress_stage(progress, "store outputs (encrypted)", total=len(results)) as storing,
+    ):
         try:
             for result, out_name in zip(results, names, strict=True):
                 written.append(_store_one(store, vault, login, result, out_name, read))
+                storing.advance()
+            storing.outcome = f"{len(written)} output(s) in {area}"
             return _register(tx, login, area_id, dataset_id, purpose, project_ref, results, written)
         except BaseException:
             for manifest in written:  # nothing stays in the area that the register lacks

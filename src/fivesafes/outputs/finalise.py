@@ -1,0 +1,137 @@
+"""``Session.finalise``: every output, ACRO's results.json, the checks, and the submissions.
+
+The folder (which must not exist, as in ACRO) gets: ``results.json`` and one file per
+table or plot (ACRO's layout, readable by SACRO-viewer and by ``read_results``),
+``config.json`` (the rules, ACRO's names), ``checks.json`` (each output's status,
+what was hidden and why, the protection and differencing evidence, and how to
+submit it), ``checksums/`` (SHA-256 per file) and, for each count or sum table whose
+protection passed its audit, ``tables/<output>/``: a folder that
+``fivesafes release submit FOLDER/tables/<output> --area AREA --source DATASET:MEASURE``
+accepts. Everything is written to a temporary folder beside it and renamed into place
+at the end, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fivesafes import __version__
+from fivesafes.errors import OutputError
+from fivesafes.outputs.acro_json import RESULTS, output_files, results_document
+from fivesafes.outputs.record import Output
+from fivesafes.outputs.submission import write_table_folder
+
+if TYPE_CHECKING:
+    from fivesafes.outputs.session import Session
+
+CHECKS = "checks.json"
+CONFIG = "config.json"
+TABLES = "tables"
+
+
+def finalise(session: Session, folder: Path) -> Path:
+    """Write the session's outputs into ``folder`` (all or nothing); returns the folder."""
+    if folder.exists():
+        raise OutputError(
+            f"{folder} already exists", hint="finalise into a new folder (ACRO does the same)"
+        )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        _write(session, work)
+        os.replace(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return folder
+
+
+def _write(session: Session, work: Path) -> None:
+    outputs = list(session.outputs.values())
+    files = {o.uid: output_files(o, work) for o in outputs}
+    _json(work / RESULTS, results_document(outputs, files))
+    _json(work / CONFIG, {**session.rules.as_acro_config(), "suppress": session.suppress})
+    checks = {
+        "fivesafes_version": __version__,
+        "format": "fivesafes.outputs.checks/1",
+        "dataset": session.dataset,
+        "area": session.area,
+        "suppress": session.suppress,
+        "rules": session.rules.as_acro_config(),
+        "outputs": {o.uid: _checks(session, o, work, files[o.uid]) for o in outputs},
+    }
+    _json(work / CHECKS, checks)
+    _checksums(work)
+
+
+def _checks(session: Session, output: Output, work: Path, files: list[str]) -> dict[str, Any]:
+    submissions: list[dict[str, Any]] = []
+    for evidence in output.tables:
+        sub = Path(TABLES) / (
+            output.uid if len(output.tables) == 1 else f"{output.uid}-{evidence.measure}"
+        )
+        write_table_folder(
+            work / sub,
+            sub.name,
+            evidence,
+            session.rules,
+            session.suppression,
+            source={
+                "kind": "fivesafes.outputs.Session",
+                "dataset": session.dataset,
+                "area": session.area,
+            },
+        )
+        measure = evidence.measure if not evidence.frequency else "count"
+        submissions.append(
+            {
+                "kind": "table",
+                "folder": sub.as_posix(),
+                "measure": measure,
+                # the integration hook for the lead: the server submits this folder
+                "submit": f"fivesafes release submit FOLDER/{sub.as_posix()} --area "
+                f"{session.area or 'AREA'} --source {session.dataset or 'DATASET'}:{measure}",
+            }
+        )
+    if not submissions:
+        submissions = [
+            {"kind": "file", "files": files, "submit": "fivesafes release submit FOLDER/<file> ..."}
+        ]
+    return {
+        "status": output.status.text,
+        "type": output.output_type,
+        "summary": output.summary,
+        "exception": output.exception,
+        "comments": list(output.comments),
+        "files": files,
+        "checks": output.checks,
+        "submissions": submissions,
+    }
+
+
+def _json(path: Path, doc: Any) -> None:
+    path.write_text(json.dumps(doc, indent=2, default=_plain) + "\n", encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return value.as_posix()
+    if isinstance(value, set | tuple):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _checksums(work: Path) -> None:
+    sums = work / "checksums"
+    sums.mkdir()
+    for path in sorted(p for p in work.iterdir() if p.is_file()):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        (sums / f"{path.name}.txt").write_text(digest, encoding="utf-8")

@@ -1,0 +1,149 @@
+"""finalise: ACRO's results folder, the checks, and table folders release submit accepts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fivesafes.errors import OutputError
+from fivesafes.outputs import Session, Verdict, read_results
+from fivesafes.release.checks import audit_check, differencing_check, rules_check
+from fivesafes.release.rulesets import RuleSetting
+from fivesafes.release.submission import read_table_dir
+
+
+@pytest.fixture
+def session() -> Session:
+    rng = np.random.default_rng(9)
+    n = 3000
+    df = pd.DataFrame(
+        {
+            "region": rng.choice(["N", "S", "E", "W"], n, p=[0.5, 0.3, 0.19, 0.01]),
+            "sector": rng.choice(["A", "B", "C"], n),
+            "pay": rng.lognormal(8, 1, n),
+            "x": rng.normal(size=n),
+        }
+    )
+    s = Session(suppress=True, dataset="ashe", area="earnings")
+    s.crosstab(df.region, df.sector, margins=True)
+    s.crosstab(df.region, df.sector, values=df.pay, aggfunc="sum", margins=True)
+    s.crosstab(df.region, df.sector, values=df.pay, aggfunc="mean")
+    s.olsr("pay ~ x", data=df)
+    s.hist(df, "x", bins=5)
+    s.add_exception("output_2", "means for the annex")
+    return s
+
+
+def test_folder_layout_and_checks(session: Session, tmp_path: Path) -> None:
+    out = session.finalise(str(tmp_path / "out"))
+    names = {p.name for p in out.iterdir()}
+    assert {"results.json", "checks.json", "config.json", "checksums", "tables"} <= names
+    assert {"output_0_0.csv", "output_3_0.csv"} <= names
+    checks = json.loads((out / "checks.json").read_text())
+    assert checks["dataset"] == "ashe" and checks["rules"]["safe_threshold"] == 10
+    subs = {uid: o["submissions"][0] for uid, o in checks["outputs"].items()}
+    assert subs["output_0"]["kind"] == "table" and subs["output_0"]["measure"] == "count"
+    assert subs["output_1"]["measure"] == "pay"
+    assert "--source ashe:pay" in subs["output_1"]["submit"]
+    assert subs["output_2"]["kind"] == "file"  # a mean: a human checks the file
+    assert checks["outputs"]["output_2"]["exception"] == "means for the annex"
+    digest = (out / "checksums" / "results.json.txt").read_text()
+    import hashlib
+
+    assert digest == hashlib.sha256((out / "results.json").read_bytes()).hexdigest()
+
+
+def test_table_folders_pass_the_release_checks(session: Session, tmp_path: Path) -> None:
+    out = session.finalise(str(tmp_path / "out"))
+    org = RuleSetting("standard", 1, {"threshold": 7, "dominance": [[2, 90.0]], "p_percent": 10.0})
+    for name, measure in (("output_0", "count"), ("output_1", "pay")):
+        table = read_table_dir(out / "tables" / name)  # what `release submit FOLDER` reads
+        assert table.measure == measure
+        assert audit_check(table).verdict.name == "PASS"
+        verdict = rules_check(dict(table.report["rules"]), org).verdict.name
+        assert verdict == ("PASS" if measure == "pay" else "FAIL")  # counts have no dominance
+        assert differencing_check(table.output_table(name), []).verdict.name == "PASS"
+
+
+def test_results_round_trip(session: Session, tmp_path: Path) -> None:
+    out = session.finalise(str(tmp_path / "out"))
+    loaded = {o.uid: o for o in read_results(out)}
+    assert list(loaded) == list(session.outputs)
+    for uid, o in session.outputs.items():
+        assert loaded[uid].status is o.status
+        assert loaded[uid].summary == o.summary
+    table = loaded["output_0"].output[0]
+    assert isinstance(table, pd.DataFrame) and table.isna().to_numpy().any()
+    assert loaded["output_4"].output[0].suffix == ".png"
+
+
+def test_finalise_refuses_an_existing_folder(session: Session, tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    with pytest.raises(OutputError, match="already exists"):
+        session.finalise(str(tmp_path / "out"))
+
+
+def test_a_failure_leaves_nothing_half_written(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fivesafes.outputs.finalise as fin
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fin, "write_table_folder", broken)
+    with pytest.raises(OSError, match="disk full"):
+        session.finalise(str(tmp_path / "out"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reads_an_acro_results_file_and_rejects_paths_out_of_it(tmp_path: Path) -> None:
+    folder = tmp_path / "acro"
+    folder.mkdir()
+    pd.DataFrame({"a": [1, 2]}).to_csv(folder / "output_0_0.csv")
+    doc = {
+        "version": "1.0.2",
+        "results": {
+            "output_0": {
+                "uid": "output_0",
+                "status": "review",
+                "type": "table",
+                "properties": {"method": "crosstab"},
+                "files": [{"name": "output_0_0.csv", "sdc": {"summary": {}}}],
+                "outcome": {},
+                "command": "acro.crosstab(...)",
+                "summary": "review",
+                "timestamp": "2026-01-01T00:00:00",
+                "comments": [],
+                "exception": "",
+            },
+            "output_1": {"uid": "output_1", "status": "weird", "files": []},
+        },
+    }
+    (folder / "results.json").write_text(json.dumps(doc))
+    loaded = read_results(folder)
+    assert loaded[0].status is Verdict.REVIEW and loaded[1].status is Verdict.FAIL  # fail closed
+    doc["results"]["output_0"]["files"] = [{"name": "../../etc/passwd", "sdc": {}}]
+    (folder / "results.json").write_text(json.dumps(doc))
+    from fivesafes.errors import DataError
+
+    with pytest.raises(DataError, match="not in"):
+        read_results(folder)
+
+
+def test_codes_that_look_like_formulas_are_written_as_text(tmp_path: Path) -> None:
+    """An output checker opens the CSVs in a spreadsheet: a code must not run as a formula."""
+    df = pd.DataFrame(
+        {"a": ['=HYPERLINK("http://x")'] * 20 + ["@SUM(A1)"] * 20, "b": ["+1", "-2"] * 20}
+    )
+    s = Session()
+    s.crosstab(df.a, df.b)
+    out = s.finalise(str(tmp_path / "out"))
+    text = (out / "output_0_0.csv").read_text()
+    assert "'=HYPERLINK" in text and "'@SUM" in text and "'+1" in text and "'-2" in text
+    for line in text.splitlines():
+        assert not line.startswith(("=", "@", "+", "-"))
