@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 ACRO_VENV  := .venv-acro
 ACRO_STAMP := $(ACRO_VENV)/.installed-stamp
 
-.PHONY: demo test java venv-acro lint format typecheck bench bench-quick lock clean help
+.PHONY: demo test fuzz java venv-acro lint format typecheck bench bench-quick lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -45,6 +45,9 @@ java:  ## a Java runtime for the Spark tests (apt-get, only where java is absent
 			--no-install-recommends default-jre-headless; } >/dev/null 2>&1 \
 		|| echo "no Java runtime could be installed: the Spark tests will skip"; \
 	else echo "no java, and not root to install one: the Spark tests will skip"; fi
+
+fuzz: $(STAMP)  ## the parser fuzzers, long run (FUZZ_EXAMPLES per parser; make test runs 40)
+	FIVESAFES_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q -p no:randomly tests/fuzz
 
 lint: $(STAMP)  ## ruff and mypy
 	$(VENV)/bin/ruff check src tests bench

@@ -7,6 +7,9 @@ nothing from the rest of the package, so every layer (``sdc`` included) may use 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class FivesafesError(Exception):
     """Root of every error fivesafes raises on purpose."""
@@ -18,6 +21,10 @@ class FivesafesError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # Writes that must outlive the rollback this error causes (the audit event of a
+        # refusal, the check results that blocked an approval): ``store.db.transaction``
+        # runs each, with a new session, after the failed transaction is rolled back.
+        self.after_rollback: list[Callable[[Any], object]] = []
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 import pytest
-from cli_helpers import Shell
+from cli_helpers import Shell, qualify
 from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
@@ -51,6 +51,8 @@ def test_whole_flow_allowed_then_denied_with_reasons(shell: Shell, tmp_path: Pat
     assert len(json.loads(signed.stdout)["text_hash"]) == 64
     for course in ("Responsible for information", "Earnings data"):
         shell.ok("root", "training", "record", "ada", course, "--date", today, "--evidence", "c1")
+    # The owner decides on access: she passes the same people checks.
+    qualify(shell, "iris", courses=("Responsible for information", "Earnings data"))
     made = json.loads(
         shell.ok(
             "ada", "grant", "request", "ada", "earnings", "--justification", "tables", "--json"

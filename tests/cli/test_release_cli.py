@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import Shell
+from cli_helpers import Shell, qualify
 from click.testing import CliRunner
 
 from fivesafes.cli.main import cli
@@ -23,6 +23,11 @@ def shell(tmp_path: Path) -> Shell:
     sh.ok("root", "people", "add", "ada", "--name", "Ada", "--role", "analyst")
     for login in ("olga", "oscar"):
         sh.ok("root", "people", "add", login, "--name", login, "--role", "output_checker")
+    # Whoever decides on access or sees hidden values has signed the declaration.
+    text = tmp_path / "declaration.txt"
+    text.write_text("I will protect confidential data.\n")
+    sh.ok("root", "declaration", "publish", str(text))
+    qualify(sh, "iris", "olga", "oscar")
     sh.ok("root", "area", "create", "earnings", "--owner", "iris")
     sh.ok("iris", "dataset", "add", "survey", "--area", "earnings", "--source", "survey",
           "--lawful-basis", "SRSA 2007")  # fmt: skip
@@ -81,10 +86,16 @@ def test_submit_review_publish_with_json(shell: Shell, protected: Path) -> None:
     shell.ok("olga", "release", "review", rid, "--vote", "approve", "--comment", "ok")
     blinded = json.loads(shell.ok("oscar", "release", "show", rid, "--json").stdout)
     assert blinded["reviews"] == [] and blinded["reviews_in"] == 1
+    waits = shell.run("oscar", "release", "approve", rid)
+    assert waits.exit_code == 2 and "asset owner (iris) has not confirmed" in waits.stderr
+    shell.ok("iris", "release", "confirm-source", rid, "--note", "made from the survey")
     shell.ok("oscar", "release", "approve", rid)
     done = json.loads(shell.ok("ada", "release", "publish", rid, "--json").stdout)
     verify_bundle(Path(done["bundle_path"]))
     assert Path(done["bundle_path"]).parent == shell.home / "releases"
+    # Nothing half-done: the staged bundle was renamed into place after the commit.
+    assert json.loads(shell.ok("root", "release", "reconcile", "--json").stdout) == []
+    assert [p for p in (shell.home / "releases" / ".staging").iterdir() if p.is_dir()] == []
     listed = json.loads(shell.ok("root", "release", "list", "--json").stdout)
     assert listed[0]["state"] == "released"
     register = json.loads(shell.ok("root", "release", "published", "--json").stdout)
@@ -99,6 +110,41 @@ def test_weaker_rules_are_refused_with_a_reason(shell: Shell, protected: Path) -
     assert "source survey:turnover: source declared by the author, not verified" in sub.stdout
     refused = shell.run("olga", "release", "approve", "1")
     assert refused.exit_code != 0 and "threshold 3 is weaker than 7" in refused.output
+
+
+def test_show_tells_the_checks_in_force_after_the_rule_set_changed(
+    shell: Shell, protected: Path
+) -> None:
+    # Submitted under rules the table does not meet, then the rule set changes: both
+    # approvals re-run the checks and pass. The record must say so, not the old FAIL.
+    shell.ok("root", "rules", "set", "standard", "--threshold", "7")
+    sub = shell.ok("ada", "release", "submit", str(protected), "--area", "earnings",
+                   "--purpose", "x", "--source", "survey:turnover", "--json")  # fmt: skip
+    rid = str(json.loads(sub.stdout)["id"])
+    assert json.loads(sub.stdout)["blocked_by"]
+    shell.ok("root", "rules", "set", "standard", "--threshold", "3", "--note", "revised")
+    shell.ok("iris", "release", "confirm-source", rid, "--note", "made from the survey")
+    shell.ok("olga", "release", "approve", rid)
+    shell.ok("oscar", "release", "approve", rid)
+    for when in ("approved", "released"):
+        view = json.loads(shell.ok("root", "release", "show", rid, "--json").stdout)
+        assert view["state"] == when and view["blocked_by"] == []
+        in_force = {c["name"]: c for c in view["versions"][-1]["checks"]}
+        assert in_force["rules"]["verdict"] == "pass"
+        assert in_force["rules"]["rule_set"] == "standard v2"
+        assert in_force["rules"]["stage"] == ("vote" if when == "approved" else "publication")
+        history = view["versions"][-1]["check_history"]
+        first = next(c for c in history if c["name"] == "rules")
+        assert (first["verdict"], first["stage"], first["rule_set"]) == (
+            "fail",
+            "submission",
+            "standard v1",
+        )
+        text = shell.ok("root", "release", "show", rid).stdout
+        assert "check rules: PASS" in text and "rule set standard v2" in text
+        assert "check rules: FAIL" not in text and "BLOCKED" not in text
+        if when == "approved":
+            shell.ok("ada", "release", "publish", rid)
 
 
 def test_a_folder_needs_a_registered_source_of_its_own_measure(
@@ -128,6 +174,8 @@ def test_every_command_has_help_with_an_example() -> None:
                 "review",
                 "approve",
                 "reject",
+                "confirm-source",
+                "reconcile",
                 "resolve",
                 "withdraw",
                 "publish",

@@ -44,6 +44,9 @@ def _ok(home: Path, user: str | None, *args: str) -> Result:
     return result
 
 
+MANDATORY = "Responsible for information"
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     home = tmp_path / "ws"
@@ -59,7 +62,18 @@ def workspace(tmp_path: Path) -> Path:
     declaration.write_text("I will keep confidential data confidential.\n", encoding="utf-8")
     _ok(home, "root", "declaration", "publish", str(declaration))
     _ok(home, "ada", "declaration", "sign", "--version", "1")
-    _ok(home, "root", "training", "record", "ada", "Responsible for information", "--date", today)
+    for login in ("ada", "iris"):  # the owner decides on access: trained and signed too
+        _ok(
+            home,
+            "root",
+            "training",
+            "record",
+            login,
+            "Responsible for information",
+            "--date",
+            today,
+        )
+    _ok(home, "iris", "declaration", "sign", "--version", "1")
     made = _ok(home, "ada", "grant", "request", "ada", "earnings", "--justification", "t", "--json")
     _ok(home, "iris", "grant", "approve", str(json.loads(made.stdout)["id"]))
     data = tmp_path / "pay.csv"

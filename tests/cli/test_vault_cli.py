@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cli_helpers import Shell
+from cli_helpers import Shell, qualify
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def shell(tmp_path: Path) -> Shell:
     sh.ok("root", "declaration", "publish", str(text))
     sh.ok("ada", "declaration", "sign", "--version", "1")
     sh.ok("root", "training", "record", "ada", "Responsible for information", "--date", today)
+    qualify(sh, "iris")  # the owner decides on access: trained and signed too
     made = sh.ok("ada", "grant", "request", "ada", "earnings", "--justification", "t", "--json")
     sh.ok("iris", "grant", "approve", str(json.loads(made.stdout)["id"]))
     return sh

@@ -26,9 +26,9 @@ MANDATORY = "Responsible for information"
 
 @dataclass
 class Register:
-    """A migrated database with: root (admin), iris (IAO, owns 'earnings'), ada (analyst),
-    bob (analyst), course 'Earnings data' required by area 'earnings', dataset 'ashe',
-    declaration version 1 published."""
+    """A migrated database with: root (admin), iris (IAO, owns 'earnings', trained and
+    signed), ada (analyst), bob (analyst), course 'Earnings data' required by area
+    'earnings', dataset 'ashe', declaration version 1 published."""
 
     engine: Engine
 
@@ -60,6 +60,11 @@ class Register:
                 for name in Base.metadata.tables
             }
 
+    def changes(self, before: dict[str, int]) -> dict[str, int]:
+        """Rows added (or removed) per table since the snapshot ``before``."""
+        after = self.snapshot()
+        return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+
     def make_ready(self, login: str) -> None:
         """Train ``login`` in both courses and sign the current declaration."""
         for course in (MANDATORY, EXTRA_COURSE):
@@ -86,4 +91,6 @@ def build_register(engine: Engine) -> Register:
         TODAY,
     )
     r.act("root", declarations.publish_declaration, "I will protect confidential data.")
+    # The asset owner decides on access: she passes the people checks herself.
+    r.make_ready("iris")
     return r

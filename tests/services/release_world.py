@@ -22,6 +22,7 @@ from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release import reviews as release_reviews
 from fivesafes.services.release import rule_sets
+from fivesafes.services.release import sources as release_sources
 from fivesafes.services.release.requests import SubmissionContext
 from fivesafes.vault.keys import FileKeyProvider
 
@@ -107,8 +108,8 @@ def first_release() -> TableSubmission:
 
 @dataclass
 class World:
-    """The governance register plus: olga and oscar (output checkers), rule set 'standard'
-    (threshold 7), a key provider in tmp_path and a releases folder."""
+    """The governance register plus: olga and oscar (output checkers, trained and signed),
+    rule set 'standard' (threshold 7), a key provider in tmp_path and a releases folder."""
 
     reg: Register
     provider: FileKeyProvider
@@ -118,17 +119,27 @@ class World:
     def engine(self) -> Engine:
         return self.reg.engine
 
-    def submit(self, t: TableSubmission, login: str = "ada", **kw: Any) -> int:
+    def submit(
+        self, t: TableSubmission, login: str = "ada", *, confirm: bool = True, **kw: Any
+    ) -> int:
+        """Submit ``t`` from a folder (its source declared); unless ``confirm`` is False, the
+        area's asset owner then confirms the source, as approval needs."""
         kw.setdefault("source", SOURCE)
         view = self.reg.act(
             login, release_requests.submit_output, self.provider, AREA, t, CONTEXT, **kw
         )
+        if confirm:
+            self.confirm(view.id)
         return view.id
 
     def vote(self, login: str, rid: int, vote: Vote, comment: str = "") -> Any:
         return self.reg.act(
             login, release_reviews.review_request, self.provider, rid, vote, comment
         )
+
+    def confirm(self, rid: int, login: str = "iris", note: str = "from the survey") -> Any:
+        """The area's asset owner confirms a declared source."""
+        return self.reg.act(login, release_sources.confirm_source, rid, note)
 
     def publish(self, rid: int, login: str = "ada") -> Any:
         return self.reg.act(
@@ -140,10 +151,21 @@ class World:
 
     def release(self, t: TableSubmission) -> Any:
         """Submit, approve twice and publish ``t``; returns the published release."""
-        rid = self.submit(t)
+        return self.release_as(t, SOURCE)
+
+    def release_as(self, t: TableSubmission, source: str) -> Any:
+        """Submit ``t`` declared as ``source`` (confirmed), approve twice and publish it."""
+        rid = self.submit(t, source=source)
         self.vote("olga", rid, Vote.APPROVE)
         self.vote("oscar", rid, Vote.APPROVE)
         return self.publish(rid)
+
+
+def assert_only_the_refusal_kept(world: World, before: dict[str, int], checks: int) -> None:
+    """A refused approval or publication changed nothing but its record: the check run that
+    refused it (``checks`` results) and one audit event saying so."""
+    assert world.reg.changes(before) == {"release_checks": checks, "audit_log": 1}
+    assert world.reg.last_event().action == "release.blocked"
 
 
 def build_world(engine: Engine, tmp_path: Path) -> World:
@@ -151,6 +173,8 @@ def build_world(engine: Engine, tmp_path: Path) -> World:
     reg = build_register(engine)
     reg.act("root", people.register_person, "olga", "Olga Checker", [Role.OUTPUT_CHECKER])
     reg.act("root", people.register_person, "oscar", "Oscar Checker", [Role.OUTPUT_CHECKER])
+    reg.make_ready("olga")  # reviewers see hidden values: the analyst's people checks
+    reg.make_ready("oscar")
     reg.act("root", rule_sets.define_rule_set, "standard", {"threshold": 7})
     asked = reg.act("ada", grants.request_grant, "ada", AREA, "bulletin tables")
     reg.act("iris", grants.approve_grant, asked.id, "ok")

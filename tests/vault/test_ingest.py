@@ -63,16 +63,17 @@ def test_parquet_round_trip_many_frames(
     assert open_table(store, provider, "pq").equals(table)
 
 
-def test_empty_csv_keeps_its_schema(
+def test_a_header_only_csv_is_refused_even_with_types(
     store: AreaStore, provider: FileKeyProvider, tmp_path: Path
 ) -> None:
+    # Before: stored as a 0-row dataset without a word (see test_ingest_values.py).
     src = tmp_path / "e.csv"
     src.write_text("a,b\n")
-    m = ingest_file(
-        store, provider, src, name="empty", ingested_by="a", column_types={"a": "int64"}
-    )
-    t = open_table(store, provider, "empty")
-    assert m.rows == 0 and t.num_rows == 0 and t.schema.names == ["a", "b"]
+    with pytest.raises(DataError, match="no data rows"):
+        ingest_file(
+            store, provider, src, name="empty", ingested_by="a", column_types={"a": "int64"}
+        )
+    assert store.names() == [] and _staging_empty(store)
 
 
 def test_name_clash_changes_nothing(

@@ -44,14 +44,19 @@ def _detail(v: RequestView) -> str:
     lines = [
         _line(v),
         f"  area {v.area}; owner now: {v.owner}; rule set {v.rule_set or '-'}",
-        f"  source {v.source}: "
-        + ("verified (a stored table's provenance)" if v.source_verified else UNVERIFIED),
+        f"  source {v.source}: " + _source_line(v),
         f"  reviews in: {v.reviews_in}/2; verdict: {v.verdict}"
         + ("; CONFLICT: an output checker must resolve it" if v.conflict else ""),
     ]
     lines += [f"  review by {r.reviewer}: {r.vote.value} {r.comment}".rstrip() for r in v.reviews]
     current = v.versions[-1]
-    lines += [f"  check {c.name}: {paint(c.verdict.upper())} - {c.summary}" for c in current.checks]
+    lines += [
+        f"  check {c.name}: {paint(c.verdict.upper())} ({_when(c)}) - {c.summary}"
+        for c in current.checks
+    ]
+    earlier = len(current.check_history) - len(current.checks)
+    if earlier > 0:
+        lines.append(f"  ({earlier} earlier check result(s) kept: --json shows check_history)")
     if v.blocked_by:
         lines.append(f"  {paint('BLOCKED')}: approval is refused until the output changes")
     lines += [
@@ -60,6 +65,26 @@ def _detail(v: RequestView) -> str:
         for h in v.versions
     ]
     return "\n".join(lines)
+
+
+def _source_line(v: RequestView) -> str:
+    if v.source_verified:
+        return "verified (a stored table's provenance)"
+    if v.source_confirmed_by:
+        return f"{UNVERIFIED}; confirmed by the asset owner {v.source_confirmed_by}"
+    return f"{UNVERIFIED}; NOT yet confirmed by the area's asset owner (approval waits for it)"
+
+
+def _when(c: Any) -> str:
+    """When a check result was obtained: its stage, who ran it, the rule set in force."""
+    parts = [c.stage]
+    if c.run_by:
+        parts.append(f"for {c.run_by}")
+    if c.checked_at is not None:
+        parts.append(f"{c.checked_at:%Y-%m-%d %H:%M}")
+    if c.rule_set:
+        parts.append(f"rule set {c.rule_set}")
+    return ", ".join(parts)
 
 
 @click.group()
@@ -291,6 +316,29 @@ def resolve(request_id: int, outcome: str, comment: str, as_json: bool) -> None:
     emit(view, as_json, lambda: _detail(view))
 
 
+@release.command("confirm-source")
+@click.argument("request_id", type=int)
+@click.option("--note", required=True, help="How you know the output comes from its source.")
+@json_option
+def confirm_source(request_id: int, note: str, as_json: bool) -> None:
+    """Confirm, as the area's asset owner, the source an author declared for a folder or file.
+
+    A declared source is not proven: approval of the request cannot complete until
+    the area's information asset owner confirms it (audited). A new version needs a
+    new confirmation. A table made by `table protect --dataset` (submitted with
+    --output) has a verified source and needs none.
+
+    \b
+    Example:
+      fivesafes release confirm-source 4 --note "made from the 2026 survey extract"
+    """
+    from fivesafes.services.release.sources import confirm_source as confirm
+
+    with acting() as (_ws, session, actor):
+        view = confirm(session, actor, request_id, note)
+    emit(view, as_json, lambda: "source confirmed: " + _detail(view))
+
+
 @release.command("withdraw")
 @click.argument("request_id", type=int)
 @click.option("--reason", default="")
@@ -385,5 +433,34 @@ def published(source: str | None, as_json: bool) -> None:
                 for r in rows
             )
             or "nothing published"
+        ),
+    )
+
+
+@release.command("reconcile")
+@json_option
+def reconcile(as_json: bool) -> None:
+    """Settle what a crashed publication left in the releases folder (audited).
+
+    A staged bundle never committed to the register is removed; one whose
+    publication committed is checked against the register's manifest and put in
+    place; a folder the register does not know is moved to releases/.orphaned/.
+    Every publication does this first.
+
+    \b
+    Example:
+      fivesafes release reconcile
+    """
+    from fivesafes.services.release.reconcile import reconcile_releases
+
+    with acting() as (workspace, session, _actor):
+        events = reconcile_releases(session, workspace.releases_dir)
+    done = [{"release": e.subject, **e.details, "outcome": e.outcome.value} for e in events]
+    emit(
+        done,
+        as_json,
+        lambda: (
+            "\n".join(f"{d['release']}: {d['action']} ({d['outcome']})" for d in done)
+            or "nothing to reconcile"
         ),
     )

@@ -94,6 +94,11 @@ def ingest(
     rows, schema, who) is recorded and audited. The source file is left as it is:
     remove it yourself once the ingest is confirmed.
 
+    Refused: a file with no data rows, and numbers that are not finite (NaN,
+    infinity, or a value too large for a 64-bit float such as 1e309), each
+    counted per column. Missing values (empty, NA, NULL) are kept as missing and
+    counted per column in a warning.
+
     \b
     Examples:
       fivesafes dataset ingest earnings ashe-2026.csv --name ashe
@@ -111,6 +116,8 @@ def ingest(
             column_types=_types(types) or None,
             pseudonymise=pseudonymise,
         )
+    for warning in stored.warnings:
+        click.echo(f"warning: {warning}", err=True)
     emit(stored, as_json, lambda: f"stored {_line(stored)}\nsha256 {stored.source_sha256}")
 
 
@@ -223,7 +230,11 @@ def _preview(table: pa.Table, limit: int) -> str:
 @click.option("--purpose", default=STATISTICAL, show_default=True, help="Purpose of the use.")
 @click.option("--project", "project_ref", help="Approved project (researchers).")
 @click.option("--show", default=20, show_default=True, help="Rows to show on screen (0: none).")
-@click.option("--memory-limit", help="DuckDB memory limit, e.g. 4GB (data never spill to disk).")
+@click.option(
+    "--memory-limit",
+    help="DuckDB memory limit, e.g. 4GB (data never spill to disk) [default: the "
+    "workspace's [engine] memory_limit].",
+)
 @json_option
 def query(
     area: str,

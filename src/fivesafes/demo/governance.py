@@ -103,15 +103,20 @@ def run_governance_demo(home: Path) -> list[str]:
         lines.append(f"dataset {DATASET} registered in {AREA} (confidential by the definition)")
 
         version = act(admin, declarations.publish_declaration, DECLARATION)
-        act(ANALYST, declarations.sign_declaration, version.version)
+        # The owner decides on access: she passes the same people checks as the analyst.
+        for login in (ANALYST, OWNER):
+            act(login, declarations.sign_declaration, version.version)
         lines.append(
             f"declaration v{version.version} published (sha256 {version.text_hash[:12]}...); "
-            f"signed by {ANALYST}"
+            f"signed by {ANALYST} and {OWNER}"
         )
-        for course in (MANDATORY_COURSE, EXTRA_COURSE):
-            act(admin, training.record_completion, ANALYST, course, today, "LMS-DEMO", today)
+        for login in (ANALYST, OWNER):
+            for course in (MANDATORY_COURSE, EXTRA_COURSE):
+                act(admin, training.record_completion, login, course, today, "LMS-DEMO", today)
         act(admin, training.record_completion, NEWCOMER, MANDATORY_COURSE, today, None, today)
-        lines.append(f"training: {ANALYST} both courses; {NEWCOMER} only {MANDATORY_COURSE!r}")
+        lines.append(
+            f"training: {ANALYST} and {OWNER} both courses; {NEWCOMER} only {MANDATORY_COURSE!r}"
+        )
 
         policy = GrantPolicy(
             int(workspace.setting("grant_default_months")),

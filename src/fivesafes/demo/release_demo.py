@@ -143,9 +143,11 @@ def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
             act(OWNER, datasets.register_dataset, entry, today)
         except ConflictError:
             pass
+        # Whoever opens the area or sees hidden values passes the analyst's people checks.
+        for login in (OWNER, AUTHOR, *CHECKERS):
+            _qualify(workspace, act, admin, login, today)
         asked = act(AUTHOR, grants.request_grant, AUTHOR, AREA, "Monthly turnover bulletin")
         act(OWNER, grants.approve_grant, asked.id, "needed for the bulletin")
-        _qualify(workspace, act, admin, AUTHOR, today)
         inputs = write_inputs(workspace.home / "release-demo" / "input", rows=rows, seed=7)
         try:
             stored = ingest_dataset(

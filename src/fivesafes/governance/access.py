@@ -176,29 +176,33 @@ def _researcher_reasons(facts: AccessFacts, today: date) -> list[Reason]:
     return out
 
 
-def decide_access(facts: AccessFacts, today: date) -> Decision:
-    """Decide whether ``facts.person`` may use ``facts.dataset`` for ``facts.purpose`` today."""
-    reasons: list[Reason] = []
-    who, what = facts.person, facts.dataset
-    if not facts.person_known:
-        reasons.append(Reason(ReasonCode.UNKNOWN_PERSON, f"{who} is not a registered person"))
-    elif not facts.person_active:
-        reasons.append(Reason(ReasonCode.PERSON_NOT_ACTIVE, f"{who} is a leaver"))
-    if facts.dataset_area is None:
-        reasons.append(Reason(ReasonCode.UNKNOWN_DATASET, f"dataset {what} is not registered"))
-    if facts.purpose != STATISTICAL:
-        reasons.append(
-            Reason(
-                ReasonCode.PURPOSE_NOT_STATISTICAL,
-                f"purpose {facts.purpose!r} is not statistical; confidential data are used "
-                "for statistical purposes only",
-            )
-        )
-    if not facts.person_known:
-        # Nothing else can be checked for someone who is not in the register.
-        return Decision(False, tuple(reasons))
+@dataclass(frozen=True)
+class PeopleFacts:
+    """The people checks alone: who they are, their training, their declaration.
 
-    for fact in facts.training:
+    Everyone who sees confidential values or decides on access (analysts, output
+    checkers, information asset owners) must pass these, whatever their role.
+    """
+
+    person: str
+    person_known: bool = False
+    person_active: bool = False
+    training: tuple[TrainingFact, ...] = ()  # one per required course
+    current_declaration: int | None = None
+    signed_declarations: frozenset[int] = frozenset()
+
+
+def _person_reasons(who: str, known: bool, active: bool) -> list[Reason]:
+    if not known:
+        return [Reason(ReasonCode.UNKNOWN_PERSON, f"{who} is not a registered person")]
+    if not active:
+        return [Reason(ReasonCode.PERSON_NOT_ACTIVE, f"{who} is a leaver")]
+    return []
+
+
+def _training_reasons(training: tuple[TrainingFact, ...], today: date) -> list[Reason]:
+    reasons = []
+    for fact in training:
         if not _training_valid(fact, today):
             when = (
                 "never completed"
@@ -213,21 +217,58 @@ def decide_access(facts: AccessFacts, today: date) -> Decision:
                     f"required training {fact.course!r} is not valid ({when})",
                 )
             )
-    if facts.current_declaration is None:
-        reasons.append(
+    return reasons
+
+
+def _declaration_reasons(who: str, current: int | None, signed: frozenset[int]) -> list[Reason]:
+    if current is None:
+        return [
             Reason(
                 ReasonCode.NO_DECLARATION_PUBLISHED,
                 "no confidentiality declaration has been published",
             )
-        )
-    elif facts.current_declaration not in facts.signed_declarations:
-        reasons.append(
+        ]
+    if current not in signed:
+        return [
             Reason(
                 ReasonCode.DECLARATION_NOT_SIGNED,
-                f"{who} has not signed the current declaration "
-                f"(version {facts.current_declaration})",
+                f"{who} has not signed the current declaration (version {current})",
+            )
+        ]
+    return []
+
+
+def decide_people(facts: PeopleFacts, today: date) -> Decision:
+    """Whether ``facts.person`` passes the people checks today (registered, active,
+    required training valid, current declaration signed), with every reason if not."""
+    reasons = _person_reasons(facts.person, facts.person_known, facts.person_active)
+    if facts.person_known:
+        reasons += _training_reasons(facts.training, today)
+        reasons += _declaration_reasons(
+            facts.person, facts.current_declaration, facts.signed_declarations
+        )
+    return Decision(not reasons, tuple(reasons))
+
+
+def decide_access(facts: AccessFacts, today: date) -> Decision:
+    """Decide whether ``facts.person`` may use ``facts.dataset`` for ``facts.purpose`` today."""
+    who, what = facts.person, facts.dataset
+    reasons = _person_reasons(who, facts.person_known, facts.person_active)
+    if facts.dataset_area is None:
+        reasons.append(Reason(ReasonCode.UNKNOWN_DATASET, f"dataset {what} is not registered"))
+    if facts.purpose != STATISTICAL:
+        reasons.append(
+            Reason(
+                ReasonCode.PURPOSE_NOT_STATISTICAL,
+                f"purpose {facts.purpose!r} is not statistical; confidential data are used "
+                "for statistical purposes only",
             )
         )
+    if not facts.person_known:
+        # Nothing else can be checked for someone who is not in the register.
+        return Decision(False, tuple(reasons))
+    reasons += _training_reasons(facts.training, today)
+    reasons += _declaration_reasons(who, facts.current_declaration, facts.signed_declarations)
     if facts.dataset_area is not None and not any(
         g.area == facts.dataset_area and is_active(g.state, g.start_on, g.end_on, today)
         for g in facts.grants

@@ -28,11 +28,13 @@ CONFIDENTIAL_FIELDS = frozenset(
 )
 
 
-def _without_values(record: dict[str, Any]) -> dict[str, Any]:
+def without_values(record: dict[str, Any]) -> dict[str, Any]:
+    """A disclosure's or failed cell's record without the confidential fields."""
     return {k: v for k, v in record.items() if k not in CONFIDENTIAL_FIELDS}
 
 
-def _could_not_run(what: str, exc: Exception) -> str:
+def could_not_run(what: str, exc: Exception) -> str:
+    """The summary of a check that raised, naming only the kind of error."""
     # Only the kind of error: its text may quote a cell's value (e.g. "does not contain
     # its value ..."), and this summary is stored in plain text and shown in errors.
     return (
@@ -41,7 +43,7 @@ def _could_not_run(what: str, exc: Exception) -> str:
     )
 
 
-def _explain(d: Disclosure) -> str:
+def explain_disclosure(d: Disclosure) -> str:
     """Which cell is disclosed and by which published cells, without its value or bounds."""
     where = ", ".join(f"{k}={v}" for k, v in d.codes.items())
     how = "exactly" if d.exact else "too narrowly"
@@ -99,9 +101,9 @@ def audit_check(table: TableSubmission) -> CheckResult:
             a_priori_percent=table.a_priori_percent,
         )
     except Exception as exc:  # a table the audit cannot read cannot pass
-        return CheckResult(AUDIT, CheckVerdict.FAIL, _could_not_run("audit", exc))
+        return CheckResult(AUDIT, CheckVerdict.FAIL, could_not_run("audit", exc))
     details = result.to_dict(max_failures=20)
-    details["failed_cells"] = [_without_values(r) for r in details.get("failed_cells", [])]
+    details["failed_cells"] = [without_values(r) for r in details.get("failed_cells", [])]
     verdict = CheckVerdict.PASS if result.safe else CheckVerdict.FAIL
     return CheckResult(AUDIT, verdict, result.summary().splitlines()[0], details)
 
@@ -111,10 +113,10 @@ def differencing_check(new: OutputTable, earlier: Sequence[OutputTable]) -> Chec
     try:
         result = check_differencing(new, earlier)
     except Exception as exc:
-        return CheckResult(DIFFERENCING, CheckVerdict.FAIL, _could_not_run("check", exc))
+        return CheckResult(DIFFERENCING, CheckVerdict.FAIL, could_not_run("check", exc))
     details = {**result.to_dict(), "earlier_releases": [t.label for t in earlier]}
     details["disclosures"] = [
-        _without_values(d) | {"explanation": _explain(found)}
+        without_values(d) | {"explanation": explain_disclosure(found)}
         for d, found in zip(details["disclosures"], result.disclosures, strict=True)
     ]
     if result.safe:
@@ -123,7 +125,7 @@ def differencing_check(new: OutputTable, earlier: Sequence[OutputTable]) -> Chec
             f"({result.published_cells} published cells, {result.checked_cells} hidden checked)"
         )
         return CheckResult(DIFFERENCING, CheckVerdict.PASS, summary, details)
-    lines = [_explain(d) for d in result.disclosures]
+    lines = [explain_disclosure(d) for d in result.disclosures]
     summary = f"{len(lines)} cell(s) would be disclosed by differencing: " + " | ".join(lines[:3])
     return CheckResult(DIFFERENCING, CheckVerdict.FAIL, summary, details)
 

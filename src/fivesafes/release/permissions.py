@@ -57,3 +57,35 @@ def check_review(person: Person, author: str) -> None:
             "only a person with the output_checker role reviews outputs",
             "ask an administrator for the output_checker role",
         )
+
+
+def check_confirm_source(person: Person, area_owner: str, author: str) -> None:
+    """Raise unless ``person`` may confirm a declared source: the area's asset owner, not the
+    request's author (nobody vouches for their own claim)."""
+    if person.login == author:
+        raise _deny(
+            person,
+            "confirm the source of their own request",
+            "nobody confirms their own declared source",
+            f"ask the area's information asset owner ({area_owner})",
+        )
+    if (
+        not person.active
+        or person.login != area_owner
+        or not person.has(Role.INFORMATION_ASSET_OWNER)
+    ):
+        raise _deny(
+            person,
+            "confirm where an output comes from",
+            f"only the area's information asset owner ({area_owner}) confirms a declared source",
+            f"ask {area_owner}",
+        )
+
+
+def can_confirm_source(person: Person, area_owner: str, author: str) -> bool:
+    """True when ``person`` may confirm the declared source of a request by ``author``."""
+    try:
+        check_confirm_source(person, area_owner, author)
+    except AccessDenied:
+        return False
+    return True

@@ -59,6 +59,7 @@ from fivesafes.sdc.compare import Comparison, compare_methods, write_comparison
 from fivesafes.sdc.differencing import (
     DifferencingResult,
     Disclosure,
+    InconsistentOutputs,
     OutputTable,
     check_differencing,
 )
@@ -151,6 +152,7 @@ __all__ = [
     "DuckDBTabulator",
     "Hierarchy",
     "HierarchyLoader",
+    "InconsistentOutputs",
     "IntervalMode",
     "KeyMaterial",
     "MicrodataLike",

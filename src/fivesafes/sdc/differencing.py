@@ -34,6 +34,10 @@ MAX_ATOMS = 2_000_000
 _TOL = 1e-7
 
 
+class InconsistentOutputs(DataError):
+    """The outputs give one cell different values: they cannot come from the same data."""
+
+
 @dataclass(frozen=True)
 class OutputTable:
     """One output of a source: its cells (codes, value, status, protection) and hierarchies.
@@ -157,7 +161,7 @@ def check_differencing(
     clash = spread[spread > _TOL * scale]
     if len(clash):
         bad = published.set_index(keys).loc[clash.index[0]]
-        raise DataError(
+        raise InconsistentOutputs(
             "the same cell was published with different values: "
             + ", ".join(
                 f"{lbl}: {v:g}" for lbl, v in zip(bad["_label"], bad["_value"], strict=True)

@@ -93,8 +93,8 @@ def record(
     dataset: str | None = None,
     subject: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Append one audit event to the log in the caller's transaction."""
+) -> AuditEvent:
+    """Append one audit event to the log in the caller's transaction; the event appended."""
     event = AuditEvent(
         action=action,
         actor=actor,
@@ -106,3 +106,4 @@ def record(
     )
     # Through the module, so that a test can spy on every write to the log.
     audit_log.append_event(session, event)
+    return event

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fivesafes.errors import WorkspaceError
+from fivesafes.errors import FivesafesError, WorkspaceError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -106,14 +106,35 @@ _UNBOUND: sessionmaker[Session] = sessionmaker(expire_on_commit=False)
 
 
 @contextmanager
-def transaction(engine_or_factory: Engine | sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit when the block ends, roll back if it raises."""
+def _begin(engine_or_factory: Engine | sessionmaker[Session]) -> Iterator[Session]:
     if isinstance(engine_or_factory, sessionmaker):
         with engine_or_factory.begin() as session:
             yield session
         return
     with _UNBOUND(bind=engine_or_factory) as session, session.begin():
         yield session
+
+
+@contextmanager
+def transaction(engine_or_factory: Engine | sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit when the block ends, roll back if it raises.
+
+    A FivesafesError may carry writes that must survive its rollback (``after_rollback``,
+    e.g. the audit event of a refusal): they commit in a transaction of their own.
+    """
+    try:
+        with _begin(engine_or_factory) as session:
+            yield session
+    except FivesafesError as exc:
+        pending, exc.after_rollback = exc.after_rollback, []
+        if pending:
+            try:
+                with _begin(engine_or_factory) as session:
+                    for write in pending:
+                        write(session)
+            except Exception as failed:
+                exc.add_note(f"its record could not be written: {failed}")
+        raise
 
 
 def _alembic_config(connection: Connection) -> Any:

@@ -21,6 +21,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fivesafes.errors import ConflictError, DataError, NotFoundError, ValidationError
+from fivesafes.vault.ingest_checks import (
+    CSV_NULL_VALUES,
+    ColumnTally,
+    check_column_names,
+    tallied,
+)
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import Manifest, Provenance
 from fivesafes.vault.names import check_name
@@ -62,6 +68,11 @@ def detect_format(path: Path, fmt: str | None) -> str:
 
 
 def _arrow_error(path: Path, exc: Exception) -> DataError:
+    if "Empty CSV file" in str(exc):
+        return DataError(
+            f"{path.name} has no data rows (it is empty or holds a header alone)",
+            hint="ingest a file that holds the data; an empty dataset is never stored",
+        )
     return DataError(
         f"cannot read {path.name}: {exc}",
         hint="check the file; for CSV give explicit column types if a column changes type",
@@ -89,13 +100,16 @@ def open_source(
                 reader = pacsv.open_csv(
                     handle,
                     read_options=pacsv.ReadOptions(block_size=block_bytes),
-                    convert_options=pacsv.ConvertOptions(column_types=types),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=types, null_values=list(CSV_NULL_VALUES)
+                    ),
                 )
             except BaseException:
                 handle.close()
                 raise
             return reader.schema, _guard(path, iter(reader)), handle
         pf = pq.ParquetFile(path)
+        check_column_names(path, list(pf.schema_arrow.names))
         return pf.schema_arrow, _guard(path, pf.iter_batches(batch_size=PARQUET_BATCH_ROWS)), pf
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError) as exc:
         raise _arrow_error(path, exc) from None
@@ -115,6 +129,7 @@ def _coded_columns(path: Path, block_bytes: int) -> list[str]:
         io.BytesIO(head.split(b"\n", 1)[0] + b"\n"),
         read_options=pacsv.ReadOptions(autogenerate_column_names=False),
     ).column_names
+    check_column_names(path, list(names))
     sample = pacsv.read_csv(
         io.BytesIO(head),
         convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
@@ -164,6 +179,7 @@ def ingest_file(
     digest, size = file_sha256(path)
     schema, batches, handle = open_source(path, fmt, column_types, block_bytes=block_bytes)
     try:
+        check_column_names(path, list(schema.names))
         return _ingest_open(
             store,
             provider,
@@ -203,6 +219,10 @@ def _ingest_open(
     extra: dict[str, Any] | None,
     row_group_rows: int,
 ) -> Manifest:
+    # Counted as read (before pseudonymising); NaN, infinity or no rows refuse the file
+    # after the last batch, before the dataset is committed.
+    tally = ColumnTally()
+    batches = tallied(batches, tally, path)
     if pseudonymise:
         key = area_pseudonym_key(store, provider)
         cols = list(pseudonymise)
@@ -228,6 +248,8 @@ def _ingest_open(
 
     def checked() -> Iterator[pa.RecordBatch]:
         yield from batches
+        # write_object builds the manifest (and its ``extra``) after the last batch.
+        extra["missing_values"] = tally.missing_report()
         after = os.stat(path)
         # The hash must describe what was ingested: refuse a file that changed meanwhile.
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):

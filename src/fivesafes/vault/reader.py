@@ -24,12 +24,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fivesafes.errors import DataError, IntegrityError, ValidationError
+from fivesafes.errors import DataError, IntegrityError
 from fivesafes.vault.columns import column_ranges, scanned_columns
 from fivesafes.vault.envelope import open_data_key
 from fivesafes.vault.frames import SealedObject
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import Manifest
+from fivesafes.vault.sql_parse import parse_select
 from fivesafes.vault.store import AreaStore
 
 
@@ -222,18 +223,8 @@ def area_connection(
 
 
 def check_select(sql: str) -> None:
-    """Refuse anything but one SELECT statement (ValidationError, DataError if unparsable)."""
-    if not sql.strip():
-        raise ValidationError("empty SQL", hint='pass a query, e.g. "SELECT count(*) FROM survey"')
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise _query_error(exc) from None
-    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        raise ValidationError(
-            "only one SELECT statement may run over an area's data",
-            hint="write a single SELECT (WITH ... SELECT is fine); nothing else is allowed",
-        )
+    """Refuse anything but one SELECT statement (ValidationError), parsed on a locked engine."""
+    parse_select(sql)
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:

@@ -181,7 +181,9 @@ class Workspace:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One transaction on the workspace database: commit on success, roll back on error."""
-        with self.sessions().begin() as session:
+        from fivesafes.store.db import transaction
+
+        with transaction(self.sessions()) as session:
             yield session
 
     def close(self) -> None:

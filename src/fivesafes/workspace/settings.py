@@ -188,6 +188,14 @@ SETTINGS: tuple[Setting, ...] = (
         "--engine-master overrides it.",
         section="engine",
     ),
+    Setting(
+        "engine_memory_limit",
+        "50%",
+        "Memory DuckDB may use for a query or tabulation over an area's data (DuckDB syntax: "
+        "4GB, 50%). Confidential data never spill to disk: past this limit the work fails "
+        "with an error. Spark's memory is Spark's own configuration.",
+        section="engine",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -10,7 +10,7 @@ calling nothing); and every public function must be listed here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
@@ -20,6 +20,7 @@ from audit_walk import WriteSpy, qualified, run_spied
 from governance_register import EXTRA_COURSE, MANDATORY, TODAY, Register
 from sqlalchemy.orm import Session
 
+from fivesafes.errors import ConflictError
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
 from fivesafes.services import audit_log as audit_reading
@@ -34,6 +35,7 @@ from fivesafes.services.governance import (
     grants,
     lookup,
     people,
+    qualification,
     training,
 )
 from fivesafes.store.models.governance import PersonRow
@@ -48,6 +50,7 @@ MODULES: tuple[ModuleType, ...] = (
     grants,
     lookup,
     people,
+    qualification,
     setup,
     training,
 )
@@ -67,8 +70,20 @@ def _requested_grant(r: Register) -> int:
     return r.act("ada", grants.request_grant, "ada", "earnings", "why", today=TODAY).id
 
 
+def _owner_signed(r: Register) -> None:
+    """iris decides grants: she signs the declaration in force (the walk publishes a v2)."""
+    version = r.read(declarations.current_version_number)
+    with suppress(ConflictError):
+        r.act("iris", declarations.sign_declaration, version)
+
+
+def _grant_to_approve(r: Register) -> int:
+    _owner_signed(r)
+    return _requested_grant(r)
+
+
 def _approved_grant(r: Register) -> int:
-    return r.act("iris", grants.approve_grant, _requested_grant(r), None, TODAY).id
+    return r.act("iris", grants.approve_grant, _grant_to_approve(r), None, TODAY).id
 
 
 def _on_grant(
@@ -89,6 +104,12 @@ class _Prepared:
 
 # name -> how to call it. Writers must write and audit; readers must not write.
 WRITERS: dict[str, Call] = {
+    # Records the people checks it passed (people.qualify); a refusal is recorded after the
+    # rollback (tests/services/governance/test_qualified_reviewers.py). First: ada is ready
+    # until the new declaration below.
+    "qualification.require_qualified": _as(
+        "ada", qualification.require_qualified, "earnings", "review an output"
+    ),
     "people.register_person": _as("root", people.register_person, "zed", "Zed", [Role.FOI_OFFICER]),
     "people.change_roles": _as("root", people.change_roles, "ada", [Role.OUTPUT_CHECKER]),
     "people.mark_leaver": _as("root", people.mark_leaver, "bob", "left"),
@@ -109,7 +130,7 @@ WRITERS: dict[str, Call] = {
         TODAY,
     ),
     "grants.request_grant": _as("ada", grants.request_grant, "ada", "earnings", "why", today=TODAY),
-    "grants.approve_grant": _on_grant(_requested_grant, "iris", grants.approve_grant, None, TODAY),
+    "grants.approve_grant": _on_grant(_grant_to_approve, "iris", grants.approve_grant, None, TODAY),
     "grants.reject_grant": _on_grant(_requested_grant, "iris", grants.reject_grant, "no", TODAY),
     "grants.revoke_grant": _on_grant(_approved_grant, "root", grants.revoke_grant, "done", TODAY),
     "grants.expire_grants": _Prepared(  # type: ignore[dict-item]
@@ -144,6 +165,7 @@ READERS: dict[str, Call] = {
         _requested_grant, lambda s, gid: grants.get_grant(s, gid, TODAY)
     ),
     "access.gather_facts": _plain(access.gather_facts, "ada", "ashe", "statistical", TODAY),
+    "access.gather_people_facts": _plain(access.gather_people_facts, "ada", "earnings", TODAY),
     "context.resolve_actor": _plain(context.resolve_actor, "ada"),
     "lookup.person_row": _plain(lookup.person_row, "ada"),
     "lookup.course_row": _plain(lookup.course_row, MANDATORY),
@@ -206,9 +228,8 @@ def test_writers_write_and_audit_readers_do_not_write(
     for name, call in WRITERS.items():
         spy = _run(reg, call, monkeypatch)
         assert spy.appends >= 1, f"{name} did not audit"
-        if name not in {"access.check_access", "context.record"} and not name.startswith(
-            "audit_log."
-        ):
+        decisions = {"access.check_access", "qualification.require_qualified", "context.record"}
+        if name not in decisions and not name.startswith("audit_log."):
             assert spy.written, f"{name} is listed as a writer but wrote nothing"
     for name, call in READERS.items():
         spy = _run(reg, call, monkeypatch)

@@ -23,10 +23,13 @@ from fivesafes.services.context import resolve_actor
 from fivesafes.services.release import checks as release_checks
 from fivesafes.services.release import moves as release_moves
 from fivesafes.services.release import publish as release_publish
+from fivesafes.services.release import reconcile as release_reconcile
 from fivesafes.services.release import register as published_register
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release import reviews as release_reviews
 from fivesafes.services.release import rule_sets
+from fivesafes.services.release import scope as release_scope
+from fivesafes.services.release import sources as release_sources
 from fivesafes.services.release import submission as release_submission
 from fivesafes.services.release import views as release_views
 from fivesafes.store.models.release import ReleaseRequestRow
@@ -36,8 +39,11 @@ MODULES: tuple[ModuleType, ...] = (
     release_checks,
     release_moves,
     release_publish,
+    release_reconcile,
     release_requests,
     release_reviews,
+    release_scope,
+    release_sources,
     release_submission,
     release_views,
     rule_sets,
@@ -87,6 +93,7 @@ WRITERS: dict[str, Call] = {
     "publish.publish_request": lambda s, w, ids: release_publish.publish_request(
         s, resolve_actor(s, "ada"), w.provider, w.releases, ids["d"]
     ),
+    "sources.confirm_source": _as("iris", release_sources.confirm_source, "@e", "ok"),
 }
 
 READERS: dict[str, Call] = {
@@ -111,6 +118,9 @@ READERS: dict[str, Call] = {
     "register.earlier_table_releases": (
         lambda s, w, i: published_register.earlier_table_releases(s, SOURCE)
     ),
+    "scope.area_releases": lambda s, w, i: release_scope.area_releases(
+        s, w.provider, _request(s, i, "a").area_id
+    ),
 }
 
 # Parts of an audited write: they add rows only inside the writers above, whose audit
@@ -118,6 +128,9 @@ READERS: dict[str, Call] = {
 # publish_request, check_not_blocked refreshing the rule set in review_request and publish_request;
 # move_request, which records its own move event, in withdraw, review and publish).
 PARTS = {
+    # reconcile audits each step it takes itself (release.reconcile), and writes nothing
+    # when nothing was left behind; publish_request runs it first.
+    "reconcile.reconcile_releases",
     "checks.store_checks",
     "checks.check_not_blocked",
     "register.record_cells",
@@ -127,6 +140,12 @@ PARTS = {
 
 # No session: they cannot write.
 PURE = {
+    "checks.checks_in_force",
+    "reconcile.staging_dir",
+    "reconcile.hold_publication",
+    "reconcile.fsync_dir",
+    "sources.source_settled",
+    "sources.check_source_settled",
     "checks.version_object_id",
     "checks.submission_of",
     "register.published_of",
@@ -160,6 +179,7 @@ def test_release_writers_write_and_audit_readers_do_not_write(
     (made,) = stored.protect(stored.spec("pay", spec_text("pay", None, method="none")))
     _STORED.update(vault=stored.vault, output=f"{AREA}/{made.output.name}")
     ids = {k: w.submit(first_release()) for k in "abcd"}
+    ids["e"] = w.submit(first_release(), confirm=False)
     w.vote("olga", ids["c"], Vote.APPROVE)
     w.vote("oscar", ids["c"], Vote.REJECT)
     w.vote("olga", ids["d"], Vote.APPROVE)

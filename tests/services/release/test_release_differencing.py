@@ -6,7 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from release_world import AREA, BY_REGION, SHIFTED, World, build_world, first_release, table
+from release_world import (
+    AREA,
+    BY_REGION,
+    SHIFTED,
+    World,
+    assert_only_the_refusal_kept,
+    build_world,
+    first_release,
+    table,
+)
 from sqlalchemy import Engine, select
 
 from fivesafes.errors import UnsafeTableError
@@ -31,7 +40,9 @@ def _blocked(world: World, rid: int) -> str:
     before = world.reg.snapshot()
     with pytest.raises(UnsafeTableError, match="differencing") as err:
         world.vote("olga", rid, Vote.APPROVE)
-    assert world.reg.snapshot() == before
+    # Nothing moved; the record keeps the run that refused it (source, rules, differencing).
+    assert_only_the_refusal_kept(world, before, checks=3)
+    assert world.show(rid).reviews_in == 0
     return str(err.value)
 
 
@@ -81,7 +92,9 @@ def test_publication_rechecks_against_releases_published_after_approval(
     before = fresh.reg.snapshot()
     with pytest.raises(UnsafeTableError, match="cannot be published: differencing"):
         fresh.publish(shifted)
-    assert fresh.reg.snapshot() == before
+    assert_only_the_refusal_kept(fresh, before, checks=3)
+    in_force = {c.name: (c.verdict, c.stage) for c in fresh.show(shifted).versions[-1].checks}
+    assert in_force["differencing"] == ("fail", "publication")
     assert not (fresh.releases / "REL-0002").exists()
     assert fresh.show(shifted).state is RequestState.APPROVED
 

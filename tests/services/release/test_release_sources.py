@@ -83,14 +83,17 @@ def test_the_same_table_under_another_source_is_refused_or_flagged(stored: Store
         stored.world.submit(same, source="ashe")
     assert stored.world.reg.snapshot() == before
 
-    # Another registered dataset of the area: the differencing check compares the table
-    # with nothing, so the reviewers are told the source was declared, not verified.
+    # Another registered dataset of the area: a declared source proves nothing, so the
+    # table is checked against the releases of every source of the area and the attack
+    # is caught; the reviewers are told the source was declared, not verified.
     stored.add_dataset("ashe_copy", PAY)
     rid = stored.world.submit(same, source="ashe_copy:pay")
     view = stored.world.show(rid)
-    assert not view.source_verified and _checks(view)["differencing"] == "pass"
+    assert not view.source_verified and _checks(view)["differencing"] == "fail"
     source = next(c for c in view.versions[-1].checks if c.name == "source")
     assert source.verdict == "review" and source.summary.startswith(UNVERIFIED)
+    with pytest.raises(UnsafeTableError, match="differencing"):
+        stored.world.vote("olga", rid, Vote.APPROVE)
 
 
 def test_a_new_version_keeps_its_request_source(stored: Stored) -> None:

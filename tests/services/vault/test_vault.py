@@ -335,8 +335,19 @@ def test_referenced_datasets() -> None:
     names = ["lfs-2024", "ashe", "aps"]
     sql = "WITH x AS (SELECT * FROM ashe) SELECT * FROM x, lfs_2024"
     assert svc.referenced_datasets(sql, names) == ["ashe", "lfs-2024"]
-    # Queries DuckDB can only list after binding count as reading every dataset (stricter).
-    assert svc.referenced_datasets("SELECT * FROM ashe JOIN aps USING (id)", names) == sorted(names)
+    # From the parse tree alone (nothing bound): JOIN ... USING names exactly its tables.
+    assert svc.referenced_datasets("SELECT * FROM ashe JOIN aps USING (id)", names) == [
+        "aps",
+        "ashe",
+    ]
+    # A CTE named like a dataset still counts as reading the dataset (stricter).
+    assert svc.referenced_datasets("WITH aps AS (SELECT 1) SELECT * FROM aps, ashe", names) == [
+        "aps",
+        "ashe",
+    ]
+    for outside in ("read_csv('/etc/passwd')", "'x.csv'", "other.main.t", "duckdb_settings()"):
+        with pytest.raises((ValidationError, NotFoundError), match=r"outside|names|store"):
+            svc.referenced_datasets(f"SELECT * FROM ashe, {outside}", names)
     with pytest.raises(ValidationError, match="parse"):
         svc.referenced_datasets("SELEC nonsense", names)
     with pytest.raises(NotFoundError, match="secret"):

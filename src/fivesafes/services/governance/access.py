@@ -21,6 +21,7 @@ from fivesafes.governance.access import (
     AccessFacts,
     Decision,
     GrantFact,
+    PeopleFacts,
     ResearcherFacts,
     TrainingFact,
     decide_access,
@@ -143,6 +144,35 @@ def gather_facts(
         signed_declarations=frozenset({current}) if signed_current else frozenset(),
         grants=grants,
         researcher=rfacts,
+    )
+
+
+_AREA_ID = select(AreaRow.id).where(AreaRow.name == bindparam("area"))
+
+
+def gather_people_facts(
+    session: Session, login: str, area: str | None, today: date | None = None
+) -> PeopleFacts:
+    """The people-check facts of ``login`` for work on ``area`` (its extra courses count)."""
+    day = today_or(today)
+    db = session.connection()
+    person_rows = db.execute(_PERSON, {"login": login}).all()
+    if not person_rows:
+        return PeopleFacts(person=login)
+    person = person_rows[0]
+    area_id = db.execute(_AREA_ID, {"area": area}).scalar() if area is not None else None
+    params = {"person_id": person.id, "area_id": -1 if area_id is None else area_id, "day": day}
+    training = tuple(
+        TrainingFact(name, expires_on, None) for name, expires_on in db.execute(_TRAINING, params)
+    )
+    current, signed_current = db.execute(_DECLARATION, params).one()
+    return PeopleFacts(
+        person=login,
+        person_known=True,
+        person_active=person.status == PersonStatus.ACTIVE.value,
+        training=training,
+        current_declaration=current,
+        signed_declarations=frozenset({current}) if signed_current else frozenset(),
     )
 
 

@@ -29,6 +29,7 @@ from fivesafes.governance.people import PersonStatus
 from fivesafes.services.context import SYSTEM, Actor, now, record, today_or
 from fivesafes.services.governance.areas import area_of
 from fivesafes.services.governance.lookup import area_row, grant_row, person_row
+from fivesafes.services.governance.qualification import require_qualified
 from fivesafes.store.models.governance import GrantRow, PersonRow
 
 
@@ -140,6 +141,10 @@ def _step(
         raise ConflictError(f"{step.value} is done by fivesafes itself", hint="nothing to do")
     if step is GrantStep.APPROVE and row.person.status != PersonStatus.ACTIVE:
         raise ValidationError(f"{row.person.login} is a leaver", hint="reject the request instead")
+    if step is GrantStep.APPROVE:
+        # Whoever opens an area to someone must pass the people checks for it themselves.
+        # (Rejecting and revoking close access: never held up by a lapsed course.)
+        require_qualified(session, actor, area.name, f"approve grants on area {area.name}", day)
     at = now()
     row.state = move.target.value
     if step is GrantStep.REVOKE:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fivesafes.audit.events import Outcome
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.checks import (
     AUDIT,
@@ -20,17 +21,17 @@ from fivesafes.release.checks import (
     CheckVerdict,
     audit_check,
     blocking,
-    differencing_check,
     file_check,
     rules_check,
 )
+from fivesafes.release.differencing_scope import scoped_differencing_check
 from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.sealing import unseal
 from fivesafes.release.source import SourceOrigin, source_check
 from fivesafes.release.submission import FileSubmission, Submission, TableSubmission, from_payload
-from fivesafes.services.context import now
-from fivesafes.services.release.register import earlier_outputs
+from fivesafes.services.context import now, record
 from fivesafes.services.release.rule_sets import rule_set_in_force
+from fivesafes.services.release.scope import area_releases
 from fivesafes.store.models.release import (
     CheckResultRow,
     ReleaseRequestRow,
@@ -90,14 +91,16 @@ def run_checks(
     if isinstance(submission, FileSubmission):
         return [file_check(submission.name, len(submission.content))]
     assert isinstance(submission, TableSubmission)
-    # The differencing check sees only releases of request.source: say how it is known.
-    results = [source_check(_origin(session, request))]
+    # How the source is known decides which releases the differencing check sees.
+    origin = _origin(session, request)
+    results = [source_check(origin)]
     results.append(rules_check(dict(submission.report.get("rules", {})), in_force))
     if with_audit:
         results.append(audit_check(submission))
-    earlier = earlier_outputs(session, provider, request.source)
+    earlier = area_releases(session, provider, request.area_id)
     label = f"request {request.id} v{request.current_version}"
-    results.append(differencing_check(submission.output_table(label), earlier))
+    new = submission.output_table(label)
+    results.append(scoped_differencing_check(new, request.source, origin.verified, earlier))
     return results
 
 
@@ -119,26 +122,50 @@ def _origin(session: Session, request: ReleaseRequestRow) -> SourceOrigin:
 
 
 def store_checks(
-    session: Session, version: RequestVersionRow, results: Sequence[CheckResult]
+    session: Session,
+    version: RequestVersionRow,
+    results: Sequence[CheckResult],
+    *,
+    stage: str = "submission",
+    rule_set: str | None = None,
+    run_by: str | None = None,
 ) -> None:
-    """Attach check results to a version (part of the caller's audited write)."""
+    """Attach one run of checks to a version (part of the caller's audited write).
+
+    Every run is kept: at submission, at each approving vote, at publication; the
+    latest result of each check is the one in force.
+    """
+    _add_checks(session, version.id, results, stage, rule_set, run_by)
+
+
+def _add_checks(
+    session: Session,
+    version_id: int,
+    results: Sequence[CheckResult],
+    stage: str,
+    rule_set: str | None,
+    run_by: str | None,
+) -> None:
     at = now()
     for r in results:
         session.add(
             CheckResultRow(
-                version_id=version.id,
+                version_id=version_id,
                 name=r.name,
                 verdict=r.verdict.name.lower(),
                 summary=r.summary,
                 details_json=json.dumps(r.details, default=str),
                 checked_at=at,
+                stage=stage,
+                rule_set=rule_set,
+                run_by=run_by,
             )
         )
     session.flush()
 
 
 def stored_checks(session: Session, version_id: int) -> list[CheckResultRow]:
-    """The check results attached to a version, in order."""
+    """Every check result attached to a version, every run, oldest first."""
     return list(
         session.scalars(
             select(CheckResultRow)
@@ -148,24 +175,70 @@ def stored_checks(session: Session, version_id: int) -> list[CheckResultRow]:
     )
 
 
+def checks_in_force(rows: Sequence[CheckResultRow]) -> list[CheckResultRow]:
+    """The latest result of each check (rows oldest first), in the order checks first ran."""
+    latest: dict[str, CheckResultRow] = {}
+    for row in rows:
+        latest.pop(row.name, None)  # re-inserted: the order is that of the latest run
+        latest[row.name] = row
+    first_seen = list(dict.fromkeys(r.name for r in rows))
+    return [latest[name] for name in first_seen]
+
+
 def check_not_blocked(
-    session: Session, provider: KeyProvider, request: ReleaseRequestRow, what: str
+    session: Session,
+    provider: KeyProvider,
+    request: ReleaseRequestRow,
+    what: str,
+    *,
+    stage: str,
+    run_by: str,
 ) -> RuleSetting | None:
-    """Re-run the blocking checks now; raise UnsafeTableError with every reason if any fails."""
+    """Re-run the blocking checks now and keep the run; raise UnsafeTableError with every
+    reason if any fails (the failing run is kept too, and audited, after the rollback)."""
     version = version_row(session, request)
     submission = submission_of(provider, request, version)
     in_force = rule_setting(session, request)
     fresh = run_checks(session, provider, request, submission, in_force, with_audit=False)
     stored_audit = [
-        r for r in stored_checks(session, version.id) if r.name == AUDIT and r.verdict == "fail"
+        r
+        for r in checks_in_force(stored_checks(session, version.id))
+        if r.name == AUDIT and r.verdict == "fail"
     ]
     failed = [f"{r.name}: {r.summary}" for r in blocking(fresh)]
     failed += [f"{r.name}: {r.summary}" for r in stored_audit]
+    label = in_force.label if in_force else None
     if failed:
-        raise UnsafeTableError(
+        refused = UnsafeTableError(
             f"request {request.id} cannot be {what}: " + " || ".join(failed),
             hint="the author must change the output (e.g. hide more cells) and resubmit",
         )
+        # The record must say what blocked it: the run and its audit event outlive the
+        # rollback of the refused vote or publication.
+        version_id, area, rid = version.id, request.area.name, request.id
+        details = {
+            "version": version.version,
+            "stage": stage,
+            "refused": what,
+            "rule_set": label,
+            "failed": [r.name for r in blocking(fresh)] + [r.name for r in stored_audit],
+        }
+
+        def keep(s: Session) -> None:
+            _add_checks(s, version_id, fresh, stage, label, run_by)
+            record(
+                s,
+                run_by,
+                "release.blocked",
+                outcome=Outcome.DENIED,
+                area=area,
+                subject=str(rid),
+                details=details,
+            )
+
+        refused.after_rollback.append(keep)
+        raise refused
+    store_checks(session, version, fresh, stage=stage, rule_set=label, run_by=run_by)
     if in_force is not None and in_force.id is not None:
         request.rule_set = session.get(RuleSetRow, in_force.id)
     return in_force

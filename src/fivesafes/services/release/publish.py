@@ -1,28 +1,34 @@
 """Publish an approved request: the bundle, the register of its cells, the state change, the audit.
 
-The blocking checks run once more (the register may have grown since approval).
-The bundle is written first (all files or none); if anything after that fails, it
-is removed again, and the database work is one transaction with its audit event.
+The blocking checks run once more (the register may have grown since approval). The
+bundle is staged, the database work is one transaction with its audit event, and the
+staged bundle is renamed into place after that transaction commits; a crash at any
+step is settled by :mod:`~fivesafes.services.release.reconcile`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from fivesafes.errors import ConflictError
+from fivesafes.audit.events import AuditEvent
+from fivesafes.errors import ConflictError, FivesafesError
+from fivesafes.faults import crash_point
 from fivesafes.governance.areas import threshold_note
 from fivesafes.release.bundle import BundleInfo, BundleTable, thresholds_record, write_bundle
 from fivesafes.release.submission import FileSubmission, TableSubmission, sha256
 from fivesafes.release.workflow import Actor as Mover
 from fivesafes.release.workflow import RequestState, transition
 from fivesafes.sdc import write_all
-from fivesafes.services.context import Actor, today_or
+from fivesafes.services.context import Actor, record, today_or
 from fivesafes.services.governance.areas import area_of
 from fivesafes.services.release.checks import (
     check_not_blocked,
@@ -31,12 +37,19 @@ from fivesafes.services.release.checks import (
     version_row,
 )
 from fivesafes.services.release.moves import check_author, move_request, request_row
+from fivesafes.services.release.reconcile import (
+    fsync_dir,
+    hold_publication,
+    reconcile_releases,
+    staging_dir,
+)
 from fivesafes.services.release.register import (
     PublishedRelease,
     earlier_table_releases,
     published_of,
     register_release,
 )
+from fivesafes.services.release.sources import check_source_settled
 from fivesafes.vault.keys import KeyProvider
 
 
@@ -106,14 +119,55 @@ def publish_request(
 
     ``contact`` is the methods note's and cover sheet's contact (the publication_contact
     setting); ``wide_csv`` adds each table's wide layout as a second CSV.
+
+    Atomic (see :mod:`~fivesafes.services.release.reconcile`): the bundle is staged, the
+    register and the move commit with the caller's transaction, and only after that
+    commit is the staged bundle renamed into ``releases_dir``. What an earlier crash
+    left behind is settled first.
     """
+    settled = reconcile_releases(session, releases_dir)
+    try:
+        return _publish(
+            session,
+            actor,
+            provider,
+            releases_dir,
+            request_id,
+            organisation=organisation,
+            withhold_thresholds=withhold_thresholds,
+            today=today,
+            contact=contact,
+            wide_csv=wide_csv,
+        )
+    except FivesafesError as exc:
+        # The reconciliation happened on disk: its record outlives the refused publication.
+        exc.after_rollback.extend(_rerecord(e) for e in settled)
+        raise
+
+
+def _publish(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    releases_dir: Path,
+    request_id: int,
+    *,
+    organisation: str,
+    withhold_thresholds: bool,
+    today: date | None,
+    contact: str | None,
+    wide_csv: bool,
+) -> PublishedRelease:
     row = request_row(session, request_id)
     check_author(row, actor, "publish")
     # refuse early, before any bundle is written; the move itself comes last
     transition(RequestState(row.state), RequestState.RELEASED, Mover.AUTHOR)
     _lock_source(session, row.source)
-    in_force = check_not_blocked(session, provider, row, "published")
     version = version_row(session, row)
+    check_source_settled(row, version, "published")
+    in_force = check_not_blocked(
+        session, provider, row, "published", stage="publication", run_by=actor.login
+    )
     submission = submission_of(provider, row, version)
     release_id = release_id_of(row.id)
     out = releases_dir / release_id
@@ -141,12 +195,20 @@ def publish_request(
         # the releases the check just re-run combined with this one (none: a first release)
         earlier_releases=tuple(earlier_table_releases(session, row.source)),
     )
-    if isinstance(submission, TableSubmission):
-        audit_safe = "audit" in checks and checks["audit"].verdict == "pass"
-        manifest = _write_table_bundle(out, info, submission, audit_safe, wide_csv)
-    else:
-        manifest = _write_file_bundle(out, info, submission)
+    # The source lock (or SQLite's write lock) is held: a staged folder of this release
+    # can only be what a crash before its commit left (reconciled above).
+    staged = staging_dir(releases_dir, release_id)
+    held = hold_publication(releases_dir, release_id)  # reconcile leaves it alone
+    staged.mkdir(parents=True)
+    crash_point("publish.staging")  # a folder begun, not complete
     try:
+        if isinstance(submission, TableSubmission):
+            audit_safe = "audit" in checks and checks["audit"].verdict == "pass"
+            manifest = _write_table_bundle(staged, info, submission, audit_safe, wide_csv)
+        else:
+            manifest = _write_file_bundle(staged, info, submission)
+        fsync_dir(staged)
+        crash_point("publish.staged")
         published_row, cells = register_release(
             session,
             provider,
@@ -157,6 +219,7 @@ def publish_request(
             manifest=manifest,
             published_on=day,
             published_by=actor.login,
+            source_verified=bool(version.source_verified),
         )
         move_request(
             session,
@@ -174,7 +237,56 @@ def publish_request(
                 "thresholds": thresholds_record(info),
             },
         )
+        crash_point("publish.registered")
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(staged, ignore_errors=True)
+        os.close(held)
         raise
+    _rename_after_commit(session, staged, out, held)
     return published_of(published_row, cells)
+
+
+def _rerecord(event: AuditEvent) -> Callable[[Session], object]:
+    return lambda s: record(
+        s,
+        event.actor,
+        event.action,
+        outcome=event.outcome,
+        area=event.area,
+        dataset=event.dataset,
+        subject=event.subject,
+        details=event.details,
+    )
+
+
+def _rename_after_commit(session: Session, staged: Path, out: Path, held: int) -> None:
+    """Put the staged bundle in place once the register commits; drop it if it rolls back.
+
+    ``held`` (the publication's lock) is released after either."""
+    settled = False
+
+    def committed(_session: Session) -> None:
+        nonlocal settled
+        if settled:
+            return
+        settled = True
+        try:
+            crash_point("publish.committed")
+            # The register says it is published: a rename that fails here is completed
+            # by reconcile_releases (release reconcile, or the next publication).
+            with contextlib.suppress(OSError):
+                os.rename(staged, out)
+                fsync_dir(out.parent)
+            crash_point("publish.renamed")
+        finally:
+            os.close(held)
+
+    def rolled_back(_session: Session) -> None:
+        nonlocal settled
+        if not settled:
+            settled = True
+            shutil.rmtree(staged, ignore_errors=True)
+            os.close(held)
+
+    event.listen(session, "after_commit", committed)
+    event.listen(session, "after_rollback", rolled_back)

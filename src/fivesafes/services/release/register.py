@@ -124,11 +124,16 @@ def register_release(
     manifest: dict[str, str],
     published_on: date,
     published_by: str,
+    source_verified: bool = False,
 ) -> tuple[PublishedReleaseRow, int]:
     """Add a release and its published cells to the register (part of the publisher's audited
-    write); returns the row and how many cells were recorded."""
+    write); returns the row and how many cells were recorded.
+
+    ``source_verified``: the source was proven (else later checks of every source of the
+    area include this release)."""
     table = submission if isinstance(submission, TableSubmission) else None
     published = PublishedReleaseRow(
+        source_verified=source_verified,
         release_id=release_id,
         request_id=request.id,
         area_id=request.area_id,

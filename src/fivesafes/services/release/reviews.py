@@ -18,8 +18,10 @@ from fivesafes.release.votes import Verdict, Vote, check_can_review, verdict
 from fivesafes.release.workflow import FINAL_STATES, RequestState, transition
 from fivesafes.release.workflow import Actor as Mover
 from fivesafes.services.context import Actor, now, record
-from fivesafes.services.release.checks import check_not_blocked
+from fivesafes.services.governance.qualification import require_qualified
+from fivesafes.services.release.checks import check_not_blocked, rule_setting, version_row
 from fivesafes.services.release.moves import move_request, request_row
+from fivesafes.services.release.sources import check_source_settled
 from fivesafes.services.release.views import RequestView, reviews_of, view_of
 from fivesafes.store.models.governance import PersonRow
 from fivesafes.store.models.release import ReleaseRequestRow, RequestVersionRow, ReviewRow
@@ -50,8 +52,10 @@ def review_request(
     check_review(actor.person, author)
     reviews = reviews_of(session, row)
     check_can_review(actor.login, author, reviews, row.current_version)
+    # A reviewer sees the true values of the hidden cells: the analyst's people checks.
+    require_qualified(session, actor, row.area.name, f"review request #{row.id}")
     if vote is Vote.APPROVE:
-        check_not_blocked(session, provider, row, "approved")
+        check_not_blocked(session, provider, row, "approved", stage="vote", run_by=actor.login)
     version = session.scalars(
         select(RequestVersionRow).where(
             RequestVersionRow.request_id == row.id,
@@ -83,7 +87,9 @@ def _decide(session: Session, actor: Actor, provider: KeyProvider, row: ReleaseR
     votes = {r.reviewer: r.vote.value for r in reviews if r.version == row.current_version}
     details: dict[str, object] = {"version": row.current_version, "votes": votes}
     if agg is Verdict.APPROVED:
-        in_force = check_not_blocked(session, provider, row, "approved")
+        # The approving vote just re-ran (and kept) the blocking checks in this transaction.
+        check_source_settled(row, version_row(session, row), "approved")
+        in_force = rule_setting(session, row)
         details["rule_set"] = in_force.label if in_force else None
         move_request(session, actor.login, row, RequestState.APPROVED, Mover.SYSTEM, details)
     elif agg is Verdict.CHANGES_REQUESTED:
@@ -107,6 +113,7 @@ def resolve_conflict(
     """An output checker (not the author) settles conflicting reviews: return or reject."""
     row = request_row(session, request_id)
     check_review(actor.person, row.author.login)
+    require_qualified(session, actor, row.area.name, f"resolve request #{row.id}")
     if verdict(reviews_of(session, row), row.current_version) is not Verdict.CONFLICTED:
         raise ValidationError(
             f"request #{row.id} has no conflicting reviews to resolve",

@@ -201,7 +201,8 @@ def _submit(session: Session, actor: Actor, provider: KeyProvider, new: _Version
     if in_force is not None and in_force.id is not None:
         row.rule_set = session.get(RuleSetRow, in_force.id)
     results = run_checks(session, provider, row, new.submission, in_force)
-    store_checks(session, version, results)
+    label = in_force.label if in_force else None
+    store_checks(session, version, results, stage="submission", rule_set=label, run_by=actor.login)
     worst = max((r.verdict for r in results), default=CheckVerdict.REVIEW)
     record(
         session,

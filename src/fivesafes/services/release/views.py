@@ -16,19 +16,28 @@ from sqlalchemy.orm import Session
 
 from fivesafes.release.votes import Review, Verdict, Vote, verdict, visible_reviews
 from fivesafes.release.workflow import STATE_OWNER, RequestState
-from fivesafes.services.release.checks import stored_checks
+from fivesafes.services.release.checks import checks_in_force, stored_checks
 from fivesafes.services.release.moves import request_row
-from fivesafes.store.models.release import ReleaseRequestRow, RequestVersionRow, ReviewRow
+from fivesafes.store.models.release import (
+    CheckResultRow,
+    ReleaseRequestRow,
+    RequestVersionRow,
+    ReviewRow,
+)
 
 
 @dataclass(frozen=True)
 class CheckView:
-    """One automated check result as attached to a version."""
+    """One run of one automated check of a version: when, under which rule set, for whom."""
 
     name: str
     verdict: str
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
+    stage: str = "submission"  # submission | vote | publication
+    rule_set: str | None = None
+    checked_at: datetime | None = None
+    run_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,12 @@ class VersionView:
     context: dict[str, Any]
     submitted_by: str
     submitted_at: datetime
-    checks: tuple[CheckView, ...]
+    checks: tuple[CheckView, ...]  # the latest run of each check: the ones in force
     source_verified: bool = False  # True only when read from a stored table's provenance
+    check_history: tuple[CheckView, ...] = ()  # every run, oldest first
+    source_confirmed_by: str | None = None  # the asset owner who confirmed a declared source
+    source_confirmed_at: datetime | None = None
+    source_confirmation_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,7 @@ class RequestView:
     blocked_by: tuple[str, ...]
     versions: tuple[VersionView, ...]
     source_verified: bool = False  # of the current version
+    source_confirmed_by: str | None = None  # of the current version (declared sources)
 
 
 def reviews_of(session: Session, request: ReleaseRequestRow) -> list[Review]:
@@ -78,6 +92,36 @@ def reviews_of(session: Session, request: ReleaseRequestRow) -> list[Review]:
     return [Review(r.reviewer.login, Vote(r.vote), r.comment, v) for r, v in rows]
 
 
+def _check_view(c: CheckResultRow) -> CheckView:
+    return CheckView(
+        c.name,
+        c.verdict,
+        c.summary,
+        json.loads(c.details_json),
+        stage=c.stage,
+        rule_set=c.rule_set,
+        checked_at=c.checked_at,
+        run_by=c.run_by,
+    )
+
+
+def _version_view(session: Session, v: RequestVersionRow) -> VersionView:
+    runs = stored_checks(session, v.id)
+    return VersionView(
+        version=v.version,
+        files=json.loads(v.files_json),
+        context=json.loads(v.context_json),
+        submitted_by=v.submitted_by,
+        submitted_at=v.submitted_at,
+        checks=tuple(_check_view(c) for c in checks_in_force(runs)),
+        source_verified=bool(v.source_verified),
+        check_history=tuple(_check_view(c) for c in runs),
+        source_confirmed_by=v.source_confirmed_by,
+        source_confirmed_at=v.source_confirmed_at,
+        source_confirmation_note=v.source_confirmation_note,
+    )
+
+
 def view_of(session: Session, request: ReleaseRequestRow, viewer: str) -> RequestView:
     """The request as ``viewer`` may see it."""
     versions = session.scalars(
@@ -85,21 +129,7 @@ def view_of(session: Session, request: ReleaseRequestRow, viewer: str) -> Reques
         .where(RequestVersionRow.request_id == request.id)
         .order_by(RequestVersionRow.version)
     ).all()
-    history = tuple(
-        VersionView(
-            version=v.version,
-            files=json.loads(v.files_json),
-            context=json.loads(v.context_json),
-            submitted_by=v.submitted_by,
-            submitted_at=v.submitted_at,
-            checks=tuple(
-                CheckView(c.name, c.verdict, c.summary, json.loads(c.details_json))
-                for c in stored_checks(session, v.id)
-            ),
-            source_verified=bool(v.source_verified),
-        )
-        for v in versions
-    )
+    history = tuple(_version_view(session, v) for v in versions)
     reviews = reviews_of(session, request)
     current = request.current_version
     agg = verdict(reviews, current)
@@ -126,6 +156,7 @@ def view_of(session: Session, request: ReleaseRequestRow, viewer: str) -> Reques
         ),
         versions=history,
         source_verified=history[-1].source_verified if history else False,
+        source_confirmed_by=history[-1].source_confirmed_by if history else None,
     )
 
 

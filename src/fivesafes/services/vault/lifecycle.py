@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ from fivesafes.vault import (
     shred,
 )
 from fivesafes.vault.envelope import rewrap
+from fivesafes.vault.ingest_checks import missing_warnings
 from fivesafes.vault.keys import WrappedKey
 from fivesafes.vault.rotate import Rotation
 from fivesafes.vault.writer import area_lock
@@ -179,7 +181,8 @@ def _ingest_locked(
             )
             row = stored_row(session, area_id, DATASET, name)
             assert row is not None
-            return object_of(row)
+            missing = dict(manifest.extra.get("missing_values", {}))
+            return replace(object_of(row), warnings=tuple(missing_warnings(missing, manifest.rows)))
     except BaseException:
         # Not registered, so not stored: nothing half-done stays behind.
         shred(store, name)

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +37,7 @@ from fivesafes.vault import (
     shred,
 )
 from fivesafes.vault.query import query_area, sql_name
+from fivesafes.vault.sql_parse import parse_select
 from fivesafes.vault.writer import area_lock
 
 # --- the read path ----------------------------------------------------------------------
@@ -146,19 +146,18 @@ def open_dataset_for(
     return open_table(vault.store(area), vault.provider, name, columns=columns)
 
 
-def _tables_read(sql: str, available: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(datasets of ``available`` the query reads, other table names it reads)."""
+def _tables_read(sql: str, available: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    """(datasets of ``available`` the query reads, other tables it names, what it may not call).
+
+    From the parse tree alone (:mod:`fivesafes.vault.sql_parse`): nothing is bound or
+    read, so this is safe to run before the access decision.
+    """
+    parsed = parse_select(sql)
     by_sql = {sql_name(n): n for n in available}
-    try:
-        tables = duckdb.get_table_names(sql, qualified=False)
-    except duckdb.ParserException as exc:
-        raise ValidationError(f"the query does not parse: {exc}", hint="fix the SQL") from None
-    except duckdb.Error:
-        # Some valid queries (JOIN ... USING) need binding to list their tables: then
-        # every dataset of the area counts as read (stricter, never looser).
-        tables = set(by_sql)
-    unknown = sorted(t for t in tables if t not in by_sql)
-    return sorted(by_sql[t] for t in tables if t in by_sql), unknown
+    # A CTE named like a dataset still counts as reading it (stricter, never looser).
+    names = sorted(by_sql[t] for t in parsed.tables if t in by_sql)
+    unknown = sorted(t for t in parsed.outside() if t not in by_sql)
+    return names, unknown, list(parsed.forbidden)
 
 
 def _not_stored(unknown: Sequence[str], available: Sequence[str]) -> NotFoundError:
@@ -168,26 +167,43 @@ def _not_stored(unknown: Sequence[str], available: Sequence[str]) -> NotFoundErr
     )
 
 
+def _forbidden(names: Sequence[str]) -> ValidationError:
+    return ValidationError(
+        f"the query names {', '.join(names)}: an area query reads only the area's datasets",
+        hint="name datasets by their plain name in FROM; files, other databases and table "
+        "functions (other than range, generate_series, unnest) are not reachable",
+    )
+
+
+def _no_dataset() -> ValidationError:
+    return ValidationError(
+        "the query reads no dataset of the area",
+        hint='name a dataset in FROM, e.g. "SELECT count(*) FROM survey"',
+    )
+
+
 def referenced_datasets(sql: str, available: Sequence[str]) -> list[str]:
-    """The datasets (of ``available``) a query reads, from DuckDB's own parser."""
-    names, unknown = _tables_read(sql, available)
+    """The datasets (of ``available``) a query reads, from DuckDB's own parser (no binding)."""
+    names, unknown, forbidden = _tables_read(sql, available)
+    if forbidden:
+        raise _forbidden(forbidden)
     if unknown:
         raise _not_stored(unknown, available)
     if not names:
-        raise ValidationError(
-            "the query reads no dataset of the area",
-            hint='name a dataset in FROM, e.g. "SELECT count(*) FROM survey"',
-        )
+        raise _no_dataset()
     return names
 
 
-def _audit_not_stored(
-    tx: Transact, login: str, area: str, unknown: Sequence[str], purpose: str
+def _audit_refused_query(
+    tx: Transact,
+    login: str,
+    area: str,
+    purpose: str,
+    refusals: Sequence[tuple[str | None, str, str]],
 ) -> None:
-    """A query naming tables the area does not store is an attempted access: deny, audit."""
+    """A refused query is an attempted access: one denial per (dataset, code, message)."""
     with tx() as session:
-        for name in unknown:
-            reason = {"code": "not_stored", "message": f"area {area} stores no dataset {name}"}
+        for name, code, message in refusals:
             record(
                 session,
                 login,
@@ -200,9 +216,32 @@ def _audit_not_stored(
                     "person": login,
                     "purpose": purpose,
                     "allowed": False,
-                    "reasons": [reason],
+                    "reasons": [{"code": code, "message": message}],
                 },
             )
+
+
+def _classified(
+    tx: Transact, login: str, area: str, sql: str, purpose: str, stored: Sequence[str]
+) -> list[str]:
+    """The datasets ``sql`` reads; anything else is refused and the refusal audited."""
+    try:
+        names, unknown, forbidden = _tables_read(sql, stored)
+    except ValidationError as exc:
+        _audit_refused_query(tx, login, area, purpose, [(None, "not_one_select", exc.message)])
+        raise
+    if forbidden:
+        message = f"the query names {', '.join(forbidden)}, outside the area's datasets"
+        _audit_refused_query(tx, login, area, purpose, [(None, "not_allowed", message)])
+        raise _forbidden(forbidden)
+    if unknown:
+        refusals = [(n, "not_stored", f"area {area} stores no dataset {n}") for n in unknown]
+        _audit_refused_query(tx, login, area, purpose, refusals)
+        raise _not_stored(unknown, stored)
+    if not names:
+        _audit_refused_query(tx, login, area, purpose, [(None, "no_dataset", "reads no dataset")])
+        raise _no_dataset()
+    return names
 
 
 def query_area_for(
@@ -217,7 +256,11 @@ def query_area_for(
     project_ref: str | None = None,
     memory_limit: str | None = None,
 ) -> QueryOutcome:
-    """Run SQL over the area's datasets for ``login``; the result is stored encrypted."""
+    """Run SQL over the area's datasets for ``login``; the result is stored encrypted.
+
+    The SQL is classified from its parse tree only, access is decided (and audited),
+    and only then does the query meet the data, on a locked connection.
+    """
     with tx() as session:
         area_id = area_row(session, area).id
         stored = session.scalars(
@@ -227,11 +270,7 @@ def query_area_for(
                 VaultObjectRow.state == STORED,
             )
         ).all()
-    names, unknown = _tables_read(sql, list(stored))
-    if unknown:
-        _audit_not_stored(tx, login, area, unknown, purpose)
-        raise _not_stored(unknown, list(stored))
-    names = referenced_datasets(sql, list(stored))  # refuses a query that reads nothing
+    names = _classified(tx, login, area, sql, purpose, list(stored))
     decisions = _decide(tx, login, area, names, purpose, today, project_ref)
     if not all(d.allowed for d in decisions.values()):
         raise _denied(f"area {area} ({', '.join(names)})", decisions)
@@ -253,7 +292,12 @@ def _query_locked(
 ) -> QueryOutcome:
     area = store.area
     result = query_area(
-        store, vault.provider, sql, run_by=login, datasets=names, memory_limit=memory_limit
+        store,
+        vault.provider,
+        sql,
+        run_by=login,
+        datasets=names,
+        memory_limit=memory_limit or vault.memory_limit,
     )
     try:
         with tx() as session:

@@ -44,6 +44,8 @@ class Vault:
 
     areas_dir: Path
     provider: KeyProvider
+    # What one query or tabulation over an area's data may use (nothing spills to disk).
+    memory_limit: str | None = None
 
     @classmethod
     def of(
@@ -65,7 +67,7 @@ class Vault:
                 str(workspace.setting("key_provider")),
                 ask=ask_passphrase,
             )
-        return cls(workspace.areas_dir, provider)
+        return cls(workspace.areas_dir, provider, str(workspace.setting("engine_memory_limit")))
 
     def store(self, area: str) -> AreaStore:
         """The area store of ``area``."""
@@ -94,6 +96,8 @@ class StoredObject:
     destroyed_at: datetime | None = None
     destroyed_by: str | None = None
     destroy_reason: str | None = None
+    # What the person who stored it must know (e.g. missing values per column).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -237,9 +241,7 @@ def provenance_details(manifest: Manifest) -> dict[str, Any]:
         "columns": [[c.name, c.type] for c in manifest.columns],
         "object_id": manifest.object_id,
         "key_id": manifest.wrapped_key.key_id,
-        **(
-            {"pseudonymised": manifest.extra["pseudonymised"]}
-            if "pseudonymised" in manifest.extra
-            else {}
-        ),
+        **{
+            k: manifest.extra[k] for k in ("pseudonymised", "missing_values") if k in manifest.extra
+        },
     }

@@ -12,18 +12,28 @@ who made it. ``release submit --output AREA/NAME`` reads it back through
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fivesafes.engine.memory import memory_bounded, memory_only_connection
 from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, SpecError
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.release.source import SourceOrigin, split_source
 from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
-from fivesafes.sdc import Progress, TableResult, TableSpec, Tabulator, progress_stage, protect_all
+from fivesafes.sdc import (
+    DuckDBTabulator,
+    Progress,
+    TableResult,
+    TableSpec,
+    Tabulator,
+    progress_stage,
+    protect_all,
+)
 from fivesafes.services.context import record
 from fivesafes.services.governance.lookup import area_row, dataset_row
 from fivesafes.services.vault.read import open_dataset_for
@@ -89,6 +99,29 @@ def _audit_line(report: dict[str, Any]) -> str:
     return "every primary cell protected" if audit.get("safe") else "UNSAFE"
 
 
+@contextmanager
+def _confined(tabulator: Tabulator | None, memory_limit: str | None) -> Iterator[Tabulator]:
+    """The engine for an area's rows: DuckDB only on a memory-only, locked connection.
+
+    Asked for DuckDB (the default, or a DuckDBTabulator with no connection of its own),
+    it gets one with no temporary directory and no file access, closed after; any other
+    engine (a caller's own connection, Spark) is used as given.
+    """
+    if tabulator is not None and not (
+        isinstance(tabulator, DuckDBTabulator) and tabulator.connection is None
+    ):
+        yield tabulator
+        return
+    connection = memory_only_connection(memory_limit)
+    try:
+        if tabulator is None:
+            yield DuckDBTabulator(connection)
+        else:
+            yield DuckDBTabulator(connection, rollup=tabulator.rollup)
+    finally:
+        connection.close()
+
+
 def protect_dataset_for(
     tx: Transact,
     vault: Vault,
@@ -103,11 +136,14 @@ def protect_dataset_for(
     name: str | None = None,
     today: date | None = None,
     tabulator: Tabulator | None = None,
+    memory_limit: str | None = None,
     progress: Progress | None = None,
 ) -> list[ProtectedOutput]:
     """Protect each spec's table of AREA/DATASET for ``login``; store each in the area.
 
-    ``tabulator``: the engine that makes the cells (default: DuckDB in this process).
+    ``tabulator``: the engine that makes the cells (default: DuckDB in this process). DuckDB
+    runs on a memory-only, locked connection (``memory_limit``, else the vault's): a table
+    that outgrows it fails with a DataError instead of spilling plaintext to disk.
     ``progress`` hears of each stage (reading the dataset, the library's stages, storing
     the outputs): stage names and counts only, never a code or a value."""
     for spec in specs:
@@ -137,7 +173,9 @@ def protect_dataset_for(
         data = open_dataset_for(
             tx, vault, login, area, dataset, purpose, today=today, project_ref=project_ref
         )
-    results = protect_all(specs, data, secondary=secondary, tabulator=tabulator, progress=progress)
+    limit = memory_limit or vault.memory_limit
+    with _confined(tabulator, limit) as engine, memory_bounded(f"tabulating {area}/{dataset}"):
+        results = protect_all(specs, data, secondary=secondary, tabulator=engine, progress=progress)
     del data  # the plaintext rows are not needed any more
     with tx() as session:
         ds = stored_row(session, area_id, DATASET, dataset)

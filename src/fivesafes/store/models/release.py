@@ -84,6 +84,13 @@ class RequestVersionRow(Base):
     # whose provenance gave the source (migration 0006); else the author declared it.
     source_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     output_object_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # A declared source confirmed by the area's information asset owner (migration 0008):
+    # without it (or a verified source) approval cannot complete.
+    source_confirmed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source_confirmed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    source_confirmation_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ReviewRow(Base):
@@ -114,6 +121,13 @@ class CheckResultRow(Base):
     summary: Mapped[str] = mapped_column(Text)
     details_json: Mapped[str] = mapped_column(Text)
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When it ran (submission | vote | publication), under which rule set, for whom
+    # (migration 0008): every run is kept, the latest of each check is the one in force.
+    stage: Mapped[str] = mapped_column(
+        String(16), default="submission", server_default="submission"
+    )
+    rule_set: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    run_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class PublishedReleaseRow(Base):
@@ -133,6 +147,9 @@ class PublishedReleaseRow(Base):
     rule_parameters_json: Mapped[str] = mapped_column(Text)
     bundle_path: Mapped[str] = mapped_column(Text)
     manifest_json: Mapped[str] = mapped_column(Text)
+    # Whether the release's source was proven (migration 0008): a declared one may be any
+    # dataset of the area, so later differencing checks of every source include it.
+    source_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     sealed_hidden: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     wrapped_key_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     published_on: Mapped[date] = mapped_column(Date)

@@ -1,0 +1,154 @@
+"""Which earlier releases a new output's differencing check must see, and the check itself.
+
+The check compares an output with the releases of its source, because only cells of one
+source add up. A source the system proved (a stored `table protect --dataset` output)
+fixes that set. A *declared* source proves nothing: the same table submitted as
+``other:turnover`` would be compared with nothing and pass. So:
+
+- a declared output is checked against the releases of every source of its area, one
+  source at a time (it may come from any of them);
+- a release whose own source was declared may come from any source too, so every check
+  adds each such release of another source to the releases it compares with.
+
+Outputs whose published cells disagree with a set of releases (one cell, two values)
+cannot come from the same data; that pairing is skipped and said so. For the output's
+own source, a disagreement fails the check, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fivesafes.release.checks import (
+    DIFFERENCING,
+    CheckResult,
+    CheckVerdict,
+    could_not_run,
+    explain_disclosure,
+    without_values,
+)
+from fivesafes.sdc import (
+    DifferencingResult,
+    Disclosure,
+    InconsistentOutputs,
+    OutputTable,
+    check_differencing,
+)
+
+
+@dataclass(frozen=True)
+class EarlierRelease:
+    """A published release of the area: its cells, its source, whether the source was proven."""
+
+    table: OutputTable
+    source: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class _Run:
+    source: str  # the source the new output is taken to come from
+    releases: tuple[str, ...]
+    outcome: str  # safe | disclosed | not comparable
+    result: DifferencingResult | None
+
+
+def candidate_sources(source: str, verified: bool, earlier: Sequence[EarlierRelease]) -> list[str]:
+    """The sources the output may come from: its own if proven, else any of the area's."""
+    if verified:
+        return [source]
+    return sorted({source, *(e.source for e in earlier)})
+
+
+def _runs_for(
+    new: OutputTable, source: str, own: bool, earlier: Sequence[EarlierRelease]
+) -> list[_Run]:
+    base = [e.table for e in earlier if e.source == source]
+    extras = [e.table for e in earlier if e.source != source and not e.verified]
+    runs: list[_Run] = []
+    try:
+        # All at once when they agree (the usual case): one model, one solve per cell.
+        result = check_differencing(new, [*base, *extras])
+        return [_run(source, [*base, *extras], result)]
+    except InconsistentOutputs:
+        if not extras:
+            if own:
+                raise
+            return [_Run(source, tuple(t.label for t in base), "not comparable", None)]
+    try:
+        runs.append(_run(source, base, check_differencing(new, base)))
+    except InconsistentOutputs:
+        if own:
+            raise
+        return [_Run(source, tuple(t.label for t in base), "not comparable", None)]
+    for extra in extras:
+        try:
+            runs.append(_run(source, [*base, extra], check_differencing(new, [*base, extra])))
+        except InconsistentOutputs:
+            runs.append(_Run(source, (extra.label,), "not comparable", None))
+    return runs
+
+
+def _run(source: str, tables: Sequence[OutputTable], result: DifferencingResult) -> _Run:
+    outcome = "safe" if result.safe else "disclosed"
+    return _Run(source, tuple(t.label for t in tables), outcome, result)
+
+
+def scoped_differencing_check(
+    new: OutputTable, source: str, verified: bool, earlier: Sequence[EarlierRelease]
+) -> CheckResult:
+    """The differencing check of ``new`` against every set of releases it may combine with."""
+    try:
+        runs = [
+            run
+            for candidate in candidate_sources(source, verified, earlier)
+            for run in _runs_for(new, candidate, candidate == source, earlier)
+        ]
+    except Exception as exc:  # a check that cannot run fails
+        return CheckResult(DIFFERENCING, CheckVerdict.FAIL, could_not_run("check", exc))
+    found: dict[tuple[str, tuple[tuple[str, str], ...]], Disclosure] = {}
+    for run in runs:
+        for d in run.result.disclosures if run.result else ():
+            found.setdefault((d.table, tuple(sorted(d.codes.items()))), d)
+    disclosures = list(found.values())
+    compared = sorted({label for run in runs if run.result for label in run.releases})
+    details: dict[str, Any] = {
+        "safe": not disclosures,
+        "source": source,
+        "source_verified": verified,
+        "earlier_releases": compared,
+        "runs": [
+            {"as_source": r.source, "releases": list(r.releases), "outcome": r.outcome}
+            for r in runs
+        ],
+        "published_cells": max((r.result.published_cells for r in runs if r.result), default=0),
+        "checked_cells": max((r.result.checked_cells for r in runs if r.result), default=0),
+        "disclosures": [
+            without_values(_disclosure_dict(d)) | {"explanation": explain_disclosure(d)}
+            for d in disclosures
+        ],
+    }
+    scope = "" if verified else f", as any of the area's sources ({len(runs)} check(s))"
+    if not disclosures:
+        summary = (
+            f"no disclosure by differencing against {len(compared)} earlier release(s)"
+            f"{scope} ({details['published_cells']} published cells, "
+            f"{details['checked_cells']} hidden checked)"
+        )
+        return CheckResult(DIFFERENCING, CheckVerdict.PASS, summary, details)
+    lines = [explain_disclosure(d) for d in disclosures]
+    summary = f"{len(lines)} cell(s) would be disclosed by differencing{scope}: " + " | ".join(
+        lines[:3]
+    )
+    return CheckResult(DIFFERENCING, CheckVerdict.FAIL, summary, details)
+
+
+def _disclosure_dict(d: Disclosure) -> dict[str, Any]:
+    return {
+        "table": d.table,
+        "codes": d.codes,
+        "exact": d.exact,
+        "revealed_by": [[t, codes, c] for t, codes, c in d.revealed_by[:8]],
+    }

@@ -1,0 +1,33 @@
+"""The releases of an area as the differencing check needs them: cells, source, verified.
+
+See :mod:`fivesafes.release.differencing_scope` for why a declared source widens the
+check to every source of the area.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.release.differencing_scope import EarlierRelease
+from fivesafes.services.release.register import earlier_outputs
+from fivesafes.store.models.release import PublishedReleaseRow
+from fivesafes.vault.keys import KeyProvider
+
+
+def area_releases(session: Session, provider: KeyProvider, area_id: int) -> list[EarlierRelease]:
+    """Every release published from ``area_id``, oldest first within each source."""
+    rows = session.execute(
+        select(
+            PublishedReleaseRow.release_id,
+            PublishedReleaseRow.source,
+            PublishedReleaseRow.source_verified,
+        ).where(PublishedReleaseRow.area_id == area_id)
+    ).all()
+    verified = {release_id: bool(v) for release_id, _, v in rows}
+    out: list[EarlierRelease] = []
+    for source in sorted({source for _, source, _ in rows}):
+        for table in earlier_outputs(session, provider, source):
+            if table.label in verified:  # a source of the same name in another area: not ours
+                out.append(EarlierRelease(table, source, verified[table.label]))
+    return out
