@@ -22,5 +22,8 @@ def test_release_demo_publishes_then_blocks_the_differencing_answer(tmp_path: Pa
     assert "published REL-0001" in text
     verify_bundle(tmp_path / "ws" / "releases" / "REL-0001")
     blocked = lines.index("  approval BLOCKED by the differencing check:")
-    assert "is determined" in lines[blocked + 1] and "request 2 v1(" in lines[blocked + 1]
-    assert "combination: " in lines[blocked + 1]
+    reasons = "\n".join(lines[blocked + 1 :])
+    assert "is determined exactly by" in reasons and "request 2 v1(" in reasons
+    # read as a report: one disclosure per line, none of them a wall of text
+    assert max(len(line) for line in lines) < 300, max(lines, key=len)
+    assert "hidden:" in text and "cells (" in text

@@ -29,7 +29,7 @@ def run_full_demo(
     if not tables_only:
         _fresh_demo_workspace(home)  # before any work: refuse early, change nothing
     table = run_demo(out, rows=rows, seed=seed, secondary=secondary)
-    lines = ["== 1. Protect a table (issue: tabulation, primary and secondary suppression, audit)"]
+    lines = ["== 1. Protect a table: count every cell, flag disclosive ones, hide others, audit"]
     lines += table.summary().splitlines()
     if tables_only:
         return lines

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from fivesafes.app import App
-from fivesafes.demo.run import choose_secondary, write_inputs
+from fivesafes.demo.run import choose_secondary, hidden_note, write_inputs
 from fivesafes.errors import ConflictError, FivesafesError, UnsafeTableError
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
@@ -176,6 +176,9 @@ def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
             f"{made.by_status.get('primary', 0)} primary, "
             f"{made.by_status.get('secondary', 0)} secondary; audit: {made.audit}"
         )
+        lines += hidden_note(
+            made.cells, made.by_status.get("primary", 0), made.by_status.get("secondary", 0)
+        )
         lines.append(f"stored encrypted as output {output} (provenance: {made.source})")
         rules = {"threshold": 3, "dominance": [[1, 50], [2, 85]], "p_percent": 10}
         in_force = act(admin, rule_sets.define_rule_set, "standard", rules, "demo policy")
@@ -239,7 +242,7 @@ def run_release_demo(home: Path, *, rows: int = ROWS) -> list[str]:
             lines.append("  (unexpected) the answer was approved")
         except UnsafeTableError as exc:
             lines.append("  approval BLOCKED by the differencing check:")
-            lines.append(f"    {exc.message}")
+            lines += [f"    {line}" for line in exc.message.splitlines()]
     finally:
         workspace.close()
     return lines

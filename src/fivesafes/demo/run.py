@@ -80,6 +80,9 @@ class DemoResult:
             f"  table {t.name}: {len(t.cells):,} cells (every subtotal included)",
             f"  primary cells: {t.status_counts.get('primary', 0):,} ({by_rule})",
             f"  secondary cells: {t.status_counts.get('secondary', 0):,}",
+            *hidden_note(
+                len(t.cells), t.status_counts.get("primary", 0), t.status_counts.get("secondary", 0)
+            ),
         ]
         if self.secondary_note:
             lines.append(f"  note: {self.secondary_note}")
@@ -137,3 +140,24 @@ def choose_secondary(requested: str | None = None) -> tuple[str | None, str]:
     if requested == "none":
         return "none", "secondary suppression was turned off: the table is not safe to publish"
     return requested, ""
+
+
+def hidden_note(cells: int, primary: int, secondary: int) -> list[str]:
+    """What the hidden share means, in words a reader of the demo can act on."""
+    hidden = primary + secondary
+    if not cells or not hidden:
+        return []
+    share = hidden / cells
+    lines = [
+        f"  hidden: {hidden:,} of {cells:,} cells ({share:.0%}): {primary:,} the rules flag "
+        f"(too few enterprises, or one or two dominate) and {secondary:,} more so that "
+        "they cannot be worked out from the totals"
+    ]
+    if share > 1 / 3:
+        lines.append(
+            "  that is a lot: this small survey is crossed by every region and industry; "
+            "a coarser table (fewer levels) hides less, and methods that change values "
+            "slightly instead of hiding them publish every cell "
+            "(`fivesafes table protect --compare` puts each method's loss side by side)"
+        )
+    return lines

@@ -47,12 +47,33 @@ def explain_disclosure(d: Disclosure) -> str:
     """Which cell is disclosed and by which published cells, without its value or bounds."""
     where = ", ".join(f"{k}={v}" for k, v in d.codes.items())
     how = "exactly" if d.exact else "too narrowly"
+    shown = d.revealed_by[:SHOWN_TERMS]
     combo = " ".join(
-        f"{'+' if c > 0 else '-'} {abs(c):g}*{t}({', '.join(f'{k}={v}' for k, v in cs.items())})"
-        for t, cs, c in d.revealed_by[:8]
+        f"{'+' if c > 0 else '-'} {_times(c)}{t}({', '.join(f'{k}={v}' for k, v in cs.items())})"
+        for t, cs, c in shown
     )
-    more = " ..." if len(d.revealed_by) > 8 else ""
-    return f"{d.table} cell ({where}) is determined {how}; combination: {combo.lstrip('+ ')}{more}"
+    rest = len(d.revealed_by) - len(shown)
+    # A reader needs the first few terms to see the subtraction; the full combination is
+    # in the check's details (`release show --json`), not in a line of a thousand characters.
+    more = f" and {rest} more published cell(s)" if rest > 0 else ""
+    return f"{d.table} cell ({where}) is determined {how} by {combo.lstrip('+ ')}{more}"
+
+
+SHOWN_TERMS = 4  # terms of a revealing combination quoted in a summary
+SHOWN_DISCLOSURES = 3  # disclosures listed in a summary; the details hold every one
+
+
+def list_disclosures(lines: Sequence[str]) -> str:
+    """Explanations one per line (a summary is read in a terminal and in errors)."""
+    listed = "".join(f"\n  - {line}" for line in lines[:SHOWN_DISCLOSURES])
+    rest = len(lines) - SHOWN_DISCLOSURES
+    if rest <= 0:
+        return listed
+    return listed + f"\n  - and {rest} more (`fivesafes release show ID --json` lists them)"
+
+
+def _times(c: float) -> str:
+    return "" if abs(c) == 1 else f"{abs(c):g}*"
 
 
 class CheckVerdict(IntEnum):
@@ -126,7 +147,7 @@ def differencing_check(new: OutputTable, earlier: Sequence[OutputTable]) -> Chec
         )
         return CheckResult(DIFFERENCING, CheckVerdict.PASS, summary, details)
     lines = [explain_disclosure(d) for d in result.disclosures]
-    summary = f"{len(lines)} cell(s) would be disclosed by differencing: " + " | ".join(lines[:3])
+    summary = f"{len(lines)} cell(s) would be disclosed by differencing:" + list_disclosures(lines)
     return CheckResult(DIFFERENCING, CheckVerdict.FAIL, summary, details)
 
 

@@ -27,6 +27,7 @@ from fivesafes.release.checks import (
     CheckVerdict,
     could_not_run,
     explain_disclosure,
+    list_disclosures,
     without_values,
 )
 from fivesafes.sdc import (
@@ -139,8 +140,8 @@ def scoped_differencing_check(
         )
         return CheckResult(DIFFERENCING, CheckVerdict.PASS, summary, details)
     lines = [explain_disclosure(d) for d in disclosures]
-    summary = f"{len(lines)} cell(s) would be disclosed by differencing{scope}: " + " | ".join(
-        lines[:3]
+    summary = f"{len(lines)} cell(s) would be disclosed by differencing{scope}:" + list_disclosures(
+        lines
     )
     return CheckResult(DIFFERENCING, CheckVerdict.FAIL, summary, details)
 

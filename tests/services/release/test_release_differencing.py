@@ -90,7 +90,7 @@ def test_publication_rechecks_against_releases_published_after_approval(
         assert fresh.show(rid).state is RequestState.APPROVED
     fresh.publish(first)
     before = fresh.reg.snapshot()
-    with pytest.raises(UnsafeTableError, match="cannot be published: differencing"):
+    with pytest.raises(UnsafeTableError, match="cannot be published:\n- differencing"):
         fresh.publish(shifted)
     assert_only_the_refusal_kept(fresh, before, checks=3)
     in_force = {c.name: (c.verdict, c.stage) for c in fresh.show(shifted).versions[-1].checks}

@@ -17,6 +17,7 @@ from fivesafes.audit.events import Outcome
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.checks import (
     AUDIT,
+    RULES,
     CheckResult,
     CheckVerdict,
     audit_check,
@@ -205,13 +206,13 @@ def check_not_blocked(
         for r in checks_in_force(stored_checks(session, version.id))
         if r.name == AUDIT and r.verdict == "fail"
     ]
-    failed = [f"{r.name}: {r.summary}" for r in blocking(fresh)]
-    failed += [f"{r.name}: {r.summary}" for r in stored_audit]
+    blockers = [*blocking(fresh), *stored_audit]
+    failed = [f"{r.name}: {r.summary}" for r in blockers]
     label = in_force.label if in_force else None
     if failed:
         refused = UnsafeTableError(
-            f"request {request.id} cannot be {what}: " + " || ".join(failed),
-            hint="the author must change the output (e.g. hide more cells) and resubmit",
+            f"request {request.id} cannot be {what}:" + "".join(f"\n- {f}" for f in failed),
+            hint=_what_to_do({r.name for r in blockers}, in_force is None),
         )
         # The record must say what blocked it: the run and its audit event outlive the
         # rollback of the refused vote or publication.
@@ -245,3 +246,19 @@ def check_not_blocked(
 
 
 __all__ = ["CheckVerdict", "check_not_blocked", "run_checks", "store_checks", "submission_of"]
+
+
+def _what_to_do(failed: set[str], no_rule_set: bool) -> str:
+    """The fix for what blocked: not every block is the author's to fix."""
+    steps = []
+    if no_rule_set:
+        steps.append(
+            "an administrator puts the organisation's rule set in force "
+            "(`fivesafes rules set NAME ...`), then the checks run again on the next vote"
+        )
+    if failed - {RULES} or not no_rule_set:
+        steps.append(
+            "the author changes the output (protect it again with the rules in force; "
+            "a differencing block names the published cells to take into account) and resubmits"
+        )
+    return "; ".join(steps)
