@@ -28,7 +28,8 @@ it in order), ``progress`` (the reporter a caller passes in to hear of long work
 ``Progress``); the methods that change values instead of hiding them:
 ``perturbation/`` (record keys, ptables, the cell key method), ``rounding/`` (random,
 controlled, the protection check), ``protect_methods`` (their pipeline step), ``loss``
-and ``compare`` (information loss, every method side by side). See
+and ``compare`` (information loss, every method side by side); ``view/`` (the table as
+people see it, published or for the output checker: ``view_table``, ``render_html``). See
 docs/architecture.md.
 """
 
@@ -119,6 +120,20 @@ from fivesafes.sdc.tabulate import (
     tabulate,
 )
 from fivesafes.sdc.tabulate.sources import NumericCodesWarning
+from fivesafes.sdc.view import (
+    Interval,
+    LevelLoss,
+    Loss,
+    Suggestion,
+    TableView,
+    ViewRow,
+    build_view,
+    read_output,
+    render_html,
+    safe_text,
+    suggest_coarser,
+    view_table,
+)
 
 __all__ = [
     "CELL_KEY",
@@ -153,8 +168,11 @@ __all__ = [
     "Hierarchy",
     "HierarchyLoader",
     "InconsistentOutputs",
+    "Interval",
     "IntervalMode",
     "KeyMaterial",
+    "LevelLoss",
+    "Loss",
     "MicrodataLike",
     "NumericCodesWarning",
     "OutputTable",
@@ -168,15 +186,19 @@ __all__ = [
     "RuleSet",
     "Status",
     "StoredKeys",
+    "Suggestion",
     "SuppressionSpec",
     "TableResult",
     "TableSpec",
+    "TableView",
     "Tabulation",
     "Tabulator",
+    "ViewRow",
     "apply_primary_rules",
     "audit_linked",
     "audit_table",
     "build_report",
+    "build_view",
     "check_differencing",
     "compare_methods",
     "csv_field",
@@ -200,11 +222,16 @@ __all__ = [
     "protect_secondary",
     "published_cells",
     "read_cells",
+    "read_output",
     "record_keys",
+    "render_html",
+    "safe_text",
     "spec_hierarchies",
+    "suggest_coarser",
     "tables",
     "tabulate",
     "top_column",
+    "view_table",
     "write_all",
     "write_comparison",
     "xlsx_text",
