@@ -20,6 +20,9 @@ from fivesafes.sdc.view.model import (
     level_loss,
 )
 from fivesafes.sdc.view.show import Shown, read_output, view_table
+from fivesafes.sdc.view.text import entry as entry_text
+from fivesafes.sdc.view.text import interval as interval_text
+from fivesafes.sdc.view.text import percent as percent_text
 from fivesafes.sdc.view.text import safe_text
 
 __all__ = [
@@ -34,7 +37,10 @@ __all__ = [
     "build_view",
     "candidates",
     "drop_level",
+    "entry_text",
+    "interval_text",
     "level_loss",
+    "percent_text",
     "read_output",
     "render_html",
     "safe_text",

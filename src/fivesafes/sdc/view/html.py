@@ -65,6 +65,9 @@ Keep it inside the restricted area.</p>
 <thead><tr><th>Table</th><th>Cells</th><th>Hidden</th><th>Share hidden</th>
 <th>Share of the total hidden (finest level)</th><th>Method</th><th>Seconds</th></tr></thead>
 <tbody>
+{% if current %}<tr><th scope="row">this table, as protected</th><td class="num">{{ current.cells }}</td>
+<td class="num">{{ current.hidden }}</td><td class="num">{{ current.share }}</td>
+<td class="num">{{ current.value_share }}</td><td></td><td></td></tr>{% endif %}
 {% for s in suggestions %}
 <tr><td>{{ s.description }}</td>
 {% if s.error %}<td colspan="6">{{ s.error }}</td>
@@ -108,6 +111,7 @@ def render_html(view: TableView) -> str:
         loss=[text.safe_text(x) for x in view.loss.sentences()] if view.loss is not None else (),
         suggestions=[_suggestion(s) for s in view.suggestions],
         notes=[text.safe_text(n) for n in view.notes],
+        current=_current(view),
     )
 
 
@@ -139,4 +143,15 @@ def _suggestion(s: Any) -> dict[str, Any]:
         "value_share": text.percent(s.value_share_hidden),
         "method": s.method,
         "seconds": f"{s.seconds:.1f}",
+    }
+
+
+def _current(view: TableView) -> dict[str, str] | None:
+    if view.loss is None:
+        return None
+    return {
+        "cells": f"{view.loss.cells:,}",
+        "hidden": f"{view.loss.hidden:,}",
+        "share": text.percent(view.loss.share_hidden),
+        "value_share": text.percent(view.loss.finest_share_of_total()),
     }

@@ -123,7 +123,7 @@ class Loss:
             share = self.level_share_of_total(lv)
             value = "" if share is None else f", {share:.1%} of the grand total's value"
             if lv.hidden == 0:
-                out.append(f"{_capital(lv.description)}: nothing hidden ({lv.cells:,} cells).")
+                out.append(f"{_capital(lv.description)}: nothing hidden ({_cells(lv.cells)}).")
             else:
                 out.append(
                     f"{_capital(lv.description)}: {lv.hidden:,} of {lv.cells:,} cells hidden "
@@ -378,6 +378,10 @@ def _end(v: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if np.isfinite(f) else None
+
+
+def _cells(n: int) -> str:
+    return f"{n:,} cell" if n == 1 else f"{n:,} cells"
 
 
 def _capital(text: str) -> str:
