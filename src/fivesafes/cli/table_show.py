@@ -200,7 +200,7 @@ def _suggestions(view: TableView) -> Table:
             Text(f"{loss.cells:,}"),
             Text(f"{loss.hidden:,}"),
             Text(percent_text(loss.share_hidden)),
-            Text(percent_text(loss.finest_share_of_total())),
+            Text(percent_text(loss.leaf_share_of_total())),
             Text(""),
         )
     for s in view.suggestions:

@@ -173,7 +173,7 @@ def _protect(
         cells=view.loss.cells,
         primary=view.loss.primary,
         secondary=view.loss.secondary,
-        value_share_hidden=view.loss.finest_share_of_total(),
+        value_share_hidden=view.loss.leaf_share_of_total(),
         seconds=time.monotonic() - t,
         method=result.method,
         safe=audit.safe,

@@ -63,9 +63,10 @@ Keep it inside the restricted area.</p>
 <h2>Coarser tables that would hide less</h2>
 <table>
 <thead><tr><th>Table</th><th>Cells</th><th>Hidden</th><th>Share hidden</th>
-<th>Share of the total hidden (finest level)</th><th>Method</th><th>Seconds</th></tr></thead>
+<th>Share of the total hidden (most detailed cells)</th><th>Method</th><th>Seconds</th></tr></thead>
 <tbody>
-{% if current %}<tr><th scope="row">this table, as protected</th><td class="num">{{ current.cells }}</td>
+{% if current %}<tr><th scope="row">this table, as protected</th>
+<td class="num">{{ current.cells }}</td>
 <td class="num">{{ current.hidden }}</td><td class="num">{{ current.share }}</td>
 <td class="num">{{ current.value_share }}</td><td></td><td></td></tr>{% endif %}
 {% for s in suggestions %}
@@ -153,5 +154,5 @@ def _current(view: TableView) -> dict[str, str] | None:
         "cells": f"{view.loss.cells:,}",
         "hidden": f"{view.loss.hidden:,}",
         "share": text.percent(view.loss.share_hidden),
-        "value_share": text.percent(view.loss.finest_share_of_total()),
+        "value_share": text.percent(view.loss.leaf_share_of_total()),
     }

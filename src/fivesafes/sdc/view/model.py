@@ -55,6 +55,7 @@ class ViewRow:
     achieved: Interval | None = None  # what the attacker can deduce (the audit)
     protected: bool | None = None
     published_value: float | None = None  # checker view of a perturbed or rounded table
+    leaf: bool = False  # every code is a leaf: one of the table's most detailed cells
 
     @property
     def level(self) -> int:
@@ -91,6 +92,7 @@ class Loss:
     secondary: int
     grand_total: float | None  # the value of the all-totals cell
     levels: tuple[LevelLoss, ...]
+    leaf_value_hidden: float = 0.0  # hidden value among the most detailed cells
 
     @property
     def share_hidden(self) -> float:
@@ -103,14 +105,14 @@ class Loss:
             return None
         return level.value_hidden / self.grand_total
 
-    def finest_share_of_total(self) -> float | None:
-        """Hidden value at the most detailed level (every dimension deepest) / grand total."""
-        if not self.levels:
+    def leaf_share_of_total(self) -> float | None:
+        """Hidden value among the most detailed cells (every code a leaf) / the grand total.
+
+        The most detailed cells partition the total, whatever the hierarchies' shapes.
+        """
+        if not self.grand_total or self.grand_total <= 0:
             return None
-        n = len(self.levels[0].levels)
-        deepest = tuple(max(lv.levels[i] for lv in self.levels) for i in range(n))
-        finest = next((lv for lv in self.levels if lv.levels == deepest), None)
-        return None if finest is None else self.level_share_of_total(finest)
+        return self.leaf_value_hidden / self.grand_total
 
     def sentences(self) -> tuple[str, ...]:
         """The loss in plain words: the whole table, then one sentence per level."""
@@ -214,10 +216,11 @@ def build_view(
         codes = tuple(str(k) for k in (key if isinstance(key, tuple) else (key,)))
         labels = tuple(h.label(c) for h, c in zip(hierarchies, codes, strict=True))
         levels = tuple(d[c] for d, c in zip(depth, codes, strict=True))
+        leaf = all(h.is_leaf(c) for h, c in zip(hierarchies, codes, strict=True))
         is_hidden, is_missing = bool(hidden[i]), not bool(found[i])
         if not checker:
             shown = None if is_hidden else _number(shown_values[i])
-            rows.append(ViewRow(codes, labels, levels, shown, is_hidden, is_missing))
+            rows.append(ViewRow(codes, labels, levels, shown, is_hidden, is_missing, leaf=leaf))
             continue
         achieved, required, protected = audit_of.at(i)
         rows.append(
@@ -236,6 +239,7 @@ def build_view(
                 published_value=(
                     _number(shown_values[i]) if has_published and not is_hidden else None
                 ),
+                leaf=leaf,
             )
         )
     loss = level_loss(tuple(rows), dims) if checker else None
@@ -282,6 +286,7 @@ def level_loss(rows: Sequence[ViewRow], dimensions: Sequence[str]) -> Loss:
         secondary=sum(r.status is Status.SECONDARY for r in real),
         grand_total=top.value if top is not None else None,
         levels=tuple(levels),
+        leaf_value_hidden=sum(r.value or 0.0 for r in real if r.leaf and r.hidden),
     )
 
 
