@@ -62,7 +62,8 @@ def tables(draw: st.DrawFn) -> tuple[pd.DataFrame, tuple[Hierarchy, ...]]:
                 "rule": rule,
             }
         )
-    cells = pd.DataFrame(rows, columns=[*(h.name for h in hs), "records", "value", "status", "rule"])
+    columns = [*(h.name for h in hs), "records", "value", "status", "rule"]
+    cells = pd.DataFrame(rows, columns=columns)
     order = draw(st.permutations(range(len(cells))))
     return cells.iloc[list(order)].reset_index(drop=True), hs
 
