@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined
+from markupsafe import Markup
 
 from fivesafes.sdc.view import text
-from fivesafes.sdc.view.model import TableView
+from fivesafes.sdc.view.model import TableView, ViewRow
 
 _ENV = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
@@ -83,13 +84,7 @@ Keep it inside the restricted area.</p>
 <caption>{{ title }}</caption>
 <thead><tr>{% for h in header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for r in rows %}
-<tr class="{{ r.css }}">{% for c in r.codes %}<td style="padding-left: {{ 0.6 + c.depth }}em">
-{{ c.label }}{% if c.code != c.label %} <span class="code">{{ c.code }}</span>{% endif %}</td>
-{% endfor %}<td class="num">{{ r.value }}</td>
-{% if view.checker %}<td>{{ r.status }}</td><td>{{ r.rules }}</td>
-<td class="num">{{ r.required }}</td><td class="num">{{ r.achieved }}</td>{% endif %}</tr>
-{% endfor %}
+{{ rows }}
 </tbody>
 </table>
 </body>
@@ -108,7 +103,7 @@ def render_html(view: TableView) -> str:
         view=view,
         title=text.safe_text(view.name) + (" (checker's view)" if view.checker else ""),
         header=header,
-        rows=[_row(r, view.checker) for r in view.rows],
+        rows=Markup("").join(_row(r, view.checker) for r in view.rows),
         loss=[text.safe_text(x) for x in view.loss.sentences()] if view.loss is not None else (),
         suggestions=[_suggestion(s) for s in view.suggestions],
         notes=[text.safe_text(n) for n in view.notes],
@@ -116,22 +111,33 @@ def render_html(view: TableView) -> str:
     )
 
 
-def _row(r: Any, checker: bool) -> dict[str, Any]:
+def _row(r: ViewRow, checker: bool) -> Markup:
+    """One table row; built here rather than in the template (a 150,000-row table's page
+    takes a fraction of the time), every piece of text through ``escape``."""
     css = ""
     if checker and r.status is not None:
         css = r.status.value + (" unprotected" if r.protected is False else "")
-    return {
-        "css": css,
-        "codes": [
-            {"code": text.safe_text(c), "label": text.safe_text(lab), "depth": int(d)}
-            for c, lab, d in zip(r.codes, r.labels, r.levels, strict=True)
-        ],
-        "value": text.entry(r),
-        "status": "" if r.status is None else r.status.value,
-        "rules": text.safe_text("; ".join(r.rules)),
-        "required": text.interval(r.required),
-        "achieved": text.interval(r.achieved),
-    }
+    parts = [Markup('<tr class="{}">').format(css)]
+    for code, label, depth in zip(r.codes, r.labels, r.levels, strict=True):
+        shown_code, shown_label = text.safe_text(code), text.safe_text(label)
+        extra = Markup(' <span class="code">{}</span>').format(shown_code) if code != label else ""
+        parts.append(
+            Markup('<td style="padding-left: {}em">{}{}</td>').format(
+                0.6 + int(depth), shown_label, extra
+            )
+        )
+    parts.append(Markup('<td class="num">{}</td>').format(text.entry(r)))
+    if checker:
+        parts.append(
+            Markup('<td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td>').format(
+                "" if r.status is None else r.status.value,
+                text.safe_text("; ".join(r.rules)),
+                text.interval(r.required),
+                text.interval(r.achieved),
+            )
+        )
+    parts.append(Markup("</tr>\n"))
+    return Markup("").join(parts)
 
 
 def _suggestion(s: Any) -> dict[str, Any]:
