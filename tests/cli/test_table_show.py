@@ -140,3 +140,16 @@ def test_report_json_is_untouched(protected: Path) -> None:
     before = json.loads((protected / "report.json").read_text())
     invoke("table", "show", str(protected), "--quiet")
     assert json.loads((protected / "report.json").read_text()) == before
+
+
+def test_show_json(protected: Path) -> None:
+    code, text = invoke("table", "show", str(protected), "--json", "--quiet")
+    assert code == 0, text
+    view = json.loads(text)
+    assert view["checker"] is False and view["loss"] is None
+    assert len(view["rows"]) == 392 and view["rows"][0]["levels"] == [0, 0]
+    assert all(r["value"] is None for r in view["rows"] if r["hidden"])
+    code, text = invoke("table", "show", str(protected), "--json", "--checker", "--no-suggest")
+    view = json.loads(text)
+    assert view["loss"]["hidden"] == 252 and view["loss"]["sentences"][0].startswith("252 of 392")
+    assert {r["status"] for r in view["rows"]} == {"safe", "primary", "secondary"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -75,6 +76,9 @@ DEFAULT_ROWS = 500
     show_default=True,
     help="On the terminal, show at most this many rows (0: all). The HTML has every row.",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the view as JSON (rows, loss, suggestions)."
+)
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 def show_command(
     out: Path,
@@ -84,6 +88,7 @@ def show_command(
     suggest: bool | None,
     budget: float,
     max_rows: int,
+    as_json: bool,
     quiet: bool,
 ) -> None:
     """Show the protected table in OUT (the folder of `table protect --out`).
@@ -112,6 +117,9 @@ def show_command(
             budget_seconds=budget,
             progress=progress,
         )
+    if as_json:
+        click.echo(json.dumps(view.as_dict(), indent=2, ensure_ascii=False, allow_nan=False))
+        return
     if html_path is not None:
         write_text(html_path, render_html(view))
         click.echo(f"wrote {html_path}" + (" (CONFIDENTIAL: checker's view)" if checker else ""))

@@ -133,7 +133,7 @@ def suggest_coarser(
                 continue
             each = max(MIN_SECONDS_EACH, min(suppression.time_limit, left / (len(todo) - i)))
             spec = replace(suppression, method=method, time_limit=each)
-            done.append(_protect(name, cells, cand, spec, frequency))
+            done.append(_protect(name, cells, cand, spec, frequency, progress))
             tell.advance(1, cand.description)
         tell.outcome = f"{sum(not s.error for s in done)} of {len(todo)} protected"
     return tuple(sorted(done, key=_rank))
@@ -145,13 +145,20 @@ def _protect(
     cand: Candidate,
     suppression: SuppressionSpec,
     frequency: bool,
+    progress: Progress | None,
 ) -> Suggestion:
     t = time.monotonic()
     sub = restrict(cells, cand.hierarchies)
     dims = [h.name for h in cand.hierarchies]
     try:
+        # the methods' and the audit's own stages show a long candidate's progress too
         result = protect_secondary(
-            sub, cand.hierarchies, suppression, frequency=frequency, dimensions=dims
+            sub,
+            cand.hierarchies,
+            suppression,
+            frequency=frequency,
+            dimensions=dims,
+            progress=progress,
         )
         audit = audit_table(
             result.cells,
@@ -161,6 +168,7 @@ def _protect(
             singleton=suppression.singleton,
             dimensions=dims,
             intervals="check",
+            progress=progress,
         )
     except FivesafesError as exc:
         return _failed(cand, len(sub), time.monotonic() - t, suppression.method, exc.message)

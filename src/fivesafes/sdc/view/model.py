@@ -17,7 +17,8 @@ cell's parents (in any dimension) come before it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,6 +175,17 @@ class TableView:
     suggestions: tuple[Suggestion, ...] = ()
     audit: str = ""  # the audit's verdict in words (checker view)
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON types (``--json``, the web pages): every field, the loss in words too."""
+        out = asdict(self)
+        if self.loss is not None:
+            out["loss"]["sentences"] = list(self.loss.sentences())
+            out["loss"]["share_hidden"] = self.loss.share_hidden
+            out["loss"]["leaf_share_of_total"] = self.loss.leaf_share_of_total()
+        for row in out["rows"]:
+            row["status"] = None if row["status"] is None else str(row["status"].value)
+        return out
 
 
 # Above this share of hidden cells a statistician should consider a coarser table.
