@@ -153,3 +153,27 @@ def test_show_json(protected: Path) -> None:
     view = json.loads(text)
     assert view["loss"]["hidden"] == 252 and view["loss"]["sentences"][0].startswith("252 of 392")
     assert {r["status"] for r in view["rows"]} == {"safe", "primary", "secondary"}
+
+
+def test_checker_marks_what_the_audit_finds_under_protected(tmp_path: Path) -> None:
+    root = tmp_path / "spec"
+    root.mkdir()
+    for name in ("turnover.toml", "region.csv", "industry.csv"):
+        shutil.copy(EXAMPLES / name, root / name)
+    out = tmp_path / "out"
+    code, text = invoke(
+        "table",
+        "protect",
+        str(root / "turnover.toml"),
+        "--data",
+        str(EXAMPLES / "survey.csv"),
+        "--out",
+        str(out),
+        "--secondary",
+        "none",
+        "--quiet",
+    )
+    assert code == 0, text
+    code, text = invoke("table", "show", str(out), "--checker", "--no-suggest", "--rows", "0")
+    assert code == 0, text
+    assert "audit now: UNSAFE" in text and "UNDER-PROTECTED" in text

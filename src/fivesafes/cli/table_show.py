@@ -152,8 +152,12 @@ def render_terminal(view: TableView, console: Console, *, max_rows: int = DEFAUL
         for name in ("status", "rule", "required", "attacker's interval"):
             table.add_column(Text(name))
     shown = view.rows if max_rows == 0 else view.rows[:max_rows]
+    previous: tuple[str, ...] = ()
     for row in shown:
-        table.add_row(*_cells(row, view.checker), style=_style(row, view.checker))
+        # the outer dimensions' codes are written once, where they change (easier to read)
+        same = _common_prefix(previous, row.codes)
+        table.add_row(*_cells(row, view.checker, same), style=_style(row, view.checker))
+        previous = row.codes
     console.print(table)
     if len(shown) < len(view.rows):
         console.print(
@@ -172,9 +176,22 @@ def render_terminal(view: TableView, console: Console, *, max_rows: int = DEFAUL
         console.print(_suggestions(view))
 
 
-def _cells(row: ViewRow, checker: bool) -> list[Text]:
+def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    """How many leading codes two rows share (the last dimension is always written)."""
+    n = 0
+    for x, y in zip(a[:-1], b[:-1], strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _cells(row: ViewRow, checker: bool, same: int = 0) -> list[Text]:
     out = []
-    for code, label, depth in zip(row.codes, row.labels, row.levels, strict=True):
+    for i, (code, label, depth) in enumerate(zip(row.codes, row.labels, row.levels, strict=True)):
+        if i < same:
+            out.append(Text(""))
+            continue
         shown = safe_text(label) if label == code else f"{safe_text(label)} ({safe_text(code)})"
         out.append(Text("  " * depth + shown))
     out.append(Text(entry_text(row)))

@@ -30,7 +30,7 @@ NASTY = (
 @st.composite
 def hierarchies(draw: st.DrawFn, name: str) -> Hierarchy:
     """A random tree of codes (some hostile), the root first."""
-    n = draw(st.integers(min_value=2, max_value=7))
+    n = draw(st.integers(min_value=2, max_value=6))
     pool = [*NASTY, *(f"{name}{i}" for i in range(10))]
     codes = draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n, unique=True))
     pairs: list[tuple[str, str | None]] = [(codes[0], None)]
@@ -43,8 +43,8 @@ def hierarchies(draw: st.DrawFn, name: str) -> Hierarchy:
 @st.composite
 def tables(draw: st.DrawFn) -> tuple[pd.DataFrame, tuple[Hierarchy, ...]]:
     """Cells of one or two dimensions, every status, some cells missing, rows shuffled."""
-    dims = draw(st.integers(min_value=1, max_value=2))
-    hs = tuple(draw(hierarchies(n)) for n in ("region", "industry")[:dims])
+    dims = draw(st.integers(min_value=1, max_value=3))
+    hs = tuple(draw(hierarchies(n)) for n in ("region", "industry", "size")[:dims])
     keys = list(itertools.product(*(h.codes for h in hs)))
     rows = []
     for key in keys:
@@ -171,3 +171,22 @@ def test_words() -> None:
     assert describe_level((0, 2), ("region", "industry")) == "region total x industry level 2"
     assert safe_text("=1+1") == "'=1+1" and safe_text("-1") == "-1"
     assert safe_text("a\x1b[31mb") == "a\ufffd[31mb"
+
+
+def test_a_perturbed_table_shows_its_published_values() -> None:
+    h = Hierarchy.from_pairs("region", [("T", None), ("N", "T"), ("S", "T")])
+    cells = pd.DataFrame(
+        {
+            "region": ["T", "N", "S"],
+            "value": [100.0, 31.0, 69.0],
+            "published": [100.0, 30.0, 70.0],
+            "status": ["safe", "safe", "safe"],
+        }
+    )
+    assert [r.value for r in build_view("t", cells, (h,)).rows] == [100.0, 30.0, 70.0]
+    checker = build_view("t", cells, (h,), checker=True).rows
+    assert [(r.value, r.published_value) for r in checker] == [
+        (100.0, 100.0),
+        (31.0, 30.0),
+        (69.0, 70.0),
+    ]
