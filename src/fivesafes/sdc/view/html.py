@@ -62,7 +62,7 @@ Keep it inside the restricted area.</p>
 </ul>
 {% endif %}
 {% if suggestions %}
-<h2>Coarser tables that would hide less</h2>
+<h2>Coarser tables, those that hide least first</h2>
 <table>
 <thead><tr><th>Table</th><th>Cells</th><th>Hidden</th><th>Share hidden</th>
 <th>Share of the total hidden (most detailed cells)</th><th>Method</th><th>Seconds</th></tr></thead>
