@@ -30,7 +30,10 @@ STYLES = {"primary": "bold red", "secondary": "yellow"}
 DEFAULT_ROWS = 500
 
 
-@click.command("show")
+@click.command(
+    "show",
+    short_help="Show a protected table: as published, or the checker's view; terminal or HTML.",
+)
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--checker",
