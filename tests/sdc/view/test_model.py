@@ -6,9 +6,11 @@ import itertools
 import re
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fivesafes.errors import DataError
 from fivesafes.sdc import Hierarchy, Status, build_view, render_html, safe_text
 from fivesafes.sdc.view.model import describe_level
 
@@ -190,3 +192,9 @@ def test_a_perturbed_table_shows_its_published_values() -> None:
         (31.0, 30.0),
         (69.0, 70.0),
     ]
+
+
+def test_cells_without_a_status_are_refused() -> None:
+    h = Hierarchy.from_pairs("region", [("T", None), ("N", "T")])
+    with pytest.raises(DataError, match=r"no column\(s\) \['status'\]"):
+        build_view("t", pd.DataFrame({"region": ["T", "N"], "value": [1.0, 1.0]}), (h,))

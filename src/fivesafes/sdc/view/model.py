@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fivesafes.errors import DataError
 from fivesafes.sdc.cells import PUBLISHED, RECORDS, RULE, STATUS, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
 
@@ -206,10 +207,17 @@ def build_view(
 ) -> TableView:
     """The view of a protected table's cells (``intervals``: the audit's, checker view only)."""
     dims = tuple(h.name for h in hierarchies)
+    missing = [c for c in (*dims, STATUS) if c not in cells.columns]
+    if missing:
+        raise DataError(
+            f"the cells of table {name!r} have no column(s) {missing}",
+            hint="give the cells of `table protect` (cells.csv): one column per dimension "
+            "and a status",
+        )
     keyed = _keyed(cells, dims)
     order = _order(hierarchies)
     present = keyed.reindex(order)
-    found = present[STATUS].notna().to_numpy() if STATUS in present else np.zeros(len(order), bool)
+    found = present[STATUS].notna().to_numpy()
     status = present[STATUS].astype(object).to_numpy()
     # fail closed: any status other than "safe" (unknown ones included) is hidden
     safe = np.array([str(s) == Status.SAFE.value for s in status], dtype=bool)
