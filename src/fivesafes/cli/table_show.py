@@ -218,7 +218,12 @@ def _style(row: ViewRow, checker: bool) -> str | None:
 
 
 def _suggestions(view: TableView) -> Table:
-    table = Table(title=Text("Coarser tables, those that hide least first"), title_justify="left")
+    table = Table(
+        title=Text("Coarser tables, those that hide least first"),
+        title_justify="left",
+        caption=Text("each protected within its share of the budget: a full run may hide less"),
+        caption_justify="left",
+    )
     for name in ("table", "cells", "hidden", "share hidden", "share of total hidden", "seconds"):
         table.add_column(Text(name), justify="left" if name == "table" else "right")
     if view.loss is not None:

@@ -63,6 +63,8 @@ Keep it inside the restricted area.</p>
 {% endif %}
 {% if suggestions %}
 <h2>Coarser tables, those that hide least first</h2>
+<p>Each was protected (and audited) within its share of the time budget: a full run may
+hide less.</p>
 <table>
 <thead><tr><th>Table</th><th>Cells</th><th>Hidden</th><th>Share hidden</th>
 <th>Share of the total hidden (most detailed cells)</th><th>Method</th><th>Seconds</th></tr></thead>
