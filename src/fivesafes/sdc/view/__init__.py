@@ -1,9 +1,10 @@
 """A protected table as people see it: the published view and the output checker's view.
 
-``model`` (rows in hierarchy order, the information lost; pure), ``coarser`` (the same
-table with a level dropped, protected again, to suggest), ``show`` (:func:`view_table`:
-a TableResult or an output folder in, a :class:`TableView` out), ``text`` and ``html``
-(renderers that return strings; the terminal's is in the CLI). See docs/tables.md.
+``model`` (the view: rows in hierarchy order, from ``rows``; the information lost, from
+``loss``; pure), ``coarser`` (the same table with a level dropped, protected again, to
+suggest), ``show`` (:func:`view_table`: a TableResult or an output folder in, a
+:class:`TableView` out), ``text`` and ``html`` (renderers that return strings; the
+terminal's is in the CLI). See docs/tables.md.
 """
 
 from fivesafes.sdc.view.coarser import candidates, drop_level, suggest_coarser

@@ -26,114 +26,21 @@ import pandas as pd
 from fivesafes.errors import DataError
 from fivesafes.sdc.cells import PUBLISHED, RECORDS, RULE, STATUS, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.view.loss import LevelLoss, Loss, describe_level, level_loss
+from fivesafes.sdc.view.rows import Interval, ViewRow
 
-
-@dataclass(frozen=True)
-class Interval:
-    """A closed range; ``None`` at an end means unbounded on that side."""
-
-    lower: float | None
-    upper: float | None
-
-
-@dataclass(frozen=True)
-class ViewRow:
-    """One cell of the table as shown.
-
-    ``value``: in the published view, the published number (None when hidden); in the
-    checker view, the true value. ``status`` is None in the published view (primary and
-    secondary must look alike there) and for a cell missing from the cells table.
-    """
-
-    codes: tuple[str, ...]
-    labels: tuple[str, ...]
-    levels: tuple[int, ...]  # depth of each code in its hierarchy (0: the total)
-    value: float | None
-    hidden: bool
-    missing: bool = False  # in the hierarchies but not in the cells table ([x])
-    status: Status | None = None
-    rules: tuple[str, ...] = ()
-    required: Interval | None = None  # the protection interval a primary cell needs
-    achieved: Interval | None = None  # what the attacker can deduce (the audit)
-    protected: bool | None = None
-    published_value: float | None = None  # checker view of a perturbed or rounded table
-    leaf: bool = False  # every code is a leaf: one of the table's most detailed cells
-
-    @property
-    def level(self) -> int:
-        """How far below the grand total the cell is (the sum of its depths)."""
-        return sum(self.levels)
-
-
-@dataclass(frozen=True)
-class LevelLoss:
-    """What hiding cost at one level of the table (one depth per dimension)."""
-
-    levels: tuple[int, ...]
-    description: str  # e.g. "region level 1 x industry total"
-    cells: int
-    hidden: int
-    primary: int
-    secondary: int
-    value_total: float
-    value_hidden: float
-
-    @property
-    def share_hidden(self) -> float:
-        """Share of this level's cells that are hidden."""
-        return self.hidden / self.cells if self.cells else 0.0
-
-
-@dataclass(frozen=True)
-class Loss:
-    """The information lost, over the whole table and per level, in figures and in words."""
-
-    cells: int
-    hidden: int
-    primary: int
-    secondary: int
-    grand_total: float | None  # the value of the all-totals cell
-    levels: tuple[LevelLoss, ...]
-    leaf_value_hidden: float = 0.0  # hidden value among the most detailed cells
-
-    @property
-    def share_hidden(self) -> float:
-        """Share of the table's cells that are hidden."""
-        return self.hidden / self.cells if self.cells else 0.0
-
-    def level_share_of_total(self, level: LevelLoss) -> float | None:
-        """Hidden value at ``level`` as a share of the grand total (None without a total)."""
-        if not self.grand_total or self.grand_total <= 0:
-            return None
-        return level.value_hidden / self.grand_total
-
-    def leaf_share_of_total(self) -> float | None:
-        """Hidden value among the most detailed cells (every code a leaf) / the grand total.
-
-        The most detailed cells partition the total, whatever the hierarchies' shapes.
-        """
-        if not self.grand_total or self.grand_total <= 0:
-            return None
-        return self.leaf_value_hidden / self.grand_total
-
-    def sentences(self) -> tuple[str, ...]:
-        """The loss in plain words: the whole table, then one sentence per level."""
-        out = [
-            f"{self.hidden:,} of {self.cells:,} cells are hidden ({self.share_hidden:.1%}): "
-            f"{self.primary:,} primary (disclosive themselves) and {self.secondary:,} "
-            "secondary (hidden so that the primary ones cannot be worked out from totals)."
-        ]
-        for lv in self.levels:
-            share = self.level_share_of_total(lv)
-            value = "" if share is None else f", {share:.1%} of the grand total's value"
-            if lv.hidden == 0:
-                out.append(f"{_capital(lv.description)}: nothing hidden ({_cells(lv.cells)}).")
-            else:
-                out.append(
-                    f"{_capital(lv.description)}: {lv.hidden:,} of {lv.cells:,} cells hidden "
-                    f"({lv.share_hidden:.1%}){value}."
-                )
-        return tuple(out)
+__all__ = [
+    "SUGGEST_ABOVE_SHARE",
+    "Interval",
+    "LevelLoss",
+    "Loss",
+    "Suggestion",
+    "TableView",
+    "ViewRow",
+    "build_view",
+    "describe_level",
+    "level_loss",
+]
 
 
 @dataclass(frozen=True)
@@ -276,48 +183,6 @@ def build_view(
     )
 
 
-def level_loss(rows: Sequence[ViewRow], dimensions: Sequence[str]) -> Loss:
-    """Cells and value hidden over the table and per level (one depth per dimension)."""
-    by_level: dict[tuple[int, ...], list[ViewRow]] = {}
-    for r in rows:
-        if not r.missing:
-            by_level.setdefault(r.levels, []).append(r)
-    levels = []
-    for key in sorted(by_level):
-        members = by_level[key]
-        levels.append(
-            LevelLoss(
-                levels=key,
-                description=describe_level(key, dimensions),
-                cells=len(members),
-                hidden=sum(r.hidden for r in members),
-                primary=sum(r.status is Status.PRIMARY for r in members),
-                secondary=sum(r.status is Status.SECONDARY for r in members),
-                value_total=sum(r.value or 0.0 for r in members),
-                value_hidden=sum(r.value or 0.0 for r in members if r.hidden),
-            )
-        )
-    real = [r for r in rows if not r.missing]
-    top = next((r for r in real if r.level == 0), None)
-    return Loss(
-        cells=len(real),
-        hidden=sum(r.hidden for r in real),
-        primary=sum(r.status is Status.PRIMARY for r in real),
-        secondary=sum(r.status is Status.SECONDARY for r in real),
-        grand_total=top.value if top is not None else None,
-        levels=tuple(levels),
-        leaf_value_hidden=sum(r.value or 0.0 for r in real if r.leaf and r.hidden),
-    )
-
-
-def describe_level(levels: Sequence[int], dimensions: Sequence[str]) -> str:
-    """A level in words: ``region level 1 x industry total``."""
-    return " x ".join(
-        f"{d} {'total' if n == 0 else f'level {n}'}"
-        for d, n in zip(dimensions, levels, strict=True)
-    )
-
-
 def _keyed(cells: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
     frame = cells.copy()
     if VALUE not in frame.columns and RECORDS in frame.columns:
@@ -403,11 +268,3 @@ def _end(v: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if np.isfinite(f) else None
-
-
-def _cells(n: int) -> str:
-    return f"{n:,} cell" if n == 1 else f"{n:,} cells"
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
