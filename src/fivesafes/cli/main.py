@@ -106,9 +106,10 @@ def cli() -> None:
 
 def _register() -> None:
     # Each area of work lives in its own module and adds one command or group here.
-    from fivesafes.cli import demo, table, table_audit, table_formats
+    from fivesafes.cli import demo, table, table_audit, table_formats, table_show
 
     table.table.add_command(table_audit.audit_command, name="audit")
+    table.table.add_command(table_show.show_command, name="show")
     table.table.add_command(table_formats.export_command, name="export")
     table.table.add_command(table_formats.hierarchy_command, name="hierarchy")
     cli.add_command(table.table)

@@ -91,6 +91,7 @@ class DemoResult:
             f"  inputs:  {self.inputs.data.parent}",
             f"  outputs: {folder}",
             *(f"    {name}" for name in self.outputs),
+            f"  see it:  fivesafes table show {folder} (--checker: statuses, rules, intervals)",
         ]
         return "\n".join(lines)
 

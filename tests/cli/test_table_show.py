@@ -1,0 +1,179 @@
+"""``fivesafes table show``: the published and checker's views, on the terminal and as HTML."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fivesafes.cli.main import cli
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+HOSTILE_SPEC = """\
+[table]
+name = "hostile"
+response = "turnover"
+contributor = "ent"
+
+[[dimension]]
+name = "region"
+
+[rules]
+threshold = 3
+"""
+HOSTILE = ("<script>alert(1)</script>", "=cmd|' /C calc'!A0", "[bold]loud[/bold]")
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(cli, list(args))
+    return res.exit_code, res.output + (str(res.exception) if res.exception else "")
+
+
+@pytest.fixture(scope="module")
+def protected(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example table protected into a folder (its spec and hierarchies copied beside it)."""
+    root = tmp_path_factory.mktemp("show")
+    for name in ("turnover.toml", "region.csv", "industry.csv"):
+        shutil.copy(EXAMPLES / name, root / name)
+    out = root / "out"
+    code, text = invoke(
+        "table",
+        "protect",
+        str(root / "turnover.toml"),
+        "--data",
+        str(EXAMPLES / "survey.csv"),
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert code == 0, text
+    return out
+
+
+def hidden_values(out: Path) -> list[str]:
+    """The true values of hidden cells, as the views would print them."""
+    cells = pd.read_csv(out / "cells.csv", dtype=str)
+    hidden = cells[cells["status"] != "safe"]
+    return [f"{float(v):,.2f}" for v in hidden["value"]]
+
+
+def test_show_prints_the_published_table(protected: Path) -> None:
+    code, text = invoke("table", "show", str(protected), "--rows", "0", "--quiet")
+    assert code == 0, text
+    assert "United Kingdom (K02000001)" in text and "[c]" in text
+    assert "primary" not in text and "secondary" not in text
+    for v in hidden_values(protected):
+        assert v not in text  # no hidden value on the published view
+
+
+def test_show_checker_marks_cells_and_suggests_coarser_tables(protected: Path) -> None:
+    code, text = invoke("table", "show", str(protected), "--checker", "--rows", "0", "--quiet")
+    assert code == 0, text
+    assert "CONFIDENTIAL" in text and "audit now: safe" in text
+    assert "primary" in text and "secondary" in text and "dominance(1,50)" in text
+    assert "Information lost:" in text and "252 of 392 cells are hidden (64.3%)" in text
+    assert "Coarser tables" in text and "without its most detailed level" in text
+    code, text = invoke("table", "show", str(protected), "--checker", "--no-suggest", "--quiet")
+    assert code == 0 and "Coarser tables" not in text
+
+
+def test_show_writes_self_contained_html(protected: Path, tmp_path: Path) -> None:
+    page = tmp_path / "table.html"
+    code, text = invoke("table", "show", str(protected), "--html", str(page), "--quiet")
+    assert code == 0, text
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "[c]" in html
+    assert "<script" not in html and "src=" not in html and "href=" not in html
+    for v in hidden_values(protected):
+        assert v not in html
+    checker = tmp_path / "checker.html"
+    code, text = invoke(
+        "table", "show", str(protected), "--checker", "--no-suggest", "--html", str(checker)
+    )
+    assert code == 0 and "CONFIDENTIAL" in text
+    assert 'class="primary"' in checker.read_text(encoding="utf-8")
+
+
+def test_show_refuses_a_folder_without_a_report(tmp_path: Path) -> None:
+    code, text = invoke("table", "show", str(tmp_path))
+    assert code != 0 and "not an output folder" in text
+
+
+def test_show_refuses_a_changed_spec(protected: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "turnover.toml"
+    spec.write_text((protected.parent / "turnover.toml").read_text() + "\n# changed\n")
+    for name in ("region.csv", "industry.csv"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    code, text = invoke("table", "show", str(protected), "--spec", str(spec))
+    assert code != 0 and "not the one this table was protected with" in text
+
+
+def test_show_escapes_hostile_codes(tmp_path: Path) -> None:
+    spec = tmp_path / "hostile.toml"
+    spec.write_text(HOSTILE_SPEC)
+    rows = [(f"e{i}", HOSTILE[i % 3], 10.0 + i) for i in range(12)]
+    data = tmp_path / "data.csv"
+    pd.DataFrame(rows, columns=["ent", "region", "turnover"]).to_csv(data, index=False)
+    out = tmp_path / "out"
+    code, text = invoke(
+        "table", "protect", str(spec), "--data", str(data), "--out", str(out), "--quiet"
+    )
+    assert code == 0, text
+    page = tmp_path / "t.html"
+    code, text = invoke("table", "show", str(out), "--checker", "--html", str(page), "--quiet")
+    assert code == 0, text
+    html = page.read_text(encoding="utf-8")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "=cmd" not in html.replace("&#39;=cmd", "").replace("&#x27;=cmd", "")
+    code, text = invoke("table", "show", str(out), "--quiet")
+    assert code == 0, text
+    # rich markup in a code is printed as it is, never interpreted
+    assert "[bold]loud[/bold]" in text and "'=cmd" in text
+
+
+def test_report_json_is_untouched(protected: Path) -> None:
+    before = json.loads((protected / "report.json").read_text())
+    invoke("table", "show", str(protected), "--quiet")
+    assert json.loads((protected / "report.json").read_text()) == before
+
+
+def test_show_json(protected: Path) -> None:
+    code, text = invoke("table", "show", str(protected), "--json", "--quiet")
+    assert code == 0, text
+    view = json.loads(text)
+    assert view["checker"] is False and view["loss"] is None
+    assert len(view["rows"]) == 392 and view["rows"][0]["levels"] == [0, 0]
+    assert all(r["value"] is None for r in view["rows"] if r["hidden"])
+    code, text = invoke("table", "show", str(protected), "--json", "--checker", "--no-suggest")
+    view = json.loads(text)
+    assert view["loss"]["hidden"] == 252 and view["loss"]["sentences"][0].startswith("252 of 392")
+    assert {r["status"] for r in view["rows"]} == {"safe", "primary", "secondary"}
+
+
+def test_checker_marks_what_the_audit_finds_under_protected(tmp_path: Path) -> None:
+    root = tmp_path / "spec"
+    root.mkdir()
+    for name in ("turnover.toml", "region.csv", "industry.csv"):
+        shutil.copy(EXAMPLES / name, root / name)
+    out = tmp_path / "out"
+    code, text = invoke(
+        "table",
+        "protect",
+        str(root / "turnover.toml"),
+        "--data",
+        str(EXAMPLES / "survey.csv"),
+        "--out",
+        str(out),
+        "--secondary",
+        "none",
+        "--quiet",
+    )
+    assert code == 0, text
+    code, text = invoke("table", "show", str(out), "--checker", "--no-suggest", "--rows", "0")
+    assert code == 0, text
+    assert "audit now: UNSAFE" in text and "UNDER-PROTECTED" in text
