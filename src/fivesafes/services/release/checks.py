@@ -206,13 +206,14 @@ def check_not_blocked(
         for r in checks_in_force(stored_checks(session, version.id))
         if r.name == AUDIT and r.verdict == "fail"
     ]
-    blockers = [*blocking(fresh), *stored_audit]
-    failed = [f"{r.name}: {r.summary}" for r in blockers]
+    blockers = [(r.name, r.summary) for r in blocking(fresh)]
+    blockers += [(r.name, r.summary) for r in stored_audit]
+    failed = [f"{name}: {summary}" for name, summary in blockers]
     label = in_force.label if in_force else None
     if failed:
         refused = UnsafeTableError(
             f"request {request.id} cannot be {what}:" + "".join(f"\n- {f}" for f in failed),
-            hint=_what_to_do({r.name for r in blockers}, in_force is None),
+            hint=_what_to_do({name for name, _ in blockers}, in_force is None),
         )
         # The record must say what blocked it: the run and its audit event outlive the
         # rollback of the refused vote or publication.
