@@ -1,0 +1,91 @@
+"""``fivesafes request`` end to end on a demo-identity workspace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_helpers import Shell
+
+MARKER = "Quentin Marker-9Z"  # personal data to scan for
+
+
+@pytest.fixture
+def shell(tmp_path: Path) -> Shell:
+    sh = Shell(tmp_path / "ws")
+    sh.ok(None, "init", "--demo-identity", "--admin-login", "root", "--admin-name", "Root")
+    sh.ok("root", "people", "add", "iris", "--name", "Iris", "--role", "iao")
+    sh.ok("root", "people", "add", "fiona", "--name", "Fiona", "--role", "foi")
+    sh.ok("root", "people", "add", "fred", "--name", "Fred", "--role", "foi")
+    sh.ok("root", "people", "add", "ada", "--name", "Ada", "--role", "analyst")
+    sh.ok("root", "area", "create", "requests", "--owner", "iris")
+    return sh
+
+
+def _open(sh: Shell, received: str = "2026-03-07", kind: str = "foi") -> dict[str, object]:
+    out = sh.ok(
+        "fiona",
+        "request", "open", "--kind", kind, "--received", received,
+        "--requester", MARKER, "--summary", "Earnings by region", "--json",
+    )  # fmt: skip
+    return dict(json.loads(out.stdout))
+
+
+def test_open_prints_id_and_due_date(shell: Shell) -> None:
+    case = _open(shell)
+    assert case["id"] == 1
+    assert case["due"] == "2026-04-08"  # received on a Saturday; St Patrick's Day and Easter
+    sar = _open(shell, "2026-01-31", "sar")
+    assert sar["due"] == "2026-03-02"  # no 31 February; 28th is a Saturday
+
+
+def test_a_case_from_receipt_to_complaint(shell: Shell) -> None:
+    _open(shell)
+    shell.ok("fiona", "request", "assign", "1", "fred", "--on", "2026-03-09")
+    stopped = json.loads(
+        shell.ok("fred", "request", "clarify", "1", "--on", "2026-03-10", "--json").stdout
+    )
+    assert stopped["state"] == "clarifying" and stopped["due"] is None
+    shell.ok("fred", "request", "clarified", "1", "--on", "2026-03-12")
+    extended = json.loads(
+        shell.ok("fred", "request", "extend", "1", "--reason", "s43 PIT", "--json").stdout
+    )
+    assert extended["extended"] is True
+    shell.ok("fred", "request", "close", "1", "--outcome", "granted", "--on", "2026-04-01")
+    shell.ok("fred", "request", "review", "1", "--on", "2026-04-05")
+    shell.ok("fred", "request", "review-decided", "1", "--result", "upheld")
+    shell.ok("fred", "request", "complaint", "1")
+    done = shell.ok("fred", "request", "complaint-decided", "1", "--result", "not upheld", "--json")
+    assert json.loads(done.stdout)["state"] == "complaint-decided"
+    report = json.loads(shell.ok("fred", "request", "timeliness", "--json").stdout)
+    assert report[0]["quarter"] == "2026-Q1" and report[0]["on_time"] == 1
+
+
+def test_requester_only_to_the_case_officers_and_never_in_the_log(shell: Shell) -> None:
+    _open(shell)
+    assert shell.ok("fiona", "request", "requester", "1").stdout.strip() == MARKER
+    refused = shell.run("fred", "request", "requester", "1")
+    assert refused.exit_code != 0 and MARKER not in refused.output + refused.stderr
+    shown = shell.ok("fiona", "request", "show", "1").stdout
+    listed = shell.ok("fred", "request", "list").stdout
+    log = shell.ok("root", "audit", "log", "--json").stdout
+    for text in (shown, listed, log):
+        assert MARKER not in text
+    assert "request.requester_read" in log
+    # Nor anywhere in the workspace's files (the database included) in plain text.
+    for path in shell.home.rglob("*"):
+        if path.is_file():
+            assert MARKER.encode() not in path.read_bytes(), path
+
+
+def test_overdue_and_refusals(shell: Shell) -> None:
+    _open(shell, "2025-01-06")
+    out = json.loads(shell.ok("fred", "request", "overdue", "--json").stdout)
+    assert [c["id"] for c in out] == [1]
+    denied = shell.run("ada", "request", "open", "--kind", "foi", "--received", "2026-01-05",
+                       "--requester", MARKER, "--summary", "x")  # fmt: skip
+    assert denied.exit_code != 0 and "foi_officer" in denied.stderr
+    assert MARKER not in denied.stderr
+    bad = shell.run("fiona", "request", "close", "1", "--outcome", "granted")
+    assert bad.exit_code != 0 and "open cannot close" in bad.stderr
