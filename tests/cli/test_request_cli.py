@@ -89,3 +89,15 @@ def test_overdue_and_refusals(shell: Shell) -> None:
     assert MARKER not in denied.stderr
     bad = shell.run("fiona", "request", "close", "1", "--outcome", "granted")
     assert bad.exit_code != 0 and "open cannot close" in bad.stderr
+
+
+def test_exempt_and_refusal_notice(shell: Shell) -> None:
+    _open(shell)
+    shell.ok("fiona", "request", "assign", "1", "fiona")
+    refused = shell.run("fiona", "request", "exempt", "1", "--part", "turnover", "--code", "s43")
+    assert refused.exit_code != 0 and "public-interest" in refused.stderr
+    shell.ok("fiona", "request", "exempt", "1", "--part", "turnover of the largest firm",
+             "--code", "s43", "--public-interest", "harm to the firm outweighs")  # fmt: skip
+    shell.ok("fiona", "request", "close", "1", "--outcome", "part-withheld")
+    notice = shell.ok("fiona", "request", "refusal-notice", "1").stdout
+    assert "withholding it in part" in notice and "s43" in notice and MARKER not in notice

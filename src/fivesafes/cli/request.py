@@ -19,7 +19,7 @@ from fivesafes.requests.cases import CaseState, Outcome
 from fivesafes.requests.kinds import RequestKind, parse_kind
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.requests.timeliness import QuarterRow
-from fivesafes.services.requests import cases, moves, reports, requester
+from fivesafes.services.requests import cases, exemptions, moves, reports, requester
 from fivesafes.services.requests.cases import CaseView
 from fivesafes.services.vault.lifecycle import Vault
 from fivesafes.workspace import Workspace
@@ -246,3 +246,27 @@ _move_command(
     "Record the regulator's decision.",
     [click.option("--result", required=True, help="The decision notice's outcome.")],
 )
+
+
+@request.command("exempt")
+@click.argument("case_id", type=int)
+@click.option("--part", required=True, help="Which part of the answer is withheld.")
+@click.option("--code", required=True, help="The exemption: s40(2), s41, s43, 12(5)(e), ...")
+@click.option("--public-interest", default=None, help="The public-interest test (qualified).")
+@json_option
+def exempt(case_id: int, part: str, code: str, public_interest: str | None, as_json: bool) -> None:
+    """Record a withheld part and the exemption it relies on."""
+    with acting() as (workspace, session, actor):
+        view = exemptions.record_exemption(
+            session, actor, _policy(workspace), case_id, part, code, public_interest
+        )
+    _view(as_json, view)
+
+
+@request.command("refusal-notice")
+@click.argument("case_id", type=int)
+def refusal_notice(case_id: int) -> None:
+    """Print the refusal notice generated from the case's withheld parts."""
+    with acting() as (_workspace, session, actor):
+        text = exemptions.refusal_notice_for(session, actor, case_id)
+    click.echo(text, nl=False)

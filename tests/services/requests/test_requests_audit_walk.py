@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from fivesafes.requests.cases import Outcome
 from fivesafes.requests.kinds import RequestKind
 from fivesafes.services.context import resolve_actor
-from fivesafes.services.requests import cases, moves, reports, requester
+from fivesafes.services.requests import cases, exemptions, moves, reports, requester
 
-MODULES: tuple[ModuleType, ...] = (cases, moves, reports, requester)
+MODULES: tuple[ModuleType, ...] = (cases, exemptions, moves, reports, requester)
 
 Call = Callable[[Session, RequestsWorld, dict[str, int]], Any]
 P = RequestsWorld.policy
@@ -55,6 +55,7 @@ WRITERS: dict[str, Call] = {
     "moves.decide_review": _moved(moves.decide_review, "review", "upheld"),
     "moves.record_complaint": _moved(moves.record_complaint, "reviewed"),
     "moves.decide_complaint": _moved(moves.decide_complaint, "complaint", "not upheld"),
+    "exemptions.record_exemption": _as("fiona", exemptions.record_exemption, P, "@b", "x", "s41"),
     "requester.shred_expired": _as("fiona", requester.shred_expired, date(2040, 1, 1)),
 }
 
@@ -74,6 +75,10 @@ READERS: dict[str, Call] = {
     "cases.clock_of": lambda s, w, i: cases.clock_of(cases.case_row(s, i["a"])),
     "cases.deadline_of": lambda s, w, i: cases.deadline_of(cases.case_row(s, i["a"]), P),
     "reports.timeliness_report": _as("fred", reports.timeliness_report, P),
+    "exemptions.refusal_notice_for": _as("fiona", exemptions.refusal_notice_for, "@e"),
+    "exemptions.withheld_parts": lambda s, w, i: exemptions.withheld_parts(
+        cases.case_row(s, i["e"])
+    ),
 }
 
 PURE = {"cases.requester_object_id"}
@@ -90,7 +95,8 @@ def test_requests_writers_write_and_audit_readers_do_not_write(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     w = build_requests_world(engine, tmp_path)
-    ids = {k: w.assigned() for k in ("a", "b", "c", "d", "clarifying", "closed")}
+    ids = {k: w.assigned() for k in ("a", "b", "c", "d", "e", "clarifying", "closed")}
+    w.move("fiona", exemptions.record_exemption, ids["e"], "firm returns", "s41")
     ids["open"] = w.open().id
     w.move("fiona", moves.clarify_case, ids["clarifying"], on=date(2026, 3, 4))
     for key, steps in {

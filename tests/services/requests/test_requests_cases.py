@@ -162,3 +162,26 @@ def test_shredding_after_retention(world: RequestsWorld) -> None:
     view = world.reg.act("fiona", cases.get_case, world.policy, case_id)
     assert view.outcome == "granted"  # the case's facts stay
     assert view.received == RECEIVED
+
+
+def test_exemptions_and_the_refusal_notice(world: RequestsWorld) -> None:
+    from fivesafes.services.requests import exemptions
+
+    case_id = world.assigned()
+    with pytest.raises(ValidationError, match="withholds nothing"):
+        world.reg.act("fiona", exemptions.refusal_notice_for, case_id)
+    before = world.reg.snapshot()
+    with pytest.raises(ValidationError, match="public-interest"):
+        world.move("fiona", exemptions.record_exemption, case_id, "turnover", "s43")
+    with pytest.raises(AccessDenied):
+        world.move("fred", exemptions.record_exemption, case_id, "names", "s40(2)")
+    assert world.reg.changes(before) == {}
+    world.move("fiona", exemptions.record_exemption, case_id, "firm returns", "s41")
+    assert world.reg.last_event().action == "request.exempt"
+    closed = world.move("fiona", moves.close_case, case_id, Outcome.WITHHELD, on=date(2026, 3, 20))
+    assert closed.exemptions == ("s41",)
+    notice = world.reg.act("fiona", exemptions.refusal_notice_for, case_id)
+    assert "withholding it in full" in notice and "s41" in notice
+    assert "Zebedee" not in notice
+    (row,) = world.reg.act("fred", reports.timeliness_report, world.policy, today=date(2026, 4, 1))
+    assert row.withheld_in_full == 1 and row.exemptions == {"s41": 1}
