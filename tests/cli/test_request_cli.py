@@ -101,3 +101,32 @@ def test_exempt_and_refusal_notice(shell: Shell) -> None:
     shell.ok("fiona", "request", "close", "1", "--outcome", "part-withheld")
     notice = shell.ok("fiona", "request", "refusal-notice", "1").stdout
     assert "withholding it in part" in notice and "s43" in notice and MARKER not in notice
+
+
+def test_figure_through_the_gate(shell: Shell, tmp_path: Path) -> None:
+    from cli_helpers import qualify
+
+    text = tmp_path / "declaration.txt"
+    text.write_text("I will protect confidential data.\n")
+    shell.ok("root", "declaration", "publish", str(text))
+    qualify(shell, "iris", "fiona")
+    shell.ok("root", "area", "create", "earnings", "--owner", "iris")
+    shell.ok("iris", "dataset", "add", "ashe", "--area", "earnings", "--source", "survey",
+             "--lawful-basis", "SRSA 2007")  # fmt: skip
+    rows = ["area,person,pay"] + [f"a1,p{i},3" for i in range(8)] + ["a3,q1,2"]
+    data = tmp_path / "ashe.csv"
+    data.write_text("\n".join(rows) + "\n")
+    shell.ok("iris", "dataset", "ingest", "earnings", str(data), "--name", "ashe")
+    shell.ok("fiona", "grant", "request", "fiona", "earnings", "--justification", "FOI")
+    shell.ok("iris", "grant", "approve", "1")
+    shell.ok("root", "rules", "set", "standard", "--threshold", "7")
+    _open(shell)
+    shell.ok("fiona", "request", "assign", "1", "fiona")
+    args = ("request", "figure", "1", "--dataset", "earnings/ashe", "--measure", "pay",
+            "--contributor", "person", "--json")  # fmt: skip
+    ok = json.loads(shell.ok("fiona", *args, "--cell", "area=a1").stdout)
+    assert ok["approved"] is True and ok["value"] == 24.0
+    refused = shell.run("fiona", *args, "--cell", "area=a3")
+    assert refused.exit_code == 3
+    out = json.loads(refused.stdout)
+    assert out["approved"] is False and out["value"] is None and "threshold" in out["reasons"][0]

@@ -14,12 +14,15 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
+from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option, opened
+from fivesafes.errors import UnsafeTableError
+from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.requests.cases import CaseState, Outcome
+from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import RequestKind, parse_kind
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.requests.timeliness import QuarterRow
-from fivesafes.services.requests import cases, exemptions, moves, reports, requester
+from fivesafes.services.requests import cases, exemptions, figures, moves, reports, requester
 from fivesafes.services.requests.cases import CaseView
 from fivesafes.services.vault.lifecycle import Vault
 from fivesafes.workspace import Workspace
@@ -270,3 +273,50 @@ def refusal_notice(case_id: int) -> None:
     with acting() as (_workspace, session, actor):
         text = exemptions.refusal_notice_for(session, actor, case_id)
     click.echo(text, nl=False)
+
+
+@request.command("figure")
+@click.argument("case_id", type=int)
+@click.option("--dataset", required=True, help="AREA/NAME: the dataset the figure comes from.")
+@click.option("--measure", required=True, help="The column summed, or 'count' for rows.")
+@click.option("--cell", required=True, help="dim=code[,dim=code...]; codes joined by + group.")
+@click.option("--contributor", default=None, help="The column naming each contributor.")
+@click.option("--rule-set", default=DEFAULT_RULE_SET, show_default=True, help="Rules applied.")
+@json_option
+def figure(
+    case_id: int,
+    dataset: str,
+    measure: str,
+    cell: str,
+    contributor: str | None,
+    rule_set: str,
+    as_json: bool,
+) -> None:
+    """Compute a figure inside the area and pass it through the release checks.
+
+    Exit status 3 when it is refused; the reasons name the rule or the disclosing
+    combination, never the value.
+    """
+    with opened() as (app, login):
+        answer = figures.answer_figure(
+            app.transaction,
+            app.vault(),
+            login,
+            case_id,
+            dataset,
+            measure,
+            parse_cell(cell),
+            contributor=contributor,
+            rule_set=rule_set,
+        )
+
+    def text() -> str:
+        if answer.approved:
+            return f"{answer.cell} = {answer.value:g}  (approved, figure {answer.id})"
+        return f"{answer.cell}: refused (figure {answer.id})\n" + "\n".join(
+            f"  - {r}" for r in answer.reasons
+        )
+
+    emit(answer, as_json, text)
+    if not answer.approved:
+        raise SystemExit(UnsafeTableError.exit_status)

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from fivesafes.requests.cases import Outcome
 from fivesafes.requests.kinds import RequestKind
 from fivesafes.services.context import resolve_actor
-from fivesafes.services.requests import cases, exemptions, moves, reports, requester
+from fivesafes.services.requests import cases, exemptions, figures, moves, reports, requester
 
-MODULES: tuple[ModuleType, ...] = (cases, exemptions, moves, reports, requester)
+MODULES: tuple[ModuleType, ...] = (cases, exemptions, figures, moves, reports, requester)
 
 Call = Callable[[Session, RequestsWorld, dict[str, int]], Any]
 P = RequestsWorld.policy
@@ -79,15 +79,20 @@ READERS: dict[str, Call] = {
     "exemptions.withheld_parts": lambda s, w, i: exemptions.withheld_parts(
         cases.case_row(s, i["e"])
     ),
+    "figures.earlier_answers": lambda s, w, i: figures.earlier_answers(s, "ashe:pay"),
 }
 
-PURE = {"cases.requester_object_id"}
+PURE = {"cases.requester_object_id", "figures.answer_label"}
 
-WALKED = qualified(MODULES, set(WRITERS) | set(AUDITED) | set(READERS) | PURE)
+# Open their own transactions (a dataset read among them): walked under a spy on every
+# transaction in test_requests_figures.py.
+TX_WRITERS = {"figures.answer_figure"}
+
+WALKED = qualified(MODULES, set(WRITERS) | set(AUDITED) | set(READERS) | PURE | TX_WRITERS)
 
 
 def test_the_requests_walk_lists_each_function_once() -> None:
-    listed = [*WRITERS, *AUDITED, *READERS, *PURE]
+    listed = [*WRITERS, *AUDITED, *READERS, *PURE, *TX_WRITERS]
     assert len(listed) == len(set(listed)) == len(WALKED)
 
 

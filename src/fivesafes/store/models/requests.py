@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy import false as sql_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,3 +88,24 @@ class RequestExemptionRow(Base):
     public_interest: Mapped[str | None] = mapped_column(Text, nullable=True)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RequestFigureRow(Base):
+    """A figure asked for in an answer: approved (its value is then public and joins the
+    checks of later answers) or refused (the value is not kept: it is confidential)."""
+
+    __tablename__ = "request_figures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("request_cases.id"), index=True)
+    area: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(200), index=True)  # DATASET:MEASURE
+    cell: Mapped[str] = mapped_column(Text)  # as asked: region=N,industry=A+B+C
+    hierarchies_json: Mapped[str] = mapped_column(Text)  # {dimension: [[code, parent]]}
+    codes_json: Mapped[str] = mapped_column(Text)  # {dimension: the answer's code}
+    approved: Mapped[bool] = mapped_column(Boolean)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)  # approved only
+    reasons_json: Mapped[str] = mapped_column(Text)  # why refused (no values)
+    rule_set: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    checked_by: Mapped[str] = mapped_column(String(64))
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,5 @@
-"""Requests for information (issue 17): cases, their clarifications and exemptions.
+"""Requests for information (issue 17): cases, their clarifications, exemptions and
+the figures checked for answers.
 
 Revision ID: 0009_requests
 Revises: 0008_hardening_release
@@ -16,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the three tables."""
+    """Create the four tables."""
     op.create_table(
         "request_cases",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -66,10 +67,29 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_request_exemptions_case_id", "request_exemptions", ["case_id"])
+    op.create_table(
+        "request_figures",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("case_id", sa.Integer(), sa.ForeignKey("request_cases.id"), nullable=False),
+        sa.Column("area", sa.String(64), nullable=False),
+        sa.Column("source", sa.String(200), nullable=False),
+        sa.Column("cell", sa.Text(), nullable=False),
+        sa.Column("hierarchies_json", sa.Text(), nullable=False),
+        sa.Column("codes_json", sa.Text(), nullable=False),
+        sa.Column("approved", sa.Boolean(), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("reasons_json", sa.Text(), nullable=False),
+        sa.Column("rule_set", sa.String(80), nullable=True),
+        sa.Column("checked_by", sa.String(64), nullable=False),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_request_figures_case_id", "request_figures", ["case_id"])
+    op.create_index("ix_request_figures_source", "request_figures", ["source"])
 
 
 def downgrade() -> None:
-    """Drop the three tables."""
+    """Drop the four tables."""
+    op.drop_table("request_figures")
     op.drop_table("request_exemptions")
     op.drop_table("request_clarifications")
     op.drop_table("request_cases")

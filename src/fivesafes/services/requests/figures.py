@@ -1,0 +1,187 @@
+"""Figures for answers through the disclosure gate (``fivesafes request figure``).
+
+The figure is computed inside the area through the one read path (the officer's access
+decided and audited like any analyst's), from a cell the officer names; the organisation's
+rule set in force and the differencing check against everything published from the
+source (the area's releases and the answers approved before) decide whether it may leave.
+Approved, it joins the answers later figures are checked against; refused, the reasons
+(never the value) are recorded. Both are audited.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.audit.events import Outcome
+from fivesafes.errors import ValidationError
+from fivesafes.release.checks import CheckVerdict
+from fivesafes.release.differencing_scope import EarlierRelease, scoped_differencing_check
+from fivesafes.release.rulesets import DEFAULT_RULE_SET
+from fivesafes.release.submission import hierarchy_from_pairs, hierarchy_pairs
+from fivesafes.requests import permissions
+from fivesafes.requests.cases import CaseState
+from fivesafes.requests.figure import (
+    COUNT,
+    CellRequest,
+    answer_table,
+    figure_cells,
+    leaves_of,
+    primary_reasons,
+)
+from fivesafes.requests.kinds import RequestKind
+from fivesafes.sdc import VALUE, OutputTable, parse_rules
+from fivesafes.services.context import now, record, resolve_actor
+from fivesafes.services.governance.lookup import area_row
+from fivesafes.services.release.rule_sets import rule_set_in_force
+from fivesafes.services.release.scope import area_releases
+from fivesafes.services.requests.cases import case_row
+from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
+from fivesafes.services.vault.register import Vault
+from fivesafes.store.models.requests import RequestFigureRow
+
+Transact = Callable[[], AbstractContextManager[Session]]
+FIGURE_EVENT = "request.figure"
+
+
+@dataclass(frozen=True)
+class FigureAnswer:
+    """The gate's verdict on one figure: its value only when approved."""
+
+    id: int
+    case_id: int
+    source: str
+    cell: str
+    approved: bool
+    value: float | None
+    reasons: tuple[str, ...]
+    rule_set: str
+
+
+def answer_label(case_id: int, figure_id: int) -> str:
+    """How the register and refusals name an approved figure: ``request-7-figure-3``."""
+    return f"request-{case_id}-figure-{figure_id}"
+
+
+def earlier_answers(session: Session, source: str) -> list[EarlierRelease]:
+    """The approved figures of ``source``, as one-cell releases for the differencing check."""
+    rows = session.scalars(
+        select(RequestFigureRow)
+        .where(RequestFigureRow.source == source, RequestFigureRow.approved.is_(True))
+        .order_by(RequestFigureRow.id)
+    ).all()
+    out = []
+    for row in rows:
+        pairs = json.loads(row.hierarchies_json)
+        hierarchies = tuple(hierarchy_from_pairs(name, p) for name, p in pairs.items())
+        cells = {**json.loads(row.codes_json), VALUE: row.value, "status": "safe"}
+        table = OutputTable(answer_label(row.case_id, row.id), hierarchies, pd.DataFrame([cells]))
+        out.append(EarlierRelease(table, source, True))
+    return out
+
+
+def answer_figure(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    case_id: int,
+    dataset: str,
+    measure: str,
+    cell: CellRequest,
+    *,
+    contributor: str | None = None,
+    rule_set: str = DEFAULT_RULE_SET,
+    today: date | None = None,
+) -> FigureAnswer:
+    """Compute a figure inside the area and pass it through the release checks (audited)."""
+    area, name = split_dataset_ref(dataset)
+    source = f"{name}:{measure}"
+    with tx() as session:
+        actor = resolve_actor(session, login)
+        row = case_row(session, case_id)
+        kind = RequestKind(row.kind)
+        permissions.check_act_on_case(actor.person, kind, row.id, row.opened_by, row.officer)
+        if row.state != CaseState.ASSIGNED.value:
+            raise ValidationError(
+                f"request #{case_id} is {row.state}: figures are checked while it is answered",
+                hint="check figures before closing the case",
+            )
+        in_force = rule_set_in_force(session, rule_set)
+        if in_force is None:
+            raise ValidationError(
+                f"no rule set {rule_set!r} is in force: no figure can be checked",
+                hint="an administrator defines it: fivesafes rules set NAME ...",
+            )
+        earlier = area_releases(session, vault.provider, area_row(session, area).id)
+        earlier += earlier_answers(session, source)
+    published = [h for e in earlier for h in e.table.hierarchies]
+    leaves = leaves_of(cell, published)
+    columns = [*cell.dimensions, *([measure] if measure != COUNT else [])]
+    columns += [contributor] if contributor else []
+    # The one read path: the officer's access to the dataset decided and audited.
+    data = open_dataset_for(
+        tx, vault, login, area, name, today=today, columns=list(dict.fromkeys(columns))
+    ).to_pandas()
+    rules = parse_rules(dict(in_force.parameters))
+    frame = figure_cells(data, measure, leaves, contributor=contributor)
+    value = float(frame[VALUE].iloc[0])
+    reasons = [
+        f"the figure itself is disclosive under {rule} (rule set {in_force.label})"
+        for rule in primary_reasons(frame, rules, frequency=measure == COUNT)
+    ]
+    table = answer_table(answer_label(case_id, 0), cell, leaves, value)
+    if not reasons:  # a figure that breaks a primary rule needs no differencing to refuse
+        check = scoped_differencing_check(table, source, True, earlier)
+        if check.verdict is not CheckVerdict.PASS:
+            reasons.append(check.summary)
+    approved = not reasons
+    with tx() as session:
+        figure = RequestFigureRow(
+            case_id=case_id,
+            area=area,
+            source=source,
+            cell=cell.text(),
+            hierarchies_json=json.dumps({h.name: hierarchy_pairs(h) for h in table.hierarchies}),
+            codes_json=json.dumps({d: str(table.cells[d].iloc[0]) for d in table.dimensions}),
+            approved=approved,
+            value=value if approved else None,  # a refused figure's value stays in the area
+            reasons_json=json.dumps(reasons),
+            rule_set=in_force.label,
+            checked_by=login,
+            checked_at=now(),
+        )
+        session.add(figure)
+        session.flush()
+        record(
+            session,
+            login,
+            FIGURE_EVENT,
+            outcome=Outcome.ALLOWED if approved else Outcome.DENIED,
+            area=area,
+            dataset=name,
+            subject=str(case_id),
+            details={
+                "figure": figure.id,
+                "source": source,
+                "cell": cell.text(),
+                "rule_set": in_force.label,
+                "reasons": reasons,
+            },
+        )
+        return FigureAnswer(
+            id=figure.id,
+            case_id=case_id,
+            source=source,
+            cell=cell.text(),
+            approved=approved,
+            value=value if approved else None,
+            reasons=tuple(reasons),
+            rule_set=in_force.label,
+        )
