@@ -21,9 +21,25 @@ from sqlalchemy.orm import Session
 from fivesafes.requests.cases import Outcome
 from fivesafes.requests.kinds import RequestKind
 from fivesafes.services.context import resolve_actor
-from fivesafes.services.requests import cases, exemptions, figures, moves, reports, requester
+from fivesafes.services.requests import (
+    cases,
+    exemptions,
+    figures,
+    moves,
+    register,
+    reports,
+    requester,
+)
 
-MODULES: tuple[ModuleType, ...] = (cases, exemptions, figures, moves, reports, requester)
+MODULES: tuple[ModuleType, ...] = (
+    cases,
+    exemptions,
+    figures,
+    moves,
+    register,
+    reports,
+    requester,
+)
 
 Call = Callable[[Session, RequestsWorld, dict[str, int]], Any]
 P = RequestsWorld.policy
@@ -79,10 +95,10 @@ READERS: dict[str, Call] = {
     "exemptions.withheld_parts": lambda s, w, i: exemptions.withheld_parts(
         cases.case_row(s, i["e"])
     ),
-    "figures.earlier_answers": lambda s, w, i: figures.earlier_answers(s, "ashe:pay"),
+    "register.area_answers": lambda s, w, i: register.area_answers(s, "earnings"),
 }
 
-PURE = {"cases.requester_object_id", "figures.answer_label"}
+PURE = {"cases.requester_object_id", "register.answer_label"}
 
 # Open their own transactions (a dataset read among them): walked under a spy on every
 # transaction in test_requests_figures.py.

@@ -127,3 +127,23 @@ def test_answer_figure_writes_its_record_and_audits_in_every_transaction(
         )
     assert "request_figures" in spy.written
     assert spy.appends >= 2  # the dataset read's access decision, then the figure
+
+
+def test_an_approved_answer_blocks_a_later_release_that_differences_against_it(
+    stored: Stored,
+) -> None:
+    from fivesafes.errors import UnsafeTableError
+    from fivesafes.release.votes import Vote
+
+    hidden = {"a3": "primary", "a2": "secondary", "a1": "secondary"}
+    stored.world.release(table("pay by area", BY_REGION, hidden))
+    case_id = _case(stored)
+    answer = _figure(stored, case_id, "area=a1")
+    assert answer.approved
+    # Publishes a2, hides a1 and a3: safe with the first release alone (a1 + a3 = 22),
+    # but with the answer's a1, a3 = N - a1 - a2.
+    later = table("pay by area, v2", BY_REGION, {"a3": "primary", "a1": "secondary"})
+    rid = stored.world.submit(later)
+    with pytest.raises(UnsafeTableError, match="differencing") as err:
+        stored.world.vote("olga", rid, Vote.APPROVE)
+    assert f"request-{case_id}-figure-{answer.id}" in str(err.value)

@@ -2,10 +2,10 @@
 
 The figure is computed inside the area through the one read path (the officer's access
 decided and audited like any analyst's), from a cell the officer names; the organisation's
-rule set in force and the differencing check against everything published from the
-source (the area's releases and the answers approved before) decide whether it may leave.
-Approved, it joins the answers later figures are checked against; refused, the reasons
-(never the value) are recorded. Both are audited.
+rule set in force and the differencing check against everything published from the area
+(its releases, and the answers approved before: ``services.release.scope`` adds those to
+every check of the area, releases' included) decide whether it may leave. Approved, it
+joins the register; refused, the reasons (never the value) are recorded. Both audited.
 """
 
 from __future__ import annotations
@@ -16,16 +16,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 
-import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
 from fivesafes.errors import ValidationError
 from fivesafes.release.checks import CheckVerdict
-from fivesafes.release.differencing_scope import EarlierRelease, scoped_differencing_check
+from fivesafes.release.differencing_scope import scoped_differencing_check
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
-from fivesafes.release.submission import hierarchy_from_pairs, hierarchy_pairs
+from fivesafes.release.submission import hierarchy_pairs
 from fivesafes.requests import permissions
 from fivesafes.requests.cases import CaseState
 from fivesafes.requests.figure import (
@@ -37,12 +35,13 @@ from fivesafes.requests.figure import (
     primary_reasons,
 )
 from fivesafes.requests.kinds import RequestKind
-from fivesafes.sdc import VALUE, OutputTable, parse_rules
+from fivesafes.sdc import VALUE, parse_rules
 from fivesafes.services.context import now, record, resolve_actor
 from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_releases
 from fivesafes.services.requests.cases import case_row
+from fivesafes.services.requests.register import answer_label
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.requests import RequestFigureRow
@@ -63,28 +62,6 @@ class FigureAnswer:
     value: float | None
     reasons: tuple[str, ...]
     rule_set: str
-
-
-def answer_label(case_id: int, figure_id: int) -> str:
-    """How the register and refusals name an approved figure: ``request-7-figure-3``."""
-    return f"request-{case_id}-figure-{figure_id}"
-
-
-def earlier_answers(session: Session, source: str) -> list[EarlierRelease]:
-    """The approved figures of ``source``, as one-cell releases for the differencing check."""
-    rows = session.scalars(
-        select(RequestFigureRow)
-        .where(RequestFigureRow.source == source, RequestFigureRow.approved.is_(True))
-        .order_by(RequestFigureRow.id)
-    ).all()
-    out = []
-    for row in rows:
-        pairs = json.loads(row.hierarchies_json)
-        hierarchies = tuple(hierarchy_from_pairs(name, p) for name, p in pairs.items())
-        cells = {**json.loads(row.codes_json), VALUE: row.value, "status": "safe"}
-        table = OutputTable(answer_label(row.case_id, row.id), hierarchies, pd.DataFrame([cells]))
-        out.append(EarlierRelease(table, source, True))
-    return out
 
 
 def answer_figure(
@@ -119,8 +96,8 @@ def answer_figure(
                 f"no rule set {rule_set!r} is in force: no figure can be checked",
                 hint="an administrator defines it: fivesafes rules set NAME ...",
             )
+        # The area's releases and its approved answers (scope adds those).
         earlier = area_releases(session, vault.provider, area_row(session, area).id)
-        earlier += earlier_answers(session, source)
     published = [h for e in earlier for h in e.table.hierarchies]
     leaves = leaves_of(cell, published)
     columns = [*cell.dimensions, *([measure] if measure != COUNT else [])]
