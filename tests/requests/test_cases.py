@@ -76,3 +76,11 @@ def test_outcomes_parse() -> None:
     assert parse_outcome("Part-Withheld").value == "part-withheld"
     with pytest.raises(ValidationError, match="granted"):
         parse_outcome("yes")
+
+
+def test_the_docs_diagram_is_generated_from_the_table() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "requests.md").read_text()
+    start = doc.index("```mermaid\n") + len("```mermaid\n")
+    assert doc[start : doc.index("```", start)] == diagram()

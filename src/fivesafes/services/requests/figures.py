@@ -41,7 +41,6 @@ from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_releases
 from fivesafes.services.requests.cases import case_row
-from fivesafes.services.requests.register import answer_label
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.requests import RequestFigureRow
@@ -113,7 +112,7 @@ def answer_figure(
         f"the figure itself is disclosive under {rule} (rule set {in_force.label})"
         for rule in primary_reasons(frame, rules, frequency=measure == COUNT)
     ]
-    table = answer_table(answer_label(case_id, 0), cell, leaves, value)
+    table = answer_table(f"request-{case_id}-new", cell, leaves, value)  # not numbered yet
     if not reasons:  # a figure that breaks a primary rule needs no differencing to refuse
         check = scoped_differencing_check(table, source, True, earlier)
         if check.verdict is not CheckVerdict.PASS:
