@@ -130,3 +130,17 @@ def test_figure_through_the_gate(shell: Shell, tmp_path: Path) -> None:
     assert refused.exit_code == 3
     out = json.loads(refused.stdout)
     assert out["approved"] is False and out["value"] is None and "threshold" in out["reasons"][0]
+
+
+def test_disclosure_log_files_hold_no_personal_data(shell: Shell, tmp_path: Path) -> None:
+    _open(shell)
+    shell.ok("fiona", "request", "assign", "1", "fiona")
+    shell.ok("fiona", "request", "close", "1", "--outcome", "granted")
+    out = tmp_path / "log"
+    done = json.loads(
+        shell.ok("fiona", "request", "disclosure-log", "--out", str(out), "--json").stdout
+    )
+    assert done["entries"] == 1
+    for name in ("disclosure-log.csv", "disclosure-log.html"):
+        text = (out / name).read_text()
+        assert "FOI-1" in text and "Earnings by region" in text and MARKER not in text

@@ -7,9 +7,11 @@ shown only by ``request requester`` and only to the case's officers.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,11 +20,20 @@ from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option, opene
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.requests.cases import CaseState, Outcome
+from fivesafes.requests.disclosure_log import log_csv, log_html
 from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import RequestKind, parse_kind
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.requests.timeliness import QuarterRow
-from fivesafes.services.requests import cases, exemptions, figures, moves, reports, requester
+from fivesafes.services.requests import (
+    cases,
+    disclosure_log,
+    exemptions,
+    figures,
+    moves,
+    reports,
+    requester,
+)
 from fivesafes.services.requests.cases import CaseView
 from fivesafes.services.vault.lifecycle import Vault
 from fivesafes.workspace import Workspace
@@ -320,3 +331,35 @@ def figure(
     emit(answer, as_json, text)
     if not answer.approved:
         raise SystemExit(UnsafeTableError.exit_status)
+
+
+@request.command("disclosure-log")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for disclosure-log.csv and disclosure-log.html.",
+)
+@json_option
+def disclosure_log_(out: Path, as_json: bool) -> None:
+    """Write the disclosure log (answered FOI/EIR cases, no personal data) as CSV and HTML."""
+    with acting() as (workspace, session, actor):
+        entries = disclosure_log.disclosure_log(session, actor)
+        organisation = str(workspace.setting("publication_organisation"))
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (
+        ("disclosure-log.csv", log_csv(entries)),
+        ("disclosure-log.html", log_html(entries, organisation)),
+    ):
+        # Whole files or none: written beside, then renamed over the old log.
+        target = out / name
+        partial = out / f".{name}.partial"
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+        written.append(str(target))
+    emit(
+        {"entries": len(entries), "files": written},
+        as_json,
+        lambda: f"disclosure log: {len(entries)} answered request(s) in {out}",
+    )

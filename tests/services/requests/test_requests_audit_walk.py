@@ -23,6 +23,7 @@ from fivesafes.requests.kinds import RequestKind
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.requests import (
     cases,
+    disclosure_log,
     exemptions,
     figures,
     moves,
@@ -33,6 +34,7 @@ from fivesafes.services.requests import (
 
 MODULES: tuple[ModuleType, ...] = (
     cases,
+    disclosure_log,
     exemptions,
     figures,
     moves,
@@ -77,6 +79,7 @@ WRITERS: dict[str, Call] = {
 
 # Audited without a row of their own: access decisions.
 AUDITED: dict[str, Call] = {
+    "disclosure_log.disclosure_log": _as("fiona", disclosure_log.disclosure_log),
     "requester.reveal_requester": lambda s, w, i: requester.reveal_requester(
         s, resolve_actor(s, "fiona"), w.provider, i["a"]
     ),

@@ -185,3 +185,21 @@ def test_exemptions_and_the_refusal_notice(world: RequestsWorld) -> None:
     assert "Zebedee" not in notice
     (row,) = world.reg.act("fred", reports.timeliness_report, world.policy, today=date(2026, 4, 1))
     assert row.withheld_in_full == 1 and row.exemptions == {"s41": 1}
+
+
+def test_the_disclosure_log_lists_answered_foi_cases_without_the_requester(
+    world: RequestsWorld,
+) -> None:
+    from fivesafes.services.requests import disclosure_log
+
+    answered = world.assigned()
+    world.move("fiona", moves.close_case, answered, Outcome.GRANTED, on=date(2026, 3, 20))
+    world.assigned()  # still open: not in the log
+    sar = world.assigned(kind=RequestKind.SAR)
+    world.move("fiona", moves.close_case, sar, Outcome.GRANTED, on=date(2026, 3, 20))
+    entries = world.reg.act("fiona", disclosure_log.disclosure_log)
+    assert [e.reference for e in entries] == [f"FOI-{answered}"]
+    assert world.reg.last_event().action == "request.disclosure_log"
+    assert "Zebedee" not in repr(entries)
+    with pytest.raises(AccessDenied):
+        world.reg.act("ada", disclosure_log.disclosure_log)
