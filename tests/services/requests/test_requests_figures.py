@@ -147,3 +147,15 @@ def test_an_approved_answer_blocks_a_later_release_that_differences_against_it(
     with pytest.raises(UnsafeTableError, match="differencing") as err:
         stored.world.vote("olga", rid, Vote.APPROVE)
     assert f"request-{case_id}-figure-{answer.id}" in str(err.value)
+
+
+def test_an_officer_without_access_to_the_area_is_refused_by_the_read_path(stored: Stored) -> None:
+    stored.world.release(table("pay by area", BY_REGION, {"a3": "primary", "a2": "secondary"}))
+    reg = stored.world.reg
+    case_id = _case(stored)
+    reg.act("fiona", moves.assign_case, POLICY, case_id, "fred")  # fred: no grant, no training
+    with pytest.raises(AccessDenied):
+        _figure(stored, case_id, "area=a1", login="fred")
+    assert reg.last_event().outcome == "denied"
+    with transaction(stored.world.engine) as s:
+        assert s.scalars(select(RequestFigureRow)).all() == []
