@@ -49,7 +49,9 @@ def test_a_case_from_receipt_to_complaint(shell: Shell) -> None:
     assert stopped["state"] == "clarifying" and stopped["due"] is None
     shell.ok("fred", "request", "clarified", "1", "--on", "2026-03-12")
     extended = json.loads(
-        shell.ok("fred", "request", "extend", "1", "--reason", "s43 PIT", "--json").stdout
+        shell.ok(
+            "fred", "request", "extend", "1", "--reason", "s43 PIT", "--on", "2026-03-13", "--json"
+        ).stdout
     )
     assert extended["extended"] is True
     shell.ok("fred", "request", "close", "1", "--outcome", "granted", "--on", "2026-04-01")

@@ -94,11 +94,13 @@ def test_clarification_stops_then_restarts_the_clock(world: RequestsWorld) -> No
 def test_extension_and_its_limits(world: RequestsWorld) -> None:
     case_id = world.assigned()
     with pytest.raises(ValidationError, match="reason"):
-        world.move("fiona", moves.extend_case, case_id, " ")
-    extended = world.move("fiona", moves.extend_case, case_id, "s43 public interest test")
+        world.move("fiona", moves.extend_case, case_id, " ", on=date(2026, 3, 10))
+    extended = world.move(
+        "fiona", moves.extend_case, case_id, "s43 public interest test", on=date(2026, 3, 10)
+    )
     assert extended.extended and extended.due is not None and extended.due > date(2026, 3, 31)
     with pytest.raises(ValidationError, match="already extended"):
-        world.move("fiona", moves.extend_case, case_id, "again")
+        world.move("fiona", moves.extend_case, case_id, "again", on=date(2026, 3, 11))
     pq = world.assigned(kind=RequestKind.PQ)
     with pytest.raises(ValidationError, match="no statutory extension"):
         world.move("fiona", moves.extend_case, pq, "busy")
@@ -203,3 +205,13 @@ def test_the_disclosure_log_lists_answered_foi_cases_without_the_requester(
     assert "Zebedee" not in repr(entries)
     with pytest.raises(AccessDenied):
         world.reg.act("ada", disclosure_log.disclosure_log)
+
+
+def test_an_extension_comes_before_the_deadline(world: RequestsWorld) -> None:
+    case_id = world.assigned()  # due 31 March 2026
+    with pytest.raises(ValidationError, match="before the deadline"):
+        world.move("fiona", moves.extend_case, case_id, "public interest", on=date(2026, 4, 1))
+    extended = world.move(
+        "fiona", moves.extend_case, case_id, "public interest", on=date(2026, 3, 31)
+    )
+    assert extended.extended

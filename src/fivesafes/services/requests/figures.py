@@ -106,7 +106,9 @@ def answer_figure(
         tx, vault, login, area, name, today=today, columns=list(dict.fromkeys(columns))
     ).to_pandas()
     rules = parse_rules(dict(in_force.parameters))
-    frame = figure_cells(data, measure, leaves, contributor=contributor)
+    # As many largest contributions as the rules look at: two for p% and pq, n for (n, k).
+    top_k = max([2, *(n for n, _ in rules.dominance)])
+    frame = figure_cells(data, measure, leaves, contributor=contributor, top_k=top_k)
     value = float(frame[VALUE].iloc[0])
     reasons = [
         f"the figure itself is disclosive under {rule} (rule set {in_force.label})"

@@ -142,7 +142,13 @@ def extend_case(
             hint="say why (e.g. the public interest test for s43; complex and voluminous)",
         )
 
-    def change(r: RequestCaseRow, _day: date) -> None:
+    def change(r: RequestCaseRow, day: date) -> None:
+        due = deadline_of(r, policy).due
+        if due is not None and day > due:
+            raise ValidationError(
+                f"request #{case_id} was due on {due}: an extension is given before the deadline",
+                hint="tell the requester within the time limit (FOIA s17(2), UK GDPR Art 12(3))",
+            )
         r.extended = True
         r.extension_reason = reason.strip()
 
