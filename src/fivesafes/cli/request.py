@@ -26,6 +26,7 @@ from fivesafes.requests.kinds import RequestKind, parse_kind
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.requests.timeliness import QuarterRow
 from fivesafes.services.requests import (
+    answers,
     cases,
     disclosure_log,
     exemptions,
@@ -363,3 +364,14 @@ def disclosure_log_(out: Path, as_json: bool) -> None:
         as_json,
         lambda: f"disclosure log: {len(entries)} answered request(s) in {out}",
     )
+
+
+@request.command("attach-release")
+@click.argument("case_id", type=int)
+@click.argument("release_id")
+@json_option
+def attach_release(case_id: int, release_id: str, as_json: bool) -> None:
+    """Record a published release (a table answer) as part of the case's answer."""
+    with acting() as (workspace, session, actor):
+        view = answers.attach_release(session, actor, _policy(workspace), case_id, release_id)
+    _view(as_json, view)

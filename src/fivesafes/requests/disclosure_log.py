@@ -19,7 +19,7 @@ from fivesafes.sdc import csv_row
 
 LOGGED_KINDS = frozenset({RequestKind.FOI, RequestKind.EIR})
 COLUMNS = ("reference", "kind", "received", "answered", "outcome", "summary", "exemptions",
-           "figures")  # fmt: skip
+           "figures", "releases")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class LogEntry:
     summary: str
     exemptions: tuple[str, ...]
     figures: tuple[tuple[str, float], ...]  # (cell, approved value)
+    releases: tuple[str, ...] = ()  # published releases that are part of the answer
 
     def row(self) -> list[str]:
         """The entry's fields, in :data:`COLUMNS` order."""
@@ -46,6 +47,7 @@ class LogEntry:
             self.summary,
             "; ".join(self.exemptions),
             "; ".join(f"{cell} = {value:g}" for cell, value in self.figures),
+            "; ".join(self.releases),
         ]
 
 

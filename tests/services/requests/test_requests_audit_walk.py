@@ -22,6 +22,7 @@ from fivesafes.requests.cases import Outcome
 from fivesafes.requests.kinds import RequestKind
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.requests import (
+    answers,
     cases,
     disclosure_log,
     exemptions,
@@ -33,6 +34,7 @@ from fivesafes.services.requests import (
 )
 
 MODULES: tuple[ModuleType, ...] = (
+    answers,
     cases,
     disclosure_log,
     exemptions,
@@ -98,6 +100,7 @@ READERS: dict[str, Call] = {
     "exemptions.withheld_parts": lambda s, w, i: exemptions.withheld_parts(
         cases.case_row(s, i["e"])
     ),
+    "answers.released_for": lambda s, w, i: answers.released_for(s, i["a"]),
     "register.area_answers": lambda s, w, i: register.area_answers(s, "earnings"),
 }
 
@@ -106,12 +109,16 @@ PURE = {"cases.requester_object_id", "register.answer_label"}
 # Open their own transactions (a dataset read among them): walked under a spy on every
 # transaction in test_requests_figures.py.
 TX_WRITERS = {"figures.answer_figure"}
+# Needs a published release: walked in test_requests_figures.py.
+NEEDS_RELEASE = {"answers.attach_release"}
 
-WALKED = qualified(MODULES, set(WRITERS) | set(AUDITED) | set(READERS) | PURE | TX_WRITERS)
+WALKED = qualified(
+    MODULES, set(WRITERS) | set(AUDITED) | set(READERS) | PURE | TX_WRITERS | NEEDS_RELEASE
+)
 
 
 def test_the_requests_walk_lists_each_function_once() -> None:
-    listed = [*WRITERS, *AUDITED, *READERS, *PURE, *TX_WRITERS]
+    listed = [*WRITERS, *AUDITED, *READERS, *PURE, *TX_WRITERS, *NEEDS_RELEASE]
     assert len(listed) == len(set(listed)) == len(WALKED)
 
 

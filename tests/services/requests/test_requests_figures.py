@@ -159,3 +159,37 @@ def test_an_officer_without_access_to_the_area_is_refused_by_the_read_path(store
     assert reg.last_event().outcome == "denied"
     with transaction(stored.world.engine) as s:
         assert s.scalars(select(RequestFigureRow)).all() == []
+
+
+def test_a_table_answer_is_a_published_release_attached_to_the_case(
+    stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audit_walk import run_spied
+
+    from fivesafes.errors import ConflictError, NotFoundError
+    from fivesafes.requests.cases import Outcome
+    from fivesafes.services.context import resolve_actor
+    from fivesafes.services.requests import answers, disclosure_log
+
+    published = stored.world.release(
+        table("pay by area", BY_REGION, {"a3": "primary", "a2": "secondary"})
+    )
+    reg = stored.world.reg
+    case_id = _case(stored)
+    with pytest.raises(NotFoundError, match="no published release"):
+        reg.act("fiona", answers.attach_release, POLICY, case_id, "REL-9999")
+    with pytest.raises(AccessDenied):
+        reg.act("fred", answers.attach_release, POLICY, case_id, published.release_id)
+    spy = run_spied(
+        stored.world.engine,
+        lambda s: answers.attach_release(
+            s, resolve_actor(s, "fiona"), POLICY, case_id, published.release_id
+        ),
+        monkeypatch,
+    )
+    assert spy.appends == 1 and spy.written == {"request_releases"}
+    with pytest.raises(ConflictError):
+        reg.act("fiona", answers.attach_release, POLICY, case_id, published.release_id)
+    reg.act("fiona", moves.close_case, POLICY, case_id, Outcome.GRANTED)
+    (entry,) = reg.act("fiona", disclosure_log.disclosure_log)
+    assert entry.releases == (published.release_id,)

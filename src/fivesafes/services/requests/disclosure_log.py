@@ -10,6 +10,7 @@ from fivesafes.requests.cases import CaseState
 from fivesafes.requests.disclosure_log import LOGGED_KINDS, LogEntry
 from fivesafes.requests.kinds import RequestKind
 from fivesafes.services.context import Actor, record
+from fivesafes.services.requests.answers import released_for
 from fivesafes.store.models.requests import RequestCaseRow, RequestFigureRow
 
 # Answered: closed, and whatever follows closing (a review, a complaint).
@@ -51,6 +52,7 @@ def disclosure_log(session: Session, actor: Actor) -> list[LogEntry]:
             summary=row.summary,
             exemptions=tuple(e.code for e in row.exemptions),
             figures=tuple(figures.get(row.id, ())),
+            releases=tuple(released_for(session, row.id)),
         )
         for row in rows
         if row.answered is not None

@@ -109,3 +109,16 @@ class RequestFigureRow(Base):
     rule_set: Mapped[str | None] = mapped_column(String(80), nullable=True)
     checked_by: Mapped[str] = mapped_column(String(64))
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RequestReleaseRow(Base):
+    """A published release that is part of a case's answer (a table answer goes through
+    the release workflow: table protect --dataset, two output checkers, the register)."""
+
+    __tablename__ = "request_releases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("request_cases.id"), index=True)
+    release_id: Mapped[str] = mapped_column(String(64))
+    attached_by: Mapped[str] = mapped_column(String(64))
+    attached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,5 +1,5 @@
-"""Requests for information (issue 17): cases, their clarifications, exemptions and
-the figures checked for answers.
+"""Requests for information (issue 17): cases, their clarifications, exemptions, the
+figures checked for answers and the releases that answer them.
 
 Revision ID: 0009_requests
 Revises: 0008_hardening_release
@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the four tables."""
+    """Create the five tables."""
     op.create_table(
         "request_cases",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -85,10 +85,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_request_figures_case_id", "request_figures", ["case_id"])
     op.create_index("ix_request_figures_source", "request_figures", ["source"])
+    op.create_table(
+        "request_releases",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("case_id", sa.Integer(), sa.ForeignKey("request_cases.id"), nullable=False),
+        sa.Column("release_id", sa.String(64), nullable=False),
+        sa.Column("attached_by", sa.String(64), nullable=False),
+        sa.Column("attached_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_request_releases_case_id", "request_releases", ["case_id"])
 
 
 def downgrade() -> None:
-    """Drop the four tables."""
+    """Drop the five tables."""
+    op.drop_table("request_releases")
     op.drop_table("request_figures")
     op.drop_table("request_exemptions")
     op.drop_table("request_clarifications")
