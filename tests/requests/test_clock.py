@@ -54,6 +54,18 @@ FOI_CASES = [
     (date(2026, 3, 7), UK, date(2026, 4, 8)),
     # Received on a bank holiday (May Day 2026), Spring bank holiday in the period.
     (date(2026, 5, 4), EW, date(2026, 6, 2)),
+    # Easter 2027: Easter Monday is no bank holiday in Scotland; St Patrick's Day (NI).
+    (date(2027, 3, 15), EW, date(2027, 4, 14)),
+    (date(2027, 3, 15), SCOT, date(2027, 4, 13)),
+    (date(2027, 3, 15), NI, date(2027, 4, 15)),
+    (date(2027, 3, 15), UK, date(2027, 4, 15)),
+    # Summer bank holiday 2027: first Monday of August in Scotland, last elsewhere.
+    (date(2027, 7, 30), EW, date(2027, 8, 27)),
+    (date(2027, 7, 30), SCOT, date(2027, 8, 30)),
+    (date(2027, 7, 30), UK, date(2027, 8, 31)),
+    # May 2028: both May bank holidays, everywhere.
+    (date(2028, 4, 28), EW, date(2028, 5, 30)),
+    (date(2028, 4, 28), SCOT, date(2028, 5, 30)),
 ]
 
 
