@@ -193,3 +193,27 @@ def test_a_table_answer_is_a_published_release_attached_to_the_case(
     reg.act("fiona", moves.close_case, POLICY, case_id, Outcome.GRANTED)
     (entry,) = reg.act("fiona", disclosure_log.disclosure_log)
     assert entry.releases == (published.release_id,)
+
+
+def test_a_figure_is_not_recorded_on_a_register_that_changed_during_its_check(
+    stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fivesafes.errors import ConflictError
+
+    stored.world.release(table("pay by area", BY_REGION, {"a3": "primary", "a2": "secondary"}))
+    case_id = _case(stored)
+    first = _figure(stored, case_id, "area=a1")
+    assert first.approved
+    real = figures.register_state
+    calls = {"n": 0}
+
+    def moving(*args: object) -> tuple[int, int]:
+        calls["n"] += 1
+        before = real(*args)  # type: ignore[arg-type]
+        return before if calls["n"] == 1 else (before[0] + 1, before[1])
+
+    monkeypatch.setattr(figures, "register_state", moving)
+    with pytest.raises(ConflictError, match="while the figure was being checked"):
+        _figure(stored, case_id, "area=a4")
+    with transaction(stored.world.engine) as s:
+        assert len(s.scalars(select(RequestFigureRow)).all()) == 1

@@ -16,10 +16,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
-from fivesafes.errors import ValidationError
+from fivesafes.errors import ConflictError, ValidationError
 from fivesafes.release.checks import CheckVerdict
 from fivesafes.release.differencing_scope import scoped_differencing_check
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
@@ -43,6 +44,8 @@ from fivesafes.services.release.scope import area_releases
 from fivesafes.services.requests.cases import case_row
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
 from fivesafes.services.vault.register import Vault
+from fivesafes.store.models.governance import AreaRow
+from fivesafes.store.models.release import PublishedReleaseRow
 from fivesafes.store.models.requests import RequestFigureRow
 
 Transact = Callable[[], AbstractContextManager[Session]]
@@ -61,6 +64,22 @@ class FigureAnswer:
     value: float | None
     reasons: tuple[str, ...]
     rule_set: str
+
+
+def register_state(session: Session, area_id: int, area: str) -> tuple[int, int]:
+    """How many releases the area has and its last approved figure (a change means a new
+    publication the check has not seen)."""
+    releases = session.scalar(
+        select(func.count())
+        .select_from(PublishedReleaseRow)
+        .where(PublishedReleaseRow.area_id == area_id)
+    )
+    last = session.scalar(
+        select(func.max(RequestFigureRow.id)).where(
+            RequestFigureRow.area == area, RequestFigureRow.approved.is_(True)
+        )
+    )
+    return int(releases or 0), int(last or 0)
 
 
 def answer_figure(
@@ -96,7 +115,9 @@ def answer_figure(
                 hint="an administrator defines it: fivesafes rules set NAME ...",
             )
         # The area's releases and its approved answers (scope adds those).
-        earlier = area_releases(session, vault.provider, area_row(session, area).id)
+        area_id = area_row(session, area).id
+        checked_against = register_state(session, area_id, area)
+        earlier = area_releases(session, vault.provider, area_id)
     published = [h for e in earlier for h in e.table.hierarchies]
     leaves = leaves_of(cell, published)
     columns = [*cell.dimensions, *([measure] if measure != COUNT else [])]
@@ -121,6 +142,16 @@ def answer_figure(
             reasons.append(check.summary)
     approved = not reasons
     with tx() as session:
+        # Serialise approvals per area (a row lock on PostgreSQL; SQLite has one writer),
+        # and refuse to record a verdict on a register that changed since the check.
+        session.execute(select(AreaRow.id).where(AreaRow.id == area_id).with_for_update())
+        if register_state(session, area_id, area) != checked_against:
+            raise ConflictError(
+                f"a release or an answer of area {area} was published while the figure was "
+                "being checked",
+                hint="run the same `fivesafes request figure` again: it must be checked "
+                "against the register as it is now",
+            )
         figure = RequestFigureRow(
             case_id=case_id,
             area=area,
