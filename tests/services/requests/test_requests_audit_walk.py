@@ -89,6 +89,7 @@ AUDITED: dict[str, Call] = {
 
 READERS: dict[str, Call] = {
     "cases.case_row": lambda s, w, i: cases.case_row(s, i["a"]),
+    "cases.answering_case": _as("fiona", cases.answering_case, "@b", "checking"),
     "cases.get_case": _as("fiona", cases.get_case, P, "@a"),
     "cases.list_cases": _as("fred", cases.list_cases, P),
     "cases.overdue_cases": _as("fred", cases.overdue_cases, P, date(2026, 6, 1)),

@@ -12,13 +12,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fivesafes.errors import ConflictError, NotFoundError, ValidationError
-from fivesafes.requests import permissions
-from fivesafes.requests.cases import CaseState
-from fivesafes.requests.kinds import RequestKind
+from fivesafes.errors import ConflictError, NotFoundError
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.services.context import Actor, now, record
-from fivesafes.services.requests.cases import CaseView, case_row, view_of
+from fivesafes.services.requests.cases import CaseView, answering_case, view_of
 from fivesafes.store.models.release import PublishedReleaseRow
 from fivesafes.store.models.requests import RequestReleaseRow
 
@@ -27,14 +24,7 @@ def attach_release(
     session: Session, actor: Actor, policy: RequestPolicy, case_id: int, release_id: str
 ) -> CaseView:
     """Record that published release ``release_id`` is part of the case's answer."""
-    row = case_row(session, case_id)
-    kind = RequestKind(row.kind)
-    permissions.check_act_on_case(actor.person, kind, row.id, row.opened_by, row.officer)
-    if row.state != CaseState.ASSIGNED.value:
-        raise ValidationError(
-            f"request #{case_id} is {row.state}: releases are attached while it is answered",
-            hint="attach them before closing the case",
-        )
+    row = answering_case(session, actor, case_id, "releases are attached")
     published = session.scalars(
         select(PublishedReleaseRow).where(PublishedReleaseRow.release_id == release_id)
     ).one_or_none()

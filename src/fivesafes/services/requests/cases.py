@@ -59,6 +59,19 @@ def case_row(session: Session, case_id: int) -> RequestCaseRow:
     return row
 
 
+def answering_case(session: Session, actor: Actor, case_id: int, what: str) -> RequestCaseRow:
+    """The case, to one of its officers, while it is being answered (``what``: the step)."""
+    row = case_row(session, case_id)
+    kind = RequestKind(row.kind)
+    permissions.check_act_on_case(actor.person, kind, row.id, row.opened_by, row.officer)
+    if row.state != CaseState.ASSIGNED.value:
+        raise ValidationError(
+            f"request #{case_id} is {row.state}: {what} while it is being answered",
+            hint=f"{what} before closing the case (it must be assigned)",
+        )
+    return row
+
+
 def clock_of(row: RequestCaseRow) -> Clock:
     """The statutory clock's facts of a stored case."""
     return Clock(

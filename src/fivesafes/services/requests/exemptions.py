@@ -6,13 +6,13 @@ from sqlalchemy.orm import Session
 
 from fivesafes.errors import ValidationError
 from fivesafes.requests import permissions
-from fivesafes.requests.cases import CaseState, Outcome
+from fivesafes.requests.cases import Outcome
 from fivesafes.requests.exemptions import WithheldPart, exemption, withheld_part
 from fivesafes.requests.kinds import RequestKind
 from fivesafes.requests.notice import refusal_notice
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.services.context import Actor, now, record
-from fivesafes.services.requests.cases import CaseView, case_row, view_of
+from fivesafes.services.requests.cases import CaseView, answering_case, case_row, view_of
 from fivesafes.store.models.requests import RequestCaseRow, RequestExemptionRow
 
 
@@ -26,15 +26,8 @@ def record_exemption(
     public_interest: str | None = None,
 ) -> CaseView:
     """Record a withheld part of the answer and the exemption it relies on (case officers)."""
-    row = case_row(session, case_id)
-    kind = RequestKind(row.kind)
-    permissions.check_act_on_case(actor.person, kind, row.id, row.opened_by, row.officer)
-    if row.state != CaseState.ASSIGNED.value:
-        raise ValidationError(
-            f"request #{case_id} is {row.state}: exemptions are recorded while it is answered",
-            hint="record them before closing the case",
-        )
-    withheld = withheld_part(kind, part, code, public_interest)
+    row = answering_case(session, actor, case_id, "exemptions are recorded")
+    withheld = withheld_part(RequestKind(row.kind), part, code, public_interest)
     row.exemptions.append(
         RequestExemptionRow(
             part=withheld.part,

@@ -25,8 +25,6 @@ from fivesafes.release.checks import CheckVerdict
 from fivesafes.release.differencing_scope import scoped_differencing_check
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.submission import hierarchy_pairs
-from fivesafes.requests import permissions
-from fivesafes.requests.cases import CaseState
 from fivesafes.requests.figure import (
     COUNT,
     CellRequest,
@@ -35,13 +33,12 @@ from fivesafes.requests.figure import (
     leaves_of,
     primary_reasons,
 )
-from fivesafes.requests.kinds import RequestKind
 from fivesafes.sdc import VALUE, parse_rules
 from fivesafes.services.context import now, record, resolve_actor
 from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_releases
-from fivesafes.services.requests.cases import case_row
+from fivesafes.services.requests.cases import answering_case
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.governance import AreaRow
@@ -100,14 +97,7 @@ def answer_figure(
     source = f"{name}:{measure}"
     with tx() as session:
         actor = resolve_actor(session, login)
-        row = case_row(session, case_id)
-        kind = RequestKind(row.kind)
-        permissions.check_act_on_case(actor.person, kind, row.id, row.opened_by, row.officer)
-        if row.state != CaseState.ASSIGNED.value:
-            raise ValidationError(
-                f"request #{case_id} is {row.state}: figures are checked while it is answered",
-                hint="check figures before closing the case",
-            )
+        answering_case(session, actor, case_id, "figures are checked")
         in_force = rule_set_in_force(session, rule_set)
         if in_force is None:
             raise ValidationError(

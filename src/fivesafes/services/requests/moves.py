@@ -222,20 +222,8 @@ def decide_review(
     on: date | None = None,
 ) -> CaseView:
     """Record the internal review's decision (upheld, overturned, in part)."""
-    _need("the review's result", result)
-
-    def change(r: RequestCaseRow, day: date) -> None:
-        r.review_decided, r.review_result = day, result.strip()
-
-    return _move(
-        session,
-        actor,
-        policy,
-        case_id,
-        Move.REVIEW_DECIDED,
-        {"result": result.strip()},
-        change=change,
-        on=on,
+    return _decided(
+        session, actor, policy, case_id, Move.REVIEW_DECIDED, "the review's result", result, on
     )
 
 
@@ -259,21 +247,39 @@ def decide_complaint(
     on: date | None = None,
 ) -> CaseView:
     """Record the regulator's decision notice."""
-    _need("the regulator's decision", result)
-
-    def change(r: RequestCaseRow, day: date) -> None:
-        r.complaint_decided, r.complaint_result = day, result.strip()
-
-    return _move(
+    return _decided(
         session,
         actor,
         policy,
         case_id,
         Move.COMPLAINT_DECIDED,
-        {"result": result.strip()},
-        change=change,
-        on=on,
+        "the regulator's decision",
+        result,
+        on,
     )
+
+
+def _decided(
+    session: Session,
+    actor: Actor,
+    policy: RequestPolicy,
+    case_id: int,
+    move: Move,
+    what: str,
+    result: str,
+    on: date | None,
+) -> CaseView:
+    """A decision on the answer (internal review, regulator): its day and result kept."""
+    _need(what, result)
+    text = result.strip()
+
+    def change(r: RequestCaseRow, day: date) -> None:
+        if move is Move.REVIEW_DECIDED:
+            r.review_decided, r.review_result = day, text
+        else:
+            r.complaint_decided, r.complaint_result = day, text
+
+    return _move(session, actor, policy, case_id, move, {"result": text}, change=change, on=on)
 
 
 def _need(what: str, text: str) -> None:
