@@ -12,10 +12,17 @@ from __future__ import annotations
 from audit_walk import service_functions
 from test_governance_audit_walk import WALKED as GOVERNANCE
 from test_release_audit_walk import WALKED as RELEASE
+from test_requests_audit_walk import WALKED as REQUESTS
 from test_research_audit_walk import WALKED as RESEARCH
 from test_vault_audit_walk import WALKED as VAULT
 
-WINGS = {"governance": GOVERNANCE, "release": RELEASE, "research": RESEARCH, "vault": VAULT}
+WINGS = {
+    "governance": GOVERNANCE,
+    "release": RELEASE,
+    "requests": REQUESTS,
+    "research": RESEARCH,
+    "vault": VAULT,
+}
 
 
 def test_every_service_function_is_walked_by_exactly_one_wing() -> None:

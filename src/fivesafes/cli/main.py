@@ -134,6 +134,9 @@ def _register() -> None:
 
     cli.add_command(release.release)
     cli.add_command(rules.rules)
+    from fivesafes.cli import request
+
+    cli.add_command(request.request)
 
 
 _register()

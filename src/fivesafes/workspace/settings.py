@@ -27,6 +27,8 @@ USER_ENV = "FIVESAFES_USER"
 KEY_PASSPHRASE_ENV = "FIVESAFES_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
 KEY_PROVIDERS = ("file", "passphrase")
 ENGINE_NAMES = ("duckdb", "spark")
+# Whose bank holidays the requests' clocks count out (fivesafes.requests.calendar.Nation).
+REQUEST_CALENDARS = ("uk", "england-and-wales", "scotland", "northern-ireland")
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,50 @@ SETTINGS: tuple[Setting, ...] = (
         "4GB, 50%). Confidential data never spill to disk: past this limit the work fails "
         "with an error. Spark's memory is Spark's own configuration.",
         section="engine",
+    ),
+    Setting(
+        "requests_area",
+        "requests",
+        "The restricted area whose key seals requesters' personal details (an administrator "
+        "creates it: fivesafes area create requests --owner LOGIN).",
+        section="requests",
+    ),
+    Setting(
+        "requests_calendar",
+        "uk",
+        "Whose bank holidays are not working days for the requests' clocks: 'uk' (a bank "
+        "holiday in any part of the UK, as FOIA s10(6) says), 'england-and-wales', "
+        "'scotland' (FOISA) or 'northern-ireland'.",
+        choices=REQUEST_CALENDARS,
+        section="requests",
+    ),
+    Setting(
+        "requests_pq_working_days",
+        5,
+        "The department's target for answering a parliamentary question, in working days.",
+        kind=int,
+        section="requests",
+    ),
+    Setting(
+        "requests_ad_hoc_working_days",
+        20,
+        "The target for answering an ad hoc request for statistics, in working days.",
+        kind=int,
+        section="requests",
+    ),
+    Setting(
+        "requests_foi_extension_working_days",
+        20,
+        "Working days a FOI public-interest extension adds (the ICO expects no more than 20).",
+        kind=int,
+        section="requests",
+    ),
+    Setting(
+        "requests_retention_months",
+        36,
+        "Months a closed case's requester details are kept before they are shredded.",
+        kind=int,
+        section="requests",
     ),
 )
 

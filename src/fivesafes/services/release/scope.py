@@ -1,4 +1,5 @@
-"""The releases of an area as the differencing check needs them: cells, source, verified.
+"""The releases of an area as the differencing check needs them: cells, source, verified;
+and the figures approved in answers to requests (one-cell releases of their source).
 
 See :mod:`fivesafes.release.differencing_scope` for why a declared source widens the
 check to every source of the area.
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from fivesafes.release.differencing_scope import EarlierRelease
 from fivesafes.services.release.register import earlier_outputs
+from fivesafes.services.requests.register import area_answers
+from fivesafes.store.models.governance import AreaRow
 from fivesafes.store.models.release import PublishedReleaseRow
 from fivesafes.vault.keys import KeyProvider
 
@@ -30,4 +33,9 @@ def area_releases(session: Session, provider: KeyProvider, area_id: int) -> list
         for table in earlier_outputs(session, provider, source):
             if table.label in verified:  # a source of the same name in another area: not ours
                 out.append(EarlierRelease(table, source, verified[table.label]))
+    # Approved answers to requests are published too (issue 17): a later release or
+    # answer must not difference against them.
+    area = session.get(AreaRow, area_id)
+    if area is not None:
+        out.extend(area_answers(session, area.name))
     return out

@@ -1,0 +1,377 @@
+"""``fivesafes request``: requests for information (FOI, EIR, SAR, PQ, ad hoc), on time.
+
+Thin: each command parses, calls one service of ``services/requests`` in one transaction
+(through :func:`fivesafes.cli.acting.acting`) and renders. The requester's details are
+shown only by ``request requester`` and only to the case's officers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option, opened
+from fivesafes.errors import UnsafeTableError
+from fivesafes.release.rulesets import DEFAULT_RULE_SET
+from fivesafes.requests.cases import CaseState, Outcome
+from fivesafes.requests.disclosure_log import log_csv, log_html
+from fivesafes.requests.figure import parse_cell
+from fivesafes.requests.kinds import RequestKind, parse_kind
+from fivesafes.requests.policy import RequestPolicy
+from fivesafes.requests.timeliness import QuarterRow
+from fivesafes.services.requests import (
+    answers,
+    cases,
+    disclosure_log,
+    exemptions,
+    figures,
+    moves,
+    reports,
+    requester,
+)
+from fivesafes.services.requests.cases import CaseView
+from fivesafes.services.vault.lifecycle import Vault
+from fivesafes.workspace import Workspace
+
+KINDS = click.Choice([k.value for k in RequestKind], case_sensitive=False)
+OUTCOMES = click.Choice([o.value for o in Outcome])
+STATES = click.Choice([s.value for s in CaseState])
+
+
+def _policy(workspace: Workspace) -> RequestPolicy:
+    return RequestPolicy.from_settings(workspace.setting)
+
+
+def _due(v: CaseView) -> str:
+    if v.due is None:
+        return "clock stopped"
+    if v.days_left is None:
+        return f"due {v.due}"
+    left = f"{v.days_left} working days left" if v.days_left >= 0 else f"{-v.days_left} late"
+    return f"due {v.due} ({left})"
+
+
+def _line(v: CaseView) -> str:
+    officer = v.officer or "-"
+    return f"#{v.id:<4} {v.kind.value:<6} {v.state.value:<17} {officer:<10} {_due(v)}"
+
+
+def _detail(v: CaseView) -> str:
+    lines = [
+        f"request #{v.id} ({v.kind.value}): {v.state.value}",
+        f"  received  {v.received}",
+        f"  summary   {v.summary}",
+        f"  opened by {v.opened_by}; officer {v.officer or '(none)'}",
+        f"  {_due(v)}: {v.clock_basis}" + (" (extended)" if v.extended else ""),
+    ]
+    if v.answered:
+        lines.append(f"  answered  {v.answered}: {v.outcome}")
+    if v.exemptions:
+        lines.append(f"  exemptions {', '.join(v.exemptions)}")
+    return "\n".join(lines)
+
+
+def _view(as_json: bool, v: CaseView) -> None:
+    emit(v, as_json, lambda: _detail(v))
+
+
+def _read_requester(value: str) -> str:
+    # "-": from standard input, so that the name stays out of the shell history and `ps`.
+    return sys.stdin.read().strip() if value == "-" else value
+
+
+@click.group()
+def request() -> None:
+    """Requests for information: FOI, EIR, subject access, PQs, ad hoc (docs/requests.md)."""
+
+
+@request.command("open")
+@click.option("--kind", "kind", type=KINDS, required=True, help="foi, eir, sar, pq or ad-hoc.")
+@click.option("--received", type=DATE, required=True, help="Day it arrived (YYYY-MM-DD).")
+@click.option(
+    "--requester",
+    required=True,
+    help="Who asked (personal data: sealed, shown only to the case's officers); '-' reads "
+    "it from standard input.",
+)
+@click.option("--summary", required=True, help="What is asked for (no personal data).")
+@json_option
+def open_(kind: str, received: datetime, requester: str, summary: str, as_json: bool) -> None:
+    """Open a case; prints its id and due date."""
+    with acting() as (workspace, session, actor):
+        view = cases.open_case(
+            session,
+            actor,
+            Vault.of(workspace).provider,
+            _policy(workspace),
+            parse_kind(kind),
+            received.date(),
+            _read_requester(requester),
+            summary,
+        )
+    emit(view, as_json, lambda: f"opened request #{view.id}: {_due(view)}")
+
+
+@request.command("show")
+@click.argument("case_id", type=int)
+@json_option
+def show(case_id: int, as_json: bool) -> None:
+    """Show a case and its clock (never the requester)."""
+    with acting() as (workspace, session, actor):
+        view = cases.get_case(session, actor, _policy(workspace), case_id)
+    _view(as_json, view)
+
+
+@request.command("list")
+@click.option("--state", type=STATES, default=None, help="Only cases in this state.")
+@json_option
+def list_(state: str | None, as_json: bool) -> None:
+    """List the cases, oldest first."""
+    with acting() as (workspace, session, actor):
+        views = cases.list_cases(
+            session, actor, _policy(workspace), state=CaseState(state) if state else None
+        )
+    emit(views, as_json, lambda: "\n".join(map(_line, views)) or "no requests")
+
+
+@request.command("overdue")
+@json_option
+def overdue(as_json: bool) -> None:
+    """Live cases past their due date, most overdue first."""
+    with acting() as (workspace, session, actor):
+        views = cases.overdue_cases(session, actor, _policy(workspace))
+    emit(views, as_json, lambda: "\n".join(map(_line, views)) or "no request is overdue")
+
+
+def _quarter(r: QuarterRow) -> str:
+    percent = "-" if r.on_time_percent is None else f"{r.on_time_percent}%"
+    used = ", ".join(f"{k} {v}" for k, v in sorted(r.exemptions.items())) or "-"
+    return (
+        f"{r.quarter}  received {r.received}  on time {r.on_time} ({percent})  late {r.late}  "
+        f"pending {r.pending}  withdrawn {r.withdrawn}  granted {r.granted}  "
+        f"withheld in full {r.withheld_in_full}  in part {r.withheld_in_part}  exemptions {used}"
+    )
+
+
+@request.command("timeliness")
+@click.option("--kind", "kinds", type=KINDS, multiple=True, help="Only these kinds (repeat).")
+@json_option
+def timeliness(kinds: tuple[str, ...], as_json: bool) -> None:
+    """Timeliness by quarter of receipt, in the shape of the government's FOI statistics."""
+    chosen = frozenset(parse_kind(k) for k in kinds) or None
+    with acting() as (workspace, session, actor):
+        rows = reports.timeliness_report(session, actor, _policy(workspace), kinds=chosen)
+    emit(
+        [r.as_dict() for r in rows],
+        as_json,
+        lambda: "\n".join(map(_quarter, rows)) or "no requests",
+    )
+
+
+@request.command("requester")
+@click.argument("case_id", type=int)
+@json_option
+def requester_(case_id: int, as_json: bool) -> None:
+    """Show who made the request (the case's officers only; audited)."""
+    with acting() as (workspace, session, actor):
+        who = requester.reveal_requester(session, actor, Vault.of(workspace).provider, case_id)
+    emit({"id": case_id, "requester": who}, as_json, lambda: who)
+
+
+@request.command("shred")
+@json_option
+def shred(as_json: bool) -> None:
+    """Shred the requester details of cases past their retention period."""
+    with acting() as (_workspace, session, actor):
+        done = requester.shred_expired(session, actor)
+    emit(
+        {"shredded": done},
+        as_json,
+        lambda: f"shredded the requester details of {len(done)} case(s)",
+    )
+
+
+ON = click.option("--on", type=DATE, default=None, help="Day it happened (default: today).")
+
+
+def _move_command(
+    name: str, fn: Callable[..., CaseView], help_text: str, extra: list[Any] | None = None
+) -> None:
+    """Add ``request NAME ID [--on DATE] [extra options]``, calling the move ``fn``."""
+
+    def command(case_id: int, on: datetime | None, as_json: bool, **options: Any) -> None:
+        with acting() as (workspace, session, actor):
+            args = list(options.values())
+            view = fn(session, actor, _policy(workspace), case_id, *args, on=as_date(on))
+        _view(as_json, view)
+
+    command.__doc__ = help_text
+    # Click lists a command's parameters outermost decorator first: ID, then the extras.
+    decorated: Any = command
+    for option in reversed(extra or []):
+        decorated = option(decorated)
+    decorated = json_option(ON(click.argument("case_id", type=int)(decorated)))
+    request.command(name, help=help_text)(decorated)
+
+
+_move_command(
+    "assign",
+    moves.assign_case,
+    "Assign the case to an officer.",
+    [click.argument("officer")],
+)
+_move_command("clarify", moves.clarify_case, "Ask the requester to clarify: the clock stops.")
+_move_command(
+    "clarified",
+    moves.clarification_received,
+    "The clarification arrived: the clock restarts (FOI/EIR/PQ) or resumes (SAR).",
+)
+_move_command(
+    "extend",
+    moves.extend_case,
+    "Extend the deadline (FOI public interest, EIR complex, SAR two months).",
+    [click.option("--reason", required=True, help="Why (recorded).")],
+)
+_move_command(
+    "close",
+    moves.close_case,
+    "Close the case with its outcome.",
+    [click.option("--outcome", type=OUTCOMES, required=True, callback=lambda c, p, v: Outcome(v))],
+)
+_move_command("withdraw", moves.withdraw_case, "The requester withdrew the request.")
+_move_command("review", moves.request_review, "The requester asked for an internal review.")
+_move_command(
+    "review-decided",
+    moves.decide_review,
+    "Record the internal review's result.",
+    [click.option("--result", required=True, help="Upheld, overturned, in part.")],
+)
+_move_command(
+    "complaint", moves.record_complaint, "Record a complaint to the regulator (ICO / SIC)."
+)
+_move_command(
+    "complaint-decided",
+    moves.decide_complaint,
+    "Record the regulator's decision.",
+    [click.option("--result", required=True, help="The decision notice's outcome.")],
+)
+
+
+@request.command("exempt")
+@click.argument("case_id", type=int)
+@click.option("--part", required=True, help="Which part of the answer is withheld.")
+@click.option("--code", required=True, help="The exemption: s40(2), s41, s43, 12(5)(e), ...")
+@click.option("--public-interest", default=None, help="The public-interest test (qualified).")
+@json_option
+def exempt(case_id: int, part: str, code: str, public_interest: str | None, as_json: bool) -> None:
+    """Record a withheld part and the exemption it relies on."""
+    with acting() as (workspace, session, actor):
+        view = exemptions.record_exemption(
+            session, actor, _policy(workspace), case_id, part, code, public_interest
+        )
+    _view(as_json, view)
+
+
+@request.command("refusal-notice")
+@click.argument("case_id", type=int)
+def refusal_notice(case_id: int) -> None:
+    """Print the refusal notice generated from the case's withheld parts."""
+    with acting() as (_workspace, session, actor):
+        text = exemptions.refusal_notice_for(session, actor, case_id)
+    click.echo(text, nl=False)
+
+
+@request.command("figure")
+@click.argument("case_id", type=int)
+@click.option("--dataset", required=True, help="AREA/NAME: the dataset the figure comes from.")
+@click.option("--measure", required=True, help="The column summed, or 'count' for rows.")
+@click.option("--cell", required=True, help="dim=code[,dim=code...]; codes joined by + group.")
+@click.option("--contributor", default=None, help="The column naming each contributor.")
+@click.option("--rule-set", default=DEFAULT_RULE_SET, show_default=True, help="Rules applied.")
+@json_option
+def figure(
+    case_id: int,
+    dataset: str,
+    measure: str,
+    cell: str,
+    contributor: str | None,
+    rule_set: str,
+    as_json: bool,
+) -> None:
+    """Compute a figure inside the area and pass it through the release checks.
+
+    Exit status 3 when it is refused; the reasons name the rule or the disclosing
+    combination, never the value.
+    """
+    with opened() as (app, login):
+        answer = figures.answer_figure(
+            app.transaction,
+            app.vault(),
+            login,
+            case_id,
+            dataset,
+            measure,
+            parse_cell(cell),
+            contributor=contributor,
+            rule_set=rule_set,
+        )
+
+    def text() -> str:
+        if answer.approved:
+            return f"{answer.cell} = {answer.value:g}  (approved, figure {answer.id})"
+        return f"{answer.cell}: refused (figure {answer.id})\n" + "\n".join(
+            f"  - {r}" for r in answer.reasons
+        )
+
+    emit(answer, as_json, text)
+    if not answer.approved:
+        raise SystemExit(UnsafeTableError.exit_status)
+
+
+@request.command("disclosure-log")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for disclosure-log.csv and disclosure-log.html.",
+)
+@json_option
+def disclosure_log_(out: Path, as_json: bool) -> None:
+    """Write the disclosure log (answered FOI/EIR cases, no personal data) as CSV and HTML."""
+    with acting() as (workspace, session, actor):
+        entries = disclosure_log.disclosure_log(session, actor)
+        organisation = str(workspace.setting("publication_organisation"))
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (
+        ("disclosure-log.csv", log_csv(entries)),
+        ("disclosure-log.html", log_html(entries, organisation)),
+    ):
+        # Whole files or none: written beside, then renamed over the old log.
+        target = out / name
+        partial = out / f".{name}.partial"
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+        written.append(str(target))
+    emit(
+        {"entries": len(entries), "files": written},
+        as_json,
+        lambda: f"disclosure log: {len(entries)} answered request(s) in {out}",
+    )
+
+
+@request.command("attach-release")
+@click.argument("case_id", type=int)
+@click.argument("release_id")
+@json_option
+def attach_release(case_id: int, release_id: str, as_json: bool) -> None:
+    """Record a published release (a table answer) as part of the case's answer."""
+    with acting() as (workspace, session, actor):
+        view = answers.attach_release(session, actor, _policy(workspace), case_id, release_id)
+    _view(as_json, view)

@@ -1,0 +1,153 @@
+"""A figure for an answer, computed inside the area and checked like a release.
+
+The officer names a cell (``region=N,industry=A+B+C``), never a number. The figure is the
+measure summed over the rows in that cell (or counted, for ``count``); its statistics
+(contributors, largest contributions) go through the organisation's primary rules, and the
+figure as a one-cell table, whose hierarchy groups exactly the leaves it covers, goes
+through the differencing check against everything published from the source (releases
+and earlier answers). A grouping that no published hierarchy has (three industries
+together) is checked the same way: the check works on the leaves each cell covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fivesafes.errors import ValidationError
+from fivesafes.sdc import (
+    CONTRIBUTORS,
+    NEGATIVES,
+    RECORDS,
+    RULE,
+    RULE_TOTAL,
+    STATUS,
+    VALUE,
+    Hierarchy,
+    OutputTable,
+    RuleSet,
+    Status,
+    apply_primary_rules,
+    top_column,
+)
+
+COUNT = "count"  # the measure of a frequency: rows counted, not a column summed
+ANSWER_PREFIX = "answer"
+
+
+@dataclass(frozen=True)
+class CellRequest:
+    """The cell asked for: per dimension, the codes it covers (several: a new grouping)."""
+
+    codes: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The dimensions named (the others are at their total)."""
+        return tuple(d for d, _ in self.codes)
+
+    def label(self, dimension: str) -> str:
+        """How the answer names the cell's code in ``dimension``: ``A+B+C``."""
+        return "+".join(dict(self.codes)[dimension])
+
+    def text(self) -> str:
+        """The cell as the officer wrote it."""
+        return ",".join(f"{d}={self.label(d)}" for d, _ in self.codes)
+
+
+def parse_cell(text: str) -> CellRequest:
+    """``dim=code[+code...][,dim=code...]``; a ValidationError shows the form."""
+    hint = "e.g. --cell region=N,industry=A+B+C (codes joined by + make one group)"
+    pairs: list[tuple[str, tuple[str, ...]]] = []
+    for part in text.split(","):
+        dim, sep, codes = part.partition("=")
+        dim = dim.strip()
+        parts = tuple(c.strip() for c in codes.split("+"))
+        if not sep or not dim or not all(parts):
+            raise ValidationError(f"--cell {text!r}: {part!r} is not dim=code", hint=hint)
+        if dim in dict(pairs):
+            raise ValidationError(f"--cell {text!r} names {dim!r} twice", hint=hint)
+        pairs.append((dim, tuple(dict.fromkeys(parts))))
+    return CellRequest(tuple(pairs))
+
+
+def leaves_of(cell: CellRequest, published: Sequence[Hierarchy]) -> dict[str, tuple[str, ...]]:
+    """Per dimension, the leaf codes the cell covers: a published group stands for its leaves."""
+    out: dict[str, tuple[str, ...]] = {}
+    for dim, codes in cell.codes:
+        hierarchies = [h for h in published if h.name == dim]
+        leaves: list[str] = []
+        for code in codes:
+            inner = next((h for h in hierarchies if h.children.get(code)), None)
+            leaves.extend(inner.leaves_under(code) if inner is not None else (code,))
+        out[dim] = tuple(dict.fromkeys(leaves))
+    return out
+
+
+def figure_cells(
+    data: pd.DataFrame,
+    measure: str,
+    leaves: Mapping[str, tuple[str, ...]],
+    *,
+    contributor: str | None = None,
+    top_k: int = 2,
+) -> pd.DataFrame:
+    """The one cell's statistics (records, contributors, value, largest contributions)."""
+    for column in [*leaves, *([measure] if measure != COUNT else []), *filter(None, [contributor])]:
+        if column not in data.columns:
+            raise ValidationError(
+                f"the dataset has no column {column!r}",
+                hint="columns: " + ", ".join(map(str, data.columns)),
+            )
+    mask = np.ones(len(data), dtype=bool)
+    for dim, codes in leaves.items():
+        observed = data[dim].astype(str)
+        unknown = [c for c in codes if not (observed == c).any()]
+        if unknown:
+            # Whether a code occurs is not the confidential part; the figure is.
+            raise ValidationError(
+                f"code(s) {unknown} of {dim!r} occur nowhere in the dataset",
+                hint=f"use codes of {dim} as the data or a published hierarchy has them",
+            )
+        mask &= observed.isin(codes).to_numpy()
+    rows = data.loc[mask]
+    frequency = measure == COUNT
+    values = np.ones(len(rows)) if frequency else pd.to_numeric(rows[measure]).to_numpy(dtype=float)
+    units = rows[contributor].astype(str).to_numpy() if contributor else np.arange(len(rows))
+    per_unit = pd.Series(values).groupby(units).sum().to_numpy(dtype=float)
+    tops = np.sort(np.abs(per_unit))[::-1]
+    cell: dict[str, object] = {
+        RECORDS: len(rows),
+        CONTRIBUTORS: len(per_unit),
+        VALUE: float(values.sum()),
+        RULE_TOTAL: float(np.abs(values).sum()),
+        NEGATIVES: int((values < 0).sum()),
+    }
+    for i in range(1, top_k + 1):
+        cell[top_column(i)] = float(tops[i - 1]) if len(tops) >= i else 0.0
+    return pd.DataFrame([cell])
+
+
+def primary_reasons(cells: pd.DataFrame, rules: RuleSet, *, frequency: bool) -> tuple[str, ...]:
+    """The primary rules the figure itself breaks (none: it passes them)."""
+    flagged = apply_primary_rules(cells, rules, frequency=frequency)
+    if str(flagged[STATUS].iloc[0]) == Status.SAFE.value:
+        return ()
+    return tuple(str(flagged[RULE].iloc[0]).split(";"))
+
+
+def answer_table(
+    label: str, cell: CellRequest, leaves: Mapping[str, tuple[str, ...]], value: float
+) -> OutputTable:
+    """The figure as a one-cell table whose hierarchies group exactly the leaves it covers."""
+    hierarchies = []
+    codes: dict[str, str] = {}
+    for dim in cell.dimensions:
+        root = f"{ANSWER_PREFIX}:{cell.label(dim)}"
+        hierarchies.append(Hierarchy.flat(dim, leaves[dim], total=root))
+        codes[dim] = root
+    frame = pd.DataFrame([{**codes, VALUE: float(value), STATUS: Status.SAFE.value}])
+    return OutputTable(label, tuple(hierarchies), frame)

@@ -1,0 +1,186 @@
+"""Figures for answers through the disclosure gate (``fivesafes request figure``).
+
+The figure is computed inside the area through the one read path (the officer's access
+decided and audited like any analyst's), from a cell the officer names; the organisation's
+rule set in force and the differencing check against everything published from the area
+(its releases, and the answers approved before: ``services.release.scope`` adds those to
+every check of the area, releases' included) decide whether it may leave. Approved, it
+joins the register; refused, the reasons (never the value) are recorded. Both audited.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fivesafes.audit.events import Outcome
+from fivesafes.errors import ConflictError, ValidationError
+from fivesafes.release.checks import CheckVerdict
+from fivesafes.release.differencing_scope import scoped_differencing_check
+from fivesafes.release.rulesets import DEFAULT_RULE_SET
+from fivesafes.release.submission import hierarchy_pairs
+from fivesafes.requests.figure import (
+    COUNT,
+    CellRequest,
+    answer_table,
+    figure_cells,
+    leaves_of,
+    primary_reasons,
+)
+from fivesafes.sdc import VALUE, parse_rules
+from fivesafes.services.context import now, record, resolve_actor
+from fivesafes.services.governance.lookup import area_row
+from fivesafes.services.release.rule_sets import rule_set_in_force
+from fivesafes.services.release.scope import area_releases
+from fivesafes.services.requests.cases import answering_case
+from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
+from fivesafes.services.vault.register import Vault
+from fivesafes.store.models.governance import AreaRow
+from fivesafes.store.models.release import PublishedReleaseRow
+from fivesafes.store.models.requests import RequestFigureRow
+
+Transact = Callable[[], AbstractContextManager[Session]]
+FIGURE_EVENT = "request.figure"
+
+
+@dataclass(frozen=True)
+class FigureAnswer:
+    """The gate's verdict on one figure: its value only when approved."""
+
+    id: int
+    case_id: int
+    source: str
+    cell: str
+    approved: bool
+    value: float | None
+    reasons: tuple[str, ...]
+    rule_set: str
+
+
+def register_state(session: Session, area_id: int, area: str) -> tuple[int, int]:
+    """How many releases the area has and its last approved figure (a change means a new
+    publication the check has not seen)."""
+    releases = session.scalar(
+        select(func.count())
+        .select_from(PublishedReleaseRow)
+        .where(PublishedReleaseRow.area_id == area_id)
+    )
+    last = session.scalar(
+        select(func.max(RequestFigureRow.id)).where(
+            RequestFigureRow.area == area, RequestFigureRow.approved.is_(True)
+        )
+    )
+    return int(releases or 0), int(last or 0)
+
+
+def answer_figure(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    case_id: int,
+    dataset: str,
+    measure: str,
+    cell: CellRequest,
+    *,
+    contributor: str | None = None,
+    rule_set: str = DEFAULT_RULE_SET,
+    today: date | None = None,
+) -> FigureAnswer:
+    """Compute a figure inside the area and pass it through the release checks (audited)."""
+    area, name = split_dataset_ref(dataset)
+    source = f"{name}:{measure}"
+    with tx() as session:
+        actor = resolve_actor(session, login)
+        answering_case(session, actor, case_id, "figures are checked")
+        in_force = rule_set_in_force(session, rule_set)
+        if in_force is None:
+            raise ValidationError(
+                f"no rule set {rule_set!r} is in force: no figure can be checked",
+                hint="an administrator defines it: fivesafes rules set NAME ...",
+            )
+        # The area's releases and its approved answers (scope adds those).
+        area_id = area_row(session, area).id
+        checked_against = register_state(session, area_id, area)
+        earlier = area_releases(session, vault.provider, area_id)
+    published = [h for e in earlier for h in e.table.hierarchies]
+    leaves = leaves_of(cell, published)
+    columns = [*cell.dimensions, *([measure] if measure != COUNT else [])]
+    columns += [contributor] if contributor else []
+    # The one read path: the officer's access to the dataset decided and audited.
+    data = open_dataset_for(
+        tx, vault, login, area, name, today=today, columns=list(dict.fromkeys(columns))
+    ).to_pandas()
+    rules = parse_rules(dict(in_force.parameters))
+    # As many largest contributions as the rules look at: two for p% and pq, n for (n, k).
+    top_k = max([2, *(n for n, _ in rules.dominance)])
+    frame = figure_cells(data, measure, leaves, contributor=contributor, top_k=top_k)
+    value = float(frame[VALUE].iloc[0])
+    reasons = [
+        f"the figure itself is disclosive under {rule} (rule set {in_force.label})"
+        for rule in primary_reasons(frame, rules, frequency=measure == COUNT)
+    ]
+    table = answer_table(f"request-{case_id}-new", cell, leaves, value)  # not numbered yet
+    if not reasons:  # a figure that breaks a primary rule needs no differencing to refuse
+        check = scoped_differencing_check(table, source, True, earlier)
+        if check.verdict is not CheckVerdict.PASS:
+            reasons.append(check.summary)
+    approved = not reasons
+    with tx() as session:
+        # Serialise approvals per area (a row lock on PostgreSQL; SQLite has one writer),
+        # and refuse to record a verdict on a register that changed since the check.
+        session.execute(select(AreaRow.id).where(AreaRow.id == area_id).with_for_update())
+        if register_state(session, area_id, area) != checked_against:
+            raise ConflictError(
+                f"a release or an answer of area {area} was published while the figure was "
+                "being checked",
+                hint="run the same `fivesafes request figure` again: it must be checked "
+                "against the register as it is now",
+            )
+        figure = RequestFigureRow(
+            case_id=case_id,
+            area=area,
+            source=source,
+            cell=cell.text(),
+            hierarchies_json=json.dumps({h.name: hierarchy_pairs(h) for h in table.hierarchies}),
+            codes_json=json.dumps({d: str(table.cells[d].iloc[0]) for d in table.dimensions}),
+            approved=approved,
+            value=value if approved else None,  # a refused figure's value stays in the area
+            reasons_json=json.dumps(reasons),
+            rule_set=in_force.label,
+            checked_by=login,
+            checked_at=now(),
+        )
+        session.add(figure)
+        session.flush()
+        record(
+            session,
+            login,
+            FIGURE_EVENT,
+            outcome=Outcome.ALLOWED if approved else Outcome.DENIED,
+            area=area,
+            dataset=name,
+            subject=str(case_id),
+            details={
+                "figure": figure.id,
+                "source": source,
+                "cell": cell.text(),
+                "rule_set": in_force.label,
+                "reasons": reasons,
+            },
+        )
+        return FigureAnswer(
+            id=figure.id,
+            case_id=case_id,
+            source=source,
+            cell=cell.text(),
+            approved=approved,
+            value=value if approved else None,
+            reasons=tuple(reasons),
+            rule_set=in_force.label,
+        )

@@ -1,0 +1,87 @@
+"""The figure of an answer: the cell parsed, groups expanded, statistics against brute force."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fivesafes.errors import ValidationError
+from fivesafes.requests.figure import (
+    answer_table,
+    figure_cells,
+    leaves_of,
+    parse_cell,
+    primary_reasons,
+)
+from fivesafes.sdc import Hierarchy, RuleSet
+
+REGIONS = Hierarchy.from_pairs(
+    "region", [("T", None), ("N", "T"), ("S", "T"), ("a", "N"), ("b", "N"), ("c", "S")]
+)
+
+
+def test_cells_parse_and_groups_expand_to_leaves() -> None:
+    cell = parse_cell("region=N+c, industry=01")
+    assert cell.dimensions == ("region", "industry")
+    assert cell.text() == "region=N+c,industry=01"
+    assert leaves_of(cell, [REGIONS]) == {"region": ("a", "b", "c"), "industry": ("01",)}
+    for bad in ("region", "region=", "=a", "region=a,region=b", "region=a++b"):
+        with pytest.raises(ValidationError):
+            parse_cell(bad)
+
+
+def test_the_answer_table_groups_exactly_its_leaves() -> None:
+    cell = parse_cell("region=a+c")
+    table = answer_table("request-1-new", cell, {"region": ("a", "c")}, 5.0)
+    (h,) = table.hierarchies
+    assert h.root == "answer:a+c" and set(h.leaves) == {"a", "c"}
+    assert table.cells.to_dict("records") == [
+        {"region": "answer:a+c", "value": 5.0, "status": "safe"}
+    ]
+
+
+rows = st.lists(
+    st.tuples(st.sampled_from("abc"), st.integers(0, 4), st.integers(-5, 50)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(rows, st.sets(st.sampled_from("abc"), min_size=1))
+def test_figure_statistics_match_brute_force(
+    data: list[tuple[str, int, int]], codes: set[str]
+) -> None:
+    frame = pd.DataFrame(data, columns=["region", "unit", "pay"])
+    present = tuple(sorted(c for c in codes if c in set(frame["region"])))
+    if not present:
+        return
+    cells = figure_cells(frame, "pay", {"region": present}, contributor="unit")
+    chosen = frame[frame["region"].isin(present)]
+    per_unit = chosen.groupby("unit")["pay"].sum().abs().sort_values(ascending=False)
+    (got,) = cells.to_dict("records")
+    assert got["value"] == chosen["pay"].sum()
+    assert got["records"] == len(chosen)
+    assert got["contributors"] == chosen["unit"].nunique()
+    assert got["top1"] == per_unit.iloc[0]
+    assert got["top2"] == (per_unit.iloc[1] if len(per_unit) > 1 else 0.0)
+    counted = figure_cells(frame, "count", {"region": present})
+    assert counted["value"].iloc[0] == len(chosen)
+
+
+def test_primary_rules_name_what_the_figure_breaks() -> None:
+    frame = pd.DataFrame({"region": ["a"] * 3 + ["b"] * 9, "pay": [5] * 3 + [1] * 9})
+    few = figure_cells(frame, "pay", {"region": ("a",)})
+    many = figure_cells(frame, "pay", {"region": ("b",)})
+    rules = RuleSet(threshold=5)
+    assert primary_reasons(few, rules, frequency=False) == ("threshold",)
+    assert primary_reasons(many, rules, frequency=False) == ()
+
+
+def test_unknown_codes_and_columns_are_refused() -> None:
+    frame = pd.DataFrame({"region": ["a"], "pay": [1]})
+    with pytest.raises(ValidationError, match="occur nowhere"):
+        figure_cells(frame, "pay", {"region": ("z",)})
+    with pytest.raises(ValidationError, match="no column 'wage'"):
+        figure_cells(frame, "wage", {"region": ("a",)})
