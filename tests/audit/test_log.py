@@ -35,7 +35,10 @@ def key() -> Ed25519PrivateKey:
 
 @pytest.fixture
 def checkpointer(key: Ed25519PrivateKey, tmp_path: Path) -> Checkpointer:
-    return Checkpointer(key, ORIGIN, every=3, log_path=tmp_path / "checkpoints.log")
+    # every_transaction=False: these tests are about the every-N rule alone.
+    return Checkpointer(
+        key, ORIGIN, every=3, log_path=tmp_path / "checkpoints.log", every_transaction=False
+    )
 
 
 def event(i: int, **kw: object) -> AuditEvent:

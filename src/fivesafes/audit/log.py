@@ -28,22 +28,33 @@ from fivesafes.audit.checkpoint import Checkpoint, sign_checkpoint
 from fivesafes.audit.checkpoint_file import append_checkpoint_line, read_checkpoint_file
 from fivesafes.audit.events import AuditEvent, Outcome
 from fivesafes.audit.verify import VerifyReport, verify_chain
+from fivesafes.audit.witness import Witness, deliver_to_witnesses
 from fivesafes.errors import ValidationError
 from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 
 # Keys in Session.info (set by Workspace.sessions()).
 CHECKPOINTER = "fivesafes.audit.checkpointer"
 _PENDING_NOTES = "fivesafes.audit.pending_notes"
+# The (seq, hash) of the last event this transaction appended and has not signed yet.
+_UNSIGNED_HEAD = "fivesafes.audit.unsigned_head"
 
 
 @dataclass(frozen=True)
 class Checkpointer:
-    """How to sign checkpoints: the key, its name (the origin), how often, and the file."""
+    """How to sign checkpoints: the key, its name (the origin), when, and where they go.
+
+    ``every_transaction`` (the default) signs the head at the commit of every transaction
+    that appended events, so the signed size always equals the committed log's length
+    and a cut tail is always detected; ``every`` also signs inside a long transaction
+    every that many events. ``witnesses`` receive every checkpoint after the commit.
+    """
 
     private_key: Ed25519PrivateKey = field(repr=False)
     origin: str
     every: int
     log_path: Path | None = None
+    every_transaction: bool = True
+    witnesses: tuple[Witness, ...] = ()
 
 
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :lock))")
@@ -111,9 +122,45 @@ def append_event(session: Session, event: AuditEvent) -> AuditRecord:
         },
     )
     checkpointer = session.info.get(CHECKPOINTER)
-    if isinstance(checkpointer, Checkpointer) and record.seq % checkpointer.every == 0:
-        create_checkpoint(session, checkpointer)
+    if isinstance(checkpointer, Checkpointer):
+        if record.seq % checkpointer.every == 0:
+            _sign(session, checkpointer, record.seq, record.hash)
+        elif checkpointer.every_transaction:
+            session.info[_UNSIGNED_HEAD] = (record.seq, record.hash)
     return record
+
+
+@event.listens_for(Session, "before_commit")
+def _sign_at_commit(session: Session) -> None:
+    # Every session class (one listener, not one per session: registering per session
+    # costs more than the signature). Runs inside the transaction, which still holds the
+    # chain lock, so the head signed here is the head this commit makes durable.
+    head = session.info.pop(_UNSIGNED_HEAD, None)
+    checkpointer = session.info.get(CHECKPOINTER)
+    if head is not None and isinstance(checkpointer, Checkpointer):
+        _sign(session, checkpointer, head[0], head[1])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_unsigned(session: Session) -> None:
+    session.info.pop(_UNSIGNED_HEAD, None)
+
+
+_INSERT_CHECKPOINT = insert(cast(Table, AuditCheckpoint.__table__))
+
+
+def _sign(session: Session, checkpointer: Checkpointer, size: int, head: str) -> str:
+    """Sign (size, head) in this transaction; the file and witness lines follow the commit."""
+    session.info.pop(_UNSIGNED_HEAD, None)
+    note = sign_checkpoint(
+        Checkpoint(checkpointer.origin, size, head), checkpointer.private_key, checkpointer.origin
+    )
+    at = canonical_at(datetime.now(UTC))
+    session.connection().execute(
+        _INSERT_CHECKPOINT, {"size": size, "head_hash": head, "at": at, "note": note}
+    )
+    _after_commit_append(session, checkpointer, {"at": at, "note": note})
+    return note
 
 
 def create_checkpoint(session: Session, checkpointer: Checkpointer) -> AuditCheckpoint | None:
@@ -126,44 +173,45 @@ def create_checkpoint(session: Session, checkpointer: Checkpointer) -> AuditChec
     size, head = chain_head(session)
     if size == 0:
         return None
+    session.flush()  # rows the ORM still holds must be in the database before we read
     existing = session.get(AuditCheckpoint, size)
     if existing is not None:
+        session.info.pop(_UNSIGNED_HEAD, None)
         return existing
-    note = sign_checkpoint(
-        Checkpoint(checkpointer.origin, size, head), checkpointer.private_key, checkpointer.origin
-    )
-    at = canonical_at(datetime.now(UTC))
-    row = AuditCheckpoint(size=size, head_hash=head, at_text=at, note=note)
-    session.add(row)
-    session.flush()
-    if checkpointer.log_path is not None:
-        _after_commit_append(session, checkpointer.log_path, {"at": at, "note": note})
+    _sign(session, checkpointer, size, head)
+    row = session.get(AuditCheckpoint, size)
+    assert row is not None
     return row
 
 
-def _after_commit_append(session: Session, path: Path, line: dict[str, Any]) -> None:
-    # The file must only ever hold checkpoints that were committed: a rolled-back
-    # checkpoint in the file would later look like a rewritten chain.
-    pending: list[tuple[Path, dict[str, Any]]] | None = session.info.get(_PENDING_NOTES)
-    if pending is None:
-        pending = []
-        session.info[_PENDING_NOTES] = pending
-        event.listen(session, "after_commit", _write_pending)
-        event.listen(session, "after_rollback", _drop_pending)
-    pending.append((path, line))
+def _after_commit_append(
+    session: Session, checkpointer: Checkpointer, line: dict[str, Any]
+) -> None:
+    # The file and the witnesses must only ever hold checkpoints that were committed: a
+    # rolled-back checkpoint there would later look like a rewritten chain.
+    if checkpointer.log_path is None and not checkpointer.witnesses:
+        return
+    pending: list[tuple[Checkpointer, dict[str, Any]]] = session.info.setdefault(_PENDING_NOTES, [])
+    pending.append((checkpointer, line))
 
 
+@event.listens_for(Session, "after_commit")
 def _write_pending(session: Session) -> None:
-    pending = session.info.get(_PENDING_NOTES) or []
-    for path, line in pending:
-        append_checkpoint_line(path, line)
-    pending.clear()
+    pending = session.info.pop(_PENDING_NOTES, None)
+    if not pending:
+        return
+    for checkpointer, line in pending:
+        if checkpointer.log_path is not None:
+            append_checkpoint_line(checkpointer.log_path, line)
+    # Witnesses get the newest checkpoint of this commit only: it commits to every
+    # event before it, so one line per commit proves as much as one per checkpoint.
+    checkpointer, line = pending[-1]
+    deliver_to_witnesses(checkpointer.witnesses, checkpointer.origin, line)
 
 
+@event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
-    pending = session.info.get(_PENDING_NOTES)
-    if pending:
-        pending.clear()
+    session.info.pop(_PENDING_NOTES, None)
 
 
 def event_of(record: AuditRecord) -> AuditEvent:

@@ -8,7 +8,7 @@ on request, by seq ranges in worker processes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +43,8 @@ class VerifyReport:
     checkpoints_verified: int
     signatures_checked: bool
     warnings: tuple[str, ...] = ()
+    # The signed note of the largest checkpoint verified (for the verifier's state).
+    last_checkpoint_note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -200,72 +202,108 @@ def verify_chain(
     key_name: str | None = None,
     checkpoint_file: Path | None = None,
     parallel: bool = False,
+    require_signed: bool = False,
+    witness_files: Sequence[Path] = (),
+    seen: Checkpoint | None = None,
 ) -> VerifyReport:
-    """Check every event's hash and link and every checkpoint (table and file).
+    """Check every event's hash and link and every checkpoint (table, file, witnesses).
 
     ``public_key`` and ``key_name`` (the workspace origin) let signatures be
     checked; without them the checkpoints are still compared with the chain.
-    ``parallel=True`` verifies large chains in several processes (worth it only
-    on an otherwise idle multi-core machine: see bench/RESULTS.md).
+    ``require_signed`` makes a log without a valid signed checkpoint, or with events
+    after the last one, a problem (a workspace signs every transaction's head).
+    ``witness_files`` are copies of the checkpoints kept outside the workspace;
+    ``seen`` is the last checkpoint this verifier verified before (its own state):
+    the log must still contain it. ``parallel=True`` verifies large chains in several
+    processes (worth it only on an otherwise idle multi-core machine: bench/RESULTS.md).
     """
+    args = _Args(
+        public_key, key_name, checkpoint_file, parallel, require_signed, tuple(witness_files), seen
+    )
     if isinstance(session_or_engine, Engine):
         with session_or_engine.execution_options(sqlite_begin="DEFERRED").connect() as conn:
-            return _verify(conn, public_key, key_name, checkpoint_file, parallel)
+            return _verify(conn, args)
     if isinstance(session_or_engine, Session):
-        return _verify(
-            session_or_engine.connection(), public_key, key_name, checkpoint_file, parallel
+        return _verify(session_or_engine.connection(), args)
+    return _verify(session_or_engine, args)
+
+
+@dataclass(frozen=True)
+class _Args:
+    public_key: Ed25519PublicKey | None
+    key_name: str | None
+    checkpoint_file: Path | None
+    parallel: bool
+    require_signed: bool
+    witness_files: tuple[Path, ...]
+    seen: Checkpoint | None
+
+
+def _read_outside(args: _Args, warnings: list[str]) -> list[tuple[str, list[str]]]:
+    """(label, notes) of every checkpoint copy outside the database: file and witnesses."""
+    out: list[tuple[str, list[str]]] = []
+    if args.checkpoint_file is not None:
+        notes, file_warnings = read_checkpoint_file(args.checkpoint_file)
+        warnings.extend(file_warnings)
+        out.append((args.checkpoint_file.name, notes))
+    for path in args.witness_files:
+        if not path.exists():
+            raise IntegrityError(
+                f"witness copy {path} does not exist",
+                hint="give the witness's checkpoint file, or the witness folder that holds "
+                "<origin>.checkpoints.log",
+            )
+        notes, file_warnings = read_checkpoint_file(path)
+        warnings.extend(file_warnings)
+        out.append((f"witness {path}", notes))
+    return out
+
+
+def _check_note(
+    source: _CheckpointSource, args: _Args, problems: list[ChainProblem]
+) -> Checkpoint | None:
+    try:
+        if args.public_key is not None and args.key_name is not None:
+            checkpoint = verify_note(source.note, args.public_key, args.key_name)
+        else:
+            checkpoint = parse_checkpoint(source.note)[0]
+    except IntegrityError as exc:
+        size = _size_hint(source.note)
+        problems.append(ChainProblem(size, "checkpoint", f"{source.origin_label}: {exc.message}"))
+        return None
+    if args.key_name is not None and checkpoint.origin != args.key_name:
+        problems.append(
+            ChainProblem(
+                checkpoint.size,
+                "checkpoint",
+                f"{source.origin_label}: checkpoint at size {checkpoint.size} is for "
+                f"another log ({checkpoint.origin})",
+            )
         )
-    return _verify(session_or_engine, public_key, key_name, checkpoint_file, parallel)
+        return None
+    return checkpoint
 
 
-def _verify(
-    connection: Connection,
-    public_key: Ed25519PublicKey | None,
-    key_name: str | None,
-    checkpoint_file: Path | None,
-    parallel: bool,
-) -> VerifyReport:
-    # Order matters under concurrent appends: file, then table, then chain, so
-    # every checkpoint read is of a chain prefix the chain read will include.
+def _verify(connection: Connection, args: _Args) -> VerifyReport:
+    # Order matters under concurrent appends: outside copies, then table, then chain,
+    # so every checkpoint read is of a chain prefix the chain read will include.
     warnings: list[str] = []
     sources: list[_CheckpointSource] = []
-    file_notes: list[str] = []
-    if checkpoint_file is not None:
-        file_notes, file_warnings = read_checkpoint_file(checkpoint_file)
-        warnings.extend(file_warnings)
-        sources.extend(_CheckpointSource(n, checkpoint_file.name) for n in file_notes)
+    outside = _read_outside(args, warnings)
+    for label, notes in outside:
+        sources.extend(_CheckpointSource(n, label) for n in notes)
     db_rows = connection.execute(
         select(AuditCheckpoint.size, AuditCheckpoint.head_hash, AuditCheckpoint.note)
     ).all()
     sources.extend(_CheckpointSource(str(r.note), "database") for r in db_rows)
 
     problems: list[ChainProblem] = []
-    signatures_checked = public_key is not None and key_name is not None
+    signatures_checked = args.public_key is not None and args.key_name is not None
     parsed: list[tuple[Checkpoint, _CheckpointSource]] = []
     for source in sources:
-        try:
-            if signatures_checked:
-                assert public_key is not None and key_name is not None
-                checkpoint = verify_note(source.note, public_key, key_name)
-            else:
-                checkpoint = parse_checkpoint(source.note)[0]
-        except IntegrityError as exc:
-            size = _size_hint(source.note)
-            problems.append(
-                ChainProblem(size, "checkpoint", f"{source.origin_label}: {exc.message}")
-            )
-            continue
-        if key_name is not None and checkpoint.origin != key_name:
-            problems.append(
-                ChainProblem(
-                    checkpoint.size,
-                    "checkpoint",
-                    f"{source.origin_label}: checkpoint at size {checkpoint.size} is for "
-                    f"another log ({checkpoint.origin})",
-                )
-            )
-            continue
-        parsed.append((checkpoint, source))
+        checkpoint = _check_note(source, args, problems)
+        if checkpoint is not None:
+            parsed.append((checkpoint, source))
     for row in db_rows:
         note_cp = _parsed_or_none(str(row.note)) if row.note else None
         if note_cp is not None and (note_cp.size, note_cp.head_hash) != (
@@ -279,68 +317,50 @@ def _verify(
                     f"database: checkpoint row {row.size} does not match its signed note",
                 )
             )
-    if checkpoint_file is not None:
-        in_db = {int(r.size) for r in db_rows}
-        in_file = {cp.size for cp, src in parsed if src.origin_label != "database"}
-        for size in sorted(in_file - in_db):
+    in_db = {int(r.size) for r in db_rows}
+    for label, _notes in outside:
+        in_copy = {cp.size for cp, src in parsed if src.origin_label == label}
+        for size in sorted(in_copy - in_db):
             problems.append(
                 ChainProblem(
                     size,
                     "checkpoint",
-                    f"checkpoint at size {size} is in {checkpoint_file.name} but missing from "
+                    f"checkpoint at size {size} is in {label} but missing from "
                     "the database (the checkpoint table was altered)",
                 )
             )
-        missing_in_file = sorted(in_db - in_file)
-        if missing_in_file:
-            warnings.append(
-                f"{len(missing_in_file)} checkpoint(s) in the database are not in "
-                f"{checkpoint_file.name} (first: size {missing_in_file[0]}); expected only "
-                "after a crash right after a commit"
-            )
+        if label == (args.checkpoint_file.name if args.checkpoint_file else None):
+            missing_in_file = sorted(in_db - in_copy)
+            if missing_in_file:
+                warnings.append(
+                    f"{len(missing_in_file)} checkpoint(s) in the database are not in "
+                    f"{label} (first: size {missing_in_file[0]}); expected only "
+                    "after a crash right after a commit"
+                )
 
-    sizes = frozenset(cp.size for cp, _ in parsed)
-    result = (parallel and _verify_parallel(connection, sizes)) or verify_rows(
+    seen = args.seen
+    sizes = frozenset({cp.size for cp, _ in parsed} | ({seen.size} if seen else set()))
+    result = (args.parallel and _verify_parallel(connection, sizes)) or verify_rows(
         _driver_rows(connection), sizes=sizes
     )
     problems.extend(result.problems)
     count = result.problem_count + len(problems) - len(result.problems)
-    verified: set[int] = set()
+    verified: dict[int, Checkpoint] = {}
+    signed_notes: dict[int, str] = {}
     for checkpoint, source in sorted(parsed, key=lambda item: item[0].size):
-        if checkpoint.size > result.head_seq:
-            problems.append(
-                ChainProblem(
-                    result.head_seq + 1,
-                    "missing",
-                    f"events {result.head_seq + 1}..{checkpoint.size} missing: the chain ends "
-                    f"at {result.head_seq} but a checkpoint ({source.origin_label}) signed "
-                    f"{checkpoint.size} events",
-                )
-            )
+        found = _compare(checkpoint, source.origin_label, result, verified)
+        if found is None:
+            verified[checkpoint.size] = checkpoint
+            signed_notes[checkpoint.size] = source.note
+        elif found is not _SKIP:
+            problems.append(found)
             count += 1
-        elif checkpoint.size not in result.recomputed_at or (
-            result.problems and result.problems[0].seq <= checkpoint.size
-        ):
-            # The event it signed is gone, or an earlier break of the chain (already
-            # reported where it happened) explains why the hashes no longer agree.
-            continue
-        elif result.recomputed_at[checkpoint.size] != checkpoint.head_hash:
-            # The earlier checkpoints still match, so the change lies after the last of them.
-            start = max((v for v in verified if v < checkpoint.size), default=0) + 1
-            problems.append(
-                ChainProblem(
-                    start,
-                    "checkpoint",
-                    f"the chain no longer hashes to the checkpoint signed at size "
-                    f"{checkpoint.size} ({source.origin_label}): one of events "
-                    f"{start}..{checkpoint.size} was changed and the chain rehashed after it",
-                )
-            )
-            count += 1
-        else:
-            verified.add(checkpoint.size)
+    extra = _trust_checks(connection, args, result, verified, signed_notes, signatures_checked)
+    problems.extend(extra)
+    count += len(extra)
     if not signatures_checked and sources:
         warnings.append("checkpoint signatures not checked (no public key given)")
+    last = max(verified, default=None)
     return VerifyReport(
         events=result.events,
         head_seq=result.head_seq,
@@ -350,7 +370,118 @@ def _verify(
         checkpoints_verified=len(verified),
         signatures_checked=signatures_checked,
         warnings=tuple(warnings),
+        last_checkpoint_note=None if last is None else signed_notes[last],
     )
+
+
+_SKIP = ChainProblem(0, "skip", "")
+
+
+def _compare(
+    checkpoint: Checkpoint, label: str, result: ChainResult, verified: dict[int, Checkpoint]
+) -> ChainProblem | None:
+    """None when the chain hashes to ``checkpoint``; the problem, or _SKIP, when not."""
+    if checkpoint.size > result.head_seq:
+        return ChainProblem(
+            result.head_seq + 1,
+            "missing",
+            f"events {result.head_seq + 1}..{checkpoint.size} missing: the chain ends "
+            f"at {result.head_seq} but a checkpoint ({label}) signed "
+            f"{checkpoint.size} events",
+        )
+    if checkpoint.size not in result.recomputed_at or (
+        result.problems and result.problems[0].seq <= checkpoint.size
+    ):
+        # The event it signed is gone, or an earlier break of the chain (already
+        # reported where it happened) explains why the hashes no longer agree.
+        return _SKIP
+    if result.recomputed_at[checkpoint.size] != checkpoint.head_hash:
+        # The earlier checkpoints still match, so the change lies after the last of them.
+        start = max((v for v in verified if v < checkpoint.size), default=0) + 1
+        return ChainProblem(
+            start,
+            "checkpoint",
+            f"the chain no longer hashes to the checkpoint signed at size "
+            f"{checkpoint.size} ({label}): one of events "
+            f"{start}..{checkpoint.size} was changed and the chain rehashed after it",
+        )
+    return None
+
+
+def _trust_checks(
+    connection: Connection,
+    args: _Args,
+    result: ChainResult,
+    verified: dict[int, Checkpoint],
+    notes: dict[int, str],
+    signatures_checked: bool,
+) -> list[ChainProblem]:
+    """The checks that trust nothing in the workspace: signed head, genesis, what was seen."""
+    problems: list[ChainProblem] = []
+    seen = args.seen
+    if seen is not None:
+        if result.head_seq < seen.size:
+            problems.append(
+                ChainProblem(
+                    result.head_seq + 1,
+                    "missing",
+                    f"events {result.head_seq + 1}..{seen.size} missing: the log has "
+                    f"{result.head_seq} events but this verifier already verified a signed "
+                    f"checkpoint of {seen.size} (its state file)",
+                )
+            )
+        elif seen.size in result.recomputed_at and (
+            result.recomputed_at[seen.size] != seen.head_hash
+        ):
+            problems.append(
+                ChainProblem(
+                    1,
+                    "checkpoint",
+                    f"the chain no longer hashes to the checkpoint of {seen.size} events this "
+                    "verifier verified before (its state file): history was rewritten",
+                )
+            )
+    if not args.require_signed:
+        return problems
+    if not signatures_checked:
+        problems.append(
+            ChainProblem(0, "checkpoint", "no public key given: checkpoints cannot be trusted")
+        )
+        return problems
+    if not verified:
+        problems.append(
+            ChainProblem(
+                1,
+                "checkpoint",
+                f"no valid signed checkpoint covers the log ({result.head_seq} events): "
+                "every checkpoint was deleted, or none was ever signed; the genesis event "
+                "cannot be checked",
+            )
+        )
+        return problems
+    last = max(verified)
+    if result.ok and result.head_seq > last:
+        # Re-read: under concurrent writers a checkpoint committed after the table was
+        # read may sign the head the chain walk reached (PostgreSQL read committed).
+        row = connection.execute(
+            select(AuditCheckpoint.note).where(AuditCheckpoint.size == result.head_seq)
+        ).first()
+        source = _CheckpointSource(str(row[0]), "database") if row else None
+        latest = _check_note(source, args, problems) if source else None
+        if latest is not None and latest.head_hash == result.head_hash and source:
+            verified[latest.size] = latest
+            notes[latest.size] = source.note
+        else:
+            problems.append(
+                ChainProblem(
+                    last + 1,
+                    "unsigned",
+                    f"events {last + 1}..{result.head_seq} are covered by no signed "
+                    "checkpoint: they were appended outside fivesafes, or the checkpoints "
+                    "after them were deleted",
+                )
+            )
+    return problems
 
 
 def _parsed_or_none(note: str) -> Checkpoint | None:
