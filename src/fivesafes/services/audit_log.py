@@ -11,23 +11,29 @@ registered person, as does signing the head now (``audit checkpoint``, :func:`ch
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session
 
+from fivesafes.audit.chain import ChainProblem
 from fivesafes.audit.events import Outcome
+from fivesafes.audit.genesis import verified_genesis
 from fivesafes.audit.log import CHECKPOINTER, VerifyReport, create_checkpoint, query_events
+from fivesafes.audit.verifier_state import load_state, next_state, raw_key_text, save_state
 from fivesafes.audit.verify import verify_chain
-from fivesafes.errors import AccessDenied
+from fivesafes.audit.witness import witness_file
+from fivesafes.errors import AccessDenied, IntegrityError
 from fivesafes.governance import permissions
 from fivesafes.services.context import Actor, record
 from fivesafes.store.db import read_only
 from fivesafes.workspace import Workspace
+from fivesafes.workspace.keys import public_key_fingerprint
 
 Transact = Callable[[], AbstractContextManager[Session]]
 
@@ -112,19 +118,89 @@ def read_log(tx: Transact, reader: Transact, actor: Actor, query: LogQuery) -> l
 
 
 def verify_log(
-    workspace: Workspace, *, public_key: Ed25519PublicKey | None = None, parallel: bool = False
+    workspace: Workspace,
+    *,
+    public_key: Ed25519PublicKey | None = None,
+    parallel: bool = False,
+    state_path: Path | None = None,
+    witnesses: Sequence[Path] = (),
 ) -> VerifyReport:
-    """Check every event's hash and link and every signed checkpoint (table and file).
+    """Check every event, every signed checkpoint and the genesis, trusting the workspace least.
 
-    ``public_key`` defaults to the workspace's own .pub file; a copy kept outside the
-    workspace proves more. Reads only, with no write lock.
+    The log must have a valid signed checkpoint covering every event; the genesis event
+    must be this workspace's creation, signed with this key. ``public_key`` defaults to
+    the key pinned in the verifier state, else the workspace's own .pub file (a copy kept
+    outside the workspace proves more). ``state_path`` is the verifier's own state, kept
+    outside the workspace: the log must still hold the checkpoint verified last time, and
+    after a clean run the state moves to the newest one. ``witnesses`` are witness copies
+    (a file, or a witness folder). Reads only, with no write lock.
     """
-    return verify_chain(
+    origin = workspace.origin
+    state = load_state(state_path) if state_path is not None else None
+    if state is not None:
+        if state.origin != origin:
+            raise IntegrityError(
+                f"verifier state {state_path} follows the log {state.origin}, not this "
+                f"workspace's ({origin})",
+                hint="give each workspace its own state file",
+            )
+        if public_key is not None and raw_key_text(public_key) != state.public_key:
+            raise IntegrityError(
+                f"the public key given is not the one pinned in {state_path}",
+                hint="the workspace's key was replaced, or the wrong key file was given; "
+                "compare both with your offline copy",
+            )
+        public_key = state.key()
+    key = public_key if public_key is not None else workspace.public_key()
+    copies = [witness_file(path, origin) for path in witnesses]
+    report = verify_chain(
         read_only(workspace.engine()),
-        public_key=public_key if public_key is not None else workspace.public_key(),
-        key_name=workspace.origin,
+        public_key=key,
+        key_name=origin,
         checkpoint_file=workspace.checkpoint_log_path,
         parallel=parallel,
+        require_signed=True,
+        witness_files=copies,
+        seen=state.checkpoint() if state is not None else None,
+    )
+    report = _check_genesis(workspace, key, report)
+    notes = list(report.warnings)
+    if state_path is None:
+        notes.append(
+            "no --state file: a log cut together with its checkpoints is caught only by a "
+            "witness (--witness) or by a verifier that remembers what it saw (--state)"
+        )
+    elif report.ok and report.last_checkpoint_note is not None:
+        save_state(state_path, next_state(state, origin, key, report.last_checkpoint_note))
+        if state is None:
+            notes.append(
+                f"verifier state created in {state_path}: this log's origin and public key "
+                "are pinned from now on (trust on first use: check the key's fingerprint "
+                "against your offline copy once)"
+            )
+    return replace(report, warnings=tuple(notes))
+
+
+def _check_genesis(
+    workspace: Workspace, key: Ed25519PublicKey, report: VerifyReport
+) -> VerifyReport:
+    """The report with a problem added when event 1 is not this workspace's creation."""
+    with read_only(workspace.engine()).connect() as connection:
+        details = verified_genesis(connection, key, workspace.origin)
+    if details is not None and (
+        details.get("workspace_id") == workspace.workspace_id
+        and details.get("public_key_sha256") == public_key_fingerprint(key)
+    ):
+        return report
+    problem = ChainProblem(
+        1,
+        "genesis",
+        "the genesis event (event 1) is not this workspace's creation signed with this key: "
+        "it does not match the first signed checkpoint, names another workspace or key, or "
+        "is missing",
+    )
+    return replace(
+        report, problems=(problem, *report.problems), problem_count=report.problem_count + 1
     )
 
 

@@ -76,6 +76,11 @@ class Setting:
                         hint=f"set {self.name} to a positive whole number",
                     )
                 return value
+        elif self.kind is tuple:
+            if isinstance(raw, list | tuple) and all(
+                isinstance(item, str) and item.strip() for item in raw
+            ):
+                return tuple(item.strip() for item in raw)
         elif self.kind is Path:
             if isinstance(raw, str | Path) and str(raw).strip():
                 return Path(str(raw)).expanduser()
@@ -152,6 +157,15 @@ SETTINGS: tuple[Setting, ...] = (
         1000,
         "Audit events between automatic signed checkpoints of the audit chain.",
         kind=int,
+    ),
+    Setting(
+        "audit_witnesses",
+        (),
+        "Where every signed audit checkpoint is also sent after its commit (a list): an "
+        "absolute folder path (on another mount, or owned by another account that lets the "
+        "service account append) or 'command:<command>' (gets the checkpoint as one JSON "
+        "line on stdin, e.g. 'command:logger -t fivesafes-audit'). See docs/audit-log.md.",
+        kind=tuple,
     ),
     Setting(
         "publication_organisation",
