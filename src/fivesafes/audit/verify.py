@@ -355,7 +355,10 @@ def _verify(connection: Connection, args: _Args) -> VerifyReport:
         elif found is not _SKIP:
             problems.append(found)
             count += 1
-    extra = _trust_checks(connection, args, result, verified, signed_notes, signatures_checked)
+    cut = any(cp.size > result.head_seq for cp, _ in parsed)
+    extra = _trust_checks(
+        connection, args, result, verified, signed_notes, signatures_checked and not cut
+    )
     problems.extend(extra)
     count += len(extra)
     if not signatures_checked and sources:
@@ -414,9 +417,13 @@ def _trust_checks(
     result: ChainResult,
     verified: dict[int, Checkpoint],
     notes: dict[int, str],
-    signatures_checked: bool,
+    check_head: bool,
 ) -> list[ChainProblem]:
-    """The checks that trust nothing in the workspace: signed head, genesis, what was seen."""
+    """The checks that trust nothing in the workspace: a signed head, what was seen before.
+
+    ``check_head`` is False without a public key (nothing can be trusted) or when a
+    checkpoint beyond the head already showed the tail was cut (reported as such).
+    """
     problems: list[ChainProblem] = []
     seen = args.seen
     if seen is not None:
@@ -443,10 +450,12 @@ def _trust_checks(
             )
     if not args.require_signed:
         return problems
-    if not signatures_checked:
+    if args.public_key is None or args.key_name is None:
         problems.append(
             ChainProblem(0, "checkpoint", "no public key given: checkpoints cannot be trusted")
         )
+        return problems
+    if not check_head:
         return problems
     if not verified:
         problems.append(
