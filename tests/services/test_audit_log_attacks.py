@@ -13,6 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from audit_tampering import (
+    append_unsigned,
+    drop_checkpoint_lines,
+    rehash,
+    stored_events,
+    tamper,
+)
 from sqlalchemy import text
 
 from fivesafes.audit.events import AuditEvent
@@ -21,15 +28,14 @@ from fivesafes.errors import IdentityError, IntegrityError
 from fivesafes.services.audit_log import verify_log
 from fivesafes.workspace import Workspace, create_workspace
 from fivesafes.workspace.identity import current_identity
-from audit_tampering import (
-    append_unsigned,
-    drop_checkpoint_lines,
-    rehash,
-    stored_events,
-    tamper,
-)
 
 TRANSACTIONS = 6
+
+
+@pytest.fixture
+def db_workspace(db_workspace: Workspace) -> Workspace:
+    """The demo workspace, signing at every commit (no batching: exact checkpoint counts)."""
+    return Workspace(db_workspace.home, {**db_workspace.config, "checkpoint_batch_ms": 0})
 
 
 def _work(ws: Workspace, transactions: int = TRANSACTIONS) -> None:
@@ -116,9 +122,7 @@ def test_the_verifier_state_catches_a_cut_hidden_with_its_checkpoints(
     assert json.loads(state.read_text()) == saved  # a failed run does not move the state
 
 
-def test_the_state_moves_forward_and_pins_the_key(
-    db_workspace: Workspace, tmp_path: Path
-) -> None:
+def test_the_state_moves_forward_and_pins_the_key(db_workspace: Workspace, tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     _work(db_workspace, 1)
     assert verify_log(db_workspace, state_path=state).ok
@@ -141,7 +145,9 @@ def test_a_witness_catches_a_cut_hidden_with_its_checkpoints(
     witness = tmp_path / "witness"
     witness.mkdir()
     ws = create_workspace(tmp_path / "ws", demo_identity=True, database_url=db_url)
-    ws = Workspace(ws.home, {**ws.config, "audit_witnesses": [str(witness)]})
+    ws = Workspace(
+        ws.home, {**ws.config, "audit_witnesses": [str(witness)], "checkpoint_batch_ms": 0}
+    )
     try:
         _work(ws)
         (copy,) = witness.iterdir()
@@ -162,7 +168,9 @@ def test_a_command_witness_gets_every_commit(tmp_path: Path, db_url: str) -> Non
     script.write_text(f"#!/bin/sh\ncat >> {out}\n")
     script.chmod(0o700)
     ws = create_workspace(tmp_path / "ws", demo_identity=True, database_url=db_url)
-    ws = Workspace(ws.home, {**ws.config, "audit_witnesses": [f"command:{script}"]})
+    ws = Workspace(
+        ws.home, {**ws.config, "audit_witnesses": [f"command:{script}"], "checkpoint_batch_ms": 0}
+    )
     try:
         _work(ws, 3)
         assert len(out.read_text().splitlines()) == 3
@@ -175,7 +183,9 @@ def test_a_failing_witness_does_not_undo_the_commit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ws = create_workspace(tmp_path / "ws", demo_identity=True)
-    ws = Workspace(ws.home, {**ws.config, "audit_witnesses": ["command:false"]})
+    ws = Workspace(
+        ws.home, {**ws.config, "audit_witnesses": ["command:false"], "checkpoint_batch_ms": 0}
+    )
     try:
         _work(ws, 1)
         assert "witness false did not receive the checkpoint" in capsys.readouterr().err
@@ -195,6 +205,7 @@ def test_a_rewritten_genesis_does_not_switch_a_real_workspace_to_demo_identity(
     db_url: str, tmp_path: Path, delete_checkpoints: bool
 ) -> None:
     ws = create_workspace(tmp_path / "real", database_url=db_url)
+    ws = Workspace(ws.home, {**ws.config, "checkpoint_batch_ms": 0})
     try:
         _work(ws, 2)
         engine = ws.engine()
@@ -229,3 +240,19 @@ def test_a_genuine_demo_workspace_still_accepts_the_demo_identity(
     _work(db_workspace, 1)
     identity = current_identity(db_workspace, environ={"FIVESAFES_USER": "alice"})
     assert identity.demo and identity.login == "alice"
+
+
+def test_under_load_the_head_is_signed_at_most_every_interval_and_never_left_unsigned(
+    db_url: str, tmp_path: Path
+) -> None:
+    ws = create_workspace(tmp_path / "ws", demo_identity=True, database_url=db_url)
+    ws = Workspace(ws.home, {**ws.config, "checkpoint_batch_ms": 300})
+    try:
+        _work(ws, 10)  # ten commits within far less than... well, quickly
+        report = verify_log(ws)  # waits for the timer once if the head is still unsigned
+        assert report.ok, report.problems
+        assert report.head_seq == 21
+        # batched: fewer signatures than commits (creation + first commit + timer ones)
+        assert report.checkpoints_verified < 11
+    finally:
+        ws.close()

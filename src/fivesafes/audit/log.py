@@ -9,13 +9,18 @@ writers from many processes still build one chain without gaps.
 
 from __future__ import annotations
 
+import atexit
+import logging
+import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Table, event, func, insert, or_, select, text
+from sqlalchemy import Engine, Table, event, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.chain import (
@@ -39,14 +44,29 @@ _PENDING_NOTES = "fivesafes.audit.pending_notes"
 _UNSIGNED_HEAD = "fivesafes.audit.unsigned_head"
 
 
+LOG = logging.getLogger("fivesafes.audit")
+
+
+@dataclass
+class _Batch:
+    """This process's signing clock for one checkpointer (mutable, behind ``lock``)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last: float = float("-inf")  # time.monotonic() of the last signature
+    timer: threading.Timer | None = None
+
+
 @dataclass(frozen=True)
 class Checkpointer:
     """How to sign checkpoints: the key, its name (the origin), when, and where they go.
 
     ``every_transaction`` (the default) signs the head at the commit of every transaction
-    that appended events, so the signed size always equals the committed log's length
-    and a cut tail is always detected; ``every`` also signs inside a long transaction
-    every that many events. ``witnesses`` receive every checkpoint after the commit.
+    that appended events, so a cut tail is always detected. Under load,
+    ``batch_seconds`` > 0 signs at most that often per process: a commit within that
+    time of the last signature leaves its head to a timer that signs the head then (and
+    at exit), so the head is never unsigned for longer. ``every`` also signs inside a
+    long transaction every that many events. ``witnesses`` receive every checkpoint
+    after the commit.
     """
 
     private_key: Ed25519PrivateKey = field(repr=False)
@@ -55,6 +75,8 @@ class Checkpointer:
     log_path: Path | None = None
     every_transaction: bool = True
     witnesses: tuple[Witness, ...] = ()
+    batch_seconds: float = 0.0
+    _batch: _Batch = field(default_factory=_Batch, compare=False, repr=False)
 
 
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :lock))")
@@ -137,8 +159,60 @@ def _sign_at_commit(session: Session) -> None:
     # chain lock, so the head signed here is the head this commit makes durable.
     head = session.info.pop(_UNSIGNED_HEAD, None)
     checkpointer = session.info.get(CHECKPOINTER)
-    if head is not None and isinstance(checkpointer, Checkpointer):
+    if head is None or not isinstance(checkpointer, Checkpointer):
+        return
+    bind = session.get_bind()
+    if checkpointer.batch_seconds <= 0 or not isinstance(bind, Engine):
         _sign(session, checkpointer, head[0], head[1])
+        return
+    batch = checkpointer._batch
+    now = time.monotonic()
+    with batch.lock:
+        due = now - batch.last >= checkpointer.batch_seconds
+        if due:
+            batch.last = now
+        elif batch.timer is None:
+            delay = max(0.0, batch.last + checkpointer.batch_seconds - now)
+            batch.timer = threading.Timer(delay, _sign_pending, (checkpointer, bind))
+            batch.timer.daemon = True
+            batch.timer.start()
+            _PENDING_TIMERS[id(checkpointer)] = (checkpointer, bind)
+    if due:
+        _sign(session, checkpointer, head[0], head[1])
+
+
+# Heads left to a timer, signed at exit if the timer has not fired yet.
+_PENDING_TIMERS: dict[int, tuple[Checkpointer, Engine]] = {}
+
+
+def _sign_pending(checkpointer: Checkpointer, engine: Engine) -> None:
+    """Sign the current head in a transaction of its own (the batch timer's job)."""
+    from fivesafes.store.db import session_factory
+
+    batch = checkpointer._batch
+    with batch.lock:
+        batch.timer = None
+        batch.last = time.monotonic()
+        _PENDING_TIMERS.pop(id(checkpointer), None)
+    try:
+        with session_factory(engine, **{CHECKPOINTER: checkpointer}).begin() as session:
+            create_checkpoint(session, checkpointer)
+    except Exception as exc:  # a thread has no caller to raise to: say it loudly
+        message = (
+            f"warning: the audit log's head could not be signed ({exc}); the next "
+            "transaction signs it, or run `fivesafes audit checkpoint`"
+        )
+        LOG.warning(message)
+        print(message, file=sys.stderr)
+
+
+@atexit.register
+def _sign_pending_at_exit() -> None:
+    for checkpointer, engine in list(_PENDING_TIMERS.values()):
+        timer = checkpointer._batch.timer
+        if timer is not None:
+            timer.cancel()
+        _sign_pending(checkpointer, engine)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -168,6 +168,7 @@ class Workspace:
                 every=int(self.setting("checkpoint_every")),
                 log_path=self.checkpoint_log_path,
                 witnesses=tuple(parse_witness(w) for w in self.setting("audit_witnesses")),
+                batch_seconds=int(self.setting("checkpoint_batch_ms")) / 1000,
             )
             factory = session_factory(self.engine(), **{CHECKPOINTER: checkpointer})
             self._cache["sessions"] = factory
