@@ -207,12 +207,18 @@ def _sign_pending(checkpointer: Checkpointer, engine: Engine) -> None:
 
 
 @atexit.register
-def _sign_pending_at_exit() -> None:
-    for checkpointer, engine in list(_PENDING_TIMERS.values()):
+def sign_pending_now(engine: Engine | None = None) -> None:
+    """Sign now every head a batch timer would sign later (of ``engine``, or all).
+
+    Called at exit, and before a database goes away (``Workspace.close``).
+    """
+    for checkpointer, bound in list(_PENDING_TIMERS.values()):
+        if engine is not None and bound is not engine:
+            continue
         timer = checkpointer._batch.timer
         if timer is not None:
             timer.cancel()
-        _sign_pending(checkpointer, engine)
+        _sign_pending(checkpointer, bound)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -376,5 +382,6 @@ __all__ = [
     "lock_chain",
     "query_events",
     "read_checkpoint_file",
+    "sign_pending_now",
     "verify_chain",
 ]

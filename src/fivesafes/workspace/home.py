@@ -194,6 +194,9 @@ class Workspace:
         engine = self._cache.pop("engine", None)
         self._cache.pop("sessions", None)
         if engine is not None:
+            from fivesafes.audit.log import sign_pending_now
+
+            sign_pending_now(engine)  # a head left to a batch timer is signed before we go
             engine.dispose()
 
 
