@@ -19,9 +19,17 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.chain import GENESIS_HASH, ChainProblem, ChainResult, StoredRow, verify_rows
-from fivesafes.audit.checkpoint import Checkpoint, parse_checkpoint
-from fivesafes.audit.checkpoint import verify_checkpoint as verify_note
-from fivesafes.audit.checkpoint_file import read_checkpoint_file
+from fivesafes.audit.checkpoint import Checkpoint
+from fivesafes.audit.checkpoint_checks import (
+    SKIP,
+    CheckpointSource,
+    VerifyArgs,
+    check_note,
+    compare_checkpoint,
+    parsed_or_none,
+    read_outside,
+    trust_checks,
+)
 from fivesafes.errors import IntegrityError
 from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 
@@ -88,12 +96,6 @@ class VerifyReport:
             hint="do not append further; restore the database from a backup taken before "
             f"event {first.seq} and compare, and report it to the information asset owner",
         )
-
-
-@dataclass(frozen=True)
-class _CheckpointSource:
-    note: str
-    origin_label: str  # "database" or the file name
 
 
 def _driver_rows(
@@ -217,7 +219,7 @@ def verify_chain(
     the log must still contain it. ``parallel=True`` verifies large chains in several
     processes (worth it only on an otherwise idle multi-core machine: bench/RESULTS.md).
     """
-    args = _Args(
+    args = VerifyArgs(
         public_key, key_name, checkpoint_file, parallel, require_signed, tuple(witness_files), seen
     )
     if isinstance(session_or_engine, Engine):
@@ -228,84 +230,28 @@ def verify_chain(
     return _verify(session_or_engine, args)
 
 
-@dataclass(frozen=True)
-class _Args:
-    public_key: Ed25519PublicKey | None
-    key_name: str | None
-    checkpoint_file: Path | None
-    parallel: bool
-    require_signed: bool
-    witness_files: tuple[Path, ...]
-    seen: Checkpoint | None
-
-
-def _read_outside(args: _Args, warnings: list[str]) -> list[tuple[str, list[str]]]:
-    """(label, notes) of every checkpoint copy outside the database: file and witnesses."""
-    out: list[tuple[str, list[str]]] = []
-    if args.checkpoint_file is not None:
-        notes, file_warnings = read_checkpoint_file(args.checkpoint_file)
-        warnings.extend(file_warnings)
-        out.append((args.checkpoint_file.name, notes))
-    for path in args.witness_files:
-        if not path.exists():
-            raise IntegrityError(
-                f"witness copy {path} does not exist",
-                hint="give the witness's checkpoint file, or the witness folder that holds "
-                "<origin>.checkpoints.log",
-            )
-        notes, file_warnings = read_checkpoint_file(path)
-        warnings.extend(file_warnings)
-        out.append((f"witness {path}", notes))
-    return out
-
-
-def _check_note(
-    source: _CheckpointSource, args: _Args, problems: list[ChainProblem]
-) -> Checkpoint | None:
-    try:
-        if args.public_key is not None and args.key_name is not None:
-            checkpoint = verify_note(source.note, args.public_key, args.key_name)
-        else:
-            checkpoint = parse_checkpoint(source.note)[0]
-    except IntegrityError as exc:
-        size = _size_hint(source.note)
-        problems.append(ChainProblem(size, "checkpoint", f"{source.origin_label}: {exc.message}"))
-        return None
-    if args.key_name is not None and checkpoint.origin != args.key_name:
-        problems.append(
-            ChainProblem(
-                checkpoint.size,
-                "checkpoint",
-                f"{source.origin_label}: checkpoint at size {checkpoint.size} is for "
-                f"another log ({checkpoint.origin})",
-            )
-        )
-        return None
-    return checkpoint
-
-
-def _verify(connection: Connection, args: _Args) -> VerifyReport:
+def _verify(connection: Connection, args: VerifyArgs) -> VerifyReport:
     # Order matters under concurrent appends: outside copies, then table, then chain,
     # so every checkpoint read is of a chain prefix the chain read will include.
     warnings: list[str] = []
-    sources: list[_CheckpointSource] = []
-    outside = _read_outside(args, warnings)
+    sources: list[CheckpointSource] = []
+    outside = read_outside(args, warnings)
     for label, notes in outside:
-        sources.extend(_CheckpointSource(n, label) for n in notes)
+        sources.extend(CheckpointSource(n, label) for n in notes)
     db_rows = connection.execute(
         select(AuditCheckpoint.size, AuditCheckpoint.head_hash, AuditCheckpoint.note)
     ).all()
-    sources.extend(_CheckpointSource(str(r.note), "database") for r in db_rows)
+    sources.extend(CheckpointSource(str(r.note), "database") for r in db_rows)
 
     problems: list[ChainProblem] = []
     signatures_checked = args.public_key is not None and args.key_name is not None
-    parsed: list[tuple[Checkpoint, _CheckpointSource]] = []
+    parsed: list[tuple[Checkpoint, CheckpointSource]] = []
     for source in sources:
-        checkpoint = _check_note(source, args, problems)
+        checkpoint = check_note(source, args, problems)
         if checkpoint is not None:
             parsed.append((checkpoint, source))
     for row in db_rows:
-        note_cp = _parsed_or_none(str(row.note)) if row.note else None
+        note_cp = parsed_or_none(str(row.note)) if row.note else None
         if note_cp is not None and (note_cp.size, note_cp.head_hash) != (
             int(row.size),
             str(row.head_hash),
@@ -348,15 +294,15 @@ def _verify(connection: Connection, args: _Args) -> VerifyReport:
     verified: dict[int, Checkpoint] = {}
     signed_notes: dict[int, str] = {}
     for checkpoint, source in sorted(parsed, key=lambda item: item[0].size):
-        found = _compare(checkpoint, source.origin_label, result, verified)
+        found = compare_checkpoint(checkpoint, source.origin_label, result, verified)
         if found is None:
             verified[checkpoint.size] = checkpoint
             signed_notes[checkpoint.size] = source.note
-        elif found is not _SKIP:
+        elif found is not SKIP:
             problems.append(found)
             count += 1
     cut = any(cp.size > result.head_seq for cp, _ in parsed)
-    extra = _trust_checks(
+    extra = trust_checks(
         connection, args, result, verified, signed_notes, signatures_checked and not cut
     )
     problems.extend(extra)
@@ -375,134 +321,3 @@ def _verify(connection: Connection, args: _Args) -> VerifyReport:
         warnings=tuple(warnings),
         last_checkpoint_note=None if last is None else signed_notes[last],
     )
-
-
-_SKIP = ChainProblem(0, "skip", "")
-
-
-def _compare(
-    checkpoint: Checkpoint, label: str, result: ChainResult, verified: dict[int, Checkpoint]
-) -> ChainProblem | None:
-    """None when the chain hashes to ``checkpoint``; the problem, or _SKIP, when not."""
-    if checkpoint.size > result.head_seq:
-        return ChainProblem(
-            result.head_seq + 1,
-            "missing",
-            f"events {result.head_seq + 1}..{checkpoint.size} missing: the chain ends "
-            f"at {result.head_seq} but a checkpoint ({label}) signed "
-            f"{checkpoint.size} events",
-        )
-    if checkpoint.size not in result.recomputed_at or (
-        result.problems and result.problems[0].seq <= checkpoint.size
-    ):
-        # The event it signed is gone, or an earlier break of the chain (already
-        # reported where it happened) explains why the hashes no longer agree.
-        return _SKIP
-    if result.recomputed_at[checkpoint.size] != checkpoint.head_hash:
-        # The earlier checkpoints still match, so the change lies after the last of them.
-        start = max((v for v in verified if v < checkpoint.size), default=0) + 1
-        return ChainProblem(
-            start,
-            "checkpoint",
-            f"the chain no longer hashes to the checkpoint signed at size "
-            f"{checkpoint.size} ({label}): one of events "
-            f"{start}..{checkpoint.size} was changed and the chain rehashed after it",
-        )
-    return None
-
-
-def _trust_checks(
-    connection: Connection,
-    args: _Args,
-    result: ChainResult,
-    verified: dict[int, Checkpoint],
-    notes: dict[int, str],
-    check_head: bool,
-) -> list[ChainProblem]:
-    """The checks that trust nothing in the workspace: a signed head, what was seen before.
-
-    ``check_head`` is False without a public key (nothing can be trusted) or when a
-    checkpoint beyond the head already showed the tail was cut (reported as such).
-    """
-    problems: list[ChainProblem] = []
-    seen = args.seen
-    if seen is not None:
-        if result.head_seq < seen.size:
-            problems.append(
-                ChainProblem(
-                    result.head_seq + 1,
-                    "missing",
-                    f"events {result.head_seq + 1}..{seen.size} missing: the log has "
-                    f"{result.head_seq} events but this verifier already verified a signed "
-                    f"checkpoint of {seen.size} (its state file)",
-                )
-            )
-        elif seen.size in result.recomputed_at and (
-            result.recomputed_at[seen.size] != seen.head_hash
-        ):
-            problems.append(
-                ChainProblem(
-                    1,
-                    "checkpoint",
-                    f"the chain no longer hashes to the checkpoint of {seen.size} events this "
-                    "verifier verified before (its state file): history was rewritten",
-                )
-            )
-    if not args.require_signed:
-        return problems
-    if args.public_key is None or args.key_name is None:
-        problems.append(
-            ChainProblem(0, "checkpoint", "no public key given: checkpoints cannot be trusted")
-        )
-        return problems
-    if not check_head:
-        return problems
-    if not verified:
-        problems.append(
-            ChainProblem(
-                1,
-                "checkpoint",
-                f"no valid signed checkpoint covers the log ({result.head_seq} events): "
-                "every checkpoint was deleted, or none was ever signed; the genesis event "
-                "cannot be checked",
-            )
-        )
-        return problems
-    last = max(verified)
-    if result.ok and result.head_seq > last:
-        # Re-read: under concurrent writers a checkpoint committed after the table was
-        # read may sign the head the chain walk reached (PostgreSQL read committed).
-        row = connection.execute(
-            select(AuditCheckpoint.note).where(AuditCheckpoint.size == result.head_seq)
-        ).first()
-        source = _CheckpointSource(str(row[0]), "database") if row else None
-        latest = _check_note(source, args, problems) if source else None
-        if latest is not None and latest.head_hash == result.head_hash and source:
-            verified[latest.size] = latest
-            notes[latest.size] = source.note
-        else:
-            problems.append(
-                ChainProblem(
-                    last + 1,
-                    "unsigned",
-                    f"events {last + 1}..{result.head_seq} are covered by no signed "
-                    "checkpoint: they were appended outside fivesafes, or the checkpoints "
-                    "after them were deleted",
-                )
-            )
-    return problems
-
-
-def _parsed_or_none(note: str) -> Checkpoint | None:
-    # A malformed note was already reported above; verify goes on to name it, not abort.
-    try:
-        return parse_checkpoint(note)[0]
-    except IntegrityError:
-        return None
-
-
-def _size_hint(note: str) -> int:
-    try:
-        return parse_checkpoint(note)[0].size
-    except IntegrityError:
-        return 0
