@@ -123,11 +123,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 x 50, one round")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database kind")
     args = parser.parse_args()
     processes, each, rounds = (4, 50, 1) if args.quick else (8, 200, 3)
     rounds = args.rounds or rounds
     print(f"concurrent audit writers, one event per transaction; {rounds} round(s) per mode")
-    for kind in ("sqlite", "postgresql"):
+    for kind in (args.only,) if args.only else ("sqlite", "postgresql"):
         run(kind, processes, each, rounds)
 
 
