@@ -197,7 +197,7 @@ def _check_genesis(
 ) -> VerifyReport:
     """The report with a problem added when event 1 is not this workspace's creation."""
     with read_only(workspace.engine()).connect() as connection:
-        details = verified_genesis(connection, key, workspace.origin)
+        details = verified_genesis(connection, key, workspace.origin, workspace.checkpoint_log_path)
     if details is not None and (
         details.get("workspace_id") == workspace.workspace_id
         and details.get("public_key_sha256") == public_key_fingerprint(key)
