@@ -256,3 +256,77 @@ def test_under_load_the_head_is_signed_at_most_every_interval_and_never_left_uns
         assert report.checkpoints_verified < 11
     finally:
         ws.close()
+
+
+@pytest.mark.parametrize(
+    ("statements", "kind"),
+    [
+        (["UPDATE audit_log SET actor = 'mallory' WHERE seq = 4"], "modified"),  # edit
+        (["DELETE FROM audit_log WHERE seq = 4"], "missing"),  # delete
+        (  # insert: event 4's content placed again after event 3, the rest moved up one
+            [
+                "UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 4",
+                "UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1004",
+                "INSERT INTO audit_log SELECT 4, at, action, 'mallory', outcome, area, dataset, "
+                "subject, details, prev_hash, hash FROM audit_log WHERE seq = 5",
+            ],
+            "modified",
+        ),
+        (  # reorder
+            [
+                "UPDATE audit_log SET seq = -1 WHERE seq = 4",
+                "UPDATE audit_log SET seq = 4 WHERE seq = 5",
+                "UPDATE audit_log SET seq = 5 WHERE seq = -1",
+            ],
+            "modified",
+        ),
+    ],
+    ids=["edit", "delete", "insert", "reorder"],
+)
+def test_every_tamper_class_is_detected(
+    db_workspace: Workspace, statements: list[str], kind: str
+) -> None:
+    _work(db_workspace)
+    tamper(db_workspace.engine(), *statements)
+    report = verify_log(db_workspace)
+    assert not report.ok and report.first_bad is not None
+    assert report.first_bad.seq == 4 and kind in {p.kind for p in report.problems}
+
+
+def test_a_rewrite_resigned_with_a_new_key_fails_against_the_pinned_key(
+    db_workspace: Workspace, tmp_path: Path
+) -> None:
+    """Without the workspace's key the attacker signs with a key of their own, and swaps
+    the .pub in the workspace: only a key kept outside (state, offline copy) catches it."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from fivesafes.audit.log import CHECKPOINTER, Checkpointer, create_checkpoint
+    from fivesafes.store.db import session_factory
+    from fivesafes.workspace.keys import public_key_fingerprint
+
+    state = tmp_path / "state.json"
+    offline = db_workspace.public_key()
+    _work(db_workspace)
+    assert verify_log(db_workspace, state_path=state).ok
+    mallory = Ed25519PrivateKey.generate()
+
+    def forge(events: list[AuditEvent]) -> list[AuditEvent]:
+        fingerprint = public_key_fingerprint(mallory.public_key())
+        details = {**events[0].details, "public_key_sha256": fingerprint}
+        events[0] = replace(events[0], details=details)
+        events[3] = replace(events[3], actor="mallory")
+        return events
+
+    rehash(db_workspace.engine(), forge, checkpoint_file=db_workspace.checkpoint_log_path)
+    signer = Checkpointer(mallory, db_workspace.origin, every=1000)
+    with session_factory(db_workspace.engine(), **{CHECKPOINTER: signer}).begin() as session:
+        create_checkpoint(session, signer)
+    db_workspace.public_key_path.write_bytes(
+        mallory.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
+    assert verify_log(db_workspace).ok  # trusting the workspace's own key: fooled
+    with_state = verify_log(db_workspace, state_path=state)
+    assert not with_state.ok
+    assert any("no valid signature" in p.message for p in with_state.problems)
+    assert not verify_log(db_workspace, public_key=offline).ok
