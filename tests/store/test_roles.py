@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,8 +19,10 @@ from sqlalchemy.exc import ProgrammingError
 
 from fivesafes.audit.events import AuditEvent
 from fivesafes.audit.log import append_event, verify_chain
+from fivesafes.services.audit_log import verify_log
 from fivesafes.store.db import make_engine, migrate, transaction
 from fivesafes.store.roles import AUDIT_OWNER_ROLE, audit_table_owner, grant_application_role
+from fivesafes.workspace import create_workspace
 
 pytestmark = pytest.mark.postgres
 
@@ -94,3 +97,13 @@ def test_the_application_role_cannot_change_delete_or_unprotect(
         connection.exec_driver_sql(statement)
     with app.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM audit_log").scalar() == 1
+
+
+def test_verify_warns_when_the_application_runs_as_a_superuser(pg_url: str, tmp_path: Path) -> None:
+    ws = create_workspace(tmp_path / "ws", demo_identity=True, database_url=pg_url)
+    try:
+        report = verify_log(ws)  # the test server's role is a superuser
+        assert report.ok
+        assert any("superuser" in w for w in report.warnings)
+    finally:
+        ws.close()

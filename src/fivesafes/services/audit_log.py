@@ -33,6 +33,7 @@ from fivesafes.errors import AccessDenied, IntegrityError
 from fivesafes.governance import permissions
 from fivesafes.services.context import Actor, record
 from fivesafes.store.db import read_only
+from fivesafes.store.roles import audit_table_owner, is_superuser
 from fivesafes.workspace import Workspace
 from fivesafes.workspace.keys import public_key_fingerprint
 
@@ -175,7 +176,7 @@ def verify_log(
         time.sleep(int(workspace.setting("checkpoint_batch_ms")) / 1000 + UNSIGNED_GRACE_S)
         report = run()
     report = _check_genesis(workspace, key, report)
-    notes = list(report.warnings)
+    notes = list(report.warnings) + _database_role_warnings(workspace)
     if state_path is None:
         notes.append(
             "no --state file: a log cut together with its checkpoints is caught only by a "
@@ -190,6 +191,28 @@ def verify_log(
                 "against your offline copy once)"
             )
     return replace(report, warnings=tuple(notes))
+
+
+def _database_role_warnings(workspace: Workspace) -> list[str]:
+    """On PostgreSQL: say so when this role could switch the append-only triggers off."""
+    engine = workspace.engine()
+    if engine.dialect.name != "postgresql":
+        return []
+    with read_only(engine).connect() as connection:
+        user = connection.exec_driver_sql("SELECT current_user").scalar()
+        if is_superuser(connection):
+            return [
+                f"the database role {user} is a PostgreSQL superuser: it can bypass the "
+                "append-only triggers (session_replication_role); run fivesafes as a role "
+                "with INSERT and SELECT only on the audit tables (docs/audit-log.md)"
+            ]
+        if audit_table_owner(connection) == user:
+            return [
+                f"the database role {user} owns the audit tables and can disable their "
+                "triggers: have a DBA run fivesafes.store.roles.secure_audit_tables "
+                "(docs/audit-log.md)"
+            ]
+    return []
 
 
 def _check_genesis(
