@@ -291,8 +291,20 @@ def _write_pending(session: Session) -> None:
     if not pending:
         return
     for checkpointer, line in pending:
-        if checkpointer.log_path is not None:
+        if checkpointer.log_path is None:
+            continue
+        try:
             append_checkpoint_line(checkpointer.log_path, line)
+        except OSError as exc:
+            # The change is committed: raising now would report a failure that did not
+            # happen. The row in audit_checkpoint holds the checkpoint; say it loudly.
+            message = (
+                f"warning: checkpoint not written to {checkpointer.log_path} ({exc}); it is "
+                "in the database. Free space or fix the file's permissions; `audit verify` "
+                "lists checkpoints missing from the file"
+            )
+            LOG.warning(message)
+            print(message, file=sys.stderr)
     # Witnesses get the newest checkpoint of this commit only: it commits to every
     # event before it, so one line per commit proves as much as one per checkpoint.
     checkpointer, line = pending[-1]
