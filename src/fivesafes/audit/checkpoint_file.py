@@ -39,13 +39,18 @@ def append_checkpoint_line(path: Path, line: dict[str, Any], *, sync: bool | Non
         os.close(fd)
 
 
-def read_checkpoint_file(path: Path) -> tuple[list[str], list[str]]:
-    """The signed notes in the checkpoint file, and warnings about unreadable lines."""
+def read_checkpoint_file(path: Path, *, first: int | None = None) -> tuple[list[str], list[str]]:
+    """The signed notes in the checkpoint file (its ``first`` lines only, if given), and
+    warnings about unreadable lines."""
     notes: list[str] = []
     warnings: list[str] = []
     if not path.exists():
         return notes, warnings
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    with path.open(encoding="utf-8") as handle:
+        lines = [line for _, line in zip(range(first), handle, strict=False)] if first else None
+    if lines is None:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
 from fivesafes.audit.chain import StoredRow, verify_rows
-from fivesafes.audit.checkpoint import Checkpoint, verify_checkpoint
+from fivesafes.audit.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
 from fivesafes.audit.checkpoint_file import read_checkpoint_file
 from fivesafes.errors import IntegrityError
 from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
@@ -26,6 +26,7 @@ from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 GENESIS_ACTION = "workspace.create"
 # A creation checkpoint further out than this is not a workspace's own: refuse to walk.
 MAX_GENESIS_SIZE = 1000
+FILE_LINES = 100  # lines of the checkpoint file searched for the genesis checkpoint
 
 
 def _first_signed(
@@ -33,6 +34,8 @@ def _first_signed(
 ) -> Checkpoint | None:
     best: Checkpoint | None = None
     for note in notes:
+        if best is not None and _claimed_size(note) >= best.size:
+            continue  # cannot be smaller: spare the signature check
         try:
             checkpoint = verify_checkpoint(note, public_key, key_name)
         except IntegrityError:
@@ -42,6 +45,13 @@ def _first_signed(
     return best
 
 
+def _claimed_size(note: str) -> int:
+    try:
+        return parse_checkpoint(note)[0].size
+    except IntegrityError:
+        return -1
+
+
 def verified_genesis(
     connection: Connection,
     public_key: Ed25519PublicKey,
@@ -49,11 +59,19 @@ def verified_genesis(
     checkpoint_file: Path | None = None,
 ) -> dict[str, Any] | None:
     """The details of the genesis event if the first signed checkpoint vouches for it, else None."""
-    small = select(AuditCheckpoint.note).where(AuditCheckpoint.size <= MAX_GENESIS_SIZE)
+    # The smallest few: one signature check at most, in an intact log (size 1 is signed).
+    small = (
+        select(AuditCheckpoint.note)
+        .where(AuditCheckpoint.size <= MAX_GENESIS_SIZE)
+        .order_by(AuditCheckpoint.size)
+        .limit(FILE_LINES)
+    )
     notes = [str(n) for n in connection.execute(small).scalars()]
-    if checkpoint_file is not None:
-        notes.extend(read_checkpoint_file(checkpoint_file)[0])
     first = _first_signed(notes, public_key, key_name)
+    if first is None and checkpoint_file is not None:
+        # The file grows by a line per commit: its head holds the genesis checkpoint.
+        head = read_checkpoint_file(checkpoint_file, first=FILE_LINES)[0]
+        first = _first_signed(head, public_key, key_name)
     if first is None or first.size > MAX_GENESIS_SIZE:
         return None
     rows = connection.execute(
