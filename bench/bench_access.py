@@ -9,6 +9,13 @@ Baselines measured in the same run: the bare audit append (one event per
 transaction, nothing else) and the pure decision (decide_access on ready facts,
 no storage). The ratio says what gathering facts and deciding add to the write.
 
+Checkpoint cost (issue 14): the decisions run through a workspace-like session that
+signs checkpoints, alternately (in blocks, so the machine's load hits all alike)
+with the old rule (a checkpoint every 1,000 events), the head signed at every commit
+(note inserted in the transaction, appended to the checkpoint file after it), and
+the default: at every commit but at most once a second per process (a timer signs
+a head left unsigned). The ratio against the old rule is the cost (goal: under 1.10).
+
     .venv/bin/python bench/bench_access.py            # 3,000 decisions per database
     .venv/bin/python bench/bench_access.py --quick    # 200, a smoke run
     FIVESAFES_BENCH_PG_URL=postgresql+psycopg://me@host/db  (default 127.0.0.1:5432/test)
@@ -17,15 +24,19 @@ no storage). The ratio says what gathering facts and deciding add to the write.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench_databases import database
 from fivesafes.audit.events import AuditEvent, Outcome
-from fivesafes.audit.log import append_event
+from fivesafes.audit.log import CHECKPOINTER, Checkpointer, append_event, sign_pending_now
 from fivesafes.governance.access import decide_access
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
@@ -40,7 +51,7 @@ from fivesafes.services.governance import (
     people,
     training,
 )
-from fivesafes.store.db import make_engine, migrate, transaction
+from fivesafes.store.db import make_engine, migrate, session_factory, transaction
 
 PEOPLE = 20
 
@@ -60,6 +71,10 @@ def build_register(engine: Engine) -> list[str]:
     act("root", areas.create_area, "earnings", "iris", ["Earnings data"])
     act("iris", datasets.register_dataset, Dataset("ashe", "earnings", 1, 1, 1, "s", "b"), today)
     act("root", declarations.publish_declaration, "I will keep it confidential.")
+    # whoever decides on access must be qualified too (issue 14): training and declaration
+    act("root", training.record_completion, "iris", MANDATORY_COURSE, today, None, today)
+    act("root", training.record_completion, "iris", "Earnings data", today, None, today)
+    act("iris", declarations.sign_declaration, 1)
     logins = []
     for i in range(PEOPLE):
         login = f"analyst{i:02d}"
@@ -74,7 +89,9 @@ def build_register(engine: Engine) -> list[str]:
     return logins
 
 
-def time_decisions(engine: Engine, logins: list[str], n: int) -> tuple[float, int]:
+def time_decisions(
+    engine: Engine | sessionmaker[Session], logins: list[str], n: int
+) -> tuple[float, int]:
     """Seconds for ``n`` audited decisions, each in its own transaction; and how many allowed."""
     allowed = 0
     start = time.perf_counter()
@@ -118,9 +135,42 @@ def time_pure(engine: Engine, logins: list[str], n: int) -> float:
     return time.perf_counter() - start
 
 
+BLOCKS = 10  # the checkpointing modes alternate this many times
+# every 1,000 events (the old rule); at every commit; at most once a second (the default)
+MODES = ("1000", "commit", "batched")
+
+
+def time_checkpointing(engine: Engine, logins: list[str], n: int, tmp: Path) -> dict[str, float]:
+    """Seconds for ``n`` decisions in each checkpointing mode (alternated in blocks)."""
+    key = Ed25519PrivateKey.generate()
+    factories = {
+        mode: session_factory(
+            engine,
+            **{
+                CHECKPOINTER: Checkpointer(
+                    key,
+                    "fivesafes/bench",
+                    every=1000,
+                    log_path=tmp / f"checkpoints-{mode}.log",
+                    every_transaction=mode != "1000",
+                    batch_seconds=1.0 if mode == "batched" else 0.0,
+                )
+            },
+        )
+        for mode in MODES
+    }
+    totals = dict.fromkeys(MODES, 0.0)
+    block = max(1, n // BLOCKS)
+    for _ in range(BLOCKS):
+        for mode, factory in factories.items():
+            totals[mode] += time_decisions(factory, logins, block)[0]
+    sign_pending_now(engine)  # before the database is dropped
+    return totals
+
+
 def run(kind: str, n: int) -> None:
-    """Benchmark one backend and print its line."""
-    with database(kind, "bench_access") as url:
+    """Benchmark one backend and print its lines."""
+    with database(kind, "bench_access") as url, tempfile.TemporaryDirectory() as tmp:
         if url is None:
             return
         engine = make_engine(url)
@@ -131,6 +181,7 @@ def run(kind: str, n: int) -> None:
             t_dec, allowed = time_decisions(engine, logins, n)
             t_app = time_bare_appends(engine, n)
             t_pure = time_pure(engine, logins, n * 10)
+            t_modes = time_checkpointing(engine, logins, n, Path(tmp))
         finally:
             engine.dispose()
     dec_rate, app_rate, pure_rate = n / t_dec, n / t_app, n * 10 / t_pure
@@ -138,6 +189,14 @@ def run(kind: str, n: int) -> None:
         f"{kind:<10} {n:>6} decisions ({allowed} allowed): {dec_rate:>8.0f}/s | "
         f"bare audit append {app_rate:>8.0f}/s | pure decision {pure_rate:>9.0f}/s | "
         f"decision costs {t_dec / t_app:.2f}x a bare append"
+    )
+    m = max(1, n // BLOCKS) * BLOCKS
+    old, commit, batched = (t_modes[mode] for mode in MODES)
+    print(
+        f"{kind:<10} {m:>6} decisions signed: every 1000 events {m / old:>8.0f}/s | "
+        f"every commit {m / commit:>8.0f}/s (ratio {commit / old:.3f}) | "
+        f"batched 1 s (default) {m / batched:>8.0f}/s (ratio {batched / old:.3f})",
+        flush=True,
     )
 
 

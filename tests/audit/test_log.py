@@ -35,7 +35,10 @@ def key() -> Ed25519PrivateKey:
 
 @pytest.fixture
 def checkpointer(key: Ed25519PrivateKey, tmp_path: Path) -> Checkpointer:
-    return Checkpointer(key, ORIGIN, every=3, log_path=tmp_path / "checkpoints.log")
+    # every_transaction=False: these tests are about the every-N rule alone.
+    return Checkpointer(
+        key, ORIGIN, every=3, log_path=tmp_path / "checkpoints.log", every_transaction=False
+    )
 
 
 def event(i: int, **kw: object) -> AuditEvent:
@@ -369,3 +372,37 @@ def test_a_malformed_checkpoint_row_is_reported_not_raised(
     report = verify(engine, key, checkpointer.log_path)
     assert not report.ok and report.first_bad is not None
     assert report.first_bad.kind == "checkpoint" and "malformed" in report.first_bad.message
+
+
+def test_a_checkpoint_file_that_cannot_be_written_does_not_fail_the_commit(
+    engine: Engine, key: Ed25519PrivateKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # every_transaction=True (the workspace default): signed at the commit
+    signer = Checkpointer(key, ORIGIN, every=1000, log_path=tmp_path / "no-such-dir" / "c.log")
+    append_many(engine, 2, signer)
+    assert "checkpoint not written" in capsys.readouterr().err
+    report = verify(engine, key)
+    assert report.ok and report.checkpoints_verified == 2
+
+
+def test_every_commit_that_appended_is_signed_and_a_rollback_signs_nothing(
+    engine: Engine, key: Ed25519PrivateKey, tmp_path: Path
+) -> None:
+    signer = Checkpointer(key, ORIGIN, every=1000, log_path=tmp_path / "c.log")
+    factory = session_factory(engine, **{CHECKPOINTER: signer})
+    with transaction(factory) as session:  # two events, one commit: one checkpoint
+        append_event(session, event(0))
+        append_event(session, event(1))
+    with transaction(factory) as session:  # no event: nothing to sign
+        pass
+    with pytest.raises(RuntimeError), transaction(factory) as session:
+        append_event(session, event(2))
+        raise RuntimeError("rolled back")
+    append_many(engine, 1, signer)
+    with engine.connect() as connection:
+        sizes = [r[0] for r in connection.execute(text("SELECT size FROM audit_checkpoint"))]
+    assert sorted(sizes) == [2, 3]
+    assert len(read_checkpoint_file(tmp_path / "c.log")[0]) == 2
+    tamper(engine, "DELETE FROM audit_log WHERE seq = 3")  # the tail cut
+    report = verify(engine, key, tmp_path / "c.log")
+    assert report.first_bad is not None and report.first_bad.kind == "missing"

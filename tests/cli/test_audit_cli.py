@@ -129,3 +129,54 @@ def test_without_a_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("FIVESAFES_HOME", str(tmp_path / "none"))
     result = run("audit", "verify")
     assert result.exit_code == 2 and "fivesafes init" in result.stderr
+
+
+def _cut_tail_and_its_checkpoints(home: Path, keep: int) -> None:
+    with sqlite3.connect(home / "fivesafes.db") as db:
+        db.execute("DELETE FROM audit_log WHERE seq > ?", (keep,))
+        db.execute("DELETE FROM audit_checkpoint WHERE size > ?", (keep,))
+    log = home / "audit-checkpoints.log"
+    lines = [
+        line
+        for line in log.read_text().splitlines()
+        if int(json.loads(line)["note"].split("\n")[1]) <= keep
+    ]
+    log.write_text("".join(f"{line}\n" for line in lines))
+
+
+def test_verify_with_a_state_file_catches_a_cut_hidden_with_its_checkpoints(
+    home: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "verifier" / "state.json"
+    first = run("audit", "verify", "--state", str(state))
+    assert first.exit_code == 0, first.output
+    assert "pinned" in first.stdout and state.exists()
+    with sqlite3.connect(home / "fivesafes.db") as db:
+        signed = db.execute("SELECT max(size) FROM audit_checkpoint").fetchone()[0]
+    assert signed > 1
+    _cut_tail_and_its_checkpoints(home, 1)
+    result = run("audit", "verify", "--state", str(state))
+    assert result.exit_code == 7, result.output
+    assert "this verifier already verified" in result.stdout
+    assert "error [integrity]" in result.stderr
+
+
+def test_verify_against_a_witness_copy(home: Path, tmp_path: Path) -> None:
+    witness = tmp_path / "witness.log"
+    witness.write_bytes((home / "audit-checkpoints.log").read_bytes())
+    assert run("audit", "verify", "--witness", str(witness)).exit_code == 0
+    _cut_tail_and_its_checkpoints(home, 1)
+    result = run("audit", "verify", "--witness", str(witness))
+    assert result.exit_code == 7, result.output
+    assert "witness" in result.stdout and "missing" in result.stdout
+
+
+def test_verify_fails_without_any_checkpoint(home: Path) -> None:
+    with sqlite3.connect(home / "fivesafes.db") as db:
+        db.execute("DELETE FROM audit_checkpoint")
+    (home / "audit-checkpoints.log").write_text("")
+    result = run("audit", "verify")
+    # Fails closed even before verifying: with no signed checkpoint the genesis event is
+    # unverified, so this demo workspace no longer accepts FIVESAFES_USER.
+    assert result.exit_code != 0
+    assert "was not created with --demo-identity" in result.stderr

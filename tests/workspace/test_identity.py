@@ -73,3 +73,21 @@ def test_turning_demo_identity_on_in_config_does_not_let_anyone_act_as_another(
             current_identity(edited, environ={"FIVESAFES_USER": "alice"})
     finally:
         edited.close()
+
+
+def test_a_rewritten_genesis_event_alone_does_not_make_a_demo_workspace(
+    real_workspace: Workspace,
+) -> None:
+    # The attacker edits event 1 in the database (without re-hashing) and the config file.
+    import json
+    import sqlite3
+
+    with sqlite3.connect(real_workspace.home / "fivesafes.db") as db:
+        details = json.loads(
+            db.execute("SELECT details FROM audit_log WHERE seq = 1").fetchone()[0]
+        )
+        details["demo_identity"] = True
+        db.execute("UPDATE audit_log SET details = ? WHERE seq = 1", (json.dumps(details),))
+    forged = Workspace(real_workspace.home, {**real_workspace.config, "demo_identity": True})
+    with pytest.raises(IdentityError, match="was not created with --demo-identity"):
+        current_identity(forged, environ={"FIVESAFES_USER": "admin"})

@@ -9,13 +9,18 @@ writers from many processes still build one chain without gaps.
 
 from __future__ import annotations
 
+import atexit
+import logging
+import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Table, event, func, insert, or_, select, text
+from sqlalchemy import Engine, Table, event, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.chain import (
@@ -28,22 +33,51 @@ from fivesafes.audit.checkpoint import Checkpoint, sign_checkpoint
 from fivesafes.audit.checkpoint_file import append_checkpoint_line, read_checkpoint_file
 from fivesafes.audit.events import AuditEvent, Outcome
 from fivesafes.audit.verify import VerifyReport, verify_chain
+from fivesafes.audit.witness import Witness, deliver_to_witnesses
 from fivesafes.errors import ValidationError
 from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 
 # Keys in Session.info (set by Workspace.sessions()).
 CHECKPOINTER = "fivesafes.audit.checkpointer"
 _PENDING_NOTES = "fivesafes.audit.pending_notes"
+# The (seq, hash) of the last event this transaction appended and has not signed yet.
+_UNSIGNED_HEAD = "fivesafes.audit.unsigned_head"
+
+
+LOG = logging.getLogger("fivesafes.audit")
+
+
+@dataclass
+class _Batch:
+    """This process's signing clock for one checkpointer (mutable, behind ``lock``)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last: float = float("-inf")  # time.monotonic() of the last signature
+    timer: threading.Timer | None = None
+    pending_seq: int = 0  # the largest head this process left unsigned
 
 
 @dataclass(frozen=True)
 class Checkpointer:
-    """How to sign checkpoints: the key, its name (the origin), how often, and the file."""
+    """How to sign checkpoints: the key, its name (the origin), when, and where they go.
+
+    ``every_transaction`` (the default) signs the head at the commit of every transaction
+    that appended events, so a cut tail is always detected. Under load,
+    ``batch_seconds`` > 0 signs at most that often per process: a commit within that
+    time of the last signature leaves its head to a timer that signs the head then (and
+    at exit), so the head is never unsigned for longer. ``every`` also signs inside a
+    long transaction every that many events. ``witnesses`` receive every checkpoint
+    after the commit.
+    """
 
     private_key: Ed25519PrivateKey = field(repr=False)
     origin: str
     every: int
     log_path: Path | None = None
+    every_transaction: bool = True
+    witnesses: tuple[Witness, ...] = ()
+    batch_seconds: float = 0.0
+    _batch: _Batch = field(default_factory=_Batch, compare=False, repr=False)
 
 
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :lock))")
@@ -111,9 +145,112 @@ def append_event(session: Session, event: AuditEvent) -> AuditRecord:
         },
     )
     checkpointer = session.info.get(CHECKPOINTER)
-    if isinstance(checkpointer, Checkpointer) and record.seq % checkpointer.every == 0:
-        create_checkpoint(session, checkpointer)
+    if isinstance(checkpointer, Checkpointer):
+        if record.seq % checkpointer.every == 0:
+            _sign(session, checkpointer, record.seq, record.hash)
+        elif checkpointer.every_transaction:
+            session.info[_UNSIGNED_HEAD] = (record.seq, record.hash)
     return record
+
+
+@event.listens_for(Session, "before_commit")
+def _sign_at_commit(session: Session) -> None:
+    # Every session class (one listener, not one per session: registering per session
+    # costs more than the signature). Runs inside the transaction, which still holds the
+    # chain lock, so the head signed here is the head this commit makes durable.
+    head = session.info.pop(_UNSIGNED_HEAD, None)
+    checkpointer = session.info.get(CHECKPOINTER)
+    if head is None or not isinstance(checkpointer, Checkpointer):
+        return
+    bind = session.get_bind()
+    if checkpointer.batch_seconds <= 0 or not isinstance(bind, Engine):
+        _sign(session, checkpointer, head[0], head[1])
+        return
+    batch = checkpointer._batch
+    now = time.monotonic()
+    with batch.lock:
+        due = now - batch.last >= checkpointer.batch_seconds
+        if due:
+            batch.last = now
+        else:
+            batch.pending_seq = max(batch.pending_seq, head[0])
+        if not due and batch.timer is None:
+            delay = max(0.0, batch.last + checkpointer.batch_seconds - now)
+            batch.timer = threading.Timer(delay, _sign_pending, (checkpointer, bind))
+            batch.timer.daemon = True
+            batch.timer.start()
+            _PENDING_TIMERS[id(checkpointer)] = (checkpointer, bind)
+    if due:
+        _sign(session, checkpointer, head[0], head[1])
+
+
+# Heads left to a timer, signed at exit if the timer has not fired yet.
+_PENDING_TIMERS: dict[int, tuple[Checkpointer, Engine]] = {}
+
+
+def _sign_pending(checkpointer: Checkpointer, engine: Engine) -> None:
+    """Sign the current head in a transaction of its own (the batch timer's job)."""
+    from fivesafes.store.db import read_only, session_factory
+
+    batch = checkpointer._batch
+    with batch.lock:
+        batch.timer = None
+        batch.last = time.monotonic()
+        pending, batch.pending_seq = batch.pending_seq, 0
+        _PENDING_TIMERS.pop(id(checkpointer), None)
+    try:
+        # Under load another writer has usually signed a head past ours by now: a read
+        # (no write lock) spares a transaction that every writer would queue behind.
+        with read_only(engine).connect() as connection:
+            signed = connection.execute(select(func.max(AuditCheckpoint.size))).scalar()
+        if signed is not None and int(signed) >= pending:
+            return
+        with session_factory(engine, **{CHECKPOINTER: checkpointer}).begin() as session:
+            create_checkpoint(session, checkpointer)
+    except Exception as exc:  # a thread has no caller to raise to: say it loudly
+        message = (
+            f"warning: the audit log's head could not be signed ({exc}); the next "
+            "transaction signs it, or run `fivesafes audit checkpoint`"
+        )
+        LOG.warning(message)
+        print(message, file=sys.stderr)
+
+
+@atexit.register
+def sign_pending_now(engine: Engine | None = None) -> None:
+    """Sign now every head a batch timer would sign later (of ``engine``, or all).
+
+    Called at exit, and before a database goes away (``Workspace.close``).
+    """
+    for checkpointer, bound in list(_PENDING_TIMERS.values()):
+        if engine is not None and bound is not engine:
+            continue
+        timer = checkpointer._batch.timer
+        if timer is not None:
+            timer.cancel()
+        _sign_pending(checkpointer, bound)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_unsigned(session: Session) -> None:
+    session.info.pop(_UNSIGNED_HEAD, None)
+
+
+_INSERT_CHECKPOINT = insert(cast(Table, AuditCheckpoint.__table__))
+
+
+def _sign(session: Session, checkpointer: Checkpointer, size: int, head: str) -> str:
+    """Sign (size, head) in this transaction; the file and witness lines follow the commit."""
+    session.info.pop(_UNSIGNED_HEAD, None)
+    note = sign_checkpoint(
+        Checkpoint(checkpointer.origin, size, head), checkpointer.private_key, checkpointer.origin
+    )
+    at = canonical_at(datetime.now(UTC))
+    session.connection().execute(
+        _INSERT_CHECKPOINT, {"size": size, "head_hash": head, "at": at, "note": note}
+    )
+    _after_commit_append(session, checkpointer, {"at": at, "note": note})
+    return note
 
 
 def create_checkpoint(session: Session, checkpointer: Checkpointer) -> AuditCheckpoint | None:
@@ -126,44 +263,57 @@ def create_checkpoint(session: Session, checkpointer: Checkpointer) -> AuditChec
     size, head = chain_head(session)
     if size == 0:
         return None
+    session.flush()  # rows the ORM still holds must be in the database before we read
     existing = session.get(AuditCheckpoint, size)
     if existing is not None:
+        session.info.pop(_UNSIGNED_HEAD, None)
         return existing
-    note = sign_checkpoint(
-        Checkpoint(checkpointer.origin, size, head), checkpointer.private_key, checkpointer.origin
-    )
-    at = canonical_at(datetime.now(UTC))
-    row = AuditCheckpoint(size=size, head_hash=head, at_text=at, note=note)
-    session.add(row)
-    session.flush()
-    if checkpointer.log_path is not None:
-        _after_commit_append(session, checkpointer.log_path, {"at": at, "note": note})
+    _sign(session, checkpointer, size, head)
+    row = session.get(AuditCheckpoint, size)
+    assert row is not None
     return row
 
 
-def _after_commit_append(session: Session, path: Path, line: dict[str, Any]) -> None:
-    # The file must only ever hold checkpoints that were committed: a rolled-back
-    # checkpoint in the file would later look like a rewritten chain.
-    pending: list[tuple[Path, dict[str, Any]]] | None = session.info.get(_PENDING_NOTES)
-    if pending is None:
-        pending = []
-        session.info[_PENDING_NOTES] = pending
-        event.listen(session, "after_commit", _write_pending)
-        event.listen(session, "after_rollback", _drop_pending)
-    pending.append((path, line))
+def _after_commit_append(
+    session: Session, checkpointer: Checkpointer, line: dict[str, Any]
+) -> None:
+    # The file and the witnesses must only ever hold checkpoints that were committed: a
+    # rolled-back checkpoint there would later look like a rewritten chain.
+    if checkpointer.log_path is None and not checkpointer.witnesses:
+        return
+    pending: list[tuple[Checkpointer, dict[str, Any]]] = session.info.setdefault(_PENDING_NOTES, [])
+    pending.append((checkpointer, line))
 
 
+@event.listens_for(Session, "after_commit")
 def _write_pending(session: Session) -> None:
-    pending = session.info.get(_PENDING_NOTES) or []
-    for path, line in pending:
-        append_checkpoint_line(path, line)
-    pending.clear()
+    pending = session.info.pop(_PENDING_NOTES, None)
+    if not pending:
+        return
+    for checkpointer, line in pending:
+        if checkpointer.log_path is None:
+            continue
+        try:
+            append_checkpoint_line(checkpointer.log_path, line)
+        except OSError as exc:
+            # The change is committed: raising now would report a failure that did not
+            # happen. The row in audit_checkpoint holds the checkpoint; say it loudly.
+            message = (
+                f"warning: checkpoint not written to {checkpointer.log_path} ({exc}); it is "
+                "in the database. Free space or fix the file's permissions; `audit verify` "
+                "lists checkpoints missing from the file"
+            )
+            LOG.warning(message)
+            print(message, file=sys.stderr)
+    # Witnesses get the newest checkpoint of this commit only: it commits to every
+    # event before it, so one line per commit proves as much as one per checkpoint.
+    checkpointer, line = pending[-1]
+    deliver_to_witnesses(checkpointer.witnesses, checkpointer.origin, line)
 
 
+@event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
-    pending = session.info.get(_PENDING_NOTES)
-    if pending:
-        pending.clear()
+    session.info.pop(_PENDING_NOTES, None)
 
 
 def event_of(record: AuditRecord) -> AuditEvent:
@@ -254,5 +404,6 @@ __all__ = [
     "lock_chain",
     "query_events",
     "read_checkpoint_file",
+    "sign_pending_now",
     "verify_chain",
 ]

@@ -8,7 +8,7 @@ on request, by seq ranges in worker processes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +19,17 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.chain import GENESIS_HASH, ChainProblem, ChainResult, StoredRow, verify_rows
-from fivesafes.audit.checkpoint import Checkpoint, parse_checkpoint
-from fivesafes.audit.checkpoint import verify_checkpoint as verify_note
-from fivesafes.audit.checkpoint_file import read_checkpoint_file
+from fivesafes.audit.checkpoint import Checkpoint
+from fivesafes.audit.checkpoint_checks import (
+    SKIP,
+    CheckpointSource,
+    VerifyArgs,
+    check_note,
+    compare_checkpoint,
+    parsed_or_none,
+    read_outside,
+    trust_checks,
+)
 from fivesafes.errors import IntegrityError
 from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 
@@ -43,6 +51,8 @@ class VerifyReport:
     checkpoints_verified: int
     signatures_checked: bool
     warnings: tuple[str, ...] = ()
+    # The signed note of the largest checkpoint verified (for the verifier's state).
+    last_checkpoint_note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -86,12 +96,6 @@ class VerifyReport:
             hint="do not append further; restore the database from a backup taken before "
             f"event {first.seq} and compare, and report it to the information asset owner",
         )
-
-
-@dataclass(frozen=True)
-class _CheckpointSource:
-    note: str
-    origin_label: str  # "database" or the file name
 
 
 def _driver_rows(
@@ -200,74 +204,54 @@ def verify_chain(
     key_name: str | None = None,
     checkpoint_file: Path | None = None,
     parallel: bool = False,
+    require_signed: bool = False,
+    witness_files: Sequence[Path] = (),
+    seen: Checkpoint | None = None,
 ) -> VerifyReport:
-    """Check every event's hash and link and every checkpoint (table and file).
+    """Check every event's hash and link and every checkpoint (table, file, witnesses).
 
     ``public_key`` and ``key_name`` (the workspace origin) let signatures be
     checked; without them the checkpoints are still compared with the chain.
-    ``parallel=True`` verifies large chains in several processes (worth it only
-    on an otherwise idle multi-core machine: see bench/RESULTS.md).
+    ``require_signed`` makes a log without a valid signed checkpoint, or with events
+    after the last one, a problem (a workspace signs every transaction's head).
+    ``witness_files`` are copies of the checkpoints kept outside the workspace;
+    ``seen`` is the last checkpoint this verifier verified before (its own state):
+    the log must still contain it. ``parallel=True`` verifies large chains in several
+    processes (worth it only on an otherwise idle multi-core machine: bench/RESULTS.md).
     """
+    args = VerifyArgs(
+        public_key, key_name, checkpoint_file, parallel, require_signed, tuple(witness_files), seen
+    )
     if isinstance(session_or_engine, Engine):
         with session_or_engine.execution_options(sqlite_begin="DEFERRED").connect() as conn:
-            return _verify(conn, public_key, key_name, checkpoint_file, parallel)
+            return _verify(conn, args)
     if isinstance(session_or_engine, Session):
-        return _verify(
-            session_or_engine.connection(), public_key, key_name, checkpoint_file, parallel
-        )
-    return _verify(session_or_engine, public_key, key_name, checkpoint_file, parallel)
+        return _verify(session_or_engine.connection(), args)
+    return _verify(session_or_engine, args)
 
 
-def _verify(
-    connection: Connection,
-    public_key: Ed25519PublicKey | None,
-    key_name: str | None,
-    checkpoint_file: Path | None,
-    parallel: bool,
-) -> VerifyReport:
-    # Order matters under concurrent appends: file, then table, then chain, so
-    # every checkpoint read is of a chain prefix the chain read will include.
+def _verify(connection: Connection, args: VerifyArgs) -> VerifyReport:
+    # Order matters under concurrent appends: outside copies, then table, then chain,
+    # so every checkpoint read is of a chain prefix the chain read will include.
     warnings: list[str] = []
-    sources: list[_CheckpointSource] = []
-    file_notes: list[str] = []
-    if checkpoint_file is not None:
-        file_notes, file_warnings = read_checkpoint_file(checkpoint_file)
-        warnings.extend(file_warnings)
-        sources.extend(_CheckpointSource(n, checkpoint_file.name) for n in file_notes)
+    sources: list[CheckpointSource] = []
+    outside = read_outside(args, warnings)
+    for label, notes in outside:
+        sources.extend(CheckpointSource(n, label) for n in notes)
     db_rows = connection.execute(
         select(AuditCheckpoint.size, AuditCheckpoint.head_hash, AuditCheckpoint.note)
     ).all()
-    sources.extend(_CheckpointSource(str(r.note), "database") for r in db_rows)
+    sources.extend(CheckpointSource(str(r.note), "database") for r in db_rows)
 
     problems: list[ChainProblem] = []
-    signatures_checked = public_key is not None and key_name is not None
-    parsed: list[tuple[Checkpoint, _CheckpointSource]] = []
+    signatures_checked = args.public_key is not None and args.key_name is not None
+    parsed: list[tuple[Checkpoint, CheckpointSource]] = []
     for source in sources:
-        try:
-            if signatures_checked:
-                assert public_key is not None and key_name is not None
-                checkpoint = verify_note(source.note, public_key, key_name)
-            else:
-                checkpoint = parse_checkpoint(source.note)[0]
-        except IntegrityError as exc:
-            size = _size_hint(source.note)
-            problems.append(
-                ChainProblem(size, "checkpoint", f"{source.origin_label}: {exc.message}")
-            )
-            continue
-        if key_name is not None and checkpoint.origin != key_name:
-            problems.append(
-                ChainProblem(
-                    checkpoint.size,
-                    "checkpoint",
-                    f"{source.origin_label}: checkpoint at size {checkpoint.size} is for "
-                    f"another log ({checkpoint.origin})",
-                )
-            )
-            continue
-        parsed.append((checkpoint, source))
+        checkpoint = check_note(source, args, problems)
+        if checkpoint is not None:
+            parsed.append((checkpoint, source))
     for row in db_rows:
-        note_cp = _parsed_or_none(str(row.note)) if row.note else None
+        note_cp = parsed_or_none(str(row.note)) if row.note else None
         if note_cp is not None and (note_cp.size, note_cp.head_hash) != (
             int(row.size),
             str(row.head_hash),
@@ -279,68 +263,53 @@ def _verify(
                     f"database: checkpoint row {row.size} does not match its signed note",
                 )
             )
-    if checkpoint_file is not None:
-        in_db = {int(r.size) for r in db_rows}
-        in_file = {cp.size for cp, src in parsed if src.origin_label != "database"}
-        for size in sorted(in_file - in_db):
+    in_db = {int(r.size) for r in db_rows}
+    for label, _notes in outside:
+        in_copy = {cp.size for cp, src in parsed if src.origin_label == label}
+        for size in sorted(in_copy - in_db):
             problems.append(
                 ChainProblem(
                     size,
                     "checkpoint",
-                    f"checkpoint at size {size} is in {checkpoint_file.name} but missing from "
+                    f"checkpoint at size {size} is in {label} but missing from "
                     "the database (the checkpoint table was altered)",
                 )
             )
-        missing_in_file = sorted(in_db - in_file)
-        if missing_in_file:
-            warnings.append(
-                f"{len(missing_in_file)} checkpoint(s) in the database are not in "
-                f"{checkpoint_file.name} (first: size {missing_in_file[0]}); expected only "
-                "after a crash right after a commit"
-            )
+        if label == (args.checkpoint_file.name if args.checkpoint_file else None):
+            missing_in_file = sorted(in_db - in_copy)
+            if missing_in_file:
+                warnings.append(
+                    f"{len(missing_in_file)} checkpoint(s) in the database are not in "
+                    f"{label} (first: size {missing_in_file[0]}); expected only "
+                    "after a crash right after a commit"
+                )
 
-    sizes = frozenset(cp.size for cp, _ in parsed)
-    result = (parallel and _verify_parallel(connection, sizes)) or verify_rows(
+    seen = args.seen
+    sizes = frozenset({cp.size for cp, _ in parsed} | ({seen.size} if seen else set()))
+    result = (args.parallel and _verify_parallel(connection, sizes)) or verify_rows(
         _driver_rows(connection), sizes=sizes
     )
     problems.extend(result.problems)
     count = result.problem_count + len(problems) - len(result.problems)
-    verified: set[int] = set()
+    verified: dict[int, Checkpoint] = {}
+    signed_notes: dict[int, str] = {}
     for checkpoint, source in sorted(parsed, key=lambda item: item[0].size):
-        if checkpoint.size > result.head_seq:
-            problems.append(
-                ChainProblem(
-                    result.head_seq + 1,
-                    "missing",
-                    f"events {result.head_seq + 1}..{checkpoint.size} missing: the chain ends "
-                    f"at {result.head_seq} but a checkpoint ({source.origin_label}) signed "
-                    f"{checkpoint.size} events",
-                )
-            )
+        found = compare_checkpoint(checkpoint, source.origin_label, result, verified)
+        if found is None:
+            verified[checkpoint.size] = checkpoint
+            signed_notes[checkpoint.size] = source.note
+        elif found is not SKIP:
+            problems.append(found)
             count += 1
-        elif checkpoint.size not in result.recomputed_at or (
-            result.problems and result.problems[0].seq <= checkpoint.size
-        ):
-            # The event it signed is gone, or an earlier break of the chain (already
-            # reported where it happened) explains why the hashes no longer agree.
-            continue
-        elif result.recomputed_at[checkpoint.size] != checkpoint.head_hash:
-            # The earlier checkpoints still match, so the change lies after the last of them.
-            start = max((v for v in verified if v < checkpoint.size), default=0) + 1
-            problems.append(
-                ChainProblem(
-                    start,
-                    "checkpoint",
-                    f"the chain no longer hashes to the checkpoint signed at size "
-                    f"{checkpoint.size} ({source.origin_label}): one of events "
-                    f"{start}..{checkpoint.size} was changed and the chain rehashed after it",
-                )
-            )
-            count += 1
-        else:
-            verified.add(checkpoint.size)
+    cut = any(cp.size > result.head_seq for cp, _ in parsed)
+    extra = trust_checks(
+        connection, args, result, verified, signed_notes, signatures_checked and not cut
+    )
+    problems.extend(extra)
+    count += len(extra)
     if not signatures_checked and sources:
         warnings.append("checkpoint signatures not checked (no public key given)")
+    last = max(verified, default=None)
     return VerifyReport(
         events=result.events,
         head_seq=result.head_seq,
@@ -350,19 +319,5 @@ def _verify(
         checkpoints_verified=len(verified),
         signatures_checked=signatures_checked,
         warnings=tuple(warnings),
+        last_checkpoint_note=None if last is None else signed_notes[last],
     )
-
-
-def _parsed_or_none(note: str) -> Checkpoint | None:
-    # A malformed note was already reported above; verify goes on to name it, not abort.
-    try:
-        return parse_checkpoint(note)[0]
-    except IntegrityError:
-        return None
-
-
-def _size_hint(note: str) -> int:
-    try:
-        return parse_checkpoint(note)[0].size
-    except IntegrityError:
-        return 0

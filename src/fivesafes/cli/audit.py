@@ -76,23 +76,55 @@ def _render_report(report: VerifyReport) -> str:
     help="Verify a large chain (over 200,000 events) in up to 4 processes; faster only "
     "on an otherwise idle multi-core machine.",
 )
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The verifier's own state file, kept OUTSIDE the workspace: pins the log's key on "
+    "first use and remembers the last verified checkpoint, so a log cut below it (even "
+    "with every checkpoint deleted) fails. Updated after a clean run.",
+)
+@click.option(
+    "--witness",
+    "witnesses",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A witness copy of the checkpoints (the file, or the witness folder); the chain "
+    "must match every checkpoint in it. Repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify(public_key_path: Path | None, parallel: bool, as_json: bool) -> None:
-    """Check every event's hash and link, and every signed checkpoint.
+def verify(
+    public_key_path: Path | None,
+    parallel: bool,
+    state_path: Path | None,
+    witnesses: tuple[Path, ...],
+    as_json: bool,
+) -> None:
+    """Check every event, every signed checkpoint and the genesis event.
 
     Detects any modified, deleted, inserted or reordered event and names the
     first bad one; checks each checkpoint's signature and that the chain still
-    hashes to it (also those in audit-checkpoints.log, outside the database).
+    hashes to it (in the database, in audit-checkpoints.log and in every
+    --witness copy). Fails when no signed checkpoint covers the log, when
+    events follow the last one, when event 1 is not this workspace's signed
+    creation, and when the log is shorter than the checkpoint --state saw.
     Exit status 0 when intact, 7 when not.
 
     \b
     Examples:
       fivesafes audit verify
       fivesafes audit verify --public-key /secure/copy/workspace-signing.pub --json
+      fivesafes audit verify --state /secure/verifier/ws.json --witness /mnt/witness
     """
     with _as_registered_person() as (workspace, _actor):
         public_key = load_public_key(public_key_path) if public_key_path else None
-        report = verify_log(workspace, public_key=public_key, parallel=parallel)
+        report = verify_log(
+            workspace,
+            public_key=public_key,
+            parallel=parallel,
+            state_path=state_path,
+            witnesses=witnesses,
+        )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -182,7 +214,7 @@ def log(
 @audit.command("checkpoint")
 @click.option("--json", "as_json", is_flag=True, help="Print the checkpoint as JSON.")
 def checkpoint(as_json: bool) -> None:
-    """Sign the current head of the chain now (also done every checkpoint_every events).
+    """Sign the current head of the chain now (also done at every commit that appends).
 
     The signed note goes to the audit_checkpoint table and to
     audit-checkpoints.log in the workspace; copy that file elsewhere too, so a

@@ -11,27 +11,36 @@ registered person, as does signing the head now (``audit checkpoint``, :func:`ch
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session
 
+from fivesafes.audit.chain import ChainProblem
 from fivesafes.audit.events import Outcome
+from fivesafes.audit.genesis import verified_genesis
 from fivesafes.audit.log import CHECKPOINTER, VerifyReport, create_checkpoint, query_events
+from fivesafes.audit.verifier_state import load_state, next_state, raw_key_text, save_state
 from fivesafes.audit.verify import verify_chain
-from fivesafes.errors import AccessDenied
+from fivesafes.audit.witness import witness_file
+from fivesafes.errors import AccessDenied, IntegrityError
 from fivesafes.governance import permissions
 from fivesafes.services.context import Actor, record
 from fivesafes.store.db import read_only
+from fivesafes.store.roles import audit_table_owner, is_superuser
 from fivesafes.workspace import Workspace
+from fivesafes.workspace.keys import public_key_fingerprint
 
 Transact = Callable[[], AbstractContextManager[Session]]
 
 READ_ACTION = "audit.read"
+UNSIGNED_GRACE_S = 0.5  # beyond checkpoint_batch_ms, for a busy writer's timer to commit
 
 
 @dataclass(frozen=True)
@@ -112,19 +121,120 @@ def read_log(tx: Transact, reader: Transact, actor: Actor, query: LogQuery) -> l
 
 
 def verify_log(
-    workspace: Workspace, *, public_key: Ed25519PublicKey | None = None, parallel: bool = False
+    workspace: Workspace,
+    *,
+    public_key: Ed25519PublicKey | None = None,
+    parallel: bool = False,
+    state_path: Path | None = None,
+    witnesses: Sequence[Path] = (),
 ) -> VerifyReport:
-    """Check every event's hash and link and every signed checkpoint (table and file).
+    """Check every event, every signed checkpoint and the genesis, trusting the workspace least.
 
-    ``public_key`` defaults to the workspace's own .pub file; a copy kept outside the
-    workspace proves more. Reads only, with no write lock.
+    The log must have a valid signed checkpoint covering every event; the genesis event
+    must be this workspace's creation, signed with this key. ``public_key`` defaults to
+    the key pinned in the verifier state, else the workspace's own .pub file (a copy kept
+    outside the workspace proves more). ``state_path`` is the verifier's own state, kept
+    outside the workspace: the log must still hold the checkpoint verified last time, and
+    after a clean run the state moves to the newest one. ``witnesses`` are witness copies
+    (a file, or a witness folder). Reads only, with no write lock.
     """
-    return verify_chain(
-        read_only(workspace.engine()),
-        public_key=public_key if public_key is not None else workspace.public_key(),
-        key_name=workspace.origin,
-        checkpoint_file=workspace.checkpoint_log_path,
-        parallel=parallel,
+    origin = workspace.origin
+    state = load_state(state_path) if state_path is not None else None
+    if state is not None:
+        if state.origin != origin:
+            raise IntegrityError(
+                f"verifier state {state_path} follows the log {state.origin}, not this "
+                f"workspace's ({origin})",
+                hint="give each workspace its own state file",
+            )
+        if public_key is not None and raw_key_text(public_key) != state.public_key:
+            raise IntegrityError(
+                f"the public key given is not the one pinned in {state_path}",
+                hint="the workspace's key was replaced, or the wrong key file was given; "
+                "compare both with your offline copy",
+            )
+        public_key = state.key()
+    key = public_key if public_key is not None else workspace.public_key()
+    copies = [witness_file(path, origin) for path in witnesses]
+
+    def run() -> VerifyReport:
+        return verify_chain(
+            read_only(workspace.engine()),
+            public_key=key,
+            key_name=origin,
+            checkpoint_file=workspace.checkpoint_log_path,
+            parallel=parallel,
+            require_signed=True,
+            witness_files=copies,
+            seen=state.checkpoint() if state is not None else None,
+        )
+
+    report = run()
+    if report.problems and all(p.kind == "unsigned" for p in report.problems):
+        # Under load a writer signs its head at most every checkpoint_batch_ms: give
+        # its timer the time to sign, then look again (one retry only).
+        time.sleep(int(workspace.setting("checkpoint_batch_ms")) / 1000 + UNSIGNED_GRACE_S)
+        report = run()
+    report = _check_genesis(workspace, key, report)
+    notes = list(report.warnings) + _database_role_warnings(workspace)
+    if state_path is None:
+        notes.append(
+            "no --state file: a log cut together with its checkpoints is caught only by a "
+            "witness (--witness) or by a verifier that remembers what it saw (--state)"
+        )
+    elif report.ok and report.last_checkpoint_note is not None:
+        save_state(state_path, next_state(state, origin, key, report.last_checkpoint_note))
+        if state is None:
+            notes.append(
+                f"verifier state created in {state_path}: this log's origin and public key "
+                "are pinned from now on (trust on first use: check the key's fingerprint "
+                "against your offline copy once)"
+            )
+    return replace(report, warnings=tuple(notes))
+
+
+def _database_role_warnings(workspace: Workspace) -> list[str]:
+    """On PostgreSQL: say so when this role could switch the append-only triggers off."""
+    engine = workspace.engine()
+    if engine.dialect.name != "postgresql":
+        return []
+    with read_only(engine).connect() as connection:
+        user = connection.exec_driver_sql("SELECT current_user").scalar()
+        if is_superuser(connection):
+            return [
+                f"the database role {user} is a PostgreSQL superuser: it can bypass the "
+                "append-only triggers (session_replication_role); run fivesafes as a role "
+                "with INSERT and SELECT only on the audit tables (docs/audit-log.md)"
+            ]
+        if audit_table_owner(connection) == user:
+            return [
+                f"the database role {user} owns the audit tables and can disable their "
+                "triggers: have a DBA run fivesafes.store.roles.secure_audit_tables "
+                "(docs/audit-log.md)"
+            ]
+    return []
+
+
+def _check_genesis(
+    workspace: Workspace, key: Ed25519PublicKey, report: VerifyReport
+) -> VerifyReport:
+    """The report with a problem added when event 1 is not this workspace's creation."""
+    with read_only(workspace.engine()).connect() as connection:
+        details = verified_genesis(connection, key, workspace.origin, workspace.checkpoint_log_path)
+    if details is not None and (
+        details.get("workspace_id") == workspace.workspace_id
+        and details.get("public_key_sha256") == public_key_fingerprint(key)
+    ):
+        return report
+    problem = ChainProblem(
+        1,
+        "genesis",
+        "the genesis event (event 1) is not this workspace's creation signed with this key: "
+        "it does not match the first signed checkpoint, names another workspace or key, or "
+        "is missing",
+    )
+    return replace(
+        report, problems=(problem, *report.problems), problem_count=report.problem_count + 1
     )
 
 

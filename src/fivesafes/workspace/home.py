@@ -159,6 +159,7 @@ class Workspace:
         factory = self._cache.get("sessions")
         if factory is None:
             from fivesafes.audit.log import CHECKPOINTER, Checkpointer
+            from fivesafes.audit.witness import parse_witness
             from fivesafes.store.db import session_factory
 
             checkpointer = Checkpointer(
@@ -166,6 +167,8 @@ class Workspace:
                 origin=self.origin,
                 every=int(self.setting("checkpoint_every")),
                 log_path=self.checkpoint_log_path,
+                witnesses=tuple(parse_witness(w) for w in self.setting("audit_witnesses")),
+                batch_seconds=int(self.setting("checkpoint_batch_ms")) / 1000,
             )
             factory = session_factory(self.engine(), **{CHECKPOINTER: checkpointer})
             self._cache["sessions"] = factory
@@ -191,6 +194,9 @@ class Workspace:
         engine = self._cache.pop("engine", None)
         self._cache.pop("sessions", None)
         if engine is not None:
+            from fivesafes.audit.log import sign_pending_now
+
+            sign_pending_now(engine)  # a head left to a batch timer is signed before we go
             engine.dispose()
 
 
@@ -347,6 +353,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
 

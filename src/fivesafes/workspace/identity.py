@@ -10,13 +10,12 @@ person is the governance layer's job.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from fivesafes.errors import IdentityError
+from fivesafes.errors import FivesafesError, IdentityError
 from fivesafes.workspace import Workspace
 from fivesafes.workspace.settings import USER_ENV
 
@@ -90,23 +89,27 @@ def current_identity(workspace: Workspace, environ: Mapping[str, str] | None = N
 
 
 def _created_for_demos(workspace: Workspace) -> bool:
-    """Whether the workspace's creation event (the first in its audit chain) was a demo's."""
-    # config.toml alone is an editable file: flipping demo_identity there must not let
-    # anyone act as someone else. The creation event is chained and signed.
-    from sqlalchemy import select
-
+    """Whether the verified creation event (the first in the audit chain) was a demo's."""
+    # config.toml alone is an editable file, and event 1 alone is a row anyone with the
+    # database can rewrite (and re-hash the chain after it): flipping either must not let
+    # anyone act as someone else. So event 1 counts only when the first signed checkpoint
+    # still matches it (audit/genesis.py); a missing or broken one means "not a demo".
+    from fivesafes.audit.genesis import verified_genesis
     from fivesafes.store.db import read_only
-    from fivesafes.store.models.audit import AuditRecord
 
-    query = select(AuditRecord.details_text).where(
-        AuditRecord.seq == 1, AuditRecord.action == "workspace.create"
-    )
-    with read_only(workspace.engine()).connect() as connection:
-        details = connection.execute(query).scalar()
     try:
-        return details is not None and json.loads(details).get("demo_identity") is True
-    except (ValueError, AttributeError):
+        public_key = workspace.public_key()
+    except FivesafesError:
         return False
+    with read_only(workspace.engine()).connect() as connection:
+        details = verified_genesis(
+            connection, public_key, workspace.origin, workspace.checkpoint_log_path
+        )
+    return (
+        details is not None
+        and details.get("demo_identity") is True
+        and details.get("workspace_id") == workspace.workspace_id
+    )
 
 
 def is_demo_workspace(workspace: Workspace) -> bool:

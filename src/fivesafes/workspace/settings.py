@@ -44,6 +44,7 @@ class Setting:
     cli_only: bool = False  # True: only `fivesafes init` sets it, never the environment
     choices: tuple[str, ...] = ()  # the only values allowed, when not empty
     section: str | None = None  # the [section] of config.toml it lives in; None: top level
+    minimum: int = 1  # the smallest value of an int setting
 
     @property
     def key(self) -> str:
@@ -72,12 +73,18 @@ class Setting:
             else:
                 value = None
             if value is not None:
-                if value < 1:
+                if value < self.minimum:
                     raise WorkspaceError(
-                        f"setting {self.name} from {source} must be at least 1, got {value}",
-                        hint=f"set {self.name} to a positive whole number",
+                        f"setting {self.name} from {source} must be at least {self.minimum}, "
+                        f"got {value}",
+                        hint=f"set {self.name} to a whole number of at least {self.minimum}",
                     )
                 return value
+        elif self.kind is tuple:
+            if isinstance(raw, list | tuple) and all(
+                isinstance(item, str) and item.strip() for item in raw
+            ):
+                return tuple(item.strip() for item in raw)
         elif self.kind is Path:
             if isinstance(raw, str | Path) and str(raw).strip():
                 return Path(str(raw)).expanduser()
@@ -154,6 +161,24 @@ SETTINGS: tuple[Setting, ...] = (
         1000,
         "Audit events between automatic signed checkpoints of the audit chain.",
         kind=int,
+    ),
+    Setting(
+        "checkpoint_batch_ms",
+        1000,
+        "Under load, sign the audit log's head at most this often per process (ms); a commit "
+        "sooner after the last signature is covered by a timer that signs within this time. "
+        "0: sign at every commit.",
+        kind=int,
+        minimum=0,
+    ),
+    Setting(
+        "audit_witnesses",
+        (),
+        "Where every signed audit checkpoint is also sent after its commit (a list): an "
+        "absolute folder path (on another mount, or owned by another account that lets the "
+        "service account append) or 'command:<command>' (gets the checkpoint as one JSON "
+        "line on stdin, e.g. 'command:logger -t fivesafes-audit'). See docs/audit-log.md.",
+        kind=tuple,
     ),
     Setting(
         "publication_organisation",
