@@ -62,6 +62,7 @@ from fivesafes.sdc.differencing import (
     InconsistentOutputs,
     OutputTable,
     check_differencing,
+    outputs_agree,
 )
 from fivesafes.sdc.formats.export import EXPORT_TOOLS, export_table
 from fivesafes.sdc.formats.hierarchies import HIERARCHY_FORMATS, hierarchy_text, load_hierarchy
@@ -192,6 +193,7 @@ __all__ = [
     "loss_measures",
     "measure_key",
     "normalise_cells",
+    "outputs_agree",
     "parse_rules",
     "parse_spec",
     "present",
