@@ -139,4 +139,3 @@ def test_a_source_with_no_release_is_protected_as_before(engine: Engine, tmp_pat
     alone = fresh.shifted(with_releases=False, name="alone")
     assert made.published_releases == () and made.hidden_for_releases == 0
     assert made.by_status == alone.by_status
-
