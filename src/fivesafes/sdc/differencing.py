@@ -223,6 +223,19 @@ class DifferencingModel:
         self.build_time = time.perf_counter() - t0
         self.last_rows: frozenset[int] = frozenset()  # the rows behind the last disclosure
 
+    def _pinning(self, rows: set[int]) -> set[int]:
+        """The published rows that pinned the unknowns of ``rows`` the LP took as fixed.
+
+        A binding sum's other unknowns may have been substituted before the LP (pinned by
+        other sums): those sums are part of the proof too."""
+        a = self.solver.a
+        fixed: dict[int, float] = {}
+        for r in rows:
+            for j in a.indices[a.indptr[r] : a.indptr[r + 1]]:
+                if not self.solver.free[int(j)]:
+                    fixed[int(j)] = 1.0
+        return set(self.solver.combination(fixed)) if fixed else set()
+
     @property
     def n_targets(self) -> int:
         """How many distinct hidden (primary) cells the model checks."""
@@ -255,7 +268,7 @@ class DifferencingModel:
         proof = set(pinned)
         proof |= set(low.duals) if (low_bad or exact) else set()
         proof |= set(high.duals) if (high_bad or exact) else set()
-        self.last_rows = frozenset(proof)
+        self.last_rows = frozenset(proof | self._pinning(proof))
         ti, row = int(self.target_where[i, 0]), int(self.target_where[i, 1])
         return Disclosure(
             table=self.tables[ti].label,
