@@ -207,6 +207,25 @@ def test_linked_tables_are_protected_with_the_release_together(tmp_path: Path) -
         assert r.report["audit"]["safe"] and r.report["audit"]["linked"]
 
 
+def test_tables_grouping_a_dimension_differently_are_protected_with_each_other(
+    tmp_path: Path,
+) -> None:
+    # Once refused (linked tables need one hierarchy per shared dimension); now the
+    # second is protected with the first, as if it were published, since both will be.
+    data = _data(_attack_counts(), seed=5)
+    specs = []
+    for name, groups in (("first", FIRST), ("shifted", SHIFTED)):
+        path = _hierarchy_csv(_grouping("region", groups), tmp_path / f"{name}.csv")
+        base = _spec(name)
+        specs.append(replace(base, dimensions=(DimensionSpec("region", path), base.dimensions[1])))
+    first, shifted = protect_all(specs, data)
+    outs = [_release(first, "first"), _release(shifted, "shifted")]
+    assert check_differencing(outs[1], [outs[0]]).safe
+    _leaf_lp_holds(outs)
+    assert shifted.report["published"]["releases"] == ["this run: first"]
+    assert first.report["audit"]["safe"] and shifted.report["audit"]["safe"]
+
+
 def test_protect_all_takes_the_releases_by_measure() -> None:
     data = _data(_attack_counts(), seed=3)
     first = tables(_spec("first"), data, hierarchies=(_grouping("region", FIRST), INDUSTRY))

@@ -52,7 +52,13 @@ from fivesafes.sdc.published_context import (
 )
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
 from fivesafes.sdc.secondary.costs import cell_costs
-from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
+from fivesafes.sdc.spec import (
+    SECONDARY_METHODS,
+    DimensionSpec,
+    SuppressionSpec,
+    TableSpec,
+    load_spec,
+)
 from fivesafes.sdc.tabulate import (
     DuckDBTabulator,
     HierarchyLoader,
@@ -605,17 +611,23 @@ def protect_all(
                 )
                 for s in chosen
             ]
-        elif len(chosen) == 1:
-            done = [
-                tables(
-                    chosen[0],
-                    data,
-                    secondary=secondary,
-                    tabulator=tabulator,
-                    progress=progress,
-                    published=releases,
+        elif len(chosen) == 1 or not _same_dimensions(chosen):
+            # one table, or tables that group a shared dimension differently (they cannot
+            # be one system of relations): one at a time, each protected with the releases
+            # and the tables before it, which will be published with it
+            done = []
+            for s in chosen:
+                before = tuple(_as_output(r) for r in done)
+                done.append(
+                    tables(
+                        s,
+                        data,
+                        secondary=secondary,
+                        tabulator=tabulator,
+                        progress=progress,
+                        published=(*releases, *before),
+                    )
                 )
-            ]
         else:
             done = linked_tables(
                 chosen,
@@ -625,12 +637,25 @@ def protect_all(
                 progress=progress,
                 published=releases,
             )
-        if published is not None:
-            context.setdefault(measure, []).extend(
-                OutputTable(f"this run: {r.name}", r.hierarchies, r.cells) for r in done
-            )
+        if len(groups) > 1 and chosen_methods == {"suppression"}:
+            context.setdefault(measure, []).extend(_as_output(r) for r in done)
         results.update(zip(members, done, strict=True))
     return [results[i] for i in range(len(specs))]
+
+
+def _as_output(result: TableResult) -> OutputTable:
+    """A table of this run as the later ones see it: published with them."""
+    return OutputTable(f"this run: {result.name}", result.hierarchies, result.cells)
+
+
+def _same_dimensions(specs: Sequence[TableSpec]) -> bool:
+    """Whether every dimension the specs share has the same hierarchy file and total code."""
+    seen: dict[str, DimensionSpec] = {}
+    for spec in specs:
+        for d in spec.dimensions:
+            if seen.setdefault(d.name, d) != d:
+                return False
+    return True
 
 
 def _check_linked_methods(chosen: Sequence[TableSpec], methods: set[str]) -> None:
