@@ -33,6 +33,7 @@ from fivesafes.sdc import (
     protect_all,
     tables,
 )
+from fivesafes.sdc.differencing import InconsistentOutputs
 from fivesafes.sdc.published_context import PUBLISHED_RULE, carry_hidden
 
 REGIONS = ("r1", "r2", "r3", "r4", "r5", "r6")
@@ -278,4 +279,18 @@ def test_a_value_changing_method_is_refused_with_releases() -> None:
             hierarchies=(_grouping("region", SHIFTED), INDUSTRY),
             method="controlled-rounding",
             published=[release],
+        )
+
+
+def test_a_release_of_other_figures_is_refused_with_a_clear_error() -> None:
+    data = _data(_attack_counts(), seed=6)
+    first = tables(_spec("first"), data, hierarchies=(_grouping("region", FIRST), INDUSTRY))
+    cells = first.cells.copy()
+    cells["value"] = cells["value"] * 2  # as if the data had been revised since
+    with pytest.raises(InconsistentOutputs, match="disagree"):
+        tables(
+            _spec("second"),
+            data,
+            hierarchies=(_grouping("region", SHIFTED), INDUSTRY),
+            published=[OutputTable("R1", first.hierarchies, cells)],
         )

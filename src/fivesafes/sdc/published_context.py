@@ -39,6 +39,7 @@ from fivesafes.sdc.cells import LOWER, RULE, STATUS, UPPER, Status
 from fivesafes.sdc.differencing import (
     DifferencingModel,
     DifferencingResult,
+    InconsistentOutputs,
     OutputTable,
     check_differencing,
 )
@@ -208,7 +209,15 @@ def protect_with_published(
     rounds = 0
     while True:
         rounds += 1
-        model = DifferencingModel([*releases, *_outputs(new, statuses)])
+        try:
+            model = DifferencingModel([*releases, *_outputs(new, statuses)])
+        except InconsistentOutputs as exc:
+            raise InconsistentOutputs(
+                f"the new table(s) and the published releases disagree: {exc.message}",
+                hint="the data differ from what was published from this source (revised or "
+                "re-ingested?): the differencing check at submission refuses such a table "
+                "too; publish it as a new source, or ask the output checkers",
+            ) from exc
         chosen = _round(model, new, statuses, n_rel, pending)
         if chosen is None:
             break
