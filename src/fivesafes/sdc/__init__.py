@@ -94,6 +94,7 @@ from fivesafes.sdc.pipeline import (
     protect_all,
     tables,
 )
+from fivesafes.sdc.population import Population, restrict
 from fivesafes.sdc.progress import SILENT, Progress, Recorder
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.protect_methods import KEYED_METHODS
@@ -160,6 +161,7 @@ __all__ = [
     "NumericCodesWarning",
     "OutputTable",
     "PerturbationSpec",
+    "Population",
     "Presentation",
     "Progress",
     "ProtectedTable",
@@ -203,6 +205,7 @@ __all__ = [
     "published_cells",
     "read_cells",
     "record_keys",
+    "restrict",
     "spec_hierarchies",
     "tables",
     "tabulate",

@@ -34,6 +34,7 @@ from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import write_outputs
 from fivesafes.sdc.perturbation.keys import RecordKeySource
+from fivesafes.sdc.population import Population
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.protect_methods import (
@@ -148,6 +149,7 @@ def tables(
     method: str | None = None,
     keys: RecordKeySource | None = None,
     published: Sequence[OutputTable] = (),
+    population: Population | None = None,
 ) -> TableResult:
     """Tabulate ``data`` under ``spec``, flag primary cells, and return the result with its report.
 
@@ -161,7 +163,9 @@ def tables(
     sdc/protect_methods.py). ``published``: releases of the same source (their published
     cells and their hidden ones, as :class:`OutputTable`): the table is protected together
     with them (sdc/published_context.py), so that no cell hidden there or here can be
-    recovered from both; the report's ``published`` section names them.
+    recovered from both; the report's ``published`` section names them. ``population``:
+    ``data`` hold only part of the source's units (sdc/population.py): the differencing
+    model then splits the units by the filter, and the report records it.
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -217,13 +221,14 @@ def tables(
         report = build_report(spec, cells, hier, source=source, timings=timings, notes=notes)
         report["protection"] = section
     else:
-        cells, carried = carry_hidden(cells, hier, published)
+        cells, carried = carry_hidden(cells, hier, published, population)
         cells, secondary_summary, audit_summary = _suppress(cells, hier, spec, timings, progress)
         context: PublishedContext | None = None
         if published and spec.suppression.method != "none":
             t = time.perf_counter()
             with progress_stage(progress, "protect with published releases") as with_stage:
-                new = NewTable(spec.name, cells, hier, _costs(cells, hier, spec))
+                cost = _costs(cells, hier, spec)
+                new = NewTable(spec.name, cells, hier, cost, population)
                 context = protect_with_published([new], published)
                 with_stage.outcome = f"{context.hidden_more[0]:,} more cells hidden"
             timings["published"] = time.perf_counter() - t
@@ -242,6 +247,8 @@ def tables(
         )
         if published:
             report["published"] = _published_section(published, carried, context)
+    if population is not None:
+        report["population"] = population.to_dict()
     report["audit"] = audit_summary
     report["loss"] = loss_measures(cells, hier, spec.dimension_names, frequency=spec.is_frequency)
     report["engine"] = engine.name

@@ -44,6 +44,7 @@ from fivesafes.sdc.differencing import (
     check_differencing,
 )
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.population import Population, restrict
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -60,6 +61,7 @@ class NewTable:
     cells: pd.DataFrame
     hierarchies: tuple[Hierarchy, ...]
     cost: FloatArray
+    population: Population | None = None  # the part of the units it covers (None: all)
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,10 @@ def _cell_keys(
 
 
 def carry_hidden(
-    cells: pd.DataFrame, hierarchies: Sequence[Hierarchy], releases: Sequence[OutputTable]
+    cells: pd.DataFrame,
+    hierarchies: Sequence[Hierarchy],
+    releases: Sequence[OutputTable],
+    population: Population | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Hide again every cell of a new table that a release hid; returns (cells, how many).
 
@@ -125,7 +130,9 @@ def carry_hidden(
     """
     if not releases:
         return cells, 0
-    dims = [h.name for h in hierarchies]
+    # a table of part of the units: its cells are other sums than the whole's
+    seen = restrict(OutputTable("new", tuple(hierarchies), cells), population)
+    dims = list(seen.dimensions)
     need: dict[tuple[Any, ...], tuple[str, float, float]] = {}
     for rel in releases:
         rc = rel.cells
@@ -159,7 +166,7 @@ def carry_hidden(
         out[UPPER] = 0.0
     if RULE not in out:
         out[RULE] = ""
-    keys = _cell_keys(out, hierarchies, dims)
+    keys = _cell_keys(seen.cells, seen.hierarchies, dims)
     status = out[STATUS].astype(str).to_numpy(dtype=object, copy=True)
     lower = pd.to_numeric(out[LOWER], errors="coerce").fillna(0.0).to_numpy(dtype=float, copy=True)
     upper = pd.to_numeric(out[UPPER], errors="coerce").fillna(0.0).to_numpy(dtype=float, copy=True)
@@ -253,7 +260,7 @@ def _outputs(new: Sequence[NewTable], statuses: Sequence[np.ndarray]) -> list[Ou
     for t, s in zip(new, statuses, strict=True):
         c = t.cells.copy()
         c[STATUS] = s
-        out.append(OutputTable(f"{_NEW}{t.name}", t.hierarchies, c))
+        out.append(restrict(OutputTable(f"{_NEW}{t.name}", t.hierarchies, c), t.population))
     return out
 
 
