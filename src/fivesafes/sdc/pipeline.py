@@ -187,6 +187,7 @@ def tables(
     if changes_values:
         engine, tab_data, key_info = keyed_source(spec, data, engine, keys, timings)
 
+    population = population or _population(spec, engine, tab_data)
     t = time.perf_counter()
     top_k = max(required_top_k(spec.rules) or default_top_k(spec), method_top_k(spec))
     # the file's hash (for the report) is computed while DuckDB reads the same file:
@@ -298,6 +299,20 @@ def _suppress(
         audit.raise_if_unsafe()
         audit_summary = {"run": True, **audit.to_dict(), "safe_to_release": audit.safe}
     return cells, secondary_summary, audit_summary
+
+
+def _population(spec: TableSpec, engine: Tabulator, data: Any) -> Population | None:
+    """The units ``[table] where`` keeps, and every value of its columns (their domain)."""
+    if not spec.where:
+        return None
+    if not isinstance(engine, DuckDBTabulator):
+        # another engine would tabulate every unit: refuse rather than mislabel the table
+        raise SpecError(
+            f"[table] where is tabulated by the DuckDB engine only, not {engine.name}",
+            hint="use --engine duckdb, or filter the data before tabulating them",
+        )
+    domains = engine.filter_domains(spec, data)
+    return Population.of(dict(spec.where), domains)
 
 
 def _costs(cells: pd.DataFrame, hier: tuple[Hierarchy, ...], spec: TableSpec) -> Any:
