@@ -10,6 +10,8 @@ leaf cells split by size band.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,6 +28,7 @@ from fivesafes.sdc import (
     SuppressionSpec,
     TableSpec,
     check_differencing,
+    protect_all,
     restrict,
     tables,
 )
@@ -169,3 +172,24 @@ def test_a_population_must_name_values_of_its_domain() -> None:
     assert set(h.leaves_under("size:large|medium")) == {"medium", "large"}
     assert set(h.leaves_under("*")) == set(SIZES)
     assert _pop("small").code("size") == "small"
+
+
+def test_protect_all_protects_the_parts_with_the_whole_in_one_run(tmp_path: Path) -> None:
+    # three tables of one measure, two of them of part of the units: not linked (no
+    # shared cell), so each is protected with the ones before it, as if published
+    data = _data()
+    whole = _spec("all", p_percent=10)
+    small = replace(_spec("small"), where=(("size", ("small",)),))
+    others = replace(_spec("others"), where=(("size", ("large", "medium")),))
+    results = protect_all([whole, small, others], data)
+    outs = [
+        OutputTable("all", results[0].hierarchies, results[0].cells),
+        restrict(OutputTable("small", results[1].hierarchies, results[1].cells), _pop("small")),
+        restrict(
+            OutputTable("others", results[2].hierarchies, results[2].cells),
+            _pop("medium", "large"),
+        ),
+    ]
+    assert check_differencing(outs[2], outs[:2]).safe
+    assert results[2].report["published"]["releases"] == ["this run: all", "this run: small"]
+    assert results[2].report["population"]["where"] == {"size": ["large", "medium"]}

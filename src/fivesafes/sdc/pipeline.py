@@ -30,11 +30,17 @@ from fivesafes.sdc.formats.export import export_table
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.loss import loss_measures
-from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import write_outputs
 from fivesafes.sdc.perturbation.keys import RecordKeySource
-from fivesafes.sdc.population import Population
+from fivesafes.sdc.pipeline_context import (
+    costs,
+    linked_with_published,
+    population_of,
+    published_section,
+    result_population,
+)
+from fivesafes.sdc.population import Population, restrict
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.protect_methods import (
@@ -52,7 +58,6 @@ from fivesafes.sdc.published_context import (
     releases_of_measure,
 )
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
-from fivesafes.sdc.secondary.costs import cell_costs
 from fivesafes.sdc.spec import (
     SECONDARY_METHODS,
     DimensionSpec,
@@ -187,7 +192,7 @@ def tables(
     if changes_values:
         engine, tab_data, key_info = keyed_source(spec, data, engine, keys, timings)
 
-    population = population or _population(spec, engine, tab_data)
+    population = population or population_of(spec, engine, tab_data)
     t = time.perf_counter()
     top_k = max(required_top_k(spec.rules) or default_top_k(spec), method_top_k(spec))
     # the file's hash (for the report) is computed while DuckDB reads the same file:
@@ -228,7 +233,7 @@ def tables(
         if published and spec.suppression.method != "none":
             t = time.perf_counter()
             with progress_stage(progress, "protect with published releases") as with_stage:
-                cost = _costs(cells, hier, spec)
+                cost = costs(cells, hier, spec)
                 new = NewTable(spec.name, cells, hier, cost, population)
                 context = protect_with_published([new], published)
                 with_stage.outcome = f"{context.hidden_more[0]:,} more cells hidden"
@@ -247,7 +252,7 @@ def tables(
             secondary=secondary_summary,
         )
         if published:
-            report["published"] = _published_section(published, carried, context)
+            report["published"] = published_section(published, carried, context)
     if population is not None:
         report["population"] = population.to_dict()
     report["audit"] = audit_summary
@@ -301,26 +306,6 @@ def _suppress(
     return cells, secondary_summary, audit_summary
 
 
-def _population(spec: TableSpec, engine: Tabulator, data: Any) -> Population | None:
-    """The units ``[table] where`` keeps, and every value of its columns (their domain)."""
-    if not spec.where:
-        return None
-    if not isinstance(engine, DuckDBTabulator):
-        # another engine would tabulate every unit: refuse rather than mislabel the table
-        raise SpecError(
-            f"[table] where is tabulated by the DuckDB engine only, not {engine.name}",
-            hint="use --engine duckdb, or filter the data before tabulating them",
-        )
-    domains = engine.filter_domains(spec, data)
-    return Population.of(dict(spec.where), domains)
-
-
-def _costs(cells: pd.DataFrame, hier: tuple[Hierarchy, ...], spec: TableSpec) -> Any:
-    """What hiding each cell costs, as the spec's secondary suppression counts it."""
-    structure = build_structure(cells, hier, dimensions=spec.dimension_names, check_values=False)
-    return cell_costs(cells, structure, spec.suppression)
-
-
 def _audit_again(
     cells: pd.DataFrame,
     hier: tuple[Hierarchy, ...],
@@ -339,19 +324,6 @@ def _audit_again(
     timings["audit_published"] = time.perf_counter() - t
     audit.raise_if_unsafe()
     return {"run": True, **audit.to_dict(), "safe_to_release": audit.safe}
-
-
-def _published_section(
-    published: Sequence[OutputTable], carried: int, context: PublishedContext | None
-) -> dict[str, Any]:
-    """The report's record of the releases the table was protected with."""
-    if context is None:
-        return {
-            "releases": [t.label for t in published],
-            "carried_hidden": carried,
-            "note": "secondary suppression was not run: not checked with the releases",
-        }
-    return {**context.to_dict(), "carried_hidden": carried}
 
 
 def published_view(
@@ -531,8 +503,8 @@ def linked_tables(
     parts = [p.cells for p in joint.tables]
     context: PublishedContext | None = None
     if published:
-        parts, context, audit = _linked_with_published(
-            loaded, primaries, parts, published, suppression, audit, progress
+        parts, context, audit = linked_with_published(
+            loaded, primaries, parts, published, suppression, audit, progress, EXACT_AUDIT_MAX_CELLS
         )
     names = [s.name for s in loaded]
     out = []
@@ -540,7 +512,7 @@ def linked_tables(
         report = dict(result.report)
         if published:
             carried = int(result.report.get("published", {}).get("carried_hidden", 0))
-            report["published"] = _published_section(published, carried, context)
+            report["published"] = published_section(published, carried, context)
         report["suppression"] = {**report["suppression"], "method": method, "linked_with": names}
         report["secondary"] = {**part.to_dict(), "linked": joint.to_dict()}
         report["audit"] = {"run": True, "linked": True, **audit.to_dict(), "safe_to_release": True}
@@ -554,40 +526,9 @@ def linked_tables(
     return out
 
 
-def _linked_with_published(
-    loaded: Sequence[TableSpec],
-    primaries: Sequence[TableResult],
-    parts: list[pd.DataFrame],
-    published: Sequence[OutputTable],
-    suppression: SuppressionSpec,
-    audit: AuditResult,
-    progress: Progress | None,
-) -> tuple[list[pd.DataFrame], PublishedContext, AuditResult]:
-    """Linked tables protected together with the releases, and audited again if changed."""
-    new = [
-        NewTable(s.name, cells, r.hierarchies, _costs(cells, r.hierarchies, s))
-        for s, r, cells in zip(loaded, primaries, parts, strict=True)
-    ]
-    with progress_stage(progress, "protect with published releases (linked tables)") as stage:
-        context = protect_with_published(new, published)
-        stage.outcome = f"{sum(context.hidden_more):,} more cells hidden"
-    if not sum(context.hidden_more):
-        return parts, context, audit
-    cells = list(context.cells)
-    audit = audit_linked(
-        [(c, r.hierarchies) for c, r in zip(cells, primaries, strict=True)],
-        a_priori_percent=suppression.a_priori_percent,
-        frequency=loaded[0].is_frequency,
-        singleton=suppression.singleton,
-        intervals="exact" if sum(len(c) for c in cells) <= EXACT_AUDIT_MAX_CELLS else "check",
-    )
-    audit.raise_if_unsafe()
-    return cells, context, audit
-
-
-def measure_key(spec: TableSpec) -> tuple[str | None, ...]:
-    """What a table measures; only tables with the same key share cells."""
-    return (spec.response, spec.contributor, spec.holding, spec.weight)
+def measure_key(spec: TableSpec) -> tuple[Any, ...]:
+    """What a table measures, of which units; only tables with the same key share cells."""
+    return (spec.response, spec.contributor, spec.holding, spec.weight, spec.where)
 
 
 def protect_all(
@@ -666,8 +607,10 @@ def protect_all(
 
 
 def _as_output(result: TableResult) -> OutputTable:
-    """A table of this run as the later ones see it: published with them."""
-    return OutputTable(f"this run: {result.name}", result.hierarchies, result.cells)
+    """A table of this run as the later ones see it: published with them (a table of part
+    of the units with its filter)."""
+    table = OutputTable(f"this run: {result.name}", result.hierarchies, result.cells)
+    return restrict(table, result_population(result))
 
 
 def _same_dimensions(specs: Sequence[TableSpec]) -> bool:
@@ -704,7 +647,8 @@ def _check_compatible(specs: Sequence[TableSpec]) -> None:
         if measure_key(s) != measure_key(first):
             raise SpecError(
                 f"tables {first.name!r} and {s.name!r} measure different things "
-                "(response, contributor, holding or weight differ), so they share no cells",
+                "(response, contributor, holding, weight or [table] where differ), so they "
+                "share no cells",
                 hint="link only tables of the same measure from the same data; "
                 "protect the others one at a time",
             )
