@@ -363,6 +363,7 @@ def _protect_dataset(
             "with_releases": p.with_releases,
             "published_releases": list(p.published_releases),
             "hidden_for_releases": p.hidden_for_releases,
+            "population": p.population,
         }
         for p in done
     ]
@@ -386,11 +387,18 @@ def render_stored(s: dict[str, Any]) -> str:
         *_status_lines(s),
         f"  safe: {s['by_status'].get('safe', 0):,}; audit: {s['audit']}",
         _releases_line(s),
+        *([_population_line(s["population"])] if s.get("population") else []),
         f"  stored encrypted as output {s['output']} (id {s['object_id']})",
         f"  submit it: fivesafes release submit --output {s['output']} --purpose ...",
     ]
     lines += [f"  note: {n}" for n in s["notes"]]
     return "\n".join(lines)
+
+
+def _population_line(where: dict[str, list[str]]) -> str:
+    """The units a table covers ([table] where), in words."""
+    kept = "; ".join(f"{column} in {', '.join(values)}" for column, values in where.items())
+    return f"  population: only units with {kept}"
 
 
 def _releases_line(s: dict[str, Any]) -> str:
@@ -443,6 +451,10 @@ def summary(result: TableResult, files: dict[str, Path], comparison: Any = None)
         extra["method"] = report["protection"]["method"]
     if comparison is not None:
         extra["comparison"] = list(comparison.rows)
+    if "population" in report:
+        extra["population"] = report["population"]["where"]
+    if "published" in report:  # tables of this run protected with each other
+        extra["protected_with"] = list(report["published"].get("releases", []))
     return {
         **extra,
         "table": result.name,
@@ -496,6 +508,10 @@ def render(s: dict[str, Any]) -> str:
     else:
         lines.extend(_status_lines(s))
     lines.append(f"  audit: {render_verdict(s['audit'])}")
+    if s.get("population"):
+        lines.append(_population_line(s["population"]))
+    if s.get("protected_with"):
+        lines.append(f"  protected together with: {', '.join(s['protected_with'])}")
     lines.append(f"  outputs in {folder}: {', '.join(s['files'])}")
     for row in s.get("comparison", []):
         lines.append("  " + _comparison_line(row))

@@ -108,4 +108,6 @@ def test_the_other_bands_are_blocked_alone_and_published_when_protected_with_bot
 
     (made,) = stored.protect(others, dataset="firms", name="others")
     assert len(made.published_releases) == 2 and made.hidden_for_releases >= 1
+    assert made.population == {"size": ["large", "medium"]}
+    assert stored.world.reg.last_event().details["population"] == made.population
     _publish(stored, "others")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -77,6 +77,7 @@ class ProtectedOutput:
     published_releases: tuple[str, ...] = ()  # protected together with these releases
     hidden_for_releases: int = 0  # cells hidden so that none of theirs is recovered
     with_releases: bool = True  # False: --ignore-published (release submit still checks)
+    population: dict[str, list[str]] = field(default_factory=dict)  # [table] where
 
 
 def measure_of(spec: TableSpec) -> str:
@@ -305,6 +306,7 @@ def _register(
                 published_releases=tuple(str(r) for r in with_releases.get("releases", ())),
                 hidden_for_releases=int(with_releases.get("hidden_for_releases", 0)),
                 with_releases=checked,
+                population=dict(report.get("population", {}).get("where", {})),
             )
             record(
                 session,
@@ -331,6 +333,7 @@ def _register(
                     "with_releases": out.with_releases,
                     "published_releases": list(out.published_releases),
                     "hidden_for_releases": out.hidden_for_releases,
+                    "population": out.population,
                 },
             )
             done.append(out)
