@@ -294,3 +294,22 @@ def test_a_release_of_other_figures_is_refused_with_a_clear_error() -> None:
             hierarchies=(_grouping("region", SHIFTED), INDUSTRY),
             published=[OutputTable("R1", first.hierarchies, cells)],
         )
+
+
+def test_a_proof_that_misses_a_sum_of_the_new_table_is_still_repaired() -> None:
+    # Found by a random search: after a few rounds the LP's certificate for r5 x A named
+    # only the release's sums (a new g0 x C pinned r6 x C, and so r6 x A, through atoms
+    # the LP had already fixed); this was once refused as "the releases alone pin it",
+    # which they do not (alone they leave it [0, 33]).
+    counts = [3, 6, 6, 2, 1, 5, 2, 5, 6, 0, 1, 4, 1, 1, 6, 1, 6, 4]
+    data = _data(counts, 2)
+    first = tables(
+        _spec("first"), data, hierarchies=(_grouping("region", [1, 0, 0, 1, 2, 1]), INDUSTRY)
+    )
+    release = _release(first, "R1")
+    assert check_differencing(release).safe
+    shifted = (_grouping("region", [0, 1, 2, 1, 2, 0]), INDUSTRY)
+    second = tables(_spec("second"), data, hierarchies=shifted, published=[release])
+    new = _release(second, "new")
+    assert check_differencing(new, [release]).safe
+    _leaf_lp_holds([release, new])

@@ -298,6 +298,12 @@ def _round(
             continue  # a cell chosen this round already breaks this proof
         candidates = [k for k in proof if k in places and k not in fixed]
         if not candidates:
+            # the LP's certificate can miss a sum (degenerate duals, multipliers under
+            # tolerance): then any sum of the new tables that shares an atom with the
+            # proof's sums or the cell, else any of theirs; none at all means the releases
+            # alone determine the cell
+            candidates = _near(model, i, model.last_rows, places, fixed)
+        if not candidates:
             raise InfeasibleProtectionError(
                 "a hidden cell is disclosed by the published releases' own cells, whatever "
                 f"the new tables hide: {found.explain()}",
@@ -311,6 +317,29 @@ def _round(
         for t, r in places[k]:
             statuses[t][r] = Status.SECONDARY.value
     return disclosed
+
+
+def _near(
+    model: DifferencingModel,
+    target: int,
+    rows: frozenset[int],
+    places: Mapping[tuple[int, ...], Sequence[tuple[int, int]]],
+    fixed: set[tuple[int, ...]],
+) -> list[tuple[int, ...]]:
+    """Published sums of the new tables (not also published by a release) that share an atom
+    with the target or the proof's sums; all of them when none does."""
+    a = model.solver.a
+    ta = model.target_atoms
+    atoms = set(ta.indices[ta.indptr[target] : ta.indptr[target + 1]].tolist())
+    for r in rows:
+        atoms.update(a.indices[a.indptr[r] : a.indptr[r + 1]].tolist())
+    open_rows = [r for r, k in enumerate(model.published_keys) if k in places and k not in fixed]
+    near = [
+        model.published_keys[r]
+        for r in open_rows
+        if atoms.intersection(a.indices[a.indptr[r] : a.indptr[r + 1]].tolist())
+    ]
+    return near or [model.published_keys[r] for r in open_rows]
 
 
 def _cost(new: Sequence[NewTable], where: Sequence[tuple[int, int]]) -> float:
