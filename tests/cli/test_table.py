@@ -243,3 +243,31 @@ def test_a_failing_second_table_writes_nothing_at_all(tmp_path: Path) -> None:
     assert res.exit_code != 0
     assert "error [" in res.output and "nope" in res.output
     assert not out.exists()
+
+
+def test_a_table_of_part_of_the_units_says_so(tmp_path: Path) -> None:
+    rows = [(f"e{i}", "N" if i < 6 else "S", "A", ["small", "large"][i % 2], 10.0 + i)
+            for i in range(12)]  # fmt: skip
+    src = tmp_path / "sized.csv"
+    pd.DataFrame(rows, columns=["ent", "region", "industry", "size", "turnover"]).to_csv(
+        src, index=False
+    )
+    spec = tmp_path / "small.toml"
+    spec.write_text(
+        SPEC.format(name="small", response='response = "turnover"', magnitude_rules="").replace(
+            'contributor = "ent"', 'contributor = "ent"\nwhere = { size = "small" }'
+        )
+    )
+    out = tmp_path / "out"
+    args = ["table", "protect", str(spec), "--data", str(src), "--out", str(out), "--quiet"]
+    result = CliRunner().invoke(cli, [*args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (summary,) = json.loads(result.stdout)["tables"]
+    assert summary["population"] == {"size": ["small"]}
+    cells = pd.read_csv(out / "cells.csv", dtype={"region": str, "industry": str})
+    grand = cells[(cells["region"] == "Total") & (cells["industry"] == "Total")]
+    assert float(grand["value"].iloc[0]) == 90.0  # the small units only: 10 + 12 + ... + 20
+    report = json.loads((out / "report.json").read_text())
+    assert report["population"]["domains"] == {"size": ["large", "small"]}
+    text = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert "population: only units with size in small" in text.stdout

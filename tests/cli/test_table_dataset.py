@@ -207,3 +207,23 @@ def test_data_and_dataset_are_exclusive(workspace: Path) -> None:
     named = _run(workspace, "ada", "table", "protect", str(spec), "--data", "x.csv",
                  "--name", "t1")  # fmt: skip
     assert named.exit_code == 2 and "--name names a stored output" in named.stderr
+
+
+def test_the_summary_says_which_releases_the_table_was_protected_with(workspace: Path) -> None:
+    spec = workspace.parent / "pay.toml"
+    made = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay",
+               "--json")  # fmt: skip
+    (summary,) = json.loads(made.stdout)["tables"]
+    assert summary["with_releases"] and summary["published_releases"] == []
+    text = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay")
+    assert "published releases: none of this source yet" in text.stdout
+    alone = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay",
+                "--ignore-published")  # fmt: skip
+    assert "not taken into account (--ignore-published)" in alone.stdout
+    assert "differencing check still compares it" in alone.stdout
+    log = _ok(workspace, "root", "audit", "log", "--action", "table.protect", "--json")
+    events = [json.loads(line) for line in log.stdout.splitlines() if line.strip()]
+    assert [e["details"]["with_releases"] for e in events][-3:] == [True, True, False]
+    with_data = _run(workspace, "ada", "table", "protect", str(spec), "--data", "x.csv",
+                     "--ignore-published")  # fmt: skip
+    assert with_data.exit_code == 2 and "--ignore-published needs --dataset" in with_data.stderr

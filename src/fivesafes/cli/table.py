@@ -65,6 +65,14 @@ def table() -> None:
     "--project", "project_ref", help="With --dataset: the approved project, for researchers."
 )
 @click.option(
+    "--ignore-published",
+    is_flag=True,
+    help="With --dataset: protect the tables alone, not together with the releases already "
+    "published from their source (the default). Nothing is weakened: release submit's "
+    "differencing check still compares the table with them and blocks it if it would "
+    "reveal a cell they hide.",
+)
+@click.option(
     "--out",
     default=None,
     type=click.Path(path_type=Path, file_okay=False),
@@ -136,6 +144,7 @@ def protect(
     dataset_ref: str | None,
     purpose: str,
     project_ref: str | None,
+    ignore_published: bool,
     out: Path | None,
     output_name: str | None,
     secondary: str | None,
@@ -188,8 +197,11 @@ def protect(
     With --dataset nothing is written in plain text: each protected table
     (cells, report, spec, hierarchies) is stored encrypted as an analysis
     output of the area, with its provenance (dataset, measure, spec hash, who)
-    registered and audited. The command prints the output's name and counts,
-    never a cell's value; submit it with
+    registered and audited. Each table is protected together with every release
+    already published from its source (their published cells are known, the
+    cells they hide stay protected), so that it passes release submit's
+    differencing check; --ignore-published protects it alone. The command
+    prints the output's name and counts, never a cell's value; submit it with
       fivesafes release submit --output AREA/NAME --purpose ...
     """
     if (data is None) == (dataset_ref is None):
@@ -203,6 +215,11 @@ def protect(
             "every cell's true value and stays in the area, encrypted",
             hint="leave out --out; the table is stored as an output of the area (name it with "
             "--name) and leaves only through: fivesafes release submit --output AREA/NAME",
+        )
+    if data is not None and ignore_published:
+        raise ValidationError(
+            "--ignore-published needs --dataset: only a stored dataset's releases are known",
+            hint="drop --ignore-published",
         )
     if data is not None and output_name is not None:
         raise ValidationError("--name names a stored output: it needs --dataset", hint="use --out")
@@ -236,6 +253,7 @@ def protect(
             output_name,
             (engine, engine_master),
             quiet,
+            with_releases=not ignore_published,
         )
         if as_json:
             click.echo(json.dumps({"tables": stored}, indent=2))
@@ -294,6 +312,8 @@ def _protect_dataset(
     name: str | None,
     engine: tuple[str | None, str | None],
     quiet: bool,
+    *,
+    with_releases: bool = True,
 ) -> list[dict[str, Any]]:
     """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
     from fivesafes.cli.acting import opened
@@ -324,6 +344,7 @@ def _protect_dataset(
             name=name,
             tabulator=tabulator,
             progress=progress,
+            with_releases=with_releases,
         )
     return [
         {
@@ -339,6 +360,10 @@ def _protect_dataset(
             "audit": p.audit,
             "rows": p.rows,
             "notes": list(p.notes),
+            "with_releases": p.with_releases,
+            "published_releases": list(p.published_releases),
+            "hidden_for_releases": p.hidden_for_releases,
+            "population": p.population,
         }
         for p in done
     ]
@@ -361,11 +386,35 @@ def render_stored(s: dict[str, Any]) -> str:
         f"{s['table']}: {s['cells']:,} cells from {rows} rows of {s['source']}",
         *_status_lines(s),
         f"  safe: {s['by_status'].get('safe', 0):,}; audit: {s['audit']}",
+        _releases_line(s),
+        *([_population_line(s["population"])] if s.get("population") else []),
         f"  stored encrypted as output {s['output']} (id {s['object_id']})",
         f"  submit it: fivesafes release submit --output {s['output']} --purpose ...",
     ]
     lines += [f"  note: {n}" for n in s["notes"]]
     return "\n".join(lines)
+
+
+def _population_line(where: dict[str, list[str]]) -> str:
+    """The units a table covers ([table] where), in words."""
+    kept = "; ".join(f"{column} in {', '.join(values)}" for column, values in where.items())
+    return f"  population: only units with {kept}"
+
+
+def _releases_line(s: dict[str, Any]) -> str:
+    """Which published releases the table was protected with (or that it was not)."""
+    if not s.get("with_releases", True):
+        return (
+            "  published releases: not taken into account (--ignore-published); "
+            "release submit's differencing check still compares it with them"
+        )
+    releases = s.get("published_releases", [])
+    if not releases:
+        return "  published releases: none of this source yet"
+    return (
+        f"  protected together with {len(releases)} published release(s): "
+        f"{', '.join(releases)} ({s.get('hidden_for_releases', 0):,} cell(s) hidden for them)"
+    )
 
 
 @contextmanager
@@ -402,6 +451,10 @@ def summary(result: TableResult, files: dict[str, Path], comparison: Any = None)
         extra["method"] = report["protection"]["method"]
     if comparison is not None:
         extra["comparison"] = list(comparison.rows)
+    if "population" in report:
+        extra["population"] = report["population"]["where"]
+    if "published" in report:  # tables of this run protected with each other
+        extra["protected_with"] = list(report["published"].get("releases", []))
     return {
         **extra,
         "table": result.name,
@@ -455,6 +508,10 @@ def render(s: dict[str, Any]) -> str:
     else:
         lines.extend(_status_lines(s))
     lines.append(f"  audit: {render_verdict(s['audit'])}")
+    if s.get("population"):
+        lines.append(_population_line(s["population"]))
+    if s.get("protected_with"):
+        lines.append(f"  protected together with: {', '.join(s['protected_with'])}")
     lines.append(f"  outputs in {folder}: {', '.join(s['files'])}")
     for row in s.get("comparison", []):
         lines.append("  " + _comparison_line(row))

@@ -36,6 +36,7 @@ from fivesafes.sdc import (
     InconsistentOutputs,
     OutputTable,
     check_differencing,
+    outputs_agree,
 )
 
 
@@ -61,6 +62,21 @@ def candidate_sources(source: str, verified: bool, earlier: Sequence[EarlierRele
     if verified:
         return [source]
     return sorted({source, *(e.source for e in earlier)})
+
+
+def releases_to_protect_with(source: str, earlier: Sequence[EarlierRelease]) -> list[OutputTable]:
+    """The releases a new table of the proven ``source`` is checked with at submission.
+
+    Those of the source itself, and every release of another source whose own source
+    was only declared (it may be this source's data), as long as its cells agree with
+    the others: the check of a stored table skips one that disagrees, as not comparable.
+    A table protected with these passes that check by construction.
+    """
+    chosen = [e.table for e in earlier if e.source == source]
+    for extra in (e for e in earlier if e.source != source and not e.verified):
+        if outputs_agree([*chosen, extra.table]):
+            chosen.append(extra.table)
+    return chosen
 
 
 def _runs_for(

@@ -26,12 +26,14 @@ from fivesafes.sdc import (
     VALUE,
     Hierarchy,
     OutputTable,
+    Population,
     TableResult,
     TableSpec,
     load_spec,
     parse_spec,
     published_cells,
     read_cells,
+    restrict,
     spec_hierarchies,
 )
 
@@ -122,11 +124,20 @@ class TableSubmission:
             HIERARCHIES: json.dumps(pairs, indent=1).encode(),
         }
 
+    @property
+    def population(self) -> Population | None:
+        """The part of the units the table covers (its spec's ``[table] where``), if any."""
+        raw = self.report.get("population")
+        if not isinstance(raw, Mapping) or not raw.get("where"):
+            return None
+        return Population.of(raw["where"], raw.get("domains", {}))
+
     def output_table(self, label: str) -> OutputTable:
-        """The table for the differencing check: safe cells published, hidden ones protected."""
+        """The table for the differencing check: safe cells published, hidden ones protected;
+        a table of part of the units has its filter as one more dimension."""
         cells = self.cells
         cols = [*self.dimensions, VALUE, STATUS, *(c for c in (LOWER, UPPER) if c in cells)]
-        return OutputTable(label, self.hierarchies, cells[cols])
+        return restrict(OutputTable(label, self.hierarchies, cells[cols]), self.population)
 
     def to_payload(self) -> bytes:
         """Everything as one JSON document (sealed by the service)."""

@@ -63,6 +63,7 @@ from fivesafes.sdc.differencing import (
     InconsistentOutputs,
     OutputTable,
     check_differencing,
+    outputs_agree,
 )
 from fivesafes.sdc.formats.export import EXPORT_TOOLS, export_table
 from fivesafes.sdc.formats.hierarchies import HIERARCHY_FORMATS, hierarchy_text, load_hierarchy
@@ -94,6 +95,7 @@ from fivesafes.sdc.pipeline import (
     protect_all,
     tables,
 )
+from fivesafes.sdc.population import Population, restrict
 from fivesafes.sdc.progress import SILENT, Progress, Recorder
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.protect_methods import KEYED_METHODS
@@ -180,6 +182,7 @@ __all__ = [
     "NumericCodesWarning",
     "OutputTable",
     "PerturbationSpec",
+    "Population",
     "Presentation",
     "Progress",
     "ProtectedTable",
@@ -219,6 +222,7 @@ __all__ = [
     "loss_measures",
     "measure_key",
     "normalise_cells",
+    "outputs_agree",
     "parse_rules",
     "parse_spec",
     "percent_text",
@@ -231,6 +235,7 @@ __all__ = [
     "read_output",
     "record_keys",
     "render_html",
+    "restrict",
     "safe_text",
     "spec_hierarchies",
     "suggest_coarser",

@@ -137,25 +137,153 @@ def check_differencing(
 ) -> DifferencingResult:
     """Audit every primary cell of ``new`` and ``earlier`` against all their safe cells at once."""
     started = time.perf_counter()
-    tables = [*earlier, new]
-    for t in tables:
-        _check_columns(t)
-    dims = _union_dimensions(tables)
-    classes = _leaf_classes(dims, tables)
-    n_atoms = math.prod(len(set(c.values())) for c in classes.values())
-    if n_atoms > MAX_ATOMS:
-        raise SpecError(
-            f"the outputs split the source into {n_atoms:,} atoms, more than {MAX_ATOMS:,}",
-            hint="check fewer dimensions at once, or coarser groupings",
+    model = DifferencingModel([*earlier, new], nonnegative=nonnegative)
+    t1 = time.perf_counter()
+    disclosures = [d for i in range(model.n_targets) if (d := model.assess(i)) is not None]
+    return DifferencingResult(
+        safe=not disclosures,
+        disclosures=tuple(disclosures),
+        checked_cells=model.n_targets,
+        hidden_cells=model.hidden_cells,
+        published_cells=model.published_cells,
+        atoms=model.n_atoms,
+        lp_count=model.solver.lp_count,
+        timings={
+            "build": model.build_time,
+            "solve": time.perf_counter() - t1,
+            "total": time.perf_counter() - started,
+        },
+    )
+
+
+class DifferencingModel:
+    """The attacker's model of several outputs of one source: atoms, published sums, targets.
+
+    ``keys`` name each published row and each target by its subset ids (one per
+    dimension), the same for the same cell in any table; ``assess(i)`` checks target
+    ``i``. Built once, it can be asked about any target (sdc/published_context.py
+    asks only about the ones that were disclosed before).
+    """
+
+    def __init__(self, tables: Sequence[OutputTable], *, nonnegative: bool = True) -> None:
+        t0 = time.perf_counter()
+        self.tables = list(tables)
+        for t in self.tables:
+            _check_columns(t)
+        dims = _union_dimensions(self.tables)
+        classes = _leaf_classes(dims, self.tables)
+        n_atoms = math.prod(len(set(c.values())) for c in classes.values())
+        if n_atoms > MAX_ATOMS:
+            raise SpecError(
+                f"the outputs split the source into {n_atoms:,} atoms, more than {MAX_ATOMS:,}",
+                hint="check fewer dimensions at once, or coarser groupings",
+            )
+        self.n_atoms = n_atoms
+        shape = tuple(len(set(classes[d].values())) for d in dims)
+        subsets: dict[str, dict[tuple[int, ...], int]] = {d: {} for d in dims}
+        frames = [_subset_frame(ti, t, dims, classes, subsets) for ti, t in enumerate(self.tables)]
+        allcells = pd.concat(frames, ignore_index=True)
+        keys = [f"_s_{d}" for d in dims]
+        self.cells = allcells  # every cell of every table, with its subset ids
+        self.key_columns = keys
+        published = allcells[allcells["_status"] == Status.SAFE.value]
+        grouped = published.groupby(keys, sort=False)
+        _raise_on_clash(published, grouped, keys)
+        first = grouped.head(1)
+        inverse = {d: {i: sub for sub, i in m.items()} for d, m in subsets.items()}
+        a_pub = _atom_matrix(first[keys].to_numpy(dtype=np.int64), dims, inverse, shape)
+        b_pub = first["_value"].to_numpy(dtype=float)
+        self.published_keys = [tuple(k) for k in first[keys].to_numpy(dtype=np.int64).tolist()]
+        self.owners = [(int(t), int(r)) for t, r in first[["_table", "_row"]].to_numpy()]
+        self.published_cells = len(published)
+        # A cell hidden in several outputs is checked once, against its largest requirement.
+        hidden = allcells[allcells["_status"] == Status.PRIMARY.value]
+        self.hidden_cells = len(hidden)
+        targets = hidden.groupby(keys, sort=False).agg(
+            _value=("_value", "first"),
+            _lower=("_lower", "max"),
+            _upper=("_upper", "max"),
+            _table=("_table", "last"),
+            _row=("_row", "last"),
         )
-    shape = tuple(len(set(classes[d].values())) for d in dims)
-    t0 = time.perf_counter()
-    subsets: dict[str, dict[tuple[int, ...], int]] = {d: {} for d in dims}
-    frames = [_subset_frame(ti, t, dims, classes, subsets) for ti, t in enumerate(tables)]
-    allcells = pd.concat(frames, ignore_index=True)
-    keys = [f"_s_{d}" for d in dims]
-    published = allcells[allcells["_status"] == Status.SAFE.value]
-    grouped = published.groupby(keys, sort=False)
+        targets = targets.reset_index()
+        lower = np.zeros(n_atoms) if nonnegative else np.full(n_atoms, -np.inf)
+        # Rounded published sums disagree in the last digits; a give of 1e-11 of each sum's
+        # figures is far below any protection and the exactness tolerance (1e-8) used below.
+        self.solver = LinearAttack(a_pub, b_pub, lower, np.full(n_atoms, np.inf), slack=1e-11)
+        self.codes_of = _Codes(self.tables)
+        target_keys = targets[keys].to_numpy(dtype=np.int64)
+        self.target_keys = [tuple(k) for k in target_keys.tolist()]
+        self.target_vals = targets["_value"].to_numpy(dtype=float)
+        self.target_lower = targets["_lower"].to_numpy(dtype=float)
+        self.target_upper = targets["_upper"].to_numpy(dtype=float)
+        self.target_where = targets[["_table", "_row"]].to_numpy(dtype=np.int64)
+        self.target_atoms = _atom_matrix(target_keys, dims, inverse, shape)
+        self.table_scale = max(1.0, float(np.abs(b_pub).max())) if len(b_pub) else 1.0
+        self.build_time = time.perf_counter() - t0
+        self.last_rows: frozenset[int] = frozenset()  # the rows behind the last disclosure
+
+    def _pinning(self, rows: set[int]) -> set[int]:
+        """The published rows that pinned the unknowns of ``rows`` the LP took as fixed.
+
+        A binding sum's other unknowns may have been substituted before the LP (pinned by
+        other sums): those sums are part of the proof too."""
+        a = self.solver.a
+        fixed: dict[int, float] = {}
+        for r in rows:
+            for j in a.indices[a.indptr[r] : a.indptr[r + 1]]:
+                if not self.solver.free[int(j)]:
+                    fixed[int(j)] = 1.0
+        return set(self.solver.combination(fixed)) if fixed else set()
+
+    @property
+    def n_targets(self) -> int:
+        """How many distinct hidden (primary) cells the model checks."""
+        return len(self.target_keys)
+
+    def assess(self, i: int) -> Disclosure | None:
+        """Target ``i``'s disclosure, or None when the outputs leave it its protection.
+
+        After a disclosure, ``last_rows`` holds the published rows (indices into
+        ``published_keys``) that prove it: the sums that pinned part of it and the
+        binding sums of each side found too narrow."""
+        ta = self.target_atoms
+        atoms = ta.indices[ta.indptr[i] : ta.indptr[i + 1]]
+        value = float(self.target_vals[i])
+        need_lo = value - float(self.target_lower[i])
+        need_hi = value + float(self.target_upper[i])
+        target = dict.fromkeys(atoms.tolist(), 1.0)
+        low, high = self.solver.interval(target)
+        lo, hi = low.value, high.value
+        # exact means: pinned to within rounding of the figures it is computed from
+        tol = max(_TOL * max(1.0, abs(value)), 1e-8 * self.table_scale)
+        exact = hi - lo <= tol
+        low_bad = lo > need_lo + tol
+        if not (low_bad or hi < need_hi - tol or exact):
+            self.last_rows = frozenset()
+            return None
+        pinned = self.solver.combination(target)
+        rows = _add(pinned, (low if low_bad else high).duals)
+        high_bad = hi < need_hi - tol
+        proof = set(pinned)
+        proof |= set(low.duals) if (low_bad or exact) else set()
+        proof |= set(high.duals) if (high_bad or exact) else set()
+        self.last_rows = frozenset(proof | self._pinning(proof))
+        ti, row = int(self.target_where[i, 0]), int(self.target_where[i, 1])
+        return Disclosure(
+            table=self.tables[ti].label,
+            codes=self.codes_of(ti, row),
+            value=value,
+            attacker_min=lo,
+            attacker_max=hi,
+            required_lower=need_lo,
+            required_upper=need_hi,
+            exact=exact,
+            revealed_by=_combination(rows, self.owners, self.tables, self.codes_of),
+        )
+
+
+def _raise_on_clash(published: pd.DataFrame, grouped: Any, keys: list[str]) -> None:
     spread = grouped["_value"].max() - grouped["_value"].min()
     scale = np.maximum(1.0, grouped["_value"].max().abs())
     clash = spread[spread > _TOL * scale]
@@ -168,82 +296,26 @@ def check_differencing(
             ),
             hint="outputs of one source must come from the same data; check the source",
         )
-    first = grouped.head(1)
-    inverse = {d: {i: sub for sub, i in m.items()} for d, m in subsets.items()}
-    a_pub = _atom_matrix(first[keys].to_numpy(dtype=np.int64), dims, inverse, shape)
-    b_pub = first["_value"].to_numpy(dtype=float)
-    owners = [(int(t), int(r)) for t, r in first[["_table", "_row"]].to_numpy()]
-    build_time = time.perf_counter() - t0
 
-    t1 = time.perf_counter()
-    # A cell hidden in several outputs is checked once, against its largest requirement.
-    hidden = allcells[allcells["_status"] == Status.PRIMARY.value]
-    targets = hidden.groupby(keys, sort=False).agg(
-        _value=("_value", "first"),
-        _lower=("_lower", "max"),
-        _upper=("_upper", "max"),
-        _table=("_table", "last"),
-        _row=("_row", "last"),
-    )
-    targets = targets.reset_index()
-    lower = np.zeros(n_atoms) if nonnegative else np.full(n_atoms, -np.inf)
-    # Rounded published sums disagree in the last digits; a give of 1e-11 of each sum's
-    # figures is far below any protection and the exactness tolerance (1e-8) used below.
-    solver = LinearAttack(a_pub, b_pub, lower, np.full(n_atoms, np.inf), slack=1e-11)
-    disclosures: list[Disclosure] = []
-    codes_of = _Codes(tables)
-    target_keys = targets[keys].to_numpy(dtype=np.int64)
-    target_vals = targets["_value"].to_numpy(dtype=float)
-    target_lower = targets["_lower"].to_numpy(dtype=float)
-    target_upper = targets["_upper"].to_numpy(dtype=float)
-    target_where = targets[["_table", "_row"]].to_numpy(dtype=np.int64)
-    target_atoms = _atom_matrix(target_keys, dims, inverse, shape)
-    table_scale = max(1.0, float(np.abs(b_pub).max())) if len(b_pub) else 1.0
-    for i in range(len(targets)):
-        atoms = target_atoms.indices[target_atoms.indptr[i] : target_atoms.indptr[i + 1]]
-        value = float(target_vals[i])
-        need_lo, need_hi = value - float(target_lower[i]), value + float(target_upper[i])
-        target = dict.fromkeys(atoms.tolist(), 1.0)
-        low, high = solver.interval(target)
-        lo, hi = low.value, high.value
-        # exact means: pinned to within rounding of the figures it is computed from
-        tol = max(_TOL * max(1.0, abs(value)), 1e-8 * table_scale)
-        exact = hi - lo <= tol
-        low_bad = lo > need_lo + tol
-        if low_bad or hi < need_hi - tol or exact:
-            t = tables[int(target_where[i, 0])]
-            disclosures.append(
-                Disclosure(
-                    table=t.label,
-                    codes=codes_of(int(target_where[i, 0]), int(target_where[i, 1])),
-                    value=value,
-                    attacker_min=lo,
-                    attacker_max=hi,
-                    required_lower=need_lo,
-                    required_upper=need_hi,
-                    exact=exact,
-                    revealed_by=_combination(
-                        _add(solver.combination(target), (low if low_bad else high).duals),
-                        owners,
-                        tables,
-                        codes_of,
-                    ),
-                )
-            )
-    return DifferencingResult(
-        safe=not disclosures,
-        disclosures=tuple(disclosures),
-        checked_cells=len(targets),
-        hidden_cells=len(hidden),
-        published_cells=len(published),
-        atoms=n_atoms,
-        lp_count=solver.lp_count,
-        timings={
-            "build": build_time,
-            "solve": time.perf_counter() - t1,
-            "total": time.perf_counter() - started,
-        },
-    )
+
+def outputs_agree(tables: Sequence[OutputTable]) -> bool:
+    """Whether the outputs publish every shared cell with one value (could be one source's)."""
+    for t in tables:
+        _check_columns(t)
+    dims = _union_dimensions(tables)
+    classes = _leaf_classes(dims, tables)
+    subsets: dict[str, dict[tuple[int, ...], int]] = {d: {} for d in dims}
+    frames = [_subset_frame(ti, t, dims, classes, subsets) for ti, t in enumerate(tables)]
+    allcells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if allcells.empty:
+        return True
+    keys = [f"_s_{d}" for d in dims]
+    published = allcells[allcells["_status"] == Status.SAFE.value]
+    try:
+        _raise_on_clash(published, published.groupby(keys, sort=False), keys)
+    except InconsistentOutputs:
+        return False
+    return True
 
 
 def _add(a: Mapping[int, float], b: Mapping[int, float]) -> dict[int, float]:

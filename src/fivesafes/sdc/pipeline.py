@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +25,7 @@ from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc import secondary as suppression_methods
 from fivesafes.sdc.audit import AuditResult, audit_linked, audit_table
 from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL, STATUS, VALUE, Status
+from fivesafes.sdc.differencing import OutputTable
 from fivesafes.sdc.formats.export import export_table
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
@@ -32,6 +33,14 @@ from fivesafes.sdc.loss import loss_measures
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import write_outputs
 from fivesafes.sdc.perturbation.keys import RecordKeySource
+from fivesafes.sdc.pipeline_context import (
+    costs,
+    linked_with_published,
+    population_of,
+    published_section,
+    result_population,
+)
+from fivesafes.sdc.population import Population, restrict
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.protect_methods import (
@@ -41,8 +50,21 @@ from fivesafes.sdc.protect_methods import (
     protect_by_method,
     with_protection,
 )
+from fivesafes.sdc.published_context import (
+    NewTable,
+    PublishedContext,
+    carry_hidden,
+    protect_with_published,
+    releases_of_measure,
+)
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
-from fivesafes.sdc.spec import SECONDARY_METHODS, SuppressionSpec, TableSpec, load_spec
+from fivesafes.sdc.spec import (
+    SECONDARY_METHODS,
+    DimensionSpec,
+    SuppressionSpec,
+    TableSpec,
+    load_spec,
+)
 from fivesafes.sdc.tabulate import (
     DuckDBTabulator,
     HierarchyLoader,
@@ -131,6 +153,8 @@ def tables(
     progress: Progress | None = None,
     method: str | None = None,
     keys: RecordKeySource | None = None,
+    published: Sequence[OutputTable] = (),
+    population: Population | None = None,
 ) -> TableResult:
     """Tabulate ``data`` under ``spec``, flag primary cells, and return the result with its report.
 
@@ -141,7 +165,12 @@ def tables(
     hears of each stage (tabulation, rules, secondary suppression, audit) as it runs.
     ``method`` overrides the spec's protection (``suppression|cellkey|random-rounding|
     controlled-rounding``); the keyed ones take ``keys`` (KeyMaterial or StoredKeys, see
-    sdc/protect_methods.py).
+    sdc/protect_methods.py). ``published``: releases of the same source (their published
+    cells and their hidden ones, as :class:`OutputTable`): the table is protected together
+    with them (sdc/published_context.py), so that no cell hidden there or here can be
+    recovered from both; the report's ``published`` section names them. ``population``:
+    ``data`` hold only part of the source's units (sdc/population.py): the differencing
+    model then splits the units by the filter, and the report records it.
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -150,6 +179,12 @@ def tables(
     changes_values = spec.protection != "suppression"
     if not changes_values:
         spec = _with_method(spec, secondary)
+    elif published:
+        raise SpecError(
+            f"spec {spec.name!r} asks for {spec.protection}; protection together with "
+            "published releases works by suppression",
+            hint="protect it by suppression (the releases' hidden cells stay hidden)",
+        )
     check_source(data)
     engine = tabulator if tabulator is not None else DuckDBTabulator(connection)
     key_info: dict[str, Any] = {}
@@ -157,6 +192,7 @@ def tables(
     if changes_values:
         engine, tab_data, key_info = keyed_source(spec, data, engine, keys, timings)
 
+    population = population or population_of(spec, engine, tab_data)
     t = time.perf_counter()
     top_k = max(required_top_k(spec.rules) or default_top_k(spec), method_top_k(spec))
     # the file's hash (for the report) is computed while DuckDB reads the same file:
@@ -191,7 +227,20 @@ def tables(
         report = build_report(spec, cells, hier, source=source, timings=timings, notes=notes)
         report["protection"] = section
     else:
+        cells, carried = carry_hidden(cells, hier, published, population)
         cells, secondary_summary, audit_summary = _suppress(cells, hier, spec, timings, progress)
+        context: PublishedContext | None = None
+        if published and spec.suppression.method != "none":
+            t = time.perf_counter()
+            with progress_stage(progress, "protect with published releases") as with_stage:
+                cost = costs(cells, hier, spec)
+                new = NewTable(spec.name, cells, hier, cost, population)
+                context = protect_with_published([new], published)
+                with_stage.outcome = f"{context.hidden_more[0]:,} more cells hidden"
+            timings["published"] = time.perf_counter() - t
+            if context.hidden_more[0]:
+                cells = context.cells[0]
+                audit_summary = _audit_again(cells, hier, spec, timings, progress)
         timings["total"] = time.perf_counter() - start
         report = build_report(
             spec,
@@ -202,6 +251,10 @@ def tables(
             notes=tab.notes,
             secondary=secondary_summary,
         )
+        if published:
+            report["published"] = published_section(published, carried, context)
+    if population is not None:
+        report["population"] = population.to_dict()
     report["audit"] = audit_summary
     report["loss"] = loss_measures(cells, hier, spec.dimension_names, frequency=spec.is_frequency)
     report["engine"] = engine.name
@@ -251,6 +304,26 @@ def _suppress(
         audit.raise_if_unsafe()
         audit_summary = {"run": True, **audit.to_dict(), "safe_to_release": audit.safe}
     return cells, secondary_summary, audit_summary
+
+
+def _audit_again(
+    cells: pd.DataFrame,
+    hier: tuple[Hierarchy, ...],
+    spec: TableSpec,
+    timings: dict[str, float],
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """The audit of the pattern with the cells hidden for the releases' sake.
+
+    Hiding more cannot narrow an interval, but the report describes the pattern returned,
+    so it is audited as returned."""
+    t = time.perf_counter()
+    with progress_stage(progress, "audit (with the cells hidden for the releases)") as stage:
+        audit = audit_result(cells, hier, spec, progress=progress)
+        stage.outcome = f"{'safe' if audit.safe else 'UNSAFE'}, {audit.lp_count:,} attacker LPs"
+    timings["audit_published"] = time.perf_counter() - t
+    audit.raise_if_unsafe()
+    return {"run": True, **audit.to_dict(), "safe_to_release": audit.safe}
 
 
 def published_view(
@@ -381,8 +454,11 @@ def linked_tables(
     secondary: str | None = None,
     tabulator: Tabulator | None = None,
     progress: Progress | None = None,
+    published: Sequence[OutputTable] = (),
 ) -> list[TableResult]:
-    """Protect every spec's table over ``data`` together; each result carries the joint audit."""
+    """Protect every spec's table over ``data`` together; each result carries the joint audit.
+
+    ``published``: releases of the same source, protected with as in :func:`tables`."""
     loaded = [s if isinstance(s, TableSpec) else load_spec(s) for s in specs]
     if len(loaded) < 2:
         raise SpecError("linked protection needs at least two specs")
@@ -396,7 +472,10 @@ def linked_tables(
     method = secondary or loaded[0].suppression.method
     suppression = replace(loaded[0].suppression, method=method)  # type: ignore[arg-type]
     primaries = [
-        tables(s, data, secondary="none", tabulator=tabulator, progress=progress) for s in loaded
+        tables(
+            s, data, secondary="none", tabulator=tabulator, progress=progress, published=published
+        )
+        for s in loaded
     ]
     if method == "none":
         return primaries
@@ -421,10 +500,19 @@ def linked_tables(
         audit_stage.outcome = "safe" if audit.safe else "UNSAFE"
     audit_seconds = time.perf_counter() - t
     audit.raise_if_unsafe()  # an unsafe joint pattern is never returned
+    parts = [p.cells for p in joint.tables]
+    context: PublishedContext | None = None
+    if published:
+        parts, context, audit = linked_with_published(
+            loaded, primaries, parts, published, suppression, audit, progress, EXACT_AUDIT_MAX_CELLS
+        )
     names = [s.name for s in loaded]
     out = []
-    for result, part in zip(primaries, joint.tables, strict=True):
+    for result, part, cells in zip(primaries, joint.tables, parts, strict=True):
         report = dict(result.report)
+        if published:
+            carried = int(result.report.get("published", {}).get("carried_hidden", 0))
+            report["published"] = published_section(published, carried, context)
         report["suppression"] = {**report["suppression"], "method": method, "linked_with": names}
         report["secondary"] = {**part.to_dict(), "linked": joint.to_dict()}
         report["audit"] = {"run": True, "linked": True, **audit.to_dict(), "safe_to_release": True}
@@ -434,13 +522,13 @@ def linked_tables(
             "audit_linked": audit_seconds,
         }
         spec = replace(result.spec, suppression=suppression)
-        out.append(replace(result, spec=spec, cells=part.cells, report=report))
+        out.append(replace(result, spec=spec, cells=cells, report=report))
     return out
 
 
-def measure_key(spec: TableSpec) -> tuple[str | None, ...]:
-    """What a table measures; only tables with the same key share cells."""
-    return (spec.response, spec.contributor, spec.holding, spec.weight)
+def measure_key(spec: TableSpec) -> tuple[Any, ...]:
+    """What a table measures, of which units; only tables with the same key share cells."""
+    return (spec.response, spec.contributor, spec.holding, spec.weight, spec.where)
 
 
 def protect_all(
@@ -452,8 +540,14 @@ def protect_all(
     progress: Progress | None = None,
     method: str | None = None,
     keys: RecordKeySource | None = None,
+    published: Mapping[str, Sequence[OutputTable]] | None = None,
 ) -> list[TableResult]:
     """Protect several tables of ``data``: those of the same measure together (linked).
+
+    ``published``: per measure (the response, or ``count`` for a count table), the
+    releases of that source to protect with (see :func:`tables`). Tables of one measure
+    protected in different groups are protected with each other too, the earlier
+    groups' tables taken as published, since they will be submitted together.
 
     Methods that change values protect each table on its own: the cell key method and
     random rounding are key-consistent (a shared cell gets the same value in every
@@ -466,8 +560,11 @@ def protect_all(
     for i, s in enumerate(specs):
         groups.setdefault(measure_key(s), []).append(i)
     results: dict[int, TableResult] = {}
+    context: dict[str, list[OutputTable]] = {}
     for members in groups.values():
         chosen = [specs[i] for i in members]
+        measure = chosen[0].response or "count"
+        releases = (*releases_of_measure(published, measure), *context.get(measure, ()))
         chosen_methods: set[str] = {s.protection for s in chosen}
         if chosen_methods != {"suppression"}:
             _check_linked_methods(chosen, chosen_methods)
@@ -477,16 +574,53 @@ def protect_all(
                 )
                 for s in chosen
             ]
-        elif len(chosen) == 1:
-            done = [
-                tables(chosen[0], data, secondary=secondary, tabulator=tabulator, progress=progress)
-            ]
+        elif len(chosen) == 1 or not _same_dimensions(chosen):
+            # one table, or tables that group a shared dimension differently (they cannot
+            # be one system of relations): one at a time, each protected with the releases
+            # and the tables before it, which will be published with it
+            done = []
+            for s in chosen:
+                before = tuple(_as_output(r) for r in done)
+                done.append(
+                    tables(
+                        s,
+                        data,
+                        secondary=secondary,
+                        tabulator=tabulator,
+                        progress=progress,
+                        published=(*releases, *before),
+                    )
+                )
         else:
             done = linked_tables(
-                chosen, data, secondary=secondary, tabulator=tabulator, progress=progress
+                chosen,
+                data,
+                secondary=secondary,
+                tabulator=tabulator,
+                progress=progress,
+                published=releases,
             )
+        if len(groups) > 1 and chosen_methods == {"suppression"}:
+            context.setdefault(measure, []).extend(_as_output(r) for r in done)
         results.update(zip(members, done, strict=True))
     return [results[i] for i in range(len(specs))]
+
+
+def _as_output(result: TableResult) -> OutputTable:
+    """A table of this run as the later ones see it: published with them (a table of part
+    of the units with its filter)."""
+    table = OutputTable(f"this run: {result.name}", result.hierarchies, result.cells)
+    return restrict(table, result_population(result))
+
+
+def _same_dimensions(specs: Sequence[TableSpec]) -> bool:
+    """Whether every dimension the specs share has the same hierarchy file and total code."""
+    seen: dict[str, DimensionSpec] = {}
+    for spec in specs:
+        for d in spec.dimensions:
+            if seen.setdefault(d.name, d) != d:
+                return False
+    return True
 
 
 def _check_linked_methods(chosen: Sequence[TableSpec], methods: set[str]) -> None:
@@ -513,7 +647,8 @@ def _check_compatible(specs: Sequence[TableSpec]) -> None:
         if measure_key(s) != measure_key(first):
             raise SpecError(
                 f"tables {first.name!r} and {s.name!r} measure different things "
-                "(response, contributor, holding or weight differ), so they share no cells",
+                "(response, contributor, holding, weight or [table] where differ), so they "
+                "share no cells",
                 hint="link only tables of the same measure from the same data; "
                 "protect the others one at a time",
             )

@@ -27,6 +27,7 @@ from fivesafes.sdc.spec_values import is_number as _is_number
 from fivesafes.sdc.spec_values import is_whole as _is_whole
 from fivesafes.sdc.spec_values import number as _number
 from fivesafes.sdc.spec_values import only_keys as _only_keys
+from fivesafes.sdc.spec_values import population_filter
 from fivesafes.sdc.spec_values import string_value as _str
 from fivesafes.sdc.suggest import did_you_mean
 
@@ -119,6 +120,8 @@ class TableSpec:
     source_text: str = ""
     source_path: Path | None = None
     unit: str | None = None  # what the values are measured in, e.g. "GBP thousand"
+    # the units tabulated: (column, values kept) pairs; () for every unit (sdc/population.py)
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def is_frequency(self) -> bool:
@@ -180,7 +183,7 @@ def parse_spec(
         raise SpecError("the spec needs a [table] section", hint='add [table] with name = "..."')
     _only_keys(
         table,
-        {"name", "response", "contributor", "holding", "weight", "protection", "unit"},
+        {"name", "response", "contributor", "holding", "weight", "protection", "unit", "where"},
         "[table]",
     )
     name = _str(table, "name", "[table]", required=True)
@@ -213,10 +216,17 @@ def parse_spec(
     holding = _str(table, "holding", "[table]")
     weight = _str(table, "weight", "[table]")
     unit = _str(table, "unit", "[table]")
+    kept = population_filter(table.get("where"), "[table]")
     used = [c for c in (response, contributor, holding, weight) if c]
     clash = sorted(set(used) & set(names))
     if clash:
         raise SpecError(f"column(s) {clash} are both a dimension and a table variable")
+    filtered = sorted({c for c, _ in kept} & set(names))
+    if filtered:
+        raise SpecError(
+            f"column(s) {filtered} are both a dimension and in [table] where",
+            hint="tabulate a column or filter on it, not both",
+        )
     if holding and not contributor:
         raise SpecError(
             "[table] holding needs a contributor column",
@@ -242,6 +252,7 @@ def parse_spec(
         source_text=source_text,
         source_path=source_path,
         unit=unit,
+        where=kept,
     )
 
 

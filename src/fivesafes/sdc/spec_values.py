@@ -56,3 +56,28 @@ def number(d: dict[str, Any], key: str, default: float) -> float:
     if not is_number(value):
         raise SpecError(f"'{key}' must be a number, got {value!r}")
     return float(value)
+
+
+def population_filter(raw: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[table] where = { column = ["value", ...] }`` (or one value): the units tabulated.
+
+    Values are compared as text (the column's values cast to text, as codes are)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        raise SpecError(
+            f"{where} where must be a table of column = [values]",
+            hint='e.g. where = { size = ["small"] }: only the small units are tabulated',
+        )
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for column, values in raw.items():
+        listed = values if isinstance(values, list) else [values]
+        if not listed or not all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in listed
+        ):
+            raise SpecError(
+                f"{where} where.{column} must be a value or a non-empty list of values",
+                hint=f'e.g. where = {{ {column} = ["a", "b"] }}',
+            )
+        out.append((str(column), tuple(sorted({str(v) for v in listed}))))
+    return tuple(out)

@@ -37,7 +37,8 @@ def _checks(view: release_requests.RequestView) -> dict[str, str]:
 def test_a_stored_table_gets_its_verified_source_and_the_known_attack_is_blocked(
     stored: Stored,
 ) -> None:
-    made = stored.shifted()  # N2 = a1 + a2 published: N - N2 = a3
+    # protected alone (--ignore-published): N2 = a1 + a2 published, N - N2 = a3
+    made = stored.shifted(with_releases=False)
     view = stored.submit(f"{AREA}/{made.output.name}")
     assert view.source == SOURCE and view.source_verified
     submitted = stored.world.reg.last_event().details
@@ -61,7 +62,7 @@ def test_a_stored_table_gets_its_verified_source_and_the_known_attack_is_blocked
 
 
 def test_the_same_table_under_another_source_is_refused_or_flagged(stored: Stored) -> None:
-    made = stored.shifted()
+    made = stored.shifted(with_releases=False)  # the attack: protected without the release
     ref = f"{AREA}/{made.output.name}"
     before = stored.world.reg.snapshot()
     with pytest.raises(ValidationError, match="contradicts the provenance"):

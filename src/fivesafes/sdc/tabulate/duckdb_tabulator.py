@@ -34,6 +34,7 @@ from fivesafes.sdc.tabulate.sources import (
     MicrodataLike,
     Source,
     check_values,
+    column_values,
     drop,
     new_prefix,
     register,
@@ -93,6 +94,21 @@ class DuckDBTabulator:
             rollup=self.rollup,
             record_key=self.record_key,
         )
+
+    def filter_domains(self, spec: TableSpec, data: MicrodataLike) -> dict[str, list[str]]:
+        """Every value of each ``[table] where`` column in all of ``data`` (on this engine's
+        connection, if it has one: a memory-only one stays the only one)."""
+        con = self.connection if self.connection is not None else duckdb.connect()
+        prefix = new_prefix()
+        try:
+            source = register(con, spec, data, prefix, own_connection=self.connection is None)
+            try:
+                return column_values(con, source, [c for c, _ in spec.where])
+            finally:
+                drop(con, source.temp_objects)
+        finally:
+            if self.connection is None:
+                con.close()
 
     def hierarchies(self, spec: TableSpec, data: MicrodataLike) -> tuple[Hierarchy, ...]:
         """The hierarchy of each dimension, in spec order; flat ones from the data's codes."""

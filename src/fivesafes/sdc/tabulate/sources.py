@@ -212,7 +212,9 @@ def _register(
         select.append(f"{_numeric(spec.weight, columns[spec.weight])} AS w")
     if record_key is not None:
         select.append(f"{_numeric(record_key, columns[record_key])} * {2**53}.0 AS rk")
-    con.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {raw}")
+    con.execute(
+        f"CREATE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {raw}{_where(spec, columns)}"
+    )
     temp.append(("VIEW", view))
     return Source(
         view=view,
@@ -224,6 +226,39 @@ def _register(
         has_key=record_key is not None,
         select=", ".join(select),
     )
+
+
+def _where(spec: TableSpec, columns: Mapping[str, str]) -> str:
+    """The SQL filter of ``[table] where`` (values compared as text), or nothing."""
+    if not spec.where:
+        return ""
+    missing = sorted(c for c, _ in spec.where if c not in columns)
+    if missing:
+        raise DataError(
+            f"[table] where names column(s) {missing} that the data do not have",
+            hint=f"the data's columns are {sorted(columns)}",
+        )
+    terms = [
+        f"CAST({quote(c)} AS VARCHAR) IN ({', '.join(literal(v) for v in values)})"
+        for c, values in spec.where
+    ]
+    return " WHERE " + " AND ".join(terms)
+
+
+def column_values(
+    con: duckdb.DuckDBPyConnection, source: Source, columns: Sequence[str]
+) -> dict[str, list[str]]:
+    """Every value (as text) each column takes in all the data, the filter aside."""
+    out = {}
+    for c in columns:
+        if c not in source.columns:
+            raise DataError(f"the data have no column '{c}'", hint="check [table] where")
+        rows = con.execute(
+            f"SELECT DISTINCT CAST({quote(c)} AS VARCHAR) FROM {source.raw} "
+            f"WHERE {quote(c)} IS NOT NULL"
+        ).fetchall()
+        out[c] = sorted(str(r[0]) for r in rows)
+    return out
 
 
 def _read_file(con: duckdb.DuckDBPyConnection, path: Path, sql: str) -> None:

@@ -81,7 +81,7 @@ def hidden_object_id(release_id: str) -> str:
 
 
 def seal_hidden(
-    provider: KeyProvider, area: str, release_id: str, table: TableSubmission
+    provider: KeyProvider, area: str, release_id: str, table: OutputTable
 ) -> tuple[bytes, str]:
     """Seal the release's hidden cells (codes, value, status, protection) under the area key."""
     cells = table.cells
@@ -91,8 +91,11 @@ def seal_hidden(
     return seal(provider, area, hidden_object_id(release_id), payload)
 
 
-def record_cells(session: Session, release: PublishedReleaseRow, table: TableSubmission) -> int:
-    """Add every published (safe) cell of ``table`` to the register; returns how many."""
+def record_cells(session: Session, release: PublishedReleaseRow, table: OutputTable) -> int:
+    """Add every published (safe) cell of ``table`` to the register; returns how many.
+
+    ``table`` is the release as the differencing check sees it (a table of part of the
+    units carries its filter as one more dimension: its cells record the population)."""
     cells = table.cells
     safe = cells[cells[STATUS].astype(str) == Status.SAFE.value]
     dims = list(table.dimensions)
@@ -132,6 +135,8 @@ def register_release(
     ``source_verified``: the source was proven (else later checks of every source of the
     area include this release)."""
     table = submission if isinstance(submission, TableSubmission) else None
+    # what later checks compare with: a table of part of the units with its filter
+    view = table.output_table(release_id) if table is not None else None
     published = PublishedReleaseRow(
         source_verified=source_verified,
         release_id=release_id,
@@ -141,7 +146,7 @@ def register_release(
         spec_hash=table.spec_hash if table else "",
         spec_json=json.dumps({"text": table.spec_text} if table else {}),
         hierarchies_json=json.dumps(
-            {h.name: hierarchy_pairs(h) for h in table.hierarchies} if table else {}
+            {h.name: hierarchy_pairs(h) for h in view.hierarchies} if view else {}
         ),
         rule_set_id=request.rule_set_id,
         rule_parameters_json=json.dumps(dict(table.report.get("rules", {})) if table else {}),
@@ -151,15 +156,15 @@ def register_release(
         published_by=published_by,
         published_at=now(),
     )
-    if table is not None:
+    if view is not None:
         published.sealed_hidden, published.wrapped_key_json = seal_hidden(
-            provider, request.area.name, release_id, table
+            provider, request.area.name, release_id, view
         )
     session.add(published)
     session.flush()
-    if table is None:
+    if view is None:
         return published, 0
-    return published, record_cells(session, published, table)
+    return published, record_cells(session, published, view)
 
 
 def earlier_table_releases(session: Session, source: str) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 from fivesafes.engine.memory import memory_bounded, memory_only_connection
 from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, SpecError
 from fivesafes.governance.grants import STATISTICAL
+from fivesafes.release.differencing_scope import releases_to_protect_with
 from fivesafes.release.source import SourceOrigin, split_source
 from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
 from fivesafes.sdc import (
     DuckDBTabulator,
+    OutputTable,
     Progress,
     TableResult,
     TableSpec,
@@ -36,6 +38,7 @@ from fivesafes.sdc import (
 )
 from fivesafes.services.context import record
 from fivesafes.services.governance.lookup import area_row, dataset_row
+from fivesafes.services.release.scope import area_releases
 from fivesafes.services.vault.read import open_dataset_for
 from fivesafes.services.vault.register import (
     DATASET,
@@ -71,6 +74,10 @@ class ProtectedOutput:
     audit: str
     rows: int | None
     notes: tuple[str, ...]
+    published_releases: tuple[str, ...] = ()  # protected together with these releases
+    hidden_for_releases: int = 0  # cells hidden so that none of theirs is recovered
+    with_releases: bool = True  # False: --ignore-published (release submit still checks)
+    population: dict[str, list[str]] = field(default_factory=dict)  # [table] where
 
 
 def measure_of(spec: TableSpec) -> str:
@@ -138,8 +145,15 @@ def protect_dataset_for(
     tabulator: Tabulator | None = None,
     memory_limit: str | None = None,
     progress: Progress | None = None,
+    with_releases: bool = True,
 ) -> list[ProtectedOutput]:
     """Protect each spec's table of AREA/DATASET for ``login``; store each in the area.
+
+    ``with_releases`` (the default): each table is protected together with every release
+    published from its source (DATASET:MEASURE) that ``release submit``'s differencing
+    check compares it with, so that it passes that check by construction; the output
+    names them. False protects the table alone: the check at submission still blocks
+    it if it would reveal a release's hidden cell (nothing is weakened, only later).
 
     ``tabulator``: the engine that makes the cells (default: DuckDB in this process). DuckDB
     runs on a memory-only, locked connection (``memory_limit``, else the vault's): a table
@@ -164,6 +178,9 @@ def protect_dataset_for(
     with tx() as session:
         area_id = area_row(session, area).id
         taken = [n for n in names if stored_row(session, area_id, OUTPUT, n) is not None]
+        published = (
+            _releases_by_measure(session, vault, area_id, dataset, specs) if with_releases else None
+        )
     if taken:
         raise ConflictError(
             f"area {area} already holds output(s) named {', '.join(taken)}",
@@ -175,7 +192,14 @@ def protect_dataset_for(
         )
     limit = memory_limit or vault.memory_limit
     with _confined(tabulator, limit) as engine, memory_bounded(f"tabulating {area}/{dataset}"):
-        results = protect_all(specs, data, secondary=secondary, tabulator=engine, progress=progress)
+        results = protect_all(
+            specs,
+            data,
+            secondary=secondary,
+            tabulator=engine,
+            progress=progress,
+            published=published,
+        )
     del data  # the plaintext rows are not needed any more
     with tx() as session:
         ds = stored_row(session, area_id, DATASET, dataset)
@@ -194,11 +218,30 @@ def protect_dataset_for(
                 written.append(_store_one(store, vault, login, result, out_name, read))
                 storing.advance()
             storing.outcome = f"{len(written)} output(s) in {area}"
-            return _register(tx, login, area_id, dataset_id, purpose, project_ref, results, written)
+            return _register(
+                tx,
+                login,
+                area_id,
+                dataset_id,
+                purpose,
+                project_ref,
+                results,
+                written,
+                with_releases,
+            )
         except BaseException:
             for manifest in written:  # nothing stays in the area that the register lacks
                 shred(store, manifest.name, kind="outputs")
             raise
+
+
+def _releases_by_measure(
+    session: Session, vault: Vault, area_id: int, dataset: str, specs: Sequence[TableSpec]
+) -> dict[str, list[OutputTable]]:
+    """Per measure of the specs: the releases submission will check a table of it with."""
+    earlier = area_releases(session, vault.provider, area_id)
+    measures = {measure_of(s) for s in specs}
+    return {m: releases_to_protect_with(f"{dataset}:{m}", earlier) for m in sorted(measures)}
 
 
 def _store_one(
@@ -238,6 +281,7 @@ def _register(
     project_ref: str | None,
     results: Sequence[TableResult],
     written: Sequence[Manifest],
+    checked: bool,
 ) -> list[ProtectedOutput]:
     done = []
     with tx() as session:
@@ -246,6 +290,7 @@ def _register(
             session.add(row)
             session.flush()
             report = result.report
+            with_releases: dict[str, Any] = report.get("published", {})
             out = ProtectedOutput(
                 output=object_of(row),
                 table=result.name,
@@ -258,6 +303,10 @@ def _register(
                 audit=_audit_line(report),
                 rows=report["source"].get("rows"),
                 notes=tuple(str(n) for n in report.get("notes", ())),
+                published_releases=tuple(str(r) for r in with_releases.get("releases", ())),
+                hidden_for_releases=int(with_releases.get("hidden_for_releases", 0)),
+                with_releases=checked,
+                population=dict(report.get("population", {}).get("where", {})),
             )
             record(
                 session,
@@ -281,6 +330,10 @@ def _register(
                     "by_status": out.by_status,
                     "method": out.method,
                     "audit": out.audit,
+                    "with_releases": out.with_releases,
+                    "published_releases": list(out.published_releases),
+                    "hidden_for_releases": out.hidden_for_releases,
+                    "population": out.population,
                 },
             )
             done.append(out)

@@ -1,0 +1,104 @@
+"""Tables of part of a population: the filter as one more dimension of the differencing model.
+
+A table of the small enterprises only and a table of every enterprise are outputs of
+the same units: subtracted, they give the table of the others, which can reveal a
+cell either hides. The differencing model (sdc/differencing.py) sees this when the
+filter is a dimension: the filter column's values are its leaves, the table's
+population one code that covers the chosen values, and a table without the filter
+sits at its total (every value). Atoms are then split by the filter, as by any other
+grouping (issue 15 §6).
+
+A population is given as the chosen values of a column and the column's domain (every
+value it takes in the whole population: what the other tables may cover).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fivesafes.errors import SpecError
+from fivesafes.sdc.differencing import OutputTable
+from fivesafes.sdc.hierarchy import Hierarchy
+
+EVERY = "*"  # the total of a filter dimension: every value of the column
+
+
+@dataclass(frozen=True)
+class Population:
+    """The units a table covers: for each filter column, the values kept and all values."""
+
+    where: Mapping[str, tuple[str, ...]]
+    domains: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def of(
+        cls, where: Mapping[str, Sequence[Any]], domains: Mapping[str, Sequence[Any]]
+    ) -> Population:
+        """Validated: every kept value is in its column's domain, none kept twice."""
+        kept = {c: tuple(sorted({str(v) for v in vs})) for c, vs in where.items()}
+        every = {c: tuple(sorted({str(v) for v in domains.get(c, ())})) for c in kept}
+        for column, values in kept.items():
+            if not values:
+                raise SpecError(
+                    f"the population keeps no value of {column!r}",
+                    hint="name at least one value to keep",
+                )
+            unknown = sorted(set(values) - set(every[column]))
+            if unknown:
+                raise SpecError(
+                    f"value(s) {unknown} of {column!r} are not among its values "
+                    f"{list(every[column])}",
+                    hint="the domain is every value the column takes in the whole population",
+                )
+            if EVERY in every[column]:
+                raise SpecError(f"{column!r} takes the value {EVERY!r}, reserved for its total")
+        return cls(kept, every)
+
+    def code(self, column: str) -> str:
+        """The code of the kept values: the value itself, or ``column:a|b`` for several."""
+        values = self.where[column]
+        if len(values) == 1:
+            return values[0]
+        if set(values) == set(self.domains[column]):
+            return EVERY
+        return f"{column}:{'|'.join(values)}"
+
+    def hierarchy(self, column: str) -> Hierarchy:
+        """Every value of the column under its total; the kept ones grouped under code()."""
+        code = self.code(column)
+        pairs: list[tuple[str, str | None]] = [(EVERY, None)]
+        grouped = code not in (EVERY, *self.where[column])
+        if grouped:
+            pairs.append((code, EVERY))
+        for value in self.domains[column]:
+            inside = value in self.where[column]
+            pairs.append((value, code if grouped and inside else EVERY))
+        return Hierarchy.from_pairs(column, pairs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For the report (and so the register): the kept values and the domains."""
+        return {
+            "where": {c: list(v) for c, v in self.where.items()},
+            "domains": {c: list(v) for c, v in self.domains.items()},
+        }
+
+
+def restrict(table: OutputTable, population: Population | None) -> OutputTable:
+    """``table`` as the differencing model must see a table of ``population``: one more
+    dimension per filter column, every cell at the population's code."""
+    if population is None or not population.where:
+        return table
+    clash = sorted(set(population.where) & set(table.dimensions))
+    if clash:
+        raise SpecError(
+            f"{clash} are both dimensions of {table.label} and filters of its population",
+            hint="a column is either tabulated or filtered on, not both",
+        )
+    cells = table.cells.copy()
+    hierarchies = list(table.hierarchies)
+    for column in population.where:
+        cells[column] = population.code(column)
+        hierarchies.append(population.hierarchy(column))
+    return OutputTable(table.label, tuple(hierarchies), cells)
