@@ -72,3 +72,15 @@ def test_code_outside_sdc_uses_its_public_face(graph: grimp.ImportGraph) -> None
         if internal:
             wrong[module] = sorted(internal)
     assert not wrong, "import these from fivesafes.sdc (its __init__ exports the public API)"
+
+
+def test_every_test_module_has_a_name_of_its_own() -> None:
+    """pytest imports test modules by basename (rootdir mode): two files of one name in
+    different folders make collection fail for the whole run, not for one test."""
+    seen: dict[str, Path] = {}
+    twins = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        if path.name in seen:
+            twins.append(f"{seen[path.name].relative_to(ROOT)} and {path.relative_to(ROOT)}")
+        seen.setdefault(path.name, path)
+    assert not twins, "rename one of each pair: " + "; ".join(twins)

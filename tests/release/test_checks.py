@@ -67,3 +67,37 @@ def test_a_failed_audit_does_not_quote_a_cell_value() -> None:
     result = audit_check(table)
     assert result.verdict is CheckVerdict.FAIL and "could not run (DataError)" in result.summary
     assert "98765" not in result.summary + repr(result.details)
+
+
+def test_a_clash_between_outputs_names_them_and_never_the_values() -> None:
+    from fivesafes.release.checks import could_not_run
+    from fivesafes.sdc.differencing import InconsistentOutputs
+
+    clash = InconsistentOutputs(
+        "the same cell was published with different values: REL-0001: 1361080, new: 493116",
+        outputs=("REL-0001", "new"),
+    )
+    summary = could_not_run("check", clash)
+    assert "REL-0001" in summary and "new" in summary and "weight" in summary
+    assert "1361080" not in summary and "493116" not in summary
+    assert could_not_run("check", ValueError("secret 42")) == (
+        "the check could not run (ValueError); run `fivesafes table audit` "
+        "on the table inside the area to see why"
+    )
+
+
+def test_a_long_combination_names_every_output_it_draws_on() -> None:
+    from fivesafes.release.checks import explain_disclosure
+    from fivesafes.sdc import Disclosure
+
+    terms = tuple(("REL-0001", {"area": f"a{i}"}, -1.0) for i in range(6))
+    terms += (("request-1-figure-1", {"area": "answer:a2"}, -1.0),)
+    d = Disclosure(
+        table="REL-0001", codes={"area": "a3"}, value=2.0, attacker_min=2.0,
+        attacker_max=2.0, required_lower=1.8, required_upper=2.2, exact=True,
+        revealed_by=terms,
+    )  # fmt: skip
+    text = explain_disclosure(d)
+    assert "request-1-figure-1(area=answer:a2)" in text  # shown though it comes last
+    assert text.endswith("and 3 more published cell(s) of REL-0001")
+    assert "2.0" not in text

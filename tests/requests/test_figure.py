@@ -85,3 +85,24 @@ def test_unknown_codes_and_columns_are_refused() -> None:
         figure_cells(frame, "pay", {"region": ("z",)})
     with pytest.raises(ValidationError, match="no column 'wage'"):
         figure_cells(frame, "wage", {"region": ("a",)})
+
+
+def test_a_weighted_figure_is_the_value_a_weighted_table_publishes() -> None:
+    """Without the weight a figure clashes with the published weighted table (the
+    differencing check could not compare them); with it, the two agree to the cent."""
+    from pathlib import Path
+
+    from fivesafes.sdc import tables
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    data = pd.read_csv(examples / "survey.csv", dtype={"industry": str})
+    result = tables(examples / "turnover.toml", data, secondary="none")
+    cells = result.cells
+    uk = cells[(cells["region"] == "K02000001") & (cells["industry"] == "ALL")]
+    leaves = {dim: tuple(sorted(set(data[dim]))) for dim in ("region", "industry")}
+    weighted = figure_cells(data, "turnover", leaves, contributor="enterprise_id", weight="w")
+    unweighted = figure_cells(data, "turnover", leaves, contributor="enterprise_id")
+    assert weighted["value"].iloc[0] == pytest.approx(float(uk["value"].iloc[0]), rel=1e-9)
+    assert unweighted["value"].iloc[0] != pytest.approx(float(uk["value"].iloc[0]), rel=1e-3)
+    # the rules read the contributors' own (unweighted) figures either way
+    assert weighted["top1"].iloc[0] == unweighted["top1"].iloc[0]

@@ -293,6 +293,12 @@ def refusal_notice(case_id: int) -> None:
 @click.option("--measure", required=True, help="The column summed, or 'count' for rows.")
 @click.option("--cell", required=True, help="dim=code[,dim=code...]; codes joined by + group.")
 @click.option("--contributor", default=None, help="The column naming each contributor.")
+@click.option(
+    "--weight",
+    default=None,
+    help="The survey weight column, where the published tables of the source are weighted "
+    "(their spec's `weight`): the figure is then the weighted estimate, comparable with them.",
+)
 @click.option("--rule-set", default=DEFAULT_RULE_SET, show_default=True, help="Rules applied.")
 @json_option
 def figure(
@@ -301,6 +307,7 @@ def figure(
     measure: str,
     cell: str,
     contributor: str | None,
+    weight: str | None,
     rule_set: str,
     as_json: bool,
 ) -> None:
@@ -319,12 +326,15 @@ def figure(
             measure,
             parse_cell(cell),
             contributor=contributor,
+            weight=weight,
             rule_set=rule_set,
         )
 
     def text() -> str:
-        if answer.approved:
-            return f"{answer.cell} = {answer.value:g}  (approved, figure {answer.id})"
+        if answer.approved and answer.value is not None:
+            value = answer.value
+            shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+            return f"{answer.cell} = {shown}  (approved, figure {answer.id})"
         return f"{answer.cell}: refused (figure {answer.id})\n" + "\n".join(
             f"  - {r}" for r in answer.reasons
         )

@@ -19,6 +19,7 @@ from fivesafes.release.submission import FILE_TYPES, MAX_FILE_BYTES, TableSubmis
 from fivesafes.sdc import STATUS, Disclosure, OutputTable, Status, audit_table, check_differencing
 
 RULES, AUDIT, DIFFERENCING, FILE = "rules", "audit", "differencing", "file"
+Term = tuple[str, dict[str, str], float]  # a published cell in a revealing combination
 
 # Check results are stored in plain text in the register database and shown in errors:
 # they name cells, never a hidden cell's value or the bounds that pin it down (the
@@ -35,6 +36,14 @@ def without_values(record: dict[str, Any]) -> dict[str, Any]:
 
 def could_not_run(what: str, exc: Exception) -> str:
     """The summary of a check that raised, naming only the kind of error."""
+    clashing = getattr(exc, "outputs", ())
+    if clashing:  # InconsistentOutputs: the labels are safe to show, the values are not
+        return (
+            f"the {what} could not run: a cell has a different value in "
+            + " and in ".join(clashing)
+            + "; outputs of one source must be computed the same way from the same data "
+            "(the same weight, filter and data version)"
+        )
     # Only the kind of error: its text may quote a cell's value (e.g. "does not contain
     # its value ..."), and this summary is stored in plain text and shown in errors.
     return (
@@ -47,16 +56,33 @@ def explain_disclosure(d: Disclosure) -> str:
     """Which cell is disclosed and by which published cells, without its value or bounds."""
     where = ", ".join(f"{k}={v}" for k, v in d.codes.items())
     how = "exactly" if d.exact else "too narrowly"
-    shown = d.revealed_by[:SHOWN_TERMS]
+    shown = _shown_terms(d.revealed_by)
     combo = " ".join(
         f"{'+' if c > 0 else '-'} {_times(c)}{t}({', '.join(f'{k}={v}' for k, v in cs.items())})"
         for t, cs, c in shown
     )
-    rest = len(d.revealed_by) - len(shown)
+    rest = [term for term in d.revealed_by if term not in shown]
     # A reader needs the first few terms to see the subtraction; the full combination is
     # in the check's details (`release show --json`), not in a line of a thousand characters.
-    more = f" and {rest} more published cell(s)" if rest > 0 else ""
+    more = ""
+    if rest:
+        sources = ", ".join(dict.fromkeys(t for t, _, _ in rest))
+        more = f" and {len(rest)} more published cell(s) of {sources}"
     return f"{d.table} cell ({where}) is determined {how} by {combo.lstrip('+ ')}{more}"
+
+
+def _shown_terms(terms: Sequence[Term]) -> list[Term]:
+    """At most SHOWN_TERMS terms, one of every output involved first: which earlier
+    outputs combine to disclose the cell matters more than the fifth cell of one of them."""
+    firsts = list(dict.fromkeys(t for t, _, _ in terms))
+    picked: set[int] = set()
+    for table in firsts[:SHOWN_TERMS]:
+        picked.add(next(i for i, term in enumerate(terms) if term[0] == table))
+    for i in range(len(terms)):
+        if len(picked) >= SHOWN_TERMS:
+            break
+        picked.add(i)
+    return [terms[i] for i in sorted(picked)]
 
 
 SHOWN_TERMS = 4  # terms of a revealing combination quoted in a summary

@@ -93,10 +93,17 @@ def figure_cells(
     leaves: Mapping[str, tuple[str, ...]],
     *,
     contributor: str | None = None,
+    weight: str | None = None,
     top_k: int = 2,
 ) -> pd.DataFrame:
-    """The one cell's statistics (records, contributors, value, largest contributions)."""
-    for column in [*leaves, *([measure] if measure != COUNT else []), *filter(None, [contributor])]:
+    """The one cell's statistics (records, contributors, value, largest contributions).
+
+    With a survey ``weight`` the value is the weighted estimate, as a weighted table
+    publishes it; the rules read the unweighted contributions (the contributors' own
+    figures are what an intruder knows), as in a table spec with ``apply_weights = false``.
+    """
+    needed = [*leaves, *([measure] if measure != COUNT else []), *filter(None, [contributor])]
+    for column in [*needed, *filter(None, [weight])]:
         if column not in data.columns:
             raise ValidationError(
                 f"the dataset has no column {column!r}",
@@ -122,7 +129,11 @@ def figure_cells(
     cell: dict[str, object] = {
         RECORDS: len(rows),
         CONTRIBUTORS: len(per_unit),
-        VALUE: float(values.sum()),
+        VALUE: float(
+            values.sum()
+            if weight is None
+            else (values * pd.to_numeric(rows[weight]).to_numpy(dtype=float)).sum()
+        ),
         RULE_TOTAL: float(np.abs(values).sum()),
         NEGATIVES: int((values < 0).sum()),
     }

@@ -37,6 +37,13 @@ _TOL = 1e-7
 class InconsistentOutputs(DataError):
     """The outputs give one cell different values: they cannot come from the same data."""
 
+    def __init__(
+        self, message: str, *, hint: str | None = None, outputs: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, hint=hint)
+        # The clashing outputs' labels, which (unlike the message) quote no value.
+        self.outputs = outputs
+
 
 @dataclass(frozen=True)
 class OutputTable:
@@ -295,6 +302,7 @@ def _raise_on_clash(published: pd.DataFrame, grouped: Any, keys: list[str]) -> N
                 f"{lbl}: {v:g}" for lbl, v in zip(bad["_label"], bad["_value"], strict=True)
             ),
             hint="outputs of one source must come from the same data; check the source",
+            outputs=tuple(dict.fromkeys(map(str, bad["_label"]))),
         )
 
 

@@ -224,6 +224,7 @@ def protect_with_published(
                 hint="the data differ from what was published from this source (revised or "
                 "re-ingested?): the differencing check at submission refuses such a table "
                 "too; publish it as a new source, or ask the output checkers",
+                outputs=exc.outputs,
             ) from exc
         chosen = _round(model, new, statuses, n_rel, pending)
         if chosen is None:

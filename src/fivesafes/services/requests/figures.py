@@ -89,6 +89,7 @@ def answer_figure(
     cell: CellRequest,
     *,
     contributor: str | None = None,
+    weight: str | None = None,
     rule_set: str = DEFAULT_RULE_SET,
     today: date | None = None,
 ) -> FigureAnswer:
@@ -112,6 +113,7 @@ def answer_figure(
     leaves = leaves_of(cell, published)
     columns = [*cell.dimensions, *([measure] if measure != COUNT else [])]
     columns += [contributor] if contributor else []
+    columns += [weight] if weight else []
     # The one read path: the officer's access to the dataset decided and audited.
     data = open_dataset_for(
         tx, vault, login, area, name, today=today, columns=list(dict.fromkeys(columns))
@@ -119,7 +121,7 @@ def answer_figure(
     rules = parse_rules(dict(in_force.parameters))
     # As many largest contributions as the rules look at: two for p% and pq, n for (n, k).
     top_k = max([2, *(n for n, _ in rules.dominance)])
-    frame = figure_cells(data, measure, leaves, contributor=contributor, top_k=top_k)
+    frame = figure_cells(data, measure, leaves, contributor=contributor, weight=weight, top_k=top_k)
     value = float(frame[VALUE].iloc[0])
     reasons = [
         f"the figure itself is disclosive under {rule} (rule set {in_force.label})"
