@@ -134,9 +134,11 @@ def _register() -> None:
 
     cli.add_command(release.release)
     cli.add_command(rules.rules)
-    from fivesafes.cli import request
+    from fivesafes.cli import request, request_subject
 
     cli.add_command(request.request)
+    request.request.add_command(request_subject.subject_search)
+    request.request.add_command(request_subject.subject_export)
 
 
 _register()

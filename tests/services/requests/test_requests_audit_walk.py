@@ -31,6 +31,7 @@ from fivesafes.services.requests import (
     register,
     reports,
     requester,
+    subject,
 )
 
 MODULES: tuple[ModuleType, ...] = (
@@ -43,6 +44,7 @@ MODULES: tuple[ModuleType, ...] = (
     register,
     reports,
     requester,
+    subject,
 )
 
 Call = Callable[[Session, RequestsWorld, dict[str, int]], Any]
@@ -106,11 +108,11 @@ READERS: dict[str, Call] = {
     "register.area_answers": lambda s, w, i: register.area_answers(s, "earnings"),
 }
 
-PURE = {"cases.requester_object_id", "register.answer_label"}
+PURE = {"cases.requester_object_id", "register.answer_label", "subject.object_id"}
 
 # Open their own transactions (a dataset read among them): walked under a spy on every
-# transaction in test_requests_figures.py.
-TX_WRITERS = {"figures.answer_figure"}
+# transaction in test_requests_figures.py and test_requests_subject.py.
+TX_WRITERS = {"figures.answer_figure", "subject.search_subject", "subject.export_subject"}
 # Needs a published release: walked in test_requests_figures.py.
 NEEDS_RELEASE = {"answers.attach_release"}
 

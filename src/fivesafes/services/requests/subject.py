@@ -1,0 +1,202 @@
+"""Subject access: one person's records, found in every area, for the case officer to send.
+
+A subject access request (UK GDPR Art. 15) is the one case where records of a named
+person leave an area, to that person. The system does the search, not the officer: it
+matches the identifier against every dataset's identifier columns (a pseudonymised
+column through the area's pseudonym key, which only the system holds; a named column
+as written), so the officer never browses an area. The rows found are sealed at once
+under the requests area's key; what was searched and how many rows each dataset gave
+are recorded in the audit log (never the identifier nor a value), and so is the export
+handed to the officer for sending.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.errors import NotFoundError, ValidationError
+from fivesafes.release.sealing import seal, unseal
+from fivesafes.requests.kinds import RequestKind
+from fivesafes.services.context import record, resolve_actor
+from fivesafes.services.governance.qualification import require_qualified
+from fivesafes.services.requests.cases import answering_case, case_row
+from fivesafes.services.vault.register import Vault
+from fivesafes.store.models.governance import AreaRow
+from fivesafes.vault.atomic import atomic_write_bytes
+from fivesafes.vault.pseudonymise import area_pseudonym_key, pseudonym
+from fivesafes.vault.reader import open_table
+
+SEARCH = "request.subject_search"
+EXPORT = "request.subject_export"
+FOLDER = "subject-access"
+
+Transact = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True)
+class SubjectFind:
+    """Rows of one dataset that belong to the subject (matched on ``columns``)."""
+
+    area: str
+    dataset: str
+    columns: tuple[str, ...]
+    rows: int
+
+
+@dataclass(frozen=True)
+class SubjectSearch:
+    """What one search looked at and found; the rows themselves are sealed."""
+
+    case_id: int
+    searched: tuple[str, ...]  # AREA/NAME of every dataset with an identifier column
+    found: tuple[SubjectFind, ...]
+
+
+def object_id(case_id: int) -> str:
+    """The sealed export's object id (its authenticated data binds it to the case)."""
+    return f"request-{case_id}-subject-records"
+
+
+def search_subject(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    case_id: int,
+    identifier: str,
+    *,
+    columns: Sequence[str] = (),
+    today: date | None = None,
+) -> SubjectSearch:
+    """Find the subject's rows in every area and seal them for the case (audited)."""
+    if not identifier.strip():
+        raise ValidationError("the subject's identifier is empty", hint="give --identifier")
+    with tx() as session:
+        actor = resolve_actor(session, login)
+        row = answering_case(session, actor, case_id, "subject records are searched")
+        if RequestKind(row.kind) is not RequestKind.SAR:
+            raise ValidationError(
+                f"request #{case_id} is a {row.kind} request: only a subject access request "
+                "searches a person's records",
+                hint="open the case with --kind sar",
+            )
+        requests_area = row.area
+        areas = [
+            a for a in session.scalars(select(AreaRow.name).order_by(AreaRow.name))
+            if a != requests_area
+        ]  # fmt: skip
+        # Whoever sees a person's records passes the same people checks as an analyst,
+        # for every area searched (audited allowed or denied).
+        for area in areas:
+            require_qualified(session, actor, area, f"search subject records for #{case_id}", today)
+    searched: list[str] = []
+    found: list[SubjectFind] = []
+    records: dict[str, list[dict[str, object]]] = {}
+    for area in areas:
+        store = vault.store(area)
+        if not store.exists():
+            continue
+        for manifest in store.manifests():
+            names = {c.name for c in manifest.columns}
+            pseudonymised = [c for c in manifest.extra.get("pseudonymised", []) if c in names]
+            named = [c for c in columns if c in names and c not in pseudonymised]
+            if not pseudonymised and not named:
+                continue
+            searched.append(f"{area}/{manifest.name}")
+            table = open_table(store, vault.provider, manifest.name)
+            wanted = {c: identifier for c in named}
+            if pseudonymised:
+                key = area_pseudonym_key(store, vault.provider)
+                wanted |= {c: pseudonym(key, identifier) for c in pseudonymised}
+            mask = None
+            for column, value in wanted.items():
+                hit = pc.equal(pc.cast(table[column], pa.string()), value)
+                mask = hit if mask is None else pc.or_(mask, hit)
+            rows = table.filter(pc.fill_null(mask, False))
+            if rows.num_rows:
+                found.append(SubjectFind(area, manifest.name, tuple(sorted(wanted)), rows.num_rows))
+                records[f"{area}/{manifest.name}"] = rows.to_pylist()
+    sealed, wrapped = seal(
+        vault.provider,
+        requests_area,
+        object_id(case_id),
+        json.dumps(records, default=str, sort_keys=True).encode(),
+    )
+    home = vault.store(requests_area)
+    if not home.exists():
+        home.create()  # its folders 0700, as every area's
+    folder = home.dir / FOLDER
+    folder.mkdir(mode=0o700, exist_ok=True)
+    blob = {"sealed": base64.b64encode(sealed).decode(), "wrapped_key": wrapped}
+    atomic_write_bytes(folder / f"case-{case_id}.json", json.dumps(blob).encode())
+    with tx() as session:
+        record(
+            session,
+            login,
+            SEARCH,
+            area=requests_area,
+            subject=str(case_id),
+            details={
+                "searched": searched,
+                "found": {f"{f.area}/{f.dataset}": f.rows for f in found},
+                "matched_on": {f"{f.area}/{f.dataset}": list(f.columns) for f in found},
+            },
+        )
+    return SubjectSearch(case_id, tuple(searched), tuple(found))
+
+
+def export_subject(tx: Transact, vault: Vault, login: str, case_id: int, out: Path) -> list[Path]:
+    """Write the sealed finds as one CSV per dataset into ``out`` for sending (audited)."""
+    with tx() as session:
+        actor = resolve_actor(session, login)
+        answering_case(session, actor, case_id, "subject records are exported")
+        area = case_row(session, case_id).area
+    path = vault.store(area).dir / FOLDER / f"case-{case_id}.json"
+    if not path.is_file():
+        raise NotFoundError(
+            f"request #{case_id} has no subject records found yet",
+            hint=f"run `fivesafes request subject-search {case_id} --identifier ...` first",
+        )
+    blob = json.loads(path.read_bytes())
+    plain = unseal(
+        vault.provider,
+        area,
+        object_id(case_id),
+        base64.b64decode(blob["sealed"]),
+        blob["wrapped_key"],
+    )
+    records: dict[str, list[dict[str, object]]] = json.loads(plain)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    written = []
+    for source, rows in sorted(records.items()):
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        writer.writerows(rows)
+        target = out / (source.replace("/", "__") + ".csv")
+        atomic_write_bytes(target, buffer.getvalue().encode())
+        written.append(target)
+    with tx() as session:
+        record(
+            session,
+            login,
+            EXPORT,
+            area=area,
+            subject=str(case_id),
+            details={"files": [p.name for p in written], "rows": {
+                s: len(r) for s, r in sorted(records.items())
+            }},
+        )  # fmt: skip
+    return written
