@@ -137,6 +137,10 @@ def _register() -> None:
     from fivesafes.cli import request
 
     cli.add_command(request.request)
+    from fivesafes.cli import backup
+
+    cli.add_command(backup.backup)
+    cli.add_command(backup.restore)
 
 
 _register()
