@@ -47,7 +47,7 @@ _SKIPPED_DIRS = {".staging"}
 class BackupReport:
     """What a backup holds."""
 
-    path: Path
+    path: str
     files: int
     bytes: int
     audit_events: int
@@ -96,6 +96,7 @@ def create_backup(workspace: Workspace, dest: Path, actor: str) -> BackupReport:
         )
     if dest.exists():
         raise ValidationError(f"{dest} exists", hint="choose a new file name for the backup")
+    dest.parent.mkdir(parents=True, exist_ok=True)
     log_path = workspace.checkpoint_log_path
     checkpoints = log_path.read_bytes() if log_path.exists() else b""
     with tempfile.TemporaryDirectory(prefix=".fivesafes-backup-", dir=dest.parent) as scratch:
@@ -129,7 +130,7 @@ def create_backup(workspace: Workspace, dest: Path, actor: str) -> BackupReport:
         files = write_archive(dest, members, header, key.sign)
     manifest_sha = hashlib.sha256(manifest_bytes(header, files)).hexdigest()
     report = BackupReport(
-        dest, len(files), sum(f.size for f in files), events, manifest_sha, source_backend
+        str(dest), len(files), sum(f.size for f in files), events, manifest_sha, source_backend
     )
     with workspace.transaction() as session:
         record(

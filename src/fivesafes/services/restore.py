@@ -58,7 +58,7 @@ RESTORE_ACTION = "workspace.restore"
 class RestoreReport:
     """What was restored and checked."""
 
-    home: Path
+    home: str
     database: str
     audit_events: int
     checkpoints_verified: int
@@ -254,7 +254,7 @@ def restore_backup(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return RestoreReport(
-        home,
+        str(home),
         "postgresql" if database_url else "sqlite",
         events,
         checkpoints,
