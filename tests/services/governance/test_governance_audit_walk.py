@@ -24,7 +24,7 @@ from fivesafes.errors import ConflictError
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
 from fivesafes.services import audit_log as audit_reading
-from fivesafes.services import context, setup
+from fivesafes.services import backup, context, restore, setup
 from fivesafes.services.audit_log import LogQuery
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance import (
@@ -44,6 +44,7 @@ MODULES: tuple[ModuleType, ...] = (
     access,
     areas,
     audit_reading,
+    backup,
     context,
     datasets,
     declarations,
@@ -51,6 +52,7 @@ MODULES: tuple[ModuleType, ...] = (
     lookup,
     people,
     qualification,
+    restore,
     setup,
     training,
 )
