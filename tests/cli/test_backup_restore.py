@@ -134,6 +134,19 @@ def test_restore_never_overwrites_a_folder(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not an empty folder" in result.stderr
 
 
+def test_restore_refuses_while_the_environment_names_another_database(
+    honest: tuple[Shell, Path], tmp_path: Path
+) -> None:
+    # FIVESAFES_DATABASE_URL outranks config.toml: the live database must not be touched.
+    sh, archive = honest
+    live = tmp_path / "live.db"
+    target = tmp_path / "restored"
+    result = sh.run(None, "restore", str(archive), "--home", str(target),
+                    env={"FIVESAFES_DATABASE_URL": f"sqlite:///{live}"})  # fmt: skip
+    assert result.exit_code == 2 and "FIVESAFES_DATABASE_URL is set" in result.stderr
+    assert not target.exists() and not live.exists()
+
+
 # --- tampering -----------------------------------------------------------------------
 
 

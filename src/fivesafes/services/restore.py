@@ -49,7 +49,7 @@ from fivesafes.workspace.archive import (
 )
 from fivesafes.workspace.home import CONFIG_FILE, DATABASE_FILE, render_config
 from fivesafes.workspace.keys import atomic_write, load_public_key, public_key_fingerprint
-from fivesafes.workspace.settings import validate_config
+from fivesafes.workspace.settings import DATABASE_URL_ENV, validate_config
 
 RESTORE_ACTION = "workspace.restore"
 
@@ -72,6 +72,19 @@ def _target_folder(home: Path) -> None:
         raise WorkspaceError(
             f"{home} exists and is not an empty folder",
             hint="restore into a new folder; a live workspace is never overwritten",
+        )
+
+
+def _no_other_database(database_url: str | None) -> None:
+    """FIVESAFES_DATABASE_URL outranks config.toml: a restore must not verify, or write
+    its event into, whatever database that names (e.g. the live one)."""
+    env = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if env and env != (database_url or ""):
+        raise WorkspaceError(
+            f"{DATABASE_URL_ENV} is set: the restored workspace would use that database, not "
+            "the one restored",
+            hint=f"unset {DATABASE_URL_ENV}, or pass the same URL as --database-url to restore "
+            "into it (an empty database)",
         )
 
 
@@ -209,6 +222,7 @@ def restore_backup(
     """
     home = home.expanduser().resolve()
     _target_folder(home)
+    _no_other_database(database_url)
     home.parent.mkdir(parents=True, exist_ok=True)
     staging = home.parent / f".{home.name}.restoring-{uuid.uuid4().hex[:12]}"
     staging.mkdir(mode=0o700)
