@@ -19,10 +19,10 @@ from fivesafes.workspace.archive import ArchivedFile, manifest_bytes
 Members = dict[str, bytes]
 
 
-def _world(tmp_path: Path, database_url: str | None = None) -> Shell:
+def _world(tmp_path: Path, database_url: str | None = None, *extra_init: str) -> Shell:
     sh = Shell(tmp_path / "ws")
     init = ["init", "--demo-identity", "--admin-login", "root", "--admin-name", "Root"]
-    sh.ok(None, *init, *(["--database-url", database_url] if database_url else []))
+    sh.ok(None, *init, *(["--database-url", database_url] if database_url else []), *extra_init)
     sh.ok("root", "people", "add", "iris", "--name", "Iris", "--role", "iao")
     sh.ok("root", "area", "create", "earnings", "--owner", "iris")
     sh.ok("iris", "dataset", "add", "ashe", "--area", "earnings", "--source", "ASHE",
@@ -145,6 +145,27 @@ def test_restore_refuses_while_the_environment_names_another_database(
                     env={"FIVESAFES_DATABASE_URL": f"sqlite:///{live}"})  # fmt: skip
     assert result.exit_code == 2 and "FIVESAFES_DATABASE_URL is set" in result.stderr
     assert not target.exists() and not live.exists()
+
+
+def test_passphrase_areas_are_verified_only_with_the_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The archive holds no area key then: the frames cannot be checked (or forged) without it.
+    monkeypatch.setenv("FIVESAFES_KEY_PASSPHRASE", "correct horse battery staple")
+    sh = _world(tmp_path, None, "--key-provider", "passphrase")
+    archive = tmp_path / "b.tar"
+    sh.ok(None, "backup", "--to", str(archive))
+    assert not [n for n in _read(archive) if n.endswith(".key") and "/areas/" in n]
+    monkeypatch.delenv("FIVESAFES_KEY_PASSPHRASE")
+    target = tmp_path / "restored"
+    refused = sh.run(None, "restore", str(archive), "--home", str(target))
+    assert refused.exit_code == 7 and "passphrase" in refused.stderr
+    assert not target.exists()
+    monkeypatch.setenv("FIVESAFES_KEY_PASSPHRASE", "wrong")
+    assert sh.run(None, "restore", str(archive), "--home", str(target)).exit_code == 7
+    assert not target.exists()
+    monkeypatch.setenv("FIVESAFES_KEY_PASSPHRASE", "correct horse battery staple")
+    assert _restored_ok(sh, archive, target)["objects_verified"] == 1
 
 
 # --- tampering -----------------------------------------------------------------------
