@@ -4,7 +4,7 @@ result, never a traceback, and nothing half-written.
 The bounded run here is part of `make test` (FIVESAFES_FUZZ_EXAMPLES examples per parser,
 default 40); `make fuzz` runs thousands. Targets: CSV and Parquet ingest, the table spec
 (TOML), hierarchy CSV files, the cells.csv that `table audit` reads, and the release
-folder that `release submit` reads.
+folder that `release submit` reads, and the backup archive that `restore` reads.
 """
 
 from __future__ import annotations
@@ -312,3 +312,52 @@ def test_release_folder(cells: bytes, report: bytes, spec: str) -> None:
         (folder / "report.json").write_bytes(report)
         (folder / "spec.toml").write_text(spec, encoding="utf-8", errors="surrogatepass")
         _only_fivesafes_errors(lambda: read_table_dir(folder))
+
+
+def _honest_archive(folder: Path) -> bytes:
+    """A small backup archive as `fivesafes backup` writes it (signed manifest)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from fivesafes.workspace.archive import write_archive
+
+    key = Ed25519PrivateKey.generate()
+    dest = folder / "honest.tar"
+    members: list[tuple[str, Path | bytes]] = [
+        ("database.sqlite3", b"SQLite format 3\x00" + bytes(200)),
+        ("workspace/config.toml", b'format = 1\nworkspace_id = "w"\n'),
+        ("workspace/areas/a/datasets/d/data.fsv", bytes(range(256)) * 4),
+    ]
+    write_archive(dest, members, {"workspace_id": "w"}, key.sign)
+    return dest.read_bytes()
+
+
+_HONEST: dict[str, bytes] = {}
+
+
+@FUZZ
+@given(
+    edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=6),
+    cut=st.one_of(st.none(), st.integers(min_value=0)),
+    noise=st.one_of(st.none(), st.binary(max_size=600)),
+)
+def test_backup_archive(edits: list[tuple[int, int]], cut: int | None, noise: bytes | None) -> None:
+    from fivesafes.workspace.archive import extract_archive
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        if "tar" not in _HONEST:
+            with tempfile.TemporaryDirectory() as elsewhere:
+                _HONEST["tar"] = _honest_archive(Path(elsewhere))
+        data = bytearray(_HONEST["tar"] if noise is None else noise)
+        for at, value in edits:
+            if data:
+                data[at % len(data)] = value
+        if cut is not None and data:
+            del data[cut % len(data) :]
+        archive = root / "fuzzed.tar"
+        archive.write_bytes(bytes(data))
+        into = root / "into"
+        into.mkdir()
+        _only_fivesafes_errors(lambda: extract_archive(archive, into))
+        # Whatever happened, nothing was written outside the folder it was given.
+        assert sorted(p.name for p in root.iterdir()) == ["fuzzed.tar", "into"]

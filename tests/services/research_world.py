@@ -246,4 +246,9 @@ def build(session: Session, today: date = TODAY) -> World:
     )
     complete(session, rita, SAFE_RESEARCHER_COURSE, today + timedelta(days=400))
     complete(session, rita, MANDATORY_COURSE, today + timedelta(days=300))
+    # Approvers decide on access: trained and signed, like analysts (issue 14).
+    publish(session, 1)
+    for approver in (hop, iao, iao2):
+        complete(session, approver, MANDATORY_COURSE, today + timedelta(days=300))
+        sign(session, approver, 1)
     return world

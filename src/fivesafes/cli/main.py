@@ -139,6 +139,10 @@ def _register() -> None:
     cli.add_command(request.request)
     request.request.add_command(request_subject.subject_search)
     request.request.add_command(request_subject.subject_export)
+    from fivesafes.cli import backup
+
+    cli.add_command(backup.backup)
+    cli.add_command(backup.restore)
 
 
 _register()

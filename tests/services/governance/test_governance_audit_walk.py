@@ -24,7 +24,7 @@ from fivesafes.errors import ConflictError
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
 from fivesafes.services import audit_log as audit_reading
-from fivesafes.services import context, setup
+from fivesafes.services import backup, context, restore, setup
 from fivesafes.services.audit_log import LogQuery
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance import (
@@ -44,6 +44,7 @@ MODULES: tuple[ModuleType, ...] = (
     access,
     areas,
     audit_reading,
+    backup,
     context,
     datasets,
     declarations,
@@ -51,6 +52,7 @@ MODULES: tuple[ModuleType, ...] = (
     lookup,
     people,
     qualification,
+    restore,
     setup,
     training,
 )
@@ -196,8 +198,16 @@ PURE = {
 
 # Exercised end to end elsewhere (they need a whole workspace): init_workspace in
 # tests/cli/test_governance_cli.py; verify_log (reads only) and checkpoint (signs the head,
-# a row of the log itself) in tests/services/test_audit_log.py.
-ELSEWHERE = {"setup.init_workspace", "audit_log.verify_log", "audit_log.checkpoint"}
+# a row of the log itself) in tests/services/test_audit_log.py; create_backup and
+# restore_backup (each audited: workspace.backup in the source, workspace.restore in the
+# restored log) in tests/cli/test_backup_restore.py.
+ELSEWHERE = {
+    "setup.init_workspace",
+    "audit_log.verify_log",
+    "audit_log.checkpoint",
+    "backup.create_backup",
+    "restore.restore_backup",
+}
 
 # Only on an empty register: test_bootstrap_writes_and_audits_on_an_empty_register.
 EMPTY_REGISTER = {"people.bootstrap_administrator"}

@@ -321,3 +321,48 @@ def test_only_an_approver_closes_directly(session: Session, world: World) -> Non
     assert [(c.kind, c.status, c.decided_by) for c in view.changes] == [
         ("close", "approved", "hana")
     ]
+
+
+def test_an_untrained_unsigned_approver_cannot_approve_a_project(
+    session: Session, world: World
+) -> None:
+    # Approving opens the datasets to the team: the approver passes the analyst's checks.
+    person(session, "hugo", "head_of_profession")  # neither trained nor signed
+    _propose(session)
+    with pytest.raises(AccessDenied, match="hugo may not approve project") as info:
+        svc.decide_project(session, actor(session, "hugo"), REF, ProjectAction.APPROVE, today=TODAY)
+    reasons = " ".join(info.value.reasons)
+    assert "training" in reasons and "declaration" in reasons
+    assert svc.show_project(session, REF, today=TODAY).status == "proposed"
+    # hana is trained and signed (the world's approvers are): she may.
+    approved = svc.decide_project(
+        session, actor(session, "hana"), REF, ProjectAction.APPROVE, today=TODAY
+    )
+    assert approved.status == "active"
+    qualify = [e for e in query_events(session, subject="hana") if e.action == "people.qualify"]
+    assert qualify and qualify[-1].details["for"] == f"approve project {REF}"
+
+
+def test_an_approver_whose_training_expired_cannot_approve_a_change(
+    session: Session, world: World
+) -> None:
+    from research_world import MANDATORY_COURSE, complete, person, sign
+
+    hugo = person(session, "hugo", "head_of_profession")
+    complete(session, hugo, MANDATORY_COURSE, TODAY)  # valid until yesterday
+    sign(session, hugo, 1)
+    _approved(session)
+    change = svc.request_change(
+        session,
+        actor(session, "rita"),
+        REF,
+        ChangeRequest(ChangeKind.CHANGE_SCOPE, "more data", add_datasets=("idbr",)),
+        today=TODAY,
+    )
+    with pytest.raises(AccessDenied, match="not valid"):
+        svc.decide_change(
+            session, actor(session, "hugo"), change.id, ChangeStatus.APPROVED, today=TODAY
+        )
+    svc.decide_change(
+        session, actor(session, "hana"), change.id, ChangeStatus.APPROVED, today=TODAY
+    )

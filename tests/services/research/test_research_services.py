@@ -325,12 +325,11 @@ def test_full_accreditation_has_no_supervisor_to_change(session: Session, world:
 
 
 def test_access_check_end_to_end_uses_researcher_facts(session: Session, world: World) -> None:
-    from research_world import grant, publish, sign
+    from research_world import grant, sign
 
     from fivesafes.services.governance.access import check_access
 
-    publish(session, 1)
-    sign(session, world.rita, 1)
+    sign(session, world.rita, 1)  # version 1 is published by the world (approvers signed it)
     grant(
         session, world.rita, world.earnings, TODAY - timedelta(days=1), TODAY + timedelta(days=30)
     )

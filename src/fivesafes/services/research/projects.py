@@ -39,6 +39,7 @@ from fivesafes.governance.research_projects import (
 from fivesafes.governance.roles import Role
 from fivesafes.services.context import Actor, now, record, today_or
 from fivesafes.services.governance.lookup import dataset_row, person_row
+from fivesafes.services.governance.qualification import require_qualified
 from fivesafes.services.research.project_views import (
     ChangeView,
     ProjectView,
@@ -137,6 +138,21 @@ def propose_project(
     return project_view(row, day)
 
 
+def _require_qualified(
+    session: Session,
+    actor: Actor,
+    row: ProjectRow,
+    what: str,
+    day: date,
+    added: tuple[str, ...] = (),
+) -> None:
+    """The approver passes the people checks of every area of the project's datasets."""
+    areas = {d.dataset.area.name for d in row.datasets if d.removed_at is None}
+    areas |= {dataset_row(session, name).area.name for name in added}
+    for area in sorted(areas):
+        require_qualified(session, actor, area, what, day)
+
+
 def decide_project(
     session: Session,
     actor: Actor,
@@ -153,6 +169,9 @@ def decide_project(
     check_can_approve(actor_facts(session, actor), project_facts(row))
     target = next_status(ProjectStatus(row.status), action)
     if action is ProjectAction.APPROVE:
+        # Approving opens the datasets to the team: the approver passes the people checks
+        # of every area in scope, as an analyst would (audited either way).
+        _require_qualified(session, actor, row, f"approve project {row.reference}", day)
         # The team is checked again: an accreditation may have lapsed since the proposal.
         for m in current_members(row):
             check_team_member(member_facts(session, m.person, day))
@@ -288,6 +307,10 @@ def decide_change(
     check_can_decide_change(actor_facts(session, actor), project_facts(row), ChangeKind(crow.kind))
     next_change_status(ChangeStatus(crow.status), decision)
     if decision is ChangeStatus.APPROVED:
+        # Before the change is applied: its added datasets' areas count too.
+        added = _change_of(crow).add_datasets
+        what = f"approve change #{crow.id} of {row.reference}"
+        _require_qualified(session, actor, row, what, day, added)
         _apply(session, row, _change_of(crow), day)
     crow.status = decision.value
     crow.decided_by = actor.login

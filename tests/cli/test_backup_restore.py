@@ -1,0 +1,430 @@
+"""fivesafes backup / restore: a fresh folder gets the same workspace, verified; a tampered
+archive is refused with a clear error and leaves nothing behind (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cli_helpers import Shell, qualify
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from fivesafes.workspace.archive import ArchivedFile, manifest_bytes
+
+Members = dict[str, bytes]
+
+
+def _world(tmp_path: Path, database_url: str | None = None, *extra_init: str) -> Shell:
+    sh = Shell(tmp_path / "ws")
+    init = ["init", "--demo-identity", "--admin-login", "root", "--admin-name", "Root"]
+    sh.ok(None, *init, *(["--database-url", database_url] if database_url else []), *extra_init)
+    sh.ok("root", "people", "add", "iris", "--name", "Iris", "--role", "iao")
+    sh.ok("root", "area", "create", "earnings", "--owner", "iris")
+    sh.ok("iris", "dataset", "add", "ashe", "--area", "earnings", "--source", "ASHE",
+          "--lawful-basis", "SRSA 2007")  # fmt: skip
+    text = tmp_path / "declaration.txt"
+    text.write_text("I will keep confidential data confidential.\n", encoding="utf-8")
+    sh.ok("root", "declaration", "publish", str(text))
+    qualify(sh, "iris")
+    src = tmp_path / "ashe.csv"
+    src.write_text("region,pay\n" + "".join(f"{'NS'[i % 2]},{100 + i}\n" for i in range(500)))
+    sh.ok("iris", "dataset", "ingest", "earnings", str(src), "--name", "ashe")
+    return sh
+
+
+def _ingest_more(sh: Shell, home: Path, tmp_path: Path) -> None:
+    env = {"FIVESAFES_HOME": str(home)}
+    src = tmp_path / "more.csv"
+    src.write_text("region,pay\nN,1\nS,2\n")
+    sh.ok("iris", "dataset", "add", "more", "--area", "earnings", "--source", "ASHE",
+          "--lawful-basis", "SRSA 2007", env=env)  # fmt: skip
+    sh.ok("iris", "dataset", "ingest", "earnings", str(src), "--name", "more", env=env)
+    assert len(_stored(sh, home)) == 2
+
+
+def _stored(sh: Shell, home: Path) -> list[dict[str, object]]:
+    out = sh.ok(
+        "iris", "dataset", "stored", "earnings", "--json", env={"FIVESAFES_HOME": str(home)}
+    )
+    return [
+        {k: o[k] for k in ("name", "rows", "state", "source_sha256")}
+        for o in json.loads(out.stdout)
+    ]
+
+
+def _log(sh: Shell, env: dict[str, str] | None = None) -> list[dict[str, object]]:
+    out = sh.ok("root", "audit", "log", "--json", env=env).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def _restored_ok(sh: Shell, archive: Path, home: Path, *extra: str) -> dict[str, object]:
+    out = sh.ok(None, "restore", str(archive), "--home", str(home), "--json", *extra)
+    report = json.loads(out.stdout)
+    env = {"FIVESAFES_HOME": str(home)}
+    verified = sh.ok("root", "audit", "verify", "--json", env=env)
+    assert json.loads(verified.stdout)["ok"] is True
+    assert [e["action"] for e in _log(sh, env)][-2:] == ["workspace.restore", "audit.read"]
+    return dict(report)
+
+
+def test_a_backup_restored_into_a_fresh_folder_is_the_same_workspace(tmp_path: Path) -> None:
+    sh = _world(tmp_path)
+    archive = tmp_path / "backups" / "ws.tar"
+    made = json.loads(sh.ok(None, "backup", "--to", str(archive), "--json").stdout)
+    assert archive.is_file() and made["audit_events"] > 5
+    assert not [p for p in archive.parent.iterdir() if p != archive]  # no temporary left
+    restored = tmp_path / "restored"
+    report = _restored_ok(sh, archive, restored)
+    assert report["objects_verified"] == 1 and report["frames_verified"] >= 1
+    assert report["audit_events"] == made["audit_events"]
+    assert _stored(sh, restored) == _stored(sh, sh.home)
+    # The backup itself is in the source's log; owner-only modes in the restored folder.
+    assert [e["action"] for e in _log(sh)][-2:] == ["workspace.backup", "audit.read"]
+    assert (restored / "keys" / "workspace-signing.key").stat().st_mode & 0o077 == 0
+    assert (restored / "areas").stat().st_mode & 0o077 == 0
+    # The restored workspace works: a new ingest and a check of its frames.
+    _ingest_more(sh, restored, tmp_path)
+
+
+def test_backup_refuses_to_overwrite_and_to_write_inside_the_workspace(tmp_path: Path) -> None:
+    sh = _world(tmp_path)
+    existing = tmp_path / "x.tar"
+    existing.write_bytes(b"keep me")
+    assert sh.run(None, "backup", "--to", str(existing)).exit_code == 2
+    assert existing.read_bytes() == b"keep me"
+    assert sh.run(None, "backup", "--to", str(sh.home / "b.tar")).exit_code == 2
+
+
+def test_a_backup_that_fails_midway_leaves_no_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sh = _world(tmp_path)
+    real = tarfile.TarFile.addfile
+    calls = []
+
+    def failing(self: tarfile.TarFile, info: tarfile.TarInfo, fileobj: object = None) -> None:
+        calls.append(info.name)
+        if len(calls) == 4:
+            raise OSError("disk full")
+        real(self, info, fileobj)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tarfile.TarFile, "addfile", failing)
+    out = tmp_path / "backups"
+    out.mkdir()
+    with pytest.raises(OSError, match="disk full"):
+        sh.runner.invoke(
+            __import__("fivesafes.cli.main", fromlist=["cli"]).cli,
+            ["backup", "--to", str(out / "b.tar")],
+            env={"FIVESAFES_HOME": str(sh.home)},
+            catch_exceptions=False,
+        )
+    assert list(out.iterdir()) == []
+
+
+def test_restore_never_overwrites_a_folder(tmp_path: Path) -> None:
+    sh = _world(tmp_path)
+    archive = tmp_path / "b.tar"
+    sh.ok(None, "backup", "--to", str(archive))
+    result = sh.run(None, "restore", str(archive), "--home", str(sh.home))
+    assert result.exit_code == 2 and "not an empty folder" in result.stderr
+
+
+def test_restore_refuses_while_the_environment_names_another_database(
+    honest: tuple[Shell, Path], tmp_path: Path
+) -> None:
+    # FIVESAFES_DATABASE_URL outranks config.toml: the live database must not be touched.
+    sh, archive = honest
+    live = tmp_path / "live.db"
+    target = tmp_path / "restored"
+    result = sh.run(None, "restore", str(archive), "--home", str(target),
+                    env={"FIVESAFES_DATABASE_URL": f"sqlite:///{live}"})  # fmt: skip
+    assert result.exit_code == 2 and "FIVESAFES_DATABASE_URL is set" in result.stderr
+    assert not target.exists() and not live.exists()
+
+
+def test_passphrase_areas_are_verified_only_with_the_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The archive holds no area key then: the frames cannot be checked (or forged) without it.
+    monkeypatch.setenv("FIVESAFES_KEY_PASSPHRASE", "correct horse battery staple")
+    sh = _world(tmp_path, None, "--key-provider", "passphrase")
+    archive = tmp_path / "b.tar"
+    sh.ok(None, "backup", "--to", str(archive))
+    assert not [n for n in _read(archive) if n.endswith(".key") and "/areas/" in n]
+    monkeypatch.delenv("FIVESAFES_KEY_PASSPHRASE")
+    target = tmp_path / "restored"
+    refused = sh.run(None, "restore", str(archive), "--home", str(target))
+    assert refused.exit_code == 7 and "passphrase" in refused.stderr
+    assert not target.exists()
+    monkeypatch.setenv("FIVESAFES_KEY_PASSPHRASE", "wrong")
+    assert sh.run(None, "restore", str(archive), "--home", str(target)).exit_code == 7
+    assert not target.exists()
+    monkeypatch.setenv("FIVESAFES_KEY_PASSPHRASE", "correct horse battery staple")
+    assert _restored_ok(sh, archive, target)["objects_verified"] == 1
+
+
+# --- tampering -----------------------------------------------------------------------
+
+
+def _read(archive: Path) -> Members:
+    with tarfile.open(archive) as tar:
+        return {
+            m.name: tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in tar.getmembers()
+        }
+
+
+def _write(archive: Path, members: Members, extra: tarfile.TarInfo | None = None) -> None:
+    with tarfile.open(archive, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        if extra is not None:
+            tar.addfile(extra, io.BytesIO(b"x" * extra.size))
+
+
+def _resign(members: Members) -> None:
+    """What someone holding the archive can do: it carries the signing key."""
+    manifest = json.loads(members["manifest.json"])
+    files = [
+        ArchivedFile(f["path"], __import__("hashlib").sha256(members[f["path"]]).hexdigest(),
+                     len(members[f["path"]]))
+        for f in manifest["files"]
+    ]  # fmt: skip
+    header = {k: v for k, v in manifest.items() if k not in ("files", "format")}
+    body = manifest_bytes(header, files)
+    key = load_pem_private_key(members["workspace/keys/workspace-signing.key"], None)
+    members["manifest.json"] = body
+    members["manifest.sig"] = __import__("base64").b64encode(key.sign(body))  # type: ignore[union-attr]
+
+
+def _edit_db(members: Members, tmp: Path, sql: str) -> None:
+    path = tmp / "edit.sqlite3"
+    path.write_bytes(members["database.sqlite3"])
+    with sqlite3.connect(path) as con:
+        con.execute(sql)
+    con.close()
+    members["database.sqlite3"] = path.read_bytes()
+    path.unlink()
+
+
+def _data_member(members: Members) -> str:
+    return next(n for n in members if n.endswith("/data.fsv"))
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
+
+
+def _flip_member(m: Members, _t: Path) -> None:
+    name = _data_member(m)
+    m[name] = _flip(m[name], len(m[name]) // 2)
+
+
+def _edit_manifest(m: Members, _t: Path) -> None:
+    manifest = json.loads(m["manifest.json"])
+    manifest["created_at"] = "2020-01-01T00:00:00+00:00"
+    m["manifest.json"] = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _ciphertext_resigned(m: Members, t: Path) -> None:
+    _flip_member(m, t)
+    _resign(m)
+
+
+def _event_edited_resigned(m: Members, t: Path) -> None:
+    _edit_db(m, t, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+    _resign(m)
+
+
+def _object_dropped_resigned(m: Members, t: Path) -> None:
+    for name in [n for n in m if "/datasets/ashe/" in n]:
+        del m[name]
+    manifest = json.loads(m["manifest.json"])
+    manifest["files"] = [f for f in manifest["files"] if f["path"] in m]
+    m["manifest.json"] = json.dumps(manifest).encode()
+    _resign(m)
+
+
+def _unlisted_member(m: Members, _t: Path) -> None:
+    m["workspace/keys/areas/earnings/v9.key"] = b"k" * 32
+
+
+def _member_removed(m: Members, _t: Path) -> None:
+    del m["workspace/config.toml"]
+
+
+TAMPERINGS: dict[str, tuple[Callable[[Members, Path], None], str]] = {
+    "a byte of a member flipped": (_flip_member, "does not match the SHA-256"),
+    "manifest edited, not re-signed": (_edit_manifest, "signature does not verify"),
+    "ciphertext flipped, re-signed": (_ciphertext_resigned, "altered|tampered|authentic"),
+    "audit event edited, re-signed": (_event_edited_resigned, "audit log does not verify"),
+    "encrypted object dropped, re-signed": (_object_dropped_resigned, "not in it"),
+    "unlisted member added": (_unlisted_member, "members and manifest differ"),
+    "member removed": (_member_removed, "members and manifest differ"),
+}
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory: pytest.TempPathFactory) -> tuple[Shell, Path]:
+    tmp = tmp_path_factory.mktemp("honest")
+    sh = _world(tmp)
+    archive = tmp / "honest.tar"
+    sh.ok(None, "backup", "--to", str(archive))
+    return sh, archive
+
+
+def _refused(sh: Shell, archive: Path, target: Path, pattern: str, *extra: str) -> None:
+    result = sh.run(None, "restore", str(archive), "--home", str(target), *extra)
+    assert result.exit_code == 7, (result.output, result.stderr)
+    assert __import__("re").search(pattern, result.stderr), result.stderr
+    assert not target.exists()
+    assert [p.name for p in target.parent.iterdir() if ".restoring-" in p.name] == []
+
+
+@pytest.mark.parametrize("how", sorted(TAMPERINGS))
+def test_a_tampered_archive_is_refused_and_nothing_is_restored(
+    honest: tuple[Shell, Path], tmp_path: Path, how: str
+) -> None:
+    sh, archive = honest
+    change, pattern = TAMPERINGS[how]
+    members = _read(archive)
+    change(members, tmp_path)
+    bad = tmp_path / "bad.tar"
+    _write(bad, members)
+    _refused(sh, bad, tmp_path / "restored", pattern)
+
+
+def test_names_that_leave_the_folder_and_links_are_refused(
+    honest: tuple[Shell, Path], tmp_path: Path
+) -> None:
+    sh, archive = honest
+    for name, kind in (("../escape", tarfile.REGTYPE), ("workspace/link", tarfile.SYMTYPE)):
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.size = 0 if kind == tarfile.SYMTYPE else 3
+        info.linkname = "/etc/passwd" if kind == tarfile.SYMTYPE else ""
+        bad = tmp_path / "bad.tar"
+        _write(bad, _read(archive), info)
+        _refused(sh, bad, tmp_path / "restored", "not a safe relative path|not a plain file")
+        assert not (tmp_path / "escape").exists()
+
+
+def test_a_truncated_archive_is_refused(honest: tuple[Shell, Path], tmp_path: Path) -> None:
+    sh, archive = honest
+    bad = tmp_path / "cut.tar"
+    bad.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    _refused(sh, bad, tmp_path / "restored", "not intact")
+
+
+def test_an_archive_signed_by_another_workspace_is_refused(
+    honest: tuple[Shell, Path], tmp_path: Path
+) -> None:
+    sh, archive = honest
+    other = Shell(tmp_path / "other")
+    other.ok(None, "init", "--demo-identity", "--admin-login", "root", "--admin-name", "R")
+    pub = other.home / "keys" / "workspace-signing.pub"
+    _refused(
+        sh, archive, tmp_path / "restored", "not the public key given", "--public-key", str(pub)
+    )
+    _restored_ok(sh, archive, tmp_path / "ok", "--public-key",
+                 str(sh.home / "keys" / "workspace-signing.pub"))  # fmt: skip
+
+
+def test_a_log_rewritten_with_the_archived_key_is_caught_by_a_witness(
+    tmp_path: Path,
+) -> None:
+    sh = _world(tmp_path)
+    witness = tmp_path / "witness"
+    witness.mkdir()
+    # A witness that saw every checkpoint so far (as a configured witness folder would).
+    copy = witness / "copy.log"
+    copy.write_bytes((sh.home / "audit-checkpoints.log").read_bytes())
+    archive = tmp_path / "b.tar"
+    sh.ok(None, "backup", "--to", str(archive))
+    members = _read(archive)
+    # Rewrite event 3 and re-chain and re-sign everything after it: what the key allows.
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(members["database.sqlite3"])
+    _rechain(path, members, tmp_path)
+    bad = tmp_path / "bad.tar"
+    _write(bad, members)
+    _refused(sh, bad, tmp_path / "restored", "differs from the witness", "--witness", str(copy))
+    _restored_ok(sh, archive, tmp_path / "ok", "--witness", str(copy))
+
+
+def _rechain(path: Path, members: Members, tmp: Path) -> None:
+    """Edit event 3, recompute every later hash and re-sign every later checkpoint."""
+    import tomllib
+
+    from fivesafes.audit.chain import ChainEntry, entry_hash
+    from fivesafes.audit.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
+
+    key = load_pem_private_key(members["workspace/keys/workspace-signing.key"], None)
+    config = tomllib.loads(members["workspace/config.toml"].decode())
+    origin = f"fivesafes/{config['workspace_id']}"
+    columns = "seq, at, action, actor, outcome, area, dataset, subject, details, prev_hash"
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+        prev = con.execute("SELECT hash FROM audit_log WHERE seq = 2").fetchone()[0]
+        rows = con.execute(f"SELECT {columns} FROM audit_log WHERE seq >= 3 ORDER BY seq")
+        con.execute("DELETE FROM audit_checkpoint WHERE size >= 3")
+        lines = []
+        for row in rows.fetchall():
+            new = entry_hash(ChainEntry(*row[:-1], prev_hash=prev))
+            con.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
+                        (prev, new, row[0]))  # fmt: skip
+            note = sign_checkpoint(Checkpoint(origin, row[0], new), key, origin)  # type: ignore[arg-type]
+            con.execute("INSERT INTO audit_checkpoint VALUES (?, ?, ?, ?)",
+                        (row[0], new, row[1], note))  # fmt: skip
+            lines.append(json.dumps({"note": note}) + "\n")
+            prev = new
+    con.close()
+    members["database.sqlite3"] = path.read_bytes()
+    old = members["workspace/audit-checkpoints.log"].decode().splitlines(True)
+    kept = [ln for ln in old if parse_checkpoint(json.loads(ln)["note"])[0].size < 3]
+    members["workspace/audit-checkpoints.log"] = "".join(kept + lines).encode()
+    manifest = json.loads(members["manifest.json"])
+    manifest["audit"]["head_hash"] = prev
+    members["manifest.json"] = json.dumps(manifest).encode()
+    _resign(members)
+
+
+# --- PostgreSQL ----------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_postgresql_workspace_restores_into_sqlite(tmp_path: Path, pg_url: str) -> None:
+    sh = _world(tmp_path, pg_url)
+    archive = tmp_path / "pg.tar"
+    made = json.loads(sh.ok(None, "backup", "--to", str(archive), "--json").stdout)
+    assert made["source_backend"] == "postgresql"
+    restored = tmp_path / "restored"
+    report = _restored_ok(sh, archive, restored)
+    assert report["database"] == "sqlite" and report["objects_verified"] == 1
+    assert _stored(sh, restored) == _stored(sh, sh.home)
+
+
+@pytest.mark.postgres
+def test_a_sqlite_workspace_restores_into_postgresql(tmp_path: Path, pg_url: str) -> None:
+    sh = _world(tmp_path)
+    archive = tmp_path / "lite.tar"
+    sh.ok(None, "backup", "--to", str(archive))
+    restored = tmp_path / "restored"
+    report = _restored_ok(sh, archive, restored, "--database-url", pg_url)
+    assert report["database"] == "postgresql"
+    assert not (restored / "fivesafes.db").exists()
+    assert _stored(sh, restored) == _stored(sh, sh.home)
+    # Sequences continue after the copied rows: a new row gets a new id.
+    _ingest_more(sh, restored, tmp_path)
+    # A second restore into the same (now non-empty) database is refused.
+    again = sh.run(None, "restore", str(archive), "--home", str(tmp_path / "again"),
+                   "--database-url", pg_url)  # fmt: skip
+    assert again.exit_code == 2 and "already holds an audit log" in again.stderr
+    assert not (tmp_path / "again").exists()
