@@ -81,12 +81,14 @@ from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import ProtectedTable, published_cells, write_all
 from fivesafes.sdc.perturbation import (
+    RECORD_KEY_COLUMN,
     KeyMaterial,
     StoredKeys,
     generate_ptable,
     load_key_material,
     record_keys,
 )
+from fivesafes.sdc.perturbation.keys import key_fractions as record_key_fractions
 from fivesafes.sdc.pipeline import (
     EXACT_AUDIT_MAX_CELLS,
     TableResult,
@@ -156,6 +158,7 @@ __all__ = [
     "PROTECTION_METHODS",
     "PUBLISHED",
     "RECORDS",
+    "RECORD_KEY_COLUMN",
     "RULE",
     "RULE_TOTAL",
     "SECONDARY_METHODS",
@@ -233,6 +236,7 @@ __all__ = [
     "published_cells",
     "read_cells",
     "read_output",
+    "record_key_fractions",
     "record_keys",
     "render_html",
     "restrict",
