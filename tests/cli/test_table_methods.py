@@ -133,13 +133,6 @@ def test_rounding_and_compare_write_the_loss_of_every_method(
     assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_methods_are_refused_with_a_dataset_for_now(case: tuple[Path, Path, Path]) -> None:
-    spec, _, _ = case
-    res = run(str(spec), "--dataset", "a/b", "--method", "cellkey")
-    assert res.exit_code != 0
-    assert "not available with --dataset" in res.output
-
-
 def test_linked_tables_with_controlled_rounding_or_mixed_methods_are_refused(
     case: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
@@ -160,7 +153,9 @@ def test_a_key_file_is_refused_with_a_dataset(case: tuple[Path, Path, Path]) -> 
     spec, _, key = case
     res = run(str(spec), "--dataset", "a/b", "--key-file", str(key))
     assert res.exit_code != 0
-    assert "--key-file" in res.output and "not available with --dataset" in res.output
+    assert "--key-file" in res.output and "refused with --dataset" in res.output
+    res = run(str(spec), "--dataset", "a/b", "--compare")
+    assert res.exit_code != 0 and "refused with --dataset" in res.output
 
 
 def test_method_suppression_overrides_linked_specs_that_ask_for_cellkey(

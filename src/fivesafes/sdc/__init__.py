@@ -100,7 +100,7 @@ from fivesafes.sdc.pipeline import (
 from fivesafes.sdc.population import Population, restrict
 from fivesafes.sdc.progress import SILENT, Progress, Recorder
 from fivesafes.sdc.progress import stage as progress_stage
-from fivesafes.sdc.protect_methods import KEYED_METHODS
+from fivesafes.sdc.protect_methods import KEYED_METHODS, with_protection
 from fivesafes.sdc.rules import apply_primary_rules
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import (
@@ -247,6 +247,7 @@ __all__ = [
     "tabulate",
     "top_column",
     "view_table",
+    "with_protection",
     "write_all",
     "write_comparison",
     "xlsx_text",
