@@ -20,7 +20,7 @@ from fivesafes.vault import open_table
 
 COUNT = (
     '[table]\nname = "{name}"\nprotection = "{method}"\n\n[[dimension]]\nname = "area"\n{h}\n'
-    "[perturbation]\nD = 2\nV = 1.0\njs = 2\n\n[rounding]\nbase = 3\n"
+    "[rules]\nthreshold = 7\n\n[perturbation]\nD = 2\nV = 1.0\njs = 2\n\n[rounding]\nbase = 3\n"
 )
 
 
@@ -86,3 +86,37 @@ def test_a_dataset_stored_without_record_keys_is_refused(stored: Stored) -> None
     # a method that needs no keys still runs
     (made,) = stored.protect(_spec(stored, "flat", "controlled-rounding"))
     assert made.method == "controlled-rounding"
+
+
+def test_a_cellkey_table_is_published_perturbed_and_registered_as_published(
+    stored: Stored,
+) -> None:
+    from fivesafes.release.votes import Vote
+    from fivesafes.services.release.register import published_cells
+
+    (made,) = stored.protect(_spec(stored, "flat", "cellkey"))
+    truth = _cells(stored, made.output.name)
+    view = stored.submit(f"{AREA}/{made.output.name}")
+    stored.world.vote("olga", view.id, Vote.APPROVE)
+    stored.world.vote("oscar", view.id, Vote.APPROVE)
+    release = stored.world.publish(view.id)
+    with stored.tx() as s:
+        register = published_cells(s, "ashe:count")
+    codes = register["codes"].map(lambda c: __import__("json").loads(c)["area"])
+    got = dict(zip(codes, register["value"], strict=True))
+    assert got == truth["published"].to_dict()  # what was published, not the true values
+    assert got != truth["value"].to_dict()
+    bundle = Path(release.bundle_path)
+    text = "\n".join(p.read_text(errors="ignore") for p in bundle.rglob("*.md"))
+    text += "\n".join(p.read_text(errors="ignore") for p in bundle.rglob("*.txt"))
+    assert "cell key" in text and "[c]" not in text
+    assert "by at most 2, with variance 1; no count of 1 is published" in text
+    assert "true totals" not in text and "may differ from the sum of its parts" in text
+    # later differencing checks assume the attacker knows the true values (stricter)
+    from fivesafes.services.release.register import earlier_outputs
+
+    with stored.tx() as s:
+        (earlier,) = earlier_outputs(s, stored.world.provider, "ashe:count")
+    seen = earlier.cells.set_index("area")
+    assert len(seen) == len(truth) and (seen["status"] == "safe").all()
+    assert seen["value"].to_dict() == truth["value"].to_dict()
