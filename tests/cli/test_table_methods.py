@@ -143,6 +143,29 @@ def test_linked_tables_with_controlled_rounding_or_mixed_methods_are_refused(
     )
     res = run(str(spec), str(other), "--data", str(data), "--method", "controlled-rounding")
     assert res.exit_code != 0 and "controlled rounding" in res.output
+    res = run(
+        str(spec), str(other), "--data", str(data), "--method", "random-rounding",
+        "--key-file", str(key), "--out", str(tmp_path / "rr"),
+    )  # fmt: skip
+    assert res.exit_code != 0 and "random rounding cannot keep" in res.output
+    assert "cell key method" in res.output and not (tmp_path / "rr").exists()
+    # the cell key method stays allowed for linked tables (key-consistent, nothing hidden)
+    regions = tmp_path / "regions.toml"
+    regions.write_text(
+        SPEC.replace('name = "people"', 'name = "regions"').replace(
+            '[[dimension]]\nname = "age"\n', ""
+        )
+    )
+    res = run(
+        str(spec), str(regions), "--data", str(data), "--method", "random-rounding",
+        "--key-file", str(key), "--out", str(tmp_path / "rr"),
+    )  # fmt: skip
+    assert res.exit_code != 0 and "random rounding cannot keep" in res.output
+    res = run(
+        str(spec), str(regions), "--data", str(data), "--method", "cellkey",
+        "--key-file", str(key), "--out", str(tmp_path / "ck"),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
     mixed = tmp_path / "mixed.toml"
     mixed.write_text(SPEC.replace('name = "people"', 'name = "p3"\nprotection = "cellkey"'))
     res = run(str(spec), str(mixed), "--data", str(data), "--key-file", str(key))
