@@ -102,6 +102,12 @@ def tabulate(request: Request, connection: duckdb.DuckDBPyConnection | None = No
 def _tabulate(con: duckdb.DuckDBPyConnection, request: Request) -> Cube:
     frame = request.frame
     dims = [f"k{i}" for i in range(len(request.names))]
+    counted = _counted_categories(frame, dims, request)
+    if counted is not None:
+        leaf, key_of = counted
+        axes, positions = _axes(request.names, leaf, dims, key_of)
+        shape = tuple(a.size for a in axes)
+        return _roll_up(axes, _dense(leaf, positions, shape, request), request)
     codes_in, key_of = _prepare_keys(frame, dims)
     view = f"fivesafes_outputs_{id(request):x}"
     con.register(view, codes_in)
@@ -118,6 +124,37 @@ def _tabulate(con: duckdb.DuckDBPyConnection, request: Request) -> Cube:
     finally:
         con.unregister(view)
     return cube
+
+
+def _counted_categories(
+    frame: pd.DataFrame, dims: Sequence[str], request: Request
+) -> tuple[dict[str, Any], dict[str, tuple[Any, ...] | None]] | None:
+    """A count table over categorical dimensions, counted in numpy (no values, no median
+    or mode): the leaf rows DuckDB's GROUP BY would give, in a fraction of its time
+    (one bincount of the combined category codes). None: not such a table."""
+    if request.has_values or not dims or set(request.statistics) & {"median", "mode"}:
+        return None
+    columns = [frame[d] for d in dims]
+    if not all(isinstance(c.dtype, pd.CategoricalDtype) for c in columns):
+        return None
+    codes = [c.cat.codes.to_numpy() for c in columns]
+    shape = tuple(len(c.cat.categories) for c in columns)
+    if not all(shape) or int(np.prod(shape, dtype=np.float64)) > 50_000_000:
+        return None
+    flat = np.zeros(len(frame), dtype=np.int64)
+    for c, size in zip(codes, shape, strict=True):
+        flat *= size
+        flat += c
+    if any(c.min() < 0 for c in codes if c.size):
+        present = np.ones(len(frame), dtype=bool)
+        for c in codes:
+            present &= c >= 0  # a missing category (-1) is left out, as pandas does
+        flat = flat[present]
+    counts = np.bincount(flat, minlength=int(np.prod(shape)))
+    seen = np.flatnonzero(counts)  # GROUP BY gives only the combinations that occur
+    leaf: dict[str, Any] = dict(zip(dims, np.unravel_index(seen, shape), strict=True))
+    leaf["n"] = counts[seen].astype(np.float64)
+    return leaf, {d: tuple(c.cat.categories) for d, c in zip(dims, columns, strict=True)}
 
 
 def _prepare_keys(
