@@ -211,7 +211,7 @@ def protect_dataset_for(
             hint="choose another --name",
         )
     if keyed:
-        check_record_keys(vault, area, dataset)
+        _check_record_keys(vault, area, dataset)
     with progress_stage(progress, f"read dataset {area}/{dataset}"):
         data = open_dataset_for(
             tx,
@@ -270,7 +270,7 @@ def protect_dataset_for(
             raise
 
 
-def check_record_keys(vault: Vault, area: str, dataset: str) -> None:
+def _check_record_keys(vault: Vault, area: str, dataset: str) -> None:
     """Refuse (KeyProviderError) a dataset stored without record keys (ingested before them)."""
     manifest = vault.store(area).manifest(dataset, "datasets")
     if (manifest.extra.get("record_keys") or {}).get("column") != RECORD_KEY_COLUMN:
