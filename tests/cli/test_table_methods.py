@@ -204,3 +204,19 @@ def test_method_suppression_overrides_linked_specs_that_ask_for_cellkey(
         assert "protection" not in report  # suppressed, not perturbed
         assert report["suppression"]["linked_with"] == ["one", "two"]
         assert "published" not in pd.read_csv(out / name / "cells.csv").columns
+
+
+def test_a_stored_perturbed_table_is_described_as_changed_not_hidden() -> None:
+    from fivesafes.cli.table import render_stored
+
+    summary = {
+        "table": "t", "cells": 6, "rows": 29, "source": "ashe:count",
+        "by_status": {"safe": 6, "primary": 0, "secondary": 0}, "by_rule": {"threshold": 2},
+        "secondary": "cellkey", "audit": "every cell published perturbed (cell key method)",
+        "output": "earnings/t", "object_id": "x", "notes": [], "with_releases": True,
+        "published_releases": [],
+    }  # fmt: skip
+    text = render_stored(summary)
+    assert "protection: cellkey (values changed, not hidden)" in text
+    assert "threshold 2" in text and "hidden: 0" in text
+    assert "primary: 0" not in text  # the flagged cells are not called primary suppressions

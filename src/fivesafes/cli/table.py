@@ -19,6 +19,7 @@ from fivesafes.errors import SpecError, ValidationError
 from fivesafes.sdc import (
     KEYED_METHODS,
     PROTECTION_METHODS,
+    ROUNDING_METHODS,
     SECONDARY_METHODS,
     TableResult,
     TableSpec,
@@ -28,6 +29,8 @@ from fivesafes.sdc import (
     protect_all,
     write_comparison,
 )
+
+CHANGING_METHODS = ("cellkey", *ROUNDING_METHODS)
 
 
 @click.group()
@@ -376,6 +379,13 @@ def _status_lines(s: dict[str, Any]) -> list[str]:
     """The primary and secondary counts of a summary (shared by both renderings)."""
     status = s["by_status"]
     by_rule = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items()) or "no rules"
+    if s["secondary"] in CHANGING_METHODS:
+        # every flagged cell is published changed, not hidden (rounding may hide a few)
+        return [
+            f"  protection: {s['secondary']} (values changed, not hidden); cells the rules "
+            f"flag: {by_rule}",
+            f"  hidden: {status.get('primary', 0) + status.get('secondary', 0):,}",
+        ]
     return [
         f"  primary: {status.get('primary', 0):,} ({by_rule})",
         f"  secondary: {status.get('secondary', 0):,} (method: {s['secondary']})",

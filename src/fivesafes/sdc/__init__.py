@@ -113,7 +113,12 @@ from fivesafes.sdc.spec import (
     parse_rules,
     parse_spec,
 )
-from fivesafes.sdc.spec_methods import PROTECTION_METHODS, PerturbationSpec, RoundingSpec
+from fivesafes.sdc.spec_methods import (
+    PROTECTION_METHODS,
+    ROUNDING_METHODS,
+    PerturbationSpec,
+    RoundingSpec,
+)
 from fivesafes.sdc.tabulate import (
     DuckDBTabulator,
     HierarchyLoader,
@@ -159,6 +164,7 @@ __all__ = [
     "PUBLISHED",
     "RECORDS",
     "RECORD_KEY_COLUMN",
+    "ROUNDING_METHODS",
     "RULE",
     "RULE_TOTAL",
     "SECONDARY_METHODS",
