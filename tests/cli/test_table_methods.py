@@ -133,13 +133,6 @@ def test_rounding_and_compare_write_the_loss_of_every_method(
     assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_methods_are_refused_with_a_dataset_for_now(case: tuple[Path, Path, Path]) -> None:
-    spec, _, _ = case
-    res = run(str(spec), "--dataset", "a/b", "--method", "cellkey")
-    assert res.exit_code != 0
-    assert "not available with --dataset" in res.output
-
-
 def test_linked_tables_with_controlled_rounding_or_mixed_methods_are_refused(
     case: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
@@ -150,6 +143,29 @@ def test_linked_tables_with_controlled_rounding_or_mixed_methods_are_refused(
     )
     res = run(str(spec), str(other), "--data", str(data), "--method", "controlled-rounding")
     assert res.exit_code != 0 and "controlled rounding" in res.output
+    res = run(
+        str(spec), str(other), "--data", str(data), "--method", "random-rounding",
+        "--key-file", str(key), "--out", str(tmp_path / "rr"),
+    )  # fmt: skip
+    assert res.exit_code != 0 and "random rounding cannot keep" in res.output
+    assert "cell key method" in res.output and not (tmp_path / "rr").exists()
+    # the cell key method stays allowed for linked tables (key-consistent, nothing hidden)
+    regions = tmp_path / "regions.toml"
+    regions.write_text(
+        SPEC.replace('name = "people"', 'name = "regions"').replace(
+            '[[dimension]]\nname = "age"\n', ""
+        )
+    )
+    res = run(
+        str(spec), str(regions), "--data", str(data), "--method", "random-rounding",
+        "--key-file", str(key), "--out", str(tmp_path / "rr"),
+    )  # fmt: skip
+    assert res.exit_code != 0 and "random rounding cannot keep" in res.output
+    res = run(
+        str(spec), str(regions), "--data", str(data), "--method", "cellkey",
+        "--key-file", str(key), "--out", str(tmp_path / "ck"),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
     mixed = tmp_path / "mixed.toml"
     mixed.write_text(SPEC.replace('name = "people"', 'name = "p3"\nprotection = "cellkey"'))
     res = run(str(spec), str(mixed), "--data", str(data), "--key-file", str(key))
@@ -160,7 +176,9 @@ def test_a_key_file_is_refused_with_a_dataset(case: tuple[Path, Path, Path]) -> 
     spec, _, key = case
     res = run(str(spec), "--dataset", "a/b", "--key-file", str(key))
     assert res.exit_code != 0
-    assert "--key-file" in res.output and "not available with --dataset" in res.output
+    assert "--key-file" in res.output and "refused with --dataset" in res.output
+    res = run(str(spec), "--dataset", "a/b", "--compare")
+    assert res.exit_code != 0 and "refused with --dataset" in res.output
 
 
 def test_method_suppression_overrides_linked_specs_that_ask_for_cellkey(
@@ -186,3 +204,19 @@ def test_method_suppression_overrides_linked_specs_that_ask_for_cellkey(
         assert "protection" not in report  # suppressed, not perturbed
         assert report["suppression"]["linked_with"] == ["one", "two"]
         assert "published" not in pd.read_csv(out / name / "cells.csv").columns
+
+
+def test_a_stored_perturbed_table_is_described_as_changed_not_hidden() -> None:
+    from fivesafes.cli.table import render_stored
+
+    summary = {
+        "table": "t", "cells": 6, "rows": 29, "source": "ashe:count",
+        "by_status": {"safe": 6, "primary": 0, "secondary": 0}, "by_rule": {"threshold": 2},
+        "secondary": "cellkey", "audit": "every cell published perturbed (cell key method)",
+        "output": "earnings/t", "object_id": "x", "notes": [], "with_releases": True,
+        "published_releases": [],
+    }  # fmt: skip
+    text = render_stored(summary)
+    assert "protection: cellkey (values changed, not hidden)" in text
+    assert "threshold 2" in text and "hidden: 0" in text
+    assert "primary: 0" not in text  # the flagged cells are not called primary suppressions

@@ -98,3 +98,83 @@ def test_codes_of_mixed_types_are_refused() -> None:
     a = pd.Series([1, "1", 2], dtype=object, name="a")
     with pytest.raises(DataError, match="mixes types"):
         Session().crosstab(a, pd.Series(["p", "p", "q"], name="b"))
+
+
+cat_frames = st.integers(1, 80).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.sampled_from(["x", "y", None]), min_size=n, max_size=n),
+        st.lists(st.sampled_from(["p", "q", "r", None]), min_size=n, max_size=n),
+        st.lists(st.sampled_from(["u", "v"]), min_size=n, max_size=n),
+        st.lists(
+            st.sampled_from([-3.0, 0.0, 1.0, 2.0, 2.0, 7.5, float("nan")]), min_size=n, max_size=n
+        ),
+    )
+)
+
+
+def _both(request: Request) -> tuple[object, object]:
+    from fivesafes.outputs import tabulate as module
+
+    fast = tabulate(request)
+    original = module._counted_categories
+    try:
+        module._counted_categories = lambda *a: None  # type: ignore[assignment]
+        slow = tabulate(request)
+    finally:
+        module._counted_categories = original
+    return fast, slow
+
+
+@settings(max_examples=60, deadline=None)
+@given(cat_frames, st.booleans(), st.integers(1, 3))
+def test_tables_over_categories_equal_the_duckdb_pass(
+    columns: tuple[list, ...], with_values: bool, top_n: int
+) -> None:
+    # a count, sum or mean table of categoricals is made in numpy: the same cube as DuckDB's
+    from fivesafes.outputs import tabulate as module
+
+    frame = pd.DataFrame(
+        {
+            "k0": pd.Categorical(columns[0], categories=["y", "x", "w"]),  # w never occurs
+            "k1": pd.Categorical(columns[1], categories=["p", "q", "r"]),
+            "k2": pd.Categorical(columns[2], categories=["u", "v"]),
+        }
+    )
+    if with_values:
+        frame["v"] = columns[3]
+    stats = ("count", "sum", "mean") if with_values else ("count",)
+    request = Request(frame, ("a", "b", "c"), with_values, stats, top_n, ((), (0, 1, 2)))
+    assert module._counted_categories(frame, ["k0", "k1", "k2"], request) is not None
+    fast, slow = _both(request)
+    assert fast.axes == slow.axes  # type: ignore[attr-defined]
+    for name in ("count", "values", "sum", "abs_sum", "negatives", "tops"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-12)
+    for name in stats:
+        np.testing.assert_allclose(
+            fast.stats[name],
+            slow.stats[name],
+            rtol=1e-12,
+            equal_nan=True,  # type: ignore[attr-defined]
+        )
+    assert fast.count[-1, -1, -1] == len(frame.dropna(subset=["k0", "k1", "k2"]))  # type: ignore[attr-defined]
+
+
+def test_other_statistics_or_dimensions_go_to_duckdb() -> None:
+    from fivesafes.outputs import tabulate as module
+
+    cat = pd.Categorical(["x", "y"])
+    frame = pd.DataFrame({"k0": cat, "v": [1.0, 2.0]})
+    for stats in (("median",), ("std",), ("min",), ("mode",)):
+        request = Request(frame, ("a",), True, stats, 2, ((),))
+        assert module._counted_categories(frame, ["k0"], request) is None
+    plain = pd.DataFrame({"k0": ["x", "y"], "v": [1.0, 2.0]})
+    request = Request(plain, ("a",), True, ("mean",), 2, ((),))
+    assert module._counted_categories(plain, ["k0"], request) is None
+
+
+def test_a_cell_of_missing_values_keeps_the_margins_negatives() -> None:
+    # DuckDB's count_if is NULL over missing values only: the margin's negative was lost
+    df = pd.DataFrame({"a": ["x", "y"], "b": ["p", "p"], "v": [float("nan"), -5.0]})
+    cube = cube_of(df, ("count", "sum", "mean", "median"))  # median: the DuckDB pass
+    assert cube.negatives[:, 0].tolist() == [0.0, 1.0, 1.0]
+    assert cube.negatives[-1, -1] == 1.0

@@ -19,6 +19,7 @@ from fivesafes.errors import SpecError, ValidationError
 from fivesafes.sdc import (
     KEYED_METHODS,
     PROTECTION_METHODS,
+    ROUNDING_METHODS,
     SECONDARY_METHODS,
     TableResult,
     TableSpec,
@@ -28,6 +29,8 @@ from fivesafes.sdc import (
     protect_all,
     write_comparison,
 )
+
+CHANGING_METHODS = ("cellkey", *ROUNDING_METHODS)
 
 
 @click.group()
@@ -231,12 +234,12 @@ def protect(
             hint="give each [table] a distinct name; outputs go to OUT/<table name>/",
         )
     methods = [method or s.protection for s in loaded]
-    keyed = compare or key_file is not None or any(m != "suppression" for m in methods)
-    if dataset_ref is not None and keyed:
+    if dataset_ref is not None and (compare or key_file is not None):
         raise ValidationError(
-            "--method other than suppression, --key-file and --compare are not available "
-            "with --dataset yet: the record keys of a stored dataset are drawn at ingest",
-            hint="protect a file you hold with --data (and --key-file), or use suppression",
+            "--key-file and --compare are refused with --dataset: a stored dataset's record "
+            "keys were drawn at ingest and are used as they are, never keys from outside",
+            hint="drop --key-file; --method cellkey|random-rounding|controlled-rounding works "
+            "with --dataset; compare methods on a file you hold with --data --compare",
         )
     if engine_master is not None and engine not in (None, "spark"):
         raise ValidationError(
@@ -254,6 +257,7 @@ def protect(
             (engine, engine_master),
             quiet,
             with_releases=not ignore_published,
+            method=method,
         )
         if as_json:
             click.echo(json.dumps({"tables": stored}, indent=2))
@@ -314,6 +318,7 @@ def _protect_dataset(
     quiet: bool,
     *,
     with_releases: bool = True,
+    method: str | None = None,
 ) -> list[dict[str, Any]]:
     """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
     from fivesafes.cli.acting import opened
@@ -345,6 +350,7 @@ def _protect_dataset(
             tabulator=tabulator,
             progress=progress,
             with_releases=with_releases,
+            method=method,
         )
     return [
         {
@@ -373,6 +379,13 @@ def _status_lines(s: dict[str, Any]) -> list[str]:
     """The primary and secondary counts of a summary (shared by both renderings)."""
     status = s["by_status"]
     by_rule = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items()) or "no rules"
+    if s["secondary"] in CHANGING_METHODS:
+        # every flagged cell is published changed, not hidden (rounding may hide a few)
+        return [
+            f"  protection: {s['secondary']} (values changed, not hidden); cells the rules "
+            f"flag: {by_rule}",
+            f"  hidden: {status.get('primary', 0) + status.get('secondary', 0):,}",
+        ]
     return [
         f"  primary: {status.get('primary', 0):,} ({by_rule})",
         f"  secondary: {status.get('secondary', 0):,} (method: {s['secondary']})",

@@ -12,7 +12,7 @@ See docs/outputs.md.
 """
 
 from fivesafes.outputs.acro_json import read_results
-from fivesafes.outputs.differencing import EarlierOutputs, SourceKey
+from fivesafes.outputs.differencing import EarlierOutputs, PublishedOutputs, SourceKey
 from fivesafes.outputs.record import Output
 from fivesafes.outputs.rules import ACRO_RULES, OutputRules, from_acro_config, from_ruleset
 from fivesafes.outputs.session import Session
@@ -23,6 +23,7 @@ __all__ = [
     "EarlierOutputs",
     "Output",
     "OutputRules",
+    "PublishedOutputs",
     "Session",
     "SourceKey",
     "Verdict",

@@ -6,14 +6,14 @@ of a session is kept, per *source* (the rows it was computed from and its measur
 as an ``sdc`` :class:`OutputTable`: shown safe cells are published, hidden cells keep
 their value and required protection. A new output is checked with
 ``sdc.differencing.check_differencing`` against every earlier one of the same source
-from each provider: the session itself and, later, the release register
-(:class:`EarlierOutputs` is the hook).
+from each provider: the session itself and the release register
+(:class:`PublishedOutputs`, for a session over a whole dataset).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -61,6 +61,30 @@ class SessionOutputs:
     def earlier(self, source: SourceKey) -> Sequence[OutputTable]:
         """Every kept table of ``source``."""
         return [t for tables in self._tables.values() for s, t in tables if s == source]
+
+
+class PublishedOutputs:
+    """Releases of a dataset from the register, for a session over that whole dataset.
+
+    The register keys a release by its source ``DATASET:MEASURE`` (the measure: a column,
+    or ``count``); a session output's source is its rows and measure. Only an output over
+    every row of ``dataset`` (the rows as read, ``rows`` of them, unfiltered) is the same
+    source; an output over some of the rows is another population, which the register's
+    tables do not describe (never compared, rather than compared wrongly)."""
+
+    def __init__(
+        self, dataset: str, rows: int, releases: Mapping[str, Sequence[OutputTable]]
+    ) -> None:
+        self.dataset = dataset
+        self.whole = population_key(pd.RangeIndex(rows), dataset)
+        self.releases = {k: list(v) for k, v in releases.items()}
+
+    def earlier(self, source: SourceKey) -> Sequence[OutputTable]:
+        """The releases of ``source``'s dataset and measure, if ``source`` is every row."""
+        if source.population != self.whole:
+            return []
+        measure = "count" if source.measure == "count" else source.measure.split(":", 1)[1]
+        return self.releases.get(f"{self.dataset}:{measure}", [])
 
 
 def check_against(

@@ -102,6 +102,12 @@ def tabulate(request: Request, connection: duckdb.DuckDBPyConnection | None = No
 def _tabulate(con: duckdb.DuckDBPyConnection, request: Request) -> Cube:
     frame = request.frame
     dims = [f"k{i}" for i in range(len(request.names))]
+    counted = _counted_categories(frame, dims, request)
+    if counted is not None:
+        leaf, key_of = counted
+        axes, positions = _axes(request.names, leaf, dims, key_of)
+        shape = tuple(a.size for a in axes)
+        return _roll_up(axes, _dense(leaf, positions, shape, request), request)
     codes_in, key_of = _prepare_keys(frame, dims)
     view = f"fivesafes_outputs_{id(request):x}"
     con.register(view, codes_in)
@@ -118,6 +124,80 @@ def _tabulate(con: duckdb.DuckDBPyConnection, request: Request) -> Cube:
     finally:
         con.unregister(view)
     return cube
+
+
+NUMPY_STATISTICS = frozenset({"count", "sum", "mean"})  # what the numpy pass computes
+
+
+def _counted_categories(
+    frame: pd.DataFrame, dims: Sequence[str], request: Request
+) -> tuple[dict[str, Any], dict[str, tuple[Any, ...] | None]] | None:
+    """A count, sum or mean table over categorical dimensions, in numpy: the leaf rows
+    DuckDB's GROUP BY would give, in a fraction of its time (bincounts of the combined
+    category codes; the largest values by rounds of ``maximum.at``). None: another table
+    (other statistics, or a dimension that is not categorical)."""
+    if not dims or not set(request.statistics) <= NUMPY_STATISTICS:
+        return None
+    columns = [frame[d] for d in dims]
+    if not all(isinstance(c.dtype, pd.CategoricalDtype) for c in columns):
+        return None
+    values = None
+    if request.has_values:
+        raw = frame["v"]
+        if not pd.api.types.is_numeric_dtype(raw.dtype) or isinstance(
+            raw.dtype, pd.CategoricalDtype
+        ):
+            return None
+        values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
+    codes = [c.cat.codes.to_numpy() for c in columns]
+    shape = tuple(len(c.cat.categories) for c in columns)
+    size = int(np.prod(shape, dtype=np.float64))
+    if not all(shape) or size > 50_000_000:
+        return None
+    flat = np.zeros(len(frame), dtype=np.int64)
+    for c, n in zip(codes, shape, strict=True):
+        flat *= n
+        flat += c
+    if any(c.min() < 0 for c in codes if c.size):
+        present = np.ones(len(frame), dtype=bool)
+        for c in codes:
+            present &= c >= 0  # a missing category (-1) is left out, as pandas does
+        flat = flat[present]
+        values = values[present] if values is not None else None
+    counts = np.bincount(flat, minlength=size)
+    seen = np.flatnonzero(counts)  # GROUP BY gives only the combinations that occur
+    leaf: dict[str, Any] = dict(zip(dims, np.unravel_index(seen, shape), strict=True))
+    leaf["n"] = counts[seen].astype(np.float64)
+    if values is not None:
+        known = ~np.isnan(values)  # a missing value is not counted (count(v) in SQL)
+        at, v = (flat, values) if known.all() else (flat[known], values[known])
+        absolute = np.abs(v)
+        leaf["nv"] = np.bincount(at, minlength=size)[seen].astype(np.float64)
+        leaf["s"] = np.bincount(at, weights=v, minlength=size)[seen]
+        leaf["sa"] = np.bincount(at, weights=absolute, minlength=size)[seen]
+        leaf["neg"] = np.bincount(at[v < 0], minlength=size)[seen].astype(np.float64)
+        for i, top in enumerate(_largest(at, absolute, size, request.top_n), start=1):
+            leaf[f"t{i}"] = top[seen]
+    return leaf, {d: tuple(c.cat.categories) for d, c in zip(dims, columns, strict=True)}
+
+
+def _largest(
+    at: npt.NDArray[np.int64], absolute: FloatArray, size: int, n: int
+) -> list[FloatArray]:
+    """Per cell, the ``n`` largest of ``absolute`` (0 when fewer), as DuckDB's max(x, n)."""
+    out = []
+    for _ in range(n):
+        top = np.zeros(size)
+        if at.size:
+            np.maximum.at(top, at, absolute)
+        out.append(top)
+        # drop one occurrence of each cell's largest value; the next round finds the next
+        hits = np.flatnonzero(absolute == top[at])
+        _, first = np.unique(at[hits], return_index=True)
+        keep = np.ones(at.size, dtype=bool)
+        keep[hits[first]] = False
+        at, absolute = at[keep], absolute[keep]
+    return out
 
 
 def _prepare_keys(
@@ -164,7 +244,9 @@ def _leaf_query(
             f"count({v})::DOUBLE AS nv",
             f"coalesce(sum({v}), 0) AS s",
             f"coalesce(sum(abs({v})), 0) AS sa",
-            f"count_if({v} < 0)::DOUBLE AS neg",
+            # a cell of missing values only has no negatives (count_if gives NULL there,
+            # which would turn every margin over it into NaN and hide its negatives)
+            f"coalesce(count_if({v} < 0), 0)::DOUBLE AS neg",
         ]
         cols += [
             f"coalesce(list_extract(max(abs({v}), {request.top_n}), {i}), 0) AS t{i}"

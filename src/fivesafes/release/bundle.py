@@ -70,21 +70,39 @@ class BundleTable:
     measure: str = "value"  # what the values are (the spec's response, or "count")
     unit: str | None = None  # the spec's unit, shown in the value headers
     suppression: dict[str, Any] = field(default_factory=dict)  # the spec's [suppression]
+    protection: dict[str, Any] = field(default_factory=dict)  # report.json's [protection]
+
+    @property
+    def changes_values(self) -> bool:
+        """Whether the table was protected by changing values (cell key method, rounding)."""
+        return self.protection.get("method") in methods.CHANGES_VALUES
 
     def summary(self, info: BundleInfo) -> dict[str, Any]:
         """Counts and sentences for the methods note."""
         status = self.cells[STATUS].astype(str)
+        hidden = int((status != Status.SAFE.value).sum())
         return {
+            "perturbation": methods.perturbation_text(
+                self.protection,
+                counts=self.measure == "count",
+                withhold=info.withhold_thresholds,
+                withheld_by=info.withheld_by,
+            ),
+            "audited": not self.changes_values or self.protection.get("method") != "cellkey",
             "title": self.title,
             "total_cells": len(self.cells),
-            "hidden_cells": int((status != Status.SAFE.value).sum()),
+            "hidden_cells": hidden,
             "primary": int((status == Status.PRIMARY.value).sum()),
             "secondary": int((status == Status.SECONDARY.value).sum()),
             "rules": methods.rules_text(
                 self.rules, withhold=info.withhold_thresholds, withheld_by=info.withheld_by
             ),
             "choices": methods.choices(
-                self.rules, self.suppression, self.method, withhold=info.withhold_thresholds
+                self.rules,
+                self.suppression,
+                self.method,
+                withhold=info.withhold_thresholds,
+                hidden=hidden > 0,
             ),
             "method": self.method,
             "gap": self.gap,
@@ -236,7 +254,10 @@ def notes(info: BundleInfo, laid: Sequence[LaidOut]) -> list[str]:
         "The level column gives each code's place in its hierarchy: 0 is the total, 1 a code "
         "directly under the total, 2 a code under a level 1 code, and so on. A code adds up "
         "to the nearest code above it with a lower level.",
-        "Totals and subtotals include the hidden cells: they are the true totals.",
+        "Totals and subtotals include the hidden cells: they are the true totals."
+        if not any(t.table.changes_values for t in laid)
+        else "Totals and subtotals are published as changed (see methods.html): a total may "
+        "differ from the sum of its parts.",
         "How these statistics were protected, and the choices made, are in methods.html "
         "(and methods.md) in this release.",
     ]

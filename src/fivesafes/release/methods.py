@@ -137,11 +137,23 @@ def choices(
     method: str,
     *,
     withhold: bool,
+    hidden: bool = True,
 ) -> list[str]:
-    """The choices made in protecting the table, each as a sentence."""
+    """The choices made in protecting the table, each as a sentence.
+
+    A table protected by changing values (``method`` in CHANGES_VALUES) states only the
+    choices about its hidden cells when it has some (``hidden``)."""
     out: list[str] = []
     if rules.get("basis"):
         out.append(f"The rules were applied to {rules['basis']}.")
+    if method in CHANGES_VALUES:
+        if hidden:
+            out.append(
+                "Cells that rounding alone left too narrowly bounded are hidden; an "
+                "independent check solved the attacker's linear programs for them, "
+                "knowing that each published value lies within one rounding base of the truth."
+            )
+        return out
     if rules.get("zeros", "safe") == "safe":
         out.append("Cells without contributors are not confidential: they are published as 0.")
     how = SECONDARY_METHODS.get(method)
@@ -197,3 +209,80 @@ def earlier_text(differencing: Mapping[str, Any] | None, earlier: Sequence[str])
         f"The tables were checked together with the {n} earlier release{'s' if n > 1 else ''} "
         f"from the same source ({names}): {verdict}."
     )
+
+
+CHANGES_VALUES = ("cellkey", "random-rounding", "controlled-rounding")
+
+
+def perturbation_text(
+    protection: Mapping[str, Any], *, counts: bool, withhold: bool, withheld_by: str = ""
+) -> list[str]:
+    """What a method that changes values did, and what it means for users, as sentences.
+
+    The cell key method's D, V and js are thresholds of a kind (with them a user narrows
+    a small count down): withheld with the others. A rounding base is never withheld:
+    every published value shows it."""
+    method = str(protection.get("method", ""))
+    params = protection.get("parameters") or {}
+    withheld = f"Its parameters are withheld ({withheld_by_text(withheld_by)})."
+    if method == "cellkey":
+        if counts:
+            first = (
+                "The counts were protected by the cell key method instead of hiding cells: each "
+                "count was changed by a small random amount, zero on average"
+            )
+            if withhold:
+                out = [first + ". " + withheld]
+            else:
+                js = int(params.get("js", 0))
+                out = [
+                    first
+                    + f", by at most {_num(params['D'])}, with variance {_num(params['V'])}"
+                    + (
+                        "; no count of 1 is published."
+                        if js == 2
+                        else f"; no count between 1 and {js - 1} is published."
+                        if js > 2
+                        else "."
+                    )
+                ]
+        else:
+            first = (
+                "The values were protected by the cell key method instead of hiding cells: each "
+                "value was changed by a random amount carried by its largest contributions, "
+                "zero on average"
+            )
+            out = [
+                first + ". " + withheld
+                if withhold
+                else first + f", at most {_num(params['magnitude_percent'])}% of them."
+            ]
+        out.append(
+            "The change is fixed by the records in the cell: the same cell has the same value "
+            "in every table and every release, so combining tables reveals nothing more."
+        )
+        out.append(
+            "Totals were changed on their own: a total may differ from the sum of its parts."
+        )
+        return out
+    base = _num((protection.get("parameters") or {}).get("base", 0))
+    if method == "random-rounding":
+        return [
+            f"The values were rounded to a multiple of {base}, up or down at random (the "
+            "expected value is the true one); the same cell rounds the same way in every "
+            "table.",
+            "Totals were rounded on their own: a total may differ from the sum of its parts.",
+        ]
+    if method == "controlled-rounding":
+        controlled = (protection.get("rounding") or {}).get("controlled") or {}
+        exact = bool(controlled.get("exact", False))
+        return [
+            f"The values were rounded to one of the two nearest multiples of {base} (controlled "
+            "rounding); a value already a multiple was not changed.",
+            "Totals equal the sum of their parts."
+            if exact
+            else "Totals may differ from the sum of their parts by up to "
+            f"{_num(controlled.get('tolerance', 0))}: no rounding that keeps every total "
+            "exact was found.",
+        ]
+    return []

@@ -20,6 +20,7 @@ import pandas as pd
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc import (
     LOWER,
+    PUBLISHED,
     RECORDS,
     STATUS,
     UPPER,
@@ -27,6 +28,7 @@ from fivesafes.sdc import (
     Hierarchy,
     OutputTable,
     Population,
+    Status,
     TableResult,
     TableSpec,
     load_spec,
@@ -136,6 +138,30 @@ class TableSubmission:
         """The table for the differencing check: safe cells published, hidden ones protected;
         a table of part of the units has its filter as one more dimension."""
         cells = self.cells
+        cols = [*self.dimensions, VALUE, STATUS, *(c for c in (LOWER, UPPER) if c in cells)]
+        return restrict(OutputTable(label, self.hierarchies, cells[cols]), self.population)
+
+    @property
+    def perturbed(self) -> bool:
+        """Whether the table publishes changed values (cell key method, rounding)."""
+        method = (self.report.get("protection") or {}).get("method")
+        return method not in (None, "suppression")
+
+    def published_table(self, label: str) -> OutputTable:
+        """The table as published: a perturbed or rounded table's values as published (the
+        register records these); otherwise :meth:`output_table`."""
+        table = self.output_table(label)
+        if not self.perturbed:
+            return table
+        cells = self.cells
+        if PUBLISHED not in cells.columns:
+            raise DataError(
+                f"table {self.name!r} says it is protected by "
+                f"{self.report['protection']['method']} but its cells have no published values",
+                hint="protect it again with fivesafes table protect",
+            )
+        shown = cells[STATUS].astype(str) == Status.SAFE.value
+        cells.loc[shown, VALUE] = cells.loc[shown, PUBLISHED].astype(float)
         cols = [*self.dimensions, VALUE, STATUS, *(c for c in (LOWER, UPPER) if c in cells)]
         return restrict(OutputTable(label, self.hierarchies, cells[cols]), self.population)
 

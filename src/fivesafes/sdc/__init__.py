@@ -81,12 +81,14 @@ from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import ProtectedTable, published_cells, write_all
 from fivesafes.sdc.perturbation import (
+    RECORD_KEY_COLUMN,
     KeyMaterial,
     StoredKeys,
     generate_ptable,
     load_key_material,
     record_keys,
 )
+from fivesafes.sdc.perturbation.keys import key_fractions as record_key_fractions
 from fivesafes.sdc.pipeline import (
     EXACT_AUDIT_MAX_CELLS,
     TableResult,
@@ -98,7 +100,7 @@ from fivesafes.sdc.pipeline import (
 from fivesafes.sdc.population import Population, restrict
 from fivesafes.sdc.progress import SILENT, Progress, Recorder
 from fivesafes.sdc.progress import stage as progress_stage
-from fivesafes.sdc.protect_methods import KEYED_METHODS
+from fivesafes.sdc.protect_methods import KEYED_METHODS, with_protection
 from fivesafes.sdc.rules import apply_primary_rules
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import (
@@ -111,7 +113,12 @@ from fivesafes.sdc.spec import (
     parse_rules,
     parse_spec,
 )
-from fivesafes.sdc.spec_methods import PROTECTION_METHODS, PerturbationSpec, RoundingSpec
+from fivesafes.sdc.spec_methods import (
+    PROTECTION_METHODS,
+    ROUNDING_METHODS,
+    PerturbationSpec,
+    RoundingSpec,
+)
 from fivesafes.sdc.tabulate import (
     DuckDBTabulator,
     HierarchyLoader,
@@ -156,6 +163,8 @@ __all__ = [
     "PROTECTION_METHODS",
     "PUBLISHED",
     "RECORDS",
+    "RECORD_KEY_COLUMN",
+    "ROUNDING_METHODS",
     "RULE",
     "RULE_TOTAL",
     "SECONDARY_METHODS",
@@ -233,6 +242,7 @@ __all__ = [
     "published_cells",
     "read_cells",
     "read_output",
+    "record_key_fractions",
     "record_keys",
     "render_html",
     "restrict",
@@ -243,6 +253,7 @@ __all__ = [
     "tabulate",
     "top_column",
     "view_table",
+    "with_protection",
     "write_all",
     "write_comparison",
     "xlsx_text",

@@ -549,9 +549,10 @@ def protect_all(
     protected in different groups are protected with each other too, the earlier
     groups' tables taken as published, since they will be submitted together.
 
-    Methods that change values protect each table on its own: the cell key method and
-    random rounding are key-consistent (a shared cell gets the same value in every
-    table); controlled rounding is not, so linked tables are refused with it.
+    Methods that change values protect each table on its own: the cell key method is
+    key-consistent (a shared cell gets the same value in every table) and hides nothing;
+    rounding checks (and may hide) cells table by table, so linked tables are refused
+    with random or controlled rounding.
     """
     if method is not None:
         check_method(method)
@@ -631,13 +632,23 @@ def _check_linked_methods(chosen: Sequence[TableSpec], methods: set[str]) -> Non
             "hides or perturbs, another could publish otherwise",
             hint="give linked tables the same [table] protection (or use --method)",
         )
+    if len(chosen) > 1 and "random-rounding" in methods:
+        raise SpecError(
+            f"tables {[s.name for s in chosen]} share cells, and random rounding cannot keep "
+            "them consistent: its protection check bounds each table on its own (not through "
+            "the relations the tables add together), and a cell it must hide in one table "
+            "would be published, rounded, in another",
+            hint="protect linked tables by the cell key method (the same cell gets the same "
+            "value everywhere and nothing is hidden) or by suppression (protected together); "
+            "or round one table at a time and let release submit's differencing check "
+            "compare them",
+        )
     if len(chosen) > 1 and "controlled-rounding" in methods:
         raise SpecError(
             f"tables {[s.name for s in chosen]} share cells, and controlled rounding "
             "rounds each table on its own: a shared cell could be published twice, "
             "differently",
-            hint="protect linked tables by suppression, cellkey or random-rounding, "
-            "or give them one at a time",
+            hint="protect linked tables by suppression or cellkey, or give them one at a time",
         )
 
 

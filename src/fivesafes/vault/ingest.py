@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fivesafes.errors import ConflictError, DataError, NotFoundError, ValidationError
+from fivesafes.sdc import RECORD_KEY_COLUMN
 from fivesafes.vault.ingest_checks import (
     CSV_NULL_VALUES,
     ColumnTally,
@@ -34,6 +35,14 @@ from fivesafes.vault.pseudonymise import (
     area_pseudonym_key,
     pseudonymise_batch,
     pseudonymised_schema,
+)
+from fivesafes.vault.record_keys import (
+    SCHEME,
+    area_record_secret,
+    check_no_key_column,
+    dataset_key,
+    keyed_batches,
+    with_record_keys,
 )
 from fivesafes.vault.store import AreaStore
 from fivesafes.vault.writer import ROW_GROUP_ROWS, write_object
@@ -180,6 +189,7 @@ def ingest_file(
     schema, batches, handle = open_source(path, fmt, column_types, block_bytes=block_bytes)
     try:
         check_column_names(path, list(schema.names))
+        check_no_key_column(list(schema.names))
         return _ingest_open(
             store,
             provider,
@@ -234,6 +244,10 @@ def _ingest_open(
             )
         schema = pseudonymised_schema(schema, cols)
         batches = (pseudonymise_batch(b, cols, key) for b in batches)
+    # One key per record, drawn now and stored with it (vault/record_keys.py): every
+    # table of the dataset then perturbs the same cell the same way.
+    schema = with_record_keys(schema)
+    batches = keyed_batches(batches, dataset_key(area_record_secret(store, provider), name))
     provenance = Provenance(
         source=path.name,
         sha256=digest,
@@ -245,6 +259,7 @@ def _ingest_open(
     extra = dict(extra or {})
     if pseudonymise:
         extra["pseudonymised"] = list(pseudonymise)
+    extra["record_keys"] = {"column": RECORD_KEY_COLUMN, "scheme": SCHEME}
 
     def checked() -> Iterator[pa.RecordBatch]:
         yield from batches

@@ -25,11 +25,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fivesafes.errors import DataError, IntegrityError
+from fivesafes.sdc import RECORD_KEY_COLUMN
 from fivesafes.vault.columns import column_ranges, scanned_columns
 from fivesafes.vault.envelope import open_data_key
 from fivesafes.vault.frames import SealedObject
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import Manifest
+from fivesafes.vault.record_keys import without_record_keys
 from fivesafes.vault.sql_parse import parse_select
 from fivesafes.vault.store import AreaStore
 
@@ -159,10 +161,21 @@ def open_table(
     kind: str = "datasets",
     columns: Sequence[str] | None = None,
     threads: int | None = None,
+    record_keys: bool = False,
 ) -> pa.Table:
-    """Decrypt one object (only ``columns``, if given) into an in-memory Arrow table."""
+    """Decrypt one object (only ``columns``, if given) into an in-memory Arrow table.
+
+    The record keys drawn at ingest come only with ``record_keys=True`` (the table
+    protection's read): whoever holds them can undo a perturbed table's noise."""
     wanted = list(columns) if columns else None
+    if wanted is not None and RECORD_KEY_COLUMN in wanted and not record_keys:
+        raise DataError(
+            f"column {RECORD_KEY_COLUMN!r} holds the record keys: it is never read out",
+            hint="the table protection reads it (table protect --method cellkey)",
+        )
     with decrypt(store, provider, name, kind=kind, threads=threads, columns=wanted) as d:
+        if wanted is None and not record_keys:
+            wanted = [c for c in d.column_names() if c != RECORD_KEY_COLUMN]
         return pq.read_table(d.path, columns=wanted)
 
 
@@ -172,15 +185,18 @@ def open_batches(
     """Stream one object row group by row group (the memfd holds the compressed file)."""
     opened = decrypt(store, provider, name, kind=kind)
     pf = pq.ParquetFile(opened.path)
+    # never the record keys (see open_table)
+    names = [n for n in pf.schema_arrow.names if n != RECORD_KEY_COLUMN]
+    schema = pa.schema([pf.schema_arrow.field(n) for n in names])
 
     def gen() -> Iterator[pa.RecordBatch]:
         try:
-            yield from pf.iter_batches()
+            yield from pf.iter_batches(columns=names)
         finally:
             pf.close()
             opened.close()
 
-    return pa.RecordBatchReader.from_batches(pf.schema_arrow, gen())
+    return pa.RecordBatchReader.from_batches(schema, gen())
 
 
 def area_connection(
@@ -208,11 +224,20 @@ def area_connection(
     con = duckdb.connect(":memory:", config=config)
     paths = []
     for name, table in tables.items():
+        # the record keys stay out of every query: with them, a published table's
+        # perturbation could be undone (vault/record_keys.py)
         if isinstance(table, Decrypted):
             paths.append(table.path)
-            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{table.path}')")
+            hide = (
+                f' EXCLUDE ("{RECORD_KEY_COLUMN}")'
+                if RECORD_KEY_COLUMN in table.column_names()
+                else ""
+            )
+            con.execute(
+                f"CREATE VIEW \"{name}\" AS SELECT *{hide} FROM read_parquet('{table.path}')"
+            )
         else:
-            con.register(name, table)
+            con.register(name, without_record_keys(table))
     # Order matters: external access off forbids later changes to temp_directory.
     # Reading the memfds stays allowed; writing anywhere, ATTACH and COPY are refused.
     if paths:

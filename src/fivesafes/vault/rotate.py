@@ -10,6 +10,7 @@ from fivesafes.vault.envelope import open_data_key, rewrap
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import KINDS
 from fivesafes.vault.pseudonymise import rewrap_pseudonym_key
+from fivesafes.vault.record_keys import rewrap_record_secret
 from fivesafes.vault.store import AreaStore
 from fivesafes.vault.writer import area_lock
 
@@ -56,6 +57,7 @@ def rotate_area_key(
                 store.save_manifest(manifest.with_key(wrapped))
                 count += 1
         rewrap_pseudonym_key(store, provider)
+        rewrap_record_secret(store, provider)
         if rewrap_others is not None:
             count += rewrap_others()
         for key_id in old_ids:

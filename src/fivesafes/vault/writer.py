@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fivesafes.errors import ConflictError, DataError
+from fivesafes.sdc import RECORD_KEY_COLUMN
 from fivesafes.vault.atomic import atomic_write_bytes
 from fivesafes.vault.envelope import new_data_key, seal_data_key
 from fivesafes.vault.format import SINK_FRAME_BYTES, ChunkWriter, EncryptingSink, Header
@@ -114,7 +115,10 @@ def write_object(
                 object_id=object_id,
                 wrapped_key=wrapped,
                 rows=rows,
-                columns=tuple(Column(f.name, str(f.type)) for f in schema),
+                # the record keys are described in ``extra`` (record_keys), not as data
+                columns=tuple(
+                    Column(f.name, str(f.type)) for f in schema if f.name != RECORD_KEY_COLUMN
+                ),
                 schema_ipc=schema_b64(schema),
                 provenance=provenance,
                 ciphertext_bytes=size,

@@ -74,8 +74,14 @@ def record_keys(secret: bytes, ids: Iterable[object]) -> FloatArray:
         digests.append(
             hashlib.blake2b(text.encode("utf-8"), key=key, digest_size=8, person=_PERSON).digest()
         )
-    words = np.frombuffer(b"".join(digests), dtype=">u8").astype(np.uint64)
-    return (words >> np.uint64(64 - KEY_BITS)).astype(np.float64) / float(KEY_SCALE)
+    return key_fractions(b"".join(digests))
+
+
+def key_fractions(stream: bytes) -> FloatArray:
+    """Record keys in [0, 1) from pseudo-random bytes, 8 per key (the top 53 bits)."""
+    words = np.frombuffer(stream, dtype=">u8").astype(np.uint64)
+    out: FloatArray = (words >> np.uint64(64 - KEY_BITS)).astype(np.float64) / float(KEY_SCALE)
+    return out
 
 
 def key_integers(keys: FloatArray) -> IntArray:

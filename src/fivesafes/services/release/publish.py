@@ -72,19 +72,26 @@ def _write_table_bundle(
     report = table.report
     suppression = dict(report.get("suppression", {}))
     secondary = report.get("secondary") or {}
+    protection = dict(report.get("protection") or {})
     bundle_table = BundleTable(
         name=table.name,
         title=info.title,
         cells=table.cells,
         hierarchies=table.hierarchies,
         rules=dict(report.get("rules", {})),
-        # the method actually used ("auto" chooses one by size)
-        method=str(secondary.get("method") or suppression.get("method", "unknown")),
+        # the method actually used ("auto" chooses one by size; or one that changes values)
+        method=str(
+            protection.get("method")
+            or secondary.get("method")
+            or suppression.get("method")
+            or "unknown"
+        ),
         audit_safe=audit_safe,
         gap=secondary.get("gap"),
         measure=table.measure or "value",
         unit=table.unit,
         suppression=suppression,
+        protection=protection,
     )
     return write_bundle(out, info, [bundle_table], wide_csv=wide_csv)
 

@@ -81,11 +81,15 @@ def hidden_object_id(release_id: str) -> str:
 
 
 def seal_hidden(
-    provider: KeyProvider, area: str, release_id: str, table: OutputTable
+    provider: KeyProvider, area: str, release_id: str, table: OutputTable, *, every: bool = False
 ) -> tuple[bytes, str]:
-    """Seal the release's hidden cells (codes, value, status, protection) under the area key."""
+    """Seal the release's hidden cells (codes, value, status, protection) under the area key.
+
+    ``every``: a perturbed or rounded release seals every cell with its true value (its
+    public cells in the register are the published values): later differencing checks
+    assume the attacker knows the true values, which is stricter, never looser."""
     cells = table.cells
-    hidden = cells[cells[STATUS].astype(str) != Status.SAFE.value]
+    hidden = cells if every else cells[cells[STATUS].astype(str) != Status.SAFE.value]
     cols = [*table.dimensions, VALUE, STATUS, *(c for c in (LOWER, UPPER) if c in cells)]
     payload = hidden[cols].to_json(orient="records").encode()
     return seal(provider, area, hidden_object_id(release_id), payload)
@@ -137,6 +141,9 @@ def register_release(
     table = submission if isinstance(submission, TableSubmission) else None
     # what later checks compare with: a table of part of the units with its filter
     view = table.output_table(release_id) if table is not None else None
+    # the register records what was published: a perturbed table's published values
+    public = table.published_table(release_id) if table is not None else None
+    perturbed = table is not None and table.perturbed
     published = PublishedReleaseRow(
         source_verified=source_verified,
         release_id=release_id,
@@ -158,13 +165,13 @@ def register_release(
     )
     if view is not None:
         published.sealed_hidden, published.wrapped_key_json = seal_hidden(
-            provider, request.area.name, release_id, view
+            provider, request.area.name, release_id, view, every=perturbed
         )
     session.add(published)
     session.flush()
-    if view is None:
+    if public is None:
         return published, 0
-    return published, record_cells(session, published, view)
+    return published, record_cells(session, published, public)
 
 
 def earlier_table_releases(session: Session, source: str) -> list[str]:
@@ -213,6 +220,10 @@ def earlier_outputs(session: Session, provider: KeyProvider, source: str) -> lis
             if len(hidden):
                 for d in names:
                     hidden[d] = hidden[d].astype(str)
+                if (hidden[STATUS].astype(str) == Status.SAFE.value).any():
+                    # a perturbed release sealed every cell's true value (seal_hidden):
+                    # the check assumes the attacker knows those, not the published ones
+                    frames = []
                 frames.append(hidden)
         cells = pd.concat(frames, ignore_index=True)
         for col in (LOWER, UPPER):

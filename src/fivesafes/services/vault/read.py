@@ -137,13 +137,18 @@ def open_dataset_for(
     today: date | None = None,
     project_ref: str | None = None,
     columns: Sequence[str] | None = None,
+    record_keys: bool = False,
 ) -> pa.Table:
-    """Open dataset AREA/NAME for ``login`` and ``purpose``: decided, audited, else denied."""
+    """Open dataset AREA/NAME for ``login`` and ``purpose``: decided, audited, else denied.
+
+    The record keys drawn at ingest come only with ``record_keys=True`` (the table
+    protection's read): whoever holds them can undo a perturbed table's noise."""
     decisions = _decide(tx, login, area, [name], purpose, today, project_ref)
     if not decisions[name].allowed:
         raise _denied(f"dataset {area}/{name}", decisions)
     _stored_dataset(tx, area, name)
-    return open_table(vault.store(area), vault.provider, name, columns=columns)
+    store = vault.store(area)
+    return open_table(store, vault.provider, name, columns=columns, record_keys=record_keys)
 
 
 def _tables_read(sql: str, available: Sequence[str]) -> tuple[list[str], list[str], list[str]]:

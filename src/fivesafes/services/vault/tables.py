@@ -21,20 +21,30 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fivesafes.engine.memory import memory_bounded, memory_only_connection
-from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, SpecError
+from fivesafes.errors import (
+    ConflictError,
+    IntegrityError,
+    KeyProviderError,
+    NotFoundError,
+    SpecError,
+)
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.release.differencing_scope import releases_to_protect_with
 from fivesafes.release.source import SourceOrigin, split_source
 from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
 from fivesafes.sdc import (
+    KEYED_METHODS,
+    RECORD_KEY_COLUMN,
     DuckDBTabulator,
     OutputTable,
     Progress,
+    StoredKeys,
     TableResult,
     TableSpec,
     Tabulator,
     progress_stage,
     protect_all,
+    with_protection,
 )
 from fivesafes.services.context import record
 from fivesafes.services.governance.lookup import area_row, dataset_row
@@ -99,8 +109,20 @@ def output_names(specs: Sequence[TableSpec], name: str | None = None) -> list[st
     return [check_name("output", n) for n in names]
 
 
+def _method_of(report: dict[str, Any]) -> str:
+    """The protection actually used: a method that changes values, else the secondary's."""
+    changed = (report.get("protection") or {}).get("method")
+    if changed:
+        return str(changed)
+    return str((report.get("secondary") or {}).get("method") or report["suppression"]["method"])
+
+
 def _audit_line(report: dict[str, Any]) -> str:
     audit = report.get("audit", {})
+    if audit.get("method") == "cellkey":
+        return "every cell published perturbed (cell key method)" + (
+            "" if audit.get("safe") else ": UNSAFE (a ptable check failed)"
+        )
     if not audit.get("run"):
         return "not run (primary suppression only: not safe to release)"
     return "every primary cell protected" if audit.get("safe") else "UNSAFE"
@@ -146,8 +168,13 @@ def protect_dataset_for(
     memory_limit: str | None = None,
     progress: Progress | None = None,
     with_releases: bool = True,
+    method: str | None = None,
 ) -> list[ProtectedOutput]:
     """Protect each spec's table of AREA/DATASET for ``login``; store each in the area.
+
+    ``method`` overrides the specs' ``[table] protection``. The cell key method and random
+    rounding use the record keys drawn at ingest (vault/record_keys.py), never others: a
+    dataset stored without them is refused for those methods (re-ingest it).
 
     ``with_releases`` (the default): each table is protected together with every release
     published from its source (DATASET:MEASURE) that ``release submit``'s differencing
@@ -166,14 +193,11 @@ def protect_dataset_for(
                 f"spec {spec.name!r} has no TOML text to keep with the table",
                 hint="load the spec from its .toml file (fivesafes table protect SPEC ...)",
             )
-        if spec.protection != "suppression":
-            # a stored dataset's record keys come from its ingest; until they are stored,
-            # never perturb it with key material from anywhere else (fail closed)
-            raise SpecError(
-                f"spec {spec.name!r} asks for {spec.protection}, which is not available for "
-                "stored datasets yet",
-                hint="protect it by suppression, or a file you hold with --data --key-file",
-            )
+    if method is not None:
+        specs = [with_protection(s, method) for s in specs]
+    # the cell key method and random rounding read the record keys drawn at ingest, and
+    # only those: never key material from outside the area (fail closed)
+    keyed = any(s.protection in KEYED_METHODS for s in specs)
     names = output_names(specs, name)
     with tx() as session:
         area_id = area_row(session, area).id
@@ -186,9 +210,19 @@ def protect_dataset_for(
             f"area {area} already holds output(s) named {', '.join(taken)}",
             hint="choose another --name",
         )
+    if keyed:
+        _check_record_keys(vault, area, dataset)
     with progress_stage(progress, f"read dataset {area}/{dataset}"):
         data = open_dataset_for(
-            tx, vault, login, area, dataset, purpose, today=today, project_ref=project_ref
+            tx,
+            vault,
+            login,
+            area,
+            dataset,
+            purpose,
+            today=today,
+            project_ref=project_ref,
+            record_keys=keyed,
         )
     limit = memory_limit or vault.memory_limit
     with _confined(tabulator, limit) as engine, memory_bounded(f"tabulating {area}/{dataset}"):
@@ -199,6 +233,7 @@ def protect_dataset_for(
             tabulator=engine,
             progress=progress,
             published=published,
+            keys=StoredKeys(RECORD_KEY_COLUMN) if keyed else None,
         )
     del data  # the plaintext rows are not needed any more
     with tx() as session:
@@ -233,6 +268,18 @@ def protect_dataset_for(
             for manifest in written:  # nothing stays in the area that the register lacks
                 shred(store, manifest.name, kind="outputs")
             raise
+
+
+def _check_record_keys(vault: Vault, area: str, dataset: str) -> None:
+    """Refuse (KeyProviderError) a dataset stored without record keys (ingested before them)."""
+    manifest = vault.store(area).manifest(dataset, "datasets")
+    if (manifest.extra.get("record_keys") or {}).get("column") != RECORD_KEY_COLUMN:
+        raise KeyProviderError(
+            f"dataset {area}/{dataset} has no record keys (it was ingested before fivesafes "
+            "drew them): the cell key method and random rounding are never run without them",
+            hint="ingest the file again (fivesafes dataset ingest ...) to draw its record "
+            "keys, or protect the table by suppression or controlled-rounding",
+        )
 
 
 def _releases_by_measure(
@@ -299,7 +346,7 @@ def _register(
                 cells=int(report["cells"]["total"]),
                 by_status=dict(report["cells"]["by_status"]),
                 by_rule=dict(report["cells"]["by_rule"]),
-                method=str(report["secondary"].get("method") or report["suppression"]["method"]),
+                method=_method_of(report),
                 audit=_audit_line(report),
                 rows=report["source"].get("rows"),
                 notes=tuple(str(n) for n in report.get("notes", ())),
