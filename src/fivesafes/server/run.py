@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import stat
 from collections.abc import Callable
@@ -89,6 +90,10 @@ def serve(
         if ready is not None:
             where = f"unix:{socket_path}" + (f" and http://{http}" if http else "")
             ready(f"fivesafes server: serving {app.workspace.home} on {where}")
+        # uvicorn handles SIGTERM during the run, then restores the previous handler and
+        # raises the signal again: with the default one the process would die before the
+        # cleanup below (the socket file left behind). A no-op lets us finish and exit 0.
+        signal.signal(signal.SIGTERM, lambda *_: None)
         server.run(sockets=sockets)
     finally:
         for sock in sockets:
