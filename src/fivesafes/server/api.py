@@ -23,7 +23,7 @@ from fivesafes import __version__
 from fivesafes.app import App
 from fivesafes.errors import FivesafesError, IdentityError, ValidationError
 from fivesafes.server.identity import Caller, caller_of
-from fivesafes.server.operations import OPERATIONS, Operation, Params
+from fivesafes.server.operations import OPERATIONS, Operation, Params, run
 from fivesafes.services import signin
 
 API = "/api/v1"
@@ -134,9 +134,9 @@ def _endpoint(ctx: ServerContext, op: Operation) -> Callable[..., Any]:
                 f"{op.name} is allowed only through the server's Unix socket",
                 hint="run the command on the server's machine, as yourself",
             )
-        params = body if body is not None else op.params()
-        from fivesafes.server.operations import run
-
+        # no body: the operation's defaults, checked like any parameters (run() says which
+        # are missing as a ValidationError, never a 500)
+        params: Params | dict[str, Any] = body if body is not None else {}
         return {"result": run(ctx.app, caller.login, op.name, params)}
 
     # FastAPI reads the body's model from the signature: give each endpoint its own.
