@@ -68,12 +68,24 @@ def init(
     help="Unix socket to serve (mode 0666; its folder must be reachable by the people).",
 )
 @click.option("--http", metavar="HOST:PORT", help="Also serve TCP (sign-in with a password).")
-def start(home: Path, socket_path: Path, http: str | None) -> None:
-    """Serve the API in the foreground until SIGTERM (in-flight requests finish first)."""
+@click.option(
+    "--passphrase-fd",
+    type=int,
+    help="Passphrase workspaces: read one AREA=PASSPHRASE line per area from this open file "
+    "descriptor at start (kept in memory only; each area opens only with its own).",
+)
+def start(home: Path, socket_path: Path, http: str | None, passphrase_fd: int | None) -> None:
+    """Serve the API in the foreground until SIGTERM (in-flight requests finish first).
+
+    Refuses to start unless everything in the workspace belongs to this account and no one
+    else can read it.
+    """
+    from fivesafes.server.private import read_passphrases
     from fivesafes.server.run import serve
 
     os.umask(0o077)  # files the server writes are the service account's alone
-    serve(home, socket_path, http=http, ready=notice)
+    phrases = read_passphrases(passphrase_fd) if passphrase_fd is not None else None
+    serve(home, socket_path, http=http, ready=notice, area_passphrases=phrases)
 
 
 @server.command("password")

@@ -13,7 +13,7 @@ import os
 import signal
 import socket
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import uvicorn
@@ -23,6 +23,7 @@ from fivesafes.app import App
 from fivesafes.errors import WorkspaceError
 from fivesafes.server.api import ServerContext, create_app
 from fivesafes.server.peer import PeerCredProtocol
+from fivesafes.server.private import check_private
 
 GRACE_S = 30
 
@@ -71,9 +72,11 @@ def serve(
     http: str | None = None,
     extend: Callable[[FastAPI, ServerContext], None] | None = None,
     ready: Callable[[str], None] | None = None,
+    area_passphrases: Mapping[str, str] | None = None,
 ) -> None:
     """Open the workspace and serve it until SIGTERM/SIGINT (in-flight requests finish)."""
-    app = App.open(home)
+    check_private(home.expanduser().resolve())
+    app = App.open(home, area_passphrases=area_passphrases)
     sockets = [unix_socket(socket_path)]
     try:
         if http:
