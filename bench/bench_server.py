@@ -104,10 +104,10 @@ def main() -> None:
                         ).raise_for_status(),
                         n,
                     )
+                    lo, re_ = _p(local, 50), _p(remote, 50)
                     print(
-                        f"| {name} | {_p(local, 50):.2f} / {_p(local, 95):.2f} | "
-                        f"{_p(remote, 50):.2f} / {_p(remote, 95):.2f} | "
-                        f"{_p(remote, 50) - _p(local, 50):.2f} ({_p(remote, 50) / _p(local, 50):.2f}x) |"
+                        f"| {name} | {lo:.2f} / {_p(local, 95):.2f} | "
+                        f"{re_:.2f} / {_p(remote, 95):.2f} | {re_ - lo:.2f} ({re_ / lo:.2f}x) |"
                     )
             # 2. audited requests per second, 8 clients
             per_client = max(n // 2, 25)
