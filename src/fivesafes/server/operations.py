@@ -10,53 +10,23 @@ the same data and every decision has one code path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from fivesafes.app import Acting, App
 from fivesafes.errors import ValidationError
 from fivesafes.governance.roles import parse_roles
 from fivesafes.server.acting import acting_as
+from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
+from fivesafes.server.operations_training import TRAINING_OPERATIONS
 from fivesafes.services import signin
 from fivesafes.services.audit_log import LogQuery, read_log
 from fivesafes.services.governance import access as access_svc
 from fivesafes.services.governance import grants as grant_svc
 from fivesafes.services.governance import people as people_svc
-
-
-def plain(value: Any) -> Any:
-    """Dataclasses, enums, dates and sets as JSON-ready values (as the CLI's --json prints)."""
-    import dataclasses
-    from enum import Enum
-
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, frozenset | set):
-        return sorted(plain(v) for v in value)
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    return value
-
-
-class Params(BaseModel):
-    """Base of every operation's parameters: unknown fields are refused, not ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Login = Field(min_length=1, max_length=64)
-Text = Field(min_length=1, max_length=2000)
 
 
 class NoParams(Params):
@@ -131,41 +101,20 @@ class Password(Params):
     password: str = Field(min_length=1, max_length=1024)
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One use case the API and the CLI share."""
-
-    name: str
-    params: type[Params]
-    run: Callable[[App, str, Any], Any]  # (app, acting login, params) -> result
-    summary: str
-    socket_only: bool = False  # refused over TCP (e.g. setting the password itself)
-
-    @property
-    def path(self) -> str:
-        """Its route under /api/v1."""
-        return "/" + self.name.replace(".", "/")
-
-
-def _in_one(app: App, login: str, act: Callable[[Acting], Any]) -> Any:
-    with acting_as(app, login) as acting:
-        return plain(act(acting))
-
-
 def _whoami(app: App, login: str, _p: NoParams) -> Any:
-    return _in_one(app, login, lambda a: a.actor.person)
+    return in_one(app, login, lambda a: a.actor.person)
 
 
 def _people_list(app: App, login: str, _p: NoParams) -> Any:
-    return _in_one(app, login, lambda a: people_svc.list_people(a.session))
+    return in_one(app, login, lambda a: people_svc.list_people(a.session))
 
 
 def _people_show(app: App, login: str, p: LoginParams) -> Any:
-    return _in_one(app, login, lambda a: people_svc.summarise_person(a.session, p.login))
+    return in_one(app, login, lambda a: people_svc.summarise_person(a.session, p.login))
 
 
 def _people_add(app: App, login: str, p: PersonAdd) -> Any:
-    return _in_one(
+    return in_one(
         app,
         login,
         lambda a: people_svc.register_person(
@@ -175,7 +124,7 @@ def _people_add(app: App, login: str, p: PersonAdd) -> Any:
 
 
 def _people_roles(app: App, login: str, p: PersonRoles) -> Any:
-    return _in_one(
+    return in_one(
         app,
         login,
         lambda a: people_svc.change_roles(
@@ -185,14 +134,14 @@ def _people_roles(app: App, login: str, p: PersonRoles) -> Any:
 
 
 def _people_leave(app: App, login: str, p: PersonLeave) -> Any:
-    return _in_one(
+    return in_one(
         app, login, lambda a: people_svc.mark_leaver(a.session, a.actor, p.login, p.reason)
     )
 
 
 def _grant_request(app: App, login: str, p: GrantRequest) -> Any:
     policy = app.grant_policy()
-    return _in_one(
+    return in_one(
         app,
         login,
         lambda a: grant_svc.request_grant(
@@ -210,29 +159,29 @@ def _grant_request(app: App, login: str, p: GrantRequest) -> Any:
 
 
 def _grant_approve(app: App, login: str, p: GrantDecision) -> Any:
-    return _in_one(
+    return in_one(
         app, login, lambda a: grant_svc.approve_grant(a.session, a.actor, p.grant_id, p.note)
     )
 
 
 def _grant_reject(app: App, login: str, p: GrantReason) -> Any:
-    return _in_one(
+    return in_one(
         app, login, lambda a: grant_svc.reject_grant(a.session, a.actor, p.grant_id, p.reason)
     )
 
 
 def _grant_revoke(app: App, login: str, p: GrantReason) -> Any:
-    return _in_one(
+    return in_one(
         app, login, lambda a: grant_svc.revoke_grant(a.session, a.actor, p.grant_id, p.reason)
     )
 
 
 def _grant_expire(app: App, login: str, _p: NoParams) -> Any:
-    return _in_one(app, login, lambda a: {"expired": grant_svc.expire_grants(a.session)})
+    return in_one(app, login, lambda a: {"expired": grant_svc.expire_grants(a.session)})
 
 
 def _grant_list(app: App, login: str, p: GrantFilter) -> Any:
-    return _in_one(app, login, lambda a: grant_svc.list_grants(a.session, p.person, p.area))
+    return in_one(app, login, lambda a: grant_svc.list_grants(a.session, p.person, p.area))
 
 
 def _access_check(app: App, login: str, p: AccessCheck) -> Any:
@@ -248,7 +197,7 @@ def _access_check(app: App, login: str, p: AccessCheck) -> Any:
             "reasons": [{"code": r.code.value, "message": r.message} for r in decision.reasons],
         }
 
-    return _in_one(app, login, act)
+    return in_one(app, login, act)
 
 
 def _audit_log(app: App, login: str, p: AuditLogQuery) -> Any:
@@ -263,7 +212,7 @@ def _signin_password(app: App, login: str, p: Password) -> Any:
         signin.set_password(a.session, a.actor, p.password)
         return {"login": a.actor.login, "password": "set"}
 
-    return _in_one(app, login, act)
+    return in_one(app, login, act)
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -283,6 +232,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("grant.list", GrantFilter, _grant_list, "Grants with their state today."),
         Operation("access.check", AccessCheck, _access_check, "Decide (and audit) an access."),
         Operation("audit.log", AuditLogQuery, _audit_log, "Audit events (auditors, admins)."),
+        *TRAINING_OPERATIONS,
         Operation(
             "auth.password",
             Password,
