@@ -8,6 +8,7 @@ account); the socket sits in a folder everyone can reach. Second accounts are ma
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import pwd
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +99,10 @@ def start_server(home: Path, sock_dir: Path, *, http: bool = False) -> RunningSe
                     if client.get("/api/v1/health").status_code == 200:
                         return running
             except httpx.TransportError:
-                pass
+                # httpcore leaves a refused Unix socket unclosed: collect it quietly
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ResourceWarning)
+                    gc.collect()
         time.sleep(0.2)
     running.stop()
     raise AssertionError("the server did not answer in time")

@@ -65,7 +65,8 @@ def _in_process_only() -> None:
     address = server()
     if address is not None:
         ctx = click.get_current_context(silent=True)
-        name = ctx.command_path if ctx is not None else "this command"
+        path = ctx.command_path.split()[1:] if ctx is not None else ["this", "command"]
+        name = " ".join(["fivesafes", *path])
         raise WorkspaceError(
             f"`{name}` is not yet available through the server ({address})",
             hint="run it as the server's service account on the server's machine, "

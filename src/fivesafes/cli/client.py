@@ -8,7 +8,10 @@ code, message, hint, reasons and exit status, which the CLI prints as it always 
 
 from __future__ import annotations
 
+import gc
 import os
+import warnings
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -58,14 +61,28 @@ def client_for(address: str) -> httpx.Client:
 def call(address: str, name: str, params: dict[str, Any]) -> Any:
     """Run operation ``name`` on the server; its result, or its error raised as a RemoteError."""
     body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items()}
-    try:
-        with client_for(address) as client:
-            response = client.post(f"/api/v1/{name.replace('.', '/')}", json=body)
-    except httpx.TransportError as exc:
+    if address.startswith("unix:") and not Path(address[len("unix:") :]).is_socket():
         raise WorkspaceError(
-            f"cannot reach the fivesafes server at {address}: {exc}",
+            f"no fivesafes server socket at {address[len('unix:') :]}",
             hint="check that `fivesafes server start` runs and the socket path is right",
-        ) from None
+        )
+    failure: str | None = None
+    # httpcore does not close a Unix socket whose connect() failed (a stale socket file):
+    # it is freed with the exception, quietly, instead of a ResourceWarning later.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            with client_for(address) as client:
+                response = client.post(f"/api/v1/{name.replace('.', '/')}", json=body)
+        except httpx.TransportError as exc:
+            failure = str(exc) or type(exc).__name__
+        if failure is not None:
+            gc.collect()
+    if failure is not None:
+        raise WorkspaceError(
+            f"cannot reach the fivesafes server at {address}: {failure}",
+            hint="check that `fivesafes server start` runs and the socket path is right",
+        )
     try:
         data = response.json()
     except ValueError:
