@@ -23,6 +23,9 @@ COMMANDS = [
     ["people", "add", "bad login!", "--name", "X"],
     ["declaration", "show"],
     ["server", "whoami", "--json"],
+    ["area", "create", "earnings", "--owner", "{admin}", "--course", "nope"],  # not found
+    ["area", "list"],
+    ["area", "show", "nowhere"],
 ]
 
 
@@ -48,9 +51,9 @@ def test_the_same_through_the_server_and_in_process(
 
 
 def test_a_command_not_yet_routed_says_so_and_opens_nothing(server: RunningServer) -> None:
-    result = CliRunner().invoke(cli, ["--server", server.address, "area", "list"])
+    result = CliRunner().invoke(cli, ["--server", server.address, "dataset", "list"])
     assert result.exit_code == 2
-    assert "`fivesafes area list` is not yet available through the server" in result.stderr
+    assert "`fivesafes dataset list` is not yet available through the server" in result.stderr
 
 
 def test_a_server_that_is_not_there_is_a_clear_error(server: RunningServer) -> None:
