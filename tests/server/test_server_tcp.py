@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from server_helpers import ADMIN, RunningServer
+
+from fivesafes.cli.main import cli
 
 PASSWORD = "correct horse battery staple"
 
@@ -51,6 +55,10 @@ def test_signing_in_gives_a_token_that_acts_as_that_person(
     assert me.status_code == 200 and me.json()["result"]["login"] == ADMIN
     with _tcp(server, token + "x") as client:
         assert client.post("/api/v1/whoami", json={}).status_code == 403
+    # the CLI over TCP: FIVESAFES_SERVER=http://..., the token in FIVESAFES_TOKEN
+    env = {"FIVESAFES_SERVER": f"http://{server.http}", "FIVESAFES_TOKEN": token}
+    result = CliRunner().invoke(cli, ["server", "whoami", "--json"], env=env)
+    assert result.exit_code == 0 and json.loads(result.stdout)["login"] == ADMIN, result.output
     allowed = [e for e in _events(server, action="server.signin") if e["outcome"] == "allowed"]
     assert allowed and allowed[-1]["details"] == {"via": "tcp"}
     # only a hash of the token is stored: the database file does not contain it
