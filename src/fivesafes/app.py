@@ -46,13 +46,23 @@ class Acting:
 class App:
     """An opened workspace, ready to act as any registered person (one per process)."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(
+        self, workspace: Workspace, *, area_passphrases: Mapping[str, str] | None = None
+    ) -> None:
         self.workspace = workspace
+        # a server's per-area passphrases (passphrase workspaces), kept in memory only
+        self._area_passphrases = dict(area_passphrases) if area_passphrases is not None else None
 
     @classmethod
-    def open(cls, home: Path | None = None, *, migrate: bool = True) -> App:
+    def open(
+        cls,
+        home: Path | None = None,
+        *,
+        migrate: bool = True,
+        area_passphrases: Mapping[str, str] | None = None,
+    ) -> App:
         """Open the workspace at ``home`` (default: FIVESAFES_HOME or ./fivesafes-workspace)."""
-        return cls(open_workspace(home, migrate=migrate))
+        return cls(open_workspace(home, migrate=migrate), area_passphrases=area_passphrases)
 
     def __enter__(self) -> App:
         return self
@@ -92,7 +102,11 @@ class App:
 
     def vault(self, *, ask_passphrase: Callable[[], str] | None = None) -> Vault:
         """The workspace's restricted-area stores and the holder of their keys."""
-        return Vault.of(self.workspace, ask_passphrase=ask_passphrase)
+        return Vault.of(
+            self.workspace,
+            ask_passphrase=ask_passphrase,
+            area_passphrases=self._area_passphrases,
+        )
 
     def grant_policy(self) -> GrantPolicy:
         """The grant lengths set in the workspace's config."""

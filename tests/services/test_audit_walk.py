@@ -14,6 +14,7 @@ from test_governance_audit_walk import WALKED as GOVERNANCE
 from test_release_audit_walk import WALKED as RELEASE
 from test_requests_audit_walk import WALKED as REQUESTS
 from test_research_audit_walk import WALKED as RESEARCH
+from test_signin_audit_walk import WALKED as SIGNIN
 from test_vault_audit_walk import WALKED as VAULT
 
 WINGS = {
@@ -22,6 +23,7 @@ WINGS = {
     "requests": REQUESTS,
     "research": RESEARCH,
     "vault": VAULT,
+    "server sign-in": SIGNIN,
 }
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from fivesafes.cli.acting import acting, emit, json_option
+from fivesafes.cli.acting import call, emit, json_option
 from fivesafes.cli.colour import paint
 from fivesafes.errors import AccessDenied
-from fivesafes.services.governance import access as svc
 
 
 @click.group()
@@ -36,21 +35,15 @@ def check(person: str, dataset: str, purpose: str, project_ref: str | None, as_j
     Example:
       fivesafes access check ada ashe --purpose statistical
     """
-    with acting() as (_, session, actor):
-        decision = svc.check_access(session, actor, person, dataset, purpose, None, project_ref)
-    payload = {
-        "person": person,
-        "dataset": dataset,
-        "purpose": purpose,
-        "allowed": decision.allowed,
-        "reasons": [{"code": r.code.value, "message": r.message} for r in decision.reasons],
-    }
+    payload = call(
+        "access.check", person=person, dataset=dataset, purpose=purpose, project=project_ref
+    )
 
     def text() -> str:
-        verdict = paint("ALLOWED" if decision.allowed else "DENIED")
+        verdict = paint("ALLOWED" if payload["allowed"] else "DENIED")
         head = f"{verdict}: {person} -> {dataset} ({purpose})"
-        return "\n".join([head, *(f"  - {r.message}" for r in decision.reasons)])
+        return "\n".join([head, *(f"  - {r['message']}" for r in payload["reasons"])])
 
     emit(payload, as_json, text)
-    if not decision.allowed:
+    if not payload["allowed"]:
         click.get_current_context().exit(AccessDenied.exit_status)

@@ -7,19 +7,21 @@ workspace, resolving who acts and holding the transaction live in ``fivesafes.ap
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from enum import Enum
 from typing import Any, TypeVar
 
 import click
 from sqlalchemy.orm import Session
 
 from fivesafes.app import App, open_app
+from fivesafes.cli import client
+from fivesafes.cli.client import server_address
+from fivesafes.errors import WorkspaceError
 from fivesafes.governance.grants import GrantPolicy
+from fivesafes.server import operations
 from fivesafes.services.context import Actor
 from fivesafes.workspace import Workspace
 
@@ -38,9 +40,44 @@ def notice(text: str) -> None:
     click.echo(text, err=True)
 
 
+SERVER_META = "fivesafes.server"
+
+
+def server() -> str | None:
+    """The server this command calls (--server or FIVESAFES_SERVER), or None: in process."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx.meta.get(SERVER_META) if ctx is not None else None
+    return server_address(given)
+
+
+def call(name: str, /, **params: Any) -> Any:
+    """Run operation ``name`` through the server, else in this process; JSON-ready data."""
+    address = server()
+    if address is not None:
+        return client.call(address, name, params)
+    with opened() as (app, login):
+        return operations.run(app, login, name, params)
+
+
+def _in_process_only() -> None:
+    # A command not yet routed must not open the workspace behind the server's back (nor
+    # fail with a traceback on a workspace the user cannot read): say so instead.
+    address = server()
+    if address is not None:
+        ctx = click.get_current_context(silent=True)
+        path = ctx.command_path.split()[1:] if ctx is not None else ["this", "command"]
+        name = " ".join(["fivesafes", *path])
+        raise WorkspaceError(
+            f"`{name}` is not yet available through the server ({address})",
+            hint="run it as the server's service account on the server's machine, "
+            "or unset FIVESAFES_SERVER for a workspace of your own",
+        )
+
+
 @contextmanager
 def acting() -> Iterator[tuple[Workspace, Session, Actor]]:
     """Open the workspace, resolve the acting person and hold one transaction."""
+    _in_process_only()
     with open_app(notice=notice) as now:
         yield now.workspace, now.session, now.actor
 
@@ -48,6 +85,7 @@ def acting() -> Iterator[tuple[Workspace, Session, Actor]]:
 @contextmanager
 def opened() -> Iterator[tuple[App, str]]:
     """The opened app and the acting login, for commands that run several transactions."""
+    _in_process_only()
     with App.open() as app:
         identity = app.identity()
         if identity.notice:
@@ -60,21 +98,7 @@ def grant_policy(workspace: Workspace) -> GrantPolicy:
     return App(workspace).grant_policy()
 
 
-def plain(value: Any) -> Any:
-    """Turn dataclasses, enums, dates and sets into JSON-ready values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, frozenset | set):
-        return sorted(plain(v) for v in value)
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    return value
+plain = operations.plain  # dataclasses, enums, dates and sets as JSON-ready values
 
 
 def emit(value: Any, as_json: bool, text: Callable[[], str]) -> None:

@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from fivesafes.cli.acting import acting, emit, json_option
-from fivesafes.governance.areas import Area
-from fivesafes.services.governance import areas as svc
+from fivesafes.cli.acting import call, emit, json_option
 
 
-def _thresholds(a: Area) -> str:
-    return "withheld" if a.withhold_thresholds else "stated"
+def _thresholds(a: dict[str, Any]) -> str:
+    return "withheld" if a["withhold_thresholds"] else "stated"
 
 
-def _line(a: Area) -> str:
-    courses = "; ".join(sorted(a.required_courses)) or "-"
+def _line(a: dict[str, Any]) -> str:
+    courses = "; ".join(sorted(a["required_courses"])) or "-"
     return (
-        f"{a.name:<20} owner {a.owner:<16} thresholds in notes: {_thresholds(a):<8} "
+        f"{a['name']:<20} owner {a['owner']:<16} thresholds in notes: {_thresholds(a):<8} "
         f"extra training: {courses}"
     )
 
 
-def _detail(a: Area) -> str:
-    courses = "; ".join(sorted(a.required_courses)) or "-"
+def _detail(a: dict[str, Any]) -> str:
+    courses = "; ".join(sorted(a["required_courses"])) or "-"
     policy = (
         "withheld (area policy: methods notes do not state exact rule thresholds)"
-        if a.withhold_thresholds
+        if a["withhold_thresholds"]
         else "stated (a publisher may still withhold them for one release)"
     )
     return "\n".join(
         [
-            f"area {a.name}",
-            f"  owner: {a.owner}",
+            f"area {a['name']}",
+            f"  owner: {a['owner']}",
             f"  extra training: {courses}",
             f"  thresholds in methods notes: {policy}",
         ]
@@ -78,16 +78,14 @@ def create(
       fivesafes area create earnings --owner iris --course "Earnings data"
       fivesafes area create business --owner iris --withhold-thresholds
     """
-    with acting() as (_, session, actor):
-        made = svc.create_area(
-            session,
-            actor,
-            name,
-            owner,
-            courses,
-            description,
-            withhold_thresholds=withhold_thresholds,
-        )
+    made = call(
+        "area.create",
+        name=name,
+        owner=owner,
+        courses=list(courses),
+        description=description,
+        withhold_thresholds=withhold_thresholds,
+    )
     emit(made, as_json, lambda: f"created {_line(made)}")
 
 
@@ -102,8 +100,7 @@ def require_course(name: str, course: str, as_json: bool) -> None:
     Example:
       fivesafes area require-course earnings "Earnings data"
     """
-    with acting() as (_, session, actor):
-        changed = svc.require_course(session, actor, name, course)
+    changed = call("area.require_course", name=name, course=course)
     emit(changed, as_json, lambda: _line(changed))
 
 
@@ -130,8 +127,7 @@ def set_(name: str, withhold: bool | None, as_json: bool) -> None:
     """
     if withhold is None:
         raise click.UsageError("say what to set: --withhold-thresholds or --state-thresholds")
-    with acting() as (_, session, actor):
-        changed = svc.set_threshold_policy(session, actor, name, withhold)
+    changed = call("area.set", name=name, withhold=withhold)
     emit(changed, as_json, lambda: _detail(changed))
 
 
@@ -145,8 +141,7 @@ def show(name: str, as_json: bool) -> None:
     Example:
       fivesafes area show earnings --json
     """
-    with acting() as (_, session, _actor):
-        found = svc.get_area(session, name)
+    found = call("area.show", name=name)
     emit(found, as_json, lambda: _detail(found))
 
 
@@ -159,6 +154,5 @@ def list_(as_json: bool) -> None:
     Example:
       fivesafes area list --json
     """
-    with acting() as (_, session, _actor):
-        found = svc.list_areas(session)
+    found = call("area.list")
     emit(found, as_json, lambda: "\n".join(_line(a) for a in found) or "no areas")

@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import opened
+from fivesafes.cli.acting import call, opened
 from fivesafes.services import audit_log
-from fivesafes.services.audit_log import LogQuery, VerifyReport, read_log, verify_log
+from fivesafes.services.audit_log import VerifyReport, verify_log
 from fivesafes.services.context import Actor
 from fivesafes.workspace import Workspace, load_public_key
 
@@ -186,7 +186,9 @@ def log(
       fivesafes audit log --area census --action 'access.*' --since 2026-01-01
       fivesafes audit log --actor bob --until 2026-02-01T12:00 --json
     """
-    query = LogQuery(
+    # an auditor or an administrator only; the decision is audited either way
+    records = call(
+        "audit.log",
         person=person,
         actor=actor,
         subject=subject,
@@ -197,14 +199,6 @@ def log(
         until=until,
         limit=limit,
     )
-    with _as_registered_person() as (workspace, reader):
-        # an auditor or an administrator only; the decision is audited either way
-        records = read_log(
-            workspace.transaction,
-            workspace.reader,  # readers need no write lock
-            reader,
-            query,
-        )
     for record in records:
         click.echo(json.dumps(record, ensure_ascii=False) if as_json else _render_event(record))
     if not records and not as_json:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from fivesafes.cli.acting import acting, emit, json_option
-from fivesafes.errors import NotFoundError, ValidationError
-from fivesafes.services.governance import declarations as svc
+from fivesafes.cli.acting import call, emit, json_option
+from fivesafes.errors import ValidationError
 
 
 @click.group()
@@ -41,12 +41,14 @@ def publish(text_file: Path, as_json: bool) -> None:
         raise ValidationError(
             f"cannot read {text_file}: {exc}", hint="give a UTF-8 text file"
         ) from None
-    with acting() as (_, session, actor):
-        version = svc.publish_declaration(session, actor, text)
+    # the client reads the file and sends its text: the server never opens a caller's path
+    version = call("declaration.publish", text=text)
     emit(
-        {"version": version.version, "text_hash": version.text_hash},
+        version,
         as_json,
-        lambda: f"published declaration version {version.version} (sha256 {version.text_hash})",
+        lambda: (
+            f"published declaration version {version['version']} (sha256 {version['text_hash']})"
+        ),
     )
 
 
@@ -59,17 +61,13 @@ def show(as_json: bool) -> None:
     Example:
       fivesafes declaration show
     """
-    with acting() as (_, session, _actor):
-        current = svc.current_declaration(session)
-    if current is None:
-        raise NotFoundError(
-            "no declaration has been published",
-            hint="an administrator publishes one: fivesafes declaration publish FILE",
-        )
+    current = call("declaration.show")  # NotFoundError when none is published
     emit(
         current,
         as_json,
-        lambda: f"version {current.version} (sha256 {current.text_hash})\n\n{current.text}",
+        lambda: (
+            f"version {current['version']} (sha256 {current['text_hash']})\n\n" + current["text"]
+        ),
     )
 
 
@@ -83,13 +81,13 @@ def sign(version: int, as_json: bool) -> None:
     Example:
       fivesafes declaration show && fivesafes declaration sign --version 2
     """
-    with acting() as (_, session, actor):
-        signature = svc.sign_declaration(session, actor, version)
+    signature = call("declaration.sign", version=version)
+    signed_at = datetime.fromisoformat(signature["signed_at"]).isoformat(timespec="seconds")
     emit(
         signature,
         as_json,
         lambda: (
-            f"{signature.login} signed version {signature.version} "
-            f"(sha256 {signature.text_hash}) at {signature.signed_at.isoformat(timespec='seconds')}"
+            f"{signature['login']} signed version {signature['version']} "
+            f"(sha256 {signature['text_hash']}) at {signed_at}"
         ),
     )

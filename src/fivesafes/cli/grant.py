@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, emit, grant_policy, json_option
-from fivesafes.services.governance import grants as svc
-from fivesafes.services.governance.grants import Grant
+from fivesafes.cli.acting import DATE, as_date, call, emit, json_option
 
 
-def _line(g: Grant) -> str:
+def _line(g: dict[str, Any]) -> str:
     return (
-        f"#{g.id:<5} {g.person:<16} {g.area:<16} {g.state.value:<9} "
-        f"{g.start_on.isoformat()}..{g.end_on.isoformat()} approver {g.approver or '-'}"
+        f"#{g['id']:<5} {g['person']:<16} {g['area']:<16} {g['state']:<9} "
+        f"{g['start_on']}..{g['end_on']} approver {g['approver'] or '-'}"
     )
 
 
@@ -59,18 +58,15 @@ def request(
     Example:
       fivesafes grant request ada earnings --justification "ASHE tables" --end 2026-12-31
     """
-    with acting() as (workspace, session, actor):
-        made = svc.request_grant(
-            session,
-            actor,
-            login,
-            area_name,
-            justification,
-            purpose=purpose,
-            start_on=as_date(start),
-            end_on=as_date(end),
-            policy=grant_policy(workspace),
-        )
+    made = call(
+        "grant.request",
+        login=login,
+        area=area_name,
+        justification=justification,
+        purpose=purpose,
+        start=as_date(start),
+        end=as_date(end),
+    )
     emit(made, as_json, lambda: f"requested {_line(made)}")
 
 
@@ -85,8 +81,7 @@ def approve(grant_id: int, note: str | None, as_json: bool) -> None:
     Example:
       fivesafes grant approve 3 --note "confirmed with team lead"
     """
-    with acting() as (_, session, actor):
-        done = svc.approve_grant(session, actor, grant_id, note)
+    done = call("grant.approve", grant_id=grant_id, note=note)
     emit(done, as_json, lambda: f"approved {_line(done)}")
 
 
@@ -101,8 +96,7 @@ def reject(grant_id: int, reason: str, as_json: bool) -> None:
     Example:
       fivesafes grant reject 3 --reason "aggregates are enough"
     """
-    with acting() as (_, session, actor):
-        done = svc.reject_grant(session, actor, grant_id, reason)
+    done = call("grant.reject", grant_id=grant_id, reason=reason)
     emit(done, as_json, lambda: f"rejected {_line(done)}")
 
 
@@ -117,8 +111,7 @@ def revoke(grant_id: int, reason: str, as_json: bool) -> None:
     Example:
       fivesafes grant revoke 3 --reason "moved team"
     """
-    with acting() as (_, session, actor):
-        done = svc.revoke_grant(session, actor, grant_id, reason)
+    done = call("grant.revoke", grant_id=grant_id, reason=reason)
     emit(done, as_json, lambda: f"revoked {_line(done)}")
 
 
@@ -131,9 +124,8 @@ def expire(as_json: bool) -> None:
     Example:
       fivesafes grant expire
     """
-    with acting() as (_, session, _actor):
-        ids = svc.expire_grants(session)
-    emit({"expired": ids}, as_json, lambda: f"expired {len(ids)} grant(s)")
+    done = call("grant.expire")
+    emit(done, as_json, lambda: f"expired {len(done['expired'])} grant(s)")
 
 
 @grant.command("list")
@@ -147,6 +139,5 @@ def list_(person: str | None, area_name: str | None, as_json: bool) -> None:
     Example:
       fivesafes grant list --area earnings --json
     """
-    with acting() as (_, session, _actor):
-        found = svc.list_grants(session, person, area_name)
+    found = call("grant.list", person=person, area=area_name)
     emit(found, as_json, lambda: "\n".join(_line(g) for g in found) or "no grants")

@@ -94,7 +94,14 @@ def error_dict(exc: FivesafesError) -> dict[str, object]:
 
 @click.group(cls=FivesafesGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fivesafes")
-def cli() -> None:
+@click.option(
+    "--server",
+    metavar="unix:PATH",
+    help="Call this fivesafes server instead of opening a workspace (default: "
+    "FIVESAFES_SERVER); e.g. unix:/run/fivesafes/api.sock.",
+)
+@click.pass_context
+def cli(ctx: click.Context, server: str | None) -> None:
     """fivesafes: use confidential data for statistics without leaking it.
 
     \b
@@ -102,6 +109,8 @@ def cli() -> None:
       fivesafes demo                 run the whole job on synthetic data
       fivesafes table protect --help protect a table declared in a TOML spec
     """
+    if server is not None:
+        ctx.meta["fivesafes.server"] = server
 
 
 def _register() -> None:
@@ -143,6 +152,9 @@ def _register() -> None:
 
     cli.add_command(backup.backup)
     cli.add_command(backup.restore)
+    from fivesafes.cli import server
+
+    cli.add_command(server.server)
 
 
 _register()

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from fivesafes.cli.acting import acting, emit, json_option
-from fivesafes.governance.people import Person
+from fivesafes.cli.acting import call, emit, json_option
 from fivesafes.governance.roles import Role, parse_roles
-from fivesafes.services.governance import people as svc
 
 ROLE_HELP = "Role (repeat or comma-separate): " + ", ".join(r.value for r in Role)
 
 
-def _line(p: Person) -> str:
-    roles = ",".join(sorted(r.value for r in p.roles)) or "-"
-    return f"{p.login:<16} {p.status.value:<7} {roles:<40} {p.name}"
+def _line(p: dict[str, Any]) -> str:
+    roles = ",".join(sorted(p["roles"])) or "-"
+    return f"{p['login']:<16} {p['status']:<7} {roles:<40} {p['name']}"
 
 
 @click.group()
@@ -42,8 +42,8 @@ def add(login: str, name: str, roles: tuple[str, ...], as_json: bool) -> None:
     Example:
       fivesafes people add ada --name "Ada Lovelace" --role statistician,output_checker
     """
-    with acting() as (_, session, actor):
-        person = svc.register_person(session, actor, login, name, parse_roles(roles))
+    parse_roles(roles)  # a bad role is refused here, before any call
+    person = call("people.add", login=login, name=name, roles=list(roles))
     emit(person, as_json, lambda: f"registered {_line(person)}")
 
 
@@ -59,8 +59,7 @@ def roles(login: str, adds: tuple[str, ...], removes: tuple[str, ...], as_json: 
     Example:
       fivesafes people roles ada --add information_asset_owner --remove output_checker
     """
-    with acting() as (_, session, actor):
-        person = svc.change_roles(session, actor, login, parse_roles(adds), parse_roles(removes))
+    person = call("people.roles", login=login, add=list(adds), remove=list(removes))
     emit(person, as_json, lambda: _line(person))
 
 
@@ -75,8 +74,7 @@ def leave(login: str, reason: str, as_json: bool) -> None:
     Example:
       fivesafes people leave ada --reason "left the department"
     """
-    with acting() as (_, session, actor):
-        person = svc.mark_leaver(session, actor, login, reason)
+    person = call("people.leave", login=login, reason=reason)
     emit(person, as_json, lambda: f"leaver: {_line(person)}")
 
 
@@ -89,8 +87,7 @@ def list_(as_json: bool) -> None:
     Example:
       fivesafes people list --json
     """
-    with acting() as (_, session, _actor):
-        everyone = svc.list_people(session)
+    everyone = call("people.list")
     emit(everyone, as_json, lambda: "\n".join(_line(p) for p in everyone) or "nobody registered")
 
 
@@ -104,29 +101,28 @@ def show(login: str, as_json: bool) -> None:
     Example:
       fivesafes people show ada --json
     """
-    with acting() as (_, session, _actor):
-        summary = svc.summarise_person(session, login)
+    summary = call("people.show", login=login)
 
     def text() -> str:
-        current = summary.current_declaration
+        current = summary["current_declaration"]
         signed = (
             "none published"
             if current is None
             else (
                 f"v{current} signed"
-                if current in summary.signed_declarations
+                if current in summary["signed_declarations"]
                 else f"v{current} NOT signed"
             )
         )
-        lines = [_line(summary.person), f"  declaration: {signed}"]
+        lines = [_line(summary["person"]), f"  declaration: {signed}"]
         lines += [
-            f"  training: {t.course}: {'valid' if t.valid else 'NOT VALID'}"
-            + (f" until {t.expires_on.isoformat()}" if t.expires_on else "")
-            for t in summary.training
+            f"  training: {t['course']}: {'valid' if t['valid'] else 'NOT VALID'}"
+            + (f" until {t['expires_on']}" if t["expires_on"] else "")
+            for t in summary["training"]
         ]
         lines += [
-            f"  grant #{g.id}: {g.area} {g.state.value} until {g.end_on.isoformat()}"
-            for g in summary.grants
+            f"  grant #{g['id']}: {g['area']} {g['state']} until {g['end_on']}"
+            for g in summary["grants"]
         ]
         return "\n".join(lines)
 

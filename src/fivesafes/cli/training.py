@@ -6,8 +6,7 @@ from datetime import datetime
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
-from fivesafes.services.governance import training as svc
+from fivesafes.cli.acting import DATE, as_date, call, emit, json_option
 
 
 @click.group()
@@ -41,12 +40,14 @@ def add_course(name: str, validity_months: int | None, mandatory: bool, as_json:
     Example:
       fivesafes training add-course "Earnings data" --validity-months 24
     """
-    with acting() as (workspace, session, actor):
-        default = int(workspace.setting("training_validity_months"))
-        # 0 is a bad value to refuse, not "unset": only an absent option takes the default
-        months = default if validity_months is None else validity_months
-        course = svc.add_course(session, actor, name, months, mandatory)
-    emit(course, as_json, lambda: f"course {course.name!r}: valid {course.validity_months} months")
+    course = call(
+        "training.add_course", name=name, validity_months=validity_months, mandatory=mandatory
+    )
+    emit(
+        course,
+        as_json,
+        lambda: f"course {course['name']!r}: valid {course['validity_months']} months",
+    )
 
 
 @training.command("courses")
@@ -58,13 +59,13 @@ def courses(as_json: bool) -> None:
     Example:
       fivesafes training courses --json
     """
-    with acting() as (_, session, _actor):
-        found = svc.list_courses(session)
+    found = call("training.courses")
     emit(
         found,
         as_json,
         lambda: "\n".join(
-            f"{c.name:<40} {c.validity_months:>3} months{'  mandatory' if c.mandatory else ''}"
+            f"{c['name']:<40} {c['validity_months']:>3} months"
+            + ("  mandatory" if c["mandatory"] else "")
             for c in found
         ),
     )
@@ -87,9 +88,8 @@ def record(
     """
     day = as_date(completed)
     assert day is not None
-    with acting() as (_, session, actor):
-        done = svc.record_completion(session, actor, login, course, day, evidence)
-    emit(done, as_json, lambda: f"{login}: {course!r} valid until {done.expires_on.isoformat()}")
+    done = call("training.record", login=login, course=course, completed=day, evidence=evidence)
+    emit(done, as_json, lambda: f"{login}: {course!r} valid until {done['expires_on']}")
 
 
 @training.command("status")
@@ -102,13 +102,12 @@ def status(login: str | None, as_json: bool) -> None:
     Example:
       fivesafes training status ada
     """
-    with acting() as (_, session, actor):
-        rows = svc.training_of(session, login or actor.login)
+    rows = call("training.status", login=login)
 
     def text() -> str:
         return "\n".join(
-            f"{r.course:<40} {'valid' if r.valid else 'NOT VALID':<9} "
-            f"until {r.expires_on.isoformat() if r.expires_on else '-'}"
+            f"{r['course']:<40} {'valid' if r['valid'] else 'NOT VALID':<9} "
+            f"until {r['expires_on'] or '-'}"
             for r in rows
         )
 

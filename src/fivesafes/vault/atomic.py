@@ -1,4 +1,5 @@
-"""Atomic file writes: a temp file in the same directory, fsync, then os.replace."""
+"""Atomic file writes (a temp file in the same directory, fsync, then os.replace) and
+private folders (every one made 0700, parents included)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,28 @@ import tempfile
 from pathlib import Path
 
 
+def private_dirs(path: Path) -> None:
+    """Make ``path`` and every missing parent with mode 0700 (whatever the umask).
+
+    ``Path.mkdir(parents=True, mode=0o700)`` gives the mode to the last folder only: its
+    parents get the umask's (0755 usually), e.g. ``keys/areas`` or ``areas/AREA``.
+    """
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            folder.mkdir(mode=0o700)
+            os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
+
+
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` so readers see the old or the new content, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)

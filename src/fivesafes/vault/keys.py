@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from fivesafes.errors import KeyProviderError
-from fivesafes.vault.atomic import atomic_write_bytes
+from fivesafes.vault.atomic import atomic_write_bytes, private_dirs
 from fivesafes.vault.names import NAME_PATTERN, check_name
 
 KEY_BYTES = 32
@@ -153,7 +153,7 @@ class _LocalKeyProvider:
     def create_key(self, area: str) -> str:
         """Create the next key version of ``area`` and return its id."""
         d = self._area_dir(area)
-        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dirs(d)  # keys/areas too, not only keys/areas/AREA
         # Versions are never reused, even after the newest key was destroyed or lost:
         # a reused id would make old wrapped keys look current.
         counter = d / "last-version"

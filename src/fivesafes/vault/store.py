@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, ValidationError
-from fivesafes.vault.atomic import atomic_write_bytes
+from fivesafes.vault.atomic import atomic_write_bytes, private_dirs
 from fivesafes.vault.manifest import KINDS, Manifest
 from fivesafes.vault.names import check_name
 
@@ -52,8 +52,8 @@ class AreaStore:
     def create(self) -> None:
         """Create the area directories (idempotent), owner-only."""
         for kind in KINDS:
-            (self.dir / kind).mkdir(parents=True, exist_ok=True, mode=0o700)
-        (self.dir / STAGING).mkdir(exist_ok=True, mode=0o700)
+            private_dirs(self.dir / kind)  # areas/AREA too, not only its subfolders
+        private_dirs(self.dir / STAGING)
 
     def exists(self) -> bool:
         """Whether the area has been created."""

@@ -105,12 +105,14 @@ def area_key_provider(
     *,
     ask: Callable[[], str] | None = None,
     environ: Mapping[str, str] | None = None,
+    per_area: Mapping[str, str] | None = None,
 ) -> KeyProvider:
     """The area-key provider a workspace was created with (setting ``key_provider``).
 
     ``passphrase``: one passphrase for all the workspace's areas, taken from
     FIVESAFES_KEY_PASSPHRASE, else from ``ask`` (a terminal prompt), only when a key is
-    first needed, and kept in this process's memory only.
+    first needed, and kept in this process's memory only. With ``per_area`` (the server's:
+    given at ``server start``), each area has its own passphrase and no other opens it.
     """
     if kind == "file":
         return FileKeyProvider(keys_dir)
@@ -119,6 +121,19 @@ def area_key_provider(
             f"unknown area key provider {kind!r}",
             hint="key_provider in config.toml must be 'file' or 'passphrase'",
         )
+    if per_area is not None:
+        phrases = dict(per_area)
+
+        def of_area(area: str) -> str:
+            phrase = phrases.get(area, "")
+            if not phrase:
+                raise KeyProviderError(
+                    f"no passphrase for area {area!r} was given to this server",
+                    hint="restart the server with a line AREA=PASSPHRASE for it on --passphrase-fd",
+                )
+            return phrase
+
+        return PassphraseKeyProvider(keys_dir, of_area, shared=False)
     env = os.environ if environ is None else environ
     given: list[str] = []
 

@@ -4,7 +4,7 @@ an object, and reconciling an area store with the register (see services/vault/l
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +54,7 @@ class Vault:
         provider: KeyProvider | None = None,
         *,
         ask_passphrase: Callable[[], str] | None = None,
+        area_passphrases: Mapping[str, str] | None = None,
     ) -> Vault:
         """The workspace's vault: stores in ``areas/``, area keys (or salts) in ``keys/areas/``.
 
@@ -66,6 +67,7 @@ class Vault:
                 workspace.keys_dir / "areas",
                 str(workspace.setting("key_provider")),
                 ask=ask_passphrase,
+                per_area=area_passphrases,
             )
         return cls(workspace.areas_dir, provider, str(workspace.setting("engine_memory_limit")))
 

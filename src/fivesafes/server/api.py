@@ -1,0 +1,198 @@
+"""The server's HTTP API (FastAPI): every operation under /api/v1, errors as JSON.
+
+``create_app(app, extend=...)`` builds it around an opened workspace (one per
+process); ``extend`` mounts more routers or pages later (the web front end) on the same
+identity and error handling: it receives the FastAPI object and a ``ServerContext``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fivesafes import __version__
+from fivesafes.app import App
+from fivesafes.errors import FivesafesError, IdentityError, ValidationError
+from fivesafes.server.identity import Caller, caller_of
+from fivesafes.server.operations import OPERATIONS, Operation, Params, run
+from fivesafes.services import signin
+
+API = "/api/v1"
+log = logging.getLogger("fivesafes.server")
+
+_STATUS = {
+    "denied": 403,
+    "identity": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "integrity": 409,
+    "invalid": 422,
+    "spec": 422,
+    "data": 422,
+    "key": 503,
+    "workspace": 503,
+}
+
+
+@dataclass
+class ServerContext:
+    """What routers mounted by ``extend`` share with the API."""
+
+    app: App
+    throttle: signin.Throttle = field(default_factory=signin.Throttle)
+
+    def caller(self, request: Request) -> Caller:
+        """The caller of ``request`` (IdentityError, audited, when unknown)."""
+        return caller_of(self.app, request.scope, request.headers.get("authorization"))
+
+
+def error_body(
+    code: str, message: str, hint: str | None, reasons: list[str], exit_status: int
+) -> dict[str, Any]:
+    """The JSON of every error: what the CLI prints and exits with."""
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "hint": hint,
+            "reasons": reasons,
+            "exit_status": exit_status,
+        }
+    }
+
+
+def _fivesafes_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FivesafesError)
+    status = _STATUS.get(exc.code, 400)
+    if isinstance(exc, IdentityError) and "sign in" in exc.message:
+        status = 401
+    body = error_body(
+        exc.code, exc.message, exc.hint, list(getattr(exc, "reasons", ())), exc.exit_status
+    )
+    return JSONResponse(body, status_code=status)
+
+
+def _invalid(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    reasons = []
+    for problem in exc.errors():
+        where = ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
+        reasons.append(f"{where or 'body'}: {problem.get('msg', 'invalid')}")
+    body = error_body(
+        ValidationError.code,
+        "the request's parameters are not valid",
+        "see /api/openapi.json for each operation's parameters",
+        reasons[:20],
+        ValidationError.exit_status,
+    )
+    return JSONResponse(body, status_code=422)
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = "not_found" if exc.status_code == 404 else "usage"
+    body = error_body(
+        code, str(exc.detail), "see /api/openapi.json", [], 4 if code == "not_found" else 2
+    )
+    return JSONResponse(body, status_code=exc.status_code)
+
+
+def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    # No traceback in a response: it is in the server's log only.
+    log.exception("unexpected error", exc_info=exc)
+    body = error_body(
+        "internal",
+        "the server failed on this request",
+        "tell the administrator; the server's log has the details",
+        [],
+        1,
+    )
+    return JSONResponse(body, status_code=500)
+
+
+class SignIn(BaseModel):
+    """A login and password, exchanged for a bearer token."""
+
+    login: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+def _endpoint(ctx: ServerContext, op: Operation) -> Callable[..., Any]:
+    def endpoint(request: Request, body: Params | None = None) -> Any:
+        caller = ctx.caller(request)
+        if op.socket_only and caller.via != "socket":
+            raise IdentityError(
+                f"{op.name} is allowed only through the server's Unix socket",
+                hint="run the command on the server's machine, as yourself",
+            )
+        # no body: the operation's defaults, checked like any parameters (run() says which
+        # are missing as a ValidationError, never a 500)
+        params: Params | dict[str, Any] = body if body is not None else {}
+        return {"result": run(ctx.app, caller.login, op.name, params)}
+
+    # FastAPI reads the body's model from the signature: give each endpoint its own.
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
+            ),
+            inspect.Parameter(
+                "body",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=op.params | None,
+                default=None,
+            ),
+        ]
+    )
+    endpoint.__name__ = op.name.replace(".", "_")
+    return endpoint
+
+
+def create_app(
+    app: App, *, extend: Callable[[FastAPI, ServerContext], None] | None = None
+) -> FastAPI:
+    """The API around an opened workspace; ``extend`` mounts more routers or pages."""
+    api = FastAPI(
+        title="fivesafes",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    ctx = ServerContext(app)
+    api.state.fivesafes = ctx
+    api.add_exception_handler(FivesafesError, _fivesafes_error)
+    api.add_exception_handler(RequestValidationError, _invalid)
+    api.add_exception_handler(StarletteHTTPException, _http_error)
+    api.add_exception_handler(Exception, _unexpected)
+
+    @api.get(f"{API}/health", summary="The server answers (no identity needed).")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @api.post(f"{API}/auth/token", summary="Sign in with a local password: a bearer token.")
+    def token(request: Request, body: SignIn) -> dict[str, Any]:
+        via = "socket" if request.scope.get("extensions", {}).get("fivesafes.peer") else "tcp"
+        with app.workspace.transaction() as session:
+            made = signin.sign_in(session, body.login, body.password, ctx.throttle, via=via)
+        return {
+            "token": made.token,
+            "login": made.login,
+            "expires_at": made.expires_at.isoformat(),
+            "token_type": "bearer",
+        }
+
+    for op in OPERATIONS.values():
+        api.post(f"{API}{op.path}", summary=op.summary, name=op.name)(_endpoint(ctx, op))
+    if extend is not None:
+        extend(api, ctx)
+    return api

@@ -1,0 +1,66 @@
+"""What every server operation is: typed parameters, a runner, JSON-ready results."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fivesafes.app import Acting, App
+from fivesafes.server.acting import acting_as
+
+Login = Field(min_length=1, max_length=64)
+Text = Field(min_length=1, max_length=2000)
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, enums, dates and sets as JSON-ready values (as the CLI's --json prints)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(plain(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+class Params(BaseModel):
+    """Base of every operation's parameters: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Login = Field(min_length=1, max_length=64)
+Text = Field(min_length=1, max_length=2000)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One use case the API and the CLI share."""
+
+    name: str
+    params: type[Params]
+    run: Callable[[App, str, Any], Any]  # (app, acting login, params) -> result
+    summary: str
+    socket_only: bool = False  # refused over TCP (e.g. setting the password itself)
+
+    @property
+    def path(self) -> str:
+        """Its route under /api/v1."""
+        return "/" + self.name.replace(".", "/")
+
+
+def in_one(app: App, login: str, act: Callable[[Acting], Any]) -> Any:
+    with acting_as(app, login) as acting:
+        return plain(act(acting))

@@ -1,0 +1,152 @@
+"""Signing in to the server over TCP: local passwords (argon2id) and short-lived bearer tokens.
+
+A person sets their own password through the Unix socket (where the operating system
+already said who they are); over TCP they exchange it for a token. Only hashes are
+stored. Every success and failure is audited (``server.signin``), and repeated failures
+for one login are throttled in memory (a restart forgets them; the log does not).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from fivesafes.audit.events import Outcome
+from fivesafes.errors import AccessDenied, IdentityError, ValidationError
+from fivesafes.services.context import Actor, record, resolve_actor
+from fivesafes.store.models.server import ServerPasswordRow, ServerTokenRow
+
+TOKEN_MINUTES = 60
+MIN_PASSWORD = 12
+MAX_FAILURES = 5  # per login in FAILURE_WINDOW_S, then refused without checking
+FAILURE_WINDOW_S = 300.0
+
+_HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Token:
+    """A bearer token (shown once) and when it stops working."""
+
+    token: str
+    login: str
+    expires_at: datetime
+
+
+class Throttle:
+    """Failed sign-ins per login in a sliding window (thread-safe, in memory)."""
+
+    def __init__(self, limit: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def blocked(self, login: str) -> bool:
+        """Whether ``login`` has used up its failed attempts for now."""
+        with self._lock:
+            recent = [
+                t for t in self._failures.get(login, []) if time.monotonic() - t < self.window_s
+            ]
+            self._failures[login] = recent
+            return len(recent) >= self.limit
+
+    def failed(self, login: str) -> None:
+        """Count one failed attempt."""
+        with self._lock:
+            self._failures.setdefault(login, []).append(time.monotonic())
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def set_password(session: Session, actor: Actor, password: str) -> None:
+    """Set the acting person's own password (audited; the password itself never is)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(
+            f"a password needs at least {MIN_PASSWORD} characters",
+            hint="choose a longer passphrase",
+        )
+    row = session.get(ServerPasswordRow, actor.id)
+    now = datetime.now(UTC)
+    if row is None:
+        session.add(
+            ServerPasswordRow(person_id=actor.id, password_hash=_HASHER.hash(password), set_at=now)
+        )
+    else:
+        row.password_hash, row.set_at = _HASHER.hash(password), now
+    # a new password ends every session signed in with the old one
+    session.execute(delete(ServerTokenRow).where(ServerTokenRow.person_id == actor.id))
+    record(session, actor.login, "server.password", subject=actor.login)
+
+
+def sign_in(session: Session, login: str, password: str, throttle: Throttle, *, via: str) -> Token:
+    """Exchange a login and password for a bearer token; AccessDenied (audited) otherwise."""
+    reason = None
+    actor: Actor | None = None
+    if throttle.blocked(login):
+        reason = "too many failed sign-ins: try again in a few minutes"
+    else:
+        try:
+            actor = resolve_actor(session, login)
+        except IdentityError:
+            reason = "unknown login or wrong password"
+        row = session.get(ServerPasswordRow, actor.id) if actor is not None else None
+        if actor is not None and (row is None or not _verify(row.password_hash, password)):
+            reason = "unknown login or wrong password"
+    if reason is not None or actor is None:
+        throttle.failed(login)
+        denial = AccessDenied(
+            "sign-in refused",
+            reasons=(reason or "unknown login",),
+            hint="check the login and password; set one with `fivesafes server password` "
+            "through the Unix socket",
+        )
+        details = {"via": via, "reason": reason}
+        denial.after_rollback.append(
+            lambda s: record(s, login, "server.signin", outcome=Outcome.DENIED, details=details)
+        )
+        raise denial
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    expires = now + timedelta(minutes=TOKEN_MINUTES)
+    session.execute(delete(ServerTokenRow).where(ServerTokenRow.expires_at < now))
+    session.add(
+        ServerTokenRow(
+            token_sha256=token_hash(token), person_id=actor.id, created_at=now, expires_at=expires
+        )
+    )
+    record(session, login, "server.signin", outcome=Outcome.ALLOWED, details={"via": via})
+    return Token(token, login, expires)
+
+
+def login_of_token(session: Session, token: str) -> str | None:
+    """The login a live token belongs to, or None (unknown or expired)."""
+    from fivesafes.store.models.governance import PersonRow
+
+    row = session.execute(
+        select(PersonRow.login, ServerTokenRow.expires_at)
+        .join(ServerTokenRow, ServerTokenRow.person_id == PersonRow.id)
+        .where(ServerTokenRow.token_sha256 == token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    return str(row.login) if expires > datetime.now(UTC) else None
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
