@@ -51,7 +51,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_is_audited(ww: WebWorld) -> 
         "/web/signin", data={"login": "olga", "password": PASSWORD, "csrf": csrf_of(form.text)}
     )
     assert answer.status_code == 303
-    cookie = [c for c in answer.headers.get_list("set-cookie") if c.startswith(COOKIE)][0]
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(COOKIE))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/web" in cookie
     assert "Secure" not in cookie  # plain http in the test; Secure is set over TLS
     assert ("olga", "allowed") in ww.events("server.signin")
