@@ -263,5 +263,16 @@ def test_another_owner_cannot_decide_a_grant_of_an_area_they_do_not_own(ww: WebW
 def test_evidence_is_for_auditors_and_administrators_only(ww: WebWorld) -> None:
     page = ww.signed_in("root").get("/web/evidence")
     assert page.status_code == 200 and "server.signin" in page.text
+    assert "The log verifies" in page.text
     refused = ww.signed_in("olga").get("/web/evidence")
     assert refused.status_code == 403 and "Traceback" not in refused.text
+
+
+def test_evidence_shows_a_tampered_log(ww: WebWorld) -> None:
+    from audit_tampering import tamper
+
+    browser = ww.signed_in("root")
+    tamper(ww.app.workspace.engine(), "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+    page = browser.get("/web/evidence")
+    assert page.status_code == 200 and "does NOT verify" in page.text
+    assert "The log verifies" not in page.text

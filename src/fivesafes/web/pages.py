@@ -21,6 +21,7 @@ from fivesafes.sdc import build_view
 from fivesafes.server.acting import acting_as
 from fivesafes.server.api import ServerContext
 from fivesafes.server.operations import run
+from fivesafes.services.audit_log import verify_log
 from fivesafes.services.governance import areas as areas_svc
 from fivesafes.services.release import inspect as inspect_svc
 from fivesafes.services.release import requests as requests_svc
@@ -161,6 +162,15 @@ def decide_grant(ctx: ServerContext, web: WebSession, grant_id: int, form: Any) 
 
 
 def evidence(ctx: ServerContext, web: WebSession) -> Response:
-    """The audit log's newest events (the service allows auditors and admins, audits refusals)."""
+    """The audit log's newest events and the log's verification (auditors and administrators)."""
     events = run(ctx.app, web.login, "audit.log", {"limit": 200})
-    return page("evidence.html", title="Evidence", me=web.login, csrf=web.csrf, events=events)
+    # only after the service allowed (and audited) the read: `fivesafes audit verify`'s check
+    report = verify_log(ctx.app.workspace)
+    return page(
+        "evidence.html",
+        title="Evidence",
+        me=web.login,
+        csrf=web.csrf,
+        events=events,
+        report=report,
+    )
