@@ -88,3 +88,44 @@ def test_a_checker_signs_in_opens_the_queue_reads_the_table_and_approves(
     assert [(r.reviewer, r.vote.value, r.comment) for r in view.reviews] == [
         ("olga", "approve", "checked in the browser")
     ]
+
+
+def _sign_in(page: object, base: str, login: str) -> None:
+    page.goto(f"{base}/web/signin")  # type: ignore[attr-defined]
+    page.get_by_label("Login").fill(login)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base}/web/")  # type: ignore[attr-defined]
+
+
+def test_a_person_signs_the_declaration_and_an_owner_approves_a_grant_by_keyboard(
+    served: tuple[WebWorld, str],
+) -> None:
+    from fivesafes.services.governance import grants
+
+    ww, base = served
+    asked = ww.world.reg.act("bob", grants.request_grant, "bob", "earnings", "tables")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            bob = browser.new_page()
+            _sign_in(bob, base, "bob")
+            assert bob.get_by_text("You have not signed the current declaration").is_visible()
+            sign = bob.get_by_role("button", name="I have read it and I sign version 1")
+            sign.focus()
+            with bob.expect_navigation():
+                bob.keyboard.press("Enter")  # keyboard only
+            assert bob.get_by_text("You have signed the current declaration").is_visible()
+            iris = browser.new_context().new_page()  # a browser of her own (cookies)
+            _sign_in(iris, base, "iris")
+            iris.get_by_role("link", name="Grants").click()
+            row = iris.get_by_role("row").filter(has_text="tables")
+            assert "signed" in row.inner_text()  # bob's people checks, after he signed
+            row.get_by_label("Note").fill("need shown")
+            row.get_by_role("button", name="Approve").focus()
+            with iris.expect_navigation():
+                iris.keyboard.press("Enter")
+            assert iris.get_by_text("No grant requests for your areas.").is_visible()
+        finally:
+            browser.close()
+    assert ww.world.reg.read(grants.get_grant, asked.id).state.value == "approved"
