@@ -276,3 +276,20 @@ def test_evidence_shows_a_tampered_log(ww: WebWorld) -> None:
     page = browser.get("/web/evidence")
     assert page.status_code == 200 and "does NOT verify" in page.text
     assert "The log verifies" not in page.text
+
+
+def test_an_unqualified_checker_is_refused_with_the_reasons(ww: WebWorld) -> None:
+    from fivesafes.governance.roles import Role
+    from fivesafes.services import signin
+    from fivesafes.services.context import resolve_actor
+    from fivesafes.services.governance import people
+
+    ww.world.reg.act("root", people.register_person, "uma", "Uma Checker", [Role.OUTPUT_CHECKER])
+    with ww.app.workspace.transaction() as session:
+        signin.set_password(session, resolve_actor(session, "uma"), PASSWORD)
+    browser = ww.signed_in("uma")
+    assert f"/web/checking/{ww.request_id}" in browser.get("/web/checking").text
+    page = browser.get(f"/web/checking/{ww.request_id}")
+    assert page.status_code == 403 and "[c]" not in page.text
+    assert "<li>" in page.text and "declaration" in page.text.lower()  # the reasons, listed
+    assert ("uma", "denied") in ww.events("people.qualify")
