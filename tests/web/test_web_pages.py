@@ -293,3 +293,13 @@ def test_an_unqualified_checker_is_refused_with_the_reasons(ww: WebWorld) -> Non
     assert page.status_code == 403 and "[c]" not in page.text
     assert "<li>" in page.text and "declaration" in page.text.lower()  # the reasons, listed
     assert ("uma", "denied") in ww.events("people.qualify")
+
+
+def test_the_api_never_takes_the_session_cookie(ww: WebWorld) -> None:
+    # the API has no CSRF tokens: were the cookie enough, another site could call it
+    browser = ww.signed_in("olga")
+    token = browser.cookies.get(COOKIE)
+    answer = ww.client().post("/api/v1/whoami", headers={"cookie": f"{COOKIE}={token}"})
+    assert answer.status_code == 401
+    with_bearer = ww.client().post("/api/v1/whoami", headers={"authorization": f"Bearer {token}"})
+    assert with_bearer.status_code == 200 and with_bearer.json()["result"]["login"] == "olga"
