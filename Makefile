@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 ACRO_VENV  := .venv-acro
 ACRO_STAMP := $(ACRO_VENV)/.installed-stamp
 
-.PHONY: demo test fuzz java office venv-acro lint format typecheck bench bench-quick lock clean help
+.PHONY: demo test fuzz java office chromium venv-acro lint format typecheck bench bench-quick lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -31,7 +31,7 @@ venv-acro: $(ACRO_STAMP)  ## create the acro virtualenv (parity tests and the AC
 demo: $(STAMP)  ## run the main job end to end on the embedded default
 	$(VENV)/bin/fivesafes demo --out demo-output
 
-test: $(STAMP) $(ACRO_STAMP) java office  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
+test: $(STAMP) $(ACRO_STAMP) java office chromium  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
 	FIVESAFES_ACRO_PYTHON=$(CURDIR)/$(ACRO_VENV)/bin/python $(PY) -m pytest -n 2 -q
 
 # The Spark engine's tests run Spark in local mode, which needs Java 17+. Where java is
@@ -57,6 +57,18 @@ office:  ## LibreOffice Calc for the spreadsheet test (apt-get, only where soffi
 			--no-install-recommends libreoffice-calc-nogui; } >/dev/null 2>&1 \
 		|| echo "LibreOffice could not be installed: the spreadsheet test will skip"; \
 	else echo "no LibreOffice, and not root to install one: the spreadsheet test will skip"; fi
+
+# The web pages' browser tests drive Debian's chromium through Playwright (never a browser
+# download). Where it is absent and we are root (CI), Debian's package is installed;
+# elsewhere those tests skip and say why.
+chromium:  ## Debian's chromium for the web pages' browser tests (apt-get, only where absent)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the browser tests (apt-get install chromium)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium; } >/dev/null 2>&1 \
+		|| echo "chromium could not be installed: the browser tests will skip"; \
+	else echo "no chromium, and not root to install one: the browser tests will skip"; fi
 
 fuzz: $(STAMP)  ## the parser fuzzers, long run (FUZZ_EXAMPLES per parser; make test runs 40)
 	FIVESAFES_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q -p no:randomly tests/fuzz

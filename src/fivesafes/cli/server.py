@@ -82,10 +82,11 @@ def start(home: Path, socket_path: Path, http: str | None, passphrase_fd: int | 
     """
     from fivesafes.server.private import read_passphrases
     from fivesafes.server.run import serve
+    from fivesafes.web import mount
 
     os.umask(0o077)  # files the server writes are the service account's alone
     phrases = read_passphrases(passphrase_fd) if passphrase_fd is not None else None
-    serve(home, socket_path, http=http, ready=notice, area_passphrases=phrases)
+    serve(home, socket_path, http=http, extend=mount, ready=notice, area_passphrases=phrases)
 
 
 @server.command("password")

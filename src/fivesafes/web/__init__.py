@@ -1,0 +1,112 @@
+"""The organisation's web pages, server-rendered, mounted on the server's API (``mount``).
+
+Every page is deny by default: no live session, the sign-in page; a role the page needs
+missing, 403 (recorded as denied); every form carries the session's CSRF token. The
+pages call the same operations and services as the CLI and the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from fivesafes.errors import FivesafesError, ValidationError
+from fivesafes.server.api import ServerContext
+from fivesafes.web import pages
+from fivesafes.web.auth import (
+    PREFIX,
+    BadCsrf,
+    NotSignedIn,
+    check_csrf,
+    current,
+    do_signin,
+    do_signout,
+    signin_form,
+)
+from fivesafes.web.headers import SecurityHeaders
+from fivesafes.web.render import error_page, page
+from fivesafes.web.sessions import Sessions, WebSession
+
+__all__ = ["mount"]
+
+# (session, form or None, path parameters) -> the page
+Work = Callable[[WebSession, Any, dict[str, Any]], Response]
+
+
+def _guarded(ctx: ServerContext, sessions: Sessions, work: Work, *, post: bool) -> Any:
+    async def handler(request: Request) -> Response:
+        form = await request.form() if post else None
+
+        def act() -> Response:
+            try:
+                web = current(ctx, sessions, request)
+                if post:
+                    check_csrf(web, form)
+                try:
+                    return work(web, form, dict(request.path_params))
+                except ValueError as bad:  # a form value the service's types refuse
+                    raise ValidationError(f"the form is not valid: {bad}") from None
+                except FivesafesError as refused:
+                    return error_page(refused, me=web.login, csrf=web.csrf)
+            except NotSignedIn:
+                if post:
+                    return page("error.html", 401, title="Signed out", message="sign in first")
+                return RedirectResponse(f"{PREFIX}/signin", status_code=303)
+            except BadCsrf:
+                return page(
+                    "error.html",
+                    403,
+                    title="Refused",
+                    message="the form's security token is missing or wrong: reload the page",
+                )
+            except FivesafesError as refused:
+                return error_page(refused)
+
+        return await run_in_threadpool(act)
+
+    return handler
+
+
+def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None) -> None:
+    """Add the pages under /web (and / redirecting there) to the server's app."""
+    live = sessions if sessions is not None else Sessions()
+    api.add_middleware(SecurityHeaders, prefix=PREFIX)
+    static = Path(__file__).parent / "static"
+    api.mount(f"{PREFIX}/static", StaticFiles(directory=static), name="web-static")
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+    def get(path: str, work: Work) -> None:
+        router.add_api_route(path, _guarded(ctx, live, work, post=False), methods=["GET"])
+
+    def post(path: str, work: Work) -> None:
+        router.add_api_route(path, _guarded(ctx, live, work, post=True), methods=["POST"])
+
+    async def signin_page(request: Request) -> Response:
+        return signin_form(request)
+
+    async def signin_post(request: Request) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(do_signin, ctx, live, request, form)
+
+    router.add_api_route("/signin", signin_page, methods=["GET"])
+    router.add_api_route("/signin", signin_post, methods=["POST"])
+    post("/signout", lambda web, _f, _p: do_signout(ctx, live, web))
+    get("/", lambda web, _f, _p: pages.status(ctx, web))
+    post("/declaration/sign", lambda web, f, _p: pages.sign_declaration(ctx, web, f))
+    get("/checking", lambda web, _f, _p: pages.queue(ctx, web))
+    get("/checking/{rid:int}", lambda web, _f, p: pages.request_page(ctx, web, p["rid"]))
+    post("/checking/{rid:int}/vote", lambda web, f, p: pages.vote(ctx, web, p["rid"], f))
+    get("/grants", lambda web, _f, _p: pages.grants(ctx, web))
+    post("/grants/{gid:int}", lambda web, f, p: pages.decide_grant(ctx, web, p["gid"], f))
+    get("/evidence", lambda web, _f, _p: pages.evidence(ctx, web))
+    api.include_router(router)
+
+    @api.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse(f"{PREFIX}/", status_code=303)

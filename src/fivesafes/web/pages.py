@@ -1,0 +1,176 @@
+"""The pages: each gathers what the services (or the API's operations) return and renders.
+
+No rule lives here: every decision is the service's, through the same calls the CLI and
+the API make (``server.operations.run`` where an operation exists, else the service
+inside ``acting_as``), so permissions and audit events are the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import RedirectResponse, Response
+
+from fivesafes.errors import NotFoundError
+from fivesafes.governance.roles import Role
+from fivesafes.release.permissions import can_review
+from fivesafes.release.submission import FileSubmission, TableSubmission
+from fivesafes.release.votes import Vote
+from fivesafes.release.workflow import RequestState
+from fivesafes.sdc import build_view
+from fivesafes.server.acting import acting_as
+from fivesafes.server.api import ServerContext
+from fivesafes.server.operations import run
+from fivesafes.services.audit_log import verify_log
+from fivesafes.services.governance import areas as areas_svc
+from fivesafes.services.release import inspect as inspect_svc
+from fivesafes.services.release import requests as requests_svc
+from fivesafes.services.release import reviews as reviews_svc
+from fivesafes.web.auth import PREFIX, deny_page
+from fivesafes.web.render import page
+from fivesafes.web.sessions import WebSession
+
+AWAITING = (RequestState.SUBMITTED, RequestState.PARTIALLY_REVIEWED)
+
+
+def _roles(ctx: ServerContext, login: str) -> set[str]:
+    return set(run(ctx.app, login, "whoami", {})["roles"])
+
+
+def _require(ctx: ServerContext, web: WebSession, role: Role, path: str) -> None:
+    if role.value not in _roles(ctx, web.login):
+        raise deny_page(ctx, web.login, path, f"this page needs the role {role.value}")
+
+
+def status(ctx: ServerContext, web: WebSession, notice: str = "") -> Response:
+    """My roles, training (what is due), the declaration to sign, my grants and requests."""
+    summary = run(ctx.app, web.login, "people.show", {"login": web.login})
+    try:
+        declaration = run(ctx.app, web.login, "declaration.show", {})
+    except NotFoundError:
+        declaration = None
+    with acting_as(ctx.app, web.login) as acting:
+        mine = [
+            r
+            for r in requests_svc.list_requests(acting.session, web.login)
+            if r.author == web.login
+        ]
+    return page(
+        "status.html",
+        title="My status",
+        me=web.login,
+        csrf=web.csrf,
+        s=summary,
+        declaration=declaration,
+        mine=mine,
+        notice=notice,
+    )
+
+
+def sign_declaration(ctx: ServerContext, web: WebSession, form: Any) -> Response:
+    """Sign the version the form showed (the service refuses one that is not current)."""
+    run(ctx.app, web.login, "declaration.sign", {"version": int(form.get("version") or 0)})
+    return RedirectResponse(f"{PREFIX}/", status_code=303)
+
+
+def queue(ctx: ServerContext, web: WebSession) -> Response:
+    """Requests awaiting review that this checker may review (never their own)."""
+    _require(ctx, web, Role.OUTPUT_CHECKER, f"{PREFIX}/checking")
+    with acting_as(ctx.app, web.login) as acting:
+        person = acting.actor.person
+        rows = [
+            r
+            for state in AWAITING
+            for r in requests_svc.list_requests(acting.session, web.login, state)
+            if can_review(person, r.author)
+        ]
+    rows.sort(key=lambda r: r.id)
+    return page("queue.html", title="Output checking", me=web.login, csrf=web.csrf, queue=rows)
+
+
+def request_page(
+    ctx: ServerContext, web: WebSession, request_id: int, notice: str = ""
+) -> Response:
+    """One request: checks, the table as published and the checker's view, the vote form."""
+    provider = ctx.app.vault().provider
+    with acting_as(ctx.app, web.login) as acting:
+        view, content = inspect_svc.inspect_request(
+            acting.session, acting.actor, provider, request_id
+        )
+        person = acting.actor.person
+    values: dict[str, Any] = {}
+    if isinstance(content, TableSubmission):
+        cells, hierarchies = content.cells, content.hierarchies
+        values["published"] = build_view(content.name, cells, hierarchies)
+        values["checker"] = build_view(content.name, cells, hierarchies, checker=True)
+    elif isinstance(content, FileSubmission):
+        values["file"] = {"name": content.name, "size": len(content.content)}
+    mine = any(r.reviewer == web.login and r.version == view.version for r in view.reviews)
+    return page(
+        "request.html",
+        title=f"Request #{view.id}: {view.title}",
+        me=web.login,
+        csrf=web.csrf,
+        r=view,
+        can_vote=view.state in AWAITING and can_review(person, view.author) and not mine,
+        notice=notice,
+        **values,
+    )
+
+
+def vote(ctx: ServerContext, web: WebSession, request_id: int, form: Any) -> Response:
+    """Record the checker's vote through the release service (same rules as the CLI)."""
+    chosen = Vote(str(form.get("vote") or ""))
+    comment = str(form.get("comment") or "")[:2000]
+    provider = ctx.app.vault().provider
+    with acting_as(ctx.app, web.login) as acting:
+        reviews_svc.review_request(
+            acting.session, acting.actor, provider, request_id, chosen, comment
+        )
+    return RedirectResponse(f"{PREFIX}/checking/{request_id}?done={chosen.value}", status_code=303)
+
+
+def grants(ctx: ServerContext, web: WebSession, notice: str = "") -> Response:
+    """Requested grants for the areas this asset owner owns, with the people checks."""
+    _require(ctx, web, Role.INFORMATION_ASSET_OWNER, f"{PREFIX}/grants")
+    with acting_as(ctx.app, web.login) as acting:
+        owned = {a.name for a in areas_svc.list_areas(acting.session) if a.owner == web.login}
+    pending = [
+        (g, run(ctx.app, web.login, "people.show", {"login": g["person"]}))
+        for area in sorted(owned)
+        for g in run(ctx.app, web.login, "grant.list", {"area": area})
+        if g["state"] == "requested"
+    ]
+    return page(
+        "grants.html",
+        title="Grant requests",
+        me=web.login,
+        csrf=web.csrf,
+        pending=pending,
+        notice=notice,
+    )
+
+
+def decide_grant(ctx: ServerContext, web: WebSession, grant_id: int, form: Any) -> Response:
+    """Approve or reject through the grant operations (the service checks ownership)."""
+    note = str(form.get("note") or "")[:2000]
+    if form.get("decision") == "approve":
+        run(ctx.app, web.login, "grant.approve", {"grant_id": grant_id, "note": note})
+    else:
+        run(ctx.app, web.login, "grant.reject", {"grant_id": grant_id, "reason": note or "-"})
+    return RedirectResponse(f"{PREFIX}/grants", status_code=303)
+
+
+def evidence(ctx: ServerContext, web: WebSession) -> Response:
+    """The audit log's newest events and the log's verification (auditors and administrators)."""
+    events = run(ctx.app, web.login, "audit.log", {"limit": 200})
+    # only after the service allowed (and audited) the read: `fivesafes audit verify`'s check
+    report = verify_log(ctx.app.workspace)
+    return page(
+        "evidence.html",
+        title="Evidence",
+        me=web.login,
+        csrf=web.csrf,
+        events=events,
+        report=report,
+    )

@@ -1,0 +1,50 @@
+"""Screenshots of the pages at 1280 and 390 px wide for docs/web.md (not a test).
+
+Run it as docs/web.md says (the test helpers' folders on PYTHONPATH), e.g. with the
+output folder docs/web.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import sync_playwright
+from web_world import PASSWORD, web_world
+
+PAGES = {"signin": "/web/signin", "status": "/web/", "queue": "/web/checking"}
+
+
+def main(out: Path) -> None:
+    """Write PAGE-WIDTH.png into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, web_world(Path(tmp)) as ww:
+        server = uvicorn.Server(uvicorn.Config(ww.api, port=18765, log_level="warning"))
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+        base = "http://127.0.0.1:18765"
+        pages = {**PAGES, "request": f"/web/checking/{ww.request_id}"}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium")
+            for width in (1280, 390):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                for name, path in pages.items():
+                    if name == "status":  # sign in first (the sign-in page is shot before)
+                        page.get_by_label("Login").fill("olga")
+                        page.get_by_label("Password").fill(PASSWORD)
+                        page.get_by_role("button", name="Sign in").click()
+                        page.wait_for_url(f"{base}/web/")
+                    page.goto(base + path)
+                    page.screenshot(path=str(out / f"{name}-{width}.png"))
+                page.close()
+            browser.close()
+        server.should_exit = True
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
