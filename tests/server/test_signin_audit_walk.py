@@ -9,14 +9,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import AccessDenied, ValidationError
-from fivesafes.services import signin
+from fivesafes.services import signin, signout
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance.people import bootstrap_administrator
 from fivesafes.store.db import session_factory, transaction
 from fivesafes.store.models.audit import AuditRecord
 from fivesafes.store.models.server import ServerTokenRow
 
-WALKED = qualified([signin], ["set_password", "sign_in", "login_of_token", "token_hash"])
+WALKED = qualified(
+    [signin, signout], ["set_password", "sign_in", "login_of_token", "token_hash", "sign_out"]
+)
 PASSWORD = "a long enough passphrase"
 
 
@@ -57,6 +59,10 @@ def test_setting_a_password_and_signing_in_write_and_audit(
         assert signin.login_of_token(session, token + "x") is None
         stored = session.scalars(select(ServerTokenRow.token_sha256)).all()
     assert stored == [signin.token_hash(token)]  # the token itself is nowhere
+    spy = run_spied(engine, lambda s: signout.sign_out(s, ada, token), monkeypatch)
+    assert spy.appends == 1  # audited; a bulk DELETE, so the row is checked below
+    with session_factory(engine)() as session:
+        assert signin.login_of_token(session, token) is None  # a replayed copy is refused
 
 
 def test_a_refused_sign_in_is_audited_after_its_rollback(engine: Engine, ada: str) -> None:
