@@ -1,9 +1,12 @@
-"""The singleton check: what the single contributor of one hidden cell learns about another.
+"""The singleton check: what the single contributor of one hidden cell learns about a primary.
 
-A cell with one contributor is known exactly to that contributor. For each primary cell P
-with one contributor, every other hidden single-contributor cell Q of P's component is
-fixed at its value in turn (those sharing a relation with P first), and P's interval is
-solved again; P fails when that interval no longer meets its requirement.
+A cell with one contributor is known exactly to that contributor. For each hidden
+primary cell P, every hidden single-contributor cell Q of P's component whose
+contributor is not one of P's own (an *outside* insider, decided by
+:class:`fivesafes.sdc.contributors.InsiderRule`: P's protection level already allows for
+what its own contributors know) is fixed at its value in turn (those sharing a relation
+with P first), and P's interval is solved again; P fails when that interval no longer
+meets its requirement.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from fivesafes.sdc.audit.inputs import AuditCells
 from fivesafes.sdc.audit.intervals import SolveStats
 from fivesafes.sdc.audit.local import LocalAttack
 from fivesafes.sdc.audit.witness import VerifiedWitnesses, proves_against_insiders
+from fivesafes.sdc.contributors import InsiderRule
 from fivesafes.sdc.lp.attack import ComponentModel
 from fivesafes.sdc.lp.structure import TableStructure
 
@@ -46,17 +50,20 @@ def singleton_check(
     frequency: bool,
     *,
     witnessed: VerifiedWitnesses | None = None,
+    failed: BoolArray | None = None,
 ) -> tuple[BoolArray, dict[str, npt.NDArray[Any]]]:
-    """Re-solve each one-contributor primary cell with another singleton of its component known.
+    """Re-solve each hidden primary cell with each outside insider of its component known.
 
-    A cell whose verified witnesses reach both its ends without moving any other
-    (non-nested) singleton passes at once. Then on a neighbourhood of the cell, with
-    every hidden cell outside it and every other (non-nested) singleton inside it
-    known: that attacker knows more than any one insider, so a cell that keeps its
-    protection there keeps it against each. Then, for the cells that do not, the same
+    A cell without an outside insider in its component passes (the outsider's interval
+    is all there is). A cell whose verified witnesses reach both its ends without moving
+    any outside insider's cell passes at once. Then on a neighbourhood of the cell, with
+    every hidden cell outside it and every outside insider's cell inside it known: that
+    attacker knows more than any one insider, so a cell that keeps its protection there
+    keeps it against each. Then, for the cells that do not, the same
     coalition on the whole component (which differs from one cell to the next in a few
     bounds, so each solve starts warm). Only the cells that fail both are re-solved one
-    insider at a time.
+    insider at a time. ``failed``: primaries that already fail against the outsider
+    (nothing more to learn about them).
     """
     n = data.values.size
     comp = np.full(n, -1, dtype=np.int64)
@@ -69,7 +76,7 @@ def singleton_check(
     s_min = np.full(n, np.nan)
     s_max = np.full(n, np.nan)
     known_by = np.full(n, "", dtype=object)
-    nested = _Nesting(structure)
+    rule = InsiderRule.of(structure, data.records)
     values = data.values
 
     def solve(model: ComponentModel, p: int) -> tuple[float, float, bool]:
@@ -88,7 +95,11 @@ def singleton_check(
             else:
                 model.set_bounds(int(local[q]), float(lower_b[q]), float(upper_b[q]))
 
-    todo = np.flatnonzero(single & data.primary & (comp >= 0))
+    open_ = data.primary & data.hidden & (comp >= 0)
+    if failed is not None:
+        open_ &= ~failed
+    todo = np.flatnonzero(open_)
+    candidates = np.flatnonzero(single & (comp >= 0))
     hidden = data.hidden
     nearby = LocalAttack(
         structure.relations,
@@ -100,7 +111,12 @@ def singleton_check(
     )
     passed = np.zeros(todo.size, dtype=bool)
     for i, p in enumerate(todo.tolist()):
-        insiders = single & ~nested.mask(p, np.arange(n))
+        near = candidates[comp[candidates] == comp[p]]
+        insiders = np.zeros(n, dtype=bool)
+        insiders[near[rule.outside(p, near)]] = True
+        if not insiders.any():
+            passed[i] = True  # no outside insider can see into p's component
+            continue
         if witnessed is not None and proves_against_insiders(
             witnessed, p, insiders, values, req_lo, req_hi, tol
         ):
@@ -123,7 +139,8 @@ def singleton_check(
         insiders = cells[single[cells]]
         known(model, insiders, True)
         for p in todo[comp[todo] == c].tolist():
-            free = insiders[nested.mask(p, insiders)]  # p itself, and cells nested with it
+            # p itself, and the cells whose contributor is one of p's own
+            free = insiders[rule.shares_contributor(p, insiders)]
             known(model, free, False)
             lo, hi, bad = solve(model, p)
             known(model, free, True)
@@ -143,7 +160,7 @@ def singleton_check(
         )
         # every other singleton of the component, those sharing a relation with p first
         others = cells[single[cells] & (cells != p)]
-        others = others[~nested.mask(p, others)]
+        others = others[rule.outside(p, others)]
         partners = np.concatenate([others[np.isin(others, near)], others[~np.isin(others, near)]])
         for q in partners:
             known(model, np.array([q]), True)
@@ -156,22 +173,3 @@ def singleton_check(
                 fail[p] = True
                 break
     return fail, {"singleton_min": s_min, "singleton_max": s_max, "singleton_known": known_by}
-
-
-class _Nesting:
-    """Which cells are nested with a cell: its codes or their ancestors in every dimension,
-    or the reverse (a one-contributor cell nested with P has P's own contributor)."""
-
-    def __init__(self, structure: TableStructure) -> None:
-        self.ids = structure.code_ids.astype(np.int64)
-        # above[d][a, b]: code a is b or an ancestor of b
-        self.above = [h.ancestor_matrix() for h in structure.hierarchies]
-
-    def mask(self, p: int, cells: npt.NDArray[np.int64]) -> BoolArray:
-        """For each of ``cells``: nested with ``p`` (``p`` itself included)."""
-        up = np.ones(cells.size, dtype=bool)
-        down = np.ones(cells.size, dtype=bool)
-        for d, m in enumerate(self.above):
-            up &= m[self.ids[cells, d], self.ids[p, d]]
-            down &= m[self.ids[p, d], self.ids[cells, d]]
-        return up | down

@@ -288,8 +288,10 @@ def singleton_pins(att: Attacker, p: int) -> list[int]:
         for q in a.indices[a.indptr[r] : a.indptr[r + 1]]:
             if att.hidden[q] and problem.pinned[q]:
                 out.add(int(q))
-    # a single-contributor cell nested with p (above or below it) has p's own contributor
-    return sorted(q for q in out if not problem.inside(q, p) and not problem.inside(p, q))
+    # a single-contributor cell sharing records with p has p's own contributor (its
+    # knowledge is in p's protection level): not an outside insider (sdc/contributors.py)
+    found = np.array(sorted(out), dtype=np.int64)
+    return found[problem.outsiders(p, found)].tolist() if found.size else []
 
 
 def certify_move(
