@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import independent_audit, make_table
+from fivesafes.errors import InfeasibleProtectionError
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.secondary import protect_secondary
@@ -212,3 +213,27 @@ def test_only_own_contributor_insiders_never_refuse(
     """Property: when every pinning insider is a contributor of the primary, no refusal."""
     df, hs = _random_crossing(np.random.default_rng(seed), n_region, n_industry, three_d)
     _check(df, hs, method)
+
+
+@pytest.mark.parametrize("method", ["optimal", "fast"])
+def test_a_table_that_truly_cannot_be_protected_names_the_cells_and_the_options(
+    method: str,
+) -> None:
+    # the records of (WM, D86) are unknown: nothing shows that the enterprise of (WM, Q)
+    # trades in (ENG, D86), so it counts as an outside insider and pins the primary
+    df, hs = crossing_2d()
+    df["records"] = df["records"].astype(float)
+    df.loc[_at(df, region="WM", industry="D86"), "records"] = np.nan
+    with pytest.raises(InfeasibleProtectionError) as err:
+        protect_secondary(df, hs, SuppressionSpec(method=method, singleton=True))
+    message, hint = err.value.message, err.value.hint or ""
+    assert message.startswith("cell region=ENG, industry=D86 cannot be protected")
+    assert "the single contributor of cell region=WM, industry=Q" in message
+    assert "structural zeros" in message and "region=WM, industry=D87" in message
+    # the options, the one keeping the most information first; turning the insider
+    # guarantee off is offered last, never alone
+    coarser = hint.index("(1) publish a coarser table")
+    higher = hint.index("(2) handle this single contributor at a higher level")
+    off = hint.index("singleton = false")
+    assert coarser < higher < off
+    assert "'region' WM merged into ENG" in hint

@@ -70,6 +70,8 @@ class Problem:
     outsiders: Callable[[int, IntArray], BoolArray] = field(
         default=lambda p, cells: np.asarray(cells) != p
     )
+    # coarser(i): ways to publish cell i's codes coarser ("'industry' D86 merged into Q")
+    coarser: Callable[[int], tuple[str, ...]] = field(default=lambda i: ())
 
     @property
     def n(self) -> int:
@@ -128,6 +130,7 @@ class Problem:
         keep = np.diff(sub.indptr) > 0
         describe = self.describe
         outer = self.outsiders
+        coarser = self.coarser
         return Problem(
             relations=sp.csr_matrix(sub[keep]),
             value=self.value[cells],
@@ -142,6 +145,7 @@ class Problem:
             forced=forced,
             describe=lambda i: describe(int(cells[i])),
             outsiders=lambda p, c: outer(int(cells[p]), cells[np.asarray(c, dtype=np.int64)]),
+            coarser=lambda i: coarser(int(cells[i])),
         )
 
 

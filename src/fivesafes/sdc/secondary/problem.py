@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,23 @@ def build_problem(
         forced=primary | earlier,
         describe=lambda i: "cell " + structure.describe_cell(i),
         outsiders=InsiderRule.of(structure, _records(cells)).outside,
+        coarser=_coarser(structure),
     )
+
+
+def _coarser(structure: TableStructure) -> Callable[[int], tuple[str, ...]]:
+    """For a cell: each of its codes merged into its parent (a coarser table to suggest)."""
+
+    def coarser(i: int) -> tuple[str, ...]:
+        out = []
+        for d, h in enumerate(structure.hierarchies):
+            code = h.order[int(structure.code_ids[i, d])]
+            parent = h.parent.get(code)
+            if parent is not None:
+                out.append(f"'{structure.dimensions[d]}' {code} merged into {parent}")
+        return tuple(out)
+
+    return coarser
 
 
 def _records(cells: pd.DataFrame) -> FloatArray | None:

@@ -10,9 +10,9 @@ from fivesafes.errors import InfeasibleProtectionError
 from fivesafes.sdc.progress import Progress, Stage, stage
 from fivesafes.sdc.secondary.attacker import Attacker, certify_move, check_demand, singleton_pins
 from fivesafes.sdc.secondary.batch import certify
+from fivesafes.sdc.secondary.infeasible import cannot_protect
 from fivesafes.sdc.secondary.model import (
     LOCAL_LIMIT,
-    UP,
     BoolArray,
     Cut,
     FloatArray,
@@ -38,17 +38,7 @@ def cover(problem: Problem, cut: Cut, hidden: BoolArray) -> list[int]:
     cand = cut.cells[free]
     coef = cut.coef[free]
     if coef.sum() < deficit and not met(float(coef.sum()), deficit):
-        p = cut.primary
-        word = "upper" if cut.direction == UP else "lower"
-        raise InfeasibleProtectionError(
-            f"{problem.describe(p)} cannot be protected: even hiding every cell that could "
-            f"help, the attacker still pins its {word} side to within "
-            f"{float(coef.sum() + cut.lhs(hidden)):.6g} of its value {problem.value[p]:.6g}, "
-            f"less than the required {cut.rhs:.6g}",
-            hint="the a-priori bounds, structural zeros or singleton/insider knowledge leave "
-            "too little room; lower the protection, widen a_priori_percent, set "
-            "singleton = false, or publish a coarser table",
-        )
+        raise cannot_protect(problem, cut, float(coef.sum() + cut.lhs(hidden)))
     chosen: list[int] = []
     remaining = list(range(cand.size))
     while deficit > 0 and not met(-deficit, 0.0) and remaining:
