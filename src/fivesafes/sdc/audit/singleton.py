@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fivesafes.sdc.audit import local as audit_local
 from fivesafes.sdc.audit.inputs import AuditCells
 from fivesafes.sdc.audit.intervals import SolveStats
 from fivesafes.sdc.audit.local import LocalAttack
@@ -56,13 +57,15 @@ def singleton_check(
 
     A cell without an outside insider in its component passes (the outsider's interval
     is all there is). A cell whose verified witnesses reach both its ends without moving
-    any outside insider's cell passes at once. Then on a neighbourhood of the cell, with
+    any outside insider's cell passes at once. Then (on a component larger than a
+    neighbourhood) on a neighbourhood of the cell, with
     every hidden cell outside it and every outside insider's cell inside it known: that
     attacker knows more than any one insider, so a cell that keeps its protection there
     keeps it against each. Then, for the cells that do not, the same
     coalition on the whole component (which differs from one cell to the next in a few
-    bounds, so each solve starts warm). Only the cells that fail both are re-solved one
-    insider at a time. ``failed``: primaries that already fail against the outsider
+    bounds, so each solve starts warm). Only the cells that fail both are re-solved
+    against smaller groups of insiders (a group that breaks the cell is halved), down to
+    one insider at a time. ``failed``: primaries that already fail against the outsider
     (nothing more to learn about them).
     """
     n = data.values.size
@@ -109,6 +112,7 @@ def singleton_check(
         np.where(hidden, upper_b, values),
         movable=hidden,
     )
+    comp_size = np.bincount(comp[comp >= 0], minlength=len(models) + 1)
     passed = np.zeros(todo.size, dtype=bool)
     for i, p in enumerate(todo.tolist()):
         near = candidates[comp[candidates] == comp[p]]
@@ -123,6 +127,8 @@ def singleton_check(
             passed[i] = True
             known_by[p] = "every other single-contributor cell (a verified move leaves them all)"
             continue
+        if int(comp_size[comp[p]]) <= audit_local.NEIGHBOURHOOD:
+            continue  # the neighbourhood would be the component: its warm model is cheaper
         lo, hi = nearby.interval(p, known=insiders)
         stats.lps += 2
         if frequency:
@@ -162,14 +168,22 @@ def singleton_check(
         others = cells[single[cells] & (cells != p)]
         others = others[rule.outside(p, others)]
         partners = np.concatenate([others[np.isin(others, near)], others[~np.isin(others, near)]])
-        for q in partners:
-            known(model, np.array([q]), True)
+        # group testing: a group of insiders known together is stronger than each of
+        # them, so a group that cannot break p clears all its members; one that can is
+        # halved, until a single insider breaks p or every group is cleared
+        groups = [partners]
+        while groups:
+            group = groups.pop()
+            known(model, group, True)
             lo, hi, bad = solve(model, p)
-            known(model, np.array([q]), False)
-            if bad or np.isnan(s_min[p]):
+            known(model, group, False)
+            if group.size == 1 and (bad or np.isnan(s_min[p])):
                 s_min[p], s_max[p] = lo, hi
-                known_by[p] = structure.describe_cell(int(q))
-            if bad:
+                known_by[p] = structure.describe_cell(int(group[0]))
+            if bad and group.size == 1:
                 fail[p] = True
                 break
+            if bad:
+                half = group.size // 2
+                groups += [group[half:], group[:half]]  # the first half (nearest) next
     return fail, {"singleton_min": s_min, "singleton_max": s_max, "singleton_known": known_by}
