@@ -325,16 +325,33 @@ def separate(
     certified: set[tuple[int, int]] = set()
     todo = list(targets) if targets is not None else problem.targets()
     req_of = {(p, dr): rq for p, dr, rq in todo}
+    pins_of: dict[int, list[int]] = {}
     for p, direction, req in todo:
+        moved: set[int] | None = None
         if (p, direction) not in certified:
             cut, cells, z = check_demand(att, p, direction, req, -1)
             if cut is not None:
                 cuts.append(cut)
                 continue
             certify_move(cells, z, req_of, certified)
-        for pin in singleton_pins(att, p):
+            if z.size == cells.size:
+                moved = set(cells[np.abs(z) > 1e-9].tolist())
+        if p not in pins_of:
+            pins_of[p] = singleton_pins(att, p)
+        # an insider whose cell the outsider's move leaves where it is cannot rule it out
+        pins = [q for q in pins_of[p] if moved is None or q in moved]
+        if len(pins) > 1 and _coalition_meets(att, p, direction, req, pins):
+            continue  # the insiders together cannot break it: none of them alone can
+        for pin in pins:
             cut, _, _ = check_demand(att, p, direction, req, pin)
             if cut is not None:
                 cuts.append(cut)
                 break
     return cuts, att.lp_count
+
+
+def _coalition_meets(att: Attacker, p: int, direction: int, req: float, pins: list[int]) -> bool:
+    """True when ``p`` keeps its demand with every cell of ``pins`` known at once."""
+    cells, _ = att.neighbourhood(p, LOCAL_LIMIT)
+    reach, pi, _, _ = att.reach(p, direction, cells, known=np.array(pins, dtype=np.int64))
+    return pi is None or met(reach, req)
