@@ -58,9 +58,7 @@ def _write_hierarchy(path: Path, tree: dict[str, list[str]]) -> list[str]:
     return leaves
 
 
-def survey(
-    folder: Path, name: str, seed: int
-) -> tuple[Path, pd.DataFrame]:
+def survey(folder: Path, name: str, seed: int) -> tuple[Path, pd.DataFrame]:
     """The data and spec of one case (see the module docstring)."""
     rng = np.random.default_rng(seed)
     if name == "3d":
@@ -79,7 +77,9 @@ def survey(
     ent = pd.DataFrame({"enterprise_id": [f"E{i:05d}" for i in range(n_ent)]})
     # skewed: a few industries and regions hold most enterprises, many cells are sparse
     ent["industry"] = rng.choice(
-        industry_leaves, size=n_ent, p=rng.dirichlet(np.full(len(industry_leaves), 1.5 if sizes is None else 0.8))
+        industry_leaves,
+        size=n_ent,
+        p=rng.dirichlet(np.full(len(industry_leaves), 1.5 if sizes is None else 0.8)),
     )
     size_of = rng.lognormal(3.0, 1.6, size=n_ent)
     if sizes is not None:
