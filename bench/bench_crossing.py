@@ -68,7 +68,7 @@ def survey(folder: Path, name: str, seed: int) -> tuple[Path, pd.DataFrame]:
         sizes: dict[str, list[str]] | None = {b: [] for b in ("S0", "S1", "S2", "S3", "S4")}
     else:
         regions = {f"R{r}": [f"R{r}.{i}" for i in range(10)] for r in range(6)}
-        industries = {f"I{s}": [f"I{s}.{d}" for d in range(10)] for s in range(6)}
+        industries = _industries(6, rng, 3, 16)  # uneven sections: sparse crossings
         n_ent, rules = 50_000, "threshold = 4\ndominance = [[2, 85]]\n"
         sizes = None
     region_leaves = _write_hierarchy(folder / "region.csv", regions)
@@ -79,7 +79,7 @@ def survey(folder: Path, name: str, seed: int) -> tuple[Path, pd.DataFrame]:
     ent["industry"] = rng.choice(
         industry_leaves,
         size=n_ent,
-        p=rng.dirichlet(np.full(len(industry_leaves), 1.5 if sizes is None else 0.8)),
+        p=rng.dirichlet(np.full(len(industry_leaves), 0.8)),
     )
     size_of = rng.lognormal(3.0, 1.6, size=n_ent)
     if sizes is not None:
