@@ -44,9 +44,9 @@ p_percent = 10                   # nobody may estimate a competitor to within 10
 
 [suppression]
 method = "modular"               # hierarchical decomposition: seconds, not minutes
-# singleton = true (the default) also guards against every dominant enterprise
-# pooling what it knows; with this survey's few giant enterprises, which dominate
-# nested cells, no pattern can meet that, so the demo protects against outsiders
+# singleton = true (the default) also guards against every enterprise that is the
+# only contributor of a hidden cell; its checks take several times as
+# long, so the demo protects against outsiders
 singleton = false
 """
 

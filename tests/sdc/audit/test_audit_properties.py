@@ -189,23 +189,36 @@ def test_batch_points_and_local_proofs_keep_the_check_modes_verdict(
 
 
 def _singleton_brute_force(cells: pd.DataFrame, hs: list[Hierarchy]) -> set[int]:
-    """Primary rows that some single other one-contributor hidden cell, known, unprotects."""
+    """Primary rows that some single outside one-contributor hidden cell, known, unprotects.
+
+    Outside: the cell of the units it shares with the primary (per dimension the lower of
+    the two codes, when one is the other's ancestor) has no records (issue 15 §1).
+    """
     s = build_structure(cells, hs)
     v = cells["value"].to_numpy(dtype=float)
     hidden = (cells["status"] != "safe").to_numpy()
     single = hidden & (cells["contributors"].to_numpy() == 1)
+    records = cells["records"].to_numpy(dtype=float)
     a = s.relations.toarray()
-    ids = s.code_ids
+    dims = [h.name for h in hs]
+    row_of = {tuple(r): i for i, r in enumerate(cells[dims].astype(str).itertuples(index=False))}
 
-    def nested(p: int, q: int) -> bool:
-        up = all(h.order[ids[q, d]] in h.ancestors(h.order[ids[p, d]]) for d, h in enumerate(hs))
-        down = all(h.order[ids[p, d]] in h.ancestors(h.order[ids[q, d]]) for d, h in enumerate(hs))
-        return up or down
+    def shares(p: int, q: int) -> bool:
+        meet = []
+        for d, h in enumerate(hs):
+            cp, cq = str(cells[dims[d]].iloc[p]), str(cells[dims[d]].iloc[q])
+            if cp in h.ancestors(cq):  # ancestors include the code itself
+                meet.append(cq)
+            elif cq in h.ancestors(cp):
+                meet.append(cp)
+            else:
+                return False
+        return bool(records[row_of[tuple(meet)]] > 0)
 
     bad = set()
-    for p in np.flatnonzero(single & (cells["status"] == "primary").to_numpy()):
+    for p in np.flatnonzero((cells["status"] == "primary").to_numpy()):
         for q in np.flatnonzero(single):
-            if q == p or nested(int(p), int(q)):
+            if q == p or shares(int(p), int(q)):
                 continue
             bounds = [
                 (v[i], v[i]) if (not hidden[i] or i == q) else (0.0, None) for i in range(v.size)

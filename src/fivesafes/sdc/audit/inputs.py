@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from fivesafes.errors import DataError
-from fivesafes.sdc.cells import CONTRIBUTORS, LOWER, STATUS, UPPER, VALUE, Status
+from fivesafes.sdc.cells import CONTRIBUTORS, LOWER, RECORDS, STATUS, UPPER, VALUE, Status
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -27,6 +27,8 @@ class AuditCells:
     lower_protection: FloatArray
     upper_protection: FloatArray
     contributors: FloatArray  # NaN when unknown
+    # records (NaN when unknown): who shares records with whom (sdc/contributors.py)
+    records: FloatArray | None = None
 
 
 def _numeric(cells: pd.DataFrame, column: str, where: str) -> FloatArray:
@@ -87,6 +89,7 @@ def read_audit_cells(
         lower_protection=lower,
         upper_protection=upper,
         contributors=contributors,
+        records=_numeric(cells, RECORDS, where) if RECORDS in cells.columns else None,
     )
 
 

@@ -1,9 +1,12 @@
-"""The singleton check: what the single contributor of one hidden cell learns about another.
+"""The singleton check: what the single contributor of one hidden cell learns about a primary.
 
-A cell with one contributor is known exactly to that contributor. For each primary cell P
-with one contributor, every other hidden single-contributor cell Q of P's component is
-fixed at its value in turn (those sharing a relation with P first), and P's interval is
-solved again; P fails when that interval no longer meets its requirement.
+A cell with one contributor is known exactly to that contributor. For each hidden
+primary cell P, every hidden single-contributor cell Q of P's component whose
+contributor is not one of P's own (an *outside* insider, decided by
+:class:`fivesafes.sdc.contributors.InsiderRule`: P's protection level already allows for
+what its own contributors know) is fixed at its value in turn (those sharing a relation
+with P first), and P's interval is solved again; P fails when that interval no longer
+meets its requirement.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fivesafes.sdc.audit import local as audit_local
 from fivesafes.sdc.audit.inputs import AuditCells
 from fivesafes.sdc.audit.intervals import SolveStats
 from fivesafes.sdc.audit.local import LocalAttack
 from fivesafes.sdc.audit.witness import VerifiedWitnesses, proves_against_insiders
+from fivesafes.sdc.contributors import InsiderRule
 from fivesafes.sdc.lp.attack import ComponentModel
 from fivesafes.sdc.lp.structure import TableStructure
 
@@ -46,17 +51,22 @@ def singleton_check(
     frequency: bool,
     *,
     witnessed: VerifiedWitnesses | None = None,
+    failed: BoolArray | None = None,
 ) -> tuple[BoolArray, dict[str, npt.NDArray[Any]]]:
-    """Re-solve each one-contributor primary cell with another singleton of its component known.
+    """Re-solve each hidden primary cell with each outside insider of its component known.
 
-    A cell whose verified witnesses reach both its ends without moving any other
-    (non-nested) singleton passes at once. Then on a neighbourhood of the cell, with
-    every hidden cell outside it and every other (non-nested) singleton inside it
-    known: that attacker knows more than any one insider, so a cell that keeps its
-    protection there keeps it against each. Then, for the cells that do not, the same
+    A cell without an outside insider in its component passes (the outsider's interval
+    is all there is). A cell whose verified witnesses reach both its ends without moving
+    any outside insider's cell passes at once. Then (on a component larger than a
+    neighbourhood) on a neighbourhood of the cell, with
+    every hidden cell outside it and every outside insider's cell inside it known: that
+    attacker knows more than any one insider, so a cell that keeps its protection there
+    keeps it against each. Then, for the cells that do not, the same
     coalition on the whole component (which differs from one cell to the next in a few
-    bounds, so each solve starts warm). Only the cells that fail both are re-solved one
-    insider at a time.
+    bounds, so each solve starts warm). Only the cells that fail both are re-solved
+    against smaller groups of insiders (a group that breaks the cell is halved), down to
+    one insider at a time. ``failed``: primaries that already fail against the outsider
+    (nothing more to learn about them).
     """
     n = data.values.size
     comp = np.full(n, -1, dtype=np.int64)
@@ -69,7 +79,7 @@ def singleton_check(
     s_min = np.full(n, np.nan)
     s_max = np.full(n, np.nan)
     known_by = np.full(n, "", dtype=object)
-    nested = _Nesting(structure)
+    rule = InsiderRule.of(structure, data.records)
     values = data.values
 
     def solve(model: ComponentModel, p: int) -> tuple[float, float, bool]:
@@ -88,7 +98,11 @@ def singleton_check(
             else:
                 model.set_bounds(int(local[q]), float(lower_b[q]), float(upper_b[q]))
 
-    todo = np.flatnonzero(single & data.primary & (comp >= 0))
+    open_ = data.primary & data.hidden & (comp >= 0)
+    if failed is not None:
+        open_ &= ~failed
+    todo = np.flatnonzero(open_)
+    candidates = np.flatnonzero(single & (comp >= 0))
     hidden = data.hidden
     nearby = LocalAttack(
         structure.relations,
@@ -98,15 +112,23 @@ def singleton_check(
         np.where(hidden, upper_b, values),
         movable=hidden,
     )
+    comp_size = np.bincount(comp[comp >= 0], minlength=len(models) + 1)
     passed = np.zeros(todo.size, dtype=bool)
     for i, p in enumerate(todo.tolist()):
-        insiders = single & ~nested.mask(p, np.arange(n))
+        near = candidates[comp[candidates] == comp[p]]
+        insiders = np.zeros(n, dtype=bool)
+        insiders[near[rule.outside(p, near)]] = True
+        if not insiders.any():
+            passed[i] = True  # no outside insider can see into p's component
+            continue
         if witnessed is not None and proves_against_insiders(
             witnessed, p, insiders, values, req_lo, req_hi, tol
         ):
             passed[i] = True
             known_by[p] = "every other single-contributor cell (a verified move leaves them all)"
             continue
+        if int(comp_size[comp[p]]) <= audit_local.NEIGHBOURHOOD:
+            continue  # the neighbourhood would be the component: its warm model is cheaper
         lo, hi = nearby.interval(p, known=insiders)
         stats.lps += 2
         if frequency:
@@ -123,7 +145,8 @@ def singleton_check(
         insiders = cells[single[cells]]
         known(model, insiders, True)
         for p in todo[comp[todo] == c].tolist():
-            free = insiders[nested.mask(p, insiders)]  # p itself, and cells nested with it
+            # p itself, and the cells whose contributor is one of p's own
+            free = insiders[rule.shares_contributor(p, insiders)]
             known(model, free, False)
             lo, hi, bad = solve(model, p)
             known(model, free, True)
@@ -143,35 +166,24 @@ def singleton_check(
         )
         # every other singleton of the component, those sharing a relation with p first
         others = cells[single[cells] & (cells != p)]
-        others = others[~nested.mask(p, others)]
+        others = others[rule.outside(p, others)]
         partners = np.concatenate([others[np.isin(others, near)], others[~np.isin(others, near)]])
-        for q in partners:
-            known(model, np.array([q]), True)
+        # group testing: a group of insiders known together is stronger than each of
+        # them, so a group that cannot break p clears all its members; one that can is
+        # halved, until a single insider breaks p or every group is cleared
+        groups = [partners]
+        while groups:
+            group = groups.pop()
+            known(model, group, True)
             lo, hi, bad = solve(model, p)
-            known(model, np.array([q]), False)
-            if bad or np.isnan(s_min[p]):
+            known(model, group, False)
+            if group.size == 1 and (bad or np.isnan(s_min[p])):
                 s_min[p], s_max[p] = lo, hi
-                known_by[p] = structure.describe_cell(int(q))
-            if bad:
+                known_by[p] = structure.describe_cell(int(group[0]))
+            if bad and group.size == 1:
                 fail[p] = True
                 break
+            if bad:
+                half = group.size // 2
+                groups += [group[half:], group[:half]]  # the first half (nearest) next
     return fail, {"singleton_min": s_min, "singleton_max": s_max, "singleton_known": known_by}
-
-
-class _Nesting:
-    """Which cells are nested with a cell: its codes or their ancestors in every dimension,
-    or the reverse (a one-contributor cell nested with P has P's own contributor)."""
-
-    def __init__(self, structure: TableStructure) -> None:
-        self.ids = structure.code_ids.astype(np.int64)
-        # above[d][a, b]: code a is b or an ancestor of b
-        self.above = [h.ancestor_matrix() for h in structure.hierarchies]
-
-    def mask(self, p: int, cells: npt.NDArray[np.int64]) -> BoolArray:
-        """For each of ``cells``: nested with ``p`` (``p`` itself included)."""
-        up = np.ones(cells.size, dtype=bool)
-        down = np.ones(cells.size, dtype=bool)
-        for d, m in enumerate(self.above):
-            up &= m[self.ids[cells, d], self.ids[p, d]]
-            down &= m[self.ids[p, d], self.ids[cells, d]]
-        return up | down

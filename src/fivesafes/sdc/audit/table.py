@@ -182,6 +182,7 @@ def combine_linked(linked: LinkedStructure, parts: Sequence[AuditCells]) -> Audi
     lower = np.zeros(n)
     upper = np.zeros(n)
     contributors = np.full(n, np.nan)
+    records = np.full(n, np.nan)
     for m, p in zip(linked.members, parts, strict=True):
         values[m] = p.values
         published[m] |= ~p.hidden
@@ -189,6 +190,8 @@ def combine_linked(linked: LinkedStructure, parts: Sequence[AuditCells]) -> Audi
         lower[m] = np.maximum(lower[m], p.lower_protection)
         upper[m] = np.maximum(upper[m], p.upper_protection)
         contributors[m] = np.where(np.isnan(contributors[m]), p.contributors, contributors[m])
+        if p.records is not None:
+            records[m] = np.where(np.isnan(records[m]), p.records, records[m])
     hidden = ~published
     status = np.where(primary, "primary", np.where(hidden, "secondary", "safe")).astype(object)
     return AuditCells(
@@ -199,6 +202,7 @@ def combine_linked(linked: LinkedStructure, parts: Sequence[AuditCells]) -> Audi
         lower_protection=lower,
         upper_protection=upper,
         contributors=contributors,
+        records=None if np.isnan(records).all() else records,
     )
 
 
@@ -284,6 +288,7 @@ def _audit(
                 tol,
                 frequency,
                 witnessed=verified,
+                failed=exact | short,
             )
         fail_kinds.append((FAIL_SINGLETON, s_fail))
         stats.seconds["singleton"] = time.perf_counter() - t_s

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import highspy
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 
 from fivesafes.errors import InfeasibleProtectionError
 from fivesafes.sdc.lp.highs import new_highs
@@ -93,11 +94,24 @@ class Attacker:
         self.hidden = self.y > 1e-9
         self._cache: dict[bytes, tuple[highspy.Highs, IntArray, dict[int, int]]] = {}
         self._visited: BoolArray | None = None
+        self._components: tuple[int, IntArray] | None = None  # (hidden count, labels)
         # cell -> the cached LP (cell set) it was first checked in: its neighbours' checks
         # reuse that LP with another objective (a warm-started re-solve, no rebuild)
         self._cluster: dict[int, IntArray] = {}
         self.lp_count = 0
         self.batch_lps = 0  # batch rounds (:mod:`batch`) run on this pattern by a caller
+
+    def components(self) -> IntArray:
+        """Per cell, its component of hidden cells linked by relations (-1: published)."""
+        count = int(self.hidden.sum())
+        if self._components is None or self._components[0] != count:
+            cells = np.flatnonzero(self.hidden)
+            sub = self.problem.adjacency[cells][:, cells]
+            _, labels = connected_components(sub, directed=False)
+            out = np.full(self.problem.n, -1, dtype=np.int64)
+            out[cells] = labels
+            self._components = (count, out)
+        return self._components[1]
 
     def hide(self, cells: Iterable[int]) -> None:
         """Add cells to a boolean pattern."""
@@ -272,24 +286,23 @@ def check_demand(
 
 
 def singleton_pins(att: Attacker, p: int) -> list[int]:
-    """Hidden single-contributor cells that could matter to ``p`` (other than ``p``).
+    """Hidden single-contributor cells of outside insiders that could matter to ``p``.
 
-    Those in ``p``'s attacker neighbourhood (its whole connected set of hidden cells when
-    that is small) and those sharing a relation with it. A cell outside the neighbourhood
-    is already treated as known by the neighbourhood LPs.
+    Every such cell connected to ``p`` through hidden cells (its component: a cell in
+    another component cannot move with ``p``), whose contributor is not one of ``p``'s
+    own (:mod:`fivesafes.sdc.contributors`). All of them, not only those near ``p``: a
+    demand proved by a move from elsewhere (a batch LP, another cell's LP, a hypercube
+    move) is proved against an insider only when that move leaves its cell unmoved,
+    and such a move can reach far (seen on a 3-D survey table, where an insider two
+    relations away broke a dominance cell the methods had passed).
     """
     problem = att.problem
     if not problem.pinned.any():
         return []
-    cells, _ = att.neighbourhood(p, LOCAL_LIMIT)
-    out = {int(c) for c in cells[problem.pinned[cells]].tolist()}
-    a, csc = problem.relations, problem.csc
-    for r in csc.indices[csc.indptr[p] : csc.indptr[p + 1]]:
-        for q in a.indices[a.indptr[r] : a.indptr[r + 1]]:
-            if att.hidden[q] and problem.pinned[q]:
-                out.add(int(q))
-    # a single-contributor cell nested with p (above or below it) has p's own contributor
-    return sorted(q for q in out if not problem.inside(q, p) and not problem.inside(p, q))
+    comp = att.components()
+    found = np.flatnonzero(att.hidden & problem.pinned & (comp == comp[p]))
+    found = found[found != p]
+    return found[problem.outsiders(p, found)].tolist() if found.size else []
 
 
 def certify_move(
@@ -316,23 +329,43 @@ def separate(
     """Cuts violated by ``hidden`` (one per unprotected demand and attacker) and LPs solved.
 
     Attackers: an outsider, and (``problem.pinned``) the single contributor of each hidden
-    single-contributor cell in a relation of the primary, who knows that cell exactly.
+    single-contributor cell linked to the primary (see :func:`singleton_pins`), who
+    knows that cell exactly.
     """
     att = attacker or Attacker(problem, hidden)
     cuts: list[Cut] = []
     certified: set[tuple[int, int]] = set()
     todo = list(targets) if targets is not None else problem.targets()
     req_of = {(p, dr): rq for p, dr, rq in todo}
+    pins_of: dict[int, list[int]] = {}
     for p, direction, req in todo:
-        if (p, direction) not in certified:
+        moved: set[int] | None = None
+        if p not in pins_of:
+            pins_of[p] = singleton_pins(att, p)
+        # with insiders to clear, p's own LP is worth its cost even when another move
+        # proved the demand: its move (on p's neighbourhood) leaves most of them unmoved
+        if (p, direction) not in certified or pins_of[p]:
             cut, cells, z = check_demand(att, p, direction, req, -1)
             if cut is not None:
                 cuts.append(cut)
                 continue
             certify_move(cells, z, req_of, certified)
-        for pin in singleton_pins(att, p):
+            # cells outside the LP were held at their values: unmoved (even unbounded)
+            moved = set((cells[np.abs(z) > 1e-9] if z.size == cells.size else cells).tolist())
+        # an insider whose cell the outsider's move leaves where it is cannot rule it out
+        pins = [q for q in pins_of[p] if moved is None or q in moved]
+        if len(pins) > 1 and _coalition_meets(att, p, direction, req, pins):
+            continue  # the insiders together cannot break it: none of them alone can
+        for pin in pins:
             cut, _, _ = check_demand(att, p, direction, req, pin)
             if cut is not None:
                 cuts.append(cut)
                 break
     return cuts, att.lp_count
+
+
+def _coalition_meets(att: Attacker, p: int, direction: int, req: float, pins: list[int]) -> bool:
+    """True when ``p`` keeps its demand with every cell of ``pins`` known at once."""
+    cells, _ = att.neighbourhood(p, LOCAL_LIMIT)
+    reach, pi, _, _ = att.reach(p, direction, cells, known=np.array(pins, dtype=np.int64))
+    return pi is None or met(reach, req)

@@ -65,9 +65,13 @@ class Problem:
     fixed: BoolArray  # never hidden (structural zeros)
     forced: BoolArray  # always hidden (primaries, and earlier suppressions in a sub-table)
     describe: Callable[[int], str] = field(default=lambda i: f"cell {i}")
-    # inside(q, p): every unit of cell q is also in cell p (q is p or below it in every
-    # dimension); p's own protection level already allows for its contributors' knowledge
-    inside: Callable[[int, int], bool] = field(default=lambda q, p: q == p)
+    # outsiders(p, cells): which single-contributor cells' contributors are not among p's
+    # own (p's protection level already allows for what those know), see sdc/contributors.py
+    outsiders: Callable[[int, IntArray], BoolArray] = field(
+        default=lambda p, cells: np.asarray(cells) != p
+    )
+    # coarser(i): ways to publish cell i's codes coarser ("'industry' D86 merged into Q")
+    coarser: Callable[[int], tuple[str, ...]] = field(default=lambda i: ())
 
     @property
     def n(self) -> int:
@@ -125,7 +129,8 @@ class Problem:
         sub = sp.csr_matrix(a[whole][:, cells])
         keep = np.diff(sub.indptr) > 0
         describe = self.describe
-        contained = self.inside
+        outer = self.outsiders
+        coarser = self.coarser
         return Problem(
             relations=sp.csr_matrix(sub[keep]),
             value=self.value[cells],
@@ -139,7 +144,8 @@ class Problem:
             fixed=self.fixed[cells],
             forced=forced,
             describe=lambda i: describe(int(cells[i])),
-            inside=lambda q, p: contained(int(cells[q]), int(cells[p])),
+            outsiders=lambda p, c: outer(int(cells[p]), cells[np.asarray(c, dtype=np.int64)]),
+            coarser=lambda i: coarser(int(cells[i])),
         )
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from fivesafes.errors import DataError
 from fivesafes.sdc.cells import LOWER, RECORDS, STATUS, UPPER, VALUE, Status
+from fivesafes.sdc.contributors import InsiderRule
 from fivesafes.sdc.lp.structure import TableStructure
 from fivesafes.sdc.secondary.costs import cell_costs
 from fivesafes.sdc.secondary.model import FloatArray, Problem
@@ -89,16 +90,28 @@ def build_problem(
         fixed=fixed,
         forced=primary | earlier,
         describe=lambda i: "cell " + structure.describe_cell(i),
-        inside=_inside(structure),
+        outsiders=InsiderRule.of(structure, _records(cells)).outside,
+        coarser=_coarser(structure),
     )
 
 
-def _inside(structure: TableStructure) -> Callable[[int, int], bool]:
-    """inside(q, p): q's code is p's code or a descendant of it in every dimension."""
-    below = [h.ancestor_matrix().T for h in structure.hierarchies]  # [q, p]: q under p
-    ids = structure.code_ids
+def _coarser(structure: TableStructure) -> Callable[[int], tuple[str, ...]]:
+    """For a cell: each of its codes merged into its parent (a coarser table to suggest)."""
 
-    def inside(q: int, p: int) -> bool:
-        return all(bool(m[ids[q, d], ids[p, d]]) for d, m in enumerate(below))
+    def coarser(i: int) -> tuple[str, ...]:
+        out = []
+        for d, h in enumerate(structure.hierarchies):
+            code = h.order[int(structure.code_ids[i, d])]
+            parent = h.parent.get(code)
+            if parent is not None:
+                out.append(f"'{structure.dimensions[d]}' {code} merged into {parent}")
+        return tuple(out)
 
-    return inside
+    return coarser
+
+
+def _records(cells: pd.DataFrame) -> FloatArray | None:
+    """Records per cell (NaN where unknown), or None without a records column."""
+    if RECORDS not in cells.columns:
+        return None
+    return np.asarray(pd.to_numeric(cells[RECORDS], errors="coerce").to_numpy(float))

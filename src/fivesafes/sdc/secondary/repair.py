@@ -10,9 +10,9 @@ from fivesafes.errors import InfeasibleProtectionError
 from fivesafes.sdc.progress import Progress, Stage, stage
 from fivesafes.sdc.secondary.attacker import Attacker, certify_move, check_demand, singleton_pins
 from fivesafes.sdc.secondary.batch import certify
+from fivesafes.sdc.secondary.infeasible import cannot_protect
 from fivesafes.sdc.secondary.model import (
     LOCAL_LIMIT,
-    UP,
     BoolArray,
     Cut,
     FloatArray,
@@ -38,17 +38,7 @@ def cover(problem: Problem, cut: Cut, hidden: BoolArray) -> list[int]:
     cand = cut.cells[free]
     coef = cut.coef[free]
     if coef.sum() < deficit and not met(float(coef.sum()), deficit):
-        p = cut.primary
-        word = "upper" if cut.direction == UP else "lower"
-        raise InfeasibleProtectionError(
-            f"{problem.describe(p)} cannot be protected: even hiding every cell that could "
-            f"help, the attacker still pins its {word} side to within "
-            f"{float(coef.sum() + cut.lhs(hidden)):.6g} of its value {problem.value[p]:.6g}, "
-            f"less than the required {cut.rhs:.6g}",
-            hint="the a-priori bounds, structural zeros or singleton/insider knowledge leave "
-            "too little room; lower the protection, widen a_priori_percent, set "
-            "singleton = false, or publish a coarser table",
-        )
+        raise cannot_protect(problem, cut, float(coef.sum() + cut.lhs(hidden)))
     chosen: list[int] = []
     remaining = list(range(cand.size))
     while deficit > 0 and not met(-deficit, 0.0) and remaining:
@@ -128,12 +118,16 @@ def _sweep(
     """One pass over every demand; True when it hid a cell."""
     changed = False
     pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
+    reach_of: dict[tuple[int, int], IntArray] = {}  # the cells each own LP needed
     att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
     for p, direction, req in targets:
         tell.advance()
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime
-        if (p, direction) not in certified:
+        open_pins = any((p, direction, q) not in pair_ok for q in pins_of[p])
+        if (p, direction) not in certified or open_pins:
+            # (a demand proved by another move still gets its own LP when insiders are
+            # open: its move, on p's neighbourhood, leaves most insiders' cells unmoved)
             while True:
                 cut, cells, z = check_demand(att, p, direction, req, -1)
                 if cut is None:
@@ -142,9 +136,10 @@ def _sweep(
                     # the move leaves every insider's cell it does not touch where it is:
                     # it proves the demand against those insiders too
                     _still(p, direction, pins_of[p], cells, z, pair_ok)
+                    reach_of[(p, direction)] = cells
                     break
                 changed |= _fix(problem, att, cut, seen)
-        _coalition(att, p, direction, req, pins_of[p], pair_ok)
+        _coalition(att, p, direction, req, pins_of[p], pair_ok, reach_of.get((p, direction)))
         for pin in pins_of[p]:
             if (p, direction, pin) in pair_ok:
                 continue
@@ -166,10 +161,14 @@ def _still(
     z: FloatArray,
     pair_ok: set[tuple[int, int, int]],
 ) -> None:
-    """Insider pairs proved by an outsider's move that leaves their cells unmoved."""
-    if not pins or z.size != cells.size:
+    """Insider pairs proved by an LP's move that leaves their cells unmoved.
+
+    Cells outside the LP's ``cells`` were held at their values in it, so they count as
+    unmoved even when the LP gave no move (an unbounded side).
+    """
+    if not pins:
         return
-    moved = set(cells[np.abs(z) > 1e-9].tolist())
+    moved = set((cells[np.abs(z) > 1e-9] if z.size == cells.size else cells).tolist())
     for q in pins:
         if q not in moved:
             pair_ok.add((p, direction, q))
@@ -182,6 +181,7 @@ def _coalition(
     req: float,
     pins: list[int],
     pair_ok: set[tuple[int, int, int]],
+    needed: IntArray | None = None,
 ) -> None:
     """Prove a demand against groups of insiders, one LP per group: the group known at once.
 
@@ -190,13 +190,16 @@ def _coalition(
     does break it is halved and each half tried (group testing): a few insiders whose
     cells the primary's protection runs through are left, in few LPs, for the checks
     one insider at a time, which find their cuts. Cells the group's move leaves where
-    they are are proved too. Nothing is concluded from a failing group (a group's cut
+    they are are proved too. ``needed``: the cells the outsider's own LP needed (the
+    group's LP uses at least those). Nothing is concluded from a failing group (a group's cut
     would ask more than the guarantee, see :mod:`singleton`).
     """
     open_ = [q for q in pins if (p, direction, q) not in pair_ok]
     if len(open_) < 2:
         return
     cells, _ = att.neighbourhood(p, COALITION_LIMIT)
+    if needed is not None and needed.size > cells.size:
+        cells = needed  # the outsider's own LP needed more cells: so does the group
     groups = [open_]
     while groups:
         group = [q for q in groups.pop() if (p, direction, q) not in pair_ok]

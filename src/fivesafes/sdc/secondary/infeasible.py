@@ -1,0 +1,95 @@
+"""The error for a demand no pattern can meet: which cells make it so, and what to do.
+
+A capacity cut (see :mod:`model`) holds for every pattern, so when even hiding every
+cell it counts cannot reach the requirement, the primary cannot be protected in this
+table, under these bounds, against this attacker. The statistician needs the cells
+that make it so (the primary, the insider whose knowledge pins it, the structural
+zeros that leave that insider's cell alone in its relations) and the ways out, the one
+that keeps the most information first: a coarser table, then handling that single
+contributor at a higher level, then the attacker's a-priori bounds; turning the
+insider guarantee off for the whole table is the last resort, never the only advice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fivesafes.errors import InfeasibleProtectionError
+from fivesafes.sdc.secondary.model import UP, Cut, Problem
+
+MAX_NAMED = 4  # structural zeros named in the message (the rest are counted)
+
+
+def _zeros_around(problem: Problem, cell: int) -> list[int]:
+    """Structural zeros sharing a relation with ``cell``."""
+    csc, a = problem.csc, problem.relations
+    out: set[int] = set()
+    for r in csc.indices[csc.indptr[cell] : csc.indptr[cell + 1]].tolist():
+        members = a.indices[a.indptr[r] : a.indptr[r + 1]]
+        out.update(int(q) for q in members[problem.fixed[members]].tolist())
+    return sorted(out)
+
+
+def cannot_protect(problem: Problem, cut: Cut, reach: float) -> InfeasibleProtectionError:
+    """The error for ``cut``: even hiding every cell it counts leaves ``reach`` < its rhs."""
+    p = cut.primary
+    word = "upper" if cut.direction == UP else "lower"
+    who = "an outside attacker (published cells, additivity, a-priori bounds)"
+    because: list[str] = []
+    if cut.pin >= 0:
+        q = cut.pin
+        who = (
+            f"the single contributor of {problem.describe(q)} (who knows that cell's value "
+            f"{problem.value[q]:.6g} and is not, as far as the table shows, a contributor of "
+            f"{problem.describe(p)})"
+        )
+        zeros = _zeros_around(problem, q)
+        if zeros:
+            named = "; ".join(problem.describe(z) for z in zeros[:MAX_NAMED])
+            more = f" and {len(zeros) - MAX_NAMED} more" if len(zeros) > MAX_NAMED else ""
+            because.append(
+                f"structural zeros next to that cell leave it alone in its relations: {named}{more}"
+            )
+    zeros_p = [z for z in _zeros_around(problem, p) if cut.pin < 0]
+    if zeros_p:
+        named = "; ".join(problem.describe(z) for z in zeros_p[:MAX_NAMED])
+        because.append(f"structural zeros around it cannot be hidden: {named}")
+    message = (
+        f"{problem.describe(p)} cannot be protected: even hiding every cell that could help, "
+        f"{who} still pins its {word} side to within {reach:.6g} of its value "
+        f"{problem.value[p]:.6g}, less than the required {cut.rhs:.6g}"
+        + ("".join(f"; {b}" for b in because))
+    )
+    return InfeasibleProtectionError(message, hint=_options(problem, cut))
+
+
+def _options(problem: Problem, cut: Cut) -> str:
+    """The ways out, the one that keeps the most information first."""
+    p, q = cut.primary, cut.pin
+    merges = list(problem.coarser(p))
+    if q >= 0:
+        merges += [m for m in problem.coarser(q) if m not in merges]
+    coarser = (
+        "publish a coarser table, e.g. " + " or ".join(merges[:3])
+        if merges
+        else "publish a coarser table (a level dropped in a dimension)"
+    )
+    options = [coarser]
+    if q >= 0:
+        options.append(
+            f"handle this single contributor at a higher level: merge the codes of "
+            f"{problem.describe(q)} so that it is published only where it has more than one "
+            "contributor (or hide it with its parent cells in every release)"
+        )
+    bounded = bool(np.isfinite(problem.up).all())
+    options.append(
+        "widen [suppression] a_priori_percent (the attacker's bounds on hidden cells)"
+        if bounded
+        else "lower the protection the rules ask for this cell, if a weaker attacker is "
+        "acceptable ([rules])"
+    )
+    if q >= 0:
+        options.append(
+            "as a last resort, singleton = false protects every cell against outsiders only"
+        )
+    return "; ".join(f"({i}) {o}" for i, o in enumerate(options, start=1))
