@@ -62,7 +62,8 @@ def test_every_block_of_the_readme_runs_as_written(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, f"README failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    walk = next(p for p in tmp_path.iterdir() if p.is_dir())
+    # the walkthrough's scratch folder (other sections make their own beside it)
+    walk = next(p for p in tmp_path.iterdir() if (p / "workspace").is_dir())
     assert (walk / "workspace" / "releases" / "REL-0001").is_dir()
     assert (walk / "outputs" / "results.json").is_file()
     assert "audit log OK" in done.stdout
