@@ -222,8 +222,11 @@ class World:
     idbr: DatasetRow  # in business
 
 
-def build(session: Session, today: date = TODAY) -> World:
-    """People, two areas with one dataset each; rita has valid safe-researcher training."""
+def build(session: Session, today: date = TODAY, *, approvers_ready: bool = True) -> World:
+    """People, two areas with one dataset each; rita has valid safe-researcher training.
+
+    ``approvers_ready``: declaration 1 published, the approvers trained and signed (they
+    decide on access); False leaves the register before any declaration."""
     admin = person(session, "admin", "administrator")
     hop = person(session, "hana", "head_of_profession")
     iao = person(session, "iona", "information_asset_owner")
@@ -246,6 +249,8 @@ def build(session: Session, today: date = TODAY) -> World:
     )
     complete(session, rita, SAFE_RESEARCHER_COURSE, today + timedelta(days=400))
     complete(session, rita, MANDATORY_COURSE, today + timedelta(days=300))
+    if not approvers_ready:  # a register before any declaration (the review's findings)
+        return world
     # Approvers decide on access: trained and signed, like analysts (issue 14).
     publish(session, 1)
     for approver in (hop, iao, iao2):

@@ -54,7 +54,7 @@ def session(research_engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def world(session: Session) -> World:
-    w = build(session)
+    w = build(session, approvers_ready=False)
     publish(session, 1)
     for p in (w.admin, w.hop, w.iao, w.iao2, w.sam, w.rita):
         sign(session, p, 1)
@@ -131,7 +131,7 @@ def test_training_expiring_and_safe_researcher_for_researchers(
 
 
 def test_no_declaration_published_is_one_finding(session: Session) -> None:
-    build(session)
+    build(session, approvers_ready=False)
     found = _found(session)
     assert ("no_declaration", "everyone", "none") in found
     assert not any(c == "declaration_unsigned" for c, _, _ in found)
