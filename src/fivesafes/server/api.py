@@ -29,7 +29,8 @@ from fivesafes.services import signin
 API = "/api/v1"
 log = logging.getLogger("fivesafes.server")
 
-_STATUS = {
+# The HTTP status of each error code (the API's, and the web pages' too).
+ERROR_STATUS = {
     "denied": 403,
     "identity": 403,
     "not_found": 404,
@@ -72,7 +73,7 @@ def error_body(
 
 def _fivesafes_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FivesafesError)
-    status = _STATUS.get(exc.code, 400)
+    status = ERROR_STATUS.get(exc.code, 400)
     if isinstance(exc, IdentityError) and "sign in" in exc.message:
         status = 401
     body = error_body(

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse
 
 from fivesafes.errors import FivesafesError, IdentityError
 from fivesafes.sdc import entry_text, interval_text, safe_text
+from fivesafes.server.api import ERROR_STATUS
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENV = Environment(
@@ -22,20 +23,6 @@ ENV.filters["entry"] = entry_text
 ENV.filters["interval"] = interval_text
 ENV.filters["safe_text"] = safe_text
 
-# The status of each error code, as the API answers it.
-STATUS = {
-    "denied": 403,
-    "identity": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "integrity": 409,
-    "invalid": 422,
-    "spec": 422,
-    "data": 422,
-    "key": 503,
-    "workspace": 503,
-}
-
 
 def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
     """Render template ``name`` with ``values`` (``me`` and ``csrf`` for the layout)."""
@@ -46,7 +33,7 @@ def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
 
 def error_page(exc: FivesafesError, **values: Any) -> HTMLResponse:
     """A service's refusal as a page: message, reasons and hint; never a traceback."""
-    status = STATUS.get(exc.code, 400)
+    status = ERROR_STATUS.get(exc.code, 400)
     if isinstance(exc, IdentityError):
         status = 403
     return page(
