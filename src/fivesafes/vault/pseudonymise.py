@@ -10,15 +10,13 @@ random, wrapped by the area key like a data key, and survives area-key rotation
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Sequence
 
 import pyarrow as pa
 
 from fivesafes.errors import DataError
-from fivesafes.vault.atomic import atomic_write_bytes
-from fivesafes.vault.envelope import new_data_key, open_data_key, rewrap, seal_data_key
-from fivesafes.vault.keys import KeyProvider, WrappedKey
+from fivesafes.vault.area_secret import area_secret, rewrap_area_secret
+from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.store import AreaStore
 
 PSEUDONYM_FILE = "pseudonym.json"
@@ -64,23 +62,9 @@ def pseudonymised_schema(schema: pa.Schema, columns: Sequence[str]) -> pa.Schema
 
 def area_pseudonym_key(store: AreaStore, provider: KeyProvider) -> bytes:
     """The area's pseudonymisation key, created (and wrapped) on first use."""
-    path = store.dir / PSEUDONYM_FILE
-    if path.is_file():
-        wrapped = WrappedKey.from_json(json.loads(path.read_text()))
-        return open_data_key(provider, store.area, PSEUDONYM_OBJECT, wrapped)
-    store.create()
-    key = new_data_key()
-    wrapped = seal_data_key(provider, store.area, PSEUDONYM_OBJECT, key)
-    atomic_write_bytes(path, json.dumps(wrapped.to_json()).encode(), mode=0o600)
-    return key
+    return area_secret(store, provider, PSEUDONYM_FILE, PSEUDONYM_OBJECT)
 
 
 def rewrap_pseudonym_key(store: AreaStore, provider: KeyProvider) -> bool:
     """Re-wrap the area's pseudonym key under the current area key; False if it has none."""
-    path = store.dir / PSEUDONYM_FILE
-    if not path.is_file():
-        return False
-    wrapped = WrappedKey.from_json(json.loads(path.read_text()))
-    new = rewrap(provider, store.area, PSEUDONYM_OBJECT, wrapped)
-    atomic_write_bytes(path, json.dumps(new.to_json()).encode(), mode=0o600)
-    return True
+    return rewrap_area_secret(store, provider, PSEUDONYM_FILE, PSEUDONYM_OBJECT)

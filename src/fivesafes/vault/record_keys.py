@@ -16,7 +16,6 @@ name again gives the same keys (the same cells keep their perturbation).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 
 import numpy as np
@@ -26,9 +25,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from fivesafes.errors import DataError
 from fivesafes.sdc import RECORD_KEY_COLUMN, record_key_fractions
-from fivesafes.vault.atomic import atomic_write_bytes
-from fivesafes.vault.envelope import new_data_key, open_data_key, rewrap, seal_data_key
-from fivesafes.vault.keys import KeyProvider, WrappedKey
+from fivesafes.vault.area_secret import area_secret, rewrap_area_secret
+from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.store import AreaStore
 
 SECRET_FILE = "record-keys.json"  # noqa: S105 (a file name)
@@ -42,26 +40,12 @@ FloatArray = npt.NDArray[np.float64]
 
 def area_record_secret(store: AreaStore, provider: KeyProvider) -> bytes:
     """The area's record-key secret, created (and wrapped by the area key) on first use."""
-    path = store.dir / SECRET_FILE
-    if path.is_file():
-        wrapped = WrappedKey.from_json(json.loads(path.read_text()))
-        return open_data_key(provider, store.area, SECRET_OBJECT, wrapped)
-    store.create()
-    secret = new_data_key()
-    wrapped = seal_data_key(provider, store.area, SECRET_OBJECT, secret)
-    atomic_write_bytes(path, json.dumps(wrapped.to_json()).encode(), mode=0o600)
-    return secret
+    return area_secret(store, provider, SECRET_FILE, SECRET_OBJECT)
 
 
 def rewrap_record_secret(store: AreaStore, provider: KeyProvider) -> bool:
     """Re-wrap the area's record-key secret under the current area key; False if none."""
-    path = store.dir / SECRET_FILE
-    if not path.is_file():
-        return False
-    wrapped = WrappedKey.from_json(json.loads(path.read_text()))
-    new = rewrap(provider, store.area, SECRET_OBJECT, wrapped)
-    atomic_write_bytes(path, json.dumps(new.to_json()).encode(), mode=0o600)
-    return True
+    return rewrap_area_secret(store, provider, SECRET_FILE, SECRET_OBJECT)
 
 
 def dataset_key(secret: bytes, dataset: str) -> bytes:
