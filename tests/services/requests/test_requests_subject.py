@@ -93,6 +93,22 @@ def test_the_subjects_rows_are_found_in_raw_and_pseudonymised_columns(
     assert frames[f"{AREA}__ashe_pseudo.csv"]["pay"].tolist() == [PAY["a1"][4]]
 
 
+def test_a_value_that_would_start_a_formula_is_exported_as_text(
+    stored: Stored, tmp_path: Path
+) -> None:
+    entry = Dataset("notes", AREA, True, True, True, "survey", "SRSA 2007")
+    stored.world.reg.act("iris", datasets.register_dataset, entry, READY_DAY)
+    src = tmp_path / "incoming" / "notes.csv"
+    src.write_text(f'person,note\n{WHO},"=cmd|' + "' /c calc'!A1\"\n")
+    ingest_dataset(stored.tx, stored.vault, "iris", AREA, src, name="notes")
+    case_id = _case(stored)
+    _search(stored, case_id, columns=["person"])
+    out = tmp_path / "out"
+    subject.export_subject(stored.tx, stored.vault, "dana", case_id, out)
+    text = (out / f"{AREA}__notes.csv").read_text()
+    assert "'=cmd|" in text and "\n=cmd" not in text and ",=cmd" not in text
+
+
 def test_without_a_named_column_only_pseudonymised_columns_are_searched(stored: Stored) -> None:
     found = _search(stored, _case(stored))
     assert found.searched == (f"{AREA}/ashe_pseudo",)

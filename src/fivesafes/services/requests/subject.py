@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from fivesafes.errors import NotFoundError, ValidationError
 from fivesafes.release.sealing import seal, unseal
 from fivesafes.requests.kinds import RequestKind
+from fivesafes.sdc import csv_row
 from fivesafes.services.context import record, resolve_actor
 from fivesafes.services.governance.qualification import require_qualified
 from fivesafes.services.requests.cases import answering_case, case_row
@@ -182,9 +183,11 @@ def export_subject(tx: Transact, vault: Vault, login: str, case_id: int, out: Pa
     written = []
     for source, rows in sorted(records.items()):
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(buffer)
+        columns = list(rows[0]) if rows else []
+        # the officer opens it in a spreadsheet before sending: no text may start a formula
+        writer.writerow(csv_row(columns))
+        writer.writerows(csv_row([row[c] for c in columns]) for row in rows)
         target = out / (source.replace("/", "__") + ".csv")
         atomic_write_bytes(target, buffer.getvalue().encode())
         written.append(target)
