@@ -109,6 +109,7 @@ def search_subject(
         store = vault.store(area)
         if not store.exists():
             continue
+        key: bytes | None = None  # the area's pseudonym key, unwrapped once when needed
         for manifest in store.manifests():
             names = {c.name for c in manifest.columns}
             pseudonymised = [c for c in manifest.extra.get("pseudonymised", []) if c in names]
@@ -119,7 +120,7 @@ def search_subject(
             table = open_table(store, vault.provider, manifest.name)
             wanted = {c: identifier for c in named}
             if pseudonymised:
-                key = area_pseudonym_key(store, vault.provider)
+                key = key or area_pseudonym_key(store, vault.provider)
                 wanted |= {c: pseudonym(key, identifier) for c in pseudonymised}
             mask = None
             for column, value in wanted.items():
