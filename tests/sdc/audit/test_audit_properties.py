@@ -243,9 +243,13 @@ def _singleton_brute_force(cells: pd.DataFrame, hs: list[Hierarchy]) -> set[int]
     return bad
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_table(), st.floats(0.2, 0.6), st.sampled_from([2, 4, 1_500]))
-def test_singleton_check_matches_brute_force_at_any_neighbourhood(table, share, reach) -> None:
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_table(), st.floats(0.2, 0.6), st.sampled_from([2, 4, 1_500]), st.booleans())
+def test_singleton_check_matches_brute_force_at_any_neighbourhood(
+    table, share, reach, coalition
+) -> None:
+    """``coalition``: the batch points with every single-contributor cell known (used on
+    components of 2,000 cells and more) run on every component, however small."""
     hs, cells, rng = table
     hidden = rng.random(len(cells)) < share
     cells = _hide(cells, hidden)
@@ -257,7 +261,11 @@ def test_singleton_check_matches_brute_force_at_any_neighbourhood(table, share, 
     ones = hidden & (rng.random(len(cells)) < 0.4)
     cells.loc[ones, ["contributors", "records"]] = 1
     plain = audit_table(cells, hs)
-    with patch.object(audit_local, "NEIGHBOURHOOD", reach):
+    with (
+        patch.object(audit_local, "NEIGHBOURHOOD", reach),
+        patch.object(audit_batch, "MIN_CELLS", 0 if coalition else audit_batch.MIN_CELLS),
+        patch.object(audit_batch, "IPM_ABOVE", 10),
+    ):
         result = audit_table(cells, hs, singleton=True)
     dims = [h.name for h in hs]
     fails = result.failures[result.failures["failure"].str.contains("singleton")]

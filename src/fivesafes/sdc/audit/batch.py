@@ -40,18 +40,27 @@ def batch_points(
     seen_hi: FloatArray,
     *,
     seed: int = 0,
+    lower: FloatArray | None = None,
+    upper: FloatArray | None = None,
 ) -> int:
     """Widen ``seen_lo``/``seen_hi`` in place with batch points; returns the LPs solved.
 
     ``target_lo``/``target_hi``: the end each cell must reach (NaN or infinite: none).
+    ``lower``/``upper``: the attacker's bounds when they are tighter than the model's
+    (e.g. cells whose contributors know them fixed at their values): the points found
+    are then points of that smaller system.
     """
     k = model.n
+    base_lo = model.lower if lower is None else lower
+    base_hi = model.upper if upper is None else upper
     want_lo = np.isfinite(target_lo) & (target_lo < values)
     want_hi = np.isfinite(target_hi) & (target_hi > values)
     if k < MIN_CELLS or not (want_lo | want_hi).any():
         return 0
     h = new_highs()
     h.passModel(model.highs.getLp())
+    # the model may have served a max LP last: its sense travels with it
+    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
     h.setOptionValue("presolve", "choose")
     if k > IPM_ABOVE:
         h.setOptionValue("solver", "ipm")
@@ -68,15 +77,15 @@ def batch_points(
         # one direction per cell per round (a cell cannot be pushed both ways at once)
         up = open_hi & (~open_lo | (rng.random(k) < 0.5))
         down = todo & ~up
-        lower = np.where(down, np.maximum(model.lower, target_lo), model.lower)
-        upper = np.where(up, np.minimum(model.upper, target_hi), model.upper)
+        lo_b = np.where(down, np.maximum(base_lo, target_lo), base_lo)
+        hi_b = np.where(up, np.minimum(base_hi, target_hi), base_hi)
         weight = 0.5 + rng.random(k)
         cost = np.zeros(k)
         with np.errstate(divide="ignore", invalid="ignore"):
             cost[up] = -weight[up] / (target_hi[up] - values[up])
             cost[down] = weight[down] / (values[down] - target_lo[down])
         h.changeColsCost(k, idx, cost)
-        h.changeColsBounds(k, idx, highs_bounds(lower), highs_bounds(upper))
+        h.changeColsBounds(k, idx, highs_bounds(lo_b), highs_bounds(hi_b))
         h.run()
         lps += 1
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -11,12 +11,14 @@ meets its requirement.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from fivesafes.sdc.audit import batch as audit_batch
 from fivesafes.sdc.audit import local as audit_local
 from fivesafes.sdc.audit.inputs import AuditCells
 from fivesafes.sdc.audit.intervals import SolveStats
@@ -114,18 +116,27 @@ def singleton_check(
     )
     comp_size = np.bincount(comp[comp >= 0], minlength=len(models) + 1)
     passed = np.zeros(todo.size, dtype=bool)
+    t0 = time.perf_counter()
+    if witnessed is not None:
+        passed = _witnessed(witnessed, todo, comp, candidates, rule, values, req_lo, req_hi, tol)
+        known_by[todo[passed]] = (
+            "every other single-contributor cell (a verified move leaves them all)"
+        )
+    t1 = time.perf_counter()
+    coalition = _coalition_points(
+        models, todo[~passed], single, values, req_lo, req_hi, frequency, tol, stats
+    )
+    passed[np.isin(todo, coalition)] = True
+    known_by[coalition] = "every single-contributor cell at once"
+    t2 = time.perf_counter()
     for i, p in enumerate(todo.tolist()):
+        if passed[i]:
+            continue
         near = candidates[comp[candidates] == comp[p]]
         insiders = np.zeros(n, dtype=bool)
         insiders[near[rule.outside(p, near)]] = True
         if not insiders.any():
             passed[i] = True  # no outside insider can see into p's component
-            continue
-        if witnessed is not None and proves_against_insiders(
-            witnessed, p, insiders, values, req_lo, req_hi, tol
-        ):
-            passed[i] = True
-            known_by[p] = "every other single-contributor cell (a verified move leaves them all)"
             continue
         if int(comp_size[comp[p]]) <= audit_local.NEIGHBOURHOOD:
             continue  # the neighbourhood would be the component: its warm model is cheaper
@@ -138,6 +149,10 @@ def singleton_check(
             passed[i] = True
             s_min[p], s_max[p] = lo, hi
             known_by[p] = "every other single-contributor cell, and the cells beyond"
+    t3 = time.perf_counter()
+    stats.seconds.update(
+        singleton_witnesses=t1 - t0, singleton_coalition=t2 - t1, singleton_local=t3 - t2
+    )
     todo = todo[~passed]
     one_by_one: list[int] = []
     for c in np.unique(comp[todo]).tolist():
@@ -187,3 +202,89 @@ def singleton_check(
                 half = group.size // 2
                 groups += [group[half:], group[:half]]  # the first half (nearest) next
     return fail, {"singleton_min": s_min, "singleton_max": s_max, "singleton_known": known_by}
+
+
+def _witnessed(
+    witnessed: VerifiedWitnesses,
+    todo: npt.NDArray[np.int64],
+    comp: npt.NDArray[np.int64],
+    candidates: npt.NDArray[np.int64],
+    rule: InsiderRule,
+    values: FloatArray,
+    req_lo: FloatArray,
+    req_hi: FloatArray,
+    tol: float,
+) -> BoolArray:
+    """The primaries whose verified moves reach both ends moving no outside insider."""
+    n = values.size
+    passed = np.zeros(todo.size, dtype=bool)
+    for i, p in enumerate(todo.tolist()):
+        if (p, 1) not in witnessed.moves and (p, -1) not in witnessed.moves:
+            continue
+        near = candidates[comp[candidates] == comp[p]]
+        insiders = np.zeros(n, dtype=bool)
+        insiders[near[rule.outside(p, near)]] = True
+        passed[i] = bool(insiders.any()) and proves_against_insiders(
+            witnessed, p, insiders, values, req_lo, req_hi, tol
+        )
+    return passed
+
+
+def _coalition_points(
+    models: Mapping[int, tuple[ComponentModel, npt.NDArray[np.int64]]],
+    todo: npt.NDArray[np.int64],
+    single: BoolArray,
+    values: FloatArray,
+    req_lo: FloatArray,
+    req_hi: FloatArray,
+    frequency: bool,
+    tol: float,
+    stats: SolveStats,
+) -> npt.NDArray[np.int64]:
+    """Primaries that keep their protection with EVERY single-contributor cell known.
+
+    That coalition knows more than the outside insiders of any one primary (whose own
+    contributors' cells it also fixes), so its feasible points are points of each
+    primary's own attacker system: a primary the batch points take to both required
+    ends passes against each insider, however many primaries there are, in a handful of
+    LPs per component (the per-primary coalition LPs on a 60,000-cell component took
+    seconds each). Single-contributor primaries are not tried: the coalition would fix
+    them too. Small components are left to the warm per-primary models.
+    """
+    found: list[npt.NDArray[np.int64]] = []
+    if todo.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    for model, cells in models.values():
+        if cells.size < audit_batch.MIN_CELLS:
+            continue
+        mine = np.isin(cells, todo) & ~single[cells]
+        if not mine.any():
+            continue
+        v = values[cells]
+        lo_req = np.where(mine, req_lo[cells], np.nan)
+        hi_req = np.where(mine, req_hi[cells], np.nan)
+        if frequency:  # a point at the rounded-outward end survives the attacker's rounding
+            lo_req = np.floor(lo_req + tol)
+            hi_req = np.ceil(hi_req - tol)
+        need_lo = lo_req < v - tol
+        need_hi = hi_req > v + tol
+        try_ = mine & (need_lo | need_hi)
+        if not try_.any():
+            continue
+        target_lo = np.where(try_ & need_lo, lo_req, np.nan)
+        target_hi = np.where(try_ & need_hi, hi_req, np.nan)
+        fixed = single[cells]
+        lower = np.where(fixed, v, model.lower)
+        upper = np.where(fixed, v, model.upper)
+        seen_lo = v.astype(np.float64).copy()
+        seen_hi = v.astype(np.float64).copy()
+        stats.lps += audit_batch.batch_points(
+            model, v, target_lo, target_hi, seen_lo, seen_hi, lower=lower, upper=upper
+        )
+        ok = (
+            try_
+            & (~need_lo | (seen_lo <= target_lo + tol))
+            & (~need_hi | (seen_hi >= target_hi - tol))
+        )
+        found.append(cells[ok])
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
