@@ -105,6 +105,12 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
     get("/grants", lambda web, _f, _p: pages.grants(ctx, web))
     post("/grants/{gid:int}", lambda web, f, p: pages.decide_grant(ctx, web, p["gid"], f))
     get("/evidence", lambda web, _f, _p: pages.evidence(ctx, web))
+
+    async def not_found(request: Request) -> Response:
+        # last: any other path under /web is a page (not the API's JSON 404)
+        return page("error.html", 404, title="Not found", message="there is no such page")
+
+    router.add_api_route("/{rest:path}", not_found, methods=["GET", "POST"])
     api.include_router(router)
 
     @api.get("/", include_in_schema=False)
