@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from release_world import SOURCE, first_release
 from web_served import CHROMIUM, serve, sign_in
 from web_world import WebWorld
 
@@ -28,10 +29,15 @@ BLOCKING = {"serious", "critical"}
 def pages_to_check(ww: WebWorld) -> dict[str, list[str]]:
     """Every page, by who can see it (each signed in as a person with the role it needs)."""
     rid = ww.request_id
+    released = ww.world.release(first_release())  # another request, published
     return {
         "bob": ["/web/"],  # an unsigned declaration: its form shown
         "olga": ["/web/checking", f"/web/checking/{rid}", "/web/nowhere"],
-        "iris": ["/web/grants"],
+        "iris": [
+            "/web/grants",
+            f"/web/publication?source={SOURCE}&q=a",
+            f"/web/publication/{released.release_id}",
+        ],
         "root": ["/web/evidence"],
     }
 
@@ -75,7 +81,7 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(
                     checked += 1
         finally:
             browser.close()
-    assert checked >= 7
+    assert checked >= 9
     assert not found, "\n".join(found)
 
 

@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from fivesafes.errors import FivesafesError, ValidationError
 from fivesafes.server.api import ServerContext
-from fivesafes.web import pages
+from fivesafes.web import pages, publication
 from fivesafes.web.auth import (
     PREFIX,
     BadCsrf,
@@ -35,7 +35,7 @@ from fivesafes.web.sessions import Sessions, WebSession
 
 __all__ = ["mount"]
 
-# (session, form or None, path parameters) -> the page
+# (session, form or None, query and path parameters) -> the page
 Work = Callable[[WebSession, Any, dict[str, Any]], Response]
 
 
@@ -49,7 +49,9 @@ def _guarded(ctx: ServerContext, sessions: Sessions, work: Work, *, post: bool) 
                 if post:
                     check_csrf(web, form)
                 try:
-                    return work(web, form, dict(request.path_params))
+                    # the query's parameters (GET forms), then the path's (which win)
+                    params = {**request.query_params, **request.path_params}
+                    return work(web, form, params)
                 except ValueError as bad:  # a form value the service's types refuse
                     raise ValidationError(f"the form is not valid: {bad}") from None
                 except FivesafesError as refused:
@@ -71,6 +73,11 @@ def _guarded(ctx: ServerContext, sessions: Sessions, work: Work, *, post: bool) 
         return await run_in_threadpool(act)
 
     return handler
+
+
+def _q(params: dict[str, Any], name: str, limit: int = 200) -> str:
+    """A query parameter as text (absent: empty), cut to ``limit`` characters."""
+    return str(params.get(name) or "")[:limit]
 
 
 def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None) -> None:
@@ -105,6 +112,14 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
     get("/grants", lambda web, _f, _p: pages.grants(ctx, web))
     post("/grants/{gid:int}", lambda web, f, p: pages.decide_grant(ctx, web, p["gid"], f))
     get("/evidence", lambda web, _f, _p: pages.evidence(ctx, web))
+    get(
+        "/publication",
+        lambda web, _f, _p: publication.releases(ctx, web, _q(_p, "source"), _q(_p, "q")),
+    )
+    get(
+        "/publication/{release_id}",
+        lambda web, _f, p: publication.release_page(ctx, web, p["release_id"]),
+    )
 
     async def not_found(request: Request) -> Response:
         # last: any other path under /web is a page (not the API's JSON 404)
