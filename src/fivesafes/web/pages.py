@@ -26,6 +26,7 @@ from fivesafes.services.governance import areas as areas_svc
 from fivesafes.services.release import inspect as inspect_svc
 from fivesafes.services.release import requests as requests_svc
 from fivesafes.services.release import reviews as reviews_svc
+from fivesafes.web import outputs
 from fivesafes.web.auth import PREFIX, deny_page
 from fivesafes.web.render import page
 from fivesafes.web.sessions import WebSession
@@ -91,20 +92,32 @@ def queue(ctx: ServerContext, web: WebSession) -> Response:
 def request_page(
     ctx: ServerContext, web: WebSession, request_id: int, notice: str = ""
 ) -> Response:
-    """One request: checks, the table as published and the checker's view, the vote form."""
+    """One request: checks, the table as published and the checker's view (or the file's
+    safe preview), earlier versions and what the current one changed, the vote form."""
     provider = ctx.app.vault().provider
     with acting_as(ctx.app, web.login) as acting:
         view, content = inspect_svc.inspect_request(
             acting.session, acting.actor, provider, request_id
         )
+        earlier = None
+        if view.version > 1:  # the previous version, for the diff (opening it is audited too)
+            _v, earlier = inspect_svc.inspect_request(
+                acting.session, acting.actor, provider, request_id, view.version - 1
+            )
         person = acting.actor.person
     values: dict[str, Any] = {}
     if isinstance(content, TableSubmission):
         cells, hierarchies = content.cells, content.hierarchies
         values["published"] = build_view(content.name, cells, hierarchies)
         values["checker"] = build_view(content.name, cells, hierarchies, checker=True)
+        if isinstance(earlier, TableSubmission):
+            changes = outputs.table_changes(earlier, content)
+            values["changes"] = changes[: outputs.SHOWN_CHANGES]
+            values["changed"] = len(changes)
     elif isinstance(content, FileSubmission):
-        values["file"] = {"name": content.name, "size": len(content.content)}
+        values["file"] = outputs.preview(content)
+        if isinstance(earlier, FileSubmission):
+            values["file_before"] = earlier.files
     mine = any(r.reviewer == web.login and r.version == view.version for r in view.reviews)
     return page(
         "request.html",
@@ -116,6 +129,18 @@ def request_page(
         notice=notice,
         **values,
     )
+
+
+def request_file(ctx: ServerContext, web: WebSession, request_id: int) -> Response:
+    """The current version's file output for its preview (same permission and audit)."""
+    provider = ctx.app.vault().provider
+    with acting_as(ctx.app, web.login) as acting:
+        _view, content = inspect_svc.inspect_request(
+            acting.session, acting.actor, provider, request_id
+        )
+    if not isinstance(content, FileSubmission):
+        raise NotFoundError(f"request #{request_id} is a table, not a file output")
+    return outputs.served(content)
 
 
 def vote(ctx: ServerContext, web: WebSession, request_id: int, form: Any) -> Response:
