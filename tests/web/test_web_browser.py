@@ -85,7 +85,7 @@ def test_a_person_signs_the_declaration_and_an_owner_approves_a_grant_by_keyboar
             iris = browser.new_context().new_page()  # a browser of her own (cookies)
             sign_in(iris, base, "iris")
             iris.get_by_role("link", name="Grants").click()
-            row = iris.get_by_role("row").filter(has_text="tables")
+            row = iris.locator("table").first.get_by_role("row").filter(has_text="tables")
             assert "signed" in row.inner_text()  # bob's people checks, after he signed
             row.get_by_label("Note").fill("need shown")
             row.get_by_role("button", name="Approve").focus()

@@ -112,6 +112,7 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
     post("/checking/{rid:int}/vote", lambda web, f, p: pages.vote(ctx, web, p["rid"], f))
     get("/grants", lambda web, _f, _p: pages.grants(ctx, web))
     post("/grants/{gid:int}", lambda web, f, p: pages.decide_grant(ctx, web, p["gid"], f))
+    post("/grants/{gid:int}/revoke", lambda web, f, p: pages.revoke_grant(ctx, web, p["gid"], f))
     get("/evidence", lambda web, _f, _p: pages.evidence(ctx, web))
     get(
         "/publication",

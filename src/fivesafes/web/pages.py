@@ -12,6 +12,7 @@ from typing import Any
 from starlette.responses import RedirectResponse, Response
 
 from fivesafes.errors import NotFoundError
+from fivesafes.governance.review_categories import CATEGORIES, Category
 from fivesafes.governance.roles import Role
 from fivesafes.release.permissions import can_review
 from fivesafes.release.submission import FileSubmission, TableSubmission
@@ -23,6 +24,7 @@ from fivesafes.server.api import ServerContext
 from fivesafes.server.operations import run
 from fivesafes.services.audit_log import verify_log
 from fivesafes.services.governance import areas as areas_svc
+from fivesafes.services.governance import review as access_review
 from fivesafes.services.release import inspect as inspect_svc
 from fivesafes.services.release import requests as requests_svc
 from fivesafes.services.release import reviews as reviews_svc
@@ -155,23 +157,36 @@ def vote(ctx: ServerContext, web: WebSession, request_id: int, form: Any) -> Res
     return RedirectResponse(f"{PREFIX}/checking/{request_id}?done={chosen.value}", status_code=303)
 
 
+RECERTIFY = (Category.LEAVER_WITH_GRANT, Category.GRANT_OVERDUE, Category.GRANT_DUE)
+
+
 def grants(ctx: ServerContext, web: WebSession, notice: str = "") -> Response:
-    """Requested grants for the areas this asset owner owns, with the people checks."""
+    """For the areas this asset owner owns: requested grants with the people checks, current
+    grants (each revocable with a note) and the T6.5 review's recertification list."""
     _require(ctx, web, Role.INFORMATION_ASSET_OWNER, f"{PREFIX}/grants")
     with acting_as(ctx.app, web.login) as acting:
         owned = {a.name for a in areas_svc.list_areas(acting.session) if a.owner == web.login}
+        findings = access_review.review_access(acting.session).findings
+    listed = [
+        g for area in sorted(owned) for g in run(ctx.app, web.login, "grant.list", {"area": area})
+    ]
     pending = [
         (g, run(ctx.app, web.login, "people.show", {"login": g["person"]}))
-        for area in sorted(owned)
-        for g in run(ctx.app, web.login, "grant.list", {"area": area})
+        for g in listed
         if g["state"] == "requested"
     ]
+    current = [g for g in listed if g["state"] == "approved"]
+    mine = {str(g["id"]): g for g in listed}
+    recertify = [(f, mine[f.item]) for f in findings if f.category in RECERTIFY and f.item in mine]
     return page(
         "grants.html",
-        title="Grant requests",
+        title="Grants",
         me=web.login,
         csrf=web.csrf,
         pending=pending,
+        current=current,
+        recertify=recertify,
+        titles={c: CATEGORIES[c].title for c in RECERTIFY},
         notice=notice,
     )
 
@@ -183,6 +198,13 @@ def decide_grant(ctx: ServerContext, web: WebSession, grant_id: int, form: Any) 
         run(ctx.app, web.login, "grant.approve", {"grant_id": grant_id, "note": note})
     else:
         run(ctx.app, web.login, "grant.reject", {"grant_id": grant_id, "reason": note or "-"})
+    return RedirectResponse(f"{PREFIX}/grants", status_code=303)
+
+
+def revoke_grant(ctx: ServerContext, web: WebSession, grant_id: int, form: Any) -> Response:
+    """Revoke with the note as the reason (the operation `grant revoke` runs; it needs one)."""
+    reason = str(form.get("note") or "").strip()[:2000]
+    run(ctx.app, web.login, "grant.revoke", {"grant_id": grant_id, "reason": reason})
     return RedirectResponse(f"{PREFIX}/grants", status_code=303)
 
 
