@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from fivesafes.errors import FivesafesError, ValidationError
 from fivesafes.server.api import ServerContext
-from fivesafes.web import pages, publication
+from fivesafes.web import admin, pages, publication
 from fivesafes.web.auth import (
     PREFIX,
     BadCsrf,
@@ -121,6 +121,12 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
     get(
         "/publication/{release_id}",
         lambda web, _f, p: publication.release_page(ctx, web, p["release_id"]),
+    )
+    get("/admin", lambda _w, _f, _p: RedirectResponse(f"{PREFIX}/admin/people", status_code=303))
+    get("/admin/{section}", lambda web, _f, p: admin.admin_page(ctx, web, p["section"]))
+    post(
+        "/admin/{section}/{verb}",
+        lambda web, f, p: admin.admin_post(ctx, web, f"{p['section']}/{p['verb']}", f),
     )
 
     async def not_found(request: Request) -> Response:
