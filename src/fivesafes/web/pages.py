@@ -18,7 +18,7 @@ from fivesafes.release.permissions import can_review
 from fivesafes.release.submission import FileSubmission, TableSubmission
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
-from fivesafes.sdc import build_view
+from fivesafes.sdc import build_views
 from fivesafes.server.acting import acting_as
 from fivesafes.server.api import ServerContext
 from fivesafes.server.operations import run
@@ -28,6 +28,7 @@ from fivesafes.services.governance import review as access_review
 from fivesafes.services.release import inspect as inspect_svc
 from fivesafes.services.release import requests as requests_svc
 from fivesafes.services.release import reviews as reviews_svc
+from fivesafes.services.release import views as views_svc
 from fivesafes.web import outputs
 from fivesafes.web.auth import PREFIX, deny_page
 from fivesafes.web.render import page
@@ -83,11 +84,9 @@ def queue(ctx: ServerContext, web: WebSession) -> Response:
         person = acting.actor.person
         rows = [
             r
-            for state in AWAITING
-            for r in requests_svc.list_requests(acting.session, web.login, state)
+            for r in views_svc.awaiting_review(acting.session, AWAITING)
             if can_review(person, r.author)
         ]
-    rows.sort(key=lambda r: r.id)
     return page("queue.html", title="Output checking", me=web.login, csrf=web.csrf, queue=rows)
 
 
@@ -110,8 +109,7 @@ def request_page(
     values: dict[str, Any] = {}
     if isinstance(content, TableSubmission):
         cells, hierarchies = content.cells, content.hierarchies
-        values["published"] = build_view(content.name, cells, hierarchies)
-        values["checker"] = build_view(content.name, cells, hierarchies, checker=True)
+        values["published"], values["checker"] = build_views(content.name, cells, hierarchies)
         if isinstance(earlier, TableSubmission):
             changes = outputs.table_changes(earlier, content)
             values["changes"] = changes[: outputs.SHOWN_CHANGES]
