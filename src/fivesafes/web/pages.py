@@ -31,6 +31,7 @@ from fivesafes.services.release import reviews as reviews_svc
 from fivesafes.services.release import views as views_svc
 from fivesafes.web import outputs
 from fivesafes.web.auth import PREFIX, deny_page
+from fivesafes.web.cells import cells_tables
 from fivesafes.web.render import page
 from fivesafes.web.sessions import WebSession
 
@@ -109,7 +110,13 @@ def request_page(
     values: dict[str, Any] = {}
     if isinstance(content, TableSubmission):
         cells, hierarchies = content.cells, content.hierarchies
-        values["published"], values["checker"] = build_views(content.name, cells, hierarchies)
+        published, checker = build_views(content.name, cells, hierarchies)
+        values["published"], values["checker"] = cells_tables(
+            [
+                (published, "The table as the public would see it: hidden cells as [c]"),
+                (checker, "True values with each cell's status and rules"),
+            ]
+        )
         if isinstance(earlier, TableSubmission):
             changes = outputs.table_changes(earlier, content)
             values["changes"] = changes[: outputs.SHOWN_CHANGES]
