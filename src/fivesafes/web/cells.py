@@ -86,7 +86,3 @@ def cells_tables(views: list[tuple[TableView, str]]) -> list[Markup]:
     # every value from data was escaped above
     return [Markup("".join([*parts, "</tbody>\n</table>\n"])) for parts in out]  # noqa: S704
 
-
-def cells_table(v: TableView, caption: str) -> Markup:
-    """One view as a whole ``<table class="cells">`` with ``caption``."""
-    return cells_tables([(v, caption)])[0]

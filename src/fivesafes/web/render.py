@@ -11,7 +11,6 @@ from starlette.responses import HTMLResponse
 from fivesafes.errors import FivesafesError, IdentityError
 from fivesafes.sdc import entry_text, interval_text, safe_text
 from fivesafes.server.api import ERROR_STATUS
-from fivesafes.web.cells import cells_table
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENV = Environment(
@@ -23,7 +22,6 @@ ENV = Environment(
 ENV.filters["entry"] = entry_text
 ENV.filters["interval"] = interval_text
 ENV.filters["safe_text"] = safe_text
-ENV.filters["cells_table"] = cells_table
 
 
 def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
