@@ -12,9 +12,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from fivesafes.sdc import entry_text, interval_text, safe_text
-from fivesafes.sdc.view.model import TableView
-from fivesafes.sdc.view.rows import ViewRow
+from fivesafes.sdc import TableView, ViewRow, entry_text, interval_text, safe_text
 
 CHECKER_HEADS = (
     '<th scope="col">Status</th><th scope="col">Rules</th><th scope="col">Required interval</th>'
