@@ -83,4 +83,3 @@ def cells_tables(views: list[tuple[TableView, str]]) -> list[Markup]:
                 )
     # every value from data was escaped above
     return [Markup("".join([*parts, "</tbody>\n</table>\n"])) for parts in out]  # noqa: S704
-

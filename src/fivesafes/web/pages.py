@@ -214,10 +214,25 @@ def revoke_grant(ctx: ServerContext, web: WebSession, grant_id: int, form: Any) 
 
 
 def evidence(ctx: ServerContext, web: WebSession) -> Response:
-    """The audit log's newest events and the log's verification (auditors and administrators)."""
+    """The audit log's newest events, the log's verification and the periodic reviews (T6.5)
+    recorded (auditors and administrators)."""
     events = run(ctx.app, web.login, "audit.log", {"limit": 200})
     # only after the service allowed (and audited) the read: `fivesafes audit verify`'s check
     report = verify_log(ctx.app.workspace)
+    with acting_as(ctx.app, web.login) as acting:  # as `fivesafes review list`
+        reviews = [
+            {
+                "id": r.id,
+                "by": r.carried_out_by,
+                "at": r.carried_out_at,
+                "as_of": r.as_of,
+                "findings": r.findings_total,
+                "location": r.location,
+                "markdown_sha256": r.markdown_sha256,
+                "html_sha256": r.html_sha256,
+            }
+            for r in access_review.list_reviews(acting.session)
+        ]
     return page(
         "evidence.html",
         title="Evidence",
@@ -225,4 +240,5 @@ def evidence(ctx: ServerContext, web: WebSession) -> Response:
         csrf=web.csrf,
         events=events,
         report=report,
+        reviews=reviews,
     )
