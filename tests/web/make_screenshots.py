@@ -14,6 +14,7 @@ from pathlib import Path
 
 import uvicorn
 from playwright.sync_api import sync_playwright
+from release_world import SOURCE, first_release
 from web_world import PASSWORD, web_world
 
 PAGES = {"signin": "/web/signin", "status": "/web/", "queue": "/web/checking"}
@@ -29,6 +30,15 @@ def main(out: Path) -> None:
             time.sleep(0.05)
         base = "http://127.0.0.1:18765"
         pages = {**PAGES, "request": f"/web/checking/{ww.request_id}"}
+        released = ww.world.release(first_release())  # something in the register
+        # pages other people see: (file name, login, path)
+        others = [
+            ("grants", "iris", "/web/grants"),
+            ("publication", "iris", f"/web/publication?source={SOURCE}&q=a1"),
+            ("release", "iris", f"/web/publication/{released.release_id}"),
+            ("evidence", "root", "/web/evidence"),
+            ("admin", "root", "/web/admin/people"),
+        ]
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium")
             for width in (1280, 390):
@@ -42,6 +52,16 @@ def main(out: Path) -> None:
                     page.goto(base + path)
                     page.screenshot(path=str(out / f"{name}-{width}.png"))
                 page.close()
+                for name, login, path in others:
+                    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+                    page.goto(f"{base}/web/signin")
+                    page.get_by_label("Login").fill(login)
+                    page.get_by_label("Password").fill(PASSWORD)
+                    page.get_by_role("button", name="Sign in").click()
+                    page.wait_for_url(f"{base}/web/")
+                    page.goto(base + path)
+                    page.screenshot(path=str(out / f"{name}-{width}.png"))
+                    page.close()
             browser.close()
         server.should_exit = True
 

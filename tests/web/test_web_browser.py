@@ -7,17 +7,12 @@ Never downloads a browser: skips, saying why, where /usr/bin/chromium is absent
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from web_world import PASSWORD, WebWorld, web_world
-
-CHROMIUM = Path("/usr/bin/chromium")
+from web_served import CHROMIUM, serve, sign_in
+from web_world import PASSWORD, WebWorld
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -27,31 +22,10 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[WebWorld, str]]:
-    """The web world behind uvicorn on a free local port, in a thread."""
-    with web_world(tmp_path) as ww:
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(ww.api, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started, "the server did not start"
-        try:
-            yield ww, f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=20)
+    with serve(tmp_path) as both:
+        yield both
 
 
 def test_a_checker_signs_in_opens_the_queue_reads_the_table_and_approves(
@@ -90,14 +64,6 @@ def test_a_checker_signs_in_opens_the_queue_reads_the_table_and_approves(
     ]
 
 
-def _sign_in(page: object, base: str, login: str) -> None:
-    page.goto(f"{base}/web/signin")  # type: ignore[attr-defined]
-    page.get_by_label("Login").fill(login)  # type: ignore[attr-defined]
-    page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
-    page.wait_for_url(f"{base}/web/")  # type: ignore[attr-defined]
-
-
 def test_a_person_signs_the_declaration_and_an_owner_approves_a_grant_by_keyboard(
     served: tuple[WebWorld, str],
 ) -> None:
@@ -109,7 +75,7 @@ def test_a_person_signs_the_declaration_and_an_owner_approves_a_grant_by_keyboar
         browser = pw.chromium.launch(executable_path=str(CHROMIUM))
         try:
             bob = browser.new_page()
-            _sign_in(bob, base, "bob")
+            sign_in(bob, base, "bob")
             assert bob.get_by_text("You have not signed the current declaration").is_visible()
             sign = bob.get_by_role("button", name="I have read it and I sign version 1")
             sign.focus()
@@ -117,9 +83,9 @@ def test_a_person_signs_the_declaration_and_an_owner_approves_a_grant_by_keyboar
                 bob.keyboard.press("Enter")  # keyboard only
             assert bob.get_by_text("You have signed the current declaration").is_visible()
             iris = browser.new_context().new_page()  # a browser of her own (cookies)
-            _sign_in(iris, base, "iris")
+            sign_in(iris, base, "iris")
             iris.get_by_role("link", name="Grants").click()
-            row = iris.get_by_role("row").filter(has_text="tables")
+            row = iris.locator("table").first.get_by_role("row").filter(has_text="tables")
             assert "signed" in row.inner_text()  # bob's people checks, after he signed
             row.get_by_label("Note").fill("need shown")
             row.get_by_role("button", name="Approve").focus()

@@ -3,6 +3,7 @@ repeated wrong passwords are throttled on the sign-in page as on the API."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,9 +38,9 @@ def test_codes_and_titles_from_data_are_inert(
         page = browser.get(path)
         assert page.status_code == 200, page.text
         assert SCRIPT not in page.text and "&lt;script&gt;" in page.text, path
-    page = browser.get(f"/web/checking/{rid}")
-    assert ">" + FORMULA.replace("'", "&#39;") not in page.text  # never a bare formula
-    assert "&#39;=cmd" in page.text  # shown with the apostrophe, as in table.csv
+    shown = html.unescape(browser.get(f"/web/checking/{rid}").text)
+    assert ">" + FORMULA not in shown  # never a bare formula
+    assert ">'" + FORMULA in shown  # shown with the apostrophe, as in table.csv
     assert SCRIPT not in ww.signed_in("ada").get("/web/").text
 
 
@@ -56,3 +57,46 @@ def test_sign_in_is_throttled_after_repeated_failures(ww: WebWorld) -> None:
     )
     assert answer.status_code == 403 and "too many failed sign-ins" in answer.text
     assert ww.events("server.signin").count(("olga", "denied")) == 6
+
+
+def assert_inert(text: str, where: str) -> None:
+    """No live markup from data and no cell text that a spreadsheet would run."""
+    assert SCRIPT not in text, where
+    assert ">" + FORMULA not in html.unescape(text), where
+
+
+def test_data_codes_are_inert_on_every_page_that_shows_them(
+    ww: WebWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fivesafes.release.votes import Vote
+
+    for code, value in ((SCRIPT, 20.0), (FORMULA, 30.0), ("x", 2.0)):
+        monkeypatch.setitem(release_world.VALUES, code, value)
+    hostile = Hierarchy.from_pairs(
+        "area", [("Total", None), (SCRIPT, "Total"), (FORMULA, "Total"), ("x", "Total")]
+    )
+    world = ww.world
+    rid = world.submit(table(SCRIPT, hostile, {"x": "primary", SCRIPT: "secondary"}), title=SCRIPT)
+    world.vote("olga", rid, Vote.REQUEST_CHANGES)
+    world.vote("oscar", rid, Vote.REQUEST_CHANGES)
+    world.submit(table(SCRIPT, hostile, {"x": "primary", FORMULA: "secondary"}), request_id=rid)
+    olga = ww.signed_in("olga")
+    queue, review = olga.get("/web/checking").text, olga.get(f"/web/checking/{rid}").text
+    assert "Changes from version 1" in review and "&lt;script&gt;" in review
+    for text, where in ((queue, "queue"), (review, "request page with its diff")):
+        assert_inert(text, where)
+    world.vote("olga", rid, Vote.APPROVE)
+    world.vote("oscar", rid, Vote.APPROVE)
+    released = world.publish(rid)
+    pages = {
+        "register search": olga.get(
+            "/web/publication", params={"source": release_world.SOURCE, "q": "script"}
+        ),
+        "release page": olga.get(f"/web/publication/{released.release_id}"),
+        "my status": ww.signed_in("ada").get("/web/"),
+        "evidence": ww.signed_in("root").get("/web/evidence"),
+    }
+    for where, answer in pages.items():
+        assert answer.status_code == 200, where
+        assert_inert(answer.text, where)
+    assert "&lt;script&gt;" in pages["register search"].text  # the hostile cells are listed

@@ -268,6 +268,18 @@ def test_evidence_is_for_auditors_and_administrators_only(ww: WebWorld) -> None:
     assert refused.status_code == 403 and "Traceback" not in refused.text
 
 
+def test_evidence_lists_the_periodic_reviews_with_their_hashes(
+    ww: WebWorld, tmp_path: Path
+) -> None:
+    from fivesafes.services.governance import review
+
+    assert "No periodic review has been recorded." in ww.signed_in("root").get("/web/evidence").text
+    done = ww.world.reg.act("root", review.carry_out_review, tmp_path / "reviews")
+    page = ww.signed_in("root").get("/web/evidence").text
+    assert done.markdown_sha256 in page and done.html_sha256 in page
+    assert "No periodic review has been recorded." not in page
+
+
 def test_evidence_shows_a_tampered_log(ww: WebWorld) -> None:
     from audit_tampering import tamper
 

@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from fivesafes.errors import FivesafesError, ValidationError
 from fivesafes.server.api import ServerContext
-from fivesafes.web import pages
+from fivesafes.web import admin, pages, publication
 from fivesafes.web.auth import (
     PREFIX,
     BadCsrf,
@@ -35,7 +35,7 @@ from fivesafes.web.sessions import Sessions, WebSession
 
 __all__ = ["mount"]
 
-# (session, form or None, path parameters) -> the page
+# (session, form or None, query and path parameters) -> the page
 Work = Callable[[WebSession, Any, dict[str, Any]], Response]
 
 
@@ -49,7 +49,9 @@ def _guarded(ctx: ServerContext, sessions: Sessions, work: Work, *, post: bool) 
                 if post:
                     check_csrf(web, form)
                 try:
-                    return work(web, form, dict(request.path_params))
+                    # the query's parameters (GET forms), then the path's (which win)
+                    params = {**request.query_params, **request.path_params}
+                    return work(web, form, params)
                 except ValueError as bad:  # a form value the service's types refuse
                     raise ValidationError(f"the form is not valid: {bad}") from None
                 except FivesafesError as refused:
@@ -71,6 +73,11 @@ def _guarded(ctx: ServerContext, sessions: Sessions, work: Work, *, post: bool) 
         return await run_in_threadpool(act)
 
     return handler
+
+
+def _q(params: dict[str, Any], name: str, limit: int = 200) -> str:
+    """A query parameter as text (absent: empty), cut to ``limit`` characters."""
+    return str(params.get(name) or "")[:limit]
 
 
 def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None) -> None:
@@ -101,10 +108,32 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
     post("/declaration/sign", lambda web, f, _p: pages.sign_declaration(ctx, web, f))
     get("/checking", lambda web, _f, _p: pages.queue(ctx, web))
     get("/checking/{rid:int}", lambda web, _f, p: pages.request_page(ctx, web, p["rid"]))
+    get("/checking/{rid:int}/file", lambda web, _f, p: pages.request_file(ctx, web, p["rid"]))
     post("/checking/{rid:int}/vote", lambda web, f, p: pages.vote(ctx, web, p["rid"], f))
     get("/grants", lambda web, _f, _p: pages.grants(ctx, web))
     post("/grants/{gid:int}", lambda web, f, p: pages.decide_grant(ctx, web, p["gid"], f))
+    post("/grants/{gid:int}/revoke", lambda web, f, p: pages.revoke_grant(ctx, web, p["gid"], f))
     get("/evidence", lambda web, _f, _p: pages.evidence(ctx, web))
+    get(
+        "/publication",
+        lambda web, _f, _p: publication.releases(ctx, web, _q(_p, "source"), _q(_p, "q")),
+    )
+    get(
+        "/publication/{release_id}",
+        lambda web, _f, p: publication.release_page(ctx, web, p["release_id"]),
+    )
+    get("/admin", lambda _w, _f, _p: RedirectResponse(f"{PREFIX}/admin/people", status_code=303))
+    get("/admin/{section}", lambda web, _f, p: admin.admin_page(ctx, web, p["section"]))
+    post(
+        "/admin/{section}/{verb}",
+        lambda web, f, p: admin.admin_post(ctx, web, f"{p['section']}/{p['verb']}", f),
+    )
+
+    async def not_found(request: Request) -> Response:
+        # last: any other path under /web is a page (not the API's JSON 404)
+        return page("error.html", 404, title="Not found", message="there is no such page")
+
+    router.add_api_route("/{rest:path}", not_found, methods=["GET", "POST"])
     api.include_router(router)
 
     @api.get("/", include_in_schema=False)

@@ -12,21 +12,26 @@ from typing import Any
 from starlette.responses import RedirectResponse, Response
 
 from fivesafes.errors import NotFoundError
+from fivesafes.governance.review_categories import CATEGORIES, Category
 from fivesafes.governance.roles import Role
 from fivesafes.release.permissions import can_review
 from fivesafes.release.submission import FileSubmission, TableSubmission
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
-from fivesafes.sdc import build_view
+from fivesafes.sdc import build_views
 from fivesafes.server.acting import acting_as
 from fivesafes.server.api import ServerContext
 from fivesafes.server.operations import run
 from fivesafes.services.audit_log import verify_log
 from fivesafes.services.governance import areas as areas_svc
+from fivesafes.services.governance import review as access_review
 from fivesafes.services.release import inspect as inspect_svc
 from fivesafes.services.release import requests as requests_svc
 from fivesafes.services.release import reviews as reviews_svc
+from fivesafes.services.release import views as views_svc
+from fivesafes.web import outputs
 from fivesafes.web.auth import PREFIX, deny_page
+from fivesafes.web.cells import cells_tables
 from fivesafes.web.render import page
 from fivesafes.web.sessions import WebSession
 
@@ -80,31 +85,46 @@ def queue(ctx: ServerContext, web: WebSession) -> Response:
         person = acting.actor.person
         rows = [
             r
-            for state in AWAITING
-            for r in requests_svc.list_requests(acting.session, web.login, state)
+            for r in views_svc.awaiting_review(acting.session, AWAITING)
             if can_review(person, r.author)
         ]
-    rows.sort(key=lambda r: r.id)
     return page("queue.html", title="Output checking", me=web.login, csrf=web.csrf, queue=rows)
 
 
 def request_page(
     ctx: ServerContext, web: WebSession, request_id: int, notice: str = ""
 ) -> Response:
-    """One request: checks, the table as published and the checker's view, the vote form."""
+    """One request: checks, the table as published and the checker's view (or the file's
+    safe preview), earlier versions and what the current one changed, the vote form."""
     provider = ctx.app.vault().provider
     with acting_as(ctx.app, web.login) as acting:
         view, content = inspect_svc.inspect_request(
             acting.session, acting.actor, provider, request_id
         )
+        earlier = None
+        if view.version > 1:  # the previous version, for the diff (opening it is audited too)
+            _v, earlier = inspect_svc.inspect_request(
+                acting.session, acting.actor, provider, request_id, view.version - 1
+            )
         person = acting.actor.person
     values: dict[str, Any] = {}
     if isinstance(content, TableSubmission):
         cells, hierarchies = content.cells, content.hierarchies
-        values["published"] = build_view(content.name, cells, hierarchies)
-        values["checker"] = build_view(content.name, cells, hierarchies, checker=True)
+        published, checker = build_views(content.name, cells, hierarchies)
+        values["published"], values["checker"] = cells_tables(
+            [
+                (published, "The table as the public would see it: hidden cells as [c]"),
+                (checker, "True values with each cell's status and rules"),
+            ]
+        )
+        if isinstance(earlier, TableSubmission):
+            changes = outputs.table_changes(earlier, content)
+            values["changes"] = changes[: outputs.SHOWN_CHANGES]
+            values["changed"] = len(changes)
     elif isinstance(content, FileSubmission):
-        values["file"] = {"name": content.name, "size": len(content.content)}
+        values["file"] = outputs.preview(content)
+        if isinstance(earlier, FileSubmission):
+            values["file_before"] = earlier.files
     mine = any(r.reviewer == web.login and r.version == view.version for r in view.reviews)
     return page(
         "request.html",
@@ -116,6 +136,18 @@ def request_page(
         notice=notice,
         **values,
     )
+
+
+def request_file(ctx: ServerContext, web: WebSession, request_id: int) -> Response:
+    """The current version's file output for its preview (same permission and audit)."""
+    provider = ctx.app.vault().provider
+    with acting_as(ctx.app, web.login) as acting:
+        _view, content = inspect_svc.inspect_request(
+            acting.session, acting.actor, provider, request_id
+        )
+    if not isinstance(content, FileSubmission):
+        raise NotFoundError(f"request #{request_id} is a table, not a file output")
+    return outputs.served(content)
 
 
 def vote(ctx: ServerContext, web: WebSession, request_id: int, form: Any) -> Response:
@@ -130,23 +162,36 @@ def vote(ctx: ServerContext, web: WebSession, request_id: int, form: Any) -> Res
     return RedirectResponse(f"{PREFIX}/checking/{request_id}?done={chosen.value}", status_code=303)
 
 
+RECERTIFY = (Category.LEAVER_WITH_GRANT, Category.GRANT_OVERDUE, Category.GRANT_DUE)
+
+
 def grants(ctx: ServerContext, web: WebSession, notice: str = "") -> Response:
-    """Requested grants for the areas this asset owner owns, with the people checks."""
+    """For the areas this asset owner owns: requested grants with the people checks, current
+    grants (each revocable with a note) and the T6.5 review's recertification list."""
     _require(ctx, web, Role.INFORMATION_ASSET_OWNER, f"{PREFIX}/grants")
     with acting_as(ctx.app, web.login) as acting:
         owned = {a.name for a in areas_svc.list_areas(acting.session) if a.owner == web.login}
+        findings = access_review.review_access(acting.session).findings
+    listed = [
+        g for area in sorted(owned) for g in run(ctx.app, web.login, "grant.list", {"area": area})
+    ]
     pending = [
         (g, run(ctx.app, web.login, "people.show", {"login": g["person"]}))
-        for area in sorted(owned)
-        for g in run(ctx.app, web.login, "grant.list", {"area": area})
+        for g in listed
         if g["state"] == "requested"
     ]
+    current = [g for g in listed if g["state"] == "approved"]
+    mine = {str(g["id"]): g for g in listed}
+    recertify = [(f, mine[f.item]) for f in findings if f.category in RECERTIFY and f.item in mine]
     return page(
         "grants.html",
-        title="Grant requests",
+        title="Grants",
         me=web.login,
         csrf=web.csrf,
         pending=pending,
+        current=current,
+        recertify=recertify,
+        titles={c: CATEGORIES[c].title for c in RECERTIFY},
         notice=notice,
     )
 
@@ -161,11 +206,33 @@ def decide_grant(ctx: ServerContext, web: WebSession, grant_id: int, form: Any) 
     return RedirectResponse(f"{PREFIX}/grants", status_code=303)
 
 
+def revoke_grant(ctx: ServerContext, web: WebSession, grant_id: int, form: Any) -> Response:
+    """Revoke with the note as the reason (the operation `grant revoke` runs; it needs one)."""
+    reason = str(form.get("note") or "").strip()[:2000]
+    run(ctx.app, web.login, "grant.revoke", {"grant_id": grant_id, "reason": reason})
+    return RedirectResponse(f"{PREFIX}/grants", status_code=303)
+
+
 def evidence(ctx: ServerContext, web: WebSession) -> Response:
-    """The audit log's newest events and the log's verification (auditors and administrators)."""
+    """The audit log's newest events, the log's verification and the periodic reviews (T6.5)
+    recorded (auditors and administrators)."""
     events = run(ctx.app, web.login, "audit.log", {"limit": 200})
     # only after the service allowed (and audited) the read: `fivesafes audit verify`'s check
     report = verify_log(ctx.app.workspace)
+    with acting_as(ctx.app, web.login) as acting:  # as `fivesafes review list`
+        reviews = [
+            {
+                "id": r.id,
+                "by": r.carried_out_by,
+                "at": r.carried_out_at,
+                "as_of": r.as_of,
+                "findings": r.findings_total,
+                "location": r.location,
+                "markdown_sha256": r.markdown_sha256,
+                "html_sha256": r.html_sha256,
+            }
+            for r in access_review.list_reviews(acting.session)
+        ]
     return page(
         "evidence.html",
         title="Evidence",
@@ -173,4 +240,5 @@ def evidence(ctx: ServerContext, web: WebSession) -> Response:
         csrf=web.csrf,
         events=events,
         report=report,
+        reviews=reviews,
     )

@@ -105,6 +105,7 @@ READERS: dict[str, Call] = {
     "rule_sets.list_rule_sets": lambda s, w, i: rule_sets.list_rule_sets(s),
     "views.get_request": lambda s, w, i: release_views.get_request(s, i["a"], "ada"),
     "views.list_requests": lambda s, w, i: release_views.list_requests(s, "ada"),
+    "views.awaiting_review": lambda s, w, i: release_views.awaiting_review(s),
     "moves.request_row": lambda s, w, i: release_moves.request_row(s, i["a"]),
     "views.reviews_of": lambda s, w, i: release_views.reviews_of(s, _request(s, i, "c")),
     "views.view_of": lambda s, w, i: release_views.view_of(s, _request(s, i, "c"), "olga"),

@@ -20,6 +20,7 @@ from fivesafes.sdc.view.model import (
     build_view,
     level_loss,
 )
+from fivesafes.sdc.view.pair import build_views
 from fivesafes.sdc.view.show import Shown, read_output, view_table
 from fivesafes.sdc.view.text import entry as entry_text
 from fivesafes.sdc.view.text import interval as interval_text
@@ -36,6 +37,7 @@ __all__ = [
     "TableView",
     "ViewRow",
     "build_view",
+    "build_views",
     "candidates",
     "drop_level",
     "entry_text",

@@ -139,11 +139,26 @@ def build_view(
     audit_of = _AuditColumns.of(audit_rows)
     has_published = PUBLISHED in present
     rows: list[ViewRow] = []
+    # each code's label, depth and leafness once per dimension (the loop runs once per cell)
+    facts = [
+        {c: (h.label(c), d[c], h.is_leaf(c)) for c in h.codes}
+        for h, d in zip(hierarchies, depth, strict=True)
+    ]
+    single = len(hierarchies) == 1
+    codes: tuple[str, ...]
+    labels: tuple[str, ...]
+    levels: tuple[int, ...]
     for i, key in enumerate(order):
-        codes = tuple(str(k) for k in (key if isinstance(key, tuple) else (key,)))
-        labels = tuple(h.label(c) for h, c in zip(hierarchies, codes, strict=True))
-        levels = tuple(d[c] for d, c in zip(depth, codes, strict=True))
-        leaf = all(h.is_leaf(c) for h, c in zip(hierarchies, codes, strict=True))
+        if single and not isinstance(key, tuple):
+            code = str(key)
+            label, level, leaf = facts[0][code]
+            codes, labels, levels = (code,), (label,), (level,)
+        else:
+            codes = tuple(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+            known = [f[c] for f, c in zip(facts, codes, strict=True)]
+            labels = tuple(k[0] for k in known)
+            levels = tuple(k[1] for k in known)
+            leaf = all(k[2] for k in known)
         is_hidden, is_missing = bool(hidden[i]), not bool(found[i])
         if not checker:
             shown = None if is_hidden else _number(shown_values[i])

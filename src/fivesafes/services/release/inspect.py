@@ -7,10 +7,11 @@ passes the people checks for the area. Allowed and denied openings are both audi
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
-from fivesafes.errors import AccessDenied
+from fivesafes.errors import AccessDenied, NotFoundError
 from fivesafes.release.permissions import check_review
 from fivesafes.release.submission import Submission
 from fivesafes.services.context import Actor, record
@@ -18,15 +19,35 @@ from fivesafes.services.governance.qualification import require_qualified
 from fivesafes.services.release.checks import submission_of, version_row
 from fivesafes.services.release.moves import request_row
 from fivesafes.services.release.views import RequestView, view_of
+from fivesafes.store.models.release import ReleaseRequestRow, RequestVersionRow
 from fivesafes.vault.keys import KeyProvider
 
 INSPECT = "release.inspect"
 
 
+def _version_of(session: Session, row: ReleaseRequestRow, version: int) -> RequestVersionRow:
+    found = session.scalars(
+        select(RequestVersionRow).where(
+            RequestVersionRow.request_id == row.id, RequestVersionRow.version == version
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFoundError(
+            f"request #{row.id} has no version {version}",
+            hint=f"its versions are 1 to {row.current_version}",
+        )
+    return found
+
+
 def inspect_request(
-    session: Session, actor: Actor, provider: KeyProvider, request_id: int
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    request_id: int,
+    version: int | None = None,
 ) -> tuple[RequestView, Submission]:
-    """The request as ``actor`` may see it and its current version's content (audited)."""
+    """The request as ``actor`` may see it and the content of ``version`` (default: the
+    current one; an earlier one for the diff a new version makes), audited."""
     row = request_row(session, request_id)
     author, area = row.author.login, row.area.name
     try:
@@ -46,7 +67,8 @@ def inspect_request(
         )
         raise
     require_qualified(session, actor, area, f"inspect request #{request_id}")
-    content = submission_of(provider, row, version_row(session, row))
+    opened = version_row(session, row) if version is None else _version_of(session, row, version)
+    content = submission_of(provider, row, opened)
     record(
         session,
         actor.login,
@@ -54,6 +76,6 @@ def inspect_request(
         outcome=Outcome.ALLOWED,
         area=area,
         subject=str(request_id),
-        details={"version": row.current_version},
+        details={"version": opened.version},
     )
     return view_of(session, row, actor.login), content
