@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from fivesafes.app import Acting, App
 from fivesafes.audit.events import Outcome
 from fivesafes.errors import IdentityError
-from fivesafes.services.context import record, resolve_actor
+from fivesafes.services.context import Actor, record, resolve_actor
 
 IDENTITY_ACTION = "server.identity"
 
@@ -35,3 +35,26 @@ def acting_as(app: App, login: str) -> Iterator[Acting]:
         except IdentityError as exc:
             raise refuse_identity(exc, login, {"reason": exc.message}) from None
         yield Acting(app.workspace, actor, session)
+
+
+def actor_of(app: App, login: str) -> Actor:
+    """The registered, active ``login``, read without a write lock; a refusal is audited.
+
+    For an operation that records its decision in a transaction of its own (``audit.log``):
+    resolving the actor in a write transaction too would queue every such request twice
+    behind the database's one writer.
+    """
+    with app.workspace.reader() as session:
+        try:
+            return resolve_actor(session, login)
+        except IdentityError as exc:
+            refusal = exc
+    with app.workspace.transaction() as session:
+        record(
+            session,
+            login,
+            IDENTITY_ACTION,
+            outcome=Outcome.DENIED,
+            details={"reason": refusal.message},
+        )
+    raise refusal
