@@ -114,9 +114,7 @@ _UNBOUND: sessionmaker[Session] = sessionmaker(expire_on_commit=False)
 # per second; on this lock the next writer starts as soon as the last one committed.
 # Other processes still meet SQLite's own lock and busy timeout. Reentrant, and waited
 # on no longer than that timeout: then BEGIN waits on SQLite as before, never a deadlock.
-_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
-    weakref.WeakKeyDictionary()
-)
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
