@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,24 +37,14 @@ def acting_as(app: App, login: str) -> Iterator[Acting]:
         yield Acting(app.workspace, actor, session)
 
 
-def actor_of(app: App, login: str) -> Actor:
-    """The registered, active ``login``, read without a write lock; a refusal is audited.
+def resolving(login: str) -> Callable[[Session], Actor]:
+    """Resolve ``login`` in a caller's transaction (for a service that opens its own);
+    a refusal is audited, as by ``acting_as``."""
 
-    For an operation that records its decision in a transaction of its own (``audit.log``):
-    resolving the actor in a write transaction too would queue every such request twice
-    behind the database's one writer.
-    """
-    with app.workspace.reader() as session:
+    def resolve(session: Session) -> Actor:
         try:
             return resolve_actor(session, login)
         except IdentityError as exc:
-            refusal = exc
-    with app.workspace.transaction() as session:
-        record(
-            session,
-            login,
-            IDENTITY_ACTION,
-            outcome=Outcome.DENIED,
-            details={"reason": refusal.message},
-        )
-    raise refusal
+            raise refuse_identity(exc, login, {"reason": exc.message}) from None
+
+    return resolve
