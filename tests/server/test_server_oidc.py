@@ -207,3 +207,23 @@ def test_the_client_secret_must_be_private_and_never_in_config(world: World) -> 
     secret_file.chmod(0o600)
     settings = oidc_settings(world.app.workspace)
     assert settings is not None and CLIENT_SECRET not in repr(settings)
+
+
+def test_the_web_pages_offer_oidc_and_land_the_browser_signed_in(world: World) -> None:
+    from fivesafes.web import mount
+    from fivesafes.web.sessions import COOKIE
+
+    with TestClient(create_app(world.app, extend=mount), base_url="http://localhost") as browser:
+        form = browser.get("/web/signin")
+        assert "Sign in with Test IdP" in form.text
+        start = browser.get("/api/v1/auth/oidc/start?to=web", follow_redirects=False)
+        at_provider = httpx.get(start.headers["location"], follow_redirects=False)
+        back = urlsplit(at_provider.headers["location"])
+        landed = browser.get(f"{back.path}?{back.query}", follow_redirects=False)
+        assert landed.status_code == 200 and 'url=/web/"' in landed.text
+        assert COOKIE in landed.headers["set-cookie"] and "samesite=strict" in (
+            landed.headers["set-cookie"].lower()
+        )
+        status = browser.get("/web/", follow_redirects=False)
+        assert status.status_code == 200 and "bea" in status.text, status.text[:300]
+    assert _signins(world)[-1]["outcome"] == "allowed"

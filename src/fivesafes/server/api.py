@@ -52,6 +52,9 @@ class ServerContext:
     app: App
     throttle: signin.Throttle = field(default_factory=signin.Throttle)
     oidc: Any = None  # the OIDC client (server.oidc.OidcClient) when [oidc] is configured
+    # how an OIDC sign-in started from the web pages lands (set by the pages when mounted):
+    # (request, signin.Token) -> a response that starts the browser's session
+    oidc_landing: Callable[[Request, signin.Token], Any] | None = None
 
     def caller(self, request: Request) -> Caller:
         """The caller of ``request`` (IdentityError, audited, when unknown)."""

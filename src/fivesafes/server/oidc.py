@@ -162,6 +162,7 @@ class Pending:
     nonce: str
     verifier: str
     started: float
+    landing: str = "api"  # where the callback answers: "api" (JSON) or "web" (the pages)
 
 
 class OidcClient:
@@ -213,7 +214,7 @@ class OidcClient:
         return document
 
     # --- the flow ---------------------------------------------------------------------
-    def begin(self) -> str:
+    def begin(self, landing: str = "api") -> str:
         """A new sign-in: the provider's authorization URL to send the browser to."""
         state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
         now = time.monotonic()
@@ -222,7 +223,7 @@ class OidcClient:
                 del self._pending[old]
             if len(self._pending) >= MAX_PENDING:
                 raise OidcFailure("too many sign-ins in progress: try again in a few minutes")
-            self._pending[state] = Pending(nonce, verifier, now)
+            self._pending[state] = Pending(nonce, verifier, now, landing)
         params = {
             "response_type": "code",
             "client_id": self.settings.client_id,
@@ -235,8 +236,8 @@ class OidcClient:
         }
         return str(add_params_to_uri(self.metadata()["authorization_endpoint"], params))
 
-    def finish(self, state: str, code: str) -> ExternalIdentity:
-        """The identity a callback proves; OidcFailure (to audit) when it proves none."""
+    def finish(self, state: str, code: str) -> tuple[ExternalIdentity, str]:
+        """The identity a callback proves, and its landing; OidcFailure (to audit) if none."""
         with self._lock:
             pending = self._pending.pop(state, None)
         if pending is None:
@@ -251,7 +252,8 @@ class OidcClient:
             raise OidcFailure(f"the ID token has no {self.settings.claim} claim", who=who)
         if self.settings.claim == "email" and claims.get("email_verified") is not True:
             raise OidcFailure("the provider has not verified this email address", who=who)
-        return ExternalIdentity(self.settings.issuer, self.settings.claim, value)
+        identity = ExternalIdentity(self.settings.issuer, self.settings.claim, value)
+        return identity, pending.landing
 
     def _exchange(self, code: str, verifier: str) -> dict[str, Any]:
         metadata = self.metadata()

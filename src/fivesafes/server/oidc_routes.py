@@ -8,7 +8,7 @@ issuer and the claim that named the person.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
@@ -46,16 +46,17 @@ def mount_oidc(api: FastAPI, ctx: Any, client: OidcClient | None = None) -> Oidc
         raise AssertionError("unreachable: the transaction re-raises the refusal")
 
     @api.get(f"{OIDC}/start", summary="Sign in with OpenID Connect: go to the provider.")
-    def start() -> RedirectResponse:
+    def start(to: Literal["api", "web"] = "api") -> RedirectResponse:
+        # to=web: the callback lands the browser on the web pages (when they are mounted)
         oidc = configured()
         try:
-            url = oidc.begin()
+            url = oidc.begin(to)
         except OidcFailure as failure:
             refuse(failure)
         return RedirectResponse(url, status_code=303)
 
     @api.get(f"{OIDC}/callback", summary="The provider's answer: a bearer token.")
-    def callback(request: Request) -> dict[str, Any]:
+    def callback(request: Request) -> Any:
         oidc = configured()
         query = request.query_params
         state, code = query.get("state", ""), query.get("code", "")
@@ -64,11 +65,13 @@ def mount_oidc(api: FastAPI, ctx: Any, client: OidcClient | None = None) -> Oidc
                 raise OidcFailure(f"the provider answered {query['error'][:100]}")
             if not state or not code:
                 raise OidcFailure("the callback has no state or no code")
-            identity = oidc.finish(state, code)
+            identity, landing = oidc.finish(state, code)
         except OidcFailure as failure:
             refuse(failure)
         with app.workspace.transaction() as session:
             made = signin.sign_in_external(session, identity, oidc.settings.logins)
+        if landing == "web" and ctx.oidc_landing is not None:
+            return ctx.oidc_landing(request, made)
         return {
             "token": made.token,
             "login": made.login,
