@@ -227,3 +227,39 @@ def test_the_web_pages_offer_oidc_and_land_the_browser_signed_in(world: World) -
         status = browser.get("/web/", follow_redirects=False)
         assert status.status_code == 200 and "bea" in status.text, status.text[:300]
     assert _signins(world)[-1]["outcome"] == "allowed"
+
+
+class _Settings:
+    """A workspace's ``setting`` with only [oidc] values (the rest default)."""
+
+    def __init__(self, **values: object) -> None:
+        self.values = values
+
+    def setting(self, name: str) -> object:
+        from fivesafes.workspace.settings import get_setting
+
+        return self.values.get(name, get_setting(name).default)
+
+
+def test_oidc_settings_refuse_what_would_leak_or_cannot_work() -> None:
+    from fivesafes.workspace.settings import OIDC_CLIENT_SECRET_ENV
+
+    good = {
+        "oidc_issuer": "https://idp.example.org",
+        "oidc_client_id": "fivesafes",
+        "oidc_redirect_uri": "https://fs.example.org/api/v1/auth/oidc/callback",
+        "oidc_logins": ("ada@example.org=ada",),
+    }
+    env = {OIDC_CLIENT_SECRET_ENV: "from-the-environment"}
+    settings = oidc_settings(_Settings(**good), env)  # type: ignore[arg-type]
+    assert settings is not None and settings.client_secret == "from-the-environment"
+    assert settings.logins == {"ada@example.org": "ada"}
+    assert oidc_settings(_Settings(), env) is None  # type: ignore[arg-type]
+    with pytest.raises(WorkspaceError, match="no client secret"):
+        oidc_settings(_Settings(**good), {})  # type: ignore[arg-type]
+    with pytest.raises(WorkspaceError, match="not an https URL"):
+        oidc_settings(_Settings(**{**good, "oidc_issuer": "http://idp.example.org"}), env)  # type: ignore[arg-type]
+    with pytest.raises(WorkspaceError, match=r"not \[oidc\] client_id"):
+        oidc_settings(_Settings(**{**good, "oidc_client_id": None}), env)  # type: ignore[arg-type]
+    with pytest.raises(WorkspaceError, match="CLAIM_VALUE=LOGIN"):
+        oidc_settings(_Settings(**{**good, "oidc_logins": ("ada",)}), env)  # type: ignore[arg-type]
