@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 ACRO_VENV  := .venv-acro
 ACRO_STAMP := $(ACRO_VENV)/.installed-stamp
 
-.PHONY: demo test fuzz java office chromium venv-acro lint format typecheck bench bench-quick lock clean help
+.PHONY: demo test fuzz java office chromium softhsm venv-acro lint format typecheck bench bench-quick lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -31,7 +31,7 @@ venv-acro: $(ACRO_STAMP)  ## create the acro virtualenv (parity tests and the AC
 demo: $(STAMP)  ## run the main job end to end on the embedded default
 	$(VENV)/bin/fivesafes demo --out demo-output
 
-test: $(STAMP) $(ACRO_STAMP) java office chromium  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
+test: $(STAMP) $(ACRO_STAMP) java office chromium softhsm  ## run the whole test suite (PostgreSQL tests use 127.0.0.1:5432/test)
 	FIVESAFES_ACRO_PYTHON=$(CURDIR)/$(ACRO_VENV)/bin/python $(PY) -m pytest -n 2 -q
 
 # The Spark engine's tests run Spark in local mode, which needs Java 17+. Where java is
@@ -69,6 +69,18 @@ chromium:  ## Debian's chromium for the web pages' browser tests (apt-get, only 
 			--no-install-recommends chromium; } >/dev/null 2>&1 \
 		|| echo "chromium could not be installed: the browser tests will skip"; \
 	else echo "no chromium, and not root to install one: the browser tests will skip"; fi
+
+# The PKCS#11 key provider's tests run against SoftHSM2 (a software token). Where it is
+# absent and we are root (CI), Debian's package is installed; elsewhere those tests skip
+# and say why.
+softhsm:  ## SoftHSM2 for the PKCS#11 key provider's tests (apt-get, only where absent)
+	@if command -v softhsm2-util >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing SoftHSM2 for the PKCS#11 tests (apt-get install softhsm2)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends softhsm2; } >/dev/null 2>&1 \
+		|| echo "SoftHSM2 could not be installed: the PKCS#11 tests will skip"; \
+	else echo "no SoftHSM2, and not root to install it: the PKCS#11 tests will skip"; fi
 
 fuzz: $(STAMP)  ## the parser fuzzers, long run (FUZZ_EXAMPLES per parser; make test runs 40)
 	FIVESAFES_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(PY) -m pytest -q -p no:randomly tests/fuzz

@@ -17,7 +17,16 @@ from fivesafes.store.models.audit import AuditRecord
 from fivesafes.store.models.server import ServerTokenRow
 
 WALKED = qualified(
-    [signin, signout], ["set_password", "sign_in", "login_of_token", "token_hash", "sign_out"]
+    [signin, signout],
+    [
+        "set_password",
+        "sign_in",
+        "login_of_token",
+        "token_hash",
+        "sign_out",
+        "sign_in_external",
+        "refuse_external",
+    ],
 )
 PASSWORD = "a long enough passphrase"
 
@@ -75,3 +84,21 @@ def test_a_short_password_is_refused_and_nothing_is_written(engine: Engine, ada:
     with pytest.raises(ValidationError), transaction(session_factory(engine)) as session:
         signin.set_password(session, resolve_actor(session, ada), "short")
     assert ("server.password", "done") not in _actions(engine)
+
+
+def test_an_external_sign_in_writes_a_token_and_audits_or_refuses(
+    engine: Engine, ada: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    who = signin.ExternalIdentity("https://idp.example", "email", "ada@example.org")
+    spy = run_spied(
+        engine,
+        lambda s: signin.sign_in_external(s, who, {"ada@example.org": ada}),
+        monkeypatch,
+    )
+    assert spy.appends == 1 and "server_tokens" in spy.written
+    for logins in ({}, {"ada@example.org": "nobody"}):  # unmapped; mapped to no person
+        with pytest.raises(AccessDenied), transaction(session_factory(engine)) as session:
+            signin.sign_in_external(session, who, logins)
+    with pytest.raises(AccessDenied), transaction(session_factory(engine)):
+        raise signin.refuse_external("anonymous", "https://idp.example", "bad signature")
+    assert _actions(engine).count(("server.signin", "denied")) == 3

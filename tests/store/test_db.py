@@ -134,3 +134,38 @@ def test_read_only_transactions_do_not_take_the_write_lock(tmp_path: Path) -> No
                 raw.close()
     finally:
         engine.dispose()
+
+
+def test_sqlite_writers_of_one_process_queue_on_a_lock_held_until_commit(tmp_path: Path) -> None:
+    # Another thread's writer waits on the process's lock (woken at our commit), not in
+    # SQLite's sleeping busy handler; the same thread may nest without a deadlock of ours.
+    import threading
+
+    from fivesafes.store.db import _SQLITE_WRITERS
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    writers = _SQLITE_WRITERS[engine]
+    seen: list[bool] = []
+
+    def other_thread_may_write() -> None:
+        got = writers.acquire(blocking=False)
+        seen.append(got)
+        if got:
+            writers.release()
+
+    try:
+        with transaction(engine) as session:
+            session.execute(text("CREATE TABLE t (n INTEGER)"))
+            probe = threading.Thread(target=other_thread_may_write)
+            probe.start()
+            probe.join()
+            assert writers.acquire(blocking=False)  # reentrant for this thread
+            writers.release()
+        probe = threading.Thread(target=other_thread_may_write)
+        probe.start()
+        probe.join()
+        assert seen == [False, True]
+        with transaction(engine.execution_options(sqlite_begin="DEFERRED")) as session:
+            assert session.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    finally:
+        engine.dispose()

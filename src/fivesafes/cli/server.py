@@ -10,6 +10,7 @@ import click
 
 from fivesafes.cli.acting import call, emit, json_option, notice
 from fivesafes.services.setup import init_workspace
+from fivesafes.workspace.settings import KEY_PROVIDERS
 
 
 @click.group()
@@ -32,9 +33,22 @@ def server() -> None:
 @click.option("--admin-login", required=True, help="OS login of the first administrator.")
 @click.option("--admin-name", required=True, help="Full name of the first administrator.")
 @click.option("--database-url", help="PostgreSQL URL instead of SQLite in the workspace.")
+@click.option(
+    "--key-provider",
+    type=click.Choice(KEY_PROVIDERS),
+    default="file",
+    show_default=True,
+    help="Who holds the area keys: key files, a passphrase per area, or a PKCS#11 token "
+    "([pkcs11] in config.toml).",
+)
 @json_option
 def init(
-    home: Path, admin_login: str, admin_name: str, database_url: str | None, as_json: bool
+    home: Path,
+    admin_login: str,
+    admin_name: str,
+    database_url: str | None,
+    key_provider: str,
+    as_json: bool,
 ) -> None:
     """Create a workspace owned by this (service) account: folders 0700, files 0600.
 
@@ -43,7 +57,9 @@ def init(
     """
     old = os.umask(0o077)  # whatever the workspace's code forgets, nothing is group-readable
     try:
-        workspace, admin = init_workspace(home, admin_login, admin_name, database_url=database_url)
+        workspace, admin = init_workspace(
+            home, admin_login, admin_name, database_url=database_url, key_provider=key_provider
+        )
     finally:
         os.umask(old)
     emit(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from fivesafes.app import Acting, App
 from fivesafes.audit.events import Outcome
 from fivesafes.errors import IdentityError
-from fivesafes.services.context import record, resolve_actor
+from fivesafes.services.context import Actor, record, resolve_actor
 
 IDENTITY_ACTION = "server.identity"
 
@@ -35,3 +35,16 @@ def acting_as(app: App, login: str) -> Iterator[Acting]:
         except IdentityError as exc:
             raise refuse_identity(exc, login, {"reason": exc.message}) from None
         yield Acting(app.workspace, actor, session)
+
+
+def resolving(login: str) -> Callable[[Session], Actor]:
+    """Resolve ``login`` in a caller's transaction (for a service that opens its own);
+    a refusal is audited, as by ``acting_as``."""
+
+    def resolve(session: Session) -> Actor:
+        try:
+            return resolve_actor(session, login)
+        except IdentityError as exc:
+            raise refuse_identity(exc, login, {"reason": exc.message}) from None
+
+    return resolve

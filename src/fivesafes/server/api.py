@@ -23,6 +23,7 @@ from fivesafes import __version__
 from fivesafes.app import App
 from fivesafes.errors import FivesafesError, IdentityError, ValidationError
 from fivesafes.server.identity import Caller, caller_of
+from fivesafes.server.oidc_routes import mount_oidc
 from fivesafes.server.operations import OPERATIONS, Operation, Params, run
 from fivesafes.services import signin
 
@@ -50,6 +51,10 @@ class ServerContext:
 
     app: App
     throttle: signin.Throttle = field(default_factory=signin.Throttle)
+    oidc: Any = None  # the OIDC client (server.oidc.OidcClient) when [oidc] is configured
+    # how an OIDC sign-in started from the web pages lands (set by the pages when mounted):
+    # (request, signin.Token) -> a response that starts the browser's session
+    oidc_landing: Callable[[Request, signin.Token], Any] | None = None
 
     def caller(self, request: Request) -> Caller:
         """The caller of ``request`` (IdentityError, audited, when unknown)."""
@@ -192,6 +197,7 @@ def create_app(
             "token_type": "bearer",
         }
 
+    mount_oidc(api, ctx)
     for op in OPERATIONS.values():
         api.post(f"{API}{op.path}", summary=op.summary, name=op.name)(_endpoint(ctx, op))
     if extend is not None:

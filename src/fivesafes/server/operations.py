@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from fivesafes.app import Acting, App
 from fivesafes.errors import ValidationError
 from fivesafes.governance.roles import parse_roles
-from fivesafes.server.acting import acting_as
+from fivesafes.server.acting import resolving
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
 from fivesafes.server.operations_areas import AREA_OPERATIONS
 from fivesafes.server.operations_training import TRAINING_OPERATIONS
@@ -202,9 +202,9 @@ def _access_check(app: App, login: str, p: AccessCheck) -> Any:
 
 
 def _audit_log(app: App, login: str, p: AuditLogQuery) -> Any:
-    with acting_as(app, login) as acting:
-        actor = acting.actor
     query = LogQuery(**p.model_dump())
+    # the actor is resolved in the transaction that records the decision (one, not two)
+    actor = resolving(login)
     return plain(read_log(app.workspace.transaction, app.workspace.reader, actor, query))
 
 

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fivesafes.app import App
 from fivesafes.errors import WorkspaceError
 from fivesafes.server.api import ServerContext, create_app
-from fivesafes.server.peer import PeerCredProtocol
+from fivesafes.server.peer import peer_protocol
 from fivesafes.server.private import check_private
 
 GRACE_S = 30
@@ -83,7 +83,8 @@ def serve(
             sockets.append(tcp_socket(http))
         config = uvicorn.Config(
             create_app(app, extend=extend),
-            http=PeerCredProtocol,
+            http=peer_protocol(),
+            loop="auto",  # uvloop when installed (it is in the lockfile)
             lifespan="off",
             log_level="warning",
             timeout_graceful_shutdown=GRACE_S,

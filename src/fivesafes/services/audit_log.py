@@ -92,15 +92,23 @@ def decide_log_read(session: Session, actor: Actor, query: LogQuery) -> AccessDe
     return denial
 
 
-def read_log(tx: Transact, reader: Transact, actor: Actor, query: LogQuery) -> list[dict[str, Any]]:
+def read_log(
+    tx: Transact,
+    reader: Transact,
+    actor: Actor | Callable[[Session], Actor],
+    query: LogQuery,
+) -> list[dict[str, Any]]:
     """The matching events (newest ``limit``, oldest first) when ``actor`` may read them.
 
     ``tx`` opens the transaction that records the decision; ``reader`` a session that
-    reads (a read-only one needs no write lock). Raises AccessDenied, after the denial
-    is committed to the log, when the actor may not read it.
+    reads (a read-only one needs no write lock). ``actor`` may be a function that
+    resolves the actor in that transaction (the server's: one transaction, not two).
+    Raises AccessDenied, after the denial is committed to the log, when the actor may
+    not read it.
     """
     with tx() as session:
-        denial = decide_log_read(session, actor, query)
+        acting = actor(session) if callable(actor) else actor
+        denial = decide_log_read(session, acting, query)
     if denial is not None:
         raise denial
     with reader() as session:

@@ -12,6 +12,7 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -117,6 +118,57 @@ def sign_in(session: Session, login: str, password: str, throttle: Throttle, *, 
             lambda s: record(s, login, "server.signin", outcome=Outcome.DENIED, details=details)
         )
         raise denial
+    return _issue(session, actor, {"via": via})
+
+
+@dataclass(frozen=True)
+class ExternalIdentity:
+    """Whom an identity provider vouched for, once its signature and claims were checked."""
+
+    issuer: str
+    claim: str  # the ID token claim that names the person ("email", "sub", ...)
+    value: str
+
+
+def sign_in_external(
+    session: Session, identity: ExternalIdentity, logins: Mapping[str, str]
+) -> Token:
+    """A bearer token for the registered person ``logins`` maps ``identity`` to.
+
+    Deny by default: a claim value the mapping does not list, or one mapped to a login
+    that is not an active registered person, is refused (AccessDenied, audited).
+    """
+    details = {"via": "oidc", "issuer": identity.issuer, "claim": identity.claim}
+    login = logins.get(identity.value)
+    if login is None:
+        raise refuse_external(
+            f"{identity.claim}:{identity.value}",
+            identity.issuer,
+            f"{identity.claim} {identity.value!r} is not mapped to a registered person",
+        )
+    try:
+        actor = resolve_actor(session, login)
+    except IdentityError as exc:
+        raise refuse_external(login, identity.issuer, exc.message) from None
+    return _issue(session, actor, {**details, identity.claim: identity.value})
+
+
+def refuse_external(who: str, issuer: str, reason: str) -> AccessDenied:
+    """The refusal of an external sign-in, audited (``server.signin`` denied) after rollback."""
+    denial = AccessDenied(
+        "sign-in refused",
+        reasons=(reason,),
+        hint="sign in again from the start; if it is refused again, ask an administrator "
+        "to check the server's [oidc] settings and that your account is mapped to a person",
+    )
+    details = {"via": "oidc", "issuer": issuer, "reason": reason}
+    denial.after_rollback.append(
+        lambda s: record(s, who, "server.signin", outcome=Outcome.DENIED, details=details)
+    )
+    return denial
+
+
+def _issue(session: Session, actor: Actor, details: dict[str, str]) -> Token:
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     expires = now + timedelta(minutes=TOKEN_MINUTES)
@@ -126,8 +178,8 @@ def sign_in(session: Session, login: str, password: str, throttle: Throttle, *, 
             token_sha256=token_hash(token), person_id=actor.id, created_at=now, expires_at=expires
         )
     )
-    record(session, login, "server.signin", outcome=Outcome.ALLOWED, details={"via": via})
-    return Token(token, login, expires)
+    record(session, actor.login, "server.signin", outcome=Outcome.ALLOWED, details=details)
+    return Token(token, actor.login, expires)
 
 
 def login_of_token(session: Session, token: str) -> str | None:

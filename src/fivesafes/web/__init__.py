@@ -27,6 +27,7 @@ from fivesafes.web.auth import (
     current,
     do_signin,
     do_signout,
+    oidc_landing,
     signin_form,
 )
 from fivesafes.web.headers import SecurityHeaders
@@ -94,8 +95,11 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
     def post(path: str, work: Work) -> None:
         router.add_api_route(path, _guarded(ctx, live, work, post=True), methods=["POST"])
 
+    oidc_name = ctx.oidc.settings.name if ctx.oidc is not None else None
+    ctx.oidc_landing = lambda request, made: oidc_landing(live, request, made)
+
     async def signin_page(request: Request) -> Response:
-        return signin_form(request)
+        return signin_form(request, oidc_name=oidc_name)
 
     async def signin_post(request: Request) -> Response:
         form = await request.form()

@@ -73,10 +73,15 @@ def deny_page(ctx: ServerContext, login: str, path: str, why: str) -> AccessDeni
     return AccessDenied(f"{login} may not open {path}", reasons=(why,), hint="ask an administrator")
 
 
-def signin_form(request: Request, message: str = "", status: int = 200) -> Response:
-    """The sign-in page with a fresh pre-session CSRF token in a cookie and the form."""
+def signin_form(
+    request: Request, message: str = "", status: int = 200, oidc_name: str | None = None
+) -> Response:
+    """The sign-in page with a fresh pre-session CSRF token in a cookie and the form
+    (and "Sign in with ``oidc_name``" when the server has OpenID Connect sign-in)."""
     presign = secrets.token_urlsafe(24)
-    response = page("signin.html", status, title="Sign in", presign=presign, message=message)
+    response = page(
+        "signin.html", status, title="Sign in", presign=presign, message=message, oidc=oidc_name
+    )
     set_cookie(request, response, PRESIGN, presign)
     return response
 
@@ -99,6 +104,18 @@ def do_signin(ctx: ServerContext, sessions: Sessions, request: Request, form: An
     response = RedirectResponse(f"{PREFIX}/", status_code=303)
     set_cookie(request, response, COOKIE, made.token)
     response.delete_cookie(PRESIGN, path=PREFIX)
+    return response
+
+
+def oidc_landing(sessions: Sessions, request: Request, made: signin.Token) -> Response:
+    """An OpenID Connect sign-in's end: the session starts, then a same-site hop to /web/.
+
+    The browser arrives from the provider (a cross-site navigation), on which it would
+    not send a SameSite=Strict cookie: a page of ours that moves on carries it.
+    """
+    sessions.start(made.login, made.token)
+    response = page("signed-in.html", 200, title="Signed in", login=made.login)
+    set_cookie(request, response, COOKIE, made.token)
     return response
 
 

@@ -8,11 +8,16 @@ or others is refused, as area keys are (``fivesafes.vault.keys``).
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import suppress
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -26,7 +31,11 @@ from cryptography.hazmat.primitives.serialization import (
 
 from fivesafes.errors import KeyProviderError
 from fivesafes.vault.keys import FileKeyProvider, KeyProvider, PassphraseKeyProvider
-from fivesafes.workspace.settings import KEY_PASSPHRASE_ENV
+from fivesafes.vault.pkcs11 import Pkcs11KeyProvider
+from fivesafes.workspace.settings import KEY_PASSPHRASE_ENV, PKCS11_PIN_ENV
+
+KEY_USE_LOG = "key-use.log"
+log = logging.getLogger("fivesafes.keys")
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int) -> None:
@@ -106,6 +115,7 @@ def area_key_provider(
     ask: Callable[[], str] | None = None,
     environ: Mapping[str, str] | None = None,
     per_area: Mapping[str, str] | None = None,
+    setting: Callable[[str], Any] | None = None,
 ) -> KeyProvider:
     """The area-key provider a workspace was created with (setting ``key_provider``).
 
@@ -116,10 +126,12 @@ def area_key_provider(
     """
     if kind == "file":
         return FileKeyProvider(keys_dir)
+    if kind == "pkcs11":
+        return pkcs11_provider(keys_dir, setting, environ)
     if kind != "passphrase":
         raise KeyProviderError(
             f"unknown area key provider {kind!r}",
-            hint="key_provider in config.toml must be 'file' or 'passphrase'",
+            hint="key_provider in config.toml must be 'file', 'passphrase' or 'pkcs11'",
         )
     if per_area is not None:
         phrases = dict(per_area)
@@ -151,3 +163,80 @@ def area_key_provider(
         return given[0]
 
     return PassphraseKeyProvider(keys_dir, passphrase, shared=True)
+
+
+def pkcs11_provider(
+    keys_dir: Path,
+    setting: Callable[[str], Any] | None,
+    environ: Mapping[str, str] | None = None,
+) -> Pkcs11KeyProvider:
+    """The PKCS#11 provider of a workspace's [pkcs11] settings; each unwrap is logged.
+
+    The log is ``keys/key-use.log`` (one JSON line per unwrap: time, area, key id, pid;
+    mode 0600) and the ``fivesafes.keys`` logger: the provider holds no database session,
+    and the audit log already records the access decision each use serves.
+    """
+    if setting is None or setting("pkcs11_token") is None:
+        raise KeyProviderError(
+            "the area keys of this workspace are in a PKCS#11 token, and [pkcs11] token is not set",
+            hint='add [pkcs11] with token = "LABEL" (and module, pin_file) to config.toml',
+        )
+    pin_file = setting("pkcs11_pin_file")
+    env = os.environ if environ is None else environ
+
+    def pin() -> str:
+        if pin_file is None:
+            value = env.get(PKCS11_PIN_ENV, "")
+            if not value:
+                raise KeyProviderError(
+                    "the PKCS#11 token's PIN was not given",
+                    hint=f"set [pkcs11] pin_file (a 0600 file) or {PKCS11_PIN_ENV}",
+                )
+            return value
+        path = Path(pin_file)
+        try:
+            if path.stat().st_mode & 0o077:
+                raise KeyProviderError(
+                    f"the PKCS#11 PIN file {path} is readable by others",
+                    hint=f"run: chmod 600 {path}",
+                )
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise KeyProviderError(
+                f"the PKCS#11 PIN file {path} cannot be read: {exc.strerror}",
+                hint="create it as the service account, mode 0600, the PIN on one line",
+            ) from None
+
+    return Pkcs11KeyProvider(
+        keys_dir,
+        module=str(setting("pkcs11_module")),
+        token_label=str(setting("pkcs11_token")),
+        master_label=str(setting("pkcs11_key_label")),
+        pin=pin,
+        on_unwrap=key_use_logger(keys_dir.parent / KEY_USE_LOG, "pkcs11"),
+    )
+
+
+def key_use_logger(path: Path, provider: str) -> Callable[[str, str], None]:
+    """A callback that appends one JSON line per unwrap to ``path`` (created 0600)."""
+    lock = threading.Lock()
+
+    def logged(area: str, key_id: str) -> None:
+        entry = {
+            "at": datetime.now(UTC).isoformat(),
+            "action": "key.unwrap",
+            "provider": provider,
+            "area": area,
+            "key_id": key_id,
+            "pid": os.getpid(),
+        }
+        line = (json.dumps(entry, sort_keys=True) + "\n").encode()
+        with lock:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+        log.info("area key %s unwrapped by the %s provider", key_id, provider)
+
+    return logged

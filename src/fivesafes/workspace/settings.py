@@ -25,7 +25,13 @@ USER_ENV = "FIVESAFES_USER"
 # The passphrase of a workspace whose area keys are passphrase-derived. A secret, not a
 # setting: read from the environment (or asked for) when a key is needed, never stored.
 KEY_PASSPHRASE_ENV = "FIVESAFES_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
-KEY_PROVIDERS = ("file", "passphrase")
+KEY_PROVIDERS = ("file", "passphrase", "pkcs11")
+# The PIN of the PKCS#11 token when no PIN file is set: a secret, from the environment only.
+PKCS11_PIN_ENV = "FIVESAFES_PKCS11_PIN"
+# The client secret of the server's OpenID Connect client, when no secret file is set. A
+# secret, not a setting: read from the server's environment, never from config.toml.
+OIDC_CLIENT_SECRET_ENV = "FIVESAFES_OIDC_CLIENT_SECRET"  # noqa: S105 - a variable name
+OIDC_CLAIMS = ("email", "sub", "preferred_username")
 ENGINE_NAMES = ("duckdb", "spark")
 # Whose bank holidays the requests' clocks count out (fivesafes.requests.calendar.Nation).
 REQUEST_CALENDARS = ("uk", "england-and-wales", "scotland", "northern-ireland")
@@ -132,8 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
         "key_provider",
         "file",
         "Who holds the restricted areas' keys: 'file' (a random key per area in keys/, mode "
-        "0600) or 'passphrase' (derived with scrypt from a passphrase given in "
-        f"{KEY_PASSPHRASE_ENV} or asked for; never stored). Set only by "
+        "0600), 'passphrase' (derived with scrypt from a passphrase given in "
+        f"{KEY_PASSPHRASE_ENV} or asked for; never stored) or 'pkcs11' (wrapped by a "
+        "non-extractable key in a PKCS#11 token, see [pkcs11]). Set only by "
         "`fivesafes init --key-provider`: changing it later would orphan the existing keys.",
         cli_only=True,
         choices=KEY_PROVIDERS,
@@ -266,6 +273,85 @@ SETTINGS: tuple[Setting, ...] = (
         "Months a closed case's requester details are kept before they are shredded.",
         kind=int,
         section="requests",
+    ),
+    Setting(
+        "oidc_issuer",
+        None,
+        "The OpenID Connect provider the server's TCP sign-in trusts (its issuer URL; the "
+        "discovery document is ISSUER/.well-known/openid-configuration). Unset: no OIDC "
+        "sign-in. See docs/server.md.",
+        section="oidc",
+    ),
+    Setting(
+        "oidc_client_id",
+        None,
+        "The server's client id at the OIDC provider (ID tokens must name it as audience).",
+        section="oidc",
+    ),
+    Setting(
+        "oidc_client_secret_file",
+        None,
+        "A file (the service account's, mode 0600) holding the client secret; unset: the "
+        f"secret comes from {OIDC_CLIENT_SECRET_ENV} in the server's environment. The secret "
+        "itself is never written in config.toml.",
+        kind=Path,
+        section="oidc",
+    ),
+    Setting(
+        "oidc_redirect_uri",
+        None,
+        "The callback URL registered at the provider: the server's "
+        "https://HOST/api/v1/auth/oidc/callback as people's browsers reach it.",
+        section="oidc",
+    ),
+    Setting(
+        "oidc_claim",
+        "email",
+        "The ID token claim that names the person ('email' needs email_verified true; 'sub' "
+        "or 'preferred_username'); [oidc] logins maps its values to logins.",
+        choices=OIDC_CLAIMS,
+        section="oidc",
+    ),
+    Setting(
+        "oidc_logins",
+        (),
+        "Who may sign in with OIDC, as 'CLAIM_VALUE=LOGIN' entries (a list), each LOGIN a "
+        "registered person; any other value is refused and audited (deny by default).",
+        kind=tuple,
+        section="oidc",
+    ),
+    Setting(
+        "oidc_name",
+        "OpenID Connect",
+        "The provider's name on the sign-in page ('Sign in with NAME').",
+        section="oidc",
+    ),
+    Setting(
+        "pkcs11_module",
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "The PKCS#11 library of the token holding the master key (key_provider pkcs11); "
+        "SoftHSM2's by default, an HSM vendor's in production.",
+        section="pkcs11",
+    ),
+    Setting(
+        "pkcs11_token",
+        None,
+        "The label of the PKCS#11 token that holds the master key (key_provider pkcs11).",
+        section="pkcs11",
+    ),
+    Setting(
+        "pkcs11_key_label",
+        "fivesafes-master",
+        "The label of the token's AES master key (created non-extractable if absent).",
+        section="pkcs11",
+    ),
+    Setting(
+        "pkcs11_pin_file",
+        None,
+        "A file (the service account's, mode 0600) holding the token's user PIN; unset: the "
+        f"PIN comes from {PKCS11_PIN_ENV} in the server's environment. Never in config.toml.",
+        kind=Path,
+        section="pkcs11",
     ),
 )
 

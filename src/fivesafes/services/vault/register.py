@@ -68,6 +68,7 @@ class Vault:
                 str(workspace.setting("key_provider")),
                 ask=ask_passphrase,
                 per_area=area_passphrases,
+                setting=workspace.setting,
             )
         return cls(workspace.areas_dir, provider, str(workspace.setting("engine_memory_limit")))
 
