@@ -40,6 +40,10 @@ class FigureGate:
         self._lock = threading.Lock()
         self.fast_checks = 0  # how many figures the prepared register decided (for tests)
 
+    def prepared(self, source: str) -> PreparedRegister | None:
+        """The model of ``source``'s register (None: its outputs disagree, or there are none)."""
+        return self._register(source)[1]
+
     def _register(self, source: str) -> tuple[list[OutputTable], PreparedRegister | None]:
         with self._lock:  # one preparation per source, however many figures arrive at once
             if source not in self._prepared:

@@ -81,6 +81,15 @@ class PreparedRegister:
         """What the register discloses by itself."""
         return tuple(d for d in self.base if d is not None)
 
+    def protected(self) -> list[dict[str, str]]:
+        """The codes of the hidden cells the register leaves their protection."""
+        m = self.model
+        return [
+            m.codes_of(int(m.target_where[i, 0]), int(m.target_where[i, 1]))
+            for i, d in enumerate(self.base)
+            if d is None
+        ]
+
     def figure_atoms(self, figure: OutputTable) -> np.ndarray | None:
         """The register atoms the one-cell ``figure`` sums, or None when it cuts an atom or
         names what the register does not have."""
