@@ -34,6 +34,7 @@ from fivesafes.services.requests import (
     moves,
     reports,
     requester,
+    retention,
 )
 from fivesafes.services.requests.cases import CaseView
 from fivesafes.services.vault.lifecycle import Vault
@@ -187,13 +188,23 @@ def requester_(case_id: int, as_json: bool) -> None:
 @request.command("shred")
 @json_option
 def shred(as_json: bool) -> None:
-    """Shred the requester details of cases past their retention period."""
-    with acting() as (_workspace, session, actor):
-        done = requester.shred_expired(session, actor)
+    """Shred what cases past their retention period kept about people.
+
+    The requester's details of every such case, and for a subject access request the
+    subject's records found by `request subject-search` (sealed in the requests area).
+    The case's facts (dates, outcome, exemptions) stay for the timeliness report.
+    Each shredding is audited with the case, never with what was shredded. Run it
+    from a daily job; the retention period is the `requests.retention_months` setting.
+    """
+    with opened() as (app, login):
+        done = retention.shred_expired_records(app.transaction, app.vault(), login)
     emit(
-        {"shredded": done},
+        {"shredded": list(done.requesters), "subject_records": list(done.subject_records)},
         as_json,
-        lambda: f"shredded the requester details of {len(done)} case(s)",
+        lambda: (
+            f"shredded the requester details of {len(done.requesters)} case(s) and the "
+            f"subject records of {len(done.subject_records)}"
+        ),
     )
 
 

@@ -13,6 +13,7 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fivesafes.errors import NotFoundError
@@ -37,6 +38,20 @@ def _overwrite(path: os.PathLike[str] | str) -> None:
         f.write(b"\0" * size)
         f.flush()
         os.fsync(f.fileno())
+
+
+def shred_file(path: Path) -> bool:
+    """Destroy one sealed file whose wrapped key lives inside it (e.g. a case's sealed
+    subject-access records): out of sight in one rename, overwritten, removed. False when
+    there was nothing to shred."""
+    doomed = path.with_name(f".{path.name}.{os.getpid()}-shred-{secrets.token_hex(6)}")
+    try:
+        os.rename(path, doomed)
+    except FileNotFoundError:
+        return False
+    _overwrite(doomed)
+    doomed.unlink()
+    return True
 
 
 def shred(store: AreaStore, name: str, *, kind: str = "datasets") -> Shredded:

@@ -71,6 +71,11 @@ def object_id(case_id: int) -> str:
     return f"request-{case_id}-subject-records"
 
 
+def records_path(vault: Vault, requests_area: str, case_id: int) -> Path:
+    """Where the case's sealed subject records are kept (until its retention ends)."""
+    return vault.store(requests_area).dir / FOLDER / f"case-{case_id}.json"
+
+
 def search_subject(
     tx: Transact,
     vault: Vault,
@@ -139,10 +144,10 @@ def search_subject(
     home = vault.store(requests_area)
     if not home.exists():
         home.create()  # its folders 0700, as every area's
-    folder = home.dir / FOLDER
-    folder.mkdir(mode=0o700, exist_ok=True)
+    path = records_path(vault, requests_area, case_id)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     blob = {"sealed": base64.b64encode(sealed).decode(), "wrapped_key": wrapped}
-    atomic_write_bytes(folder / f"case-{case_id}.json", json.dumps(blob).encode())
+    atomic_write_bytes(path, json.dumps(blob).encode())
     with tx() as session:
         record(
             session,
@@ -165,7 +170,7 @@ def export_subject(tx: Transact, vault: Vault, login: str, case_id: int, out: Pa
         actor = resolve_actor(session, login)
         answering_case(session, actor, case_id, "subject records are exported")
         area = case_row(session, case_id).area
-    path = vault.store(area).dir / FOLDER / f"case-{case_id}.json"
+    path = records_path(vault, area, case_id)
     if not path.is_file():
         raise NotFoundError(
             f"request #{case_id} has no subject records found yet",
