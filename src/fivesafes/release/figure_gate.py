@@ -24,8 +24,7 @@ from fivesafes.release.differencing_scope import (
     one_run_check,
     scoped_differencing_check,
 )
-from fivesafes.sdc import Hierarchy, OutputTable
-from fivesafes.sdc.differencing_figure import PreparedRegister
+from fivesafes.sdc import Hierarchy, OutputTable, PreparedRegister
 
 
 class FigureGate:

@@ -40,6 +40,13 @@ def _overwrite(path: os.PathLike[str] | str) -> None:
         os.fsync(f.fileno())
 
 
+def shred_dir(doomed: Path) -> None:
+    """Destroy an object directory already out of sight: its manifest (the wrapped data
+    key) overwritten, then everything removed."""
+    _overwrite(doomed / MANIFEST_FILE)
+    shutil.rmtree(doomed)
+
+
 def shred_file(path: Path) -> bool:
     """Destroy one sealed file whose wrapped key lives inside it (e.g. a case's sealed
     subject-access records): out of sight in one rename, overwritten, removed. False when
@@ -69,6 +76,5 @@ def shred(store: AreaStore, name: str, *, kind: str = "datasets") -> Shredded:
             f"{kind[:-1]} {name!r} vanished from area {store.area!r} while shredding",
             hint="another process destroyed it; check the register",
         ) from None
-    _overwrite(doomed / MANIFEST_FILE)
-    shutil.rmtree(doomed)
+    shred_dir(doomed)
     return Shredded(store.area, kind, name, facts, datetime.now(UTC).isoformat())

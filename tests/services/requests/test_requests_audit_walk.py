@@ -32,6 +32,7 @@ from fivesafes.services.requests import (
     reports,
     requester,
     retention,
+    rights,
     subject,
 )
 
@@ -46,6 +47,7 @@ MODULES: tuple[ModuleType, ...] = (
     reports,
     requester,
     retention,
+    rights,
     subject,
 )
 
@@ -124,6 +126,8 @@ TX_WRITERS = {
     "subject.search_subject",
     "subject.export_subject",
     "retention.shred_expired_records",
+    "rights.erase_subject",
+    "rights.rectify_subject",
 }
 # Needs a published release: walked in test_requests_figures.py.
 NEEDS_RELEASE = {"answers.attach_release"}
