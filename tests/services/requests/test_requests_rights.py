@@ -97,6 +97,7 @@ def test_erasure_rewrites_what_the_basis_allows_and_refuses_statistics_with_the_
     with transaction(stored.world.engine) as s:
         row = s.scalars(select(VaultObjectRow).where(VaultObjectRow.name == "contacts")).one()
         assert row.object_id == manifest.object_id and row.rows == len(after)
+    assert len(_events(stored, "area.rotate_key")) == 1  # old wrapped keys open no more
     (event,) = _events(stored, "request.erase")
     details = json.loads(event.details_text or "{}")
     assert details["datasets"][f"{AREA}/contacts"] == {"rows": 1, "done": True, "reason": None}

@@ -9,7 +9,7 @@ columns as written) and, dataset by dataset:
 - otherwise writes a new version of the encrypted dataset without the rows (erasure) or
   with the named columns replaced in them (rectification), under a new data key, swapped
   in by rename; the old version is crypto-shredded once the change is recorded
-  (``vault.rewrite``).
+  (``vault.rewrite``) and the area key rotated, as ``dataset destroy`` does.
 
 The record is one audit event per request (``request.erase`` / ``request.rectify``):
 per dataset the rows concerned, done or the reason refused, and for rectification the
@@ -36,11 +36,13 @@ from fivesafes.services.context import record, resolve_actor
 from fivesafes.services.governance.qualification import require_qualified
 from fivesafes.services.requests.cases import answering_case
 from fivesafes.services.requests.subject import identifier_columns, subject_mask
+from fivesafes.services.vault.lifecycle import _rotate as rotate_area
 from fivesafes.services.vault.register import DATASET, Vault, stored_row
 from fivesafes.store.models.governance import AreaRow, DatasetRow
 from fivesafes.vault.pseudonymise import area_pseudonym_key, pseudonym
 from fivesafes.vault.reader import open_table
 from fivesafes.vault.rewrite import Rewrite, rewrite_dataset
+from fivesafes.vault.writer import area_lock
 
 Transact = Callable[[], AbstractContextManager[Session]]
 EVENTS = {SubjectRight.ERASURE: "request.erase", SubjectRight.RECTIFICATION: "request.rectify"}
@@ -176,6 +178,12 @@ def _carry_out(
         raise
     for rewrite in rewrites:
         rewrite.finish()  # the old versions, crypto-shredded
+    for area in sorted({r.store.area for r in rewrites}):
+        # As `dataset destroy` does: a backup's copy of the old version's wrapped key must
+        # not open under any living area key (the rotation is audited by itself).
+        with area_lock(vault.store(area), exclusive=True), tx() as session:
+            area_id = session.scalars(select(AreaRow.id).where(AreaRow.name == area)).one()
+            rotate_area(session, vault, login, area, area_id)
     return tuple(outcomes)
 
 
