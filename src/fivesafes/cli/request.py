@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option, opened
+from fivesafes.cli.acting import DATE, acting, as_date, call, emit, json_option, plain
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.requests.cases import CaseState, Outcome
@@ -27,17 +27,12 @@ from fivesafes.requests.policy import RequestPolicy
 from fivesafes.requests.timeliness import QuarterRow
 from fivesafes.services.requests import (
     answers,
-    cases,
     disclosure_log,
     exemptions,
-    figures,
     moves,
     reports,
-    requester,
-    retention,
 )
 from fivesafes.services.requests.cases import CaseView
-from fivesafes.services.vault.lifecycle import Vault
 from fivesafes.workspace import Workspace
 
 KINDS = click.Choice([k.value for k in RequestKind], case_sensitive=False)
@@ -49,36 +44,42 @@ def _policy(workspace: Workspace) -> RequestPolicy:
     return RequestPolicy.from_settings(workspace.setting)
 
 
-def _due(v: CaseView) -> str:
-    if v.due is None:
+# Cases arrive as JSON-ready data (services.requests.cases.CaseView through `plain`),
+# from the server or from this process alike.
+Case = dict[str, Any]
+
+
+def _due(v: Case) -> str:
+    if v["due"] is None:
         return "clock stopped"
-    if v.days_left is None:
-        return f"due {v.due}"
-    left = f"{v.days_left} working days left" if v.days_left >= 0 else f"{-v.days_left} late"
-    return f"due {v.due} ({left})"
+    if v["days_left"] is None:
+        return f"due {v['due']}"
+    days = v["days_left"]
+    left = f"{days} working days left" if days >= 0 else f"{-days} late"
+    return f"due {v['due']} ({left})"
 
 
-def _line(v: CaseView) -> str:
-    officer = v.officer or "-"
-    return f"#{v.id:<4} {v.kind.value:<6} {v.state.value:<17} {officer:<10} {_due(v)}"
+def _line(v: Case) -> str:
+    officer = v["officer"] or "-"
+    return f"#{v['id']:<4} {v['kind']:<6} {v['state']:<17} {officer:<10} {_due(v)}"
 
 
-def _detail(v: CaseView) -> str:
+def _detail(v: Case) -> str:
     lines = [
-        f"request #{v.id} ({v.kind.value}): {v.state.value}",
-        f"  received  {v.received}",
-        f"  summary   {v.summary}",
-        f"  opened by {v.opened_by}; officer {v.officer or '(none)'}",
-        f"  {_due(v)}: {v.clock_basis}" + (" (extended)" if v.extended else ""),
+        f"request #{v['id']} ({v['kind']}): {v['state']}",
+        f"  received  {v['received']}",
+        f"  summary   {v['summary']}",
+        f"  opened by {v['opened_by']}; officer {v['officer'] or '(none)'}",
+        f"  {_due(v)}: {v['clock_basis']}" + (" (extended)" if v["extended"] else ""),
     ]
-    if v.answered:
-        lines.append(f"  answered  {v.answered}: {v.outcome}")
-    if v.exemptions:
-        lines.append(f"  exemptions {', '.join(v.exemptions)}")
+    if v["answered"]:
+        lines.append(f"  answered  {v['answered']}: {v['outcome']}")
+    if v["exemptions"]:
+        lines.append(f"  exemptions {', '.join(v['exemptions'])}")
     return "\n".join(lines)
 
 
-def _view(as_json: bool, v: CaseView) -> None:
+def _view(as_json: bool, v: Case) -> None:
     emit(v, as_json, lambda: _detail(v))
 
 
@@ -105,18 +106,15 @@ def request() -> None:
 @json_option
 def open_(kind: str, received: datetime, requester: str, summary: str, as_json: bool) -> None:
     """Open a case; prints its id and due date."""
-    with acting() as (workspace, session, actor):
-        view = cases.open_case(
-            session,
-            actor,
-            Vault.of(workspace).provider,
-            _policy(workspace),
-            parse_kind(kind),
-            received.date(),
-            _read_requester(requester),
-            summary,
-        )
-    emit(view, as_json, lambda: f"opened request #{view.id}: {_due(view)}")
+    parse_kind(kind)  # a clear error before anything is sent
+    view = call(
+        "request.open",
+        kind=kind,
+        received=received.date().isoformat(),
+        requester=_read_requester(requester),
+        summary=summary,
+    )
+    emit(view, as_json, lambda: f"opened request #{view['id']}: {_due(view)}")
 
 
 @request.command("show")
@@ -124,9 +122,7 @@ def open_(kind: str, received: datetime, requester: str, summary: str, as_json: 
 @json_option
 def show(case_id: int, as_json: bool) -> None:
     """Show a case and its clock (never the requester)."""
-    with acting() as (workspace, session, actor):
-        view = cases.get_case(session, actor, _policy(workspace), case_id)
-    _view(as_json, view)
+    _view(as_json, call("request.show", case_id=case_id))
 
 
 @request.command("list")
@@ -134,10 +130,7 @@ def show(case_id: int, as_json: bool) -> None:
 @json_option
 def list_(state: str | None, as_json: bool) -> None:
     """List the cases, oldest first."""
-    with acting() as (workspace, session, actor):
-        views = cases.list_cases(
-            session, actor, _policy(workspace), state=CaseState(state) if state else None
-        )
+    views = call("request.list", state=state)
     emit(views, as_json, lambda: "\n".join(map(_line, views)) or "no requests")
 
 
@@ -145,8 +138,7 @@ def list_(state: str | None, as_json: bool) -> None:
 @json_option
 def overdue(as_json: bool) -> None:
     """Live cases past their due date, most overdue first."""
-    with acting() as (workspace, session, actor):
-        views = cases.overdue_cases(session, actor, _policy(workspace))
+    views = call("request.overdue")
     emit(views, as_json, lambda: "\n".join(map(_line, views)) or "no request is overdue")
 
 
@@ -180,9 +172,8 @@ def timeliness(kinds: tuple[str, ...], as_json: bool) -> None:
 @json_option
 def requester_(case_id: int, as_json: bool) -> None:
     """Show who made the request (the case's officers only; audited)."""
-    with acting() as (workspace, session, actor):
-        who = requester.reveal_requester(session, actor, Vault.of(workspace).provider, case_id)
-    emit({"id": case_id, "requester": who}, as_json, lambda: who)
+    shown = call("request.requester", case_id=case_id)
+    emit(shown, as_json, lambda: str(shown["requester"]))
 
 
 @request.command("shred")
@@ -196,14 +187,13 @@ def shred(as_json: bool) -> None:
     Each shredding is audited with the case, never with what was shredded. Run it
     from a daily job; the retention period is the `requests.retention_months` setting.
     """
-    with opened() as (app, login):
-        done = retention.shred_expired_records(app.transaction, app.vault(), login)
+    done = call("request.shred")
     emit(
-        {"shredded": list(done.requesters), "subject_records": list(done.subject_records)},
+        done,
         as_json,
         lambda: (
-            f"shredded the requester details of {len(done.requesters)} case(s) and the "
-            f"subject records of {len(done.subject_records)}"
+            f"shredded the requester details of {len(done['shredded'])} case(s) and the "
+            f"subject records of {len(done['subject_records'])}"
         ),
     )
 
@@ -214,12 +204,19 @@ ON = click.option("--on", type=DATE, default=None, help="Day it happened (defaul
 def _move_command(
     name: str, fn: Callable[..., CaseView], help_text: str, extra: list[Any] | None = None
 ) -> None:
-    """Add ``request NAME ID [--on DATE] [extra options]``, calling the move ``fn``."""
+    """Add ``request NAME ID [--on DATE] [extra options]``, calling the move ``fn``
+    (through the server's ``request.move``; ``fn`` documents which service it is)."""
 
     def command(case_id: int, on: datetime | None, as_json: bool, **options: Any) -> None:
-        with acting() as (workspace, session, actor):
-            args = list(options.values())
-            view = fn(session, actor, _policy(workspace), case_id, *args, on=as_date(on))
+        day = as_date(on)
+        given = {k: plain(v) for k, v in options.items()}
+        view = call(
+            "request.move",
+            case_id=case_id,
+            move=name,
+            on=day.isoformat() if day else None,
+            **given,
+        )
         _view(as_json, view)
 
     command.__doc__ = help_text
@@ -282,10 +279,9 @@ _move_command(
 @json_option
 def exempt(case_id: int, part: str, code: str, public_interest: str | None, as_json: bool) -> None:
     """Record a withheld part and the exemption it relies on."""
-    with acting() as (workspace, session, actor):
-        view = exemptions.record_exemption(
-            session, actor, _policy(workspace), case_id, part, code, public_interest
-        )
+    view = call(
+        "request.exempt", case_id=case_id, part=part, code=code, public_interest=public_interest
+    )
     _view(as_json, view)
 
 
@@ -327,31 +323,29 @@ def figure(
     Exit status 3 when it is refused; the reasons name the rule or the disclosing
     combination, never the value.
     """
-    with opened() as (app, login):
-        answer = figures.answer_figure(
-            app.transaction,
-            app.vault(),
-            login,
-            case_id,
-            dataset,
-            measure,
-            parse_cell(cell),
-            contributor=contributor,
-            weight=weight,
-            rule_set=rule_set,
-        )
+    parse_cell(cell)  # a clear error before anything is sent
+    answer = call(
+        "request.figure",
+        case_id=case_id,
+        dataset=dataset,
+        measure=measure,
+        cell=cell,
+        contributor=contributor,
+        weight=weight,
+        rule_set=rule_set,
+    )
 
     def text() -> str:
-        if answer.approved and answer.value is not None:
-            value = answer.value
-            shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-            return f"{answer.cell} = {shown}  (approved, figure {answer.id})"
-        return f"{answer.cell}: refused (figure {answer.id})\n" + "\n".join(
-            f"  - {r}" for r in answer.reasons
+        if answer["approved"] and answer["value"] is not None:
+            value = float(answer["value"])
+            shown = f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+            return f"{answer['cell']} = {shown}  (approved, figure {answer['id']})"
+        return f"{answer['cell']}: refused (figure {answer['id']})\n" + "\n".join(
+            f"  - {r}" for r in answer["reasons"]
         )
 
     emit(answer, as_json, text)
-    if not answer.approved:
+    if not answer["approved"]:
         raise SystemExit(UnsafeTableError.exit_status)
 
 
@@ -395,4 +389,4 @@ def attach_release(case_id: int, release_id: str, as_json: bool) -> None:
     """Record a published release (a table answer) as part of the case's answer."""
     with acting() as (workspace, session, actor):
         view = answers.attach_release(session, actor, _policy(workspace), case_id, release_id)
-    _view(as_json, view)
+    _view(as_json, plain(view))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from fivesafes.cli.acting import emit, json_option, opened
-from fivesafes.services.requests import rights, subject
+from fivesafes.cli.acting import call, emit, json_option, opened
+from fivesafes.services.requests import subject
 
 
 @click.command("subject-search")
@@ -84,11 +85,12 @@ COLUMNS = click.option(
 )
 
 
-def _outcomes_text(case_id: int, what: str, outcomes: tuple[rights.RightOutcome, ...]) -> str:
+def _outcomes_text(case_id: int, what: str, outcomes: list[dict[str, Any]]) -> str:
+    # services.requests.rights.RightOutcome as JSON-ready data (from the server or not)
     lines = [f"request #{case_id}: {what}"]
     for o in outcomes:
-        state = "done" if o.done else f"refused: {o.reason}"
-        lines.append(f"  {o.area}/{o.dataset}: {o.rows} row(s), {state}")
+        state = "done" if o["done"] else f"refused: {o['reason']}"
+        lines.append(f"  {o['area']}/{o['dataset']}: {o['rows']} row(s), {state}")
     if not outcomes:
         lines.append("  no records of this subject were found")
     return "\n".join(lines)
@@ -112,11 +114,8 @@ def erase(case_id: int, identifier: str, columns: tuple[str, ...], as_json: bool
     \b
         fivesafes request erase 7 --identifier P-123456 --column person_ref
     """
-    with opened() as (app, login):
-        done = rights.erase_subject(
-            app.transaction, app.vault(), login, case_id, identifier, columns=columns
-        )
-    emit(list(done), as_json, lambda: _outcomes_text(case_id, "erasure", done))
+    done = call("request.erase", case_id=case_id, identifier=identifier, columns=list(columns))
+    emit(done, as_json, lambda: _outcomes_text(case_id, "erasure", done))
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -160,8 +159,11 @@ def rectify(
             --set postcode="AB1 2CD"
     """
     values = _settings(pairs)
-    with opened() as (app, login):
-        done = rights.rectify_subject(
-            app.transaction, app.vault(), login, case_id, identifier, values, columns=columns
-        )
-    emit(list(done), as_json, lambda: _outcomes_text(case_id, "rectification", done))
+    done = call(
+        "request.rectify",
+        case_id=case_id,
+        identifier=identifier,
+        values=values,
+        columns=list(columns),
+    )
+    emit(done, as_json, lambda: _outcomes_text(case_id, "rectification", done))
