@@ -154,7 +154,12 @@ def _carry_out(
                 rows = int(pc.sum(pc.cast(subject_mask(found, wanted), pa.int64())).as_py() or 0)
                 if not rows:
                     continue
-                reason = refusal_reason(right, bases.get((area, manifest.name), ""))
+                basis = bases.get((area, manifest.name))
+                reason = (
+                    refusal_reason(right, basis)
+                    if basis is not None
+                    else "not in the register of datasets: its lawful basis is unknown"
+                )
                 if reason is None and right is SubjectRight.RECTIFICATION:
                     reason = _cannot_rectify(manifest.columns, pseudonymised, values)
                 if reason is not None:
