@@ -166,6 +166,12 @@ def test_erase_and_rectify_a_subjects_records(shell: Shell, tmp_path: Path) -> N
         shell.ok("iris", "dataset", "ingest", "crm", str(data), "--name", name)
     _open(shell, kind="sar")
     shell.ok("fiona", "request", "assign", "1", "fiona")
+    found = shell.ok(
+        "fiona", "request", "subject-search", "1", "--identifier", "P-2", "--column", "ref"
+    )
+    assert (
+        "2 dataset(s) searched" in found.stdout and "crm/contacts: 1 row(s) (ref)" in found.stdout
+    )
     fixed = shell.ok(
         "fiona", "request", "rectify", "1", "--identifier", "P-2", "--column", "ref",
         "--set", "town=Ripon",

@@ -69,6 +69,8 @@ def test_a_case_runs_through_the_server(server: RunningServer, officer: str) -> 
         ["request", "list", "--json"],
         ["request", "show", "1", "--json"],
         ["request", "overdue"],
+        ["request", "timeliness", "--json"],
+        ["request", "refusal-notice", "1"],
         ["request", "show", "999"],  # not found: exit status 4 either way
         ["request", "assign", "999", "nobody"],
         ["request", "close", "1", "--outcome", "granted"],  # already closed: refused

@@ -24,13 +24,9 @@ from fivesafes.requests.disclosure_log import log_csv, log_html
 from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import RequestKind, parse_kind
 from fivesafes.requests.policy import RequestPolicy
-from fivesafes.requests.timeliness import QuarterRow
 from fivesafes.services.requests import (
-    answers,
     disclosure_log,
-    exemptions,
     moves,
-    reports,
 )
 from fivesafes.services.requests.cases import CaseView
 from fivesafes.workspace import Workspace
@@ -142,13 +138,15 @@ def overdue(as_json: bool) -> None:
     emit(views, as_json, lambda: "\n".join(map(_line, views)) or "no request is overdue")
 
 
-def _quarter(r: QuarterRow) -> str:
-    percent = "-" if r.on_time_percent is None else f"{r.on_time_percent}%"
-    used = ", ".join(f"{k} {v}" for k, v in sorted(r.exemptions.items())) or "-"
+def _quarter(r: dict[str, Any]) -> str:
+    # requests.timeliness.QuarterRow.as_dict(), from the server or this process
+    percent = "-" if r["on_time_percent"] is None else f"{r['on_time_percent']}%"
+    used = ", ".join(f"{k} {v}" for k, v in sorted(r["exemptions"].items())) or "-"
     return (
-        f"{r.quarter}  received {r.received}  on time {r.on_time} ({percent})  late {r.late}  "
-        f"pending {r.pending}  withdrawn {r.withdrawn}  granted {r.granted}  "
-        f"withheld in full {r.withheld_in_full}  in part {r.withheld_in_part}  exemptions {used}"
+        f"{r['quarter']}  received {r['received']}  on time {r['on_time']} ({percent})  "
+        f"late {r['late']}  pending {r['pending']}  withdrawn {r['withdrawn']}  "
+        f"granted {r['granted']}  withheld in full {r['withheld_in_full']}  "
+        f"in part {r['withheld_in_part']}  exemptions {used}"
     )
 
 
@@ -157,11 +155,11 @@ def _quarter(r: QuarterRow) -> str:
 @json_option
 def timeliness(kinds: tuple[str, ...], as_json: bool) -> None:
     """Timeliness by quarter of receipt, in the shape of the government's FOI statistics."""
-    chosen = frozenset(parse_kind(k) for k in kinds) or None
-    with acting() as (workspace, session, actor):
-        rows = reports.timeliness_report(session, actor, _policy(workspace), kinds=chosen)
+    for k in kinds:
+        parse_kind(k)  # a clear error before anything is sent
+    rows = call("request.timeliness", kinds=list(kinds))
     emit(
-        [r.as_dict() for r in rows],
+        rows,
         as_json,
         lambda: "\n".join(map(_quarter, rows)) or "no requests",
     )
@@ -289,9 +287,7 @@ def exempt(case_id: int, part: str, code: str, public_interest: str | None, as_j
 @click.argument("case_id", type=int)
 def refusal_notice(case_id: int) -> None:
     """Print the refusal notice generated from the case's withheld parts."""
-    with acting() as (_workspace, session, actor):
-        text = exemptions.refusal_notice_for(session, actor, case_id)
-    click.echo(text, nl=False)
+    click.echo(call("request.refusal_notice", case_id=case_id), nl=False)
 
 
 @request.command("figure")
@@ -387,6 +383,4 @@ def disclosure_log_(out: Path, as_json: bool) -> None:
 @json_option
 def attach_release(case_id: int, release_id: str, as_json: bool) -> None:
     """Record a published release (a table answer) as part of the case's answer."""
-    with acting() as (workspace, session, actor):
-        view = answers.attach_release(session, actor, _policy(workspace), case_id, release_id)
-    _view(as_json, plain(view))
+    _view(as_json, call("request.attach_release", case_id=case_id, release_id=release_id))

@@ -34,16 +34,16 @@ def subject_search(case_id: int, identifier: str, columns: tuple[str, ...], as_j
     exports them with `fivesafes request subject-export` for sending. The officer must
     pass the people checks (training, declaration) for every area searched.
     """
-    with opened() as (app, login):
-        found = subject.search_subject(
-            app.transaction, app.vault(), login, case_id, identifier, columns=columns
-        )
+    found = call(
+        "request.subject_search", case_id=case_id, identifier=identifier, columns=list(columns)
+    )
 
     def text() -> str:
-        lines = [f"request #{case_id}: {len(found.searched)} dataset(s) searched"]
-        lines += [f"  {f.area}/{f.dataset}: {f.rows} row(s) ({', '.join(f.columns)})"
-                  for f in found.found]  # fmt: skip
-        if not found.found:
+        # services.requests.subject.SubjectSearch as JSON-ready data
+        lines = [f"request #{case_id}: {len(found['searched'])} dataset(s) searched"]
+        lines += [f"  {f['area']}/{f['dataset']}: {f['rows']} row(s) ({', '.join(f['columns'])})"
+                  for f in found["found"]]  # fmt: skip
+        if not found["found"]:
             lines.append("  no records of this subject were found")
         return "\n".join(lines)
 

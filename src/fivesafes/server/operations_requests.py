@@ -1,8 +1,9 @@
 """Operations on requests for information (``fivesafes request``), as the CLI and the API share.
 
-Routed: a case's life (open, moves, exemptions, show, list, overdue), who asked (to the
-case's officers), figures through the disclosure gate, a subject's rights (erasure,
-rectification) and shredding at the end of retention. Commands that write files on the
+Routed: a case's life (open, moves, exemptions, show, list, overdue, the refusal notice,
+a release attached), the timeliness report, who asked (to the case's officers), figures
+through the disclosure gate, a subject's records (search, erasure, rectification) and
+shredding at the end of retention. Commands that write files on the
 caller's machine (the disclosure log, a subject-access export) run in process only.
 
 The server is long-running, so the request gate's model of each area's register stays
@@ -26,13 +27,16 @@ from fivesafes.requests.kinds import parse_kind
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.server.operation import Operation, Params, Text, in_one, plain
 from fivesafes.services.requests import (
+    answers,
     cases,
     exemptions,
     figures,
     moves,
+    reports,
     requester,
     retention,
     rights,
+    subject,
 )
 
 CaseId = Field(ge=1, le=2**62)
@@ -108,6 +112,21 @@ class Exempt(Params):
     part: str = Text
     code: str = Short
     public_interest: str | None = Field(default=None, max_length=4000)
+
+
+class Timeliness(Params):
+    kinds: list[str] = Field(default_factory=list, max_length=5)
+
+
+class AttachRelease(Params):
+    case_id: int = CaseId
+    release_id: str = Field(min_length=1, max_length=64)
+
+
+class SubjectSearch(Params):
+    case_id: int = CaseId
+    identifier: str = Identifier
+    columns: list[str] = Columns
 
 
 class Figure(Params):
@@ -199,6 +218,42 @@ def _exempt(app: App, login: str, p: Exempt) -> Any:
     )
 
 
+def _timeliness(app: App, login: str, p: Timeliness) -> Any:
+    chosen = frozenset(parse_kind(k) for k in p.kinds) or None
+    return in_one(
+        app,
+        login,
+        lambda a: [
+            r.as_dict()
+            for r in reports.timeliness_report(a.session, a.actor, policy_of(app), kinds=chosen)
+        ],
+    )
+
+
+def _refusal_notice(app: App, login: str, p: CaseRef) -> Any:
+    return in_one(
+        app, login, lambda a: exemptions.refusal_notice_for(a.session, a.actor, p.case_id)
+    )
+
+
+def _attach_release(app: App, login: str, p: AttachRelease) -> Any:
+    return in_one(
+        app,
+        login,
+        lambda a: answers.attach_release(
+            a.session, a.actor, policy_of(app), p.case_id, p.release_id
+        ),
+    )
+
+
+def _subject_search(app: App, login: str, p: SubjectSearch) -> Any:
+    return plain(
+        subject.search_subject(
+            app.transaction, app.vault(), login, p.case_id, p.identifier, columns=p.columns
+        )
+    )
+
+
 def _requester(app: App, login: str, p: CaseRef) -> Any:
     return in_one(
         app,
@@ -264,6 +319,12 @@ REQUEST_OPERATIONS = (
     Operation("request.move", CaseMove, _move, "Move a case (assign, clarify, close, ...)."),
     Operation("request.exempt", Exempt, _exempt, "Record a withheld part and its exemption."),
     Operation("request.requester", CaseRef, _requester, "Who asked (the case's officers)."),
+    Operation("request.timeliness", Timeliness, _timeliness, "Timeliness by quarter."),
+    Operation("request.refusal_notice", CaseRef, _refusal_notice, "The refusal notice."),
+    Operation("request.attach_release", AttachRelease, _attach_release, "A release in the answer."),
+    Operation(
+        "request.subject_search", SubjectSearch, _subject_search, "Find a subject's records."
+    ),
     Operation("request.figure", Figure, _figure, "A figure through the disclosure gate."),
     Operation("request.erase", Erase, _erase, "Erase a subject's records where allowed."),
     Operation("request.rectify", Rectify, _rectify, "Correct a subject's records where allowed."),
