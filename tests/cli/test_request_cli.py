@@ -146,3 +146,46 @@ def test_disclosure_log_files_hold_no_personal_data(shell: Shell, tmp_path: Path
     for name in ("disclosure-log.csv", "disclosure-log.html"):
         text = (out / name).read_text()
         assert "FOI-1" in text and "Earnings by region" in text and MARKER not in text
+
+
+def test_erase_and_rectify_a_subjects_records(shell: Shell, tmp_path: Path) -> None:
+    from cli_helpers import qualify
+
+    text = tmp_path / "declaration.txt"
+    text.write_text("I will protect confidential data.\n")
+    shell.ok("root", "declaration", "publish", str(text))
+    qualify(shell, "iris", "fiona")
+    shell.ok("root", "area", "create", "crm", "--owner", "iris")
+    shell.ok("iris", "dataset", "add", "contacts", "--area", "crm", "--source", "mailing",
+             "--lawful-basis", "UK GDPR Art 6(1)(e)")  # fmt: skip
+    shell.ok("iris", "dataset", "add", "survey", "--area", "crm", "--source", "survey",
+             "--lawful-basis", "SRSA 2007")  # fmt: skip
+    for name in ("contacts", "survey"):
+        data = tmp_path / f"{name}.csv"
+        data.write_text("ref,town\nP-1,Leeds\nP-2,York\nP-3,Hull\n")
+        shell.ok("iris", "dataset", "ingest", "crm", str(data), "--name", name)
+    _open(shell, kind="sar")
+    shell.ok("fiona", "request", "assign", "1", "fiona")
+    found = shell.ok(
+        "fiona", "request", "subject-search", "1", "--identifier", "P-2", "--column", "ref"
+    )
+    assert (
+        "2 dataset(s) searched" in found.stdout and "crm/contacts: 1 row(s) (ref)" in found.stdout
+    )
+    fixed = shell.ok(
+        "fiona", "request", "rectify", "1", "--identifier", "P-2", "--column", "ref",
+        "--set", "town=Ripon",
+    )  # fmt: skip
+    assert "crm/contacts: 1 row(s), done" in fixed.stdout
+    assert "crm/survey: 1 row(s), refused" in fixed.stdout and "para 27" in fixed.stdout
+    erased = json.loads(
+        shell.ok(
+            "fiona", "request", "erase", "1", "--identifier", "P-2", "--column", "ref", "--json"
+        ).stdout
+    )
+    assert {(o["dataset"], o["done"]) for o in erased} == {("contacts", True), ("survey", False)}
+    log = shell.ok("root", "audit", "log", "--json").stdout
+    assert "request.erase" in log and "request.rectify" in log
+    assert "P-2" not in log and "Ripon" not in log and MARKER not in log
+    bad = shell.run("fiona", "request", "rectify", "1", "--identifier", "P-1", "--set", "town")
+    assert bad.exit_code != 0 and "COLUMN=VALUE" in bad.output + bad.stderr

@@ -148,6 +148,8 @@ def _register() -> None:
     cli.add_command(request.request)
     request.request.add_command(request_subject.subject_search)
     request.request.add_command(request_subject.subject_export)
+    request.request.add_command(request_subject.erase)
+    request.request.add_command(request_subject.rectify)
     from fivesafes.cli import backup
 
     cli.add_command(backup.backup)

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option, opened
+from fivesafes.cli.acting import DATE, acting, as_date, call, emit, json_option, plain
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.requests.cases import CaseState, Outcome
@@ -24,19 +24,11 @@ from fivesafes.requests.disclosure_log import log_csv, log_html
 from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import RequestKind, parse_kind
 from fivesafes.requests.policy import RequestPolicy
-from fivesafes.requests.timeliness import QuarterRow
 from fivesafes.services.requests import (
-    answers,
-    cases,
     disclosure_log,
-    exemptions,
-    figures,
     moves,
-    reports,
-    requester,
 )
 from fivesafes.services.requests.cases import CaseView
-from fivesafes.services.vault.lifecycle import Vault
 from fivesafes.workspace import Workspace
 
 KINDS = click.Choice([k.value for k in RequestKind], case_sensitive=False)
@@ -48,36 +40,42 @@ def _policy(workspace: Workspace) -> RequestPolicy:
     return RequestPolicy.from_settings(workspace.setting)
 
 
-def _due(v: CaseView) -> str:
-    if v.due is None:
+# Cases arrive as JSON-ready data (services.requests.cases.CaseView through `plain`),
+# from the server or from this process alike.
+Case = dict[str, Any]
+
+
+def _due(v: Case) -> str:
+    if v["due"] is None:
         return "clock stopped"
-    if v.days_left is None:
-        return f"due {v.due}"
-    left = f"{v.days_left} working days left" if v.days_left >= 0 else f"{-v.days_left} late"
-    return f"due {v.due} ({left})"
+    if v["days_left"] is None:
+        return f"due {v['due']}"
+    days = v["days_left"]
+    left = f"{days} working days left" if days >= 0 else f"{-days} late"
+    return f"due {v['due']} ({left})"
 
 
-def _line(v: CaseView) -> str:
-    officer = v.officer or "-"
-    return f"#{v.id:<4} {v.kind.value:<6} {v.state.value:<17} {officer:<10} {_due(v)}"
+def _line(v: Case) -> str:
+    officer = v["officer"] or "-"
+    return f"#{v['id']:<4} {v['kind']:<6} {v['state']:<17} {officer:<10} {_due(v)}"
 
 
-def _detail(v: CaseView) -> str:
+def _detail(v: Case) -> str:
     lines = [
-        f"request #{v.id} ({v.kind.value}): {v.state.value}",
-        f"  received  {v.received}",
-        f"  summary   {v.summary}",
-        f"  opened by {v.opened_by}; officer {v.officer or '(none)'}",
-        f"  {_due(v)}: {v.clock_basis}" + (" (extended)" if v.extended else ""),
+        f"request #{v['id']} ({v['kind']}): {v['state']}",
+        f"  received  {v['received']}",
+        f"  summary   {v['summary']}",
+        f"  opened by {v['opened_by']}; officer {v['officer'] or '(none)'}",
+        f"  {_due(v)}: {v['clock_basis']}" + (" (extended)" if v["extended"] else ""),
     ]
-    if v.answered:
-        lines.append(f"  answered  {v.answered}: {v.outcome}")
-    if v.exemptions:
-        lines.append(f"  exemptions {', '.join(v.exemptions)}")
+    if v["answered"]:
+        lines.append(f"  answered  {v['answered']}: {v['outcome']}")
+    if v["exemptions"]:
+        lines.append(f"  exemptions {', '.join(v['exemptions'])}")
     return "\n".join(lines)
 
 
-def _view(as_json: bool, v: CaseView) -> None:
+def _view(as_json: bool, v: Case) -> None:
     emit(v, as_json, lambda: _detail(v))
 
 
@@ -104,18 +102,15 @@ def request() -> None:
 @json_option
 def open_(kind: str, received: datetime, requester: str, summary: str, as_json: bool) -> None:
     """Open a case; prints its id and due date."""
-    with acting() as (workspace, session, actor):
-        view = cases.open_case(
-            session,
-            actor,
-            Vault.of(workspace).provider,
-            _policy(workspace),
-            parse_kind(kind),
-            received.date(),
-            _read_requester(requester),
-            summary,
-        )
-    emit(view, as_json, lambda: f"opened request #{view.id}: {_due(view)}")
+    parse_kind(kind)  # a clear error before anything is sent
+    view = call(
+        "request.open",
+        kind=kind,
+        received=received.date().isoformat(),
+        requester=_read_requester(requester),
+        summary=summary,
+    )
+    emit(view, as_json, lambda: f"opened request #{view['id']}: {_due(view)}")
 
 
 @request.command("show")
@@ -123,9 +118,7 @@ def open_(kind: str, received: datetime, requester: str, summary: str, as_json: 
 @json_option
 def show(case_id: int, as_json: bool) -> None:
     """Show a case and its clock (never the requester)."""
-    with acting() as (workspace, session, actor):
-        view = cases.get_case(session, actor, _policy(workspace), case_id)
-    _view(as_json, view)
+    _view(as_json, call("request.show", case_id=case_id))
 
 
 @request.command("list")
@@ -133,10 +126,7 @@ def show(case_id: int, as_json: bool) -> None:
 @json_option
 def list_(state: str | None, as_json: bool) -> None:
     """List the cases, oldest first."""
-    with acting() as (workspace, session, actor):
-        views = cases.list_cases(
-            session, actor, _policy(workspace), state=CaseState(state) if state else None
-        )
+    views = call("request.list", state=state)
     emit(views, as_json, lambda: "\n".join(map(_line, views)) or "no requests")
 
 
@@ -144,18 +134,19 @@ def list_(state: str | None, as_json: bool) -> None:
 @json_option
 def overdue(as_json: bool) -> None:
     """Live cases past their due date, most overdue first."""
-    with acting() as (workspace, session, actor):
-        views = cases.overdue_cases(session, actor, _policy(workspace))
+    views = call("request.overdue")
     emit(views, as_json, lambda: "\n".join(map(_line, views)) or "no request is overdue")
 
 
-def _quarter(r: QuarterRow) -> str:
-    percent = "-" if r.on_time_percent is None else f"{r.on_time_percent}%"
-    used = ", ".join(f"{k} {v}" for k, v in sorted(r.exemptions.items())) or "-"
+def _quarter(r: dict[str, Any]) -> str:
+    # requests.timeliness.QuarterRow.as_dict(), from the server or this process
+    percent = "-" if r["on_time_percent"] is None else f"{r['on_time_percent']}%"
+    used = ", ".join(f"{k} {v}" for k, v in sorted(r["exemptions"].items())) or "-"
     return (
-        f"{r.quarter}  received {r.received}  on time {r.on_time} ({percent})  late {r.late}  "
-        f"pending {r.pending}  withdrawn {r.withdrawn}  granted {r.granted}  "
-        f"withheld in full {r.withheld_in_full}  in part {r.withheld_in_part}  exemptions {used}"
+        f"{r['quarter']}  received {r['received']}  on time {r['on_time']} ({percent})  "
+        f"late {r['late']}  pending {r['pending']}  withdrawn {r['withdrawn']}  "
+        f"granted {r['granted']}  withheld in full {r['withheld_in_full']}  "
+        f"in part {r['withheld_in_part']}  exemptions {used}"
     )
 
 
@@ -164,11 +155,11 @@ def _quarter(r: QuarterRow) -> str:
 @json_option
 def timeliness(kinds: tuple[str, ...], as_json: bool) -> None:
     """Timeliness by quarter of receipt, in the shape of the government's FOI statistics."""
-    chosen = frozenset(parse_kind(k) for k in kinds) or None
-    with acting() as (workspace, session, actor):
-        rows = reports.timeliness_report(session, actor, _policy(workspace), kinds=chosen)
+    for k in kinds:
+        parse_kind(k)  # a clear error before anything is sent
+    rows = call("request.timeliness", kinds=list(kinds))
     emit(
-        [r.as_dict() for r in rows],
+        rows,
         as_json,
         lambda: "\n".join(map(_quarter, rows)) or "no requests",
     )
@@ -179,21 +170,29 @@ def timeliness(kinds: tuple[str, ...], as_json: bool) -> None:
 @json_option
 def requester_(case_id: int, as_json: bool) -> None:
     """Show who made the request (the case's officers only; audited)."""
-    with acting() as (workspace, session, actor):
-        who = requester.reveal_requester(session, actor, Vault.of(workspace).provider, case_id)
-    emit({"id": case_id, "requester": who}, as_json, lambda: who)
+    shown = call("request.requester", case_id=case_id)
+    emit(shown, as_json, lambda: str(shown["requester"]))
 
 
 @request.command("shred")
 @json_option
 def shred(as_json: bool) -> None:
-    """Shred the requester details of cases past their retention period."""
-    with acting() as (_workspace, session, actor):
-        done = requester.shred_expired(session, actor)
+    """Shred what cases past their retention period kept about people.
+
+    The requester's details of every such case, and for a subject access request the
+    subject's records found by `request subject-search` (sealed in the requests area).
+    The case's facts (dates, outcome, exemptions) stay for the timeliness report.
+    Each shredding is audited with the case, never with what was shredded. Run it
+    from a daily job; the retention period is the `requests.retention_months` setting.
+    """
+    done = call("request.shred")
     emit(
-        {"shredded": done},
+        done,
         as_json,
-        lambda: f"shredded the requester details of {len(done)} case(s)",
+        lambda: (
+            f"shredded the requester details of {len(done['shredded'])} case(s) and the "
+            f"subject records of {len(done['subject_records'])}"
+        ),
     )
 
 
@@ -203,12 +202,19 @@ ON = click.option("--on", type=DATE, default=None, help="Day it happened (defaul
 def _move_command(
     name: str, fn: Callable[..., CaseView], help_text: str, extra: list[Any] | None = None
 ) -> None:
-    """Add ``request NAME ID [--on DATE] [extra options]``, calling the move ``fn``."""
+    """Add ``request NAME ID [--on DATE] [extra options]``, calling the move ``fn``
+    (through the server's ``request.move``; ``fn`` documents which service it is)."""
 
     def command(case_id: int, on: datetime | None, as_json: bool, **options: Any) -> None:
-        with acting() as (workspace, session, actor):
-            args = list(options.values())
-            view = fn(session, actor, _policy(workspace), case_id, *args, on=as_date(on))
+        day = as_date(on)
+        given = {k: plain(v) for k, v in options.items()}
+        view = call(
+            "request.move",
+            case_id=case_id,
+            move=name,
+            on=day.isoformat() if day else None,
+            **given,
+        )
         _view(as_json, view)
 
     command.__doc__ = help_text
@@ -271,10 +277,9 @@ _move_command(
 @json_option
 def exempt(case_id: int, part: str, code: str, public_interest: str | None, as_json: bool) -> None:
     """Record a withheld part and the exemption it relies on."""
-    with acting() as (workspace, session, actor):
-        view = exemptions.record_exemption(
-            session, actor, _policy(workspace), case_id, part, code, public_interest
-        )
+    view = call(
+        "request.exempt", case_id=case_id, part=part, code=code, public_interest=public_interest
+    )
     _view(as_json, view)
 
 
@@ -282,9 +287,7 @@ def exempt(case_id: int, part: str, code: str, public_interest: str | None, as_j
 @click.argument("case_id", type=int)
 def refusal_notice(case_id: int) -> None:
     """Print the refusal notice generated from the case's withheld parts."""
-    with acting() as (_workspace, session, actor):
-        text = exemptions.refusal_notice_for(session, actor, case_id)
-    click.echo(text, nl=False)
+    click.echo(call("request.refusal_notice", case_id=case_id), nl=False)
 
 
 @request.command("figure")
@@ -316,31 +319,29 @@ def figure(
     Exit status 3 when it is refused; the reasons name the rule or the disclosing
     combination, never the value.
     """
-    with opened() as (app, login):
-        answer = figures.answer_figure(
-            app.transaction,
-            app.vault(),
-            login,
-            case_id,
-            dataset,
-            measure,
-            parse_cell(cell),
-            contributor=contributor,
-            weight=weight,
-            rule_set=rule_set,
-        )
+    parse_cell(cell)  # a clear error before anything is sent
+    answer = call(
+        "request.figure",
+        case_id=case_id,
+        dataset=dataset,
+        measure=measure,
+        cell=cell,
+        contributor=contributor,
+        weight=weight,
+        rule_set=rule_set,
+    )
 
     def text() -> str:
-        if answer.approved and answer.value is not None:
-            value = answer.value
-            shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-            return f"{answer.cell} = {shown}  (approved, figure {answer.id})"
-        return f"{answer.cell}: refused (figure {answer.id})\n" + "\n".join(
-            f"  - {r}" for r in answer.reasons
+        if answer["approved"] and answer["value"] is not None:
+            value = float(answer["value"])
+            shown = f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+            return f"{answer['cell']} = {shown}  (approved, figure {answer['id']})"
+        return f"{answer['cell']}: refused (figure {answer['id']})\n" + "\n".join(
+            f"  - {r}" for r in answer["reasons"]
         )
 
     emit(answer, as_json, text)
-    if not answer.approved:
+    if not answer["approved"]:
         raise SystemExit(UnsafeTableError.exit_status)
 
 
@@ -382,6 +383,4 @@ def disclosure_log_(out: Path, as_json: bool) -> None:
 @json_option
 def attach_release(case_id: int, release_id: str, as_json: bool) -> None:
     """Record a published release (a table answer) as part of the case's answer."""
-    with acting() as (workspace, session, actor):
-        view = answers.attach_release(session, actor, _policy(workspace), case_id, release_id)
-    _view(as_json, view)
+    _view(as_json, call("request.attach_release", case_id=case_id, release_id=release_id))

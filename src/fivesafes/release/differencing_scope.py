@@ -125,6 +125,18 @@ def scoped_differencing_check(
         ]
     except Exception as exc:  # a check that cannot run fails
         return CheckResult(DIFFERENCING, CheckVerdict.FAIL, could_not_run("check", exc))
+    return _check_result(runs, source, verified)
+
+
+def one_run_check(
+    source: str, tables: Sequence[OutputTable], result: DifferencingResult
+) -> CheckResult:
+    """The check's result when one run, against ``tables`` as the proven ``source``, decided
+    it (the request gate's incremental check: release/figure_gate.py)."""
+    return _check_result([_run(source, tables, result)], source, True)
+
+
+def _check_result(runs: Sequence[_Run], source: str, verified: bool) -> CheckResult:
     found: dict[tuple[str, tuple[tuple[str, str], ...]], Disclosure] = {}
     for run in runs:
         for d in run.result.disclosures if run.result else ():

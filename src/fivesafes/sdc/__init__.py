@@ -65,6 +65,7 @@ from fivesafes.sdc.differencing import (
     check_differencing,
     outputs_agree,
 )
+from fivesafes.sdc.differencing_figure import PreparedRegister
 from fivesafes.sdc.formats.export import EXPORT_TOOLS, export_table
 from fivesafes.sdc.formats.hierarchies import HIERARCHY_FORMATS, hierarchy_text, load_hierarchy
 from fivesafes.sdc.formats.injection import csv_field, csv_row, csv_unescape, xlsx_text
@@ -193,6 +194,7 @@ __all__ = [
     "OutputTable",
     "PerturbationSpec",
     "Population",
+    "PreparedRegister",
     "Presentation",
     "Progress",
     "ProtectedTable",

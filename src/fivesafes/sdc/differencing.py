@@ -187,6 +187,8 @@ class DifferencingModel:
             )
         self.n_atoms = n_atoms
         shape = tuple(len(set(classes[d].values())) for d in dims)
+        # kept so a later figure can be placed on these atoms (sdc/differencing_figure.py)
+        self.dims, self.classes, self.shape = dims, classes, shape
         subsets: dict[str, dict[tuple[int, ...], int]] = {d: {} for d in dims}
         frames = [_subset_frame(ti, t, dims, classes, subsets) for ti, t in enumerate(self.tables)]
         allcells = pd.concat(frames, ignore_index=True)

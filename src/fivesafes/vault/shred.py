@@ -13,6 +13,7 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fivesafes.errors import NotFoundError
@@ -39,6 +40,27 @@ def _overwrite(path: os.PathLike[str] | str) -> None:
         os.fsync(f.fileno())
 
 
+def shred_dir(doomed: Path) -> None:
+    """Destroy an object directory already out of sight: its manifest (the wrapped data
+    key) overwritten, then everything removed."""
+    _overwrite(doomed / MANIFEST_FILE)
+    shutil.rmtree(doomed)
+
+
+def shred_file(path: Path) -> bool:
+    """Destroy one sealed file whose wrapped key lives inside it (e.g. a case's sealed
+    subject-access records): out of sight in one rename, overwritten, removed. False when
+    there was nothing to shred."""
+    doomed = path.with_name(f".{path.name}.{os.getpid()}-shred-{secrets.token_hex(6)}")
+    try:
+        os.rename(path, doomed)
+    except FileNotFoundError:
+        return False
+    _overwrite(doomed)
+    doomed.unlink()
+    return True
+
+
 def shred(store: AreaStore, name: str, *, kind: str = "datasets") -> Shredded:
     """Destroy one object of the area; return what the register should keep."""
     manifest = store.manifest(name, kind)  # NotFoundError if absent
@@ -54,6 +76,5 @@ def shred(store: AreaStore, name: str, *, kind: str = "datasets") -> Shredded:
             f"{kind[:-1]} {name!r} vanished from area {store.area!r} while shredding",
             hint="another process destroyed it; check the register",
         ) from None
-    _overwrite(doomed / MANIFEST_FILE)
-    shutil.rmtree(doomed)
+    shred_dir(doomed)
     return Shredded(store.area, kind, name, facts, datetime.now(UTC).isoformat())

@@ -31,6 +31,8 @@ from fivesafes.services.requests import (
     register,
     reports,
     requester,
+    retention,
+    rights,
     subject,
 )
 
@@ -44,6 +46,8 @@ MODULES: tuple[ModuleType, ...] = (
     register,
     reports,
     requester,
+    retention,
+    rights,
     subject,
 )
 
@@ -108,11 +112,23 @@ READERS: dict[str, Call] = {
     "register.area_answers": lambda s, w, i: register.area_answers(s, "earnings"),
 }
 
-PURE = {"cases.requester_object_id", "register.answer_label", "subject.object_id"}
+PURE = {
+    "cases.requester_object_id",
+    "register.answer_label",
+    "subject.object_id",
+    "subject.records_path",
+}
 
 # Open their own transactions (a dataset read among them): walked under a spy on every
 # transaction in test_requests_figures.py and test_requests_subject.py.
-TX_WRITERS = {"figures.answer_figure", "subject.search_subject", "subject.export_subject"}
+TX_WRITERS = {
+    "figures.answer_figure",
+    "subject.search_subject",
+    "subject.export_subject",
+    "retention.shred_expired_records",
+    "rights.erase_subject",
+    "rights.rectify_subject",
+}
 # Needs a published release: walked in test_requests_figures.py.
 NEEDS_RELEASE = {"answers.attach_release"}
 

@@ -217,3 +217,35 @@ def test_a_figure_is_not_recorded_on_a_register_that_changed_during_its_check(
         _figure(stored, case_id, "area=a4")
     with transaction(stored.world.engine) as s:
         assert len(s.scalars(select(RequestFigureRow)).all()) == 1
+
+
+def test_the_register_is_modelled_once_per_state_and_a_publication_replaces_it(
+    stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fivesafes.services.requests import gates
+
+    gates.forget_all()
+    loads = {"n": 0}
+    real = figures.area_releases
+
+    def counted(*args: object) -> object:
+        loads["n"] += 1
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(figures, "area_releases", counted)
+    hidden = {"a3": "primary", "a2": "secondary", "a1": "secondary"}
+    stored.world.release(table("pay by area", BY_REGION, hidden))
+    case_id = _case(stored)
+    refused = _figure(stored, case_id, "area=a3")  # breaks the threshold: nothing published
+    first = _figure(stored, case_id, "area=a4")  # the same register: the same model
+    assert not refused.approved and first.approved and loads["n"] == 1
+    # the approved figure changed the register: the next figure is checked on a new model
+    later = _figure(stored, case_id, "area=a5")
+    assert later.approved and loads["n"] == 2
+    # a release between two figures replaces the model too, and its cells count: v2
+    # publishes a2, so with N a figure of a1 gives a3
+    stored.world.release(table("pay by area, v2", BY_REGION, {"a3": "primary", "a1": "secondary"}))
+    blocked = _figure(stored, case_id, "area=a1")
+    assert loads["n"] == 3 and not blocked.approved and "area=a3" in blocked.reasons[0]
+    assert sum(g.fast_checks for g in gates._gates.values()) == 3  # none needed the full check
+    gates.forget_all()

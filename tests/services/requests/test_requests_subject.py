@@ -178,3 +178,37 @@ def test_search_and_export_audit_in_every_transaction(
     with spied_transactions(stored.world.engine, monkeypatch) as (tx, spy):
         subject.export_subject(tx, stored.vault, "dana", case_id, tmp_path / "out")
     assert spy.appends == 1
+
+
+def test_the_subjects_records_are_shredded_when_the_cases_retention_ends(stored: Stored) -> None:
+    from datetime import date
+
+    from fivesafes.requests.cases import Outcome
+    from fivesafes.services.requests import retention
+
+    case_id = _case(stored)
+    other = _case(stored)  # searched, not closed: kept
+    _search(stored, case_id, columns=["person"])
+    _search(stored, other, columns=["person"])
+    stored.world.reg.act("dana", moves.close_case, POLICY, case_id, Outcome.GRANTED, on=TODAY)
+    sealed = subject.records_path(stored.vault, "requests", case_id)
+    kept = subject.records_path(stored.vault, "requests", other)
+    last_day = date(TODAY.year + 3, TODAY.month, TODAY.day)  # 36 months, the default
+    early = retention.shred_expired_records(stored.tx, stored.vault, "dana", last_day)
+    assert early.subject_records == () and sealed.is_file()
+    done = retention.shred_expired_records(
+        stored.tx, stored.vault, "dana", date(last_day.year, last_day.month, last_day.day + 1)
+    )
+    assert done.subject_records == (case_id,) and case_id in done.requesters
+    assert not sealed.exists() and kept.is_file()
+    assert not any(p.name.startswith(".") for p in sealed.parent.iterdir())  # nothing left
+    with transaction(stored.world.engine) as s:
+        events = s.scalars(
+            select(AuditRecord).where(AuditRecord.action == retention.SUBJECT_SHRED)
+        ).all()
+        assert [e.subject for e in events] == [str(case_id)]
+        assert WHO not in (events[0].details_text or "")
+    again = retention.shred_expired_records(stored.tx, stored.vault, "dana", date(2040, 1, 1))
+    assert again.subject_records == ()  # once only
+    with pytest.raises(AccessDenied):
+        retention.shred_expired_records(stored.tx, stored.vault, "dave", date(2040, 1, 1))

@@ -326,6 +326,17 @@ class LinearAttack:
         local = self._cell_order[self._cell_bounds[comp] : self._cell_bounds[comp + 1]]
         return self.free_cols[local]
 
+    def component_rows(self, comp: int) -> tuple[IntArray, sp.csr_matrix]:
+        """Component ``comp``'s active rows (system row ids) and their coefficients over
+        its free unknowns (column i = ``cells(comp)[i]``); right-hand sides in ``residual``."""
+        local = self._cell_order[self._cell_bounds[comp] : self._cell_bounds[comp + 1]]
+        rows = self._row_order[self._row_bounds[comp] : self._row_bounds[comp + 1]]
+        return self.active_rows[rows], sp.csr_matrix(self._sub[rows][:, local])
+
+    def component_of(self, j: int) -> int:
+        """The component of free unknown ``j``."""
+        return int(self.component[np.searchsorted(self.free_cols, j)])
+
     def model(self, comp: int) -> ComponentModel:
         """The (cached) HiGHS model of component ``comp``."""
         model = self._models.get(comp)

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from fivesafes.audit.events import Outcome
 from fivesafes.errors import ConflictError, ValidationError
 from fivesafes.release.checks import CheckVerdict
-from fivesafes.release.differencing_scope import scoped_differencing_check
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.submission import hierarchy_pairs
 from fivesafes.requests.figure import (
@@ -39,6 +38,7 @@ from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_releases
 from fivesafes.services.requests.cases import answering_case
+from fivesafes.services.requests.gates import gate_for
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.governance import AreaRow
@@ -63,20 +63,20 @@ class FigureAnswer:
     rule_set: str
 
 
-def register_state(session: Session, area_id: int, area: str) -> tuple[int, int]:
-    """How many releases the area has and its last approved figure (a change means a new
-    publication the check has not seen)."""
-    releases = session.scalar(
-        select(func.count())
-        .select_from(PublishedReleaseRow)
-        .where(PublishedReleaseRow.area_id == area_id)
-    )
+def register_state(session: Session, area_id: int, area: str) -> tuple[int, int, int]:
+    """How many releases the area has, its last, and its last approved figure (a change
+    means a publication the check has not seen)."""
+    releases, newest = session.execute(
+        select(func.count(), func.max(PublishedReleaseRow.id)).where(
+            PublishedReleaseRow.area_id == area_id
+        )
+    ).one()
     last = session.scalar(
         select(func.max(RequestFigureRow.id)).where(
             RequestFigureRow.area == area, RequestFigureRow.approved.is_(True)
         )
     )
-    return int(releases or 0), int(last or 0)
+    return int(releases or 0), int(newest or 0), int(last or 0)
 
 
 def answer_figure(
@@ -105,12 +105,13 @@ def answer_figure(
                 f"no rule set {rule_set!r} is in force: no figure can be checked",
                 hint="an administrator defines it: fivesafes rules set NAME ...",
             )
-        # The area's releases and its approved answers (scope adds those).
+        # The area's releases and its approved answers (scope adds those), modelled once
+        # per state of the register and kept by the process (services/requests/gates.py).
         area_id = area_row(session, area).id
         checked_against = register_state(session, area_id, area)
-        earlier = area_releases(session, vault.provider, area_id)
-    published = [h for e in earlier for h in e.table.hierarchies]
-    leaves = leaves_of(cell, published)
+        key = (str(session.get_bind().engine.url), str(vault.areas_dir), area_id, checked_against)
+        gate = gate_for(key, lambda: area_releases(session, vault.provider, area_id))
+    leaves = leaves_of(cell, gate.hierarchies)
     columns = [*cell.dimensions, *([measure] if measure != COUNT else [])]
     columns += [contributor] if contributor else []
     columns += [weight] if weight else []
@@ -129,7 +130,7 @@ def answer_figure(
     ]
     table = answer_table(f"request-{case_id}-new", cell, leaves, value)  # not numbered yet
     if not reasons:  # a figure that breaks a primary rule needs no differencing to refuse
-        check = scoped_differencing_check(table, source, True, earlier)
+        check = gate.check(table, source)
         if check.verdict is not CheckVerdict.PASS:
             reasons.append(check.summary)
     approved = not reasons

@@ -16,7 +16,7 @@ import base64
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +37,7 @@ from fivesafes.services.requests.cases import answering_case, case_row
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.governance import AreaRow
 from fivesafes.vault.atomic import atomic_write_bytes
+from fivesafes.vault.manifest import Manifest
 from fivesafes.vault.pseudonymise import area_pseudonym_key, pseudonym
 from fivesafes.vault.reader import open_table
 
@@ -69,6 +70,28 @@ class SubjectSearch:
 def object_id(case_id: int) -> str:
     """The sealed export's object id (its authenticated data binds it to the case)."""
     return f"request-{case_id}-subject-records"
+
+
+def identifier_columns(manifest: Manifest, columns: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The dataset's columns that may hold the subject's identifier: pseudonymised at
+    ingest (matched through the area's pseudonym key), and those named (as written)."""
+    names = {c.name for c in manifest.columns}
+    pseudonymised = [c for c in manifest.extra.get("pseudonymised", []) if c in names]
+    return pseudonymised, [c for c in columns if c in names and c not in pseudonymised]
+
+
+def subject_mask(table: pa.Table, wanted: Mapping[str, str]) -> pa.ChunkedArray:
+    """Which rows hold the subject: any of ``wanted`` {column: identifier or pseudonym}."""
+    mask = None
+    for column, value in wanted.items():
+        hit = pc.equal(pc.cast(table[column], pa.string()), value)
+        mask = hit if mask is None else pc.or_(mask, hit)
+    return pc.fill_null(mask, False)
+
+
+def records_path(vault: Vault, requests_area: str, case_id: int) -> Path:
+    """Where the case's sealed subject records are kept (until its retention ends)."""
+    return vault.store(requests_area).dir / FOLDER / f"case-{case_id}.json"
 
 
 def search_subject(
@@ -111,9 +134,7 @@ def search_subject(
             continue
         key: bytes | None = None  # the area's pseudonym key, unwrapped once when needed
         for manifest in store.manifests():
-            names = {c.name for c in manifest.columns}
-            pseudonymised = [c for c in manifest.extra.get("pseudonymised", []) if c in names]
-            named = [c for c in columns if c in names and c not in pseudonymised]
+            pseudonymised, named = identifier_columns(manifest, columns)
             if not pseudonymised and not named:
                 continue
             searched.append(f"{area}/{manifest.name}")
@@ -122,11 +143,7 @@ def search_subject(
             if pseudonymised:
                 key = key or area_pseudonym_key(store, vault.provider)
                 wanted |= {c: pseudonym(key, identifier) for c in pseudonymised}
-            mask = None
-            for column, value in wanted.items():
-                hit = pc.equal(pc.cast(table[column], pa.string()), value)
-                mask = hit if mask is None else pc.or_(mask, hit)
-            rows = table.filter(pc.fill_null(mask, False))
+            rows = table.filter(subject_mask(table, wanted))
             if rows.num_rows:
                 found.append(SubjectFind(area, manifest.name, tuple(sorted(wanted)), rows.num_rows))
                 records[f"{area}/{manifest.name}"] = rows.to_pylist()
@@ -139,10 +156,10 @@ def search_subject(
     home = vault.store(requests_area)
     if not home.exists():
         home.create()  # its folders 0700, as every area's
-    folder = home.dir / FOLDER
-    folder.mkdir(mode=0o700, exist_ok=True)
+    path = records_path(vault, requests_area, case_id)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     blob = {"sealed": base64.b64encode(sealed).decode(), "wrapped_key": wrapped}
-    atomic_write_bytes(folder / f"case-{case_id}.json", json.dumps(blob).encode())
+    atomic_write_bytes(path, json.dumps(blob).encode())
     with tx() as session:
         record(
             session,
@@ -165,7 +182,7 @@ def export_subject(tx: Transact, vault: Vault, login: str, case_id: int, out: Pa
         actor = resolve_actor(session, login)
         answering_case(session, actor, case_id, "subject records are exported")
         area = case_row(session, case_id).area
-    path = vault.store(area).dir / FOLDER / f"case-{case_id}.json"
+    path = records_path(vault, area, case_id)
     if not path.is_file():
         raise NotFoundError(
             f"request #{case_id} has no subject records found yet",

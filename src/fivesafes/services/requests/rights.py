@@ -1,0 +1,266 @@
+"""Erasure and rectification of a data subject's records, carried out where the law allows.
+
+A subject access case's officer asks; the system finds the subject's rows as the subject
+search does (pseudonymised identifier columns through each area's pseudonym key, named
+columns as written) and, dataset by dataset:
+
+- refuses where the dataset's lawful basis takes it out of the right (statistics,
+  research, archiving: ``requests.erasure``), recording the reason;
+- otherwise writes a new version of the encrypted dataset without the rows (erasure) or
+  with the named columns replaced in them (rectification), under a new data key, swapped
+  in by rename; the old version is crypto-shredded once the change is recorded
+  (``vault.rewrite``) and the area key rotated, as ``dataset destroy`` does.
+
+The record is one audit event per request (``request.erase`` / ``request.rectify``):
+per dataset the rows concerned, done or the reason refused, and for rectification the
+columns changed. Never the identifier, never a value. If recording fails, every new
+version is shredded and the old ones put back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fivesafes.errors import ValidationError
+from fivesafes.requests.erasure import SubjectRight, refusal_reason
+from fivesafes.requests.kinds import RequestKind
+from fivesafes.services.context import record, resolve_actor
+from fivesafes.services.governance.qualification import require_qualified
+from fivesafes.services.requests.cases import answering_case
+from fivesafes.services.requests.subject import identifier_columns, subject_mask
+from fivesafes.services.vault.lifecycle import _rotate as rotate_area
+from fivesafes.services.vault.register import DATASET, Vault, stored_row
+from fivesafes.store.models.governance import AreaRow, DatasetRow
+from fivesafes.vault.pseudonymise import area_pseudonym_key, pseudonym
+from fivesafes.vault.reader import open_table
+from fivesafes.vault.rewrite import Rewrite, rewrite_dataset
+from fivesafes.vault.writer import area_lock
+
+Transact = Callable[[], AbstractContextManager[Session]]
+EVENTS = {SubjectRight.ERASURE: "request.erase", SubjectRight.RECTIFICATION: "request.rectify"}
+
+
+@dataclass(frozen=True)
+class RightOutcome:
+    """What one dataset gave: the subject's rows, and whether the right was carried out."""
+
+    area: str
+    dataset: str
+    rows: int
+    done: bool
+    reason: str | None  # why not, when refused
+
+
+def erase_subject(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    case_id: int,
+    identifier: str,
+    *,
+    columns: Sequence[str] = (),
+    today: date | None = None,
+) -> tuple[RightOutcome, ...]:
+    """Erase the subject's rows from every dataset whose lawful basis allows it (audited)."""
+    return _carry_out(
+        tx, vault, login, case_id, identifier, SubjectRight.ERASURE, {}, columns, today
+    )
+
+
+def rectify_subject(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    case_id: int,
+    identifier: str,
+    values: Mapping[str, str],
+    *,
+    columns: Sequence[str] = (),
+    today: date | None = None,
+) -> tuple[RightOutcome, ...]:
+    """Replace ``values`` {column: new value} in the subject's rows, where allowed (audited)."""
+    if not values:
+        raise ValidationError(
+            "rectification needs the corrected values",
+            hint="give --set COLUMN=VALUE (repeatable)",
+        )
+    return _carry_out(
+        tx, vault, login, case_id, identifier, SubjectRight.RECTIFICATION, values, columns, today
+    )
+
+
+def _carry_out(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    case_id: int,
+    identifier: str,
+    right: SubjectRight,
+    values: Mapping[str, str],
+    columns: Sequence[str],
+    today: date | None,
+) -> tuple[RightOutcome, ...]:
+    if not identifier.strip():
+        raise ValidationError("the subject's identifier is empty", hint="give --identifier")
+    with tx() as session:
+        actor = resolve_actor(session, login)
+        row = answering_case(session, actor, case_id, f"{right.value} is carried out")
+        if RequestKind(row.kind) is not RequestKind.SAR:
+            raise ValidationError(
+                f"request #{case_id} is a {row.kind} request: {right.value} is a data "
+                "subject's right, asked for in a subject access case",
+                hint="open the case with --kind sar",
+            )
+        requests_area = row.area
+        bases = {
+            (area, name): basis
+            for area, name, basis in session.execute(
+                select(AreaRow.name, DatasetRow.name, DatasetRow.lawful_basis).join(
+                    AreaRow, DatasetRow.area_id == AreaRow.id
+                )
+            )
+        }
+        areas = [
+            a for a in session.scalars(select(AreaRow.name).order_by(AreaRow.name))
+            if a != requests_area
+        ]  # fmt: skip
+        for area in areas:
+            require_qualified(session, actor, area, f"{right.value} for #{case_id}", today)
+    outcomes: list[RightOutcome] = []
+    rewrites: list[Rewrite] = []
+    try:
+        for area in areas:
+            store = vault.store(area)
+            if not store.exists():
+                continue
+            key: bytes | None = None
+            for manifest in store.manifests():
+                pseudonymised, named = identifier_columns(manifest, columns)
+                if not pseudonymised and not named:
+                    continue
+                wanted = {c: identifier for c in named}
+                if pseudonymised:
+                    key = key or area_pseudonym_key(store, vault.provider)
+                    wanted |= {c: pseudonym(key, identifier) for c in pseudonymised}
+                found = open_table(store, vault.provider, manifest.name, columns=list(wanted))
+                rows = int(pc.sum(pc.cast(subject_mask(found, wanted), pa.int64())).as_py() or 0)
+                if not rows:
+                    continue
+                basis = bases.get((area, manifest.name))
+                reason = (
+                    refusal_reason(right, basis)
+                    if basis is not None
+                    else "not in the register of datasets: its lawful basis is unknown"
+                )
+                if reason is None and right is SubjectRight.RECTIFICATION:
+                    reason = _cannot_rectify(manifest.columns, pseudonymised, values)
+                if reason is not None:
+                    outcomes.append(RightOutcome(area, manifest.name, rows, False, reason))
+                    continue
+                note = {"request": case_id, right.value: rows, "columns": sorted(values)}
+                rewrites.append(
+                    rewrite_dataset(
+                        store,
+                        vault.provider,
+                        manifest.name,
+                        _change(right, wanted, values),
+                        note=note,
+                    )
+                )
+                outcomes.append(RightOutcome(area, manifest.name, rows, True, None))
+        _record(tx, login, case_id, requests_area, right, values, outcomes, rewrites)
+    except BaseException:
+        for rewrite in reversed(rewrites):  # not recorded, so not done
+            rewrite.undo()
+        raise
+    for rewrite in rewrites:
+        rewrite.finish()  # the old versions, crypto-shredded
+    for area in sorted({r.store.area for r in rewrites}):
+        # As `dataset destroy` does: a backup's copy of the old version's wrapped key must
+        # not open under any living area key (the rotation is audited by itself).
+        with area_lock(vault.store(area), exclusive=True), tx() as session:
+            area_id = session.scalars(select(AreaRow.id).where(AreaRow.name == area)).one()
+            rotate_area(session, vault, login, area, area_id)
+    return tuple(outcomes)
+
+
+def _cannot_rectify(
+    columns: Sequence[object], pseudonymised: Sequence[str], values: Mapping[str, str]
+) -> str | None:
+    names = {getattr(c, "name", "") for c in columns}
+    missing = sorted(set(values) - names)
+    if missing:
+        return f"the dataset has no column(s) {missing}"
+    keyed = sorted(set(values) & set(pseudonymised))
+    if keyed:
+        return f"column(s) {keyed} hold pseudonyms: they are not rectified, they identify"
+    return None
+
+
+def _change(
+    right: SubjectRight, wanted: Mapping[str, str], values: Mapping[str, str]
+) -> Callable[[pa.Table], pa.Table]:
+    def change(table: pa.Table) -> pa.Table:
+        mask = subject_mask(table, wanted)
+        if right is SubjectRight.ERASURE:
+            return table.filter(pc.invert(mask))
+        for column, text in values.items():
+            i = table.schema.get_field_index(column)
+            kind = table.schema.field(column).type
+            try:
+                new = pa.scalar(text).cast(kind)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                # the value is the subject's data: the message does not quote it
+                raise ValidationError(
+                    f"the corrected value for column {column!r} is not a {kind}",
+                    hint=f"give a value of the column's type ({kind})",
+                ) from None
+            table = table.set_column(i, column, pc.if_else(mask, new, table[column]))
+        return table
+
+    return change
+
+
+def _record(
+    tx: Transact,
+    login: str,
+    case_id: int,
+    requests_area: str,
+    right: SubjectRight,
+    values: Mapping[str, str],
+    outcomes: Sequence[RightOutcome],
+    rewrites: Sequence[Rewrite],
+) -> None:
+    with tx() as session:
+        for rewrite in rewrites:
+            new = rewrite.new
+            area_id = session.scalars(select(AreaRow.id).where(AreaRow.name == new.area)).one()
+            stored = stored_row(session, area_id, DATASET, new.name)
+            if stored is not None:  # the register follows the new version
+                stored.object_id = new.object_id
+                stored.rows = new.rows
+                stored.ciphertext_bytes = new.ciphertext_bytes
+                stored.key_id = new.wrapped_key.key_id
+        session.flush()
+        record(
+            session,
+            login,
+            EVENTS[right],
+            area=requests_area,
+            subject=str(case_id),
+            details={
+                "datasets": {
+                    f"{o.area}/{o.dataset}": {"rows": o.rows, "done": o.done, "reason": o.reason}
+                    for o in outcomes
+                },
+                "columns": sorted(values),  # which were corrected, never to what
+            },
+        )

@@ -1,0 +1,155 @@
+"""Erasure and rectification: carried out where the lawful basis allows (a new encrypted
+version of the dataset, the old one shredded), refused with the reason where it does not
+(statistics and research); the log has counts and reasons, never the identifier or a value."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from governance_register import TODAY as READY_DAY
+from release_world import AREA
+from requests_world import RECEIVED, REQUESTER, TODAY
+from sqlalchemy import Engine, select
+from stored_world import PAY, Stored, build_stored, write_rows
+
+from fivesafes.errors import AccessDenied, ValidationError
+from fivesafes.governance.areas import Dataset
+from fivesafes.governance.roles import Role
+from fivesafes.requests.kinds import RequestKind
+from fivesafes.requests.policy import RequestPolicy
+from fivesafes.services.governance import areas, datasets, people
+from fivesafes.services.requests import cases, moves, rights
+from fivesafes.services.vault.lifecycle import ingest_dataset
+from fivesafes.store.db import transaction
+from fivesafes.store.models.audit import AuditRecord
+from fivesafes.store.models.vault import VaultObjectRow
+from fivesafes.vault.reader import open_table
+
+POLICY = RequestPolicy()
+WHO = "a1-p4"
+
+
+@pytest.fixture
+def stored(engine: Engine, tmp_path: Path) -> Stored:
+    """'ashe' (statistics, SRSA) and 'contacts' (a public task), both holding WHO."""
+    s = build_stored(engine, tmp_path)
+    reg = s.world.reg
+    roles = [Role.DATA_PROTECTION_OFFICER, Role.FOI_OFFICER]
+    reg.act("root", people.register_person, "dana", "Dana Dpo", roles)
+    reg.make_ready("dana")
+    reg.act("root", areas.create_area, "requests", "iris")
+    entry = Dataset(
+        "contacts", AREA, True, True, True, "mailing", "UK GDPR Art 6(1)(e) public task"
+    )
+    reg.act("iris", datasets.register_dataset, entry, TODAY)
+    src = write_rows(tmp_path / "incoming" / "contacts.csv", PAY)
+    ingest_dataset(s.tx, s.vault, "iris", AREA, src, name="contacts", pseudonymise=["person"])
+    src.unlink()
+    return s
+
+
+def _case(s: Stored, kind: RequestKind = RequestKind.SAR) -> int:
+    reg = s.world.reg
+    view = reg.act(
+        "dana", cases.open_case, s.world.provider, POLICY, kind, RECEIVED, REQUESTER, "erase me",
+        TODAY,
+    )  # fmt: skip
+    reg.act("dana", moves.assign_case, POLICY, view.id, "dana")
+    return view.id
+
+
+def _rows(s: Stored, name: str) -> list[dict[str, object]]:
+    return open_table(s.vault.store(AREA), s.vault.provider, name).to_pylist()
+
+
+def _events(s: Stored, action: str) -> list[AuditRecord]:
+    with transaction(s.world.engine) as session:
+        found = session.scalars(select(AuditRecord).where(AuditRecord.action == action)).all()
+        session.expunge_all()
+        return list(found)
+
+
+def test_erasure_rewrites_what_the_basis_allows_and_refuses_statistics_with_the_reason(
+    stored: Stored,
+) -> None:
+    store = stored.vault.store(AREA)
+    old_object = store.manifest("contacts").object_id
+    case_id = _case(stored)
+    done = rights.erase_subject(
+        stored.tx, stored.vault, "dana", case_id, WHO, columns=["person"], today=READY_DAY
+    )
+    by_name = {o.dataset: o for o in done}
+    assert by_name["contacts"].done and by_name["contacts"].rows == 1
+    assert not by_name["ashe"].done and "Art 17(3)(d)" in (by_name["ashe"].reason or "")
+    # contacts: a new version without the row (its person column holds a pseudonym)
+    after = _rows(stored, "contacts")
+    assert len(after) == sum(map(len, PAY.values())) - 1
+    assert (4 in [r["pay"] for r in after if r["area"] == "a1"]) is True  # other a1 rows stay
+    manifest = store.manifest("contacts")
+    assert manifest.object_id != old_object and manifest.rows == len(after)
+    assert manifest.extra["rewrites"] == [{"request": case_id, "erasure": 1, "columns": []}]
+    # the old version is gone from the area (crypto-shredded), nothing left in staging
+    assert not any(old_object in p.read_text() for p in store.dir.rglob("manifest.json"))
+    # ashe: untouched
+    assert WHO in [r["person"] for r in _rows(stored, "ashe")]
+    with transaction(stored.world.engine) as s:
+        row = s.scalars(select(VaultObjectRow).where(VaultObjectRow.name == "contacts")).one()
+        assert row.object_id == manifest.object_id and row.rows == len(after)
+    assert len(_events(stored, "area.rotate_key")) == 1  # old wrapped keys open no more
+    (event,) = _events(stored, "request.erase")
+    details = json.loads(event.details_text or "{}")
+    assert details["datasets"][f"{AREA}/contacts"] == {"rows": 1, "done": True, "reason": None}
+    assert details["datasets"][f"{AREA}/ashe"]["done"] is False
+    assert WHO not in (event.details_text or "") and "a1-p" not in (event.details_text or "")
+
+
+def test_rectification_replaces_the_named_columns_in_the_subjects_rows_only(
+    stored: Stored,
+) -> None:
+    case_id = _case(stored)
+    done = rights.rectify_subject(
+        stored.tx, stored.vault, "dana", case_id, WHO, {"pay": "7"}, columns=["person"],
+        today=READY_DAY,
+    )  # fmt: skip
+    assert [(o.dataset, o.done) for o in done] == [("ashe", False), ("contacts", True)]
+    pays = [r["pay"] for r in _rows(stored, "contacts") if r["area"] == "a1"]
+    assert sorted(pays) == sorted([*PAY["a1"][:4], *PAY["a1"][5:], 7])
+    (event,) = _events(stored, "request.rectify")
+    assert json.loads(event.details_text or "{}")["columns"] == ["pay"]
+    assert '"7"' not in (event.details_text or "") and WHO not in (event.details_text or "")
+    with pytest.raises(ValidationError, match="not a int64"):
+        rights.rectify_subject(
+            stored.tx, stored.vault, "dana", case_id, WHO, {"pay": "seven"}, columns=["person"],
+            today=READY_DAY,
+        )  # fmt: skip
+    # nothing changed by the refused correction, and the dataset still opens
+    assert sorted(r["pay"] for r in _rows(stored, "contacts") if r["area"] == "a1") == sorted(pays)
+    pseudo = rights.rectify_subject(
+        stored.tx, stored.vault, "dana", case_id, WHO, {"person": "x"}, today=READY_DAY
+    )
+    assert [(o.dataset, o.done) for o in pseudo] == [("contacts", False)]
+    assert "pseudonyms" in (pseudo[0].reason or "")
+
+
+def test_only_a_sar_cases_officer_asks_and_a_failed_record_puts_the_old_version_back(
+    stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    foi = _case(stored, RequestKind.FOI)
+    with pytest.raises(ValidationError, match="subject access case"):
+        rights.erase_subject(stored.tx, stored.vault, "dana", foi, WHO, today=READY_DAY)
+    case_id = _case(stored)
+    with pytest.raises(AccessDenied):
+        rights.erase_subject(stored.tx, stored.vault, "ada", case_id, WHO, today=READY_DAY)
+    before = stored.vault.store(AREA).manifest("contacts").object_id
+
+    def broken(*args: object, **kw: object) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(rights, "_record", broken)
+    with pytest.raises(RuntimeError):
+        rights.erase_subject(stored.tx, stored.vault, "dana", case_id, WHO, today=READY_DAY)
+    assert stored.vault.store(AREA).manifest("contacts").object_id == before
+    assert WHO not in [r["person"] for r in _rows(stored, "contacts")]  # a pseudonym, as before
+    assert len(_rows(stored, "contacts")) == sum(map(len, PAY.values()))
