@@ -4,9 +4,13 @@ version of the dataset, the old one shredded), refused with the reason where it 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from governance_register import TODAY as READY_DAY
 from release_world import AREA
@@ -153,3 +157,50 @@ def test_only_a_sar_cases_officer_asks_and_a_failed_record_puts_the_old_version_
     assert stored.vault.store(AREA).manifest("contacts").object_id == before
     assert WHO not in [r["person"] for r in _rows(stored, "contacts")]  # a pseudonym, as before
     assert len(_rows(stored, "contacts")) == sum(map(len, PAY.values()))
+
+
+def test_two_erasures_at_once_on_one_dataset_both_hold(
+    stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each erasure reads the dataset, changes it in memory and swaps it in: run together,
+    the second swap must not bring back the rows the first erased. The barrier lets both
+    read the old version before either swaps, unless the erasures run one at a time (then
+    the second waits outside and the first's wait times out)."""
+    first, second = _case(stored), _case(stored)
+    barrier = threading.Barrier(2, timeout=3)
+    real_change = rights._change
+
+    def change_together(*args: object, **kw: object) -> Callable[[pa.Table], pa.Table]:
+        change = real_change(*args, **kw)  # type: ignore[arg-type]
+
+        def wait_then(table: pa.Table) -> pa.Table:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+            return change(table)
+
+        return wait_then
+
+    monkeypatch.setattr(rights, "_change", change_together)
+    errors: list[BaseException] = []
+
+    def erase(case_id: int, who: str) -> None:
+        try:
+            rights.erase_subject(
+                stored.tx, stored.vault, "dana", case_id, who, columns=["person"],
+                today=READY_DAY,
+            )  # fmt: skip
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=erase, args=(first, WHO)),
+        threading.Thread(target=erase, args=(second, "a2-p1")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    left = _rows(stored, "contacts")
+    assert len(left) == sum(map(len, PAY.values())) - 2
+    assert len(_events(stored, "request.erase")) == 2

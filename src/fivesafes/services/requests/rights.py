@@ -19,8 +19,10 @@ version is shredded and the old ones put back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+import fcntl
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -134,6 +136,48 @@ def _carry_out(
         ]  # fmt: skip
         for area in areas:
             require_qualified(session, actor, area, f"{right.value} for #{case_id}", today)
+    with _one_at_a_time(vault, requests_area):
+        return _rewrite_all(
+            tx, vault, login, case_id, identifier, right, values, columns,
+            requests_area, bases, areas,
+        )  # fmt: skip
+
+
+@contextmanager
+def _one_at_a_time(vault: Vault, requests_area: str) -> Iterator[None]:
+    """Erasures and rectifications run one at a time, workspace-wide (a lock file in the
+    requests area, beside the area's own lock).
+
+    Each reads a dataset, changes it in memory and swaps the new version in: two at once
+    on the same dataset would each start from the old version, and the second swap would
+    bring back the rows the first erased. Held from the first read to the last swap.
+    """
+    store = vault.store(requests_area)
+    store.create()
+    fd = os.open(store.dir / ".subject-rights.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _rewrite_all(
+    tx: Transact,
+    vault: Vault,
+    login: str,
+    case_id: int,
+    identifier: str,
+    right: SubjectRight,
+    values: Mapping[str, str],
+    columns: Sequence[str],
+    requests_area: str,
+    bases: Mapping[tuple[str, str], str],
+    areas: Sequence[str],
+) -> tuple[RightOutcome, ...]:
     outcomes: list[RightOutcome] = []
     rewrites: list[Rewrite] = []
     try:
