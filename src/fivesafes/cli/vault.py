@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
-import pyarrow as pa
 
-from fivesafes.cli.acting import DATE, as_date, emit, json_option, opened
+from fivesafes.cli.acting import DATE, as_date, call, emit, json_option, opened
 from fivesafes.errors import ValidationError
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.services.vault import lifecycle as svc
@@ -212,15 +212,15 @@ def retention_run(on: datetime | None, as_json: bool) -> None:
     emit(done, as_json, lambda: "\n".join(f"destroyed {_line(o)}" for o in done) or "nothing due")
 
 
-def _preview(table: pa.Table, limit: int) -> str:
-    names = table.column_names
-    rows = table.slice(0, limit).to_pylist()
-    cells = [[str(r[n]) for n in names] for r in rows]
+def _preview(shown: dict[str, Any]) -> str:
+    names = list(shown["columns"])
+    cells = [list(r) for r in shown["rows"]]
     widths = [max([len(n)] + [len(c[i]) for c in cells]) for i, n in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    if table.num_rows > limit:
-        lines.append(f"... {table.num_rows - limit} more rows in the stored output")
+    more = int(shown["total_rows"]) - len(cells)
+    if more > 0:
+        lines.append(f"... {more} more rows in the stored output")
     return "\n".join(lines)
 
 
@@ -229,7 +229,13 @@ def _preview(table: pa.Table, limit: int) -> str:
 @click.argument("sql")
 @click.option("--purpose", default=STATISTICAL, show_default=True, help="Purpose of the use.")
 @click.option("--project", "project_ref", help="Approved project (researchers).")
-@click.option("--show", default=20, show_default=True, help="Rows to show on screen (0: none).")
+@click.option(
+    "--show",
+    default=20,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Rows to show on screen (0: none), within the area's row limit.",
+)
 @click.option(
     "--memory-limit",
     help="DuckDB memory limit, e.g. 4GB (data never spill to disk) [default: the "
@@ -248,23 +254,39 @@ def query(
     """Run one SELECT over the datasets of restricted AREA (authorised analysts only).
 
     Each dataset the query reads goes through the access decision (audited). The
-    result stays in the area, encrypted, as an analysis output; only its first
-    --show rows are printed here. Nothing leaves the area except through a release.
+    result stays in the area, encrypted, as an analysis output. Shown here: a
+    summary (GROUP BY and count/sum/avg/..., at most 200 groups) or any result
+    within the area's row limit (`fivesafes area set AREA --max-rows N`, 0 by
+    default), its first --show rows; a larger listing is withheld whole. Every
+    showing is audited with its row count and SHA-256. Nothing else leaves the
+    area except through a release.
 
     \b
     Examples:
       fivesafes query earnings "SELECT region, count(*) FROM ashe GROUP BY region"
       fivesafes query earnings "SELECT avg(pay) FROM ashe" --show 0 --json
     """
-    with _vault() as (tx, vault, login):
-        out = svc.query_area_for(
-            tx, vault, login, area, sql, purpose, project_ref=project_ref, memory_limit=memory_limit
+    got = call(
+        "query",
+        area=area,
+        sql=sql,
+        purpose=purpose,
+        project=project_ref,
+        show=show,
+        memory_limit=memory_limit,
+    )
+    out, seen = got["output"], got["shown"]
+    if seen["withheld"]:
+        click.echo(
+            f"not shown: {seen['withheld']}; release it through output checking, or ask an "
+            f"administrator for `fivesafes area set {area} --max-rows N`",
+            err=True,
         )
-    summary = f"stored as output {out.output.area}/{out.output.name} ({out.output.rows} rows)"
+    summary = f"stored as output {out['area']}/{out['name']} ({out['rows']} rows)"
     emit(
-        out.output,
+        out | {"shown": seen},
         as_json,
-        lambda: (_preview(out.table, show) + "\n" if show > 0 else "") + summary,
+        lambda: (_preview(seen) + "\n" if show > 0 and not seen["withheld"] else "") + summary,
     )
 
 

@@ -22,6 +22,7 @@ from fivesafes.governance.roles import parse_roles
 from fivesafes.server.acting import acting_as
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
 from fivesafes.server.operations_areas import AREA_OPERATIONS
+from fivesafes.server.operations_data import DATA_OPERATIONS
 from fivesafes.server.operations_training import TRAINING_OPERATIONS
 from fivesafes.services import signin
 from fivesafes.services.audit_log import LogQuery, read_log
@@ -235,6 +236,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("audit.log", AuditLogQuery, _audit_log, "Audit events (auditors, admins)."),
         *TRAINING_OPERATIONS,
         *AREA_OPERATIONS,
+        *DATA_OPERATIONS,
         Operation(
             "auth.password",
             Password,

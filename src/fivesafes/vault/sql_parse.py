@@ -87,8 +87,8 @@ def _classify(tree: Any) -> ParsedQuery:
     return ParsedQuery(frozenset(tables), frozenset(ctes), tuple(sorted(set(forbidden))))
 
 
-def parse_select(sql: str) -> ParsedQuery:
-    """Parse ``sql`` as exactly one SELECT; ValidationError if it is anything else."""
+def parse_tree(sql: str) -> dict[str, Any]:
+    """The parse tree of ``sql`` as exactly one SELECT; ValidationError if it is anything else."""
     if not sql.strip():
         raise ValidationError("empty SQL", hint='pass a query, e.g. "SELECT count(*) FROM survey"')
     con = parser_connection()
@@ -110,4 +110,10 @@ def parse_select(sql: str) -> ParsedQuery:
     if tree.get("error") or not isinstance(statements_json, list) or len(statements_json) != 1:
         # A SELECT the serialiser does not know (e.g. PIVOT as a statement): fail closed.
         raise _refuse_statement()
-    return _classify(statements_json[0])
+    first_statement: dict[str, Any] = statements_json[0]
+    return first_statement
+
+
+def parse_select(sql: str) -> ParsedQuery:
+    """Parse ``sql`` as exactly one SELECT; ValidationError if it is anything else."""
+    return _classify(parse_tree(sql))

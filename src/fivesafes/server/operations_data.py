@@ -1,0 +1,122 @@
+"""Operations on datasets and area queries: the register entries and what a query shows.
+
+A query's result stays in the area (an encrypted output); what comes back is what the
+area's row-level policy lets be shown (vault/row_level.py), never the whole table.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import Field
+
+from fivesafes.app import App
+from fivesafes.governance.areas import Dataset
+from fivesafes.governance.grants import STATISTICAL
+from fivesafes.server.operation import Operation, Params, in_one, plain
+from fivesafes.services.governance import datasets as dataset_svc
+from fivesafes.services.vault import lifecycle as vault_svc
+
+Name = Field(min_length=1, max_length=64)
+
+
+class DatasetAdd(Params):
+    name: str = Name
+    area: str = Name
+    source: str = Field(min_length=1, max_length=2000)
+    lawful_basis: str = Field(min_length=1, max_length=2000)
+    identifiable: bool = True
+    not_public: bool = True
+    harmful: bool = True
+    retention: date | None = None
+    privacy_notice: str | None = Field(default=None, max_length=200)
+
+
+class DatasetFilter(Params):
+    area: str | None = Field(default=None, max_length=64)
+
+
+class DatasetRef(Params):
+    name: str = Name
+
+
+class Query(Params):
+    area: str = Name
+    sql: str = Field(min_length=1, max_length=100_000)
+    purpose: str = Field(default=STATISTICAL, min_length=1, max_length=64)
+    project: str | None = Field(default=None, max_length=64)
+    show: int = Field(default=20, ge=0, le=100_000)
+    memory_limit: str | None = Field(default=None, max_length=16, pattern=r"^[0-9.]+ ?[KMGT]i?B$")
+
+
+def dataset_entry(d: Dataset) -> dict[str, Any]:
+    """A register entry as JSON, with whether it is confidential (a derived fact)."""
+    entry: dict[str, Any] = plain(d)
+    return entry | {"confidential": d.confidential}
+
+
+def _add(app: App, login: str, p: DatasetAdd) -> Any:
+    entry = Dataset(
+        name=p.name,
+        area=p.area,
+        identifiable=p.identifiable,
+        not_public=p.not_public,
+        harmful=p.harmful,
+        source=p.source,
+        lawful_basis=p.lawful_basis,
+        retention_until=p.retention,
+        privacy_notice=p.privacy_notice,
+    )
+    return in_one(
+        app,
+        login,
+        lambda a: dataset_entry(dataset_svc.register_dataset(a.session, a.actor, entry)),
+    )
+
+
+def _list(app: App, login: str, p: DatasetFilter) -> Any:
+    return in_one(
+        app,
+        login,
+        lambda a: [dataset_entry(d) for d in dataset_svc.list_datasets(a.session, p.area)],
+    )
+
+
+def _show(app: App, login: str, p: DatasetRef) -> Any:
+    return in_one(app, login, lambda a: dataset_entry(dataset_svc.get_dataset(a.session, p.name)))
+
+
+def _query(app: App, login: str, p: Query) -> Any:
+    # query_area_for resolves the login itself: an unknown login's attempt is audited
+    out = vault_svc.query_area_for(
+        app.transaction,
+        app.vault(),
+        login,
+        p.area,
+        p.sql,
+        p.purpose,
+        project_ref=p.project,
+        memory_limit=p.memory_limit,
+        show=p.show,
+    )
+    seen = out.shown
+    return {
+        "output": plain(out.output),
+        "shown": {
+            "columns": list(seen.columns),
+            "rows": [list(r) for r in seen.rows],
+            "total_rows": seen.total_rows,
+            "summary": seen.summary,
+            "withheld": seen.withheld,
+            "sha256": seen.sha256,
+        },
+    }
+
+
+DATA_OPERATIONS = (
+    Operation("dataset.add", DatasetAdd, _add, "Register a dataset (asset owner, admins)."),
+    Operation("dataset.list", DatasetFilter, _list, "Registered datasets."),
+    Operation("dataset.show", DatasetRef, _show, "One dataset's register entry."),
+    Operation("query", Query, _query, "Run one SELECT in an area; shows what its policy allows."),
+)
