@@ -9,8 +9,10 @@ code, message, hint, reasons and exit status, which the CLI prints as it always 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +60,39 @@ def client_for(address: str) -> httpx.Client:
     )
 
 
+CHUNK_BYTES = 1024 * 1024
+
+
+def _json_ready(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items()}
+
+
 def call(address: str, name: str, params: dict[str, Any]) -> Any:
     """Run operation ``name`` on the server; its result, or its error raised as a RemoteError."""
-    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items()}
+    body = _json_ready(params)
+    return _post(address, name, lambda c, path: c.post(path, json=body))
+
+
+def upload(address: str, name: str, file: Path, params: dict[str, Any]) -> Any:
+    """Run upload operation ``name`` on the server with ``file`` streamed as the body."""
+    if not file.is_file():
+        raise WorkspaceError(f"{file} is not a file", hint="give the path of a readable file")
+
+    def chunks() -> Iterator[bytes]:
+        with file.open("rb") as stream:
+            while chunk := stream.read(CHUNK_BYTES):
+                yield chunk
+
+    query = {"filename": file.name, "params": json.dumps(_json_ready(params))}
+    headers = {"Content-Type": "application/octet-stream"}
+    return _post(
+        address,
+        name,
+        lambda c, path: c.post(path, params=query, content=chunks(), headers=headers),
+    )
+
+
+def _post(address: str, name: str, send: Callable[[httpx.Client, str], httpx.Response]) -> Any:
     if address.startswith("unix:") and not Path(address[len("unix:") :]).is_socket():
         raise WorkspaceError(
             f"no fivesafes server socket at {address[len('unix:') :]}",
@@ -73,7 +105,7 @@ def call(address: str, name: str, params: dict[str, Any]) -> Any:
         warnings.simplefilter("ignore", ResourceWarning)
         try:
             with client_for(address) as client:
-                response = client.post(f"/api/v1/{name.replace('.', '/')}", json=body)
+                response = send(client, f"/api/v1/{name.replace('.', '/')}")
         except httpx.TransportError as exc:
             failure = str(exc) or type(exc).__name__
         if failure is not None:

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,21 +15,19 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, as_date, call, emit, json_option, opened
+from fivesafes.cli.acting import (
+    DATE,
+    as_date,
+    ask_passphrase,
+    call,
+    call_upload,
+    emit,
+    json_option,
+    opened,
+)
 from fivesafes.errors import ValidationError
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.services.vault import lifecycle as svc
-
-
-def _interactive() -> bool:
-    return sys.stdin.isatty()
-
-
-def ask_passphrase() -> str:
-    """Ask for the area-key passphrase on a terminal; nothing when not interactive."""
-    if not _interactive():
-        return ""
-    return str(click.prompt("passphrase for the area keys", hide_input=True, err=True))
 
 
 @contextmanager
@@ -50,6 +47,15 @@ def _line(o: svc.StoredObject) -> str:
     return (
         f"{where:<28} {o.kind:<7} {o.rows:>12,} rows  {len(o.columns)} columns  "
         f"key {o.key_id}  from {o.source[:40]!r} by {o.ingested_by}{state}"
+    )
+
+
+def _entry(o: dict[str, Any]) -> str:
+    """``_line`` of a stored object as the server sends it (JSON)."""
+    return (
+        f"{o['area'] + '/' + o['name']:<28} {o['kind']:<7} {o['rows']:>12,} rows  "
+        f"{len(o['columns'])} columns  key {o['key_id']}  from {o['source'][:40]!r} "
+        f"by {o['ingested_by']}"
     )
 
 
@@ -104,21 +110,18 @@ def ingest(
       fivesafes dataset ingest earnings ashe-2026.csv --name ashe
       fivesafes dataset ingest earnings lfs.parquet --name lfs --pseudonymise nino
     """
-    with _vault() as (tx, vault, login):
-        stored = svc.ingest_dataset(
-            tx,
-            vault,
-            login,
-            area,
-            file,
-            name=name,
-            fmt=fmt,
-            column_types=_types(types) or None,
-            pseudonymise=pseudonymise,
-        )
-    for warning in stored.warnings:
+    stored = call_upload(
+        "dataset.ingest",
+        file,
+        area=area,
+        name=name,
+        fmt=fmt,
+        types=_types(types),
+        pseudonymise=list(pseudonymise),
+    )
+    for warning in stored["warnings"]:
         click.echo(f"warning: {warning}", err=True)
-    emit(stored, as_json, lambda: f"stored {_line(stored)}\nsha256 {stored.source_sha256}")
+    emit(stored, as_json, lambda: f"stored {_entry(stored)}\nsha256 {stored['source_sha256']}")
 
 
 @click.command("destroy")

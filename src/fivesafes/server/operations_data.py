@@ -7,6 +7,7 @@ area's row-level policy lets be shown (vault/row_level.py), never the whole tabl
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -15,6 +16,7 @@ from fivesafes.app import App
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.server.operation import Operation, Params, in_one, plain
+from fivesafes.server.upload import UploadOperation
 from fivesafes.services.governance import datasets as dataset_svc
 from fivesafes.services.vault import lifecycle as vault_svc
 
@@ -39,6 +41,14 @@ class DatasetFilter(Params):
 
 class DatasetRef(Params):
     name: str = Name
+
+
+class Ingest(Params):
+    area: str = Name
+    name: str = Name
+    fmt: str | None = Field(default=None, pattern="^(csv|parquet)$")
+    types: dict[str, str] = Field(default_factory=dict, max_length=10_000)
+    pseudonymise: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class Query(Params):
@@ -113,6 +123,25 @@ def _query(app: App, login: str, p: Query) -> Any:
         },
     }
 
+
+def _ingest(app: App, login: str, p: Ingest, path: Path) -> Any:
+    stored = vault_svc.ingest_dataset(
+        app.transaction,
+        app.vault(),
+        login,
+        p.area,
+        path,
+        name=p.name,
+        fmt=p.fmt,
+        column_types=dict(p.types) or None,
+        pseudonymise=tuple(p.pseudonymise),
+    )
+    return plain(stored)
+
+
+DATA_UPLOADS = (
+    UploadOperation("dataset.ingest", Ingest, _ingest, "Encrypt the file sent into an area."),
+)
 
 DATA_OPERATIONS = (
     Operation("dataset.add", DatasetAdd, _add, "Register a dataset (asset owner, admins)."),
