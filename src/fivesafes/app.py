@@ -55,6 +55,8 @@ class App:
         # how to ask the person at a terminal for a passphrase (the CLI in process only;
         # a server never asks anyone)
         self.ask_passphrase: Callable[[], str] | None = None
+        # serving others (fivesafes server): what a caller may choose is narrower
+        self.serving = False
 
     @classmethod
     def open(

@@ -141,3 +141,43 @@ def test_an_upload_with_a_bad_name_or_parameters_is_a_json_error(
         error = answer.json()["error"]
         assert error["code"] == "invalid" and error["hint"]
     assert os.listdir(server.home / UPLOADS_DIR) == []
+
+
+SPEC = """\
+[table]
+name = "pay_by_region"
+response = "pay"
+contributor = "nino"
+
+[[dimension]]
+name = "region"
+hierarchy = "hier/region.csv"
+
+[rules]
+threshold = 3
+"""
+
+
+def test_table_protect_sends_the_spec_and_its_hierarchy_and_keeps_the_table(
+    server: RunningServer, area: str, tmp_path: Path
+) -> None:
+    (tmp_path / "hier").mkdir()
+    (tmp_path / "hier" / "region.csv").write_text("code,parent\nUK,\nN,UK\nS,UK\n")
+    spec = tmp_path / "pay.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    made = _remote(
+        server, "table", "protect", str(spec), "--dataset", f"{area}/ashe", "--name", "pay-t",
+        "--json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    (summary,) = json.loads(made.stdout)["tables"]
+    assert summary["output"] == f"{area}/pay-t" and summary["cells"] == 3
+    assert os.listdir(server.home / UPLOADS_DIR) == []
+    text = _remote(server, "table", "protect", str(spec), "--dataset", f"{area}/ashe")
+    assert text.exit_code == 0 and "stored encrypted as output earnings/" in text.stdout
+    # the server's engine is its own: a caller cannot point it elsewhere
+    master = _remote(
+        server, "table", "protect", str(spec), "--dataset", f"{area}/ashe", "--engine", "spark",
+        "--engine-master", "spark://elsewhere:7077",
+    )  # fmt: skip
+    assert master.exit_code != 0 and "server's setting" in master.stderr

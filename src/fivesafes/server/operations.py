@@ -24,6 +24,7 @@ from fivesafes.server.acting import acting_as
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
 from fivesafes.server.operations_areas import AREA_OPERATIONS
 from fivesafes.server.operations_data import DATA_OPERATIONS, DATA_UPLOADS
+from fivesafes.server.operations_tables import TABLE_OPERATIONS
 from fivesafes.server.operations_training import TRAINING_OPERATIONS
 from fivesafes.server.upload import UploadOperation
 from fivesafes.services import signin
@@ -239,6 +240,7 @@ OPERATIONS: dict[str, Operation] = {
         *TRAINING_OPERATIONS,
         *AREA_OPERATIONS,
         *DATA_OPERATIONS,
+        *TABLE_OPERATIONS,
         Operation(
             "auth.password",
             Password,
