@@ -24,6 +24,7 @@ from fivesafes.server.acting import acting_as
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
 from fivesafes.server.operations_areas import AREA_OPERATIONS
 from fivesafes.server.operations_data import DATA_OPERATIONS, DATA_UPLOADS
+from fivesafes.server.operations_release import RELEASE_OPERATIONS, RELEASE_UPLOADS
 from fivesafes.server.operations_tables import TABLE_OPERATIONS
 from fivesafes.server.operations_training import TRAINING_OPERATIONS
 from fivesafes.server.upload import UploadOperation
@@ -241,6 +242,7 @@ OPERATIONS: dict[str, Operation] = {
         *AREA_OPERATIONS,
         *DATA_OPERATIONS,
         *TABLE_OPERATIONS,
+        *RELEASE_OPERATIONS,
         Operation(
             "auth.password",
             Password,
@@ -252,7 +254,7 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-UPLOADS: dict[str, UploadOperation] = {op.name: op for op in (*DATA_UPLOADS,)}
+UPLOADS: dict[str, UploadOperation] = {op.name: op for op in (*DATA_UPLOADS, *RELEASE_UPLOADS)}
 
 
 def run(app: App, login: str, name: str, params: dict[str, Any] | Params) -> Any:

@@ -23,7 +23,7 @@ from fivesafes.errors import SpecError, ValidationError
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.sdc import Progress, TableSpec, parse_spec
 from fivesafes.server.operation import Operation, Params
-from fivesafes.server.upload import UPLOADS_DIR
+from fivesafes.server.upload import UPLOADS_DIR, safe_name
 
 
 class SpecText(Params):
@@ -56,7 +56,8 @@ def spec_text(spec: TableSpec) -> SpecText:
     )
 
 
-def _spec_in(folder: Path, index: int, sent: SpecText) -> TableSpec:
+def spec_in(folder: Path, index: int, sent: SpecText) -> TableSpec:
+    """The spec sent, parsed with its hierarchies written in ``folder`` (the server's own)."""
     try:
         raw = tomllib.loads(sent.text)
     except tomllib.TOMLDecodeError as exc:
@@ -74,9 +75,11 @@ def _spec_in(folder: Path, index: int, sent: SpecText) -> TableSpec:
                     f"spec #{index + 1}: dimension #{i + 1}'s hierarchy was not sent",
                     hint="send the hierarchy's text with the spec (the CLI does)",
                 )
-            local = folder / f"s{index}-d{i}.csv"
+            # the file's own base name, as reviewers see it; its folder is this one
+            local = folder / f"s{index}-d{i}" / safe_name(str(d["hierarchy"]))
+            local.parent.mkdir(mode=0o700)
             local.write_text(content, encoding="utf-8")
-            d["hierarchy"] = local.name
+            d["hierarchy"] = str(local.relative_to(folder))
     return parse_spec(raw, base_dir=folder, source_text=sent.text)
 
 
@@ -96,7 +99,7 @@ def protect(app: App, login: str, p: TableProtect, progress: Progress | None = N
     parent.mkdir(mode=0o700, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=parent))
     try:
-        specs = [_spec_in(folder, i, s) for i, s in enumerate(p.specs)]
+        specs = [spec_in(folder, i, s) for i, s in enumerate(p.specs)]
         setting = app.workspace.setting
         tabulator = get_tabulator(
             p.engine or setting("engine_name"), master=p.engine_master or setting("engine_master")
