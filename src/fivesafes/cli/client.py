@@ -21,6 +21,9 @@ import httpx
 from fivesafes.errors import FivesafesError, WorkspaceError
 
 SERVER_ENV = "FIVESAFES_SERVER"
+DEMO_USER_ENV = "FIVESAFES_USER"
+# honoured only by a server on a demo-identity workspace (server/identity.py)
+DEMO_USER_HEADER = "X-Fivesafes-Demo-User"
 TIMEOUT_S = 300.0
 
 
@@ -47,7 +50,13 @@ def client_for(address: str) -> httpx.Client:
     if address.startswith("unix:"):
         path = address[len("unix:") :]
         transport = httpx.HTTPTransport(uds=path)
-        return httpx.Client(transport=transport, base_url="http://fivesafes", timeout=TIMEOUT_S)
+        demo_user = os.environ.get(DEMO_USER_ENV, "").strip()
+        return httpx.Client(
+            transport=transport,
+            base_url="http://fivesafes",
+            timeout=TIMEOUT_S,
+            headers={DEMO_USER_HEADER: demo_user} if demo_user else {},
+        )
     if address.startswith(("http://", "https://")):
         headers = {}
         token = os.environ.get("FIVESAFES_TOKEN", "").strip()

@@ -24,10 +24,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fivesafes import __version__
 from fivesafes.app import App
 from fivesafes.errors import FivesafesError, IdentityError, ValidationError
-from fivesafes.server.identity import Caller, caller_of
+from fivesafes.server.identity import DEMO_USER_HEADER, Caller, caller_of
 from fivesafes.server.operations import OPERATIONS, UPLOADS, Operation, Params, run, run_upload
 from fivesafes.server.upload import UploadOperation, max_upload_bytes, received
 from fivesafes.services import signin
+from fivesafes.workspace.identity import is_demo_workspace
 
 API = "/api/v1"
 log = logging.getLogger("fivesafes.server")
@@ -53,10 +54,17 @@ class ServerContext:
 
     app: App
     throttle: signin.Throttle = field(default_factory=signin.Throttle)
+    demo: bool = False  # a demo-identity workspace (see server/identity.py)
 
     def caller(self, request: Request) -> Caller:
         """The caller of ``request`` (IdentityError, audited, when unknown)."""
-        return caller_of(self.app, request.scope, request.headers.get("authorization"))
+        return caller_of(
+            self.app,
+            request.scope,
+            request.headers.get("authorization"),
+            request.headers.get(DEMO_USER_HEADER),
+            demo=self.demo,
+        )
 
 
 def error_body(
@@ -212,7 +220,7 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
     )
-    ctx = ServerContext(app)
+    ctx = ServerContext(app, demo=is_demo_workspace(app.workspace))
     api.state.fivesafes = ctx
     api.add_exception_handler(FivesafesError, _fivesafes_error)
     api.add_exception_handler(RequestValidationError, _invalid)
