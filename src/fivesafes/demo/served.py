@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,3 +128,5 @@ def demo_server(home: Path, out: Path) -> Iterator[DemoServer]:
                 process.kill()
                 process.wait()
         log.close()
+        if sock.parent != (out.resolve() / "run"):
+            shutil.rmtree(sock.parent, ignore_errors=True)  # the short folder made for it
