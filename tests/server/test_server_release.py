@@ -60,13 +60,8 @@ def world(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Pa
     stored = _remote(server, "dataset", "ingest", "earnings", str(EXAMPLES / "survey.csv"),
                      "--name", "survey")  # fmt: skip
     assert stored.exit_code == 0, stored.output
-    # the rule set in force, as the service account sets it on the server's machine
-    rules = CliRunner().invoke(
-        cli,
-        ["rules", "set", "standard", "--threshold", "3", "--note", "policy"],
-        env={"FIVESAFES_HOME": str(server.home)},
-    )
-    assert rules.exit_code == 0, rules.output
+    rules = _remote(server, "rules", "set", "standard", "--threshold", "3", "--note", "policy")
+    assert rules.exit_code == 0 and rules.stdout.startswith("in force: standard v1"), rules.output
     out = tmp_path_factory.mktemp("protected") / "out"
     made = CliRunner().invoke(
         cli,
@@ -111,6 +106,8 @@ def test_a_folder_is_sent_reviewed_and_published(server: RunningServer, world: P
         ["release", "list"],
         ["release", "list", "--state", "approved", "--json"],
         ["release", "show", "999"],
+        ["rules", "list"],
+        ["rules", "list", "--json"],
     ):
         _same_in_process(server, *args)
     done = _remote(server, "release", "publish", str(rid), "--json")

@@ -30,7 +30,6 @@ from fivesafes.release.votes import Vote
 from fivesafes.sdc import STATUS, VALUE, Hierarchy, Status, load_spec
 from fivesafes.server.operations_tables import spec_text
 from fivesafes.services.release import requests as release_requests
-from fivesafes.services.release import rule_sets
 from fivesafes.services.release.requests import SubmissionContext
 from fivesafes.services.setup import init_workspace
 from fivesafes.services.vault.tables import stored_table
@@ -184,12 +183,8 @@ def _release(home: Path, admin: str, server: DemoServer, rows: int) -> list[str]
     lines += hidden_note(made["cells"], status.get("primary", 0), status.get("secondary", 0))
     lines.append(f"stored encrypted as output {output} (provenance: {made['source']})")
     rules = {"threshold": 3, "dominance": [[1, 50], [2, 85]], "p_percent": 10}
-    # rule sets are not yet routed through the server: set in process, as its account
-    with App.open(home) as app, app.acting_as(admin) as now:
-        in_force = rule_sets.define_rule_set(
-            now.session, now.actor, "standard", rules, "demo policy"
-        )
-    lines.append(f"rule set in force: {in_force.label} ({rules})")
+    in_force = act(admin, "rules.set", name="standard", note="demo policy", **rules)
+    lines.append(f"rule set in force: {in_force['label']} ({rules})")
     view = act(AUTHOR, "release.submit", output=output, purpose="Monthly turnover bulletin",
                datasets=[DATASET], method_notes="modular", for_release="MBS-1")  # fmt: skip
     lines.append(f"submitted request #{view['id']} by {AUTHOR}:")

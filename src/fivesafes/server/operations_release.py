@@ -14,17 +14,18 @@ from pydantic import Field
 
 from fivesafes.app import Acting, App
 from fivesafes.errors import ValidationError
-from fivesafes.release.rulesets import DEFAULT_RULE_SET
+from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.submission import CELLS, REPORT, Submission, read_file, read_table_dir
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
-from fivesafes.server.operation import Operation, Params, in_one
+from fivesafes.server.operation import Operation, Params, in_one, plain
 from fivesafes.server.operations_tables import SpecText, spec_in
 from fivesafes.server.upload import UPLOADS_DIR, UploadOperation, safe_name
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release import register as published_register
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release import reviews as release_reviews
+from fivesafes.services.release import rule_sets
 from fivesafes.services.release.requests import SubmissionContext
 
 RequestId = Field(ge=1, le=2**31 - 1)
@@ -100,6 +101,46 @@ class Publish(Params):
 
 class PublishedFilter(Params):
     source: str | None = Field(default=None, max_length=200)
+
+
+class RuleSetParams(Params):
+    name: str = Field(min_length=1, max_length=64)
+    threshold: int | None = Field(default=None, ge=0, le=10**6)
+    p_percent: float | None = Field(default=None, ge=0, le=100)
+    dominance: list[list[float]] = Field(default_factory=list, max_length=10)
+    frequency_threshold: int | None = Field(default=None, ge=0, le=10**6)
+    zeros: str | None = Field(default=None, pattern="^(safe|sensitive)$")
+    note: str = Short
+
+
+class NoParams(Params):
+    """No parameters."""
+
+
+def _rule_set(r: RuleSetting) -> dict[str, Any]:
+    shown: dict[str, Any] = plain(r)
+    return shown | {"label": r.label}
+
+
+def _rules_set(app: App, login: str, p: RuleSetParams) -> Any:
+    params: dict[str, Any] = {"threshold": p.threshold}
+    if p.p_percent is not None:
+        params["p_percent"] = p.p_percent
+    if p.dominance:
+        params["dominance"] = p.dominance
+    if p.frequency_threshold is not None:
+        params["frequency_threshold"] = p.frequency_threshold
+    if p.zeros:
+        params["zeros"] = p.zeros
+    return in_one(
+        app,
+        login,
+        lambda a: _rule_set(rule_sets.define_rule_set(a.session, a.actor, p.name, params, p.note)),
+    )
+
+
+def _rules_list(app: App, login: str, _p: NoParams) -> Any:
+    return in_one(app, login, lambda a: [_rule_set(r) for r in rule_sets.list_rule_sets(a.session)])
 
 
 def _submit_stored(app: App, login: str, p: SubmitStored) -> Any:
@@ -263,6 +304,8 @@ RELEASE_OPERATIONS = (
     Operation("release.withdraw", Withdraw, _withdraw, "Withdraw your request."),
     Operation("release.publish", Publish, _publish, "Publish an approved request."),
     Operation("release.published", PublishedFilter, _published, "The published register."),
+    Operation("rules.set", RuleSetParams, _rules_set, "Put a rule set version in force."),
+    Operation("rules.list", NoParams, _rules_list, "The rule sets in force."),
 )
 
 RELEASE_UPLOADS = (
