@@ -181,3 +181,29 @@ def test_table_protect_sends_the_spec_and_its_hierarchy_and_keeps_the_table(
         "--engine-master", "spark://elsewhere:7077",
     )  # fmt: skip
     assert master.exit_code != 0 and "server's setting" in master.stderr
+
+
+def test_stored_rotate_destroy_and_retention_through_the_server(
+    server: RunningServer, area: str
+) -> None:
+    for args in (["dataset", "stored"], ["dataset", "stored", area, "--all", "--json"]):
+        remote = _remote(server, *args)
+        local = CliRunner().invoke(cli, args, env={"FIVESAFES_HOME": str(server.home)})
+        assert (remote.exit_code, remote.stdout) == (local.exit_code, local.stdout), args
+    rotated = _remote(server, "area", "rotate-key", area, "--json")
+    assert rotated.exit_code == 0, rotated.output
+    assert json.loads(rotated.stdout)["rewrapped"] >= 1
+    # the data still open under the new key
+    after = _remote(server, "query", area, "SELECT count(*) AS n FROM ashe")
+    assert after.exit_code == 0 and ["50"] in [line.split() for line in after.stdout.splitlines()]
+    outputs = [
+        o for o in json.loads(_remote(server, "dataset", "stored", area, "--json").stdout)
+        if o["kind"] == "output"
+    ]  # fmt: skip
+    gone = _remote(server, "dataset", "destroy", area, outputs[0]["name"], "--output",
+                   "--reason", "scratch", "--yes")  # fmt: skip
+    assert (
+        gone.exit_code == 0 and gone.stdout.startswith("destroyed") and "DESTROYED" in gone.stdout
+    )
+    due = _remote(server, "retention", "run")
+    assert due.exit_code == 0 and due.stdout.strip() == "nothing due"

@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,44 +16,27 @@ import click
 from fivesafes.cli.acting import (
     DATE,
     as_date,
-    ask_passphrase,
     call,
     call_upload,
     emit,
     json_option,
-    opened,
 )
 from fivesafes.errors import ValidationError
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.services.vault import lifecycle as svc
 
 
-@contextmanager
-def _vault() -> Iterator[tuple[svc.Transact, svc.Vault, str]]:
-    """The workspace's transaction opener, its vault and the acting login."""
-    with opened() as (app, login):
-        yield app.transaction, app.vault(ask_passphrase=ask_passphrase), login
-
-
-def _line(o: svc.StoredObject) -> str:
+def _entry(o: dict[str, Any]) -> str:
+    """A stored object as the server sends it (JSON), on one line."""
     state = (
         ""
-        if o.state == svc.STORED
-        else f"  DESTROYED {o.destroyed_at:%Y-%m-%d} ({o.destroy_reason})"
+        if o["state"] == svc.STORED
+        else f"  DESTROYED {(o['destroyed_at'] or '')[:10]} ({o['destroy_reason']})"
     )
-    where = f"{o.area}/{o.name}"
-    return (
-        f"{where:<28} {o.kind:<7} {o.rows:>12,} rows  {len(o.columns)} columns  "
-        f"key {o.key_id}  from {o.source[:40]!r} by {o.ingested_by}{state}"
-    )
-
-
-def _entry(o: dict[str, Any]) -> str:
-    """``_line`` of a stored object as the server sends it (JSON)."""
     return (
         f"{o['area'] + '/' + o['name']:<28} {o['kind']:<7} {o['rows']:>12,} rows  "
         f"{len(o['columns'])} columns  key {o['key_id']}  from {o['source'][:40]!r} "
-        f"by {o['ingested_by']}"
+        f"by {o['ingested_by']}{state}"
     )
 
 
@@ -144,10 +125,8 @@ def destroy(area: str, name: str, reason: str, is_output: bool, yes: bool, as_js
     """
     if not yes:
         click.confirm(f"destroy the stored data of {area}/{name} for good?", abort=True)
-    kind = svc.OUTPUT if is_output else svc.DATASET
-    with _vault() as (tx, vault, login):
-        gone = svc.destroy_dataset(tx, vault, login, area, name, reason, kind=kind)
-    emit(gone, as_json, lambda: f"destroyed {_line(gone)}")
+    gone = call("dataset.destroy", area=area, name=name, reason=reason, output=is_output)
+    emit(gone, as_json, lambda: f"destroyed {_entry(gone)}")
 
 
 @click.command("stored")
@@ -161,9 +140,8 @@ def stored(area: str | None, include_destroyed: bool, as_json: bool) -> None:
     Example:
       fivesafes dataset stored earnings --all
     """
-    with _vault() as (tx, _, _login):
-        found = svc.list_stored(tx, area, include_destroyed=include_destroyed)
-    emit(found, as_json, lambda: "\n".join(_line(o) for o in found) or "nothing stored")
+    found = call("dataset.stored", area=area, include_destroyed=include_destroyed)
+    emit(found, as_json, lambda: "\n".join(_entry(o) for o in found) or "nothing stored")
 
 
 @click.command("rotate-key")
@@ -178,14 +156,13 @@ def rotate_key(area: str, as_json: bool) -> None:
     Example:
       fivesafes area rotate-key earnings
     """
-    with _vault() as (tx, vault, login):
-        r = svc.rotate_area_key_for(tx, vault, login, area)
+    r = call("area.rotate_key", area=area)
     emit(
         r,
         as_json,
         lambda: (
-            f"area {area}: {r.rewrapped} data keys re-wrapped under {r.new_key_id}; "
-            f"destroyed {', '.join(r.destroyed_key_ids) or 'no old key'}"
+            f"area {area}: {r['rewrapped']} data keys re-wrapped under {r['new_key_id']}; "
+            f"destroyed {', '.join(r['destroyed_key_ids']) or 'no old key'}"
         ),
     )
 
@@ -210,9 +187,8 @@ def retention_run(on: datetime | None, as_json: bool) -> None:
     Example:
       fivesafes retention run
     """
-    with _vault() as (tx, vault, login):
-        done = svc.run_retention(tx, vault, login, as_date(on))
-    emit(done, as_json, lambda: "\n".join(f"destroyed {_line(o)}" for o in done) or "nothing due")
+    done = call("retention.run", on=as_date(on))
+    emit(done, as_json, lambda: "\n".join(f"destroyed {_entry(o)}" for o in done) or "nothing due")
 
 
 def _preview(shown: dict[str, Any]) -> str:

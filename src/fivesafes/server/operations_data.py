@@ -15,6 +15,7 @@ from pydantic import Field
 from fivesafes.app import App
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.grants import STATISTICAL
+from fivesafes.server.acting import acting_as
 from fivesafes.server.operation import Operation, Params, in_one, plain
 from fivesafes.server.upload import UploadOperation
 from fivesafes.services.governance import datasets as dataset_svc
@@ -139,6 +140,50 @@ def _ingest(app: App, login: str, p: Ingest, path: Path) -> Any:
     return plain(stored)
 
 
+class StoredFilter(Params):
+    area: str | None = Field(default=None, max_length=64)
+    include_destroyed: bool = False
+
+
+class Destroy(Params):
+    area: str = Name
+    name: str = Name
+    reason: str = Field(min_length=1, max_length=2000)
+    output: bool = False  # NAME is an analysis output, not a dataset
+
+
+class AreaKey(Params):
+    area: str = Name
+
+
+class Retention(Params):
+    on: date | None = None
+
+
+def _stored(app: App, login: str, p: StoredFilter) -> Any:
+    with acting_as(app, login):
+        pass  # a registered, active person (refusal audited), as every operation
+    return plain(
+        vault_svc.list_stored(app.transaction, p.area, include_destroyed=p.include_destroyed)
+    )
+
+
+def _destroy(app: App, login: str, p: Destroy) -> Any:
+    kind = vault_svc.OUTPUT if p.output else vault_svc.DATASET
+    gone = vault_svc.destroy_dataset(
+        app.transaction, app.vault(), login, p.area, p.name, p.reason, kind=kind
+    )
+    return plain(gone)
+
+
+def _rotate(app: App, login: str, p: AreaKey) -> Any:
+    return plain(vault_svc.rotate_area_key_for(app.transaction, app.vault(), login, p.area))
+
+
+def _retention(app: App, login: str, p: Retention) -> Any:
+    return plain(vault_svc.run_retention(app.transaction, app.vault(), login, p.on))
+
+
 DATA_UPLOADS = (
     UploadOperation("dataset.ingest", Ingest, _ingest, "Encrypt the file sent into an area."),
 )
@@ -147,5 +192,9 @@ DATA_OPERATIONS = (
     Operation("dataset.add", DatasetAdd, _add, "Register a dataset (asset owner, admins)."),
     Operation("dataset.list", DatasetFilter, _list, "Registered datasets."),
     Operation("dataset.show", DatasetRef, _show, "One dataset's register entry."),
+    Operation("dataset.stored", StoredFilter, _stored, "Encrypted datasets and outputs."),
+    Operation("dataset.destroy", Destroy, _destroy, "Crypto-shred stored data (owner, admins)."),
+    Operation("area.rotate_key", AreaKey, _rotate, "Re-wrap an area's data keys (owner)."),
+    Operation("retention.run", Retention, _retention, "Shred data past retention (admins)."),
     Operation("query", Query, _query, "Run one SELECT in an area; shows what its policy allows."),
 )
