@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from server_helpers import ADMIN, RunningServer, http_as
 
-from fivesafes.cli.client import DEMO_USER_HEADER
 from fivesafes.demo.served import DemoServer, demo_server
 from fivesafes.errors import FivesafesError
+from fivesafes.server.client import DEMO_USER_HEADER
 from fivesafes.services.setup import init_workspace
 
 

@@ -19,11 +19,10 @@ import click
 from sqlalchemy.orm import Session
 
 from fivesafes.app import App, open_app
-from fivesafes.cli import client
-from fivesafes.cli.client import server_address
 from fivesafes.errors import WorkspaceError
 from fivesafes.governance.grants import GrantPolicy
-from fivesafes.server import operations
+from fivesafes.server import client, operations
+from fivesafes.server.client import server_address
 from fivesafes.services.context import Actor
 from fivesafes.workspace import Workspace
 

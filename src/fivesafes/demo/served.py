@@ -25,8 +25,8 @@ from typing import Any
 
 import httpx
 
-from fivesafes.cli import client
 from fivesafes.errors import WorkspaceError
+from fivesafes.server import client
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0

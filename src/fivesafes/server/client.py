@@ -1,4 +1,4 @@
-"""The CLI as a client of ``fivesafes server``: operations over HTTP on a Unix socket.
+"""The client of ``fivesafes server`` (the CLI's and the demo's): operations over HTTP.
 
 ``--server unix:PATH`` (or FIVESAFES_SERVER) makes each routed command an HTTP call:
 the server establishes who calls from the socket's peer credentials, so nothing here
