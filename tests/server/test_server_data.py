@@ -52,19 +52,35 @@ def area(server: RunningServer) -> str:
     return "earnings"
 
 
+@pytest.fixture(scope="module")
+def marker(server: RunningServer, area: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Dataset ashe registered and stored through the server: 50 rows, each nino marked."""
+    mark = f"MARKER{secrets.token_hex(6)}"
+    src = tmp_path_factory.mktemp("ashe") / "ashe.csv"
+    src.write_text(
+        "nino,region,pay\n" + "".join(f"{mark}{i},{'NS'[i % 2]},{100 + i}\n" for i in range(50))
+    )
+    added = _remote(server, "dataset", "add", "ashe", "--area", area, "--source", "ASHE",
+                    "--lawful-basis", "SRSA 2007")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    stored = _remote(server, "dataset", "ingest", area, str(src), "--name", "ashe")
+    assert stored.exit_code == 0, stored.output
+    return mark
+
+
 def test_dataset_register_commands_print_what_they_print_in_process(
     server: RunningServer, area: str
 ) -> None:
     added = _remote(
-        server, "dataset", "add", "ashe", "--area", area, "--source", "ASHE",
+        server, "dataset", "add", "lfs", "--area", area, "--source", "LFS",
         "--lawful-basis", "SRSA 2007", "--retention", "2099-12-31",
     )  # fmt: skip
     assert added.exit_code == 0, added.output
-    assert added.stdout.startswith("registered ashe")
+    assert added.stdout.startswith("registered lfs")
     for args in (
         ["dataset", "list"],
         ["dataset", "list", "--json"],
-        ["dataset", "show", "ashe", "--json"],
+        ["dataset", "show", "lfs", "--json"],
         ["dataset", "show", "nope"],
     ):
         remote = _remote(server, *args)
@@ -77,17 +93,13 @@ def test_dataset_register_commands_print_what_they_print_in_process(
 
 
 def test_ingest_streams_the_file_and_query_keeps_rows_in_the_area(
-    server: RunningServer, area: str, tmp_path: Path
+    server: RunningServer, area: str, marker: str, tmp_path: Path
 ) -> None:
-    marker = f"MARKER{secrets.token_hex(6)}"
     src = tmp_path / "ashe-2026.csv"
-    src.write_text(
-        "nino,region,pay\n" + "".join(f"{marker}{i},{'NS'[i % 2]},{100 + i}\n" for i in range(50))
-    )
-    if _remote(server, "dataset", "show", "ashe").exit_code != 0:
-        _remote(server, "dataset", "add", "ashe", "--area", area, "--source", "ASHE",
-                "--lawful-basis", "SRSA 2007")  # fmt: skip
-    stored = _remote(server, "dataset", "ingest", area, str(src), "--name", "ashe", "--json")
+    src.write_text("nino,region,pay\n" + "".join(f"X{i},N,{i}\n" for i in range(50)))
+    _remote(server, "dataset", "add", "ashe2", "--area", area, "--source", "ASHE",
+            "--lawful-basis", "SRSA 2007")  # fmt: skip
+    stored = _remote(server, "dataset", "ingest", area, str(src), "--name", "ashe2", "--json")
     assert stored.exit_code == 0, stored.output
     facts = json.loads(stored.stdout)
     assert facts["rows"] == 50 and facts["source"] == "ashe-2026.csv"
@@ -97,7 +109,7 @@ def test_ingest_streams_the_file_and_query_keeps_rows_in_the_area(
     assert uploads.is_dir() and os.listdir(uploads) == []
     assert (uploads.stat().st_mode & 0o777) == 0o700
 
-    again = _remote(server, "dataset", "ingest", area, str(src), "--name", "ashe")
+    again = _remote(server, "dataset", "ingest", area, str(src), "--name", "ashe2")
     assert again.exit_code == 5 and "already stores" in again.stderr
 
     summary = _remote(server, "query", area, "SELECT region, count(*) AS n FROM ashe GROUP BY 1")
@@ -159,7 +171,7 @@ threshold = 3
 
 
 def test_table_protect_sends_the_spec_and_its_hierarchy_and_keeps_the_table(
-    server: RunningServer, area: str, tmp_path: Path
+    server: RunningServer, area: str, marker: str, tmp_path: Path
 ) -> None:
     (tmp_path / "hier").mkdir()
     (tmp_path / "hier" / "region.csv").write_text("code,parent\nUK,\nN,UK\nS,UK\n")
@@ -184,7 +196,7 @@ def test_table_protect_sends_the_spec_and_its_hierarchy_and_keeps_the_table(
 
 
 def test_stored_rotate_destroy_and_retention_through_the_server(
-    server: RunningServer, area: str
+    server: RunningServer, area: str, marker: str
 ) -> None:
     for args in (["dataset", "stored"], ["dataset", "stored", area, "--all", "--json"]):
         remote = _remote(server, *args)
