@@ -52,6 +52,11 @@ class App:
         self.workspace = workspace
         # a server's per-area passphrases (passphrase workspaces), kept in memory only
         self._area_passphrases = dict(area_passphrases) if area_passphrases is not None else None
+        # how to ask the person at a terminal for a passphrase (the CLI in process only;
+        # a server never asks anyone)
+        self.ask_passphrase: Callable[[], str] | None = None
+        # serving others (fivesafes server): what a caller may choose is narrower
+        self.serving = False
 
     @classmethod
     def open(
@@ -104,7 +109,7 @@ class App:
         """The workspace's restricted-area stores and the holder of their keys."""
         return Vault.of(
             self.workspace,
-            ask_passphrase=ask_passphrase,
+            ask_passphrase=ask_passphrase or self.ask_passphrase,
             area_passphrases=self._area_passphrases,
         )
 

@@ -54,7 +54,7 @@ def test_set_refuses_non_administrators_nothing_to_set_and_no_change(shell: Shel
     denied = shell.run("iris", "area", "set", "earnings", "--withhold-thresholds")
     assert denied.exit_code != 0 and "administrator" in denied.output
     empty = shell.run("root", "area", "set", "earnings")
-    assert empty.exit_code == 2 and "--withhold-thresholds or --state-thresholds" in empty.output
+    assert empty.exit_code == 2 and "--state-thresholds or --max-rows N" in empty.output
     same = shell.run("root", "area", "set", "earnings", "--state-thresholds")
     assert same.exit_code != 0 and "already states thresholds" in same.output
     assert "stated" in shell.ok("root", "area", "show", "earnings").stdout

@@ -20,6 +20,9 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert "1,000 rows" in res.output and "primary cells:" in res.output
+    # parts 2 and 3 ran through a server, stopped at the end (its socket gone)
+    assert "through a fivesafes server on unix:" in res.output
+    assert "the demo's server has stopped" in res.output and not (out / "run" / "api.sock").exists()
     folder = out / "tables" / TABLE_NAME
     assert sorted(p.name for p in folder.iterdir()) == [
         "cells.csv",

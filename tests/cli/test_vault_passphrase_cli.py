@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import Shell, qualify
 
-from fivesafes.cli import vault as vault_cli
+from fivesafes.cli import acting as acting_cli
 
 PHRASE = "a long passphrase nobody guesses"
 
@@ -91,7 +91,7 @@ def test_the_passphrase_is_asked_for_on_a_terminal(
 ) -> None:
     src = tmp_path / "ashe.csv"
     src.write_text("nino,pay\nA,1\nB,2\n")
-    monkeypatch.setattr(vault_cli, "_interactive", lambda: True)
+    monkeypatch.setattr(acting_cli, "_interactive", lambda: True)
     result = shell.run(
         "iris", "dataset", "ingest", "earnings", str(src), "--name", "ashe",
         env=_phrase(""), stdin=PHRASE + "\n",

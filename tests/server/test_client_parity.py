@@ -51,9 +51,9 @@ def test_the_same_through_the_server_and_in_process(
 
 
 def test_a_command_not_yet_routed_says_so_and_opens_nothing(server: RunningServer) -> None:
-    result = CliRunner().invoke(cli, ["--server", server.address, "dataset", "list"])
+    result = CliRunner().invoke(cli, ["--server", server.address, "release", "reconcile"])
     assert result.exit_code == 2
-    assert "`fivesafes dataset list` is not yet available through the server" in result.stderr
+    assert "`fivesafes release reconcile` is not yet available through the server" in result.stderr
 
 
 def test_a_server_that_is_not_there_is_a_clear_error(server: RunningServer) -> None:

@@ -8,20 +8,21 @@ workspace, resolving who acts and holding the transaction live in ``fivesafes.ap
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from sqlalchemy.orm import Session
 
 from fivesafes.app import App, open_app
-from fivesafes.cli import client
-from fivesafes.cli.client import server_address
 from fivesafes.errors import WorkspaceError
 from fivesafes.governance.grants import GrantPolicy
-from fivesafes.server import operations
+from fivesafes.server import client, operations
+from fivesafes.server.client import server_address
 from fivesafes.services.context import Actor
 from fivesafes.workspace import Workspace
 
@@ -56,7 +57,29 @@ def call(name: str, /, **params: Any) -> Any:
     if address is not None:
         return client.call(address, name, params)
     with opened() as (app, login):
+        app.ask_passphrase = ask_passphrase
         return operations.run(app, login, name, params)
+
+
+def call_upload(name: str, file: Path, /, **params: Any) -> Any:
+    """Run upload operation ``name`` on ``file``: streamed to the server, else read here."""
+    address = server()
+    if address is not None:
+        return client.upload(address, name, file, params)
+    with opened() as (app, login):
+        app.ask_passphrase = ask_passphrase
+        return operations.run_upload(app, login, name, params, file)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def ask_passphrase() -> str:
+    """Ask for the area-key passphrase on a terminal; nothing when not interactive."""
+    if not _interactive():
+        return ""
+    return str(click.prompt("passphrase for the area keys", hide_input=True, err=True))
 
 
 def _in_process_only() -> None:

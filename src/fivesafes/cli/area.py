@@ -21,6 +21,13 @@ def _line(a: dict[str, Any]) -> str:
     )
 
 
+def _rows(a: dict[str, Any]) -> str:
+    n = int(a.get("max_rows", 0))
+    if n == 0:
+        return "none (summaries of a few groups only; rows leave through a release)"
+    return f"at most {n:,} (each showing audited with its row count and hash)"
+
+
 def _detail(a: dict[str, Any]) -> str:
     courses = "; ".join(sorted(a["required_courses"])) or "-"
     policy = (
@@ -34,6 +41,7 @@ def _detail(a: dict[str, Any]) -> str:
             f"  owner: {a['owner']}",
             f"  extra training: {courses}",
             f"  thresholds in methods notes: {policy}",
+            f"  rows a query may show: {_rows(a)}",
         ]
     )
 
@@ -47,6 +55,7 @@ def area() -> None:
       fivesafes area create earnings --owner iris --course "Earnings data"
       fivesafes area require-course earnings "Handling business data"
       fivesafes area set earnings --withhold-thresholds
+      fivesafes area set earnings --max-rows 20
       fivesafes area show earnings
       fivesafes area list
     """
@@ -112,8 +121,13 @@ def require_course(name: str, course: str, as_json: bool) -> None:
     default=None,
     help="Whether methods notes of this area's releases state exact rule thresholds.",
 )
+@click.option(
+    "--max-rows",
+    type=click.IntRange(0),
+    help="Rows of a query result that may be shown outside the area (0: none, summaries only).",
+)
 @json_option
-def set_(name: str, withhold: bool | None, as_json: bool) -> None:
+def set_(name: str, withhold: bool | None, max_rows: int | None, as_json: bool) -> None:
     """Change a setting of area NAME (administrators only; audited).
 
     \b
@@ -122,12 +136,20 @@ def set_(name: str, withhold: bool | None, as_json: bool) -> None:
     --state-thresholds, notes state them unless the publisher withholds them.
 
     \b
-    Example:
+    With --max-rows N, `fivesafes query` may show a result of at most N rows (each
+    showing audited with its row count and a SHA-256 of what was shown); 0, the
+    default, shows only summaries of a few groups. Larger results stay in the area.
+
+    \b
+    Examples:
       fivesafes area set earnings --withhold-thresholds
+      fivesafes area set earnings --max-rows 20
     """
-    if withhold is None:
-        raise click.UsageError("say what to set: --withhold-thresholds or --state-thresholds")
-    changed = call("area.set", name=name, withhold=withhold)
+    if withhold is None and max_rows is None:
+        raise click.UsageError(
+            "say what to set: --withhold-thresholds, --state-thresholds or --max-rows N"
+        )
+    changed = call("area.set", name=name, withhold=withhold, max_rows=max_rows)
     emit(changed, as_json, lambda: _detail(changed))
 
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
-from fivesafes.governance.areas import Dataset
-from fivesafes.services.governance import datasets as svc
+from fivesafes.cli.acting import DATE, as_date, call, emit, json_option
 
 
-def _line(d: Dataset) -> str:
-    kind = "confidential" if d.confidential else "not confidential by the definition"
-    return f"{d.name:<20} area {d.area:<16} {kind}; basis: {d.lawful_basis}"
+def _line(d: dict[str, Any]) -> str:
+    kind = "confidential" if d["confidential"] else "not confidential by the definition"
+    return f"{d['name']:<20} area {d['area']:<16} {kind}; basis: {d['lawful_basis']}"
 
 
 @click.group()
@@ -77,7 +76,8 @@ def add(
       fivesafes dataset add ashe --area earnings --source "ASHE survey" \\
           --lawful-basis "SRSA 2007 s.45"
     """
-    entry = Dataset(
+    made = call(
+        "dataset.add",
         name=name,
         area=area_name,
         identifiable=identifiable,
@@ -85,11 +85,9 @@ def add(
         harmful=harmful,
         source=source,
         lawful_basis=lawful_basis,
-        retention_until=as_date(retention),
+        retention=as_date(retention),
         privacy_notice=privacy_notice,
     )
-    with acting() as (_, session, actor):
-        made = svc.register_dataset(session, actor, entry)
     emit(made, as_json, lambda: f"registered {_line(made)}")
 
 
@@ -103,8 +101,7 @@ def list_(area_name: str | None, as_json: bool) -> None:
     Example:
       fivesafes dataset list --area earnings --json
     """
-    with acting() as (_, session, _actor):
-        found = svc.list_datasets(session, area_name)
+    found = call("dataset.list", area=area_name)
     emit(found, as_json, lambda: "\n".join(_line(d) for d in found) or "no datasets")
 
 
@@ -118,6 +115,5 @@ def show(name: str, as_json: bool) -> None:
     Example:
       fivesafes dataset show ashe
     """
-    with acting() as (_, session, _actor):
-        found = svc.get_dataset(session, name)
+    found = call("dataset.show", name=name)
     emit(found, as_json, lambda: _line(found))

@@ -5,86 +5,98 @@ The rule sets the checks apply are managed by ``fivesafes rules`` (:mod:`fivesaf
 
 from __future__ import annotations
 
+import json
+import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
-from fivesafes.cli.acting import acting, emit, json_option
+from fivesafes.cli.acting import acting, call, call_upload, emit, json_option
 from fivesafes.cli.colour import paint
 from fivesafes.errors import ValidationError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.source import UNVERIFIED
-from fivesafes.release.submission import Submission, read_file, read_table_dir
+from fivesafes.release.submission import read_table_dir
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
-from fivesafes.services.release import publish as release_publish
-from fivesafes.services.release import register as published_register
-from fivesafes.services.release import requests as release_requests
-from fivesafes.services.release import reviews as release_reviews
-from fivesafes.services.release.requests import RequestView, SubmissionContext
-from fivesafes.services.vault.lifecycle import Vault
-from fivesafes.workspace import Workspace
+from fivesafes.sdc import load_spec
+from fivesafes.server.operations_release import FOLDER_FILES, FOLDER_SUFFIX
+from fivesafes.server.operations_tables import spec_text
 
 VOTES = click.Choice([v.value for v in Vote])
 
 
-def _provider(workspace: Workspace) -> Any:
-    return Vault.of(workspace).provider
+def _minute(when: str | None) -> str:
+    """An ISO timestamp to the minute, as the lines show it."""
+    return (when or "")[:16].replace("T", " ")
 
 
-def _line(v: RequestView) -> str:
+def _line(v: dict[str, Any]) -> str:
     return (
-        f"#{v.id:<4} {v.state.value:<18} v{v.version} {v.kind:<5} {v.author:<10} "
-        f"{v.source:<20} {v.title}"
+        f"#{v['id']:<4} {v['state']:<18} v{v['version']} {v['kind']:<5} {v['author']:<10} "
+        f"{v['source']:<20} {v['title']}"
     )
 
 
-def _detail(v: RequestView) -> str:
+def _detail(v: dict[str, Any]) -> str:
     lines = [
         _line(v),
-        f"  area {v.area}; owner now: {v.owner}; rule set {v.rule_set or '-'}",
-        f"  source {v.source}: " + _source_line(v),
-        f"  reviews in: {v.reviews_in}/2; verdict: {v.verdict}"
-        + ("; CONFLICT: an output checker must resolve it" if v.conflict else ""),
+        f"  area {v['area']}; owner now: {v['owner']}; rule set {v['rule_set'] or '-'}",
+        f"  source {v['source']}: " + _source_line(v),
+        f"  reviews in: {v['reviews_in']}/2; verdict: {v['verdict']}"
+        + ("; CONFLICT: an output checker must resolve it" if v["conflict"] else ""),
     ]
-    lines += [f"  review by {r.reviewer}: {r.vote.value} {r.comment}".rstrip() for r in v.reviews]
-    current = v.versions[-1]
     lines += [
-        f"  check {c.name}: {paint(c.verdict.upper())} ({_when(c)}) - {c.summary}"
-        for c in current.checks
+        f"  review by {r['reviewer']}: {r['vote']} {r['comment']}".rstrip() for r in v["reviews"]
     ]
-    earlier = len(current.check_history) - len(current.checks)
+    current = v["versions"][-1]
+    lines += [
+        f"  check {c['name']}: {paint(c['verdict'].upper())} ({_when(c)}) - {c['summary']}"
+        for c in current["checks"]
+    ]
+    earlier = len(current["check_history"]) - len(current["checks"])
     if earlier > 0:
         lines.append(f"  ({earlier} earlier check result(s) kept: --json shows check_history)")
-    if v.blocked_by:
+    if v["blocked_by"]:
         lines.append(f"  {paint('BLOCKED')}: approval is refused until the output changes")
     lines += [
-        f"  version {h.version} by {h.submitted_by} at {h.submitted_at:%Y-%m-%d %H:%M}: "
-        + ", ".join(f"{n} {d[:12]}" for n, d in h.files.items())
-        for h in v.versions
+        f"  version {h['version']} by {h['submitted_by']} at {_minute(h['submitted_at'])}: "
+        + ", ".join(f"{n} {d[:12]}" for n, d in h["files"].items())
+        for h in v["versions"]
     ]
     return "\n".join(lines)
 
 
-def _source_line(v: RequestView) -> str:
-    if v.source_verified:
+def _source_line(v: dict[str, Any]) -> str:
+    if v["source_verified"]:
         return "verified (a stored table's provenance)"
-    if v.source_confirmed_by:
-        return f"{UNVERIFIED}; confirmed by the asset owner {v.source_confirmed_by}"
+    if v["source_confirmed_by"]:
+        return f"{UNVERIFIED}; confirmed by the asset owner {v['source_confirmed_by']}"
     return f"{UNVERIFIED}; NOT yet confirmed by the area's asset owner (approval waits for it)"
 
 
-def _when(c: Any) -> str:
+def _when(c: dict[str, Any]) -> str:
     """When a check result was obtained: its stage, who ran it, the rule set in force."""
-    parts = [c.stage]
-    if c.run_by:
-        parts.append(f"for {c.run_by}")
-    if c.checked_at is not None:
-        parts.append(f"{c.checked_at:%Y-%m-%d %H:%M}")
-    if c.rule_set:
-        parts.append(f"rule set {c.rule_set}")
+    parts = [c["stage"]]
+    if c["run_by"]:
+        parts.append(f"for {c['run_by']}")
+    if c["checked_at"] is not None:
+        parts.append(_minute(c["checked_at"]))
+    if c["rule_set"]:
+        parts.append(f"rule set {c['rule_set']}")
     return ", ".join(parts)
+
+
+def _folder_tar(folder: Path, into: Path) -> Path:
+    """The folder's cells.csv and report.json as a plain tar (the spec goes as text)."""
+    archive = into / f"{folder.resolve().name}{FOLDER_SUFFIX}"
+    with tarfile.open(archive, "w:") as tar:
+        for name in FOLDER_FILES:
+            if (folder / name).is_file():
+                tar.add(folder / name, arcname=name, recursive=False)
+    return archive
 
 
 @click.group()
@@ -175,45 +187,53 @@ def submit(
             hint="--output submits a table stored by `table protect --dataset`; PATH a folder "
             "or file you hold",
         )
-    context = SubmissionContext(purpose, datasets, method_notes, for_release)
+    common: dict[str, Any] = {
+        "purpose": purpose,
+        "datasets": list(datasets),
+        "method_notes": method_notes,
+        "for_release": for_release,
+        "title": title,
+        "source": source,
+        "rule_set": rule_set,
+        "request_id": request_id,
+    }
     if output is not None:
         if spec is not None or (area is not None and not output.startswith(f"{area}/")):
             raise ValidationError(
                 "--spec and another --area do not go with --output",
                 hint="a stored output keeps its spec and names its area: AREA/NAME",
             )
-        with acting() as (workspace, session, actor):
-            view = release_requests.submit_stored_output(
-                session,
-                actor,
-                Vault.of(workspace),
-                output,
-                context,
-                title=title,
-                source=source,
-                rule_set=rule_set,
-                request_id=request_id,
-            )
+        view = call("release.submit", output=output, **common)
         emit(view, as_json, lambda: "submitted " + _detail(view))
         return
     assert path is not None
     if area is None:
         raise ValidationError("--area is required with PATH", hint="give --area AREA")
-    item: Submission = read_table_dir(path, spec) if path.is_dir() else read_file(path)
-    with acting() as (workspace, session, actor):
-        view = release_requests.submit_output(
-            session,
-            actor,
-            _provider(workspace),
-            area,
-            item,
-            context,
-            title=title,
-            source=source,
-            rule_set=rule_set,
-            request_id=request_id,
+    if not path.is_dir():
+        view = call_upload("release.submit_file", path, area=area, **common)
+        emit(view, as_json, lambda: "submitted " + _detail(view))
+        return
+    # a folder: read here first (what is missing is said about your folder), then sent
+    read_table_dir(path, spec)
+    spec_path = _spec_path(path, spec)
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = _folder_tar(path, Path(scratch))
+        view = call_upload(
+            "release.submit_file",
+            archive,
+            area=area,
+            spec=spec_text(load_spec(spec_path)).model_dump(),
+            spec_name=spec_path.name,
+            **common,
         )
     emit(view, as_json, lambda: "submitted " + _detail(view))
+
+
+def _spec_path(folder: Path, spec: Path | None) -> Path:
+    from fivesafes.release.submission import _spec_path as find
+
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    return find(folder, report, spec)
 
 
 @release.command("list")
@@ -226,10 +246,7 @@ def list_(state: str | None, as_json: bool) -> None:
     Example:
       fivesafes release list --state submitted
     """
-    with acting() as (_ws, session, actor):
-        views = release_requests.list_requests(
-            session, actor.login, RequestState(state) if state else None
-        )
+    views = call("release.list", state=state)
     emit(views, as_json, lambda: "\n".join(_line(v) for v in views) or "no requests")
 
 
@@ -243,16 +260,12 @@ def show(request_id: int, as_json: bool) -> None:
     Example:
       fivesafes release show 1 --json
     """
-    with acting() as (_ws, session, actor):
-        view = release_requests.get_request(session, request_id, actor.login)
+    view = call("release.show", request_id=request_id)
     emit(view, as_json, lambda: _detail(view))
 
 
 def _vote(request_id: int, vote: Vote, comment: str, as_json: bool) -> None:
-    with acting() as (workspace, session, actor):
-        view = release_reviews.review_request(
-            session, actor, _provider(workspace), request_id, vote, comment
-        )
+    view = call("release.review", request_id=request_id, vote=vote.value, comment=comment)
     emit(view, as_json, lambda: f"{vote.value}: " + _detail(view))
 
 
@@ -311,8 +324,7 @@ def resolve(request_id: int, outcome: str, comment: str, as_json: bool) -> None:
     Example:
       fivesafes release resolve 1 --outcome request_changes --comment "hide a4"
     """
-    with acting() as (_ws, session, actor):
-        view = release_reviews.resolve_conflict(session, actor, request_id, Vote(outcome), comment)
+    view = call("release.resolve", request_id=request_id, outcome=outcome, comment=comment)
     emit(view, as_json, lambda: _detail(view))
 
 
@@ -332,10 +344,7 @@ def confirm_source(request_id: int, note: str, as_json: bool) -> None:
     Example:
       fivesafes release confirm-source 4 --note "made from the 2026 survey extract"
     """
-    from fivesafes.services.release.sources import confirm_source as confirm
-
-    with acting() as (_ws, session, actor):
-        view = confirm(session, actor, request_id, note)
+    view = call("release.confirm_source", request_id=request_id, note=note)
     emit(view, as_json, lambda: "source confirmed: " + _detail(view))
 
 
@@ -350,8 +359,7 @@ def withdraw(request_id: int, reason: str, as_json: bool) -> None:
     Example:
       fivesafes release withdraw 1 --reason "superseded"
     """
-    with acting() as (_ws, session, actor):
-        view = release_requests.withdraw_request(session, actor, request_id, reason)
+    view = call("release.withdraw", request_id=request_id, reason=reason)
     emit(view, as_json, lambda: "withdrawn " + _line(view))
 
 
@@ -390,24 +398,19 @@ def publish(
     Example:
       fivesafes release publish 1 --organisation "Office for Statistics"
     """
-    with acting() as (workspace, session, actor):
-        done = release_publish.publish_request(
-            session,
-            actor,
-            _provider(workspace),
-            workspace.releases_dir,
-            request_id,
-            organisation=organisation or workspace.setting("publication_organisation"),
-            withhold_thresholds=withhold_thresholds,
-            contact=workspace.setting("publication_contact"),
-            wide_csv=wide_csv,
-        )
+    done = call(
+        "release.publish",
+        request_id=request_id,
+        organisation=organisation,
+        withhold_thresholds=withhold_thresholds,
+        wide_csv=wide_csv,
+    )
     emit(
         done,
         as_json,
         lambda: (
-            f"published {done.release_id}: {done.cells} cells in the register; "
-            f"bundle {done.bundle_path}"
+            f"published {done['release_id']}: {done['cells']} cells in the register; "
+            f"bundle {done['bundle_path']}"
         ),
     )
 
@@ -422,14 +425,14 @@ def published(source: str | None, as_json: bool) -> None:
     Example:
       fivesafes release published --source ashe:pay
     """
-    with acting() as (_ws, session, _actor):
-        rows = published_register.list_published(session, source)
+    rows = call("release.published", source=source)
     emit(
         rows,
         as_json,
         lambda: (
             "\n".join(
-                f"{r.release_id} {r.published_on} {r.source} {r.cells} cells {r.bundle_path}"
+                f"{r['release_id']} {r['published_on']} {r['source']} {r['cells']} cells "
+                f"{r['bundle_path']}"
                 for r in rows
             )
             or "nothing published"

@@ -6,14 +6,24 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import acting, emit, json_option
-from fivesafes.release.rulesets import RuleSetting
-from fivesafes.services.release import rule_sets
+from fivesafes.cli.acting import call, emit, json_option
+from fivesafes.errors import ValidationError
 
 
-def _rule_line(r: RuleSetting) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in sorted(r.parameters.items()) if v not in (None, []))
-    return f"{r.label:<16} by {r.created_by} {r.created_at:%Y-%m-%d}: {params}"
+def _pair(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ValidationError(
+            f"--dominance {text!r} is not N,K", hint="e.g. --dominance 1,50"
+        ) from None
+
+
+def _rule_line(r: dict[str, Any]) -> str:
+    params = ", ".join(
+        f"{k}={v}" for k, v in sorted(r["parameters"].items()) if v not in (None, [])
+    )
+    return f"{r['label']:<16} by {r['created_by']} {(r['created_at'] or '')[:10]}: {params}"
 
 
 @click.group()
@@ -56,17 +66,16 @@ def set_(
     Example:
       fivesafes rules set standard --threshold 10 --p-percent 15
     """
-    params: dict[str, Any] = {"threshold": threshold}
-    if p_percent is not None:
-        params["p_percent"] = p_percent
-    if dominance:
-        params["dominance"] = [[float(x) for x in d.split(",")] for d in dominance]
-    if frequency_threshold is not None:
-        params["frequency_threshold"] = frequency_threshold
-    if zeros:
-        params["zeros"] = zeros
-    with acting() as (_ws, session, actor):
-        made = rule_sets.define_rule_set(session, actor, name, params, note)
+    made = call(
+        "rules.set",
+        name=name,
+        threshold=threshold,
+        p_percent=p_percent,
+        dominance=[_pair(d) for d in dominance],
+        frequency_threshold=frequency_threshold,
+        zeros=zeros,
+        note=note,
+    )
     emit(made, as_json, lambda: "in force: " + _rule_line(made))
 
 
@@ -79,6 +88,5 @@ def list_rules(as_json: bool) -> None:
     Example:
       fivesafes rules list --json
     """
-    with acting() as (_ws, session, _actor):
-        found = rule_sets.list_rule_sets(session)
+    found = call("rules.list")
     emit(found, as_json, lambda: "\n".join(_rule_line(r) for r in found) or "no rule sets")

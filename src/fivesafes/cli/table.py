@@ -321,58 +321,28 @@ def _protect_dataset(
     method: str | None = None,
 ) -> list[dict[str, Any]]:
     """Protect the tables of AREA/NAME through the audited read path; stored in the area."""
-    from fivesafes.cli.acting import opened
-    from fivesafes.services.vault.read import split_dataset_ref
-    from fivesafes.services.vault.tables import protect_dataset_for
+    from fivesafes.cli.acting import ask_passphrase, call, opened, server
+    from fivesafes.server.operations_tables import TableProtect, protect, spec_text
 
-    area, dataset = split_dataset_ref(ref)
-    with (
-        opened() as (app, login),
-        native_stdout_to_stderr(),
-        progress_on_stderr(quiet) as progress,
-    ):
-        name_, master = engine
-        settings = app.workspace.setting
-        tabulator = get_tabulator(
-            name_ or settings("engine_name"), master=master or settings("engine_master")
-        )
-        done = protect_dataset_for(
-            app.transaction,
-            app.vault(),
-            login,
-            area,
-            dataset,
-            specs,
-            purpose,
-            secondary=secondary,
-            project_ref=project_ref,
-            name=name,
-            tabulator=tabulator,
-            progress=progress,
-            with_releases=with_releases,
-            method=method,
-        )
-    return [
-        {
-            "table": p.table,
-            "output": f"{p.output.area}/{p.output.name}",
-            "object_id": p.output.object_id,
-            "source": p.source,
-            "spec_sha256": p.spec_sha256,
-            "cells": p.cells,
-            "by_status": p.by_status,
-            "by_rule": p.by_rule,
-            "secondary": p.method,
-            "audit": p.audit,
-            "rows": p.rows,
-            "notes": list(p.notes),
-            "with_releases": p.with_releases,
-            "published_releases": list(p.published_releases),
-            "hidden_for_releases": p.hidden_for_releases,
-            "population": p.population,
-        }
-        for p in done
-    ]
+    name_, master = engine
+    params = TableProtect(
+        dataset=ref,
+        specs=[spec_text(s) for s in specs],
+        purpose=purpose,
+        project=project_ref,
+        secondary=secondary,
+        name=name,
+        engine=name_,
+        engine_master=master,
+        with_releases=with_releases,
+        method=method,
+    )
+    if server() is not None:
+        return list(call("table.protect", **params.model_dump()))
+    # in process: the same operation, with its progress on this terminal
+    with opened() as (app, login), native_stdout_to_stderr(), progress_on_stderr(quiet) as bar:
+        app.ask_passphrase = ask_passphrase
+        return list(protect(app, login, params, progress=bar))
 
 
 def _status_lines(s: dict[str, Any]) -> list[str]:

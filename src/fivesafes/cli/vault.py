@@ -7,49 +7,36 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
-import pyarrow as pa
 
-from fivesafes.cli.acting import DATE, as_date, emit, json_option, opened
+from fivesafes.cli.acting import (
+    DATE,
+    as_date,
+    call,
+    call_upload,
+    emit,
+    json_option,
+)
 from fivesafes.errors import ValidationError
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.services.vault import lifecycle as svc
 
 
-def _interactive() -> bool:
-    return sys.stdin.isatty()
-
-
-def ask_passphrase() -> str:
-    """Ask for the area-key passphrase on a terminal; nothing when not interactive."""
-    if not _interactive():
-        return ""
-    return str(click.prompt("passphrase for the area keys", hide_input=True, err=True))
-
-
-@contextmanager
-def _vault() -> Iterator[tuple[svc.Transact, svc.Vault, str]]:
-    """The workspace's transaction opener, its vault and the acting login."""
-    with opened() as (app, login):
-        yield app.transaction, app.vault(ask_passphrase=ask_passphrase), login
-
-
-def _line(o: svc.StoredObject) -> str:
+def _entry(o: dict[str, Any]) -> str:
+    """A stored object as the server sends it (JSON), on one line."""
     state = (
         ""
-        if o.state == svc.STORED
-        else f"  DESTROYED {o.destroyed_at:%Y-%m-%d} ({o.destroy_reason})"
+        if o["state"] == svc.STORED
+        else f"  DESTROYED {(o['destroyed_at'] or '')[:10]} ({o['destroy_reason']})"
     )
-    where = f"{o.area}/{o.name}"
     return (
-        f"{where:<28} {o.kind:<7} {o.rows:>12,} rows  {len(o.columns)} columns  "
-        f"key {o.key_id}  from {o.source[:40]!r} by {o.ingested_by}{state}"
+        f"{o['area'] + '/' + o['name']:<28} {o['kind']:<7} {o['rows']:>12,} rows  "
+        f"{len(o['columns'])} columns  key {o['key_id']}  from {o['source'][:40]!r} "
+        f"by {o['ingested_by']}{state}"
     )
 
 
@@ -104,21 +91,18 @@ def ingest(
       fivesafes dataset ingest earnings ashe-2026.csv --name ashe
       fivesafes dataset ingest earnings lfs.parquet --name lfs --pseudonymise nino
     """
-    with _vault() as (tx, vault, login):
-        stored = svc.ingest_dataset(
-            tx,
-            vault,
-            login,
-            area,
-            file,
-            name=name,
-            fmt=fmt,
-            column_types=_types(types) or None,
-            pseudonymise=pseudonymise,
-        )
-    for warning in stored.warnings:
+    stored = call_upload(
+        "dataset.ingest",
+        file,
+        area=area,
+        name=name,
+        fmt=fmt,
+        types=_types(types),
+        pseudonymise=list(pseudonymise),
+    )
+    for warning in stored["warnings"]:
         click.echo(f"warning: {warning}", err=True)
-    emit(stored, as_json, lambda: f"stored {_line(stored)}\nsha256 {stored.source_sha256}")
+    emit(stored, as_json, lambda: f"stored {_entry(stored)}\nsha256 {stored['source_sha256']}")
 
 
 @click.command("destroy")
@@ -141,10 +125,8 @@ def destroy(area: str, name: str, reason: str, is_output: bool, yes: bool, as_js
     """
     if not yes:
         click.confirm(f"destroy the stored data of {area}/{name} for good?", abort=True)
-    kind = svc.OUTPUT if is_output else svc.DATASET
-    with _vault() as (tx, vault, login):
-        gone = svc.destroy_dataset(tx, vault, login, area, name, reason, kind=kind)
-    emit(gone, as_json, lambda: f"destroyed {_line(gone)}")
+    gone = call("dataset.destroy", area=area, name=name, reason=reason, output=is_output)
+    emit(gone, as_json, lambda: f"destroyed {_entry(gone)}")
 
 
 @click.command("stored")
@@ -158,9 +140,8 @@ def stored(area: str | None, include_destroyed: bool, as_json: bool) -> None:
     Example:
       fivesafes dataset stored earnings --all
     """
-    with _vault() as (tx, _, _login):
-        found = svc.list_stored(tx, area, include_destroyed=include_destroyed)
-    emit(found, as_json, lambda: "\n".join(_line(o) for o in found) or "nothing stored")
+    found = call("dataset.stored", area=area, include_destroyed=include_destroyed)
+    emit(found, as_json, lambda: "\n".join(_entry(o) for o in found) or "nothing stored")
 
 
 @click.command("rotate-key")
@@ -175,14 +156,13 @@ def rotate_key(area: str, as_json: bool) -> None:
     Example:
       fivesafes area rotate-key earnings
     """
-    with _vault() as (tx, vault, login):
-        r = svc.rotate_area_key_for(tx, vault, login, area)
+    r = call("area.rotate_key", area=area)
     emit(
         r,
         as_json,
         lambda: (
-            f"area {area}: {r.rewrapped} data keys re-wrapped under {r.new_key_id}; "
-            f"destroyed {', '.join(r.destroyed_key_ids) or 'no old key'}"
+            f"area {area}: {r['rewrapped']} data keys re-wrapped under {r['new_key_id']}; "
+            f"destroyed {', '.join(r['destroyed_key_ids']) or 'no old key'}"
         ),
     )
 
@@ -207,20 +187,19 @@ def retention_run(on: datetime | None, as_json: bool) -> None:
     Example:
       fivesafes retention run
     """
-    with _vault() as (tx, vault, login):
-        done = svc.run_retention(tx, vault, login, as_date(on))
-    emit(done, as_json, lambda: "\n".join(f"destroyed {_line(o)}" for o in done) or "nothing due")
+    done = call("retention.run", on=as_date(on))
+    emit(done, as_json, lambda: "\n".join(f"destroyed {_entry(o)}" for o in done) or "nothing due")
 
 
-def _preview(table: pa.Table, limit: int) -> str:
-    names = table.column_names
-    rows = table.slice(0, limit).to_pylist()
-    cells = [[str(r[n]) for n in names] for r in rows]
+def _preview(shown: dict[str, Any]) -> str:
+    names = list(shown["columns"])
+    cells = [list(r) for r in shown["rows"]]
     widths = [max([len(n)] + [len(c[i]) for c in cells]) for i, n in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    if table.num_rows > limit:
-        lines.append(f"... {table.num_rows - limit} more rows in the stored output")
+    more = int(shown["total_rows"]) - len(cells)
+    if more > 0:
+        lines.append(f"... {more} more rows in the stored output")
     return "\n".join(lines)
 
 
@@ -229,7 +208,13 @@ def _preview(table: pa.Table, limit: int) -> str:
 @click.argument("sql")
 @click.option("--purpose", default=STATISTICAL, show_default=True, help="Purpose of the use.")
 @click.option("--project", "project_ref", help="Approved project (researchers).")
-@click.option("--show", default=20, show_default=True, help="Rows to show on screen (0: none).")
+@click.option(
+    "--show",
+    default=20,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Rows to show on screen (0: none), within the area's row limit.",
+)
 @click.option(
     "--memory-limit",
     help="DuckDB memory limit, e.g. 4GB (data never spill to disk) [default: the "
@@ -248,23 +233,39 @@ def query(
     """Run one SELECT over the datasets of restricted AREA (authorised analysts only).
 
     Each dataset the query reads goes through the access decision (audited). The
-    result stays in the area, encrypted, as an analysis output; only its first
-    --show rows are printed here. Nothing leaves the area except through a release.
+    result stays in the area, encrypted, as an analysis output. Shown here: a
+    summary (GROUP BY and count/sum/avg/..., at most 200 groups) or any result
+    within the area's row limit (`fivesafes area set AREA --max-rows N`, 0 by
+    default), its first --show rows; a larger listing is withheld whole. Every
+    showing is audited with its row count and SHA-256. Nothing else leaves the
+    area except through a release.
 
     \b
     Examples:
       fivesafes query earnings "SELECT region, count(*) FROM ashe GROUP BY region"
       fivesafes query earnings "SELECT avg(pay) FROM ashe" --show 0 --json
     """
-    with _vault() as (tx, vault, login):
-        out = svc.query_area_for(
-            tx, vault, login, area, sql, purpose, project_ref=project_ref, memory_limit=memory_limit
+    got = call(
+        "query",
+        area=area,
+        sql=sql,
+        purpose=purpose,
+        project=project_ref,
+        show=show,
+        memory_limit=memory_limit,
+    )
+    out, seen = got["output"], got["shown"]
+    if seen["withheld"]:
+        click.echo(
+            f"not shown: {seen['withheld']}; release it through output checking, or ask an "
+            f"administrator for `fivesafes area set {area} --max-rows N`",
+            err=True,
         )
-    summary = f"stored as output {out.output.area}/{out.output.name} ({out.output.rows} rows)"
+    summary = f"stored as output {out['area']}/{out['name']} ({out['rows']} rows)"
     emit(
-        out.output,
+        out | {"shown": seen},
         as_json,
-        lambda: (_preview(out.table, show) + "\n" if show > 0 else "") + summary,
+        lambda: (_preview(seen) + "\n" if show > 0 and not seen["withheld"] else "") + summary,
     )
 
 

@@ -1,7 +1,9 @@
 """The whole demo: a protected table, then people, areas, the vault, a release and the evidence.
 
 Each part is its own module and returns printable lines; this one runs them in
-order in one workspace (``OUT/workspace``, a demo-identity workspace on SQLite).
+order in one workspace (``OUT/workspace``, a demo-identity workspace on SQLite), parts
+2 and 3 through a ``fivesafes server`` started on it in the background (socket
+``OUT/run/api.sock``) and stopped at the end, as a real deployment runs.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import time
 from pathlib import Path
 
 from fivesafes.app import App
-from fivesafes.demo.governance import run_governance_demo
+from fivesafes.demo.governance import ADMIN, run_governance_demo
 from fivesafes.demo.release_demo import run_release_demo
 from fivesafes.demo.run import run_demo
+from fivesafes.demo.served import demo_server
 from fivesafes.errors import WorkspaceError
 from fivesafes.services.audit_log import verify_log
+from fivesafes.services.setup import init_workspace
 from fivesafes.workspace import CONFIG_FILE, open_workspace
 from fivesafes.workspace.identity import is_demo_workspace
 
@@ -33,14 +37,22 @@ def run_full_demo(
     lines += table.summary().splitlines()
     if tables_only:
         return lines
-    lines += ["", "== 2. Safe people and settings: register, training, declaration, grant, access"]
-    lines += run_governance_demo(home)
-    lines += [
-        "",
-        "== 3. Safe data and outputs: encrypted area, a protected table kept in the area, "
-        "output checking, release, register",
-    ]
-    lines += run_release_demo(home)
+    init_workspace(home, ADMIN, "Demo Administrator", demo_identity=True)[0].close()
+    # one server for the rest: started in the background, stopped (SIGTERM) even on error
+    with demo_server(home, out) as server:
+        lines += [
+            "",
+            f"== 2. Safe people and settings (through a fivesafes server on {server.address}): "
+            "register, training, declaration, grant, access",
+        ]
+        lines += run_governance_demo(home, server)
+        lines += [
+            "",
+            "== 3. Safe data and outputs: encrypted area, a protected table kept in the area, "
+            "output checking, release, register",
+        ]
+        lines += run_release_demo(home, server=server)
+    lines.append("the demo's server has stopped (its log: server.log)")
     lines += ["", "== 4. Evidence: the audit log"]
     lines.append(_verify(home))
     lines += ["", f"demo finished in {time.perf_counter() - start:.1f} s; outputs in {out}"]

@@ -28,12 +28,15 @@ class Area:
 
     ``withhold_thresholds``: the methods notes of its releases leave out exact rule
     thresholds (some organisations prefer not to help narrow down a hidden value).
+    ``max_rows``: how many rows of a query's result may be shown outside the area
+    (0: none; summaries of a few groups are shown whatever it is, see vault/row_level.py).
     """
 
     name: str
     owner: str  # login of the information asset owner
     required_courses: frozenset[str] = frozenset()
     withhold_thresholds: bool = False
+    max_rows: int = 0
 
 
 AREA_POLICY = "area policy"

@@ -298,8 +298,13 @@ def _unreadable(folder: Path, name: str, why: str) -> DataError:
     )
 
 
-def read_table_dir(folder: Path, spec: Path | None = None) -> TableSubmission:
-    """Read a protected table's folder; DataError/SpecError say what is missing or inconsistent."""
+def read_table_dir(
+    folder: Path, spec: Path | None = None, *, loaded: TableSpec | None = None
+) -> TableSubmission:
+    """Read a protected table's folder; DataError/SpecError say what is missing or inconsistent.
+
+    ``loaded``: the spec at ``spec`` already parsed (a server parses what a client sent
+    with its hierarchies in a folder of its own, never paths the spec names)."""
     for name in (CELLS, REPORT):
         if not (folder / name).is_file():
             raise DataError(
@@ -315,7 +320,7 @@ def read_table_dir(folder: Path, spec: Path | None = None) -> TableSubmission:
     if not isinstance(report, dict):
         raise _unreadable(folder, REPORT, "is not a JSON object")
     spec_path = _spec_path(folder, report, spec)
-    loaded = load_spec(spec_path)
+    loaded = loaded or load_spec(spec_path)
     recorded = report.get("spec", {}).get("sha256")
     if recorded and recorded != loaded.spec_hash:
         raise SpecError(

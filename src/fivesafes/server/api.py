@@ -8,24 +8,28 @@ identity and error handling: it receives the FastAPI object and a ``ServerContex
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fivesafes import __version__
 from fivesafes.app import App
 from fivesafes.errors import FivesafesError, IdentityError, ValidationError
-from fivesafes.server.identity import Caller, caller_of
+from fivesafes.server.identity import DEMO_USER_HEADER, Caller, caller_of
 from fivesafes.server.oidc_routes import mount_oidc
-from fivesafes.server.operations import OPERATIONS, Operation, Params, run
+from fivesafes.server.operations import OPERATIONS, UPLOADS, Operation, Params, run, run_upload
+from fivesafes.server.upload import UploadOperation, max_upload_bytes, received
 from fivesafes.services import signin
+from fivesafes.workspace.identity import is_demo_workspace
 
 API = "/api/v1"
 log = logging.getLogger("fivesafes.server")
@@ -55,10 +59,17 @@ class ServerContext:
     # how an OIDC sign-in started from the web pages lands (set by the pages when mounted):
     # (request, signin.Token) -> a response that starts the browser's session
     oidc_landing: Callable[[Request, signin.Token], Any] | None = None
+    demo: bool = False  # a demo-identity workspace (see server/identity.py)
 
     def caller(self, request: Request) -> Caller:
         """The caller of ``request`` (IdentityError, audited, when unknown)."""
-        return caller_of(self.app, request.scope, request.headers.get("authorization"))
+        return caller_of(
+            self.app,
+            request.scope,
+            request.headers.get("authorization"),
+            request.headers.get(DEMO_USER_HEADER),
+            demo=self.demo,
+        )
 
 
 def error_body(
@@ -163,6 +174,46 @@ def _endpoint(ctx: ServerContext, op: Operation) -> Callable[..., Any]:
     return endpoint
 
 
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def _parameters(name: str, raw: str) -> dict[str, Any]:
+    try:
+        given = json.loads(raw)
+    except ValueError:
+        given = None
+    if not isinstance(given, dict):
+        raise ValidationError(
+            f"the parameters of {name} are not a JSON object",
+            hint='send ?params={...} as JSON, e.g. {"area": "earnings", "name": "ashe"}',
+        )
+    return given
+
+
+def _upload_endpoint(ctx: ServerContext, op: UploadOperation) -> Callable[..., Any]:
+    async def endpoint(
+        request: Request,
+        filename: str = Query(min_length=1, max_length=255),
+        params: str = Query(default="{}", max_length=100_000),
+    ) -> Any:
+        # who calls is known (and a stranger refused) before a byte of the file is read
+        caller = await run_in_threadpool(ctx.caller, request)
+        given = _parameters(op.name, params)
+        async with received(ctx.app, filename, request.stream(), max_upload_bytes()) as path:
+            result = await run_in_threadpool(
+                run_upload, ctx.app, caller.login, op.name, given, path
+            )
+        return {"result": result}
+
+    endpoint.__name__ = op.name.replace(".", "_")
+    return endpoint
+
+
 def create_app(
     app: App, *, extend: Callable[[FastAPI, ServerContext], None] | None = None
 ) -> FastAPI:
@@ -174,7 +225,7 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
     )
-    ctx = ServerContext(app)
+    ctx = ServerContext(app, demo=is_demo_workspace(app.workspace))
     api.state.fivesafes = ctx
     api.add_exception_handler(FivesafesError, _fivesafes_error)
     api.add_exception_handler(RequestValidationError, _invalid)
@@ -200,6 +251,10 @@ def create_app(
     mount_oidc(api, ctx)
     for op in OPERATIONS.values():
         api.post(f"{API}{op.path}", summary=op.summary, name=op.name)(_endpoint(ctx, op))
+    for up in UPLOADS.values():
+        api.post(f"{API}{up.path}", summary=up.summary, name=up.name, openapi_extra=_UPLOAD_BODY)(
+            _upload_endpoint(ctx, up)
+        )
     if extend is not None:
         extend(api, ctx)
     return api

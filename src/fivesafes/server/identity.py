@@ -1,11 +1,17 @@
 """Who calls: the OS login behind a Unix-socket peer, or the holder of a bearer token on TCP.
 
-Never a value the caller supplies (FIVESAFES_USER, a header, a field): a server has no
-demo identity. Every refusal is audited, with the uid (and pid) when the kernel gave one.
+Never a value the caller supplies (FIVESAFES_USER, a header, a field), with one
+exception kept narrow on purpose: a server on a *demo-identity* workspace (``fivesafes
+init --demo-identity``, signed at creation; ``make demo``) honours the login named in
+the ``X-Fivesafes-Demo-User`` header, and only from a socket peer running as the
+server's own account, so that a demo can play several people through one server.
+Every other server ignores the header. Every refusal is audited, with the uid (and pid)
+when the kernel gave one.
 """
 
 from __future__ import annotations
 
+import os
 import pwd
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,9 +40,25 @@ def _refuse(app: App, who: str, message: str, hint: str, details: dict[str, Any]
     return IdentityError(message, hint=hint)
 
 
-def caller_of(app: App, scope: Mapping[str, Any], authorization: str | None) -> Caller:
-    """The caller of one request; IdentityError (audited) when none can be established."""
+DEMO_USER_HEADER = "x-fivesafes-demo-user"
+
+
+def caller_of(
+    app: App,
+    scope: Mapping[str, Any],
+    authorization: str | None,
+    demo_user: str | None = None,
+    *,
+    demo: bool = False,
+) -> Caller:
+    """The caller of one request; IdentityError (audited) when none can be established.
+
+    ``demo``: the workspace is a demo-identity one (decided once, when the server starts);
+    only then, and only for a peer of the server's own uid, is ``demo_user`` honoured.
+    """
     peer = peer_in_scope(scope)
+    if peer is not None and demo and demo_user and peer.uid == os.geteuid():
+        return Caller(demo_user.strip()[:64], "demo")
     if peer is not None:
         try:
             login = pwd.getpwuid(peer.uid).pw_name

@@ -11,6 +11,7 @@ the same data and every decision has one code path.
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -22,8 +23,12 @@ from fivesafes.governance.roles import parse_roles
 from fivesafes.server.acting import resolving
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
 from fivesafes.server.operations_areas import AREA_OPERATIONS
+from fivesafes.server.operations_data import DATA_OPERATIONS, DATA_UPLOADS
+from fivesafes.server.operations_release import RELEASE_OPERATIONS, RELEASE_UPLOADS
 from fivesafes.server.operations_requests import REQUEST_OPERATIONS
+from fivesafes.server.operations_tables import TABLE_OPERATIONS
 from fivesafes.server.operations_training import TRAINING_OPERATIONS
+from fivesafes.server.upload import UploadOperation
 from fivesafes.services import signin
 from fivesafes.services.audit_log import LogQuery, read_log
 from fivesafes.services.governance import access as access_svc
@@ -237,6 +242,9 @@ OPERATIONS: dict[str, Operation] = {
         *TRAINING_OPERATIONS,
         *AREA_OPERATIONS,
         *REQUEST_OPERATIONS,
+        *DATA_OPERATIONS,
+        *TABLE_OPERATIONS,
+        *RELEASE_OPERATIONS,
         Operation(
             "auth.password",
             Password,
@@ -248,11 +256,24 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+UPLOADS: dict[str, UploadOperation] = {op.name: op for op in (*DATA_UPLOADS, *RELEASE_UPLOADS)}
+
+
 def run(app: App, login: str, name: str, params: dict[str, Any] | Params) -> Any:
     """Run operation ``name`` as ``login`` (in this process) and return its JSON-ready result."""
     op = OPERATIONS[name]
+    return op.run(app, login, _checked(op.params, name, params))
+
+
+def run_upload(app: App, login: str, name: str, params: dict[str, Any], path: Path) -> Any:
+    """Run upload operation ``name`` as ``login`` on the file at ``path``."""
+    op = UPLOADS[name]
+    return op.run(app, login, _checked(op.params, name, params), path)
+
+
+def _checked(model: type[Params], name: str, params: dict[str, Any] | Params) -> Params:
     try:
-        model = params if isinstance(params, Params) else op.params.model_validate(params)
+        return params if isinstance(params, Params) else model.model_validate(params)
     except PydanticValidationError as exc:
         reasons = tuple(
             f"{'.'.join(str(p) for p in e['loc']) or 'parameters'}: {e['msg']}"
@@ -262,7 +283,6 @@ def run(app: App, login: str, name: str, params: dict[str, Any] | Params) -> Any
             f"the parameters of {name} are not valid: " + "; ".join(reasons[:5]),
             hint="see the command's --help",
         ) from None
-    return op.run(app, login, model)
 
 
-__all__ = ["OPERATIONS", "Operation", "Params", "plain", "run"]
+__all__ = ["OPERATIONS", "UPLOADS", "Operation", "Params", "plain", "run", "run_upload"]

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
-from fivesafes.app import App
+from fivesafes.app import Acting, App
+from fivesafes.errors import ValidationError
 from fivesafes.server.operation import Operation, Params, in_one
 from fivesafes.services.governance import areas as area_svc
 
@@ -32,7 +33,8 @@ class AreaCourse(Params):
 
 class AreaPolicy(Params):
     name: str = AreaName
-    withhold: bool
+    withhold: bool | None = None
+    max_rows: int | None = Field(default=None, ge=0, le=area_svc.MAX_ROWS_LIMIT)
 
 
 class AreaRef(Params):
@@ -62,9 +64,22 @@ def _require_course(app: App, login: str, p: AreaCourse) -> Any:
 
 
 def _set(app: App, login: str, p: AreaPolicy) -> Any:
-    return in_one(
-        app, login, lambda a: area_svc.set_threshold_policy(a.session, a.actor, p.name, p.withhold)
-    )
+    if p.withhold is None and p.max_rows is None:
+        raise ValidationError(
+            "say what to set: --withhold-thresholds, --state-thresholds or --max-rows N",
+            hint="see `fivesafes area set --help`",
+        )
+
+    def act(a: Acting) -> Any:
+        # both in one transaction: either setting refused leaves the other unchanged
+        changed = None
+        if p.withhold is not None:
+            changed = area_svc.set_threshold_policy(a.session, a.actor, p.name, p.withhold)
+        if p.max_rows is not None:
+            changed = area_svc.set_max_rows(a.session, a.actor, p.name, p.max_rows)
+        return changed
+
+    return in_one(app, login, act)
 
 
 def _show(app: App, login: str, p: AreaRef) -> Any:
@@ -78,7 +93,7 @@ def _list(app: App, login: str, _p: NoParams) -> Any:
 AREA_OPERATIONS = (
     Operation("area.create", AreaCreate, _create, "Create a restricted area (admins)."),
     Operation("area.require_course", AreaCourse, _require_course, "Require a course."),
-    Operation("area.set", AreaPolicy, _set, "Set the area's methods-note policy."),
+    Operation("area.set", AreaPolicy, _set, "Set an area's note policy or row limit."),
     Operation("area.show", AreaRef, _show, "One area."),
     Operation("area.list", NoParams, _list, "Every area."),
 )

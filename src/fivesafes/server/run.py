@@ -77,6 +77,7 @@ def serve(
     """Open the workspace and serve it until SIGTERM/SIGINT (in-flight requests finish)."""
     check_private(home.expanduser().resolve())
     app = App.open(home, area_passphrases=area_passphrases)
+    app.serving = True
     sockets = [unix_socket(socket_path)]
     try:
         if http:

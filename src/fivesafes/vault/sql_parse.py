@@ -11,6 +11,7 @@ decision is taken on that, before the query meets any data.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,8 +88,17 @@ def _classify(tree: Any) -> ParsedQuery:
     return ParsedQuery(frozenset(tables), frozenset(ctes), tuple(sorted(set(forbidden))))
 
 
-def parse_select(sql: str) -> ParsedQuery:
-    """Parse ``sql`` as exactly one SELECT; ValidationError if it is anything else."""
+def parse_tree(sql: str) -> dict[str, Any]:
+    """The parse tree of ``sql`` as exactly one SELECT; ValidationError if it is anything else."""
+    # a fresh dict each call: callers may not share (or spoil) a cached one
+    tree: dict[str, Any] = json.loads(_serialized(sql))
+    return tree
+
+
+@functools.lru_cache(maxsize=64)
+def _serialized(sql: str) -> str:
+    """The JSON of the one SELECT ``sql`` is (a query is classified twice: tables, then
+    what it may show; the parse, on a new locked connection, is done once)."""
     if not sql.strip():
         raise ValidationError("empty SQL", hint='pass a query, e.g. "SELECT count(*) FROM survey"')
     con = parser_connection()
@@ -110,4 +120,9 @@ def parse_select(sql: str) -> ParsedQuery:
     if tree.get("error") or not isinstance(statements_json, list) or len(statements_json) != 1:
         # A SELECT the serialiser does not know (e.g. PIVOT as a statement): fail closed.
         raise _refuse_statement()
-    return _classify(statements_json[0])
+    return json.dumps(statements_json[0])
+
+
+def parse_select(sql: str) -> ParsedQuery:
+    """Parse ``sql`` as exactly one SELECT; ValidationError if it is anything else."""
+    return _classify(parse_tree(sql))

@@ -125,6 +125,7 @@ WRITERS: dict[str, Call] = {
     "areas.create_area": _as("root", areas.create_area, "pay", "iris", [EXTRA_COURSE]),
     "areas.require_course": _as("root", areas.require_course, "earnings", MANDATORY),
     "areas.set_threshold_policy": _as("root", areas.set_threshold_policy, "earnings", True),
+    "areas.set_max_rows": _as("root", areas.set_max_rows, "earnings", 20),
     "datasets.register_dataset": _as(
         "iris",
         datasets.register_dataset,

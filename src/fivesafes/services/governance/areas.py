@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fivesafes.errors import ConflictError
+from fivesafes.errors import ConflictError, ValidationError
 from fivesafes.governance import permissions
 from fivesafes.governance.areas import Area, validate_name
 from fivesafes.services.context import Actor, now, person_of, record
@@ -22,6 +22,7 @@ def area_of(row: AreaRow) -> Area:
         row.owner.login,
         frozenset(c.course.name for c in row.courses),
         withhold_thresholds=row.withhold_thresholds,
+        max_rows=row.max_rows or 0,
     )
 
 
@@ -96,6 +97,40 @@ def set_threshold_policy(session: Session, actor: Actor, area: str, withhold: bo
         "area.set_threshold_policy",
         area=area,
         details={"withhold_thresholds": withhold, "was": not withhold},
+    )
+    return area_of(row)
+
+
+# Above this an area would show whole datasets: a copy belongs in a release, not a screen.
+MAX_ROWS_LIMIT = 100_000
+
+
+def set_max_rows(session: Session, actor: Actor, area: str, max_rows: int) -> Area:
+    """Set how many rows of a query result ``area`` may show (administrators only).
+
+    0 (the default) shows summaries of a few groups and no rows; N lets any result of
+    at most N rows be shown, each showing audited with its row count and hash.
+    """
+    permissions.check_administer(actor.person)
+    if not 0 <= max_rows <= MAX_ROWS_LIMIT:
+        raise ValidationError(
+            f"--max-rows {max_rows} is outside 0..{MAX_ROWS_LIMIT:,}",
+            hint="0 shows no rows (summaries only); rows beyond that leave through a release",
+        )
+    row = area_row(session, area)
+    was = row.max_rows or 0
+    if was == max_rows:
+        raise ConflictError(
+            f"area {area} already shows at most {max_rows} rows", hint="nothing to change"
+        )
+    row.max_rows = max_rows
+    session.flush()
+    record(
+        session,
+        actor.login,
+        "area.set_max_rows",
+        area=area,
+        details={"max_rows": max_rows, "was": was},
     )
     return area_of(row)
 

@@ -5,6 +5,7 @@ services/vault/lifecycle.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -37,6 +38,7 @@ from fivesafes.vault import (
     shred,
 )
 from fivesafes.vault.query import query_area, sql_name
+from fivesafes.vault.row_level import is_summary, shown
 from fivesafes.vault.sql_parse import parse_select
 from fivesafes.vault.writer import area_lock
 
@@ -260,14 +262,19 @@ def query_area_for(
     today: date | None = None,
     project_ref: str | None = None,
     memory_limit: str | None = None,
+    show: int = 0,
 ) -> QueryOutcome:
     """Run SQL over the area's datasets for ``login``; the result is stored encrypted.
 
     The SQL is classified from its parse tree only, access is decided (and audited),
-    and only then does the query meet the data, on a locked connection.
+    and only then does the query meet the data, on a locked connection. At most
+    ``show`` rows are shown (``QueryOutcome.shown``), within the area's row-level
+    policy (:mod:`fivesafes.vault.row_level`); the audit event of the query records
+    how many rows were shown and the SHA-256 of exactly what was.
     """
     with tx() as session:
-        area_id = area_row(session, area).id
+        found = area_row(session, area)
+        area_id, max_rows = found.id, found.max_rows or 0
         stored = session.scalars(
             select(VaultObjectRow.name).where(
                 VaultObjectRow.area_id == area_id,
@@ -279,9 +286,21 @@ def query_area_for(
     decisions = _decide(tx, login, area, names, purpose, today, project_ref)
     if not all(d.allowed for d in decisions.values()):
         raise _denied(f"area {area} ({', '.join(names)})", decisions)
+    view = _View(show, is_summary(sql), max_rows)
     store = vault.store(area)
     with area_lock(store, exclusive=False):
-        return _query_locked(tx, vault, login, store, area_id, sql, purpose, names, memory_limit)
+        return _query_locked(
+            tx, vault, login, store, area_id, sql, purpose, names, memory_limit, view
+        )
+
+
+@dataclass(frozen=True)
+class _View:
+    """What the caller asked to see and what the area allows."""
+
+    wanted: int
+    summary: bool
+    max_rows: int
 
 
 def _query_locked(
@@ -294,6 +313,7 @@ def _query_locked(
     purpose: str,
     names: list[str],
     memory_limit: str | None,
+    view: _View,
 ) -> QueryOutcome:
     area = store.area
     result = query_area(
@@ -304,6 +324,7 @@ def _query_locked(
         datasets=names,
         memory_limit=memory_limit or vault.memory_limit,
     )
+    seen = shown(result.table, view.summary, view.max_rows, view.wanted, area)
     try:
         with tx() as session:
             session.add(row_from_manifest(area_id, OUTPUT, result.output, None))
@@ -321,11 +342,15 @@ def _query_locked(
                     "output": result.output.name,
                     "rows": result.output.rows,
                     "sha256": result.output.provenance.sha256,
+                    "summary": seen.summary,
+                    "shown_rows": len(seen.rows),
+                    "shown_sha256": seen.sha256,
+                    "withheld": seen.withheld,
                 },
             )
             row = stored_row(session, area_id, OUTPUT, result.output.name)
             assert row is not None
-            return QueryOutcome(object_of(row), result.table)
+            return QueryOutcome(object_of(row), result.table, seen)
     except BaseException:
         shred(store, result.output.name, kind="outputs")
         raise

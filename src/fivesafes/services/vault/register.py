@@ -26,6 +26,7 @@ from fivesafes.vault import (
     Manifest,
     shred,
 )
+from fivesafes.vault.row_level import Shown
 from fivesafes.vault.writer import area_lock
 from fivesafes.workspace.keys import area_key_provider
 
@@ -108,7 +109,8 @@ class QueryOutcome:
     """A query's stored (encrypted) output and its result, in memory only."""
 
     output: StoredObject
-    table: pa.Table
+    table: pa.Table  # the whole result: it stays in the server's process
+    shown: Shown  # what may be shown outside the area (vault/row_level.py)
 
 
 def object_of(row: VaultObjectRow) -> StoredObject:

@@ -114,6 +114,8 @@ class AreaRow(Base):
     withhold_thresholds: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Rows a query may show outside the area (migration 0012); 0: only summaries.
+    max_rows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     owner: Mapped[PersonRow] = relationship(lazy="joined")
     courses: Mapped[list[AreaCourseRow]] = relationship(

@@ -1,4 +1,4 @@
-"""The CLI as a client of ``fivesafes server``: operations over HTTP on a Unix socket.
+"""The client of ``fivesafes server`` (the CLI's and the demo's): operations over HTTP.
 
 ``--server unix:PATH`` (or FIVESAFES_SERVER) makes each routed command an HTTP call:
 the server establishes who calls from the socket's peer credentials, so nothing here
@@ -9,8 +9,10 @@ code, message, hint, reasons and exit status, which the CLI prints as it always 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ import httpx
 from fivesafes.errors import FivesafesError, WorkspaceError
 
 SERVER_ENV = "FIVESAFES_SERVER"
+DEMO_USER_ENV = "FIVESAFES_USER"
+# honoured only by a server on a demo-identity workspace (server/identity.py)
+DEMO_USER_HEADER = "X-Fivesafes-Demo-User"
 TIMEOUT_S = 300.0
 
 
@@ -45,7 +50,13 @@ def client_for(address: str) -> httpx.Client:
     if address.startswith("unix:"):
         path = address[len("unix:") :]
         transport = httpx.HTTPTransport(uds=path)
-        return httpx.Client(transport=transport, base_url="http://fivesafes", timeout=TIMEOUT_S)
+        demo_user = os.environ.get(DEMO_USER_ENV, "").strip()
+        return httpx.Client(
+            transport=transport,
+            base_url="http://fivesafes",
+            timeout=TIMEOUT_S,
+            headers={DEMO_USER_HEADER: demo_user} if demo_user else {},
+        )
     if address.startswith(("http://", "https://")):
         headers = {}
         token = os.environ.get("FIVESAFES_TOKEN", "").strip()
@@ -58,9 +69,39 @@ def client_for(address: str) -> httpx.Client:
     )
 
 
+CHUNK_BYTES = 1024 * 1024
+
+
+def _json_ready(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items()}
+
+
 def call(address: str, name: str, params: dict[str, Any]) -> Any:
     """Run operation ``name`` on the server; its result, or its error raised as a RemoteError."""
-    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items()}
+    body = _json_ready(params)
+    return _post(address, name, lambda c, path: c.post(path, json=body))
+
+
+def upload(address: str, name: str, file: Path, params: dict[str, Any]) -> Any:
+    """Run upload operation ``name`` on the server with ``file`` streamed as the body."""
+    if not file.is_file():
+        raise WorkspaceError(f"{file} is not a file", hint="give the path of a readable file")
+
+    def chunks() -> Iterator[bytes]:
+        with file.open("rb") as stream:
+            while chunk := stream.read(CHUNK_BYTES):
+                yield chunk
+
+    query = {"filename": file.name, "params": json.dumps(_json_ready(params))}
+    headers = {"Content-Type": "application/octet-stream"}
+    return _post(
+        address,
+        name,
+        lambda c, path: c.post(path, params=query, content=chunks(), headers=headers),
+    )
+
+
+def _post(address: str, name: str, send: Callable[[httpx.Client, str], httpx.Response]) -> Any:
     if address.startswith("unix:") and not Path(address[len("unix:") :]).is_socket():
         raise WorkspaceError(
             f"no fivesafes server socket at {address[len('unix:') :]}",
@@ -73,7 +114,7 @@ def call(address: str, name: str, params: dict[str, Any]) -> Any:
         warnings.simplefilter("ignore", ResourceWarning)
         try:
             with client_for(address) as client:
-                response = client.post(f"/api/v1/{name.replace('.', '/')}", json=body)
+                response = send(client, f"/api/v1/{name.replace('.', '/')}")
         except httpx.TransportError as exc:
             failure = str(exc) or type(exc).__name__
         if failure is not None:

@@ -1,0 +1,90 @@
+"""Files streamed to the server (``dataset ingest FILE``, ``release submit PATH``).
+
+The body of the request is the file itself, read in chunks into a private folder of
+the server's workspace (0700, the file 0600, under the client's base name so the
+provenance names the file the person sent), refused past a size limit, and removed
+once the operation has run, whatever its outcome. The operation never sees a path the
+caller chose: only the one written here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fivesafes.app import App
+from fivesafes.errors import ValidationError
+from fivesafes.server.operation import Params
+
+UPLOADS_DIR = "uploads"
+MAX_UPLOAD_ENV = "FIVESAFES_SERVER_MAX_UPLOAD_BYTES"
+DEFAULT_MAX_UPLOAD = 8 * 1024**3  # 8 GiB: a large survey file, not a disk's worth
+
+
+@dataclass(frozen=True)
+class UploadOperation:
+    """An operation that takes one file from the caller beside its parameters."""
+
+    name: str
+    params: type[Params]
+    run: Callable[[App, str, Any, Path], Any]  # (app, acting login, params, file) -> result
+    summary: str
+
+    @property
+    def path(self) -> str:
+        """Its route under /api/v1."""
+        return "/" + self.name.replace(".", "/")
+
+
+def max_upload_bytes() -> int:
+    """The largest body the server takes (its environment may lower or raise it)."""
+    raw = os.environ.get(MAX_UPLOAD_ENV, "").strip()
+    return int(raw) if raw.isdigit() else DEFAULT_MAX_UPLOAD
+
+
+def safe_name(filename: str) -> str:
+    """The client's base name, if it is one a file may have here; ValidationError otherwise."""
+    base = Path(filename.replace("\\", "/")).name
+    if base in ("", ".", "..") or "\x00" in base or len(base) > 200 or base.startswith("."):
+        raise ValidationError(
+            f"the file name {filename!r} cannot be used",
+            hint="send a file with a plain name, e.g. survey.csv",
+        )
+    return base
+
+
+def _too_large(limit: int) -> ValidationError:
+    return ValidationError(
+        f"the file is larger than the server takes ({limit:,} bytes)",
+        hint=f"ask the administrator to raise {MAX_UPLOAD_ENV}, or split the file",
+    )
+
+
+@asynccontextmanager
+async def received(
+    app: App, filename: str, chunks: AsyncIterator[bytes], limit: int
+) -> AsyncIterator[Path]:
+    """The streamed body written to a private file; removed when the block ends."""
+    base = safe_name(filename)
+    parent = app.workspace.home / UPLOADS_DIR
+    parent.mkdir(mode=0o700, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=parent))  # 0700
+    target = folder / base
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        total = 0
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in chunks:
+                total += len(chunk)
+                if total > limit:
+                    raise _too_large(limit)
+                out.write(chunk)
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
