@@ -55,7 +55,8 @@ class AuditResult:
             listed = self.failures.head(max_failures).astype(object)
             listed = listed.where(pd.notna(listed), None)
             records = [
-                {k: _json_value(v) for k, v in row.items()} for row in listed.to_dict("records")
+                {str(k): _json_value(v) for k, v in row.items()}
+                for row in listed.to_dict("records")
             ]
         return {
             "safe": self.safe,
