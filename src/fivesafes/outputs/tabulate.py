@@ -189,10 +189,35 @@ def _counted_categories(
     return leaf, {d: tuple(c.cat.categories) for d, c in zip(dims, columns, strict=True)}
 
 
+PREFILTER_ABOVE = 100_000  # records above which the candidates are narrowed first
+
+
 def _largest(
     at: npt.NDArray[np.int64], absolute: FloatArray, size: int, n: int
 ) -> list[FloatArray]:
     """Per cell, the ``n`` largest of ``absolute`` (0 when fewer), as DuckDB's max(x, n).
+
+    Many records: the records are cut into ``n`` runs and each run's maximum per cell
+    taken (one ``maximum.at`` over all, in pieces). Those are ``n`` distinct records of
+    the cell, so its n-th largest value is at least the smallest of them: only records
+    at or above that bound can be among the ``n`` largest (a cell missing from a run
+    gets bound 0 and keeps every record). The exact rounds then run on those few.
+    """
+    if at.size <= PREFILTER_ABOVE or n < 1:
+        return _largest_exact(at, absolute, size, n)
+    runs = np.zeros((n, size))
+    edges = np.linspace(0, at.size, n + 1).astype(np.int64)
+    for k in range(n):
+        np.maximum.at(runs[k], at[edges[k] : edges[k + 1]], absolute[edges[k] : edges[k + 1]])
+    bound = runs.min(axis=0)
+    keep = np.flatnonzero(absolute >= bound[at])
+    return _largest_exact(at[keep], absolute[keep], size, n)
+
+
+def _largest_exact(
+    at: npt.NDArray[np.int64], absolute: FloatArray, size: int, n: int
+) -> list[FloatArray]:
+    """Per cell, the ``n`` largest of ``absolute`` (0 when fewer), by rounds.
 
     Each round finds each cell's largest remaining value (one ``maximum.at``) and how
     often it occurs there: a value tied k times fills k slots. The values found are then
