@@ -18,7 +18,7 @@ checks flagging each cell.
     .venv/bin/python bench/bench_outputs.py --n 10000000 # 10M rows
     .venv/bin/python bench/bench_outputs.py --quick      # 100k rows, a smoke run
 
-Each table is called ``--repeat`` times per side (3 up to 2M rows), each call on a
+Each table is called ``--repeat`` times per side (5 up to 2M rows), each call on a
 fresh session, and the best times are compared (the median ratio is printed beside):
 a single call on the shared machine moved by 2-5x with the other sessions' load.
 """
@@ -80,11 +80,11 @@ def main() -> None:
         type=int,
         default=None,
         help="calls per table and side, each on a fresh session; the best is compared "
-        "(default 3 up to 2M rows, else 1: ACRO takes minutes a call at 10M)",
+        "(default 5 up to 2M rows, else 1: ACRO takes minutes a call at 10M)",
     )
     args = parser.parse_args()
     n = 100_000 if args.quick else args.n
-    repeat = args.repeat or (3 if n <= 2_000_000 else 1)
+    repeat = args.repeat or (5 if n <= 2_000_000 else 1)
     data = {"n": n, "seed": 20, "rare": [60, 150]}
     print(
         f"rows: {n:,}; best of {repeat} call(s) per side; "
