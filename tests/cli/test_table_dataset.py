@@ -6,13 +6,16 @@ from __future__ import annotations
 import csv
 import json
 import secrets
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
 from fivesafes.cli.main import cli
+from fivesafes.outputs import OutputRules, Session
 
 SPEC = """
 [table]
@@ -227,3 +230,25 @@ def test_the_summary_says_which_releases_the_table_was_protected_with(workspace:
     with_data = _run(workspace, "ada", "table", "protect", str(spec), "--data", "x.csv",
                      "--ignore-published")  # fmt: skip
     assert with_data.exit_code == 2 and "--ignore-published needs --dataset" in with_data.stderr
+
+
+def test_a_session_finalised_in_the_area_is_submitted_verified_and_a_changed_one_refused(
+    workspace: Path,
+) -> None:
+    # the researcher's rows, as the area gives them (the file ingested as earnings/pay)
+    rows = [("N", f"p{i}", 100 + i) for i in range(6)] + [("S", "p9", 999)]
+    df = pd.DataFrame(rows, columns=["region", "person", "pay"])
+    s = Session(suppress=True, rules=OutputRules(safe_threshold=3), area="earnings", dataset="pay")
+    s.pivot_table(df, values="pay", index="region", aggfunc="count")
+    folder = s.finalise(str(workspace.parent / "session")) / "tables" / "output_0"
+    changed = workspace.parent / "changed"
+    shutil.copytree(folder, changed)
+    (changed / "table.csv").write_text("region,pay\nN,7\n")
+    refused = _run(workspace, "ada", "release", "submit", str(changed), "--purpose", "bulletin")
+    assert refused.exit_code == 7 and "changed since the session finalised it" in refused.stderr
+    sub = _ok(workspace, "ada", "release", "submit", str(folder), "--purpose", "bulletin", "--json")
+    view = json.loads(sub.stdout)
+    assert view["source"] == "pay:count" and view["source_verified"] is True
+    checks = {c["name"]: c for c in view["versions"][0]["checks"]}
+    assert checks["source"]["verdict"] == "pass"
+    assert "computed again from dataset earnings/pay" in checks["source"]["summary"]

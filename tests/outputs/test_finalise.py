@@ -48,7 +48,18 @@ def test_folder_layout_and_checks(session: Session, tmp_path: Path) -> None:
     subs = {uid: o["submissions"][0] for uid, o in checks["outputs"].items()}
     assert subs["output_0"]["kind"] == "table" and subs["output_0"]["measure"] == "count"
     assert subs["output_1"]["measure"] == "pay"
-    assert "--source ashe:pay" in subs["output_1"]["submit"]
+    # opened on an area's dataset: release submit proves the source, none is declared
+    assert subs["output_1"]["source"] == "ashe:pay" and "--source" not in subs["output_1"]["submit"]
+    claim = json.loads((out / "tables" / "output_1" / "source.json").read_text())
+    assert (claim["area"], claim["dataset"], claim["measure"]) == ("earnings", "ashe", "pay")
+    assert claim["dimensions"] == ["region", "sector"] and claim["values"] == "pay"
+    assert set(claim["files"]) == {
+        "cells.csv",
+        "report.json",
+        "spec.toml",
+        "table.csv",
+        "table.xlsx",
+    }
     assert subs["output_2"]["kind"] == "file"  # a mean: a human checks the file
     assert checks["outputs"]["output_2"]["exception"] == "means for the annex"
     digest = (out / "checksums" / "results.json.txt").read_text()
@@ -147,3 +158,14 @@ def test_codes_that_look_like_formulas_are_written_as_text(tmp_path: Path) -> No
     assert "'=HYPERLINK" in text and "'@SUM" in text and "'+1" in text and "'-2" in text
     for line in text.splitlines():
         assert not line.startswith(("=", "@", "+", "-"))
+
+
+def test_without_an_area_the_source_is_declared(tmp_path: Path) -> None:
+    df = pd.DataFrame({"a": ["x", "y"] * 20, "b": ["p", "q", "r", "s"] * 10})
+    s = Session(suppress=True)
+    s.crosstab(df.a, df.b, margins=True)
+    out = s.finalise(str(tmp_path / "out"))
+    sub = json.loads((out / "checks.json").read_text())["outputs"]["output_0"]["submissions"][0]
+    assert not sub["source_verified_at_submission"]
+    assert "--area AREA --source DATASET:count" in sub["submit"]
+    assert not (out / "tables" / "output_0" / "source.json").exists()

@@ -178,3 +178,28 @@ def test_a_cell_of_missing_values_keeps_the_margins_negatives() -> None:
     cube = cube_of(df, ("count", "sum", "mean", "median"))  # median: the DuckDB pass
     assert cube.negatives[:, 0].tolist() == [0.0, 1.0, 1.0]
     assert cube.negatives[-1, -1] == 1.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 6)), max_size=60),
+    st.integers(1, 4),
+)
+def test_the_largest_values_narrowed_first_are_the_exact_ones(
+    rows: list[tuple[int, int]], n: int
+) -> None:
+    # many records: candidates are narrowed by the runs' maxima first; same answer,
+    # ties and zeros included, whatever the order of the records
+    from fivesafes.outputs import tabulate as module
+
+    at = np.array([r[0] for r in rows], dtype=np.int64)
+    values = np.array([float(r[1]) for r in rows])
+    exact = module._largest_exact(at, values, 5, n)
+    original = module.PREFILTER_ABOVE
+    module.PREFILTER_ABOVE = 0
+    try:
+        narrowed = module._largest(at, values, 5, n)
+    finally:
+        module.PREFILTER_ABOVE = original
+    for a, b in zip(exact, narrowed, strict=True):
+        np.testing.assert_array_equal(a, b)

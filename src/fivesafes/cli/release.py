@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import acting, call, call_upload, emit, json_option
+from fivesafes.cli.acting import acting, call, call_upload, emit, json_option, opened
 from fivesafes.cli.colour import paint
 from fivesafes.errors import ValidationError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
@@ -130,7 +130,10 @@ def release() -> None:
     help="Instead of PATH: a table stored in its area by `table protect --dataset`; its "
     "source is taken from the stored provenance (verified).",
 )
-@click.option("--area", help="With PATH: the restricted area the output comes from.")
+@click.option(
+    "--area",
+    help="With PATH: the restricted area the output comes from (a session's folder names it).",
+)
 @click.option("--purpose", required=True, help="What the output is for.")
 @click.option("--title", default="", help="Title (default: the table's name).")
 @click.option("--dataset", "datasets", multiple=True, help="A dataset used (repeatable).")
@@ -140,8 +143,8 @@ def release() -> None:
     "--source",
     metavar="DATASET:MEASURE",
     help="With PATH (required): a dataset registered in the area and the table's measure; "
-    "declared by you, shown to the reviewers as not verified. With --output: refused "
-    "unless it is the stored provenance's.",
+    "declared by you, shown to the reviewers as not verified. With --output or a "
+    "session's folder: refused unless it is the proven source.",
 )
 @click.option("--spec", type=click.Path(exists=True, path_type=Path), help="The table's spec.")
 @click.option("--rule-set", default=DEFAULT_RULE_SET, show_default=True)
@@ -171,6 +174,10 @@ def submit(
     its provenance. PATH (a folder with cells.csv, report.json and the spec,
     or another file) needs --area and --source naming a dataset registered in
     the area; that source is declared, not verified, and the reviewers see so.
+    A folder that `Session.finalise` wrote in an area (with source.json) needs
+    neither: the table is computed again from the dataset (an audited read)
+    and, every cell equal and no file changed since, its source is verified;
+    otherwise it is refused.
     The audit, rule-set, source and differencing checks run now and their
     results are attached; a file gets a type/size check and a human check.
 
@@ -207,6 +214,33 @@ def submit(
         emit(view, as_json, lambda: "submitted " + _detail(view))
         return
     assert path is not None
+    if path.is_dir() and (path / "source.json").is_file():  # fivesafes.outputs.claim.CLAIM
+        # a researcher session's folder: its source is proven by computing it again
+        if spec is not None:
+            raise ValidationError(
+                "--spec does not go with a session's folder", hint="leave out --spec"
+            )
+        # imported here: the outputs' tabulation (pandas, DuckDB) is not for every command
+        from fivesafes.services.release.requests import SubmissionContext
+        from fivesafes.services.release.session_folder import submit_session_folder
+
+        context = SubmissionContext(purpose, datasets, method_notes, for_release)
+
+        with opened() as (app, login):
+            view = submit_session_folder(
+                app.transaction,
+                app.vault(),
+                login,
+                path,
+                context,
+                area=area,
+                title=title,
+                source=source,
+                rule_set=rule_set,
+                request_id=request_id,
+            )
+        emit(view, as_json, lambda: "submitted " + _detail(view))
+        return
     if area is None:
         raise ValidationError("--area is required with PATH", hint="give --area AREA")
     if not path.is_dir():

@@ -6,9 +6,13 @@ table or plot (ACRO's layout, readable by SACRO-viewer and by ``read_results``),
 what was hidden and why, the protection and differencing evidence, and how to
 submit it), ``checksums/`` (SHA-256 per file) and, for each count or sum table whose
 protection passed its audit, ``tables/<output>/``: a folder that
-``fivesafes release submit FOLDER/tables/<output> --area AREA --source DATASET:MEASURE``
-accepts. Everything is written to a temporary folder beside it and renamed into place
-at the end, so a failure leaves nothing half-written.
+``fivesafes release submit FOLDER/tables/<output>`` accepts. A session opened on an
+area's dataset (``Session(area=..., dataset=...)``) adds ``source.json`` to each: the
+columns and measure, and the folder's digests; ``release submit`` then computes the
+table again from the dataset and marks the source verified (without them the source
+is declared with ``--area AREA --source DATASET:MEASURE``, not verified).
+Everything is written to a temporary folder beside it and renamed into place at the
+end, so a failure leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from fivesafes import __version__
 from fivesafes.errors import OutputError
 from fivesafes.outputs.acro_json import RESULTS, output_files, results_document
-from fivesafes.outputs.record import Output
+from fivesafes.outputs.claim import CLAIM, SessionClaim, folder_digests
+from fivesafes.outputs.record import Output, TableEvidence
 from fivesafes.outputs.submission import write_table_folder
 
 if TYPE_CHECKING:
@@ -89,14 +94,22 @@ def _checks(session: Session, output: Output, work: Path, files: list[str]) -> d
             },
         )
         measure = evidence.measure if not evidence.frequency else "count"
+        verifiable = bool(session.area and session.dataset)
+        if verifiable:
+            _claim(work / sub, session, evidence, measure)
         submissions.append(
             {
                 "kind": "table",
                 "folder": sub.as_posix(),
                 "measure": measure,
-                # the integration hook for the lead: the server submits this folder
-                "submit": f"fivesafes release submit FOLDER/{sub.as_posix()} --area "
-                f"{session.area or 'AREA'} --source {session.dataset or 'DATASET'}:{measure}",
+                "source": f"{session.dataset or 'DATASET'}:{measure}",
+                # verifiable: release submit reads the dataset and computes the table again
+                "source_verified_at_submission": verifiable,
+                "submit": f"fivesafes release submit FOLDER/{sub.as_posix()} --purpose PURPOSE"
+                if verifiable
+                else f"fivesafes release submit FOLDER/{sub.as_posix()} --area "
+                f"{session.area or 'AREA'} --source {session.dataset or 'DATASET'}:{measure} "
+                "--purpose PURPOSE",
             }
         )
     if not submissions:
@@ -113,6 +126,20 @@ def _checks(session: Session, output: Output, work: Path, files: list[str]) -> d
         "checks": output.checks,
         "submissions": submissions,
     }
+
+
+def _claim(folder: Path, session: Session, evidence: TableEvidence, measure: str) -> None:
+    """source.json: where the table comes from, and the digests of the folder as written
+    (release submit computes the table again from the dataset to prove it)."""
+    claim = SessionClaim(
+        area=str(session.area),
+        dataset=str(session.dataset),
+        measure=measure,
+        dimensions=tuple(d for d, _ in evidence.total_codes),
+        values=None if evidence.frequency else evidence.measure,
+        files=folder_digests(folder),
+    )
+    _json(folder / CLAIM, claim.to_dict())
 
 
 def _json(path: Path, doc: Any) -> None:

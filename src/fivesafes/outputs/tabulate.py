@@ -154,8 +154,9 @@ def _counted_categories(
     size = int(np.prod(shape, dtype=np.float64))
     if not all(shape) or size > 50_000_000:
         return None
-    flat = np.zeros(len(frame), dtype=np.int64)
-    for c, n in zip(codes, shape, strict=True):
+    # in place on one int64 array: each 1M-row temporary costs about a millisecond
+    flat = codes[0].astype(np.int64)
+    for c, n in zip(codes[1:], shape[1:], strict=True):
         flat *= n
         flat += c
     if any(c.min() < 0 for c in codes if c.size):
@@ -169,35 +170,81 @@ def _counted_categories(
     leaf: dict[str, Any] = dict(zip(dims, np.unravel_index(seen, shape), strict=True))
     leaf["n"] = counts[seen].astype(np.float64)
     if values is not None:
-        known = ~np.isnan(values)  # a missing value is not counted (count(v) in SQL)
-        at, v = (flat, values) if known.all() else (flat[known], values[known])
+        missing = np.isnan(values)  # a missing value is not counted (count(v) in SQL)
+        some_missing = bool(missing.any())
+        at, v = (flat[~missing], values[~missing]) if some_missing else (flat, values)
         absolute = np.abs(v)
-        leaf["nv"] = np.bincount(at, minlength=size)[seen].astype(np.float64)
+        known = np.bincount(at, minlength=size) if some_missing else counts
+        leaf["nv"] = known[seen].astype(np.float64)
         leaf["s"] = np.bincount(at, weights=v, minlength=size)[seen]
         leaf["sa"] = np.bincount(at, weights=absolute, minlength=size)[seen]
-        leaf["neg"] = np.bincount(at[v < 0], minlength=size)[seen].astype(np.float64)
+        negative = v < 0
+        leaf["neg"] = (
+            np.bincount(at[negative], minlength=size)[seen].astype(np.float64)
+            if negative.any()
+            else np.zeros(seen.size)
+        )
         for i, top in enumerate(_largest(at, absolute, size, request.top_n), start=1):
             leaf[f"t{i}"] = top[seen]
     return leaf, {d: tuple(c.cat.categories) for d, c in zip(dims, columns, strict=True)}
 
 
+PREFILTER_ABOVE = 100_000  # records above which the candidates are narrowed first
+
+
 def _largest(
     at: npt.NDArray[np.int64], absolute: FloatArray, size: int, n: int
 ) -> list[FloatArray]:
-    """Per cell, the ``n`` largest of ``absolute`` (0 when fewer), as DuckDB's max(x, n)."""
-    out = []
-    for _ in range(n):
-        top = np.zeros(size)
+    """Per cell, the ``n`` largest of ``absolute`` (0 when fewer), as DuckDB's max(x, n).
+
+    Many records: the records are cut into ``n`` runs and each run's maximum per cell
+    taken (one ``maximum.at`` over all, in pieces). Those are ``n`` distinct records of
+    the cell, so its n-th largest value is at least the smallest of them: only records
+    at or above that bound can be among the ``n`` largest (a cell missing from a run
+    gets bound 0 and keeps every record). The exact rounds then run on those few.
+    """
+    if at.size <= PREFILTER_ABOVE or n < 1:
+        return _largest_exact(at, absolute, size, n)
+    runs = np.zeros((n, size))
+    edges = np.linspace(0, at.size, n + 1).astype(np.int64)
+    for k in range(n):
+        np.maximum.at(runs[k], at[edges[k] : edges[k + 1]], absolute[edges[k] : edges[k + 1]])
+    bound = runs.min(axis=0)
+    keep = np.flatnonzero(absolute >= bound[at])
+    return _largest_exact(at[keep], absolute[keep], size, n)
+
+
+def _largest_exact(
+    at: npt.NDArray[np.int64], absolute: FloatArray, size: int, n: int
+) -> list[FloatArray]:
+    """Per cell, the ``n`` largest of ``absolute`` (0 when fewer), by rounds.
+
+    Each round finds each cell's largest remaining value (one ``maximum.at``) and how
+    often it occurs there: a value tied k times fills k slots. The values found are then
+    masked (not removed: a copy of the survivors costs more than a ``where``), and the
+    last round needs no count, as at most one slot per cell is left by then.
+    """
+    tops = np.zeros((n, size))
+    filled = np.zeros(size, dtype=np.int64)  # slots already holding a value, per cell
+    current = absolute
+    for r in range(n):
+        level = np.zeros(size)
         if at.size:
-            np.maximum.at(top, at, absolute)
-        out.append(top)
-        # drop one occurrence of each cell's largest value; the next round finds the next
-        hits = np.flatnonzero(absolute == top[at])
-        _, first = np.unique(at[hits], return_index=True)
-        keep = np.ones(at.size, dtype=bool)
-        keep[hits[first]] = False
-        at, absolute = at[keep], absolute[keep]
-    return out
+            np.maximum.at(level, at, current)
+        if r == n - 1:
+            free = np.flatnonzero(filled < n)
+            tops[filled[free], free] = level[free]
+            break
+        found = current == level[at]
+        times = np.bincount(at[found], minlength=size)
+        for k in range(n):
+            slot = (filled <= k) & (k < filled + times)
+            tops[k, slot] = level[slot]
+        filled = filled + times
+        # absolute values are >= 0: -1 is below all of them, and a cell left with only
+        # masked values gets level 0 (the slot's value when a cell has fewer than n)
+        current = np.where(found, -1.0, current)
+    return list(tops)
 
 
 def _prepare_keys(

@@ -29,6 +29,15 @@ class SourceOrigin:
     verified: bool
     output: str | None = None  # AREA/NAME of the stored output it was read from
     object_id: str | None = None
+    # how it was proven, for the reviewers (default: a stored output's provenance)
+    proof: str = ""
+
+    @property
+    def proven_by(self) -> str:
+        """One sentence on how the system knows the source."""
+        return self.proof or (
+            f"stored output {self.output} was made by `table protect` from {self.source}"
+        )
 
 
 def split_source(source: str) -> tuple[str, str]:
@@ -74,8 +83,8 @@ def proven_source(proven: SourceOrigin, declared: str | None) -> SourceOrigin:
     if declared is not None and declared.strip() != proven.source:
         raise ValidationError(
             f"--source {declared!r} contradicts the provenance of {proven.output}: "
-            f"`table protect` made it from {proven.source}",
-            hint="leave out --source: a stored output's source is taken from its provenance",
+            f"{proven.proven_by}",
+            hint="leave out --source: the source is taken from the proven provenance",
         )
     return proven
 
@@ -102,8 +111,7 @@ def source_check(origin: SourceOrigin) -> CheckResult:
         return CheckResult(
             SOURCE_CHECK,
             CheckVerdict.PASS,
-            f"verified: stored output {origin.output} was made by `table protect` from "
-            f"{origin.source}",
+            f"verified: {origin.proven_by}",
             details,
         )
     return CheckResult(

@@ -7,6 +7,7 @@ transaction with a spy on ``append_event`` and a listener on flushed rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,8 +17,9 @@ from audit_walk import WriteSpy, qualified, run_spied
 from release_world import AREA, CONTEXT, SOURCE, World, first_release
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from stored_world import build_stored, spec_text
+from stored_world import Stored, build_stored, spec_text
 
+from fivesafes.outputs import Session as OutputsSession
 from fivesafes.release.votes import Vote
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.release import checks as release_checks
@@ -30,9 +32,11 @@ from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release import reviews as release_reviews
 from fivesafes.services.release import rule_sets
 from fivesafes.services.release import scope as release_scope
+from fivesafes.services.release import session_folder as release_session_folder
 from fivesafes.services.release import sources as release_sources
 from fivesafes.services.release import submission as release_submission
 from fivesafes.services.release import views as release_views
+from fivesafes.services.vault.read import open_dataset_for
 from fivesafes.store.models.release import ReleaseRequestRow
 
 MODULES: tuple[ModuleType, ...] = (
@@ -45,6 +49,7 @@ MODULES: tuple[ModuleType, ...] = (
     release_requests,
     release_reviews,
     release_scope,
+    release_session_folder,
     release_sources,
     release_submission,
     release_views,
@@ -84,6 +89,13 @@ WRITERS: dict[str, Call] = {
     ),
     "submission.submit_stored_output": lambda s, w, ids: release_submission.submit_stored_output(
         s, resolve_actor(s, "ada"), _STORED["vault"], _STORED["output"], CONTEXT
+    ),
+    # its own transactions (an audited read of the dataset, then the submission): here
+    # all in the spied one
+    "session_folder.submit_session_folder": lambda s, w, ids: (
+        release_session_folder.submit_session_folder(
+            lambda: nullcontext(s), _STORED["vault"], "ada", _STORED["folder"], CONTEXT
+        )
     ),
     "requests.withdraw_request": _as("ada", release_requests.withdraw_request, "@a", "x"),
     "reviews.review_request": _with_provider(
@@ -175,6 +187,15 @@ def test_the_release_walk_lists_each_function_once() -> None:
     assert len(listed) == len(set(listed)) == len(WALKED)
 
 
+def _session_folder(stored: Stored, tmp_path: Path) -> Path:
+    """A table folder finalised by a session opened on the area's dataset 'walk'."""
+    stored.add_dataset("walk", {a: [3 + i % 5 for i in range(12)] for a in ("a1", "a2", "a4")})
+    df = open_dataset_for(stored.tx, stored.vault, "ada", AREA, "walk").to_pandas()
+    s = OutputsSession(suppress=True, area=AREA, dataset="walk")
+    s.pivot_table(df, values="pay", index="area", aggfunc="sum")
+    return s.finalise(str(tmp_path / "session")) / "tables" / "output_0"
+
+
 def _run(w: World, call: Call, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> WriteSpy:
     return run_spied(w.engine, lambda s: call(s, w, ids), monkeypatch)
 
@@ -186,6 +207,7 @@ def test_release_writers_write_and_audit_readers_do_not_write(
     w = stored.world
     (made,) = stored.protect(stored.spec("pay", spec_text("pay", None, method="none")))
     _STORED.update(vault=stored.vault, output=f"{AREA}/{made.output.name}")
+    _STORED["folder"] = _session_folder(stored, tmp_path)
     ids = {k: w.submit(first_release()) for k in "abcd"}
     ids["e"] = w.submit(first_release(), confirm=False)
     w.vote("olga", ids["c"], Vote.APPROVE)

@@ -50,9 +50,14 @@ class AuditResult:
         for text in self.failures["failure"]:
             for kind in str(text).split(";"):
                 kinds[kind] = kinds.get(kind, 0) + 1
-        listed = self.failures.head(max_failures).astype(object)
-        listed = listed.where(pd.notna(listed), None)
-        records = [{k: _json_value(v) for k, v in row.items()} for row in listed.to_dict("records")]
+        records: list[dict[str, Any]] = []
+        if len(self.failures):  # a safe table's summary skips the frame work (most audits)
+            listed = self.failures.head(max_failures).astype(object)
+            listed = listed.where(pd.notna(listed), None)
+            records = [
+                {str(k): _json_value(v) for k, v in row.items()}
+                for row in listed.to_dict("records")
+            ]
         return {
             "safe": self.safe,
             "hidden_cells": len(self.intervals),

