@@ -13,7 +13,8 @@ from fivesafes.services.governance import datasets as svc
 
 def _line(d: Dataset) -> str:
     kind = "confidential" if d.confidential else "not confidential by the definition"
-    return f"{d.name:<20} area {d.area:<16} {kind}; basis: {d.lawful_basis}"
+    derived = f"; derived from {d.derived_from} (unit {d.unit})" if d.derived_from else ""
+    return f"{d.name:<20} area {d.area:<16} {kind}; basis: {d.lawful_basis}{derived}"
 
 
 @click.group()
@@ -57,6 +58,12 @@ def dataset() -> None:
 )
 @click.option("--retention", type=DATE, help="Delete by this date (YYYY-MM-DD).")
 @click.option("--privacy-notice", help="Reference of the privacy notice.")
+@click.option(
+    "--derived-from",
+    help="A dataset (same area) whose units this one is a subset of: their releases are "
+    "checked together for differencing.",
+)
+@click.option("--unit", help="With --derived-from: the column naming the unit in both datasets.")
 @json_option
 def add(
     name: str,
@@ -68,6 +75,8 @@ def add(
     harmful: bool,
     retention: datetime | None,
     privacy_notice: str | None,
+    derived_from: str | None,
+    unit: str | None,
     as_json: bool,
 ) -> None:
     """Register dataset NAME (the area's asset owner or an administrator).
@@ -76,6 +85,8 @@ def add(
     Example:
       fivesafes dataset add ashe --area earnings --source "ASHE survey" \\
           --lawful-basis "SRSA 2007 s.45"
+      fivesafes dataset add ashe-small --area earnings --source "ASHE, small firms" \\
+          --lawful-basis "SRSA 2007 s.45" --derived-from ashe --unit enterprise
     """
     entry = Dataset(
         name=name,
@@ -87,6 +98,8 @@ def add(
         lawful_basis=lawful_basis,
         retention_until=as_date(retention),
         privacy_notice=privacy_notice,
+        derived_from=derived_from,
+        unit=unit,
     )
     with acting() as (_, session, actor):
         made = svc.register_dataset(session, actor, entry)

@@ -23,6 +23,7 @@ from fivesafes.audit.events import Outcome
 from fivesafes.errors import ConflictError, ValidationError
 from fivesafes.release.checks import CheckVerdict
 from fivesafes.release.differencing_scope import scoped_differencing_check
+from fivesafes.release.families import link_families
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.submission import hierarchy_pairs
 from fivesafes.requests.figure import (
@@ -37,7 +38,7 @@ from fivesafes.sdc import VALUE, parse_rules
 from fivesafes.services.context import now, record, resolve_actor
 from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
-from fivesafes.services.release.scope import area_releases
+from fivesafes.services.release.scope import area_families, area_releases
 from fivesafes.services.requests.cases import answering_case
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
 from fivesafes.services.vault.register import Vault
@@ -109,6 +110,7 @@ def answer_figure(
         area_id = area_row(session, area).id
         checked_against = register_state(session, area_id, area)
         earlier = area_releases(session, vault.provider, area_id)
+        families = area_families(session, area_id)
     published = [h for e in earlier for h in e.table.hierarchies]
     leaves = leaves_of(cell, published)
     columns = [*cell.dimensions, *([measure] if measure != COUNT else [])]
@@ -129,7 +131,9 @@ def answer_figure(
     ]
     table = answer_table(f"request-{case_id}-new", cell, leaves, value)  # not numbered yet
     if not reasons:  # a figure that breaks a primary rule needs no differencing to refuse
-        check = scoped_differencing_check(table, source, True, earlier)
+        # a figure of a derived dataset: with its parent's and siblings' releases
+        linked, with_family = link_families(table, source, earlier, families)
+        check = scoped_differencing_check(linked, source, True, with_family)
         if check.verdict is not CheckVerdict.PASS:
             reasons.append(check.summary)
     approved = not reasons
