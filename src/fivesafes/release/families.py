@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fivesafes.release.differencing_scope import EarlierRelease
-from fivesafes.sdc.differencing import OutputTable
-from fivesafes.sdc.population import Population, restrict
+from fivesafes.sdc import OutputTable, Population, restrict
 
 NONE = "(none)"  # the pattern of the parent's units in no derived dataset
 
