@@ -14,6 +14,8 @@ from fivesafes.services.governance import datasets as svc
 def _line(d: Dataset) -> str:
     kind = "confidential" if d.confidential else "not confidential by the definition"
     derived = f"; derived from {d.derived_from} (unit {d.unit})" if d.derived_from else ""
+    if d.unit and not d.derived_from:
+        derived = f"; parent of derived datasets (unit {d.unit})"
     return f"{d.name:<20} area {d.area:<16} {kind}; basis: {d.lawful_basis}{derived}"
 
 

@@ -71,7 +71,8 @@ class Dataset:
     retention_until: date | None = None
     privacy_notice: str | None = None
     # A derived dataset holds a subset of the units of ``derived_from``, matched on the
-    # column ``unit`` of both: the differencing check links their releases.
+    # column ``unit`` of both: the differencing check links their releases. A parent shows
+    # its family's unit column (set by its first derived dataset) with no derived_from.
     derived_from: str | None = None
     unit: str | None = None
 
