@@ -210,3 +210,16 @@ def test_a_parent_must_exist_in_the_same_area(stored: Stored) -> None:
     with stored.tx() as s:
         shown = datasets.get_dataset(s, "firms-small")
     assert (shown.derived_from, shown.unit) == ("firms", "person")
+
+
+def test_a_derived_dataset_before_its_parent_is_refused(stored: Stored) -> None:
+    _register(stored, "shops")
+    _register(stored, "shops-small", "shops")
+    with pytest.raises(ValidationError, match="ingest 'shops' first"):
+        _ingest(stored, "shops-small", _band("small"))
+    assert "shops-small" not in [o.name for o in list_stored(stored.tx, AREA)]
+    _ingest(stored, "shops", _rows())
+    _ingest(stored, "shops-small", _band("small"))  # now its units are checked, and in
+    with stored.tx() as s:
+        parent = s.scalars(select(DatasetRow).where(DatasetRow.name == "shops")).one()
+        assert json.loads(parent.membership_json) == [[], ["shops-small"]]
