@@ -24,12 +24,13 @@ from scipy.optimize import linprog
 from sqlalchemy import Engine, select
 from stored_world import Stored, build_stored
 
-from fivesafes.errors import NotFoundError, UnsafeTableError, ValidationError
+from fivesafes.errors import ConflictError, NotFoundError, UnsafeTableError, ValidationError
 from fivesafes.governance.areas import Dataset
 from fivesafes.release.votes import Vote
 from fivesafes.services.governance import datasets
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release.register import published_cells
+from fivesafes.services.vault.families import FamilyPlan, store_patterns
 from fivesafes.services.vault.lifecycle import ingest_dataset, list_stored
 from fivesafes.store.models.governance import DatasetRow
 
@@ -223,3 +224,12 @@ def test_a_derived_dataset_before_its_parent_is_refused(stored: Stored) -> None:
     with stored.tx() as s:
         parent = s.scalars(select(DatasetRow).where(DatasetRow.name == "shops")).one()
         assert json.loads(parent.membership_json) == [[], ["shops-small"]]
+
+
+def test_patterns_from_a_stale_plan_are_refused(stored: Stored) -> None:
+    """Two members ingested at once: the second to commit planned without the first, so
+    its patterns would leave the first unlinked; it is refused (ingest it again)."""
+    stale = FamilyPlan("firms", "person", ("firms-small",), True)  # firms-rest is stored too
+    with pytest.raises(ConflictError, match="changed while this one was ingested"):
+        with stored.tx() as s:
+            store_patterns(s, "iris", AREA, stale, [("firms-small",)])

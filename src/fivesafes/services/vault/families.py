@@ -17,7 +17,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fivesafes.errors import ValidationError
+from fivesafes.errors import ConflictError, ValidationError
 from fivesafes.services.context import record
 from fivesafes.services.vault.register import DATASET, stored_row
 from fivesafes.store.models.governance import DatasetRow
@@ -84,8 +84,30 @@ def compute_patterns(store: AreaStore, provider: KeyProvider, plan: FamilyPlan) 
 def store_patterns(
     session: Session, login: str, area: str, plan: FamilyPlan, patterns: Sequence[Pattern]
 ) -> None:
-    """Keep the patterns on the parent's row; audited in the caller's transaction."""
+    """Keep the patterns on the parent's row; audited in the caller's transaction.
+
+    Refused (ConflictError) if the family's stored members changed since ``plan`` (another
+    member ingested meanwhile): patterns that miss a member would leave it unlinked."""
+    # the parent's row locked (PostgreSQL; SQLite has one writer): members serialise here
+    session.execute(
+        select(DatasetRow.id).where(DatasetRow.name == plan.parent).with_for_update()
+    ).one()
     parent = session.scalars(select(DatasetRow).where(DatasetRow.name == plan.parent)).one()
+    now_stored = tuple(
+        c.name
+        for c in session.scalars(
+            select(DatasetRow)
+            .where(DatasetRow.derived_from_id == parent.id)
+            .order_by(DatasetRow.name)
+        )
+        if stored_row(session, c.area_id, DATASET, c.name) is not None
+    )
+    if now_stored != plan.derived:
+        raise ConflictError(
+            f"the datasets of the family of {plan.parent!r} changed while this one was "
+            f"ingested ({list(now_stored)}, not {list(plan.derived)})",
+            hint="ingest it again: its units must be checked with every stored member",
+        )
     parent.membership_json = json.dumps([list(p) for p in patterns])
     record(
         session,
