@@ -230,6 +230,8 @@ def test_patterns_from_a_stale_plan_are_refused(stored: Stored) -> None:
     """Two members ingested at once: the second to commit planned without the first, so
     its patterns would leave the first unlinked; it is refused (ingest it again)."""
     stale = FamilyPlan("firms", "person", ("firms-small",), True)  # firms-rest is stored too
-    with pytest.raises(ConflictError, match="changed while this one was ingested"):
-        with stored.tx() as s:
-            store_patterns(s, "iris", AREA, stale, [("firms-small",)])
+    with (
+        pytest.raises(ConflictError, match="changed while this one was ingested"),
+        stored.tx() as s,
+    ):
+        store_patterns(s, "iris", AREA, stale, [("firms-small",)])
