@@ -71,3 +71,15 @@ def test_the_parent_sits_at_the_total_and_a_child_at_its_patterns() -> None:
     assert whole.code(family.column) == "*"
     assert small.code(family.column) == "small"
     assert label(()) == NONE and family.population("nobody") is None
+
+
+def test_an_output_of_the_parent_is_checked_with_its_children_releases() -> None:
+    rest = _table("rest", {"a1": 20, "a2": 20, "T": 40}, {"a2", "T"})
+    earlier = [EarlierRelease(SMALL, "small:pay", True), EarlierRelease(rest, "rest:pay", True)]
+    family = [_family(("rest",), ("small",))]
+    new, linked = link_families(WHOLE, "firms:pay", earlier, family)
+    assert {e.source for e in linked} == {"firms:pay"}
+    # the whole's a1 is the small band's a1 plus the other bands' a1, both published
+    assert scoped_differencing_check(new, "firms:pay", True, linked).verdict.name == "FAIL"
+    alone = scoped_differencing_check(WHOLE, "firms:pay", True, earlier)
+    assert alone.verdict.name == "PASS"  # without the family: nothing compared
