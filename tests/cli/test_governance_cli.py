@@ -141,3 +141,38 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output
+
+
+def test_a_derived_dataset_names_its_parent_and_unit(shell: Shell) -> None:
+    shell.ok("root", "people", "add", "iris", "--name", "Iris", "--role", "iao")
+    shell.ok("root", "training", "add-course", "Business data", "--validity-months", "24")
+    shell.ok("root", "area", "create", "business", "--owner", "iris", "--course", "Business data")
+    shell.ok("root", "area", "create", "other", "--owner", "iris", "--course", "Business data")
+    basis = ("--source", "BRES", "--lawful-basis", "SRSA 2007")
+    shell.ok("iris", "dataset", "add", "bres", "--area", "business", *basis)
+    made = shell.ok(
+        "iris", "dataset", "add", "bres-small", "--area", "business", *basis,
+        "--derived-from", "bres", "--unit", "enterprise", "--json",
+    )  # fmt: skip
+    assert json.loads(made.stdout)["derived_from"] == "bres"
+    assert (
+        "derived from bres (unit enterprise)"
+        in shell.ok("iris", "dataset", "show", "bres-small").stdout
+    )
+    listed = json.loads(shell.ok("iris", "dataset", "list", "--json").stdout)
+    assert {d["name"]: d["unit"] for d in listed} == {
+        "bres": "enterprise",
+        "bres-small": "enterprise",
+    }
+    assert "parent of derived datasets" in shell.ok("iris", "dataset", "show", "bres").stdout
+    elsewhere = shell.run(
+        "iris", "dataset", "add", "bres-x", "--area", "other", *basis,
+        "--derived-from", "bres", "--unit", "enterprise",
+    )  # fmt: skip
+    assert elsewhere.exit_code != 0 and "must be in its parent's area" in elsewhere.output
+    other_unit = shell.run(
+        "iris", "dataset", "add", "bres-y", "--area", "business", *basis,
+        "--derived-from", "bres", "--unit", "ruref",
+    )  # fmt: skip
+    assert other_unit.exit_code != 0 and "use --unit enterprise" in other_unit.output
+    assert "bres-x" not in shell.ok("iris", "dataset", "list").stdout

@@ -12,7 +12,12 @@ from fivesafes.cli.acting import DATE, as_date, call, emit, json_option
 
 def _line(d: dict[str, Any]) -> str:
     kind = "confidential" if d["confidential"] else "not confidential by the definition"
-    return f"{d['name']:<20} area {d['area']:<16} {kind}; basis: {d['lawful_basis']}"
+    derived = ""
+    if d.get("derived_from"):
+        derived = f"; derived from {d['derived_from']} (unit {d['unit']})"
+    elif d.get("unit"):
+        derived = f"; parent of derived datasets (unit {d['unit']})"
+    return f"{d['name']:<20} area {d['area']:<16} {kind}; basis: {d['lawful_basis']}{derived}"
 
 
 @click.group()
@@ -56,6 +61,12 @@ def dataset() -> None:
 )
 @click.option("--retention", type=DATE, help="Delete by this date (YYYY-MM-DD).")
 @click.option("--privacy-notice", help="Reference of the privacy notice.")
+@click.option(
+    "--derived-from",
+    help="A dataset (same area) whose units this one is a subset of: their releases are "
+    "checked together for differencing.",
+)
+@click.option("--unit", help="With --derived-from: the column naming the unit in both datasets.")
 @json_option
 def add(
     name: str,
@@ -67,6 +78,8 @@ def add(
     harmful: bool,
     retention: datetime | None,
     privacy_notice: str | None,
+    derived_from: str | None,
+    unit: str | None,
     as_json: bool,
 ) -> None:
     """Register dataset NAME (the area's asset owner or an administrator).
@@ -75,6 +88,8 @@ def add(
     Example:
       fivesafes dataset add ashe --area earnings --source "ASHE survey" \\
           --lawful-basis "SRSA 2007 s.45"
+      fivesafes dataset add ashe-small --area earnings --source "ASHE, small firms" \\
+          --lawful-basis "SRSA 2007 s.45" --derived-from ashe --unit enterprise
     """
     made = call(
         "dataset.add",
@@ -87,6 +102,8 @@ def add(
         lawful_basis=lawful_basis,
         retention=as_date(retention),
         privacy_notice=privacy_notice,
+        derived_from=derived_from,
+        unit=unit,
     )
     emit(made, as_json, lambda: f"registered {_line(made)}")
 

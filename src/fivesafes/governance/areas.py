@@ -73,6 +73,11 @@ class Dataset:
     lawful_basis: str
     retention_until: date | None = None
     privacy_notice: str | None = None
+    # A derived dataset holds a subset of the units of ``derived_from``, matched on the
+    # column ``unit`` of both: the differencing check links their releases. A parent shows
+    # its family's unit column (set by its first derived dataset) with no derived_from.
+    derived_from: str | None = None
+    unit: str | None = None
 
     @property
     def confidential(self) -> bool:
@@ -95,4 +100,17 @@ def validate_dataset(dataset: Dataset, today: date) -> Dataset:
             f"retention date {dataset.retention_until.isoformat()} is already past",
             hint="give a retention date in the future, or delete the data instead",
         )
+    if (dataset.derived_from is None) != (dataset.unit is None):
+        raise ValidationError(
+            "a derived dataset needs both its parent and its unit identifier",
+            hint="give --derived-from PARENT with --unit COLUMN (the column naming the unit "
+            "in both datasets)",
+        )
+    if dataset.derived_from is not None and dataset.derived_from == dataset.name:
+        raise ValidationError(
+            f"dataset {dataset.name!r} cannot be derived from itself",
+            hint="name the dataset whose units it is a subset of",
+        )
+    if dataset.unit is not None and not dataset.unit.strip():
+        raise ValidationError("the unit identifier column is empty", hint="name a column")
     return dataset

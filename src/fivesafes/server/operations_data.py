@@ -34,6 +34,8 @@ class DatasetAdd(Params):
     harmful: bool = True
     retention: date | None = None
     privacy_notice: str | None = Field(default=None, max_length=200)
+    derived_from: str | None = Field(default=None, max_length=64)
+    unit: str | None = Field(default=None, max_length=200)
 
 
 class DatasetFilter(Params):
@@ -78,6 +80,8 @@ def _add(app: App, login: str, p: DatasetAdd) -> Any:
         lawful_basis=p.lawful_basis,
         retention_until=p.retention,
         privacy_notice=p.privacy_notice,
+        derived_from=p.derived_from,
+        unit=p.unit,
     )
     return in_one(
         app,

@@ -138,6 +138,9 @@ READERS: dict[str, Call] = {
     "scope.area_releases": lambda s, w, i: release_scope.area_releases(
         s, w.provider, _request(s, i, "a").area_id
     ),
+    "scope.area_families": lambda s, w, i: release_scope.area_families(
+        s, _request(s, i, "a").area_id
+    ),
 }
 
 # Writers whose only row is their audit event: a read of confidential content, recorded.

@@ -24,12 +24,12 @@ from fivesafes.governance.areas import Dataset
 from fivesafes.sdc import load_spec
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance import datasets, grants
-from fivesafes.services.governance.lookup import area_row
-from fivesafes.services.vault import lifecycle, read, register, tables
+from fivesafes.services.governance.lookup import area_row, dataset_row
+from fivesafes.services.vault import families, lifecycle, read, register, tables
 from fivesafes.store.db import transaction
 from fivesafes.vault import FileKeyProvider
 
-MODULES: tuple[ModuleType, ...] = (lifecycle, read, register, tables)
+MODULES: tuple[ModuleType, ...] = (families, lifecycle, read, register, tables)
 SPEC = """\
 [table]
 name = "pay"
@@ -177,9 +177,11 @@ READERS: dict[str, Call] = {
         lambda s: register.stored_row(s, area_row(s, "earnings").id, register.DATASET, "ashe")
     ),
     "tables.stored_table": _stored_table,
+    "families.plan_for": _in_session(lambda s: families.plan_for(s, dataset_row(s, "ashe"))),
 }
 # Pure: no session, no transaction.
 PURE = {
+    "families.compute_patterns",  # decrypts in memory: no session
     "read.referenced_datasets",
     "read.split_dataset_ref",
     "register.object_of",
@@ -191,7 +193,9 @@ PURE = {
 # Exercised with their audit events elsewhere: open_dataset_ref needs a whole workspace
 # (test_vault.py::test_open_dataset_ref_in_a_workspace); reconcile shreds only orphans
 # (test_vault.py::test_orphan_of_a_killed_ingest_is_shredded_on_the_next).
-ELSEWHERE = {"read.open_dataset_ref", "register.reconcile"}
+# store_patterns is part of ingest_dataset's audited write, with its own event
+# (tests/services/release/test_release_derived.py ingests a family).
+ELSEWHERE = {"read.open_dataset_ref", "register.reconcile", "families.store_patterns"}
 
 # What this walk covers; tests/services/test_audit_walk.py checks that every public
 # function of every services module is covered by one wing's walk.

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fivesafes.errors import ConflictError
+from fivesafes.errors import ConflictError, ValidationError
 from fivesafes.governance import permissions
 from fivesafes.governance.areas import Dataset, validate_dataset
 from fivesafes.services.context import Actor, now, record, today_or
@@ -28,6 +28,8 @@ def dataset_of(row: DatasetRow) -> Dataset:
         lawful_basis=row.lawful_basis,
         retention_until=row.retention_until,
         privacy_notice=row.privacy_notice,
+        derived_from=row.derived_from.name if row.derived_from is not None else None,
+        unit=row.unit_column,
     )
 
 
@@ -42,6 +44,7 @@ def register_dataset(
         raise ConflictError(
             f"dataset {dataset.name!r} is already registered", hint="see `fivesafes dataset list`"
         )
+    parent = _parent_row(session, dataset)
     session.add(
         DatasetRow(
             name=dataset.name,
@@ -55,6 +58,8 @@ def register_dataset(
             privacy_notice=dataset.privacy_notice,
             registered_at=now(),
             registered_by=actor.login,
+            derived_from_id=parent.id if parent is not None else None,
+            unit_column=dataset.unit.strip() if dataset.unit else None,
         )
     )
     session.flush()
@@ -70,9 +75,40 @@ def register_dataset(
             "retention_until": (
                 dataset.retention_until.isoformat() if dataset.retention_until else None
             ),
+            "derived_from": dataset.derived_from,
+            "unit": dataset.unit,
         },
     )
     return dataset
+
+
+def _parent_row(session: Session, dataset: Dataset) -> DatasetRow | None:
+    """The registered parent of a derived ``dataset`` (in its area, not itself derived)."""
+    if dataset.derived_from is None:
+        return None
+    parent = dataset_row(session, dataset.derived_from)
+    if parent.area.name != dataset.area:
+        raise ValidationError(
+            f"dataset {dataset.derived_from!r} is in area {parent.area.name!r}, not "
+            f"{dataset.area!r}: a derived dataset must be in its parent's area",
+            hint="register it in the parent's area (its units are the parent's, under the "
+            "same protection)",
+        )
+    if parent.derived_from_id is not None:
+        raise ValidationError(
+            f"dataset {dataset.derived_from!r} is itself derived from "
+            f"{parent.derived_from.name if parent.derived_from else '?'!r}",
+            hint="derive from the dataset of all the units (one level: parent and children)",
+        )
+    if parent.unit_column is not None and parent.unit_column != dataset.unit:
+        raise ValidationError(
+            f"the datasets derived from {dataset.derived_from!r} name their unit by "
+            f"{parent.unit_column!r}, not {dataset.unit!r}",
+            hint=f"use --unit {parent.unit_column}",
+        )
+    if parent.unit_column is None:
+        parent.unit_column = dataset.unit  # the family's unit identifier, fixed by its first child
+    return parent
 
 
 def list_datasets(session: Session, area: str | None = None) -> list[Dataset]:

@@ -26,13 +26,14 @@ from fivesafes.release.checks import (
     rules_check,
 )
 from fivesafes.release.differencing_scope import scoped_differencing_check
+from fivesafes.release.families import link_families
 from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.sealing import unseal
 from fivesafes.release.source import SourceOrigin, source_check
 from fivesafes.release.submission import FileSubmission, Submission, TableSubmission, from_payload
 from fivesafes.services.context import now, record
 from fivesafes.services.release.rule_sets import rule_set_in_force
-from fivesafes.services.release.scope import area_releases
+from fivesafes.services.release.scope import area_families, area_releases
 from fivesafes.store.models.release import (
     CheckResultRow,
     ReleaseRequestRow,
@@ -100,7 +101,13 @@ def run_checks(
         results.append(audit_check(submission))
     earlier = area_releases(session, provider, request.area_id)
     label = f"request {request.id} v{request.current_version}"
-    new = submission.output_table(label)
+    # A derived dataset's output is checked with its parent's and siblings' releases.
+    new, earlier = link_families(
+        submission.output_table(label),
+        request.source,
+        earlier,
+        area_families(session, request.area_id),
+    )
     results.append(scoped_differencing_check(new, request.source, origin.verified, earlier))
     return results
 

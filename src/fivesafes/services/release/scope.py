@@ -7,13 +7,16 @@ check to every source of the area.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fivesafes.release.differencing_scope import EarlierRelease
+from fivesafes.release.families import Family
 from fivesafes.services.release.register import earlier_outputs
 from fivesafes.services.requests.register import area_answers
-from fivesafes.store.models.governance import AreaRow
+from fivesafes.store.models.governance import AreaRow, DatasetRow
 from fivesafes.store.models.release import PublishedReleaseRow
 from fivesafes.vault.keys import KeyProvider
 
@@ -38,4 +41,21 @@ def area_releases(session: Session, provider: KeyProvider, area_id: int) -> list
     area = session.get(AreaRow, area_id)
     if area is not None:
         out.extend(area_answers(session, area.name))
+    return out
+
+
+def area_families(session: Session, area_id: int) -> list[Family]:
+    """Every family of datasets of ``area_id`` whose membership patterns are known."""
+    parents = session.scalars(
+        select(DatasetRow).where(
+            DatasetRow.area_id == area_id, DatasetRow.membership_json.is_not(None)
+        )
+    ).all()
+    out = []
+    for parent in parents:
+        children = session.scalars(
+            select(DatasetRow.name).where(DatasetRow.derived_from_id == parent.id)
+        ).all()
+        patterns = tuple(tuple(p) for p in json.loads(parent.membership_json or "[]"))
+        out.append(Family(parent.name, tuple(sorted(children)), patterns))
     return out

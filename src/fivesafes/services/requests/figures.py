@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from fivesafes.audit.events import Outcome
 from fivesafes.errors import ConflictError, ValidationError
 from fivesafes.release.checks import CheckVerdict
+from fivesafes.release.differencing_scope import scoped_differencing_check
+from fivesafes.release.families import link_families
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.submission import hierarchy_pairs
 from fivesafes.requests.figure import (
@@ -36,7 +38,7 @@ from fivesafes.sdc import VALUE, parse_rules
 from fivesafes.services.context import now, record, resolve_actor
 from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
-from fivesafes.services.release.scope import area_releases
+from fivesafes.services.release.scope import area_families, area_releases
 from fivesafes.services.requests.cases import answering_case
 from fivesafes.services.requests.gates import gate_for
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
@@ -111,6 +113,7 @@ def answer_figure(
         checked_against = register_state(session, area_id, area)
         key = (str(session.get_bind().engine.url), str(vault.areas_dir), area_id, checked_against)
         gate = gate_for(key, lambda: area_releases(session, vault.provider, area_id))
+        families = area_families(session, area_id)
     leaves = leaves_of(cell, gate.hierarchies)
     columns = [*cell.dimensions, *([measure] if measure != COUNT else [])]
     columns += [contributor] if contributor else []
@@ -130,7 +133,14 @@ def answer_figure(
     ]
     table = answer_table(f"request-{case_id}-new", cell, leaves, value)  # not numbered yet
     if not reasons:  # a figure that breaks a primary rule needs no differencing to refuse
-        check = gate.check(table, source)
+        # a figure of a dataset with derived datasets (or of one of them) is checked with
+        # the family's releases, each with its membership: the kept model knows one
+        # source's register only
+        linked, with_family = link_families(table, source, gate.earlier, families)
+        if linked is table:
+            check = gate.check(table, source)
+        else:
+            check = scoped_differencing_check(linked, source, True, with_family)
         if check.verdict is not CheckVerdict.PASS:
             reasons.append(check.summary)
     approved = not reasons

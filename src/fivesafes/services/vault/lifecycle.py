@@ -29,6 +29,12 @@ from fivesafes.services.context import now, record, resolve_actor, today_or
 from fivesafes.services.governance.lookup import area_row, dataset_row
 from fivesafes.services.release.checks import version_object_id
 from fivesafes.services.release.register import hidden_object_id
+from fivesafes.services.vault.families import (
+    FamilyPlan,
+    compute_patterns,
+    plan_for,
+    store_patterns,
+)
 from fivesafes.services.vault.read import (
     open_dataset_for,
     open_dataset_ref,
@@ -125,6 +131,7 @@ def ingest_dataset(
                 hint="destroy the stored data first (fivesafes dataset destroy), then ingest",
             )
         dataset_id = ds.id
+        family = plan_for(session, ds)
         store = ensure_area_key(session, actor, vault, area)
     with area_lock(store, exclusive=False):
         return _ingest_locked(
@@ -139,6 +146,7 @@ def ingest_dataset(
             fmt,
             column_types,
             pseudonymise,
+            family,
         )
 
 
@@ -154,6 +162,7 @@ def _ingest_locked(
     fmt: str | None,
     column_types: dict[str, str] | None,
     pseudonymise: Sequence[str],
+    family: FamilyPlan | None = None,
 ) -> StoredObject:
     # The shared area lock is held until the registration commits (see reconcile).
     area = store.area
@@ -168,6 +177,9 @@ def _ingest_locked(
         pseudonymise=pseudonymise,
     )
     try:
+        # A parent or derived dataset: its family's patterns, or a refusal (a derived
+        # dataset with units outside its parent), before anything is registered.
+        patterns = compute_patterns(store, vault.provider, family) if family else None
         with tx() as session:
             session.add(row_from_manifest(area_id, DATASET, manifest, dataset_id))
             session.flush()
@@ -179,6 +191,8 @@ def _ingest_locked(
                 dataset=name,
                 details=provenance_details(manifest),
             )
+            if family is not None and patterns is not None:
+                store_patterns(session, login, area, family, patterns)
             row = stored_row(session, area_id, DATASET, name)
             assert row is not None
             missing = dict(manifest.extra.get("missing_values", {}))

@@ -151,8 +151,19 @@ class DatasetRow(Base):
     privacy_notice: Mapped[str | None] = mapped_column(String(400), nullable=True)
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     registered_by: Mapped[str] = mapped_column(String(64))
+    # A derived dataset: a subset of the parent's units, matched on ``unit_column``.
+    derived_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("datasets.id", name="fk_datasets_derived_from_id"), nullable=True, index=True
+    )
+    unit_column: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # On a parent: the family's membership patterns that hold units (JSON list of lists of
+    # derived dataset names; no counts, no ids). None until the parent and a child are stored.
+    membership_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     area: Mapped[AreaRow] = relationship(lazy="joined")
+    derived_from: Mapped[DatasetRow | None] = relationship(
+        remote_side="DatasetRow.id", lazy="joined", join_depth=1
+    )
 
 
 class GrantRow(Base):

@@ -1,0 +1,51 @@
+"""Membership patterns of a family of datasets: which derived datasets hold each parent unit.
+
+A derived dataset holds a subset of its parent's units (say the small enterprises). Its
+tables and the parent's are tables of one population, split by a *membership* variable:
+for each unit of the parent, the set of derived datasets that hold it. Only the patterns
+that some unit has are kept, so the differencing model knows that the others are empty
+(two disjoint bands: no unit is in both, and P - D1 = D2 is then an equation an attacker
+can use). Patterns are labels only: no counts and no unit ids leave this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import pyarrow as pa
+
+from fivesafes.errors import ValidationError
+
+Pattern = tuple[str, ...]  # the derived datasets holding a unit, sorted; () for none
+
+
+def _ids(units: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Unit ids as strings (an id read as 7 in one file and "7" in another is one unit)."""
+    return pd.Series(units.cast(pa.string()).to_pandas(), dtype="object").dropna()
+
+
+def membership_patterns(
+    parent: str,
+    parent_units: pa.Array | pa.ChunkedArray,
+    derived: Mapping[str, pa.Array | pa.ChunkedArray],
+) -> list[Pattern]:
+    """The patterns that hold units, sorted; raises when a derived dataset holds a unit
+    that is not in the parent (it is not a subset of the parent's units)."""
+    every = pd.Index(_ids(parent_units).unique())
+    held = pd.DataFrame(index=range(len(every)))
+    for name, units in sorted(derived.items()):
+        ids = pd.Index(_ids(units).unique())
+        outside = ids.difference(every)
+        if len(outside):
+            raise ValidationError(
+                f"{len(outside)} unit(s) of dataset {name!r} are not in its parent {parent!r}",
+                hint="a derived dataset holds a subset of its parent's units: check the unit "
+                "column and that the parent's data are complete",
+            )
+        held[name] = every.isin(ids)
+    # one row per distinct pattern (a parent unit's membership of each derived dataset)
+    names = list(held.columns)
+    rows = held.drop_duplicates().itertuples(index=False) if names else [()] * bool(len(every))
+    patterns = {tuple(n for n, inside in zip(names, row, strict=True) if inside) for row in rows}
+    return sorted(patterns, key=lambda p: (len(p), p))

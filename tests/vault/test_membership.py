@@ -1,0 +1,36 @@
+"""Membership patterns of a family of datasets (vault/membership.py)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from fivesafes.errors import ValidationError
+from fivesafes.vault.membership import membership_patterns
+
+
+def test_only_the_patterns_that_hold_units_are_kept() -> None:
+    parent = pa.array([1, 2, 3, 4, 5])
+    found = membership_patterns(
+        "p", parent, {"a": pa.array(["1", "2"]), "b": pa.array([2, 3])}
+    )  # ids read as numbers in one file and text in another are one unit
+    assert found == [(), ("a",), ("b",), ("a", "b")]
+
+
+def test_disjoint_bands_that_cover_the_parent_have_no_empty_pattern() -> None:
+    found = membership_patterns(
+        "p", pa.array([1, 2, 3]), {"a": pa.array([1]), "b": pa.array([2, 3])}
+    )
+    assert found == [("a",), ("b",)]
+
+
+def test_a_parent_alone_is_one_pattern() -> None:
+    assert membership_patterns("p", pa.array([1, 2]), {}) == [()]
+
+
+def test_units_outside_the_parent_are_refused_with_a_count_and_no_id() -> None:
+    with pytest.raises(
+        ValidationError, match=r"2 unit\(s\) of dataset 'a' are not in its parent 'p'"
+    ) as err:
+        membership_patterns("p", pa.array([1]), {"a": pa.array([1, 77, 78])})
+    assert "77" not in str(err.value)
