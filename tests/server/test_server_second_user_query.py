@@ -37,19 +37,13 @@ def bob(
     olive holds dataset pay whose every identifier carries the marker."""
     login = os_users[0]
     today = datetime.now(UTC).date().isoformat()
-    existing = {p["login"] for p in _ok(server, "people.list")}  # type: ignore[union-attr]
-    if login not in existing:
-        _ok(server, "people.add", login=login, name="Bob Second", roles=["analyst"])
-    else:
-        _ok(server, "people.roles", login=login, add=["analyst"])
+    _ok(server, "people.add", login=login, name="Bob Second", roles=["analyst"])
     _ok(server, "people.add", login="olive", name="Olive Owner", roles=["iao"])
     _ok(server, "people.roles", login=ADMIN, add=["analyst"])
     _ok(server, "area.create", name=AREA, owner="olive")
-    current = _ok(server, "declaration.show")
-    if not current:
-        _ok(server, "declaration.publish", text="I will keep confidential data confidential.")
-        current = _ok(server, "declaration.show")
-    version = current["version"]  # type: ignore[index]
+    # each test module has a server of its own (conftest): nothing is published yet
+    _ok(server, "declaration.publish", text="I will keep confidential data confidential.")
+    version = _ok(server, "declaration.show")["version"]  # type: ignore[index]
     for who in (ADMIN, "olive", login):
         _ok(server, "training.record", login=who, course=MANDATORY, completed=today)
     _ok(server, "declaration.sign", version=version)
@@ -114,6 +108,6 @@ def test_with_a_grant_it_gets_aggregates_but_not_rows(
     shown = [
         e
         for e in _ok(server, "audit.log", actor=login, action="area.query", limit=100)  # type: ignore[union-attr]
-        if e["outcome"] == "allowed"  # type: ignore[index]
+        if e["outcome"] == "done"  # type: ignore[index]
     ]
-    assert [e["details"]["withheld"] for e in shown][-3:] == [False, True, True]  # type: ignore[index]
+    assert [bool(e["details"]["withheld"]) for e in shown][-3:] == [False, True, True]  # type: ignore[index]

@@ -47,9 +47,7 @@ def test_an_outside_insider_that_pins_the_primary_is_never_cleared_by_the_coalit
     assert failed.loc[("r1", "c1"), "singleton_known"] != COALITION
 
 
-def test_a_primary_protected_against_every_insider_at_once_is_cleared_by_the_coalition() -> (
-    None
-):
+def test_a_primary_protected_against_all_insiders_at_once_is_cleared_by_the_coalition() -> None:
     # a 3 x 3 block: one single-contributor cell known still leaves a cycle through the
     # primary, so the coalition's batch points reach both required ends
     hs = [flat("r", 3), flat("c", 3)]
