@@ -27,6 +27,7 @@ from fivesafes.services.requests import (
     disclosure_log,
     exemptions,
     figures,
+    gates,
     moves,
     register,
     reports,
@@ -42,6 +43,7 @@ MODULES: tuple[ModuleType, ...] = (
     disclosure_log,
     exemptions,
     figures,
+    gates,
     moves,
     register,
     reports,
@@ -117,6 +119,11 @@ PURE = {
     "register.answer_label",
     "subject.object_id",
     "subject.records_path",
+    "subject.identifier_columns",
+    "subject.subject_mask",
+    # the process's kept registers (no database: the figure's service audits the check)
+    "gates.gate_for",
+    "gates.forget_all",
 }
 
 # Open their own transactions (a dataset read among them): walked under a spy on every
