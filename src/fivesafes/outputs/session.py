@@ -15,7 +15,7 @@ from __future__ import annotations
 import linecache
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,10 +48,14 @@ class Session:
         suppression: SuppressionSpec | None = None,
         earlier: Sequence[EarlierOutputs] = (),
         blocked_extensions: Sequence[str] = BLOCKED_EXTENSIONS,
+        register: Callable[[str, str], EarlierOutputs] | None = None,
     ) -> None:
         """``rules``: ACRO's defaults, or the organisation's rule set; ``dataset`` and
         ``area`` say where the data come from (for the release submission); ``earlier``:
-        further providers of published outputs (the release register) for differencing."""
+        further providers of published outputs (the release register) for differencing;
+        ``register``: called once here with ``(area, dataset)``, gives the releases
+        published from the dataset (``services.release.session_register.register_loader``:
+        an audited read for the session's user), checked with every output."""
         self.rules = resolve_rules(rules)
         self.suppress = bool(suppress)
         self.dataset = dataset
@@ -60,6 +64,15 @@ class Session:
         self.blocked_extensions = tuple(e.lower() for e in blocked_extensions)
         self.history = SessionOutputs()
         self.providers: tuple[EarlierOutputs, ...] = (self.history, *earlier)
+        if register is not None:
+            if not (area and dataset):
+                raise ValidationError(
+                    "a register is loaded for a session on an area's dataset only",
+                    hint="give area=AREA and dataset=DATASET with register=...",
+                )
+            # loaded once: the register as it is when the session opens (release submit
+            # checks again against the register as it is then)
+            self.providers = (*self.providers, register(area, dataset))
         self.outputs: dict[str, Output] = {}
         self._next = 0
         self._artifacts: Path | None = None

@@ -33,6 +33,7 @@ from fivesafes.services.release import reviews as release_reviews
 from fivesafes.services.release import rule_sets
 from fivesafes.services.release import scope as release_scope
 from fivesafes.services.release import session_folder as release_session_folder
+from fivesafes.services.release import session_register as release_session_register
 from fivesafes.services.release import sources as release_sources
 from fivesafes.services.release import submission as release_submission
 from fivesafes.services.release import views as release_views
@@ -50,6 +51,7 @@ MODULES: tuple[ModuleType, ...] = (
     release_reviews,
     release_scope,
     release_session_folder,
+    release_session_register,
     release_sources,
     release_submission,
     release_views,
@@ -95,6 +97,12 @@ WRITERS: dict[str, Call] = {
     "session_folder.submit_session_folder": lambda s, w, ids: (
         release_session_folder.submit_session_folder(
             lambda: nullcontext(s), _STORED["vault"], "ada", _STORED["folder"], CONTEXT
+        )
+    ),
+    # an access decision and the register's read event (a read of hidden cells, recorded)
+    "session_register.session_register": lambda s, w, ids: (
+        release_session_register.session_register(
+            lambda: nullcontext(s), _STORED["vault"], "ada", AREA, "walk"
         )
     ),
     "requests.withdraw_request": _as("ada", release_requests.withdraw_request, "@a", "x"),
@@ -144,7 +152,7 @@ READERS: dict[str, Call] = {
 }
 
 # Writers whose only row is their audit event: a read of confidential content, recorded.
-AUDITED_READS = {"inspect.inspect_request"}
+AUDITED_READS = {"inspect.inspect_request", "session_register.session_register"}
 
 # Parts of an audited write: they add rows only inside the writers above, whose audit
 # event covers them (store_checks in submit_output, register_release and record_cells in
@@ -177,6 +185,8 @@ PURE = {
     "publish.release_id_of",
     "moves.check_author",
     "rule_sets.rule_setting_of",
+    # builds the loader only; what it calls (session_register) is walked above
+    "session_register.register_loader",
 }
 
 
