@@ -3,6 +3,7 @@ log; the requester's details shown to the case's officers only, and inert."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,3 +89,28 @@ def test_the_disclosure_log_lists_the_answered_case_without_personal_data(ww: We
     assert f"FOI-{case_id}" in shown.text and "granted" in shown.text
     assert MARKER not in shown.text and "<script>" not in shown.text
     assert [a for a, _ in ww.events("request.disclosure_log")] == ["fred"]
+
+
+def test_the_case_page_shows_figures_and_their_verdicts_inert(ww: WebWorld) -> None:
+    from datetime import UTC, datetime
+
+    from fivesafes.store.models.requests import RequestFigureRow
+
+    case_id = assigned_case(ww)
+    with ww.app.workspace.transaction() as session:  # as the gate records them
+        for cell, approved, value, reasons in (
+            ("area=a1", True, 20.0, []),
+            ("area=<script>x</script>", False, None, ["cell below the threshold of 7"]),
+        ):
+            session.add(
+                RequestFigureRow(
+                    case_id=case_id, area="earnings", source="ashe:pay", cell=cell,
+                    hierarchies_json="{}", codes_json="{}", approved=approved, value=value,
+                    reasons_json=json.dumps(reasons), rule_set="standard v1",
+                    checked_by="fiona", checked_at=datetime.now(UTC),
+                )
+            )  # fmt: skip
+    shown = ww.signed_in("fred").get(f"/web/requests/{case_id}").text
+    assert "area=a1" in shown and "20.0" in shown and "approved" in shown
+    assert "refused" in shown and "cell below the threshold of 7" in shown
+    assert "area=&lt;script&gt;x&lt;/script&gt;" in shown and "<script>" not in shown
