@@ -114,3 +114,14 @@ def test_the_case_page_shows_figures_and_their_verdicts_inert(ww: WebWorld) -> N
     assert "area=a1" in shown and "20.0" in shown and "approved" in shown
     assert "refused" in shown and "cell below the threshold of 7" in shown
     assert "area=&lt;script&gt;x&lt;/script&gt;" in shown and "<script>" not in shown
+
+
+def test_the_request_pages_need_a_session(ww: WebWorld) -> None:
+    case_id = assigned_case(ww)
+    browser = ww.client()
+    for path in ("/web/requests", f"/web/requests/{case_id}", "/web/requests/disclosure-log"):
+        answer = browser.get(path)
+        assert answer.status_code == 303 and answer.headers["location"] == "/web/signin", path
+    moved = browser.post(f"/web/requests/{case_id}/move", data={"csrf": "x", "move": "clarify"})
+    assert moved.status_code == 401
+    assert run(ww.app, "fiona", "request.show", {"case_id": case_id})["state"] == "assigned"
