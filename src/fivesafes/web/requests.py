@@ -67,6 +67,9 @@ def _requester(ctx: ServerContext, web: WebSession, case: dict[str, Any]) -> str
 
 def case_page(ctx: ServerContext, web: WebSession, case_id: int, done: str = "") -> Response:
     """One case: clock, state, withheld parts, figures and their verdicts, the move forms."""
+    # Every case officer holds a report role (foi_officer or data_protection_officer), so
+    # this refuses only those the service would, and records the refusal as the pages do.
+    require_any(ctx, web, REPORT_ROLES, f"{PREFIX}/requests/{case_id}")
     case = run(ctx.app, web.login, "request.show", {"case_id": case_id})
     with acting_as(ctx.app, web.login) as acting:
         figures = figures_svc.case_figures(acting.session, acting.actor, case_id)
