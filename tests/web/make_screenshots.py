@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import sync_playwright
 from release_world import SOURCE, first_release
+from web_requests import add_officers, assigned_case
 from web_world import PASSWORD, web_world
 
 PAGES = {"signin": "/web/signin", "status": "/web/", "queue": "/web/checking"}
@@ -31,11 +32,16 @@ def main(out: Path) -> None:
         base = "http://127.0.0.1:18765"
         pages = {**PAGES, "request": f"/web/checking/{ww.request_id}"}
         released = ww.world.release(first_release())  # something in the register
+        add_officers(ww)
+        assigned_case(ww, days_ago=40)  # overdue
+        case_id = assigned_case(ww)
         # pages other people see: (file name, login, path)
         others = [
             ("grants", "iris", "/web/grants"),
             ("publication", "iris", f"/web/publication?source={SOURCE}&q=a1"),
             ("release", "iris", f"/web/publication/{released.release_id}"),
+            ("requests", "fiona", "/web/requests"),
+            ("request-case", "fiona", f"/web/requests/{case_id}"),
             ("evidence", "root", "/web/evidence"),
             ("admin", "root", "/web/admin/people"),
         ]

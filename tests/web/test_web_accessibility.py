@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from release_world import SOURCE, first_release
+from web_requests import add_officers, assigned_case
 from web_served import CHROMIUM, serve, sign_in
 from web_world import WebWorld
 
@@ -37,6 +38,8 @@ def pages_to_check(ww: WebWorld) -> dict[str, list[str]]:
         FileSubmission("figures.csv", b"area,pay\na1,20\n"), source="ashe:chart"
     )
     chart = ww.world.submit(FileSubmission("chart.svg", b"<svg></svg>"), source="ashe:chart")
+    add_officers(ww)
+    case_id = assigned_case(ww)  # fiona's: the requester and every move form shown
     return {
         "bob": ["/web/"],  # an unsigned declaration: its form shown
         "olga": [
@@ -51,6 +54,7 @@ def pages_to_check(ww: WebWorld) -> dict[str, list[str]]:
             f"/web/publication?source={SOURCE}&q=a",
             f"/web/publication/{released.release_id}",
         ],
+        "fiona": ["/web/requests", f"/web/requests/{case_id}", "/web/requests/disclosure-log"],
         "root": ["/web/evidence"] + [f"/web/admin/{s}" for s in ADMIN_SECTIONS],
     }
 
@@ -94,7 +98,7 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(
                     checked += 1
         finally:
             browser.close()
-    assert checked >= 15
+    assert checked >= 18
     assert not found, "\n".join(found)
 
 

@@ -95,3 +95,40 @@ def test_a_person_signs_the_declaration_and_an_owner_approves_a_grant_by_keyboar
         finally:
             browser.close()
     assert ww.world.reg.read(grants.get_grant, asked.id).state.value == "approved"
+
+
+def test_an_officer_opens_a_case_from_the_list_and_closes_it(
+    served: tuple[WebWorld, str],
+) -> None:
+    from web_requests import MARKER, add_officers, assigned_case
+
+    from fivesafes.server.operations import run
+
+    ww, base = served
+    add_officers(ww)
+    case_id = assigned_case(ww)
+    exempt = {"case_id": case_id, "part": "firm-level figures", "code": "s43",
+              "public_interest": "harm to the firms outweighs the interest"}  # fmt: skip
+    run(ww.app, "fiona", "request.exempt", exempt)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            sign_in(page, base, "fiona")
+            page.get_by_role("link", name="Requests").click()
+            page.get_by_role("link", name=f"#{case_id}").click()
+            page.wait_for_url(f"{base}/web/requests/{case_id}")
+            assert MARKER in page.locator("dd.requester").inner_text()
+            assert page.get_by_role("rowheader", name="firm-level figures").is_visible()
+            page.get_by_label("Outcome").select_option("part-withheld")
+            page.get_by_role("button", name="Close the case").click()
+            page.wait_for_url(f"{base}/web/requests/{case_id}?done=close")
+            assert page.get_by_role("status").inner_text() == "Done: close."
+            assert page.get_by_role("button", name="Close the case").count() == 0
+            assert not errors, errors  # no CSP violation or script error
+        finally:
+            browser.close()
+    closed = run(ww.app, "fiona", "request.show", {"case_id": case_id})
+    assert (closed["state"], closed["outcome"]) == ("closed", "part-withheld")

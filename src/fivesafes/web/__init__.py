@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from fivesafes.errors import FivesafesError, ValidationError
 from fivesafes.server.api import ServerContext
-from fivesafes.web import admin, pages, publication
+from fivesafes.web import admin, pages, publication, requests
 from fivesafes.web.auth import (
     PREFIX,
     BadCsrf,
@@ -126,6 +126,13 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
         "/publication/{release_id}",
         lambda web, _f, p: publication.release_page(ctx, web, p["release_id"]),
     )
+    get("/requests", lambda web, _f, _p: requests.cases(ctx, web))
+    get("/requests/disclosure-log", lambda web, _f, _p: requests.disclosure_log(ctx, web))
+    get(
+        "/requests/{cid:int}",
+        lambda web, _f, p: requests.case_page(ctx, web, p["cid"], _q(p, "done", 32)),
+    )
+    post("/requests/{cid:int}/move", lambda web, f, p: requests.move(ctx, web, p["cid"], f))
     get("/admin", lambda _w, _f, _p: RedirectResponse(f"{PREFIX}/admin/people", status_code=303))
     get("/admin/{section}", lambda web, _f, p: admin.admin_page(ctx, web, p["section"]))
     post(

@@ -249,3 +249,20 @@ def test_the_register_is_modelled_once_per_state_and_a_publication_replaces_it(
     assert loads["n"] == 3 and not blocked.approved and "area=a3" in blocked.reasons[0]
     assert sum(g.fast_checks for g in gates._gates.values()) == 3  # none needed the full check
     gates.forget_all()
+
+
+def test_a_case_lists_its_figures_with_verdicts_to_those_who_may_read_it(stored: Stored) -> None:
+    stored.world.release(table("pay by area", BY_REGION, {"a3": "primary", "a2": "secondary"}))
+    case_id = _case(stored)
+    _figure(stored, case_id, "area=a1")
+    _figure(stored, case_id, "area=a3")
+    reg = stored.world.reg
+    for login in ("fiona", "fred"):  # the case's officer; a report role
+        listed = reg.act(login, figures.case_figures, case_id)
+        assert [(f.cell, f.approved, f.value) for f in listed] == [
+            ("area=a1", True, 20.0),
+            ("area=a3", False, None),
+        ]
+        assert "threshold" in listed[1].reasons[0]
+    with pytest.raises(AccessDenied):
+        reg.act("ada", figures.case_figures, case_id)

@@ -26,6 +26,7 @@ from fivesafes.release.differencing_scope import scoped_differencing_check
 from fivesafes.release.families import link_families
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.submission import hierarchy_pairs
+from fivesafes.requests import permissions
 from fivesafes.requests.figure import (
     COUNT,
     CellRequest,
@@ -34,12 +35,13 @@ from fivesafes.requests.figure import (
     leaves_of,
     primary_reasons,
 )
+from fivesafes.requests.kinds import RequestKind
 from fivesafes.sdc import VALUE, parse_rules
-from fivesafes.services.context import now, record, resolve_actor
+from fivesafes.services.context import Actor, now, record, resolve_actor
 from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
-from fivesafes.services.requests.cases import answering_case
+from fivesafes.services.requests.cases import answering_case, case_row
 from fivesafes.services.requests.gates import gate_for
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
 from fivesafes.services.vault.register import Vault
@@ -197,3 +199,34 @@ def answer_figure(
             reasons=tuple(reasons),
             rule_set=in_force.label,
         )
+
+
+def case_figures(session: Session, actor: Actor, case_id: int) -> list[FigureAnswer]:
+    """The figures asked for in case ``case_id`` with the gate's verdicts, oldest first.
+
+    Read by whoever may read the case (its officers and the report roles, as
+    ``cases.get_case``): a refused figure's value was never kept, only its reasons.
+    """
+    row = case_row(session, case_id)
+    if not permissions.can_act_on_case(
+        actor.person, RequestKind(row.kind), row.opened_by, row.officer
+    ):
+        permissions.check_read_reports(actor.person)
+    stored = session.scalars(
+        select(RequestFigureRow)
+        .where(RequestFigureRow.case_id == case_id)
+        .order_by(RequestFigureRow.id)
+    )
+    return [
+        FigureAnswer(
+            id=f.id,
+            case_id=case_id,
+            source=f.source,
+            cell=f.cell,
+            approved=f.approved,
+            value=f.value if f.approved else None,
+            reasons=tuple(json.loads(f.reasons_json)),
+            rule_set=f.rule_set or "",
+        )
+        for f in stored
+    ]
