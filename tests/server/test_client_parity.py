@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -9,7 +10,10 @@ import pytest
 from click.testing import CliRunner
 from server_helpers import RunningServer
 
+from fivesafes.app import App
 from fivesafes.cli.main import cli
+from fivesafes.errors import AccessDenied
+from fivesafes.server import operations
 
 COMMANDS = [
     ["people", "list", "--json"],
@@ -50,10 +54,34 @@ def test_the_same_through_the_server_and_in_process(
     )
 
 
-def test_a_command_not_yet_routed_says_so_and_opens_nothing(server: RunningServer) -> None:
-    result = CliRunner().invoke(cli, ["--server", server.address, "release", "reconcile"])
-    assert result.exit_code == 2
-    assert "`fivesafes release reconcile` is not yet available through the server" in result.stderr
+@pytest.mark.parametrize(
+    "args",
+    [["backup", "--to", "{tmp}/b.tar"], ["restore", "{tmp}/b.tar", "--home", "{tmp}/new"]],
+    ids=lambda a: a[0],
+)
+def test_the_service_accounts_administration_is_refused_through_the_server(
+    server: RunningServer, tmp_path: Path, args: list[str]
+) -> None:
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = CliRunner().invoke(cli, ["--server", server.address, *argv])
+    assert result.exit_code == 2, result.output
+    assert f"`fivesafes {args[0]}` is the service account's own administration" in result.stderr
+    assert "run it as the server's service account" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written, nothing made
+
+
+def test_release_reconcile_through_the_server(server: RunningServer, admin: str) -> None:
+    runner = CliRunner()
+    remote = runner.invoke(cli, ["--server", server.address, "release", "reconcile", "--json"])
+    local = runner.invoke(cli, ["release", "reconcile"], env={"FIVESAFES_HOME": str(server.home)})
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(remote.stdout) == []
+    assert local.exit_code == 0 and local.stdout == "nothing to reconcile\n"
+    # an administrator's: a person without the role is refused (as in process), exit 6
+    runner.invoke(cli, ["--server", server.address, "people", "add", "nina", "--name", "Nina"])
+    with App.open(server.home) as app, pytest.raises(AccessDenied):
+        operations.run(app, "nina", "release.reconcile", {})
+    assert AccessDenied.exit_status == 6
 
 
 def test_a_server_that_is_not_there_is_a_clear_error(server: RunningServer) -> None:

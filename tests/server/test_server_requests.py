@@ -4,6 +4,7 @@ requester's personal data nowhere but in `request requester` to the case's offic
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -91,7 +92,27 @@ def test_the_same_through_the_server_and_in_process(
     assert MARKER not in remote.output + remote.stderr
 
 
-def test_commands_that_write_files_here_stay_in_process(server: RunningServer) -> None:
-    result = _remote(server, "request", "disclosure-log", "--out", "somewhere")
+def test_the_disclosure_log_is_written_by_the_caller(
+    server: RunningServer, officer: str, tmp_path: Path
+) -> None:
+    if not json.loads(_remote(server, "request", "list", "--json").stdout):
+        test_a_case_runs_through_the_server(server, officer)
+    remote, local = tmp_path / "remote", tmp_path / "local"
+    done = _remote(server, "request", "disclosure-log", "--out", str(remote), "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout) == {
+        "entries": 1,
+        "files": [str(remote / "disclosure-log.csv"), str(remote / "disclosure-log.html")],
+    }
+    here = _local(server, "request", "disclosure-log", "--out", str(local))
+    assert here.exit_code == 0, here.output
+    csv = (remote / "disclosure-log.csv").read_text()
+    assert csv == (local / "disclosure-log.csv").read_text() and "Earnings by region" in csv
+    assert MARKER not in csv + (remote / "disclosure-log.html").read_text()
+    assert not any(server.home.rglob("disclosure-log.*")), "the server wrote the log"
+
+
+def test_a_subject_export_stays_in_process(server: RunningServer) -> None:
+    result = _remote(server, "request", "subject-export", "1", "--out", "somewhere")
     assert result.exit_code == 2
     assert "is not yet available through the server" in result.stderr

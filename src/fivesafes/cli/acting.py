@@ -97,6 +97,26 @@ def _in_process_only() -> None:
         )
 
 
+def service_account_only() -> None:
+    """Refuse, through a server, a command that is the service account's own administration.
+
+    ``backup`` and ``restore`` read or make the workspace itself (its database, keys and
+    signing key): nothing a person should reach through the server, whatever their roles.
+    """
+    address = server()
+    if address is None:
+        return
+    ctx = click.get_current_context(silent=True)
+    path = ctx.command_path.split()[1:] if ctx is not None else ["this", "command"]
+    name = " ".join(["fivesafes", *path])
+    raise WorkspaceError(
+        f"`{name}` is the service account's own administration: it is not run through "
+        f"the server ({address})",
+        hint="run it as the server's service account on the server's machine, with "
+        "FIVESAFES_HOME set to the server's workspace and FIVESAFES_SERVER unset",
+    )
+
+
 @contextmanager
 def acting() -> Iterator[tuple[Workspace, Session, Actor]]:
     """Open the workspace, resolve the acting person and hold one transaction."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fivesafes.cli.acting import emit, json_option
+from fivesafes.cli.acting import emit, json_option, service_account_only
 from fivesafes.services.backup import create_backup
 from fivesafes.services.restore import restore_backup
 from fivesafes.workspace import load_public_key, open_workspace
@@ -32,6 +32,7 @@ def backup(dest: Path, as_json: bool) -> None:
     Example:
       fivesafes backup --to /backups/fivesafes-2026-12-04.tar
     """
+    service_account_only()
     report = create_backup(open_workspace(), dest, os_login())
     emit(
         report,
@@ -90,6 +91,7 @@ def restore(
       fivesafes restore /backups/fivesafes-2026-12-04.tar --home /srv/fivesafes \\
           --public-key /offline/workspace-signing.pub
     """
+    service_account_only()
     key = load_public_key(public_key_path) if public_key_path else None
     report = restore_backup(
         archive,

@@ -3,64 +3,53 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
+from fivesafes.cli.acting import DATE, as_date, call, emit, json_option
 from fivesafes.errors import ValidationError
-from fivesafes.governance.research import (
-    STATISTICAL_PURPOSE,
-)
-from fivesafes.governance.research_changes import (
-    ChangeKind,
-    ChangeRequest,
-    parse_decision,
-)
-from fivesafes.governance.research_projects import (
-    ProjectAction,
-    ProjectProposal,
-    ProjectStatus,
-)
-from fivesafes.services.research import projects as svc
-from fivesafes.services.research.project_views import ChangeView, ProjectView
+from fivesafes.governance.research import STATISTICAL_PURPOSE
+from fivesafes.governance.research_changes import ChangeKind
+from fivesafes.governance.research_projects import ProjectStatus
 
 
-def _line(p: ProjectView) -> str:
+def _line(p: dict[str, Any]) -> str:
     return (
-        f"{p.reference:<16} {p.status:<9} {p.start.isoformat()}..{p.end.isoformat()} "
-        f"lead {p.lead:<12} {p.title}"
+        f"{p['reference']:<16} {p['status']:<9} {p['start']}..{p['end']} "
+        f"lead {p['lead']:<12} {p['title']}"
     )
 
 
-def _change_line(c: ChangeView) -> str:
+def _change_line(c: dict[str, Any]) -> str:
     fields = ", ".join(
-        f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in sorted(c.payload.items())
+        f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in sorted(c["payload"].items())
     )
-    decided = f" by {c.decided_by}" if c.decided_by else ""
+    decided = f" by {c['decided_by']}" if c["decided_by"] else ""
     return (
-        f"#{c.id:<4} {c.kind:<12} {c.status:<9}{decided:<12} "
-        f"requested by {c.requested_by}: {c.reason}{' (' + fields + ')' if fields else ''}"
+        f"#{c['id']:<4} {c['kind']:<12} {c['status']:<9}{decided:<12} "
+        f"requested by {c['requested_by']}: {c['reason']}{' (' + fields + ')' if fields else ''}"
     )
 
 
-def _details(p: ProjectView) -> str:
+def _details(p: dict[str, Any]) -> str:
     lines = [
-        f"{p.reference}: {p.title}",
-        f"  status: {p.status} (stored {p.stored_status})",
-        f"  dates: {p.start.isoformat()} to {p.end.isoformat()} (inclusive)",
-        f"  purpose ({p.purpose_category}): {p.purpose}",
-        f"  public benefit: {p.public_benefit}",
-        f"  lead: {p.lead}; members: {', '.join(p.members) or '-'}",
-        f"  datasets: {', '.join(p.datasets)}",
-        f"  proposed by {p.proposed_by}; decided by {p.decided_by or '-'}",
+        f"{p['reference']}: {p['title']}",
+        f"  status: {p['status']} (stored {p['stored_status']})",
+        f"  dates: {p['start']} to {p['end']} (inclusive)",
+        f"  purpose ({p['purpose_category']}): {p['purpose']}",
+        f"  public benefit: {p['public_benefit']}",
+        f"  lead: {p['lead']}; members: {', '.join(p['members']) or '-'}",
+        f"  datasets: {', '.join(p['datasets'])}",
+        f"  proposed by {p['proposed_by']}; decided by {p['decided_by'] or '-'}",
     ]
-    if p.former_members or p.former_datasets:
+    if p["former_members"] or p["former_datasets"]:
         lines.append(
-            f"  former members: {', '.join(p.former_members) or '-'}; "
-            f"former datasets: {', '.join(p.former_datasets) or '-'}"
+            f"  former members: {', '.join(p['former_members']) or '-'}; "
+            f"former datasets: {', '.join(p['former_datasets']) or '-'}"
         )
     lines.append("  change requests:")
-    lines += [f"    {_change_line(c)}" for c in p.changes] or ["    none"]
+    lines += [f"    {_change_line(c)}" for c in p["changes"]] or ["    none"]
     return "\n".join(lines)
 
 
@@ -129,20 +118,19 @@ def propose(
           --purpose "Regional earnings" --public-benefit "Local policy" \\
           --dataset ashe --start 2026-07-01 --end 2027-06-30
     """
-    with acting() as (_, session, actor):
-        proposal = ProjectProposal(
-            reference=reference,
-            title=title,
-            purpose=purpose,
-            purpose_category=purpose_category,
-            public_benefit=public_benefit,
-            datasets=datasets,
-            start=start.date(),
-            end=end.date(),
-            lead=lead or actor.login,
-            members=members,
-        )
-        view = svc.propose_project(session, actor, proposal)
+    view = call(
+        "project.propose",
+        reference=reference,
+        title=title,
+        purpose=purpose,
+        purpose_category=purpose_category,
+        public_benefit=public_benefit,
+        datasets=list(datasets),
+        start=start.date(),
+        end=end.date(),
+        lead=lead,
+        members=list(members),
+    )
     emit(view, as_json, lambda: f"proposed {_line(view)}")
 
 
@@ -157,8 +145,7 @@ def approve(reference: str, note: str | None, as_json: bool) -> None:
     Example:
       fivesafes project approve PRJ-2026-001 --note "public benefit clear"
     """
-    with acting() as (_, session, actor):
-        view = svc.decide_project(session, actor, reference, ProjectAction.APPROVE, note)
+    view = call("project.approve", reference=reference, note=note)
     emit(view, as_json, lambda: f"approved {_line(view)}")
 
 
@@ -173,8 +160,7 @@ def reject(reference: str, reason: str, as_json: bool) -> None:
     Example:
       fivesafes project reject PRJ-2026-002 --reason "not a statistical purpose"
     """
-    with acting() as (_, session, actor):
-        view = svc.decide_project(session, actor, reference, ProjectAction.REJECT, reason)
+    view = call("project.reject", reference=reference, reason=reason)
     emit(view, as_json, lambda: f"rejected {_line(view)}")
 
 
@@ -234,17 +220,17 @@ def request_change(
             f"{', '.join(stray)} do not belong to a {kind} request",
             hint=f"a {kind} request takes {allowed or 'only --reason'}",
         )
-    change = ChangeRequest(
+    view = call(
+        "project.request_change",
+        reference=reference,
         kind=change_kind,
         reason=reason,
         new_end=as_date(new_end),
-        add_datasets=add_datasets,
-        remove_datasets=remove_datasets,
-        add_members=add_members,
-        remove_members=remove_members,
+        add_datasets=list(add_datasets),
+        remove_datasets=list(remove_datasets),
+        add_members=list(add_members),
+        remove_members=list(remove_members),
     )
-    with acting() as (_, session, actor):
-        view = svc.request_change(session, actor, reference, change)
     emit(view, as_json, lambda: f"requested {_change_line(view)}")
 
 
@@ -261,8 +247,7 @@ def decide_change(change_id: int, decision: str, note: str | None, as_json: bool
       fivesafes project decide-change 3 approve --note "agreed at panel"
       fivesafes project decide-change 4 reject --note "use aggregates"
     """
-    with acting() as (_, session, actor):
-        view = svc.decide_change(session, actor, change_id, parse_decision(decision), note)
+    view = call("project.decide_change", change_id=change_id, decision=decision, note=note)
     emit(view, as_json, lambda: f"decided {_change_line(view)}")
 
 
@@ -277,8 +262,7 @@ def close(reference: str, reason: str, as_json: bool) -> None:
     Example:
       fivesafes project close PRJ-2026-001 --reason "outputs published"
     """
-    with acting() as (_, session, actor):
-        view = svc.close_project(session, actor, reference, reason)
+    view = call("project.close", reference=reference, reason=reason)
     emit(view, as_json, lambda: f"closed {_line(view)}")
 
 
@@ -296,8 +280,7 @@ def list_(status: str | None, as_json: bool) -> None:
     Example:
       fivesafes project list --status active
     """
-    with acting() as (_, session, _actor):
-        found = svc.list_projects(session, status=status)
+    found = call("project.list", status=status)
     emit(found, as_json, lambda: "\n".join(_line(p) for p in found) or "no projects")
 
 
@@ -311,6 +294,5 @@ def show(reference: str, as_json: bool) -> None:
     Example:
       fivesafes project show PRJ-2026-001 --json
     """
-    with acting() as (_, session, _actor):
-        found = svc.show_project(session, reference)
+    found = call("project.show", reference=reference)
     emit(found, as_json, lambda: _details(found))

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import acting, call, call_upload, emit, json_option, opened
+from fivesafes.cli.acting import call, call_upload, emit, json_option, opened
 from fivesafes.cli.colour import paint
 from fivesafes.errors import ValidationError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
@@ -482,17 +482,13 @@ def reconcile(as_json: bool) -> None:
     A staged bundle never committed to the register is removed; one whose
     publication committed is checked against the register's manifest and put in
     place; a folder the register does not know is moved to releases/.orphaned/.
-    Every publication does this first.
+    Every publication does this first. Administrators only.
 
     \b
     Example:
       fivesafes release reconcile
     """
-    from fivesafes.services.release.reconcile import reconcile_releases
-
-    with acting() as (workspace, session, _actor):
-        events = reconcile_releases(session, workspace.releases_dir)
-    done = [{"release": e.subject, **e.details, "outcome": e.outcome.value} for e in events]
+    done = call("release.reconcile")
     emit(
         done,
         as_json,

@@ -16,16 +16,14 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, call, emit, json_option, plain
+from fivesafes.cli.acting import DATE, as_date, call, emit, json_option, plain
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.requests.cases import CaseState, Outcome
-from fivesafes.requests.disclosure_log import log_csv, log_html
 from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import RequestKind, parse_kind
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.services.requests import (
-    disclosure_log,
     moves,
 )
 from fivesafes.services.requests.cases import CaseView
@@ -355,14 +353,13 @@ def figure(
 @json_option
 def disclosure_log_(out: Path, as_json: bool) -> None:
     """Write the disclosure log (answered FOI/EIR cases, no personal data) as CSV and HTML."""
-    with acting() as (workspace, session, actor):
-        entries = disclosure_log.disclosure_log(session, actor)
-        organisation = str(workspace.setting("publication_organisation"))
+    done = call("request.disclosure_log")
+    count = int(done["entries"])
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in (
-        ("disclosure-log.csv", log_csv(entries)),
-        ("disclosure-log.html", log_html(entries, organisation)),
+        ("disclosure-log.csv", done["csv"]),
+        ("disclosure-log.html", done["html"]),
     ):
         # Whole files or none: written beside, then renamed over the old log.
         target = out / name
@@ -371,9 +368,9 @@ def disclosure_log_(out: Path, as_json: bool) -> None:
         os.replace(partial, target)
         written.append(str(target))
     emit(
-        {"entries": len(entries), "files": written},
+        {"entries": count, "files": written},
         as_json,
-        lambda: f"disclosure log: {len(entries)} answered request(s) in {out}",
+        lambda: f"disclosure log: {count} answered request(s) in {out}",
     )
 
 

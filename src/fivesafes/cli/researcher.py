@@ -3,48 +3,43 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
-from fivesafes.governance.research import (
-    ACCREDITATION_YEARS,
-    AccreditationLevel,
-    parse_level,
-)
-from fivesafes.services.research import researchers as svc
-from fivesafes.services.research.researchers import AccreditationView, ResearcherView
+from fivesafes.cli.acting import DATE, as_date, call, emit, json_option
+from fivesafes.governance.research import ACCREDITATION_YEARS, AccreditationLevel
 
 LEVELS = ", ".join(f"{lvl.value} ({ACCREDITATION_YEARS[lvl]} years)" for lvl in AccreditationLevel)
 
 
-def _acc_line(a: AccreditationView) -> str:
-    sup = f" supervisor {a.supervisor}" if a.supervisor else ""
-    state = "valid" if a.valid_today else "not valid today"
+def _acc_line(a: dict[str, Any]) -> str:
+    sup = f" supervisor {a['supervisor']}" if a["supervisor"] else ""
+    state = "valid" if a["valid_today"] else "not valid today"
     return (
-        f"{a.level:<11} {a.body} {a.reference}: {a.granted.isoformat()}..{a.expires.isoformat()} "
+        f"{a['level']:<11} {a['body']} {a['reference']}: {a['granted']}..{a['expires']} "
         f"({state}){sup}"
     )
 
 
-def _line(r: ResearcherView) -> str:
-    acc = _acc_line(r.current) if r.current else "no accreditation"
-    flag = "accredited" if r.accredited else "NOT accredited"
-    return f"{r.login:<16} {flag:<15} {acc}"
+def _line(r: dict[str, Any]) -> str:
+    acc = _acc_line(r["current"]) if r["current"] else "no accreditation"
+    flag = "accredited" if r["accredited"] else "NOT accredited"
+    return f"{r['login']:<16} {flag:<15} {acc}"
 
 
-def _details(r: ResearcherView) -> str:
+def _details(r: dict[str, Any]) -> str:
     lines = [
-        f"{r.login} ({r.name}){'' if r.active else ' - leaver'}",
-        f"  roles: {', '.join(r.roles) or '-'}",
-        f"  accredited today: {'yes' if r.accredited else 'no'}"
-        + ("" if r.supervisor_ok or r.current is None else " (no valid supervisor)"),
+        f"{r['login']} ({r['name']}){'' if r['active'] else ' - leaver'}",
+        f"  roles: {', '.join(r['roles']) or '-'}",
+        f"  accredited today: {'yes' if r['accredited'] else 'no'}"
+        + ("" if r["supervisor_ok"] or r["current"] is None else " (no valid supervisor)"),
         "  safe researcher training: "
-        + ("valid" if r.safe_researcher_training_valid else "not valid"),
-        f"  projects: {', '.join(r.projects) or '-'}",
+        + ("valid" if r["safe_researcher_training_valid"] else "not valid"),
+        f"  projects: {', '.join(r['projects']) or '-'}",
         "  accreditations (oldest first):",
     ]
-    lines += [f"    {_acc_line(a)}" for a in r.history] or ["    none"]
+    lines += [f"    {_acc_line(a)}" for a in r["history"]] or ["    none"]
     return "\n".join(lines)
 
 
@@ -96,18 +91,16 @@ def accredit(
       fivesafes researcher accredit rita --body "UK Statistics Authority" \\
           --reference DEA-2026-0042 --level full
     """
-    with acting() as (_, session, actor):
-        view = svc.accredit(
-            session,
-            actor,
-            login,
-            body=body,
-            reference=reference,
-            level=parse_level(level),
-            granted=as_date(granted),
-            expires=as_date(expires),
-            supervisor=supervisor,
-        )
+    view = call(
+        "researcher.accredit",
+        login=login,
+        body=body,
+        reference=reference,
+        level=level,
+        granted=as_date(granted),
+        expires=as_date(expires),
+        supervisor=supervisor,
+    )
     emit(view, as_json, lambda: f"accredited {login}: {_acc_line(view)}")
 
 
@@ -122,8 +115,7 @@ def supervisor(login: str, supervisor: str, as_json: bool) -> None:
     Example:
       fivesafes researcher supervisor rob --supervisor rita
     """
-    with acting() as (_, session, actor):
-        view = svc.change_supervisor(session, actor, login, supervisor)
+    view = call("researcher.supervisor", login=login, supervisor=supervisor)
     emit(view, as_json, lambda: f"supervisor of {login}: {_acc_line(view)}")
 
 
@@ -136,8 +128,7 @@ def list_(as_json: bool) -> None:
     Example:
       fivesafes researcher list --json
     """
-    with acting() as (_, session, _actor):
-        found = svc.list_researchers(session)
+    found = call("researcher.list")
     emit(found, as_json, lambda: "\n".join(_line(r) for r in found) or "no researchers")
 
 
@@ -151,6 +142,5 @@ def show(login: str, as_json: bool) -> None:
     Example:
       fivesafes researcher show rita
     """
-    with acting() as (_, session, _actor):
-        found = svc.show_researcher(session, login)
+    found = call("researcher.show", login=login)
     emit(found, as_json, lambda: _details(found))

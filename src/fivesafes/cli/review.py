@@ -2,67 +2,66 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, acting, as_date, emit, json_option
-from fivesafes.governance.review import CATEGORIES, DEFAULT_WINDOW_DAYS, ReviewResult, check_window
-from fivesafes.services.governance import review as svc
-from fivesafes.services.governance.review import ReviewRecord
+from fivesafes.cli.acting import DATE, as_date, call, emit, json_option, opened, server
+from fivesafes.errors import WorkspaceError
+from fivesafes.governance.review import CATEGORIES, DEFAULT_WINDOW_DAYS, check_window
+from fivesafes.services.governance.review import prepare_report_dir, report_paths, write_atomic
 
 WITHIN_HELP = "Also list what falls due within this many days."
 
 
-def _result_json(result: ReviewResult) -> dict[str, Any]:
-    worst = result.worst()
-    return {
-        "as_of": result.as_of.isoformat(),
-        "within_days": result.within_days,
-        "worst": worst.name.lower() if worst else None,
-        "counts": {c.value: n for c, n in result.counts().items()},
-        "findings": [
-            {
-                "category": f.category.value,
-                "severity": f.severity.name.lower(),
-                "subject": f.subject,
-                "item": f.item,
-                "due": f.due.isoformat() if f.due else None,
-                "days": f.days,
-                "detail": f.detail,
-                "remedy": f.remedy,
-            }
-            for f in result.findings
-        ],
-    }
-
-
-def _result_text(result: ReviewResult) -> str:
+def _result_text(result: dict[str, Any]) -> str:
+    findings = result["findings"]
     lines = [
-        f"access review as of {result.as_of.isoformat()}, "
-        f"window {result.within_days} days: {len(result.findings)} finding(s)"
+        f"access review as of {result['as_of']}, "
+        f"window {result['within_days']} days: {len(findings)} finding(s)"
     ]
-    counts = result.counts()
+    counts = result["counts"]
     for category, info in CATEGORIES.items():
-        if not counts[category]:
+        if not counts.get(category.value):
             continue
-        lines.append(f"\n{info.title} ({counts[category]}) [{info.severity.name.lower()}]")
+        lines.append(f"\n{info.title} ({counts[category.value]}) [{info.severity.name.lower()}]")
         lines.append(f"  what to do: {info.remedy}")
-        lines += [f"  - {f.detail}" for f in result.by_category(category)]
+        lines += [f"  - {f['detail']}" for f in findings if f["category"] == category.value]
     return "\n".join(lines)
 
 
-def _record_text(rec: ReviewRecord) -> str:
+def _record_text(rec: dict[str, Any]) -> str:
     return "\n".join(
         [
-            f"review #{rec.id} recorded: {rec.findings_total} finding(s) as of "
-            f"{rec.as_of.isoformat()} by {rec.carried_out_by}",
-            f"  {rec.markdown_path}  sha256 {rec.markdown_sha256}",
-            f"  {rec.html_path}  sha256 {rec.html_sha256}",
+            f"review #{rec['id']} recorded: {rec['findings_total']} finding(s) as of "
+            f"{rec['as_of']} by {rec['carried_out_by']}",
+            f"  {rec['markdown_path']}  sha256 {rec['markdown_sha256']}",
+            f"  {rec['html_path']}  sha256 {rec['html_sha256']}",
         ]
     )
+
+
+def _check_writable(target: Path) -> None:
+    existing = target
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
+        raise WorkspaceError(
+            f"cannot create the report directory {target}: {existing} is not a writable folder",
+            hint="give --out a directory you can write to",
+        )
+
+
+def _default_dir() -> Path:
+    # in process the reports stay with the workspace, as before; through the server the
+    # caller keeps them here (the server writes no file for a client)
+    if server() is not None:
+        return Path("reviews")
+    with opened() as (app, _login):
+        return app.workspace.home / "reviews"
 
 
 @click.group()
@@ -103,9 +102,8 @@ def access(within: int, as_of: datetime | None, as_json: bool) -> None:
       fivesafes review access --as-of 2026-12-31 --json
     """
     check_window(within)
-    with acting() as (_, session, _actor):
-        result = svc.review_access(session, as_date(as_of), within)
-    emit(_result_json(result), as_json, lambda: _result_text(result))
+    result = call("review.access", within=within, as_of=as_date(as_of))
+    emit(result, as_json, lambda: _result_text(result))
 
 
 @review.command("report")
@@ -130,9 +128,17 @@ def report(out_dir: Path | None, within: int, as_json: bool) -> None:
       fivesafes review report --out reviews --within 60
     """
     check_window(within)
-    with acting() as (workspace, session, actor):
-        target = out_dir if out_dir is not None else workspace.home / "reviews"
-        rec = svc.carry_out_review(session, actor, target, within_days=within)
+    target = out_dir if out_dir is not None else _default_dir()
+    # a folder that cannot be made is refused before anything is recorded, but it is made
+    # only once the review is (a refused reviewer leaves nothing behind)
+    _check_writable(target)
+    done = call("review.report", within=within, location=str(target.resolve()))
+    prepare_report_dir(target)
+    rec = done["record"]
+    md_path, html_path = report_paths(target, date.fromisoformat(rec["as_of"]))
+    write_atomic(md_path, done["markdown"])
+    write_atomic(html_path, done["html"])
+    rec = {**rec, "markdown_path": str(md_path), "html_path": str(html_path)}
     emit(rec, as_json, lambda: _record_text(rec))
 
 
@@ -145,21 +151,7 @@ def list_(as_json: bool) -> None:
     Example:
       fivesafes review list --json
     """
-    with acting() as (_, session, _actor):
-        rows = [
-            {
-                "id": r.id,
-                "carried_out_by": r.carried_out_by,
-                "carried_out_at": r.carried_out_at.isoformat(),
-                "as_of": r.as_of.isoformat(),
-                "within_days": r.within_days,
-                "findings": r.findings_total,
-                "markdown_sha256": r.markdown_sha256,
-                "html_sha256": r.html_sha256,
-                "location": r.location,
-            }
-            for r in svc.list_reviews(session)
-        ]
+    rows = call("review.list")
     emit(
         rows,
         as_json,

@@ -24,8 +24,11 @@ from fivesafes.server.acting import resolving
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
 from fivesafes.server.operations_areas import AREA_OPERATIONS
 from fivesafes.server.operations_data import DATA_OPERATIONS, DATA_UPLOADS
+from fivesafes.server.operations_projects import PROJECT_OPERATIONS
 from fivesafes.server.operations_release import RELEASE_OPERATIONS, RELEASE_UPLOADS
 from fivesafes.server.operations_requests import REQUEST_OPERATIONS
+from fivesafes.server.operations_researchers import RESEARCHER_OPERATIONS
+from fivesafes.server.operations_review import REVIEW_OPERATIONS
 from fivesafes.server.operations_tables import TABLE_OPERATIONS
 from fivesafes.server.operations_training import TRAINING_OPERATIONS
 from fivesafes.server.upload import UploadOperation
@@ -245,6 +248,9 @@ OPERATIONS: dict[str, Operation] = {
         *DATA_OPERATIONS,
         *TABLE_OPERATIONS,
         *RELEASE_OPERATIONS,
+        *REVIEW_OPERATIONS,
+        *PROJECT_OPERATIONS,
+        *RESEARCHER_OPERATIONS,
         Operation(
             "auth.password",
             Password,

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from fivesafes.app import Acting, App
 from fivesafes.errors import ValidationError
+from fivesafes.governance import permissions
 from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.submission import CELLS, REPORT, Submission, read_file, read_table_dir
 from fivesafes.release.votes import Vote
@@ -26,6 +27,7 @@ from fivesafes.services.release import register as published_register
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release import reviews as release_reviews
 from fivesafes.services.release import rule_sets
+from fivesafes.services.release.reconcile import reconcile_releases
 from fivesafes.services.release.requests import SubmissionContext
 
 RequestId = Field(ge=1, le=2**31 - 1)
@@ -290,6 +292,19 @@ def _publish(app: App, login: str, p: Publish) -> Any:
     )
 
 
+def _reconcile(app: App, login: str, _p: NoParams) -> Any:
+    releases_dir = app.workspace.releases_dir
+
+    def act(a: Acting) -> Any:
+        # it moves and removes folders in the releases folder: the administrators' (and
+        # every publication's own first step), not anyone's who can reach the server
+        permissions.check_administer(a.actor.person)
+        events = reconcile_releases(a.session, releases_dir)
+        return [{"release": e.subject, **e.details, "outcome": e.outcome.value} for e in events]
+
+    return in_one(app, login, act)
+
+
 def _published(app: App, login: str, p: PublishedFilter) -> Any:
     return in_one(app, login, lambda a: published_register.list_published(a.session, p.source))
 
@@ -304,6 +319,7 @@ RELEASE_OPERATIONS = (
     Operation("release.withdraw", Withdraw, _withdraw, "Withdraw your request."),
     Operation("release.publish", Publish, _publish, "Publish an approved request."),
     Operation("release.published", PublishedFilter, _published, "The published register."),
+    Operation("release.reconcile", NoParams, _reconcile, "Settle crashed publications (admins)."),
     Operation("rules.set", RuleSetParams, _rules_set, "Put a rule set version in force."),
     Operation("rules.list", NoParams, _rules_list, "The rule sets in force."),
 )

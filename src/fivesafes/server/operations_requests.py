@@ -22,6 +22,7 @@ from fivesafes.app import Acting, App
 from fivesafes.errors import ValidationError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.requests.cases import CaseState, Outcome
+from fivesafes.requests.disclosure_log import log_csv, log_html
 from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import parse_kind
 from fivesafes.requests.policy import RequestPolicy
@@ -29,6 +30,7 @@ from fivesafes.server.operation import Operation, Params, Text, in_one, plain
 from fivesafes.services.requests import (
     answers,
     cases,
+    disclosure_log,
     exemptions,
     figures,
     moves,
@@ -311,6 +313,21 @@ def _shred(app: App, login: str, _p: NoParams) -> Any:
     return {"shredded": list(done.requesters), "subject_records": list(done.subject_records)}
 
 
+def _disclosure_log(app: App, login: str, _p: NoParams) -> Any:
+    organisation = str(app.workspace.setting("publication_organisation"))
+
+    def act(a: Acting) -> Any:
+        entries = disclosure_log.disclosure_log(a.session, a.actor)
+        # the documents, for the caller to write where it chose (never a server-side path)
+        return {
+            "entries": len(entries),
+            "csv": log_csv(entries),
+            "html": log_html(entries, organisation),
+        }
+
+    return in_one(app, login, act)
+
+
 REQUEST_OPERATIONS = (
     Operation("request.open", CaseOpen, _open, "Open a request for information."),
     Operation("request.show", CaseRef, _show, "One case and its clock (never the requester)."),
@@ -329,4 +346,5 @@ REQUEST_OPERATIONS = (
     Operation("request.erase", Erase, _erase, "Erase a subject's records where allowed."),
     Operation("request.rectify", Rectify, _rectify, "Correct a subject's records where allowed."),
     Operation("request.shred", NoParams, _shred, "Shred what expired cases kept about people."),
+    Operation("request.disclosure_log", NoParams, _disclosure_log, "The disclosure log's files."),
 )

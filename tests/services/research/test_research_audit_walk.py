@@ -124,6 +124,9 @@ WRITERS: dict[str, Prepare] = {
     "carry_out_review": lambda s, w, p: (
         lambda: review.carry_out_review(s, actor(s, "admin"), p, today=TODAY)
     ),
+    "review_report": lambda s, w, p: (
+        lambda: review.review_report(s, actor(s, "admin"), "label", today=TODAY)
+    ),
 }
 
 
@@ -199,6 +202,7 @@ READERS: dict[str, Prepare] = {
     ),
     "write_atomic": lambda s, w, p: lambda: review.write_atomic(p / "f.txt", "x"),
     "report_paths": lambda s, w, p: lambda: review.report_paths(p, TODAY),
+    "prepare_report_dir": lambda s, w, p: lambda: review.prepare_report_dir(p / "r"),
     "list_reviews": lambda s, w, p: lambda: review.list_reviews(s),
 }
 

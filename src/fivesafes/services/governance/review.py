@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -263,6 +263,10 @@ class ReviewRecord:
         """JSON-ready form."""
         return as_json(self)
 
+    def placed(self, markdown: Path, html: Path) -> ReviewRecord:
+        """This record with the paths its documents were written to."""
+        return replace(self, markdown_path=str(markdown), html_path=str(html))
+
 
 def write_atomic(path: Path, text: str) -> str:
     """Write ``text`` to ``path`` via a temporary file in the same directory; return its SHA-256."""
@@ -291,6 +295,15 @@ def report_paths(out_dir: Path, day: date) -> tuple[Path, Path]:
         number += 1
 
 
+@dataclass(frozen=True)
+class ReviewReport:
+    """A recorded periodic review and its two documents, for the caller to keep."""
+
+    record: ReviewRecord
+    markdown: str
+    html: str
+
+
 def carry_out_review(
     session: Session,
     actor: Actor,
@@ -300,12 +313,18 @@ def carry_out_review(
 ) -> ReviewRecord:
     """Produce the periodic review report (markdown and HTML) in ``out_dir`` and record it."""
     check_carry_out_review(actor)
-    day = today_or(today)
-    result = review_access(session, day, within_days)
-    totals = register_totals(session)
-    at = now()
-    markdown = render_markdown(result, totals, reviewer=actor.login, generated_at=at)
-    html = render_html(result, totals, reviewer=actor.login, generated_at=at)
+    prepare_report_dir(out_dir)
+    md_path, html_path = report_paths(out_dir, today_or(today))
+    done = review_report(
+        session, actor, str(out_dir.resolve()), today, within_days, (md_path.name, html_path.name)
+    )
+    write_atomic(md_path, done.markdown)
+    write_atomic(html_path, done.html)
+    return done.record.placed(md_path, html_path)
+
+
+def prepare_report_dir(out_dir: Path) -> None:
+    """Create the report directory, or say why it cannot be (before anything is recorded)."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -313,9 +332,31 @@ def carry_out_review(
             f"cannot create the report directory {out_dir}: {exc.strerror}",
             hint="give --out a directory you can write to",
         ) from None
-    md_path, html_path = report_paths(out_dir, day)
-    md_hash = write_atomic(md_path, markdown)
-    html_hash = write_atomic(html_path, html)
+
+
+def review_report(
+    session: Session,
+    actor: Actor,
+    location: str,
+    today: date | None = None,
+    within_days: int = DEFAULT_WINDOW_DAYS,
+    names: tuple[str, str] | None = None,
+) -> ReviewReport:
+    """Render the periodic review and record it (hashes, who, when) without writing a file.
+
+    The documents go back to the caller, who keeps them where it chose (``location``, a
+    label recorded as given): a server never writes to a path a client names.
+    """
+    check_carry_out_review(actor)
+    day = today_or(today)
+    result = review_access(session, day, within_days)
+    totals = register_totals(session)
+    at = now()
+    markdown = render_markdown(result, totals, reviewer=actor.login, generated_at=at)
+    html = render_html(result, totals, reviewer=actor.login, generated_at=at)
+    md_hash = hashlib.sha256(markdown.encode("utf-8")).hexdigest()
+    html_hash = hashlib.sha256(html.encode("utf-8")).hexdigest()
+    md_name, html_name = names or (f"review-{day.isoformat()}.md", f"review-{day.isoformat()}.html")
     counts = {c.value: n for c, n in result.counts().items()}
     row = ReviewRow(
         carried_out_by=actor.login,
@@ -326,7 +367,7 @@ def carry_out_review(
         counts=counts,
         markdown_sha256=md_hash,
         html_sha256=html_hash,
-        location=str(out_dir.resolve()),
+        location=location,
     )
     session.add(row)
     session.flush()
@@ -340,14 +381,14 @@ def carry_out_review(
             "within_days": within_days,
             "findings": len(result.findings),
             "counts": {k: v for k, v in counts.items() if v},
-            "markdown": md_path.name,
+            "markdown": md_name,
             "markdown_sha256": md_hash,
-            "html": html_path.name,
+            "html": html_name,
             "html_sha256": html_hash,
             "audit_head": totals.audit_head,
         },
     )
-    return ReviewRecord(
+    rec = ReviewRecord(
         id=row.id,
         carried_out_by=actor.login,
         carried_out_at=at,
@@ -355,11 +396,12 @@ def carry_out_review(
         within_days=within_days,
         findings_total=len(result.findings),
         counts=counts,
-        markdown_path=str(md_path),
-        html_path=str(html_path),
+        markdown_path=md_name,
+        html_path=html_name,
         markdown_sha256=md_hash,
         html_sha256=html_hash,
     )
+    return ReviewReport(rec, markdown, html)
 
 
 def list_reviews(session: Session) -> list[ReviewRow]:
