@@ -137,10 +137,64 @@ def _carry_out(
         for area in areas:
             require_qualified(session, actor, area, f"{right.value} for #{case_id}", today)
     with _one_at_a_time(vault, requests_area):
-        return _rewrite_all(
-            tx, vault, login, case_id, identifier, right, values, columns,
-            requests_area, bases, areas,
-        )  # fmt: skip
+        outcomes: list[RightOutcome] = []
+        rewrites: list[Rewrite] = []
+        try:
+            for area in areas:
+                store = vault.store(area)
+                if not store.exists():
+                    continue
+                key: bytes | None = None
+                for manifest in store.manifests():
+                    pseudonymised, named = identifier_columns(manifest, columns)
+                    if not pseudonymised and not named:
+                        continue
+                    wanted = {c: identifier for c in named}
+                    if pseudonymised:
+                        key = key or area_pseudonym_key(store, vault.provider)
+                        wanted |= {c: pseudonym(key, identifier) for c in pseudonymised}
+                    found = open_table(store, vault.provider, manifest.name, columns=list(wanted))
+                    rows = int(
+                        pc.sum(pc.cast(subject_mask(found, wanted), pa.int64())).as_py() or 0
+                    )
+                    if not rows:
+                        continue
+                    basis = bases.get((area, manifest.name))
+                    reason = (
+                        refusal_reason(right, basis)
+                        if basis is not None
+                        else "not in the register of datasets: its lawful basis is unknown"
+                    )
+                    if reason is None and right is SubjectRight.RECTIFICATION:
+                        reason = _cannot_rectify(manifest.columns, pseudonymised, values)
+                    if reason is not None:
+                        outcomes.append(RightOutcome(area, manifest.name, rows, False, reason))
+                        continue
+                    note = {"request": case_id, right.value: rows, "columns": sorted(values)}
+                    rewrites.append(
+                        rewrite_dataset(
+                            store,
+                            vault.provider,
+                            manifest.name,
+                            _change(right, wanted, values),
+                            note=note,
+                        )
+                    )
+                    outcomes.append(RightOutcome(area, manifest.name, rows, True, None))
+            _record(tx, login, case_id, requests_area, right, values, outcomes, rewrites)
+        except BaseException:
+            for rewrite in reversed(rewrites):  # not recorded, so not done
+                rewrite.undo()
+            raise
+        for rewrite in rewrites:
+            rewrite.finish()  # the old versions, crypto-shredded
+        for area in sorted({r.store.area for r in rewrites}):
+            # As `dataset destroy` does: a backup's copy of the old version's wrapped key must
+            # not open under any living area key (the rotation is audited by itself).
+            with area_lock(vault.store(area), exclusive=True), tx() as session:
+                area_id = session.scalars(select(AreaRow.id).where(AreaRow.name == area)).one()
+                rotate_area(session, vault, login, area, area_id)
+        return tuple(outcomes)
 
 
 @contextmanager
@@ -163,77 +217,6 @@ def _one_at_a_time(vault: Vault, requests_area: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
-
-
-def _rewrite_all(
-    tx: Transact,
-    vault: Vault,
-    login: str,
-    case_id: int,
-    identifier: str,
-    right: SubjectRight,
-    values: Mapping[str, str],
-    columns: Sequence[str],
-    requests_area: str,
-    bases: Mapping[tuple[str, str], str],
-    areas: Sequence[str],
-) -> tuple[RightOutcome, ...]:
-    outcomes: list[RightOutcome] = []
-    rewrites: list[Rewrite] = []
-    try:
-        for area in areas:
-            store = vault.store(area)
-            if not store.exists():
-                continue
-            key: bytes | None = None
-            for manifest in store.manifests():
-                pseudonymised, named = identifier_columns(manifest, columns)
-                if not pseudonymised and not named:
-                    continue
-                wanted = {c: identifier for c in named}
-                if pseudonymised:
-                    key = key or area_pseudonym_key(store, vault.provider)
-                    wanted |= {c: pseudonym(key, identifier) for c in pseudonymised}
-                found = open_table(store, vault.provider, manifest.name, columns=list(wanted))
-                rows = int(pc.sum(pc.cast(subject_mask(found, wanted), pa.int64())).as_py() or 0)
-                if not rows:
-                    continue
-                basis = bases.get((area, manifest.name))
-                reason = (
-                    refusal_reason(right, basis)
-                    if basis is not None
-                    else "not in the register of datasets: its lawful basis is unknown"
-                )
-                if reason is None and right is SubjectRight.RECTIFICATION:
-                    reason = _cannot_rectify(manifest.columns, pseudonymised, values)
-                if reason is not None:
-                    outcomes.append(RightOutcome(area, manifest.name, rows, False, reason))
-                    continue
-                note = {"request": case_id, right.value: rows, "columns": sorted(values)}
-                rewrites.append(
-                    rewrite_dataset(
-                        store,
-                        vault.provider,
-                        manifest.name,
-                        _change(right, wanted, values),
-                        note=note,
-                    )
-                )
-                outcomes.append(RightOutcome(area, manifest.name, rows, True, None))
-        _record(tx, login, case_id, requests_area, right, values, outcomes, rewrites)
-    except BaseException:
-        for rewrite in reversed(rewrites):  # not recorded, so not done
-            rewrite.undo()
-        raise
-    for rewrite in rewrites:
-        rewrite.finish()  # the old versions, crypto-shredded
-    for area in sorted({r.store.area for r in rewrites}):
-        # As `dataset destroy` does: a backup's copy of the old version's wrapped key must
-        # not open under any living area key (the rotation is audited by itself).
-        with area_lock(vault.store(area), exclusive=True), tx() as session:
-            area_id = session.scalars(select(AreaRow.id).where(AreaRow.name == area)).one()
-            rotate_area(session, vault, login, area, area_id)
-    return tuple(outcomes)
 
 
 def _cannot_rectify(
