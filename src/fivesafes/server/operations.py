@@ -23,6 +23,7 @@ from fivesafes.governance.roles import parse_roles
 from fivesafes.server.acting import resolving
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
 from fivesafes.server.operations_areas import AREA_OPERATIONS
+from fivesafes.server.operations_audit import AUDIT_OPERATIONS
 from fivesafes.server.operations_data import DATA_OPERATIONS, DATA_UPLOADS
 from fivesafes.server.operations_projects import PROJECT_OPERATIONS
 from fivesafes.server.operations_release import RELEASE_OPERATIONS, RELEASE_UPLOADS
@@ -249,6 +250,7 @@ OPERATIONS: dict[str, Operation] = {
         *TABLE_OPERATIONS,
         *RELEASE_OPERATIONS,
         *REVIEW_OPERATIONS,
+        *AUDIT_OPERATIONS,
         *PROJECT_OPERATIONS,
         *RESEARCHER_OPERATIONS,
         Operation(
