@@ -35,9 +35,7 @@ def _same(remote: Result, local: Result) -> None:
 
 
 @pytest.mark.parametrize("args", [[], ["--json"]], ids=["text", "json"])
-def test_verify_prints_the_same_through_the_server(
-    server: RunningServer, args: list[str]
-) -> None:
+def test_verify_prints_the_same_through_the_server(server: RunningServer, args: list[str]) -> None:
     remote = _remote(server, "audit", "verify", *args)
     assert remote.exit_code == 0, remote.output
     _same(remote, _local(server, "audit", "verify", *args))
