@@ -30,6 +30,7 @@ from fivesafes.server.operations_release import RELEASE_OPERATIONS, RELEASE_UPLO
 from fivesafes.server.operations_requests import REQUEST_OPERATIONS
 from fivesafes.server.operations_researchers import RESEARCHER_OPERATIONS
 from fivesafes.server.operations_review import REVIEW_OPERATIONS
+from fivesafes.server.operations_session_folder import SESSION_UPLOADS
 from fivesafes.server.operations_tables import TABLE_OPERATIONS
 from fivesafes.server.operations_training import TRAINING_OPERATIONS
 from fivesafes.server.upload import UploadOperation
@@ -264,7 +265,9 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-UPLOADS: dict[str, UploadOperation] = {op.name: op for op in (*DATA_UPLOADS, *RELEASE_UPLOADS)}
+UPLOADS: dict[str, UploadOperation] = {
+    op.name: op for op in (*DATA_UPLOADS, *RELEASE_UPLOADS, *SESSION_UPLOADS)
+}
 
 
 def run(app: App, login: str, name: str, params: dict[str, Any] | Params) -> Any:
