@@ -91,6 +91,9 @@ def test_a_sessions_folder_is_submitted_verified_through_the_server(
     assert same(mine) == same(view)
     text = _remote(server, "release", "submit", str(folder), "--purpose", "bulletin")
     assert text.exit_code == 0 and text.stdout.startswith("submitted ")
+    local_text = _local(server, "release", "submit", str(folder), "--purpose", "bulletin")
+    assert local_text.exit_code == 0, local_text.output  # in process, as text, too
+    assert local_text.stdout.splitlines()[1:] == text.stdout.splitlines()[1:]
     assert not list((server.home / "uploads").iterdir()), "the scratch folder outlived the call"
 
 
