@@ -110,9 +110,3 @@ def test_the_disclosure_log_is_written_by_the_caller(
     assert csv == (local / "disclosure-log.csv").read_text() and "Earnings by region" in csv
     assert MARKER not in csv + (remote / "disclosure-log.html").read_text()
     assert not any(server.home.rglob("disclosure-log.*")), "the server wrote the log"
-
-
-def test_a_subject_export_stays_in_process(server: RunningServer) -> None:
-    result = _remote(server, "request", "subject-export", "1", "--out", "somewhere")
-    assert result.exit_code == 2
-    assert "is not yet available through the server" in result.stderr

@@ -85,6 +85,22 @@ class VerifyReport:
             "warnings": list(self.warnings),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VerifyReport:
+        """The report back from ``to_dict`` (as the server sends it)."""
+        return cls(
+            events=data["events"],
+            head_seq=data["head_seq"],
+            head_hash=data["head_hash"],
+            problems=tuple(
+                ChainProblem(p["seq"], p["kind"], p["message"]) for p in data["problems"]
+            ),
+            problem_count=data["problem_count"],
+            checkpoints_verified=data["checkpoints_verified"],
+            signatures_checked=data["signatures_checked"],
+            warnings=tuple(data["warnings"]),
+        )
+
     def raise_if_bad(self) -> None:
         """Raise IntegrityError naming the first bad event when anything is wrong."""
         first = self.first_bad

@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import call, opened
-from fivesafes.services import audit_log
+from fivesafes.cli.acting import call, opened, server
+from fivesafes.errors import ValidationError
 from fivesafes.services.audit_log import VerifyReport, verify_log
 from fivesafes.services.context import Actor
 from fivesafes.workspace import Workspace, load_public_key
@@ -116,20 +116,43 @@ def verify(
       fivesafes audit verify --public-key /secure/copy/workspace-signing.pub --json
       fivesafes audit verify --state /secure/verifier/ws.json --witness /mnt/witness
     """
-    with _as_registered_person() as (workspace, _actor):
-        public_key = load_public_key(public_key_path) if public_key_path else None
-        report = verify_log(
-            workspace,
-            public_key=public_key,
-            parallel=parallel,
-            state_path=state_path,
-            witnesses=witnesses,
-        )
+    if server() is not None:
+        report = _verify_through_server(public_key_path, parallel, state_path, witnesses)
+    else:
+        with _as_registered_person() as (workspace, _actor):
+            public_key = load_public_key(public_key_path) if public_key_path else None
+            report = verify_log(
+                workspace,
+                public_key=public_key,
+                parallel=parallel,
+                state_path=state_path,
+                witnesses=witnesses,
+            )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         click.echo(_render_report(report))
     report.raise_if_bad()
+
+
+def _verify_through_server(
+    public_key_path: Path | None,
+    parallel: bool,
+    state_path: Path | None,
+    witnesses: tuple[Path, ...],
+) -> VerifyReport:
+    # The verifier's state and the witness copies are the caller's own, kept away from
+    # the workspace: checked against a report the server computes they would prove no
+    # more than the server's word, so they stay with a verifier on a copy of the log.
+    if state_path is not None or witnesses:
+        raise ValidationError(
+            "--state and --witness are not available through the server: they check the "
+            "log against copies the server must not be trusted with",
+            hint="run `fivesafes audit verify --state ... --witness ...` on the server's "
+            "machine (or on a restored backup) with FIVESAFES_SERVER unset",
+        )
+    public_key = public_key_path.read_bytes().decode(errors="replace") if public_key_path else None
+    return VerifyReport.from_dict(call("audit.verify", public_key=public_key, parallel=parallel))
 
 
 def _render_event(row: dict[str, Any]) -> str:
@@ -219,16 +242,12 @@ def checkpoint(as_json: bool) -> None:
       fivesafes audit checkpoint
       fivesafes audit checkpoint --json
     """
-    with _as_registered_person() as (workspace, _actor), workspace.transaction() as session:
-        signed = audit_log.checkpoint(session)
+    # any registered, active person, in process and through the server alike
+    signed = call("audit.checkpoint")
     if signed is None:
         click.echo("the audit log is empty: nothing to sign", err=True)
         return
     if as_json:
-        click.echo(
-            json.dumps(
-                {"size": signed.size, "head_hash": signed.head_hash, "note": signed.note}, indent=2
-            )
-        )
+        click.echo(json.dumps(signed, indent=2))
     else:
-        click.echo(f"checkpoint at event {signed.size}:\n{signed.note}", nl=False)
+        click.echo(f"checkpoint at event {signed['size']}:\n{signed['note']}", nl=False)

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import call, call_upload, emit, json_option, opened
+from fivesafes.cli.acting import call, call_upload, emit, json_option, opened, plain, server
 from fivesafes.cli.colour import paint
 from fivesafes.errors import ValidationError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
@@ -220,6 +220,18 @@ def submit(
             raise ValidationError(
                 "--spec does not go with a session's folder", hint="leave out --spec"
             )
+        if server() is not None:
+            # sent whole (source.json too: its digests cover every file); the server runs
+            # the same service, computing the table again from the dataset
+            from fivesafes.server.operations_session_folder import session_tar
+
+            with tempfile.TemporaryDirectory() as scratch:
+                archive = session_tar(path, Path(scratch))
+                view = call_upload(
+                    "release.submit_session", archive, area=area, folder=str(path), **common
+                )
+            emit(view, as_json, lambda: "submitted " + _detail(view))
+            return
         # imported here: the outputs' tabulation (pandas, DuckDB) is not for every command
         from fivesafes.services.release.requests import SubmissionContext
         from fivesafes.services.release.session_folder import submit_session_folder
@@ -239,7 +251,7 @@ def submit(
                 rule_set=rule_set,
                 request_id=request_id,
             )
-        emit(view, as_json, lambda: "submitted " + _detail(view))
+        emit(plain(view), as_json, lambda: "submitted " + _detail(plain(view)))
         return
     if area is None:
         raise ValidationError("--area is required with PATH", hint="give --area AREA")

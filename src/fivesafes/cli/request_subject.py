@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from fivesafes.cli.acting import call, emit, json_option, opened
+from fivesafes.cli.acting import call, emit, json_option
 from fivesafes.services.requests import subject
 
 
@@ -61,8 +61,10 @@ def subject_search(case_id: int, identifier: str, columns: tuple[str, ...], as_j
 @json_option
 def subject_export(case_id: int, out: Path, as_json: bool) -> None:
     """Write the records found for a subject access request, for sending (audited)."""
-    with opened() as (app, login):
-        written = subject.export_subject(app.transaction, app.vault(), login, case_id, out)
+    # the case's officer only (audited); the files come back from the server, or from
+    # the vault in process, and are written here into a new private folder
+    done = call("request.subject_export", case_id=case_id)
+    written = subject.write_subject_export(out, done["files"])
     emit(
         {"files": [str(p) for p in written]},
         as_json,

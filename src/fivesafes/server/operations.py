@@ -23,12 +23,14 @@ from fivesafes.governance.roles import parse_roles
 from fivesafes.server.acting import resolving
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
 from fivesafes.server.operations_areas import AREA_OPERATIONS
+from fivesafes.server.operations_audit import AUDIT_OPERATIONS
 from fivesafes.server.operations_data import DATA_OPERATIONS, DATA_UPLOADS
 from fivesafes.server.operations_projects import PROJECT_OPERATIONS
 from fivesafes.server.operations_release import RELEASE_OPERATIONS, RELEASE_UPLOADS
 from fivesafes.server.operations_requests import REQUEST_OPERATIONS
 from fivesafes.server.operations_researchers import RESEARCHER_OPERATIONS
 from fivesafes.server.operations_review import REVIEW_OPERATIONS
+from fivesafes.server.operations_session_folder import SESSION_UPLOADS
 from fivesafes.server.operations_tables import TABLE_OPERATIONS
 from fivesafes.server.operations_training import TRAINING_OPERATIONS
 from fivesafes.server.upload import UploadOperation
@@ -249,6 +251,7 @@ OPERATIONS: dict[str, Operation] = {
         *TABLE_OPERATIONS,
         *RELEASE_OPERATIONS,
         *REVIEW_OPERATIONS,
+        *AUDIT_OPERATIONS,
         *PROJECT_OPERATIONS,
         *RESEARCHER_OPERATIONS,
         Operation(
@@ -262,7 +265,9 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-UPLOADS: dict[str, UploadOperation] = {op.name: op for op in (*DATA_UPLOADS, *RELEASE_UPLOADS)}
+UPLOADS: dict[str, UploadOperation] = {
+    op.name: op for op in (*DATA_UPLOADS, *RELEASE_UPLOADS, *SESSION_UPLOADS)
+}
 
 
 def run(app: App, login: str, name: str, params: dict[str, Any] | Params) -> Any:

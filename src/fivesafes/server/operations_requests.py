@@ -3,8 +3,9 @@
 Routed: a case's life (open, moves, exemptions, show, list, overdue, the refusal notice,
 a release attached), the timeliness report, who asked (to the case's officers), figures
 through the disclosure gate, a subject's records (search, erasure, rectification) and
-shredding at the end of retention. Commands that write files on the
-caller's machine (the disclosure log, a subject-access export) run in process only.
+shredding at the end of retention. Commands that write files on the caller's machine
+(the disclosure log, a subject-access export) get the files' contents back and write them
+there: the server never writes to a path a caller names.
 
 The server is long-running, so the request gate's model of each area's register stays
 warm here between figures (services/requests/gates.py).
@@ -256,6 +257,13 @@ def _subject_search(app: App, login: str, p: SubjectSearch) -> Any:
     )
 
 
+def _subject_export(app: App, login: str, p: CaseRef) -> Any:
+    # personal data, to the case's officer only (the service decides, and audits the
+    # hand-over); the caller writes the files into its own private folder
+    files = subject.subject_export_files(app.transaction, app.vault(), login, p.case_id)
+    return {"files": files}
+
+
 def _requester(app: App, login: str, p: CaseRef) -> Any:
     return in_one(
         app,
@@ -342,6 +350,7 @@ REQUEST_OPERATIONS = (
     Operation(
         "request.subject_search", SubjectSearch, _subject_search, "Find a subject's records."
     ),
+    Operation("request.subject_export", CaseRef, _subject_export, "A subject's records, to send."),
     Operation("request.figure", Figure, _figure, "A figure through the disclosure gate."),
     Operation("request.erase", Erase, _erase, "Erase a subject's records where allowed."),
     Operation("request.rectify", Rectify, _rectify, "Correct a subject's records where allowed."),

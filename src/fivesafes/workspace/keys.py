@@ -87,19 +87,26 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """An Ed25519 public key from a PEM file (e.g. an offline copy of the workspace's)."""
     try:
-        key = load_pem_public_key(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
         raise KeyProviderError(
             f"public key file {path} is missing",
             hint="give the path of a copy of keys/workspace-signing.pub",
         ) from None
+    return public_key_from_pem(data, f"public key file {path}")
+
+
+def public_key_from_pem(data: bytes, source: str) -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM bytes (a file's, or as sent to the server)."""
+    try:
+        key = load_pem_public_key(data)
     except ValueError as exc:
         raise KeyProviderError(
-            f"public key file {path} is unreadable: {exc}",
+            f"{source} is unreadable: {exc}",
             hint="give a PEM file as written to keys/workspace-signing.pub",
         ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyProviderError(f"{path} is not an Ed25519 public key", hint="check the file")
+        raise KeyProviderError(f"{source} is not an Ed25519 public key", hint="check the file")
     return key
 
 

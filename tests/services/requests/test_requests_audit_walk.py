@@ -122,6 +122,9 @@ PURE = {
     "subject.records_path",
     "subject.identifier_columns",
     "subject.subject_mask",
+    # writes files where the officer runs the command (no database): the export it
+    # writes is audited by subject_export_files
+    "subject.write_subject_export",
     # the process's kept registers (no database: the figure's service audits the check)
     "gates.gate_for",
     "gates.forget_all",
@@ -133,6 +136,7 @@ TX_WRITERS = {
     "figures.answer_figure",
     "subject.search_subject",
     "subject.export_subject",
+    "subject.subject_export_files",
     "retention.shred_expired_records",
     "rights.erase_subject",
     "rights.rectify_subject",

@@ -176,8 +176,9 @@ def search_subject(
     return SubjectSearch(case_id, tuple(searched), tuple(found))
 
 
-def export_subject(tx: Transact, vault: Vault, login: str, case_id: int, out: Path) -> list[Path]:
-    """Write the sealed finds as one CSV per dataset into ``out`` for sending (audited)."""
+def subject_export_files(tx: Transact, vault: Vault, login: str, case_id: int) -> dict[str, str]:
+    """The sealed finds as one CSV per dataset (file name -> text), for the case's officer
+    to send; the hand-over is audited here, before any file is written anywhere."""
     with tx() as session:
         actor = resolve_actor(session, login)
         answering_case(session, actor, case_id, "subject records are exported")
@@ -197,8 +198,7 @@ def export_subject(tx: Transact, vault: Vault, login: str, case_id: int, out: Pa
         blob["wrapped_key"],
     )
     records: dict[str, list[dict[str, object]]] = json.loads(plain)
-    out.mkdir(mode=0o700, parents=True, exist_ok=True)
-    written = []
+    files: dict[str, str] = {}
     for source, rows in sorted(records.items()):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -206,9 +206,7 @@ def export_subject(tx: Transact, vault: Vault, login: str, case_id: int, out: Pa
         # the officer opens it in a spreadsheet before sending: no text may start a formula
         writer.writerow(csv_row(columns))
         writer.writerows(csv_row([row[c] for c in columns]) for row in rows)
-        target = out / (source.replace("/", "__") + ".csv")
-        atomic_write_bytes(target, buffer.getvalue().encode())
-        written.append(target)
+        files[source.replace("/", "__") + ".csv"] = buffer.getvalue()
     with tx() as session:
         record(
             session,
@@ -216,8 +214,31 @@ def export_subject(tx: Transact, vault: Vault, login: str, case_id: int, out: Pa
             EXPORT,
             area=area,
             subject=str(case_id),
-            details={"files": [p.name for p in written], "rows": {
+            details={"files": list(files), "rows": {
                 s: len(r) for s, r in sorted(records.items())
             }},
         )  # fmt: skip
+    return files
+
+
+def write_subject_export(out: Path, files: Mapping[str, str]) -> list[Path]:
+    """Write an export's files into the private folder ``out`` (created 0700) where the
+    officer runs the command, in process or through the server alike."""
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        # a name from the server is one file's, never a path into another folder
+        if Path(name).name != name or not name.endswith(".csv"):
+            raise ValidationError(
+                f"the export names a file {name!r} that is not a plain CSV file name",
+                hint="report it: the server sent an unexpected export",
+            )
+        target = out / name
+        atomic_write_bytes(target, text.encode())
+        written.append(target)
     return written
+
+
+def export_subject(tx: Transact, vault: Vault, login: str, case_id: int, out: Path) -> list[Path]:
+    """Write the sealed finds as one CSV per dataset into ``out`` for sending (audited)."""
+    return write_subject_export(out, subject_export_files(tx, vault, login, case_id))
