@@ -5,7 +5,6 @@ server's workspace; what comes back is the request as the caller may see it (bli
 from __future__ import annotations
 
 import shutil
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
 from fivesafes.server.operation import Operation, Params, in_one, plain
 from fivesafes.server.operations_tables import SpecText, spec_in
-from fivesafes.server.upload import UPLOADS_DIR, UploadOperation, safe_name
+from fivesafes.server.upload import UPLOADS_DIR, UploadOperation, safe_name, unpack_files
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release import register as published_register
 from fivesafes.services.release import requests as release_requests
@@ -165,22 +164,17 @@ def _submit_stored(app: App, login: str, p: SubmitStored) -> Any:
 
 
 def _unpack_folder(archive: Path, into: Path) -> Path:
-    """The folder a client sent as a tar: regular files at its top level, nothing else."""
-    folder = into / archive.name.removesuffix(FOLDER_SUFFIX)
-    folder.mkdir(mode=0o700)
-    with tarfile.open(archive, "r:") as tar:
-        for member in tar.getmembers():
-            name = member.name
-            if not member.isreg() or name not in FOLDER_FILES:
-                raise ValidationError(
-                    f"the folder sent holds {name!r}: only {' and '.join(FOLDER_FILES)} are taken",
-                    hint="send the table's cells.csv and report.json; the spec goes as text",
-                )
-            source = tar.extractfile(member)
-            assert source is not None
-            with source, (folder / name).open("xb") as out:
-                shutil.copyfileobj(source, out)
-    return folder
+    """The folder a client sent as a tar: its cells.csv and report.json, nothing else."""
+    taken = " and ".join(FOLDER_FILES)
+    return unpack_files(
+        archive,
+        into / archive.name.removesuffix(FOLDER_SUFFIX),
+        refuse=lambda name, plain: (
+            None if plain and name in FOLDER_FILES else f"only {taken} are taken"
+        ),
+        max_files=len(FOLDER_FILES),
+        hint="send the table's cells.csv and report.json; the spec goes as text",
+    )
 
 
 def submission_of(path: Path, p: SubmitPath, scratch: Path) -> Submission:

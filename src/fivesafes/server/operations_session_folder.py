@@ -18,10 +18,10 @@ from typing import Any
 from pydantic import Field
 
 from fivesafes.app import App
-from fivesafes.errors import FivesafesError, ValidationError
+from fivesafes.errors import FivesafesError
 from fivesafes.server.operation import plain
 from fivesafes.server.operations_release import Submit
-from fivesafes.server.upload import UPLOADS_DIR, UploadOperation, safe_name
+from fivesafes.server.upload import UPLOADS_DIR, UploadOperation, unpack_files
 
 # what a session's folder sent for submission is called (a plain tar of its files)
 SESSION_SUFFIX = ".fivesafes-session.tar"
@@ -46,27 +46,13 @@ def session_tar(folder: Path, into: Path) -> Path:
 
 def _unpack(archive: Path, into: Path) -> Path:
     """The folder sent: regular files with plain names at its top level, nothing else."""
-    folder = into / (archive.name.removesuffix(SESSION_SUFFIX) or "folder")
-    folder.mkdir(mode=0o700)
-    with tarfile.open(archive, "r:") as tar:
-        members = tar.getmembers()
-        if len(members) > MAX_FILES:
-            raise ValidationError(
-                f"the folder sent holds {len(members)} files, more than {MAX_FILES}",
-                hint="submit the folder `Session.finalise` wrote, unchanged",
-            )
-        for member in members:
-            name = member.name
-            if not member.isreg() or safe_name(name) != name:
-                raise ValidationError(
-                    f"the folder sent holds {name!r}: only plain files at its top level",
-                    hint="submit the folder `Session.finalise` wrote, unchanged",
-                )
-            source = tar.extractfile(member)
-            assert source is not None
-            with source, (folder / name).open("xb") as out:
-                shutil.copyfileobj(source, out)
-    return folder
+    return unpack_files(
+        archive,
+        into / (archive.name.removesuffix(SESSION_SUFFIX) or "folder"),
+        refuse=lambda name, plain: None,  # any plain file (the default refuses the rest)
+        max_files=MAX_FILES,
+        hint="submit the folder `Session.finalise` wrote, unchanged",
+    )
 
 
 def _relabelled(exc: FivesafesError, scratch: Path, label: str) -> FivesafesError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tarfile
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -57,6 +58,51 @@ def safe_name(filename: str) -> str:
             hint="send a file with a plain name, e.g. survey.csv",
         )
     return base
+
+
+def unpack_files(
+    archive: Path,
+    folder: Path,
+    *,
+    refuse: Callable[[str, bool], str | None],
+    max_files: int,
+    hint: str,
+) -> Path:
+    """A caller's tar of a folder, extracted into the new private ``folder``.
+
+    Every member is checked before any byte is written: a regular file with a plain
+    name at the top level (never a link, a device or a path leading out), at most
+    ``max_files`` of them, and none ``refuse(name, plain)`` gives a reason against (it
+    words the refusal; a member that is not plain is refused whatever it says).
+    """
+    folder.mkdir(mode=0o700)
+    with tarfile.open(archive, "r:") as tar:
+        members = tar.getmembers()
+        if len(members) > max_files:
+            raise ValidationError(
+                f"the folder sent holds {len(members)} files, more than {max_files}", hint=hint
+            )
+        for member in members:
+            name = member.name
+            plain = member.isreg() and _plain_name(name)
+            reason = refuse(name, plain)
+            if reason is None and not plain:
+                reason = "only plain files at its top level"
+            if reason is not None:
+                raise ValidationError(f"the folder sent holds {name!r}: {reason}", hint=hint)
+        for member in members:
+            source = tar.extractfile(member)
+            assert source is not None
+            with source, (folder / member.name).open("xb") as out:
+                shutil.copyfileobj(source, out)
+    return folder
+
+
+def _plain_name(name: str) -> bool:
+    try:
+        return safe_name(name) == name
+    except ValidationError:
+        return False
 
 
 def _too_large(limit: int) -> ValidationError:
