@@ -122,6 +122,7 @@ PURE = {
     "subject.records_path",
     "subject.identifier_columns",
     "subject.subject_mask",
+    "subject.subject_datasets",  # reads the areas' stores, not the database
     # writes files where the officer runs the command (no database): the export it
     # writes is audited by subject_export_files
     "subject.write_subject_export",
@@ -135,6 +136,7 @@ PURE = {
 TX_WRITERS = {
     "figures.answer_figure",
     "subject.search_subject",
+    "subject.sar_areas",  # the case and the people checks searches and rights share
     "subject.export_subject",
     "subject.subject_export_files",
     "retention.shred_expired_records",

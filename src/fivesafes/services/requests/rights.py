@@ -33,15 +33,11 @@ from sqlalchemy.orm import Session
 
 from fivesafes.errors import ValidationError
 from fivesafes.requests.erasure import SubjectRight, refusal_reason
-from fivesafes.requests.kinds import RequestKind
-from fivesafes.services.context import record, resolve_actor
-from fivesafes.services.governance.qualification import require_qualified
-from fivesafes.services.requests.cases import answering_case
-from fivesafes.services.requests.subject import identifier_columns, subject_mask
+from fivesafes.services.context import record
+from fivesafes.services.requests.subject import sar_areas, subject_datasets, subject_mask
 from fivesafes.services.vault.lifecycle import _rotate as rotate_area
 from fivesafes.services.vault.register import DATASET, Vault, stored_row
 from fivesafes.store.models.governance import AreaRow, DatasetRow
-from fivesafes.vault.pseudonymise import area_pseudonym_key, pseudonym
 from fivesafes.vault.reader import open_table
 from fivesafes.vault.rewrite import Rewrite, rewrite_dataset
 from fivesafes.vault.writer import area_lock
@@ -112,16 +108,16 @@ def _carry_out(
 ) -> tuple[RightOutcome, ...]:
     if not identifier.strip():
         raise ValidationError("the subject's identifier is empty", hint="give --identifier")
+    requests_area, areas = sar_areas(
+        tx,
+        login,
+        case_id,
+        today,
+        doing=f"{right.value} is carried out",
+        sar_only=f"{right.value} is a data subject's right, asked for in a subject access case",
+        checked_for=right.value,
+    )
     with tx() as session:
-        actor = resolve_actor(session, login)
-        row = answering_case(session, actor, case_id, f"{right.value} is carried out")
-        if RequestKind(row.kind) is not RequestKind.SAR:
-            raise ValidationError(
-                f"request #{case_id} is a {row.kind} request: {right.value} is a data "
-                "subject's right, asked for in a subject access case",
-                hint="open the case with --kind sar",
-            )
-        requests_area = row.area
         bases = {
             (area, name): basis
             for area, name, basis in session.execute(
@@ -130,57 +126,34 @@ def _carry_out(
                 )
             )
         }
-        areas = [
-            a for a in session.scalars(select(AreaRow.name).order_by(AreaRow.name))
-            if a != requests_area
-        ]  # fmt: skip
-        for area in areas:
-            require_qualified(session, actor, area, f"{right.value} for #{case_id}", today)
     with _one_at_a_time(vault, requests_area):
         outcomes: list[RightOutcome] = []
         rewrites: list[Rewrite] = []
         try:
-            for area in areas:
-                store = vault.store(area)
-                if not store.exists():
+            for d in subject_datasets(vault, areas, identifier, columns):
+                name = d.manifest.name
+                found = open_table(d.store, vault.provider, name, columns=list(d.wanted))
+                rows = int(pc.sum(pc.cast(subject_mask(found, d.wanted), pa.int64())).as_py() or 0)
+                if not rows:
                     continue
-                key: bytes | None = None
-                for manifest in store.manifests():
-                    pseudonymised, named = identifier_columns(manifest, columns)
-                    if not pseudonymised and not named:
-                        continue
-                    wanted = {c: identifier for c in named}
-                    if pseudonymised:
-                        key = key or area_pseudonym_key(store, vault.provider)
-                        wanted |= {c: pseudonym(key, identifier) for c in pseudonymised}
-                    found = open_table(store, vault.provider, manifest.name, columns=list(wanted))
-                    rows = int(
-                        pc.sum(pc.cast(subject_mask(found, wanted), pa.int64())).as_py() or 0
+                basis = bases.get((d.area, name))
+                reason = (
+                    refusal_reason(right, basis)
+                    if basis is not None
+                    else "not in the register of datasets: its lawful basis is unknown"
+                )
+                if reason is None and right is SubjectRight.RECTIFICATION:
+                    reason = _cannot_rectify(d.manifest.columns, list(d.pseudonymised), values)
+                if reason is not None:
+                    outcomes.append(RightOutcome(d.area, name, rows, False, reason))
+                    continue
+                note = {"request": case_id, right.value: rows, "columns": sorted(values)}
+                rewrites.append(
+                    rewrite_dataset(
+                        d.store, vault.provider, name, _change(right, d.wanted, values), note=note
                     )
-                    if not rows:
-                        continue
-                    basis = bases.get((area, manifest.name))
-                    reason = (
-                        refusal_reason(right, basis)
-                        if basis is not None
-                        else "not in the register of datasets: its lawful basis is unknown"
-                    )
-                    if reason is None and right is SubjectRight.RECTIFICATION:
-                        reason = _cannot_rectify(manifest.columns, pseudonymised, values)
-                    if reason is not None:
-                        outcomes.append(RightOutcome(area, manifest.name, rows, False, reason))
-                        continue
-                    note = {"request": case_id, right.value: rows, "columns": sorted(values)}
-                    rewrites.append(
-                        rewrite_dataset(
-                            store,
-                            vault.provider,
-                            manifest.name,
-                            _change(right, wanted, values),
-                            note=note,
-                        )
-                    )
-                    outcomes.append(RightOutcome(area, manifest.name, rows, True, None))
+                )
+                outcomes.append(RightOutcome(d.area, name, rows, True, None))
             _record(tx, login, case_id, requests_area, right, values, outcomes, rewrites)
         except BaseException:
             for rewrite in reversed(rewrites):  # not recorded, so not done

@@ -16,7 +16,7 @@ import base64
 import csv
 import io
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -40,6 +40,7 @@ from fivesafes.vault.atomic import atomic_write_bytes
 from fivesafes.vault.manifest import Manifest
 from fivesafes.vault.pseudonymise import area_pseudonym_key, pseudonym
 from fivesafes.vault.reader import open_table
+from fivesafes.vault.store import AreaStore
 
 SEARCH = "request.subject_search"
 EXPORT = "request.subject_export"
@@ -94,6 +95,70 @@ def records_path(vault: Vault, requests_area: str, case_id: int) -> Path:
     return vault.store(requests_area).dir / FOLDER / f"case-{case_id}.json"
 
 
+@dataclass(frozen=True)
+class SubjectDataset:
+    """A dataset that may hold the subject, and what the subject's rows hold there."""
+
+    area: str
+    store: AreaStore
+    manifest: Manifest
+    pseudonymised: tuple[str, ...]  # identifier columns matched through the pseudonym key
+    wanted: Mapping[str, str]  # {column: the identifier, or its pseudonym in this area}
+
+
+def sar_areas(
+    tx: Transact,
+    login: str,
+    case_id: int,
+    today: date | None,
+    *,
+    doing: str,
+    sar_only: str,
+    checked_for: str,
+) -> tuple[str, list[str]]:
+    """(the case's requests area, every other area) for the case's officer acting on a
+    subject access case, who passes an analyst's people checks for every one of those
+    areas (audited allowed or denied). ``doing``, ``sar_only`` and ``checked_for`` word
+    the refusals and the checks."""
+    with tx() as session:
+        actor = resolve_actor(session, login)
+        row = answering_case(session, actor, case_id, doing)
+        if RequestKind(row.kind) is not RequestKind.SAR:
+            raise ValidationError(
+                f"request #{case_id} is a {row.kind} request: {sar_only}",
+                hint="open the case with --kind sar",
+            )
+        requests_area = row.area
+        areas = [
+            a for a in session.scalars(select(AreaRow.name).order_by(AreaRow.name))
+            if a != requests_area
+        ]  # fmt: skip
+        for area in areas:
+            require_qualified(session, actor, area, f"{checked_for} for #{case_id}", today)
+    return requests_area, areas
+
+
+def subject_datasets(
+    vault: Vault, areas: Sequence[str], identifier: str, columns: Sequence[str]
+) -> Iterator[SubjectDataset]:
+    """Every stored dataset of ``areas`` with a column that may hold the subject (each
+    area's pseudonym key unwrapped once, when a dataset of it needs it)."""
+    for area in areas:
+        store = vault.store(area)
+        if not store.exists():
+            continue
+        key: bytes | None = None
+        for manifest in store.manifests():
+            pseudonymised, named = identifier_columns(manifest, columns)
+            if not pseudonymised and not named:
+                continue
+            wanted = {c: identifier for c in named}
+            if pseudonymised:
+                key = key or area_pseudonym_key(store, vault.provider)
+                wanted |= {c: pseudonym(key, identifier) for c in pseudonymised}
+            yield SubjectDataset(area, store, manifest, tuple(pseudonymised), wanted)
+
+
 def search_subject(
     tx: Transact,
     vault: Vault,
@@ -107,46 +172,30 @@ def search_subject(
     """Find the subject's rows in every area and seal them for the case (audited)."""
     if not identifier.strip():
         raise ValidationError("the subject's identifier is empty", hint="give --identifier")
-    with tx() as session:
-        actor = resolve_actor(session, login)
-        row = answering_case(session, actor, case_id, "subject records are searched")
-        if RequestKind(row.kind) is not RequestKind.SAR:
-            raise ValidationError(
-                f"request #{case_id} is a {row.kind} request: only a subject access request "
-                "searches a person's records",
-                hint="open the case with --kind sar",
-            )
-        requests_area = row.area
-        areas = [
-            a for a in session.scalars(select(AreaRow.name).order_by(AreaRow.name))
-            if a != requests_area
-        ]  # fmt: skip
-        # Whoever sees a person's records passes the same people checks as an analyst,
-        # for every area searched (audited allowed or denied).
-        for area in areas:
-            require_qualified(session, actor, area, f"search subject records for #{case_id}", today)
+    # Whoever sees a person's records passes the same people checks as an analyst, for
+    # every area searched.
+    requests_area, areas = sar_areas(
+        tx,
+        login,
+        case_id,
+        today,
+        doing="subject records are searched",
+        sar_only="only a subject access request searches a person's records",
+        checked_for="search subject records",
+    )
     searched: list[str] = []
     found: list[SubjectFind] = []
     records: dict[str, list[dict[str, object]]] = {}
-    for area in areas:
-        store = vault.store(area)
-        if not store.exists():
-            continue
-        key: bytes | None = None  # the area's pseudonym key, unwrapped once when needed
-        for manifest in store.manifests():
-            pseudonymised, named = identifier_columns(manifest, columns)
-            if not pseudonymised and not named:
-                continue
-            searched.append(f"{area}/{manifest.name}")
-            table = open_table(store, vault.provider, manifest.name)
-            wanted = {c: identifier for c in named}
-            if pseudonymised:
-                key = key or area_pseudonym_key(store, vault.provider)
-                wanted |= {c: pseudonym(key, identifier) for c in pseudonymised}
-            rows = table.filter(subject_mask(table, wanted))
-            if rows.num_rows:
-                found.append(SubjectFind(area, manifest.name, tuple(sorted(wanted)), rows.num_rows))
-                records[f"{area}/{manifest.name}"] = rows.to_pylist()
+    for d in subject_datasets(vault, areas, identifier, columns):
+        label = f"{d.area}/{d.manifest.name}"
+        searched.append(label)
+        table = open_table(d.store, vault.provider, d.manifest.name)
+        rows = table.filter(subject_mask(table, d.wanted))
+        if rows.num_rows:
+            found.append(
+                SubjectFind(d.area, d.manifest.name, tuple(sorted(d.wanted)), rows.num_rows)
+            )
+            records[label] = rows.to_pylist()
     sealed, wrapped = seal(
         vault.provider,
         requests_area,
