@@ -17,7 +17,7 @@ from fivesafes.sdc.audit import AuditResult, audit_linked
 from fivesafes.sdc.differencing import OutputTable
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
-from fivesafes.sdc.population import Population
+from fivesafes.sdc.population import Population, joined
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.published_context import NewTable, PublishedContext, protect_with_published
@@ -47,16 +47,22 @@ def costs(cells: pd.DataFrame, hier: tuple[Hierarchy, ...], spec: TableSpec) -> 
 
 
 def published_section(
-    published: Sequence[OutputTable], carried: int, context: PublishedContext | None
+    published: Sequence[OutputTable],
+    carried: int,
+    context: PublishedContext | None,
+    membership: Population | None = None,
 ) -> dict[str, Any]:
-    """The report's record of the releases the table was protected with."""
+    """The report's record of the releases the table was protected with (and, for a
+    dataset of a family, the membership it was seen with: release/families.py)."""
+    family = {"membership": membership.to_dict()} if membership is not None else {}
     if context is None:
         return {
             "releases": [t.label for t in published],
             "carried_hidden": carried,
             "note": "secondary suppression was not run: not checked with the releases",
+            **family,
         }
-    return {**context.to_dict(), "carried_hidden": carried}
+    return {**context.to_dict(), "carried_hidden": carried, **family}
 
 
 def linked_with_published(
@@ -68,11 +74,18 @@ def linked_with_published(
     audit: AuditResult,
     progress: Progress | None,
     exact_max_cells: int,
+    membership: Population | None = None,
 ) -> tuple[list[pd.DataFrame], PublishedContext, AuditResult]:
     """Linked tables (``primaries``: their TableResults) protected together with the
-    releases, and audited again if that hid more."""
+    releases, and audited again if that hid more (``membership``: see pipeline.tables)."""
     new = [
-        NewTable(s.name, cells, r.hierarchies, costs(cells, r.hierarchies, s), result_population(r))
+        NewTable(
+            s.name,
+            cells,
+            r.hierarchies,
+            costs(cells, r.hierarchies, s),
+            joined(result_population(r), membership),
+        )
         for s, r, cells in zip(loaded, primaries, parts, strict=True)
     ]
     with progress_stage(progress, "protect with published releases (linked tables)") as stage:
