@@ -258,9 +258,11 @@ def tables(
             secondary=secondary_summary,
         )
         if published:
-            report["published"] = published_section(published, carried, context, membership)
+            report["published"] = published_section(published, carried, context)
     if population is not None:
         report["population"] = population.to_dict()
+    if membership is not None:  # what the family's releases see of the table
+        report["membership"] = membership.to_dict()
     report["audit"] = audit_summary
     report["loss"] = loss_measures(cells, hier, spec.dimension_names, frequency=spec.is_frequency)
     report["engine"] = engine.name
@@ -534,7 +536,7 @@ def linked_tables(
         report = dict(result.report)
         if published:
             carried = int(result.report.get("published", {}).get("carried_hidden", 0))
-            report["published"] = published_section(published, carried, context, membership)
+            report["published"] = published_section(published, carried, context)
         report["suppression"] = {**report["suppression"], "method": method, "linked_with": names}
         report["secondary"] = {**part.to_dict(), "linked": joint.to_dict()}
         report["audit"] = {"run": True, "linked": True, **audit.to_dict(), "safe_to_release": True}

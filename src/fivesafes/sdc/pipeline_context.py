@@ -47,22 +47,16 @@ def costs(cells: pd.DataFrame, hier: tuple[Hierarchy, ...], spec: TableSpec) -> 
 
 
 def published_section(
-    published: Sequence[OutputTable],
-    carried: int,
-    context: PublishedContext | None,
-    membership: Population | None = None,
+    published: Sequence[OutputTable], carried: int, context: PublishedContext | None
 ) -> dict[str, Any]:
-    """The report's record of the releases the table was protected with (and, for a
-    dataset of a family, the membership it was seen with: release/families.py)."""
-    family = {"membership": membership.to_dict()} if membership is not None else {}
+    """The report's record of the releases the table was protected with."""
     if context is None:
         return {
             "releases": [t.label for t in published],
             "carried_hidden": carried,
             "note": "secondary suppression was not run: not checked with the releases",
-            **family,
         }
-    return {**context.to_dict(), "carried_hidden": carried, **family}
+    return {**context.to_dict(), "carried_hidden": carried}
 
 
 def linked_with_published(

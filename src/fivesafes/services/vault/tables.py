@@ -185,8 +185,9 @@ def protect_dataset_for(
     check compares it with, so that it passes that check by construction; the output
     names them. For a dataset of a family (``dataset add --derived-from``), those are the
     releases of the same measure of the parent and of every derived dataset, each with
-    its membership of the parent, as the check sees them. False protects the table alone: the check at submission still blocks
-    it if it would reveal a release's hidden cell (nothing is weakened, only later).
+    its membership of the parent, as the check sees them (the report's ``membership``).
+    False protects the table alone: the check at submission still blocks it if it would
+    reveal a release's hidden cell (nothing is weakened, only later).
 
     ``tabulator``: the engine that makes the cells (default: DuckDB in this process). DuckDB
     runs on a memory-only, locked connection (``memory_limit``, else the vault's): a table
@@ -384,7 +385,7 @@ def _register(
                 hidden_for_releases=int(with_releases.get("hidden_for_releases", 0)),
                 with_releases=checked,
                 population=dict(report.get("population", {}).get("where", {})),
-                membership=dict(with_releases.get("membership", {}).get("where", {})),
+                membership=dict(report.get("membership", {}).get("where", {})),
             )
             record(
                 session,
