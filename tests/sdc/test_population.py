@@ -226,3 +226,30 @@ def test_a_family_membership_and_a_where_filter_are_two_filters_of_one_table() -
     with pytest.raises(SpecError, match="filtered twice"):
         joined(member, small_member)
     assert joined(None, None) is None
+
+
+def test_linked_tables_of_a_family_member_are_protected_with_its_releases() -> None:
+    """Two tables of the other bands' dataset protected together (linked), each seen with
+    its membership: both pass the check against the whole's and the small band's."""
+    data = _data()
+    domain = {"membership of all": ["rest", "s"]}
+    member = Population.of({"membership of all": ["rest"]}, domain)
+    whole = tables(_spec("all", p_percent=10), data, hierarchies=HIER)
+    small = tables(_spec("small"), data[data["size"] == "small"], hierarchies=HIER)
+    releases = [
+        restrict(OutputTable("all", whole.hierarchies, whole.cells), Population.of(domain, domain)),
+        restrict(
+            OutputTable("small", small.hierarchies, small.cells),
+            Population.of({"membership of all": ["s"]}, domain),
+        ),
+    ]
+    rest = data[data["size"] != "small"]
+    specs = [_spec("rest-a"), _spec("rest-b")]  # nothing primary of their own
+    done = protect_all(specs, rest, published={"turnover": releases}, membership=member)
+    outs = [restrict(OutputTable(r.name, r.hierarchies, r.cells), member) for r in done]
+    assert all(r.report["suppression"].get("linked_with") for r in done)
+    assert all(r.report["published"]["hidden_for_releases"] >= 2 for r in done)
+    for r in done:  # r1 x A of the other bands: with the small band's, the whole's
+        assert r.cells.set_index(["region", "industry"]).loc[("r1", "A"), "status"] != "safe"
+    assert check_differencing(outs[0], [*releases, outs[1]]).safe
+    assert check_differencing(outs[1], [*releases, outs[0]]).safe
