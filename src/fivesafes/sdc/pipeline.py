@@ -30,7 +30,7 @@ from fivesafes.sdc.formats.export import export_table
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.loss import loss_measures
-from fivesafes.sdc.outputs.report import build_report
+from fivesafes.sdc.outputs.report import build_report, count_by_status
 from fivesafes.sdc.outputs.writers import write_outputs
 from fivesafes.sdc.perturbation.keys import RecordKeySource
 from fivesafes.sdc.pipeline_context import (
@@ -539,6 +539,14 @@ def linked_tables(
             report["published"] = published_section(published, carried, context)
         report["suppression"] = {**report["suppression"], "method": method, "linked_with": names}
         report["secondary"] = {**part.to_dict(), "linked": joint.to_dict()}
+        # the counts and the loss of the pattern returned, not of the primaries alone
+        report["cells"] = {**report["cells"], "by_status": count_by_status(cells)}
+        report["loss"] = loss_measures(
+            cells,
+            result.hierarchies,
+            result.spec.dimension_names,
+            frequency=result.spec.is_frequency,
+        )
         report["audit"] = {"run": True, "linked": True, **audit.to_dict(), "safe_to_release": True}
         report["timings"] = {
             **report["timings"],
