@@ -252,3 +252,31 @@ def test_a_session_finalised_in_the_area_is_submitted_verified_and_a_changed_one
     checks = {c["name"]: c for c in view["versions"][0]["checks"]}
     assert checks["source"]["verdict"] == "pass"
     assert "computed again from dataset earnings/pay" in checks["source"]["summary"]
+
+
+def test_a_derived_dataset_is_protected_with_its_family_membership(workspace: Path) -> None:
+    """A dataset derived from 'pay' (the North's people) is protected as its family's
+    releases see it: with its membership of 'pay', said in the summary and the audit."""
+    _ok(workspace, "iris", "dataset", "add", "pay-north", "--area", "earnings", "--source",
+        "survey", "--lawful-basis", "SRSA 2007", "--derived-from", "pay",
+        "--unit", "person")  # fmt: skip
+    north = workspace.parent / "north.csv"
+    with north.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["region", "person", "pay"])
+        w.writerows(("N", f"p{i}", 100 + i) for i in range(6))
+    _ok(workspace, "iris", "dataset", "ingest", "earnings", str(north), "--name", "pay-north")
+    spec = workspace.parent / "pay.toml"
+    made = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset",
+               "earnings/pay-north", "--json")  # fmt: skip
+    (summary,) = json.loads(made.stdout)["tables"]
+    assert summary["membership"] == {"membership of pay": ["pay-north"]}
+    text = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay-north")
+    assert "published releases: none of this source or its family yet" in text.stdout
+    parent = _ok(workspace, "ada", "table", "protect", str(spec), "--dataset", "earnings/pay",
+                 "--json")  # fmt: skip
+    (whole,) = json.loads(parent.stdout)["tables"]
+    assert whole["membership"] == {"membership of pay": ["(none)", "pay-north"]}
+    log = _ok(workspace, "root", "audit", "log", "--action", "table.protect", "--json")
+    events = [json.loads(line) for line in log.stdout.splitlines() if line.strip()]
+    assert events[-3]["details"]["membership"] == {"membership of pay": ["pay-north"]}

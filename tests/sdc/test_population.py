@@ -32,6 +32,7 @@ from fivesafes.sdc import (
     restrict,
     tables,
 )
+from fivesafes.sdc.population import joined
 
 REGIONS = ("r1", "r2", "r3")
 INDUSTRIES = ("A", "B", "C")
@@ -193,3 +194,65 @@ def test_protect_all_protects_the_parts_with_the_whole_in_one_run(tmp_path: Path
     assert check_differencing(outs[2], outs[:2]).safe
     assert results[2].report["published"]["releases"] == ["this run: all", "this run: small"]
     assert results[2].report["population"]["where"] == {"size": ["large", "medium"]}
+
+
+def test_a_family_membership_and_a_where_filter_are_two_filters_of_one_table() -> None:
+    """A derived dataset (the medium and large units) with its own ``[table] where``: the
+    membership (release/families.py's model, given as ``membership``) and the filter are
+    both dimensions of the table the releases are protected with, as the check sees it."""
+    data = _data()
+    member = Population.of({"membership of all": ["rest"]}, {"membership of all": ["rest", "s"]})
+    whole = tables(_spec("all", p_percent=10), data, hierarchies=HIER)
+    small = tables(_spec("small"), data[data["size"] == "small"], hierarchies=HIER)
+    small_member = Population.of({"membership of all": ["s"]}, member.domains)
+    parent = Population.of({"membership of all": ["rest", "s"]}, member.domains)
+    releases = [
+        restrict(OutputTable("all", whole.hierarchies, whole.cells), parent),
+        restrict(OutputTable("small", small.hierarchies, small.cells), small_member),
+    ]
+    rest = data[data["size"] != "small"]
+    medium = replace(_spec("medium"), where=(("size", ("medium",)),))
+    (done,) = protect_all([medium], rest, published={"turnover": releases}, membership=member)
+    assert done.report["population"]["where"] == {"size": ["medium"]}
+    assert done.report["membership"]["where"] == {"membership of all": ["rest"]}
+    where = Population.of(done.report["population"]["where"], done.report["population"]["domains"])
+    # as release submit sees it: the report's filter, then the family's membership
+    seen = restrict(restrict(OutputTable("medium", done.hierarchies, done.cells), where), member)
+    assert check_differencing(seen, releases).safe
+    assert joined(where, member) == Population(
+        {"size": ("medium",), "membership of all": ("rest",)},
+        {"size": ("large", "medium"), "membership of all": ("rest", "s")},
+    )
+    with pytest.raises(SpecError, match="filtered twice"):
+        joined(member, small_member)
+    assert joined(None, None) is None
+
+
+def test_linked_tables_of_a_family_member_are_protected_with_its_releases() -> None:
+    """Two tables of the other bands' dataset protected together (linked), each seen with
+    its membership: both pass the check against the whole's and the small band's."""
+    data = _data()
+    domain = {"membership of all": ["rest", "s"]}
+    member = Population.of({"membership of all": ["rest"]}, domain)
+    whole = tables(_spec("all", p_percent=10), data, hierarchies=HIER)
+    small = tables(_spec("small"), data[data["size"] == "small"], hierarchies=HIER)
+    releases = [
+        restrict(OutputTable("all", whole.hierarchies, whole.cells), Population.of(domain, domain)),
+        restrict(
+            OutputTable("small", small.hierarchies, small.cells),
+            Population.of({"membership of all": ["s"]}, domain),
+        ),
+    ]
+    rest = data[data["size"] != "small"]
+    specs = [_spec("rest-a"), _spec("rest-b")]  # nothing primary of their own
+    done = protect_all(specs, rest, published={"turnover": releases}, membership=member)
+    outs = [restrict(OutputTable(r.name, r.hierarchies, r.cells), member) for r in done]
+    assert all(r.report["suppression"].get("linked_with") for r in done)
+    assert all(r.report["published"]["hidden_for_releases"] >= 2 for r in done)
+    for r in done:  # r1 x A of the other bands: with the small band's, the whole's
+        assert r.cells.set_index(["region", "industry"]).loc[("r1", "A"), "status"] != "safe"
+        # the report counts the pattern returned (it counted the primaries alone)
+        counted = {k: v for k, v in r.report["cells"]["by_status"].items() if v}
+        assert counted == r.cells["status"].value_counts().to_dict()
+    assert check_differencing(outs[0], [*releases, outs[1]]).safe
+    assert check_differencing(outs[1], [*releases, outs[0]]).safe

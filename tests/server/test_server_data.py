@@ -195,6 +195,34 @@ def test_table_protect_sends_the_spec_and_its_hierarchy_and_keeps_the_table(
     assert master.exit_code != 0 and "server's setting" in master.stderr
 
 
+def test_table_protect_of_a_derived_dataset_sees_its_family_through_the_server(
+    server: RunningServer, area: str, marker: str, tmp_path: Path
+) -> None:
+    """The server looks up the dataset's family itself: the client sends only its name."""
+    added = _remote(server, "dataset", "add", "ashe-north", "--area", area, "--source", "ASHE",
+                    "--lawful-basis", "SRSA 2007", "--derived-from", "ashe",
+                    "--unit", "nino")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    src = tmp_path / "ashe-north.csv"
+    src.write_text(
+        "nino,region,pay\n" + "".join(f"{marker}{i},N,{100 + i}\n" for i in range(0, 50, 2))
+    )
+    stored = _remote(server, "dataset", "ingest", area, str(src), "--name", "ashe-north")
+    assert stored.exit_code == 0, stored.output
+    (tmp_path / "hier").mkdir()
+    (tmp_path / "hier" / "region.csv").write_text("code,parent\nUK,\nN,UK\nS,UK\n")
+    spec = tmp_path / "pay.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    for dataset, kept in (("ashe-north", ["ashe-north"]), ("ashe", ["(none)", "ashe-north"])):
+        made = _remote(server, "table", "protect", str(spec), "--dataset", f"{area}/{dataset}",
+                       "--json")  # fmt: skip
+        assert made.exit_code == 0, made.output
+        (summary,) = json.loads(made.stdout)["tables"]
+        assert summary["membership"] == {"membership of ashe": kept}, dataset
+    text = _remote(server, "table", "protect", str(spec), "--dataset", f"{area}/ashe-north")
+    assert "published releases: none of this source or its family yet" in text.stdout
+
+
 def test_stored_rotate_destroy_and_retention_through_the_server(
     server: RunningServer, area: str, marker: str
 ) -> None:

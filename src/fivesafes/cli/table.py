@@ -71,9 +71,10 @@ def table() -> None:
     "--ignore-published",
     is_flag=True,
     help="With --dataset: protect the tables alone, not together with the releases already "
-    "published from their source (the default). Nothing is weakened: release submit's "
-    "differencing check still compares the table with them and blocks it if it would "
-    "reveal a cell they hide.",
+    "published from their source, or from the dataset's family (its parent and the "
+    "datasets derived from it, dataset add --derived-from), the default. Nothing is "
+    "weakened: release submit's differencing check still compares the table with them "
+    "and blocks it if it would reveal a cell they hide.",
 )
 @click.option(
     "--out",
@@ -203,7 +204,10 @@ def protect(
     registered and audited. Each table is protected together with every release
     already published from its source (their published cells are known, the
     cells they hide stay protected), so that it passes release submit's
-    differencing check; --ignore-published protects it alone. The command
+    differencing check; for a dataset of a family (dataset add --derived-from),
+    with the releases of the same measure of the parent and of every derived
+    dataset, the units split by their membership as the check splits them.
+    --ignore-published protects it alone. The command
     prints the output's name and counts, never a cell's value; submit it with
       fivesafes release submit --output AREA/NAME --purpose ...
     """
@@ -392,10 +396,14 @@ def _releases_line(s: dict[str, Any]) -> str:
             "release submit's differencing check still compares it with them"
         )
     releases = s.get("published_releases", [])
+    family = "".join(
+        f" of its family ({column}: {', '.join(kept)})"
+        for column, kept in (s.get("membership") or {}).items()
+    )
     if not releases:
-        return "  published releases: none of this source yet"
+        return f"  published releases: none of this source{' or its family' if family else ''} yet"
     return (
-        f"  protected together with {len(releases)} published release(s): "
+        f"  protected together with {len(releases)} published release(s){family}: "
         f"{', '.join(releases)} ({s.get('hidden_for_releases', 0):,} cell(s) hidden for them)"
     )
 

@@ -57,24 +57,47 @@ def _dataset(source: str) -> tuple[str, str]:
     return dataset, measure
 
 
-def link_families(
-    new: OutputTable, source: str, earlier: Sequence[EarlierRelease], families: Sequence[Family]
-) -> tuple[OutputTable, list[EarlierRelease]]:
-    """``new`` and ``earlier`` as the check must see them when ``source`` is of a family:
-    the releases of the same measure of the parent and of every derived dataset become
-    releases of ``source``, each with its membership. Others are left as they are."""
-    family_of = {d: f for f in families for d in (f.parent, *f.derived)}
-    dataset, measure = _dataset(source)
-    family = family_of.get(dataset)
+def membership(source: str, families: Sequence[Family]) -> tuple[Family, Population] | None:
+    """The family of ``source``'s dataset and the patterns its units cover (its population
+    in the membership dimension); None when the dataset is in no family with known
+    patterns, or holds no unit (every cell zero: nothing to link)."""
+    dataset, _ = _dataset(source)
+    family = next((f for f in families if dataset in (f.parent, *f.derived)), None)
     own = family.population(dataset) if family is not None else None
-    if family is None or own is None:
-        return new, list(earlier)
+    return (family, own) if family is not None and own is not None else None
+
+
+def family_releases(
+    source: str, earlier: Sequence[EarlierRelease], families: Sequence[Family]
+) -> list[EarlierRelease]:
+    """``earlier`` as the check of an output of ``source`` sees them: the releases of the
+    same measure of the parent and of every derived dataset of its family become releases
+    of ``source``, each with its membership. Others are left as they are."""
+    linked = membership(source, families)
+    if linked is None:
+        return list(earlier)
+    family, _ = linked
+    _, measure = _dataset(source)
+    members = {family.parent, *family.derived}
     out = []
     for e in earlier:
         d, m = _dataset(e.source)
-        population = family.population(d) if family_of.get(d) is family else None
+        population = family.population(d) if d in members else None
         if m == measure and population is not None:
             out.append(EarlierRelease(restrict(e.table, population), source, e.verified))
         else:
             out.append(e)
-    return restrict(new, own), out
+    return out
+
+
+def link_families(
+    new: OutputTable, source: str, earlier: Sequence[EarlierRelease], families: Sequence[Family]
+) -> tuple[OutputTable, list[EarlierRelease]]:
+    """``new`` and ``earlier`` as the check must see them when ``source`` is of a family:
+    ``new`` with its membership (:func:`membership`), ``earlier`` by
+    :func:`family_releases`. ``table protect --dataset`` protects a table with the same
+    two (services/vault/tables.py), so that it passes this check by construction."""
+    linked = membership(source, families)
+    if linked is None:
+        return new, list(earlier)
+    return restrict(new, linked[1]), family_releases(source, earlier, families)

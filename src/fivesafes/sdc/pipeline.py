@@ -30,7 +30,7 @@ from fivesafes.sdc.formats.export import export_table
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.loss import loss_measures
-from fivesafes.sdc.outputs.report import build_report
+from fivesafes.sdc.outputs.report import build_report, count_by_status
 from fivesafes.sdc.outputs.writers import write_outputs
 from fivesafes.sdc.perturbation.keys import RecordKeySource
 from fivesafes.sdc.pipeline_context import (
@@ -40,7 +40,7 @@ from fivesafes.sdc.pipeline_context import (
     published_section,
     result_population,
 )
-from fivesafes.sdc.population import Population, restrict
+from fivesafes.sdc.population import Population, joined, restrict
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.protect_methods import (
@@ -155,6 +155,7 @@ def tables(
     keys: RecordKeySource | None = None,
     published: Sequence[OutputTable] = (),
     population: Population | None = None,
+    membership: Population | None = None,
 ) -> TableResult:
     """Tabulate ``data`` under ``spec``, flag primary cells, and return the result with its report.
 
@@ -170,7 +171,10 @@ def tables(
     with them (sdc/published_context.py), so that no cell hidden there or here can be
     recovered from both; the report's ``published`` section names them. ``population``:
     ``data`` hold only part of the source's units (sdc/population.py): the differencing
-    model then splits the units by the filter, and the report records it.
+    model then splits the units by the filter, and the report records it. ``membership``:
+    ``data`` are a dataset of a family (release/families.py) and ``published`` holds the
+    family's releases, each with its membership: the new table is seen with its own (one
+    more filter dimension, as the differencing check at submission sees it).
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -193,6 +197,8 @@ def tables(
         engine, tab_data, key_info = keyed_source(spec, data, engine, keys, timings)
 
     population = population or population_of(spec, engine, tab_data)
+    # the table as the differencing model sees it: its filter, and its family's membership
+    seen = joined(population, membership)
     t = time.perf_counter()
     top_k = max(required_top_k(spec.rules) or default_top_k(spec), method_top_k(spec))
     # the file's hash (for the report) is computed while DuckDB reads the same file:
@@ -227,14 +233,14 @@ def tables(
         report = build_report(spec, cells, hier, source=source, timings=timings, notes=notes)
         report["protection"] = section
     else:
-        cells, carried = carry_hidden(cells, hier, published, population)
+        cells, carried = carry_hidden(cells, hier, published, seen)
         cells, secondary_summary, audit_summary = _suppress(cells, hier, spec, timings, progress)
         context: PublishedContext | None = None
         if published and spec.suppression.method != "none":
             t = time.perf_counter()
             with progress_stage(progress, "protect with published releases") as with_stage:
                 cost = costs(cells, hier, spec)
-                new = NewTable(spec.name, cells, hier, cost, population)
+                new = NewTable(spec.name, cells, hier, cost, seen)
                 context = protect_with_published([new], published)
                 with_stage.outcome = f"{context.hidden_more[0]:,} more cells hidden"
             timings["published"] = time.perf_counter() - t
@@ -255,6 +261,8 @@ def tables(
             report["published"] = published_section(published, carried, context)
     if population is not None:
         report["population"] = population.to_dict()
+    if membership is not None:  # what the family's releases see of the table
+        report["membership"] = membership.to_dict()
     report["audit"] = audit_summary
     report["loss"] = loss_measures(cells, hier, spec.dimension_names, frequency=spec.is_frequency)
     report["engine"] = engine.name
@@ -455,10 +463,12 @@ def linked_tables(
     tabulator: Tabulator | None = None,
     progress: Progress | None = None,
     published: Sequence[OutputTable] = (),
+    membership: Population | None = None,
 ) -> list[TableResult]:
     """Protect every spec's table over ``data`` together; each result carries the joint audit.
 
-    ``published``: releases of the same source, protected with as in :func:`tables`."""
+    ``published`` and ``membership``: releases of the same source (or family), protected
+    with as in :func:`tables`."""
     loaded = [s if isinstance(s, TableSpec) else load_spec(s) for s in specs]
     if len(loaded) < 2:
         raise SpecError("linked protection needs at least two specs")
@@ -473,7 +483,13 @@ def linked_tables(
     suppression = replace(loaded[0].suppression, method=method)  # type: ignore[arg-type]
     primaries = [
         tables(
-            s, data, secondary="none", tabulator=tabulator, progress=progress, published=published
+            s,
+            data,
+            secondary="none",
+            tabulator=tabulator,
+            progress=progress,
+            published=published,
+            membership=membership,
         )
         for s in loaded
     ]
@@ -504,7 +520,15 @@ def linked_tables(
     context: PublishedContext | None = None
     if published:
         parts, context, audit = linked_with_published(
-            loaded, primaries, parts, published, suppression, audit, progress, EXACT_AUDIT_MAX_CELLS
+            loaded,
+            primaries,
+            parts,
+            published,
+            suppression,
+            audit,
+            progress,
+            EXACT_AUDIT_MAX_CELLS,
+            membership,
         )
     names = [s.name for s in loaded]
     out = []
@@ -515,6 +539,14 @@ def linked_tables(
             report["published"] = published_section(published, carried, context)
         report["suppression"] = {**report["suppression"], "method": method, "linked_with": names}
         report["secondary"] = {**part.to_dict(), "linked": joint.to_dict()}
+        # the counts and the loss of the pattern returned, not of the primaries alone
+        report["cells"] = {**report["cells"], "by_status": count_by_status(cells)}
+        report["loss"] = loss_measures(
+            cells,
+            result.hierarchies,
+            result.spec.dimension_names,
+            frequency=result.spec.is_frequency,
+        )
         report["audit"] = {"run": True, "linked": True, **audit.to_dict(), "safe_to_release": True}
         report["timings"] = {
             **report["timings"],
@@ -541,6 +573,7 @@ def protect_all(
     method: str | None = None,
     keys: RecordKeySource | None = None,
     published: Mapping[str, Sequence[OutputTable]] | None = None,
+    membership: Population | None = None,
 ) -> list[TableResult]:
     """Protect several tables of ``data``: those of the same measure together (linked).
 
@@ -548,6 +581,8 @@ def protect_all(
     releases of that source to protect with (see :func:`tables`). Tables of one measure
     protected in different groups are protected with each other too, the earlier
     groups' tables taken as published, since they will be submitted together.
+    ``membership``: ``data`` are a dataset of a family whose releases ``published`` holds
+    with their membership (release/families.py; see :func:`tables`).
 
     Methods that change values protect each table on its own: the cell key method is
     key-consistent (a shared cell gets the same value in every table) and hides nothing;
@@ -581,7 +616,7 @@ def protect_all(
             # and the tables before it, which will be published with it
             done = []
             for s in chosen:
-                before = tuple(_as_output(r) for r in done)
+                before = tuple(_as_output(r, membership) for r in done)
                 done.append(
                     tables(
                         s,
@@ -590,6 +625,7 @@ def protect_all(
                         tabulator=tabulator,
                         progress=progress,
                         published=(*releases, *before),
+                        membership=membership,
                     )
                 )
         else:
@@ -600,18 +636,19 @@ def protect_all(
                 tabulator=tabulator,
                 progress=progress,
                 published=releases,
+                membership=membership,
             )
         if len(groups) > 1 and chosen_methods == {"suppression"}:
-            context.setdefault(measure, []).extend(_as_output(r) for r in done)
+            context.setdefault(measure, []).extend(_as_output(r, membership) for r in done)
         results.update(zip(members, done, strict=True))
     return [results[i] for i in range(len(specs))]
 
 
-def _as_output(result: TableResult) -> OutputTable:
+def _as_output(result: TableResult, membership: Population | None = None) -> OutputTable:
     """A table of this run as the later ones see it: published with them (a table of part
-    of the units with its filter)."""
+    of the units with its filter, a family's dataset with its membership)."""
     table = OutputTable(f"this run: {result.name}", result.hierarchies, result.cells)
-    return restrict(table, result_population(result))
+    return restrict(table, joined(result_population(result), membership))
 
 
 def _same_dimensions(specs: Sequence[TableSpec]) -> bool:

@@ -17,7 +17,7 @@ from fivesafes.sdc.audit import AuditResult, audit_linked
 from fivesafes.sdc.differencing import OutputTable
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
-from fivesafes.sdc.population import Population
+from fivesafes.sdc.population import Population, joined
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.published_context import NewTable, PublishedContext, protect_with_published
@@ -68,11 +68,18 @@ def linked_with_published(
     audit: AuditResult,
     progress: Progress | None,
     exact_max_cells: int,
+    membership: Population | None = None,
 ) -> tuple[list[pd.DataFrame], PublishedContext, AuditResult]:
     """Linked tables (``primaries``: their TableResults) protected together with the
-    releases, and audited again if that hid more."""
+    releases, and audited again if that hid more (``membership``: see pipeline.tables)."""
     new = [
-        NewTable(s.name, cells, r.hierarchies, costs(cells, r.hierarchies, s), result_population(r))
+        NewTable(
+            s.name,
+            cells,
+            r.hierarchies,
+            costs(cells, r.hierarchies, s),
+            joined(result_population(r), membership),
+        )
         for s, r, cells in zip(loaded, primaries, parts, strict=True)
     ]
     with progress_stage(progress, "protect with published releases (linked tables)") as stage:

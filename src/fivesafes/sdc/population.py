@@ -85,6 +85,26 @@ class Population:
         }
 
 
+def joined(*populations: Population | None) -> Population | None:
+    """The units every one of ``populations`` keeps: all their filter columns (None when
+    none filters). A ``[table] where`` of a derived dataset and the dataset's membership
+    of its family (release/families.py) are two such filters of one table."""
+    where: dict[str, tuple[str, ...]] = {}
+    domains: dict[str, tuple[str, ...]] = {}
+    for p in populations:
+        if p is None:
+            continue
+        for column in p.where:
+            if column in where:
+                raise SpecError(
+                    f"{column!r} is filtered twice",
+                    hint="a column is filtered on by one population only",
+                )
+            where[column] = p.where[column]
+            domains[column] = p.domains[column]
+    return Population(where, domains) if where else None
+
+
 def restrict(table: OutputTable, population: Population | None) -> OutputTable:
     """``table`` as the differencing model must see a table of ``population``: one more
     dimension per filter column, every cell at the population's code."""

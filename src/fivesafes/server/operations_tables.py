@@ -140,6 +140,7 @@ def protect(app: App, login: str, p: TableProtect, progress: Progress | None = N
             "published_releases": list(d.published_releases),
             "hidden_for_releases": d.hidden_for_releases,
             "population": d.population,
+            "membership": d.membership,
         }
         for d in done
     ]

@@ -12,120 +12,44 @@ no primary pinned. A dataset with the same columns that is not derived is not li
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from derived_world import (
+    AREAS,
+    BANDS,
+    INDUSTRIES,
+    SIZES,
+    band,
+    build_family,
+    ingest,
+    publish,
+    published,
+    register,
+    rows,
+    spec,
+    verdicts,
+)
 from governance_register import TODAY
 from release_world import AREA
 from scipy.optimize import linprog
 from sqlalchemy import Engine, select
-from stored_world import Stored, build_stored
+from stored_world import Stored
 
 from fivesafes.errors import ConflictError, NotFoundError, UnsafeTableError, ValidationError
 from fivesafes.governance.areas import Dataset
 from fivesafes.release.votes import Vote
 from fivesafes.services.governance import datasets
-from fivesafes.services.release import requests as release_requests
-from fivesafes.services.release.register import published_cells
 from fivesafes.services.vault.families import FamilyPlan, store_patterns
-from fivesafes.services.vault.lifecycle import ingest_dataset, list_stored
+from fivesafes.services.vault.lifecycle import list_stored
 from fivesafes.store.models.governance import DatasetRow
-
-SIZES = ("small", "medium", "large")
-AREAS = ("a1", "a2", "a3")
-INDUSTRIES = ("k", "m")
-HEADER = ["area", "industry", "person", "size", "pay"]
-
-
-def _rows() -> list[list[object]]:
-    """8 people per area, industry and band; but a1 x k: seven small of 1, a medium one
-    of 1000 and six of 1, no large (so a1 x k is dominated by one person)."""
-    rows: list[list[object]] = []
-    for a, area in enumerate(AREAS):
-        for i, industry in enumerate(INDUSTRIES):
-            for size in SIZES:
-                if (area, industry) == ("a1", "k"):
-                    pays = {"small": [1.0] * 7, "medium": [1000.0] + [1.0] * 6, "large": []}
-                    values = pays[size]
-                else:
-                    values = [float(10 + 3 * a + 5 * i + k) for k in range(8)]
-                for k, pay in enumerate(values):
-                    rows.append([area, industry, f"{area}-{industry}-{size}-{k}", size, pay])
-    return rows
-
-
-def _register(stored: Stored, name: str, parent: str | None = None) -> None:
-    entry = Dataset(
-        name, AREA, True, True, True, "survey", "SRSA 2007",
-        derived_from=parent, unit="person" if parent else None,
-    )  # fmt: skip
-    stored.world.reg.act("iris", datasets.register_dataset, entry, TODAY)
-
-
-def _ingest(stored: Stored, name: str, rows: list[list[object]]) -> None:
-    src = stored.folder / "incoming" / f"{name}.csv"
-    src.parent.mkdir(parents=True, exist_ok=True)
-    with src.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
-    try:
-        ingest_dataset(stored.tx, stored.vault, "iris", AREA, src, name=name)
-    finally:
-        src.unlink()
-
-
-def _band(*sizes: str) -> list[list[object]]:
-    return [r for r in _rows() if r[3] in sizes]
-
-
-def _spec(stored: Stored, name: str, p_percent: bool = False) -> Path:
-    text = (
-        f'[table]\nname = "{name}"\nresponse = "pay"\ncontributor = "person"\n\n'
-        '[[dimension]]\nname = "area"\n\n[[dimension]]\nname = "industry"\n\n'
-        "[rules]\nthreshold = 7\n"
-        + ("p_percent = 10\n" if p_percent else "")
-        + '\n[suppression]\nmethod = "optimal"\nsingleton = false\n'
-    )
-    return stored.spec(name, text)
 
 
 @pytest.fixture
 def stored(engine: Engine, tmp_path: Path) -> Stored:
-    s = build_stored(engine, tmp_path)
-    _register(s, "firms")
-    _register(s, "firms-small", "firms")
-    _register(s, "firms-rest", "firms")
-    _ingest(s, "firms", _rows())
-    _ingest(s, "firms-small", _band("small"))
-    _ingest(s, "firms-rest", _band("medium", "large"))
-    return s
-
-
-def _verdicts(view: release_requests.RequestView) -> dict[str, str]:
-    return {c.name: c.verdict for c in view.versions[-1].checks}
-
-
-def _publish(stored: Stored, output: str) -> None:
-    view = stored.submit(f"{AREA}/{output}")
-    assert _verdicts(view)["differencing"] == "pass", view.versions[-1].checks
-    stored.world.vote("olga", view.id, Vote.APPROVE)
-    stored.world.vote("oscar", view.id, Vote.APPROVE)
-    stored.world.publish(view.id)
-
-
-def _published(stored: Stored, source: str) -> dict[tuple[str, str], float]:
-    """The published cells of ``source``: (area, industry) -> value ("Total" for a total)."""
-    with stored.tx() as s:
-        frame = published_cells(s, source)
-    out = {}
-    for codes, value in zip(frame["codes"], frame["value"], strict=True):
-        c = json.loads(codes)
-        out[(c["area"], c["industry"])] = float(value)
-    return out
+    return build_family(engine, tmp_path)
 
 
 def _leaf_lp_pins(
@@ -136,11 +60,11 @@ def _leaf_lp_pins(
 ) -> bool:
     """An independent attacker: unknowns per (area, industry, band), non-negative; every
     published cell of every source an equation over them. Is ``cell`` of the whole pinned?"""
-    bands = {"firms": SIZES, "firms-small": ("small",), "firms-rest": ("medium", "large")}
+    bands = BANDS
     keys = [(a, i, b) for a in AREAS for i in INDUSTRIES for b in SIZES]
     index = {k: n for n, k in enumerate(keys)}
     rows, rhs = [], []
-    tables = [(bands[s.split(":")[0]], _published(stored, s)) for s in sources]
+    tables = [(bands[s.split(":")[0]], published(stored, s)) for s in sources]
     tables += [(bands["firms-rest"], rest)] if rest else []
     for kept, cells in tables:
         for (area, industry), value in cells.items():
@@ -159,17 +83,17 @@ def _leaf_lp_pins(
 
 
 def test_the_other_bands_are_blocked_and_no_hidden_cell_is_recovered(stored: Stored) -> None:
-    (whole,) = stored.protect(_spec(stored, "all", p_percent=True), dataset="firms", name="all")
+    (whole,) = stored.protect(spec(stored, "all", p_percent=True), dataset="firms", name="all")
     assert whole.by_rule.get("p%(10)", 0) >= 1  # a1 x k: one person's pay
-    _publish(stored, "all")
-    assert ("a1", "k") not in _published(stored, "firms:pay")
-    (small,) = stored.protect(_spec(stored, "small"), dataset="firms-small", name="small")
+    publish(stored, "all")
+    assert ("a1", "k") not in published(stored, "firms:pay")
+    (small,) = stored.protect(spec(stored, "small"), dataset="firms-small", name="small")
     assert small.by_status["primary"] == 0  # a1 x k published: seven small units of 1
-    _publish(stored, "small")
+    publish(stored, "small")
 
-    stored.protect(_spec(stored, "rest"), dataset="firms-rest", name="rest", with_releases=False)
+    stored.protect(spec(stored, "rest"), dataset="firms-rest", name="rest", with_releases=False)
     view = stored.submit(f"{AREA}/rest")
-    assert _verdicts(view)["differencing"] == "fail"
+    assert verdicts(view)["differencing"] == "fail"
     with pytest.raises(UnsafeTableError, match="a1"):
         stored.world.vote("olga", view.id, Vote.APPROVE)
 
@@ -181,19 +105,19 @@ def test_the_other_bands_are_blocked_and_no_hidden_cell_is_recovered(stored: Sto
 
 
 def test_a_dataset_with_the_same_columns_not_derived_is_not_linked(stored: Stored) -> None:
-    stored.protect(_spec(stored, "all", p_percent=True), dataset="firms", name="all")
-    _publish(stored, "all")
-    _register(stored, "lookalike")  # same columns, another population: no family
-    _ingest(stored, "lookalike", _band("medium", "large"))
-    stored.protect(_spec(stored, "look"), dataset="lookalike", name="look", with_releases=False)
-    _publish(stored, "look")  # passes: not checked with firms
+    stored.protect(spec(stored, "all", p_percent=True), dataset="firms", name="all")
+    publish(stored, "all")
+    register(stored, "lookalike")  # same columns, another population: no family
+    ingest(stored, "lookalike", band("medium", "large"))
+    stored.protect(spec(stored, "look"), dataset="lookalike", name="look", with_releases=False)
+    publish(stored, "look")  # passes: not checked with firms
 
 
 def test_a_derived_dataset_with_units_outside_its_parent_is_refused(stored: Stored) -> None:
-    _register(stored, "firms-new", "firms")
+    register(stored, "firms-new", "firms")
     strangers = [["a1", "k", f"new-{k}", "small", 5.0] for k in range(3)]
     with pytest.raises(ValidationError, match=r"3 unit\(s\) of dataset 'firms-new' are not in"):
-        _ingest(stored, "firms-new", _band("small")[:5] + strangers)
+        ingest(stored, "firms-new", band("small")[:5] + strangers)
     stored_names = [o.name for o in list_stored(stored.tx, AREA)]
     assert "firms-new" not in stored_names  # nothing written
     with stored.tx() as s:
@@ -204,7 +128,7 @@ def test_a_derived_dataset_with_units_outside_its_parent_is_refused(stored: Stor
 
 def test_a_parent_must_exist_in_the_same_area(stored: Stored) -> None:
     with pytest.raises(NotFoundError, match="no dataset called 'nowhere'"):
-        _register(stored, "orphan", "nowhere")
+        register(stored, "orphan", "nowhere")
     entry = Dataset("half", AREA, True, True, True, "s", "b", derived_from="firms")
     with pytest.raises(ValidationError, match="both its parent and its unit"):
         stored.world.reg.act("iris", datasets.register_dataset, entry, TODAY)
@@ -214,13 +138,13 @@ def test_a_parent_must_exist_in_the_same_area(stored: Stored) -> None:
 
 
 def test_a_derived_dataset_before_its_parent_is_refused(stored: Stored) -> None:
-    _register(stored, "shops")
-    _register(stored, "shops-small", "shops")
+    register(stored, "shops")
+    register(stored, "shops-small", "shops")
     with pytest.raises(ValidationError, match="ingest 'shops' first"):
-        _ingest(stored, "shops-small", _band("small"))
+        ingest(stored, "shops-small", band("small"))
     assert "shops-small" not in [o.name for o in list_stored(stored.tx, AREA)]
-    _ingest(stored, "shops", _rows())
-    _ingest(stored, "shops-small", _band("small"))  # now its units are checked, and in
+    ingest(stored, "shops", rows())
+    ingest(stored, "shops-small", band("small"))  # now its units are checked, and in
     with stored.tx() as s:
         parent = s.scalars(select(DatasetRow).where(DatasetRow.name == "shops")).one()
         assert json.loads(parent.membership_json) == [[], ["shops-small"]]

@@ -30,6 +30,7 @@ from fivesafes.errors import (
 )
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.release.differencing_scope import releases_to_protect_with
+from fivesafes.release.families import family_releases, membership
 from fivesafes.release.source import SourceOrigin, split_source
 from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
 from fivesafes.sdc import (
@@ -37,6 +38,7 @@ from fivesafes.sdc import (
     RECORD_KEY_COLUMN,
     DuckDBTabulator,
     OutputTable,
+    Population,
     Progress,
     StoredKeys,
     TableResult,
@@ -48,7 +50,7 @@ from fivesafes.sdc import (
 )
 from fivesafes.services.context import record
 from fivesafes.services.governance.lookup import area_row, dataset_row
-from fivesafes.services.release.scope import area_releases
+from fivesafes.services.release.scope import area_families, area_releases
 from fivesafes.services.vault.read import open_dataset_for
 from fivesafes.services.vault.register import (
     DATASET,
@@ -88,6 +90,8 @@ class ProtectedOutput:
     hidden_for_releases: int = 0  # cells hidden so that none of theirs is recovered
     with_releases: bool = True  # False: --ignore-published (release submit still checks)
     population: dict[str, list[str]] = field(default_factory=dict)  # [table] where
+    # a dataset of a family: the membership it was protected with ({"membership of P": [...]})
+    membership: dict[str, list[str]] = field(default_factory=dict)
 
 
 def measure_of(spec: TableSpec) -> str:
@@ -179,8 +183,11 @@ def protect_dataset_for(
     ``with_releases`` (the default): each table is protected together with every release
     published from its source (DATASET:MEASURE) that ``release submit``'s differencing
     check compares it with, so that it passes that check by construction; the output
-    names them. False protects the table alone: the check at submission still blocks
-    it if it would reveal a release's hidden cell (nothing is weakened, only later).
+    names them. For a dataset of a family (``dataset add --derived-from``), those are the
+    releases of the same measure of the parent and of every derived dataset, each with
+    its membership of the parent, as the check sees them (the report's ``membership``).
+    False protects the table alone: the check at submission still blocks it if it would
+    reveal a release's hidden cell (nothing is weakened, only later).
 
     ``tabulator``: the engine that makes the cells (default: DuckDB in this process). DuckDB
     runs on a memory-only, locked connection (``memory_limit``, else the vault's): a table
@@ -232,7 +239,8 @@ def protect_dataset_for(
             secondary=secondary,
             tabulator=engine,
             progress=progress,
-            published=published,
+            published=published.by_measure if published is not None else None,
+            membership=published.membership if published is not None else None,
             keys=StoredKeys(RECORD_KEY_COLUMN) if keyed else None,
         )
     del data  # the plaintext rows are not needed any more
@@ -282,13 +290,36 @@ def _check_record_keys(vault: Vault, area: str, dataset: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _WithReleases:
+    """What a table of the dataset is protected with: per measure, the releases the check
+    at submission compares it with; for a dataset of a family, its membership."""
+
+    by_measure: dict[str, list[OutputTable]]
+    membership: Population | None = None
+
+
 def _releases_by_measure(
     session: Session, vault: Vault, area_id: int, dataset: str, specs: Sequence[TableSpec]
-) -> dict[str, list[OutputTable]]:
-    """Per measure of the specs: the releases submission will check a table of it with."""
+) -> _WithReleases:
+    """Per measure of the specs: the releases submission will check a table of it with.
+
+    A dataset of a family (a parent or a derived dataset) is checked with the releases of
+    the same measure of the whole family, each with its membership of the parent, and its
+    own tables with their membership (release/families.py: the very functions the check
+    uses, so what is protected here is what is checked there)."""
     earlier = area_releases(session, vault.provider, area_id)
-    measures = {measure_of(s) for s in specs}
-    return {m: releases_to_protect_with(f"{dataset}:{m}", earlier) for m in sorted(measures)}
+    families = area_families(session, area_id)
+    measures = sorted({measure_of(s) for s in specs})
+    by_measure = {
+        m: releases_to_protect_with(
+            f"{dataset}:{m}", family_releases(f"{dataset}:{m}", earlier, families)
+        )
+        for m in measures
+    }
+    # the membership is the dataset's, whatever the measure
+    linked = membership(f"{dataset}:", families)
+    return _WithReleases(by_measure, linked[1] if linked is not None else None)
 
 
 def _store_one(
@@ -354,6 +385,7 @@ def _register(
                 hidden_for_releases=int(with_releases.get("hidden_for_releases", 0)),
                 with_releases=checked,
                 population=dict(report.get("population", {}).get("where", {})),
+                membership=dict(report.get("membership", {}).get("where", {})),
             )
             record(
                 session,
@@ -381,6 +413,7 @@ def _register(
                     "published_releases": list(out.published_releases),
                     "hidden_for_releases": out.hidden_for_releases,
                     "population": out.population,
+                    "membership": out.membership,
                 },
             )
             done.append(out)
