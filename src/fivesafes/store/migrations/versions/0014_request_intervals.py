@@ -21,13 +21,18 @@ depends_on = None
 
 def upgrade() -> None:
     """Add the sealed intervals and their wrapped data key (NULL: a file, or submitted before)."""
-    with op.batch_alter_table("release_request_versions") as batch:
-        batch.add_column(sa.Column("sealed_intervals", sa.LargeBinary(), nullable=True))
-        batch.add_column(sa.Column("intervals_wrapped_key_json", sa.Text(), nullable=True))
+    # Plain ALTER TABLE ADD COLUMN, not batch mode (as 0007): on SQLite batch mode may copy
+    # and drop the table, which the foreign keys of reviews and check results refuse.
+    op.add_column(
+        "release_request_versions", sa.Column("sealed_intervals", sa.LargeBinary(), nullable=True)
+    )
+    op.add_column(
+        "release_request_versions",
+        sa.Column("intervals_wrapped_key_json", sa.Text(), nullable=True),
+    )
 
 
 def downgrade() -> None:
-    """Drop the two columns."""
-    with op.batch_alter_table("release_request_versions") as batch:
-        batch.drop_column("intervals_wrapped_key_json")
-        batch.drop_column("sealed_intervals")
+    """Drop the two columns (SQLite 3.35+ drops a column in place)."""
+    op.drop_column("release_request_versions", "intervals_wrapped_key_json")
+    op.drop_column("release_request_versions", "sealed_intervals")
