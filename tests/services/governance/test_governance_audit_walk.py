@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 from fivesafes.errors import ConflictError
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
-from fivesafes.services import audit_evidence
+from fivesafes.services import audit_evidence, backup, context, restore, setup
 from fivesafes.services import audit_log as audit_reading
-from fivesafes.services import backup, context, restore, setup
 from fivesafes.services.audit_log import LogQuery
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance import (
