@@ -117,6 +117,27 @@ class AuditIntervals:
             out[tuple(str(c) for c in key)] = text
         return out
 
+    def rows(self) -> list[dict[str, Any]]:
+        """JSON-ready, one per hidden cell: codes, status, required interval (a primary
+        cell's; None otherwise or unbounded ends), achieved (:meth:`achieved_text`)."""
+        achieved = self.achieved_text()
+        out: list[dict[str, Any]] = []
+        for rec in self.cells.to_dict("records"):
+            codes = {d: str(rec[d]) for d in self.dimensions}
+            primary = str(rec.get("status")) == "primary"
+            lo, hi = _end(float(rec["required_lower"])), _end(float(rec["required_upper"]))
+            out.append(
+                {
+                    "codes": codes,
+                    "status": str(rec.get("status")),
+                    "required": [lo, hi] if primary else None,
+                    "required_text": interval_text(Interval(lo, hi)) if primary else "",
+                    "achieved": achieved[tuple(codes.values())],
+                    "protected": bool(rec.get("protected")),
+                }
+            )
+        return out
+
 
 def audit_intervals(result: AuditResult, dimensions: tuple[str, ...]) -> AuditIntervals:
     """The rows of ``result`` to keep (codes and :data:`KEPT`), with its mode and verdict."""
