@@ -57,6 +57,10 @@ def main(out: Path) -> None:
                         page.wait_for_url(f"{base}/web/")
                     page.goto(base + path)
                     page.screenshot(path=str(out / f"{name}-{width}.png"))
+                # the checker's view with the audit's required and achieved intervals
+                page.goto(base + pages["request"])
+                page.locator("#intervals-note").scroll_into_view_if_needed()
+                page.screenshot(path=str(out / f"request-intervals-{width}.png"))
                 page.close()
                 for name, login, path in others:
                     page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
@@ -66,6 +70,10 @@ def main(out: Path) -> None:
                     page.get_by_role("button", name="Sign in").click()
                     page.wait_for_url(f"{base}/web/")
                     page.goto(base + path)
+                    if name == "evidence":  # a verification recorded from the page first
+                        verify = "Verify the log now and record the outcome"
+                        page.get_by_role("button", name=verify).click()
+                        page.wait_for_url(f"{base}/web/evidence?verified=1")
                     page.screenshot(path=str(out / f"{name}-{width}.png"))
                     page.close()
             browser.close()

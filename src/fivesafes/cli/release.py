@@ -298,16 +298,40 @@ def list_(state: str | None, as_json: bool) -> None:
 
 @release.command("show")
 @click.argument("request_id", type=int)
+@click.option(
+    "--intervals",
+    is_flag=True,
+    help="Output checkers: also each hidden cell's required and achieved protection "
+    "interval from the audit run at submission (confidential; the opening is audited "
+    "as release.inspect, and refused to the author).",
+)
 @json_option
-def show(request_id: int, as_json: bool) -> None:
+def show(request_id: int, intervals: bool, as_json: bool) -> None:
     """Show a request: state, checks, versions and the reviews you may see (blinded).
 
     \b
-    Example:
+    Examples:
       fivesafes release show 1 --json
+      fivesafes release show 1 --intervals
     """
     view = call("release.show", request_id=request_id)
-    emit(view, as_json, lambda: _detail(view))
+    if not intervals:
+        emit(view, as_json, lambda: _detail(view))
+        return
+    found = call("release.intervals", request_id=request_id)
+    emit({**view, "intervals": found}, as_json, lambda: _detail(view) + _intervals(found))
+
+
+def _intervals(found: dict[str, Any]) -> str:
+    if found["mode"] is None:
+        return "\n  no audit intervals were kept for this version"
+    how = "exact" if found["mode"] == "exact" else "check mode: requirements proven"
+    lines = [f"\n  audit intervals of version {found['version']} ({how}; CONFIDENTIAL):"]
+    for c in found["cells"]:
+        where = ", ".join(f"{d}={c['codes'][d]}" for d in found["dimensions"])
+        required = f"required {c['required_text']}; " if c["required_text"] else ""
+        lines.append(f"    {where} ({c['status']}): {required}achieved {c['achieved']}")
+    return "\n".join(lines)
 
 
 def _vote(request_id: int, vote: Vote, comment: str, as_json: bool) -> None:

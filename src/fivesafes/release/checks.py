@@ -14,9 +14,18 @@ from enum import IntEnum
 from pathlib import PurePath
 from typing import Any
 
+from fivesafes.release.intervals import AuditIntervals, audit_intervals
 from fivesafes.release.rulesets import RuleSetting, weaknesses
 from fivesafes.release.submission import FILE_TYPES, MAX_FILE_BYTES, TableSubmission
-from fivesafes.sdc import STATUS, Disclosure, OutputTable, Status, audit_table, check_differencing
+from fivesafes.sdc import (
+    EXACT_AUDIT_MAX_CELLS,
+    STATUS,
+    Disclosure,
+    OutputTable,
+    Status,
+    audit_table,
+    check_differencing,
+)
 
 RULES, AUDIT, DIFFERENCING, FILE = "rules", "audit", "differencing", "file"
 Term = tuple[str, dict[str, str], float]  # a published cell in a revealing combination
@@ -118,6 +127,9 @@ class CheckResult:
     verdict: CheckVerdict
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
+    # The audit's per-cell intervals (the audit check only): confidential, so never in
+    # ``details``; the submission seals them with the version (release.intervals).
+    intervals: AuditIntervals | None = field(default=None, compare=False, repr=False)
 
 
 def rules_check(table_rules: dict[str, Any], in_force: RuleSetting | None) -> CheckResult:
@@ -136,7 +148,12 @@ def rules_check(table_rules: dict[str, Any], in_force: RuleSetting | None) -> Ch
 
 
 def audit_check(table: TableSubmission) -> CheckResult:
-    """The independent table audit: every hidden cell's interval against its protection."""
+    """The independent table audit: every hidden cell's interval against its protection.
+
+    As ``table protect`` runs it: exact intervals up to EXACT_AUDIT_MAX_CELLS cells, else
+    check mode (each requirement proven, the same verdict). The intervals ride on the
+    result (``intervals``) for the submission to seal, never in the stored details.
+    """
     cells = table.cells
     if not (cells[STATUS].astype(str) != Status.SAFE.value).any():
         return CheckResult(AUDIT, CheckVerdict.PASS, "nothing is hidden: no interval to audit")
@@ -146,13 +163,16 @@ def audit_check(table: TableSubmission) -> CheckResult:
             table.hierarchies,
             frequency=table.frequency,
             a_priori_percent=table.a_priori_percent,
+            intervals="exact" if len(cells) <= EXACT_AUDIT_MAX_CELLS else "check",
         )
+        intervals = audit_intervals(result, table.dimensions)
     except Exception as exc:  # a table the audit cannot read cannot pass
         return CheckResult(AUDIT, CheckVerdict.FAIL, could_not_run("audit", exc))
     details = result.to_dict(max_failures=20)
     details["failed_cells"] = [without_values(r) for r in details.get("failed_cells", [])]
     verdict = CheckVerdict.PASS if result.safe else CheckVerdict.FAIL
-    return CheckResult(AUDIT, verdict, result.summary().splitlines()[0], details)
+    summary = result.summary().splitlines()[0]
+    return CheckResult(AUDIT, verdict, summary, details, intervals=intervals)
 
 
 def differencing_check(new: OutputTable, earlier: Sequence[OutputTable]) -> CheckResult:

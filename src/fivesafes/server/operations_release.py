@@ -21,6 +21,7 @@ from fivesafes.release.workflow import RequestState
 from fivesafes.server.operation import Operation, Params, in_one, plain
 from fivesafes.server.operations_tables import SpecText, spec_in
 from fivesafes.server.upload import UPLOADS_DIR, UploadOperation, safe_name, unpack_files
+from fivesafes.services.release import inspect as release_inspect
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release import register as published_register
 from fivesafes.services.release import requests as release_requests
@@ -231,6 +232,29 @@ def _show(app: App, login: str, p: RequestRef) -> Any:
     )
 
 
+def _intervals(app: App, login: str, p: RequestRef) -> Any:
+    # the confidential intervals: the same permission and audited opening as the web's
+    # request page (an output checker who is not the author, people checks passed)
+    provider = app.vault().provider
+
+    def act(a: Acting) -> Any:
+        view, _content, found = release_inspect.inspect_with_intervals(
+            a.session, a.actor, provider, p.request_id
+        )
+        if found is None:
+            return {"request_id": view.id, "version": view.version, "mode": None, "cells": []}
+        return {
+            "request_id": view.id,
+            "version": view.version,
+            "mode": found.mode,
+            "safe": found.safe,
+            "dimensions": list(found.dimensions),
+            "cells": found.rows(),
+        }
+
+    return in_one(app, login, act)
+
+
 def _vote(app: App, login: str, p: VoteParams) -> Any:
     provider = app.vault().provider
     return in_one(
@@ -307,6 +331,7 @@ RELEASE_OPERATIONS = (
     Operation("release.submit", SubmitStored, _submit_stored, "Submit a stored table."),
     Operation("release.list", StateFilter, _list, "Release requests, newest first."),
     Operation("release.show", RequestRef, _show, "One request (reviews blinded)."),
+    Operation("release.intervals", RequestRef, _intervals, "Audit intervals (checkers, audited)."),
     Operation("release.review", VoteParams, _vote, "Vote as an output checker."),
     Operation("release.resolve", Resolve, _resolve, "Resolve conflicting reviews."),
     Operation("release.confirm_source", ConfirmSource, _confirm, "Confirm a declared source."),

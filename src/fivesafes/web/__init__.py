@@ -117,7 +117,8 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
     get("/grants", lambda web, _f, _p: pages.grants(ctx, web))
     post("/grants/{gid:int}", lambda web, f, p: pages.decide_grant(ctx, web, p["gid"], f))
     post("/grants/{gid:int}/revoke", lambda web, f, p: pages.revoke_grant(ctx, web, p["gid"], f))
-    get("/evidence", lambda web, _f, _p: pages.evidence(ctx, web))
+    get("/evidence", lambda web, _f, p: pages.evidence(ctx, web, _q(p, "verified", 8)))
+    post("/evidence/verify", lambda web, _f, _p: pages.verify_now(ctx, web))
     get(
         "/publication",
         lambda web, _f, _p: publication.releases(ctx, web, _q(_p, "source"), _q(_p, "q")),

@@ -8,6 +8,7 @@ after ``safe_text`` (no formula when pasted); each distinct label once for both 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from markupsafe import Markup
@@ -17,6 +18,7 @@ from fivesafes.sdc import TableView, ViewRow, entry_text, interval_text, safe_te
 CHECKER_HEADS = (
     '<th scope="col">Status</th><th scope="col">Rules</th><th scope="col">Required interval</th>'
 )
+ACHIEVED_HEAD = '<th scope="col">Achieved interval (audit)</th>'
 MARKED = {"primary": "<strong>P</strong> primary", "secondary": "<strong>S</strong> secondary"}
 
 
@@ -42,10 +44,10 @@ class _Labels:
         )
 
 
-def _open(v: TableView, caption: str, labels: _Labels) -> list[str]:
+def _open(v: TableView, caption: str, labels: _Labels, achieved: bool) -> list[str]:
     unit = f" ({escape(v.unit)})" if v.unit else ""
     heads = "".join(f'<th scope="col">{labels.text(d)}</th>' for d in v.dimensions)
-    extra = CHECKER_HEADS if v.checker else ""
+    extra = (CHECKER_HEADS + (ACHIEVED_HEAD if achieved else "")) if v.checker else ""
     return [
         '<table class="cells">\n',
         f"<caption>{escape(caption)}{unit}</caption>\n",
@@ -53,30 +55,37 @@ def _open(v: TableView, caption: str, labels: _Labels) -> list[str]:
     ]
 
 
-def _checker_cells(row: ViewRow) -> str:
+def _checker_cells(row: ViewRow, achieved: Mapping[tuple[str, ...], str] | None) -> str:
     status = row.status.value if row.status is not None else ""
     shown = MARKED.get(status) or escape(status)
     rules = escape(", ".join(row.rules))
-    return f"<td>{shown}</td><td>{rules}</td><td>{escape(interval_text(row.required))}</td>"
+    out = f"<td>{shown}</td><td>{rules}</td><td>{escape(interval_text(row.required))}</td>"
+    if achieved is not None:  # fixed text or numbers, escaped all the same
+        out += f'<td class="num">{escape(achieved.get(row.codes, ""))}</td>'
+    return out
 
 
-def cells_tables(views: list[tuple[TableView, str]]) -> list[Markup]:
+def cells_tables(
+    views: list[tuple[TableView, str]],
+    achieved: Mapping[tuple[str, ...], str] | None = None,
+) -> list[Markup]:
     """Each ``(view, caption)`` as a whole ``<table class="cells">``; views of one table
-    (same rows in the same order) share their row headers."""
+    (same rows in the same order) share their row headers. ``achieved``: per cell (its
+    codes), the audit's achieved interval as text, a column of the checker view."""
     labels = _Labels()
-    out = [_open(v, caption, labels) for v, caption in views]
+    out = [_open(v, caption, labels, achieved is not None) for v, caption in views]
     same = len({tuple(r.codes for r in v.rows) for v, _ in views}) == 1 if views else False
     if same:
         for rows in zip(*(v.rows for v, _ in views), strict=True):
             heads = labels.row_heads(rows[0])
             for (v, _), row, parts in zip(views, rows, out, strict=True):
-                extra = _checker_cells(row) if v.checker else ""
+                extra = _checker_cells(row, achieved) if v.checker else ""
                 value = escape(entry_text(row))
                 parts.append(f'<tr>{heads}<td class="num">{value}</td>{extra}</tr>\n')
     else:
         for (v, _), parts in zip(views, out, strict=True):
             for row in v.rows:
-                extra = _checker_cells(row) if v.checker else ""
+                extra = _checker_cells(row, achieved) if v.checker else ""
                 value = escape(entry_text(row))
                 parts.append(
                     f'<tr>{labels.row_heads(row)}<td class="num">{value}</td>{extra}</tr>\n'

@@ -22,6 +22,7 @@ from fivesafes.sdc import build_views
 from fivesafes.server.acting import acting_as
 from fivesafes.server.api import ServerContext
 from fivesafes.server.operations import run
+from fivesafes.services import audit_evidence as evidence_svc
 from fivesafes.services.audit_log import verify_log
 from fivesafes.services.governance import areas as areas_svc
 from fivesafes.services.governance import review as access_review
@@ -33,6 +34,7 @@ from fivesafes.web import outputs
 from fivesafes.web.auth import PREFIX, deny_page
 from fivesafes.web.cells import cells_tables
 from fivesafes.web.render import page
+from fivesafes.web.roles import require_any
 from fivesafes.web.sessions import WebSession
 
 AWAITING = (RequestState.SUBMITTED, RequestState.PARTIALLY_REVIEWED)
@@ -98,7 +100,8 @@ def request_page(
     safe preview), earlier versions and what the current one changed, the vote form."""
     provider = ctx.app.vault().provider
     with acting_as(ctx.app, web.login) as acting:
-        view, content = inspect_svc.inspect_request(
+        # the same permission as a vote (an output checker, never the author), audited
+        view, content, intervals = inspect_svc.inspect_with_intervals(
             acting.session, acting.actor, provider, request_id
         )
         earlier = None
@@ -110,13 +113,20 @@ def request_page(
     values: dict[str, Any] = {}
     if isinstance(content, TableSubmission):
         cells, hierarchies = content.cells, content.hierarchies
-        published, checker = build_views(content.name, cells, hierarchies)
+        published, checker = build_views(
+            content.name,
+            cells,
+            hierarchies,
+            intervals=intervals.cells if intervals is not None else None,
+        )
         values["published"], values["checker"] = cells_tables(
             [
                 (published, "The table as the public would see it: hidden cells as [c]"),
-                (checker, "True values with each cell's status and rules"),
-            ]
+                (checker, "True values with each cell's status, rules and intervals"),
+            ],
+            achieved=intervals.achieved_text() if intervals is not None else None,
         )
+        values["intervals"] = intervals
         if isinstance(earlier, TableSubmission):
             changes = outputs.table_changes(earlier, content)
             values["changes"] = changes[: outputs.SHOWN_CHANGES]
@@ -213,12 +223,15 @@ def revoke_grant(ctx: ServerContext, web: WebSession, grant_id: int, form: Any) 
     return RedirectResponse(f"{PREFIX}/grants", status_code=303)
 
 
-def evidence(ctx: ServerContext, web: WebSession) -> Response:
-    """The audit log's newest events, the log's verification and the periodic reviews (T6.5)
+def evidence(ctx: ServerContext, web: WebSession, verified: str = "") -> Response:
+    """The audit log's newest events, the log's verification (now, and the last one
+    recorded), the newest checkpoint, the witnesses' state and the periodic reviews (T6.5)
     recorded (auditors and administrators)."""
     events = run(ctx.app, web.login, "audit.log", {"limit": 200})
     # only after the service allowed (and audited) the read: `fivesafes audit verify`'s check
     report = verify_log(ctx.app.workspace)
+    with ctx.app.workspace.reader() as reading:
+        state = evidence_svc.evidence_state(ctx.app.workspace, reading)
     with acting_as(ctx.app, web.login) as acting:  # as `fivesafes review list`
         reviews = [
             {
@@ -240,5 +253,16 @@ def evidence(ctx: ServerContext, web: WebSession) -> Response:
         csrf=web.csrf,
         events=events,
         report=report,
+        state=state,
         reviews=reviews,
+        # only a fixed word from the link: it cannot put text of its own on the page
+        notice="Verified now: the outcome is recorded below." if verified == "1" else "",
     )
+
+
+def verify_now(ctx: ServerContext, web: WebSession) -> Response:
+    """Verify the log now (as ``audit verify --witness`` with every folder witness) and
+    record the outcome as an ``audit.verify`` event (auditors and administrators)."""
+    require_any(ctx, web, {Role.AUDITOR, Role.ADMINISTRATOR}, f"{PREFIX}/evidence/verify")
+    evidence_svc.verify_and_record(ctx.app.workspace, web.login)
+    return RedirectResponse(f"{PREFIX}/evidence?verified=1", status_code=303)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from fivesafes.errors import ConflictError
 from fivesafes.governance.areas import Dataset
 from fivesafes.governance.roles import Role
+from fivesafes.services import audit_evidence, backup, context, restore, setup
 from fivesafes.services import audit_log as audit_reading
-from fivesafes.services import backup, context, restore, setup
 from fivesafes.services.audit_log import LogQuery
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance import (
@@ -43,6 +43,7 @@ from fivesafes.store.models.governance import PersonRow
 MODULES: tuple[ModuleType, ...] = (
     access,
     areas,
+    audit_evidence,
     audit_reading,
     backup,
     context,
@@ -170,6 +171,10 @@ READERS: dict[str, Call] = {
     "access.gather_facts": _plain(access.gather_facts, "ada", "ashe", "statistical", TODAY),
     "access.gather_people_facts": _plain(access.gather_people_facts, "ada", "earnings", TODAY),
     "context.resolve_actor": _plain(context.resolve_actor, "ada"),
+    # allowed: writes nothing (a refusal is recorded after the rollback, tests/web)
+    "audit_evidence.check_may_verify": lambda s, r: audit_evidence.check_may_verify(
+        s, resolve_actor(s, "root")
+    ),
     "lookup.person_row": _plain(lookup.person_row, "ada"),
     "lookup.course_row": _plain(lookup.course_row, MANDATORY),
     "lookup.area_row": _plain(lookup.area_row, "earnings"),
@@ -195,6 +200,8 @@ PURE = {
     "datasets.dataset_of",
     "grants.grant_of",
     "access.decision_details",
+    "audit_evidence.summary",
+    "audit_evidence.folder_witness_files",  # reads the witness folders, no session
 }
 
 # Exercised end to end elsewhere (they need a whole workspace): init_workspace in
@@ -203,6 +210,11 @@ PURE = {
 # restore_backup (each audited: workspace.backup in the source, workspace.restore in the
 # restored log) in tests/cli/test_backup_restore.py.
 ELSEWHERE = {
+    # need a whole workspace (its settings, witnesses, checkpoint file): the evidence
+    # page's state (reads only) and verify-now (appends its audit.verify event, nothing
+    # else) in tests/web/test_web_intervals_evidence.py
+    "audit_evidence.evidence_state",
+    "audit_evidence.verify_and_record",
     "setup.init_workspace",
     "audit_log.verify_log",
     "audit_log.checkpoint",

@@ -118,6 +118,10 @@ WRITERS: dict[str, Call] = {
     "sources.confirm_source": _as("iris", release_sources.confirm_source, "@e", "ok"),
     # opening a request's content writes nothing but its audit event (the web's request page)
     "inspect.inspect_request": _with_provider("olga", release_inspect.inspect_request, "@b"),
+    # the same opening with the version's sealed audit intervals (the checker's view)
+    "inspect.inspect_with_intervals": _with_provider(
+        "olga", release_inspect.inspect_with_intervals, "@b"
+    ),
 }
 
 READERS: dict[str, Call] = {
@@ -152,7 +156,11 @@ READERS: dict[str, Call] = {
 }
 
 # Writers whose only row is their audit event: a read of confidential content, recorded.
-AUDITED_READS = {"inspect.inspect_request", "session_register.session_register"}
+AUDITED_READS = {
+    "inspect.inspect_request",
+    "inspect.inspect_with_intervals",
+    "session_register.session_register",
+}
 
 # Parts of an audited write: they add rows only inside the writers above, whose audit
 # event covers them (store_checks in submit_output, register_release and record_cells in
@@ -179,6 +187,7 @@ PURE = {
     "sources.check_source_settled",
     "checks.version_object_id",
     "checks.submission_of",
+    "checks.intervals_of",
     "register.published_of",
     "register.hidden_object_id",
     "register.seal_hidden",

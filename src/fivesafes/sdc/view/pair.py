@@ -25,9 +25,13 @@ def build_views(
     *,
     unit: str | None = None,
     notes: Sequence[str] = (),
+    intervals: pd.DataFrame | None = None,
 ) -> tuple[TableView, TableView]:
-    """(published view, checker view) of the table, equal to two :func:`build_view` calls."""
-    checker = build_view(name, cells, hierarchies, checker=True, unit=unit, notes=notes)
+    """(published view, checker view) of the table, equal to two :func:`build_view` calls
+    (``intervals``: the audit's, for the checker view's required and achieved intervals)."""
+    checker = build_view(
+        name, cells, hierarchies, checker=True, intervals=intervals, unit=unit, notes=notes
+    )
     has_published = PUBLISHED in cells.columns
     rows = tuple(
         ViewRow(

@@ -27,6 +27,7 @@ from fivesafes.release.checks import (
 )
 from fivesafes.release.differencing_scope import scoped_differencing_check
 from fivesafes.release.families import link_families
+from fivesafes.release.intervals import AuditIntervals, unseal_intervals
 from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.sealing import unseal
 from fivesafes.release.source import SourceOrigin, source_check
@@ -72,6 +73,23 @@ def submission_of(
         version.wrapped_key_json,
     )
     return from_payload(plain)
+
+
+def intervals_of(
+    provider: KeyProvider, request: ReleaseRequestRow, version: RequestVersionRow
+) -> AuditIntervals | None:
+    """Unseal the audit intervals sealed with ``version`` (None: a file, nothing hidden,
+    or a version submitted before they were kept)."""
+    if version.sealed_intervals is None or version.intervals_wrapped_key_json is None:
+        return None
+    return unseal_intervals(
+        provider,
+        request.area.name,
+        request.id,
+        version.version,
+        version.sealed_intervals,
+        version.intervals_wrapped_key_json,
+    )
 
 
 def rule_setting(session: Session, request: ReleaseRequestRow) -> RuleSetting | None:

@@ -7,16 +7,19 @@ passes the people checks for the area. Allowed and denied openings are both audi
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
 from fivesafes.errors import AccessDenied, NotFoundError
+from fivesafes.release.intervals import AuditIntervals
 from fivesafes.release.permissions import check_review
 from fivesafes.release.submission import Submission
 from fivesafes.services.context import Actor, record
 from fivesafes.services.governance.qualification import require_qualified
-from fivesafes.services.release.checks import submission_of, version_row
+from fivesafes.services.release.checks import intervals_of, submission_of, version_row
 from fivesafes.services.release.moves import request_row
 from fivesafes.services.release.views import RequestView, view_of
 from fivesafes.store.models.release import ReleaseRequestRow, RequestVersionRow
@@ -48,6 +51,30 @@ def inspect_request(
 ) -> tuple[RequestView, Submission]:
     """The request as ``actor`` may see it and the content of ``version`` (default: the
     current one; an earlier one for the diff a new version makes), audited."""
+    view, content, _intervals = _inspect(session, actor, provider, request_id, version, False)
+    return view, content
+
+
+def inspect_with_intervals(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    request_id: int,
+) -> tuple[RequestView, Submission, AuditIntervals | None]:
+    """As :func:`inspect_request` for the current version, with the audit's intervals
+    sealed at submission (required and achieved per hidden cell; None for a file or a
+    version submitted before they were kept). Same permission, one audited opening."""
+    return _inspect(session, actor, provider, request_id, None, True)
+
+
+def _inspect(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    request_id: int,
+    version: int | None,
+    with_intervals: bool,
+) -> tuple[RequestView, Submission, AuditIntervals | None]:
     row = request_row(session, request_id)
     author, area = row.author.login, row.area.name
     try:
@@ -69,6 +96,10 @@ def inspect_request(
     require_qualified(session, actor, area, f"inspect request #{request_id}")
     opened = version_row(session, row) if version is None else _version_of(session, row, version)
     content = submission_of(provider, row, opened)
+    intervals = intervals_of(provider, row, opened) if with_intervals else None
+    opening: dict[str, Any] = {"version": opened.version}
+    if with_intervals:
+        opening["intervals"] = intervals is not None
     record(
         session,
         actor.login,
@@ -76,6 +107,6 @@ def inspect_request(
         outcome=Outcome.ALLOWED,
         area=area,
         subject=str(request_id),
-        details={"version": opened.version},
+        details=opening,
     )
-    return view_of(session, row, actor.login), content
+    return view_of(session, row, actor.login), content, intervals

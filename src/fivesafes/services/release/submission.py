@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from fivesafes.errors import AccessDenied, ValidationError
 from fivesafes.governance.grants import GrantState, is_active
-from fivesafes.release.checks import CheckVerdict
+from fivesafes.release.checks import CheckResult, CheckVerdict
+from fivesafes.release.intervals import seal_intervals
 from fivesafes.release.permissions import check_submit
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.release.sealing import seal
@@ -201,6 +202,7 @@ def _submit(session: Session, actor: Actor, provider: KeyProvider, new: _Version
     if in_force is not None and in_force.id is not None:
         row.rule_set = session.get(RuleSetRow, in_force.id)
     results = run_checks(session, provider, row, new.submission, in_force)
+    _seal_intervals(provider, row, version, results)
     label = in_force.label if in_force else None
     store_checks(session, version, results, stage="submission", rule_set=label, run_by=actor.login)
     worst = max((r.verdict for r in results), default=CheckVerdict.REVIEW)
@@ -259,3 +261,19 @@ def _sealed_version(
     session.add(version)
     session.flush()
     return version
+
+
+def _seal_intervals(
+    provider: KeyProvider,
+    row: ReleaseRequestRow,
+    version: RequestVersionRow,
+    results: list[CheckResult],
+) -> None:
+    """Seal the audit's intervals with the version (for the checker's view), as its
+    content is sealed: under the area key, bound to the version, never in plain text."""
+    found = next((r.intervals for r in results if r.intervals is not None), None)
+    if found is None:  # a file, nothing hidden, or an audit that could not run
+        return
+    version.sealed_intervals, version.intervals_wrapped_key_json = seal_intervals(
+        provider, row.area.name, row.id, version.version, found
+    )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from fivesafes.errors import ConflictError, NotFoundError, ValidationError
 from fivesafes.governance import permissions
+from fivesafes.release.intervals import intervals_object_id
 from fivesafes.services.context import now, record, resolve_actor, today_or
 from fivesafes.services.governance.lookup import area_row, dataset_row
 from fivesafes.services.release.checks import version_object_id
@@ -296,8 +297,17 @@ def _rewrap_sealed_rows(session: Session, vault: Vault, area: str, area_id: int)
         old = WrappedKey.from_json(json.loads(row.wrapped_key_json))
         new = rewrap(vault.provider, area, object_id, old)
         row.wrapped_key_json = json.dumps(new.to_json())
+    # a table version's audit intervals have their own data key (release.intervals)
+    versions = [v for v, _ in sealed if isinstance(v, RequestVersionRow)]
+    with_intervals = [v for v in versions if v.intervals_wrapped_key_json is not None]
+    for v in with_intervals:
+        old = WrappedKey.from_json(json.loads(str(v.intervals_wrapped_key_json)))
+        object_id = intervals_object_id(v.request_id, v.version)
+        v.intervals_wrapped_key_json = json.dumps(
+            rewrap(vault.provider, area, object_id, old).to_json()
+        )
     session.flush()
-    return len(sealed)
+    return len(sealed) + len(with_intervals)
 
 
 def destroy_dataset(

@@ -91,6 +91,10 @@ class RequestVersionRow(Base):
         DateTime(timezone=True), nullable=True
     )
     source_confirmation_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A table's audit intervals (required and achieved per hidden cell), sealed like the
+    # content under its own data key (migration 0014); NULL for a file or an older version.
+    sealed_intervals: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    intervals_wrapped_key_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ReviewRow(Base):
