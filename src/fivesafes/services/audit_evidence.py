@@ -50,8 +50,9 @@ class WitnessState:
     """What one witness holds: the last checkpoint it received, and whether it is ours.
 
     ``state``: "matches" (its last copy is the newest stored checkpoint), "behind" (an
-    older checkpoint of the same chain: a delivery failed or is pending), "differs" (not
-    a checkpoint the database holds: the log or the witness was changed), "empty" (no
+    older checkpoint of the same chain: a delivery failed or is pending), "differs" (one
+    of its copies, the first shown, is not a checkpoint the database holds: the log or
+    the witness was changed, e.g. cut with its checkpoints and extended since), "empty" (no
     copy yet), "unreadable", or "elsewhere" (a command witness: its copies are where the
     command sent them, to be checked there).
     """
@@ -107,17 +108,24 @@ def _witness_state(
     if not lines:
         return WitnessState(witness.label, "folder", "empty")
     try:
-        line = json.loads(lines[-1])
-        checkpoint, _body, _sigs = parse_checkpoint(str(line["note"]))
-    except (ValueError, KeyError, TypeError, IntegrityError):
+        parsed = [json.loads(ln) for ln in lines]
+        held = [(parse_checkpoint(str(ln["note"]))[0], ln) for ln in parsed]
+    except (ValueError, KeyError, TypeError, AttributeError, IntegrityError):
         return WitnessState(witness.label, "folder", "unreadable")
+    # Every copy, not only the last: a log cut with its checkpoints and then extended
+    # (the next commit, e.g. this page's own audit.read) delivers a checkpoint of the
+    # forged chain, so the last copy matches again while earlier ones prove the cut.
+    stored = dict(session.execute(select(AuditCheckpoint.size, AuditCheckpoint.head_hash)).all())
+    wrong = next(((c, ln) for c, ln in held if stored.get(c.size) != c.head_hash), None)
+    checkpoint, line = wrong if wrong is not None else held[-1]
     at = str(line.get("at") or _mtime(path))
     size, head = checkpoint.size, checkpoint.head_hash
-    if newest is not None and size == newest.size and head == newest.head_hash:
+    if wrong is not None:
+        state = "differs"
+    elif newest is not None and size == newest.size and head == newest.head_hash:
         state = "matches"
     else:
-        stored = session.get(AuditCheckpoint, size)
-        state = "behind" if stored is not None and stored.head_hash == head else "differs"
+        state = "behind"
     return WitnessState(witness.label, "folder", state, size, head, at)
 
 

@@ -1,0 +1,54 @@
+"""The evidence page's witness state after the log is cut with its checkpoints (attack review).
+
+An attacker with the database deletes the log's newest events and their checkpoints (the
+workspace's checkpoint file too, with its files: the witness state reads neither). The
+folder witness still holds the checkpoints of the longer chain. The next commit (the
+auditor's own opening of the page records an audit.read) signs a checkpoint of the forged
+chain and delivers it to the witness, so the witness's *last* line matches the database
+again: the page must still say the witness differs, as ``audit verify --witness`` finds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from web_world import WebWorld, web_world
+
+
+@pytest.fixture
+def ww(tmp_path: Path) -> Iterator[WebWorld]:
+    with web_world(tmp_path) as made:
+        yield made
+
+
+def _rows(page: str) -> str:
+    return page.split('id="witnesses"')[1].split("</table>")[0]
+
+
+def test_a_log_cut_with_its_checkpoints_shows_the_witness_differs(
+    ww: WebWorld, tmp_path: Path
+) -> None:
+    from audit_tampering import tamper
+
+    witness = tmp_path / "witness"
+    witness.mkdir()
+    config = ww.app.workspace.config
+    assert isinstance(config, dict)
+    config["audit_witnesses"] = [str(witness)]
+    ww.app.workspace._cache.pop("sessions", None)
+    root = ww.signed_in("root")
+    assert "matches the last checkpoint" in _rows(root.get("/web/evidence").text)
+    root.get("/web/evidence")  # one more commit: the witness holds a longer chain
+    with ww.app.workspace.engine().connect() as c:
+        head = int(c.execute(text("SELECT max(seq) FROM audit_log")).scalar_one())
+    cut = head - 3
+    tamper(
+        ww.app.workspace.engine(),
+        f"DELETE FROM audit_log WHERE seq > {cut}",
+        f"DELETE FROM audit_checkpoint WHERE size > {cut}",
+    )
+    rows = _rows(root.get("/web/evidence").text)
+    assert "DIFFERS" in rows and "matches the last checkpoint" not in rows
