@@ -52,3 +52,20 @@ def test_a_log_cut_with_its_checkpoints_shows_the_witness_differs(
     )
     rows = _rows(root.get("/web/evidence").text)
     assert "DIFFERS" in rows and "matches the last checkpoint" not in rows
+
+
+def test_a_refused_verification_is_not_shown_as_the_last_verification(ww: WebWorld) -> None:
+    from fivesafes.errors import AccessDenied
+    from fivesafes.services import audit_evidence
+
+    root = ww.signed_in("root")
+    csrf = root.get("/web/evidence").text.split('name="csrf" value="')[-1].split('"')[0]
+    assert root.post("/web/evidence/verify", data={"csrf": csrf}).status_code == 303
+    # a non-auditor's refused verification (as the service records it) comes after it
+    with pytest.raises(AccessDenied):
+        audit_evidence.verify_and_record(ww.app.workspace, "olga")
+    assert ("olga", "denied") in ww.events(audit_evidence.VERIFY_ACTION)
+    shown = root.get("/web/evidence").text.split('id="last-verification"')[1]
+    shown = shown.split("</table>")[0]
+    assert "<strong>verified</strong>" in shown and "<td>root</td>" in shown
+    assert "olga" not in shown and "FAILED" not in shown

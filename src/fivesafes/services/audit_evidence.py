@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 
 from fivesafes.audit.checkpoint import parse_checkpoint
 from fivesafes.audit.events import Outcome
-from fivesafes.audit.log import VerifyReport, query_events
+from fivesafes.audit.log import VerifyReport
 from fivesafes.audit.witness import Witness, parse_witness, witness_file
 from fivesafes.errors import AccessDenied, IntegrityError
 from fivesafes.governance import permissions
 from fivesafes.services.audit_log import verify_log
 from fivesafes.services.context import Actor, record
-from fivesafes.store.models.audit import AuditCheckpoint
+from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 from fivesafes.workspace import Workspace
 
 VERIFY_ACTION = "audit.verify"
@@ -77,10 +77,16 @@ class EvidenceState:
 def evidence_state(workspace: Workspace, session: Session) -> EvidenceState:
     """What the evidence page shows, read in ``session`` (no event contents but the
     verification's own summary; the caller has already been allowed to read the log)."""
-    verified = query_events(session, action=VERIFY_ACTION, limit=1, newest_first=True)
+    # the newest verification that ran: a refused one (outcome denied) verified nothing
+    verified = session.scalars(
+        select(AuditRecord)
+        .where(AuditRecord.action == VERIFY_ACTION, AuditRecord.outcome == Outcome.DONE.value)
+        .order_by(AuditRecord.seq.desc())
+        .limit(1)
+    ).one_or_none()
     last = None
-    if verified:
-        event = verified[0].to_dict()
+    if verified is not None:
+        event = verified.to_dict()
         last = {"at": event["at"], "by": event["actor"], "seq": event["seq"], **event["details"]}
     row = session.scalars(
         select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1)
