@@ -69,3 +69,42 @@ def test_a_refused_verification_is_not_shown_as_the_last_verification(ww: WebWor
     shown = shown.split("</table>")[0]
     assert "<strong>verified</strong>" in shown and "<td>root</td>" in shown
     assert "olga" not in shown and "FAILED" not in shown
+
+
+def _size(line: str) -> int:
+    import json
+
+    from fivesafes.audit.checkpoint import parse_checkpoint
+
+    return parse_checkpoint(str(json.loads(line)["note"]))[0].size
+
+
+def test_a_log_cut_with_every_copy_in_the_workspace_fails_on_opening_the_page(
+    ww: WebWorld, tmp_path: Path
+) -> None:
+    """The database's checkpoints and the workspace's checkpoint file cut too: only the
+    witness still proves the cut, and the page's verification on opening compares it."""
+    from audit_tampering import tamper
+
+    witness = tmp_path / "witness"
+    witness.mkdir()
+    config = ww.app.workspace.config
+    assert isinstance(config, dict)
+    config["audit_witnesses"] = [str(witness)]
+    ww.app.workspace._cache.pop("sessions", None)
+    root = ww.signed_in("root")
+    root.get("/web/evidence")
+    root.get("/web/evidence")
+    with ww.app.workspace.engine().connect() as c:
+        cut = int(c.execute(text("SELECT max(seq) FROM audit_log")).scalar_one()) - 3
+    tamper(
+        ww.app.workspace.engine(),
+        f"DELETE FROM audit_log WHERE seq > {cut}",
+        f"DELETE FROM audit_checkpoint WHERE size > {cut}",
+    )
+    path = ww.app.workspace.checkpoint_log_path
+    kept = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    path.write_text("".join(f"{ln}\n" for ln in kept if _size(ln) <= cut), encoding="utf-8")
+    now = root.get("/web/evidence").text.split("<h3>Now, on opening this page</h3>")[1]
+    now = now.split("<h3>Last recorded")[0]
+    assert "The log does NOT verify" in now and "The log verifies" not in now
