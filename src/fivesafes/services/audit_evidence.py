@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 
 from fivesafes.audit.checkpoint import parse_checkpoint
 from fivesafes.audit.events import Outcome
-from fivesafes.audit.log import VerifyReport, query_events
+from fivesafes.audit.log import VerifyReport
 from fivesafes.audit.witness import Witness, parse_witness, witness_file
 from fivesafes.errors import AccessDenied, IntegrityError
 from fivesafes.governance import permissions
 from fivesafes.services.audit_log import verify_log
 from fivesafes.services.context import Actor, record
-from fivesafes.store.models.audit import AuditCheckpoint
+from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 from fivesafes.workspace import Workspace
 
 VERIFY_ACTION = "audit.verify"
@@ -50,8 +50,9 @@ class WitnessState:
     """What one witness holds: the last checkpoint it received, and whether it is ours.
 
     ``state``: "matches" (its last copy is the newest stored checkpoint), "behind" (an
-    older checkpoint of the same chain: a delivery failed or is pending), "differs" (not
-    a checkpoint the database holds: the log or the witness was changed), "empty" (no
+    older checkpoint of the same chain: a delivery failed or is pending), "differs" (one
+    of its copies, the first shown, is not a checkpoint the database holds: the log or
+    the witness was changed, e.g. cut with its checkpoints and extended since), "empty" (no
     copy yet), "unreadable", or "elsewhere" (a command witness: its copies are where the
     command sent them, to be checked there).
     """
@@ -76,10 +77,16 @@ class EvidenceState:
 def evidence_state(workspace: Workspace, session: Session) -> EvidenceState:
     """What the evidence page shows, read in ``session`` (no event contents but the
     verification's own summary; the caller has already been allowed to read the log)."""
-    verified = query_events(session, action=VERIFY_ACTION, limit=1, newest_first=True)
+    # the newest verification that ran: a refused one (outcome denied) verified nothing
+    verified = session.scalars(
+        select(AuditRecord)
+        .where(AuditRecord.action == VERIFY_ACTION, AuditRecord.outcome == Outcome.DONE.value)
+        .order_by(AuditRecord.seq.desc())
+        .limit(1)
+    ).one_or_none()
     last = None
-    if verified:
-        event = verified[0].to_dict()
+    if verified is not None:
+        event = verified.to_dict()
         last = {"at": event["at"], "by": event["actor"], "seq": event["seq"], **event["details"]}
     row = session.scalars(
         select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1)
@@ -107,17 +114,24 @@ def _witness_state(
     if not lines:
         return WitnessState(witness.label, "folder", "empty")
     try:
-        line = json.loads(lines[-1])
-        checkpoint, _body, _sigs = parse_checkpoint(str(line["note"]))
-    except (ValueError, KeyError, TypeError, IntegrityError):
+        parsed = [json.loads(ln) for ln in lines]
+        held = [(parse_checkpoint(str(ln["note"]))[0], ln) for ln in parsed]
+    except (ValueError, KeyError, TypeError, AttributeError, IntegrityError):
         return WitnessState(witness.label, "folder", "unreadable")
+    # Every copy, not only the last: a log cut with its checkpoints and then extended
+    # (the next commit, e.g. this page's own audit.read) delivers a checkpoint of the
+    # forged chain, so the last copy matches again while earlier ones prove the cut.
+    stored = dict(session.execute(select(AuditCheckpoint.size, AuditCheckpoint.head_hash)).all())
+    wrong = next(((c, ln) for c, ln in held if stored.get(c.size) != c.head_hash), None)
+    checkpoint, line = wrong if wrong is not None else held[-1]
     at = str(line.get("at") or _mtime(path))
     size, head = checkpoint.size, checkpoint.head_hash
-    if newest is not None and size == newest.size and head == newest.head_hash:
+    if wrong is not None:
+        state = "differs"
+    elif newest is not None and size == newest.size and head == newest.head_hash:
         state = "matches"
     else:
-        stored = session.get(AuditCheckpoint, size)
-        state = "behind" if stored is not None and stored.head_hash == head else "differs"
+        state = "behind"
     return WitnessState(witness.label, "folder", state, size, head, at)
 
 

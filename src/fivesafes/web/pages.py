@@ -228,8 +228,11 @@ def evidence(ctx: ServerContext, web: WebSession, verified: str = "") -> Respons
     recorded), the newest checkpoint, the witnesses' state and the periodic reviews (T6.5)
     recorded (auditors and administrators)."""
     events = run(ctx.app, web.login, "audit.log", {"limit": 200})
-    # only after the service allowed (and audited) the read: `fivesafes audit verify`'s check
-    report = verify_log(ctx.app.workspace)
+    # only after the service allowed (and audited) the read: `fivesafes audit verify`'s check,
+    # with every folder witness's copy as the recorded verification runs it (a log cut with
+    # every checkpoint in the workspace is caught only by a witness)
+    witnessed = evidence_svc.folder_witness_files(ctx.app.workspace)
+    report = verify_log(ctx.app.workspace, witnesses=witnessed)
     with ctx.app.workspace.reader() as reading:
         state = evidence_svc.evidence_state(ctx.app.workspace, reading)
     with acting_as(ctx.app, web.login) as acting:  # as `fivesafes review list`
