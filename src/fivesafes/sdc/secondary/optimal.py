@@ -273,10 +273,14 @@ def _root(
 
 
 def _rounded(
-    problem: Problem, y: FloatArray, deadline: float, seen: list[Cut]
+    problem: Problem, y: FloatArray | None, deadline: float | None, seen: list[Cut]
 ) -> tuple[BoolArray | None, int]:
-    """A safe pattern from the LP relaxation: its half-hidden cells, repaired and cleaned."""
-    guess = (y >= 0.5) | problem.forced
+    """A safe pattern from the LP relaxation: its half-hidden cells, repaired and cleaned.
+
+    Without ``y`` the repair starts from the primaries alone; without ``deadline`` it
+    always returns a pattern (or raises when the table cannot be protected).
+    """
+    guess = problem.forced.copy() if y is None else (y >= 0.5) | problem.forced
     try:
         fixed, _, n_lp = repair(problem, guess, seen=seen, deadline=deadline)
     except OutOfTime:
@@ -289,17 +293,28 @@ def _free_cost(problem: Problem, hidden: BoolArray) -> float:
 
 
 def protect_optimal(
-    problem: Problem, start: BoolArray, *, time_limit: float, gap: float = 0.0
+    problem: Problem, start: BoolArray | None, *, time_limit: float, gap: float = 0.0
 ) -> OptimalOutcome:
-    """Minimum-cost safe pattern (or the best safe one found and its proven gap)."""
+    """Minimum-cost safe pattern (or the best safe one found and its proven gap).
+
+    ``start``: a safe pattern to improve on; without one, the rounded root pattern,
+    repaired whatever the time, is the start (on 3-D tables it costs about what `fast`
+    costs in time and hides far less: 1,317,440 against 2,005,046 on 1,859 cells).
+    """
     t0 = time.monotonic()
     check_feasible_alone(problem)
-    best = start | problem.forced
-    best_cost = _free_cost(problem, best)
-    bound = 0.0
     mip = _Mip(problem)
     mip.add(relation_cuts(problem))
     bound, lps, y_root = _root(problem, mip, t0 + ROOT_SHARE * time_limit)
+    if start is None:
+        seen_start: list[Cut] = []
+        start, n_lp = _rounded(problem, y_root, None, seen_start)
+        assert start is not None  # no deadline: the repair finished
+        lps += n_lp
+        mip.add(seen_start)
+        y_root = None  # rounded already
+    best = start | problem.forced
+    best_cost = _free_cost(problem, best)
     bound = min(bound, best_cost)
 
     def consider(safe: BoolArray, deadline: float) -> None:
@@ -339,9 +354,17 @@ def protect_optimal(
         if not finished and time.monotonic() - t0 >= time_limit:
             break  # out of time already: an unproven MIP pattern is dropped
         pattern |= problem.forced
-        cuts, n_lp = separate(problem, pattern)
+        # check the MIP's pattern and make it safe: the cuts met on the way tell the MIP
+        # what it missed, and the repaired pattern, shrunk, may beat the incumbent (the
+        # repair keeps the time limit: a whole check of a 16,000-cell pattern with
+        # insiders took 115 s at load 5)
+        seen: list[Cut] = []
+        try:
+            fixed, _, n_lp = repair(problem, pattern, seen=seen, deadline=t0 + time_limit)
+        except OutOfTime:
+            break  # the time limit holds: the incumbent stays, unchecked patterns go
         lps += n_lp
-        if not cuts:
+        if not seen:  # safe as it is
             cost = _free_cost(problem, pattern)
             if cost < best_cost:
                 best, best_cost = pattern, cost
@@ -350,14 +373,6 @@ def protect_optimal(
                 status = "optimal"
                 break
             continue
-        # make the MIP's pattern safe: the cuts met on the way tell the MIP what it missed,
-        # and the repaired pattern, shrunk, may beat the incumbent
-        seen: list[Cut] = list(cuts)
-        try:
-            fixed, _, n_lp = repair(problem, pattern, seen=seen, deadline=t0 + time_limit)
-        except OutOfTime:
-            break  # the time limit holds: the incumbent stays, unrepaired patterns go
-        lps += n_lp
         mip.add(seen)
         if finished:
             # the MIP keeps up with its cuts: the next round is as good as a shrink

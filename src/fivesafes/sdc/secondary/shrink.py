@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from fivesafes.sdc.secondary.bridgeless import drop_bridges
 from fivesafes.sdc.secondary.model import BoolArray, Cut, Problem
 from fivesafes.sdc.secondary.repair import OutOfTime, repair
 
@@ -60,6 +61,7 @@ def shrink(
         except OutOfTime:
             break
         lps += n_lp
+        fixed = drop_bridges(problem, fixed)  # free: see :mod:`bridgeless`
         if not seen:  # the MIP's own pattern was safe: the cheapest inside ``best``
             return fixed, lps
         new = mip.add(seen)
