@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 
 from fivesafes.sdc.lp.highs import new_highs
-from fivesafes.sdc.secondary.attacker import separate
-from fivesafes.sdc.secondary.bridgeless import bridgeless_rows, drop_bridges
+from fivesafes.sdc.secondary.bridgeless import drop_bridges
 from fivesafes.sdc.secondary.model import (
     BoolArray,
     Cut,
@@ -33,6 +32,7 @@ from fivesafes.sdc.secondary.model import (
     relation_cuts,
 )
 from fivesafes.sdc.secondary.repair import OutOfTime, repair
+from fivesafes.sdc.secondary.root import root_cuts
 from fivesafes.sdc.secondary.shrink import shrink
 
 # Share of the time limit kept to check and repair the pattern the MIP returns when it
@@ -44,9 +44,6 @@ ROOT_SHARE = 0.2
 ROUNDED_SHARE = 0.5
 # One restricted MIP in :func:`shrink` gets at most this long (they are small)
 SHRINK_MIP_SECONDS = 10.0
-# The root stops when TAIL_ROUNDS rounds raised the bound by less than TAIL_GAIN (relative)
-TAIL_ROUNDS = 5
-TAIL_GAIN = 5e-3
 
 
 @dataclass(frozen=True)
@@ -237,41 +234,6 @@ class _Mip:
         return values, float(h.getInfo().objective_function_value)
 
 
-def _root(
-    problem: Problem, mip: _Mip, deadline: float, max_rounds: int = 200
-) -> tuple[float, int, FloatArray | None]:
-    """Cutting planes on the LP relaxation until no cut is violated (or tailing off).
-
-    Only the outsider's cuts (one LP per demand): with singletons a fractional pattern
-    links dozens of insiders to each primary, and one round of their LPs took 23 s on
-    the 3-D 1,859-cell table (87 insiders) against 0.4 s for the outsider's; the
-    insiders' cuts come from the MIP's integral patterns instead (repair finds them).
-    Returns the LP bound, the attacker LPs solved and the last fractional pattern.
-    """
-    bound, lps = 0.0, 0
-    history: list[float] = []
-    last_y: FloatArray | None = None
-    outsider = replace(problem, pinned=np.zeros(problem.n, dtype=bool))
-    for _ in range(max_rounds):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        y, obj = mip.relaxation(remaining)
-        if y is None:
-            break
-        last_y = y
-        bound = max(bound, obj)
-        bridges = mip.add_rows(bridgeless_rows(problem, y))
-        cuts, n_lp = separate(outsider, y)
-        lps += n_lp
-        if (not cuts or mip.add(cuts) == 0) and not bridges:
-            break
-        history.append(obj)
-        if len(history) > TAIL_ROUNDS and obj - history[-1 - TAIL_ROUNDS] <= TAIL_GAIN * obj:
-            break  # tailing off: leave the rest to the MIP
-    return bound, lps, last_y
-
-
 def _rounded(
     problem: Problem, y: FloatArray | None, deadline: float | None, seen: list[Cut]
 ) -> tuple[BoolArray | None, int]:
@@ -305,7 +267,7 @@ def protect_optimal(
     check_feasible_alone(problem)
     mip = _Mip(problem)
     mip.add(relation_cuts(problem))
-    bound, lps, y_root = _root(problem, mip, t0 + ROOT_SHARE * time_limit)
+    bound, lps, y_root = root_cuts(problem, mip, t0 + ROOT_SHARE * time_limit)
     if start is None:
         seen_start: list[Cut] = []
         start, n_lp = _rounded(problem, y_root, None, seen_start)
