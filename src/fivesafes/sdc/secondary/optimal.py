@@ -42,6 +42,8 @@ REPAIR_RESERVE = 0.5
 # root pattern is repaired by ROUNDED_SHARE; the MIP rounds have the rest.
 ROOT_SHARE = 0.2
 ROUNDED_SHARE = 0.5
+# Without a start, a first MIP gets this share for its bound and a pattern to repair
+MIP_START_SHARE = 0.15
 # One restricted MIP in :func:`shrink` gets at most this long (they are small)
 SHRINK_MIP_SECONDS = 10.0
 
@@ -156,7 +158,7 @@ class _Mip:
         return k
 
     def solve(
-        self, start: BoolArray, seconds: float, gap: float
+        self, start: BoolArray | None, seconds: float, gap: float
     ) -> tuple[BoolArray | None, float, bool]:
         h = self.h
         h.setOptionValue("time_limit", max(seconds, 0.01))
@@ -269,7 +271,15 @@ def protect_optimal(
     mip.add(relation_cuts(problem))
     bound, lps, y_root = root_cuts(problem, mip, t0 + ROOT_SHARE * time_limit)
     if start is None:
+        # a first MIP over the root's cuts: its dual bound, and an integral pattern that
+        # meets every cut known (it knows the insiders' cuts the rounding ignores), to be
+        # repaired into the start (on 15,979 cells the MIP proved 1,665,670 in 8 s where
+        # the root had 1,243,506; the repair takes 30-45 s there)
+        guess, mip_bound, _ = mip.solve(None, MIP_START_SHARE * time_limit, gap)
+        bound = max(bound, mip_bound)
         seen_start: list[Cut] = []
+        if guess is not None:
+            y_root = guess.astype(np.float64)
         start, n_lp = _rounded(problem, y_root, None, seen_start)
         assert start is not None  # no deadline: the repair finished
         lps += n_lp
