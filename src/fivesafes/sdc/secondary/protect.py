@@ -62,7 +62,7 @@ def choose_method(
     if n_cells <= BOUNDED_MAX_CELLS and 0 < n_dims <= BOUNDED_MAX_DIMENSIONS:
         return "optimal", (
             f"{n_dims}-D table of {n_cells} cells <= {BOUNDED_MAX_CELLS}: the exact model "
-            "improves on the fast pattern and proves a lower bound within the time limit"
+            "improves on a heuristic start and proves a lower bound within the time limit"
         )
     start = (
         "hypercube moves"
