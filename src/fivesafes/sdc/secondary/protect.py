@@ -39,15 +39,17 @@ MODULAR_START_DIMENSIONS = 2
 MODULAR_START_SHARE = 0.3
 # `optimal` gets at least this long after its fast start, whatever the time limit
 MIN_MIP_SECONDS = 1.0
-# On tables of at least this many dimensions (up to BOUNDED_MAX_CELLS), `optimal` starts
-# from its root LP's pattern rounded and repaired instead of `fast`: on the 3-D 1,859-cell
-# benchmark table that took about as long as `fast` and hid 1,317,440 against 2,005,046
+# On tables of this many dimensions (up to BOUNDED_MAX_CELLS), `optimal` starts from its
+# first MIP's pattern repaired instead of `fast`: on the 3-D 1,859-cell benchmark table
+# that took about as long as `fast` and hid 1,246,464 against 2,005,046. (Not measured
+# on 4-D tables, where `fast` starts from hypercube moves because LP repairs of large
+# patterns were slow there: they keep the `fast` start.)
 ROUNDED_START_DIMENSIONS = 3
 
 
 def rounded_start(n_cells: int, structure: TableStructure) -> bool:
     """Whether `optimal` starts from its rounded root pattern rather than from `fast`."""
-    return len(structure.dimensions) >= ROUNDED_START_DIMENSIONS and n_cells <= BOUNDED_MAX_CELLS
+    return len(structure.dimensions) == ROUNDED_START_DIMENSIONS and n_cells <= BOUNDED_MAX_CELLS
 
 
 def choose_method(
