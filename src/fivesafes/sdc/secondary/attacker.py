@@ -98,6 +98,7 @@ class Attacker:
         # cell -> the cached LP (cell set) it was first checked in: its neighbours' checks
         # reuse that LP with another objective (a warm-started re-solve, no rebuild)
         self._cluster: dict[int, IntArray] = {}
+        self._last: dict[bytes, tuple[int, int]] = {}  # per cached LP: its last objective
         self.lp_count = 0
         self.batch_lps = 0  # batch rounds (:mod:`batch`) run on this pattern by a caller
 
@@ -179,6 +180,12 @@ class Attacker:
                     self._cluster.setdefault(c, cells)
         h, rows, pos = self._cache[key]
         j = pos[p]
+        # the same objective as this LP's last solve, other cells known: only bounds
+        # change, which keeps the basis dual feasible (the dual simplex restarts from it)
+        same = self._last.get(key) == (j, direction)
+        self._last[key] = (j, direction)
+        if same:
+            h.setOptionValue("simplex_strategy", 1)
         pins = [pin] if pin >= 0 else []
         if known is not None:
             pins += [int(q) for q in known.tolist() if q != p]

@@ -30,6 +30,8 @@ MIN_PROGRESS = 0.02
 MAX_ROUNDS = 8
 IPM_ABOVE = 5_000  # hidden cells
 MIN_DEMANDS = 50  # open demands below which no batch round is worth its LP
+MAX_PASSES = 2  # passes over the classes of single-contributor primaries (see _insider_rounds)
+MAX_CLASSES = 6  # ... at most this many classes (two rounds each) per pass
 
 
 class BatchCertifier:
@@ -116,32 +118,116 @@ def certify(
     batch = BatchCertifier(problem, hidden)
     pinned = np.flatnonzero(hidden & problem.pinned).astype(np.int64)
     seed = 0
-
-    for insiders in (bool(pinned.size), False):
-        stalls = 0
-        for _ in range(MAX_ROUNDS):
-            if insiders:
-                todo = [
-                    t for t in demands if (t[0], t[1]) not in outsider_ok or open_pairs(t[0], t[1])
-                ]
-                in_todo = np.zeros(problem.n, dtype=bool)
-                in_todo[[t[0] for t in todo]] = True
-                hold = pinned[~in_todo[pinned]]
-            else:
-                todo = [t for t in demands if (t[0], t[1]) not in outsider_ok]
-                hold = np.zeros(0, dtype=np.int64)
-            if not todo:
-                break
-            todo = _one_direction_each(todo, seed)
-            z = batch.solve(todo, hold, seed)
-            seed += 1
-            if z is None:
-                break
-            gained = _record(batch, z, todo, pins_of, outsider_ok, pair_ok, insiders=insiders)
-            stalls = stalls + 1 if gained < MIN_PROGRESS * len(todo) else 0
-            if stalls == 2:  # both directions had their turn
-                break
+    if pinned.size:
+        seed = _insider_rounds(batch, demands, pins_of, outsider_ok, pair_ok, pinned)
+    stalls = 0
+    for _ in range(MAX_ROUNDS):
+        todo = [t for t in demands if (t[0], t[1]) not in outsider_ok]
+        if not todo:
+            break
+        todo = _one_direction_each(todo, seed)
+        z = batch.solve(todo, np.zeros(0, dtype=np.int64), seed)
+        seed += 1
+        if z is None:
+            break
+        gained = _record(batch, z, todo, pins_of, outsider_ok, pair_ok, insiders=False)
+        stalls = stalls + 1 if gained < MIN_PROGRESS * len(todo) else 0
+        if stalls == 2:  # both directions had their turn
+            break
     return batch.lps
+
+
+def _insider_rounds(
+    batch: BatchCertifier,
+    demands: list[tuple[int, int, float]],
+    pins_of: dict[int, list[int]],
+    outsider_ok: set[Demand],
+    pair_ok: set[Pair],
+    pinned: IntArray,
+) -> int:
+    """Rounds with the single-contributor cells known: the coalition of all insiders.
+
+    A round holds every hidden single-contributor cell at zero except those of the
+    primaries it pushes (a pushed cell must move), so its move proves each pushed
+    demand it reaches against every held insider at once. A pushed single-contributor
+    primary ``q`` is not held, so the demands of the other primaries whose insider it
+    is stay open when ``q`` moved: the first rounds push every open demand, the next
+    ones one *class* of single-contributor primaries at a time (a greedy colouring of
+    the open pairs among them: two primaries open against each other are never pushed
+    together), with the primaries that are no insider's cell pushed every time. Every
+    pair between two classes is then held on one side in some round. Returns the next
+    seed.
+    """
+    problem = batch.problem
+    is_pinned = np.zeros(problem.n, dtype=bool)
+    is_pinned[pinned] = True
+
+    def open_demands() -> list[tuple[int, int, float]]:
+        return [
+            t
+            for t in demands
+            if (t[0], t[1]) not in outsider_ok
+            or any((t[0], t[1], q) not in pair_ok for q in pins_of.get(t[0], []))
+        ]
+
+    def still(todo: list[tuple[int, int, float]]) -> int:
+        return sum(
+            ((p, d) not in outsider_ok) + sum((p, d, q) not in pair_ok for q in pins_of.get(p, []))
+            for p, d, _ in todo
+        )
+
+    seed = 0
+    classes = [{t[0] for t in open_demands() if is_pinned[t[0]]}]  # first: all pushed at once
+    for _ in range(MAX_PASSES):
+        before = still(open_demands())
+        for members in classes:
+            for _ in range(2):  # each primary's two directions in turn
+                todo = [t for t in open_demands() if not is_pinned[t[0]] or t[0] in members]
+                if not todo:
+                    break
+                hold = pinned[~np.isin(pinned, list(members))]
+                todo = _one_direction_each(todo, seed)
+                z = batch.solve(todo, hold, seed)
+                seed += 1
+                if z is not None:
+                    _record(batch, z, todo, pins_of, outsider_ok, pair_ok, insiders=True)
+        todo = open_demands()
+        after = still(todo)
+        if not todo or before - after < MIN_PROGRESS * before:
+            break
+        classes = _classes(todo, pins_of, pair_ok, is_pinned)
+    return seed
+
+
+def _classes(
+    todo: list[tuple[int, int, float]],
+    pins_of: dict[int, list[int]],
+    pair_ok: set[Pair],
+    is_pinned: BoolArray,
+) -> list[set[int]]:
+    """Single-contributor primaries of ``todo`` in classes with no open pair inside one.
+
+    A greedy colouring, at most :data:`MAX_CLASSES` colours (a round costs an LP over
+    every hidden cell): past that a primary joins the class it clashes least with, and
+    those pairs wait for the per-demand LPs.
+    """
+    pushed = {p for p, _, _ in todo if is_pinned[p]}
+    links: dict[int, set[int]] = {p: set() for p in pushed}
+    for p, d, _ in todo:
+        if p not in pushed:
+            continue
+        for q in pins_of.get(p, []):
+            if q in pushed and (p, d, q) not in pair_ok:
+                links[p].add(q)
+                links.setdefault(q, set()).add(p)
+    colour: dict[int, int] = {}
+    for p in sorted(links, key=lambda c: (-len(links[c]), c)):
+        clashes = np.bincount([colour[q] for q in links[p] if q in colour], minlength=MAX_CLASSES)
+        colour[p] = int(np.argmin(clashes[:MAX_CLASSES]))  # the first free, else fewest
+    out: list[set[int]] = [set() for _ in range(max(colour.values(), default=-1) + 1)]
+    for p, k in colour.items():
+        out[k].add(p)
+    return out
 
 
 def _one_direction_each(

@@ -18,6 +18,7 @@ from fivesafes.sdc.secondary.model import (
     FloatArray,
     IntArray,
     Problem,
+    entries,
     met,
 )
 
@@ -139,10 +140,16 @@ def _sweep(
                     reach_of[(p, direction)] = cells
                     break
                 changed |= _fix(problem, att, cut, seen)
-        _coalition(att, p, direction, req, pins_of[p], pair_ok, reach_of.get((p, direction)))
+        near = _coalition(att, p, direction, req, pins_of[p], pair_ok, reach_of.get((p, direction)))
         for pin in pins_of[p]:
             if (p, direction, pin) in pair_ok:
                 continue
+            if near is not None:  # the group's LP first: built and warm
+                reach, pi, _, z = att.reach(p, direction, near, pin)
+                if pi is None or met(reach, req):
+                    pair_ok.add((p, direction, pin))
+                    _still(p, direction, pins_of[p], near, z, pair_ok)
+                    continue
             while True:
                 cut, cells, z = check_demand(att, p, direction, req, pin)
                 if cut is None:
@@ -182,21 +189,25 @@ def _coalition(
     pins: list[int],
     pair_ok: set[tuple[int, int, int]],
     needed: IntArray | None = None,
-) -> None:
-    """Prove a demand against groups of insiders, one LP per group: the group known at once.
+) -> IntArray | None:
+    """Prove a demand against groups of insiders, the group known at once; returns the LP's cells.
 
     An attacker who knows every cell of a group is stronger than each of its insiders
     alone, so a demand the group cannot break holds against each member. A group that
-    does break it is halved and each half tried (group testing): a few insiders whose
-    cells the primary's protection runs through are left, in few LPs, for the checks
-    one insider at a time, which find their cuts. Cells the group's move leaves where
-    they are are proved too. ``needed``: the cells the outsider's own LP needed (the
-    group's LP uses at least those). Nothing is concluded from a failing group (a group's cut
-    would ask more than the guarantee, see :mod:`singleton`).
+    does break it is split (group testing): the insiders whose cells its LP's dual
+    prices (the cells the primary's protection runs through: freeing them is what
+    would widen the attacker's reach) apart from the rest, each part tried again on the
+    same, warm, LP; when the dual prices all or none, in halves. The insiders left
+    alone are for the checks one insider at a time, which find their cuts. Cells the
+    group's move leaves where they are are proved too. ``needed``: the cells the
+    outsider's own LP needed (the group's LP uses at least those). Nothing is concluded
+    from a failing group (a group's cut would ask more than the guarantee, see
+    :mod:`singleton`). Returns the cells of the group's LP (None when no group LP ran),
+    for the checks one insider at a time to try first (it is built and warm).
     """
     open_ = [q for q in pins if (p, direction, q) not in pair_ok]
     if len(open_) < 2:
-        return
+        return None
     cells, _ = att.neighbourhood(p, COALITION_LIMIT)
     if needed is not None and needed.size > cells.size:
         cells = needed  # the outsider's own LP needed more cells: so does the group
@@ -205,13 +216,32 @@ def _coalition(
         group = [q for q in groups.pop() if (p, direction, q) not in pair_ok]
         if len(group) < 2:
             continue
-        reach, pi, _, z = att.reach(p, direction, cells, known=np.array(group, dtype=np.int64))
+        reach, pi, rows, z = att.reach(p, direction, cells, known=np.array(group, dtype=np.int64))
         if pi is None or met(reach, req):
             pair_ok.update((p, direction, q) for q in group)
             _still(p, direction, open_, cells, z, pair_ok)
             continue
+        priced = _priced(att.problem, rows, pi, group)
+        if 0 < len(priced) < len(group):  # the priced ones apart, the rest first
+            groups += [[q for q in group if q in priced], [q for q in group if q not in priced]]
+            continue
         half = len(group) // 2
         groups += [group[:half], group[half:]]
+    return cells
+
+
+def _priced(problem: Problem, rows: IntArray, pi: FloatArray, group: list[int]) -> set[int]:
+    """The cells of ``group`` with a non-zero reduced cost (``A^T pi``) in the LP on ``rows``."""
+    cells = np.array(group, dtype=np.int64)
+    pos, lens = entries(problem.csc.indptr, cells)
+    at = np.searchsorted(rows, problem.csc.indices[pos])
+    at = np.minimum(at, rows.size - 1)
+    inside = rows[at] == problem.csc.indices[pos]
+    terms = np.where(inside, problem.csc.data[pos] * pi[at], 0.0)
+    owner = np.repeat(np.arange(cells.size), lens)
+    price = np.bincount(owner, weights=terms, minlength=cells.size)
+    scale = 1e-9 * max(1.0, float(np.abs(pi).max(initial=0.0)))
+    return {q for q, r in zip(group, price.tolist(), strict=True) if abs(r) > scale}
 
 
 def _fix(problem: Problem, att: Attacker, cut: Cut, seen: list[Cut] | None) -> bool:
