@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fivesafes.sdc.lp.highs import new_highs
-from fivesafes.sdc.secondary.bridgeless import drop_bridges
+from fivesafes.sdc.secondary.bridgeless import bridgeless_rows, drop_bridges
 from fivesafes.sdc.secondary.model import (
     BoolArray,
     Cut,
