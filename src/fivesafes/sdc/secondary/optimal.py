@@ -353,6 +353,11 @@ def protect_optimal(
                 best, best_cost = pattern, cost
             if finished:
                 bound = max(bound, min(mip_bound, best_cost))
+                if round_gap > gap and best_cost - bound > gap * best_cost:
+                    # safe and within the round's gap: time is left, so close it exactly
+                    # (a 1,053-cell 3-D table stopped at 1.8% in 1 s of its 10)
+                    round_gap = gap
+                    continue
                 status = "optimal"
                 break
             continue
