@@ -86,6 +86,18 @@ def test_a_witness_that_moves_another_singleton_does_not_prove_the_singleton_che
     assert list(result.failures["failure"]) == ["singleton"]
 
 
+def test_one_move_offered_for_several_demands_is_checked_for_each_key() -> None:
+    rect = [("r1", "c2"), ("r2", "c1"), ("r2", "c2")]
+    cells = _cells(rect)
+    p, b, c, d = (_row(cells, *k) for k in [("r1", "c1"), *rect])
+    good = (np.array([p, b, c, d]), np.array([2.0, -2.0, -2.0, 2.0]))
+    bad = (np.array([p, b, c]), np.array([2.0, -2.0, -2.0]))  # column c2 broken
+    offered = {(p, 1): good, (p, 3): good, (b, -1): bad, (b, -3): bad}
+    result = audit_table(cells, HS, witnesses=offered)
+    assert result.details["witnesses_verified"] == 2
+    assert result.details["witnesses_rejected"] == 2
+
+
 def test_a_further_move_for_an_insider_is_verified_before_it_clears_him() -> None:
     rect = [("r1", "c2"), ("r2", "c1"), ("r2", "c2")]
     contributors = {("r1", "c1"): 1, ("r1", "c2"): 1}  # each recovers the other

@@ -58,7 +58,18 @@ def verify_witnesses(
         return VerifiedWitnesses(seen_lo, seen_hi, kept, rejected)
     csc = sp.csc_matrix(relations)
     n = values.size
+    # one move may be offered for many demands (a batch LP's): the very same objects,
+    # which are checked once (they cannot change during this loop)
+    done: dict[tuple[int, int], tuple[IntArray, FloatArray] | None] = {}
     for key, (raw_cells, raw_move) in (witnesses or {}).items():
+        same = (id(raw_cells), id(raw_move))
+        if same in done:
+            if (found := done[same]) is None:
+                rejected += 1
+            else:
+                kept[key] = found
+            continue
+        done[same] = None
         cells = np.asarray(raw_cells, dtype=np.int64)
         move = np.asarray(raw_move, dtype=np.float64)
         if (
@@ -84,7 +95,7 @@ def verify_witnesses(
             continue
         np.minimum.at(seen_lo, cells, x)
         np.maximum.at(seen_hi, cells, x)
-        kept[key] = (cells, move)
+        kept[key] = done[same] = (cells, move)
     return VerifiedWitnesses(seen_lo, seen_hi, kept, rejected)
 
 

@@ -133,7 +133,7 @@ def _sweep(
     changed = False
     pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
     reach_of: dict[tuple[int, int], IntArray] = {}  # the cells each own LP needed
-    att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
+    att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok, sink)
     for p, direction, req in targets:
         tell.advance()
         if deadline is not None and time.monotonic() > deadline:
