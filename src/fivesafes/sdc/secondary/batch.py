@@ -265,7 +265,8 @@ def _record(
     gained = 0
     moved = np.abs(z) > 1e-9
     pos = batch.pos
-    witness = (batch.cells[moved], z[moved])
+    keep = np.abs(z) > 1e-7  # repair.WITNESS_ZERO: solver noise left out of the witness
+    witness = (batch.cells[keep], z[keep])
     for p, d, req in todo:
         if not met(d * float(z[pos[p]]), req):
             continue
