@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from audit_helpers import flat, make_cells
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -167,3 +168,31 @@ def test_the_fast_methods_witnesses_all_verify_and_keep_the_verdict(
     assert offered.details["witnesses_verified"] == len(res.witnesses)
     assert plain.safe and offered.safe
     assert offered.lp_count <= plain.lp_count
+
+
+@pytest.mark.parametrize("seed", [1, 3, 11])
+def test_the_repairs_insider_moves_are_offered_and_spare_the_singleton_lps(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    hs = [tree("a", [2, 2]), tree("b", [3]), tree("c", [2])]
+    leaf = np.round(rng.lognormal(3, 1, size=[len(h.leaves) for h in hs])) + 1
+    cells = make_cells(hs, leaf)
+    primary = rng.choice(np.flatnonzero(cells["value"].to_numpy() > 0), 3, replace=False)
+    cells.loc[primary, "status"] = "primary"
+    for col in ("lower_protection", "upper_protection"):
+        cells.loc[primary, col] = 0.2 * cells.loc[primary, "value"]
+    ones = rng.random(len(cells)) < 0.2
+    cells.loc[ones, ["contributors", "records"]] = 1
+    old = fast_module.HYPERCUBE_MIN_CELLS
+    fast_module.HYPERCUBE_MIN_CELLS = 0
+    try:
+        res = protect_secondary(cells, hs, SuppressionSpec(method="fast", singleton=True))
+    finally:
+        fast_module.HYPERCUBE_MIN_CELLS = old
+    further = {k: v for k, v in res.witnesses.items() if abs(k[1]) >= 2}
+    moves_only = {k: v for k, v in res.witnesses.items() if abs(k[1]) == 1}
+    assert further  # the repair proved insider pairs and handed over its moves
+    before = audit_table(res.cells, hs, singleton=True, intervals="check", witnesses=moves_only)
+    after = audit_table(res.cells, hs, singleton=True, intervals="check", witnesses=res.witnesses)
+    assert after.details["witnesses_rejected"] == 0
+    assert before.safe and after.safe
+    assert after.lp_count < before.lp_count
