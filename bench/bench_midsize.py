@@ -118,6 +118,13 @@ def main() -> None:
             )
         )
         print(f"  secondary: {report['secondary'].get('method')}, audit: {summary['audit']}")
+        audit = report.get("audit", {})
+        print(
+            "  audit detail: "
+            + ", ".join(f"{k} {v}" for k, v in audit.items() if "witness" in k)
+            + "; "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in audit.get("timings", {}).items())
+        )
         if args.no_baseline:
             return
         cells = pd.read_csv(folder / "out" / "cells.csv", dtype={d: str for d in DIMS})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from audit_helpers import flat, make_cells
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -86,6 +87,56 @@ def test_a_witness_that_moves_another_singleton_does_not_prove_the_singleton_che
     assert list(result.failures["failure"]) == ["singleton"]
 
 
+def test_one_move_offered_for_several_demands_is_checked_for_each_key() -> None:
+    rect = [("r1", "c2"), ("r2", "c1"), ("r2", "c2")]
+    cells = _cells(rect)
+    p, b, c, d = (_row(cells, *k) for k in [("r1", "c1"), *rect])
+    good = (np.array([p, b, c, d]), np.array([2.0, -2.0, -2.0, 2.0]))
+    bad = (np.array([p, b, c]), np.array([2.0, -2.0, -2.0]))  # column c2 broken
+    offered = {(p, 1): good, (p, 3): good, (b, -1): bad, (b, -3): bad}
+    result = audit_table(cells, HS, witnesses=offered)
+    assert result.details["witnesses_verified"] == 2
+    assert result.details["witnesses_rejected"] == 2
+
+
+def test_a_further_move_for_an_insider_is_verified_before_it_clears_him() -> None:
+    rect = [("r1", "c2"), ("r2", "c1"), ("r2", "c2")]
+    contributors = {("r1", "c1"): 1, ("r1", "c2"): 1}  # each recovers the other
+    cells = _cells(rect, contributors)
+    p, b, c, d = (_row(cells, *k) for k in [("r1", "c1"), *rect])
+    up = (np.array([p, b, c, d]), np.array([2.0, -2.0, -2.0, 2.0]))
+    down = (np.array([p, b, c, d]), np.array([-2.0, 2.0, 2.0, -2.0]))
+    # forged further moves leaving b where it is: they break the row r1 sum
+    forged_up = (np.array([p, c, d]), np.array([2.0, -2.0, 0.0]))
+    forged_down = (np.array([p, c, d]), np.array([-2.0, 2.0, 0.0]))
+    offered = {(p, 1): up, (p, -1): down, (p, 2): forged_up, (p, -2): forged_down}
+    result = audit_table(cells, HS, singleton=True, witnesses=offered)
+    assert result.details["witnesses_verified"] == 2
+    assert result.details["witnesses_rejected"] == 2
+    assert not result.safe
+    assert list(result.failures["failure"]) == ["singleton"]
+
+
+def test_further_moves_that_leave_each_insider_unmoved_clear_the_singleton_check() -> None:
+    hidden = [("r1", "c2"), ("r1", "c3"), ("r2", "c1"), ("r2", "c2"), ("r2", "c3")]
+    contributors = {("r1", "c2"): 1}  # an outside insider of the primary's row
+    cells = _cells(hidden, contributors)
+    p, b, e, c, d, f = (_row(cells, *k) for k in [("r1", "c1"), *hidden])
+    # the first moves go through the insider's cell b, the further ones around it (via e)
+    witnesses = {
+        (p, 1): (np.array([p, b, c, d]), np.array([2.0, -2.0, -2.0, 2.0])),
+        (p, -1): (np.array([p, b, c, d]), np.array([-2.0, 2.0, 2.0, -2.0])),
+        (p, 2): (np.array([p, e, c, f]), np.array([2.0, -2.0, -2.0, 2.0])),
+        (p, -2): (np.array([p, e, c, f]), np.array([-2.0, 2.0, 2.0, -2.0])),
+    }
+    first = {k: v for k, v in witnesses.items() if abs(k[1]) == 1}
+    partial = audit_table(cells, HS, singleton=True, witnesses=first)
+    full = audit_table(cells, HS, singleton=True, witnesses=witnesses)
+    assert full.details["witnesses_verified"] == 4
+    assert partial.safe and full.safe
+    assert full.lp_count < partial.lp_count  # the singleton stage solved nothing
+
+
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 10_000), singleton=st.booleans())
 def test_the_fast_methods_witnesses_all_verify_and_keep_the_verdict(
@@ -117,3 +168,31 @@ def test_the_fast_methods_witnesses_all_verify_and_keep_the_verdict(
     assert offered.details["witnesses_verified"] == len(res.witnesses)
     assert plain.safe and offered.safe
     assert offered.lp_count <= plain.lp_count
+
+
+@pytest.mark.parametrize("seed", [1, 3, 11])
+def test_the_repairs_insider_moves_are_offered_and_spare_the_singleton_lps(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    hs = [tree("a", [2, 2]), tree("b", [3]), tree("c", [2])]
+    leaf = np.round(rng.lognormal(3, 1, size=[len(h.leaves) for h in hs])) + 1
+    cells = make_cells(hs, leaf)
+    primary = rng.choice(np.flatnonzero(cells["value"].to_numpy() > 0), 3, replace=False)
+    cells.loc[primary, "status"] = "primary"
+    for col in ("lower_protection", "upper_protection"):
+        cells.loc[primary, col] = 0.2 * cells.loc[primary, "value"]
+    ones = rng.random(len(cells)) < 0.2
+    cells.loc[ones, ["contributors", "records"]] = 1
+    old = fast_module.HYPERCUBE_MIN_CELLS
+    fast_module.HYPERCUBE_MIN_CELLS = 0
+    try:
+        res = protect_secondary(cells, hs, SuppressionSpec(method="fast", singleton=True))
+    finally:
+        fast_module.HYPERCUBE_MIN_CELLS = old
+    further = {k: v for k, v in res.witnesses.items() if abs(k[1]) >= 2}
+    moves_only = {k: v for k, v in res.witnesses.items() if abs(k[1]) == 1}
+    assert further  # the repair proved insider pairs and handed over its moves
+    before = audit_table(res.cells, hs, singleton=True, intervals="check", witnesses=moves_only)
+    after = audit_table(res.cells, hs, singleton=True, intervals="check", witnesses=res.witnesses)
+    assert after.details["witnesses_rejected"] == 0
+    assert before.safe and after.safe
+    assert after.lp_count < before.lp_count

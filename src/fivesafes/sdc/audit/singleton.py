@@ -23,7 +23,7 @@ from fivesafes.sdc.audit import local as audit_local
 from fivesafes.sdc.audit.inputs import AuditCells
 from fivesafes.sdc.audit.intervals import SolveStats
 from fivesafes.sdc.audit.local import LocalAttack
-from fivesafes.sdc.audit.witness import VerifiedWitnesses, proves_against_insiders
+from fivesafes.sdc.audit.witness import VerifiedWitnesses, moves_by_end, proves_against_insiders
 from fivesafes.sdc.contributors import InsiderRule
 from fivesafes.sdc.lp.attack import ComponentModel
 from fivesafes.sdc.lp.structure import TableStructure
@@ -58,8 +58,9 @@ def singleton_check(
     """Re-solve each hidden primary cell with each outside insider of its component known.
 
     A cell without an outside insider in its component passes (the outsider's interval
-    is all there is). A cell whose verified witnesses reach both its ends without moving
-    any outside insider's cell passes at once. Then (on a component larger than a
+    is all there is). A cell whose verified witnesses reach both its ends without moving an
+    outside insider's cell (for each insider, some witness that leaves his cell where
+    it is) passes at once. Then (on a component larger than a
     neighbourhood) on a neighbourhood of the cell, with
     every hidden cell outside it and every outside insider's cell inside it known: that
     attacker knows more than any one insider, so a cell that keeps its protection there
@@ -215,11 +216,13 @@ def _witnessed(
     req_hi: FloatArray,
     tol: float,
 ) -> BoolArray:
-    """The primaries whose verified moves reach both ends moving no outside insider."""
+    """The primaries whose verified moves reach both ends, for each outside insider one
+    that leaves his cell unmoved."""
     n = values.size
     passed = np.zeros(todo.size, dtype=bool)
+    by_end = moves_by_end(witnessed)
     for i, p in enumerate(todo.tolist()):
-        if (p, 1) not in witnessed.moves and (p, -1) not in witnessed.moves:
+        if (p, 1) not in by_end and (p, -1) not in by_end:
             continue
         near = candidates[comp[candidates] == comp[p]]
         insiders = np.zeros(n, dtype=bool)

@@ -58,7 +58,18 @@ def verify_witnesses(
         return VerifiedWitnesses(seen_lo, seen_hi, kept, rejected)
     csc = sp.csc_matrix(relations)
     n = values.size
+    # one move may be offered for many demands (a batch LP's): the very same objects,
+    # which are checked once (they cannot change during this loop)
+    done: dict[tuple[int, int], tuple[IntArray, FloatArray] | None] = {}
     for key, (raw_cells, raw_move) in (witnesses or {}).items():
+        same = (id(raw_cells), id(raw_move))
+        if same in done:
+            if (found := done[same]) is None:
+                rejected += 1
+            else:
+                kept[key] = found
+            continue
+        done[same] = None
         cells = np.asarray(raw_cells, dtype=np.int64)
         move = np.asarray(raw_move, dtype=np.float64)
         if (
@@ -84,7 +95,7 @@ def verify_witnesses(
             continue
         np.minimum.at(seen_lo, cells, x)
         np.maximum.at(seen_hi, cells, x)
-        kept[key] = (cells, move)
+        kept[key] = done[same] = (cells, move)
     return VerifiedWitnesses(seen_lo, seen_hi, kept, rejected)
 
 
@@ -97,23 +108,43 @@ def proves_against_insiders(
     req_hi: FloatArray,
     tol: float,
 ) -> bool:
-    """True when verified witnesses take ``p`` to both required ends without moving any
-    of the ``insiders`` (cells whose contributors know them): each insider, knowing his
-    cell, still cannot rule those points out. Keys: ``(p, +1)`` upper, ``(p, -1)`` lower.
+    """True when, for each required end of ``p`` and each of the ``insiders`` (cells
+    whose contributors know them), some verified witness takes ``p`` to that end without
+    moving that insider's cell: that insider, knowing his cell, still cannot rule the
+    point out. Keys: ``(p, +1)`` upper, ``(p, -1)`` lower; further moves for the same end
+    ``(p, ±(k + 2))``. Every move was checked by :func:`verify_witnesses` (feasible for
+    the outsider; pinning one more cell at its value keeps it feasible for that insider).
     """
     sides = ((1, req_hi[p] - values[p]), (-1, values[p] - req_lo[p]))
     if max(need for _, need in sides) <= tol:
         return False  # nothing to reach: the check is that p is not exact, left to the LPs
+    others = np.flatnonzero(insiders)
+    others = others[others != p]
+    by_end = moves_by_end(verified)
     for direction, need in sides:
         if need <= tol:
             continue  # the published table itself is at this end
-        found = verified.moves.get((p, direction))
-        if found is None:
-            return False
-        cells, move = found
-        at_p = move[cells == p]
-        if at_p.size != 1 or direction * float(at_p[0]) < need - tol:
-            return False
-        if (insiders[cells] & (np.abs(move) > 0) & (cells != p)).any():
+        open_ = np.ones(others.size, dtype=bool)
+        for cells, move in by_end.get((p, direction), ()):
+            at_p = move[cells == p]
+            if at_p.size != 1 or direction * float(at_p[0]) < need - tol:
+                continue
+            open_ &= np.isin(others, cells[np.abs(move) > 0])  # still moved: still open
+            if not open_.any():
+                break
+        if open_.any():
             return False
     return True
+
+
+def moves_by_end(
+    verified: VerifiedWitnesses,
+) -> dict[tuple[int, int], list[tuple[IntArray, FloatArray]]]:
+    """The verified moves of each (primary, +1/-1), cached on the (frozen) witnesses."""
+    cache = verified.__dict__.get("_by_end")
+    if cache is None:
+        cache = {}
+        for (p, d), found in verified.moves.items():
+            cache.setdefault((p, 1 if d > 0 else -1), []).append(found)
+        object.__setattr__(verified, "_by_end", cache)
+    return cache

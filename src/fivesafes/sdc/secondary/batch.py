@@ -101,12 +101,14 @@ def certify(
     pins_of: dict[int, list[int]],
     outsider_ok: set[Demand],
     pair_ok: set[Pair],
+    sink: dict[Demand, tuple[IntArray, FloatArray]] | None = None,
 ) -> int:
     """Prove as many demands (and insider pairs) as batch rounds can; returns LPs solved.
 
     ``outsider_ok`` and ``pair_ok`` are extended in place. Demands on a pattern stay
     proved when more cells are hidden (the attacker's moves only grow), so the sets may
-    be kept across repairs of the same table.
+    be kept across repairs of the same table. ``sink``: the moves that proved insider
+    pairs, kept as witnesses for the audit (keys as in :func:`repair._still`).
     """
 
     def open_pairs(p: int, d: int) -> list[int]:
@@ -119,7 +121,7 @@ def certify(
     pinned = np.flatnonzero(hidden & problem.pinned).astype(np.int64)
     seed = 0
     if pinned.size:
-        seed = _insider_rounds(batch, demands, pins_of, outsider_ok, pair_ok, pinned)
+        seed = _insider_rounds(batch, demands, pins_of, outsider_ok, pair_ok, pinned, sink)
     stalls = 0
     for _ in range(MAX_ROUNDS):
         todo = [t for t in demands if (t[0], t[1]) not in outsider_ok]
@@ -144,6 +146,7 @@ def _insider_rounds(
     outsider_ok: set[Demand],
     pair_ok: set[Pair],
     pinned: IntArray,
+    sink: dict[Demand, tuple[IntArray, FloatArray]] | None = None,
 ) -> int:
     """Rounds with the single-contributor cells known: the coalition of all insiders.
 
@@ -190,7 +193,7 @@ def _insider_rounds(
                 z = batch.solve(todo, hold, seed)
                 seed += 1
                 if z is not None:
-                    _record(batch, z, todo, pins_of, outsider_ok, pair_ok, insiders=True)
+                    _record(batch, z, todo, pins_of, outsider_ok, pair_ok, insiders=True, sink=sink)
         todo = open_demands()
         after = still(todo)
         if not todo or before - after < MIN_PROGRESS * before:
@@ -251,14 +254,19 @@ def _record(
     pair_ok: set[Pair],
     *,
     insiders: bool,
+    sink: dict[Demand, tuple[IntArray, FloatArray]] | None = None,
 ) -> int:
     """Mark what the move ``z`` proves; returns how many of ``todo`` it proved.
 
     With ``insiders``, a demand counts only when proved against every insider too.
+    ``sink``: gets ``z`` (its moved cells, shared by every demand) for each demand it
+    proves a new insider pair of.
     """
     gained = 0
     moved = np.abs(z) > 1e-9
     pos = batch.pos
+    keep = np.abs(z) > 1e-7  # repair.WITNESS_ZERO: solver noise left out of the witness
+    witness = (batch.cells[keep], z[keep])
     for p, d, req in todo:
         if not met(d * float(z[pos[p]]), req):
             continue
@@ -267,13 +275,20 @@ def _record(
         if not insiders:
             gained += new
         still = False
+        new = False
         for q in pins_of.get(p, []):
             if (p, d, q) in pair_ok:
                 continue
             if pos[q] < 0 or not moved[pos[q]]:
                 pair_ok.add((p, d, q))
+                new = True
             else:
                 still = True
+        if new and sink is not None:
+            k = 0
+            while (p, d * (k + 2)) in sink:
+                k += 1
+            sink[(p, d * (k + 2))] = witness
         if insiders:
             gained += not still
     return gained

@@ -138,6 +138,7 @@ def protect_fast(
             hypercube_pruned=float(proofs.pruned),
             hypercube_seconds=sum(proofs.seconds.values()),
         )
+        insider_moves: dict[Demand, Witness] = {}
         hidden, rounds, lps = repair(
             problem,
             hidden,
@@ -145,8 +146,10 @@ def protect_fast(
             insider_proof=proofs.insider_proof,
             progress=progress,
             moves=proofs.witnesses,
+            insider_moves=insider_moves,
         )
-        witnesses = proofs.witnesses
+        # the repair's LP moves against insiders, keys (p, ±(k + 2)): see repair._still
+        witnesses = {**proofs.witnesses, **insider_moves}
     else:
         with stage(progress, "secondary: covering relations"):
             hidden = relation_phase(problem, problem.forced.copy())

@@ -24,6 +24,11 @@ from fivesafes.sdc.secondary.model import (
 
 # Hidden cells around a primary in a group-of-insiders LP (see _coalition).
 COALITION_LIMIT = 4 * LOCAL_LIMIT
+# A witness leaves out moves smaller than this (solver noise): a cell published after
+# the repair (a bridge, see bridgeless.py) moved by 1e-9 made the audit reject 13 of
+# 5,821 witnesses on the mid-size bench table; what is left out is far within the
+# audit's tolerance on the relations.
+WITNESS_ZERO = 1e-7
 
 
 class OutOfTime(Exception):
@@ -63,6 +68,7 @@ def repair(
     deadline: float | None = None,
     progress: Progress | None = None,
     moves: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
+    insider_moves: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
 ) -> tuple[BoolArray, int, int]:
     """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
 
@@ -76,6 +82,8 @@ def repair(
     those in ``insider_proof`` against every insider too: they need no LP here.
     ``moves``: the attacker move proving each of those (cells, move); it proves the
     demand against every insider whose cell it leaves unmoved too.
+    ``insider_moves``: filled (when given) with the LP moves that proved a demand against
+    insiders, as witnesses for the audit (see :func:`_still`).
     ``deadline`` (a ``time.monotonic()`` value): raise :class:`OutOfTime` once it has
     passed (between two checks), for a caller that can do without this pattern.
     """
@@ -94,7 +102,16 @@ def repair(
         name = f"secondary: checking demands (sweep {sweep})"
         with stage(progress, name, total=len(targets)) as tell:
             changed = _sweep(
-                problem, att, targets, req_of, certified, pair_ok, seen, deadline, tell
+                problem,
+                att,
+                targets,
+                req_of,
+                certified,
+                pair_ok,
+                seen,
+                deadline,
+                tell,
+                insider_moves,
             )
             tell.outcome = f"{att.lp_count:,} attacker LPs so far"
         if not changed:
@@ -115,12 +132,13 @@ def _sweep(
     seen: list[Cut] | None,
     deadline: float | None,
     tell: Stage,
+    sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
 ) -> bool:
     """One pass over every demand; True when it hid a cell."""
     changed = False
     pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
     reach_of: dict[tuple[int, int], IntArray] = {}  # the cells each own LP needed
-    att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok)
+    att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok, sink)
     for p, direction, req in targets:
         tell.advance()
         if deadline is not None and time.monotonic() > deadline:
@@ -136,25 +154,27 @@ def _sweep(
                     certified.add((p, direction))
                     # the move leaves every insider's cell it does not touch where it is:
                     # it proves the demand against those insiders too
-                    _still(p, direction, pins_of[p], cells, z, pair_ok)
+                    _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
                     reach_of[(p, direction)] = cells
                     break
                 changed |= _fix(problem, att, cut, seen)
-        near = _coalition(att, p, direction, req, pins_of[p], pair_ok, reach_of.get((p, direction)))
+        near = _coalition(
+            att, p, direction, req, pins_of[p], pair_ok, reach_of.get((p, direction)), sink
+        )
         for pin in pins_of[p]:
             if (p, direction, pin) in pair_ok:
                 continue
             if near is not None:  # the group's LP first: built and warm
                 reach, pi, _, z = att.reach(p, direction, near, pin)
                 if pi is None or met(reach, req):
+                    _still(p, direction, pins_of[p], near, z, pair_ok, sink)
                     pair_ok.add((p, direction, pin))
-                    _still(p, direction, pins_of[p], near, z, pair_ok)
                     continue
             while True:
                 cut, cells, z = check_demand(att, p, direction, req, pin)
                 if cut is None:
+                    _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
                     pair_ok.add((p, direction, pin))
-                    _still(p, direction, pins_of[p], cells, z, pair_ok)
                     break
                 changed |= _fix(problem, att, cut, seen)
     return changed
@@ -167,18 +187,31 @@ def _still(
     cells: IntArray,
     z: FloatArray,
     pair_ok: set[tuple[int, int, int]],
+    sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
 ) -> None:
     """Insider pairs proved by an LP's move that leaves their cells unmoved.
 
     Cells outside the LP's ``cells`` were held at their values in it, so they count as
     unmoved even when the LP gave no move (an unbounded side).
+
+    ``sink``: a move that proves a new pair is kept there as a witness for the audit,
+    which verifies it itself (sdc/audit/witness.py): key ``(p, direction * (k + 2))``
+    for the k-th move of the demand (keys ``(p, ±1)`` are the hypercube moves').
     """
     if not pins:
         return
     moved = set((cells[np.abs(z) > 1e-9] if z.size == cells.size else cells).tolist())
+    new = False
     for q in pins:
-        if q not in moved:
+        if q not in moved and (p, direction, q) not in pair_ok:
             pair_ok.add((p, direction, q))
+            new = True
+    if new and sink is not None and z.size == cells.size:
+        keep = np.abs(z) > WITNESS_ZERO
+        k = 0
+        while (p, direction * (k + 2)) in sink:
+            k += 1
+        sink[(p, direction * (k + 2))] = (cells[keep].astype(np.int64), z[keep].astype(float))
 
 
 def _coalition(
@@ -189,6 +222,7 @@ def _coalition(
     pins: list[int],
     pair_ok: set[tuple[int, int, int]],
     needed: IntArray | None = None,
+    sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
 ) -> IntArray | None:
     """Prove a demand against groups of insiders, the group known at once; returns the LP's cells.
 
@@ -218,8 +252,8 @@ def _coalition(
             continue
         reach, pi, rows, z = att.reach(p, direction, cells, known=np.array(group, dtype=np.int64))
         if pi is None or met(reach, req):
+            _still(p, direction, open_, cells, z, pair_ok, sink)
             pair_ok.update((p, direction, q) for q in group)
-            _still(p, direction, open_, cells, z, pair_ok)
             continue
         priced = _priced(att.problem, rows, pi, group)
         if 0 < len(priced) < len(group):  # the priced ones apart, the rest first
