@@ -18,6 +18,7 @@ from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.secondary.bridgeless import bridgeless_rows, drop_bridges
+from fivesafes.sdc.secondary.optimal import lower_bound
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.protect import apply_pattern
 from fivesafes.sdc.spec import SuppressionSpec
@@ -60,6 +61,31 @@ def test_the_bound_never_exceeds_the_brute_force_optimum(
     assert res.objective >= best - tol  # and no pattern is cheaper than the optimum
     assert res.objective >= res.bound - tol
     assert independent_audit(res.cells, hs) == []
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    k=st.integers(1, 2),
+    shape=st.sampled_from([[[2], [2]], [[2], [3]]]),
+    cost=st.sampled_from(["value", "unit"]),
+)
+def test_the_relation_cut_bound_never_exceeds_the_brute_force_optimum(
+    seed: int, k: int, shape: list[list[int]], cost: str
+) -> None:
+    # the bound 4-D tables report their gap against (no attacker LPs): valid, and no
+    # stronger than the bound `optimal` proves with the attacker's cuts too
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, shape, n_primary=k)
+    spec = SuppressionSpec(method="optimal", singleton=False, cost=cost)  # type: ignore[arg-type]
+    problem = build_problem(df, build_structure(df, hs), spec, frequency=False)
+    best = _optimum(df, hs, problem.cost)
+    bound = lower_bound(problem, 30.0)
+    assert bound is not None
+    tol = 1e-6 * max(1.0, best)
+    assert 0.0 <= bound <= best + tol
+    res = protect_secondary(df, hs, spec)
+    assert res.bound is not None and bound <= res.bound + tol
 
 
 @settings(max_examples=10, deadline=None)

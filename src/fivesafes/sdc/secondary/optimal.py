@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fivesafes.sdc.lp.highs import new_highs
-from fivesafes.sdc.secondary.bridgeless import drop_bridges
+from fivesafes.sdc.secondary.bridgeless import bridgeless_rows, drop_bridges
 from fivesafes.sdc.secondary.model import (
     BoolArray,
     Cut,
@@ -353,6 +353,11 @@ def protect_optimal(
                 best, best_cost = pattern, cost
             if finished:
                 bound = max(bound, min(mip_bound, best_cost))
+                if round_gap > gap and best_cost - bound > gap * best_cost:
+                    # safe and within the round's gap: time is left, so close it exactly
+                    # (a 1,053-cell 3-D table stopped at 1.8% in 1 s of its 10)
+                    round_gap = gap
+                    continue
                 status = "optimal"
                 break
             continue
@@ -371,3 +376,34 @@ def protect_optimal(
     if status == "optimal" and proven > max(gap, 1e-6) + 1e-9:
         status = "time_limit"
     return OptimalOutcome(best, best_cost, bound, proven, status, rounds, mip.n_cuts, lps)
+
+
+def lower_bound(problem: Problem, seconds: float, max_rounds: int = 20) -> float | None:
+    """A proven lower bound on the cost of any safe pattern, without attacker LPs.
+
+    The LP relaxation of the model over the relation cuts (along each relation of a
+    primary, the other hidden cells must give its room) and the bridgeless rows it
+    violates, re-solved until none is. Both hold for a cheapest safe pattern, so the
+    relaxation's optimum bounds every safe pattern's cost from below. It is what a
+    method without a bound of its own (`fast` on 4-D tables, where one round of attacker
+    LPs over every demand costs more than the method) reports its gap against; weaker
+    than `optimal`'s root, which adds the attacker's capacity cuts. None when not even
+    the first relaxation finished within ``seconds``.
+    """
+    deadline = time.monotonic() + seconds
+    if not problem.primary.any():
+        return 0.0
+    mip = _Mip(problem)
+    mip.add(relation_cuts(problem))
+    bound: float | None = None
+    for _ in range(max_rounds):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        y, obj = mip.relaxation(remaining)
+        if y is None:
+            break
+        bound = obj if bound is None else max(bound, obj)
+        if mip.add_rows(bridgeless_rows(problem, y)) == 0:
+            break
+    return bound
