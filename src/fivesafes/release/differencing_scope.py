@@ -17,7 +17,7 @@ own source, a disagreement fails the check, as before.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,11 +57,13 @@ class _Run:
     result: DifferencingResult | None
 
 
-def candidate_sources(source: str, verified: bool, earlier: Sequence[EarlierRelease]) -> list[str]:
+def candidate_sources(
+    source: str, verified: bool, earlier: Sequence[EarlierRelease], also: Sequence[str] = ()
+) -> list[str]:
     """The sources the output may come from: its own if proven, else any of the area's."""
     if verified:
         return [source]
-    return sorted({source, *(e.source for e in earlier)})
+    return sorted({source, *(e.source for e in earlier), *also})
 
 
 def releases_to_protect_with(source: str, earlier: Sequence[EarlierRelease]) -> list[OutputTable]:
@@ -113,16 +115,31 @@ def _run(source: str, tables: Sequence[OutputTable], result: DifferencingResult)
     return _Run(source, tuple(t.label for t in tables), outcome, result)
 
 
+# How an output is seen when it comes from a source: ``new`` and ``earlier`` as the check
+# of that source must see them (a family member's: with its membership, release/families.py)
+Link = Callable[[OutputTable, str], tuple[OutputTable, Sequence[EarlierRelease]]]
+
+
 def scoped_differencing_check(
-    new: OutputTable, source: str, verified: bool, earlier: Sequence[EarlierRelease]
+    new: OutputTable,
+    source: str,
+    verified: bool,
+    earlier: Sequence[EarlierRelease],
+    *,
+    link: Link | None = None,
+    also: Sequence[str] = (),
 ) -> CheckResult:
-    """The differencing check of ``new`` against every set of releases it may combine with."""
+    """The differencing check of ``new`` against every set of releases it may combine with.
+
+    ``link`` gives the output and the releases as seen from each source it may come
+    from; ``also``: more sources a declared output may come from (the members of the
+    families of the area's sources, which may have no release of their own yet).
+    """
     try:
-        runs = [
-            run
-            for candidate in candidate_sources(source, verified, earlier)
-            for run in _runs_for(new, candidate, candidate == source, earlier)
-        ]
+        runs: list[_Run] = []
+        for candidate in candidate_sources(source, verified, earlier, also):
+            as_new, as_earlier = link(new, candidate) if link else (new, earlier)
+            runs += _runs_for(as_new, candidate, candidate == source, as_earlier)
     except Exception as exc:  # a check that cannot run fails
         return CheckResult(DIFFERENCING, CheckVerdict.FAIL, could_not_run("check", exc))
     return _check_result(runs, source, verified)

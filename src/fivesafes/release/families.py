@@ -101,3 +101,17 @@ def link_families(
     if linked is None:
         return new, list(earlier)
     return restrict(new, linked[1]), family_releases(source, earlier, families)
+
+
+def family_sources(earlier: Sequence[EarlierRelease], families: Sequence[Family]) -> list[str]:
+    """Every member of the family of a released source, with that source's measure: the
+    sources a declared output may come from although they have no release of their own
+    (a band's table declared as another dataset's must still meet its parent's releases
+    as that band's)."""
+    out: set[str] = set()
+    for e in earlier:
+        dataset, measure = _dataset(e.source)
+        for f in families:
+            if dataset in (f.parent, *f.derived):
+                out.update(f"{d}:{measure}" for d in (f.parent, *f.derived))
+    return sorted(out)

@@ -44,6 +44,7 @@ from fivesafes.release.votes import Vote
 from fivesafes.services.governance import datasets
 from fivesafes.services.vault.families import FamilyPlan, store_patterns
 from fivesafes.services.vault.lifecycle import list_stored
+from fivesafes.services.vault.tables import stored_table
 from fivesafes.store.models.governance import DatasetRow
 
 
@@ -159,3 +160,27 @@ def test_patterns_from_a_stale_plan_are_refused(stored: Stored) -> None:
         stored.tx() as s,
     ):
         store_patterns(s, "iris", AREA, stale, [("firms-small",)])
+
+
+def test_a_band_declared_as_another_dataset_still_meets_its_family(stored: Stored) -> None:
+    """A declared source is the author's word: the other bands' table, submitted as from a
+    registered dataset with no data, may come from any source of the area, and from
+    firms-rest, a family member with no release of its own, it gives a1 x k of the whole
+    by subtraction (it passed before: as firms or firms-small its cells disagree with
+    their releases, and firms-rest was never tried)."""
+    stored.protect(spec(stored, "all", p_percent=True), dataset="firms", name="all")
+    publish(stored, "all")
+    stored.protect(spec(stored, "small"), dataset="firms-small", name="small")
+    publish(stored, "small")
+    stored.protect(spec(stored, "rest"), dataset="firms-rest", name="rest", with_releases=False)
+    register(stored, "other")  # registered in the area, never ingested
+    with stored.tx() as s:
+        table, _ = stored_table(s, stored.vault, AREA, "rest")
+    rid = stored.world.submit(table, source="other:pay")
+    view = stored.world.show(rid)
+    diff = next(c for c in view.versions[-1].checks if c.name == "differencing")
+    runs = {r["as_source"]: r["outcome"] for r in diff.details["runs"]}
+    assert runs.get("firms-rest:pay") == "disclosed", runs
+    assert diff.verdict == "fail" and "area=a1" in diff.summary
+    with pytest.raises(UnsafeTableError, match="a1"):
+        stored.world.vote("olga", rid, Vote.APPROVE)

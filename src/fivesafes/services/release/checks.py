@@ -25,13 +25,14 @@ from fivesafes.release.checks import (
     file_check,
     rules_check,
 )
-from fivesafes.release.differencing_scope import scoped_differencing_check
-from fivesafes.release.families import link_families
+from fivesafes.release.differencing_scope import EarlierRelease, scoped_differencing_check
+from fivesafes.release.families import family_sources, link_families
 from fivesafes.release.intervals import AuditIntervals, unseal_intervals
 from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.sealing import unseal
 from fivesafes.release.source import SourceOrigin, source_check
 from fivesafes.release.submission import FileSubmission, Submission, TableSubmission, from_payload
+from fivesafes.sdc import OutputTable
 from fivesafes.services.context import now, record
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
@@ -119,14 +120,24 @@ def run_checks(
         results.append(audit_check(submission))
     earlier = area_releases(session, provider, request.area_id)
     label = f"request {request.id} v{request.current_version}"
-    # A derived dataset's output is checked with its parent's and siblings' releases.
-    new, earlier = link_families(
-        submission.output_table(label),
-        request.source,
-        earlier,
-        area_families(session, request.area_id),
+    # A family member's output is checked with its parent's and siblings' releases, as
+    # the source it comes from, or, declared, as each source it may come from (the
+    # family members among them, released or not)
+    families = area_families(session, request.area_id)
+
+    def link(table: OutputTable, source: str) -> tuple[OutputTable, list[EarlierRelease]]:
+        return link_families(table, source, earlier, families)
+
+    results.append(
+        scoped_differencing_check(
+            submission.output_table(label),
+            request.source,
+            origin.verified,
+            earlier,
+            link=link,
+            also=family_sources(earlier, families),
+        )
     )
-    results.append(scoped_differencing_check(new, request.source, origin.verified, earlier))
     return results
 
 
