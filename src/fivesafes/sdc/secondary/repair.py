@@ -12,7 +12,9 @@ from fivesafes.sdc.secondary.attacker import Attacker, certify_move, check_deman
 from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.infeasible import cannot_protect
 from fivesafes.sdc.secondary.model import (
+    DOWN,
     LOCAL_LIMIT,
+    UP,
     BoolArray,
     Cut,
     FloatArray,
@@ -151,6 +153,7 @@ def _sweep(
                 cut, cells, z = check_demand(att, p, direction, req, -1)
                 if cut is None:
                     certify_move(cells, z, req_of, certified)
+                    _still_others(p, cells, z, req_of, pins_of, pair_ok, sink)
                     certified.add((p, direction))
                     # the move leaves every insider's cell it does not touch where it is:
                     # it proves the demand against those insiders too
@@ -174,10 +177,42 @@ def _sweep(
                 cut, cells, z = check_demand(att, p, direction, req, pin)
                 if cut is None:
                     _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
+                    _still_others(p, cells, z, req_of, pins_of, pair_ok, sink)
                     pair_ok.add((p, direction, pin))
                     break
                 changed |= _fix(problem, att, cut, seen)
     return changed
+
+
+def _still_others(
+    p: int,
+    cells: IntArray,
+    z: FloatArray,
+    req_of: dict[tuple[int, int], float],
+    pins_of: dict[int, list[int]],
+    pair_ok: set[tuple[int, int, int]],
+    sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None,
+) -> None:
+    """Insider pairs of the *other* demands an LP's move meets (the move of ``p``'s LP).
+
+    A feasible move that takes cell ``c`` to its demand and leaves an insider's cell
+    where it is proves ``c``'s demand against that insider, whichever LP found it (what
+    :func:`certify_move` does for the outsider, here for the insiders): on the mid-size
+    4-D table most outsider LPs of demands already proved ran only for their insiders.
+    """
+    if z.size != cells.size:
+        return  # no move (an unbounded side): nothing proved for other cells
+    for c, zc in zip(cells.tolist(), z.tolist(), strict=True):
+        if c == p or not pins_of.get(c):
+            continue
+        for dr in (UP, DOWN):
+            rq = req_of.get((c, dr))
+            if (
+                rq is not None
+                and met(zc * dr, rq)
+                and any((c, dr, q) not in pair_ok for q in pins_of[c])
+            ):
+                _still(c, dr, pins_of[c], cells, z, pair_ok, sink)
 
 
 def _still(
