@@ -100,6 +100,7 @@ def repair(
         for (p, direction), (cells, z) in moves.items():
             if (p, direction) in req_of:
                 _still(p, direction, pins_now.get(p, []), cells, z, pair_ok)
+                _still_others(p, cells, z, req_of, pins_now, pair_ok, insider_moves)
     for sweep in range(1, 1000):
         name = f"secondary: checking demands (sweep {sweep})"
         with stage(progress, name, total=len(targets)) as tell:
@@ -171,6 +172,7 @@ def _sweep(
                 reach, pi, _, z = att.reach(p, direction, near, pin)
                 if pi is None or met(reach, req):
                     _still(p, direction, pins_of[p], near, z, pair_ok, sink)
+                    _still_others(p, near, z, req_of, pins_of, pair_ok, sink)
                     pair_ok.add((p, direction, pin))
                     continue
             while True:
