@@ -165,13 +165,21 @@ def _insider_rounds(
     is_pinned = np.zeros(problem.n, dtype=bool)
     is_pinned[pinned] = True
 
+    closed: set[Demand] = set()  # proved on every side: stays so (proofs only accrue)
+
+    def is_open(t: tuple[int, int, float]) -> bool:
+        d = (t[0], t[1])
+        if d in closed:
+            return False
+        if d not in outsider_ok or any(
+            (t[0], t[1], q) not in pair_ok for q in pins_of.get(t[0], [])
+        ):
+            return True
+        closed.add(d)
+        return False
+
     def open_demands() -> list[tuple[int, int, float]]:
-        return [
-            t
-            for t in demands
-            if (t[0], t[1]) not in outsider_ok
-            or any((t[0], t[1], q) not in pair_ok for q in pins_of.get(t[0], []))
-        ]
+        return [t for t in demands if is_open(t)]
 
     def still(todo: list[tuple[int, int, float]]) -> int:
         return sum(

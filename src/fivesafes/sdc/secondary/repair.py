@@ -12,7 +12,9 @@ from fivesafes.sdc.secondary.attacker import Attacker, certify_move, check_deman
 from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.infeasible import cannot_protect
 from fivesafes.sdc.secondary.model import (
+    DOWN,
     LOCAL_LIMIT,
+    UP,
     BoolArray,
     Cut,
     FloatArray,
@@ -95,9 +97,11 @@ def repair(
     pair_ok: set[tuple[int, int, int]] = set()
     if moves:
         pins_now = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
+        closed: set[tuple[int, int]] = set()  # see _still_others
         for (p, direction), (cells, z) in moves.items():
             if (p, direction) in req_of:
                 _still(p, direction, pins_now.get(p, []), cells, z, pair_ok)
+                _still_others(p, cells, z, req_of, pins_now, pair_ok, insider_moves, closed)
     for sweep in range(1, 1000):
         name = f"secondary: checking demands (sweep {sweep})"
         with stage(progress, name, total=len(targets)) as tell:
@@ -137,6 +141,7 @@ def _sweep(
     """One pass over every demand; True when it hid a cell."""
     changed = False
     pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
+    closed: set[tuple[int, int]] = set()  # see _still_others
     reach_of: dict[tuple[int, int], IntArray] = {}  # the cells each own LP needed
     att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok, sink)
     for p, direction, req in targets:
@@ -151,6 +156,7 @@ def _sweep(
                 cut, cells, z = check_demand(att, p, direction, req, -1)
                 if cut is None:
                     certify_move(cells, z, req_of, certified)
+                    _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
                     certified.add((p, direction))
                     # the move leaves every insider's cell it does not touch where it is:
                     # it proves the demand against those insiders too
@@ -168,16 +174,53 @@ def _sweep(
                 reach, pi, _, z = att.reach(p, direction, near, pin)
                 if pi is None or met(reach, req):
                     _still(p, direction, pins_of[p], near, z, pair_ok, sink)
+                    _still_others(p, near, z, req_of, pins_of, pair_ok, sink, closed)
                     pair_ok.add((p, direction, pin))
                     continue
             while True:
                 cut, cells, z = check_demand(att, p, direction, req, pin)
                 if cut is None:
                     _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
+                    _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
                     pair_ok.add((p, direction, pin))
                     break
                 changed |= _fix(problem, att, cut, seen)
     return changed
+
+
+def _still_others(
+    p: int,
+    cells: IntArray,
+    z: FloatArray,
+    req_of: dict[tuple[int, int], float],
+    pins_of: dict[int, list[int]],
+    pair_ok: set[tuple[int, int, int]],
+    sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None,
+    closed: set[tuple[int, int]] | None = None,
+) -> None:
+    """Insider pairs of the *other* demands an LP's move meets (the move of ``p``'s LP).
+
+    A feasible move that takes cell ``c`` to its demand and leaves an insider's cell
+    where it is proves ``c``'s demand against that insider, whichever LP found it (what
+    :func:`certify_move` does for the outsider, here for the insiders): on the mid-size
+    4-D table most outsider LPs of demands already proved ran only for their insiders.
+    ``closed``: demands found proved against all of ``pins_of`` (filled here; valid as
+    long as ``pins_of`` is, since proved pairs stay proved): their pins are not scanned
+    again.
+    """
+    if z.size != cells.size:
+        return  # no move (an unbounded side): nothing proved for other cells
+    for c, zc in zip(cells.tolist(), z.tolist(), strict=True):
+        if c == p or not pins_of.get(c):
+            continue
+        for dr in (UP, DOWN):
+            rq = req_of.get((c, dr))
+            if rq is None or not met(zc * dr, rq) or (closed and (c, dr) in closed):
+                continue
+            if any((c, dr, q) not in pair_ok for q in pins_of[c]):
+                _still(c, dr, pins_of[c], cells, z, pair_ok, sink)
+            elif closed is not None:
+                closed.add((c, dr))
 
 
 def _still(
