@@ -340,7 +340,7 @@ def _check_columns(t: OutputTable) -> None:
     missing = [c for c in (*t.dimensions, VALUE, STATUS) if c not in t.cells.columns]
     if missing:
         raise DataError(f"{t.label}: cells lack column(s) {missing}")
-    bad = sorted(set(t.cells[STATUS].astype(str).unique()) - {s.value for s in Status})
+    bad = sorted(set(map(str, t.cells[STATUS].astype(str).unique())) - {s.value for s in Status})
     if bad:
         raise DataError(f"{t.label}: unknown status value(s) {bad}", hint="safe|primary|secondary")
 

@@ -353,3 +353,15 @@ def test_aggregate_helper_is_additive() -> None:
     hs = [tree("x", [2, 2]), flat("y", 3)]
     full = aggregate(np.arange(12.0).reshape(4, 3), hs)
     assert full[0, 0] == pytest.approx(np.arange(12.0).sum())
+
+
+def test_a_cell_without_a_status_is_named_not_a_type_error() -> None:
+    # found by the parser fuzz: a CSV row with an empty status read as a float NaN, which
+    # ``sorted`` could not compare with the status labels (TypeError, not a DataError)
+    import io
+
+    from fivesafes.sdc.audit.inputs import read_audit_cells
+
+    doc = b"region,value,status\nA,1,safe\nB,2,\n"
+    with pytest.raises(DataError, match="row 2 of the cells table has no status"):
+        read_audit_cells(pd.read_csv(io.BytesIO(doc)))

@@ -9,7 +9,7 @@ fivesafes.sdc.audit.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -144,3 +144,21 @@ def independent_audit(
 def audit():  # type: ignore[no-untyped-def]
     """The independent audit as a fixture."""
     return independent_audit
+
+
+def cheapest_safe_cost(
+    df: pd.DataFrame, cost: np.ndarray, safe: Callable[[pd.DataFrame], bool]
+) -> float:
+    """Brute force: the least cost of complements (non-primary cells with records) that
+    ``safe`` accepts, trying every pattern cheapest first (tables small enough only)."""
+    free = [
+        i for i in range(len(df)) if df["status"].iloc[i] != "primary" and df["records"].iloc[i] > 0
+    ]
+    patterns = [s for k in range(len(free) + 1) for s in itertools.combinations(free, k)]
+    patterns.sort(key=lambda s: float(sum(cost[i] for i in s)))
+    for s in patterns:
+        trial = df.copy()
+        trial.loc[list(s), "status"] = "secondary"
+        if safe(trial):
+            return float(sum(cost[i] for i in s))
+    raise AssertionError("no safe pattern")

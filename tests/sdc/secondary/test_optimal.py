@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import independent_audit, make_table, random_table
+from conftest import cheapest_safe_cost, independent_audit, make_table, random_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import protect_secondary
@@ -48,19 +47,8 @@ def test_textbook_rectangle() -> None:
 
 def _brute_force(df: pd.DataFrame, hs: list[Hierarchy]) -> float:
     """The least total value of complements that an independent audit finds safe."""
-    free = [i for i in range(len(df)) if df["status"].iloc[i] != "primary"]
-    free = [i for i in free if df["records"].iloc[i] > 0]
     value = df["value"].to_numpy()
-    patterns = []
-    for k in range(len(free) + 1):
-        patterns += [tuple(s) for s in itertools.combinations(free, k)]
-    patterns.sort(key=lambda s: sum(value[i] for i in s))
-    for s in patterns:
-        trial = df.copy()
-        trial.loc[list(s), "status"] = "secondary"
-        if independent_audit(trial, hs) == []:
-            return float(sum(value[i] for i in s))
-    raise AssertionError("no safe pattern")
+    return cheapest_safe_cost(df, value, lambda trial: independent_audit(trial, hs) == [])
 
 
 @settings(max_examples=2, deadline=None)

@@ -7,7 +7,6 @@ enough to enumerate; the first safe one is the optimum under insider attackers.
 
 from __future__ import annotations
 
-import itertools
 import time
 
 import numpy as np
@@ -15,7 +14,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import random_table
+from conftest import cheapest_safe_cost, random_table
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
@@ -32,17 +31,7 @@ from fivesafes.sdc.spec import SuppressionSpec
 
 def _optimum_with_insiders(df: pd.DataFrame, hs: list[Hierarchy], cost: np.ndarray) -> float:
     """The least cost of complements the audit finds safe against insiders too."""
-    free = [
-        i for i in range(len(df)) if df["status"].iloc[i] != "primary" and df["records"].iloc[i] > 0
-    ]
-    patterns = [s for k in range(len(free) + 1) for s in itertools.combinations(free, k)]
-    patterns.sort(key=lambda s: float(sum(cost[i] for i in s)))
-    for s in patterns:
-        trial = df.copy()
-        trial.loc[list(s), "status"] = "secondary"
-        if audit_table(trial, hs, singleton=True).safe:
-            return float(sum(cost[i] for i in s))
-    raise AssertionError("no safe pattern")
+    return cheapest_safe_cost(df, cost, lambda trial: audit_table(trial, hs, singleton=True).safe)
 
 
 @settings(max_examples=5, deadline=None)

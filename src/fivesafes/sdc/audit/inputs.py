@@ -64,6 +64,14 @@ def read_audit_cells(
             f"row {row + 1} of {where} has no value",
             hint="every cell needs its value, hidden ones too (the audit knows them)",
         )
+    no_status = cells[STATUS].isna().to_numpy()
+    if no_status.any():
+        # (astype(str) keeps a float NaN as NaN, which then cannot be sorted with labels)
+        row = int(np.flatnonzero(no_status)[0])
+        raise DataError(
+            f"row {row + 1} of {where} has no status",
+            hint="every cell's status is safe, primary or secondary",
+        )
     labels = cells[STATUS].astype(str).str.strip().str.lower().to_numpy(dtype=object)
     known = {s.value for s in Status}
     unknown = sorted(set(labels) - known)

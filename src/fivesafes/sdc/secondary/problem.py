@@ -48,7 +48,7 @@ def build_problem(
             hint="every cell needs a numeric value (0 for an empty cell)",
         )
     status = cells[STATUS].astype(str).to_numpy()
-    unknown = sorted(set(status) - {s.value for s in Status})
+    unknown = sorted(set(map(str, status)) - {s.value for s in Status})
     if unknown:
         raise DataError(
             f"unknown status(es) {unknown} in the cells table",
