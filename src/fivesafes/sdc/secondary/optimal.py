@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fivesafes.sdc.lp.highs import new_highs
-from fivesafes.sdc.secondary.bridgeless import bridgeless_rows, drop_bridges
+from fivesafes.sdc.secondary.bridgeless import drop_bridges
 from fivesafes.sdc.secondary.model import (
     BoolArray,
     Cut,
@@ -390,20 +390,11 @@ def lower_bound(problem: Problem, seconds: float, max_rounds: int = 20) -> float
     than `optimal`'s root, which adds the attacker's capacity cuts. None when not even
     the first relaxation finished within ``seconds``.
     """
-    deadline = time.monotonic() + seconds
     if not problem.primary.any():
         return 0.0
     mip = _Mip(problem)
     mip.add(relation_cuts(problem))
-    bound: float | None = None
-    for _ in range(max_rounds):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        y, obj = mip.relaxation(remaining)
-        if y is None:
-            break
-        bound = obj if bound is None else max(bound, obj)
-        if mip.add_rows(bridgeless_rows(problem, y)) == 0:
-            break
-    return bound
+    bound, _, last = root_cuts(
+        problem, mip, time.monotonic() + seconds, max_rounds, attackers=False
+    )
+    return None if last is None else bound

@@ -70,7 +70,12 @@ def insider_cuts(problem: Problem, y: FloatArray, deadline: float) -> tuple[list
 
 
 def root_cuts(
-    problem: Problem, mip: RootModel, deadline: float, max_rounds: int = 200
+    problem: Problem,
+    mip: RootModel,
+    deadline: float,
+    max_rounds: int = 200,
+    *,
+    attackers: bool = True,
 ) -> tuple[float, int, FloatArray | None]:
     """Cutting planes on the LP relaxation until no cut is violated (or tailing off).
 
@@ -79,6 +84,8 @@ def root_cuts(
     one round of all their LPs took 23 s on the 3-D 1,859-cell table (87 insiders)
     against 0.4 s for the outsider's; the other insiders' cuts come from the MIP's
     integral patterns (repair finds them).
+    ``attackers=False``: the bridgeless rows only, no attacker LP (the cheap bound of
+    ``optimal.lower_bound``).
     Returns the LP bound, the attacker LPs solved and the last fractional pattern.
     """
     bound, lps = 0.0, 0
@@ -95,15 +102,18 @@ def root_cuts(
         last_y = y
         bound = max(bound, obj)
         bridges = mip.add_rows(bridgeless_rows(problem, y))
-        cuts, n_lp = separate(outsider, y)
-        lps += n_lp
-        if problem.pinned.any():
+        cuts: list[Cut] = []
+        if attackers:
+            cuts, n_lp = separate(outsider, y)
+            lps += n_lp
+        if attackers and problem.pinned.any():
             more, n_lp = insider_cuts(problem, y, deadline)
             cuts += more
             lps += n_lp
         if (not cuts or mip.add(cuts) == 0) and not bridges:
             break
         history.append(obj)
-        if len(history) > TAIL_ROUNDS and obj - history[-1 - TAIL_ROUNDS] <= TAIL_GAIN * obj:
-            break  # tailing off: leave the rest to the MIP
+        tail = len(history) > TAIL_ROUNDS and obj - history[-1 - TAIL_ROUNDS] <= TAIL_GAIN * obj
+        if attackers and tail:
+            break  # tailing off: the attacker LPs cost more than they gain; the MIP goes on
     return bound, lps, last_y
