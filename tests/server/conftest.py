@@ -63,7 +63,8 @@ def os_users() -> Iterator[tuple[str, str]]:
     if other_python() is None:
         pytest.skip(
             f"no Python {sys.version_info[0]}.{sys.version_info[1]} that another account can run "
-            f"({sys.executable} is not reachable by others and {SYSTEM_PYTHON} differs)"
+            f"with this checkout's packages ({sys.executable} is not reachable by others, "
+            f"{SYSTEM_PYTHON} differs, or the checkout is in a directory others cannot read)"
         )
     made = [_useradd(), _useradd()]
     try:

@@ -139,9 +139,16 @@ def other_python() -> str | None:
         return None
     for candidate in (sys.executable, SYSTEM_PYTHON):
         try:
+            # with our packages as the account will see them: a checkout under a 0700
+            # directory (mktemp -d) runs, but imports nothing of ours
             probe = subprocess.run(
-                [candidate, "-c", "import sys; print(tuple(sys.version_info[:2]))"],
+                [
+                    candidate,
+                    "-c",
+                    "import sys, fivesafes, httpx; print(tuple(sys.version_info[:2]))",
+                ],
                 user="nobody",
+                env=_env(None),
                 capture_output=True,
                 text=True,
                 check=False,
