@@ -14,6 +14,7 @@ bench/sdctable_export.py) so that sdcTable or tau-Argus can be run on the same c
     .venv/bin/python bench/bench_gap.py --quick                 # 2-D 450, 3-D 2k (a minute)
     .venv/bin/python bench/bench_gap.py --only 2d-4.5k,3d-16k   # chosen instances
     .venv/bin/python bench/bench_gap.py --export /tmp/instances # also write them out
+    .venv/bin/python bench/bench_gap.py --singleton false       # outside attackers only
 """
 
 from __future__ import annotations
@@ -58,7 +59,12 @@ BOUND_SECONDS = 600.0
 
 
 def run(
-    name: str, inst: Instance, methods: tuple[str, ...], limit: float, export: Path | None
+    name: str,
+    inst: Instance,
+    methods: tuple[str, ...],
+    limit: float,
+    export: Path | None,
+    singleton: bool = True,
 ) -> list[dict[str, object]]:
     """Protect one instance with each method; audit each result."""
     df, hs = synthetic_cells(inst.fans, 7, mean=inst.mean)
@@ -71,7 +77,7 @@ def run(
         print(f"  written to {export_instance(df, hs, export / name)}", flush=True)
     rows: list[dict[str, object]] = []
     for method in methods:
-        spec = SuppressionSpec(method=method, time_limit=limit)  # type: ignore[arg-type]
+        spec = SuppressionSpec(method=method, time_limit=limit, singleton=singleton)  # type: ignore[arg-type]
         load = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), time.process_time()
         res = protect_secondary(df, hs, spec)
@@ -104,7 +110,7 @@ def run(
         print(f"  {method}: {_line(rows[-1])}", flush=True)
     if all(r["bound"] is None for r in rows):
         # no method proved a bound (4-D: `fast` only): the relation-cut LP's, for the gap
-        rows.append(_relation_bound(name, df, hs, n_primary))
+        rows.append(_relation_bound(name, df, hs, n_primary, singleton))
         print(f"  relation-cut LP bound: {_line(rows[-1])}", flush=True)
     best = max((float(r["bound"]) for r in rows if r["bound"] is not None), default=None)  # type: ignore[arg-type]
     for r in rows:
@@ -117,9 +123,11 @@ def run(
     return rows
 
 
-def _relation_bound(name: str, df: object, hs: object, n_primary: int) -> dict[str, object]:
+def _relation_bound(
+    name: str, df: object, hs: object, n_primary: int, singleton: bool
+) -> dict[str, object]:
     """A row with the bound of `lower_bound` (no pattern: cost 0, nothing hidden)."""
-    spec = SuppressionSpec(method="fast")
+    spec = SuppressionSpec(method="fast", singleton=singleton)
     load = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     problem = build_problem(df, build_structure(df, hs), spec, frequency=False)  # type: ignore[arg-type]
@@ -159,6 +167,12 @@ def main() -> None:
     ap.add_argument("--methods", help="comma-separated methods (default: per instance)")
     ap.add_argument("--time-limit", type=float, default=60.0, help="spec time_limit (s)")
     ap.add_argument("--export", type=Path, help="also write each instance for sdcTable here")
+    ap.add_argument(
+        "--singleton",
+        default="true",
+        choices=["true", "false"],
+        help="protect against single contributors too (the spec's default: true)",
+    )
     args = ap.parse_args()
     names = QUICK if args.quick else tuple(INSTANCES)
     if args.only:
@@ -167,7 +181,7 @@ def main() -> None:
     for name in names:
         inst = INSTANCES[name]
         methods = tuple(args.methods.split(",")) if args.methods else inst.methods
-        rows += run(name, inst, methods, args.time_limit, args.export)
+        rows += run(name, inst, methods, args.time_limit, args.export, args.singleton == "true")
     print(
         "\n| table | cells | primary | method | status | secondary cells | cost | "
         "proven bound | gap to best bound | seconds | CPU s | audit | load |"
