@@ -139,8 +139,10 @@ class Attacker:
         count = 1
         complete = True
         while frontier.size:
-            cand = np.unique(_gather(adj.indptr, adj.indices, frontier))
-            new = cand[self.hidden[cand] & ~visited[cand]]
+            cand = _gather(adj.indptr, adj.indices, frontier)
+            # filter before deduplicating: most neighbours are published (on a 16,000-cell
+            # 3-D repair the sort of every neighbour took a sixth of the time)
+            new = np.unique(cand[self.hidden[cand] & ~visited[cand]])
             if new.size == 0:
                 break
             if count + new.size > limit and count > 1:
