@@ -142,7 +142,8 @@ class Search:
     direction scored by that cost per unit of room it gives towards what remains of
     the requirement (at least ``min_room``), for when no single move has room enough
     and several are added up; ``used`` holds the room earlier parts already took.
-    ``free_only``: only cells already hidden may be corners.
+    ``free_only``: only cells already hidden may be corners; ``held``: cells that may
+    not be corners (insiders. cells a move must leave where they are).
     """
 
     def __init__(
@@ -157,10 +158,12 @@ class Search:
         partial: tuple[int, float, float] | None = None,
         used: tuple[FloatArray, FloatArray] | None = None,
         free_only: bool = False,
+        held: BoolArray | None = None,
     ) -> None:
         self.problem, self.grid, self.hidden, self.p = problem, grid, hidden, p
         self.avoid_pinned = avoid_pinned
         self.free_only = free_only
+        self.held = held
         self.full, self.partial, self.used = full, partial, used
         self.options = [grid.moves(d, int(c)) for d, c in enumerate(grid.code_ids[p])]
         self.flat = [o.flat for o in self.options]
@@ -187,6 +190,8 @@ class Search:
             ok &= self.hidden[c]
         if self.avoid_pinned:
             ok &= ~pr.pinned[c] | (c == self.p)
+        if self.held is not None:
+            ok &= ~self.held[c]
         axes = tuple(range(1, cells.ndim))
         cost = np.where(self.hidden[c], 0.0, pr.cost[c]).sum(axis=axes)
         plus = signs > 0
