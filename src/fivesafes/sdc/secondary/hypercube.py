@@ -167,6 +167,24 @@ class Search:
         self.full, self.partial, self.used = full, partial, used
         self.options = [grid.moves(d, int(c)) for d, c in enumerate(grid.code_ids[p])]
         self.flat = [o.flat for o in self.options]
+        # per cell, what _score looks up, with one more entry at the end for the grid keys
+        # without a cell (cell -1): never usable, costing and giving nothing
+        usable = ~problem.fixed
+        if free_only:
+            usable = usable & hidden
+        if avoid_pinned:
+            usable = usable & (~problem.pinned | (np.arange(problem.n) == p))
+        if held is not None:
+            usable = usable & ~held
+        self.usable = np.append(usable, False)
+        self.cost = np.append(np.where(hidden, 0.0, problem.cost), 0.0)
+        if partial is not None and used is not None:
+            self.room = (
+                np.append(problem.up - used[0], 0.0),
+                np.append(problem.down - used[1], 0.0),
+            )
+        else:
+            self.room = (np.append(problem.up, 0.0), np.append(problem.down, 0.0))
 
     def _others(self, choice: list[int], skip: int) -> tuple[IntArray, IntArray]:
         """Keys and signs of the product of the chosen line moves of every dimension but one."""
@@ -182,30 +200,21 @@ class Search:
 
     def _score(self, cells: IntArray, signs: IntArray) -> FloatArray:
         """Score of each candidate (axis 0): lower is better; inf when not usable."""
-        pr = self.problem
-        exists = cells >= 0
-        c = np.where(exists, cells, 0)
-        ok = exists & ~pr.fixed[c]
-        if self.free_only:
-            ok &= self.hidden[c]
-        if self.avoid_pinned:
-            ok &= ~pr.pinned[c] | (c == self.p)
-        if self.held is not None:
-            ok &= ~self.held[c]
+        c = cells  # -1 (no such cell) is the last entry of the padded arrays
+        ok = self.usable[c]
         axes = tuple(range(1, cells.ndim))
-        cost = np.where(self.hidden[c], 0.0, pr.cost[c]).sum(axis=axes)
+        cost = self.cost[c].sum(axis=axes)
         plus = signs > 0
+        room_up, room_down = self.room[0][c], self.room[1][c]
         if self.full is not None:
             r_up, r_down = self.full
             need_up = np.where(plus, r_up, r_down)  # room needed above the value
             need_down = np.where(plus, r_down, r_up)  # ... and below it
-            ok &= pr.up[c] >= need_up * (1 - SLACK)
-            ok &= pr.down[c] >= need_down * (1 - SLACK)
+            ok &= room_up >= need_up * (1 - SLACK)
+            ok &= room_down >= need_down * (1 - SLACK)
             return np.where(ok.all(axis=axes), cost, np.inf)
         assert self.partial is not None and self.used is not None
         direction, remaining, min_room = self.partial
-        room_up = pr.up[c] - self.used[0][c]
-        room_down = pr.down[c] - self.used[1][c]
         moving_up = plus if direction == UP else ~plus
         room = np.where(ok, np.where(moving_up, room_up, room_down), 0.0).min(axis=axes)
         gain = np.minimum(room, remaining)

@@ -162,13 +162,17 @@ def _sweep(
         tell.advance()
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime
-        if holding is not None and asked is not None and (p, direction) in certified:
+        if (
+            holding is not None
+            and asked is not None
+            and (p, direction) in certified
+            and (p, direction) not in asked
+        ):
+            asked.add((p, direction))
             opens = [q for q in pins_of[p] if (p, direction, q) not in pair_ok]
-            if opens and (p, direction) not in asked:
-                asked.add((p, direction))
-                for cells, z in holding(p, direction, opens):
-                    _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
-                    _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
+            for cells, z in holding(p, direction, opens) if opens else ():
+                _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
+                _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
         open_pins = any((p, direction, q) not in pair_ok for q in pins_of[p])
         if (p, direction) not in certified or open_pins:
             # (a demand proved by another move still gets its own LP when insiders are
