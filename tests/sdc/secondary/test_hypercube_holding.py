@@ -17,6 +17,7 @@ from fivesafes.sdc.secondary import attacker as attacker_module
 from fivesafes.sdc.secondary import hypercube_phase as phase_module
 from fivesafes.sdc.secondary.attacker import Attacker
 from fivesafes.sdc.secondary.fast import protect_fast
+from fivesafes.sdc.secondary.hypercube import line_moves
 from fivesafes.sdc.secondary.hypercube_phase import hypercube_phase
 from fivesafes.sdc.secondary.model import UP, Problem
 from fivesafes.sdc.secondary.problem import build_problem
@@ -152,3 +153,27 @@ def test_a_large_lp_solved_first_by_interior_point_reaches_as_far(
                 assert got <= want * (1 + 1e-7) + 1e-7  # an insider knows more
             if z.size:
                 assert d * z[np.searchsorted(cells, p)] == pytest.approx(got, rel=1e-7, abs=1e-7)
+
+
+@st.composite
+def _trees(draw: st.DrawFn) -> Hierarchy:
+    n = draw(st.integers(2, 14))
+    pairs: list[tuple[str, str | None]] = [("c0", None)]
+    for i in range(1, n):
+        pairs.append((f"c{i}", f"c{draw(st.integers(0, i - 1))}"))
+    return Hierarchy.from_pairs("h", pairs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=_trees())
+def test_the_padded_line_moves_are_the_line_moves_in_order(h: Hierarchy) -> None:
+    # the search scores every line move of a dimension at once from this array
+    for code in h.order:
+        moves = line_moves(h, code)
+        codes, signs, pad = moves.padded
+        assert codes.shape == signs.shape == pad.shape
+        assert len(moves.flat) == codes.shape[0]
+        for k, (c, s) in enumerate(moves.flat):
+            assert np.array_equal(codes[k][~pad[k]], c)
+            assert np.array_equal(signs[k][~pad[k]], s)
+            assert (~pad[k]).sum() == c.size and not pad[k][: c.size].any()
