@@ -160,7 +160,7 @@ class Search:
     the requirement (at least ``min_room``), for when no single move has room enough
     and several are added up; ``used`` holds the room earlier parts already took.
     ``free_only``: only cells already hidden may be corners; ``held``: cells that may
-    not be corners (insiders. cells a move must leave where they are).
+    not be corners (insiders' cells a move must leave where they are).
     """
 
     def __init__(
@@ -180,7 +180,6 @@ class Search:
         self.problem, self.grid, self.hidden, self.p = problem, grid, hidden, p
         self.avoid_pinned = avoid_pinned
         self.free_only = free_only
-        self.held = held
         self.full, self.partial, self.used = full, partial, used
         self.options = [grid.moves(d, int(c)) for d, c in enumerate(grid.code_ids[p])]
         self.flat = [o.flat for o in self.options]
