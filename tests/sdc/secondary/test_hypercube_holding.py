@@ -1,4 +1,4 @@
-"""Moves around insiders (Builder.holding), the pruning's budget, the first solve by IPM."""
+"""Moves around insiders (Builder.holding), the pruning's budget, padded line moves."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from hypothesis import strategies as st
 from conftest import independent_audit, random_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
-from fivesafes.sdc.secondary import attacker as attacker_module
 from fivesafes.sdc.secondary import hypercube_phase as phase_module
-from fivesafes.sdc.secondary.attacker import Attacker
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.hypercube import line_moves
 from fivesafes.sdc.secondary.hypercube_phase import hypercube_phase
@@ -126,33 +124,6 @@ def test_the_pruning_does_not_depend_on_the_clock(monkeypatch: pytest.MonkeyPatc
     slow, slow_proofs = hypercube_phase(problem, structure, problem.forced.copy())
     assert slow_proofs.pruned == proofs.pruned
     assert np.array_equal(slow, hidden)
-
-
-def test_a_large_lp_solved_first_by_interior_point_reaches_as_far(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    df, hs = _singleton_table(3, [[2, 2], [3], [2]])
-    problem = _problem(df, hs)
-    hidden = problem.forced | (np.random.default_rng(0).random(problem.n) < 0.6)
-    hidden &= ~problem.fixed
-    cells = np.flatnonzero(hidden)
-    targets = [(p, d) for p, d, _ in problem.targets()]
-    assert targets
-    simplex = Attacker(problem, hidden)
-    expected = [simplex.reach(p, d, cells)[0] for p, d in targets]
-    monkeypatch.setattr(attacker_module, "IPM_FIRST_ABOVE", 0)  # every first solve by IPM
-    for pin in (-1, int(np.flatnonzero(hidden & problem.pinned)[0])):
-        ipm = Attacker(problem, hidden)
-        for (p, d), want in zip(targets, expected, strict=True):
-            if p == pin:
-                continue
-            got, _, _, z = ipm.reach(p, d, cells, pin)
-            if pin < 0:
-                assert got == pytest.approx(want, rel=1e-7, abs=1e-7)
-            else:
-                assert got <= want * (1 + 1e-7) + 1e-7  # an insider knows more
-            if z.size:
-                assert d * z[np.searchsorted(cells, p)] == pytest.approx(got, rel=1e-7, abs=1e-7)
 
 
 @st.composite

@@ -31,11 +31,6 @@ from fivesafes.sdc.secondary.model import (
 # A cached LP is reused for a neighbour's check only when it is this small: re-solving a
 # large LP with another objective costs more than building a small one afresh.
 CLUSTER_REUSE_LIMIT = 250
-# An LP on more cells than this is first solved by interior point (with crossover, so
-# later warm re-solves start from a vertex basis): on the mid-size 4-D bench table the
-# first solve of a 6,734-cell LP took 2.7-3.0 s by dual simplex (the batch rounds, by
-# interior point on as many cells, take about 0.3 s).
-IPM_FIRST_ABOVE = 5_000
 
 
 def _gather(indptr: IntArray, indices: IntArray, items: IntArray) -> IntArray:
@@ -175,8 +170,7 @@ class Attacker:
         Returns (reach, pi on rows or None when unbounded, rows, primal z on the LP's cells).
         """
         key = cells.tobytes()
-        fresh = key not in self._cache
-        if fresh:
+        if key not in self._cache:
             h, rows = neighbourhood_lp(self.problem, cells, self.y)
             self._cache[key] = (h, rows, {int(c): i for i, c in enumerate(cells)})
             if len(self._cache) > 256:
@@ -199,13 +193,8 @@ class Attacker:
         for k, _ in held:
             h.changeColBounds(k, 0.0, 0.0)
         h.changeColCost(j, -float(direction))
-        ipm = fresh and cells.size > IPM_FIRST_ABOVE
-        if ipm:
-            h.setOptionValue("solver", "ipm")
         try:
             h.run()
-            if ipm:
-                h.setOptionValue("solver", "choose")
             # later checks re-solve this LP with another objective: the primal simplex
             # keeps the feasible basis across that change (the dual simplex does not, and
             # measured 7-13x slower on 6,000-cell LPs); a first solve is faster dual
@@ -238,8 +227,6 @@ class Attacker:
             z = np.asarray(sol.col_value, dtype=np.float64)
             return value, pi, rows, z
         finally:
-            if ipm:
-                h.setOptionValue("solver", "choose")
             h.changeColCost(j, 0.0)
             for k, q in held:
                 yk = float(self.y[q])
