@@ -147,6 +147,7 @@ def protect_fast(
             progress=progress,
             moves=proofs.witnesses,
             insider_moves=insider_moves,
+            holding=proofs.holding,
         )
         # the repair's LP moves against insiders, keys (p, ±(k + 2)): see repair._still
         witnesses = {**proofs.witnesses, **insider_moves}

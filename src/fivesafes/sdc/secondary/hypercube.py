@@ -52,6 +52,23 @@ class LineMoves:
         """Every line move as (codes, signs), in group order (built once per code)."""
         return [(c[k], s[k]) for c, s in self.groups for k in range(c.shape[0])]
 
+    @cached_property
+    def padded(self) -> tuple[IntArray, IntArray, BoolArray]:
+        """Every line move in one array, the shorter ones padded: (codes, signs, padding).
+
+        In :attr:`flat` order; a padding entry (code 0, sign +1) stands for no cell.
+        """
+        width = max(c.shape[1] for c, _ in self.groups)
+        codes, signs, pads = [], [], []
+        for c, sg in self.groups:
+            extra = width - c.shape[1]
+            codes.append(np.pad(c, ((0, 0), (0, extra))))
+            signs.append(np.pad(sg, ((0, 0), (0, extra)), constant_values=1))
+            pads.append(
+                np.pad(np.zeros(c.shape, dtype=bool), ((0, 0), (0, extra)), constant_values=True)
+            )
+        return np.concatenate(codes), np.concatenate(signs), np.concatenate(pads)
+
 
 def _down_chains(h: Hierarchy, code: str, limit: int) -> list[tuple[str, ...]]:
     """Chains from ``code`` down to a leaf (``(code,)`` for a leaf), at most ``limit``."""
@@ -142,7 +159,8 @@ class Search:
     direction scored by that cost per unit of room it gives towards what remains of
     the requirement (at least ``min_room``), for when no single move has room enough
     and several are added up; ``used`` holds the room earlier parts already took.
-    ``free_only``: only cells already hidden may be corners.
+    ``free_only``: only cells already hidden may be corners; ``held``: cells that may
+    not be corners (insiders' cells a move must leave where they are).
     """
 
     def __init__(
@@ -157,6 +175,7 @@ class Search:
         partial: tuple[int, float, float] | None = None,
         used: tuple[FloatArray, FloatArray] | None = None,
         free_only: bool = False,
+        held: BoolArray | None = None,
     ) -> None:
         self.problem, self.grid, self.hidden, self.p = problem, grid, hidden, p
         self.avoid_pinned = avoid_pinned
@@ -164,6 +183,22 @@ class Search:
         self.full, self.partial, self.used = full, partial, used
         self.options = [grid.moves(d, int(c)) for d, c in enumerate(grid.code_ids[p])]
         self.flat = [o.flat for o in self.options]
+        # per cell, what _score looks up, with two more entries at the end: padding (cell
+        # -2, see LineMoves.padded: usable, free, any room) and grid keys without a cell
+        # (cell -1: never usable, costing and giving nothing)
+        usable = ~problem.fixed
+        if free_only:
+            usable = usable & hidden
+        if avoid_pinned:
+            usable = usable & (~problem.pinned | (np.arange(problem.n) == p))
+        if held is not None:
+            usable = usable & ~held
+        self.usable = np.append(usable, (True, False))
+        self.cost = np.append(np.where(hidden, 0.0, problem.cost), (0.0, 0.0))
+        up, down = problem.up, problem.down
+        if partial is not None and used is not None:
+            up, down = up - used[0], down - used[1]
+        self.room = (np.append(up, (np.inf, 0.0)), np.append(down, (np.inf, 0.0)))
 
     def _others(self, choice: list[int], skip: int) -> tuple[IntArray, IntArray]:
         """Keys and signs of the product of the chosen line moves of every dimension but one."""
@@ -179,28 +214,21 @@ class Search:
 
     def _score(self, cells: IntArray, signs: IntArray) -> FloatArray:
         """Score of each candidate (axis 0): lower is better; inf when not usable."""
-        pr = self.problem
-        exists = cells >= 0
-        c = np.where(exists, cells, 0)
-        ok = exists & ~pr.fixed[c]
-        if self.free_only:
-            ok &= self.hidden[c]
-        if self.avoid_pinned:
-            ok &= ~pr.pinned[c] | (c == self.p)
+        c = cells  # -2 (padding) and -1 (no such cell): the last entries of the arrays
+        ok = self.usable[c]
         axes = tuple(range(1, cells.ndim))
-        cost = np.where(self.hidden[c], 0.0, pr.cost[c]).sum(axis=axes)
+        cost = self.cost[c].sum(axis=axes)
         plus = signs > 0
+        room_up, room_down = self.room[0][c], self.room[1][c]
         if self.full is not None:
             r_up, r_down = self.full
             need_up = np.where(plus, r_up, r_down)  # room needed above the value
             need_down = np.where(plus, r_down, r_up)  # ... and below it
-            ok &= pr.up[c] >= need_up * (1 - SLACK)
-            ok &= pr.down[c] >= need_down * (1 - SLACK)
+            ok &= room_up >= need_up * (1 - SLACK)
+            ok &= room_down >= need_down * (1 - SLACK)
             return np.where(ok.all(axis=axes), cost, np.inf)
         assert self.partial is not None and self.used is not None
         direction, remaining, min_room = self.partial
-        room_up = pr.up[c] - self.used[0][c]
-        room_down = pr.down[c] - self.used[1][c]
         moving_up = plus if direction == UP else ~plus
         room = np.where(ok, np.where(moving_up, room_up, room_down), 0.0).min(axis=axes)
         gain = np.minimum(room, remaining)
@@ -211,16 +239,12 @@ class Search:
 
     def _best_in(self, d: int, choice: list[int]) -> tuple[float, int]:
         keys, signs = self._others(choice, d)
-        best, best_k, offset = np.inf, -1, 0
-        for codes, sg in self.options[d].groups:
-            full = codes[:, :, None] * self.grid.stride[d] + keys[None, None, :]
-            cells = self.grid.cell(full)
-            score = self._score(cells, sg[:, :, None] * signs[None, None, :])
-            k = int(np.argmin(score))
-            if score[k] < best:
-                best, best_k = float(score[k]), offset + k
-            offset += codes.shape[0]
-        return best, best_k
+        codes, sg, pad = self.options[d].padded
+        full = codes[:, :, None] * self.grid.stride[d] + keys[None, None, :]
+        cells = np.where(pad[:, :, None], -2, self.grid.cell(full))
+        score = self._score(cells, sg[:, :, None] * signs[None, None, :])
+        k = int(np.argmin(score))
+        return float(score[k]), (k if np.isfinite(score[k]) else -1)
 
     def run(self, rng: np.random.Generator) -> tuple[IntArray, IntArray] | None:
         """The corners (cells, signs) of the best move found, or None."""

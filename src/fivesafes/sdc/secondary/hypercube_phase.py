@@ -9,12 +9,13 @@ Each demand keeps its moves as its proof.
 Then :meth:`Builder.prune` publishes again the costliest secondary cells whose
 demands can all be proved again from the other hidden cells alone: a cell hidden
 early for one primary is sometimes not needed once later primaries have hidden theirs
-(time-boxed: it finds little, most of it among the costliest cells).
+(with a budget of searches: it finds little, most of it among the costliest cells).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,10 +27,13 @@ from fivesafes.sdc.secondary.model import DOWN, UP, BoolArray, FloatArray, IntAr
 MAX_PARTS = 64  # moves added up for one demand when no single move has room enough
 MIN_PART_SHARE = 0.005  # ... each giving at least this share of the requirement
 PRUNE_SHARE = 0.5  # the costliest half of the secondary cells are tried in the pruning
-# ... for at most this share of the time the moves took: on an 18,720-cell 4-D table
+# ... for at most this share of the searches the moves took: on an 18,720-cell 4-D table
 # pruning it all took 5x the moves' time for 6% less value suppressed, and as long as
-# the moves 3% less; on 150,000 cells, as long as the moves 0.5% fewer cells
-PRUNE_TIME_SHARE = 0.25
+# the moves 3% less; on 150,000 cells, as long as the moves 0.5% fewer cells. Counted
+# in searches, not seconds, so that the pattern does not depend on the machine's load
+# (a time box gave 4,829-4,869 secondary cells on the mid-size bench table).
+PRUNE_WORK_SHARE = 0.25
+MAX_HOLDING = 9  # searches for moves around a demand's open insiders (see Builder.holding)
 
 Demand = tuple[int, int]  # (primary cell, direction)
 Move = tuple[IntArray, IntArray]  # corners (cells) and their signs, the primary's +1
@@ -49,6 +53,8 @@ class Certificates:
     seconds: dict[str, float] = field(default_factory=dict)
     # per proved demand, the attacker's move that proves it (for the audit to verify)
     witnesses: dict[Demand, Witness] = field(default_factory=dict)
+    # moves of a demand that leave given insiders' cells unmoved (Builder.holding)
+    holding: Callable[[int, int, list[int]], list[Witness]] | None = None
 
 
 class Builder:
@@ -66,9 +72,11 @@ class Builder:
         self.proofs: dict[Demand, list[Part]] = {}
         self.users: dict[int, set[Demand]] = {}  # cell -> demands whose proof uses it
         self.newly: list[IntArray] = []  # cells the parts of the current primary hid
+        self.searches = 0  # moves searched for so far (the pruning's budget is counted in them)
 
     def _search(self, p: int, avoid: tuple[bool, ...], **kw: object) -> Move | None:
         for avoid_pinned in avoid:
+            self.searches += 1
             found = Search(
                 self.problem,
                 self.grid,
@@ -97,6 +105,7 @@ class Builder:
         req: float,
         avoid: tuple[bool, ...],
         free_only: bool = False,
+        held: BoolArray | None = None,
     ) -> list[Part] | None:
         """Moves in one direction whose rooms add up to ``req`` (corners hidden as chosen)."""
         up_used, down_used = self.used
@@ -110,6 +119,7 @@ class Builder:
                     partial=(direction, remaining, req * MIN_PART_SHARE),
                     used=self.used,
                     free_only=free_only,
+                    held=held,
                 )
                 if found is None:
                     return None
@@ -192,17 +202,18 @@ class Builder:
             return [(*one, req)]
         return self._parts(p, direction, req, avoid, free_only=True)
 
-    def prune(self, seconds: float) -> None:
+    def prune(self, searches: int) -> None:
         """Publish again the costliest secondary cells that no proof needs any more.
 
-        Costliest first, for at most ``seconds`` (most of the value is in the first few).
+        Costliest first, until ``searches`` more moves have been searched for (most of
+        the value is in the first few); a cell is tried whole or not at all.
         """
         pr = self.problem
         secondary = np.flatnonzero(self.hidden & ~pr.forced)
         order = secondary[np.argsort(-pr.cost[secondary], kind="stable")]
-        stop = time.perf_counter() + seconds
+        stop = self.searches + searches
         for c in order[: int(np.ceil(PRUNE_SHARE * order.size))].tolist():
-            if time.perf_counter() > stop:
+            if self.searches >= stop:
                 break
             self.hidden[c] = False
             new: dict[Demand, list[Part]] = {}
@@ -218,18 +229,58 @@ class Builder:
                 self._record(demand, moves)
             self.out.pruned += 1
 
+    def _holding(self, demand: Demand, held: BoolArray) -> list[Part] | None:
+        """Moves proving ``demand`` from hidden cells only, none of ``held`` a corner."""
+        p, direction = demand
+        req = self.req[demand]
+        one = self._search(
+            p,
+            (False,),
+            full=(req, 0.0) if direction == UP else (0.0, req),
+            free_only=True,
+            held=held,
+        )
+        if one is not None:
+            return [(*one, req)]
+        return self._parts(p, direction, req, (False,), free_only=True, held=held)
+
+    def holding(self, p: int, direction: int, insiders: list[int]) -> list[Witness]:
+        """Moves proving ``(p, direction)`` from hidden cells only that leave ``insiders``
+        where they are (each such move proves the demand against them).
+
+        First one move avoiding all of them, else one per insider (at most
+        :data:`MAX_HOLDING` searches). Moves use only cells this phase hid, which stay
+        hidden, so they hold on any pattern the repair grows from it.
+        """
+        demand = (p, direction)
+        if demand not in self.req or not insiders:
+            return []
+        held = np.zeros(self.problem.n, dtype=bool)
+        groups = [insiders] + ([[q] for q in insiders] if len(insiders) > 1 else [])
+        out: list[Witness] = []
+        for group in groups[:MAX_HOLDING]:
+            if out and len(group) > 1:
+                break
+            held[group] = True
+            parts = self._holding(demand, held)
+            held[group] = False
+            if parts is not None:
+                out.append(_summed(direction, parts))
+                if len(group) > 1:
+                    break  # one move for all of them
+        return out
+
     def witnesses(self) -> dict[Demand, Witness]:
         """Per proved demand, the sum of its parts: one attacker move reaching it."""
-        out: dict[Demand, Witness] = {}
-        for (p, direction), parts in self.proofs.items():
-            cells = np.concatenate([c for c, _, _ in parts])
-            move = np.concatenate([direction * gain * s for _, s, gain in parts])
-            uniq, inverse = np.unique(cells, return_inverse=True)
-            out[(p, direction)] = (
-                uniq.astype(np.int64),
-                np.bincount(inverse, weights=move).astype(np.float64),
-            )
-        return out
+        return {demand: _summed(demand[1], parts) for demand, parts in self.proofs.items()}
+
+
+def _summed(direction: int, parts: list[Part]) -> Witness:
+    """The sum of a demand's parts: one attacker move (cells, move of each)."""
+    cells = np.concatenate([c for c, _, _ in parts])
+    move = np.concatenate([direction * gain * s for _, s, gain in parts])
+    uniq, inverse = np.unique(cells, return_inverse=True)
+    return uniq.astype(np.int64), np.bincount(inverse, weights=move).astype(np.float64)
 
 
 def hypercube_phase(
@@ -246,7 +297,8 @@ def hypercube_phase(
     builder.out.seconds["moves"] = time.perf_counter() - t
     if prune:
         t = time.perf_counter()
-        builder.prune(PRUNE_TIME_SHARE * builder.out.seconds["moves"])
+        builder.prune(int(PRUNE_WORK_SHARE * builder.searches))
         builder.out.seconds["prune"] = time.perf_counter() - t
     builder.out.witnesses = builder.witnesses()
+    builder.out.holding = builder.holding
     return builder.hidden, builder.out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,6 +32,9 @@ COALITION_LIMIT = 4 * LOCAL_LIMIT
 # 5,821 witnesses on the mid-size bench table; what is left out is far within the
 # audit's tolerance on the relations.
 WITNESS_ZERO = 1e-7
+
+# moves proving (p, direction) that leave the given insiders' cells unmoved (see repair)
+Holding = Callable[[int, int, list[int]], list[tuple[IntArray, FloatArray]]]
 
 
 class OutOfTime(Exception):
@@ -71,6 +75,7 @@ def repair(
     progress: Progress | None = None,
     moves: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
     insider_moves: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
+    holding: Holding | None = None,
 ) -> tuple[BoolArray, int, int]:
     """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
 
@@ -86,6 +91,10 @@ def repair(
     demand against every insider whose cell it leaves unmoved too.
     ``insider_moves``: filled (when given) with the LP moves that proved a demand against
     insiders, as witnesses for the audit (see :func:`_still`).
+    ``holding``: proposes, for a proved demand still open against some insiders, moves
+    that leave those insiders' cells where they are (hypercube moves on cells hidden
+    already): each is checked here like an LP's move (:func:`_still`), and only the
+    insiders none of them avoids get LPs. Asked once per demand.
     ``deadline`` (a ``time.monotonic()`` value): raise :class:`OutOfTime` once it has
     passed (between two checks), for a caller that can do without this pattern.
     """
@@ -102,6 +111,7 @@ def repair(
             if (p, direction) in req_of:
                 _still(p, direction, pins_now.get(p, []), cells, z, pair_ok)
                 _still_others(p, cells, z, req_of, pins_now, pair_ok, insider_moves, closed)
+    asked: set[tuple[int, int]] = set()
     for sweep in range(1, 1000):
         name = f"secondary: checking demands (sweep {sweep})"
         with stage(progress, name, total=len(targets)) as tell:
@@ -116,6 +126,8 @@ def repair(
                 deadline,
                 tell,
                 insider_moves,
+                holding,
+                asked,
             )
             tell.outcome = f"{att.lp_count:,} attacker LPs so far"
         if not changed:
@@ -137,8 +149,10 @@ def _sweep(
     deadline: float | None,
     tell: Stage,
     sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
+    holding: Holding | None = None,
+    asked: set[tuple[int, int]] | None = None,
 ) -> bool:
-    """One pass over every demand; True when it hid a cell."""
+    """One pass over every demand; True when it hid a cell (``holding``: see repair)."""
     changed = False
     pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
     closed: set[tuple[int, int]] = set()  # see _still_others
@@ -148,6 +162,17 @@ def _sweep(
         tell.advance()
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime
+        if (
+            holding is not None
+            and asked is not None
+            and (p, direction) in certified
+            and (p, direction) not in asked
+        ):
+            asked.add((p, direction))
+            opens = [q for q in pins_of[p] if (p, direction, q) not in pair_ok]
+            for cells, z in holding(p, direction, opens) if opens else ():
+                _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
+                _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
         open_pins = any((p, direction, q) not in pair_ok for q in pins_of[p])
         if (p, direction) not in certified or open_pins:
             # (a demand proved by another move still gets its own LP when insiders are

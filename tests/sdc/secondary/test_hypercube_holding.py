@@ -1,0 +1,150 @@
+"""Moves around insiders (Builder.holding), the pruning's budget, padded line moves."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import independent_audit, random_table
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
+from fivesafes.sdc.secondary import hypercube_phase as phase_module
+from fivesafes.sdc.secondary.fast import protect_fast
+from fivesafes.sdc.secondary.hypercube import line_moves
+from fivesafes.sdc.secondary.hypercube_phase import hypercube_phase
+from fivesafes.sdc.secondary.model import UP, Problem
+from fivesafes.sdc.secondary.problem import build_problem
+from fivesafes.sdc.spec import SuppressionSpec
+
+FANS_4D = [[2], [2], [2], [3]]
+
+
+def _singleton_table(seed: int, fans: list[list[int]]) -> tuple[pd.DataFrame, list[Hierarchy]]:
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, fans, n_primary=6, zero_share=0.1)
+    singles = rng.random(len(df)) < 0.3
+    df.loc[singles & (df["contributors"] > 0), "contributors"] = 1
+    return df, hs
+
+
+def _problem(df: pd.DataFrame, hs: list[Hierarchy]) -> Problem:
+    spec = SuppressionSpec(singleton=True)
+    return build_problem(df, build_structure(df, hs), spec, frequency=False)
+
+
+def _with_pattern(df: pd.DataFrame, problem: Problem, hidden: np.ndarray) -> pd.DataFrame:
+    out = df.copy()
+    out.loc[hidden & ~problem.primary, "status"] = "secondary"
+    return out
+
+
+def _fails(failing: list[str], p: int, d: int) -> bool:
+    side = "up" if d == UP else "down"
+    return any(f.startswith(f"row {p} {side}:") for f in failing)
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_a_move_around_insiders_proves_the_demand_against_each_it_leaves_unmoved(
+    seed: int,
+) -> None:
+    df, hs = _singleton_table(seed, FANS_4D)
+    problem = _problem(df, hs)
+    hidden, proofs = hypercube_phase(problem, build_structure(df, hs), problem.forced.copy())
+    assert proofs.holding is not None
+    table = _with_pattern(df, problem, hidden)
+    req = {(p, d): r for p, d, r in problem.targets()}
+    audits: dict[int, list[str]] = {}
+    for p, d in sorted(proofs.proved - proofs.insider_proof):
+        corners, _ = proofs.witnesses[(p, d)]
+        pinned = corners[problem.pinned[corners] & (corners != p)]
+        insiders = pinned[problem.outsiders(p, pinned)].tolist()
+        for cells, move in proofs.holding(p, d, insiders):
+            z = np.zeros(problem.n)
+            z[cells] = move
+            assert np.abs(problem.relations @ z).max() < 1e-9  # a move of the attacker
+            assert hidden[cells[move != 0]].all()  # of cells the phase hid
+            assert (move <= problem.up[cells] + 1e-9).all()
+            assert (-move <= problem.down[cells] + 1e-9).all()
+            assert d * z[p] >= req[(p, d)] * (1 - 1e-9)
+            unmoved = [q for q in insiders if z[q] == 0]
+            assert unmoved  # it goes around at least one of them
+            for q in unmoved:  # ... and that insider cannot rule p's end out
+                if q not in audits:
+                    audits[q] = independent_audit(table, hs, pinned=[q])
+                assert not _fails(audits[q], p, d), (q, audits[q])
+
+
+def test_holding_asks_nothing_of_a_demand_without_insiders() -> None:
+    df, hs = _singleton_table(16, FANS_4D)
+    problem = _problem(df, hs)
+    _, proofs = hypercube_phase(problem, build_structure(df, hs), problem.forced.copy())
+    assert proofs.holding is not None
+    p, d = sorted(proofs.proved)[0]
+    assert proofs.holding(p, d, []) == []
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_fast_with_singletons_is_safe_against_every_insider(seed: int) -> None:
+    df, hs = _singleton_table(seed, FANS_4D)
+    problem = _problem(df, hs)
+    hidden, stats, witnesses = protect_fast(problem, build_structure(df, hs), hypercube=True)
+    assert stats["hypercube_moves"] > 0
+    table = _with_pattern(df, problem, hidden)
+    assert independent_audit(table, hs) == []
+    targets = {(p, d) for p, d, _ in problem.targets()}
+    for q in np.flatnonzero(hidden & problem.pinned):
+        failing = independent_audit(table, hs, pinned=[int(q)])
+        for p, d in targets:
+            # (an insider among p's own contributors: p's protection allows for him)
+            if p != q and problem.outsiders(p, np.array([q]))[0]:
+                assert not _fails(failing, p, d), (q, failing)
+    for (p, key), (cells, move) in witnesses.items():  # every witness is a real move
+        z = np.zeros(problem.n)
+        z[cells] = move
+        assert np.abs(problem.relations @ z).max() < 1e-6
+        assert (key > 0) == (z[p] > 0)
+
+
+def test_the_pruning_does_not_depend_on_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a time box stopped the pruning after however many cells the machine's load allowed
+    df, hs = _singleton_table(16, FANS_4D)
+    problem = _problem(df, hs)
+    structure = build_structure(df, hs)
+    hidden, proofs = hypercube_phase(problem, structure, problem.forced.copy())
+    assert proofs.pruned > 0  # the table has cells to prune
+    ticks = itertools.count(step=1000.0)  # a very slow machine: 1000 s between readings
+    monkeypatch.setattr(phase_module.time, "perf_counter", lambda: next(ticks))
+    slow, slow_proofs = hypercube_phase(problem, structure, problem.forced.copy())
+    assert slow_proofs.pruned == proofs.pruned
+    assert np.array_equal(slow, hidden)
+
+
+@st.composite
+def _trees(draw: st.DrawFn) -> Hierarchy:
+    n = draw(st.integers(2, 14))
+    pairs: list[tuple[str, str | None]] = [("c0", None)]
+    for i in range(1, n):
+        pairs.append((f"c{i}", f"c{draw(st.integers(0, i - 1))}"))
+    return Hierarchy.from_pairs("h", pairs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=_trees())
+def test_the_padded_line_moves_are_the_line_moves_in_order(h: Hierarchy) -> None:
+    # the search scores every line move of a dimension at once from this array
+    for code in h.order:
+        moves = line_moves(h, code)
+        codes, signs, pad = moves.padded
+        assert codes.shape == signs.shape == pad.shape
+        assert len(moves.flat) == codes.shape[0]
+        for k, (c, s) in enumerate(moves.flat):
+            assert np.array_equal(codes[k][~pad[k]], c)
+            assert np.array_equal(signs[k][~pad[k]], s)
+            assert (~pad[k]).sum() == c.size and not pad[k][: c.size].any()
