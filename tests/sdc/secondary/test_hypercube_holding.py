@@ -15,7 +15,6 @@ from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import hypercube_phase as phase_module
 from fivesafes.sdc.secondary.fast import protect_fast
-from fivesafes.sdc.secondary.hypercube import line_moves
 from fivesafes.sdc.secondary.hypercube_phase import hypercube_phase
 from fivesafes.sdc.secondary.model import UP, Problem
 from fivesafes.sdc.secondary.problem import build_problem
@@ -124,27 +123,3 @@ def test_the_pruning_does_not_depend_on_the_clock(monkeypatch: pytest.MonkeyPatc
     slow, slow_proofs = hypercube_phase(problem, structure, problem.forced.copy())
     assert slow_proofs.pruned == proofs.pruned
     assert np.array_equal(slow, hidden)
-
-
-@st.composite
-def _trees(draw: st.DrawFn) -> Hierarchy:
-    n = draw(st.integers(2, 14))
-    pairs: list[tuple[str, str | None]] = [("c0", None)]
-    for i in range(1, n):
-        pairs.append((f"c{i}", f"c{draw(st.integers(0, i - 1))}"))
-    return Hierarchy.from_pairs("h", pairs)
-
-
-@settings(max_examples=40, deadline=None)
-@given(h=_trees())
-def test_the_padded_line_moves_are_the_line_moves_in_order(h: Hierarchy) -> None:
-    # the search scores every line move of a dimension at once from this array
-    for code in h.order:
-        moves = line_moves(h, code)
-        codes, signs, pad = moves.padded
-        assert codes.shape == signs.shape == pad.shape
-        assert len(moves.flat) == codes.shape[0]
-        for k, (c, s) in enumerate(moves.flat):
-            assert np.array_equal(codes[k][~pad[k]], c)
-            assert np.array_equal(signs[k][~pad[k]], s)
-            assert (~pad[k]).sum() == c.size and not pad[k][: c.size].any()

@@ -52,23 +52,6 @@ class LineMoves:
         """Every line move as (codes, signs), in group order (built once per code)."""
         return [(c[k], s[k]) for c, s in self.groups for k in range(c.shape[0])]
 
-    @cached_property
-    def padded(self) -> tuple[IntArray, IntArray, BoolArray]:
-        """Every line move in one array, the shorter ones padded: (codes, signs, padding).
-
-        In :attr:`flat` order; a padding entry (code 0, sign +1) stands for no cell.
-        """
-        width = max(c.shape[1] for c, _ in self.groups)
-        codes, signs, pads = [], [], []
-        for c, sg in self.groups:
-            extra = width - c.shape[1]
-            codes.append(np.pad(c, ((0, 0), (0, extra))))
-            signs.append(np.pad(sg, ((0, 0), (0, extra)), constant_values=1))
-            pads.append(
-                np.pad(np.zeros(c.shape, dtype=bool), ((0, 0), (0, extra)), constant_values=True)
-            )
-        return np.concatenate(codes), np.concatenate(signs), np.concatenate(pads)
-
 
 def _down_chains(h: Hierarchy, code: str, limit: int) -> list[tuple[str, ...]]:
     """Chains from ``code`` down to a leaf (``(code,)`` for a leaf), at most ``limit``."""
@@ -183,9 +166,8 @@ class Search:
         self.full, self.partial, self.used = full, partial, used
         self.options = [grid.moves(d, int(c)) for d, c in enumerate(grid.code_ids[p])]
         self.flat = [o.flat for o in self.options]
-        # per cell, what _score looks up, with two more entries at the end: padding (cell
-        # -2, see LineMoves.padded: usable, free, any room) and grid keys without a cell
-        # (cell -1: never usable, costing and giving nothing)
+        # per cell, what _score looks up, with one more entry at the end for the grid keys
+        # without a cell (cell -1): never usable, costing and giving nothing
         usable = ~problem.fixed
         if free_only:
             usable = usable & hidden
@@ -193,12 +175,15 @@ class Search:
             usable = usable & (~problem.pinned | (np.arange(problem.n) == p))
         if held is not None:
             usable = usable & ~held
-        self.usable = np.append(usable, (True, False))
-        self.cost = np.append(np.where(hidden, 0.0, problem.cost), (0.0, 0.0))
-        up, down = problem.up, problem.down
+        self.usable = np.append(usable, False)
+        self.cost = np.append(np.where(hidden, 0.0, problem.cost), 0.0)
         if partial is not None and used is not None:
-            up, down = up - used[0], down - used[1]
-        self.room = (np.append(up, (np.inf, 0.0)), np.append(down, (np.inf, 0.0)))
+            self.room = (
+                np.append(problem.up - used[0], 0.0),
+                np.append(problem.down - used[1], 0.0),
+            )
+        else:
+            self.room = (np.append(problem.up, 0.0), np.append(problem.down, 0.0))
 
     def _others(self, choice: list[int], skip: int) -> tuple[IntArray, IntArray]:
         """Keys and signs of the product of the chosen line moves of every dimension but one."""
@@ -214,7 +199,7 @@ class Search:
 
     def _score(self, cells: IntArray, signs: IntArray) -> FloatArray:
         """Score of each candidate (axis 0): lower is better; inf when not usable."""
-        c = cells  # -2 (padding) and -1 (no such cell): the last entries of the arrays
+        c = cells  # -1 (no such cell) is the last entry of the padded arrays
         ok = self.usable[c]
         axes = tuple(range(1, cells.ndim))
         cost = self.cost[c].sum(axis=axes)
@@ -239,12 +224,16 @@ class Search:
 
     def _best_in(self, d: int, choice: list[int]) -> tuple[float, int]:
         keys, signs = self._others(choice, d)
-        codes, sg, pad = self.options[d].padded
-        full = codes[:, :, None] * self.grid.stride[d] + keys[None, None, :]
-        cells = np.where(pad[:, :, None], -2, self.grid.cell(full))
-        score = self._score(cells, sg[:, :, None] * signs[None, None, :])
-        k = int(np.argmin(score))
-        return float(score[k]), (k if np.isfinite(score[k]) else -1)
+        best, best_k, offset = np.inf, -1, 0
+        for codes, sg in self.options[d].groups:
+            full = codes[:, :, None] * self.grid.stride[d] + keys[None, None, :]
+            cells = self.grid.cell(full)
+            score = self._score(cells, sg[:, :, None] * signs[None, None, :])
+            k = int(np.argmin(score))
+            if score[k] < best:
+                best, best_k = float(score[k]), offset + k
+            offset += codes.shape[0]
+        return best, best_k
 
     def run(self, rng: np.random.Generator) -> tuple[IntArray, IntArray] | None:
         """The corners (cells, signs) of the best move found, or None."""
