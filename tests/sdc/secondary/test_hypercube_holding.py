@@ -1,4 +1,4 @@
-"""Moves around insiders (Builder.holding), the pruning's budget, padded line moves."""
+"""Moves around insiders (Builder.holding) and the pruning's budget of searches."""
 
 from __future__ import annotations
 
@@ -77,6 +77,20 @@ def test_a_move_around_insiders_proves_the_demand_against_each_it_leaves_unmoved
                 if q not in audits:
                     audits[q] = independent_audit(table, hs, pinned=[q])
                 assert not _fails(audits[q], p, d), (q, audits[q])
+
+
+def test_moves_around_insiders_are_found_where_the_table_has_them() -> None:
+    # the property above checks every move it is given: here some must be given
+    df, hs = _singleton_table(999, FANS_4D)
+    problem = _problem(df, hs)
+    _, proofs = hypercube_phase(problem, build_structure(df, hs), problem.forced.copy())
+    assert proofs.holding is not None
+    found = 0
+    for p, d in sorted(proofs.proved - proofs.insider_proof):
+        corners, _ = proofs.witnesses[(p, d)]
+        pinned = corners[problem.pinned[corners] & (corners != p)]
+        found += len(proofs.holding(p, d, pinned[problem.outsiders(p, pinned)].tolist()))
+    assert found > 0
 
 
 def test_holding_asks_nothing_of_a_demand_without_insiders() -> None:
