@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fivesafes.sdc.audit import audit_table
+from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.secondary import fast as fast_module
 from fivesafes.sdc.secondary import protect_secondary
+from fivesafes.sdc.secondary.result import SecondaryResult
 from fivesafes.sdc.spec import SuppressionSpec
 from fivesafes.sdc.synthetic import balanced_tree as tree
 
@@ -137,11 +139,9 @@ def test_further_moves_that_leave_each_insider_unmoved_clear_the_singleton_check
     assert full.lp_count < partial.lp_count  # the singleton stage solved nothing
 
 
-@settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 10_000), singleton=st.booleans())
-def test_the_fast_methods_witnesses_all_verify_and_keep_the_verdict(
-    seed: int, singleton: bool
-) -> None:
+def _fast_from_hypercubes(seed: int, singleton: bool) -> tuple[list[Hierarchy], SecondaryResult]:
+    """`fast` (hypercube start forced) on a random 3-D table with 3 primaries; with
+    ``singleton``, about a fifth of the cells get a single contributor."""
     rng = np.random.default_rng(seed)
     hs = [tree("a", [2, 2]), tree("b", [3]), tree("c", [2])]
     leaf = np.round(rng.lognormal(3, 1, size=[len(h.leaves) for h in hs])) + 1
@@ -159,6 +159,15 @@ def test_the_fast_methods_witnesses_all_verify_and_keep_the_verdict(
         res = protect_secondary(cells, hs, SuppressionSpec(method="fast", singleton=singleton))
     finally:
         fast_module.HYPERCUBE_MIN_CELLS = old
+    return hs, res
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), singleton=st.booleans())
+def test_the_fast_methods_witnesses_all_verify_and_keep_the_verdict(
+    seed: int, singleton: bool
+) -> None:
+    hs, res = _fast_from_hypercubes(seed, singleton)
     assert res.witnesses
     plain = audit_table(res.cells, hs, singleton=singleton, intervals="check")
     offered = audit_table(
@@ -172,22 +181,7 @@ def test_the_fast_methods_witnesses_all_verify_and_keep_the_verdict(
 
 @pytest.mark.parametrize("seed", [1, 3, 11])
 def test_the_repairs_insider_moves_are_offered_and_spare_the_singleton_lps(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    hs = [tree("a", [2, 2]), tree("b", [3]), tree("c", [2])]
-    leaf = np.round(rng.lognormal(3, 1, size=[len(h.leaves) for h in hs])) + 1
-    cells = make_cells(hs, leaf)
-    primary = rng.choice(np.flatnonzero(cells["value"].to_numpy() > 0), 3, replace=False)
-    cells.loc[primary, "status"] = "primary"
-    for col in ("lower_protection", "upper_protection"):
-        cells.loc[primary, col] = 0.2 * cells.loc[primary, "value"]
-    ones = rng.random(len(cells)) < 0.2
-    cells.loc[ones, ["contributors", "records"]] = 1
-    old = fast_module.HYPERCUBE_MIN_CELLS
-    fast_module.HYPERCUBE_MIN_CELLS = 0
-    try:
-        res = protect_secondary(cells, hs, SuppressionSpec(method="fast", singleton=True))
-    finally:
-        fast_module.HYPERCUBE_MIN_CELLS = old
+    hs, res = _fast_from_hypercubes(seed, singleton=True)
     further = {k: v for k, v in res.witnesses.items() if abs(k[1]) >= 2}
     moves_only = {k: v for k, v in res.witnesses.items() if abs(k[1]) == 1}
     assert further  # the repair proved insider pairs and handed over its moves

@@ -17,6 +17,10 @@ import pytest
 from scipy.optimize import linprog
 
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
+from fivesafes.sdc.secondary.model import Problem
+from fivesafes.sdc.secondary.problem import build_problem
+from fivesafes.sdc.spec import SuppressionSpec
 from fivesafes.sdc.synthetic import balanced_tree as tree
 
 
@@ -140,6 +144,12 @@ def independent_audit(
     return bad
 
 
+def fails(failing: list[str], p: int, direction: int) -> bool:
+    """Whether :func:`independent_audit`'s findings name primary ``p`` on that side (+1 up)."""
+    side = "up" if direction > 0 else "down"
+    return any(f.startswith(f"row {p} {side}:") for f in failing)
+
+
 @pytest.fixture
 def audit():  # type: ignore[no-untyped-def]
     """The independent audit as a fixture."""
@@ -162,3 +172,19 @@ def cheapest_safe_cost(
         if safe(trial):
             return float(sum(cost[i] for i in s))
     raise AssertionError("no safe pattern")
+
+
+# The method's side (not the audit's, which stays independent of fivesafes.sdc.secondary)
+
+
+def problem_of(df: pd.DataFrame, hs: list[Hierarchy], *, singleton: bool) -> Problem:
+    """The suppression problem the methods solve for a cells table."""
+    spec = SuppressionSpec(singleton=singleton)
+    return build_problem(df, build_structure(df, hs), spec, frequency=False)
+
+
+def with_pattern(df: pd.DataFrame, problem: Problem, hidden: np.ndarray) -> pd.DataFrame:
+    """The cells table with a method's pattern: its hidden non-primary cells secondary."""
+    out = df.copy()
+    out.loc[hidden & ~problem.primary, "status"] = "secondary"
+    return out

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import independent_audit, random_table
+from conftest import fails, independent_audit, problem_of, random_table, with_pattern
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.hypercube import line_moves, verified
 from fivesafes.sdc.secondary.hypercube_phase import hypercube_phase
-from fivesafes.sdc.secondary.model import UP, Problem
-from fivesafes.sdc.secondary.problem import build_problem
-from fivesafes.sdc.spec import SuppressionSpec
 
 
 @st.composite
@@ -47,17 +43,6 @@ def test_every_line_move_keeps_every_subtotal_the_sum_of_its_children(h: Hierarc
                 assert v[pos[parent]] == sum(v[pos[k]] for k in kids)
 
 
-def _problem(df: pd.DataFrame, hs: list[Hierarchy], singleton: bool) -> Problem:
-    spec = SuppressionSpec(singleton=singleton)
-    return build_problem(df, build_structure(df, hs), spec, frequency=False)
-
-
-def _with_pattern(df: pd.DataFrame, problem: Problem, hidden: np.ndarray) -> pd.DataFrame:
-    out = df.copy()
-    out.loc[hidden & ~problem.primary, "status"] = "secondary"
-    return out
-
-
 @settings(max_examples=20, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
@@ -68,7 +53,7 @@ def test_every_demand_the_phase_proves_is_met_by_an_independent_lp(
 ) -> None:
     rng = np.random.default_rng(seed)
     df, hs = random_table(rng, fans, n_primary=3, zero_share=0.1)
-    problem = _problem(df, hs, singleton=False)
+    problem = problem_of(df, hs, singleton=False)
     hidden, proofs = hypercube_phase(problem, build_structure(df, hs), problem.forced.copy())
     assert proofs.rejected == 0  # hierarchical tables: every product keeps the sums
     assert set(proofs.witnesses) == proofs.proved
@@ -81,10 +66,9 @@ def test_every_demand_the_phase_proves_is_met_by_an_independent_lp(
         assert (move <= problem.up[cells] + 1e-9).all()
         assert (-move <= problem.down[cells] + 1e-9).all()
         assert d * z[p] >= req[(p, d)] * (1 - 1e-9)  # that reaches the requirement
-    failing = independent_audit(_with_pattern(df, problem, hidden), hs)
+    failing = independent_audit(with_pattern(df, problem, hidden), hs)
     for p, d in proofs.proved:
-        side = "up" if d == UP else "down"
-        assert not any(f.startswith(f"row {p} {side}:") for f in failing), failing
+        assert not fails(failing, p, d), failing
 
 
 @settings(max_examples=15, deadline=None)
@@ -94,16 +78,15 @@ def test_an_insider_proof_demand_holds_against_each_single_contributor(seed: int
     df, hs = random_table(rng, [[2, 2], [3]], n_primary=3)
     singles = rng.random(len(df)) < 0.3
     df.loc[singles & (df["contributors"] > 0), "contributors"] = 1
-    problem = _problem(df, hs, singleton=True)
+    problem = problem_of(df, hs, singleton=True)
     hidden, proofs = hypercube_phase(problem, build_structure(df, hs), problem.forced.copy())
-    table = _with_pattern(df, problem, hidden)
+    table = with_pattern(df, problem, hidden)
     for q in np.flatnonzero(hidden & problem.pinned):
         failing = independent_audit(table, hs, pinned=[int(q)])
         for p, d in proofs.insider_proof:
             if p == q:
                 continue
-            side = "up" if d == UP else "down"
-            assert not any(f.startswith(f"row {p} {side}:") for f in failing), (q, failing)
+            assert not fails(failing, p, d), (q, failing)
 
 
 @settings(max_examples=15, deadline=None)
@@ -112,16 +95,16 @@ def test_fast_from_hypercubes_is_safe(seed: int, dims: int) -> None:
     rng = np.random.default_rng(seed)
     fans = {2: [[2, 2], [3]], 3: [[3], [2], [2, 2]], 4: [[2], [2], [2], [3]]}[dims]
     df, hs = random_table(rng, fans, n_primary=4, zero_share=0.15)
-    problem = _problem(df, hs, singleton=False)
+    problem = problem_of(df, hs, singleton=False)
     hidden, stats, _ = protect_fast(problem, build_structure(df, hs), hypercube=True)
     assert stats["hypercube_moves"] > 0
-    assert independent_audit(_with_pattern(df, problem, hidden), hs) == []
+    assert independent_audit(with_pattern(df, problem, hidden), hs) == []
 
 
 def test_a_move_that_breaks_a_sum_is_rejected() -> None:
     rng = np.random.default_rng(1)
     df, hs = random_table(rng, [[2], [2]], n_primary=1)
-    problem = _problem(df, hs, singleton=False)
+    problem = problem_of(df, hs, singleton=False)
     structure = build_structure(df, hs)
     leaves = [structure.cell_index({"a": a, "b": b}) for a in hs[0].leaves for b in hs[1].leaves]
     square = np.array(leaves, dtype=np.int64)

@@ -10,15 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import independent_audit, random_table
+from conftest import fails, independent_audit, problem_of, random_table, with_pattern
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import hypercube_phase as phase_module
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.hypercube_phase import hypercube_phase
-from fivesafes.sdc.secondary.model import UP, Problem
-from fivesafes.sdc.secondary.problem import build_problem
-from fivesafes.sdc.spec import SuppressionSpec
 
 FANS_4D = [[2], [2], [2], [3]]
 
@@ -31,32 +28,16 @@ def _singleton_table(seed: int, fans: list[list[int]]) -> tuple[pd.DataFrame, li
     return df, hs
 
 
-def _problem(df: pd.DataFrame, hs: list[Hierarchy]) -> Problem:
-    spec = SuppressionSpec(singleton=True)
-    return build_problem(df, build_structure(df, hs), spec, frequency=False)
-
-
-def _with_pattern(df: pd.DataFrame, problem: Problem, hidden: np.ndarray) -> pd.DataFrame:
-    out = df.copy()
-    out.loc[hidden & ~problem.primary, "status"] = "secondary"
-    return out
-
-
-def _fails(failing: list[str], p: int, d: int) -> bool:
-    side = "up" if d == UP else "down"
-    return any(f.startswith(f"row {p} {side}:") for f in failing)
-
-
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_a_move_around_insiders_proves_the_demand_against_each_it_leaves_unmoved(
     seed: int,
 ) -> None:
     df, hs = _singleton_table(seed, FANS_4D)
-    problem = _problem(df, hs)
+    problem = problem_of(df, hs, singleton=True)
     hidden, proofs = hypercube_phase(problem, build_structure(df, hs), problem.forced.copy())
     assert proofs.holding is not None
-    table = _with_pattern(df, problem, hidden)
+    table = with_pattern(df, problem, hidden)
     req = {(p, d): r for p, d, r in problem.targets()}
     audits: dict[int, list[str]] = {}
     for p, d in sorted(proofs.proved - proofs.insider_proof):
@@ -76,13 +57,13 @@ def test_a_move_around_insiders_proves_the_demand_against_each_it_leaves_unmoved
             for q in unmoved:  # ... and that insider cannot rule p's end out
                 if q not in audits:
                     audits[q] = independent_audit(table, hs, pinned=[q])
-                assert not _fails(audits[q], p, d), (q, audits[q])
+                assert not fails(audits[q], p, d), (q, audits[q])
 
 
 def test_moves_around_insiders_are_found_where_the_table_has_them() -> None:
     # the property above checks every move it is given: here some must be given
     df, hs = _singleton_table(999, FANS_4D)
-    problem = _problem(df, hs)
+    problem = problem_of(df, hs, singleton=True)
     _, proofs = hypercube_phase(problem, build_structure(df, hs), problem.forced.copy())
     assert proofs.holding is not None
     found = 0
@@ -95,7 +76,7 @@ def test_moves_around_insiders_are_found_where_the_table_has_them() -> None:
 
 def test_holding_asks_nothing_of_a_demand_without_insiders() -> None:
     df, hs = _singleton_table(16, FANS_4D)
-    problem = _problem(df, hs)
+    problem = problem_of(df, hs, singleton=True)
     _, proofs = hypercube_phase(problem, build_structure(df, hs), problem.forced.copy())
     assert proofs.holding is not None
     p, d = sorted(proofs.proved)[0]
@@ -106,10 +87,10 @@ def test_holding_asks_nothing_of_a_demand_without_insiders() -> None:
 @given(seed=st.integers(0, 10_000))
 def test_fast_with_singletons_is_safe_against_every_insider(seed: int) -> None:
     df, hs = _singleton_table(seed, FANS_4D)
-    problem = _problem(df, hs)
+    problem = problem_of(df, hs, singleton=True)
     hidden, stats, witnesses = protect_fast(problem, build_structure(df, hs), hypercube=True)
     assert stats["hypercube_moves"] > 0
-    table = _with_pattern(df, problem, hidden)
+    table = with_pattern(df, problem, hidden)
     assert independent_audit(table, hs) == []
     targets = {(p, d) for p, d, _ in problem.targets()}
     for q in np.flatnonzero(hidden & problem.pinned):
@@ -117,7 +98,7 @@ def test_fast_with_singletons_is_safe_against_every_insider(seed: int) -> None:
         for p, d in targets:
             # (an insider among p's own contributors: p's protection allows for him)
             if p != q and problem.outsiders(p, np.array([q]))[0]:
-                assert not _fails(failing, p, d), (q, failing)
+                assert not fails(failing, p, d), (q, failing)
     for (p, key), (cells, move) in witnesses.items():  # every witness is a real move
         z = np.zeros(problem.n)
         z[cells] = move
@@ -128,7 +109,7 @@ def test_fast_with_singletons_is_safe_against_every_insider(seed: int) -> None:
 def test_the_pruning_does_not_depend_on_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     # a time box stopped the pruning after however many cells the machine's load allowed
     df, hs = _singleton_table(16, FANS_4D)
-    problem = _problem(df, hs)
+    problem = problem_of(df, hs, singleton=True)
     structure = build_structure(df, hs)
     hidden, proofs = hypercube_phase(problem, structure, problem.forced.copy())
     assert proofs.pruned > 0  # the table has cells to prune
