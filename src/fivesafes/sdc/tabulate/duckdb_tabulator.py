@@ -15,6 +15,13 @@ The plan (DuckDB, codes mapped to small integers first, mapped back at the end):
    through the hierarchical GROUPING SETS, so a unit's rows in several children add
    up to one contributor total in the parent, before the top-K is taken;
 4. both parts meet on the full grid of cells, in hierarchy display order.
+
+The plan runs on one DuckDB thread (a caller's connection gets its own setting back).
+With several, ``sum`` adds a cell's doubles in an order that varies from run to run,
+so a cell's value could differ in its last bits (seen in about 1 run in 8 on a
+60,000-row table): enough to change which cells the secondary suppression hides. One
+thread gives the same table for the same data every time; on 10 million rows it cost
+2.0 s -> 2.7 s, still a third of the bare GROUPING SETS query (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -168,6 +175,7 @@ def tabulate(
         clock = now
 
     temp: list[tuple[str, str]] = []
+    threads = _one_thread(con)
     try:
         source = register(
             con, spec, data, prefix, own_connection=connection is None, record_key=record_key
@@ -196,8 +204,28 @@ def tabulate(
         drop(con, tuple(temp))
         if connection is None:
             con.close()
+        elif threads != 1:
+            con.execute(f"SET threads = {threads}")
     timings["total"] = time.perf_counter() - start
     return Tabulation(cells=cells, hierarchies=hiers, timings=timings, notes=source.notes)
+
+
+def _one_thread(con: duckdb.DuckDBPyConnection) -> int:
+    """Run ``con`` on one thread (see the module's docstring); returns its thread count before.
+
+    A caller's connection with a locked configuration keeps its own (returned as 1, so
+    that nothing is set back): its tabulations are right, only not bit-for-bit
+    reproducible. The vault's memory-only connections are made with one thread.
+    """
+    rows = con.execute("SELECT current_setting('threads')").fetchall()  # all: none left open
+    threads = int(rows[0][0]) if rows else 1
+    if threads == 1:
+        return 1
+    try:
+        con.execute("SET threads = 1")
+    except duckdb.Error:
+        return 1
+    return threads
 
 
 def _hierarchies(

@@ -145,7 +145,8 @@ def _confined(tabulator: Tabulator | None, memory_limit: str | None) -> Iterator
     ):
         yield tabulator
         return
-    connection = memory_only_connection(memory_limit)
+    # one thread: the same rows give the same table every time (duckdb_tabulator.py)
+    connection = memory_only_connection(memory_limit, threads=1)
     try:
         if tabulator is None:
             yield DuckDBTabulator(connection)
