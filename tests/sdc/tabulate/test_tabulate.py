@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -254,8 +255,6 @@ def test_the_same_rows_give_the_same_table_every_time() -> None:
     in some cell's value; the tabulation runs on one thread, and gives the caller's
     connection its own thread count back.
     """
-    import duckdb
-
     rng = np.random.default_rng(5)
     n = 600_000
     df = pd.DataFrame(
@@ -269,11 +268,11 @@ def test_the_same_rows_give_the_same_table_every_time() -> None:
     spec = TableSpec(
         name="t", dimensions=(DimensionSpec("a"), DimensionSpec("b")), response="x", contributor="u"
     )
-    con = duckdb.connect()
-    con.execute("SET threads = 2")
-    first = tabulate(spec, df, connection=con).cells
-    for _ in range(3):
-        again = tabulate(spec, df, connection=con).cells
-        for column in (C.VALUE, C.RULE_TOTAL, C.top_column(1), C.top_column(2)):
-            assert np.array_equal(first[column].to_numpy(), again[column].to_numpy()), column
-    assert con.execute("SELECT current_setting('threads')").fetchone() == (2,)
+    with duckdb.connect() as con:
+        con.execute("SET threads = 2")
+        first = tabulate(spec, df, connection=con).cells
+        for _ in range(3):
+            again = tabulate(spec, df, connection=con).cells
+            for column in (C.VALUE, C.RULE_TOTAL, C.top_column(1), C.top_column(2)):
+                assert np.array_equal(first[column].to_numpy(), again[column].to_numpy()), column
+        assert con.execute("SELECT current_setting('threads')").fetchall() == [(2,)]
