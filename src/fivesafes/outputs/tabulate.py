@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from fivesafes.errors import DataError
+from fivesafes.sdc.tabulate.sources import one_thread
 
 FloatArray = npt.NDArray[np.float64]
 Reducer = Callable[[FloatArray, tuple[int, ...]], FloatArray]
@@ -93,7 +94,11 @@ def tabulate(request: Request, connection: duckdb.DuckDBPyConnection | None = No
     """Compute the cube of ``request`` (one pass for the leaf cells, numpy for the margins)."""
     con = connection if connection is not None else duckdb.connect()
     try:
-        return _tabulate(con, request)
+        # one thread: the same frame gives the same cube, bit for bit (see one_thread);
+        # its values feed the checks, the suppression and the differencing against the
+        # register
+        with one_thread(con):
+            return _tabulate(con, request)
     finally:
         if connection is None:
             con.close()

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tabulate_reference import reference_cells
 
+from fivesafes.errors import DataError
 from fivesafes.sdc import cells as C
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.spec import DimensionSpec, RuleSet, TableSpec
@@ -275,4 +276,15 @@ def test_the_same_rows_give_the_same_table_every_time() -> None:
             again = tabulate(spec, df, connection=con).cells
             for column in (C.VALUE, C.RULE_TOTAL, C.top_column(1), C.top_column(2)):
                 assert np.array_equal(first[column].to_numpy(), again[column].to_numpy()), column
+        assert con.execute("SELECT current_setting('threads')").fetchall() == [(2,)]
+
+
+def test_a_failing_tabulation_gives_the_connection_its_threads_back() -> None:
+    """Bad data raise their own error, and the caller's thread count is set back."""
+    df = pd.DataFrame({"a": ["x", "y"], "x": [1.0, float("nan")]})
+    spec = TableSpec(name="t", dimensions=(DimensionSpec("a"),), response="x")
+    with duckdb.connect() as con:
+        con.execute("SET threads = 2")
+        with pytest.raises(DataError):
+            tabulate(spec, df, connection=con)
         assert con.execute("SELECT current_setting('threads')").fetchall() == [(2,)]

@@ -27,9 +27,10 @@ thread gives the same table for the same data every time; on 10 million rows it 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
+import pandas as pd
 
 from fivesafes.errors import SpecError
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
@@ -43,7 +44,9 @@ from fivesafes.sdc.tabulate.sources import (
     check_values,
     column_values,
     drop,
+    drop_after_error,
     new_prefix,
+    one_thread,
     register,
 )
 
@@ -175,57 +178,62 @@ def tabulate(
         clock = now
 
     temp: list[tuple[str, str]] = []
-    threads = _one_thread(con)
     try:
-        source = register(
-            con, spec, data, prefix, own_connection=connection is None, record_key=record_key
-        )
-        temp.extend(source.temp_objects)
-        hiers = _hierarchies(con, spec, source) if hierarchies is None else tuple(hierarchies)
-        if len(hiers) != len(spec.dimensions):
-            raise SpecError(
-                f"{len(hiers)} hierarchies given for {len(spec.dimensions)} dimensions",
-                hint="give one hierarchy per dimension, in spec order (or None to load them)",
-            )
-        lap("load")
-        check_values(con, spec, source)
-        lap("validate")
-        plan = TabulationPlan(con, spec, source, hiers, k, prefix, temp, rollup)
-        plan.create_maps()
-        plan.stage1()
-        lap("stage1")
-        plan.split_units()
-        lap("stage2")
-        plan.rollup()
-        lap("rollup")
-        cells = plan.assemble()
-        lap("assemble")
+        with one_thread(con):
+            try:
+                source = register(
+                    con,
+                    spec,
+                    data,
+                    prefix,
+                    own_connection=connection is None,
+                    record_key=record_key,
+                )
+                temp.extend(source.temp_objects)
+                hiers, cells = _run(con, spec, source, hierarchies, k, prefix, temp, rollup, lap)
+            except BaseException:
+                drop_after_error(con, tuple(temp))
+                raise
+            drop(con, tuple(temp))
     finally:
-        drop(con, tuple(temp))
         if connection is None:
             con.close()
-        elif threads != 1:
-            con.execute(f"SET threads = {threads}")
     timings["total"] = time.perf_counter() - start
     return Tabulation(cells=cells, hierarchies=hiers, timings=timings, notes=source.notes)
 
 
-def _one_thread(con: duckdb.DuckDBPyConnection) -> int:
-    """Run ``con`` on one thread (see the module's docstring); returns its thread count before.
-
-    A caller's connection with a locked configuration keeps its own (returned as 1, so
-    that nothing is set back): its tabulations are right, only not bit-for-bit
-    reproducible. The vault's memory-only connections are made with one thread.
-    """
-    rows = con.execute("SELECT current_setting('threads')").fetchall()  # all: none left open
-    threads = int(rows[0][0]) if rows else 1
-    if threads == 1:
-        return 1
-    try:
-        con.execute("SET threads = 1")
-    except duckdb.Error:
-        return 1
-    return threads
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    source: Source,
+    hierarchies: Sequence[Hierarchy] | None,
+    k: int,
+    prefix: str,
+    temp: list[tuple[str, str]],
+    rollup: RollupPlan,
+    lap: Callable[[str], None],
+) -> tuple[tuple[Hierarchy, ...], pd.DataFrame]:
+    """The plan's stages on a registered source: the hierarchies and the cells."""
+    hiers = _hierarchies(con, spec, source) if hierarchies is None else tuple(hierarchies)
+    if len(hiers) != len(spec.dimensions):
+        raise SpecError(
+            f"{len(hiers)} hierarchies given for {len(spec.dimensions)} dimensions",
+            hint="give one hierarchy per dimension, in spec order (or None to load them)",
+        )
+    lap("load")
+    check_values(con, spec, source)
+    lap("validate")
+    plan = TabulationPlan(con, spec, source, hiers, k, prefix, temp, rollup)
+    plan.create_maps()
+    plan.stage1()
+    lap("stage1")
+    plan.split_units()
+    lap("stage2")
+    plan.rollup()
+    lap("rollup")
+    cells = plan.assemble()
+    lap("assemble")
+    return hiers, cells
 
 
 def _hierarchies(

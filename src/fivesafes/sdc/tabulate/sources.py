@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -294,6 +295,41 @@ def drop(con: duckdb.DuckDBPyConnection, objects: tuple[tuple[str, str], ...]) -
             con.unregister(name)
         else:
             con.execute(f"DROP {kind} IF EXISTS {name}")
+
+
+def drop_after_error(con: duckdb.DuckDBPyConnection, objects: tuple[tuple[str, str], ...]) -> None:
+    """:func:`drop` while an error is on its way out: a failing drop (say, in the caller's
+    aborted transaction) must not hide the error the caller needs to see."""
+    with suppress(duckdb.Error):
+        drop(con, objects)
+
+
+@contextmanager
+def one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run ``con`` on one DuckDB thread inside the block, its own thread count back after.
+
+    With several threads, ``sum`` adds a cell's doubles in an order that varies from run
+    to run, so a value could differ in its last bits between runs of the same data (about
+    1 run in 8 on a 60,000-row table), enough to change a secondary suppression pattern.
+    DuckDB's setting is the whole database's, not one cursor's. A connection whose
+    configuration is locked keeps its own count (its results are as exact, only not
+    guaranteed bit-identical); so does one whose transaction the block aborted, where
+    no SET runs any more.
+    """
+    rows = con.execute("SELECT current_setting('threads')").fetchall()  # all: none left open
+    threads = int(rows[0][0]) if rows else 1
+    changed = False
+    if threads != 1:
+        with suppress(duckdb.Error):  # a locked configuration keeps its own
+            con.execute("SET threads = 1")
+            changed = True
+    try:
+        yield
+    finally:
+        if changed:
+            # in an aborted transaction no SET runs: the block's own error is the one to see
+            with suppress(duckdb.Error):
+                con.execute(f"SET threads = {threads}")
 
 
 def check_columns(spec: TableSpec, columns: Mapping[str, str]) -> None:
