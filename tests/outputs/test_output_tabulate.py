@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tabulate_reference import order_sensitive_rows
 
 from fivesafes.errors import DataError
 from fivesafes.outputs.tabulate import Request, tabulate
@@ -213,15 +214,8 @@ def test_the_same_frame_gives_the_same_cube_every_time() -> None:
     in the last bits of 72 cells; the leaf query runs on one thread, and the caller's
     connection gets its own thread count back.
     """
-    rng = np.random.default_rng(5)
-    n = 600_000
-    frame = pd.DataFrame(
-        {
-            "k0": rng.integers(0, 8, n).astype(str),
-            "k1": rng.integers(0, 8, n).astype(str),
-            "v": rng.lognormal(0.0, 4.0, n),  # a wide spread: the order of adding shows
-        }
-    )
+    rows = order_sensitive_rows()
+    frame = pd.DataFrame({"k0": rows["a"], "k1": rows["b"], "v": rows["x"]})
     request = Request(
         frame=frame,
         names=("a", "b"),

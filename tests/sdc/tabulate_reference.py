@@ -61,3 +61,21 @@ def reference_cells(
         row[C.NEGATIVES] = int((x_arr[mask] < 0).sum())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def order_sensitive_rows(n: int = 600_000, seed: int = 5) -> pd.DataFrame:
+    """Rows whose cell sums depend on the order of adding (a reproducibility test's data).
+
+    Two dimensions ``a`` and ``b`` of 8 codes, a value ``x`` spread over many orders of
+    magnitude, a contributor ``u``: with DuckDB's parallel ``sum`` on two threads most
+    repeats of a tabulation of them differed in the last bits of some cell.
+    """
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "a": rng.integers(0, 8, n).astype(str),
+            "b": rng.integers(0, 8, n).astype(str),
+            "x": rng.lognormal(0.0, 4.0, n),
+            "u": rng.integers(0, 50_000, n).astype(str),
+        }
+    )

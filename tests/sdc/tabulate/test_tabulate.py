@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tabulate_reference import reference_cells
+from tabulate_reference import order_sensitive_rows, reference_cells
 
 from fivesafes.errors import DataError
 from fivesafes.sdc import cells as C
@@ -256,16 +256,7 @@ def test_the_same_rows_give_the_same_table_every_time() -> None:
     in some cell's value; the tabulation runs on one thread, and gives the caller's
     connection its own thread count back.
     """
-    rng = np.random.default_rng(5)
-    n = 600_000
-    df = pd.DataFrame(
-        {
-            "a": rng.integers(0, 8, n).astype(str),
-            "b": rng.integers(0, 8, n).astype(str),
-            "x": rng.lognormal(0.0, 4.0, n),  # a wide spread: the order of adding shows
-            "u": rng.integers(0, 50_000, n).astype(str),
-        }
-    )
+    df = order_sensitive_rows()
     spec = TableSpec(
         name="t", dimensions=(DimensionSpec("a"), DimensionSpec("b")), response="x", contributor="u"
     )
