@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from fivesafes.errors import DataError
-from fivesafes.sdc.tabulate.sources import one_thread
+from fivesafes.sdc.tabulate import one_thread
 
 FloatArray = npt.NDArray[np.float64]
 Reducer = Callable[[FloatArray, tuple[int, ...]], FloatArray]

@@ -24,12 +24,14 @@ from fivesafes.sdc.tabulate.sources import (
     bad_numbers_error,
     check_columns,
     holding_error,
+    one_thread,
     raise_value_errors,
 )
 
 # Besides the seam, the pieces another engine reuses so that it plans, checks and words
 # its errors exactly as DuckDB does (engine/spark*.py): the code mapping and bridges of a
-# hierarchy, the row expressions of a spec, and the data errors.
+# hierarchy, the row expressions of a spec, and the data errors; and, for any DuckDB
+# tabulation (the researchers' outputs), running it on one thread (reproducible sums).
 __all__ = [
     "DuckDBTabulator",
     "HierarchyLoader",
@@ -45,6 +47,7 @@ __all__ = [
     "holding_error",
     "leaf_codes",
     "load_hierarchies",
+    "one_thread",
     "raise_value_errors",
     "row_expressions",
     "tabulate",
