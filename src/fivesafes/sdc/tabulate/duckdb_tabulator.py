@@ -43,11 +43,10 @@ from fivesafes.sdc.tabulate.sources import (
     Source,
     check_values,
     column_values,
-    drop,
-    drop_after_error,
     new_prefix,
     one_thread,
     register,
+    temporary,
 )
 
 __all__ = [
@@ -112,10 +111,8 @@ class DuckDBTabulator:
         prefix = new_prefix()
         try:
             source = register(con, spec, data, prefix, own_connection=self.connection is None)
-            try:
+            with temporary(con, source.temp_objects):
                 return column_values(con, source, [c for c, _ in spec.where])
-            finally:
-                drop(con, source.temp_objects)
         finally:
             if self.connection is None:
                 con.close()
@@ -136,10 +133,8 @@ def load_hierarchies(spec: TableSpec, data: MicrodataLike) -> tuple[Hierarchy, .
     prefix = new_prefix()
     try:
         source = register(con, spec, data, prefix, own_connection=True)
-        try:
+        with temporary(con, source.temp_objects):
             return _hierarchies(con, spec, source)
-        finally:
-            drop(con, source.temp_objects)
     finally:
         con.close()
 
@@ -179,22 +174,12 @@ def tabulate(
 
     temp: list[tuple[str, str]] = []
     try:
-        with one_thread(con):
-            try:
-                source = register(
-                    con,
-                    spec,
-                    data,
-                    prefix,
-                    own_connection=connection is None,
-                    record_key=record_key,
-                )
-                temp.extend(source.temp_objects)
-                hiers, cells = _run(con, spec, source, hierarchies, k, prefix, temp, rollup, lap)
-            except BaseException:
-                drop_after_error(con, tuple(temp))
-                raise
-            drop(con, tuple(temp))
+        with one_thread(con), temporary(con, temp):
+            source = register(
+                con, spec, data, prefix, own_connection=connection is None, record_key=record_key
+            )
+            temp.extend(source.temp_objects)
+            hiers, cells = _run(con, spec, source, hierarchies, k, prefix, temp, rollup, lap)
     finally:
         if connection is None:
             con.close()

@@ -93,7 +93,7 @@ def register(
     try:
         return _register(con, spec, data, prefix, own_connection, temp, record_key)
     except BaseException:
-        drop(con, tuple(temp))  # bad input leaves nothing behind in the caller's connection
+        drop_after_error(con, tuple(temp))  # bad input leaves nothing in the caller's connection
         raise
 
 
@@ -302,6 +302,18 @@ def drop_after_error(con: duckdb.DuckDBPyConnection, objects: tuple[tuple[str, s
     aborted transaction) must not hide the error the caller needs to see."""
     with suppress(duckdb.Error):
         drop(con, objects)
+
+
+@contextmanager
+def temporary(con: duckdb.DuckDBPyConnection, objects: Sequence[tuple[str, str]]) -> Iterator[None]:
+    """Drop ``objects`` (as they are when the block ends: it may add some) after the block;
+    after an error, without letting a failing drop hide it (:func:`drop_after_error`)."""
+    try:
+        yield
+    except BaseException:
+        drop_after_error(con, tuple(objects))
+        raise
+    drop(con, tuple(objects))
 
 
 @contextmanager
