@@ -177,3 +177,48 @@ def test_checker_marks_what_the_audit_finds_under_protected(tmp_path: Path) -> N
     code, text = invoke("table", "show", str(out), "--checker", "--no-suggest", "--rows", "0")
     assert code == 0, text
     assert "audit now: UNSAFE" in text and "UNDER-PROTECTED" in text
+
+
+def test_show_refuses_the_published_view_of_a_table_not_safe_to_release(tmp_path: Path) -> None:
+    # --secondary none: every primary is the total minus the published cells around it
+    out = tmp_path / "out"
+    code, text = invoke(
+        "table",
+        "protect",
+        str(EXAMPLES / "turnover.toml"),
+        "--data",
+        str(EXAMPLES / "survey.csv"),
+        "--out",
+        str(out),
+        "--secondary",
+        "none",
+        "--quiet",
+    )
+    assert code == 0, text
+    page = tmp_path / "t.html"
+    for extra in ((), ("--html", str(page)), ("--json",)):
+        res = CliRunner().invoke(cli, ["table", "show", str(out), "--quiet", *extra])
+        assert res.exit_code == 3, res.output
+        assert "error [unsafe]" in res.output and "not safe to release" in res.output
+        assert "[c]" not in res.output and "United Kingdom" not in res.output
+    assert not page.exists()
+
+
+def test_show_refuses_a_cells_csv_edited_by_hand(protected: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(protected, out)
+    cells = pd.read_csv(out / "cells.csv", dtype=str, keep_default_na=False)
+    cells.loc[cells["status"] == "secondary", "status"] = "safe"
+    cells.to_csv(out / "cells.csv", index=False, lineterminator="\n")
+    code, text = invoke("table", "show", str(out), "--rows", "0", "--quiet")
+    assert code != 0 and "error [integrity]" in text and "cells.csv" in text
+    for v in hidden_values(protected):
+        assert v not in text
+
+
+def test_show_refuses_a_report_of_another_shape(protected: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(protected, out)
+    (out / "report.json").write_text("[1, 2]", encoding="utf-8")
+    code, text = invoke("table", "show", str(out), "--quiet")
+    assert code != 0 and "error [data]" in text and "report.json" in text

@@ -15,7 +15,8 @@ from fivesafes.errors import OutputError
 from fivesafes.sdc import TableResult, apply_primary_rules
 from fivesafes.sdc.cells import CONFIDENTIAL_SYMBOL
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.outputs.report import build_report
+from fivesafes.sdc.outputs.reader import read_cells
+from fivesafes.sdc.outputs.report import build_report, status_digest
 from fivesafes.sdc.outputs.writers import cells_columns, write_all
 from fivesafes.sdc.spec import DimensionSpec, RuleSet, TableSpec
 
@@ -89,7 +90,12 @@ def test_report_json_round_trips(tmp_path: Path) -> None:
     result = small_result()
     result.write(tmp_path)
     report = json.loads((tmp_path / "report.json").read_text())
+    # report.json is the result's report plus the digest of the statuses in cells.csv
+    digest = report["cells"].pop("status_sha256")
     assert report == json.loads(json.dumps(result.report))
+    written = read_cells(tmp_path / "cells.csv", ["region", "industry"])
+    assert digest == status_digest(written, ["region", "industry"])
+    assert digest == status_digest(result.cells.iloc[::-1], ["region", "industry"])
     assert report["cells"]["by_status"]["primary"] == result.status_counts["primary"]
     assert report["rules"]["p_percent"] == 10
     c = result.cells

@@ -8,6 +8,7 @@ parameter in force, counts per status and rule, timings and notes.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,6 +58,24 @@ def count_by_status(cells: pd.DataFrame) -> dict[str, int]:
     for status, n in cells[STATUS].value_counts().items():
         counts[str(status)] = int(n)
     return counts
+
+
+# report.json's cells.<this>: the digest of cells.csv's statuses, written with it
+STATUS_DIGEST = "status_sha256"
+
+
+def status_digest(cells: pd.DataFrame, dimensions: Sequence[str]) -> str:
+    """SHA-256 of every cell's codes and status, in any row order (cells.csv's statuses)."""
+
+    def text(column: str) -> pd.Series:
+        values = cells[column].astype(object)
+        return values.where(values.notna(), "").astype(str)  # empty when missing
+
+    keys = pd.Series("", index=cells.index, dtype=object)
+    for d in dimensions:
+        keys = keys + text(d) + "\x1f"
+    keys = keys + text(STATUS)
+    return hashlib.sha256("\n".join(sorted(keys.tolist())).encode("utf-8")).hexdigest()
 
 
 def count_by_rule(cells: pd.DataFrame, names: Sequence[str] = ()) -> dict[str, int]:

@@ -34,6 +34,7 @@ from fivesafes.sdc.cells import (
 from fivesafes.sdc.formats.injection import csv_field, csv_row, xlsx_text
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.outputs.presentation import Presentation, present
+from fivesafes.sdc.outputs.report import STATUS_DIGEST, status_digest
 from fivesafes.sdc.rules import rule_explanations
 from fivesafes.sdc.spec import TableSpec
 
@@ -159,9 +160,13 @@ def write_outputs(result: ProtectedTable, out_dir: Path) -> dict[str, Path]:
     """Write all four outputs into ``out_dir`` (created if needed), all or nothing."""
     view = present(result.name, result.cells, result.spec.dimension_names, result.hierarchies)
     notes = notes_lines(result)
+    cells = published_cells(result)
+    # the statuses as written: a reader (table show) refuses a cells.csv edited since
+    digest = status_digest(cells, result.spec.dimension_names)
+    report = {**result.report, "cells": {**result.report["cells"], STATUS_DIGEST: digest}}
     writers: dict[str, Writer] = {
-        CELLS_CSV: lambda p: write_cells_csv(published_cells(result), p),
-        REPORT_JSON: lambda p: write_json(result.report, p),
+        CELLS_CSV: lambda p: write_cells_csv(cells, p),
+        REPORT_JSON: lambda p: write_json(report, p),
         TABLE_CSV: lambda p: write_table_csv(view, notes, p),
         TABLE_XLSX: lambda p: write_table_xlsx(view, notes, p),
     }

@@ -17,11 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from fivesafes.errors import DataError, SpecError
+from fivesafes.errors import DataError, IntegrityError, SpecError, UnsafeTableError
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.cells import CONTRIBUTORS
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
+from fivesafes.sdc.outputs.report import STATUS_DIGEST, count_by_status, status_digest
 from fivesafes.sdc.outputs.writers import CELLS_CSV, REPORT_JSON
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
@@ -65,16 +66,58 @@ def read_output(folder: str | Path, spec: str | Path | None = None) -> Shown:
             f"{report_path} is not valid JSON ({type(exc).__name__})",
             hint="protect the table again to write a fresh report.json",
         ) from None
+    _check_report_shape(report, report_path)
     loaded = load_spec(spec if spec is not None else _spec_path(report, report_path))
-    expected = report.get("spec", {}).get("sha256")
-    if expected and loaded.spec_hash != expected:
+    if loaded.spec_hash != report["spec"]["sha256"]:
         raise SpecError(
             f"the spec {loaded.source_path} is not the one this table was protected with "
             "(its SHA-256 differs from report.json's)",
             hint="give the spec the table was protected with (--spec), or protect again",
         )
     cells = read_cells(folder / CELLS_CSV, loaded.dimension_names)
+    _check_statuses(cells, loaded.dimension_names, report["cells"], folder)
     return Shown(loaded, cells, spec_hierarchies(loaded, cells), report)
+
+
+def _check_report_shape(report: Any, where: Path) -> None:
+    """report.json as ``table protect`` writes it: the parts a view reads, of their types."""
+    parts = {"spec": dict, "cells": dict, "audit": dict}
+    bad = (
+        not isinstance(report, dict)
+        or any(not isinstance(report.get(k), t) for k, t in parts.items())
+        or not isinstance(report["spec"].get("sha256"), str)
+        or not isinstance(report["spec"].get("path"), str | None)
+        or not isinstance(report["cells"].get("by_status"), dict)
+    )
+    if bad:
+        raise DataError(
+            f"{where} is not the report.json of `fivesafes table protect` (it lacks the "
+            "spec's SHA-256, the cells' statuses or the audit, or they are of another type)",
+            hint="protect the table again to write a fresh output folder",
+        )
+
+
+def _check_statuses(
+    cells: pd.DataFrame, dimensions: tuple[str, ...], counted: dict[str, Any], folder: Path
+) -> None:
+    """Refuse a cells.csv whose statuses are not those protected (edited, truncated, mixed)."""
+    expected = counted.get(STATUS_DIGEST)
+    if expected is not None:  # written by this version: every cell's codes and status
+        same = status_digest(cells, dimensions) == expected
+    else:  # an earlier version's report: the number of cells of each status
+        found = count_by_status(cells)
+        wanted = {str(k): v for k, v in counted["by_status"].items()}
+        same = all(found.get(k, 0) == wanted.get(k, 0) for k in {*found, *wanted}) and len(
+            cells
+        ) == sum(found.values())
+    if not same:
+        raise IntegrityError(
+            f"{folder / CELLS_CSV} does not hold the statuses the table was protected with "
+            f"(they differ from {folder / REPORT_JSON}'s): it was edited, truncated or "
+            "copied from another output, so a hidden cell may show as safe",
+            hint="protect the table again (fivesafes table protect ... --out) and show the "
+            "new output folder; to check a pattern of your own, use `fivesafes table audit`",
+        )
 
 
 def view_table(
@@ -97,6 +140,7 @@ def view_table(
     method = report.get("protection", {}).get("method", "suppression")
     unit = shown.spec.unit
     if not checker:
+        _check_publishable(shown.name, report.get("audit"))
         return build_view(shown.name, shown.cells, shown.hierarchies, unit=unit)
     notes: list[str] = []
     intervals = None
@@ -147,8 +191,25 @@ def view_table(
     return view
 
 
+def _check_publishable(name: str, audit: Any) -> None:
+    """Refuse the published view of a table its report does not call safe to release."""
+    if isinstance(audit, dict) and audit.get("safe_to_release") is True:
+        return
+    if not isinstance(audit, dict) or "safe_to_release" not in audit:
+        why = "its report records no verdict on whether it is safe to release"
+    elif audit.get("reason"):
+        why = str(audit["reason"])
+    else:
+        why = f"its audit found {audit.get('failures', 'some')} under-protected cell(s)"
+    raise UnsafeTableError(
+        f"table {name!r} is not safe to release, so it has no published view: {why}",
+        hint="protect it with a secondary suppression method (e.g. --secondary modular) "
+        "until its audit passes; --checker shows the pattern and what the audit finds",
+    )
+
+
 def _spec_path(report: dict[str, Any], where: Path) -> Path:
-    raw = report.get("spec", {}).get("path")
+    raw = report["spec"].get("path")
     if not raw or not Path(raw).is_file():
         raise SpecError(
             f"the spec this table was protected with ({raw or 'not recorded'}) is not there",
