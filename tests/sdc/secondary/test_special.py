@@ -103,6 +103,19 @@ def test_infeasible_a_priori_bounds_name_the_cell() -> None:
     assert err.value.hint
 
 
+@pytest.mark.parametrize("method", ["optimal", "fast"])
+def test_infeasible_a_priori_bounds_offer_the_options_keeping_most_first(method: str) -> None:
+    # issue 15 §1: a coarser table first, then the attacker's bounds; never weaker rules
+    rng = np.random.default_rng(2)
+    df, hs = random_table(rng, [[2], [2]], n_primary=1, share=0.2)
+    with pytest.raises(InfeasibleProtectionError) as err:
+        protect_secondary(df, hs, SuppressionSpec(method=method, a_priori_percent=5.0))
+    hint = err.value.hint or ""
+    assert hint.startswith("(1) publish a coarser table, e.g. ")
+    assert hint.index("(1) publish a coarser table") < hint.index("(2) widen [suppression]")
+    assert "lower the required protection" not in hint
+
+
 def test_a_priori_bounds_are_respected_when_feasible() -> None:
     rng = np.random.default_rng(8)
     df, hs = random_table(rng, [[2, 2], [2]], n_primary=2, share=0.1)

@@ -26,7 +26,8 @@ import numpy as np
 from fivesafes.sdc.lp.structure import TableStructure
 from fivesafes.sdc.progress import Progress, stage
 from fivesafes.sdc.secondary.hypercube_phase import Demand, Witness, hypercube_phase
-from fivesafes.sdc.secondary.model import BoolArray, Problem, check_feasible_alone, met
+from fivesafes.sdc.secondary.infeasible import check_feasible_alone
+from fivesafes.sdc.secondary.model import BoolArray, Problem, met
 from fivesafes.sdc.secondary.repair import repair
 
 # Tables at least this large start from hypercube moves (see protect_fast); smaller ones

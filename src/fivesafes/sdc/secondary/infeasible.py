@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
-from fivesafes.sdc.secondary.model import UP, Cut, Problem
+from fivesafes.sdc.secondary.model import UP, Cut, Problem, met
 
 MAX_NAMED = 4  # structural zeros named in the message (the rest are counted)
 
@@ -28,6 +28,21 @@ def _zeros_around(problem: Problem, cell: int) -> list[int]:
         members = a.indices[a.indptr[r] : a.indptr[r + 1]]
         out.update(int(q) for q in members[problem.fixed[members]].tolist())
     return sorted(out)
+
+
+def check_feasible_alone(problem: Problem) -> None:
+    """Raise when a primary's own a-priori room is smaller than its requirement."""
+    for p, direction, req in problem.targets():
+        room = problem.up[p] if direction == UP else problem.down[p]
+        if not met(room, req):
+            word = "upper" if direction == UP else "lower"
+            raise InfeasibleProtectionError(
+                f"{problem.describe(p)} cannot be protected: it needs {word} protection "
+                f"{req:.6g} but the attacker's bounds already confine it to within "
+                f"{room:.6g} {'above' if direction == UP else 'below'} its value "
+                f"{problem.value[p]:.6g}",
+                hint=_options(problem, p),
+            )
 
 
 def cannot_protect(problem: Problem, cut: Cut, reach: float) -> InfeasibleProtectionError:
@@ -60,12 +75,11 @@ def cannot_protect(problem: Problem, cut: Cut, reach: float) -> InfeasibleProtec
         f"{problem.value[p]:.6g}, less than the required {cut.rhs:.6g}"
         + ("".join(f"; {b}" for b in because))
     )
-    return InfeasibleProtectionError(message, hint=_options(problem, cut))
+    return InfeasibleProtectionError(message, hint=_options(problem, cut.primary, cut.pin))
 
 
-def _options(problem: Problem, cut: Cut) -> str:
-    """The ways out, the one that keeps the most information first."""
-    p, q = cut.primary, cut.pin
+def _options(problem: Problem, p: int, q: int = -1) -> str:
+    """The ways out for primary ``p`` (pinned by insider ``q``, if any), most kept first."""
     merges = list(problem.coarser(p))
     if q >= 0:
         merges += [m for m in problem.coarser(q) if m not in merges]

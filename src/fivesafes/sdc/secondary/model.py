@@ -32,8 +32,6 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from fivesafes.errors import InfeasibleProtectionError
-
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -226,19 +224,3 @@ def relation_cuts(problem: Problem) -> list[Cut]:
             cut = make_cut(problem, p, direction, np.array([r]), pi, req)
             cuts.append(cut)
     return cuts
-
-
-def check_feasible_alone(problem: Problem) -> None:
-    """Raise when a primary's own a-priori room is smaller than its requirement."""
-    for p, direction, req in problem.targets():
-        room = problem.up[p] if direction == UP else problem.down[p]
-        if not met(room, req):
-            word = "upper" if direction == UP else "lower"
-            raise InfeasibleProtectionError(
-                f"{problem.describe(p)} cannot be protected: it needs {word} protection "
-                f"{req:.6g} but the attacker's bounds already confine it to within "
-                f"{room:.6g} {'above' if direction == UP else 'below'} its value "
-                f"{problem.value[p]:.6g}",
-                hint="lower the required protection (rules), widen the a-priori bounds "
-                "([suppression] a_priori_percent), or publish a coarser table",
-            )

@@ -21,13 +21,13 @@ import scipy.sparse as sp
 
 from fivesafes.sdc.lp.highs import new_highs
 from fivesafes.sdc.secondary.bridgeless import drop_bridges
+from fivesafes.sdc.secondary.infeasible import check_feasible_alone
 from fivesafes.sdc.secondary.model import (
     BoolArray,
     Cut,
     FloatArray,
     IntArray,
     Problem,
-    check_feasible_alone,
     met,
     relation_cuts,
 )
