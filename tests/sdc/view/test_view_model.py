@@ -175,6 +175,17 @@ def test_words() -> None:
     assert safe_text("a\x1b[31mb") == "a\ufffd[31mb"
 
 
+@pytest.mark.parametrize(
+    "mark", ["\u202e", "\u202d", "\u2066", "\u2067", "\u2069", "\u200f", "\u061c"]
+)
+def test_bidi_controls_in_a_label_are_replaced(mark: str) -> None:
+    # a right-to-left override in a label would reverse what follows it on the line (the
+    # value column of a terminal row: "[c]" read as "]c[", 1,234 as 432,1), as in Trojan
+    # Source; the letters of a right-to-left script are kept
+    assert safe_text(f"North{mark} 1,234") == "North\ufffd 1,234"
+    assert safe_text("\u0634\u0645\u0627\u0644") == "\u0634\u0645\u0627\u0644"
+
+
 def test_a_perturbed_table_shows_its_published_values() -> None:
     h = Hierarchy.from_pairs("region", [("T", None), ("N", "T"), ("S", "T")])
     cells = pd.DataFrame(

@@ -10,14 +10,16 @@ from fivesafes.sdc.outputs.presentation import NOT_AVAILABLE_SYMBOL
 from fivesafes.sdc.view.model import Interval, ViewRow
 
 # C0/C1 control characters (ANSI escapes start with ESC): a code must not move a
-# terminal's cursor or recolour what follows it
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# terminal's cursor or recolour what follows it; nor may a bidirectional control (marks,
+# embeddings, overrides, isolates) reorder what follows it on the line (Trojan Source)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def safe_text(text: str) -> str:
     """A code or label as shown: control characters replaced, never a formula when pasted.
 
-    A spreadsheet that receives a copied ``=cmd|...`` would run it: such text gets a
+    Control characters (bidirectional ones too, which would reorder the rest of the line)
+    become U+FFFD. A spreadsheet that receives a copied ``=cmd|...`` would run it: such text gets a
     leading apostrophe, as in table.csv (:func:`fivesafes.sdc.csv_field`).
     """
     return str(csv_field(_CONTROL.sub("\ufffd", text)))
