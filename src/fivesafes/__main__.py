@@ -1,0 +1,6 @@
+"""``python -m fivesafes``: the ``fivesafes`` command."""
+
+from fivesafes.cli.main import main
+
+if __name__ == "__main__":
+    main()
