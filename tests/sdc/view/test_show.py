@@ -7,6 +7,7 @@ are not the ones protected (a cell edited from secondary to safe, a truncated fi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from fivesafes.errors import DataError, IntegrityError, UnsafeTableError
 from fivesafes.sdc import render_html, tables, view_table
+from fivesafes.sdc.perturbation.keys import KeyMaterial
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 SPEC = EXAMPLES / "turnover.toml"
@@ -115,7 +117,14 @@ def test_a_report_without_the_digest_is_checked_on_its_counts(
 
 @pytest.mark.parametrize(
     "report",
-    ["[1, 2]", '"text"', '{"spec": "x"}', '{"spec": {"path": 3}}', '{"audit": []}'],
+    [
+        "[1, 2]",
+        '"text"',
+        '{"spec": "x"}',
+        '{"spec": {"path": 3}}',
+        '{"audit": []}',
+        '{"spec": {"sha256": "x"}, "cells": {"by_status": {}}, "audit": {}, "protection": "x"}',
+    ],
 )
 def test_a_report_of_another_shape_is_a_clear_error(
     safe_out: Path, tmp_path: Path, report: str
@@ -134,3 +143,20 @@ def test_the_published_html_holds_no_hidden_value(safe_out: Path) -> None:
         x = float(v)
         for shown in (f"{x:,.2f}", f"{x:.2f}", v):
             assert shown not in page
+
+
+def test_a_perturbed_table_without_its_published_values_is_refused(tmp_path: Path) -> None:
+    # a cellkey table's cells.csv holds the true counts and the published (perturbed)
+    # ones: without the latter, the published view must not fall back on the former
+    key = KeyMaterial(b"0123456789abcdef0123456789abcdef", "test")
+    result = tables(EXAMPLES / "people.toml", EXAMPLES / "people.csv", method="cellkey", keys=key)
+    out = tmp_path / "out"
+    result.write(out)
+    assert view_table(out).rows
+    cells = pd.read_csv(out / "cells.csv", dtype=str, keep_default_na=False)
+    cells.drop(columns=["published"]).to_csv(out / "cells.csv", index=False, lineterminator="\n")
+    with pytest.raises(IntegrityError) as err:
+        view_table(out)
+    assert "published" in err.value.message and "cellkey" in err.value.message
+    with pytest.raises(IntegrityError):
+        view_table(dataclasses.replace(result, cells=result.cells.drop(columns=["published"])))

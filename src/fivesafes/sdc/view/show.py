@@ -19,7 +19,7 @@ import pandas as pd
 
 from fivesafes.errors import DataError, IntegrityError, SpecError, UnsafeTableError
 from fivesafes.sdc.audit import audit_table
-from fivesafes.sdc.cells import CONTRIBUTORS
+from fivesafes.sdc.cells import CONTRIBUTORS, PUBLISHED
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
 from fivesafes.sdc.outputs.report import STATUS_DIGEST, count_by_status, status_digest
@@ -88,6 +88,7 @@ def _check_report_shape(report: Any, where: Path) -> None:
         or not isinstance(report["spec"].get("sha256"), str)
         or not isinstance(report["spec"].get("path"), str | None)
         or not isinstance(report["cells"].get("by_status"), dict)
+        or not isinstance(report.get("protection", {}), dict)
     )
     if bad:
         raise DataError(
@@ -137,10 +138,18 @@ def view_table(
     """
     shown = read_output(table, spec) if isinstance(table, str | Path) else table
     report: dict[str, Any] = dict(shown.report)
-    method = report.get("protection", {}).get("method", "suppression")
+    method = report.get("protection", {}).get("method", shown.spec.protection)
     unit = shown.spec.unit
     if not checker:
         _check_publishable(shown.name, report.get("audit"))
+        if method != "suppression" and PUBLISHED not in shown.cells.columns:
+            # the cells hold the true values; without the changed ones nothing is publishable
+            raise IntegrityError(
+                f"table {shown.name!r} was protected by {method}, but its cells have no "
+                f"{PUBLISHED!r} column (the values as changed): the true values are not "
+                "publishable",
+                hint="show the output folder as `table protect` wrote it, or protect again",
+            )
         return build_view(shown.name, shown.cells, shown.hierarchies, unit=unit)
     notes: list[str] = []
     intervals = None
