@@ -222,3 +222,24 @@ def test_show_refuses_a_report_of_another_shape(protected: Path, tmp_path: Path)
     (out / "report.json").write_text("[1, 2]", encoding="utf-8")
     code, text = invoke("table", "show", str(out), "--quiet")
     assert code != 0 and "error [data]" in text and "report.json" in text
+
+
+@pytest.mark.parametrize("option", [("--suggest",), ("--no-suggest",), ("--budget", "5")])
+def test_show_says_that_suggestions_need_the_checkers_view(
+    protected: Path, option: tuple[str, ...]
+) -> None:
+    res = CliRunner().invoke(cli, ["table", "show", str(protected), "--quiet", *option])
+    assert res.exit_code == 2, res.output
+    assert "only work with --checker" in res.output
+    assert "[c]" not in res.output  # nothing shown
+
+
+def test_demo_points_an_unsafe_table_to_the_checkers_view(tmp_path: Path) -> None:
+    from fivesafes.demo.run import run_demo
+
+    safe = run_demo(tmp_path / "safe", rows=3_000).summary().splitlines()[-1]
+    assert "see it:" in safe and "no published view" not in safe
+    summary = run_demo(tmp_path / "demo", rows=3_000, secondary="none").summary()
+    assert "not safe to publish" in summary
+    see_it = summary.splitlines()[-1]
+    assert "--checker" in see_it and "no published view" in see_it

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -111,6 +112,20 @@ def show_command(
     tables (the most detailed level, or a level of subtotals, dropped in one
     dimension) are protected again and listed, those that hide least first.
     """
+    if not checker:
+        ctx = click.get_current_context()
+        given = [
+            f"--{name}"
+            for name in ("suggest", "budget")
+            if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+        ]
+        if given:
+            # the published view lists no coarser tables: silently ignoring the option
+            # would let the user believe none were better
+            raise click.UsageError(
+                f"{' and '.join(given)} only work with --checker (the coarser tables are part "
+                "of the checker's view); add --checker"
+            )
     with progress_on_stderr(quiet) as progress:
         view = view_table(
             out,

@@ -91,9 +91,17 @@ class DemoResult:
             f"  inputs:  {self.inputs.data.parent}",
             f"  outputs: {folder}",
             *(f"    {name}" for name in self.outputs),
-            f"  see it:  fivesafes table show {folder} (--checker: statuses, rules, intervals)",
+            self._see_it(folder),
         ]
         return "\n".join(lines)
+
+    def _see_it(self, folder: Path) -> str:
+        # a table not safe to release has no published view (`table show` refuses it)
+        if self.table.report.get("audit", {}).get("safe_to_release") is True:
+            return (
+                f"  see it:  fivesafes table show {folder} (--checker: statuses, rules, intervals)"
+            )
+        return f"  see it:  fivesafes table show {folder} --checker (no published view: not safe)"
 
 
 def run_demo(
