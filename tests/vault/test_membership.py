@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from fivesafes.errors import ValidationError
-from fivesafes.vault.membership import membership_patterns
+from fivesafes.vault.membership import members_kept, membership_patterns
 
 
 def test_only_the_patterns_that_hold_units_are_kept() -> None:
@@ -34,3 +34,13 @@ def test_units_outside_the_parent_are_refused_with_a_count_and_no_id() -> None:
     ) as err:
         membership_patterns("p", pa.array([1]), {"a": pa.array([1, 77, 78])})
     assert "77" not in str(err.value)
+
+
+def test_a_member_placed_by_the_patterns_must_be_among_those_read() -> None:
+    # the patterns place 'small'; recomputed without it (its data destroyed), its releases
+    # and stored tables would no longer be linked to the family's: refused
+    previous = [(), ("small",)]
+    members_kept("p", previous, ["small", "rest"])  # every placed member read: fine
+    members_kept("p", [], ["rest"])  # no patterns yet: fine
+    with pytest.raises(ValidationError, match=r"'small' of the family of 'p' are not stored"):
+        members_kept("p", previous, ["rest"])

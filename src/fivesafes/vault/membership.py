@@ -10,7 +10,7 @@ can use). Patterns are labels only: no counts and no unit ids leave this module.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -49,3 +49,23 @@ def membership_patterns(
     rows = held.drop_duplicates().itertuples(index=False) if names else [()] * bool(len(every))
     patterns = {tuple(n for n, inside in zip(names, row, strict=True) if inside) for row in rows}
     return sorted(patterns, key=lambda p: (len(p), p))
+
+
+def members_kept(parent: str, previous: Sequence[Pattern], derived: Collection[str]) -> None:
+    """Raise when a derived dataset that the family's current patterns place is not among
+    ``derived``, the members whose units new patterns would be computed from.
+
+    The patterns link a member's releases and stored tables to the family's; computed
+    without its units (its data destroyed), they would no longer place it, and those
+    would drop out of every later check of the family."""
+    lost = sorted({name for pattern in previous for name in pattern} - set(derived))
+    if lost:
+        names = ", ".join(repr(n) for n in lost)
+        raise ValidationError(
+            f"dataset(s) {names} of the family of {parent!r} are not stored: the family's "
+            "membership patterns place their units, and through them their releases and "
+            "tables are checked with the family's; patterns computed without them would "
+            "leave those unchecked",
+            hint=f"ingest {names} again (the same units) before another member of the "
+            f"family of {parent!r}, or leave the family as it is",
+        )

@@ -36,14 +36,14 @@ from governance_register import TODAY
 from release_world import AREA
 from scipy.optimize import linprog
 from sqlalchemy import Engine, select
-from stored_world import Stored
+from stored_world import Stored, build_stored
 
 from fivesafes.errors import ConflictError, NotFoundError, UnsafeTableError, ValidationError
 from fivesafes.governance.areas import Dataset
 from fivesafes.release.votes import Vote
 from fivesafes.services.governance import datasets
 from fivesafes.services.vault.families import FamilyPlan, store_patterns
-from fivesafes.services.vault.lifecycle import list_stored
+from fivesafes.services.vault.lifecycle import destroy_dataset, list_stored
 from fivesafes.services.vault.tables import stored_table
 from fivesafes.store.models.governance import DatasetRow
 
@@ -184,3 +184,28 @@ def test_a_band_declared_as_another_dataset_still_meets_its_family(stored: Store
     assert diff.verdict == "fail" and "area=a1" in diff.summary
     with pytest.raises(UnsafeTableError, match="a1"):
         stored.world.vote("olga", rid, Vote.APPROVE)
+
+
+def test_a_destroyed_member_keeps_its_releases_linked(engine: Engine, tmp_path: Path) -> None:
+    """The small band's table is published, then its data destroyed (retention). The
+    family's patterns, computed again for a new member without the small band's units,
+    would no longer place it: its releases would drop out of every later check (the other
+    bands' table then passed although, added to the small band's release, it gave a cell
+    hidden in the whole's). So a member cannot be ingested while a member that the
+    patterns place is not stored; the patterns, and the links, stay as they were."""
+    s = build_stored(engine, tmp_path)
+    register(s, "firms")
+    register(s, "firms-small", "firms")
+    register(s, "firms-rest", "firms")
+    ingest(s, "firms", rows())
+    ingest(s, "firms-small", band("small"))
+    destroy_dataset(s.tx, s.vault, "iris", AREA, "firms-small", "retention ended")
+    lost = "'firms-small' of the family of 'firms' are not stored"
+    with pytest.raises(ValidationError, match=lost):
+        ingest(s, "firms-rest", band("medium", "large"))
+    assert "firms-rest" not in [o.name for o in list_stored(s.tx, AREA)]
+    with s.tx() as sess:
+        parent = sess.scalars(select(DatasetRow).where(DatasetRow.name == "firms")).one()
+        assert json.loads(parent.membership_json) == [[], ["firms-small"]]
+    ingest(s, "firms-small", band("small"))  # its units back: the family can grow again
+    ingest(s, "firms-rest", band("medium", "large"))

@@ -117,3 +117,20 @@ def test_a_folder_changed_after_finalise_is_refused(stored: Stored, tmp_path: Pa
     with pytest.raises(IntegrityError, match="not the table of dataset earnings/lfs"):
         _submit(stored, edited)
     assert _submit(stored, folder).source == "lfs:count"  # the folder as finalised passes
+
+
+def test_a_folder_whose_report_claims_part_of_the_units_is_refused(
+    stored: Stored, tmp_path: Path
+) -> None:
+    """The recomputation tabulates every row of the dataset, so a report.json that says
+    the table covers part of the units (``population``: the differencing check would then
+    take its cells for the sums of those units only) was not verified by it: refused."""
+    folder = _finalised(stored, tmp_path) / "tables" / "output_0"
+    report = json.loads((folder / "report.json").read_text())
+    report["population"] = {"where": {"sex": ["f"]}, "domains": {"sex": ["f", "m"]}}
+    (folder / "report.json").write_text(json.dumps(report))
+    claim = json.loads((folder / CLAIM).read_text())
+    claim["files"] = folder_digests(folder)  # the digests forged to match
+    (folder / CLAIM).write_text(json.dumps(claim))
+    with pytest.raises(IntegrityError, match="says the table covers part of the units"):
+        _submit(stored, folder)

@@ -71,6 +71,15 @@ def submit_session_folder(
             f"{folder}: the spec tabulates {table.measure!r}, {CLAIM} says {claim.measure!r}",
             hint="finalise the session again and submit the new folder unchanged",
         )
+    if table.report.get("population"):
+        # the recomputation below tabulates every row: a table of part of the units (its
+        # cells taken by the differencing check for those units' sums) is not proven by it
+        raise IntegrityError(
+            f"{folder}: report.json says the table covers part of the units (its "
+            "'population'), but a session's table is computed again from every row of "
+            f"dataset {claim.area}/{claim.dataset}",
+            hint="finalise the session again and submit the new folder unchanged",
+        )
     with tx() as session:  # may this person submit from the area at all? before any read
         _check_may_submit(session, resolve_actor(session, login), claim.area, context, today)
     _recompute(tx, vault, login, folder, claim, table, purpose, today, project_ref)

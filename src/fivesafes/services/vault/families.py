@@ -23,7 +23,7 @@ from fivesafes.services.vault.register import DATASET, stored_row
 from fivesafes.store.models.governance import DatasetRow
 from fivesafes.vault import AreaStore
 from fivesafes.vault.keys import KeyProvider
-from fivesafes.vault.membership import Pattern, membership_patterns
+from fivesafes.vault.membership import Pattern, members_kept, membership_patterns
 from fivesafes.vault.reader import open_table
 
 
@@ -35,6 +35,8 @@ class FamilyPlan:
     unit: str
     derived: tuple[str, ...]  # the stored derived datasets, with the one being ingested
     parent_stored: bool
+    # the family's current patterns: every member they place must be read again
+    previous: tuple[Pattern, ...] = ()
 
 
 def plan_for(session: Session, row: DatasetRow) -> FamilyPlan | None:
@@ -53,7 +55,8 @@ def plan_for(session: Session, row: DatasetRow) -> FamilyPlan | None:
     parent_stored = parent.id == row.id or (
         stored_row(session, parent.area_id, DATASET, parent.name) is not None
     )
-    return FamilyPlan(parent.name, parent.unit_column, stored, parent_stored)
+    previous = tuple(tuple(p) for p in json.loads(parent.membership_json or "[]"))
+    return FamilyPlan(parent.name, parent.unit_column, stored, parent_stored, previous)
 
 
 def _units(store: AreaStore, provider: KeyProvider, name: str, unit: str) -> pa.ChunkedArray:
@@ -69,7 +72,9 @@ def _units(store: AreaStore, provider: KeyProvider, name: str, unit: str) -> pa.
 
 def compute_patterns(store: AreaStore, provider: KeyProvider, plan: FamilyPlan) -> list[Pattern]:
     """The family's patterns; raises when a derived dataset holds units that the parent
-    does not, or the parent has no stored data to check that against (deny by default)."""
+    does not, the parent has no stored data to check that against, or a member that the
+    current patterns place is no longer stored (deny by default)."""
+    members_kept(plan.parent, plan.previous, plan.derived)
     if not plan.parent_stored:
         raise ValidationError(
             f"dataset {plan.parent!r}, the parent of {list(plan.derived)}, has no stored data: "
