@@ -29,6 +29,7 @@ from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.cells import LOWER, STATUS, UPPER, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.attack import LinearAttack
+from fivesafes.sdc.occupancy import Occupancy
 
 MAX_ATOMS = 2_000_000
 _TOL = 1e-7
@@ -56,6 +57,8 @@ class OutputTable:
     label: str
     hierarchies: tuple[Hierarchy, ...]
     cells: pd.DataFrame
+    # dimensions that are filters of the population (sdc/population.py), not tabulated
+    filters: tuple[str, ...] = ()
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -109,6 +112,7 @@ class DifferencingResult:
     atoms: int
     lp_count: int
     timings: dict[str, float] = field(default_factory=dict)
+    empty_atoms: int = 0  # atoms held at zero: the data leave them without a unit
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary for reports."""
@@ -118,6 +122,7 @@ class DifferencingResult:
             "hidden_cells": self.hidden_cells,
             "published_cells": self.published_cells,
             "atoms": self.atoms,
+            "empty_atoms": self.empty_atoms,
             "lp_count": self.lp_count,
             "timings": self.timings,
             "disclosures": [
@@ -141,10 +146,16 @@ def check_differencing(
     earlier: Sequence[OutputTable] = (),
     *,
     nonnegative: bool = True,
+    occupancy: Occupancy | None = None,
 ) -> DifferencingResult:
-    """Audit every primary cell of ``new`` and ``earlier`` against all their safe cells at once."""
+    """Audit every primary cell of ``new`` and ``earlier`` against all their safe cells at once.
+
+    ``occupancy``: which value pairs of filter columns and dimensions hold units in the
+    source's data (sdc/occupancy.py); the empty ones are held at zero, as an attacker who
+    knows that one column follows from another (country from region) would.
+    """
     started = time.perf_counter()
-    model = DifferencingModel([*earlier, new], nonnegative=nonnegative)
+    model = DifferencingModel([*earlier, new], nonnegative=nonnegative, occupancy=occupancy)
     t1 = time.perf_counter()
     disclosures = [d for i in range(model.n_targets) if (d := model.assess(i)) is not None]
     return DifferencingResult(
@@ -154,6 +165,7 @@ def check_differencing(
         hidden_cells=model.hidden_cells,
         published_cells=model.published_cells,
         atoms=model.n_atoms,
+        empty_atoms=model.empty_atoms,
         lp_count=model.solver.lp_count,
         timings={
             "build": model.build_time,
@@ -172,7 +184,13 @@ class DifferencingModel:
     asks only about the ones that were disclosed before).
     """
 
-    def __init__(self, tables: Sequence[OutputTable], *, nonnegative: bool = True) -> None:
+    def __init__(
+        self,
+        tables: Sequence[OutputTable],
+        *,
+        nonnegative: bool = True,
+        occupancy: Occupancy | None = None,
+    ) -> None:
         t0 = time.perf_counter()
         self.tables = list(tables)
         for t in self.tables:
@@ -217,9 +235,16 @@ class DifferencingModel:
         )
         targets = targets.reset_index()
         lower = np.zeros(n_atoms) if nonnegative else np.full(n_atoms, -np.inf)
+        upper = np.full(n_atoms, np.inf)
+        self.empty_atoms = 0
+        if occupancy is not None:
+            empty = occupancy.empty_atoms(dims, classes, shape)
+            lower[empty] = 0.0
+            upper[empty] = 0.0
+            self.empty_atoms = int(empty.sum())
         # Rounded published sums disagree in the last digits; a give of 1e-11 of each sum's
         # figures is far below any protection and the exactness tolerance (1e-8) used below.
-        self.solver = LinearAttack(a_pub, b_pub, lower, np.full(n_atoms, np.inf), slack=1e-11)
+        self.solver = LinearAttack(a_pub, b_pub, lower, upper, slack=1e-11)
         self.codes_of = _Codes(self.tables)
         target_keys = targets[keys].to_numpy(dtype=np.int64)
         self.target_keys = [tuple(k) for k in target_keys.tolist()]

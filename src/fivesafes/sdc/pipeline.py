@@ -30,6 +30,7 @@ from fivesafes.sdc.formats.export import export_table
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.loss import loss_measures
+from fivesafes.sdc.occupancy import Occupancy, filter_pairs
 from fivesafes.sdc.outputs.report import build_report, count_by_status
 from fivesafes.sdc.outputs.writers import write_outputs
 from fivesafes.sdc.perturbation.keys import RecordKeySource
@@ -196,6 +197,8 @@ def tables(
     if changes_values:
         engine, tab_data, key_info = keyed_source(spec, data, engine, keys, timings)
 
+    # the data hold every unit of the source unless the caller says they are a part
+    complete = population is None and membership is None
     population = population or population_of(spec, engine, tab_data)
     # the table as the differencing model sees it: its filter, and its family's membership
     seen = joined(population, membership)
@@ -241,7 +244,8 @@ def tables(
             with progress_stage(progress, "protect with published releases") as with_stage:
                 cost = costs(cells, hier, spec)
                 new = NewTable(spec.name, cells, hier, cost, seen)
-                context = protect_with_published([new], published)
+                occupancy = _occupancy(engine, spec, data, published, seen, complete)
+                context = protect_with_published([new], published, occupancy)
                 with_stage.outcome = f"{context.hidden_more[0]:,} more cells hidden"
             timings["published"] = time.perf_counter() - t
             if context.hidden_more[0]:
@@ -267,6 +271,30 @@ def tables(
     report["loss"] = loss_measures(cells, hier, spec.dimension_names, frequency=spec.is_frequency)
     report["engine"] = engine.name
     return TableResult(spec=spec, cells=cells, hierarchies=hier, report=report)
+
+
+def _occupancy(
+    engine: Tabulator,
+    spec: TableSpec,
+    data: Any,
+    published: Sequence[OutputTable],
+    seen: Population | None,
+    complete: bool,
+) -> Occupancy | None:
+    """Which value pairs of the filter columns and the dimensions hold units, from the data
+    (sdc/occupancy.py): the attacker knows the empty ones (country follows from region).
+
+    Only from data that hold every unit (a part would make true combinations look empty)
+    and on the DuckDB engine, which reads the data with the filter aside."""
+    if not complete or not isinstance(engine, DuckDBTabulator):
+        return None
+    filters = tuple(seen.where) if seen is not None else ()
+    outputs = [(tuple(spec.dimension_names), filters)]
+    outputs += [
+        (tuple(d for d in t.dimensions if d not in t.filters), t.filters) for t in published
+    ]
+    pairs = filter_pairs(outputs)
+    return Occupancy.of(engine.value_pairs(spec, data, pairs)) if pairs else None
 
 
 def _suppress(

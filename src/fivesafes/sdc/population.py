@@ -121,4 +121,4 @@ def restrict(table: OutputTable, population: Population | None) -> OutputTable:
     for column in population.where:
         cells[column] = population.code(column)
         hierarchies.append(population.hierarchy(column))
-    return OutputTable(table.label, tuple(hierarchies), cells)
+    return OutputTable(table.label, tuple(hierarchies), cells, (*table.filters, *population.where))

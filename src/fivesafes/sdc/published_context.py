@@ -44,6 +44,7 @@ from fivesafes.sdc.differencing import (
     check_differencing,
 )
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.occupancy import Occupancy
 from fivesafes.sdc.population import Population, restrict
 
 FloatArray = npt.NDArray[np.float64]
@@ -86,6 +87,8 @@ class PublishedContext:
                 "checked_cells": self.check.checked_cells,
                 "published_cells": self.check.published_cells,
                 "atoms": self.check.atoms,
+                # atoms the data leave empty, held at zero (sdc/occupancy.py)
+                "empty_atoms": self.check.empty_atoms,
                 "lp_count": self.check.lp_count,
             },
             "seconds": round(self.seconds, 6),
@@ -201,12 +204,16 @@ def _req(cells: pd.DataFrame, col: str) -> FloatArray:
 
 
 def protect_with_published(
-    new: Sequence[NewTable], releases: Sequence[OutputTable]
+    new: Sequence[NewTable],
+    releases: Sequence[OutputTable],
+    occupancy: Occupancy | None = None,
 ) -> PublishedContext:
     """Hide more cells of the new tables until, with ``releases``, no primary is disclosed.
 
     Raises InfeasibleProtectionError when a primary is pinned by the releases' own
     published cells (nothing the new tables hide can help), naming the cell and its proof.
+    ``occupancy``: the value pairs of the filter columns and the dimensions that hold
+    units (sdc/occupancy.py); the attacker knows the others are empty.
     """
     started = time.perf_counter()
     statuses = [t.cells[STATUS].astype(str).to_numpy(dtype=object).copy() for t in new]
@@ -217,7 +224,7 @@ def protect_with_published(
     while True:
         rounds += 1
         try:
-            model = DifferencingModel([*releases, *_outputs(new, statuses)])
+            model = DifferencingModel([*releases, *_outputs(new, statuses)], occupancy=occupancy)
         except InconsistentOutputs as exc:
             raise InconsistentOutputs(
                 f"the new table(s) and the published releases disagree: {exc.message}",
@@ -231,7 +238,7 @@ def protect_with_published(
             break
         pending = chosen
     outs = _outputs(new, statuses)
-    check = check_differencing(outs[-1], [*releases, *outs[:-1]])
+    check = check_differencing(outs[-1], [*releases, *outs[:-1]], occupancy=occupancy)
     if not check.safe:  # pragma: no cover - the loop above ends only when this holds
         raise InfeasibleProtectionError(
             "the new tables still disclose a hidden cell of a release: "

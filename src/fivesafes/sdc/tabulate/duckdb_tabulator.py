@@ -47,6 +47,7 @@ from fivesafes.sdc.tabulate.sources import (
     one_thread,
     register,
     temporary,
+    value_pairs,
 )
 
 __all__ = [
@@ -113,6 +114,21 @@ class DuckDBTabulator:
             source = register(con, spec, data, prefix, own_connection=self.connection is None)
             with temporary(con, source.temp_objects):
                 return column_values(con, source, [c for c, _ in spec.where])
+        finally:
+            if self.connection is None:
+                con.close()
+
+    def value_pairs(
+        self, spec: TableSpec, data: MicrodataLike, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[tuple[str | None, str | None]]]:
+        """Every combination of values of each pair of columns in all of ``data`` (see
+        sdc/occupancy.py), on this engine's connection if it has one."""
+        con = self.connection if self.connection is not None else duckdb.connect()
+        prefix = new_prefix()
+        try:
+            source = register(con, spec, data, prefix, own_connection=self.connection is None)
+            with temporary(con, source.temp_objects):
+                return value_pairs(con, source, pairs)
         finally:
             if self.connection is None:
                 con.close()

@@ -262,6 +262,24 @@ def column_values(
     return out
 
 
+def value_pairs(
+    con: duckdb.DuckDBPyConnection, source: Source, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], list[tuple[str | None, str | None]]]:
+    """Per pair of columns, every combination of their values (as text) in all the data,
+    the filter aside; a row missing one of the two gives the other with None. Pairs with
+    a column the data lack are left out."""
+    out = {}
+    for a, b in pairs:
+        if a not in source.columns or b not in source.columns:
+            continue  # not a column of the data (a family's membership): nothing known
+        qa, qb = quote(a), quote(b)
+        out[(a, b)] = con.execute(
+            f"SELECT DISTINCT CAST({qa} AS VARCHAR), CAST({qb} AS VARCHAR) FROM {source.raw} "
+            f"WHERE {qa} IS NOT NULL OR {qb} IS NOT NULL"
+        ).fetchall()
+    return out
+
+
 def _read_file(con: duckdb.DuckDBPyConnection, path: Path, sql: str) -> None:
     # a damaged or mislabelled file is bad input, not a crash: say which file and why
     try:
