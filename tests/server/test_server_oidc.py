@@ -263,3 +263,40 @@ def test_oidc_settings_refuse_what_would_leak_or_cannot_work() -> None:
         oidc_settings(_Settings(**{**good, "oidc_client_id": None}), env)  # type: ignore[arg-type]
     with pytest.raises(WorkspaceError, match="CLAIM_VALUE=LOGIN"):
         oidc_settings(_Settings(**{**good, "oidc_logins": ("ada",)}), env)  # type: ignore[arg-type]
+
+
+def test_a_callback_is_refused_in_a_browser_that_did_not_start_the_sign_in(
+    world: World,
+) -> None:
+    """Login CSRF: a registered person ("ghost") starts a sign-in as himself, stops before
+    his callback and sends its URL to a colleague; her browser must not be signed in as
+    him (what she then does, notes and submissions included, would be recorded as his).
+    The state is bound to the browser that started the sign-in, as the password form's
+    pre-session CSRF token is."""
+    from fivesafes.web import mount
+    from fivesafes.web.sessions import COOKIE
+
+    with world.app.workspace.transaction() as session:
+        register_person(
+            session, resolve_actor(session, ADMIN), "ghost", "Ghost", parse_roles(["researcher"])
+        )
+    world.provider.login_as = {"sub": "u-66", "email": "ghost@example.org", "email_verified": True}
+    api = create_app(world.app, extend=mount)
+    with (
+        TestClient(api, base_url="http://localhost") as attacker,
+        TestClient(api, base_url="http://localhost") as victim,
+    ):
+        start = attacker.get("/api/v1/auth/oidc/start?to=web", follow_redirects=False)
+        at_provider = httpx.get(start.headers["location"], follow_redirects=False)
+        back = urlsplit(at_provider.headers["location"])
+        lured = victim.get(f"{back.path}?{back.query}", follow_redirects=False)
+        assert lured.status_code == 403, lured.text
+        assert COOKIE not in lured.headers.get("set-cookie", "")
+        assert "did not start" in lured.json()["error"]["reasons"][0]
+        last = _signins(world)[-1]
+        assert last["outcome"] == "denied" and "did not start" in last["details"]["reason"]
+        # the API landing is bound the same way (a token handed to another browser)
+        start = attacker.get("/api/v1/auth/oidc/start", follow_redirects=False)
+        at_provider = httpx.get(start.headers["location"], follow_redirects=False)
+        back = urlsplit(at_provider.headers["location"])
+        assert victim.get(f"{back.path}?{back.query}").status_code == 403

@@ -10,11 +10,12 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -33,6 +34,11 @@ from fivesafes.workspace.identity import is_demo_workspace
 
 API = "/api/v1"
 log = logging.getLogger("fivesafes.server")
+CALLER_KEY = "fivesafes.caller"  # the caller _IdentityFirst established, in the scope
+MAX_BODY_ENV = "FIVESAFES_SERVER_MAX_BODY_BYTES"
+# a request body other than an upload's file: JSON parameters (50 specs of 1 MB with their
+# hierarchies at most, in practice far less) or a web form
+DEFAULT_MAX_BODY = 64 * 1024**2
 
 # The HTTP status of each error code (the API's, and the web pages' too).
 ERROR_STATUS = {
@@ -63,6 +69,9 @@ class ServerContext:
 
     def caller(self, request: Request) -> Caller:
         """The caller of ``request`` (IdentityError, audited, when unknown)."""
+        known = request.scope.get("extensions", {}).get(CALLER_KEY)
+        if isinstance(known, Caller):
+            return known
         return caller_of(
             self.app,
             request.scope,
@@ -117,9 +126,10 @@ def _invalid(_request: Request, exc: Exception) -> JSONResponse:
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = "not_found" if exc.status_code == 404 else "usage"
-    body = error_body(
-        code, str(exc.detail), "see /api/openapi.json", [], 4 if code == "not_found" else 2
-    )
+    hint = "see /api/openapi.json"
+    if exc.status_code == 413:
+        hint = f"send less, or ask the administrator to raise {MAX_BODY_ENV}"
+    body = error_body(code, str(exc.detail), hint, [], 4 if code == "not_found" else 2)
     return JSONResponse(body, status_code=exc.status_code)
 
 
@@ -214,6 +224,70 @@ def _upload_endpoint(ctx: ServerContext, op: UploadOperation) -> Callable[..., A
     return endpoint
 
 
+def max_body_bytes() -> int:
+    """The largest body, other than an upload's file, the server reads."""
+    raw = os.environ.get(MAX_BODY_ENV, "").strip()
+    return int(raw) if raw.isdigit() else DEFAULT_MAX_BODY
+
+
+def _body_too_large(limit: int) -> HTTPException:
+    # FastAPI's own HTTPException: raised while it reads a body, it is passed on as it is
+    return HTTPException(
+        413,
+        f"the request's body is larger than the server reads ({limit:,} bytes)",
+    )
+
+
+class _IdentityFirst:
+    """Who calls an operation is established before a byte of its body is read, and no
+    body (but an upload's file, bounded on its own) is read past ``max_body_bytes``.
+
+    FastAPI parses an endpoint's JSON body before the endpoint runs: without this, a
+    stranger on TCP could make the server hold and parse any amount of it before being
+    asked who it is. The caller found is put in the scope for the endpoint (always
+    overwritten: nothing a client sends reaches the scope's extensions).
+    """
+
+    def __init__(
+        self, app: Any, ctx: ServerContext, operations: frozenset[str], uploads: frozenset[str]
+    ) -> None:
+        self.app, self.ctx, self.operations, self.uploads = app, ctx, operations, uploads
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in self.uploads:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        limit = max_body_bytes()
+        extensions = {**(scope.get("extensions") or {})}
+        extensions.pop(CALLER_KEY, None)
+        try:
+            if path in self.operations:
+                extensions[CALLER_KEY] = await run_in_threadpool(self.ctx.caller, request)
+            declared = request.headers.get("content-length", "").strip()
+            if declared.isdigit() and int(declared) > limit:
+                raise _body_too_large(limit)
+        except FivesafesError as exc:
+            await _fivesafes_error(request, exc)(scope, receive, send)
+            return
+        except StarletteHTTPException as exc:
+            await _http_error(request, exc)(scope, receive, send)
+            return
+        read = 0
+
+        async def bounded() -> Any:
+            nonlocal read
+            message = await receive()
+            if message.get("type") == "http.request":
+                read += len(message.get("body", b""))
+                if read > limit:
+                    raise _body_too_large(limit)
+            return message
+
+        await self.app({**scope, "extensions": extensions}, bounded, send)
+
+
 def create_app(
     app: App, *, extend: Callable[[FastAPI, ServerContext], None] | None = None
 ) -> FastAPI:
@@ -255,6 +329,14 @@ def create_app(
         api.post(f"{API}{up.path}", summary=up.summary, name=up.name, openapi_extra=_UPLOAD_BODY)(
             _upload_endpoint(ctx, up)
         )
+    # before extend's: middleware added later wraps it (a BaseHTTPMiddleware would turn the
+    # 413 raised while a body is read into a 400)
+    api.add_middleware(
+        _IdentityFirst,
+        ctx=ctx,
+        operations=frozenset(f"{API}{op.path}" for op in OPERATIONS.values()),
+        uploads=frozenset(f"{API}{up.path}" for up in UPLOADS.values()),
+    )
     if extend is not None:
         extend(api, ctx)
     return api

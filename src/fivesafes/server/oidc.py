@@ -3,7 +3,9 @@
 The server is the OIDC client (a confidential one: its secret comes from a file or the
 server's environment, never config.toml). ``begin`` makes a state, a nonce and a PKCE
 verifier, keeps them in memory for ``PENDING_S`` and sends the browser to the provider;
-``finish`` takes the callback's state (once: a second use is a replay), exchanges the code
+``finish`` takes the callback's state (once: a second use is a replay) in the browser that
+started the sign-in (a secret ``begin`` gives for a cookie: a callback URL handed to
+another browser is a login CSRF and is refused), exchanges the code
 with the verifier, checks the ID token's signature against the issuer's JWKS (fetched
 again once when a key id is unknown: the provider rotated its keys) and its claims (issuer,
 audience, expiry, nonce, azp, at_hash) with authlib's ``CodeIDToken``. What it returns is
@@ -14,6 +16,7 @@ service's decision (``services.signin.sign_in_external``), audited like a passwo
 from __future__ import annotations
 
 import contextlib
+import hmac
 import ipaddress
 import os
 import stat
@@ -163,6 +166,7 @@ class Pending:
     verifier: str
     started: float
     landing: str = "api"  # where the callback answers: "api" (JSON) or "web" (the pages)
+    browser: str = ""  # the secret the starting browser keeps (a cookie); "" matches nothing
 
 
 class OidcClient:
@@ -214,16 +218,18 @@ class OidcClient:
         return document
 
     # --- the flow ---------------------------------------------------------------------
-    def begin(self, landing: str = "api") -> str:
-        """A new sign-in: the provider's authorization URL to send the browser to."""
+    def begin(self, landing: str = "api") -> tuple[str, str]:
+        """A new sign-in: the provider's authorization URL to send the browser to, and the
+        secret that browser must keep (a cookie) and show at the callback."""
         state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
+        browser = generate_token(32)
         now = time.monotonic()
         with self._lock:
             for old in [s for s, p in self._pending.items() if now - p.started > PENDING_S]:
                 del self._pending[old]
             if len(self._pending) >= MAX_PENDING:
                 raise OidcFailure("too many sign-ins in progress: try again in a few minutes")
-            self._pending[state] = Pending(nonce, verifier, now, landing)
+            self._pending[state] = Pending(nonce, verifier, now, landing, browser)
         params = {
             "response_type": "code",
             "client_id": self.settings.client_id,
@@ -234,14 +240,26 @@ class OidcClient:
             "code_challenge": create_s256_code_challenge(verifier),
             "code_challenge_method": "S256",
         }
-        return str(add_params_to_uri(self.metadata()["authorization_endpoint"], params))
+        url = str(add_params_to_uri(self.metadata()["authorization_endpoint"], params))
+        return url, browser
 
-    def finish(self, state: str, code: str) -> tuple[ExternalIdentity, str]:
-        """The identity a callback proves, and its landing; OidcFailure (to audit) if none."""
+    def finish(self, state: str, code: str, browser: str) -> tuple[ExternalIdentity, str]:
+        """The identity a callback proves, and its landing; OidcFailure (to audit) if none.
+
+        ``browser``: the secret ``begin`` gave, as the calling browser kept it.
+        """
         with self._lock:
             pending = self._pending.pop(state, None)
         if pending is None:
             raise OidcFailure("the sign-in's state is unknown or was already used (a replay?)")
+        # the state is used up either way: a lured browser's visit also spends the lure
+        if not pending.browser or not hmac.compare_digest(
+            pending.browser.encode(), browser.encode()
+        ):
+            raise OidcFailure(
+                "this browser did not start the sign-in (a callback address sent by someone "
+                "else, or the browser's cookies were cleared): start again from the sign-in page"
+            )
         if time.monotonic() - pending.started > PENDING_S:
             raise OidcFailure("the sign-in took too long: start again")
         tokens = self._exchange(code, pending.verifier)

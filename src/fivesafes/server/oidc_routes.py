@@ -4,6 +4,10 @@ Mounted on every server; without ``[oidc] issuer`` both answer that OIDC sign-in
 configured. Every refusal, whatever failed (state, code, signature, claims, person), is
 audited as ``server.signin`` denied, like a wrong password; a success as allowed, with the
 issuer and the claim that named the person.
+
+The start leaves a secret in the browser (an HttpOnly cookie, SameSite=Lax so that the
+provider's redirect back carries it); the callback is refused in a browser without it,
+so a callback address someone else started cannot sign a browser in as them.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 from typing import Any, Literal, NoReturn
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from fivesafes.errors import NotFoundError
-from fivesafes.server.oidc import OidcClient, OidcFailure, oidc_settings
+from fivesafes.server.oidc import PENDING_S, OidcClient, OidcFailure, oidc_settings
 from fivesafes.services import signin
 
 OIDC = "/api/v1/auth/oidc"
+BROWSER_COOKIE = "fivesafes_oidc"
 
 
 def mount_oidc(api: FastAPI, ctx: Any, client: OidcClient | None = None) -> OidcClient | None:
@@ -50,10 +55,21 @@ def mount_oidc(api: FastAPI, ctx: Any, client: OidcClient | None = None) -> Oidc
         # to=web: the callback lands the browser on the web pages (when they are mounted)
         oidc = configured()
         try:
-            url = oidc.begin(to)
+            url, browser = oidc.begin(to)
         except OidcFailure as failure:
             refuse(failure)
-        return RedirectResponse(url, status_code=303)
+        response = RedirectResponse(url, status_code=303)
+        response.set_cookie(
+            BROWSER_COOKIE,
+            browser,
+            max_age=int(PENDING_S),
+            path=OIDC,
+            httponly=True,
+            # Lax, not Strict: the provider's redirect back is a cross-site navigation
+            samesite="lax",
+            secure=oidc.settings.redirect_uri.startswith("https:"),
+        )
+        return response
 
     @api.get(f"{OIDC}/callback", summary="The provider's answer: a bearer token.")
     def callback(request: Request) -> Any:
@@ -65,18 +81,24 @@ def mount_oidc(api: FastAPI, ctx: Any, client: OidcClient | None = None) -> Oidc
                 raise OidcFailure(f"the provider answered {query['error'][:100]}")
             if not state or not code:
                 raise OidcFailure("the callback has no state or no code")
-            identity, landing = oidc.finish(state, code)
+            identity, landing = oidc.finish(state, code, request.cookies.get(BROWSER_COOKIE, ""))
         except OidcFailure as failure:
             refuse(failure)
         with app.workspace.transaction() as session:
             made = signin.sign_in_external(session, identity, oidc.settings.logins)
+        answer: Response
         if landing == "web" and ctx.oidc_landing is not None:
-            return ctx.oidc_landing(request, made)
-        return {
-            "token": made.token,
-            "login": made.login,
-            "expires_at": made.expires_at.isoformat(),
-            "token_type": "bearer",
-        }
+            answer = ctx.oidc_landing(request, made)
+        else:
+            answer = JSONResponse(
+                {
+                    "token": made.token,
+                    "login": made.login,
+                    "expires_at": made.expires_at.isoformat(),
+                    "token_type": "bearer",
+                }
+            )
+        answer.delete_cookie(BROWSER_COOKIE, path=OIDC)
+        return answer
 
     return client

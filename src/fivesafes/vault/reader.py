@@ -269,10 +269,26 @@ def _query_error(exc: Exception) -> DataError:
             hint="confidential data are never spilled to disk: raise the memory limit, "
             "or aggregate/filter earlier in the query",
         )
+    if isinstance(exc, _BEFORE_THE_ROWS):
+        return DataError(
+            f"the query failed: {first}",
+            hint="check table and column names; files and settings are not reachable from here",
+        )
+    # Failing while it ran over the rows, DuckDB quotes the values that made it fail
+    # ("Could not convert string 'ID00042'..."), and error(...) raises whatever text the
+    # query computes: the message would carry rows past the row-level policy. Deny by
+    # default: only the kind of failure is said.
     return DataError(
-        f"the query failed: {first}",
-        hint="check table and column names; files and settings are not reachable from here",
+        f"the query failed while running over the data ({type(exc).__name__}); its message is "
+        "withheld because it may quote values of the rows",
+        hint="check the query's casts, conversions and functions on a summary first "
+        "(e.g. count the rows a condition selects); files and settings are not reachable "
+        "from here",
     )
+
+
+# Found before a row is read (names, syntax): the message holds only the query and schema.
+_BEFORE_THE_ROWS = (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException)
 
 
 class AreaSession(contextlib.AbstractContextManager["AreaSession"]):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from fivesafes.errors import (
     AccessDenied,
     ConflictError,
+    DataError,
     IdentityError,
     NotFoundError,
     ValidationError,
@@ -352,3 +353,45 @@ def test_referenced_datasets() -> None:
         svc.referenced_datasets("SELEC nonsense", names)
     with pytest.raises(NotFoundError, match="secret"):
         svc.referenced_datasets("SELECT * FROM secret", names)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # error() raises with a message the query builds: the whole column in one error
+        "SELECT count(*) AS n FROM ashe "
+        "WHERE error((SELECT string_agg(person_id || '=' || pay, ',') FROM ashe)) IS NULL",
+        "SELECT count(*) AS n FROM ashe WHERE CAST(person_id AS INTEGER) > 0",
+        "SELECT count(*) AS n FROM ashe WHERE json(person_id || '{') IS NULL",
+        "SELECT count(*) AS n FROM ashe WHERE strptime(person_id, '%Y') IS NULL",
+        "SELECT sum(CAST(pay AS TINYINT)) AS n FROM ashe",
+    ],
+)
+def test_a_failing_query_never_quotes_the_rows_in_its_error(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path, sql: str
+) -> None:
+    """Error-based exfiltration: the row-level policy withholds rows from what is shown,
+    but DuckDB's error messages quote the values that made a query fail, and error(...)
+    raises any text the query computes. The error says what kind of failure it was and
+    never a value; the attempt is audited."""
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    _granted(reg)
+    before = reg.audit_count()
+    with pytest.raises(DataError) as caught:
+        svc.query_area_for(tx, vault, "ada", "earnings", sql, today=TODAY)
+    text = f"{caught.value.message} {caught.value.hint}"
+    assert "ID0" not in text and "128" not in text, text
+    assert "withheld" in caught.value.message
+    assert ("access.decide", "allowed") in _actions(reg, before)
+
+
+def test_a_query_naming_an_unknown_column_still_says_which(
+    reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path
+) -> None:
+    """Errors found before any row is read (parser, binder) keep their message."""
+    svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
+    _granted(reg)
+    with pytest.raises((DataError, ValidationError, NotFoundError), match="wage"):
+        svc.query_area_for(
+            tx, vault, "ada", "earnings", "SELECT sum(wage) AS n FROM ashe", today=TODAY
+        )
