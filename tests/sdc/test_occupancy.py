@@ -254,3 +254,22 @@ def test_protecting_with_a_release_holds_the_datas_zeros() -> None:
     hi = float("inf") if high.status == 3 else -float(high.fun)
     assert low.fun <= float(a3["value"]) - float(a3["lower_protection"]) + 1e-6
     assert hi >= float(a3["value"]) + float(a3["upper_protection"]) - 1e-6
+
+
+def test_a_filtered_release_read_back_from_the_register_counts_too() -> None:
+    # the other way round: country X's total is out (as the register gives it back: its
+    # filter a dimension whose total is '*'), and now the table by region
+    data = _survey()
+    by_industry = Hierarchy.flat("industry", ["A", "B"], total="T")
+    spec = _table_spec("x", "industry", (("country", ("X",)),))
+    x = tables(spec, data, hierarchies=(by_industry,))
+    population = Population.of({"country": ["X"]}, {"country": ["X", "Y"]})
+    restricted = restrict(OutputTable("REL-0001", x.hierarchies, x.cells), population)
+    release = OutputTable(restricted.label, restricted.hierarchies, restricted.cells)
+    assert release.filters == ()
+    protected = tables(_table_spec("regions", "region"), data, hierarchies=(BY_REGION,),
+                       published=[release])  # fmt: skip
+    assert protected.report["published"]["hidden_for_releases"] >= 1
+    out = OutputTable("new", protected.hierarchies, protected.cells)
+    pairs = {("country", "region"): data[["country", "region"]].itertuples(index=False, name=None)}
+    assert check_differencing(out, [release], occupancy=Occupancy.of(pairs)).safe

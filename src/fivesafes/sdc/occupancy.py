@@ -49,11 +49,6 @@ class Occupancy:
             out[(a, b)] = out.get((a, b), frozenset()) | frozenset(values)
         return cls(out)
 
-    @property
-    def pairs(self) -> int:
-        """How many column pairs the data spoke for."""
-        return len(self.occupied)
-
     def empty_atoms(
         self,
         dims: Sequence[str],

@@ -41,7 +41,7 @@ from fivesafes.sdc.pipeline_context import (
     published_section,
     result_population,
 )
-from fivesafes.sdc.population import Population, joined, restrict
+from fivesafes.sdc.population import EVERY, Population, joined, restrict
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.protect_methods import (
@@ -290,9 +290,11 @@ def _occupancy(
         return None
     filters = tuple(seen.where) if seen is not None else ()
     outputs = [(tuple(spec.dimension_names), filters)]
-    outputs += [
-        (tuple(d for d in t.dimensions if d not in t.filters), t.filters) for t in published
-    ]
+    for t in published:
+        # a release read back from the register keeps its filter as a dimension whose
+        # total is EVERY ('*'); a dimension of that name counts as a filter too (stricter)
+        of_t = {*t.filters, *(h.name for h in t.hierarchies if h.root == EVERY)}
+        outputs.append((tuple(d for d in t.dimensions if d not in of_t), tuple(sorted(of_t))))
     pairs = filter_pairs(outputs)
     return Occupancy.of(engine.value_pairs(spec, data, pairs)) if pairs else None
 
