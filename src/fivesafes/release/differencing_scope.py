@@ -34,6 +34,7 @@ from fivesafes.sdc import (
     DifferencingResult,
     Disclosure,
     InconsistentOutputs,
+    Occupancy,
     OutputTable,
     check_differencing,
     outputs_agree,
@@ -82,14 +83,18 @@ def releases_to_protect_with(source: str, earlier: Sequence[EarlierRelease]) -> 
 
 
 def _runs_for(
-    new: OutputTable, source: str, own: bool, earlier: Sequence[EarlierRelease]
+    new: OutputTable,
+    source: str,
+    own: bool,
+    earlier: Sequence[EarlierRelease],
+    occupancy: Occupancy | None = None,
 ) -> list[_Run]:
     base = [e.table for e in earlier if e.source == source]
     extras = [e.table for e in earlier if e.source != source and not e.verified]
     runs: list[_Run] = []
     try:
         # All at once when they agree (the usual case): one model, one solve per cell.
-        result = check_differencing(new, [*base, *extras])
+        result = check_differencing(new, [*base, *extras], occupancy=occupancy)
         return [_run(source, [*base, *extras], result)]
     except InconsistentOutputs:
         if not extras:
@@ -97,14 +102,15 @@ def _runs_for(
                 raise
             return [_Run(source, tuple(t.label for t in base), "not comparable", None)]
     try:
-        runs.append(_run(source, base, check_differencing(new, base)))
+        runs.append(_run(source, base, check_differencing(new, base, occupancy=occupancy)))
     except InconsistentOutputs:
         if own:
             raise
         return [_Run(source, tuple(t.label for t in base), "not comparable", None)]
     for extra in extras:
         try:
-            runs.append(_run(source, [*base, extra], check_differencing(new, [*base, extra])))
+            both = check_differencing(new, [*base, extra], occupancy=occupancy)
+            runs.append(_run(source, [*base, extra], both))
         except InconsistentOutputs:
             runs.append(_Run(source, (extra.label,), "not comparable", None))
     return runs
@@ -128,18 +134,22 @@ def scoped_differencing_check(
     *,
     link: Link | None = None,
     also: Sequence[str] = (),
+    occupancy: Occupancy | None = None,
 ) -> CheckResult:
     """The differencing check of ``new`` against every set of releases it may combine with.
 
     ``link`` gives the output and the releases as seen from each source it may come
     from; ``also``: more sources a declared output may come from (the members of the
     families of the area's sources, which may have no release of their own yet).
+    ``occupancy``: the combinations the data of ``source`` leave empty, held at zero in
+    the runs as that source (sdc/occupancy.py; the caller read them from its data).
     """
     try:
         runs: list[_Run] = []
         for candidate in candidate_sources(source, verified, earlier, also):
             as_new, as_earlier = link(new, candidate) if link else (new, earlier)
-            runs += _runs_for(as_new, candidate, candidate == source, as_earlier)
+            zeros = occupancy if candidate == source else None
+            runs += _runs_for(as_new, candidate, candidate == source, as_earlier, zeros)
     except Exception as exc:  # a check that cannot run fails
         return CheckResult(DIFFERENCING, CheckVerdict.FAIL, could_not_run("check", exc))
     return _check_result(runs, source, verified)
@@ -171,6 +181,8 @@ def _check_result(runs: Sequence[_Run], source: str, verified: bool) -> CheckRes
         ],
         "published_cells": max((r.result.published_cells for r in runs if r.result), default=0),
         "checked_cells": max((r.result.checked_cells for r in runs if r.result), default=0),
+        # combinations the source's data leave empty, held at zero (0: no data read)
+        "empty_atoms": max((r.result.empty_atoms for r in runs if r.result), default=0),
         "disclosures": [
             without_values(_disclosure_dict(d)) | {"explanation": explain_disclosure(d)}
             for d in disclosures

@@ -72,6 +72,7 @@ from fivesafes.sdc.formats.injection import csv_field, csv_row, csv_unescape, xl
 from fivesafes.sdc.formats.statuses import normalise_cells
 from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE, Hierarchy
 from fivesafes.sdc.loss import loss_measures
+from fivesafes.sdc.occupancy import Occupancy, pairs_for
 from fivesafes.sdc.outputs.presentation import (
     NOT_AVAILABLE_SYMBOL,
     Cell,
@@ -191,6 +192,7 @@ __all__ = [
     "Loss",
     "MicrodataLike",
     "NumericCodesWarning",
+    "Occupancy",
     "OutputTable",
     "PerturbationSpec",
     "Population",
@@ -236,6 +238,7 @@ __all__ = [
     "measure_key",
     "normalise_cells",
     "outputs_agree",
+    "pairs_for",
     "parse_rules",
     "parse_spec",
     "percent_text",

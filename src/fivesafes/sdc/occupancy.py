@@ -21,12 +21,35 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 Pair = tuple[str, str]  # two column names, sorted
 BoolArray = npt.NDArray[np.bool_]
+EVERY = "*"  # the total of a filter dimension: every value of the column (sdc/population.py)
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def root(self) -> str: ...
+
+
+class Output(Protocol):
+    """What :func:`outputs_of` reads of an output (sdc/differencing.py's OutputTable)."""
+
+    @property
+    def dimensions(self) -> tuple[str, ...]: ...
+
+    @property
+    def filters(self) -> tuple[str, ...]: ...
+
+    @property
+    def hierarchies(self) -> Sequence[_Named]: ...
 
 
 @dataclass(frozen=True)
@@ -118,3 +141,20 @@ def filter_pairs(
         every &= set(columns)
     filters = {c for _, f in outputs for c in f}
     return [(a, b) for a, b in combinations(sorted(every), 2) if a in filters or b in filters]
+
+
+def outputs_of(tables: Iterable[Output]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Each output's (dimensions, filter columns), for :func:`filter_pairs`. An output read
+    back from the register keeps its filter as a dimension whose total is EVERY and records
+    no filters: a dimension of that total counts as a filter (stricter, never weaker)."""
+    out = []
+    for t in tables:
+        filters = {*t.filters, *(h.name for h in t.hierarchies if h.root == EVERY)}
+        out.append((tuple(d for d in t.dimensions if d not in filters), tuple(sorted(filters))))
+    return out
+
+
+def pairs_for(new: Output, earlier: Iterable[Output]) -> list[Pair]:
+    """The column pairs whose combinations the differencing check of ``new`` with
+    ``earlier`` should hold at zero where the data leave them empty."""
+    return filter_pairs(outputs_of([new, *earlier]))

@@ -30,7 +30,7 @@ from fivesafes.sdc.formats.export import export_table
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.loss import loss_measures
-from fivesafes.sdc.occupancy import Occupancy, filter_pairs
+from fivesafes.sdc.occupancy import Occupancy, filter_pairs, outputs_of
 from fivesafes.sdc.outputs.report import build_report, count_by_status
 from fivesafes.sdc.outputs.writers import write_outputs
 from fivesafes.sdc.perturbation.keys import RecordKeySource
@@ -41,7 +41,7 @@ from fivesafes.sdc.pipeline_context import (
     published_section,
     result_population,
 )
-from fivesafes.sdc.population import EVERY, Population, joined, restrict
+from fivesafes.sdc.population import Population, joined, restrict
 from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.progress import stage as progress_stage
 from fivesafes.sdc.protect_methods import (
@@ -289,13 +289,7 @@ def _occupancy(
     if not complete or not isinstance(engine, DuckDBTabulator):
         return None
     filters = tuple(seen.where) if seen is not None else ()
-    outputs = [(tuple(spec.dimension_names), filters)]
-    for t in published:
-        # a release read back from the register keeps its filter as a dimension whose
-        # total is EVERY ('*'); a dimension of that name counts as a filter too (stricter)
-        of_t = {*t.filters, *(h.name for h in t.hierarchies if h.root == EVERY)}
-        outputs.append((tuple(d for d in t.dimensions if d not in of_t), tuple(sorted(of_t))))
-    pairs = filter_pairs(outputs)
+    pairs = filter_pairs([(tuple(spec.dimension_names), filters), *outputs_of(published)])
     return Occupancy.of(engine.value_pairs(spec, data, pairs)) if pairs else None
 
 

@@ -21,8 +21,7 @@ from typing import Any
 from fivesafes.errors import SpecError
 from fivesafes.sdc.differencing import OutputTable
 from fivesafes.sdc.hierarchy import Hierarchy
-
-EVERY = "*"  # the total of a filter dimension: every value of the column
+from fivesafes.sdc.occupancy import EVERY
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ vote and at publication: the rules or the register may have changed since.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from fivesafes.audit.events import Outcome
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.checks import (
     AUDIT,
+    DIFFERENCING,
     RULES,
     CheckResult,
     CheckVerdict,
@@ -32,7 +33,7 @@ from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.sealing import unseal
 from fivesafes.release.source import SourceOrigin, source_check
 from fivesafes.release.submission import FileSubmission, Submission, TableSubmission, from_payload
-from fivesafes.sdc import OutputTable
+from fivesafes.sdc import Occupancy, OutputTable
 from fivesafes.services.context import now, record
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
@@ -44,6 +45,9 @@ from fivesafes.store.models.release import (
 )
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault.keys import KeyProvider
+
+# (the output, the source's releases) -> the zeros of the source's data, or None
+OccupancyFor = Callable[[OutputTable, Sequence[OutputTable]], Occupancy | None]
 
 
 def version_object_id(request_id: int, version: int) -> str:
@@ -107,8 +111,14 @@ def run_checks(
     in_force: RuleSetting | None,
     *,
     with_audit: bool = True,
+    occupancy_for: OccupancyFor | None = None,
 ) -> list[CheckResult]:
-    """Every automated check of ``submission`` (the table audit only when ``with_audit``)."""
+    """Every automated check of ``submission`` (the table audit only when ``with_audit``).
+
+    ``occupancy_for(new, earlier)``: for a proven source whose data the caller can read,
+    the combinations those data leave empty (sdc/occupancy.py), which the differencing
+    check holds at zero (a filter that follows from a dimension: country from region).
+    """
     if isinstance(submission, FileSubmission):
         return [file_check(submission.name, len(submission.content))]
     assert isinstance(submission, TableSubmission)
@@ -128,14 +138,19 @@ def run_checks(
     def link(table: OutputTable, source: str) -> tuple[OutputTable, list[EarlierRelease]]:
         return link_families(table, source, earlier, families)
 
+    new = submission.output_table(label)
+    occupancy = None
+    if origin.verified and occupancy_for is not None:
+        occupancy = occupancy_for(new, [e.table for e in earlier if e.source == request.source])
     results.append(
         scoped_differencing_check(
-            submission.output_table(label),
+            new,
             request.source,
             origin.verified,
             earlier,
             link=link,
             also=family_sources(earlier, families),
+            occupancy=occupancy,
         )
     )
     return results
@@ -244,13 +259,16 @@ def check_not_blocked(
     submission = submission_of(provider, request, version)
     in_force = rule_setting(session, request)
     fresh = run_checks(session, provider, request, submission, in_force, with_audit=False)
-    stored_audit = [
-        r
-        for r in checks_in_force(stored_checks(session, version.id))
-        if r.name == AUDIT and r.verdict == "fail"
-    ]
+    stored = stored_checks(session, version.id)
+    stored_audit = [r for r in checks_in_force(stored) if r.name == AUDIT and r.verdict == "fail"]
     blockers = [(r.name, r.summary) for r in blocking(fresh)]
     blockers += [(r.name, r.summary) for r in stored_audit]
+    if DIFFERENCING not in {name for name, _ in blockers}:
+        # a disclosure found with the zeros of the source's data (read at submission,
+        # not here) stays found: releases are never taken back and the data's zeros
+        # stay zeros, so a later run without them must not clear it
+        zeros = [r for r in stored if r.name == DIFFERENCING and _with_zeros_failed(r)]
+        blockers += [(r.name, r.summary) for r in zeros[:1]]
     failed = [f"{name}: {summary}" for name, summary in blockers]
     label = in_force.label if in_force else None
     if failed:
@@ -290,6 +308,16 @@ def check_not_blocked(
 
 
 __all__ = ["CheckVerdict", "check_not_blocked", "run_checks", "store_checks", "submission_of"]
+
+
+def _with_zeros_failed(row: CheckResultRow) -> bool:
+    if row.verdict != "fail":
+        return False
+    try:
+        details = json.loads(row.details_json or "{}")
+    except ValueError:
+        return True  # unreadable details of a failed check: fail closed
+    return isinstance(details, dict) and bool(details.get("empty_atoms"))
 
 
 def _what_to_do(failed: set[str], no_rule_set: bool) -> str:

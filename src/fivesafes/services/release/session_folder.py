@@ -30,6 +30,7 @@ from fivesafes.services.release.submission import (
     _Version,
 )
 from fivesafes.services.release.views import RequestView
+from fivesafes.services.release.zeros import data_zeros
 from fivesafes.services.vault.read import open_dataset_for
 from fivesafes.services.vault.register import DATASET, Transact, Vault, stored_row
 
@@ -99,7 +100,8 @@ def submit_session_folder(
         )
         origin = proven_source(proven, source)
         new = _Version(claim.area, table, context, origin, title, rule_set, request_id)
-        return _submit(session, resolve_actor(session, login), vault.provider, new)
+        zeros = data_zeros(session, vault, claim.area, origin.source)
+        return _submit(session, resolve_actor(session, login), vault.provider, new, zeros)
 
 
 def _recompute(

@@ -31,10 +31,16 @@ from fivesafes.release.workflow import Actor as Mover
 from fivesafes.release.workflow import RequestState, transition
 from fivesafes.services.context import Actor, now, record, today_or
 from fivesafes.services.governance.lookup import area_row
-from fivesafes.services.release.checks import run_checks, store_checks, version_object_id
+from fivesafes.services.release.checks import (
+    OccupancyFor,
+    run_checks,
+    store_checks,
+    version_object_id,
+)
 from fivesafes.services.release.moves import check_author, request_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.views import RequestView, view_of
+from fivesafes.services.release.zeros import data_zeros
 from fivesafes.services.vault.register import Vault
 from fivesafes.services.vault.tables import stored_table
 from fivesafes.store.models.governance import DatasetRow, GrantRow, PersonRow
@@ -123,7 +129,9 @@ def submit_stored_output(
     table, proven = stored_table(session, vault, area, name)
     origin = proven_source(proven, source)
     new = _Version(area, table, context, origin, title, rule_set, request_id)
-    return _submit(session, actor, vault.provider, new)
+    return _submit(
+        session, actor, vault.provider, new, data_zeros(session, vault, area, origin.source)
+    )
 
 
 def _check_grant(session: Session, actor: Actor, area: str, day: date) -> None:
@@ -175,7 +183,13 @@ def _new_request(session: Session, actor: Actor, new: _Version) -> ReleaseReques
     return row
 
 
-def _submit(session: Session, actor: Actor, provider: KeyProvider, new: _Version) -> RequestView:
+def _submit(
+    session: Session,
+    actor: Actor,
+    provider: KeyProvider,
+    new: _Version,
+    occupancy_for: OccupancyFor | None = None,
+) -> RequestView:
     if new.request_id is None:
         row = _new_request(session, actor, new)
         move = transition(RequestState.DRAFT, RequestState.SUBMITTED, Mover.AUTHOR)
@@ -201,7 +215,9 @@ def _submit(session: Session, actor: Actor, provider: KeyProvider, new: _Version
     in_force = rule_set_in_force(session, row.rule_set.name if row.rule_set else new.rule_set)
     if in_force is not None and in_force.id is not None:
         row.rule_set = session.get(RuleSetRow, in_force.id)
-    results = run_checks(session, provider, row, new.submission, in_force)
+    results = run_checks(
+        session, provider, row, new.submission, in_force, occupancy_for=occupancy_for
+    )
     _seal_intervals(provider, row, version, results)
     label = in_force.label if in_force else None
     store_checks(session, version, results, stage="submission", rule_set=label, run_by=actor.login)

@@ -1,0 +1,64 @@
+"""The zeros of a proven source's data, for the differencing check at submission.
+
+A table of the units of country X, checked with a release by region, reveals a hidden
+region when the data put each region in one country (sdc/occupancy.py). The model
+sees that only if it knows which combinations hold no unit, and only the data say so.
+``table protect --dataset`` reads them while it protects; this reads them again for the
+check that gates the release, from the dataset the stored output was made from, inside
+the server and in memory only (the rows never leave this module: only which value
+pairs occur, and those only reach the check's model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from fivesafes.engine.memory import memory_only_connection
+from fivesafes.release.source import split_source
+from fivesafes.sdc import RECORD_KEY_COLUMN, Occupancy, OutputTable, pairs_for
+from fivesafes.sdc.tabulate import data_occupancy
+from fivesafes.services.governance.lookup import dataset_row
+from fivesafes.services.release.checks import OccupancyFor
+from fivesafes.services.vault.register import DATASET, Vault, stored_row
+from fivesafes.vault.reader import decrypt
+from fivesafes.vault.writer import area_lock
+
+
+def data_zeros(session: Session, vault: Vault, area: str, source: str) -> OccupancyFor | None:
+    """Reads the zeros of ``source``'s dataset for the check (None: no data to read).
+
+    Not for a derived dataset: its rows are part of its family's units, so combinations
+    that only the rest of the family holds would look empty.
+    """
+    dataset, _ = split_source(source)
+    row = dataset_row(session, dataset)
+    if row.derived_from_id is not None:
+        return None
+    if stored_row(session, row.area_id, DATASET, dataset) is None:
+        return None  # destroyed (retention): nothing to read
+    store = vault.store(area)
+
+    def occupancy_for(new: OutputTable, earlier: Sequence[OutputTable]) -> Occupancy | None:
+        pairs = pairs_for(new, earlier)
+        wanted = sorted({c for pair in pairs for c in pair} - {RECORD_KEY_COLUMN})
+        if not wanted:
+            return None
+        with area_lock(store, exclusive=False):
+            with decrypt(store, vault.provider, dataset, columns=[]) as head:
+                present = [c for c in wanted if c in head.column_names()]
+            if not present:
+                return None
+            with decrypt(store, vault.provider, dataset, columns=present) as opened:
+                rows = pq.read_table(opened.path, columns=present)
+        con = memory_only_connection(vault.memory_limit, threads=1)
+        try:
+            con.register("source_rows", rows)
+            return data_occupancy(con, "source_rows", set(present), pairs)
+        finally:
+            con.close()
+            del rows
+
+    return occupancy_for

@@ -1,0 +1,91 @@
+"""A filter that follows from a dimension, at `release submit` (both databases).
+
+Pay by region is published, region a3 hidden (three people: under the threshold of 7)
+with a complement. Regions a1 and a2 lie in country X, a3 in Y. A table of the people of
+country X by sector, protected alone, publishes its total: a1 + a2, so a3 is the
+region total minus it. The check at submission reads which (region, country) pairs hold
+people from the stored dataset and must block it, and keep it blocked at the vote; the
+same table protected with the release (the default) passes and publishes.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from governance_register import TODAY
+from release_world import AREA
+from sqlalchemy import Engine
+from stored_world import Stored, build_stored
+
+from fivesafes.errors import UnsafeTableError
+from fivesafes.governance.areas import Dataset
+from fivesafes.release.votes import Vote
+from fivesafes.services.governance import datasets
+from fivesafes.services.release import requests as release_requests
+from fivesafes.services.vault.lifecycle import ingest_dataset
+
+COUNTRY = {"a1": "X", "a2": "X", "a3": "Y"}
+PEOPLE = {"a1": 10, "a2": 10, "a3": 3}
+
+
+def _spec(stored: Stored, name: str, dimension: str, where: str = "") -> Path:
+    text = (
+        f'[table]\nname = "{name}"\nresponse = "pay"\ncontributor = "person"\n{where}\n'
+        f'[[dimension]]\nname = "{dimension}"\n\n[rules]\nthreshold = 7\n'
+        '\n[suppression]\nmethod = "optimal"\nsingleton = false\n'
+    )
+    return stored.spec(name, text)
+
+
+@pytest.fixture
+def stored(engine: Engine, tmp_path: Path) -> Stored:
+    s = build_stored(engine, tmp_path)
+    entry = Dataset("staff", AREA, True, True, True, "survey", "SRSA 2007")
+    s.world.reg.act("iris", datasets.register_dataset, entry, TODAY)
+    src = tmp_path / "incoming" / "staff.csv"
+    src.parent.mkdir(parents=True, exist_ok=True)
+    with src.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["region", "country", "sector", "person", "pay"])
+        for region, n in PEOPLE.items():
+            for k in range(n):
+                w.writerow([region, COUNTRY[region], "AB"[k % 2], f"{region}-{k}", 20 + 3 * k])
+    ingest_dataset(s.tx, s.vault, "iris", AREA, src, name="staff")
+    src.unlink()
+    return s
+
+
+def _verdicts(view: release_requests.RequestView) -> dict[str, str]:
+    return {c.name: c.verdict for c in view.versions[-1].checks}
+
+
+def _publish(stored: Stored, output: str) -> None:
+    view = stored.submit(f"{AREA}/{output}")
+    assert _verdicts(view)["differencing"] == "pass", view.versions[-1].checks
+    stored.world.vote("olga", view.id, Vote.APPROVE)
+    stored.world.vote("oscar", view.id, Vote.APPROVE)
+    stored.world.publish(view.id)
+
+
+def test_a_country_table_that_gives_away_a_region_is_blocked_at_submission(
+    stored: Stored,
+) -> None:
+    (regions,) = stored.protect(_spec(stored, "regions", "region"), dataset="staff", name="r")
+    assert regions.by_status["primary"] == 1  # a3
+    _publish(stored, "r")
+
+    country_x = _spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
+    view = stored.submit(f"{AREA}/alone")
+    check = next(c for c in view.versions[-1].checks if c.name == "differencing")
+    assert check.verdict == "fail", check
+    assert "region=a3" in check.summary
+    # the vote's own run reads no data: the disclosure found with the data's zeros holds
+    with pytest.raises(UnsafeTableError, match="region=a3"):
+        stored.world.vote("olga", view.id, Vote.APPROVE)
+
+    (made,) = stored.protect(country_x, dataset="staff", name="x")
+    assert made.hidden_for_releases >= 1
+    _publish(stored, "x")
