@@ -7,6 +7,7 @@ nothing from the rest of the package, so every layer (``sdc`` included) may use 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -17,10 +18,24 @@ class FivesafesError(Exception):
     code: str = "error"
     exit_status: int = 1
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        redacted: str | None = None,
+        value_free: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # What the message quotes of the data it was raised on (see ``withheld``): an error
+        # whose message names values, row numbers or counts of the rows gives ``redacted``,
+        # the message without them (the problem and the columns only); one whose message
+        # quotes nothing of the rows (a column's name, a type, a file) says ``value_free``.
+        # Its hint quotes nothing of the rows in either case.
+        self.redacted = redacted
+        self.value_free = value_free and redacted is None
         # Writes that must outlive the rollback this error causes (the audit event of a
         # refusal, the check results that blocked an approval): ``store.db.transaction``
         # runs each, with a new session, after the failed transaction is rolled back.
@@ -28,6 +43,34 @@ class FivesafesError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def withheld(self, doing: str, hint: str) -> FivesafesError:
+        """This error as told to someone who may not see the rows it was raised on.
+
+        The standalone library shows the full message (a statistician on her own file needs
+        the examples); a service that ran it on an area's data raises this instead. A
+        value-free error is itself; one with a ``redacted`` text is the same kind of error
+        with that text, its own hint and ``hint`` (where to look at the rows, within the
+        area's policy); any other (deny by default: its message may quote the data) keeps
+        only its kind: "``doing`` failed", and ``hint``.
+        """
+        if self.value_free:
+            return self
+        if self.redacted is not None:
+            message = self.redacted
+            told = f"{self.hint}; {hint}" if self.hint else hint
+        else:
+            message = (
+                f"{doing} failed ({self.code} error); its message is withheld, "
+                "as it may quote the data"
+            )
+            told = hint
+        safe = copy.copy(self)  # the same class, code and fields (e.g. AccessDenied.reasons)
+        safe.args = (message,)
+        safe.message, safe.hint = message, told
+        safe.redacted, safe.value_free = None, True
+        safe.after_rollback = list(self.after_rollback)
+        return safe
 
 
 class SpecError(FivesafesError):

@@ -223,6 +223,48 @@ def test_table_protect_of_a_derived_dataset_sees_its_family_through_the_server(
     assert "published releases: none of this source or its family yet" in text.stdout
 
 
+LEAKY = {
+    # a text column as the response: the library names its values ("not a number ...")
+    "response": '[table]\nname = "t"\nresponse = "nino"\n\n[[dimension]]\nname = "region"\n',
+    # a [table] where value the column does not take: the library lists every value it takes
+    "where": '[table]\nname = "t"\nresponse = "pay"\nwhere = { nino = ["nobody"] }\n\n'
+    '[[dimension]]\nname = "region"\n',
+    # codes not in the hierarchy: the library names them and their rows
+    "codes": '[table]\nname = "t"\nresponse = "pay"\n\n[[dimension]]\nname = "nino"\n'
+    'hierarchy = "region.csv"\n',
+}
+
+
+@pytest.mark.parametrize("case", sorted(LEAKY))
+def test_a_data_error_of_table_protect_quotes_no_row_through_the_server(
+    server: RunningServer, area: str, marker: str, tmp_path: Path, case: str
+) -> None:
+    """The error of a spec that does not fit the stored rows names the problem and the
+    columns, never a value or a row number: in the answer, the CLI's text and the audit."""
+    before = _ok(server, "audit.log", limit=100_000)
+    assert isinstance(before, list)
+    seen = max(e["seq"] for e in before)
+    hierarchy = "code,parent\nUK,\nN,UK\nS,UK\n"
+    sent = {"text": LEAKY[case], "hierarchies": [hierarchy if case == "codes" else None]}
+    answer = server.call("table.protect", dataset=f"{area}/ashe", specs=[sent])
+    assert answer.status_code != 200 and marker not in answer.text, answer.text
+    error = answer.json()["error"]
+    assert error["code"] in ("data", "spec") and error["exit_status"] == 2
+    assert "rows 1" not in error["message"] and "at row" not in error["message"]
+    assert f"fivesafes query {area}" in error["hint"]
+    (tmp_path / "region.csv").write_text(hierarchy)
+    spec = tmp_path / "leaky.toml"
+    spec.write_text(LEAKY[case], encoding="utf-8")
+    told = _remote(server, "table", "protect", str(spec), "--dataset", f"{area}/ashe")
+    assert told.exit_code == 2 and marker not in told.output and error["message"] in told.stderr
+    after = _ok(server, "audit.log", limit=100_000)
+    assert isinstance(after, list)
+    new = [e for e in after if e["seq"] > seen]
+    tabulated = [e["action"] for e in new if e["action"] != "audit.read"]
+    assert tabulated == ["access.decide"] * 2  # the two reads of the rows, and no table
+    assert marker not in json.dumps(new)
+
+
 def test_stored_rotate_destroy_and_retention_through_the_server(
     server: RunningServer, area: str, marker: str
 ) -> None:

@@ -71,4 +71,5 @@ def memory_bounded(what: str) -> Iterator[None]:
             f"{what} needs more memory than the engine may use: {first}",
             hint="confidential data are never spilled to disk: raise memory_limit under [engine] "
             "in the workspace's config.toml, or tabulate fewer or coarser dimensions",
+            redacted=f"{what} needs more memory than the engine may use",
         ) from None

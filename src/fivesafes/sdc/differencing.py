@@ -39,9 +39,14 @@ class InconsistentOutputs(DataError):
     """The outputs give one cell different values: they cannot come from the same data."""
 
     def __init__(
-        self, message: str, *, hint: str | None = None, outputs: tuple[str, ...] = ()
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        outputs: tuple[str, ...] = (),
+        redacted: str | None = None,
     ) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, redacted=redacted)
         # The clashing outputs' labels, which (unlike the message) quote no value.
         self.outputs = outputs
 
@@ -330,6 +335,8 @@ def _raise_on_clash(published: pd.DataFrame, grouped: Any, keys: list[str]) -> N
             ),
             hint="outputs of one source must come from the same data; check the source",
             outputs=tuple(dict.fromkeys(map(str, bad["_label"]))),
+            redacted="the same cell was published with different values by: "
+            + ", ".join(dict.fromkeys(map(str, bad["_label"]))),
         )
 
 
@@ -441,6 +448,7 @@ def _subset_frame(
             raise DataError(
                 f"{t.label}: code(s) {unknown[:10]} of dimension '{d}' are not in its hierarchy",
                 hint="cells must use the codes of the hierarchy they were tabulated with",
+                redacted=f"{t.label}: some codes of dimension '{d}' are not in its hierarchy",
             )
         lookup = np.array([code_to_id[str(u)] for u in uniques], dtype=np.int64)
         out[f"_s_{d}"] = lookup[positions]

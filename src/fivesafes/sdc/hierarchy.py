@@ -177,6 +177,7 @@ class Hierarchy:
                 f"dimension '{name}': the data contain the code '{total}', "
                 "which is also the grand total's code",
                 hint="set total_code in the dimension's spec to a code the data do not use",
+                redacted=f"dimension '{name}': the data contain the grand total's code",
             )
         parent: dict[str, str | None] = {total: None}
         parent.update({c: total for c in unique})

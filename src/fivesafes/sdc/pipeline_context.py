@@ -35,6 +35,7 @@ def population_of(spec: TableSpec, engine: Tabulator, data: Any) -> Population |
         raise SpecError(
             f"[table] where is tabulated by the DuckDB engine only, not {engine.name}",
             hint="use --engine duckdb, or filter the data before tabulating them",
+            value_free=True,
         )
     domains = engine.filter_domains(spec, data)
     return Population.of(dict(spec.where), domains)

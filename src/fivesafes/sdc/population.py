@@ -43,6 +43,7 @@ class Population:
                 raise SpecError(
                     f"the population keeps no value of {column!r}",
                     hint="name at least one value to keep",
+                    value_free=True,
                 )
             unknown = sorted(set(values) - set(every[column]))
             if unknown:
@@ -50,9 +51,14 @@ class Population:
                     f"value(s) {unknown} of {column!r} are not among its values "
                     f"{list(every[column])}",
                     hint="the domain is every value the column takes in the whole population",
+                    # (the list is every value of the column: never outside an area)
+                    redacted=f"a value kept of {column!r} is not among the values it takes",
                 )
             if EVERY in every[column]:
-                raise SpecError(f"{column!r} takes the value {EVERY!r}, reserved for its total")
+                raise SpecError(
+                    f"{column!r} takes the value {EVERY!r}, reserved for its total",
+                    redacted=f"{column!r} takes the value reserved for its total",
+                )
         return cls(kept, every)
 
     def code(self, column: str) -> str:
@@ -98,6 +104,7 @@ def joined(*populations: Population | None) -> Population | None:
                 raise SpecError(
                     f"{column!r} is filtered twice",
                     hint="a column is filtered on by one population only",
+                    value_free=True,
                 )
             where[column] = p.where[column]
             domains[column] = p.domains[column]
@@ -114,6 +121,7 @@ def restrict(table: OutputTable, population: Population | None) -> OutputTable:
         raise SpecError(
             f"{clash} are both dimensions of {table.label} and filters of its population",
             hint="a column is either tabulated or filtered on, not both",
+            value_free=True,
         )
     cells = table.cells.copy()
     hierarchies = list(table.hierarchies)

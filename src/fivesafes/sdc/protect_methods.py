@@ -57,6 +57,7 @@ def check_method(method: str) -> str:
         raise SpecError(
             f"unknown protection method {method!r}",
             hint=f"use one of {', '.join(PROTECTION_METHODS)}",
+            value_free=True,
         )
     return method
 
@@ -68,6 +69,7 @@ def with_protection(spec: TableSpec, method: str | None) -> TableSpec:
         raise SpecError(
             "the cell key method perturbs unweighted counts; this count table is weighted",
             hint="drop [table] weight, or protect the weighted table by rounding or suppression",
+            value_free=True,
         )
     return replace(spec, protection=chosen)  # type: ignore[arg-type]
 
@@ -99,6 +101,7 @@ def keyed_source(
             f"{spec.protection} needs",
             hint="protect this table with the duckdb engine (--engine duckdb), or by "
             "suppression or controlled-rounding",
+            value_free=True,
         )
     if keys is None:
         keys = load_key_material()  # the environment's, else KeyProviderError
@@ -143,6 +146,7 @@ def _check_cell_keys(cells: pd.DataFrame, method: str, engine: str) -> None:
         raise EngineError(
             f"the {engine} engine gave cells without a '{CELL_KEY}' column, which {method} needs",
             hint="use an engine that sums record keys (the duckdb engine does)",
+            value_free=True,
         )
     keys = cells[CELL_KEY]
     whole = not keys.isna().any() and pd.api.types.is_integer_dtype(keys)
@@ -150,6 +154,7 @@ def _check_cell_keys(cells: pd.DataFrame, method: str, engine: str) -> None:
         raise EngineError(
             f"the {engine} engine gave cell keys that are not whole numbers in [0, 2**53)",
             hint=f"'{CELL_KEY}' must be the records' keys times 2**53 summed mod 2**53",
+            value_free=True,
         )
 
 

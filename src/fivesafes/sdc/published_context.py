@@ -232,6 +232,8 @@ def protect_with_published(
                 "re-ingested?): the differencing check at submission refuses such a table "
                 "too; publish it as a new source, or ask the output checkers",
                 outputs=exc.outputs,
+                redacted="the new table(s) and the published releases disagree on a cell's "
+                f"value ({', '.join(exc.outputs)})",
             ) from exc
         chosen = _round(model, new, statuses, n_rel, pending)
         if chosen is None:

@@ -152,6 +152,7 @@ def apply_primary_rules(
                 f"{bad} cell(s) contain negative contributions",
                 hint='set [rules] negatives = "absolute" to evaluate the rules on absolute '
                 "values, or correct the data",
+                redacted="some cells contain negative contributions",
             )
     outcomes = evaluate_rules(cells, rules, frequency=frequency, weighted=weighted)
     out = cells.copy()

@@ -75,6 +75,8 @@ def code_error(
             f"hierarchy '{h.name}': {[c for c, _ in unknown[:_SHOW]]}{where}",
             hint="add the codes to the hierarchy file, or correct the data "
             "(codes are text: '01' and '1' differ)",
+            redacted=f"dimension '{dimension}': some codes in the data are not in "
+            f"hierarchy '{h.name}'",
         )
     rows = sum(n for _, n in internal)
     return DataError(
@@ -83,6 +85,8 @@ def code_error(
         f"{[c for c, _ in internal[:_SHOW]]}{where}",
         hint="microdata rows must carry leaf codes; add a leaf under each such code "
         "(e.g. '<code>_other') and recode the rows to it",
+        redacted=f"dimension '{dimension}': some codes in the data are subtotals (internal "
+        f"codes) of hierarchy '{h.name}', not leaves",
     )
 
 

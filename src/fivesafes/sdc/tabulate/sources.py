@@ -113,13 +113,16 @@ def _register(
         path = Path(data)
         if not path.is_file():
             raise DataError(
-                f"data file not found: {path}", hint="give a .csv or .parquet file that exists"
+                f"data file not found: {path}",
+                hint="give a .csv or .parquet file that exists",
+                value_free=True,
             )
         if path.stat().st_size == 0:
             raise DataError(
                 f"data file {path} is empty (0 bytes)",
                 hint="give the microdata: a header line with the column names, then one "
                 "line per record",
+                value_free=True,
             )
         suffixes = "".join(path.suffixes).lower()
         if ".parquet" in suffixes or suffixes.endswith(".pq"):
@@ -142,6 +145,7 @@ def _register(
             raise DataError(
                 f"cannot tell the format of {path} from its name",
                 hint="name the file .csv or .parquet",
+                value_free=True,
             )
     elif isinstance(data, pd.DataFrame | pa.Table):
         con.register(raw, data)
@@ -163,6 +167,7 @@ def _register(
             f"cannot tabulate data of type {type(data).__name__}",
             hint="give a CSV or Parquet path, a pandas DataFrame, a pyarrow Table "
             "or a DuckDB relation",
+            value_free=True,
         )
     columns = {
         str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()
@@ -172,6 +177,7 @@ def _register(
         raise DataError(
             f"the data have no record-key column '{record_key}'",
             hint="attach record keys first (sdc.perturbation.attach_record_keys)",
+            value_free=True,
         )
     if isinstance(data, str | Path):
         counted = con.execute(f"SELECT count(*) FROM {raw}").fetchone()
@@ -180,6 +186,7 @@ def _register(
             raise DataError(
                 f"data file {data} has no data rows (only a header)",
                 hint="give the file with its records; an empty table is never published",
+                value_free=True,
             )
     view = f"{prefix}src"
     select: list[str] = []
@@ -239,6 +246,7 @@ def _where(spec: TableSpec, columns: Mapping[str, str]) -> str:
         raise DataError(
             f"[table] where names column(s) {missing} that the data do not have",
             hint=f"the data's columns are {sorted(columns)}",
+            value_free=True,
         )
     terms = [
         f"CAST({quote(c)} AS VARCHAR) IN ({', '.join(literal(v) for v in values)})"
@@ -254,7 +262,9 @@ def column_values(
     out = {}
     for c in columns:
         if c not in source.columns:
-            raise DataError(f"the data have no column '{c}'", hint="check [table] where")
+            raise DataError(
+                f"the data have no column '{c}'", hint="check [table] where", value_free=True
+            )
         rows = con.execute(
             f"SELECT DISTINCT CAST({quote(c)} AS VARCHAR) FROM {source.raw} "
             f"WHERE {quote(c)} IS NOT NULL"
@@ -317,11 +327,13 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, sql: str) -> None:
                 "a file saved as Latin-1 or Windows-1252 looks like this",
                 hint="save the file as UTF-8 (in Excel: CSV UTF-8; or convert it with "
                 "iconv -f latin1 -t utf-8)",
+                redacted=f"{path} is not UTF-8 text",
             ) from exc
         raise DataError(
             f"cannot read {path}: {first}",
             hint="check that the file is a complete CSV (with a header line) or Parquet "
             "file, and that its name ends in the right suffix",
+            redacted=f"cannot read {path}",
         ) from exc
 
 
@@ -408,6 +420,7 @@ def check_columns(spec: TableSpec, columns: Mapping[str, str]) -> None:
         raise DataError(
             f"the data have no column for {named}",
             hint=f"the data's columns are {sorted(columns)[:30]}; fix the spec or the data",
+            value_free=True,
         )
     for c, role in roles:
         kind = columns[c]
@@ -417,6 +430,7 @@ def check_columns(spec: TableSpec, columns: Mapping[str, str]) -> None:
             raise DataError(
                 f"{role} column '{c}' has type {kind}, not a number",
                 hint=f"give '{c}' as numbers",
+                value_free=True,
             )
 
 
@@ -520,6 +534,7 @@ def raise_value_errors(
                 f"dimension '{dim}' is missing (empty) in {n} row(s){where(f'dim{i}', n)}",
                 hint=f"give every row a code for '{dim}'; an unknown code is a code too "
                 "(add it to the hierarchy, e.g. 'unknown')",
+                redacted=f"dimension '{dim}' is missing (empty) in some rows",
             )
     if counts.get("unit"):
         col = spec.holding or spec.contributor
@@ -527,18 +542,22 @@ def raise_value_errors(
             f"column '{col}' (the {'holding' if spec.holding else 'contributor'}) "
             f"is missing in {counts['unit']} row(s){where('unit', counts['unit'])}",
             hint="every row must name the unit it belongs to; fill the column in",
+            redacted=f"column '{col}' (the {'holding' if spec.holding else 'contributor'}) "
+            "is missing in some rows",
         )
     if counts.get("contrib"):
         raise DataError(
             f"contributor column '{spec.contributor}' is missing in {counts['contrib']} "
             f"row(s){where('contrib', counts['contrib'])}",
             hint="every row must name its contributor; fill the column in",
+            redacted=f"contributor column '{spec.contributor}' is missing in some rows",
         )
     if counts.get("rk_bad"):
         raise DataError(
             f"{counts['rk_bad']} row(s) have no valid record key (in [0, 1), a multiple of 2**-53)",
             hint="record keys are drawn by fivesafes.sdc.perturbation.record_keys; "
             "never edit or impute them",
+            redacted="some rows have no valid record key",
         )
     for role, column, key in (("response", spec.response, "x"), ("weight", spec.weight, "w")):
         if column is None:
@@ -558,6 +577,7 @@ def raise_value_errors(
             raise DataError(
                 f"{role} column '{column}' is negative in {n} row(s){where(f'{key}_neg', n)}",
                 hint=hint,
+                redacted=f"{role} column '{column}' is negative in some rows",
             )
 
 
@@ -570,6 +590,8 @@ def holding_error(
         f"holding in '{spec.holding}', e.g. {list(examples)}"
         + (f" (the first at {at})" if at else ""),
         hint="a contributor belongs to exactly one holding; correct the holding column",
+        redacted=f"some contributors in '{spec.contributor}' belong to more than one "
+        f"holding in '{spec.holding}'",
     )
 
 
@@ -586,11 +608,13 @@ def bad_numbers_error(
             f"{role} column '{column}' is not a number in {n - missing} row(s): "
             f"{list(bad[:_SHOW])}{' ...' if len(bad) > _SHOW else ''}{rows}",
             hint=f"'{column}' must hold numbers (a dot for decimals, no thousands separators)",
+            redacted=f"{role} column '{column}' is not a number in some rows",
         )
     return DataError(
         f"{role} column '{column}' is missing in {missing} row(s){rows}",
         hint=f"fill '{column}' in (write 0 where the true value is zero); "
         "rows are never dropped silently",
+        redacted=f"{role} column '{column}' is missing in some rows",
     )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from fivesafes.engine.memory import memory_bounded, memory_only_connection
 from fivesafes.errors import (
     ConflictError,
+    FivesafesError,
     IntegrityError,
     KeyProviderError,
     NotFoundError,
@@ -65,7 +66,7 @@ from fivesafes.services.vault.register import (
 from fivesafes.vault import AreaStore, Manifest, shred
 from fivesafes.vault.files import files_digest, read_files, write_files
 from fivesafes.vault.names import check_name
-from fivesafes.vault.query import output_name
+from fivesafes.vault.query import output_name, sql_name
 from fivesafes.vault.writer import area_lock
 
 TABLE_FORMAT = "table"  # source_format of a protected table output in the vault register
@@ -194,7 +195,8 @@ def protect_dataset_for(
     runs on a memory-only, locked connection (``memory_limit``, else the vault's): a table
     that outgrows it fails with a DataError instead of spilling plaintext to disk.
     ``progress`` hears of each stage (reading the dataset, the library's stages, storing
-    the outputs): stage names and counts only, never a code or a value."""
+    the outputs): stage names and counts only, never a code or a value. An error of the
+    tabulation quotes no value or row of the dataset (:func:`area_error`)."""
     for spec in specs:
         if not spec.source_text:
             raise SpecError(
@@ -233,17 +235,24 @@ def protect_dataset_for(
             record_keys=keyed,
         )
     limit = memory_limit or vault.memory_limit
-    with _confined(tabulator, limit) as engine, memory_bounded(f"tabulating {area}/{dataset}"):
-        results = protect_all(
-            specs,
-            data,
-            secondary=secondary,
-            tabulator=engine,
-            progress=progress,
-            published=published.by_measure if published is not None else None,
-            membership=published.membership if published is not None else None,
-            keys=StoredKeys(RECORD_KEY_COLUMN) if keyed else None,
-        )
+    try:
+        with (
+            _confined(tabulator, limit) as engine,
+            memory_bounded(f"tabulating {area}/{dataset}"),
+        ):
+            results = protect_all(
+                specs,
+                data,
+                secondary=secondary,
+                tabulator=engine,
+                progress=progress,
+                published=published.by_measure if published is not None else None,
+                membership=published.membership if published is not None else None,
+                keys=StoredKeys(RECORD_KEY_COLUMN) if keyed else None,
+            )
+    except FivesafesError as exc:
+        # the rows stay in the area: no value or row number of them in the error
+        raise area_error(exc, area, dataset) from None
     del data  # the plaintext rows are not needed any more
     with tx() as session:
         ds = stored_row(session, area_id, DATASET, dataset)
@@ -277,6 +286,23 @@ def protect_dataset_for(
             for manifest in written:  # nothing stays in the area that the register lacks
                 shred(store, manifest.name, kind="outputs")
             raise
+
+
+def area_error(exc: FivesafesError, area: str, dataset: str) -> FivesafesError:
+    """``exc``, raised while tabulating AREA/DATASET, as its caller may see it.
+
+    The standalone library's errors quote the rows (examples of bad values, row numbers,
+    counts); nothing leaves an area but what passed the disclosure checks, so the caller
+    gets the error's kind, the problem and the columns (``FivesafesError.withheld``: an
+    error not known to be value-free keeps its kind only), and where to look at the rows:
+    the area's audited query service, which shows what the area's row-level policy lets.
+    """
+    hint = (
+        f"values and rows of {area}/{dataset} are not shown here: look at them within the "
+        f"area's policy, with an audited query (fivesafes query {area} "
+        f'"SELECT ... FROM {sql_name(dataset)} WHERE ...")'
+    )
+    return exc.withheld(f"tabulating {area}/{dataset}", hint)
 
 
 def _check_record_keys(vault: Vault, area: str, dataset: str) -> None:
