@@ -37,6 +37,7 @@ from fivesafes.services.release import session_register as release_session_regis
 from fivesafes.services.release import sources as release_sources
 from fivesafes.services.release import submission as release_submission
 from fivesafes.services.release import views as release_views
+from fivesafes.services.release import zeros as release_zeros
 from fivesafes.services.vault.read import open_dataset_for
 from fivesafes.store.models.release import ReleaseRequestRow
 
@@ -55,6 +56,7 @@ MODULES: tuple[ModuleType, ...] = (
     release_sources,
     release_submission,
     release_views,
+    release_zeros,
     rule_sets,
 )
 
@@ -153,6 +155,8 @@ READERS: dict[str, Call] = {
     "scope.area_families": lambda s, w, i: release_scope.area_families(
         s, _request(s, i, "a").area_id
     ),
+    # reads the stored dataset's value pairs for the check (in memory), writes nothing
+    "zeros.data_zeros": lambda s, w, i: release_zeros.data_zeros(s, _STORED["vault"], AREA, SOURCE),
 }
 
 # Writers whose only row is their audit event: a read of confidential content, recorded.

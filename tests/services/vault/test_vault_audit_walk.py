@@ -182,6 +182,7 @@ READERS: dict[str, Call] = {
 # Pure: no session, no transaction.
 PURE = {
     "families.compute_patterns",  # decrypts in memory: no session
+    "tables.area_error",  # the error as an area caller sees it: no session
     "read.referenced_datasets",
     "read.split_dataset_ref",
     "register.object_of",
