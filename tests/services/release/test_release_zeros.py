@@ -24,6 +24,8 @@ from fivesafes.governance.areas import Dataset
 from fivesafes.release.votes import Vote
 from fivesafes.services.governance import datasets
 from fivesafes.services.release import requests as release_requests
+from fivesafes.services.release.checks import checks_in_force, stored_checks, version_row
+from fivesafes.services.release.moves import request_row
 from fivesafes.services.vault.lifecycle import ingest_dataset
 
 COUNTRY = {"a1": "X", "a2": "X", "a3": "Y"}
@@ -85,6 +87,14 @@ def test_a_country_table_that_gives_away_a_region_is_blocked_at_submission(
     # the vote's own run reads no data: the disclosure found with the data's zeros holds
     with pytest.raises(UnsafeTableError, match="region=a3"):
         stored.world.vote("olga", view.id, Vote.APPROVE)
+    # the run kept from that refused vote says so too: the check in force still fails
+    with stored.tx() as s:
+        version = version_row(s, request_row(s, view.id))
+        runs = stored_checks(s, version.id)
+        stages = [r.stage for r in runs if r.name == "differencing"]
+        in_force = {r.name: r.verdict for r in checks_in_force(runs)}
+    assert stages == ["submission", "vote"]
+    assert in_force["differencing"] == "fail"
 
     (made,) = stored.protect(country_x, dataset="staff", name="x")
     assert made.hidden_for_releases >= 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -260,15 +261,10 @@ def check_not_blocked(
     in_force = rule_setting(session, request)
     fresh = run_checks(session, provider, request, submission, in_force, with_audit=False)
     stored = stored_checks(session, version.id)
+    fresh = _keep_found_with_zeros(fresh, stored)
     stored_audit = [r for r in checks_in_force(stored) if r.name == AUDIT and r.verdict == "fail"]
     blockers = [(r.name, r.summary) for r in blocking(fresh)]
     blockers += [(r.name, r.summary) for r in stored_audit]
-    if DIFFERENCING not in {name for name, _ in blockers}:
-        # a disclosure found with the zeros of the source's data (read at submission,
-        # not here) stays found: releases are never taken back and the data's zeros
-        # stay zeros, so a later run without them must not clear it
-        zeros = [r for r in stored if r.name == DIFFERENCING and _with_zeros_failed(r)]
-        blockers += [(r.name, r.summary) for r in zeros[:1]]
     failed = [f"{name}: {summary}" for name, summary in blockers]
     label = in_force.label if in_force else None
     if failed:
@@ -310,14 +306,37 @@ def check_not_blocked(
 __all__ = ["CheckVerdict", "check_not_blocked", "run_checks", "store_checks", "submission_of"]
 
 
-def _with_zeros_failed(row: CheckResultRow) -> bool:
-    if row.verdict != "fail":
-        return False
+def _keep_found_with_zeros(
+    fresh: list[CheckResult], stored: Sequence[CheckResultRow]
+) -> list[CheckResult]:
+    """``fresh`` with its differencing result replaced by an earlier failure of this version
+    found with the zeros of the source's data, if any.
+
+    Those zeros are read at submission (services/release/zeros.py), not by the runs at the
+    vote or publication; a disclosure found with them stays found (releases are never
+    taken back, the data's zeros stay zeros), so a later run without them must neither
+    clear it nor be stored as the check in force.
+    """
+    if any(r.name == DIFFERENCING and r.verdict == CheckVerdict.FAIL for r in fresh):
+        return fresh
+    for row in stored:
+        details = _failed_with_zeros(row)
+        if details is not None:
+            kept = CheckResult(DIFFERENCING, CheckVerdict.FAIL, row.summary, details)
+            return [kept if r.name == DIFFERENCING else r for r in fresh]
+    return fresh
+
+
+def _failed_with_zeros(row: CheckResultRow) -> dict[str, Any] | None:
+    if row.name != DIFFERENCING or row.verdict != "fail":
+        return None
     try:
         details = json.loads(row.details_json or "{}")
     except ValueError:
-        return True  # unreadable details of a failed check: fail closed
-    return isinstance(details, dict) and bool(details.get("empty_atoms"))
+        return {}  # unreadable details of a failed check: fail closed
+    if not isinstance(details, dict):
+        return {}
+    return details if details.get("empty_atoms") else None
 
 
 def _what_to_do(failed: set[str], no_rule_set: bool) -> str:
