@@ -106,3 +106,15 @@ def test_a_weighted_figure_is_the_value_a_weighted_table_publishes() -> None:
     assert unweighted["value"].iloc[0] != pytest.approx(float(uk["value"].iloc[0]), rel=1e-3)
     # the rules read the contributors' own (unweighted) figures either way
     assert weighted["top1"].iloc[0] == unweighted["top1"].iloc[0]
+
+
+def test_a_measure_that_is_not_a_number_is_refused_without_quoting_it() -> None:
+    data = pd.DataFrame({"region": ["a", "a", "b"], "pay": ["10", "SECRET-77", "5"]})
+    with pytest.raises(ValidationError) as caught:
+        figure_cells(data, "pay", {"region": ("a",)})
+    assert "not a number" in str(caught.value)
+    assert "SECRET" not in str(caught.value) and "SECRET" not in repr(caught.value.__cause__)
+    data["w"], data["pay"] = ["1", "SECRET-2", "1"], ["1", "2", "3"]
+    with pytest.raises(ValidationError, match="'w' is not a number") as caught:
+        figure_cells(data, "pay", {"region": ("a",)}, weight="w")
+    assert "SECRET" not in str(caught.value)

@@ -122,7 +122,7 @@ def figure_cells(
         mask &= observed.isin(codes).to_numpy()
     rows = data.loc[mask]
     frequency = measure == COUNT
-    values = np.ones(len(rows)) if frequency else pd.to_numeric(rows[measure]).to_numpy(dtype=float)
+    values = np.ones(len(rows)) if frequency else _numbers(rows[measure], measure)
     units = rows[contributor].astype(str).to_numpy() if contributor else np.arange(len(rows))
     per_unit = pd.Series(values).groupby(units).sum().to_numpy(dtype=float)
     tops = np.sort(np.abs(per_unit))[::-1]
@@ -130,9 +130,7 @@ def figure_cells(
         RECORDS: len(rows),
         CONTRIBUTORS: len(per_unit),
         VALUE: float(
-            values.sum()
-            if weight is None
-            else (values * pd.to_numeric(rows[weight]).to_numpy(dtype=float)).sum()
+            values.sum() if weight is None else (values * _numbers(rows[weight], weight)).sum()
         ),
         RULE_TOTAL: float(np.abs(values).sum()),
         NEGATIVES: int((values < 0).sum()),
@@ -162,3 +160,19 @@ def answer_table(
         codes[dim] = root
     frame = pd.DataFrame([{**codes, VALUE: float(value), STATUS: Status.SAFE.value}])
     return OutputTable(label, tuple(hierarchies), frame)
+
+
+def _numbers(raw: pd.Series, measure: str) -> np.ndarray:
+    """A numeric column's values (the measure, the weight); a text that is not a number is
+    refused without quoting it.
+
+    pandas' own error names the value ('Unable to parse string "..."'), which would reach
+    the server's log and the caller: the rows of an area never leave it that way.
+    """
+    values = pd.to_numeric(raw, errors="coerce")
+    if bool((values.isna() & raw.notna()).any()):
+        raise ValidationError(
+            f"column {measure!r} is not a number in every record of the figure's cell",
+            hint="ask for a numeric measure and weight (columns of numbers), or for a count",
+        )
+    return values.to_numpy(dtype=float)
