@@ -273,3 +273,51 @@ def test_a_filtered_release_read_back_from_the_register_counts_too() -> None:
     out = OutputTable("new", protected.hierarchies, protected.cells)
     pairs = {("country", "region"): data[["country", "region"]].itertuples(index=False, name=None)}
     assert check_differencing(out, [release], occupancy=Occupancy.of(pairs)).safe
+
+
+def test_a_table_by_a_column_that_follows_from_a_released_dimension_is_caught() -> None:
+    # no filter: a table by country beside a release by region. a3 (primary) and a4 lie
+    # in Y, the complement a1 in X; country Y minus the published a4 gives a3 exactly
+    country = {"a1": "X", "a2": "X", "a3": "Y", "a4": "Y"}
+    rows = []
+    for region, n in {"a1": 6, "a2": 6, "a3": 2, "a4": 5}.items():
+        for k in range(n):
+            base = 100.0 if region == "a4" else 10.0
+            rows.append((f"{region}-{k}", region, country[region], base + 3 * k))
+    data = pd.DataFrame(rows, columns=["ent", "region", "country", "turnover"])
+    regions = Hierarchy.flat("region", list(country), total="T")
+    whole = tables(_table_spec("regions", "region"), data, hierarchies=(regions,))
+    status = whole.cells.set_index("region")["status"]
+    assert status["a3"] == "primary" and status["a1"] == "secondary"
+    release = OutputTable("REL-0001", whole.hierarchies, whole.cells)
+    by_country = Hierarchy.flat("country", ["X", "Y"], total="T")
+    protected = tables(
+        _table_spec("c", "country"), data, hierarchies=(by_country,), published=[release]
+    )
+    assert protected.report["published"]["union_check"]["empty_atoms"] > 0
+    # independently: scipy over region x country, the empty pairs at zero
+    leaves = list(itertools.product(country, ("X", "Y")))
+    a_eq, b_eq = [], []
+    for _, row in whole.cells.iterrows():
+        if row["status"] == "safe":
+            a_eq.append([float(row["region"] in (r, "T")) for r, _ in leaves])
+            b_eq.append(float(row["value"]))
+    for _, row in protected.cells.iterrows():
+        if row["status"] == "safe":
+            a_eq.append([float(row["country"] in (c, "T")) for _, c in leaves])
+            b_eq.append(float(row["value"]))
+    bounds = [(0, None) if country[r] == c else (0, 0) for r, c in leaves]
+    target = np.array([float(r == "a3") for r, _ in leaves])
+    low = linprog(target, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=bounds)
+    high = linprog(-target, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=bounds)
+    a3 = whole.cells.set_index("region").loc["a3"]
+    hi = float("inf") if high.status == 3 else -float(high.fun)
+    assert low.status == 0
+    assert low.fun <= float(a3["value"]) - float(a3["lower_protection"]) + 1e-6
+    assert hi >= float(a3["value"]) + float(a3["upper_protection"]) - 1e-6
+
+
+def test_pairs_of_dimensions_no_output_crosses_are_asked() -> None:
+    outputs = [(("region",), ()), (("country", "industry"), ())]
+    assert filter_pairs(outputs) == [("country", "region"), ("industry", "region")]
+    assert filter_pairs([(("region", "country"), ()), (("country",), ())]) == []

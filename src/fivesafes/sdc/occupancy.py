@@ -8,10 +8,12 @@ a3, a table of the units of country X publishes a1 + a2, and a3 is the total min
 a model that lets (a3, X) hold units sees no disclosure.
 
 So the data say which pairs of values hold units, for each pair of columns with a
-filter column in it (a filter and a dimension of another output, or two filters), and
-the model holds every atom that such a pair leaves empty at zero. Holding a true zero
-at zero is always sound (the true table stays feasible) and only narrows the
-attacker's intervals: the check gets stricter, never weaker. Only values seen in the
+filter column in it (a filter and a dimension of another output, or two filters) and
+each pair of dimensions that no one output crosses (a table by country beside a release
+by region gives a3 the same way: Y minus the published regions of Y), and the model
+holds every atom that such a pair leaves empty at zero. Holding a true zero at zero is
+always sound (the true table stays feasible) and only narrows the attacker's intervals:
+the check gets stricter, never weaker. Only values seen in the
 data count as known: a leaf that no row of the pair carries (a code of the hierarchy
 without data, or one seen beside a missing value) stays unconstrained.
 """
@@ -132,15 +134,22 @@ def filter_pairs(
     tables: Iterable[tuple[Sequence[str], Sequence[str]]], columns: Iterable[str] | None = None
 ) -> list[Pair]:
     """The pairs of columns to ask the data about, given each output's (dimensions, filter
-    columns): every pair with a filter column in it (pairs of two dimensions are left out:
-    outputs that cross them publish their combinations). ``columns``: only these (the
-    data's), when given."""
+    columns): every pair with a filter column in it, and every pair of dimensions that no
+    one output crosses (a table by country beside a release by region: country Y minus
+    the published regions of Y gives a hidden one). Pairs of two dimensions of one output
+    are left out: it publishes their combinations. ``columns``: only these (the data's),
+    when given."""
     outputs = [(tuple(d), tuple(f)) for d, f in tables]
     every = {c for d, f in outputs for c in (*d, *f)}
     if columns is not None:
         every &= set(columns)
     filters = {c for _, f in outputs for c in f}
-    return [(a, b) for a, b in combinations(sorted(every), 2) if a in filters or b in filters]
+    crossed = {pair for d, _ in outputs for pair in combinations(sorted(set(d)), 2)}
+    return [
+        (a, b)
+        for a, b in combinations(sorted(every), 2)
+        if a in filters or b in filters or (a, b) not in crossed
+    ]
 
 
 def outputs_of(tables: Iterable[Output]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:

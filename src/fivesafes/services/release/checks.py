@@ -142,7 +142,10 @@ def run_checks(
     new = submission.output_table(label)
     occupancy = None
     if origin.verified and occupancy_for is not None:
-        occupancy = occupancy_for(new, [e.table for e in earlier if e.source == request.source])
+        # the releases of the run as the source: its own and those of a declared source
+        # (differencing_scope._runs_for), whose columns may pair with the new output's
+        seen = [e.table for e in earlier if e.source == request.source or not e.verified]
+        occupancy = occupancy_for(new, seen)
     results.append(
         scoped_differencing_check(
             new,
