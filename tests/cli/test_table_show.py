@@ -55,6 +55,24 @@ def protected(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _unprotected(spec: Path, out: Path) -> Path:
+    """The example table with primary suppression only (--secondary none), into ``out``."""
+    code, text = invoke(
+        "table",
+        "protect",
+        str(spec),
+        "--data",
+        str(EXAMPLES / "survey.csv"),
+        "--out",
+        str(out),
+        "--secondary",
+        "none",
+        "--quiet",
+    )
+    assert code == 0, text
+    return out
+
+
 def hidden_values(out: Path) -> list[str]:
     """The true values of hidden cells, as the views would print them."""
     cells = pd.read_csv(out / "cells.csv", dtype=str)
@@ -160,20 +178,7 @@ def test_checker_marks_what_the_audit_finds_under_protected(tmp_path: Path) -> N
     root.mkdir()
     for name in ("turnover.toml", "region.csv", "industry.csv"):
         shutil.copy(EXAMPLES / name, root / name)
-    out = tmp_path / "out"
-    code, text = invoke(
-        "table",
-        "protect",
-        str(root / "turnover.toml"),
-        "--data",
-        str(EXAMPLES / "survey.csv"),
-        "--out",
-        str(out),
-        "--secondary",
-        "none",
-        "--quiet",
-    )
-    assert code == 0, text
+    out = _unprotected(root / "turnover.toml", tmp_path / "out")
     code, text = invoke("table", "show", str(out), "--checker", "--no-suggest", "--rows", "0")
     assert code == 0, text
     assert "audit now: UNSAFE" in text and "UNDER-PROTECTED" in text
@@ -181,20 +186,7 @@ def test_checker_marks_what_the_audit_finds_under_protected(tmp_path: Path) -> N
 
 def test_show_refuses_the_published_view_of_a_table_not_safe_to_release(tmp_path: Path) -> None:
     # --secondary none: every primary is the total minus the published cells around it
-    out = tmp_path / "out"
-    code, text = invoke(
-        "table",
-        "protect",
-        str(EXAMPLES / "turnover.toml"),
-        "--data",
-        str(EXAMPLES / "survey.csv"),
-        "--out",
-        str(out),
-        "--secondary",
-        "none",
-        "--quiet",
-    )
-    assert code == 0, text
+    out = _unprotected(EXAMPLES / "turnover.toml", tmp_path / "out")
     page = tmp_path / "t.html"
     for extra in ((), ("--html", str(page)), ("--json",)):
         res = CliRunner().invoke(cli, ["table", "show", str(out), "--quiet", *extra])

@@ -14,6 +14,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from derived_world import publish
 from governance_register import TODAY
 from release_world import AREA
 from sqlalchemy import Engine
@@ -23,7 +24,6 @@ from fivesafes.errors import UnsafeTableError
 from fivesafes.governance.areas import Dataset
 from fivesafes.release.votes import Vote
 from fivesafes.services.governance import datasets
-from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release.checks import checks_in_force, stored_checks, version_row
 from fivesafes.services.release.moves import request_row
 from fivesafes.services.vault.lifecycle import ingest_dataset
@@ -59,24 +59,12 @@ def stored(engine: Engine, tmp_path: Path) -> Stored:
     return s
 
 
-def _verdicts(view: release_requests.RequestView) -> dict[str, str]:
-    return {c.name: c.verdict for c in view.versions[-1].checks}
-
-
-def _publish(stored: Stored, output: str) -> None:
-    view = stored.submit(f"{AREA}/{output}")
-    assert _verdicts(view)["differencing"] == "pass", view.versions[-1].checks
-    stored.world.vote("olga", view.id, Vote.APPROVE)
-    stored.world.vote("oscar", view.id, Vote.APPROVE)
-    stored.world.publish(view.id)
-
-
 def test_a_country_table_that_gives_away_a_region_is_blocked_at_submission(
     stored: Stored,
 ) -> None:
     (regions,) = stored.protect(_spec(stored, "regions", "region"), dataset="staff", name="r")
     assert regions.by_status["primary"] == 1  # a3
-    _publish(stored, "r")
+    publish(stored, "r")
 
     country_x = _spec(stored, "x", "sector", 'where = { country = ["X"] }')
     stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
@@ -98,4 +86,4 @@ def test_a_country_table_that_gives_away_a_region_is_blocked_at_submission(
 
     (made,) = stored.protect(country_x, dataset="staff", name="x")
     assert made.hidden_for_releases >= 1
-    _publish(stored, "x")
+    publish(stored, "x")
