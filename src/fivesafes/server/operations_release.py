@@ -256,12 +256,12 @@ def _intervals(app: App, login: str, p: RequestRef) -> Any:
 
 
 def _vote(app: App, login: str, p: VoteParams) -> Any:
-    provider = app.vault().provider
+    vault = app.vault()
     return in_one(
         app,
         login,
         lambda a: release_reviews.review_request(
-            a.session, a.actor, provider, p.request_id, p.vote, p.comment
+            a.session, a.actor, vault.provider, p.request_id, p.vote, p.comment, vault=vault
         ),
     )
 
@@ -292,20 +292,21 @@ def _withdraw(app: App, login: str, p: Withdraw) -> Any:
 
 def _publish(app: App, login: str, p: Publish) -> Any:
     workspace = app.workspace
-    provider = app.vault().provider
+    vault = app.vault()
     return in_one(
         app,
         login,
         lambda a: release_publish.publish_request(
             a.session,
             a.actor,
-            provider,
+            vault.provider,
             workspace.releases_dir,
             p.request_id,
             organisation=p.organisation or workspace.setting("publication_organisation"),
             withhold_thresholds=p.withhold_thresholds,
             contact=workspace.setting("publication_contact"),
             wide_csv=p.wide_csv,
+            vault=vault,
         ),
     )
 

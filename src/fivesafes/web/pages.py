@@ -164,10 +164,10 @@ def vote(ctx: ServerContext, web: WebSession, request_id: int, form: Any) -> Res
     """Record the checker's vote through the release service (same rules as the CLI)."""
     chosen = Vote(str(form.get("vote") or ""))
     comment = str(form.get("comment") or "")[:2000]
-    provider = ctx.app.vault().provider
+    vault = ctx.app.vault()
     with acting_as(ctx.app, web.login) as acting:
         reviews_svc.review_request(
-            acting.session, acting.actor, provider, request_id, chosen, comment
+            acting.session, acting.actor, vault.provider, request_id, chosen, comment, vault=vault
         )
     return RedirectResponse(f"{PREFIX}/checking/{request_id}?done={chosen.value}", status_code=303)
 

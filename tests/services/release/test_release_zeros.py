@@ -24,6 +24,7 @@ from fivesafes.errors import UnsafeTableError
 from fivesafes.governance.areas import Dataset
 from fivesafes.release.votes import Vote
 from fivesafes.services.governance import datasets
+from fivesafes.services.release import reviews as release_reviews
 from fivesafes.services.release.checks import checks_in_force, stored_checks, version_row
 from fivesafes.services.release.moves import request_row
 from fivesafes.services.vault.lifecycle import ingest_dataset
@@ -87,3 +88,21 @@ def test_a_country_table_that_gives_away_a_region_is_blocked_at_submission(
     (made,) = stored.protect(country_x, dataset="staff", name="x")
     assert made.hidden_for_releases >= 1
     publish(stored, "x")
+
+
+def test_a_release_published_after_the_submission_is_checked_with_the_zeros_at_the_vote(
+    stored: Stored,
+) -> None:
+    # the country table passes at submission (nothing published yet); the region table
+    # is published meanwhile; the vote's run, given the vault, finds a3 with the zeros
+    country_x = _spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    stored.protect(country_x, dataset="staff", name="x", with_releases=False)
+    view = stored.submit(f"{AREA}/x")
+    check = next(c for c in view.versions[-1].checks if c.name == "differencing")
+    assert check.verdict == "pass", check
+    stored.protect(_spec(stored, "regions", "region"), dataset="staff", name="r")
+    publish(stored, "r")
+    w = stored.world
+    with pytest.raises(UnsafeTableError, match="region=a3"):
+        w.reg.act("olga", release_reviews.review_request, w.provider, view.id, Vote.APPROVE,
+                  vault=stored.vault)  # fmt: skip

@@ -8,7 +8,7 @@ vote and at publication: the rules or the register may have changed since.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -34,10 +34,12 @@ from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.sealing import unseal
 from fivesafes.release.source import SourceOrigin, source_check
 from fivesafes.release.submission import FileSubmission, Submission, TableSubmission, from_payload
-from fivesafes.sdc import Occupancy, OutputTable
+from fivesafes.sdc import OutputTable
 from fivesafes.services.context import now, record
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
+from fivesafes.services.release.zeros import OccupancyFor, data_zeros
+from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.release import (
     CheckResultRow,
     ReleaseRequestRow,
@@ -46,9 +48,6 @@ from fivesafes.store.models.release import (
 )
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault.keys import KeyProvider
-
-# (the output, the source's releases) -> the zeros of the source's data, or None
-OccupancyFor = Callable[[OutputTable, Sequence[OutputTable]], Occupancy | None]
 
 
 def version_object_id(request_id: int, version: int) -> str:
@@ -256,13 +255,22 @@ def check_not_blocked(
     *,
     stage: str,
     run_by: str,
+    vault: Vault | None = None,
 ) -> RuleSetting | None:
     """Re-run the blocking checks now and keep the run; raise UnsafeTableError with every
-    reason if any fails (the failing run is kept too, and audited, after the rollback)."""
+    reason if any fails (the failing run is kept too, and audited, after the rollback).
+
+    ``vault``: where the proven source's dataset is stored, so that the differencing check
+    holds its zeros again (a release published since the submission may pair with them);
+    without it, a failure found with them at submission still stands."""
     version = version_row(session, request)
     submission = submission_of(provider, request, version)
     in_force = rule_setting(session, request)
-    fresh = run_checks(session, provider, request, submission, in_force, with_audit=False)
+    proven = bool(version.source_verified)
+    zeros = data_zeros(session, vault, request.area.name, request.source) if proven else None
+    fresh = run_checks(
+        session, provider, request, submission, in_force, with_audit=False, occupancy_for=zeros
+    )
     stored = stored_checks(session, version.id)
     fresh = _keep_found_with_zeros(fresh, stored)
     stored_audit = [r for r in checks_in_force(stored) if r.name == AUDIT and r.verdict == "fail"]

@@ -50,6 +50,7 @@ from fivesafes.services.release.register import (
     register_release,
 )
 from fivesafes.services.release.sources import check_source_settled
+from fivesafes.services.vault.register import Vault
 from fivesafes.vault.keys import KeyProvider
 
 
@@ -121,11 +122,13 @@ def publish_request(
     today: date | None = None,
     contact: str | None = None,
     wide_csv: bool = False,
+    vault: Vault | None = None,
 ) -> PublishedRelease:
     """The author publishes an approved request: bundle, register, state and audit together.
 
     ``contact`` is the methods note's and cover sheet's contact (the publication_contact
-    setting); ``wide_csv`` adds each table's wide layout as a second CSV.
+    setting); ``wide_csv`` adds each table's wide layout as a second CSV; ``vault``: where
+    a proven source's dataset is stored, for the differencing check's zeros of the data.
 
     Atomic (see :mod:`~fivesafes.services.release.reconcile`): the bundle is staged, the
     register and the move commit with the caller's transaction, and only after that
@@ -145,6 +148,7 @@ def publish_request(
             today=today,
             contact=contact,
             wide_csv=wide_csv,
+            vault=vault,
         )
     except FivesafesError as exc:
         # The reconciliation happened on disk: its record outlives the refused publication.
@@ -164,6 +168,7 @@ def _publish(
     today: date | None,
     contact: str | None,
     wide_csv: bool,
+    vault: Vault | None,
 ) -> PublishedRelease:
     row = request_row(session, request_id)
     check_author(row, actor, "publish")
@@ -173,7 +178,7 @@ def _publish(
     version = version_row(session, row)
     check_source_settled(row, version, "published")
     in_force = check_not_blocked(
-        session, provider, row, "published", stage="publication", run_by=actor.login
+        session, provider, row, "published", stage="publication", run_by=actor.login, vault=vault
     )
     submission = submission_of(provider, row, version)
     release_id = release_id_of(row.id)

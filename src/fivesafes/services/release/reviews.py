@@ -23,6 +23,7 @@ from fivesafes.services.release.checks import check_not_blocked, rule_setting, v
 from fivesafes.services.release.moves import move_request, request_row
 from fivesafes.services.release.sources import check_source_settled
 from fivesafes.services.release.views import RequestView, reviews_of, view_of
+from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.governance import PersonRow
 from fivesafes.store.models.release import ReleaseRequestRow, RequestVersionRow, ReviewRow
 from fivesafes.vault.keys import KeyProvider
@@ -37,8 +38,13 @@ def review_request(
     request_id: int,
     vote: Vote,
     comment: str = "",
+    *,
+    vault: Vault | None = None,
 ) -> RequestView:
-    """Record a vote on the current version; an approval is refused while a check blocks."""
+    """Record a vote on the current version; an approval is refused while a check blocks.
+
+    ``vault``: where a proven source's dataset is stored, for the differencing check's
+    zeros of the data (services/release/zeros.py)."""
     row = request_row(session, request_id)
     state = RequestState(row.state)
     if state not in _AWAITING:
@@ -55,7 +61,9 @@ def review_request(
     # A reviewer sees the true values of the hidden cells: the analyst's people checks.
     require_qualified(session, actor, row.area.name, f"review request #{row.id}")
     if vote is Vote.APPROVE:
-        check_not_blocked(session, provider, row, "approved", stage="vote", run_by=actor.login)
+        check_not_blocked(
+            session, provider, row, "approved", stage="vote", run_by=actor.login, vault=vault
+        )
     version = session.scalars(
         select(RequestVersionRow).where(
             RequestVersionRow.request_id == row.id,

@@ -31,16 +31,11 @@ from fivesafes.release.workflow import Actor as Mover
 from fivesafes.release.workflow import RequestState, transition
 from fivesafes.services.context import Actor, now, record, today_or
 from fivesafes.services.governance.lookup import area_row
-from fivesafes.services.release.checks import (
-    OccupancyFor,
-    run_checks,
-    store_checks,
-    version_object_id,
-)
+from fivesafes.services.release.checks import run_checks, store_checks, version_object_id
 from fivesafes.services.release.moves import check_author, request_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.views import RequestView, view_of
-from fivesafes.services.release.zeros import data_zeros
+from fivesafes.services.release.zeros import OccupancyFor, data_zeros
 from fivesafes.services.vault.register import Vault
 from fivesafes.services.vault.tables import stored_table
 from fivesafes.store.models.governance import DatasetRow, GrantRow, PersonRow

@@ -11,7 +11,7 @@ pairs occur, and those only reach the check's model).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
@@ -21,18 +21,25 @@ from fivesafes.release.source import split_source
 from fivesafes.sdc import RECORD_KEY_COLUMN, Occupancy, OutputTable, pairs_for
 from fivesafes.sdc.tabulate import data_occupancy
 from fivesafes.services.governance.lookup import dataset_row
-from fivesafes.services.release.checks import OccupancyFor
 from fivesafes.services.vault.register import DATASET, Vault, stored_row
 from fivesafes.vault.reader import decrypt
 from fivesafes.vault.writer import area_lock
 
+# (the output, the releases it is compared with) -> the zeros of the source's data, or None
+OccupancyFor = Callable[[OutputTable, Sequence[OutputTable]], Occupancy | None]
 
-def data_zeros(session: Session, vault: Vault, area: str, source: str) -> OccupancyFor | None:
-    """Reads the zeros of ``source``'s dataset for the check (None: no data to read).
+
+def data_zeros(
+    session: Session, vault: Vault | None, area: str, source: str
+) -> OccupancyFor | None:
+    """Reads the zeros of ``source``'s dataset for the check (None: no data to read, or
+    no vault to read it from).
 
     Not for a derived dataset: its rows are part of its family's units, so combinations
     that only the rest of the family holds would look empty.
     """
+    if vault is None:
+        return None
     dataset, _ = split_source(source)
     row = dataset_row(session, dataset)
     if row.derived_from_id is not None:
