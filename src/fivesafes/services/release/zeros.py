@@ -53,13 +53,16 @@ def data_zeros(
         wanted = sorted({c for pair in pairs for c in pair} - {RECORD_KEY_COLUMN})
         if not wanted:
             return None
-        with area_lock(store, exclusive=False):
-            with decrypt(store, vault.provider, dataset, columns=[]) as head:
-                present = [c for c in wanted if c in head.column_names()]
+        # the footer first (its column names), then only the columns asked for
+        with (
+            area_lock(store, exclusive=False),
+            decrypt(store, vault.provider, dataset, columns=[]) as opened,
+        ):
+            present = [c for c in wanted if c in opened.column_names()]
             if not present:
                 return None
-            with decrypt(store, vault.provider, dataset, columns=present) as opened:
-                rows = pq.read_table(opened.path, columns=present)
+            opened.need(present)
+            rows = pq.read_table(opened.path, columns=present)
         con = memory_only_connection(vault.memory_limit, threads=1)
         try:
             con.register("source_rows", rows)
