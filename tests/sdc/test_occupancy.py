@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 
+import duckdb
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
@@ -29,6 +30,7 @@ from fivesafes.sdc import (
     tables,
 )
 from fivesafes.sdc.occupancy import Occupancy, filter_pairs
+from fivesafes.sdc.tabulate import data_occupancy
 
 REGIONS = ("a1", "a2", "a3")
 COUNTRY = {"a1": "X", "a2": "X", "a3": "Y"}
@@ -128,9 +130,14 @@ def test_a_missing_value_leaves_its_partners_combinations_unknown() -> None:
 
 def test_pairs_asked_are_those_with_a_filter() -> None:
     outputs = [(("region", "industry"), ()), (("industry",), ("country",))]
-    pairs = filter_pairs(outputs, ["region", "industry", "country", "turnover"])
+    pairs = filter_pairs(outputs)
     assert pairs == [("country", "industry"), ("country", "region")]
-    assert filter_pairs(outputs, ["region", "industry"]) == []  # not a column of the data
+    con = duckdb.connect()
+    con.register("rows", pd.DataFrame({"region": ["a1"], "industry": ["A"]}))
+    assert data_occupancy(con, "rows", {"region", "industry"}, pairs) is None  # no 'country'
+    con.register("rows", pd.DataFrame({"region": ["a1"], "country": ["X"]}))
+    found = data_occupancy(con, "rows", {"region", "country"}, pairs)
+    assert found is not None and set(found.occupied) == {("country", "region")}
 
 
 @settings(max_examples=60, deadline=None)

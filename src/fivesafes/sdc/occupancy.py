@@ -130,19 +130,15 @@ def _empty_classes(
     return ~held & ~unknown_a[:, None] & ~unknown_b[None, :]
 
 
-def filter_pairs(
-    tables: Iterable[tuple[Sequence[str], Sequence[str]]], columns: Iterable[str] | None = None
-) -> list[Pair]:
+def filter_pairs(tables: Iterable[tuple[Sequence[str], Sequence[str]]]) -> list[Pair]:
     """The pairs of columns to ask the data about, given each output's (dimensions, filter
     columns): every pair with a filter column in it, and every pair of dimensions that no
     one output crosses (a table by country beside a release by region: country Y minus
     the published regions of Y gives a hidden one). Pairs of two dimensions of one output
-    are left out: it publishes their combinations. ``columns``: only these (the data's),
-    when given."""
+    are left out: it publishes their combinations. A column the data lack is left out
+    when the data are read (:func:`fivesafes.sdc.tabulate.data_occupancy`)."""
     outputs = [(tuple(d), tuple(f)) for d, f in tables]
     every = {c for d, f in outputs for c in (*d, *f)}
-    if columns is not None:
-        every &= set(columns)
     filters = {c for _, f in outputs for c in f}
     crossed = {pair for d, _ in outputs for pair in combinations(sorted(set(d)), 2)}
     return [

@@ -290,7 +290,7 @@ def _occupancy(
         return None
     filters = tuple(seen.where) if seen is not None else ()
     pairs = filter_pairs([(tuple(spec.dimension_names), filters), *outputs_of(published)])
-    return Occupancy.of(engine.value_pairs(spec, data, pairs)) if pairs else None
+    return engine.occupancy(spec, data, pairs) if pairs else None
 
 
 def _suppress(

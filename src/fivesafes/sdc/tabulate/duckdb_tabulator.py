@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -35,6 +36,7 @@ import pandas as pd
 from fivesafes.errors import SpecError
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.occupancy import Occupancy
 from fivesafes.sdc.spec import TableSpec
 from fivesafes.sdc.tabulate.engine import Tabulation
 from fivesafes.sdc.tabulate.plan import RollupPlan, TabulationPlan
@@ -43,12 +45,14 @@ from fivesafes.sdc.tabulate.sources import (
     Source,
     check_values,
     column_values,
+    data_occupancy,
     new_prefix,
     one_thread,
     register,
     temporary,
-    value_pairs,
 )
+
+T = TypeVar("T")
 
 __all__ = [
     "DuckDBTabulator",
@@ -106,29 +110,36 @@ class DuckDBTabulator:
         )
 
     def filter_domains(self, spec: TableSpec, data: MicrodataLike) -> dict[str, list[str]]:
-        """Every value of each ``[table] where`` column in all of ``data`` (on this engine's
+        """Every value of each ``[table] where`` column in all of ``data``."""
+        return self._read_all(
+            spec, data, lambda con, source: column_values(con, source, [c for c, _ in spec.where])
+        )
+
+    def occupancy(
+        self, spec: TableSpec, data: MicrodataLike, pairs: Sequence[tuple[str, str]]
+    ) -> Occupancy | None:
+        """Which value pairs of each pair of columns hold units in all of ``data`` (see
+        sdc/occupancy.py; None when the data have none of those columns)."""
+        return self._read_all(
+            spec,
+            data,
+            lambda con, source: data_occupancy(con, source.raw, set(source.columns), pairs),
+        )
+
+    def _read_all(
+        self,
+        spec: TableSpec,
+        data: MicrodataLike,
+        read: Callable[[duckdb.DuckDBPyConnection, Source], T],
+    ) -> T:
+        """``read`` on ``data`` registered whole, the filter aside (on this engine's
         connection, if it has one: a memory-only one stays the only one)."""
         con = self.connection if self.connection is not None else duckdb.connect()
         prefix = new_prefix()
         try:
             source = register(con, spec, data, prefix, own_connection=self.connection is None)
             with temporary(con, source.temp_objects):
-                return column_values(con, source, [c for c, _ in spec.where])
-        finally:
-            if self.connection is None:
-                con.close()
-
-    def value_pairs(
-        self, spec: TableSpec, data: MicrodataLike, pairs: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], list[tuple[str | None, str | None]]]:
-        """Every combination of values of each pair of columns in all of ``data`` (see
-        sdc/occupancy.py), on this engine's connection if it has one."""
-        con = self.connection if self.connection is not None else duckdb.connect()
-        prefix = new_prefix()
-        try:
-            source = register(con, spec, data, prefix, own_connection=self.connection is None)
-            with temporary(con, source.temp_objects):
-                return value_pairs(con, source, pairs)
+                return read(con, source)
         finally:
             if self.connection is None:
                 con.close()

@@ -273,45 +273,26 @@ def column_values(
     return out
 
 
-def value_pairs(
-    con: duckdb.DuckDBPyConnection, source: Source, pairs: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], list[tuple[str | None, str | None]]]:
-    """Per pair of columns, every combination of their values (as text) in all the data,
-    the filter aside (see :func:`relation_value_pairs`)."""
-    return relation_value_pairs(con, source.raw, set(source.columns), pairs)
-
-
 def data_occupancy(
     con: duckdb.DuckDBPyConnection,
     relation: str,
     columns: set[str],
     pairs: Sequence[tuple[str, str]],
 ) -> Occupancy | None:
-    """Which value pairs of ``pairs`` hold units in ``relation`` (sdc/occupancy.py); None
-    when the data have none of those columns."""
-    found = relation_value_pairs(con, relation, columns, pairs)
-    return Occupancy.of(found) if found else None
-
-
-def relation_value_pairs(
-    con: duckdb.DuckDBPyConnection,
-    relation: str,
-    columns: set[str],
-    pairs: Sequence[tuple[str, str]],
-) -> dict[tuple[str, str], list[tuple[str | None, str | None]]]:
-    """Per pair of ``columns`` of ``relation``, every combination of their values as text;
-    a row missing one of the two gives the other with None. Pairs with a column the
-    relation lacks (a family's membership) are left out."""
-    out = {}
+    """Which value pairs of ``pairs`` hold units in ``relation`` (sdc/occupancy.py): per pair
+    of ``columns``, every combination of their values as text, a row missing one of the two
+    giving the other with None. Pairs with a column the relation lacks (a family's
+    membership) are left out; None when none is left."""
+    found = {}
     for a, b in pairs:
         if a not in columns or b not in columns:
             continue
         qa, qb = quote(a), quote(b)
-        out[(a, b)] = con.execute(
+        found[(a, b)] = con.execute(
             f"SELECT DISTINCT CAST({qa} AS VARCHAR), CAST({qb} AS VARCHAR) FROM {relation} "
             f"WHERE {qa} IS NOT NULL OR {qb} IS NOT NULL"
         ).fetchall()
-    return out
+    return Occupancy.of(found) if found else None
 
 
 def _read_file(con: duckdb.DuckDBPyConnection, path: Path, sql: str) -> None:
