@@ -91,6 +91,25 @@ def test_a_backup_restored_into_a_fresh_folder_is_the_same_workspace(tmp_path: P
     _ingest_more(sh, restored, tmp_path)
 
 
+def test_a_backup_leaves_out_the_plain_text_a_killed_server_left_in_its_uploads(
+    tmp_path: Path,
+) -> None:
+    # A server killed during an ingest leaves the file sent to it (the rows, in plain
+    # text) in uploads/ until its next start; a backup taken meanwhile must not copy it.
+    sh = _world(tmp_path)
+    left = sh.home / "uploads" / "4242-abcd"
+    left.mkdir(parents=True, mode=0o700)
+    (left / "ashe.csv").write_text("nino,pay\nSECRETROW1,100\n")
+    archive = tmp_path / "b.tar"
+    sh.ok(None, "backup", "--to", str(archive))
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        assert names and not [n for n in names if "/uploads/" in n or "ashe.csv" in n]
+        for member in tar.getmembers():
+            data = tar.extractfile(member)
+            assert data is None or b"SECRETROW1" not in data.read()
+
+
 def test_backup_refuses_to_overwrite_and_to_write_inside_the_workspace(tmp_path: Path) -> None:
     sh = _world(tmp_path)
     existing = tmp_path / "x.tar"

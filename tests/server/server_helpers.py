@@ -75,16 +75,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(home: Path, sock_dir: Path, *, http: bool = False) -> RunningServer:
-    """``fivesafes server start`` in a subprocess, once its health answers."""
+def start_server(
+    home: Path, sock_dir: Path, *, http: bool = False, env: Mapping[str, str] | None = None
+) -> RunningServer:
+    """``fivesafes server start`` in a subprocess, once its health answers (``env``: more
+    environment, e.g. FIVESAFES_FAULT for the kill -9 tests)."""
     sock = sock_dir / "api.sock"
     address = f"127.0.0.1:{free_port()}" if http else None
     args = [FIVESAFES, "server", "start", "--home", str(home), "--socket", str(sock)]
     if address:
         args += ["--http", address]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIVESAFES_")}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FIVESAFES_")}
     process = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        args,
+        env={**clean, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     running = RunningServer(home, sock, address, process)
     deadline = time.monotonic() + START_TIMEOUT_S

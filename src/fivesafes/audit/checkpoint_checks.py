@@ -195,8 +195,10 @@ def trust_checks(
                     last + 1,
                     "unsigned",
                     f"events {last + 1}..{result.head_seq} are covered by no signed "
-                    "checkpoint: they were appended outside fivesafes, or the checkpoints "
-                    "after them were deleted",
+                    "checkpoint: they were appended outside fivesafes, the checkpoints "
+                    "after them were deleted, or the server was killed (kill -9, power "
+                    "cut) before it signed them; if it was, start it again: it signs "
+                    "them and records an audit.unsigned_tail event",
                 )
             )
     return problems

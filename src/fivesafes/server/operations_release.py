@@ -5,7 +5,6 @@ server's workspace; what comes back is the request as the caller may see it (bli
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
 from fivesafes.server.operation import Operation, Params, in_one, plain
 from fivesafes.server.operations_tables import SpecText, spec_in
-from fivesafes.server.upload import UPLOADS_DIR, UploadOperation, safe_name, unpack_files
+from fivesafes.server.upload import UploadOperation, safe_name, scratch_folder, unpack_files
 from fivesafes.services.release import inspect as release_inspect
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release import register as published_register
@@ -196,9 +195,7 @@ def submission_of(path: Path, p: SubmitPath, scratch: Path) -> Submission:
 
 
 def _submit_path(app: App, login: str, p: SubmitPath, path: Path) -> Any:
-    parent = app.workspace.home / UPLOADS_DIR
-    parent.mkdir(mode=0o700, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=parent))
+    scratch = scratch_folder(app.workspace.home)
     try:
         item = submission_of(path, p, scratch)
         provider = app.vault().provider

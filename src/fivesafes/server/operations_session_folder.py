@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import tarfile
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from fivesafes.app import App
 from fivesafes.errors import FivesafesError
 from fivesafes.server.operation import plain
 from fivesafes.server.operations_release import Submit
-from fivesafes.server.upload import UPLOADS_DIR, UploadOperation, unpack_files
+from fivesafes.server.upload import UploadOperation, scratch_folder, unpack_files
 
 # what a session's folder sent for submission is called (a plain tar of its files)
 SESSION_SUFFIX = ".fivesafes-session.tar"
@@ -68,9 +67,7 @@ def _submit_session(app: App, login: str, p: SubmitSession, path: Path) -> Any:
     # imported here: the outputs' tabulation (pandas, DuckDB) is not for every operation
     from fivesafes.services.release.session_folder import submit_session_folder
 
-    parent = app.workspace.home / UPLOADS_DIR
-    parent.mkdir(mode=0o700, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(dir=parent))
+    scratch = scratch_folder(app.workspace.home)
     try:
         folder = _unpack(path, scratch)
         try:

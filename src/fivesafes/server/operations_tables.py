@@ -10,7 +10,6 @@ their counts and method, never a cell's value.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from fivesafes.errors import SpecError, ValidationError
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.sdc import Progress, TableSpec, parse_spec
 from fivesafes.server.operation import Operation, Params
-from fivesafes.server.upload import UPLOADS_DIR, safe_name
+from fivesafes.server.upload import safe_name, scratch_folder
 
 
 class SpecText(Params):
@@ -95,9 +94,7 @@ def protect(app: App, login: str, p: TableProtect, progress: Progress | None = N
             "--engine-master is the server's setting: it is refused through the server",
             hint="drop --engine-master; the server uses its workspace's [engine] settings",
         )
-    parent = app.workspace.home / UPLOADS_DIR
-    parent.mkdir(mode=0o700, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=parent))
+    folder = scratch_folder(app.workspace.home)
     try:
         specs = [spec_in(folder, i, s) for i, s in enumerate(p.specs)]
         setting = app.workspace.setting

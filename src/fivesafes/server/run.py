@@ -24,6 +24,8 @@ from fivesafes.errors import WorkspaceError
 from fivesafes.server.api import ServerContext, create_app
 from fivesafes.server.peer import peer_protocol
 from fivesafes.server.private import check_private
+from fivesafes.server.upload import sweep_uploads
+from fivesafes.services.audit_log import sign_unsigned_tail
 
 GRACE_S = 30
 
@@ -65,6 +67,14 @@ def tcp_socket(address: str) -> socket.socket:
     return sock
 
 
+def _recover(app: App) -> None:
+    """Settle what a server killed mid-request left: its plain-text uploads, its unsigned
+    audit events (the vault's staging and the releases' are settled by their own next use)."""
+    sweep_uploads(app.workspace.home)
+    with app.transaction() as session:
+        sign_unsigned_tail(session)
+
+
 def serve(
     home: Path,
     socket_path: Path,
@@ -78,6 +88,7 @@ def serve(
     check_private(home.expanduser().resolve())
     app = App.open(home, area_passphrases=area_passphrases)
     app.serving = True
+    _recover(app)
     sockets = [unix_socket(socket_path)]
     try:
         if http:

@@ -5,6 +5,11 @@ the server's workspace (0700, the file 0600, under the client's base name so the
 provenance names the file the person sent), refused past a size limit, and removed
 once the operation has run, whatever its outcome. The operation never sees a path the
 caller chose: only the one written here.
+
+A file sent for ingest is the dataset's rows in plain text. A server killed (kill -9,
+power cut) before it removed them would leave them on disk for good, and in every
+backup after: each folder is named after the server's process id, and the next start
+removes those of processes that no longer run (:func:`sweep_uploads`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,45 @@ class UploadOperation:
     def path(self) -> str:
         """Its route under /api/v1."""
         return "/" + self.name.replace(".", "/")
+
+
+def scratch_folder(home: Path) -> Path:
+    """A new private folder (0700) under the workspace's uploads, named after this process."""
+    parent = home / UPLOADS_DIR
+    parent.mkdir(mode=0o700, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another account's process: alive
+        return True
+    return True
+
+
+def sweep_uploads(home: Path) -> list[str]:
+    """Remove what killed servers left in the uploads folder (plain-text files sent to them).
+
+    A folder whose process still runs (another server on this workspace) is left alone; one
+    not named after a process (older servers named them at random) belongs to no one alive.
+    """
+    parent = home / UPLOADS_DIR
+    if not parent.is_dir():
+        return []
+    removed = []
+    for folder in sorted(parent.iterdir()):
+        pid = folder.name.split("-", 1)[0]
+        if pid.isdigit() and (int(pid) == os.getpid() or _process_runs(int(pid))):
+            continue
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            folder.unlink(missing_ok=True)
+        removed.append(folder.name)
+    return removed
 
 
 def max_upload_bytes() -> int:
@@ -118,9 +162,7 @@ async def received(
 ) -> AsyncIterator[Path]:
     """The streamed body written to a private file; removed when the block ends."""
     base = safe_name(filename)
-    parent = app.workspace.home / UPLOADS_DIR
-    parent.mkdir(mode=0o700, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=parent))  # 0700
+    folder = scratch_folder(app.workspace.home)
     target = folder / base
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)

@@ -7,6 +7,8 @@ committed to the log *before* a denial is raised or any event is read, with the
 filters asked for and, when denied, the reason. Verifying the chain
 (``audit verify``, :func:`verify_log`) shows no event contents and stays open to every
 registered person, as does signing the head now (``audit checkpoint``, :func:`checkpoint`).
+A server killed before its batch timer signed its last events leaves them unsigned; the
+next start signs them and says so in the log (:func:`sign_unsigned_tail`).
 """
 
 from __future__ import annotations
@@ -20,19 +22,28 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.chain import ChainProblem
 from fivesafes.audit.events import Outcome
 from fivesafes.audit.genesis import verified_genesis
-from fivesafes.audit.log import CHECKPOINTER, VerifyReport, create_checkpoint, query_events
+from fivesafes.audit.log import (
+    CHECKPOINTER,
+    VerifyReport,
+    chain_head,
+    create_checkpoint,
+    lock_chain,
+    query_events,
+)
 from fivesafes.audit.verifier_state import load_state, next_state, raw_key_text, save_state
 from fivesafes.audit.verify import verify_chain
 from fivesafes.audit.witness import witness_file
 from fivesafes.errors import AccessDenied, IntegrityError
 from fivesafes.governance import permissions
-from fivesafes.services.context import Actor, record
+from fivesafes.services.context import SYSTEM, Actor, record
 from fivesafes.store.db import read_only
+from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
 from fivesafes.store.roles import audit_table_owner, is_superuser
 from fivesafes.workspace import Workspace
 from fivesafes.workspace.keys import public_key_fingerprint
@@ -40,6 +51,7 @@ from fivesafes.workspace.keys import public_key_fingerprint
 Transact = Callable[[], AbstractContextManager[Session]]
 
 READ_ACTION = "audit.read"
+UNSIGNED_TAIL_ACTION = "audit.unsigned_tail"
 UNSIGNED_GRACE_S = 0.5  # beyond checkpoint_batch_ms, for a busy writer's timer to commit
 
 
@@ -265,13 +277,52 @@ def checkpoint(session: Session) -> SignedCheckpoint | None:
     return None if row is None else SignedCheckpoint(row.size, row.head_hash, row.note)
 
 
+def sign_unsigned_tail(session: Session) -> tuple[int, int] | None:
+    """Sign the events a stopped process left unsigned, recording that it did (at a start).
+
+    Under load a server signs its head at most every checkpoint_batch_ms: killed (kill -9,
+    power cut) before its timer fired, it leaves its last events unsigned, and verify would
+    call them tampered with until the next write signs them. Returns the (first, last)
+    events found unsigned, or None. Only a tail that follows the last signed checkpoint is
+    signed: a log shorter than its checkpoints, or one that no longer hashes to the last of
+    them, is left as it is for verify to report.
+    """
+    lock_chain(session)
+    size, _head = chain_head(session)
+    last = session.execute(
+        select(AuditCheckpoint.size, AuditCheckpoint.head_hash)
+        .order_by(AuditCheckpoint.size.desc())
+        .limit(1)
+    ).first()
+    if last is None or int(last.size) >= size:
+        return None
+    signed_hash = session.scalar(select(AuditRecord.hash).where(AuditRecord.seq == last.size))
+    if signed_hash != last.head_hash:
+        return None
+    first = int(last.size) + 1
+    record(
+        session,
+        SYSTEM,
+        UNSIGNED_TAIL_ACTION,
+        details={
+            "first": first,
+            "last": size,
+            "why": "the process that appended them stopped before it signed them",
+        },
+    )
+    create_checkpoint(session, session.info[CHECKPOINTER])
+    return first, size
+
+
 __all__ = [
     "READ_ACTION",
+    "UNSIGNED_TAIL_ACTION",
     "LogQuery",
     "SignedCheckpoint",
     "VerifyReport",
     "checkpoint",
     "decide_log_read",
     "read_log",
+    "sign_unsigned_tail",
     "verify_log",
 ]

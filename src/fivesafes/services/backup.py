@@ -4,8 +4,9 @@ What goes in: the database (an SQLite snapshot, from SQLite or PostgreSQL), conf
 keys/, the encrypted area stores, releases/ and the checkpoint file. The checkpoint
 file is read *before* the database snapshot: a checkpoint signed in between is then in
 the database only (verify notes it), never in the file only (which verify would call a
-cut log). Staging folders (work in progress) are left out. The archive holds the keys:
-keep it where the workspace's keys may be (docs/workspace.md).
+cut log). Staging folders and the server's uploads (work in progress: plain-text files
+sent to it) are left out. The archive holds the keys: keep it where the workspace's keys
+may be (docs/workspace.md).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ BACKUP_ACTION = "workspace.backup"
 # Never archived: the live SQLite files (the snapshot replaces them) and work in progress.
 _SKIPPED_FILES = {DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm"}
 _SKIPPED_DIRS = {".staging"}
+# Top-level folders of work in progress: the server's uploads hold plain-text files sent
+# to it (a dataset to ingest) for the length of one request, never kept.
+_SKIPPED_TOP = {"uploads"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,10 @@ class BackupReport:
 def _workspace_files(home: Path) -> Iterator[tuple[str, Path]]:
     """(archive name, path) of every regular file of the workspace to archive, sorted."""
     for root, dirs, files in os.walk(home):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        top = Path(root) == home
+        dirs[:] = sorted(
+            d for d in dirs if d not in _SKIPPED_DIRS and not (top and d in _SKIPPED_TOP)
+        )
         here = Path(root)
         for name in sorted(files):
             path = here / name

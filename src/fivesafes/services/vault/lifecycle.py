@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import ConflictError, NotFoundError, ValidationError
+from fivesafes.faults import crash_point
 from fivesafes.governance import permissions
 from fivesafes.release.intervals import intervals_object_id
 from fivesafes.services.context import now, record, resolve_actor, today_or
@@ -177,6 +178,7 @@ def _ingest_locked(
         column_types=column_types,
         pseudonymise=pseudonymise,
     )
+    crash_point("ingest.stored")  # encrypted and in place, not yet registered
     try:
         # A parent or derived dataset: its family's patterns, or a refusal (a derived
         # dataset with units outside its parent), before anything is registered.
