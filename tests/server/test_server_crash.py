@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.cli.main import cli
+from fivesafes.server.private import check_private
 from fivesafes.server.upload import UPLOADS_DIR, sweep_uploads
 from fivesafes.services.audit_log import UNSIGNED_TAIL_ACTION
 from fivesafes.store.models.audit import AuditCheckpoint, AuditRecord
@@ -137,6 +138,9 @@ def test_an_ingest_killed_after_encrypting_leaves_no_plaintext_and_can_be_retrie
         assert verified.exit_code == 0, verified.output
     finally:
         _stop(server)
+    # Whatever the crash and the recovery wrote (SQLite's -wal/-shm, locks, the area's
+    # files, the emptied uploads folder) is the service account's alone, as at start.
+    check_private(home)
 
 
 def test_a_server_killed_before_signing_its_head_verifies_after_its_restart(
