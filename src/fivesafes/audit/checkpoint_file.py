@@ -26,6 +26,10 @@ def append_checkpoint_line(path: Path, line: dict[str, Any], *, sync: bool | Non
     last synced more than FSYNC_INTERVAL_S ago in this process.
     """
     data = (json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    if _torn(path):
+        # a power cut tore the last line: end it, or this record would join it and be
+        # lost to the readers as one unreadable line
+        data = b"\n" + data
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, data)
@@ -37,6 +41,17 @@ def append_checkpoint_line(path: Path, line: dict[str, Any], *, sync: bool | Non
             _last_fsync[path] = now
     finally:
         os.close(fd)
+
+
+def _torn(path: Path) -> bool:
+    """Whether the file ends inside a line. A witness folder may let this account append
+    but not read: then it cannot tell, and appends as it is."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except OSError:  # absent, empty, or not readable by this account
+        return False
 
 
 def read_checkpoint_file(path: Path, *, first: int | None = None) -> tuple[list[str], list[str]]:
