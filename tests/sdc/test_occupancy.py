@@ -13,10 +13,12 @@ import itertools
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from fivesafes.errors import SpecError
 from fivesafes.sdc import (
     DimensionSpec,
     Hierarchy,
@@ -30,7 +32,7 @@ from fivesafes.sdc import (
     tables,
 )
 from fivesafes.sdc.occupancy import Occupancy, filter_pairs
-from fivesafes.sdc.tabulate import data_occupancy
+from fivesafes.sdc.tabulate import data_occupancy, sources
 
 REGIONS = ("a1", "a2", "a3")
 COUNTRY = {"a1": "X", "a2": "X", "a3": "Y"}
@@ -328,3 +330,46 @@ def test_pairs_of_dimensions_no_output_crosses_are_asked() -> None:
     outputs = [(("region",), ()), (("country", "industry"), ())]
     assert filter_pairs(outputs) == [("country", "region"), ("industry", "region")]
     assert filter_pairs([(("region", "country"), ()), (("country",), ())]) == []
+
+
+class _Counting:
+    """A DuckDB connection that counts the rows fetched from it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.fetched = 0
+
+    def execute(self, sql: str) -> _Counting:
+        self.con.execute(sql)
+        return self
+
+    def fetchall(self) -> list[tuple[object, ...]]:
+        rows = self.con.fetchall()
+        self.fetched += len(rows)
+        return rows
+
+    def fetchone(self) -> tuple[object, ...] | None:
+        row = self.con.fetchone()
+        self.fetched += row is not None
+        return row
+
+
+def test_a_filter_on_a_unit_identifier_is_refused_before_its_pairs_are_fetched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 1_000)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE rows AS SELECT 'u' || i AS unit, 'a' || (i % 4) AS region "
+        "FROM range(5_000) t(i)"
+    )
+    spy = _Counting(con)
+    with pytest.raises(SpecError, match="'region' and 'unit' take 5,000 distinct") as raised:
+        data_occupancy(spy, "rows", {"unit", "region"}, [("region", "unit")])  # type: ignore[arg-type]
+    assert spy.fetched <= 1  # the count, no pair
+    assert "coarser column" in str(raised.value)
+    assert "5,000" not in raised.value.withheld("the check", "see inside").message
+    # at the limit the pairs are read whole
+    monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 5_000)
+    found = data_occupancy(spy, "rows", {"unit", "region"}, [("region", "unit")])  # type: ignore[arg-type]
+    assert found is not None and len(found.occupied[("region", "unit")]) == 5_000
