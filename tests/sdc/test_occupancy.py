@@ -22,6 +22,7 @@ from fivesafes.errors import SpecError
 from fivesafes.sdc import (
     DimensionSpec,
     Hierarchy,
+    OutputsContradictData,
     OutputTable,
     Population,
     RuleSet,
@@ -373,3 +374,46 @@ def test_a_filter_on_a_unit_identifier_is_refused_before_its_pairs_are_fetched(
     monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 5_000)
     found = data_occupancy(spy, "rows", {"unit", "region"}, [("region", "unit")])  # type: ignore[arg-type]
     assert found is not None and len(found.occupied[("region", "unit")]) == 5_000
+
+
+def _by_country(x: float, y: float) -> OutputTable:
+    """A release by country, every cell published, of whatever data gave X and Y."""
+    by_country = Hierarchy.flat("country", ["X", "Y"], total="T")
+    cells = pd.DataFrame({"country": ["T", "X", "Y"], "value": [x + y, x, y], "status": "safe"})
+    return OutputTable("REL-0002", (by_country,), cells)
+
+
+@pytest.mark.parametrize("x", [80.0, 30.0])
+def test_a_release_from_other_data_is_named_not_taken_for_a_disclosure(x: float) -> None:
+    # REL-0002 (its source only declared) came from other data: X holds 80 (or 30) there,
+    # while here a1 + a2 = 85 lie in X. With the zeros, 80 "pins" a3 at 20 (its true value
+    # is 15) and 30 pins a2 below zero: false certainties. The check must say that the
+    # release cannot be of these data, not that a3 is determined.
+    release, new = _by_country(x, 100.0 - x), _release()
+    assert check_differencing(new, [release]).safe  # without the zeros nothing clashes
+    with pytest.raises(OutputsContradictData) as raised:
+        check_differencing(new, [release], occupancy=_occupancy())
+    assert raised.value.labels == ("REL-0002", "REL-0001")
+    assert raised.value.empty_atoms == 3 and raised.value.value_free
+    assert "REL-0002" in str(raised.value) and str(x) not in str(raised.value)
+    # independently: scipy over region x country, every cell at its value (the hidden ones
+    # at their true values): no data fit with the zeros, some do without them
+    leaves = list(itertools.product(REGIONS, ("X", "Y")))
+    a_eq = [[1.0] * len(leaves)]
+    b_eq = [100.0]
+    for region, v in VALUES.items():
+        a_eq.append([float(r == region) for r, _ in leaves])
+        b_eq.append(v)
+    for country, v in (("X", x), ("Y", 100.0 - x)):
+        a_eq.append([float(c == country) for _, c in leaves])
+        b_eq.append(v)
+    zeros = [(0, None) if COUNTRY[r] == c else (0, 0) for r, c in leaves]
+    cost = np.zeros(len(leaves))
+    assert linprog(cost, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=zeros).status == 2
+    assert linprog(cost, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=(0, None)).status == 0
+
+
+def test_a_release_that_fits_the_data_still_gives_its_disclosures() -> None:
+    # the same release with this data's X (85): nothing contradicts, a3 = Y is found
+    seen = check_differencing(_release(), [_by_country(85.0, 15.0)], occupancy=_occupancy())
+    assert [d.codes for d in seen.disclosures] == [{"region": "a3"}]
