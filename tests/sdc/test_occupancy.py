@@ -417,3 +417,22 @@ def test_a_release_that_fits_the_data_still_gives_its_disclosures() -> None:
     # the same release with this data's X (85): nothing contradicts, a3 = Y is found
     seen = check_differencing(_release(), [_by_country(85.0, 15.0)], occupancy=_occupancy())
     assert [d.codes for d in seen.disclosures] == [{"region": "a3"}]
+
+
+def test_a_where_on_a_unit_identifier_is_refused_before_its_values_are_fetched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the filter's domain (every value of the column) is read before the zeros: a unit
+    # identifier would fill the memory there first
+    monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 1_000)
+    data = pd.DataFrame({"unit": [f"u{i}" for i in range(5_000)], "region": "a1", "v": 1.0})
+    spec = TableSpec("part", (DimensionSpec("region"),), response="v", where=(("unit", ("u1",)),))
+    with pytest.raises(SpecError, match="column 'unit' takes 5,000 values"):
+        tables(spec, data)
+    # and the count is all that was fetched
+    spy = _Counting(duckdb.connect())
+    spy.con.register("rows", data)
+    source = type("Source", (), {"columns": {"unit": "VARCHAR"}, "raw": "rows"})()
+    with pytest.raises(SpecError, match="coarser column"):
+        sources.column_values(spy, source, ["unit"])  # type: ignore[arg-type]
+    assert spy.fetched <= 1

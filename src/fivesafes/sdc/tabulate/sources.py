@@ -264,18 +264,32 @@ def _where(spec: TableSpec, columns: Mapping[str, str]) -> str:
 def column_values(
     con: duckdb.DuckDBPyConnection, source: Source, columns: Sequence[str]
 ) -> dict[str, list[str]]:
-    """Every value (as text) each column takes in all the data, the filter aside."""
+    """Every value (as text) each column takes in all the data, the filter aside.
+
+    Counted first: a column with more than MAX_VALUE_PAIRS values (a unit identifier)
+    raises SpecError before they are fetched; each value of a filter column is an atom
+    class of the differencing model, which would refuse them anyway (MAX_ATOMS)."""
     out = {}
     for c in columns:
         if c not in source.columns:
             raise DataError(
                 f"the data have no column '{c}'", hint="check [table] where", value_free=True
             )
-        rows = con.execute(
+        sql = (
             f"SELECT DISTINCT CAST({quote(c)} AS VARCHAR) FROM {source.raw} "
             f"WHERE {quote(c)} IS NOT NULL"
-        ).fetchall()
-        out[c] = sorted(str(r[0]) for r in rows)
+        )
+        row = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
+        count = int(row[0]) if row else 0
+        if count > MAX_VALUE_PAIRS:
+            limit = f"more than the {MAX_VALUE_PAIRS:,} the differencing check holds apart"
+            raise SpecError(
+                f"[table] where: column '{c}' takes {count:,} values in the data, {limit}",
+                hint=f"filter on a coarser column than '{c}' (a group of units, not a unit "
+                "identifier)",
+                redacted=f"[table] where: column '{c}' takes {limit} values",
+            )
+        out[c] = sorted(str(r[0]) for r in con.execute(sql).fetchall())
     return out
 
 
