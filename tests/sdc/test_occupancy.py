@@ -13,13 +13,16 @@ import itertools
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from fivesafes.errors import SpecError
 from fivesafes.sdc import (
     DimensionSpec,
     Hierarchy,
+    OutputsContradictData,
     OutputTable,
     Population,
     RuleSet,
@@ -30,7 +33,7 @@ from fivesafes.sdc import (
     tables,
 )
 from fivesafes.sdc.occupancy import Occupancy, filter_pairs
-from fivesafes.sdc.tabulate import data_occupancy
+from fivesafes.sdc.tabulate import data_occupancy, sources
 
 REGIONS = ("a1", "a2", "a3")
 COUNTRY = {"a1": "X", "a2": "X", "a3": "Y"}
@@ -328,3 +331,108 @@ def test_pairs_of_dimensions_no_output_crosses_are_asked() -> None:
     outputs = [(("region",), ()), (("country", "industry"), ())]
     assert filter_pairs(outputs) == [("country", "region"), ("industry", "region")]
     assert filter_pairs([(("region", "country"), ()), (("country",), ())]) == []
+
+
+class _Counting:
+    """A DuckDB connection that counts the rows fetched from it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.fetched = 0
+
+    def execute(self, sql: str) -> _Counting:
+        self.con.execute(sql)
+        return self
+
+    def fetchall(self) -> list[tuple[object, ...]]:
+        rows = self.con.fetchall()
+        self.fetched += len(rows)
+        return rows
+
+    def fetchone(self) -> tuple[object, ...] | None:
+        row = self.con.fetchone()
+        self.fetched += row is not None
+        return row
+
+
+def test_a_filter_on_a_unit_identifier_is_refused_before_its_pairs_are_fetched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 1_000)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE rows AS SELECT 'u' || i AS unit, 'a' || (i % 4) AS region "
+        "FROM range(5_000) t(i)"
+    )
+    spy = _Counting(con)
+    with pytest.raises(SpecError, match="'region' and 'unit' take 5,000 distinct") as raised:
+        data_occupancy(spy, "rows", {"unit", "region"}, [("region", "unit")])  # type: ignore[arg-type]
+    assert spy.fetched <= 1  # the count, no pair
+    assert "coarser column" in str(raised.value)
+    assert "5,000" not in raised.value.withheld("the check", "see inside").message
+    # at the limit the pairs are read whole
+    monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 5_000)
+    found = data_occupancy(spy, "rows", {"unit", "region"}, [("region", "unit")])  # type: ignore[arg-type]
+    assert found is not None and len(found.occupied[("region", "unit")]) == 5_000
+
+
+def _by_country(x: float, y: float) -> OutputTable:
+    """A release by country, every cell published, of whatever data gave X and Y."""
+    by_country = Hierarchy.flat("country", ["X", "Y"], total="T")
+    cells = pd.DataFrame({"country": ["T", "X", "Y"], "value": [x + y, x, y], "status": "safe"})
+    return OutputTable("REL-0002", (by_country,), cells)
+
+
+@pytest.mark.parametrize("x", [80.0, 30.0])
+def test_a_release_from_other_data_is_named_not_taken_for_a_disclosure(x: float) -> None:
+    # REL-0002 (its source only declared) came from other data: X holds 80 (or 30) there,
+    # while here a1 + a2 = 85 lie in X. With the zeros, 80 "pins" a3 at 20 (its true value
+    # is 15) and 30 pins a2 below zero: false certainties. The check must say that the
+    # release cannot be of these data, not that a3 is determined.
+    release, new = _by_country(x, 100.0 - x), _release()
+    assert check_differencing(new, [release]).safe  # without the zeros nothing clashes
+    with pytest.raises(OutputsContradictData) as raised:
+        check_differencing(new, [release], occupancy=_occupancy())
+    assert raised.value.labels == ("REL-0002", "REL-0001")
+    assert raised.value.empty_atoms == 3 and raised.value.value_free
+    assert "REL-0002" in str(raised.value) and str(x) not in str(raised.value)
+    # independently: scipy over region x country, every cell at its value (the hidden ones
+    # at their true values): no data fit with the zeros, some do without them
+    leaves = list(itertools.product(REGIONS, ("X", "Y")))
+    a_eq = [[1.0] * len(leaves)]
+    b_eq = [100.0]
+    for region, v in VALUES.items():
+        a_eq.append([float(r == region) for r, _ in leaves])
+        b_eq.append(v)
+    for country, v in (("X", x), ("Y", 100.0 - x)):
+        a_eq.append([float(c == country) for _, c in leaves])
+        b_eq.append(v)
+    zeros = [(0, None) if COUNTRY[r] == c else (0, 0) for r, c in leaves]
+    cost = np.zeros(len(leaves))
+    assert linprog(cost, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=zeros).status == 2
+    assert linprog(cost, A_eq=np.array(a_eq), b_eq=np.array(b_eq), bounds=(0, None)).status == 0
+
+
+def test_a_release_that_fits_the_data_still_gives_its_disclosures() -> None:
+    # the same release with this data's X (85): nothing contradicts, a3 = Y is found
+    seen = check_differencing(_release(), [_by_country(85.0, 15.0)], occupancy=_occupancy())
+    assert [d.codes for d in seen.disclosures] == [{"region": "a3"}]
+
+
+def test_a_where_on_a_unit_identifier_is_refused_before_its_values_are_fetched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the filter's domain (every value of the column) is read before the zeros: a unit
+    # identifier would fill the memory there first
+    monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 1_000)
+    data = pd.DataFrame({"unit": [f"u{i}" for i in range(5_000)], "region": "a1", "v": 1.0})
+    spec = TableSpec("part", (DimensionSpec("region"),), response="v", where=(("unit", ("u1",)),))
+    with pytest.raises(SpecError, match="column 'unit' takes 5,000 values"):
+        tables(spec, data)
+    # and the count is all that was fetched
+    spy = _Counting(duckdb.connect())
+    spy.con.register("rows", data)
+    source = type("Source", (), {"columns": {"unit": "VARCHAR"}, "raw": "rows"})()
+    with pytest.raises(SpecError, match="coarser column"):
+        sources.column_values(spy, source, ["unit"])  # type: ignore[arg-type]
+    assert spy.fetched <= 1

@@ -13,6 +13,12 @@ fixes that set. A *declared* source proves nothing: the same table submitted as
 Outputs whose published cells disagree with a set of releases (one cell, two values)
 cannot come from the same data; that pairing is skipped and said so. For the output's
 own source, a disagreement fails the check, as before.
+
+A release whose cells cannot hold together with the zeros of the source's data (the
+combinations its data leave empty, sdc/occupancy.py) is not skipped: the check fails
+with that reason, naming it. Its declared source is then likely wrong, but the zeros
+come from a reading of the data, and a check that let an output pass on the strength of
+that reading alone would open on any flaw in it: so it fails closed, and says why.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from fivesafes.sdc import (
     Disclosure,
     InconsistentOutputs,
     Occupancy,
+    OutputsContradictData,
     OutputTable,
     check_differencing,
     outputs_agree,
@@ -150,9 +157,38 @@ def scoped_differencing_check(
             as_new, as_earlier = link(new, candidate) if link else (new, earlier)
             zeros = occupancy if candidate == source else None
             runs += _runs_for(as_new, candidate, candidate == source, as_earlier, zeros)
+    except OutputsContradictData as exc:
+        return _not_from_these_data(exc, new.label, source, verified)
     except Exception as exc:  # a check that cannot run fails
         return CheckResult(DIFFERENCING, CheckVerdict.FAIL, could_not_run("check", exc))
     return _check_result(runs, source, verified)
+
+
+def _not_from_these_data(
+    exc: OutputsContradictData, label: str, source: str, verified: bool
+) -> CheckResult:
+    """The failed check when releases cannot hold together with the data's zeros: not a
+    disclosure (no interval can be trusted), the releases named and what settles it."""
+    releases = [name for name in exc.labels if name != label] or list(exc.labels)
+    names = ", ".join(releases)
+    summary = (
+        f"the published cells of {names} cannot hold together with the data of {source} "
+        "(they need units in combinations of values that no row of it holds): the "
+        f"declared source of {names} is likely not these data, and with it no interval of "
+        "the attacker can be trusted; this output stays blocked until an administrator "
+        f"establishes where {names} came from and corrects its recorded source (changing "
+        "this output does not clear it)"
+    )
+    details: dict[str, Any] = {
+        "safe": False,
+        "source": source,
+        "source_verified": verified,
+        "contradicted_by": releases,
+        # held at zero when the contradiction showed: kept as a failure found with the zeros
+        "empty_atoms": exc.empty_atoms,
+        "disclosures": [],
+    }
+    return CheckResult(DIFFERENCING, CheckVerdict.FAIL, summary, details)
 
 
 def one_run_check(

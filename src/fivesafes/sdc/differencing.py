@@ -19,6 +19,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,8 @@ import scipy.sparse as sp
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.cells import LOWER, STATUS, UPPER, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.lp.attack import LinearAttack
+from fivesafes.sdc.lp.attack import Contradiction, LinearAttack
+from fivesafes.sdc.lp.feasible import feasible
 from fivesafes.sdc.occupancy import Occupancy
 
 MAX_ATOMS = 2_000_000
@@ -49,6 +51,32 @@ class InconsistentOutputs(DataError):
         super().__init__(message, hint=hint, redacted=redacted)
         # The clashing outputs' labels, which (unlike the message) quote no value.
         self.outputs = outputs
+
+
+class OutputsContradictData(DataError):
+    """Outputs whose cells fit no data with the zeros of the source's data held: one of
+    them is not of these data (a release whose source was only declared, from elsewhere).
+
+    The zeros are true of the data the check was given, and a table of these data fits
+    them; so an attacker's model that no values fit says nothing of these data, and every
+    interval it gives would be a false certainty. The check fails closed with this reason.
+    """
+
+    def __init__(self, labels: tuple[str, ...], empty_atoms: int) -> None:
+        names = ", ".join(labels)
+        super().__init__(
+            f"the cells of {names} cannot hold together with the data: they need units in "
+            "combinations of values that no row of the data holds, so they cannot all come "
+            "from these data (a release whose source was only declared may come from other "
+            "data)",
+            hint="the differencing check cannot decide what is disclosed; establish where "
+            "each of these outputs came from and correct the source recorded for the one "
+            "that is not of these data (an administrator, for a published release)",
+            value_free=True,
+        )
+        # the outputs' labels (no value), the fewest that contradict the data together
+        self.labels = labels
+        self.empty_atoms = empty_atoms
 
 
 @dataclass(frozen=True)
@@ -241,15 +269,20 @@ class DifferencingModel:
         targets = targets.reset_index()
         lower = np.zeros(n_atoms) if nonnegative else np.full(n_atoms, -np.inf)
         upper = np.full(n_atoms, np.inf)
+        self.blind_lower = lower.copy()  # the bounds without the data's zeros
         self.empty_atoms = 0
         if occupancy is not None:
             empty = occupancy.empty_atoms(dims, classes, shape)
             lower[empty] = 0.0
             upper[empty] = 0.0
             self.empty_atoms = int(empty.sum())
+        self.lower, self.upper, self.inverse = lower, upper, inverse
         # Rounded published sums disagree in the last digits; a give of 1e-11 of each sum's
         # figures is far below any protection and the exactness tolerance (1e-8) used below.
-        self.solver = LinearAttack(a_pub, b_pub, lower, upper, slack=1e-11)
+        try:
+            self.solver = LinearAttack(a_pub, b_pub, lower, upper, slack=1e-11)
+        except Contradiction as exc:
+            raise self.not_from_these_data or exc from exc
         self.codes_of = _Codes(self.tables)
         target_keys = targets[keys].to_numpy(dtype=np.int64)
         self.target_keys = [tuple(k) for k in target_keys.tolist()]
@@ -292,10 +325,18 @@ class DifferencingModel:
         need_lo = value - float(self.target_lower[i])
         need_hi = value + float(self.target_upper[i])
         target = dict.fromkeys(atoms.tolist(), 1.0)
-        low, high = self.solver.interval(target)
+        try:
+            low, high = self.solver.interval(target)
+        except Contradiction as exc:
+            raise self.not_from_these_data or exc from exc
         lo, hi = low.value, high.value
         # exact means: pinned to within rounding of the figures it is computed from
         tol = max(_TOL * max(1.0, abs(value)), 1e-8 * self.table_scale)
+        # the true value outside what the outputs allow: they are not all true of one set
+        # of data; with the zeros held, say which (else, as before)
+        outside = not lo - tol <= value <= hi + tol
+        if outside and self.not_from_these_data is not None:
+            raise self.not_from_these_data
         exact = hi - lo <= tol
         low_bad = lo > need_lo + tol
         if not (low_bad or hi < need_hi - tol or exact):
@@ -320,6 +361,39 @@ class DifferencingModel:
             exact=exact,
             revealed_by=_combination(rows, self.owners, self.tables, self.codes_of),
         )
+
+    @cached_property
+    def not_from_these_data(self) -> OutputsContradictData | None:
+        """The error to raise when the outputs' cells, hidden ones at their true values, fit
+        no data once the zeros are held but do without them (None otherwise): it names the
+        fewest outputs that contradict the zeros together (each left out in turn, kept
+        when needed). Asked only when the attacker's model went wrong."""
+        if not self.empty_atoms:
+            return None
+        cells = self.cells[np.isfinite(self.cells["_value"].to_numpy(dtype=float))]
+        keys = cells[self.key_columns].to_numpy(dtype=np.int64)
+        a = _atom_matrix(keys, self.dims, self.inverse, self.shape)
+        value = cells["_value"].to_numpy(dtype=float)
+        give = 1e-6 * np.maximum(1.0, np.abs(value))  # the sums' tolerance in the LPs' engine
+        owner = cells["_table"].to_numpy(dtype=np.int64)
+        blind_upper = np.full(self.n_atoms, np.inf)
+
+        def fits(tables: set[int], zeros: bool) -> bool:
+            rows = np.isin(owner, sorted(tables))
+            lower, upper = (self.lower, self.upper) if zeros else (self.blind_lower, blind_upper)
+            return feasible(
+                a[rows], value[rows] - give[rows], value[rows] + give[rows], lower, upper
+            )
+
+        every = set(range(len(self.tables)))
+        if fits(every, zeros=True) or not fits(every, zeros=False):
+            return None  # not the zeros: the outputs fit them, or contradict each other anyway
+        kept = set(every)
+        for ti in range(len(self.tables)):
+            if not fits(kept - {ti}, zeros=True):
+                kept.discard(ti)
+        labels = tuple(dict.fromkeys(self.tables[ti].label for ti in sorted(kept)))
+        return OutputsContradictData(labels, self.empty_atoms)
 
 
 def _raise_on_clash(published: pd.DataFrame, grouped: Any, keys: list[str]) -> None:

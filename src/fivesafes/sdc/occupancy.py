@@ -16,6 +16,11 @@ always sound (the true table stays feasible) and only narrows the attacker's int
 the check gets stricter, never weaker. Only values seen in the
 data count as known: a leaf that no row of the pair carries (a code of the hierarchy
 without data, or one seen beside a missing value) stays unconstrained.
+
+The data's pairs are counted before they are read, and a pair of columns with more
+distinct pairs than the model may have atoms is refused (tabulate/sources.py). An output
+that these zeros contradict (a release of other data, its source only declared) is named
+by the model (sdc/differencing.py, OutputsContradictData), not taken for a disclosure.
 """
 
 from __future__ import annotations

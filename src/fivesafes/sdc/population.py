@@ -50,7 +50,9 @@ class Population:
                 raise SpecError(
                     f"value(s) {unknown} of {column!r} are not among its values "
                     f"{list(every[column])}",
-                    hint="the domain is every value the column takes in the whole population",
+                    hint="the domain is every value the column takes in the whole "
+                    "population (a dimension's column holds leaf codes: for a subtotal of "
+                    "its hierarchy, name the codes under it)",
                     # (the list is every value of the column: never outside an area)
                     redacted=f"a value kept of {column!r} is not among the values it takes",
                 )

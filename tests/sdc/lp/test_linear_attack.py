@@ -13,7 +13,7 @@ from scipy.optimize import linprog
 
 from fivesafes.errors import DataError
 from fivesafes.sdc.lp import attack as linear_attack
-from fivesafes.sdc.lp.attack import LinearAttack
+from fivesafes.sdc.lp.attack import Contradiction, LinearAttack
 
 INF = np.inf
 
@@ -39,6 +39,16 @@ def test_figures_that_contradict_each_other_are_refused() -> None:
         _attack([[1, 0], [1, 0]], [3, 4])  # one unknown, two values
     with pytest.raises(DataError, match="contradict"):
         _attack([[1, 1], [1, 0], [0, 1]], [10, 3, 4])  # 3 + 4 is not 10
+
+
+def test_a_sum_that_pins_an_unknown_outside_its_bounds_is_a_contradiction() -> None:
+    # x0 = 8 and x0 + x1 = 5 pin x1 at -3, below its lower bound 0: no values fit, and
+    # the interval [-3, -3] it gave was a false certainty
+    with pytest.raises(Contradiction, match="outside its bounds"):
+        _attack([[1, 0], [1, 1]], [8, 5])
+    # within the sums' tolerance of the bound it is the bound's rounding, not a contradiction
+    low, high = _attack([[1, 0], [1, 1]], [8, 8 - 1e-7]).interval({1: 1.0})
+    assert low.value == pytest.approx(0, abs=1e-6) and high.value == low.value
 
 
 def test_rounded_redundant_sums_are_not_a_contradiction_with_a_slack() -> None:

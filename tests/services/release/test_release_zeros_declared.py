@@ -28,6 +28,7 @@ from fivesafes.errors import UnsafeTableError
 from fivesafes.governance.areas import Dataset
 from fivesafes.release.submission import TableSubmission
 from fivesafes.release.votes import Vote
+from fivesafes.sdc import OutputsContradictData
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.services.governance import datasets
 from fivesafes.services.vault.lifecycle import ingest_dataset
@@ -59,12 +60,15 @@ def stored(engine: Engine, tmp_path: Path) -> Stored:
     return s
 
 
-def _by_country() -> TableSubmission:
-    """Pay by country, every cell published (each has ten people or more)."""
+def _by_country(moved: float = 0.0) -> TableSubmission:
+    """Pay by country, every cell published (each has ten people or more); ``moved``: that
+    much pay of X counted in Y instead (a table of other data)."""
     h = Hierarchy.flat("country", ["X", "Y"], total="T")
     total = {c: 0.0 for c in ("X", "Y")}
     for region, n in PEOPLE.items():
         total[COUNTRY[region]] += sum(_pay(region, k) for k in range(n))
+    total["X"] -= moved
+    total["Y"] += moved
     values = {"T": total["X"] + total["Y"], **total}
     rows = [
         {"country": c, "records": 13, "value": v, "status": "safe", "rule": ""}
@@ -125,3 +129,33 @@ def test_a_declared_release_by_country_is_held_to_the_datas_zeros(stored: Stored
     assert "region=a3" in check.summary
     with pytest.raises(UnsafeTableError, match="region=a3"):
         stored.world.vote("olga", view.id, Vote.APPROVE)
+
+
+def test_a_declared_release_of_other_data_is_named_not_taken_for_a_disclosure(
+    stored: Stored,
+) -> None:
+    # the release by country came from other data: 30 of X's pay counted in Y. With the
+    # zeros (a1, a2 in X; a3, a4 in Y) it "pins" a3 at 30 more than its pay: no cell of
+    # the region table is determined, but the release cannot be of staff's data, and the
+    # check must say so (and still block), not report a3 disclosed
+    released = stored.world.release_as(_by_country(moved=30.0), "other:pay")
+    text = (
+        '[table]\nname = "regions"\nresponse = "pay"\ncontributor = "person"\n\n'
+        '[[dimension]]\nname = "region"\n\n[rules]\nthreshold = 7\n'
+        '\n[suppression]\nmethod = "optimal"\nsingleton = false\n'
+    )
+    spec = stored.spec("regions", text)
+    stored.protect(spec, dataset="staff", name="alone", with_releases=False)
+    view = stored.submit(f"{AREA}/alone")
+    check = next(c for c in view.versions[-1].checks if c.name == "differencing")
+    assert check.verdict == "fail", check
+    assert released.release_id in check.summary and "region=a3" not in check.summary
+    assert "cannot hold together with the data of staff:pay" in check.summary
+    assert check.details["contradicted_by"] == [released.release_id]
+    with pytest.raises(UnsafeTableError, match=released.release_id) as refused:
+        stored.world.vote("olga", view.id, Vote.APPROVE)
+    assert "an administrator establishes where" in str(refused.value)
+    assert "the author changes the output" not in str(refused.value)
+    # protecting it with the releases cannot help: it says the same
+    with pytest.raises(OutputsContradictData, match=released.release_id):
+        stored.protect(spec, dataset="staff", name="with")

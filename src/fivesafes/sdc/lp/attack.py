@@ -7,7 +7,8 @@ both use it. Before any LP:
 
 1. propagate: an unknown whose bounds coincide, or that is the only unknown of a
    published sum, is fixed and substituted; repeat until nothing more is pinned
-   (figures that contradict each other on the way raise DataError);
+   (figures that contradict each other on the way, or pin an unknown outside its
+   bounds, raise Contradiction, a DataError);
 2. split the free unknowns into connected components (two unknowns are linked when
    they share a sum) and solve each component on its own;
 3. per component, build one HiGHS model and change only the objective between solves,
@@ -44,6 +45,11 @@ _DECIDED = (
 )
 _CONTRADICTION = "the published figures contradict each other"
 _SAME_DATA = "check that every output comes from the same data"
+
+
+class Contradiction(DataError):
+    """The published sums and the bounds fit no values at all: some figure is not true of
+    the data the others come from."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,7 @@ class ComponentModel:
             # mean unbounded
             return False
         if status == highspy.HighsModelStatus.kInfeasible:
-            raise DataError(
+            raise Contradiction(
                 f"{_CONTRADICTION} (no data fit them all, within the bounds)",
                 hint=f"{_SAME_DATA}, and that the bounds contain every hidden cell's value",
             )
@@ -262,7 +268,7 @@ class LinearAttack:
             off = np.abs(residual[empties]) > self.tolerance[empties]
             if off.any():
                 r = int(empties[off][0])
-                raise DataError(
+                raise Contradiction(
                     f"{_CONTRADICTION} (sum {r} is off by {residual[r]:g})", hint=_SAME_DATA
                 )
             active[empties] = False
@@ -279,7 +285,17 @@ class LinearAttack:
             uniq, first, inverse = np.unique(cols, return_index=True, return_inverse=True)
             # two sums pinning one unknown must agree (to within both their tolerances)
             if (np.abs(vals - vals[first][inverse]) > give + give[first][inverse]).any():
-                raise DataError(f"{_CONTRADICTION} (one unknown, two values)", hint=_SAME_DATA)
+                raise Contradiction(f"{_CONTRADICTION} (one unknown, two values)", hint=_SAME_DATA)
+            # a sum may pin an unknown outside its bounds (a negative amount): no values fit
+            # then, and every interval computed from it would be a false certainty
+            outside = (vals[first] < self.lower[uniq] - give[first]) | (
+                vals[first] > self.upper[uniq] + give[first]
+            )
+            if outside.any():
+                raise Contradiction(
+                    f"{_CONTRADICTION} (an unknown pinned outside its bounds)",
+                    hint=f"{_SAME_DATA}, and that the bounds contain every hidden cell's value",
+                )
             pinned = vals[first] if self.truth is None else self.truth[uniq]
             self.fixed[uniq] = pinned
             self.pinned_by[uniq] = rows[first]

@@ -21,7 +21,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from fivesafes.errors import DataError
+from fivesafes.errors import DataError, SpecError
+from fivesafes.sdc.differencing import MAX_ATOMS
 from fivesafes.sdc.occupancy import Occupancy
 from fivesafes.sdc.spec import TableSpec
 from fivesafes.sdc.suggest import did_you_mean
@@ -46,6 +47,11 @@ _NUMERIC_PREFIXES = (
 )
 _TEXT_TYPES = ("VARCHAR",)
 _SHOW = 10  # offending values named in an error
+# The most distinct value pairs of two columns read into memory for the differencing
+# model's zeros: as many as the atoms the model itself accepts. A filter column's values
+# are each an atom class of their own, so past this the model refuses anyway; counted in
+# DuckDB first, so a filter on a unit identifier is refused before its pairs are fetched.
+MAX_VALUE_PAIRS = MAX_ATOMS
 
 
 class NumericCodesWarning(UserWarning):
@@ -258,18 +264,32 @@ def _where(spec: TableSpec, columns: Mapping[str, str]) -> str:
 def column_values(
     con: duckdb.DuckDBPyConnection, source: Source, columns: Sequence[str]
 ) -> dict[str, list[str]]:
-    """Every value (as text) each column takes in all the data, the filter aside."""
+    """Every value (as text) each column takes in all the data, the filter aside.
+
+    Counted first: a column with more than MAX_VALUE_PAIRS values (a unit identifier)
+    raises SpecError before they are fetched; each value of a filter column is an atom
+    class of the differencing model, which would refuse them anyway (MAX_ATOMS)."""
     out = {}
     for c in columns:
         if c not in source.columns:
             raise DataError(
                 f"the data have no column '{c}'", hint="check [table] where", value_free=True
             )
-        rows = con.execute(
+        sql = (
             f"SELECT DISTINCT CAST({quote(c)} AS VARCHAR) FROM {source.raw} "
             f"WHERE {quote(c)} IS NOT NULL"
-        ).fetchall()
-        out[c] = sorted(str(r[0]) for r in rows)
+        )
+        row = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
+        count = int(row[0]) if row else 0
+        if count > MAX_VALUE_PAIRS:
+            limit = f"more than the {MAX_VALUE_PAIRS:,} the differencing check holds apart"
+            raise SpecError(
+                f"[table] where: column '{c}' takes {count:,} values in the data, {limit}",
+                hint=f"filter on a coarser column than '{c}' (a group of units, not a unit "
+                "identifier)",
+                redacted=f"[table] where: column '{c}' takes {limit} values",
+            )
+        out[c] = sorted(str(r[0]) for r in con.execute(sql).fetchall())
     return out
 
 
@@ -282,16 +302,33 @@ def data_occupancy(
     """Which value pairs of ``pairs`` hold units in ``relation`` (sdc/occupancy.py): per pair
     of ``columns``, every combination of their values as text, a row missing one of the two
     giving the other with None. Pairs with a column the relation lacks (a family's
-    membership) are left out; None when none is left."""
-    found = {}
-    for a, b in pairs:
-        if a not in columns or b not in columns:
-            continue
-        qa, qb = quote(a), quote(b)
-        found[(a, b)] = con.execute(
-            f"SELECT DISTINCT CAST({qa} AS VARCHAR), CAST({qb} AS VARCHAR) FROM {relation} "
-            f"WHERE {qa} IS NOT NULL OR {qb} IS NOT NULL"
-        ).fetchall()
+    membership) are left out; None when none is left.
+
+    Every pair is counted before any is fetched: one with more than MAX_VALUE_PAIRS
+    distinct value pairs raises SpecError (value-free) instead of filling the memory."""
+    queries = {
+        (a, b): (
+            f"SELECT DISTINCT CAST({quote(a)} AS VARCHAR), CAST({quote(b)} AS VARCHAR) "
+            f"FROM {relation} WHERE {quote(a)} IS NOT NULL OR {quote(b)} IS NOT NULL"
+        )
+        for a, b in pairs
+        if a in columns and b in columns
+    }
+    for (a, b), sql in queries.items():
+        row = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
+        count = int(row[0]) if row else 0
+        if count > MAX_VALUE_PAIRS:
+            limit = f"more than the {MAX_VALUE_PAIRS:,} the differencing check holds"
+            why = "it cannot know which combinations of them hold no unit"
+            raise SpecError(
+                f"columns '{a}' and '{b}' take {count:,} distinct pairs of values in the "
+                f"data, {limit}: {why}",
+                hint=f"filter on a coarser column than '{a}' or '{b}' (a group of units, not "
+                "a unit identifier), or tabulate it with fewer codes",
+                # the count tells how many units there are: only the columns leave the area
+                redacted=f"columns '{a}' and '{b}' take {limit} distinct pairs of values: {why}",
+            )
+    found = {pair: con.execute(sql).fetchall() for pair, sql in queries.items()}
     return Occupancy.of(found) if found else None
 
 

@@ -279,9 +279,15 @@ def check_not_blocked(
     failed = [f"{name}: {summary}" for name, summary in blockers]
     label = in_force.label if in_force else None
     if failed:
+        contradicted = [
+            name
+            for r in blocking(fresh)
+            if r.name == DIFFERENCING
+            for name in r.details.get("contradicted_by", [])
+        ]
         refused = UnsafeTableError(
             f"request {request.id} cannot be {what}:" + "".join(f"\n- {f}" for f in failed),
-            hint=_what_to_do({name for name, _ in blockers}, in_force is None),
+            hint=_what_to_do({name for name, _ in blockers}, in_force is None, contradicted),
         )
         # The record must say what blocked it: the run and its audit event outlive the
         # rollback of the refused vote or publication.
@@ -350,15 +356,25 @@ def _failed_with_zeros(row: CheckResultRow) -> dict[str, Any] | None:
     return details if details.get("empty_atoms") else None
 
 
-def _what_to_do(failed: set[str], no_rule_set: bool) -> str:
-    """The fix for what blocked: not every block is the author's to fix."""
+def _what_to_do(failed: set[str], no_rule_set: bool, contradicted: Sequence[str] = ()) -> str:
+    """The fix for what blocked: not every block is the author's to fix.
+
+    ``contradicted``: releases whose cells cannot hold together with the data's zeros
+    (their declared source is likely wrong): no change to the output settles that."""
     steps = []
     if no_rule_set:
         steps.append(
             "an administrator puts the organisation's rule set in force "
             "(`fivesafes rules set NAME ...`), then the checks run again on the next vote"
         )
-    if failed - {RULES} or not no_rule_set:
+    if contradicted:
+        steps.append(
+            f"an administrator establishes where {', '.join(contradicted)} came from: its "
+            "cells cannot come from this output's data, so its declared source is likely "
+            "wrong; the checks run again on the next vote"
+        )
+    author = failed - {RULES} - ({DIFFERENCING} if contradicted else set())
+    if author or (not no_rule_set and (RULES in failed or not contradicted)):
         steps.append(
             "the author changes the output (protect it again with the rules in force; "
             "a differencing block names the published cells to take into account) and resubmits"
