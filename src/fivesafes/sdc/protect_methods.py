@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fivesafes.errors import EngineError, KeyProviderError, SpecError
+from fivesafes.errors import DataError, EngineError, KeyProviderError, SpecError
 from fivesafes.sdc import secondary as suppression_methods
 from fivesafes.sdc.cells import CELL_KEY, PUBLISHED, RECORDS, STATUS, VALUE, Status, top_column
 from fivesafes.sdc.hierarchy import Hierarchy
@@ -105,6 +105,7 @@ def keyed_source(
         )
     if keys is None:
         keys = load_key_material()  # the environment's, else KeyProviderError
+    _check_keys_not_tabulated(spec, keys.column if isinstance(keys, StoredKeys) else None)
     if isinstance(keys, StoredKeys):
         info = {"used": True, "origin": f"stored column {keys.column}"}
         return engine.with_record_key(keys.column), data, info
@@ -120,6 +121,24 @@ def keyed_source(
         "record_id": spec.perturbation.record_id,
     }
     return engine.with_record_key(RECORD_KEY_COLUMN), table, info
+
+
+def _check_keys_not_tabulated(spec: TableSpec, stored: str | None) -> None:
+    # The record keys travel with the data a keyed method tabulates. A spec that names
+    # their column would publish them (as codes, sums, contributors, or a filter whose
+    # domain check answers whether a key exists); whoever has the keys undoes the noise.
+    named = [*spec.dimension_names, *(c for c, _ in spec.where)]
+    named += [c for c in (spec.response, spec.contributor, spec.holding, spec.weight) if c]
+    hidden = {RECORD_KEY_COLUMN} | ({stored} if stored else set())
+    used = sorted(hidden & set(named))
+    if used:
+        raise DataError(
+            f"column {used[0]!r} holds the record keys of {spec.protection}: a table never "
+            "tabulates, sums or filters on it",
+            hint="remove it from the spec's dimensions, response, contributor, holding, "
+            "weight and where",
+            value_free=True,
+        )
 
 
 def protect_by_method(
