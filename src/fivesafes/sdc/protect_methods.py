@@ -24,11 +24,26 @@ import pandas as pd
 
 from fivesafes.errors import DataError, EngineError, KeyProviderError, SpecError
 from fivesafes.sdc import secondary as suppression_methods
-from fivesafes.sdc.cells import CELL_KEY, PUBLISHED, RECORDS, STATUS, VALUE, Status, top_column
+from fivesafes.sdc.cells import (
+    CELL_KEY,
+    LOWER,
+    PUBLISHED,
+    RECORDS,
+    STATUS,
+    UPPER,
+    VALUE,
+    Status,
+    top_column,
+)
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.perturbation.attach import attach_record_keys
-from fivesafes.sdc.perturbation.cellkey import magnitude_noise, perturb_counts, ptables_for
+from fivesafes.sdc.perturbation.cellkey import (
+    magnitude_noise,
+    perturb_counts,
+    ptables_for,
+    sensitive_noise,
+)
 from fivesafes.sdc.perturbation.keys import (
     KEY_SCALE,
     RECORD_KEY_COLUMN,
@@ -184,6 +199,7 @@ def _cellkey(
     tables = ptables_for(p)
     out = cells.copy()
     sums = out[CELL_KEY].to_numpy(dtype=np.int64)
+    sensitive = 0  # magnitude cells a primary rule flags: their noise is pushed out
     if spec.is_frequency:
         published = perturb_counts(out[RECORDS].to_numpy(dtype=np.int64), sums, tables.counts)
         out[PUBLISHED] = published.astype(np.float64)
@@ -208,23 +224,34 @@ def _cellkey(
             percent=p.magnitude_percent,
             scale=scale,
         )
+        primary = (out[STATUS].astype(str) == Status.PRIMARY.value).to_numpy()
+        required = np.maximum(
+            out[LOWER].to_numpy(dtype=np.float64), out[UPPER].to_numpy(dtype=np.float64)
+        )
+        values = out[VALUE].to_numpy(dtype=np.float64)
+        noise = sensitive_noise(
+            noise, np.where(primary, required, 0.0), sums, values, top_k=p.top_k
+        )
         # a value summed by DuckDB in parallel may differ in its last bits from one run
         # (or one table) to the next; to the published precision it does not
-        perturbed = out[VALUE].to_numpy(dtype=np.float64) + noise
+        perturbed = values + noise
         out[PUBLISHED] = np.round(perturbed, PUBLISHED_DECIMALS)
         ptable_info = {"source": tables.noise_source, "check": tables.noise_check.to_dict()}
         notes = [
             f"Values are perturbed by the cell key method: each moves by at most "
             f"{p.magnitude_percent:g}% of its largest contributions (weighted), unbiased. The "
-            "same cell has the same value in every table. Totals are perturbed on their own, "
-            "so they may not equal the sum of their parts.",
+            "same cell has the same value in every table. A value that a confidentiality "
+            "rule flags moves further, by at least the protection the rule requires. Totals "
+            "are perturbed on their own, so they may not equal the sum of their parts.",
         ]
+        sensitive = int(primary.sum())
     out[STATUS] = Status.SAFE.value  # every cell is published, perturbed
     section: dict[str, Any] = {
         "method": "cellkey",
         "parameters": p.as_dict(),
         "ptable": ptable_info,
         "cell_keys": {"distinct": int(np.unique(cell_keys(sums)).size)},
+        **({} if spec.is_frequency else {"sensitive_cells_pushed": sensitive}),
         "notes": notes,
     }
     audit = {

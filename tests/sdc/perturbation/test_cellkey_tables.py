@@ -193,3 +193,38 @@ def test_a_magnitude_cell_in_two_tables_gets_the_same_value(tmp_path: Path) -> N
     right = two[two["tenure"] == "Total"].set_index("region")["published"]
     for region in REGIONS:
         assert left[region] == right[region]
+
+
+def test_a_sensitive_magnitude_cell_never_moves_less_than_its_rule_requires(
+    tmp_path: Path,
+) -> None:
+    # An intruder who knows the second contribution of a cell dominated by one firm reads
+    # the largest as the published value minus the second: the noise is all that hides it,
+    # so a cell flagged by the p% rule must move by at least the protection it requires
+    # (a ptable draws zero noise for many cells: the value would be published exactly).
+    rng = np.random.default_rng(3)
+    n = 600
+    data = pd.DataFrame(
+        {
+            "pid": [f"p{i}" for i in range(n)],
+            "firm": [f"f{i}" for i in range(n)],
+            "cell": [f"c{i // 2}" for i in range(n)],  # two firms a cell
+            "turnover": np.where(np.arange(n) % 2 == 0, 1000.0, 1.0) * rng.uniform(1, 2, n),
+        }
+    )
+    raw = {
+        "table": {"name": "t", "response": "turnover", "contributor": "firm"},
+        "dimension": [{"name": "cell"}],
+        "rules": {"p_percent": 10},
+        "perturbation": {"record_id": "pid", "magnitude_percent": 10.0},
+    }
+    cells = tables(parse_spec(raw, base_dir=tmp_path), data, method="cellkey", keys=KEY).cells
+    inner = cells[cells["cell"] != "Total"]
+    need = 0.1 * inner["top1"] - (inner["value"] - inner["top1"] - inner["top2"])
+    assert (need > 0).all()  # every cell is sensitive under p% = 10
+    moved = (inner["published"] - inner["value"]).abs()
+    assert (moved >= need - 0.005).all()  # to the published 2 decimals
+    # and the shift is up or down alike: unbiased, the direction tells nothing
+    up = (inner["published"] > inner["value"]).mean()
+    assert 0.4 < up < 0.6
+    assert (inner["published"] > 0).all()

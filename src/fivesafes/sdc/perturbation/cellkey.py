@@ -127,3 +127,31 @@ def magnitude_noise(
     factor = np.ones(x.shape[0]) if scale is None else np.asarray(scale, dtype=np.float64)
     out: FloatArray = (percent / 100.0) * total * factor
     return out
+
+
+def sensitive_noise(
+    noise: npt.ArrayLike,
+    required: npt.ArrayLike,
+    key_sums: npt.ArrayLike,
+    values: npt.ArrayLike,
+    *,
+    top_k: int,
+) -> FloatArray:
+    """The noise of cells that a primary rule flags, pushed out by the protection required.
+
+    An intruder who knows the other contributions reads the largest from the published
+    value, so the noise is all that hides it; a ptable draws zero (or little) noise for
+    many cells. A cell with ``required`` > 0 moves by ``required + |noise|`` instead (the
+    extra protection ``mu_c`` of Destatis' cellKey), up or down as its noise goes, or, for
+    zero noise, as a key derived from its cell key says: symmetric, so still unbiased, and
+    key-consistent. A positive cell that would turn negative moves up instead.
+    """
+    d = np.asarray(noise, dtype=np.float64)
+    need = np.nan_to_num(np.asarray(required, dtype=np.float64), nan=0.0)
+    # a key not used by the contributions' draws (those take the first top_k)
+    coin = contribution_keys(key_sums, top_k + 1)[:, top_k]
+    sign = np.where(d > 0, 1.0, np.where(d < 0, -1.0, np.where(coin < 0.5, 1.0, -1.0)))
+    pushed = np.where(need > 0, sign * (np.abs(d) + need), d)
+    value = np.asarray(values, dtype=np.float64)
+    out: FloatArray = np.where((value > 0) & (value + pushed < 0), np.abs(pushed), pushed)
+    return out
