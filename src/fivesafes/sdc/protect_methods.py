@@ -39,6 +39,8 @@ from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.perturbation.attach import attach_record_keys
 from fivesafes.sdc.perturbation.cellkey import (
+    ROUNDING_STREAM,
+    derived_key,
     magnitude_noise,
     perturb_counts,
     ptables_for,
@@ -275,7 +277,10 @@ def _rounding(
     evidence: dict[str, Any] = {"base": base}
     last: list[ControlledRounding] = []
     if method == "random-rounding":
-        fixed = random_round(values, cell_keys(cells[CELL_KEY].to_numpy(np.int64)), base)
+        # its own stream of the cell key: the same cell perturbed by the cell key method
+        # draws from the key itself, and two draws from one key are tied
+        own = derived_key(cells[CELL_KEY].to_numpy(np.int64), ROUNDING_STREAM)
+        fixed = random_round(values, own, base)
 
         def rounder(hidden: Any, direction: Any) -> Any:
             return fixed  # random rounding: each cell on its own, whatever else is hidden

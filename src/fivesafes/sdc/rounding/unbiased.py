@@ -1,10 +1,11 @@
 """Random (unbiased) rounding to a base, key-consistent.
 
 A value ``x = q b + r`` (0 <= r < b) is published as ``(q + 1) b`` when the cell's
-key is below ``r / b``, else as ``q b``: the expected published value is ``x``, a
-multiple of ``b`` is never changed, and the same cell (the same records, hence the
-same key) rounds the same way in every table. Totals are rounded on their own, so
-they need not equal the sum of their rounded parts.
+key (its rounding stream, ``cellkey.derived_key``) is below ``r / b``, else as
+``q b``: the expected published value is ``x``, a multiple of ``b`` is never
+changed, and the same cell (the same records, hence the same key) rounds the same
+way in every table. Totals are rounded on their own, so they need not equal the sum
+of their rounded parts.
 """
 
 from __future__ import annotations
