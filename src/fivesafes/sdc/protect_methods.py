@@ -22,13 +22,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fivesafes.errors import EngineError, KeyProviderError, SpecError
+from fivesafes.errors import DataError, EngineError, KeyProviderError, SpecError
 from fivesafes.sdc import secondary as suppression_methods
-from fivesafes.sdc.cells import CELL_KEY, PUBLISHED, RECORDS, STATUS, VALUE, Status, top_column
+from fivesafes.sdc.cells import (
+    CELL_KEY,
+    LOWER,
+    PUBLISHED,
+    RECORDS,
+    STATUS,
+    UPPER,
+    VALUE,
+    Status,
+    top_column,
+)
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.perturbation.attach import attach_record_keys
-from fivesafes.sdc.perturbation.cellkey import magnitude_noise, perturb_counts, ptables_for
+from fivesafes.sdc.perturbation.cellkey import (
+    ROUNDING_STREAM,
+    derived_key,
+    magnitude_noise,
+    perturb_counts,
+    ptables_for,
+    sensitive_noise,
+)
 from fivesafes.sdc.perturbation.keys import (
     KEY_SCALE,
     RECORD_KEY_COLUMN,
@@ -105,6 +122,7 @@ def keyed_source(
         )
     if keys is None:
         keys = load_key_material()  # the environment's, else KeyProviderError
+    _check_keys_not_tabulated(spec, keys.column if isinstance(keys, StoredKeys) else None)
     if isinstance(keys, StoredKeys):
         info = {"used": True, "origin": f"stored column {keys.column}"}
         return engine.with_record_key(keys.column), data, info
@@ -120,6 +138,24 @@ def keyed_source(
         "record_id": spec.perturbation.record_id,
     }
     return engine.with_record_key(RECORD_KEY_COLUMN), table, info
+
+
+def _check_keys_not_tabulated(spec: TableSpec, stored: str | None) -> None:
+    # The record keys travel with the data a keyed method tabulates. A spec that names
+    # their column would publish them (as codes, sums, contributors, or a filter whose
+    # domain check answers whether a key exists); whoever has the keys undoes the noise.
+    named = [*spec.dimension_names, *(c for c, _ in spec.where)]
+    named += [c for c in (spec.response, spec.contributor, spec.holding, spec.weight) if c]
+    hidden = {RECORD_KEY_COLUMN} | ({stored} if stored else set())
+    used = sorted(hidden & set(named))
+    if used:
+        raise DataError(
+            f"column {used[0]!r} holds the record keys of {spec.protection}: a table never "
+            "tabulates, sums or filters on it",
+            hint="remove it from the spec's dimensions, response, contributor, holding, "
+            "weight and where",
+            value_free=True,
+        )
 
 
 def protect_by_method(
@@ -165,6 +201,7 @@ def _cellkey(
     tables = ptables_for(p)
     out = cells.copy()
     sums = out[CELL_KEY].to_numpy(dtype=np.int64)
+    sensitive = 0  # magnitude cells a primary rule flags: their noise is pushed out
     if spec.is_frequency:
         published = perturb_counts(out[RECORDS].to_numpy(dtype=np.int64), sums, tables.counts)
         out[PUBLISHED] = published.astype(np.float64)
@@ -189,23 +226,34 @@ def _cellkey(
             percent=p.magnitude_percent,
             scale=scale,
         )
+        primary = (out[STATUS].astype(str) == Status.PRIMARY.value).to_numpy()
+        required = np.maximum(
+            out[LOWER].to_numpy(dtype=np.float64), out[UPPER].to_numpy(dtype=np.float64)
+        )
+        values = out[VALUE].to_numpy(dtype=np.float64)
+        noise = sensitive_noise(
+            noise, np.where(primary, required, 0.0), sums, values, top_k=p.top_k
+        )
         # a value summed by DuckDB in parallel may differ in its last bits from one run
         # (or one table) to the next; to the published precision it does not
-        perturbed = out[VALUE].to_numpy(dtype=np.float64) + noise
+        perturbed = values + noise
         out[PUBLISHED] = np.round(perturbed, PUBLISHED_DECIMALS)
         ptable_info = {"source": tables.noise_source, "check": tables.noise_check.to_dict()}
         notes = [
             f"Values are perturbed by the cell key method: each moves by at most "
             f"{p.magnitude_percent:g}% of its largest contributions (weighted), unbiased. The "
-            "same cell has the same value in every table. Totals are perturbed on their own, "
-            "so they may not equal the sum of their parts.",
+            "same cell has the same value in every table. A value that a confidentiality "
+            "rule flags moves further, by at least the protection the rule requires. Totals "
+            "are perturbed on their own, so they may not equal the sum of their parts.",
         ]
+        sensitive = int(primary.sum())
     out[STATUS] = Status.SAFE.value  # every cell is published, perturbed
     section: dict[str, Any] = {
         "method": "cellkey",
         "parameters": p.as_dict(),
         "ptable": ptable_info,
         "cell_keys": {"distinct": int(np.unique(cell_keys(sums)).size)},
+        **({} if spec.is_frequency else {"sensitive_cells_pushed": sensitive}),
         "notes": notes,
     }
     audit = {
@@ -229,7 +277,10 @@ def _rounding(
     evidence: dict[str, Any] = {"base": base}
     last: list[ControlledRounding] = []
     if method == "random-rounding":
-        fixed = random_round(values, cell_keys(cells[CELL_KEY].to_numpy(np.int64)), base)
+        # its own stream of the cell key: the same cell perturbed by the cell key method
+        # draws from the key itself, and two draws from one key are tied
+        own = derived_key(cells[CELL_KEY].to_numpy(np.int64), ROUNDING_STREAM)
+        fixed = random_round(values, own, base)
 
         def rounder(hidden: Any, direction: Any) -> Any:
             return fixed  # random rounding: each cell on its own, whatever else is hidden

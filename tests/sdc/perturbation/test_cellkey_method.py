@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fivesafes.sdc.perturbation.cellkey import contribution_keys, magnitude_noise, perturb_counts
+from fivesafes.sdc.perturbation.cellkey import (
+    ROUNDING_STREAM,
+    contribution_keys,
+    derived_key,
+    magnitude_noise,
+    perturb_counts,
+)
 from fivesafes.sdc.perturbation.keys import KEY_SCALE, cell_keys, key_integers, record_keys
 from fivesafes.sdc.perturbation.ptable_build import generate_ptable
 
@@ -99,8 +105,10 @@ def test_magnitude_noise_is_bounded_unbiased_and_scaled_by_the_largest_contribut
 
 def test_derived_keys_are_uniform_and_nearly_independent_of_the_cell_key() -> None:
     sums = np.random.default_rng(3).integers(0, KEY_SCALE, N_CELLS, dtype=np.int64)
-    keys = contribution_keys(sums, 3)
-    assert np.array_equal(keys[:, 0], cell_keys(sums))
-    for m in (1, 2):
+    keys = np.column_stack(
+        [cell_keys(sums), contribution_keys(sums, 3), derived_key(sums, ROUNDING_STREAM)]
+    )
+    for m in range(1, keys.shape[1]):
         assert stats.kstest(keys[:, m], "uniform").pvalue > 1e-4
-        assert abs(np.corrcoef(keys[:, 0], keys[:, m])[0, 1]) < 0.05
+        for other in range(m):
+            assert abs(np.corrcoef(keys[:, other], keys[:, m])[0, 1]) < 0.05

@@ -193,3 +193,90 @@ def test_a_magnitude_cell_in_two_tables_gets_the_same_value(tmp_path: Path) -> N
     right = two[two["tenure"] == "Total"].set_index("region")["published"]
     for region in REGIONS:
         assert left[region] == right[region]
+
+
+def test_a_sensitive_magnitude_cell_never_moves_less_than_its_rule_requires(
+    tmp_path: Path,
+) -> None:
+    # An intruder who knows the second contribution of a cell dominated by one firm reads
+    # the largest as the published value minus the second: the noise is all that hides it,
+    # so a cell flagged by the p% rule must move by at least the protection it requires
+    # (a ptable draws zero noise for many cells: the value would be published exactly).
+    rng = np.random.default_rng(3)
+    n = 600
+    data = pd.DataFrame(
+        {
+            "pid": [f"p{i}" for i in range(n)],
+            "firm": [f"f{i}" for i in range(n)],
+            "cell": [f"c{i // 2}" for i in range(n)],  # two firms a cell
+            "turnover": np.where(np.arange(n) % 2 == 0, 1000.0, 1.0) * rng.uniform(1, 2, n),
+        }
+    )
+    raw = {
+        "table": {"name": "t", "response": "turnover", "contributor": "firm"},
+        "dimension": [{"name": "cell"}],
+        "rules": {"p_percent": 10},
+        "perturbation": {"record_id": "pid", "magnitude_percent": 10.0},
+    }
+    cells = tables(parse_spec(raw, base_dir=tmp_path), data, method="cellkey", keys=KEY).cells
+    inner = cells[cells["cell"] != "Total"]
+    need = 0.1 * inner["top1"] - (inner["value"] - inner["top1"] - inner["top2"])
+    assert (need > 0).all()  # every cell is sensitive under p% = 10
+    moved = (inner["published"] - inner["value"]).abs()
+    assert (moved >= need - 0.005).all()  # to the published 2 decimals
+    # and the shift is up or down alike: unbiased, the direction tells nothing
+    up = (inner["published"] > inner["value"]).mean()
+    assert 0.4 < up < 0.6
+    assert (inner["published"] > 0).all()
+
+
+def test_a_cell_of_a_filtered_table_is_the_same_cell_unfiltered(tmp_path: Path) -> None:
+    # where = { age = "16-64" } by region holds the records of region x 16-64: the same
+    # cells, so the same values (else averaging the two requests recovers the count)
+    data = people()
+    filtered = spec(tmp_path, "f", [{"name": "region"}], where={"age": ["16-64"]})
+    crossed = spec(tmp_path, "c", [{"name": "region"}, {"name": "age"}])
+    one = tables(filtered, data, method="cellkey", keys=KEY).cells.set_index("region")
+    two = tables(crossed, data, method="cellkey", keys=KEY).cells
+    two = two[two["age"] == "16-64"].set_index("region")
+    assert one.loc[[*REGIONS, "Total"], "value"].equals(two.loc[[*REGIONS, "Total"], "value"])
+    assert one.loc[[*REGIONS, "Total"], "published"].equals(
+        two.loc[[*REGIONS, "Total"], "published"]
+    )
+
+
+def test_cellkey_and_random_rounding_of_a_cell_draw_independently(tmp_path: Path) -> None:
+    # Publishing a cell by both methods gives two noisy views of one count; drawn from the
+    # same key they are tied (a high key lifts the ptable outcome and rounds down), and
+    # the attacker intersects them far more tightly than two independent views allow.
+    rng = np.random.default_rng(8)
+    n = 20000
+    data = pd.DataFrame(
+        {
+            "pid": [f"p{i}" for i in range(n)],
+            "a": rng.integers(0, 60, n).astype(str),
+            "b": rng.integers(0, 40, n).astype(str),
+        }
+    )
+    raw = {
+        "table": {"name": "t"},
+        "dimension": [{"name": "a"}, {"name": "b"}],
+        "rules": {"threshold": 1},
+        "perturbation": {"record_id": "pid", "D": 3, "V": 2.0, "js": 1},
+        "rounding": {"base": 5},
+    }
+    s = parse_spec(raw, base_dir=tmp_path)
+    ck = tables(s, data, method="cellkey", keys=KEY).cells
+    rr = tables(s, data, method="random-rounding", keys=KEY).cells
+    both = ck.merge(rr, on=["a", "b"], suffixes=("_ck", "_rr"))
+    chance = both[both["value_ck"] % 5 != 0]  # multiples are never rounded
+    d = chance["published_ck"] - chance["value_ck"]
+    up = (chance["published_rr"] > chance["value_rr"]).astype(float)
+    assert len(chance) > 1500
+    assert abs(np.corrcoef(d, up)[0, 1]) < 0.1
+    # nor a count and the magnitude of the same cell (each contribution 100 here)
+    money = parse_spec({**raw, "table": {"name": "m", "response": "x"}}, base_dir=tmp_path)
+    mag = tables(money, data.assign(x=100.0), method="cellkey", keys=KEY).cells
+    pair = ck.merge(mag, on=["a", "b"], suffixes=("_ck", "_m"))
+    noise = pair["published_m"] - pair["value_m"]
+    assert abs(np.corrcoef(pair["published_ck"] - pair["value_ck"], noise)[0, 1]) < 0.1

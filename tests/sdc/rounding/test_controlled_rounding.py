@@ -6,12 +6,15 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.rounding.controlled import controlled_round
+from fivesafes.sdc.rounding.unbiased import random_round
 from fivesafes.sdc.synthetic import aggregate
 
 
@@ -129,3 +132,31 @@ def test_a_three_way_table_without_a_controlled_rounding_falls_back_with_a_toler
     assert "no controlled rounding exists" in result.notes[0]
     assert result.tolerance == 2.0 and result.broken_relations > 0
     assert np.all(np.abs(result.rounded - values) < 2)
+
+
+def _row() -> tuple[object, np.ndarray]:
+    hs = (Hierarchy.flat("a", ["a0", "a1", "a2"]),)
+    values = aggregate(np.array([3, 4, 8]), hs).reshape(-1).astype(np.float64)
+    frame = pd.DataFrame({"a": hs[0].order, "value": values})
+    return build_structure(frame, hs, dimensions=["a"]), values
+
+
+@pytest.mark.parametrize("base", [0, -5, float("nan"), float("inf")])
+def test_a_base_that_is_not_a_positive_number_is_a_clear_error(base: float) -> None:
+    # base 0 gave a table of NaN called "controlled", a negative base an AssertionError
+    structure, values = _row()
+    with pytest.raises(SpecError, match="base must be a finite number > 0"):
+        controlled_round(structure, values, base)
+    with pytest.raises(SpecError, match="base must be a finite number > 0"):
+        random_round(values, np.full(values.size, 0.3), base)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_cell_without_a_finite_value_is_refused_not_published(bad: float) -> None:
+    # a NaN or infinite cell was "rounded" to itself and published with a tolerance
+    structure, values = _row()
+    values[1] = bad
+    with pytest.raises(DataError, match="1 cell"):
+        controlled_round(structure, values, 5)
+    with pytest.raises(DataError, match="1 cell"):
+        random_round(values, np.full(values.size, 0.3), 5)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fivesafes.errors import SpecError
 from fivesafes.sdc.rounding.unbiased import floor_multiples, random_round
 
 
@@ -38,5 +39,5 @@ def test_rounding_is_unbiased_over_uniform_keys() -> None:
 def test_values_a_hair_off_a_multiple_are_that_multiple() -> None:
     floor, share = floor_multiples(np.array([10.0 - 1e-12, 7.5]), 2.5)
     assert floor.tolist() == [4.0, 3.0] and share.tolist() == [0.0, 0.0]
-    with pytest.raises(ValueError):
+    with pytest.raises(SpecError, match="base"):
         random_round(np.array([1.0]), np.array([0.5]), 0)

@@ -149,3 +149,67 @@ def test_rounded_magnitude_tables_pass_the_audit(tmp_path: Path, method: str) ->
     assert cells.loc[~shown, "published"].isna().all()
     if method == "controlled-rounding":
         assert result.report["protection"]["rounding"]["controlled"]["additive"]
+
+
+def test_an_independent_attacker_lp_cannot_pin_a_primary_of_a_controlled_rounding(
+    tmp_path: Path,
+) -> None:
+    # The intruder of the docs, written again with scipy: every published r says the true
+    # count is in [r - b + 1, r + b - 1] (and >= 0), a suppressed cell says nothing, and
+    # the true table is additive. Bounding each primary must give the report's interval,
+    # wide enough for the protection its rule requires.
+    from scipy.optimize import linprog
+
+    rng = np.random.default_rng(21)
+    n = 700
+    data = pd.DataFrame(
+        {
+            "id": [f"i{k}" for k in range(n)],
+            "r": rng.choice(list("abcdef"), n, p=[0.3, 0.3, 0.2, 0.1, 0.07, 0.03]),
+            "c": rng.choice(list("uvwxyz"), n, p=[0.35, 0.25, 0.2, 0.1, 0.07, 0.03]),
+        }
+    )
+    raw = {
+        "table": {"name": "t", "protection": "controlled-rounding"},
+        "dimension": [{"name": "r"}, {"name": "c"}],
+        "rules": {"threshold": 4},
+        "rounding": {"base": 3},
+    }
+    cells = tables(parse_spec(raw, base_dir=tmp_path), data).cells.reset_index(drop=True)
+    base = 3
+    shown = cells[STATUS] == "safe"
+    assert (cells.loc[shown, "published"] % base == 0).all()
+    index = {(r, c): k for k, (r, c) in enumerate(zip(cells["r"], cells["c"], strict=True))}
+    rows, cols = sorted({*cells["r"]} - {"Total"}), sorted({*cells["c"]} - {"Total"})
+    relations = []
+    for r in [*rows, "Total"]:
+        relations.append((index[(r, "Total")], [index[(r, c)] for c in cols]))
+    for c in [*cols, "Total"]:
+        relations.append((index[("Total", c)], [index[(r, c)] for r in rows]))
+    a = np.zeros((len(relations), len(cells)))
+    for i, (total, parts) in enumerate(relations):
+        a[i, total], a[i, parts] = -1.0, 1.0
+    published = cells["published"].to_numpy(dtype=np.float64)
+    # the published rounded table is additive too (suppressed cells aside)
+    whole = ~np.isnan(published)
+    for total, parts in relations:
+        if whole[total] and whole[parts].all():
+            assert published[total] == published[parts].sum()
+    bounds = [
+        (0.0, None) if np.isnan(p) else (max(0.0, p - base + 1), p + base - 1) for p in published
+    ]
+    primary = np.flatnonzero(cells["rule"].astype(str).str.len().to_numpy() > 0)
+    assert primary.size >= 3
+    for k in primary:
+        goal = np.zeros(len(cells))
+        goal[k] = 1.0
+        low = linprog(goal, A_eq=a, b_eq=np.zeros(len(relations)), bounds=bounds)
+        high = linprog(-goal, A_eq=a, b_eq=np.zeros(len(relations)), bounds=bounds)
+        assert low.status == 0 and high.status == 0
+        lo, hi = low.fun, -high.fun
+        assert lo == pytest.approx(cells.loc[k, "attacker_min"], abs=1e-6)
+        assert hi == pytest.approx(cells.loc[k, "attacker_max"], abs=1e-6)
+        value = cells.loc[k, VALUE]
+        assert lo <= value - cells.loc[k, LOWER] + 1e-6
+        assert hi >= value + cells.loc[k, UPPER] - 1e-6
+        assert hi - lo > 0

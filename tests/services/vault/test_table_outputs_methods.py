@@ -12,7 +12,7 @@ from release_world import AREA
 from sqlalchemy import Engine
 from stored_world import SHIFTED_CSV, Stored, build_stored
 
-from fivesafes.errors import KeyProviderError
+from fivesafes.errors import DataError, KeyProviderError
 from fivesafes.sdc import RECORD_KEY_COLUMN, StoredKeys, tables
 from fivesafes.sdc.spec import load_spec
 from fivesafes.services.vault.tables import stored_table
@@ -120,3 +120,28 @@ def test_a_cellkey_table_is_published_perturbed_and_registered_as_published(
     seen = earlier.cells.set_index("area")
     assert len(seen) == len(truth) and (seen["status"] == "safe").all()
     assert seen["value"].to_dict() == truth["value"].to_dict()
+
+
+_KEY_SPECS = {
+    "dimension": f'[[dimension]]\nname = "{RECORD_KEY_COLUMN}"\n',
+    "response": f'response = "{RECORD_KEY_COLUMN}"\n\n[[dimension]]\nname = "area"\n',
+    "contributor": f'contributor = "{RECORD_KEY_COLUMN}"\n\n[[dimension]]\nname = "area"\n',
+    "weight": f'weight = "{RECORD_KEY_COLUMN}"\n\n[[dimension]]\nname = "area"\n',
+    "where": f'where = {{ {RECORD_KEY_COLUMN} = ["0"] }}\n\n[[dimension]]\nname = "area"\n',
+}
+
+
+@pytest.mark.parametrize("role", sorted(_KEY_SPECS))
+@pytest.mark.parametrize("method", ["cellkey", "random-rounding"])
+def test_a_spec_never_tabulates_the_record_keys(stored: Stored, role: str, method: str) -> None:
+    # The keys are in the data a keyed method tabulates; a spec that names their column
+    # would publish them (as codes, sums or a filter) and the noise could be undone.
+    text = (
+        f'[table]\nname = "leak"\nprotection = "{method}"\n{_KEY_SPECS[role]}\n'
+        "[rules]\nthreshold = 1\n\n[rounding]\nbase = 3\n"
+    )
+    if role == "weight":  # the cell key method refuses a weighted count table anyway
+        text = text.replace('weight = "', 'response = "pay"\nweight = "')
+    with pytest.raises(DataError, match="record keys") as err:
+        stored.protect(stored.spec("leak", text))
+    assert RECORD_KEY_COLUMN in str(err.value)

@@ -9,10 +9,12 @@ cell's ``top_k`` largest contributions ``x_1 >= x_2 >= ...``:
     published = value + m * sum_k epsilon_k * x_k * v_k / D_m
 
 with ``m`` = magnitude_percent / 100, ``v_k`` drawn from the symmetric (last) row of
-a second ptable (D_m, V_m) with the k-th key of the cell. The first key is the cell
-key itself; the others are derived from it (splitmix64), so every draw is fixed by
-the records in the cell. A cell dominated by one contributor thus moves by a share
-of that contributor's value, and a positive cell never turns negative (m < 1).
+a second ptable (D_m, V_m) with the k-th key of the cell, derived from the cell key
+(splitmix64) and never the cell key itself, which the count of the cell uses: so
+every draw is fixed by the records in the cell, and independent of the count's. A
+cell dominated by one contributor thus moves by a share of that contributor's value,
+and a positive cell never turns negative (m < 1). A cell that a primary rule flags
+moves further, by at least the protection the rule requires (:func:`sensitive_noise`).
 
 Both are key-consistent: a cell holding the same records gets the same value in
 every table, whatever the table's other dimensions or hierarchies.
@@ -83,14 +85,29 @@ def perturb_counts(counts: npt.ArrayLike, key_sums: npt.ArrayLike, ptable: PTabl
 
 
 def contribution_keys(key_sums: npt.ArrayLike, k: int) -> FloatArray:
-    """Keys for the k largest contributions (n x k): the cell key, then keys derived from it."""
+    """Keys for the k largest contributions (n x k), each derived from the cell key.
+
+    Never the cell key itself: the count of the same cell draws its noise with that,
+    and two draws from one key are tied (a high key lifts both), so an intruder who has
+    the count and the magnitude of a cell would read each noise from the other.
+    """
+    return np.column_stack([derived_key(key_sums, m) for m in range(1, k + 1)])
+
+
+ROUNDING_STREAM = 0xD1B54A32D192ED03  # random rounding's derived key (odd, not golden-ratio)
+
+
+def derived_key(key_sums: npt.ArrayLike, stream: int) -> FloatArray:
+    """A key in [0, 1) derived from each cell key (splitmix64): stream ``m`` of the cell.
+
+    Streams 1, 2, ... are the magnitude draws (then the sign of a sensitive cell's
+    noise); :data:`ROUNDING_STREAM` is random rounding's. The count ptable alone reads
+    the cell key itself; each other use has its own stream, independent of it.
+    """
     base = (np.asarray(key_sums, dtype=np.int64) % KEY_SCALE).astype(np.uint64)
-    out = np.empty((base.size, k), dtype=np.float64)
-    out[:, 0] = base.astype(np.float64) / float(KEY_SCALE)
-    for m in range(1, k):
-        step = np.uint64((m * 0x9E3779B97F4A7C15) % 2**64)  # the golden-ratio increment
-        mixed = _splitmix64(base + step)
-        out[:, m] = (mixed >> np.uint64(64 - KEY_BITS)).astype(np.float64) / float(KEY_SCALE)
+    step = np.uint64((stream * 0x9E3779B97F4A7C15) % 2**64)  # the golden-ratio increment
+    mixed = _splitmix64(base + step)
+    out: FloatArray = (mixed >> np.uint64(64 - KEY_BITS)).astype(np.float64) / float(KEY_SCALE)
     return out
 
 
@@ -126,4 +143,32 @@ def magnitude_noise(
         total += eps * x[:, m] * v
     factor = np.ones(x.shape[0]) if scale is None else np.asarray(scale, dtype=np.float64)
     out: FloatArray = (percent / 100.0) * total * factor
+    return out
+
+
+def sensitive_noise(
+    noise: npt.ArrayLike,
+    required: npt.ArrayLike,
+    key_sums: npt.ArrayLike,
+    values: npt.ArrayLike,
+    *,
+    top_k: int,
+) -> FloatArray:
+    """The noise of cells that a primary rule flags, pushed out by the protection required.
+
+    An intruder who knows the other contributions reads the largest from the published
+    value, so the noise is all that hides it; a ptable draws zero (or little) noise for
+    many cells. A cell with ``required`` > 0 moves by ``required + |noise|`` instead (the
+    extra protection ``mu_c`` of Destatis' cellKey), up or down as its noise goes, or, for
+    zero noise, as a key derived from its cell key says: symmetric, so still unbiased, and
+    key-consistent. A positive cell that would turn negative moves up instead.
+    """
+    d = np.asarray(noise, dtype=np.float64)
+    need = np.nan_to_num(np.asarray(required, dtype=np.float64), nan=0.0)
+    # a stream not used by the contributions' draws (those take streams 1 .. top_k)
+    coin = derived_key(key_sums, top_k + 1)
+    sign = np.where(d > 0, 1.0, np.where(d < 0, -1.0, np.where(coin < 0.5, 1.0, -1.0)))
+    pushed = np.where(need > 0, sign * (np.abs(d) + need), d)
+    value = np.asarray(values, dtype=np.float64)
+    out: FloatArray = np.where((value > 0) & (value + pushed < 0), np.abs(pushed), pushed)
     return out

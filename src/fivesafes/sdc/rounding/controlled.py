@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from fivesafes.sdc.lp.attack import highs_bounds
 from fivesafes.sdc.lp.highs import new_highs
 from fivesafes.sdc.lp.structure import TableStructure
-from fivesafes.sdc.rounding.unbiased import SNAP, floor_multiples
+from fivesafes.sdc.rounding.unbiased import SNAP, floor_multiples, rounding_input
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -98,7 +98,7 @@ def controlled_round(
     multiple: they only have to make the relations hold, and are never published.
     """
     start = time.perf_counter()
-    x = np.asarray(values, dtype=np.float64)
+    x = rounding_input(values, base)
     floor, share = floor_multiples(x, base)
     hide = np.zeros(x.size, dtype=bool) if unpublished is None else np.asarray(unpublished, bool)
     way = np.zeros(x.size, dtype=np.int64) if direction is None else np.asarray(direction)
