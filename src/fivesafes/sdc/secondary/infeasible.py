@@ -95,13 +95,12 @@ def _options(problem: Problem, p: int, q: int = -1) -> str:
             f"{problem.describe(q)} so that it is published only where it has more than one "
             "contributor (or hide it with its parent cells in every release)"
         )
-    bounded = bool(np.isfinite(problem.up).all())
-    options.append(
-        "widen [suppression] a_priori_percent (the attacker's bounds on hidden cells)"
-        if bounded
-        else "lower the protection the rules ask for this cell, if a weaker attacker is "
-        "acceptable ([rules])"
-    )
+    if bool(np.isfinite(problem.up).all()):
+        # only a-priori bounds confine a cell; without them there is nothing to widen, and
+        # asking the rules for less protection is never offered (issue 15 §1)
+        options.append(
+            "widen [suppression] a_priori_percent (the attacker's bounds on hidden cells)"
+        )
     if q >= 0:
         options.append(
             "as a last resort, singleton = false protects every cell against outsiders only"
