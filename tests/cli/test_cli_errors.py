@@ -118,6 +118,17 @@ def test_spec_and_column_typos_get_did_you_mean(tmp_path: Path) -> None:
     assert code == 2 and "did you mean 'optimal'?" in err
 
 
+def test_a_code_with_a_control_character_is_a_data_error_not_a_traceback(tmp_path: Path) -> None:
+    # before: openpyxl's IllegalCharacterError escaped as a traceback, after the whole run
+    flat = SPEC.replace('hierarchy = "region.csv"\n', "")
+    data = rows(*(f"e{i},N,{10 + i}" for i in range(4)), '"e9","S\x1b[2J",5', "e8,S,7")
+    code, out, err = protect(tmp_path, data, "--json", spec=flat)
+    assert code == 2 and "Traceback" not in err
+    error = json.loads(out)["error"]
+    assert error["code"] == "data" and "control characters" in error["message"]
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_empty_spec_file_says_it_is_empty(tmp_path: Path) -> None:
     code, _out, err = protect(tmp_path, rows("e1,N,10"), spec="")
     assert code == 2 and "is empty (0 bytes)" in err

@@ -294,3 +294,14 @@ def test_the_name_duckdb_gives_a_duplicate_is_not_a_column(tmp_path: Path) -> No
                      contributor="ent", weight="w")  # fmt: skip
     with pytest.raises(DataError, match="no column written 'region_1'"):
         tabulate(spec, data, [REGION, Hierarchy.flat("sic", ["01", "1", "001"])])
+
+
+@pytest.mark.parametrize("code", ["01\n", "0\t1", "\x1b[31m01"])
+def test_a_data_code_with_a_control_character_is_refused(tmp_path: Path, code: str) -> None:
+    df = frame()
+    df.loc[2, "sic"] = code
+    for data in (df, write_csv(df, tmp_path / "data.csv")):
+        with pytest.raises(DataError) as err:
+            tabulate(SPEC, data)
+        assert "dimension 'sic': 1 code(s) in the data hold control characters" in str(err.value)
+        assert err.value.redacted is not None and code not in err.value.redacted
