@@ -82,7 +82,8 @@ def table() -> None:
     "--out",
     default=None,
     type=click.Path(path_type=Path, file_okay=False),
-    help="With --data: folder for the outputs (created if needed) [default: out]. "
+    help="With --data: folder for the outputs, written all at once [default: out]. A new "
+    "folder, or an earlier run's (replaced whole); a folder of other files is refused. "
     "Refused with --dataset: those outputs stay encrypted in the area.",
 )
 @click.option(
@@ -98,7 +99,8 @@ def table() -> None:
     help="Secondary suppression, overriding the spec's [suppression] method: optimal "
     "(fewest hidden value, slowest), modular (per sub-table), fast (greedy with LP "
     "repair; hypercube moves from 50,000 cells), auto (chooses by size), none (primary "
-    "suppression only: not safe to release).",
+    "suppression only: not safe to release) [default: the spec's [suppression] method, "
+    "else auto].",
 )
 @click.option(
     "--method",
@@ -106,7 +108,8 @@ def table() -> None:
     default=None,
     help="Protection method, overriding the spec's [table] protection: suppression (hide "
     "cells), cellkey (perturb every cell from a ptable, [perturbation]), random-rounding or "
-    "controlled-rounding (to a multiple of [rounding] base). See docs/perturbation.md.",
+    "controlled-rounding (to a multiple of [rounding] base). See docs/perturbation.md "
+    "[default: the spec's [table] protection, else suppression].",
 )
 @click.option(
     "--key-file",
@@ -173,7 +176,12 @@ def protect(
     \b
     Examples:
       fivesafes table protect examples/turnover.toml \\
-          --data examples/survey.csv --out out --secondary none
+          --data examples/survey.csv --out out
+      fivesafes table show out                # the result, hidden cells [c]
+      fivesafes table protect examples/turnover.toml examples/enterprises.toml \\
+          --data examples/survey.csv --out out --json    # two tables; JSON summary
+      fivesafes table protect examples/turnover.toml \\
+          --data examples/survey.csv --out draft --secondary none  # never releasable
       fivesafes table protect examples/turnover.toml --dataset business/survey \\
           --name turnover-2026
 
@@ -184,6 +192,7 @@ def protect(
     together, one status per shared cell, and audited together. Specs of other
     measures share no cells and are protected one at a time.
 
+    \b
     Outputs, in OUT (or OUT/<table name>/ when several specs are given):
       cells.csv    one row per cell, subtotals included: codes, records,
                    contributors, value, status (safe|primary|secondary),
@@ -198,6 +207,13 @@ def protect(
     cells.csv and report.json describe confidential values: keep them inside
     the restricted area. Only table.csv/table.xlsx are meant for release, and
     only after secondary suppression and output checking.
+
+    \b
+    Exit status: 0 written; 2 bad input (spec, data, hierarchy, --out);
+    3 the table cannot be protected, or its audit failed; 4 no such dataset;
+    6 access denied (--dataset); 7 a key missing or wrong (--key-file);
+    130 interrupted (Ctrl-C). Nothing is written unless it is 0. With --json,
+    stdout holds one JSON document either way: the summary or {"error": ...}.
 
     \b
     With --dataset nothing is written in plain text: each protected table
