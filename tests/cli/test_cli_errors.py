@@ -129,6 +129,15 @@ def test_a_code_with_a_control_character_is_a_data_error_not_a_traceback(tmp_pat
     assert not (tmp_path / "out").exists()
 
 
+def test_a_spec_that_is_not_toml_says_where_and_what_to_do(tmp_path: Path) -> None:
+    code, out, err = protect(tmp_path, rows("e1,N,10"), "--json", spec="[table\nname = x\n")
+    error = json.loads(out)["error"]
+    assert code == 2 and error["code"] == "spec"
+    assert "is not valid TOML" in error["message"] and "line 1" in error["message"]
+    assert error["hint"] and "examples/turnover.toml" in error["hint"]
+    assert "what to do:" in err
+
+
 def test_an_empty_spec_file_says_it_is_empty(tmp_path: Path) -> None:
     code, _out, err = protect(tmp_path, rows("e1,N,10"), spec="")
     assert code == 2 and "is empty (0 bytes)" in err

@@ -162,7 +162,12 @@ def load_spec(path: str | Path) -> TableSpec:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path} is not valid TOML: {exc}") from exc
+        raise SpecError(
+            f"{path} is not valid TOML: {exc}",
+            hint="fix that line: sections are [table], [[dimension]], [rules], [suppression]; "
+            'text goes in double quotes (name = "region"); copy examples/turnover.toml to '
+            "start from a spec that works",
+        ) from exc
     return parse_spec(raw, base_dir=path.parent, source_text=text, source_path=path)
 
 
