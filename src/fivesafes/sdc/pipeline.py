@@ -59,6 +59,7 @@ from fivesafes.sdc.published_context import (
     releases_of_measure,
 )
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
+from fivesafes.sdc.sparse import sparse_note
 from fivesafes.sdc.spec import (
     SECONDARY_METHODS,
     DimensionSpec,
@@ -209,7 +210,10 @@ def tables(
     with ThreadPoolExecutor(max_workers=1) as pool, progress_stage(progress, "tabulate") as tell:
         hashing = pool.submit(_timed, describe_source, data)
         tab = run_tabulator(engine, spec, tab_data, hierarchies, top_k=top_k)
-        tell.outcome = f"{len(tab.cells):,} cells"
+        sparse = sparse_note(tab.cells, tab.hierarchies)
+        # said as soon as the cells are known: whoever meant another table can stop here
+        tell.outcome = f"{len(tab.cells):,} cells" + (f"; {sparse}" if sparse else "")
+        tab_notes = (*tab.notes, *([sparse] if sparse else []))
         timings["tabulate"] = time.perf_counter() - t
         source, timings["source"] = hashing.result()
     for stage, seconds in tab.timings.items():
@@ -232,7 +236,7 @@ def tables(
         timings["protect"] = time.perf_counter() - t
         section["keys"] = key_info
         timings["total"] = time.perf_counter() - start
-        notes = (*tab.notes, *section["notes"])
+        notes = (*tab_notes, *section["notes"])
         report = build_report(spec, cells, hier, source=source, timings=timings, notes=notes)
         report["protection"] = section
     else:
@@ -258,7 +262,7 @@ def tables(
             hier,
             source=source,
             timings=timings,
-            notes=tab.notes,
+            notes=tab_notes,
             secondary=secondary_summary,
         )
         if published:
