@@ -525,10 +525,15 @@ def linked_tables(
         return primaries
     frequency = loaded[0].is_frequency
     t = time.perf_counter()
-    with progress_stage(progress, "secondary suppression (linked tables)"):
+    with progress_stage(progress, "secondary suppression (linked tables)") as linked_stage:
         joint = suppression_methods.protect_linked(
-            [(r.cells, r.hierarchies) for r in primaries], suppression, frequency=frequency
+            [(r.cells, r.hierarchies) for r in primaries],
+            suppression,
+            frequency=frequency,
+            progress=progress,
         )
+        hidden = sum(int((t.cells[STATUS] == Status.SECONDARY.value).sum()) for t in joint.tables)
+        linked_stage.outcome = f"{joint.method}, {hidden:,} cells hidden in all"
     seconds = time.perf_counter() - t
     protected = [(p.cells, r.hierarchies) for p, r in zip(joint.tables, primaries, strict=True)]
     t = time.perf_counter()
@@ -540,6 +545,7 @@ def linked_tables(
             frequency=frequency,
             singleton=suppression.singleton,
             intervals="exact" if n_cells <= EXACT_AUDIT_MAX_CELLS else "check",
+            progress=progress,
         )
         audit_stage.outcome = "safe" if audit.safe else "UNSAFE"
     audit_seconds = time.perf_counter() - t
