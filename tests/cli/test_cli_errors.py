@@ -138,6 +138,17 @@ def test_a_spec_that_is_not_toml_says_where_and_what_to_do(tmp_path: Path) -> No
     assert "what to do:" in err
 
 
+def test_a_spreadsheet_or_a_folder_as_data_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "region.csv").write_text(REGION)
+    (tmp_path / "sales.toml").write_text(SPEC)
+    (tmp_path / "survey.xlsx").write_bytes(b"PK\x03\x04")
+    for data, words in ((tmp_path / "survey.xlsx", "CSV UTF-8"), (tmp_path, "is a folder")):
+        res = CliRunner().invoke(
+            cli, ["table", "protect", str(tmp_path / "sales.toml"), "--data", str(data)]
+        )
+        assert res.exit_code == 2 and words in res.stderr, res.stderr
+
+
 def test_an_empty_spec_file_says_it_is_empty(tmp_path: Path) -> None:
     code, _out, err = protect(tmp_path, rows("e1,N,10"), spec="")
     assert code == 2 and "is empty (0 bytes)" in err

@@ -741,15 +741,35 @@ def check_source(data: Any) -> None:
     if not isinstance(data, str | Path):
         return
     path = Path(data)
+    if path.is_dir():
+        raise DataError(
+            f"data file {path} is a folder",
+            hint="give the path of a CSV or Parquet file with the spec's columns",
+            value_free=True,
+        )
     if not path.is_file():
         raise DataError(
             f"data file not found: {path}",
             hint="give the path of a CSV or Parquet file with the spec's columns",
+            value_free=True,
         )
-    if path.suffix.lower() not in DATA_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix not in DATA_SUFFIXES:
+        spreadsheet = suffix in (".xlsx", ".xls", ".xlsm", ".ods")
         raise DataError(
-            f"cannot tell the format of {path} from its suffix",
-            hint=f"use one of {sorted(DATA_SUFFIXES)}",
+            f"cannot tell the format of {path} from its suffix"
+            + (
+                ": a spreadsheet is not read (its cells may hold formulas, dates or hidden rows)"
+                if spreadsheet
+                else ""
+            ),
+            hint=(
+                "save the sheet as CSV UTF-8 (Excel: File > Save As > CSV UTF-8), then "
+                "give that file"
+                if spreadsheet
+                else f"use one of {sorted(DATA_SUFFIXES)}"
+            ),
+            value_free=True,
         )
 
 
