@@ -179,3 +179,10 @@ class EngineError(FivesafesError):
 
     code = "engine"
     exit_status = 2
+
+
+class Interrupted(FivesafesError):
+    """The person at the terminal stopped the command (Ctrl-C, SIGINT): 128 + 2, as shells do."""
+
+    code = "interrupted"
+    exit_status = 130

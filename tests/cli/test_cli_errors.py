@@ -118,6 +118,37 @@ def test_spec_and_column_typos_get_did_you_mean(tmp_path: Path) -> None:
     assert code == 2 and "did you mean 'optimal'?" in err
 
 
+def test_a_code_with_a_control_character_is_a_data_error_not_a_traceback(tmp_path: Path) -> None:
+    # before: openpyxl's IllegalCharacterError escaped as a traceback, after the whole run
+    flat = SPEC.replace('hierarchy = "region.csv"\n', "")
+    data = rows(*(f"e{i},N,{10 + i}" for i in range(4)), '"e9","S\x1b[2J",5', "e8,S,7")
+    code, out, err = protect(tmp_path, data, "--json", spec=flat)
+    assert code == 2 and "Traceback" not in err
+    error = json.loads(out)["error"]
+    assert error["code"] == "data" and "control characters" in error["message"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_spec_that_is_not_toml_says_where_and_what_to_do(tmp_path: Path) -> None:
+    code, out, err = protect(tmp_path, rows("e1,N,10"), "--json", spec="[table\nname = x\n")
+    error = json.loads(out)["error"]
+    assert code == 2 and error["code"] == "spec"
+    assert "is not valid TOML" in error["message"] and "line 1" in error["message"]
+    assert error["hint"] and "examples/turnover.toml" in error["hint"]
+    assert "what to do:" in err
+
+
+def test_a_spreadsheet_or_a_folder_as_data_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "region.csv").write_text(REGION)
+    (tmp_path / "sales.toml").write_text(SPEC)
+    (tmp_path / "survey.xlsx").write_bytes(b"PK\x03\x04")
+    for data, words in ((tmp_path / "survey.xlsx", "CSV UTF-8"), (tmp_path, "is a folder")):
+        res = CliRunner().invoke(
+            cli, ["table", "protect", str(tmp_path / "sales.toml"), "--data", str(data)]
+        )
+        assert res.exit_code == 2 and words in res.stderr, res.stderr
+
+
 def test_an_empty_spec_file_says_it_is_empty(tmp_path: Path) -> None:
     code, _out, err = protect(tmp_path, rows("e1,N,10"), spec="")
     assert code == 2 and "is empty (0 bytes)" in err

@@ -179,6 +179,14 @@ def test_help_teaches_with_an_example() -> None:
         "--secondary",
     ):
         assert word in res.output
+    # the list of outputs keeps its layout (click rewraps a paragraph without \b)
+    assert "  cells.csv    one row per cell, subtotals included: codes, records,\n" in res.output
+    assert "  table.xlsx   the same as a spreadsheet, with a Notes sheet\n" in res.output
+    # the defaults a new statistician needs, and a first example that is safe to release
+    assert "[default: the spec's [suppression] method, else auto]" in " ".join(res.output.split())
+    assert "[default: out]" in res.output
+    first = res.output[res.output.index("Examples:") :].splitlines()[1:3]
+    assert "--secondary none" not in "".join(first)
 
 
 def test_the_examples_run(tmp_path: Path) -> None:

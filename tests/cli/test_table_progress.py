@@ -83,3 +83,24 @@ def test_a_stage_of_a_second_or_more_leaves_a_line_and_a_quick_one_none() -> Non
     lines = [line for line in out.getvalue().splitlines() if line.strip()]
     assert any(line.startswith("slow: safe, 3 LPs (") for line in lines)
     assert not any("quick" in line for line in lines)
+
+
+def test_a_log_file_gets_the_stage_lines_and_no_stray_blank_line() -> None:
+    # stderr redirected to a file (a log, a batch job): the lines of finished stages only
+    out = io.StringIO()
+    with StderrProgress(out) as progress:
+        progress.start("slow")
+        time.sleep(1.05)
+        progress.finish("slow", "done")
+    assert out.getvalue().startswith("slow: done (")
+    assert "\n\n" not in out.getvalue() and not out.getvalue().startswith("\n")
+
+
+def test_without_quiet_an_error_leaves_only_the_error_on_stderr(tmp_path: Path) -> None:
+    spec = case(tmp_path)
+    spec.write_text(spec.read_text().replace('name = "industry"', 'name = "nope"'))
+    res = CliRunner().invoke(
+        cli, ["table", "protect", str(spec), "--data", str(data(tmp_path)), "--out", "o"]
+    )
+    assert res.exit_code == 2
+    assert res.stderr.startswith("error [data]: the data have no column for dimension 'nope'")

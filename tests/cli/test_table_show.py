@@ -122,6 +122,17 @@ def test_show_refuses_a_folder_without_a_report(tmp_path: Path) -> None:
     assert code != 0 and "not an output folder" in text
 
 
+def test_show_of_a_several_table_folder_names_its_tables(protected: Path, tmp_path: Path) -> None:
+    # table protect A.toml B.toml --out two writes two/<table name>/; `table show two` told
+    # the user to "give the folder passed to --out", which is what they had done
+    two = tmp_path / "two"
+    for name in ("sales", "counts"):
+        shutil.copytree(protected, two / name)
+    code, text = invoke("table", "show", str(two))
+    assert code == 2 and "holds one output folder per table" in text
+    assert "counts, sales" in text and f"fivesafes table show {two / 'counts'}" in text
+
+
 def test_show_refuses_a_changed_spec(protected: Path, tmp_path: Path) -> None:
     spec = tmp_path / "turnover.toml"
     spec.write_text((protected.parent / "turnover.toml").read_text() + "\n# changed\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,27 @@ def test_an_empty_hierarchy_file_says_it_is_empty(tmp_path: Path) -> None:
     path.write_bytes(b"")
     with pytest.raises(HierarchyError, match=r"is empty \(0 bytes\)"):
         Hierarchy.from_csv("region", path)
+
+
+@pytest.mark.parametrize("code", ["N\nS", "N\tS", "\x1b[31mN", "N\u202eS", "N\x9bS"])
+def test_a_code_with_a_control_character_is_refused_naming_it(tmp_path: Path, code: str) -> None:
+    # a newline breaks tau-Argus' line-based .hrc and .tab, an escape the terminal and the
+    # spreadsheet, a direction override what a checker reads
+    from fivesafes.sdc import load_hierarchy
+
+    path = tmp_path / "region.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["code", "parent"], ["UK", ""], [code, "UK"], ["W", "UK"]])
+    with pytest.raises(HierarchyError) as err:
+        load_hierarchy("region", path)
+    assert repr(code) in err.value.message and "control characters" in err.value.message
+    assert "hierarchy file" in (err.value.hint or "")
+
+
+def test_a_label_with_a_control_character_is_refused(tmp_path: Path) -> None:
+    from fivesafes.sdc import load_hierarchy
+
+    path = tmp_path / "region.csv"
+    path.write_text('code,parent,label\nUK,,United Kingdom\nN,UK,"North\x1b[2J"\n')
+    with pytest.raises(HierarchyError, match="labels of 1 code"):
+        load_hierarchy("region", path)

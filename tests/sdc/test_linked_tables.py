@@ -77,3 +77,33 @@ def test_tables_of_different_measures_are_not_linked(tmp_path: Path) -> None:
     )
     with pytest.raises(SpecError, match="measure different things"):
         linked_tables([a, other], data)
+
+
+@pytest.mark.parametrize("method", ["optimal", "fast"])
+def test_linked_tables_tell_their_method_rounds_and_audit_lps(tmp_path: Path, method: str) -> None:
+    # issue 15 §3: a linked run showed one spinner for all of its secondary suppression and
+    # none for the audit's LPs; they now report as a single table's do
+    from fivesafes.sdc import Recorder
+    from fivesafes.sdc.pipeline import tables
+
+    a, b, data = _case(tmp_path)
+    linked, alone = Recorder(), Recorder()
+    linked_tables([a, b], data, secondary=method, progress=linked)
+    tables(a, data, secondary=method, progress=alone)
+
+    def inner(rec: Recorder, outer: str) -> set[str]:
+        """Stages heard while ``outer`` ran (the method's own, the audit's LP counts)."""
+        seen, inside = set(), False
+        for kind, stage, _, _ in rec.events:
+            if stage == outer:
+                inside = kind == "start"
+            elif inside:
+                seen.add(f"{kind} {stage}")
+        return seen
+
+    if method == "fast":  # its sweeps over the demands (optimal may need none here)
+        assert inner(alone, "secondary suppression")  # what a single table tells
+        assert inner(linked, "secondary suppression (linked tables)")
+    assert any(e.startswith("advance") for e in inner(linked, "audit (linked tables)"))
+    (outcome,) = [o for k, s, _, o in linked.events if k == "finish" and "(linked" in s][:1]
+    assert outcome.startswith(f"{method}, ") and "cells hidden in all" in outcome

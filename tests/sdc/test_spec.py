@@ -65,3 +65,34 @@ def test_well_formed_rules_are_kept() -> None:
     assert spec.rules.threshold == 4
     assert spec.rules.dominance == ((1, 50.0), (2, 85.5))
     assert spec.rules.p_percent == 10.0
+
+
+@pytest.mark.parametrize(
+    ("section", "entries"),
+    [
+        ("rules", {"threshold": 0}),
+        ("rules", {"threshold": "3"}),
+        ("rules", {"p_percent": 0}),
+        ("rules", {"dominance": [[1, 150]]}),
+        ("rules", {"zeros": "maybe"}),
+        ("suppression", {"time_limit": -1}),
+        ("suppression", {"singleton": "no"}),
+        ("suppression", {"a_priori_percent": 0}),
+        ("suppression", {"method": "optimall"}),
+    ],
+)
+def test_every_spec_error_says_what_to_do(section: str, entries: dict[str, Any]) -> None:
+    # a new statistician got "error [spec]: [rules] threshold must be ..., got 0" and no
+    # "what to do" line
+    spec = {**raw("t"), section: entries}
+    with pytest.raises(SpecError) as err:
+        parse_spec(spec)
+    assert err.value.hint, err.value.message
+    if section == "rules" and "must be" in err.value.message:
+        assert "docs/tables.md, [rules]" in err.value.hint
+
+
+def test_a_number_in_quotes_is_told_to_lose_them() -> None:
+    with pytest.raises(SpecError) as err:
+        parse_spec({**raw("t"), "rules": {"threshold": "3"}})
+    assert "without quotes (3, not '3')" in (err.value.hint or "")

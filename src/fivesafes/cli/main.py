@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from fivesafes import __version__
-from fivesafes.errors import FivesafesError
+from fivesafes.errors import FivesafesError, Interrupted
 
 
 class FivesafesGroup(click.Group):
@@ -31,7 +31,14 @@ class FivesafesGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         tracked = _StdoutTracker.install() if ctx.meta.get(JSON_FLAG) else None
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:
+                # a command that knows what it left behind says so with its own Interrupted
+                raise Interrupted(
+                    "interrupted (Ctrl-C) before the command finished",
+                    hint="run the command again",
+                ) from None
         except FivesafesError as exc:
             reasons = list(getattr(exc, "reasons", ()))
             if tracked is not None and not tracked.written:

@@ -51,14 +51,18 @@ class StderrProgress:
         self._lock = threading.Lock()
 
     def __enter__(self) -> StderrProgress:
-        self.bars.start()
+        # bars only on a terminal: rich's Progress ends with an empty line on any other
+        # stream, one stray line in every log; the lines of finished stages are written alike
+        if self.console.is_terminal:
+            self.bars.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             for _, _, timer in self._tasks.values():
                 timer.cancel()
-        self.bars.stop()
+        if self.bars.live.is_started:
+            self.bars.stop()
 
     def start(self, stage: str, total: float | None = None) -> None:
         """A stage begins: its bar appears if it is still running after a second."""

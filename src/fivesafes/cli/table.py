@@ -8,14 +8,16 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from fivesafes.cli.output_folder import output_folder
 from fivesafes.cli.progress import progress_on_stderr
 from fivesafes.engine import ENGINES, get_tabulator
-from fivesafes.errors import SpecError, ValidationError
+from fivesafes.errors import Interrupted, SpecError, ValidationError
 from fivesafes.sdc import (
     KEYED_METHODS,
     PROTECTION_METHODS,
@@ -80,7 +82,8 @@ def table() -> None:
     "--out",
     default=None,
     type=click.Path(path_type=Path, file_okay=False),
-    help="With --data: folder for the outputs (created if needed) [default: out]. "
+    help="With --data: folder for the outputs, written all at once [default: out]. A new "
+    "folder, or an earlier run's (replaced whole); a folder of other files is refused. "
     "Refused with --dataset: those outputs stay encrypted in the area.",
 )
 @click.option(
@@ -96,7 +99,8 @@ def table() -> None:
     help="Secondary suppression, overriding the spec's [suppression] method: optimal "
     "(fewest hidden value, slowest), modular (per sub-table), fast (greedy with LP "
     "repair; hypercube moves from 50,000 cells), auto (chooses by size), none (primary "
-    "suppression only: not safe to release).",
+    "suppression only: not safe to release) [default: the spec's [suppression] method, "
+    "else auto].",
 )
 @click.option(
     "--method",
@@ -104,7 +108,8 @@ def table() -> None:
     default=None,
     help="Protection method, overriding the spec's [table] protection: suppression (hide "
     "cells), cellkey (perturb every cell from a ptable, [perturbation]), random-rounding or "
-    "controlled-rounding (to a multiple of [rounding] base). See docs/perturbation.md.",
+    "controlled-rounding (to a multiple of [rounding] base). See docs/perturbation.md "
+    "[default: the spec's [table] protection, else suppression].",
 )
 @click.option(
     "--key-file",
@@ -171,7 +176,12 @@ def protect(
     \b
     Examples:
       fivesafes table protect examples/turnover.toml \\
-          --data examples/survey.csv --out out --secondary none
+          --data examples/survey.csv --out out
+      fivesafes table show out                # the result, hidden cells [c]
+      fivesafes table protect examples/turnover.toml examples/enterprises.toml \\
+          --data examples/survey.csv --out out --json    # two tables; JSON summary
+      fivesafes table protect examples/turnover.toml \\
+          --data examples/survey.csv --out draft --secondary none  # never releasable
       fivesafes table protect examples/turnover.toml --dataset business/survey \\
           --name turnover-2026
 
@@ -182,6 +192,7 @@ def protect(
     together, one status per shared cell, and audited together. Specs of other
     measures share no cells and are protected one at a time.
 
+    \b
     Outputs, in OUT (or OUT/<table name>/ when several specs are given):
       cells.csv    one row per cell, subtotals included: codes, records,
                    contributors, value, status (safe|primary|secondary),
@@ -196,6 +207,13 @@ def protect(
     cells.csv and report.json describe confidential values: keep them inside
     the restricted area. Only table.csv/table.xlsx are meant for release, and
     only after secondary suppression and output checking.
+
+    \b
+    Exit status: 0 written; 2 bad input (spec, data, hierarchy, --out);
+    3 the table cannot be protected, or its audit failed; 4 no such dataset;
+    6 access denied (--dataset); 7 a key missing or wrong (--key-file);
+    130 interrupted (Ctrl-C). Nothing is written unless it is 0. With --json,
+    stdout holds one JSON document either way: the summary or {"error": ...}.
 
     \b
     With --dataset nothing is written in plain text: each protected table
@@ -269,39 +287,70 @@ def protect(
             click.echo("\n".join(render_stored(s) for s in stored))
         return
     out = out or Path("out")
-    source: Any = data
     keys = _key_material(key_file, methods, compare)
-    with native_stdout_to_stderr(), progress_on_stderr(quiet) as progress:
-        tabulator = get_tabulator(engine or "duckdb", master=engine_master)
-        # every table is protected before anything is written: bad data changes nothing
-        # tables of the same measure from the same data share cells: protected together
-        results = protect_all(
-            loaded,
-            source,
-            secondary=secondary,
-            tabulator=tabulator,
-            method=method,
-            keys=keys,
-            progress=progress,
-        )
-        comparisons = [
-            compare_methods(spec, source, keys=keys, secondary=secondary, tabulator=tabulator)[0]
-            if compare
-            else None
-            for spec in loaded
-        ]
-    summaries = []
-    for result, comparison in zip(results, comparisons, strict=True):
-        folder = out / result.name if len(results) > 1 else out
-        files = result.write(folder)
-        if comparison is not None:
-            files.update(write_comparison(comparison, folder))
-        summaries.append(summary(result, files, comparison))
+    run = _Run(secondary, method, keys, compare, (engine, engine_master), quiet)
+    try:
+        summaries = _protect_files(loaded, data, out, run)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted (Ctrl-C): nothing was written, --out {out} is as it was",
+            hint="run the command again",
+        ) from None
     if as_json:
         click.echo(json.dumps({"tables": summaries}, indent=2))
         return
     for s in summaries:
         click.echo(render(s))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """How ``table protect --data`` runs: the command line's choices."""
+
+    secondary: str | None
+    method: str | None
+    keys: Any
+    compare: bool
+    engine: tuple[str | None, str | None]
+    quiet: bool
+
+
+def _protect_files(
+    loaded: list[TableSpec], source: Any, out: Path, run: _Run
+) -> list[dict[str, Any]]:
+    """Protect every table, write them all into ``out`` at once; their summaries."""
+    # the outputs go to a staging folder, moved into place only once every file of every
+    # table is written: a failure or Ctrl-C leaves --out as it was (cli/output_folder.py)
+    with output_folder(out) as staging:
+        with native_stdout_to_stderr(), progress_on_stderr(run.quiet) as progress:
+            tabulator = get_tabulator(run.engine[0] or "duckdb", master=run.engine[1])
+            # tables of the same measure from the same data share cells: protected together
+            results = protect_all(
+                loaded,
+                source,
+                secondary=run.secondary,
+                tabulator=tabulator,
+                method=run.method,
+                keys=run.keys,
+                progress=progress,
+            )
+            comparisons = [
+                compare_methods(
+                    spec, source, keys=run.keys, secondary=run.secondary, tabulator=tabulator
+                )[0]
+                if run.compare
+                else None
+                for spec in loaded
+            ]
+        summaries = []
+        for result, comparison in zip(results, comparisons, strict=True):
+            sub = Path(result.name) if len(results) > 1 else Path()
+            files = result.write(staging / sub)
+            if comparison is not None:
+                files.update(write_comparison(comparison, staging / sub))
+            placed = {name: out / sub / path.name for name, path in files.items()}
+            summaries.append(summary(result, placed, comparison))
+    return summaries
 
 
 def _key_material(key_file: Path | None, methods: list[str], compare: bool) -> Any:

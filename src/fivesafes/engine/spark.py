@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from fivesafes.errors import EngineError, SpecError
-from fivesafes.sdc import Hierarchy, TableSpec
+from fivesafes.sdc import Hierarchy, TableSpec, load_hierarchy
 
 try:
     from pyspark.sql import SparkSession
@@ -43,7 +43,12 @@ from fivesafes.engine.spark_source import (
     scan,
 )
 from fivesafes.sdc import CONTRIBUTORS, NEGATIVES, RECORDS, RULE_TOTAL, VALUE
-from fivesafes.sdc.tabulate import Tabulation, code_error, default_top_k
+from fivesafes.sdc.tabulate import (
+    Tabulation,
+    code_error,
+    default_top_k,
+    refuse_control_characters,
+)
 
 __all__ = ["SparkTabulator", "default_config", "java_runtime"]
 
@@ -237,9 +242,11 @@ def _hierarchies(spec: TableSpec, counts: Mapping[str, Any]) -> tuple[Hierarchy,
     for i, dim in enumerate(spec.dimensions):
         if dim.hierarchy is None:
             codes = [str(c) for c in counts[f"codes{i}"]]
-            out.append(Hierarchy.flat(dim.name, codes, total=dim.total_code))
+            flat = Hierarchy.flat(dim.name, codes, total=dim.total_code)
+            out.append(refuse_control_characters(flat, from_data=True))
         else:
-            out.append(Hierarchy.from_csv(dim.name, dim.hierarchy))
+            # any format (.hrc, sdcHierarchies CSV), checked as the DuckDB engine checks it
+            out.append(load_hierarchy(dim.name, dim.hierarchy, total_code=dim.total_code))
     return tuple(out)
 
 

@@ -10,6 +10,7 @@ tau-Argus ``.hrc`` files and sdcTable/sdcHierarchies data frames are read too
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +18,46 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from fivesafes.errors import HierarchyError
+from fivesafes.errors import DataError, HierarchyError
 
 DEFAULT_TOTAL_CODE = "Total"
+# C0/C1 control characters and the bidirectional controls: never part of a code. A
+# newline or tab breaks the line-based files (tau-Argus .hrc and .tab), an escape moves a
+# terminal's cursor, a spreadsheet refuses them, and a right-to-left override reorders
+# what a checker reads (view/text.py replaces them on screen; here they are refused)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SHOWN = 5
+
+
+def refuse_control_characters(h: Hierarchy, *, from_data: bool) -> Hierarchy:
+    """``h``, or a HierarchyError naming its codes and labels with control characters.
+
+    ``from_data``: the codes came from the data (a dimension without a hierarchy file),
+    so the error has a redacted form that does not quote them.
+    """
+    bad = [c for c in h.order if CONTROL_CHARACTERS.search(c)]
+    labels = [c for c, v in h.labels.items() if CONTROL_CHARACTERS.search(v)]
+    if not bad and not labels:
+        return h
+    where = "in the data" if from_data else f"in hierarchy '{h.name}'"
+    what = (
+        f"{len(bad)} code(s) {where} hold control characters (a newline, tab, escape or "
+        f"direction override): {[*bad[:_SHOWN]]}"
+        if bad
+        else f"the labels of {len(labels)} code(s) in hierarchy '{h.name}' hold control "
+        f"characters: {labels[:_SHOWN]}"
+    )
+    if from_data:
+        raise DataError(
+            f"dimension '{h.name}': {what}",
+            hint="codes are plain text: remove the control characters from the data",
+            redacted=f"dimension '{h.name}': some codes in the data hold control characters",
+        )
+    raise HierarchyError(
+        f"dimension '{h.name}': {what}",
+        hint="codes and labels are plain text: remove the control characters from the "
+        "hierarchy file",
+    )
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ from fivesafes.sdc.published_context import (
     releases_of_measure,
 )
 from fivesafes.sdc.rules import apply_primary_rules, required_top_k
+from fivesafes.sdc.sparse import sparse_note
 from fivesafes.sdc.spec import (
     SECONDARY_METHODS,
     DimensionSpec,
@@ -209,7 +210,10 @@ def tables(
     with ThreadPoolExecutor(max_workers=1) as pool, progress_stage(progress, "tabulate") as tell:
         hashing = pool.submit(_timed, describe_source, data)
         tab = run_tabulator(engine, spec, tab_data, hierarchies, top_k=top_k)
-        tell.outcome = f"{len(tab.cells):,} cells"
+        sparse = sparse_note(tab.cells, tab.hierarchies)
+        # said as soon as the cells are known: whoever meant another table can stop here
+        tell.outcome = f"{len(tab.cells):,} cells" + (f"; {sparse}" if sparse else "")
+        tab_notes = (*tab.notes, *([sparse] if sparse else []))
         timings["tabulate"] = time.perf_counter() - t
         source, timings["source"] = hashing.result()
     for stage, seconds in tab.timings.items():
@@ -232,7 +236,7 @@ def tables(
         timings["protect"] = time.perf_counter() - t
         section["keys"] = key_info
         timings["total"] = time.perf_counter() - start
-        notes = (*tab.notes, *section["notes"])
+        notes = (*tab_notes, *section["notes"])
         report = build_report(spec, cells, hier, source=source, timings=timings, notes=notes)
         report["protection"] = section
     else:
@@ -258,7 +262,7 @@ def tables(
             hier,
             source=source,
             timings=timings,
-            notes=tab.notes,
+            notes=tab_notes,
             secondary=secondary_summary,
         )
         if published:
@@ -521,10 +525,15 @@ def linked_tables(
         return primaries
     frequency = loaded[0].is_frequency
     t = time.perf_counter()
-    with progress_stage(progress, "secondary suppression (linked tables)"):
+    with progress_stage(progress, "secondary suppression (linked tables)") as linked_stage:
         joint = suppression_methods.protect_linked(
-            [(r.cells, r.hierarchies) for r in primaries], suppression, frequency=frequency
+            [(r.cells, r.hierarchies) for r in primaries],
+            suppression,
+            frequency=frequency,
+            progress=progress,
         )
+        hidden = sum(int((t.cells[STATUS] == Status.SECONDARY.value).sum()) for t in joint.tables)
+        linked_stage.outcome = f"{joint.method}, {hidden:,} cells hidden in all"
     seconds = time.perf_counter() - t
     protected = [(p.cells, r.hierarchies) for p, r in zip(joint.tables, primaries, strict=True)]
     t = time.perf_counter()
@@ -536,6 +545,7 @@ def linked_tables(
             frequency=frequency,
             singleton=suppression.singleton,
             intervals="exact" if n_cells <= EXACT_AUDIT_MAX_CELLS else "check",
+            progress=progress,
         )
         audit_stage.outcome = "safe" if audit.safe else "UNSAFE"
     audit_seconds = time.perf_counter() - t
@@ -731,15 +741,35 @@ def check_source(data: Any) -> None:
     if not isinstance(data, str | Path):
         return
     path = Path(data)
+    if path.is_dir():
+        raise DataError(
+            f"data file {path} is a folder",
+            hint="give the path of a CSV or Parquet file with the spec's columns",
+            value_free=True,
+        )
     if not path.is_file():
         raise DataError(
             f"data file not found: {path}",
             hint="give the path of a CSV or Parquet file with the spec's columns",
+            value_free=True,
         )
-    if path.suffix.lower() not in DATA_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix not in DATA_SUFFIXES:
+        spreadsheet = suffix in (".xlsx", ".xls", ".xlsm", ".ods")
         raise DataError(
-            f"cannot tell the format of {path} from its suffix",
-            hint=f"use one of {sorted(DATA_SUFFIXES)}",
+            f"cannot tell the format of {path} from its suffix"
+            + (
+                ": a spreadsheet is not read (its cells may hold formulas, dates or hidden rows)"
+                if spreadsheet
+                else ""
+            ),
+            hint=(
+                "save the sheet as CSV UTF-8 (Excel: File > Save As > CSV UTF-8), then "
+                "give that file"
+                if spreadsheet
+                else f"use one of {sorted(DATA_SUFFIXES)}"
+            ),
+            value_free=True,
         )
 
 

@@ -8,6 +8,7 @@ suppression is done. Relative paths resolve from the spec file.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,8 +163,42 @@ def load_spec(path: str | Path) -> TableSpec:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path} is not valid TOML: {exc}") from exc
+        raise SpecError(
+            f"{path} is not valid TOML: {exc}",
+            hint="fix that line: sections are [table], [[dimension]], [rules], [suppression]; "
+            'text goes in double quotes (name = "region"); copy examples/turnover.toml to '
+            "start from a spec that works",
+        ) from exc
     return parse_spec(raw, base_dir=path.parent, source_text=text, source_path=path)
+
+
+# where each section's keys are explained, for an error raised without a hint of its own
+_SECTION_DOCS = {
+    "[rules]": "docs/tables.md, [rules]",
+    "[suppression]": "docs/secondary.md, Using it",
+    "[perturbation]": "docs/perturbation.md",
+    "[rounding]": "docs/perturbation.md",
+}
+
+
+def _with_hint(exc: SpecError) -> SpecError:
+    """``exc``, with a 'what to do' when it was raised without one (every spec error has one)."""
+    if exc.hint:
+        return exc
+    message = exc.message
+    section = next((s for s in _SECTION_DOCS if s in message), None)
+    quoted = re.search(r"got '([0-9.eE+-]+)'$", message)
+    advice = (
+        f"write the number without quotes ({quoted.group(1)}, not '{quoted.group(1)}'); "
+        if quoted
+        else ""
+    )
+    where = _SECTION_DOCS[section] if section else "docs/tables.md, The spec"
+    exc.hint = (
+        f"{advice}correct the value in the spec: every key, its default and its range are in "
+        f"{where}; examples/turnover.toml has each key with a comment"
+    )
+    return exc
 
 
 def parse_spec(
@@ -174,6 +209,15 @@ def parse_spec(
     source_path: Path | None = None,
 ) -> TableSpec:
     """Validate a spec given as a dict (the TOML's structure)."""
+    try:
+        return _parse_spec(raw, base_dir, source_text, source_path)
+    except SpecError as exc:
+        raise _with_hint(exc) from exc.__cause__
+
+
+def _parse_spec(
+    raw: dict[str, Any], base_dir: Path | None, source_text: str, source_path: Path | None
+) -> TableSpec:
     base = base_dir or Path.cwd()
     _only_keys(
         raw, {"table", "dimension", "rules", "suppression", "perturbation", "rounding"}, "the spec"

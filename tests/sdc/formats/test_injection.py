@@ -68,3 +68,13 @@ def test_xlsx_text_is_a_string_not_a_formula(tmp_path):
     expected = [p.replace("\r", "\n") for p in PAYLOADS]
     assert [back.cell(row=i, column=1).value for i in range(1, len(PAYLOADS) + 1)] == expected
     assert back.cell(row=len(PAYLOADS) + 1, column=1).data_type == "f"  # the test can fail
+
+
+def test_xlsx_text_holds_a_control_character_a_spreadsheet_cannot(tmp_path):
+    # openpyxl refuses an escape in a cell: table.xlsx crashed on such a code
+    wb = Workbook()
+    xlsx_text(wb.active.cell(row=1, column=1), "\x1b[31mred\x00")
+    wb.save(tmp_path / "t.xlsx")
+    assert load_workbook(tmp_path / "t.xlsx").active.cell(row=1, column=1).value == (
+        "\ufffd[31mred\ufffd"
+    )

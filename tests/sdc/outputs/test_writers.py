@@ -145,3 +145,18 @@ def test_an_unwritable_out_dir_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot create"):
         small_result().write(blocker / "out")
+
+
+def test_an_indented_formula_code_is_escaped_after_its_indentation(tmp_path: Path) -> None:
+    # "  =HYPERLINK(...)": a spreadsheet that trims leading spaces on import would run it
+    code = '=HYPERLINK("http://evil.example","x")'
+    region = Hierarchy.from_pairs("region", [("UK", None), (code, "UK"), ("-2+3", "UK")])
+    result = small_result()
+    swap = {"E": code, "W": "-2+3"}
+    cells = result.cells.assign(region=result.cells["region"].replace(swap))
+    TableResult(result.spec, cells, (region, INDUSTRY), result.report).write(tmp_path)
+    rows = list(csv.reader(line for line in (tmp_path / "table.csv").read_text().splitlines()
+                           if not line.startswith("#")))  # fmt: skip
+    labels = [r[0] for r in rows if r]
+    assert f"  '{code}" in labels and "  '-2+3" in labels
+    assert not any(label.lstrip(" ").startswith(("=", "+", "-", "@")) for label in labels)

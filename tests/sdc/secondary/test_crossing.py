@@ -237,3 +237,7 @@ def test_a_table_that_truly_cannot_be_protected_names_the_cells_and_the_options(
     off = hint.index("singleton = false")
     assert coarser < higher < off
     assert "'region' WM merged into ENG" in hint
+    # never weaker rules: the attacker here has no bounds to widen, so no third way but
+    # the last resort (issue 15 §1: never "lower the protection")
+    assert "lower the protection" not in hint and "[rules]" not in hint
+    assert "(3) as a last resort, singleton = false" in hint

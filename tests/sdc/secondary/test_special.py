@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -114,6 +116,12 @@ def test_infeasible_a_priori_bounds_offer_the_options_keeping_most_first(method:
     assert hint.startswith("(1) publish a coarser table, e.g. ")
     assert hint.index("(1) publish a coarser table") < hint.index("(2) widen [suppression]")
     assert "lower the required protection" not in hint
+    # how far: the percentage at which the cell's own bounds would leave it room enough
+    needed = re.search(r"a_priori_percent to at least ([0-9.]+) ", hint)
+    assert needed is not None and float(needed.group(1)) > 5.0
+    p = df.index[df["status"] == "primary"][0]
+    req = max(df.loc[p, "upper_protection"], df.loc[p, "lower_protection"])
+    assert float(needed.group(1)) >= 100 * req / abs(df.loc[p, "value"]) - 0.05
 
 
 def test_a_priori_bounds_are_respected_when_feasible() -> None:

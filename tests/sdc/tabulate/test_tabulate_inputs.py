@@ -248,3 +248,60 @@ def test_bad_input_leaves_no_temporary_objects_in_the_callers_connection() -> No
     ).fetchone()
     assert left == (0,) and views == (0,)
     con.close()
+
+
+def _with_second_region(tmp_path: Path, kind: str, name: str = "region") -> object:
+    """The frame with a second column called ``name`` (other codes), as ``kind``."""
+    df = frame()
+    df.insert(len(df.columns), name, ["W", "W", "E1", "E2", "E1", "W"], allow_duplicates=True)
+    if kind == "csv":
+        return write_csv(df, tmp_path / "dup.csv")
+    table = pa.Table.from_arrays([pa.array(df.iloc[:, i]) for i in range(df.shape[1])],
+                                 names=[str(c) for c in df.columns])  # fmt: skip
+    if kind == "parquet":
+        pq.write_table(table, tmp_path / "dup.parquet")
+        return tmp_path / "dup.parquet"
+    return table if kind == "arrow" else df
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "pandas", "arrow"])
+@pytest.mark.parametrize("name", ["region", "Region"])
+def test_a_spec_column_written_twice_is_refused_not_picked(
+    tmp_path: Path, kind: str, name: str
+) -> None:
+    # a careless export with two 'region' columns: DuckDB would rename the second and the
+    # table would use the first, silently
+    data = _with_second_region(tmp_path, kind, name)
+    with pytest.raises(DataError) as err:
+        tabulate(SPEC, data, [REGION, Hierarchy.flat("sic", ["01", "1", "001"])])
+    assert err.value.message.startswith("the data have 2 columns named 'region' (columns 1 and 6")
+    assert err.value.value_free and "rename or remove" in (err.value.hint or "")
+
+
+def test_a_duplicate_column_the_spec_does_not_use_is_harmless(tmp_path: Path) -> None:
+    hiers = [REGION, Hierarchy.flat("sic", ["01", "1", "001"])]
+    want = tabulate(SPEC, frame(), hiers).cells
+    data = _with_second_region(tmp_path, "csv", "notes")  # 'notes' twice once more below
+    text = data.read_text().splitlines()  # type: ignore[attr-defined]
+    doubled = [f"{line},{line.rsplit(',', 1)[1]}" for line in text]
+    (tmp_path / "notes.csv").write_text("\n".join(doubled) + "\n")
+    pd.testing.assert_frame_equal(tabulate(SPEC, tmp_path / "notes.csv", hiers).cells, want)
+
+
+def test_the_name_duckdb_gives_a_duplicate_is_not_a_column(tmp_path: Path) -> None:
+    data = _with_second_region(tmp_path, "csv")
+    spec = TableSpec("t", (DimensionSpec("region_1"), DimensionSpec("sic")), response="y",
+                     contributor="ent", weight="w")  # fmt: skip
+    with pytest.raises(DataError, match="no column written 'region_1'"):
+        tabulate(spec, data, [REGION, Hierarchy.flat("sic", ["01", "1", "001"])])
+
+
+@pytest.mark.parametrize("code", ["01\n", "0\t1", "\x1b[31m01"])
+def test_a_data_code_with_a_control_character_is_refused(tmp_path: Path, code: str) -> None:
+    df = frame()
+    df.loc[2, "sic"] = code
+    for data in (df, write_csv(df, tmp_path / "data.csv")):
+        with pytest.raises(DataError) as err:
+            tabulate(SPEC, data)
+        assert "dimension 'sic': 1 code(s) in the data hold control characters" in str(err.value)
+        assert err.value.redacted is not None and code not in err.value.redacted

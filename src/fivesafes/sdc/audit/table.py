@@ -139,6 +139,7 @@ def audit_linked(
     protection_percent: float | None = None,
     rtol: float = DEFAULT_RTOL,
     intervals: IntervalMode = "exact",
+    progress: Progress | None = None,
 ) -> AuditResult:
     """Audit several tables from the same data as one system (shared cells are one variable).
 
@@ -170,6 +171,7 @@ def audit_linked(
         intervals=intervals,
         timings={"structure": built},
         extra={"tables": np.array([";".join(a) for a in appears], dtype=object)},
+        progress=progress,
     )
 
 

@@ -21,7 +21,7 @@ from typing import Literal
 from fivesafes.errors import HierarchyError
 from fivesafes.sdc.formats.hrc import hrc_text, read_hrc
 from fivesafes.sdc.formats.sdchier import looks_like_sdc, read_sdc, sdc_text
-from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE, Hierarchy
+from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE, Hierarchy, refuse_control_characters
 
 HierarchyFormat = Literal["csv", "hrc", "sdc"]
 HIERARCHY_FORMATS: tuple[str, ...] = ("csv", "hrc", "sdc")
@@ -52,10 +52,12 @@ def load_hierarchy(
         )
     fmt = detect_format(path)
     if fmt == "hrc":
-        return read_hrc(name, path, total_code=total_code)
-    if fmt == "sdc":
-        return read_sdc(name, path)
-    return Hierarchy.from_csv(name, path)
+        h = read_hrc(name, path, total_code=total_code)
+    elif fmt == "sdc":
+        h = read_sdc(name, path)
+    else:
+        h = Hierarchy.from_csv(name, path)
+    return refuse_control_characters(h, from_data=False)
 
 
 def hierarchy_text(h: Hierarchy, fmt: str) -> str:

@@ -51,8 +51,16 @@ def csv_unescape(text: str) -> str:
     return text
 
 
+# the characters a spreadsheet cell cannot hold (openpyxl refuses them: a crash, once)
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def xlsx_text(cell: Any, value: str) -> Any:
-    """Set an openpyxl cell to ``value`` as a string: never a formula, whatever it starts with."""
-    cell.value = value
+    """Set an openpyxl cell to ``value`` as a string: never a formula, whatever it starts with.
+
+    A control character a spreadsheet cannot hold (an escape, say) becomes U+FFFD, as on
+    screen; the exact code stays in cells.csv.
+    """
+    cell.value = _XLSX_ILLEGAL.sub("\ufffd", value)
     cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
     return cell

@@ -228,8 +228,18 @@ def write_table_csv(view: Presentation, notes: Sequence[str], path: Path) -> Non
         )
         w.writerow(csv_row([corner, *block.column_codes]))
         for i, row in enumerate(block.rows):
-            w.writerow(csv_row([block.row_label(i), *(c.text() for c in row)]))
+            w.writerow([_indented_field(block.row_label(i)), *csv_row([c.text() for c in row])])
     path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _indented_field(label: str) -> str:
+    """A row label: its indentation, then the code as a CSV field never run as a formula.
+
+    The code is escaped after the indentation, not before: a program that trims leading
+    spaces on import (Google Sheets does) would otherwise see ``=...`` unescaped.
+    """
+    code = label.lstrip(" ")
+    return label[: len(label) - len(code)] + str(csv_field(code))
 
 
 def write_table_xlsx(view: Presentation, notes: Sequence[str], path: Path) -> None:

@@ -12,6 +12,8 @@ insider guarantee off for the whole table is the last resort, never the only adv
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
@@ -41,7 +43,7 @@ def check_feasible_alone(problem: Problem) -> None:
                 f"{req:.6g} but the attacker's bounds already confine it to within "
                 f"{room:.6g} {'above' if direction == UP else 'below'} its value "
                 f"{problem.value[p]:.6g}",
-                hint=_options(problem, p),
+                hint=_options(problem, p, needed=_percent_needed(problem, p, direction, req)),
             )
 
 
@@ -78,8 +80,23 @@ def cannot_protect(problem: Problem, cut: Cut, reach: float) -> InfeasibleProtec
     return InfeasibleProtectionError(message, hint=_options(problem, cut.primary, cut.pin))
 
 
-def _options(problem: Problem, p: int, q: int = -1) -> str:
-    """The ways out for primary ``p`` (pinned by insider ``q``, if any), most kept first."""
+def _percent_needed(problem: Problem, p: int, direction: int, req: float) -> float | None:
+    """The a-priori percentage whose bounds would leave ``p`` room for ``req``, if any.
+
+    None when no percentage would: a zero value, or a lower requirement beyond the value
+    of a cell that cannot go below zero.
+    """
+    value = abs(float(problem.value[p]))
+    if value == 0 or (direction != UP and req > value and problem.down[p] <= value):
+        return None
+    return 100.0 * req / value
+
+
+def _options(problem: Problem, p: int, q: int = -1, *, needed: float | None = None) -> str:
+    """The ways out for primary ``p`` (pinned by insider ``q``, if any), most kept first.
+
+    ``needed``: the a_priori_percent at which ``p``'s own bounds would leave it room enough.
+    """
     merges = list(problem.coarser(p))
     if q >= 0:
         merges += [m for m in problem.coarser(q) if m not in merges]
@@ -95,13 +112,14 @@ def _options(problem: Problem, p: int, q: int = -1) -> str:
             f"{problem.describe(q)} so that it is published only where it has more than one "
             "contributor (or hide it with its parent cells in every release)"
         )
-    bounded = bool(np.isfinite(problem.up).all())
-    options.append(
-        "widen [suppression] a_priori_percent (the attacker's bounds on hidden cells)"
-        if bounded
-        else "lower the protection the rules ask for this cell, if a weaker attacker is "
-        "acceptable ([rules])"
-    )
+    if bool(np.isfinite(problem.up).all()):
+        # only a-priori bounds confine a cell; without them there is nothing to widen, and
+        # asking the rules for less protection is never offered (issue 15 §1)
+        at_least = f" to at least {math.ceil(needed * 10) / 10:g}" if needed is not None else ""
+        options.append(
+            f"widen [suppression] a_priori_percent{at_least} (the attacker's bounds on hidden "
+            "cells), if what an attacker may know beforehand is that vague"
+        )
     if q >= 0:
         options.append(
             "as a last resort, singleton = false protects every cell against outsiders only"

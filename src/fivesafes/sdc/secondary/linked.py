@@ -19,6 +19,7 @@ import pandas as pd
 from fivesafes.sdc.cells import LOWER, STATUS, UPPER, VALUE, Status
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.linked import build_linked_structure
+from fivesafes.sdc.progress import Progress
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.protect import apply_pattern, choose_method, run_method
 from fivesafes.sdc.secondary.result import (
@@ -62,8 +63,12 @@ def protect_linked(
     spec: SuppressionSpec,
     *,
     frequency: bool = False,
+    progress: Progress | None = None,
 ) -> LinkedSecondaryResult:
-    """Protect several tables that share cells together, one status per shared cell."""
+    """Protect several tables that share cells together, one status per shared cell.
+
+    ``progress`` hears of the method's rounds, as with :func:`protect_secondary`.
+    """
     t0 = time.monotonic()
     structure = build_linked_structure(tables)
     joint = _joint_cells(tables, structure.members, structure.n_cells)
@@ -84,7 +89,7 @@ def protect_linked(
         }
         method = "none"
     else:
-        hidden, info = run_method(problem, structure, spec, method, why)
+        hidden, info = run_method(problem, structure, spec, method, why, progress)
     timings = {**info["timings"], "total": time.monotonic() - t0}  # type: ignore[dict-item]
     results = []
     for (cells, _), m in zip(tables, structure.members, strict=True):

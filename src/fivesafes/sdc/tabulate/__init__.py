@@ -6,6 +6,7 @@ The engine seam (``engine``): a :class:`Tabulator` turns microdata into a
 ``fivesafes.engine``, and are handed to ``fivesafes.sdc.tables(..., tabulator=...)``.
 """
 
+from fivesafes.sdc.hierarchy import refuse_control_characters
 from fivesafes.sdc.tabulate.duckdb_tabulator import (
     DuckDBTabulator,
     default_top_k,
@@ -51,6 +52,7 @@ __all__ = [
     "load_hierarchies",
     "one_thread",
     "raise_value_errors",
+    "refuse_control_characters",
     "row_expressions",
     "tabulate",
 ]

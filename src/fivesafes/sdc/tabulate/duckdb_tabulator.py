@@ -35,7 +35,7 @@ import pandas as pd
 
 from fivesafes.errors import SpecError
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
-from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.hierarchy import Hierarchy, refuse_control_characters
 from fivesafes.sdc.occupancy import Occupancy
 from fivesafes.sdc.spec import TableSpec
 from fivesafes.sdc.tabulate.engine import Tabulation
@@ -262,7 +262,8 @@ def _hierarchies(
     out: list[Hierarchy] = []
     for i, dim in enumerate(spec.dimensions):
         if dim.hierarchy is None:
-            out.append(Hierarchy.flat(dim.name, distinct[i], total=dim.total_code))
+            flat_h = Hierarchy.flat(dim.name, distinct[i], total=dim.total_code)
+            out.append(refuse_control_characters(flat_h, from_data=True))
         else:
             out.append(load_hierarchy(dim.name, dim.hierarchy, total_code=dim.total_code))
     return tuple(out)

@@ -178,6 +178,7 @@ def _register(
     columns = {
         str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()
     }
+    check_duplicates(spec, raw_column_names(con, data, raw), columns, record_key)
     check_columns(spec, columns)
     if record_key is not None and record_key not in columns:
         raise DataError(
@@ -241,6 +242,79 @@ def _register(
         has_key=record_key is not None,
         select=", ".join(select),
     )
+
+
+def raw_column_names(con: duckdb.DuckDBPyConnection, data: Any, raw: str) -> list[str]:
+    """The data's column names as written, before DuckDB renames a duplicate (``a`` -> ``a_1``)."""
+    if isinstance(data, str | Path):
+        path = Path(data)
+        suffixes = "".join(path.suffixes).lower()
+        if ".parquet" in suffixes or suffixes.endswith(".pq"):
+            import pyarrow.parquet as pq
+
+            return [str(n) for n in pq.read_schema(path).names]
+        # the header line as a row of text (the same dialect DuckDB sniffed for the data)
+        row = con.execute(
+            f"SELECT * FROM read_csv({literal(str(path))}, all_varchar = true, header = false) "
+            "LIMIT 1"
+        ).fetchone()
+        return [str(v) for v in row] if row is not None else []
+    if isinstance(data, pd.DataFrame):
+        return [str(c) for c in data.columns]
+    if isinstance(data, pa.Table):
+        return [str(c) for c in data.column_names]
+    if isinstance(data, duckdb.DuckDBPyRelation):
+        return [str(c) for c in data.columns]
+    return list(con.execute(f"SELECT * FROM {raw} LIMIT 0").df().columns)
+
+
+def check_duplicates(
+    spec: TableSpec,
+    names: Sequence[str],
+    columns: Mapping[str, str],
+    record_key: str | None = None,
+) -> None:
+    """Raise a DataError when a column the spec uses is one of several of that name.
+
+    DuckDB compares names without regard to case and renames the second ``region`` (or
+    ``Region``) to ``region_1``: the table would silently use whichever came first.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(names, start=1):
+        groups.setdefault(name.casefold(), []).append(i)
+    used = [
+        c
+        for c in (
+            *spec.dimension_names,
+            spec.response,
+            spec.contributor,
+            spec.holding,
+            spec.weight,
+            record_key,
+            *(c for c, _ in spec.where),
+        )
+        if c is not None
+    ]
+    written = set(names)
+    for column in used:
+        at = groups.get(column.casefold(), [])
+        renamed = column not in written and column in columns
+        if renamed:
+            raise DataError(
+                f"the data have no column written '{column}': that is the name given to a "
+                "second column of the same name, so which one the spec means cannot be told",
+                hint="give each column of the data its own name, and name that in the spec",
+                value_free=True,
+            )
+        if len(at) > 1:
+            numbers = ", ".join(map(str, at[:-1])) + f" and {at[-1]}"
+            raise DataError(
+                f"the data have {len(at)} columns named '{column}' (columns {numbers}; names "
+                "are compared without regard to case): which one the spec means cannot be told",
+                hint="rename or remove the extra column(s) in the data, so that each name "
+                "appears once",
+                value_free=True,
+            )
 
 
 def _where(spec: TableSpec, columns: Mapping[str, str]) -> str:

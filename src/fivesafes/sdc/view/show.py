@@ -55,6 +55,17 @@ def read_output(folder: str | Path, spec: str | Path | None = None) -> Shown:
     folder = Path(folder)
     report_path = folder / REPORT_JSON
     if not report_path.is_file():
+        # several specs write OUT/<table name>/: name them rather than send the user back
+        # to the --out they already gave
+        tables = (
+            sorted(p.parent for p in folder.glob(f"*/{REPORT_JSON}")) if folder.is_dir() else []
+        )
+        if tables:
+            raise DataError(
+                f"{folder} holds one output folder per table (table protect with several "
+                f"specs): {', '.join(p.name for p in tables[:10])}",
+                hint=f"show one of them, e.g. fivesafes table show {tables[0]}",
+            )
         raise DataError(
             f"{folder} is not an output folder of `fivesafes table protect`: no {REPORT_JSON}",
             hint="give the folder passed to --out (it holds cells.csv and report.json)",
