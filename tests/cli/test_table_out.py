@@ -7,6 +7,8 @@ Ctrl-C while the spreadsheet is written: --out is then left exactly as it was.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -131,4 +133,32 @@ def test_ctrl_c_keeps_the_earlier_outputs_as_they_were(
     monkeypatch.setattr(writers, "write_table_xlsx", interrupted)
     assert protect(tmp_path, out).exit_code == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert leftovers(tmp_path) == []
+
+
+STOPPED = """\
+import os, signal, sys
+from fivesafes.cli.main import cli
+from fivesafes.sdc.outputs import writers
+
+def stopped(*args):
+    os.kill(os.getpid(), signal.SIGTERM)  # a scheduler's stop while the spreadsheet is written
+
+writers.write_table_xlsx = stopped
+cli(sys.argv[1:])
+"""
+
+
+def test_a_stop_signal_while_writing_leaves_no_staging_folder(tmp_path: Path) -> None:
+    # SIGTERM's default action ends the process with no cleanup: the hidden staging folder
+    # of outputs (the table's true cells) would stay beside --out
+    specs, data = inputs(tmp_path, "sales")
+    out = tmp_path / "out"
+    args = ["table", "protect", *specs, "--data", str(data), "--out", str(out), "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 130, done.stderr
+    assert "interrupted" in done.stderr
+    assert not out.exists()
     assert leftovers(tmp_path) == []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from typing import Any
 
 import click
@@ -30,6 +32,7 @@ class FivesafesGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         tracked = _StdoutTracker.install() if ctx.meta.get(JSON_FLAG) else None
+        stop = _StopSignal.install()
         try:
             try:
                 return super().invoke(ctx)
@@ -55,8 +58,39 @@ class FivesafesGroup(click.Group):
                 click.echo(json.dumps({"error": {**usage, "reasons": [], "exit_status": 2}}))
             raise
         finally:
+            stop.uninstall()
             if tracked is not None:
                 tracked.uninstall()
+
+
+class _StopSignal:
+    """SIGTERM (``kill``, a scheduler's stop) handled as Ctrl-C is, for the command's run.
+
+    Python's default for SIGTERM ends the process at once, with no ``finally``: a
+    ``table protect`` stopped that way left its hidden staging folder of outputs behind.
+    As a KeyboardInterrupt, the command cleans up and exits 130. Installed only where
+    SIGTERM still has its default action (a server installs its own) and in the main
+    thread (the only one that may set a handler).
+    """
+
+    def __init__(self, previous: Any) -> None:
+        self._previous = previous
+
+    @classmethod
+    def install(cls) -> _StopSignal:
+        if threading.current_thread() is not threading.main_thread():
+            return cls(None)
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return cls(None)
+        return cls(signal.signal(signal.SIGTERM, _as_interrupt))
+
+    def uninstall(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def _as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 JSON_FLAG = "fivesafes.json"
