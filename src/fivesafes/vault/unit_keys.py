@@ -99,7 +99,7 @@ class UnitCounts:
     """How many records of each unit came before, across the batches of one ingest.
 
     Units are held as 64-bit digests with their counts in sorted runs, merged as they
-    grow (12 bytes a unit, each batch looked up in O(log units) runs): a dictionary of
+    grow (16 bytes a unit, each batch looked up in O(log units) runs): a dictionary of
     millions of units would take ten times the memory."""
 
     def __init__(self) -> None:
