@@ -164,7 +164,15 @@ def test_a_derived_dataset_names_its_parent_and_unit(shell: Shell) -> None:
         "bres": "enterprise",
         "bres-small": "enterprise",
     }
-    assert "parent of derived datasets" in shell.ok("iris", "dataset", "show", "bres").stdout
+    assert "unit enterprise" in shell.ok("iris", "dataset", "show", "bres").stdout
+    # a dataset that is not derived may name its unit too (its record keys follow it)
+    solo = shell.ok(
+        "iris", "dataset", "add", "idbr", "--area", "business", *basis, "--unit", "ruref"
+    )
+    assert "unit ruref (record keys by unit" in solo.stdout
+    half = shell.run("iris", "dataset", "add", "bres-z", "--area", "business", *basis,
+                     "--derived-from", "bres")  # fmt: skip
+    assert half.exit_code != 0 and "both its parent and its unit" in half.output
     elsewhere = shell.run(
         "iris", "dataset", "add", "bres-x", "--area", "other", *basis,
         "--derived-from", "bres", "--unit", "enterprise",

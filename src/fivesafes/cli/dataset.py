@@ -16,7 +16,7 @@ def _line(d: dict[str, Any]) -> str:
     if d.get("derived_from"):
         derived = f"; derived from {d['derived_from']} (unit {d['unit']})"
     elif d.get("unit"):
-        derived = f"; parent of derived datasets (unit {d['unit']})"
+        derived = f"; unit {d['unit']} (record keys by unit; parent of any derived dataset)"
     return f"{d['name']:<20} area {d['area']:<16} {kind}; basis: {d['lawful_basis']}{derived}"
 
 
@@ -66,7 +66,12 @@ def dataset() -> None:
     help="A dataset (same area) whose units this one is a subset of: their releases are "
     "checked together for differencing.",
 )
-@click.option("--unit", help="With --derived-from: the column naming the unit in both datasets.")
+@click.option(
+    "--unit",
+    help="The column naming the unit (person, enterprise): record keys (cell key method, "
+    "random rounding) then follow the unit, not the row, so a re-ingest or a derived dataset "
+    "perturbs the same units the same way. Required with --derived-from (the column in both).",
+)
 @json_option
 def add(
     name: str,
@@ -87,7 +92,7 @@ def add(
     \b
     Example:
       fivesafes dataset add ashe --area earnings --source "ASHE survey" \\
-          --lawful-basis "SRSA 2007 s.45"
+          --lawful-basis "SRSA 2007 s.45" --unit enterprise
       fivesafes dataset add ashe-small --area earnings --source "ASHE, small firms" \\
           --lawful-basis "SRSA 2007 s.45" --derived-from ashe --unit enterprise
     """

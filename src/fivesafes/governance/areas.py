@@ -75,7 +75,9 @@ class Dataset:
     privacy_notice: str | None = None
     # A derived dataset holds a subset of the units of ``derived_from``, matched on the
     # column ``unit`` of both: the differencing check links their releases. A parent shows
-    # its family's unit column (set by its first derived dataset) with no derived_from.
+    # its family's unit column (named at its registration, or set by its first derived
+    # dataset) with no derived_from. A dataset that names its unit has its record keys
+    # drawn by unit, the same for the whole family (vault/unit_keys.py).
     derived_from: str | None = None
     unit: str | None = None
 
@@ -100,7 +102,7 @@ def validate_dataset(dataset: Dataset, today: date) -> Dataset:
             f"retention date {dataset.retention_until.isoformat()} is already past",
             hint="give a retention date in the future, or delete the data instead",
         )
-    if (dataset.derived_from is None) != (dataset.unit is None):
+    if dataset.derived_from is not None and dataset.unit is None:
         raise ValidationError(
             "a derived dataset needs both its parent and its unit identifier",
             hint="give --derived-from PARENT with --unit COLUMN (the column naming the unit "

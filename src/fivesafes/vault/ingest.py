@@ -45,6 +45,13 @@ from fivesafes.vault.record_keys import (
     with_record_keys,
 )
 from fivesafes.vault.store import AreaStore
+from fivesafes.vault.unit_keys import (
+    UNIT_SCHEME,
+    UnitKeying,
+    check_unit_column,
+    family_keys,
+    unit_keyed_batches,
+)
 from fivesafes.vault.writer import ROW_GROUP_ROWS, write_object
 
 CSV_BLOCK_BYTES = 8 << 20
@@ -172,8 +179,12 @@ def ingest_file(
     extra: dict[str, Any] | None = None,
     block_bytes: int = CSV_BLOCK_BYTES,
     row_group_rows: int = ROW_GROUP_ROWS,
+    unit: UnitKeying | None = None,
 ) -> Manifest:
-    """Encrypt a CSV/Parquet file into the area as dataset ``name``; return its manifest."""
+    """Encrypt a CSV/Parquet file into the area as dataset ``name``; return its manifest.
+
+    ``unit``: the records' keys follow the unit identifier within its family
+    (vault/unit_keys.py); without it, the row number within ``name`` (record_keys.py)."""
     path = Path(path)
     check_name("dataset", name)
     if store.object_dir(name).exists():
@@ -190,6 +201,8 @@ def ingest_file(
     try:
         check_column_names(path, list(schema.names))
         check_no_key_column(list(schema.names))
+        if unit is not None:
+            check_unit_column(list(schema.names), unit)
         return _ingest_open(
             store,
             provider,
@@ -206,6 +219,7 @@ def ingest_file(
             compression=compression,
             extra=extra,
             row_group_rows=row_group_rows,
+            unit=unit,
         )
     finally:
         handle.close()
@@ -228,6 +242,7 @@ def _ingest_open(
     compression: str | None,
     extra: dict[str, Any] | None,
     row_group_rows: int,
+    unit: UnitKeying | None,
 ) -> Manifest:
     # Counted as read (before pseudonymising); NaN, infinity or no rows refuse the file
     # after the last batch, before the dataset is committed.
@@ -244,10 +259,17 @@ def _ingest_open(
             )
         schema = pseudonymised_schema(schema, cols)
         batches = (pseudonymise_batch(b, cols, key) for b in batches)
-    # One key per record, drawn now and stored with it (vault/record_keys.py): every
-    # table of the dataset then perturbs the same cell the same way.
+    # One key per record, drawn now and stored with it: every table of the dataset then
+    # perturbs the same cell the same way; keyed by unit (vault/unit_keys.py), also every
+    # later version and every dataset of the family.
     schema = with_record_keys(schema)
-    batches = keyed_batches(batches, dataset_key(area_record_secret(store, provider), name))
+    secret = area_record_secret(store, provider)
+    if unit is not None:
+        batches = unit_keyed_batches(batches, unit, family_keys(secret, unit.family))
+        drawn = {"scheme": UNIT_SCHEME, "unit": unit.column, "family": unit.family}
+    else:
+        batches = keyed_batches(batches, dataset_key(secret, name))
+        drawn = {"scheme": SCHEME}
     provenance = Provenance(
         source=path.name,
         sha256=digest,
@@ -259,7 +281,7 @@ def _ingest_open(
     extra = dict(extra or {})
     if pseudonymise:
         extra["pseudonymised"] = list(pseudonymise)
-    extra["record_keys"] = {"column": RECORD_KEY_COLUMN, "scheme": SCHEME}
+    extra["record_keys"] = {"column": RECORD_KEY_COLUMN, **drawn}
 
     def checked() -> Iterator[pa.RecordBatch]:
         yield from batches

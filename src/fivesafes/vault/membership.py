@@ -16,13 +16,14 @@ import pandas as pd
 import pyarrow as pa
 
 from fivesafes.errors import ValidationError
+from fivesafes.vault.units import unit_text
 
 Pattern = tuple[str, ...]  # the derived datasets holding a unit, sorted; () for none
 
 
 def _ids(units: pa.Array | pa.ChunkedArray) -> pd.Series:
     """Unit ids as strings (an id read as 7 in one file and "7" in another is one unit)."""
-    return pd.Series(units.cast(pa.string()).to_pandas(), dtype="object").dropna()
+    return pd.Series(unit_text(units, "unit").to_pandas(), dtype="object").dropna()
 
 
 def membership_patterns(

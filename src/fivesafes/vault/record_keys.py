@@ -11,6 +11,11 @@ for the dataset from the area's record-key secret (random, wrapped by the area k
 a data key, re-wrapped at rotation), the record's row number selecting the block. So
 nobody can recompute them outside the area, and ingesting the same file under the same
 name again gives the same keys (the same cells keep their perturbation).
+
+That holds only for the same rows in the same order: a row inserted, deleted or moved
+shifts every later key, and another dataset holding the same units gets other keys. A
+dataset that names its unit identifier (``dataset add --unit``) is keyed by unit
+instead (vault/unit_keys.py); this scheme stays for the datasets that do not.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from fivesafes.vault.store import AreaStore
 
 SECRET_FILE = "record-keys.json"  # noqa: S105 (a file name)
 SECRET_OBJECT = "record-key-secret"  # noqa: S105 (an object id)
-SCHEME = "aes-256-ctr-row/v1"  # recorded in the manifest: how the keys were drawn
+SCHEME = "aes-256-ctr-row/v1"  # recorded in the manifest: keys by row number
 _PERSON = b"fivesafes-dsrk1"  # BLAKE2b personalisation: a dataset's keystream key
 _BLOCK = 16  # AES block: two 8-byte record keys each
 

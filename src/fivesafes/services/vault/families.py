@@ -47,6 +47,8 @@ def plan_for(session: Session, row: DatasetRow) -> FamilyPlan | None:
     children = session.scalars(
         select(DatasetRow).where(DatasetRow.derived_from_id == parent.id).order_by(DatasetRow.name)
     ).all()
+    if not children:
+        return None  # it names its unit (for its record keys), but nothing is derived from it
     stored = tuple(
         c.name
         for c in children

@@ -78,6 +78,7 @@ from fivesafes.vault.envelope import rewrap
 from fivesafes.vault.ingest_checks import missing_warnings
 from fivesafes.vault.keys import WrappedKey
 from fivesafes.vault.rotate import Rotation
+from fivesafes.vault.unit_keys import UNIT_SCHEME, UnitKeying
 from fivesafes.vault.writer import area_lock
 
 # One import for commands and the lead's wiring: the read path lives in vault_read,
@@ -134,6 +135,7 @@ def ingest_dataset(
             )
         dataset_id = ds.id
         family = plan_for(session, ds)
+        unit = _unit_keying(ds)
         store = ensure_area_key(session, actor, vault, area)
     with area_lock(store, exclusive=False):
         return _ingest_locked(
@@ -149,7 +151,38 @@ def ingest_dataset(
             column_types,
             pseudonymise,
             family,
+            unit,
         )
+
+
+def _unit_keying(row: DatasetRow) -> UnitKeying | None:
+    """Records keyed by the family's unit column within the family (its root dataset), if
+    the family names its unit; else None (keys by row number)."""
+    root = row.derived_from if row.derived_from is not None else row
+    if root.unit_column is None:
+        return None
+    return UnitKeying(root.unit_column, root.name)
+
+
+def _other_keys(store: AreaStore, family: FamilyPlan | None, name: str) -> list[str]:
+    """A warning for each stored member of the family whose record keys are not by unit
+    (stored before the family named its unit): cells of the same units get other noise
+    in its tables than in this dataset's."""
+    if family is None:
+        return []
+    members = [family.parent] if family.parent_stored else []
+    out = []
+    for member in [*members, *family.derived]:
+        if member == name:
+            continue
+        scheme = (store.manifest(member).extra.get("record_keys") or {}).get("scheme")
+        if scheme != UNIT_SCHEME:
+            out.append(
+                f"dataset {member!r} of the family of {family.parent!r} has record keys by "
+                "row, not by unit (stored before its unit was named): the same units get "
+                f"other perturbations in its tables; destroy and ingest {member!r} again"
+            )
+    return out
 
 
 def _ingest_locked(
@@ -165,6 +198,7 @@ def _ingest_locked(
     column_types: dict[str, str] | None,
     pseudonymise: Sequence[str],
     family: FamilyPlan | None = None,
+    unit: UnitKeying | None = None,
 ) -> StoredObject:
     # The shared area lock is held until the registration commits (see reconcile).
     area = store.area
@@ -177,6 +211,7 @@ def _ingest_locked(
         fmt=fmt,
         column_types=column_types,
         pseudonymise=pseudonymise,
+        unit=unit,
     )
     crash_point("ingest.stored")  # encrypted and in place, not yet registered
     try:
@@ -199,7 +234,11 @@ def _ingest_locked(
             row = stored_row(session, area_id, DATASET, name)
             assert row is not None
             missing = dict(manifest.extra.get("missing_values", {}))
-            return replace(object_of(row), warnings=tuple(missing_warnings(missing, manifest.rows)))
+            warnings = [
+                *missing_warnings(missing, manifest.rows),
+                *_other_keys(store, family, name),
+            ]
+            return replace(object_of(row), warnings=tuple(warnings))
     except BaseException:
         # Not registered, so not stored: nothing half-done stays behind.
         shred(store, name)
