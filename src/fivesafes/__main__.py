@@ -1,6 +1,6 @@
 """``python -m fivesafes``: the ``fivesafes`` command."""
 
-from fivesafes.cli.main import main
+from fivesafes.cli.entry import main
 
 if __name__ == "__main__":
     main()

@@ -148,6 +148,25 @@ def test_disclosure_log_files_hold_no_personal_data(shell: Shell, tmp_path: Path
         assert "FOI-1" in text and "Earnings by region" in text and MARKER not in text
 
 
+def test_disclosure_log_is_never_written_through_a_link(shell: Shell, tmp_path: Path) -> None:
+    # it was written to OUT/.disclosure-log.csv.partial, a fixed name, following a link
+    # left there; now to a fresh temporary file (0600), and a link at the log is refused
+    _open(shell)
+    out, victim = tmp_path / "log", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_text("someone else's")
+    (out / ".disclosure-log.csv.partial").symlink_to(victim)
+    shell.ok("fiona", "request", "disclosure-log", "--out", str(out))
+    assert victim.read_text() == "someone else's"
+    for name in ("disclosure-log.csv", "disclosure-log.html"):
+        assert (out / name).stat().st_mode & 0o777 == 0o600
+    (out / "disclosure-log.csv").unlink()
+    (out / "disclosure-log.csv").symlink_to(victim)
+    refused = shell.run("fiona", "request", "disclosure-log", "--out", str(out))
+    assert refused.exit_code == 2 and "symbolic link" in refused.stderr
+    assert victim.read_text() == "someone else's"
+
+
 def test_erase_and_rectify_a_subjects_records(shell: Shell, tmp_path: Path) -> None:
     from cli_helpers import qualify
 

@@ -117,9 +117,14 @@ def test_show_writes_self_contained_html(protected: Path, tmp_path: Path) -> Non
     assert 'class="primary"' in checker.read_text(encoding="utf-8")
 
 
-def test_show_refuses_a_folder_without_a_report(tmp_path: Path) -> None:
-    code, text = invoke("table", "show", str(tmp_path))
-    assert code != 0 and "not an output folder" in text
+@pytest.mark.parametrize("where", ["empty", "missing"])
+def test_show_refuses_a_folder_without_a_report(tmp_path: Path, where: str) -> None:
+    # no output at that path: not_found (exit 4), not a fault in the data (was: data)
+    folder = tmp_path if where == "empty" else tmp_path / "nowhere"
+    res = CliRunner().invoke(cli, ["table", "show", str(folder), "--json"])
+    assert res.exit_code == 4
+    error = json.loads(res.stdout)["error"]
+    assert error["code"] == "not_found" and "not an output folder" in error["message"]
 
 
 def test_show_of_a_several_table_folder_names_its_tables(protected: Path, tmp_path: Path) -> None:
@@ -129,7 +134,7 @@ def test_show_of_a_several_table_folder_names_its_tables(protected: Path, tmp_pa
     for name in ("sales", "counts"):
         shutil.copytree(protected, two / name)
     code, text = invoke("table", "show", str(two))
-    assert code == 2 and "holds one output folder per table" in text
+    assert code == 4 and "holds one output folder per table" in text
     assert "counts, sales" in text and f"fivesafes table show {two / 'counts'}" in text
 
 

@@ -242,13 +242,47 @@ def test_a_numeric_dimension_is_read_as_text_with_a_note(spark_tabulator: Any) -
     assert any("year" in n and "text" in n for n in notes)
 
 
-def test_columns_differing_only_in_case_are_different_columns(spark_tabulator: Any) -> None:
-    # Spark resolves names without regard to case; the engine must not take "Y" for "y"
-    # (DuckDB renames the second one to "y_1" and says the column is missing)
+def test_columns_differing_only_in_case_are_refused_as_duckdb_refuses_them(
+    spark_tabulator: Any,
+) -> None:
+    # Spark would keep "Y" and "y" apart, DuckDB cannot: both refuse, with one message,
+    # so a table never depends on the engine that made it
     df = pd.DataFrame({"sex": ["f", "m"], "Y": [1000.0, 2000.0], "y": [1.0, 2.0]})
     spec = TableSpec("t", (DimensionSpec("sex"),), response="y")
-    cells = spark_tabulator.tabulate(spec, df).cells
-    assert cells[C.VALUE].tolist() == [3.0, 1.0, 2.0]
+    assert "2 columns named 'y'" in _both_raise(spark_tabulator, spec, df)
+
+
+def _with_second_region(tmp_path: Path, kind: str, name: str) -> Any:
+    """frame() with a second column called ``name`` (other codes), as ``kind``."""
+    df = frame()
+    df.insert(len(df.columns), name, ["W", "W", "E1", "E2", "E1", "W"], allow_duplicates=True)
+    if kind == "csv":
+        (tmp_path / "dup.csv").write_text(df.to_csv(index=False), encoding="utf-8")
+        return tmp_path / "dup.csv"
+    names = [str(c) for c in df.columns]
+    table = pa.Table.from_arrays([pa.array(df.iloc[:, i]) for i in range(df.shape[1])], names)
+    if kind == "parquet":
+        pq.write_table(table, tmp_path / "dup.parquet")
+        return tmp_path / "dup.parquet"
+    return table if kind == "arrow" else df
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "pandas", "arrow"])
+@pytest.mark.parametrize("name", ["region", "Region"])
+def test_a_spec_column_written_twice_is_refused_as_duckdb_refuses_it(
+    spark_tabulator: Any, tmp_path: Path, kind: str, name: str
+) -> None:
+    # Spark kept the first 'region' (or, from a CSV, renamed the second 'region5'): the
+    # table silently used one of two columns
+    data = _with_second_region(tmp_path, kind, name)
+    message = _both_raise(spark_tabulator, SPEC, data, [REGION, SIC])
+    assert message.startswith("the data have 2 columns named 'region' (columns 1 and 7")
+
+
+def test_a_duplicate_column_the_spec_does_not_use_is_harmless(
+    spark_tabulator: Any, tmp_path: Path
+) -> None:
+    same(spark_tabulator, SPEC, _with_second_region(tmp_path, "csv", "grp"), [REGION, SIC])
 
 
 def test_a_categorical_dimension(spark_tabulator: Any) -> None:

@@ -141,10 +141,22 @@ def test_bad_data_paths_are_clear_errors(tmp_path: Path) -> None:
     spec, _ = write_case(tmp_path)
     with pytest.raises(DataError, match="not found"):
         tables(spec, tmp_path / "nope.csv")
-    odd = tmp_path / "data.txt"
+    odd = tmp_path / "data.dat"
     odd.write_text("x")
     with pytest.raises(DataError, match="format"):
         tables(spec, odd)
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".txt"])
+def test_delimited_text_named_tsv_or_txt_is_read_as_csv_is(tmp_path: Path, suffix: str) -> None:
+    # the tabulation reads them; the check before it refused them ("cannot tell the format")
+    spec, data = write_case(tmp_path)
+    text = tmp_path / f"data{suffix}"
+    pd.read_csv(data, dtype=str).to_csv(text, sep="\t", index=False)
+    want, got = tables(spec, data), tables(spec, text)
+    pd.testing.assert_frame_equal(got.cells, want.cells)
+    assert got.report["source"]["format"] == "csv"
+    assert got.report["source"]["path"] == str(text.resolve())
 
 
 def test_write_puts_every_output_in_the_folder(tmp_path: Path) -> None:

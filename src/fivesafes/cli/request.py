@@ -7,7 +7,6 @@ shown only by ``request requester`` and only to the case's officers.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 import click
 
 from fivesafes.cli.acting import DATE, as_date, call, emit, json_option, plain
+from fivesafes.cli.output_folder import place_files, text_file
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.requests.cases import CaseState, Outcome
@@ -355,18 +355,15 @@ def disclosure_log_(out: Path, as_json: bool) -> None:
     """Write the disclosure log (answered FOI/EIR cases, no personal data) as CSV and HTML."""
     done = call("request.disclosure_log")
     count = int(done["entries"])
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in (
-        ("disclosure-log.csv", done["csv"]),
-        ("disclosure-log.html", done["html"]),
-    ):
-        # Whole files or none: written beside, then renamed over the old log.
-        target = out / name
-        partial = out / f".{name}.partial"
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, target)
-        written.append(str(target))
+    # both files or neither, each renamed over the earlier log; the folder's other files
+    # stay (cli/output_folder.py)
+    texts = {"disclosure-log.csv": done["csv"], "disclosure-log.html": done["html"]}
+    placed = place_files(
+        out,
+        {name: text_file(text) for name, text in texts.items()},
+        option="--out",
+    )
+    written = [str(path) for path in placed.values()]
     emit(
         {"entries": count, "files": written},
         as_json,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, cast
 
 import click
 import pandas as pd
 
+from fivesafes.cli.output_folder import check_files_folder, place_files, text_file
 from fivesafes.errors import DataError
 from fivesafes.sdc import (
     CONTRIBUTORS,
@@ -49,25 +48,29 @@ def read_cells_csv(path: Path, dimensions: tuple[str, ...]) -> pd.DataFrame:
     return cells
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+AUDIT_FILES = ("audit.csv", "audit.json")
 
 
-def write_audit(result: AuditResult, out: Path, extra: dict[str, Any]) -> tuple[Path, Path]:
-    """Write audit.csv (every hidden cell's interval) and audit.json (the summary)."""
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, json_path = out / "audit.csv", out / "audit.json"
-    _write_atomic(csv_path, result.intervals.to_csv(index=False))
+def write_audit(
+    result: AuditResult, out: Path, extra: dict[str, Any], *, link_ok: bool = False
+) -> tuple[Path, Path]:
+    """Write audit.csv (every hidden cell's interval) and audit.json (the summary).
+
+    Both or neither, each over its earlier version; the folder's other files (the
+    cells.csv audited, another tool's files) are left alone (cli/output_folder.py).
+    """
     payload = {**extra, "audit": result.to_dict()}
-    _write_atomic(json_path, json.dumps(payload, indent=2, allow_nan=False) + "\n")
-    return csv_path, json_path
+    text = {
+        "audit.csv": result.intervals.to_csv(index=False),
+        "audit.json": json.dumps(payload, indent=2, allow_nan=False) + "\n",
+    }
+    written = place_files(
+        out,
+        {name: text_file(content) for name, content in text.items()},
+        option="--out",
+        link_ok=link_ok,
+    )
+    return written["audit.csv"], written["audit.json"]
 
 
 @click.command("audit")
@@ -177,6 +180,10 @@ def audit_command(
                    solved and timings
     Exit status 0 when every primary cell is protected, 3 when any is not.
     """
+    # the folder of --cells by default: it holds the table audited (and maybe another
+    # tool's files), so only audit.csv and audit.json are placed there, never the folder
+    target = out if out is not None else cells_path.parent
+    check_files_folder(target, list(AUDIT_FILES), option="--out", link_ok=out is None)
     loaded = load_spec(spec)
     cells = read_cells_csv(cells_path, loaded.dimension_names)
     cells, notes = normalise_cells(
@@ -203,7 +210,6 @@ def audit_command(
         protection_percent=protection_percent,
         intervals=cast(IntervalMode, intervals),
     )
-    target = out if out is not None else cells_path.parent
     csv_path, json_path = write_audit(
         result,
         target,
@@ -215,6 +221,7 @@ def audit_command(
             "protection_percent": protection_percent,
             "notes": notes,
         },
+        link_ok=out is None,
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from fivesafes.cli.output_folder import check_output_folder, export_file, output_folder, place_files
 from fivesafes.cli.table_audit import read_cells_csv
 from fivesafes.sdc import (
     DEFAULT_TOTAL_CODE,
@@ -18,7 +19,6 @@ from fivesafes.sdc import (
     load_spec,
     normalise_cells,
     spec_hierarchies,
-    write_all,
 )
 
 
@@ -42,7 +42,7 @@ from fivesafes.sdc import (
     "--out",
     required=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the files (created if needed).",
+    help="Folder for the files, of their own (created; an earlier export there is replaced).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
 def export_command(spec: Path, cells_path: Path, tool: str, out: Path, as_json: bool) -> None:
@@ -61,20 +61,26 @@ def export_command(spec: Path, cells_path: Path, tool: str, out: Path, as_json: 
               (every cell with fivesafes' status as sdcStatus)
 
     The files hold every cell's true value: keep them where cells.csv is kept.
+    OUT is a folder of its own, written whole or not at all: an earlier export
+    there is replaced; a folder of other files is refused.
 
     \b
     Example:
       fivesafes table export examples/turnover.toml --cells out/cells.csv \\
-          --to argus --out out/argus
+          --to argus --out argus
     """
+    check_output_folder(out, ours=export_file, depth=0)
     loaded = load_spec(spec)
     cells, _notes = normalise_cells(
         read_cells_csv(cells_path, loaded.dimension_names), where=str(cells_path)
     )
     hierarchies = spec_hierarchies(loaded, cells)
-    written = export_table(tool, loaded.name, cells, hierarchies, out)
+    # OUT is replaced whole once every file is written (as table protect's --out): an
+    # earlier export's NAME_DIM.hrc of a dimension since dropped never stays beside these
+    with output_folder(out, ours=export_file, depth=0) as staging:
+        written = export_table(tool, loaded.name, cells, hierarchies, staging)
     if as_json:
-        click.echo(json.dumps({"files": [str(p) for p in written.values()]}, indent=2))
+        click.echo(json.dumps({"files": [str(out / name) for name in written]}, indent=2))
     else:
         click.echo(f"wrote {len(written)} file(s) for {tool} in {out}: " + ", ".join(written))
 
@@ -104,5 +110,10 @@ def hierarchy_command(source: Path, fmt: str, out: Path, total_code: str) -> Non
     """
     h = load_hierarchy(source.stem, source, total_code=total_code)
     text = hierarchy_text(h, fmt)
-    write_all(out.parent, {out.name: lambda p: Path(p).write_text(text, encoding="utf-8")})
+    place_files(
+        out.parent,
+        {out.name: lambda p: Path(p).write_text(text, encoding="utf-8")},
+        option="--out",
+        link_ok=True,
+    )
     click.echo(f"wrote {out}: {len(h.codes)} codes, {h.max_depth} level(s) below {h.root!r}")

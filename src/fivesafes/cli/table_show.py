@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -14,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from fivesafes.cli.output_folder import check_file, write_file
 from fivesafes.cli.progress import progress_on_stderr
-from fivesafes.errors import OutputError
 from fivesafes.sdc import (
     TableView,
     ViewRow,
@@ -126,6 +125,8 @@ def show_command(
                 f"{' and '.join(given)} only work with --checker (the coarser tables are part "
                 "of the checker's view); add --checker"
             )
+    if html_path is not None:
+        check_file(html_path, option="--html")  # before the audit and the coarser tables
     with progress_on_stderr(quiet) as progress:
         view = view_table(
             out,
@@ -139,7 +140,7 @@ def show_command(
         click.echo(json.dumps(view.as_dict(), indent=2, ensure_ascii=False, allow_nan=False))
         return
     if html_path is not None:
-        write_text(html_path, render_html(view))
+        write_file(html_path, render_html(view), option="--html")
         click.echo(f"wrote {html_path}" + (" (CONFIDENTIAL: checker's view)" if checker else ""))
         return
     console = Console(
@@ -266,21 +267,4 @@ def _suggestions(view: TableView) -> Table:
     return table
 
 
-def write_text(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` atomically (a temporary file, then renamed)."""
-    if not path.parent.is_dir():
-        raise OutputError(
-            f"cannot write {path}: the folder {path.parent} does not exist",
-            hint="create the folder first, or give another path to --html",
-        )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-__all__ = ["render_terminal", "show_command", "write_text"]
+__all__ = ["render_terminal", "show_command"]

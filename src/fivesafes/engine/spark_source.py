@@ -35,6 +35,7 @@ from fivesafes.sdc import TableSpec
 from fivesafes.sdc.tabulate import (
     bad_numbers_error,
     check_columns,
+    check_duplicates,
     holding_error,
     raise_value_errors,
 )
@@ -80,7 +81,7 @@ def quiet_pyspark() -> Iterator[None]:
 def read(spark: SparkSession, spec: TableSpec, data: Any) -> SparkSource:
     """Read ``data`` into ``spark`` and build the normalised frame for ``spec``."""
     notes: list[str] = []
-    raw, origin = _read_raw(spark, data, notes)
+    raw, origin = _read_raw(spark, spec, data, notes)
     # Spark resolves names without regard to case; positional names keep "Y" and "y" apart.
     names = list(raw.columns)
     raw = raw.toDF(*(f"r{j}" for j in range(len(names))))
@@ -127,11 +128,18 @@ def numeric(column: str, kind: T.DataType) -> Column:
     return F.col(column).cast("double")
 
 
-def _read_raw(spark: SparkSession, data: Any, notes: list[str]) -> tuple[DataFrame, str]:
+def _read_raw(
+    spark: SparkSession, spec: TableSpec, data: Any, notes: list[str]
+) -> tuple[DataFrame, str]:
+    # a column the spec uses written twice is refused as DuckDB refuses it, before the
+    # data are shipped: Spark would keep the first (or rename a CSV's second "region")
     if isinstance(data, DataFrame):
+        _check_names(spec, data.columns)
         return data, "the Spark DataFrame"
     if isinstance(data, str | Path):
-        return _read_path(spark, data), str(data)
+        return _read_path(spark, spec, data), str(data)
+    if isinstance(data, pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation):
+        _check_names(spec, data.columns if not isinstance(data, pa.Table) else data.column_names)
     if isinstance(data, pd.DataFrame):
         try:
             table = pa.Table.from_pandas(data, preserve_index=False)
@@ -172,7 +180,24 @@ def _from_arrow(spark: SparkSession, table: pa.Table) -> DataFrame:
         ) from exc
 
 
-def _read_path(spark: SparkSession, data: str | Path) -> DataFrame:
+def _check_names(spec: TableSpec, names: Any) -> None:
+    """DuckDB's duplicate-column error when a column the spec uses is written twice."""
+    written = [str(n) for n in names]
+    if written:
+        written[0] = written[0].lstrip("\ufeff")
+    check_duplicates(spec, written, dict.fromkeys(written, ""))  # names are never renamed here
+
+
+def _parquet_names(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return [str(n) for n in pq.read_schema(path).names]
+    except (pa.ArrowException, OSError):
+        return []  # not a Parquet file: Spark says why when it reads it
+
+
+def _read_path(spark: SparkSession, spec: TableSpec, data: str | Path) -> DataFrame:
     text = str(data)
     remote = isinstance(data, str) and bool(_URI.match(text))
     path = Path(text)
@@ -184,23 +209,28 @@ def _read_path(spark: SparkSession, data: str | Path) -> DataFrame:
         text = path.resolve().as_uri()
     suffixes = "".join(Path(text.rstrip("/")).suffixes).lower()
     if ".parquet" in suffixes or suffixes.endswith(".pq"):
-        return _reading(text, lambda: spark.read.parquet(text))
+        if not remote and path.is_file():
+            # before Spark, which refuses any column written twice as an unreadable file
+            _check_names(spec, _parquet_names(path))
+        frame = _reading(text, lambda: spark.read.parquet(text))
+        _check_names(spec, frame.columns)
+        return frame
     if ".csv" in suffixes or ".txt" in suffixes or ".tsv" in suffixes:
         delimiter = "\t" if ".tsv" in suffixes else ","
         if not remote and path.is_file():
             delimiter = _sniff_delimiter(path, default=delimiter)
+        options = {"sep": delimiter, "quote": '"', "escape": '"', "encoding": "UTF-8"}
+        # the header as written: Spark renames a second "region" to "region5"
+        try:
+            header = spark.read.csv(text, header=False, inferSchema=False, **options).first()
+        except SPARK_ERRORS as exc:
+            raise read_error(text, exc) from exc
+        _check_names(spec, ["" if v is None else v for v in header] if header else [])
         # every column as text, as DuckDB reads it; a malformed line is an error, not a gap
         return _reading(
             text,
             lambda: spark.read.csv(
-                text,
-                header=True,
-                inferSchema=False,
-                sep=delimiter,
-                quote='"',
-                escape='"',
-                mode="FAILFAST",
-                encoding="UTF-8",
+                text, header=True, inferSchema=False, mode="FAILFAST", **options
             ),
         )
     raise DataError(

@@ -77,7 +77,14 @@ from fivesafes.sdc.tabulate import (
 )
 
 T = TypeVar("T")
-DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+# a .tsv or .txt is delimited text as a .csv is: the reader finds the delimiter
+DATA_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 @dataclass(frozen=True)

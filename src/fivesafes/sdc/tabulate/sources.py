@@ -150,7 +150,7 @@ def _register(
         else:
             raise DataError(
                 f"cannot tell the format of {path} from its name",
-                hint="name the file .csv or .parquet",
+                hint="name the file .csv (or .tsv, .txt: delimited text) or .parquet",
                 value_free=True,
             )
     elif isinstance(data, pd.DataFrame | pa.Table):

@@ -17,7 +17,13 @@ from typing import Any
 
 import pandas as pd
 
-from fivesafes.errors import DataError, IntegrityError, SpecError, UnsafeTableError
+from fivesafes.errors import (
+    DataError,
+    IntegrityError,
+    NotFoundError,
+    SpecError,
+    UnsafeTableError,
+)
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.cells import CONTRIBUTORS, PUBLISHED
 from fivesafes.sdc.hierarchy import Hierarchy
@@ -60,13 +66,14 @@ def read_output(folder: str | Path, spec: str | Path | None = None) -> Shown:
         tables = (
             sorted(p.parent for p in folder.glob(f"*/{REPORT_JSON}")) if folder.is_dir() else []
         )
+        # no output here: the path names none (not_found), the data are not at fault
         if tables:
-            raise DataError(
+            raise NotFoundError(
                 f"{folder} holds one output folder per table (table protect with several "
                 f"specs): {', '.join(p.name for p in tables[:10])}",
                 hint=f"show one of them, e.g. fivesafes table show {tables[0]}",
             )
-        raise DataError(
+        raise NotFoundError(
             f"{folder} is not an output folder of `fivesafes table protect`: no {REPORT_JSON}",
             hint="give the folder passed to --out (it holds cells.csv and report.json)",
         )

@@ -1,0 +1,37 @@
+"""The ``fivesafes`` console script and ``python -m fivesafes``: Ctrl-C at start-up too.
+
+Importing the command line (click, pandas, DuckDB, every command's module) takes a
+second or more. A Ctrl-C in that time raised KeyboardInterrupt out of the import,
+before ``FivesafesGroup`` could word it: a Python traceback and exit status -2. This
+module imports nothing heavy, so it is in place before the signal can come, and says
+what every command says. (SIGTERM then still ends the process at once: nothing has been
+written yet to clean up.)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import NoReturn
+
+INTERRUPTED_STATUS = 130  # as Interrupted (fivesafes.errors), without importing it
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        from fivesafes.cli.main import main as run
+    except KeyboardInterrupt:
+        _interrupted()
+    run()
+
+
+def _interrupted() -> NoReturn:
+    message = "interrupted (Ctrl-C) while fivesafes was starting: nothing was done"
+    hint = "run the command again"
+    options = sys.argv[1 : sys.argv.index("--")] if "--" in sys.argv else sys.argv[1:]
+    if "--json" in options:  # stdout stays one JSON document, as for any other error
+        error = {"code": "interrupted", "message": message, "hint": hint, "reasons": []}
+        print(json.dumps({"error": {**error, "exit_status": INTERRUPTED_STATUS}}, indent=2))
+    print(f"error [interrupted]: {message}\nwhat to do: {hint}", file=sys.stderr)
+    raise SystemExit(INTERRUPTED_STATUS)
