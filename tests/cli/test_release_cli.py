@@ -79,7 +79,13 @@ def test_submit_review_publish_with_json(shell: Shell, protected: Path) -> None:
     rid = str(view["id"])
     checks = {c["name"]: c["verdict"] for c in view["versions"][0]["checks"]}
     # a folder's source is declared by the author: the reviewers are told so
-    assert checks == {"source": "review", "rules": "pass", "audit": "pass", "differencing": "pass"}
+    assert checks == {
+        "source": "review",
+        "rules": "pass",
+        "audit": "pass",
+        "differencing": "pass",
+        "regime": "pass",
+    }
     assert view["source_verified"] is False
     denied = shell.run("ada", "release", "approve", rid)
     assert denied.exit_code != 0 and "own request" in denied.output

@@ -89,7 +89,13 @@ def test_a_folder_is_sent_reviewed_and_published(server: RunningServer, world: P
     view = json.loads(sub.stdout)
     rid = view["id"]
     checks = {c["name"]: c["verdict"] for c in view["versions"][0]["checks"]}
-    assert checks == {"source": "review", "rules": "pass", "audit": "pass", "differencing": "pass"}
+    assert checks == {
+        "source": "review",
+        "rules": "pass",
+        "audit": "pass",
+        "differencing": "pass",
+        "regime": "pass",
+    }
     # the files reviewers see are the folder's own names, whatever the server called them
     assert set(view["versions"][0]["files"]) == {
         "cells.csv", "report.json", "turnover.toml", "region.csv", "industry.csv",

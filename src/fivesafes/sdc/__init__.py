@@ -89,6 +89,7 @@ from fivesafes.sdc.perturbation import (
     StoredKeys,
     generate_ptable,
     load_key_material,
+    ptable_identity,
     record_keys,
 )
 from fivesafes.sdc.perturbation.keys import key_fractions as record_key_fractions
@@ -248,6 +249,7 @@ __all__ = [
     "progress_stage",
     "protect_all",
     "protect_secondary",
+    "ptable_identity",
     "published_cells",
     "read_cells",
     "read_output",

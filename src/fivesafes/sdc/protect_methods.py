@@ -55,6 +55,7 @@ from fivesafes.sdc.perturbation.keys import (
     cell_keys,
     load_key_material,
 )
+from fivesafes.sdc.perturbation.ptable import ptable_identity
 from fivesafes.sdc.rounding.controlled import ControlledRounding, controlled_round
 from fivesafes.sdc.rounding.protection import protect_rounded
 from fivesafes.sdc.rounding.unbiased import random_round
@@ -205,7 +206,12 @@ def _cellkey(
     if spec.is_frequency:
         published = perturb_counts(out[RECORDS].to_numpy(dtype=np.int64), sums, tables.counts)
         out[PUBLISHED] = published.astype(np.float64)
-        ptable_info = {"source": tables.counts_source, "check": tables.counts_check.to_dict()}
+        ptable_info = {
+            "source": tables.counts_source,
+            # what the register compares between releases of one source (release/regimes.py)
+            "identity": ptable_identity(p.ptable),
+            "check": tables.counts_check.to_dict(),
+        }
         notes = [
             f"Counts are perturbed by the cell key method: each differs from the true count by "
             f"at most {p.max_deviation}, unbiased, with variance {p.variance:g}"
@@ -238,7 +244,11 @@ def _cellkey(
         # (or one table) to the next; to the published precision it does not
         perturbed = values + noise
         out[PUBLISHED] = np.round(perturbed, PUBLISHED_DECIMALS)
-        ptable_info = {"source": tables.noise_source, "check": tables.noise_check.to_dict()}
+        ptable_info = {
+            "source": tables.noise_source,
+            "identity": ptable_identity(p.magnitude_ptable),
+            "check": tables.noise_check.to_dict(),
+        }
         notes = [
             f"Values are perturbed by the cell key method: each moves by at most "
             f"{p.magnitude_percent:g}% of its largest contributions (weighted), unbiased. The "

@@ -27,6 +27,7 @@ from fivesafes.services.release import inspect as release_inspect
 from fivesafes.services.release import moves as release_moves
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release import reconcile as release_reconcile
+from fivesafes.services.release import regimes as release_regimes
 from fivesafes.services.release import register as published_register
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release import reviews as release_reviews
@@ -48,6 +49,7 @@ MODULES: tuple[ModuleType, ...] = (
     release_moves,
     release_publish,
     release_reconcile,
+    release_regimes,
     release_requests,
     release_reviews,
     release_scope,
@@ -154,6 +156,15 @@ READERS: dict[str, Call] = {
     ),
     "scope.area_families": lambda s, w, i: release_scope.area_families(
         s, _request(s, i, "a").area_id
+    ),
+    "regimes.earlier_regimes": lambda s, w, i: release_regimes.earlier_regimes(
+        s,
+        lambda r: release_checks.submission_of(w.provider, r, release_checks.version_row(s, r)),
+        _request(s, i, "a").area_id,
+        SOURCE,
+        False,
+        release_scope.area_releases(s, w.provider, _request(s, i, "a").area_id),
+        [],
     ),
     # reads the stored dataset's value pairs for the check (in memory), writes nothing
     "zeros.data_zeros": lambda s, w, i: release_zeros.data_zeros(s, _STORED["vault"], AREA, SOURCE),

@@ -41,7 +41,7 @@ def _blocked(world: World, rid: int) -> str:
     with pytest.raises(UnsafeTableError, match="differencing") as err:
         world.vote("olga", rid, Vote.APPROVE)
     # Nothing moved; the record keeps the run that refused it (source, rules, differencing).
-    assert_only_the_refusal_kept(world, before, checks=3)
+    assert_only_the_refusal_kept(world, before, checks=4)
     assert world.show(rid).reviews_in == 0
     return str(err.value)
 
@@ -92,7 +92,7 @@ def test_publication_rechecks_against_releases_published_after_approval(
     before = fresh.reg.snapshot()
     with pytest.raises(UnsafeTableError, match="cannot be published:\n- differencing"):
         fresh.publish(shifted)
-    assert_only_the_refusal_kept(fresh, before, checks=3)
+    assert_only_the_refusal_kept(fresh, before, checks=4)
     in_force = {c.name: (c.verdict, c.stage) for c in fresh.show(shifted).versions[-1].checks}
     assert in_force["differencing"] == ("fail", "publication")
     assert not (fresh.releases / "REL-0002").exists()

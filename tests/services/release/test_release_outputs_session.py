@@ -41,7 +41,13 @@ def test_a_finalised_session_table_is_submitted_checked_and_published(
     rid = world.submit(submission, source="ashe:pay")
     view = world.show(rid)
     checks = {c.name: c.verdict for c in view.versions[0].checks}
-    assert checks == {"source": "review", "rules": "pass", "audit": "pass", "differencing": "pass"}
+    assert checks == {
+        "source": "review",
+        "rules": "pass",
+        "audit": "pass",
+        "differencing": "pass",
+        "regime": "pass",
+    }
     world.vote("olga", rid, Vote.APPROVE)
     world.vote("oscar", rid, Vote.APPROVE)
     world.publish(rid)

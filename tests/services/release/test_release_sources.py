@@ -49,6 +49,7 @@ def test_a_stored_table_gets_its_verified_source_and_the_known_attack_is_blocked
         "rules": "pass",
         "audit": "pass",
         "differencing": "fail",
+        "regime": "pass",
     }
     diff = next(c for c in view.versions[-1].checks if c.name == "differencing")
     assert "area=a3" in diff.summary and "exactly" in diff.summary

@@ -92,6 +92,7 @@ def test_a_shifted_grouping_is_protected_with_the_release_and_publishes(stored: 
         "rules": "pass",
         "audit": "pass",
         "differencing": "pass",
+        "regime": "pass",
     }
     diff = next(c for c in view.versions[-1].checks if c.name == "differencing")
     assert first_id in diff.details["earlier_releases"]

@@ -47,6 +47,7 @@ def test_happy_path_publishes_a_bundle_and_registers_every_safe_cell(world: Worl
         "rules": "pass",
         "audit": "pass",
         "differencing": "pass",
+        "regime": "pass",  # the first output of its source: its regime holds
     }
     assert view.source_verified is False
     world.vote("olga", rid, Vote.APPROVE, "fine")
@@ -186,7 +187,7 @@ def test_weaker_rules_than_the_rule_set_in_force_block_approval(world: World) ->
     before = world.reg.snapshot()
     with pytest.raises(UnsafeTableError, match="threshold 3 is weaker than 7"):
         world.vote("olga", rid, Vote.APPROVE)
-    assert_only_the_refusal_kept(world, before, checks=3)
+    assert_only_the_refusal_kept(world, before, checks=4)
     world.vote("olga", rid, Vote.REQUEST_CHANGES, "use threshold 7")
 
 

@@ -21,7 +21,7 @@ from fivesafes.sdc.perturbation.keys import (
     load_key_material,
     record_keys,
 )
-from fivesafes.sdc.perturbation.ptable import PTable, read_ptable, write_ptable
+from fivesafes.sdc.perturbation.ptable import PTable, ptable_identity, read_ptable, write_ptable
 from fivesafes.sdc.perturbation.ptable_build import generate_ptable
 from fivesafes.sdc.perturbation.ptable_check import PTableCheck, check_ptable
 
@@ -37,6 +37,7 @@ __all__ = [
     "generate_ptable",
     "load_key_material",
     "perturb_counts",
+    "ptable_identity",
     "ptables_for",
     "read_ptable",
     "record_keys",

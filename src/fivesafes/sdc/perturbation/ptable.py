@@ -14,6 +14,7 @@ with only ``i,j,p`` is read too (the rest is derived and, when given, checked).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 from dataclasses import dataclass
@@ -147,6 +148,24 @@ def make_ptable(entries: list[tuple[int, int, float]]) -> PTable:
 def write_ptable(pt: PTable, path: Path) -> None:
     """Write the ptable's CSV (see :meth:`PTable.to_csv`)."""
     path.write_text(pt.to_csv(), encoding="utf-8")
+
+
+GENERATED = "generated"  # a ptable made from D, V and js by maximum entropy (no file)
+
+
+def ptable_identity(path: Path | None) -> str:
+    """What decides a ptable's outcomes besides D, V and js: ``generated`` (they alone do),
+    or the SHA-256 of the file's bytes (two files may meet the same D, V and js with other
+    probabilities, and one path may hold another table later). The release register
+    compares it between releases of one source (release/regimes.py)."""
+    if path is None:
+        return GENERATED
+    try:
+        return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise SpecError(
+            f"cannot read ptable {path}: {exc}", hint="give the path of a ptable CSV"
+        ) from None
 
 
 def read_ptable(path: Path) -> PTable:

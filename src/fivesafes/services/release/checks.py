@@ -24,18 +24,21 @@ from fivesafes.release.checks import (
     CheckVerdict,
     audit_check,
     blocking,
+    could_not_run,
     file_check,
     rules_check,
 )
 from fivesafes.release.differencing_scope import EarlierRelease, scoped_differencing_check
-from fivesafes.release.families import family_sources, link_families
+from fivesafes.release.families import Family, family_sources, link_families
 from fivesafes.release.intervals import AuditIntervals, unseal_intervals
+from fivesafes.release.regimes import REGIME, regime_check, regime_of_submission
 from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
 from fivesafes.release.sealing import unseal
 from fivesafes.release.source import SourceOrigin, source_check
 from fivesafes.release.submission import FileSubmission, Submission, TableSubmission, from_payload
 from fivesafes.sdc import OutputTable
 from fivesafes.services.context import now, record
+from fivesafes.services.release.regimes import earlier_regimes
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
 from fivesafes.services.release.zeros import OccupancyFor, data_zeros
@@ -156,7 +159,41 @@ def run_checks(
             occupancy=occupancy,
         )
     )
+    results.append(
+        _regime_check(session, provider, request, submission, origin, new, earlier, families)
+    )
     return results
+
+
+def _regime_check(
+    session: Session,
+    provider: KeyProvider,
+    request: ReleaseRequestRow,
+    submission: TableSubmission,
+    origin: SourceOrigin,
+    new: OutputTable,
+    earlier: Sequence[EarlierRelease],
+    families: Sequence[Family],
+) -> CheckResult:
+    """One perturbation regime per source (release/regimes.py): the output's method and
+    parameters against those of every release and earlier pending request it may share
+    cells with. Fail closed: a regime that cannot be read fails the check."""
+    label = f"request {request.id} v{request.current_version}"
+    try:
+        found = earlier_regimes(
+            session,
+            lambda r: submission_of(provider, r, version_row(session, r)),
+            request.area_id,
+            request.source,
+            origin.verified,
+            earlier,
+            families,
+            new=new,
+            request_id=request.id,
+        )
+        return regime_check(label, request.source, regime_of_submission(submission), found)
+    except Exception as exc:
+        return CheckResult(REGIME, CheckVerdict.FAIL, could_not_run("regime check", exc))
 
 
 def _origin(session: Session, request: ReleaseRequestRow) -> SourceOrigin:
@@ -373,8 +410,15 @@ def _what_to_do(failed: set[str], no_rule_set: bool, contradicted: Sequence[str]
             "cells cannot come from this output's data, so its declared source is likely "
             "wrong; the checks run again on the next vote"
         )
-    author = failed - {RULES} - ({DIFFERENCING} if contradicted else set())
-    if author or (not no_rule_set and (RULES in failed or not contradicted)):
+    if REGIME in failed:
+        steps.append(
+            "the author protects the table again with the method and parameters of the "
+            "source's earlier release or request that the regime check names, or the head of "
+            "profession reviews the methodology before the source's method changes"
+        )
+    author = failed - {RULES, REGIME} - ({DIFFERENCING} if contradicted else set())
+    alone = not (contradicted or REGIME in failed)  # no other step says what to do
+    if author or (not no_rule_set and (RULES in failed or alone)):
         steps.append(
             "the author changes the output (protect it again with the rules in force; "
             "a differencing block names the published cells to take into account) and resubmits"

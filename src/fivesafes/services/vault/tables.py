@@ -28,12 +28,19 @@ from fivesafes.errors import (
     KeyProviderError,
     NotFoundError,
     SpecError,
+    UnsafeTableError,
 )
 from fivesafes.governance.grants import STATISTICAL
-from fivesafes.release.differencing_scope import releases_to_protect_with
-from fivesafes.release.families import family_releases, membership
+from fivesafes.release.differencing_scope import EarlierRelease, releases_to_protect_with
+from fivesafes.release.families import Family, family_releases, membership
+from fivesafes.release.regimes import clash_reason, clashes, regime_of_spec, what_to_do
 from fivesafes.release.source import SourceOrigin, split_source
-from fivesafes.release.submission import TableSubmission, table_of_files, table_of_result
+from fivesafes.release.submission import (
+    Submission,
+    TableSubmission,
+    table_of_files,
+    table_of_result,
+)
 from fivesafes.sdc import (
     KEYED_METHODS,
     RECORD_KEY_COLUMN,
@@ -51,6 +58,8 @@ from fivesafes.sdc import (
 )
 from fivesafes.services.context import record
 from fivesafes.services.governance.lookup import area_row, dataset_row
+from fivesafes.services.release.checks import submission_of, version_row
+from fivesafes.services.release.regimes import earlier_regimes
 from fivesafes.services.release.scope import area_families, area_releases
 from fivesafes.services.vault.read import open_dataset_for
 from fivesafes.services.vault.register import (
@@ -63,6 +72,7 @@ from fivesafes.services.vault.register import (
     row_from_manifest,
     stored_row,
 )
+from fivesafes.store.models.release import ReleaseRequestRow
 from fivesafes.vault import AreaStore, Manifest, shred
 from fivesafes.vault.files import files_digest, read_files, write_files
 from fivesafes.vault.names import check_name
@@ -212,9 +222,13 @@ def protect_dataset_for(
     with tx() as session:
         area_id = area_row(session, area).id
         taken = [n for n in names if stored_row(session, area_id, OUTPUT, n) is not None]
-        published = (
-            _releases_by_measure(session, vault, area_id, dataset, specs) if with_releases else None
-        )
+        published = None
+        if with_releases:
+            earlier = area_releases(session, vault.provider, area_id)
+            families = area_families(session, area_id)
+            # before any work: a table the register will refuse for its method is not made
+            _check_regimes(session, vault, area_id, dataset, specs, earlier, families)
+            published = _releases_by_measure(dataset, specs, earlier, families)
     if taken:
         raise ConflictError(
             f"area {area} already holds output(s) named {', '.join(taken)}",
@@ -327,7 +341,10 @@ class _WithReleases:
 
 
 def _releases_by_measure(
-    session: Session, vault: Vault, area_id: int, dataset: str, specs: Sequence[TableSpec]
+    dataset: str,
+    specs: Sequence[TableSpec],
+    earlier: Sequence[EarlierRelease],
+    families: Sequence[Family],
 ) -> _WithReleases:
     """Per measure of the specs: the releases submission will check a table of it with.
 
@@ -335,8 +352,6 @@ def _releases_by_measure(
     the same measure of the whole family, each with its membership of the parent, and its
     own tables with their membership (release/families.py: the very functions the check
     uses, so what is protected here is what is checked there)."""
-    earlier = area_releases(session, vault.provider, area_id)
-    families = area_families(session, area_id)
     measures = sorted({measure_of(s) for s in specs})
     by_measure = {
         m: releases_to_protect_with(
@@ -347,6 +362,39 @@ def _releases_by_measure(
     # the membership is the dataset's, whatever the measure
     linked = membership(f"{dataset}:", families)
     return _WithReleases(by_measure, linked[1] if linked is not None else None)
+
+
+def _check_regimes(
+    session: Session,
+    vault: Vault,
+    area_id: int,
+    dataset: str,
+    specs: Sequence[TableSpec],
+    earlier: Sequence[EarlierRelease],
+    families: Sequence[Family],
+) -> None:
+    """Refuse (UnsafeTableError) a spec whose method and parameters differ from those of a
+    release or pending request of its source or family: the check at submission would
+    block the table (release/regimes.py, one regime per source), so it is not made.
+
+    The same rule as that check, on the releases linked by name or family; one whose
+    source was only declared is compared at submission, once the table's cells exist."""
+
+    def read(req: ReleaseRequestRow) -> Submission:
+        return submission_of(vault.provider, req, version_row(session, req))
+
+    for spec in specs:
+        source = f"{dataset}:{measure_of(spec)}"
+        found = earlier_regimes(session, read, area_id, source, True, earlier, families)
+        regime = regime_of_spec(spec)
+        clashing = clashes(regime, found)
+        if clashing:
+            raise UnsafeTableError(
+                clash_reason(f"table {spec.name!r}", regime, clashing[0]),
+                hint=what_to_do(clashing)
+                + " (`--ignore-published` makes the table anyway; `release submit` refuses it)",
+                value_free=True,
+            )
 
 
 def _store_one(
