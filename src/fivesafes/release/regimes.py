@@ -97,7 +97,7 @@ def _keys(keys: Mapping[str, Any]) -> str:
     over an identifier column; anything else is unknown (never matches: fail closed)."""
     origin = str(keys.get("origin") or "")
     if origin.startswith("stored column"):
-        return STORED_KEYS
+        return stored_keys(str(keys.get("drawn") or ""))
     fingerprint, column = keys.get("fingerprint"), keys.get("record_id")
     if fingerprint and column:
         return f"secret {fingerprint} over {column}"
@@ -147,9 +147,15 @@ def regime_of_submission(table: TableSubmission) -> Regime:
     return regime_of_report(table.report, frequency=table.frequency)
 
 
-def regime_of_spec(spec: TableSpec) -> Regime:
+def stored_keys(drawn: str) -> str:
+    """A stored dataset's record keys, with how they were drawn where the report says (by
+    unit in a family, or by row of one file): keys drawn apart never match."""
+    return f"{STORED_KEYS} ({drawn})" if drawn else STORED_KEYS
+
+
+def regime_of_spec(spec: TableSpec, keys: str = STORED_KEYS) -> Regime:
     """The regime ``spec`` will be protected under from a stored dataset (its keys drawn at
-    ingest), before any work: what ``table protect --dataset`` checks early."""
+    ingest as ``keys`` says), before any work: what ``table protect --dataset`` checks early."""
     p = spec.perturbation
     ptable = ptable_identity(p.ptable if spec.is_frequency else p.magnitude_ptable)
     return _regime(
@@ -159,7 +165,7 @@ def regime_of_spec(spec: TableSpec) -> Regime:
         ptable,
         spec.rounding.as_dict(),
         spec.rules.as_dict(),
-        STORED_KEYS,
+        keys,
     )
 
 

@@ -126,6 +126,8 @@ def keyed_source(
     _check_keys_not_tabulated(spec, keys.column if isinstance(keys, StoredKeys) else None)
     if isinstance(keys, StoredKeys):
         info = {"used": True, "origin": f"stored column {keys.column}"}
+        if keys.drawn:
+            info["drawn"] = keys.drawn
         return engine.with_record_key(keys.column), data, info
     if not isinstance(keys, KeyMaterial):
         raise KeyProviderError("record keys need key material or a stored key column")

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from stored_world import build_stored
 
 from fivesafes.errors import UnsafeTableError
-from fivesafes.release.regimes import regime_of_spec, regime_of_submission
+from fivesafes.release.regimes import regime_of_spec, regime_of_submission, stored_keys
 from fivesafes.release.submission import TableSubmission
 from fivesafes.release.votes import Vote
 from fivesafes.sdc import PerturbationSpec, RoundingSpec, load_spec
@@ -179,17 +179,18 @@ def test_table_protect_refuses_a_method_that_clashes_before_the_work(
     # the regime `table protect` foresees is the one the report records
     with stored.tx() as s:
         done, _ = stored_table(s, stored.vault, "earnings", made.output.name)
-    assert regime_of_spec(load_spec(cellkey)) == regime_of_submission(done)
+    drawn = done.report["protection"]["keys"]["drawn"]
+    assert drawn.startswith("by row of 'ashe', file sha256 ")  # no unit named: keys by row
+    assert regime_of_spec(load_spec(cellkey), stored_keys(drawn)) == regime_of_submission(done)
     view = stored.submit(f"earnings/{made.output.name}")
     _approve(stored.world, view.id)
     stored.world.publish(view.id)
     rounded = stored.spec("rounded", COUNT.format(name="rounded", method="random-rounding"))
     with pytest.raises(UnsafeTableError, match="REL-0001 of ashe:count was published") as err:
         stored.protect(rounded, name="rounded")
-    assert "random-rounding (base 3, record keys drawn at ingest)" in str(err.value)
-    assert "cellkey (D 2, V 1, js 2, ptable generated, record keys drawn at ingest)" in str(
-        err.value
-    )
+    keys = f"record keys drawn at ingest ({drawn})"
+    assert f"random-rounding (base 3, {keys})" in str(err.value)
+    assert f"cellkey (D 2, V 1, js 2, ptable generated, {keys})" in str(err.value)
     assert stored.world.reg.last_event().action != "dataset.read"  # refused before reading
     with stored.tx() as s:
         assert not _has_output(s, "rounded")

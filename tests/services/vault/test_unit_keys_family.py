@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 from stored_world import Stored, build_stored
 
 from fivesafes.governance.areas import Dataset
+from fivesafes.release.regimes import Earlier, Regime, clashes, regime_of_submission
 from fivesafes.sdc import RECORD_KEY_COLUMN
 from fivesafes.services.governance import datasets
 from fivesafes.services.release.scope import area_families
@@ -114,3 +115,29 @@ def test_a_dataset_may_name_its_unit_without_a_parent(engine: Engine, tmp_path: 
     with pytest.raises(Exception, match="use --unit person"):
         child = Dataset("solo-x", AREA, True, True, True, "s", "b", derived_from="solo", unit="id")
         stored.world.reg.act("iris", datasets.register_dataset, child, TODAY)
+
+
+def _regime(stored: Stored, dataset: str, name: str, where: bool) -> Regime:
+    text = SMALL.format(name=name, where='where = { size = ["small"] }\n' if where else "")
+    (done,) = stored.protect(stored.spec(name, text), dataset=dataset, name=name)
+    with stored.tx() as s:
+        table, _ = stored_table(s, stored.vault, AREA, done.output.name)
+    return regime_of_submission(table)
+
+
+def test_the_regime_of_a_table_names_how_its_keys_were_drawn(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # one perturbation regime per source and family (release/regimes.py): members keyed by
+    # unit share their keys, so their tables match; keys drawn by row of another file do
+    # not, and a table of them must not pass as the same regime (independent noise)
+    stored = build_family(engine, tmp_path)
+    whole = _regime(stored, "firms", "small-of-all", where=True)
+    part = _regime(stored, "firms-small", "small-alone", where=False)
+    assert whole == part
+    assert "by unit 'person' in family 'firms'" in whole.describe()
+    register(stored, "shops")
+    ingest(stored, "shops", rows())  # no unit: keys by row of this file
+    by_row = _regime(stored, "shops", "shops-small", where=True)
+    assert "by row of 'shops', file sha256 " in by_row.describe()
+    assert clashes(by_row, [Earlier("REL-0001", "firms:pay", whole)])

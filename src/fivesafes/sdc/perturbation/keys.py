@@ -158,9 +158,12 @@ def _from_file(path: Path) -> KeyMaterial:
 
 @dataclass(frozen=True)
 class StoredKeys:
-    """Record keys already in the data (drawn at ingest): the column that holds them."""
+    """Record keys already in the data (drawn at ingest): the column that holds them, and
+    how they were drawn (recorded in the report: two tables whose keys were drawn apart
+    perturb the same units independently, release/regimes.py)."""
 
     column: str
+    drawn: str = ""
 
 
 RecordKeySource = KeyMaterial | StoredKeys

@@ -33,7 +33,13 @@ from fivesafes.errors import (
 from fivesafes.governance.grants import STATISTICAL
 from fivesafes.release.differencing_scope import EarlierRelease, releases_to_protect_with
 from fivesafes.release.families import Family, family_releases, membership
-from fivesafes.release.regimes import clash_reason, clashes, regime_of_spec, what_to_do
+from fivesafes.release.regimes import (
+    clash_reason,
+    clashes,
+    regime_of_spec,
+    stored_keys,
+    what_to_do,
+)
 from fivesafes.release.source import SourceOrigin, split_source
 from fivesafes.release.submission import (
     Submission,
@@ -77,6 +83,8 @@ from fivesafes.vault import AreaStore, Manifest, shred
 from fivesafes.vault.files import files_digest, read_files, write_files
 from fivesafes.vault.names import check_name
 from fivesafes.vault.query import output_name, sql_name
+from fivesafes.vault.record_keys import SCHEME as ROW_SCHEME
+from fivesafes.vault.unit_keys import UNIT_SCHEME
 from fivesafes.vault.writer import area_lock
 
 TABLE_FORMAT = "table"  # source_format of a protected table output in the vault register
@@ -227,7 +235,8 @@ def protect_dataset_for(
             earlier = area_releases(session, vault.provider, area_id)
             families = area_families(session, area_id)
             # before any work: a table the register will refuse for its method is not made
-            _check_regimes(session, vault, area_id, dataset, specs, earlier, families)
+            drawn = _keys_drawn(vault, area, dataset) if keyed else ""
+            _check_regimes(session, vault, area_id, dataset, specs, earlier, families, drawn)
             published = _releases_by_measure(dataset, specs, earlier, families)
     if taken:
         raise ConflictError(
@@ -262,7 +271,9 @@ def protect_dataset_for(
                 progress=progress,
                 published=published.by_measure if published is not None else None,
                 membership=published.membership if published is not None else None,
-                keys=StoredKeys(RECORD_KEY_COLUMN) if keyed else None,
+                keys=StoredKeys(RECORD_KEY_COLUMN, _keys_drawn(vault, area, dataset))
+                if keyed
+                else None,
             )
     except FivesafesError as exc:
         # the rows stay in the area: no value or row number of them in the error
@@ -319,6 +330,19 @@ def area_error(exc: FivesafesError, area: str, dataset: str) -> FivesafesError:
     return exc.withheld(f"tabulating {area}/{dataset}", hint)
 
 
+def _keys_drawn(vault: Vault, area: str, dataset: str) -> str:
+    """How the dataset's record keys were drawn (its manifest), in words: by unit within a
+    family (the same in every version and member), or by row of one file (another file,
+    or another member of the family, has other keys). Empty if the manifest does not say."""
+    drawn = vault.store(area).manifest(dataset, "datasets").extra.get("record_keys") or {}
+    if drawn.get("scheme") == UNIT_SCHEME:
+        return f"by unit {drawn.get('unit')!r} in family {drawn.get('family')!r}"
+    if drawn.get("scheme") == ROW_SCHEME:
+        manifest = vault.store(area).manifest(dataset, "datasets")
+        return f"by row of {dataset!r}, file sha256 {manifest.provenance.sha256[:16]}"
+    return ""
+
+
 def _check_record_keys(vault: Vault, area: str, dataset: str) -> None:
     """Refuse (KeyProviderError) a dataset stored without record keys (ingested before them)."""
     manifest = vault.store(area).manifest(dataset, "datasets")
@@ -372,6 +396,7 @@ def _check_regimes(
     specs: Sequence[TableSpec],
     earlier: Sequence[EarlierRelease],
     families: Sequence[Family],
+    drawn: str,
 ) -> None:
     """Refuse (UnsafeTableError) a spec whose method and parameters differ from those of a
     release or pending request of its source or family: the check at submission would
@@ -386,7 +411,7 @@ def _check_regimes(
     for spec in specs:
         source = f"{dataset}:{measure_of(spec)}"
         found = earlier_regimes(session, read, area_id, source, True, earlier, families)
-        regime = regime_of_spec(spec)
+        regime = regime_of_spec(spec, stored_keys(drawn))
         clashing = clashes(regime, found)
         if clashing:
             raise UnsafeTableError(
