@@ -41,6 +41,7 @@ from fivesafes.sdc import VALUE, OutputTable, parse_rules
 from fivesafes.services.context import Actor, now, record, resolve_actor
 from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.checks import submission_of, version_row
+from fivesafes.services.release.locks import lock_for_check
 from fivesafes.services.release.regimes import earlier_regimes
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
@@ -149,6 +150,9 @@ def answer_figure(
         if check.verdict is not CheckVerdict.PASS:
             reasons.append(check.summary)
     with tx() as session:
+        # A publication of the family (or of a declared source of the area) running now
+        # is waited for, so that its release is seen below (services/release/locks.py).
+        lock_for_check(session, area_id, source, verified=True)
         # Serialise approvals per area (a row lock on PostgreSQL; SQLite has one writer),
         # and refuse to record a verdict on a register that changed since the check.
         session.execute(select(AreaRow.id).where(AreaRow.id == area_id).with_for_update())
