@@ -282,3 +282,32 @@ def regime_check(
             f"({', '.join(e.label for e in earlier[:5])}{'...' if len(earlier) > 5 else ''})"
         )
     return CheckResult(REGIME, CheckVerdict.PASS, summary, details)
+
+
+EXACT = Regime(SUPPRESSION)  # an answer's figure: the true value of its cell
+
+
+def figure_clash_reason(label: str, source: str, found: Sequence[Earlier]) -> str:
+    """Why the exact figure ``label`` cannot leave beside the perturbed outputs ``found``
+    of its source, and what the officer does instead (no value, never a weaker check)."""
+    first = found[0]
+    if first.pending:
+        instead = (
+            f"wait until {first.label} is published and answer with its figure (fivesafes "
+            f"request attach-release), or until it is withdrawn or rejected"
+        )
+    else:
+        instead = (
+            f"answer with the published figure of {first.label} (fivesafes request "
+            f"attach-release CASE {first.label}; FOIA s21: information reasonably accessible "
+            "by other means)"
+        )
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return (
+        f"{REGIME}: {label} is an exact figure of {source}, but {first.where} "
+        f"protected by {first.regime.describe()}{more}: the exact value beside the "
+        "perturbed one tells the noise, and so the draws of the record keys that also "
+        f"perturb the source's other cells. Instead: {instead}; or withhold the exact "
+        "figure (fivesafes request exempt: FOIA s44 with SRSA 2007 s39, or s40(2)); the "
+        "exact figure is never given beside the perturbed one"
+    )

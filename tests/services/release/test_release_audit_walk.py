@@ -24,6 +24,7 @@ from fivesafes.release.votes import Vote
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.release import checks as release_checks
 from fivesafes.services.release import inspect as release_inspect
+from fivesafes.services.release import locks as release_locks
 from fivesafes.services.release import moves as release_moves
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release import reconcile as release_reconcile
@@ -46,6 +47,7 @@ MODULES: tuple[ModuleType, ...] = (
     published_register,
     release_checks,
     release_inspect,
+    release_locks,
     release_moves,
     release_publish,
     release_reconcile,
@@ -156,6 +158,12 @@ READERS: dict[str, Call] = {
     ),
     "scope.area_families": lambda s, w, i: release_scope.area_families(
         s, _request(s, i, "a").area_id
+    ),
+    "locks.family_root": lambda s, w, i: release_locks.family_root(
+        s, _request(s, i, "a").area_id, SOURCE
+    ),
+    "locks.lock_for_check": lambda s, w, i: release_locks.lock_for_check(
+        s, _request(s, i, "a").area_id, SOURCE, verified=False
     ),
     "regimes.earlier_regimes": lambda s, w, i: release_regimes.earlier_regimes(
         s,

@@ -3,19 +3,23 @@ release (primary rules, differencing against releases and earlier answers), audi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from release_world import AREA, BY_REGION, table
+from release_world import AREA, BY_REGION, cells_frame, table
 from requests_world import RECEIVED, REQUESTER, TODAY
 from sqlalchemy import Engine, select
 from stored_world import Stored, build_stored
 
 from fivesafes.errors import AccessDenied, ValidationError
 from fivesafes.governance.roles import Role
+from fivesafes.release.submission import TableSubmission
 from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import RequestKind
 from fivesafes.requests.policy import RequestPolicy
+from fivesafes.sdc import PerturbationSpec, RoundingSpec
 from fivesafes.services.governance import areas, grants, people
 from fivesafes.services.requests import cases, figures, moves
 from fivesafes.services.requests.figures import FigureAnswer
@@ -266,3 +270,60 @@ def test_a_case_lists_its_figures_with_verdicts_to_those_who_may_read_it(stored:
         assert "threshold" in listed[1].reasons[0]
     with pytest.raises(AccessDenied):
         reg.act("ada", figures.case_figures, case_id)
+
+
+def _perturbed(name: str, method: str) -> TableSubmission:
+    """The world's table with nothing hidden and every cell's published value changed by
+    ``method`` (the cell key method, or random rounding to base 5)."""
+    t = table(name, BY_REGION, {})
+    cells = cells_frame(t.cells_csv)
+    keys = {"used": True, "origin": "key file", "fingerprint": "ab12cd34", "record_id": "person"}
+    if method == "cellkey":
+        cells["published"] = cells["value"] + 0.5
+        params: dict[str, Any] = PerturbationSpec().as_dict()
+        section: dict[str, Any] = {"ptable": {"source": "generated", "identity": "generated"}}
+    else:
+        params = {**RoundingSpec().as_dict(), "base": 5}
+        cells["published"] = (cells["value"] / 5).round() * 5
+        section = {"rounding": {"base": 5}}
+    section |= {"method": method, "parameters": params, "keys": keys, "notes": []}
+    return replace(
+        t, cells_csv=cells.to_csv(index=False), report={**t.report, "protection": section}
+    )
+
+
+@pytest.mark.parametrize("method", ["cellkey", "random-rounding"])
+def test_an_exact_figure_of_a_source_published_perturbed_is_refused(
+    stored: Stored, method: str
+) -> None:
+    # REL-0001 hides nothing: the differencing check passes every figure, but the exact
+    # count of a cell (or the total) beside its perturbed value tells the noise
+    stored.world.release(_perturbed("pay by area", method))
+    case_id = _case(stored)
+    for cell in ("area=a1", "area=Total", "area=a1+a2"):
+        refused = _figure(stored, case_id, cell)
+        assert not refused.approved and refused.value is None, cell
+        (reason,) = refused.reasons
+        assert reason.startswith(f"regime: the figure for request {case_id} is an exact figure")
+        assert f"REL-0001 of ashe:pay was published protected by {method}" in reason
+        assert "answer with the published figure of REL-0001" in reason
+        assert "attach-release CASE REL-0001" in reason and "FOIA s21" in reason
+        assert "20" not in reason.replace("2007", "")  # never a1's value (20)
+    assert stored.world.reg.last_event().outcome == "denied"
+    with transaction(stored.world.engine) as s:
+        assert all(not f.approved for f in s.scalars(select(RequestFigureRow)))
+
+
+def test_a_pending_perturbed_request_holds_the_regime_against_a_figure(stored: Stored) -> None:
+    from fivesafes.services.release import requests as release_requests
+
+    rid = stored.world.submit(_perturbed("pay by area, rounded", "random-rounding"))
+    case_id = _case(stored)
+    refused = _figure(stored, case_id, "area=a4")
+    assert not refused.approved
+    (reason,) = refused.reasons
+    assert f"request {rid} v1 of ashe:pay is pending protected by random-rounding" in reason
+    assert f"wait until request {rid} v1 is published and answer with its figure" in reason
+    # withdrawn, the request holds nothing: the figure of a source never published goes
+    stored.world.reg.act("ada", release_requests.withdraw_request, rid, "methods review")
+    assert _figure(stored, case_id, "area=a4").approved

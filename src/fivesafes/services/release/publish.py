@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import AuditEvent
@@ -36,6 +36,7 @@ from fivesafes.services.release.checks import (
     submission_of,
     version_row,
 )
+from fivesafes.services.release.locks import lock_for_check
 from fivesafes.services.release.moves import check_author, move_request, request_row
 from fivesafes.services.release.reconcile import (
     fsync_dir,
@@ -52,14 +53,6 @@ from fivesafes.services.release.register import (
 from fivesafes.services.release.sources import check_source_settled
 from fivesafes.services.vault.register import Vault
 from fivesafes.vault.keys import KeyProvider
-
-
-def _lock_source(session: Session, source: str) -> None:
-    """Serialise publications of one source, so two cannot both pass the check and disclose."""
-    # SQLite already serialises writers; PostgreSQL needs a lock held to the commit.
-    if session.get_bind().dialect.name == "postgresql":
-        key = int(sha256(source.encode())[:15], 16)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def release_id_of(request_id: int) -> str:
@@ -135,6 +128,12 @@ def publish_request(
     commit is the staged bundle renamed into ``releases_dir``. What an earlier crash
     left behind is settled first.
     """
+    # Before anything is written (reconcile may audit, which takes the audit log's lock):
+    # the register's locks come first in every transaction that takes both.
+    row = request_row(session, request_id)
+    lock_for_check(
+        session, row.area_id, row.source, verified=bool(version_row(session, row).source_verified)
+    )
     settled = reconcile_releases(session, releases_dir)
     try:
         return _publish(
@@ -174,7 +173,6 @@ def _publish(
     check_author(row, actor, "publish")
     # refuse early, before any bundle is written; the move itself comes last
     transition(RequestState(row.state), RequestState.RELEASED, Mover.AUTHOR)
-    _lock_source(session, row.source)
     version = version_row(session, row)
     check_source_settled(row, version, "published")
     in_force = check_not_blocked(
@@ -207,8 +205,8 @@ def _publish(
         # the releases the check just re-run combined with this one (none: a first release)
         earlier_releases=tuple(earlier_table_releases(session, row.source)),
     )
-    # The source lock (or SQLite's write lock) is held: a staged folder of this release
-    # can only be what a crash before its commit left (reconciled above).
+    # The family's lock (or the area's, or SQLite's write lock) is held: a staged folder
+    # of this release can only be what a crash before its commit left (reconciled above).
     staged = staging_dir(releases_dir, release_id)
     held = hold_publication(releases_dir, release_id)  # reconcile leaves it alone
     staged.mkdir(parents=True)

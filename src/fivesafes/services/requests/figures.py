@@ -11,7 +11,7 @@ joins the register; refused, the reasons (never the value) are recorded. Both au
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
 from fivesafes.errors import ConflictError, ValidationError
-from fivesafes.release.checks import CheckVerdict
-from fivesafes.release.differencing_scope import scoped_differencing_check
-from fivesafes.release.families import link_families
+from fivesafes.release.checks import CheckVerdict, could_not_run
+from fivesafes.release.differencing_scope import EarlierRelease, scoped_differencing_check
+from fivesafes.release.families import Family, link_families
+from fivesafes.release.regimes import EXACT, clashes, figure_clash_reason
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
-from fivesafes.release.submission import hierarchy_pairs
+from fivesafes.release.submission import Submission, hierarchy_pairs
 from fivesafes.requests import permissions
 from fivesafes.requests.figure import (
     COUNT,
@@ -36,9 +37,12 @@ from fivesafes.requests.figure import (
     primary_reasons,
 )
 from fivesafes.requests.kinds import RequestKind
-from fivesafes.sdc import VALUE, parse_rules
+from fivesafes.sdc import VALUE, OutputTable, parse_rules
 from fivesafes.services.context import Actor, now, record, resolve_actor
 from fivesafes.services.governance.lookup import area_row
+from fivesafes.services.release.checks import submission_of, version_row
+from fivesafes.services.release.locks import lock_for_check
+from fivesafes.services.release.regimes import earlier_regimes
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
 from fivesafes.services.requests.cases import answering_case, case_row
@@ -46,7 +50,7 @@ from fivesafes.services.requests.gates import gate_for
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.governance import AreaRow
-from fivesafes.store.models.release import PublishedReleaseRow
+from fivesafes.store.models.release import PublishedReleaseRow, ReleaseRequestRow
 from fivesafes.store.models.requests import RequestFigureRow
 
 Transact = Callable[[], AbstractContextManager[Session]]
@@ -145,8 +149,10 @@ def answer_figure(
             check = scoped_differencing_check(linked, source, True, with_family)
         if check.verdict is not CheckVerdict.PASS:
             reasons.append(check.summary)
-    approved = not reasons
     with tx() as session:
+        # A publication of the family (or of a declared source of the area) running now
+        # is waited for, so that its release is seen below (services/release/locks.py).
+        lock_for_check(session, area_id, source, verified=True)
         # Serialise approvals per area (a row lock on PostgreSQL; SQLite has one writer),
         # and refuse to record a verdict on a register that changed since the check.
         session.execute(select(AreaRow.id).where(AreaRow.id == area_id).with_for_update())
@@ -157,6 +163,12 @@ def answer_figure(
                 hint="run the same `fivesafes request figure` again: it must be checked "
                 "against the register as it is now",
             )
+        if not reasons:
+            # under the lock: a request submitted since the check holds its regime too
+            reasons += _regime_reasons(
+                session, vault, area_id, source, table, gate.earlier, families, case_id
+            )
+        approved = not reasons
         figure = RequestFigureRow(
             case_id=case_id,
             area=area,
@@ -199,6 +211,33 @@ def answer_figure(
             reasons=tuple(reasons),
             rule_set=in_force.label,
         )
+
+
+def _regime_reasons(
+    session: Session,
+    vault: Vault,
+    area_id: int,
+    source: str,
+    figure: OutputTable,
+    earlier: Sequence[EarlierRelease],
+    families: Sequence[Family],
+    case_id: int,
+) -> list[str]:
+    """One perturbation regime per source (release/regimes.py): an answer's figure is an
+    exact value, refused beside a perturbed release or pending request of its source or
+    family (those the differencing check links to ``figure``: the same units and measure).
+    Fail closed: a regime that cannot be read refuses the figure."""
+
+    def read(req: ReleaseRequestRow) -> Submission:
+        return submission_of(vault.provider, req, version_row(session, req))
+
+    label = f"the figure for request {case_id}"
+    try:
+        found = earlier_regimes(session, read, area_id, source, True, earlier, families, new=figure)
+    except Exception as exc:
+        return [could_not_run("regime check", exc)]
+    clashing = clashes(EXACT, found)
+    return [figure_clash_reason(label, source, clashing)] if clashing else []
 
 
 def case_figures(session: Session, actor: Actor, case_id: int) -> list[FigureAnswer]:
