@@ -96,3 +96,13 @@ def test_a_number_in_quotes_is_told_to_lose_them() -> None:
     with pytest.raises(SpecError) as err:
         parse_spec({**raw("t"), "rules": {"threshold": "3"}})
     assert "without quotes (3, not '3')" in (err.value.hint or "")
+
+
+def test_the_rule_fields_are_the_rule_sets_fields() -> None:
+    # a rule added to RuleSet but not here would be refused in a spec and left out of a
+    # release's regime (release/regimes.py), which must compare every rule
+    import dataclasses
+
+    from fivesafes.sdc import RULE_FIELDS, RuleSet
+
+    assert {f.name for f in dataclasses.fields(RuleSet)} == set(RULE_FIELDS)

@@ -26,7 +26,7 @@ from typing import Any
 from fivesafes.release.checks import CheckResult, CheckVerdict
 from fivesafes.release.families import Family
 from fivesafes.release.submission import TableSubmission
-from fivesafes.sdc import TableSpec, ptable_identity
+from fivesafes.sdc import RULE_FIELDS, TableSpec, ptable_identity
 
 REGIME = "regime"
 SUPPRESSION = "suppression"
@@ -39,17 +39,6 @@ UNKNOWN = "unknown"
 # sensitive cell's push) the rules; random rounding its base. The record keys, for both.
 _COUNT_PARAMETERS = ("D", "V", "js")
 _MAGNITUDE_PARAMETERS = ("top_k", "epsilon", "magnitude_percent", "magnitude_D", "magnitude_V")
-_RULE_FIELDS = (
-    "threshold",
-    "threshold_protection_percent",
-    "dominance",
-    "p_percent",
-    "pq",
-    "frequency_threshold",
-    "zeros",
-    "negatives",
-    "apply_weights",
-)
 
 
 @dataclass(frozen=True)
@@ -120,7 +109,7 @@ def _regime(
         pairs = [(n, _text(parameters.get(n, UNKNOWN))) for n in names]
         pairs.append(("ptable", ptable))
         if not frequency:
-            pairs += [(f"rule {r}", _text(rules.get(r))) for r in _RULE_FIELDS if r in rules]
+            pairs += [(f"rule {r}", _text(rules.get(r))) for r in RULE_FIELDS if r in rules]
         return Regime(method, (*pairs, ("record keys", keys)))
     base = ("base", _text(rounding.get("base", UNKNOWN)))
     if method == "random-rounding":

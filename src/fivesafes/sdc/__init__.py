@@ -108,6 +108,7 @@ from fivesafes.sdc.protect_methods import KEYED_METHODS, with_protection
 from fivesafes.sdc.rules import apply_primary_rules
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import (
+    RULE_FIELDS,
     SECONDARY_METHODS,
     DimensionSpec,
     RuleSet,
@@ -171,6 +172,7 @@ __all__ = [
     "RECORD_KEY_COLUMN",
     "ROUNDING_METHODS",
     "RULE",
+    "RULE_FIELDS",
     "RULE_TOTAL",
     "SECONDARY_METHODS",
     "SILENT",

@@ -40,6 +40,21 @@ SECONDARY_METHODS: tuple[str, ...] = ("auto", "optimal", "modular", "fast", "non
 COST_FUNCTIONS: tuple[str, ...] = ("value", "unit", "contributors", "log")
 
 
+# The keys of [rules] (RuleSet's fields): what a spec may set, and what a release's
+# regime compares (release/regimes.py)
+RULE_FIELDS = (
+    "threshold",
+    "threshold_protection_percent",
+    "dominance",
+    "p_percent",
+    "pq",
+    "frequency_threshold",
+    "zeros",
+    "negatives",
+    "apply_weights",
+)
+
+
 @dataclass(frozen=True)
 class DimensionSpec:
     """One spanning variable: a data column and its hierarchy (or a flat list with a total)."""
@@ -309,17 +324,7 @@ def parse_rules(raw: Any, *, frequency: bool = False) -> RuleSet:
     """
     if not isinstance(raw, dict):
         raise SpecError("[rules] must be a table")
-    allowed = {
-        "threshold",
-        "threshold_protection_percent",
-        "dominance",
-        "p_percent",
-        "pq",
-        "frequency_threshold",
-        "zeros",
-        "negatives",
-        "apply_weights",
-    }
+    allowed = set(RULE_FIELDS)
     _only_keys(raw, allowed, "[rules]")
     defaults = RuleSet()
     threshold = raw.get("threshold", defaults.threshold)
