@@ -229,13 +229,13 @@ def protect_dataset_for(
     names = output_names(specs, name)
     with tx() as session:
         area_id = area_row(session, area).id
+        drawn = _keys_drawn(vault, area, dataset) if keyed else ""
         taken = [n for n in names if stored_row(session, area_id, OUTPUT, n) is not None]
         published = None
         if with_releases:
             earlier = area_releases(session, vault.provider, area_id)
             families = area_families(session, area_id)
             # before any work: a table the register will refuse for its method is not made
-            drawn = _keys_drawn(vault, area, dataset) if keyed else ""
             _check_regimes(session, vault, area_id, dataset, specs, earlier, families, drawn)
             published = _releases_by_measure(dataset, specs, earlier, families)
     if taken:
@@ -271,9 +271,7 @@ def protect_dataset_for(
                 progress=progress,
                 published=published.by_measure if published is not None else None,
                 membership=published.membership if published is not None else None,
-                keys=StoredKeys(RECORD_KEY_COLUMN, _keys_drawn(vault, area, dataset))
-                if keyed
-                else None,
+                keys=StoredKeys(RECORD_KEY_COLUMN, drawn) if keyed else None,
             )
     except FivesafesError as exc:
         # the rows stay in the area: no value or row number of them in the error
@@ -334,11 +332,11 @@ def _keys_drawn(vault: Vault, area: str, dataset: str) -> str:
     """How the dataset's record keys were drawn (its manifest), in words: by unit within a
     family (the same in every version and member), or by row of one file (another file,
     or another member of the family, has other keys). Empty if the manifest does not say."""
-    drawn = vault.store(area).manifest(dataset, "datasets").extra.get("record_keys") or {}
+    manifest = vault.store(area).manifest(dataset, "datasets")
+    drawn = manifest.extra.get("record_keys") or {}
     if drawn.get("scheme") == UNIT_SCHEME:
         return f"by unit {drawn.get('unit')!r} in family {drawn.get('family')!r}"
     if drawn.get("scheme") == ROW_SCHEME:
-        manifest = vault.store(area).manifest(dataset, "datasets")
         return f"by row of {dataset!r}, file sha256 {manifest.provenance.sha256[:16]}"
     return ""
 
