@@ -96,6 +96,39 @@ def test_review_report_default_dir_and_denial(
     assert (ws.home / "reviews" / f"review-{TODAY.isoformat()}.html").is_file()
 
 
+def test_review_report_refuses_a_symbolic_link_for_out(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # writing through it would put the review (people's names) wherever it points
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "reviews"
+    out.symlink_to(elsewhere)
+    result = run(monkeypatch, "admin", "review", "report", "--out", str(out), "--json")
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "output" and "symbolic link" in error["message"]
+    assert list(elsewhere.iterdir()) == []
+    assert json.loads(run(monkeypatch, "sam", "review", "list", "--json").stdout) == []
+
+
+def test_review_report_refuses_a_symbolic_link_where_its_file_goes(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # a dangling link at review-DATE.md: replaced by the rename, someone's link was lost
+    out = tmp_path / "reviews"
+    out.mkdir()
+    link = out / f"review-{TODAY.isoformat()}.md"
+    link.symlink_to(tmp_path / "nowhere.md")
+    result = run(monkeypatch, "admin", "review", "report", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "error [output]" in result.stderr and "symbolic link" in result.stderr
+    assert link.is_symlink() and not (tmp_path / "nowhere.md").exists()
+    assert sorted(p.name for p in out.iterdir()) == [link.name]
+    # refused before the review was recorded
+    assert json.loads(run(monkeypatch, "sam", "review", "list", "--json").stdout) == []
+
+
 @pytest.mark.parametrize(
     "command", [["review"], ["review", "access"], ["review", "report"], ["review", "list"]]
 )

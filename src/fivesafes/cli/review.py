@@ -10,9 +10,10 @@ from typing import Any
 import click
 
 from fivesafes.cli.acting import DATE, as_date, call, emit, json_option, opened, server
+from fivesafes.cli.output_folder import check_files_folder, place_files, text_file
 from fivesafes.errors import WorkspaceError
 from fivesafes.governance.review import CATEGORIES, DEFAULT_WINDOW_DAYS, check_window
-from fivesafes.services.governance.review import prepare_report_dir, report_paths, write_atomic
+from fivesafes.services.governance.review import report_paths
 
 WITHIN_HELP = "Also list what falls due within this many days."
 
@@ -132,12 +133,19 @@ def report(out_dir: Path | None, within: int, as_json: bool) -> None:
     # a folder that cannot be made is refused before anything is recorded, but it is made
     # only once the review is (a refused reviewer leaves nothing behind)
     _check_writable(target)
+    # a symbolic link for the folder, or where today's files go, is refused (also before
+    # anything is recorded): writing through it would put the review (people's names)
+    # wherever it points, and the rename would replace someone's link
+    check_files_folder(target, [p.name for p in report_paths(target, date.today())], option="--out")
     done = call("review.report", within=within, location=str(target.resolve()))
-    prepare_report_dir(target)
     rec = done["record"]
     md_path, html_path = report_paths(target, date.fromisoformat(rec["as_of"]))
-    write_atomic(md_path, done["markdown"])
-    write_atomic(html_path, done["html"])
+    # both files or neither, 0600, each renamed into place (a link there refused again)
+    place_files(
+        target,
+        {md_path.name: text_file(done["markdown"]), html_path.name: text_file(done["html"])},
+        option="--out",
+    )
     rec = {**rec, "markdown_path": str(md_path), "html_path": str(html_path)}
     emit(rec, as_json, lambda: _record_text(rec))
 
