@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +136,8 @@ def report(out_dir: Path | None, within: int, as_json: bool) -> None:
     # a symbolic link for the folder, or where today's files go, is refused (also before
     # anything is recorded): writing through it would put the review (people's names)
     # wherever it points, and the rename would replace someone's link
-    check_files_folder(target, [p.name for p in report_paths(target, date.today())], option="--out")
+    today = datetime.now(UTC).date()  # the day the review is dated (services.context.now)
+    check_files_folder(target, [p.name for p in report_paths(target, today)], option="--out")
     done = call("review.report", within=within, location=str(target.resolve()))
     rec = done["record"]
     md_path, html_path = report_paths(target, date.fromisoformat(rec["as_of"]))
