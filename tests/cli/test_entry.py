@@ -108,3 +108,90 @@ def test_ctrl_c_in_the_first_moments_of_a_real_process() -> None:
     assert done.returncode == 130, done.stderr
     assert done.stderr.startswith("error [interrupted]: "), done.stderr
     assert "Traceback" not in done.stderr
+
+
+# Ctrl-C (or SIGTERM) while click parses the command line: the group's own parse step,
+# before any command runs. Click worded it "Aborted!" with exit status 1 (and SIGTERM,
+# its default action not yet replaced, ended the process with -15).
+
+
+@pytest.fixture
+def ctrl_c_while_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fivesafes.cli.main import FivesafesGroup
+
+    parse = FivesafesGroup.parse_args
+
+    def interrupted(self: Any, ctx: Any, args: list[str]) -> list[str]:
+        parse(self, ctx, args)  # the whole parse done: the interrupt comes at its very end
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(FivesafesGroup, "parse_args", interrupted)
+
+
+def test_ctrl_c_while_parsing_is_an_interrupted_error(ctrl_c_while_parsing: None) -> None:
+    from click.testing import CliRunner
+
+    from fivesafes.cli.main import cli
+
+    done = CliRunner().invoke(cli, ["table", "protect", "--help"])
+    assert done.exit_code == 130, done.output
+    assert done.stdout == ""
+    assert done.stderr.startswith("error [interrupted]: ") and "Aborted" not in done.stderr
+    assert "nothing was done" in done.stderr
+    assert "what to do: run the command again" in done.stderr
+
+
+def test_ctrl_c_while_parsing_with_json_is_json_on_stdout(ctrl_c_while_parsing: None) -> None:
+    from click.testing import CliRunner
+
+    from fivesafes.cli.main import cli
+
+    done = CliRunner().invoke(cli, ["table", "protect", "x.toml", "--json"])
+    assert done.exit_code == 130, done.output
+    error = json.loads(done.stdout)["error"]
+    assert error["code"] == "interrupted" and error["exit_status"] == 130
+    assert "Aborted" not in done.stderr
+
+
+# the signal sent from the parse step itself: it is pending when the parse returns
+STOPPED_WHILE_PARSING = """\
+import os, signal, sys
+from fivesafes.cli import entry
+from fivesafes.cli.main import FivesafesGroup
+
+parse = FivesafesGroup.parse_args
+
+def stopped(self, ctx, args):
+    os.kill(os.getpid(), signal.{signal})
+    return parse(self, ctx, args)
+
+FivesafesGroup.parse_args = stopped
+sys.argv = ["fivesafes", *sys.argv[1:]]
+entry.main()
+"""
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("json_flag", [(), ("--json",)])
+def test_a_signal_while_parsing_in_a_real_process(signum: str, json_flag: tuple[str, ...]) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            STOPPED_WHILE_PARSING.format(signal=signum),
+            "table",
+            "protect",
+            "x.toml",
+            *json_flag,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.startswith("error [interrupted]: "), done.stderr
+    assert "Aborted" not in done.stderr and "Traceback" not in done.stderr
+    if json_flag:
+        assert json.loads(done.stdout)["error"]["code"] == "interrupted"
+    else:
+        assert done.stdout == ""

@@ -24,6 +24,39 @@ class FivesafesGroup(click.Group):
     before its failing exit status): stdout then stays one JSON document.
     """
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line with SIGTERM handled as Ctrl-C from the start: while click
+        parses it too, not only once the command runs (the default action ended the process)."""
+        stop = _StopSignal.install()
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            stop.uninstall()
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the command line; Ctrl-C (or SIGTERM) meanwhile is ``error [interrupted]``.
+
+        Click words an interrupt outside the command "Aborted!" with exit status 1; a
+        script then cannot tell it from a failure, and ``--json`` gets no JSON.
+        """
+        options = args[: args.index("--")] if "--" in args else args
+        as_json = "--json" in options  # before parsing, which consumes ``args``
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except KeyboardInterrupt:
+            stopped = Interrupted(
+                "interrupted (Ctrl-C) while the command line was read: nothing was done",
+                hint="run the command again",
+            )
+            _report(stopped, as_json=as_json)
+            raise click.exceptions.Exit(stopped.exit_status) from None
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Note whether the command line asks for JSON, before the subcommand takes it."""
         options = args[: args.index("--")] if "--" in args else args
@@ -43,14 +76,7 @@ class FivesafesGroup(click.Group):
                     hint="run the command again",
                 ) from None
         except FivesafesError as exc:
-            reasons = list(getattr(exc, "reasons", ()))
-            if tracked is not None and not tracked.written:
-                click.echo(json.dumps({"error": error_dict(exc)}, indent=2))
-            click.echo(f"error [{exc.code}]: {exc.message}", err=True)
-            for reason in reasons:
-                click.echo(f"  - {reason}", err=True)
-            if exc.hint:
-                click.echo(f"what to do: {exc.hint}", err=True)
+            _report(exc, as_json=tracked is not None and not tracked.written)
             ctx.exit(exc.exit_status)
         except click.UsageError as exc:
             if tracked is not None and not tracked.written:
@@ -63,6 +89,17 @@ class FivesafesGroup(click.Group):
                 tracked.uninstall()
 
 
+def _report(exc: FivesafesError, *, as_json: bool) -> None:
+    """The error on stderr (and, ``as_json``, as JSON on stdout)."""
+    if as_json:
+        click.echo(json.dumps({"error": error_dict(exc)}, indent=2))
+    click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+    for reason in getattr(exc, "reasons", ()):
+        click.echo(f"  - {reason}", err=True)
+    if exc.hint:
+        click.echo(f"what to do: {exc.hint}", err=True)
+
+
 class _StopSignal:
     """SIGTERM (``kill``, a scheduler's stop) handled as Ctrl-C is, for the command's run.
 
@@ -70,7 +107,8 @@ class _StopSignal:
     ``table protect`` stopped that way left its hidden staging folder of outputs behind.
     As a KeyboardInterrupt, the command cleans up and exits 130. Installed only where
     SIGTERM still has its default action (a server installs its own) and in the main
-    thread (the only one that may set a handler).
+    thread (the only one that may set a handler); from the start of ``main``, so that a
+    stop while the command line is parsed is an interruption too.
     """
 
     def __init__(self, previous: Any) -> None:
