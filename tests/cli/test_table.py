@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ctypes
+import gzip
 import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -279,3 +281,43 @@ def test_a_table_of_part_of_the_units_says_so(tmp_path: Path) -> None:
     assert report["population"]["domains"] == {"size": ["large", "small"]}
     text = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert "population: only units with size in small" in text.stdout
+
+
+def test_gzipped_data_give_the_table_the_plain_file_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # check_source refused ".gz" though DuckDB reads it, decompressing in memory as it goes
+    plain_dir, packed_dir, work, scratch = (tmp_path / n for n in ("plain", "gz", "work", "tmp"))
+    for folder in (plain_dir, packed_dir, work, scratch):
+        folder.mkdir()
+    spec = case(packed_dir)
+    plain = data(plain_dir)
+    packed = packed_dir / "data.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    monkeypatch.chdir(work)  # where a reader might drop a scratch file
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+
+    def protect(source: Path, out: Path) -> None:
+        args = ["table", "protect", str(spec), "--data", str(source), "--out", str(out)]
+        res = CliRunner().invoke(cli, [*args, "--quiet"])
+        assert res.exit_code == 0, res.output
+
+    protect(plain, plain_dir / "out")
+    protect(packed, packed_dir / "out")
+    want, got = plain_dir / "out", packed_dir / "out"
+    assert (got / "cells.csv").read_bytes() == (want / "cells.csv").read_bytes()
+
+    def without_source(table: Path) -> list[str]:  # these name the file read, and the time
+        lines = table.read_text().splitlines()
+        return [line for line in lines if not line.startswith(("# Source:", "# Produced by"))]
+
+    assert without_source(got / "table.csv") == without_source(want / "table.csv")
+    report = json.loads((got / "report.json").read_text())
+    assert report["source"]["path"] == str(packed.resolve())
+    assert report["source"]["compression"] == "gzip"
+    # no decompressed copy of the microdata anywhere: only the plain file holds its lines
+    header = plain.read_bytes().splitlines()[0]
+    holding = [p for p in tmp_path.rglob("*") if p.is_file() and header in p.read_bytes()]
+    assert holding == [plain]
+    assert list(work.iterdir()) == [] and list(scratch.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import re
 from pathlib import Path
@@ -228,6 +229,16 @@ def test_csv_codes_stay_text_and_the_delimiter_is_found(
     # leading zeros, "007" vs "7", a semicolon file with a byte-order mark
     path = tmp_path / "data.csv"
     path.write_text("\ufeff" + frame().to_csv(index=False, sep=";"), encoding="utf-8")
+    spec = TableSpec("t", SPEC.dimensions, response="y", contributor="ent")
+    cells = same(spark_tabulator, spec, path)
+    assert list(cells["sic"].unique()) == ["Total", "001", "01", "1"]
+
+
+def test_a_gzipped_csv_is_read_as_duckdb_reads_it(spark_tabulator: Any, tmp_path: Path) -> None:
+    # the delimiter is found from the first line decompressed (the raw bytes are gzip's)
+    path = tmp_path / "data.csv.gz"
+    text = "\ufeff" + frame().to_csv(index=False, sep=";")
+    path.write_bytes(gzip.compress(text.encode("utf-8")))
     spec = TableSpec("t", SPEC.dimensions, response="y", contributor="ent")
     cells = same(spark_tabulator, spec, path)
     assert list(cells["sic"].unique()) == ["Total", "001", "01", "1"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from pathlib import Path
@@ -157,6 +158,32 @@ def test_delimited_text_named_tsv_or_txt_is_read_as_csv_is(tmp_path: Path, suffi
     pd.testing.assert_frame_equal(got.cells, want.cells)
     assert got.report["source"]["format"] == "csv"
     assert got.report["source"]["path"] == str(text.resolve())
+
+
+@pytest.mark.parametrize("suffix", [".csv.gz", ".tsv.gz", ".txt.gz"])
+def test_gzipped_delimited_text_is_read_as_the_plain_file_is(tmp_path: Path, suffix: str) -> None:
+    # DuckDB reads gzip as it goes (in memory); the check before it refused ".gz"
+    spec, data = write_case(tmp_path)
+    packed = tmp_path / f"data{suffix}"
+    sep = "," if suffix.startswith(".csv") else "\t"
+    with gzip.open(packed, "wt", encoding="utf-8", newline="") as fh:
+        pd.read_csv(data, dtype=str).to_csv(fh, sep=sep, index=False)
+    want, got = tables(spec, data), tables(spec, packed)
+    pd.testing.assert_frame_equal(got.cells, want.cells)
+    source = got.report["source"]
+    assert source["format"] == "csv" and source["compression"] == "gzip"
+    assert source["sha256"] == hashlib.sha256(packed.read_bytes()).hexdigest()  # the file given
+    assert "compression" not in want.report["source"]
+
+
+@pytest.mark.parametrize("name", ["data.gz", "data.parquet.gz", "data.csv.bz2"])
+def test_other_compressed_files_are_refused_with_what_is_read(tmp_path: Path, name: str) -> None:
+    spec, data = write_case(tmp_path)
+    odd = tmp_path / name
+    odd.write_bytes(gzip.compress(data.read_bytes()))
+    with pytest.raises(DataError, match="format") as refused:
+        tables(spec, odd)
+    assert ".csv.gz" in str(refused.value.hint)
 
 
 def test_write_puts_every_output_in_the_folder(tmp_path: Path) -> None:

@@ -51,7 +51,8 @@ def table() -> None:
 @click.option(
     "--data",
     type=click.Path(path_type=Path),
-    help="The microdata: a .csv or .parquet file with the spec's columns.",
+    help="The microdata: a .csv (.tsv, .txt; each may be gzipped: .csv.gz) or .parquet file "
+    "with the spec's columns.",
 )
 @click.option(
     "--dataset",

@@ -13,6 +13,7 @@ counts Spark makes in one pass over the data.
 
 from __future__ import annotations
 
+import gzip
 import re
 import warnings
 from collections.abc import Iterator
@@ -204,7 +205,8 @@ def _read_path(spark: SparkSession, spec: TableSpec, data: str | Path) -> DataFr
     if not remote:
         if not path.exists():
             raise DataError(
-                f"data file not found: {path}", hint="give a .csv or .parquet file that exists"
+                f"data file not found: {path}",
+                hint="give a .csv (or .csv.gz) or .parquet file that exists",
             )
         text = path.resolve().as_uri()
     suffixes = "".join(Path(text.rstrip("/")).suffixes).lower()
@@ -235,7 +237,7 @@ def _read_path(spark: SparkSession, spec: TableSpec, data: str | Path) -> DataFr
         )
     raise DataError(
         f"cannot tell the format of {data} from its name",
-        hint="name the file .csv or .parquet",
+        hint="name the file .csv (or .tsv, .txt; any of them gzipped: .csv.gz) or .parquet",
     )
 
 
@@ -264,9 +266,14 @@ def first_line(exc: BaseException) -> str:
 
 
 def _sniff_delimiter(path: Path, default: str) -> str:
-    # DuckDB sniffs the delimiter; the header line tells it well enough for Spark
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        header = fh.readline()
+    # DuckDB sniffs the delimiter; the header line tells it well enough for Spark (of a
+    # gzipped file, its first line decompressed in memory, as Spark reads the rest)
+    if path.suffix.lower() == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            header = fh.readline()
+    else:
+        with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+            header = fh.readline()
     counts = {d: header.count(d) for d in _CSV_DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else default

@@ -85,6 +85,26 @@ DATA_SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+# delimited text may be compressed: DuckDB (and Spark) decompress it as they read, in
+# memory, so no plaintext copy is ever written (Parquet compresses inside the file)
+COMPRESSION_SUFFIXES = {".gz": "gzip"}
+# every name a data file may have, as the errors list them
+DATA_NAMES = (
+    *DATA_SUFFIXES,
+    *(s + c for c in COMPRESSION_SUFFIXES for s, f in DATA_SUFFIXES.items() if f == "csv"),
+)
+
+
+def data_format(path: Path) -> tuple[str, str | None] | None:
+    """(format, compression) of a data file, from its name; None when it is not read."""
+    suffix = path.suffix.lower()
+    compression = COMPRESSION_SUFFIXES.get(suffix)
+    if compression is not None:
+        suffix = Path(path.stem).suffix.lower()
+    fmt = DATA_SUFFIXES.get(suffix)
+    if fmt is None or (compression is not None and fmt != "csv"):
+        return None
+    return fmt, compression
 
 
 @dataclass(frozen=True)
@@ -761,7 +781,7 @@ def check_source(data: Any) -> None:
             value_free=True,
         )
     suffix = path.suffix.lower()
-    if suffix not in DATA_SUFFIXES:
+    if data_format(path) is None:
         spreadsheet = suffix in (".xlsx", ".xls", ".xlsm", ".ods")
         raise DataError(
             f"cannot tell the format of {path} from its suffix"
@@ -774,7 +794,7 @@ def check_source(data: Any) -> None:
                 "save the sheet as CSV UTF-8 (Excel: File > Save As > CSV UTF-8), then "
                 "give that file"
                 if spreadsheet
-                else f"use one of {sorted(DATA_SUFFIXES)}"
+                else f"use one of {sorted(DATA_NAMES)}"
             ),
             value_free=True,
         )
@@ -785,13 +805,14 @@ def describe_source(data: Any) -> dict[str, Any]:
     if isinstance(data, str | Path):
         check_source(data)
         path = Path(data)
-        fmt = DATA_SUFFIXES[path.suffix.lower()]
-        with path.open("rb") as fh:
+        fmt, compression = data_format(path) or ("", None)  # (check_source refused None)
+        with path.open("rb") as fh:  # the file as given: its compressed bytes, if compressed
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
         return {
             "kind": "file",
             "path": str(path.resolve()),
             "format": fmt,
+            **({"compression": compression} if compression else {}),
             "bytes": path.stat().st_size,
             "sha256": digest,
         }

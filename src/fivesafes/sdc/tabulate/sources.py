@@ -120,7 +120,7 @@ def _register(
         if not path.is_file():
             raise DataError(
                 f"data file not found: {path}",
-                hint="give a .csv or .parquet file that exists",
+                hint="give a .csv (or .csv.gz) or .parquet file that exists",
                 value_free=True,
             )
         if path.stat().st_size == 0:
@@ -150,7 +150,8 @@ def _register(
         else:
             raise DataError(
                 f"cannot tell the format of {path} from its name",
-                hint="name the file .csv (or .tsv, .txt: delimited text) or .parquet",
+                hint="name the file .csv (or .tsv, .txt: delimited text; any of them "
+                "gzipped: .csv.gz) or .parquet",
                 value_free=True,
             )
     elif isinstance(data, pd.DataFrame | pa.Table):
