@@ -10,7 +10,9 @@ An existing ``--out`` is replaced only when it holds nothing but what fivesafes 
 there (an earlier run's outputs, with several specs one folder per table); a folder of
 other files (``--out .``, a home folder) is refused before any work, because replacing
 it would delete them and writing into it would scatter confidential files among them.
-``table export --out`` is written the same way (``output_folder(out, ours=export_file)``).
+``table export --out`` is written the same way (``output_folder(out, ours=export_file)``),
+and so is ``demo --out`` (its survey and protected table; an earlier demo's workspace is
+recognised whole, ``ours_folder``).
 
 Files that join a folder of other files (``table audit`` beside ``cells.csv``, the
 disclosure log) go in with :func:`place_files`: each is written to a temporary file in
@@ -69,14 +71,21 @@ def export_file(name: str) -> bool:
     )
 
 
-def _foreign(folder: Path, ours: Callable[[str], bool], *, depth: int) -> list[str]:
+FolderTest = Callable[[Path], bool]
+
+
+def _foreign(
+    folder: Path, ours: Callable[[str], bool], *, depth: int, ours_folder: FolderTest | None
+) -> list[str]:
     """Entries of ``folder`` that no fivesafes run wrote (``depth`` levels of table folders)."""
     out = []
     for entry in sorted(folder.iterdir()):
         if entry.is_symlink():
             out.append(entry.name)
         elif entry.is_dir():
-            if depth == 0 or _foreign(entry, ours, depth=depth - 1):
+            if ours_folder is not None and ours_folder(entry):
+                continue
+            if depth == 0 or _foreign(entry, ours, depth=depth - 1, ours_folder=ours_folder):
                 out.append(f"{entry.name}/")
         elif not ours(entry.name):
             out.append(entry.name)
@@ -84,12 +93,18 @@ def _foreign(folder: Path, ours: Callable[[str], bool], *, depth: int) -> list[s
 
 
 def check_output_folder(
-    out: Path, *, ours: Callable[[str], bool] = output_file, depth: int = 1
+    out: Path,
+    *,
+    ours: Callable[[str], bool] = output_file,
+    depth: int = 1,
+    ours_folder: FolderTest | None = None,
 ) -> None:
     """Raise OutputError when ``out`` cannot become this run's output folder.
 
     ``ours``: the names of files a run writes there; ``depth``: the levels of folders
-    of them it may hold (table protect with several specs: one folder per table).
+    of them it may hold (table protect with several specs: one folder per table);
+    ``ours_folder``: whether a folder is one a run made whole (the demo's workspace),
+    replaced without a look at each of its files.
     """
     target = Path(os.path.abspath(out))
     if out.is_symlink():
@@ -109,7 +124,7 @@ def check_output_folder(
             hint="the outputs replace the whole folder: give a folder of their own, e.g. --out out",
         )
     if target.is_dir():
-        foreign = _foreign(target, ours, depth=depth)
+        foreign = _foreign(target, ours, depth=depth, ours_folder=ours_folder)
         if foreign:
             shown = ", ".join(foreign[:5]) + (
                 f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
@@ -123,16 +138,21 @@ def check_output_folder(
 
 @contextmanager
 def output_folder(
-    out: Path, *, ours: Callable[[str], bool] = output_file, depth: int = 1
+    out: Path,
+    *,
+    ours: Callable[[str], bool] = output_file,
+    depth: int = 1,
+    ours_folder: FolderTest | None = None,
 ) -> Iterator[Path]:
     """A staging folder for the outputs, moved into place as ``out`` when the block succeeds.
 
     Checked and created before the block runs, so a bad ``--out`` is refused before any
     work. On any exception (KeyboardInterrupt too) the staging folder and any parent
-    folder created for it are removed and ``out`` is left as it was. ``ours`` and
-    ``depth``: what an earlier run left there, that may be replaced (check_output_folder).
+    folder created for it are removed and ``out`` is left as it was. ``ours``, ``depth``
+    and ``ours_folder``: what an earlier run left there, that may be replaced
+    (check_output_folder).
     """
-    check_output_folder(out, ours=ours, depth=depth)
+    check_output_folder(out, ours=ours, depth=depth, ours_folder=ours_folder)
     target = Path(os.path.abspath(out))
     created = _missing_parents(target.parent)
     try:
@@ -148,7 +168,13 @@ def output_folder(
         ) from exc
     try:
         yield staging
-        _move_into_place(staging, target, out, ours, depth)
+        # it may have changed while the outputs were written
+        _move_into_place(
+            staging,
+            target,
+            out,
+            lambda: check_output_folder(out, ours=ours, depth=depth, ours_folder=ours_folder),
+        )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_empty(created)
@@ -172,16 +198,14 @@ def _remove_empty(folders: list[Path]) -> None:
             return
 
 
-def _move_into_place(
-    staging: Path, target: Path, out: Path, ours: Callable[[str], bool], depth: int
-) -> None:
-    """Rename ``staging`` to ``target``; an earlier output folder there is replaced whole."""
+def _move_into_place(staging: Path, target: Path, out: Path, recheck: Callable[[], None]) -> None:
+    """Rename ``staging`` to ``target``; an earlier output folder there is replaced whole
+    (when ``recheck`` still finds it one)."""
     try:
         if not target.exists():
             os.rename(staging, target)
             return
-        # it may have changed while the tables were protected
-        check_output_folder(out, ours=ours, depth=depth)
+        recheck()
         old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
         os.rename(target, old / target.name)
         try:

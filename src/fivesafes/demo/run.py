@@ -8,8 +8,9 @@ synthetic: nothing real is read or written.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pyarrow.csv as pa_csv
 
@@ -110,14 +111,29 @@ def run_demo(
     rows: int = DEMO_ROWS,
     seed: int = DEMO_SEED,
     secondary: str | None = None,
+    final: Path | None = None,
 ) -> DemoResult:
-    """Run the whole demo into ``out_dir`` and return what it produced."""
+    """Run the whole demo into ``out_dir`` and return what it produced.
+
+    ``final``: where ``out_dir`` will be once moved into place (``demo --out`` writes
+    into a staging folder): the paths the report records and the summary shows.
+    """
     start = time.perf_counter()
     out = Path(out_dir)
     inputs = write_inputs(out / "input", rows=rows, seed=seed)
     method, note = choose_secondary(secondary)
     result = tables(inputs.spec, inputs.data, secondary=method)
+    if final is not None:
+        # report.json names the spec, hierarchies and data read: `table show` reads the
+        # spec from there, after the staging folder is gone
+        staged, moved = out.resolve(), final.resolve()
+        result = replace(result, report=_relocated(result.report, staged, moved))
     outputs = result.write(out / "tables" / result.name)
+    if final is not None:
+        inputs = replace(
+            inputs, data=_moved(inputs.data, out, final), spec=_moved(inputs.spec, out, final)
+        )
+        outputs = {name: _moved(path, out, final) for name, path in outputs.items()}
     return DemoResult(
         inputs=inputs,
         table=result,
@@ -125,6 +141,21 @@ def run_demo(
         seconds=time.perf_counter() - start,
         secondary_note=note,
     )
+
+
+def _moved(path: Path, staged: Path, final: Path) -> Path:
+    return final / path.relative_to(staged)
+
+
+def _relocated(value: Any, staged: Path, final: Path) -> Any:
+    """``value`` (JSON data) with every path under ``staged`` as the same under ``final``."""
+    if isinstance(value, dict):
+        return {k: _relocated(v, staged, final) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_relocated(v, staged, final) for v in value)
+    if isinstance(value, str) and Path(value).is_relative_to(staged):
+        return str(_moved(Path(value), staged, final))
+    return value
 
 
 def write_inputs(folder: Path, *, rows: int, seed: int) -> DemoInputs:
