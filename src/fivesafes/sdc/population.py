@@ -84,6 +84,19 @@ class Population:
             pairs.append((value, code if grouped and inside else EVERY))
         return Hierarchy.from_pairs(column, pairs)
 
+    def public_hierarchy(self, column: str) -> Hierarchy:
+        """:meth:`hierarchy` without the values the population leaves out: its total, its
+        code and the kept values, what a published table of it shows. The check needs
+        every value (:meth:`hierarchy`); a filter on a unit identifier would list every
+        unit, so only this one may be kept where the area's key does not protect it."""
+        code = self.code(column)
+        pairs: list[tuple[str, str | None]] = [(EVERY, None)]
+        grouped = code not in (EVERY, *self.where[column])
+        if grouped:
+            pairs.append((code, EVERY))
+        pairs += [(value, code if grouped else EVERY) for value in self.where[column]]
+        return Hierarchy.from_pairs(column, pairs)
+
     def to_dict(self) -> dict[str, Any]:
         """For the report (and so the register): the kept values and the domains."""
         return {

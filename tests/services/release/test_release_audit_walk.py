@@ -211,6 +211,7 @@ PURE = {
     "checks.version_object_id",
     "checks.submission_of",
     "checks.intervals_of",
+    "checks.zeros_unread",
     "register.published_of",
     "register.hidden_object_id",
     "register.seal_hidden",

@@ -24,6 +24,7 @@ from stored_world import Stored
 
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.votes import Vote
+from fivesafes.release.workflow import RequestState
 from fivesafes.services.release import publish as release_publish
 
 WAIT = 30.0  # seconds: far longer than either publication needs
@@ -89,3 +90,62 @@ def test_two_members_of_a_family_published_at_once_are_checked_one_after_the_oth
     assert isinstance(refused, UnsafeTableError), refused
     assert "differencing" in str(refused) and "a1" in str(refused)
     assert published(stored, "firms:pay") == {}
+
+
+def test_an_approving_vote_waits_for_a_publication_of_its_family_and_sees_it(
+    stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The whole's first approval is in; its second comes while the other bands' release
+    # is being published. Without the locks the vote checks the register without that
+    # release and approves a table that publication must then refuse (a stale verdict).
+    stored.protect(spec(stored, "small"), dataset="firms-small", name="small")
+    publish(stored, "small")
+    rest = _approved(stored, "firms-rest", "rest")
+    stored.protect(
+        spec(stored, "all", p_percent=True), dataset="firms", name="all", with_releases=False
+    )
+    whole = stored.submit(f"{AREA}/all")
+    assert verdicts(whole)["differencing"] == "pass"
+    stored.world.vote("olga", whole.id, Vote.APPROVE)
+
+    checked, go = threading.Event(), threading.Event()
+    real = release_publish.register_release
+
+    def held(*args: Any, **kw: Any) -> Any:
+        if threading.current_thread().name == "rest":
+            checked.set()
+            assert go.wait(WAIT)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(release_publish, "register_release", held)
+    outcome: dict[str, Any] = {}
+
+    def publish_rest() -> None:
+        try:
+            outcome["rest"] = stored.world.publish(rest).release_id
+        except Exception as exc:  # the verdict, asserted below
+            outcome["rest"] = exc
+
+    def approve_whole() -> None:
+        try:
+            outcome["vote"] = stored.world.vote("oscar", whole.id, Vote.APPROVE).state
+        except Exception as exc:  # the verdict, asserted below
+            outcome["vote"] = exc
+
+    first = threading.Thread(target=publish_rest, name="rest")
+    first.start()
+    assert checked.wait(WAIT)
+    second = threading.Thread(target=approve_whole, name="vote")
+    second.start()
+    second.join(1.5)
+    # the vote waits for the publication's commit; without the locks it checks now
+    assert second.is_alive() or isinstance(outcome.get("vote"), Exception), outcome
+    go.set()
+    first.join(WAIT)
+    second.join(WAIT)
+    assert not first.is_alive() and not second.is_alive()
+    assert outcome["rest"] == f"REL-{rest:04d}"
+    refused = outcome["vote"]
+    assert isinstance(refused, UnsafeTableError), refused
+    assert "differencing" in str(refused) and "a1" in str(refused)
+    assert stored.world.show(whole.id).state is RequestState.PARTIALLY_REVIEWED

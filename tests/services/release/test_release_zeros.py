@@ -11,6 +11,7 @@ same table protected with the release (the default) passes and publishes.
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from stored_world import Stored, build_stored
 from fivesafes.errors import UnsafeTableError
 from fivesafes.governance.areas import Dataset
 from fivesafes.release.votes import Vote
+from fivesafes.sdc.tabulate import sources
 from fivesafes.services.governance import datasets
 from fivesafes.services.release import reviews as release_reviews
 from fivesafes.services.release.checks import checks_in_force, stored_checks, version_row
@@ -104,5 +106,33 @@ def test_a_release_published_after_the_submission_is_checked_with_the_zeros_at_t
     publish(stored, "r")
     w = stored.world
     with pytest.raises(UnsafeTableError, match="region=a3"):
+        w.reg.act("olga", release_reviews.review_request, w.provider, view.id, Vote.APPROVE,
+                  vault=stored.vault)  # fmt: skip
+
+
+def test_a_check_that_cannot_read_the_datas_zeros_is_recorded_as_a_failed_check(
+    stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the region release, the country table's check asks the data which (region,
+    # sector) pairs hold people: six, past a limit of five (a stand-in for a pair of
+    # columns with more value pairs than the model holds). The submission is kept, its
+    # differencing check failed with why and what to do, audited: not refused unrecorded.
+    stored.protect(_spec(stored, "regions", "region"), dataset="staff", name="r")
+    publish(stored, "r")
+    monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 5)
+    country_x = _spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
+    view = stored.submit(f"{AREA}/alone")
+    check = next(c for c in view.versions[-1].checks if c.name == "differencing")
+    assert check.verdict == "fail", check
+    assert "could not run" in check.summary and "'region' and 'sector'" in check.summary
+    assert "coarser column" in check.summary and "resubmit" in check.summary
+    assert "6" not in check.summary  # the count of pairs stays in the area
+    event = stored.world.reg.last_event()
+    assert event.action == "release.submit" and event.subject == str(view.id)
+    assert json.loads(event.details_text)["checks"]["differencing"] == "fail"
+    # fail closed: the vote's run cannot read them either, and is refused saying so
+    w = stored.world
+    with pytest.raises(UnsafeTableError, match="could not run"):
         w.reg.act("olga", release_reviews.review_request, w.provider, view.id, Vote.APPROVE,
                   vault=stored.vault)  # fmt: skip

@@ -362,7 +362,8 @@ def column_values(
                 f"[table] where: column '{c}' takes {count:,} values in the data, {limit}",
                 hint=f"filter on a coarser column than '{c}' (a group of units, not a unit "
                 "identifier)",
-                redacted=f"[table] where: column '{c}' takes {limit} values",
+                redacted=f"[table] where: column '{c}' takes more values than the "
+                f"{MAX_VALUE_PAIRS:,} the differencing check holds apart",
             )
         out[c] = sorted(str(r[0]) for r in con.execute(sql).fetchall())
     return out
@@ -401,7 +402,8 @@ def data_occupancy(
                 hint=f"filter on a coarser column than '{a}' or '{b}' (a group of units, not "
                 "a unit identifier), or tabulate it with fewer codes",
                 # the count tells how many units there are: only the columns leave the area
-                redacted=f"columns '{a}' and '{b}' take {limit} distinct pairs of values: {why}",
+                redacted=f"columns '{a}' and '{b}' take more distinct pairs of values than "
+                f"the {MAX_VALUE_PAIRS:,} the differencing check holds: {why}",
             )
     found = {pair: con.execute(sql).fetchall() for pair, sql in queries.items()}
     return Occupancy.of(found) if found else None

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
-from fivesafes.errors import UnsafeTableError
+from fivesafes.errors import FivesafesError, UnsafeTableError
 from fivesafes.release.checks import (
     AUDIT,
     DIFFERENCING,
@@ -143,13 +143,18 @@ def run_checks(
 
     new = submission.output_table(label)
     occupancy = None
+    unread: CheckResult | None = None
     if origin.verified and occupancy_for is not None:
         # the releases of the run as the source: its own and those of a declared source
         # (differencing_scope._runs_for), whose columns may pair with the new output's
         seen = [e.table for e in earlier if e.source == request.source or not e.verified]
-        occupancy = occupancy_for(new, seen)
+        try:
+            occupancy = occupancy_for(new, seen)
+        except Exception as exc:  # fail closed, and kept: the check could not run
+            unread = zeros_unread(request.source, exc)
     results.append(
-        scoped_differencing_check(
+        unread
+        or scoped_differencing_check(
             new,
             request.source,
             origin.verified,
@@ -163,6 +168,29 @@ def run_checks(
         _regime_check(session, provider, request, submission, origin, new, earlier, families)
     )
     return results
+
+
+def zeros_unread(source: str, exc: Exception) -> CheckResult:
+    """The differencing check failed because the zeros of ``source``'s data could not be
+    read (e.g. a pair of columns with more value pairs than the model holds,
+    sdc/tabulate/sources.py): without them the check is not the one the output needs.
+
+    The summary is kept in plain text and shown outside the area: it says why and what
+    to do, and quotes nothing of the data (a value-free or redacted message, else only
+    the kind of error)."""
+    resubmit = (
+        "the author protects the output again inside the area (`fivesafes table protect "
+        "--dataset` says why) and resubmits"
+    )
+    if isinstance(exc, FivesafesError):
+        told = exc.withheld("reading the zeros of the data", resubmit)
+        why, todo = told.message, told.hint or resubmit
+        todo = todo if resubmit in todo else f"{todo}; {resubmit}"
+    else:
+        why, todo = f"reading the zeros of the data failed ({type(exc).__name__})", resubmit
+    summary = f"the differencing check could not run: {why} (what to do: {todo})"
+    details = {"safe": False, "source": source, "source_verified": True, "could_not_run": why}
+    return CheckResult(DIFFERENCING, CheckVerdict.FAIL, summary, details)
 
 
 def _regime_check(

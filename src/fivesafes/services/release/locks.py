@@ -2,7 +2,9 @@
 
 A publication (or an answer's figure) is checked against the register, then added to
 it. Two at once must not both pass, each unseen by the other: so each takes, before its
-check and until its commit, the locks of everything its check reads.
+check and until its commit, the locks of everything its check reads. An approving vote
+takes them too (services/release/reviews.py): its checks must not run on a register
+that a publication is about to change.
 
 - A proven source's check reads its family (the parent and its derived datasets,
   release/families.py: a derived dataset's table differences against its parent's) and

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +31,7 @@ from fivesafes.release.submission import (
     hierarchy_from_pairs,
     hierarchy_pairs,
 )
-from fivesafes.sdc import LOWER, STATUS, UPPER, VALUE, OutputTable, Status
+from fivesafes.sdc import LOWER, STATUS, UPPER, VALUE, Hierarchy, OutputTable, Status
 from fivesafes.services.context import now
 from fivesafes.store.models.release import (
     PublishedCellRow,
@@ -81,18 +81,53 @@ def hidden_object_id(release_id: str) -> str:
 
 
 def seal_hidden(
-    provider: KeyProvider, area: str, release_id: str, table: OutputTable, *, every: bool = False
+    provider: KeyProvider,
+    area: str,
+    release_id: str,
+    table: OutputTable,
+    *,
+    every: bool = False,
+    filters: Mapping[str, list[list[str | None]]] | None = None,
 ) -> tuple[bytes, str]:
     """Seal the release's hidden cells (codes, value, status, protection) under the area key.
 
     ``every``: a perturbed or rounded release seals every cell with its true value (its
     public cells in the register are the published values): later differencing checks
-    assume the attacker knows the true values, which is stricter, never looser."""
+    assume the attacker knows the true values, which is stricter, never looser.
+    ``filters``: the hierarchy (code, parent pairs) of each filter column with every value
+    of the column, which the check needs and the plain register must not hold."""
     cells = table.cells
     hidden = cells if every else cells[cells[STATUS].astype(str) != Status.SAFE.value]
     cols = [*table.dimensions, VALUE, STATUS, *(c for c in (LOWER, UPPER) if c in cells)]
-    payload = hidden[cols].to_json(orient="records").encode()
-    return seal(provider, area, hidden_object_id(release_id), payload)
+    records = hidden[cols].to_json(orient="records")
+    if filters:
+        records = f'{{"cells": {records}, "filters": {json.dumps(dict(filters))}}}'
+    return seal(provider, area, hidden_object_id(release_id), records.encode())
+
+
+def _unsealed_hidden(plain: bytes) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The hidden cells and the filter columns' whole hierarchies of a sealed payload (a
+    release without a filter, or published before they were sealed, has none)."""
+    loaded = json.loads(plain)
+    if isinstance(loaded, dict):
+        return pd.DataFrame(loaded["cells"]), dict(loaded.get("filters", {}))
+    return pd.DataFrame(loaded), {}
+
+
+def _split_filters(
+    table: TableSubmission, view: OutputTable
+) -> tuple[list[Hierarchy], dict[str, list[list[str | None]]]]:
+    """The release's hierarchies as the plain register keeps them (a filter column's with
+    only the values the filter keeps), and each filter column's whole hierarchy, to seal."""
+    population = table.population
+    if population is None:
+        return list(view.hierarchies), {}
+    public = [
+        population.public_hierarchy(h.name) if h.name in population.where else h
+        for h in view.hierarchies
+    ]
+    sealed = {h.name: hierarchy_pairs(h) for h in view.hierarchies if h.name in population.where}
+    return public, sealed
 
 
 def record_cells(session: Session, release: PublishedReleaseRow, table: OutputTable) -> int:
@@ -141,6 +176,9 @@ def register_release(
     table = submission if isinstance(submission, TableSubmission) else None
     # what later checks compare with: a table of part of the units with its filter
     view = table.output_table(release_id) if table is not None else None
+    # a filter column's other values (every unit, for a filter on an identifier) are
+    # sealed with the hidden cells; the plain register keeps the codes the filter selects
+    shown, filters = _split_filters(table, view) if table and view else ([], {})
     # the register records what was published: a perturbed table's published values
     public = table.published_table(release_id) if table is not None else None
     perturbed = table is not None and table.perturbed
@@ -152,9 +190,7 @@ def register_release(
         source=request.source,
         spec_hash=table.spec_hash if table else "",
         spec_json=json.dumps({"text": table.spec_text} if table else {}),
-        hierarchies_json=json.dumps(
-            {h.name: hierarchy_pairs(h) for h in view.hierarchies} if view else {}
-        ),
+        hierarchies_json=json.dumps({h.name: hierarchy_pairs(h) for h in shown}),
         rule_set_id=request.rule_set_id,
         rule_parameters_json=json.dumps(dict(table.report.get("rules", {})) if table else {}),
         bundle_path=str(bundle_path),
@@ -165,7 +201,7 @@ def register_release(
     )
     if view is not None:
         published.sealed_hidden, published.wrapped_key_json = seal_hidden(
-            provider, request.area.name, release_id, view, every=perturbed
+            provider, request.area.name, release_id, view, every=perturbed, filters=filters
         )
     session.add(published)
     session.flush()
@@ -201,8 +237,7 @@ def earlier_outputs(session: Session, provider: KeyProvider, source: str) -> lis
     pks, values, codes = _public_cells(session, source, dims)
     out = []
     for rel, pairs in releases:
-        hierarchies = tuple(hierarchy_from_pairs(name, p) for name, p in pairs.items())
-        names = [h.name for h in hierarchies]
+        names = list(pairs)
         start, stop = np.searchsorted(pks, [rel.id, rel.id + 1])
         public = codes.slice(start, stop - start).select(names).to_pandas()
         public[VALUE] = values[start:stop]
@@ -216,7 +251,9 @@ def earlier_outputs(session: Session, provider: KeyProvider, source: str) -> lis
                 rel.sealed_hidden,
                 rel.wrapped_key_json,
             )
-            hidden = pd.DataFrame(json.loads(plain))
+            hidden, whole = _unsealed_hidden(plain)
+            # the check relates a filter column's every value, sealed (not the plain list)
+            pairs = {**pairs, **{n: p for n, p in whole.items() if n in pairs}}
             if len(hidden):
                 for d in names:
                     hidden[d] = hidden[d].astype(str)
@@ -225,6 +262,7 @@ def earlier_outputs(session: Session, provider: KeyProvider, source: str) -> lis
                     # the check assumes the attacker knows those, not the published ones
                     frames = []
                 frames.append(hidden)
+        hierarchies = tuple(hierarchy_from_pairs(name, p) for name, p in pairs.items())
         cells = pd.concat(frames, ignore_index=True)
         for col in (LOWER, UPPER):
             cells[col] = cells[col].fillna(0.0).astype(float) if col in cells else 0.0

@@ -20,6 +20,7 @@ from fivesafes.release.workflow import Actor as Mover
 from fivesafes.services.context import Actor, now, record
 from fivesafes.services.governance.qualification import require_qualified
 from fivesafes.services.release.checks import check_not_blocked, rule_setting, version_row
+from fivesafes.services.release.locks import lock_for_check
 from fivesafes.services.release.moves import move_request, request_row
 from fivesafes.services.release.sources import check_source_settled
 from fivesafes.services.release.views import RequestView, reviews_of, view_of
@@ -58,6 +59,17 @@ def review_request(
     check_review(actor.person, author)
     reviews = reviews_of(session, row)
     check_can_review(actor.login, author, reviews, row.current_version)
+    if vote is Vote.APPROVE:
+        # An approval's verdict is the blocking checks' run against the register: it
+        # takes the locks a publication of the source takes, before anything is written
+        # (the people check below audits, which takes the audit log's lock), so that a
+        # publication running now is waited for and seen (services/release/locks.py).
+        lock_for_check(
+            session,
+            row.area_id,
+            row.source,
+            verified=bool(version_row(session, row).source_verified),
+        )
     # A reviewer sees the true values of the hidden cells: the analyst's people checks.
     require_qualified(session, actor, row.area.name, f"review request #{row.id}")
     if vote is Vote.APPROVE:
