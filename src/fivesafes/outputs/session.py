@@ -20,7 +20,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from fivesafes.errors import DataError, NotFoundError, ValidationError
@@ -31,6 +30,7 @@ from fivesafes.outputs.record import Output
 from fivesafes.outputs.rules import OutputRules, resolve_rules
 from fivesafes.outputs.tables import SessionContext, TableCall, make_table, statistics_of
 from fivesafes.sdc import RuleSet, SuppressionSpec
+from fivesafes.sdc.tabulate import private_connection
 
 BLOCKED_EXTENSIONS = (".svg", ".gph")
 
@@ -77,7 +77,8 @@ class Session:
         self._next = 0
         self._artifacts: Path | None = None
         # one DuckDB connection per session: opening one costs more than tabulating a table
-        self._connection = duckdb.connect()
+        # never spilling to disk: the session's frames are confidential
+        self._connection = private_connection()
 
     # -- tables -------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from fivesafes.errors import DataError
-from fivesafes.sdc.tabulate import one_thread
+from fivesafes.sdc.tabulate import engine_errors, one_thread, private_connection
 
 FloatArray = npt.NDArray[np.float64]
 Reducer = Callable[[FloatArray, tuple[int, ...]], FloatArray]
@@ -92,12 +92,12 @@ class Request:
 
 def tabulate(request: Request, connection: duckdb.DuckDBPyConnection | None = None) -> Cube:
     """Compute the cube of ``request`` (one pass for the leaf cells, numpy for the margins)."""
-    con = connection if connection is not None else duckdb.connect()
+    con = connection if connection is not None else private_connection()
     try:
         # one thread: the same frame gives the same cube, bit for bit (see one_thread);
         # its values feed the checks, the suppression and the differencing against the
         # register
-        with one_thread(con):
+        with engine_errors(), one_thread(con):
             return _tabulate(con, request)
     finally:
         if connection is None:

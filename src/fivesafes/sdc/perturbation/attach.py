@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from fivesafes.errors import DataError, SpecError
 from fivesafes.sdc.perturbation.keys import RECORD_KEY_COLUMN, KeyMaterial, record_keys
 from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.tabulate.connection import private_connection
 from fivesafes.sdc.tabulate.sources import drop, new_prefix, quote, register
 
 _ID = "_fivesafes_record_id"
@@ -29,7 +29,7 @@ def attach_record_keys(spec: TableSpec, data: Any, material: KeyMaterial) -> pa.
             "record keys need a record identifier: set [perturbation] record_id",
             hint='name the column that identifies each record, e.g. record_id = "person_id"',
         )
-    con = duckdb.connect()
+    con = private_connection()
     prefix = new_prefix()
     try:
         source = register(con, spec, data, prefix, own_connection=True)

@@ -7,6 +7,7 @@ The engine seam (``engine``): a :class:`Tabulator` turns microdata into a
 """
 
 from fivesafes.sdc.hierarchy import refuse_control_characters
+from fivesafes.sdc.tabulate.connection import engine_errors, private_connection
 from fivesafes.sdc.tabulate.duckdb_tabulator import (
     DuckDBTabulator,
     default_top_k,
@@ -34,7 +35,8 @@ from fivesafes.sdc.tabulate.sources import (
 # Besides the seam, the pieces another engine reuses so that it plans, checks and words
 # its errors exactly as DuckDB does (engine/spark*.py): the code mapping and bridges of a
 # hierarchy, the row expressions of a spec, and the data errors; and, for any DuckDB
-# tabulation (the researchers' outputs), running it on one thread (reproducible sums).
+# tabulation (the researchers' outputs), running it on one thread (reproducible sums)
+# on a connection that never spills to disk, its out-of-memory worded.
 __all__ = [
     "DuckDBTabulator",
     "HierarchyLoader",
@@ -49,10 +51,12 @@ __all__ = [
     "code_error",
     "data_occupancy",
     "default_top_k",
+    "engine_errors",
     "holding_error",
     "leaf_codes",
     "load_hierarchies",
     "one_thread",
+    "private_connection",
     "raise_value_errors",
     "refuse_control_characters",
     "row_expressions",

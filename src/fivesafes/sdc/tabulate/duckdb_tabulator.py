@@ -38,6 +38,7 @@ from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy, refuse_control_characters
 from fivesafes.sdc.occupancy import Occupancy
 from fivesafes.sdc.spec import TableSpec
+from fivesafes.sdc.tabulate.connection import engine_errors, private_connection
 from fivesafes.sdc.tabulate.engine import Tabulation
 from fivesafes.sdc.tabulate.plan import RollupPlan, TabulationPlan
 from fivesafes.sdc.tabulate.sources import (
@@ -134,11 +135,11 @@ class DuckDBTabulator:
     ) -> T:
         """``read`` on ``data`` registered whole, the filter aside (on this engine's
         connection, if it has one: a memory-only one stays the only one)."""
-        con = self.connection if self.connection is not None else duckdb.connect()
+        con = self.connection if self.connection is not None else private_connection()
         prefix = new_prefix()
         try:
             source = register(con, spec, data, prefix, own_connection=self.connection is None)
-            with temporary(con, source.temp_objects):
+            with engine_errors(), temporary(con, source.temp_objects):
                 return read(con, source)
         finally:
             if self.connection is None:
@@ -156,11 +157,11 @@ def default_top_k(spec: TableSpec) -> int:
 
 def load_hierarchies(spec: TableSpec, data: MicrodataLike) -> tuple[Hierarchy, ...]:
     """The hierarchy of each dimension, in spec order; flat ones from the data's codes."""
-    con = duckdb.connect()
+    con = private_connection()
     prefix = new_prefix()
     try:
         source = register(con, spec, data, prefix, own_connection=True)
-        with temporary(con, source.temp_objects):
+        with engine_errors(), temporary(con, source.temp_objects):
             return _hierarchies(con, spec, source)
     finally:
         con.close()
@@ -188,7 +189,7 @@ def tabulate(
         raise SpecError(f"top_k must be >= 1, got {k}")
     if rollup not in ("bridge", "grouping_sets"):
         raise SpecError(f"rollup must be 'bridge' or 'grouping_sets', got {rollup!r}")
-    con = connection if connection is not None else duckdb.connect()
+    con = connection if connection is not None else private_connection()
     prefix = new_prefix()
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
@@ -201,7 +202,7 @@ def tabulate(
 
     temp: list[tuple[str, str]] = []
     try:
-        with one_thread(con), temporary(con, temp):
+        with engine_errors(), one_thread(con), temporary(con, temp):
             source = register(
                 con, spec, data, prefix, own_connection=connection is None, record_key=record_key
             )
