@@ -4,7 +4,9 @@ The figure is computed inside the area through the one read path (the officer's 
 decided and audited like any analyst's), from a cell the officer names; the organisation's
 rule set in force and the differencing check against everything published from the area
 (its releases, and the answers approved before: ``services.release.scope`` adds those to
-every check of the area, releases' included) decide whether it may leave. Approved, it
+every check of the area, releases' included) decide whether it may leave. That check
+holds the zeros of the figure's data, as the check at `release submit` does
+(services/release/zeros.py): a figure whose zeros cannot be read is refused. Approved, it
 joins the register; refused, the reasons (never the value) are recorded. Both audited.
 """
 
@@ -20,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.audit.events import Outcome
-from fivesafes.errors import ConflictError, ValidationError
+from fivesafes.errors import ConflictError, SpecError, ValidationError
 from fivesafes.release.checks import CheckVerdict, could_not_run
 from fivesafes.release.differencing_scope import EarlierRelease, scoped_differencing_check
 from fivesafes.release.families import Family, link_families
@@ -37,7 +39,7 @@ from fivesafes.requests.figure import (
     primary_reasons,
 )
 from fivesafes.requests.kinds import RequestKind
-from fivesafes.sdc import VALUE, OutputTable, parse_rules
+from fivesafes.sdc import VALUE, Occupancy, OutputTable, parse_rules
 from fivesafes.services.context import Actor, now, record, resolve_actor
 from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.checks import submission_of, version_row
@@ -45,6 +47,7 @@ from fivesafes.services.release.locks import lock_for_check
 from fivesafes.services.release.regimes import earlier_regimes
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
+from fivesafes.services.release.zeros import OccupancyFor, data_zeros
 from fivesafes.services.requests.cases import answering_case, case_row
 from fivesafes.services.requests.gates import gate_for
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
@@ -55,6 +58,16 @@ from fivesafes.store.models.requests import RequestFigureRow
 
 Transact = Callable[[], AbstractContextManager[Session]]
 FIGURE_EVENT = "request.figure"
+# what to do when the data's zeros cannot be read (the figure is refused: fail closed)
+_COARSER = (
+    "ask for a figure over coarser columns (a group of units, not a unit identifier), or "
+    "withhold it (fivesafes request exempt)"
+)
+_AGAIN = (
+    "run the same `fivesafes request figure` again; refused the same way, an administrator "
+    "checks the stored dataset (fivesafes dataset stored AREA) and restores it from backup "
+    "if it is damaged"
+)
 
 
 @dataclass(frozen=True)
@@ -139,16 +152,27 @@ def answer_figure(
     ]
     table = answer_table(f"request-{case_id}-new", cell, leaves, value)  # not numbered yet
     if not reasons:  # a figure that breaks a primary rule needs no differencing to refuse
-        # a figure of a dataset with derived datasets (or of one of them) is checked with
-        # the family's releases, each with its membership: the kept model knows one
-        # source's register only
-        linked, with_family = link_families(table, source, gate.earlier, families)
-        if linked is table:
-            check = gate.check(table, source)
+        # The combinations the dataset leaves empty, as the check at `release submit` holds
+        # them (services/release/zeros.py): read after the officer's audited read above,
+        # never before the access decision. Fail closed: unread, the figure is refused.
+        with tx() as session:
+            zeros_for = data_zeros(session, vault, area, source)
+        occupancy, unread = _figure_zeros(zeros_for, table, gate.earlier, source)
+        if unread is not None:
+            reasons.append(unread)
         else:
-            check = scoped_differencing_check(linked, source, True, with_family)
-        if check.verdict is not CheckVerdict.PASS:
-            reasons.append(check.summary)
+            # a figure of a dataset with derived datasets (or of one of them) is checked
+            # with the family's releases, each with its membership; the kept model knows
+            # one source's register only, and not the data's zeros
+            linked, with_family = link_families(table, source, gate.earlier, families)
+            if linked is table and occupancy is None:
+                check = gate.check(table, source)
+            else:
+                check = scoped_differencing_check(
+                    linked, source, True, with_family, occupancy=occupancy
+                )
+            if check.verdict is not CheckVerdict.PASS:
+                reasons.append(check.summary)
     with tx() as session:
         # A publication of the family (or of a declared source of the area) running now
         # is waited for, so that its release is seen below (services/release/locks.py).
@@ -211,6 +235,33 @@ def answer_figure(
             reasons=tuple(reasons),
             rule_set=in_force.label,
         )
+
+
+def _figure_zeros(
+    zeros_for: OccupancyFor | None,
+    figure: OutputTable,
+    earlier: Sequence[EarlierRelease],
+    source: str,
+) -> tuple[Occupancy | None, str | None]:
+    """The zeros of the figure's data for its differencing check, or, when they cannot be
+    read, the reason that refuses the figure (never the value, nor the data's text)."""
+    if zeros_for is None:
+        return None, None  # a derived dataset's rows are part of its family's units
+    # the releases of the run as the source (services/release/checks.py run_checks): its
+    # own and those whose source was only declared, whose columns may pair with the figure
+    seen = [e.table for e in earlier if e.source == source or not e.verified]
+    refused = (
+        f"the differencing check of the figure could not read which combinations of values "
+        f"the data of {source} leave empty"
+    )
+    refusal = "the figure is refused, not checked without them"
+    try:
+        return zeros_for(figure, seen), None
+    except SpecError as exc:  # more value pairs than the check holds (sdc/tabulate/sources.py)
+        told = exc.withheld("reading the data's zeros", _COARSER).message
+        return None, f"{refused}: {told}; {refusal}: {_COARSER}"
+    except Exception as exc:  # the dataset unreadable: only the kind of error is told
+        return None, f"{refused} ({type(exc).__name__}): {refusal}; {_AGAIN}"
 
 
 def _regime_reasons(
