@@ -32,6 +32,7 @@ def test_defaults_and_a_full_section_parse(tmp_path: Path) -> None:
                 "top_k": 3,
                 "epsilon": [1, 0.6, 0.3],
                 "magnitude_percent": 15,
+                "magnitude_step": 20,
             },
             rounding={"base": 1000, "time_limit": 10, "gap": 0.1},
         ),
@@ -40,6 +41,7 @@ def test_defaults_and_a_full_section_parse(tmp_path: Path) -> None:
     assert full.protection == "cellkey"
     assert full.perturbation.ptable == tmp_path / "pt.csv"
     assert full.perturbation.epsilon == (1.0, 0.6, 0.3)
+    assert full.perturbation.magnitude_step == 20
     assert full.rounding.base == 1000
 
 
@@ -56,6 +58,10 @@ def test_defaults_and_a_full_section_parse(tmp_path: Path) -> None:
         ({"perturbation": {"epsilon": [0.5, 0.2]}}, "epsilon"),
         ({"perturbation": {"epsilon": [1, 2]}}, "epsilon"),
         ({"perturbation": {"magnitude_percent": 100}}, "magnitude_percent"),
+        ({"perturbation": {"magnitude_step": 0}}, "magnitude_step must be"),
+        ({"perturbation": {"magnitude_step": 0.5}}, "magnitude_step must be"),
+        ({"perturbation": {"magnitude_step": 20_000}}, "magnitude_step must be at most"),
+        ({"perturbation": {"magnitude_D": 100, "magnitude_step": 5000}}, "times it at most"),
         ({"perturbation": {"seed": 1}}, "unknown key"),
         ({"perturbation": 3}, "must be a table"),
         ({"rounding": {"base": 2.5}}, "whole number"),

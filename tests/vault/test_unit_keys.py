@@ -1,5 +1,6 @@
 """Record keys by unit: the same unit gets the same keys in every version of its dataset
-and in every dataset of its family, and nobody without the area's secret can compute them."""
+and in every dataset of its family (and of the area naming the unit column:
+test_unit_keys_order.py), and nobody without the area's secret can compute them."""
 
 from __future__ import annotations
 
@@ -15,16 +16,9 @@ import pytest
 from fivesafes.errors import DataError
 from fivesafes.sdc.perturbation.keys import RECORD_KEY_COLUMN, key_integers
 from fivesafes.vault import AreaStore, FileKeyProvider, ingest_file, open_table, shred
-from fivesafes.vault.record_keys import SCHEME, area_record_secret
+from fivesafes.vault.record_keys import SCHEME
 from fivesafes.vault.rotate import rotate_area_key
-from fivesafes.vault.unit_keys import (
-    UNIT_SCHEME,
-    UnitCounts,
-    UnitKeying,
-    family_keys,
-    keys_for_units,
-    unit_digests,
-)
+from fivesafes.vault.unit_keys import UNIT_SCHEME, UnitCounts, UnitKeying
 
 HEADER = ["person", "job", "region", "pay"]
 UNIT = UnitKeying("person", "jobs")
@@ -153,44 +147,7 @@ def test_each_record_of_a_unit_gets_its_own_key_and_the_unit_the_same_set_in_any
     assert a[3] == b[0]
 
 
-def test_another_area_or_another_family_gets_other_keys(
-    home: Path, store: AreaStore, provider: FileKeyProvider, tmp_path: Path
-) -> None:
-    path = _csv(tmp_path / "jobs.csv", _rows())
-    ingest_file(store, provider, path, name="jobs", ingested_by="a", unit=UNIT)
-    ingest_file(
-        store, provider, path, name="other", ingested_by="a", unit=UnitKeying("person", "other")
-    )
-    provider.create_key("elsewhere")
-    elsewhere = AreaStore(home / "areas", "elsewhere")
-    elsewhere.create()
-    ingest_file(elsewhere, provider, path, name="jobs", ingested_by="a", unit=UNIT)
-    a = _keys_by_record(store, provider, "jobs")
-    b = _keys_by_record(store, provider, "other")
-    c = _keys_by_record(elsewhere, provider, "jobs")
-    assert not set(a.values()) & set(b.values()) and not set(a.values()) & set(c.values())
-
-
-def test_the_keys_need_the_areas_secret(
-    store: AreaStore, provider: FileKeyProvider, tmp_path: Path
-) -> None:
-    rows = _rows(50)
-    ingest_file(
-        store, provider, _csv(tmp_path / "j.csv", rows), name="jobs", ingested_by="a", unit=UNIT
-    )
-    stored = open_table(store, provider, "jobs", record_keys=True).column(RECORD_KEY_COLUMN)
-    text = pa.array([str(r[0]) for r in rows])
-    places = UnitCounts().occurrences(np.array([r[0] for r in rows], dtype=np.uint64))
-
-    def drawn(secret: bytes) -> list[float]:
-        keys = family_keys(secret, "jobs")
-        digests, _ = unit_digests(text, keys)
-        return keys_for_units(digests, places, keys).tolist()
-
-    assert drawn(area_record_secret(store, provider)) == stored.to_pylist()
-    # anything an intruder could know instead of the secret gives other keys
-    for guess in (bytes(32), b"jobs".ljust(32, b"\0"), b"survey".ljust(32, b"\0")):
-        assert not set(drawn(guess)) & set(stored.to_pylist())
+# another area, another unit column, and the secret: tests/vault/test_unit_keys_order.py
 
 
 def test_records_without_a_unit_are_refused_naming_the_column_and_count(

@@ -16,7 +16,10 @@ def _line(d: dict[str, Any]) -> str:
     if d.get("derived_from"):
         derived = f"; derived from {d['derived_from']} (unit {d['unit']})"
     elif d.get("unit"):
-        derived = f"; unit {d['unit']} (record keys by unit; parent of any derived dataset)"
+        derived = (
+            f"; unit {d['unit']} (record keys by unit, as in every dataset of the area "
+            "naming it; parent of any derived dataset)"
+        )
     return f"{d['name']:<20} area {d['area']:<16} {kind}; basis: {d['lawful_basis']}{derived}"
 
 
@@ -69,8 +72,9 @@ def dataset() -> None:
 @click.option(
     "--unit",
     help="The column naming the unit (person, enterprise): record keys (cell key method, "
-    "random rounding) then follow the unit, not the row, so a re-ingest or a derived dataset "
-    "perturbs the same units the same way. Required with --derived-from (the column in both).",
+    "random rounding) then follow the unit, not the row, so a re-ingest, a derived dataset or "
+    "any dataset of the area naming the same column perturbs the same units the same way. "
+    "Required with --derived-from (the column in both).",
 )
 @json_option
 def add(

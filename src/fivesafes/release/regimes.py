@@ -38,7 +38,18 @@ UNKNOWN = "unknown"
 # count ptable; its magnitudes the noise ptable, the top contributions and (for a
 # sensitive cell's push) the rules; random rounding its base. The record keys, for both.
 _COUNT_PARAMETERS = ("D", "V", "js")
-_MAGNITUDE_PARAMETERS = ("top_k", "epsilon", "magnitude_percent", "magnitude_D", "magnitude_V")
+_MAGNITUDE_PARAMETERS = (
+    "top_k",
+    "epsilon",
+    "magnitude_percent",
+    "magnitude_D",
+    "magnitude_V",
+    "magnitude_step",
+)
+# A parameter a report made before it existed does not record, and the value in force
+# then: the noise ptable had whole steps (sdc/perturbation/noise.py), so such a release
+# matches a table of magnitude_step 1 and no other.
+_BEFORE_RECORDED = {"magnitude_step": 1}
 
 
 @dataclass(frozen=True)
@@ -106,7 +117,7 @@ def _regime(
         return Regime(SUPPRESSION)
     if method == "cellkey":
         names = _COUNT_PARAMETERS if frequency else _MAGNITUDE_PARAMETERS
-        pairs = [(n, _text(parameters.get(n, UNKNOWN))) for n in names]
+        pairs = [(n, _text(parameters.get(n, _BEFORE_RECORDED.get(n, UNKNOWN)))) for n in names]
         pairs.append(("ptable", ptable))
         if not frequency:
             pairs += [(f"rule {r}", _text(rules.get(r))) for r in RULE_FIELDS if r in rules]

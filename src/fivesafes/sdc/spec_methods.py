@@ -24,6 +24,8 @@ PROTECTION_METHODS: tuple[str, ...] = (
     "controlled-rounding",
 )
 ROUNDING_METHODS: tuple[str, ...] = ("random-rounding", "controlled-rounding")
+MAX_MAGNITUDE_STEP = 10_000  # finer adds nothing but time to the noise row's solve
+MAX_NOISE_OUTCOMES = 100_000  # D * step: half the noise row's outcomes (a solve < 1 s)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class PerturbationSpec:
     magnitude_max_deviation: int = 4  # D of the magnitude noise ptable
     magnitude_variance: float = 2.0  # V of the magnitude noise ptable
     magnitude_ptable: Path | None = None
+    # the noise ptable's outcomes are multiples of 1 / magnitude_step (ptable's `step`):
+    # 2 D step + 1 values, quasi-continuous; 1 is the integer ptable of releases before it
+    magnitude_step: int = 100
 
     def as_dict(self) -> dict[str, Any]:
         """Every parameter in force, defaults included (for report.json)."""
@@ -60,6 +65,7 @@ class PerturbationSpec:
             "magnitude_D": self.magnitude_max_deviation,
             "magnitude_V": self.magnitude_variance,
             "magnitude_ptable": str(self.magnitude_ptable) if self.magnitude_ptable else None,
+            "magnitude_step": self.magnitude_step,
         }
 
 
@@ -104,6 +110,7 @@ def parse_perturbation(raw: Any, *, base: Path) -> PerturbationSpec:
         "magnitude_D",
         "magnitude_V",
         "magnitude_ptable",
+        "magnitude_step",
     }
     only_keys(raw, keys, where)
     d = PerturbationSpec()
@@ -131,6 +138,13 @@ def parse_perturbation(raw: Any, *, base: Path) -> PerturbationSpec:
     mag_v = number(raw, "magnitude_V", d.magnitude_variance)
     if mag_v <= 0:
         raise SpecError(f"{where} magnitude_V must be > 0, got {mag_v:g}")
+    mag_step = _whole(raw, "magnitude_step", d.magnitude_step, where, least=1)
+    if mag_step > MAX_MAGNITUDE_STEP or mag_d * mag_step > MAX_NOISE_OUTCOMES:
+        raise SpecError(
+            f"{where} magnitude_step must be at most {MAX_MAGNITUDE_STEP}, and magnitude_D "
+            f"times it at most {MAX_NOISE_OUTCOMES}; got {mag_step} (D = {mag_d})",
+            hint="100 already gives 2 D 100 + 1 noise values",
+        )
     ptable = string_value(raw, "ptable", where)
     mag_ptable = string_value(raw, "magnitude_ptable", where)
     return PerturbationSpec(
@@ -145,6 +159,7 @@ def parse_perturbation(raw: Any, *, base: Path) -> PerturbationSpec:
         magnitude_max_deviation=mag_d,
         magnitude_variance=mag_v,
         magnitude_ptable=base / mag_ptable if mag_ptable else None,
+        magnitude_step=mag_step,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,9 @@ from fivesafes.vault.unit_keys import (
     UNIT_SCHEME,
     UnitKeying,
     check_unit_column,
-    family_keys,
-    unit_keyed_batches,
+    first_reading,
+    namespace_keys,
+    ordered_unit_batches,
 )
 from fivesafes.vault.writer import ROW_GROUP_ROWS, write_object
 
@@ -183,8 +184,10 @@ def ingest_file(
 ) -> Manifest:
     """Encrypt a CSV/Parquet file into the area as dataset ``name``; return its manifest.
 
-    ``unit``: the records' keys follow the unit identifier within its family
-    (vault/unit_keys.py); without it, the row number within ``name`` (record_keys.py)."""
+    ``unit``: the records' keys follow the unit identifier, the same in every dataset of
+    the area that names the same unit column (vault/unit_keys.py; the file is then read
+    twice, to rank each unit's records by content); without it, the row number within
+    ``name`` (record_keys.py)."""
     path = Path(path)
     check_name("dataset", name)
     if store.object_dir(name).exists():
@@ -220,7 +223,19 @@ def ingest_file(
             extra=extra,
             row_group_rows=row_group_rows,
             unit=unit,
+            reread=lambda: _reread(path, fmt, column_types, block_bytes),
         )
+    finally:
+        handle.close()
+
+
+def _reread(
+    path: Path, fmt: str, column_types: Mapping[str, str] | None, block_bytes: int
+) -> Iterator[pa.RecordBatch]:
+    """The file's batches once more, read as the first time (the unit keys' first pass)."""
+    _, batches, handle = open_source(path, fmt, column_types, block_bytes=block_bytes)
+    try:
+        yield from batches
     finally:
         handle.close()
 
@@ -243,11 +258,13 @@ def _ingest_open(
     extra: dict[str, Any] | None,
     row_group_rows: int,
     unit: UnitKeying | None,
+    reread: Callable[[], Iterator[pa.RecordBatch]],
 ) -> Manifest:
     # Counted as read (before pseudonymising); NaN, infinity or no rows refuse the file
     # after the last batch, before the dataset is committed.
     tally = ColumnTally()
     batches = tallied(batches, tally, path)
+    again = reread  # the data once more, as this pass sees them (unit keys' first pass)
     if pseudonymise:
         key = area_pseudonym_key(store, provider)
         cols = list(pseudonymise)
@@ -259,13 +276,21 @@ def _ingest_open(
             )
         schema = pseudonymised_schema(schema, cols)
         batches = (pseudonymise_batch(b, cols, key) for b in batches)
+
+        def pseudonymised_again() -> Iterator[pa.RecordBatch]:
+            return (pseudonymise_batch(b, cols, key) for b in reread())
+
+        again = pseudonymised_again
     # One key per record, drawn now and stored with it: every table of the dataset then
     # perturbs the same cell the same way; keyed by unit (vault/unit_keys.py), also every
-    # later version and every dataset of the family.
+    # later version and every dataset of the area naming the same unit column.
     schema = with_record_keys(schema)
     secret = area_record_secret(store, provider)
     if unit is not None:
-        batches = unit_keyed_batches(batches, unit, family_keys(secret, unit.family))
+        keys = namespace_keys(secret, unit.column)
+        # the first pass: each unit's records ranked by content, whatever their rows
+        order = first_reading(again(), unit, keys)
+        batches = ordered_unit_batches(batches, unit, keys, order)
         drawn = {"scheme": UNIT_SCHEME, "unit": unit.column, "family": unit.family}
     else:
         batches = keyed_batches(batches, dataset_key(secret, name))

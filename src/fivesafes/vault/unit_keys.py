@@ -1,5 +1,6 @@
 """Record keys that follow the unit: the same unit gets the same keys in every version of
-its dataset and in every dataset of its family.
+its dataset, in every dataset of its family and (scheme v2) in every dataset of the area
+that names the same unit column.
 
 The cell key method promises that the same set of units always gets the same
 perturbation. Keys drawn by row number (vault/record_keys.py) break that as soon as a
@@ -8,17 +9,23 @@ derived dataset (other names, other row numbers): two independent perturbations 
 set of units, which an intruder averages. So a dataset that names its unit identifier
 (``dataset add --unit``) keys each record by its unit instead:
 
-    d   = BLAKE2b-128(unit id as text; key = the family's hash key)
-    key = top 53 bits of AES-256(the family's AES key; d[:12] || occurrence, 4 bytes)
+    d   = BLAKE2b-128(unit id as text; key = the hash key)
+    key = top 53 bits of AES-256(the AES key; d[:12] || occurrence, 4 bytes)
 
-under two keys derived from the area's record-key secret and the *family*: the root of
-the ``--derived-from`` chain (the dataset itself when it is not derived), never the
-dataset's own name. ``occurrence`` is the record's place among the records of its unit,
-in the order of the file (0 for the first). Several records of one unit (the jobs of a
-person) each need a key of their own: one key repeated would count the unit twice in
-every cell that holds both. A unit's records in the same relative order get the same
-keys, and a cell that holds all of a unit's records gets the same sum of keys in any
-order. Both keys come from the secret, so nobody outside the area can compute them.
+Scheme ``blake2b-aes-unit/v2`` (every ingest since): both keys are derived from the
+area's record-key secret and the **unit namespace**, the name of the unit column
+(``person``), never a dataset's or a family's name: a new version of a dataset stored
+under another name, not declared derived, still gets the same keys for the same units,
+so its tables cannot be averaged with the old one's. ``occurrence`` is the record's rank
+among its unit's records ordered by their content (vault/unit_order.py), so the order of
+the rows changes no key. Scheme ``blake2b-aes-unit/v1`` (datasets stored before, kept
+readable and named as they were in their reports) derived the keys from the family (the
+root of the ``--derived-from`` chain) and counted the occurrence in the order of the file.
+
+Several records of one unit (the jobs of a person) each need a key of their own: one key
+repeated would count the unit twice in every cell that holds both. A cell that holds all
+of a unit's records gets the same sum of keys in any order. Both keys come from the
+secret, so nobody outside the area can compute them.
 """
 
 from __future__ import annotations
@@ -34,10 +41,14 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from fivesafes.errors import DataError
 from fivesafes.sdc import RECORD_KEY_COLUMN, record_key_fractions
+from fivesafes.vault.unit_order import UnitOrder, content_digests, unit_order
 from fivesafes.vault.units import unit_text
 
-UNIT_SCHEME = "blake2b-aes-unit/v1"  # recorded in the manifest: keys by unit and occurrence
-_FAMILY_PERSON = b"fivesafes-fuk1"  # BLAKE2b personalisation: a family's two keys
+# recorded in the manifest: keys by unit namespace and rank of the record's content
+UNIT_SCHEME = "blake2b-aes-unit/v2"
+UNIT_SCHEME_V1 = "blake2b-aes-unit/v1"  # by family and occurrence in file order (before)
+_FAMILY_PERSON = b"fivesafes-fuk1"  # BLAKE2b personalisation: a family's two keys (v1)
+_NAMESPACE_PERSON = b"fivesafes-nsk2"  # BLAKE2b personalisation: a namespace's two keys
 _UNIT_PERSON = b"fivesafes-unit1"  # BLAKE2b personalisation: a unit id's digest
 _DIGEST = 16
 _ID_BYTES = 12  # of the digest in the AES block; the occurrence takes the other 4
@@ -71,6 +82,15 @@ def family_keys(secret: bytes, family: str) -> FamilyKeys:
     """The keys of ``family`` (its root dataset's name) under the area's record-key secret."""
     both = hashlib.blake2b(
         family.encode("utf-8"), key=secret, digest_size=64, person=_FAMILY_PERSON
+    ).digest()
+    return FamilyKeys(both[:32], both[32:])
+
+
+def namespace_keys(secret: bytes, unit_column: str) -> FamilyKeys:
+    """The keys of the unit namespace ``unit_column`` under the area's record-key secret
+    (scheme v2): the same for every dataset of the area that names this unit column."""
+    both = hashlib.blake2b(
+        unit_column.encode("utf-8"), key=secret, digest_size=64, person=_NAMESPACE_PERSON
     ).digest()
     return FamilyKeys(both[:32], both[32:])
 
@@ -163,8 +183,9 @@ def _counted(digests: npt.NDArray[np.uint8]) -> U64:
 def unit_keyed_batches(
     batches: Iterator[pa.RecordBatch], unit: UnitKeying, keys: FamilyKeys
 ) -> Iterator[pa.RecordBatch]:
-    """Each batch with its records' keys by unit appended; after the last batch, refuses
-    data with records that have no unit (the count and the column, never a value)."""
+    """Each batch with its records' keys by unit and occurrence in file order appended
+    (scheme v1, kept to recompute keys of datasets stored under it); after the last
+    batch, refuses data with records that have no unit (the count, never a value)."""
     counts = UnitCounts()
     nulls = 0
     for batch in batches:
@@ -177,11 +198,56 @@ def unit_keyed_batches(
             pa.array(keys_for_units(digests, occurrences, keys)),
         )
     if nulls:
-        raise DataError(
-            f"{nulls} record(s) have no value in the unit column {unit.column!r}",
-            hint="every record needs its unit identifier (its record key for the cell key "
-            "method and random rounding follows it): fill them in the file and ingest again",
+        raise _no_unit(nulls, unit)
+
+
+def _units(
+    batch: pa.RecordBatch, unit: UnitKeying, keys: FamilyKeys
+) -> tuple[npt.NDArray[np.uint8], int]:
+    """A batch's unit digests and its records without a unit."""
+    return unit_digests(unit_text(batch.column(unit.column), unit.column), keys)
+
+
+def first_reading(
+    batches: Iterator[pa.RecordBatch], unit: UnitKeying, keys: FamilyKeys
+) -> UnitOrder:
+    """The first pass over the data (scheme v2): every record's rank within its unit, by
+    its unit (64 bits of the digest) and its content's digest."""
+    return unit_order(
+        (_counted(_units(b, unit, keys)[0]), content_digests(b, keys.hash_key)) for b in batches
+    )
+
+
+def ordered_unit_batches(
+    batches: Iterator[pa.RecordBatch], unit: UnitKeying, keys: FamilyKeys, order: UnitOrder
+) -> Iterator[pa.RecordBatch]:
+    """Each batch with its records' keys by unit and content rank appended (scheme v2);
+    refuses data that differ from the first reading's, or records without a unit."""
+    position = nulls = 0
+    for batch in batches:
+        digests, missing = _units(batch, unit, keys)
+        nulls += missing
+        occurrences = order.occurrences(position, _counted(digests))
+        position += batch.num_rows
+        yield batch.append_column(
+            pa.field(RECORD_KEY_COLUMN, pa.float64(), nullable=False),
+            pa.array(keys_for_units(digests, occurrences, keys)),
         )
+    if position != order.records:
+        raise DataError(
+            "the data changed between the two readings of the ingest",
+            hint="ingest a file that is not being written to",
+        )
+    if nulls:
+        raise _no_unit(nulls, unit)
+
+
+def _no_unit(nulls: int, unit: UnitKeying) -> DataError:
+    return DataError(
+        f"{nulls} record(s) have no value in the unit column {unit.column!r}",
+        hint="every record needs its unit identifier (its record key for the cell key "
+        "method and random rounding follows it): fill them in the file and ingest again",
+    )
 
 
 def check_unit_column(names: list[str], unit: UnitKeying) -> None:

@@ -81,6 +81,26 @@ def test_a_dataset_naming_its_unit_keeps_its_perturbation_when_ingested_again(
     assert len(first) == 12 and first.equals(second)
 
 
+def test_datasets_of_the_same_units_under_unrelated_names_publish_the_same_cells(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # a new version registered under a new name, not declared derived: the same keys for
+    # the same units (the unit column's namespace), so no second perturbation to average,
+    # and the regime check sees the keys as drawn the same way
+    stored = build_stored(engine, tmp_path)
+    for name in ("staff-2025", "payroll"):
+        entry = Dataset(name, AREA, True, True, True, "survey", "SRSA 2007", unit="person")
+        stored.world.reg.act("iris", datasets.register_dataset, entry, TODAY)
+    data = rows()
+    ingest(stored, "staff-2025", data)
+    ingest(stored, "payroll", random.Random(5).sample(data, len(data)))
+    first = _published(stored, "staff-2025", "old", where=True)
+    second = _published(stored, "payroll", "new", where=True)
+    assert len(first) == 12 and first.equals(second)
+    old = _regime(stored, "staff-2025", "old-again", where=True)
+    assert old == _regime(stored, "payroll", "new-again", where=True)
+
+
 def test_a_member_keyed_by_row_is_named_at_the_ingest_of_another(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -135,7 +155,7 @@ def test_the_regime_of_a_table_names_how_its_keys_were_drawn(
     whole = _regime(stored, "firms", "small-of-all", where=True)
     part = _regime(stored, "firms-small", "small-alone", where=False)
     assert whole == part
-    assert "by unit 'person' in family 'firms'" in whole.describe()
+    assert f"by unit 'person' across the area ({UNIT_SCHEME})" in whole.describe()
     register(stored, "shops")
     ingest(stored, "shops", rows())  # no unit: keys by row of this file
     by_row = _regime(stored, "shops", "shops-small", where=True)

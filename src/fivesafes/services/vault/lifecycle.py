@@ -78,7 +78,7 @@ from fivesafes.vault.envelope import rewrap
 from fivesafes.vault.ingest_checks import missing_warnings
 from fivesafes.vault.keys import WrappedKey
 from fivesafes.vault.rotate import Rotation
-from fivesafes.vault.unit_keys import UNIT_SCHEME, UnitKeying
+from fivesafes.vault.unit_keys import UNIT_SCHEME, UNIT_SCHEME_V1, UnitKeying
 from fivesafes.vault.writer import area_lock
 
 # One import for commands and the lead's wiring: the read path lives in vault_read,
@@ -165,9 +165,10 @@ def _unit_keying(row: DatasetRow) -> UnitKeying | None:
 
 
 def _other_keys(store: AreaStore, family: FamilyPlan | None, name: str) -> list[str]:
-    """A warning for each stored member of the family whose record keys are not by unit
-    (stored before the family named its unit): cells of the same units get other noise
-    in its tables than in this dataset's."""
+    """A warning for each stored member of the family whose record keys were drawn another
+    way than by unit under the current scheme (by row, stored before its family named its
+    unit; or by unit under scheme v1, stored before v2): cells of the same units get other
+    noise in its tables than in this dataset's."""
     if family is None:
         return []
     members = [family.parent] if family.parent_stored else []
@@ -176,12 +177,18 @@ def _other_keys(store: AreaStore, family: FamilyPlan | None, name: str) -> list[
         if member == name:
             continue
         scheme = (store.manifest(member).extra.get("record_keys") or {}).get("scheme")
-        if scheme != UNIT_SCHEME:
-            out.append(
-                f"dataset {member!r} of the family of {family.parent!r} has record keys by "
-                "row, not by unit (stored before its unit was named): the same units get "
-                f"other perturbations in its tables; destroy and ingest {member!r} again"
-            )
+        if scheme == UNIT_SCHEME:
+            continue
+        how = (
+            "by unit under the older scheme (in the order of its file, for its family alone)"
+            if scheme == UNIT_SCHEME_V1
+            else "by row, not by unit (stored before its unit was named)"
+        )
+        out.append(
+            f"dataset {member!r} of the family of {family.parent!r} has record keys {how}: "
+            f"the same units get other perturbations in its tables; destroy and ingest "
+            f"{member!r} again"
+        )
     return out
 
 

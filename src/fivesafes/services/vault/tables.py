@@ -81,10 +81,9 @@ from fivesafes.services.vault.register import (
 from fivesafes.store.models.release import ReleaseRequestRow
 from fivesafes.vault import AreaStore, Manifest, shred
 from fivesafes.vault.files import files_digest, read_files, write_files
+from fivesafes.vault.key_schemes import keys_drawn
 from fivesafes.vault.names import check_name
 from fivesafes.vault.query import output_name, sql_name
-from fivesafes.vault.record_keys import SCHEME as ROW_SCHEME
-from fivesafes.vault.unit_keys import UNIT_SCHEME
 from fivesafes.vault.writer import area_lock
 
 TABLE_FORMAT = "table"  # source_format of a protected table output in the vault register
@@ -329,16 +328,13 @@ def area_error(exc: FivesafesError, area: str, dataset: str) -> FivesafesError:
 
 
 def _keys_drawn(vault: Vault, area: str, dataset: str) -> str:
-    """How the dataset's record keys were drawn (its manifest), in words: by unit within a
-    family (the same in every version and member), or by row of one file (another file,
-    or another member of the family, has other keys). Empty if the manifest does not say."""
+    """How the dataset's record keys were drawn (its manifest), in words (vault/key_schemes.py):
+    by unit across the area (the same in every dataset naming the unit column), by unit
+    within a family (scheme v1), or by row of one file (another file has other keys).
+    Empty if the manifest does not say."""
     manifest = vault.store(area).manifest(dataset, "datasets")
     drawn = manifest.extra.get("record_keys") or {}
-    if drawn.get("scheme") == UNIT_SCHEME:
-        return f"by unit {drawn.get('unit')!r} in family {drawn.get('family')!r}"
-    if drawn.get("scheme") == ROW_SCHEME:
-        return f"by row of {dataset!r}, file sha256 {manifest.provenance.sha256[:16]}"
-    return ""
+    return keys_drawn(drawn, dataset, manifest.provenance.sha256)
 
 
 def _check_record_keys(vault: Vault, area: str, dataset: str) -> None:
