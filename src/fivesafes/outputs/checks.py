@@ -4,8 +4,9 @@ Which checks a statistic gets follows ACRO 1.0.2's ontology ("statbarns"): count
 and the position statistics (median, min, max) get the threshold and, when zeros are
 disclosive, the zero check; sums and means the threshold, the N-k rule and the
 p-ratio; a standard deviation the degrees-of-freedom check (count - 1); a mode the
-zero check and (unlike ACRO, whose mode has no threshold) the threshold. Dominance is evaluated on absolute values, so negative values do not
-switch it off (ACRO returns "review" for the whole table instead, its issue #19).
+zero check and (unlike ACRO, whose mode has no threshold) the threshold. Dominance is
+evaluated on absolute values, so negative values do not switch it off (ACRO returns
+"review" for the whole table instead, its issue #19).
 """
 
 from __future__ import annotations
