@@ -385,8 +385,8 @@ class Session:
         return True
 
     def import_results(self, folder: str | Path) -> list[str]:
-        """Add the outputs of an ACRO results folder (``results.json``): checked by ACRO, kept
-        with their status, and finalised with the session's own; returns their names here."""
+        """Add the outputs of an ACRO results folder (``results.json``): checked by ACRO, for
+        review here (never ``pass``), finalised with the session's own; returns their names."""
         from fivesafes.outputs.acro_json import read_results
 
         names = []
@@ -394,7 +394,11 @@ class Session:
             if output.uid.endswith("DONT_RELEASE"):
                 continue  # ACRO's session summary for its checkers, never an output
             uid = output.uid if output.uid not in self.outputs else self._uid()
-            self._add(replace(output, uid=uid))
+            # the file's status is no check made here (the researcher's process wrote the
+            # file, or the researcher did): at best a human reviews it
+            status = max(output.status, _verdict_review())
+            checks = {**output.checks, "imported_status": output.status.text}
+            self._add(replace(output, uid=uid, status=status, checks=checks))
             names.append(uid)
         return names
 

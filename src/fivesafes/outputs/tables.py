@@ -48,6 +48,8 @@ from fivesafes.sdc import (
 
 BoolArray = npt.NDArray[np.bool_]
 SUPPRESSION_EXCEPTION = "Suppression automatically applied where needed"
+EXTREMES = frozenset({"min", "max"})
+EXTREMES_NOTE = f"{V.EXTREME}: a minimum or maximum is a unit's own value, for a human to check"
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,10 @@ def make_table(call: TableCall, ctx: SessionContext, uid: str, command: str) -> 
     releasable = protection.ok if protection is not None else not primary.any()
     kept, diff = _differencing(evidence, ctx, uid, shown) if releasable else ((), None)
     status, summary = _status(ctx, checks, shown, primary, secondary, review, protection, diff)
+    if EXTREMES & set(stats):
+        # ACRO passes a minimum or maximum of ten records; either is one record's value
+        status = max(status, Verdict.REVIEW)
+        summary = f"{status.text}; {EXTREMES_NOTE}; " + summary.split("; ", 1)[-1]
     table = table_frame(layout, _grids(cube, layout, hidden, call.values_name is not None))
     outcome = outcome_frame(layout, checks)
     details = _details(cube, ctx, checks, shown, primary, secondary, protection, diff, rule_text)
