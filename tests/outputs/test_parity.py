@@ -64,8 +64,14 @@ job("pie", "pie", column="band")
 job("pie-rare", "pie", column="industry")
 job("pie-suppressed", "pie", True, column="industry")
 
-# ACRO's per-cell verdicts here are wrong (see test_std_acro_flags_dof_table_itself)
-CELLS_DIFFER = {"crosstab-std-False", "crosstab-std-True"}
+# ACRO's per-cell verdicts here are wrong (see test_std_acro_flags_dof_table_itself and
+# test_mode_acro_has_no_threshold)
+CELLS_DIFFER = {
+    "crosstab-std-False",
+    "crosstab-std-True",
+    "crosstab-mode-False",
+    "crosstab-mode-True",
+}
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +141,23 @@ def test_std_acro_flags_dof_table_itself(
         assert bool(flags) == (n - 1 != 0)
         assert bool(mine[(r, c)]) == (n - 1 < 10)
     assert any(bool(theirs[k]) != bool(mine[k]) for k in theirs)  # the difference shows
+
+
+def test_mode_acro_has_no_threshold(
+    frame: pd.DataFrame, results: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    """ACRO checks a mode for empty cells only, so the mode of a cell of one record (that
+    record's value) passes; ours applies the threshold too. Otherwise the flags agree."""
+    acro, ours = results
+    counts = pd.crosstab(frame.region, frame.industry, margins=True, dropna=False)
+    theirs = cell_sets(acro["crosstab-mode-False"]["outcome"], stat_level=False)
+    mine = cell_sets(ours["crosstab-mode-False"]["outcome"], stat_level=False)
+    for (r, c), flags in theirs.items():
+        n = int(counts.loc[r, c])
+        assert "MinimumThresholdCheck" not in flags
+        assert mine[(r, c)] - {"MinimumThresholdCheck"} == flags
+        assert ("MinimumThresholdCheck" in mine[(r, c)]) == (n < 10)
+    assert any(0 < int(counts.loc[k]) < 10 for k in theirs)  # the difference shows
 
 
 def test_survival_acro_fails_on_a_meaningless_dof(
@@ -224,7 +247,8 @@ def test_acro_reads_our_results_json(tmp_path: Path, frame: pd.DataFrame) -> Non
 
 def test_outputs_made_with_acro_are_imported_and_finalised(tmp_path: Path) -> None:
     """An ACRO session's results folder is read into a fivesafes session, kept with ACRO's
-    statuses, and finalised with the session's own outputs."""
+    statuses for a human to review (a 'pass' read from a file is no check made here), and
+    finalised with the session's own outputs."""
     import json
     import subprocess
 
@@ -253,7 +277,8 @@ def test_outputs_made_with_acro_are_imported_and_finalised(tmp_path: Path) -> No
     names = s.import_results(tmp_path / "acro")
     assert names == ["output_1"]  # renamed: output_0 is the session's own
     imported = s.outputs["output_1"]
-    assert imported.status is Verdict.PASS and imported.exception == "needed"
+    assert imported.status is Verdict.REVIEW and imported.exception == "needed"
+    assert imported.checks["imported_status"] == "pass"
     assert isinstance(imported.output[0], pd.DataFrame)
     out = s.finalise(str(tmp_path / "out"))
     checks = json.loads((out / "checks.json").read_text())

@@ -3,9 +3,10 @@
 Which checks a statistic gets follows ACRO 1.0.2's ontology ("statbarns"): counts
 and the position statistics (median, min, max) get the threshold and, when zeros are
 disclosive, the zero check; sums and means the threshold, the N-k rule and the
-p-ratio; a standard deviation the degrees-of-freedom check (count - 1); a mode only
-the zero check. Dominance is evaluated on absolute values, so negative values do not
-switch it off (ACRO returns "review" for the whole table instead, its issue #19).
+p-ratio; a standard deviation the degrees-of-freedom check (count - 1); a mode the
+zero check and (unlike ACRO, whose mode has no threshold) the threshold. Dominance is
+evaluated on absolute values, so negative values do not switch it off (ACRO returns
+"review" for the whole table instead, its issue #19).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ STAT_CHECKS: dict[str, tuple[str, ...]] = {
     "min": (V.ZERO, V.THRESHOLD),
     "max": (V.ZERO, V.THRESHOLD),
     "std": (V.DOF,),
-    "mode": (V.ZERO,),
+    # ACRO gives a mode the zero check only; the mode of a cell of one record is that
+    # record's value, so here it gets the threshold as well (docs/outputs.md)
+    "mode": (V.ZERO, V.THRESHOLD),
 }
 
 

@@ -79,6 +79,13 @@ def table_frame(dims: list[pd.Series], values: pd.Series | None) -> pd.DataFrame
                 f"values {values.name!r} are not numbers ({values.dtype})",
                 hint="aggregate a numeric column (convert it with pd.to_numeric)",
             )
+        if np.isinf(values.to_numpy(dtype=float, na_value=np.nan)).any():
+            # a cell's sum and largest values become infinite, and the dominance shares
+            # inf/inf are NaN: no cell would ever fail N-k or p-ratio
+            raise DataError(
+                f"values {values.name!r} hold infinite numbers",
+                hint="drop or recode them (e.g. values.replace([np.inf, -np.inf], np.nan))",
+            )
         columns["v"] = values
     indexes = [s.index for s in columns.values()]
     if all(ix is indexes[0] or ix.equals(indexes[0]) for ix in indexes[1:]):

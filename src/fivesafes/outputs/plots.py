@@ -70,11 +70,20 @@ def histogram(
     low = flagged_counts(counts, rules)
     status = Verdict.FAIL if low.any() else Verdict.PASS
     drawn = not (suppress and low.any())
+    data_edges = np.ndim(bins) == 0  # a number of bins (or numpy's rule): edges from the data
+    if drawn and data_edges:
+        # the outer edges are the smallest and largest values: one unit's each (ACRO only
+        # notes it and passes); edges the researcher gives show no one's value
+        status = max(status, Verdict.REVIEW)
     if drawn:
         _draw(path, lambda ax: ax.hist(values.to_numpy(dtype=float), bins=edges, **kwargs), column)
     summary = (
         f"{status.text}; {V.THRESHOLD}: {int(low.sum())} bin(s) below {rules.safe_threshold}; "
-        + (EDGES_NOTE if drawn else "disclosive histogram withheld")
+        + (
+            (EDGES_NOTE if data_edges else "bin edges as given")
+            if drawn
+            else "disclosive histogram withheld"
+        )
     )
     return Output(
         uid=uid,

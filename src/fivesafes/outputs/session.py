@@ -28,6 +28,7 @@ from fivesafes.outputs.differencing import EarlierOutputs, SessionOutputs, popul
 from fivesafes.outputs.protect import DEFAULT_SUPPRESSION
 from fivesafes.outputs.record import Output
 from fivesafes.outputs.rules import OutputRules, resolve_rules
+from fivesafes.outputs.subsets import RowSets
 from fivesafes.outputs.tables import SessionContext, TableCall, make_table, statistics_of
 from fivesafes.sdc import RuleSet, SuppressionSpec
 from fivesafes.sdc.tabulate import private_connection
@@ -63,6 +64,7 @@ class Session:
         self.suppression = suppression or DEFAULT_SUPPRESSION
         self.blocked_extensions = tuple(e.lower() for e in blocked_extensions)
         self.history = SessionOutputs()
+        self.row_sets = RowSets()
         self.providers: tuple[EarlierOutputs, ...] = (self.history, *earlier)
         if register is not None:
             if not (area and dataset):
@@ -176,11 +178,14 @@ class Session:
             providers=self.providers,
             population=population_key(call.frame.index, self.dataset),
             connection=self._connection,
+            row_sets=self.row_sets,
         )
         uid = self._uid()
         made = make_table(call, ctx, uid, command)
         for source, table in made.kept:
             self.history.add(uid, source, table)
+        for rows in made.rows_kept:
+            self.row_sets.add(rows)
         self._add(made.output)
         return made.table
 
@@ -385,8 +390,8 @@ class Session:
         return True
 
     def import_results(self, folder: str | Path) -> list[str]:
-        """Add the outputs of an ACRO results folder (``results.json``): checked by ACRO, kept
-        with their status, and finalised with the session's own; returns their names here."""
+        """Add the outputs of an ACRO results folder (``results.json``): checked by ACRO, for
+        review here (never ``pass``), finalised with the session's own; returns their names."""
         from fivesafes.outputs.acro_json import read_results
 
         names = []
@@ -394,7 +399,11 @@ class Session:
             if output.uid.endswith("DONT_RELEASE"):
                 continue  # ACRO's session summary for its checkers, never an output
             uid = output.uid if output.uid not in self.outputs else self._uid()
-            self._add(replace(output, uid=uid))
+            # the file's status is no check made here (the researcher's process wrote the
+            # file, or the researcher did): at best a human reviews it
+            status = max(output.status, _verdict_review())
+            checks = {**output.checks, "imported_status": output.status.text}
+            self._add(replace(output, uid=uid, status=status, checks=checks))
             names.append(uid)
         return names
 
@@ -411,6 +420,7 @@ class Session:
         self._get(key)
         del self.outputs[key]
         self.history.remove(key)
+        self.row_sets.remove(key)
 
     def rename_output(self, old: str, new: str) -> None:
         """Rename an output."""
@@ -424,6 +434,7 @@ class Session:
             for k, v in self.outputs.items()
         }
         self.history.rename(old, new)
+        self.row_sets.rename(old, new)
 
     def add_comments(self, output: str, comment: str) -> None:
         """Add a comment to an output."""

@@ -32,6 +32,7 @@ from fivesafes.outputs.protect import (
 )
 from fivesafes.outputs.record import Output, TableEvidence
 from fivesafes.outputs.rules import OutputRules
+from fivesafes.outputs.subsets import RowSets, RowsTable, published
 from fivesafes.outputs.tabulate import STATISTICS, Cube, Request, tabulate
 from fivesafes.outputs.verdict import Verdict
 from fivesafes.sdc import (
@@ -48,6 +49,8 @@ from fivesafes.sdc import (
 
 BoolArray = npt.NDArray[np.bool_]
 SUPPRESSION_EXCEPTION = "Suppression automatically applied where needed"
+EXTREMES = frozenset({"min", "max"})
+EXTREMES_NOTE = f"{V.EXTREME}: a minimum or maximum is a unit's own value, for a human to check"
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class SessionContext:
     providers: Sequence[EarlierOutputs]
     population: str
     connection: duckdb.DuckDBPyConnection | None = None
+    row_sets: RowSets | None = None  # the session's outputs with their rows (``subsets``)
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class TableOutcome:
     table: pd.DataFrame
     output: Output
     kept: tuple[tuple[SourceKey, OutputTable], ...]
+    rows_kept: tuple[RowsTable, ...] = ()
 
 
 def statistics_of(aggfunc: Any, has_values: bool) -> tuple[tuple[str, ...], bool]:
@@ -160,10 +165,19 @@ def make_table(call: TableCall, ctx: SessionContext, uid: str, command: str) -> 
     # is: neither checked for differencing (its own cells would be "revealed") nor kept
     releasable = protection.ok if protection is not None else not primary.any()
     kept, diff = _differencing(evidence, ctx, uid, shown) if releasable else ((), None)
+    rows_kept, nearby = _row_sets(evidence, ctx, uid, shown, call) if releasable else ((), [])
     status, summary = _status(ctx, checks, shown, primary, secondary, review, protection, diff)
+    if nearby:
+        status = Verdict.FAIL
+        summary = _restated(status, summary, [f"differencing: {text}" for text in nearby])
+    if EXTREMES & set(stats):
+        # ACRO passes a minimum or maximum of ten records; either is one record's value
+        status = max(status, Verdict.REVIEW)
+        summary = _restated(status, summary, [EXTREMES_NOTE])
     table = table_frame(layout, _grids(cube, layout, hidden, call.values_name is not None))
     outcome = outcome_frame(layout, checks)
     details = _details(cube, ctx, checks, shown, primary, secondary, protection, diff, rule_text)
+    details["differencing_rows"] = nearby
     output = Output(
         uid=uid,
         status=status,
@@ -178,8 +192,37 @@ def make_table(call: TableCall, ctx: SessionContext, uid: str, command: str) -> 
         exception=SUPPRESSION_EXCEPTION if ctx.suppress and status is Verdict.REVIEW else "",
         tables=_submittable(evidence, stats) if releasable and status is not Verdict.FAIL else (),
     )
-    keep = kept if diff is None or diff.safe else ()
-    return TableOutcome(table, output, keep)
+    safe = (diff is None or diff.safe) and not nearby
+    return TableOutcome(table, output, kept if safe else (), rows_kept if safe else ())
+
+
+def _row_sets(
+    evidence: Sequence[TableEvidence],
+    ctx: SessionContext,
+    uid: str,
+    shown: BoolArray,
+    call: TableCall,
+) -> tuple[tuple[RowsTable, ...], list[str]]:
+    """Each measure's published cells with the output's rows, and what they reveal with
+    the session's earlier outputs over nearby rows (``subsets``)."""
+    if ctx.row_sets is None:
+        return (), []
+    tables = []
+    found: list[str] = []
+    for e in evidence:
+        dims = [d for d, _ in e.total_codes]
+        measure = "count" if e.frequency else f"sum:{e.measure}"
+        cells = e.cells.loc[shown.ravel()]
+        table = published(uid, ctx.population, call.frame.index, measure, cells, dims)
+        tables.append(table)
+        found.extend(ctx.row_sets.check(table, ctx.rules.safe_threshold))
+    return tuple(tables), found
+
+
+def _restated(status: Verdict, summary: str, more: Sequence[str]) -> str:
+    """``summary`` under a new status, with ``more`` findings at its end."""
+    parts = summary.split("; ")[1:]  # the first part is the old status
+    return "; ".join([status.text, *parts, *more])
 
 
 def _submittable(

@@ -32,6 +32,8 @@ MISSING = "MissingCheck"
 NEGATIVE = "NegativeValuesCheck"
 DIFFERENCING = "DifferencingCheck"
 SECONDARY = "SecondarySuppression"
+SMALL_GROUP = "SmallGroupCheck"  # fivesafes: a regression coefficient resting on few records
+EXTREME = "ExtremeValueReview"  # fivesafes: a minimum, maximum or histogram edge is a value
 
 # checks whose flag on a cell means the cell is disclosive (fail); the others ask for review
 FAILING_CHECKS = frozenset({THRESHOLD, ZERO, NK, P_RATIO, DOF})
