@@ -197,10 +197,13 @@ def protect(
     Outputs, in OUT (or OUT/<table name>/ when several specs are given):
       cells.csv    one row per cell, subtotals included: codes, records,
                    contributors, value, status (safe|primary|secondary),
-                   rule, lower_protection, upper_protection
+                   rule, lower_protection, upper_protection; a text field
+                   that a spreadsheet would run as a formula (=, +, -, @,
+                   tab, CR first; not a number) gets a leading ' (read
+                   back exactly by fivesafes, as report.json says)
       report.json  the spec and its SHA-256, the data file and its SHA-256,
                    every rule parameter in force, counts per status and
-                   rule, timings, notes
+                   rule, timings, notes, how cells.csv is written
       table.csv    the table as people read it: hierarchy indented, hidden
                    cells shown as [c], notes in a '#' header
       table.xlsx   the same as a spreadsheet, with a Notes sheet

@@ -19,7 +19,7 @@ from fivesafes.sdc import (
     audit_table,
     load_spec,
     normalise_cells,
-    read_cells,
+    read_output_cells,
     spec_hierarchies,
 )
 
@@ -34,7 +34,8 @@ def read_cells_csv(path: Path, dimensions: tuple[str, ...]) -> pd.DataFrame:
             f"cells file {path} is empty (0 bytes)",
             hint="give the cells.csv written by table protect (or another tool's table)",
         )
-    cells = read_cells(path, dimensions)
+    # codes exactly: a cells.csv of table protect is escaped, as its report.json says
+    cells = read_output_cells(path, dimensions)
     if cells.empty:
         raise DataError(
             f"{path} has no cells (only a header)", hint="give the table's cells, one per row"

@@ -31,12 +31,15 @@ from fivesafes.sdc import (
     Status,
     TableResult,
     TableSpec,
+    cells_csv_text,
+    formula_escaped,
     load_spec,
     parse_spec,
     published_cells,
     read_cells,
     restrict,
     spec_hierarchies,
+    with_format,
 )
 
 CELLS = "cells.csv"
@@ -90,7 +93,8 @@ class TableSubmission:
     @property
     def cells(self) -> pd.DataFrame:
         """cells.csv with codes as strings and a value column (a count table's is its count)."""
-        cells = read_cells(self.cells_csv, self.dimensions, name=CELLS)
+        escaped = formula_escaped(self.report)  # as report.json says cells.csv is written
+        cells = read_cells(self.cells_csv, self.dimensions, name=CELLS, formula_escaped=escaped)
         if VALUE not in cells.columns:
             cells[VALUE] = cells[RECORDS].astype(float)
         for col in (LOWER, UPPER):
@@ -232,7 +236,9 @@ def table_of_result(
     report = dict(result.report)
     if source is not None:
         report["source"] = {**dict(source), "rows": report.get("source", {}).get("rows")}
-    cells = published_cells(result).to_csv(index=False, lineterminator="\n")
+    # the files of a stored output are those of table protect --out: text escaped, said so
+    report = with_format(report)
+    cells = cells_csv_text(published_cells(result))
     spec = result.spec
     return _with_hashes(
         TableSubmission(
@@ -333,7 +339,12 @@ def read_table_dir(
         raise _unreadable(
             folder, CELLS, f"is not a UTF-8 CSV table ({type(exc).__name__})"
         ) from None
-    cells = read_cells(cells_text, loaded.dimension_names, name=str(folder / CELLS))
+    cells = read_cells(
+        cells_text,
+        loaded.dimension_names,
+        name=str(folder / CELLS),
+        formula_escaped=formula_escaped(report),
+    )
     missing = [c for c in (*loaded.dimension_names, STATUS) if c not in cells.columns]
     if VALUE not in cells.columns and RECORDS not in cells.columns:
         missing.append(VALUE)

@@ -74,13 +74,14 @@ from fivesafes.sdc.formats.statuses import normalise_cells
 from fivesafes.sdc.hierarchy import DEFAULT_TOTAL_CODE, Hierarchy
 from fivesafes.sdc.loss import loss_measures
 from fivesafes.sdc.occupancy import Occupancy, pairs_for
+from fivesafes.sdc.outputs.cells_csv import cells_csv_text, formula_escaped, with_format
 from fivesafes.sdc.outputs.presentation import (
     NOT_AVAILABLE_SYMBOL,
     Cell,
     Presentation,
     present,
 )
-from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
+from fivesafes.sdc.outputs.reader import read_cells, read_output_cells, spec_hierarchies
 from fivesafes.sdc.outputs.report import build_report
 from fivesafes.sdc.outputs.writers import ProtectedTable, published_cells, write_all
 from fivesafes.sdc.perturbation import (
@@ -225,6 +226,7 @@ __all__ = [
     "build_report",
     "build_view",
     "build_views",
+    "cells_csv_text",
     "check_differencing",
     "compare_methods",
     "csv_field",
@@ -232,6 +234,7 @@ __all__ = [
     "csv_unescape",
     "entry_text",
     "export_table",
+    "formula_escaped",
     "generate_ptable",
     "hierarchy_text",
     "interval_text",
@@ -255,6 +258,7 @@ __all__ = [
     "published_cells",
     "read_cells",
     "read_output",
+    "read_output_cells",
     "record_key_fractions",
     "record_keys",
     "render_html",
@@ -266,6 +270,7 @@ __all__ = [
     "tabulate",
     "top_column",
     "view_table",
+    "with_format",
     "with_protection",
     "write_all",
     "write_comparison",

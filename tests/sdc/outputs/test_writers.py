@@ -91,7 +91,9 @@ def test_report_json_round_trips(tmp_path: Path) -> None:
     result.write(tmp_path)
     report = json.loads((tmp_path / "report.json").read_text())
     # report.json is the result's report plus the digest of the statuses in cells.csv
+    # and how cells.csv is written (text escaped against formulas)
     digest = report["cells"].pop("status_sha256")
+    assert report.pop("cells_csv") == {"formula_escaped": True}
     assert report == json.loads(json.dumps(result.report))
     written = read_cells(tmp_path / "cells.csv", ["region", "industry"])
     assert digest == status_digest(written, ["region", "industry"])

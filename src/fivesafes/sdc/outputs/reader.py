@@ -9,24 +9,34 @@ a cell's value.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from fivesafes.errors import DataError
 from fivesafes.sdc.formats.hierarchies import load_hierarchy
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.outputs.cells_csv import escaped_names, formula_escaped, unescape_cells
+from fivesafes.sdc.outputs.writers import REPORT_JSON
 from fivesafes.sdc.spec import TableSpec
 
 
 def read_cells(
-    source: Path | str, dimensions: Sequence[str], *, name: str | None = None
+    source: Path | str,
+    dimensions: Sequence[str],
+    *,
+    name: str | None = None,
+    formula_escaped: bool = False,
 ) -> pd.DataFrame:
     """A cells.csv (a path, or its text) with codes as strings; empty fields are missing.
 
-    ``name`` is how errors call the file (default: the path). Raises DataError when the
-    file is missing or is not a UTF-8 CSV table.
+    ``name`` is how errors call the file (default: the path). ``formula_escaped``: the
+    file's text fields are escaped against spreadsheet formulas (its report.json says
+    so, :func:`~fivesafes.sdc.outputs.cells_csv.formula_escaped`): undone here, exactly.
+    Raises DataError when the file is missing or is not a UTF-8 CSV table.
     """
     where = name if name is not None else str(source)
     if isinstance(source, Path):
@@ -35,10 +45,12 @@ def read_cells(
         handle: Path | io.StringIO = source
     else:
         handle = io.StringIO(source)
+    # an escaped header holds a dimension "=x" as "'=x"
+    names = escaped_names(dimensions) if formula_escaped else list(dimensions)
     try:
-        return pd.read_csv(
+        cells = pd.read_csv(
             handle,
-            dtype=dict.fromkeys(dimensions, str),
+            dtype=dict.fromkeys(names, str),
             keep_default_na=False,
             na_values=[""],
         )
@@ -55,6 +67,23 @@ def read_cells(
             hint="give the cells.csv written by `fivesafes table protect`, or a CSV with one "
             "column per dimension" + latin,
         ) from None
+    return unescape_cells(cells) if formula_escaped else cells
+
+
+def read_output_cells(path: Path, dimensions: Sequence[str]) -> pd.DataFrame:
+    """The cells.csv at ``path``, unescaped when the report.json beside it says it is.
+
+    A cells.csv without such a report (another tool's, or fivesafes' before it escaped
+    its text) is read as it is.
+    """
+    return read_cells(path, dimensions, formula_escaped=formula_escaped(_report_beside(path)))
+
+
+def _report_beside(path: Path) -> Any:
+    try:
+        return json.loads((path.parent / REPORT_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # no report (another tool's cells), or not JSON
+        return None
 
 
 def spec_hierarchies(spec: TableSpec, cells: pd.DataFrame) -> tuple[Hierarchy, ...]:

@@ -33,6 +33,7 @@ from fivesafes.sdc.cells import (
 )
 from fivesafes.sdc.formats.injection import csv_field, csv_row, xlsx_text
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.outputs.cells_csv import cells_csv_text, with_format
 from fivesafes.sdc.outputs.presentation import Presentation, present
 from fivesafes.sdc.outputs.report import STATUS_DIGEST, status_digest
 from fivesafes.sdc.rules import rule_explanations
@@ -164,6 +165,7 @@ def write_outputs(result: ProtectedTable, out_dir: Path) -> dict[str, Path]:
     # the statuses as written: a reader (table show) refuses a cells.csv edited since
     digest = status_digest(cells, result.spec.dimension_names)
     report = {**result.report, "cells": {**result.report["cells"], STATUS_DIGEST: digest}}
+    report = with_format(report)  # cells.csv's text is escaped: readers undo it
     writers: dict[str, Writer] = {
         CELLS_CSV: lambda p: write_cells_csv(cells, p),
         REPORT_JSON: lambda p: write_json(report, p),
@@ -200,8 +202,12 @@ def write_all(out_dir: Path, writers: dict[str, Writer]) -> dict[str, Path]:
 
 
 def write_cells_csv(cells: pd.DataFrame, path: Path) -> None:
-    """cells.csv: codes written exactly as the strings they are."""
-    cells.to_csv(path, index=False, lineterminator="\n")
+    """cells.csv: every text field escaped so that no spreadsheet runs it (cells_csv.py).
+
+    The report written with it must say so (:func:`with_format`): readers undo the
+    escape only then, so a code comes back exactly as the string it is.
+    """
+    path.write_text(cells_csv_text(cells), encoding="utf-8", newline="")
 
 
 def write_json(content: dict[str, Any], path: Path) -> None:

@@ -27,6 +27,7 @@ from fivesafes.errors import (
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.cells import CONTRIBUTORS, PUBLISHED
 from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.outputs.cells_csv import formula_escaped
 from fivesafes.sdc.outputs.reader import read_cells, spec_hierarchies
 from fivesafes.sdc.outputs.report import STATUS_DIGEST, count_by_status, status_digest
 from fivesafes.sdc.outputs.writers import CELLS_CSV, REPORT_JSON
@@ -92,7 +93,9 @@ def read_output(folder: str | Path, spec: str | Path | None = None) -> Shown:
             "(its SHA-256 differs from report.json's)",
             hint="give the spec the table was protected with (--spec), or protect again",
         )
-    cells = read_cells(folder / CELLS_CSV, loaded.dimension_names)
+    cells = read_cells(
+        folder / CELLS_CSV, loaded.dimension_names, formula_escaped=formula_escaped(report)
+    )
     _check_statuses(cells, loaded.dimension_names, report["cells"], folder)
     return Shown(loaded, cells, spec_hierarchies(loaded, cells), report)
 
