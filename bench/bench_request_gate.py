@@ -34,7 +34,7 @@ from bench_differencing import SOURCE, make_tables
 from fivesafes.release.checks import CheckResult
 from fivesafes.release.differencing_scope import EarlierRelease, scoped_differencing_check
 from fivesafes.release.figure_gate import FigureGate
-from fivesafes.requests.figure import answer_table, parse_cell
+from fivesafes.requests.figure import answer_population, answer_table
 from fivesafes.sdc import VALUE, OutputTable
 
 
@@ -52,10 +52,8 @@ def main() -> None:
     )
     print(f"load average: {os.getloadavg()[0]:.1f}")
 
-    new = figure(
-        tables[0], "region=r00+r05,industry=01", {"region": ("r00", "r05"), "industry": ("01",)}
-    )
-    old = figure(tables[0], "region=r00,industry=01", {"region": ("r00",), "industry": ("01",)})
+    new = figure(tables[0], {"region": ("r00", "r05"), "industry": ("01",)})
+    old = figure(tables[0], {"region": ("r00",), "industry": ("01",)})
 
     t0 = time.perf_counter()
     full = scoped_differencing_check(new, SOURCE, True, earlier)
@@ -120,7 +118,7 @@ def timed(check: Callable[[], CheckResult], rounds: int = 5) -> tuple[CheckResul
     return result, statistics.median(times)
 
 
-def figure(table: OutputTable, text: str, leaves: dict[str, tuple[str, ...]]) -> OutputTable:
+def figure(table: OutputTable, leaves: dict[str, tuple[str, ...]]) -> OutputTable:
     """The figure as the gate receives it, its value the true one: the sum of the leaf
     cells it covers in the first release (whose cells hold every true value, hidden or
     not; it has no size dimension), products at their total unless named)."""
@@ -128,7 +126,13 @@ def figure(table: OutputTable, text: str, leaves: dict[str, tuple[str, ...]]) ->
     mask = cells["product"] == "T" if "product" not in leaves else cells["product"].notna()
     for dim, codes in leaves.items():
         mask &= cells[dim].isin(codes)
-    return answer_table("request-1-new", parse_cell(text), leaves, float(cells[VALUE][mask].sum()))
+    return _answer(table, leaves, float(cells[VALUE][mask].sum()))
+
+
+def _answer(table: OutputTable, leaves: dict[str, tuple[str, ...]], value: float) -> OutputTable:
+    """The figure as answer_figure builds it: every code of its columns (here the release's)."""
+    codes = {h.name: h.leaves for h in table.hierarchies if h.name in leaves}
+    return answer_table("request-1-new", answer_population(leaves, codes), value)
 
 
 def hidden_figure(tables: list[OutputTable], codes: dict[str, str]) -> OutputTable:
@@ -140,10 +144,7 @@ def hidden_figure(tables: list[OutputTable], codes: dict[str, str]) -> OutputTab
                 row = row[row[d] == c]
             if len(row):
                 leaves = {d: (c,) for d, c in codes.items()}
-                text = ",".join(f"{d}={c}" for d, c in codes.items())
-                return answer_table(
-                    "request-1-new", parse_cell(text), leaves, float(row[VALUE].iloc[0])
-                )
+                return _answer(t, leaves, float(row[VALUE].iloc[0]))
     raise SystemExit(f"no release has the cell {codes}")
 
 

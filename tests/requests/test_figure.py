@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 
 from fivesafes.errors import ValidationError
 from fivesafes.requests.figure import (
+    NO_VALUE,
+    answer_population,
     answer_table,
+    dimension_codes,
     figure_cells,
     leaves_of,
     parse_cell,
@@ -32,14 +35,26 @@ def test_cells_parse_and_groups_expand_to_leaves() -> None:
             parse_cell(bad)
 
 
-def test_the_answer_table_groups_exactly_its_leaves() -> None:
-    cell = parse_cell("region=a+c")
-    table = answer_table("request-1-new", cell, {"region": ("a", "c")}, 5.0)
-    (h,) = table.hierarchies
-    assert h.root == "answer:a+c" and set(h.leaves) == {"a", "c"}
+def test_the_answer_table_keeps_its_leaves_among_every_code_of_the_column() -> None:
+    data = pd.DataFrame({"region": ["a", "b", "c", None], "sector": ["s", "s", "t", "t"]})
+    codes = dimension_codes(data, ["region", "sector"])
+    assert codes == {"region": ("a", "b", "c", NO_VALUE), "sector": ("s", "t")}
+    population = answer_population({"region": ("a", "c"), "sector": ("s", "t")}, codes)
+    table = answer_table("request-1-new", population, 5.0)
+    region, sector = table.hierarchies
+    # every code under the total, the figure's under its own code: the check knows that
+    # b and the rows without a region lie outside the figure
+    assert set(region.leaves) == {"a", "b", "c", NO_VALUE}
+    assert set(region.leaves_under("region:a|c")) == {"a", "c"}
+    assert table.filters == ("region", "sector")  # the check reads their zeros, any pair
     assert table.cells.to_dict("records") == [
-        {"region": "answer:a+c", "value": 5.0, "status": "safe"}
+        {"value": 5.0, "status": "safe", "region": "region:a|c", "sector": sector.root}
     ]
+    # the plain register's form: the figure's own codes only
+    assert set(population.public_hierarchy("region").leaves) == {"a", "c"}
+    clashing = pd.DataFrame({"region": ["a", NO_VALUE, None]})
+    with pytest.raises(ValidationError, match="stands for no value"):
+        dimension_codes(clashing, ["region"])
 
 
 rows = st.lists(

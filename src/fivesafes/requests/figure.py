@@ -3,10 +3,19 @@
 The officer names a cell (``region=N,industry=A+B+C``), never a number. The figure is the
 measure summed over the rows in that cell (or counted, for ``count``); its statistics
 (contributors, largest contributions) go through the organisation's primary rules, and the
-figure as a one-cell table, whose hierarchy groups exactly the leaves it covers, goes
-through the differencing check against everything published from the source (releases
-and earlier answers). A grouping that no published hierarchy has (three industries
-together) is checked the same way: the check works on the leaves each cell covers.
+figure goes through the differencing check against everything published from the source
+(releases and earlier answers) as what it is: a one-cell table of part of the units
+(sdc/population.py), each named dimension a filter that keeps the leaves the figure covers
+among *every* code the data hold in that column. A grouping that no published hierarchy has
+(three industries together) is checked the same way: the check works on the leaves each
+cell covers.
+
+Every code, not only the figure's: a hierarchy that held only the figure's codes would tell
+the check they are all of the column's values, so a figure of country X beside a release
+by region would equal the grand total in the model and clash with it (the check could
+not run). And a filter, not a tabulated dimension: the check then reads the data's empty
+combinations of every pair of columns the figure names (sdc/occupancy.py), the figure's
+own pair included (region a1 in sector B, with a3 only in B, is B minus a3).
 """
 
 from __future__ import annotations
@@ -28,14 +37,19 @@ from fivesafes.sdc import (
     VALUE,
     Hierarchy,
     OutputTable,
+    Population,
     RuleSet,
     Status,
     apply_primary_rules,
+    restrict,
     top_column,
 )
 
 COUNT = "count"  # the measure of a frequency: rows counted, not a column summed
 ANSWER_PREFIX = "answer"
+# the code that stands for the rows with no value in a figure's column (they are units of
+# every table without that column, so the check must not take the column's codes as all)
+NO_VALUE = f"{ANSWER_PREFIX}:no-value"
 
 
 @dataclass(frozen=True)
@@ -148,18 +162,41 @@ def primary_reasons(cells: pd.DataFrame, rules: RuleSet, *, frequency: bool) -> 
     return tuple(str(flagged[RULE].iloc[0]).split(";"))
 
 
-def answer_table(
-    label: str, cell: CellRequest, leaves: Mapping[str, tuple[str, ...]], value: float
-) -> OutputTable:
-    """The figure as a one-cell table whose hierarchies group exactly the leaves it covers."""
-    hierarchies = []
-    codes: dict[str, str] = {}
-    for dim in cell.dimensions:
-        root = f"{ANSWER_PREFIX}:{cell.label(dim)}"
-        hierarchies.append(Hierarchy.flat(dim, leaves[dim], total=root))
-        codes[dim] = root
-    frame = pd.DataFrame([{**codes, VALUE: float(value), STATUS: Status.SAFE.value}])
-    return OutputTable(label, tuple(hierarchies), frame)
+def dimension_codes(data: pd.DataFrame, dimensions: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Per dimension, every code the data hold in that column (NO_VALUE too when a row has
+    none): the values the figure's filters are taken from."""
+    out: dict[str, tuple[str, ...]] = {}
+    for dim in dimensions:
+        column = data[dim]
+        codes = sorted(set(column.dropna().astype(str)))
+        if bool(column.isna().any()):
+            if NO_VALUE in codes:  # fail closed: the rows without a value would merge with it
+                raise ValidationError(
+                    f"column {dim!r} holds the code {NO_VALUE!r}, which stands for no value",
+                    hint="recode it in the dataset before asking for a figure of the column",
+                )
+            codes.append(NO_VALUE)
+        out[dim] = tuple(codes)
+    return out
+
+
+def answer_population(
+    leaves: Mapping[str, tuple[str, ...]], codes: Mapping[str, Sequence[str]]
+) -> Population:
+    """The units the figure covers: per dimension, its leaves among every code of the column."""
+    return Population.of(leaves, {d: codes[d] for d in leaves})
+
+
+def answer_table(label: str, population: Population, value: float) -> OutputTable:
+    """The figure as a one-cell table of part of the units: each dimension a filter whose
+    hierarchy holds every code of the column, the cell at the code of the kept leaves."""
+    frame = pd.DataFrame([{VALUE: float(value), STATUS: Status.SAFE.value}])
+    return restrict(OutputTable(label, (), frame), population)
+
+
+def figure_object_id(figure_id: int) -> str:
+    """The id that binds an approved figure's sealed hierarchies (every code) to it."""
+    return f"answers/{figure_id}/hierarchies"
 
 
 def _numbers(raw: pd.Series, measure: str) -> np.ndarray:

@@ -112,7 +112,7 @@ READERS: dict[str, Call] = {
     "answers.released_for": lambda s, w, i: answers.released_for(s, i["a"]),
     "figures.case_figures": _as("fred", figures.case_figures, "@a"),
     "figures.register_state": lambda s, w, i: figures.register_state(s, 1, "earnings"),
-    "register.area_answers": lambda s, w, i: register.area_answers(s, "earnings"),
+    "register.area_answers": lambda s, w, i: register.area_answers(s, w.provider, "earnings"),
 }
 
 PURE = {

@@ -40,7 +40,7 @@ def area_releases(session: Session, provider: KeyProvider, area_id: int) -> list
     # answer must not difference against them.
     area = session.get(AreaRow, area_id)
     if area is not None:
-        out.extend(area_answers(session, area.name))
+        out.extend(area_answers(session, provider, area.name))
     return out
 
 

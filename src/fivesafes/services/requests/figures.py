@@ -6,8 +6,11 @@ rule set in force and the differencing check against everything published from t
 (its releases, and the answers approved before: ``services.release.scope`` adds those to
 every check of the area, releases' included) decide whether it may leave. That check
 holds the zeros of the figure's data, as the check at `release submit` does
-(services/release/zeros.py): a figure whose zeros cannot be read is refused. Approved, it
-joins the register; refused, the reasons (never the value) are recorded. Both audited.
+(services/release/zeros.py): a figure whose zeros cannot be read is refused. The figure is
+checked as a one-cell table of part of the units, whose filters hold every code of the
+columns it names, read in the same audited read (requests/figure.py). Approved, it joins
+the register, those codes sealed under the area's key; refused, the reasons (never the
+value) are recorded. Both audited.
 """
 
 from __future__ import annotations
@@ -28,13 +31,17 @@ from fivesafes.release.differencing_scope import EarlierRelease, scoped_differen
 from fivesafes.release.families import Family, link_families
 from fivesafes.release.regimes import EXACT, clashes, figure_clash_reason
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
+from fivesafes.release.sealing import seal
 from fivesafes.release.submission import Submission, hierarchy_pairs
 from fivesafes.requests import permissions
 from fivesafes.requests.figure import (
     COUNT,
     CellRequest,
+    answer_population,
     answer_table,
+    dimension_codes,
     figure_cells,
+    figure_object_id,
     leaves_of,
     primary_reasons,
 )
@@ -150,7 +157,10 @@ def answer_figure(
         f"the figure itself is disclosive under {rule} (rule set {in_force.label})"
         for rule in primary_reasons(frame, rules, frequency=measure == COUNT)
     ]
-    table = answer_table(f"request-{case_id}-new", cell, leaves, value)  # not numbered yet
+    # every code of each column the figure names, from the audited read above: the check
+    # must know the codes the figure leaves out (requests/figure.py)
+    population = answer_population(leaves, dimension_codes(data, cell.dimensions))
+    table = answer_table(f"request-{case_id}-new", population, value)  # not numbered yet
     if not reasons:  # a figure that breaks a primary rule needs no differencing to refuse
         # The combinations the dataset leaves empty, as the check at `release submit` holds
         # them (services/release/zeros.py): read after the officer's audited read above,
@@ -198,7 +208,11 @@ def answer_figure(
             area=area,
             source=source,
             cell=cell.text(),
-            hierarchies_json=json.dumps({h.name: hierarchy_pairs(h) for h in table.hierarchies}),
+            # the plain register keeps the figure's own codes (as a release's filter: a
+            # column may be a unit identifier); every code is sealed below for later checks
+            hierarchies_json=json.dumps(
+                {d: hierarchy_pairs(population.public_hierarchy(d)) for d in population.where}
+            ),
             codes_json=json.dumps({d: str(table.cells[d].iloc[0]) for d in table.dimensions}),
             approved=approved,
             value=value if approved else None,  # a refused figure's value stays in the area
@@ -209,6 +223,11 @@ def answer_figure(
         )
         session.add(figure)
         session.flush()
+        if approved:  # read back by every later check of the area (services/requests/register.py)
+            whole = {h.name: hierarchy_pairs(h) for h in table.hierarchies}
+            figure.sealed_hierarchies, figure.hierarchies_wrapped_key_json = seal(
+                vault.provider, area, figure_object_id(figure.id), json.dumps(whole).encode()
+            )
         record(
             session,
             login,

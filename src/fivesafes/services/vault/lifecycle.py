@@ -27,6 +27,7 @@ from fivesafes.errors import ConflictError, NotFoundError, ValidationError
 from fivesafes.faults import crash_point
 from fivesafes.governance import permissions
 from fivesafes.release.intervals import intervals_object_id
+from fivesafes.requests.figure import figure_object_id
 from fivesafes.services.context import now, record, resolve_actor, today_or
 from fivesafes.services.governance.lookup import area_row, dataset_row
 from fivesafes.services.release.checks import version_object_id
@@ -67,6 +68,7 @@ from fivesafes.store.models.release import (
     ReleaseRequestRow,
     RequestVersionRow,
 )
+from fivesafes.store.models.requests import RequestFigureRow
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault import (
     AreaStore,
@@ -321,7 +323,8 @@ def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int)
 
 
 def _rewrap_sealed_rows(session: Session, vault: Vault, area: str, area_id: int) -> int:
-    """Re-wrap the area's data keys held in the database: submitted versions, hidden cells."""
+    """Re-wrap the area's data keys held in the database: submitted versions, hidden cells,
+    approved figures' hierarchies."""
     # Without this the old area key's destruction would make every pending request and
     # every published release's hidden cells unreadable (and the differencing check with it).
     sealed: list[tuple[Any, str]] = [
@@ -354,8 +357,20 @@ def _rewrap_sealed_rows(session: Session, vault: Vault, area: str, area_id: int)
         v.intervals_wrapped_key_json = json.dumps(
             rewrap(vault.provider, area, object_id, old).to_json()
         )
+    # an approved figure's hierarchies (every code of its columns), read by every check
+    figures = session.scalars(
+        select(RequestFigureRow).where(
+            RequestFigureRow.area == area,
+            RequestFigureRow.hierarchies_wrapped_key_json.is_not(None),
+        )
+    ).all()
+    for f in figures:
+        old = WrappedKey.from_json(json.loads(str(f.hierarchies_wrapped_key_json)))
+        f.hierarchies_wrapped_key_json = json.dumps(
+            rewrap(vault.provider, area, figure_object_id(f.id), old).to_json()
+        )
     session.flush()
-    return len(sealed) + len(with_intervals)
+    return len(sealed) + len(with_intervals) + len(figures)
 
 
 def destroy_dataset(

@@ -102,6 +102,10 @@ class RequestFigureRow(Base):
     source: Mapped[str] = mapped_column(String(200), index=True)  # DATASET:MEASURE
     cell: Mapped[str] = mapped_column(Text)  # as asked: region=N,industry=A+B+C
     hierarchies_json: Mapped[str] = mapped_column(Text)  # {dimension: [[code, parent]]}
+    # an approved figure's hierarchies with every code of each column (sealed: a column may
+    # be a unit identifier) and their wrapped data key; NULL: refused, or approved before
+    sealed_hierarchies: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    hierarchies_wrapped_key_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     codes_json: Mapped[str] = mapped_column(Text)  # {dimension: the answer's code}
     approved: Mapped[bool] = mapped_column(Boolean)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)  # approved only
