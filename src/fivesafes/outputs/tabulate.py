@@ -97,7 +97,7 @@ def tabulate(request: Request, connection: duckdb.DuckDBPyConnection | None = No
         # one thread: the same frame gives the same cube, bit for bit (see one_thread);
         # its values feed the checks, the suppression and the differencing against the
         # register
-        with engine_errors(), one_thread(con):
+        with engine_errors(own=connection is None), one_thread(con):
             return _tabulate(con, request)
     finally:
         if connection is None:

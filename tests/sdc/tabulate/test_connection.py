@@ -21,6 +21,7 @@ from fivesafes.sdc.perturbation.attach import attach_record_keys
 from fivesafes.sdc.perturbation.keys import KeyMaterial
 from fivesafes.sdc.tabulate import (
     DuckDBTabulator,
+    duckdb_tabulator,
     engine_errors,
     load_hierarchies,
     private_connection,
@@ -90,7 +91,26 @@ def test_running_out_of_memory_is_a_data_error_that_says_why() -> None:
     assert "more memory" in (err.value.hint or "")
 
 
-def test_a_tabulation_out_of_memory_is_that_data_error() -> None:
+def test_a_tabulation_out_of_memory_is_that_data_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def small() -> duckdb.DuckDBPyConnection:
+        con = private_connection()
+        con.execute("SET memory_limit = '1MB'")
+        return con
+
+    monkeypatch.setattr(duckdb_tabulator, "private_connection", small)
+    rows = pd.DataFrame(
+        {
+            "ent": [f"e{i}" for i in range(200_000)],
+            "region": [f"r{i % 5_000}" for i in range(200_000)],
+            "turnover": np.ones(200_000),
+        }
+    )
+    with pytest.raises(DataError, match="more memory than the query engine may use"):
+        tabulate(SPEC, rows)
+
+
+def test_a_callers_connection_out_of_memory_is_left_to_the_caller() -> None:
+    """The caller set the limit and words the error (the vault names its setting)."""
     con = private_connection()
     con.execute("SET memory_limit = '1MB'")
     rows = pd.DataFrame(
@@ -101,7 +121,7 @@ def test_a_tabulation_out_of_memory_is_that_data_error() -> None:
         }
     )
     try:
-        with pytest.raises(DataError, match="more memory than the query engine may use"):
+        with pytest.raises(duckdb.OutOfMemoryException):
             tabulate(SPEC, rows, connection=con)
     finally:
         con.close()

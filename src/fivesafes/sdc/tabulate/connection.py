@@ -27,8 +27,16 @@ def private_connection() -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def engine_errors() -> Iterator[None]:
-    """DuckDB running out of memory as a DataError naming the cause and what to do."""
+def engine_errors(own: bool = True) -> Iterator[None]:
+    """DuckDB running out of memory as a DataError naming the cause and what to do.
+
+    ``own``: the connection is one the tabulation opened (:func:`private_connection`). A
+    caller's connection has the caller's limit, and its caller words running out of it
+    (the vault's names the workspace setting: engine/memory.py ``memory_bounded``).
+    """
+    if not own:
+        yield
+        return
     try:
         yield
     except duckdb.OutOfMemoryException:

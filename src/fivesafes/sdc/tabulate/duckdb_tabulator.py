@@ -139,7 +139,7 @@ class DuckDBTabulator:
         prefix = new_prefix()
         try:
             source = register(con, spec, data, prefix, own_connection=self.connection is None)
-            with engine_errors(), temporary(con, source.temp_objects):
+            with engine_errors(own=self.connection is None), temporary(con, source.temp_objects):
                 return read(con, source)
         finally:
             if self.connection is None:
@@ -202,7 +202,7 @@ def tabulate(
 
     temp: list[tuple[str, str]] = []
     try:
-        with engine_errors(), one_thread(con), temporary(con, temp):
+        with engine_errors(own=connection is None), one_thread(con), temporary(con, temp):
             source = register(
                 con, spec, data, prefix, own_connection=connection is None, record_key=record_key
             )
