@@ -8,7 +8,8 @@ from datetime import date
 
 from fivesafes.errors import ValidationError
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+# \Z, not $: $ also matches before a final newline, which would let "name\n" through.
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}\Z")
 
 
 def validate_name(kind: str, name: str) -> str:

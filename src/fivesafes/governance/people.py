@@ -17,7 +17,8 @@ class PersonStatus(StrEnum):
     LEAVER = "leaver"
 
 
-_LOGIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
+# \Z, not $: $ also matches before a final newline, which would let "name\n" through.
+_LOGIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}\Z")
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,8 @@ def next_status(current: ProjectStatus, action: ProjectAction) -> ProjectStatus:
     return transition.target
 
 
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,39}$")
+# \Z, not $: $ also matches before a final newline, which would let "name\n" through.
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,39}\Z")
 
 
 @dataclass(frozen=True)

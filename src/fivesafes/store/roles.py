@@ -19,7 +19,8 @@ from sqlalchemy import Connection
 AUDIT_OWNER_ROLE = "fivesafes_audit_owner"
 AUDIT_TABLES = ("audit_log", "audit_checkpoint")
 REFUSE_FUNCTION = "fivesafes_refuse_audit_change()"
-_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# \Z, not $: $ also matches before a final newline, which would let "name\n" through.
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 
 # Two schemas migrating at once may both try to create the role: the loser's error is
 # harmless (the role exists), so it is caught inside the block.

@@ -26,10 +26,16 @@ def _insert_person(session: Session, login: str, name: str, roles: Iterable[Role
     # No checks on the actor here: the public callers authorise and audit.
     validate_login(login)
     name = validate_name(name)
-    taken = session.scalars(select(PersonRow.id).where(PersonRow.login == login)).first()
+    # Logins that differ only by case ("ada", "Ada") would be two people who read alike in
+    # every listing, grant and audit line: whoever the OS or a sign-in mapping calls "Ada"
+    # would take the place meant for "ada". One of them only.
+    taken = session.scalars(
+        select(PersonRow.login).where(func.lower(PersonRow.login) == login.lower())
+    ).first()
     if taken is not None:
+        same = "" if taken == login else f" (as {taken!r}: logins differing only by case)"
         raise ConflictError(
-            f"login {login!r} is already registered",
+            f"login {login!r} is already registered{same}",
             hint="each person is registered once; use `fivesafes people show LOGIN`",
         )
     row = PersonRow(login=login, name=name, status=PersonStatus.ACTIVE.value, registered_at=now())

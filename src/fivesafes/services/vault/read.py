@@ -272,16 +272,21 @@ def query_area_for(
     policy (:mod:`fivesafes.vault.row_level`); the audit event of the query records
     how many rows were shown and the SHA-256 of exactly what was.
     """
-    with tx() as session:
-        found = area_row(session, area)
-        area_id, max_rows = found.id, found.max_rows or 0
-        stored = session.scalars(
-            select(VaultObjectRow.name).where(
-                VaultObjectRow.area_id == area_id,
-                VaultObjectRow.kind == DATASET,
-                VaultObjectRow.state == STORED,
-            )
-        ).all()
+    try:
+        with tx() as session:
+            found = area_row(session, area)
+            area_id, max_rows = found.id, found.max_rows or 0
+            stored = session.scalars(
+                select(VaultObjectRow.name).where(
+                    VaultObjectRow.area_id == area_id,
+                    VaultObjectRow.kind == DATASET,
+                    VaultObjectRow.state == STORED,
+                )
+            ).all()
+    except NotFoundError as exc:
+        # Probing for areas by name is an attempted access too: audited, as a denial.
+        _audit_refused_query(tx, login, area, purpose, [(None, "unknown_area", exc.message)])
+        raise
     names = _classified(tx, login, area, sql, purpose, list(stored))
     decisions = _decide(tx, login, area, names, purpose, today, project_ref)
     if not all(d.allowed for d in decisions.values()):
