@@ -147,6 +147,7 @@ def _everything() -> ReviewFacts:
             TrainingFact("ann", "Responsible for information", None),
             TrainingFact("bob", "Responsible for information", _day(-1)),
             TrainingFact("cat", "Responsible for information", _day(5)),
+            TrainingFact("dan", "Responsible for information", _day(90), self_recorded=True),
         ),
         declarations=(DeclarationFact("bob", 1, 2),),
         declaration_published=False,  # contradicts bob's fact, but shows both categories

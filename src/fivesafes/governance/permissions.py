@@ -33,11 +33,15 @@ def check_administer(actor: Person) -> None:
     _check_role(actor, Role.ADMINISTRATOR, "administer the register")
 
 
-def check_record_training(actor: Person, subject: str) -> None:
+def check_record_training(actor: Person, subject: str, *, sole_administrator: bool = False) -> None:
     """Raise unless the actor may record a training completion for ``subject``.
 
     Training gates access, so a completion is evidence recorded by an administrator
-    (from the learning system's certificate), never a person's word about themselves.
+    (from the learning system's certificate), never a person's word about themselves:
+    an administrator's own completion is recorded by another administrator (separation
+    of duties). ``sole_administrator``: the actor is the only active administrator, who
+    has nobody to ask; their own completion is then recorded, flagged in its audit
+    event, and listed by the periodic review until another administrator records it.
     """
     check_active(actor)
     if not actor.has(Role.ADMINISTRATOR):
@@ -45,6 +49,13 @@ def check_record_training(actor: Person, subject: str) -> None:
             actor,
             f"record training for {subject}",
             "ask an administrator to record the completion, with its evidence reference",
+        )
+    if actor.login == subject and not sole_administrator:
+        raise _deny(
+            actor,
+            "record their own training",
+            "ask another administrator to record your completion, with its evidence "
+            "reference (nobody certifies their own training)",
         )
 
 
@@ -152,9 +163,9 @@ def can_revoke_grant(actor: Person, area: Area) -> bool:
     return can(check_revoke_grant, actor, area)
 
 
-def can_record_training(actor: Person, subject: str) -> bool:
+def can_record_training(actor: Person, subject: str, *, sole_administrator: bool = False) -> bool:
     """True when the actor may record training for ``subject``."""
-    return can(check_record_training, actor, subject)
+    return can(lambda: check_record_training(actor, subject, sole_administrator=sole_administrator))
 
 
 def can_register_dataset(actor: Person, area: Area) -> bool:

@@ -56,6 +56,8 @@ class TrainingFact:
     person: str
     course: str
     expires: date | None  # None: never completed; the expiry day is the first day without it
+    # the latest completion was recorded by the person themselves (a sole administrator)
+    self_recorded: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,18 @@ def _training(facts: tuple[TrainingFact, ...], today: date, horizon: date) -> li
                     t.expires,
                     days,
                     f"{t.person}'s {t.course!r} expires on {t.expires} (in {days} days)",
+                )
+            )
+        if t.self_recorded and t.expires > today:
+            out.append(
+                Finding(
+                    Category.TRAINING_SELF_RECORDED,
+                    t.person,
+                    t.course,
+                    None,
+                    None,
+                    f"{t.person} recorded their own {t.course!r} (the only administrator "
+                    "then): nobody else has checked its evidence",
                 )
             )
     return out

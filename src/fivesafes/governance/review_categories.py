@@ -27,6 +27,7 @@ class Category(StrEnum):
     TRAINING_MISSING = "training_missing"
     TRAINING_EXPIRED = "training_expired"
     TRAINING_EXPIRING = "training_expiring"
+    TRAINING_SELF_RECORDED = "training_self_recorded"
     NO_DECLARATION = "no_declaration"
     DECLARATION_UNSIGNED = "declaration_unsigned"
     ACCREDITATION_LAPSED = "accreditation_lapsed"
@@ -77,6 +78,12 @@ CATEGORIES: dict[Category, CategoryInfo] = {
         "Training expiring soon",
         Severity.NOTICE,
         "book a refresher before the expiry date",
+    ),
+    Category.TRAINING_SELF_RECORDED: CategoryInfo(
+        "Training recorded by the administrator who holds it (the only one then)",
+        Severity.NOTICE,
+        "another administrator checks the evidence and records the completion again: "
+        "fivesafes training record LOGIN COURSE --date DATE --evidence REF",
     ),
     Category.NO_DECLARATION: CategoryInfo(
         "No confidentiality declaration published",

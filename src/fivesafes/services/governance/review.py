@@ -87,6 +87,31 @@ def _latest_expiries(session: Session) -> dict[tuple[int, int], date]:
     return {(int(p), int(c)): e for p, c, e in rows}
 
 
+def _self_recorded(session: Session, latest: dict[tuple[int, int], date]) -> set[tuple[int, int]]:
+    """(person, course) whose latest completion only the person themselves recorded.
+
+    One recorded by another administrator with the same expiry clears it: that is the
+    second pair of eyes the finding asks for.
+    """
+    rows = session.execute(
+        select(
+            CompletionRow.person_id,
+            CompletionRow.course_id,
+            CompletionRow.expires_on,
+            CompletionRow.recorded_by,
+            PersonRow.login,
+        ).join(PersonRow, PersonRow.id == CompletionRow.person_id)
+    ).all()
+    own: set[tuple[int, int]] = set()
+    checked: set[tuple[int, int]] = set()
+    for person_id, course_id, expires_on, recorded_by, login in rows:
+        key = (int(person_id), int(course_id))
+        if latest.get(key) != expires_on:
+            continue
+        (own if recorded_by == login else checked).add(key)
+    return own - checked
+
+
 def gather_facts(session: Session, today: date) -> ReviewFacts:
     """Read the register into the plain facts the review rules look at."""
     people = session.scalars(select(PersonRow).order_by(PersonRow.login)).all()
@@ -113,6 +138,7 @@ def gather_facts(session: Session, today: date) -> ReviewFacts:
         a.id: [ac.course for ac in a.courses] for a in session.scalars(select(AreaRow)).all()
     }
     expiries = _latest_expiries(session)
+    self_recorded = _self_recorded(session, expiries)
     training: list[TrainingFact] = []
     for p in active:
         required = {c.id: c for c in mandatory}
@@ -123,7 +149,10 @@ def gather_facts(session: Session, today: date) -> ReviewFacts:
             course = by_name[SAFE_RESEARCHER_COURSE]
             required[course.id] = course
         for course in sorted(required.values(), key=lambda c: c.name):
-            training.append(TrainingFact(p.login, course.name, expiries.get((p.id, course.id))))
+            key = (p.id, course.id)
+            training.append(
+                TrainingFact(p.login, course.name, expiries.get(key), key in self_recorded)
+            )
 
     current = session.scalar(select(func.max(DeclarationVersionRow.version)))
     declarations: list[DeclarationFact] = []

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fivesafes.errors import ConflictError, ValidationError
 from fivesafes.governance import permissions
+from fivesafes.governance.roles import Role
 from fivesafes.governance.training import (
     DEFAULT_VALIDITY_MONTHS,
     Completion,
@@ -19,7 +20,7 @@ from fivesafes.governance.training import (
 )
 from fivesafes.services.context import Actor, now, record, today_or
 from fivesafes.services.governance.lookup import course_row, person_row
-from fivesafes.store.models.governance import CompletionRow, CourseRow
+from fivesafes.store.models.governance import CompletionRow, CourseRow, PersonRoleRow, PersonRow
 
 
 def course_of(row: CourseRow) -> Course:
@@ -67,7 +68,10 @@ def record_completion(
     today: date | None = None,
 ) -> Completion:
     """Record that ``login`` completed ``course`` on ``completed_on`` (self or an administrator)."""
-    permissions.check_record_training(actor.person, login)
+    own = actor.login == login
+    permissions.check_record_training(
+        actor.person, login, sole_administrator=own and _sole_administrator(session, login)
+    )
     person = person_row(session, login)
     crow = course_row(session, course)
     done = completion_for(course_of(crow), completed_on, today_or(today), evidence)
@@ -93,9 +97,26 @@ def record_completion(
             "completed_on": completed_on.isoformat(),
             "expires_on": done.expires_on.isoformat(),
             "evidence": evidence,
+            # the only administrator recording their own: allowed (nobody else could),
+            # flagged here and by the review until another administrator records it
+            **({"self_recorded": True} if own else {}),
         },
     )
     return done
+
+
+def _sole_administrator(session: Session, login: str) -> bool:
+    """True when ``login`` is the only active administrator (nobody else could record)."""
+    others = session.scalar(
+        select(func.count(PersonRow.id))
+        .join(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
+        .where(
+            PersonRow.status == "active",
+            PersonRow.login != login,
+            PersonRoleRow.role == Role.ADMINISTRATOR.value,
+        )
+    )
+    return not others
 
 
 def list_courses(session: Session) -> list[Course]:
