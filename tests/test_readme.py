@@ -66,6 +66,8 @@ def test_every_block_of_the_readme_runs_as_written(tmp_path: Path) -> None:
     walk = next(p for p in tmp_path.iterdir() if (p / "workspace").is_dir())
     assert (walk / "workspace" / "releases" / "REL-0001").is_dir()
     assert (walk / "outputs" / "results.json").is_file()
+    # the sum table has its folder for release submit; the mean has none (README says so)
+    assert sorted(p.name for p in (walk / "outputs" / "tables").iterdir()) == ["output_0"]
     assert "audit log OK" in done.stdout
 
 
