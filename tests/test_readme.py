@@ -22,7 +22,9 @@ def _blocks(text: str) -> list[tuple[str, str]]:
 
 
 def _script(blocks: list[tuple[str, str]]) -> str:
-    parts = ["set -euo pipefail"]
+    # a block that fails after `server start &` must not leave the server holding the
+    # output pipe open: the test would hang until its timeout instead of failing
+    parts = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"]
     for language, body in blocks:
         if language == "sh":
             parts.append(body)
