@@ -22,7 +22,9 @@ def _blocks(text: str) -> list[tuple[str, str]]:
 
 
 def _script(blocks: list[tuple[str, str]]) -> str:
-    parts = ["set -euo pipefail"]
+    # a block that fails after `server start &` must not leave the server holding the
+    # output pipe open: the test would hang until its timeout instead of failing
+    parts = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"]
     for language, body in blocks:
         if language == "sh":
             parts.append(body)
@@ -66,6 +68,8 @@ def test_every_block_of_the_readme_runs_as_written(tmp_path: Path) -> None:
     walk = next(p for p in tmp_path.iterdir() if (p / "workspace").is_dir())
     assert (walk / "workspace" / "releases" / "REL-0001").is_dir()
     assert (walk / "outputs" / "results.json").is_file()
+    # the sum table has its folder for release submit; the mean has none (README says so)
+    assert sorted(p.name for p in (walk / "outputs" / "tables").iterdir()) == ["output_0"]
     assert "audit log OK" in done.stdout
 
 

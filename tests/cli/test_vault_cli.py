@@ -88,3 +88,24 @@ def test_vault_flow(shell: Shell, tmp_path: Path) -> None:
     assert shell.ok("root", "retention", "run").stdout.strip() == "nothing due"
     history = json.loads(shell.ok("root", "dataset", "stored", "--all", "--json").stdout)
     assert [o["state"] for o in history if o["kind"] == "dataset"] == ["destroyed"]
+
+
+def test_destroy_names_the_kind_when_the_name_is_stored_as_the_other(
+    shell: Shell, tmp_path: Path
+) -> None:
+    # `dataset stored` lists datasets and outputs together; destroying an output by the
+    # name it shows said only "stores no dataset named ...", with no word of --output
+    src = tmp_path / "ashe.csv"
+    src.write_text("region,pay\n" + "".join(f"{'NS'[i % 2]},{i}\n" for i in range(10)))
+    shell.ok("iris", "dataset", "ingest", "earnings", str(src), "--name", "ashe")
+    made = shell.ok("ada", "query", "earnings", "SELECT count(*) AS n FROM ashe", "--json")
+    output = json.loads(made.stdout)["name"]
+    wrong = shell.run("iris", "dataset", "destroy", "earnings", output, "--reason", "t", "--yes")
+    assert wrong.exit_code == 4
+    assert f"{output!r} is an analysis output" in wrong.stderr and "--output" in wrong.stderr
+    other = shell.run(
+        "iris", "dataset", "destroy", "earnings", "ashe", "--output", "--reason", "t", "--yes"
+    )
+    assert other.exit_code == 4
+    assert "'ashe' is a dataset" in other.stderr and "without --output" in other.stderr
+    shell.ok("iris", "dataset", "destroy", "earnings", output, "--output", "--reason", "t", "--yes")

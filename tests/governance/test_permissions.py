@@ -28,6 +28,16 @@ def test_only_active_administrators_administer() -> None:
     assert "administrator" in err.value.reasons[0]
 
 
+def test_a_role_refusal_says_what_to_do_not_the_reason_again() -> None:
+    # the hint repeated the reason ("only a person with the administrator role may ..."),
+    # printed twice, and never said whom to ask
+    with pytest.raises(AccessDenied) as err:
+        perm.check_administer(ANALYST)
+    hint = err.value.hint or ""
+    assert hint not in err.value.reasons
+    assert "ask an administrator" in hint and "fivesafes people list" in hint
+
+
 def test_only_the_area_owner_decides_its_grants() -> None:
     assert perm.can_decide_grant(OWNER, AREA, "ada")
     assert not perm.can_decide_grant(ADMIN, AREA, "ada")

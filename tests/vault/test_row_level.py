@@ -51,6 +51,20 @@ def test_a_listing_beyond_the_area_limit_is_withheld_whole() -> None:
     assert within.rows == (("P0", "0"), ("P1", "1"), ("P2", "2")) and within.withheld is None
 
 
+def test_the_reason_a_listing_is_withheld_reads_as_a_sentence() -> None:
+    # "the result has 5 rows: row-level output than area a shows" said nothing readable
+    seen = shown(_table(5), summary=False, max_rows=2, wanted=20, area="a")
+    assert seen.withheld == (
+        "the result has 5 rows of row-level output: more than area a shows (at most 2); "
+        "it stays in the area"
+    )
+    groups = shown(_table(SUMMARY_ROWS + 1), summary=True, max_rows=0, wanted=20, area="a")
+    assert groups.withheld == (
+        f"the result has {SUMMARY_ROWS + 1} rows, a summary of more groups than area a shows "
+        f"(at most {SUMMARY_ROWS}); it stays in the area"
+    )
+
+
 def test_a_summary_shows_up_to_its_group_cap_and_nested_columns_are_rows() -> None:
     assert shown(_table(SUMMARY_ROWS), True, 0, 10**6, "a").withheld is None
     assert shown(_table(SUMMARY_ROWS + 1), True, 0, 10**6, "a").withheld

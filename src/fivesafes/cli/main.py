@@ -222,9 +222,10 @@ def _register() -> None:
 
     cli.add_command(release.release)
     cli.add_command(rules.rules)
-    from fivesafes.cli import request, request_subject
+    from fivesafes.cli import request, request_moves, request_subject
 
     cli.add_command(request.request)
+    assert set(request_moves.MOVES) <= set(request.request.commands)  # added on import
     request.request.add_command(request_subject.subject_search)
     request.request.add_command(request_subject.subject_export)
     request.request.add_command(request_subject.erase)

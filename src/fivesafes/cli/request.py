@@ -8,14 +8,13 @@ shown only by ``request requester`` and only to the case's officers.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from fivesafes.cli.acting import DATE, as_date, call, emit, json_option, plain
+from fivesafes.cli.acting import DATE, call, emit, json_option
 from fivesafes.cli.output_folder import place_files, text_file
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
@@ -23,10 +22,6 @@ from fivesafes.requests.cases import CaseState, Outcome
 from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import RequestKind, parse_kind
 from fivesafes.requests.policy import RequestPolicy
-from fivesafes.services.requests import (
-    moves,
-)
-from fivesafes.services.requests.cases import CaseView
 from fivesafes.workspace import Workspace
 
 KINDS = click.Choice([k.value for k in RequestKind], case_sensitive=False)
@@ -84,7 +79,22 @@ def _read_requester(value: str) -> str:
 
 @click.group()
 def request() -> None:
-    """Requests for information: FOI, EIR, subject access, PQs, ad hoc (docs/requests.md)."""
+    """Requests for information: FOI, EIR, subject access, PQs, ad hoc (docs/requests.md).
+
+    Each case runs on the statutory clock (working days, UK bank holidays); every figure
+    in an answer passes the release checks. Only the case's officers move it or see the
+    requester; every step is audited.
+
+    \b
+    Examples (as an FOI officer):
+      fivesafes request open --kind foi --received 2026-03-07 --requester "A. Person" \\
+          --summary "Turnover by region"
+      fivesafes request assign 1 fiona
+      fivesafes request figure 1 --dataset business/survey --measure turnover \\
+          --cell region=K02000001,industry=ALL --contributor enterprise_id --weight w
+      fivesafes request close 1 --outcome granted
+      fivesafes request overdue
+    """
 
 
 @request.command("open")
@@ -99,7 +109,15 @@ def request() -> None:
 @click.option("--summary", required=True, help="What is asked for (no personal data).")
 @json_option
 def open_(kind: str, received: datetime, requester: str, summary: str, as_json: bool) -> None:
-    """Open a case; prints its id and due date."""
+    """Open a case; prints its id and due date.
+
+    \b
+    Examples:
+      fivesafes request open --kind foi --received 2026-03-07 --requester "A. Person" \\
+          --summary "Turnover by region, 2025"
+      echo "A. Person" | fivesafes request open --kind sar --received 2026-03-07 \\
+          --requester - --summary "My records"   # the name stays out of shell history
+    """
     parse_kind(kind)  # a clear error before anything is sent
     view = call(
         "request.open",
@@ -115,7 +133,12 @@ def open_(kind: str, received: datetime, requester: str, summary: str, as_json: 
 @click.argument("case_id", type=int)
 @json_option
 def show(case_id: int, as_json: bool) -> None:
-    """Show a case and its clock (never the requester)."""
+    """Show a case and its clock (never the requester).
+
+    \b
+    Example:
+      fivesafes request show 1
+    """
     _view(as_json, call("request.show", case_id=case_id))
 
 
@@ -123,7 +146,13 @@ def show(case_id: int, as_json: bool) -> None:
 @click.option("--state", type=STATES, default=None, help="Only cases in this state.")
 @json_option
 def list_(state: str | None, as_json: bool) -> None:
-    """List the cases, oldest first."""
+    """List the cases, oldest first.
+
+    \b
+    Examples:
+      fivesafes request list
+      fivesafes request list --state assigned --json
+    """
     views = call("request.list", state=state)
     emit(views, as_json, lambda: "\n".join(map(_line, views)) or "no requests")
 
@@ -131,7 +160,12 @@ def list_(state: str | None, as_json: bool) -> None:
 @request.command("overdue")
 @json_option
 def overdue(as_json: bool) -> None:
-    """Live cases past their due date, most overdue first."""
+    """Live cases past their due date, most overdue first.
+
+    \b
+    Example:
+      fivesafes request overdue
+    """
     views = call("request.overdue")
     emit(views, as_json, lambda: "\n".join(map(_line, views)) or "no request is overdue")
 
@@ -152,7 +186,13 @@ def _quarter(r: dict[str, Any]) -> str:
 @click.option("--kind", "kinds", type=KINDS, multiple=True, help="Only these kinds (repeat).")
 @json_option
 def timeliness(kinds: tuple[str, ...], as_json: bool) -> None:
-    """Timeliness by quarter of receipt, in the shape of the government's FOI statistics."""
+    """Timeliness by quarter of receipt, in the shape of the government's FOI statistics.
+
+    \b
+    Examples:
+      fivesafes request timeliness
+      fivesafes request timeliness --kind foi --kind eir --json
+    """
     for k in kinds:
         parse_kind(k)  # a clear error before anything is sent
     rows = call("request.timeliness", kinds=list(kinds))
@@ -167,7 +207,12 @@ def timeliness(kinds: tuple[str, ...], as_json: bool) -> None:
 @click.argument("case_id", type=int)
 @json_option
 def requester_(case_id: int, as_json: bool) -> None:
-    """Show who made the request (the case's officers only; audited)."""
+    """Show who made the request (the case's officers only; audited).
+
+    \b
+    Example:
+      fivesafes request requester 1
+    """
     shown = call("request.requester", case_id=case_id)
     emit(shown, as_json, lambda: str(shown["requester"]))
 
@@ -182,6 +227,10 @@ def shred(as_json: bool) -> None:
     The case's facts (dates, outcome, exemptions) stay for the timeliness report.
     Each shredding is audited with the case, never with what was shredded. Run it
     from a daily job; the retention period is the `requests.retention_months` setting.
+
+    \b
+    Example:
+      fivesafes request shred
     """
     done = call("request.shred")
     emit(
@@ -194,79 +243,6 @@ def shred(as_json: bool) -> None:
     )
 
 
-ON = click.option("--on", type=DATE, default=None, help="Day it happened (default: today).")
-
-
-def _move_command(
-    name: str, fn: Callable[..., CaseView], help_text: str, extra: list[Any] | None = None
-) -> None:
-    """Add ``request NAME ID [--on DATE] [extra options]``, calling the move ``fn``
-    (through the server's ``request.move``; ``fn`` documents which service it is)."""
-
-    def command(case_id: int, on: datetime | None, as_json: bool, **options: Any) -> None:
-        day = as_date(on)
-        given = {k: plain(v) for k, v in options.items()}
-        view = call(
-            "request.move",
-            case_id=case_id,
-            move=name,
-            on=day.isoformat() if day else None,
-            **given,
-        )
-        _view(as_json, view)
-
-    command.__doc__ = help_text
-    # Click lists a command's parameters outermost decorator first: ID, then the extras.
-    decorated: Any = command
-    for option in reversed(extra or []):
-        decorated = option(decorated)
-    decorated = json_option(ON(click.argument("case_id", type=int)(decorated)))
-    request.command(name, help=help_text)(decorated)
-
-
-_move_command(
-    "assign",
-    moves.assign_case,
-    "Assign the case to an officer.",
-    [click.argument("officer")],
-)
-_move_command("clarify", moves.clarify_case, "Ask the requester to clarify: the clock stops.")
-_move_command(
-    "clarified",
-    moves.clarification_received,
-    "The clarification arrived: the clock restarts (FOI/EIR/PQ) or resumes (SAR).",
-)
-_move_command(
-    "extend",
-    moves.extend_case,
-    "Extend the deadline (FOI public interest, EIR complex, SAR two months).",
-    [click.option("--reason", required=True, help="Why (recorded).")],
-)
-_move_command(
-    "close",
-    moves.close_case,
-    "Close the case with its outcome.",
-    [click.option("--outcome", type=OUTCOMES, required=True, callback=lambda c, p, v: Outcome(v))],
-)
-_move_command("withdraw", moves.withdraw_case, "The requester withdrew the request.")
-_move_command("review", moves.request_review, "The requester asked for an internal review.")
-_move_command(
-    "review-decided",
-    moves.decide_review,
-    "Record the internal review's result.",
-    [click.option("--result", required=True, help="Upheld, overturned, in part.")],
-)
-_move_command(
-    "complaint", moves.record_complaint, "Record a complaint to the regulator (ICO / SIC)."
-)
-_move_command(
-    "complaint-decided",
-    moves.decide_complaint,
-    "Record the regulator's decision.",
-    [click.option("--result", required=True, help="The decision notice's outcome.")],
-)
-
-
 @request.command("exempt")
 @click.argument("case_id", type=int)
 @click.option("--part", required=True, help="Which part of the answer is withheld.")
@@ -274,7 +250,13 @@ _move_command(
 @click.option("--public-interest", default=None, help="The public-interest test (qualified).")
 @json_option
 def exempt(case_id: int, part: str, code: str, public_interest: str | None, as_json: bool) -> None:
-    """Record a withheld part and the exemption it relies on."""
+    """Record a withheld part and the exemption it relies on.
+
+    \b
+    Example:
+      fivesafes request exempt 1 --part "turnover of the largest firm" --code s43 \\
+          --public-interest "harm to the firm outweighs the interest in the figure"
+    """
     view = call(
         "request.exempt", case_id=case_id, part=part, code=code, public_interest=public_interest
     )
@@ -284,7 +266,12 @@ def exempt(case_id: int, part: str, code: str, public_interest: str | None, as_j
 @request.command("refusal-notice")
 @click.argument("case_id", type=int)
 def refusal_notice(case_id: int) -> None:
-    """Print the refusal notice generated from the case's withheld parts."""
+    """Print the refusal notice generated from the case's withheld parts.
+
+    \b
+    Example:
+      fivesafes request refusal-notice 1 > notice.txt
+    """
     click.echo(call("request.refusal_notice", case_id=case_id), nl=False)
 
 
@@ -316,6 +303,13 @@ def figure(
 
     Exit status 3 when it is refused; the reasons name the rule or the disclosing
     combination, never the value.
+
+    \b
+    Examples:
+      fivesafes request figure 1 --dataset business/survey --measure turnover \\
+          --cell region=K02000001,industry=ALL --contributor enterprise_id --weight w
+      fivesafes request figure 1 --dataset business/survey --measure count \\
+          --cell region=N,industry=A+B+C     # A+B+C: the three industries together
     """
     parse_cell(cell)  # a clear error before anything is sent
     answer = call(
@@ -352,7 +346,12 @@ def figure(
 )
 @json_option
 def disclosure_log_(out: Path, as_json: bool) -> None:
-    """Write the disclosure log (answered FOI/EIR cases, no personal data) as CSV and HTML."""
+    """Write the disclosure log (answered FOI/EIR cases, no personal data) as CSV and HTML.
+
+    \b
+    Example:
+      fivesafes request disclosure-log --out public/foi
+    """
     done = call("request.disclosure_log")
     count = int(done["entries"])
     # both files or neither, each renamed over the earlier log; the folder's other files
@@ -376,5 +375,10 @@ def disclosure_log_(out: Path, as_json: bool) -> None:
 @click.argument("release_id")
 @json_option
 def attach_release(case_id: int, release_id: str, as_json: bool) -> None:
-    """Record a published release (a table answer) as part of the case's answer."""
+    """Record a published release (a table answer) as part of the case's answer.
+
+    \b
+    Example:
+      fivesafes request attach-release 12 REL-0003
+    """
     _view(as_json, call("request.attach_release", case_id=case_id, release_id=release_id))

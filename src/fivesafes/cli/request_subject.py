@@ -33,6 +33,10 @@ def subject_search(case_id: int, identifier: str, columns: tuple[str, ...], as_j
     The system searches; the officer sees only how many rows each dataset gave, and
     exports them with `fivesafes request subject-export` for sending. The officer must
     pass the people checks (training, declaration) for every area searched.
+
+    \b
+    Example:
+      fivesafes request subject-search 7 --identifier P-123456 --column person_ref
     """
     found = call(
         "request.subject_search", case_id=case_id, identifier=identifier, columns=list(columns)
@@ -60,7 +64,12 @@ def subject_search(case_id: int, identifier: str, columns: tuple[str, ...], as_j
 )
 @json_option
 def subject_export(case_id: int, out: Path, as_json: bool) -> None:
-    """Write the records found for a subject access request, for sending (audited)."""
+    """Write the records found for a subject access request, for sending (audited).
+
+    \b
+    Example:
+      fivesafes request subject-export 7 --out sar-7
+    """
     # the case's officer only (audited); the files come back from the server, or from
     # the vault in process, and are written here into a new private folder
     done = call("request.subject_export", case_id=case_id)

@@ -18,7 +18,8 @@ def server() -> None:
     """Run the fivesafes server: people act only through it, as themselves.
 
     \b
-    Run these as the service account (e.g. `fivesafes`), which alone owns the workspace:
+    Examples. Run these as the service account (e.g. `fivesafes`), which alone owns the
+    workspace:
       fivesafes server init --home /var/lib/fivesafes --admin-login ada --admin-name "Ada L"
       fivesafes server start --home /var/lib/fivesafes --socket /run/fivesafes/api.sock
     People then call it (their OS login is who they are):
@@ -54,6 +55,10 @@ def init(
 
     The administrator is a person (their own OS login), not the service account: they act
     through the server like everyone else.
+
+    \b
+    Example (as the service account):
+      fivesafes server init --home /var/lib/fivesafes --admin-login ada --admin-name "Ada L"
     """
     old = os.umask(0o077)  # whatever the workspace's code forgets, nothing is group-readable
     try:
@@ -95,6 +100,12 @@ def start(home: Path, socket_path: Path, http: str | None, passphrase_fd: int | 
 
     Refuses to start unless everything in the workspace belongs to this account and no one
     else can read it.
+
+    \b
+    Examples (as the service account):
+      fivesafes server start --home /var/lib/fivesafes --socket /run/fivesafes/api.sock
+      fivesafes server start --home /var/lib/fivesafes --socket /run/fivesafes/api.sock \\
+          --http 127.0.0.1:8443     # also the web pages and password sign-in over TCP
     """
     from fivesafes.server.private import read_passphrases
     from fivesafes.server.run import serve
@@ -108,7 +119,12 @@ def start(home: Path, socket_path: Path, http: str | None, passphrase_fd: int | 
 @server.command("password")
 @json_option
 def password(as_json: bool) -> None:
-    """Set your own password for signing in over TCP (only through the Unix socket)."""
+    """Set your own password for signing in over TCP (only through the Unix socket).
+
+    \b
+    Example (asks for it twice, hidden):
+      fivesafes --server unix:/run/fivesafes/api.sock server password
+    """
     phrase = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     done = call("auth.password", password=phrase)
     emit(done, as_json, lambda: f"password set for {done['login']}")
@@ -117,6 +133,11 @@ def password(as_json: bool) -> None:
 @server.command("whoami")
 @json_option
 def whoami(as_json: bool) -> None:
-    """Who the server (or this workspace) says you are."""
+    """Who the server (or this workspace) says you are.
+
+    \b
+    Example:
+      fivesafes --server unix:/run/fivesafes/api.sock server whoami
+    """
     person = call("whoami")
     emit(person, as_json, lambda: f"{person['login']} ({person['name']})")

@@ -40,7 +40,7 @@ def table() -> None:
     """Protect statistical tables (disclosure control of cells and subtotals).
 
     \b
-    Start with:
+    Examples (start here):
       fivesafes table protect --help
       fivesafes table protect examples/turnover.toml --data examples/survey.csv
     """

@@ -25,7 +25,17 @@ def check_active(actor: Person) -> None:
 def _check_role(actor: Person, role: Role, what: str) -> None:
     check_active(actor)
     if not actor.has(role):
-        raise _deny(actor, what, f"only a person with the {role.value} role may {what}")
+        # the hint says whom to ask; repeating the reason there told the user nothing new
+        who = (
+            "an administrator"
+            if role is Role.ADMINISTRATOR
+            else f"a person with the {role.value} role"
+        )
+        raise AccessDenied(
+            f"{actor.login} may not {what}",
+            reasons=(f"only a person with the {role.value} role may {what}",),
+            hint=f"ask {who} to do it (`fivesafes people list` shows everyone's roles)",
+        )
 
 
 def check_administer(actor: Person) -> None:

@@ -185,10 +185,14 @@ def shown(table: pa.Table, summary: bool, max_rows: int, wanted: int, area: str)
     allowed = max(max_rows, SUMMARY_ROWS) if summary else max_rows
     withheld = None
     if total > allowed:
-        what = "a summary with more groups" if summary else "row-level output"
+        what = (
+            f"{total:,} rows, a summary of more groups"
+            if summary
+            else f"{total:,} rows of row-level output: more"
+        )
         withheld = (
-            f"the result has {total:,} rows: {what} than area {area} shows "
-            f"(at most {allowed:,}); it stays in the area"
+            f"the result has {what} than area {area} shows (at most {allowed:,}); "
+            "it stays in the area"
         )
         wanted = 0
     part = table.slice(0, max(0, min(wanted, total)))

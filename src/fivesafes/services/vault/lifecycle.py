@@ -398,14 +398,32 @@ def destroy_dataset(
         area_id = check_manage(session, actor, area)
         row = stored_row(session, area_id, kind, name)
         if row is None:
-            raise NotFoundError(
-                f"area {area!r} stores no {kind} named {name!r}",
-                hint="see `fivesafes dataset stored AREA`",
-            )
+            raise _not_stored(session, area_id, area, kind, name)
         done = _destroy_row(session, vault, login, row, reason.strip(), f"{kind}.destroy")
         if rotate and vault.provider.key_ids(area):
             _rotate(session, vault, login, area, area_id)
         return done
+
+
+def _not_stored(session: Session, area_id: int, area: str, kind: str, name: str) -> NotFoundError:
+    """Nothing of ``kind`` is stored as ``name``; say so, and which flag fits if the other is.
+
+    `dataset stored` lists datasets and outputs together, so a name read there may be of
+    the other kind than the command was told.
+    """
+    other = OUTPUT if kind == DATASET else DATASET
+    message = f"area {area!r} stores no {kind} named {name!r}"
+    if stored_row(session, area_id, other, name) is None:
+        return NotFoundError(message, hint=f"see `fivesafes dataset stored {area}`")
+    if other == OUTPUT:
+        return NotFoundError(
+            f"{message}: {name!r} is an analysis output",
+            hint=f"add --output: fivesafes dataset destroy {area} {name} --output --reason ...",
+        )
+    return NotFoundError(
+        f"{message}: {name!r} is a dataset",
+        hint=f"run it without --output: fivesafes dataset destroy {area} {name} --reason ...",
+    )
 
 
 def rotate_area_key_for(tx: Transact, vault: Vault, login: str, area: str) -> Rotation:
