@@ -23,11 +23,12 @@ def shell(tmp_path: Path) -> Shell:
     sh.ok("root", "people", "add", "ada", "--name", "Ada", "--role", "analyst")
     for login in ("olga", "oscar"):
         sh.ok("root", "people", "add", login, "--name", login, "--role", "output_checker")
-    # Whoever decides on access or sees hidden values has signed the declaration.
+    # Whoever decides on access, sees hidden values or takes an output out of an area
+    # (the submitter) is trained and has signed the declaration.
     text = tmp_path / "declaration.txt"
     text.write_text("I will protect confidential data.\n")
     sh.ok("root", "declaration", "publish", str(text))
-    qualify(sh, "iris", "olga", "oscar")
+    qualify(sh, "iris", "olga", "oscar", "ada")
     sh.ok("root", "area", "create", "earnings", "--owner", "iris")
     sh.ok("iris", "dataset", "add", "survey", "--area", "earnings", "--source", "survey",
           "--lawful-basis", "SRSA 2007")  # fmt: skip

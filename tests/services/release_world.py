@@ -175,6 +175,8 @@ def build_world(engine: Engine, tmp_path: Path) -> World:
     reg.act("root", people.register_person, "oscar", "Oscar Checker", [Role.OUTPUT_CHECKER])
     reg.make_ready("olga")  # reviewers see hidden values: the analyst's people checks
     reg.make_ready("oscar")
+    # Submitting takes an output out of the area: the submitter passes the same checks.
+    reg.make_ready("ada")
     reg.act("root", rule_sets.define_rule_set, "standard", {"threshold": 7})
     asked = reg.act("ada", grants.request_grant, "ada", AREA, "bulletin tables")
     reg.act("iris", grants.approve_grant, asked.id, "ok")

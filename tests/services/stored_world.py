@@ -107,9 +107,8 @@ class Stored:
 
 
 def build_stored(engine: Engine, tmp_path: Path, today: date | None = None) -> Stored:
-    """The release world, ada ready for access, 'ashe' stored encrypted in 'earnings'."""
+    """The release world (ada ready for access), 'ashe' stored encrypted in 'earnings'."""
     world = build_world(engine, tmp_path)
-    world.reg.make_ready("ada")
     stored = Stored(world, Vault(tmp_path / "areas", world.provider), tmp_path)
     src = write_rows(tmp_path / "incoming" / "ashe.csv", PAY)
     ingest_dataset(stored.tx, stored.vault, "iris", AREA, src, name="ashe")

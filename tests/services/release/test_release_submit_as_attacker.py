@@ -20,21 +20,12 @@ from fivesafes.services.release import requests as release_requests
 from fivesafes.services.vault.tables import stored_table
 from fivesafes.store.models.audit import AuditRecord
 
-# Not fixed yet: `_check_may_submit` checks the grant only. Calling
-# `require_qualified(session, actor, area, ...)` there fixes it, but the release world's
-# submitter is not trained or signed (tests/services/release_world.py), so every release
-# test needs `make_ready` first: left to the release work. Strict: passes once fixed.
-LAPSED_SUBMITTER = pytest.mark.xfail(
-    strict=True, raises=pytest.fail.Exception, reason="submission checks the grant only"
-)
-
 
 @pytest.fixture
 def stored(engine: Engine, tmp_path: Path) -> Stored:
     return build_stored(engine, tmp_path)
 
 
-@LAPSED_SUBMITTER
 def test_an_output_is_not_submitted_by_someone_who_no_longer_passes_the_people_checks(
     stored: Stored,
 ) -> None:
@@ -65,7 +56,6 @@ def test_an_output_is_not_submitted_by_someone_who_no_longer_passes_the_people_c
     assert view.author == "ada"
 
 
-@LAPSED_SUBMITTER
 def test_a_declared_output_is_not_submitted_by_someone_who_no_longer_passes_either(
     stored: Stored,
 ) -> None:

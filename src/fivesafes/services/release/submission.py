@@ -31,6 +31,7 @@ from fivesafes.release.workflow import Actor as Mover
 from fivesafes.release.workflow import RequestState, transition
 from fivesafes.services.context import Actor, now, record, today_or
 from fivesafes.services.governance.lookup import area_row
+from fivesafes.services.governance.qualification import require_qualified
 from fivesafes.services.release.checks import run_checks, store_checks, version_object_id
 from fivesafes.services.release.moves import check_author, request_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
@@ -146,8 +147,14 @@ def _check_grant(session: Session, actor: Actor, area: str, day: date) -> None:
 def _check_may_submit(
     session: Session, actor: Actor, area: str, context: SubmissionContext, today: date | None
 ) -> None:
+    """Taking an output out of ``area`` is an access to its confidential data: the
+    submitter needs what reading needs, a grant *and* the people checks (training,
+    current declaration signed) on the day of submission, not only when the output
+    was made. Both paths (a stored output, a declared one) name their area."""
     check_submit(actor.person)
-    _check_grant(session, actor, area, today_or(today))
+    day = today_or(today)
+    _check_grant(session, actor, area, day)
+    require_qualified(session, actor, area, f"submit an output from area {area}", day)
     if not context.purpose.strip():
         raise ValidationError("say what the output is for", hint="give --purpose")
 
