@@ -21,7 +21,12 @@ import numpy.typing as npt
 from fivesafes.errors import SpecError
 from fivesafes.sdc.perturbation.ptable import PTable
 from fivesafes.sdc.perturbation.ptable_build import max_entropy_row
-from fivesafes.sdc.perturbation.ptable_check import TOLERANCE, PTableCheck, RowCheck
+from fivesafes.sdc.perturbation.ptable_check import (
+    TOLERANCE,
+    PTableCheck,
+    RowCheck,
+    moment_problems,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -84,15 +89,7 @@ def check_noise_row(row: NoiseRow, *, max_deviation: int, variance: float) -> PT
     d = row.values * row.max_deviation
     total, mean = float(row.p.sum()), float(row.p @ d)
     var = float(row.p @ (d * d))
-    bad: list[str] = []
-    if (row.p < 0).any() or (row.p > 1).any():
-        bad.append("a probability outside [0, 1]")
-    if abs(total - 1.0) > TOLERANCE:
-        bad.append(f"probabilities sum to {total:.12g}, not 1")
-    if abs(mean) > TOLERANCE:
-        bad.append(f"mean deviation {mean:.3g}, not 0 (biased)")
-    if abs(var - variance) > TOLERANCE * max(1.0, variance):
-        bad.append(f"variance {var:.10g}, not {variance:.10g}")
+    bad = moment_problems(row.p, total, mean, var, variance)
     if row.max_deviation != max_deviation or np.abs(d).max() > max_deviation + TOLERANCE:
         bad.append(f"an outcome beyond D = {max_deviation}")
     check = RowCheck(max_deviation, total, mean, var, float(variance), tuple(bad))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from fivesafes.sdc.perturbation.ptable import PTable
 from fivesafes.sdc.perturbation.ptable_build import reachable_variance, row_outcomes
@@ -70,6 +71,22 @@ class PTableCheck:
         }
 
 
+def moment_problems(
+    p: npt.NDArray[np.float64], total: float, mean: float, var: float, target: float
+) -> list[str]:
+    """What is wrong with a row's probabilities and moments (total 1, mean 0, variance)."""
+    bad: list[str] = []
+    if (p < 0).any() or (p > 1).any():
+        bad.append("a probability outside [0, 1]")
+    if abs(total - 1.0) > TOLERANCE:
+        bad.append(f"probabilities sum to {total:.12g}, not 1")
+    if abs(mean) > TOLERANCE:
+        bad.append(f"mean deviation {mean:.3g}, not 0 (biased)")
+    if abs(var - target) > TOLERANCE * max(1.0, target):
+        bad.append(f"variance {var:.10g}, not {target:.10g}")
+    return bad
+
+
 def check_ptable(pt: PTable, *, max_deviation: int, variance: float, js: int) -> PTableCheck:
     """Check every constraint of ``pt`` for D = ``max_deviation``, V = ``variance``, ``js``."""
     rows: list[RowCheck] = []
@@ -89,15 +106,7 @@ def check_ptable(pt: PTable, *, max_deviation: int, variance: float, js: int) ->
         allowed = row_outcomes(i, max_deviation, js)
         low, high = reachable_variance(allowed - i)
         target = min(max(variance, low), high) if i else 0.0
-        bad: list[str] = []
-        if (p < 0).any() or (p > 1).any():
-            bad.append("a probability outside [0, 1]")
-        if abs(total - 1.0) > TOLERANCE:
-            bad.append(f"probabilities sum to {total:.12g}, not 1")
-        if abs(mean) > TOLERANCE:
-            bad.append(f"mean deviation {mean:.3g}, not 0 (biased)")
-        if abs(var - target) > TOLERANCE * max(1.0, target):
-            bad.append(f"variance {var:.10g}, not {target:.10g}")
+        bad = moment_problems(p, total, mean, var, target)
         outside = sorted(set(j.tolist()) - set(allowed.tolist()))
         if outside:
             bad.append(
