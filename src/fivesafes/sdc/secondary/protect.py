@@ -153,6 +153,8 @@ def run_method(
         if problem.pattern_cost(fast_hidden) < cost:
             notes.append("the fast pattern was cheaper than the modular one and is used")
             hidden, cost = fast_hidden, problem.pattern_cost(fast_hidden)
+            # the method reported is the one whose pattern is published (its proofs too)
+            out.update(method="fast", witnesses=witnesses)
         out["stats"] = {**fast_stats, **mstats}
         out.update(status="heuristic", objective=cost, bound=None, gap=None)
         return hidden, out
@@ -198,6 +200,7 @@ def protect_secondary(
             method = "none"
     else:
         hidden, info = run_method(problem, structure, spec, method, why, progress)
+        method = str(info.get("method", method))
     out = _with_status(cells, problem, hidden)
     timings = {"build": t_build, **info["timings"]}  # type: ignore[dict-item]
     timings["total"] = time.monotonic() - t0
