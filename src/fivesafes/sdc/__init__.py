@@ -93,6 +93,7 @@ from fivesafes.sdc.perturbation import (
     ptable_identity,
     record_keys,
 )
+from fivesafes.sdc.perturbation.cellkey import GOLDEN_GAMMA, splitmix64
 from fivesafes.sdc.perturbation.keys import key_fractions as record_key_fractions
 from fivesafes.sdc.pipeline import (
     EXACT_AUDIT_MAX_CELLS,
@@ -161,6 +162,7 @@ __all__ = [
     "DEFAULT_TOTAL_CODE",
     "EXACT_AUDIT_MAX_CELLS",
     "EXPORT_TOOLS",
+    "GOLDEN_GAMMA",
     "HIERARCHY_FORMATS",
     "INTERVAL_MODES",
     "KEYED_METHODS",
@@ -265,6 +267,7 @@ __all__ = [
     "restrict",
     "safe_text",
     "spec_hierarchies",
+    "splitmix64",
     "suggest_coarser",
     "tables",
     "tabulate",

@@ -33,21 +33,14 @@ import pandas as pd
 import pyarrow as pa
 
 from fivesafes.errors import DataError
+from fivesafes.sdc import GOLDEN_GAMMA, splitmix64
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
 _COLUMN_PERSON = b"fivesafes-ord2"  # BLAKE2b personalisation: a column's value-hash key
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX = np.uint64(GOLDEN_GAMMA)
 _MAX_RECORDS = 2**32  # ranks are stored as 4 bytes
 _NULL = np.uint64(2**64 - 1)  # a null value's digest
-
-
-def _mix(x: U64) -> U64:
-    # splitmix64's finaliser: a bijection of 64-bit words that spreads every bit
-    z = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    out: U64 = z ^ (z >> np.uint64(31))
-    return out
 
 
 def _text(
@@ -76,7 +69,7 @@ def content_digests(batch: pa.RecordBatch, secret: bytes) -> U64:
         # not categorize: factorising first costs ten times the hashing on distinct values
         values = pd.util.hash_array(text, hash_key=key, categorize=False).astype(np.uint64)
         values[nulls] = _NULL  # a null is no text: not "" (nor "None", as pandas hashes it)
-        acc = _mix((acc * _MIX) ^ values)
+        acc = splitmix64((acc * _MIX) ^ values)
     return acc
 
 

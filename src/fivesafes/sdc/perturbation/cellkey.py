@@ -108,6 +108,7 @@ def contribution_keys(key_sums: npt.ArrayLike, k: int) -> FloatArray:
 
 
 ROUNDING_STREAM = 0xD1B54A32D192ED03  # random rounding's derived key (odd, not golden-ratio)
+GOLDEN_GAMMA = 0x9E3779B97F4A7C15  # splitmix64's increment: 2**64 / the golden ratio, odd
 
 
 def derived_key(key_sums: npt.ArrayLike, stream: int) -> FloatArray:
@@ -118,14 +119,15 @@ def derived_key(key_sums: npt.ArrayLike, stream: int) -> FloatArray:
     the cell key itself; each other use has its own stream, independent of it.
     """
     base = (np.asarray(key_sums, dtype=np.int64) % KEY_SCALE).astype(np.uint64)
-    step = np.uint64((stream * 0x9E3779B97F4A7C15) % 2**64)  # the golden-ratio increment
-    mixed = _splitmix64(base + step)
+    step = np.uint64((stream * GOLDEN_GAMMA) % 2**64)  # the golden-ratio increment
+    mixed = splitmix64(base + step)
     out: FloatArray = (mixed >> np.uint64(64 - KEY_BITS)).astype(np.float64) / float(KEY_SCALE)
     return out
 
 
-def _splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    # the finaliser of splitmix64 (Steele, Lea, Flood 2014): a bijection that spreads bits;
+def splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """The finaliser of splitmix64 (Steele, Lea, Flood 2014): a bijection of 64-bit words
+    that spreads every bit (derived keys here, the vault's record order digests)."""
     # uint64 array arithmetic wraps modulo 2**64, as the algorithm needs
     z = x.copy()
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
