@@ -41,7 +41,7 @@ from fivesafes.services.context import now, record
 from fivesafes.services.release.regimes import earlier_regimes
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
-from fivesafes.services.release.zeros import OccupancyFor, data_zeros
+from fivesafes.services.release.zeros import OccupancyFor, data_zeros, paired_with
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.release import (
     CheckResultRow,
@@ -145,11 +145,8 @@ def run_checks(
     occupancy = None
     unread: CheckResult | None = None
     if origin.verified and occupancy_for is not None:
-        # the releases of the run as the source: its own and those of a declared source
-        # (differencing_scope._runs_for), whose columns may pair with the new output's
-        seen = [e.table for e in earlier if e.source == request.source or not e.verified]
         try:
-            occupancy = occupancy_for(new, seen)
+            occupancy = occupancy_for(new, paired_with(earlier, request.source))
         except Exception as exc:  # fail closed, and kept: the check could not run
             unread = zeros_unread(request.source, exc)
     results.append(

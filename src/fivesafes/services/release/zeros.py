@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from fivesafes.engine.memory import memory_only_connection
+from fivesafes.release.differencing_scope import EarlierRelease
 from fivesafes.release.source import split_source
 from fivesafes.sdc import RECORD_KEY_COLUMN, Occupancy, OutputTable, pairs_for
 from fivesafes.sdc.tabulate import data_occupancy
@@ -27,6 +28,13 @@ from fivesafes.vault.writer import area_lock
 
 # (the output, the releases it is compared with) -> the zeros of the source's data, or None
 OccupancyFor = Callable[[OutputTable, Sequence[OutputTable]], Occupancy | None]
+
+
+def paired_with(earlier: Sequence[EarlierRelease], source: str) -> list[OutputTable]:
+    """The earlier outputs whose columns may pair with a new output of ``source`` in the
+    check's run as that source (differencing_scope._runs_for): its own releases, and those
+    whose source was only declared. The zeros are read for those pairs."""
+    return [e.table for e in earlier if e.source == source or not e.verified]
 
 
 def data_zeros(

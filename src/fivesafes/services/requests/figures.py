@@ -54,7 +54,7 @@ from fivesafes.services.release.locks import lock_for_check
 from fivesafes.services.release.regimes import earlier_regimes
 from fivesafes.services.release.rule_sets import rule_set_in_force
 from fivesafes.services.release.scope import area_families, area_releases
-from fivesafes.services.release.zeros import OccupancyFor, data_zeros
+from fivesafes.services.release.zeros import OccupancyFor, data_zeros, paired_with
 from fivesafes.services.requests.cases import answering_case, case_row
 from fivesafes.services.requests.gates import gate_for
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
@@ -266,16 +266,13 @@ def _figure_zeros(
     read, the reason that refuses the figure (never the value, nor the data's text)."""
     if zeros_for is None:
         return None, None  # a derived dataset's rows are part of its family's units
-    # the releases of the run as the source (services/release/checks.py run_checks): its
-    # own and those whose source was only declared, whose columns may pair with the figure
-    seen = [e.table for e in earlier if e.source == source or not e.verified]
     refused = (
         f"the differencing check of the figure could not read which combinations of values "
         f"the data of {source} leave empty"
     )
     refusal = "the figure is refused, not checked without them"
     try:
-        return zeros_for(figure, seen), None
+        return zeros_for(figure, paired_with(earlier, source)), None
     except SpecError as exc:  # more value pairs than the check holds (sdc/tabulate/sources.py)
         told = exc.withheld("reading the data's zeros", _COARSER).message
         return None, f"{refused}: {told}; {refusal}: {_COARSER}"
