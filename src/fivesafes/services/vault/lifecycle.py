@@ -345,17 +345,16 @@ def _rewrap_sealed_rows(session: Session, vault: Vault, area: str, area_id: int)
         )
     ]
     for row, object_id in sealed:
-        old = WrappedKey.from_json(json.loads(row.wrapped_key_json))
-        new = rewrap(vault.provider, area, object_id, old)
-        row.wrapped_key_json = json.dumps(new.to_json())
+        row.wrapped_key_json = _rewrapped(vault, area, object_id, row.wrapped_key_json)
     # a table version's audit intervals have their own data key (release.intervals)
     versions = [v for v, _ in sealed if isinstance(v, RequestVersionRow)]
     with_intervals = [v for v in versions if v.intervals_wrapped_key_json is not None]
     for v in with_intervals:
-        old = WrappedKey.from_json(json.loads(str(v.intervals_wrapped_key_json)))
-        object_id = intervals_object_id(v.request_id, v.version)
-        v.intervals_wrapped_key_json = json.dumps(
-            rewrap(vault.provider, area, object_id, old).to_json()
+        v.intervals_wrapped_key_json = _rewrapped(
+            vault,
+            area,
+            intervals_object_id(v.request_id, v.version),
+            str(v.intervals_wrapped_key_json),
         )
     # an approved figure's hierarchies (every code of its columns), read by every check
     figures = session.scalars(
@@ -365,12 +364,17 @@ def _rewrap_sealed_rows(session: Session, vault: Vault, area: str, area_id: int)
         )
     ).all()
     for f in figures:
-        old = WrappedKey.from_json(json.loads(str(f.hierarchies_wrapped_key_json)))
-        f.hierarchies_wrapped_key_json = json.dumps(
-            rewrap(vault.provider, area, figure_object_id(f.id), old).to_json()
+        f.hierarchies_wrapped_key_json = _rewrapped(
+            vault, area, figure_object_id(f.id), str(f.hierarchies_wrapped_key_json)
         )
     session.flush()
     return len(sealed) + len(with_intervals) + len(figures)
+
+
+def _rewrapped(vault: Vault, area: str, object_id: str, wrapped_json: str) -> str:
+    """A wrapped data key (as stored, JSON) wrapped again under the area's current key."""
+    old = WrappedKey.from_json(json.loads(wrapped_json))
+    return json.dumps(rewrap(vault.provider, area, object_id, old).to_json())
 
 
 def destroy_dataset(
