@@ -80,18 +80,18 @@ class FamilyKeys:
 
 def family_keys(secret: bytes, family: str) -> FamilyKeys:
     """The keys of ``family`` (its root dataset's name) under the area's record-key secret."""
-    both = hashlib.blake2b(
-        family.encode("utf-8"), key=secret, digest_size=64, person=_FAMILY_PERSON
-    ).digest()
-    return FamilyKeys(both[:32], both[32:])
+    return _derived_keys(secret, family, _FAMILY_PERSON)
 
 
 def namespace_keys(secret: bytes, unit_column: str) -> FamilyKeys:
     """The keys of the unit namespace ``unit_column`` under the area's record-key secret
     (scheme v2): the same for every dataset of the area that names this unit column."""
-    both = hashlib.blake2b(
-        unit_column.encode("utf-8"), key=secret, digest_size=64, person=_NAMESPACE_PERSON
-    ).digest()
+    return _derived_keys(secret, unit_column, _NAMESPACE_PERSON)
+
+
+def _derived_keys(secret: bytes, name: str, person: bytes) -> FamilyKeys:
+    # one BLAKE2b of the name under the secret, personalised per scheme: 64 bytes, two keys
+    both = hashlib.blake2b(name.encode("utf-8"), key=secret, digest_size=64, person=person).digest()
     return FamilyKeys(both[:32], both[32:])
 
 
