@@ -15,28 +15,19 @@ every sector has people on both shifts (D and N).
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
 from derived_world import publish
-from governance_register import TODAY
 from release_world import AREA
-from requests_world import RECEIVED, REQUESTER
 from sqlalchemy import Engine, select
-from stored_world import Stored, build_stored
+from staff_world import build_staff, open_case, pay_figure, pay_spec
+from stored_world import Stored
 
-from fivesafes.governance.areas import Dataset
-from fivesafes.governance.roles import Role
-from fivesafes.requests.figure import parse_cell
-from fivesafes.requests.kinds import RequestKind
 from fivesafes.requests.policy import RequestPolicy
-from fivesafes.services.governance import areas, datasets, grants, people
-from fivesafes.services.requests import cases, figures, gates, moves
-from fivesafes.services.requests.figures import FigureAnswer
+from fivesafes.services.requests import gates
 from fivesafes.services.vault import lifecycle
-from fivesafes.services.vault.lifecycle import ingest_dataset
 from fivesafes.store.models.requests import RequestFigureRow
 
 POLICY = RequestPolicy()
@@ -63,60 +54,19 @@ ROWS = [
 ]
 
 
-def _spec(stored: Stored, name: str, dimension: str) -> Path:
-    text = (
-        f'[table]\nname = "{name}"\nresponse = "pay"\ncontributor = "person"\n\n'
-        f'[[dimension]]\nname = "{dimension}"\n\n[rules]\nthreshold = 7\n'
-        '\n[suppression]\nmethod = "optimal"\nsingleton = false\n'
-    )
-    return stored.spec(name, text)
-
-
 @pytest.fixture
 def stored(engine: Engine, tmp_path: Path) -> Stored:
     """'staff' in 'earnings', fiona an FOI officer with access; pay by region (a3 hidden)
     and pay by sector published from it (proven sources)."""
-    s = build_stored(engine, tmp_path)
-    reg = s.world.reg
-    reg.act("root", people.register_person, "fiona", "Fiona Foi", [Role.FOI_OFFICER])
-    reg.make_ready("fiona")
-    asked = reg.act("fiona", grants.request_grant, "fiona", AREA, "answers to FOI requests")
-    reg.act("iris", grants.approve_grant, asked.id, "ok")
-    reg.act("root", areas.create_area, "requests", "iris")
-    entry = Dataset("staff", AREA, True, True, True, "survey", "SRSA 2007")
-    reg.act("iris", datasets.register_dataset, entry, TODAY)
-    src = tmp_path / "incoming" / "staff.csv"
-    src.parent.mkdir(parents=True, exist_ok=True)
-    with src.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["region", "country", "sector", "shift", "person", "pay"])
-        w.writerows(ROWS)
-    ingest_dataset(s.tx, s.vault, "iris", AREA, src, name="staff")
-    src.unlink()
-    (regions,) = s.protect(_spec(s, "regions", "region"), dataset="staff", name="r")
+    header = ["region", "country", "sector", "shift", "person", "pay"]
+    s = build_staff(engine, tmp_path, header, ROWS)
+    (regions,) = s.protect(pay_spec(s, "regions", "region"), dataset="staff", name="r")
     assert regions.by_status["primary"] == 1  # a3
     publish(s, "r")
-    (sectors,) = s.protect(_spec(s, "sectors", "sector"), dataset="staff", name="s")
+    (sectors,) = s.protect(pay_spec(s, "sectors", "sector"), dataset="staff", name="s")
     assert sectors.by_status.get("primary", 0) == 0
     publish(s, "s")
     return s
-
-
-def _case(s: Stored) -> int:
-    reg = s.world.reg
-    view = reg.act(
-        "fiona", cases.open_case, s.world.provider, POLICY, RequestKind.FOI, RECEIVED,
-        REQUESTER, "pay by shift", TODAY,
-    )  # fmt: skip
-    reg.act("fiona", moves.assign_case, POLICY, view.id, "fiona")
-    return view.id
-
-
-def _figure(s: Stored, case_id: int, cell: str) -> FigureAnswer:
-    return figures.answer_figure(
-        s.tx, s.vault, "fiona", case_id, f"{AREA}/staff", "pay", parse_cell(cell),
-        contributor="person",
-    )  # fmt: skip
 
 
 def _total(**where: str) -> int:
@@ -146,8 +96,8 @@ def test_a_safe_figure_on_a_dimension_no_release_has_is_approved(stored: Stored)
     for i in (0, 2):  # the premise: shift D and N beside every region and every sector
         for value in {r[i] for r in ROWS}:
             assert {r[3] for r in ROWS if r[i] == value} == {"D", "N"}
-    case_id = _case(stored)
-    shift = _figure(stored, case_id, "shift=D")
+    case_id = open_case(stored, "pay by shift")
+    shift = pay_figure(stored, case_id, "shift=D")
     assert shift.reasons == () and shift.approved
     assert shift.value == _total(shift="D")
     # approved, it joins the register: a later figure is checked with it, read back whole
@@ -155,7 +105,7 @@ def test_a_safe_figure_on_a_dimension_no_release_has_is_approved(stored: Stored)
     # area's key was rotated (its sealed codes re-wrapped) and by a new process
     lifecycle.rotate_area_key_for(stored.tx, stored.vault, "root", AREA)
     gates.forget_all()
-    later = _figure(stored, case_id, "region=a1")  # published already
+    later = pay_figure(stored, case_id, "region=a1")  # published already
     assert later.approved, later.reasons
     with stored.tx() as s:
         row = s.scalars(select(RequestFigureRow).where(RequestFigureRow.id == shift.id)).one()
@@ -171,8 +121,8 @@ def test_a_disclosive_figure_on_a_dimension_no_release_has_is_refused_for_it(
     """Country X is a1 + a2 (no one of a3 in X, no one of a1 or a2 in Y): a3 is the
     published total minus the figure. Refused by differencing, naming a3, not because the
     check could not run."""
-    case_id = _case(stored)
-    refused = _figure(stored, case_id, "country=X")
+    case_id = open_case(stored, "pay by shift")
+    refused = pay_figure(stored, case_id, "country=X")
     assert not refused.approved and refused.value is None
     (reason,) = refused.reasons
     assert "could not run" not in reason, reason
@@ -191,12 +141,12 @@ def test_a_figure_of_one_combination_that_pins_a_hidden_cell_with_the_zeros_is_r
     (the figure crosses region and sector, as a table of both would) lets it pass.
     """
     assert _total(sector="B") - _total(region="a1", sector="B") == _total(region="a3")
-    case_id = _case(stored)
-    refused = _figure(stored, case_id, "region=a1,sector=B")
+    case_id = open_case(stored, "pay by shift")
+    refused = pay_figure(stored, case_id, "region=a1,sector=B")
     assert not refused.approved and refused.value is None
     (reason,) = refused.reasons
     assert "differencing" in reason and "region=a3" in reason, reason
     _value_free(refused.reasons, _total(region="a1", sector="B"))
     # held at its zeros, the check still approves what the published cells fix already:
     # region a1 in every sector is the published a1 (a2, the complement, stays hidden)
-    assert _figure(stored, case_id, "region=a1,sector=A+B").approved
+    assert pay_figure(stored, case_id, "region=a1,sector=A+B").approved
