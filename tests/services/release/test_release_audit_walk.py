@@ -212,6 +212,7 @@ PURE = {
     "checks.submission_of",
     "checks.intervals_of",
     "checks.zeros_unread",
+    "zeros.paired_with",
     "register.published_of",
     "register.hidden_object_id",
     "register.seal_hidden",
