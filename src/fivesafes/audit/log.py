@@ -52,6 +52,9 @@ class _Batch:
     """This process's signing clock for one checkpointer (mutable, behind ``lock``)."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # held through a pending head's whole signature, so that a verifier in this process
+    # can wait for a timer thread that has fired but not yet committed
+    signing: threading.Lock = field(default_factory=threading.Lock)
     last: float = float("-inf")  # time.monotonic() of the last signature
     timer: threading.Timer | None = None
     pending_seq: int = 0  # the largest head this process left unsigned
@@ -193,34 +196,42 @@ def _sign_pending(checkpointer: Checkpointer, engine: Engine) -> None:
     from fivesafes.store.db import read_only, session_factory
 
     batch = checkpointer._batch
-    with batch.lock:
-        batch.timer = None
-        batch.last = time.monotonic()
-        pending, batch.pending_seq = batch.pending_seq, 0
-        _PENDING_TIMERS.pop(id(checkpointer), None)
-    try:
-        # Under load another writer has usually signed a head past ours by now: a read
-        # (no write lock) spares a transaction that every writer would queue behind.
-        with read_only(engine).connect() as connection:
-            signed = connection.execute(select(func.max(AuditCheckpoint.size))).scalar()
-        if signed is not None and int(signed) >= pending:
-            return
-        with session_factory(engine, **{CHECKPOINTER: checkpointer}).begin() as session:
-            create_checkpoint(session, checkpointer)
-    except Exception as exc:  # a thread has no caller to raise to: say it loudly
-        message = (
-            f"warning: the audit log's head could not be signed ({exc}); the next "
-            "transaction signs it, or run `fivesafes audit checkpoint`"
-        )
-        LOG.warning(message)
-        print(message, file=sys.stderr)
+    with batch.signing:
+        with batch.lock:
+            batch.timer = None
+            batch.last = time.monotonic()
+            pending, batch.pending_seq = batch.pending_seq, 0
+        try:
+            # Under load another writer has usually signed a head past ours by now: a read
+            # (no write lock) spares a transaction that every writer would queue behind.
+            with read_only(engine).connect() as connection:
+                signed = connection.execute(select(func.max(AuditCheckpoint.size))).scalar()
+            if signed is not None and int(signed) >= pending:
+                return
+            with session_factory(engine, **{CHECKPOINTER: checkpointer}).begin() as session:
+                create_checkpoint(session, checkpointer)
+        except Exception as exc:  # a thread has no caller to raise to: say it loudly
+            message = (
+                f"warning: the audit log's head could not be signed ({exc}); the next "
+                "transaction signs it, or run `fivesafes audit checkpoint`"
+            )
+            LOG.warning(message)
+            print(message, file=sys.stderr)
+        finally:
+            # forgotten only once signed (a commit meanwhile may have set a new timer),
+            # so sign_pending_now still finds a signature in flight and waits for it
+            with batch.lock:
+                if batch.timer is None:
+                    _PENDING_TIMERS.pop(id(checkpointer), None)
 
 
 @atexit.register
 def sign_pending_now(engine: Engine | None = None) -> None:
-    """Sign now every head a batch timer would sign later (of ``engine``, or all).
+    """Sign now every head a batch timer would sign later (of ``engine``, or all), or
+    wait for a timer already signing one.
 
-    Called at exit, and before a database goes away (``Workspace.close``).
+    Called at exit, before a database goes away (``Workspace.close``) and before this
+    process verifies its own log (not inside a transaction: the timer's may wait on it).
     """
     for checkpointer, bound in list(_PENDING_TIMERS.values()):
         if engine is not None and bound is not engine:

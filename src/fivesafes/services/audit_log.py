@@ -35,6 +35,7 @@ from fivesafes.audit.log import (
     create_checkpoint,
     lock_chain,
     query_events,
+    sign_pending_now,
 )
 from fivesafes.audit.verifier_state import load_state, next_state, raw_key_text, save_state
 from fivesafes.audit.verify import verify_chain
@@ -156,7 +157,8 @@ def verify_log(
     outside the workspace proves more). ``state_path`` is the verifier's own state, kept
     outside the workspace: the log must still hold the checkpoint verified last time, and
     after a clean run the state moves to the newest one. ``witnesses`` are witness copies
-    (a file, or a witness folder). Reads only, with no write lock.
+    (a file, or a witness folder). Reads only, with no write lock, once this process's
+    own pending head (left to its batch timer) is signed; call it outside a transaction.
     """
     origin = workspace.origin
     state = load_state(state_path) if state_path is not None else None
@@ -189,6 +191,9 @@ def verify_log(
             seen=state.checkpoint() if state is not None else None,
         )
 
+    # a head this process left to its batch timer is its own: signed (or waited for) now,
+    # not reported as a cut tail because the timer thread has not had the processor yet
+    sign_pending_now(workspace.engine())
     report = run()
     if report.problems and all(p.kind == "unsigned" for p in report.problems):
         # Under load a writer signs its head at most every checkpoint_batch_ms: give
