@@ -7,6 +7,7 @@ databases)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import replace
 from datetime import date, timedelta
@@ -21,14 +22,19 @@ from stored_world import PAY, Stored, build_stored
 
 from fivesafes.errors import AccessDenied
 from fivesafes.governance.access import ReasonCode
+from fivesafes.governance.areas import Dataset
 from fivesafes.governance.research import SAFE_RESEARCHER_COURSE, AccreditationLevel
 from fivesafes.governance.research_projects import ProjectAction, ProjectProposal
 from fivesafes.governance.roles import Role
+from fivesafes.outputs import Session
 from fivesafes.services.context import today_or
-from fivesafes.services.governance import grants, people, training
+from fivesafes.services.governance import datasets, grants, people, training
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release.requests import RequestView
+from fivesafes.services.release.session_folder import submit_session_folder
 from fivesafes.services.research import projects, researchers
+from fivesafes.services.vault.lifecycle import ingest_dataset
+from fivesafes.services.vault.read import open_dataset_for
 from fivesafes.services.vault.tables import stored_table
 from fivesafes.store.models.audit import AuditRecord
 
@@ -107,10 +113,17 @@ def _stored(s: Stored, output: str, login: str = "rita", **kw: Any) -> RequestVi
     )
 
 
-SUBMIT = {"stored": _stored, "declared": _declared}
+def _folder(s: Stored, folder: Path, login: str = "rita", **kw: Any) -> RequestView:
+    context = kw.pop("context", CONTEXT)
+    return submit_session_folder(s.tx, s.vault, login, folder, context, **kw)
 
 
-def _refused(s: Stored, how: str, output: str, **kw: Any) -> tuple[AccessDenied, set[str]]:
+SUBMIT = {"stored": _stored, "declared": _declared, "folder": _folder}
+
+
+def _refused(
+    s: Stored, how: str, output: Any, dataset: str = "ashe", **kw: Any
+) -> tuple[AccessDenied, set[str]]:
     """Submit as rita, refused: the refusal, and the reason codes of its audit event (the
     only thing recorded)."""
     before = s.world.reg.snapshot()
@@ -127,7 +140,7 @@ def _refused(s: Stored, how: str, output: str, **kw: Any) -> tuple[AccessDenied,
             "rita",
             "denied",
             AREA,
-            "ashe",
+            dataset,
         )
         details = json.loads(event.details_text)
     assert details["allowed"] is False and "submit" in details["for"]
@@ -234,3 +247,40 @@ def test_staff_submit_as_before_without_a_project(stored: Stored) -> None:
     view = stored.submit(output)  # ada, a statistician: no accreditation, no project
     assert view.author == "ada"
     assert _decisions(stored, "ada") == decided  # no researcher decision for staff
+
+
+def _add_lfs(s: Stored, tmp_path: Path) -> None:
+    """Dataset 'lfs' (region, grade) stored in the area."""
+    entry = Dataset("lfs", AREA, True, True, True, "survey", "SRSA 2007")
+    s.world.reg.act("iris", datasets.register_dataset, entry, TODAY)
+    path = tmp_path / "incoming" / "lfs.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["region", "grade"])
+        w.writerows(("NSEW"[i % 4], f"g{i % 3}") for i in range(240))
+    ingest_dataset(s.tx, s.vault, "iris", AREA, path, name="lfs")
+    path.unlink()
+
+
+def _lfs_folder(s: Stored, tmp_path: Path) -> Path:
+    """rita reads 'lfs' under P-1 and finalises a session's table of it (what `release
+    submit FOLDER` sends)."""
+    df = open_dataset_for(s.tx, s.vault, "rita", AREA, "lfs", project_ref="P-1").to_pandas()
+    session = Session(suppress=True, area=AREA, dataset="lfs")
+    session.crosstab(df.region, df.grade, margins=True)
+    return session.finalise(str(tmp_path / "session")) / "tables" / "output_0"
+
+
+def test_a_researchers_session_folder_goes_under_her_project_and_not_after_it_ended(
+    stored: Stored, tmp_path: Path
+) -> None:
+    _accredit(stored, DAY - timedelta(days=100), DAY + timedelta(days=400))
+    _add_lfs(stored, tmp_path)
+    _project(stored, datasets=("ashe", "lfs"), end=DAY + timedelta(days=10))
+    folder = _lfs_folder(stored, tmp_path)
+    # refused before the dataset is read again: her project has ended by then
+    _, codes = _refused(stored, "folder", folder, dataset="lfs", today=LATER)
+    assert ReasonCode.NO_ACTIVE_PROJECT.value in codes
+    # today: her only active project over 'lfs' is the one the table is read again under
+    view = _folder(stored, folder)
+    assert (view.author, view.source_verified) == ("rita", True)
