@@ -166,3 +166,15 @@ def test_a_folder_tar_with_anything_else_is_refused(server: RunningServer, world
     assert answer.status_code == 422, answer.text
     assert "only cells.csv and report.json" in answer.json()["error"]["message"]
     assert os.listdir(server.home / UPLOADS_DIR) == []
+
+
+def test_a_submission_carries_the_researchers_project_to_the_service() -> None:
+    # `release submit --project REF` reaches submit_*'s context, which the researcher's
+    # access decision at submission reads (test_release_submit_as_researcher.py)
+    from fivesafes.server.operations_release import SubmitStored
+    from fivesafes.server.operations_session_folder import SubmitSession
+
+    stored = SubmitStored(output="earnings/t-1", purpose="paper", project="PRJ-1")
+    sent = SubmitSession(purpose="paper", folder="out", project="PRJ-1")
+    assert stored.context().project == sent.context().project == "PRJ-1"
+    assert SubmitStored(output="earnings/t-1", purpose="paper").context().project == ""

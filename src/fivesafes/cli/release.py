@@ -149,6 +149,12 @@ def release() -> None:
 @click.option("--spec", type=click.Path(exists=True, path_type=Path), help="The table's spec.")
 @click.option("--rule-set", default=DEFAULT_RULE_SET, show_default=True)
 @click.option("--request", "request_id", type=int, help="Resubmit a returned request.")
+@click.option(
+    "--project",
+    default="",
+    help="Approved researchers: the approved project the output was made under (default: "
+    "your only active project covering its dataset).",
+)
 @json_option
 def submit(
     path: Path | None,
@@ -163,6 +169,7 @@ def submit(
     spec: Path | None,
     rule_set: str,
     request_id: int | None,
+    project: str,
     as_json: bool,
 ) -> None:
     """Submit an output for output checking: a stored table, a table's folder, or a file.
@@ -180,6 +187,10 @@ def submit(
     otherwise it is refused.
     The audit, rule-set, source and differencing checks run now and their
     results are attached; a file gets a type/size check and a human check.
+    You need a current grant to the area, valid training and the current
+    declaration signed; an approved researcher also a current accreditation and
+    an active project that includes them and covers the output's dataset
+    (--project, or their only such project), decided as a read is (audited).
 
     \b
     Examples:
@@ -203,6 +214,7 @@ def submit(
         "source": source,
         "rule_set": rule_set,
         "request_id": request_id,
+        "project": project,
     }
     if output is not None:
         if spec is not None or (area is not None and not output.startswith(f"{area}/")):
@@ -236,7 +248,7 @@ def submit(
         from fivesafes.services.release.requests import SubmissionContext
         from fivesafes.services.release.session_folder import submit_session_folder
 
-        context = SubmissionContext(purpose, datasets, method_notes, for_release)
+        context = SubmissionContext(purpose, datasets, method_notes, for_release, project)
 
         with opened() as (app, login):
             view = submit_session_folder(

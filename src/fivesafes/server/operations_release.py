@@ -45,10 +45,11 @@ class Submit(Params):
     source: str | None = Field(default=None, max_length=200)
     rule_set: str = Field(default=DEFAULT_RULE_SET, max_length=64)
     request_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    project: str = Field(default="", max_length=64)
 
     def context(self) -> SubmissionContext:
         return SubmissionContext(
-            self.purpose, tuple(self.datasets), self.method_notes, self.for_release
+            self.purpose, tuple(self.datasets), self.method_notes, self.for_release, self.project
         )
 
 

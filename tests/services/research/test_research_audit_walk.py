@@ -174,6 +174,9 @@ READERS: dict[str, Prepare] = {
     "researcher_facts": _with_project(
         lambda s: research.researcher_facts(s, "rita", "ashe", "P-1", TODAY)
     ),
+    "active_projects_covering": _with_project(
+        lambda s: research.active_projects_covering(s, actor(s, "rita").id, "ashe", TODAY)
+    ),
     "project_row": _with_project(_p1),
     "change_row": lambda s, w, p: (lambda cid: lambda: research_project_views.change_row(s, cid))(
         _requested(s)

@@ -366,3 +366,33 @@ def test_an_approver_whose_training_expired_cannot_approve_a_change(
     svc.decide_change(
         session, actor(session, "hana"), change.id, ChangeStatus.APPROVED, today=TODAY
     )
+
+
+def test_the_active_projects_covering_a_dataset_leave_out_former_scope_and_team(
+    session: Session, world: World
+) -> None:
+    # what release submit takes for a researcher who names no project: only a project
+    # active that day, with them on the team and the dataset in scope, counts
+    from fivesafes.services.research.facts import active_projects_covering
+
+    _approved(session)
+    assert active_projects_covering(session, world.rita.id, "ashe", TODAY) == (REF,)
+    assert active_projects_covering(session, world.sam.id, "ashe", TODAY) == (REF,)
+    assert active_projects_covering(session, world.rita.id, "idbr", TODAY) == ()
+    assert (
+        active_projects_covering(session, world.rita.id, "ashe", PROPOSAL.end + timedelta(1)) == ()
+    )
+    rita, hana = actor(session, "rita"), actor(session, "hana")
+    for change in (
+        ChangeRequest(
+            ChangeKind.CHANGE_SCOPE, "swap", add_datasets=("idbr",), remove_datasets=("ashe",)
+        ),
+        ChangeRequest(ChangeKind.CHANGE_TEAM, "out", remove_members=("sam",)),
+    ):
+        view = svc.request_change(session, rita, REF, change, today=TODAY)
+        svc.decide_change(session, hana, view.id, ChangeStatus.APPROVED, today=TODAY)
+    assert active_projects_covering(session, world.rita.id, "ashe", TODAY) == ()
+    assert active_projects_covering(session, world.rita.id, "idbr", TODAY) == (REF,)
+    assert active_projects_covering(session, world.sam.id, "idbr", TODAY) == ()
+    svc.close_project(session, hana, REF, "done", today=TODAY)
+    assert active_projects_covering(session, world.rita.id, "idbr", TODAY) == ()

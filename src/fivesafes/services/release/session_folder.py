@@ -11,6 +11,7 @@ submission is refused (IntegrityError), never downgraded to a declared source.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.submission import (
     SubmissionContext,
     _check_may_submit,
+    _check_researcher,
     _submit,
     _Version,
 )
@@ -81,9 +83,15 @@ def submit_session_folder(
             f"dataset {claim.area}/{claim.dataset}",
             hint="finalise the session again and submit the new folder unchanged",
         )
+    if project_ref is not None and not context.project:
+        context = replace(context, project=project_ref)
     with tx() as session:  # may this person submit from the area at all? before any read
-        _check_may_submit(session, resolve_actor(session, login), claim.area, context, today)
-    _recompute(tx, vault, login, folder, claim, table, purpose, today, project_ref)
+        actor = resolve_actor(session, login)
+        _check_may_submit(session, actor, claim.area, context, today)
+        # an approved researcher: the project decided on is the one the table is read under
+        context = _check_researcher(session, actor, claim.area, claim.dataset, context, today)
+    project = context.project or None
+    _recompute(tx, vault, login, folder, claim, table, purpose, today, project)
     with tx() as session:
         area_id = area_row(session, claim.area).id
         row = stored_row(session, area_id, DATASET, claim.dataset)

@@ -166,6 +166,27 @@ _IN_SCOPE = (
 )
 
 
+def active_projects_covering(
+    session: Session, person_id: int, dataset: str, today: date
+) -> tuple[str, ...]:
+    """References of the projects active today that include the person and cover ``dataset``."""
+    rows = session.execute(
+        select(ProjectRow.reference, ProjectRow.status, ProjectRow.start_on, ProjectRow.end_on)
+        .join(ProjectMemberRow, ProjectMemberRow.project_id == ProjectRow.id)
+        .join(ProjectDatasetRow, ProjectDatasetRow.project_id == ProjectRow.id)
+        .join(DatasetRow, DatasetRow.id == ProjectDatasetRow.dataset_id)
+        .where(
+            ProjectMemberRow.person_id == person_id,
+            ProjectMemberRow.removed_at.is_(None),
+            DatasetRow.name == dataset,
+            ProjectDatasetRow.removed_at.is_(None),
+        )
+        .order_by(ProjectRow.reference)
+    ).all()
+    active = (r for r in rows if is_active(ProjectStatus(r.status), r.start_on, r.end_on, today))
+    return tuple(dict.fromkeys(r.reference for r in active))
+
+
 def researcher_facts(
     session: Session,
     person: str | PersonRow,
