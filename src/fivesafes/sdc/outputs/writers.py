@@ -176,14 +176,24 @@ def write_outputs(result: ProtectedTable, out_dir: Path) -> dict[str, Path]:
 
 
 def write_all(out_dir: Path, writers: dict[str, Writer]) -> dict[str, Path]:
-    """Run each writer on a temp file in ``out_dir``, then move them all into place."""
+    """Run each writer on a temp file in ``out_dir``, then move them all into place.
+
+    The folders it makes (``out_dir`` and any missing parent) are 0700 and every file is
+    0600, whatever the umask: the files hold confidential cells. On a failure the files
+    are not placed and the folders it made are removed again.
+    """
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        created = private_folders(out_dir)
     except OSError as exc:
         raise OutputError(
             f"cannot create the output folder {out_dir}: {exc.strerror}",
             hint="choose a folder you can write to with --out",
         ) from exc
+    if not out_dir.is_dir():
+        raise OutputError(
+            f"cannot create the output folder {out_dir}: a file of that name is there",
+            hint="choose a folder you can write to with --out",
+        )
     temps: dict[str, Path] = {}
     try:
         for name, writer in writers.items():
@@ -191,14 +201,49 @@ def write_all(out_dir: Path, writers: dict[str, Writer]) -> dict[str, Path]:
             os.close(fd)
             temps[name] = Path(tmp_name)
             writer(temps[name])
+            # mkstemp's 0600 again: a writer may have put a file of its own in its place
+            os.chmod(temps[name], 0o600)
         final = {}
         for name, tmp in temps.items():
             final[name] = out_dir / name
             os.replace(tmp, final[name])
         return final
-    finally:
+    except BaseException:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)
+        _remove_empty(created)
+        raise
+
+
+def private_folders(folder: Path) -> list[Path]:
+    """Make ``folder`` and every missing parent 0700 (whatever the umask); returns the
+    folders made, deepest first. An existing folder is left as it is.
+
+    As fivesafes.vault.atomic.private_dirs, which this library cannot import (it stands
+    alone): ``mkdir(parents=True, mode=0o700)`` gives the mode to the last folder only.
+    """
+    missing: list[Path] = []
+    current = folder
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    made = []
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it meanwhile: not ours to remove
+            continue
+        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+        made.append(path)
+    return made[::-1]
+
+
+def _remove_empty(folders: Sequence[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def write_cells_csv(cells: pd.DataFrame, path: Path) -> None:
