@@ -1,4 +1,5 @@
-"""Write a protected table's outputs: cells.csv, report.json, table.csv and table.xlsx.
+"""Write a protected table's outputs: cells.csv, report.json, table.csv and table.xlsx
+(and population.json for a table of part of the units).
 
 Every file is first written to a temporary file in the output folder; only when
 all of them are complete are they moved into place with ``os.replace``, so a
@@ -43,6 +44,7 @@ CELLS_CSV = "cells.csv"
 REPORT_JSON = "report.json"
 TABLE_CSV = "table.csv"
 TABLE_XLSX = "table.xlsx"
+POPULATION_JSON = "population.json"
 
 XLSX_FORMATTED_ENTRIES = 20_000  # above this, numbers are written without a number format
 Writer = Callable[[Path], object]
@@ -166,13 +168,32 @@ def write_outputs(result: ProtectedTable, out_dir: Path) -> dict[str, Path]:
     digest = status_digest(cells, result.spec.dimension_names)
     report = {**result.report, "cells": {**result.report["cells"], STATUS_DIGEST: digest}}
     report = with_format(report)  # cells.csv's text is escaped: readers undo it
+    report, population = split_population(report)
     writers: dict[str, Writer] = {
         CELLS_CSV: lambda p: write_cells_csv(cells, p),
         REPORT_JSON: lambda p: write_json(report, p),
         TABLE_CSV: lambda p: write_table_csv(view, notes, p),
         TABLE_XLSX: lambda p: write_table_xlsx(view, notes, p),
     }
+    if population is not None:
+        writers[POPULATION_JSON] = lambda p: write_json(population, p)
     return write_all(out_dir, writers)
+
+
+def split_population(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """report.json's content with a ``[table] where`` filter's kept values only, and the
+    population (kept values and every value of each filter column) for population.json.
+
+    Every value of a filter column is what the differencing check at release submit
+    needs, but a filter on a unit identifier would list every unit of the data: it is
+    kept out of the plain report, in a file of its own beside cells.csv.
+    """
+    raw = report.get("population")
+    if not isinstance(raw, dict) or "domains" not in raw:
+        return report, None
+    shown = {k: v for k, v in raw.items() if k != "domains"}
+    shown["domains_in"] = POPULATION_JSON
+    return {**report, "population": shown}, {"where": raw["where"], "domains": raw["domains"]}
 
 
 def write_all(out_dir: Path, writers: dict[str, Writer]) -> dict[str, Path]:
