@@ -169,6 +169,31 @@ def test_a_folder_needs_a_registered_source_of_its_own_measure(
     assert json.loads(shell.ok("root", "release", "list", "--json").stdout) == []
 
 
+def test_a_folder_of_part_of_the_units_is_sent_with_every_value_of_its_filter(
+    shell: Shell, tmp_path: Path
+) -> None:
+    # report.json names the kept values only; the check needs every value of the column,
+    # which table protect writes to population.json and the CLI sends with the folder
+    text = (EXAMPLES / "turnover.toml").read_text()
+    for name in ("region", "industry"):
+        text = text.replace(f'"{name}.csv"', json.dumps(str(EXAMPLES / f"{name}.csv")))
+    spec = tmp_path / "small.toml"
+    spec.write_text(text.replace("[table]\n", '[table]\nwhere = { size_band = ["0-49"] }\n', 1))
+    out = tmp_path / "out"
+    data = str(EXAMPLES / "survey.csv")
+    shell.ok(None, "table", "protect", str(spec), "--data", data, "--out", str(out), "--quiet")
+    assert "domains" not in json.loads((out / "report.json").read_text())["population"]
+    base = ("release", "submit", str(out), "--area", "earnings", "--purpose", "x")
+    source = ("--source", "survey:turnover")
+    (out / "population.json").rename(tmp_path / "population.json")
+    missing = shell.run("ada", *base, *source)
+    assert missing.exit_code != 0 and "has no population.json" in missing.stderr
+    (tmp_path / "population.json").rename(out / "population.json")
+    view = json.loads(shell.ok("ada", *base, *source, "--json").stdout)
+    checks = {c["name"]: c["verdict"] for c in view["versions"][0]["checks"]}
+    assert checks["differencing"] == "pass"
+
+
 def test_every_command_has_help_with_an_example() -> None:
     runner = CliRunner()
     for group, commands in (

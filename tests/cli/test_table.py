@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import gzip
 import json
+import stat
 import tempfile
 from pathlib import Path
 
@@ -278,9 +279,45 @@ def test_a_table_of_part_of_the_units_says_so(tmp_path: Path) -> None:
     grand = cells[(cells["region"] == "Total") & (cells["industry"] == "Total")]
     assert float(grand["value"].iloc[0]) == 90.0  # the small units only: 10 + 12 + ... + 20
     report = json.loads((out / "report.json").read_text())
-    assert report["population"]["domains"] == {"size": ["large", "small"]}
+    assert report["population"] == {"where": {"size": ["small"]}, "domains_in": "population.json"}
+    population = json.loads((out / "population.json").read_text())
+    assert population["domains"] == {"size": ["large", "small"]}  # every value, beside it
     text = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert "population: only units with size in small" in text.stdout
+
+
+def test_a_filter_on_a_unit_identifier_names_only_the_units_it_selects_in_the_report(
+    tmp_path: Path,
+) -> None:
+    # report.json is the plain account of the table (read, mailed, attached): a filter on
+    # a unit identifier must not list every unit of the data there, only those it keeps.
+    # The check at release submit still needs every value: population.json (0600) has it.
+    from fivesafes.release.submission import read_table_dir
+
+    rows = [(f"unit-{i:04d}", "N" if i < 12 else "S", "A", 10.0 + i) for i in range(24)]
+    src = tmp_path / "units.csv"
+    pd.DataFrame(rows, columns=["ent", "region", "industry", "turnover"]).to_csv(src, index=False)
+    kept = [f"unit-{i:04d}" for i in range(0, 24, 3)]
+    spec = tmp_path / "some.toml"
+    spec.write_text(
+        SPEC.format(name="some", response='response = "turnover"', magnitude_rules="").replace(
+            'contributor = "ent"', f'contributor = "ent"\nwhere = {{ ent = {json.dumps(kept)} }}'
+        )
+    )
+    out = tmp_path / "out"
+    args = ["table", "protect", str(spec), "--data", str(src), "--out", str(out), "--quiet"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = (out / "report.json").read_text(encoding="utf-8")
+    leaked = [u for u, *_ in rows if u not in kept and u in text]
+    assert leaked == []
+    assert json.loads(text)["population"]["where"] == {"ent": kept}
+    assert stat.S_IMODE((out / "population.json").stat().st_mode) == 0o600
+    # what release submit reads: the whole domain, so the differencing check relates the
+    # table to tables of every unit
+    population = read_table_dir(out, spec).population
+    assert population is not None
+    assert population.domains["ent"] == tuple(sorted(u for u, *_ in rows))
 
 
 def test_gzipped_data_give_the_table_the_plain_file_gives(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +92,23 @@ def test_results_round_trip(session: Session, tmp_path: Path) -> None:
     table = loaded["output_0"].output[0]
     assert isinstance(table, pd.DataFrame) and table.isna().to_numpy().any()
     assert loaded["output_4"].output[0].suffix == ".png"
+
+
+def test_every_file_is_its_owners_alone_whatever_the_umask(
+    session: Session, tmp_path: Path
+) -> None:
+    # 0600 files, not only a 0700 folder: a file copied or moved out of it keeps its mode
+    old = os.umask(0o022)  # the usual umask: a plain open gives 0644, a mkdir 0755
+    try:
+        out = session.finalise(str(tmp_path / "out"))
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(out).as_posix(): stat.S_IMODE(p.lstat().st_mode) for p in out.rglob("*")}
+    assert "results.json" in modes and "tables/output_1/report.json" in modes
+    want = {name: 0o700 if (out / name).is_dir() else 0o600 for name in modes}
+    wrong = {name: oct(m) for name, m in modes.items() if m != want[name]}
+    assert wrong == {}
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
 
 
 def test_finalise_refuses_an_existing_folder(session: Session, tmp_path: Path) -> None:

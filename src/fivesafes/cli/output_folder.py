@@ -40,6 +40,7 @@ OUTPUT_FILES = frozenset(
     {
         "cells.csv",
         "report.json",
+        "population.json",
         "table.csv",
         "table.xlsx",
         "comparison.json",

@@ -90,7 +90,8 @@ def _when(c: dict[str, Any]) -> str:
 
 
 def _folder_tar(folder: Path, into: Path) -> Path:
-    """The folder's cells.csv and report.json as a plain tar (the spec goes as text)."""
+    """The folder's cells.csv and report.json (and population.json, if the table covers
+    part of the units) as a plain tar (the spec goes as text)."""
     archive = into / f"{folder.resolve().name}{FOLDER_SUFFIX}"
     with tarfile.open(archive, "w:") as tar:
         for name in FOLDER_FILES:

@@ -12,7 +12,8 @@ columns and measure, and the folder's digests; ``release submit`` then computes 
 table again from the dataset and marks the source verified (without them the source
 is declared with ``--area AREA --source DATASET:MEASURE``, not verified).
 Everything is written to a temporary folder beside it and renamed into place at the
-end, so a failure leaves nothing half-written.
+end, so a failure leaves nothing half-written. Every file in it is its owner's alone
+(0600, every folder 0700), so a copy or a move out of the folder keeps it so.
 """
 
 from __future__ import annotations
@@ -50,11 +51,27 @@ def finalise(session: Session, folder: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         _write(session, work)
+        _owner_only(work)
         os.replace(work, folder)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return folder
+
+
+def _owner_only(work: Path) -> None:
+    """Every folder under ``work`` 0700 and every file 0600, whatever the umask gave them.
+
+    The files (ACRO's CSVs, the plots copied in, the checks) are written by pandas,
+    matplotlib and shutil with the umask's mode; mkdtemp's 0700 covers them only while
+    they stay in the folder. (As demo.served.make_private, which this layer cannot import.)
+    """
+    for folder, _dirs, files in os.walk(work):  # a link to a folder is not walked into
+        os.chmod(folder, 0o700)
+        for name in files:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                path.chmod(0o600)
 
 
 def _write(session: Session, work: Path) -> None:

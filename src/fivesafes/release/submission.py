@@ -44,6 +44,8 @@ from fivesafes.sdc import (
 
 CELLS = "cells.csv"
 REPORT = "report.json"
+# a [table] where filter's every value, kept out of report.json (sdc outputs' writers)
+POPULATION = "population.json"
 SPEC = "spec.toml"
 HIERARCHIES = "hierarchies.json"
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -325,6 +327,7 @@ def read_table_dir(
         raise _unreadable(folder, REPORT, f"is not valid JSON ({exc})") from None
     if not isinstance(report, dict):
         raise _unreadable(folder, REPORT, "is not a JSON object")
+    report, population_files = _with_population(folder, report)
     spec_path = _spec_path(folder, report, spec)
     loaded = loaded or load_spec(spec_path)
     recorded = report.get("spec", {}).get("sha256")
@@ -351,7 +354,7 @@ def read_table_dir(
     if missing:
         raise _unreadable(folder, CELLS, "lacks the column(s) " + ", ".join(missing))
     hierarchies = spec_hierarchies(loaded, cells)
-    files = {CELLS: sha256(cells_bytes), REPORT: sha256(report_bytes)}
+    files = {CELLS: sha256(cells_bytes), REPORT: sha256(report_bytes), **population_files}
     files[spec_path.name] = sha256(spec_path.read_bytes())
     for dim in loaded.dimensions:
         if dim.hierarchy is not None:
@@ -367,6 +370,33 @@ def read_table_dir(
         hierarchies=hierarchies,
         files=files,
     )
+
+
+def _with_population(folder: Path, report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The report with its filter's every value read back from population.json (the
+    differencing check needs them; report.json names the kept ones only), and the
+    file's digest; a report without a filter, or with its values in it, as it is."""
+    raw = report.get("population")
+    if not isinstance(raw, dict) or not raw.get("where") or "domains" in raw:
+        return report, {}
+    path = folder / POPULATION
+    if not path.is_file():
+        raise DataError(
+            f"{folder} has no {POPULATION}: its report.json says the table covers part of "
+            "the units, and the differencing check needs every value of the filter's column",
+            hint="submit the folder written by `fivesafes table protect SPEC --out DIR` whole "
+            f"(its {POPULATION} with it)",
+        )
+    data = path.read_bytes()
+    try:
+        loaded = json.loads(data)
+    except ValueError as exc:
+        raise _unreadable(folder, POPULATION, f"is not valid JSON ({exc})") from None
+    domains = loaded.get("domains") if isinstance(loaded, dict) else None
+    if not isinstance(domains, dict) or loaded.get("where") != raw["where"]:
+        raise _unreadable(folder, POPULATION, "is not the population of its report.json")
+    population = {k: v for k, v in raw.items() if k != "domains_in"}
+    return {**report, "population": {**population, "domains": domains}}, {POPULATION: sha256(data)}
 
 
 def read_file(path: Path) -> FileSubmission:

@@ -14,7 +14,14 @@ from fivesafes.app import Acting, App
 from fivesafes.errors import ValidationError
 from fivesafes.governance import permissions
 from fivesafes.release.rulesets import DEFAULT_RULE_SET, RuleSetting
-from fivesafes.release.submission import CELLS, REPORT, Submission, read_file, read_table_dir
+from fivesafes.release.submission import (
+    CELLS,
+    POPULATION,
+    REPORT,
+    Submission,
+    read_file,
+    read_table_dir,
+)
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
 from fivesafes.server.operation import Operation, Params, in_one, plain
@@ -33,7 +40,7 @@ RequestId = Field(ge=1, le=2**31 - 1)
 Short = Field(default="", max_length=2000)
 # the media type of a folder sent for submission: a plain tar of its regular files
 FOLDER_SUFFIX = ".fivesafes-folder.tar"
-FOLDER_FILES = (CELLS, REPORT)
+FOLDER_FILES = (CELLS, REPORT, POPULATION)  # population.json: a table of part of the units
 
 
 class Submit(Params):
@@ -165,8 +172,9 @@ def _submit_stored(app: App, login: str, p: SubmitStored) -> Any:
 
 
 def _unpack_folder(archive: Path, into: Path) -> Path:
-    """The folder a client sent as a tar: its cells.csv and report.json, nothing else."""
-    taken = " and ".join(FOLDER_FILES)
+    """The folder a client sent as a tar: its cells.csv and report.json (and the
+    population.json of a table of part of the units), nothing else."""
+    taken = f"{CELLS} and {REPORT} (and {POPULATION}, of a table of part of the units)"
     return unpack_files(
         archive,
         into / archive.name.removesuffix(FOLDER_SUFFIX),
@@ -174,7 +182,8 @@ def _unpack_folder(archive: Path, into: Path) -> Path:
             None if plain and name in FOLDER_FILES else f"only {taken} are taken"
         ),
         max_files=len(FOLDER_FILES),
-        hint="send the table's cells.csv and report.json; the spec goes as text",
+        hint="send the table's cells.csv, report.json (and population.json, if any); "
+        "the spec goes as text",
     )
 
 

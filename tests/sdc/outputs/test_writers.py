@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -140,6 +143,56 @@ def test_a_failing_writer_leaves_nothing_behind(tmp_path: Path) -> None:
         write_all(tmp_path, {"a.txt": lambda p: p.write_text("new"), "b.txt": boom})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
     assert (tmp_path / "a.txt").read_text() == "old"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def lax_umask() -> Iterator[None]:
+    """The usual umask (0022): a plain mkdir gives 0755, a plain open 0644."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.usefixtures("lax_umask")
+@pytest.mark.parametrize("tool", ["argus", "sdctable"])
+def test_an_export_is_its_owners_alone_whatever_the_umask(tmp_path: Path, tool: str) -> None:
+    # the files hold every cell's true value, as cells.csv: the folder made for them (and
+    # any parent made on the way) is 0700, each file 0600, as table protect's outputs
+    out = tmp_path / "made" / tool
+    written = small_result().export(tool, out)
+    assert _mode(out) == 0o700 and _mode(out.parent) == 0o700
+    assert written and {n: _mode(p) for n, p in written.items()} == dict.fromkeys(written, 0o600)
+
+
+@pytest.mark.usefixtures("lax_umask")
+def test_the_outputs_folder_is_its_owners_alone_whatever_the_umask(tmp_path: Path) -> None:
+    written = small_result().write(tmp_path / "out")
+    assert _mode(tmp_path / "out") == 0o700
+    assert {_mode(p) for p in written.values()} == {0o600}
+
+
+def test_a_failing_export_leaves_no_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fivesafes.sdc.formats.export as export
+
+    def boom(data: bytes) -> object:
+        def write(path: Path) -> None:
+            path.write_bytes(data[:1])
+            raise OSError("disk full")
+
+        return write
+
+    monkeypatch.setattr(export, "_bytes_writer", boom)
+    with pytest.raises(OSError, match="disk full"):
+        small_result().export("argus", tmp_path / "made" / "argus")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_unwritable_out_dir_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Write a protected table's outputs: cells.csv, report.json, table.csv and table.xlsx.
+"""Write a protected table's outputs: cells.csv, report.json, table.csv and table.xlsx
+(and population.json for a table of part of the units).
 
 Every file is first written to a temporary file in the output folder; only when
 all of them are complete are they moved into place with ``os.replace``, so a
@@ -43,6 +44,7 @@ CELLS_CSV = "cells.csv"
 REPORT_JSON = "report.json"
 TABLE_CSV = "table.csv"
 TABLE_XLSX = "table.xlsx"
+POPULATION_JSON = "population.json"
 
 XLSX_FORMATTED_ENTRIES = 20_000  # above this, numbers are written without a number format
 Writer = Callable[[Path], object]
@@ -166,24 +168,53 @@ def write_outputs(result: ProtectedTable, out_dir: Path) -> dict[str, Path]:
     digest = status_digest(cells, result.spec.dimension_names)
     report = {**result.report, "cells": {**result.report["cells"], STATUS_DIGEST: digest}}
     report = with_format(report)  # cells.csv's text is escaped: readers undo it
+    report, population = split_population(report)
     writers: dict[str, Writer] = {
         CELLS_CSV: lambda p: write_cells_csv(cells, p),
         REPORT_JSON: lambda p: write_json(report, p),
         TABLE_CSV: lambda p: write_table_csv(view, notes, p),
         TABLE_XLSX: lambda p: write_table_xlsx(view, notes, p),
     }
+    if population is not None:
+        writers[POPULATION_JSON] = lambda p: write_json(population, p)
     return write_all(out_dir, writers)
 
 
+def split_population(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """report.json's content with a ``[table] where`` filter's kept values only, and the
+    population (kept values and every value of each filter column) for population.json.
+
+    Every value of a filter column is what the differencing check at release submit
+    needs, but a filter on a unit identifier would list every unit of the data: it is
+    kept out of the plain report, in a file of its own beside cells.csv.
+    """
+    raw = report.get("population")
+    if not isinstance(raw, dict) or "domains" not in raw:
+        return report, None
+    shown = {k: v for k, v in raw.items() if k != "domains"}
+    shown["domains_in"] = POPULATION_JSON
+    return {**report, "population": shown}, {"where": raw["where"], "domains": raw["domains"]}
+
+
 def write_all(out_dir: Path, writers: dict[str, Writer]) -> dict[str, Path]:
-    """Run each writer on a temp file in ``out_dir``, then move them all into place."""
+    """Run each writer on a temp file in ``out_dir``, then move them all into place.
+
+    The folders it makes (``out_dir`` and any missing parent) are 0700 and every file is
+    0600, whatever the umask: the files hold confidential cells. On a failure the files
+    are not placed and the folders it made are removed again.
+    """
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        created = private_folders(out_dir)
     except OSError as exc:
         raise OutputError(
             f"cannot create the output folder {out_dir}: {exc.strerror}",
             hint="choose a folder you can write to with --out",
         ) from exc
+    if not out_dir.is_dir():
+        raise OutputError(
+            f"cannot create the output folder {out_dir}: a file of that name is there",
+            hint="choose a folder you can write to with --out",
+        )
     temps: dict[str, Path] = {}
     try:
         for name, writer in writers.items():
@@ -191,14 +222,49 @@ def write_all(out_dir: Path, writers: dict[str, Writer]) -> dict[str, Path]:
             os.close(fd)
             temps[name] = Path(tmp_name)
             writer(temps[name])
+            # mkstemp's 0600 again: a writer may have put a file of its own in its place
+            os.chmod(temps[name], 0o600)
         final = {}
         for name, tmp in temps.items():
             final[name] = out_dir / name
             os.replace(tmp, final[name])
         return final
-    finally:
+    except BaseException:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)
+        _remove_empty(created)
+        raise
+
+
+def private_folders(folder: Path) -> list[Path]:
+    """Make ``folder`` and every missing parent 0700 (whatever the umask); returns the
+    folders made, deepest first. An existing folder is left as it is.
+
+    As fivesafes.vault.atomic.private_dirs, which this library cannot import (it stands
+    alone): ``mkdir(parents=True, mode=0o700)`` gives the mode to the last folder only.
+    """
+    missing: list[Path] = []
+    current = folder
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    made = []
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it meanwhile: not ours to remove
+            continue
+        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+        made.append(path)
+    return made[::-1]
+
+
+def _remove_empty(folders: Sequence[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def write_cells_csv(cells: pd.DataFrame, path: Path) -> None:
