@@ -378,22 +378,77 @@ def test_a_log_rewritten_with_the_archived_key_is_caught_by_a_witness(
     _restored_ok(sh, archive, tmp_path / "ok", "--witness", str(copy))
 
 
-def _rechain(path: Path, members: Members, tmp: Path) -> None:
-    """Edit event 3, recompute every later hash and re-sign every later checkpoint."""
+
+def test_a_log_forged_under_a_new_key_is_caught_by_a_witness(tmp_path: Path) -> None:
+    # Someone who rewrites the whole log (genesis included) and signs it with a key of
+    # their own, put in the archive in place of the workspace's: none of the witnessed
+    # checkpoints verifies under that key, and that alone is the disagreement.
+    sh = _world(tmp_path)
+    witness = tmp_path / "witness"
+    witness.mkdir()
+    copy = witness / "copy.log"
+    copy.write_bytes((sh.home / "audit-checkpoints.log").read_bytes())
+    archive = tmp_path / "b.tar"
+    sh.ok(None, "backup", "--to", str(archive))
+    members = _read(archive)
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(members["database.sqlite3"])
+    _rechain(path, members, tmp_path, from_seq=1, new_key=True)
+    bad = tmp_path / "bad.tar"
+    _write(bad, members)
+    _restored_ok(sh, bad, tmp_path / "forged")  # without a witness it cannot be told
+    _refused(sh, bad, tmp_path / "restored", "witness", "--witness", str(copy))
+
+
+def _rechain(
+    path: Path, members: Members, tmp: Path, *, from_seq: int = 3, new_key: bool = False
+) -> None:
+    """Edit event 3, recompute every hash from ``from_seq`` on and re-sign every checkpoint
+    from there; with ``new_key``, under a new signing key put in place of the archive's
+    (the genesis event then names it)."""
     import tomllib
 
-    from fivesafes.audit.chain import ChainEntry, entry_hash
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    from fivesafes.audit.chain import GENESIS_HASH, ChainEntry, canonical_details, entry_hash
     from fivesafes.audit.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
+    from fivesafes.workspace.keys import public_key_fingerprint
 
     key = load_pem_private_key(members["workspace/keys/workspace-signing.key"], None)
+    if new_key:
+        key = Ed25519PrivateKey.generate()
+        members["workspace/keys/workspace-signing.key"] = key.private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+        members["workspace/keys/workspace-signing.pub"] = key.public_key().public_bytes(
+            Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+        )
     config = tomllib.loads(members["workspace/config.toml"].decode())
     origin = f"fivesafes/{config['workspace_id']}"
     columns = "seq, at, action, actor, outcome, area, dataset, subject, details, prev_hash"
     with sqlite3.connect(path) as con:
         con.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
-        prev = con.execute("SELECT hash FROM audit_log WHERE seq = 2").fetchone()[0]
-        rows = con.execute(f"SELECT {columns} FROM audit_log WHERE seq >= 3 ORDER BY seq")
-        con.execute("DELETE FROM audit_checkpoint WHERE size >= 3")
+        if new_key:
+            genesis = json.loads(
+                con.execute("SELECT details FROM audit_log WHERE seq = 1").fetchone()[0]
+            )
+            genesis["public_key_sha256"] = public_key_fingerprint(key.public_key())  # type: ignore[arg-type]
+            con.execute("UPDATE audit_log SET details = ? WHERE seq = 1",
+                        (canonical_details(genesis),))  # fmt: skip
+        prev = (
+            con.execute("SELECT hash FROM audit_log WHERE seq = ?", (from_seq - 1,)).fetchone()
+            or [GENESIS_HASH]
+        )[0]
+        rows = con.execute(
+            f"SELECT {columns} FROM audit_log WHERE seq >= ? ORDER BY seq", (from_seq,)
+        )
+        con.execute("DELETE FROM audit_checkpoint WHERE size >= ?", (from_seq,))
         lines = []
         for row in rows.fetchall():
             new = entry_hash(ChainEntry(*row[:-1], prev_hash=prev))
@@ -407,7 +462,7 @@ def _rechain(path: Path, members: Members, tmp: Path) -> None:
     con.close()
     members["database.sqlite3"] = path.read_bytes()
     old = members["workspace/audit-checkpoints.log"].decode().splitlines(True)
-    kept = [ln for ln in old if parse_checkpoint(json.loads(ln)["note"])[0].size < 3]
+    kept = [ln for ln in old if parse_checkpoint(json.loads(ln)["note"])[0].size < from_seq]
     members["workspace/audit-checkpoints.log"] = "".join(kept + lines).encode()
     manifest = json.loads(members["manifest.json"])
     manifest["audit"]["head_hash"] = prev

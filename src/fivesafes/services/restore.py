@@ -133,7 +133,8 @@ def _verify_log(staged: Workspace, key: Ed25519PublicKey, manifest: Any) -> tupl
 
 
 def _against_witnesses(staged: Workspace, key: Ed25519PublicKey, copies: Sequence[Path]) -> None:
-    """Every witnessed checkpoint within the archive's log is a head of that log."""
+    """Every witnessed checkpoint verifies under ``key`` and, within the archive's log, is
+    a head of that log."""
     with read_only(staged.engine()).connect() as connection:
         for copy in copies:
             notes, _ = read_checkpoint_file(witness_file(copy, staged.origin))
@@ -145,8 +146,16 @@ def _against_witnesses(staged: Workspace, key: Ed25519PublicKey, copies: Sequenc
             for note in notes:
                 try:
                     checkpoint = verify_checkpoint(note, key, staged.origin)
-                except FivesafesError:
-                    continue  # another key's or a damaged line: not evidence either way
+                except FivesafesError as exc:
+                    # Fail closed: an archive whose log was rewritten from its genesis and
+                    # re-signed with a new key of its own makes every witnessed checkpoint
+                    # fail here; skipping them would let it through unchallenged.
+                    raise tampered(
+                        f"a checkpoint of the witness {copy} does not verify under the "
+                        f"archive's workspace key ({exc.message}): the archive was re-signed "
+                        "with another key, or the witness copy is damaged or of another "
+                        "workspace"
+                    ) from None
                 stored = connection.execute(
                     select(AuditRecord.hash).where(AuditRecord.seq == checkpoint.size)
                 ).scalar()
@@ -216,8 +225,9 @@ def restore_backup(
     """Verify ``archive`` completely, then make it the workspace at ``home`` (audited).
 
     ``witnesses`` are witness copies of the checkpoints (kept outside the workspace):
-    every witnessed checkpoint the archive's log reaches must be a head of that log, so
-    an archive whose log was rewritten and re-signed with the key it carries is refused.
+    every witnessed checkpoint must verify under the archive's key and, where the
+    archive's log reaches it, be a head of that log, so an archive whose log was
+    rewritten and re-signed (with the key it carries, or one put in its place) is refused.
     Later checkpoints are the events after the backup, which it cannot hold.
     """
     home = home.expanduser().resolve()
