@@ -335,6 +335,50 @@ def test_names_that_leave_the_folder_and_links_are_refused(
         assert not (tmp_path / "escape").exists()
 
 
+
+def _listed(members: Members, info: tarfile.TarInfo, size: int) -> None:
+    manifest = json.loads(members["manifest.json"])
+    manifest["files"].append({"path": info.name, "sha256": "0" * 64, "size": size})
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
+def test_a_sparse_member_is_refused_before_it_fills_the_disk(
+    honest: tuple[Shell, Path], tmp_path: Path
+) -> None:
+    # A few kilobytes of PAX headers that a tar reader expands into gigabytes of zeros:
+    # refused from its header, before a byte of it is written (the hash comes too late).
+    sh, archive = honest
+    members = _read(archive)
+    info = tarfile.TarInfo("workspace/releases/huge")
+    info.pax_headers = {"GNU.sparse.map": "0,0", "GNU.sparse.size": str(64 << 20)}
+    _listed(members, info, 64 << 20)
+    bad = tmp_path / "sparse.tar"
+    with tarfile.open(bad, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members.items():
+            plain = tarfile.TarInfo(name)
+            plain.size = len(data)
+            tar.addfile(plain, io.BytesIO(data))
+        tar.addfile(info, io.BytesIO(b""))
+    assert bad.stat().st_size < 1 << 20
+    _refused(sh, bad, tmp_path / "restored", "sparse")
+
+
+def test_a_member_whose_size_is_not_its_manifest_size_is_refused_unread(
+    honest: tuple[Shell, Path], tmp_path: Path
+) -> None:
+    sh, archive = honest
+    members = _read(archive)
+    name = _data_member(members)
+    manifest = json.loads(members["manifest.json"])
+    for f in manifest["files"]:
+        if f["path"] == name:
+            f["size"] -= 1
+    members["manifest.json"] = json.dumps(manifest).encode()
+    bad = tmp_path / "lies.tar"
+    _write(bad, members)
+    _refused(sh, bad, tmp_path / "restored", "bytes, its manifest says")
+
+
 def test_a_truncated_archive_is_refused(honest: tuple[Shell, Path], tmp_path: Path) -> None:
     sh, archive = honest
     bad = tmp_path / "cut.tar"

@@ -249,6 +249,18 @@ def extract_archive(archive: Path, into: Path) -> ExtractedArchive:
                 name == DATABASE_MEMBER or name.startswith(WORKSPACE_PREFIX)
             ):
                 raise tampered(f"unexpected member {name!r}")
+        # From the headers, before a byte is written: a sparse member is a few bytes in the
+        # archive that the reader expands to any size (a disk filled before its hash could
+        # be checked), and a member longer than its manifest entry is refused unread.
+        for member in members:
+            if member.issparse():
+                raise tampered(f"member {member.name!r} is a sparse file")
+            entry = listed.get(member.name)
+            if entry is not None and member.size != entry.size:
+                raise tampered(
+                    f"member {member.name!r} holds {member.size} bytes, its manifest says "
+                    f"{entry.size}"
+                )
         for member in members:
             if member.name in (MANIFEST, SIGNATURE):
                 continue
