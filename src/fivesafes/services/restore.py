@@ -38,6 +38,7 @@ from fivesafes.store.models.governance import AreaRow
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.store.snapshot import copy_rows
 from fivesafes.vault import AreaStore, open_data_key
+from fivesafes.vault.atomic import fsync_dir
 from fivesafes.vault.frames import SealedObject
 from fivesafes.vault.manifest import KINDS
 from fivesafes.workspace import Workspace
@@ -272,6 +273,7 @@ def restore_backup(
         if home.exists():
             home.rmdir()
         staging.rename(home)
+        fsync_dir(home.parent)
     except BaseException:
         if staged is not None:
             staged.close()

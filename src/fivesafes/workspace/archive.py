@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from fivesafes.errors import IntegrityError, ValidationError
+from fivesafes.vault.atomic import fsync_dir
 
 ARCHIVE_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -113,6 +114,7 @@ def write_archive(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    fsync_dir(dest.parent)  # the archive's name survives a power cut once it is reported
     return files
 
 
