@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
+import stat
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -117,6 +119,24 @@ def test_backup_refuses_to_overwrite_and_to_write_inside_the_workspace(tmp_path:
     assert sh.run(None, "backup", "--to", str(existing)).exit_code == 2
     assert existing.read_bytes() == b"keep me"
     assert sh.run(None, "backup", "--to", str(sh.home / "b.tar")).exit_code == 2
+
+
+
+def test_folders_made_for_a_backup_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    # The archive holds the workspace's keys: a folder made for it that others could
+    # write to would let them swap or remove it.
+    sh = _world(tmp_path)
+    old = os.umask(0)
+    try:
+        sh.ok(None, "backup", "--to", str(tmp_path / "new" / "deeper" / "ws.tar"))
+        archive = str(tmp_path / "new" / "deeper" / "ws.tar")
+        sh.ok(None, "restore", archive, "--home", str(tmp_path / "r1" / "r2" / "home"))
+    finally:
+        os.umask(old)
+    made = ("new", "new/deeper", "r1", "r1/r2", "r1/r2/home")
+    for folder in (tmp_path / name for name in made):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE((tmp_path / "new" / "deeper" / "ws.tar").stat().st_mode) == 0o600
 
 
 def test_a_backup_that_fails_midway_leaves_no_archive(

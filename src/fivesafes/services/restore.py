@@ -38,7 +38,7 @@ from fivesafes.store.models.governance import AreaRow
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.store.snapshot import copy_rows
 from fivesafes.vault import AreaStore, open_data_key
-from fivesafes.vault.atomic import fsync_dir
+from fivesafes.vault.atomic import fsync_dir, private_dirs
 from fivesafes.vault.frames import SealedObject
 from fivesafes.vault.manifest import KINDS
 from fivesafes.workspace import Workspace
@@ -234,7 +234,7 @@ def restore_backup(
     home = home.expanduser().resolve()
     _target_folder(home)
     _no_other_database(database_url)
-    home.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(home.parent)  # a parent others can write lets them swap the workspace
     staging = home.parent / f".{home.name}.restoring-{uuid.uuid4().hex[:12]}"
     staging.mkdir(mode=0o700)
     staged: Workspace | None = None

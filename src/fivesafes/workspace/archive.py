@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from fivesafes.errors import IntegrityError, ValidationError
-from fivesafes.vault.atomic import fsync_dir
+from fivesafes.vault.atomic import fsync_dir, private_dirs
 
 ARCHIVE_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -86,7 +86,7 @@ def write_archive(
     """
     if dest.exists():
         raise ValidationError(f"{dest} exists", hint="choose a new file name for the backup")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(dest.parent)
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.partial")
     files: list[ArchivedFile] = []
     try:
