@@ -121,7 +121,6 @@ def test_backup_refuses_to_overwrite_and_to_write_inside_the_workspace(tmp_path:
     assert sh.run(None, "backup", "--to", str(sh.home / "b.tar")).exit_code == 2
 
 
-
 def test_folders_made_for_a_backup_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
     # The archive holds the workspace's keys: a folder made for it that others could
     # write to would let them swap or remove it.
@@ -355,7 +354,6 @@ def test_names_that_leave_the_folder_and_links_are_refused(
         assert not (tmp_path / "escape").exists()
 
 
-
 def _listed(members: Members, info: tarfile.TarInfo, size: int) -> None:
     manifest = json.loads(members["manifest.json"])
     manifest["files"].append({"path": info.name, "sha256": "0" * 64, "size": size})
@@ -440,7 +438,6 @@ def test_a_log_rewritten_with_the_archived_key_is_caught_by_a_witness(
     _write(bad, members)
     _refused(sh, bad, tmp_path / "restored", "differs from the witness", "--witness", str(copy))
     _restored_ok(sh, archive, tmp_path / "ok", "--witness", str(copy))
-
 
 
 def test_a_log_forged_under_a_new_key_is_caught_by_a_witness(tmp_path: Path) -> None:

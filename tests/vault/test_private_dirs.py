@@ -73,7 +73,9 @@ def test_a_key_written_in_place_is_durable_with_its_folder(
     assert (str(tmp_path), True) in done, done
 
 
-def test_a_backup_archive_is_durable_with_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_backup_archive_is_durable_with_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fivesafes.workspace.archive import write_archive
 
     done = _fsynced(monkeypatch)
