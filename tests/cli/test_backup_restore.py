@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
+import stat
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -117,6 +119,23 @@ def test_backup_refuses_to_overwrite_and_to_write_inside_the_workspace(tmp_path:
     assert sh.run(None, "backup", "--to", str(existing)).exit_code == 2
     assert existing.read_bytes() == b"keep me"
     assert sh.run(None, "backup", "--to", str(sh.home / "b.tar")).exit_code == 2
+
+
+def test_folders_made_for_a_backup_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    # The archive holds the workspace's keys: a folder made for it that others could
+    # write to would let them swap or remove it.
+    sh = _world(tmp_path)
+    old = os.umask(0)
+    try:
+        sh.ok(None, "backup", "--to", str(tmp_path / "new" / "deeper" / "ws.tar"))
+        archive = str(tmp_path / "new" / "deeper" / "ws.tar")
+        sh.ok(None, "restore", archive, "--home", str(tmp_path / "r1" / "r2" / "home"))
+    finally:
+        os.umask(old)
+    made = ("new", "new/deeper", "r1", "r1/r2", "r1/r2/home")
+    for folder in (tmp_path / name for name in made):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE((tmp_path / "new" / "deeper" / "ws.tar").stat().st_mode) == 0o600
 
 
 def test_a_backup_that_fails_midway_leaves_no_archive(
@@ -335,6 +354,49 @@ def test_names_that_leave_the_folder_and_links_are_refused(
         assert not (tmp_path / "escape").exists()
 
 
+def _listed(members: Members, info: tarfile.TarInfo, size: int) -> None:
+    manifest = json.loads(members["manifest.json"])
+    manifest["files"].append({"path": info.name, "sha256": "0" * 64, "size": size})
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
+def test_a_sparse_member_is_refused_before_it_fills_the_disk(
+    honest: tuple[Shell, Path], tmp_path: Path
+) -> None:
+    # A few kilobytes of PAX headers that a tar reader expands into gigabytes of zeros:
+    # refused from its header, before a byte of it is written (the hash comes too late).
+    sh, archive = honest
+    members = _read(archive)
+    info = tarfile.TarInfo("workspace/releases/huge")
+    info.pax_headers = {"GNU.sparse.map": "0,0", "GNU.sparse.size": str(64 << 20)}
+    _listed(members, info, 64 << 20)
+    bad = tmp_path / "sparse.tar"
+    with tarfile.open(bad, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members.items():
+            plain = tarfile.TarInfo(name)
+            plain.size = len(data)
+            tar.addfile(plain, io.BytesIO(data))
+        tar.addfile(info, io.BytesIO(b""))
+    assert bad.stat().st_size < 1 << 20
+    _refused(sh, bad, tmp_path / "restored", "sparse")
+
+
+def test_a_member_whose_size_is_not_its_manifest_size_is_refused_unread(
+    honest: tuple[Shell, Path], tmp_path: Path
+) -> None:
+    sh, archive = honest
+    members = _read(archive)
+    name = _data_member(members)
+    manifest = json.loads(members["manifest.json"])
+    for f in manifest["files"]:
+        if f["path"] == name:
+            f["size"] -= 1
+    members["manifest.json"] = json.dumps(manifest).encode()
+    bad = tmp_path / "lies.tar"
+    _write(bad, members)
+    _refused(sh, bad, tmp_path / "restored", "bytes, its manifest says")
+
+
 def test_a_truncated_archive_is_refused(honest: tuple[Shell, Path], tmp_path: Path) -> None:
     sh, archive = honest
     bad = tmp_path / "cut.tar"
@@ -378,22 +440,76 @@ def test_a_log_rewritten_with_the_archived_key_is_caught_by_a_witness(
     _restored_ok(sh, archive, tmp_path / "ok", "--witness", str(copy))
 
 
-def _rechain(path: Path, members: Members, tmp: Path) -> None:
-    """Edit event 3, recompute every later hash and re-sign every later checkpoint."""
+def test_a_log_forged_under_a_new_key_is_caught_by_a_witness(tmp_path: Path) -> None:
+    # Someone who rewrites the whole log (genesis included) and signs it with a key of
+    # their own, put in the archive in place of the workspace's: none of the witnessed
+    # checkpoints verifies under that key, and that alone is the disagreement.
+    sh = _world(tmp_path)
+    witness = tmp_path / "witness"
+    witness.mkdir()
+    copy = witness / "copy.log"
+    copy.write_bytes((sh.home / "audit-checkpoints.log").read_bytes())
+    archive = tmp_path / "b.tar"
+    sh.ok(None, "backup", "--to", str(archive))
+    members = _read(archive)
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(members["database.sqlite3"])
+    _rechain(path, members, tmp_path, from_seq=1, new_key=True)
+    bad = tmp_path / "bad.tar"
+    _write(bad, members)
+    _restored_ok(sh, bad, tmp_path / "forged")  # without a witness it cannot be told
+    _refused(sh, bad, tmp_path / "restored", "witness", "--witness", str(copy))
+
+
+def _rechain(
+    path: Path, members: Members, tmp: Path, *, from_seq: int = 3, new_key: bool = False
+) -> None:
+    """Edit event 3, recompute every hash from ``from_seq`` on and re-sign every checkpoint
+    from there; with ``new_key``, under a new signing key put in place of the archive's
+    (the genesis event then names it)."""
     import tomllib
 
-    from fivesafes.audit.chain import ChainEntry, entry_hash
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    from fivesafes.audit.chain import GENESIS_HASH, ChainEntry, canonical_details, entry_hash
     from fivesafes.audit.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
+    from fivesafes.workspace.keys import public_key_fingerprint
 
     key = load_pem_private_key(members["workspace/keys/workspace-signing.key"], None)
+    if new_key:
+        key = Ed25519PrivateKey.generate()
+        members["workspace/keys/workspace-signing.key"] = key.private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+        members["workspace/keys/workspace-signing.pub"] = key.public_key().public_bytes(
+            Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+        )
     config = tomllib.loads(members["workspace/config.toml"].decode())
     origin = f"fivesafes/{config['workspace_id']}"
     columns = "seq, at, action, actor, outcome, area, dataset, subject, details, prev_hash"
     with sqlite3.connect(path) as con:
         con.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
-        prev = con.execute("SELECT hash FROM audit_log WHERE seq = 2").fetchone()[0]
-        rows = con.execute(f"SELECT {columns} FROM audit_log WHERE seq >= 3 ORDER BY seq")
-        con.execute("DELETE FROM audit_checkpoint WHERE size >= 3")
+        if new_key:
+            genesis = json.loads(
+                con.execute("SELECT details FROM audit_log WHERE seq = 1").fetchone()[0]
+            )
+            genesis["public_key_sha256"] = public_key_fingerprint(key.public_key())  # type: ignore[arg-type]
+            con.execute("UPDATE audit_log SET details = ? WHERE seq = 1",
+                        (canonical_details(genesis),))  # fmt: skip
+        prev = (
+            con.execute("SELECT hash FROM audit_log WHERE seq = ?", (from_seq - 1,)).fetchone()
+            or [GENESIS_HASH]
+        )[0]
+        rows = con.execute(
+            f"SELECT {columns} FROM audit_log WHERE seq >= ? ORDER BY seq", (from_seq,)
+        )
+        con.execute("DELETE FROM audit_checkpoint WHERE size >= ?", (from_seq,))
         lines = []
         for row in rows.fetchall():
             new = entry_hash(ChainEntry(*row[:-1], prev_hash=prev))
@@ -407,7 +523,7 @@ def _rechain(path: Path, members: Members, tmp: Path) -> None:
     con.close()
     members["database.sqlite3"] = path.read_bytes()
     old = members["workspace/audit-checkpoints.log"].decode().splitlines(True)
-    kept = [ln for ln in old if parse_checkpoint(json.loads(ln)["note"])[0].size < 3]
+    kept = [ln for ln in old if parse_checkpoint(json.loads(ln)["note"])[0].size < from_seq]
     members["workspace/audit-checkpoints.log"] = "".join(kept + lines).encode()
     manifest = json.loads(members["manifest.json"])
     manifest["audit"]["head_hash"] = prev

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -127,3 +128,15 @@ def test_a_signing_key_readable_by_others_is_refused(workspace: Workspace) -> No
     assert "chmod 600" in str(info.value.hint)
     workspace.signing_key_path.chmod(0o600)
     assert isinstance(fresh.signing_key(), Ed25519PrivateKey)
+
+
+def test_folders_made_for_a_workspace_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    # A parent others can write to lets them move the workspace aside and put their own
+    # (config, keys, database) in its place.
+    old = os.umask(0)
+    try:
+        create_workspace(tmp_path / "srv" / "fivesafes" / "ws").close()
+    finally:
+        os.umask(old)
+    for name in ("srv", "srv/fivesafes", "srv/fivesafes/ws"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o700, name

@@ -29,6 +29,7 @@ from fivesafes.services.context import record
 from fivesafes.store.db import backend, current_revisions, make_engine, migrate
 from fivesafes.store.models.audit import AuditCheckpoint
 from fivesafes.store.snapshot import copy_rows, sqlite_snapshot
+from fivesafes.vault.atomic import private_dirs
 from fivesafes.workspace import Workspace
 from fivesafes.workspace.archive import (
     DATABASE_MEMBER,
@@ -103,7 +104,7 @@ def create_backup(workspace: Workspace, dest: Path, actor: str) -> BackupReport:
         )
     if dest.exists():
         raise ValidationError(f"{dest} exists", hint="choose a new file name for the backup")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(dest.parent)  # it will hold the keys: no folder made for it others can write
     log_path = workspace.checkpoint_log_path
     checkpoints = log_path.read_bytes() if log_path.exists() else b""
     with tempfile.TemporaryDirectory(prefix=".fivesafes-backup-", dir=dest.parent) as scratch:

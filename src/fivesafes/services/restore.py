@@ -38,6 +38,7 @@ from fivesafes.store.models.governance import AreaRow
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.store.snapshot import copy_rows
 from fivesafes.vault import AreaStore, open_data_key
+from fivesafes.vault.atomic import fsync_dir, private_dirs
 from fivesafes.vault.frames import SealedObject
 from fivesafes.vault.manifest import KINDS
 from fivesafes.workspace import Workspace
@@ -133,7 +134,8 @@ def _verify_log(staged: Workspace, key: Ed25519PublicKey, manifest: Any) -> tupl
 
 
 def _against_witnesses(staged: Workspace, key: Ed25519PublicKey, copies: Sequence[Path]) -> None:
-    """Every witnessed checkpoint within the archive's log is a head of that log."""
+    """Every witnessed checkpoint verifies under ``key`` and, within the archive's log, is
+    a head of that log."""
     with read_only(staged.engine()).connect() as connection:
         for copy in copies:
             notes, _ = read_checkpoint_file(witness_file(copy, staged.origin))
@@ -145,8 +147,16 @@ def _against_witnesses(staged: Workspace, key: Ed25519PublicKey, copies: Sequenc
             for note in notes:
                 try:
                     checkpoint = verify_checkpoint(note, key, staged.origin)
-                except FivesafesError:
-                    continue  # another key's or a damaged line: not evidence either way
+                except FivesafesError as exc:
+                    # Fail closed: an archive whose log was rewritten from its genesis and
+                    # re-signed with a new key of its own makes every witnessed checkpoint
+                    # fail here; skipping them would let it through unchallenged.
+                    raise tampered(
+                        f"a checkpoint of the witness {copy} does not verify under the "
+                        f"archive's workspace key ({exc.message}): the archive was re-signed "
+                        "with another key, or the witness copy is damaged or of another "
+                        "workspace"
+                    ) from None
                 stored = connection.execute(
                     select(AuditRecord.hash).where(AuditRecord.seq == checkpoint.size)
                 ).scalar()
@@ -216,14 +226,15 @@ def restore_backup(
     """Verify ``archive`` completely, then make it the workspace at ``home`` (audited).
 
     ``witnesses`` are witness copies of the checkpoints (kept outside the workspace):
-    every witnessed checkpoint the archive's log reaches must be a head of that log, so
-    an archive whose log was rewritten and re-signed with the key it carries is refused.
+    every witnessed checkpoint must verify under the archive's key and, where the
+    archive's log reaches it, be a head of that log, so an archive whose log was
+    rewritten and re-signed (with the key it carries, or one put in its place) is refused.
     Later checkpoints are the events after the backup, which it cannot hold.
     """
     home = home.expanduser().resolve()
     _target_folder(home)
     _no_other_database(database_url)
-    home.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(home.parent)  # a parent others can write lets them swap the workspace
     staging = home.parent / f".{home.name}.restoring-{uuid.uuid4().hex[:12]}"
     staging.mkdir(mode=0o700)
     staged: Workspace | None = None
@@ -262,6 +273,7 @@ def restore_backup(
         if home.exists():
             home.rmdir()
         staging.rename(home)
+        fsync_dir(home.parent)
     except BaseException:
         if staged is not None:
             staged.close()

@@ -1,5 +1,5 @@
-"""Atomic file writes (a temp file in the same directory, fsync, then os.replace) and
-private folders (every one made 0700, parents included)."""
+"""Atomic file writes (a temp file in the same directory, fsync, os.replace, then fsync of
+the folder) and private folders (every one made 0700, parents included)."""
 
 from __future__ import annotations
 
@@ -43,3 +43,17 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the names in folder ``path`` durable (a rename is not, until its folder is synced).
+
+    Without it a power cut can bring back the folder as it was before a rename that later
+    work depended on: a new area key's file gone while data wrapped under it were committed.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from fivesafes.vault.envelope import open_data_key, rewrap
@@ -31,6 +31,7 @@ def rotate_area_key(
     *,
     locked: bool = False,
     rewrap_others: Callable[[], int] | None = None,
+    destroy_old: bool = True,
 ) -> Rotation:
     """Re-wrap all data keys of the area under a new area key; the old keys are destroyed.
 
@@ -39,6 +40,9 @@ def rotate_area_key(
     already holds the area lock exclusively (a second flock in one process would wait
     for itself). ``rewrap_others`` re-wraps data keys kept elsewhere (e.g. sealed release
     content in the database) and returns how many; it runs before the old keys go.
+    ``destroy_old=False``: the old keys are left for the caller to pass to
+    :func:`destroy_area_keys` once what ``rewrap_others`` changed is committed (a
+    rollback would otherwise leave those rows wrapped under keys that no longer exist).
     """
     with contextlib.nullcontext() if locked else area_lock(store, exclusive=True):
         old_ids = provider.key_ids(store.area)
@@ -60,6 +64,12 @@ def rotate_area_key(
         rewrap_record_secret(store, provider)
         if rewrap_others is not None:
             count += rewrap_others()
-        for key_id in old_ids:
-            provider.destroy_key(store.area, key_id)
+        if destroy_old:
+            destroy_area_keys(provider, store.area, old_ids)
     return Rotation(store.area, new_id, tuple(old_ids), count)
+
+
+def destroy_area_keys(provider: KeyProvider, area: str, key_ids: Iterable[str]) -> None:
+    """Destroy the area key versions a rotation retired (after its changes are committed)."""
+    for key_id in key_ids:
+        provider.destroy_key(area, key_id)

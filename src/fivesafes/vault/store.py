@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, ValidationError
-from fivesafes.vault.atomic import atomic_write_bytes, private_dirs
+from fivesafes.vault.atomic import atomic_write_bytes, fsync_dir, private_dirs
 from fivesafes.vault.manifest import KINDS, Manifest
 from fivesafes.vault.names import check_name
 
@@ -143,7 +143,7 @@ class AreaStore:
                 f"area {self.area!r} already holds a {kind[:-1]} named {name!r}",
                 hint="choose another --name, or destroy the existing one first",
             ) from None
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return target
 
     def sweep_staging(self) -> list[str]:
@@ -161,11 +161,3 @@ class AreaStore:
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p.name)
         return removed
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from fivesafes.errors import IntegrityError, ValidationError
+from fivesafes.vault.atomic import fsync_dir, private_dirs
 
 ARCHIVE_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -85,7 +86,7 @@ def write_archive(
     """
     if dest.exists():
         raise ValidationError(f"{dest} exists", hint="choose a new file name for the backup")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(dest.parent)
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.partial")
     files: list[ArchivedFile] = []
     try:
@@ -113,6 +114,7 @@ def write_archive(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    fsync_dir(dest.parent)  # the archive's name survives a power cut once it is reported
     return files
 
 
@@ -249,6 +251,18 @@ def extract_archive(archive: Path, into: Path) -> ExtractedArchive:
                 name == DATABASE_MEMBER or name.startswith(WORKSPACE_PREFIX)
             ):
                 raise tampered(f"unexpected member {name!r}")
+        # From the headers, before a byte is written: a sparse member is a few bytes in the
+        # archive that the reader expands to any size (a disk filled before its hash could
+        # be checked), and a member longer than its manifest entry is refused unread.
+        for member in members:
+            if member.issparse():
+                raise tampered(f"member {member.name!r} is a sparse file")
+            entry = listed.get(member.name)
+            if entry is not None and member.size != entry.size:
+                raise tampered(
+                    f"member {member.name!r} holds {member.size} bytes, its manifest says "
+                    f"{entry.size}"
+                )
         for member in members:
             if member.name in (MANIFEST, SIGNATURE):
                 continue

@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fivesafes.errors import WorkspaceError
+from fivesafes.vault.atomic import private_dirs
 from fivesafes.workspace.keys import (
     atomic_write,
     load_private_key,
@@ -257,7 +258,8 @@ def create_workspace(
     made: list[Path] = []
     workspace: Workspace | None = None
     try:
-        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Parents too: one others can write lets them put their own workspace in its place.
+        private_dirs(home)
         if created_home:
             made.append(home)
         for sub in ("keys", "areas", "releases"):

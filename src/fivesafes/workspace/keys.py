@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from fivesafes.errors import KeyProviderError
+from fivesafes.vault.atomic import fsync_dir
 from fivesafes.vault.keys import FileKeyProvider, KeyProvider, PassphraseKeyProvider
 from fivesafes.vault.pkcs11 import Pkcs11KeyProvider
 from fivesafes.workspace.settings import KEY_PASSPHRASE_ENV, PKCS11_PIN_ENV
@@ -48,6 +49,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+    fsync_dir(path.parent)
 
 
 def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:

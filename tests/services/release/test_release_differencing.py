@@ -150,3 +150,35 @@ def test_rotating_the_area_key_keeps_sealed_requests_and_hidden_cells_readable(
     w.vote("olga", pending, Vote.APPROVE)
     w.vote("oscar", pending, Vote.APPROVE)
     assert w.publish(pending).release_id == "REL-0002"
+
+
+def test_a_rotation_whose_transaction_fails_keeps_the_sealed_requests_readable(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The data keys held in the database are re-wrapped inside the rotation's
+    # transaction; if that transaction rolls back (an error, a kill before the commit),
+    # the rows keep their old wrapped keys, so the old area key must still exist.
+    from fivesafes.services.vault import lifecycle as svc
+
+    w = build_world(engine, tmp_path)
+    w.release(first_release())
+    pending = w.submit(table("pay by area, again", BY_REGION, {"a3": "primary", "a2": "secondary"}))
+    vault = svc.Vault(tmp_path / "areas", w.provider)
+    real_record = svc.record
+
+    def fail_at_rotate(session: object, actor: str, action: str, **kw: object) -> object:
+        if action == "area.rotate_key":
+            raise RuntimeError("killed before the commit")
+        return real_record(session, actor, action, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(svc, "record", fail_at_rotate)
+    with pytest.raises(RuntimeError, match="killed before the commit"):
+        svc.rotate_area_key_for(lambda: transaction(w.engine), vault, "iris", AREA)
+    monkeypatch.setattr(svc, "record", real_record)
+    # Nothing is lost: the request can still be reviewed and published, and a second
+    # rotation finishes the job.
+    svc.rotate_area_key_for(lambda: transaction(w.engine), vault, "iris", AREA)
+    assert len(w.provider.key_ids(AREA)) == 1
+    w.vote("olga", pending, Vote.APPROVE)
+    w.vote("oscar", pending, Vote.APPROVE)
+    assert w.publish(pending).release_id == "REL-0002"

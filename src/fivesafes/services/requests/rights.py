@@ -35,6 +35,7 @@ from fivesafes.errors import ValidationError
 from fivesafes.requests.erasure import SubjectRight, refusal_reason
 from fivesafes.services.context import record
 from fivesafes.services.requests.subject import sar_areas, subject_datasets, subject_mask
+from fivesafes.services.vault.lifecycle import _retire as retire_keys
 from fivesafes.services.vault.lifecycle import _rotate as rotate_area
 from fivesafes.services.vault.register import DATASET, Vault, stored_row
 from fivesafes.store.models.governance import AreaRow, DatasetRow
@@ -164,9 +165,11 @@ def _carry_out(
         for area in sorted({r.store.area for r in rewrites}):
             # As `dataset destroy` does: a backup's copy of the old version's wrapped key must
             # not open under any living area key (the rotation is audited by itself).
-            with area_lock(vault.store(area), exclusive=True), tx() as session:
-                area_id = session.scalars(select(AreaRow.id).where(AreaRow.name == area)).one()
-                rotate_area(session, vault, login, area, area_id)
+            with area_lock(vault.store(area), exclusive=True):
+                with tx() as session:
+                    area_id = session.scalars(select(AreaRow.id).where(AreaRow.name == area)).one()
+                    rotation = rotate_area(session, vault, login, area, area_id)
+                retire_keys(vault, rotation)  # once committed: see lifecycle._retire
         return tuple(outcomes)
 
 

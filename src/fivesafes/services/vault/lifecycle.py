@@ -79,7 +79,7 @@ from fivesafes.vault import (
 from fivesafes.vault.envelope import rewrap
 from fivesafes.vault.ingest_checks import missing_warnings
 from fivesafes.vault.keys import WrappedKey
-from fivesafes.vault.rotate import Rotation
+from fivesafes.vault.rotate import Rotation, destroy_area_keys
 from fivesafes.vault.unit_keys import UNIT_SCHEME, UNIT_SCHEME_V1, UnitKeying
 from fivesafes.vault.writer import area_lock
 
@@ -292,6 +292,8 @@ def _destroy_row(
 
 
 def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int) -> Rotation:
+    """Re-wrap under a new area key in ``session``; the caller destroys the old keys with
+    :func:`_retire` once the session committed, still under the area lock."""
     # The caller holds the area lock exclusively, taken before its transaction: the lock
     # order is always area lock, then database (an ingest holds its shared area lock
     # while it registers), so the two can never wait for each other.
@@ -300,6 +302,7 @@ def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int)
         vault.provider,
         locked=True,
         rewrap_others=lambda: _rewrap_sealed_rows(session, vault, area, area_id),
+        destroy_old=False,
     )
     for row in session.scalars(
         select(VaultObjectRow).where(
@@ -320,6 +323,18 @@ def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int)
         },
     )
     return rotation
+
+
+def _retire(vault: Vault, rotation: Rotation | None) -> None:
+    """Destroy the keys a committed rotation replaced.
+
+    Only after the commit: the sealed rows re-wrapped in the rotation's transaction keep
+    their old wrapped keys if it rolls back (an error, a kill), and those must still open.
+    A crash between the commit and this leaves the old key files; the next rotation of
+    the area destroys them.
+    """
+    if rotation is not None:
+        destroy_area_keys(vault.provider, rotation.area, rotation.destroyed_key_ids)
 
 
 def _rewrap_sealed_rows(session: Session, vault: Vault, area: str, area_id: int) -> int:
@@ -397,15 +412,18 @@ def destroy_dataset(
         raise ValidationError("a reason is required", hint='e.g. --reason "retention ended"')
     with tx() as session:  # check first: the area lock below creates the store
         check_manage(session, resolve_actor(session, login), area)
-    with area_lock(vault.store(area), exclusive=True), tx() as session:
-        actor = resolve_actor(session, login)
-        area_id = check_manage(session, actor, area)
-        row = stored_row(session, area_id, kind, name)
-        if row is None:
-            raise _not_stored(session, area_id, area, kind, name)
-        done = _destroy_row(session, vault, login, row, reason.strip(), f"{kind}.destroy")
-        if rotate and vault.provider.key_ids(area):
-            _rotate(session, vault, login, area, area_id)
+    rotation: Rotation | None = None
+    with area_lock(vault.store(area), exclusive=True):
+        with tx() as session:
+            actor = resolve_actor(session, login)
+            area_id = check_manage(session, actor, area)
+            row = stored_row(session, area_id, kind, name)
+            if row is None:
+                raise _not_stored(session, area_id, area, kind, name)
+            done = _destroy_row(session, vault, login, row, reason.strip(), f"{kind}.destroy")
+            if rotate and vault.provider.key_ids(area):
+                rotation = _rotate(session, vault, login, area, area_id)
+        _retire(vault, rotation)
         return done
 
 
@@ -438,10 +456,13 @@ def rotate_area_key_for(tx: Transact, vault: Vault, login: str, area: str) -> Ro
         raise NotFoundError(
             f"area {area!r} has no key yet", hint="it gets one with its first ingest"
         )
-    with area_lock(vault.store(area), exclusive=True), tx() as session:
-        actor = resolve_actor(session, login)
-        area_id = check_manage(session, actor, area)
-        return _rotate(session, vault, login, area, area_id)
+    with area_lock(vault.store(area), exclusive=True):
+        with tx() as session:
+            actor = resolve_actor(session, login)
+            area_id = check_manage(session, actor, area)
+            rotation = _rotate(session, vault, login, area, area_id)
+        _retire(vault, rotation)
+        return rotation
 
 
 def _due(day: date) -> Any:
@@ -469,17 +490,22 @@ def run_retention(
         all_areas = session.execute(select(AreaRow.name, AreaRow.id)).all()
     done: list[StoredObject] = []
     for area in due_areas:
-        with area_lock(vault.store(area), exclusive=True), tx() as session:
-            area_id = area_row(session, area).id
-            for row in session.scalars(_due(day).where(VaultObjectRow.area_id == area_id)):
-                until = row.dataset.retention_until if row.dataset else None
-                reason = f"retention period ended ({until})"
-                done.append(
-                    _destroy_row(session, vault, login, row, reason, "dataset.retention_destroy")
-                )
-            if vault.provider.key_ids(area):
-                _rotate(session, vault, login, area, area_id)
-            reconcile(session, login, vault.store(area), area_id, locked=True)
+        rotation: Rotation | None = None
+        with area_lock(vault.store(area), exclusive=True):
+            with tx() as session:
+                area_id = area_row(session, area).id
+                for row in session.scalars(_due(day).where(VaultObjectRow.area_id == area_id)):
+                    until = row.dataset.retention_until if row.dataset else None
+                    reason = f"retention period ended ({until})"
+                    done.append(
+                        _destroy_row(
+                            session, vault, login, row, reason, "dataset.retention_destroy"
+                        )
+                    )
+                if vault.provider.key_ids(area):
+                    rotation = _rotate(session, vault, login, area, area_id)
+                reconcile(session, login, vault.store(area), area_id, locked=True)
+            _retire(vault, rotation)
     for area, area_id in all_areas:
         if area not in due_areas and vault.store(area).exists():
             with tx() as session:
