@@ -8,6 +8,8 @@ import json
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 from cli_helpers import Shell, qualify
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from fivesafes.workspace.archive import ArchivedFile, manifest_bytes
+from fivesafes.workspace.archive import ArchivedFile, manifest_bytes, running_tag
 
 Members = dict[str, bytes]
 
@@ -162,6 +164,51 @@ def test_a_backup_that_fails_midway_leaves_no_archive(
             catch_exceptions=False,
         )
     assert list(out.iterdir()) == []
+
+
+_KILLED_MIDWAY = """
+import os, sys, tarfile
+real = tarfile.TarFile.addfile
+calls = []
+def dying(self, info, fileobj=None):
+    calls.append(info.name)
+    if len(calls) == 4:
+        os._exit(9)  # as kill -9: no cleanup runs
+    real(self, info, fileobj)
+tarfile.TarFile.addfile = dying
+from fivesafes.cli.main import cli
+cli(["backup", "--to", sys.argv[1]], prog_name="fivesafes")
+"""
+
+
+def test_a_backup_killed_midway_leaves_what_the_next_backup_removes(tmp_path: Path) -> None:
+    # The partial archive a killed backup leaves holds every key of the workspace.
+    sh = _world(tmp_path)
+    out = tmp_path / "backups"
+    out.mkdir(mode=0o700)
+    env = {**os.environ, "FIVESAFES_HOME": str(sh.home)}
+    died = subprocess.run(
+        [sys.executable, "-c", _KILLED_MIDWAY, str(out / "a.tar")], env=env, check=False
+    )
+    assert died.returncode == 9
+    left = sorted(p.name for p in out.iterdir())
+    assert len(left) == 2 and not (out / "a.tar").exists(), left
+    assert any(name.endswith(".partial") for name in left)
+    # not a backup's, or not this host's, or of a process still running: kept
+    own = out / f".a.tar.{running_tag()}.{'0' * 32}.partial"
+    own.write_bytes(b"")  # this test's own process: alive
+    host, _, _pid = running_tag().partition(".")
+    elsewhere = out / f".a.tar.other-{host}.1.{'0' * 32}.partial"
+    elsewhere.write_bytes(b"")
+    notes = out / f".notes.{host}.1.txt"
+    notes.write_bytes(b"mine")
+    done = sh.ok(None, "backup", "--to", str(out / "b.tar"))
+    assert "removed what a killed backup had left beside it: " in done.output
+    assert all(name in done.output for name in left)
+    # the snapshot folder went too, with the partial archive: its process is gone
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["b.tar", own.name, elsewhere.name, notes.name]
+    )
 
 
 def test_restore_never_overwrites_a_folder(tmp_path: Path) -> None:

@@ -26,7 +26,9 @@ def backup(dest: Path, as_json: bool) -> None:
     """Write the workspace (database, keys, encrypted areas, releases, checkpoints) to FILE.
 
     The archive is written all or nothing and signed with the workspace's key; it holds
-    the area keys, so keep it as safe as the workspace itself.
+    the area keys, so keep it as safe as the workspace itself. A backup killed midway
+    leaves a hidden partial archive (keys and all) beside FILE; the next backup into
+    that folder on the same machine removes it.
 
     \b
     Example:
@@ -41,6 +43,11 @@ def backup(dest: Path, as_json: bool) -> None:
             f"backup written to {report.path}: {report.files} files, "
             f"{report.bytes:,} bytes, {report.audit_events} audit events "
             f"(manifest sha256 {report.manifest_sha256[:16]}...)"
+            + (
+                f"; removed what a killed backup had left beside it: {', '.join(report.swept)}"
+                if report.swept
+                else ""
+            )
         ),
     )
 

@@ -33,8 +33,11 @@ from fivesafes.vault.atomic import private_dirs
 from fivesafes.workspace import Workspace
 from fivesafes.workspace.archive import (
     DATABASE_MEMBER,
+    SCRATCH_PREFIX,
     WORKSPACE_PREFIX,
     manifest_bytes,
+    running_tag,
+    sweep_leftovers,
     write_archive,
 )
 from fivesafes.workspace.home import CHECKPOINT_LOG_FILE, DATABASE_FILE
@@ -58,6 +61,7 @@ class BackupReport:
     audit_events: int
     manifest_sha256: str
     source_backend: str
+    swept: tuple[str, ...] = ()  # what killed backups had left beside the archive
 
 
 def _workspace_files(home: Path) -> Iterator[tuple[str, Path]]:
@@ -105,9 +109,11 @@ def create_backup(workspace: Workspace, dest: Path, actor: str) -> BackupReport:
     if dest.exists():
         raise ValidationError(f"{dest} exists", hint="choose a new file name for the backup")
     private_dirs(dest.parent)  # it will hold the keys: no folder made for it others can write
+    swept = sweep_leftovers(dest.parent)  # a killed backup's partial archive holds the keys
     log_path = workspace.checkpoint_log_path
     checkpoints = log_path.read_bytes() if log_path.exists() else b""
-    with tempfile.TemporaryDirectory(prefix=".fivesafes-backup-", dir=dest.parent) as scratch:
+    scratch_prefix = f"{SCRATCH_PREFIX}{running_tag()}."
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix, dir=dest.parent) as scratch:
         database = Path(scratch) / DATABASE_MEMBER
         _snapshot(workspace, database)
         snap = make_engine(f"sqlite:///{database}")
@@ -138,7 +144,13 @@ def create_backup(workspace: Workspace, dest: Path, actor: str) -> BackupReport:
         files = write_archive(dest, members, header, key.sign)
     manifest_sha = hashlib.sha256(manifest_bytes(header, files)).hexdigest()
     report = BackupReport(
-        str(dest), len(files), sum(f.size for f in files), events, manifest_sha, source_backend
+        str(dest),
+        len(files),
+        sum(f.size for f in files),
+        events,
+        manifest_sha,
+        source_backend,
+        tuple(p.name for p in swept),
     )
     with workspace.transaction() as session:
         record(
@@ -151,6 +163,7 @@ def create_backup(workspace: Workspace, dest: Path, actor: str) -> BackupReport:
                 "files": report.files,
                 "bytes": report.bytes,
                 "audit_events": events,
+                "swept": list(report.swept),
             },
         )
     return report

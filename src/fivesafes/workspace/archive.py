@@ -16,6 +16,9 @@ import base64
 import hashlib
 import json
 import os
+import re
+import shutil
+import socket
 import tarfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +36,58 @@ DATABASE_MEMBER = "database.sqlite3"
 WORKSPACE_PREFIX = "workspace/"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
+SCRATCH_PREFIX = ".fivesafes-backup-"
+# what a backup leaves beside its archive while it runs, tagged with host and process:
+# ".NAME.HOST.PID.HEX.partial" (the archive being written, keys and all) and
+# ".fivesafes-backup-HOST.PID.XXXX" (the database snapshot)
+_PARTIAL = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9_-]+)\.(?P<pid>[0-9]+)\.[0-9a-f]{32}\.partial$")
+_SCRATCH = re.compile(
+    "^" + re.escape(SCRATCH_PREFIX) + r"(?P<host>[A-Za-z0-9_-]+)\.(?P<pid>[0-9]+)\.[a-z0-9_]+$"
+)
+
+
+def running_tag() -> str:
+    """``HOST.PID`` of this process: a later backup on this host sweeps what a killed one
+    left only if that process is gone (never another host's, which it cannot see)."""
+    host = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname()) or "host"
+    return f"{host}.{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another account's process: alive
+        return True
+    return True
+
+
+def sweep_leftovers(folder: Path) -> list[Path]:
+    """Remove what killed backups of this host left in ``folder`` (a partial archive holds
+    every key of the workspace); returns what was removed. Another host's, a running
+    process's and another account's entries are left alone."""
+    host = running_tag().split(".")[0]
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        found = _PARTIAL.match(path.name) or _SCRATCH.match(path.name)
+        if found is None or found["host"] != host or _alive(int(found["pid"])):
+            continue
+        try:
+            if path.is_symlink() or path.lstat().st_uid != os.getuid():
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
 
 
 @dataclass(frozen=True)
@@ -87,7 +142,7 @@ def write_archive(
     if dest.exists():
         raise ValidationError(f"{dest} exists", hint="choose a new file name for the backup")
     private_dirs(dest.parent)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.partial")
+    tmp = dest.with_name(f".{dest.name}.{running_tag()}.{uuid.uuid4().hex}.partial")
     files: list[ArchivedFile] = []
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
