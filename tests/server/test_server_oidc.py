@@ -280,7 +280,6 @@ def test_a_callback_is_refused_in_a_browser_that_did_not_start_the_sign_in(
     The state is bound to the browser that started the sign-in, as the password form's
     pre-session CSRF token is."""
     from fivesafes.web import mount
-    from fivesafes.web.headers import CSP
     from fivesafes.web.sessions import COOKIE
 
     with world.app.workspace.transaction() as session:

@@ -3,8 +3,9 @@
 A spec names its hierarchies (and its ptables, under ``[perturbation]``) as files beside
 it; the client sends each spec's text and the text of each of those files (codes and
 probabilities, not data), and the server writes them to a private folder of its own to
-read them there, so a spec cannot make the server read a file of its choosing. The protected tables are stored encrypted in the area; what comes back is
-their counts and method, never a cell's value.
+read them there, so a spec cannot make the server read a file of its choosing. The
+protected tables are stored encrypted in the area; what comes back is their counts and
+method, never a cell's value.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def _client_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise SpecError(f"ptable {path} does not exist", hint="give the path of a ptable CSV") from None
+        raise SpecError(
+            f"ptable {path} does not exist", hint="give the path of a ptable CSV"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read ptable {path}: {exc}", hint="give a UTF-8 CSV") from None
 
