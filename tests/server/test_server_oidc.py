@@ -121,6 +121,7 @@ def test_a_mapped_person_signs_in_and_acts_as_themself(world: World) -> None:
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["login"] == "bea" and body["token_type"] == "bearer"
+    assert answer.headers.get("cache-control") == "no-store"  # a token is never cached
     me = world.client.post(
         "/api/v1/whoami", json={}, headers={"Authorization": f"Bearer {body['token']}"}
     )
@@ -211,6 +212,7 @@ def test_the_client_secret_must_be_private_and_never_in_config(world: World) -> 
 
 def test_the_web_pages_offer_oidc_and_land_the_browser_signed_in(world: World) -> None:
     from fivesafes.web import mount
+    from fivesafes.web.headers import CSP
     from fivesafes.web.sessions import COOKIE
 
     with TestClient(create_app(world.app, extend=mount), base_url="http://localhost") as browser:
@@ -221,6 +223,10 @@ def test_the_web_pages_offer_oidc_and_land_the_browser_signed_in(world: World) -
         back = urlsplit(at_provider.headers["location"])
         landed = browser.get(f"{back.path}?{back.query}", follow_redirects=False)
         assert landed.status_code == 200 and 'url=/web/"' in landed.text
+        # a page of ours, served under /api: the pages' headers all the same (it had none)
+        assert landed.headers.get("cache-control") == "no-store"
+        assert landed.headers.get("content-security-policy") == CSP
+        assert landed.headers.get("x-frame-options") == "DENY"
         assert COOKIE in landed.headers["set-cookie"] and "samesite=strict" in (
             landed.headers["set-cookie"].lower()
         )

@@ -238,6 +238,22 @@ def _body_too_large(limit: int) -> HTTPException:
     )
 
 
+def _no_store(send: Any) -> Any:
+    """``send`` with ``Cache-Control: no-store`` on an answer that says nothing of caching:
+    a bearer token (RFC 6749 5.1) or an operation's result (people, audit events, a
+    requester's details) must not be kept by a browser's or a proxy's cache."""
+
+    async def sending(message: Any) -> None:
+        if message.get("type") == "http.response.start":
+            headers = list(message.get("headers") or [])
+            if not any(name.lower() == b"cache-control" for name, _ in headers):
+                headers.append((b"cache-control", b"no-store"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
 class _IdentityFirst:
     """Who calls an operation is established before a byte of its body is read, and no
     body (but an upload's file, bounded on its own) is read past ``max_body_bytes``.
@@ -253,9 +269,13 @@ class _IdentityFirst:
     ) -> None:
         self.app, self.ctx, self.operations, self.uploads = app, ctx, operations, uploads
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Any, receive: Any, raw_send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, raw_send)
+            return
+        send = _no_store(raw_send)
         path = scope.get("path", "")
-        if scope["type"] != "http" or path in self.uploads:
+        if path in self.uploads:
             await self.app(scope, receive, send)
             return
         request = Request(scope)

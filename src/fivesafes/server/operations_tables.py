@@ -1,10 +1,11 @@
 """``table protect --dataset`` as an operation: the specs travel as text, the table stays.
 
-A spec names its hierarchies as files beside it; the client sends each spec's text and
-the text of each hierarchy (codes, not data), and the server writes them to a private
-folder of its own to read them there, so a spec cannot make the server read a file of
-its choosing. The protected tables are stored encrypted in the area; what comes back is
-their counts and method, never a cell's value.
+A spec names its hierarchies (and its ptables, under ``[perturbation]``) as files beside
+it; the client sends each spec's text and the text of each of those files (codes and
+probabilities, not data), and the server writes them to a private folder of its own to
+read them there, so a spec cannot make the server read a file of its choosing. The
+protected tables are stored encrypted in the area; what comes back is their counts and
+method, never a cell's value.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import shutil
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -24,11 +25,16 @@ from fivesafes.sdc import Progress, TableSpec, parse_spec
 from fivesafes.server.operation import Operation, Params
 from fivesafes.server.upload import safe_name, scratch_folder
 
+# [perturbation]'s keys that name a file (a ptable CSV): PerturbationSpec's fields too
+PTABLE_KEYS: tuple[Literal["ptable", "magnitude_ptable"], ...] = ("ptable", "magnitude_ptable")
+
 
 class SpecText(Params):
     text: str = Field(min_length=1, max_length=1_000_000)
     # the text of each [[dimension]]'s hierarchy file, in order (None: it has none)
     hierarchies: list[str | None] = Field(default_factory=list, max_length=50)
+    # the text of each ptable file [perturbation] names, by its key
+    ptables: dict[Literal["ptable", "magnitude_ptable"], str] = Field(default_factory=dict)
 
 
 class TableProtect(Params):
@@ -52,7 +58,24 @@ def spec_text(spec: TableSpec) -> SpecText:
             d.hierarchy.read_text(encoding="utf-8-sig") if d.hierarchy is not None else None
             for d in spec.dimensions
         ],
+        ptables={
+            key: _client_text(path)
+            for key in PTABLE_KEYS
+            if (path := getattr(spec.perturbation, key)) is not None
+        },
     )
+
+
+def _client_text(path: Path) -> str:
+    # the bytes as they are (no newline translation): the register keeps their SHA-256
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpecError(
+            f"ptable {path} does not exist", hint="give the path of a ptable CSV"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read ptable {path}: {exc}", hint="give a UTF-8 CSV") from None
 
 
 def spec_in(folder: Path, index: int, sent: SpecText) -> TableSpec:
@@ -79,7 +102,30 @@ def spec_in(folder: Path, index: int, sent: SpecText) -> TableSpec:
             local.parent.mkdir(mode=0o700)
             local.write_text(content, encoding="utf-8")
             d["hierarchy"] = str(local.relative_to(folder))
+    _ptables_in(folder, index, raw.get("perturbation"), sent)
     return parse_spec(raw, base_dir=folder, source_text=sent.text)
+
+
+def _ptables_in(folder: Path, index: int, perturbation: Any, sent: SpecText) -> None:
+    """Each ptable the spec names, written in ``folder`` from the text sent (never read
+    from the path named: that would be a file of the server's machine)."""
+    if not isinstance(perturbation, dict):
+        return  # parse_spec says what is wrong with it
+    for key in PTABLE_KEYS:
+        named = perturbation.get(key)
+        if not isinstance(named, str) or not named:
+            continue
+        content = sent.ptables.get(key)
+        if content is None:
+            raise SpecError(
+                f"spec #{index + 1}: the file of [perturbation] {key} was not sent",
+                hint="send the ptable's text with the spec (the CLI sends it); the server "
+                "never reads a file a spec names",
+            )
+        local = folder / f"s{index}-{key}" / safe_name(named)
+        local.parent.mkdir(mode=0o700)
+        local.write_bytes(content.encode("utf-8"))
+        perturbation[key] = str(local.relative_to(folder))
 
 
 def protect(app: App, login: str, p: TableProtect, progress: Progress | None = None) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
@@ -40,13 +41,47 @@ __all__ = ["mount"]
 Work = Callable[[WebSession, Any, dict[str, Any]], Response]
 
 
+# Every id the pages take, as the API bounds it: a path with another is no page at all
+MAX_ID = 2**31 - 1
+# A page's form is a few short fields, never a file (the declaration is the longest text)
+MAX_FIELDS = 200
+
+
+def _not_found() -> Response:
+    return page("error.html", 404, title="Not found", message="there is no such page")
+
+
+async def read_form(request: Request) -> Any:
+    """The browser's form, or ValidationError: a file part, too many fields, a field past
+    the parser's bound (1 MiB)."""
+    try:
+        return await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except StarletteHTTPException as bad:  # the parser's refusal, raised as a 400
+        raise ValidationError(
+            f"the form could not be read: {bad.detail}",
+            hint="send the page's own form (no file, each field under 1 MiB)",
+        ) from None
+
+
 def _guarded(ctx: ServerContext, sessions: Sessions, work: Work, *, post: bool) -> Any:
     async def handler(request: Request) -> Response:
-        form = await request.form() if post else None
+        if any(isinstance(v, int) and not 1 <= v <= MAX_ID for v in request.path_params.values()):
+            return _not_found()
+        try:
+            # who is signed in, before a byte of a form is read: a stranger's body is
+            # never parsed (nor a file part spooled to disk)
+            web = await run_in_threadpool(current, ctx, sessions, request)
+        except NotSignedIn:
+            if post:
+                return page("error.html", 401, title="Signed out", message="sign in first")
+            return RedirectResponse(f"{PREFIX}/signin", status_code=303)
+        try:
+            form = await read_form(request) if post else None
+        except FivesafesError as refused:
+            return error_page(refused, me=web.login, csrf=web.csrf)
 
         def act() -> Response:
             try:
-                web = current(ctx, sessions, request)
                 if post:
                     check_csrf(web, form)
                 try:
@@ -57,10 +92,6 @@ def _guarded(ctx: ServerContext, sessions: Sessions, work: Work, *, post: bool) 
                     raise ValidationError(f"the form is not valid: {bad}") from None
                 except FivesafesError as refused:
                     return error_page(refused, me=web.login, csrf=web.csrf)
-            except NotSignedIn:
-                if post:
-                    return page("error.html", 401, title="Signed out", message="sign in first")
-                return RedirectResponse(f"{PREFIX}/signin", status_code=303)
             except BadCsrf:
                 return page(
                     "error.html",
@@ -102,7 +133,10 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
         return signin_form(request, oidc_name=oidc_name)
 
     async def signin_post(request: Request) -> Response:
-        form = await request.form()
+        try:
+            form = await read_form(request)
+        except FivesafesError as refused:
+            return error_page(refused)
         return await run_in_threadpool(do_signin, ctx, live, request, form)
 
     router.add_api_route("/signin", signin_page, methods=["GET"])
@@ -143,7 +177,7 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
 
     async def not_found(request: Request) -> Response:
         # last: any other path under /web is a page (not the API's JSON 404)
-        return page("error.html", 404, title="Not found", message="there is no such page")
+        return _not_found()
 
     router.add_api_route("/{rest:path}", not_found, methods=["GET", "POST"])
     api.include_router(router)

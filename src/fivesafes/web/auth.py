@@ -20,7 +20,7 @@ from fivesafes.errors import AccessDenied, FivesafesError
 from fivesafes.server.api import ServerContext
 from fivesafes.services import signin, signout
 from fivesafes.services.context import record
-from fivesafes.web.headers import over_tls
+from fivesafes.web.headers import HEADERS, over_tls
 from fivesafes.web.render import page
 from fivesafes.web.sessions import COOKIE, Sessions, WebSession, csrf_ok
 
@@ -115,6 +115,8 @@ def oidc_landing(sessions: Sessions, request: Request, made: signin.Token) -> Re
     """
     sessions.start(made.login, made.token)
     response = page("signed-in.html", 200, title="Signed in", login=made.login)
+    # served under the API's path, which the pages' middleware does not reach
+    response.headers.update({**HEADERS, "Cache-Control": "no-store"})
     set_cookie(request, response, COOKIE, made.token)
     return response
 
