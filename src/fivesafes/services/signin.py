@@ -30,8 +30,10 @@ TOKEN_MINUTES = 60
 MIN_PASSWORD = 12
 MAX_FAILURES = 5  # per login in FAILURE_WINDOW_S, then refused without checking
 FAILURE_WINDOW_S = 300.0
+MAX_TRACKED_LOGINS = 10_000  # the throttle's memory, however many made-up logins are tried
 
 _HASHER = PasswordHasher()
+_STAND_IN: list[str] = []  # a hash no password matches, made once
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,20 @@ class Token:
 
 
 class Throttle:
-    """Failed sign-ins per login in a sliding window (thread-safe, in memory)."""
+    """Failed sign-ins per login in a sliding window (thread-safe, in memory).
 
-    def __init__(self, limit: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S) -> None:
-        self.limit, self.window_s = limit, window_s
+    At most ``max_logins`` logins are remembered: past that, logins whose failures are
+    all older than the window go first, then those with the fewest recent failures (a
+    login already blocked is the last to be forgotten).
+    """
+
+    def __init__(
+        self,
+        limit: int = MAX_FAILURES,
+        window_s: float = FAILURE_WINDOW_S,
+        max_logins: int = MAX_TRACKED_LOGINS,
+    ) -> None:
+        self.limit, self.window_s, self.max_logins = limit, window_s, max_logins
         self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
@@ -64,6 +76,22 @@ class Throttle:
         """Count one failed attempt."""
         with self._lock:
             self._failures.setdefault(login, []).append(time.monotonic())
+            if len(self._failures) > self.max_logins:
+                self._forget()
+
+    def _forget(self) -> None:
+        now = time.monotonic()
+        recent = {
+            k: kept
+            for k, times in self._failures.items()
+            if (kept := [t for t in times if now - t < self.window_s])
+        }
+        if len(recent) > self.max_logins:
+            # fewest recent failures first, then the oldest last failure
+            ranked = sorted(recent, key=lambda k: (len(recent[k]), recent[k][-1]))
+            for k in ranked[: len(recent) - self.max_logins]:
+                del recent[k]
+        self._failures = recent
 
 
 def token_hash(token: str) -> str:
@@ -103,7 +131,11 @@ def sign_in(session: Session, login: str, password: str, throttle: Throttle, *, 
         except IdentityError:
             reason = "unknown login or wrong password"
         row = session.get(ServerPasswordRow, actor.id) if actor is not None else None
-        if actor is not None and (row is None or not _verify(row.password_hash, password)):
+        # one password check whatever the login: an unknown login, or a person without a
+        # password, must not answer sooner than a wrong password (that would tell which
+        # logins exist)
+        stored = row.password_hash if row is not None else _stand_in()
+        if not _verify(stored, password) or row is None:
             reason = "unknown login or wrong password"
     if reason is not None or actor is None:
         throttle.failed(login)
@@ -195,6 +227,12 @@ def login_of_token(session: Session, token: str) -> str | None:
         return None
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
     return str(row.login) if expires > datetime.now(UTC) else None
+
+
+def _stand_in() -> str:
+    if not _STAND_IN:
+        _STAND_IN.append(_HASHER.hash(secrets.token_urlsafe(32)))
+    return _STAND_IN[0]
 
 
 def _verify(stored: str, password: str) -> bool:
