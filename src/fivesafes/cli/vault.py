@@ -269,14 +269,6 @@ def query(
     )
 
 
-def register(cli: click.Group) -> None:
-    """Attach the vault commands to ``cli`` (after the dataset and area groups)."""
-    dataset_group = cli.commands.get("dataset")
-    area_group = cli.commands.get("area")
-    if isinstance(dataset_group, click.Group):
-        for cmd in (ingest, destroy, stored):
-            dataset_group.add_command(cmd)
-    if isinstance(area_group, click.Group):
-        area_group.add_command(rotate_key)
-    cli.add_command(retention)
-    cli.add_command(query)
+# what this module adds to other groups (fivesafes.cli.main loads them with the group)
+DATASET_COMMANDS = (ingest, destroy, stored)
+AREA_COMMANDS = (rotate_key,)
