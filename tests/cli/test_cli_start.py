@@ -67,6 +67,12 @@ def test_a_group_help_imports_only_its_own_command_module() -> None:
     }
 
 
+def test_a_group_help_imports_no_table_library_but_tables() -> None:
+    # `table` protects tables: its commands (and so its help) load the table code
+    for name in sorted(set(main.COMMANDS) - {"table"}):
+        assert _loaded([name, "--help"])["heavy"] == [], name
+
+
 def test_governance_commands_import_no_table_library(tmp_path: Path) -> None:
     home = tmp_path / "ws"
     Shell(home).ok(None, "init", "--demo-identity", "--admin-login", "root", "--admin-name", "Root")

@@ -23,14 +23,20 @@ from fivesafes.cli.acting import (
 )
 from fivesafes.errors import ValidationError
 from fivesafes.governance.grants import STATISTICAL
-from fivesafes.services.vault import lifecycle as svc
+
+
+def _stored() -> str:
+    # the vault service brings the table code (pandas, DuckDB): not for --help
+    from fivesafes.services.vault.register import STORED
+
+    return STORED
 
 
 def _entry(o: dict[str, Any]) -> str:
     """A stored object as the server sends it (JSON), on one line."""
     state = (
         ""
-        if o["state"] == svc.STORED
+        if o["state"] == _stored()
         else f"  DESTROYED {(o['destroyed_at'] or '')[:10]} ({o['destroy_reason']})"
     )
     return (
