@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from cli_helpers import Shell
+from click.testing import CliRunner
 
 from fivesafes.cli import main
 from fivesafes.cli.main import cli
@@ -132,3 +134,18 @@ def test_a_mistyped_command_is_still_offered_the_closest_name() -> None:
     )
     assert result.returncode == 2
     assert "No such command 'peple'" in result.stderr and "people" in result.stderr
+
+
+def test_ctrl_c_while_a_command_loads_is_an_interrupted_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the command's module now imports after the group started: Ctrl-C there is worded
+    # as any other interruption (entry.py words one while fivesafes.cli.main imports)
+    def ctrl_c() -> click.Command:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(main.COMMANDS, "slow", ("A command slow to import.", ctrl_c))
+    result = CliRunner().invoke(cli, ["slow", "--json"])
+    assert result.exit_code == 130
+    assert json.loads(result.stdout)["error"]["code"] == "interrupted"
+    assert "error [interrupted]: " in result.stderr and "Traceback" not in result.stderr
