@@ -24,14 +24,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from fivesafes.governance.grants import GrantPolicy
 from fivesafes.services.context import Actor, resolve_actor
-from fivesafes.services.vault.register import Vault
 from fivesafes.workspace import Workspace, open_workspace
 from fivesafes.workspace.identity import Identity, current_identity
+
+if TYPE_CHECKING:
+    # the vault brings pyarrow, DuckDB and the table code: only the commands that use it
+    from fivesafes.services.vault.register import Vault
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ class App:
 
     def vault(self, *, ask_passphrase: Callable[[], str] | None = None) -> Vault:
         """The workspace's restricted-area stores and the holder of their keys."""
+        from fivesafes.services.vault.register import Vault
+
         return Vault.of(
             self.workspace,
             ask_passphrase=ask_passphrase or self.ask_passphrase,

@@ -128,7 +128,9 @@ def _commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> list[tupl
     # every command of the CLI, not only the register's: the README promises examples in
     # every --help (request and server had none)
     out: list[tuple[str, ...]] = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the top level loads its commands when named
+        command = group.get_command(ctx, name)
         out.append((*path, name))
         if isinstance(command, click.Group):
             out.extend(_commands(command, (*path, name)))

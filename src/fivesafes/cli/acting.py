@@ -13,18 +13,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.orm import Session
 
-from fivesafes.app import App, open_app
 from fivesafes.errors import WorkspaceError
-from fivesafes.governance.grants import GrantPolicy
-from fivesafes.server import client, operations
-from fivesafes.server.client import server_address
-from fivesafes.services.context import Actor
-from fivesafes.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from fivesafes.app import App
+    from fivesafes.governance.grants import GrantPolicy
+    from fivesafes.services.context import Actor
+    from fivesafes.workspace import Workspace
+
+# Every command module imports this one: what a command needs only once it runs (the
+# database, the server's client and operations) is imported there, so that `--help`
+# does not wait for it.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,11 +53,15 @@ def server() -> str | None:
     """The server this command calls (--server or FIVESAFES_SERVER), or None: in process."""
     ctx = click.get_current_context(silent=True)
     given = ctx.meta.get(SERVER_META) if ctx is not None else None
+    from fivesafes.server.client import server_address
+
     return server_address(given)
 
 
 def call(name: str, /, **params: Any) -> Any:
     """Run operation ``name`` through the server, else in this process; JSON-ready data."""
+    from fivesafes.server import client, operations
+
     address = server()
     if address is not None:
         return client.call(address, name, params)
@@ -63,6 +72,8 @@ def call(name: str, /, **params: Any) -> Any:
 
 def call_upload(name: str, file: Path, /, **params: Any) -> Any:
     """Run upload operation ``name`` on ``file``: streamed to the server, else read here."""
+    from fivesafes.server import client, operations
+
     address = server()
     if address is not None:
         return client.upload(address, name, file, params)
@@ -121,6 +132,8 @@ def service_account_only() -> None:
 def acting() -> Iterator[tuple[Workspace, Session, Actor]]:
     """Open the workspace, resolve the acting person and hold one transaction."""
     _in_process_only()
+    from fivesafes.app import open_app
+
     with open_app(notice=notice) as now:
         yield now.workspace, now.session, now.actor
 
@@ -129,6 +142,8 @@ def acting() -> Iterator[tuple[Workspace, Session, Actor]]:
 def opened() -> Iterator[tuple[App, str]]:
     """The opened app and the acting login, for commands that run several transactions."""
     _in_process_only()
+    from fivesafes.app import App
+
     with App.open() as app:
         identity = app.identity()
         if identity.notice:
@@ -138,10 +153,16 @@ def opened() -> Iterator[tuple[App, str]]:
 
 def grant_policy(workspace: Workspace) -> GrantPolicy:
     """The grant lengths set in the workspace's config."""
+    from fivesafes.app import App
+
     return App(workspace).grant_policy()
 
 
-plain = operations.plain  # dataclasses, enums, dates and sets as JSON-ready values
+def plain(value: Any) -> Any:
+    """Dataclasses, enums, dates and sets as JSON-ready values (as the server sends them)."""
+    from fivesafes.server.operation import plain as json_ready
+
+    return json_ready(value)
 
 
 def emit(value: Any, as_json: bool, text: Callable[[], str]) -> None:

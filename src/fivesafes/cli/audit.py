@@ -7,15 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from fivesafes.cli.acting import call, opened, server
 from fivesafes.errors import ValidationError
-from fivesafes.services.audit_log import VerifyReport, verify_log
-from fivesafes.services.context import Actor
-from fivesafes.workspace import Workspace, load_public_key
+
+if TYPE_CHECKING:  # the database's code: imported where a command runs, not for --help
+    from fivesafes.services.audit_log import VerifyReport
+    from fivesafes.services.context import Actor
+    from fivesafes.workspace import Workspace
 
 WHEN = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
@@ -119,6 +121,9 @@ def verify(
     if server() is not None:
         report = _verify_through_server(public_key_path, parallel, state_path, witnesses)
     else:
+        from fivesafes.services.audit_log import verify_log
+        from fivesafes.workspace import load_public_key
+
         with _as_registered_person() as (workspace, _actor):
             public_key = load_public_key(public_key_path) if public_key_path else None
             report = verify_log(
@@ -152,6 +157,8 @@ def _verify_through_server(
             "machine (or on a restored backup) with FIVESAFES_SERVER unset",
         )
     public_key = public_key_path.read_bytes().decode(errors="replace") if public_key_path else None
+    from fivesafes.services.audit_log import VerifyReport
+
     return VerifyReport.from_dict(call("audit.verify", public_key=public_key, parallel=parallel))
 
 

@@ -7,9 +7,6 @@ from pathlib import Path
 import click
 
 from fivesafes.cli.acting import emit, json_option, service_account_only
-from fivesafes.services.backup import create_backup
-from fivesafes.services.restore import restore_backup
-from fivesafes.workspace import load_public_key, open_workspace
 from fivesafes.workspace.identity import os_login
 
 
@@ -35,6 +32,9 @@ def backup(dest: Path, as_json: bool) -> None:
       fivesafes backup --to /backups/fivesafes-2026-12-04.tar
     """
     service_account_only()
+    from fivesafes.services.backup import create_backup  # not for --help: the database
+    from fivesafes.workspace import open_workspace
+
     report = create_backup(open_workspace(), dest, os_login())
     emit(
         report,
@@ -99,6 +99,9 @@ def restore(
           --public-key /offline/workspace-signing.pub
     """
     service_account_only()
+    from fivesafes.services.restore import restore_backup  # not for --help: the vault
+    from fivesafes.workspace import load_public_key
+
     key = load_public_key(public_key_path) if public_key_path else None
     report = restore_backup(
         archive,

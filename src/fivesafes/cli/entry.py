@@ -1,8 +1,9 @@
 """The ``fivesafes`` console script and ``python -m fivesafes``: Ctrl-C at start-up too.
 
-Importing the command line (click, pandas, DuckDB, every command's module) takes a
-second or more. A Ctrl-C in that time raised KeyboardInterrupt out of the import,
-before ``FivesafesGroup`` could word it: a Python traceback and exit status -2. This
+Importing the command line took a second or more (it now imports a command's module
+only when the command is named, inside ``FivesafesGroup``, which words a Ctrl-C then).
+A Ctrl-C in that time raised KeyboardInterrupt out of the import, before
+``FivesafesGroup`` could word it: a Python traceback and exit status -2. This
 module imports nothing heavy, so it is in place before the signal can come, and says
 what every command says. (SIGTERM then still ends the process at once: nothing has been
 written yet to clean up.)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -171,7 +173,45 @@ def error_dict(exc: FivesafesError) -> dict[str, object]:
     }
 
 
-@click.group(cls=FivesafesGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(FivesafesGroup):
+    """The top-level group: a command's module is imported only when the command is named.
+
+    Importing every command's module took 3-4 s (pandas, SciPy, DuckDB, ...), even for
+    ``--help``. The top-level help lists each command from ``COMMANDS`` instead, whose
+    short help a test compares with the command's own.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(COMMANDS[cmd_name][1](), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and args[0] not in COMMANDS:
+            # click offers the closest names from the loaded commands: load them all first
+            for name in COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # the listing needs each command's short help only: not its module
+        listing = click.Group(self.name)
+        for name in self.list_commands(ctx):
+            listing.add_command(self.commands.get(name) or listed(name), name)
+        listing.format_commands(ctx, formatter)
+
+
+def listed(name: str) -> click.Command:
+    """Command ``name`` as the top-level help lists it, without importing it."""
+    return click.Command(name, help=COMMANDS[name][0])
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fivesafes")
 @click.option(
     "--server",
@@ -192,54 +232,133 @@ def cli(ctx: click.Context, server: str | None) -> None:
         ctx.meta["fivesafes.server"] = server
 
 
-def _register() -> None:
-    # Each area of work lives in its own module and adds one command or group here.
-    from fivesafes.cli import demo, table, table_audit, table_formats, table_show
+# Each area of work lives in its own module and adds one command or group; some add
+# commands to another's group (vault to dataset and area, request's moves and subject
+# commands to request), so the loader of that group imports them too.
+
+
+def _table() -> click.Command:
+    from fivesafes.cli import table, table_audit, table_formats, table_show
 
     table.table.add_command(table_audit.audit_command, name="audit")
     table.table.add_command(table_show.show_command, name="show")
     table.table.add_command(table_formats.export_command, name="export")
     table.table.add_command(table_formats.hierarchy_command, name="hierarchy")
-    cli.add_command(table.table)
-    cli.add_command(demo.demo)
-    from fivesafes.cli import access, area, dataset, declaration, grant, init, people, training
+    return table.table
 
-    for gov in (init.init, people.people, training.training, declaration.declaration):
-        cli.add_command(gov)
-    for gov in (area.area, dataset.dataset, grant.grant, access.access):
-        cli.add_command(gov)
-    from fivesafes.cli import audit
 
-    cli.add_command(audit.audit)
-    from fivesafes.cli import project, researcher, review
+def _dataset() -> click.Command:
+    from fivesafes.cli import dataset, vault
 
-    for research in (researcher.researcher, project.project, review.review):
-        cli.add_command(research)
-    from fivesafes.cli import vault  # after dataset and area: it adds commands to them
+    for command in vault.DATASET_COMMANDS:
+        dataset.dataset.add_command(command)
+    return dataset.dataset
 
-    vault.register(cli)
-    from fivesafes.cli import release, rules
 
-    cli.add_command(release.release)
-    cli.add_command(rules.rules)
+def _area() -> click.Command:
+    from fivesafes.cli import area, vault
+
+    for command in vault.AREA_COMMANDS:
+        area.area.add_command(command)
+    return area.area
+
+
+def _request() -> click.Command:
     from fivesafes.cli import request, request_moves, request_subject
 
-    cli.add_command(request.request)
     assert set(request_moves.MOVES) <= set(request.request.commands)  # added on import
     request.request.add_command(request_subject.subject_search)
     request.request.add_command(request_subject.subject_export)
     request.request.add_command(request_subject.erase)
     request.request.add_command(request_subject.rectify)
-    from fivesafes.cli import backup
-
-    cli.add_command(backup.backup)
-    cli.add_command(backup.restore)
-    from fivesafes.cli import server
-
-    cli.add_command(server.server)
+    return request.request
 
 
-_register()
+def _from(module: str, attribute: str | None = None) -> Callable[[], click.Command]:
+    """The loader of command ``attribute`` (default: the module's own name) of cli.MODULE."""
+
+    def load() -> click.Command:
+        command = getattr(importlib.import_module(f"fivesafes.cli.{module}"), attribute or module)
+        assert isinstance(command, click.Command)
+        return command
+
+    return load
+
+
+# name -> (short help as ``fivesafes --help`` lists it, loader); test_cli_start checks
+# the short help against each command's own.
+COMMANDS: dict[str, tuple[str, Callable[[], click.Command]]] = {
+    "access": (
+        "Access decisions: allowed only when every condition holds; every decision is audited.",
+        _from("access"),
+    ),
+    "area": ("Restricted areas: separate storage for confidential datasets.", _area),
+    "audit": (
+        "The tamper-evident audit log: verify it, read it, sign a checkpoint.",
+        _from("audit"),
+    ),
+    "backup": (
+        "Write the workspace (database, keys, encrypted areas, releases, checkpoints) to FILE.",
+        _from("backup"),
+    ),
+    "dataset": (
+        "Register datasets: area, confidentiality, source, lawful basis, retention.",
+        _dataset,
+    ),
+    "declaration": (
+        "Publish the confidentiality declaration; everyone signs the current version.",
+        _from("declaration"),
+    ),
+    "demo": (
+        "Run fivesafes end to end on a synthetic business survey (no real data).",
+        _from("demo"),
+    ),
+    "grant": (
+        "Need-to-know grants: a person's time-limited access to one restricted area.",
+        _from("grant"),
+    ),
+    "init": ("Create a workspace and register its first administrator.", _from("init")),
+    "people": ("Register people, their roles, and leavers.", _from("people")),
+    "project": (
+        "Approved research projects: purpose, public benefit, datasets, dates and team.",
+        _from("project"),
+    ),
+    "query": (
+        "Run one SELECT over the datasets of restricted AREA (authorised analysts only).",
+        _from("vault", "query"),
+    ),
+    "release": (
+        "Output checking by two independent reviewers, and publication.",
+        _from("release"),
+    ),
+    "request": (
+        "Requests for information: FOI, EIR, subject access, PQs, ad hoc (docs/requests.md).",
+        _request,
+    ),
+    "researcher": (
+        "Approved researchers: accreditation by an accrediting body, and its validity.",
+        _from("researcher"),
+    ),
+    "restore": (
+        "Verify the backup ARCHIVE completely, then make it the workspace at --home.",
+        _from("backup", "restore"),
+    ),
+    "retention": (
+        "Destroy data past their retention date (see `fivesafes dataset add --retention`).",
+        _from("vault", "retention"),
+    ),
+    "review": ("Regular reviews of access and arrangements (T6.5).", _from("review")),
+    "rules": ("The organisation's disclosure rules: versioned rule sets.", _from("rules")),
+    "server": (
+        "Run the fivesafes server: people act only through it, as themselves.",
+        _from("server"),
+    ),
+    "table": ("Protect statistical tables (disclosure control of cells and subtotals).", _table),
+    "training": (
+        "Training courses and who completed them (valid for a number of months).",
+        _from("training"),
+    ),
+}
 
 
 def main() -> None:

@@ -17,13 +17,8 @@ from fivesafes.cli.acting import call, call_upload, emit, json_option, opened, p
 from fivesafes.cli.colour import paint
 from fivesafes.errors import ValidationError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
-from fivesafes.release.source import UNVERIFIED
-from fivesafes.release.submission import read_table_dir
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
-from fivesafes.sdc import load_spec
-from fivesafes.server.operations_release import FOLDER_FILES, FOLDER_SUFFIX
-from fivesafes.server.operations_tables import spec_text
 
 VOTES = click.Choice([v.value for v in Vote])
 
@@ -70,6 +65,10 @@ def _detail(v: dict[str, Any]) -> str:
 
 
 def _source_line(v: dict[str, Any]) -> str:
+    # the release checks' modules bring the table code (pandas, SciPy): imported where
+    # used, not for --help
+    from fivesafes.release.source import UNVERIFIED
+
     if v["source_verified"]:
         return "verified (a stored table's provenance)"
     if v["source_confirmed_by"]:
@@ -92,6 +91,8 @@ def _when(c: dict[str, Any]) -> str:
 def _folder_tar(folder: Path, into: Path) -> Path:
     """The folder's cells.csv and report.json (and population.json, if the table covers
     part of the units) as a plain tar (the spec goes as text)."""
+    from fivesafes.server.operations_release import FOLDER_FILES, FOLDER_SUFFIX
+
     archive = into / f"{folder.resolve().name}{FOLDER_SUFFIX}"
     with tarfile.open(archive, "w:") as tar:
         for name in FOLDER_FILES:
@@ -273,6 +274,10 @@ def submit(
         emit(view, as_json, lambda: "submitted " + _detail(view))
         return
     # a folder: read here first (what is missing is said about your folder), then sent
+    from fivesafes.release.submission import read_table_dir
+    from fivesafes.sdc import load_spec
+    from fivesafes.server.operations_tables import spec_text
+
     read_table_dir(path, spec)
     spec_path = _spec_path(path, spec)
     with tempfile.TemporaryDirectory() as scratch:

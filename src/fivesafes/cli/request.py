@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,10 +19,11 @@ from fivesafes.cli.output_folder import place_files, text_file
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.rulesets import DEFAULT_RULE_SET
 from fivesafes.requests.cases import CaseState, Outcome
-from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import RequestKind, parse_kind
 from fivesafes.requests.policy import RequestPolicy
-from fivesafes.workspace import Workspace
+
+if TYPE_CHECKING:
+    from fivesafes.workspace import Workspace
 
 KINDS = click.Choice([k.value for k in RequestKind], case_sensitive=False)
 OUTCOMES = click.Choice([o.value for o in Outcome])
@@ -311,6 +312,8 @@ def figure(
       fivesafes request figure 1 --dataset business/survey --measure count \\
           --cell region=N,industry=A+B+C     # A+B+C: the three industries together
     """
+    from fivesafes.requests.figure import parse_cell  # pandas: not for --help
+
     parse_cell(cell)  # a clear error before anything is sent
     answer = call(
         "request.figure",

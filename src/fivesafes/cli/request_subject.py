@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from fivesafes.cli.acting import call, emit, json_option
-from fivesafes.services.requests import subject
 
 
 @click.command("subject-search")
@@ -73,6 +72,8 @@ def subject_export(case_id: int, out: Path, as_json: bool) -> None:
     # the case's officer only (audited); the files come back from the server, or from
     # the vault in process, and are written here into a new private folder
     done = call("request.subject_export", case_id=case_id)
+    from fivesafes.services.requests import subject  # the vault: not for --help
+
     written = subject.write_subject_export(out, done["files"])
     emit(
         {"files": [str(p) for p in written]},

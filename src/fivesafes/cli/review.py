@@ -13,7 +13,6 @@ from fivesafes.cli.acting import DATE, as_date, call, emit, json_option, opened,
 from fivesafes.cli.output_folder import check_files_folder, place_files, text_file
 from fivesafes.errors import WorkspaceError
 from fivesafes.governance.review import CATEGORIES, DEFAULT_WINDOW_DAYS, check_window
-from fivesafes.services.governance.review import report_paths
 
 WITHIN_HELP = "Also list what falls due within this many days."
 
@@ -137,6 +136,8 @@ def report(out_dir: Path | None, within: int, as_json: bool) -> None:
     # anything is recorded): writing through it would put the review (people's names)
     # wherever it points, and the rename would replace someone's link
     today = datetime.now(UTC).date()  # the day the review is dated (services.context.now)
+    from fivesafes.services.governance.review import report_paths  # not for --help
+
     check_files_folder(target, [p.name for p in report_paths(target, today)], option="--out")
     done = call("review.report", within=within, location=str(target.resolve()))
     rec = done["record"]

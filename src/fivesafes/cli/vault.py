@@ -23,14 +23,20 @@ from fivesafes.cli.acting import (
 )
 from fivesafes.errors import ValidationError
 from fivesafes.governance.grants import STATISTICAL
-from fivesafes.services.vault import lifecycle as svc
+
+
+def _stored() -> str:
+    # the vault service brings the table code (pandas, DuckDB): not for --help
+    from fivesafes.services.vault.register import STORED
+
+    return STORED
 
 
 def _entry(o: dict[str, Any]) -> str:
     """A stored object as the server sends it (JSON), on one line."""
     state = (
         ""
-        if o["state"] == svc.STORED
+        if o["state"] == _stored()
         else f"  DESTROYED {(o['destroyed_at'] or '')[:10]} ({o['destroy_reason']})"
     )
     return (
@@ -269,14 +275,6 @@ def query(
     )
 
 
-def register(cli: click.Group) -> None:
-    """Attach the vault commands to ``cli`` (after the dataset and area groups)."""
-    dataset_group = cli.commands.get("dataset")
-    area_group = cli.commands.get("area")
-    if isinstance(dataset_group, click.Group):
-        for cmd in (ingest, destroy, stored):
-            dataset_group.add_command(cmd)
-    if isinstance(area_group, click.Group):
-        area_group.add_command(rotate_key)
-    cli.add_command(retention)
-    cli.add_command(query)
+# what this module adds to other groups (fivesafes.cli.main loads them with the group)
+DATASET_COMMANDS = (ingest, destroy, stored)
+AREA_COMMANDS = (rotate_key,)

@@ -10,9 +10,10 @@ the same data and every decision has one code path.
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
@@ -22,17 +23,6 @@ from fivesafes.errors import ValidationError
 from fivesafes.governance.roles import parse_roles
 from fivesafes.server.acting import resolving
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
-from fivesafes.server.operations_areas import AREA_OPERATIONS
-from fivesafes.server.operations_audit import AUDIT_OPERATIONS
-from fivesafes.server.operations_data import DATA_OPERATIONS, DATA_UPLOADS
-from fivesafes.server.operations_projects import PROJECT_OPERATIONS
-from fivesafes.server.operations_release import RELEASE_OPERATIONS, RELEASE_UPLOADS
-from fivesafes.server.operations_requests import REQUEST_OPERATIONS
-from fivesafes.server.operations_researchers import RESEARCHER_OPERATIONS
-from fivesafes.server.operations_review import REVIEW_OPERATIONS
-from fivesafes.server.operations_session_folder import SESSION_UPLOADS
-from fivesafes.server.operations_tables import TABLE_OPERATIONS
-from fivesafes.server.operations_training import TRAINING_OPERATIONS
 from fivesafes.server.upload import UploadOperation
 from fivesafes.services import signin
 from fivesafes.services.audit_log import LogQuery, read_log
@@ -227,58 +217,115 @@ def _signin_password(app: App, login: str, p: Password) -> Any:
     return in_one(app, login, act)
 
 
-OPERATIONS: dict[str, Operation] = {
-    op.name: op
-    for op in (
-        Operation("whoami", NoParams, _whoami, "The registered person you act as."),
-        Operation("people.list", NoParams, _people_list, "Every registered person."),
-        Operation("people.show", LoginParams, _people_show, "One person: roles, training, grants."),
-        Operation("people.add", PersonAdd, _people_add, "Register a person (administrators)."),
-        Operation("people.roles", PersonRoles, _people_roles, "Give or take away roles."),
-        Operation("people.leave", PersonLeave, _people_leave, "Mark a leaver."),
-        Operation("grant.request", GrantRequest, _grant_request, "Request access to an area."),
-        Operation("grant.approve", GrantDecision, _grant_approve, "Approve a grant (area owner)."),
-        Operation("grant.reject", GrantReason, _grant_reject, "Reject a requested grant."),
-        Operation("grant.revoke", GrantReason, _grant_revoke, "Revoke an approved grant."),
-        Operation("grant.expire", NoParams, _grant_expire, "Record lapsed grants as expired."),
-        Operation("grant.list", GrantFilter, _grant_list, "Grants with their state today."),
-        Operation("access.check", AccessCheck, _access_check, "Decide (and audit) an access."),
-        Operation("audit.log", AuditLogQuery, _audit_log, "Audit events (auditors, admins)."),
-        *TRAINING_OPERATIONS,
-        *AREA_OPERATIONS,
-        *REQUEST_OPERATIONS,
-        *DATA_OPERATIONS,
-        *TABLE_OPERATIONS,
-        *RELEASE_OPERATIONS,
-        *REVIEW_OPERATIONS,
-        *AUDIT_OPERATIONS,
-        *PROJECT_OPERATIONS,
-        *RESEARCHER_OPERATIONS,
-        Operation(
-            "auth.password",
-            Password,
-            _signin_password,
-            "Set your own password (socket only).",
-            socket_only=True,
-        ),
-    )
+_OWN: tuple[Operation, ...] = (
+    Operation("whoami", NoParams, _whoami, "The registered person you act as."),
+    Operation("people.list", NoParams, _people_list, "Every registered person."),
+    Operation("people.show", LoginParams, _people_show, "One person: roles, training, grants."),
+    Operation("people.add", PersonAdd, _people_add, "Register a person (administrators)."),
+    Operation("people.roles", PersonRoles, _people_roles, "Give or take away roles."),
+    Operation("people.leave", PersonLeave, _people_leave, "Mark a leaver."),
+    Operation("grant.request", GrantRequest, _grant_request, "Request access to an area."),
+    Operation("grant.approve", GrantDecision, _grant_approve, "Approve a grant (area owner)."),
+    Operation("grant.reject", GrantReason, _grant_reject, "Reject a requested grant."),
+    Operation("grant.revoke", GrantReason, _grant_revoke, "Revoke an approved grant."),
+    Operation("grant.expire", NoParams, _grant_expire, "Record lapsed grants as expired."),
+    Operation("grant.list", GrantFilter, _grant_list, "Grants with their state today."),
+    Operation("access.check", AccessCheck, _access_check, "Decide (and audit) an access."),
+    Operation("audit.log", AuditLogQuery, _audit_log, "Audit events (auditors, admins)."),
+)
+_PASSWORD = Operation(
+    "auth.password",
+    Password,
+    _signin_password,
+    "Set your own password (socket only).",
+    socket_only=True,
+)
+
+# The other operations live in fivesafes.server.operations_*; a module is imported only
+# when one of its operations runs (or the server mounts them all): most of them bring
+# the table code (pandas, SciPy, DuckDB, ...), which a governance command in process
+# should not wait for. (module, its list), in the order the API lists them:
+_PARTS = (
+    ("training", "TRAINING_OPERATIONS"),
+    ("areas", "AREA_OPERATIONS"),
+    ("requests", "REQUEST_OPERATIONS"),
+    ("data", "DATA_OPERATIONS"),
+    ("tables", "TABLE_OPERATIONS"),
+    ("release", "RELEASE_OPERATIONS"),
+    ("review", "REVIEW_OPERATIONS"),
+    ("audit", "AUDIT_OPERATIONS"),
+    ("projects", "PROJECT_OPERATIONS"),
+    ("researchers", "RESEARCHER_OPERATIONS"),
+)
+_UPLOAD_PARTS = (
+    ("data", "DATA_UPLOADS"),
+    ("release", "RELEASE_UPLOADS"),
+    ("session_folder", "SESSION_UPLOADS"),
+)
+# an operation's first name part -> the modules whose operations have it (a test checks
+# it against the lists; a name missing here is still found, after importing them all)
+_MODULES_OF = {
+    "training": ("training",),
+    "declaration": ("training",),
+    "area": ("areas", "data"),
+    "request": ("requests",),
+    "dataset": ("data",),
+    "retention": ("data",),
+    "query": ("data",),
+    "table": ("tables",),
+    "release": ("release", "session_folder"),
+    "rules": ("release",),
+    "review": ("review",),
+    "audit": ("audit",),
+    "project": ("projects",),
+    "researcher": ("researchers",),
 }
 
+if TYPE_CHECKING:  # made on first use (``__getattr__``)
+    OPERATIONS: dict[str, Operation]
+    UPLOADS: dict[str, UploadOperation]
 
-UPLOADS: dict[str, UploadOperation] = {
-    op.name: op for op in (*DATA_UPLOADS, *RELEASE_UPLOADS, *SESSION_UPLOADS)
-}
+
+def _part(module: str, attribute: str) -> tuple[Any, ...]:
+    return tuple(getattr(importlib.import_module(f"{__name__}_{module}"), attribute))
+
+
+def __getattr__(name: str) -> Any:
+    """``OPERATIONS`` and ``UPLOADS``: every operation, importing every module (PEP 562)."""
+    if name == "OPERATIONS":
+        parts = (op for part in _PARTS for op in _part(*part))
+        value: Any = {op.name: op for op in (*_OWN, *parts, _PASSWORD)}
+    elif name == "UPLOADS":
+        value = {op.name: op for part in _UPLOAD_PARTS for op in _part(*part)}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def _find(name: str, parts: tuple[tuple[str, str], ...], every: str) -> Any:
+    """Operation ``name`` from the modules its first name part says, else from ``every``."""
+    wanted = _MODULES_OF.get(name.split(".")[0], ())
+    for module, attribute in parts:
+        if module in wanted:
+            for op in _part(module, attribute):
+                if op.name == name:
+                    return op
+    return (globals().get(every) or __getattr__(every))[name]
+
+
+_OWN_BY_NAME = {op.name: op for op in (*_OWN, _PASSWORD)}
 
 
 def run(app: App, login: str, name: str, params: dict[str, Any] | Params) -> Any:
     """Run operation ``name`` as ``login`` (in this process) and return its JSON-ready result."""
-    op = OPERATIONS[name]
+    op: Operation = _OWN_BY_NAME.get(name) or _find(name, _PARTS, "OPERATIONS")
     return op.run(app, login, _checked(op.params, name, params))
 
 
 def run_upload(app: App, login: str, name: str, params: dict[str, Any], path: Path) -> Any:
     """Run upload operation ``name`` as ``login`` on the file at ``path``."""
-    op = UPLOADS[name]
+    op: UploadOperation = _find(name, _UPLOAD_PARTS, "UPLOADS")
     return op.run(app, login, _checked(op.params, name, params), path)
 
 
