@@ -27,6 +27,7 @@ from typing import Any
 from fivesafes.app import App
 from fivesafes.errors import ValidationError
 from fivesafes.server.operation import Params
+from fivesafes.vault.atomic import process_runs
 
 UPLOADS_DIR = "uploads"
 MAX_UPLOAD_ENV = "FIVESAFES_SERVER_MAX_UPLOAD_BYTES"
@@ -55,16 +56,6 @@ def scratch_folder(home: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))
 
 
-def _process_runs(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another account's process: alive
-        return True
-    return True
-
-
 def sweep_uploads(home: Path) -> list[str]:
     """Remove what killed servers left in the uploads folder (plain-text files sent to them).
 
@@ -77,7 +68,7 @@ def sweep_uploads(home: Path) -> list[str]:
     removed = []
     for folder in sorted(parent.iterdir()):
         pid = folder.name.split("-", 1)[0]
-        if pid.isdigit() and (int(pid) == os.getpid() or _process_runs(int(pid))):
+        if pid.isdigit() and (int(pid) == os.getpid() or process_runs(int(pid))):
             continue
         if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder, ignore_errors=True)

@@ -57,3 +57,16 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def process_runs(pid: int) -> bool:
+    """True while ``pid`` runs on this host (another account's process counts): what a
+    killed process left behind (a store's staging, a server's uploads, a backup's partial
+    archive) is swept only once it is gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another account's process: alive
+        return True
+    return True

@@ -22,23 +22,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fivesafes.errors import ConflictError, IntegrityError, NotFoundError, ValidationError
-from fivesafes.vault.atomic import atomic_write_bytes, fsync_dir, private_dirs
+from fivesafes.vault.atomic import atomic_write_bytes, fsync_dir, private_dirs, process_runs
 from fivesafes.vault.manifest import KINDS, Manifest
 from fivesafes.vault.names import check_name
 
 DATA_FILE = "data.fsv"
 MANIFEST_FILE = "manifest.json"
 STAGING = ".staging"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class AreaStore:
@@ -154,7 +144,7 @@ class AreaStore:
             return removed
         for p in d.iterdir():
             pid_text = p.name.split("-", 1)[0]
-            if pid_text.isdigit() and _pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
+            if pid_text.isdigit() and process_runs(int(pid_text)) and int(pid_text) != os.getpid():
                 continue
             if pid_text.isdigit() and int(pid_text) == os.getpid():
                 continue

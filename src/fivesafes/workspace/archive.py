@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from fivesafes.errors import IntegrityError, ValidationError
-from fivesafes.vault.atomic import fsync_dir, private_dirs
+from fivesafes.vault.atomic import fsync_dir, private_dirs, process_runs
 
 ARCHIVE_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -53,16 +53,6 @@ def running_tag() -> str:
     return f"{host}.{os.getpid()}"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another account's process: alive
-        return True
-    return True
-
-
 def sweep_leftovers(folder: Path) -> list[Path]:
     """Remove what killed backups of this host left in ``folder`` (a partial archive holds
     every key of the workspace); returns what was removed. Another host's, a running
@@ -75,7 +65,7 @@ def sweep_leftovers(folder: Path) -> list[Path]:
         return removed
     for path in entries:
         found = _PARTIAL.match(path.name) or _SCRATCH.match(path.name)
-        if found is None or found["host"] != host or _alive(int(found["pid"])):
+        if found is None or found["host"] != host or process_runs(int(found["pid"])):
             continue
         try:
             if path.is_symlink() or path.lstat().st_uid != os.getuid():
