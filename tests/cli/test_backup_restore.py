@@ -465,21 +465,27 @@ def test_an_archive_signed_by_another_workspace_is_refused(
                  str(sh.home / "keys" / "workspace-signing.pub"))  # fmt: skip
 
 
-def test_a_log_rewritten_with_the_archived_key_is_caught_by_a_witness(
-    tmp_path: Path,
-) -> None:
+def _witnessed_backup(tmp_path: Path) -> tuple[Shell, Path, Path, Members, Path]:
+    """A workspace, a witness copy that saw every checkpoint so far (as a configured
+    witness folder would), its backup, the backup's members and its database written out."""
     sh = _world(tmp_path)
     witness = tmp_path / "witness"
     witness.mkdir()
-    # A witness that saw every checkpoint so far (as a configured witness folder would).
     copy = witness / "copy.log"
     copy.write_bytes((sh.home / "audit-checkpoints.log").read_bytes())
     archive = tmp_path / "b.tar"
     sh.ok(None, "backup", "--to", str(archive))
     members = _read(archive)
-    # Rewrite event 3 and re-chain and re-sign everything after it: what the key allows.
     path = tmp_path / "db.sqlite3"
     path.write_bytes(members["database.sqlite3"])
+    return sh, copy, archive, members, path
+
+
+def test_a_log_rewritten_with_the_archived_key_is_caught_by_a_witness(
+    tmp_path: Path,
+) -> None:
+    sh, copy, archive, members, path = _witnessed_backup(tmp_path)
+    # Rewrite event 3, and re-chain and re-sign everything after it: what the key allows.
     _rechain(path, members, tmp_path)
     bad = tmp_path / "bad.tar"
     _write(bad, members)
@@ -491,16 +497,7 @@ def test_a_log_forged_under_a_new_key_is_caught_by_a_witness(tmp_path: Path) -> 
     # Someone who rewrites the whole log (genesis included) and signs it with a key of
     # their own, put in the archive in place of the workspace's: none of the witnessed
     # checkpoints verifies under that key, and that alone is the disagreement.
-    sh = _world(tmp_path)
-    witness = tmp_path / "witness"
-    witness.mkdir()
-    copy = witness / "copy.log"
-    copy.write_bytes((sh.home / "audit-checkpoints.log").read_bytes())
-    archive = tmp_path / "b.tar"
-    sh.ok(None, "backup", "--to", str(archive))
-    members = _read(archive)
-    path = tmp_path / "db.sqlite3"
-    path.write_bytes(members["database.sqlite3"])
+    sh, copy, _archive, members, path = _witnessed_backup(tmp_path)
     _rechain(path, members, tmp_path, from_seq=1, new_key=True)
     bad = tmp_path / "bad.tar"
     _write(bad, members)
