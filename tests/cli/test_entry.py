@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from importlib.abc import MetaPathFinder
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,15 @@ class _CtrlCWhileImporting(MetaPathFinder):
 
 
 @pytest.fixture
-def ctrl_c_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
+def ctrl_c_at_import(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delitem(sys.modules, "fivesafes.cli.main", raising=False)
     monkeypatch.setattr(sys, "meta_path", [_CtrlCWhileImporting(), *sys.meta_path])
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    # the entry point, done, ignores Ctrl-C (the process is exiting); this one goes on,
+    # and the processes the later tests start would inherit the ignored signal
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    signal.signal(signal.SIGINT, before)
 
 
 def test_ctrl_c_at_import_is_an_interrupted_error(

@@ -12,6 +12,7 @@ written yet to clean up.)
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import NoReturn
 
@@ -23,13 +24,25 @@ def main() -> None:
     try:
         from fivesafes.cli.main import main as run
     except KeyboardInterrupt:
-        _interrupted()
-    run()
+        _interrupted("interrupted (Ctrl-C) while fivesafes was starting: nothing was done")
+    try:
+        run()
+    except KeyboardInterrupt:
+        # FivesafesGroup words an interrupt while the command line is read and while the
+        # command runs: one that reaches here came in the instant after it had finished
+        # (its result already written), e.g. on the way out of `--version`
+        _interrupted(
+            "interrupted (Ctrl-C) as fivesafes was finishing: what it printed is complete",
+            "nothing to do if it printed its result; otherwise run the command again",
+        )
+    finally:
+        # the command is done: a Ctrl-C while the process exits changes nothing (before,
+        # it ended the process by the signal, exit status -2)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _interrupted() -> NoReturn:
-    message = "interrupted (Ctrl-C) while fivesafes was starting: nothing was done"
-    hint = "run the command again"
+def _interrupted(message: str, hint: str = "run the command again") -> NoReturn:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # worded once: a second Ctrl-C is not news
     options = sys.argv[1 : sys.argv.index("--")] if "--" in sys.argv else sys.argv[1:]
     if "--json" in options:  # stdout stays one JSON document, as for any other error
         error = {"code": "interrupted", "message": message, "hint": hint, "reasons": []}
