@@ -63,6 +63,13 @@ def test_the_failure_counter_is_bounded_and_keeps_a_blocked_login() -> None:
     assert throttle.blocked("ada")
 
 
+def test_a_login_without_failures_takes_no_room() -> None:
+    throttle = signin.Throttle(limit=2, window_s=300.0, max_logins=4)
+    for i in range(50):
+        assert not throttle.blocked(f"signing-in-{i}")
+    assert throttle._failures == {}
+
+
 def test_expired_failures_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
     monkeypatch.setattr(signin.time, "monotonic", lambda: clock[0])

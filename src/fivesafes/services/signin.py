@@ -69,7 +69,10 @@ class Throttle:
             recent = [
                 t for t in self._failures.get(login, []) if time.monotonic() - t < self.window_s
             ]
-            self._failures[login] = recent
+            if recent:
+                self._failures[login] = recent
+            else:  # a login with no recent failure takes no room (a success, a new name)
+                self._failures.pop(login, None)
             return len(recent) >= self.limit
 
     def failed(self, login: str) -> None:
