@@ -235,6 +235,37 @@ def test_the_web_pages_offer_oidc_and_land_the_browser_signed_in(world: World) -
     assert _signins(world)[-1]["outcome"] == "allowed"
 
 
+def test_signing_in_again_from_the_pages_revokes_the_browsers_earlier_token(
+    world: World,
+) -> None:
+    from fivesafes.web import mount
+    from fivesafes.web.sessions import COOKIE
+
+    def oidc_sign_in(browser: TestClient) -> str:
+        start = browser.get("/web/signin/oidc", follow_redirects=False)
+        at_provider = httpx.get(start.headers["location"], follow_redirects=False)
+        back = urlsplit(at_provider.headers["location"])
+        landed = browser.get(f"{back.path}?{back.query}", follow_redirects=False)
+        assert landed.status_code == 200, landed.text[:300]
+        token = browser.cookies.get(COOKIE)
+        assert token
+        return token
+
+    with TestClient(create_app(world.app, extend=mount), base_url="http://localhost") as browser:
+        assert 'href="/web/signin/oidc"' in browser.get("/web/signin").text
+        first = oidc_sign_in(browser)
+        second = oidc_sign_in(browser)  # the same cookie jar signs in again
+        assert second != first
+        assert "bea" in browser.get("/web/", follow_redirects=False).text
+        replay = browser.post("/api/v1/whoami", headers={"authorization": f"Bearer {first}"})
+        assert replay.status_code == 403
+        assert browser.post(
+            "/api/v1/whoami", headers={"authorization": f"Bearer {second}"}
+        ).is_success
+    events = run(world.app, ADMIN, "audit.log", {"action": "server.signout", "limit": 10})
+    assert [(e["actor"], e["details"]["via"]) for e in events] == [("bea", "oidc")]
+
+
 class _Settings:
     """A workspace's ``setting`` with only [oidc] values (the rest default)."""
 

@@ -102,3 +102,28 @@ def test_an_external_sign_in_writes_a_token_and_audits_or_refuses(
     with pytest.raises(AccessDenied), transaction(session_factory(engine)):
         raise signin.refuse_external("anonymous", "https://idp.example", "bad signature")
     assert _actions(engine).count(("server.signin", "denied")) == 3
+
+
+def test_signing_in_again_revokes_the_token_it_replaces_in_the_same_transaction(
+    engine: Engine, ada: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with transaction(session_factory(engine)) as session:
+        signin.set_password(session, resolve_actor(session, ada), PASSWORD)
+        first = signin.sign_in(session, ada, PASSWORD, signin.Throttle(), via="web").token
+    made: list[signin.Token] = []
+
+    def again(s: Session, token: str) -> None:
+        replaces = signin.token_hash(token)
+        made.append(
+            signin.sign_in(s, ada, PASSWORD, signin.Throttle(), via="web", replaces=replaces)
+        )
+
+    spy = run_spied(engine, lambda s: again(s, first), monkeypatch)
+    assert spy.appends == 2  # the new sign-in and the earlier token's revocation
+    with session_factory(engine)() as session:
+        assert signin.login_of_token(session, first) is None
+        assert signin.login_of_token(session, made[0].token) == ada
+    # a token that is no longer live (or never was) has nothing to revoke: one event
+    spy = run_spied(engine, lambda s: again(s, first), monkeypatch)
+    assert spy.appends == 1
+    assert ("server.signout", "done") in _actions(engine)

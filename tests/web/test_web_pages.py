@@ -219,6 +219,39 @@ def test_a_cookie_replayed_after_sign_out_is_refused(ww: WebWorld) -> None:
     assert api.status_code == 403
 
 
+def test_signing_in_again_in_the_same_browser_revokes_the_earlier_token(ww: WebWorld) -> None:
+    browser = ww.signed_in("olga")
+    first = browser.cookies.get(COOKIE)
+    assert first
+    form = browser.get("/web/signin")  # the same cookie jar signs in again
+    answer = browser.post(
+        "/web/signin", data={"login": "olga", "password": PASSWORD, "csrf": csrf_of(form.text)}
+    )
+    assert answer.status_code == 303
+    second = browser.cookies.get(COOKIE)
+    assert second and second != first
+    assert ("olga", "done") in ww.events("server.signout")  # the revocation is audited
+    # a copy of the first token replayed is refused, on the pages and on the API
+    replay = ww.client()
+    answer = replay.get("/web/checking", headers={"cookie": f"{COOKIE}={first}"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/web/signin"
+    api = ww.client().post("/api/v1/whoami", headers={"authorization": f"Bearer {first}"})
+    assert api.status_code == 403
+    # the new session works
+    assert "olga" in browser.get("/web/").text
+
+
+def test_a_refused_sign_in_leaves_the_earlier_session_alone(ww: WebWorld) -> None:
+    browser = ww.signed_in("olga")
+    form = browser.get("/web/signin")
+    answer = browser.post(
+        "/web/signin", data={"login": "olga", "password": "nope", "csrf": csrf_of(form.text)}
+    )
+    assert answer.status_code == 403
+    assert ww.events("server.signout") == []
+    assert "olga" in browser.get("/web/").text
+
+
 def test_an_idle_session_times_out(tmp_path: Path) -> None:
     with web_world(tmp_path, idle_seconds=0.0) as idle:
         browser = idle.signed_in("olga")

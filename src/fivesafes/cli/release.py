@@ -138,7 +138,12 @@ def release() -> None:
 )
 @click.option("--purpose", required=True, help="What the output is for.")
 @click.option("--title", default="", help="Title (default: the table's name).")
-@click.option("--dataset", "datasets", multiple=True, help="A dataset used (repeatable).")
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    help="A dataset used (repeatable); an approved researcher's project must cover each.",
+)
 @click.option("--method-notes", default="", help="How the output was made.")
 @click.option("--for", "for_release", default="", help="Which release or request it is for.")
 @click.option(
@@ -154,8 +159,9 @@ def release() -> None:
 @click.option(
     "--project",
     default="",
-    help="Approved researchers: the approved project the output was made under (default: "
-    "your only active project covering its dataset).",
+    help="The approved project the output was made under (approved researchers: default "
+    "your only active project covering its dataset; staff: optional, and refused unless "
+    "it exists, is active today and covers the output's dataset).",
 )
 @json_option
 def submit(
@@ -192,7 +198,9 @@ def submit(
     You need a current grant to the area, valid training and the current
     declaration signed; an approved researcher also a current accreditation and
     an active project that includes them and covers the output's dataset
-    (--project, or their only such project), decided as a read is (audited).
+    and every --dataset named (--project, or their only such project),
+    decided as a read is (audited). A project staff name must exist, be
+    active today and cover the output's dataset.
 
     \b
     Examples:

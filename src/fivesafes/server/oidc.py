@@ -167,6 +167,7 @@ class Pending:
     started: float
     landing: str = "api"  # where the callback answers: "api" (JSON) or "web" (the pages)
     browser: str = ""  # the secret the starting browser keeps (a cookie); "" matches nothing
+    replaces: str = ""  # token_hash of the web session the browser held (revoked at success)
 
 
 class OidcClient:
@@ -218,9 +219,10 @@ class OidcClient:
         return document
 
     # --- the flow ---------------------------------------------------------------------
-    def begin(self, landing: str = "api") -> tuple[str, str]:
+    def begin(self, landing: str = "api", replaces: str = "") -> tuple[str, str]:
         """A new sign-in: the provider's authorization URL to send the browser to, and the
-        secret that browser must keep (a cookie) and show at the callback."""
+        secret that browser must keep (a cookie) and show at the callback. ``replaces``:
+        the hash of the token the browser still holds, for the callback to revoke."""
         state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
         browser = generate_token(32)
         now = time.monotonic()
@@ -229,7 +231,7 @@ class OidcClient:
                 del self._pending[old]
             if len(self._pending) >= MAX_PENDING:
                 raise OidcFailure("too many sign-ins in progress: try again in a few minutes")
-            self._pending[state] = Pending(nonce, verifier, now, landing, browser)
+            self._pending[state] = Pending(nonce, verifier, now, landing, browser, replaces)
         params = {
             "response_type": "code",
             "client_id": self.settings.client_id,
@@ -243,8 +245,9 @@ class OidcClient:
         url = str(add_params_to_uri(self.metadata()["authorization_endpoint"], params))
         return url, browser
 
-    def finish(self, state: str, code: str, browser: str) -> tuple[ExternalIdentity, str]:
-        """The identity a callback proves, and its landing; OidcFailure (to audit) if none.
+    def finish(self, state: str, code: str, browser: str) -> tuple[ExternalIdentity, Pending]:
+        """The identity a callback proves, and its sign-in as begun (landing, the token it
+        replaces); OidcFailure (to audit) if none.
 
         ``browser``: the secret ``begin`` gave, as the calling browser kept it.
         """
@@ -271,7 +274,7 @@ class OidcClient:
         if self.settings.claim == "email" and claims.get("email_verified") is not True:
             raise OidcFailure("the provider has not verified this email address", who=who)
         identity = ExternalIdentity(self.settings.issuer, self.settings.claim, value)
-        return identity, pending.landing
+        return identity, pending
 
     def _exchange(self, code: str, verifier: str) -> dict[str, Any]:
         metadata = self.metadata()

@@ -46,30 +46,12 @@ def mount_oidc(api: FastAPI, ctx: Any, client: OidcClient | None = None) -> Oidc
         return client
 
     def refuse(failure: OidcFailure) -> NoReturn:
-        with app.workspace.transaction():
-            raise signin.refuse_external(failure.who, configured().settings.issuer, failure.reason)
-        raise AssertionError("unreachable: the transaction re-raises the refusal")
+        refuse_failure(app, configured(), failure)
 
     @api.get(f"{OIDC}/start", summary="Sign in with OpenID Connect: go to the provider.")
     def start(to: Literal["api", "web"] = "api") -> RedirectResponse:
         # to=web: the callback lands the browser on the web pages (when they are mounted)
-        oidc = configured()
-        try:
-            url, browser = oidc.begin(to)
-        except OidcFailure as failure:
-            refuse(failure)
-        response = RedirectResponse(url, status_code=303)
-        response.set_cookie(
-            BROWSER_COOKIE,
-            browser,
-            max_age=int(PENDING_S),
-            path=OIDC,
-            httponly=True,
-            # Lax, not Strict: the provider's redirect back is a cross-site navigation
-            samesite="lax",
-            secure=oidc.settings.redirect_uri.startswith("https:"),
-        )
-        return response
+        return to_provider(app, configured(), to)
 
     @api.get(f"{OIDC}/callback", summary="The provider's answer: a bearer token.")
     def callback(request: Request) -> Any:
@@ -81,13 +63,15 @@ def mount_oidc(api: FastAPI, ctx: Any, client: OidcClient | None = None) -> Oidc
                 raise OidcFailure(f"the provider answered {query['error'][:100]}")
             if not state or not code:
                 raise OidcFailure("the callback has no state or no code")
-            identity, landing = oidc.finish(state, code, request.cookies.get(BROWSER_COOKIE, ""))
+            identity, begun = oidc.finish(state, code, request.cookies.get(BROWSER_COOKIE, ""))
         except OidcFailure as failure:
             refuse(failure)
         with app.workspace.transaction() as session:
-            made = signin.sign_in_external(session, identity, oidc.settings.logins)
+            made = signin.sign_in_external(
+                session, identity, oidc.settings.logins, replaces=begun.replaces or None
+            )
         answer: Response
-        if landing == "web" and ctx.oidc_landing is not None:
+        if begun.landing == "web" and ctx.oidc_landing is not None:
             answer = ctx.oidc_landing(request, made)
         else:
             answer = JSONResponse(
@@ -102,3 +86,34 @@ def mount_oidc(api: FastAPI, ctx: Any, client: OidcClient | None = None) -> Oidc
         return answer
 
     return client
+
+
+def refuse_failure(app: Any, oidc: OidcClient, failure: OidcFailure) -> NoReturn:
+    """Raise the refusal of ``failure``, audited (``server.signin`` denied)."""
+    with app.workspace.transaction():
+        raise signin.refuse_external(failure.who, oidc.settings.issuer, failure.reason)
+    raise AssertionError("unreachable: the transaction re-raises the refusal")
+
+
+def to_provider(app: Any, oidc: OidcClient, landing: str, replaces: str = "") -> RedirectResponse:
+    """Begin a sign-in: the browser goes to the provider and keeps the start's secret.
+
+    ``replaces``: the hash of the web session token the browser still holds (the web
+    pages' own start, ``/web/signin/oidc``, which sees its cookie), revoked at success.
+    """
+    try:
+        url, browser = oidc.begin(landing, replaces)
+    except OidcFailure as failure:
+        refuse_failure(app, oidc, failure)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        BROWSER_COOKIE,
+        browser,
+        max_age=int(PENDING_S),
+        path=OIDC,
+        httponly=True,
+        # Lax, not Strict: the provider's redirect back is a cross-site navigation
+        samesite="lax",
+        secure=oidc.settings.redirect_uri.startswith("https:"),
+    )
+    return response

@@ -122,8 +122,20 @@ def set_password(session: Session, actor: Actor, password: str) -> None:
     record(session, actor.login, "server.password", subject=actor.login)
 
 
-def sign_in(session: Session, login: str, password: str, throttle: Throttle, *, via: str) -> Token:
-    """Exchange a login and password for a bearer token; AccessDenied (audited) otherwise."""
+def sign_in(
+    session: Session,
+    login: str,
+    password: str,
+    throttle: Throttle,
+    *,
+    via: str,
+    replaces: str | None = None,
+) -> Token:
+    """Exchange a login and password for a bearer token; AccessDenied (audited) otherwise.
+
+    ``replaces``: the ``token_hash`` of the token the signing-in browser still holds (its
+    cookie), revoked with the new one's issue so a copy of it stops working.
+    """
     reason = None
     actor: Actor | None = None
     if throttle.blocked(login):
@@ -153,7 +165,7 @@ def sign_in(session: Session, login: str, password: str, throttle: Throttle, *, 
             lambda s: record(s, login, "server.signin", outcome=Outcome.DENIED, details=details)
         )
         raise denial
-    return _issue(session, actor, {"via": via})
+    return _issue(session, actor, {"via": via}, replaces)
 
 
 @dataclass(frozen=True)
@@ -166,12 +178,17 @@ class ExternalIdentity:
 
 
 def sign_in_external(
-    session: Session, identity: ExternalIdentity, logins: Mapping[str, str]
+    session: Session,
+    identity: ExternalIdentity,
+    logins: Mapping[str, str],
+    *,
+    replaces: str | None = None,
 ) -> Token:
     """A bearer token for the registered person ``logins`` maps ``identity`` to.
 
     Deny by default: a claim value the mapping does not list, or one mapped to a login
     that is not an active registered person, is refused (AccessDenied, audited).
+    ``replaces`` as for ``sign_in``.
     """
     details = {"via": "oidc", "issuer": identity.issuer, "claim": identity.claim}
     login = logins.get(identity.value)
@@ -185,7 +202,7 @@ def sign_in_external(
         actor = resolve_actor(session, login)
     except IdentityError as exc:
         raise refuse_external(login, identity.issuer, exc.message) from None
-    return _issue(session, actor, {**details, identity.claim: identity.value})
+    return _issue(session, actor, {**details, identity.claim: identity.value}, replaces)
 
 
 def refuse_external(who: str, issuer: str, reason: str) -> AccessDenied:
@@ -203,11 +220,13 @@ def refuse_external(who: str, issuer: str, reason: str) -> AccessDenied:
     return denial
 
 
-def _issue(session: Session, actor: Actor, details: dict[str, str]) -> Token:
+def _issue(session: Session, actor: Actor, details: dict[str, str], replaces: str | None) -> Token:
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     expires = now + timedelta(minutes=TOKEN_MINUTES)
     session.execute(delete(ServerTokenRow).where(ServerTokenRow.expires_at < now))
+    if replaces:
+        _revoke_replaced(session, actor, replaces, details.get("via", ""))
     session.add(
         ServerTokenRow(
             token_sha256=token_hash(token), person_id=actor.id, created_at=now, expires_at=expires
@@ -217,14 +236,35 @@ def _issue(session: Session, actor: Actor, details: dict[str, str]) -> Token:
     return Token(token, actor.login, expires)
 
 
+def _revoke_replaced(session: Session, actor: Actor, sha256: str, via: str) -> None:
+    """A browser signing in again drops the token it held (its cookie is overwritten): a
+    copy of it must not outlive it. Revoked in the new sign-in's transaction, audited as
+    ``server.signout`` of its holder (an expired or unknown token: nothing to revoke)."""
+    holder = _holder(session, sha256)
+    if holder is None:
+        return
+    session.execute(delete(ServerTokenRow).where(ServerTokenRow.token_sha256 == sha256))
+    record(
+        session,
+        holder,
+        "server.signout",
+        subject=holder,
+        details={"reason": f"replaced by a new sign-in of {actor.login}", "via": via},
+    )
+
+
 def login_of_token(session: Session, token: str) -> str | None:
     """The login a live token belongs to, or None (unknown or expired)."""
+    return _holder(session, token_hash(token))
+
+
+def _holder(session: Session, sha256: str) -> str | None:
     from fivesafes.store.models.governance import PersonRow
 
     row = session.execute(
         select(PersonRow.login, ServerTokenRow.expires_at)
         .join(ServerTokenRow, ServerTokenRow.person_id == PersonRow.id)
-        .where(ServerTokenRow.token_sha256 == token_hash(token))
+        .where(ServerTokenRow.token_sha256 == sha256)
     ).first()
     if row is None:
         return None

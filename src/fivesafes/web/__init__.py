@@ -29,6 +29,7 @@ from fivesafes.web.auth import (
     do_signin,
     do_signout,
     oidc_landing,
+    oidc_start,
     signin_form,
 )
 from fivesafes.web.headers import SecurityHeaders
@@ -139,7 +140,13 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
             return error_page(refused)
         return await run_in_threadpool(do_signin, ctx, live, request, form)
 
+    def signin_oidc(request: Request) -> Response:
+        # started here, not at /api/v1/auth/oidc/start: only a /web path gets the session
+        # cookie, whose token the sign-in then revokes (see auth.oidc_start)
+        return oidc_start(ctx, request)
+
     router.add_api_route("/signin", signin_page, methods=["GET"])
+    router.add_api_route("/signin/oidc", signin_oidc, methods=["GET"])
     router.add_api_route("/signin", signin_post, methods=["POST"])
     post("/signout", lambda web, _f, _p: do_signout(ctx, live, web))
     get("/", lambda web, _f, _p: pages.status(ctx, web))

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from fivesafes.audit.events import Outcome
 from fivesafes.errors import AccessDenied, FivesafesError
 from fivesafes.server.api import ServerContext
+from fivesafes.server.oidc_routes import to_provider
 from fivesafes.services import signin, signout
 from fivesafes.services.context import record
 from fivesafes.web.headers import HEADERS, over_tls
@@ -94,12 +95,24 @@ def do_signin(ctx: ServerContext, sessions: Sessions, request: Request, form: An
     login, password = str(form.get("login") or ""), str(form.get("password") or "")
     if not login or not password or len(login) > 64 or len(password) > 1024:
         return signin_form(request, "Give your login and password.", 422)
+    # the token this browser still holds: the new sign-in revokes it (its cookie is
+    # overwritten below, and a copy of it must not stay valid until it expires)
+    earlier = request.cookies.get(COOKIE) or None
     try:
         with ctx.app.workspace.transaction() as session:
-            made = signin.sign_in(session, login, password, ctx.throttle, via="web")
+            made = signin.sign_in(
+                session,
+                login,
+                password,
+                ctx.throttle,
+                via="web",
+                replaces=signin.token_hash(earlier) if earlier else None,
+            )
     except FivesafesError as refused:
         reasons = "; ".join(getattr(refused, "reasons", ())) or refused.message
         return signin_form(request, f"Sign-in refused: {reasons}.", 403)
+    if earlier is not None:
+        sessions.end(earlier)
     sessions.start(made.login, made.token)
     response = RedirectResponse(f"{PREFIX}/", status_code=303)
     set_cookie(request, response, COOKIE, made.token)
@@ -119,6 +132,20 @@ def oidc_landing(sessions: Sessions, request: Request, made: signin.Token) -> Re
     response.headers.update({**HEADERS, "Cache-Control": "no-store"})
     set_cookie(request, response, COOKIE, made.token)
     return response
+
+
+def oidc_start(ctx: ServerContext, request: Request) -> Response:
+    """Sign in with OpenID Connect from the pages: to the provider, remembering (as its hash)
+    the token this browser still holds, which the callback's new sign-in revokes."""
+    if ctx.oidc is None:
+        return signin_form(request, "OpenID Connect sign-in is not configured here.", 404)
+    earlier = request.cookies.get(COOKIE)
+    replaces = signin.token_hash(earlier) if earlier else ""
+    try:
+        return to_provider(ctx.app, ctx.oidc, "web", replaces)
+    except FivesafesError as refused:  # the provider could not be asked (audited)
+        reasons = "; ".join(getattr(refused, "reasons", ())) or refused.message
+        return signin_form(request, f"Sign-in refused: {reasons}.", 403)
 
 
 def do_signout(ctx: ServerContext, sessions: Sessions, web: WebSession) -> Response:

@@ -38,6 +38,7 @@ from fivesafes.services.release import session_folder as release_session_folder
 from fivesafes.services.release import session_register as release_session_register
 from fivesafes.services.release import sources as release_sources
 from fivesafes.services.release import submission as release_submission
+from fivesafes.services.release import submitter as release_submitter
 from fivesafes.services.release import views as release_views
 from fivesafes.services.release import zeros as release_zeros
 from fivesafes.services.vault.read import open_dataset_for
@@ -59,6 +60,7 @@ MODULES: tuple[ModuleType, ...] = (
     release_session_register,
     release_sources,
     release_submission,
+    release_submitter,
     release_views,
     release_zeros,
     rule_sets,
@@ -198,6 +200,8 @@ PARTS = {
     "register.record_cells",
     "register.register_release",
     "moves.move_request",
+    # the submission's project and datasets used, decided (each audited) in submit_*
+    "submitter.check_submitter_scope",
 }
 
 # No session: they cannot write.

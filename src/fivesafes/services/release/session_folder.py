@@ -27,10 +27,10 @@ from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.submission import (
     SubmissionContext,
     _check_may_submit,
-    _check_researcher,
     _submit,
     _Version,
 )
+from fivesafes.services.release.submitter import check_submitter_scope
 from fivesafes.services.release.views import RequestView
 from fivesafes.services.release.zeros import data_zeros
 from fivesafes.services.vault.read import open_dataset_for
@@ -89,7 +89,7 @@ def submit_session_folder(
         actor = resolve_actor(session, login)
         _check_may_submit(session, actor, claim.area, context, today)
         # an approved researcher: the project decided on is the one the table is read under
-        context = _check_researcher(session, actor, claim.area, claim.dataset, context, today)
+        context = check_submitter_scope(session, actor, claim.area, claim.dataset, context, today)
     project = context.project or None
     _recompute(tx, vault, login, folder, claim, table, purpose, today, project)
     with tx() as session:

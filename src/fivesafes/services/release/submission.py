@@ -7,17 +7,14 @@ the area key; the automated checks run at submission and their results are attac
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fivesafes.audit.events import Outcome
 from fivesafes.errors import AccessDenied, ValidationError
-from fivesafes.governance.access import decide_access
-from fivesafes.governance.grants import STATISTICAL, GrantState, is_active
-from fivesafes.governance.roles import Role
+from fivesafes.governance.grants import GrantState, is_active
 from fivesafes.release.checks import CheckResult, CheckVerdict
 from fivesafes.release.intervals import seal_intervals
 from fivesafes.release.permissions import check_submit
@@ -33,15 +30,14 @@ from fivesafes.release.submission import Submission, TableSubmission
 from fivesafes.release.workflow import Actor as Mover
 from fivesafes.release.workflow import RequestState, transition
 from fivesafes.services.context import Actor, now, record, today_or
-from fivesafes.services.governance.access import decision_details, gather_facts
 from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.governance.qualification import require_qualified
 from fivesafes.services.release.checks import run_checks, store_checks, version_object_id
 from fivesafes.services.release.moves import check_author, request_row
 from fivesafes.services.release.rule_sets import rule_set_in_force
+from fivesafes.services.release.submitter import check_submitter_scope
 from fivesafes.services.release.views import RequestView, view_of
 from fivesafes.services.release.zeros import OccupancyFor, data_zeros
-from fivesafes.services.research.facts import active_projects_covering
 from fivesafes.services.vault.register import OUTPUT, Vault, stored_row
 from fivesafes.services.vault.tables import stored_table
 from fivesafes.store.models.governance import DatasetRow, GrantRow, PersonRow
@@ -105,7 +101,9 @@ def submit_output(
     else:
         origin = declared_source(source, submission, _registered(session, area), area)
     # declared, not proven: the researcher's own word for the dataset is what is decided on
-    context = _check_researcher(session, actor, area, _dataset_of(origin.source), context, today)
+    context = check_submitter_scope(
+        session, actor, area, _dataset_of(origin.source), context, today
+    )
     new = _Version(area, submission, context, origin, title, rule_set, request_id)
     return _submit(session, actor, provider, new)
 
@@ -135,7 +133,7 @@ def submit_stored_output(
     if made_from is not None:  # else stored_table below refuses it: nothing is stored
         # the register row's source, before decrypting; stored_table then proves it
         dataset = _dataset_of(made_from.source)
-        context = _check_researcher(session, actor, area, dataset, context, today)
+        context = check_submitter_scope(session, actor, area, dataset, context, today)
     table, proven = stored_table(session, vault, area, name)
     origin = proven_source(proven, source)
     new = _Version(area, table, context, origin, title, rule_set, request_id)
@@ -175,82 +173,6 @@ def _check_may_submit(
 
 def _dataset_of(source: str) -> str:
     return source.partition(":")[0].strip()
-
-
-def _check_researcher(
-    session: Session,
-    actor: Actor,
-    area: str,
-    dataset: str,
-    context: SubmissionContext,
-    today: date | None,
-) -> SubmissionContext:
-    """An approved researcher reaches an area's microdata only with a current accreditation
-    and under an active project that includes them and covers the dataset; an output of it
-    leaves only so too. The read's own decision (``decide_access``) for ``dataset`` on the
-    day of submission, audited (``access.decide``) either way; staff pass untouched.
-
-    The project is ``context.project``, else the researcher's only active project covering
-    ``dataset``. Returns the context with the project decided on (recorded with the version).
-    """
-    if Role.APPROVED_RESEARCHER not in actor.person.roles:
-        return context
-    day = today_or(today)
-    project = context.project.strip() or None
-    covering: tuple[str, ...] = ()
-    if project is None:
-        covering = active_projects_covering(session, actor.id, dataset, day)
-        project = covering[0] if len(covering) == 1 else None
-    facts = gather_facts(session, actor.login, dataset, STATISTICAL, day, project)
-    decision = decide_access(facts, day)
-    what = f"submit an output of dataset {dataset} from area {area}"
-    details = decision_details(facts, decision) | {"project": project, "for": what}
-
-    def audit(s: Session, outcome: Outcome) -> None:
-        record(
-            s,
-            actor.login,
-            "access.decide",
-            outcome=outcome,
-            area=facts.dataset_area or area,
-            dataset=dataset,
-            subject=actor.login,
-            details=details,
-        )
-
-    if decision.allowed:
-        audit(session, Outcome.ALLOWED)
-        return replace(context, project=project or "")
-    reasons = tuple(r.message for r in decision.reasons)
-    refused = AccessDenied(
-        f"{actor.login} may not {what}: " + "; ".join(reasons),
-        reasons=reasons,
-        hint=_researcher_hint(actor.login, dataset, project, covering),
-    )
-    refused.after_rollback.append(lambda s: audit(s, Outcome.DENIED))
-    raise refused
-
-
-def _researcher_hint(
-    login: str, dataset: str, project: str | None, covering: tuple[str, ...]
-) -> str:
-    if project is None and covering:
-        return (
-            f"more than one of your active projects covers {dataset} ({', '.join(covering)}): "
-            "name the one the output was made under with --project REF"
-        )
-    if project is None:
-        return (
-            f"none of your projects covering {dataset} is active today: an approved "
-            "researcher's output leaves only under one; name it with --project REF, or ask "
-            f"its lead for an extension or to add {dataset} (see: fivesafes researcher show "
-            f"{login})"
-        )
-    return (
-        "an approved researcher's output leaves only with a current accreditation, under an "
-        f"active project that includes them and covers its dataset; see: fivesafes access "
-        f"check {login} {dataset} --purpose statistical --project {project}"
-    )
 
 
 def _registered(session: Session, area: str) -> list[str]:
