@@ -111,6 +111,23 @@ def test_every_file_is_its_owners_alone_whatever_the_umask(
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
 
 
+def test_the_parents_finalise_makes_are_its_owners_alone_whatever_the_umask(
+    session: Session, tmp_path: Path
+) -> None:
+    """Before: the folders made on the way to the target took the umask's mode (0777 under
+    umask 0): anyone could list them, or swap the target's parent for a link of theirs.
+    Folders that existed already keep their mode."""
+    os.chmod(tmp_path, 0o755)
+    old = os.umask(0)
+    try:
+        out = session.finalise(str(tmp_path / "runs" / "2026" / "out"))
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "runs", tmp_path / "runs" / "2026", out):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
+
+
 def test_finalise_refuses_an_existing_folder(session: Session, tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     with pytest.raises(OutputError, match="already exists"):

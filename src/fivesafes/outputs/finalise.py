@@ -47,7 +47,7 @@ def finalise(session: Session, folder: Path) -> Path:
         raise OutputError(
             f"{folder} already exists", hint="finalise into a new folder (ACRO does the same)"
         )
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    _private_parents(folder.parent)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         _write(session, work)
@@ -57,6 +57,28 @@ def finalise(session: Session, folder: Path) -> Path:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return folder
+
+
+def _private_parents(path: Path) -> None:
+    """Make ``path`` and its missing parents 0700, whatever the umask (existing folders
+    keep their mode).
+
+    ``mkdir(parents=True)`` gives the folders it makes the umask's mode: under umask 0,
+    folders anyone may list, and create or rename entries in, beside a session's outputs.
+    (As vault.atomic.private_dirs, which this layer cannot import.)
+    """
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it meanwhile: its mode is its own
+            continue
+        os.chmod(made, 0o700)  # mkdir's mode is masked by the umask
 
 
 def _owner_only(work: Path) -> None:

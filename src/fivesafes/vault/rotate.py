@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from fivesafes.vault.envelope import open_data_key, rewrap
@@ -32,6 +32,7 @@ def rotate_area_key(
     locked: bool = False,
     rewrap_others: Callable[[], int] | None = None,
     destroy_old: bool = True,
+    leave: Collection[tuple[str, str]] = (),
 ) -> Rotation:
     """Re-wrap all data keys of the area under a new area key; the old keys are destroyed.
 
@@ -43,23 +44,26 @@ def rotate_area_key(
     ``destroy_old=False``: the old keys are left for the caller to pass to
     :func:`destroy_area_keys` once what ``rewrap_others`` changed is committed (a
     rollback would otherwise leave those rows wrapped under keys that no longer exist).
+    ``leave``: (kind, name) of objects the caller destroyed in the same transaction and
+    shreds after its commit; they are neither checked nor re-wrapped, so that their data
+    keys stay under the old area keys and die with them (a kill before the shredding
+    then leaves ciphertext no living key opens).
     """
     with contextlib.nullcontext() if locked else area_lock(store, exclusive=True):
         old_ids = provider.key_ids(store.area)
         # Every data key must open before anything changes: a missing or wrong old key
         # stops the rotation here, with no new key made and nothing re-wrapped.
-        for kind in KINDS:
-            for manifest in store.manifests(kind):
-                open_data_key(provider, store.area, manifest.object_id, manifest.wrapped_key)
+        kept = [m for kind in KINDS for m in store.manifests(kind) if (kind, m.name) not in leave]
+        for manifest in kept:
+            open_data_key(provider, store.area, manifest.object_id, manifest.wrapped_key)
         new_id = provider.create_key(store.area)
         count = 0
-        for kind in KINDS:
-            for manifest in store.manifests(kind):
-                if manifest.wrapped_key.key_id == new_id:
-                    continue
-                wrapped = rewrap(provider, store.area, manifest.object_id, manifest.wrapped_key)
-                store.save_manifest(manifest.with_key(wrapped))
-                count += 1
+        for manifest in kept:
+            if manifest.wrapped_key.key_id == new_id:
+                continue
+            wrapped = rewrap(provider, store.area, manifest.object_id, manifest.wrapped_key)
+            store.save_manifest(manifest.with_key(wrapped))
+            count += 1
         rewrap_pseudonym_key(store, provider)
         rewrap_record_secret(store, provider)
         if rewrap_others is not None:

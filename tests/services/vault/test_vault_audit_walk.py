@@ -25,11 +25,11 @@ from fivesafes.sdc import load_spec
 from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance import datasets, grants
 from fivesafes.services.governance.lookup import area_row, dataset_row
-from fivesafes.services.vault import families, lifecycle, read, register, tables
+from fivesafes.services.vault import families, key_sweep, lifecycle, read, register, tables
 from fivesafes.store.db import transaction
 from fivesafes.vault import FileKeyProvider
 
-MODULES: tuple[ModuleType, ...] = (families, lifecycle, read, register, tables)
+MODULES: tuple[ModuleType, ...] = (families, key_sweep, lifecycle, read, register, tables)
 SPEC = """\
 [table]
 name = "pay"
@@ -140,6 +140,17 @@ def _new_area_key(w: World) -> Callable[[Tx], Any]:
     return _in_session(register.ensure_area_key, fresh, "earnings", login="iris")(w)
 
 
+def _key_sweep(w: World) -> Callable[[Tx], Any]:
+    # a rotation committed, its old key not destroyed yet: what a kill just after leaves
+    with w.tx() as s:
+        lifecycle._rotate(s, w.vault, "root", "earnings", area_row(s, "earnings").id)
+    return _in_session(
+        lambda s: key_sweep.sweep_retired_keys(
+            s, "root", w.vault.provider, w.vault.store("earnings"), area_row(s, "earnings").id
+        )
+    )(w)
+
+
 # Change something and audit it.
 WRITERS: dict[str, Call] = {
     "lifecycle.ingest_dataset": _ingest,
@@ -168,6 +179,7 @@ AUDITED: dict[str, Call] = {
         lambda tx: read.open_dataset_for(tx, w.vault, "ada", "earnings", "ashe", today=TODAY)
     ),
     "register.ensure_area_key": _new_area_key,
+    "key_sweep.sweep_retired_keys": _key_sweep,
 }
 # Read only: nothing written, nothing audited (their callers audit what they do with it).
 READERS: dict[str, Call] = {

@@ -260,11 +260,18 @@ def _ingest_locked(
 def _destroy_row(
     session: Session, vault: Vault, login: str, row: VaultObjectRow, reason: str, action: str
 ) -> StoredObject:
+    """Mark ``row`` destroyed and audit it, in ``session``; the files are left for
+    :func:`_shred_destroyed` once the session committed.
+
+    Not before: a commit that fails (or a kill before it) would leave the register saying
+    "stored" for an object whose files are gone. This way a kill after the commit leaves
+    at worst ciphertext the register no longer knows as stored, which the area's next
+    sweep (register.reconcile) shreds.
+    """
     area = row.area.name
     store = vault.store(area)
     try:
-        shredded = shred(store, row.name, kind=STORE_KIND[row.kind])
-        facts: dict[str, Any] = shredded.facts
+        facts: dict[str, Any] = store.manifest(row.name, STORE_KIND[row.kind]).describe()
     except NotFoundError:
         facts = {"note": "no ciphertext was found in the area store"}
     row.state = DESTROYED
@@ -291,7 +298,39 @@ def _destroy_row(
     return object_of(row)
 
 
-def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int) -> Rotation:
+def _shred_destroyed(vault: Vault, destroyed: Sequence[StoredObject]) -> None:
+    """Shred the files of objects whose destruction has committed (the caller still holds
+    the area lock)."""
+    crash_point("destroy.committed")  # registered as destroyed, files not yet shredded
+    for obj in destroyed:
+        try:
+            shred(vault.store(obj.area), obj.name, kind=STORE_KIND[obj.kind])
+        except NotFoundError:
+            continue  # there was no ciphertext (the audit event says so)
+
+
+def _leave(destroyed: Sequence[StoredObject]) -> set[tuple[str, str]]:
+    """What a rotation in the destroying transaction must not re-wrap: the destroyed
+    objects' data keys stay under the retired area key and die with it."""
+    return {(STORE_KIND[o.kind], o.name) for o in destroyed}
+
+
+def _sweep(tx: Transact, vault: Vault, login: str, area: str, area_id: int) -> None:
+    """The area's sweep (orphan objects, retired keys a kill left), in a transaction of
+    its own so that what it destroys is audited whatever the caller's transaction does.
+    The caller holds the area lock exclusively."""
+    with tx() as session:
+        reconcile(session, login, vault.store(area), area_id, locked=True, provider=vault.provider)
+
+
+def _rotate(
+    session: Session,
+    vault: Vault,
+    login: str,
+    area: str,
+    area_id: int,
+    leave: set[tuple[str, str]] | None = None,
+) -> Rotation:
     """Re-wrap under a new area key in ``session``; the caller destroys the old keys with
     :func:`_retire` once the session committed, still under the area lock."""
     # The caller holds the area lock exclusively, taken before its transaction: the lock
@@ -303,6 +342,7 @@ def _rotate(session: Session, vault: Vault, login: str, area: str, area_id: int)
         locked=True,
         rewrap_others=lambda: _rewrap_sealed_rows(session, vault, area, area_id),
         destroy_old=False,
+        leave=leave or set(),
     )
     for row in session.scalars(
         select(VaultObjectRow).where(
@@ -330,8 +370,8 @@ def _retire(vault: Vault, rotation: Rotation | None) -> None:
 
     Only after the commit: the sealed rows re-wrapped in the rotation's transaction keep
     their old wrapped keys if it rolls back (an error, a kill), and those must still open.
-    A crash between the commit and this leaves the old key files; the next rotation of
-    the area destroys them.
+    A kill between the commit and this leaves the old key files; the area's next sweep
+    (key_sweep, from register.reconcile) destroys them, or the next rotation.
     """
     if rotation is not None:
         destroy_area_keys(vault.provider, rotation.area, rotation.destroyed_key_ids)
@@ -411,9 +451,10 @@ def destroy_dataset(
     if not reason.strip():
         raise ValidationError("a reason is required", hint='e.g. --reason "retention ended"')
     with tx() as session:  # check first: the area lock below creates the store
-        check_manage(session, resolve_actor(session, login), area)
+        area_id = check_manage(session, resolve_actor(session, login), area)
     rotation: Rotation | None = None
     with area_lock(vault.store(area), exclusive=True):
+        _sweep(tx, vault, login, area, area_id)
         with tx() as session:
             actor = resolve_actor(session, login)
             area_id = check_manage(session, actor, area)
@@ -422,8 +463,12 @@ def destroy_dataset(
                 raise _not_stored(session, area_id, area, kind, name)
             done = _destroy_row(session, vault, login, row, reason.strip(), f"{kind}.destroy")
             if rotate and vault.provider.key_ids(area):
-                rotation = _rotate(session, vault, login, area, area_id)
-        _retire(vault, rotation)
+                rotation = _rotate(session, vault, login, area, area_id, _leave([done]))
+        # Committed: now the files, then the old keys (see _destroy_row and _retire).
+        try:
+            _shred_destroyed(vault, [done])
+        finally:
+            _retire(vault, rotation)
         return done
 
 
@@ -460,6 +505,9 @@ def rotate_area_key_for(tx: Transact, vault: Vault, login: str, area: str) -> Ro
         with tx() as session:
             actor = resolve_actor(session, login)
             area_id = check_manage(session, actor, area)
+        # First the sweep: an orphan object would otherwise be re-wrapped under the new key.
+        _sweep(tx, vault, login, area, area_id)
+        with tx() as session:
             rotation = _rotate(session, vault, login, area, area_id)
         _retire(vault, rotation)
         return rotation
@@ -494,22 +542,28 @@ def run_retention(
         with area_lock(vault.store(area), exclusive=True):
             with tx() as session:
                 area_id = area_row(session, area).id
+            _sweep(tx, vault, login, area, area_id)
+            destroyed: list[StoredObject] = []
+            with tx() as session:
                 for row in session.scalars(_due(day).where(VaultObjectRow.area_id == area_id)):
                     until = row.dataset.retention_until if row.dataset else None
                     reason = f"retention period ended ({until})"
-                    done.append(
+                    destroyed.append(
                         _destroy_row(
                             session, vault, login, row, reason, "dataset.retention_destroy"
                         )
                     )
                 if vault.provider.key_ids(area):
-                    rotation = _rotate(session, vault, login, area, area_id)
-                reconcile(session, login, vault.store(area), area_id, locked=True)
-            _retire(vault, rotation)
+                    rotation = _rotate(session, vault, login, area, area_id, _leave(destroyed))
+            try:  # committed: now the files, then the old keys
+                _shred_destroyed(vault, destroyed)
+            finally:
+                _retire(vault, rotation)
+            done += destroyed
     for area, area_id in all_areas:
         if area not in due_areas and vault.store(area).exists():
             with tx() as session:
-                reconcile(session, login, vault.store(area), area_id)
+                reconcile(session, login, vault.store(area), area_id, provider=vault.provider)
     return done
 
 

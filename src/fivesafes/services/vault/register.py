@@ -19,6 +19,7 @@ from fivesafes.governance import permissions
 from fivesafes.services.context import Actor, record
 from fivesafes.services.governance.areas import area_of
 from fivesafes.services.governance.lookup import area_row
+from fivesafes.services.vault.key_sweep import sweep_retired_keys
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault import (
     AreaStore,
@@ -157,19 +158,37 @@ def check_manage(session: Session, actor: Actor, area: str) -> int:
 
 
 def reconcile(
-    session: Session, login: str, store: AreaStore, area_id: int, *, locked: bool = False
+    session: Session,
+    login: str,
+    store: AreaStore,
+    area_id: int,
+    *,
+    locked: bool = False,
+    provider: KeyProvider | None = None,
 ) -> list[str]:
-    """Shred objects on disk that the register does not know (an ingest killed after its
-    files were complete but before its registration committed); audited."""
+    """The area's sweep: shred objects on disk that the register does not know as stored
+    (an ingest killed after its files were complete but before its registration
+    committed; a destroy killed after its commit, before its files were shredded); then,
+    given the ``provider``, destroy the old area keys a committed rotation retired but a
+    kill left (key_sweep). Each audited."""
     if locked:
-        return _reconcile_alone(session, login, store, area_id)
+        return _reconcile_alone(session, login, store, area_id, provider)
     with area_lock(store, exclusive=True, wait=False) as alone:
         # Another process writing here may hold a complete object whose registration is
         # about to commit: reconcile only when nobody else holds the area lock.
-        return _reconcile_alone(session, login, store, area_id) if alone else []
+        return _reconcile_alone(session, login, store, area_id, provider) if alone else []
 
 
-def _reconcile_alone(session: Session, login: str, store: AreaStore, area_id: int) -> list[str]:
+def _reconcile_alone(
+    session: Session, login: str, store: AreaStore, area_id: int, provider: KeyProvider | None
+) -> list[str]:
+    shredded = _shred_orphans(session, login, store, area_id)
+    if provider is not None:  # after the orphans: their manifests name the keys they need
+        sweep_retired_keys(session, login, provider, store, area_id)
+    return shredded
+
+
+def _shred_orphans(session: Session, login: str, store: AreaStore, area_id: int) -> list[str]:
     store.sweep_staging()
     shredded = []
     for kind, store_kind in STORE_KIND.items():
@@ -202,7 +221,7 @@ def ensure_area_key(session: Session, actor: Actor, vault: Vault, area: str) -> 
     """The area's store, created and reconciled, with a key made if it has none (audited)."""
     store = vault.store(area)
     store.create()
-    reconcile(session, actor.login, store, area_row(session, area).id)
+    reconcile(session, actor.login, store, area_row(session, area).id, provider=vault.provider)
     if not vault.provider.key_ids(area):
         key_id = vault.provider.create_key(area)
         record(session, actor.login, "area.key_create", area=area, details={"key_id": key_id})
