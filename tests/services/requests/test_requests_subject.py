@@ -212,3 +212,60 @@ def test_the_subjects_records_are_shredded_when_the_cases_retention_ends(stored:
     assert again.subject_records == ()  # once only
     with pytest.raises(AccessDenied):
         retention.shred_expired_records(stored.tx, stored.vault, "dave", date(2040, 1, 1))
+
+
+# --- an area key rotation keeps what a case sealed under it ----------------------------
+
+
+def _rotate_the_area_by(stored: Stored, how: str, tmp_path: Path) -> None:
+    """Rotate AREA's key the way ``how`` does it (each destroys the old key at the end)."""
+    from datetime import timedelta
+
+    from fivesafes.services.requests import rights
+    from fivesafes.services.vault import lifecycle
+
+    reg, tx, vault = stored.world.reg, stored.tx, stored.vault
+    if how == "rotate-key":
+        lifecycle.rotate_area_key_for(tx, vault, "iris", AREA)
+    elif how == "destroy":
+        lifecycle.destroy_dataset(tx, vault, "iris", AREA, "ashe_pseudo", "withdrawn")
+    elif how == "retention":
+        until = READY_DAY + timedelta(days=1)
+        entry = Dataset("old", AREA, True, True, True, "survey", "SRSA 2007", until)
+        reg.act("iris", datasets.register_dataset, entry, READY_DAY)
+        ingest_dataset(tx, vault, "iris", AREA, write_rows(tmp_path / "old.csv", PAY), name="old")
+        assert lifecycle.run_retention(tx, vault, "root", until + timedelta(days=1))
+    else:  # erasure for another case rewrites a dataset of AREA, then rotates AREA's key
+        basis = "UK GDPR Art 6(1)(e) public task"
+        entry = Dataset("contacts", AREA, True, True, True, "mailing", basis)
+        reg.act("iris", datasets.register_dataset, entry, READY_DAY)
+        src = write_rows(tmp_path / "contacts.csv", PAY)
+        ingest_dataset(tx, vault, "iris", AREA, src, name="contacts", pseudonymise=["person"])
+        done = rights.erase_subject(tx, vault, "dana", _case(stored), WHO, today=READY_DAY)
+        assert [o.dataset for o in done if o.done] == ["contacts"]
+
+
+@pytest.mark.parametrize("how", ["rotate-key", "destroy", "retention", "erasure"])
+def test_a_rotation_of_the_area_key_keeps_the_cases_sealed_requester_and_records(
+    stored: Stored, tmp_path: Path, how: str
+) -> None:
+    """A case whose requests area is AREA seals its requester (in the database) and its
+    subject records (a file in AREA's store) under AREA's key. Every rotation of that key
+    destroys the old key: both must have been re-wrapped first, or they are lost."""
+    from fivesafes.services.requests import requester
+
+    reg, provider = stored.world.reg, stored.world.provider
+    victim = reg.act(
+        "dana", cases.open_case, provider, RequestPolicy(area=AREA), RequestKind.SAR, RECEIVED,
+        REQUESTER, "my data", TODAY,
+    ).id  # fmt: skip
+    reg.act("dana", moves.assign_case, RequestPolicy(area=AREA), victim, "dana")
+    _search(stored, victim)
+    before = provider.key_ids(AREA)
+    _rotate_the_area_by(stored, how, tmp_path)
+    after = provider.key_ids(AREA)
+    assert len(after) == 1 and not set(before) & set(after)  # every old key destroyed
+    assert reg.act("dana", requester.reveal_requester, provider, victim) == REQUESTER
+    assert subject.subject_export_files(stored.tx, stored.vault, "dana", victim) == {}
+    sealed = json.loads(subject.records_path(stored.vault, AREA, victim).read_text())
+    assert sealed["wrapped_key"].count(after[0]) == 1

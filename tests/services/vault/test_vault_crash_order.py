@@ -13,7 +13,6 @@ never destroyed.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -33,12 +32,12 @@ from sqlalchemy.orm import Session
 from fivesafes.governance.areas import Dataset
 from fivesafes.release.sealing import seal, unseal
 from fivesafes.services.governance import datasets, grants
+from fivesafes.services.requests.cases import requester_object_id
 from fivesafes.services.vault import lifecycle as svc
 from fivesafes.store.db import transaction
 from fivesafes.store.models.audit import AuditRecord
 from fivesafes.store.models.requests import RequestCaseRow
 from fivesafes.store.models.vault import VaultObjectRow
-from fivesafes.vault import FileKeyProvider
 
 Tx = Callable[[], AbstractContextManager[Session]]
 
@@ -49,12 +48,6 @@ from fivesafes.services.vault import lifecycle as svc
 from fivesafes.store.db import make_engine, transaction
 from fivesafes.vault import FileKeyProvider
 url, areas, keys, what = sys.argv[1:5]
-if what == "rotate":
-    # Killed (SIGKILL, no cleanup) as the committed rotation starts destroying old keys.
-    import os, signal
-    def die(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGKILL)
-    svc.destroy_area_keys = die
 engine = make_engine(url)
 vault = svc.Vault(Path(areas), FileKeyProvider(Path(keys)))
 tx = lambda: transaction(engine)
@@ -64,28 +57,6 @@ else:
     svc.rotate_area_key_for(tx, vault, "iris", "earnings")
 print("finished")
 """
-
-
-@pytest.fixture
-def tx(reg: Register) -> Tx:
-    return lambda: transaction(reg.engine)
-
-
-@pytest.fixture
-def vault(tmp_path: Path) -> svc.Vault:
-    return svc.Vault(tmp_path / "areas", FileKeyProvider(tmp_path / "keys"))
-
-
-@pytest.fixture
-def ashe_csv(tmp_path: Path) -> Path:
-    path = tmp_path / "src" / "ashe.csv"
-    path.parent.mkdir()
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["person_id", "region", "pay"])
-        for i in range(50):
-            w.writerow([f"ID{i:05d}", "NS"[i % 2], 100 + i])
-    return path
 
 
 def _granted(reg: Register, login: str = "ada") -> None:
@@ -135,10 +106,13 @@ def _refusing_commit(reg: Register, monkeypatch: pytest.MonkeyPatch, action: str
     return refusing
 
 
-def _killed_in_a_process(reg: Register, vault: svc.Vault, what: str, fault: str = "") -> None:
+def _killed_in_a_process(
+    reg: Register, vault: svc.Vault, what: str, fault: str = "rotate.committed"
+) -> None:
+    """Run ``what`` (destroy, rotate) in a process killed (SIGKILL, no cleanup) at the
+    crash point ``fault``; by default as the committed rotation starts destroying old keys."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIVESAFES_")}
-    if fault:
-        env["FIVESAFES_FAULT"] = fault
+    env["FIVESAFES_FAULT"] = fault
     reg.engine.dispose()  # the child writes the same SQLite file
     done = subprocess.run(
         [
@@ -290,7 +264,6 @@ def _seal_a_requester(reg: Register, vault: svc.Vault) -> int:
     """A request case whose requester is sealed under the area's current key (in the
     database: the wrapped data key is a column of the case)."""
     stamp = datetime.now(UTC)
-    sealed, wrapped = seal(vault.provider, "earnings", "case-requester", b'{"requester": "Zed"}')
     row = RequestCaseRow(
         kind="foi",
         state="open",
@@ -299,15 +272,24 @@ def _seal_a_requester(reg: Register, vault: svc.Vault) -> int:
         summary="a request",
         opened_by="root",
         area="earnings",
-        requester_sealed=sealed,
-        requester_wrapped_key=wrapped,
         created_at=stamp,
         updated_at=stamp,
     )
     with transaction(reg.engine) as s:
         s.add(row)
         s.flush()
+        row.requester_sealed, row.requester_wrapped_key = seal(
+            vault.provider, "earnings", requester_object_id(row.id), b'{"requester": "Zed"}'
+        )
         return row.id
+
+
+def _requester_key(reg: Register, case_id: int | None) -> str | None:
+    if case_id is None:
+        return None
+    with transaction(reg.engine) as s:
+        case = s.get(RequestCaseRow, case_id)
+        return case.requester_wrapped_key if case is not None else None
 
 
 @pytest.mark.parametrize("reference", ["register row", "sealed in the database", "manifest"])
@@ -320,11 +302,17 @@ def test_the_sweep_never_destroys_a_key_a_data_key_still_needs(
     store = vault.store("earnings")
     manifest_v1 = store.manifest("ashe")
     case_id = _seal_a_requester(reg, vault) if reference == "sealed in the database" else None
+    requester_v1 = _requester_key(reg, case_id)
     _killed_in_a_process(reg, vault, "rotate")
     assert vault.provider.key_ids("earnings") == ["earnings/v1", "earnings/v2"]
     if reference == "register row":
         with transaction(reg.engine) as s:
             s.scalars(select(VaultObjectRow)).one().key_id = "earnings/v1"
+    elif case_id is not None:  # as if the rotation had not re-wrapped it
+        with transaction(reg.engine) as s:
+            case = s.get(RequestCaseRow, case_id)
+            assert case is not None and case.requester_wrapped_key != requester_v1
+            case.requester_wrapped_key = requester_v1
     elif reference == "manifest":
         store.save_manifest(manifest_v1)  # as if its re-wrap had not reached the disk
     svc.run_retention(tx, vault, "root", TODAY)
@@ -338,7 +326,7 @@ def test_the_sweep_never_destroys_a_key_a_data_key_still_needs(
             plain = unseal(
                 vault.provider,
                 "earnings",
-                "case-requester",
+                requester_object_id(case_id),
                 case.requester_sealed,
                 case.requester_wrapped_key,
             )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from fivesafes.services.requests.subject import records_path
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.requests import RequestCaseRow
 from fivesafes.vault.shred import shred_file
+from fivesafes.vault.writer import area_lock
 
 Transact = Callable[[], AbstractContextManager[Session]]
 SUBJECT_SHRED = "request.subject_shred"
@@ -53,9 +55,9 @@ def shred_expired_records(
             .where(RequestCaseRow.retain_until < day)
             .order_by(RequestCaseRow.id)
         ).all()
-        doomed = [(row.id, records_path(vault, row.area, row.id)) for row in due]
-        doomed = [(case_id, path) for case_id, path in doomed if path.is_file()]
-        for case_id, _ in doomed:
+        doomed = [(row.id, row.area, records_path(vault, row.area, row.id)) for row in due]
+        doomed = [(case_id, area, path) for case_id, area, path in doomed if path.is_file()]
+        for case_id, _, _ in doomed:
             row = session.get(RequestCaseRow, case_id)
             assert row is not None and row.retain_until is not None
             record(
@@ -67,5 +69,12 @@ def shred_expired_records(
                 details={"retain_until": row.retain_until.isoformat()},
             )
     # After the record is committed: a crash here leaves the file, found again next run.
-    shredded = tuple(case_id for case_id, path in doomed if shred_file(path))
+    # Under the area lock (shared): a rotation re-wrapping the file meanwhile would write
+    # it back after its shredding.
+    shredded = tuple(case_id for case_id, area, path in doomed if _shred(vault, area, path))
     return Shredding(tuple(requesters), shredded)
+
+
+def _shred(vault: Vault, area: str, path: Path) -> bool:
+    with area_lock(vault.store(area), exclusive=False):
+        return shred_file(path)

@@ -169,7 +169,7 @@ def _carry_out(
                 with tx() as session:
                     area_id = session.scalars(select(AreaRow.id).where(AreaRow.name == area)).one()
                     rotation = rotate_area(session, vault, login, area, area_id)
-                retire_keys(vault, rotation)  # once committed: see lifecycle._retire
+                retire_keys(tx, vault, login, area_id, rotation)  # see lifecycle._retire
         return tuple(outcomes)
 
 

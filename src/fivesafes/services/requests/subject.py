@@ -41,6 +41,7 @@ from fivesafes.vault.manifest import Manifest
 from fivesafes.vault.pseudonymise import area_pseudonym_key, pseudonym
 from fivesafes.vault.reader import open_table
 from fivesafes.vault.store import AreaStore
+from fivesafes.vault.writer import area_lock
 
 SEARCH = "request.subject_search"
 EXPORT = "request.subject_export"
@@ -196,19 +197,33 @@ def search_subject(
                 SubjectFind(d.area, d.manifest.name, tuple(sorted(d.wanted)), rows.num_rows)
             )
             records[label] = rows.to_pylist()
-    sealed, wrapped = seal(
-        vault.provider,
-        requests_area,
-        object_id(case_id),
-        json.dumps(records, default=str, sort_keys=True).encode(),
-    )
     home = vault.store(requests_area)
-    if not home.exists():
-        home.create()  # its folders 0700, as every area's
-    path = records_path(vault, requests_area, case_id)
-    path.parent.mkdir(mode=0o700, exist_ok=True)
-    blob = {"sealed": base64.b64encode(sealed).decode(), "wrapped_key": wrapped}
-    atomic_write_bytes(path, json.dumps(blob).encode())
+    # Sealed and written under the area lock (shared, as an ingest): a rotation of the
+    # requests area's key, which re-wraps these files, waits, and never sees a file sealed
+    # under the key it is about to destroy. The lock creates the store's folders (0700).
+    with area_lock(home, exclusive=False):
+        sealed, wrapped = seal(
+            vault.provider,
+            requests_area,
+            object_id(case_id),
+            json.dumps(records, default=str, sort_keys=True).encode(),
+        )
+        path = records_path(vault, requests_area, case_id)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        blob = {"sealed": base64.b64encode(sealed).decode(), "wrapped_key": wrapped}
+        atomic_write_bytes(path, json.dumps(blob).encode())
+        _record_search(tx, login, requests_area, case_id, searched, found)
+    return SubjectSearch(case_id, tuple(searched), tuple(found))
+
+
+def _record_search(
+    tx: Transact,
+    login: str,
+    requests_area: str,
+    case_id: int,
+    searched: Sequence[str],
+    found: Sequence[SubjectFind],
+) -> None:
     with tx() as session:
         record(
             session,
@@ -222,7 +237,6 @@ def search_subject(
                 "matched_on": {f"{f.area}/{f.dataset}": list(f.columns) for f in found},
             },
         )
-    return SubjectSearch(case_id, tuple(searched), tuple(found))
 
 
 def subject_export_files(tx: Transact, vault: Vault, login: str, case_id: int) -> dict[str, str]:

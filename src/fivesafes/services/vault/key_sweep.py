@@ -1,11 +1,11 @@
 """Retired area keys a crash left behind: found by the area's sweep and destroyed, audited.
 
 A rotation destroys the old area keys only after its transaction committed (see
-``lifecycle._retire``): a kill in between leaves key files that the committed
-``area.rotate_key`` event already lists as destroyed. Nothing is wrapped under them any
-more (the rotation re-wrapped every data key first), but they still open every old copy
-of a wrapped key (a backup of a manifest, of the database), including those of objects
-destroyed just before. :func:`sweep_retired_keys` finishes the job.
+``lifecycle._retire``, through :func:`retire_rotated_keys`): a kill in between leaves key
+files that the committed ``area.rotate_key`` event already lists as destroyed. Nothing
+is wrapped under them any more (the rotation re-wrapped every data key first), but they
+still open every old copy of a wrapped key (a backup of a manifest, of the database),
+including those of objects destroyed just before. :func:`sweep_retired_keys` finishes the job.
 
 Which keys: only those a *committed* rotation retired (its audit event, in the chain),
 never merely "the keys other than the current one": a rotation whose commit failed
@@ -14,7 +14,8 @@ And never a key that something still references, wherever the sweep can look: th
 register, the data keys sealed in the database, any JSON file of the area store
 (manifests, the pseudonym key, the record-key secret, sealed subject records). Such a
 key is kept and the event says so (``kept_in_use``); the next rotation re-wraps and
-retires it.
+retires it. The destruction right after a rotation uses the same check
+(:func:`keys_in_use`), so a data key a rotation failed to re-wrap never loses its key.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from fivesafes.vault.store import AreaStore
 
 ROTATE_ACTION = "area.rotate_key"
 SWEEP_ACTION = "area.key_sweep"
+KEPT_ACTION = "area.key_kept"
 
 
 def sweep_retired_keys(
@@ -57,7 +59,7 @@ def sweep_retired_keys(
     retired = (_retired(session, area) & set(held)) - {provider.current_key_id(area)}
     if not retired:
         return []
-    in_use = _in_database(session, area, area_id) | _in_store(store)
+    in_use = keys_in_use(session, store, area_id)
     doomed = sorted(retired - in_use)
     kept = sorted(retired & in_use)
     destroy_area_keys(provider, area, doomed)
@@ -69,6 +71,40 @@ def sweep_retired_keys(
         details={"destroyed_key_ids": doomed, "kept_in_use": kept},
     )
     return doomed
+
+
+def retire_rotated_keys(
+    session: Session,
+    login: str,
+    provider: KeyProvider,
+    store: AreaStore,
+    area_id: int,
+    key_ids: Iterable[str],
+) -> list[str]:
+    """Destroy the keys a rotation that has just committed replaced, except any that
+    something still references: each such key is kept and audited (``area.key_kept``),
+    for the next rotation to re-wrap and retire. The destroyed ones; the caller holds
+    the area lock exclusively."""
+    retiring = sorted(set(key_ids) - {provider.current_key_id(store.area)})
+    in_use = keys_in_use(session, store, area_id)
+    doomed = [k for k in retiring if k not in in_use]
+    kept = [k for k in retiring if k in in_use]
+    destroy_area_keys(provider, store.area, doomed)
+    if kept:  # else the rotation's own event (destroyed_key_ids) says it all
+        record(
+            session,
+            login,
+            KEPT_ACTION,
+            area=store.area,
+            details={"destroyed_key_ids": doomed, "kept_in_use": kept},
+        )
+    return doomed
+
+
+def keys_in_use(session: Session, store: AreaStore, area_id: int) -> set[str]:
+    """The area's key ids that something still references: a stored object of the
+    register, a data key sealed in the database, any JSON file of the area store."""
+    return _in_database(session, store.area, area_id) | _in_store(store)
 
 
 def _retired(session: Session, area: str) -> set[str]:

@@ -13,7 +13,6 @@ committed to the audit log *before* a denial is raised. The pattern is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -26,18 +25,15 @@ from sqlalchemy.orm import Session
 from fivesafes.errors import ConflictError, NotFoundError, ValidationError
 from fivesafes.faults import crash_point
 from fivesafes.governance import permissions
-from fivesafes.release.intervals import intervals_object_id
-from fivesafes.requests.figure import figure_object_id
 from fivesafes.services.context import now, record, resolve_actor, today_or
 from fivesafes.services.governance.lookup import area_row, dataset_row
-from fivesafes.services.release.checks import version_object_id
-from fivesafes.services.release.register import hidden_object_id
 from fivesafes.services.vault.families import (
     FamilyPlan,
     compute_patterns,
     plan_for,
     store_patterns,
 )
+from fivesafes.services.vault.key_sweep import retire_rotated_keys
 from fivesafes.services.vault.read import (
     open_dataset_for,
     open_dataset_ref,
@@ -62,13 +58,8 @@ from fivesafes.services.vault.register import (
     row_from_manifest,
     stored_row,
 )
+from fivesafes.services.vault.sealed import rewrap_sealed
 from fivesafes.store.models.governance import AreaRow, DatasetRow
-from fivesafes.store.models.release import (
-    PublishedReleaseRow,
-    ReleaseRequestRow,
-    RequestVersionRow,
-)
-from fivesafes.store.models.requests import RequestFigureRow
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault import (
     AreaStore,
@@ -76,10 +67,8 @@ from fivesafes.vault import (
     rotate_area_key,
     shred,
 )
-from fivesafes.vault.envelope import rewrap
 from fivesafes.vault.ingest_checks import missing_warnings
-from fivesafes.vault.keys import WrappedKey
-from fivesafes.vault.rotate import Rotation, destroy_area_keys
+from fivesafes.vault.rotate import Rotation
 from fivesafes.vault.unit_keys import UNIT_SCHEME, UNIT_SCHEME_V1, UnitKeying
 from fivesafes.vault.writer import area_lock
 
@@ -340,7 +329,7 @@ def _rotate(
         vault.store(area),
         vault.provider,
         locked=True,
-        rewrap_others=lambda: _rewrap_sealed_rows(session, vault, area, area_id),
+        rewrap_others=lambda: rewrap_sealed(session, vault, area, area_id),
         destroy_old=False,
         leave=leave or set(),
     )
@@ -362,74 +351,30 @@ def _rotate(
             "rewrapped": rotation.rewrapped,
         },
     )
+    crash_point("rotate.rewrapped")  # every data key re-wrapped (files too), not committed
     return rotation
 
 
-def _retire(vault: Vault, rotation: Rotation | None) -> None:
-    """Destroy the keys a committed rotation replaced.
+def _retire(
+    tx: Transact, vault: Vault, login: str, area_id: int, rotation: Rotation | None
+) -> None:
+    """Destroy the keys a committed rotation replaced, but never one still referenced.
 
     Only after the commit: the sealed rows re-wrapped in the rotation's transaction keep
     their old wrapped keys if it rolls back (an error, a kill), and those must still open.
     A kill between the commit and this leaves the old key files; the area's next sweep
-    (key_sweep, from register.reconcile) destroys them, or the next rotation.
+    (key_sweep, from register.reconcile) destroys them, or the next rotation. A key that
+    something still names (a data key the rotation did not re-wrap) is kept, audited as
+    ``area.key_kept``: losing what it seals would be worse than a key living on.
     """
-    if rotation is not None:
-        destroy_area_keys(vault.provider, rotation.area, rotation.destroyed_key_ids)
-
-
-def _rewrap_sealed_rows(session: Session, vault: Vault, area: str, area_id: int) -> int:
-    """Re-wrap the area's data keys held in the database: submitted versions, hidden cells,
-    approved figures' hierarchies."""
-    # Without this the old area key's destruction would make every pending request and
-    # every published release's hidden cells unreadable (and the differencing check with it).
-    sealed: list[tuple[Any, str]] = [
-        (v, version_object_id(v.request_id, v.version))
-        for v in session.scalars(
-            select(RequestVersionRow)
-            .join(ReleaseRequestRow, RequestVersionRow.request_id == ReleaseRequestRow.id)
-            .where(ReleaseRequestRow.area_id == area_id)
-        )
-    ]
-    sealed += [
-        (r, hidden_object_id(r.release_id))
-        for r in session.scalars(
-            select(PublishedReleaseRow).where(
-                PublishedReleaseRow.area_id == area_id,
-                PublishedReleaseRow.wrapped_key_json.is_not(None),
-            )
-        )
-    ]
-    for row, object_id in sealed:
-        row.wrapped_key_json = _rewrapped(vault, area, object_id, row.wrapped_key_json)
-    # a table version's audit intervals have their own data key (release.intervals)
-    versions = [v for v, _ in sealed if isinstance(v, RequestVersionRow)]
-    with_intervals = [v for v in versions if v.intervals_wrapped_key_json is not None]
-    for v in with_intervals:
-        v.intervals_wrapped_key_json = _rewrapped(
-            vault,
-            area,
-            intervals_object_id(v.request_id, v.version),
-            str(v.intervals_wrapped_key_json),
-        )
-    # an approved figure's hierarchies (every code of its columns), read by every check
-    figures = session.scalars(
-        select(RequestFigureRow).where(
-            RequestFigureRow.area == area,
-            RequestFigureRow.hierarchies_wrapped_key_json.is_not(None),
-        )
-    ).all()
-    for f in figures:
-        f.hierarchies_wrapped_key_json = _rewrapped(
-            vault, area, figure_object_id(f.id), str(f.hierarchies_wrapped_key_json)
-        )
-    session.flush()
-    return len(sealed) + len(with_intervals) + len(figures)
-
-
-def _rewrapped(vault: Vault, area: str, object_id: str, wrapped_json: str) -> str:
-    """A wrapped data key (as stored, JSON) wrapped again under the area's current key."""
-    old = WrappedKey.from_json(json.loads(wrapped_json))
-    return json.dumps(rewrap(vault.provider, area, object_id, old).to_json())
+    if rotation is None:
+        return
+    crash_point("rotate.committed")  # the rotation committed, its old keys not yet destroyed
+    with tx() as session:
+        retire_rotated_keys(
+            session, login, vault.provider, vault.store(rotation.area), area_id,
+            rotation.destroyed_key_ids,
+        )  # fmt: skip
 
 
 def destroy_dataset(
@@ -468,7 +413,7 @@ def destroy_dataset(
         try:
             _shred_destroyed(vault, [done])
         finally:
-            _retire(vault, rotation)
+            _retire(tx, vault, login, area_id, rotation)
         return done
 
 
@@ -509,7 +454,7 @@ def rotate_area_key_for(tx: Transact, vault: Vault, login: str, area: str) -> Ro
         _sweep(tx, vault, login, area, area_id)
         with tx() as session:
             rotation = _rotate(session, vault, login, area, area_id)
-        _retire(vault, rotation)
+        _retire(tx, vault, login, area_id, rotation)
         return rotation
 
 
@@ -558,7 +503,7 @@ def run_retention(
             try:  # committed: now the files, then the old keys
                 _shred_destroyed(vault, destroyed)
             finally:
-                _retire(vault, rotation)
+                _retire(tx, vault, login, area_id, rotation)
             done += destroyed
     for area, area_id in all_areas:
         if area not in due_areas and vault.store(area).exists():
