@@ -19,9 +19,10 @@ from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
 from fivesafes.sdc.secondary import protect_secondary
+from fivesafes.sdc.secondary.cut_model import CutModel
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.model import relation_cuts
-from fivesafes.sdc.secondary.optimal import _Mip, protect_optimal
+from fivesafes.sdc.secondary.optimal import protect_optimal
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.protect import apply_pattern
 from fivesafes.sdc.secondary.root import root_cuts
@@ -43,7 +44,7 @@ def test_the_root_bound_with_insider_cuts_never_exceeds_the_optimum(seed: int, k
     problem = build_problem(df, build_structure(df, hs), spec, frequency=False)
     best = _optimum_with_insiders(df, hs, problem.cost)
     tol = 1e-6 * max(1.0, best)
-    mip = _Mip(problem)
+    mip = CutModel(problem)
     mip.add(relation_cuts(problem))
     root, _, _ = root_cuts(problem, mip, time.monotonic() + 30)
     assert root <= best + tol  # the relaxation with every root cut is a lower bound
@@ -86,7 +87,7 @@ def test_shrink_returns_a_safe_pattern_no_dearer_than_its_input(seed: int, extra
     more = safe.copy()
     more[rng.choice(len(df), size=extra, replace=False)] = True
     more &= ~problem.fixed
-    mip = _Mip(problem)
+    mip = CutModel(problem)
     mip.add(relation_cuts(problem))
     smaller, _ = shrink(problem, mip, more, time.monotonic() + 30)
     assert problem.pattern_cost(smaller) <= problem.pattern_cost(more) + 1e-9

@@ -11,24 +11,20 @@ the best safe pattern seen and the proven gap, never an unsafe one.
 
 from __future__ import annotations
 
-import math
+import contextlib
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
-import scipy.sparse as sp
 
-from fivesafes.sdc.lp.highs import new_highs
 from fivesafes.sdc.secondary.bridgeless import drop_bridges
+from fivesafes.sdc.secondary.cut_model import CutModel
 from fivesafes.sdc.secondary.infeasible import check_feasible_alone
 from fivesafes.sdc.secondary.model import (
     BoolArray,
     Cut,
     FloatArray,
-    IntArray,
     Problem,
-    met,
     relation_cuts,
 )
 from fivesafes.sdc.secondary.repair import OutOfTime, repair
@@ -53,12 +49,15 @@ MIP_START_SHARE = 0.15
 SHRINK_ABOVE = 1.1
 # One shrink gets at most this share of the time limit
 SHRINK_SHARE = 0.2
-# One restricted MIP in :func:`shrink` gets at most this long (they are small)
-SHRINK_MIP_SECONDS = 10.0
 # Without a start (3-D tables), the MIP rounds stop at this relative gap: their dual bound
 # is the proof, and a round that ends sooner leaves time for more rounds of cuts (on the
 # 3-D 1,859-cell table an exact MIP round took 9-15 s, one within 2% took 3-5 s)
 ROUND_GAP = 0.02
+# Between two whole repairs, up to this many rounds check only the demands some cut was
+# found for so far (hot ones): their cuts are most of what the MIP misses, found in a
+# tenth of a whole repair's LPs (see :func:`_hot_cuts`)
+HOT_ROUNDS = 3
+FINAL_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -73,180 +72,6 @@ class OptimalOutcome:
     rounds: int
     cuts: int
     lps: int
-
-
-def _reduced(problem: Problem, cut: Cut) -> tuple[IntArray, FloatArray, float] | None:
-    """The cut over the free cells only (forced cells to the right-hand side), strengthened."""
-    cells, coef = cut.cells, cut.coef
-    forced = problem.forced[cells]
-    rhs = cut.rhs - float(coef[forced].sum())
-    if met(-rhs, 0.0) or rhs <= 0:
-        return None
-    free = ~forced & ~problem.fixed[cells]
-    c = np.minimum(coef[free], rhs)
-    return cells[free], c / rhs, 1.0  # scaled: every row reads sum w_i y_i >= 1
-
-
-class _Mip:
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-        n = problem.n
-        lp = highspy.HighsLp()
-        lp.num_col_ = n
-        lp.num_row_ = 0
-        free = ~problem.forced & ~problem.fixed
-        lp.col_cost_ = np.where(free, problem.cost, 0.0)
-        lp.col_lower_ = np.where(problem.forced, 1.0, 0.0)
-        lp.col_upper_ = np.where(problem.fixed & ~problem.forced, 0.0, 1.0)
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.zeros(n + 1, dtype=np.int32)
-        self.h = new_highs()
-        self.h.setOptionValue("output_flag", False)
-        self.h.setOptionValue("threads", 1)  # many tiny MIPs: thread start-up costs more
-        # our incumbent is always a good safe pattern: HiGHS's own heuristics and restarts
-        # cost more than they find on these small covering models
-        self.h.setOptionValue("mip_heuristic_effort", 0.0)
-        self.h.setOptionValue("mip_allow_restart", False)
-        self.h.setOptionValue("mip_pscost_minreliable", 0)
-        # with MIP presolve on, HiGHS 1.16 returned solutions dearer than the objective it
-        # reported (postsolve), which hid the optimum behind a false gap on small tables
-        self.h.setOptionValue("presolve", "off")
-        self.h.passModel(lp)
-        self.seen: set[bytes] = set()
-        self.n_cuts = 0
-        self.n_rows_extra = 0
-
-    def add(self, cuts: list[Cut]) -> int:
-        lower: list[float] = []
-        starts: list[int] = []
-        index: list[IntArray] = []
-        values: list[FloatArray] = []
-        nnz = 0
-        for cut in cuts:
-            red = _reduced(self.problem, cut)
-            if red is None:
-                continue
-            cells, coef, rhs = red
-            key = cells.tobytes() + np.round(coef, 9).tobytes()
-            if key in self.seen or cells.size == 0:
-                continue
-            self.seen.add(key)
-            starts.append(nnz)
-            index.append(cells.astype(np.int32))
-            values.append(coef.astype(np.float64))
-            lower.append(rhs)
-            nnz += cells.size
-        if not lower:
-            return 0
-        k = len(lower)
-        self.h.addRows(
-            k,
-            np.array(lower),
-            np.full(k, highspy.kHighsInf),
-            nnz,
-            np.array(starts, dtype=np.int32),
-            np.concatenate(index),
-            np.concatenate(values),
-        )
-        self.n_cuts += k
-        return k
-
-    def add_rows(self, rows: list[tuple[IntArray, FloatArray]]) -> int:
-        """Add rows ``coef . y >= 0`` (bridgeless inequalities); returns how many."""
-        if not rows:
-            return 0
-        k = len(rows)
-        starts = np.cumsum([0] + [c.size for c, _ in rows[:-1]]).astype(np.int32)
-        self.h.addRows(
-            k,
-            np.zeros(k),
-            np.full(k, highspy.kHighsInf),
-            int(sum(c.size for c, _ in rows)),
-            starts,
-            np.concatenate([c for c, _ in rows]).astype(np.int32),
-            np.concatenate([v for _, v in rows]).astype(np.float64),
-        )
-        self.n_rows_extra += k
-        return k
-
-    def solve(
-        self, start: BoolArray | None, seconds: float, gap: float
-    ) -> tuple[BoolArray | None, float, bool]:
-        h = self.h
-        h.setOptionValue("time_limit", max(seconds, 0.01))
-        h.setOptionValue("mip_rel_gap", max(gap, 1e-6))
-        # no setSolution(start): with a start HiGHS 1.16 reported an objective it did not
-        # return (seen on a 36-cell table); every pattern is checked by LP anyway
-        del start
-        h.run()
-        status = h.getModelStatus()
-        info = h.getInfo()
-        bound = float(info.mip_dual_bound)
-        if not math.isfinite(bound):
-            bound = 0.0
-        values = np.asarray(h.getSolution().col_value)
-        hidden = values > 0.5 if values.size == self.problem.n else None
-        finished = status == highspy.HighsModelStatus.kOptimal
-        if hidden is not None:
-            # HiGHS 1.16 sometimes returns a solution dearer than the objective it reports
-            # (seen on 36-cell tables): drop cells the cuts do not need, dearest first
-            hidden = self._prune(hidden)
-        return hidden, bound, finished
-
-    def solve_within(self, allowed: BoolArray, seconds: float) -> BoolArray | None:
-        """The cheapest pattern over the cuts among ``allowed`` cells (the rest published).
-
-        Its MIP bound says nothing of the whole problem and is dropped.
-        """
-        h = self.problem
-        out = np.flatnonzero(~allowed & ~h.forced & ~h.fixed).astype(np.int32)
-        k = int(out.size)
-        self.h.changeColsBounds(k, out, np.zeros(k), np.zeros(k))
-        try:
-            self.h.setOptionValue("time_limit", max(min(seconds, SHRINK_MIP_SECONDS), 0.01))
-            self.h.setOptionValue("mip_rel_gap", 1e-6)
-            self.h.run()
-            values = np.asarray(self.h.getSolution().col_value)
-        finally:
-            self.h.changeColsBounds(k, out, np.zeros(k), np.ones(k))
-        if values.size != h.n:
-            return None
-        return self._prune((values > 0.5) & allowed)
-
-    def _prune(self, hidden: BoolArray) -> BoolArray:
-        lp = self.h.getLp()
-        if lp.num_row_ == 0:
-            return hidden
-        a = sp.csc_matrix(
-            (
-                np.asarray(lp.a_matrix_.value_),
-                np.asarray(lp.a_matrix_.index_),
-                np.asarray(lp.a_matrix_.start_),
-            ),
-            shape=(lp.num_row_, lp.num_col_),
-        )
-        lower = np.asarray(lp.row_lower_)
-        activity = a @ hidden.astype(np.float64)
-        free = hidden & ~self.problem.forced
-        for c in np.flatnonzero(free)[np.argsort(-self.problem.cost[free])]:
-            col = a[:, [c]].toarray().ravel()
-            if np.all(activity - col >= lower - 1e-9):
-                activity -= col
-                hidden[c] = False
-        return hidden
-
-    def relaxation(self, seconds: float) -> tuple[FloatArray | None, float]:
-        """The LP relaxation's solution with the current cuts (None if it did not finish)."""
-        h = self.h
-        h.setOptionValue("time_limit", max(seconds, 0.01))
-        h.setOptionValue("solve_relaxation", True)
-        h.run()
-        h.setOptionValue("solve_relaxation", False)
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None, 0.0
-        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
-        return values, float(h.getInfo().objective_function_value)
 
 
 def _rounded(
@@ -265,6 +90,23 @@ def _rounded(
     return drop_bridges(problem, fixed), n_lp
 
 
+def _hot_cuts(
+    problem: Problem, pattern: BoolArray, hot: set[tuple[int, int]], deadline: float
+) -> list[Cut]:
+    """Cuts the pattern violates among the ``hot`` demands (as the repair finds them).
+
+    A repair restricted to those demands: its pattern is not checked for the others and
+    is dropped; its cuts, found on the pattern and on what it adds, are valid for every
+    pattern and are what the next MIP round needs (on the 3-D 1,859-cell table the whole
+    repair found its cuts among 20-30 of 774 demands).
+    """
+    others = {(p, d) for p, d, _ in problem.targets()} - hot
+    seen: list[Cut] = []
+    with contextlib.suppress(OutOfTime):  # the cuts found so far hold all the same
+        repair(problem, pattern.copy(), seen=seen, insider_proof=others, deadline=deadline)
+    return seen
+
+
 def _free_cost(problem: Problem, hidden: BoolArray) -> float:
     return float(problem.cost[hidden & ~problem.forced].sum())
 
@@ -280,11 +122,13 @@ def protect_optimal(
     """
     t0 = time.monotonic()
     check_feasible_alone(problem)
-    mip = _Mip(problem)
+    mip = CutModel(problem)
     mip.add(relation_cuts(problem))
     share = ROOT_SHARE if start is not None else ROOT_SHARE_NO_START
     bound, lps, y_root = root_cuts(problem, mip, t0 + share * time_limit)
     round_gap = gap
+    hot: set[tuple[int, int]] = set()
+    whole = 0.0  # how long the last whole repair took
     if start is None:
         round_gap = max(gap, ROUND_GAP)
         # a first MIP over the root's cuts: its dual bound, and an integral pattern that
@@ -296,21 +140,24 @@ def protect_optimal(
         seen_start: list[Cut] = []
         if guess is not None:
             y_root = guess.astype(np.float64)
+        began = time.monotonic()
         start, n_lp = _rounded(problem, y_root, None, seen_start)
+        whole = time.monotonic() - began
         assert start is not None  # no deadline: the repair finished
         lps += n_lp
         mip.add(seen_start)
+        hot.update((c.primary, c.direction) for c in seen_start)
         y_root = None  # rounded already
     best = start | problem.forced
     best_cost = _free_cost(problem, best)
     bound = min(bound, best_cost)
 
-    def consider(safe: BoolArray, deadline: float) -> None:
+    def consider(safe: BoolArray, deadline: float, allowed: BoolArray | None = None) -> None:
         # the cheapest safe subset of a safe pattern: keep it if it beats the incumbent
         nonlocal best, best_cost, lps
         if bound >= best_cost * (1.0 - max(gap, 1e-6)):
             return  # proven good enough already
-        smaller, n_lp = shrink(problem, mip, safe, deadline)
+        smaller, n_lp = shrink(problem, mip, safe, deadline, allowed=allowed)
         lps += n_lp
         smaller = drop_bridges(problem, smaller)
         if _free_cost(problem, smaller) < best_cost:
@@ -326,11 +173,17 @@ def protect_optimal(
         if rounded is not None and _free_cost(problem, rounded) < best_cost:
             best, best_cost = rounded, _free_cost(problem, rounded)
     rounds = 0
+    hot_left = HOT_ROUNDS
     status = "time_limit"
     while True:
         rounds += 1
         remaining = time_limit - (time.monotonic() - t0)
         if remaining <= 0:
+            break
+        if remaining < FINAL_SHARE * time_limit and round_gap > gap:
+            # too little time left for another repair and shrink: the rest goes to the
+            # bound, the MIP over every cut known solved as far as it gets
+            bound = max(bound, min(mip.bound_only(remaining), best_cost))
             break
         # keep a share of the time to repair what the MIP returns when it runs out
         pattern, mip_bound, finished = mip.solve(
@@ -342,13 +195,25 @@ def protect_optimal(
         if not finished and time.monotonic() - t0 >= time_limit:
             break  # out of time already: an unproven MIP pattern is dropped
         pattern |= problem.forced
+        # hot rounds between whole repairs (HOT_ROUNDS), and only hot rounds once a whole
+        # repair and its shrink no longer fit in the time left: on the 3-D 15,979-cell
+        # table one whole repair takes 20-30 s of the minute, and a shrink cut short finds
+        # nothing, where hot rounds raise the bound (1,667,000 -> 1,736,000)
+        fits = time_limit - (time.monotonic() - t0) > whole + SHRINK_SHARE * time_limit
+        if finished and hot and (hot_left > 0 or not fits):
+            hot_left -= 1
+            if mip.add(_hot_cuts(problem, pattern, hot, t0 + time_limit)) > 0:
+                continue  # the next round knows what this pattern missed
+        hot_left = HOT_ROUNDS
         # check the MIP's pattern and make it safe: the cuts met on the way tell the MIP
         # what it missed, and the repaired pattern, shrunk, may beat the incumbent (the
         # repair keeps the time limit: a whole check of a 16,000-cell pattern with
         # insiders took 115 s at load 5)
         seen: list[Cut] = []
         try:
+            began = time.monotonic()
             fixed, _, n_lp = repair(problem, pattern, seen=seen, deadline=t0 + time_limit)
+            whole = time.monotonic() - began
         except OutOfTime:
             break  # the time limit holds: the incumbent stays, unchecked patterns go
         lps += n_lp
@@ -367,6 +232,7 @@ def protect_optimal(
                 break
             continue
         mip.add(seen)
+        hot.update((c.primary, c.direction) for c in seen)
         if finished and _free_cost(problem, fixed) <= SHRINK_ABOVE * _free_cost(problem, pattern):
             # the MIP keeps up with its cuts and the repair added little: the next round
             # is as good as a shrink (2-D tables)
@@ -374,7 +240,13 @@ def protect_optimal(
                 best, best_cost = fixed, _free_cost(problem, fixed)
         else:
             # a shrink gets a share of the limit: the next MIP round raises the bound
-            consider(fixed, min(t0 + time_limit, time.monotonic() + SHRINK_SHARE * time_limit))
+            # within the repaired pattern and the incumbent both: the restricted MIP may
+            # take the best of each (3d-2k: 1,098,338 -> 1,096,307)
+            consider(
+                fixed,
+                min(t0 + time_limit, time.monotonic() + SHRINK_SHARE * time_limit),
+                allowed=fixed | best,
+            )
     best = drop_bridges(problem, best)
     best_cost = _free_cost(problem, best)
     proven = 0.0 if best_cost <= 0 else max(0.0, (best_cost - bound) / best_cost)
@@ -397,7 +269,7 @@ def lower_bound(problem: Problem, seconds: float, max_rounds: int = 20) -> float
     """
     if not problem.primary.any():
         return 0.0
-    mip = _Mip(problem)
+    mip = CutModel(problem)
     mip.add(relation_cuts(problem))
     bound, _, last = root_cuts(
         problem, mip, time.monotonic() + seconds, max_rounds, attackers=False

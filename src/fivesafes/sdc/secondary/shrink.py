@@ -34,27 +34,38 @@ class RestrictedMip(Protocol):
 
 
 def shrink(
-    problem: Problem, mip: RestrictedMip, safe: BoolArray, deadline: float, max_rounds: int = 20
+    problem: Problem,
+    mip: RestrictedMip,
+    safe: BoolArray,
+    deadline: float,
+    max_rounds: int = 20,
+    *,
+    allowed: BoolArray | None = None,
 ) -> tuple[BoolArray, int]:
     """A cheaper safe pattern inside (mostly) the safe pattern ``safe``, by ``deadline``; LPs used.
 
     Each round solves the restricted MIP, repairs its pattern (the attacker LPs add the
     cheapest cells the cuts they find ask for, anywhere) and keeps it when it is
     cheaper; the cuts found join the model. The pattern returned is ``safe`` or one
-    the repair proved safe.
+    the repair proved safe. ``allowed``: more cells the first restricted MIP may choose
+    from, e.g. another safe pattern's, to take the best of each (the union is never
+    returned: it is not known safe, as hiding more cells can give insiders more to use;
+    kept for every round, it cost more than it found on the 3-D 1,859-cell table).
     """
     best = safe | problem.forced
     best_cost = problem.pattern_cost(best)
     lps = 0
+    within = best if allowed is None else allowed | best
     for _ in range(max_rounds):
         if deadline - time.monotonic() <= 0.05:
             break
-        pattern = mip.solve_within(best, deadline - time.monotonic())
+        pattern = mip.solve_within(within, deadline - time.monotonic())
         if pattern is None:
             break
         pattern = pattern | problem.forced
         if problem.pattern_cost(pattern) >= best_cost:
             break  # nothing cheaper inside: the incumbent is the restricted optimum
+        within = best
         seen: list[Cut] = []
         try:
             fixed, _, n_lp = repair(problem, pattern, seen=seen, deadline=deadline)
@@ -62,11 +73,12 @@ def shrink(
             break
         lps += n_lp
         fixed = drop_bridges(problem, fixed)  # free: see :mod:`bridgeless`
-        if not seen:  # the MIP's own pattern was safe: the cheapest inside ``best``
+        if not seen:  # the MIP's own pattern was safe: the cheapest inside ``within``
             return fixed, lps
         new = mip.add(seen)
         if problem.pattern_cost(fixed) < best_cost:
             best, best_cost = fixed, problem.pattern_cost(fixed)
+            within = best
         elif new == 0:
             break
     return best, lps

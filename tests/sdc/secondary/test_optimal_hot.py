@@ -1,0 +1,134 @@
+"""`optimal`'s hot rounds, its closing bound and its merged shrink keep the promise.
+
+Hot rounds check only the demands some cut was found for; their cuts must be valid for
+every safe pattern and the method must still end on a pattern the whole repair proved.
+The closing exact MIP gives a bound that must never exceed the optimum; the shrink over
+two safe patterns' cells must return a safe one. Each is checked against the independent
+audit (singleton check on) and, where small enough, the brute-force optimum.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import cheapest_safe_cost, random_table
+from fivesafes.sdc.audit import audit_table
+from fivesafes.sdc.hierarchy import Hierarchy
+from fivesafes.sdc.lp.structure import build_structure
+from fivesafes.sdc.secondary import optimal, protect_secondary
+from fivesafes.sdc.secondary.cut_model import CutModel
+from fivesafes.sdc.secondary.fast import protect_fast
+from fivesafes.sdc.secondary.model import Problem, relation_cuts
+from fivesafes.sdc.secondary.optimal import _hot_cuts
+from fivesafes.sdc.secondary.problem import build_problem
+from fivesafes.sdc.secondary.protect import apply_pattern
+from fivesafes.sdc.secondary.root import root_cuts
+from fivesafes.sdc.secondary.shrink import shrink
+from fivesafes.sdc.spec import SuppressionSpec
+
+
+def _problem(df: pd.DataFrame, hs: list[Hierarchy], singleton: bool) -> Problem:
+    spec = SuppressionSpec(method="optimal", singleton=singleton)
+    return build_problem(df, build_structure(df, hs), spec, frequency=False)
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000), singleton=st.booleans(), share=st.floats(0.2, 0.8))
+def test_hot_cuts_belong_to_hot_demands_and_hold_for_a_safe_pattern(
+    seed: int, singleton: bool, share: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, [[2], [2], [3]], n_primary=5)
+    problem = _problem(df, hs, singleton)
+    demands = [(p, d) for p, d, _ in problem.targets()]
+    hot = {t for t in demands if rng.random() < share} or {demands[0]}
+    cuts = _hot_cuts(problem, problem.forced.copy(), hot, time.monotonic() + 60)
+    assert {(c.primary, c.direction) for c in cuts} <= hot
+    # a valid cut holds for every safe pattern: here fast's, audited independently
+    safe, _, _ = protect_fast(problem, build_structure(df, hs))
+    assert audit_table(apply_pattern(df, problem, safe), hs, singleton=singleton).safe
+    for cut in cuts:
+        assert cut.lhs(safe) >= cut.rhs - 1e-6 * max(1.0, cut.rhs)
+
+
+def test_a_hot_round_past_its_deadline_stops_without_raising() -> None:
+    rng = np.random.default_rng(4)
+    df, hs = random_table(rng, [[2], [2], [3]], n_primary=5)
+    problem = _problem(df, hs, True)
+    hot = {(p, d) for p, d, _ in problem.targets()}
+    assert _hot_cuts(problem, problem.forced.copy(), hot, time.monotonic() - 1.0) == []
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+@pytest.mark.parametrize("schedule", ["many hot rounds", "only hot rounds"])
+def test_hot_rounds_end_on_a_pattern_the_whole_repair_proved(
+    seed: int, schedule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # many hot rounds between whole repairs, or (a whole repair never "fits") none but
+    # hot rounds after the start: either way the method ends proven optimal, on a
+    # pattern the independent audit finds safe against insiders too
+    monkeypatch.setattr(optimal, "HOT_ROUNDS", 50)
+    if schedule == "only hot rounds":
+        monkeypatch.setattr(optimal, "SHRINK_SHARE", 10.0)
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, [[2], [2], [3]], n_primary=6)
+    res = protect_secondary(df, hs, SuppressionSpec(method="optimal", time_limit=60))
+    assert res.solver_status == "optimal" and res.gap is not None and res.gap < 1e-6
+    assert audit_table(res.cells, hs, singleton=True).safe
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 2))
+def test_the_exact_mips_bound_never_exceeds_the_optimum(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, [[2], [3]], n_primary=k)
+    problem = _problem(df, hs, True)
+    best = cheapest_safe_cost(
+        df, problem.cost, lambda trial: audit_table(trial, hs, singleton=True).safe
+    )
+    mip = CutModel(problem)
+    mip.add(relation_cuts(problem))
+    root_cuts(problem, mip, time.monotonic() + 30)
+    assert mip.bound_only(10.0) <= best + 1e-6 * max(1.0, best)
+
+
+@pytest.mark.parametrize("seed", [1, 8, 21, 34])
+def test_a_method_closing_on_the_bound_keeps_a_safe_pattern_above_it(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every round "too late": a 3-D table keeps its start and spends the rest on the
+    # exact MIP's bound, which no safe pattern (fast's, audited) may undercut
+    monkeypatch.setattr(optimal, "FINAL_SHARE", 2.0)
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, [[2], [2], [3]], n_primary=5)
+    res = protect_secondary(df, hs, SuppressionSpec(method="optimal", time_limit=5))
+    assert audit_table(res.cells, hs, singleton=True).safe
+    problem = _problem(df, hs, True)
+    other, _, _ = protect_fast(problem, build_structure(df, hs))
+    assert audit_table(apply_pattern(df, problem, other), hs, singleton=True).safe
+    tol = 1e-6 * max(1.0, res.objective)
+    assert res.bound is not None
+    assert res.bound <= min(res.objective, problem.pattern_cost(other)) + tol
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_a_shrink_over_two_safe_patterns_returns_a_safe_one(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, [[2], [2], [2]], n_primary=3)
+    problem = _problem(df, hs, True)
+    first, _, _ = protect_fast(problem, build_structure(df, hs))
+    # more cells the restricted MIP may take (their union with the first is not safe
+    # as such: what shrink returns must be proved so by its own repair)
+    second = first | (rng.random(len(df)) < 0.5) & ~problem.fixed
+    mip = CutModel(problem)
+    mip.add(relation_cuts(problem))
+    got, _ = shrink(problem, mip, first, time.monotonic() + 30, allowed=second)
+    assert problem.pattern_cost(got) <= problem.pattern_cost(first) + 1e-9
+    assert audit_table(apply_pattern(df, problem, got), hs, singleton=True).safe
