@@ -66,21 +66,30 @@ def test_a_hot_round_past_its_deadline_stops_without_raising() -> None:
 
 
 @pytest.mark.parametrize("seed", [3, 11, 29])
-@pytest.mark.parametrize("schedule", ["many hot rounds", "only hot rounds"])
+@pytest.mark.parametrize("schedule", ["many hot rounds", "only hot rounds", "hot start"])
 def test_hot_rounds_end_on_a_pattern_the_whole_repair_proved(
     seed: int, schedule: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # many hot rounds between whole repairs, or (a whole repair never "fits") none but
-    # hot rounds after the start: either way the method ends proven optimal, on a
-    # pattern the independent audit finds safe against insiders too
+    # hot rounds after the start, or hot rounds before the start's repair too: the
+    # method ends proven optimal, on a pattern the independent audit finds safe against
+    # insiders too
     monkeypatch.setattr(optimal, "HOT_ROUNDS", 50)
     if schedule == "only hot rounds":
         monkeypatch.setattr(optimal, "SHRINK_SHARE", 10.0)
+    if schedule == "hot start":  # hot rounds before the start's repair, whatever its size
+        monkeypatch.setattr(optimal, "PRE_HOT_ABOVE", 0.0)
     rng = np.random.default_rng(seed)
     df, hs = random_table(rng, [[2], [2], [3]], n_primary=6)
     res = protect_secondary(df, hs, SuppressionSpec(method="optimal", time_limit=60))
     assert res.solver_status == "optimal" and res.gap is not None and res.gap < 1e-6
     assert audit_table(res.cells, hs, singleton=True).safe
+    # and its bound undercuts no safe pattern (fast's, audited)
+    problem = _problem(df, hs, True)
+    other, _, _ = protect_fast(problem, build_structure(df, hs))
+    assert audit_table(apply_pattern(df, problem, other), hs, singleton=True).safe
+    assert res.bound is not None
+    assert res.bound <= problem.pattern_cost(other) + 1e-6 * max(1.0, res.objective)
 
 
 @settings(max_examples=4, deadline=None)
