@@ -1,5 +1,5 @@
-"""Fixtures of the vault's crash-order tests (test_vault_crash_order.py and
-test_vault_rotation_sealed.py): a register, a vault in the test's folder, a small CSV."""
+"""Fixtures of the vault's service tests: a transaction, a vault in the test's folder, a
+small CSV (a module may override it)."""
 
 from __future__ import annotations
 

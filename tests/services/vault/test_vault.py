@@ -27,19 +27,8 @@ from fivesafes.services.governance import datasets, grants, people
 from fivesafes.services.vault import lifecycle as svc
 from fivesafes.store.db import transaction
 from fivesafes.store.models.audit import AuditRecord
-from fivesafes.vault import FileKeyProvider
 
 Tx = Callable[[], AbstractContextManager[Session]]
-
-
-@pytest.fixture
-def tx(reg: Register) -> Tx:
-    return lambda: transaction(reg.engine)
-
-
-@pytest.fixture
-def vault(tmp_path: Path) -> svc.Vault:
-    return svc.Vault(tmp_path / "areas", FileKeyProvider(tmp_path / "keys"))
 
 
 @pytest.fixture

@@ -14,18 +14,12 @@ from sqlalchemy.orm import Session
 from fivesafes.errors import KeyProviderError
 from fivesafes.services.governance import grants
 from fivesafes.services.vault import lifecycle as svc
-from fivesafes.store.db import transaction
 from fivesafes.vault import FileKeyProvider, PassphraseKeyProvider
 from fivesafes.workspace.keys import area_key_provider
 from fivesafes.workspace.settings import KEY_PASSPHRASE_ENV
 
 Tx = Callable[[], AbstractContextManager[Session]]
 PHRASE = "correct horse battery staple"
-
-
-@pytest.fixture
-def tx(reg: Register) -> Tx:
-    return lambda: transaction(reg.engine)
 
 
 @pytest.fixture

@@ -20,14 +20,12 @@ from pathlib import Path
 
 import pytest
 from governance_register import TODAY, Register
+from sealed_cases import requester_of
 from test_vault_crash_order import Tx, _events, _killed_in_a_process, _seal_a_requester
 
 from fivesafes.release.sealing import seal, unseal
 from fivesafes.services.requests import subject
-from fivesafes.services.requests.cases import requester_object_id
 from fivesafes.services.vault import lifecycle as svc
-from fivesafes.store.db import transaction
-from fivesafes.store.models.requests import RequestCaseRow
 
 RECORDS = {"earnings/ashe": [{"person": "ID00001", "pay": 101}]}
 
@@ -47,18 +45,8 @@ def _sealed_case(reg: Register, vault: svc.Vault) -> int:
 
 def _key_ids(reg: Register, vault: svc.Vault, case_id: int) -> tuple[str, str]:
     """(the requester's key id, the subject records' key id), checking that both open."""
-    with transaction(reg.engine) as s:
-        case = s.get(RequestCaseRow, case_id)
-        assert case is not None and case.requester_sealed and case.requester_wrapped_key
-        plain = unseal(
-            vault.provider,
-            "earnings",
-            requester_object_id(case_id),
-            case.requester_sealed,
-            case.requester_wrapped_key,
-        )
-        row_key = json.loads(case.requester_wrapped_key)["key_id"]
-    assert json.loads(plain) == {"requester": "Zed"}
+    requester, row_key = requester_of(reg.engine, vault, case_id)
+    assert requester == {"requester": "Zed"}
     blob = json.loads(subject.records_path(vault, "earnings", case_id).read_text())
     records = unseal(
         vault.provider,
