@@ -79,6 +79,26 @@ def _check(answer: Any) -> None:
         assert "Traceback" not in answer.text
 
 
+def _x25519_pem() -> str:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = X25519PrivateKey.generate().public_key()
+    return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+@pytest.mark.parametrize("sent", ["0", "not a key", "x25519"])
+def test_a_public_key_sent_that_is_no_signing_key_is_the_callers_error(
+    client: TestClient, sent: str
+) -> None:
+    # found by the fuzz below: a 503 ("key": the server's own keys) for the caller's input
+    body = {"public_key": _x25519_pem() if sent == "x25519" else sent}
+    answer = client.post("/api/v1/audit/verify", json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "invalid"
+    _check(answer)
+
+
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -57,7 +57,8 @@ def test_verify_with_the_callers_copy_of_the_public_key(
     _same(remote, _local(server, "audit", "verify", "--public-key", str(copy)))
     copy.write_text("not a key")
     bad = _remote(server, "audit", "verify", "--public-key", str(copy))
-    assert bad.exit_code != 0 and "the public key sent is unreadable" in bad.stderr
+    assert bad.exit_code == 7 and f"public key file {copy} is unreadable" in bad.stderr
+    _same(bad, _local(server, "audit", "verify", "--public-key", str(copy)))
 
 
 def test_the_verifiers_state_and_witnesses_are_refused_through_the_server(

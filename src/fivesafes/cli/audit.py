@@ -156,7 +156,12 @@ def _verify_through_server(
             hint="run `fivesafes audit verify --state ... --witness ...` on the server's "
             "machine (or on a restored backup) with FIVESAFES_SERVER unset",
         )
-    public_key = public_key_path.read_bytes().decode(errors="replace") if public_key_path else None
+    public_key = None
+    if public_key_path is not None:
+        from fivesafes.workspace import load_public_key
+
+        load_public_key(public_key_path)  # checked here first: the same error as in process
+        public_key = public_key_path.read_bytes().decode(errors="replace")
     from fivesafes.services.audit_log import VerifyReport
 
     return VerifyReport.from_dict(call("audit.verify", public_key=public_key, parallel=parallel))

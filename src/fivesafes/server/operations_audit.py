@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from fivesafes.app import Acting, App
+from fivesafes.errors import KeyProviderError, ValidationError
 from fivesafes.server.acting import acting_as
 from fivesafes.server.operation import Operation, Params, in_one
 from fivesafes.services import audit_log
@@ -33,11 +34,14 @@ def _audit_verify(app: App, login: str, p: AuditVerify) -> Any:
     # lock, outside that transaction
     with acting_as(app, login):
         pass
-    key = (
-        public_key_from_pem(p.public_key.encode(), "the public key sent")
-        if p.public_key is not None
-        else None
-    )
+    key = None
+    if p.public_key is not None:
+        try:
+            key = public_key_from_pem(p.public_key.encode(), "the public key sent")
+        except KeyProviderError as exc:
+            # the caller's input, not the server's keys: a 422, never a 503 (found by
+            # the API fuzz test sending "0")
+            raise ValidationError(exc.message, hint=exc.hint) from None
     return verify_log(app.workspace, public_key=key, parallel=p.parallel).to_dict()
 
 
