@@ -30,12 +30,18 @@ def vault(tmp_path: Path) -> svc.Vault:
 
 
 @pytest.fixture
-def ashe_csv(tmp_path: Path) -> Path:
+def ashe_rows() -> int:
+    """How many people the CSV of :func:`ashe_csv` has (a module may ask for more)."""
+    return 50
+
+
+@pytest.fixture
+def ashe_csv(tmp_path: Path, ashe_rows: int) -> Path:
     path = tmp_path / "src" / "ashe.csv"
     path.parent.mkdir()
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["person_id", "region", "pay"])
-        for i in range(50):
+        for i in range(ashe_rows):
             w.writerow([f"ID{i:05d}", "NS"[i % 2], 100 + i])
     return path
