@@ -12,12 +12,16 @@ the best safe pattern seen and the proven gap, never an unsafe one.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import cast
 
 import numpy as np
 
 from fivesafes.sdc.secondary.attacker import separate
+from fivesafes.sdc.secondary.background import TwinModels, rounds_while
 from fivesafes.sdc.secondary.bridgeless import drop_bridges
 from fivesafes.sdc.secondary.cut_model import CutModel
 from fivesafes.sdc.secondary.infeasible import check_feasible_alone
@@ -28,6 +32,7 @@ from fivesafes.sdc.secondary.model import (
     Problem,
     relation_cuts,
 )
+from fivesafes.sdc.secondary.moves import MoveLibrary
 from fivesafes.sdc.secondary.repair import OutOfTime, repair
 from fivesafes.sdc.secondary.root import root_cuts
 from fivesafes.sdc.secondary.shrink import shrink
@@ -85,7 +90,11 @@ class OptimalOutcome:
 
 
 def _rounded(
-    problem: Problem, y: FloatArray | None, deadline: float | None, seen: list[Cut]
+    problem: Problem,
+    y: FloatArray | None,
+    deadline: float | None,
+    seen: list[Cut],
+    library: MoveLibrary | None = None,
 ) -> tuple[BoolArray | None, int]:
     """A safe pattern from the LP relaxation: its half-hidden cells, repaired and cleaned.
 
@@ -94,14 +103,18 @@ def _rounded(
     """
     guess = problem.forced.copy() if y is None else (y >= 0.5) | problem.forced
     try:
-        fixed, _, n_lp = repair(problem, guess, seen=seen, deadline=deadline)
+        fixed, _, n_lp = repair(problem, guess, seen=seen, deadline=deadline, library=library)
     except OutOfTime:
         return None, 0
     return drop_bridges(problem, fixed), n_lp
 
 
 def _hot_cuts(
-    problem: Problem, pattern: BoolArray, hot: set[tuple[int, int]], deadline: float
+    problem: Problem,
+    pattern: BoolArray,
+    hot: set[tuple[int, int]],
+    deadline: float,
+    library: MoveLibrary | None = None,
 ) -> list[Cut]:
     """Cuts the pattern violates among the ``hot`` demands (as the repair finds them).
 
@@ -113,18 +126,26 @@ def _hot_cuts(
     others = {(p, d) for p, d, _ in problem.targets()} - hot
     seen: list[Cut] = []
     with contextlib.suppress(OutOfTime):  # the cuts found so far hold all the same
-        repair(problem, pattern.copy(), seen=seen, insider_proof=others, deadline=deadline)
+        repair(
+            problem,
+            pattern.copy(),
+            seen=seen,
+            insider_proof=others,
+            deadline=deadline,
+            library=library,
+        )
     return seen
 
 
 def _closer_guess(
     problem: Problem,
-    mip: CutModel,
+    mip: TwinModels,
     guess: BoolArray,
     hot: set[tuple[int, int]],
     t0: float,
     time_limit: float,
     round_gap: float,
+    library: MoveLibrary | None = None,
 ) -> tuple[BoolArray, float, int]:
     """A MIP pattern that misses fewer cuts than ``guess``, for the start's repair.
 
@@ -150,11 +171,16 @@ def _closer_guess(
         if nxt is None or not finished:
             break
         bound, guess = max(bound, mip_bound), nxt
-        cuts = _hot_cuts(problem, guess | problem.forced, hot, deadline)
+        cuts = _hot_cuts(problem, guess | problem.forced, hot, deadline, library)
         hot.update((c.primary, c.direction) for c in cuts)
         if mip.add(cuts) == 0:
             break
     return guess, bound, lps
+
+
+def _round_seconds(remaining: float, time_limit: float) -> float:
+    # keep a share of the time to repair what the MIP returns when it runs out
+    return max(remaining - REPAIR_RESERVE * time_limit, 0.5 * remaining)
 
 
 def _free_cost(problem: Problem, hidden: BoolArray) -> float:
@@ -172,12 +198,15 @@ def protect_optimal(
     """
     t0 = time.monotonic()
     check_feasible_alone(problem)
-    mip = CutModel(problem)
+    mip = TwinModels(problem)
     mip.add(relation_cuts(problem))
+    library = MoveLibrary(problem)  # every repair's LP moves, for the next patterns
     share = ROOT_SHARE if start is not None else ROOT_SHARE_NO_START
     bound, lps, y_root = root_cuts(problem, mip, t0 + share * time_limit)
     round_gap = gap
     hot: set[tuple[int, int]] = set()
+    # a MIP round solved in the background: (pattern, dual bound, finished)
+    ready: tuple[BoolArray | None, float, bool] | None = None
     whole = 0.0  # how long the last whole repair took
     if start is None:
         round_gap = max(gap, ROUND_GAP)
@@ -190,17 +219,31 @@ def protect_optimal(
         seen_start: list[Cut] = []
         if guess is not None:
             guess, pre_bound, n_lp = _closer_guess(
-                problem, mip, guess, hot, t0, time_limit, round_gap
+                problem, mip, guess, hot, t0, time_limit, round_gap, library
             )
             bound = max(bound, pre_bound)
             lps += n_lp
         if guess is not None:
             y_root = guess.astype(np.float64)
         began = time.monotonic()
-        start, n_lp = _rounded(problem, y_root, None, seen_start)
+        # where the start's repair takes much of the limit (hot rounds ran before it), the
+        # MIP rounds go on meanwhile on the second core, over the cuts it finds so far
+        stop = threading.Event()
+        if hot:
+            mip.start(lambda _: rounds_while(mip, seen_start, stop, t0 + time_limit, round_gap))
+        try:
+            start, n_lp = _rounded(problem, y_root, None, seen_start, library)
+        finally:
+            stop.set()
         whole = time.monotonic() - began
         assert start is not None  # no deadline: the repair finished
         lps += n_lp
+        if hot:
+            got = cast(tuple[BoolArray | None, float], mip.collect())
+            pattern_bg, bound_bg = got
+            bound = max(bound, bound_bg)
+            if pattern_bg is not None:
+                ready = (pattern_bg, bound_bg, True)
         mip.add(seen_start)
         hot.update((c.primary, c.direction) for c in seen_start)
         y_root = None  # rounded already
@@ -213,7 +256,7 @@ def protect_optimal(
         nonlocal best, best_cost, lps
         if bound >= best_cost * (1.0 - max(gap, 1e-6)):
             return  # proven good enough already
-        smaller, n_lp = shrink(problem, mip, safe, deadline, allowed=allowed)
+        smaller, n_lp = shrink(problem, mip, safe, deadline, allowed=allowed, library=library)
         lps += n_lp
         smaller = drop_bridges(problem, smaller)
         if _free_cost(problem, smaller) < best_cost:
@@ -223,7 +266,9 @@ def protect_optimal(
         # the LP's half-hidden cells are often close to a cheap pattern: repair it and
         # keep it if it beats the start (its cuts teach the MIP too)
         seen_root: list[Cut] = []
-        rounded, n_lp = _rounded(problem, y_root, t0 + ROUNDED_SHARE * time_limit, seen_root)
+        rounded, n_lp = _rounded(
+            problem, y_root, t0 + ROUNDED_SHARE * time_limit, seen_root, library
+        )
         lps += n_lp
         mip.add(seen_root)
         if rounded is not None and _free_cost(problem, rounded) < best_cost:
@@ -233,18 +278,28 @@ def protect_optimal(
     status = "time_limit"
     while True:
         rounds += 1
+        if mip.busy:  # the round that solved while the shrink ran
+            ready = cast(tuple[BoolArray | None, float, bool], mip.collect())
+        if ready is not None:
+            bound = max(bound, min(ready[1], best_cost))
         remaining = time_limit - (time.monotonic() - t0)
         if remaining <= 0:
             break
         if remaining < FINAL_SHARE * time_limit and round_gap > gap:
-            # too little time left for another repair and shrink: the rest goes to the
-            # bound, the MIP over every cut known solved as far as it gets
-            bound = max(bound, min(mip.bound_only(remaining), best_cost))
+            # too little time left for another round: the rest goes to the bound, the MIP
+            # over every cut known solved as far as it gets on the second core, and to a
+            # shrink of the incumbent meanwhile
+            mip.start(partial(CutModel.bound_only, seconds=remaining))
+            consider(best, t0 + time_limit)
+            bound = max(bound, min(cast(float, mip.collect()), best_cost))
             break
-        # keep a share of the time to repair what the MIP returns when it runs out
-        pattern, mip_bound, finished = mip.solve(
-            best, max(remaining - REPAIR_RESERVE * time_limit, 0.5 * remaining), round_gap
-        )
+        if ready is not None:
+            pattern, mip_bound, finished = ready
+            ready = None
+        else:
+            pattern, mip_bound, finished = mip.solve(
+                best, _round_seconds(remaining, time_limit), round_gap
+            )
         bound = max(bound, min(mip_bound, best_cost))
         if pattern is None:
             break
@@ -258,7 +313,7 @@ def protect_optimal(
         fits = time_limit - (time.monotonic() - t0) > whole + SHRINK_SHARE * time_limit
         if finished and hot and (hot_left > 0 or not fits):
             hot_left -= 1
-            if mip.add(_hot_cuts(problem, pattern, hot, t0 + time_limit)) > 0:
+            if mip.add(_hot_cuts(problem, pattern, hot, t0 + time_limit, library)) > 0:
                 continue  # the next round knows what this pattern missed
         hot_left = HOT_ROUNDS
         # check the MIP's pattern and make it safe: the cuts met on the way tell the MIP
@@ -268,7 +323,9 @@ def protect_optimal(
         seen: list[Cut] = []
         try:
             began = time.monotonic()
-            fixed, _, n_lp = repair(problem, pattern, seen=seen, deadline=t0 + time_limit)
+            fixed, _, n_lp = repair(
+                problem, pattern, seen=seen, deadline=t0 + time_limit, library=library
+            )
             whole = time.monotonic() - began
         except OutOfTime:
             break  # the time limit holds: the incumbent stays, unchecked patterns go
@@ -295,6 +352,9 @@ def protect_optimal(
             if _free_cost(problem, fixed) < best_cost:
                 best, best_cost = fixed, _free_cost(problem, fixed)
         else:
+            # the next MIP round solves on the second core meanwhile (it needs no shrink)
+            seconds = _round_seconds(time_limit - (time.monotonic() - t0), time_limit)
+            mip.start(partial(CutModel.solve, start=None, seconds=seconds, gap=round_gap))
             # a shrink gets a share of the limit: the next MIP round raises the bound
             # within the repaired pattern and the incumbent both: the restricted MIP may
             # take the best of each (3d-2k: 1,098,338 -> 1,096,307)

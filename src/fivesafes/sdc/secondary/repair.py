@@ -24,6 +24,7 @@ from fivesafes.sdc.secondary.model import (
     entries,
     met,
 )
+from fivesafes.sdc.secondary.moves import MoveLibrary
 
 # Hidden cells around a primary in a group-of-insiders LP (see _coalition).
 COALITION_LIMIT = 4 * LOCAL_LIMIT
@@ -76,6 +77,7 @@ def repair(
     moves: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
     insider_moves: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
     holding: Holding | None = None,
+    library: MoveLibrary | None = None,
 ) -> tuple[BoolArray, int, int]:
     """Hide more cells until every demand is met (checked by LP); returns (pattern, sweeps, LPs).
 
@@ -128,6 +130,7 @@ def repair(
                 insider_moves,
                 holding,
                 asked,
+                library,
             )
             tell.outcome = f"{att.lp_count:,} attacker LPs so far"
         if not changed:
@@ -151,17 +154,23 @@ def _sweep(
     sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
     holding: Holding | None = None,
     asked: set[tuple[int, int]] | None = None,
+    library: MoveLibrary | None = None,
 ) -> bool:
-    """One pass over every demand; True when it hid a cell (``holding``: see repair)."""
+    """One pass over every demand; True when it hid a cell (see repair for the options)."""
     changed = False
     pins_of = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
     closed: set[tuple[int, int]] = set()  # see _still_others
     reach_of: dict[tuple[int, int], IntArray] = {}  # the cells each own LP needed
+    if library is not None:
+        for p, direction, _ in targets:
+            _from_library(library, p, direction, att.hidden, pins_of[p], certified, pair_ok, sink)
     att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok, sink)
     for p, direction, req in targets:
         tell.advance()
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime
+        if library is not None and changed:  # cells hidden since the pass above
+            _from_library(library, p, direction, att.hidden, pins_of[p], certified, pair_ok, sink)
         if (
             holding is not None
             and asked is not None
@@ -180,6 +189,8 @@ def _sweep(
             while True:
                 cut, cells, z = check_demand(att, p, direction, req, -1)
                 if cut is None:
+                    if library is not None:
+                        library.add(cells, z)
                     certify_move(cells, z, req_of, certified)
                     _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
                     certified.add((p, direction))
@@ -190,7 +201,15 @@ def _sweep(
                     break
                 changed |= _fix(problem, att, cut, seen)
         near = _coalition(
-            att, p, direction, req, pins_of[p], pair_ok, reach_of.get((p, direction)), sink
+            att,
+            p,
+            direction,
+            req,
+            pins_of[p],
+            pair_ok,
+            reach_of.get((p, direction)),
+            sink,
+            library,
         )
         for pin in pins_of[p]:
             if (p, direction, pin) in pair_ok:
@@ -198,6 +217,8 @@ def _sweep(
             if near is not None:  # the group's LP first: built and warm
                 reach, pi, _, z = att.reach(p, direction, near, pin)
                 if pi is None or met(reach, req):
+                    if library is not None:
+                        library.add(near, z)
                     _still(p, direction, pins_of[p], near, z, pair_ok, sink)
                     _still_others(p, near, z, req_of, pins_of, pair_ok, sink, closed)
                     pair_ok.add((p, direction, pin))
@@ -205,6 +226,8 @@ def _sweep(
             while True:
                 cut, cells, z = check_demand(att, p, direction, req, pin)
                 if cut is None:
+                    if library is not None:
+                        library.add(cells, z)
                     _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
                     _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
                     pair_ok.add((p, direction, pin))
@@ -282,6 +305,27 @@ def _still(
         sink[(p, direction * (k + 2))] = (cells[keep].astype(np.int64), z[keep].astype(float))
 
 
+def _from_library(
+    library: MoveLibrary,
+    p: int,
+    direction: int,
+    hidden: BoolArray,
+    pins: list[int],
+    certified: set[tuple[int, int]],
+    pair_ok: set[tuple[int, int, int]],
+    sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
+) -> None:
+    """Prove (p, direction), and its insiders left unchanged, by kept moves valid on ``hidden``."""
+    if (p, direction) in certified and all((p, direction, q) in pair_ok for q in pins):
+        return
+    for m in library.proving(p, direction, hidden):
+        certified.add((p, direction))
+        cells, z = library.move(m)
+        _still(p, direction, pins, cells, z, pair_ok, sink)
+        if all((p, direction, q) in pair_ok for q in pins):
+            return
+
+
 def _coalition(
     att: Attacker,
     p: int,
@@ -291,6 +335,7 @@ def _coalition(
     pair_ok: set[tuple[int, int, int]],
     needed: IntArray | None = None,
     sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
+    library: MoveLibrary | None = None,
 ) -> IntArray | None:
     """Prove a demand against groups of insiders, the group known at once; returns the LP's cells.
 
@@ -320,6 +365,8 @@ def _coalition(
             continue
         reach, pi, rows, z = att.reach(p, direction, cells, known=np.array(group, dtype=np.int64))
         if pi is None or met(reach, req):
+            if library is not None:
+                library.add(cells, z)
             _still(p, direction, open_, cells, z, pair_ok, sink)
             pair_ok.update((p, direction, q) for q in group)
             continue

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from fivesafes.sdc.secondary.bridgeless import drop_bridges
 from fivesafes.sdc.secondary.model import BoolArray, Cut, Problem
+from fivesafes.sdc.secondary.moves import MoveLibrary
 from fivesafes.sdc.secondary.repair import OutOfTime, repair
 
 
@@ -41,6 +42,7 @@ def shrink(
     max_rounds: int = 20,
     *,
     allowed: BoolArray | None = None,
+    library: MoveLibrary | None = None,
 ) -> tuple[BoolArray, int]:
     """A cheaper safe pattern inside (mostly) the safe pattern ``safe``, by ``deadline``; LPs used.
 
@@ -68,7 +70,7 @@ def shrink(
         within = best
         seen: list[Cut] = []
         try:
-            fixed, _, n_lp = repair(problem, pattern, seen=seen, deadline=deadline)
+            fixed, _, n_lp = repair(problem, pattern, seen=seen, deadline=deadline, library=library)
         except OutOfTime:
             break
         lps += n_lp

@@ -1,0 +1,152 @@
+"""The MIP of `optimal` solving on the second core while Python checks patterns.
+
+HiGHS releases the GIL while it solves, and the attacker LPs that check a pattern
+are mostly Python around small solves: a MIP round (seconds to tens of seconds on
+3-D tables) can run in a thread while the main thread shrinks the last repaired
+pattern or repairs the start. :class:`TwinModels` keeps two copies of the cut model:
+the rounds' (``main``), which may be solving in the background, and the shrink's
+(``twin``), which the main thread uses meanwhile. Every cut goes to both; cuts found
+while ``main`` solves wait and join it when its solve is collected, so neither model
+is ever touched by two threads at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+from fivesafes.sdc.secondary.cut_model import CutModel
+from fivesafes.sdc.secondary.model import BoolArray, Cut, FloatArray, IntArray, Problem
+
+T = TypeVar("T")
+
+
+class Pending(Generic[T]):
+    """One call running in a daemon thread; :meth:`result` waits for it.
+
+    A daemon thread: an interrupted run (Ctrl-C) does not wait for the solve at exit.
+    """
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(fn,), name="fivesafes-mip", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], T]) -> None:
+        try:
+            self._value = fn()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+class TwinModels:
+    """The rounds' MIP and the shrink's copy, with the same cuts (see the module)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.main = CutModel(problem)
+        self.twin = CutModel(problem)
+        self._queued: list[Cut] = []
+        self._lock = threading.Lock()  # the queue: filled by the main thread, drained by either
+        self._pending: Pending[object] | None = None
+
+    @property
+    def n_cuts(self) -> int:
+        return self.twin.n_cuts
+
+    @property
+    def busy(self) -> bool:
+        return self._pending is not None
+
+    def add(self, cuts: list[Cut]) -> int:
+        """Add cuts to both models (to ``main`` once its solve is collected); how many new."""
+        new = self.twin.add(cuts)
+        if self._pending is not None:
+            with self._lock:
+                self._queued.extend(cuts)
+        else:
+            self.main.add(cuts)
+        return new
+
+    def drain(self) -> int:
+        """Move the queued cuts into ``main``: by the thread that owns it now; how many new."""
+        with self._lock:
+            cuts, self._queued = self._queued, []
+        return self.main.add(cuts)
+
+    def add_rows(self, rows: list[tuple[IntArray, FloatArray]]) -> int:
+        self.collect()
+        self.twin.add_rows(rows)
+        return self.main.add_rows(rows)
+
+    def start(self, fn: Callable[[CutModel], object]) -> None:
+        """Run ``fn(main)`` in the background; its value comes back from :meth:`collect`."""
+        self.collect()
+        main = self.main
+        self._pending = Pending(lambda: fn(main))
+
+    def collect(self) -> object:
+        """Wait for the background solve (None when there is none); queued cuts join ``main``."""
+        if self._pending is None:
+            return None
+        pending, self._pending = self._pending, None
+        try:
+            return pending.result()
+        finally:
+            self.drain()
+
+    # the main model's solves, after any background one (never two at once)
+    def solve(
+        self, start: BoolArray | None, seconds: float, gap: float
+    ) -> tuple[BoolArray | None, float, bool]:
+        self.collect()
+        return self.main.solve(start, seconds, gap)
+
+    def bound_only(self, seconds: float) -> float:
+        self.collect()
+        return self.main.bound_only(seconds)
+
+    def relaxation(self, seconds: float) -> tuple[FloatArray | None, float]:
+        self.collect()
+        return self.main.relaxation(seconds)
+
+    def solve_within(self, allowed: BoolArray, seconds: float) -> BoolArray | None:
+        """The shrink's restricted MIP, on the twin (``main`` may be solving meanwhile)."""
+        return self.twin.solve_within(allowed, seconds)
+
+
+def rounds_while(
+    models: TwinModels, found: Sequence[Cut], stop: threading.Event, deadline: float, gap: float
+) -> tuple[BoolArray | None, float]:
+    """MIP rounds over the cuts a running repair has found so far, until ``stop`` is set.
+
+    Runs in the background (``models.start``) while the main thread repairs a pattern
+    whose cuts it appends to ``found``: each round adds the new ones and solves within
+    ``gap``; at least one round runs. Returns the last finished round's pattern (None
+    without one) and the best dual bound; the caller adds every cut of ``found`` once
+    the repair is done.
+    """
+    taken, bound, last, tried = 0, 0.0, None, False
+    while not tried or (not stop.is_set() and time.monotonic() < deadline):
+        fresh = list(found[taken:])  # a snapshot: the repair appends meanwhile
+        taken += len(fresh)
+        new = models.main.add(fresh) + models.drain()
+        if last is not None and new == 0:
+            stop.wait(0.05)  # nothing to learn yet: wait for the repair's next cut
+            continue
+        pattern, mip_bound, finished = models.main.solve(None, deadline - time.monotonic(), gap)
+        tried = True
+        bound = max(bound, mip_bound)
+        if pattern is not None and finished:
+            last = pattern
+    return last, bound
