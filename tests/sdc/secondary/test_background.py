@@ -91,6 +91,7 @@ def test_rounds_during_a_repair_prove_no_more_than_the_optimum(seed: int) -> Non
     stop.set()
     got = models.collect()
     assert isinstance(got, tuple)
-    pattern, bound = got
+    pattern, bound, finished = got
+    assert finished == (pattern is not None)
     assert bound <= best + 1e-6 * max(1.0, best)
     assert pattern is not None

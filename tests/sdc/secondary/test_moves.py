@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from conftest import fails, independent_audit, problem_of, random_table, relations, with_pattern
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.lp.structure import build_structure
+from fivesafes.sdc.secondary.attacker import Attacker
 from fivesafes.sdc.secondary.fast import protect_fast
-from fivesafes.sdc.secondary.moves import MoveLibrary
+from fivesafes.sdc.secondary.model import met
+from fivesafes.sdc.secondary.moves import MoveLibrary, sparse_move
 from fivesafes.sdc.secondary.repair import repair
 
 
@@ -91,3 +93,33 @@ def test_a_repair_helped_by_kept_moves_ends_safe(seed: int, singleton: bool) -> 
     start = (first & (rng.random(problem.n) < 0.7)) | problem.forced
     helped, _, _ = repair(problem, start.copy(), library=library)
     assert audit_table(with_pattern(df, problem, helped), hs, singleton=singleton).safe
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), share=st.floats(0.3, 0.9))
+def test_the_smallest_move_is_a_feasible_attack_no_larger_than_the_lps(
+    seed: int, share: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, [[2], [2], [3]], n_primary=4)
+    problem = problem_of(df, hs, singleton=False)
+    hidden = (problem.forced | (rng.random(problem.n) < share)) & ~problem.fixed
+    att = Attacker(problem, hidden)
+    a = relations(df, hs)
+    v = df["value"].to_numpy(float)
+    for p, direction, req in problem.targets():
+        cells, _ = att.neighbourhood(p, 10_000)
+        reach, _, _, z_max = att.reach(p, direction, cells)
+        z = sparse_move(problem, cells, att.y, p, direction, req)
+        if not met(reach, req):
+            assert z is None  # no move reaches it: the smallest one does not either
+            continue
+        assert z is not None
+        full = np.zeros(problem.n)
+        full[cells] = z
+        assert hidden[cells[np.abs(z) > 1e-9]].all()
+        assert np.abs(a @ full).max(initial=0.0) <= 1e-6 * max(1.0, np.abs(v).max())
+        assert (v + full >= -1e-6).all()
+        assert direction * full[p] >= req - 1e-6 * max(1.0, req)
+        if z_max.size == cells.size:  # no more total change than the largest move's
+            assert np.abs(z).sum() <= np.abs(z_max).sum() + 1e-6 * max(1.0, req)

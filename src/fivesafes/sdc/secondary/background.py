@@ -21,6 +21,9 @@ from fivesafes.sdc.secondary.cut_model import CutModel
 from fivesafes.sdc.secondary.model import BoolArray, Cut, FloatArray, IntArray, Problem
 
 T = TypeVar("T")
+# What a MIP round in the background returns: its pattern (None without one), its dual
+# bound, and whether it finished (its pattern optimal within the round's gap)
+RoundResult = tuple[BoolArray | None, float, bool]
 
 
 class Pending(Generic[T]):
@@ -127,14 +130,14 @@ class TwinModels:
 
 def rounds_while(
     models: TwinModels, found: Sequence[Cut], stop: threading.Event, deadline: float, gap: float
-) -> tuple[BoolArray | None, float]:
+) -> RoundResult:
     """MIP rounds over the cuts a running repair has found so far, until ``stop`` is set.
 
     Runs in the background (``models.start``) while the main thread repairs a pattern
     whose cuts it appends to ``found``: each round adds the new ones and solves within
     ``gap``; at least one round runs. Returns the last finished round's pattern (None
-    without one) and the best dual bound; the caller adds every cut of ``found`` once
-    the repair is done.
+    without one), the best dual bound and whether there is such a pattern; the caller
+    adds every cut of ``found`` once the repair is done.
     """
     taken, bound, last, tried = 0, 0.0, None, False
     while not tried or (not stop.is_set() and time.monotonic() < deadline):
@@ -149,4 +152,9 @@ def rounds_while(
         bound = max(bound, mip_bound)
         if pattern is not None and finished:
             last = pattern
-    return last, bound
+    return last, bound, last is not None
+
+
+def bound_round(main: CutModel, seconds: float) -> RoundResult:
+    """The exact MIP's dual bound after ``seconds`` (:meth:`CutModel.bound_only`), no pattern."""
+    return None, main.bound_only(seconds), False

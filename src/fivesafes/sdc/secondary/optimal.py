@@ -21,7 +21,7 @@ from typing import cast
 import numpy as np
 
 from fivesafes.sdc.secondary.attacker import separate
-from fivesafes.sdc.secondary.background import TwinModels, rounds_while
+from fivesafes.sdc.secondary.background import RoundResult, TwinModels, bound_round, rounds_while
 from fivesafes.sdc.secondary.bridgeless import drop_bridges
 from fivesafes.sdc.secondary.cut_model import CutModel
 from fivesafes.sdc.secondary.infeasible import check_feasible_alone
@@ -206,7 +206,7 @@ def protect_optimal(
     round_gap = gap
     hot: set[tuple[int, int]] = set()
     # a MIP round solved in the background: (pattern, dual bound, finished)
-    ready: tuple[BoolArray | None, float, bool] | None = None
+    ready: RoundResult | None = None
     whole = 0.0  # how long the last whole repair took
     if start is None:
         round_gap = max(gap, ROUND_GAP)
@@ -238,12 +238,8 @@ def protect_optimal(
         whole = time.monotonic() - began
         assert start is not None  # no deadline: the repair finished
         lps += n_lp
-        if hot:
-            got = cast(tuple[BoolArray | None, float], mip.collect())
-            pattern_bg, bound_bg = got
-            bound = max(bound, bound_bg)
-            if pattern_bg is not None:
-                ready = (pattern_bg, bound_bg, True)
+        # (the rounds end with their current solve: collected at the next round, or,
+        # when only the closing phase is left, after its shrink)
         mip.add(seen_start)
         hot.update((c.primary, c.direction) for c in seen_start)
         y_root = None  # rounded already
@@ -278,20 +274,25 @@ def protect_optimal(
     status = "time_limit"
     while True:
         rounds += 1
-        if mip.busy:  # the round that solved while the shrink ran
-            ready = cast(tuple[BoolArray | None, float, bool], mip.collect())
+        remaining = time_limit - (time.monotonic() - t0)
+        closing = remaining < FINAL_SHARE * time_limit and round_gap > gap
+        if mip.busy and not closing:  # the round that solved while the shrink ran
+            ready = cast(RoundResult, mip.collect())
         if ready is not None:
             bound = max(bound, min(ready[1], best_cost))
-        remaining = time_limit - (time.monotonic() - t0)
         if remaining <= 0:
             break
-        if remaining < FINAL_SHARE * time_limit and round_gap > gap:
+        if closing:
             # too little time left for another round: the rest goes to the bound, the MIP
-            # over every cut known solved as far as it gets on the second core, and to a
-            # shrink of the incumbent meanwhile
-            mip.start(partial(CutModel.bound_only, seconds=remaining))
+            # over every cut known solved as far as it gets on the second core (after the
+            # round still solving there, if any), and to a shrink of the incumbent
+            if not mip.busy:
+                mip.start(partial(bound_round, seconds=remaining))
             consider(best, t0 + time_limit)
-            bound = max(bound, min(cast(float, mip.collect()), best_cost))
+            bound = max(bound, min(cast(RoundResult, mip.collect())[1], best_cost))
+            left = time_limit - (time.monotonic() - t0)
+            if left > 1.0:
+                bound = max(bound, min(mip.bound_only(left), best_cost))
             break
         if ready is not None:
             pattern, mip_bound, finished = ready
@@ -363,6 +364,8 @@ def protect_optimal(
                 min(t0 + time_limit, time.monotonic() + SHRINK_SHARE * time_limit),
                 allowed=fixed | best,
             )
+    if mip.busy:  # a round still solving when the time ran out: its bound holds
+        bound = max(bound, min(cast(RoundResult, mip.collect())[1], best_cost))
     best = drop_bridges(problem, best)
     best_cost = _free_cost(problem, best)
     proven = 0.0 if best_cost <= 0 else max(0.0, (best_cost - bound) / best_cost)
