@@ -18,8 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import cheapest_safe_cost, problem_of, random_table
+from conftest import cheapest_safe_cost, problem_of, random_table, with_pattern
 from fivesafes.sdc.audit import audit_table
+from fivesafes.sdc.secondary import background, optimal
 from fivesafes.sdc.secondary.attacker import separate
 from fivesafes.sdc.secondary.background import Pending, TwinModels, rounds_while
 from fivesafes.sdc.secondary.cut_model import CutModel
@@ -67,6 +68,8 @@ def test_an_error_in_the_background_reaches_the_caller() -> None:
 
     with pytest.raises(RuntimeError, match="solver gone"):
         Pending(broken).result()
+    with pytest.raises(RuntimeError, match="solver gone"):
+        Pending(broken, thread=False).result()
     assert Pending(lambda: 41 + 1).result() == 42
 
 
@@ -95,3 +98,20 @@ def test_rounds_during_a_repair_prove_no_more_than_the_optimum(seed: int) -> Non
     assert finished == (pattern is not None)
     assert bound <= best + 1e-6 * max(1.0, best)
     assert pattern is not None
+
+
+@pytest.mark.parametrize("n_cores", [1, 2])
+def test_the_method_ends_proven_on_one_core_as_on_two(
+    n_cores: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one core: every background solve runs at once, where it would have started; the
+    # hot start (rounds during the start's repair) is skipped; the result is the same kind
+    monkeypatch.setattr(background, "cores", lambda: n_cores)
+    monkeypatch.setattr(optimal, "PRE_HOT_ABOVE", 0.0)  # the path with rounds during the start
+    rng = np.random.default_rng(13)
+    df, hs = random_table(rng, [[2], [2], [3]], n_primary=6)
+    problem = problem_of(df, hs, singleton=True)
+    assert TwinModels(problem).parallel == (n_cores >= 2)
+    res = optimal.protect_optimal(problem, None, time_limit=60)
+    assert res.status == "optimal"
+    assert audit_table(with_pattern(df, problem, res.hidden), hs, singleton=True).safe

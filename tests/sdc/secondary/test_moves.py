@@ -24,6 +24,22 @@ from fivesafes.sdc.secondary.moves import MoveLibrary, sparse_move
 from fivesafes.sdc.secondary.repair import repair
 
 
+def _attack(
+    a: np.ndarray, v: np.ndarray, hidden: np.ndarray, cells: np.ndarray, z: np.ndarray
+) -> np.ndarray:
+    """The move as a full vector, once checked a feasible attack on ``hidden``.
+
+    Only hidden cells change, every relation of the independently rebuilt matrix ``a``
+    stays additive, and no value of ``v`` (a non-negative table) goes below zero.
+    """
+    full = np.zeros(v.size)
+    full[cells] = z
+    assert hidden[cells[np.abs(z) > 1e-9]].all()
+    assert np.abs(a @ full).max(initial=0.0) <= 1e-6 * max(1.0, np.abs(v).max())
+    assert (v + full >= -1e-6).all()
+    return full
+
+
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 10_000), keep=st.floats(0.5, 1.0))
 def test_a_kept_move_proves_a_demand_only_where_it_is_a_feasible_attack(
@@ -46,11 +62,7 @@ def test_a_kept_move_proves_a_demand_only_where_it_is_a_feasible_attack(
     for p, direction, req in problem.targets():
         for m in library.proving(p, direction, other):
             cells, z = library.move(m)
-            full = np.zeros(problem.n)
-            full[cells] = z
-            assert other[cells].all()  # only hidden cells move
-            assert np.abs(a @ full).max(initial=0.0) <= 1e-6 * max(1.0, np.abs(v).max())
-            assert (v + full >= -1e-6).all()  # the table's values stay non-negative
+            full = _attack(a, v, other, cells, z)
             assert direction * full[p] >= req * (1 - 1e-6) - 1e-6
             assert not fails(failing, p, direction)
             # an insider whose cell the move leaves where it is cannot break it either
@@ -115,11 +127,7 @@ def test_the_smallest_move_is_a_feasible_attack_no_larger_than_the_lps(
             assert z is None  # no move reaches it: the smallest one does not either
             continue
         assert z is not None
-        full = np.zeros(problem.n)
-        full[cells] = z
-        assert hidden[cells[np.abs(z) > 1e-9]].all()
-        assert np.abs(a @ full).max(initial=0.0) <= 1e-6 * max(1.0, np.abs(v).max())
-        assert (v + full >= -1e-6).all()
+        full = _attack(a, v, hidden, cells, z)
         assert direction * full[p] >= req - 1e-6 * max(1.0, req)
         if z_max.size == cells.size:  # no more total change than the largest move's
             assert np.abs(z).sum() <= np.abs(z_max).sum() + 1e-6 * max(1.0, req)

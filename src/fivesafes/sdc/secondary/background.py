@@ -12,6 +12,7 @@ is ever touched by two threads at once.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,15 +27,28 @@ T = TypeVar("T")
 RoundResult = tuple[BoolArray | None, float, bool]
 
 
-class Pending(Generic[T]):
-    """One call running in a daemon thread; :meth:`result` waits for it.
+def cores() -> int:
+    """CPUs this process may run on (a container or ``taskset`` may allow fewer)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
-    A daemon thread: an interrupted run (Ctrl-C) does not wait for the solve at exit.
+
+class Pending(Generic[T]):
+    """One call running in a daemon thread (or, ``thread=False``, run at once).
+
+    :meth:`result` waits for it. A daemon thread: an interrupted run (Ctrl-C) does not
+    wait for the solve at exit.
     """
 
-    def __init__(self, fn: Callable[[], T]) -> None:
+    def __init__(self, fn: Callable[[], T], *, thread: bool = True) -> None:
         self._value: T | None = None
         self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if not thread:
+            self._run(fn)
+            return
         self._thread = threading.Thread(
             target=self._run, args=(fn,), name="fivesafes-mip", daemon=True
         )
@@ -47,16 +61,22 @@ class Pending(Generic[T]):
             self._error = exc
 
     def result(self) -> T:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
 
 
 class TwinModels:
-    """The rounds' MIP and the shrink's copy, with the same cuts (see the module)."""
+    """The rounds' MIP and the shrink's copy, with the same cuts (see the module).
 
-    def __init__(self, problem: Problem) -> None:
+    ``parallel``: whether background solves run in a thread (default: when this process
+    may use two CPUs or more); without, :meth:`start` solves at once, as one core would.
+    """
+
+    def __init__(self, problem: Problem, *, parallel: bool | None = None) -> None:
+        self.parallel = cores() >= 2 if parallel is None else parallel
         self.main = CutModel(problem)
         self.twin = CutModel(problem)
         self._queued: list[Cut] = []
@@ -96,7 +116,7 @@ class TwinModels:
         """Run ``fn(main)`` in the background; its value comes back from :meth:`collect`."""
         self.collect()
         main = self.main
-        self._pending = Pending(lambda: fn(main))
+        self._pending = Pending(lambda: fn(main), thread=self.parallel)
 
     def collect(self) -> object:
         """Wait for the background solve (None when there is none); queued cuts join ``main``."""

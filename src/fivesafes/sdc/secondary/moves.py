@@ -43,7 +43,7 @@ class MoveLibrary:
         self._cells: list[IntArray] = []
         self._z: list[FloatArray] = []
         self._of: dict[tuple[int, int], list[int]] = {}
-        self._keys: set[bytes] = set()
+        self._keys: set[int] = set()  # hashes: a collision only drops a move
 
     def __len__(self) -> int:
         return len(self._cells)
@@ -56,7 +56,7 @@ class MoveLibrary:
         cells, z = cells[keep].astype(np.int64), z[keep].astype(np.float64)
         if cells.size == 0:
             return
-        key = cells.tobytes() + np.round(z, 6).tobytes()
+        key = hash(cells.tobytes() + np.round(z, 6).tobytes())
         if key in self._keys:
             return
         met_by: list[tuple[int, int]] = []

@@ -229,7 +229,7 @@ def protect_optimal(
         # where the start's repair takes much of the limit (hot rounds ran before it), the
         # MIP rounds go on meanwhile on the second core, over the cuts it finds so far
         stop = threading.Event()
-        if hot:
+        if hot and mip.parallel:
             mip.start(lambda _: rounds_while(mip, seen_start, stop, t0 + time_limit, round_gap))
         try:
             start, n_lp = _rounded(problem, y_root, None, seen_start, library)
