@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import highspy
 import numpy as np
+import numpy.typing as npt
 from scipy.sparse.csgraph import connected_components
 
 from fivesafes.errors import InfeasibleProtectionError
@@ -17,6 +18,7 @@ from fivesafes.sdc.lp.highs import new_highs
 from fivesafes.sdc.secondary.model import (
     DOWN,
     LOCAL_LIMIT,
+    MOVED,
     UP,
     BoolArray,
     Cut,
@@ -27,6 +29,8 @@ from fivesafes.sdc.secondary.model import (
     make_cut,
     met,
 )
+
+Int32Array = npt.NDArray[np.int32]
 
 # A cached LP is reused for a neighbour's check only when it is this small: re-solving a
 # large LP with another objective costs more than building a small one afresh.
@@ -39,14 +43,31 @@ def _gather(indptr: IntArray, indices: IntArray, items: IntArray) -> IntArray:
     return np.asarray(indices[pos], dtype=np.int64)
 
 
+def relation_columns(
+    problem: Problem, cells: IntArray
+) -> tuple[IntArray, Int32Array, Int32Array, FloatArray]:
+    """The relations through ``cells`` and the columns of ``cells`` on them, for an LP.
+
+    Returns the relation (row) ids, then column-wise: each entry's position among those
+    rows, each column's start (32-bit, as HiGHS takes them), each entry's value.
+    """
+    csc = problem.csc
+    pos, lens = entries(csc.indptr, cells)
+    rows, local = np.unique(csc.indices[pos], return_inverse=True)
+    start = np.concatenate(([0], np.cumsum(lens))).astype(np.int32)
+    return (
+        np.asarray(rows, dtype=np.int64),
+        local.astype(np.int32),
+        start,
+        csc.data[pos].astype(np.float64),
+    )
+
+
 def neighbourhood_lp(
     problem: Problem, cells: IntArray, y: FloatArray
 ) -> tuple[highspy.Highs, IntArray]:
     """The attacker's LP on the hidden ``cells`` (others held at ``y``) and its row ids."""
-    csc = problem.csc
-    pos, lens = entries(csc.indptr, cells)
-    rows, local = np.unique(csc.indices[pos], return_inverse=True)
-    col_start = np.concatenate(([0], np.cumsum(lens))).astype(np.int32)
+    rows, local, col_start, values = relation_columns(problem, cells)
     lp = highspy.HighsLp()
     lp.num_col_ = int(cells.size)
     lp.num_row_ = int(rows.size)
@@ -60,8 +81,8 @@ def neighbourhood_lp(
     lp.row_upper_ = np.zeros(rows.size)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = col_start
-    lp.a_matrix_.index_ = local.astype(np.int32)
-    lp.a_matrix_.value_ = csc.data[pos].astype(np.float64)
+    lp.a_matrix_.index_ = local
+    lp.a_matrix_.value_ = values
     h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
@@ -360,7 +381,7 @@ def separate(
                 continue
             certify_move(cells, z, req_of, certified)
             # cells outside the LP were held at their values: unmoved (even unbounded)
-            moved = set((cells[np.abs(z) > 1e-9] if z.size == cells.size else cells).tolist())
+            moved = set((cells[np.abs(z) > MOVED] if z.size == cells.size else cells).tolist())
         # an insider whose cell the outsider's move leaves where it is cannot rule it out
         pins = [q for q in pins_of[p] if moved is None or q in moved]
         if len(pins) > 1 and _coalition_meets(att, p, direction, req, pins):

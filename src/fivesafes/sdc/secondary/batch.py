@@ -20,7 +20,7 @@ import highspy
 import numpy as np
 
 from fivesafes.sdc.secondary.attacker import neighbourhood_lp
-from fivesafes.sdc.secondary.model import UP, BoolArray, FloatArray, IntArray, Problem, met
+from fivesafes.sdc.secondary.model import MOVED, UP, BoolArray, FloatArray, IntArray, Problem, met
 
 Demand = tuple[int, int]  # (primary cell, direction)
 Pair = tuple[int, int, int]  # (primary cell, direction, insider's cell)
@@ -271,7 +271,7 @@ def _record(
     proves a new insider pair of.
     """
     gained = 0
-    moved = np.abs(z) > 1e-9
+    moved = np.abs(z) > MOVED
     pos = batch.pos
     keep = np.abs(z) > 1e-7  # repair.WITNESS_ZERO: solver noise left out of the witness
     witness = (batch.cells[keep], z[keep])

@@ -40,6 +40,8 @@ BoolArray = npt.NDArray[np.bool_]
 # relative tolerance of it (LP solutions carry rounding error of about 1e-9).
 REL_TOL = 1e-7
 ABS_TOL = 1e-7
+# A cell an attacker's move changes by no more than this counts as unchanged (solver noise)
+MOVED = 1e-9
 # Components of hidden cells larger than this are checked on a neighbourhood of the
 # primary first (fixing the cells outside it makes the attacker stronger, so a pass
 # there is a pass for the whole table); the neighbourhood grows until it decides.

@@ -18,19 +18,18 @@ import highspy
 import numpy as np
 
 from fivesafes.sdc.lp.highs import new_highs
+from fivesafes.sdc.secondary.attacker import relation_columns
 from fivesafes.sdc.secondary.model import (
     DOWN,
+    MOVED,
     UP,
     BoolArray,
     FloatArray,
     IntArray,
     Problem,
-    entries,
     met,
 )
 
-# A change this small is solver noise: the cell counts as unchanged (as in repair._still)
-MOVED = 1e-9
 # Moves kept per demand (the newest): enough to clear most insiders on later patterns
 PER_DEMAND = 16
 
@@ -86,18 +85,6 @@ class MoveLibrary:
     def move(self, m: int) -> tuple[IntArray, FloatArray]:
         return self._cells[m], self._z[m]
 
-    def valid_on(self, hidden: BoolArray) -> BoolArray:
-        """Per kept move, whether ``hidden`` hides every cell it changes (one pass)."""
-        if not self._cells:
-            return np.zeros(0, dtype=bool)
-        sizes = np.fromiter((c.size for c in self._cells), dtype=np.int64, count=len(self))
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        return np.logical_and.reduceat(hidden[np.concatenate(self._cells)], starts)
-
-    def demands(self) -> Iterator[tuple[tuple[int, int], list[int]]]:
-        """(demand, its move ids) for every demand some kept move meets."""
-        return iter(self._of.items())
-
 
 def sparse_move(
     problem: Problem, cells: IntArray, y: FloatArray, p: int, direction: int, req: float
@@ -114,9 +101,7 @@ def sparse_move(
     changed. Returns the change per cell of ``cells`` (sorted), or None where no such
     move exists (the requirement is not met on these cells).
     """
-    csc = problem.csc
-    pos, lens = entries(csc.indptr, cells)
-    rows, local = np.unique(csc.indices[pos], return_inverse=True)
+    rows, local, start, values = relation_columns(problem, cells)
     k = int(cells.size)
     j = int(np.searchsorted(cells, p))
     if j >= k or cells[j] != p:
@@ -129,13 +114,12 @@ def sparse_move(
     )
     lower = np.zeros(2 * k)
     # p moves the required way only (a rise and a fall of p together would cancel)
-    lower[j if direction == UP else k + j] = req
-    upper[k + j if direction == UP else j] = 0.0
-    if lower[j if direction == UP else k + j] > upper[j if direction == UP else k + j]:
-        return None
-    start = np.concatenate(([0], np.cumsum(lens))).astype(np.int32)
+    way, against = (j, k + j) if direction == UP else (k + j, j)
+    if upper[way] < req:
+        return None  # p's own room is short of the requirement
+    lower[way] = req
+    upper[against] = 0.0
     nnz = int(start[-1])
-    values = csc.data[pos].astype(np.float64)
     lp = highspy.HighsLp()
     lp.num_col_ = 2 * k
     lp.num_row_ = int(rows.size)

@@ -15,6 +15,7 @@ from fivesafes.sdc.secondary.infeasible import cannot_protect
 from fivesafes.sdc.secondary.model import (
     DOWN,
     LOCAL_LIMIT,
+    MOVED,
     UP,
     BoolArray,
     Cut,
@@ -303,7 +304,7 @@ def _still(
     """
     if not pins:
         return
-    moved = set((cells[np.abs(z) > 1e-9] if z.size == cells.size else cells).tolist())
+    moved = set((cells[np.abs(z) > MOVED] if z.size == cells.size else cells).tolist())
     new = False
     for q in pins:
         if q not in moved and (p, direction, q) not in pair_ok:
