@@ -15,6 +15,7 @@ from fivesafes.sdc.secondary.attacker import Attacker, singleton_pins
 from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.fast import relation_phase
 from fivesafes.sdc.secondary.model import met
+from fivesafes.sdc.secondary.pairs import PairSet
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.spec import SuppressionSpec
 
@@ -36,7 +37,7 @@ def test_every_certified_demand_and_insider_pair_is_met_by_the_exact_lp(
     targets = problem.targets()
     pins_of = {p: singleton_pins(att, p) for p, _, _ in targets}
     outsider: set[tuple[int, int]] = set()
-    pairs: set[tuple[int, int, int]] = set()
+    pairs = PairSet()
     with patch.object(batch, "MIN_DEMANDS", 0):  # these tables have only a few
         certify(problem, hidden, targets, pins_of, outsider, pairs)
     everything = np.flatnonzero(hidden).astype(np.int64)
@@ -59,6 +60,6 @@ def test_a_sensible_pattern_is_mostly_certified_in_a_few_lps() -> None:
     targets = problem.targets()
     outsider: set[tuple[int, int]] = set()
     with patch.object(batch, "MIN_DEMANDS", 0):
-        lps = certify(problem, hidden, targets, {}, outsider, set())
+        lps = certify(problem, hidden, targets, {}, outsider, PairSet())
     assert lps <= 2 * 8
     assert len(outsider) >= len(targets) // 2

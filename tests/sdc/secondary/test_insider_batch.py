@@ -21,6 +21,7 @@ from fivesafes.sdc.secondary.attacker import Attacker, singleton_pins
 from fivesafes.sdc.secondary.batch import _classes, certify
 from fivesafes.sdc.secondary.fast import relation_phase
 from fivesafes.sdc.secondary.model import UP, Problem, met
+from fivesafes.sdc.secondary.pairs import PairSet
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.repair import _coalition
 from fivesafes.sdc.spec import SuppressionSpec
@@ -60,7 +61,7 @@ def _proved(how: str, problem: Problem, hidden: np.ndarray) -> set[tuple[int, in
     """The insider pairs the class rounds (``rounds``) or the group LPs (``groups``) prove."""
     att = Attacker(problem, hidden)
     targets = problem.targets()
-    pairs: set[tuple[int, int, int]] = set()
+    pairs = PairSet()
     if how == "rounds":
         pins_of = {p: singleton_pins(att, p) for p, _, _ in targets}
         with patch.object(batch, "MIN_DEMANDS", 0):
@@ -68,7 +69,7 @@ def _proved(how: str, problem: Problem, hidden: np.ndarray) -> set[tuple[int, in
     else:
         for p, d, req in targets:
             _coalition(att, p, d, req, singleton_pins(att, p), pairs)
-    return pairs
+    return set(pairs)
 
 
 @settings(max_examples=20, deadline=None)
@@ -96,7 +97,7 @@ def test_classes_never_put_two_primaries_open_against_each_other_together() -> N
     is_pinned[[1, 2, 3, 4, 5]] = True
     todo = [(1, UP, 1.0), (2, UP, 1.0), (3, UP, 1.0), (4, UP, 1.0), (6, UP, 1.0)]
     pins_of = {1: [2, 3, 5], 2: [1, 3], 3: [1], 4: [1], 6: [1, 2]}
-    pair_ok = {(1, UP, 3), (4, UP, 1)}  # proved already: no longer a conflict
+    pair_ok = PairSet([(1, UP, 3), (4, UP, 1)])  # proved already: no longer a conflict
     classes = _classes(todo, pins_of, pair_ok, is_pinned)
     where = {p: k for k, members in enumerate(classes) for p in members}
     assert set(where) == {1, 2, 3, 4}  # the pushed single-contributor primaries only

@@ -21,9 +21,9 @@ import numpy as np
 
 from fivesafes.sdc.secondary.attacker import neighbourhood_lp
 from fivesafes.sdc.secondary.model import MOVED, UP, BoolArray, FloatArray, IntArray, Problem, met
+from fivesafes.sdc.secondary.pairs import PairSet
 
 Demand = tuple[int, int]  # (primary cell, direction)
-Pair = tuple[int, int, int]  # (primary cell, direction, insider's cell)
 
 # Stop a kind of round when one certifies less than this share of what is left.
 MIN_PROGRESS = 0.02
@@ -100,7 +100,7 @@ def certify(
     demands: list[tuple[int, int, float]],
     pins_of: dict[int, list[int]],
     outsider_ok: set[Demand],
-    pair_ok: set[Pair],
+    pair_ok: PairSet,
     sink: dict[Demand, tuple[IntArray, FloatArray]] | None = None,
 ) -> int:
     """Prove as many demands (and insider pairs) as batch rounds can; returns LPs solved.
@@ -111,10 +111,10 @@ def certify(
     pairs, kept as witnesses for the audit (keys as in :func:`repair._still`).
     """
 
-    def open_pairs(p: int, d: int) -> list[int]:
-        return [q for q in pins_of.get(p, []) if (p, d, q) not in pair_ok]
-
-    still = sum((p, d) not in outsider_ok or bool(open_pairs(p, d)) for p, d, _ in demands)
+    still = sum(
+        (p, d) not in outsider_ok or not pair_ok.all_proved(p, d, pins_of.get(p, []))
+        for p, d, _ in demands
+    )
     if still < MIN_DEMANDS:
         return 0  # a few demands: their own LPs cost less than rounds over every hidden cell
     batch = BatchCertifier(problem, hidden)
@@ -144,7 +144,7 @@ def _insider_rounds(
     demands: list[tuple[int, int, float]],
     pins_of: dict[int, list[int]],
     outsider_ok: set[Demand],
-    pair_ok: set[Pair],
+    pair_ok: PairSet,
     pinned: IntArray,
     sink: dict[Demand, tuple[IntArray, FloatArray]] | None = None,
 ) -> int:
@@ -171,9 +171,7 @@ def _insider_rounds(
         d = (t[0], t[1])
         if d in closed:
             return False
-        if d not in outsider_ok or any(
-            (t[0], t[1], q) not in pair_ok for q in pins_of.get(t[0], [])
-        ):
+        if d not in outsider_ok or not pair_ok.all_proved(t[0], t[1], pins_of.get(t[0], [])):
             return True
         closed.add(d)
         return False
@@ -183,7 +181,7 @@ def _insider_rounds(
 
     def still(todo: list[tuple[int, int, float]]) -> int:
         return sum(
-            ((p, d) not in outsider_ok) + sum((p, d, q) not in pair_ok for q in pins_of.get(p, []))
+            ((p, d) not in outsider_ok) + len(pair_ok.open(p, d, pins_of.get(p, [])))
             for p, d, _ in todo
         )
 
@@ -213,7 +211,7 @@ def _insider_rounds(
 def _classes(
     todo: list[tuple[int, int, float]],
     pins_of: dict[int, list[int]],
-    pair_ok: set[Pair],
+    pair_ok: PairSet,
     is_pinned: BoolArray,
 ) -> list[set[int]]:
     """Single-contributor primaries of ``todo`` in classes with no open pair inside one.
@@ -227,10 +225,9 @@ def _classes(
     for p, d, _ in todo:
         if p not in pushed:
             continue
-        for q in pins_of.get(p, []):
-            if q in pushed and (p, d, q) not in pair_ok:
-                links[p].add(q)
-                links.setdefault(q, set()).add(p)
+        for q in pair_ok.open(p, d, pins_of.get(p, [])) & pushed:
+            links[p].add(q)
+            links.setdefault(q, set()).add(p)
     colour: dict[int, int] = {}
     for p in sorted(links, key=lambda c: (-len(links[c]), c)):
         clashes = np.bincount([colour[q] for q in links[p] if q in colour], minlength=MAX_CLASSES)
@@ -259,7 +256,7 @@ def _record(
     todo: list[tuple[int, int, float]],
     pins_of: dict[int, list[int]],
     outsider_ok: set[Demand],
-    pair_ok: set[Pair],
+    pair_ok: PairSet,
     *,
     insiders: bool,
     sink: dict[Demand, tuple[IntArray, FloatArray]] | None = None,
@@ -282,16 +279,10 @@ def _record(
         outsider_ok.add((p, d))
         if not insiders:
             gained += new
-        still = False
-        new = False
-        for q in pins_of.get(p, []):
-            if (p, d, q) in pair_ok:
-                continue
-            if pos[q] < 0 or not moved[pos[q]]:
-                pair_ok.add((p, d, q))
-                new = True
-            else:
-                still = True
+        open_ = pair_ok.open(p, d, pins_of.get(p, []))
+        proved = {q for q in open_ if pos[q] < 0 or not moved[pos[q]]}
+        pair_ok.prove(p, d, proved)
+        new, still = bool(proved), len(proved) < len(open_)
         if new and sink is not None:
             k = 0
             while (p, d * (k + 2)) in sink:

@@ -179,6 +179,13 @@ def met(reach: float, req: float) -> bool:
     return reach >= req - (REL_TOL * abs(req) + ABS_TOL)
 
 
+def met_all(reach: FloatArray, req: FloatArray) -> BoolArray:
+    """:func:`met` cell by cell; an infinite requirement (no demand) is never met."""
+    finite = np.isfinite(req)
+    safe_req = np.where(finite, req, 0.0)
+    return finite & (reach >= safe_req - (REL_TOL * np.abs(safe_req) + ABS_TOL))
+
+
 def make_cut(
     problem: Problem,
     p: int,

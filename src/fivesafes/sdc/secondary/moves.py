@@ -28,6 +28,7 @@ from fivesafes.sdc.secondary.model import (
     IntArray,
     Problem,
     met,
+    met_all,
 )
 
 # Moves kept per demand (the newest): enough to clear most insiders on later patterns
@@ -38,11 +39,16 @@ class MoveLibrary:
     """Moves indexed by the demands they meet; see the module's docstring."""
 
     def __init__(self, problem: Problem) -> None:
-        self.req_of = {(p, dr): rq for p, dr, rq in problem.targets()}
+        # each cell's requirement in each direction (infinite: no such demand)
+        self._up = np.full(problem.n, np.inf)
+        self._down = np.full(problem.n, np.inf)
+        for p, dr, rq in problem.targets():
+            (self._up if dr == UP else self._down)[p] = rq
         self._cells: list[IntArray] = []
         self._z: list[FloatArray] = []
         self._of: dict[tuple[int, int], list[int]] = {}
         self._keys: set[int] = set()  # hashes: a collision only drops a move
+        self._moved: dict[int, frozenset[int]] = {}  # made when first asked for
 
     def __len__(self) -> int:
         return len(self._cells)
@@ -58,12 +64,10 @@ class MoveLibrary:
         key = hash(cells.tobytes() + np.round(z, 6).tobytes())
         if key in self._keys:
             return
-        met_by: list[tuple[int, int]] = []
-        for c, zc in zip(cells.tolist(), z.tolist(), strict=True):
-            for dr in (UP, DOWN):
-                rq = self.req_of.get((c, dr))
-                if rq is not None and met(zc * dr, rq):
-                    met_by.append((c, dr))
+        met_up = met_all(z, self._up[cells])
+        met_down = met_all(-z, self._down[cells])
+        met_by = [(c, UP) for c in cells[met_up].tolist()]
+        met_by += [(c, DOWN) for c in cells[met_down].tolist()]
         if not met_by:
             return
         self._keys.add(key)
@@ -84,6 +88,13 @@ class MoveLibrary:
 
     def move(self, m: int) -> tuple[IntArray, FloatArray]:
         return self._cells[m], self._z[m]
+
+    def moved(self, m: int) -> frozenset[int]:
+        """The cells move ``m`` changes (every cell it keeps), as a set for the repair."""
+        found = self._moved.get(m)
+        if found is None:
+            found = self._moved[m] = frozenset(self._cells[m].tolist())
+        return found
 
 
 def sparse_move(

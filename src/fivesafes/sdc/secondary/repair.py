@@ -26,6 +26,7 @@ from fivesafes.sdc.secondary.model import (
     met,
 )
 from fivesafes.sdc.secondary.moves import MoveLibrary, sparse_move
+from fivesafes.sdc.secondary.pairs import PairSet
 
 # Hidden cells around a primary in a group-of-insiders LP (see _coalition).
 COALITION_LIMIT = 4 * LOCAL_LIMIT
@@ -106,7 +107,7 @@ def repair(
     targets = [t for t in problem.targets() if (t[0], t[1]) not in done]
     req_of = {(p, dr): rq for p, dr, rq in targets}
     certified: set[tuple[int, int]] = set(proved or ())
-    pair_ok: set[tuple[int, int, int]] = set()
+    pair_ok = PairSet()
     if moves:
         pins_now = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
         closed: set[tuple[int, int]] = set()  # see _still_others
@@ -148,7 +149,7 @@ def _sweep(
     targets: list[tuple[int, int, float]],
     req_of: dict[tuple[int, int], float],
     certified: set[tuple[int, int]],
-    pair_ok: set[tuple[int, int, int]],
+    pair_ok: PairSet,
     seen: list[Cut] | None,
     deadline: float | None,
     tell: Stage,
@@ -183,7 +184,7 @@ def _sweep(
             for cells, z in holding(p, direction, opens) if opens else ():
                 _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
                 _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
-        open_pins = any((p, direction, q) not in pair_ok for q in pins_of[p])
+        open_pins = not pair_ok.all_proved(p, direction, pins_of[p])
         if (p, direction) not in certified or open_pins:
             # (a demand proved by another move still gets its own LP when insiders are
             # open: its move, on p's neighbourhood, leaves most insiders' cells unmoved)
@@ -255,7 +256,7 @@ def _still_others(
     z: FloatArray,
     req_of: dict[tuple[int, int], float],
     pins_of: dict[int, list[int]],
-    pair_ok: set[tuple[int, int, int]],
+    pair_ok: PairSet,
     sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None,
     closed: set[tuple[int, int]] | None = None,
 ) -> None:
@@ -271,6 +272,7 @@ def _still_others(
     """
     if z.size != cells.size:
         return  # no move (an unbounded side): nothing proved for other cells
+    moved = _moved(cells, z)  # once per move: thousands of cells' checks share it
     for c, zc in zip(cells.tolist(), z.tolist(), strict=True):
         if c == p or not pins_of.get(c):
             continue
@@ -278,10 +280,13 @@ def _still_others(
             rq = req_of.get((c, dr))
             if rq is None or not met(zc * dr, rq) or (closed and (c, dr) in closed):
                 continue
-            if any((c, dr, q) not in pair_ok for q in pins_of[c]):
-                _still(c, dr, pins_of[c], cells, z, pair_ok, sink)
-            elif closed is not None:
+            if _still(c, dr, pins_of[c], cells, z, pair_ok, sink, moved) and closed is not None:
                 closed.add((c, dr))
+
+
+def _moved(cells: IntArray, z: FloatArray) -> set[int]:
+    """The cells a move changes (all of ``cells`` when there is no move: an unbounded side)."""
+    return set((cells[np.abs(z) > MOVED] if z.size == cells.size else cells).tolist())
 
 
 def _still(
@@ -290,32 +295,35 @@ def _still(
     pins: list[int],
     cells: IntArray,
     z: FloatArray,
-    pair_ok: set[tuple[int, int, int]],
+    pair_ok: PairSet,
     sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
-) -> None:
-    """Insider pairs proved by an LP's move that leaves their cells unmoved.
+    moved: set[int] | frozenset[int] | None = None,
+) -> bool:
+    """Insider pairs proved by a move that leaves their cells unmoved; True when none is left open.
 
     Cells outside the LP's ``cells`` were held at their values in it, so they count as
-    unmoved even when the LP gave no move (an unbounded side).
+    unmoved even when the LP gave no move (an unbounded side). ``moved``: the move's
+    :func:`_moved`, when the caller has it already.
 
     ``sink``: a move that proves a new pair is kept there as a witness for the audit,
     which verifies it itself (sdc/audit/witness.py): key ``(p, direction * (k + 2))``
     for the k-th move of the demand (keys ``(p, ±1)`` are the hypercube moves').
     """
     if not pins:
-        return
-    moved = set((cells[np.abs(z) > MOVED] if z.size == cells.size else cells).tolist())
-    new = False
-    for q in pins:
-        if q not in moved and (p, direction, q) not in pair_ok:
-            pair_ok.add((p, direction, q))
-            new = True
+        return True
+    if moved is None:
+        moved = _moved(cells, z)
+    open_ = pair_ok.open(p, direction, pins)
+    proved = open_ - moved
+    pair_ok.prove(p, direction, proved)
+    new, left = bool(proved), len(proved) < len(open_)
     if new and sink is not None and z.size == cells.size:
         keep = np.abs(z) > WITNESS_ZERO
         k = 0
         while (p, direction * (k + 2)) in sink:
             k += 1
         sink[(p, direction * (k + 2))] = (cells[keep].astype(np.int64), z[keep].astype(float))
+    return not left
 
 
 def _sparse(
@@ -326,7 +334,7 @@ def _sparse(
     req: float,
     cells: IntArray,
     pins: list[int],
-    pair_ok: set[tuple[int, int, int]],
+    pair_ok: PairSet,
     sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None,
     library: MoveLibrary,
 ) -> None:
@@ -350,17 +358,16 @@ def _from_library(
     hidden: BoolArray,
     pins: list[int],
     certified: set[tuple[int, int]],
-    pair_ok: set[tuple[int, int, int]],
+    pair_ok: PairSet,
     sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
 ) -> None:
     """Prove (p, direction), and its insiders left unchanged, by kept moves valid on ``hidden``."""
-    if (p, direction) in certified and all((p, direction, q) in pair_ok for q in pins):
+    if (p, direction) in certified and pair_ok.all_proved(p, direction, pins):
         return
     for m in library.proving(p, direction, hidden):
         certified.add((p, direction))
         cells, z = library.move(m)
-        _still(p, direction, pins, cells, z, pair_ok, sink)
-        if all((p, direction, q) in pair_ok for q in pins):
+        if _still(p, direction, pins, cells, z, pair_ok, sink, library.moved(m)):
             return
 
 
@@ -370,7 +377,7 @@ def _coalition(
     direction: int,
     req: float,
     pins: list[int],
-    pair_ok: set[tuple[int, int, int]],
+    pair_ok: PairSet,
     needed: IntArray | None = None,
     sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None = None,
     library: MoveLibrary | None = None,
