@@ -49,6 +49,10 @@ class PairSet:
         """Demand (p, direction) is met against each of ``insiders``."""
         self._by_demand.setdefault((p, direction), set()).update(insiders)
 
+    def proved(self, p: int, direction: int) -> set[int]:
+        """The insiders the demand is proved against: the set itself, which grows as pairs do."""
+        return self._by_demand.setdefault((p, direction), set())
+
     def open(self, p: int, direction: int, pins: Iterable[int]) -> set[int]:
         """The insiders of ``pins`` the demand is not proved against yet."""
         return set(pins) - self._by_demand.get((p, direction), _NONE)

@@ -225,8 +225,9 @@ def _sweep(
             sink,
             library,
         )
+        proved = pair_ok.proved(p, direction)  # live: grows as this loop proves pairs
         for pin in pins_of[p]:
-            if (p, direction, pin) in pair_ok:
+            if pin in proved:
                 continue
             if near is not None:  # the group's LP first: built and warm
                 reach, pi, _, z = att.reach(p, direction, near, pin)
@@ -397,7 +398,8 @@ def _coalition(
     :mod:`singleton`). Returns the cells of the group's LP (None when no group LP ran),
     for the checks one insider at a time to try first (it is built and warm).
     """
-    open_ = [q for q in pins if (p, direction, q) not in pair_ok]
+    proved = pair_ok.proved(p, direction)
+    open_ = [q for q in pins if q not in proved]
     if len(open_) < 2:
         return None
     cells, _ = att.neighbourhood(p, COALITION_LIMIT)
@@ -405,7 +407,7 @@ def _coalition(
         cells = needed  # the outsider's own LP needed more cells: so does the group
     groups = [open_]
     while groups:
-        group = [q for q in groups.pop() if (p, direction, q) not in pair_ok]
+        group = [q for q in groups.pop() if q not in proved]
         if len(group) < 2:
             continue
         reach, pi, rows, z = att.reach(p, direction, cells, known=np.array(group, dtype=np.int64))
@@ -413,7 +415,7 @@ def _coalition(
             if library is not None:
                 library.add(cells, z)
             _still(p, direction, open_, cells, z, pair_ok, sink)
-            pair_ok.update((p, direction, q) for q in group)
+            pair_ok.prove(p, direction, group)
             continue
         priced = _priced(att.problem, rows, pi, group)
         if 0 < len(priced) < len(group):  # the priced ones apart, the rest first
