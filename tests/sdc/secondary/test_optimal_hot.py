@@ -9,6 +9,7 @@ audit (singleton check on) and, where small enough, the brute-force optimum.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -141,3 +142,55 @@ def test_a_shrink_over_two_safe_patterns_returns_a_safe_one(seed: int) -> None:
     got, _ = shrink(problem, mip, first, time.monotonic() + 30, allowed=second)
     assert problem.pattern_cost(got) <= problem.pattern_cost(first) + 1e-9
     assert audit_table(apply_pattern(df, problem, got), hs, singleton=True).safe
+
+
+@settings(max_examples=20, deadline=None)
+@given(remaining=st.floats(0.01, 100.0), limit=st.floats(1.0, 100.0), loose=st.booleans())
+def test_the_round_before_the_closing_phase_is_given_the_rest_of_the_limit(
+    remaining: float, limit: float, loose: bool
+) -> None:
+    remaining = min(remaining, limit)
+    seconds, last = optimal._next_round(remaining, limit, loose)
+    assert 0.0 < seconds <= remaining
+    ordinary = optimal._round_seconds(remaining, limit)
+    # last exactly when a loose round would otherwise leave only the closing phase
+    assert last == (loose and remaining - ordinary < optimal.FINAL_SHARE * limit)
+    assert seconds == (remaining if last else ordinary)
+
+
+@pytest.mark.parametrize("seed", [2, 5, 13])
+def test_the_last_round_solves_to_the_end_and_the_method_still_ends_proven(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every repaired pattern is shrunk (its next round solves in the background) and the
+    # closing phase starts half-way: each such round is a last one. It must be given the
+    # rest of the limit; when it ends early, within its gap, the loop must go on with its
+    # pattern to the proof (these tables are proven optimal in seconds of the 20)
+    monkeypatch.setattr(optimal, "SHRINK_ABOVE", 0.0)
+    monkeypatch.setattr(optimal, "FINAL_SHARE", 0.5)
+    calls: list[tuple[float, float]] = []
+    solve = CutModel.solve
+
+    def recording(
+        self: CutModel, start: np.ndarray | None, seconds: float, gap: float
+    ) -> tuple[np.ndarray | None, float, bool]:
+        if threading.current_thread() is not threading.main_thread():
+            calls.append((time.monotonic(), seconds))
+        return solve(self, start, seconds, gap)
+
+    monkeypatch.setattr(CutModel, "solve", recording)
+    rng = np.random.default_rng(seed)
+    df, hs = random_table(rng, [[2, 2], [2], [3]], n_primary=10)
+    limit = 20.0
+    began = time.monotonic()
+    res = protect_secondary(df, hs, SuppressionSpec(method="optimal", time_limit=limit))
+    assert calls, "no round solved in the background: the test missed its path"
+    for at, seconds in calls:
+        assert at + seconds == pytest.approx(began + limit, abs=1.0)
+    assert res.solver_status == "optimal" and res.gap is not None and res.gap < 1e-6
+    assert audit_table(res.cells, hs, singleton=True).safe
+    problem = _problem(df, hs, True)
+    other, _, _ = protect_fast(problem, build_structure(df, hs))
+    assert audit_table(apply_pattern(df, problem, other), hs, singleton=True).safe
+    assert res.bound is not None
+    assert res.bound <= problem.pattern_cost(other) + 1e-6 * max(1.0, res.objective)

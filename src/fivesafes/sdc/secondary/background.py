@@ -60,6 +60,10 @@ class Pending(Generic[T]):
         except BaseException as exc:  # handed to the caller of result()
             self._error = exc
 
+    def done(self) -> bool:
+        """Whether the call has returned (or raised)."""
+        return self._thread is None or not self._thread.is_alive()
+
     def result(self) -> T:
         if self._thread is not None:
             self._thread.join()
@@ -90,6 +94,11 @@ class TwinModels:
     @property
     def busy(self) -> bool:
         return self._pending is not None
+
+    @property
+    def running(self) -> bool:
+        """Whether a background solve is still under way (not only waiting to be collected)."""
+        return self._pending is not None and not self._pending.done()
 
     def add(self, cuts: list[Cut]) -> int:
         """Add cuts to both models (to ``main`` once its solve is collected); how many new."""

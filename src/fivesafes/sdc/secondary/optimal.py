@@ -183,6 +183,20 @@ def _round_seconds(remaining: float, time_limit: float) -> float:
     return max(remaining - REPAIR_RESERVE * time_limit, 0.5 * remaining)
 
 
+def _next_round(remaining: float, time_limit: float, loose: bool) -> tuple[float, bool]:
+    """Seconds for a MIP round started now in the background, and whether it is the last.
+
+    When only the closing phase would follow it (``loose`` rounds stop at a gap; the
+    closing phase's exact MIP would start over from no tree), the round keeps solving
+    to the end of the limit, its bound still rising (3d-2k: a round stopped at 969,990
+    after its 12 s reached 977,320 by the end).
+    """
+    seconds = _round_seconds(remaining, time_limit)
+    if loose and remaining - seconds < FINAL_SHARE * time_limit:
+        return remaining, True
+    return seconds, False
+
+
 def _free_cost(problem: Problem, hidden: BoolArray) -> float:
     return float(problem.cost[hidden & ~problem.forced].sum())
 
@@ -276,6 +290,8 @@ def protect_optimal(
     while True:
         rounds += 1
         remaining = time_limit - (time.monotonic() - t0)
+        # the last round, when it ended early (within its gap), is an ordinary one
+        last_round = last_round and mip.running
         closing = (remaining < FINAL_SHARE * time_limit and round_gap > gap) or last_round
         if mip.busy and not closing:  # the round that solved while the shrink ran
             ready = cast(RoundResult, mip.collect())
@@ -290,8 +306,14 @@ def protect_optimal(
             if not mip.busy:
                 mip.start(partial(bound_round, seconds=remaining))
             consider(best, t0 + time_limit)
-            bound = max(bound, min(cast(RoundResult, mip.collect())[1], best_cost))
+            result = cast(RoundResult, mip.collect())
+            bound = max(bound, min(result[1], best_cost))
             left = time_limit - (time.monotonic() - t0)
+            if last_round and result[2] and left >= FINAL_SHARE * time_limit:
+                # the last round ended early, within its gap: the loop goes on with its
+                # pattern (small tables reach their proof this way)
+                ready, last_round = result, False
+                continue
             if left > 1.0:
                 bound = max(bound, min(mip.bound_only(left), best_cost))
             break
@@ -355,13 +377,9 @@ def protect_optimal(
                 best, best_cost = fixed, _free_cost(problem, fixed)
         else:
             # the next MIP round solves on the second core meanwhile (it needs no shrink)
-            remaining = time_limit - (time.monotonic() - t0)
-            seconds = _round_seconds(remaining, time_limit)
-            if remaining - seconds < FINAL_SHARE * time_limit and round_gap > gap:
-                # only the closing phase would follow it: the round keeps solving to the
-                # end, its bound rising, instead of an exact MIP started over from no
-                # tree (3d-2k: a round stopped at 969,990 after 12 s reached 977,320)
-                seconds, last_round = remaining, True
+            seconds, last_round = _next_round(
+                time_limit - (time.monotonic() - t0), time_limit, round_gap > gap
+            )
             mip.start(partial(CutModel.solve, start=None, seconds=seconds, gap=round_gap))
             # a shrink gets a share of the limit: the next MIP round raises the bound
             # within the repaired pattern and the incumbent both: the restricted MIP may
