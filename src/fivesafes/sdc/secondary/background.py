@@ -25,6 +25,8 @@ T = TypeVar("T")
 # What a MIP round in the background returns: its pattern (None without one), its dual
 # bound, and whether it finished (its pattern optimal within the round's gap)
 RoundResult = tuple[BoolArray | None, float, bool]
+# :func:`rounds_while` starts no round with less time than this left (after its first)
+MIN_ROUND_SECONDS = 1.0
 
 
 def cores() -> int:
@@ -176,7 +178,10 @@ def rounds_while(
         if last is not None and new == 0:
             stop.wait(0.05)  # nothing to learn yet: wait for the repair's next cut
             continue
-        pattern, mip_bound, finished = models.main.solve(None, deadline - time.monotonic(), gap)
+        left = deadline - time.monotonic()
+        if tried and left < MIN_ROUND_SECONDS:
+            break  # too short to finish, and HiGHS overruns its limit by up to a second
+        pattern, mip_bound, finished = models.main.solve(None, left, gap)
         tried = True
         bound = max(bound, mip_bound)
         if pattern is not None and finished:

@@ -16,6 +16,8 @@ cannot prove goes to the per-demand LPs of :mod:`attacker`, which find the cuts.
 
 from __future__ import annotations
 
+import time
+
 import highspy
 import numpy as np
 
@@ -37,8 +39,9 @@ MAX_CLASSES = 6  # ... at most this many classes (two rounds each) per pass
 class BatchCertifier:
     """The attacker LP over every hidden cell of a (boolean) pattern, re-solved in rounds."""
 
-    def __init__(self, problem: Problem, hidden: BoolArray) -> None:
+    def __init__(self, problem: Problem, hidden: BoolArray, deadline: float | None = None) -> None:
         self.problem = problem
+        self.deadline = deadline  # past it, rounds solve nothing (the caller's LPs stop too)
         self.cells: IntArray = np.flatnonzero(hidden).astype(np.int64)
         self.pos = np.full(problem.n, -1, dtype=np.int64)
         self.pos[self.cells] = np.arange(self.cells.size)
@@ -66,8 +69,11 @@ class BatchCertifier:
     ) -> FloatArray | None:
         """One round: a move pushing every demand towards its requirement, ``hold`` kept at 0.
 
-        Returns the move on :attr:`cells`, or None when the solver gave no optimal point.
+        Returns the move on :attr:`cells`, or None when the solver gave no optimal point
+        (or the deadline has passed).
         """
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return None
         n = self.cells.size
         rng = np.random.default_rng(seed)
         cost = np.zeros(n)
@@ -102,6 +108,7 @@ def certify(
     outsider_ok: set[Demand],
     pair_ok: PairSet,
     sink: dict[Demand, tuple[IntArray, FloatArray]] | None = None,
+    deadline: float | None = None,
 ) -> int:
     """Prove as many demands (and insider pairs) as batch rounds can; returns LPs solved.
 
@@ -117,7 +124,7 @@ def certify(
     )
     if still < MIN_DEMANDS:
         return 0  # a few demands: their own LPs cost less than rounds over every hidden cell
-    batch = BatchCertifier(problem, hidden)
+    batch = BatchCertifier(problem, hidden, deadline)
     pinned = np.flatnonzero(hidden & problem.pinned).astype(np.int64)
     seed = 0
     if pinned.size:

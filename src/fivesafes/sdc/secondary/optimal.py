@@ -219,6 +219,7 @@ def protect_optimal(
     bound, lps, y_root = root_cuts(problem, mip, t0 + share * time_limit)
     round_gap = gap
     hot: set[tuple[int, int]] = set()
+    stop = threading.Event()  # ends the rounds run beside the start's repair
     # a MIP round solved in the background: (pattern, dual bound, finished)
     ready: RoundResult | None = None
     whole = 0.0  # how long the last whole repair took
@@ -242,18 +243,20 @@ def protect_optimal(
         began = time.monotonic()
         # where the start's repair takes much of the limit (hot rounds ran before it), the
         # MIP rounds go on meanwhile on the second core, over the cuts it finds so far
-        stop = threading.Event()
         if hot and mip.parallel:
             mip.start(lambda _: rounds_while(mip, seen_start, stop, t0 + time_limit, round_gap))
         try:
             start, n_lp = _rounded(problem, y_root, None, seen_start, library)
-        finally:
+        except BaseException:
             stop.set()
+            raise
         whole = time.monotonic() - began
         assert start is not None  # no deadline: the repair finished
         lps += n_lp
-        # (the rounds end with their current solve: collected at the next round, or,
-        # when only the closing phase is left, after its shrink)
+        if time_limit - (time.monotonic() - t0) >= FINAL_SHARE * time_limit or round_gap <= gap:
+            stop.set()  # they end with their current solve, collected at the next round
+        # (otherwise only the closing phase is left: they go on beside its shrink, over
+        # the cuts it finds, to the end; 3d-16k: the second core sat idle 11 s there)
         mip.add(seen_start)
         hot.update((c.primary, c.direction) for c in seen_start)
         y_root = None  # rounded already
@@ -306,6 +309,7 @@ def protect_optimal(
             if not mip.busy:
                 mip.start(partial(bound_round, seconds=remaining))
             consider(best, t0 + time_limit)
+            stop.set()
             result = cast(RoundResult, mip.collect())
             bound = max(bound, min(result[1], best_cost))
             left = time_limit - (time.monotonic() - t0)

@@ -166,7 +166,9 @@ def _sweep(
     if library is not None:
         for p, direction, _ in targets:
             _from_library(library, p, direction, att.hidden, pins_of[p], certified, pair_ok, sink)
-    att.batch_lps += certify(problem, att.hidden, targets, pins_of, certified, pair_ok, sink)
+    att.batch_lps += certify(
+        problem, att.hidden, targets, pins_of, certified, pair_ok, sink, deadline
+    )
     for p, direction, req in targets:
         tell.advance()
         if deadline is not None and time.monotonic() > deadline:
