@@ -115,3 +115,26 @@ def test_the_method_ends_proven_on_one_core_as_on_two(
     res = optimal.protect_optimal(problem, None, time_limit=60)
     assert res.status == "optimal"
     assert audit_table(with_pattern(df, problem, res.hidden), hs, singleton=True).safe
+
+
+def test_rounds_during_a_repair_start_none_in_the_last_second() -> None:
+    # HiGHS overruns a short limit by up to a second: with under MIN_ROUND_SECONDS left,
+    # after its first round, no other starts (new cuts are there, the stop never comes)
+    problem, _ = _cuts(5)
+    models = TwinModels(problem)  # no cut yet: the first round's pattern hides nothing
+    found: list[Cut] = []
+    solves: list[float] = []
+    solve = models.main.solve
+
+    def counting(start: object, seconds: float, gap: float) -> tuple[object, float, bool]:
+        solves.append(seconds)
+        if len(solves) == 1:
+            found.extend(relation_cuts(problem))  # what a repair found meanwhile
+        return solve(None, seconds, gap)
+
+    models.main.solve = counting  # type: ignore[method-assign,assignment]
+    began = time.monotonic()
+    end = began + background.MIN_ROUND_SECONDS / 2
+    got = rounds_while(models, found, threading.Event(), end, 0.0)
+    assert len(solves) == 1 and isinstance(got, tuple)
+    assert time.monotonic() < end + 0.5

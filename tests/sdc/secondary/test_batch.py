@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from unittest.mock import patch
 
 import numpy as np
@@ -63,3 +64,18 @@ def test_a_sensible_pattern_is_mostly_certified_in_a_few_lps() -> None:
         lps = certify(problem, hidden, targets, {}, outsider, PairSet())
     assert lps <= 2 * 8
     assert len(outsider) >= len(targets) // 2
+
+
+def test_batch_rounds_past_the_deadline_solve_nothing_and_prove_nothing() -> None:
+    # a repair with a deadline must not overrun it in batch rounds (1.5 s on 16,000 cells)
+    rng = np.random.default_rng(3)
+    df, hs = random_table(rng, [[3, 3], [3, 2]], n_primary=12)
+    problem = build_problem(
+        df, build_structure(df, hs), SuppressionSpec(singleton=False), frequency=False
+    )
+    hidden = relation_phase(problem, problem.forced.copy())
+    outsider: set[tuple[int, int]] = set()
+    with patch.object(batch, "MIN_DEMANDS", 0):
+        late = time.monotonic() - 1.0
+        assert certify(problem, hidden, problem.targets(), {}, outsider, PairSet(), None, late) == 0
+    assert outsider == set()
