@@ -160,7 +160,12 @@ class TwinModels:
 
 
 def rounds_while(
-    models: TwinModels, found: Sequence[Cut], stop: threading.Event, deadline: float, gap: float
+    models: TwinModels,
+    found: Sequence[Cut],
+    stop: threading.Event,
+    deadline: float,
+    gap: float,
+    patterns: list[BoolArray] | None = None,
 ) -> RoundResult:
     """MIP rounds over the cuts a running repair has found so far, until ``stop`` is set.
 
@@ -168,7 +173,8 @@ def rounds_while(
     whose cuts it appends to ``found``: each round adds the new ones and solves within
     ``gap``; at least one round runs. Returns the last finished round's pattern (None
     without one), the best dual bound and whether there is such a pattern; the caller
-    adds every cut of ``found`` once the repair is done.
+    adds every cut of ``found`` once the repair is done. ``patterns``: each finished
+    round's pattern is appended there as it comes (for the main thread meanwhile).
     """
     taken, bound, last, tried = 0, 0.0, None, False
     while not tried or (not stop.is_set() and time.monotonic() < deadline):
@@ -186,6 +192,8 @@ def rounds_while(
         bound = max(bound, mip_bound)
         if pattern is not None and finished:
             last = pattern
+            if patterns is not None:
+                patterns.append(pattern)
     return last, bound, last is not None
 
 

@@ -220,6 +220,7 @@ def protect_optimal(
     round_gap = gap
     hot: set[tuple[int, int]] = set()
     stop = threading.Event()  # ends the rounds run beside the start's repair
+    beside: list[BoolArray] = []  # their patterns, as they come
     # a MIP round solved in the background: (pattern, dual bound, finished)
     ready: RoundResult | None = None
     whole = 0.0  # how long the last whole repair took
@@ -244,7 +245,11 @@ def protect_optimal(
         # where the start's repair takes much of the limit (hot rounds ran before it), the
         # MIP rounds go on meanwhile on the second core, over the cuts it finds so far
         if hot and mip.parallel:
-            mip.start(lambda _: rounds_while(mip, seen_start, stop, t0 + time_limit, round_gap))
+            mip.start(
+                lambda _: rounds_while(
+                    mip, seen_start, stop, t0 + time_limit, round_gap, patterns=beside
+                )
+            )
         try:
             start, n_lp = _rounded(problem, y_root, None, seen_start, library)
         except BaseException:
@@ -308,7 +313,9 @@ def protect_optimal(
             # round still solving there, if any), and to a shrink of the incumbent
             if not mip.busy:
                 mip.start(partial(bound_round, seconds=remaining))
-            consider(best, t0 + time_limit)
+            # (the newest pattern of the rounds beside the start's repair, if any, lends
+            # its cells to the shrink's first round, as a repaired one does in the loop)
+            consider(best, t0 + time_limit, allowed=beside[-1] if beside else None)
             stop.set()
             result = cast(RoundResult, mip.collect())
             bound = max(bound, min(result[1], best_cost))
