@@ -15,7 +15,7 @@ from fivesafes.sdc.secondary import batch
 from fivesafes.sdc.secondary.attacker import Attacker, singleton_pins
 from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.fast import relation_phase
-from fivesafes.sdc.secondary.model import met
+from fivesafes.sdc.secondary.model import Problem, met
 from fivesafes.sdc.secondary.pairs import PairSet
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.spec import SuppressionSpec
@@ -51,13 +51,18 @@ def test_every_certified_demand_and_insider_pair_is_met_by_the_exact_lp(
         assert met(reach, req[(p, d)])
 
 
-def test_a_sensible_pattern_is_mostly_certified_in_a_few_lps() -> None:
+def _sensible() -> tuple[Problem, np.ndarray]:
+    """A 2-D table (outsiders only) and the pattern the relation phase makes of it."""
     rng = np.random.default_rng(3)
     df, hs = random_table(rng, [[3, 3], [3, 2]], n_primary=12)
     problem = build_problem(
         df, build_structure(df, hs), SuppressionSpec(singleton=False), frequency=False
     )
-    hidden = relation_phase(problem, problem.forced.copy())
+    return problem, relation_phase(problem, problem.forced.copy())
+
+
+def test_a_sensible_pattern_is_mostly_certified_in_a_few_lps() -> None:
+    problem, hidden = _sensible()
     targets = problem.targets()
     outsider: set[tuple[int, int]] = set()
     with patch.object(batch, "MIN_DEMANDS", 0):
@@ -68,12 +73,7 @@ def test_a_sensible_pattern_is_mostly_certified_in_a_few_lps() -> None:
 
 def test_batch_rounds_past_the_deadline_solve_nothing_and_prove_nothing() -> None:
     # a repair with a deadline must not overrun it in batch rounds (1.5 s on 16,000 cells)
-    rng = np.random.default_rng(3)
-    df, hs = random_table(rng, [[3, 3], [3, 2]], n_primary=12)
-    problem = build_problem(
-        df, build_structure(df, hs), SuppressionSpec(singleton=False), frequency=False
-    )
-    hidden = relation_phase(problem, problem.forced.copy())
+    problem, hidden = _sensible()
     outsider: set[tuple[int, int]] = set()
     with patch.object(batch, "MIN_DEMANDS", 0):
         late = time.monotonic() - 1.0

@@ -29,6 +29,7 @@ from fivesafes.sdc.secondary.model import Problem, relation_cuts
 from fivesafes.sdc.secondary.optimal import _hot_cuts
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.protect import apply_pattern
+from fivesafes.sdc.secondary.result import SecondaryResult
 from fivesafes.sdc.secondary.root import root_cuts
 from fivesafes.sdc.secondary.shrink import shrink
 from fivesafes.sdc.spec import SuppressionSpec
@@ -37,6 +38,15 @@ from fivesafes.sdc.spec import SuppressionSpec
 def _problem(df: pd.DataFrame, hs: list[Hierarchy], singleton: bool) -> Problem:
     spec = SuppressionSpec(method="optimal", singleton=singleton)
     return build_problem(df, build_structure(df, hs), spec, frequency=False)
+
+
+def _bound_under_fast(df: pd.DataFrame, hs: list[Hierarchy], res: SecondaryResult) -> None:
+    """The bound undercuts no safe pattern: `fast`'s, audited independently."""
+    problem = _problem(df, hs, True)
+    other, _, _ = protect_fast(problem, build_structure(df, hs))
+    assert audit_table(apply_pattern(df, problem, other), hs, singleton=True).safe
+    assert res.bound is not None
+    assert res.bound <= problem.pattern_cost(other) + 1e-6 * max(1.0, res.objective)
 
 
 @settings(max_examples=8, deadline=None)
@@ -85,12 +95,7 @@ def test_hot_rounds_end_on_a_pattern_the_whole_repair_proved(
     res = protect_secondary(df, hs, SuppressionSpec(method="optimal", time_limit=60))
     assert res.solver_status == "optimal" and res.gap is not None and res.gap < 1e-6
     assert audit_table(res.cells, hs, singleton=True).safe
-    # and its bound undercuts no safe pattern (fast's, audited)
-    problem = _problem(df, hs, True)
-    other, _, _ = protect_fast(problem, build_structure(df, hs))
-    assert audit_table(apply_pattern(df, problem, other), hs, singleton=True).safe
-    assert res.bound is not None
-    assert res.bound <= problem.pattern_cost(other) + 1e-6 * max(1.0, res.objective)
+    _bound_under_fast(df, hs, res)  # its bound undercuts no safe pattern
 
 
 @settings(max_examples=4, deadline=None)
@@ -189,8 +194,4 @@ def test_the_last_round_solves_to_the_end_and_the_method_still_ends_proven(
         assert at + seconds == pytest.approx(began + limit, abs=1.0)
     assert res.solver_status == "optimal" and res.gap is not None and res.gap < 1e-6
     assert audit_table(res.cells, hs, singleton=True).safe
-    problem = _problem(df, hs, True)
-    other, _, _ = protect_fast(problem, build_structure(df, hs))
-    assert audit_table(apply_pattern(df, problem, other), hs, singleton=True).safe
-    assert res.bound is not None
-    assert res.bound <= problem.pattern_cost(other) + 1e-6 * max(1.0, res.objective)
+    _bound_under_fast(df, hs, res)
