@@ -15,9 +15,10 @@ triples = st.tuples(st.integers(0, 5), st.sampled_from([-1, 1]), st.integers(0, 
     added=st.lists(triples, max_size=30),
     demand=st.tuples(st.integers(0, 5), st.sampled_from([-1, 1])),
     pins=st.lists(st.integers(0, 9), max_size=8),
+    moved=st.sets(st.integers(0, 9), max_size=6),
 )
 def test_a_pair_set_agrees_with_the_set_of_its_triples(
-    added: list[tuple[int, int, int]], demand: tuple[int, int], pins: list[int]
+    added: list[tuple[int, int, int]], demand: tuple[int, int], pins: list[int], moved: set[int]
 ) -> None:
     pairs, plain = PairSet(), set()
     live = pairs.proved(*demand)  # taken before the pairs come: it must see them
@@ -34,3 +35,7 @@ def test_a_pair_set_agrees_with_the_set_of_its_triples(
     assert pairs.open(p, d, pins) == expected_open
     assert pairs.all_proved(p, d, pins) == (not expected_open)
     assert live == {q for pp, dd, q in plain if (pp, dd) == demand}
+    # a move meeting the demand proves it against exactly the open insiders it leaves
+    proved, left = pairs.prove_unmoved(p, d, pins, moved)
+    assert proved == len(expected_open - moved) and left == len(expected_open & moved)
+    assert pairs.open(p, d, pins) == expected_open & moved

@@ -43,6 +43,12 @@ def _gather(indptr: IntArray, indices: IntArray, items: IntArray) -> IntArray:
     return np.asarray(indices[pos], dtype=np.int64)
 
 
+def moved_cells(cells: IntArray, z: FloatArray) -> set[int]:
+    """The cells an LP's move ``z`` changes (all of ``cells`` when it gave no move: an
+    unbounded side); cells outside the LP were held at their values, so never moved."""
+    return set((cells[np.abs(z) > MOVED] if z.size == cells.size else cells).tolist())
+
+
 def relation_columns(
     problem: Problem, cells: IntArray
 ) -> tuple[IntArray, Int32Array, Int32Array, FloatArray]:
@@ -381,7 +387,7 @@ def separate(
                 continue
             certify_move(cells, z, req_of, certified)
             # cells outside the LP were held at their values: unmoved (even unbounded)
-            moved = set((cells[np.abs(z) > MOVED] if z.size == cells.size else cells).tolist())
+            moved = moved_cells(cells, z)
         # an insider whose cell the outsider's move leaves where it is cannot rule it out
         pins = [q for q in pins_of[p] if moved is None or q in moved]
         if len(pins) > 1 and _coalition_meets(att, p, direction, req, pins):

@@ -275,7 +275,7 @@ def _record(
     proves a new insider pair of.
     """
     gained = 0
-    moved = np.abs(z) > MOVED
+    moved = set(batch.cells[np.abs(z) > MOVED].tolist())  # one move for every demand
     pos = batch.pos
     keep = np.abs(z) > 1e-7  # repair.WITNESS_ZERO: solver noise left out of the witness
     witness = (batch.cells[keep], z[keep])
@@ -286,11 +286,8 @@ def _record(
         outsider_ok.add((p, d))
         if not insiders:
             gained += new
-        open_ = pair_ok.open(p, d, pins_of.get(p, []))
-        proved = {q for q in open_ if pos[q] < 0 or not moved[pos[q]]}
-        pair_ok.prove(p, d, proved)
-        new, still = bool(proved), len(proved) < len(open_)
-        if new and sink is not None:
+        proved, still = pair_ok.prove_unmoved(p, d, pins_of.get(p, []), moved)
+        if proved and sink is not None:
             k = 0
             while (p, d * (k + 2)) in sink:
                 k += 1

@@ -183,6 +183,15 @@ def _round_seconds(remaining: float, time_limit: float) -> float:
     return max(remaining - REPAIR_RESERVE * time_limit, 0.5 * remaining)
 
 
+def _closing(remaining: float, time_limit: float, loose: bool) -> bool:
+    """Whether only the closing phase is left: too little time for another round's repair.
+
+    ``loose``: rounds stop at a gap wider than the one asked for (3-D tables); otherwise
+    every round is exact and there is no closing phase.
+    """
+    return loose and remaining < FINAL_SHARE * time_limit
+
+
 def _next_round(remaining: float, time_limit: float, loose: bool) -> tuple[float, bool]:
     """Seconds for a MIP round started now in the background, and whether it is the last.
 
@@ -192,7 +201,7 @@ def _next_round(remaining: float, time_limit: float, loose: bool) -> tuple[float
     after its 12 s reached 977,320 by the end).
     """
     seconds = _round_seconds(remaining, time_limit)
-    if loose and remaining - seconds < FINAL_SHARE * time_limit:
+    if _closing(remaining - seconds, time_limit, loose):
         return remaining, True
     return seconds, False
 
@@ -258,7 +267,7 @@ def protect_optimal(
         whole = time.monotonic() - began
         assert start is not None  # no deadline: the repair finished
         lps += n_lp
-        if time_limit - (time.monotonic() - t0) >= FINAL_SHARE * time_limit or round_gap <= gap:
+        if not _closing(time_limit - (time.monotonic() - t0), time_limit, round_gap > gap):
             stop.set()  # they end with their current solve, collected at the next round
         # (otherwise only the closing phase is left: they go on beside its shrink, over
         # the cuts it finds, to the end; 3d-16k: the second core sat idle 11 s there)
@@ -300,7 +309,7 @@ def protect_optimal(
         remaining = time_limit - (time.monotonic() - t0)
         # the last round, when it ended early (within its gap), is an ordinary one
         last_round = last_round and mip.running
-        closing = (remaining < FINAL_SHARE * time_limit and round_gap > gap) or last_round
+        closing = _closing(remaining, time_limit, round_gap > gap) or last_round
         if mip.busy and not closing:  # the round that solved while the shrink ran
             ready = cast(RoundResult, mip.collect())
         if ready is not None:
@@ -320,7 +329,7 @@ def protect_optimal(
             result = cast(RoundResult, mip.collect())
             bound = max(bound, min(result[1], best_cost))
             left = time_limit - (time.monotonic() - t0)
-            if last_round and result[2] and left >= FINAL_SHARE * time_limit:
+            if last_round and result[2] and not _closing(left, time_limit, round_gap > gap):
                 # the last round ended early, within its gap: the loop goes on with its
                 # pattern (small tables reach their proof this way)
                 ready, last_round = result, False

@@ -53,6 +53,20 @@ class PairSet:
         """The insiders the demand is proved against: the set itself, which grows as pairs do."""
         return self._by_demand.setdefault((p, direction), set())
 
+    def prove_unmoved(
+        self, p: int, direction: int, pins: Iterable[int], moved: set[int] | frozenset[int]
+    ) -> tuple[int, int]:
+        """Prove the demand against its open insiders a move meeting it leaves unmoved.
+
+        A move that meets (p, direction) and leaves an insider's cell where it is proves
+        the demand against that insider. Returns how many pairs this proved and how many
+        of ``pins`` are still open (their cells moved).
+        """
+        open_ = self.open(p, direction, pins)
+        proved = open_ - moved
+        self.prove(p, direction, proved)
+        return len(proved), len(open_) - len(proved)
+
     def open(self, p: int, direction: int, pins: Iterable[int]) -> set[int]:
         """The insiders of ``pins`` the demand is not proved against yet."""
         return set(pins) - self._by_demand.get((p, direction), _NONE)

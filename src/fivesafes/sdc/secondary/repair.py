@@ -9,13 +9,18 @@ import numpy as np
 
 from fivesafes.errors import InfeasibleProtectionError
 from fivesafes.sdc.progress import Progress, Stage, stage
-from fivesafes.sdc.secondary.attacker import Attacker, certify_move, check_demand, singleton_pins
+from fivesafes.sdc.secondary.attacker import (
+    Attacker,
+    certify_move,
+    check_demand,
+    moved_cells,
+    singleton_pins,
+)
 from fivesafes.sdc.secondary.batch import certify
 from fivesafes.sdc.secondary.infeasible import cannot_protect
 from fivesafes.sdc.secondary.model import (
     DOWN,
     LOCAL_LIMIT,
-    MOVED,
     UP,
     BoolArray,
     Cut,
@@ -275,7 +280,7 @@ def _still_others(
     """
     if z.size != cells.size:
         return  # no move (an unbounded side): nothing proved for other cells
-    moved = _moved(cells, z)  # once per move: thousands of cells' checks share it
+    moved = moved_cells(cells, z)  # once per move: thousands of cells' checks share it
     for c, zc in zip(cells.tolist(), z.tolist(), strict=True):
         if c == p or not pins_of.get(c):
             continue
@@ -285,11 +290,6 @@ def _still_others(
                 continue
             if _still(c, dr, pins_of[c], cells, z, pair_ok, sink, moved) and closed is not None:
                 closed.add((c, dr))
-
-
-def _moved(cells: IntArray, z: FloatArray) -> set[int]:
-    """The cells a move changes (all of ``cells`` when there is no move: an unbounded side)."""
-    return set((cells[np.abs(z) > MOVED] if z.size == cells.size else cells).tolist())
 
 
 def _still(
@@ -306,7 +306,7 @@ def _still(
 
     Cells outside the LP's ``cells`` were held at their values in it, so they count as
     unmoved even when the LP gave no move (an unbounded side). ``moved``: the move's
-    :func:`_moved`, when the caller has it already.
+    :func:`attacker.moved_cells`, when the caller has it already.
 
     ``sink``: a move that proves a new pair is kept there as a witness for the audit,
     which verifies it itself (sdc/audit/witness.py): key ``(p, direction * (k + 2))``
@@ -315,11 +315,8 @@ def _still(
     if not pins:
         return True
     if moved is None:
-        moved = _moved(cells, z)
-    open_ = pair_ok.open(p, direction, pins)
-    proved = open_ - moved
-    pair_ok.prove(p, direction, proved)
-    new, left = bool(proved), len(proved) < len(open_)
+        moved = moved_cells(cells, z)
+    new, left = pair_ok.prove_unmoved(p, direction, pins, moved)
     if new and sink is not None and z.size == cells.size:
         keep = np.abs(z) > WITNESS_ZERO
         k = 0
