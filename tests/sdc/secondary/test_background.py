@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conftest import cheapest_safe_cost, problem_of, random_table, with_pattern
 from fivesafes.sdc.audit import audit_table
-from fivesafes.sdc.secondary import background, optimal
+from fivesafes.sdc.secondary import background, hot, optimal
 from fivesafes.sdc.secondary.attacker import separate
 from fivesafes.sdc.secondary.background import Pending, TwinModels, rounds_while
 from fivesafes.sdc.secondary.cut_model import CutModel
@@ -107,7 +107,7 @@ def test_the_method_ends_proven_on_one_core_as_on_two(
     # one core: every background solve runs at once, where it would have started; the
     # hot start (rounds during the start's repair) is skipped; the result is the same kind
     monkeypatch.setattr(background, "cores", lambda: n_cores)
-    monkeypatch.setattr(optimal, "PRE_HOT_ABOVE", 0.0)  # the path with rounds during the start
+    monkeypatch.setattr(hot, "PRE_HOT_ABOVE", 0.0)  # the path with rounds during the start
     rng = np.random.default_rng(13)
     df, hs = random_table(rng, [[2], [2], [3]], n_primary=6)
     problem = problem_of(df, hs, singleton=True)

@@ -22,11 +22,10 @@ from conftest import cheapest_safe_cost, random_table
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
-from fivesafes.sdc.secondary import optimal, protect_secondary
+from fivesafes.sdc.secondary import hot, optimal, protect_secondary
 from fivesafes.sdc.secondary.cut_model import CutModel
 from fivesafes.sdc.secondary.fast import protect_fast
 from fivesafes.sdc.secondary.model import Problem, relation_cuts
-from fivesafes.sdc.secondary.optimal import _hot_cuts
 from fivesafes.sdc.secondary.problem import build_problem
 from fivesafes.sdc.secondary.protect import apply_pattern
 from fivesafes.sdc.secondary.result import SecondaryResult
@@ -49,33 +48,6 @@ def _bound_under_fast(df: pd.DataFrame, hs: list[Hierarchy], res: SecondaryResul
     assert res.bound <= problem.pattern_cost(other) + 1e-6 * max(1.0, res.objective)
 
 
-@settings(max_examples=8, deadline=None)
-@given(seed=st.integers(0, 10_000), singleton=st.booleans(), share=st.floats(0.2, 0.8))
-def test_hot_cuts_belong_to_hot_demands_and_hold_for_a_safe_pattern(
-    seed: int, singleton: bool, share: float
-) -> None:
-    rng = np.random.default_rng(seed)
-    df, hs = random_table(rng, [[2], [2], [3]], n_primary=5)
-    problem = _problem(df, hs, singleton)
-    demands = [(p, d) for p, d, _ in problem.targets()]
-    hot = {t for t in demands if rng.random() < share} or {demands[0]}
-    cuts = _hot_cuts(problem, problem.forced.copy(), hot, time.monotonic() + 60)
-    assert {(c.primary, c.direction) for c in cuts} <= hot
-    # a valid cut holds for every safe pattern: here fast's, audited independently
-    safe, _, _ = protect_fast(problem, build_structure(df, hs))
-    assert audit_table(apply_pattern(df, problem, safe), hs, singleton=singleton).safe
-    for cut in cuts:
-        assert cut.lhs(safe) >= cut.rhs - 1e-6 * max(1.0, cut.rhs)
-
-
-def test_a_hot_round_past_its_deadline_stops_without_raising() -> None:
-    rng = np.random.default_rng(4)
-    df, hs = random_table(rng, [[2], [2], [3]], n_primary=5)
-    problem = _problem(df, hs, True)
-    hot = {(p, d) for p, d, _ in problem.targets()}
-    assert _hot_cuts(problem, problem.forced.copy(), hot, time.monotonic() - 1.0) == []
-
-
 @pytest.mark.parametrize("seed", [3, 11, 29])
 @pytest.mark.parametrize("schedule", ["many hot rounds", "only hot rounds", "hot start"])
 def test_hot_rounds_end_on_a_pattern_the_whole_repair_proved(
@@ -89,7 +61,7 @@ def test_hot_rounds_end_on_a_pattern_the_whole_repair_proved(
     if schedule == "only hot rounds":
         monkeypatch.setattr(optimal, "SHRINK_SHARE", 10.0)
     if schedule == "hot start":  # hot rounds before the start's repair, whatever its size
-        monkeypatch.setattr(optimal, "PRE_HOT_ABOVE", 0.0)
+        monkeypatch.setattr(hot, "PRE_HOT_ABOVE", 0.0)
     rng = np.random.default_rng(seed)
     df, hs = random_table(rng, [[2], [2], [3]], n_primary=6)
     res = protect_secondary(df, hs, SuppressionSpec(method="optimal", time_limit=60))

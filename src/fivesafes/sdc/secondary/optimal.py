@@ -11,19 +11,18 @@ the best safe pattern seen and the proven gap, never an unsafe one.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import cast
 
 import numpy as np
 
-from fivesafes.sdc.secondary.attacker import separate
 from fivesafes.sdc.secondary.background import RoundResult, TwinModels, bound_round, rounds_while
 from fivesafes.sdc.secondary.bridgeless import drop_bridges
 from fivesafes.sdc.secondary.cut_model import CutModel
+from fivesafes.sdc.secondary.hot import closer_guess, hot_cuts
 from fivesafes.sdc.secondary.infeasible import check_feasible_alone
 from fivesafes.sdc.secondary.model import (
     BoolArray,
@@ -61,18 +60,10 @@ SHRINK_SHARE = 0.2
 ROUND_GAP = 0.02
 # Between two whole repairs, up to this many rounds check only the demands some cut was
 # found for so far (hot ones): their cuts are most of what the MIP misses, found in a
-# tenth of a whole repair's LPs (see :func:`_hot_cuts`)
+# tenth of a whole repair's LPs (see :func:`hot.hot_cuts`)
 HOT_ROUNDS = 3
 # The last quarter of the limit goes to the exact MIP's bound when no whole round fits
 FINAL_SHARE = 0.25
-# Hot rounds before the start's repair (see :func:`_closer_guess`): when a whole repair
-# would take more than PRE_HOT_ABOVE of the limit, estimated as REPAIR_PER_CHECK times
-# one outsider check of the first MIP pattern (3d-2k: 0.23 s check, 4.5 s repair; 3d-16k:
-# 0.9 s and 25 s), until PRE_HOT_SHARE of the limit (3d-16k in 60 s: 13.4% with 0.6,
-# 16.3-23.5% with 0.4-0.5, 17.7% with 0.7 where the start's repair overran the limit)
-REPAIR_PER_CHECK = 25.0
-PRE_HOT_ABOVE = 0.2
-PRE_HOT_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -107,75 +98,6 @@ def _rounded(
     except OutOfTime:
         return None, 0
     return drop_bridges(problem, fixed), n_lp
-
-
-def _hot_cuts(
-    problem: Problem,
-    pattern: BoolArray,
-    hot: set[tuple[int, int]],
-    deadline: float,
-    library: MoveLibrary | None = None,
-) -> list[Cut]:
-    """Cuts the pattern violates among the ``hot`` demands (as the repair finds them).
-
-    A repair restricted to those demands: its pattern is not checked for the others and
-    is dropped; its cuts, found on the pattern and on what it adds, are valid for every
-    pattern and are what the next MIP round needs (on the 3-D 1,859-cell table the whole
-    repair found its cuts among 20-30 of 774 demands).
-    """
-    others = {(p, d) for p, d, _ in problem.targets()} - hot
-    seen: list[Cut] = []
-    with contextlib.suppress(OutOfTime):  # the cuts found so far hold all the same
-        repair(
-            problem,
-            pattern.copy(),
-            seen=seen,
-            insider_proof=others,
-            deadline=deadline,
-            library=library,
-        )
-    return seen
-
-
-def _closer_guess(
-    problem: Problem,
-    mip: TwinModels,
-    guess: BoolArray,
-    hot: set[tuple[int, int]],
-    t0: float,
-    time_limit: float,
-    round_gap: float,
-    library: MoveLibrary | None = None,
-) -> tuple[BoolArray, float, int]:
-    """A MIP pattern that misses fewer cuts than ``guess``, for the start's repair.
-
-    The outsider's cuts ``guess`` violates (one LP per demand) join the model and make
-    the first hot demands (``hot``, filled here). Where a whole repair would take more
-    than PRE_HOT_ABOVE of the limit (estimated from that check: REPAIR_PER_CHECK times
-    as long), hot rounds then add their cuts, insiders' included, until PRE_HOT_SHARE
-    of the limit: there the start's repair is the only whole one the minute holds, and
-    the closer its pattern the cheaper the start (3d-16k: 2,013,000 against 2,317,000).
-    Returns the last MIP pattern, the best MIP bound and the LPs solved.
-    """
-    outsider = replace(problem, pinned=np.zeros(problem.n, dtype=bool))
-    began = time.monotonic()
-    cuts, lps = separate(outsider, guess | problem.forced)
-    bound = 0.0
-    if REPAIR_PER_CHECK * (time.monotonic() - began) < PRE_HOT_ABOVE * time_limit:
-        return guess, bound, lps
-    hot.update((c.primary, c.direction) for c in cuts)
-    mip.add(cuts)
-    deadline = t0 + PRE_HOT_SHARE * time_limit
-    while time.monotonic() < deadline:
-        nxt, mip_bound, finished = mip.solve(None, deadline - time.monotonic(), round_gap)
-        if nxt is None or not finished:
-            break
-        bound, guess = max(bound, mip_bound), nxt
-        cuts = _hot_cuts(problem, guess | problem.forced, hot, deadline, library)
-        hot.update((c.primary, c.direction) for c in cuts)
-        if mip.add(cuts) == 0:
-            break
-    return guess, bound, lps
 
 
 def _round_seconds(remaining: float, time_limit: float) -> float:
@@ -243,7 +165,7 @@ def protect_optimal(
         bound = max(bound, mip_bound)
         seen_start: list[Cut] = []
         if guess is not None:
-            guess, pre_bound, n_lp = _closer_guess(
+            guess, pre_bound, n_lp = closer_guess(
                 problem, mip, guess, hot, t0, time_limit, round_gap, library
             )
             bound = max(bound, pre_bound)
@@ -357,7 +279,7 @@ def protect_optimal(
         fits = time_limit - (time.monotonic() - t0) > whole + SHRINK_SHARE * time_limit
         if finished and hot and (hot_left > 0 or not fits):
             hot_left -= 1
-            if mip.add(_hot_cuts(problem, pattern, hot, t0 + time_limit, library)) > 0:
+            if mip.add(hot_cuts(problem, pattern, hot, t0 + time_limit, library)) > 0:
                 continue  # the next round knows what this pattern missed
         hot_left = HOT_ROUNDS
         # check the MIP's pattern and make it safe: the cuts met on the way tell the MIP
