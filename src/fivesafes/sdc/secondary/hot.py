@@ -145,7 +145,7 @@ def closer_guess(
     there the start's repair is the only whole one the minute holds, and the closer its
     pattern the cheaper the start (3d-16k: 2,013,000 against 2,317,000). With two cores,
     the cold demands of the last pattern are checked while each round solves (3d-16k:
-    the bound at the minute rose from 1,690,000-1,745,000 to 1,755,000-1,769,000).
+    the bound at the minute rose from 1,690,000-1,745,000 to 1,751,000-1,769,000).
     Returns the last MIP pattern, the best MIP bound and the LPs solved.
     """
     outsider = replace(problem, pinned=np.zeros(problem.n, dtype=bool))
