@@ -28,10 +28,12 @@ from fivesafes.services.governance import datasets, grants
 from fivesafes.services.governance.lookup import area_row, dataset_row
 from fivesafes.services.vault import (
     families,
+    ingest,
     key_sweep,
     lifecycle,
     read,
     register,
+    rotation,
     sealed,
     tables,
 )
@@ -41,10 +43,12 @@ from fivesafes.vault import FileKeyProvider
 
 MODULES: tuple[ModuleType, ...] = (
     families,
+    ingest,
     key_sweep,
     lifecycle,
     read,
     register,
+    rotation,
     sealed,
     tables,
 )
@@ -130,7 +134,7 @@ def _in_session(fn: Callable[..., Any], *args: Any, login: str | None = None) ->
 def _ingest(w: World) -> Callable[[Tx], Any]:
     w.register_dataset("lfs")
     path = w.csv("lfs")
-    return lambda tx: lifecycle.ingest_dataset(tx, w.vault, "iris", "earnings", path, name="lfs")
+    return lambda tx: ingest.ingest_dataset(tx, w.vault, "iris", "earnings", path, name="lfs")
 
 
 def _retention(w: World) -> Callable[[Tx], Any]:
@@ -161,7 +165,7 @@ def _new_area_key(w: World) -> Callable[[Tx], Any]:
 def _key_sweep(w: World) -> Callable[[Tx], Any]:
     # a rotation committed, its old key not destroyed yet: what a kill just after leaves
     with w.tx() as s:
-        lifecycle._rotate(s, w.vault, "root", "earnings", area_row(s, "earnings").id)
+        rotation.rotate_keys(s, w.vault, "root", "earnings", area_row(s, "earnings").id)
     return _in_session(
         lambda s: key_sweep.sweep_retired_keys(
             s, "root", w.vault.provider, w.vault.store("earnings"), area_row(s, "earnings").id
@@ -174,21 +178,24 @@ def _key_kept(w: World) -> Callable[[Tx], Any]:
     # had not been re-wrapped): that key is kept, and the keeping audited
     with w.tx() as s:
         area_id = area_row(s, "earnings").id
-        rotation = lifecycle._rotate(s, w.vault, "root", "earnings", area_id)
+        rotated = rotation.rotate_keys(s, w.vault, "root", "earnings", area_id)
     with w.tx() as s:
         for row in s.scalars(select(VaultObjectRow)):
-            row.key_id = rotation.destroyed_key_ids[0]
+            row.key_id = rotated.destroyed_key_ids[0]
     return _in_session(
         lambda s: key_sweep.retire_rotated_keys(
             s, "root", w.vault.provider, w.vault.store("earnings"), area_id,
-            rotation.destroyed_key_ids,
+            rotated.destroyed_key_ids,
         )
     )(w)  # fmt: skip
 
 
 # Change something and audit it.
 WRITERS: dict[str, Call] = {
-    "lifecycle.ingest_dataset": _ingest,
+    "ingest.ingest_dataset": _ingest,
+    "rotation.rotate_keys": lambda w: _in_session(
+        lambda s: rotation.rotate_keys(s, w.vault, "root", "earnings", area_row(s, "earnings").id)
+    )(w),
     "lifecycle.destroy_dataset": lambda w: (
         lambda tx: lifecycle.destroy_dataset(tx, w.vault, "iris", "earnings", "ashe", "withdrawn")
     ),
@@ -207,8 +214,8 @@ WRITERS: dict[str, Call] = {
 }
 # Audited without a register row of their own: access decisions, key events.
 AUDITED: dict[str, Call] = {
-    "lifecycle.rotate_area_key_for": lambda w: (
-        lambda tx: lifecycle.rotate_area_key_for(tx, w.vault, "root", "earnings")
+    "rotation.rotate_area_key_for": lambda w: (
+        lambda tx: rotation.rotate_area_key_for(tx, w.vault, "root", "earnings")
     ),
     "read.open_dataset_for": lambda w: (
         lambda tx: read.open_dataset_for(tx, w.vault, "ada", "earnings", "ashe", today=TODAY)
@@ -249,9 +256,14 @@ PURE = {
 # (tests/services/release/test_release_derived.py ingests a family).
 # rewrap_sealed is part of a rotation's audited write (area.rotate_key, with the count of
 # what it re-wrapped): tests/services/requests/test_requests_subject.py rotates with each.
+# retire_keys finishes a committed rotation, whose event lists the keys it destroys; a
+# key it must keep is audited by key_sweep.retire_rotated_keys (walked above), and
+# sweep_area is register.reconcile in a transaction of its own.
 ELSEWHERE = {
     "read.open_dataset_ref",
     "register.reconcile",
+    "rotation.sweep_area",
+    "rotation.retire_keys",
     "families.store_patterns",
     "sealed.rewrap_sealed",
 }

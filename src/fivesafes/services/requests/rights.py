@@ -35,9 +35,8 @@ from fivesafes.errors import ValidationError
 from fivesafes.requests.erasure import SubjectRight, refusal_reason
 from fivesafes.services.context import record
 from fivesafes.services.requests.subject import sar_areas, subject_datasets, subject_mask
-from fivesafes.services.vault.lifecycle import _retire as retire_keys
-from fivesafes.services.vault.lifecycle import _rotate as rotate_area
 from fivesafes.services.vault.register import DATASET, Vault, stored_row
+from fivesafes.services.vault.rotation import retire_keys, rotate_keys
 from fivesafes.store.models.governance import AreaRow, DatasetRow
 from fivesafes.vault.reader import open_table
 from fivesafes.vault.rewrite import Rewrite, rewrite_dataset
@@ -168,8 +167,8 @@ def _carry_out(
             with area_lock(vault.store(area), exclusive=True):
                 with tx() as session:
                     area_id = session.scalars(select(AreaRow.id).where(AreaRow.name == area)).one()
-                    rotation = rotate_area(session, vault, login, area, area_id)
-                retire_keys(tx, vault, login, area_id, rotation)  # see lifecycle._retire
+                    rotation = rotate_keys(session, vault, login, area, area_id)
+                retire_keys(tx, vault, login, area_id, rotation)
         return tuple(outcomes)
 
 

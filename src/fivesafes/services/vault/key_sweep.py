@@ -1,7 +1,7 @@
 """Retired area keys a crash left behind: found by the area's sweep and destroyed, audited.
 
 A rotation destroys the old area keys only after its transaction committed (see
-``lifecycle._retire``, through :func:`retire_rotated_keys`): a kill in between leaves key
+``rotation.retire_keys``, through :func:`retire_rotated_keys`): a kill in between leaves key
 files that the committed ``area.rotate_key`` event already lists as destroyed. Nothing
 is wrapped under them any more (the rotation re-wrapped every data key first), but they
 still open every old copy of a wrapped key (a backup of a manifest, of the database),
