@@ -159,22 +159,23 @@ def test_a_rotation_whose_transaction_fails_keeps_the_sealed_requests_readable(
     # transaction; if that transaction rolls back (an error, a kill before the commit),
     # the rows keep their old wrapped keys, so the old area key must still exist.
     from fivesafes.services.vault import lifecycle as svc
+    from fivesafes.services.vault import rotation
 
     w = build_world(engine, tmp_path)
     w.release(first_release())
     pending = w.submit(table("pay by area, again", BY_REGION, {"a3": "primary", "a2": "secondary"}))
     vault = svc.Vault(tmp_path / "areas", w.provider)
-    real_record = svc.record
+    real_record = rotation.record
 
     def fail_at_rotate(session: object, actor: str, action: str, **kw: object) -> object:
         if action == "area.rotate_key":
             raise RuntimeError("killed before the commit")
         return real_record(session, actor, action, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(svc, "record", fail_at_rotate)
+    monkeypatch.setattr(rotation, "record", fail_at_rotate)
     with pytest.raises(RuntimeError, match="killed before the commit"):
         svc.rotate_area_key_for(lambda: transaction(w.engine), vault, "iris", AREA)
-    monkeypatch.setattr(svc, "record", real_record)
+    monkeypatch.setattr(rotation, "record", real_record)
     # Nothing is lost: the request can still be reviewed and published, and a second
     # rotation finishes the job.
     svc.rotate_area_key_for(lambda: transaction(w.engine), vault, "iris", AREA)

@@ -23,6 +23,7 @@ from fivesafes.errors import (
 )
 from fivesafes.governance.areas import Dataset
 from fivesafes.services.governance import datasets, grants, people
+from fivesafes.services.vault import ingest
 from fivesafes.services.vault import lifecycle as svc
 from fivesafes.store.db import transaction
 from fivesafes.store.models.audit import AuditRecord
@@ -84,14 +85,14 @@ def test_bad_ingests_change_nothing(
 def test_failed_registration_shreds_the_new_object(
     reg: Register, tx: Tx, vault: svc.Vault, ashe_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = svc.record
+    real = ingest.record
 
     def failing(session: Session, actor: str, action: str, **kw: object) -> None:
         if action == "dataset.ingest":
             raise RuntimeError("database went away")
         real(session, actor, action, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(svc, "record", failing)
+    monkeypatch.setattr(ingest, "record", failing)
     with pytest.raises(RuntimeError):
         svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")
     assert vault.store("earnings").names() == [] and svc.list_stored(tx) == []

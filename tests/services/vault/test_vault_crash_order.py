@@ -33,6 +33,7 @@ from fivesafes.governance.areas import Dataset
 from fivesafes.release.sealing import seal
 from fivesafes.services.governance import datasets, grants
 from fivesafes.services.requests.cases import requester_object_id
+from fivesafes.services.vault import ingest, rotation
 from fivesafes.services.vault import lifecycle as svc
 from fivesafes.store.db import transaction
 from fivesafes.store.models.audit import AuditRecord
@@ -93,7 +94,8 @@ def _refusing_commit(reg: Register, monkeypatch: pytest.MonkeyPatch, action: str
         seen.append(act)
         return real(session, actor, act, **kw)
 
-    monkeypatch.setattr(svc, "record", spy)
+    for module in (svc, ingest, rotation):  # every module of the vault's writes
+        monkeypatch.setattr(module, "record", spy)
 
     @contextmanager
     def refusing() -> Iterator[Session]:
