@@ -18,13 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import problem_of, random_table, with_pattern
+from conftest import audited_fast, problem_of, random_table, with_pattern
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
-from fivesafes.sdc.lp.structure import build_structure
+from fivesafes.sdc.secondary import background, optimal
 from fivesafes.sdc.secondary import hot as hot_module
 from fivesafes.sdc.secondary.background import TwinModels
-from fivesafes.sdc.secondary.fast import protect_fast
+from fivesafes.sdc.secondary.cut_model import CutModel
 from fivesafes.sdc.secondary.hot import ColdDemands, closer_guess, hot_cuts
 from fivesafes.sdc.secondary.model import BoolArray, Cut, Problem
 
@@ -38,8 +38,7 @@ def _table(seed: int, singleton: bool = True) -> tuple[pd.DataFrame, list[Hierar
 def _hold_for_a_safe_pattern(
     df: pd.DataFrame, hs: list[Hierarchy], problem: Problem, cuts: list[Cut], singleton: bool
 ) -> None:
-    safe, _, _ = protect_fast(problem, build_structure(df, hs))
-    assert audit_table(with_pattern(df, problem, safe), hs, singleton=singleton).safe
+    safe = audited_fast(df, hs, problem, singleton=singleton)
     for cut in cuts:
         assert cut.lhs(safe) >= cut.rhs - 1e-6 * max(1.0, cut.rhs)
 
@@ -204,9 +203,6 @@ def test_a_run_with_cold_checks_beside_its_rounds_ends_proven_and_safe(
     # two cores, rounds before the start, each MIP round slowed so that the cold checks
     # run beside it: the method still ends proven optimal on a pattern the independent
     # audit finds safe against insiders too
-    from fivesafes.sdc.secondary import background, optimal
-    from fivesafes.sdc.secondary.cut_model import CutModel
-
     monkeypatch.setattr(background, "cores", lambda: 2)
     monkeypatch.setattr(hot_module, "PRE_HOT_ABOVE", 0.0)
     solve = CutModel.solve

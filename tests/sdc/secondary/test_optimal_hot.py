@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import cheapest_safe_cost, random_table
+from conftest import audited_fast, cheapest_safe_cost, random_table
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
@@ -42,8 +42,7 @@ def _problem(df: pd.DataFrame, hs: list[Hierarchy], singleton: bool) -> Problem:
 def _bound_under_fast(df: pd.DataFrame, hs: list[Hierarchy], res: SecondaryResult) -> None:
     """The bound undercuts no safe pattern: `fast`'s, audited independently."""
     problem = _problem(df, hs, True)
-    other, _, _ = protect_fast(problem, build_structure(df, hs))
-    assert audit_table(apply_pattern(df, problem, other), hs, singleton=True).safe
+    other = audited_fast(df, hs, problem, singleton=True)
     assert res.bound is not None
     assert res.bound <= problem.pattern_cost(other) + 1e-6 * max(1.0, res.objective)
 
@@ -97,8 +96,7 @@ def test_a_method_closing_on_the_bound_keeps_a_safe_pattern_above_it(
     res = protect_secondary(df, hs, SuppressionSpec(method="optimal", time_limit=5))
     assert audit_table(res.cells, hs, singleton=True).safe
     problem = _problem(df, hs, True)
-    other, _, _ = protect_fast(problem, build_structure(df, hs))
-    assert audit_table(apply_pattern(df, problem, other), hs, singleton=True).safe
+    other = audited_fast(df, hs, problem, singleton=True)
     tol = 1e-6 * max(1.0, res.objective)
     assert res.bound is not None
     assert res.bound <= min(res.objective, problem.pattern_cost(other)) + tol

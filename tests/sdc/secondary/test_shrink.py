@@ -14,7 +14,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import cheapest_safe_cost, random_table
+from conftest import audited_fast, cheapest_safe_cost, random_table
 from fivesafes.sdc.audit import audit_table
 from fivesafes.sdc.hierarchy import Hierarchy
 from fivesafes.sdc.lp.structure import build_structure
@@ -67,8 +67,7 @@ def test_3d_optimal_from_its_rounded_start_is_safe_and_bounded(seed: int, single
     # another safe pattern (fast's, audited) can never cost less than a valid bound
     structure = build_structure(df, hs)
     problem = build_problem(df, structure, spec, frequency=False)
-    other, _, _ = protect_fast(problem, structure)
-    assert audit_table(apply_pattern(df, problem, other), hs, singleton=singleton).safe
+    other = audited_fast(df, hs, problem, singleton=singleton)
     tol = 1e-6 * max(1.0, res.objective)
     assert res.bound <= problem.pattern_cost(other) + tol
     assert res.bound <= res.objective + tol

@@ -174,17 +174,14 @@ def closer_guess(
         if nxt is None:
             break
         if not finished:
-            if _near(problem, nxt, mip_bound, CUT_SHORT_GAP * round_gap):
+            # cut short near its bound: it knows every cut so far (the last finished
+            # round's pattern does not)
+            if problem.free_cost(nxt) * (1.0 - CUT_SHORT_GAP * round_gap) <= mip_bound:
                 guess = nxt
             break
         guess = nxt
+        # (its cuts belong to hot demands already: ``hot`` needs no update)
         cuts = hot_cuts(problem, guess | problem.forced, hot, deadline, library)
-        hot.update((c.primary, c.direction) for c in cuts)
         if mip.add(cuts) == 0 and cold_new == 0:
             break  # the pattern meets every cut found: the round would find it again
     return guess, bound, lps
-
-
-def _near(problem: Problem, pattern: BoolArray, bound: float, gap: float) -> bool:
-    cost = float(problem.cost[pattern & ~problem.forced].sum())
-    return cost * (1.0 - gap) <= bound

@@ -107,6 +107,10 @@ class Problem:
         """Cost of the non-primary hidden cells (what secondary suppression loses)."""
         return float(self.cost[hidden & ~self.primary].sum())
 
+    def free_cost(self, hidden: BoolArray) -> float:
+        """Cost of the hidden cells a method chose (the forced ones are not its choice)."""
+        return float(self.cost[hidden & ~self.forced].sum())
+
     def restrict(
         self,
         cells: IntArray,

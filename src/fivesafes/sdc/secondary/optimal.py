@@ -128,10 +128,6 @@ def _next_round(remaining: float, time_limit: float, loose: bool) -> tuple[float
     return seconds, False
 
 
-def _free_cost(problem: Problem, hidden: BoolArray) -> float:
-    return float(problem.cost[hidden & ~problem.forced].sum())
-
-
 def protect_optimal(
     problem: Problem, start: BoolArray | None, *, time_limit: float, gap: float = 0.0
 ) -> OptimalOutcome:
@@ -197,7 +193,7 @@ def protect_optimal(
         hot.update((c.primary, c.direction) for c in seen_start)
         y_root = None  # rounded already
     best = start | problem.forced
-    best_cost = _free_cost(problem, best)
+    best_cost = problem.free_cost(best)
     bound = min(bound, best_cost)
 
     def consider(safe: BoolArray, deadline: float, allowed: BoolArray | None = None) -> None:
@@ -208,8 +204,8 @@ def protect_optimal(
         smaller, n_lp = shrink(problem, mip, safe, deadline, allowed=allowed, library=library)
         lps += n_lp
         smaller = drop_bridges(problem, smaller)
-        if _free_cost(problem, smaller) < best_cost:
-            best, best_cost = smaller, _free_cost(problem, smaller)
+        if problem.free_cost(smaller) < best_cost:
+            best, best_cost = smaller, problem.free_cost(smaller)
 
     if y_root is not None:
         # the LP's half-hidden cells are often close to a cheap pattern: repair it and
@@ -220,8 +216,8 @@ def protect_optimal(
         )
         lps += n_lp
         mip.add(seen_root)
-        if rounded is not None and _free_cost(problem, rounded) < best_cost:
-            best, best_cost = rounded, _free_cost(problem, rounded)
+        if rounded is not None and problem.free_cost(rounded) < best_cost:
+            best, best_cost = rounded, problem.free_cost(rounded)
     rounds = 0
     hot_left = HOT_ROUNDS
     last_round = False  # the MIP round solving in the background runs to the end
@@ -297,7 +293,7 @@ def protect_optimal(
             break  # the time limit holds: the incumbent stays, unchecked patterns go
         lps += n_lp
         if not seen:  # safe as it is
-            cost = _free_cost(problem, pattern)
+            cost = problem.free_cost(pattern)
             if cost < best_cost:
                 best, best_cost = pattern, cost
             if finished:
@@ -312,11 +308,11 @@ def protect_optimal(
             continue
         mip.add(seen)
         hot.update((c.primary, c.direction) for c in seen)
-        if finished and _free_cost(problem, fixed) <= SHRINK_ABOVE * _free_cost(problem, pattern):
+        if finished and problem.free_cost(fixed) <= SHRINK_ABOVE * problem.free_cost(pattern):
             # the MIP keeps up with its cuts and the repair added little: the next round
             # is as good as a shrink (2-D tables)
-            if _free_cost(problem, fixed) < best_cost:
-                best, best_cost = fixed, _free_cost(problem, fixed)
+            if problem.free_cost(fixed) < best_cost:
+                best, best_cost = fixed, problem.free_cost(fixed)
         else:
             # the next MIP round solves on the second core meanwhile (it needs no shrink)
             seconds, last_round = _next_round(
@@ -335,7 +331,7 @@ def protect_optimal(
     if mip.busy:  # a round still solving when the time ran out: its bound holds
         bound = max(bound, min(cast(RoundResult, mip.collect())[1], best_cost))
     best = drop_bridges(problem, best)
-    best_cost = _free_cost(problem, best)
+    best_cost = problem.free_cost(best)
     proven = 0.0 if best_cost <= 0 else max(0.0, (best_cost - bound) / best_cost)
     if status == "optimal" and proven > max(gap, 1e-6) + 1e-9:
         status = "time_limit"
