@@ -219,6 +219,9 @@ def test_the_web_pages_offer_oidc_and_land_the_browser_signed_in(world: World) -
         form = browser.get("/web/signin")
         assert "Sign in with Test IdP" in form.text
         start = browser.get("/api/v1/auth/oidc/start?to=web", follow_redirects=False)
+        # handed to the pages' own start (the path that gets their session cookie)
+        assert start.status_code == 303 and start.headers["location"] == "/web/signin/oidc"
+        start = browser.get(start.headers["location"], follow_redirects=False)
         at_provider = httpx.get(start.headers["location"], follow_redirects=False)
         back = urlsplit(at_provider.headers["location"])
         landed = browser.get(f"{back.path}?{back.query}", follow_redirects=False)
@@ -235,14 +238,19 @@ def test_the_web_pages_offer_oidc_and_land_the_browser_signed_in(world: World) -
     assert _signins(world)[-1]["outcome"] == "allowed"
 
 
+@pytest.mark.parametrize("begin", ["/web/signin/oidc", "/api/v1/auth/oidc/start?to=web"])
 def test_signing_in_again_from_the_pages_revokes_the_browsers_earlier_token(
-    world: World,
+    world: World, begin: str
 ) -> None:
+    # from the pages' link or from the API's start for the pages alike: the API's path
+    # does not get the pages' session cookie, so it hands the browser to theirs
     from fivesafes.web import mount
     from fivesafes.web.sessions import COOKIE
 
     def oidc_sign_in(browser: TestClient) -> str:
-        start = browser.get("/web/signin/oidc", follow_redirects=False)
+        start = browser.get(begin, follow_redirects=False)
+        while start.headers["location"].startswith("/"):  # hops within this server
+            start = browser.get(start.headers["location"], follow_redirects=False)
         at_provider = httpx.get(start.headers["location"], follow_redirects=False)
         back = urlsplit(at_provider.headers["location"])
         landed = browser.get(f"{back.path}?{back.query}", follow_redirects=False)
@@ -324,6 +332,7 @@ def test_a_callback_is_refused_in_a_browser_that_did_not_start_the_sign_in(
         TestClient(api, base_url="http://localhost") as victim,
     ):
         start = attacker.get("/api/v1/auth/oidc/start?to=web", follow_redirects=False)
+        start = attacker.get(start.headers["location"], follow_redirects=False)  # the pages'
         at_provider = httpx.get(start.headers["location"], follow_redirects=False)
         back = urlsplit(at_provider.headers["location"])
         lured = victim.get(f"{back.path}?{back.query}", follow_redirects=False)

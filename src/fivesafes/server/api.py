@@ -65,6 +65,9 @@ class ServerContext:
     # how an OIDC sign-in started from the web pages lands (set by the pages when mounted):
     # (request, signin.Token) -> a response that starts the browser's session
     oidc_landing: Callable[[Request, signin.Token], Any] | None = None
+    # where the pages start an OIDC sign-in themselves (set with oidc_landing): a path
+    # that gets the browser's session cookie, whose token the new sign-in revokes
+    oidc_web_start: str | None = None
     demo: bool = False  # a demo-identity workspace (see server/identity.py)
 
     def caller(self, request: Request) -> Caller:

@@ -51,7 +51,12 @@ def mount_oidc(api: FastAPI, ctx: Any, client: OidcClient | None = None) -> Oidc
     @api.get(f"{OIDC}/start", summary="Sign in with OpenID Connect: go to the provider.")
     def start(to: Literal["api", "web"] = "api") -> RedirectResponse:
         # to=web: the callback lands the browser on the web pages (when they are mounted)
-        return to_provider(app, configured(), to)
+        oidc = configured()
+        if to == "web" and ctx.oidc_web_start is not None:
+            # the pages start it themselves: this path does not get their session cookie,
+            # so a sign-in begun here could not revoke the token the browser still holds
+            return RedirectResponse(ctx.oidc_web_start, status_code=303)
+        return to_provider(app, oidc, to)
 
     @api.get(f"{OIDC}/callback", summary="The provider's answer: a bearer token.")
     def callback(request: Request) -> Any:

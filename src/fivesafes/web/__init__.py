@@ -129,6 +129,7 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
 
     oidc_name = ctx.oidc.settings.name if ctx.oidc is not None else None
     ctx.oidc_landing = lambda request, made: oidc_landing(live, request, made)
+    ctx.oidc_web_start = f"{PREFIX}/signin/oidc"
 
     async def signin_page(request: Request) -> Response:
         return signin_form(request, oidc_name=oidc_name)
@@ -141,8 +142,9 @@ def mount(api: FastAPI, ctx: ServerContext, *, sessions: Sessions | None = None)
         return await run_in_threadpool(do_signin, ctx, live, request, form)
 
     def signin_oidc(request: Request) -> Response:
-        # started here, not at /api/v1/auth/oidc/start: only a /web path gets the session
-        # cookie, whose token the sign-in then revokes (see auth.oidc_start)
+        # started here (/api/v1/auth/oidc/start?to=web sends the browser here): only a
+        # /web path gets the session cookie, whose token the sign-in then revokes (see
+        # auth.oidc_start)
         return oidc_start(ctx, request)
 
     router.add_api_route("/signin", signin_page, methods=["GET"])
