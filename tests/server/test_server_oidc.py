@@ -332,7 +332,8 @@ def test_a_callback_is_refused_in_a_browser_that_did_not_start_the_sign_in(
         TestClient(api, base_url="http://localhost") as victim,
     ):
         start = attacker.get("/api/v1/auth/oidc/start?to=web", follow_redirects=False)
-        start = attacker.get(start.headers["location"], follow_redirects=False)  # the pages'
+        # handed to the pages' own start, which leaves the browser its secret
+        start = attacker.get(start.headers["location"], follow_redirects=False)
         at_provider = httpx.get(start.headers["location"], follow_redirects=False)
         back = urlsplit(at_provider.headers["location"])
         lured = victim.get(f"{back.path}?{back.query}", follow_redirects=False)
