@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import fcntl
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -31,25 +32,28 @@ from fivesafes.vault.store import DATA_FILE, MANIFEST_FILE, AreaStore
 # Rows per Parquet row group: DuckDB scans row groups in parallel, and a writer holds one
 # row group in memory at a time (~50 MB for a survey-like table), so memory stays flat.
 ROW_GROUP_ROWS = 512 * 1024
+# How often a bounded wait for the area lock tries again
+LOCK_POLL_SECONDS = 0.05
 
 
 @contextmanager
-def area_lock(store: AreaStore, *, exclusive: bool, wait: bool = True) -> Iterator[bool]:
+def area_lock(
+    store: AreaStore, *, exclusive: bool, wait: bool = True, timeout: float | None = None
+) -> Iterator[bool]:
     """Writers share the area lock; key rotation takes it alone (no write under a dying key).
 
     With ``wait=False`` the block runs at once and is told (True/False) whether it got
-    the lock, for work that may simply be skipped while others write.
+    the lock, for work that may simply be skipped while others write. With ``timeout``
+    (seconds) it waits no longer than that, then is told the same way: for a caller
+    inside a database transaction, which must not wait for ever on a holder that may be
+    waiting for that transaction (see services/release/zeros.py).
     """
     store.create()
     path = store.dir / ".lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         flags = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-        try:
-            fcntl.flock(fd, flags if wait else flags | fcntl.LOCK_NB)
-            held = True
-        except BlockingIOError:
-            held = False
+        held = _take(fd, flags, wait, timeout)
         try:
             yield held
         finally:
@@ -57,6 +61,22 @@ def area_lock(store: AreaStore, *, exclusive: bool, wait: bool = True) -> Iterat
                 fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _take(fd: int, flags: int, wait: bool, timeout: float | None) -> bool:
+    """Take the flock ``flags`` on ``fd``: at once, within ``timeout``, or waiting."""
+    if wait and timeout is None:
+        fcntl.flock(fd, flags)
+        return True
+    deadline = time.monotonic() + (timeout if wait and timeout is not None else 0.0)
+    while True:
+        try:
+            fcntl.flock(fd, flags | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(LOCK_POLL_SECONDS)
 
 
 def schema_b64(schema: pa.Schema) -> str:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from derived_world import publish
@@ -27,9 +29,11 @@ from fivesafes.release.votes import Vote
 from fivesafes.sdc.tabulate import sources
 from fivesafes.services.governance import datasets
 from fivesafes.services.release import reviews as release_reviews
+from fivesafes.services.release import zeros
 from fivesafes.services.release.checks import checks_in_force, stored_checks, version_row
 from fivesafes.services.release.moves import request_row
 from fivesafes.services.vault.lifecycle import ingest_dataset
+from fivesafes.vault.writer import area_lock
 
 COUNTRY = {"a1": "X", "a2": "X", "a3": "Y"}
 PEOPLE = {"a1": 10, "a2": 10, "a3": 3}
@@ -136,3 +140,37 @@ def test_a_check_that_cannot_read_the_datas_zeros_is_recorded_as_a_failed_check(
     with pytest.raises(UnsafeTableError, match="could not run"):
         w.reg.act("olga", release_reviews.review_request, w.provider, view.id, Vote.APPROVE,
                   vault=stored.vault)  # fmt: skip
+
+
+def test_a_submission_does_not_wait_for_ever_on_a_rotation_holding_the_area(
+    stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The zeros are read inside the submission's transaction, which has audited already
+    # (its qualification) and so holds the audit log's lock; a key rotation or a
+    # destruction holds the area lock exclusive and then audits. Waiting for the area
+    # lock without end, each waited for the other for ever (a file lock: PostgreSQL
+    # cannot see the cycle). Now the wait is bounded and the check fails closed, kept.
+    stored.protect(_spec(stored, "regions", "region"), dataset="staff", name="r")
+    publish(stored, "r")
+    country_x = _spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
+    monkeypatch.setattr(zeros, "AREA_LOCK_WAIT_SECONDS", 0.5)
+    done: dict[str, Any] = {}
+
+    def submit() -> None:
+        try:
+            done["view"] = stored.submit(f"{AREA}/alone")
+        except BaseException as exc:  # handed to the test
+            done["error"] = exc
+
+    with area_lock(stored.vault.store(AREA), exclusive=True):  # a rotation under way
+        submitting = threading.Thread(target=submit, daemon=True)
+        submitting.start()
+        submitting.join(20)
+        assert not submitting.is_alive(), "the submission waited for the area lock"
+    assert "error" not in done, done
+    view = done["view"]
+    check = next(c for c in view.versions[-1].checks if c.name == "differencing")
+    assert check.verdict == "fail" and "could not run" in check.summary
+    assert "locked by a key rotation or a dataset's destruction" in check.summary
+    assert "once the rotation or destruction has finished" in check.summary

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from fivesafes.engine.memory import memory_only_connection
+from fivesafes.errors import ConflictError
 from fivesafes.release.differencing_scope import EarlierRelease
 from fivesafes.release.source import split_source
 from fivesafes.sdc import RECORD_KEY_COLUMN, Occupancy, OutputTable, pairs_for
@@ -28,6 +29,13 @@ from fivesafes.vault.writer import area_lock
 
 # (the output, the releases it is compared with) -> the zeros of the source's data, or None
 OccupancyFor = Callable[[OutputTable, Sequence[OutputTable]], Occupancy | None]
+# The zeros are read inside the caller's transaction (a submission, a vote, a
+# publication, a figure's check), which may hold the audit log's lock already (it audits
+# before its checks). A key rotation or a dataset's destruction holds the area lock
+# exclusive and then audits: waiting for the area lock without end here, each would
+# wait for the other for ever (PostgreSQL cannot see a file lock). So the wait is
+# bounded; the transaction then ends with a clear error, and the rotation goes on.
+AREA_LOCK_WAIT_SECONDS = 30.0
 
 
 def paired_with(earlier: Sequence[EarlierRelease], source: str) -> list[OutputTable]:
@@ -61,16 +69,21 @@ def data_zeros(
         wanted = sorted({c for pair in pairs for c in pair} - {RECORD_KEY_COLUMN})
         if not wanted:
             return None
-        # the footer first (its column names), then only the columns asked for
-        with (
-            area_lock(store, exclusive=False),
-            decrypt(store, vault.provider, dataset, columns=[]) as opened,
-        ):
-            present = [c for c in wanted if c in opened.column_names()]
-            if not present:
-                return None
-            opened.need(present)
-            rows = pq.read_table(opened.path, columns=present)
+        with area_lock(store, exclusive=False, timeout=AREA_LOCK_WAIT_SECONDS) as held:
+            if not held:
+                raise ConflictError(
+                    f"the data of {area}/{dataset} could not be read for the differencing "
+                    f"check: area {area} is locked by a key rotation or a dataset's destruction",
+                    hint="submit again once the rotation or destruction has finished",
+                    value_free=True,  # names an area and a dataset, nothing of the rows
+                )
+            # the footer first (its column names), then only the columns asked for
+            with decrypt(store, vault.provider, dataset, columns=[]) as opened:
+                present = [c for c in wanted if c in opened.column_names()]
+                if not present:
+                    return None
+                opened.need(present)
+                rows = pq.read_table(opened.path, columns=present)
         con = memory_only_connection(vault.memory_limit, threads=1)
         try:
             con.register("source_rows", rows)
