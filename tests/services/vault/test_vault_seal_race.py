@@ -10,7 +10,7 @@ re-wrapped.
 
 The PostgreSQL case is a strict expected failure: it fails while the defect stands and
 fails the suite (XPASS) once it is fixed, so the marker goes with the fix. A fix tried
-in stop 35 (a PostgreSQL advisory lock, held shared by the sealers and exclusive by the
+on 2026-12-06 (a PostgreSQL advisory lock, held shared by the sealers and exclusive by the
 rotation) was withdrawn: the rotation takes the area's file lock first, and a proven
 source's checks take it (shared) inside a sealer's transaction, so the two could wait
 for each other for ever. A fix must keep the documented order, the area's file lock
@@ -55,7 +55,7 @@ def test_a_case_sealed_while_the_area_key_rotates_keeps_its_requester(
                 strict=True,
                 raises=KeyProviderError,  # the old key is gone: nothing else may fail
                 reason="known open: a rotation neither sees nor waits for a row sealed under "
-                "the old key and not yet committed (stop 35's note)",
+                "the old key and not yet committed (the note of the stop of 2026-12-06)",
             )
         )
     svc.ingest_dataset(tx, vault, "iris", "earnings", ashe_csv, name="ashe")  # the area key
