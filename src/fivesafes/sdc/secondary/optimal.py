@@ -196,16 +196,21 @@ def protect_optimal(
     best_cost = problem.free_cost(best)
     bound = min(bound, best_cost)
 
+    def offer(safe: BoolArray) -> None:
+        # a pattern the LPs proved safe: the incumbent when it is cheaper
+        nonlocal best, best_cost
+        cost = problem.free_cost(safe)
+        if cost < best_cost:
+            best, best_cost = safe, cost
+
     def consider(safe: BoolArray, deadline: float, allowed: BoolArray | None = None) -> None:
         # the cheapest safe subset of a safe pattern: keep it if it beats the incumbent
-        nonlocal best, best_cost, lps
+        nonlocal lps
         if bound >= best_cost * (1.0 - max(gap, 1e-6)):
             return  # proven good enough already
         smaller, n_lp = shrink(problem, mip, safe, deadline, allowed=allowed, library=library)
         lps += n_lp
-        smaller = drop_bridges(problem, smaller)
-        if problem.free_cost(smaller) < best_cost:
-            best, best_cost = smaller, problem.free_cost(smaller)
+        offer(drop_bridges(problem, smaller))
 
     if y_root is not None:
         # the LP's half-hidden cells are often close to a cheap pattern: repair it and
@@ -216,8 +221,8 @@ def protect_optimal(
         )
         lps += n_lp
         mip.add(seen_root)
-        if rounded is not None and problem.free_cost(rounded) < best_cost:
-            best, best_cost = rounded, problem.free_cost(rounded)
+        if rounded is not None:
+            offer(rounded)
     rounds = 0
     hot_left = HOT_ROUNDS
     last_round = False  # the MIP round solving in the background runs to the end
@@ -293,9 +298,7 @@ def protect_optimal(
             break  # the time limit holds: the incumbent stays, unchecked patterns go
         lps += n_lp
         if not seen:  # safe as it is
-            cost = problem.free_cost(pattern)
-            if cost < best_cost:
-                best, best_cost = pattern, cost
+            offer(pattern)
             if finished:
                 bound = max(bound, min(mip_bound, best_cost))
                 if round_gap > gap and best_cost - bound > gap * best_cost:
@@ -311,8 +314,7 @@ def protect_optimal(
         if finished and problem.free_cost(fixed) <= SHRINK_ABOVE * problem.free_cost(pattern):
             # the MIP keeps up with its cuts and the repair added little: the next round
             # is as good as a shrink (2-D tables)
-            if problem.free_cost(fixed) < best_cost:
-                best, best_cost = fixed, problem.free_cost(fixed)
+            offer(fixed)
         else:
             # the next MIP round solves on the second core meanwhile (it needs no shrink)
             seconds, last_round = _next_round(
