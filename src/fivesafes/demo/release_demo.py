@@ -32,6 +32,7 @@ from fivesafes.server.operations_tables import spec_text
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.release.requests import SubmissionContext
 from fivesafes.services.setup import init_workspace
+from fivesafes.services.vault.sealing import key_held_for_sealing
 from fivesafes.services.vault.tables import stored_table
 from fivesafes.workspace import CONFIG_FILE, Workspace, open_workspace
 
@@ -216,7 +217,8 @@ def _answer_blocked(home: Path, server: DemoServer, output: str) -> list[str]:
             table, _origin = stored_table(session, vault, AREA, output.split("/", 1)[1])
         answer, what = _answer(table)
         context = SubmissionContext("FOI request 42", (DATASET,), "one figure", "FOI-42")
-        with app.acting_as(AUTHOR) as now:
+        # sealed under the area's key, held for sealing as the server's submission does
+        with key_held_for_sealing(app.transaction, vault, AREA), app.acting_as(AUTHOR) as now:
             second = release_requests.submit_output(
                 now.session, now.actor, vault.provider, AREA, answer, context, source=SOURCE
             )

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fivesafes.app import Acting, App
 from fivesafes.server.acting import acting_as
+from fivesafes.services.vault.register import Vault
+from fivesafes.services.vault.sealing import key_held_for_sealing
 
 Login = Field(min_length=1, max_length=64)
 Text = Field(min_length=1, max_length=2000)
@@ -64,3 +66,12 @@ class Operation:
 def in_one(app: App, login: str, act: Callable[[Acting], Any]) -> Any:
     with acting_as(app, login) as acting:
         return plain(act(acting))
+
+
+def in_one_sealing(
+    app: App, login: str, vault: Vault, area: str | None, act: Callable[[Acting], Any]
+) -> Any:
+    """:func:`in_one`, for an act that seals under ``area``'s key: the key held for
+    sealing from before the transaction to its end (services/vault/sealing.py)."""
+    with key_held_for_sealing(app.transaction, vault, area):
+        return in_one(app, login, act)

@@ -24,7 +24,7 @@ from fivesafes.release.submission import (
 )
 from fivesafes.release.votes import Vote
 from fivesafes.release.workflow import RequestState
-from fivesafes.server.operation import Operation, Params, in_one, plain
+from fivesafes.server.operation import Operation, Params, in_one, in_one_sealing, plain
 from fivesafes.server.operations_tables import SpecText, spec_in
 from fivesafes.server.upload import UploadOperation, safe_name, scratch_folder, unpack_files
 from fivesafes.services.release import inspect as release_inspect
@@ -154,9 +154,12 @@ def _rules_list(app: App, login: str, _p: NoParams) -> Any:
 
 def _submit_stored(app: App, login: str, p: SubmitStored) -> Any:
     vault = app.vault()
-    return in_one(
+    area, sep, _name = p.output.partition("/")  # malformed: the service says so
+    return in_one_sealing(
         app,
         login,
+        vault,
+        area if sep else None,
         lambda a: release_requests.submit_stored_output(
             a.session,
             a.actor,
@@ -208,7 +211,8 @@ def _submit_path(app: App, login: str, p: SubmitPath, path: Path) -> Any:
     scratch = scratch_folder(app.workspace.home)
     try:
         item = submission_of(path, p, scratch)
-        provider = app.vault().provider
+        vault = app.vault()
+        provider = vault.provider
 
         def act(a: Acting) -> Any:
             return release_requests.submit_output(
@@ -224,7 +228,7 @@ def _submit_path(app: App, login: str, p: SubmitPath, path: Path) -> Any:
                 request_id=p.request_id,
             )
 
-        return in_one(app, login, act)
+        return in_one_sealing(app, login, vault, p.area, act)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -300,9 +304,15 @@ def _withdraw(app: App, login: str, p: Withdraw) -> Any:
 def _publish(app: App, login: str, p: Publish) -> Any:
     workspace = app.workspace
     vault = app.vault()
-    return in_one(
+    # the hidden cells are sealed under the request's area's key, read first: the key is
+    # held for sealing before the publication's transaction begins
+    with app.transaction() as session:
+        area = release_publish.publication_area(session, p.request_id)
+    return in_one_sealing(
         app,
         login,
+        vault,
+        area,
         lambda a: release_publish.publish_request(
             a.session,
             a.actor,

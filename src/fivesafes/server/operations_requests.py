@@ -27,7 +27,7 @@ from fivesafes.requests.disclosure_log import log_csv, log_html
 from fivesafes.requests.figure import parse_cell
 from fivesafes.requests.kinds import parse_kind
 from fivesafes.requests.policy import RequestPolicy
-from fivesafes.server.operation import Operation, Params, Text, in_one, plain
+from fivesafes.server.operation import Operation, Params, Text, in_one, in_one_sealing, plain
 from fivesafes.services.requests import (
     answers,
     cases,
@@ -161,14 +161,18 @@ def policy_of(app: App) -> RequestPolicy:
 
 
 def _open(app: App, login: str, p: CaseOpen) -> Any:
-    return in_one(
+    vault, policy = app.vault(), policy_of(app)
+    # the requester is sealed under the requests area's key
+    return in_one_sealing(
         app,
         login,
+        vault,
+        policy.area,
         lambda a: cases.open_case(
             a.session,
             a.actor,
-            app.vault().provider,
-            policy_of(app),
+            vault.provider,
+            policy,
             parse_kind(p.kind),
             p.received,
             p.requester,

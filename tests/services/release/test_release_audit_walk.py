@@ -133,6 +133,7 @@ WRITERS: dict[str, Call] = {
 }
 
 READERS: dict[str, Call] = {
+    "publish.publication_area": lambda s, w, i: release_publish.publication_area(s, i["d"]),
     "rule_sets.rule_set_in_force": lambda s, w, i: rule_sets.rule_set_in_force(s, "standard"),
     "rule_sets.list_rule_sets": lambda s, w, i: rule_sets.list_rule_sets(s),
     "views.get_request": lambda s, w, i: release_views.get_request(s, i["a"], "ada"),

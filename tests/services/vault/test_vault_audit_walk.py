@@ -35,6 +35,7 @@ from fivesafes.services.vault import (
     register,
     rotation,
     sealed,
+    sealing,
     tables,
 )
 from fivesafes.store.db import transaction
@@ -50,6 +51,7 @@ MODULES: tuple[ModuleType, ...] = (
     register,
     rotation,
     sealed,
+    sealing,
     tables,
 )
 SPEC = """\
@@ -190,6 +192,14 @@ def _key_kept(w: World) -> Callable[[Tx], Any]:
     )(w)  # fmt: skip
 
 
+def _held_for_sealing(w: World) -> Callable[[Tx], Any]:
+    def call(tx: Tx) -> None:
+        with sealing.key_held_for_sealing(tx, w.vault, "earnings"):
+            pass
+
+    return call
+
+
 # Change something and audit it.
 WRITERS: dict[str, Call] = {
     "ingest.ingest_dataset": _ingest,
@@ -233,6 +243,8 @@ READERS: dict[str, Call] = {
     ),
     "tables.stored_table": _stored_table,
     "families.plan_for": _in_session(lambda s: families.plan_for(s, dataset_row(s, "ashe"))),
+    # reads whether the area is registered, then holds its lock around the caller's work
+    "sealing.key_held_for_sealing": _held_for_sealing,
     "key_sweep.keys_in_use": lambda w: _in_session(
         lambda s: key_sweep.keys_in_use(s, w.vault.store("earnings"), area_row(s, "earnings").id)
     )(w),
@@ -246,6 +258,7 @@ PURE = {
     "register.object_of",
     "register.provenance_details",
     "register.row_from_manifest",
+    "sealing.check_key_held",
     "tables.measure_of",
     "tables.output_names",
 }

@@ -52,6 +52,7 @@ from fivesafes.services.release.register import (
 )
 from fivesafes.services.release.sources import check_source_settled
 from fivesafes.services.vault.register import Vault
+from fivesafes.store.models.release import ReleaseRequestRow
 from fivesafes.vault.keys import KeyProvider
 
 
@@ -103,6 +104,13 @@ def _write_file_bundle(out: Path, info: BundleInfo, f: FileSubmission) -> dict[s
     return manifest
 
 
+def publication_area(session: Session, request_id: int) -> str | None:
+    """The area whose key a publication of ``request_id`` seals its hidden cells under
+    (None: no such request)."""
+    row = session.get(ReleaseRequestRow, request_id)
+    return row.area.name if row is not None else None
+
+
 def publish_request(
     session: Session,
     actor: Actor,
@@ -126,7 +134,9 @@ def publish_request(
     Atomic (see :mod:`~fivesafes.services.release.reconcile`): the bundle is staged, the
     register and the move commit with the caller's transaction, and only after that
     commit is the staged bundle renamed into ``releases_dir``. What an earlier crash
-    left behind is settled first.
+    left behind is settled first. The hidden cells are sealed under the area's key: the
+    caller holds it for sealing around its transaction (services/vault/sealing.py,
+    :func:`publication_area` names the area).
     """
     # Before anything is written (reconcile may audit, which takes the audit log's lock):
     # the register's locks come first in every transaction that takes both.

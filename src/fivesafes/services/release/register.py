@@ -33,6 +33,7 @@ from fivesafes.release.submission import (
 )
 from fivesafes.sdc import LOWER, STATUS, UPPER, VALUE, Hierarchy, OutputTable, Status
 from fivesafes.services.context import now
+from fivesafes.services.vault.sealing import check_key_held
 from fivesafes.store.models.release import (
     PublishedCellRow,
     PublishedReleaseRow,
@@ -200,6 +201,7 @@ def register_release(
         published_at=now(),
     )
     if view is not None:
+        check_key_held(request.area.name)  # see services/vault/sealing.py
         published.sealed_hidden, published.wrapped_key_json = seal_hidden(
             provider, request.area.name, release_id, view, every=perturbed, filters=filters
         )

@@ -35,6 +35,7 @@ from fivesafes.services.release.views import RequestView
 from fivesafes.services.release.zeros import data_zeros
 from fivesafes.services.vault.read import open_dataset_for
 from fivesafes.services.vault.register import DATASET, Transact, Vault, stored_row
+from fivesafes.services.vault.sealing import key_held_for_sealing
 
 
 def submit_session_folder(
@@ -92,7 +93,8 @@ def submit_session_folder(
         context = check_submitter_scope(session, actor, claim.area, claim.dataset, context, today)
     project = context.project or None
     _recompute(tx, vault, login, folder, claim, table, purpose, today, project)
-    with tx() as session:
+    # the submission seals the table under the area's key (services/vault/sealing.py)
+    with key_held_for_sealing(tx, vault, claim.area), tx() as session:
         area_id = area_row(session, claim.area).id
         row = stored_row(session, area_id, DATASET, claim.dataset)
         if row is None:  # destroyed while the table was computed again

@@ -2,6 +2,8 @@
 
 Authorise -> act -> audit in one transaction. The submitted content is sealed under
 the area key; the automated checks run at submission and their results are attached.
+The caller holds the area's key for sealing around that transaction
+(services/vault/sealing.py), so that no rotation destroys it before the commit.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from fivesafes.services.release.submitter import check_submitter_scope
 from fivesafes.services.release.views import RequestView, view_of
 from fivesafes.services.release.zeros import OccupancyFor, data_zeros
 from fivesafes.services.vault.register import OUTPUT, Vault, stored_row
+from fivesafes.services.vault.sealing import check_key_held
 from fivesafes.services.vault.tables import stored_table
 from fivesafes.store.models.governance import DatasetRow, GrantRow, PersonRow
 from fivesafes.store.models.release import ReleaseRequestRow, RequestVersionRow, RuleSetRow
@@ -221,6 +224,7 @@ def _submit(
             )
         same_request_source(new.origin, row.source, row.id)
         move = transition(RequestState(row.state), RequestState.SUBMITTED, Mover.AUTHOR)
+    check_key_held(row.area.name)  # the version and its intervals are sealed under it
     if not provider.key_ids(row.area.name):
         key_id = provider.create_key(row.area.name)
         record(

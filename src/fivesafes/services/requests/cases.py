@@ -19,6 +19,7 @@ from fivesafes.requests.kinds import RequestKind
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.services.context import Actor, now, record, today_or
 from fivesafes.services.governance.lookup import area_row
+from fivesafes.services.vault.sealing import check_key_held
 from fivesafes.store.models.requests import RequestCaseRow
 from fivesafes.vault.keys import KeyProvider
 
@@ -126,7 +127,10 @@ def open_case(
     summary: str,
     today: date | None = None,
 ) -> CaseView:
-    """Open a case: the requester's details sealed under the requests area's key."""
+    """Open a case: the requester's details sealed under the requests area's key.
+
+    The caller holds that key for sealing (services/vault/sealing.py) around its
+    transaction, or a rotation of the area could destroy the key before this commits."""
     permissions.check_handle(actor.person, kind)
     if received > today_or(today):
         raise ValidationError(
@@ -153,6 +157,7 @@ def open_case(
     )
     session.add(row)
     session.flush()
+    check_key_held(area)
     if not provider.key_ids(area):
         key_id = provider.create_key(area)
         record(session, actor.login, "area.key_create", area=area, details={"key_id": key_id})

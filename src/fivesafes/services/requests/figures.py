@@ -59,6 +59,7 @@ from fivesafes.services.requests.cases import answering_case, case_row
 from fivesafes.services.requests.gates import gate_for
 from fivesafes.services.vault.read import open_dataset_for, split_dataset_ref
 from fivesafes.services.vault.register import Vault
+from fivesafes.services.vault.sealing import check_key_held, key_held_for_sealing
 from fivesafes.store.models.governance import AreaRow
 from fivesafes.store.models.release import PublishedReleaseRow, ReleaseRequestRow
 from fivesafes.store.models.requests import RequestFigureRow
@@ -183,7 +184,9 @@ def answer_figure(
                 )
             if check.verdict is not CheckVerdict.PASS:
                 reasons.append(check.summary)
-    with tx() as session:
+    # An approved figure's codes are sealed under the area's key: held for sealing from
+    # before this transaction to its end, no rotation destroys the key before it commits.
+    with key_held_for_sealing(tx, vault, area), tx() as session:
         # A publication of the family (or of a declared source of the area) running now
         # is waited for, so that its release is seen below (services/release/locks.py).
         lock_for_check(session, area_id, source, verified=True)
@@ -224,6 +227,7 @@ def answer_figure(
         session.add(figure)
         session.flush()
         if approved:  # read back by every later check of the area (services/requests/register.py)
+            check_key_held(area)
             whole = {h.name: hierarchy_pairs(h) for h in table.hierarchies}
             figure.sealed_hierarchies, figure.hierarchies_wrapped_key_json = seal(
                 vault.provider, area, figure_object_id(figure.id), json.dumps(whole).encode()

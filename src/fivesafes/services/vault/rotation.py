@@ -51,7 +51,9 @@ def rotate_keys(
     :func:`retire_keys` once the session committed, still under the area lock."""
     # The caller holds the area lock exclusively, taken before its transaction: the lock
     # order is always area lock, then database (an ingest holds its shared area lock
-    # while it registers), so the two can never wait for each other.
+    # while it registers, a sealer while its transaction runs: services/vault/sealing.py),
+    # so the two can never wait for each other, and no row sealed under the old key is
+    # uncommitted while this re-wraps the committed ones.
     rotation = rotate_area_key(
         vault.store(area),
         vault.provider,
