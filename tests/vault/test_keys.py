@@ -6,6 +6,7 @@ import hashlib
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,3 +206,35 @@ def test_a_damaged_version_counter_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(KeyProviderError, match="key version number"):
         p.create_key("survey")
     assert p.key_ids("survey") == ["survey/v1"]  # nothing new was made
+
+
+@pytest.mark.parametrize("kind", ["file", "passphrase"])
+def test_a_version_made_meanwhile_by_another_process_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # Two processes making an area's first key at once (two first seals, which share the
+    # area lock) both find no key and pick v1. The other one writes its v1 first and seals
+    # under it; ours replaced that key, and what the other sealed was lost.
+    def provider() -> FileKeyProvider | PassphraseKeyProvider:
+        if kind == "file":
+            return FileKeyProvider(tmp_path / "keys")
+        return PassphraseKeyProvider(tmp_path / "keys", "correct horse", **FAST)
+
+    other = provider()
+    cls = type(other)
+    real = cls._new
+    sealed: list[WrappedKey] = []
+
+    def _new(self: Any, area: str, version: int) -> None:
+        if not sealed:  # the other process, having picked the same version, is first
+            real(other, area, version)
+            sealed.append(other.wrap(area, b"k" * 32, b"theirs"))
+        real(self, area, version)
+
+    monkeypatch.setattr(cls, "_new", _new)
+    ours = provider()
+    assert ours.create_key("a1") == "a1/v2"
+    assert ours.key_ids("a1") == ["a1/v1", "a1/v2"]
+    (theirs,) = sealed
+    assert theirs.key_id == "a1/v1"
+    assert provider().unwrap("a1", theirs, b"theirs") == b"k" * 32  # their key still opens it

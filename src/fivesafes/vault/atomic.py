@@ -46,6 +46,24 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     fsync_dir(path.parent)
 
 
+def create_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write ``data`` as the new file ``path``, whole or not at all; FileExistsError if
+    ``path`` exists already, which is left as it is (it may be another process's)."""
+    private_dirs(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)  # unlike a rename, never replaces what is there
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    fsync_dir(path.parent)
+
+
 def fsync_dir(path: Path) -> None:
     """Make the names in folder ``path`` durable (a rename is not, until its folder is synced).
 

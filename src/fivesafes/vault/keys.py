@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from fivesafes.errors import KeyProviderError
-from fivesafes.vault.atomic import atomic_write_bytes, private_dirs
+from fivesafes.vault.atomic import atomic_write_bytes, create_bytes, private_dirs
 from fivesafes.vault.names import NAME_PATTERN, check_name
 
 KEY_BYTES = 32
@@ -165,11 +165,18 @@ class _LocalKeyProvider:
                 hint="restore it from the key backup (it must be at least the highest "
                 "version ever made, so that no key id is reused)",
             ) from None
-        versions = self._versions(area)
-        version = max([last, *versions]) + 1
-        atomic_write_bytes(counter, str(version).encode(), mode=0o600)
-        self._new(area, version)
-        return f"{area}/v{version}"
+        while True:
+            version = max([last, *self._versions(area)]) + 1
+            atomic_write_bytes(counter, str(version).encode(), mode=0o600)
+            try:
+                self._new(area, version)
+            except FileExistsError:
+                # Another process made this version meanwhile (two first seals of an area
+                # at once share its lock): overwritten, its key would be lost, and with it
+                # whatever that process sealed under it. The next version, then.
+                last = version
+                continue
+            return f"{area}/v{version}"
 
     def _key(self, area: str, key_id: str) -> bytes:
         if not key_id.startswith(f"{area}/v"):
@@ -225,7 +232,7 @@ class FileKeyProvider(_LocalKeyProvider):
         return ".key"
 
     def _new(self, area: str, version: int) -> None:
-        atomic_write_bytes(self._path(area, version), secrets.token_bytes(KEY_BYTES), mode=0o600)
+        create_bytes(self._path(area, version), secrets.token_bytes(KEY_BYTES))
 
     def _load(self, area: str, version: int) -> bytes:
         path = self._path(area, version)
@@ -315,7 +322,7 @@ class PassphraseKeyProvider(_LocalKeyProvider):
             "salt": base64.b64encode(salt).decode(),
             "verifier": hmac.new(key, _VERIFIER_LABEL, hashlib.sha256).hexdigest(),
         }
-        atomic_write_bytes(self._path(area, version), json.dumps(record).encode(), mode=0o600)
+        create_bytes(self._path(area, version), json.dumps(record).encode())
         self._cache[(area, version)] = key
 
     def _load(self, area: str, version: int) -> bytes:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fivesafes.errors import KeyProviderError
-from fivesafes.vault.atomic import atomic_write_bytes
+from fivesafes.vault.atomic import create_bytes
 from fivesafes.vault.keys import KEY_BYTES, _LocalKeyProvider
 
 DEFAULT_MASTER_LABEL = "fivesafes-master"
@@ -151,7 +151,7 @@ class Pkcs11KeyProvider(_LocalKeyProvider):
             "nonce": base64.b64encode(nonce).decode(),
             "wrapped": base64.b64encode(bytes(wrapped)).decode(),
         }
-        atomic_write_bytes(self._path(area, version), json.dumps(record).encode(), mode=0o600)
+        create_bytes(self._path(area, version), json.dumps(record).encode())
 
     def _load(self, area: str, version: int) -> bytes:
         key_id = f"{area}/v{version}"
