@@ -15,6 +15,7 @@ import pytest
 from governance_register import TODAY as READY_DAY
 from release_world import AREA
 from requests_world import RECEIVED, REQUESTER, TODAY
+from seal_race import Paused, Running
 from sqlalchemy import Engine, select
 from stored_world import PAY, Stored, build_stored, write_rows
 
@@ -25,10 +26,12 @@ from fivesafes.requests.kinds import RequestKind
 from fivesafes.requests.policy import RequestPolicy
 from fivesafes.services.governance import areas, datasets, people
 from fivesafes.services.requests import cases, moves, rights
+from fivesafes.services.vault import rotation
 from fivesafes.services.vault.lifecycle import ingest_dataset
 from fivesafes.store.db import transaction
 from fivesafes.store.models.audit import AuditRecord
 from fivesafes.store.models.vault import VaultObjectRow
+from fivesafes.vault import rewrite
 from fivesafes.vault.reader import open_table
 
 POLICY = RequestPolicy()
@@ -204,3 +207,36 @@ def test_two_erasures_at_once_on_one_dataset_both_hold(
     left = _rows(stored, "contacts")
     assert len(left) == sum(map(len, PAY.values())) - 2
     assert len(_events(stored, "request.erase")) == 2
+
+
+def test_an_erasure_while_the_area_key_rotates_keeps_the_new_version(
+    stored: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new version's data key is wrapped under the area's key when it is written; the
+    manifest is swapped in and the register records that key after. A rotation between
+    the two swept the new object as an orphan (or re-wrapped it), then the erasure wrote
+    its manifest back under the key the rotation had destroyed. Now the erasure holds the
+    area's key for sealing from before its first read to its record's commit, and the
+    rotation waits (watched waiting)."""
+    case_id = _case(stored)
+    written = Paused(monkeypatch, rewrite, "_out_of_sight", before=True)  # written, not swapped
+
+    def erase() -> object:
+        return rights.erase_subject(
+            stored.tx, stored.vault, "dana", case_id, WHO, columns=["person"], today=READY_DAY
+        )
+
+    erasing = Running(erase)
+    written.wait()
+    rotating = Running(lambda: rotation.rotate_area_key_for(stored.tx, stored.vault, "iris", AREA))
+    assert rotating.waiting(), "the rotation did not wait for the erasure"
+    written.go()
+    done = {o.dataset: o for o in erasing.outcome()}
+    rotating.outcome()
+    assert done["contacts"].done
+    assert len(_rows(stored, "contacts")) == sum(map(len, PAY.values())) - 1
+    assert stored.vault.provider.key_ids(AREA) == [f"{AREA}/v3"]  # the erasure's, then ours
+    with transaction(stored.world.engine) as s:
+        row = s.scalars(select(VaultObjectRow).where(VaultObjectRow.name == "contacts")).one()
+        assert row.key_id == f"{AREA}/v3"
+        assert row.object_id == stored.vault.store(AREA).manifest("contacts").object_id

@@ -22,7 +22,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,6 +37,7 @@ from fivesafes.services.context import record
 from fivesafes.services.requests.subject import sar_areas, subject_datasets, subject_mask
 from fivesafes.services.vault.register import DATASET, Vault, stored_row
 from fivesafes.services.vault.rotation import retire_keys, rotate_keys
+from fivesafes.services.vault.sealing import key_held_for_sealing
 from fivesafes.store.models.governance import AreaRow, DatasetRow
 from fivesafes.vault.reader import open_table
 from fivesafes.vault.rewrite import Rewrite, rewrite_dataset
@@ -126,11 +127,20 @@ def _carry_out(
                 )
             )
         }
-    with _one_at_a_time(vault, requests_area):
+    stored_areas = [a for a in areas if vault.store(a).exists()]
+    with _one_at_a_time(vault, requests_area), ExitStack() as held:
+        # Each new version's data key is wrapped under its area's key and the register
+        # records that key: a rotation between the two (or between the write and the swap)
+        # re-wraps or sweeps the new object, then this writes back a manifest and a key id
+        # under the key the rotation destroys. Held from before the first read to the
+        # record's commit, in one order (sar_areas sorts them); released before the
+        # rotations below, which take the same locks exclusive.
+        for area in stored_areas:
+            held.enter_context(key_held_for_sealing(tx, vault, area))
         outcomes: list[RightOutcome] = []
         rewrites: list[Rewrite] = []
         try:
-            for d in subject_datasets(vault, areas, identifier, columns):
+            for d in subject_datasets(vault, stored_areas, identifier, columns):
                 name = d.manifest.name
                 found = open_table(d.store, vault.provider, name, columns=list(d.wanted))
                 rows = int(pc.sum(pc.cast(subject_mask(found, d.wanted), pa.int64())).as_py() or 0)
@@ -161,6 +171,7 @@ def _carry_out(
             raise
         for rewrite in rewrites:
             rewrite.finish()  # the old versions, crypto-shredded
+        held.close()
         for area in sorted({r.store.area for r in rewrites}):
             # As `dataset destroy` does: a backup's copy of the old version's wrapped key must
             # not open under any living area key (the rotation is audited by itself).
