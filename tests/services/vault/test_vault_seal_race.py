@@ -20,8 +20,9 @@ each other for ever; it also deadlocked with the audit log's advisory lock.)
 
 Also here: two rotations at once, a rotation of another area (neither waits), a sealer
 killed mid-transaction (kill -9: the kernel frees its lock, the database rolls it back),
-a sealer facing a rotation that never ends (it gives up, nothing done), and a seal under
-an area other than the one held (refused). The submission's, the publication's and the
+a rotation killed before its commit (a case opened after it loses nothing), a sealer
+facing a rotation that never ends (it gives up, nothing done), and a seal under an area
+other than the one held (refused). The submission's, the publication's and the
 figure's races are in tests/services/release/test_release_seal_race.py and
 tests/services/requests/test_requests_figure_seal_race.py.
 """
@@ -43,7 +44,7 @@ from governance_register import TODAY, Register
 from seal_race import WAIT, Paused, Running
 from sealed_cases import requester_of
 from sqlalchemy import func, select
-from test_vault_crash_order import Tx
+from test_vault_crash_order import Tx, _killed_in_a_process
 
 import fivesafes
 from fivesafes.errors import ConflictError, NotFoundError
@@ -241,6 +242,20 @@ def test_a_sealer_killed_mid_transaction_leaves_the_rotation_free(
     assert vault.provider.key_ids("earnings") == ["earnings/v2"]
     with tx() as s:
         assert s.scalar(select(func.count()).select_from(RequestCaseRow)) == 0
+
+
+def test_a_case_opened_after_a_rotation_killed_before_its_commit_loses_nothing(
+    fiona: Register, tx: Tx, vault: svc.Vault
+) -> None:
+    # kill -9 of the rotation instead: its lock is freed, its transaction rolled back, both
+    # keys live; a case opened then seals under the newest, which the next rotation
+    # re-wraps with everything else before it retires both
+    _killed_in_a_process(fiona, vault, "rotate", "rotate.rewrapped")
+    case_id = open_case(fiona, tx, vault)
+    assert requester_of(fiona.engine, vault, case_id)[1] == "earnings/v2"
+    rotation.rotate_area_key_for(tx, vault, "iris", "earnings")
+    assert vault.provider.key_ids("earnings") == ["earnings/v3"]
+    assert requester_of(fiona.engine, vault, case_id) == ({"requester": "Zed"}, "earnings/v3")
 
 
 def test_a_sealer_does_not_wait_for_ever_on_a_rotation_that_never_ends(
