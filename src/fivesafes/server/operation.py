@@ -7,14 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fivesafes.app import Acting, App
 from fivesafes.server.acting import acting_as
-from fivesafes.services.vault.register import Vault
 from fivesafes.services.vault.sealing import key_held_for_sealing
+
+if TYPE_CHECKING:  # its module loads the table libraries: not for every command's start
+    from fivesafes.services.vault.register import Vault
 
 Login = Field(min_length=1, max_length=64)
 Text = Field(min_length=1, max_length=2000)
