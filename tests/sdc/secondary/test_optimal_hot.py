@@ -139,19 +139,19 @@ def test_the_last_round_solves_to_the_end_and_the_method_still_ends_proven(
 ) -> None:
     # every repaired pattern is shrunk (its next round solves in the background) and the
     # closing phase starts half-way: each such round is a last one. It must be given the
-    # rest of the limit; when it ends early, within its gap, the loop must go on with its
+    # rest of the limit and solve exactly; when it ends early, the loop must go on with its
     # pattern to the proof (these tables are proven optimal in seconds; the limit leaves
     # room for a loaded machine: at 20 s one was not, under two CI runs at once)
     monkeypatch.setattr(optimal, "SHRINK_ABOVE", 0.0)
     monkeypatch.setattr(optimal, "FINAL_SHARE", 0.5)
-    calls: list[tuple[float, float]] = []
+    calls: list[tuple[float, float, float]] = []
     solve = CutModel.solve
 
     def recording(
         self: CutModel, start: np.ndarray | None, seconds: float, gap: float
     ) -> tuple[np.ndarray | None, float, bool]:
         if threading.current_thread() is not threading.main_thread():
-            calls.append((time.monotonic(), seconds))
+            calls.append((time.monotonic(), seconds, gap))
         return solve(self, start, seconds, gap)
 
     monkeypatch.setattr(CutModel, "solve", recording)
@@ -161,8 +161,9 @@ def test_the_last_round_solves_to_the_end_and_the_method_still_ends_proven(
     began = time.monotonic()
     res = protect_secondary(df, hs, SuppressionSpec(method="optimal", time_limit=limit))
     assert calls, "no round solved in the background: the test missed its path"
-    for at, seconds in calls:
+    for at, seconds, gap in calls:
         assert at + seconds == pytest.approx(began + limit, abs=1.0)
+        assert gap == 0.0  # exact, its bound rising to the end (not stopped at the rounds' gap)
     assert res.solver_status == "optimal" and res.gap is not None and res.gap < 1e-6
     assert audit_table(res.cells, hs, singleton=True).safe
     _bound_under_fast(df, hs, res)

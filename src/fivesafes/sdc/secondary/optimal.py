@@ -86,15 +86,19 @@ def _rounded(
     deadline: float | None,
     seen: list[Cut],
     library: MoveLibrary | None = None,
+    partners: bool = False,
 ) -> tuple[BoolArray | None, int]:
     """A safe pattern from the LP relaxation: its half-hidden cells, repaired and cleaned.
 
     Without ``y`` the repair starts from the primaries alone; without ``deadline`` it
     always returns a pattern (or raises when the table cannot be protected).
+    ``partners``: the repair's cover prices the partners a cell needs (see repair.cover).
     """
     guess = problem.forced.copy() if y is None else (y >= 0.5) | problem.forced
     try:
-        fixed, _, n_lp = repair(problem, guess, seen=seen, deadline=deadline, library=library)
+        fixed, _, n_lp = repair(
+            problem, guess, seen=seen, deadline=deadline, library=library, partners=partners
+        )
     except OutOfTime:
         return None, 0
     return drop_bridges(problem, fixed), n_lp
@@ -178,7 +182,11 @@ def protect_optimal(
                 )
             )
         try:
-            start, n_lp = _rounded(problem, y_root, None, seen_start, library)
+            # (after hot rounds, this repair is the only whole one the minute holds: its
+            # pattern matters more than the cuts it meets, so its cover prices the
+            # partners a cell needs, see repair.cover; 3d-16k under load 2-3: starts
+            # 2,052,436-2,065,797 against 2,264,503-2,286,216)
+            start, n_lp = _rounded(problem, y_root, None, seen_start, library, partners=bool(hot))
         except BaseException:
             stop.set()
             raise
@@ -320,7 +328,17 @@ def protect_optimal(
             seconds, last_round = _next_round(
                 time_limit - (time.monotonic() - t0), time_limit, round_gap > gap
             )
-            mip.start(partial(CutModel.solve, start=None, seconds=seconds, gap=round_gap))
+            # (the last one solves exactly: stopped at its gap it would leave the second core
+            # idle to the end; 3d-2k: 972,947 at 50 s, then nothing, against 973,311-973,508
+            # at 60 s solved on, the incumbent the same)
+            mip.start(
+                partial(
+                    CutModel.solve,
+                    start=None,
+                    seconds=seconds,
+                    gap=gap if last_round else round_gap,
+                )
+            )
             # a shrink gets a share of the limit: the next MIP round raises the bound
             # within the repaired pattern and the incumbent both: the restricted MIP may
             # take the best of each (3d-2k: 1,098,338 -> 1,096,307)
