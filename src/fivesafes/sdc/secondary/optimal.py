@@ -238,7 +238,7 @@ def protect_optimal(
     while True:
         rounds += 1
         remaining = time_limit - (time.monotonic() - t0)
-        # the last round, when it ended early (within its gap), is an ordinary one
+        # the last round, when it ended early (optimal over its cuts), is an ordinary one
         last_round = last_round and mip.running
         closing = _closing(remaining, time_limit, round_gap > gap) or last_round
         if mip.busy and not closing:  # the round that solved while the shrink ran
@@ -261,7 +261,7 @@ def protect_optimal(
             bound = max(bound, min(result[1], best_cost))
             left = time_limit - (time.monotonic() - t0)
             if last_round and result[2] and not _closing(left, time_limit, round_gap > gap):
-                # the last round ended early, within its gap: the loop goes on with its
+                # the last round ended early, optimal over its cuts: the loop goes on with its
                 # pattern (small tables reach their proof this way)
                 ready, last_round = result, False
                 continue
