@@ -28,16 +28,31 @@ def private_dirs(path: Path) -> None:
             os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` so readers see the old or the new content, never a mix."""
+def _written_beside(path: Path, data: bytes, mode: int) -> str:
+    """A temporary file in ``path``'s folder holding ``data`` whole and durable; its name.
+
+    Private (``mode``) from its creation, so no other user ever reads it; removed again
+    if the write fails.
+    """
     private_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb") as f:  # closed whatever fails below
+            os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` so readers see the old or the new content, never a mix."""
+    tmp = _written_beside(path, data, mode)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -49,14 +64,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
 def create_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Write ``data`` as the new file ``path``, whole or not at all; FileExistsError if
     ``path`` exists already, which is left as it is (it may be another process's)."""
-    private_dirs(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _written_beside(path, data, mode)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         os.link(tmp, path)  # unlike a rename, never replaces what is there
     finally:
         with contextlib.suppress(FileNotFoundError):

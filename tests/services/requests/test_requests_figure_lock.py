@@ -17,21 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from figure_world import build_figure_world, open_assigned_case
 from release_world import AREA
-from requests_world import RECEIVED, REQUESTER, TODAY
 from sqlalchemy import Engine, select
-from stored_world import Stored, build_stored, spec_text
+from stored_world import Stored, spec_text
 
 from fivesafes.errors import ConflictError, UnsafeTableError
-from fivesafes.governance.roles import Role
 from fivesafes.release.votes import Vote
 from fivesafes.requests.figure import parse_cell
-from fivesafes.requests.kinds import RequestKind
-from fivesafes.requests.policy import RequestPolicy
-from fivesafes.services.governance import areas, grants, people
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release.register import published_cells
-from fivesafes.services.requests import cases, figures, moves
+from fivesafes.services.requests import figures
 from fivesafes.services.requests.figures import FigureAnswer
 from fivesafes.store.models.requests import RequestFigureRow
 
@@ -41,25 +37,7 @@ REGION_CSV = "code,parent\nTotal,\nN,Total\nS,Total\na1,N\na2,N\na3,N\na4,S\na5,
 
 @pytest.fixture
 def stored(engine: Engine, tmp_path: Path) -> Stored:
-    """The stored release world ('ashe' in 'earnings'), fiona an FOI officer with access."""
-    s = build_stored(engine, tmp_path)
-    reg = s.world.reg
-    reg.act("root", people.register_person, "fiona", "Fiona Foi", [Role.FOI_OFFICER])
-    reg.make_ready("fiona")
-    asked = reg.act("fiona", grants.request_grant, "fiona", AREA, "answers to FOI requests")
-    reg.act("iris", grants.approve_grant, asked.id, "ok")
-    reg.act("root", areas.create_area, "requests", "iris")
-    return s
-
-
-def _case(s: Stored) -> int:
-    policy = RequestPolicy()
-    view = s.world.reg.act(
-        "fiona", cases.open_case, s.world.provider, policy, RequestKind.FOI, RECEIVED,
-        REQUESTER, "pay of area a2", TODAY,
-    )  # fmt: skip
-    s.world.reg.act("fiona", moves.assign_case, policy, view.id, "fiona")
-    return view.id
+    return build_figure_world(engine, tmp_path)
 
 
 def _figure(s: Stored, case_id: int, cell: str) -> FigureAnswer:
@@ -136,7 +114,7 @@ def test_a_figure_and_a_publication_of_its_family_at_once_the_second_is_refused(
     hidden = _hidden_by_the_table(stored, rid)
     assert hidden["a3"] == "primary" and hidden["a2"] == "secondary"
     assert {c for c, st in hidden.items() if st not in ("safe",)} == {"a2", "a3"}
-    case_id = _case(stored)
+    case_id = open_assigned_case(stored)
 
     checked, go = threading.Event(), threading.Event()
     _hold(first, checked, go, monkeypatch)

@@ -15,50 +15,28 @@ import json
 from pathlib import Path
 
 import pytest
+from figure_world import build_figure_world, open_assigned_case
 from release_world import AREA
-from requests_world import RECEIVED, REQUESTER, TODAY
 from seal_race import Paused, Running
 from sqlalchemy import Engine
-from stored_world import Stored, build_stored
+from stored_world import Stored
 
-from fivesafes.governance.roles import Role
 from fivesafes.release.sealing import unseal
 from fivesafes.requests.figure import figure_object_id, parse_cell
-from fivesafes.requests.kinds import RequestKind
-from fivesafes.requests.policy import RequestPolicy
-from fivesafes.services.governance import areas, grants, people
-from fivesafes.services.requests import cases, figures, moves
+from fivesafes.services.requests import figures
 from fivesafes.services.vault import rotation
 from fivesafes.store.models.requests import RequestFigureRow
 
 
 @pytest.fixture
 def stored(engine: Engine, tmp_path: Path) -> Stored:
-    """The stored release world ('ashe' in 'earnings'), fiona an FOI officer with access."""
-    s = build_stored(engine, tmp_path)
-    reg = s.world.reg
-    reg.act("root", people.register_person, "fiona", "Fiona Foi", [Role.FOI_OFFICER])
-    reg.make_ready("fiona")
-    asked = reg.act("fiona", grants.request_grant, "fiona", AREA, "answers to FOI requests")
-    reg.act("iris", grants.approve_grant, asked.id, "ok")
-    reg.act("root", areas.create_area, "requests", "iris")
-    return s
-
-
-def _case(s: Stored) -> int:
-    policy = RequestPolicy()
-    view = s.world.reg.act(
-        "fiona", cases.open_case, s.world.provider, policy, RequestKind.FOI, RECEIVED,
-        REQUESTER, "pay of area a2", TODAY,
-    )  # fmt: skip
-    s.world.reg.act("fiona", moves.assign_case, policy, view.id, "fiona")
-    return view.id
+    return build_figure_world(engine, tmp_path)
 
 
 def test_a_figure_approved_while_the_area_key_rotates_keeps_its_codes(
     stored: Stored, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    case_id = _case(stored)
+    case_id = open_assigned_case(stored)
     recorded = Paused(monkeypatch, figures, "record")  # approved and sealed, not committed
 
     def answer() -> figures.FigureAnswer:
