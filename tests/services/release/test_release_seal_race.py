@@ -17,7 +17,6 @@ request case's race and the others.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -25,28 +24,23 @@ from typing import Any, TypeVar
 
 import pytest
 from derived_world import publish
-from governance_register import TODAY
 from release_world import AREA
 from seal_race import Paused, Running
 from sqlalchemy import Engine, select
-from stored_world import Stored, build_stored
+from stored_world import Stored
+from zeros_world import build_staff_world, staff_spec
 
-from fivesafes.governance.areas import Dataset
 from fivesafes.release.votes import Vote
-from fivesafes.services.governance import datasets
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release import submission, zeros
 from fivesafes.services.release.checks import intervals_of, submission_of, version_row
 from fivesafes.services.release.moves import request_row
 from fivesafes.services.release.register import earlier_outputs
 from fivesafes.services.vault import rotation
-from fivesafes.services.vault.lifecycle import ingest_dataset
 from fivesafes.services.vault.sealing import key_held_for_sealing
 from fivesafes.store.models.release import PublishedReleaseRow
 
 T = TypeVar("T")
-COUNTRY = {"a1": "X", "a2": "X", "a3": "Y"}
-PEOPLE = {"a1": 10, "a2": 10, "a3": 3}
 
 
 @pytest.fixture
@@ -54,37 +48,17 @@ def stored(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S
     """The stored world with 'staff' (region, country, sector) and its region table
     published (a3 hidden): a table of country X pairs with it, so its check reads the
     data's zeros (as tests/services/release/test_release_zeros.py)."""
-    s = build_stored(engine, tmp_path)
-    entry = Dataset("staff", AREA, True, True, True, "survey", "SRSA 2007")
-    s.world.reg.act("iris", datasets.register_dataset, entry, TODAY)
-    src = tmp_path / "incoming" / "staff.csv"
-    with src.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["region", "country", "sector", "person", "pay"])
-        for region, n in PEOPLE.items():
-            for k in range(n):
-                w.writerow([region, COUNTRY[region], "AB"[k % 2], f"{region}-{k}", 20 + 3 * k])
-    ingest_dataset(s.tx, s.vault, "iris", AREA, src, name="staff")
-    src.unlink()
-    s.protect(_spec(s, "regions", "region"), dataset="staff", name="r")
+    s = build_staff_world(engine, tmp_path)
+    s.protect(staff_spec(s, "regions", "region"), dataset="staff", name="r")
     publish(s, "r")
     # a nested read refused after its bounded wait shows in seconds, not half a minute
     monkeypatch.setattr(zeros, "AREA_LOCK_WAIT_SECONDS", 5.0)
     return s
 
 
-def _spec(stored: Stored, name: str, dimension: str, where: str = "") -> Path:
-    text = (
-        f'[table]\nname = "{name}"\nresponse = "pay"\ncontributor = "person"\n{where}\n'
-        f'[[dimension]]\nname = "{dimension}"\n\n[rules]\nthreshold = 7\n'
-        '\n[suppression]\nmethod = "optimal"\nsingleton = false\n'
-    )
-    return stored.spec(name, text)
-
-
 def _country_x(stored: Stored, name: str, **kw: Any) -> None:
     stored.protect(
-        _spec(stored, "x", "sector", 'where = { country = ["X"] }'),
+        staff_spec(stored, "x", "sector", 'where = { country = ["X"] }'),
         dataset="staff",
         name=name,
         **kw,

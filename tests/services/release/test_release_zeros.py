@@ -10,7 +10,6 @@ same table protected with the release (the default) passes and publishes.
 
 from __future__ import annotations
 
-import csv
 import json
 import threading
 from pathlib import Path
@@ -18,62 +17,35 @@ from typing import Any
 
 import pytest
 from derived_world import publish
-from governance_register import TODAY
 from release_world import AREA
 from sqlalchemy import Engine
-from stored_world import Stored, build_stored
+from stored_world import Stored
+from zeros_world import build_staff_world, staff_spec
 
 from fivesafes.errors import UnsafeTableError
-from fivesafes.governance.areas import Dataset
 from fivesafes.release.votes import Vote
 from fivesafes.sdc.tabulate import sources
-from fivesafes.services.governance import datasets
 from fivesafes.services.release import reviews as release_reviews
 from fivesafes.services.release import zeros
 from fivesafes.services.release.checks import checks_in_force, stored_checks, version_row
 from fivesafes.services.release.moves import request_row
-from fivesafes.services.vault.lifecycle import ingest_dataset
 from fivesafes.vault.writer import area_lock
-
-COUNTRY = {"a1": "X", "a2": "X", "a3": "Y"}
-PEOPLE = {"a1": 10, "a2": 10, "a3": 3}
-
-
-def _spec(stored: Stored, name: str, dimension: str, where: str = "") -> Path:
-    text = (
-        f'[table]\nname = "{name}"\nresponse = "pay"\ncontributor = "person"\n{where}\n'
-        f'[[dimension]]\nname = "{dimension}"\n\n[rules]\nthreshold = 7\n'
-        '\n[suppression]\nmethod = "optimal"\nsingleton = false\n'
-    )
-    return stored.spec(name, text)
 
 
 @pytest.fixture
 def stored(engine: Engine, tmp_path: Path) -> Stored:
-    s = build_stored(engine, tmp_path)
-    entry = Dataset("staff", AREA, True, True, True, "survey", "SRSA 2007")
-    s.world.reg.act("iris", datasets.register_dataset, entry, TODAY)
-    src = tmp_path / "incoming" / "staff.csv"
-    src.parent.mkdir(parents=True, exist_ok=True)
-    with src.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["region", "country", "sector", "person", "pay"])
-        for region, n in PEOPLE.items():
-            for k in range(n):
-                w.writerow([region, COUNTRY[region], "AB"[k % 2], f"{region}-{k}", 20 + 3 * k])
-    ingest_dataset(s.tx, s.vault, "iris", AREA, src, name="staff")
-    src.unlink()
+    s = build_staff_world(engine, tmp_path)
     return s
 
 
 def test_a_country_table_that_gives_away_a_region_is_blocked_at_submission(
     stored: Stored,
 ) -> None:
-    (regions,) = stored.protect(_spec(stored, "regions", "region"), dataset="staff", name="r")
+    (regions,) = stored.protect(staff_spec(stored, "regions", "region"), dataset="staff", name="r")
     assert regions.by_status["primary"] == 1  # a3
     publish(stored, "r")
 
-    country_x = _spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    country_x = staff_spec(stored, "x", "sector", 'where = { country = ["X"] }')
     stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
     view = stored.submit(f"{AREA}/alone")
     check = next(c for c in view.versions[-1].checks if c.name == "differencing")
@@ -101,12 +73,12 @@ def test_a_release_published_after_the_submission_is_checked_with_the_zeros_at_t
 ) -> None:
     # the country table passes at submission (nothing published yet); the region table
     # is published meanwhile; the vote's run, given the vault, finds a3 with the zeros
-    country_x = _spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    country_x = staff_spec(stored, "x", "sector", 'where = { country = ["X"] }')
     stored.protect(country_x, dataset="staff", name="x", with_releases=False)
     view = stored.submit(f"{AREA}/x")
     check = next(c for c in view.versions[-1].checks if c.name == "differencing")
     assert check.verdict == "pass", check
-    stored.protect(_spec(stored, "regions", "region"), dataset="staff", name="r")
+    stored.protect(staff_spec(stored, "regions", "region"), dataset="staff", name="r")
     publish(stored, "r")
     w = stored.world
     with pytest.raises(UnsafeTableError, match="region=a3"):
@@ -121,10 +93,10 @@ def test_a_check_that_cannot_read_the_datas_zeros_is_recorded_as_a_failed_check(
     # sector) pairs hold people: six, past a limit of five (a stand-in for a pair of
     # columns with more value pairs than the model holds). The submission is kept, its
     # differencing check failed with why and what to do, audited: not refused unrecorded.
-    stored.protect(_spec(stored, "regions", "region"), dataset="staff", name="r")
+    stored.protect(staff_spec(stored, "regions", "region"), dataset="staff", name="r")
     publish(stored, "r")
     monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 5)
-    country_x = _spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    country_x = staff_spec(stored, "x", "sector", 'where = { country = ["X"] }')
     stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
     view = stored.submit(f"{AREA}/alone")
     check = next(c for c in view.versions[-1].checks if c.name == "differencing")
@@ -150,9 +122,9 @@ def test_a_submission_does_not_wait_for_ever_on_a_rotation_holding_the_area(
     # destruction holds the area lock exclusive and then audits. Waiting for the area
     # lock without end, each waited for the other for ever (a file lock: PostgreSQL
     # cannot see the cycle). Now the wait is bounded and the check fails closed, kept.
-    stored.protect(_spec(stored, "regions", "region"), dataset="staff", name="r")
+    stored.protect(staff_spec(stored, "regions", "region"), dataset="staff", name="r")
     publish(stored, "r")
-    country_x = _spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    country_x = staff_spec(stored, "x", "sector", 'where = { country = ["X"] }')
     stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
     monkeypatch.setattr(zeros, "AREA_LOCK_WAIT_SECONDS", 0.5)
     done: dict[str, Any] = {}
