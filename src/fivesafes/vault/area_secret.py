@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from fivesafes.vault.atomic import atomic_write_bytes
+from fivesafes.vault.atomic import atomic_write_bytes, create_bytes
 from fivesafes.vault.envelope import new_data_key, open_data_key, rewrap, seal_data_key
 from fivesafes.vault.keys import KeyProvider, WrappedKey
 from fivesafes.vault.store import AreaStore
@@ -20,7 +20,14 @@ def area_secret(store: AreaStore, provider: KeyProvider, file: str, object_id: s
     store.create()
     secret = new_data_key()
     wrapped = seal_data_key(provider, store.area, object_id, secret)
-    atomic_write_bytes(path, json.dumps(wrapped.to_json()).encode(), mode=0o600)
+    try:
+        # created, never replaced: two first uses at once (ingests share the area lock)
+        # would otherwise each use its own secret and keep only the second, and what
+        # the first pseudonymised could no longer be found
+        create_bytes(path, json.dumps(wrapped.to_json()).encode(), mode=0o600)
+    except FileExistsError:  # another process made it meanwhile: use theirs
+        wrapped = WrappedKey.from_json(json.loads(path.read_text()))
+        return open_data_key(provider, store.area, object_id, wrapped)
     return secret
 
 

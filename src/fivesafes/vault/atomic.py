@@ -4,6 +4,8 @@ the folder) and private folders (every one made 0700, parents included)."""
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -63,14 +65,40 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
 
 def create_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Write ``data`` as the new file ``path``, whole or not at all; FileExistsError if
-    ``path`` exists already, which is left as it is (it may be another process's)."""
+    ``path`` exists already, which is left as it is (it may be another process's).
+
+    The whole file is linked in (a link, unlike a rename, never replaces what is there).
+    Where the filesystem has no hard links (vfat, some SMB and FUSE mounts), one creator
+    at a time checks and writes under an exclusive lock on a file in the same folder.
+    """
     tmp = _written_beside(path, data, mode)
     try:
-        os.link(tmp, path)  # unlike a rename, never replaces what is there
+        os.link(tmp, path)
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+        _create_locked(path, tmp)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     fsync_dir(path.parent)
+
+
+# what os.link raises where the filesystem cannot make hard links
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
+CREATE_LOCK = ".create.lock"
+
+
+def _create_locked(path: Path, tmp: str) -> None:
+    """Rename the written ``tmp`` to ``path`` unless it exists, one creator at a time."""
+    fd = os.open(path.parent / CREATE_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path))
+        os.rename(tmp, path)
+    finally:
+        os.close(fd)  # the lock goes with the descriptor
 
 
 def fsync_dir(path: Path) -> None:
