@@ -125,3 +125,24 @@ def test_an_area_the_register_does_not_know_is_not_locked_nor_made(
     monkeypatch.setattr(release_requests, "submit_stored_output", probe)
     run(app, "ada", "release.submit", {"output": "nowhere/t-1", "purpose": "bulletin"})
     assert seen == [False] and not store.dir.exists()
+
+
+def test_an_operation_that_would_seal_without_holding_the_key_is_refused(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an operation that forgot the hold (a plain in_one) would bring back the lost seal on
+    # PostgreSQL: within the server a seal with no key held is refused, not let through
+    from fivesafes.services.requests import requester
+
+    refused: list[bool] = []
+
+    def seals(*_args: Any, **_kw: Any) -> str:
+        with pytest.raises(ConflictError, match="not held for sealing"):
+            check_key_held("requests")
+        refused.append(True)
+        return "-"
+
+    monkeypatch.setattr(requester, "reveal_requester", seals)
+    run(app, "ada", "request.requester", {"case_id": 1})
+    assert refused == [True]
+    check_key_held("requests")  # outside the server's operations: not checked

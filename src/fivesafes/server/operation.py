@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fivesafes.app import Acting, App
 from fivesafes.server.acting import acting_as
-from fivesafes.services.vault.sealing import key_held_for_sealing
+from fivesafes.services.vault.sealing import key_held_for_sealing, sealing_checked
 
 if TYPE_CHECKING:  # its module loads the table libraries: not for every command's start
     from fivesafes.services.vault.register import Vault
@@ -66,7 +66,8 @@ class Operation:
 
 
 def in_one(app: App, login: str, act: Callable[[Acting], Any]) -> Any:
-    with acting_as(app, login) as acting:
+    # a seal inside needs its key held (in_one_sealing): checked, not left to a race
+    with sealing_checked(), acting_as(app, login) as acting:
         return plain(act(acting))
 
 

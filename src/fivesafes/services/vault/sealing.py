@@ -87,9 +87,29 @@ def key_held_for_sealing(tx: Transact, vault: Vault, area: str | None) -> Iterat
             _HELD.reset(token)
 
 
+@contextmanager
+def sealing_checked() -> Iterator[None]:
+    """Within it, a seal with no key held for sealing is refused, not let through.
+
+    For the server's operations: one that seals must hold the key (:func:`key_held_for_sealing`
+    around its transaction); one that forgets would bring back the lost seal on
+    PostgreSQL, found only by a race. (A library's or a test's direct call is not checked.)
+    A hold already taken by the caller stays as it is.
+    """
+    if _HELD.get() is not None:
+        yield
+        return
+    token = _HELD.set(frozenset())
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+
+
 def check_key_held(area: str) -> None:
     """Refuse to seal under ``area``'s key within :func:`key_held_for_sealing` of another
-    area (the caller read the area before its transaction, and it changed since)."""
+    area (the caller read the area before its transaction, and it changed since), or
+    within :func:`sealing_checked` with no key held."""
     held = _HELD.get()
     if held is not None and area not in held:
         raise ConflictError(
