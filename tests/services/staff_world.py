@@ -31,15 +31,29 @@ def build_staff(
 ) -> Stored:
     """The stored world with fiona (an FOI officer with access to the area) and 'staff'
     ingested from ``header`` and ``rows`` (the file is removed after)."""
-    s = build_stored(engine, tmp_path)
+    s = with_fiona(build_stored(engine, tmp_path))
+    ingest_staff(s, tmp_path, header, rows)
+    return s
+
+
+def with_fiona(s: Stored) -> Stored:
+    """``s`` with fiona, an FOI officer with access to the area, and the requests area."""
     reg = s.world.reg
     reg.act("root", people.register_person, "fiona", "Fiona Foi", [Role.FOI_OFFICER])
     reg.make_ready("fiona")
     asked = reg.act("fiona", grants.request_grant, "fiona", AREA, "answers to FOI requests")
     reg.act("iris", grants.approve_grant, asked.id, "ok")
     reg.act("root", areas.create_area, "requests", "iris")
+    return s
+
+
+def ingest_staff(
+    s: Stored, tmp_path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]
+) -> None:
+    """'staff' registered in the area and ingested from ``header`` and ``rows`` (the
+    file is removed after)."""
     entry = Dataset("staff", AREA, True, True, True, "survey", "SRSA 2007")
-    reg.act("iris", datasets.register_dataset, entry, TODAY)
+    s.world.reg.act("iris", datasets.register_dataset, entry, TODAY)
     src = tmp_path / "incoming" / "staff.csv"
     src.parent.mkdir(parents=True, exist_ok=True)
     with src.open("w", newline="") as fh:
@@ -48,7 +62,6 @@ def build_staff(
         w.writerows(rows)
     ingest_dataset(s.tx, s.vault, "iris", AREA, src, name="staff")
     src.unlink()
-    return s
 
 
 def pay_spec(stored: Stored, name: str, dimension: str, where: str = "") -> Path:

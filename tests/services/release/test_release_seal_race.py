@@ -27,8 +27,9 @@ from derived_world import publish
 from release_world import AREA
 from seal_race import Paused, Running
 from sqlalchemy import Engine, select
+from staff_world import pay_spec
 from stored_world import Stored
-from zeros_world import build_staff_world, staff_spec
+from zeros_world import build_staff_world
 
 from fivesafes.release.votes import Vote
 from fivesafes.services.release import publish as release_publish
@@ -49,7 +50,7 @@ def stored(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S
     published (a3 hidden): a table of country X pairs with it, so its check reads the
     data's zeros (as tests/services/release/test_release_zeros.py)."""
     s = build_staff_world(engine, tmp_path)
-    s.protect(staff_spec(s, "regions", "region"), dataset="staff", name="r")
+    s.protect(pay_spec(s, "regions", "region"), dataset="staff", name="r")
     publish(s, "r")
     # a nested read refused after its bounded wait shows in seconds, not half a minute
     monkeypatch.setattr(zeros, "AREA_LOCK_WAIT_SECONDS", 5.0)
@@ -58,7 +59,7 @@ def stored(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S
 
 def _country_x(stored: Stored, name: str, **kw: Any) -> None:
     stored.protect(
-        staff_spec(stored, "x", "sector", 'where = { country = ["X"] }'),
+        pay_spec(stored, "x", "sector", 'where = { country = ["X"] }'),
         dataset="staff",
         name=name,
         **kw,

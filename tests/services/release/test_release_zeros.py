@@ -19,8 +19,9 @@ import pytest
 from derived_world import publish
 from release_world import AREA
 from sqlalchemy import Engine
+from staff_world import pay_spec
 from stored_world import Stored
-from zeros_world import build_staff_world, staff_spec
+from zeros_world import build_staff_world
 
 from fivesafes.errors import UnsafeTableError
 from fivesafes.release.votes import Vote
@@ -41,11 +42,11 @@ def stored(engine: Engine, tmp_path: Path) -> Stored:
 def test_a_country_table_that_gives_away_a_region_is_blocked_at_submission(
     stored: Stored,
 ) -> None:
-    (regions,) = stored.protect(staff_spec(stored, "regions", "region"), dataset="staff", name="r")
+    (regions,) = stored.protect(pay_spec(stored, "regions", "region"), dataset="staff", name="r")
     assert regions.by_status["primary"] == 1  # a3
     publish(stored, "r")
 
-    country_x = staff_spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    country_x = pay_spec(stored, "x", "sector", 'where = { country = ["X"] }')
     stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
     view = stored.submit(f"{AREA}/alone")
     check = next(c for c in view.versions[-1].checks if c.name == "differencing")
@@ -73,12 +74,12 @@ def test_a_release_published_after_the_submission_is_checked_with_the_zeros_at_t
 ) -> None:
     # the country table passes at submission (nothing published yet); the region table
     # is published meanwhile; the vote's run, given the vault, finds a3 with the zeros
-    country_x = staff_spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    country_x = pay_spec(stored, "x", "sector", 'where = { country = ["X"] }')
     stored.protect(country_x, dataset="staff", name="x", with_releases=False)
     view = stored.submit(f"{AREA}/x")
     check = next(c for c in view.versions[-1].checks if c.name == "differencing")
     assert check.verdict == "pass", check
-    stored.protect(staff_spec(stored, "regions", "region"), dataset="staff", name="r")
+    stored.protect(pay_spec(stored, "regions", "region"), dataset="staff", name="r")
     publish(stored, "r")
     w = stored.world
     with pytest.raises(UnsafeTableError, match="region=a3"):
@@ -93,10 +94,10 @@ def test_a_check_that_cannot_read_the_datas_zeros_is_recorded_as_a_failed_check(
     # sector) pairs hold people: six, past a limit of five (a stand-in for a pair of
     # columns with more value pairs than the model holds). The submission is kept, its
     # differencing check failed with why and what to do, audited: not refused unrecorded.
-    stored.protect(staff_spec(stored, "regions", "region"), dataset="staff", name="r")
+    stored.protect(pay_spec(stored, "regions", "region"), dataset="staff", name="r")
     publish(stored, "r")
     monkeypatch.setattr(sources, "MAX_VALUE_PAIRS", 5)
-    country_x = staff_spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    country_x = pay_spec(stored, "x", "sector", 'where = { country = ["X"] }')
     stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
     view = stored.submit(f"{AREA}/alone")
     check = next(c for c in view.versions[-1].checks if c.name == "differencing")
@@ -122,9 +123,9 @@ def test_a_submission_does_not_wait_for_ever_on_a_rotation_holding_the_area(
     # destruction holds the area lock exclusive and then audits. Waiting for the area
     # lock without end, each waited for the other for ever (a file lock: PostgreSQL
     # cannot see the cycle). Now the wait is bounded and the check fails closed, kept.
-    stored.protect(staff_spec(stored, "regions", "region"), dataset="staff", name="r")
+    stored.protect(pay_spec(stored, "regions", "region"), dataset="staff", name="r")
     publish(stored, "r")
-    country_x = staff_spec(stored, "x", "sector", 'where = { country = ["X"] }')
+    country_x = pay_spec(stored, "x", "sector", 'where = { country = ["X"] }')
     stored.protect(country_x, dataset="staff", name="alone", with_releases=False)
     monkeypatch.setattr(zeros, "AREA_LOCK_WAIT_SECONDS", 0.5)
     done: dict[str, Any] = {}

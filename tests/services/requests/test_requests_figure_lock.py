@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from figure_world import build_figure_world, open_assigned_case
 from release_world import AREA
 from sqlalchemy import Engine, select
-from stored_world import Stored, spec_text
+from staff_world import open_case, with_fiona
+from stored_world import Stored, build_stored, spec_text
 
 from fivesafes.errors import ConflictError, UnsafeTableError
 from fivesafes.release.votes import Vote
@@ -37,7 +37,8 @@ REGION_CSV = "code,parent\nTotal,\nN,Total\nS,Total\na1,N\na2,N\na3,N\na4,S\na5,
 
 @pytest.fixture
 def stored(engine: Engine, tmp_path: Path) -> Stored:
-    return build_figure_world(engine, tmp_path)
+    """The stored release world ('ashe' in 'earnings'), fiona an FOI officer with access."""
+    return with_fiona(build_stored(engine, tmp_path))
 
 
 def _figure(s: Stored, case_id: int, cell: str) -> FigureAnswer:
@@ -114,7 +115,7 @@ def test_a_figure_and_a_publication_of_its_family_at_once_the_second_is_refused(
     hidden = _hidden_by_the_table(stored, rid)
     assert hidden["a3"] == "primary" and hidden["a2"] == "secondary"
     assert {c for c, st in hidden.items() if st not in ("safe",)} == {"a2", "a3"}
-    case_id = open_assigned_case(stored)
+    case_id = open_case(stored, "pay of area a2")
 
     checked, go = threading.Event(), threading.Event()
     _hold(first, checked, go, monkeypatch)

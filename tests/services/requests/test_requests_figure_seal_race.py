@@ -15,11 +15,11 @@ import json
 from pathlib import Path
 
 import pytest
-from figure_world import build_figure_world, open_assigned_case
 from release_world import AREA
 from seal_race import Paused, Running
 from sqlalchemy import Engine
-from stored_world import Stored
+from staff_world import open_case, with_fiona
+from stored_world import Stored, build_stored
 
 from fivesafes.release.sealing import unseal
 from fivesafes.requests.figure import figure_object_id, parse_cell
@@ -30,13 +30,14 @@ from fivesafes.store.models.requests import RequestFigureRow
 
 @pytest.fixture
 def stored(engine: Engine, tmp_path: Path) -> Stored:
-    return build_figure_world(engine, tmp_path)
+    """The stored release world ('ashe' in 'earnings'), fiona an FOI officer with access."""
+    return with_fiona(build_stored(engine, tmp_path))
 
 
 def test_a_figure_approved_while_the_area_key_rotates_keeps_its_codes(
     stored: Stored, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    case_id = open_assigned_case(stored)
+    case_id = open_case(stored, "pay of area a2")
     recorded = Paused(monkeypatch, figures, "record")  # approved and sealed, not committed
 
     def answer() -> figures.FigureAnswer:
