@@ -63,6 +63,11 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     fsync_dir(path.parent)
 
 
+# what os.link raises where the filesystem cannot make hard links
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
+CREATE_LOCK = ".create.lock"
+
+
 def create_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Write ``data`` as the new file ``path``, whole or not at all; FileExistsError if
     ``path`` exists already, which is left as it is (it may be another process's).
@@ -82,11 +87,6 @@ def create_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     fsync_dir(path.parent)
-
-
-# what os.link raises where the filesystem cannot make hard links
-NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
-CREATE_LOCK = ".create.lock"
 
 
 def _create_locked(path: Path, tmp: str) -> None:
