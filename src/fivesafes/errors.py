@@ -40,6 +40,14 @@ class FivesafesError(Exception):
         # refusal, the check results that blocked an approval): ``store.db.transaction``
         # runs each, with a new session, after the failed transaction is rolled back.
         self.after_rollback: list[Callable[[Any], object]] = []
+        # whether one of them is this refusal's own audit record (see :meth:`audited_by`)
+        self.audited = False
+
+    def audited_by(self, write: Callable[[Any], object]) -> None:
+        """Carry ``write``, the audit record of this refusal, to after its rollback; the
+        server audits a refusal that carries none (server/acting.py)."""
+        self.after_rollback.append(write)
+        self.audited = True
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

@@ -50,12 +50,24 @@ def app(tmp_path: Path) -> Iterator[App]:
         opened.close()
 
 
+# Each operation's admission (its access decision before the key is waited for,
+# tests/server/test_server_admission.py), let through here: ada administers, she writes
+# no outputs and opens no cases
+ADMISSIONS = (
+    (cases, "check_may_open"),
+    (release_requests, "check_may_submit"),
+    (release_publish, "check_may_publish"),
+)
+
+
 class Probe:
     """``owner.name`` replaced: records whether ``area``'s key is held for sealing."""
 
     def __init__(self, app: App, mp: pytest.MonkeyPatch, owner: Any, name: str, area: str):
         self.store = app.vault().store(area)
         self.held: list[bool] = []
+        for module, admission in ADMISSIONS:
+            mp.setattr(module, admission, lambda *_a, **_k: None)
 
         def probe(*_args: Any, **_kw: Any) -> dict[str, Any]:
             with area_lock(self.store, exclusive=True, wait=False) as alone:
@@ -123,6 +135,7 @@ def test_an_area_the_register_does_not_know_is_not_locked_nor_made(
         return {}
 
     monkeypatch.setattr(release_requests, "submit_stored_output", probe)
+    monkeypatch.setattr(release_requests, "check_may_submit", lambda *_a, **_k: None)
     run(app, "ada", "release.submit", {"output": "nowhere/t-1", "purpose": "bulletin"})
     assert seen == [False] and not store.dir.exists()
 

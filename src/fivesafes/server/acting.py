@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from fivesafes.app import Acting, App
 from fivesafes.audit.events import Outcome
-from fivesafes.errors import IdentityError
+from fivesafes.errors import AccessDenied, IdentityError
 from fivesafes.services.context import Actor, record, resolve_actor
 
 IDENTITY_ACTION = "server.identity"
+# A refusal the service did not audit itself (a role check, a grant missing)
+DENIED_ACTION = "server.denied"
 
 
 def refuse_identity(exc: IdentityError, who: str, details: dict[str, Any]) -> IdentityError:
@@ -22,7 +24,7 @@ def refuse_identity(exc: IdentityError, who: str, details: dict[str, Any]) -> Id
     def write(session: Session) -> None:
         record(session, who, IDENTITY_ACTION, outcome=Outcome.DENIED, details=details)
 
-    exc.after_rollback.append(write)
+    exc.audited_by(write)
     return exc
 
 
@@ -34,7 +36,30 @@ def acting_as(app: App, login: str) -> Iterator[Acting]:
             actor = resolve_actor(session, login)
         except IdentityError as exc:
             raise refuse_identity(exc, login, {"reason": exc.message}) from None
-        yield Acting(app.workspace, actor, session)
+        try:
+            yield Acting(app.workspace, actor, session)
+        except AccessDenied as exc:
+            audit_refusal(exc, login)
+            raise
+
+
+def audit_refusal(exc: AccessDenied, login: str) -> None:
+    """Make sure a refusal leaves a record: services audit their access decisions
+    (``access.decide``, ``people.qualify``), but a role check or a missing grant raises
+    plainly; such a refusal gets a ``server.denied`` event, written after its rollback."""
+    if exc.audited:
+        return  # the service's own record of it is on its way
+
+    def write(session: Session) -> None:
+        record(
+            session,
+            login,
+            DENIED_ACTION,
+            outcome=Outcome.DENIED,
+            details={"reason": exc.message, "reasons": list(exc.reasons)},
+        )
+
+    exc.audited_by(write)
 
 
 def resolving(login: str) -> Callable[[Session], Actor]:

@@ -72,9 +72,24 @@ def in_one(app: App, login: str, act: Callable[[Acting], Any]) -> Any:
 
 
 def in_one_sealing(
-    app: App, login: str, vault: Vault, area: str | None, act: Callable[[Acting], Any]
+    app: App,
+    login: str,
+    vault: Vault,
+    area: str | None,
+    act: Callable[[Acting], Any],
+    *,
+    admit: Callable[[Acting], object],
 ) -> Any:
     """:func:`in_one`, for an act that seals under ``area``'s key: the key held for
-    sealing from before the transaction to its end (services/vault/sealing.py)."""
+    sealing from before the transaction to its end (services/vault/sealing.py).
+
+    ``admit``: the act's own access decision (the identity, its role, its grant), made
+    and audited in a short transaction of its own before the key is waited for. Waiting
+    can take minutes while a rotation holds the key: someone the act would refuse is
+    refused at once, audited, and neither holds a worker that long nor learns that the
+    area's key is being changed. The act decides again in its transaction (what was
+    decided may have changed meanwhile).
+    """
+    in_one(app, login, admit)
     with key_held_for_sealing(app.transaction, vault, area):
         return in_one(app, login, act)

@@ -5,6 +5,7 @@ server's workspace; what comes back is the request as the caller may see it (bli
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +172,14 @@ def _submit_stored(app: App, login: str, p: SubmitStored) -> Any:
             rule_set=p.rule_set,
             request_id=p.request_id,
         ),
+        admit=partial(_may_submit, area if sep else None, p),
     )
+
+
+def _may_submit(area: str | None, p: Submit, a: Acting) -> None:
+    # (no area: the output named is malformed, which the submission itself says)
+    if area is not None:
+        release_requests.check_may_submit(a.session, a.actor, area, p.context(), None)
 
 
 def _unpack_folder(archive: Path, into: Path) -> Path:
@@ -228,7 +236,14 @@ def _submit_path(app: App, login: str, p: SubmitPath, path: Path) -> Any:
                 request_id=p.request_id,
             )
 
-        return in_one_sealing(app, login, vault, p.area, act)
+        return in_one_sealing(
+            app,
+            login,
+            vault,
+            p.area,
+            act,
+            admit=partial(_may_submit, p.area, p),
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -325,6 +340,7 @@ def _publish(app: App, login: str, p: Publish) -> Any:
             wide_csv=p.wide_csv,
             vault=vault,
         ),
+        admit=lambda a: release_publish.check_may_publish(a.session, a.actor, p.request_id),
     )
 
 

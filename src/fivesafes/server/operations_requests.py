@@ -178,6 +178,7 @@ def _open(app: App, login: str, p: CaseOpen) -> Any:
             p.requester,
             p.summary,
         ),
+        admit=lambda a: cases.check_may_open(a.actor, parse_kind(p.kind)),
     )
 
 

@@ -175,7 +175,7 @@ def check_may_verify(session: Session, actor: Actor) -> None:
         permissions.check_read_audit_log(actor.person)
     except AccessDenied as refused:
         details = {"reasons": list(refused.reasons)}
-        refused.after_rollback.append(
+        refused.audited_by(
             lambda s: record(s, actor.login, VERIFY_ACTION, outcome=Outcome.DENIED, details=details)
         )
         raise

@@ -161,7 +161,7 @@ def sign_in(
             "through the Unix socket",
         )
         details = {"via": via, "reason": reason}
-        denial.after_rollback.append(
+        denial.audited_by(
             lambda s: record(s, login, "server.signin", outcome=Outcome.DENIED, details=details)
         )
         raise denial
@@ -214,7 +214,7 @@ def refuse_external(who: str, issuer: str, reason: str) -> AccessDenied:
         "to check the server's [oidc] settings and that your account is mapped to a person",
     )
     details = {"via": "oidc", "issuer": issuer, "reason": reason}
-    denial.after_rollback.append(
+    denial.audited_by(
         lambda s: record(s, who, "server.signin", outcome=Outcome.DENIED, details=details)
     )
     return denial

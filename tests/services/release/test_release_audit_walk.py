@@ -130,10 +130,18 @@ WRITERS: dict[str, Call] = {
     "inspect.inspect_with_intervals": _with_provider(
         "olga", release_inspect.inspect_with_intervals, "@b"
     ),
+    # the access decision a submission starts with, made alone (the server's admission
+    # before it waits for the area's key): its people checks are audited
+    "submission.check_may_submit": lambda s, w, ids: release_submission.check_may_submit(
+        s, resolve_actor(s, "ada"), AREA, CONTEXT, None
+    ),
 }
 
 READERS: dict[str, Call] = {
     "publish.publication_area": lambda s, w, i: release_publish.publication_area(s, i["d"]),
+    "publish.check_may_publish": lambda s, w, i: release_publish.check_may_publish(
+        s, resolve_actor(s, "ada"), i["d"]
+    ),
     "rule_sets.rule_set_in_force": lambda s, w, i: rule_sets.rule_set_in_force(s, "standard"),
     "rule_sets.list_rule_sets": lambda s, w, i: rule_sets.list_rule_sets(s),
     "views.get_request": lambda s, w, i: release_views.get_request(s, i["a"], "ada"),
@@ -181,8 +189,10 @@ READERS: dict[str, Call] = {
     "zeros.data_zeros": lambda s, w, i: release_zeros.data_zeros(s, _STORED["vault"], AREA, SOURCE),
 }
 
-# Writers whose only row is their audit event: a read of confidential content, recorded.
+# Writers whose only row is their audit event: a read of confidential content, or an
+# access decision, recorded.
 AUDITED_READS = {
+    "submission.check_may_submit",
     "inspect.inspect_request",
     "inspect.inspect_with_intervals",
     "session_register.session_register",

@@ -203,7 +203,14 @@ def test_an_author_without_a_grant_to_the_area_cannot_submit(world: World) -> No
     before = world.reg.snapshot()
     with pytest.raises(AccessDenied, match="no current grant"):
         world.submit(first_release(), login="bob")
-    assert world.reg.snapshot() == before
+    # nothing changed but the refusal's record (an access decision, audited)
+    assert world.reg.changes(before) == {"audit_log": 1}
+    refusal = world.reg.last_event()
+    assert (refusal.action, refusal.outcome, refusal.area) == (
+        "access.decide",
+        "denied",
+        "earnings",
+    )
 
 
 def test_the_area_must_exist_and_bad_input_changes_nothing(world: World) -> None:

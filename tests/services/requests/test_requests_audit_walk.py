@@ -117,6 +117,7 @@ READERS: dict[str, Call] = {
 
 PURE = {
     "cases.requester_object_id",
+    "cases.check_may_open",
     "register.answer_label",
     "subject.object_id",
     "subject.records_path",

@@ -48,7 +48,7 @@ def require_qualified(
         )
         return
     refused = denial(facts, what, decision)
-    refused.after_rollback.append(
+    refused.audited_by(
         lambda s: record(
             s,
             actor.login,

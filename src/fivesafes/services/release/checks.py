@@ -374,7 +374,7 @@ def check_not_blocked(
                 details=details,
             )
 
-        refused.after_rollback.append(keep)
+        refused.audited_by(keep)
         raise refused
     store_checks(session, version, fresh, stage=stage, rule_set=label, run_by=run_by)
     if in_force is not None and in_force.id is not None:

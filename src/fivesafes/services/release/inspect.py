@@ -81,7 +81,7 @@ def _inspect(
         check_review(actor.person, author)
     except AccessDenied as refused:
         details = {"version": row.current_version, "reasons": list(refused.reasons)}
-        refused.after_rollback.append(
+        refused.audited_by(
             lambda s: record(
                 s,
                 actor.login,

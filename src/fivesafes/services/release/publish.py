@@ -111,6 +111,12 @@ def publication_area(session: Session, request_id: int) -> str | None:
     return row.area.name if row is not None else None
 
 
+def check_may_publish(session: Session, actor: Actor, request_id: int) -> None:
+    """Refuse (AccessDenied) unless ``actor`` may publish ``request_id``: its author. The
+    server decides this before it waits for the area's key; publish_request again."""
+    check_author(request_row(session, request_id), actor, "publish")
+
+
 def publish_request(
     session: Session,
     actor: Actor,

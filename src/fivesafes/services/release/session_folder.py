@@ -26,9 +26,9 @@ from fivesafes.services.context import resolve_actor
 from fivesafes.services.governance.lookup import area_row
 from fivesafes.services.release.submission import (
     SubmissionContext,
-    _check_may_submit,
     _submit,
     _Version,
+    check_may_submit,
 )
 from fivesafes.services.release.submitter import check_submitter_scope
 from fivesafes.services.release.views import RequestView
@@ -88,7 +88,7 @@ def submit_session_folder(
         context = replace(context, project=project_ref)
     with tx() as session:  # may this person submit from the area at all? before any read
         actor = resolve_actor(session, login)
-        _check_may_submit(session, actor, claim.area, context, today)
+        check_may_submit(session, actor, claim.area, context, today)
         # an approved researcher: the project decided on is the one the table is read under
         context = check_submitter_scope(session, actor, claim.area, claim.dataset, context, today)
     project = context.project or None

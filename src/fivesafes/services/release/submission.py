@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fivesafes.audit.events import Outcome
 from fivesafes.errors import AccessDenied, ValidationError
 from fivesafes.governance.grants import GrantState, is_active
 from fivesafes.release.checks import CheckResult, CheckVerdict
@@ -98,7 +99,7 @@ def submit_output(
     own measure); with ``request_id``, a new version of a returned request, whose source
     it keeps. The version is recorded, checked and shown as ``source_verified = false``.
     """
-    _check_may_submit(session, actor, area, context, today)
+    check_may_submit(session, actor, area, context, today)
     if request_id is not None and source is None:
         origin = SourceOrigin(request_row(session, request_id).source, verified=False)
     else:
@@ -131,7 +132,7 @@ def submit_stored_output(
         raise ValidationError(
             f"--output {output!r} is not AREA/NAME", hint="e.g. --output earnings/t-2026..."
         )
-    _check_may_submit(session, actor, area, context, today)  # before anything is decrypted
+    check_may_submit(session, actor, area, context, today)  # before anything is decrypted
     made_from = stored_row(session, area_row(session, area).id, OUTPUT, name)
     if made_from is not None:  # else stored_table below refuses it: nothing is stored
         # the register row's source, before decrypting; stored_table then proves it
@@ -152,20 +153,35 @@ def _check_grant(session: Session, actor: Actor, area: str, day: date) -> None:
         select(GrantRow).where(GrantRow.person_id == actor.id, GrantRow.area_id == arow.id)
     ).all()
     if not any(is_active(GrantState(g.state), g.start_on, g.end_on, day) for g in grants):
-        raise AccessDenied(
+        refused = AccessDenied(
             f"{actor.login} may not submit an output from {area}: no current grant to the area",
             reasons=("no current grant",),
             hint=f"request one: fivesafes grant request {actor.login} {area} --justification ...",
         )
+        details = {"for": f"submit an output from area {area}", "reasons": ["no current grant"]}
+        refused.audited_by(
+            lambda s: record(
+                s,
+                actor.login,
+                "access.decide",
+                outcome=Outcome.DENIED,
+                area=area,
+                subject=actor.login,
+                details=details,
+            )
+        )
+        raise refused
 
 
-def _check_may_submit(
+def check_may_submit(
     session: Session, actor: Actor, area: str, context: SubmissionContext, today: date | None
 ) -> None:
     """Taking an output out of ``area`` is an access to its confidential data: the
     submitter needs what reading needs, a grant *and* the people checks (training,
     current declaration signed) on the day of submission, not only when the output
-    was made. Both paths (a stored output, a declared one) name their area."""
+    was made. Both paths (a stored output, a declared one) name their area; the server
+    decides it first on its own too, before it waits for the area's key (its
+    ``admit``). A refusal is audited."""
     check_submit(actor.person)
     day = today_or(today)
     _check_grant(session, actor, area, day)

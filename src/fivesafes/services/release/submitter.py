@@ -116,7 +116,7 @@ def _decide_read(
     refused = AccessDenied(
         f"{who.actor.login} may not {what}: " + "; ".join(reasons), reasons=reasons, hint=hint
     )
-    refused.after_rollback.append(lambda s: audit(s, Outcome.DENIED))
+    refused.audited_by(lambda s: audit(s, Outcome.DENIED))
     raise refused
 
 
@@ -188,5 +188,5 @@ def _check_staff_project(session: Session, who: _Submitting, reference: str) -> 
         hint="name a project that is active today and covers the output's dataset (see: "
         f"fivesafes project show {reference}), or leave out --project: staff need none",
     )
-    refused.after_rollback.append(lambda s: audit(s, Outcome.DENIED))
+    refused.audited_by(lambda s: audit(s, Outcome.DENIED))
     raise refused

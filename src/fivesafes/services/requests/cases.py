@@ -116,6 +116,12 @@ def view_of(row: RequestCaseRow, policy: RequestPolicy, today: date | None = Non
     )
 
 
+def check_may_open(actor: Actor, kind: RequestKind) -> None:
+    """Refuse (AccessDenied) unless ``actor`` may open a case of ``kind``. The server
+    decides this before it waits for the requests area's key; open_case again."""
+    permissions.check_handle(actor.person, kind)
+
+
 def open_case(
     session: Session,
     actor: Actor,

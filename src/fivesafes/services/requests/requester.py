@@ -35,7 +35,7 @@ def reveal_requester(session: Session, actor: Actor, provider: KeyProvider, case
             reasons=("the requester's details are shown only to the case's officers",),
             hint="only who opened the case or its assigned officer may see them",
         )
-        refused.after_rollback.append(
+        refused.audited_by(
             lambda s: record(
                 s, actor.login, REVEAL, outcome=Outcome.DENIED, area=area, subject=str(case_id)
             )

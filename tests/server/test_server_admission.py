@@ -1,0 +1,118 @@
+"""An operation that seals decides who may run it before it waits for the area's key.
+
+Waiting for the key (services/vault/sealing.py) can take minutes while a rotation or a
+destruction holds it. Someone the operation would refuse (an unknown login, no role, no
+grant, not the author) is refused at once and audited, before any wait: not after the
+wait runs out with "the area's key is being changed", which would hold a server worker
+and tell a stranger that the area's key is being changed. Here the area lock is held
+exclusive throughout, as a rotation holds it, and the wait is cut to a second: an
+operation that waited first would fail with that ConflictError instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from fivesafes.app import App
+from fivesafes.errors import AccessDenied, IdentityError
+from fivesafes.governance.roles import Role
+from fivesafes.server.operations import run, run_upload
+from fivesafes.services.governance import areas, people
+from fivesafes.services.release import publish as release_publish
+from fivesafes.services.setup import init_workspace
+from fivesafes.services.vault import sealing
+from fivesafes.vault.writer import area_lock
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    """ada (administrator), iris (asset owner), stan (statistician with no grant), areas
+    'earnings' and 'requests'; a wait for a key gives up after a second."""
+    monkeypatch.setattr(sealing, "SEAL_WAIT_SECONDS", 1.0)
+    home = tmp_path / "ws"
+    init_workspace(home, "ada", "Ada Lovelace")[0].close()
+    opened = App.open(home)
+    with opened.acting_as("ada") as a:
+        people.register_person(
+            a.session, a.actor, "iris", "Iris Owner", [Role.INFORMATION_ASSET_OWNER]
+        )
+        people.register_person(a.session, a.actor, "stan", "Stan Tistician", [Role.STATISTICIAN])
+    with opened.acting_as("ada") as a:
+        for area in ("earnings", "requests"):
+            areas.create_area(a.session, a.actor, area, "iris")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _rotating(app: App, area: str) -> Any:
+    """The area lock held exclusive, as a rotation of ``area``'s key holds it."""
+    return area_lock(app.vault().store(area), exclusive=True)
+
+
+def _events(app: App, action: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = run(app, "ada", "audit.log", {"action": action})
+    return found
+
+
+def test_a_statistician_without_a_grant_is_refused_before_the_wait_and_audited(
+    app: App,
+) -> None:
+    with _rotating(app, "earnings"), pytest.raises(AccessDenied, match="no current grant"):
+        run(app, "stan", "release.submit", {"output": "earnings/t-1", "purpose": "bulletin"})
+    (event,) = [e for e in _events(app, "access.decide") if e["actor"] == "stan"]
+    assert event["outcome"] == "denied" and event["area"] == "earnings"
+    assert event["details"]["reasons"] == ["no current grant"]
+
+
+def test_a_file_sent_without_a_grant_is_refused_before_the_wait(app: App, tmp_path: Path) -> None:
+    sent = tmp_path / "note.txt"
+    sent.write_text("a note\n")
+    with _rotating(app, "earnings"), pytest.raises(AccessDenied, match="no current grant"):
+        run_upload(app, "stan", "release.submit_file", {"area": "earnings", "purpose": "x"}, sent)
+
+
+def test_an_unknown_login_is_refused_before_the_wait_and_audited(app: App) -> None:
+    with _rotating(app, "earnings"), pytest.raises(IdentityError):
+        run(app, "mallory", "release.submit", {"output": "earnings/t-1", "purpose": "x"})
+    assert [e["actor"] for e in _events(app, "server.identity")] == ["mallory"]
+
+
+def test_opening_a_case_without_the_role_is_refused_before_the_wait_and_audited(
+    app: App,
+) -> None:
+    case = {"kind": "foi", "received": "2026-06-01", "requester": "Zed", "summary": "pay"}
+    with _rotating(app, "requests"), pytest.raises(AccessDenied, match="foi_officer"):
+        run(app, "stan", "request.open", case)
+    (event,) = _events(app, "server.denied")
+    assert (event["actor"], event["outcome"]) == ("stan", "denied")
+    assert "foi_officer" in event["details"]["reasons"][0]
+
+
+def test_publishing_another_authors_request_is_refused_before_the_wait_and_audited(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = SimpleNamespace(id=7, author=SimpleNamespace(login="someone"))
+    monkeypatch.setattr(release_publish, "publication_area", lambda _s, _rid: "earnings")
+    monkeypatch.setattr(release_publish, "request_row", lambda _s, _rid: row)
+    with _rotating(app, "earnings"), pytest.raises(AccessDenied, match="only its author"):
+        run(app, "stan", "release.publish", {"request_id": 7})
+    (event,) = _events(app, "server.denied")
+    assert event["actor"] == "stan" and "only its author" in event["details"]["reason"]
+
+
+def test_a_refusal_a_service_does_not_audit_is_audited_once_by_the_server(app: App) -> None:
+    # setting the disclosure rules is refused by a role check, which audits nothing itself
+    with pytest.raises(AccessDenied, match="disclosure rules"):
+        run(app, "stan", "rules.set", {"name": "strict", "threshold": 10})
+    assert [e["actor"] for e in _events(app, "server.denied")] == ["stan"]
+    # a refusal the service audits itself (the people checks) is not audited twice
+    with _rotating(app, "earnings"), pytest.raises(AccessDenied):
+        run(app, "stan", "release.submit", {"output": "earnings/t-1", "purpose": "x"})
+    assert [e["actor"] for e in _events(app, "server.denied")] == ["stan"]
