@@ -26,7 +26,7 @@ from fivesafes.services.governance import areas, people
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.setup import init_workspace
 from fivesafes.services.vault import sealing
-from fivesafes.vault.writer import area_lock
+from fivesafes.vault.area_lock import area_lock
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from fivesafes.services.release import requests as release_requests
 from fivesafes.services.requests import cases
 from fivesafes.services.setup import init_workspace
 from fivesafes.services.vault.sealing import check_key_held
-from fivesafes.vault.writer import area_lock
+from fivesafes.vault.area_lock import area_lock
 
 
 @pytest.fixture

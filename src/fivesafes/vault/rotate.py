@@ -6,13 +6,13 @@ import contextlib
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.envelope import open_data_key, rewrap
 from fivesafes.vault.keys import KeyProvider
 from fivesafes.vault.manifest import KINDS
 from fivesafes.vault.pseudonymise import rewrap_pseudonym_key
 from fivesafes.vault.record_keys import rewrap_record_secret
 from fivesafes.vault.store import AreaStore
-from fivesafes.vault.writer import area_lock
 
 
 @dataclass(frozen=True)

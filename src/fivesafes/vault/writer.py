@@ -7,12 +7,9 @@ The batches become one Parquet file whose bytes go straight into an
 from __future__ import annotations
 
 import base64
-import fcntl
 import os
-import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ import pyarrow.parquet as pq
 
 from fivesafes.errors import ConflictError, DataError
 from fivesafes.sdc import RECORD_KEY_COLUMN
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.atomic import atomic_write_bytes
 from fivesafes.vault.envelope import new_data_key, seal_data_key
 from fivesafes.vault.format import SINK_FRAME_BYTES, ChunkWriter, EncryptingSink, Header
@@ -32,51 +30,6 @@ from fivesafes.vault.store import DATA_FILE, MANIFEST_FILE, AreaStore
 # Rows per Parquet row group: DuckDB scans row groups in parallel, and a writer holds one
 # row group in memory at a time (~50 MB for a survey-like table), so memory stays flat.
 ROW_GROUP_ROWS = 512 * 1024
-# How often a bounded wait for the area lock tries again
-LOCK_POLL_SECONDS = 0.05
-
-
-@contextmanager
-def area_lock(
-    store: AreaStore, *, exclusive: bool, wait: bool = True, timeout: float | None = None
-) -> Iterator[bool]:
-    """Writers share the area lock; key rotation takes it alone (no write under a dying key).
-
-    With ``wait=False`` the block runs at once and is told (True/False) whether it got
-    the lock, for work that may simply be skipped while others write. With ``timeout``
-    (seconds) it waits no longer than that, then is told the same way: for a caller
-    inside a database transaction, which must not wait for ever on a holder that may be
-    waiting for that transaction (see services/release/zeros.py).
-    """
-    store.create()
-    path = store.dir / ".lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        flags = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-        held = _take(fd, flags, wait, timeout)
-        try:
-            yield held
-        finally:
-            if held:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-def _take(fd: int, flags: int, wait: bool, timeout: float | None) -> bool:
-    """Take the flock ``flags`` on ``fd``: at once, within ``timeout``, or waiting."""
-    if wait and timeout is None:
-        fcntl.flock(fd, flags)
-        return True
-    deadline = time.monotonic() + (timeout if wait and timeout is not None else 0.0)
-    while True:
-        try:
-            fcntl.flock(fd, flags | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(LOCK_POLL_SECONDS)
 
 
 def schema_b64(schema: pa.Schema) -> str:

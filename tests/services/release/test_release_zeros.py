@@ -30,7 +30,7 @@ from fivesafes.services.release import reviews as release_reviews
 from fivesafes.services.release import zeros
 from fivesafes.services.release.checks import checks_in_force, stored_checks, version_row
 from fivesafes.services.release.moves import request_row
-from fivesafes.vault.writer import area_lock
+from fivesafes.vault.area_lock import area_lock
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ from fivesafes.services.requests import cases
 from fivesafes.services.vault import lifecycle as svc
 from fivesafes.services.vault import rotation, sealing
 from fivesafes.store.models.requests import RequestCaseRow
-from fivesafes.vault.writer import area_lock
+from fivesafes.vault.area_lock import area_lock
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from fivesafes.sdc import RECORD_KEY_COLUMN, Occupancy, OutputTable, pairs_for
 from fivesafes.sdc.tabulate import data_occupancy
 from fivesafes.services.governance.lookup import dataset_row
 from fivesafes.services.vault.register import DATASET, Vault, stored_row
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.reader import decrypt
-from fivesafes.vault.writer import area_lock
 
 # (the output, the releases it is compared with) -> the zeros of the source's data, or None
 OccupancyFor = Callable[[OutputTable, Sequence[OutputTable]], Occupancy | None]
@@ -69,7 +69,7 @@ def data_zeros(
         wanted = sorted({c for pair in pairs for c in pair} - {RECORD_KEY_COLUMN})
         if not wanted:
             return None
-        with area_lock(store, exclusive=False, timeout=AREA_LOCK_WAIT_SECONDS) as held:
+        with area_lock(store, exclusive=False, timeout=AREA_LOCK_WAIT_SECONDS, queue=False) as held:
             if not held:
                 raise ConflictError(
                     f"the data of {area}/{dataset} could not be read for the differencing "

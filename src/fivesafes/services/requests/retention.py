@@ -25,8 +25,8 @@ from fivesafes.services.requests import requester
 from fivesafes.services.requests.subject import records_path
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.requests import RequestCaseRow
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.shred import shred_file
-from fivesafes.vault.writer import area_lock
 
 Transact = Callable[[], AbstractContextManager[Session]]
 SUBJECT_SHRED = "request.subject_shred"

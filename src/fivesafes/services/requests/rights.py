@@ -39,9 +39,9 @@ from fivesafes.services.vault.register import DATASET, Vault, stored_row
 from fivesafes.services.vault.rotation import retire_keys, rotate_keys
 from fivesafes.services.vault.sealing import key_held_for_sealing
 from fivesafes.store.models.governance import AreaRow, DatasetRow
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.reader import open_table
 from fivesafes.vault.rewrite import Rewrite, rewrite_dataset
-from fivesafes.vault.writer import area_lock
 
 Transact = Callable[[], AbstractContextManager[Session]]
 EVENTS = {SubjectRight.ERASURE: "request.erase", SubjectRight.RECTIFICATION: "request.rectify"}

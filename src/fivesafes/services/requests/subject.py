@@ -36,12 +36,12 @@ from fivesafes.services.governance.qualification import require_qualified
 from fivesafes.services.requests.cases import answering_case, case_row
 from fivesafes.services.vault.register import Vault
 from fivesafes.store.models.governance import AreaRow
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.atomic import atomic_write_bytes
 from fivesafes.vault.manifest import Manifest
 from fivesafes.vault.pseudonymise import area_pseudonym_key, pseudonym
 from fivesafes.vault.reader import open_table
 from fivesafes.vault.store import AreaStore
-from fivesafes.vault.writer import area_lock
 
 SEARCH = "request.subject_search"
 EXPORT = "request.subject_export"

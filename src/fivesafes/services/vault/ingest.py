@@ -41,9 +41,9 @@ from fivesafes.vault import (
     ingest_file,
     shred,
 )
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.ingest_checks import missing_warnings
 from fivesafes.vault.unit_keys import UNIT_SCHEME, UNIT_SCHEME_V1, UnitKeying
-from fivesafes.vault.writer import area_lock
 
 
 def ingest_dataset(

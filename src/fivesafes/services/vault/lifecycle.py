@@ -61,8 +61,8 @@ from fivesafes.services.vault.rotation import (
 from fivesafes.store.models.governance import AreaRow, DatasetRow
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault import shred
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.rotate import Rotation
-from fivesafes.vault.writer import area_lock
 
 # One import for commands and the server (see the module's docstring)
 __all__ = [

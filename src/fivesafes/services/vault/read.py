@@ -37,10 +37,10 @@ from fivesafes.vault import (
     open_table,
     shred,
 )
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.query import query_area, sql_name
 from fivesafes.vault.row_level import is_summary, shown
 from fivesafes.vault.sql_parse import parse_select
-from fivesafes.vault.writer import area_lock
 
 # --- the read path ----------------------------------------------------------------------
 

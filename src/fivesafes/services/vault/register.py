@@ -27,8 +27,8 @@ from fivesafes.vault import (
     Manifest,
     shred,
 )
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.row_level import Shown
-from fivesafes.vault.writer import area_lock
 from fivesafes.workspace.keys import area_key_provider
 
 Transact = Callable[[], AbstractContextManager[Session]]

@@ -27,8 +27,8 @@ from fivesafes.services.vault.register import (
 from fivesafes.services.vault.sealed import rewrap_sealed
 from fivesafes.store.models.vault import VaultObjectRow
 from fivesafes.vault import rotate_area_key
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.rotate import Rotation
-from fivesafes.vault.writer import area_lock
 
 
 def sweep_area(tx: Transact, vault: Vault, login: str, area: str, area_id: int) -> None:

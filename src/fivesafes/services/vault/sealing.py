@@ -13,8 +13,8 @@ The order is the documented one (docs/vault.md, "Locks"): the area lock before t
 database, never inside a transaction. A lock taken inside, after the audit log's lock,
 could wait for a rotation waiting for that lock (a file lock: the database cannot see
 the cycle). A shared lock taken again inside (the differencing check's read of the
-data's zeros, services/release/zeros.py) is granted at once: ``flock`` gives shared
-locks to other descriptors while one is held shared, even with a rotation waiting.
+data's zeros, services/release/zeros.py) is granted at once, even with a rotation
+waiting: it does not queue behind it (vault/area_lock.py).
 
 Callers (the server's operations, ``answer_figure``) wrap their transaction in
 :func:`key_held_for_sealing`; each sealer calls :func:`check_key_held` before it seals,
@@ -57,7 +57,7 @@ def key_held_for_sealing(tx: Transact, vault: Vault, area: str | None) -> Iterat
     """
     # imported here: the vault's writer loads the table libraries (DuckDB, pandas), which
     # opening a case, and the command line's start, do without
-    from fivesafes.vault.writer import area_lock
+    from fivesafes.vault.area_lock import area_lock
 
     if area is not None:
         with tx() as session:  # a short read of its own, ended before the lock is waited for

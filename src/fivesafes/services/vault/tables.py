@@ -80,11 +80,11 @@ from fivesafes.services.vault.register import (
 )
 from fivesafes.store.models.release import ReleaseRequestRow
 from fivesafes.vault import AreaStore, Manifest, shred
+from fivesafes.vault.area_lock import area_lock
 from fivesafes.vault.files import files_digest, read_files, write_files
 from fivesafes.vault.key_schemes import keys_drawn
 from fivesafes.vault.names import check_name
 from fivesafes.vault.query import output_name, sql_name
-from fivesafes.vault.writer import area_lock
 
 TABLE_FORMAT = "table"  # source_format of a protected table output in the vault register
 
