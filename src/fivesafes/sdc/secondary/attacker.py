@@ -25,9 +25,11 @@ from fivesafes.sdc.secondary.model import (
     FloatArray,
     IntArray,
     Problem,
+    Requirements,
+    cut_from_prices,
     entries,
-    make_cut,
     met,
+    row_prices,
 )
 
 Int32Array = npt.NDArray[np.int32]
@@ -49,9 +51,10 @@ def moved_cells(cells: IntArray, z: FloatArray) -> set[int]:
     return set((cells[np.abs(z) > MOVED] if z.size == cells.size else cells).tolist())
 
 
-def relation_columns(
-    problem: Problem, cells: IntArray
-) -> tuple[IntArray, Int32Array, Int32Array, FloatArray]:
+Columns = tuple[IntArray, Int32Array, Int32Array, FloatArray]  # see relation_columns
+
+
+def relation_columns(problem: Problem, cells: IntArray) -> Columns:
     """The relations through ``cells`` and the columns of ``cells`` on them, for an LP.
 
     Returns the relation (row) ids, then column-wise: each entry's position among those
@@ -69,26 +72,50 @@ def relation_columns(
     )
 
 
-def neighbourhood_lp(
-    problem: Problem, cells: IntArray, y: FloatArray
-) -> tuple[highspy.Highs, IntArray]:
-    """The attacker's LP on the hidden ``cells`` (others held at ``y``) and its row ids."""
-    rows, local, col_start, values = relation_columns(problem, cells)
+def balance_lp(
+    rows: int,
+    start: Int32Array,
+    index: Int32Array,
+    value: FloatArray,
+    cost: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+) -> highspy.HighsLp:
+    """The LP ``A z = 0`` over ``rows`` relations, ``A`` column-wise, with bounds and costs.
+
+    The arrays go in as lists: highspy copies a numpy array into the model element by
+    element through numpy scalars, twice as slow as from a list (on a 500-column LP,
+    0.5 ms against 0.27 ms; thousands of LPs are built per repair).
+    """
     lp = highspy.HighsLp()
-    lp.num_col_ = int(cells.size)
-    lp.num_row_ = int(rows.size)
-    lp.col_cost_ = np.zeros(cells.size)
+    lp.num_col_ = int(cost.size)
+    lp.num_row_ = rows
+    lp.col_cost_ = cost.tolist()
+    lp.col_lower_ = lower.tolist()
+    lp.col_upper_ = upper.tolist()
+    lp.row_lower_ = [0.0] * rows
+    lp.row_upper_ = [0.0] * rows
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = start.tolist()
+    lp.a_matrix_.index_ = index.tolist()
+    lp.a_matrix_.value_ = value.tolist()
+    return lp
+
+
+def neighbourhood_lp(
+    problem: Problem, cells: IntArray, y: FloatArray, columns: Columns | None = None
+) -> tuple[highspy.Highs, IntArray]:
+    """The attacker's LP on the hidden ``cells`` (others held at ``y``) and its row ids.
+
+    ``columns``: the cells' :func:`relation_columns`, when the caller has them already.
+    """
+    rows, local, col_start, values = columns or relation_columns(problem, cells)
     inf = highspy.kHighsInf
     lo = -problem.down[cells] * y[cells]
     hi = problem.up[cells] * y[cells]
-    lp.col_lower_ = np.where(np.isinf(lo), -inf, lo)
-    lp.col_upper_ = np.where(np.isinf(hi), inf, hi)
-    lp.row_lower_ = np.zeros(rows.size)
-    lp.row_upper_ = np.zeros(rows.size)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = col_start
-    lp.a_matrix_.index_ = local
-    lp.a_matrix_.value_ = values
+    lower = np.where(np.isinf(lo), -inf, lo)
+    upper = np.where(np.isinf(hi), inf, hi)
+    lp = balance_lp(int(rows.size), col_start, local, values, np.zeros(cells.size), lower, upper)
     h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
@@ -119,9 +146,14 @@ class Attacker:
         # a fractional pattern scales each cell's room (the LP relaxation of the MIP)
         self.y = np.clip(np.asarray(pattern, dtype=np.float64), 0.0, 1.0)
         self.hidden = self.y > 1e-9
-        self._cache: dict[bytes, tuple[highspy.Highs, IntArray, dict[int, int]]] = {}
+        # per LP (its cell set): the solver, its rows, each cell's column, its columns
+        self._cache: dict[bytes, tuple[highspy.Highs, IntArray, dict[int, int], Columns]] = {}
         self._visited: BoolArray | None = None
-        self._components: tuple[int, IntArray] | None = None  # (hidden count, labels)
+        self._slot: IntArray = np.zeros(0, dtype=np.int64)  # scratch for _search, as _visited
+        self._components: tuple[int, IntArray, IntArray] | None = None  # see _pattern
+        # (p, limit) -> neighbourhood, for the pattern with this many hidden cells: a
+        # pattern only grows, so the count tells whether it changed (as for components)
+        self._near: tuple[int, dict[tuple[int, int], tuple[IntArray, bool]]] = (-1, {})
         # cell -> the cached LP (cell set) it was first checked in: its neighbours' checks
         # reuse that LP with another objective (a warm-started re-solve, no rebuild)
         self._cluster: dict[int, IntArray] = {}
@@ -131,21 +163,39 @@ class Attacker:
 
     def components(self) -> IntArray:
         """Per cell, its component of hidden cells linked by relations (-1: published)."""
-        count = int(self.hidden.sum())
+        return self._pattern()[1]
+
+    def hidden_pinned(self) -> IntArray:
+        """The hidden single-contributor cells, sorted (a fraction of all cells to scan)."""
+        return self._pattern()[2]
+
+    def _pattern(self) -> tuple[int, IntArray, IntArray]:
+        """(hidden count, components, hidden pinned cells), made again when the pattern grew."""
+        count = self._hidden_count()
         if self._components is None or self._components[0] != count:
             cells = np.flatnonzero(self.hidden)
             sub = self.problem.adjacency[cells][:, cells]
             _, labels = connected_components(sub, directed=False)
             out = np.full(self.problem.n, -1, dtype=np.int64)
             out[cells] = labels
-            self._components = (count, out)
-        return self._components[1]
+            pinned = np.flatnonzero(self.hidden & self.problem.pinned).astype(np.int64)
+            self._components = (count, out, pinned)
+        return self._components
+
+    def _hidden_count(self) -> int:
+        """How many cells are hidden: a pattern only grows, so this tells if it changed."""
+        return int(np.count_nonzero(self.hidden))  # (a bool sum() costs ten times more)
 
     def hide(self, cells: Iterable[int]) -> None:
         """Add cells to a boolean pattern."""
         for c in cells:
             self.y[c] = 1.0
             self.hidden[c] = True
+
+    def columns(self, cells: IntArray) -> Columns:
+        """The :func:`relation_columns` of ``cells``: those of their LP when it is kept."""
+        kept = self._cache.get(cells.tobytes())
+        return kept[3] if kept is not None else relation_columns(self.problem, cells)
 
     def cluster(self, p: int) -> IntArray | None:
         """A cached LP's cell set containing ``p`` (a valid, conservative check), if any."""
@@ -155,11 +205,27 @@ class Attacker:
         return cells
 
     def neighbourhood(self, p: int, limit: int) -> tuple[IntArray, bool]:
-        """Hidden cells linked to ``p``, layer by layer up to about ``limit``; and if complete."""
+        """Hidden cells linked to ``p``, layer by layer up to about ``limit``; and if complete.
+
+        Kept until the pattern changes: a demand's checks (each direction, each insider,
+        the group of insiders) ask for the same neighbourhood again and again.
+        """
+        count = self._hidden_count()
+        if self._near[0] != count:
+            self._near = (count, {})
+        known = self._near[1]
+        found = known.get((p, limit))
+        if found is None:
+            found = known[(p, limit)] = self._search(p, limit)
+        return found
+
+    def _search(self, p: int, limit: int) -> tuple[IntArray, bool]:
+        """The breadth-first search behind :meth:`neighbourhood`."""
         adj = self.problem.adjacency
         if self._visited is None:
             self._visited = np.zeros(self.problem.n, dtype=bool)
-        visited = self._visited
+            self._slot = np.zeros(self.problem.n, dtype=np.int64)
+        visited, slot = self._visited, self._slot
         frontier = np.array([p], dtype=np.int64)
         members = [frontier]
         visited[p] = True
@@ -169,7 +235,12 @@ class Attacker:
             cand = _gather(adj.indptr, adj.indices, frontier)
             # filter before deduplicating: most neighbours are published (on a 16,000-cell
             # 3-D repair the sort of every neighbour took a sixth of the time)
-            new = np.unique(cand[self.hidden[cand] & ~visited[cand]])
+            fresh = cand[self.hidden[cand] & ~visited[cand]]
+            # one of each cell without sorting (the result is sorted once, at the end): of
+            # the writes of a repeated cell one wins, and it alone reads back its position
+            at = np.arange(fresh.size)
+            slot[fresh] = at
+            new = fresh[slot[fresh] == at]
             if new.size == 0:
                 break
             if count + new.size > limit and count > 1:
@@ -191,23 +262,28 @@ class Attacker:
         pin: int = -1,
         *,
         known: IntArray | None = None,
+        req: float | None = None,
     ) -> tuple[float, FloatArray | None, IntArray, FloatArray]:
         """The attacker's largest move of ``p`` in ``direction``, with the dual and the LP solution.
 
         ``pin``: a cell the attacker knows exactly (-1: none); ``known``: more such cells
         (a coalition of insiders, for a check that proves every one of them at once).
+        ``req``: the demand's requirement, when the caller uses the dual only for a reach
+        short of it: a reach that meets it comes with an empty pi (reading the dual of
+        a large LP costs as much as a warm re-solve's bookkeeping).
         Returns (reach, pi on rows or None when unbounded, rows, primal z on the LP's cells).
         """
         key = cells.tobytes()
         if key not in self._cache:
-            h, rows = neighbourhood_lp(self.problem, cells, self.y)
-            self._cache[key] = (h, rows, {int(c): i for i, c in enumerate(cells)})
+            columns = relation_columns(self.problem, cells)
+            h, rows = neighbourhood_lp(self.problem, cells, self.y, columns)
+            self._cache[key] = (h, rows, {int(c): i for i, c in enumerate(cells)}, columns)
             if len(self._cache) > 256:
                 self._cache.pop(next(iter(self._cache)))
             if cells.size <= CLUSTER_REUSE_LIMIT:
                 for c in cells.tolist():
                     self._cluster.setdefault(c, cells)
-        h, rows, pos = self._cache[key]
+        h, rows, pos, _ = self._cache[key]
         j = pos[p]
         # the same objective as this LP's last solve, other cells known: only bounds
         # change, which keeps the basis dual feasible (the dual simplex restarts from it)
@@ -251,9 +327,11 @@ class Attacker:
                     hint="check the table's values and protection levels are finite and additive",
                 )
             sol = h.getSolution()
-            value = -float(h.getInfo().objective_function_value)
-            pi = np.asarray(sol.row_dual, dtype=np.float64)
+            value = -float(h.getObjectiveValue())
             z = np.asarray(sol.col_value, dtype=np.float64)
+            if req is not None and met(value, req):
+                return value, np.zeros(0), rows, z
+            pi = np.asarray(sol.row_dual, dtype=np.float64)
             return value, pi, rows, z
         finally:
             h.changeColCost(j, 0.0)
@@ -278,9 +356,11 @@ def _best_cut(
     pin: int,
 ) -> Cut:
     # HiGHS's sign convention for row duals is that of a minimisation; the cut is valid for
-    # either sign, so take the one that is tight at the current pattern.
-    a = make_cut(problem, p, direction, rows, pi, req, pin)
-    b = make_cut(problem, p, direction, rows, -pi, req, pin)
+    # either sign, so take the one that is tight at the current pattern. Both signs share
+    # one A^T pi (exactly: see row_prices).
+    cells, prices = row_prices(problem, rows, pi)
+    a = cut_from_prices(problem, p, direction, cells, -prices, req, pin)
+    b = cut_from_prices(problem, p, direction, cells, prices, req, pin)
     return a if a.lhs(hidden) <= b.lhs(hidden) else b
 
 
@@ -303,13 +383,13 @@ def check_demand(
     problem = att.problem
     near = att.cluster(p)
     if near is not None and 1 < near.size <= CLUSTER_REUSE_LIMIT:
-        reach, pi, _, z = att.reach(p, direction, near, pin)
+        reach, pi, _, z = att.reach(p, direction, near, pin, req=req)
         if pi is None or met(reach, req):
             return None, near, z
     limit = LOCAL_LIMIT
     cells, complete = att.neighbourhood(p, limit)
     while True:
-        reach, pi, rows, z = att.reach(p, direction, cells, pin)
+        reach, pi, rows, z = att.reach(p, direction, cells, pin, req=req)
         if pi is None or met(reach, req):
             return None, cells, z
         cut = _best_cut(problem, p, direction, rows, pi, req, att.y, pin)
@@ -336,7 +416,8 @@ def singleton_pins(att: Attacker, p: int) -> list[int]:
     if not problem.pinned.any():
         return []
     comp = att.components()
-    found = np.flatnonzero(att.hidden & problem.pinned & (comp == comp[p]))
+    pinned = att.hidden_pinned()
+    found = pinned[comp[pinned] == comp[p]]
     found = found[found != p]
     return found[problem.outsiders(p, found)].tolist() if found.size else []
 
@@ -344,15 +425,14 @@ def singleton_pins(att: Attacker, p: int) -> list[int]:
 def certify_move(
     cells: IntArray,
     z: FloatArray,
-    req_of: dict[tuple[int, int], float],
+    reqs: Requirements,
     certified: set[tuple[int, int]],
 ) -> None:
     """An LP's optimal move is feasible for every other cell's LP: it meets their demands too."""
-    for c, zc in zip(cells.tolist(), z.tolist(), strict=False):
-        for dr in (UP, DOWN):
-            rq = req_of.get((c, dr))
-            if rq is not None and met(zc * dr, rq):
-                certified.add((c, dr))
+    k = min(cells.size, z.size)  # no move (an unbounded side): nothing
+    up, down = reqs.met_by(cells[:k], z[:k])
+    certified.update((c, UP) for c in cells[:k][up].tolist())
+    certified.update((c, DOWN) for c in cells[:k][down].tolist())
 
 
 def separate(
@@ -372,7 +452,7 @@ def separate(
     cuts: list[Cut] = []
     certified: set[tuple[int, int]] = set()
     todo = list(targets) if targets is not None else problem.targets()
-    req_of = {(p, dr): rq for p, dr, rq in todo}
+    reqs = Requirements.of(problem.n, todo)
     pins_of: dict[int, list[int]] = {}
     for p, direction, req in todo:
         moved: set[int] | None = None
@@ -385,7 +465,7 @@ def separate(
             if cut is not None:
                 cuts.append(cut)
                 continue
-            certify_move(cells, z, req_of, certified)
+            certify_move(cells, z, reqs, certified)
             # cells outside the LP were held at their values: unmoved (even unbounded)
             moved = moved_cells(cells, z)
         # an insider whose cell the outsider's move leaves where it is cannot rule it out
@@ -403,5 +483,5 @@ def separate(
 def _coalition_meets(att: Attacker, p: int, direction: int, req: float, pins: list[int]) -> bool:
     """True when ``p`` keeps its demand with every cell of ``pins`` known at once."""
     cells, _ = att.neighbourhood(p, LOCAL_LIMIT)
-    reach, pi, _, _ = att.reach(p, direction, cells, known=np.array(pins, dtype=np.int64))
+    reach, pi, _, _ = att.reach(p, direction, cells, known=np.array(pins, dtype=np.int64), req=req)
     return pi is None or met(reach, req)

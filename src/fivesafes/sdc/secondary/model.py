@@ -24,7 +24,7 @@ such cuts and checks the result with the LPs, so a pattern it returns is safe.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -169,6 +169,30 @@ class Cut:
         return float(self.coef @ hidden[self.cells].astype(np.float64))
 
 
+@dataclass(frozen=True, eq=False)
+class Requirements:
+    """Each cell's requirement in each direction (infinite: no such demand).
+
+    For the checks of a whole move at once: an LP's move spans thousands of cells,
+    and a dictionary lookup and a :func:`met` per cell and direction were a large share
+    of a repair's Python.
+    """
+
+    up: FloatArray
+    down: FloatArray
+
+    @classmethod
+    def of(cls, n: int, demands: Iterable[tuple[int, int, float]]) -> Requirements:
+        up, down = np.full(n, np.inf), np.full(n, np.inf)
+        for p, direction, req in demands:
+            (up if direction == UP else down)[p] = req
+        return cls(up, down)
+
+    def met_by(self, cells: IntArray, z: FloatArray) -> tuple[BoolArray, BoolArray]:
+        """Which of ``cells`` the move ``z`` (on them) takes to their requirement: up, down."""
+        return met_all(z, self.up[cells]), met_all(-z, self.down[cells])
+
+
 def entries(indptr: IntArray, items: IntArray) -> tuple[IntArray, IntArray]:
     """Where the entries of ``items`` sit in a compressed sparse structure (CSR rows or CSC
     columns): their positions, item after item, and how many each item has."""
@@ -204,19 +228,48 @@ def make_cut(
     With ``pin`` >= 0 the cut is for the attacker who also knows cell ``pin`` exactly
     (its single contributor): that cell gives no room whatever its status.
     """
+    cells, prices = row_prices(problem, rows, pi)
+    return cut_from_prices(problem, p, direction, cells, -prices, req, pin)
+
+
+def row_prices(problem: Problem, rows: IntArray, pi: FloatArray) -> tuple[IntArray, FloatArray]:
+    """The cells on ``rows`` (sorted) and ``A^T pi`` on them, for multipliers ``pi`` on ``rows``.
+
+    Its negation is exactly that of ``-pi`` (each term's sign flips, the sums' order is
+    the same), so one sum serves both signs of a dual (see :func:`attacker._best_cut`).
+    Only the cells on ``rows`` can have a coefficient: working on them alone, not on
+    every cell of the table, made a cut several times cheaper.
+    """
     a = problem.relations
-    starts, ends = a.indptr[rows], a.indptr[np.asarray(rows) + 1]
-    lens = ends - starts
-    # positions of every nonzero of the chosen rows, without building a sliced matrix
-    offsets = np.cumsum(lens) - lens
-    pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
-    d_full = np.zeros(problem.n)
-    np.add.at(d_full, a.indices[pos], -a.data[pos] * np.repeat(pi, lens))
-    d_full[p] += direction
+    pos, lens = entries(a.indptr, np.asarray(rows))
+    cells, at = np.unique(a.indices[pos], return_inverse=True)
+    # (bincount adds each cell's terms in order, as np.add.at did, and is many times faster)
+    terms = a.data[pos] * np.repeat(pi, lens)
+    prices = np.bincount(at, weights=terms, minlength=cells.size).astype(np.float64, copy=False)
+    return cells.astype(np.int64), prices
+
+
+def cut_from_prices(
+    problem: Problem,
+    p: int,
+    direction: int,
+    cells: IntArray,
+    minus_prices: FloatArray,
+    req: float,
+    pin: int = -1,
+) -> Cut:
+    """The capacity cut of (p, direction) from ``-A^T pi`` on ``cells`` (:func:`row_prices`)."""
+    j = int(np.searchsorted(cells, p))
+    if j == cells.size or cells[j] != p:  # p on none of the rows
+        cells, minus_prices = np.insert(cells, j, p), np.insert(minus_prices, j, 0.0)
+    d = minus_prices.copy()
+    d[j] += direction
     if pin >= 0:
-        d_full[pin] = 0.0
-    cells = np.flatnonzero(np.abs(d_full) > 1e-9)
-    dv = d_full[cells]
+        k = int(np.searchsorted(cells, pin))
+        if k < cells.size and cells[k] == pin:
+            d[k] = 0.0
+    nonzero = np.abs(d) > 1e-9
+    cells, dv = cells[nonzero], d[nonzero]
     with np.errstate(invalid="ignore"):
         coef = np.where(dv > 0, dv * problem.up[cells], -dv * problem.down[cells])
     coef = np.nan_to_num(coef, nan=0.0, posinf=math.inf)

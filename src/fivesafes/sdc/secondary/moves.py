@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 
 from fivesafes.sdc.lp.highs import new_highs
-from fivesafes.sdc.secondary.attacker import relation_columns
+from fivesafes.sdc.secondary.attacker import Columns, balance_lp, relation_columns
 from fivesafes.sdc.secondary.model import (
     DOWN,
     MOVED,
@@ -111,7 +111,13 @@ def _solver() -> highspy.Highs:
 
 
 def sparse_move(
-    problem: Problem, cells: IntArray, y: FloatArray, p: int, direction: int, req: float
+    problem: Problem,
+    cells: IntArray,
+    y: FloatArray,
+    p: int,
+    direction: int,
+    req: float,
+    columns: Columns | None = None,
 ) -> FloatArray | None:
     """The smallest move (least total change) of ``p`` by ``req`` on ``cells``; None if none.
 
@@ -123,9 +129,10 @@ def sparse_move(
     ``y``; every relation through ``cells`` kept additive): a median of 8 cells there,
     one box through the table, leaving unchanged 92% of the insiders the largest move
     changed. Returns the change per cell of ``cells`` (sorted), or None where no such
-    move exists (the requirement is not met on these cells).
+    move exists (the requirement is not met on these cells). ``columns``: the cells'
+    :func:`attacker.relation_columns`, when the caller has them (the attacker's LP's).
     """
-    rows, local, start, values = relation_columns(problem, cells)
+    rows, local, start, values = columns or relation_columns(problem, cells)
     k = int(cells.size)
     j = int(np.searchsorted(cells, p))
     if j >= k or cells[j] != p:
@@ -144,18 +151,15 @@ def sparse_move(
     lower[way] = req
     upper[against] = 0.0
     nnz = int(start[-1])
-    lp = highspy.HighsLp()
-    lp.num_col_ = 2 * k
-    lp.num_row_ = int(rows.size)
-    lp.col_cost_ = np.ones(2 * k)
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = np.zeros(rows.size)
-    lp.row_upper_ = np.zeros(rows.size)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.concatenate([start, start[1:] + nnz]).astype(np.int32)
-    lp.a_matrix_.index_ = np.concatenate([local, local]).astype(np.int32)
-    lp.a_matrix_.value_ = np.concatenate([values, -values])
+    lp = balance_lp(
+        int(rows.size),
+        np.concatenate([start, start[1:] + nnz]).astype(np.int32),
+        np.concatenate([local, local]).astype(np.int32),
+        np.concatenate([values, -values]),
+        np.ones(2 * k),
+        lower,
+        upper,
+    )
     h = _solver()
     h.passModel(lp)
     h.run()

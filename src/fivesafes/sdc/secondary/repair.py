@@ -28,6 +28,7 @@ from fivesafes.sdc.secondary.model import (
     FloatArray,
     IntArray,
     Problem,
+    Requirements,
     entries,
     met,
 )
@@ -58,18 +59,21 @@ def partner_costs(problem: Problem, cells: IntArray, hidden: BoolArray) -> Float
     of the cell with no other hidden cell adds the cost of its cheapest cell that could
     be hidden (infinite when there is none: the cell could never move).
     """
-    csc = problem.csc
-    csr = problem.relations
-    out = np.zeros(cells.size)
-    for i, c in enumerate(cells.tolist()):
-        for r in csc.indices[csc.indptr[c] : csc.indptr[c + 1]].tolist():
-            row = csr.indices[csr.indptr[r] : csr.indptr[r + 1]]
-            others = row[row != c]
-            if hidden[others].any():
-                continue
-            able = others[~problem.fixed[others]]
-            out[i] += float(problem.cost[able].min()) if able.size else math.inf
-    return out
+    csc, csr = problem.csc, problem.relations
+    # each (cell, relation) pair, cell after cell, then every cell of the pair's relation
+    pos, lens = entries(csc.indptr, cells)
+    rows = csc.indices[pos]
+    at, width = entries(csr.indptr, rows)
+    members = csr.indices[at]
+    other = members != np.repeat(np.repeat(cells, lens), width)
+    starts = np.cumsum(width) - width  # (a relation holds its own cell: never empty)
+    partnered = np.logical_or.reduceat(hidden[members] & other, starts)
+    price = np.where(other & ~problem.fixed[members], problem.cost[members], math.inf)
+    cheapest = np.minimum.reduceat(price, starts)  # infinite: no cell could be hidden
+    # (summed over each cell's relations in order, as one addition after another)
+    extra = np.where(partnered, 0.0, cheapest)
+    owner = np.repeat(np.arange(cells.size), lens)
+    return np.bincount(owner, weights=extra, minlength=cells.size).astype(np.float64, copy=False)
 
 
 def cover(problem: Problem, cut: Cut, hidden: BoolArray, *, partners: bool = False) -> list[int]:
@@ -147,16 +151,17 @@ def repair(
     att = Attacker(problem, hidden | problem.forced)
     done = insider_proof or set()
     targets = [t for t in problem.targets() if (t[0], t[1]) not in done]
-    req_of = {(p, dr): rq for p, dr, rq in targets}
+    reqs = Requirements.of(problem.n, targets)
     certified: set[tuple[int, int]] = set(proved or ())
     pair_ok = PairSet()
     if moves:
         pins_now = {p: singleton_pins(att, p) for p in {t[0] for t in targets}}
         closed: set[tuple[int, int]] = set()  # see _still_others
+        wanted = {(t[0], t[1]) for t in targets}
         for (p, direction), (cells, z) in moves.items():
-            if (p, direction) in req_of:
+            if (p, direction) in wanted:
                 _still(p, direction, pins_now.get(p, []), cells, z, pair_ok)
-                _still_others(p, cells, z, req_of, pins_now, pair_ok, insider_moves, closed)
+                _still_others(p, cells, z, reqs, pins_now, pair_ok, insider_moves, closed)
     asked: set[tuple[int, int]] = set()
     for sweep in range(1, 1000):
         name = f"secondary: checking demands (sweep {sweep})"
@@ -165,7 +170,7 @@ def repair(
                 problem,
                 att,
                 targets,
-                req_of,
+                reqs,
                 certified,
                 pair_ok,
                 seen,
@@ -190,7 +195,7 @@ def _sweep(
     problem: Problem,
     att: Attacker,
     targets: list[tuple[int, int, float]],
-    req_of: dict[tuple[int, int], float],
+    reqs: Requirements,
     certified: set[tuple[int, int]],
     pair_ok: PairSet,
     seen: list[Cut] | None,
@@ -230,7 +235,7 @@ def _sweep(
             opens = [q for q in pins_of[p] if (p, direction, q) not in pair_ok]
             for cells, z in holding(p, direction, opens) if opens else ():
                 _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
-                _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
+                _still_others(p, cells, z, reqs, pins_of, pair_ok, sink, closed)
         open_pins = not pair_ok.all_proved(p, direction, pins_of[p])
         if (p, direction) not in certified or open_pins:
             # (a demand proved by another move still gets its own LP when insiders are
@@ -238,8 +243,8 @@ def _sweep(
             while True:
                 cut, cells, z = check_demand(att, p, direction, req, -1)
                 if cut is None:
-                    certify_move(cells, z, req_of, certified)
-                    _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
+                    certify_move(cells, z, reqs, certified)
+                    _still_others(p, cells, z, reqs, pins_of, pair_ok, sink, closed)
                     certified.add((p, direction))
                     # the move leaves every insider's cell it does not touch where it is:
                     # it proves the demand against those insiders too
@@ -277,12 +282,12 @@ def _sweep(
             if pin in proved:
                 continue
             if near is not None:  # the group's LP first: built and warm
-                reach, pi, _, z = att.reach(p, direction, near, pin)
+                reach, pi, _, z = att.reach(p, direction, near, pin, req=req)
                 if pi is None or met(reach, req):
                     if library is not None:
                         library.add(near, z)
                     _still(p, direction, pins_of[p], near, z, pair_ok, sink)
-                    _still_others(p, near, z, req_of, pins_of, pair_ok, sink, closed)
+                    _still_others(p, near, z, reqs, pins_of, pair_ok, sink, closed)
                     pair_ok.add((p, direction, pin))
                     continue
             while True:
@@ -291,7 +296,7 @@ def _sweep(
                     if library is not None:
                         library.add(cells, z)
                     _still(p, direction, pins_of[p], cells, z, pair_ok, sink)
-                    _still_others(p, cells, z, req_of, pins_of, pair_ok, sink, closed)
+                    _still_others(p, cells, z, reqs, pins_of, pair_ok, sink, closed)
                     pair_ok.add((p, direction, pin))
                     break
                 changed |= _fix(problem, att, cut, seen, partners)
@@ -302,7 +307,7 @@ def _still_others(
     p: int,
     cells: IntArray,
     z: FloatArray,
-    req_of: dict[tuple[int, int], float],
+    reqs: Requirements,
     pins_of: dict[int, list[int]],
     pair_ok: PairSet,
     sink: dict[tuple[int, int], tuple[IntArray, FloatArray]] | None,
@@ -320,13 +325,19 @@ def _still_others(
     """
     if z.size != cells.size:
         return  # no move (an unbounded side): nothing proved for other cells
+    # the demands the move meets, found for all its cells at once (most meet none)
+    up, down = reqs.met_by(cells, z)
+    meets = (up | down) & (cells != p)
+    if not meets.any():
+        return
     moved = moved_cells(cells, z)  # once per move: thousands of cells' checks share it
-    for c, zc in zip(cells.tolist(), z.tolist(), strict=True):
-        if c == p or not pins_of.get(c):
+    for c, c_up, c_down in zip(
+        cells[meets].tolist(), up[meets].tolist(), down[meets].tolist(), strict=True
+    ):
+        if not pins_of.get(c):
             continue
-        for dr in (UP, DOWN):
-            rq = req_of.get((c, dr))
-            if rq is None or not met(zc * dr, rq) or (closed and (c, dr) in closed):
+        for dr, meets_dr in ((UP, c_up), (DOWN, c_down)):
+            if not meets_dr or (closed and (c, dr) in closed):
                 continue
             if _still(c, dr, pins_of[c], cells, z, pair_ok, sink, moved) and closed is not None:
                 closed.add((c, dr))
@@ -384,7 +395,7 @@ def _sparse(
     few cells, stays valid on later patterns: on a 16,000-cell 3-D pattern the insider
     pairs left open after a demand's own LP fell from 24,820 to 3,574.
     """
-    z = sparse_move(problem, cells, att.y, p, direction, req)
+    z = sparse_move(problem, cells, att.y, p, direction, req, att.columns(cells))
     if z is None:
         return
     _still(p, direction, pins, cells, z, pair_ok, sink)
@@ -449,7 +460,9 @@ def _coalition(
         group = [q for q in groups.pop() if q not in proved]
         if len(group) < 2:
             continue
-        reach, pi, rows, z = att.reach(p, direction, cells, known=np.array(group, dtype=np.int64))
+        reach, pi, rows, z = att.reach(
+            p, direction, cells, known=np.array(group, dtype=np.int64), req=req
+        )
         if pi is None or met(reach, req):
             if library is not None:
                 library.add(cells, z)
