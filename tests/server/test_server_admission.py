@@ -17,34 +17,23 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from areas_world import open_areas_app
 
 from fivesafes.app import App
 from fivesafes.errors import AccessDenied, IdentityError
 from fivesafes.governance.roles import Role
 from fivesafes.server.operations import run, run_upload
-from fivesafes.services.governance import areas, people
 from fivesafes.services.release import publish as release_publish
-from fivesafes.services.setup import init_workspace
 from fivesafes.services.vault import sealing
 from fivesafes.vault.area_lock import area_lock
 
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
-    """ada (administrator), iris (asset owner), stan (statistician with no grant), areas
-    'earnings' and 'requests'; a wait for a key gives up after a second."""
+    """stan, a statistician with no grant, besides ada and iris; a wait for a key gives up
+    after a second."""
     monkeypatch.setattr(sealing, "SEAL_WAIT_SECONDS", 1.0)
-    home = tmp_path / "ws"
-    init_workspace(home, "ada", "Ada Lovelace")[0].close()
-    opened = App.open(home)
-    with opened.acting_as("ada") as a:
-        people.register_person(
-            a.session, a.actor, "iris", "Iris Owner", [Role.INFORMATION_ASSET_OWNER]
-        )
-        people.register_person(a.session, a.actor, "stan", "Stan Tistician", [Role.STATISTICIAN])
-    with opened.acting_as("ada") as a:
-        for area in ("earnings", "requests"):
-            areas.create_area(a.session, a.actor, area, "iris")
+    opened = open_areas_app(tmp_path / "ws", ("stan", "Stan Tistician", Role.STATISTICIAN))
     try:
         yield opened
     finally:

@@ -16,34 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from areas_world import open_areas_app
 
 from fivesafes.app import App
 from fivesafes.errors import ConflictError
-from fivesafes.governance.roles import Role
 from fivesafes.server.operations import run, run_upload
-from fivesafes.services.governance import areas, people
 from fivesafes.services.release import publish as release_publish
 from fivesafes.services.release import requests as release_requests
 from fivesafes.services.requests import cases
-from fivesafes.services.setup import init_workspace
 from fivesafes.services.vault.sealing import check_key_held
 from fivesafes.vault.area_lock import area_lock
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
-    """A workspace with ada (administrator), iris (asset owner), areas 'earnings' and
-    'requests' (the requests area of the default settings)."""
-    home = tmp_path / "ws"
-    init_workspace(home, "ada", "Ada Lovelace")[0].close()
-    opened = App.open(home)
-    with opened.acting_as("ada") as a:
-        people.register_person(
-            a.session, a.actor, "iris", "Iris Owner", [Role.INFORMATION_ASSET_OWNER]
-        )
-    with opened.acting_as("ada") as a:
-        for area in ("earnings", "requests"):
-            areas.create_area(a.session, a.actor, area, "iris")
+    opened = open_areas_app(tmp_path / "ws")
     try:
         yield opened
     finally:
