@@ -12,6 +12,7 @@ operation that waited first would fail with that ConflictError instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 from areas_world import open_areas_app
 
 from fivesafes.app import App
-from fivesafes.errors import AccessDenied, IdentityError
+from fivesafes.errors import AccessDenied, IdentityError, ValidationError
 from fivesafes.governance.roles import Role
 from fivesafes.server.operations import run, run_upload
 from fivesafes.services.release import publish as release_publish
@@ -30,10 +31,14 @@ from fivesafes.vault.area_lock import area_lock
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
-    """stan, a statistician with no grant, besides ada and iris; a wait for a key gives up
-    after a second."""
+    """stan, a statistician, and rita, an approved researcher, with no grant, besides ada
+    and iris; a wait for a key gives up after a second."""
     monkeypatch.setattr(sealing, "SEAL_WAIT_SECONDS", 1.0)
-    opened = open_areas_app(tmp_path / "ws", ("stan", "Stan Tistician", Role.STATISTICIAN))
+    opened = open_areas_app(
+        tmp_path / "ws",
+        ("stan", "Stan Tistician", Role.STATISTICIAN),
+        ("rita", "Rita Searcher", Role.APPROVED_RESEARCHER),
+    )
     try:
         yield opened
     finally:
@@ -105,3 +110,78 @@ def test_a_refusal_a_service_does_not_audit_is_audited_once_by_the_server(app: A
     with _rotating(app, "earnings"), pytest.raises(AccessDenied):
         run(app, "stan", "release.submit", {"output": "earnings/t-1", "purpose": "x"})
     assert [e["actor"] for e in _events(app, "server.denied")] == ["stan"]
+
+
+def _ready(app: App, *logins: str) -> None:
+    """The declaration published; ``logins`` trained and signed; dataset survey in earnings."""
+    today = datetime.now(UTC).date().isoformat()
+    run(app, "ada", "declaration.publish", {"text": "I will protect what I see."})
+    for login in logins:
+        course = {"login": login, "course": "Responsible for information", "completed": today}
+        run(app, "ada", "training.record", course)
+        run(app, login, "declaration.sign", {"version": 1})
+    dataset = {"name": "survey", "area": "earnings", "source": "s", "lawful_basis": "b"}
+    run(app, "ada", "dataset.add", dataset)
+
+
+def _granted(app: App, login: str) -> None:
+    grant = run(
+        app, "ada", "grant.request", {"login": login, "area": "earnings", "justification": "t"}
+    )
+    run(app, "iris", "grant.approve", {"grant_id": grant["id"]})
+
+
+def test_a_researcher_outside_any_project_is_refused_before_the_wait(
+    app: App, tmp_path: Path
+) -> None:
+    # the submitter's scope (an approved researcher's accreditation and project for the
+    # dataset) is part of the admission too: with a grant and the people checks passed,
+    # rita would otherwise wait out the rotation and learn of it
+    _ready(app, "iris", "rita")
+    _granted(app, "rita")
+    sent = tmp_path / "note.txt"
+    sent.write_text("a note\n")
+    params = {"area": "earnings", "purpose": "x", "source": "survey:file"}
+    with _rotating(app, "earnings"), pytest.raises(AccessDenied, match="accreditation"):
+        run_upload(app, "rita", "release.submit_file", params, sent)
+    assert [e["outcome"] for e in _events(app, "access.decide") if e["actor"] == "rita"] == [
+        "denied"
+    ]
+
+
+def test_what_the_admission_records_of_a_passed_check_is_the_acts_to_record(
+    app: App, tmp_path: Path
+) -> None:
+    _ready(app, "iris", "stan")
+    _granted(app, "stan")
+    sent = tmp_path / "note.txt"
+    sent.write_text("a note\n")
+
+    def qualified() -> int:
+        return sum(e["actor"] == "stan" for e in _events(app, "people.qualify"))
+
+    with pytest.raises(ValidationError, match="say which dataset"):  # admitted, then refused
+        run_upload(app, "stan", "release.submit_file", {"area": "earnings", "purpose": "x"}, sent)
+    assert qualified() == 0  # the admission's passed check went with its transaction
+    params = {"area": "earnings", "purpose": "x", "source": "survey:file"}
+    run_upload(app, "stan", "release.submit_file", params, sent)
+    assert qualified() == 1  # the submission's own, once
+
+
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [
+        ("area.rotate_key", {"area": "earnings"}),
+        ("dataset.destroy", {"area": "earnings", "name": "x", "reason": "r"}),
+        ("retention.run", {}),
+    ],
+)
+def test_a_refusal_out_of_an_operations_own_transaction_is_audited(
+    app: App, operation: str, params: dict[str, Any]
+) -> None:
+    # these operations open their own transactions (not acting_as): their role refusal
+    # is recorded by the server once it has left them
+    with pytest.raises(AccessDenied):
+        run(app, "stan", operation, params)
+    (event,) = _events(app, "server.denied")
+    assert (event["actor"], event["outcome"]) == ("stan", "denied")

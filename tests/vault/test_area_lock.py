@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from fivesafes.vault import AreaStore
 from fivesafes.vault.area_lock import area_lock
 
@@ -142,3 +144,16 @@ def _write(store: AreaStore, order: list[str]) -> None:
 def _read_in_transaction(store: AreaStore, got: list[bool]) -> None:
     with area_lock(store, exclusive=False, timeout=2.0, queue=False) as held:
         got.append(held)
+
+
+def test_taking_the_lock_exclusive_while_holding_it_is_refused(store: AreaStore) -> None:
+    # flock would wait for this very holder for ever, and at the turn make every newcomer
+    # to the area wait with it
+    with (
+        area_lock(store, exclusive=False),
+        pytest.raises(RuntimeError, match="exclusive"),
+        area_lock(store, exclusive=True),
+    ):
+        pass
+    with area_lock(store, exclusive=True, timeout=1.0) as alone:
+        assert alone  # nothing was left held

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -45,21 +46,30 @@ def acting_as(app: App, login: str) -> Iterator[Acting]:
 
 def audit_refusal(exc: AccessDenied, login: str) -> None:
     """Make sure a refusal leaves a record: services audit their access decisions
-    (``access.decide``, ``people.qualify``), but a role check or a missing grant raises
-    plainly; such a refusal gets a ``server.denied`` event, written after its rollback."""
+    (``access.decide``, ``people.qualify``), but a role check raises plainly; such a
+    refusal gets a ``server.denied`` event, written after its rollback."""
+    if not exc.audited:  # else the service's own record of it is on its way
+        exc.audited_by(partial(_record_denied, exc, login))
+
+
+def record_unaudited(app: App, exc: AccessDenied, login: str) -> None:
+    """:func:`audit_refusal` for a refusal out of an operation's own transactions (one
+    that does not act through :func:`acting_as`): recorded now, in one of its own."""
     if exc.audited:
-        return  # the service's own record of it is on its way
+        return
+    with app.workspace.transaction() as session:
+        _record_denied(exc, login, session)
+    exc.audited = True
 
-    def write(session: Session) -> None:
-        record(
-            session,
-            login,
-            DENIED_ACTION,
-            outcome=Outcome.DENIED,
-            details={"reason": exc.message, "reasons": list(exc.reasons)},
-        )
 
-    exc.audited_by(write)
+def _record_denied(exc: AccessDenied, login: str, session: Session) -> None:
+    record(
+        session,
+        login,
+        DENIED_ACTION,
+        outcome=Outcome.DENIED,
+        details={"reason": exc.message, "reasons": list(exc.reasons)},
+    )
 
 
 def resolving(login: str) -> Callable[[Session], Actor]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,8 +89,15 @@ def in_one_sealing(
     can take minutes while a rotation holds the key: someone the act would refuse is
     refused at once, audited, and neither holds a worker that long nor learns that the
     area's key is being changed. The act decides again in its transaction (what was
-    decided may have changed meanwhile).
+    decided may have changed meanwhile). What the admission records of a passed check
+    is rolled back with it: the act records its own.
     """
-    in_one(app, login, admit)
+    with contextlib.suppress(_Admitted), sealing_checked(), acting_as(app, login) as acting:
+        admit(acting)
+        raise _Admitted  # its transaction rolls back: a passed check is the act's to record
     with key_held_for_sealing(app.transaction, vault, area):
         return in_one(app, login, act)
+
+
+class _Admitted(Exception):
+    """Ends an admission that passed (its refusals are recorded after their rollback)."""

@@ -5,7 +5,6 @@ server's workspace; what comes back is the request as the caller may see it (bli
 from __future__ import annotations
 
 import shutil
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +154,14 @@ def _rules_list(app: App, login: str, _p: NoParams) -> Any:
 
 def _submit_stored(app: App, login: str, p: SubmitStored) -> Any:
     vault = app.vault()
-    area, sep, _name = p.output.partition("/")  # malformed: the service says so
+    area, sep, name = p.output.partition("/")  # malformed: the service says so
+
+    def admit(a: Acting) -> None:
+        if sep:  # (malformed: nothing to decide on; the submission says what is wrong)
+            release_requests.admit_submission(
+                a.session, a.actor, area, p.context(), output_name=name
+            )
+
     return in_one_sealing(
         app,
         login,
@@ -172,14 +178,8 @@ def _submit_stored(app: App, login: str, p: SubmitStored) -> Any:
             rule_set=p.rule_set,
             request_id=p.request_id,
         ),
-        admit=partial(_may_submit, area if sep else None, p),
+        admit=admit,
     )
-
-
-def _may_submit(area: str | None, p: Submit, a: Acting) -> None:
-    # (no area: the output named is malformed, which the submission itself says)
-    if area is not None:
-        release_requests.check_may_submit(a.session, a.actor, area, p.context(), None)
 
 
 def _unpack_folder(archive: Path, into: Path) -> Path:
@@ -242,7 +242,9 @@ def _submit_path(app: App, login: str, p: SubmitPath, path: Path) -> Any:
             vault,
             p.area,
             act,
-            admit=partial(_may_submit, p.area, p),
+            admit=lambda a: release_requests.admit_submission(
+                a.session, a.actor, p.area, p.context(), source=p.source, request_id=p.request_id
+            ),
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -9,6 +9,10 @@ and a shared taker passes through the turn (takes it shared, then releases it on
 holds the lock). A rotation waiting holds the turn, so writers that come after it wait
 behind it; the writers already in finish, then the rotation runs, then they go on.
 
+As in a database's lock queue, a rotation waiting for a long writer (a large ingest) makes
+the writers that come after it wait too, for that writer and then the rotation; sealers
+give up after their bounded wait (services/vault/sealing.py) and say so.
+
 Two kinds of shared takers do not queue at the turn, or they could wait for a rotation
 that waits for them:
 
@@ -16,6 +20,10 @@ that waits for them:
   reading the stored table it submits): the rotation waits for its outer hold;
 - one inside a database transaction (the differencing check's read of the data's zeros,
   ``queue=False``): the rotation may be waiting for that transaction (its audit lock).
+
+A re-take must happen in the holder's own context (a thread started within a hold, its
+context not copied, would queue); taking the lock exclusive while holding it, with no
+bound on the wait, is refused.
 """
 
 from __future__ import annotations
@@ -60,6 +68,10 @@ def area_lock(
     store.create()
     key = str(store.dir)
     held_here = _HELD.get()
+    if exclusive and wait and timeout is None and key in held_here:
+        # flock would wait for this very holder for ever (and, at the turn, make every
+        # newcomer wait with it)
+        raise RuntimeError(f"area lock of {store.area}: taken exclusive while this holds it")
     deadline = None if timeout is None else time.monotonic() + timeout
     queued = wait and (exclusive or (queue and key not in held_here))
     fd = os.open(store.dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
@@ -74,10 +86,10 @@ def area_lock(
         try:
             yield held
         finally:
-            if token is not None:
-                _HELD.reset(token)
             if held:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+            if token is not None:
+                _HELD.reset(token)
     finally:
         os.close(fd)
 

@@ -135,6 +135,10 @@ WRITERS: dict[str, Call] = {
     "submission.check_may_submit": lambda s, w, ids: release_submission.check_may_submit(
         s, resolve_actor(s, "ada"), AREA, CONTEXT, None
     ),
+    # the same with the submitter's scope for the declared source's dataset
+    "submission.admit_submission": lambda s, w, ids: release_submission.admit_submission(
+        s, resolve_actor(s, "ada"), AREA, CONTEXT, source=SOURCE
+    ),
 }
 
 READERS: dict[str, Call] = {
@@ -193,6 +197,7 @@ READERS: dict[str, Call] = {
 # access decision, recorded.
 AUDITED_READS = {
     "submission.check_may_submit",
+    "submission.admit_submission",
     "inspect.inspect_request",
     "inspect.inspect_with_intervals",
     "session_register.session_register",

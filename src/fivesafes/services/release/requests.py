@@ -21,6 +21,7 @@ from fivesafes.services.context import Actor
 from fivesafes.services.release.moves import check_author, move_request, request_row
 from fivesafes.services.release.submission import (
     SubmissionContext,
+    admit_submission,
     check_may_submit,
     submit_output,
     submit_stored_output,
@@ -40,6 +41,7 @@ __all__ = [
     "RequestView",
     "SubmissionContext",
     "VersionView",
+    "admit_submission",
     "check_author",
     "check_may_submit",
     "get_request",

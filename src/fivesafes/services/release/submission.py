@@ -133,10 +133,9 @@ def submit_stored_output(
             f"--output {output!r} is not AREA/NAME", hint="e.g. --output earnings/t-2026..."
         )
     check_may_submit(session, actor, area, context, today)  # before anything is decrypted
-    made_from = stored_row(session, area_row(session, area).id, OUTPUT, name)
-    if made_from is not None:  # else stored_table below refuses it: nothing is stored
-        # the register row's source, before decrypting; stored_table then proves it
-        dataset = _dataset_of(made_from.source)
+    # the register row's source, before decrypting; stored_table then proves it
+    dataset = _dataset_named(session, area, name, None, None)
+    if dataset is not None:  # else stored_table below refuses it: nothing is stored
         context = check_submitter_scope(session, actor, area, dataset, context, today)
     table, proven = stored_table(session, vault, area, name)
     origin = proven_source(proven, source)
@@ -144,6 +143,49 @@ def submit_stored_output(
     return _submit(
         session, actor, vault.provider, new, data_zeros(session, vault, area, origin.source)
     )
+
+
+def admit_submission(
+    session: Session,
+    actor: Actor,
+    area: str,
+    context: SubmissionContext,
+    *,
+    output_name: str | None = None,
+    source: str | None = None,
+    request_id: int | None = None,
+    today: date | None = None,
+) -> None:
+    """The access decision a submission starts with, made alone: the server's admission,
+    before it waits for the area's key (services/vault/sealing.py).
+
+    The submitter's role, grant and people checks (:func:`check_may_submit`), then their
+    scope for the dataset the submission will be decided on (an approved researcher's
+    project), where it is known without decrypting anything: a stored output's register
+    row (``output_name``), the request's source (``request_id`` without ``source``), or
+    the declared ``source``. The same checks as the submission's own, so that nobody it
+    would refuse waits for the key; refusals are audited.
+    """
+    check_may_submit(session, actor, area, context, today)
+    dataset = _dataset_named(session, area, output_name, source, request_id)
+    if dataset:
+        check_submitter_scope(session, actor, area, dataset, context, today)
+
+
+def _dataset_named(
+    session: Session,
+    area: str,
+    output_name: str | None,
+    source: str | None,
+    request_id: int | None,
+) -> str | None:
+    """The dataset a submission names before anything is decrypted (None: none yet)."""
+    if output_name is not None:
+        made_from = stored_row(session, area_row(session, area).id, OUTPUT, output_name)
+        return None if made_from is None else _dataset_of(made_from.source)
+    if request_id is not None and source is None:
+        return _dataset_of(request_row(session, request_id).source)
+    return None if source is None else _dataset_of(source)
 
 
 def _check_grant(session: Session, actor: Actor, area: str, day: date) -> None:

@@ -75,8 +75,8 @@ def key_held_for_sealing(tx: Transact, vault: Vault, area: str | None) -> Iterat
         if not held:
             raise ConflictError(
                 f"area {area}'s key is being changed (a key rotation or a dataset's "
-                f"destruction has held it for more than {SEAL_WAIT_SECONDS:.0f} s): "
-                "nothing was done",
+                "destruction has held it, or waited for the area's writers to finish, for "
+                f"more than {SEAL_WAIT_SECONDS:.0f} s): nothing was done",
                 hint="run it again once the rotation or destruction has finished",
                 value_free=True,
             )
