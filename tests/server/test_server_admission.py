@@ -124,6 +124,15 @@ def _ready(app: App, *logins: str) -> None:
     run(app, "ada", "dataset.add", dataset)
 
 
+def _ready_to_submit(app: App, login: str, tmp_path: Path) -> Path:
+    """``login`` trained, signed and granted earnings; a file for them to submit."""
+    _ready(app, "iris", login)
+    _granted(app, login)
+    sent = tmp_path / "note.txt"
+    sent.write_text("a note\n")
+    return sent
+
+
 def _granted(app: App, login: str) -> None:
     grant = run(
         app, "ada", "grant.request", {"login": login, "area": "earnings", "justification": "t"}
@@ -137,10 +146,7 @@ def test_a_researcher_outside_any_project_is_refused_before_the_wait(
     # the submitter's scope (an approved researcher's accreditation and project for the
     # dataset) is part of the admission too: with a grant and the people checks passed,
     # rita would otherwise wait out the rotation and learn of it
-    _ready(app, "iris", "rita")
-    _granted(app, "rita")
-    sent = tmp_path / "note.txt"
-    sent.write_text("a note\n")
+    sent = _ready_to_submit(app, "rita", tmp_path)
     params = {"area": "earnings", "purpose": "x", "source": "survey:file"}
     with _rotating(app, "earnings"), pytest.raises(AccessDenied, match="accreditation"):
         run_upload(app, "rita", "release.submit_file", params, sent)
@@ -152,10 +158,7 @@ def test_a_researcher_outside_any_project_is_refused_before_the_wait(
 def test_what_the_admission_records_of_a_passed_check_is_the_acts_to_record(
     app: App, tmp_path: Path
 ) -> None:
-    _ready(app, "iris", "stan")
-    _granted(app, "stan")
-    sent = tmp_path / "note.txt"
-    sent.write_text("a note\n")
+    sent = _ready_to_submit(app, "stan", tmp_path)
 
     def qualified() -> int:
         return sum(e["actor"] == "stan" for e in _events(app, "people.qualify"))
