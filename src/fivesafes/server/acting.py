@@ -57,8 +57,12 @@ def record_unaudited(app: App, exc: AccessDenied, login: str) -> None:
     that does not act through :func:`acting_as`): recorded now, in one of its own."""
     if exc.audited:
         return
-    with app.workspace.transaction() as session:
-        _record_denied(exc, login, session)
+    try:
+        with app.workspace.transaction() as session:
+            _record_denied(exc, login, session)
+    except Exception as failed:  # the refusal stands: it is what the caller is told
+        exc.add_note(f"its record could not be written: {failed}")
+        return
     exc.audited = True
 
 

@@ -69,6 +69,8 @@ def data_zeros(
         wanted = sorted({c for pair in pairs for c in pair} - {RECORD_KEY_COLUMN})
         if not wanted:
             return None
+        # (inside the transaction: not queued behind a rotation waiting for the area, which
+        # may be waiting for this transaction's audit lock; see vault/area_lock.py)
         with area_lock(store, exclusive=False, timeout=AREA_LOCK_WAIT_SECONDS, queue=False) as held:
             if not held:
                 raise ConflictError(
