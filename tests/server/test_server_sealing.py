@@ -42,7 +42,7 @@ def app(tmp_path: Path) -> Iterator[App]:
 # no outputs and opens no cases
 ADMISSIONS = (
     (cases, "check_may_open"),
-    (release_requests, "check_may_submit"),
+    (release_requests, "admit_submission"),
     (release_publish, "check_may_publish"),
 )
 
@@ -122,7 +122,7 @@ def test_an_area_the_register_does_not_know_is_not_locked_nor_made(
         return {}
 
     monkeypatch.setattr(release_requests, "submit_stored_output", probe)
-    monkeypatch.setattr(release_requests, "check_may_submit", lambda *_a, **_k: None)
+    monkeypatch.setattr(release_requests, "admit_submission", lambda *_a, **_k: None)
     run(app, "ada", "release.submit", {"output": "nowhere/t-1", "purpose": "bulletin"})
     assert seen == [False] and not store.dir.exists()
 
