@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from fivesafes.errors import ConflictError
 from fivesafes.store.models.governance import AreaRow
+from fivesafes.vault.area_lock import area_lock
 
 if TYPE_CHECKING:  # the vault's modules load the table libraries: not for every sealer's import
     from fivesafes.services.vault.register import Transact, Vault
@@ -55,10 +56,6 @@ def key_held_for_sealing(tx: Transact, vault: Vault, area: str | None) -> Iterat
     ``area`` None, or an area the register does not know: nothing is locked (the area's
     store is not created for a name someone typed), and nothing may be sealed within.
     """
-    # imported here: the vault's writer loads the table libraries (DuckDB, pandas), which
-    # opening a case, and the command line's start, do without
-    from fivesafes.vault.area_lock import area_lock
-
     if area is not None:
         with tx() as session:  # a short read of its own, ended before the lock is waited for
             if session.scalar(select(AreaRow.id).where(AreaRow.name == area)) is None:
