@@ -28,8 +28,8 @@ from fivesafes.sdc.secondary.model import (
     FloatArray,
     IntArray,
     Problem,
+    Requirements,
     met,
-    met_all,
 )
 
 # Moves kept per demand (the newest): enough to clear most insiders on later patterns
@@ -40,11 +40,7 @@ class MoveLibrary:
     """Moves indexed by the demands they meet; see the module's docstring."""
 
     def __init__(self, problem: Problem) -> None:
-        # each cell's requirement in each direction (infinite: no such demand)
-        self._up = np.full(problem.n, np.inf)
-        self._down = np.full(problem.n, np.inf)
-        for p, dr, rq in problem.targets():
-            (self._up if dr == UP else self._down)[p] = rq
+        self._reqs = Requirements.of(problem.n, problem.targets())
         self._cells: list[IntArray] = []
         self._z: list[FloatArray] = []
         self._of: dict[tuple[int, int], list[int]] = {}
@@ -65,8 +61,7 @@ class MoveLibrary:
         key = hash(cells.tobytes() + np.round(z, 6).tobytes())
         if key in self._keys:
             return
-        met_up = met_all(z, self._up[cells])
-        met_down = met_all(-z, self._down[cells])
+        met_up, met_down = self._reqs.met_by(cells, z)
         met_by = [(c, UP) for c in cells[met_up].tolist()]
         met_by += [(c, DOWN) for c in cells[met_down].tolist()]
         if not met_by:
