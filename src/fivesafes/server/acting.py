@@ -52,18 +52,22 @@ def audit_refusal(exc: AccessDenied, login: str) -> None:
         exc.audited_by(partial(_record_denied, exc, login))
 
 
-def record_unaudited(app: App, exc: AccessDenied, login: str) -> None:
-    """:func:`audit_refusal` for a refusal out of an operation's own transactions (one
-    that does not act through :func:`acting_as`): recorded now, in one of its own."""
-    if exc.audited:
-        return
+@contextmanager
+def refusals_recorded(app: App, login: str) -> Iterator[None]:
+    """:func:`audit_refusal` around an operation, for its refusals out of its own
+    transactions (not through :func:`acting_as`): recorded once they leave it, in a
+    transaction of their own."""
     try:
-        with app.workspace.transaction() as session:
-            _record_denied(exc, login, session)
-    except Exception as failed:  # the refusal stands: it is what the caller is told
-        exc.add_note(f"its record could not be written: {failed}")
-        return
-    exc.audited = True
+        yield
+    except AccessDenied as exc:
+        if not exc.audited:
+            try:
+                with app.workspace.transaction() as session:
+                    _record_denied(exc, login, session)
+                exc.audited = True
+            except Exception as failed:  # the refusal stands: it is what the caller is told
+                exc.add_note(f"its record could not be written: {failed}")
+        raise
 
 
 def _record_denied(exc: AccessDenied, login: str, session: Session) -> None:

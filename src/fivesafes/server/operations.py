@@ -19,9 +19,9 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from fivesafes.app import Acting, App
-from fivesafes.errors import AccessDenied, ValidationError
+from fivesafes.errors import ValidationError
 from fivesafes.governance.roles import parse_roles
-from fivesafes.server.acting import record_unaudited, resolving
+from fivesafes.server.acting import refusals_recorded, resolving
 from fivesafes.server.operation import Login, Operation, Params, Text, in_one, plain
 from fivesafes.server.upload import UploadOperation
 from fivesafes.services import signin
@@ -320,21 +320,15 @@ _OWN_BY_NAME = {op.name: op for op in (*_OWN, _PASSWORD)}
 def run(app: App, login: str, name: str, params: dict[str, Any] | Params) -> Any:
     """Run operation ``name`` as ``login`` (in this process) and return its JSON-ready result."""
     op: Operation = _OWN_BY_NAME.get(name) or _find(name, _PARTS, "OPERATIONS")
-    try:
+    with refusals_recorded(app, login):  # every refusal leaves a record
         return op.run(app, login, _checked(op.params, name, params))
-    except AccessDenied as exc:  # every refusal leaves a record (server/acting.py)
-        record_unaudited(app, exc, login)
-        raise
 
 
 def run_upload(app: App, login: str, name: str, params: dict[str, Any], path: Path) -> Any:
     """Run upload operation ``name`` as ``login`` on the file at ``path``."""
     op: UploadOperation = _find(name, _UPLOAD_PARTS, "UPLOADS")
-    try:
+    with refusals_recorded(app, login):
         return op.run(app, login, _checked(op.params, name, params), path)
-    except AccessDenied as exc:
-        record_unaudited(app, exc, login)
-        raise
 
 
 def _checked(model: type[Params], name: str, params: dict[str, Any] | Params) -> Params:
