@@ -132,11 +132,9 @@ def submit_stored_output(
         raise ValidationError(
             f"--output {output!r} is not AREA/NAME", hint="e.g. --output earnings/t-2026..."
         )
-    check_may_submit(session, actor, area, context, today)  # before anything is decrypted
-    # the register row's source, before decrypting; stored_table then proves it
-    dataset = _dataset_named(session, area, name, None, None)
-    if dataset is not None:  # else stored_table below refuses it: nothing is stored
-        context = check_submitter_scope(session, actor, area, dataset, context, today)
+    # before anything is decrypted, on the register row's source (stored_table then
+    # proves it; with no row, stored_table refuses it: nothing is stored)
+    context = admit_submission(session, actor, area, context, output_name=name, today=today)
     table, proven = stored_table(session, vault, area, name)
     origin = proven_source(proven, source)
     new = _Version(area, table, context, origin, title, rule_set, request_id)
@@ -155,21 +153,26 @@ def admit_submission(
     source: str | None = None,
     request_id: int | None = None,
     today: date | None = None,
-) -> None:
-    """The access decision a submission starts with, made alone: the server's admission,
-    before it waits for the area's key (services/vault/sealing.py).
+) -> SubmissionContext:
+    """The access decision a submission starts with: also made alone, as the server's
+    admission before it waits for the area's key (services/vault/sealing.py).
 
     The submitter's role, grant and people checks (:func:`check_may_submit`), then their
     scope for the dataset the submission will be decided on (an approved researcher's
     project), where it is known without decrypting anything: a stored output's register
     row (``output_name``), the request's source (``request_id`` without ``source``), or
     the declared ``source``. The same checks as the submission's own, so that nobody it
-    would refuse waits for the key; refusals are audited.
+    would refuse waits for the key; refusals are audited. Returns ``context`` with the
+    project decided (see :func:`check_submitter_scope`).
     """
     check_may_submit(session, actor, area, context, today)
     dataset = _dataset_named(session, area, output_name, source, request_id)
-    if dataset:
-        check_submitter_scope(session, actor, area, dataset, context, today)
+    if dataset is None:
+        return context
+    decided: SubmissionContext = check_submitter_scope(
+        session, actor, area, dataset, context, today
+    )
+    return decided
 
 
 def _dataset_named(
