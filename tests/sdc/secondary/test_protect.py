@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import independent_audit, random_table
 from fivesafes.sdc.audit import audit_table
+from fivesafes.sdc.secondary import protect as protect_module
 from fivesafes.sdc.secondary import protect_secondary
 from fivesafes.sdc.spec import SuppressionSpec
 
@@ -102,6 +105,29 @@ def test_auto_says_what_it_chose() -> None:
     res = protect_secondary(df, hs, SuppressionSpec(method="auto"))
     assert res.method in ("optimal", "modular", "fast")
     assert any("auto chose" in n and res.method in n for n in res.notes)
+
+
+def test_a_run_stopped_by_its_limit_says_how_far_it_may_be_and_what_narrows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `optimal` on a time limit keeps its best safe pattern; the statistician is told the
+    # proven gap and that more time (not less protection) narrows it
+    real = protect_module.protect_optimal
+
+    def stopped(problem, start, *, time_limit, gap=0.0):  # type: ignore[no-untyped-def]
+        return replace(
+            real(problem, start, time_limit=time_limit, gap=gap), status="time_limit", gap=0.125
+        )
+
+    monkeypatch.setattr(protect_module, "protect_optimal", stopped)
+    rng = np.random.default_rng(4)
+    df, hs = random_table(rng, [[2], [3]], n_primary=2)
+    res = protect_secondary(df, hs, SuppressionSpec(method="optimal", time_limit=30))
+    (note,) = [n for n in res.notes if n.startswith("time limit")]
+    assert "time limit 30s reached" in note and "proven gap 12.50%" in note
+    assert "[suppression] time_limit" in note and "e.g. 300" in note
+    assert "singleton" not in note  # never a weaker protection as the way out
+    assert protect_module.time_limit_note(120, 0.2).count("e.g. 600") == 1
 
 
 def test_no_primary_means_nothing_hidden() -> None:
