@@ -142,7 +142,10 @@ def release() -> None:
     "--dataset",
     "datasets",
     multiple=True,
-    help="A dataset used (repeatable); an approved researcher's project must cover each.",
+    help=(
+        "A dataset used (repeatable): one you may read (staff: a grant to its area; an "
+        "approved researcher: under the project, which must cover it)."
+    ),
 )
 @click.option("--method-notes", default="", help="How the output was made.")
 @click.option("--for", "for_release", default="", help="Which release or request it is for.")

@@ -6,7 +6,8 @@ true: it exists, is active on the day of submission and covers the output's data
 the submission is refused, audited (``release.project_check`` denied) and nothing else is
 recorded. A researcher's "datasets used" (``--dataset``) are each decided as a read under
 her project: one it does not cover (or no registered dataset at all) refuses the
-submission, naming it, audited (``access.decide`` denied for that dataset)."""
+submission, naming it, audited (``access.decide`` denied for that dataset); a staff
+member's, as their read under a grant."""
 
 from __future__ import annotations
 
@@ -165,3 +166,35 @@ def test_every_dataset_a_researcher_used_is_decided_and_audited(stored: Stored) 
     # the output's dataset, then each other one named once
     assert [tuple(d) for d in decided][-2:] == [("ashe", "allowed"), ("other", "allowed")]
     assert _recorded_project(stored, view.id) == "P-1"
+
+
+# --- the datasets a staff member's submission says it used ------------------------------
+
+
+@pytest.mark.parametrize("how", ["stored", "declared"])
+def test_staff_naming_a_dataset_that_is_not_registered_are_refused(
+    stored: Stored, how: str
+) -> None:
+    # what the version records as used must be true of its author: staff read under
+    # grants, so each dataset named is decided as their read of it
+    used = replace(CONTEXT, datasets=("ashe", "census-2021"))
+    refused, event = _refused(stored, how, "ada", context=used)
+    assert "naming dataset census-2021 among the datasets used" in str(refused)
+    assert "leave out census-2021" in (refused.hint or "")
+    assert (event.action, event.dataset, event.actor) == ("access.decide", "census-2021", "ada")
+
+
+def test_every_dataset_a_staff_member_used_is_decided_and_audited(stored: Stored) -> None:
+    stored.add_dataset("other", PAY)
+    used = replace(CONTEXT, datasets=("other", "ashe", "other"))
+    view = SUBMIT["stored"](stored, _made(stored), login="ada", context=used)
+    assert view.author == "ada"
+    with stored.tx() as tx:
+        decided = tx.execute(
+            select(AuditRecord.dataset, AuditRecord.outcome).where(
+                AuditRecord.action == "access.decide",
+                AuditRecord.actor == "ada",
+                AuditRecord.dataset == "other",
+            )
+        ).all()
+    assert [tuple(d) for d in decided] == [("other", "allowed")]

@@ -8,6 +8,8 @@ each is decided as a read of it is, under the same project, on the day of submis
 Staff need no project; a project a staff member names is recorded with the version, so
 it must be true of the output: it exists, is active on the day of submission and covers
 the output's dataset (they need not be a member: staff submit for projects they support).
+Each other dataset a staff member names as used is decided as their read of it (a grant,
+not a project), so that what the version records is true of its author.
 Every decision here is audited, a refusal after the submission's rollback.
 """
 
@@ -63,6 +65,18 @@ def check_submitter_scope(
     if Role.APPROVED_RESEARCHER not in actor.person.roles:
         if context.project.strip():
             _check_staff_project(session, who, context.project.strip())
+        # what the version records as used must be true too: a registered dataset the
+        # staff member may read (under a grant, not a project)
+        for used in _datasets_used(context, dataset):
+            what = (
+                f"submit an output from area {area} naming dataset {used} among the datasets used"
+            )
+            hint = (
+                "every dataset named with --dataset must be a registered dataset you may read "
+                f"(a current grant to its area, training, declaration): leave out {used}, or "
+                f"see: fivesafes access check {actor.login} {used} --purpose statistical"
+            )
+            _decide_read(session, who, used, None, what, hint)
         return replace(context, project=context.project.strip())
     project = context.project.strip() or None
     covering: tuple[str, ...] = ()
