@@ -128,6 +128,7 @@ def test_a_run_stopped_by_its_limit_says_how_far_it_may_be_and_what_narrows_it(
     assert "[suppression] time_limit" in note and "e.g. 300" in note
     assert "singleton" not in note  # never a weaker protection as the way out
     assert protect_module.time_limit_note(120, 0.2).count("e.g. 600") == 1
+    assert "time_limit" not in protect_module.time_limit_note(60, 0.004).partition("gap")[2]
 
 
 def test_no_primary_means_nothing_hidden() -> None:

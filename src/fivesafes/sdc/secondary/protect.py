@@ -160,14 +160,20 @@ def run_method(
     )
 
 
+# Below this proven gap a time-limited result needs no advice on narrowing it
+NOTED_GAP = 0.01
+
+
 def time_limit_note(time_limit: float, gap: float) -> str:
     """What a statistician reads when `optimal` stopped on its limit: the pattern is safe,
     how far from the least loss it may be, and the lever that narrows it: more time, never
     less protection (the 3-D 15,979-cell benchmark table, bench/RESULTS.md: 9-21% at 60 s
     depending on the machine, 4-6% at 300 s)."""
-    return (
-        f"time limit {time_limit:g}s reached: best safe pattern found, proven gap {gap:.2%}"
-        f" (at most that share of its loss could be saved; a longer [suppression] time_limit,"
+    note = f"time limit {time_limit:g}s reached: best safe pattern found, proven gap {gap:.2%}"
+    if gap < NOTED_GAP:
+        return note
+    return note + (
+        " (at most that share of its loss could be saved; a longer [suppression] time_limit,"
         f" e.g. {max(300.0, 5 * time_limit):g}, narrows the gap on tables this size)"
     )
 
