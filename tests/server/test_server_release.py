@@ -178,3 +178,16 @@ def test_a_submission_carries_the_researchers_project_to_the_service() -> None:
     sent = SubmitSession(purpose="paper", folder="out", project="PRJ-1")
     assert stored.context().project == sent.context().project == "PRJ-1"
     assert SubmitStored(output="earnings/t-1", purpose="paper").context().project == ""
+
+
+def test_a_dataset_name_longer_than_any_dataset_is_refused_at_the_boundary() -> None:
+    # a registered dataset's name has at most 64 characters; a longer one would only be
+    # copied into the audit log and the refusal, so the request is refused as it arrives
+    from pydantic import ValidationError
+
+    from fivesafes.server.operations_release import SubmitStored
+
+    with pytest.raises(ValidationError):
+        SubmitStored(output="earnings/t-1", purpose="paper", datasets=["x" * 65])
+    ok = SubmitStored(output="earnings/t-1", purpose="paper", datasets=["x" * 64])
+    assert ok.context().datasets == ("x" * 64,)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -46,7 +46,11 @@ FOLDER_FILES = (CELLS, REPORT, POPULATION)  # population.json: a table of part o
 class Submit(Params):
     purpose: str = Field(min_length=1, max_length=2000)
     title: str = Field(default="", max_length=500)
-    datasets: list[str] = Field(default_factory=list, max_length=50)
+    # (a dataset's name is at most 64 characters: a longer one is copied into the audit log
+    # and the refusal only to say it is not registered)
+    datasets: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=50
+    )
     method_notes: str = Field(default="", max_length=20_000)
     for_release: str = Short
     source: str | None = Field(default=None, max_length=200)

@@ -186,9 +186,15 @@ def test_staff_naming_a_dataset_that_is_not_registered_are_refused(
 
 def test_every_dataset_a_staff_member_used_is_decided_and_audited(stored: Stored) -> None:
     stored.add_dataset("other", PAY)
-    used = replace(CONTEXT, datasets=("other", "ashe", "other"))
+    used = replace(CONTEXT, datasets=(" other ", "ashe", "other", ""))
     view = SUBMIT["stored"](stored, _made(stored), login="ada", context=used)
     assert view.author == "ada"
+    with stored.tx() as tx:
+        version = tx.scalars(
+            select(RequestVersionRow).where(RequestVersionRow.request_id == view.id)
+        ).one()
+        # the names as checked are what the version records
+        assert json.loads(version.context_json)["datasets"] == ["other", "ashe"]
     with stored.tx() as tx:
         decided = tx.execute(
             select(AuditRecord.dataset, AuditRecord.outcome).where(

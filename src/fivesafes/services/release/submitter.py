@@ -77,7 +77,8 @@ def check_submitter_scope(
                 f"see: fivesafes access check {actor.login} {used} --purpose statistical"
             )
             _decide_read(session, who, used, None, what, hint)
-        return replace(context, project=context.project.strip())
+        # (the version records the names as checked, not as typed)
+        return replace(context, project=context.project.strip(), datasets=_named(context))
     project = context.project.strip() or None
     covering: tuple[str, ...] = ()
     if project is None:
@@ -93,13 +94,19 @@ def check_submitter_scope(
             f"and you may read: leave out {used}, or ask the project's lead to add it"
         )
         _decide_read(session, who, used, project, what, hint)
-    return replace(context, project=project or "")
+    return replace(context, project=project or "", datasets=_named(context))
+
+
+def _named(context: Any) -> tuple[str, ...]:
+    """The datasets the submission names as used, as checked and recorded: each once, in
+    the order given, blank entries dropped."""
+    named = (str(d).strip() for d in context.datasets)
+    return tuple(d for d in dict.fromkeys(named) if d)
 
 
 def _datasets_used(context: Any, dataset: str) -> list[str]:
-    """The other datasets the submission says it used, each once (blank entries dropped)."""
-    named = (str(d).strip() for d in context.datasets)
-    return [d for d in dict.fromkeys(named) if d and d != dataset]
+    """The other datasets the submission says it used (the output's own is decided apart)."""
+    return [d for d in _named(context) if d != dataset]
 
 
 def _decide_read(
