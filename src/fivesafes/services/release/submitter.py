@@ -62,39 +62,31 @@ def check_submitter_scope(
     ``dataset``; the context returned carries it (recorded with the version).
     """
     who = _Submitting(actor, area, dataset, today_or(today))
-    if Role.APPROVED_RESEARCHER not in actor.person.roles:
-        if context.project.strip():
-            _check_staff_project(session, who, context.project.strip())
-        # what the version records as used must be true too: a registered dataset the
-        # staff member may read (under a grant, not a project)
-        for used in _datasets_used(context, dataset):
-            what = (
-                f"submit an output from area {area} naming dataset {used} among the datasets used"
-            )
-            hint = (
-                "every dataset named with --dataset must be a registered dataset you may read "
-                f"(a current grant to its area, training, declaration): leave out {used}, or "
-                f"see: fivesafes access check {actor.login} {used} --purpose statistical"
-            )
-            _decide_read(session, who, used, None, what, hint)
-        # (the version records the names as checked, not as typed)
-        return replace(context, project=context.project.strip(), datasets=_named(context))
+    staff = Role.APPROVED_RESEARCHER not in actor.person.roles
     project = context.project.strip() or None
-    covering: tuple[str, ...] = ()
-    if project is None:
-        covering = active_projects_covering(session, actor.id, dataset, who.day)
-        project = covering[0] if len(covering) == 1 else None
-    what = f"submit an output of dataset {dataset} from area {area}"
-    hint = _hint(actor.login, dataset, project, covering)
-    _decide_read(session, who, dataset, project, what, hint)
-    for used in _datasets_used(context, dataset):
+    if staff:
+        if project is not None:
+            _check_staff_project(session, who, project)
+    else:
+        covering: tuple[str, ...] = ()
+        if project is None:
+            covering = active_projects_covering(session, actor.id, dataset, who.day)
+            project = covering[0] if len(covering) == 1 else None
+        what = f"submit an output of dataset {dataset} from area {area}"
+        hint = _hint(actor.login, dataset, project, covering)
+        _decide_read(session, who, dataset, project, what, hint)
+    read_under = None if staff else project  # staff read under grants, not a project
+    # what the version records as used must be true of its author too, and is recorded
+    # as checked (stripped, once each), not as typed
+    named = _named(context)
+    for used in named:
+        if used == dataset:
+            continue  # the output's own dataset: decided above (or by the grant, for staff)
         what = f"submit an output from area {area} naming dataset {used} among the datasets used"
-        hint = (
-            f"every dataset named with --dataset must be one your project {project} covers "
-            f"and you may read: leave out {used}, or ask the project's lead to add it"
+        _decide_read(
+            session, who, used, read_under, what, _used_hint(actor.login, used, staff, project)
         )
-        _decide_read(session, who, used, project, what, hint)
-    return replace(context, project=project or "", datasets=_named(context))
+    return replace(context, project=project or "", datasets=named)
 
 
 def _named(context: Any) -> tuple[str, ...]:
@@ -104,9 +96,17 @@ def _named(context: Any) -> tuple[str, ...]:
     return tuple(d for d in dict.fromkeys(named) if d)
 
 
-def _datasets_used(context: Any, dataset: str) -> list[str]:
-    """The other datasets the submission says it used (the output's own is decided apart)."""
-    return [d for d in _named(context) if d != dataset]
+def _used_hint(login: str, used: str, staff: bool, project: str | None) -> str:
+    if staff:
+        return (
+            "every dataset named with --dataset must be a registered dataset you may read "
+            f"(a current grant to its area, training, declaration): leave out {used}, or "
+            f"see: fivesafes access check {login} {used} --purpose statistical"
+        )
+    return (
+        f"every dataset named with --dataset must be one your project {project} covers "
+        f"and you may read: leave out {used}, or ask the project's lead to add it"
+    )
 
 
 def _decide_read(
